@@ -15,8 +15,8 @@ import (
 	"sync"
 
 	"github.com/pb33f/libopenapi"
-	valerrors "github.com/pb33f/libopenapi-validator/errors"
 	validator "github.com/pb33f/libopenapi-validator"
+	valerrors "github.com/pb33f/libopenapi-validator/errors"
 )
 
 //go:embed specs/apps/*.json specs/common/*.json
@@ -339,4 +339,5 @@ func problems(errs []*validationErr) []string {
 	}
 	return out
 }
+
 type validationErr = valerrors.ValidationError
