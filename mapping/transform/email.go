@@ -1,0 +1,146 @@
+package transform
+
+import "strings"
+
+const emailTransform = "email"
+
+// Email validates an email address and returns it normalised: trimmed, a
+// "mailto:" prefix or surrounding angle brackets removed, and the domain
+// lower-cased (the local part is left as written: RFC 5321 lets servers treat
+// it as case-sensitive). Blank input returns "" and nil.
+//
+// Accepted: a dot-atom local part (letters, digits and !#$%&'*+/=?^_`{|}~-,
+// dots not leading, trailing or doubled; at most 64 bytes) and a domain of at
+// least two DNS labels with an alphabetic top-level label, at most 253 bytes.
+// Quoted local parts, IP-literal domains and non-ASCII addresses are refused:
+// they are legal but in a patient list they are typing accidents far more often
+// than real addresses, and HighLevel's own validator rejects most of them.
+func Email(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", nil
+	}
+	if len(s) > 7 && strings.EqualFold(s[:7], "mailto:") {
+		s = strings.TrimSpace(s[7:])
+	}
+	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return "", newError(emailTransform, ErrInvalid, "missing @")
+	}
+	local, domain := s[:at], s[at+1:]
+	if reason := checkLocalPart(local); reason != "" {
+		return "", newError(emailTransform, ErrInvalid, reason)
+	}
+	lower, reason := checkDomain(domain)
+	if reason != "" {
+		return "", newError(emailTransform, ErrInvalid, reason)
+	}
+	if len(s) > 254 {
+		return "", newError(emailTransform, ErrInvalid, "address longer than 254 bytes")
+	}
+	if lower {
+		return s, nil
+	}
+	return local + "@" + strings.ToLower(domain), nil
+}
+
+func checkLocalPart(local string) string {
+	switch {
+	case local == "":
+		return "empty local part"
+	case len(local) > 64:
+		return "local part longer than 64 bytes"
+	case local[0] == '.' || local[len(local)-1] == '.':
+		return "local part starts or ends with a dot"
+	}
+	prevDot := false
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		switch {
+		case c == '.':
+			if prevDot {
+				return "consecutive dots in local part"
+			}
+			prevDot = true
+			continue
+		case c == '@':
+			return "more than one @"
+		case c == ' ' || c == '\t':
+			return "white space inside the address"
+		case c >= 0x80:
+			return "non-ASCII character in local part"
+		case !isAtext(c):
+			return "character not allowed in local part"
+		}
+		prevDot = false
+	}
+	return ""
+}
+
+func isAtext(c byte) bool {
+	if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+/=?^_`{|}~-", c) >= 0
+}
+
+// checkDomain validates domain and reports whether it is already lower case.
+func checkDomain(domain string) (lower bool, reason string) {
+	switch {
+	case domain == "":
+		return false, "empty domain"
+	case len(domain) > 253:
+		return false, "domain longer than 253 bytes"
+	}
+	lower = true
+	labels, labelStart := 0, 0
+	for i := 0; i <= len(domain); i++ {
+		if i == len(domain) || domain[i] == '.' {
+			label := domain[labelStart:i]
+			switch {
+			case label == "":
+				return false, "empty label in domain"
+			case len(label) > 63:
+				return false, "domain label longer than 63 bytes"
+			case label[0] == '-' || label[len(label)-1] == '-':
+				return false, "domain label starts or ends with a hyphen"
+			}
+			labels++
+			labelStart = i + 1
+			continue
+		}
+		c := domain[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+		case c >= 'A' && c <= 'Z':
+			lower = false
+		case c >= '0' && c <= '9' || c == '-':
+		case c == ' ' || c == '\t':
+			return false, "white space inside the address"
+		case c >= 0x80:
+			return false, "non-ASCII character in domain"
+		default:
+			return false, "character not allowed in domain"
+		}
+	}
+	if labels < 2 {
+		return false, "domain has no top-level domain"
+	}
+	tld := domain[strings.LastIndexByte(domain, '.')+1:]
+	if len(tld) < 2 || !isAlpha(tld) && !strings.HasPrefix(strings.ToLower(tld), "xn--") {
+		return false, "top-level domain is not alphabetic"
+	}
+	return lower, ""
+}
+
+func isAlpha(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isLetter(s[i]) {
+			return false
+		}
+	}
+	return true
+}
