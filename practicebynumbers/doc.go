@@ -1,0 +1,36 @@
+// Package practicebynumbers is the typed source connector for Practice by
+// Numbers (PbN), the dental analytics and engagement platform that sits beside
+// a practice-management system (Open Dental, Dentrix, Eaglesoft, ...).
+//
+// PbN publishes no API. This package therefore defines the contract it speaks
+// (CONTRACT.md beside this file is normative) in two forms that carry the same
+// records:
+//
+//   - a REST API: GET /v1/{entity} with limit/cursor pagination, an
+//     updated_since filter for deltas, GET /v1/{entity}/{id}, a deletions feed
+//     (/v1/deletions), document content streams
+//     (/v1/documents/{id}/content) and an inventory (/v1/inventory); bearer
+//     token auth, 429 + Retry-After, a JSON error body. [Client] speaks it.
+//   - a folder of CSV exports, one file per entity ({entity}.csv), read by
+//     [ExportReader] with tolerant header matching (case, spaces,
+//     punctuation, Open Dental aliases like PatNum), UTF-8 with or without BOM,
+//     CRLF, quoted multi-line notes, and row-level errors naming file, line
+//     and column.
+//
+// Both yield the same typed records — [Office], [Staff], [Patient],
+// [Appointment], [Procedure], [TreatmentPlan], [InsuranceCarrier],
+// [Coverage], [Communication], [FormSubmission], [Document],
+// [CustomPropertyDefinition], [KPIDefinition], [KPIValue], [Cohort],
+// [Automation] — as iter.Seq2 streams, so memory does not grow with the size
+// of the practice, and both satisfy [Source], which the migration runner
+// consumes.
+//
+// Values: ids are int64 (0 = none); money is [Cents]; instants are time.Time
+// in UTC (the practice's zone is [Office.TimeZone]); calendar dates are
+// [Date], whose zero value is the source's 0001-01-01 "no date"; statuses and
+// channels are typed string enums with tolerant parsers ([ParsePatientStatus],
+// ...). Phones are kept as written; [ParsePhone] gives E.164.
+//
+// Every value in these records is protected health information: errors of
+// this package name entities, ids, files, lines and columns, never values.
+package practicebynumbers

@@ -1,0 +1,134 @@
+package pbntest
+
+import (
+	"math"
+	"math/bits"
+)
+
+// rng is a SplitMix64 generator. It is hand-written rather than taken from
+// math/rand/v2 so that a seed produces the same practice on every Go version:
+// the generator's output is a test fixture and must never drift.
+type rng struct{ s uint64 }
+
+// Domains separate the random streams of the different things derived from one
+// seed, so that adding a field to one entity never reshuffles another.
+const (
+	domPractice uint64 = iota + 1
+	domOffice
+	domStaff
+	domCarrier
+	domFamilyBlock
+	domPerson
+	domPatient
+	domCounts
+	domAppointments
+	domProcedures
+	domPlans
+	domCoverages
+	domCommunications
+	domForms
+	domDocuments
+	domDocumentContent
+	domKPI
+	domCohort
+	domFaults
+	domMutate
+	domCustom
+	domHousehold
+	domNotes
+)
+
+func mix(v uint64) uint64 {
+	v ^= v >> 30
+	v *= 0xbf58476d1ce4e5b9
+	v ^= v >> 27
+	v *= 0x94d049bb133111eb
+	v ^= v >> 31
+	return v
+}
+
+// newRNG derives an independent stream from a seed and a path of integers
+// (domain, index, ...).
+func newRNG(seed int64, path ...uint64) rng {
+	h := mix(uint64(seed) + 0x9e3779b97f4a7c15)
+	for _, p := range path {
+		h = mix(h ^ (p + 0x9e3779b97f4a7c15 + h<<6 + h>>2))
+	}
+	return rng{s: h}
+}
+
+func (r *rng) next() uint64 {
+	r.s += 0x9e3779b97f4a7c15
+	return mix(r.s)
+}
+
+// intn returns a number in [0, n); n <= 0 yields 0.
+func (r *rng) intn(n int) int {
+	if n <= 0 {
+		return 0
+	}
+	hi, _ := bits.Mul64(r.next(), uint64(n))
+	return int(hi)
+}
+
+// between returns a number in [lo, hi].
+func (r *rng) between(lo, hi int) int {
+	if hi <= lo {
+		return lo
+	}
+	return lo + r.intn(hi-lo+1)
+}
+
+func (r *rng) float() float64 { return float64(r.next()>>11) / (1 << 53) }
+
+func (r *rng) chance(p float64) bool { return r.float() < p }
+
+// poisson draws from a Poisson distribution (Knuth; means here are small).
+func (r *rng) poisson(mean float64) int {
+	l := math.Exp(-mean)
+	k, p := 0, 1.0
+	for {
+		p *= r.float()
+		if p <= l {
+			return k
+		}
+		k++
+	}
+}
+
+func pick[T any](r *rng, xs []T) T { return xs[r.intn(len(xs))] }
+
+// weighted is a discrete distribution over values.
+type weighted[T any] struct {
+	values []T
+	cum    []float64
+}
+
+func newWeighted[T any](pairs ...wv[T]) weighted[T] {
+	w := weighted[T]{}
+	total := 0.0
+	for _, p := range pairs {
+		total += p.w
+		w.values = append(w.values, p.v)
+		w.cum = append(w.cum, total)
+	}
+	for i := range w.cum {
+		w.cum[i] /= total
+	}
+	return w
+}
+
+type wv[T any] struct {
+	v T
+	w float64
+}
+
+func (w weighted[T]) draw(r *rng) T {
+	f := r.float()
+	for i, c := range w.cum {
+		if f < c {
+			return w.values[i]
+		}
+	}
+	return w.values[len(w.values)-1]
+}
