@@ -1,0 +1,173 @@
+package transform
+
+import (
+	"strings"
+	"unicode"
+)
+
+const nameTransform = "name"
+
+// Name is a personal name split into parts.
+type Name struct {
+	Prefix   string // "Dr.", "Mrs."
+	First    string
+	Middle   string // middle names or initials, space-separated
+	Last     string // family name, with particles: "van Dyke", "De La Cruz"
+	Suffix   string // "Jr.", "III", "DDS"; several are comma-separated
+	Nickname string // from quotes or parentheses: John "Jack" Smith
+}
+
+var namePrefixes = map[string]bool{
+	"dr": true, "mr": true, "mrs": true, "ms": true, "miss": true, "mx": true,
+	"prof": true, "rev": true, "fr": true, "sir": true, "dame": true, "hon": true,
+	"capt": true, "col": true, "sgt": true, "lt": true, "maj": true, "gen": true,
+}
+
+var nameSuffixes = map[string]bool{
+	"jr": true, "sr": true, "ii": true, "iii": true, "iv": true, "2nd": true, "3rd": true,
+	"md": true, "dds": true, "dmd": true, "phd": true, "esq": true, "rdh": true, "rn": true,
+	"np": true, "pa": true, "do": true, "ms": false, "cpa": true, "msd": true, "facs": true,
+}
+
+// Particles start a family name: "Jane van Dyke" → Last "van Dyke".
+var nameParticles = map[string]bool{
+	"van": true, "von": true, "de": true, "del": true, "della": true, "der": true,
+	"den": true, "di": true, "da": true, "dos": true, "das": true, "du": true,
+	"la": true, "le": true, "st": true, "ste": true, "saint": true, "bin": true,
+	"ibn": true, "al": true, "el": true, "ten": true, "ter": true, "mac": false,
+}
+
+func nameWordKey(w string) string {
+	return strings.ToLower(strings.Trim(w, ".,"))
+}
+
+// SplitName splits a full name as PMSs and spreadsheets write it into parts:
+//
+//	"Smith, John A."         → First John, Middle A., Last Smith
+//	"John A. Smith"          → First John, Middle A., Last Smith
+//	"Dr. Jane van Dyke Jr."  → Prefix Dr., First Jane, Last van Dyke, Suffix Jr.
+//	"Smith Jr., John"        → First John, Last Smith, Suffix Jr.
+//	`John "Jack" Smith`      → First John, Last Smith, Nickname Jack
+//
+// Case is kept as written (see TitleName). A single word is a first name.
+// Blank gives a zero Name; input without a single letter is an error.
+func SplitName(s string) (Name, error) {
+	s = Collapse(s)
+	if s == "" {
+		return Name{}, nil
+	}
+	if !strings.ContainsFunc(s, unicode.IsLetter) {
+		return Name{}, newError(nameTransform, ErrInvalid, "no letters in name")
+	}
+	var n Name
+	s, n.Nickname = extractNickname(s)
+
+	var suffixes []string
+	parts := strings.Split(s, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	// Trailing comma-separated parts made only of suffixes: "John Smith, Jr., DDS".
+	for len(parts) > 1 && isSuffixPhrase(parts[len(parts)-1]) {
+		suffixes = append([]string{parts[len(parts)-1]}, suffixes...)
+		parts = parts[:len(parts)-1]
+	}
+	var words []string
+	lastFirst := len(parts) > 1
+	if lastFirst {
+		// "Last[ Suffix], First Middle"
+		lastWords := strings.Fields(parts[0])
+		for len(lastWords) > 1 && isSuffix(lastWords[len(lastWords)-1]) {
+			suffixes = append([]string{lastWords[len(lastWords)-1]}, suffixes...)
+			lastWords = lastWords[:len(lastWords)-1]
+		}
+		n.Last = strings.Join(lastWords, " ")
+		words = strings.Fields(strings.Join(parts[1:], " "))
+	} else {
+		words = strings.Fields(parts[0])
+	}
+	for len(words) > 1 && namePrefixes[nameWordKey(words[0])] {
+		n.Prefix = joinSpace(n.Prefix, words[0])
+		words = words[1:]
+	}
+	for len(words) > 1 && isSuffix(words[len(words)-1]) && (lastFirst || len(words) > 2) {
+		suffixes = append([]string{words[len(words)-1]}, suffixes...)
+		words = words[:len(words)-1]
+	}
+	n.Suffix = strings.Join(suffixes, ", ")
+	switch {
+	case len(words) == 0:
+	case lastFirst:
+		n.First = words[0]
+		n.Middle = strings.Join(words[1:], " ")
+	case len(words) == 1 && n.Prefix == "" && namePrefixes[nameWordKey(words[0])]:
+		// A title alone ("Dr.") is not a name.
+	case len(words) == 1:
+		if n.Prefix != "" {
+			n.Last = words[0] // "Dr. Smith"
+		} else {
+			n.First = words[0]
+		}
+	default:
+		lastStart := len(words) - 1
+		for i := 1; i < len(words)-1; i++ {
+			if nameParticles[nameWordKey(words[i])] {
+				lastStart = i
+				break
+			}
+		}
+		n.First = words[0]
+		n.Middle = strings.Join(words[1:lastStart], " ")
+		n.Last = strings.Join(words[lastStart:], " ")
+	}
+	if n.First == "" && n.Last == "" {
+		return Name{}, newError(nameTransform, ErrInvalid, "no given or family name")
+	}
+	return n, nil
+}
+
+func isSuffix(w string) bool { return nameSuffixes[nameWordKey(w)] }
+
+func isSuffixPhrase(p string) bool {
+	words := strings.Fields(p)
+	if len(words) == 0 {
+		return false
+	}
+	for _, w := range words {
+		if !isSuffix(w) {
+			return false
+		}
+	}
+	return true
+}
+
+func joinSpace(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + " " + b
+}
+
+// extractNickname removes the first "…" or (…) group and returns it.
+func extractNickname(s string) (rest, nick string) {
+	for _, q := range [...][2]string{{`"`, `"`}, {"“", "”"}, {"(", ")"}, {"'", "'"}} {
+		i := strings.Index(s, q[0])
+		if i < 0 {
+			continue
+		}
+		// A single quote inside a word is an apostrophe (O'Brien), not a quote.
+		if q[0] == "'" && i > 0 && s[i-1] != ' ' {
+			continue
+		}
+		j := strings.Index(s[i+len(q[0]):], q[1])
+		if j < 0 {
+			continue
+		}
+		nick = strings.TrimSpace(s[i+len(q[0]) : i+len(q[0])+j])
+		rest = Collapse(s[:i] + " " + s[i+len(q[0])+j+len(q[1]):])
+		if nick != "" && rest != "" {
+			return rest, nick
+		}
+	}
+	return s, ""
+}
