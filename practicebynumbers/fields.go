@@ -313,6 +313,16 @@ func ParseDate(s string) (Date, error) {
 	if d, ok := parseISODate(s); ok {
 		return d, nil
 	}
+	if len(s) >= 10 && s[4] == '-' && s[7] == '-' {
+		// ISO-shaped but not a valid ISO date or date-time: only RFC 3339
+		// variants with an offset the fast path does not take are left.
+		for _, l := range offsetLayouts {
+			if t, err := time.Parse(l, s); err == nil {
+				return DateOf(t), nil
+			}
+		}
+		return Date{}, valueErr("date", "malformed yyyy-mm-dd date or time")
+	}
 	// A date followed by a time ("3/4/2019 12:00:00 AM"): keep the date part.
 	datePart := s
 	if i := strings.IndexAny(s, " T"); i > 0 && strings.ContainsAny(s[i:], ":") {
@@ -489,7 +499,11 @@ func FormatTimestamp(t time.Time, loc *time.Location) string {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return t.In(loc).Format(CSVTimestampLayout)
+	local := t.In(loc)
+	if _, off := local.Zone(); off%60 != 0 {
+		local = t.UTC() // local mean time before zones existed: no hh:mm offset
+	}
+	return local.Format(CSVTimestampLayout)
 }
 
 // Phone is a phone number as the source wrote it, with its parsed form.

@@ -163,9 +163,9 @@ func (p *Practice) chart(i int, parts part) Chart {
 
 func (p *Practice) location(officeID int64) *time.Location {
 	if officeID < 1 || int(officeID) > len(p.offices) {
-		officeID = 1
+		return p.locs[0]
 	}
-	return p.offices[officeID-1].Location()
+	return p.locs[officeID]
 }
 
 type chartCtx struct {

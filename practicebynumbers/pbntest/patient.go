@@ -401,7 +401,10 @@ func (p *Practice) email(r *rng, i int, c core, id identity) string {
 		}
 		return ""
 	}
-	if c.role != roleHead {
+	if c.role == roleHead {
+		return p.headEmail(i)
+	}
+	{
 		share := 0.2
 		if c.role == roleChild {
 			share = 0.55
@@ -513,7 +516,7 @@ func (p *Practice) customValues(r *rng, i int, c core) map[string]string {
 		m[PropRecallDue] = p.messyDate(r, between(r, p.asOf.AddDate(-2, 0, 0), p.asOf.AddDate(0, 9, 0)))
 	}
 	if r.chance(0.5) {
-		m[PropMarketingOptIn] = pick(r, []string{"Yes", "No", "Yes", "No", "Y", "yes"})
+		m[PropMarketingOptIn] = pick(r, []string{"Yes", "No", "Yes", "No", "Yes", "No", "Yes", "No", "Y", "yes"})
 	}
 	if r.chance(0.5) {
 		m[PropInsuranceCarrier] = p.carriers[r.intn(len(p.carriers))].Name

@@ -43,6 +43,10 @@ func (f PhoneFormat) String() string {
 	return fmt.Sprintf("PhoneFormat(%d)", uint8(f))
 }
 
+// MarshalText writes the format's name (so maps keyed by format read well
+// in JSON).
+func (f PhoneFormat) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
 // PhoneFormats lists every format, in declaration order.
 func PhoneFormats() []PhoneFormat {
 	out := make([]PhoneFormat, phoneFormatCount)

@@ -53,6 +53,8 @@ type Practice struct {
 	users      [][]int64
 	hiddenProv []int64 // hidden providers, still referenced by history
 
+	locs []*time.Location // per office index; 0 = the first office's zone
+
 	cohortOnce sync.Once
 	cohorts    []pbn.Cohort
 }
@@ -66,6 +68,11 @@ func NewPractice(seed int64, patients int) (*Practice, error) {
 	}
 	p := &Practice{seed: seed, patients: patients, asOf: DefaultAsOf}
 	p.buildOffices()
+	p.locs = make([]*time.Location, len(p.offices)+1)
+	for i, o := range p.offices {
+		p.locs[i+1] = o.Location()
+	}
+	p.locs[0] = p.locs[1]
 	p.buildStaff()
 	p.buildCarriers()
 	p.buildProperties()
