@@ -1,0 +1,75 @@
+package rollback
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkJournal measures intent+outcome pairs per second with full
+// durability (fsync per group commit) for several numbers of concurrent
+// callers. Each b.N iteration is one pair.
+func BenchmarkJournal(b *testing.B) {
+	for _, tc := range []struct {
+		callers int
+		key     bool
+	}{{1, false}, {16, false}, {256, false}, {256, true}} {
+		name := fmt.Sprintf("callers=%d/encrypted=%v", tc.callers, tc.key)
+		b.Run(name, func(b *testing.B) {
+			opts := Options{}
+			if tc.key {
+				opts.Key = testKey(1)
+			}
+			l, err := Open(context.Background(), filepath.Join(b.TempDir(), "l.db"), opts)
+			require.NoError(b, err)
+			defer l.Close()
+			ctx := context.Background()
+			run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull})
+			require.NoError(b, err)
+			payload := []byte(`{"firstName":"x","lastName":"y","email":"a@example.com","customFields":[{"id":"f1","field_value":"1"}]}`)
+			var next atomic.Int64
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for range tc.callers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						i := next.Add(1)
+						if i > int64(b.N) {
+							return
+						}
+						key := strconv.FormatInt(i, 10)
+						seq, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact", SourceKey: key, Payload: payload})
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						if err := run.Outcome(ctx, seq, Done("hl-"+key)); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "pairs/s")
+		})
+	}
+}
+
+func testKey(b byte) []byte {
+	k := make([]byte, 32)
+	for i := range k {
+		k[i] = b + byte(i)
+	}
+	return k
+}

@@ -1,0 +1,410 @@
+package rollback
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var testBase = time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+
+// tickClock returns a clock that advances one millisecond per reading, so
+// exports are deterministic.
+func tickClock() func() time.Time {
+	var n atomic.Int64
+	return func() time.Time { return testBase.Add(time.Duration(n.Add(1)) * time.Millisecond) }
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func openTest(t testing.TB, path string, opts Options) *Ledger {
+	t.Helper()
+	if path == "" {
+		path = filepath.Join(t.TempDir(), "ledger.db")
+	}
+	if opts.Logger == nil {
+		opts.Logger = quietLogger()
+	}
+	if opts.Now == nil {
+		opts.Now = tickClock()
+	}
+	l, err := Open(context.Background(), path, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	return l
+}
+
+func collect[T any](t testing.TB, seq func(func(T, error) bool)) []T {
+	t.Helper()
+	var out []T
+	for v, err := range seq {
+		require.NoError(t, err)
+		out = append(out, v)
+	}
+	return out
+}
+
+func TestOpenCreatesCurrentSchema(t *testing.T) {
+	l := openTest(t, "", Options{})
+	info, err := l.Info(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, SchemaVersion, info.SchemaVersion)
+	assert.Equal(t, 0, info.MigratedFrom)
+	assert.Equal(t, "none", info.Encryption)
+	assert.False(t, l.Encrypted())
+}
+
+func TestOpenValidatesOptions(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for name, tc := range map[string]struct {
+		path string
+		opts Options
+	}{
+		"empty path":    {"", Options{}},
+		"short key":     {filepath.Join(dir, "a.db"), Options{Key: []byte("short")}},
+		"key and store": {filepath.Join(dir, "b.db"), Options{Key: testKey(1), KeyProvider: StaticKey(testKey(2))}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Open(ctx, tc.path, tc.opts)
+			var ia *InvalidArgumentError
+			require.ErrorAs(t, err, &ia)
+		})
+	}
+}
+
+// TestMigrateFromVersion1 writes a ledger the way schema version 1 did and
+// opens it with the current library: data survives, new columns get defaults.
+func TestMigrateFromVersion1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old, err := Open(ctx, path, Options{schemaVersion: 1, Logger: quietLogger()})
+	require.NoError(t, err)
+	_, err = old.write.ExecContext(ctx, `INSERT INTO runs(id, kind, location, started_at, status) VALUES(1, 'full', 'loc1', 1, 'running')`)
+	require.NoError(t, err)
+	_, err = old.write.ExecContext(ctx, `INSERT INTO journal(run, seq, op, object_type, source_key, payload_digest, payload, intent_at, outcome, hl_id, outcome_at)
+		VALUES(1, 1, 'create', 'contact', 'p1', 'sha256:x', '{"firstName":"A"}', 2, 'done', 'c1', 3),
+		      (1, 2, 'create', 'contact', 'p2', '', NULL, 4, NULL, '', NULL)`)
+	require.NoError(t, err)
+	_, err = old.write.ExecContext(ctx, `INSERT INTO idmap(object_type, source_key, hl_id, digest, run, updated_at) VALUES('contact', 'p1', 'c1', 'sha256:x', 1, 3)`)
+	require.NoError(t, err)
+	var v int
+	require.NoError(t, old.read.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v))
+	require.Equal(t, 1, v)
+	require.NoError(t, old.Close())
+
+	l := openTest(t, path, Options{})
+	info, err := l.Info(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, SchemaVersion, info.SchemaVersion)
+	assert.Equal(t, 1, info.MigratedFrom)
+
+	m, ok, err := l.Lookup(ctx, "contact", "p1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "c1", m.HighLevelID)
+
+	pending := collect(t, l.Pending(ctx, false))
+	require.Len(t, pending, 1)
+	assert.Equal(t, "p2", pending[0].SourceKey)
+	assert.Equal(t, "", pending[0].Entity, "pre-v2 rows have no entity")
+
+	// The old run can be resumed and journaled into with the new columns.
+	run, err := l.ResumeRun(ctx, 1)
+	require.NoError(t, err)
+	seq, err := run.Intent(ctx, Intent{Op: OpLink, ObjectType: "relation", TargetID: "c1", RelatedID: "r1"})
+	require.NoError(t, err)
+	assert.Equal(t, Seq(3), seq)
+	require.NoError(t, run.Outcome(ctx, seq, Done("rel1")))
+}
+
+func TestOpenRejectsNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "new.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `PRAGMA user_version = 99`)
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	_, err = Open(ctx, path, Options{Logger: quietLogger()})
+	require.ErrorIs(t, err, ErrSchemaTooNew)
+}
+
+// TestCrashLeavesPending simulates a crash between intent and outcome: the
+// process ends (ledger closed without outcomes) and a new process finds the
+// intents in Pending, resolves them, and they are gone from Pending.
+func TestCrashLeavesPending(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "crash.db")
+	l := openTest(t, path, Options{})
+	run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull, Location: "loc"})
+	require.NoError(t, err)
+	s1, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact", SourceKey: "p1", Payload: []byte(`{"a":1}`)})
+	require.NoError(t, err)
+	require.NoError(t, run.Outcome(ctx, s1, Done("c1")))
+	s2, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact", SourceKey: "p2", Payload: []byte(`{"a":2}`)})
+	require.NoError(t, err)
+	s3, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact", SourceKey: "p3"})
+	require.NoError(t, err)
+	require.NoError(t, run.Outcome(ctx, s3, Unknown("timeout")))
+	// Crash: the process dies here; its file is all that is left.
+	require.NoError(t, l.Close())
+
+	l2 := openTest(t, path, Options{})
+	pending := collect(t, l2.Pending(ctx, false))
+	require.Len(t, pending, 1)
+	assert.Equal(t, s2, pending[0].Seq)
+	assert.Equal(t, "p2", pending[0].SourceKey)
+	assert.Equal(t, OutcomePending, pending[0].Outcome)
+	withUnknown := collect(t, l2.Pending(ctx, true))
+	require.Len(t, withUnknown, 2)
+
+	ri, err := l2.Run(ctx, run.ID())
+	require.NoError(t, err)
+	assert.Equal(t, StatusRunning, ri.Status)
+	assert.Equal(t, Counters{Intents: 3, Done: 1, Unknown: 1, Pending: 1}, ri.Counters)
+
+	// Resolution: p2 was found at the destination, p3 was not applied.
+	require.NoError(t, l2.Outcome(ctx, run.ID(), s2, Done("c2")))
+	require.NoError(t, l2.Outcome(ctx, run.ID(), s3, Rejected(0, "not applied: resolved by lookup")))
+	assert.Empty(t, collect(t, l2.Pending(ctx, true)))
+
+	err = l2.Outcome(ctx, run.ID(), s2, Done("c2"))
+	require.ErrorIs(t, err, ErrOutcomeFinal)
+	err = l2.Outcome(ctx, run.ID(), 99, Done("x"))
+	require.ErrorIs(t, err, ErrNoIntent)
+
+	m, ok, err := l2.Lookup(ctx, "contact", "p2")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "c2", m.HighLevelID)
+	assert.Equal(t, Digest([]byte(`{"a":2}`)), m.Digest)
+
+	resumed, err := l2.ResumeRun(ctx, run.ID())
+	require.NoError(t, err)
+	s4, err := resumed.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact", SourceKey: "p4"})
+	require.NoError(t, err)
+	assert.Equal(t, Seq(4), s4)
+	require.NoError(t, resumed.Finish(ctx, StatusSucceeded))
+	_, err = resumed.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact"})
+	require.ErrorIs(t, err, ErrRunFinished)
+}
+
+func TestIntentValidation(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{})
+	run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull})
+	require.NoError(t, err)
+	for name, in := range map[string]Intent{
+		"unknown op":        {Op: "upsert", ObjectType: "contact"},
+		"no object type":    {Op: OpCreate},
+		"update without id": {Op: OpUpdate, ObjectType: "contact", Before: []byte(`{}`)},
+		"update no before":  {Op: OpUpdate, ObjectType: "contact", TargetID: "c1"},
+		"delete without id": {Op: OpDelete, ObjectType: "contact"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := run.Intent(ctx, in)
+			var ia *InvalidArgumentError
+			require.ErrorAs(t, err, &ia)
+		})
+	}
+	_, err = l.BeginRun(ctx, RunOptions{Kind: "bogus"})
+	require.Error(t, err)
+	require.Error(t, l.Outcome(ctx, run.ID(), 1, Outcome{Status: "maybe"}))
+	require.Error(t, run.Finish(ctx, StatusRunning))
+}
+
+func TestIDMapTracksLastWrite(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{})
+	r1, err := l.BeginRun(ctx, RunOptions{Kind: KindFull})
+	require.NoError(t, err)
+	s, err := r1.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact", SourceKey: "p1", Payload: []byte(`{"firstName":"A"}`)})
+	require.NoError(t, err)
+	require.NoError(t, r1.Outcome(ctx, s, Done("c1")))
+	// A rejected write does not touch the id map.
+	s, err = r1.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact", SourceKey: "p2", Payload: []byte(`{}`)})
+	require.NoError(t, err)
+	require.NoError(t, r1.Outcome(ctx, s, Rejected(422, "email: invalid format")))
+
+	r2, err := l.BeginRun(ctx, RunOptions{Kind: KindDelta})
+	require.NoError(t, err)
+	s, err = r2.Intent(ctx, Intent{Op: OpUpdate, ObjectType: "contact", SourceKey: "p1", TargetID: "c1",
+		Payload: []byte(`{"firstName":"B"}`), Before: []byte(`{"firstName":"A"}`)})
+	require.NoError(t, err)
+	require.NoError(t, r2.Outcome(ctx, s, Done("")))
+
+	m, ok, err := l.Lookup(ctx, "contact", "p1")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "c1", m.HighLevelID)
+	assert.Equal(t, r2.ID(), m.Run)
+	assert.Equal(t, Digest([]byte(`{ "firstName" : "B" }`)), m.Digest)
+	_, ok, err = l.Lookup(ctx, "contact", "p2")
+	require.NoError(t, err)
+	assert.False(t, ok)
+	all := collect(t, l.IDMap(ctx, ""))
+	require.Len(t, all, 1)
+	assert.Len(t, collect(t, l.IDMap(ctx, "business")), 0)
+}
+
+func TestWatermarkStopsAtFailure(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{})
+	run, err := l.BeginRun(ctx, RunOptions{Kind: KindDelta})
+	require.NoError(t, err)
+	at := func(h int) time.Time { return testBase.Add(time.Duration(h) * time.Hour) }
+	journal := func(key string, h int, o *Outcome) {
+		s, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact", Entity: "patient", SourceKey: key, SourceModified: at(h)})
+		require.NoError(t, err)
+		if o != nil {
+			require.NoError(t, run.Outcome(ctx, s, *o))
+		}
+	}
+	done := Done("x")
+	journal("a", 1, &done)
+	journal("b", 2, &done)
+	wm, err := run.Advance(ctx, "patient", at(2))
+	require.NoError(t, err)
+	assert.Equal(t, at(2), wm)
+
+	rejected := Rejected(422, "phone: invalid")
+	journal("c", 3, &rejected)
+	journal("d", 4, &done)
+	wm, err = run.Advance(ctx, "patient", at(4))
+	require.NoError(t, err)
+	assert.Equal(t, at(3), wm, "never past the rejected record")
+
+	require.NoError(t, run.Invalid(ctx, Invalid{Entity: "appointment", SourceKey: "ap1", SourceModified: at(5), Reasons: []string{"start: missing"}}))
+	wm, err = run.Advance(ctx, "appointment", at(9))
+	require.NoError(t, err)
+	assert.Equal(t, at(5), wm, "never past an invalid record")
+
+	journal("e", 6, nil) // in flight: no outcome yet
+	wm, err = run.Advance(ctx, "patient", at(7))
+	require.NoError(t, err)
+	assert.Equal(t, at(3), wm)
+
+	got, ok, err := l.Watermark(ctx, "patient")
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, at(3), got)
+	_, ok, err = l.Watermark(ctx, "insurance")
+	require.NoError(t, err)
+	assert.False(t, ok)
+	_, err = run.Advance(ctx, "", at(1))
+	require.Error(t, err)
+}
+
+func TestConcurrentWriters(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{Key: testKey(3)})
+	const writers, each = 16, 100
+	runs := make([]*Run, 4)
+	for i := range runs {
+		var err error
+		runs[i], err = l.BeginRun(ctx, RunOptions{Kind: KindFull})
+		require.NoError(t, err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run := runs[w%len(runs)]
+			for i := range each {
+				key := string(rune('a'+w)) + "-" + time.Duration(i).String()
+				s, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact", SourceKey: key, Payload: []byte(`{"k":"` + key + `"}`)})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if i%10 == 0 {
+					continue // leave some pending
+				}
+				if err := run.Outcome(ctx, s, Done("hl-"+key)); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	var total Counters
+	for _, r := range runs {
+		ri, err := l.Run(ctx, r.ID())
+		require.NoError(t, err)
+		total.Intents += ri.Counters.Intents
+		total.Done += ri.Counters.Done
+		total.Pending += ri.Counters.Pending
+	}
+	assert.Equal(t, int64(writers*each), total.Intents)
+	assert.Equal(t, int64(writers*each*9/10), total.Done)
+	assert.Equal(t, int64(writers*each/10), total.Pending)
+	assert.Len(t, collect(t, l.IDMap(ctx, "contact")), writers*each*9/10)
+	for e, err := range l.Entries(ctx, EntryFilter{Runs: []RunID{runs[0].ID()}}) {
+		require.NoError(t, err)
+		p, err := l.Payload(ctx, e)
+		require.NoError(t, err)
+		assert.Contains(t, string(p), e.SourceKey)
+	}
+}
+
+func TestClosedLedger(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{})
+	run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull})
+	require.NoError(t, err)
+	require.NoError(t, l.Close())
+	require.NoError(t, l.Close())
+	_, err = run.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact"})
+	require.ErrorIs(t, err, ErrClosed)
+	_, err = l.BeginRun(ctx, RunOptions{Kind: KindFull})
+	require.ErrorIs(t, err, ErrClosed)
+	_, _, err = l.Lookup(ctx, "contact", "x")
+	require.ErrorIs(t, err, ErrClosed)
+	for _, err := range l.Pending(ctx, false) {
+		require.ErrorIs(t, err, ErrClosed)
+	}
+}
+
+func TestCanceledContext(t *testing.T) {
+	l := openTest(t, "", Options{})
+	run, err := l.BeginRun(context.Background(), RunOptions{Kind: KindFull})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = run.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact"})
+	require.True(t, errors.Is(err, context.Canceled))
+}
+
+func TestFileIsSQLiteWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "wal.db")
+	l := openTest(t, path, Options{})
+	_, err := l.BeginRun(context.Background(), RunOptions{Kind: KindSchema})
+	require.NoError(t, err)
+	_, err = os.Stat(path + "-wal")
+	require.NoError(t, err, "journal_mode=WAL creates the -wal file")
+	var mode string
+	require.NoError(t, l.read.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
+	assert.Equal(t, "wal", mode)
+	var fk int
+	require.NoError(t, l.read.QueryRow(`PRAGMA foreign_keys`).Scan(&fk))
+	assert.Equal(t, 1, fk)
+}

@@ -1,0 +1,400 @@
+package rollback
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// RunID identifies a run in a ledger.
+type RunID int64
+
+func (id RunID) String() string { return strconv.FormatInt(int64(id), 10) }
+
+// Seq numbers the intents of a run, from 1.
+type Seq int64
+
+// RunKind says what a run does.
+type RunKind string
+
+// Run kinds.
+const (
+	KindSchema RunKind = "schema"
+	KindSample RunKind = "sample"
+	KindFull   RunKind = "full"
+	KindDelta  RunKind = "delta"
+	KindUndo   RunKind = "undo"
+)
+
+func (k RunKind) valid() bool {
+	switch k {
+	case KindSchema, KindSample, KindFull, KindDelta, KindUndo:
+		return true
+	}
+	return false
+}
+
+// RunStatus is the state of a run.
+type RunStatus string
+
+// Run statuses. A run left "running" by a crashed process stays so until it
+// is resumed or finished.
+const (
+	StatusRunning   RunStatus = "running"
+	StatusSucceeded RunStatus = "succeeded"
+	StatusFailed    RunStatus = "failed"
+	StatusCanceled  RunStatus = "canceled"
+)
+
+// Op is the kind of mutating call an intent announces.
+type Op string
+
+// Operations.
+const (
+	OpCreate Op = "create"
+	OpUpdate Op = "update"
+	OpDelete Op = "delete"
+	OpLink   Op = "link"
+	OpUnlink Op = "unlink"
+	OpSchema Op = "schema"
+)
+
+func (o Op) valid() bool {
+	switch o {
+	case OpCreate, OpUpdate, OpDelete, OpLink, OpUnlink, OpSchema:
+		return true
+	}
+	return false
+}
+
+// RunOptions describe a new run.
+type RunOptions struct {
+	Kind RunKind
+	// MapDigest is the digest of the approved field map the run uses.
+	MapDigest string
+	// Location is the HighLevel location (sub-account) id.
+	Location string
+	// Actor says who started the run (a user name or host), for the audit trail.
+	Actor string
+}
+
+// Run journals the calls of one run. It is safe for concurrent use.
+type Run struct {
+	l        *Ledger
+	id       RunID
+	kind     RunKind
+	seq      atomic.Int64
+	finished atomic.Bool
+}
+
+// ID returns the run's id.
+func (r *Run) ID() RunID { return r.id }
+
+// Kind returns the run's kind.
+func (r *Run) Kind() RunKind { return r.kind }
+
+// BeginRun records a new run with status running.
+func (l *Ledger) BeginRun(ctx context.Context, opts RunOptions) (*Run, error) {
+	if !opts.Kind.valid() {
+		return nil, invalidArg("RunOptions.Kind", fmt.Sprintf("unknown kind %q", opts.Kind))
+	}
+	if l.isClosed() {
+		return nil, ErrClosed
+	}
+	var id int64
+	err := l.w.submit(ctx, func(t *wtx) error {
+		res, err := t.exec(stInsertRun, string(opts.Kind), opts.MapDigest, opts.Location, opts.Actor, l.now().UnixNano())
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Run{l: l, id: RunID(id), kind: opts.Kind}, nil
+}
+
+// ResumeRun reopens a run (typically one a crash left running) so that
+// journaling continues after its last sequence number.
+func (l *Ledger) ResumeRun(ctx context.Context, id RunID) (*Run, error) {
+	info, err := l.Run(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var maxSeq sql.NullInt64
+	if err := l.read.QueryRowContext(ctx, `SELECT max(seq) FROM journal WHERE run = ?`, int64(id)).Scan(&maxSeq); err != nil {
+		return nil, fmt.Errorf("rollback: resume run %d: %w", id, err)
+	}
+	if info.Status != StatusRunning {
+		if err := l.w.submit(ctx, func(t *wtx) error {
+			_, err := t.exec(stReopenRun, int64(id))
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
+	r := &Run{l: l, id: id, kind: info.Kind}
+	r.seq.Store(maxSeq.Int64)
+	return r, nil
+}
+
+// Finish records the run's final status. Intents after Finish fail with
+// ErrRunFinished; outcomes of its pending intents can still be recorded
+// (Ledger.Outcome), which is how a crashed run's intents are resolved.
+func (r *Run) Finish(ctx context.Context, status RunStatus) error {
+	switch status {
+	case StatusSucceeded, StatusFailed, StatusCanceled:
+	default:
+		return invalidArg("status", fmt.Sprintf("%q is not a final status", status))
+	}
+	err := r.l.w.submit(ctx, func(t *wtx) error {
+		_, err := t.exec(stFinishRun, string(status), r.l.now().UnixNano(), int64(r.id))
+		return err
+	})
+	if err == nil {
+		r.finished.Store(true)
+	}
+	return err
+}
+
+// Intent announces a mutating call. Journal it, and only once Intent has
+// returned make the call; then record its Outcome.
+type Intent struct {
+	Op Op
+	// ObjectType is the HighLevel object: "contact", "business",
+	// "custom_objects.appointment", "opportunity", "relation",
+	// "contact.business", "custom_field", ...
+	ObjectType string
+	// SourceKey is the record's identity in the source (e.g. the PbN id);
+	// with ObjectType it keys the id map.
+	SourceKey string
+	// Entity is the source entity for watermarks ("patient"); defaults to ObjectType.
+	Entity string
+	// SourceModified is the source record's modified time, for watermarks.
+	SourceModified time.Time
+	// TargetID is the HighLevel id the call acts on: the record updated or
+	// deleted, or the first record of a link.
+	TargetID string
+	// RelatedID is the second record of a link or unlink.
+	RelatedID string
+	// Payload is the body sent (stored encrypted when the ledger has a key).
+	// Undo's change check needs it; it may be nil when only the digest is kept.
+	Payload []byte
+	// PayloadDigest defaults to Digest(Payload). On a done create or update
+	// it becomes the id map's written digest.
+	PayloadDigest string
+	// Before is the record as it was before an update (required for
+	// updates, so that Undo can restore it) or before a delete.
+	Before []byte
+
+	compensates int64
+}
+
+func (in *Intent) validate() error {
+	if !in.Op.valid() {
+		return invalidArg("Intent.Op", fmt.Sprintf("unknown op %q", in.Op))
+	}
+	if in.ObjectType == "" {
+		return invalidArg("Intent.ObjectType", "empty")
+	}
+	switch in.Op {
+	case OpUpdate:
+		if in.TargetID == "" {
+			return invalidArg("Intent.TargetID", "an update needs the id of the record it changes")
+		}
+		if in.Before == nil {
+			return invalidArg("Intent.Before", "an update needs its before-image so that Undo can restore it")
+		}
+	case OpDelete, OpUnlink:
+		if in.TargetID == "" {
+			return invalidArg("Intent.TargetID", fmt.Sprintf("a %s needs the id it acts on", in.Op))
+		}
+	}
+	return nil
+}
+
+// Intent durably journals in before its call is made and returns its sequence number.
+func (r *Run) Intent(ctx context.Context, in Intent) (Seq, error) {
+	if r.finished.Load() {
+		return 0, ErrRunFinished
+	}
+	if err := in.validate(); err != nil {
+		return 0, err
+	}
+	if in.PayloadDigest == "" && in.Payload != nil {
+		in.PayloadDigest = Digest(in.Payload)
+	}
+	if in.Entity == "" {
+		in.Entity = in.ObjectType
+	}
+	seq := Seq(r.seq.Add(1))
+	payload, keyID, err := r.l.seal.seal(in.Payload, blobAAD(r.id, seq, "payload"))
+	if err != nil {
+		return 0, err
+	}
+	before, _, err := r.l.seal.seal(in.Before, blobAAD(r.id, seq, "before"))
+	if err != nil {
+		return 0, err
+	}
+	var comp any
+	if in.compensates != 0 {
+		comp = in.compensates
+	}
+	now := r.l.now().UnixNano()
+	err = r.l.w.submit(ctx, func(t *wtx) error {
+		_, err := t.exec(stInsertIntent, int64(r.id), int64(seq), string(in.Op), in.ObjectType, in.SourceKey,
+			in.Entity, in.TargetID, in.RelatedID, in.PayloadDigest, payload, before, keyID,
+			nanos(in.SourceModified), now, comp)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return seq, nil
+}
+
+func blobAAD(run RunID, seq Seq, column string) string {
+	return "journal/" + run.String() + "/" + strconv.FormatInt(int64(seq), 10) + "/" + column
+}
+
+// OutcomeStatus is how a call ended.
+type OutcomeStatus string
+
+// Outcome statuses. Pending (no outcome yet) reads as "".
+const (
+	OutcomePending  OutcomeStatus = ""
+	OutcomeDone     OutcomeStatus = "done"
+	OutcomeRejected OutcomeStatus = "rejected"
+	// OutcomeUnknown: the call may or may not have been applied (timeout,
+	// 5xx, dropped connection). It is not final: resolve it by looking the
+	// record up, then record done or rejected.
+	OutcomeUnknown OutcomeStatus = "unknown"
+	// OutcomeSuperseded closes a compensation an interrupted Undo left
+	// pending once a later Undo has completed the same compensation. Only
+	// Undo writes it.
+	OutcomeSuperseded OutcomeStatus = "superseded"
+)
+
+// Outcome is the result of a journaled call.
+type Outcome struct {
+	Status OutcomeStatus
+	// ID is the HighLevel id of what the call created or changed (record,
+	// relation, schema element).
+	ID string
+	// HTTPStatus is the response status, when there was one.
+	HTTPStatus int
+	// Reason explains a rejection or unknown outcome. It must not contain
+	// field values (PHI): use field names and error codes.
+	Reason string
+}
+
+// Done is the outcome of a call that was applied.
+func Done(id string) Outcome { return Outcome{Status: OutcomeDone, ID: id} }
+
+// Rejected is the outcome of a call HighLevel refused.
+func Rejected(httpStatus int, reason string) Outcome {
+	return Outcome{Status: OutcomeRejected, HTTPStatus: httpStatus, Reason: reason}
+}
+
+// Unknown is the outcome of a call whose effect is not known.
+func Unknown(reason string) Outcome { return Outcome{Status: OutcomeUnknown, Reason: reason} }
+
+// Outcome records how the call announced by intent seq ended.
+func (r *Run) Outcome(ctx context.Context, seq Seq, o Outcome) error {
+	return r.l.Outcome(ctx, r.id, seq, o)
+}
+
+// Outcome records the outcome of any run's intent, e.g. when resolving the
+// Pending intents a crash left behind. A done create or update also updates
+// the id map. Unknown outcomes can be replaced; done and rejected are final.
+func (l *Ledger) Outcome(ctx context.Context, run RunID, seq Seq, o Outcome) error {
+	switch o.Status {
+	case OutcomeDone, OutcomeRejected, OutcomeUnknown, OutcomeSuperseded:
+	default:
+		return invalidArg("Outcome.Status", fmt.Sprintf("%q", o.Status))
+	}
+	if l.isClosed() {
+		return ErrClosed
+	}
+	now := l.now().UnixNano()
+	var result error
+	err := l.w.submit(ctx, func(t *wtx) error {
+		result = nil
+		var (
+			id                                        int64
+			op, objectType, sourceKey, target, digest string
+		)
+		err := t.queryRow(stSetOutcome, string(o.Status), o.ID, o.HTTPStatus, o.Reason, now, int64(run), int64(seq)).
+			Scan(&id, &op, &objectType, &sourceKey, &target, &digest)
+		if errors.Is(err, sql.ErrNoRows) {
+			result = l.outcomeMiss(t, run, seq)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("rollback: outcome: %w", err)
+		}
+		if o.Status != OutcomeDone || sourceKey == "" || (Op(op) != OpCreate && Op(op) != OpUpdate) {
+			return nil
+		}
+		hlID := o.ID
+		if hlID == "" {
+			hlID = target
+		}
+		if hlID == "" {
+			return nil
+		}
+		_, err = t.exec(stUpsertIDMap, objectType, sourceKey, hlID, digest, int64(run), now, id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return result
+}
+
+func (l *Ledger) outcomeMiss(t *wtx, run RunID, seq Seq) error {
+	var outcome sql.NullString
+	err := t.w.conn.QueryRowContext(t.ctx, `SELECT outcome FROM journal WHERE run = ? AND seq = ?`, int64(run), int64(seq)).Scan(&outcome)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: run %d seq %d", ErrNoIntent, run, seq)
+	}
+	if err != nil {
+		return fmt.Errorf("rollback: outcome: %w", err)
+	}
+	return fmt.Errorf("%w: run %d seq %d is %s", ErrOutcomeFinal, run, seq, outcome.String)
+}
+
+// Invalid is a source record our validation refused; it was never sent.
+type Invalid struct {
+	Entity         string
+	SourceKey      string
+	SourceModified time.Time
+	// Reasons name the fields and rules that failed, never the values.
+	Reasons []string
+}
+
+// Invalid records a record that failed validation.
+func (r *Run) Invalid(ctx context.Context, inv Invalid) error {
+	if inv.Entity == "" {
+		return invalidArg("Invalid.Entity", "empty")
+	}
+	if len(inv.Reasons) == 0 {
+		return invalidArg("Invalid.Reasons", "give at least one reason")
+	}
+	reasons, err := json.Marshal(inv.Reasons)
+	if err != nil {
+		return fmt.Errorf("rollback: invalid reasons: %w", err)
+	}
+	now := r.l.now().UnixNano()
+	return r.l.w.submit(ctx, func(t *wtx) error {
+		_, err := t.exec(stInsertInvalid, int64(r.id), inv.Entity, inv.SourceKey, nanos(inv.SourceModified), string(reasons), now)
+		return err
+	})
+}

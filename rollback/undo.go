@@ -1,0 +1,565 @@
+package rollback
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+)
+
+// Target is what Undo needs from the destination. Methods return an error
+// matching ErrNotFound (errors.Is) when the thing is already gone.
+type Target interface {
+	// Delete deletes a record Undo found created by the run.
+	Delete(ctx context.Context, ref Ref) error
+	// Restore puts back the fields an update wrote: every field present in
+	// written takes its value from before, or is cleared when before lacks it.
+	Restore(ctx context.Context, ref Ref, before, written []byte) error
+	// Unlink removes a relation the run made.
+	Unlink(ctx context.Context, ref Ref) error
+	// DeleteSchema deletes a custom field, custom object, association or
+	// pipeline the run created.
+	DeleteSchema(ctx context.Context, ref Ref) error
+	// Digest returns Digest of the record's current state projected onto
+	// the shape of written (the same fields, in written's representation,
+	// values that are equivalent to the written ones written as written),
+	// so that it equals Digest(written) exactly when nobody changed those
+	// fields since we wrote them.
+	Digest(ctx context.Context, ref Ref, written []byte) (string, error)
+}
+
+// Ref names what a compensation acts on.
+type Ref struct {
+	ObjectType string
+	// ID is the HighLevel id of the record, relation or schema element.
+	ID string
+	// TargetID and RelatedID are a link's two records.
+	TargetID  string
+	RelatedID string
+	SourceKey string
+}
+
+// Action is a compensating call.
+type Action string
+
+// Compensating actions.
+const (
+	ActionDelete       Action = "delete"
+	ActionRestore      Action = "restore"
+	ActionUnlink       Action = "unlink"
+	ActionDeleteSchema Action = "delete-schema"
+	// ActionNone marks an entry that cannot be compensated (a delete or an
+	// unlink: deletes are final in HighLevel).
+	ActionNone Action = "none"
+)
+
+// CompensationState is where a compensation stands.
+type CompensationState string
+
+// Compensation states.
+const (
+	StatePlanned CompensationState = "planned"
+	StateDone    CompensationState = "done"
+	// StateAlreadyDone: an earlier Undo completed it; nothing is called.
+	StateAlreadyDone CompensationState = "already-done"
+	// StateGone: the record or relation no longer existed; counts as done.
+	StateGone CompensationState = "gone"
+	// StateRefused: the record changed after our write; forced Undo overrides.
+	StateRefused CompensationState = "refused"
+	// StateFailed: the compensating call failed; a later Undo retries it.
+	StateFailed CompensationState = "failed"
+	// StateIrreversible: nothing can reverse this entry.
+	StateIrreversible CompensationState = "irreversible"
+	// StateUnresolved: the entry's outcome is unknown or pending, so what
+	// it did is not known; resolve it (see Ledger.Pending) and undo again.
+	StateUnresolved CompensationState = "unresolved"
+)
+
+// Compensation is one step of an Undo.
+type Compensation struct {
+	Action Action
+	Ref    Ref
+	// Entry is the journal entry reversed: the first write of the record in
+	// scope. Covers lists later entries of the same record it also reverses
+	// (updates of a record that is deleted, or later updates of a record
+	// restored to its first before-image).
+	Entry  int64
+	Run    RunID
+	Seq    Seq
+	Covers []int64
+	// Checked reports whether the record's current digest was compared
+	// with our last write.
+	Checked bool
+	State   CompensationState
+	Reason  string
+}
+
+// UndoOptions scope and shape an Undo.
+type UndoOptions struct {
+	// Runs to undo (at least one).
+	Runs []RunID
+	// ObjectTypes restricts the undo to these object types (all when empty).
+	ObjectTypes []string
+	// DryRun computes the exact compensation list, including the change
+	// checks (reads only), and changes nothing.
+	DryRun bool
+	// Force reverses records that changed after our write instead of
+	// refusing them.
+	Force bool
+	// Actor is recorded on the undo run.
+	Actor string
+	// OnCompensation, if set, is called after each compensation is decided.
+	OnCompensation func(Compensation)
+}
+
+// UndoReport is the result of an Undo.
+type UndoReport struct {
+	// Run is the undo run recorded (0 for a dry run).
+	Run           RunID
+	DryRun        bool
+	Compensations []Compensation
+}
+
+// Count returns how many compensations are in state s.
+func (r *UndoReport) Count(s CompensationState) int {
+	n := 0
+	for _, c := range r.Compensations {
+		if c.State == s {
+			n++
+		}
+	}
+	return n
+}
+
+// Complete reports whether every compensation is done, gone or already done.
+func (r *UndoReport) Complete() bool {
+	for _, c := range r.Compensations {
+		switch c.State {
+		case StateDone, StateGone, StateAlreadyDone:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Undo reverses what the given runs did at the destination: compensations
+// run in reverse journal order, so children go before parents and links
+// before the records they join. It is idempotent (what an earlier Undo
+// completed is skipped), resumable (a crashed Undo is finished by the next
+// one), and recorded as a run of kind undo. Records changed at the
+// destination after our last write are refused unless opts.Force.
+func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoReport, error) {
+	if len(opts.Runs) == 0 {
+		return nil, invalidArg("UndoOptions.Runs", "name at least one run")
+	}
+	if t == nil {
+		return nil, invalidArg("target", "nil")
+	}
+	p, err := l.planUndo(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	report := &UndoReport{DryRun: opts.DryRun}
+	var run *Run
+	if !opts.DryRun {
+		first, err := l.Run(ctx, opts.Runs[0])
+		if err != nil {
+			return nil, err
+		}
+		run, err = l.BeginRun(ctx, RunOptions{Kind: KindUndo, Location: first.Location, MapDigest: first.MapDigest, Actor: opts.Actor})
+		if err != nil {
+			return nil, err
+		}
+		report.Run = run.ID()
+	}
+	var runErr error
+	for _, st := range p.steps {
+		if err := ctx.Err(); err != nil {
+			runErr = err
+			break
+		}
+		c := st.comp
+		if c.State == StatePlanned {
+			l.check(ctx, t, p, st, opts.Force)
+		}
+		if c.State == StatePlanned && !opts.DryRun {
+			if err := l.compensate(ctx, t, run, p, st); err != nil {
+				runErr = err
+			}
+		}
+		report.Compensations = append(report.Compensations, *c)
+		if opts.OnCompensation != nil {
+			opts.OnCompensation(*c)
+		}
+		if runErr != nil {
+			break
+		}
+	}
+	if run != nil {
+		status := StatusSucceeded
+		switch {
+		case runErr != nil && ctx.Err() != nil:
+			status = StatusCanceled
+		case runErr != nil || !report.Complete():
+			status = StatusFailed
+		}
+		if err := run.Finish(context.WithoutCancel(ctx), status); err != nil && runErr == nil {
+			runErr = err
+		}
+		l.log.Info("undo finished", "run", run.ID(), "status", status, "compensations", len(report.Compensations),
+			"done", report.Count(StateDone), "gone", report.Count(StateGone), "refused", report.Count(StateRefused),
+			"failed", report.Count(StateFailed))
+	}
+	return report, runErr
+}
+
+// step is a compensation with what executing it needs.
+type step struct {
+	comp    *Compensation
+	rep     Entry   // first write of the record in scope
+	last    Entry   // last write of the record in scope
+	before  []byte  // before-image to restore
+	written []byte  // union of what the updates in scope wrote
+	stale   []Entry // compensations an interrupted undo left pending
+	members []Entry // every entry of the record in scope, in order
+}
+
+type undoPlan struct {
+	steps   []*step
+	inScope map[int64]bool
+}
+
+type recordKey struct{ objectType, id string }
+
+// planUndo builds the ordered compensation list from the journal.
+func (l *Ledger) planUndo(ctx context.Context, opts UndoOptions) (*undoPlan, error) {
+	// Compensations already journaled for entries of these runs.
+	done := map[int64]Op{}
+	stale := map[int64][]Entry{}
+	q := `SELECT ` + entryColumns + ` FROM journal WHERE compensates IN
+		(SELECT id FROM journal WHERE run IN (` + placeholders(len(opts.Runs)) + `)) ORDER BY id`
+	var args []any
+	for _, r := range opts.Runs {
+		args = append(args, int64(r))
+	}
+	for e, err := range l.queryEntries(ctx, q, args...) {
+		if err != nil {
+			return nil, err
+		}
+		switch e.Outcome {
+		case OutcomeDone:
+			done[e.Compensates] = e.Op
+		case OutcomePending, OutcomeUnknown:
+			stale[e.Compensates] = append(stale[e.Compensates], e)
+		}
+	}
+
+	p := &undoPlan{inScope: map[int64]bool{}}
+	groups := map[recordKey]*step{}
+	f := EntryFilter{Runs: opts.Runs, ObjectTypes: opts.ObjectTypes}
+	for e, err := range l.Entries(ctx, f) {
+		if err != nil {
+			return nil, err
+		}
+		if e.Compensates != 0 {
+			continue // an undo run's own entries are not undone
+		}
+		p.inScope[e.ID] = true
+		ref := Ref{ObjectType: e.ObjectType, ID: e.RecordID(), TargetID: e.TargetID, RelatedID: e.RelatedID, SourceKey: e.SourceKey}
+		if e.Op == OpLink {
+			ref.ID = e.HighLevelID // the relation; may be empty when links have no id of their own
+		}
+		c := &Compensation{Ref: ref, Entry: e.ID, Run: e.Run, Seq: e.Seq, State: StatePlanned}
+		st := &step{comp: c, rep: e, last: e, members: []Entry{e}, stale: stale[e.ID]}
+		if e.Outcome != OutcomeDone {
+			if e.Outcome == OutcomeRejected || e.Outcome == OutcomeSuperseded {
+				continue // nothing happened at the destination
+			}
+			c.Action, c.State = actionFor(e.Op), StateUnresolved
+			c.Reason = fmt.Sprintf("outcome is %s: resolve it before undoing", outcomeName(e.Outcome))
+			p.steps = append(p.steps, st)
+			continue
+		}
+		switch e.Op {
+		case OpCreate, OpUpdate, OpDelete:
+			k := recordKey{e.ObjectType, ref.ID}
+			if g, ok := groups[k]; ok {
+				g.members = append(g.members, e)
+				g.last = e
+				g.comp.Covers = append(g.comp.Covers, e.ID)
+				continue
+			}
+			groups[k] = st
+		}
+		c.Action = actionFor(e.Op)
+		p.steps = append(p.steps, st)
+	}
+
+	for _, st := range p.steps {
+		if st.comp.State != StatePlanned {
+			continue
+		}
+		if err := l.finishStep(ctx, st, done); err != nil {
+			return nil, err
+		}
+	}
+	// Reverse journal order: the last thing done is the first undone.
+	sort.SliceStable(p.steps, func(i, j int) bool { return p.steps[i].comp.Entry > p.steps[j].comp.Entry })
+	return p, nil
+}
+
+func outcomeName(o OutcomeStatus) string {
+	if o == OutcomePending {
+		return "pending"
+	}
+	return string(o)
+}
+
+func actionFor(op Op) Action {
+	switch op {
+	case OpCreate:
+		return ActionDelete
+	case OpUpdate:
+		return ActionRestore
+	case OpLink:
+		return ActionUnlink
+	case OpSchema:
+		return ActionDeleteSchema
+	}
+	return ActionNone
+}
+
+// finishStep decides a planned step's action from its record's history in
+// scope and what earlier Undos already did.
+func (l *Ledger) finishStep(ctx context.Context, st *step, done map[int64]Op) error {
+	c := st.comp
+	for _, m := range st.members {
+		if op, ok := done[m.ID]; ok && op == OpDelete {
+			c.State, c.Reason = StateAlreadyDone, "record already deleted by an earlier undo"
+			return nil
+		}
+	}
+	if _, ok := done[st.rep.ID]; ok {
+		c.State, c.Reason = StateAlreadyDone, "compensated by an earlier undo"
+		return nil
+	}
+	if st.last.Op == OpDelete {
+		if st.rep.Op == OpCreate {
+			c.Action, c.State, c.Reason = ActionNone, StateAlreadyDone, "the run itself deleted the record it created"
+		} else {
+			c.Action, c.State, c.Reason = ActionNone, StateIrreversible, "the run deleted this record; deletes are final in HighLevel"
+		}
+		return nil
+	}
+	switch c.Action {
+	case ActionNone:
+		c.State, c.Reason = StateIrreversible, fmt.Sprintf("a %s cannot be reversed", st.rep.Op)
+	case ActionRestore:
+		before, err := l.Before(ctx, st.rep)
+		if err != nil {
+			return err
+		}
+		if before == nil {
+			c.State, c.Reason = StateIrreversible, "no before-image stored"
+			return nil
+		}
+		st.before = before
+		for _, m := range st.members {
+			w, err := l.Payload(ctx, m)
+			if err != nil {
+				return err
+			}
+			if w == nil {
+				c.State, c.Reason = StateIrreversible, "an update's payload was not stored, so the fields to restore are unknown"
+				return nil
+			}
+			if st.written, err = mergeJSON(st.written, w); err != nil {
+				c.State, c.Reason = StateIrreversible, "stored payload is not a JSON object"
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+// check compares the record's current state with our last write, unless
+// an interrupted Undo already started reversing it.
+func (l *Ledger) check(ctx context.Context, t Target, p *undoPlan, st *step, force bool) {
+	c := st.comp
+	if c.Action != ActionDelete && c.Action != ActionRestore {
+		return
+	}
+	if len(st.stale) > 0 {
+		c.Checked, c.Reason = true, fmt.Sprintf("checked by interrupted undo run %d", st.stale[0].Run)
+		return
+	}
+	last := st.last
+	if m, ok, err := l.lastWrite(ctx, st); err != nil {
+		c.State, c.Reason = StateFailed, err.Error()
+		return
+	} else if ok && !p.inScope[m.ID] {
+		c.Checked = true
+		if force {
+			c.Reason = fmt.Sprintf("written again by run %d (forced)", m.Run)
+		} else {
+			c.State, c.Reason = StateRefused, fmt.Sprintf("written again by run %d, which this undo does not cover", m.Run)
+		}
+		return
+	}
+	written, err := l.Payload(ctx, last)
+	if err != nil {
+		c.State, c.Reason = StateFailed, err.Error()
+		return
+	}
+	if written == nil {
+		c.Reason = "payload not stored: change check skipped"
+		return
+	}
+	cur, err := t.Digest(ctx, c.Ref, written)
+	switch {
+	case errors.Is(err, ErrNotFound) && c.Action == ActionDelete:
+		c.Checked, c.State, c.Reason = true, StateGone, "record no longer exists"
+		return
+	case errors.Is(err, ErrNotFound):
+		c.Checked, c.State, c.Reason = true, StateFailed, "record no longer exists: nothing to restore"
+		return
+	case err != nil:
+		c.State, c.Reason = StateFailed, "change check: "+err.Error()
+		return
+	}
+	c.Checked = true
+	if cur != Digest(written) {
+		if force {
+			c.Reason = "changed after our write (forced)"
+			return
+		}
+		c.State, c.Reason = StateRefused, "changed at the destination after our write"
+	}
+}
+
+// lastWrite returns the entry the id map names as the record's last write,
+// unless an earlier Undo already reversed that entry.
+func (l *Ledger) lastWrite(ctx context.Context, st *step) (Entry, bool, error) {
+	if st.rep.SourceKey == "" {
+		return Entry{}, false, nil
+	}
+	q := `SELECT ` + entryColumns + ` FROM journal WHERE id = (SELECT entry FROM idmap
+		WHERE object_type = ? AND source_key = ? AND hl_id = ?)
+		AND NOT EXISTS (SELECT 1 FROM journal c WHERE c.compensates = journal.id AND c.outcome = 'done')`
+	for e, err := range l.queryEntries(ctx, q, st.rep.ObjectType, st.rep.SourceKey, st.comp.Ref.ID) {
+		return e, err == nil, err
+	}
+	return Entry{}, false, nil
+}
+
+// compensate journals the compensating intent, calls the target, and
+// records the outcome. It returns an error only when the ledger fails;
+// target failures are recorded in the compensation.
+func (l *Ledger) compensate(ctx context.Context, t Target, run *Run, p *undoPlan, st *step) error {
+	c := st.comp
+	in := Intent{ObjectType: c.Ref.ObjectType, SourceKey: c.Ref.SourceKey, TargetID: c.Ref.ID, RelatedID: c.Ref.RelatedID, compensates: c.Entry}
+	if in.TargetID == "" {
+		in.TargetID = c.Ref.TargetID
+	}
+	switch c.Action {
+	case ActionDelete, ActionDeleteSchema:
+		in.Op = OpDelete
+	case ActionUnlink:
+		in.Op = OpUnlink
+	case ActionRestore:
+		in.Op, in.Payload = OpUpdate, st.before
+		in.Before = st.written
+	}
+	if in.TargetID == "" {
+		c.State, c.Reason = StateIrreversible, "the entry names no HighLevel id"
+		return nil
+	}
+	seq, err := run.Intent(ctx, in)
+	if err != nil {
+		return err
+	}
+	var callErr error
+	switch c.Action {
+	case ActionDelete:
+		callErr = t.Delete(ctx, c.Ref)
+	case ActionDeleteSchema:
+		callErr = t.DeleteSchema(ctx, c.Ref)
+	case ActionUnlink:
+		callErr = t.Unlink(ctx, c.Ref)
+	case ActionRestore:
+		callErr = t.Restore(ctx, c.Ref, st.before, st.written)
+	}
+	var out Outcome
+	switch {
+	case callErr == nil:
+		c.State, out = StateDone, Done(c.Ref.ID)
+	case errors.Is(callErr, ErrNotFound) && c.Action != ActionRestore:
+		c.State, c.Reason, out = StateGone, "already gone", Outcome{Status: OutcomeDone, ID: c.Ref.ID, HTTPStatus: 404, Reason: "already gone"}
+	case errors.Is(callErr, ErrNotFound):
+		c.State, c.Reason, out = StateFailed, "record no longer exists: nothing to restore", Rejected(404, "record no longer exists")
+	default:
+		c.State, c.Reason, out = StateFailed, callErr.Error(), Unknown(callErr.Error())
+	}
+	wctx := context.WithoutCancel(ctx)
+	if err := run.Outcome(wctx, seq, out); err != nil {
+		return err
+	}
+	if out.Status != OutcomeDone {
+		return nil
+	}
+	now := l.now().UnixNano()
+	return l.w.submit(wctx, func(tx *wtx) error {
+		for _, s := range st.stale {
+			if _, err := tx.execSQL(`UPDATE journal SET outcome = 'superseded', reason = ?, outcome_at = ?
+				WHERE id = ? AND (outcome IS NULL OR outcome = 'unknown')`,
+				fmt.Sprintf("completed by undo run %d", run.ID()), now, s.ID); err != nil {
+				return err
+			}
+		}
+		var err error
+		switch c.Action {
+		case ActionDelete:
+			_, err = tx.exec(stDeleteIDMap, c.Ref.ObjectType, c.Ref.ID)
+		case ActionRestore:
+			_, err = tx.exec(stClearDigest, now, c.Ref.ObjectType, c.Ref.ID)
+		}
+		return err
+	})
+}
+
+// mergeJSON merges object b into object a: b's keys win, except that two
+// arrays are concatenated (so two updates' custom-field lists both count).
+func mergeJSON(a, b []byte) ([]byte, error) {
+	var mb map[string]json.RawMessage
+	if err := json.Unmarshal(b, &mb); err != nil {
+		return nil, err
+	}
+	if a == nil {
+		return json.Marshal(mb)
+	}
+	var ma map[string]json.RawMessage
+	if err := json.Unmarshal(a, &ma); err != nil {
+		return nil, err
+	}
+	for k, v := range mb {
+		old, ok := ma[k]
+		if !ok {
+			ma[k] = v
+			continue
+		}
+		var xa, xb []json.RawMessage
+		if json.Unmarshal(old, &xa) == nil && json.Unmarshal(v, &xb) == nil {
+			merged, err := json.Marshal(slices.Concat(xa, xb))
+			if err != nil {
+				return nil, err
+			}
+			ma[k] = merged
+			continue
+		}
+		ma[k] = v
+	}
+	return json.Marshal(ma)
+}

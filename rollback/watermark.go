@@ -1,0 +1,68 @@
+package rollback
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Advance moves entity's watermark — the source modified-time a later delta
+// may resume from — to at most ts. It never moves past a record of this run
+// that failed: an intent without outcome, an unknown or rejected outcome, or
+// an invalid record, whose source modified-time is at or before ts. The
+// stored watermark is returned. A delta must re-read records modified at or
+// after the watermark (inclusive), so the failed record is read again.
+//
+// Call it once every record of entity modified up to ts has been journaled.
+func (r *Run) Advance(ctx context.Context, entity string, ts time.Time) (time.Time, error) {
+	if entity == "" {
+		return time.Time{}, invalidArg("entity", "empty")
+	}
+	if ts.IsZero() {
+		return time.Time{}, invalidArg("ts", "zero time")
+	}
+	var stored int64
+	now := r.l.now().UnixNano()
+	err := r.l.w.submit(ctx, func(t *wtx) error {
+		var failed sql.NullInt64
+		err := t.w.conn.QueryRowContext(t.ctx, `SELECT min(m) FROM (
+			SELECT min(source_modified) AS m FROM journal
+			WHERE run = ?1 AND entity = ?2 AND source_modified <= ?3
+			  AND (outcome IS NULL OR outcome IN ('rejected', 'unknown'))
+			UNION ALL
+			SELECT min(source_modified) FROM invalid
+			WHERE run = ?1 AND entity = ?2 AND source_modified <= ?3)`,
+			int64(r.id), entity, ts.UnixNano()).Scan(&failed)
+		if err != nil {
+			return fmt.Errorf("rollback: watermark: %w", err)
+		}
+		stored = ts.UnixNano()
+		if failed.Valid && failed.Int64 < stored {
+			stored = failed.Int64
+		}
+		_, err = t.exec(stSetWatermark, entity, stored, int64(r.id), now)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(0, stored).UTC(), nil
+}
+
+// Watermark returns entity's watermark and whether one is stored.
+func (l *Ledger) Watermark(ctx context.Context, entity string) (time.Time, bool, error) {
+	if l.isClosed() {
+		return time.Time{}, false, ErrClosed
+	}
+	var at int64
+	err := l.read.QueryRowContext(ctx, `SELECT at FROM watermarks WHERE entity = ?`, entity).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("rollback: watermark: %w", err)
+	}
+	return time.Unix(0, at).UTC(), true, nil
+}

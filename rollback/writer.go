@@ -1,0 +1,232 @@
+package rollback
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+)
+
+// writer is the ledger's single writing goroutine. Callers queue a write
+// and wait; the writer takes everything queued (up to MaxBatch) into one
+// transaction and one commit (group commit), so the cost of the fsync is
+// shared by every caller waiting at that moment. Under load the batch grows
+// by itself; with a single caller each write is its own commit.
+type writer struct {
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+	max   int
+
+	mu      sync.RWMutex
+	closing bool
+	reqs    chan *writeReq
+	done    chan struct{}
+}
+
+type writeReq struct {
+	// apply runs inside the batch transaction. An error aborts the whole
+	// batch, which is then retried one request per transaction so that only
+	// the faulty request fails.
+	apply func(*wtx) error
+	done  chan error
+}
+
+var reqPool = sync.Pool{New: func() any { return &writeReq{done: make(chan error, 1)} }}
+
+const (
+	stInsertRun     = "insertRun"
+	stFinishRun     = "finishRun"
+	stReopenRun     = "reopenRun"
+	stInsertIntent  = "insertIntent"
+	stSetOutcome    = "setOutcome"
+	stUpsertIDMap   = "upsertIDMap"
+	stInsertInvalid = "insertInvalid"
+	stSetWatermark  = "setWatermark"
+	stDeleteIDMap   = "deleteIDMap"
+	stClearDigest   = "clearDigest"
+)
+
+var statements = map[string]string{
+	stInsertRun: `INSERT INTO runs(kind, map_digest, location, actor, started_at, status)
+		VALUES(?, ?, ?, ?, ?, 'running')`,
+	stFinishRun: `UPDATE runs SET status = ?, finished_at = ? WHERE id = ?`,
+	stReopenRun: `UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?`,
+	stInsertIntent: `INSERT INTO journal(run, seq, op, object_type, source_key, entity, target_id,
+		related_id, payload_digest, payload, before, key_id, source_modified, intent_at, compensates)
+		VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	stSetOutcome: `UPDATE journal SET outcome = ?, hl_id = ?, http_status = ?, reason = ?, outcome_at = ?
+		WHERE run = ? AND seq = ? AND (outcome IS NULL OR outcome = 'unknown')
+		RETURNING id, op, object_type, source_key, target_id, payload_digest`,
+	stUpsertIDMap: `INSERT INTO idmap(object_type, source_key, hl_id, digest, run, updated_at, entry)
+		VALUES(?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(object_type, source_key) DO UPDATE SET hl_id = excluded.hl_id,
+		digest = excluded.digest, run = excluded.run, updated_at = excluded.updated_at, entry = excluded.entry`,
+	stInsertInvalid: `INSERT INTO invalid(run, entity, source_key, source_modified, reasons, at)
+		VALUES(?, ?, ?, ?, ?, ?)`,
+	stSetWatermark: `INSERT INTO watermarks(entity, at, run, updated_at) VALUES(?, ?, ?, ?)
+		ON CONFLICT(entity) DO UPDATE SET at = excluded.at, run = excluded.run, updated_at = excluded.updated_at`,
+	stDeleteIDMap: `DELETE FROM idmap WHERE object_type = ? AND hl_id = ?`,
+	stClearDigest: `UPDATE idmap SET digest = '', updated_at = ? WHERE object_type = ? AND hl_id = ?`,
+}
+
+func newWriter(ctx context.Context, l *Ledger) (*writer, error) {
+	conn, err := l.write.Conn(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("rollback: writer: %w", err)
+	}
+	w := &writer{
+		conn:  conn,
+		stmts: make(map[string]*sql.Stmt, len(statements)),
+		max:   l.opts.MaxBatch,
+		reqs:  make(chan *writeReq, l.opts.MaxBatch),
+		done:  make(chan struct{}),
+	}
+	for name, q := range statements {
+		st, err := conn.PrepareContext(ctx, q)
+		if err != nil {
+			w.closeStmts()
+			conn.Close()
+			return nil, fmt.Errorf("rollback: prepare %s: %w", name, err)
+		}
+		w.stmts[name] = st
+	}
+	go w.loop()
+	return w, nil
+}
+
+func (w *writer) closeStmts() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
+}
+
+// submit queues apply and waits for its commit. If ctx ends after the write
+// was queued, the write may still commit.
+func (w *writer) submit(ctx context.Context, apply func(*wtx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	req := reqPool.Get().(*writeReq)
+	req.apply = apply
+	w.mu.RLock()
+	if w.closing {
+		w.mu.RUnlock()
+		reqPool.Put(req)
+		return ErrClosed
+	}
+	select {
+	case w.reqs <- req:
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		reqPool.Put(req)
+		return ctx.Err()
+	}
+	w.mu.RUnlock()
+	select {
+	case err := <-req.done:
+		req.apply = nil
+		reqPool.Put(req)
+		return err
+	case <-ctx.Done():
+		// The request is still owned by the writer: do not recycle it.
+		return ctx.Err()
+	}
+}
+
+func (w *writer) loop() {
+	defer close(w.done)
+	batch := make([]*writeReq, 0, w.max)
+	for req := range w.reqs {
+		batch = append(batch[:0], req)
+	drain:
+		for len(batch) < w.max {
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		w.commit(batch)
+	}
+}
+
+func (w *writer) commit(batch []*writeReq) {
+	err := w.runTx(batch)
+	if err == nil || len(batch) == 1 {
+		for _, r := range batch {
+			r.done <- err
+		}
+		return
+	}
+	for _, r := range batch {
+		r.done <- w.runTx(batch[:0:0], r)
+	}
+}
+
+func (w *writer) runTx(batch []*writeReq, extra ...*writeReq) (err error) {
+	ctx := context.Background()
+	if _, err := w.conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("rollback: begin: %w", err)
+	}
+	tx := &wtx{ctx: ctx, w: w}
+	defer func() {
+		if err != nil {
+			_, _ = w.conn.ExecContext(ctx, `ROLLBACK`)
+		}
+	}()
+	for _, r := range append(batch, extra...) {
+		if err := r.apply(tx); err != nil {
+			return err
+		}
+	}
+	if _, err := w.conn.ExecContext(ctx, `COMMIT`); err != nil {
+		return fmt.Errorf("rollback: commit: %w", err)
+	}
+	return nil
+}
+
+func (w *writer) close() error {
+	w.mu.Lock()
+	if w.closing {
+		w.mu.Unlock()
+		<-w.done
+		return nil
+	}
+	w.closing = true
+	close(w.reqs)
+	w.mu.Unlock()
+	<-w.done
+	w.closeStmts()
+	return w.conn.Close()
+}
+
+// wtx is the view of the batch transaction given to a request.
+type wtx struct {
+	ctx context.Context
+	w   *writer
+}
+
+func (t *wtx) exec(name string, args ...any) (sql.Result, error) {
+	res, err := t.w.stmts[name].ExecContext(t.ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("rollback: %s: %w", name, err)
+	}
+	return res, nil
+}
+
+func (t *wtx) queryRow(name string, args ...any) *sql.Row {
+	return t.w.stmts[name].QueryRowContext(t.ctx, args...)
+}
+
+// execSQL runs an ad-hoc statement inside the batch (rare paths only).
+func (t *wtx) execSQL(q string, args ...any) (sql.Result, error) {
+	res, err := t.w.conn.ExecContext(t.ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("rollback: %w", err)
+	}
+	return res, nil
+}
