@@ -1,0 +1,734 @@
+package mapping
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pbnhl/pbnhl/mapping/transform"
+)
+
+// Problem rules: what kind of check a record failed.
+const (
+	RuleRequired     = "required"      // a required field is empty
+	RuleFormat       = "format"        // a transform refused the value
+	RuleUnknownValue = "unknown_value" // a value map does not list the value
+	RuleType         = "type"          // the value does not fit the custom field type
+	RuleMissingLink  = "missing_link"  // a required lookup has no key
+	RuleReference    = "reference"     // a lookup's key is not a known record
+	RuleDuplicate    = "duplicate"     // same email/phone/name+birth date as an earlier record
+	RuleStage        = "stage"         // pipeline or stage not mapped
+	RuleParse        = "parse"         // free text an expand parser could not read
+)
+
+// Severity says whether a problem stops a record.
+type Severity string
+
+// Severities.
+const (
+	Invalid Severity = "invalid" // the record is not sent
+	Warning Severity = "warning" // the record is sent; a person should know
+)
+
+// Problem is one reason a record is invalid (or a warning about it). It never
+// carries field values: only the object, source key, field name, rule and a
+// reason written without the value.
+type Problem struct {
+	Object    string   `json:"object"`
+	SourceKey string   `json:"source_key"`
+	Field     string   `json:"field,omitempty"`
+	Rule      string   `json:"rule"`
+	Reason    string   `json:"reason"`
+	Severity  Severity `json:"severity"`
+}
+
+func (p Problem) String() string {
+	f := ""
+	if p.Field != "" {
+		f = " " + p.Field
+	}
+	return fmt.Sprintf("%s %s %s%s: %s: %s", p.Severity, p.Object, p.SourceKey, f, p.Rule, p.Reason)
+}
+
+// Value is one target field's value. List holds the values of list types
+// (MULTIPLE_OPTIONS, CHECKBOX, TEXTBOX_LIST); Text holds all others, as
+// text in HighLevel's format (YYYY-MM-DD dates, RFC 3339 timestamps, decimal
+// numbers).
+type Value struct {
+	Key  string
+	Type DataType // "" for standard fields
+	Text string
+	List []string
+}
+
+// JSON returns the value as HighLevel expects it in a write body: a number
+// for NUMERICAL and MONETORY, a list for list types, otherwise a string.
+func (v Value) JSON() any {
+	switch {
+	case v.Type.IsList():
+		if v.List == nil {
+			return []string{}
+		}
+		return v.List
+	case v.Type == TypeNumerical || v.Type == TypeMonetary:
+		if f, err := strconv.ParseFloat(v.Text, 64); err == nil {
+			return f
+		}
+	}
+	return v.Text
+}
+
+// Link is a reference to another migrated record (or a user) that the runner
+// resolves through its id map: the target of a lookup.
+type Link struct {
+	To          string // contactId, businessId, assignedTo, association
+	Object      string // the referenced map object
+	Key         string // the referenced record's source key
+	Association string // association key when To is association
+}
+
+// Payload is one source record rendered for HighLevel per the map.
+type Payload struct {
+	Object    string
+	Target    TargetKind
+	Key       string // custom object key or contact field key
+	SourceKey string
+	// Fields are standard fields; Custom are custom fields, the external id first.
+	Fields []Value
+	Custom []Value
+	Links  []Link
+	// Pipeline, Stage and Probability are set for opportunities.
+	Pipeline    string
+	Stage       string
+	Probability float64
+	// AssignedTo is the owner's HighLevel user id when the Applier has Owners.
+	AssignedTo string
+	// DuplicateOf is the source key of the earlier record this one merges into
+	// (duplicate policy merge): the runner maps it to that record's id.
+	DuplicateOf string
+	// Skipped says which filter excluded the record ("" when it was not).
+	Skipped string
+	// Problems lists why the record is invalid, and warnings.
+	Problems []Problem
+}
+
+// Valid reports whether no problem of severity Invalid was found.
+func (p *Payload) Valid() bool {
+	for _, pr := range p.Problems {
+		if pr.Severity == Invalid {
+			return false
+		}
+	}
+	return true
+}
+
+// Field returns the standard or custom value written to key.
+func (p *Payload) Field(key string) (Value, bool) {
+	for _, v := range p.Fields {
+		if v.Key == key {
+			return v, true
+		}
+	}
+	for _, v := range p.Custom {
+		if v.Key == key {
+			return v, true
+		}
+	}
+	return Value{}, false
+}
+
+// Link returns the payload's link with the given destination.
+func (p *Payload) Link(to string) (Link, bool) {
+	for _, l := range p.Links {
+		if l.To == to {
+			return l, true
+		}
+	}
+	return Link{}, false
+}
+
+func (p *Payload) reset() {
+	*p = Payload{Fields: p.Fields[:0], Custom: p.Custom[:0], Links: p.Links[:0], Problems: p.Problems[:0]}
+}
+
+func (p *Payload) problem(field, rule, reason string, sev Severity) {
+	p.Problems = append(p.Problems, Problem{Object: p.Object, SourceKey: p.SourceKey, Field: field, Rule: rule, Reason: reason, Severity: sev})
+}
+
+// OwnerResolver gives the HighLevel user id that owns records of a staff member.
+type OwnerResolver interface {
+	Owner(staffKey string) (userID string, matched bool)
+}
+
+// ApplierOptions tune NewApplier.
+type ApplierOptions struct {
+	// Registry resolves transform names; nil means DefaultRegistry.
+	Registry *Registry
+	// Owners resolves owner lookups (to: assignedTo) into Payload.AssignedTo.
+	// Without it owner lookups stay Links.
+	Owners OwnerResolver
+}
+
+// Applier turns source records into payloads per an approved map. It is safe
+// for concurrent use.
+type Applier struct {
+	m       *Map
+	objects map[string]*compiledObject
+	owners  OwnerResolver
+}
+
+type compiledObject struct {
+	o       *Object
+	fields  []compiledField
+	parser  RowParser
+	stages  map[string]map[string]Stage // pipeline source → stage source → stage
+	pipes   map[string]string           // pipeline source → name
+	filters []Filter
+}
+
+type compiledField struct {
+	f      *Field
+	chain  Func
+	tmpl   []tmplPart
+	values *transform.PickList
+	opts   map[string]bool
+}
+
+// NewApplier compiles an approved map. An unapproved or changed map returns
+// an error matching ErrNotApproved: it can be inspected, not run.
+func NewApplier(m *Map, opts ApplierOptions) (*Applier, error) {
+	if err := m.Verify(); err != nil {
+		return nil, err
+	}
+	reg := opts.Registry
+	if reg == nil {
+		reg = DefaultRegistry()
+	}
+	if issues := m.check(reg); len(issues) > 0 {
+		return nil, &LoadError{File: m.file, Issues: issues}
+	}
+	a := &Applier{m: m, objects: make(map[string]*compiledObject, len(m.Objects)), owners: opts.Owners}
+	for i := range m.Objects {
+		o := &m.Objects[i]
+		co := &compiledObject{o: o, filters: o.Filters}
+		if o.Expand != nil {
+			co.parser, _ = reg.Parser(o.Expand.Parser)
+		}
+		for j := range o.Fields {
+			f := &o.Fields[j]
+			chain, err := reg.CompileChain(f.Transform)
+			if err != nil {
+				return nil, err
+			}
+			cf := compiledField{f: f, chain: chain}
+			if f.Template != "" {
+				if cf.tmpl, err = parseTemplate(f.Template); err != nil {
+					return nil, err
+				}
+			}
+			if cf.values, err = f.pickList(); err != nil {
+				return nil, err
+			}
+			if f.Type.HasOptions() {
+				cf.opts = map[string]bool{}
+				for _, s := range f.OptionList() {
+					cf.opts[s] = true
+				}
+			}
+			co.fields = append(co.fields, cf)
+		}
+		if len(o.Pipelines) > 0 {
+			co.stages = map[string]map[string]Stage{}
+			co.pipes = map[string]string{}
+			for _, p := range o.Pipelines {
+				st := map[string]Stage{}
+				for _, s := range p.Stages {
+					st[s.From] = s
+					if _, ok := st[strings.ToLower(s.From)]; !ok {
+						st[strings.ToLower(s.From)] = s
+					}
+				}
+				co.stages[p.Source] = st
+				co.pipes[p.Source] = p.Name
+			}
+		}
+		a.objects[o.Name] = co
+	}
+	return a, nil
+}
+
+// Map returns the map the applier runs.
+func (a *Applier) Map() *Map { return a.m }
+
+// ErrUnknownObject is returned for an object name the map does not have.
+var ErrUnknownObject = errors.New("mapping: unknown object")
+
+// Apply renders one record of the named object. For objects with Expand it
+// returns one payload per parsed row plus, when free text remained unparsed,
+// a warning on the first. Invalid records come back with Problems; filtered
+// ones with Skipped.
+func (a *Applier) Apply(object string, rec Record) ([]Payload, error) {
+	co := a.objects[object]
+	if co == nil {
+		return nil, fmt.Errorf("%w %q", ErrUnknownObject, object)
+	}
+	if co.parser == nil {
+		var p Payload
+		a.apply(co, rec, &p, "")
+		return []Payload{p}, nil
+	}
+	key, _ := rec.Get(co.o.SourceKey)
+	txt, _ := rec.Get(co.o.Expand.From)
+	rows, rest := co.parser(txt)
+	out := make([]Payload, 0, len(rows))
+	for i, row := range rows {
+		var p Payload
+		a.apply(co, overlay{top: row, base: rec}, &p, key+"#"+strconv.Itoa(i+1))
+		out = append(out, p)
+	}
+	if strings.TrimSpace(rest) != "" {
+		reason := fmt.Sprintf("%d characters of %s were not parsed into rows", len([]rune(strings.TrimSpace(rest))), co.o.Expand.From)
+		pr := Problem{Object: co.o.Name, SourceKey: key, Field: co.o.Expand.From, Rule: RuleParse, Reason: reason, Severity: Warning}
+		if len(out) == 0 {
+			out = append(out, Payload{Object: co.o.Name, Target: co.o.Target, Key: co.o.Key, SourceKey: key, Skipped: "no rows parsed", Problems: []Problem{pr}})
+		} else {
+			out[0].Problems = append(out[0].Problems, pr)
+		}
+	}
+	return out, nil
+}
+
+// ApplyTo renders one record into p, reusing p's slices: the allocation-lean
+// path for objects without Expand.
+func (a *Applier) ApplyTo(object string, rec Record, p *Payload) error {
+	co := a.objects[object]
+	if co == nil {
+		return fmt.Errorf("%w %q", ErrUnknownObject, object)
+	}
+	if co.parser != nil {
+		return fmt.Errorf("mapping: object %q expands into several rows: use Apply", object)
+	}
+	a.apply(co, rec, p, "")
+	return nil
+}
+
+func (a *Applier) apply(co *compiledObject, rec Record, p *Payload, key string) {
+	o := co.o
+	p.reset()
+	p.Object, p.Target, p.Key = o.Name, o.Target, o.Key
+	if key == "" {
+		key, _ = rec.Get(o.SourceKey)
+		key = strings.TrimSpace(key)
+	}
+	p.SourceKey = key
+	if key == "" {
+		p.problem(o.SourceKey, RuleRequired, "the record has no source key", Invalid)
+		return
+	}
+	for i := range co.filters {
+		if !co.filters[i].holds(rec) {
+			p.Skipped = "filter on " + co.filters[i].Field
+			return
+		}
+	}
+	if o.ExternalID != "" {
+		p.Custom = append(p.Custom, Value{Key: o.ExternalID, Type: TypeText, Text: key})
+	}
+	for i := range co.fields {
+		cf := &co.fields[i]
+		a.applyField(cf, rec, p)
+	}
+	for _, l := range o.Lookups {
+		v, _ := rec.Get(l.From)
+		v = strings.TrimSpace(v)
+		if v == "" || v == "0" { // PbN writes 0 for "none" (ClinicNum 0, Guarantor 0)
+			if l.Required {
+				p.problem(l.From, RuleMissingLink, "required link to "+l.Object+" is empty", Invalid)
+			}
+			if l.To == LinkOwner && a.owners != nil {
+				p.AssignedTo, _ = a.owners.Owner("")
+			}
+			continue
+		}
+		if l.To == LinkOwner && a.owners != nil {
+			id, matched := a.owners.Owner(v)
+			p.AssignedTo = id
+			if !matched {
+				p.problem(l.From, RuleReference, "staff member has no HighLevel user; the fallback owner is used", Warning)
+			}
+			continue
+		}
+		p.Links = append(p.Links, Link{To: l.To, Object: l.Object, Key: v, Association: l.Association})
+	}
+	if co.stages != nil {
+		pipeSrc := ""
+		if o.PipelineField != "" {
+			pipeSrc, _ = rec.Get(o.PipelineField)
+			pipeSrc = strings.TrimSpace(pipeSrc)
+		}
+		stages, ok := co.stages[pipeSrc]
+		if !ok && len(co.stages) == 1 && o.PipelineField == "" {
+			for _, s := range co.stages {
+				stages, ok = s, true
+			}
+		}
+		if !ok {
+			p.problem(o.PipelineField, RuleStage, "the record's pipeline is not mapped", Invalid)
+			return
+		}
+		p.Pipeline = co.pipes[pipeSrc]
+		stageSrc, _ := rec.Get(o.StageField)
+		stageSrc = strings.TrimSpace(stageSrc)
+		s, ok := stages[stageSrc]
+		if !ok {
+			s, ok = stages[strings.ToLower(stageSrc)]
+		}
+		if !ok {
+			p.problem(o.StageField, RuleStage, "the record's stage is not mapped in pipeline "+p.Pipeline, Invalid)
+			return
+		}
+		p.Stage, p.Probability = s.Name, s.Probability
+	}
+}
+
+func (a *Applier) applyField(cf *compiledField, rec Record, p *Payload) {
+	f := cf.f
+	v := f.Value
+	switch {
+	case f.From != "":
+		v, _ = rec.Get(f.From)
+		for i := 0; i < len(f.Fallback) && strings.TrimSpace(v) == ""; i++ {
+			v, _ = rec.Get(f.Fallback[i])
+		}
+	case cf.tmpl != nil:
+		v = fillTemplate(cf.tmpl, rec)
+	}
+	if cf.chain != nil && v != "" {
+		out, err := cf.chain(v)
+		if err != nil {
+			// A bad value in an optional field is left out (HighLevel would
+			// refuse the whole record for it); in a required one it stops the record.
+			if f.Required {
+				p.problem(f.To, RuleFormat, reasonOf(err), Invalid)
+			} else {
+				p.problem(f.To, RuleFormat, reasonOf(err)+"; the field is left out", Warning)
+			}
+			return
+		}
+		v = out
+	}
+	var list []string
+	if f.Type.IsList() {
+		list = splitList(v)
+		if cf.values != nil {
+			kept := list[:0]
+			for _, it := range list {
+				mv, ok := a.mapValue(cf, it, p)
+				if !ok {
+					return
+				}
+				if mv != "" {
+					kept = append(kept, mv)
+				}
+			}
+			list = kept
+		}
+		if len(list) == 0 && f.Default != "" {
+			list = splitList(f.Default)
+		}
+		if len(list) == 0 {
+			if f.Required {
+				p.problem(f.To, RuleRequired, "required field is empty", Invalid)
+			}
+			return
+		}
+		if cf.opts != nil {
+			for _, it := range list {
+				if !cf.opts[it] {
+					p.problem(f.To, RuleType, "a value is not one of the field's options", Invalid)
+					return
+				}
+			}
+		}
+		p.Custom = append(p.Custom, Value{Key: f.To, Type: f.Type, List: list})
+		return
+	}
+	if cf.values != nil && v != "" {
+		mv, ok := a.mapValue(cf, v, p)
+		if !ok {
+			return
+		}
+		v = mv
+	}
+	if v == "" {
+		v = f.Default
+	}
+	if v == "" {
+		if f.Required {
+			p.problem(f.To, RuleRequired, "required field is empty", Invalid)
+		}
+		return
+	}
+	if f.Type != "" {
+		if reason := checkType(f.Type, v, cf.opts); reason != "" {
+			p.problem(f.To, RuleType, reason, Invalid)
+			return
+		}
+		p.Custom = append(p.Custom, Value{Key: f.To, Type: f.Type, Text: v})
+		return
+	}
+	if reason := checkStandard(p.Target, f.To, v); reason != "" {
+		p.problem(f.To, RuleFormat, reason, Invalid)
+		return
+	}
+	p.Fields = append(p.Fields, Value{Key: f.To, Text: v})
+}
+
+// mapValue applies a value map and its unknown policy; false means the
+// record got a problem.
+func (a *Applier) mapValue(cf *compiledField, v string, p *Payload) (string, bool) {
+	mv, keep, err := cf.values.Map(v)
+	if err != nil {
+		p.problem(cf.f.To, RuleUnknownValue, "the value is not listed in the rule's values", Invalid)
+		return "", false
+	}
+	if !keep {
+		return "", true
+	}
+	return mv, true
+}
+
+// pickList compiles the rule's value map with its unknown-value policy.
+func (f *Field) pickList() (*transform.PickList, error) {
+	if len(f.Values) == 0 {
+		return nil, nil
+	}
+	entries := make(map[string]string, len(f.Values))
+	for _, p := range f.Values {
+		entries[p.From] = p.To
+	}
+	o := transform.PickListOptions{Default: f.Default}
+	switch f.Unknown {
+	case UnknownKeep:
+		o.Unknown = transform.UnknownPassThrough
+	case UnknownDefault:
+		o.Unknown = transform.UnknownDefault
+	case UnknownDrop:
+		o.Unknown = transform.UnknownDrop
+	}
+	pl, err := transform.NewPickList(entries, o)
+	if err != nil {
+		return nil, fmt.Errorf("values: %w", err)
+	}
+	return pl, nil
+}
+
+func splitList(v string) []string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	if v[0] == '[' {
+		var out []string
+		if json.Unmarshal([]byte(v), &out) == nil {
+			return slices.DeleteFunc(out, func(s string) bool { return strings.TrimSpace(s) == "" })
+		}
+	}
+	return []string{v}
+}
+
+// reasonOf extracts a value-free reason from a transform error.
+func reasonOf(err error) string {
+	var te *transform.Error
+	if errors.As(err, &te) {
+		return te.Error()
+	}
+	return err.Error()
+}
+
+// checkType says why v does not fit a custom field type ("" when it fits).
+func checkType(t DataType, v string, opts map[string]bool) string {
+	switch t {
+	case TypeDate:
+		if !isDate(v) {
+			return "not a YYYY-MM-DD date (add a date transform)"
+		}
+	case TypeNumerical, TypeMonetary:
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			return "not a number"
+		}
+	case TypeEmail:
+		if _, err := transform.Email(v); err != nil {
+			return "not a valid email address"
+		}
+	case TypePhone:
+		if !isE164(v) {
+			return "not an E.164 phone number (add a phone transform)"
+		}
+	case TypeSingleOptions, TypeRadio:
+		if opts != nil && !opts[v] {
+			return "the value is not one of the field's options"
+		}
+	case TypeText:
+		if len(v) > 10000 {
+			return "longer than 10,000 bytes (use LARGE_TEXT)"
+		}
+	}
+	return ""
+}
+
+// checkStandard checks the formats HighLevel enforces on standard fields.
+func checkStandard(k TargetKind, to, v string) string {
+	switch to {
+	case "email":
+		if _, err := transform.Email(v); err != nil {
+			return "not a valid email address"
+		}
+	case "phone":
+		if k == TargetContact && !isE164(v) {
+			return "not an E.164 phone number (add a phone transform)"
+		}
+	case "dateOfBirth":
+		if !isDate(v) {
+			return "not a YYYY-MM-DD date (add a date transform)"
+		}
+	case "country":
+		if len(v) != 2 || strings.ToUpper(v) != v {
+			return "not a two-letter country code"
+		}
+	case "monetaryValue":
+		if _, err := strconv.ParseFloat(v, 64); err != nil {
+			return "not a number"
+		}
+	case "status":
+		if k == TargetOpportunity && v != "open" && v != "won" && v != "lost" && v != "abandoned" {
+			return "opportunity status must be open, won, lost or abandoned"
+		}
+	case "dueDate":
+		if len(v) < 10 || !isDate(v[:10]) {
+			return "not a date or timestamp"
+		}
+	}
+	return ""
+}
+
+func isDate(s string) bool {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return false
+	}
+	for _, i := range [...]int{0, 1, 2, 3, 5, 6, 8, 9} {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	m := int(s[5]-'0')*10 + int(s[6]-'0')
+	d := int(s[8]-'0')*10 + int(s[9]-'0')
+	return m >= 1 && m <= 12 && d >= 1 && d <= 31 && s[:4] != "0000" && s != "0001-01-01"
+}
+
+func isE164(s string) bool {
+	if len(s) < 8 || len(s) > 16 || s[0] != '+' || s[1] == '0' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *Filter) holds(rec Record) bool {
+	v, _ := rec.Get(f.Field)
+	v = strings.TrimSpace(v)
+	switch f.Op {
+	case OpEq:
+		return strings.EqualFold(v, f.Values[0])
+	case OpNe:
+		return !strings.EqualFold(v, f.Values[0])
+	case OpIn, OpNotIn:
+		in := false
+		for _, x := range f.Values {
+			if strings.EqualFold(v, x) {
+				in = true
+				break
+			}
+		}
+		return in == (f.Op == OpIn)
+	case OpEmpty:
+		return v == ""
+	case OpNotEmpty:
+		return v != ""
+	}
+	return false
+}
+
+type tmplPart struct {
+	text  string
+	field string
+}
+
+// parseTemplate splits "{a} and {b}" into literal text and field references;
+// "{{" and "}}" write literal braces.
+func parseTemplate(t string) ([]tmplPart, error) {
+	var out []tmplPart
+	var lit strings.Builder
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c == '{' && i+1 < len(t) && t[i+1] == '{':
+			lit.WriteByte('{')
+			i++
+		case c == '}' && i+1 < len(t) && t[i+1] == '}':
+			lit.WriteByte('}')
+			i++
+		case c == '{':
+			end := strings.IndexByte(t[i:], '}')
+			if end < 0 {
+				return nil, errors.New("unclosed {")
+			}
+			name := strings.TrimSpace(t[i+1 : i+end])
+			if name == "" {
+				return nil, errors.New("empty {}")
+			}
+			if lit.Len() > 0 {
+				out = append(out, tmplPart{text: lit.String()})
+				lit.Reset()
+			}
+			out = append(out, tmplPart{field: name})
+			i += end
+		case c == '}':
+			return nil, errors.New("unmatched }")
+		default:
+			lit.WriteByte(c)
+		}
+	}
+	if lit.Len() > 0 {
+		out = append(out, tmplPart{text: lit.String()})
+	}
+	return out, nil
+}
+
+// fillTemplate renders a template; it is empty when every field is empty.
+func fillTemplate(parts []tmplPart, rec Record) string {
+	var b strings.Builder
+	any := false
+	for _, p := range parts {
+		if p.field == "" {
+			b.WriteString(p.text)
+			continue
+		}
+		v, _ := rec.Get(p.field)
+		if v = strings.TrimSpace(v); v != "" {
+			any = true
+			b.WriteString(v)
+		}
+	}
+	if !any {
+		return ""
+	}
+	return strings.TrimSpace(b.String())
+}

@@ -1,0 +1,59 @@
+package mapping
+
+import (
+	"errors"
+
+	"github.com/pbnhl/pbnhl/mapping/transform"
+)
+
+// registerExtra adds the transforms for codes, names and places.
+func registerExtra(r *Registry) {
+	r.Register("state", nil, "US state or Canadian province name or code → two-letter code (Maine → ME)",
+		func(map[string]string) (Func, error) { return transform.StateCode, nil })
+	r.Register("country", nil, "country name or code → ISO 3166-1 alpha-2 (USA → US)",
+		func(map[string]string) (Func, error) { return transform.CountryCode, nil })
+	r.Register("cdt", []string{"custom"},
+		"procedure code → D + 4 digits (d1110, D 1110, 1110 → D1110); custom codes kept unless custom: reject",
+		func(args map[string]string) (Func, error) {
+			reject := false
+			switch args["custom"] {
+			case "", "keep":
+			case "reject":
+				reject = true
+			default:
+				return nil, errors.New("custom must be keep or reject")
+			}
+			return func(s string) (string, error) {
+				c, err := transform.CDTCode(s)
+				if err != nil {
+					return "", err
+				}
+				if reject && c.Custom {
+					return "", &transform.Error{Transform: "cdt", Reason: "not a CDT code", Err: transform.ErrInvalid}
+				}
+				return c.Code, nil
+			}, nil
+		})
+	r.Register("name", []string{"part"},
+		"split a full name and keep one part: first, middle, last, prefix, suffix or nickname",
+		func(args map[string]string) (Func, error) {
+			pick := map[string]func(transform.Name) string{
+				"first":    func(n transform.Name) string { return n.First },
+				"middle":   func(n transform.Name) string { return n.Middle },
+				"last":     func(n transform.Name) string { return n.Last },
+				"prefix":   func(n transform.Name) string { return n.Prefix },
+				"suffix":   func(n transform.Name) string { return n.Suffix },
+				"nickname": func(n transform.Name) string { return n.Nickname },
+			}[args["part"]]
+			if pick == nil {
+				return nil, errors.New("part must be first, middle, last, prefix, suffix or nickname")
+			}
+			return func(s string) (string, error) {
+				n, err := transform.SplitName(s)
+				if err != nil {
+					return "", err
+				}
+				return pick(n), nil
+			}, nil
+		})
+}

@@ -1,0 +1,338 @@
+package mapping
+
+import (
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// FormatVersion is the version of the map document format this package reads
+// and writes. Documents carry it in their top-level "version" key.
+const FormatVersion = 1
+
+// Map is a field map: how every record of every source entity becomes a
+// HighLevel record. It is a human-editable YAML document (see Load, Save).
+type Map struct {
+	Version     int       `yaml:"version"`
+	Name        string    `yaml:"name"`
+	Source      string    `yaml:"source,omitempty"`
+	Description string    `yaml:"description,omitempty"`
+	Approval    *Approval `yaml:"approval,omitempty"`
+	Objects     []Object  `yaml:"objects"`
+
+	file string     // where it was loaded from, for error messages
+	doc  *yaml.Node // the document as loaded, to carry its comments into Save
+}
+
+// Approval records who approved a map, when, and the digest of the content
+// they saw. A map whose content no longer matches Digest is not approved.
+type Approval struct {
+	By     string    `yaml:"by"`
+	At     time.Time `yaml:"at"`
+	Digest string    `yaml:"digest"`
+}
+
+// TargetKind is what a source record becomes in HighLevel.
+type TargetKind string
+
+// Target kinds.
+const (
+	TargetContact      TargetKind = "contact"
+	TargetBusiness     TargetKind = "business"
+	TargetCustomObject TargetKind = "custom_object"
+	TargetOpportunity  TargetKind = "opportunity"
+	TargetNote         TargetKind = "note"
+	TargetTask         TargetKind = "task"
+	// TargetContactField folds the object's records, as JSON entries, into one
+	// LARGE_TEXT custom field on the linked contact (communication logs, forms).
+	TargetContactField TargetKind = "contact_field"
+	// TargetUser resolves records to existing HighLevel users (staff → owner);
+	// nothing is created.
+	TargetUser TargetKind = "user"
+)
+
+var targetKinds = []TargetKind{
+	TargetContact, TargetBusiness, TargetCustomObject, TargetOpportunity,
+	TargetNote, TargetTask, TargetContactField, TargetUser,
+}
+
+// DataType is a HighLevel custom field data type. Setting a Field's Type makes
+// its target a custom field of that type.
+type DataType string
+
+// HighLevel custom field data types (MONETORY is HighLevel's spelling).
+const (
+	TypeText            DataType = "TEXT"
+	TypeLargeText       DataType = "LARGE_TEXT"
+	TypeNumerical       DataType = "NUMERICAL"
+	TypePhone           DataType = "PHONE"
+	TypeMonetary        DataType = "MONETORY"
+	TypeCheckbox        DataType = "CHECKBOX"
+	TypeSingleOptions   DataType = "SINGLE_OPTIONS"
+	TypeMultipleOptions DataType = "MULTIPLE_OPTIONS"
+	TypeDate            DataType = "DATE"
+	TypeTextboxList     DataType = "TEXTBOX_LIST"
+	TypeFileUpload      DataType = "FILE_UPLOAD"
+	TypeRadio           DataType = "RADIO"
+	TypeEmail           DataType = "EMAIL"
+)
+
+var dataTypes = []DataType{
+	TypeText, TypeLargeText, TypeNumerical, TypePhone, TypeMonetary, TypeCheckbox,
+	TypeSingleOptions, TypeMultipleOptions, TypeDate, TypeTextboxList, TypeFileUpload,
+	TypeRadio, TypeEmail,
+}
+
+// HasOptions reports whether fields of this type carry a list of options.
+func (t DataType) HasOptions() bool {
+	switch t {
+	case TypeSingleOptions, TypeMultipleOptions, TypeCheckbox, TypeRadio:
+		return true
+	}
+	return false
+}
+
+// IsList reports whether values of this type are lists of strings.
+func (t DataType) IsList() bool {
+	return t == TypeMultipleOptions || t == TypeCheckbox || t == TypeTextboxList
+}
+
+// Object maps one source entity to one HighLevel target.
+type Object struct {
+	// Name identifies the object within the map ("patients"); lookups refer to it.
+	Name string `yaml:"name"`
+	// Source is the source entity read ("patients").
+	Source string `yaml:"source"`
+	// Target is what each record becomes.
+	Target TargetKind `yaml:"target"`
+	// Key is the custom object key ("custom_objects.appointment") for
+	// custom_object targets, or the contact field key for contact_field targets.
+	Key string `yaml:"key,omitempty"`
+	// Labels name a custom object in HighLevel's UI.
+	Labels *Labels `yaml:"labels,omitempty"`
+	// Primary is the field (a rule's To) displayed as a custom object's name.
+	Primary string `yaml:"primary,omitempty"`
+	// SourceKey is the source field that identifies a record.
+	SourceKey string `yaml:"source_key"`
+	// ExternalID is the custom field key that stores the source key on the
+	// created record, so identity never depends on HighLevel's matching.
+	ExternalID string `yaml:"external_id,omitempty"`
+	// MaxBytes caps a contact_field's JSON (HighLevel LARGE_TEXT); 0 means the default.
+	MaxBytes int `yaml:"max_bytes,omitempty"`
+	// Filters keep a record only when every filter holds.
+	Filters []Filter `yaml:"filters,omitempty"`
+	// Expand turns one source record into several rows by parsing a free-text field.
+	Expand     *Expand     `yaml:"expand,omitempty"`
+	Fields     []Field     `yaml:"fields,omitempty"`
+	Lookups    []Lookup    `yaml:"lookups,omitempty"`
+	Duplicates *Duplicates `yaml:"duplicates,omitempty"`
+	// PipelineField and StageField name the source fields that carry an
+	// opportunity's pipeline and stage; Pipelines maps their values.
+	PipelineField string     `yaml:"pipeline_field,omitempty"`
+	StageField    string     `yaml:"stage_field,omitempty"`
+	Pipelines     []Pipeline `yaml:"pipelines,omitempty"`
+
+	at pos
+}
+
+// Labels are the singular and plural display names of a custom object.
+type Labels struct {
+	Singular string `yaml:"singular"`
+	Plural   string `yaml:"plural"`
+}
+
+// Field is one rule: a source field (or a constant) through a transform chain
+// into a target field.
+type Field struct {
+	// From is the source field read. Fallback lists source fields tried in
+	// order when From is empty (mobile, then home, then work phone).
+	From     string   `yaml:"from,omitempty"`
+	Fallback []string `yaml:"fallback,omitempty,flow"`
+	// Template composes several source fields: "{channel} {direction}: {body}".
+	Template string `yaml:"template,omitempty"`
+	// Value is a constant.
+	Value string `yaml:"value,omitempty"`
+	// To is a standard field of the target ("firstName") or, when Type is set,
+	// the key of a custom field ("pbn_created_at").
+	To    string   `yaml:"to"`
+	Label string   `yaml:"label,omitempty"`
+	Type  DataType `yaml:"type,omitempty"`
+	// Transform is applied left to right.
+	Transform Chain  `yaml:"transform,omitempty"`
+	Required  bool   `yaml:"required,omitempty"`
+	Default   string `yaml:"default,omitempty"`
+	// Values maps source values to target values (pick-lists, statuses);
+	// Unknown says what to do with a value Values does not list.
+	Values  ValueMap      `yaml:"values,omitempty"`
+	Unknown UnknownPolicy `yaml:"unknown,omitempty"`
+	// Options are the custom field's choices when they are not Values' targets.
+	Options []string `yaml:"options,omitempty,flow"`
+	// Confidence, Reason and Origin explain a proposed rule to its reviewer.
+	Confidence float64 `yaml:"confidence,omitempty"`
+	Reason     string  `yaml:"reason,omitempty"`
+	Origin     string  `yaml:"origin,omitempty"`
+
+	at pos
+}
+
+// Custom reports whether the rule writes a custom field.
+func (f *Field) Custom() bool { return f.Type != "" }
+
+// OptionList returns the custom field options: Options, or else the distinct
+// targets of Values, in order.
+func (f *Field) OptionList() []string {
+	if len(f.Options) > 0 {
+		return f.Options
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, p := range f.Values {
+		if p.To != "" && !seen[p.To] {
+			seen[p.To] = true
+			out = append(out, p.To)
+		}
+	}
+	return out
+}
+
+// UnknownPolicy says what happens to a source value a value map does not list.
+type UnknownPolicy string
+
+// Unknown-value policies. The zero value means UnknownError.
+const (
+	UnknownError   UnknownPolicy = "error"   // the record is invalid
+	UnknownKeep    UnknownPolicy = "keep"    // pass the value through unchanged
+	UnknownDefault UnknownPolicy = "default" // use the rule's Default
+	UnknownDrop    UnknownPolicy = "drop"    // leave the field empty
+)
+
+// Step is one transform in a chain: a registered name and its arguments.
+type Step struct {
+	Name string
+	Args map[string]string
+}
+
+// Chain is a transform chain. In YAML each step is a name ("trim") or a
+// one-key mapping of name to arguments ("date: {zone: America/Chicago}").
+type Chain []Step
+
+// Pair is one entry of a value map.
+type Pair struct {
+	From string
+	To   string
+}
+
+// ValueMap maps source values to target values, keeping the document's order.
+type ValueMap []Pair
+
+// Lookup links a record to another migrated record (or a user) by a source key.
+type Lookup struct {
+	// From is the source field holding the referenced record's source key.
+	From string `yaml:"from"`
+	// Object is the map object referenced ("patients").
+	Object string `yaml:"object"`
+	// To is where the resolved id goes: contactId, businessId, assignedTo, or
+	// association (a relation created with Association's key).
+	To          string `yaml:"to"`
+	Association string `yaml:"association,omitempty"`
+	// Required makes a missing or unknown reference invalidate the record.
+	Required bool `yaml:"required,omitempty"`
+
+	at pos
+}
+
+// Lookup destinations.
+const (
+	LinkContact     = "contactId"
+	LinkBusiness    = "businessId"
+	LinkOwner       = "assignedTo"
+	LinkAssociation = "association"
+)
+
+// FilterOp is a filter's comparison.
+type FilterOp string
+
+// Filter operators.
+const (
+	OpEq       FilterOp = "eq"
+	OpNe       FilterOp = "ne"
+	OpIn       FilterOp = "in"
+	OpNotIn    FilterOp = "not_in"
+	OpEmpty    FilterOp = "empty"
+	OpNotEmpty FilterOp = "not_empty"
+)
+
+// Filter is a condition on a source field that a record must meet to migrate.
+type Filter struct {
+	Field  string   `yaml:"field"`
+	Op     FilterOp `yaml:"op"`
+	Values []string `yaml:"values,omitempty,flow"`
+
+	at pos
+}
+
+// Expand parses a free-text source field into several rows, each migrated as
+// a record of the object. Parser names a registered row parser.
+type Expand struct {
+	From   string `yaml:"from"`
+	Parser string `yaml:"parser"`
+}
+
+// DuplicatePolicy says what to do with a record that duplicates an earlier one.
+type DuplicatePolicy string
+
+// Duplicate policies.
+const (
+	// DuplicateMerge does not create the later record; it is mapped to the first.
+	DuplicateMerge DuplicatePolicy = "merge"
+	// DuplicateKeep creates both and reports a warning.
+	DuplicateKeep DuplicatePolicy = "keep"
+	// DuplicateFlag holds the later record back as invalid for a person to resolve.
+	DuplicateFlag DuplicatePolicy = "flag"
+)
+
+// Duplicates configures in-source duplicate detection. Each key is a target
+// field, or several joined by "+", compared after transforms.
+type Duplicates struct {
+	Policy DuplicatePolicy `yaml:"policy"`
+	Keys   []string        `yaml:"keys,flow"`
+}
+
+// Pipeline maps one source pipeline to a HighLevel pipeline.
+type Pipeline struct {
+	Name   string  `yaml:"name"`
+	Source string  `yaml:"source"`
+	Stages []Stage `yaml:"stages"`
+}
+
+// Stage maps a source stage to a HighLevel stage with a win probability in percent.
+type Stage struct {
+	From        string  `yaml:"from"`
+	Name        string  `yaml:"name"`
+	Probability float64 `yaml:"probability"`
+}
+
+type pos struct{ line, col int }
+
+// Object returns the object with the given name, or nil.
+func (m *Map) Object(name string) *Object {
+	for i := range m.Objects {
+		if m.Objects[i].Name == name {
+			return &m.Objects[i]
+		}
+	}
+	return nil
+}
+
+// File is the path the map was loaded from, if any.
+func (m *Map) File() string { return m.file }
+
+// Field returns the rule writing target field to, or nil.
+func (o *Object) Field(to string) *Field {
+	for i := range o.Fields {
+		if o.Fields[i].To == to {
+			return &o.Fields[i]
+		}
+	}
+	return nil
+}
