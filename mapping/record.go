@@ -66,7 +66,7 @@ type structRecord struct {
 }
 
 type accessor struct {
-	index []int
+	index  []int
 	mapKey bool // the last element of index is a map field; the key follows the dot
 }
 
