@@ -1,0 +1,493 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/go-resty/resty/v2"
+
+	"github.com/pbnhl/pbnhl/internal/redact"
+)
+
+// DefaultMaxResponseBytes is the response body limit when none is set.
+const DefaultMaxResponseBytes int64 = 16 << 20
+
+// Authenticator supplies the Authorization header value of each attempt.
+type Authenticator interface {
+	Authorization(ctx context.Context) (string, error)
+}
+
+// Refresher is implemented by Authenticators that can obtain a new
+// credential. On a 401 the client calls Refresh once with the header value
+// that was rejected, then retries the request once. Implementations must
+// refresh at most once for many concurrent callers presenting the same
+// rejected value.
+type Refresher interface {
+	Refresh(ctx context.Context, rejected string) error
+}
+
+// Options configure a [Client].
+type Options struct {
+	// BaseURL is the API root, e.g. https://services.leadconnectorhq.com.
+	// Plain http is refused except on loopback hosts. Required.
+	BaseURL string
+	// HTTPClient overrides the default client (pooled keep-alive
+	// connections, 2 minute timeout).
+	HTTPClient *http.Client
+	// UserAgent is sent on every request.
+	UserAgent string
+	// Header is added to every request (for example Accept).
+	Header http.Header
+	// Auth, when set, provides the Authorization header.
+	Auth Authenticator
+	// Limiter, when set, admits every attempt (retries included).
+	Limiter *Limiter
+	// Breaker, when set, guards every attempt.
+	Breaker *Breaker
+	// Retry is the retry policy; zero values take the defaults.
+	Retry RetryPolicy
+	// MaxResponseBytes limits response bodies. Default 16 MiB.
+	MaxResponseBytes int64
+	// Logger receives one debug record per attempt and warnings for retries,
+	// through a redacting handler. Nil discards.
+	Logger *slog.Logger
+	// RateLimitHeaders reads the server's rate-limit headers. Default
+	// ParseRateLimitHeaders (HighLevel's X-RateLimit-* names).
+	RateLimitHeaders func(http.Header, time.Time) Observation
+	// OnAttempt, when set, is called after every attempt (for metrics such
+	// as calls per record). It must be fast and must not block.
+	OnAttempt func(Attempt)
+}
+
+// Attempt describes one HTTP exchange for [Options.OnAttempt].
+type Attempt struct {
+	Op         string
+	Method     string
+	Path       string // no query string
+	Number     int    // 1 for the first attempt
+	StatusCode int    // 0 after a transport error
+	Err        error  // transport error, redacted
+	Duration   time.Duration
+}
+
+// Idempotency says whether a request may be repeated after a failure that
+// leaves its outcome unknown.
+type Idempotency int
+
+const (
+	// ByMethod: GET, HEAD, OPTIONS, PUT and DELETE are idempotent.
+	ByMethod Idempotency = iota
+	// Idempotent marks a safe POST (a search, for example).
+	Idempotent
+	// NotIdempotent marks a method-idempotent request that is not.
+	NotIdempotent
+)
+
+// Request is one API call.
+type Request struct {
+	// Op names the operation in logs (for example "contacts.create").
+	Op     string
+	Method string
+	// Path is the escaped path below the base URL, starting with "/".
+	Path  string
+	Query url.Values
+	// Header is added to the client's headers (Version, for example).
+	Header http.Header
+	// Body is sent as is; ContentType defaults to application/json.
+	Body        []byte
+	ContentType string
+	Idempotency Idempotency
+	// NoAuth skips the Authenticator (token endpoints).
+	NoAuth bool
+}
+
+func (r *Request) idempotent() bool {
+	switch r.Idempotency {
+	case Idempotent:
+		return true
+	case NotIdempotent:
+		return false
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// Response is a completed HTTP exchange, whatever its status.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+	Attempts   int
+}
+
+// Client sends requests under the retry policy, limiter and breaker. It is
+// safe for concurrent use.
+type Client struct {
+	base      string
+	rc        *resty.Client
+	ua        string
+	header    http.Header
+	auth      Authenticator
+	limiter   *Limiter
+	breaker   *Breaker
+	retry     RetryPolicy
+	maxBody   int64
+	log       *slog.Logger
+	rlHeaders func(http.Header, time.Time) Observation
+	onAttempt func(Attempt)
+	sleep     func(context.Context, time.Duration) error
+}
+
+// New returns a Client.
+func New(o Options) (*Client, error) {
+	base, err := ValidateBaseURL(o.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = DefaultHTTPClient()
+	}
+	rc := resty.NewWithClient(hc).SetLogger(discardLogger{}).SetDisableWarn(true)
+	c := &Client{
+		base:      base,
+		rc:        rc,
+		ua:        o.UserAgent,
+		header:    o.Header.Clone(),
+		auth:      o.Auth,
+		limiter:   o.Limiter,
+		breaker:   o.Breaker,
+		retry:     o.Retry.withDefaults(),
+		maxBody:   o.MaxResponseBytes,
+		rlHeaders: o.RateLimitHeaders,
+		onAttempt: o.OnAttempt,
+		sleep:     sleepCtx,
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = DefaultMaxResponseBytes
+	}
+	if c.rlHeaders == nil {
+		c.rlHeaders = ParseRateLimitHeaders
+	}
+	h := slog.DiscardHandler
+	if o.Logger != nil {
+		h = o.Logger.Handler()
+	}
+	c.log = slog.New(redact.NewHandler(h))
+	return c, nil
+}
+
+// DefaultHTTPClient returns an http.Client with a connection pool sized for
+// concurrent API calls (the standard library keeps only 2 idle connections
+// per host) and a 2 minute overall timeout.
+func DefaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 256
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = 90 * time.Second
+	return &http.Client{Transport: t, Timeout: 2 * time.Minute}
+}
+
+// ValidateBaseURL checks that raw is an absolute http(s) URL, https unless
+// the host is a loopback address, and returns it without a trailing slash.
+func ValidateBaseURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("transport: base URL %q is not an absolute URL", redact.URL(raw))
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", errors.New("transport: base URL must not carry user info, query or fragment")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !IsLoopback(u.Hostname()) {
+			return "", fmt.Errorf("transport: refusing plain http to non-loopback host %q; use https", u.Hostname())
+		}
+	default:
+		return "", fmt.Errorf("transport: unsupported base URL scheme %q", u.Scheme)
+	}
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// IsLoopback reports whether host names the local machine.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// BaseURL returns the validated base URL.
+func (c *Client) BaseURL() string { return c.base }
+
+// Do sends r under the retry policy and returns the final response, whatever
+// its status: turning 4xx/5xx bodies into API errors is the caller's job.
+// Errors are typed: *OutcomeUnknownError, *RateLimitError, *DailyLimitError,
+// *BreakerOpenError, *ResponseTooLargeError, *Error, or a wrapped context
+// error. None carries a token, a body or a query value.
+func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
+	if !strings.HasPrefix(r.Path, "/") {
+		return nil, fmt.Errorf("transport: path %q must start with /", r.Path)
+	}
+	idem := r.idempotent()
+	refreshed := false
+	for attempt := 1; ; attempt++ {
+		if c.breaker != nil && c.breaker.open() {
+			return nil, &BreakerOpenError{Name: c.breaker.name}
+		}
+		var grant Grant
+		if c.limiter != nil {
+			g, err := c.limiter.Wait(ctx)
+			if err != nil {
+				return nil, c.waitErr(r, err)
+			}
+			grant = g
+		}
+		authz := ""
+		if c.auth != nil && !r.NoAuth {
+			a, err := c.auth.Authorization(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: authorization: %w", r.Method, r.Path, err)
+			}
+			authz = a
+		}
+		report := func(outcome) {}
+		if c.breaker != nil {
+			rep, err := c.breaker.allow()
+			if err != nil {
+				return nil, err
+			}
+			report = rep
+		}
+
+		start := time.Now()
+		resp, err := c.send(ctx, r, authz)
+		dur := time.Since(start)
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+			resp.Attempts = attempt
+		}
+		c.record(ctx, r, attempt, status, err, dur)
+
+		if err != nil {
+			var tooLarge *ResponseTooLargeError
+			switch {
+			case errors.As(err, &tooLarge):
+				report(outcomeSuccess)
+				return nil, err
+			case ctx.Err() != nil:
+				report(outcomeIgnored)
+				if !idem {
+					return nil, &OutcomeUnknownError{Method: r.Method, Path: r.Path, Err: err}
+				}
+				return nil, &Error{Method: r.Method, Path: r.Path, Attempts: attempt, Err: err}
+			}
+			report(outcomeFailure)
+			notSent := isDialError(err)
+			if !idem && !notSent {
+				return nil, &OutcomeUnknownError{Method: r.Method, Path: r.Path, Err: err}
+			}
+			if attempt >= c.retry.MaxAttempts {
+				return nil, &Error{Method: r.Method, Path: r.Path, Attempts: attempt, Err: err}
+			}
+			if err := c.backoff(ctx, r, attempt, 0, "transport error"); err != nil {
+				return nil, err
+			}
+			continue
+		}
+
+		obs := c.rlHeaders(resp.Header, time.Now())
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			report(outcomeSuccess)
+			obs.Throttled = true
+			daily := obs.DailyRemaining == 0
+			wait := obs.RetryAfter
+			if wait <= 0 {
+				wait = c.retry.Backoff(attempt)
+			}
+			if c.limiter != nil {
+				c.limiter.Observe(grant, obs, wait)
+			}
+			if daily || attempt >= c.retry.MaxAttempts || obs.RetryAfter > c.retry.MaxRetryAfter {
+				return resp, &RateLimitError{Method: r.Method, Path: r.Path, Daily: daily, RetryAfter: obs.RetryAfter, Response: resp}
+			}
+			if err := c.backoff(ctx, r, attempt, wait, "429"); err != nil {
+				return nil, err
+			}
+			continue
+		case resp.StatusCode >= 500:
+			report(outcomeFailure)
+			if c.limiter != nil {
+				c.limiter.Observe(grant, obs, 0)
+			}
+			if !idem {
+				return resp, &OutcomeUnknownError{Method: r.Method, Path: r.Path, Response: resp}
+			}
+			if attempt >= c.retry.MaxAttempts {
+				return resp, nil
+			}
+			wait := obs.RetryAfter
+			if wait > c.retry.MaxRetryAfter {
+				return resp, nil
+			}
+			if err := c.backoff(ctx, r, attempt, wait, "server error"); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		report(outcomeSuccess)
+		if c.limiter != nil {
+			c.limiter.Observe(grant, obs, 0)
+		}
+		if resp.StatusCode == http.StatusUnauthorized && !refreshed && authz != "" {
+			if rf, ok := c.auth.(Refresher); ok {
+				refreshed = true
+				if err := rf.Refresh(ctx, authz); err != nil {
+					return resp, fmt.Errorf("%s %s: refresh after 401: %w", r.Method, r.Path, err)
+				}
+				c.log.LogAttrs(ctx, slog.LevelInfo, "credential refreshed after 401, retrying",
+					slog.String("op", r.Op), slog.String("method", r.Method), slog.String("path", r.Path))
+				attempt-- // the retry after a refresh is not a failure
+				continue
+			}
+		}
+		return resp, nil
+	}
+}
+
+func (c *Client) waitErr(r *Request, err error) error {
+	var daily *DailyLimitError
+	if errors.As(err, &daily) {
+		return err
+	}
+	return fmt.Errorf("%s %s: waiting for the rate limiter: %w", r.Method, r.Path, err)
+}
+
+// backoff waits before the next attempt: d if positive, else the policy's
+// backoff.
+func (c *Client) backoff(ctx context.Context, r *Request, attempt int, d time.Duration, why string) error {
+	if d <= 0 {
+		d = c.retry.Backoff(attempt)
+	}
+	c.log.LogAttrs(ctx, slog.LevelWarn, "retrying",
+		slog.String("op", r.Op), slog.String("method", r.Method), slog.String("path", r.Path),
+		slog.String("reason", why), slog.Int("attempt", attempt), slog.Duration("wait", d))
+	if err := c.sleep(ctx, d); err != nil {
+		return fmt.Errorf("%s %s: waiting to retry: %w", r.Method, r.Path, err)
+	}
+	return nil
+}
+
+func (c *Client) record(ctx context.Context, r *Request, n, status int, err error, d time.Duration) {
+	if c.onAttempt != nil {
+		c.onAttempt(Attempt{Op: r.Op, Method: r.Method, Path: r.Path, Number: n, StatusCode: status, Err: err, Duration: d})
+	}
+	if !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("op", r.Op), slog.String("method", r.Method), slog.String("path", r.Path),
+		slog.Int("attempt", n), slog.Int("status", status), slog.Duration("duration", d),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "http attempt", attrs...)
+}
+
+// send performs one HTTP exchange. Errors never contain the URL.
+func (c *Client) send(ctx context.Context, r *Request, authz string) (*Response, error) {
+	req := c.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
+	for k, vs := range c.header {
+		req.Header[k] = vs
+	}
+	for k, vs := range r.Header {
+		req.Header[http.CanonicalHeaderKey(k)] = vs
+	}
+	if c.ua != "" {
+		req.Header.Set("User-Agent", c.ua)
+	}
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	if r.Body != nil {
+		ct := r.ContentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		req.Header.Set("Content-Type", ct)
+		req.SetBody(r.Body)
+	}
+	u := c.base + r.Path
+	if len(r.Query) > 0 {
+		u += "?" + r.Query.Encode()
+	}
+	rr, err := req.Execute(r.Method, u)
+	if rr != nil && rr.RawResponse != nil && rr.RawResponse.Body != nil {
+		defer rr.RawResponse.Body.Close()
+	}
+	if err != nil {
+		return nil, stripURL(err)
+	}
+	raw := rr.RawResponse
+	body, err := io.ReadAll(io.LimitReader(raw.Body, c.maxBody+1))
+	if err != nil {
+		return nil, stripURL(err)
+	}
+	if int64(len(body)) > c.maxBody {
+		return nil, &ResponseTooLargeError{Method: r.Method, Path: r.Path, Limit: c.maxBody}
+	}
+	return &Response{StatusCode: raw.StatusCode, Header: raw.Header, Body: body}, nil
+}
+
+// stripURL drops the *url.Error wrapper, whose text holds the full URL and
+// so any query value (an e-mail, a phone number, an OAuth code).
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// isDialError reports a failure to connect: the request was never written.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// discardLogger silences resty's own logging, which may print URLs.
+type discardLogger struct{}
+
+func (discardLogger) Errorf(string, ...any) {}
+func (discardLogger) Warnf(string, ...any)  {}
+func (discardLogger) Debugf(string, ...any) {}
