@@ -1,0 +1,166 @@
+package hltest
+
+import (
+	"strings"
+	"sync"
+	"time"
+)
+
+// state is everything Reset forgets.
+type state struct {
+	locs  map[string]*location
+	order []string
+	auth  authStore
+	// owner maps every id ever issued to its location, so a request for
+	// another location's object is told 403, not 404, without taking
+	// another location's lock.
+	owner sync.Map
+}
+
+// foreign reports whether id belongs to a location other than l.
+func (st *state) foreign(l *location, id string) bool {
+	v, ok := st.owner.Load(id)
+	return ok && v.(*location) != l
+}
+
+// location is one sub-account's data. Its RWMutex guards every table; a
+// request touches one location, so locations never contend.
+type location struct {
+	mu     sync.RWMutex
+	st     *state
+	cfg    Location
+	bucket bucket
+	seq    uint64
+
+	contacts   *table[*contact]
+	byEmail    map[string][]*contact
+	byPhone    map[string][]*contact
+	businesses *table[*business]
+	notes      *table[*note]
+	tasks      *table[*task]
+	fields     *table[*customField] // location custom fields and Custom Fields V2
+	folders    *table[*fieldFolder]
+	schemas    map[string]*objectSchema // by key
+	records    map[string]*table[*record]
+	assocs     *table[*association]
+	relations  *table[*relation]
+	pipelines  *table[*pipeline]
+	opps       *table[*opportunity]
+	media      *table[*mediaFile]
+}
+
+func (s *Server) newState() *state {
+	st := &state{locs: map[string]*location{}}
+	st.auth.init()
+	for _, cfg := range s.opts.Locations {
+		l := &location{
+			st:         st,
+			cfg:        cfg,
+			contacts:   newTable[*contact](),
+			byEmail:    map[string][]*contact{},
+			byPhone:    map[string][]*contact{},
+			businesses: newTable[*business](),
+			notes:      newTable[*note](),
+			tasks:      newTable[*task](),
+			fields:     newTable[*customField](),
+			folders:    newTable[*fieldFolder](),
+			schemas:    map[string]*objectSchema{},
+			records:    map[string]*table[*record]{},
+			assocs:     newTable[*association](),
+			relations:  newTable[*relation](),
+			pipelines:  newTable[*pipeline](),
+			opps:       newTable[*opportunity](),
+			media:      newTable[*mediaFile](),
+		}
+		s.seedStandardObjects(l)
+		st.locs[cfg.ID] = l
+		st.order = append(st.order, cfg.ID)
+		if cfg.Token != "" {
+			st.auth.access[cfg.Token] = &principal{userType: "Location", locationID: cfg.ID, companyID: s.opts.CompanyID, pit: true}
+		}
+	}
+	return st
+}
+
+// newMeta stamps a new object. Callers hold l.mu for writing.
+func (s *Server) newMeta(l *location, now time.Time) meta {
+	l.seq++
+	id := s.ids.next()
+	l.st.owner.Store(id, l)
+	return meta{id: id, seq: l.seq, added: now, updated: now, visibleAt: now.Add(s.opts.SearchLag)}
+}
+
+// touch marks an update; the search index catches up after SearchLag.
+func (s *Server) touch(m *meta, now time.Time) {
+	m.updated = now
+	m.visibleAt = now.Add(s.opts.SearchLag)
+}
+
+// principal is who a bearer token speaks for.
+type principal struct {
+	userType   string // "Location" or "Company"
+	locationID string
+	companyID  string
+	expires    time.Time // zero: never (Private Integration tokens)
+	clientID   string
+	pit        bool
+}
+
+type authCode struct {
+	clientID, userType, locationID, redirectURI string
+	expires                                     time.Time
+}
+
+type refreshGrant struct {
+	clientID, userType, locationID, companyID string
+	expires                                   time.Time
+}
+
+type authStore struct {
+	mu      sync.RWMutex
+	access  map[string]*principal
+	refresh map[string]*refreshGrant
+	codes   map[string]*authCode
+}
+
+func (a *authStore) init() {
+	a.access = map[string]*principal{}
+	a.refresh = map[string]*refreshGrant{}
+	a.codes = map[string]*authCode{}
+}
+
+// authenticate resolves the bearer token, checks Version and that the
+// token may call this route.
+func (s *Server) authenticate(c *call) *apiError {
+	tok := bearer(c.r)
+	if tok == "" {
+		return errUnauthorized("Unauthorized")
+	}
+	c.st.auth.mu.RLock()
+	p := c.st.auth.access[tok]
+	c.st.auth.mu.RUnlock()
+	if p == nil {
+		if strings.HasPrefix(tok, "pit-") {
+			return errUnauthorized(msgInvalidPIT)
+		}
+		return errUnauthorized(msgInvalidJWT)
+	}
+	if !p.expires.IsZero() && !c.now.Before(p.expires) {
+		return errUnauthorized(msgInvalidJWT)
+	}
+	if err := checkVersion(c.r); err != nil {
+		return err
+	}
+	c.p = p
+	if p.userType == "Company" {
+		if !c.route.agency {
+			return errUnauthorized(msgScopeUnauthorized)
+		}
+		return nil
+	}
+	c.loc = c.st.locs[p.locationID]
+	if c.loc == nil {
+		return errUnauthorized(msgInvalidJWT)
+	}
+	return nil
+}
