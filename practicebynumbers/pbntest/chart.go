@@ -27,8 +27,8 @@ type Chart struct {
 type part uint8
 
 const (
-	partPatient part = 1 << iota
-	partClinical     // appointments, procedures, treatment plans
+	partPatient  part = 1 << iota
+	partClinical      // appointments, procedures, treatment plans
 	partCoverages
 	partComms
 	partForms // form submissions and documents

@@ -260,7 +260,7 @@ func (p *Practice) buildStaff() {
 			if r.chance(0.85) { // PbN users log in with an email, but not all
 				s.Email = emailFor(first, last, "brightsmiles.com", &r)
 			}
-			if r.chance(0.1) {
+			if r.chance(0.1) && s.Email != "" {
 				s.Email = strings.ToUpper(s.Email[:1]) + s.Email[1:] + " " // as typed
 			}
 			if r.chance(0.2) && nOff > 1 {

@@ -1,0 +1,40 @@
+// Package pbntest generates realistic, messy Practice by Numbers data and
+// serves it over the REST contract of package practicebynumbers (see its
+// CONTRACT.md), for tests, benchmarks and offline rehearsals of a migration.
+//
+// # Generator
+//
+// [NewPractice](seed, patients) describes a practice; nothing is built until
+// it is iterated. Every patient and every record that belongs to them is
+// derived from (seed, patient index) alone, so a practice of a million
+// patients streams in constant memory and any patient can be rebuilt in
+// isolation ([Practice.Chart]). The same seed always yields the same bytes on
+// every platform and Go version (the random source is a hand-written
+// SplitMix64, never math/rand).
+//
+// The data carries the messiness real conversions meet: several offices (one
+// closed, one without a phone), staff with and without emails and hidden
+// providers still referenced by history; households with a guarantor whose
+// children share the phone and the email; duplicate patients (same name and
+// birth date in one family) and "New Patient" placeholders; every phone format
+// ([PhoneFormats]); missing, malformed, padded and shared emails; 0001-01-01
+// dates; inactive, archived, deleted, deceased and prospective patients;
+// appointments of every status including sticky notes; procedures with
+// custom and deleted codes; treatment plans in pipelines with stages; primary
+// and secondary insurance; communications on every channel with their
+// original timestamps; form submissions and documents (content generated on
+// demand, [Practice.DocumentContent]); custom properties of every type with
+// off-list values; KPIs, cohorts and automations; spurious bulk change
+// stamps; and free text that embeds procedure lines such as
+// "2019-03-04 D1110 prophy adult $95".
+//
+// Per patient the practice averages about 6 appointments, 10 procedures, 1.3
+// coverages and 15 communications. [Practice.Census] inspects the output and
+// counts every messy case, so tests can assert them.
+//
+// # Ids
+//
+// Patient ids are 1..patients in index order. The j-th (0-based) record of
+// a patient-owned entity has id patientID*100 + j + 1, so records are in id
+// order when walked patient by patient, and a record's patient is id/100.
+package pbntest
