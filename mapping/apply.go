@@ -88,6 +88,7 @@ type Link struct {
 	Object      string // the referenced map object
 	Key         string // the referenced record's source key
 	Association string // association key when To is association
+	Required    bool   // the record is invalid without this link
 }
 
 // Payload is one source record rendered for HighLevel per the map.
@@ -361,7 +362,7 @@ func (a *Applier) apply(co *compiledObject, rec Record, p *Payload, key string) 
 			}
 			continue
 		}
-		p.Links = append(p.Links, Link{To: l.To, Object: l.Object, Key: v, Association: l.Association})
+		p.Links = append(p.Links, Link{To: l.To, Object: l.Object, Key: v, Association: l.Association, Required: l.Required})
 	}
 	if co.stages != nil {
 		pipeSrc := ""

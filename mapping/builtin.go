@@ -197,6 +197,16 @@ func NewRegistry() *Registry {
 		})
 	r.Register("number", nil, "a number written with grouping commas or spaces → plain decimal (1,234.50 → 1234.5)",
 		func(map[string]string) (Func, error) { return number, nil })
+	r.Register("id", nil, "a source id; 0 (PbN's \"none\") → empty",
+		func(map[string]string) (Func, error) {
+			return func(s string) (string, error) {
+				s = strings.TrimSpace(s)
+				if s == "0" {
+					return "", nil
+				}
+				return s, nil
+			}, nil
+		})
 	registerExtra(r)
 	return r
 }

@@ -1,0 +1,130 @@
+package mapping
+
+import (
+	"hash/maphash"
+	"strings"
+	"sync"
+)
+
+// ValidatorOptions tune NewValidator.
+type ValidatorOptions struct {
+	// Known reports whether a referenced record exists beyond what this
+	// validator has seen, typically in the id map of an earlier run (a delta
+	// run sees appointments of patients migrated last week). Nil means only
+	// records checked by this validator count.
+	Known func(object, sourceKey string) bool
+}
+
+// Validator adds the cross-record checks to payloads: duplicates inside the
+// source (per the object's duplicate policy) and references to records that
+// are not migrated. Feed it parents before children (offices, staff, patients,
+// then the rest), as the migration order does. It keeps the source keys it has
+// accepted and a 64-bit hash per duplicate key, so its memory grows with the
+// number of records by a few dozen bytes each. Safe for concurrent use.
+type Validator struct {
+	m     *Map
+	known func(object, key string) bool
+	seed  maphash.Seed
+
+	mu   sync.Mutex
+	seen map[string]map[string]struct{}
+	dups map[uint64]string
+}
+
+// NewValidator returns a validator for the map's objects.
+func NewValidator(m *Map, opts ValidatorOptions) *Validator {
+	return &Validator{
+		m:     m,
+		known: opts.Known,
+		seed:  maphash.MakeSeed(),
+		seen:  map[string]map[string]struct{}{},
+		dups:  map[uint64]string{},
+	}
+}
+
+// Check adds duplicate and reference problems to p and, when p is still
+// valid, remembers it so later records can refer to it. Skipped payloads are
+// left alone.
+func (v *Validator) Check(p *Payload) {
+	if p.Skipped != "" {
+		return
+	}
+	o := v.m.Object(p.Object)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if p.Valid() && o != nil && o.Duplicates != nil {
+		v.checkDuplicates(o, p)
+	}
+	kept := p.Links[:0]
+	for _, l := range p.Links {
+		if v.exists(l.Object, l.Key) {
+			kept = append(kept, l)
+			continue
+		}
+		if l.Required {
+			p.problem(l.To, RuleReference, "refers to a "+l.Object+" record that is not migrated (missing, filtered out or invalid)", Invalid)
+			kept = append(kept, l)
+			continue
+		}
+		p.problem(l.To, RuleReference, "refers to a "+l.Object+" record that is not migrated; the link is left out", Warning)
+	}
+	p.Links = kept
+	if p.Valid() && p.SourceKey != "" {
+		s := v.seen[p.Object]
+		if s == nil {
+			s = map[string]struct{}{}
+			v.seen[p.Object] = s
+		}
+		s[p.SourceKey] = struct{}{}
+	}
+}
+
+func (v *Validator) exists(object, key string) bool {
+	if _, ok := v.seen[object][key]; ok {
+		return true
+	}
+	return v.known != nil && v.known(object, key)
+}
+
+func (v *Validator) checkDuplicates(o *Object, p *Payload) {
+	var h maphash.Hash
+	for i, k := range o.Duplicates.Keys {
+		h.SetSeed(v.seed)
+		h.WriteString(o.Name)
+		h.WriteByte(byte(i))
+		complete := true
+		for part := range strings.SplitSeq(k, "+") {
+			val, ok := p.Field(strings.TrimSpace(part))
+			text := strings.TrimSpace(val.Text)
+			if !ok || text == "" {
+				complete = false
+				break
+			}
+			h.WriteByte(0)
+			h.WriteString(strings.ToLower(text))
+		}
+		if !complete {
+			continue
+		}
+		sum := h.Sum64()
+		first, dup := v.dups[sum]
+		if !dup {
+			v.dups[sum] = p.SourceKey
+			continue
+		}
+		if first == p.SourceKey {
+			continue
+		}
+		reason := "same " + strings.ReplaceAll(k, "+", ", ") + " as " + o.Name + " " + first
+		switch o.Duplicates.Policy {
+		case DuplicateMerge:
+			p.DuplicateOf = first
+			p.problem(k, RuleDuplicate, reason+"; merged into it", Warning)
+		case DuplicateKeep:
+			p.problem(k, RuleDuplicate, reason+"; kept as a separate record", Warning)
+		default:
+			p.problem(k, RuleDuplicate, reason+"; held back for review", Invalid)
+		}
+		return
+	}
+}
