@@ -259,7 +259,7 @@ type FormSubmission struct {
 }
 
 // Document is a stored file (x-ray export, signed consent, scanned card).
-// Its content is a separate stream: [Client.DownloadDocument] or
+// Its content is a separate stream: [Client.OpenDocument] or
 // [ExportReader.OpenDocument]. SHA256 is the hex digest of the content when
 // the source knows it.
 type Document struct {

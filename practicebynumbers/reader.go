@@ -1,0 +1,663 @@
+package practicebynumbers
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"log/slog"
+	"os"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ErrNotFound reports a record or document that does not exist (REST 404, or
+// a document file missing from an export).
+var ErrNotFound = errors.New("practicebynumbers: not found")
+
+// ListOptions narrow an entity iteration. The zero value lists everything.
+type ListOptions struct {
+	// UpdatedSince keeps records with UpdatedAt >= UpdatedSince (inclusive,
+	// for deltas). Records without an UpdatedAt are always kept: a source
+	// that does not stamp a change cannot prove it did not happen.
+	UpdatedSince time.Time
+	// PatientID keeps only that patient's records; it applies to
+	// patient-owned entities ([Entity.PatientOwned]) and is an error on
+	// the others.
+	PatientID int64
+	// PageSize is the REST page size (1..1000; 0 means the client's
+	// default). The ExportReader ignores it.
+	PageSize int
+}
+
+// FieldError is one cell of a row that could not be parsed.
+type FieldError struct {
+	Column int    // 1-based column number in the file
+	Header string // the header as written
+	Err    error  // a *ValueError; never holds the value
+}
+
+// RowError reports a CSV row that did not become a record. The row is
+// reported, never silently dropped; iteration continues with the next row.
+type RowError struct {
+	File   string
+	Line   int   // 1-based line where the row starts
+	ID     int64 // the record id when it could be read, else 0
+	Fields []FieldError
+	Err    error // a row-shape problem (wrong number of cells, CSV syntax)
+}
+
+func (e *RowError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d", e.File, e.Line)
+	if e.ID != 0 {
+		fmt.Fprintf(&b, " (id %d)", e.ID)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	for i, f := range e.Fields {
+		if i == 3 {
+			fmt.Fprintf(&b, "; and %d more", len(e.Fields)-3)
+			break
+		}
+		fmt.Fprintf(&b, "; column %d (%s): %v", f.Column, f.Header, f.Err)
+	}
+	return b.String()
+}
+
+// Unwrap returns the row-shape error and every field error.
+func (e *RowError) Unwrap() []error {
+	errs := make([]error, 0, len(e.Fields)+1)
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	for _, f := range e.Fields {
+		errs = append(errs, f.Err)
+	}
+	return errs
+}
+
+// FileError reports a problem with a whole export file (unreadable, no id
+// column, not UTF-8); iteration of that entity stops.
+type FileError struct {
+	File string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.File + ": " + e.Err.Error() }
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// ExportOptions configure an [ExportReader].
+type ExportOptions struct {
+	// Location is the practice zone for timestamps written without an
+	// offset. Nil means the time_zone of the office with the smallest id in
+	// offices.csv, else UTC.
+	Location *time.Location
+	// Logger receives file names, line numbers and counts (never values).
+	// Nil discards.
+	Logger *slog.Logger
+}
+
+// ExportReader reads a folder of CSV export files, one per entity (see
+// CONTRACT.md). It streams: memory does not grow with file size. It is safe
+// for concurrent use; each iteration opens its own file handle.
+type ExportReader struct {
+	fsys  fs.FS
+	loc   *time.Location
+	log   *slog.Logger
+	files map[Entity]string // entity → file name in fsys
+	dels  string            // deletions file name, "" if none
+	docs  string            // documents folder name, "" if none
+	extra []string          // CSV files that match no entity
+}
+
+// fileAliases are other base names PMS and report exports use for an
+// entity's file (compared with normKey).
+var fileAliases = map[Entity][]string{
+	EntityOffices:           {"office", "clinics", "clinic", "locations", "practices"},
+	EntityStaff:             {"providers", "provider", "users", "staff members"},
+	EntityCustomProperties:  {"custom property", "custom properties definitions", "custom fields"},
+	EntityCohorts:           {"cohort", "tags", "segments"},
+	EntityPatients:          {"patient", "pat"},
+	EntityInsuranceCarriers: {"carriers", "carrier", "insurance carrier", "payers"},
+	EntityCoverages:         {"coverage", "patplans", "patplan", "insurance", "insurance plans"},
+	EntityAppointments:      {"appointment", "appts", "appt", "schedule"},
+	EntityProcedures:        {"procedure", "procedurelog", "procedure log", "treatment history", "procs"},
+	EntityTreatmentPlans:    {"treatment plan", "treatplans", "treatplan", "cases"},
+	EntityCommunications:    {"communication", "commlog", "commlogs", "communication log"},
+	EntityFormSubmissions:   {"form submission", "forms", "sheets"},
+	EntityDocuments:         {"document", "docs"},
+	EntityKPIDefinitions:    {"kpi definition", "kpis", "metrics"},
+	EntityKPIValues:         {"kpi value", "metric values"},
+	EntityAutomations:       {"automation", "workflows", "campaigns", "templates"},
+}
+
+// OpenExport returns a reader of the export folder dir.
+func OpenExport(dir string, opts ExportOptions) (*ExportReader, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("practicebynumbers: open export: %w", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("practicebynumbers: open export: %s is not a folder", dir)
+	}
+	return NewExportReader(os.DirFS(dir), opts)
+}
+
+// NewExportReader returns a reader of the export folder at the root of fsys.
+// File names are matched tolerantly ("Patients.csv", "patient.csv",
+// "PROCEDURELOG.CSV"); a missing file means the entity has no records.
+func NewExportReader(fsys fs.FS, opts ExportOptions) (*ExportReader, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("practicebynumbers: open export: %w", err)
+	}
+	r := &ExportReader{fsys: fsys, loc: opts.Location, log: opts.Logger, files: map[Entity]string{}}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	byKey := map[string]Entity{}
+	for _, e := range allEntities {
+		byKey[normKey(string(e))] = e
+		for _, a := range fileAliases[e] {
+			byKey[normKey(a)] = e
+		}
+	}
+	for _, de := range entries {
+		name := de.Name()
+		if de.IsDir() {
+			if normKey(name) == normKey(DocumentsDir) {
+				r.docs = name
+			}
+			continue
+		}
+		base, ok := strings.CutSuffix(strings.ToLower(name), ".csv")
+		if !ok {
+			continue
+		}
+		base = name[:len(base)]
+		k := normKey(base)
+		if k == "deletions" || k == "deleted" {
+			r.dels = name
+			continue
+		}
+		e, ok := byKey[k]
+		if !ok {
+			r.extra = append(r.extra, name)
+			continue
+		}
+		if prev, dup := r.files[e]; dup {
+			// Prefer the canonical name; an ambiguous folder is refused
+			// rather than half read.
+			if prev == e.FileName() {
+				continue
+			}
+			if name != e.FileName() {
+				return nil, fmt.Errorf("practicebynumbers: open export: both %s and %s hold %s", prev, name, e)
+			}
+		}
+		r.files[e] = name
+	}
+	if r.loc == nil {
+		r.loc = r.practiceZone()
+	}
+	r.log.Debug("pbn export opened", "files", len(r.files), "unrecognised", len(r.extra), "zone", r.loc.String())
+	return r, nil
+}
+
+// practiceZone is the time_zone of the office with the smallest id, or UTC.
+func (r *ExportReader) practiceZone() *time.Location {
+	r.loc = time.UTC // offices.csv timestamps are read in UTC here; only time_zone is used
+	var best int64
+	zone := ""
+	for o, err := range r.Offices(context.Background(), ListOptions{}) {
+		if err != nil {
+			continue
+		}
+		if o.TimeZone != "" && (best == 0 || o.ID < best) {
+			best, zone = o.ID, o.TimeZone
+		}
+	}
+	if zone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		r.log.Warn("pbn export: office time zone unknown to this host, using UTC", "office_id", best)
+		return time.UTC
+	}
+	return loc
+}
+
+// Location is the practice zone used for timestamps without an offset.
+func (r *ExportReader) Location() *time.Location { return r.loc }
+
+// UnrecognisedFiles lists the CSV files of the folder that match no entity.
+func (r *ExportReader) UnrecognisedFiles() []string { return slices.Clone(r.extra) }
+
+// FileName returns the file holding e, or "" if the export has none.
+func (r *ExportReader) FileName(e Entity) string { return r.files[e] }
+
+// Offices streams offices.csv.
+func (r *ExportReader) Offices(ctx context.Context, opts ListOptions) iter.Seq2[Office, error] {
+	return readEntity(ctx, r, officeMeta, r.files[EntityOffices], opts)
+}
+
+// Staff streams staff.csv.
+func (r *ExportReader) Staff(ctx context.Context, opts ListOptions) iter.Seq2[Staff, error] {
+	return readEntity(ctx, r, staffMeta, r.files[EntityStaff], opts)
+}
+
+// Patients streams patients.csv.
+func (r *ExportReader) Patients(ctx context.Context, opts ListOptions) iter.Seq2[Patient, error] {
+	return readEntity(ctx, r, patientMeta, r.files[EntityPatients], opts)
+}
+
+// Appointments streams appointments.csv.
+func (r *ExportReader) Appointments(ctx context.Context, opts ListOptions) iter.Seq2[Appointment, error] {
+	return readEntity(ctx, r, appointmentMeta, r.files[EntityAppointments], opts)
+}
+
+// Procedures streams procedures.csv.
+func (r *ExportReader) Procedures(ctx context.Context, opts ListOptions) iter.Seq2[Procedure, error] {
+	return readEntity(ctx, r, procedureMeta, r.files[EntityProcedures], opts)
+}
+
+// TreatmentPlans streams treatment_plans.csv.
+func (r *ExportReader) TreatmentPlans(ctx context.Context, opts ListOptions) iter.Seq2[TreatmentPlan, error] {
+	return readEntity(ctx, r, treatmentPlanMeta, r.files[EntityTreatmentPlans], opts)
+}
+
+// InsuranceCarriers streams insurance_carriers.csv.
+func (r *ExportReader) InsuranceCarriers(ctx context.Context, opts ListOptions) iter.Seq2[InsuranceCarrier, error] {
+	return readEntity(ctx, r, carrierMeta, r.files[EntityInsuranceCarriers], opts)
+}
+
+// Coverages streams coverages.csv.
+func (r *ExportReader) Coverages(ctx context.Context, opts ListOptions) iter.Seq2[Coverage, error] {
+	return readEntity(ctx, r, coverageMeta, r.files[EntityCoverages], opts)
+}
+
+// Communications streams communications.csv.
+func (r *ExportReader) Communications(ctx context.Context, opts ListOptions) iter.Seq2[Communication, error] {
+	return readEntity(ctx, r, communicationMeta, r.files[EntityCommunications], opts)
+}
+
+// FormSubmissions streams form_submissions.csv.
+func (r *ExportReader) FormSubmissions(ctx context.Context, opts ListOptions) iter.Seq2[FormSubmission, error] {
+	return readEntity(ctx, r, formSubmissionMeta, r.files[EntityFormSubmissions], opts)
+}
+
+// Documents streams documents.csv (metadata; see [ExportReader.OpenDocument]).
+func (r *ExportReader) Documents(ctx context.Context, opts ListOptions) iter.Seq2[Document, error] {
+	return readEntity(ctx, r, documentMeta, r.files[EntityDocuments], opts)
+}
+
+// CustomProperties streams custom_properties.csv.
+func (r *ExportReader) CustomProperties(ctx context.Context, opts ListOptions) iter.Seq2[CustomPropertyDefinition, error] {
+	return readEntity(ctx, r, customPropertyMeta, r.files[EntityCustomProperties], opts)
+}
+
+// KPIDefinitions streams kpi_definitions.csv.
+func (r *ExportReader) KPIDefinitions(ctx context.Context, opts ListOptions) iter.Seq2[KPIDefinition, error] {
+	return readEntity(ctx, r, kpiDefinitionMeta, r.files[EntityKPIDefinitions], opts)
+}
+
+// KPIValues streams kpi_values.csv.
+func (r *ExportReader) KPIValues(ctx context.Context, opts ListOptions) iter.Seq2[KPIValue, error] {
+	return readEntity(ctx, r, kpiValueMeta, r.files[EntityKPIValues], opts)
+}
+
+// Cohorts streams cohorts.csv.
+func (r *ExportReader) Cohorts(ctx context.Context, opts ListOptions) iter.Seq2[Cohort, error] {
+	return readEntity(ctx, r, cohortMeta, r.files[EntityCohorts], opts)
+}
+
+// Automations streams automations.csv.
+func (r *ExportReader) Automations(ctx context.Context, opts ListOptions) iter.Seq2[Automation, error] {
+	return readEntity(ctx, r, automationMeta, r.files[EntityAutomations], opts)
+}
+
+// Deletions streams deletions.csv (empty when the export has none);
+// UpdatedSince filters on DeletedAt.
+func (r *ExportReader) Deletions(ctx context.Context, opts ListOptions) iter.Seq2[Deletion, error] {
+	return readEntity(ctx, r, deletionMeta, r.dels, opts)
+}
+
+// OpenDocument opens the content of document id (documents/<id> in the
+// export). A missing file is [ErrNotFound]. The caller closes it.
+func (r *ExportReader) OpenDocument(ctx context.Context, id int64) (io.ReadCloser, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if id <= 0 {
+		return nil, fmt.Errorf("practicebynumbers: open document: id must be positive")
+	}
+	if r.docs == "" {
+		return nil, fmt.Errorf("practicebynumbers: document %d: %w", id, ErrNotFound)
+	}
+	f, err := r.fsys.Open(path.Join(r.docs, strconv.FormatInt(id, 10)))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("practicebynumbers: document %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("practicebynumbers: document %d: %w", id, err)
+	}
+	return f, nil
+}
+
+// Inventory counts the rows of every entity's file (a missing file counts 0)
+// and reads the custom property catalogue. Rows are counted, not parsed: a
+// row that would be a RowError still counts, so the count is what the
+// source holds.
+func (r *ExportReader) Inventory(ctx context.Context) (Inventory, error) {
+	inv := Inventory{Counts: make(map[Entity]int64, len(allEntities))}
+	for _, e := range allEntities {
+		n, err := r.countRows(ctx, r.files[e])
+		if err != nil {
+			return Inventory{}, err
+		}
+		inv.Counts[e] = n
+	}
+	for def, err := range r.CustomProperties(ctx, ListOptions{}) {
+		if err != nil {
+			var re *RowError
+			if errors.As(err, &re) {
+				r.log.Warn("pbn export: custom property row skipped in inventory", "file", re.File, "line", re.Line)
+				continue
+			}
+			return Inventory{}, err
+		}
+		inv.CustomProperties = append(inv.CustomProperties, def)
+	}
+	return inv, nil
+}
+
+func (r *ExportReader) countRows(ctx context.Context, name string) (int64, error) {
+	if name == "" {
+		return 0, nil
+	}
+	f, cr, err := r.openCSV(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var n int64
+	for {
+		_, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		var pe *csv.ParseError
+		if err != nil && !errors.As(err, &pe) {
+			return 0, &FileError{File: name, Err: err}
+		}
+		n++
+		if n&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if n > 0 {
+		n-- // the header
+	}
+	return n, nil
+}
+
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
+// openCSV opens name, skips a UTF-8 byte-order mark and refuses UTF-16.
+func (r *ExportReader) openCSV(name string) (fs.File, *csv.Reader, error) {
+	f, err := r.fsys.Open(name)
+	if err != nil {
+		return nil, nil, &FileError{File: name, Err: err}
+	}
+	br := bufio.NewReaderSize(f, 64<<10)
+	head, _ := br.Peek(3)
+	switch {
+	case len(head) >= 3 && string(head[:3]) == string(utf8BOM):
+		_, _ = br.Discard(3)
+	case len(head) >= 2 && (head[0] == 0xFF && head[1] == 0xFE || head[0] == 0xFE && head[1] == 0xFF):
+		f.Close()
+		return nil, nil, &FileError{File: name, Err: errors.New("UTF-16 encoding is not supported; export as UTF-8")}
+	}
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	cr.ReuseRecord = true
+	return f, cr, nil
+}
+
+// binding maps the columns of one file to the fields of T.
+type binding struct {
+	field   []int    // per file column: index in meta.cols, or -1 for a custom value
+	custom  []string // per file column: custom key when field is -1
+	headers []string
+	idCol   int // file column of the id
+}
+
+func bindHeader[T any](m *meta[T], header []string) (binding, error) {
+	b := binding{field: make([]int, len(header)), custom: make([]string, len(header)),
+		headers: make([]string, len(header)), idCol: -1}
+	taken := make([]bool, len(m.cols))
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
+		if !utf8.ValidString(h) {
+			h = decodeWindows1252(h)
+		}
+		b.headers[i] = h
+		b.field[i] = -1
+		if key, ok := cutPrefixFold(h, CustomColumnPrefix); ok && key != "" {
+			b.custom[i] = key
+			continue
+		}
+		if j, ok := m.index[normKey(h)]; ok && !taken[j] {
+			taken[j] = true
+			b.field[i] = j
+			if j == m.idIndex {
+				b.idCol = i
+			}
+			continue
+		}
+		b.custom[i] = h
+	}
+	if b.idCol < 0 {
+		return b, fmt.Errorf("no %s column (the record id)", m.cols[m.idIndex].name)
+	}
+	return b, nil
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return "", false
+}
+
+// readEntity streams the records of one file. Row problems yield a
+// *RowError and iteration goes on; file problems yield a *FileError and end
+// it; a cancelled ctx yields ctx.Err() and ends it.
+func readEntity[T any](ctx context.Context, r *ExportReader, m *meta[T], name string, opts ListOptions) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		if opts.PatientID != 0 && m.patient == nil {
+			yield(zero, fmt.Errorf("practicebynumbers: %s are not patient-owned: PatientID filter not allowed", m.entity))
+			return
+		}
+		if name == "" {
+			return
+		}
+		f, cr, err := r.openCSV(name)
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		defer f.Close()
+		header, err := cr.Read()
+		if err == io.EOF {
+			return // an empty file: no records
+		}
+		if err != nil {
+			yield(zero, &FileError{File: name, Err: fmt.Errorf("header: %w", err)})
+			return
+		}
+		b, err := bindHeader(m, header)
+		if err != nil {
+			yield(zero, &FileError{File: name, Err: err})
+			return
+		}
+		c := &codecCtx{loc: r.loc}
+		var rows, bad int
+		for {
+			if rows&255 == 0 {
+				if err := ctx.Err(); err != nil {
+					yield(zero, err)
+					return
+				}
+			}
+			cells, err := cr.Read()
+			if err == io.EOF {
+				break
+			}
+			rows++
+			if err != nil {
+				var pe *csv.ParseError
+				if !errors.As(err, &pe) {
+					yield(zero, &FileError{File: name, Err: err})
+					return
+				}
+				bad++
+				if !yield(zero, &RowError{File: name, Line: pe.StartLine, Err: pe.Err}) {
+					return
+				}
+				continue
+			}
+			line, _ := cr.FieldPos(0)
+			rec, rowErr := decodeRow(m, &b, cells, c)
+			if rowErr != nil {
+				rowErr.File, rowErr.Line = name, line
+				bad++
+				if !yield(zero, rowErr) {
+					return
+				}
+				continue
+			}
+			if !keep(m, &rec, opts) {
+				continue
+			}
+			if !yield(rec, nil) {
+				return
+			}
+		}
+		r.log.Debug("pbn export file read", "file", name, "rows", rows, "row_errors", bad)
+	}
+}
+
+func keep[T any](m *meta[T], rec *T, opts ListOptions) bool {
+	if !opts.UpdatedSince.IsZero() {
+		if u := m.updated(rec); !u.IsZero() && u.Before(opts.UpdatedSince) {
+			return false
+		}
+	}
+	if opts.PatientID != 0 && m.patient(rec) != opts.PatientID {
+		return false
+	}
+	return true
+}
+
+func decodeRow[T any](m *meta[T], b *binding, cells []string, c *codecCtx) (T, *RowError) {
+	var rec T
+	var rowErr *RowError
+	fail := func() *RowError {
+		if rowErr == nil {
+			rowErr = &RowError{}
+		}
+		return rowErr
+	}
+	if len(cells) != len(b.field) {
+		extraEmpty := len(cells) > len(b.field)
+		for _, x := range cells[min(len(cells), len(b.field)):] {
+			extraEmpty = extraEmpty && strings.TrimSpace(x) == ""
+		}
+		if !extraEmpty {
+			e := fail()
+			e.Err = fmt.Errorf("%d cells, header has %d", len(cells), len(b.field))
+			if b.idCol < len(cells) {
+				e.ID, _ = ParseID(cells[b.idCol])
+			}
+			return rec, e
+		}
+		cells = cells[:len(b.field)]
+	}
+	var custom map[string]string
+	for i, cell := range cells {
+		if !utf8.ValidString(cell) {
+			cell = decodeWindows1252(cell)
+		}
+		if j := b.field[i]; j >= 0 {
+			if err := m.cols[j].parse(&rec, cell, c); err != nil {
+				e := fail()
+				e.Fields = append(e.Fields, FieldError{Column: i + 1, Header: b.headers[i], Err: err})
+			}
+			continue
+		}
+		if cell == "" || m.custom == nil {
+			continue
+		}
+		if custom == nil {
+			custom = make(map[string]string, 4)
+		}
+		custom[b.custom[i]] = cell
+	}
+	if rowErr == nil && m.id(&rec) <= 0 {
+		e := fail()
+		e.Fields = append(e.Fields, FieldError{Column: b.idCol + 1, Header: b.headers[b.idCol],
+			Err: valueErr("id", "missing")})
+	}
+	if rowErr != nil {
+		rowErr.ID, _ = ParseID(cells[b.idCol])
+		return rec, rowErr
+	}
+	if m.custom != nil {
+		*m.custom(&rec) = custom
+	}
+	return rec, nil
+}
+
+// windows1252 maps bytes 0x80..0x9F of Windows-1252 to runes; other bytes
+// are Latin-1. Exports from Windows PMS tools are often in this code page.
+var windows1252 = [32]rune{
+	'€', 0x81, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0x8D, 'Ž', 0x8F,
+	0x90, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0x9D, 'ž', 'Ÿ',
+}
+
+// decodeWindows1252 turns a cell that is not valid UTF-8 into UTF-8, reading
+// its bytes as Windows-1252.
+func decodeWindows1252(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c < 0x80:
+			b.WriteByte(c)
+		case c < 0xA0:
+			b.WriteRune(windows1252[c-0x80])
+		default:
+			b.WriteRune(rune(c))
+		}
+	}
+	return b.String()
+}
