@@ -283,21 +283,36 @@ func (a *Applier) Apply(object string, rec Record) ([]Payload, error) {
 	}
 	key, _ := rec.Get(co.o.SourceKey)
 	txt, _ := rec.Get(co.o.Expand.From)
-	rows, rest := co.parser(txt)
-	out := make([]Payload, 0, len(rows))
-	for i, row := range rows {
+	if strings.TrimSpace(key) == "" {
+		var p Payload
+		a.apply(co, rec, &p, "")
+		return []Payload{p}, nil
+	}
+	for i := range co.filters {
+		if !co.filters[i].holds(rec) {
+			return []Payload{{Object: co.o.Name, Target: co.o.Target, Key: co.o.Key, SourceKey: key, Skipped: "filter on " + co.filters[i].Field}}, nil
+		}
+	}
+	parsed := co.parser(txt)
+	out := make([]Payload, 0, len(parsed.Rows))
+	for i, row := range parsed.Rows {
 		var p Payload
 		a.apply(co, overlay{top: row, base: rec}, &p, key+"#"+strconv.Itoa(i+1))
 		out = append(out, p)
 	}
-	if strings.TrimSpace(rest) != "" {
-		reason := fmt.Sprintf("%d characters of %s were not parsed into rows", len([]rune(strings.TrimSpace(rest))), co.o.Expand.From)
-		pr := Problem{Object: co.o.Name, SourceKey: key, Field: co.o.Expand.From, Rule: RuleParse, Reason: reason, Severity: Warning}
+	var probs []Problem
+	for _, r := range parsed.Problems {
+		probs = append(probs, Problem{Object: co.o.Name, SourceKey: key, Field: co.o.Expand.From, Rule: RuleParse, Reason: r, Severity: Warning})
+	}
+	if rest := strings.TrimSpace(parsed.Remainder); rest != "" {
+		reason := fmt.Sprintf("%d lines of %s are not treatment entries; they are not migrated as rows", strings.Count(rest, "\n")+1, co.o.Expand.From)
+		probs = append(probs, Problem{Object: co.o.Name, SourceKey: key, Field: co.o.Expand.From, Rule: RuleParse, Reason: reason, Severity: Warning})
+	}
+	if len(probs) > 0 {
 		if len(out) == 0 {
-			out = append(out, Payload{Object: co.o.Name, Target: co.o.Target, Key: co.o.Key, SourceKey: key, Skipped: "no rows parsed", Problems: []Problem{pr}})
-		} else {
-			out[0].Problems = append(out[0].Problems, pr)
+			out = append(out, Payload{Object: co.o.Name, Target: co.o.Target, Key: co.o.Key, SourceKey: key, Skipped: "no rows parsed"})
 		}
+		out[0].Problems = append(out[0].Problems, probs...)
 	}
 	return out, nil
 }

@@ -310,3 +310,35 @@ func TestRegistryHelp(t *testing.T) {
 	assert.ErrorContains(t, err, "part must be")
 	assert.True(t, strings.Contains(strings.Join(r.Names(), ","), "cdt"))
 }
+
+func TestApplyExpandTreatmentNotes(t *testing.T) {
+	a, err := NewApplier(approvedDefault(t), ApplierOptions{})
+	require.NoError(t, err)
+	pt := samplePatient(t)
+	pt.Notes = "Prefers mornings\n2019-03-04 D1110 prophy adult $95\n03/05/2019 d0274 bitewings four films"
+	ps, err := a.Apply("treatment_notes", Struct(pt))
+	require.NoError(t, err)
+	require.Len(t, ps, 2)
+	assert.Equal(t, "1001#1", ps[0].SourceKey)
+	assert.Equal(t, "1001#2", ps[1].SourceKey)
+	code, _ := ps[0].Field("code")
+	fee, _ := ps[0].Field("fee")
+	date, _ := ps[0].Field("date")
+	assert.Equal(t, "D1110", code.Text)
+	assert.Equal(t, "95.00", fee.Text)
+	assert.Equal(t, "2019-03-04", date.Text)
+	_, hasFee := ps[1].Field("fee")
+	assert.False(t, hasFee, "no fee written, none invented")
+	l, _ := ps[1].Link(LinkAssociation)
+	assert.Equal(t, "1001", l.Key)
+	require.Len(t, ps[0].Problems, 1, "the unparsed line is reported")
+	assert.Equal(t, RuleParse, ps[0].Problems[0].Rule)
+	assert.NotContains(t, ps[0].Problems[0].Reason, "mornings")
+
+	pt.Notes = ""
+	ps, err = a.Apply("treatment_notes", Struct(pt))
+	require.NoError(t, err)
+	require.Len(t, ps, 1)
+	assert.NotEmpty(t, ps[0].Skipped)
+	assert.ErrorContains(t, a.ApplyTo("treatment_notes", Struct(pt), &Payload{}), "use Apply")
+}

@@ -2,12 +2,16 @@ package mapping
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 
 	"github.com/pbnhl/pbnhl/mapping/transform"
 )
 
-// registerExtra adds the transforms for codes, names and places.
+// registerExtra adds the transforms for codes, names and places, and the
+// treatment-notes row parser.
 func registerExtra(r *Registry) {
+	r.RegisterParser("treatment_notes", treatmentNotes)
 	r.Register("state", nil, "US state or Canadian province name or code → two-letter code (Maine → ME)",
 		func(map[string]string) (Func, error) { return transform.StateCode, nil })
 	r.Register("country", nil, "country name or code → ISO 3166-1 alpha-2 (USA → US)",
@@ -56,4 +60,31 @@ func registerExtra(r *Registry) {
 				return pick(n), nil
 			}, nil
 		})
+}
+
+// treatmentNotes parses free-text treatment history into rows with the
+// fields date (YYYY-MM-DD), code, custom_code (true for non-CDT codes),
+// tooth, surface, description and fee (integer cents, empty when none).
+func treatmentNotes(text string) ParsedRows {
+	res := transform.ParseTreatmentNotes(text, transform.NotesOptions{})
+	out := ParsedRows{Remainder: res.Remainder, Rows: make([]map[string]string, 0, len(res.Rows))}
+	for _, row := range res.Rows {
+		m := map[string]string{
+			"date":        transform.FormatDate(row.Date),
+			"code":        row.Code.Code,
+			"custom_code": strconv.FormatBool(row.Code.Custom),
+			"tooth":       row.Tooth,
+			"surface":     row.Surface,
+			"description": row.Description,
+			"fee":         "",
+		}
+		if row.HasFee {
+			m["fee"] = strconv.FormatInt(row.FeeCents, 10)
+		}
+		out.Rows = append(out.Rows, m)
+	}
+	for _, p := range res.Problems {
+		out.Problems = append(out.Problems, fmt.Sprintf("line %d: %s", p.Line, p.Reason))
+	}
+	return out
 }

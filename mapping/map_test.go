@@ -33,7 +33,9 @@ func TestDefaultMapCoversTheTenObjects(t *testing.T) {
 	m := mustDefault(t)
 	kinds := map[string]TargetKind{}
 	for _, o := range m.Objects {
-		kinds[o.Source] = o.Target
+		if _, ok := kinds[o.Source]; !ok {
+			kinds[o.Source] = o.Target
+		}
 		if o.Target.createsRecords() && o.Target != TargetBusiness {
 			assert.NotEmpty(t, o.ExternalID, "object %s has no external id", o.Name)
 		}

@@ -18,9 +18,16 @@ type Func func(string) (string, error)
 // unknown or malformed arguments, so a map with a bad step fails to load.
 type Builder func(args map[string]string) (Func, error)
 
-// RowParser turns free text into discrete rows (for Object.Expand) and
-// returns the text it could not parse.
-type RowParser func(text string) (rows []map[string]string, remainder string)
+// RowParser turns free text into discrete rows (for Object.Expand).
+type RowParser func(text string) ParsedRows
+
+// ParsedRows is a RowParser's result: rows of fields by name, the text that
+// was not rows, and value-free reasons for lines it read only in part.
+type ParsedRows struct {
+	Rows      []map[string]string
+	Remainder string
+	Problems  []string
+}
 
 // Registry resolves transform names in map documents to functions. The zero
 // value is empty; DefaultRegistry holds every built-in transform.
