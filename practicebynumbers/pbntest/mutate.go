@@ -387,7 +387,7 @@ func (m *mutation) createChild() {
 func (s *store) nextFreeSlot(e pbn.Entity, pid int64) int {
 	j := 0
 	if pid <= int64(s.p.patients) {
-		j = s.p.counts(int(pid-1)).of(e)
+		j = s.p.counts(int(pid - 1)).of(e)
 	}
 	for ; j < maxChildren; j++ {
 		id := childID(pid, j)

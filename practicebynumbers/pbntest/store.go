@@ -15,9 +15,9 @@ type store struct {
 	p *Practice
 
 	mu        sync.RWMutex
-	extra     int                            // patients added beyond p.patients
-	over      map[pbn.Entity]map[int64]any   // current version of changed or created records
-	overIDs   map[pbn.Entity][]int64         // sorted keys of over, per entity
+	extra     int                              // patients added beyond p.patients
+	over      map[pbn.Entity]map[int64]any     // current version of changed or created records
+	overIDs   map[pbn.Entity][]int64           // sorted keys of over, per entity
 	byPatient map[pbn.Entity]map[int64][]int64 // overlay child ids per patient id, sorted
 	deleted   map[pbn.Entity]map[int64]bool
 	deletions []pbn.Deletion // ordered by (deletedAt, entity, id)
