@@ -53,5 +53,69 @@ func (s *Server) routes() *router {
 	add("GET", "/users/", s.usersByLocation, "locationId")
 	add("GET", "/users/{userId}", s.getUser).agency = true
 
+	// Custom fields (location: contact and opportunity)
+	add("GET", "/locations/{locationId}/customFields", s.listLocationFields, "model")
+	add("POST", "/locations/{locationId}/customFields", s.createLocationField).query = none
+	add("GET", "/locations/{locationId}/customFields/{id}", s.getLocationField).query = none
+	add("PUT", "/locations/{locationId}/customFields/{id}", s.updateLocationField).query = none
+	add("DELETE", "/locations/{locationId}/customFields/{id}", s.deleteLocationField).query = none
+
+	// Custom Fields V2 (custom objects and business)
+	add("POST", "/custom-fields/", s.createFieldV2).query = none
+	add("GET", "/custom-fields/{id}", s.getFieldV2).query = none
+	add("PUT", "/custom-fields/{id}", s.updateFieldV2).query = none
+	add("DELETE", "/custom-fields/{id}", s.deleteFieldV2).query = none
+	add("GET", "/custom-fields/object-key/{objectKey}", s.fieldsByObjectKey, "locationId")
+	add("POST", "/custom-fields/folder", s.createFolder).query = none
+	add("PUT", "/custom-fields/folder/{id}", s.updateFolder).query = none
+	add("DELETE", "/custom-fields/folder/{id}", s.deleteFolder, "locationId")
+
+	// Custom objects and records
+	add("GET", "/objects/", s.listSchemas, "locationId")
+	add("POST", "/objects/", s.createSchema).query = none
+	add("GET", "/objects/{key}", s.getSchema, "locationId", "fetchProperties")
+	add("PUT", "/objects/{key}", s.updateSchema).query = none
+	add("POST", "/objects/{schemaKey}/records", s.createRecord).query = none
+	add("GET", "/objects/{schemaKey}/records/{id}", s.getRecord).query = none
+	add("PUT", "/objects/{schemaKey}/records/{id}", s.updateRecord, "locationId")
+	add("DELETE", "/objects/{schemaKey}/records/{id}", s.deleteRecord).query = none
+	add("POST", "/objects/{schemaKey}/records/search", s.searchRecords).query = none
+
+	// Associations and relations
+	add("POST", "/associations/", s.createAssociation).query = none
+	add("GET", "/associations/", s.listAssociations, "locationId", "skip", "limit")
+	add("GET", "/associations/key/{key_name}", s.associationByKey, "locationId")
+	add("GET", "/associations/objectKey/{objectKey}", s.associationsByObjectKey, "locationId")
+	add("GET", "/associations/{associationId}", s.getAssociation).query = none
+	add("PUT", "/associations/{associationId}", s.updateAssociation).query = none
+	add("DELETE", "/associations/{associationId}", s.deleteAssociation).query = none
+	add("POST", "/associations/relations", s.createRelation).query = none
+	add("GET", "/associations/relations/{recordId}", s.relationsOf, "locationId", "skip", "limit", "associationIds")
+	add("DELETE", "/associations/relations/{relationId}", s.deleteRelation, "locationId")
+
+	// Opportunities and pipelines
+	add("GET", "/opportunities/pipelines", s.listPipelines, "locationId")
+	add("POST", "/opportunities/pipelines", s.createPipeline).query = none
+	add("POST", "/opportunities/", s.createOpportunity).query = none
+	add("POST", "/opportunities/upsert", s.upsertOpportunity).query = none
+	add("GET", "/opportunities/search", s.searchOpportunities, "q", "location_id", "pipeline_id",
+		"pipeline_stage_id", "contact_id", "status", "assigned_to", "campaignId", "id", "order", "endDate",
+		"startAfter", "startAfterId", "date", "country", "page", "limit", "getTasks", "getNotes", "getCalendarEvents")
+	add("GET", "/opportunities/{id}", s.getOpportunity).query = none
+	add("PUT", "/opportunities/{id}", s.updateOpportunity).query = none
+	add("DELETE", "/opportunities/{id}", s.deleteOpportunity).query = none
+	add("PUT", "/opportunities/{id}/status", s.updateOpportunityStatus).query = none
+
+	// Media
+	add("POST", "/medias/upload-file", s.uploadMedia).query = none
+	add("GET", "/medias/files", s.listMedia, "offset", "limit", "sortBy", "sortOrder", "type", "query",
+		"altType", "altId", "parentId", "fetchAll")
+	add("DELETE", "/medias/{id}", s.deleteMedia, "altType", "altId")
+
+	// OAuth
+	add("POST", "/oauth/token", s.oauthToken).public = true
+	lt := add("POST", "/oauth/locationToken", s.locationToken)
+	lt.agency, lt.query = true, none
+
 	return rr
 }

@@ -44,6 +44,9 @@ type Location struct {
 	// "contact.pbn_patient_id") that the duplicate report checks. Default:
 	// every contact field whose key ends in "_id".
 	ExternalIDFields []string
+	// AllowDuplicateOpportunities lets a contact have several opportunities
+	// in one pipeline (HighLevel's default refuses the second).
+	AllowDuplicateOpportunities bool
 }
 
 // User is a HighLevel user (staff member).
