@@ -54,7 +54,7 @@ func ParseTime(s string, opts DateOptions) (time.Time, error) {
 				if t.Year() <= 1 && t.Month() == 1 && t.Day() == 1 {
 					return time.Time{}, nil
 				}
-				return t, nil
+				return checkYear(t)
 			}
 		}
 		return time.Time{}, err
@@ -69,7 +69,17 @@ func ParseTime(s string, opts DateOptions) (time.Time, error) {
 	if p.hasZone {
 		loc = fixedZone(p.offset)
 	}
-	return time.Date(p.year, time.Month(p.month), p.day, p.hour, p.min, p.sec, p.nsec, loc), nil
+	return checkYear(time.Date(p.year, time.Month(p.month), p.day, p.hour, p.min, p.sec, p.nsec, loc))
+}
+
+// checkYear refuses instants before year 1 in UTC (year 0 written out, or
+// year 1 moved back by an offset): HighLevel cannot store them and no real
+// record is that old.
+func checkYear(t time.Time) (time.Time, error) {
+	if t.Year() < 1 || t.UTC().Year() < 1 {
+		return time.Time{}, newError(dateTransform, ErrOutOfRange, "year out of range")
+	}
+	return t, nil
 }
 
 // Date normalises a date or date-time to HighLevel's calendar-date format,
@@ -113,7 +123,8 @@ func FormatDate(t time.Time) string {
 	return string(t.AppendFormat(buf[:0], DateLayout))
 }
 
-// FormatTimestamp formats t as RFC 3339 in UTC; the zero time gives "".
+// FormatTimestamp formats t as RFC 3339 in UTC to the second (PMS
+// timestamps carry no meaningful fraction); the zero time gives "".
 func FormatTimestamp(t time.Time) string {
 	if t.IsZero() {
 		return ""
