@@ -90,7 +90,7 @@ func (p *Practice) patientNotes(i int, pt pbn.Patient) string {
 			at = at.AddDate(0, r.between(0, 8), r.intn(28))
 		}
 		if r.chance(0.5) {
-			b.WriteString("\r\n" + pick(&r, noteRemarks)) // pasted from Windows
+			b.WriteString("\n" + pick(&r, noteRemarks)) // CSV readers fold \r\n inside quotes to \n, so the data never holds \r
 		}
 		return b.String()
 	}
