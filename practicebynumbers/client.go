@@ -1,0 +1,607 @@
+package practicebynumbers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/pbnhl/pbnhl/internal/transport"
+)
+
+// Defaults of [Options].
+const (
+	DefaultPageSize   = 500
+	MaxPageSize       = 1000
+	DefaultRateLimit  = 20
+	DefaultRateWindow = time.Second
+)
+
+// Options configure a [Client].
+type Options struct {
+	// BaseURL is the API root (the contract's paths are below it, e.g.
+	// {BaseURL}/v1/patients). Required: PbN has no public host. https is
+	// required except for loopback hosts.
+	BaseURL string
+	// Token is sent as "Authorization: Bearer <token>". It never appears in
+	// logs or errors.
+	Token string
+	// HTTPClient overrides the default pooled client.
+	HTTPClient *http.Client
+	// Logger receives redacted per-request records (operation, path without
+	// query, status, duration). Nil discards.
+	Logger *slog.Logger
+	// UserAgent is sent on every request.
+	UserAgent string
+	// RateLimit is the most requests in any RateWindow for this tenant
+	// (default 20 per second); negative disables client-side pacing (the
+	// server's 429 + Retry-After is still honoured).
+	RateLimit  int
+	RateWindow time.Duration
+	// MaxAttempts is the number of attempts of a request, the first
+	// included (default 5). Every operation is a GET, so 5xx, transport
+	// errors and 429 are all retried.
+	MaxAttempts int
+	// RetryBaseDelay is the first backoff (default 500ms), doubled per retry
+	// up to 30s; Retry-After, when sent, is honoured instead.
+	RetryBaseDelay time.Duration
+	// BreakerFailures is how many consecutive 5xx or transport failures
+	// open the circuit breaker (default 5); it then fails fast for
+	// BreakerOpenTimeout (default 30s).
+	BreakerFailures    uint32
+	BreakerOpenTimeout time.Duration
+	// PageSize is the default list page size (default 500, at most 1000).
+	PageSize int
+	// MaxResponseBytes limits a JSON response (default 16 MiB); document
+	// content is streamed and not limited.
+	MaxResponseBytes int64
+}
+
+// Client speaks the PbN REST contract (CONTRACT.md). It is safe for
+// concurrent use; share one per practice so that its rate limiter and
+// breaker see all the traffic.
+type Client struct {
+	t        *transport.Client
+	http     *http.Client
+	base     string
+	authz    string
+	ua       string
+	limiter  *transport.Limiter
+	breaker  *transport.Breaker
+	retry    transport.RetryPolicy
+	pageSize int
+	log      *slog.Logger
+}
+
+type bearer string
+
+func (b bearer) Authorization(context.Context) (string, error) { return string(b), nil }
+
+// NewClient returns a Client for opts.BaseURL.
+func NewClient(opts Options) (*Client, error) {
+	if opts.BaseURL == "" {
+		return nil, errors.New("practicebynumbers: Options.BaseURL is required (PbN has no default host)")
+	}
+	if opts.PageSize < 0 || opts.PageSize > MaxPageSize {
+		return nil, fmt.Errorf("practicebynumbers: PageSize must be 1..%d", MaxPageSize)
+	}
+	c := &Client{
+		http:     opts.HTTPClient,
+		ua:       opts.UserAgent,
+		pageSize: opts.PageSize,
+		log:      opts.Logger,
+		retry: transport.RetryPolicy{MaxAttempts: opts.MaxAttempts, BaseDelay: opts.RetryBaseDelay,
+			MaxDelay: 30 * time.Second, MaxRetryAfter: 2 * time.Minute},
+	}
+	if c.http == nil {
+		c.http = transport.DefaultHTTPClient()
+	}
+	if c.pageSize == 0 {
+		c.pageSize = DefaultPageSize
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.retry.MaxAttempts <= 0 {
+		c.retry.MaxAttempts = 5
+	}
+	if c.retry.BaseDelay <= 0 {
+		c.retry.BaseDelay = 500 * time.Millisecond
+	}
+	if opts.RateLimit >= 0 {
+		limit, window := opts.RateLimit, opts.RateWindow
+		if limit == 0 {
+			limit = DefaultRateLimit
+		}
+		if window <= 0 {
+			window = DefaultRateWindow
+		}
+		l, err := transport.NewLimiter(transport.LimiterOptions{Limit: limit, Window: window})
+		if err != nil {
+			return nil, fmt.Errorf("practicebynumbers: %w", err)
+		}
+		c.limiter = l
+	}
+	base, err := transport.ValidateBaseURL(opts.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("practicebynumbers: %w", err)
+	}
+	c.base = base
+	u, _ := url.Parse(base)
+	c.breaker = transport.NewBreaker(transport.BreakerOptions{Name: "pbn:" + u.Host,
+		ConsecutiveFailures: opts.BreakerFailures, OpenTimeout: opts.BreakerOpenTimeout})
+	var auth transport.Authenticator
+	if opts.Token != "" {
+		c.authz = "Bearer " + opts.Token
+		auth = bearer(c.authz)
+	}
+	c.t, err = transport.New(transport.Options{
+		BaseURL:          base,
+		HTTPClient:       c.http,
+		UserAgent:        opts.UserAgent,
+		Header:           http.Header{"Accept": {"application/json"}},
+		Auth:             auth,
+		Limiter:          c.limiter,
+		Breaker:          c.breaker,
+		Retry:            c.retry,
+		MaxResponseBytes: opts.MaxResponseBytes,
+		Logger:           opts.Logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("practicebynumbers: %w", err)
+	}
+	return c, nil
+}
+
+// APIError is a non-2xx answer of the server. Error() holds the status, the
+// error code and the request id only: the server's message is kept in
+// Message but never printed, in case a server puts values in it.
+type APIError struct {
+	Op         string // "list patients", "get appointments", ...
+	StatusCode int
+	Code       string // "not_found", "invalid_parameter", "unauthorized", ...
+	Message    string
+	RequestID  string
+}
+
+func (e *APIError) Error() string {
+	s := fmt.Sprintf("practicebynumbers: %s: HTTP %d", e.Op, e.StatusCode)
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.RequestID != "" {
+		s += " (request " + e.RequestID + ")"
+	}
+	return s
+}
+
+// Is matches [ErrNotFound] for a 404.
+func (e *APIError) Is(target error) bool {
+	return target == ErrNotFound && e.StatusCode == http.StatusNotFound
+}
+
+func apiError(op string, resp *transport.Response) error {
+	e := &APIError{Op: op, StatusCode: resp.StatusCode}
+	var body struct {
+		Error struct {
+			Code      string `json:"code"`
+			Message   string `json:"message"`
+			RequestID string `json:"requestId"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(resp.Body, &body) == nil {
+		e.Code, e.Message, e.RequestID = body.Error.Code, body.Error.Message, body.Error.RequestID
+	}
+	if e.RequestID == "" {
+		e.RequestID = resp.Header.Get("X-Request-Id")
+	}
+	return e
+}
+
+// do sends one GET and returns the body of a 200.
+func (c *Client) do(ctx context.Context, op, path string, q url.Values) ([]byte, error) {
+	resp, err := c.t.Do(ctx, &transport.Request{Op: "pbn." + op, Method: http.MethodGet, Path: path, Query: q})
+	if err != nil {
+		return nil, fmt.Errorf("practicebynumbers: %s: %w", op, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, apiError(op, resp)
+	}
+	return resp.Body, nil
+}
+
+type page[T any] struct {
+	Data       []T       `json:"data"`
+	NextCursor *string   `json:"nextCursor"`
+	ServerTime time.Time `json:"serverTime"`
+}
+
+// List streams every record of entity R, page by page (cursor pagination),
+// under opts. The iteration ends at the first error, which it yields.
+func List[R Record](ctx context.Context, c *Client, opts ListOptions) iter.Seq2[R, error] {
+	e := EntityOf[R]()
+	return list[R](ctx, c, e, opts, e.PatientOwned())
+}
+
+func list[R any](ctx context.Context, c *Client, e Entity, opts ListOptions, patientOwned bool) iter.Seq2[R, error] {
+	return func(yield func(R, error) bool) {
+		var zero R
+		op := "list " + string(e)
+		if opts.PatientID != 0 && !patientOwned {
+			yield(zero, fmt.Errorf("practicebynumbers: %s: %s are not patient-owned: PatientID filter not allowed", op, e))
+			return
+		}
+		size := opts.PageSize
+		if size == 0 {
+			size = c.pageSize
+		}
+		if size < 1 || size > MaxPageSize {
+			yield(zero, fmt.Errorf("practicebynumbers: %s: PageSize must be 1..%d", op, MaxPageSize))
+			return
+		}
+		q := url.Values{"limit": {strconv.Itoa(size)}}
+		if !opts.UpdatedSince.IsZero() {
+			q.Set("updated_since", opts.UpdatedSince.UTC().Format(time.RFC3339Nano))
+		}
+		if opts.PatientID != 0 {
+			q.Set("patient_id", strconv.FormatInt(opts.PatientID, 10))
+		}
+		path := "/v1/" + string(e)
+		for pages := 0; ; pages++ {
+			body, err := c.do(ctx, op, path, q)
+			if err != nil {
+				yield(zero, err)
+				return
+			}
+			var p page[R]
+			if err := json.Unmarshal(body, &p); err != nil {
+				yield(zero, fmt.Errorf("practicebynumbers: %s: page %d: malformed JSON: %w", op, pages+1, jsonErr(err)))
+				return
+			}
+			for i := range p.Data {
+				normalize(&p.Data[i])
+				if !yield(p.Data[i], nil) {
+					return
+				}
+			}
+			if p.NextCursor == nil || *p.NextCursor == "" {
+				return
+			}
+			q.Set("cursor", *p.NextCursor)
+		}
+	}
+}
+
+// jsonErr keeps the offset and type of a JSON error but drops the text of
+// a syntax error's context, which may quote values.
+func jsonErr(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("syntax error at offset %d", se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("member %q: cannot decode a JSON %s", te.Field, te.Value)
+	}
+	var ve *ValueError
+	if errors.As(err, &ve) {
+		return ve
+	}
+	return errors.New("invalid JSON")
+}
+
+// Get fetches one record of entity R by id; a missing record is an error
+// matching [ErrNotFound].
+func Get[R Record](ctx context.Context, c *Client, id int64) (R, error) {
+	var rec R
+	e := EntityOf[R]()
+	op := "get " + string(e)
+	if id <= 0 {
+		return rec, fmt.Errorf("practicebynumbers: %s: id must be positive", op)
+	}
+	body, err := c.do(ctx, op, "/v1/"+string(e)+"/"+strconv.FormatInt(id, 10), nil)
+	if err != nil {
+		return rec, err
+	}
+	if err := json.Unmarshal(body, &rec); err != nil {
+		return rec, fmt.Errorf("practicebynumbers: %s %d: malformed JSON: %w", op, id, jsonErr(err))
+	}
+	normalize(&rec)
+	return rec, nil
+}
+
+// Offices streams /v1/offices.
+func (c *Client) Offices(ctx context.Context, opts ListOptions) iter.Seq2[Office, error] {
+	return List[Office](ctx, c, opts)
+}
+
+// Staff streams /v1/staff.
+func (c *Client) Staff(ctx context.Context, opts ListOptions) iter.Seq2[Staff, error] {
+	return List[Staff](ctx, c, opts)
+}
+
+// Patients streams /v1/patients.
+func (c *Client) Patients(ctx context.Context, opts ListOptions) iter.Seq2[Patient, error] {
+	return List[Patient](ctx, c, opts)
+}
+
+// Appointments streams /v1/appointments.
+func (c *Client) Appointments(ctx context.Context, opts ListOptions) iter.Seq2[Appointment, error] {
+	return List[Appointment](ctx, c, opts)
+}
+
+// Procedures streams /v1/procedures.
+func (c *Client) Procedures(ctx context.Context, opts ListOptions) iter.Seq2[Procedure, error] {
+	return List[Procedure](ctx, c, opts)
+}
+
+// TreatmentPlans streams /v1/treatment_plans.
+func (c *Client) TreatmentPlans(ctx context.Context, opts ListOptions) iter.Seq2[TreatmentPlan, error] {
+	return List[TreatmentPlan](ctx, c, opts)
+}
+
+// InsuranceCarriers streams /v1/insurance_carriers.
+func (c *Client) InsuranceCarriers(ctx context.Context, opts ListOptions) iter.Seq2[InsuranceCarrier, error] {
+	return List[InsuranceCarrier](ctx, c, opts)
+}
+
+// Coverages streams /v1/coverages.
+func (c *Client) Coverages(ctx context.Context, opts ListOptions) iter.Seq2[Coverage, error] {
+	return List[Coverage](ctx, c, opts)
+}
+
+// Communications streams /v1/communications.
+func (c *Client) Communications(ctx context.Context, opts ListOptions) iter.Seq2[Communication, error] {
+	return List[Communication](ctx, c, opts)
+}
+
+// FormSubmissions streams /v1/form_submissions.
+func (c *Client) FormSubmissions(ctx context.Context, opts ListOptions) iter.Seq2[FormSubmission, error] {
+	return List[FormSubmission](ctx, c, opts)
+}
+
+// Documents streams /v1/documents (metadata; see [Client.OpenDocument]).
+func (c *Client) Documents(ctx context.Context, opts ListOptions) iter.Seq2[Document, error] {
+	return List[Document](ctx, c, opts)
+}
+
+// CustomProperties streams /v1/custom_properties.
+func (c *Client) CustomProperties(ctx context.Context, opts ListOptions) iter.Seq2[CustomPropertyDefinition, error] {
+	return List[CustomPropertyDefinition](ctx, c, opts)
+}
+
+// KPIDefinitions streams /v1/kpi_definitions.
+func (c *Client) KPIDefinitions(ctx context.Context, opts ListOptions) iter.Seq2[KPIDefinition, error] {
+	return List[KPIDefinition](ctx, c, opts)
+}
+
+// KPIValues streams /v1/kpi_values.
+func (c *Client) KPIValues(ctx context.Context, opts ListOptions) iter.Seq2[KPIValue, error] {
+	return List[KPIValue](ctx, c, opts)
+}
+
+// Cohorts streams /v1/cohorts.
+func (c *Client) Cohorts(ctx context.Context, opts ListOptions) iter.Seq2[Cohort, error] {
+	return List[Cohort](ctx, c, opts)
+}
+
+// Automations streams /v1/automations.
+func (c *Client) Automations(ctx context.Context, opts ListOptions) iter.Seq2[Automation, error] {
+	return List[Automation](ctx, c, opts)
+}
+
+// Deletions streams /v1/deletions; UpdatedSince filters on DeletedAt.
+func (c *Client) Deletions(ctx context.Context, opts ListOptions) iter.Seq2[Deletion, error] {
+	return list[Deletion](ctx, c, "deletions", opts, false)
+}
+
+// Inventory fetches /v1/inventory: counts per entity (every entity present,
+// 0 included) and the custom property catalogue. Its ServerTime, taken
+// before a full scan, is the watermark of the next delta (UpdatedSince).
+func (c *Client) Inventory(ctx context.Context) (Inventory, error) {
+	body, err := c.do(ctx, "inventory", "/v1/inventory", nil)
+	if err != nil {
+		return Inventory{}, err
+	}
+	var inv Inventory
+	if err := json.Unmarshal(body, &inv); err != nil {
+		return Inventory{}, fmt.Errorf("practicebynumbers: inventory: malformed JSON: %w", jsonErr(err))
+	}
+	if inv.Counts == nil {
+		inv.Counts = make(map[Entity]int64, len(allEntities))
+	}
+	for _, e := range allEntities {
+		if _, ok := inv.Counts[e]; !ok {
+			inv.Counts[e] = 0
+		}
+	}
+	for i := range inv.CustomProperties {
+		normalize(&inv.CustomProperties[i])
+	}
+	if len(inv.CustomProperties) == 0 {
+		inv.CustomProperties = nil
+	}
+	inv.ServerTime = utc(inv.ServerTime)
+	return inv, nil
+}
+
+// OpenDocument streams the content of document id
+// (GET /v1/documents/{id}/content). The body is not buffered: the caller
+// reads and closes it. Before the first byte, 429 (after Retry-After), 5xx
+// and transport errors are retried like any GET; the rate limiter paces it
+// and an open breaker fails it fast. A missing document matches
+// [ErrNotFound].
+func (c *Client) OpenDocument(ctx context.Context, id int64) (io.ReadCloser, error) {
+	const op = "open document"
+	if id <= 0 {
+		return nil, fmt.Errorf("practicebynumbers: %s: id must be positive", op)
+	}
+	path := "/v1/documents/" + strconv.FormatInt(id, 10) + "/content"
+	for attempt := 1; ; attempt++ {
+		if c.breaker.State() == "open" {
+			return nil, fmt.Errorf("practicebynumbers: %s: %w", op, &transport.BreakerOpenError{Name: c.breaker.Name()})
+		}
+		var grant transport.Grant
+		if c.limiter != nil {
+			g, err := c.limiter.Wait(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("practicebynumbers: %s: waiting for the rate limiter: %w", op, err)
+			}
+			grant = g
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+		if err != nil {
+			return nil, fmt.Errorf("practicebynumbers: %s: %w", op, err)
+		}
+		if c.authz != "" {
+			req.Header.Set("Authorization", c.authz)
+		}
+		if c.ua != "" {
+			req.Header.Set("User-Agent", c.ua)
+		}
+		req.Header.Set("Accept", "*/*")
+		resp, err := c.http.Do(req)
+		var wait time.Duration
+		switch {
+		case err != nil:
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err // the URL is not secret, but keep errors uniform
+			}
+			if ctx.Err() != nil || attempt >= c.retry.MaxAttempts {
+				return nil, fmt.Errorf("practicebynumbers: %s %d: %w", op, id, err)
+			}
+		case resp.StatusCode == http.StatusOK:
+			if c.limiter != nil {
+				c.limiter.Observe(grant, transport.ParseRateLimitHeaders(resp.Header, time.Now()), 0)
+			}
+			return resp.Body, nil
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+			obs := transport.ParseRateLimitHeaders(resp.Header, time.Now())
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			wait = obs.RetryAfter
+			if resp.StatusCode == http.StatusTooManyRequests {
+				obs.Throttled = true
+				if wait <= 0 {
+					wait = c.retry.Backoff(attempt)
+				}
+				if c.limiter != nil {
+					c.limiter.Observe(grant, obs, wait)
+				}
+			}
+			if attempt >= c.retry.MaxAttempts || wait > c.retry.MaxRetryAfter {
+				return nil, &APIError{Op: op, StatusCode: resp.StatusCode, Code: codeFor(resp.StatusCode),
+					RequestID: resp.Header.Get("X-Request-Id")}
+			}
+		default:
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			return nil, apiError(op, &transport.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body})
+		}
+		if wait <= 0 {
+			wait = c.retry.Backoff(attempt)
+		}
+		c.log.LogAttrs(ctx, slog.LevelWarn, "retrying", slog.String("op", "pbn."+op),
+			slog.String("path", "/v1/documents/{id}/content"), slog.Int("attempt", attempt), slog.Duration("wait", wait))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("practicebynumbers: %s: waiting to retry: %w", op, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func codeFor(status int) string {
+	if status == http.StatusTooManyRequests {
+		return "rate_limited"
+	}
+	return "unavailable"
+}
+
+var _ Source = (*Client)(nil)
+
+// utc returns t in UTC, truncated to the second (the contract's precision).
+func utc(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Second)
+}
+
+func nilIDs(s []int64) []int64 {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func nilMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// normalize gives a decoded record the same shape the CSV reader gives it:
+// times in UTC at second precision, empty slices and maps nil.
+func normalize(rec any) {
+	switch r := rec.(type) {
+	case *Office:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+	case *Staff:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+		r.OfficeIDs = nilIDs(r.OfficeIDs)
+	case *Patient:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+		r.CohortIDs = nilIDs(r.CohortIDs)
+	case *Appointment:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+		r.Start = utc(r.Start)
+	case *Procedure:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+	case *TreatmentPlan:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+		r.ProcedureIDs = nilIDs(r.ProcedureIDs)
+	case *InsuranceCarrier:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+	case *Coverage:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+	case *Communication:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+		r.At = utc(r.At)
+	case *FormSubmission:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+		r.SubmittedAt = utc(r.SubmittedAt)
+		r.DocumentIDs = nilIDs(r.DocumentIDs)
+		if len(r.Fields) == 0 {
+			r.Fields = nil
+		}
+	case *Document:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+	case *CustomPropertyDefinition:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+		if len(r.Options) == 0 {
+			r.Options = nil
+		}
+	case *KPIDefinition:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+	case *KPIValue:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+	case *Cohort:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+	case *Automation:
+		r.CreatedAt, r.UpdatedAt, r.Custom = utc(r.CreatedAt), utc(r.UpdatedAt), nilMap(r.Custom)
+	case *Deletion:
+		r.DeletedAt = utc(r.DeletedAt)
+	}
+}
