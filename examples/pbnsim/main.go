@@ -1,0 +1,159 @@
+// Command pbnsim serves a generated Practice by Numbers practice over the
+// REST contract of package practicebynumbers, or writes it as a CSV export
+// folder.
+//
+//	go run ./examples/pbnsim -addr 127.0.0.1:8791 -token T -patients 5000 -seed 42
+//	go run ./examples/pbnsim -patients 5000 -seed 42 -export ./pbn-export
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "pbnsim:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	addr        string
+	token       string
+	patients    int
+	seed        int64
+	export      string
+	bom, crlf   bool
+	human       bool
+	documents   bool
+	failRate    float64
+	limitRate   float64
+	latency     time.Duration
+	slowRate    float64
+	rateLimit   float64
+	mutate      int
+	mutateEvery time.Duration
+	verbose     bool
+}
+
+func parseFlags(args []string, out io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("pbnsim", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8791", "listen address")
+	fs.StringVar(&c.token, "token", pbntest.DefaultToken, "bearer token clients must send")
+	fs.IntVar(&c.patients, "patients", 5000, "number of patients to generate")
+	fs.Int64Var(&c.seed, "seed", 42, "generator seed (same seed, same practice)")
+	fs.StringVar(&c.export, "export", "", "write a CSV export folder to this directory instead of serving")
+	fs.BoolVar(&c.bom, "bom", false, "export: start files with a UTF-8 BOM")
+	fs.BoolVar(&c.crlf, "crlf", false, "export: CRLF line endings")
+	fs.BoolVar(&c.human, "human-headers", false, "export: headers like \"Patient Id\" instead of patient_id")
+	fs.BoolVar(&c.documents, "documents", false, "export: also write document contents to documents/<id>")
+	fs.Float64Var(&c.failRate, "fail-rate", 0, "serve: fraction of requests answered 500/502/503")
+	fs.Float64Var(&c.limitRate, "429-rate", 0, "serve: fraction of requests answered 429 with Retry-After")
+	fs.DurationVar(&c.latency, "latency", 0, "serve: latency added to -slow-rate of requests")
+	fs.Float64Var(&c.slowRate, "slow-rate", 1, "serve: fraction of requests that get -latency")
+	fs.Float64Var(&c.rateLimit, "rate", 0, "serve: requests per second before 429 (0 = unlimited)")
+	fs.IntVar(&c.mutate, "mutate", 0, "serve: records to change every -mutate-every (delta rehearsals)")
+	fs.DurationVar(&c.mutateEvery, "mutate-every", time.Minute, "serve: interval between mutations")
+	fs.BoolVar(&c.verbose, "v", false, "log every request (method, path, status)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.mutate > 0 && c.mutateEvery <= 0 {
+		return c, errors.New("-mutate-every must be positive")
+	}
+	return c, nil
+}
+
+// run is main without the process: ready, if not nil, receives the base
+// URL once the server listens.
+func run(ctx context.Context, args []string, out io.Writer, ready chan<- string) error {
+	c, err := parseFlags(args, out)
+	if err != nil {
+		return err
+	}
+	p, err := pbntest.NewPractice(c.seed, c.patients)
+	if err != nil {
+		return err
+	}
+	if c.export != "" {
+		st, err := p.WriteExport(ctx, c.export, pbntest.ExportOptions{BOM: c.bom, CRLF: c.crlf, HumanHeaders: c.human, Documents: c.documents})
+		if err != nil {
+			return err
+		}
+		total := 0
+		for _, n := range st.Rows {
+			total += n
+		}
+		fmt.Fprintf(out, "wrote %d records (%d patients, %d document files, %.1f MB) to %s in %s\n",
+			total, c.patients, st.DocumentFiles, float64(st.Bytes)/1e6, c.export, st.Duration.Round(time.Millisecond))
+		return nil
+	}
+
+	level := slog.LevelInfo
+	if c.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	sim, err := pbntest.New(pbntest.Options{
+		Practice: p, Token: c.token, RateLimit: c.rateLimit, Logger: logger,
+		Faults: pbntest.Faults{ServerErrors: c.failRate, TooManyRequests: c.limitRate, Latency: c.latency, SlowRequests: c.slowRate},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(out, "pbnsim: serving %d patients (seed %d) at %s/v1/ (token from -token)\n", c.patients, c.seed, url)
+	if ready != nil {
+		ready <- url
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	var tick <-chan time.Time
+	if c.mutate > 0 {
+		t := time.NewTicker(c.mutateEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	for {
+		select {
+		case <-tick:
+			ch := sim.Mutate(c.mutate)
+			logger.Info("pbnsim mutated", "records", ch.Count(), "at", ch.At)
+		case err := <-errc:
+			return err
+		case <-ctx.Done():
+			shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(shutdown); err != nil {
+				return err
+			}
+			return nil
+		}
+	}
+}
