@@ -370,7 +370,7 @@ func TruncateUTF8(s string, maxBytes int) (string, bool) {
 		return s, false
 	}
 	if maxBytes <= 0 {
-		return "", true
+		return "", len(s) > 0
 	}
 	i := maxBytes
 	// Step back over continuation bytes to the start of the cut character.
