@@ -229,7 +229,7 @@ func (r *record) searchJSON(locationID string, o *objectSchema) map[string]any {
 	return map[string]any{"id": r.id, "owner": nonNil(r.owner), "followers": nonNil(r.followers),
 		"properties": r.props, "createdAt": iso(r.added), "updatedAt": iso(r.updated),
 		"locationId": locationID, "objectId": o.id, "objectKey": o.key,
-		"createdBy": by, "lastUpdatedBy": by, "searchAfter": []any{r.added.UnixMilli(), r.id}}
+		"createdBy": by, "lastUpdatedBy": by, "searchAfter": []any{r.added.UnixMilli(), r.seq}}
 }
 
 var createRecordDTO = newDTO(
@@ -465,14 +465,22 @@ func (s *Server) searchRecords(c *call) (response, *apiError) {
 	}
 	q := strings.ToLower(str(m, "query"))
 	filters, _ := m["filters"].([]any)
-	var cursorMs float64
-	var cursorID string
-	sa, _ := m["searchAfter"].([]any)
-	if len(sa) >= 2 {
-		cursorMs, _ = rangeBound(sa[0])
-		cursorID, _ = sa[1].(string)
+	// The cursor is [dateAdded ms, sequence], both numbers as the spec says.
+	var cursorMs, cursorSeq float64
+	cursorSet := false
+	if sa, _ := m["searchAfter"].([]any); len(sa) > 0 {
+		var ok1, ok2 bool
+		cursorMs, ok1 = rangeBound(sa[0])
+		if len(sa) > 1 {
+			cursorSeq, ok2 = rangeBound(sa[1])
+		}
+		if !ok1 || !ok2 {
+			return fail(errUnprocessable("searchAfter must be the searchAfter value of a previous record"))
+		}
+		cursorSet = true
 	}
 	var hits []*record
+	total := 0
 	l.records[o.key].each(func(r *record) bool {
 		if c.now.Before(r.visibleAt) {
 			return true
@@ -485,9 +493,10 @@ func (s *Server) searchRecords(c *call) (response, *apiError) {
 				return true
 			}
 		}
-		if cursorID != "" {
+		total++
+		if cursorSet {
 			ms := float64(r.added.UnixMilli())
-			if ms < cursorMs || (ms == cursorMs && r.id <= cursorID) {
+			if ms < cursorMs || (ms == cursorMs && float64(r.seq) <= cursorSeq) {
 				return true
 			}
 		}
@@ -498,10 +507,9 @@ func (s *Server) searchRecords(c *call) (response, *apiError) {
 		if d := a.added.Compare(b.added); d != 0 {
 			return d
 		}
-		return strings.Compare(a.id, b.id)
+		return int(a.seq) - int(b.seq)
 	})
-	total := len(hits)
-	if cursorID == "" {
+	if !cursorSet {
 		hits = hits[min((page-1)*limit, len(hits)):]
 	}
 	hits = hits[:min(limit, len(hits))]

@@ -457,11 +457,12 @@ func (s *Server) searchOpportunities(c *call) (response, *apiError) {
 	})
 	total := len(hits)
 	if afterMs >= 0 {
-		i := slices.IndexFunc(hits, func(o *opportunity) bool {
-			ms := o.added.UnixMilli()
-			return ms > afterMs || (ms == afterMs && o.id > afterID)
-		})
-		if i < 0 {
+		// Results are in creation order: resume after the cursor's id, or,
+		// when it is gone, after its timestamp.
+		i := slices.IndexFunc(hits, func(o *opportunity) bool { return o.id == afterID })
+		if i >= 0 {
+			i++
+		} else if i = slices.IndexFunc(hits, func(o *opportunity) bool { return o.added.UnixMilli() > afterMs }); i < 0 {
 			i = len(hits)
 		}
 		hits = hits[i:]

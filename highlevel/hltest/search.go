@@ -461,14 +461,24 @@ func (s *Server) listContacts(c *call) (response, *apiError) {
 	defer l.mu.RUnlock()
 	total := 0
 	var page []*contact
+	// Contacts are listed in creation order; the cursor resumes after the
+	// contact startAfterId, or after startAfter when that contact is gone.
+	_, cursorAlive := l.contacts.get(afterID)
+	passed := afterMs < 0
 	l.contacts.each(func(ct *contact) bool {
 		if c.now.Before(ct.visibleAt) || (query != "" && !contactMatchesQuery(ct, query)) {
 			return true
 		}
 		total++
-		ms := ct.added.UnixMilli()
-		if afterMs >= 0 && (ms < afterMs || (ms == afterMs && ct.id <= afterID)) {
-			return true
+		if !passed {
+			if cursorAlive {
+				passed = ct.id == afterID
+				return true
+			}
+			if ct.added.UnixMilli() <= afterMs {
+				return true
+			}
+			passed = true
 		}
 		if len(page) < limit {
 			page = append(page, ct)
