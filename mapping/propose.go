@@ -1,0 +1,969 @@
+package mapping
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/pbnhl/pbnhl/mapping/transform"
+)
+
+// Destination is what the HighLevel location already offers the proposer:
+// its existing custom fields (standard fields are known: StandardFields).
+type Destination struct {
+	CustomFields []SchemaField
+}
+
+// Suggester proposes rules for one entity, typically by asking an LLM. Its
+// suggestions are merged with the heuristics' and labelled with its name.
+type Suggester interface {
+	Name() string
+	Suggest(ctx context.Context, req SuggestRequest) ([]Suggestion, error)
+}
+
+// SuggestRequest describes one entity to a Suggester. Samples are filled
+// only with ProposeOptions.ShareSamples: they are patient data.
+type SuggestRequest struct {
+	Entity         string
+	Target         TargetKind
+	Fields         []SuggestField
+	StandardFields []string
+	CustomFields   []SchemaField
+}
+
+// SuggestField is a source field as a Suggester sees it.
+type SuggestField struct {
+	Name    string
+	Sniffed DataType // the type the heuristics read from the samples
+	Fill    float64  // share of non-blank samples
+	Samples []string // only with ShareSamples
+}
+
+// Suggestion maps a source field to a target: a standard field, or a custom
+// field when Type is set.
+type Suggestion struct {
+	From       string
+	To         string
+	Type       DataType
+	Confidence float64
+	Reason     string
+}
+
+// ProposeOptions tune Propose.
+type ProposeOptions struct {
+	// Name of the proposed map; default "Proposed map".
+	Name string
+	// Source names the source system in the map; default "practicebynumbers".
+	Source string
+	// KeyPrefix starts custom field keys and external ids; default "pbn_".
+	KeyPrefix string
+	// Region is the default phone region; default "US".
+	Region string
+	// LowConfidence marks rules for review below it; default 0.6.
+	LowConfidence float64
+	Suggesters    []Suggester
+	// ShareSamples sends sample values to suggesters. Off by default: samples
+	// are PHI and a suggester may be a remote service.
+	ShareSamples bool
+}
+
+// Proposal is a drafted map with what a person must look at.
+type Proposal struct {
+	Map    *Map
+	Review []ReviewItem
+	// Notes are proposer-level remarks: skipped entities, suggester failures.
+	Notes []string
+}
+
+// ReviewItem is a rule or field that needs a person's attention.
+type ReviewItem struct {
+	Object     string
+	Field      string // source field
+	Target     string // "" when unmapped
+	Confidence float64
+	Why        string
+}
+
+func (r ReviewItem) String() string {
+	t := r.Target
+	if t == "" {
+		t = "(unmapped)"
+	}
+	return fmt.Sprintf("%s.%s → %s (%.2f): %s", r.Object, r.Field, t, r.Confidence, r.Why)
+}
+
+type entityKind struct {
+	kind             TargetKind
+	key              string // custom object or contact field key suffix
+	singular, plural string
+	names            []string
+}
+
+// entityKinds recognise entities by normalised name (dental PMS and CRM words).
+var entityKinds = []entityKind{
+	{TargetContact, "", "Patient", "Patients", []string{"patients", "patient", "contacts", "contact", "clients", "client", "people", "persons", "customers", "pts", "members"}},
+	{TargetBusiness, "", "Office", "Offices", []string{"offices", "office", "clinics", "clinic", "practices", "practice", "locations", "companies", "businesses"}},
+	{TargetUser, "", "Staff", "Staff", []string{"staff", "providers", "provider", "users", "employees", "dentists", "team", "hygienists"}},
+	{TargetCustomObject, "appointment", "Appointment", "Appointments", []string{"appointments", "appointment", "appts", "appt", "visits", "bookings", "schedule"}},
+	{TargetCustomObject, "treatment", "Treatment", "Treatment history", []string{"procedures", "procedure", "procedurelog", "procedurelogs", "treatments", "treatmenthistory", "procs"}},
+	{TargetCustomObject, "insurance_carrier", "Insurance carrier", "Insurance carriers", []string{"insurancecarriers", "carriers", "payers", "carrier"}},
+	{TargetCustomObject, "insurance", "Insurance", "Insurance", []string{"coverages", "coverage", "insurance", "insplans", "patplans", "policies", "insurancepolicies"}},
+	{TargetOpportunity, "", "Case", "Cases", []string{"treatmentplans", "treatmentplan", "cases", "opportunities", "treatplans", "deals", "casepipeline"}},
+	{TargetNote, "", "Communication", "Communications", []string{"communications", "commlog", "commlogs", "messages", "calllog", "calls", "texts", "smslog"}},
+	{TargetContactField, "form_submissions", "Form submission", "Form submissions", []string{"formsubmissions", "forms", "intakeforms", "submissions", "sheets"}},
+}
+
+// notMigrated are entities the map does not carry, with the reason.
+var notMigrated = map[string]string{
+	"documents":        "documents move as files with their record (media upload), not through the field map",
+	"kpidefinitions":   "KPIs are exported as reference files for rebuilding dashboards",
+	"kpivalues":        "KPIs are exported as reference files for rebuilding dashboards",
+	"cohorts":          "cohorts are exported as a reference file (rebuild them as tags or smart lists)",
+	"automations":      "automations have no API equivalent; they are inventoried as a document",
+	"customproperties": "the custom property catalogue becomes typed contact fields (see the patients object)",
+	"deletions":        "deletions drive delta runs, not the map",
+}
+
+// synonyms lists, per target kind and standard field, normalised source
+// names that mean it, strongest first.
+var synonyms = map[TargetKind]map[string][]string{
+	TargetContact: {
+		"firstName":   {"firstname", "fname", "first", "givenname", "forename", "patfname", "ptfirstname", "namefirst", "first_name"},
+		"lastName":    {"lastname", "lname", "last", "surname", "familyname", "patlname", "ptlastname", "namelast"},
+		"name":        {"fullname", "patientname", "ptname", "name"},
+		"email":       {"email", "emailaddress", "emailaddr", "mail", "eaddress", "email1", "primaryemail"},
+		"phone":       {"mobilephone", "mobile", "cell", "cellphone", "cellnumber", "wirelessphone", "wireless", "mobilenumber", "phone", "phonenumber", "primaryphone", "tel", "telephone"},
+		"dateOfBirth": {"dateofbirth", "dob", "birthdate", "birthday", "bday", "bdate", "birth"},
+		"gender":      {"gender", "sex"},
+		"address1":    {"address", "address1", "addressline1", "street", "streetaddress", "addr1", "addressline1", "line1", "addr"},
+		"city":        {"city", "town", "addresscity"},
+		"state":       {"state", "province", "st", "addressstate", "stateprovince"},
+		"postalCode":  {"zip", "zipcode", "postalcode", "postcode", "addresspostalcode", "addresszip", "zip5"},
+		"country":     {"country", "countrycode", "addresscountry"},
+		"companyName": {"company", "companyname", "employer"},
+		"source":      {"leadsource", "source", "referralsource", "referredby", "referral"},
+		"timezone":    {"timezone", "tz"},
+	},
+	TargetBusiness: {
+		"name":        {"name", "officename", "clinicname", "practicename", "description", "title"},
+		"phone":       {"phone", "phonenumber", "telephone", "tel", "officephone"},
+		"email":       {"email", "emailaddress"},
+		"address":     {"address", "address1", "addressline1", "street", "line1", "addr1"},
+		"city":        {"city", "addresscity", "town"},
+		"state":       {"state", "addressstate", "province"},
+		"postalCode":  {"zip", "zipcode", "postalcode", "addresspostalcode", "postcode"},
+		"country":     {"country", "addresscountry"},
+		"website":     {"website", "url", "web", "homepage"},
+		"description": {"abbr", "abbreviation", "notes", "note"},
+	},
+	TargetOpportunity: {
+		"name":          {"heading", "title", "name", "casename", "planname", "description"},
+		"monetaryValue": {"amount", "monetaryvalue", "value", "total", "presentedamount", "totalfee", "fee", "presented"},
+		"status":        {"status", "casestatus", "planstatus", "tpstatus"},
+	},
+	TargetNote: {
+		"body": {"body", "note", "notes", "text", "message", "content", "comment", "comments"},
+	},
+	TargetUser: {
+		"email": {"email", "emailaddress", "login", "username"},
+		"name":  {"name", "fullname", "displayname"},
+	},
+}
+
+// expectKind is the sniffed kind a standard field wants.
+var expectKind = map[string]string{
+	"email": "email", "phone": "phone", "dateOfBirth": "date", "monetaryValue": "money",
+}
+
+// refNames recognise reference fields by the entity they point at.
+var refNames = map[TargetKind][]string{
+	TargetContact:  {"patientid", "patnum", "patid", "contactid", "clientid", "customerid", "personid", "ptid", "patient", "ptnum", "patientnum", "patientnumber", "patno", "ptno", "accountid", "chartid"},
+	TargetBusiness: {"officeid", "clinicid", "clinicnum", "locationid", "practiceid", "office", "clinic"},
+	TargetUser:     {"assignedstaffid", "staffid", "ownerid", "assignedto", "userid", "providerid", "provnum", "provider", "dentistid", "dr", "doctor", "dentist"},
+}
+
+// Propose drafts a map for the inventory. Every rule gets a confidence in
+// [0,1] and a reason; what is weak, unmapped or suggested by a Suggester is
+// listed in Review. Proposals are deterministic for the same input (and
+// deterministic suggesters). The map is not approved.
+func Propose(ctx context.Context, inv SourceInventory, dest Destination, opts ProposeOptions) (*Proposal, error) {
+	if opts.Name == "" {
+		opts.Name = "Proposed map"
+	}
+	if opts.Source == "" {
+		opts.Source = "practicebynumbers"
+	}
+	if opts.KeyPrefix == "" {
+		opts.KeyPrefix = "pbn_"
+	}
+	if opts.Region == "" {
+		opts.Region = "US"
+	}
+	if opts.LowConfidence == 0 {
+		opts.LowConfidence = 0.6
+	}
+	pr := &Proposal{Map: &Map{Version: FormatVersion, Name: opts.Name, Source: opts.Source,
+		Description: "Drafted by the proposer: review every rule, then approve."}}
+	// Classify entities first so lookups know what exists.
+	type classified struct {
+		e    *EntityInventory
+		kind entityKind
+		conf float64
+		why  string
+	}
+	var ents []classified
+	present := map[TargetKind]string{} // kind → object name
+	for i := range inv.Entities {
+		e := &inv.Entities[i]
+		n := normName(e.Name)
+		if why, skip := notMigrated[n]; skip {
+			pr.Notes = append(pr.Notes, fmt.Sprintf("%s: not mapped — %s", e.Name, why))
+			continue
+		}
+		k, conf, why := classify(e.Name)
+		ents = append(ents, classified{e, k, conf, why})
+		if _, ok := present[k.kind]; !ok {
+			present[k.kind] = objectName(e.Name)
+		}
+	}
+	used := map[string]bool{}
+	for _, c := range ents {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		o, review, notes := proposeObject(ctx, c.e, c.kind, present, dest, opts)
+		o.Name = uniqueName(o.Name, used)
+		used[o.Name] = true
+		if c.conf < opts.LowConfidence {
+			review = append(review, ReviewItem{Object: o.Name, Field: "(entity)", Target: string(o.Target), Confidence: c.conf, Why: c.why})
+		}
+		pr.Map.Objects = append(pr.Map.Objects, o)
+		pr.Review = append(pr.Review, review...)
+		pr.Notes = append(pr.Notes, notes...)
+	}
+	if issues := pr.Map.check(nil); len(issues) > 0 {
+		return nil, fmt.Errorf("mapping: the proposer drafted an invalid map (a bug): %w", &LoadError{File: "proposal", Issues: issues})
+	}
+	return pr, nil
+}
+
+func uniqueName(n string, used map[string]bool) string {
+	if !used[n] {
+		return n
+	}
+	for i := 2; ; i++ {
+		c := n + "_" + strconv.Itoa(i)
+		if !used[c] {
+			return c
+		}
+	}
+}
+
+func classify(name string) (entityKind, float64, string) {
+	n := normName(name)
+	for _, k := range entityKinds {
+		if slices.Contains(k.names, n) {
+			return k, 0.95, fmt.Sprintf("entity name %q is a known name for %s", name, kindNoun(k))
+		}
+	}
+	for _, tok := range strings.Split(snake(name), "_") {
+		for _, k := range entityKinds {
+			if slices.Contains(k.names, tok) || slices.Contains(k.names, tok+"s") {
+				return k, 0.8, fmt.Sprintf("entity name %q contains %q, a known name for %s", name, tok, kindNoun(k))
+			}
+		}
+	}
+	best, bestS := entityKinds[0], 0.0
+	for _, k := range entityKinds {
+		for _, s := range k.names {
+			if sc := similarity(n, s); sc > bestS {
+				best, bestS = k, sc
+			}
+		}
+	}
+	if bestS >= 0.75 {
+		return best, 0.5 + 0.4*bestS, fmt.Sprintf("entity name %q resembles %s", name, kindNoun(best))
+	}
+	sing := singularOf(name)
+	k := entityKind{kind: TargetCustomObject, key: snake(sing), singular: titleWords(sing), plural: titleWords(name)}
+	return k, 0.4, fmt.Sprintf("entity %q matches nothing known; proposed as a custom object", name)
+}
+
+func kindNoun(k entityKind) string {
+	if k.kind == TargetCustomObject || k.kind == TargetContactField {
+		return strings.ToLower(k.plural)
+	}
+	return string(k.kind) + "s"
+}
+
+func objectName(entity string) string {
+	s := snake(entity)
+	if s == "" || !validKey(s) {
+		s = "object_" + s
+	}
+	return s
+}
+
+// proposeObject drafts the object for one entity.
+func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, present map[TargetKind]string, dest Destination, opts ProposeOptions) (Object, []ReviewItem, []string) {
+	o := Object{Name: objectName(e.Name), Source: e.Name, Target: k.kind}
+	var review []ReviewItem
+	var notes []string
+	sing := singularOf(e.Name)
+	model := "contact"
+	switch k.kind {
+	case TargetCustomObject:
+		o.Key = "custom_objects." + opts.KeyPrefix + k.key
+		o.Labels = &Labels{Singular: k.singular, Plural: k.plural}
+		model = o.Key
+	case TargetContactField:
+		o.Key = opts.KeyPrefix + k.key
+		o.MaxBytes = 60000
+	case TargetOpportunity:
+		model = "opportunity"
+	}
+	if k.kind != TargetBusiness && k.kind != TargetUser && k.kind != TargetNote && k.kind != TargetContactField && k.kind != TargetTask {
+		o.ExternalID = opts.KeyPrefix + snake(sing) + "_id"
+	}
+	sniffs := make([]sniff, len(e.Fields))
+	for i, f := range e.Fields {
+		sniffs[i] = sniffField(f)
+	}
+	// Source key.
+	keyIdx := sourceKeyIndex(e, sing, sniffs)
+	if keyIdx < 0 {
+		keyIdx = 0
+		review = append(review, ReviewItem{Object: o.Name, Field: fieldName(e, 0), Confidence: 0.3, Why: "no field looks like a unique id; check source_key"})
+	}
+	if len(e.Fields) == 0 {
+		o.SourceKey = "id"
+		review = append(review, ReviewItem{Object: o.Name, Field: "(entity)", Confidence: 0, Why: "the inventory lists no fields"})
+	} else {
+		o.SourceKey = e.Fields[keyIdx].Name
+	}
+	// Lookups: per referenced kind, the field whose name is the strongest
+	// reference (assignedStaffId before providerId).
+	handled := map[int]bool{keyIdx: true}
+	for _, ref := range []TargetKind{TargetContact, TargetBusiness, TargetUser} {
+		obj, ok := present[ref]
+		if !ok || ref == k.kind {
+			continue
+		}
+		best, bestRank := -1, len(refNames[ref])
+		for i, f := range e.Fields {
+			if handled[i] {
+				continue
+			}
+			if r := slices.Index(refNames[ref], normName(f.Name)); r >= 0 && r < bestRank {
+				best, bestRank = i, r
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		l := Lookup{From: e.Fields[best].Name, Object: obj}
+		switch {
+		case ref == TargetContact && k.kind == TargetCustomObject:
+			l.To, l.Association, l.Required = LinkAssociation, snake(strings.TrimPrefix(o.Key, "custom_objects."))+"_"+snake(singularOf(obj)), true
+		case ref == TargetContact && slices.Contains(lookupTargets[k.kind], LinkContact):
+			l.To, l.Required = LinkContact, true
+		case ref == TargetBusiness && k.kind == TargetContact:
+			l.To = LinkBusiness
+		case ref == TargetUser && slices.Contains(lookupTargets[k.kind], LinkOwner):
+			l.To = LinkOwner
+		default:
+			continue
+		}
+		o.Lookups = append(o.Lookups, l)
+		handled[best] = true
+	}
+	if k.kind == TargetNote {
+		if t, used := noteTemplate(e, sniffs, handled); t != "" {
+			o.Fields = append(o.Fields, Field{Template: t, To: "body", Transform: Chain{{Name: "collapse"}}, Confidence: 0.7, Origin: "heuristic",
+				Reason: "notes take only a body (and no date): the timestamp, kind and text are composed into it"})
+			for _, i := range used {
+				handled[i] = true
+			}
+		}
+	}
+	if k.kind == TargetUser {
+		first, last := -1, -1
+		for i, f := range e.Fields {
+			switch normName(f.Name) {
+			case "firstname", "fname", "givenname":
+				first = i
+			case "lastname", "lname", "surname":
+				last = i
+			}
+		}
+		if first >= 0 && last >= 0 {
+			o.Fields = append(o.Fields, Field{Template: "{" + e.Fields[first].Name + "} {" + e.Fields[last].Name + "}", To: "name",
+				Transform: Chain{{Name: "collapse"}}, Confidence: 0.8, Origin: "heuristic", Reason: "first and last name make the user name"})
+			handled[first], handled[last] = true, true
+		}
+	}
+	// Field rules: score every source field against every target.
+	type cand struct {
+		idx   int
+		field Field
+	}
+	var cands []cand
+	std := StandardFields[k.kind]
+	if k.kind == TargetCustomObject || k.kind == TargetContactField {
+		std = nil
+	}
+	for i, f := range e.Fields {
+		if handled[i] {
+			continue
+		}
+		if sniffs[i].kind == "empty" {
+			review = append(review, ReviewItem{Object: o.Name, Field: f.Name, Why: "no values in the sample; left unmapped"})
+			continue
+		}
+		cands = append(cands, cand{i, bestRule(f, sniffs[i], k.kind, std, model, dest, opts)})
+	}
+	// One source per standard target: the strongest keeps it, the others
+	// become custom fields.
+	slices.SortStableFunc(cands, func(a, b cand) int {
+		switch {
+		case a.field.Confidence > b.field.Confidence:
+			return -1
+		case a.field.Confidence < b.field.Confidence:
+			return 1
+		}
+		return a.idx - b.idx
+	})
+	taken := map[string]string{}
+	for _, f := range o.Fields {
+		taken[f.To] = "a composed template"
+	}
+	for ci := range cands {
+		c := &cands[ci]
+		if prev, ok := taken[c.field.To]; ok {
+			if k.kind == TargetNote || k.kind == TargetUser || k.kind == TargetBusiness {
+				review = append(review, ReviewItem{Object: o.Name, Field: e.Fields[c.idx].Name, Target: "", Confidence: c.field.Confidence,
+					Why: fmt.Sprintf("%s targets have no room for it (%s is taken by %s)", k.kind, c.field.To, prev)})
+				c.field.To = ""
+				continue
+			}
+			alt := customRule(e.Fields[c.idx], sniffs[c.idx], k.kind, model, opts)
+			alt.Reason = fmt.Sprintf("%s is taken by %s; %s", c.field.To, prev, alt.Reason)
+			c.field = alt
+		}
+		taken[c.field.To] = e.Fields[c.idx].Name
+	}
+	slices.SortFunc(cands, func(a, b cand) int { return a.idx - b.idx })
+	for _, c := range cands {
+		if c.field.To == "" {
+			continue
+		}
+		if (k.kind == TargetNote || k.kind == TargetUser || k.kind == TargetBusiness) && c.field.Type != "" {
+			review = append(review, ReviewItem{Object: o.Name, Field: e.Fields[c.idx].Name, Confidence: c.field.Confidence,
+				Why: fmt.Sprintf("%s targets take no custom fields; left unmapped", k.kind)})
+			continue
+		}
+		o.Fields = append(o.Fields, c.field)
+	}
+	// Suggesters.
+	for _, s := range opts.Suggesters {
+		req := SuggestRequest{Entity: e.Name, Target: k.kind, StandardFields: std, CustomFields: dest.CustomFields}
+		for i, f := range e.Fields {
+			sf := SuggestField{Name: f.Name, Sniffed: sniffs[i].typ, Fill: sniffs[i].fill}
+			if opts.ShareSamples {
+				sf.Samples = f.Samples
+			}
+			req.Fields = append(req.Fields, sf)
+		}
+		sugg, err := s.Suggest(ctx, req)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s: suggester %s failed: %v", e.Name, s.Name(), err))
+			continue
+		}
+		for _, sg := range sugg {
+			if msg := mergeSuggestion(&o, e, sg, s.Name(), std, handled, keyIdx); msg != "" {
+				notes = append(notes, fmt.Sprintf("%s: suggestion of %s for %s ignored: %s", e.Name, s.Name(), sg.From, msg))
+			}
+		}
+	}
+	// Shape what the target needs.
+	switch k.kind {
+	case TargetCustomObject:
+		o.Primary = pickPrimary(&o)
+	case TargetOpportunity:
+		if !proposePipelines(&o, e, sniffs) {
+			review = append(review, ReviewItem{Object: o.Name, Field: "(pipeline)", Confidence: 0.3,
+				Why: "no stage field found: add pipeline_field, stage_field and pipelines by hand"})
+		}
+		if o.Field("name") == nil {
+			o.Fields = append(o.Fields, Field{Value: "Case", To: "name", Confidence: 0.5, Reason: "no title field; a constant name", Origin: "heuristic"})
+		}
+	case TargetNote:
+		if o.Field("body") == nil {
+			o.Fields = append(o.Fields, Field{Template: "{" + o.SourceKey + "}", To: "body", Confidence: 0.2, Reason: "no text field found; replace this template", Origin: "heuristic"})
+		}
+	case TargetBusiness:
+		if o.Field("name") == nil {
+			o.Fields = append(o.Fields, Field{Template: sing + " {" + o.SourceKey + "}", To: "name", Confidence: 0.3, Reason: "no name field found; named by id", Origin: "heuristic"})
+		}
+	case TargetContactField:
+		if !slices.ContainsFunc(o.Lookups, func(l Lookup) bool { return l.To == LinkContact }) {
+			notes = append(notes, fmt.Sprintf("%s: no patient reference found; the JSON field cannot be attached to a contact", e.Name))
+		}
+	}
+	if k.kind == TargetContactField && !slices.ContainsFunc(o.Lookups, func(l Lookup) bool { return l.To == LinkContact }) {
+		if obj, ok := present[TargetContact]; ok {
+			o.Lookups = append(o.Lookups, Lookup{From: o.SourceKey, Object: obj, To: LinkContact, Required: true})
+			review = append(review, ReviewItem{Object: o.Name, Field: o.SourceKey, Target: LinkContact, Confidence: 0.2, Why: "no patient reference found; fix this lookup"})
+		}
+	}
+	for _, f := range o.Fields {
+		switch {
+		case f.Confidence < opts.LowConfidence:
+			review = append(review, ReviewItem{Object: o.Name, Field: f.From, Target: f.To, Confidence: f.Confidence, Why: f.Reason})
+		case strings.HasPrefix(f.Origin, "suggester"):
+			review = append(review, ReviewItem{Object: o.Name, Field: f.From, Target: f.To, Confidence: f.Confidence, Why: "proposed by " + f.Origin})
+		}
+	}
+	return o, review, notes
+}
+
+func fieldName(e *EntityInventory, i int) string {
+	if i < len(e.Fields) {
+		return e.Fields[i].Name
+	}
+	return ""
+}
+
+func sourceKeyIndex(e *EntityInventory, sing string, sn []sniff) int {
+	s := normName(sing)
+	want := []string{"id", s + "id", s + "num", s + "number", "key", "pk", "recordid", "uid"}
+	for _, w := range want {
+		for i, f := range e.Fields {
+			if normName(f.Name) == w {
+				return i
+			}
+		}
+	}
+	for i, f := range e.Fields {
+		n := normName(f.Name)
+		if (strings.HasSuffix(n, "id") || strings.HasSuffix(n, "num") || strings.HasSuffix(n, "no") || strings.HasSuffix(n, "number")) && sn[i].unique && sn[i].fill == 1 {
+			return i
+		}
+	}
+	return -1
+}
+
+// bestRule picks the best target for one source field.
+func bestRule(f FieldInventory, sn sniff, kind TargetKind, std []string, model string, dest Destination, opts ProposeOptions) Field {
+	n := normName(f.Name)
+	bestTo, bestS, bestWhy := "", 0.0, ""
+	for _, to := range std {
+		s, why := nameScore(n, f.Name, to, synonyms[kind][to])
+		if s == 0 {
+			continue
+		}
+		if want, ok := expectKind[to]; ok && sn.kind != "empty" {
+			if sn.kind == want {
+				s = min(0.99, s+0.04)
+				why += fmt.Sprintf("; %s", sn.evidence)
+			} else if sn.definite() {
+				s *= 0.5
+				why += fmt.Sprintf("; but the samples do not look like a %s (%s)", want, sn.evidence)
+			}
+		} else if _, ok := expectKind[to]; !ok && sn.definite() && to != "postalCode" && to != "status" {
+			s *= 0.6
+			why += fmt.Sprintf("; but the samples look typed (%s)", sn.evidence)
+		}
+		if s > bestS {
+			bestTo, bestS, bestWhy = to, s, why
+		}
+	}
+	// Existing custom fields of the model.
+	for _, cf := range dest.CustomFields {
+		if cf.Model != model {
+			continue
+		}
+		s := max(similarity(n, normName(cf.Key)), similarity(n, normName(strings.TrimPrefix(cf.Key, opts.KeyPrefix))), similarity(n, normName(cf.Name)))
+		if s >= 0.8 && s*0.9 > bestS {
+			r := Field{From: f.Name, To: cf.Key, Label: cf.Name, Type: cf.DataType, Options: cf.Options, Confidence: round2(s * 0.9), Origin: "heuristic",
+				Reason: fmt.Sprintf("matches the existing custom field %q (%s)", cf.Name, cf.DataType)}
+			r.Transform = transformFor("", r.Type, sn, opts)
+			return r
+		}
+	}
+	if bestS >= 0.5 {
+		r := Field{From: f.Name, To: bestTo, Confidence: round2(bestS), Reason: bestWhy, Origin: "heuristic"}
+		r.Transform = transformFor(bestTo, "", sn, opts)
+		return r
+	}
+	return customRule(f, sn, kind, model, opts)
+}
+
+// customRule proposes a custom field of the sniffed type.
+func customRule(f FieldInventory, sn sniff, kind TargetKind, model string, opts ProposeOptions) Field {
+	key := snake(f.Name)
+	if key == "" || key[0] < 'a' || key[0] > 'z' {
+		key = "f_" + key
+	}
+	if !strings.HasPrefix(model, "custom_objects.") {
+		key = opts.KeyPrefix + strings.TrimPrefix(key, opts.KeyPrefix)
+	}
+	if len(key) > 60 {
+		key = strings.TrimRight(key[:60], "_")
+	}
+	r := Field{From: f.Name, To: key, Label: titleWords(f.Name), Type: sn.typ, Origin: "heuristic"}
+	if kind == TargetContactField {
+		r.Type, r.Label, r.To, r.Options = "", "", snake(f.Name), nil
+		if r.To == "" || !validKey(r.To) {
+			r.To = key
+		}
+	}
+	if r.Type.HasOptions() {
+		r.Options = sn.options
+	}
+	r.Transform = transformFor("", r.Type, sn, opts)
+	r.Confidence = round2(0.45 + 0.4*sn.share)
+	r.Reason = fmt.Sprintf("no standard field matches; a custom %s field (%s)", orText(r.Type), sn.evidence)
+	if kind == TargetContactField {
+		r.Reason = fmt.Sprintf("kept in the JSON entry (%s)", sn.evidence)
+	}
+	return r
+}
+
+func orText(t DataType) string {
+	if t == "" {
+		return "JSON"
+	}
+	return string(t)
+}
+
+// transformFor picks the transform chain for a target field or type.
+func transformFor(to string, t DataType, sn sniff, opts ProposeOptions) Chain {
+	switch {
+	case to == "email" || t == TypeEmail:
+		return Chain{{Name: "email"}}
+	case to == "phone" || t == TypePhone:
+		return Chain{{Name: "phone", Args: map[string]string{"region": opts.Region}}}
+	case to == "dateOfBirth" || t == TypeDate:
+		return Chain{{Name: "date"}}
+	case sn.kind == "timestamp" && t == TypeText:
+		return Chain{{Name: "timestamp"}}
+	case to == "firstName" || to == "lastName" || to == "name" && sn.kind == "text":
+		return Chain{{Name: "title_name"}}
+	case to == "state":
+		return Chain{{Name: "state"}}
+	case to == "country":
+		return Chain{{Name: "country"}}
+	case to == "monetaryValue" || t == TypeMonetary:
+		return Chain{{Name: "money"}}
+	case t == TypeNumerical:
+		return Chain{{Name: "number"}}
+	case sn.kind == "bool":
+		return Chain{{Name: "bool"}}
+	case t == TypeLargeText || t == "" && sn.kind == "largetext":
+		return nil
+	case sn.ref:
+		return Chain{{Name: "id"}}
+	}
+	return Chain{{Name: "collapse"}}
+}
+
+// mergeSuggestion applies one suggestion when it is valid and stronger than
+// the heuristic rule; otherwise it notes the disagreement on the rule.
+func mergeSuggestion(o *Object, e *EntityInventory, sg Suggestion, name string, std []string, handled map[int]bool, keyIdx int) string {
+	idx := slices.IndexFunc(e.Fields, func(f FieldInventory) bool { return f.Name == sg.From })
+	switch {
+	case idx < 0:
+		return "no such source field"
+	case idx == keyIdx || handled[idx]:
+		return "the field is the source key or a lookup"
+	case sg.Confidence < 0 || sg.Confidence > 1:
+		return "confidence outside [0, 1]"
+	case sg.Type == "" && !slices.Contains(std, sg.To):
+		return fmt.Sprintf("%q is not a standard %s field", sg.To, o.Target)
+	case sg.Type != "" && (!slices.Contains(dataTypes, sg.Type) || !validKey(sg.To)):
+		return "invalid custom field type or key"
+	case sg.Type.HasOptions():
+		return "pick-list suggestions need options; not taken"
+	}
+	label := "suggester:" + name
+	cur := -1
+	for i := range o.Fields {
+		if o.Fields[i].From == sg.From {
+			cur = i
+		}
+	}
+	for i := range o.Fields {
+		if i != cur && o.Fields[i].To == sg.To {
+			if o.Fields[i].Confidence >= sg.Confidence {
+				return fmt.Sprintf("%s is taken by %s with higher confidence", sg.To, o.Fields[i].From)
+			}
+		}
+	}
+	if cur >= 0 && o.Fields[cur].Confidence >= sg.Confidence {
+		if o.Fields[cur].To != sg.To {
+			o.Fields[cur].Reason += fmt.Sprintf("; %s suggested %s (%.2f)", name, sg.To, sg.Confidence)
+		}
+		return ""
+	}
+	f := Field{From: sg.From, To: sg.To, Type: sg.Type, Confidence: round2(sg.Confidence), Origin: label,
+		Reason: strings.TrimSpace(sg.Reason)}
+	if f.Reason == "" {
+		f.Reason = "suggested"
+	}
+	if sg.Type != "" {
+		f.Label = titleWords(sg.From)
+	}
+	f.Transform = transformFor(sg.To, sg.Type, sniffField(e.Fields[idx]), ProposeOptions{Region: "US"})
+	for i := range o.Fields { // the target moves to the suggested field
+		if i != cur && o.Fields[i].To == sg.To {
+			o.Fields = slices.Delete(o.Fields, i, i+1)
+			if cur > i {
+				cur--
+			}
+			break
+		}
+	}
+	if cur >= 0 {
+		o.Fields[cur] = f
+	} else {
+		o.Fields = append(o.Fields, f)
+	}
+	return ""
+}
+
+func pickPrimary(o *Object) string {
+	best, bestS := "", -1
+	for _, f := range o.Fields {
+		if f.Type != TypeText {
+			continue
+		}
+		s := 0
+		switch n := normName(f.To); {
+		case strings.Contains(n, "name") || strings.Contains(n, "title"):
+			s = 3
+		case strings.Contains(n, "description") || strings.Contains(n, "desc"):
+			s = 2
+		default:
+			s = 1
+		}
+		if s > bestS {
+			best, bestS = f.To, s
+		}
+	}
+	if best == "" {
+		o.Fields = append(o.Fields, Field{Template: "{" + o.SourceKey + "}", To: "record_name", Label: "Name", Type: TypeText,
+			Confidence: 0.4, Reason: "no text field to display; the source id names the record", Origin: "heuristic"})
+		return "record_name"
+	}
+	return best
+}
+
+// proposePipelines builds pipelines and stages from the sampled values of a
+// stage field (and a pipeline field when there is one).
+func proposePipelines(o *Object, e *EntityInventory, sn []sniff) bool {
+	stageIdx, pipeIdx := -1, -1
+	for i, f := range e.Fields {
+		switch normName(f.Name) {
+		case "stage", "stagename", "pipelinestage", "casestage":
+			stageIdx = i
+		case "pipeline", "pipelinename", "casetype", "pipelineid":
+			pipeIdx = i
+		}
+	}
+	if stageIdx < 0 {
+		return false
+	}
+	o.StageField = e.Fields[stageIdx].Name
+	stagesBy := map[string][]string{}
+	var pipes []string
+	for r, stage := range e.Fields[stageIdx].Samples {
+		stage = transform.Collapse(stage)
+		if stage == "" {
+			continue
+		}
+		p := ""
+		if pipeIdx >= 0 && r < len(e.Fields[pipeIdx].Samples) {
+			p = transform.Collapse(e.Fields[pipeIdx].Samples[r])
+		}
+		if !slices.Contains(pipes, p) {
+			pipes = append(pipes, p)
+		}
+		if !slices.Contains(stagesBy[p], stage) {
+			stagesBy[p] = append(stagesBy[p], stage)
+		}
+	}
+	if len(pipes) == 0 {
+		return false
+	}
+	if pipeIdx >= 0 {
+		o.PipelineField = e.Fields[pipeIdx].Name
+	}
+	slices.Sort(pipes)
+	for _, p := range pipes {
+		pl := Pipeline{Name: p, Source: p}
+		if p == "" {
+			pl.Name = "Cases"
+		}
+		stages := stagesBy[p]
+		slices.SortStableFunc(stages, func(a, b string) int { return stageRank(a) - stageRank(b) })
+		for i, s := range stages {
+			pl.Stages = append(pl.Stages, Stage{From: s, Name: s, Probability: stageProbability(s, i, len(stages))})
+		}
+		o.Pipelines = append(o.Pipelines, pl)
+	}
+	// The stage field is consumed by the pipelines.
+	o.Fields = slices.DeleteFunc(o.Fields, func(f Field) bool {
+		return f.From == o.StageField || (o.PipelineField != "" && f.From == o.PipelineField)
+	})
+	return true
+}
+
+func stageRank(s string) int {
+	n := normName(s)
+	switch {
+	case strings.Contains(n, "declin") || strings.Contains(n, "lost") || strings.Contains(n, "reject"):
+		return 3
+	case strings.Contains(n, "accept") || strings.Contains(n, "won") || strings.Contains(n, "complete"):
+		return 2
+	}
+	return 1
+}
+
+func stageProbability(s string, i, n int) float64 {
+	switch stageRank(s) {
+	case 3:
+		return 0
+	case 2:
+		return 100
+	}
+	if n <= 1 {
+		return 50
+	}
+	return float64(10 + (80*i)/n)
+}
+
+// nameScore scores a normalised source name against a target field.
+func nameScore(n, raw, to string, syn []string) (float64, string) {
+	for i, s := range syn {
+		if n == s {
+			return 0.95 - 0.01*float64(min(i, 5)), fmt.Sprintf("%q is a known name for %s", raw, to)
+		}
+	}
+	if n == normName(to) {
+		return 0.95, fmt.Sprintf("%q is the name of %s", raw, to)
+	}
+	best := 0.0
+	for _, s := range append([]string{normName(to)}, syn...) {
+		short, long := s, n
+		if len(short) > len(long) {
+			short, long = long, short
+		}
+		if len(short) >= 4 && 2*len(short) >= len(long) && strings.Contains(long, short) {
+			best = max(best, 0.7)
+		}
+		if sim := similarity(n, s); sim >= 0.75 {
+			best = max(best, 0.75*sim)
+		}
+	}
+	if best > 0 {
+		return best, fmt.Sprintf("%q resembles %s", raw, to)
+	}
+	return 0, ""
+}
+
+// similarity is 1 − edit distance / longer length.
+func similarity(a, b string) float64 {
+	if a == "" || b == "" {
+		return 0
+	}
+	d := editDistance(a, b)
+	l := max(len(a), len(b))
+	return 1 - float64(d)/float64(l)
+}
+
+// normName lower-cases a name and drops everything but letters and digits.
+func normName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+func singularOf(s string) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case strings.HasSuffix(s, "ies"):
+		return s[:len(s)-3] + "y"
+	case strings.HasSuffix(s, "sses"), strings.HasSuffix(s, "xes"):
+		return s[:len(s)-2]
+	case strings.HasSuffix(s, "ss"), strings.HasSuffix(s, "us"):
+		return s
+	case strings.HasSuffix(s, "s"):
+		return s[:len(s)-1]
+	}
+	return s
+}
+
+func titleWords(s string) string {
+	w := strings.ReplaceAll(snake(s), "_", " ")
+	if w == "" {
+		return s
+	}
+	return strings.ToUpper(w[:1]) + w[1:]
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+// noteTemplate composes a note body from a communication's timestamp, kind,
+// direction, subject and text fields; used lists the fields it consumed.
+func noteTemplate(e *EntityInventory, sn []sniff, handled map[int]bool) (string, []int) {
+	pick := func(names ...string) int {
+		for _, want := range names {
+			for i, f := range e.Fields {
+				if !handled[i] && normName(f.Name) == want {
+					return i
+				}
+			}
+		}
+		return -1
+	}
+	body := pick("body", "note", "notes", "text", "message", "content", "comment")
+	if body < 0 {
+		return "", nil
+	}
+	at := pick("at", "date", "datetime", "timestamp", "commdatetime", "sentat", "when", "time")
+	kind := pick("channel", "mode", "type", "commtype", "kind")
+	dir := pick("direction", "sentorreceived", "inout")
+	subj := pick("subject", "title")
+	var b strings.Builder
+	var used []int
+	if at >= 0 {
+		b.WriteString("[{" + e.Fields[at].Name + "}] ")
+		used = append(used, at)
+	}
+	for _, i := range []int{kind, dir} {
+		if i >= 0 {
+			b.WriteString("{" + e.Fields[i].Name + "} ")
+			used = append(used, i)
+		}
+	}
+	if b.Len() > 0 {
+		s := strings.TrimRight(b.String(), " ")
+		b.Reset()
+		b.WriteString(s + ": ")
+	}
+	if subj >= 0 {
+		b.WriteString("{" + e.Fields[subj].Name + "} — ")
+		used = append(used, subj)
+	}
+	b.WriteString("{" + e.Fields[body].Name + "}")
+	used = append(used, body)
+	return b.String(), used
+}
