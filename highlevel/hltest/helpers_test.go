@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -194,3 +195,12 @@ func messages(t *testing.T, body map[string]any) []string {
 	t.Fatalf("no message in %v", body)
 	return nil
 }
+
+func httptestRequest(method, path string) *http.Request {
+	req := httptest.NewRequest(method, path, nil)
+	req.Header.Set("Authorization", "Bearer "+DefaultToken)
+	req.Header.Set("Version", "2021-07-28")
+	return req
+}
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
