@@ -225,9 +225,39 @@ func newEnumTable[E ~string](values []E, aliases map[string]E) enumTable[E] {
 	return t
 }
 
+// canonical finds s when it is spelled exactly as a canonical value, the
+// common case, without normalising (which allocates).
+func canonical[E ~string](t enumTable[E], s string) (E, bool) {
+	if len(s) == 0 || len(s) > 32 {
+		return "", false
+	}
+	var buf [32]byte
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			buf[n] = c + ('a' - 'A')
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			buf[n] = c
+		default:
+			return "", false // punctuation or non-ASCII: take the general path
+		}
+		n++
+	}
+	v, ok := t[string(buf[:n])] // no allocation: map index by converted bytes
+	return v, ok
+}
+
 // parse accepts any case and punctuation of a canonical value or an alias,
 // Open Dental numeric codes included. An empty string yields "" and no error.
 func (t enumTable[E]) parse(kind, s string) (E, error) {
+	if v, ok := t[s]; ok && s != "" {
+		return v, nil // already a normalised key ("0", "tp", ...)
+	}
+	if v, ok := canonical[E](t, s); ok {
+		return v, nil
+	}
 	k := normKey(s)
 	if k == "" {
 		return "", nil

@@ -480,7 +480,7 @@ func parseISOTimestamp(s string, loc *time.Location) (time.Time, error) {
 		if rest[0] == '-' {
 			off = -off
 		}
-		return time.Date(y, time.Month(mo), d, hh, mm, ss, 0, time.FixedZone("", off)).UTC(), nil
+		return time.Date(y, time.Month(mo), d, hh, mm, ss, 0, time.UTC).Add(-time.Duration(off) * time.Second), nil
 	}
 	return time.Time{}, errNotISO
 }
