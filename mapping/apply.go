@@ -464,7 +464,11 @@ func (a *Applier) applyField(cf *compiledField, rec Record, p *Payload) {
 		if cf.opts != nil {
 			for _, it := range list {
 				if !cf.opts[it] {
-					p.problem(f.To, RuleType, "a value is not one of the field's options", Invalid)
+					sev, tail := Warning, "; the field is left out"
+					if f.Required {
+						sev, tail = Invalid, ""
+					}
+					p.problem(f.To, RuleType, "a value is not one of the field's options"+tail, sev)
 					return
 				}
 			}
@@ -490,7 +494,11 @@ func (a *Applier) applyField(cf *compiledField, rec Record, p *Payload) {
 	}
 	if f.Type != "" {
 		if reason := checkType(f.Type, v, cf.opts); reason != "" {
-			p.problem(f.To, RuleType, reason, Invalid)
+			if f.Required {
+				p.problem(f.To, RuleType, reason, Invalid)
+			} else {
+				p.problem(f.To, RuleType, reason+"; the field is left out", Warning)
+			}
 			return
 		}
 		p.Custom = append(p.Custom, Value{Key: f.To, Type: f.Type, Text: v})

@@ -98,7 +98,9 @@ func TestApplyProblemsNeverCarryValues(t *testing.T) {
 	assert.Equal(t, RuleRequired, rules["firstName"])
 	assert.Equal(t, RuleFormat, rules["email"])
 	assert.Equal(t, RuleType, rules["pbn_case_type"])
-	_, ok := p.Field("email")
+	_, ok := p.Field("pbn_case_type")
+	assert.False(t, ok, "an off-list value in an optional field is left out")
+	_, ok = p.Field("email")
 	assert.False(t, ok)
 }
 

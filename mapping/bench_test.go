@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -58,6 +59,8 @@ func BenchmarkDefaultMap(b *testing.B) {
 	var p Payload
 	invalid := 0
 	b.ReportAllocs()
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	b.ResetTimer()
 	v := NewValidator(m, ValidatorOptions{})
 	for i := 0; i < b.N; i++ {
@@ -74,6 +77,9 @@ func BenchmarkDefaultMap(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	var ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms1)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(invalid)/float64(b.N), "invalid/record")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(b.N), "allocs/record")
 }
