@@ -125,8 +125,14 @@ func leadingDate(toks []string, o *DateOptions) (time.Time, []string, error) {
 	default:
 		return time.Time{}, toks, nil
 	}
+	// A numeric date is one token, optionally followed by a clock ("10:30",
+	// "AM", a zone): only then are longer candidates worth trying.
+	maxK := min(5, len(toks))
+	if isDigit(first[0]) && (len(toks) < 2 || !strings.Contains(toks[1], ":")) {
+		maxK = 1
+	}
 	var firstErr error
-	for k := min(5, len(toks)); k >= 1; k-- {
+	for k := maxK; k >= 1; k-- {
 		cand := strings.TrimRight(strings.Join(toks[:k], " "), ":-,;")
 		t, err := ParseTime(cand, *o)
 		if err == nil && !t.IsZero() {

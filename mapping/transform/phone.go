@@ -49,8 +49,8 @@ func ParsePhone(s string, opts PhoneOptions) (Phone, error) {
 		return Phone{}, nil
 	}
 	if !opts.Strict && phonenumbers.IsNANPACountry(region) {
-		if e164, ok := fastNANP(s); ok {
-			return Phone{E164: e164}, nil
+		if e164, ext, ok := fastNANP(s); ok {
+			return Phone{E164: e164, Extension: ext}, nil
 		}
 	}
 	return parsePhoneSlow(s, region, opts.Strict)
@@ -66,30 +66,41 @@ func isBlank(s string) bool {
 }
 
 // fastNANP handles a NANP number written with digits and ordinary
-// punctuation only: 10 digits, or 11 starting with the country code 1. It
-// returns ok=false whenever the slow path must decide (letters, extensions,
-// other lengths, structural errors, foreign country codes).
-func fastNANP(s string) (string, bool) {
+// punctuation only — 10 digits, or 11 starting with the country code 1 —
+// optionally followed by an extension written "x12", "ext. 12" or
+// "extension 12" (up to six digits). It returns ok=false whenever the slow
+// path must decide (other letters, other lengths, structural errors,
+// foreign country codes).
+func fastNANP(s string) (e164, ext string, ok bool) {
 	var d [11]byte
 	n := 0
 	plus := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
+		case c == 'x' || c == 'X' || c == 'e' || c == 'E':
+			if n < 10 {
+				return "", "", false
+			}
+			ext, ok = fastExtension(s[i:])
+			if !ok {
+				return "", "", false
+			}
+			i = len(s)
 		case c >= '0' && c <= '9':
 			if n == len(d) {
-				return "", false
+				return "", "", false
 			}
 			d[n] = c
 			n++
 		case c == '+':
 			if n > 0 || plus {
-				return "", false
+				return "", "", false
 			}
 			plus = true
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
 		default:
-			return "", false
+			return "", "", false
 		}
 	}
 	var nsn []byte
@@ -99,15 +110,41 @@ func fastNANP(s string) (string, bool) {
 	case n == 11 && d[0] == '1':
 		nsn = d[1:11]
 	default:
-		return "", false
+		return "", "", false
 	}
 	if nsn[0] < '2' || nsn[3] < '2' {
-		return "", false // let the slow path produce the error
+		return "", "", false // let the slow path produce the error
 	}
 	var out [12]byte
 	out[0], out[1] = '+', '1'
 	copy(out[2:], nsn)
-	return string(out[:]), true
+	return string(out[:]), ext, true
+}
+
+// fastExtension reads "x12", "ext. 12", "extension: 12" to the end of s.
+func fastExtension(s string) (string, bool) {
+	i := 0
+	switch {
+	case len(s) >= 9 && strings.EqualFold(s[:9], "extension"):
+		i = 9
+	case len(s) >= 3 && strings.EqualFold(s[:3], "ext"):
+		i = 3
+	case s[0] == 'x' || s[0] == 'X':
+		i = 1
+	default:
+		return "", false
+	}
+	if i < len(s) && (s[i] == '.' || s[i] == ':') {
+		i++
+	}
+	for i < len(s) && (s[i] == ' ' || s[i] == '-') {
+		i++
+	}
+	digits := s[i:]
+	if len(digits) == 0 || len(digits) > 6 || !allDigits(digits) {
+		return "", false
+	}
+	return digits, true
 }
 
 func parsePhoneSlow(s, region string, strict bool) (Phone, error) {
@@ -148,8 +185,14 @@ func parsePhoneSlow(s, region string, strict bool) (Phone, error) {
 	if strict && !phonenumbers.IsValidNumber(&num) {
 		return Phone{}, newError(phoneTransform, ErrInvalid, "not an assigned number range for its region")
 	}
-	return Phone{
-		E164:      phonenumbers.Format(&num, phonenumbers.E164),
-		Extension: strings.TrimSpace(num.GetExtension()),
-	}, nil
+	e164 := phonenumbers.Format(&num, phonenumbers.E164)
+	// Garbage that is only "possible" by length (all zeros, a leading trunk
+	// prefix in some plans) can format to an E.164 string that reads back
+	// as a different number; such a number is not one we can store.
+	var back phonenumbers.PhoneNumber
+	if err := phonenumbers.ParseToNumber(e164, region, &back); err != nil ||
+		phonenumbers.Format(&back, phonenumbers.E164) != e164 {
+		return Phone{}, newError(phoneTransform, ErrInvalid, "not a well-formed number")
+	}
+	return Phone{E164: e164, Extension: strings.TrimSpace(num.GetExtension())}, nil
 }

@@ -110,11 +110,18 @@ func TitleName(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	for i, word := range strings.Split(s, " ") {
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], ' ')
+		if j < 0 {
+			j = len(s)
+		} else {
+			j += i
+		}
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		titleWord(&b, word)
+		titleWord(&b, s[i:j])
+		i = j + 1
 	}
 	return b.String()
 }
@@ -131,14 +138,24 @@ var keepUpper = map[string]bool{
 var specialCase = map[string]string{"PHD": "PhD", "PHD.": "PhD."}
 
 func titleWord(b *strings.Builder, word string) {
-	up := strings.ToUpper(word)
-	if keepUpper[strings.TrimSuffix(up, ".")] {
-		b.WriteString(up)
-		return
-	}
-	if sc, ok := specialCase[up]; ok {
-		b.WriteString(sc)
-		return
+	if len(word) <= 5 {
+		var buf [5]byte
+		for i := 0; i < len(word); i++ {
+			c := word[i]
+			if c >= 'a' && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		up := buf[:len(word)]
+		if keepUpper[string(up)] || len(up) > 1 && up[len(up)-1] == '.' && keepUpper[string(up[:len(up)-1])] {
+			b.Write(up)
+			return
+		}
+		if sc, ok := specialCase[string(up)]; ok {
+			b.WriteString(sc)
+			return
+		}
 	}
 	startOfPart := true
 	var prev1, prev2 rune // the two previous runes of the current part
