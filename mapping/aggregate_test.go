@@ -1,0 +1,67 @@
+package mapping
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+)
+
+func TestAggregatorCommunicationLog(t *testing.T) {
+	m := approvedDefault(t)
+	m.Object("communication_log").MaxBytes = 2000
+	require.NoError(t, m.Approve("test", fixedTime))
+	a, err := NewApplier(m, ApplierOptions{})
+	require.NoError(t, err)
+	agg := NewAggregator(m)
+	at := time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 30 {
+		c := &pbn.Communication{ID: int64(i + 1), PatientID: 7, Channel: pbn.ChannelSMS, Direction: pbn.DirectionOutbound,
+			At: at.Add(time.Duration(i) * time.Hour), Body: strings.Repeat("é", 40) + " reminder"}
+		ps, err := a.Apply("communication_log", Struct(c))
+		require.NoError(t, err)
+		require.True(t, agg.Add(&ps[0]))
+	}
+	f := &pbn.FormSubmission{ID: 1, PatientID: 8, FormName: "Intake", FormType: pbn.FormPatient, Fields: []pbn.FormField{{Name: "q", Value: "a"}}}
+	ps, err := a.Apply("form_submissions", Struct(f))
+	require.NoError(t, err)
+	require.True(t, agg.Add(&ps[0]))
+	ps, err = a.Apply("patients", Struct(samplePatient(t)))
+	require.NoError(t, err)
+	assert.False(t, agg.Add(&ps[0]), "only contact_field payloads")
+
+	vals, err := agg.Take("7")
+	require.NoError(t, err)
+	require.Len(t, vals, 1)
+	v := vals[0]
+	assert.Equal(t, "pbn_communication_log", v.FieldKey)
+	assert.LessOrEqual(t, len(v.JSON), 2000)
+	assert.True(t, utf8.ValidString(v.JSON))
+	assert.True(t, json.Valid([]byte(v.JSON)))
+	assert.True(t, v.Report.Truncated())
+	assert.Equal(t, 30, v.Report.Entries)
+	pr, ok := v.Problem()
+	require.True(t, ok)
+	assert.NotContains(t, pr.Reason, "reminder")
+	assert.Contains(t, v.JSON, "2024-01-02T05:00:00Z", "the newest entries are kept")
+
+	rest, err := agg.All()
+	require.NoError(t, err)
+	require.Len(t, rest, 1)
+	assert.Equal(t, "8", rest[0].ContactKey)
+	var entries []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(rest[0].JSON), &entries))
+	require.Len(t, entries, 1)
+	assert.Equal(t, []any{map[string]any{"name": "q", "value": "a"}}, entries[0]["fields"], "form fields are embedded as JSON")
+	_, ok = rest[0].Problem()
+	assert.False(t, ok)
+	none, err := agg.All()
+	require.NoError(t, err)
+	assert.Empty(t, none)
+}
