@@ -204,3 +204,5 @@ func httptestRequest(method, path string) *http.Request {
 }
 
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
+
+func jsonUnmarshal(raw []byte, v any) error { return json.Unmarshal(raw, v) }
