@@ -39,7 +39,9 @@ func TestContactSearch(t *testing.T) {
 		}
 		return tc.do("POST", "/contacts/search", map[string]any{"locationId": loc, "pageLimit": 100, "filters": fs}).must(t, 200)["total"].(float64)
 	}
-	f := func(field, op string, v any) map[string]any { return map[string]any{"field": field, "operator": op, "value": v} }
+	f := func(field, op string, v any) map[string]any {
+		return map[string]any{"field": field, "operator": op, "value": v}
+	}
 	assert.EqualValues(t, 30, count())
 	assert.EqualValues(t, 20, count(f("city", "eq", "oslo")))
 	assert.EqualValues(t, 10, count(f("city", "not_eq", "Oslo")))
