@@ -106,17 +106,15 @@ func Parse(data []byte, name string, opts ...LoadOptions) (*Map, error) {
 	root := doc.Content[0]
 	var issues []Issue
 	checkShape(root, reflect.TypeFor[Map](), "", &issues)
-	if len(issues) > 0 {
-		return nil, &LoadError{File: name, Issues: issues}
-	}
 	m := &Map{}
 	if err := root.Decode(m); err != nil {
-		return nil, &LoadError{File: name, Issues: yamlIssues(err)}
+		return nil, &LoadError{File: name, Issues: sortIssues(append(issues, yamlIssues(err)...))}
 	}
 	m.file = name
 	m.doc = &doc
-	if issues := m.check(o.Registry); len(issues) > 0 {
-		return nil, &LoadError{File: name, Issues: issues}
+	issues = append(issues, m.check(o.Registry)...)
+	if len(issues) > 0 {
+		return nil, &LoadError{File: name, Issues: sortIssues(issues)}
 	}
 	return m, nil
 }
@@ -524,4 +522,21 @@ func copyComments(old, cur *yaml.Node) {
 	cur.HeadComment = old.HeadComment
 	cur.LineComment = old.LineComment
 	cur.FootComment = old.FootComment
+}
+
+// sortIssues orders issues by position (issues without one last), stably.
+func sortIssues(is []Issue) []Issue {
+	slices.SortStableFunc(is, func(a, b Issue) int {
+		if (a.Line == 0) != (b.Line == 0) {
+			if a.Line == 0 {
+				return 1
+			}
+			return -1
+		}
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Column - b.Column
+	})
+	return is
 }
