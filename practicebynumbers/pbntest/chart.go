@@ -474,7 +474,7 @@ var planTypes = newWeighted(
 
 func (x *chartCtx) coverages(ch *Chart) {
 	r := newRNG(x.p.seed, domCoverages, uint64(x.i))
-	h := x.p.household(x.core.fam.head)
+	h := x.p.householdOf(x.core.fam.head).h
 	pid := x.pt.ID
 	headID := int64(x.core.fam.head + 1)
 	covs := make([]pbn.Coverage, x.cnt.covs)

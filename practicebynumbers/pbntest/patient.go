@@ -266,7 +266,7 @@ var bulkStamp = time.Date(2025, time.February, 3, 7, 12, 44, 0, time.UTC)
 // patientAt builds patient index i.
 func (p *Practice) patientAt(i int) pbn.Patient {
 	c := p.core(i)
-	h := p.household(c.fam.head)
+	h := p.householdOf(c.fam.head).h
 	id := p.identity(i, c, h)
 	r := newRNG(p.seed, domPatient, uint64(i), 1)
 	pt := pbn.Patient{
@@ -419,9 +419,33 @@ func (p *Practice) email(r *rng, i int, c core, id identity) string {
 	return p.ownEmail(r, id)
 }
 
-func (p *Practice) headEmail(head int) string {
+func (p *Practice) headEmail(head int) string { return p.householdOf(head).email }
+
+// hhEntry is a cached household with its guarantor's email: family members
+// are generated next to each other, so a small direct-mapped cache saves
+// rebuilding them for every member. Entries are pure functions of (seed,
+// head), so the cache never changes what is generated.
+type hhEntry struct {
+	head  int
+	h     household
+	email string
+}
+
+const hhCacheSize = 1024
+
+func (p *Practice) householdOf(head int) *hhEntry {
+	slot := &p.hhCache[head%hhCacheSize]
+	if e := slot.Load(); e != nil && e.head == head {
+		return e
+	}
+	e := &hhEntry{head: head, h: p.household(head)}
+	e.email = p.guarantorEmail(head, e.h)
+	slot.Store(e)
+	return e
+}
+
+func (p *Practice) guarantorEmail(head int, h household) string {
 	c := p.core(head)
-	h := p.household(head)
 	id := p.identity(head, c, h)
 	r := newRNG(p.seed, domPerson, uint64(head), 7)
 	return p.ownEmail(&r, id)

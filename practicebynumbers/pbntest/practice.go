@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
@@ -54,6 +55,8 @@ type Practice struct {
 	hiddenProv []int64 // hidden providers, still referenced by history
 
 	locs []*time.Location // per office index; 0 = the first office's zone
+
+	hhCache [hhCacheSize]atomic.Pointer[hhEntry]
 
 	cohortOnce sync.Once
 	cohorts    []pbn.Cohort
