@@ -144,3 +144,39 @@ func isAlpha(s string) bool {
 	}
 	return true
 }
+
+// placeholderLocals and placeholderDomains are what front desks type when
+// a patient has no email but the PMS demands one.
+var (
+	placeholderLocals = map[string]bool{
+		"none": true, "noemail": true, "no-email": true, "no_email": true, "no.email": true,
+		"nomail": true, "na": true, "n-a": true, "noone": true, "nobody": true,
+		"donotemail": true, "dontemail": true, "declined": true, "refused": true,
+		"unknown": true, "noreply": true, "no-reply": true, "donotreply": true,
+		"patient": true, "test": true, "email": true, "null": true, "nil": true,
+	}
+	placeholderDomains = map[string]bool{
+		"none.com": true, "noemail.com": true, "nomail.com": true, "na.com": true,
+		"no.com": true, "donotemail.com": true, "unknown.com": true, "test.com": true,
+		"invalid": true, "example.invalid": true, "none.none": true,
+	}
+)
+
+// IsPlaceholderEmail reports whether an address is a stand-in typed to get
+// past a required field — "none@none.com", "noemail@gmail.com",
+// "na@na.com" — rather than the patient's own. Several patients share such
+// an address, and HighLevel's duplicate rules would merge them into one
+// contact, so callers should drop it (and keep the record) rather than send
+// it.
+func IsPlaceholderEmail(s string) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return false
+	}
+	local, domain := s[:at], s[at+1:]
+	if placeholderDomains[domain] {
+		return true
+	}
+	return placeholderLocals[local]
+}

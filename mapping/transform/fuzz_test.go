@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -355,5 +356,27 @@ func FuzzPickList(f *testing.F) {
 		if keep {
 			assert.Equal(t, v, Collapse(v))
 		}
+	})
+}
+
+func FuzzNumber(f *testing.F) {
+	for _, s := range []string{"1,234.50", "(12)", "-0.00", "12.5%", "1e5", "0.000000000000001"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := Number(s)
+		if err != nil {
+			requireTransformError(t, err, "number", s)
+			return
+		}
+		if strings.TrimSpace(s) == "" {
+			require.Empty(t, out)
+			return
+		}
+		again, err := Number(out)
+		require.NoError(t, err, out)
+		require.Equal(t, out, again, "canonical form is stable")
+		_, err = strconv.ParseFloat(out, 64)
+		require.NoError(t, err)
 	})
 }
