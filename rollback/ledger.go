@@ -3,6 +3,7 @@ package rollback
 import (
 	"context"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -203,20 +204,22 @@ func (l *Ledger) initMeta(ctx context.Context, from int) error {
 	default:
 		id := l.seal.currentID
 		if check, ok := meta["key_check:"+id]; ok {
-			if _, err := l.seal.open(ctx, []byte(check), id, keyCheckAAD(id)); err != nil {
+			if err := l.verifyKeyCheck(ctx, id, check); err != nil {
 				return err
 			}
 		} else {
-			if _, err := l.seal.open(ctx, []byte(meta["key_check:"+meta["key_id"]]), meta["key_id"], keyCheckAAD(meta["key_id"])); encrypted && err != nil {
-				// A new key id on an encrypted ledger is only a rotation if
-				// the provider still opens the previous key's check value.
-				return err
+			if prev := meta["key_id"]; encrypted && prev != "" {
+				// A new key id on an encrypted ledger is a rotation only if
+				// the provider still opens the previous key.
+				if err := l.verifyKeyCheck(ctx, prev, meta["key_check:"+prev]); err != nil {
+					return err
+				}
 			}
 			blob, _, err := l.seal.seal([]byte(keyCheckPlain), keyCheckAAD(id))
 			if err != nil {
 				return err
 			}
-			set["key_check:"+id] = string(blob)
+			set["key_check:"+id] = hex.EncodeToString(blob)
 		}
 		set["encryption"] = "aes-256-gcm"
 		set["key_id"] = id
@@ -226,6 +229,21 @@ func (l *Ledger) initMeta(ctx context.Context, from int) error {
 			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
 			return fmt.Errorf("rollback: write meta: %w", err)
 		}
+	}
+	return nil
+}
+
+func (l *Ledger) verifyKeyCheck(ctx context.Context, id, check string) error {
+	blob, err := hex.DecodeString(check)
+	if err != nil {
+		return &KeyError{KeyID: id, Err: fmt.Errorf("%w: corrupt key check", ErrWrongKey)}
+	}
+	plain, err := l.seal.open(ctx, blob, id, keyCheckAAD(id))
+	if err != nil {
+		return err
+	}
+	if string(plain) != keyCheckPlain {
+		return &KeyError{KeyID: id, Err: ErrWrongKey}
 	}
 	return nil
 }

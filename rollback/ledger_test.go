@@ -45,6 +45,16 @@ func openTest(t testing.TB, path string, opts Options) *Ledger {
 	return l
 }
 
+// rawDB is a second handle on the ledger's file, for tampering in tests
+// (the ledger's own write handle belongs to its writer goroutine).
+func rawDB(t testing.TB, l *Ledger) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", dsn(l.path, Options{BusyTimeout: 5 * time.Second}, false))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
 func collect[T any](t testing.TB, seq func(func(T, error) bool)) []T {
 	t.Helper()
 	var out []T

@@ -328,11 +328,11 @@ func (l *Ledger) Outcome(ctx context.Context, run RunID, seq Seq, o Outcome) err
 	err := l.w.submit(ctx, func(t *wtx) error {
 		result = nil
 		var (
-			id                                        int64
+			id, compensates                           int64
 			op, objectType, sourceKey, target, digest string
 		)
 		err := t.queryRow(stSetOutcome, string(o.Status), o.ID, o.HTTPStatus, o.Reason, now, int64(run), int64(seq)).
-			Scan(&id, &op, &objectType, &sourceKey, &target, &digest)
+			Scan(&id, &op, &objectType, &sourceKey, &target, &digest, &compensates)
 		if errors.Is(err, sql.ErrNoRows) {
 			result = l.outcomeMiss(t, run, seq)
 			return nil
@@ -340,8 +340,8 @@ func (l *Ledger) Outcome(ctx context.Context, run RunID, seq Seq, o Outcome) err
 		if err != nil {
 			return fmt.Errorf("rollback: outcome: %w", err)
 		}
-		if o.Status != OutcomeDone || sourceKey == "" || (Op(op) != OpCreate && Op(op) != OpUpdate) {
-			return nil
+		if o.Status != OutcomeDone || sourceKey == "" || compensates != 0 || (Op(op) != OpCreate && Op(op) != OpUpdate) {
+			return nil // only the migration's own writes move the id map; Undo maintains it itself
 		}
 		hlID := o.ID
 		if hlID == "" {
