@@ -81,7 +81,7 @@ func newContractServer(t testing.TB, f fixture) *contractServer {
 func writeErr(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Request-Id", "r-"+strconv.Itoa(status))
-	if status == http.StatusTooManyRequests {
+	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "0")
 	}
 	w.WriteHeader(status)
@@ -446,3 +446,25 @@ func TestClientPacesRequests(t *testing.T) {
 }
 
 var _ = errors.New
+
+// TestOpenDocumentHonoursRetryAfter: the streamed download waits at least
+// what the server asked before trying again (a lower bound only).
+func TestOpenDocumentHonoursRetryAfter(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			writeErr(w, http.StatusTooManyRequests, "rate_limited", "slow down")
+			return
+		}
+		_, _ = w.Write([]byte("content"))
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv.URL, nil)
+	start := time.Now()
+	rc, err := c.OpenDocument(context.Background(), 1)
+	require.NoError(t, err)
+	defer rc.Close()
+	assert.GreaterOrEqual(t, time.Since(start), time.Second)
+	assert.Equal(t, int32(2), calls.Load())
+}

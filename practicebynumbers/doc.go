@@ -31,6 +31,34 @@
 // channels are typed string enums with tolerant parsers ([ParsePatientStatus],
 // ...). Phones are kept as written; [ParsePhone] gives E.164.
 //
+// # Deltas
+//
+// Every record carries UpdatedAt (the source's change stamp). A full read
+// starts by taking a watermark ([Client.Inventory]'s ServerTime); the next
+// run lists with [ListOptions].UpdatedSince set to it (inclusive, so nothing
+// changed during the scan is lost) and reads Deletions with the same
+// filter. Change stamps can be spurious (bulk PMS updates), so consumers
+// compare content, not stamps alone. The ExportReader applies the same
+// filter to an export folder.
+//
+// # Errors
+//
+// [Client] errors are *[APIError] for non-2xx answers (errors.Is(err,
+// [ErrNotFound]) for a 404), or the shared transport's typed errors for rate
+// limits, an open breaker and transport failures. [ExportReader] yields
+// *[RowError] for a bad row (file, line, record id, and per column the
+// 1-based column number, header and a *[ValueError]) and goes on, and
+// *[FileError] for a file it cannot read. Iterators never panic on bad
+// input.
+//
+// # Resilience
+//
+// All REST operations are GETs: 429 (after Retry-After), 5xx and transport
+// errors are retried with capped, jittered backoff; a per-tenant sliding-log
+// limiter (Options.RateLimit per RateWindow) paces requests; a circuit
+// breaker opens after consecutive server failures. Document content is
+// streamed, never buffered.
+//
 // Every value in these records is protected health information: errors of
 // this package name entities, ids, files, lines and columns, never values.
 package practicebynumbers
