@@ -274,6 +274,12 @@ func list[R any](ctx context.Context, c *Client, e Entity, opts ListOptions, pat
 			if p.NextCursor == nil || *p.NextCursor == "" {
 				return
 			}
+			if *p.NextCursor == q.Get("cursor") {
+				// A server that hands back the cursor it was given would
+				// make this loop forever.
+				yield(zero, fmt.Errorf("practicebynumbers: %s: page %d: server repeated its cursor", op, pages+1))
+				return
+			}
 			q.Set("cursor", *p.NextCursor)
 		}
 	}

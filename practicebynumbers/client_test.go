@@ -385,6 +385,22 @@ func TestClientErrorsAndRetries(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 	})
 
+	t.Run("a repeated cursor ends the iteration", func(t *testing.T) {
+		loop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = w.Write([]byte(`{"data":[{"id":1}],"nextCursor":"same"}`))
+		}))
+		defer loop.Close()
+		c := newTestClient(t, loop.URL, nil)
+		var n int
+		var last error
+		for _, err := range c.Cohorts(ctx, ListOptions{}) {
+			n++
+			last = err
+		}
+		assert.Equal(t, 3, n, "two records, then the error")
+		require.ErrorContains(t, last, "repeated its cursor")
+	})
+
 	t.Run("malformed JSON", func(t *testing.T) {
 		bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(`{"data":[{"id":1,"birthDate":"13/13/1990 secret"}]}`))
