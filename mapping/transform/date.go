@@ -88,13 +88,10 @@ func checkYear(t time.Time) (time.Time, error) {
 // is not shifted to UTC). No date gives "".
 func Date(s string, opts DateOptions) (string, error) {
 	if isISODate(s) {
-		if s <= "0001-01-01" { // 0001-01-01 and 0000-00-00 mean "no date"
-			if s == "0001-01-01" || s == "0000-00-00" {
-				return "", nil
-			}
-		} else {
-			return s, nil // already canonical: no allocation
+		if s == "0001-01-01" || s == "0000-00-00" {
+			return "", nil // the PMS's "no date"
 		}
+		return s, nil // already canonical: no allocation
 	}
 	t, err := ParseTime(s, opts)
 	if err != nil {
@@ -348,7 +345,7 @@ func (p *dateParts) parseClock(sc *scanner) error {
 	}
 	sc.skipSpaces()
 	if c := sc.peek() | 0x20; c == 'a' || c == 'p' {
-		if ok := p.parseMeridiem(sc, c == 'p'); !ok {
+		if ok := parseMeridiem(sc); !ok {
 			return p.parseZone(sc) // not AM/PM: maybe a zone name such as "PST"
 		}
 		if p.hour < 1 || p.hour > 12 {
@@ -364,7 +361,7 @@ func (p *dateParts) parseClock(sc *scanner) error {
 }
 
 // parseMeridiem consumes "AM", "PM", "a.m.", "p.m." (any case).
-func (p *dateParts) parseMeridiem(sc *scanner, _ bool) bool {
+func parseMeridiem(sc *scanner) bool {
 	rest := sc.s[sc.i:]
 	for _, m := range [...]string{"am", "pm", "a.m.", "p.m."} {
 		if len(rest) >= len(m) && strings.EqualFold(rest[:len(m)], m) &&

@@ -23,12 +23,18 @@ func Email(s string) (string, error) {
 	if len(s) > 7 && strings.EqualFold(s[:7], "mailto:") {
 		s = strings.TrimSpace(s[7:])
 	}
-	if len(s) >= 2 && s[0] == '<' && s[len(s)-1] == '>' {
-		s = strings.TrimSpace(s[1 : len(s)-1])
+	if len(s) >= 2 && s[len(s)-1] == '>' {
+		// "<jane@example.com>" or a display-name form "Jane Doe <jane@example.com>".
+		if lt := strings.LastIndexByte(s, '<'); lt >= 0 {
+			s = strings.TrimSpace(s[lt+1 : len(s)-1])
+		}
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at < 0 {
 		return "", newError(emailTransform, ErrInvalid, "missing @")
+	}
+	if strings.Count(s, "@") > 1 && strings.ContainsAny(s, ",; ") {
+		return "", newError(emailTransform, ErrInvalid, "several addresses in one field")
 	}
 	local, domain := s[:at], s[at+1:]
 	if reason := checkLocalPart(local); reason != "" {

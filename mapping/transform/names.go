@@ -26,7 +26,8 @@ var namePrefixes = map[string]bool{
 var nameSuffixes = map[string]bool{
 	"jr": true, "sr": true, "ii": true, "iii": true, "iv": true, "2nd": true, "3rd": true,
 	"md": true, "dds": true, "dmd": true, "phd": true, "esq": true, "rdh": true, "rn": true,
-	"np": true, "pa": true, "do": true, "ms": false, "cpa": true, "msd": true, "facs": true,
+	"np": true, "pa": true, "cpa": true, "msd": true, "facs": true,
+	// "DO" (osteopath) is left out: Do is a common Vietnamese family name.
 }
 
 // Particles start a family name: "Jane van Dyke" → Last "van Dyke".
@@ -34,7 +35,7 @@ var nameParticles = map[string]bool{
 	"van": true, "von": true, "de": true, "del": true, "della": true, "der": true,
 	"den": true, "di": true, "da": true, "dos": true, "das": true, "du": true,
 	"la": true, "le": true, "st": true, "ste": true, "saint": true, "bin": true,
-	"ibn": true, "al": true, "el": true, "ten": true, "ter": true, "mac": false,
+	"ibn": true, "al": true, "el": true, "ten": true, "ter": true,
 }
 
 func nameWordKey(w string) string {
@@ -46,10 +47,17 @@ func nameWordKey(w string) string {
 //	"Smith, John A."         → First John, Middle A., Last Smith
 //	"John A. Smith"          → First John, Middle A., Last Smith
 //	"Dr. Jane van Dyke Jr."  → Prefix Dr., First Jane, Last van Dyke, Suffix Jr.
+//	"Anh Van Nguyen"         → First Anh, Middle Van, Last Nguyen
 //	"Smith Jr., John"        → First John, Last Smith, Suffix Jr.
 //	`John "Jack" Smith`      → First John, Last Smith, Nickname Jack
 //
 // Case is kept as written (see TitleName). A single word is a first name.
+// Particles (van, de, von, la...) start the family name when written in
+// lower case or chained; a lone capitalised "Van", "Le", "Da", "Di", "Du" or
+// "La" is read as a middle name, because in US patient
+// lists it is more often Vietnamese (Văn, Lê) than Dutch — so "Jane Van
+// Dyke" splits as Middle Van, Last Dyke. A name in "Last, First" form is
+// never ambiguous and is the safer input when the source has it.
 // Blank gives a zero Name; input without a single letter is an error.
 func SplitName(s string) (Name, error) {
 	s = Collapse(s)
@@ -111,7 +119,7 @@ func SplitName(s string) (Name, error) {
 	default:
 		lastStart := len(words) - 1
 		for i := 1; i < len(words)-1; i++ {
-			if nameParticles[nameWordKey(words[i])] {
+			if startsFamilyName(words, i) {
 				lastStart = i
 				break
 			}
@@ -124,6 +132,28 @@ func SplitName(s string) (Name, error) {
 		return Name{}, newError(nameTransform, ErrInvalid, "no given or family name")
 	}
 	return n, nil
+}
+
+// ambiguousParticles, capitalised and not followed by another particle, are
+// more often Vietnamese middle or family names (Anh Van Nguyen, Minh Le
+// Tran) than the start of a Dutch or French family name; written in lower
+// case ("van Dyke") or chained ("Van Der Berg") they are particles.
+var ambiguousParticles = map[string]bool{"van": true, "le": true, "da": true, "di": true, "du": true, "la": true}
+
+// startsFamilyName reports whether words[i] is a particle that begins the
+// family name.
+func startsFamilyName(words []string, i int) bool {
+	key := nameWordKey(words[i])
+	if !nameParticles[key] {
+		return false
+	}
+	if r := []rune(words[i])[0]; unicode.IsLower(r) {
+		return true
+	}
+	if i+2 < len(words) && nameParticles[nameWordKey(words[i+1])] {
+		return true // "Van Der Berg", "De La Cruz"
+	}
+	return !ambiguousParticles[key]
 }
 
 func isSuffix(w string) bool { return nameSuffixes[nameWordKey(w)] }

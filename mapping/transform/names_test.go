@@ -33,6 +33,15 @@ func TestSplitName(t *testing.T) {
 		{"van Dyke, Jane", Name{First: "Jane", Last: "van Dyke"}},
 		{"Jr", Name{First: "Jr"}},
 		{"Sam Do", Name{First: "Sam", Last: "Do"}},
+		{"Anh Van Do", Name{First: "Anh", Middle: "Van", Last: "Do"}},
+		{"Anh Van Nguyen", Name{First: "Anh", Middle: "Van", Last: "Nguyen"}},
+		{"Anh Van Minh Nguyen", Name{First: "Anh", Middle: "Van Minh", Last: "Nguyen"}},
+		{"Jane van Dyke", Name{First: "Jane", Last: "van Dyke"}},
+		{"Jan Van Der Berg", Name{First: "Jan", Last: "Van Der Berg"}},
+		{"Maria De Souza", Name{First: "Maria", Last: "De Souza"}},
+		{"Jane Van Dyke", Name{First: "Jane", Middle: "Van", Last: "Dyke"}},
+		{"Van Dyke, Jane", Name{First: "Jane", Last: "Van Dyke"}},
+		{"John Paul Do", Name{First: "John", Middle: "Paul", Last: "Do"}},
 	}
 	for _, tt := range tests {
 		got, err := SplitName(tt.in)

@@ -56,14 +56,7 @@ func ParsePhone(s string, opts PhoneOptions) (Phone, error) {
 	return parsePhoneSlow(s, region, opts.Strict)
 }
 
-func isBlank(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c != ' ' && c != '\t' && c != '\r' && c != '\n' {
-			return false
-		}
-	}
-	return true
-}
+func isBlank(s string) bool { return strings.TrimSpace(s) == "" }
 
 // fastNANP handles a NANP number written with digits and ordinary
 // punctuation only — 10 digits, or 11 starting with the country code 1 —
