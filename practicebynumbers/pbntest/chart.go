@@ -95,8 +95,8 @@ func (p *Practice) counts(i int) counts {
 		// Means tuned so that, with the light patients, a practice averages
 		// about 6 appointments, 10 procedures, 1.3 coverages and 15
 		// communications per patient.
-		c.appts = min(maxChildren, r.poisson(6.3))
-		c.procs = min(maxChildren, r.poisson(10.5))
+		c.appts = min(maxChildren, r.poisson(expNeg6_3))
+		c.procs = min(maxChildren, r.poisson(expNeg10_5))
 		switch x := r.intn(100); {
 		case x < 13:
 			c.covs = 0
@@ -105,8 +105,8 @@ func (p *Practice) counts(i int) counts {
 		default:
 			c.covs = 2
 		}
-		c.comms = min(maxChildren, r.poisson(15.8))
-		c.forms = min(maxChildren/2, r.poisson(1.3))
+		c.comms = min(maxChildren, r.poisson(expNeg15_8))
+		c.forms = min(maxChildren/2, r.poisson(expNeg1_3))
 		switch x := r.intn(100); {
 		case x < 55:
 		case x < 90:
@@ -122,7 +122,7 @@ func (p *Practice) counts(i int) counts {
 			formDocs++
 		}
 	}
-	c.docs = min(maxChildren, formDocs+r.poisson(0.7))
+	c.docs = min(maxChildren, formDocs+r.poisson(expNeg0_7))
 	return c
 }
 
@@ -307,7 +307,9 @@ func (x *chartCtx) clinical(ch *Chart) {
 	}
 
 	rp := newRNG(x.p.seed, domProcedures, uint64(x.i))
-	feeScale := 0.9 + 0.05*float64(x.pt.OfficeID%5)
+	// float64(...) around products forbids fused multiply-add (Go may fuse on
+	// arm64), so every platform computes the same fees.
+	feeScale := 0.9 + float64(0.05*float64(x.pt.OfficeID%5))
 	procs := make([]pbn.Procedure, x.cnt.procs)
 	plans := make([]pbn.TreatmentPlan, x.cnt.plans)
 	planPipes := make([]int, len(plans))

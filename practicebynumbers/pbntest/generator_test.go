@@ -293,6 +293,18 @@ func TestClassifyPhone(t *testing.T) {
 	}
 }
 
+func TestPhoneFormatText(t *testing.T) {
+	for _, f := range PhoneFormats() {
+		b, err := f.MarshalText()
+		require.NoError(t, err)
+		var g PhoneFormat
+		require.NoError(t, g.UnmarshalText(b))
+		assert.Equal(t, f, g)
+	}
+	var g PhoneFormat
+	assert.Error(t, g.UnmarshalText([]byte("nope")))
+}
+
 func TestCountProcedureLines(t *testing.T) {
 	assert.Equal(t, 2, CountProcedureLines("Hx:\n2019-03-04 D1110 prophy adult $95\n  03/04/2019 D0274 4BW $70.00\nok"))
 	assert.Equal(t, 0, CountProcedureLines("Pt called about D1110"))

@@ -47,6 +47,17 @@ func (f PhoneFormat) String() string {
 // in JSON).
 func (f PhoneFormat) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
+// UnmarshalText reads a format name written by MarshalText.
+func (f *PhoneFormat) UnmarshalText(b []byte) error {
+	for i, n := range phoneFormatNames {
+		if n == string(b) {
+			*f = PhoneFormat(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("pbntest: unknown phone format %q", b)
+}
+
 // PhoneFormats lists every format, in declaration order.
 func PhoneFormats() []PhoneFormat {
 	out := make([]PhoneFormat, phoneFormatCount)

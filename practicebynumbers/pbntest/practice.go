@@ -409,16 +409,16 @@ func (p *Practice) buildKPIs() {
 				var v int64
 				switch d.Unit {
 				case pbn.KPICurrency:
-					v = int64(f * (80 + 40*r.float()) * 100)
+					v = int64(float64(f*(80+float64(40*r.float()))) * 100) // no fused multiply-add: same on every platform
 					if d.Key == "production_per_hour" {
 						v = int64(r.between(350, 900)) * 100
 					}
 				case pbn.KPIPercent:
 					v = int64(r.between(3500, 9500))
 				case pbn.KPICount:
-					v = int64(f * (0.01 + 0.05*r.float()))
+					v = int64(f * (0.01 + float64(0.05*r.float())))
 					if strings.HasPrefix(d.Key, "active_patients") {
-						v = int64(f * (0.5 + 0.2*r.float()))
+						v = int64(f * (0.5 + float64(0.2*r.float())))
 					}
 				case pbn.KPIDuration:
 					v = int64(r.between(35, 75))

@@ -1,9 +1,6 @@
 package pbntest
 
-import (
-	"math"
-	"math/bits"
-)
+import "math/bits"
 
 // rng is a SplitMix64 generator. It is hand-written rather than taken from
 // math/rand/v2 so that a seed produces the same practice on every Go version:
@@ -83,9 +80,21 @@ func (r *rng) float() float64 { return float64(r.next()>>11) / (1 << 53) }
 
 func (r *rng) chance(p float64) bool { return r.float() < p }
 
-// poisson draws from a Poisson distribution (Knuth; means here are small).
-func (r *rng) poisson(mean float64) int {
-	l := math.Exp(-mean)
+// Poisson means used by the generator, as e^-mean. They are literals, not
+// math.Exp calls, because math.Exp has per-architecture assembly and a last-bit
+// difference would change a seed's output on another machine.
+const (
+	expNeg0_7  = 0.4965853037914095     // e^-0.7
+	expNeg1_3  = 0.2725317930340126     // e^-1.3
+	expNeg6_3  = 0.0018363047770289071  // e^-6.3
+	expNeg10_5 = 2.7536449349747158e-05 // e^-10.5
+	expNeg15_8 = 1.374507727921396e-07  // e^-15.8
+)
+
+// poisson draws from a Poisson distribution of mean -ln(expNegMean)
+// (Knuth's method; the means here are small).
+func (r *rng) poisson(expNegMean float64) int {
+	l := expNegMean
 	k, p := 0, 1.0
 	for {
 		p *= r.float()
