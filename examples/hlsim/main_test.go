@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRunServesAndDumps(t *testing.T) {
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.json")
+	require.NoError(t, os.WriteFile(users, []byte(`[{"id":"user0000000000000001","name":"Dr A","email":"a@clinic.com"}]`), 0o600))
+	dump := filepath.Join(dir, "state.json")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdoutR, stdoutW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-token", "pit-rehearsal", "-location", "rehearsalLocation001",
+			"-users", users, "-rate-max", "3", "-rate-window", "1h", "-daily", "50", "-seed", "7", "-dump", dump}, stdoutW, io.Discard)
+		stdoutW.Close()
+	}()
+	base, err := bufio.NewReader(stdoutR).ReadString('\n')
+	require.NoError(t, err)
+	base = strings.TrimSpace(base)
+	require.True(t, strings.HasPrefix(base, "http://127.0.0.1:"), base)
+	go io.Copy(io.Discard, stdoutR)
+
+	call := func(method, path, body string) *http.Response {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer pit-rehearsal")
+		req.Header.Set("Version", "2021-07-28")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res
+	}
+	res := call("POST", "/contacts/", `{"locationId":"rehearsalLocation001","firstName":"Rehearsal","assignedTo":"user0000000000000001"}`)
+	assert.Equal(t, 201, res.StatusCode)
+	assert.Equal(t, "3", res.Header.Get("X-Ratelimit-Max"))
+	assert.Equal(t, "50", res.Header.Get("X-Ratelimit-Limit-Daily"))
+	call("GET", "/contacts/?locationId=rehearsalLocation001", "")
+	call("GET", "/contacts/?locationId=rehearsalLocation001", "")
+	assert.Equal(t, 429, call("GET", "/contacts/?locationId=rehearsalLocation001", "").StatusCode)
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop after cancellation")
+	}
+	raw, err := os.ReadFile(dump)
+	require.NoError(t, err)
+	var state struct {
+		Locations []struct {
+			ID      string                      `json:"id"`
+			Objects map[string][]map[string]any `json:"objects"`
+		} `json:"locations"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &state))
+	require.Len(t, state.Locations, 1)
+	assert.Equal(t, "rehearsalLocation001", state.Locations[0].ID)
+	require.Len(t, state.Locations[0].Objects["contact"], 1)
+	assert.Equal(t, "Rehearsal", state.Locations[0].Objects["contact"][0]["firstName"])
+}
+
+func TestFlags(t *testing.T) {
+	cfg, err := parseFlags([]string{"-faults", "*:5xx=0.5", "-allow-duplicates"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, hltest.DefaultToken, cfg.token)
+	assert.Equal(t, "127.0.0.1:8790", cfg.addr)
+	opts, err := cfg.options()
+	require.NoError(t, err)
+	assert.True(t, opts.Locations[0].AllowDuplicates)
+	require.Len(t, opts.Faults, 1)
+
+	for _, bad := range [][]string{{"-faults", "nonsense"}, {"-users", "/does/not/exist.json"}} {
+		cfg, err := parseFlags(bad, io.Discard)
+		require.NoError(t, err)
+		_, err = cfg.options()
+		assert.Error(t, err, bad)
+	}
+	_, err = parseFlags([]string{"-token", ""}, io.Discard)
+	assert.Error(t, err)
+	_, err = parseFlags([]string{"extra"}, io.Discard)
+	assert.Error(t, err)
+}
