@@ -30,9 +30,9 @@ func main() {
 // config is the parsed command line.
 type config struct {
 	addr, token, location, company, users, faults, dump string
-	allowDuplicates                                    bool
-	rate                                               hltest.RateLimit
-	seed                                               uint64
+	allowDuplicates                                     bool
+	rate                                                hltest.RateLimit
+	seed                                                uint64
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
