@@ -69,6 +69,12 @@ func SplitName(s string) (Name, error) {
 	}
 	var n Name
 	s, n.Nickname = extractNickname(s)
+	for _, w := range strings.Fields(s) {
+		if w == "&" || w == "+" || strings.EqualFold(w, "and") {
+			// "Mr. and Mrs. Smith", "John & Mary Smith": a household, not a person.
+			return Name{}, newError(nameTransform, ErrInvalid, "several people in one name")
+		}
+	}
 
 	var suffixes []string
 	parts := strings.Split(s, ",")
