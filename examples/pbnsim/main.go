@@ -41,6 +41,7 @@ type config struct {
 	bom, crlf   bool
 	human       bool
 	documents   bool
+	pmsDates    bool
 	failRate    float64
 	limitRate   float64
 	latency     time.Duration
@@ -64,6 +65,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&c.crlf, "crlf", false, "export: CRLF line endings")
 	fs.BoolVar(&c.human, "human-headers", false, "export: headers like \"Patient Id\" instead of patient_id")
 	fs.BoolVar(&c.documents, "documents", false, "export: also write document contents to documents/<id>")
+	fs.BoolVar(&c.pmsDates, "pms-dates", false, "export: dates as 03/04/2019 and 0001-01-01 for none, as PMS exports write them")
 	fs.Float64Var(&c.failRate, "fail-rate", 0, "serve: fraction of requests answered 500/502/503")
 	fs.Float64Var(&c.limitRate, "429-rate", 0, "serve: fraction of requests answered 429 with Retry-After")
 	fs.DurationVar(&c.latency, "latency", 0, "serve: latency added to -slow-rate of requests")
@@ -96,7 +98,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	}
 	if c.export != "" {
-		st, err := p.WriteExport(ctx, c.export, pbntest.ExportOptions{BOM: c.bom, CRLF: c.crlf, HumanHeaders: c.human, Documents: c.documents})
+		st, err := p.WriteExport(ctx, c.export, pbntest.ExportOptions{BOM: c.bom, CRLF: c.crlf, HumanHeaders: c.human, PMSDates: c.pmsDates, Documents: c.documents})
 		if err != nil {
 			return err
 		}

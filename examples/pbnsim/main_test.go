@@ -19,13 +19,16 @@ import (
 func TestExport(t *testing.T) {
 	dir := t.TempDir()
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"-patients", "40", "-seed", "3", "-export", dir, "-bom", "-crlf"}, &out, nil))
+	require.NoError(t, run(context.Background(), []string{"-patients", "40", "-seed", "3", "-export", dir, "-bom", "-crlf", "-pms-dates"}, &out, nil))
 	assert.Contains(t, out.String(), "wrote ")
 	for _, e := range pbn.Entities() {
 		b, err := os.ReadFile(filepath.Join(dir, e.FileName()))
 		require.NoError(t, err, e)
 		assert.True(t, bytes.HasPrefix(b, []byte("\ufeff")), "%s has a BOM", e)
 	}
+	b, err := os.ReadFile(filepath.Join(dir, pbn.EntityProcedures.FileName()))
+	require.NoError(t, err)
+	assert.Contains(t, string(b), ",0001-01-01,", "undated procedures written the PMS way")
 }
 
 func TestServe(t *testing.T) {

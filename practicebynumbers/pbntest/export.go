@@ -33,8 +33,38 @@ type ExportOptions struct {
 	// ShuffleColumns writes the columns of each file in a seeded random
 	// order (the contract allows any order).
 	ShuffleColumns bool
+	// PMSDates writes dates the way practice-management exports do: US
+	// order (03/04/2019) and 0001-01-01 for "no date"; empty timestamps
+	// become 0001-01-01 00:00:00. Readers of the contract accept both.
+	PMSDates bool
 	// Documents writes each document's content to documents/<id>.
 	Documents bool
+}
+
+// Columns holding a date or a timestamp, by canonical header name.
+var (
+	dateColumns = map[string]bool{
+		"birth_date": true, "first_visit": true, "date": true, "presented_on": true, "effective_date": true,
+		"term_date": true, "signed_on": true, "period_start": true, "period_end": true,
+	}
+	timestampColumns = map[string]bool{"start": true, "at": true, "submitted_at": true, "created_at": true, "updated_at": true}
+)
+
+// pmsDates rewrites the date and timestamp cells of a canonical row in
+// place (see ExportOptions.PMSDates).
+func pmsDates(header, row []string) {
+	for i, h := range header {
+		switch {
+		case dateColumns[h] && row[i] == "":
+			row[i] = "0001-01-01"
+		case dateColumns[h]:
+			if t, err := time.Parse("2006-01-02", row[i]); err == nil {
+				row[i] = t.Format("01/02/2006")
+			}
+		case timestampColumns[h] && row[i] == "":
+			row[i] = "0001-01-01 00:00:00"
+		}
+	}
 }
 
 // ExportStats reports what an export wrote.
@@ -165,7 +195,11 @@ func writeExport(ctx context.Context, src recordSource, dir string, opts ExportO
 				if err != nil {
 					return err
 				}
-				if err := emit(csvRow(rec, loc, ck)); err != nil {
+				row := csvRow(rec, loc, ck)
+				if opts.PMSDates {
+					pmsDates(header, row)
+				}
+				if err := emit(row); err != nil {
 					return err
 				}
 			}

@@ -34,7 +34,7 @@ func TestWriteExportIsValidCSV(t *testing.T) {
 	counts := p.Counts()
 	for name, opts := range map[string]ExportOptions{
 		"canonical": {},
-		"messy":     {BOM: true, CRLF: true, HumanHeaders: true, ShuffleColumns: true, Documents: true},
+		"messy":     {BOM: true, CRLF: true, HumanHeaders: true, ShuffleColumns: true, PMSDates: true, Documents: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -89,6 +89,27 @@ func TestWriteExportIsValidCSV(t *testing.T) {
 	}
 }
 
+func TestPMSDates(t *testing.T) {
+	header := []string{"patient_id", "birth_date", "first_visit", "created_at", "notes"}
+	row := []string{"1", "", "2019-03-04", "", "2019-03-04"}
+	pmsDates(header, row)
+	assert.Equal(t, []string{"1", "0001-01-01", "03/04/2019", "0001-01-01 00:00:00", "2019-03-04"}, row)
+
+	// Every column named here exists in the contract's headers.
+	all := map[string]bool{}
+	for _, e := range pbn.Entities() {
+		for _, h := range pbn.CSVHeader(e) {
+			all[h] = true
+		}
+	}
+	for h := range dateColumns {
+		assert.True(t, all[h], h)
+	}
+	for h := range timestampColumns {
+		assert.True(t, all[h], h)
+	}
+}
+
 func TestWriteExportDeterministic(t *testing.T) {
 	p := MustPractice(2, 60)
 	a, b := t.TempDir(), t.TempDir()
@@ -128,7 +149,7 @@ func TestExportRoundTripsThroughReader(t *testing.T) {
 	ctx := context.Background()
 	for name, opts := range map[string]ExportOptions{
 		"canonical": {},
-		"messy":     {BOM: true, CRLF: true, HumanHeaders: true, ShuffleColumns: true},
+		"messy":     {BOM: true, CRLF: true, HumanHeaders: true, ShuffleColumns: true, PMSDates: true},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
