@@ -149,6 +149,16 @@ func JSONBlob(entries []any, opts BlobOptions) ([]byte, BlobReport, error) {
 	return out, rep, nil
 }
 
+// JSONBlobOf is JSONBlob for a typed slice (structs, maps), saving the
+// caller the conversion to []any.
+func JSONBlobOf[T any](entries []T, opts BlobOptions) ([]byte, BlobReport, error) {
+	anys := make([]any, len(entries))
+	for i := range entries {
+		anys[i] = entries[i]
+	}
+	return JSONBlob(anys, opts)
+}
+
 func pick(k, n int, fromEnd bool) int {
 	if fromEnd {
 		return n - 1 - k

@@ -126,3 +126,11 @@ func TestTruncateUTF8(t *testing.T) {
 	got, _ := TruncateUTF8(s, 5) // a(1) é(2) then 日 needs 3: stop at 3
 	assert.Equal(t, "aé", got)
 }
+
+func TestJSONBlobOf(t *testing.T) {
+	entries := []commEntry{{At: "2024-01-01T10:00:00Z", Mode: "Email", Note: "hi"}}
+	out, rep, err := JSONBlobOf(entries, BlobOptions{})
+	require.NoError(t, err)
+	assert.JSONEq(t, `[{"at":"2024-01-01T10:00:00Z","mode":"Email","note":"hi"}]`, string(out))
+	assert.Equal(t, 1, rep.Kept)
+}

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -108,12 +109,12 @@ func skipValue(before []string, v string, opts FlattenOptions) bool {
 // marshalNoEscape encodes v as compact JSON without HTML escaping, so that
 // "<", ">" and "&" in notes stay readable and byte counts stay predictable.
 func marshalNoEscape(v any) ([]byte, error) {
-	var b strings.Builder
+	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return nil, err
 	}
-	s := b.String()
-	return []byte(s[:len(s)-1]), nil // Encode appends a newline
+	out := b.Bytes()
+	return out[:len(out)-1], nil // Encode appends a newline
 }
