@@ -153,3 +153,31 @@ func BenchmarkServe200kScan(b *testing.B) {
 		b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/200_000, "heap-growth-bytes/patient")
 	}
 }
+
+// BenchmarkStream200k walks every chart of a 200,000-patient practice and
+// reports the heap growth per record: the generator holds one patient at a
+// time, so it stays near zero however large the practice.
+func BenchmarkStream200k(b *testing.B) {
+	for b.Loop() {
+		p := MustPractice(42, 200_000)
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		records := 0
+		var peak uint64
+		for ch := range p.Charts() {
+			records += 1 + len(ch.Appointments) + len(ch.Procedures) + len(ch.TreatmentPlans) + len(ch.Coverages) +
+				len(ch.Communications) + len(ch.FormSubmissions) + len(ch.Documents)
+			if ch.Patient.ID%50_000 == 0 {
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				peak = max(peak, m.HeapInuse)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(records), "records")
+		b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/float64(records), "heap-growth-bytes/record")
+		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+	}
+}
