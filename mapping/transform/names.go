@@ -207,3 +207,28 @@ func extractNickname(s string) (rest, nick string) {
 	}
 	return s, ""
 }
+
+// placeholderSurnames are what schedulers type as the family name of a
+// chart opened before the patient is known ("New Patient", "Call In").
+var placeholderSurnames = map[string]bool{
+	"patient": true, "appointment": true, "new patient": true, "new pt": true, "pt": true,
+	"call in": true, "call-in": true, "walk in": true, "walk-in": true, "walkin": true,
+	"unknown": true, "test": true, "tbd": true, "emergency": true, "none": true, "na": true,
+	"n/a": true, "placeholder": true, "do not use": true, "dnu": true,
+}
+
+var placeholderGiven = map[string]bool{"new": true, "test": true, "unknown": true, "pt": true, "tbd": true, "xx": true, "x": true}
+
+// IsPlaceholderName reports whether a chart's name is a scheduling
+// placeholder rather than a person: a family name such as "Patient",
+// "Appointment", "New Patient", "Call In", "Walk-In", "Unknown", or a
+// given name such as "New"/"Test" with a placeholder family name. Such
+// charts should be reviewed, not migrated as contacts.
+func IsPlaceholderName(first, last string) bool {
+	l := strings.ToLower(Collapse(last))
+	if placeholderSurnames[l] {
+		return true
+	}
+	f := strings.ToLower(Collapse(first))
+	return placeholderGiven[f] && (l == "" || placeholderGiven[l])
+}

@@ -55,3 +55,12 @@ func TestSplitNameErrors(t *testing.T) {
 		assert.ErrorIs(t, err, ErrInvalid, in)
 	}
 }
+
+func TestIsPlaceholderName(t *testing.T) {
+	for _, n := range [][2]string{{"New", "Patient"}, {"NEW", "Appointment"}, {"Mary", "Call In"}, {"Pt", "New Patient"}, {"Test", "Test"}, {"Unknown", ""}, {"x", "walk-in"}} {
+		assert.True(t, IsPlaceholderName(n[0], n[1]), n)
+	}
+	for _, n := range [][2]string{{"John", "Smith"}, {"New", "Smith"}, {"Patience", "Newman"}, {"", ""}} {
+		assert.False(t, IsPlaceholderName(n[0], n[1]), n)
+	}
+}

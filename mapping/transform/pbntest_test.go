@@ -24,8 +24,11 @@ func TestOnGeneratedPractice(t *testing.T) {
 	require.NoError(t, err)
 
 	phoneCount := map[pbntest.PhoneFormat]int{}
-	var notesWithLines, rowsFound, linesExpected int
+	var notesWithLines, rowsFound, linesExpected, placeholders int
 	for pt := range p.Patients() {
+		if transform.IsPlaceholderName(pt.FirstName, pt.LastName) {
+			placeholders++
+		}
 		for _, raw := range []string{pt.HomePhone, pt.WorkPhone, pt.MobilePhone} {
 			f := pbntest.ClassifyPhone(raw)
 			phoneCount[f]++
@@ -107,6 +110,7 @@ func TestOnGeneratedPractice(t *testing.T) {
 		}
 	}
 	assert.Positive(t, notesWithLines)
+	assert.Equal(t, p.Census().Placeholders, placeholders, "placeholder charts found")
 	assert.Equal(t, linesExpected, rowsFound)
 	t.Logf("phones by format: %v; notes with procedure lines: %d (%d rows)", phoneCount, notesWithLines, rowsFound)
 }
