@@ -40,11 +40,6 @@ func objectSources(p *pbntest.Practice) []struct {
 	}
 }
 
-type tally struct {
-	records, valid, invalid, skipped, warned int
-	rules                                    map[string]int
-}
-
 // TestDefaultMapOnGeneratedPractice runs a messy generated practice through
 // the default map and the validator, and checks the messiness ends where it
 // should: deleted patients and sticky notes skipped, duplicates flagged,
@@ -77,30 +72,16 @@ func TestDefaultMapOnGeneratedPractice(t *testing.T) {
 	slices.Sort(phi)
 	phi = slices.Compact(phi)
 
-	tallies := map[string]*tally{}
+	rep := &Report{MaxProblems: 60}
 	for _, src := range objectSources(p) {
-		tl := &tally{rules: map[string]int{}}
-		tallies[src.object] = tl
 		for rec := range src.recs {
 			ps, err := a.Apply(src.object, rec)
 			require.NoError(t, err)
 			for i := range ps {
 				pl := &ps[i]
 				v.Check(pl)
-				tl.records++
-				switch {
-				case pl.Skipped != "":
-					tl.skipped++
-				case pl.Valid():
-					tl.valid++
-				default:
-					tl.invalid++
-				}
+				rep.Add(pl)
 				for _, pr := range pl.Problems {
-					if pr.Severity == Warning {
-						tl.warned++
-					}
-					tl.rules[string(pr.Severity)+" "+pr.Field+" "+pr.Rule]++
 					for _, s := range phi {
 						if strings.Contains(pr.Reason, s) {
 							t.Fatalf("problem reason carries a source value: %s", pr.Rule)
@@ -113,37 +94,25 @@ func TestDefaultMapOnGeneratedPractice(t *testing.T) {
 			}
 		}
 	}
+	tallies := rep.Objects()
 	pts := tallies["patients"]
-	assert.Equal(t, census.PatientStatuses[pbn.PatientStatusDeleted], pts.skipped, "deleted patients are filtered out")
-	assert.Equal(t, census.Duplicates, pts.rules["invalid firstName+lastName+dateOfBirth duplicate"], "every same-name-and-birth-date duplicate is flagged")
-	assert.Equal(t, census.AppointmentStatuses[pbn.AppointmentPtNote]+census.AppointmentStatuses[pbn.AppointmentPtNoteCompleted], tallies["appointments"].skipped)
-	assert.Equal(t, census.ProcedureStatuses[pbn.ProcedureDeleted], tallies["procedures"].skipped)
-	assert.Positive(t, tallies["treatment_notes"].valid, "procedure lines in free text become rows")
-	assert.Positive(t, tallies["appointments"].rules["invalid association reference"], "children of invalid or deleted patients are caught")
+	assert.Equal(t, census.PatientStatuses[pbn.PatientStatusDeleted], pts.Skipped, "deleted patients are filtered out")
+	assert.Equal(t, census.Duplicates, pts.Rules["invalid firstName+lastName+dateOfBirth duplicate"], "every same-name-and-birth-date duplicate is flagged")
+	assert.Equal(t, census.AppointmentStatuses[pbn.AppointmentPtNote]+census.AppointmentStatuses[pbn.AppointmentPtNoteCompleted], tallies["appointments"].Skipped)
+	assert.Equal(t, census.ProcedureStatuses[pbn.ProcedureDeleted], tallies["procedures"].Skipped)
+	assert.Positive(t, tallies["treatment_notes"].Valid, "procedure lines in free text become rows")
+	assert.Positive(t, tallies["appointments"].Rules["invalid association reference"], "children of invalid or deleted patients are caught")
 	for obj, tl := range tallies {
-		assert.Positive(t, tl.valid, "%s: some records are valid", obj)
+		assert.Positive(t, tl.Valid, "%s: some records are valid", obj)
 	}
-
-	// The tallies are deterministic for the seed: keep them as a report.
-	var b strings.Builder
-	names := make([]string, 0, len(tallies))
-	for k := range tallies {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	for _, k := range names {
-		tl := tallies[k]
-		fmt.Fprintf(&b, "%s: %d records, %d valid, %d invalid, %d skipped, %d warnings\n", k, tl.records, tl.valid, tl.invalid, tl.skipped, tl.warned)
-		rules := make([]string, 0, len(tl.rules))
-		for r := range tl.rules {
-			rules = append(rules, r)
-		}
-		slices.Sort(rules)
-		for _, r := range rules {
-			fmt.Fprintf(&b, "  %s: %d\n", r, tl.rules[r])
-		}
-	}
-	golden(t, "pbntest_validation.txt", []byte(b.String()))
+	// Deterministic for the seed: the report is a golden file.
+	var md, csvOut strings.Builder
+	require.NoError(t, rep.WriteMarkdown(&md))
+	golden(t, "pbntest_validation.md", []byte(md.String()))
+	require.NoError(t, rep.WriteCSV(&csvOut))
+	assert.True(t, strings.HasPrefix(csvOut.String(), "object,source_key,field,rule,severity,reason\n"))
+	assert.Equal(t, 121, strings.Count(csvOut.String(), "\n"))
+	assert.Contains(t, rep.Summary(), "patients: 300 records")
 }
 
 // BenchmarkDefaultMapPBNTest measures records/s through the default map's

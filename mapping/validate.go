@@ -62,11 +62,11 @@ func (v *Validator) Check(p *Payload) {
 			continue
 		}
 		if l.Required {
-			p.problem(l.To, RuleReference, "refers to a "+l.Object+" record that is not migrated (missing, filtered out or invalid)", Invalid)
+			p.problem(l.To, RuleReference, "refers to "+l.Object+" "+l.Key+", which is not migrated (missing, filtered out or invalid)", Invalid)
 			kept = append(kept, l)
 			continue
 		}
-		p.problem(l.To, RuleReference, "refers to a "+l.Object+" record that is not migrated; the link is left out", Warning)
+		p.problem(l.To, RuleReference, "refers to "+l.Object+" "+l.Key+", which is not migrated; the link is left out", Warning)
 	}
 	p.Links = kept
 	if p.Valid() && p.SourceKey != "" {
