@@ -38,7 +38,13 @@ func (c *contact) fullName() string {
 // json renders the contact as GET /contacts/{id} does. Empty properties are
 // omitted, as HighLevel omits them.
 func (c *contact) json(locationID string) map[string]any {
-	out := map[string]any{
+	out := make(map[string]any, 32)
+	for k, v := range c.f {
+		if v != "" && k != "name" {
+			out[k] = v
+		}
+	}
+	for k, v := range map[string]any{
 		"id":          c.id,
 		"locationId":  locationID,
 		"type":        "lead",
@@ -60,11 +66,8 @@ func (c *contact) json(locationID string) map[string]any {
 		}(),
 		"additionalEmails": []any{},
 		"followers":        nonNil(c.followers),
-	}
-	for k, v := range c.f {
-		if v != "" && k != "name" {
-			out[k] = v
-		}
+	} {
+		out[k] = v
 	}
 	if n := c.fullName(); n != "" {
 		out["name"] = n

@@ -273,7 +273,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.route, c.params = rt, params
 	rec.Route = rt.name()
-	c.query = r.URL.Query()
+	if r.URL.RawQuery != "" {
+		c.query = r.URL.Query()
+	}
 
 	v := s.fullVerdict()
 	if !rt.public {
@@ -322,7 +324,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if r.Body != nil {
+	if r.Body != nil && r.Body != http.NoBody {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 		if err != nil {
 			var mbe *http.MaxBytesError
