@@ -44,6 +44,7 @@ type config struct {
 	pmsDates    bool
 	failRate    float64
 	limitRate   float64
+	dropRate    float64
 	latency     time.Duration
 	slowRate    float64
 	rateLimit   float64
@@ -68,6 +69,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.BoolVar(&c.pmsDates, "pms-dates", false, "export: dates as 03/04/2019 and 0001-01-01 for none, as PMS exports write them")
 	fs.Float64Var(&c.failRate, "fail-rate", 0, "serve: fraction of requests answered 500/502/503")
 	fs.Float64Var(&c.limitRate, "429-rate", 0, "serve: fraction of requests answered 429 with Retry-After")
+	fs.Float64Var(&c.dropRate, "disconnect-rate", 0, "serve: fraction of requests whose connection is dropped without a response")
 	fs.DurationVar(&c.latency, "latency", 0, "serve: latency added to -slow-rate of requests")
 	fs.Float64Var(&c.slowRate, "slow-rate", 1, "serve: fraction of requests that get -latency")
 	fs.Float64Var(&c.rateLimit, "rate", 0, "serve: requests per second before 429 (0 = unlimited)")
@@ -118,7 +120,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
 	sim, err := pbntest.New(pbntest.Options{
 		Practice: p, Token: c.token, RateLimit: c.rateLimit, Logger: logger,
-		Faults: pbntest.Faults{ServerErrors: c.failRate, TooManyRequests: c.limitRate, Latency: c.latency, SlowRequests: c.slowRate},
+		Faults: pbntest.Faults{ServerErrors: c.failRate, TooManyRequests: c.limitRate, Latency: c.latency, SlowRequests: c.slowRate, Disconnects: c.dropRate},
 	})
 	if err != nil {
 		return err

@@ -75,6 +75,9 @@ type Faults struct {
 	// Latency is added to a SlowRequests fraction of requests.
 	Latency      time.Duration
 	SlowRequests float64
+	// Disconnects closes the connection without any response (the client
+	// sees a transport error, as when a proxy drops it).
+	Disconnects float64
 }
 
 // Simulator is the PbN REST API of CONTRACT.md over a generated practice,
@@ -114,7 +117,8 @@ func New(opts Options) (*Simulator, error) {
 	if opts.Token == "" {
 		opts.Token = DefaultToken
 	}
-	for name, r := range map[string]float64{"ServerErrors": opts.Faults.ServerErrors, "TooManyRequests": opts.Faults.TooManyRequests, "SlowRequests": opts.Faults.SlowRequests} {
+	for name, r := range map[string]float64{"ServerErrors": opts.Faults.ServerErrors, "TooManyRequests": opts.Faults.TooManyRequests,
+		"SlowRequests": opts.Faults.SlowRequests, "Disconnects": opts.Faults.Disconnects} {
 		if r < 0 || r > 1 || math.IsNaN(r) {
 			return nil, fmt.Errorf("pbntest: Faults.%s must be in [0, 1], got %v", name, r)
 		}
@@ -176,7 +180,8 @@ func (s *Simulator) Now() time.Time {
 	return s.opts.Now().Add(s.skew).UTC().Truncate(time.Second)
 }
 
-// Requests returns how many requests were served, in total and per status.
+// Requests returns how many requests were served, in total and per status
+// (-1 counts injected disconnects).
 func (s *Simulator) Requests() (total int64, byStatus map[int]int64) {
 	byStatus = map[int]int64{}
 	s.byStatus.Range(func(k, v any) bool {
@@ -252,6 +257,16 @@ func (s *Simulator) middleware(next http.Handler) http.Handler {
 			}
 		}
 		switch status {
+		case statusDisconnect:
+			if hj, ok := rec.ResponseWriter.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					rec.status = statusDisconnect
+					_ = conn.Close()
+					return
+				}
+			}
+			writeError(w, r, http.StatusServiceUnavailable, "unavailable", "server error (injected)")
+			return
 		case http.StatusTooManyRequests:
 			w.Header().Set("Retry-After", strconv.Itoa(retrySeconds(s.opts.Faults.RetryAfter)))
 			writeError(w, r, status, "rate_limited", "rate limit exceeded (injected)")
@@ -290,11 +305,15 @@ func (s *Simulator) authorised(r *http.Request) bool {
 	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.Token)) == 1
 }
 
+// statusDisconnect is the pseudo status of an injected dropped connection
+// (counted under it in Requests).
+const statusDisconnect = -1
+
 // drawFault decides, from the seeded sequence, whether this request is slow
 // and whether it fails.
 func (s *Simulator) drawFault() (slow time.Duration, status int) {
 	f := s.opts.Faults
-	if f.ServerErrors == 0 && f.TooManyRequests == 0 && f.SlowRequests == 0 {
+	if f.ServerErrors == 0 && f.TooManyRequests == 0 && f.SlowRequests == 0 && f.Disconnects == 0 {
 		return 0, 0
 	}
 	s.faultMu.Lock()
@@ -309,6 +328,10 @@ func (s *Simulator) drawFault() (slow time.Duration, status int) {
 		status = pick(r, []int{http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable})
 	case x < f.ServerErrors+f.TooManyRequests:
 		status = http.StatusTooManyRequests
+	}
+	// Drawn only when enabled, so enabling nothing else keeps the sequence.
+	if f.Disconnects > 0 && r.float() < f.Disconnects {
+		status = statusDisconnect
 	}
 	return slow, status
 }

@@ -365,6 +365,30 @@ func TestServerFaults(t *testing.T) {
 	}
 }
 
+func TestServerDisconnects(t *testing.T) {
+	srv := newTestServer(t, Options{Seed: 5, Patients: 10, Faults: Faults{Disconnects: 0.5}})
+	failed, ok := 0, 0
+	for range 40 {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/v1/offices", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+srv.Token())
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			failed++
+			continue
+		}
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		ok++
+	}
+	assert.Greater(t, failed, 5, "transport errors")
+	assert.Greater(t, ok, 5)
+	_, byStatus := srv.Requests()
+	// net/http may silently retry a GET whose reused connection dropped, so
+	// the server can count more disconnects than the client saw.
+	assert.GreaterOrEqual(t, byStatus[statusDisconnect], int64(failed))
+}
+
 func TestServerLatency(t *testing.T) {
 	srv := newTestServer(t, Options{Seed: 5, Patients: 10, Faults: Faults{Latency: 60 * time.Millisecond, SlowRequests: 1}})
 	start := time.Now()
