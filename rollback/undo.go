@@ -544,6 +544,9 @@ func mergeJSON(a, b []byte) ([]byte, error) {
 	if err := json.Unmarshal(a, &ma); err != nil {
 		return nil, err
 	}
+	if ma == nil {
+		ma = map[string]json.RawMessage{}
+	}
 	for k, v := range mb {
 		old, ok := ma[k]
 		if !ok {
