@@ -8,9 +8,10 @@
 // it is iterated. Every patient and every record that belongs to them is
 // derived from (seed, patient index) alone, so a practice of a million
 // patients streams in constant memory and any patient can be rebuilt in
-// isolation ([Practice.Chart]). The same seed always yields the same bytes on
-// every platform and Go version (the random source is a hand-written
-// SplitMix64, never math/rand).
+// isolation ([Practice.Chart]). The same seed always yields the same records
+// on every platform and Go version, given the same IANA time-zone rules (the
+// random source is a hand-written SplitMix64, never math/rand; float math
+// avoids fused multiply-add and math.Exp; testdata/ holds goldens).
 //
 // The data carries the messiness real conversions meet: several offices (one
 // closed, one without a phone), staff with and without emails and hidden
@@ -31,6 +32,37 @@
 // Per patient the practice averages about 6 appointments, 10 procedures, 1.3
 // coverages and 15 communications. [Practice.Census] inspects the output and
 // counts every messy case, so tests can assert them.
+//
+// # Simulator
+//
+// [NewServer] starts the REST API of CONTRACT.md on 127.0.0.1 (an httptest
+// server: URL, Close, Handler); [New] builds the same [Simulator] without a
+// listener, for examples/pbnsim or any http.Server. It serves the generated
+// practice page by page (cursor = last id served, records in id order),
+// filters by updated_since and patient_id, serves Get by id, the deletions
+// feed, document content streams and the inventory, and checks the bearer
+// token. Nothing is materialised: a 200,000-patient practice serves with a
+// flat heap.
+//
+// [Simulator.Mutate] changes the live data the way a practice does between a
+// full load and a delta: it updates records (bumping updatedAt), registers
+// new patients with whole charts, books appointments and logs messages,
+// deletes records (into the deletions feed), and bumps stamps without
+// changing content. It returns exactly what changed ([Changes]), and the
+// server clock steps past the change stamp, so a delta from the serverTime
+// of any earlier page returns exactly those records.
+//
+// [Faults] inject seeded 5xx, 429 with Retry-After, latency and dropped
+// connections; Options.RateLimit answers 429 over a token bucket. Both are
+// off by default.
+//
+// # CSV export
+//
+// [Practice.WriteExport] and [Simulator.WriteExport] write the folder the
+// contract's ExportReader reads: one file per entity with the canonical
+// headers (and custom.<key> columns for patients), rows streamed, optionally
+// with a BOM, CRLF line ends, "Patient Id"-style headers, shuffled columns,
+// PMS-style dates (03/04/2019, 0001-01-01) and document content files.
 //
 // # Ids
 //
