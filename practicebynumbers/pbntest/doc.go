@@ -49,8 +49,9 @@
 // new patients with whole charts, books appointments and logs messages,
 // deletes records (into the deletions feed), and bumps stamps without
 // changing content. It returns exactly what changed ([Changes]), and the
-// server clock steps past the change stamp, so a delta from the serverTime
-// of any earlier page returns exactly those records.
+// server clock steps past the change stamp, so a delta whose updated_since is
+// a serverTime issued after the previous Mutate returns exactly this one's
+// records.
 //
 // [Faults] inject seeded 5xx, 429 with Retry-After, latency and dropped
 // connections; Options.RateLimit answers 429 over a token bucket. Both are
