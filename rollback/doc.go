@@ -1,3 +1,122 @@
-// Package rollback is the run ledger of a PbN → HighLevel migration and its
-// Undo. (Full documentation below is completed with the package.)
+// Package rollback is the run ledger of a Practice by Numbers → HighLevel
+// migration and its Undo: every mutating call is journaled before it is
+// made and its outcome after, so a run is auditable, resumable after a
+// crash, and reversible — including the records it updated.
+//
+// # The ledger
+//
+// One SQLite file per migration project (modernc.org/sqlite, pure Go), in
+// WAL mode with a busy timeout and foreign keys on, with a versioned schema
+// that Open migrates forward in place. It records:
+//
+//   - runs (schema, sample, full, delta, undo) with map digest, location,
+//     actor, start and finish, status and counters (Ledger.Runs, Ledger.Run);
+//   - the write-ahead journal: Run.Intent before each call (operation,
+//     object type, source key, payload digest and payload, before-image of
+//     an update), Run.Outcome after it (done with the HighLevel id, rejected
+//     with status and reason, or unknown). Ledger.Pending lists intents a
+//     crash left without outcome, for the runner to resolve by looking the
+//     record up by its external id before any retry;
+//   - the id map (Ledger.Lookup, Ledger.IDMap): (object type, source key) →
+//     HighLevel id, digest of what was written, and the run that wrote it;
+//   - watermarks per source entity (Run.Advance, Ledger.Watermark) that
+//     never move past a record that failed;
+//   - invalid records (Run.Invalid) and rejected ones, exportable for a
+//     person (Ledger.WriteProblemsCSV) and an audit trail of every entry
+//     (Ledger.WriteAuditJSONL, Ledger.WriteAuditCSV) without PHI unless asked.
+//
+// Usage by a migration runner:
+//
+//	l, err := rollback.Open(ctx, "practice.ledger", rollback.Options{Key: key})
+//	run, err := l.BeginRun(ctx, rollback.RunOptions{Kind: rollback.KindFull, Location: loc})
+//	seq, err := run.Intent(ctx, rollback.Intent{Op: rollback.OpCreate, ObjectType: "contact",
+//		SourceKey: patient.ID, Payload: body})
+//	contact, err := hl.Contacts.Create(ctx, ...)   // only after Intent returned
+//	err = run.Outcome(ctx, seq, rollback.Done(contact.ID))
+//
+// # Encryption at rest
+//
+// With Options.Key (32 bytes) or Options.KeyProvider, payloads and
+// before-images — the only columns holding field values — are sealed with
+// AES-256-GCM under a random nonce, bound to their row and column, with the
+// key id stored beside them. Opening with the wrong key fails with
+// ErrWrongKey (checked on Open against a sealed check value, and again on
+// every decryption); opening an encrypted ledger without a key fails with
+// ErrKeyRequired. Without a key they are stored in clear and the ledger
+// says so: Info.Encryption is "none", Info.PlaintextEntries counts them,
+// and Open logs it. Ids, digests, object types and reasons are not
+// encrypted; reasons must name fields, never values.
+//
+// # Throughput and what a power loss can lose
+//
+// All writes go through one writer goroutine that takes everything queued
+// into a single transaction and commit (group commit): callers of Intent
+// and Outcome wait until their entry is committed, and concurrent callers
+// share one fsync. BenchmarkJournal measures intent+outcome pairs per
+// second (see the package README figures).
+//
+// With DurabilityFull (the default, SQLite synchronous=FULL in WAL mode)
+// every commit fsyncs the WAL before any waiting caller returns. A power
+// loss therefore loses only entries whose Intent or Outcome call had not
+// yet returned:
+//
+//   - a lost intent: its caller never got a sequence number, so the call
+//     was never made — nothing happened at HighLevel;
+//   - a lost outcome: the call may have been applied, but its intent is
+//     durable and shows in Pending, so the runner looks the record up by its
+//     external id and records what it finds before any retry.
+//
+// No call can reach HighLevel without a durable intent before it: that
+// write-ahead order, not the outcome, is what prevents duplicates. (This
+// assumes the disk honours fsync, as SQLite does; a drive whose write cache
+// lies can lose more.)
+//
+// DurabilityNormal (synchronous=NORMAL) skips the fsync per commit: a
+// process crash still loses nothing, but a power loss can lose the last
+// commits since a WAL checkpoint — intents included, so a call made just
+// before the power loss might have no intent. Use it only with a runner
+// that looks every record up by external id before creating it.
+//
+// A cancelled context may return before a queued write commits; the write
+// may still commit. An intent written whose call was then not made reads as
+// pending and resolves to "not found" by lookup: harmless.
+//
+// # Undo
+//
+// Undo replays compensations against a Target — delete what a run created,
+// restore from the before-image what it updated (exactly the fields it
+// wrote, clearing those that were empty before), unlink what it linked,
+// delete schema elements it created — in reverse journal order, so
+// children go before parents and links before the records they join. Several
+// writes of one record collapse into one compensation (a record created and
+// then updated is only deleted; two updates restore the first
+// before-image). Undo is:
+//
+//   - previewable: DryRun returns the exact compensation list, change checks
+//     included (reads only);
+//   - scoped to one or several runs and optionally some object types;
+//   - recorded as a run of kind undo whose entries point at the entries
+//     they compensate;
+//   - idempotent: what an earlier Undo completed is skipped, and a delete or
+//     unlink that finds nothing (404) counts as done;
+//   - resumable: a crashed Undo's pending compensations are re-executed
+//     (every compensation is idempotent) and then closed as superseded;
+//   - careful: before deleting or restoring a record it asks the Target for
+//     the digest of the record's current state over the fields we last
+//     wrote and compares it with Digest of what we wrote; a record changed
+//     since, or written again by a run the Undo does not cover, is refused
+//     and reported unless UndoOptions.Force is set.
+//
+// Deletes and unlinks made by a run cannot be reversed (HighLevel deletes
+// are final); Undo reports them as irreversible. Entries whose outcome is
+// unknown or pending are reported as unresolved: resolve them first.
+//
+// HighLevel is the Target on top of the highlevel client.
+//
+// # Concurrency
+//
+// A Ledger is safe for many goroutines of one process. Several processes
+// may open the same file (SQLite locking with the busy timeout), but only
+// one may journal into a given run: sequence numbers are allocated in
+// memory.
 package rollback
