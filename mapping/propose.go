@@ -3,6 +3,7 @@ package mapping
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -496,6 +497,9 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 		if !proposePipelines(&o, e, sniffs) {
 			review = append(review, ReviewItem{Object: o.Name, Field: "(pipeline)", Confidence: 0.3,
 				Why: "no stage field found: add pipeline_field, stage_field and pipelines by hand"})
+		} else {
+			review = append(review, ReviewItem{Object: o.Name, Field: o.StageField, Target: "pipelines", Confidence: 0.5,
+				Why: "stages come from the sampled values and their probabilities from their names: check both"})
 		}
 		if o.Field("name") == nil {
 			o.Fields = append(o.Fields, Field{Value: "Case", To: "name", Confidence: 0.5, Reason: "no title field; a constant name", Origin: "heuristic"})
@@ -651,7 +655,7 @@ func transformFor(to string, t DataType, sn sniff, opts ProposeOptions) Chain {
 		return Chain{{Name: "date"}}
 	case sn.kind == "timestamp" && t == TypeText:
 		return Chain{{Name: "timestamp"}}
-	case to == "firstName" || to == "lastName" || to == "name" && sn.kind == "text":
+	case to == "firstName" || to == "lastName":
 		return Chain{{Name: "title_name"}}
 	case to == "state":
 		return Chain{{Name: "state"}}
@@ -765,9 +769,11 @@ func pickPrimary(o *Object) string {
 // proposePipelines builds pipelines and stages from the sampled values of a
 // stage field (and a pipeline field when there is one).
 func proposePipelines(o *Object, e *EntityInventory, sn []sniff) bool {
-	stageIdx, pipeIdx := -1, -1
+	stageIdx, pipeIdx, probIdx := -1, -1, -1
 	for i, f := range e.Fields {
 		switch normName(f.Name) {
+		case "probability", "winprobability", "chance", "likelihood":
+			probIdx = i
 		case "stage", "stagename", "pipelinestage", "casestage":
 			stageIdx = i
 		case "pipeline", "pipelinename", "casetype", "pipelineid":
@@ -779,6 +785,7 @@ func proposePipelines(o *Object, e *EntityInventory, sn []sniff) bool {
 	}
 	o.StageField = e.Fields[stageIdx].Name
 	stagesBy := map[string][]string{}
+	probs := map[[2]string]float64{} // sampled probability per pipeline and stage
 	var pipes []string
 	for r, stage := range e.Fields[stageIdx].Samples {
 		stage = transform.Collapse(stage)
@@ -794,6 +801,13 @@ func proposePipelines(o *Object, e *EntityInventory, sn []sniff) bool {
 		}
 		if !slices.Contains(stagesBy[p], stage) {
 			stagesBy[p] = append(stagesBy[p], stage)
+		}
+		if probIdx >= 0 && r < len(e.Fields[probIdx].Samples) {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(e.Fields[probIdx].Samples[r]), 64); err == nil && f >= 0 && f <= 100 {
+				if _, seen := probs[[2]string{p, stage}]; !seen {
+					probs[[2]string{p, stage}] = f
+				}
+			}
 		}
 	}
 	if len(pipes) == 0 {
@@ -811,39 +825,57 @@ func proposePipelines(o *Object, e *EntityInventory, sn []sniff) bool {
 		stages := stagesBy[p]
 		slices.SortStableFunc(stages, func(a, b string) int { return stageRank(a) - stageRank(b) })
 		for i, s := range stages {
-			pl.Stages = append(pl.Stages, Stage{From: s, Name: s, Probability: stageProbability(s, i, len(stages))})
+			prob, sampled := probs[[2]string{p, s}]
+			if !sampled {
+				prob = stageProbability(s, i, len(stages))
+			}
+			pl.Stages = append(pl.Stages, Stage{From: s, Name: s, Probability: prob})
 		}
 		o.Pipelines = append(o.Pipelines, pl)
 	}
 	// The stage field is consumed by the pipelines.
+	probField := ""
+	if probIdx >= 0 {
+		probField = e.Fields[probIdx].Name
+	}
 	o.Fields = slices.DeleteFunc(o.Fields, func(f Field) bool {
-		return f.From == o.StageField || (o.PipelineField != "" && f.From == o.PipelineField)
+		return f.From == o.StageField || (o.PipelineField != "" && f.From == o.PipelineField) || (probField != "" && f.From == probField)
 	})
 	return true
 }
 
-func stageRank(s string) int {
-	n := normName(s)
-	switch {
-	case strings.Contains(n, "declin") || strings.Contains(n, "lost") || strings.Contains(n, "reject"):
-		return 3
-	case strings.Contains(n, "accept") || strings.Contains(n, "won") || strings.Contains(n, "complete"):
-		return 2
-	}
-	return 1
+// stageWords order common case-pipeline stages and give their usual win
+// probability in percent.
+var stageWords = []struct {
+	word string
+	prob float64
+}{
+	{"lead", 10}, {"new", 10}, {"inquir", 10}, {"consult", 20}, {"exam", 20}, {"diagnos", 25},
+	{"present", 40}, {"quote", 40}, {"follow", 50}, {"pending", 50}, {"financ", 60}, {"insurance", 60},
+	{"schedul", 80}, {"booked", 80}, {"accept", 100}, {"won", 100}, {"complete", 100}, {"started", 100},
+	{"declin", 0}, {"lost", 0}, {"reject", 0}, {"abandon", 0},
 }
 
-func stageProbability(s string, i, n int) float64 {
-	switch stageRank(s) {
-	case 3:
-		return 0
-	case 2:
-		return 100
+// stageRank orders a stage by the first stage word it contains; unknown
+// stages sit between "follow-up" and "financing".
+func stageRank(s string) int {
+	n := normName(s)
+	for i, w := range stageWords {
+		if strings.Contains(n, w.word) {
+			return i
+		}
 	}
-	if n <= 1 {
-		return 50
+	return 10
+}
+
+func stageProbability(s string, _, _ int) float64 {
+	n := normName(s)
+	for _, w := range stageWords {
+		if strings.Contains(n, w.word) {
+			return w.prob
+		}
 	}
-	return float64(10 + (80*i)/n)
+	return 50
 }
 
 // nameScore scores a normalised source name against a target field.
@@ -966,4 +998,35 @@ func noteTemplate(e *EntityInventory, sn []sniff, handled map[int]bool) (string,
 	b.WriteString("{" + e.Fields[body].Name + "}")
 	used = append(used, body)
 	return b.String(), used
+}
+
+// WriteReview renders the proposal for its reviewer: the map's review
+// (every rule with its confidence and reason), then the fields left
+// unmapped or weak, and the proposer's notes.
+func (p *Proposal) WriteReview(w io.Writer, opts ReviewOptions) error {
+	if err := p.Map.WriteReview(w, opts); err != nil {
+		return err
+	}
+	b := &strings.Builder{}
+	b.WriteString("\n## Proposer's list for review\n\n")
+	if len(p.Review) == 0 {
+		b.WriteString("Nothing.\n")
+	} else {
+		b.WriteString("| Object | Source field | Proposed target | Confidence | Why |\n|---|---|---|---|---|\n")
+		for _, r := range p.Review {
+			t := "—"
+			if r.Target != "" {
+				t = "`" + r.Target + "`"
+			}
+			fmt.Fprintf(b, "| %s | `%s` | %s | %.2f | %s |\n", mdCell(r.Object), mdCell(r.Field), t, r.Confidence, mdCell(r.Why))
+		}
+	}
+	if len(p.Notes) > 0 {
+		b.WriteString("\n## Notes\n\n")
+		for _, n := range p.Notes {
+			fmt.Fprintf(b, "- %s\n", mdText(n))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -151,6 +151,9 @@ func TestProposeUnfamiliarCSV(t *testing.T) {
 	pr, err := Propose(context.Background(), inv, Destination{}, ProposeOptions{Name: "Unfamiliar export"})
 	require.NoError(t, err)
 	golden(t, "proposal_unfamiliar.yaml", proposalText(t, pr))
+	var rv bytes.Buffer
+	require.NoError(t, pr.WriteReview(&rv, ReviewOptions{}))
+	golden(t, "proposal_unfamiliar_review.md", rv.Bytes())
 
 	pt := pr.Map.Objects[0]
 	assert.Equal(t, TargetContact, pt.Target)
