@@ -97,11 +97,16 @@ var e164 = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
 func FuzzParsePhone(f *testing.F) {
 	for _, s := range append(phoneSeeds, "536.624.5871 x12", "1-800-FLOWERS", "+44 20 7946 0958", "624-5871", "+999 1") {
-		f.Add(s, "US", false)
+		f.Add(s, "US", false, false)
 	}
-	f.Add("020 7946 0958", "GB", true)
-	f.Fuzz(func(t *testing.T, s, region string, strict bool) {
-		p, err := ParsePhone(s, PhoneOptions{Region: region, Strict: strict})
+	f.Add("020 7946 0958", "GB", true, false)
+	f.Add("624-5871 x12", "US", false, true)
+	f.Fuzz(func(t *testing.T, s, region string, strict, local bool) {
+		o := PhoneOptions{Region: region, Strict: strict}
+		if local {
+			o.AreaCode = "536"
+		}
+		p, err := ParsePhone(s, o)
 		if err != nil {
 			requireTransformError(t, err, "phone", s)
 			return
@@ -111,7 +116,7 @@ func FuzzParsePhone(f *testing.F) {
 			return
 		}
 		require.Regexp(t, e164, p.E164)
-		again, err := ParsePhone(p.E164, PhoneOptions{Region: region, Strict: strict})
+		again, err := ParsePhone(p.E164, o)
 		require.NoError(t, err, p.E164)
 		require.Equal(t, p.E164, again.E164)
 		checkFastPathAgrees(t, s)

@@ -238,6 +238,10 @@ func appendRows(rows []TreatmentRow, problems *[]NoteProblem, line int, date tim
 			switch {
 			case isSeparator(bare) || bare == "":
 				continue
+			case row.Tooth == "" && isToothWord(bare) && wi+1 < len(words) && isToothNumber(strings.TrimPrefix(strings.Trim(words[wi+1], ",;"), "#")):
+				// "tooth 30", "tth #30": the number follows on the next word.
+				words[wi+1] = "#" + strings.TrimPrefix(strings.Trim(words[wi+1], ",;"), "#")
+				continue
 			case row.Tooth == "" && isToothToken(bare):
 				row.Tooth = strings.TrimPrefix(bare, "#")
 				if wi+1 < len(words) && isSurface(strings.Trim(words[wi+1], ",;-")) {
@@ -266,12 +270,23 @@ func appendRows(rows []TreatmentRow, problems *[]NoteProblem, line int, date tim
 	return rows
 }
 
+func isToothWord(t string) bool {
+	switch strings.ToLower(strings.TrimSuffix(t, ":")) {
+	case "tooth", "tth", "th", "tooth#":
+		return true
+	}
+	return false
+}
+
 // isToothToken recognises "#30", "#3", "#A" (primary teeth A–T).
 func isToothToken(t string) bool {
 	if len(t) < 2 || t[0] != '#' {
 		return false
 	}
-	n := t[1:]
+	return isToothNumber(t[1:])
+}
+
+func isToothNumber(n string) bool {
 	if allDigits(n) {
 		v := atoi(n)
 		return len(n) <= 2 && v >= 1 && v <= 32

@@ -38,6 +38,9 @@ func TestParseTreatmentNotesLines(t *testing.T) {
 		{"custom code and zero fee", "2019-03-04 N4101 no-charge follow-up $0.00", []TreatmentRow{
 			{Line: 1, Date: day(2019, 3, 4), Code: ProcedureCode{Code: "N4101", Custom: true}, Description: "no-charge follow-up", FeeCents: 0, HasFee: true},
 		}},
+		{"tooth word", "2019-03-04 D2391 comp 1s tooth 19 O $150", []TreatmentRow{
+			{Line: 1, Date: day(2019, 3, 4), Code: ProcedureCode{Code: "D2391"}, Tooth: "19", Surface: "O", Description: "comp 1s", FeeCents: 15000, HasFee: true},
+		}},
 		{"no date", "D1110 prophy $95", []TreatmentRow{
 			{Line: 1, Code: ProcedureCode{Code: "D1110"}, Description: "prophy", FeeCents: 9500, HasFee: true},
 		}},

@@ -19,6 +19,10 @@ type PhoneOptions struct {
 	// well-formed for its numbering plan: a migration should not drop a
 	// patient's real number because metadata lags a new area code.
 	Strict bool
+	// AreaCode, when set (three digits, e.g. the office's), completes
+	// seven-digit local numbers such as "624-5871" for NANP regions, which
+	// are otherwise refused as "missing area code".
+	AreaCode string
 }
 
 // Phone is a normalised phone number.
@@ -48,12 +52,38 @@ func ParsePhone(s string, opts PhoneOptions) (Phone, error) {
 	if isBlank(s) {
 		return Phone{}, nil
 	}
+	if opts.AreaCode != "" {
+		if len(opts.AreaCode) != 3 || !allDigits(opts.AreaCode) || opts.AreaCode[0] < '2' {
+			return Phone{}, newError(phoneTransform, ErrConfig, "area code must be three digits starting 2-9")
+		}
+		if phonenumbers.IsNANPACountry(region) && localDigits(s) == 7 {
+			s = opts.AreaCode + " " + s
+		}
+	}
 	if !opts.Strict && phonenumbers.IsNANPACountry(region) {
 		if e164, ext, ok := fastNANP(s); ok {
 			return Phone{E164: e164, Extension: ext}, nil
 		}
 	}
 	return parsePhoneSlow(s, region, opts.Strict)
+}
+
+// localDigits counts the digits of s before any letter (an extension), or
+// returns -1 when s has a "+" country code.
+func localDigits(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '+':
+			return -1
+		case c >= '0' && c <= '9':
+			n++
+		case isLetter(c):
+			return n
+		}
+	}
+	return n
 }
 
 func isBlank(s string) bool { return strings.TrimSpace(s) == "" }

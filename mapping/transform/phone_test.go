@@ -30,6 +30,10 @@ func TestParsePhone(t *testing.T) {
 		{"020 7946 0958", PhoneOptions{Region: "GB"}, Phone{E164: "+442079460958"}},
 		{"(416) 555-0199", PhoneOptions{Region: "CA"}, Phone{E164: "+14165550199"}},
 		{"212-456-7890", PhoneOptions{Strict: true}, Phone{E164: "+12124567890"}},
+		{"624-5871", PhoneOptions{AreaCode: "536"}, Phone{E164: "+15366245871"}},
+		{"624-5871 x9", PhoneOptions{AreaCode: "536"}, Phone{E164: "+15366245871", Extension: "9"}},
+		{"(212) 456-7890", PhoneOptions{AreaCode: "536"}, Phone{E164: "+12124567890"}},
+		{"+44 20 7946 0958", PhoneOptions{AreaCode: "536"}, Phone{E164: "+442079460958"}},
 	}
 	for _, tt := range tests {
 		got, err := ParsePhone(tt.in, tt.opts)
@@ -54,6 +58,8 @@ func TestParsePhoneErrors(t *testing.T) {
 		{"+999 1234 5678", PhoneOptions{}, ErrInvalid, "unknown country calling code"},
 		{"555-252-3366", PhoneOptions{Strict: true}, ErrInvalid, "not an assigned number range for its region"},
 		{"536-624-5871", PhoneOptions{Region: "XX"}, ErrConfig, "unsupported default region"},
+		{"624-5871", PhoneOptions{AreaCode: "036"}, ErrConfig, "area code must be three digits starting 2-9"},
+		{"124-5871", PhoneOptions{AreaCode: "536"}, ErrInvalid, "not a well-formed North American number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
