@@ -208,8 +208,6 @@ func (p *Practice) buildOffices() {
 	}
 }
 
-func (p *Practice) officeIndex(id int64) int { return int(id) } // office ids are 1..n; 0 = none
-
 func (p *Practice) buildStaff() {
 	r := newRNG(p.seed, domStaff)
 	nOff := len(p.offices)

@@ -8,7 +8,9 @@ import "math/bits"
 type rng struct{ s uint64 }
 
 // Domains separate the random streams of the different things derived from one
-// seed, so that adding a field to one entity never reshuffles another.
+// seed, so that adding a field to one entity never reshuffles another. The
+// values are part of every generated practice: never reorder or remove one
+// (unused ones are reserved), only append.
 const (
 	domPractice uint64 = iota + 1
 	domOffice
