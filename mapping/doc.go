@@ -1,35 +1,70 @@
 // Package mapping holds the field map of a PbN → HighLevel migration and
 // everything a record goes through before it is sent.
 //
-// A [Map] is a human-editable YAML document (see [Load], [Map.Save]): per
-// source entity an [Object] names its HighLevel target (contact, business,
-// custom object, opportunity, note, task, a JSON contact field, or users for
-// owner resolution), the custom field that keeps the source id (external id),
-// field rules ([Field]: from → transform chain → value map → to, with a type
-// when the target is a custom field), lookups that link records to each other
-// and filters. Load reports every problem with file:line:column and the path
-// of the rule; load → save → load is lossless and keeps the comments.
+// # The map document
 //
-// The lifecycle:
+// A [Map] is a human-editable YAML document ([Load], [Parse], [Map.Save]).
+// Per source entity an [Object] names its HighLevel target — contact,
+// business, custom object, opportunity, note, task, a JSON contact field
+// (contact_field), or users for owner resolution — the custom field that
+// keeps the source id (external_id), field rules ([Field]: from / fallback /
+// template / value → transform chain → value map → to, with a type when the
+// target is a custom field), lookups that link records ([Lookup]), filters,
+// duplicate detection, an Expand that parses free text into rows, and the
+// pipelines and stages of opportunities. Loading reports every problem at
+// once with file:line:column, the rule's path and, for typos, a suggestion.
+// Load → save → load is lossless and keeps the document's comments with the
+// rules they describe. The document carries a format version.
 //
-//  1. [Propose] drafts a map from a source inventory and the destination's
-//     schema, with a confidence and a reason per rule; a [Suggester] (an LLM,
-//     say) may add suggestions, labelled as such. [Default] is the ready map
-//     for Practice by Numbers.
-//  2. A person reads the Markdown review ([Map.WriteReview]), edits the YAML,
-//     and approves it ([Map.Approve]): who, when, and a digest of the
-//     normalised content. A map changed after approval does not verify
-//     ([Map.Verify], [LoadApproved]) and cannot run ([NewApplier]).
-//  3. [DeriveSchema] lists every custom field, custom object, association and
-//     pipeline the map needs; [SchemaPlan.Diff] compares it with a location
-//     and [SchemaPlan.Apply] creates what is missing, returning what it
-//     created so it can be undone.
-//  4. [ResolveOwners] matches staff to HighLevel users by email.
-//  5. An [Applier] turns each source record into a [Payload]; a [Validator]
-//     adds the cross-record checks (duplicates, references). Invalid records
-//     carry [Problem]s that name the object, source key, field, rule and a
-//     reason — never a value, because values are PHI.
+// # Lifecycle
 //
-// Transforms are pure functions of package transform, named in the map's
-// transform chains through a [Registry].
+//  1. [Propose] drafts a map from a [SourceInventory] ([SampleRecords],
+//     [SampleCSV]) and the destination's existing fields, with a confidence
+//     and a reason per rule: a synonym table, name similarity and type
+//     sniffing from samples; a [Suggester] (an LLM) may add suggestions,
+//     merged and labelled. [Default] is the ready map for Practice by
+//     Numbers, embedded as default.yaml.
+//  2. A person reads [Map.WriteReview] (or [Proposal.WriteReview]), edits the
+//     YAML and approves it ([Map.Approve]): who, when, and a digest of the
+//     normalised content. Comments and formatting do not change the digest;
+//     any rule change does, and the map then fails [Map.Verify] and
+//     [LoadApproved] with a [*DigestMismatchError]. [NewApplier] refuses an
+//     unapproved map: it can be inspected, not run.
+//  3. [DeriveSchema] lists the custom fields, custom objects, associations
+//     and pipelines the map needs; [SchemaPlan.Diff] compares them with a
+//     location through the small [SchemaAPI] interface (exists, missing,
+//     conflicting), [SchemaPlan.Apply] creates what is missing — idempotent,
+//     returning what it created so it can be undone — and
+//     [SchemaPlan.WriteMarkdown] renders the plan for an admin.
+//  4. [ResolveOwners] matches staff to HighLevel users by email (trimmed,
+//     case-insensitive), lists the unmatched and requires a fallback user so
+//     no contact lands without an owner.
+//  5. [Map.Order] gives the objects parents first. An [Applier] turns each
+//     source [Record] ([Struct] for typed models, [Row] for CSV rows) into a
+//     [Payload]; a [Validator] adds duplicate (merge / keep / flag) and
+//     reference checks; an [Aggregator] folds contact_field payloads into one
+//     size-capped JSON value per contact; a [Report] tallies and renders the
+//     invalid records.
+//
+// # Invalid records and PHI
+//
+// A [Problem] names the object, source key, field, rule and a reason written
+// without the value: values are protected health information and never
+// appear in problems, errors or reports. A bad value in an optional field is
+// left out with a warning (HighLevel would refuse the whole record for it);
+// in a required field, or a missing required link, it makes the record
+// invalid, and an invalid record is never sent.
+//
+// # Transforms
+//
+// Transforms are the pure functions of package transform, named in chains
+// through a [Registry] ([DefaultRegistry]; [NewRegistry] to add your own).
+// [Registry.Names] and [Registry.Help] list them: trim, collapse, upper,
+// lower, title_name, date, timestamp, phone, email, money, number, bool, id,
+// flatten, truncate, const_if_set, state, country, cdt, name; the row parser
+// treatment_notes serves Expand.
+//
+// Throughput: the default map's transforms and validation run at roughly
+// 150,000–300,000 records per second on one core with about 10–14
+// allocations per record (BenchmarkDefaultMap, BenchmarkDefaultMapPBNTest).
 package mapping
