@@ -313,6 +313,9 @@ func ParseDate(s string) (Date, error) {
 	if d, ok := parseISODate(s); ok {
 		return d, nil
 	}
+	if f, ok := parseUS(s); ok {
+		return Date{f.y, time.Month(f.mo), f.d}.canon(), nil
+	}
 	if len(s) >= 10 && s[4] == '-' && s[7] == '-' {
 		// ISO-shaped but not a valid ISO date or date-time: only RFC 3339
 		// variants with an offset the fast path does not take are left.
@@ -405,6 +408,9 @@ func ParseTimestamp(s string, loc *time.Location) (time.Time, error) {
 	if t, err := parseISOTimestamp(s, loc); err == nil {
 		return t, nil
 	}
+	if f, ok := parseUS(s); ok {
+		return time.Date(f.y, time.Month(f.mo), f.d, f.hh, f.mm, f.ss, 0, loc).UTC(), nil
+	}
 	for _, l := range timestampLayouts {
 		if t, err := time.ParseInLocation(l, s, loc); err == nil {
 			return t.UTC().Truncate(time.Second), nil
@@ -415,8 +421,10 @@ func ParseTimestamp(s string, loc *time.Location) (time.Time, error) {
 			return t.UTC().Truncate(time.Second), nil
 		}
 	}
-	if d, err := ParseDate(s); err == nil {
-		return d.Time(loc).UTC(), nil
+	if !strings.Contains(s, ":") { // a date alone is midnight; a time we cannot read is an error
+		if d, err := ParseDate(s); err == nil {
+			return d.Time(loc).UTC(), nil
+		}
 	}
 	return time.Time{}, valueErr("timestamp", "unrecognised format")
 }
@@ -541,4 +549,72 @@ func ParsePhone(raw, region string) (Phone, error) {
 		Extension: num.GetExtension(),
 		Valid:     phonenumbers.IsValidNumber(num),
 	}, nil
+}
+
+type usFields struct{ y, mo, d, hh, mm, ss int }
+
+// parseUS is the fast path for the US forms Windows PMS exports write:
+// m/d/yyyy or m-d-yyyy, optionally followed by h:mm[:ss] and AM/PM.
+func parseUS(s string) (usFields, bool) {
+	var f usFields
+	i := 0
+	num := func(minD, maxD int) (int, bool) {
+		start := i
+		n := 0
+		for i < len(s) && i-start < maxD && s[i] >= '0' && s[i] <= '9' {
+			n = n*10 + int(s[i]-'0')
+			i++
+		}
+		return n, i-start >= minD && (i == len(s) || s[i] < '0' || s[i] > '9')
+	}
+	var ok bool
+	if f.mo, ok = num(1, 2); !ok || i >= len(s) || (s[i] != '/' && s[i] != '-') {
+		return f, false
+	}
+	sep := s[i]
+	i++
+	if f.d, ok = num(1, 2); !ok || i >= len(s) || s[i] != sep {
+		return f, false
+	}
+	i++
+	if f.y, ok = num(4, 4); !ok {
+		return f, false
+	}
+	if f.mo < 1 || f.mo > 12 || f.y < 1 || f.d < 1 || f.d > daysIn(time.Month(f.mo), f.y) {
+		return f, false
+	}
+	if i == len(s) {
+		return f, true
+	}
+	if s[i] != ' ' {
+		return f, false
+	}
+	i++
+	if f.hh, ok = num(1, 2); !ok || i >= len(s) || s[i] != ':' {
+		return f, false
+	}
+	i++
+	if f.mm, ok = num(2, 2); !ok || f.mm > 59 {
+		return f, false
+	}
+	if i < len(s) && s[i] == ':' {
+		i++
+		if f.ss, ok = num(2, 2); !ok || f.ss > 59 {
+			return f, false
+		}
+	}
+	switch rest := strings.ToUpper(strings.TrimSpace(s[i:])); {
+	case rest == "" && (i == len(s)):
+		return f, f.hh <= 23
+	case (rest == "AM" || rest == "PM") && i < len(s) && s[i] == ' ':
+		if f.hh < 1 || f.hh > 12 {
+			return f, false
+		}
+		f.hh %= 12
+		if rest == "PM" {
+			f.hh += 12
+		}
+		return f, true
+	}
+	return f, false
 }
