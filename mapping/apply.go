@@ -81,6 +81,36 @@ func (v Value) JSON() any {
 	return v.Text
 }
 
+// RecordJSON returns the value as a custom object record property takes it:
+// money as {"currency":"default","value":n}, options as their keys
+// (OptionKey), numbers as numbers, everything else as text.
+func (v Value) RecordJSON() any {
+	switch v.Type {
+	case TypeMonetary:
+		if f, err := strconv.ParseFloat(v.Text, 64); err == nil {
+			return map[string]any{"currency": "default", "value": f}
+		}
+	case TypeSingleOptions, TypeRadio:
+		return OptionKey(v.Text)
+	case TypeMultipleOptions, TypeCheckbox:
+		keys := make([]string, len(v.List))
+		for i, l := range v.List {
+			keys[i] = OptionKey(l)
+		}
+		return keys
+	}
+	return v.JSON()
+}
+
+// OptionKey is the key of an option label in a custom object field, as the
+// schema plan creates it ("Existing (current)" → existing_current).
+func OptionKey(label string) string {
+	if k := snake(label); k != "" {
+		return k
+	}
+	return "option"
+}
+
 // Link is a reference to another migrated record (or a user) that the runner
 // resolves through its id map: the target of a lookup.
 type Link struct {

@@ -344,3 +344,15 @@ func TestApplyExpandTreatmentNotes(t *testing.T) {
 	assert.NotEmpty(t, ps[0].Skipped)
 	assert.ErrorContains(t, a.ApplyTo("treatment_notes", Struct(pt), &Payload{}), "use Apply")
 }
+
+func TestValueJSON(t *testing.T) {
+	assert.Equal(t, 95.5, Value{Type: TypeMonetary, Text: "95.50"}.JSON())
+	assert.Equal(t, map[string]any{"currency": "default", "value": 95.5}, Value{Type: TypeMonetary, Text: "95.50"}.RecordJSON())
+	assert.Equal(t, "existing_current", Value{Type: TypeSingleOptions, Text: "Existing (current)"}.RecordJSON())
+	assert.Equal(t, "Existing (current)", Value{Type: TypeSingleOptions, Text: "Existing (current)"}.JSON())
+	assert.Equal(t, []string{"a_b", "c"}, Value{Type: TypeCheckbox, List: []string{"A B", "c"}}.RecordJSON())
+	assert.Equal(t, []string{}, Value{Type: TypeMultipleOptions}.JSON())
+	assert.Equal(t, 3.0, Value{Type: TypeNumerical, Text: "3"}.RecordJSON())
+	assert.Equal(t, "2024-01-02", Value{Type: TypeDate, Text: "2024-01-02"}.RecordJSON())
+	assert.Equal(t, "option", OptionKey("!!"))
+}

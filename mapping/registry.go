@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -99,7 +100,7 @@ func (r *Registry) Compile(st Step) (Func, error) {
 		if s := closest(st.Name, names); s != "" {
 			msg += fmt.Sprintf(" (did you mean %q?)", s)
 		}
-		return nil, fmt.Errorf("%s", msg)
+		return nil, errors.New(msg)
 	}
 	for _, k := range keysOf(st.Args) {
 		if !slices.Contains(e.args, k) {
@@ -109,7 +110,7 @@ func (r *Registry) Compile(st Step) (Func, error) {
 			} else {
 				msg += " (it takes none)"
 			}
-			return nil, fmt.Errorf("%s", msg)
+			return nil, errors.New(msg)
 		}
 	}
 	f, err := e.build(st.Args)

@@ -234,19 +234,19 @@ func checkShape(n *yaml.Node, t reflect.Type, path string, issues *[]Issue) {
 				*issues = append(*issues, Issue{Line: k.Line, Column: k.Column, Path: path, Message: msg})
 				continue
 			}
-			checkShape(v, ft, joinPath(path, k.Value, ""), issues)
+			checkShape(v, ft, joinPath(path, k.Value), issues)
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			return
 		}
 		for i, item := range n.Content {
-			checkShape(item, t.Elem(), joinPath(path, itemName(item, i), ""), issues)
+			checkShape(item, t.Elem(), joinPath(path, itemName(item, i)), issues)
 		}
 	}
 }
 
-func joinPath(path, elem, _ string) string {
+func joinPath(path, elem string) string {
 	if path == "" {
 		return elem
 	}
