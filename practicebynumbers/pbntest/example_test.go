@@ -1,10 +1,13 @@
 package pbntest_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
@@ -103,4 +106,38 @@ func ExampleSimulator_Mutate() {
 	// Output:
 	// delta returns exactly the changes: true true
 	// deleted appointments, communications, coverages, documents: 1
+}
+
+func ExamplePractice_WriteExport() {
+	dir, err := os.MkdirTemp("", "pbn-export")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+
+	p := pbntest.MustPractice(42, 100)
+	st, err := p.WriteExport(context.Background(), dir, pbntest.ExportOptions{BOM: true, CRLF: true, PMSDates: true})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("patients.csv rows:", st.Rows[pbn.EntityPatients])
+
+	r, err := pbn.OpenExport(dir, pbn.ExportOptions{})
+	if err != nil {
+		panic(err)
+	}
+	same := 0
+	want := p.Patients()
+	next, stop := iter.Pull(want)
+	defer stop()
+	for got, err := range r.Patients(context.Background(), pbn.ListOptions{}) {
+		w, _ := next()
+		if err == nil && got.ID == w.ID && got.Email == w.Email && got.BirthDate == w.BirthDate {
+			same++
+		}
+	}
+	fmt.Println("read back identical:", same)
+	// Output:
+	// patients.csv rows: 100
+	// read back identical: 100
 }
