@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -44,6 +45,7 @@ func FuzzCollapse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		out := Collapse(s)
+		require.Equal(t, refCollapse(s), out, "differs from the rune-by-rune reference")
 		require.True(t, utf8.ValidString(out))
 		require.Equal(t, out, Collapse(out), "idempotent")
 		require.Equal(t, strings.TrimSpace(out), out)
@@ -54,6 +56,28 @@ func FuzzCollapse(f *testing.F) {
 		title := TitleName(s)
 		require.Equal(t, title, TitleName(title), "TitleName idempotent")
 	})
+}
+
+// refCollapse is the obvious rune-by-rune definition of Collapse.
+func refCollapse(s string) string {
+	var words []string
+	var cur []rune
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r):
+			if len(cur) > 0 {
+				words = append(words, string(cur))
+				cur = cur[:0]
+			}
+		case isInvisible(r):
+		default:
+			cur = append(cur, r)
+		}
+	}
+	if len(cur) > 0 {
+		words = append(words, string(cur))
+	}
+	return strings.Join(words, " ")
 }
 
 func FuzzParseTime(f *testing.F) {

@@ -31,7 +31,26 @@ func Collapse(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	pendingSpace := false
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf { // ASCII: no decoding, no unicode tables
+			i++
+			switch {
+			case c == ' ' || c >= '\t' && c <= '\r':
+				pendingSpace = b.Len() > 0
+				continue
+			case c < 0x20 || c == 0x7f:
+				continue // control character: dropped
+			}
+			if pendingSpace {
+				b.WriteByte(' ')
+				pendingSpace = false
+			}
+			b.WriteByte(c)
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		switch {
 		case unicode.IsSpace(r):
 			pendingSpace = b.Len() > 0
