@@ -10,8 +10,8 @@ const phoneTransform = "phone"
 
 // PhoneOptions says how to read phone numbers written without a country code.
 type PhoneOptions struct {
-	// Region is the ISO 3166-1 alpha-2 region assumed for numbers without a
-	// "+" country code. Empty means "US".
+	// Region is the ISO 3166-1 alpha-2 region (any case) assumed for numbers
+	// without a "+" country code. Empty means "US".
 	Region string
 	// Strict also requires the number to be in a range assigned for its
 	// region by libphonenumber's metadata (e.g. rejects the fictional 555
@@ -45,7 +45,7 @@ type Phone struct {
 // libphonenumber's parser; both paths give identical results (checked by a
 // differential fuzz test).
 func ParsePhone(s string, opts PhoneOptions) (Phone, error) {
-	region := opts.Region
+	region := strings.ToUpper(opts.Region)
 	if region == "" {
 		region = "US"
 	}

@@ -28,6 +28,7 @@ func TestParsePhone(t *testing.T) {
 		{"1-800-FLOWERS", PhoneOptions{}, Phone{E164: "+18003569377"}},
 		{"+44 20 7946 0958", PhoneOptions{}, Phone{E164: "+442079460958"}},
 		{"020 7946 0958", PhoneOptions{Region: "GB"}, Phone{E164: "+442079460958"}},
+		{"020 7946 0958", PhoneOptions{Region: "gb"}, Phone{E164: "+442079460958"}},
 		{"(416) 555-0199", PhoneOptions{Region: "CA"}, Phone{E164: "+14165550199"}},
 		{"212-456-7890", PhoneOptions{Strict: true}, Phone{E164: "+12124567890"}},
 		{"624-5871", PhoneOptions{AreaCode: "536"}, Phone{E164: "+15366245871"}},
