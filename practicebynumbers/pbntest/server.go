@@ -513,9 +513,21 @@ func (s *Simulator) deletions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
+// Inventory returns the live counts (after every Mutate) and the custom
+// property catalogue, as GET /v1/inventory does.
+func (s *Simulator) Inventory() pbn.Inventory {
+	return pbn.Inventory{Counts: s.st.counts(), CustomProperties: s.st.p.CustomProperties(), ServerTime: s.Now()}
+}
+
+// Deletions returns the deletions feed so far, in feed order.
+func (s *Simulator) Deletions() []pbn.Deletion {
+	s.st.mu.RLock()
+	defer s.st.mu.RUnlock()
+	return append([]pbn.Deletion(nil), s.st.deletions...)
+}
+
 func (s *Simulator) inventory(w http.ResponseWriter, r *http.Request) {
-	inv := pbn.Inventory{Counts: s.st.counts(), CustomProperties: s.st.p.CustomProperties(), ServerTime: s.Now()}
-	writeJSON(w, http.StatusOK, inv)
+	writeJSON(w, http.StatusOK, s.Inventory())
 }
 
 func (s *Simulator) documentContent(w http.ResponseWriter, r *http.Request) {

@@ -234,6 +234,9 @@ func TestMutateIsExactlyVisibleViaUpdatedSince(t *testing.T) {
 	assertDelta(t, srv, s0, ch1)
 
 	after := decode[pbn.Inventory](t, do(t, srv, tok, "/v1/inventory", nil)).Counts
+	assert.Equal(t, after, srv.Inventory().Counts)
+	assert.Len(t, srv.Deletions(), len(ch1.Deleted[pbn.EntityAppointments])+len(ch1.Deleted[pbn.EntityCommunications])+
+		len(ch1.Deleted[pbn.EntityCoverages])+len(ch1.Deleted[pbn.EntityDocuments]))
 	for _, e := range pbn.Entities() {
 		assert.Equal(t, before[e]+int64(len(ch1.Created[e]))-int64(len(ch1.Deleted[e])), after[e], "live count of %s", e)
 	}
