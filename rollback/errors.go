@@ -12,6 +12,11 @@ var (
 	// relation or schema element no longer exists. Undo counts it as done
 	// for deletes and unlinks.
 	ErrNotFound = errors.New("rollback: not found at the destination")
+	// ErrIrreversible is what a Target returns (or wraps) when the
+	// destination offers no way to compensate (e.g. HighLevel cannot delete
+	// a custom object schema or a pipeline through its API). Undo reports
+	// the compensation as irreversible.
+	ErrIrreversible = errors.New("rollback: the destination cannot reverse this")
 	// ErrNoIntent is returned by Outcome when no intent has that run and sequence.
 	ErrNoIntent = errors.New("rollback: no such intent")
 	// ErrOutcomeFinal is returned when an outcome is recorded for an intent

@@ -500,6 +500,8 @@ func (l *Ledger) compensate(ctx context.Context, t Target, run *Run, p *undoPlan
 		c.State, c.Reason, out = StateGone, "already gone", Outcome{Status: OutcomeDone, ID: c.Ref.ID, HTTPStatus: 404, Reason: "already gone"}
 	case errors.Is(callErr, ErrNotFound):
 		c.State, c.Reason, out = StateFailed, "record no longer exists: nothing to restore", Rejected(404, "record no longer exists")
+	case errors.Is(callErr, ErrIrreversible):
+		c.State, c.Reason, out = StateIrreversible, callErr.Error(), Rejected(0, callErr.Error())
 	default:
 		c.State, c.Reason, out = StateFailed, callErr.Error(), Unknown(callErr.Error())
 	}
