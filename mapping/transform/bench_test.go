@@ -89,6 +89,11 @@ func BenchmarkStateCode(b *testing.B) {
 	})
 }
 
+func BenchmarkCountryCode(b *testing.B) {
+	b.Run("code", func(b *testing.B) { benchLoop(b, []string{"US"}, func(s string) { _, _ = CountryCode(s) }) })
+	b.Run("name", func(b *testing.B) { benchLoop(b, []string{"USA", "United States"}, func(s string) { _, _ = CountryCode(s) }) })
+}
+
 func BenchmarkPickList(b *testing.B) {
 	p, _ := NewPickList(statusEntries, PickListOptions{Unknown: UnknownPassThrough})
 	b.Run("exact", func(b *testing.B) {

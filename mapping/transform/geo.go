@@ -96,6 +96,9 @@ func StateCode(s string) (string, error) {
 	if isBlank(s) {
 		return "", nil
 	}
+	if code, ok := lookupSimple(stateByKey, s); ok {
+		return code, nil
+	}
 	k := stateKey(s)
 	if code, ok := stateByKey[k]; ok {
 		return code, nil
@@ -144,11 +147,10 @@ var countryAliases = map[string]string{
 
 var countryByKey = map[string]string{}
 
+var countryPunct = strings.NewReplacer("&", " and ", "’", "'", ",", " ", "(", " ", ")", " ")
+
 // countryKey is stateKey with "&" read as "and" and curly apostrophes straightened.
-func countryKey(s string) string {
-	s = strings.NewReplacer("&", " and ", "’", "'", ",", " ", "(", " ", ")", " ").Replace(s)
-	return stateKey(s)
-}
+func countryKey(s string) string { return stateKey(countryPunct.Replace(s)) }
 
 // CountryCode returns the ISO 3166-1 alpha-2 code HighLevel's country field
 // takes, from an alpha-2 or alpha-3 code or an English (or common local) name:
@@ -164,8 +166,36 @@ func CountryCode(s string) (string, error) {
 	if isBlank(s) {
 		return "", nil
 	}
+	if code, ok := lookupSimple(countryByKey, s); ok {
+		return code, nil
+	}
 	if code, ok := countryByKey[countryKey(s)]; ok {
 		return code, nil
 	}
 	return "", newError(countryTransform, ErrUnknownValue, "not a known country")
+}
+
+// lookupSimple looks s up in a table keyed by lower-case names without
+// allocating, when s is short, ASCII, and already free of punctuation and
+// doubled spaces ("Maine", "United States"); ok=false sends the caller to
+// the general normalisation.
+func lookupSimple(m map[string]string, s string) (string, bool) {
+	var buf [32]byte
+	if len(s) > len(buf) {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z':
+		case c == ' ' && i > 0 && i < len(s)-1 && s[i-1] != ' ':
+		default:
+			return "", false
+		}
+		buf[i] = c
+	}
+	v, ok := m[string(buf[:len(s)])]
+	return v, ok
 }
