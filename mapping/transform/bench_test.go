@@ -91,7 +91,9 @@ func BenchmarkStateCode(b *testing.B) {
 
 func BenchmarkCountryCode(b *testing.B) {
 	b.Run("code", func(b *testing.B) { benchLoop(b, []string{"US"}, func(s string) { _, _ = CountryCode(s) }) })
-	b.Run("name", func(b *testing.B) { benchLoop(b, []string{"USA", "United States"}, func(s string) { _, _ = CountryCode(s) }) })
+	b.Run("name", func(b *testing.B) {
+		benchLoop(b, []string{"USA", "United States"}, func(s string) { _, _ = CountryCode(s) })
+	})
 }
 
 func BenchmarkPickList(b *testing.B) {
