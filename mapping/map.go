@@ -132,7 +132,8 @@ type Object struct {
 	StageField    string     `yaml:"stage_field,omitempty"`
 	Pipelines     []Pipeline `yaml:"pipelines,omitempty"`
 
-	at pos
+	at   pos
+	note string // the object's YAML comment, shown in the review
 }
 
 // Labels are the singular and plural display names of a custom object.
@@ -172,7 +173,8 @@ type Field struct {
 	Reason     string  `yaml:"reason,omitempty"`
 	Origin     string  `yaml:"origin,omitempty"`
 
-	at pos
+	at   pos
+	note string // the rule's YAML comment, shown in the review
 }
 
 // Custom reports whether the rule writes a custom field.

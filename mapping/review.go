@@ -47,6 +47,9 @@ func (m *Map) WriteReview(w io.Writer, opts ReviewOptions) error {
 	for i := range m.Objects {
 		o := &m.Objects[i]
 		fmt.Fprintf(b, "## %s → %s\n\n", mdText(o.Name), targetTitle(o))
+		if o.note != "" {
+			fmt.Fprintf(b, "%s\n\n", mdText(o.note))
+		}
 		fmt.Fprintf(b, "Source entity `%s`, key `%s`", o.Source, o.SourceKey)
 		if o.ExternalID != "" {
 			fmt.Fprintf(b, ", external id stored in `%s`", o.ExternalID)
@@ -96,6 +99,9 @@ func (m *Map) WriteReview(w io.Writer, opts ReviewOptions) error {
 					conf = strconv.FormatFloat(f.Confidence, 'f', 2, 64)
 				}
 				reason := mdCell(f.Reason)
+				if reason == "" && f.note != "" {
+					reason = mdCell(f.note)
+				}
 				if f.Origin != "" && f.Origin != "heuristic" && f.Origin != "default" {
 					reason = "*" + mdCell(f.Origin) + "*: " + reason
 				}

@@ -341,6 +341,7 @@ func (o *Object) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	o.at = pos{n.Line, n.Column}
+	o.note = commentOf(n)
 	return nil
 }
 
@@ -351,7 +352,28 @@ func (f *Field) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	f.at = pos{n.Line, n.Column}
+	f.note = commentOf(n)
 	return nil
+}
+
+// commentOf returns the comment written above a sequence item (yaml.v3
+// attaches it to the item or to its first key), without the # marks.
+func commentOf(n *yaml.Node) string {
+	c := n.HeadComment
+	if c == "" && len(n.Content) > 0 {
+		c = n.Content[0].HeadComment
+	}
+	if c == "" {
+		return ""
+	}
+	var lines []string
+	for l := range strings.SplitSeq(c, "\n") {
+		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "#"))
+		if l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, " ")
 }
 
 // UnmarshalYAML records where the lookup is, for error messages.
