@@ -424,7 +424,7 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 			review = append(review, ReviewItem{Object: o.Name, Field: f.Name, Why: "no values in the sample; left unmapped"})
 			continue
 		}
-		cands = append(cands, cand{i, bestRule(f, sniffs[i], k.kind, std, model, dest, opts)})
+		cands = append(cands, cand{i, bestRule(f, sniffs[i], k.kind, std, model, sing, dest, opts)})
 	}
 	// One source per standard target: the strongest keeps it, the others
 	// become custom fields.
@@ -561,7 +561,7 @@ func sourceKeyIndex(e *EntityInventory, sing string, sn []sniff) int {
 }
 
 // bestRule picks the best target for one source field.
-func bestRule(f FieldInventory, sn sniff, kind TargetKind, std []string, model string, dest Destination, opts ProposeOptions) Field {
+func bestRule(f FieldInventory, sn sniff, kind TargetKind, std []string, model, entitySing string, dest Destination, opts ProposeOptions) Field {
 	n := normName(f.Name)
 	bestTo, bestS, bestWhy := "", 0.0, ""
 	for _, to := range std {
@@ -590,10 +590,28 @@ func bestRule(f FieldInventory, sn sniff, kind TargetKind, std []string, model s
 		if cf.Model != model {
 			continue
 		}
-		s := max(similarity(n, normName(cf.Key)), similarity(n, normName(strings.TrimPrefix(cf.Key, opts.KeyPrefix))), similarity(n, normName(cf.Name)))
+		s := 0.0
+		ent := normName(entitySing)
+		for _, cand := range []string{cf.Key, strings.TrimPrefix(cf.Key, opts.KeyPrefix), cf.Name} {
+			c := normName(cand)
+			s = max(s, similarity(n, c))
+			if ent != "" && strings.HasPrefix(c, ent) && len(c) > len(ent) {
+				s = max(s, similarity(n, c[len(ent):])) // "Patient status" is the status of a patient
+			}
+		}
 		if s >= 0.8 && s*0.9 > bestS {
-			r := Field{From: f.Name, To: cf.Key, Label: cf.Name, Type: cf.DataType, Options: cf.Options, Confidence: round2(s * 0.9), Origin: "heuristic",
+			r := Field{From: f.Name, To: cf.Key, Label: cf.Name, Type: cf.DataType, Confidence: round2(s * 0.9), Origin: "heuristic",
 				Reason: fmt.Sprintf("matches the existing custom field %q (%s)", cf.Name, cf.DataType)}
+			if cf.DataType.HasOptions() {
+				// Existing options first, then sampled values the field lacks:
+				// the schema diff shows those as missing options.
+				r.Options = slices.Clone(cf.Options)
+				for _, o := range sn.options {
+					if !slices.Contains(r.Options, o) {
+						r.Options = append(r.Options, o)
+					}
+				}
+			}
 			r.Transform = transformFor("", r.Type, sn, opts)
 			return r
 		}

@@ -107,6 +107,17 @@ func TestProposePBNTestInventory(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "id", pt.SourceKey)
+	var st *Field
+	for i := range pt.Fields {
+		if pt.Fields[i].From == "status" {
+			st = &pt.Fields[i]
+		}
+	}
+	require.NotNil(t, st)
+	assert.Equal(t, "pbn_patient_status", st.To, "an existing custom field is reused")
+	assert.Contains(t, st.Reason, "existing custom field")
+	assert.Equal(t, []string{"Patient", "Inactive"}, st.Options[:2], "existing options first")
+	assert.Greater(t, len(st.Options), 2, "sampled statuses the field lacks are added for the diff to show")
 	assert.Equal(t, "pbn_patient_id", pt.ExternalID)
 	var links []string
 	for _, l := range pt.Lookups {
