@@ -226,6 +226,7 @@ type compiledField struct {
 	tmpl   []tmplPart
 	values *transform.PickList
 	opts   map[string]bool
+	fold   map[string]string // folded option → option, so " ortho" matches "Ortho"
 }
 
 // NewApplier compiles an approved map. An unapproved or changed map returns
@@ -265,8 +266,12 @@ func NewApplier(m *Map, opts ApplierOptions) (*Applier, error) {
 			}
 			if f.Type.HasOptions() {
 				cf.opts = map[string]bool{}
+				cf.fold = map[string]string{}
 				for _, s := range f.OptionList() {
 					cf.opts[s] = true
+					if _, dup := cf.fold[foldOption(s)]; !dup {
+						cf.fold[foldOption(s)] = s
+					}
 				}
 			}
 			co.fields = append(co.fields, cf)
@@ -492,8 +497,9 @@ func (a *Applier) applyField(cf *compiledField, rec Record, p *Payload) {
 			return
 		}
 		if cf.opts != nil {
-			for _, it := range list {
-				if !cf.opts[it] {
+			for i, it := range list {
+				list[i] = cf.option(it)
+				if !cf.opts[list[i]] {
 					sev, tail := Warning, "; the field is left out"
 					if f.Required {
 						sev, tail = Invalid, ""
@@ -523,6 +529,9 @@ func (a *Applier) applyField(cf *compiledField, rec Record, p *Payload) {
 		return
 	}
 	if f.Type != "" {
+		if cf.fold != nil {
+			v = cf.option(v)
+		}
 		if reason := checkType(f.Type, v, cf.opts); reason != "" {
 			if f.Required {
 				p.problem(f.To, RuleType, reason, Invalid)
@@ -786,3 +795,17 @@ func fillTemplate(parts []tmplPart, rec Record) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// option returns the field's option that v spells, ignoring case and
+// spacing, or v itself.
+func (cf *compiledField) option(v string) string {
+	if cf.opts[v] {
+		return v
+	}
+	if o, ok := cf.fold[foldOption(v)]; ok {
+		return o
+	}
+	return v
+}
+
+func foldOption(s string) string { return strings.ToLower(transform.Collapse(s)) }

@@ -356,3 +356,31 @@ func TestValueJSON(t *testing.T) {
 	assert.Equal(t, "2024-01-02", Value{Type: TypeDate, Text: "2024-01-02"}.RecordJSON())
 	assert.Equal(t, "option", OptionKey("!!"))
 }
+
+func TestOptionsAreMatchedLoosely(t *testing.T) {
+	a, err := NewApplier(approvedDefault(t), ApplierOptions{})
+	require.NoError(t, err)
+	pt := samplePatient(t)
+	pt.Custom["case_type"] = "  ortho "
+	pt.Custom["lifetime_value"] = "$1,234.50"
+	ps, err := a.Apply("patients", Struct(pt))
+	require.NoError(t, err)
+	require.Empty(t, ps[0].Problems)
+	ct, _ := ps[0].Field("pbn_case_type")
+	assert.Equal(t, "Ortho", ct.Text, "the option's own spelling is sent")
+	lv, _ := ps[0].Field("pbn_lifetime_value")
+	assert.Equal(t, "1234.5", lv.Text)
+}
+
+func TestYesNoProperty(t *testing.T) {
+	f, err := PropertyField(pbn.CustomPropertyDefinition{Key: "Marketing Opt-in", Name: "Marketing", Type: pbn.CustomPickList, Options: []string{"No", "Yes"}})
+	require.NoError(t, err)
+	assert.Equal(t, "pbn_marketing_opt_in", f.To)
+	fn, err := DefaultRegistry().CompileChain(f.Transform)
+	require.NoError(t, err)
+	for in, want := range map[string]string{"y": "Yes", "TRUE": "Yes", "0": "No", "no": "No"} {
+		got, err := fn(in)
+		require.NoError(t, err)
+		assert.Equal(t, want, got, in)
+	}
+}

@@ -195,7 +195,7 @@ func NewRegistry() *Registry {
 			}
 			return func(s string) (string, error) { return truncateUTF8(s, n), nil }, nil
 		})
-	r.Register("number", nil, "a number written with grouping commas or spaces → plain decimal (1,234.50 → 1234.5)",
+	r.Register("number", nil, "a number written with grouping commas, spaces or a currency sign → plain decimal ($1,234.50 → 1234.5)",
 		func(map[string]string) (Func, error) { return number, nil })
 	r.Register("id", nil, "a source id; 0 (PbN's \"none\") → empty",
 		func(map[string]string) (Func, error) {
@@ -260,6 +260,13 @@ func number(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", nil
+	}
+	if strings.ContainsAny(s, "$€£(") { // an amount: "$1,234.50", "(12.00)"
+		c, ok, err := transform.ParseCents(s)
+		if err != nil || !ok {
+			return "", &transform.Error{Transform: "number", Reason: "not a number", Err: transform.ErrInvalid}
+		}
+		return strconv.FormatFloat(float64(c)/100, 'f', -1, 64), nil
 	}
 	clean := strings.Map(func(r rune) rune {
 		if r == ',' || r == ' ' || r == '_' {

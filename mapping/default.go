@@ -72,6 +72,13 @@ func PropertyField(p pbn.CustomPropertyDefinition) (Field, error) {
 		f.Type = TypeSingleOptions
 		f.Transform = Chain{{Name: "collapse"}}
 		f.Options = append([]string(nil), p.Options...)
+		if yesNo(f.Options) {
+			// y, TRUE, 1... are yes; the bool transform writes the options' own spelling.
+			f.Transform = Chain{{Name: "bool", Args: map[string]string{"true": f.Options[0], "false": f.Options[1]}}}
+			if !strings.EqualFold(f.Options[0], "yes") {
+				f.Transform[0].Args["true"], f.Transform[0].Args["false"] = f.Options[1], f.Options[0]
+			}
+		}
 		if len(f.Options) == 0 {
 			f.Type = TypeText
 		}
@@ -108,4 +115,12 @@ func snake(s string) string {
 		}
 	}
 	return strings.Trim(b.String(), "_")
+}
+
+func yesNo(opts []string) bool {
+	if len(opts) != 2 {
+		return false
+	}
+	a, b := strings.ToLower(opts[0]), strings.ToLower(opts[1])
+	return a == "yes" && b == "no" || a == "no" && b == "yes"
 }

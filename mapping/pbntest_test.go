@@ -47,7 +47,9 @@ func objectSources(p *pbntest.Practice) []struct {
 func TestDefaultMapOnGeneratedPractice(t *testing.T) {
 	p := pbntest.MustPractice(7, 300)
 	census := p.Census()
-	m := approvedDefault(t)
+	m, err := Default(p.CustomProperties())
+	require.NoError(t, err)
+	require.NoError(t, m.Approve("test", fixedTime))
 	users := []User{{ID: "fallback", Email: "owner@practice.example"}}
 	for i, s := range p.Staff() {
 		if s.Email != "" && i%2 == 0 {
