@@ -260,10 +260,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	c := &call{s: s, r: r, now: s.clock(), st: s.st.Load()}
 	rec := RequestRecord{Method: r.Method, Path: r.URL.Path, Time: c.now}
-	defer func() {
-		rec.Duration = time.Since(start)
-		s.record(rec)
-	}()
+	recorded := false
+	logRequest := func() {
+		if !recorded {
+			recorded = true
+			rec.Duration = time.Since(start)
+			s.record(rec)
+		}
+	}
+	defer logRequest()
 
 	rt, params := s.router.match(r.Method, r.URL.Path)
 	if rt == nil {
@@ -308,6 +313,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case fr.DropRate > 0 && s.ids.float() < fr.DropRate:
 			rec.Fault, rec.Status = "drop", 0
+			logRequest() // before the client can see the dropped connection
 			abort(w)
 			return
 		case fr.ServerErrorRate > 0 && s.ids.float() < fr.ServerErrorRate:
@@ -348,6 +354,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if hasFault && fr.LostResponseRate > 0 && s.ids.float() < fr.LostResponseRate {
 		if fr.LostAs == LostAsReset {
 			rec.Fault, rec.Status = "lost-reset", 0
+			logRequest() // before the client can see the reset
 			abort(w)
 			return
 		}
