@@ -1,0 +1,103 @@
+// Package highlevel is a typed client for HighLevel's API v2
+// (services.leadconnectorhq.com), built for bulk migrations: every call is
+// paced by a per-location limiter, retried only when that is safe, and
+// reported with typed errors that never contain tokens or personal data.
+//
+// # Getting started
+//
+//	c, err := highlevel.NewClient(highlevel.Options{
+//		LocationID: "ve9EPM428h8vShlRW1KT",
+//		Auth:       highlevel.StaticToken(os.Getenv("HL_TOKEN")), // a Private Integration Token
+//	})
+//	contact, err := c.Contacts.Create(ctx, highlevel.ContactInput{
+//		FirstName: "Rosan", Email: "rosan@example.com",
+//		CustomFields: []highlevel.CustomFieldInput{
+//			{ID: patientIDField, Value: highlevel.TextValue("PBN-1042")},
+//		},
+//	})
+//
+// Services hang off the Client: Contacts (with tags, notes and tasks),
+// Businesses, CustomFields, Objects, Associations, Opportunities, Pipelines,
+// Users and Media. Methods take a context first and return concrete types;
+// listings are iterators (iter.Seq2[*T, error]) that hold one page in memory.
+//
+// # Authentication
+//
+// [StaticToken] is a sub-account Private Integration Token. [OAuth]
+// implements OAuth 2.0: [OAuth.Exchange] trades an authorization code,
+// tokens are refreshed before they expire and once after a 401, the rotated
+// refresh token is saved through a [TokenStore] before it is used, and
+// concurrent calls share a single refresh. [OAuth.LocationTokenSource]
+// turns an agency token into sub-account tokens (/oauth/locationToken).
+//
+// Every request carries the Version header its operation declares in
+// HighLevel's OpenAPI documents (2021-07-28 for every area this package
+// covers).
+//
+// # Rate limits, retries and the circuit breaker
+//
+// HighLevel allows 100 requests per 10 seconds and 200,000 per day per
+// location. A [Limiter] (one per location, shared by every goroutine and
+// every Client of that location) never lets more than 100 requests leave in
+// any 10-second span, whether HighLevel counts in fixed or sliding windows,
+// and follows the X-RateLimit-* headers: a lower X-RateLimit-Max or
+// remaining count (another app using the quota) slows it down, and
+// X-RateLimit-Daily-Remaining: 0 makes every call fail fast with a daily
+// *[RateLimitError] (errors.Is [ErrDailyLimit]) until a probe is due, so
+// callers pause instead of spinning.
+//
+// Retries use capped, jittered exponential backoff and honour Retry-After;
+// every wait ends as soon as the context is done.
+//
+//   - 429: retried for any method (the request was not processed), and the
+//     whole location pauses. Never counted as a breaker failure.
+//   - Connection refused or unreachable (nothing was sent): retried.
+//   - Other network errors and 5xx: retried for GET, PUT and DELETE (and
+//     contact searches). For a create (POST) they end with an error
+//     matching [ErrOutcomeUnknown]: the record may exist. Look it up by its
+//     external id before trying again.
+//   - 401: the OAuth token is refreshed once and the call repeated.
+//
+// The breaker opens after consecutive 5xx or network failures and fails
+// fast with [ErrCircuitOpen]; 4xx answers and cancelled contexts never count.
+//
+// # Errors
+//
+// Non-2xx answers are *[APIError] (status, messages — HighLevel sends a
+// string or an array —, traceId, operation, method and path without query).
+// errors.Is matches [ErrNotFound] (also HighLevel's 400 "… not found"),
+// [ErrUnauthorized], [ErrForbidden] and [ErrValidation]. A location that
+// refuses duplicate contacts gives a *[DuplicateContactError] with the
+// existing contact's id and the matching field. Messages are scrubbed of
+// e-mail addresses, phone numbers, dates and tokens.
+//
+// # Custom field values
+//
+// [CustomFieldInput] carries a [FieldValue] encoded as HighLevel expects for
+// the field's [DataType]: [TextValue], [NumberValue], [MoneyValue] (exact
+// cents), [OptionsValue], [DateValue], or [ValueFor] which checks a Go value
+// against a data type. Values come back as [CustomFieldValue] (id and raw
+// value, with Text, Number and Strings accessors).
+//
+// # Where the official specs are silent or wrong
+//
+// The client is tested against HighLevel's OpenAPI documents (every request
+// the tests send is validated). These operations or shapes differ from
+// them, on purpose:
+//
+//   - POST /contacts/search: the spec's body schema is empty; the body sent
+//     is {locationId, page, pageLimit, searchAfter, filters, sort, query}
+//     and the answer's count is read from "total" (the spec says "count").
+//   - POST /contacts/bulk/business with a null businessId (unlink): the
+//     spec types businessId as a non-null string.
+//   - POST /contacts/bulk/tags/update/{type}: the spec does not declare the
+//     {type} path parameter (add or remove).
+//   - dateOfBirth and numeric custom field values: the spec types them as
+//     objects; HighLevel takes strings and numbers.
+//   - Business create and update answer with "buiseness" (sic); get with
+//     "business". Both are decoded everywhere.
+//   - Pipeline creation (POST /opportunities/pipelines) is not in the spec;
+//     it is isolated in one function so its body is easy to fix.
+//   - The response to GET /contacts/search/duplicate is undocumented; it is
+//     read as {contact} (null when there is none).
+package highlevel
