@@ -181,7 +181,7 @@ type Field struct {
 func (f *Field) Custom() bool { return f.Type != "" }
 
 // OptionList returns the custom field options: Options, or else the distinct
-// targets of Values, in order.
+// targets of Values in order, plus the Default when it is not among them.
 func (f *Field) OptionList() []string {
 	if len(f.Options) > 0 {
 		return f.Options
@@ -193,6 +193,9 @@ func (f *Field) OptionList() []string {
 			seen[p.To] = true
 			out = append(out, p.To)
 		}
+	}
+	if f.Default != "" && len(out) > 0 && !seen[f.Default] {
+		out = append(out, f.Default)
 	}
 	return out
 }
