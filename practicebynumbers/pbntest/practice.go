@@ -423,6 +423,12 @@ func (p *Practice) buildKPIs() {
 				}
 				id++
 				created := end.AddDate(0, 0, 1).Add(2 * time.Hour)
+				if created.After(p.asOf) {
+					// The running month's figure is as fresh as the practice, never
+					// newer: a record stamped after AsOf would be invisible to a
+					// delta started from the simulator's first clock reading.
+					created = p.asOf
+				}
 				p.kpiValues = append(p.kpiValues, pbn.KPIValue{ID: id, KPIID: d.ID, OfficeID: int64(oi),
 					PeriodStart: pbn.DateOf(start), PeriodEnd: pbn.DateOf(end), Value: v, CreatedAt: created, UpdatedAt: created})
 			}
