@@ -1,0 +1,73 @@
+package hltest
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+
+// TestDumpGolden builds a small, deterministic state (seed + fake clock)
+// and compares Dump with testdata/dump.golden.json.
+func TestDumpGolden(t *testing.T) {
+	clk := newFakeClock()
+	s, tc := newTestServer(t, Options{Seed: 7, Clock: clk.Now, Users: []User{{ID: "user0000000000000001", Name: "Dr A", Email: "a@x.com"}}})
+	ext := createField(t, tc, map[string]any{"name": "pbn_patient_id", "dataType": "TEXT"})
+	b := obj(t, tc.do("POST", "/businesses/", map[string]any{"locationId": loc, "name": "Main St Dental"}).must(t, 201)["buiseness"])
+	c := obj(t, tc.do("POST", "/contacts/", map[string]any{"locationId": loc, "firstName": "Ada", "lastName": "L", "email": "ada@x.com",
+		"assignedTo": "user0000000000000001", "customFields": []any{map[string]any{"id": ext["id"], "field_value": "p-1"}}}).must(t, 201)["contact"])
+	tc.do("POST", "/contacts/bulk/business", map[string]any{"locationId": loc, "ids": []string{c["id"].(string)}, "businessId": b["id"]}).must(t, 200)
+	tc.do("POST", "/contacts/"+c["id"].(string)+"/notes", map[string]any{"body": "hello"}).must(t, 201)
+	createSchema(t, tc, "custom_objects.appointment")
+	tc.do("POST", "/objects/custom_objects.appointment/records", map[string]any{"locationId": loc, "properties": map[string]any{"name": "Exam"}}).must(t, 201)
+	p := createPipeline(t, tc, "Cases")
+	tc.do("POST", "/opportunities/", map[string]any{"locationId": loc, "pipelineId": p["id"], "name": "Crown", "status": "open", "contactId": c["id"]}).must(t, 201)
+
+	var buf bytes.Buffer
+	require.NoError(t, s.Dump(&buf))
+	golden := filepath.Join("testdata", "dump.golden.json")
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err, "run go test -run TestDumpGolden -update to create it")
+	assert.JSONEq(t, string(want), buf.String())
+}
+
+func TestResetAndRequestLog(t *testing.T) {
+	s, tc := newTestServer(t, Options{})
+	tc.do("POST", "/contacts/", map[string]any{"locationId": loc, "firstName": "A", "email": "secret@x.com"}).must(t, 201)
+	tc.do("GET", "/contacts/search/duplicate?locationId="+loc+"&email=secret@x.com", nil).must(t, 200)
+	tc.do("GET", "/nowhere", nil).must(t, 404)
+	log := s.RequestLog()
+	require.Len(t, log, 3)
+	assert.Equal(t, RequestRecord{Method: "POST", Path: "/contacts/", Route: "POST /contacts/", Status: 201, LocationID: loc},
+		RequestRecord{Method: log[0].Method, Path: log[0].Path, Route: log[0].Route, Status: log[0].Status, LocationID: log[0].LocationID})
+	assert.Equal(t, "/contacts/search/duplicate", log[1].Path, "no query string (emails) in the log")
+	assert.Equal(t, 404, log[2].Status)
+	assert.False(t, log[0].Time.IsZero())
+
+	s.Reset()
+	assert.Empty(t, s.RequestLog())
+	assert.Equal(t, 0, s.Count(loc, KindContact))
+	// The email is free again, and the token still works.
+	tc.do("POST", "/contacts/", map[string]any{"locationId": loc, "email": "secret@x.com"}).must(t, 201)
+	assert.Equal(t, 0, s.Count("unknownLocation00001", KindContact))
+	assert.Nil(t, s.Contacts("unknownLocation00001"))
+}
+
+func TestRequestLogLimit(t *testing.T) {
+	s, tc := newTestServer(t, Options{RequestLogLimit: 10})
+	for range 25 {
+		tc.do("GET", "/contacts/?locationId="+loc, nil).must(t, 200)
+	}
+	assert.LessOrEqual(t, len(s.RequestLog()), 10)
+	assert.NotEmpty(t, s.RequestLog())
+}
