@@ -1,0 +1,156 @@
+package highlevel
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"os"
+	"path"
+	"strings"
+)
+
+// MaxUploadBytes is HighLevel's limit on an uploaded file (25 MB).
+const MaxUploadBytes = 25 << 20
+
+// ErrFileTooLarge: a file is over MaxUploadBytes. Nothing was sent.
+var ErrFileTooLarge = errors.New("highlevel: file exceeds the 25 MB upload limit")
+
+// MediaUpload is a file to upload.
+type MediaUpload struct {
+	// Name is the file name shown in the media library; its extension
+	// gives the content type when ContentType is empty. Required.
+	Name string
+	// Content is read to the end (at most MaxUploadBytes).
+	Content io.Reader
+	// ContentType defaults from Name's extension, then from the content.
+	ContentType string
+	// ParentID is a media folder id.
+	ParentID string
+}
+
+// UploadedFile is HighLevel's answer to an upload.
+type UploadedFile struct {
+	FileID string `json:"fileId"`
+	URL    string `json:"url"`
+}
+
+var opMediaUpload = operation{name: "medias.upload", method: http.MethodPost, version: Version20210728}
+
+// Upload uploads a file to the location's media library (POST
+// /medias/upload-file, multipart). A file over MaxUploadBytes is refused
+// with ErrFileTooLarge before anything is sent. An upload is a POST: a
+// network failure or 5xx is not retried and gives an error matching
+// ErrOutcomeUnknown (HighLevel may hold the file).
+func (s *MediaService) Upload(ctx context.Context, f MediaUpload) (*UploadedFile, error) {
+	op := opMediaUpload.name
+	if strings.TrimSpace(f.Name) == "" {
+		return nil, fmt.Errorf("highlevel: %s: a file name is required", op)
+	}
+	if f.Content == nil {
+		return nil, fmt.Errorf("highlevel: %s: no content", op)
+	}
+	if n, ok := knownSize(f.Content); ok && n > MaxUploadBytes {
+		return nil, fmt.Errorf("highlevel: %s: %w (%d bytes)", op, ErrFileTooLarge, n)
+	}
+	data, err := io.ReadAll(io.LimitReader(f.Content, MaxUploadBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: reading the file: %w", op, err)
+	}
+	if len(data) > MaxUploadBytes {
+		return nil, fmt.Errorf("highlevel: %s: %w (more than %d bytes)", op, ErrFileTooLarge, MaxUploadBytes)
+	}
+	ctype := f.ContentType
+	if ctype == "" {
+		ctype = mime.TypeByExtension(strings.ToLower(path.Ext(f.Name)))
+	}
+	if ctype == "" {
+		ctype = http.DetectContentType(data)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(data) + 1024)
+	w := multipart.NewWriter(&buf)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": "file", "filename": f.Name}))
+	h.Set("Content-Type", ctype)
+	part, err := w.CreatePart(h)
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	_, _ = part.Write(data) // a bytes.Buffer does not fail
+	if err := writeFields(w, "name", f.Name, "parentId", f.ParentID); err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	return s.send(ctx, buf.Bytes(), w.FormDataContentType())
+}
+
+// UploadURL adds a file that is already hosted elsewhere (hosted=true with
+// fileUrl); name is optional.
+func (s *MediaService) UploadURL(ctx context.Context, fileURL, name string) (*UploadedFile, error) {
+	op := opMediaUpload.name
+	u, err := url.Parse(fileURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("highlevel: %s: the file URL must be an absolute http(s) URL", op)
+	}
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if err := writeFields(w, "hosted", "true", "fileUrl", fileURL, "name", name); err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	return s.send(ctx, buf.Bytes(), w.FormDataContentType())
+}
+
+// writeFields writes name/value pairs, skipping empty values.
+func writeFields(w *multipart.Writer, kv ...string) error {
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			continue
+		}
+		if err := w.WriteField(kv[i], kv[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *MediaService) send(ctx context.Context, body []byte, ctype string) (*UploadedFile, error) {
+	var out UploadedFile
+	if err := s.client.do(ctx, call{op: opMediaUpload, path: "/medias/upload-file", raw: body, ctype: ctype}, &out); err != nil {
+		return nil, err
+	}
+	if out.FileID == "" && out.URL == "" {
+		return nil, &DecodeError{Operation: opMediaUpload.name, Err: errors.New("no fileId or url in response")}
+	}
+	return &out, nil
+}
+
+// knownSize returns the remaining size of readers that know it.
+func knownSize(r io.Reader) (int64, bool) {
+	switch x := r.(type) {
+	case interface{ Len() int }: // bytes.Reader, strings.Reader, bytes.Buffer
+		return int64(x.Len()), true
+	case *os.File:
+		st, err := x.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return 0, false
+		}
+		pos, err := x.Seek(0, io.SeekCurrent)
+		if err != nil {
+			return 0, false
+		}
+		return st.Size() - pos, true
+	}
+	return 0, false
+}

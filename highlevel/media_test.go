@@ -1,0 +1,189 @@
+package highlevel
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// parsedUpload is a multipart upload as the server received it.
+type parsedUpload struct {
+	fields      map[string]string
+	fileName    string
+	contentType string
+	sum         [32]byte
+	size        int
+}
+
+func parseUpload(t *testing.T, r recorded) parsedUpload {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	require.NoError(t, err)
+	require.Equal(t, "multipart/form-data", mt)
+	mr := multipart.NewReader(bytes.NewReader(r.Body), params["boundary"])
+	out := parsedUpload{fields: map[string]string{}}
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		data, err := io.ReadAll(p)
+		require.NoError(t, err)
+		if p.FormName() == "file" {
+			out.fileName, out.contentType = p.FileName(), p.Header.Get("Content-Type")
+			out.sum, out.size = sha256.Sum256(data), len(data)
+			continue
+		}
+		out.fields[p.FormName()] = string(data)
+	}
+	return out
+}
+
+func TestMediaUpload(t *testing.T) {
+	ts := newTestServer(t)
+	ts.handle("POST /medias/upload-file", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"fileId":"m1","url":"https://assets.example/m1.pdf"}`)
+	})
+	content := bytes.Repeat([]byte("%PDF-1.4 x-ray report\n"), 1000)
+	got, err := ts.client.Media.Upload(context.Background(), MediaUpload{Name: "périapical x-ray.pdf", Content: bytes.NewReader(content), ParentID: "fold1"})
+	require.NoError(t, err)
+	assert.Equal(t, &UploadedFile{FileID: "m1", URL: "https://assets.example/m1.pdf"}, got)
+
+	r := ts.last()
+	assert.Equal(t, http.MethodPost, r.Method)
+	assert.Equal(t, "Bearer "+testToken, r.Header.Get("Authorization"))
+	assert.Equal(t, Version20210728, r.Header.Get("Version"))
+	assert.Empty(t, r.Query)
+	up := parseUpload(t, r)
+	assert.Equal(t, "périapical x-ray.pdf", up.fileName)
+	assert.Equal(t, "application/pdf", up.contentType)
+	assert.Equal(t, sha256.Sum256(content), up.sum)
+	assert.Equal(t, map[string]string{"name": "périapical x-ray.pdf", "parentId": "fold1"}, up.fields)
+}
+
+func TestMediaUploadSniffsContentType(t *testing.T) {
+	ts := newTestServer(t)
+	ts.handle("POST /medias/upload-file", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"fileId":"m2","url":"u"}`)
+	})
+	png := append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 64)...)
+	_, err := ts.client.Media.Upload(context.Background(), MediaUpload{Name: "scan", Content: bytes.NewReader(png)})
+	require.NoError(t, err)
+	assert.Equal(t, "image/png", parseUpload(t, ts.last()).contentType)
+}
+
+func TestMediaUploadURL(t *testing.T) {
+	ts := newTestServer(t)
+	ts.handle("POST /medias/upload-file", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"fileId":"m3","url":"https://files.example/a.jpg"}`)
+	})
+	got, err := ts.client.Media.UploadURL(context.Background(), "https://files.example/a.jpg", "")
+	require.NoError(t, err)
+	assert.Equal(t, "m3", got.FileID)
+	up := parseUpload(t, ts.last())
+	assert.Equal(t, map[string]string{"hosted": "true", "fileUrl": "https://files.example/a.jpg"}, up.fields)
+	assert.Zero(t, up.size)
+
+	_, err = ts.client.Media.UploadURL(context.Background(), "/relative.jpg", "")
+	assert.Error(t, err)
+}
+
+// Files over 25 MB are refused before anything is sent, whether the size is
+// known up front or found while reading.
+func TestMediaUploadTooLarge(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+
+	_, err := ts.client.Media.Upload(ctx, MediaUpload{Name: "big.bin", Content: bytes.NewReader(make([]byte, MaxUploadBytes+1))})
+	assert.ErrorIs(t, err, ErrFileTooLarge)
+
+	// An unsized reader is read up to the limit only.
+	src := &countingReader{r: io.LimitReader(zeroReader{}, 40<<20)}
+	_, err = ts.client.Media.Upload(ctx, MediaUpload{Name: "big.bin", Content: src})
+	assert.ErrorIs(t, err, ErrFileTooLarge)
+	assert.LessOrEqual(t, src.n, int64(MaxUploadBytes+32<<10))
+
+	f, err := os.Create(filepath.Join(t.TempDir(), "big.bin"))
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(MaxUploadBytes+1))
+	defer f.Close()
+	_, err = ts.client.Media.Upload(ctx, MediaUpload{Name: "patient-name.bin", Content: f})
+	require.ErrorIs(t, err, ErrFileTooLarge)
+	assert.NotContains(t, err.Error(), "patient-name", "file names stay out of errors")
+
+	assert.Empty(t, ts.requests())
+}
+
+// Exactly the limit is allowed.
+func TestMediaUploadAtLimit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 25 MB")
+	}
+	ts := newTestServer(t)
+	ts.handle("POST /medias/upload-file", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, `{"fileId":"m4","url":"u"}`)
+	})
+	_, err := ts.client.Media.Upload(context.Background(), MediaUpload{Name: "max.bin", Content: bytes.NewReader(make([]byte, MaxUploadBytes))})
+	require.NoError(t, err)
+	assert.Equal(t, MaxUploadBytes, parseUpload(t, ts.last()).size)
+}
+
+// An upload is a POST: a 5xx is not retried and the outcome is unknown.
+func TestMediaUploadNotRetried(t *testing.T) {
+	ts := newTestServer(t)
+	ts.handle("POST /medias/upload-file", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 502, `{"statusCode":502,"message":"bad gateway"}`)
+	})
+	_, err := ts.client.Media.Upload(context.Background(), MediaUpload{Name: "a.txt", Content: strings.NewReader("hello")})
+	assert.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Len(t, ts.requests(), 1)
+}
+
+func TestMediaUploadBadInput(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := context.Background()
+	_, err := ts.client.Media.Upload(ctx, MediaUpload{Content: strings.NewReader("x")})
+	assert.Error(t, err)
+	_, err = ts.client.Media.Upload(ctx, MediaUpload{Name: "a"})
+	assert.Error(t, err)
+	_, err = ts.client.Media.Upload(ctx, MediaUpload{Name: "a", Content: errReader{}})
+	assert.Error(t, err)
+	assert.Empty(t, ts.requests())
+
+	ts.handle("POST /medias/upload-file", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, `{}`) })
+	_, err = ts.client.Media.Upload(ctx, MediaUpload{Name: "a", Content: strings.NewReader("x")})
+	var de *DecodeError
+	assert.ErrorAs(t, err, &de)
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk gone") }
