@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbnhl/pbnhl/internal/hlspec"
@@ -208,4 +209,32 @@ func jsonEq(t testing.TB, want string, got []byte) {
 	require.NoError(t, json.Unmarshal([]byte(want), &a), "want is not JSON")
 	require.NoError(t, json.Unmarshal(got, &b), "body is not JSON: %s", got)
 	require.Equal(t, a, b)
+}
+
+// TestContractCheckerCatchesViolations proves the contract check can fail.
+func TestContractCheckerCatchesViolations(t *testing.T) {
+	v := hlspec.MustValidator(t)
+	check := func(method, path, version, body string) string {
+		r, err := http.NewRequest(method, "https://services.leadconnectorhq.com"+path, strings.NewReader(body))
+		require.NoError(t, err)
+		if version != "" {
+			r.Header.Set("Version", version)
+		}
+		r.Header.Set("Authorization", "Bearer x")
+		if body != "" {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		err = v.ValidateRequest(r)
+		if err == nil {
+			return ""
+		}
+		return contractProblem(method, r.URL.Path, err)
+	}
+	assert.NotEmpty(t, check("GET", "/contacts/c1", "", ""), "missing Version")
+	assert.NotEmpty(t, check("GET", "/contacts/c1", "2021-04-15", ""), "wrong Version for contacts")
+	assert.NotEmpty(t, check("POST", "/contacts/", "2021-07-28", `{"firstName":"x"}`), "missing locationId")
+	assert.NotEmpty(t, check("POST", "/contacts/", "2021-07-28", `{"locationId":"l","dnd":"yes"}`), "wrong type")
+	assert.NotEmpty(t, check("POST", "/nowhere", "2021-07-28", `{}`), "undocumented")
+	assert.Empty(t, check("POST", "/contacts/", "2021-07-28", `{"locationId":"l","dateOfBirth":"1990-01-01"}`), "documented gap")
+	assert.Empty(t, check("POST", "/opportunities/pipelines", "2021-07-28", `{}`), "documented undocumented op")
 }
