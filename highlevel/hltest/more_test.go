@@ -158,6 +158,14 @@ func TestTagsNotesTasksAndBusinesses(t *testing.T) {
 	assert.Equal(t, 0, s.Count(loc, KindTask))
 }
 
+func TestGetLocation(t *testing.T) {
+	_, tc := newTestServer(t, Options{Locations: []Location{{ID: loc, Token: DefaultToken, Name: "Smile Dental", AllowDuplicates: true}}})
+	l := obj(t, tc.do("GET", "/locations/"+loc, nil).must(t, 200)["location"])
+	assert.Equal(t, "Smile Dental", l["name"])
+	assert.Equal(t, true, obj(t, l["settings"])["allowDuplicateContact"])
+	tc.do("GET", "/locations/otherLocation0000001", nil).must(t, 403)
+}
+
 func TestCrossLocation(t *testing.T) {
 	other := Location{ID: "otherLocation0000001", Token: "pit-other"}
 	_, tc := newTestServer(t, Options{Locations: []Location{{ID: loc, Token: DefaultToken}, other}})
@@ -188,6 +196,9 @@ func TestUsers(t *testing.T) {
 	tc.do("GET", "/users/search?locationId="+loc, nil).must(t, 422)
 	tc.do("GET", "/users/search?companyId=someoneElse000000001", nil).must(t, 403)
 	assert.Len(t, tc.do("GET", "/users/?locationId="+loc, nil).must(t, 200)["users"], 1)
+	byEmail := tc.do("POST", "/users/search/filter-by-email", map[string]any{"companyId": DefaultCompanyID, "emails": "A@clinic.com, nobody@x.com"}).must(t, 200)
+	assert.EqualValues(t, 1, byEmail["count"])
+	tc.do("POST", "/users/search/filter-by-email", map[string]any{"companyId": DefaultCompanyID}).must(t, 422)
 	// Owners must be users of the location.
 	tc.do("POST", "/contacts/", map[string]any{"locationId": loc, "assignedTo": "user0000000000000002"}).must(t, 400)
 	tc.do("POST", "/contacts/", map[string]any{"locationId": loc, "assignedTo": "user0000000000000001"}).must(t, 201)

@@ -84,7 +84,7 @@ var updateSchemaDTO = newDTO(
 	)},
 	field{name: "description", kind: kString, nullable: true},
 	field{name: "locationId", kind: kString, required: true},
-	field{name: "searchableProperties", kind: kStrings},
+	field{name: "searchableProperties", kind: kStrings, required: true},
 )
 
 func (s *Server) createSchema(c *call) (response, *apiError) {

@@ -50,8 +50,12 @@ func (s *Server) routes() *router {
 	// Users
 	add("GET", "/users/search", s.searchUsers, "companyId", "query", "skip", "limit", "locationId",
 		"type", "role", "ids", "sort", "sortDirection", "enabled2waySync").agency = true
+	add("POST", "/users/search/filter-by-email", s.filterUsersByEmail).agency = true
 	add("GET", "/users/", s.usersByLocation, "locationId")
 	add("GET", "/users/{userId}", s.getUser).agency = true
+
+	// Locations
+	add("GET", "/locations/{locationId}", s.getLocation).query = none
 
 	// Custom fields (location: contact and opportunity)
 	add("GET", "/locations/{locationId}/customFields", s.listLocationFields, "model")

@@ -171,3 +171,68 @@ func (s *Server) getUser(c *call) (response, *apiError) {
 	}
 	return fail(errBadRequest("User with id %s not found", id))
 }
+
+var filterByEmailDTO = newDTO(
+	field{name: "companyId", kind: kString, required: true},
+	field{name: "emails", kind: kString, required: true},
+	field{name: "deleted", kind: kBool},
+	field{name: "skip", kind: kString},
+	field{name: "limit", kind: kString},
+	field{name: "projection", kind: kString},
+)
+
+// filterUsersByEmail is POST /users/search/filter-by-email: emails is a
+// comma-separated list, matched case-insensitively.
+func (s *Server) filterUsersByEmail(c *call) (response, *apiError) {
+	m, err := filterByEmailDTO.decode(c.body)
+	if err != nil {
+		return fail(err)
+	}
+	if str(m, "companyId") != s.opts.CompanyID {
+		return fail(errLocationAccess)
+	}
+	want := map[string]bool{}
+	for _, e := range strings.Split(str(m, "emails"), ",") {
+		if e = strings.ToLower(strings.TrimSpace(e)); e != "" {
+			want[e] = true
+		}
+	}
+	skip, limit := atoiDefault(str(m, "skip"), 0), atoiDefault(str(m, "limit"), 25)
+	var out []map[string]any
+	n := 0
+	for _, u := range s.opts.Users {
+		if u.Deleted != boolean(m, "deleted") || !want[strings.ToLower(u.Email)] {
+			continue
+		}
+		if c.loc != nil && !s.userInLocation(u.ID, c.loc.cfg.ID) {
+			continue
+		}
+		if n >= skip && len(out) < limit {
+			out = append(out, u.json())
+		}
+		n++
+	}
+	return ok(map[string]any{"users": nonNil(out), "count": n})
+}
+
+// getLocation is GET /locations/{locationId}; settings carry the
+// duplicate rules a preflight should check.
+func (s *Server) getLocation(c *call) (response, *apiError) {
+	l, err := c.pathLocation()
+	if err != nil {
+		return fail(err)
+	}
+	name := l.cfg.Name
+	if name == "" {
+		name = l.cfg.ID
+	}
+	return ok(map[string]any{"location": map[string]any{
+		"id": l.cfg.ID, "companyId": s.opts.CompanyID, "name": name, "timezone": "UTC",
+		"settings": map[string]any{
+			"allowDuplicateContact":     l.cfg.AllowDuplicates,
+			"allowDuplicateOpportunity": l.cfg.AllowDuplicateOpportunities,
+			"allowFacebookNameMerge":    false,
+			"disableContactTimezone":    false,
+		},
+	}})
+}
