@@ -47,7 +47,7 @@ func newServicesSim(t *testing.T, mod func(*hltest.Options)) (*hltest.Server, *h
 	return s, c
 }
 
-func collect[T any](t *testing.T, seq func(func(T, error) bool)) []T {
+func mustCollect[T any](t *testing.T, seq func(func(T, error) bool)) []T {
 	t.Helper()
 	var out []T
 	for v, err := range seq {
@@ -192,14 +192,14 @@ func TestSimObjectsAndRecords(t *testing.T) {
 			Properties: map[string]highlevel.FieldValue{"name": highlevel.TextValue("Panoramic " + string(rune('a'+i)))}})
 		require.NoError(t, err)
 	}
-	all := collect(t, c.Objects.SearchRecords(ctx, "custom_objects.xray", highlevel.RecordSearch{PageLimit: 5}))
+	all := mustCollect(t, c.Objects.SearchRecords(ctx, "custom_objects.xray", highlevel.RecordSearch{PageLimit: 5}))
 	assert.Len(t, all, 24)
 	seen := map[string]bool{}
 	for _, r := range all {
 		assert.False(t, seen[r.ID], "no record twice")
 		seen[r.ID] = true
 	}
-	pano := collect(t, c.Objects.SearchRecords(ctx, "custom_objects.xray", highlevel.RecordSearch{Query: "panoramic", PageLimit: 10}))
+	pano := mustCollect(t, c.Objects.SearchRecords(ctx, "custom_objects.xray", highlevel.RecordSearch{Query: "panoramic", PageLimit: 10}))
 	assert.Len(t, pano, 23)
 
 	require.NoError(t, c.Objects.DeleteRecord(ctx, "custom_objects.xray", rec.ID))
@@ -221,7 +221,7 @@ func TestSimAssociations(t *testing.T) {
 	assert.Equal(t, a, byKey)
 	_, err = c.Associations.GetByKey(ctx, "nope")
 	assert.ErrorIs(t, err, highlevel.ErrNotFound)
-	list := collect(t, c.Associations.List(ctx, highlevel.AssociationListOptions{PageSize: 1}))
+	list := mustCollect(t, c.Associations.List(ctx, highlevel.AssociationListOptions{PageSize: 1}))
 	require.Len(t, list, 1)
 	assert.Equal(t, a.ID, list[0].ID)
 	byObj, err := c.Associations.ListByObjectKey(ctx, "custom_objects.xray")
@@ -243,7 +243,7 @@ func TestSimAssociations(t *testing.T) {
 		assert.Equal(t, ct.ID, rel.FirstRecordID)
 		relIDs = append(relIDs, rel.ID)
 	}
-	rels := collect(t, c.Associations.Relations(ctx, ct.ID, highlevel.RelationListOptions{PageSize: 2, AssociationIDs: []string{a.ID}}))
+	rels := mustCollect(t, c.Associations.Relations(ctx, ct.ID, highlevel.RelationListOptions{PageSize: 2, AssociationIDs: []string{a.ID}}))
 	assert.Len(t, rels, 3)
 
 	// The order must match the association's: reversed ids are refused.
@@ -253,7 +253,7 @@ func TestSimAssociations(t *testing.T) {
 	assert.Equal(t, 400, ae.StatusCode)
 
 	require.NoError(t, c.Associations.DeleteRelation(ctx, relIDs[0]))
-	assert.Len(t, collect(t, c.Associations.Relations(ctx, ct.ID, highlevel.RelationListOptions{})), 2)
+	assert.Len(t, mustCollect(t, c.Associations.Relations(ctx, ct.ID, highlevel.RelationListOptions{})), 2)
 	require.NoError(t, c.Associations.Delete(ctx, a.ID))
 	assert.Equal(t, 0, s.Count(hltest.DefaultLocationID, hltest.KindRelation))
 	assert.Equal(t, 0, s.Count(hltest.DefaultLocationID, hltest.KindAssociation))
@@ -320,17 +320,17 @@ func TestSimOpportunitiesAndPipelines(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, up.Created)
 
-	all := collect(t, c.Opportunities.Search(ctx, highlevel.OpportunitySearch{PipelineID: p.ID, PageLimit: 3}))
+	all := mustCollect(t, c.Opportunities.Search(ctx, highlevel.OpportunitySearch{PipelineID: p.ID, PageLimit: 3}))
 	assert.Len(t, all, 8)
 	seen := map[string]bool{}
 	for _, o := range all {
 		assert.False(t, seen[o.ID])
 		seen[o.ID] = true
 	}
-	won := collect(t, c.Opportunities.Search(ctx, highlevel.OpportunitySearch{Status: highlevel.StatusWon}))
+	won := mustCollect(t, c.Opportunities.Search(ctx, highlevel.OpportunitySearch{Status: highlevel.StatusWon}))
 	require.Len(t, won, 1)
 	assert.Equal(t, oppIDs[1], won[0].ID)
-	mine := collect(t, c.Opportunities.Search(ctx, highlevel.OpportunitySearch{ContactID: contactIDs[3]}))
+	mine := mustCollect(t, c.Opportunities.Search(ctx, highlevel.OpportunitySearch{ContactID: contactIDs[3]}))
 	require.Len(t, mine, 1)
 
 	require.NoError(t, c.Opportunities.Delete(ctx, oppIDs[0]))
@@ -342,7 +342,7 @@ func TestSimOpportunitiesAndPipelines(t *testing.T) {
 func TestSimUsers(t *testing.T) {
 	_, c := newServicesSim(t, nil)
 	ctx := context.Background()
-	users := collect(t, c.Users.Search(ctx, highlevel.UserSearch{CompanyID: simCompany, PageSize: 1}))
+	users := mustCollect(t, c.Users.Search(ctx, highlevel.UserSearch{CompanyID: simCompany, PageSize: 1}))
 	assert.Len(t, users, 2, "deleted users are not listed")
 	u, err := c.Users.FindByEmail(ctx, simCompany, "Bo.Park@smile.example")
 	require.NoError(t, err)
