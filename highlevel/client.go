@@ -86,7 +86,6 @@ type Client struct {
 	locationID string
 	http       *transport.Client
 	limiter    *Limiter
-	log        *slog.Logger
 
 	Contacts      *ContactsService
 	Businesses    *BusinessesService
@@ -146,11 +145,7 @@ func NewClient(o Options) (*Client, error) {
 			return nil, err
 		}
 	}
-	logger := o.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
-	c := &Client{locationID: o.LocationID, limiter: lim, log: logger}
+	c := &Client{locationID: o.LocationID, limiter: lim}
 	var onAttempt func(transport.Attempt)
 	if f := o.OnCall; f != nil {
 		onAttempt = func(a transport.Attempt) {
@@ -167,7 +162,7 @@ func NewClient(o Options) (*Client, error) {
 		Breaker:          lim.breaker,
 		Retry:            transport.RetryPolicy(o.Retry),
 		MaxResponseBytes: o.MaxResponseBytes,
-		Logger:           logger,
+		Logger:           o.Logger,
 		OnAttempt:        onAttempt,
 	})
 	if err != nil {
