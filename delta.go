@@ -1,0 +1,202 @@
+package pbnhl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// ErrNoWatermark is returned by Delta before any full run has completed.
+var ErrNoWatermark = errors.New("pbnhl: no watermark: run the full load first")
+
+// Delta brings HighLevel to the source's current state after the full run:
+// it reads what changed since each entity's watermark (minus
+// Options.DeltaOverlap), skips records whose content digest equals what was
+// last written, updates changed ones (their before-image journaled first, so
+// Undo restores them), creates new ones, and handles deletions per
+// Options.Deletions. A contact whose folded records (communication log,
+// forms) changed is updated too.
+func (m *Migration) Delta(ctx context.Context) (*Report, error) {
+	since := map[string]time.Time{}
+	for _, o := range m.opts.Map.Objects {
+		if _, ok := since[o.Source]; ok {
+			continue
+		}
+		wm, ok, err := m.opts.Ledger.Watermark(ctx, o.Source)
+		if err != nil {
+			return nil, fmt.Errorf("pbnhl: watermark of %s: %w", o.Source, err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("%w (%s has none)", ErrNoWatermark, o.Source)
+		}
+		since[o.Source] = wm.Add(-m.opts.DeltaOverlap)
+	}
+	return m.load(ctx, rollback.KindDelta, PhaseDelta, nil, since)
+}
+
+func (m *Migration) deltaExecute(ctx context.Context, ph *phase) error {
+	// Patients whose contact must be rewritten: changed patients, and
+	// patients with a changed record folded into a contact field.
+	extra := map[string]bool{}
+	if len(m.objectsOf(pbn.EntityPatients)) > 0 {
+		it, err := records(ctx, m.opts.Source, string(pbn.EntityPatients), ph.listOptions(string(pbn.EntityPatients)))
+		if err != nil {
+			return err
+		}
+		for r, err := range it {
+			if err != nil {
+				if isRowError(err) {
+					continue
+				}
+				return fmt.Errorf("pbnhl: read patients: %w", err)
+			}
+			if id, ok := r.rec.Get("id"); ok {
+				extra[id] = true
+			}
+		}
+	}
+	for _, o := range ph.p.order {
+		if o.Target != mapping.TargetContactField {
+			continue
+		}
+		it, err := records(ctx, m.opts.Source, o.Source, ph.listOptions(o.Source))
+		if err != nil {
+			return err
+		}
+		for r, err := range it {
+			if err != nil {
+				if isRowError(err) {
+					continue
+				}
+				return fmt.Errorf("pbnhl: read %s: %w", o.Source, err)
+			}
+			for _, l := range o.Lookups {
+				if l.To == mapping.LinkContact {
+					if k, ok := r.rec.Get(l.From); ok && k != "" && k != "0" {
+						extra[k] = true
+					}
+				}
+			}
+		}
+	}
+	ph.extraPatients = extra
+	if err := ph.execute(ctx); err != nil {
+		return err
+	}
+	return ph.deletions(ctx)
+}
+
+// deletions applies the source's deletions feed per Options.Deletions.
+func (ph *phase) deletions(ctx context.Context) error {
+	var since time.Time
+	first := true
+	for _, t := range ph.since {
+		if first || t.Before(since) {
+			since, first = t, false
+		}
+	}
+	tr := ph.m.track(ph.name, "deletions", 0)
+	defer func() { ph.addProgress(tr.finish()) }()
+	for d, err := range ph.m.opts.Source.Deletions(ctx, pbn.ListOptions{UpdatedSince: since}) {
+		if err != nil {
+			if isRowError(err) {
+				continue
+			}
+			return fmt.Errorf("pbnhl: read deletions: %w", err)
+		}
+		key := strconv.FormatInt(d.ID, 10)
+		for _, o := range ph.m.objectsOf(d.Entity) {
+			typ := objectType(o)
+			if typ == "" {
+				continue
+			}
+			if err := ph.idx.load(ctx, typ); err != nil {
+				return err
+			}
+			r, ok := ph.idx.get(typ, key)
+			if !ok {
+				continue
+			}
+			deletable := typ == typeContact || typ == typeBusiness || typ == typeOpportunity || o.Target == mapping.TargetCustomObject
+			if ph.m.opts.Deletions != DeleteDeleted || !deletable {
+				tr.existing.Add(1)
+				ph.report.KeptDeleted++
+				continue
+			}
+			if err := ph.deleteRecord(ctx, o, tr, typ, key, r.id, d.DeletedAt); err != nil {
+				return err
+			}
+		}
+		tr.tick()
+	}
+	return nil
+}
+
+func (ph *phase) deleteRecord(ctx context.Context, o *mapping.Object, tr *tracker, typ, key, id string, at time.Time) error {
+	if ph.dry {
+		tr.written.Add(1)
+		tr.calls.Add(2)
+		ph.report.Deleted++
+		return nil
+	}
+	before, err := ph.m.current(ctx, typ, id, "")
+	tr.calls.Add(1)
+	if errors.Is(err, highlevel.ErrNotFound) {
+		ph.idx.forget(typ, key)
+		tr.existing.Add(1)
+		return nil
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		tr.rejected.Add(1)
+		return nil
+	}
+	c := ph.m.opts.Client
+	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpDelete, objType: typ, key: key, entity: o.Source, modified: at,
+		target: id, before: before,
+		call: func(ctx context.Context) (string, error) {
+			var err error
+			switch {
+			case typ == typeContact:
+				err = c.Contacts.Delete(ctx, id)
+			case typ == typeBusiness:
+				err = c.Businesses.Delete(ctx, id)
+			case typ == typeOpportunity:
+				err = c.Opportunities.Delete(ctx, id)
+			default:
+				err = c.Objects.DeleteRecord(ctx, typ, id)
+			}
+			if errors.Is(err, highlevel.ErrNotFound) {
+				err = nil
+			}
+			return id, err
+		},
+		find: func(ctx context.Context) (string, bool, error) {
+			_, err := ph.m.current(ctx, typ, id, "")
+			if errors.Is(err, highlevel.ErrNotFound) {
+				return id, true, nil
+			}
+			return "", false, err
+		}})
+	tr.calls.Add(int64(res.calls))
+	if err != nil {
+		return err
+	}
+	if res.rejected {
+		tr.rejected.Add(1)
+		return nil
+	}
+	ph.idx.forget(typ, key)
+	tr.written.Add(1)
+	ph.report.Deleted++
+	return nil
+}

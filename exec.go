@@ -1,0 +1,243 @@
+package pbnhl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// notApplied starts the reason of an intent whose call had no effect: it
+// was refused before being processed, or a lookup after an unknown outcome
+// found nothing. Such entries are closed as rejected with HTTP status 0 and
+// are not reported as HighLevel rejections.
+const notApplied = "not applied: "
+
+// DailyLimitError stops a phase when the location's daily quota is spent and
+// Options.DailyLimit is StopOnDailyLimit. Nothing is lost: run the same phase
+// again after ResumeAt and it continues where it stopped.
+type DailyLimitError struct {
+	ResumeAt time.Time // zero when HighLevel did not say
+	Err      error
+}
+
+func (e *DailyLimitError) Error() string {
+	if e.ResumeAt.IsZero() {
+		return "pbnhl: HighLevel's daily API limit is spent; run the phase again once it resets"
+	}
+	return fmt.Sprintf("pbnhl: HighLevel's daily API limit is spent; run the phase again after %s", e.ResumeAt.UTC().Format(time.RFC3339))
+}
+
+func (e *DailyLimitError) Unwrap() error { return e.Err }
+
+// write is one journaled mutating call.
+type write struct {
+	op       rollback.Op
+	objType  string
+	key      string
+	entity   string
+	modified time.Time
+	target   string
+	related  string
+	payload  []byte
+	before   []byte
+	// call makes the call and returns the id of what it created or changed.
+	call func(ctx context.Context) (string, error)
+	// find looks the record up after an unknown outcome: its id and true
+	// when the call was applied. Nil means the outcome cannot be looked up
+	// and the call is safe to repeat (idempotent).
+	find func(ctx context.Context) (string, bool, error)
+}
+
+// writeResult is how a journaled write ended for its record.
+type writeResult struct {
+	id       string
+	rejected bool   // HighLevel refused it (4xx), or attempts were exhausted
+	reason   string // for rejected
+	calls    int    // HighLevel calls made, lookups included
+}
+
+func asAPIError(err error, target **highlevel.APIError) bool { return errors.As(err, target) }
+
+// rejectionReason describes a 4xx answer without field values: the client
+// redacts e-mails, phones, dates and tokens from HighLevel's messages.
+func rejectionReason(err error) string {
+	var dup *highlevel.DuplicateContactError
+	if errors.As(err, &dup) {
+		return fmt.Sprintf("duplicate of existing contact %s (same %s)", dup.ContactID, dup.MatchingField)
+	}
+	var ae *highlevel.APIError
+	if errors.As(err, &ae) {
+		msg := strings.Join(ae.Messages, "; ")
+		if len(msg) > 300 {
+			msg = msg[:300]
+		}
+		return fmt.Sprintf("HTTP %d %s: %s", ae.StatusCode, ae.Operation, msg)
+	}
+	return "refused"
+}
+
+// unknownReason names an unknown outcome without values.
+func unknownReason(err error) string {
+	var ou *highlevel.OutcomeUnknownError
+	if errors.As(err, &ou) {
+		if s := hlStatus(ou.Err); s != 0 {
+			return fmt.Sprintf("outcome unknown: %s answered HTTP %d", ou.Operation, s)
+		}
+		return fmt.Sprintf("outcome unknown: %s: the connection failed after sending", ou.Operation)
+	}
+	if s := hlStatus(err); s != 0 {
+		return fmt.Sprintf("outcome unknown: HTTP %d", s)
+	}
+	return "outcome unknown: transport error"
+}
+
+// isRejection reports a definitive refusal: a 4xx other than 429.
+func isRejection(err error) bool {
+	s := hlStatus(err)
+	return s >= 400 && s < 500 && s != 429
+}
+
+// exec journals w's intent, makes the call, journals the outcome and, when
+// the outcome is unknown, looks the record up before any retry. It returns
+// an error only for what must stop the phase (context, ledger, daily limit
+// with StopOnDailyLimit).
+func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (writeResult, error) {
+	var res writeResult
+	for attempt := 1; ; attempt++ {
+		seq, err := run.Intent(ctx, rollback.Intent{Op: w.op, ObjectType: w.objType, SourceKey: w.key, Entity: w.entity,
+			SourceModified: w.modified, TargetID: w.target, RelatedID: w.related, Payload: w.payload, Before: w.before})
+		if err != nil {
+			return res, fmt.Errorf("pbnhl: journal intent: %w", err)
+		}
+		res.calls++
+		id, err := w.call(ctx)
+		if err == nil {
+			if err := run.Outcome(ctx, seq, rollback.Done(id)); err != nil {
+				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
+			}
+			res.id = id
+			return res, nil
+		}
+		if ctx.Err() != nil {
+			// The call may have left: the intent stays pending and the next
+			// phase resolves it by lookup before anything is retried.
+			return res, ctx.Err()
+		}
+		switch {
+		case errors.Is(err, highlevel.ErrDailyLimit):
+			if err := run.Outcome(ctx, seq, rollback.Rejected(0, notApplied+"daily limit spent")); err != nil {
+				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
+			}
+			if err := m.dailyLimit(ctx, err); err != nil {
+				return res, err
+			}
+			attempt-- // a refusal without sending is not an attempt
+			continue
+		case errors.Is(err, highlevel.ErrCircuitOpen), errors.Is(err, highlevel.ErrRateLimited):
+			// Refused without being processed: safe to repeat after a pause.
+			if err := run.Outcome(ctx, seq, rollback.Rejected(0, notApplied+"refused before processing (circuit open or rate limited)")); err != nil {
+				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
+			}
+			if attempt >= m.opts.MaxAttempts {
+				res.rejected, res.reason = true, "gave up: HighLevel kept refusing the call before processing it"
+				return res, nil
+			}
+			if err := sleep(ctx, time.Duration(attempt)*time.Second); err != nil {
+				return res, err
+			}
+			continue
+		case isRejection(err):
+			status := hlStatus(err)
+			reason := rejectionReason(err)
+			if err := run.Outcome(ctx, seq, rollback.Rejected(status, reason)); err != nil {
+				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
+			}
+			m.log.LogAttrs(ctx, levelWarn, "rejected", attrObj(w.objType), attrKey(w.key), attrStatus(status))
+			res.rejected, res.reason = true, reason
+			return res, nil
+		}
+		// Unknown outcome: the call may have been applied.
+		reason := unknownReason(err)
+		if err := run.Outcome(ctx, seq, rollback.Unknown(reason)); err != nil {
+			return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
+		}
+		m.log.LogAttrs(ctx, levelInfo, "unknown outcome, resolving by lookup", attrObj(w.objType), attrKey(w.key))
+		if w.find != nil {
+			if err := m.waitSearchLag(ctx); err != nil {
+				return res, err
+			}
+			id, found, ferr := w.find(ctx)
+			res.calls++
+			if ferr != nil {
+				if ctx.Err() != nil {
+					return res, ctx.Err()
+				}
+				// Still unknown: the next phase's resolution picks it up.
+				res.rejected, res.reason = true, "outcome unknown and the lookup failed; resolved on the next run"
+				return res, nil
+			}
+			if found {
+				if err := m.opts.Ledger.Outcome(ctx, run.ID(), seq, rollback.Done(id)); err != nil {
+					return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
+				}
+				res.id = id
+				return res, nil
+			}
+		}
+		if err := m.opts.Ledger.Outcome(ctx, run.ID(), seq, rollback.Rejected(0, notApplied+"not found by lookup after an unknown outcome")); err != nil {
+			return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
+		}
+		if attempt >= m.opts.MaxAttempts {
+			res.rejected, res.reason = true, "gave up after repeated unknown outcomes"
+			return res, nil
+		}
+	}
+}
+
+func (m *Migration) waitSearchLag(ctx context.Context) error {
+	if m.opts.SearchLag <= 0 {
+		return nil
+	}
+	return sleep(ctx, m.opts.SearchLag)
+}
+
+// dailyLimit pauses until the quota resets, or stops the phase.
+func (m *Migration) dailyLimit(ctx context.Context, err error) error {
+	var rl *highlevel.RateLimitError
+	var at time.Time
+	if errors.As(err, &rl) {
+		at = rl.RetryAt
+	}
+	if m.opts.DailyLimit == StopOnDailyLimit {
+		return &DailyLimitError{ResumeAt: at, Err: err}
+	}
+	m.pauseMu.Lock()
+	defer m.pauseMu.Unlock()
+	wait := time.Until(at)
+	if at.IsZero() || wait <= 0 {
+		wait = time.Minute
+	}
+	m.log.LogAttrs(ctx, levelWarn, "daily API limit spent, pausing", attrDuration(wait))
+	return sleep(ctx, wait)
+}
+
+// sleep waits d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// pauseGate is embedded in Migration so that one pause serves every worker.
+type pauseGate struct{ pauseMu sync.Mutex }

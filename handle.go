@@ -1,0 +1,419 @@
+package pbnhl
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// handle writes one valid payload.
+func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *job) error {
+	p := &j.p
+	c := ph.m.opts.Client
+	switch o.Target {
+	case mapping.TargetBusiness:
+		in, err := ph.p.inputs.Business(p)
+		if err != nil {
+			tr.invalid.Add(1)
+			return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
+		}
+		body, _ := json.Marshal(in)
+		_, _, err = ph.put(ctx, o, tr, typeBusiness, p.SourceKey, j.modified, "", body,
+			func(ctx context.Context) (string, error) {
+				b, err := c.Businesses.Create(ctx, in)
+				if err != nil {
+					return "", err
+				}
+				return b.ID, nil
+			},
+			func(ctx context.Context) (string, bool, error) { return ph.m.findBusiness(ctx, ph.idx, body) },
+			func(ctx context.Context, id string) error {
+				_, err := c.Businesses.Update(ctx, id, businessUpdate(in))
+				return err
+			})
+		return err
+
+	case mapping.TargetContact:
+		return ph.handleContact(ctx, o, tr, j)
+
+	case mapping.TargetCustomObject:
+		return ph.handleRecord(ctx, o, tr, j)
+
+	case mapping.TargetOpportunity:
+		l, _ := p.Link(mapping.LinkContact)
+		contactID, ok := ph.parentID(l)
+		if !ok {
+			tr.invalid.Add(1)
+			return ph.invalidReason(ctx, o, p.SourceKey, j.modified, "its contact is not in HighLevel (invalid or rejected)")
+		}
+		in, err := ph.p.inputs.Opportunity(p, contactID)
+		if err != nil {
+			tr.invalid.Add(1)
+			return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
+		}
+		body := opportunityJSON(in)
+		ext := ph.p.extField[typeOpportunity]
+		_, _, err = ph.put(ctx, o, tr, typeOpportunity, p.SourceKey, j.modified, "", body,
+			func(ctx context.Context) (string, error) {
+				op, err := c.Opportunities.Create(ctx, in)
+				if err != nil {
+					return "", err
+				}
+				return op.ID, nil
+			},
+			func(ctx context.Context) (string, bool, error) {
+				return ph.m.findOpportunity(ctx, contactID, in.PipelineID, ext, p.SourceKey)
+			},
+			func(ctx context.Context, id string) error {
+				_, err := c.Opportunities.Update(ctx, id, opportunityUpdate(in))
+				return err
+			})
+		return err
+
+	case mapping.TargetNote, mapping.TargetTask:
+		l, _ := p.Link(mapping.LinkContact)
+		contactID, ok := ph.parentID(l)
+		if !ok {
+			tr.invalid.Add(1)
+			return ph.invalidReason(ctx, o, p.SourceKey, j.modified, "its contact is not in HighLevel (invalid or rejected)")
+		}
+		if o.Target == mapping.TargetTask {
+			return ph.handleTask(ctx, o, tr, j, contactID)
+		}
+		in, err := ph.p.inputs.Note(p)
+		if err != nil {
+			tr.invalid.Add(1)
+			return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
+		}
+		body, _ := json.Marshal(in)
+		// Notes are written once: HighLevel offers no note update in this
+		// client, so a changed source message is left as first migrated.
+		_, _, err = ph.put(ctx, o, tr, typeNote, p.SourceKey, j.modified, contactID, body,
+			func(ctx context.Context) (string, error) {
+				n, err := c.Contacts.CreateNote(ctx, contactID, in)
+				if err != nil {
+					return "", err
+				}
+				return n.ID, nil
+			},
+			func(ctx context.Context) (string, bool, error) {
+				return ph.m.findNote(ctx, ph.idx, contactID, in.Body)
+			}, nil)
+		return err
+	}
+	return fmt.Errorf("pbnhl: %s: target %q is not loadable", o.Name, o.Target)
+}
+
+func (ph *phase) handleTask(ctx context.Context, o *mapping.Object, tr *tracker, j *job, contactID string) error {
+	p := &j.p
+	in := highlevel.TaskInput{AssignedTo: p.AssignedTo}
+	for _, v := range p.Fields {
+		switch v.Key {
+		case "title":
+			in.Title = v.Text
+		case "body":
+			in.Body = v.Text
+		case "completed":
+			in.Completed = v.Text == "true" || v.Text == "Yes"
+		case "dueDate":
+			t, err := time.Parse(time.RFC3339, v.Text)
+			if err != nil {
+				if t, err = time.Parse(time.DateOnly, v.Text); err != nil {
+					tr.invalid.Add(1)
+					return ph.invalidReason(ctx, o, p.SourceKey, j.modified, "dueDate is not a date")
+				}
+			}
+			in.DueDate = t
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"title": in.Title, "body": in.Body, "dueDate": in.DueDate, "completed": in.Completed, "assignedTo": in.AssignedTo})
+	c := ph.m.opts.Client
+	_, _, err := ph.put(ctx, o, tr, typeTask, p.SourceKey, j.modified, contactID, body,
+		func(ctx context.Context) (string, error) {
+			t, err := c.Contacts.CreateTask(ctx, contactID, in)
+			if err != nil {
+				return "", err
+			}
+			return t.ID, nil
+		},
+		func(ctx context.Context) (string, bool, error) {
+			ts, err := c.Contacts.ListTasks(ctx, contactID)
+			if err != nil {
+				return "", false, err
+			}
+			for _, t := range ts {
+				if t.Title == in.Title && t.Body == in.Body && !ph.idx.has(typeTask, t.ID) {
+					return t.ID, true, nil
+				}
+			}
+			return "", false, nil
+		}, nil)
+	return err
+}
+
+func (ph *phase) handleContact(ctx context.Context, o *mapping.Object, tr *tracker, j *job) error {
+	p := &j.p
+	c := ph.m.opts.Client
+	in, err := ph.p.inputs.Contact(p)
+	if err != nil {
+		tr.invalid.Add(1)
+		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
+	}
+	vals, err := ph.agg.Take(p.SourceKey)
+	if err != nil {
+		return fmt.Errorf("pbnhl: fold contact fields: %w", err)
+	}
+	for _, v := range vals {
+		cf, err := ph.p.inputs.ContactField(v)
+		if err != nil {
+			return fmt.Errorf("pbnhl: %s: %w", v.Object, err)
+		}
+		in.CustomFields = append(in.CustomFields, cf)
+	}
+	body, _ := json.Marshal(in)
+	ext := ph.p.extField[typeContact]
+	var clear []string
+	if ph.since != nil {
+		clear = clearedContactFields(o, p, ph.p.inputs.FieldIDs, vals, ph.m.opts.Map)
+	}
+	id, ok, err := ph.put(ctx, o, tr, typeContact, p.SourceKey, j.modified, "", body,
+		func(ctx context.Context) (string, error) {
+			ct, err := c.Contacts.Create(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return ct.ID, nil
+		},
+		func(ctx context.Context) (string, bool, error) { return ph.m.findContact(ctx, ext, p.SourceKey) },
+		func(ctx context.Context, id string) error {
+			_, err := c.Contacts.Update(ctx, id, contactUpdate(in, clear))
+			return err
+		})
+	if err != nil || !ok {
+		return err
+	}
+	if l, has := p.Link(mapping.LinkBusiness); has && l.Key != "" {
+		if bid, found := ph.parentID(l); found {
+			ph.addLink(pendingLink{contactKey: p.SourceKey, contactID: id, businessID: bid})
+		}
+	}
+	return nil
+}
+
+func (ph *phase) handleRecord(ctx context.Context, o *mapping.Object, tr *tracker, j *job) error {
+	p := &j.p
+	c := ph.m.opts.Client
+	type rel struct {
+		assoc, assocID, parentID string
+	}
+	var rels []rel
+	for _, l := range p.Links {
+		if l.To != mapping.LinkAssociation {
+			continue
+		}
+		pid, ok := ph.parentID(l)
+		if !ok {
+			if l.Required {
+				tr.invalid.Add(1)
+				return ph.invalidReason(ctx, o, p.SourceKey, j.modified, fmt.Sprintf("its %s record is not in HighLevel (invalid or rejected)", l.Object))
+			}
+			continue
+		}
+		aid, ok := ph.p.assoc[l.Association]
+		if !ok {
+			return fmt.Errorf("pbnhl: %s: association %s does not exist (apply the schema plan)", o.Name, l.Association)
+		}
+		rels = append(rels, rel{assoc: l.Association, assocID: aid, parentID: pid})
+	}
+	in, err := ph.p.inputs.Record(p)
+	if err != nil {
+		tr.invalid.Add(1)
+		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
+	}
+	body := recordJSON(in)
+	ext := ph.p.extField[o.Key]
+	clear := clearedProperties(o, p)
+	id, ok, err := ph.put(ctx, o, tr, o.Key, p.SourceKey, j.modified, "", body,
+		func(ctx context.Context) (string, error) {
+			r, err := c.Objects.CreateRecord(ctx, o.Key, in)
+			if err != nil {
+				return "", err
+			}
+			return r.ID, nil
+		},
+		func(ctx context.Context) (string, bool, error) { return ph.m.findRecord(ctx, o.Key, ext, p.SourceKey) },
+		func(ctx context.Context, id string) error {
+			upd := highlevel.RecordUpdate{Properties: in.Properties, Owner: in.Owner}
+			for _, k := range clear {
+				if _, set := upd.Properties[k]; !set {
+					upd.Properties[k] = highlevel.FieldValue{}
+				}
+			}
+			_, err := c.Objects.UpdateRecord(ctx, o.Key, id, upd)
+			return err
+		})
+	if err != nil || !ok {
+		return err
+	}
+	for _, r := range rels {
+		key := relationKey(o.Key, p.SourceKey, r.assoc)
+		ph.mu.Lock()
+		done := ph.relDone[key] == linkPair(id, r.parentID)
+		ph.mu.Unlock()
+		if done {
+			tr.existing.Add(0) // the record counted once; its relation exists
+			continue
+		}
+		if ph.dry {
+			tr.calls.Add(1)
+			continue
+		}
+		in := highlevel.RelationInput{AssociationID: r.assocID, FirstRecordID: id, SecondRecordID: r.parentID}
+		rb, _ := json.Marshal(in)
+		res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpLink, objType: typeRelation, key: key, entity: o.Source,
+			modified: j.modified, target: id, related: r.parentID, payload: rb,
+			call: func(ctx context.Context) (string, error) {
+				x, err := c.Associations.CreateRelation(ctx, in)
+				if err != nil {
+					return "", err
+				}
+				return x.ID, nil
+			},
+			find: func(ctx context.Context) (string, bool, error) { return ph.m.findRelation(ctx, in) }})
+		tr.calls.Add(int64(res.calls))
+		if err != nil {
+			return err
+		}
+		if res.rejected {
+			tr.rejected.Add(1)
+			continue
+		}
+		ph.mu.Lock()
+		ph.relDone[key] = linkPair(id, r.parentID)
+		ph.mu.Unlock()
+	}
+	return nil
+}
+
+// recordJSON is a record create body in HighLevel's wire form.
+func recordJSON(in highlevel.RecordInput) []byte {
+	m := map[string]any{"properties": in.Properties}
+	if len(in.Owner) > 0 {
+		m["owner"] = in.Owner
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// opportunityJSON is an opportunity create body in HighLevel's wire form.
+func opportunityJSON(in highlevel.OpportunityInput) []byte {
+	m := map[string]any{"pipelineId": in.PipelineID, "pipelineStageId": in.PipelineStageID, "name": in.Name,
+		"status": in.Status, "contactId": in.ContactID}
+	if in.MonetaryValue != nil {
+		m["monetaryValue"] = float64(*in.MonetaryValue) / 100
+	}
+	if in.AssignedTo != "" {
+		m["assignedTo"] = in.AssignedTo
+	}
+	if len(in.CustomFields) > 0 {
+		m["customFields"] = in.CustomFields
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func strPtr(s string) *string { return &s }
+
+// contactUpdate turns a create body into an update: the fields the payload
+// has, and the custom fields in clear emptied. Standard fields that are
+// empty now are left as they are (HighLevel refuses an empty e-mail or
+// phone on update).
+func contactUpdate(in highlevel.ContactInput, clear []string) highlevel.ContactUpdate {
+	u := highlevel.ContactUpdate{FirstName: strPtr(in.FirstName), LastName: strPtr(in.LastName), Email: strPtr(in.Email),
+		Phone: strPtr(in.Phone), Address1: strPtr(in.Address1), City: strPtr(in.City), State: strPtr(in.State),
+		PostalCode: strPtr(in.PostalCode), Country: strPtr(in.Country), DND: in.DND, Tags: in.Tags, CustomFields: in.CustomFields,
+		AssignedTo: strPtr(in.AssignedTo), DateOfBirth: strPtr(in.DateOfBirth)}
+	if in.Name != "" {
+		u.Name = strPtr(in.Name)
+	}
+	if in.Website != "" {
+		u.Website = strPtr(in.Website)
+	}
+	if in.Timezone != "" {
+		u.Timezone = strPtr(in.Timezone)
+	}
+	if in.Source != "" {
+		u.Source = strPtr(in.Source)
+	}
+	for _, id := range clear {
+		u.CustomFields = append(u.CustomFields, highlevel.CustomFieldInput{ID: id, Value: highlevel.TextValue("")})
+	}
+	for _, p := range []**string{&u.Email, &u.Phone, &u.Address1, &u.City, &u.State, &u.PostalCode, &u.Country, &u.AssignedTo, &u.DateOfBirth} {
+		if *p != nil && **p == "" {
+			*p = nil
+		}
+	}
+	return u
+}
+
+// clearedContactFields lists the ids of contact custom fields the map writes
+// that are empty in this payload, so an update clears a value the source
+// removed.
+func clearedContactFields(o *mapping.Object, p *mapping.Payload, ids map[string]string, folded []mapping.ContactFieldValue, m *mapping.Map) []string {
+	set := map[string]bool{}
+	for _, v := range p.Custom {
+		set[v.Key] = true
+	}
+	for _, v := range folded {
+		set[v.FieldKey] = true
+	}
+	var out []string
+	for _, f := range o.Fields {
+		if f.Custom() && !set[f.To] {
+			if id, ok := ids["contact."+f.To]; ok {
+				out = append(out, id)
+			}
+		}
+	}
+	for _, x := range m.Objects {
+		if x.Target == mapping.TargetContactField && !set[x.Key] {
+			if id, ok := ids["contact."+x.Key]; ok {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// clearedProperties lists the record properties the map writes that are
+// empty in this payload.
+func clearedProperties(o *mapping.Object, p *mapping.Payload) []string {
+	set := map[string]bool{}
+	for _, v := range p.Custom {
+		set[v.Key] = true
+	}
+	var out []string
+	for _, f := range o.Fields {
+		if !set[f.To] {
+			out = append(out, f.To)
+		}
+	}
+	return out
+}
+
+func businessUpdate(in highlevel.BusinessInput) highlevel.BusinessUpdate {
+	return highlevel.BusinessUpdate{Name: strPtr(in.Name), Phone: strPtr(in.Phone), Email: strPtr(in.Email), Website: strPtr(in.Website),
+		Address: strPtr(in.Address), City: strPtr(in.City), PostalCode: strPtr(in.PostalCode), State: strPtr(in.State),
+		Country: strPtr(in.Country), Description: strPtr(in.Description)}
+}
+
+func opportunityUpdate(in highlevel.OpportunityInput) highlevel.OpportunityUpdate {
+	st := in.Status
+	return highlevel.OpportunityUpdate{PipelineID: strPtr(in.PipelineID), PipelineStageID: strPtr(in.PipelineStageID), Name: strPtr(in.Name),
+		Status: &st, MonetaryValue: in.MonetaryValue, AssignedTo: strPtr(in.AssignedTo), CustomFields: in.CustomFields}
+}

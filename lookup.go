@@ -1,0 +1,319 @@
+package pbnhl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// Lookups by identity: how an unknown outcome (or an intent a crash left
+// pending) is resolved before anything is retried. Contacts, records and
+// opportunities carry our external id; businesses, notes and relations are
+// matched on what we sent.
+
+// findContact searches contacts by the external-id custom field.
+func (m *Migration) findContact(ctx context.Context, fieldID, key string) (string, bool, error) {
+	if fieldID == "" {
+		return "", false, errors.New("pbnhl: contacts have no external-id field")
+	}
+	q := highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: "customFields." + fieldID, Operator: "eq", Value: key}}, PageLimit: 10}
+	for c, err := range m.opts.Client.Contacts.Search(ctx, q) {
+		if err != nil {
+			return "", false, err
+		}
+		if v, ok := c.CustomField(fieldID); ok {
+			if t, _ := v.Text(); t == key {
+				return c.ID, true, nil
+			}
+		}
+	}
+	return "", false, nil
+}
+
+// findRecord searches a custom object's records by the external-id property.
+func (m *Migration) findRecord(ctx context.Context, objectKey, prop, key string) (string, bool, error) {
+	if prop == "" {
+		return "", false, fmt.Errorf("pbnhl: %s has no external-id property", objectKey)
+	}
+	q := highlevel.RecordSearch{Filters: []highlevel.SearchFilter{{Field: "properties." + prop, Operator: "eq", Value: key}}, PageLimit: 10}
+	for r, err := range m.opts.Client.Objects.SearchRecords(ctx, objectKey, q) {
+		if err != nil {
+			return "", false, err
+		}
+		var v string
+		if raw, ok := r.Properties[prop]; ok && json.Unmarshal(raw, &v) == nil && v == key {
+			return r.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// findOpportunity searches the contact's opportunities in the pipeline for
+// the external-id custom field.
+func (m *Migration) findOpportunity(ctx context.Context, contactID, pipelineID, fieldID, key string) (string, bool, error) {
+	q := highlevel.OpportunitySearch{ContactID: contactID, PipelineID: pipelineID, Status: highlevel.StatusAll}
+	for o, err := range m.opts.Client.Opportunities.Search(ctx, q) {
+		if err != nil {
+			return "", false, err
+		}
+		if o.ContactID != "" && o.ContactID != contactID {
+			continue
+		}
+		if v, ok := o.CustomField(fieldID); ok {
+			if t, _ := v.Text(); t == key {
+				return o.ID, true, nil
+			}
+			continue
+		}
+		// Search results may omit custom fields: read the opportunity.
+		full, err := m.opts.Client.Opportunities.Get(ctx, o.ID)
+		if err != nil {
+			return "", false, err
+		}
+		if v, ok := full.CustomField(fieldID); ok {
+			if t, _ := v.Text(); t == key {
+				return o.ID, true, nil
+			}
+		}
+	}
+	return "", false, nil
+}
+
+// findBusiness matches the location's businesses on the fields we wrote,
+// skipping those already mapped to another office.
+func (m *Migration) findBusiness(ctx context.Context, idx *idIndex, body []byte) (string, bool, error) {
+	want := rollback.Digest(body)
+	for b, err := range m.opts.Client.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
+		if err != nil {
+			return "", false, err
+		}
+		if idx != nil && idx.has(typeBusiness, b.ID) {
+			continue
+		}
+		cur, _ := json.Marshal(b)
+		if d, err := rollback.ProjectDigest(cur, body); err == nil && d == want {
+			return b.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// findNote matches the contact's notes on the body, skipping mapped ones.
+func (m *Migration) findNote(ctx context.Context, idx *idIndex, contactID, body string) (string, bool, error) {
+	notes, err := m.opts.Client.Contacts.ListNotes(ctx, contactID)
+	if err != nil {
+		return "", false, err
+	}
+	for _, n := range notes {
+		if strings.TrimSpace(n.Body) == strings.TrimSpace(body) && (idx == nil || !idx.has(typeNote, n.ID)) {
+			return n.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// findRelation looks for the relation among the record's relations.
+func (m *Migration) findRelation(ctx context.Context, in highlevel.RelationInput) (string, bool, error) {
+	for r, err := range m.opts.Client.Associations.Relations(ctx, in.FirstRecordID, highlevel.RelationListOptions{AssociationIDs: []string{in.AssociationID}}) {
+		if err != nil {
+			if errors.Is(err, highlevel.ErrNotFound) {
+				return "", false, nil
+			}
+			return "", false, err
+		}
+		if (r.FirstRecordID == in.FirstRecordID && r.SecondRecordID == in.SecondRecordID) ||
+			(r.FirstRecordID == in.SecondRecordID && r.SecondRecordID == in.FirstRecordID) {
+			return r.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// current reads a record as JSON in HighLevel's field names: the
+// before-image of an update, and what a change check projects.
+func (m *Migration) current(ctx context.Context, typ, id, contactID string) ([]byte, error) {
+	c := m.opts.Client
+	var v any
+	switch {
+	case typ == typeContact:
+		x, err := c.Contacts.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		v = x
+	case typ == typeBusiness:
+		x, err := c.Businesses.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		v = x
+	case typ == typeOpportunity:
+		x, err := c.Opportunities.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(x)
+		if err != nil {
+			return nil, err
+		}
+		var mm map[string]any
+		if err := json.Unmarshal(b, &mm); err != nil {
+			return nil, err
+		}
+		mm["customFields"] = x.CustomFields
+		v = mm
+	case strings.HasPrefix(typ, recordTypePrefix):
+		x, err := c.Objects.GetRecord(ctx, typ, id)
+		if err != nil {
+			return nil, err
+		}
+		v = map[string]any{"id": x.ID, "properties": x.Properties, "owner": x.Owner, "followers": x.Followers}
+	default:
+		return nil, fmt.Errorf("pbnhl: cannot read a %s", typ)
+	}
+	return json.Marshal(v)
+}
+
+// applied reports whether the record's current state holds what body wrote.
+func (m *Migration) applied(ctx context.Context, typ, id, contactID string, body []byte) (string, bool, error) {
+	cur, err := m.current(ctx, typ, id, contactID)
+	if err != nil {
+		return "", false, err
+	}
+	d, err := rollback.ProjectDigest(cur, body)
+	if err != nil {
+		return "", false, err
+	}
+	return id, d == rollback.Digest(body), nil
+}
+
+// resolvePending settles every intent an earlier phase left without a
+// final outcome (a crash, Ctrl-C, an unknown answer) by looking the record
+// up, so that nothing is retried before its first attempt is known.
+func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idIndex) (int, error) {
+	runs, err := m.opts.Ledger.Runs(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("pbnhl: list runs: %w", err)
+	}
+	undo := map[rollback.RunID]bool{}
+	for _, r := range runs {
+		if r.Kind == rollback.KindUndo {
+			undo[r.ID] = true
+		}
+	}
+	var pending []rollback.Entry
+	for e, err := range m.opts.Ledger.Pending(ctx, true) {
+		if err != nil {
+			return 0, fmt.Errorf("pbnhl: read pending intents: %w", err)
+		}
+		if !undo[e.Run] {
+			pending = append(pending, e)
+		}
+	}
+	n := 0
+	for _, e := range pending {
+		if err := m.waitSearchLagOnce(ctx, &n); err != nil {
+			return n, err
+		}
+		o, err := m.resolveEntry(ctx, p, idx, e)
+		if err != nil {
+			if ctx.Err() != nil {
+				return n, ctx.Err()
+			}
+			m.log.LogAttrs(ctx, levelWarn, "pending intent not resolved", attrObj(e.ObjectType), attrKey(e.SourceKey))
+			continue
+		}
+		if err := m.opts.Ledger.Outcome(ctx, e.Run, e.Seq, o); err != nil {
+			return n, fmt.Errorf("pbnhl: journal outcome: %w", err)
+		}
+		n++
+	}
+	if n > 0 {
+		m.log.LogAttrs(ctx, levelInfo, "resolved pending intents by lookup", attrCount("resolved", n))
+	}
+	return n, nil
+}
+
+// waitSearchLagOnce waits for search to catch up before the first lookup.
+func (m *Migration) waitSearchLagOnce(ctx context.Context, n *int) error {
+	if *n > 0 {
+		return nil
+	}
+	return m.waitSearchLag(ctx)
+}
+
+func (m *Migration) resolveEntry(ctx context.Context, p *prepared, idx *idIndex, e rollback.Entry) (rollback.Outcome, error) {
+	payload, err := m.opts.Ledger.Payload(ctx, e)
+	if err != nil {
+		return rollback.Outcome{}, err
+	}
+	found := func(id string, ok bool, err error) (rollback.Outcome, error) {
+		if err != nil {
+			return rollback.Outcome{}, err
+		}
+		if ok {
+			return rollback.Done(id), nil
+		}
+		return rollback.Rejected(0, notApplied+"not found by lookup after an interruption"), nil
+	}
+	switch e.Op {
+	case rollback.OpCreate:
+		switch {
+		case e.ObjectType == typeContact:
+			return found(m.findContact(ctx, p.extField[typeContact], e.SourceKey))
+		case e.ObjectType == typeBusiness:
+			if err := idx.load(ctx, typeBusiness); err != nil {
+				return rollback.Outcome{}, err
+			}
+			return found(m.findBusiness(ctx, idx, payload))
+		case e.ObjectType == typeOpportunity:
+			var b struct {
+				ContactID  string `json:"contactId"`
+				PipelineID string `json:"pipelineId"`
+			}
+			_ = json.Unmarshal(payload, &b)
+			return found(m.findOpportunity(ctx, b.ContactID, b.PipelineID, p.extField[typeOpportunity], e.SourceKey))
+		case e.ObjectType == typeNote:
+			var b highlevel.NoteInput
+			_ = json.Unmarshal(payload, &b)
+			if err := idx.load(ctx, typeNote); err != nil {
+				return rollback.Outcome{}, err
+			}
+			return found(m.findNote(ctx, idx, e.TargetID, b.Body))
+		case strings.HasPrefix(e.ObjectType, recordTypePrefix):
+			return found(m.findRecord(ctx, e.ObjectType, p.extField[e.ObjectType], e.SourceKey))
+		}
+	case rollback.OpLink:
+		switch e.ObjectType {
+		case typeRelation:
+			var in highlevel.RelationInput
+			if err := json.Unmarshal(payload, &in); err != nil {
+				return rollback.Outcome{}, err
+			}
+			return found(m.findRelation(ctx, in))
+		case typeContactBusiness:
+			c, err := m.opts.Client.Contacts.Get(ctx, e.TargetID)
+			if errors.Is(err, highlevel.ErrNotFound) {
+				return found("", false, nil)
+			}
+			if err != nil {
+				return rollback.Outcome{}, err
+			}
+			return found(e.TargetID, c.BusinessID == e.RelatedID, nil)
+		}
+	case rollback.OpUpdate:
+		return found(m.applied(ctx, e.ObjectType, e.TargetID, "", payload))
+	case rollback.OpDelete:
+		_, err := m.current(ctx, e.ObjectType, e.TargetID, "")
+		if errors.Is(err, highlevel.ErrNotFound) {
+			return rollback.Done(e.TargetID), nil
+		}
+		return found("", false, err)
+	}
+	return rollback.Outcome{}, fmt.Errorf("pbnhl: no lookup for %s of %s", e.Op, e.ObjectType)
+}

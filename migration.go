@@ -1,0 +1,169 @@
+package pbnhl
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// DailyLimitPolicy says what a phase does when the location's daily quota
+// of API calls is spent.
+type DailyLimitPolicy int
+
+const (
+	// PauseOnDailyLimit waits until HighLevel's daily quota resets, then
+	// goes on (the default).
+	PauseOnDailyLimit DailyLimitPolicy = iota
+	// StopOnDailyLimit stops the phase cleanly with a *DailyLimitError that
+	// says when to resume.
+	StopOnDailyLimit
+)
+
+// DeletionPolicy says what a delta does with records the source deleted.
+type DeletionPolicy int
+
+const (
+	// KeepDeleted leaves them in HighLevel and reports them (the default).
+	KeepDeleted DeletionPolicy = iota
+	// DeleteDeleted deletes the HighLevel record (journaled with its
+	// before-image; HighLevel deletes are final, so Undo cannot bring it back).
+	DeleteDeleted
+)
+
+// Options configure a Migration. Source, Client, Map and Ledger are required.
+type Options struct {
+	Source pbn.Source
+	Client *highlevel.Client
+	// Map is the approved field map; every phase refuses a map whose
+	// approval does not match its content.
+	Map    *mapping.Map
+	Ledger *rollback.Ledger
+
+	// CompanyID is the agency id HighLevel's user search needs for owner
+	// resolution.
+	CompanyID string
+	// FallbackOwner is the id or e-mail of the HighLevel user that owns
+	// records whose staff member has no user. Required when the map
+	// resolves owners.
+	FallbackOwner string
+
+	// Concurrency is how many calls are in flight at once (default 8). All
+	// of them share the client's one per-location limiter: concurrency
+	// hides latency, it does not raise the rate.
+	Concurrency int
+	// DryRun does everything but the writes: nothing is sent to HighLevel
+	// and nothing is journaled; reports say what would be written and how
+	// many calls it would take.
+	DryRun bool
+	// DailyLimit chooses between pausing and stopping when the daily quota
+	// is spent.
+	DailyLimit DailyLimitPolicy
+	// Deletions chooses what a delta does with source deletions.
+	Deletions DeletionPolicy
+	// DeltaOverlap is subtracted from a watermark before a delta reads
+	// (default 5 minutes), against clock skew between the source's writers.
+	DeltaOverlap time.Duration
+	// SearchLag is how long HighLevel's search takes to see a new record.
+	// An unknown outcome is looked up this long after the call (default 5s;
+	// a negative value means none, for simulators without lag).
+	SearchLag time.Duration
+	// MaxAttempts bounds how often one record is tried when its outcomes
+	// stay unknown or the call is refused without being sent (default 5).
+	MaxAttempts int
+
+	// Actor is recorded on every run (a user or host name).
+	Actor string
+	// Logger receives operational records: object names, counts, ids and
+	// reasons, never field values. Nil discards.
+	Logger *slog.Logger
+	// Progress, when set, receives per-object progress events. It is
+	// called from the migration's goroutines one at a time and must not
+	// block for long.
+	Progress func(Progress)
+	// ProgressInterval is the least time between two events of one object
+	// (default 500ms); the final event of an object is always sent.
+	ProgressInterval time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Migration moves one practice into one HighLevel location, phase by phase:
+// Preflight, ApplySchema, Sample, Run, Delta, Undo. Each phase is recorded
+// as a run in the ledger. A Migration is safe to use from one goroutine at a
+// time; its phases run their calls concurrently.
+type Migration struct {
+	opts   Options
+	log    *slog.Logger
+	now    func() time.Time
+	digest string
+
+	mu   sync.Mutex
+	prep *prepared // schema ids, pipelines, owners: read once per Migration
+	pauseGate
+	progressMu sync.Mutex
+	counts     map[pbn.Entity]int64 // source inventory, for progress totals
+}
+
+// ErrInvalidOptions is matched by errors from New for missing or bad options.
+var ErrInvalidOptions = errors.New("pbnhl: invalid options")
+
+// New checks the options and returns a Migration. It makes no call.
+func New(opts Options) (*Migration, error) {
+	switch {
+	case opts.Source == nil:
+		return nil, fmt.Errorf("%w: Source is required", ErrInvalidOptions)
+	case opts.Client == nil:
+		return nil, fmt.Errorf("%w: Client is required", ErrInvalidOptions)
+	case opts.Map == nil:
+		return nil, fmt.Errorf("%w: Map is required", ErrInvalidOptions)
+	case opts.Ledger == nil:
+		return nil, fmt.Errorf("%w: Ledger is required", ErrInvalidOptions)
+	case opts.Concurrency < 0:
+		return nil, fmt.Errorf("%w: Concurrency must not be negative", ErrInvalidOptions)
+	}
+	if opts.Concurrency == 0 {
+		opts.Concurrency = 8
+	}
+	if opts.DeltaOverlap == 0 {
+		opts.DeltaOverlap = 5 * time.Minute
+	}
+	if opts.SearchLag == 0 {
+		opts.SearchLag = 5 * time.Second
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 5
+	}
+	if opts.ProgressInterval <= 0 {
+		opts.ProgressInterval = 500 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := &Migration{opts: opts, log: log, now: opts.Now}
+	return m, nil
+}
+
+// verifyMap checks the approval and returns the map's digest.
+func (m *Migration) verifyMap() (string, error) {
+	if err := m.opts.Map.Verify(); err != nil {
+		return "", fmt.Errorf("pbnhl: the map must be approved for its current content: %w", err)
+	}
+	d, err := m.opts.Map.Digest()
+	if err != nil {
+		return "", fmt.Errorf("pbnhl: map digest: %w", err)
+	}
+	return d, nil
+}
+
+func (m *Migration) location() string { return m.opts.Client.LocationID() }

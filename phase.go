@@ -1,0 +1,700 @@
+package pbnhl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// Phase names in Progress and Report.
+const (
+	PhaseRun    = "run"
+	PhaseSample = "sample"
+	PhaseDelta  = "delta"
+	PhaseLinks  = "business_links"
+)
+
+// Written is one record a phase wrote (or, in a dry run, would write): the
+// body sent, in HighLevel's wire form, for a field-level diff.
+type Written struct {
+	Object      string // map object
+	ObjectType  string // ledger object type ("contact", "custom_objects.pbn_appointment", "relation"...)
+	SourceKey   string
+	HighLevelID string // empty in a dry run
+	Op          rollback.Op
+	Body        json.RawMessage
+}
+
+// Report is what a data phase did.
+type Report struct {
+	Phase  string
+	Run    rollback.RunID // 0 in a dry run
+	DryRun bool
+	// Objects has the final progress of every object, in load order.
+	Objects []Progress
+	// Calls is the number of HighLevel write and lookup calls the phase made
+	// (or would make); reads of the location's schema are not included.
+	Calls int64
+	// Resolved counts journal entries left pending or unknown by an earlier
+	// run that this phase resolved by lookup before writing anything.
+	Resolved int
+	// Deleted and KeptDeleted count source deletions (delta only).
+	Deleted, KeptDeleted int
+	// Written lists what was written: every record for a sample, and up to
+	// DryRunSamples records per object for a dry run.
+	Written []Written
+	// Duration of the phase.
+	Duration time.Duration
+}
+
+// Object returns the progress of one object.
+func (r *Report) Object(name string) (Progress, bool) {
+	for _, p := range r.Objects {
+		if p.Object == name {
+			return p, true
+		}
+	}
+	return Progress{}, false
+}
+
+// Totals sums the objects' counters.
+func (r *Report) Totals() Progress {
+	var t Progress
+	for _, p := range r.Objects {
+		t.Total += p.Total
+		t.Done += p.Done
+		t.Written += p.Written
+		t.Existing += p.Existing
+		t.Skipped += p.Skipped
+		t.Invalid += p.Invalid
+		t.Rejected += p.Rejected
+		t.Calls += p.Calls
+	}
+	return t
+}
+
+// dryRunSamples caps the bodies a dry run keeps per object.
+const dryRunSamples = 20
+
+// phase is one run of records through the map into HighLevel.
+type phase struct {
+	m    *Migration
+	p    *prepared
+	name string
+	run  *rollback.Run // nil in a dry run
+	dry  bool
+	idx  *idIndex
+	val  *mapping.Validator
+	agg  *mapping.Aggregator
+
+	// selection keeps only these patients and their records (sample).
+	selection map[string]bool
+	// since is the delta's per-entity lower bound (zero: everything).
+	since map[string]time.Time
+	// extraPatients are patients to reprocess in a delta because records
+	// folded into their contact changed.
+	extraPatients map[string]bool
+	collectAll    bool
+
+	mu        sync.Mutex
+	links     []pendingLink
+	relDone   map[string]string
+	written   []Written
+	perObject map[string]int
+	report    *Report
+}
+
+type pendingLink struct {
+	contactKey, contactID, businessID string
+}
+
+type job struct {
+	p        mapping.Payload
+	modified time.Time
+}
+
+func (m *Migration) newPhase(ctx context.Context, p *prepared, name string, run *rollback.Run) (*phase, error) {
+	ph := &phase{m: m, p: p, name: name, run: run, dry: m.opts.DryRun, idx: newIndex(m.opts.Ledger),
+		agg: mapping.NewAggregator(m.opts.Map), perObject: map[string]int{}, report: &Report{Phase: name, DryRun: m.opts.DryRun}}
+	if run != nil {
+		ph.report.Run = run.ID()
+	}
+	known := func(object, key string) bool {
+		o := m.opts.Map.Object(object)
+		if o == nil {
+			return false
+		}
+		typ := objectType(o)
+		if typ == "" {
+			return false
+		}
+		if err := ph.idx.load(ctx, typ); err != nil {
+			return false
+		}
+		_, ok := ph.idx.get(typ, key)
+		return ok
+	}
+	ph.val = mapping.NewValidator(m.opts.Map, mapping.ValidatorOptions{Known: known})
+	var err error
+	if ph.relDone, err = doneLinks(ctx, m.opts.Ledger, typeRelation); err != nil {
+		return nil, err
+	}
+	return ph, nil
+}
+
+// groups orders the map's objects for loading: businesses and users, then
+// contacts, then (after the business links) custom object records,
+// opportunities, and notes and tasks. Map.Order's parents-first order is
+// kept inside each group.
+func groups(order []*mapping.Object) [][]*mapping.Object {
+	rank := func(t mapping.TargetKind) int {
+		switch t {
+		case mapping.TargetBusiness, mapping.TargetUser:
+			return 0
+		case mapping.TargetContact:
+			return 1
+		case mapping.TargetCustomObject:
+			return 2
+		case mapping.TargetOpportunity:
+			return 3
+		case mapping.TargetNote, mapping.TargetTask:
+			return 4
+		}
+		return -1 // contact_field: folded into contacts
+	}
+	out := make([][]*mapping.Object, 5)
+	for _, o := range order {
+		if r := rank(o.Target); r >= 0 {
+			out[r] = append(out[r], o)
+		}
+	}
+	return out
+}
+
+// execute loads every object in order.
+func (ph *phase) execute(ctx context.Context) error {
+	if err := ph.aggregate(ctx); err != nil {
+		return err
+	}
+	for i, g := range groups(ph.p.order) {
+		for _, o := range g {
+			if err := ph.loadObject(ctx, o); err != nil {
+				return err
+			}
+		}
+		if i == 1 {
+			if err := ph.linkBusinesses(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// listOptions is how an entity is read in this phase.
+func (ph *phase) listOptions(entity string) pbn.ListOptions {
+	var o pbn.ListOptions
+	if t, ok := ph.since[entity]; ok {
+		o.UpdatedSince = t
+	}
+	return o
+}
+
+// selected reports whether a record belongs to the phase's selection.
+func (ph *phase) selected(o *mapping.Object, rec mapping.Record) bool {
+	if ph.selection == nil {
+		return true
+	}
+	if pbn.Entity(o.Source) == pbn.EntityPatients {
+		id, _ := rec.Get("id")
+		return ph.selection[id]
+	}
+	if pbn.Entity(o.Source).PatientOwned() {
+		id, _ := rec.Get("patientId")
+		return ph.selection[id]
+	}
+	return true
+}
+
+// aggregate folds the contact_field objects (communication log, forms)
+// into the aggregator before contacts are created, so each contact's JSON
+// fields travel in its one create call.
+func (ph *phase) aggregate(ctx context.Context) error {
+	for _, o := range ph.p.order {
+		if o.Target != mapping.TargetContactField {
+			continue
+		}
+		tr := ph.m.track(ph.name, o.Name, 0)
+		feed := func(it func(func(srcRecord, error) bool)) error {
+			for r, err := range it {
+				if err != nil {
+					if isRowError(err) {
+						tr.invalid.Add(1)
+						continue
+					}
+					return fmt.Errorf("pbnhl: read %s: %w", o.Source, err)
+				}
+				if !ph.selected(o, r.rec) {
+					continue
+				}
+				pls, err := ph.p.applier.Apply(o.Name, r.rec)
+				if err != nil {
+					return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+				}
+				for i := range pls {
+					switch {
+					case pls[i].Skipped != "":
+						tr.skipped.Add(1)
+					case !pls[i].Valid():
+						tr.invalid.Add(1)
+						if err := ph.invalid(ctx, o, &pls[i], r.modified); err != nil {
+							return err
+						}
+					case ph.agg.Add(&pls[i]):
+						tr.written.Add(1) // written inside its contact's create or update call
+					}
+				}
+				tr.tick()
+			}
+			return nil
+		}
+		if ph.extraPatients != nil {
+			// A delta re-folds every record of each affected patient.
+			for key := range ph.patientsToRefold() {
+				pid, err := strconv.ParseInt(key, 10, 64)
+				if err != nil {
+					continue
+				}
+				it, err := records(ctx, ph.m.opts.Source, o.Source, pbn.ListOptions{PatientID: pid})
+				if err != nil {
+					return err
+				}
+				if err := feed(it); err != nil {
+					return err
+				}
+			}
+		} else {
+			it, err := records(ctx, ph.m.opts.Source, o.Source, ph.listOptions(o.Source))
+			if err != nil {
+				return err
+			}
+			if err := feed(it); err != nil {
+				return err
+			}
+		}
+		ph.addProgress(tr.finish())
+	}
+	return nil
+}
+
+func (ph *phase) patientsToRefold() map[string]bool { return ph.extraPatients }
+
+func (ph *phase) addProgress(p Progress) {
+	ph.mu.Lock()
+	defer ph.mu.Unlock()
+	ph.report.Objects = append(ph.report.Objects, p)
+	ph.report.Calls += p.Calls
+}
+
+// invalid records a record our validation refused.
+func (ph *phase) invalid(ctx context.Context, o *mapping.Object, p *mapping.Payload, modified time.Time) error {
+	if ph.dry || ph.run == nil {
+		return nil
+	}
+	var reasons []string
+	for _, pr := range p.Problems {
+		if pr.Severity == mapping.Invalid {
+			reasons = append(reasons, pr.String())
+		}
+	}
+	if err := ph.run.Invalid(ctx, rollback.Invalid{Entity: o.Source, SourceKey: p.SourceKey, SourceModified: modified, Reasons: reasons}); err != nil {
+		return fmt.Errorf("pbnhl: journal invalid record: %w", err)
+	}
+	return nil
+}
+
+// invalidReason records a record we cannot send for a reason found after
+// validation (its parent was rejected by HighLevel).
+func (ph *phase) invalidReason(ctx context.Context, o *mapping.Object, key string, modified time.Time, reason string) error {
+	if ph.dry || ph.run == nil {
+		return nil
+	}
+	if err := ph.run.Invalid(ctx, rollback.Invalid{Entity: o.Source, SourceKey: key, SourceModified: modified, Reasons: []string{reason}}); err != nil {
+		return fmt.Errorf("pbnhl: journal invalid record: %w", err)
+	}
+	return nil
+}
+
+// total is the expected record count of an object, from the inventory.
+func (ph *phase) total(o *mapping.Object) int64 {
+	if ph.selection != nil || ph.since != nil || o.Expand != nil {
+		return 0
+	}
+	ph.m.mu.Lock()
+	defer ph.m.mu.Unlock()
+	return ph.m.counts[pbn.Entity(o.Source)]
+}
+
+// loadObject streams one object's records through apply and validate (in
+// order, one goroutine) into Concurrency workers that write them.
+func (ph *phase) loadObject(ctx context.Context, o *mapping.Object) error {
+	typ := objectType(o)
+	if typ != "" {
+		if err := ph.idx.load(ctx, typ); err != nil {
+			return err
+		}
+	}
+	for _, l := range o.Lookups {
+		if po := ph.m.opts.Map.Object(l.Object); po != nil {
+			if pt := objectType(po); pt != "" {
+				if err := ph.idx.load(ctx, pt); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	tr := ph.m.track(ph.name, o.Name, ph.total(o))
+	jobs := make(chan job, ph.m.opts.Concurrency*2)
+	g, gctx := errgroup.WithContext(ctx)
+	if o.Target != mapping.TargetUser {
+		for range ph.m.opts.Concurrency {
+			g.Go(func() error {
+				for j := range jobs {
+					if err := ph.handle(gctx, o, tr, &j); err != nil {
+						return err
+					}
+					tr.tick()
+				}
+				return nil
+			})
+		}
+	}
+	g.Go(func() error {
+		defer close(jobs)
+		return ph.produce(gctx, o, tr, jobs)
+	})
+	err := g.Wait()
+	ph.addProgress(tr.finish())
+	return err
+}
+
+func (ph *phase) produce(ctx context.Context, o *mapping.Object, tr *tracker, jobs chan<- job) error {
+	opts := ph.listOptions(o.Source)
+	extra := ph.extraPatients != nil && pbn.Entity(o.Source) == pbn.EntityPatients && len(ph.extraPatients) > 0
+	if extra {
+		// Patients whose folded records changed are re-read with the rest.
+		opts.UpdatedSince = time.Time{}
+	}
+	since := ph.since[o.Source]
+	it, err := records(ctx, ph.m.opts.Source, o.Source, opts)
+	if err != nil {
+		return err
+	}
+	for r, err := range it {
+		if err != nil {
+			if isRowError(err) {
+				tr.invalid.Add(1)
+				var re *pbn.RowError
+				errors.As(err, &re)
+				if err := ph.invalidReason(ctx, o, strconv.FormatInt(re.ID, 10), time.Time{}, re.Error()); err != nil {
+					return err
+				}
+				continue
+			}
+			return fmt.Errorf("pbnhl: read %s: %w", o.Source, err)
+		}
+		if !ph.selected(o, r.rec) {
+			continue
+		}
+		if extra && r.modified.Before(since) {
+			id, _ := r.rec.Get("id")
+			if !ph.extraPatients[id] {
+				continue
+			}
+		}
+		pls, err := ph.p.applier.Apply(o.Name, r.rec)
+		if err != nil {
+			return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+		}
+		for i := range pls {
+			p := &pls[i]
+			if p.Skipped != "" {
+				tr.skipped.Add(1)
+				continue
+			}
+			ph.val.Check(p)
+			if !p.Valid() {
+				tr.invalid.Add(1)
+				if err := ph.invalid(ctx, o, p, r.modified); err != nil {
+					return err
+				}
+				continue
+			}
+			if o.Target == mapping.TargetUser {
+				tr.existing.Add(1) // resolved to a user, nothing to write
+				continue
+			}
+			select {
+			case jobs <- job{p: *p, modified: r.modified}:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// parentID resolves a link to the HighLevel id of the record it names.
+func (ph *phase) parentID(l mapping.Link) (string, bool) {
+	po := ph.m.opts.Map.Object(l.Object)
+	if po == nil || l.Key == "" {
+		return "", false
+	}
+	r, ok := ph.idx.get(objectType(po), l.Key)
+	return r.id, ok
+}
+
+// collect keeps a written body for the report.
+func (ph *phase) collect(o *mapping.Object, typ, key, id string, op rollback.Op, body []byte) {
+	if !ph.collectAll && !ph.dry {
+		return
+	}
+	ph.mu.Lock()
+	defer ph.mu.Unlock()
+	if ph.dry && !ph.collectAll {
+		if ph.perObject[o.Name] >= dryRunSamples {
+			return
+		}
+		ph.perObject[o.Name]++
+	}
+	ph.report.Written = append(ph.report.Written, Written{Object: o.Name, ObjectType: typ, SourceKey: key, HighLevelID: id, Op: op, Body: body})
+}
+
+// put creates a record unless the id map has it, or (delta) updates it when
+// its content changed. It returns the record's id and whether it exists.
+func (ph *phase) put(ctx context.Context, o *mapping.Object, tr *tracker, typ, key string, modified time.Time, target string,
+	body []byte, create func(context.Context) (string, error), find func(context.Context) (string, bool, error),
+	update func(ctx context.Context, id string) error) (string, bool, error) {
+	digest := rollback.Digest(body)
+	if r, ok := ph.idx.get(typ, key); ok {
+		if ph.since == nil || update == nil || r.digest == digest {
+			tr.existing.Add(1)
+			return r.id, true, nil
+		}
+		return ph.update(ctx, o, tr, typ, key, modified, target, r.id, body, update)
+	}
+	if ph.dry {
+		tr.written.Add(1)
+		tr.calls.Add(1)
+		id := "dry-run:" + key
+		ph.idx.set(typ, key, id, digest)
+		ph.collect(o, typ, key, "", rollback.OpCreate, body)
+		return id, true, nil
+	}
+	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpCreate, objType: typ, key: key, entity: o.Source, modified: modified,
+		target: target, payload: body, call: create, find: find})
+	tr.calls.Add(int64(res.calls))
+	if err != nil {
+		return "", false, err
+	}
+	if res.rejected {
+		tr.rejected.Add(1)
+		return "", false, nil
+	}
+	ph.idx.set(typ, key, res.id, digest)
+	tr.written.Add(1)
+	ph.collect(o, typ, key, res.id, rollback.OpCreate, body)
+	return res.id, true, nil
+}
+
+// update writes a changed record: the before-image is read and journaled
+// first, so Undo can restore it.
+func (ph *phase) update(ctx context.Context, o *mapping.Object, tr *tracker, typ, key string, modified time.Time, target, id string,
+	body []byte, update func(ctx context.Context, id string) error) (string, bool, error) {
+	if ph.dry {
+		tr.written.Add(1)
+		tr.calls.Add(2)
+		ph.collect(o, typ, key, id, rollback.OpUpdate, body)
+		return id, true, nil
+	}
+	before, err := ph.m.current(ctx, typ, id, target)
+	tr.calls.Add(1)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", false, ctx.Err()
+		}
+		if errors.Is(err, highlevel.ErrNotFound) {
+			// Deleted in HighLevel since: create it again.
+			ph.idx.forget(typ, key)
+			tr.rejected.Add(1)
+			return "", false, ph.invalidReason(ctx, o, key, modified, "the HighLevel record was deleted after migration; it is created again by the next run")
+		}
+		tr.rejected.Add(1)
+		return "", false, nil
+	}
+	if target == "" {
+		target = id
+	}
+	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpUpdate, objType: typ, key: key, entity: o.Source, modified: modified,
+		target: id, payload: body, before: before,
+		call: func(ctx context.Context) (string, error) { return id, update(ctx, id) },
+		find: func(ctx context.Context) (string, bool, error) { return ph.m.applied(ctx, typ, id, target, body) }})
+	tr.calls.Add(int64(res.calls))
+	if err != nil {
+		return "", false, err
+	}
+	if res.rejected {
+		tr.rejected.Add(1)
+		return id, true, nil
+	}
+	ph.idx.set(typ, key, id, rollback.Digest(body))
+	tr.written.Add(1)
+	ph.collect(o, typ, key, id, rollback.OpUpdate, body)
+	return id, true, nil
+}
+
+// outcomes journals many outcomes concurrently so they share commits.
+func (ph *phase) outcomes(ctx context.Context, seqs []rollback.Seq, o func(i int) rollback.Outcome) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(64)
+	for i, s := range seqs {
+		g.Go(func() error { return ph.run.Outcome(gctx, s, o(i)) })
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("pbnhl: journal outcome: %w", err)
+	}
+	return nil
+}
+
+// linkBusinesses links contacts to their businesses with the bulk
+// endpoint: one call per business and 100 contacts.
+func (ph *phase) linkBusinesses(ctx context.Context) error {
+	done, err := doneLinks(ctx, ph.m.opts.Ledger, typeContactBusiness)
+	if err != nil {
+		return err
+	}
+	tr := ph.m.track(ph.name, PhaseLinks, int64(len(ph.links)))
+	byBiz := map[string][]pendingLink{}
+	for _, l := range ph.links {
+		if done[l.contactKey] == linkPair(l.contactID, l.businessID) {
+			tr.existing.Add(1)
+			continue
+		}
+		byBiz[l.businessID] = append(byBiz[l.businessID], l)
+	}
+	ph.links = nil
+	bizs := make([]string, 0, len(byBiz))
+	for b := range byBiz {
+		bizs = append(bizs, b)
+	}
+	slices.Sort(bizs)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(ph.m.opts.Concurrency)
+	for _, b := range bizs {
+		for chunk := range slices.Chunk(byBiz[b], 100) {
+			g.Go(func() error { return ph.linkChunk(gctx, tr, b, chunk) })
+		}
+	}
+	err = g.Wait()
+	ph.addProgress(tr.finish())
+	return err
+}
+
+func (ph *phase) linkChunk(ctx context.Context, tr *tracker, businessID string, ls []pendingLink) error {
+	if ph.dry {
+		tr.written.Add(int64(len(ls)))
+		tr.calls.Add(1)
+		return nil
+	}
+	body, _ := json.Marshal(map[string]string{"businessId": businessID})
+	seqs := make([]rollback.Seq, len(ls))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(64)
+	for i, l := range ls {
+		g.Go(func() error {
+			s, err := ph.run.Intent(gctx, rollback.Intent{Op: rollback.OpLink, ObjectType: typeContactBusiness, SourceKey: l.contactKey,
+				Entity: string(pbn.EntityPatients), TargetID: l.contactID, RelatedID: businessID, Payload: body})
+			seqs[i] = s
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("pbnhl: journal intent: %w", err)
+	}
+	ids := make([]string, len(ls))
+	for i, l := range ls {
+		ids[i] = l.contactID
+	}
+	for attempt := 1; ; attempt++ {
+		tr.calls.Add(1)
+		res, err := ph.m.opts.Client.Businesses.LinkContacts(ctx, businessID, ids)
+		if err == nil {
+			changed := map[string]bool{}
+			for _, id := range res.ContactIDs {
+				changed[id] = true
+			}
+			var n int64
+			err := ph.outcomes(ctx, seqs, func(i int) rollback.Outcome {
+				if changed[ids[i]] || (res.Success && len(res.ContactIDs) == 0) {
+					return rollback.Done(ids[i])
+				}
+				return rollback.Rejected(0, notApplied+"HighLevel did not report the contact as linked")
+			})
+			for _, id := range ids {
+				if changed[id] || (res.Success && len(res.ContactIDs) == 0) {
+					n++
+				}
+			}
+			tr.written.Add(n)
+			tr.rejected.Add(int64(len(ids)) - n)
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		switch {
+		case errors.Is(err, highlevel.ErrDailyLimit):
+			if e := ph.m.dailyLimit(ctx, err); e != nil {
+				_ = ph.outcomes(context.WithoutCancel(ctx), seqs, func(int) rollback.Outcome { return rollback.Rejected(0, notApplied+"daily limit spent") })
+				return e
+			}
+			attempt--
+			continue
+		case isRejection(err):
+			st, reason := hlStatus(err), rejectionReason(err)
+			tr.rejected.Add(int64(len(ids)))
+			return ph.outcomes(ctx, seqs, func(int) rollback.Outcome { return rollback.Rejected(st, reason) })
+		}
+		// Unknown or refused before processing: linking is idempotent, so the
+		// call is repeated; the outcome of every intent says what happened.
+		reason := unknownReason(err)
+		if err := ph.outcomes(ctx, seqs, func(int) rollback.Outcome { return rollback.Unknown(reason) }); err != nil {
+			return err
+		}
+		if attempt >= ph.m.opts.MaxAttempts {
+			tr.rejected.Add(int64(len(ids)))
+			return nil // left unknown: the next phase resolves them by reading the contacts
+		}
+		if err := sleep(ctx, time.Duration(attempt)*500*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+func (ph *phase) addLink(l pendingLink) {
+	ph.mu.Lock()
+	ph.links = append(ph.links, l)
+	ph.mu.Unlock()
+}

@@ -1,0 +1,348 @@
+package pbnhl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// ObjectEstimate is the planned work of one map object.
+type ObjectEstimate struct {
+	Object  string
+	Records int64 // valid records still to write
+	Calls   int64
+}
+
+// Estimate is a run's API-call budget and duration before it starts.
+type Estimate struct {
+	Objects []ObjectEstimate
+	// BusinessLinks is the number of bulk link calls (one per business and
+	// 100 contacts).
+	BusinessLinks int64
+	Calls         int64
+	// Duration is the time the calls take at the location's burst limit
+	// (requests per window of the client's limiter), when the limiter is
+	// the bottleneck.
+	Duration time.Duration
+	// Days is how many days the calls need under the daily limit.
+	Days int
+}
+
+// PreflightReport says whether a migration may start, and what it will cost.
+type PreflightReport struct {
+	MapDigest   string
+	MapApproved bool
+	Schema      *mapping.SchemaDiff
+	Owners      *mapping.Owners // nil when the map resolves no owners or resolution failed
+	Validation  *mapping.Report
+	Estimate    Estimate
+	// Blocking lists what prevents the run (no values, only names).
+	Blocking []string
+}
+
+// Ready reports whether nothing blocks the run.
+func (r *PreflightReport) Ready() bool { return len(r.Blocking) == 0 }
+
+// Preflight checks everything a run needs and estimates it, writing
+// nothing: the map is approved for its content; the schema plan exists in
+// the location; staff resolve to users (the unmatched listed, the fallback
+// set); every record is transformed and validated (invalid ones listed);
+// and the calls per object, in total, the duration at the burst limit and
+// the days under the daily limit are estimated. Records the id map already
+// holds are not counted. Preflight is recorded in no run: it only reads.
+func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
+	r := &PreflightReport{Validation: &mapping.Report{}}
+	if err := m.opts.Map.Verify(); err != nil {
+		r.Blocking = append(r.Blocking, "the map is not approved for its current content: "+err.Error())
+	} else {
+		r.MapApproved = true
+	}
+	var err error
+	if r.MapDigest, err = m.opts.Map.Digest(); err != nil {
+		return nil, fmt.Errorf("pbnhl: map digest: %w", err)
+	}
+	plan, err := mapping.DeriveSchema(m.opts.Map)
+	if err != nil {
+		return nil, fmt.Errorf("pbnhl: schema plan: %w", err)
+	}
+	if r.Schema, err = plan.Diff(ctx, newSchemaAPI(m.opts.Client)); err != nil {
+		return nil, fmt.Errorf("pbnhl: schema diff: %w", err)
+	}
+	if !r.Schema.Ready() {
+		e := schemaNotReady(r.Schema)
+		r.Blocking = append(r.Blocking, e.Error())
+	}
+	owners, err := m.resolveOwners(ctx)
+	switch {
+	case errors.Is(err, mapping.ErrNoFallbackOwner):
+		r.Blocking = append(r.Blocking, "no fallback owner: set Options.FallbackOwner to an existing HighLevel user")
+	case err != nil:
+		return nil, err
+	}
+	r.Owners = owners
+	var aopts mapping.ApplierOptions
+	if owners != nil {
+		aopts.Owners = owners
+	}
+	// An unapproved map can still be inspected: compile a copy approved
+	// for the check only.
+	mp := m.opts.Map
+	if !r.MapApproved {
+		data, err := mp.Marshal()
+		if err != nil {
+			return nil, err
+		}
+		if mp, err = mapping.Parse(data, "preflight"); err != nil {
+			return nil, err
+		}
+		if err := mp.Approve("preflight", m.now()); err != nil {
+			return nil, err
+		}
+	}
+	applier, err := mapping.NewApplier(mp, aopts)
+	if err != nil {
+		return nil, fmt.Errorf("pbnhl: %w", err)
+	}
+	order, err := mp.Order()
+	if err != nil {
+		return nil, fmt.Errorf("pbnhl: %w", err)
+	}
+	idx := newIndex(m.opts.Ledger)
+	val := mapping.NewValidator(mp, mapping.ValidatorOptions{})
+	perBiz := map[string]int64{}
+	for _, o := range order {
+		typ := objectType(o)
+		if typ != "" {
+			if err := idx.load(ctx, typ); err != nil {
+				return nil, err
+			}
+		}
+		est := ObjectEstimate{Object: o.Name}
+		it, err := records(ctx, m.opts.Source, o.Source, pbn.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		for rec, err := range it {
+			if err != nil {
+				if isRowError(err) {
+					continue
+				}
+				return nil, fmt.Errorf("pbnhl: read %s: %w", o.Source, err)
+			}
+			pls, err := applier.Apply(o.Name, rec.rec)
+			if err != nil {
+				return nil, fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+			}
+			for i := range pls {
+				p := &pls[i]
+				if p.Skipped == "" {
+					val.Check(p)
+				}
+				r.Validation.Add(p)
+				if p.Skipped != "" || !p.Valid() {
+					continue
+				}
+				if typ != "" {
+					if _, done := idx.get(typ, p.SourceKey); done {
+						continue
+					}
+				}
+				switch o.Target {
+				case mapping.TargetUser, mapping.TargetContactField:
+					continue // nothing of their own is sent
+				case mapping.TargetCustomObject:
+					est.Calls++
+					for _, l := range p.Links {
+						if l.To == mapping.LinkAssociation && l.Key != "" {
+							est.Calls++
+						}
+					}
+				case mapping.TargetContact:
+					est.Calls++
+					if l, ok := p.Link(mapping.LinkBusiness); ok && l.Key != "" {
+						perBiz[l.Key]++
+					}
+				default:
+					est.Calls++
+				}
+				est.Records++
+			}
+		}
+		if o.Target != mapping.TargetUser && o.Target != mapping.TargetContactField {
+			r.Estimate.Objects = append(r.Estimate.Objects, est)
+			r.Estimate.Calls += est.Calls
+		}
+	}
+	for _, n := range perBiz {
+		r.Estimate.BusinessLinks += (n + 99) / 100
+	}
+	r.Estimate.Calls += r.Estimate.BusinessLinks
+	n, w := m.opts.Client.Limiter().Limit()
+	if n > 0 {
+		r.Estimate.Duration = time.Duration(float64(r.Estimate.Calls) / float64(n) * float64(w))
+	}
+	r.Estimate.Days = int(math.Ceil(float64(r.Estimate.Calls) / highlevel.DefaultDailyLimit))
+	return r, nil
+}
+
+// WriteText renders the report for a person: blocking issues, schema state,
+// owners, validation tallies and the estimate. It holds no field values.
+func (r *PreflightReport) WriteText(w io.Writer) error {
+	var b strings.Builder
+	if r.Ready() {
+		b.WriteString("Preflight: ready\n")
+	} else {
+		b.WriteString("Preflight: NOT ready\n")
+		for _, s := range r.Blocking {
+			fmt.Fprintf(&b, "  - %s\n", s)
+		}
+	}
+	fmt.Fprintf(&b, "Map %s (approved: %v)\n", r.MapDigest, r.MapApproved)
+	if r.Schema != nil {
+		fmt.Fprintf(&b, "Schema: %d exist, %d missing, %d conflicting, %d manual\n", r.Schema.Count(mapping.Exists),
+			r.Schema.Count(mapping.Missing), r.Schema.Count(mapping.Conflicts), r.Schema.Count(mapping.ManualOnly))
+	}
+	if r.Owners != nil {
+		fmt.Fprintf(&b, "Owners: %d staff matched to users, %d unmatched (fallback user %s)\n", r.Owners.Matched, len(r.Owners.Unmatched), r.Owners.Fallback())
+	}
+	if r.Validation != nil {
+		b.WriteString("Validation:\n")
+		tallies := r.Validation.Objects()
+		names := make([]string, 0, len(tallies))
+		for n := range tallies {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			t := tallies[n]
+			fmt.Fprintf(&b, "  %-20s %7d records %7d valid %6d invalid %6d skipped\n", n, t.Records, t.Valid, t.Invalid, t.Skipped)
+		}
+	}
+	b.WriteString("Estimate (API calls):\n")
+	for _, o := range r.Estimate.Objects {
+		fmt.Fprintf(&b, "  %-20s %7d records %7d calls\n", o.Object, o.Records, o.Calls)
+	}
+	fmt.Fprintf(&b, "  %-20s %7s         %7d calls\n", "business links", "", r.Estimate.BusinessLinks)
+	fmt.Fprintf(&b, "  total %d calls, %s at the burst limit, %d day(s) under the daily limit\n",
+		r.Estimate.Calls, r.Estimate.Duration.Round(time.Second), r.Estimate.Days)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// SchemaResult is what ApplySchema did.
+type SchemaResult struct {
+	Run     rollback.RunID
+	Created []mapping.Created
+	Manual  []mapping.SchemaItem
+	Diff    *mapping.SchemaDiff // the location after the apply
+}
+
+// ApplySchema creates what the map needs in the location (custom fields,
+// custom objects, associations, pipelines), each creation journaled before
+// and after in a run of kind schema so Undo can remove it, then diffs again
+// to verify. It is idempotent. In a dry run it only diffs.
+func (m *Migration) ApplySchema(ctx context.Context) (*SchemaResult, error) {
+	digest, err := m.verifyMap()
+	if err != nil {
+		return nil, err
+	}
+	plan, err := mapping.DeriveSchema(m.opts.Map)
+	if err != nil {
+		return nil, fmt.Errorf("pbnhl: schema plan: %w", err)
+	}
+	api := newSchemaAPI(m.opts.Client)
+	res := &SchemaResult{}
+	if m.opts.DryRun {
+		res.Diff, err = plan.Diff(ctx, api)
+		return res, err
+	}
+	run, err := m.opts.Ledger.BeginRun(ctx, rollback.RunOptions{Kind: rollback.KindSchema, MapDigest: digest, Location: m.location(), Actor: m.opts.Actor})
+	if err != nil {
+		return nil, fmt.Errorf("pbnhl: begin run: %w", err)
+	}
+	res.Run = run.ID()
+	applied, err := plan.Apply(ctx, &journaledSchema{api: api, run: run})
+	res.Created, res.Manual = applied.Created, applied.Manual
+	if err == nil {
+		res.Diff, err = plan.Diff(ctx, api)
+		if err == nil && !res.Diff.Ready() {
+			err = schemaNotReady(res.Diff)
+		}
+	}
+	m.mu.Lock()
+	m.prep = nil
+	m.mu.Unlock()
+	return res, m.finishRun(ctx, run, err)
+}
+
+// journaledSchema journals every schema creation before and after it.
+type journaledSchema struct {
+	api mapping.SchemaAPI
+	run *rollback.Run
+}
+
+func (j *journaledSchema) create(ctx context.Context, typ, key string, call func() (string, error)) (string, error) {
+	seq, err := j.run.Intent(ctx, rollback.Intent{Op: rollback.OpSchema, ObjectType: typ, SourceKey: key})
+	if err != nil {
+		return "", fmt.Errorf("pbnhl: journal intent: %w", err)
+	}
+	id, err := call()
+	o := rollback.Done(id)
+	if err != nil {
+		if isRejection(err) || errors.Is(err, mapping.ErrManual) {
+			o = rollback.Rejected(hlStatus(err), rejectionReason(err))
+		} else {
+			o = rollback.Unknown(unknownReason(err))
+		}
+	}
+	if jerr := j.run.Outcome(ctx, seq, o); jerr != nil && err == nil {
+		err = fmt.Errorf("pbnhl: journal outcome: %w", jerr)
+	}
+	return id, err
+}
+
+func (j *journaledSchema) CustomFields(ctx context.Context, model string) ([]mapping.SchemaField, error) {
+	return j.api.CustomFields(ctx, model)
+}
+
+func (j *journaledSchema) CreateCustomField(ctx context.Context, f mapping.SchemaField) (string, error) {
+	typ := typeObjectField
+	if f.Model == "contact" || f.Model == "opportunity" {
+		typ = typeCustomField
+	}
+	return j.create(ctx, typ, f.FieldKey(), func() (string, error) { return j.api.CreateCustomField(ctx, f) })
+}
+
+func (j *journaledSchema) ObjectSchemas(ctx context.Context) ([]mapping.SchemaObject, error) {
+	return j.api.ObjectSchemas(ctx)
+}
+
+func (j *journaledSchema) CreateObjectSchema(ctx context.Context, o mapping.SchemaObject) (string, error) {
+	return j.create(ctx, typeCustomObject, o.Key, func() (string, error) { return j.api.CreateObjectSchema(ctx, o) })
+}
+
+func (j *journaledSchema) Associations(ctx context.Context) ([]mapping.SchemaAssociation, error) {
+	return j.api.Associations(ctx)
+}
+
+func (j *journaledSchema) CreateAssociation(ctx context.Context, a mapping.SchemaAssociation) (string, error) {
+	return j.create(ctx, typeAssociation, a.Key, func() (string, error) { return j.api.CreateAssociation(ctx, a) })
+}
+
+func (j *journaledSchema) Pipelines(ctx context.Context) ([]mapping.SchemaPipeline, error) {
+	return j.api.Pipelines(ctx)
+}
+
+func (j *journaledSchema) CreatePipeline(ctx context.Context, p mapping.SchemaPipeline) (string, error) {
+	return j.create(ctx, typePipeline, p.Name, func() (string, error) { return j.api.CreatePipeline(ctx, p) })
+}

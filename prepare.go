@@ -1,0 +1,191 @@
+package pbnhl
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+)
+
+// prepared is what every data phase needs from the location before the
+// first record: field ids, pipelines, association ids and owners. Reading
+// it costs a handful of calls, once per Migration.
+type prepared struct {
+	digest  string
+	plan    *mapping.SchemaPlan
+	diff    *mapping.SchemaDiff
+	inputs  inputs
+	assoc   map[string]string // association key → id
+	owners  *mapping.Owners
+	applier *mapping.Applier
+	order   []*mapping.Object
+	// extField maps an object type ("contact", "opportunity", a custom
+	// object key) to the external-id field: a contact/opportunity field id,
+	// or a record property's short key.
+	extField map[string]string
+}
+
+// SchemaNotReadyError says the location lacks what the map needs (or holds
+// it in a conflicting shape): apply the schema plan first.
+type SchemaNotReadyError struct {
+	Missing, Conflicting, Manual int
+	Items                        []mapping.SchemaItem
+}
+
+func (e *SchemaNotReadyError) Error() string {
+	return fmt.Sprintf("pbnhl: the location's schema is not ready (%d missing, %d conflicting, %d to create by hand): apply the schema plan first",
+		e.Missing, e.Conflicting, e.Manual)
+}
+
+func schemaNotReady(d *mapping.SchemaDiff) error {
+	e := &SchemaNotReadyError{Missing: d.Count(mapping.Missing), Conflicting: d.Count(mapping.Conflicts), Manual: d.Count(mapping.ManualOnly)}
+	for _, it := range d.Items {
+		if it.Status != mapping.Exists {
+			e.Items = append(e.Items, it)
+		}
+	}
+	return e
+}
+
+// prepare reads the location once; later phases reuse it.
+func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
+	digest, err := m.verifyMap()
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.prep != nil && m.prep.digest == digest {
+		return m.prep, nil
+	}
+	p := &prepared{digest: digest, assoc: map[string]string{}, extField: map[string]string{}}
+	if p.plan, err = mapping.DeriveSchema(m.opts.Map); err != nil {
+		return nil, fmt.Errorf("pbnhl: schema plan: %w", err)
+	}
+	api := newSchemaAPI(m.opts.Client)
+	if p.diff, err = p.plan.Diff(ctx, api); err != nil {
+		return nil, fmt.Errorf("pbnhl: schema diff: %w", err)
+	}
+	if !p.diff.Ready() {
+		return nil, schemaNotReady(p.diff)
+	}
+	for _, it := range p.diff.Items {
+		if it.Kind == mapping.KindAssociation {
+			p.assoc[it.Key] = it.ID
+		}
+	}
+	p.inputs.FieldIDs = fieldIDs(p.diff)
+	if len(p.plan.Pipelines) > 0 {
+		if p.inputs.Pipelines, err = m.opts.Client.Pipelines.List(ctx); err != nil {
+			return nil, fmt.Errorf("pbnhl: pipelines: %w", err)
+		}
+	}
+	if p.owners, err = m.resolveOwners(ctx); err != nil {
+		return nil, err
+	}
+	aopts := mapping.ApplierOptions{}
+	if p.owners != nil {
+		aopts.Owners = p.owners
+	}
+	if p.applier, err = mapping.NewApplier(m.opts.Map, aopts); err != nil {
+		return nil, fmt.Errorf("pbnhl: %w", err)
+	}
+	if p.order, err = m.opts.Map.Order(); err != nil {
+		return nil, fmt.Errorf("pbnhl: %w", err)
+	}
+	for _, o := range p.order {
+		if o.ExternalID == "" {
+			continue
+		}
+		switch o.Target {
+		case mapping.TargetContact:
+			id, ok := p.inputs.FieldIDs["contact."+o.ExternalID]
+			if !ok {
+				return nil, fmt.Errorf("pbnhl: %s: external id field contact.%s: %w", o.Name, o.ExternalID, errNoFieldID)
+			}
+			p.extField[typeContact] = id
+		case mapping.TargetOpportunity:
+			id, ok := p.inputs.FieldIDs["opportunity."+o.ExternalID]
+			if !ok {
+				return nil, fmt.Errorf("pbnhl: %s: external id field opportunity.%s: %w", o.Name, o.ExternalID, errNoFieldID)
+			}
+			p.extField[typeOpportunity] = id
+		case mapping.TargetCustomObject:
+			p.extField[o.Key] = o.ExternalID
+		}
+	}
+	m.prep = p
+	return p, nil
+}
+
+// usesOwners reports whether the map resolves staff to users.
+func (m *Migration) usesOwners() *mapping.Object {
+	for i := range m.opts.Map.Objects {
+		if m.opts.Map.Objects[i].Target == mapping.TargetUser {
+			return &m.opts.Map.Objects[i]
+		}
+	}
+	return nil
+}
+
+func (m *Migration) resolveOwners(ctx context.Context) (*mapping.Owners, error) {
+	if m.usesOwners() == nil {
+		return nil, nil
+	}
+	var staff []pbn.Staff
+	for s, err := range m.opts.Source.Staff(ctx, pbn.ListOptions{}) {
+		if err != nil {
+			return nil, fmt.Errorf("pbnhl: read staff: %w", err)
+		}
+		staff = append(staff, s)
+	}
+	var oo mapping.OwnerOptions
+	if strings.Contains(m.opts.FallbackOwner, "@") {
+		oo.FallbackEmail = m.opts.FallbackOwner
+	} else {
+		oo.FallbackUserID = m.opts.FallbackOwner
+	}
+	dir := userDirectory{client: m.opts.Client, companyID: m.opts.CompanyID}
+	owners, err := mapping.ResolveOwnersFrom(ctx, dir, mapping.StaffMembers(staff), oo)
+	if err != nil {
+		return nil, fmt.Errorf("pbnhl: owner resolution: %w", err)
+	}
+	return owners, nil
+}
+
+// objectType is the ledger's object type for a map object's records.
+func objectType(o *mapping.Object) string {
+	switch o.Target {
+	case mapping.TargetContact:
+		return typeContact
+	case mapping.TargetBusiness:
+		return typeBusiness
+	case mapping.TargetOpportunity:
+		return typeOpportunity
+	case mapping.TargetNote:
+		return typeNote
+	case mapping.TargetTask:
+		return typeTask
+	case mapping.TargetCustomObject:
+		return o.Key
+	}
+	return ""
+}
+
+// relationKey is the id-map key of a record's relation through an
+// association: one relation per record and association.
+func relationKey(recordType, sourceKey, association string) string {
+	return recordType + "/" + sourceKey + "/" + association
+}
+
+// hlStatus returns the HTTP status of a HighLevel error, 0 without one.
+func hlStatus(err error) int {
+	var ae *highlevel.APIError
+	if asAPIError(err, &ae) {
+		return ae.StatusCode
+	}
+	return 0
+}

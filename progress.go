@@ -1,0 +1,95 @@
+package pbnhl
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Progress is one object's state during a phase.
+type Progress struct {
+	Phase  string // "sample", "run", "delta", "resolve", "links"
+	Object string // the map object ("patients"), or "business_links"
+	// Total is the number of source records expected (0 when unknown).
+	Total int64
+	// Done counts records handled: written, already present, unchanged,
+	// skipped by a filter, invalid or rejected.
+	Done      int64
+	Written   int64 // created or updated at HighLevel (would be, in a dry run)
+	Existing  int64 // already in HighLevel from an earlier run (resume), or unchanged
+	Skipped   int64 // excluded by a map filter
+	Invalid   int64 // refused by our validation, never sent
+	Rejected  int64 // refused by HighLevel
+	Calls     int64 // HighLevel calls made (or that a dry run would make)
+	Rate      float64
+	ETA       time.Duration
+	Elapsed   time.Duration
+	Finished  bool
+	startedAt time.Time
+}
+
+// tracker counts one object's progress and emits events.
+type tracker struct {
+	m                                                    *Migration
+	phase                                                string
+	object                                               string
+	total                                                int64
+	start                                                time.Time
+	written, existing, skipped, invalid, rejected, calls atomic.Int64
+
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (m *Migration) track(phase, object string, total int64) *tracker {
+	return &tracker{m: m, phase: phase, object: object, total: total, start: m.now()}
+}
+
+func (t *tracker) snapshot(finished bool) Progress {
+	p := Progress{Phase: t.phase, Object: t.object, Total: t.total, Written: t.written.Load(), Existing: t.existing.Load(),
+		Skipped: t.skipped.Load(), Invalid: t.invalid.Load(), Rejected: t.rejected.Load(), Calls: t.calls.Load(),
+		Finished: finished, startedAt: t.start}
+	p.Done = p.Written + p.Existing + p.Skipped + p.Invalid + p.Rejected
+	p.Elapsed = t.m.now().Sub(t.start)
+	if s := p.Elapsed.Seconds(); s > 0 {
+		p.Rate = float64(p.Done) / s
+	}
+	if p.Rate > 0 && p.Total > p.Done && !finished {
+		p.ETA = time.Duration(float64(p.Total-p.Done) / p.Rate * float64(time.Second))
+	}
+	return p
+}
+
+// tick emits an event when the interval has passed.
+func (t *tracker) tick() {
+	if t.m.opts.Progress == nil {
+		return
+	}
+	now := t.m.now()
+	t.mu.Lock()
+	if now.Sub(t.last) < t.m.opts.ProgressInterval {
+		t.mu.Unlock()
+		return
+	}
+	t.last = now
+	p := t.snapshot(false)
+	t.m.emit(p)
+	t.mu.Unlock()
+}
+
+// finish emits the final event and returns it.
+func (t *tracker) finish() Progress {
+	p := t.snapshot(true)
+	if t.m.opts.Progress != nil {
+		t.mu.Lock()
+		t.m.emit(p)
+		t.mu.Unlock()
+	}
+	return p
+}
+
+func (m *Migration) emit(p Progress) {
+	m.progressMu.Lock()
+	defer m.progressMu.Unlock()
+	m.opts.Progress(p)
+}

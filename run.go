@@ -1,0 +1,217 @@
+package pbnhl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// Run is the full load, in dependency order: businesses → contacts (custom
+// fields, tags, owner, external id and the folded JSON fields in the one
+// create call) → business links (bulk, one call per 100 contacts) → custom
+// object records and their relations → opportunities → notes and tasks.
+//
+// It is resumable: run it again after a crash or a cancellation and it
+// first resolves what the interrupted run left unknown (by looking records
+// up by their external id), then skips everything the id map holds and
+// writes the rest. Records are never created twice.
+func (m *Migration) Run(ctx context.Context) (*Report, error) {
+	return m.load(ctx, rollback.KindFull, PhaseRun, nil, nil)
+}
+
+// SampleOptions shape a sample.
+type SampleOptions struct {
+	// Patients is how many patients are taken, with all their records
+	// (default 20: about 100–300 records in a typical practice).
+	Patients int
+}
+
+// Sample loads a stratified slice of the practice — patients spread over
+// offices and statuses, each with all their records, plus the businesses and
+// reference records they need — and returns every body it wrote, so the
+// destination can be diffed field by field before the full run. Point the
+// Migration at a staging location (with its own ledger) to keep the sample
+// apart; in the production location the full run skips what the sample
+// already wrote.
+func (m *Migration) Sample(ctx context.Context, opts SampleOptions) (*Report, error) {
+	if opts.Patients <= 0 {
+		opts.Patients = 20
+	}
+	sel, err := m.selectPatients(ctx, opts.Patients)
+	if err != nil {
+		return nil, err
+	}
+	return m.load(ctx, rollback.KindSample, PhaseSample, sel, nil)
+}
+
+// selectPatients picks n patients round-robin over (office, status) strata,
+// in id order within a stratum, so every office and status is represented.
+func (m *Migration) selectPatients(ctx context.Context, n int) (map[string]bool, error) {
+	strata := map[string][]string{}
+	var names []string
+	for p, err := range m.opts.Source.Patients(ctx, pbn.ListOptions{}) {
+		if err != nil {
+			if isRowError(err) {
+				continue
+			}
+			return nil, fmt.Errorf("pbnhl: read patients: %w", err)
+		}
+		k := strconv.FormatInt(p.OfficeID, 10) + "/" + string(p.Status)
+		if _, ok := strata[k]; !ok {
+			names = append(names, k)
+		}
+		if len(strata[k]) < n {
+			strata[k] = append(strata[k], strconv.FormatInt(p.ID, 10))
+		}
+	}
+	slices.Sort(names)
+	sel := map[string]bool{}
+	for i := 0; len(sel) < n; i++ {
+		added := false
+		for _, k := range names {
+			if i < len(strata[k]) && len(sel) < n {
+				sel[strata[k][i]] = true
+				added = true
+			}
+		}
+		if !added {
+			break
+		}
+	}
+	return sel, nil
+}
+
+// load runs a data phase.
+func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string, sel map[string]bool, since map[string]time.Time) (*Report, error) {
+	start := m.now()
+	p, err := m.prepare(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := m.opts.Source.Inventory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pbnhl: source inventory: %w", err)
+	}
+	m.mu.Lock()
+	m.counts = inv.Counts
+	m.mu.Unlock()
+	scanAt := inv.ServerTime
+	if scanAt.IsZero() {
+		scanAt = start
+	}
+	var run *rollback.Run
+	if !m.opts.DryRun {
+		if run, err = m.beginRun(ctx, kind, p.digest); err != nil {
+			return nil, err
+		}
+	}
+	ph, err := m.newPhase(ctx, p, name, run)
+	if err != nil {
+		return nil, m.finishRun(ctx, run, err)
+	}
+	ph.selection, ph.since = sel, since
+	ph.collectAll = kind == rollback.KindSample
+	if !m.opts.DryRun {
+		if ph.report.Resolved, err = m.resolvePending(ctx, p, ph.idx); err != nil {
+			return nil, m.finishRun(ctx, run, err)
+		}
+	}
+	m.log.LogAttrs(ctx, levelInfo, "phase started", attrObj(name), attrRun(int64(ph.report.Run)))
+	if kind == rollback.KindDelta {
+		err = m.deltaExecute(ctx, ph)
+	} else {
+		err = ph.execute(ctx)
+	}
+	if err == nil && run != nil && kind != rollback.KindSample {
+		err = m.advance(ctx, run, p, scanAt)
+	}
+	ph.report.Duration = m.now().Sub(start)
+	if ferr := m.finishRun(ctx, run, err); ferr != nil {
+		return ph.report, ferr
+	}
+	m.log.LogAttrs(ctx, levelInfo, "phase finished", attrObj(name), attrRun(int64(ph.report.Run)))
+	return ph.report, nil
+}
+
+// beginRun resumes the latest run of this kind that a crash left running
+// (so one interrupted load stays one run in the ledger), or begins one.
+func (m *Migration) beginRun(ctx context.Context, kind rollback.RunKind, digest string) (*rollback.Run, error) {
+	runs, err := m.opts.Ledger.Runs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pbnhl: list runs: %w", err)
+	}
+	for i := len(runs) - 1; i >= 0; i-- {
+		r := runs[i]
+		if r.Kind == kind && r.Status == rollback.StatusRunning && r.MapDigest == digest && r.Location == m.location() {
+			run, err := m.opts.Ledger.ResumeRun(ctx, r.ID)
+			if err != nil {
+				return nil, fmt.Errorf("pbnhl: resume run %s: %w", r.ID, err)
+			}
+			m.log.LogAttrs(ctx, levelInfo, "resuming run", attrRun(int64(r.ID)))
+			return run, nil
+		}
+	}
+	run, err := m.opts.Ledger.BeginRun(ctx, rollback.RunOptions{Kind: kind, MapDigest: digest, Location: m.location(), Actor: m.opts.Actor})
+	if err != nil {
+		return nil, fmt.Errorf("pbnhl: begin run: %w", err)
+	}
+	return run, nil
+}
+
+// finishRun records the run's status. A cancelled phase is left running so
+// the next phase of the same kind resumes it; a failure is recorded.
+func (m *Migration) finishRun(ctx context.Context, run *rollback.Run, err error) error {
+	if run == nil {
+		return err
+	}
+	if err != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return err
+	}
+	var dl *DailyLimitError
+	if errors.As(err, &dl) {
+		return err // left running: resumed after the reset
+	}
+	status := rollback.StatusSucceeded
+	if err != nil {
+		status = rollback.StatusFailed
+	}
+	if ferr := run.Finish(context.WithoutCancel(ctx), status); ferr != nil && err == nil {
+		return fmt.Errorf("pbnhl: finish run: %w", ferr)
+	}
+	return err
+}
+
+// advance moves every loaded entity's watermark to the source's clock at
+// the start of the scan: a delta re-reads from there (minus the overlap).
+// Rollback never moves it past a record of this run that failed.
+func (m *Migration) advance(ctx context.Context, run *rollback.Run, p *prepared, at time.Time) error {
+	seen := map[string]bool{}
+	for _, o := range p.order {
+		if seen[o.Source] {
+			continue
+		}
+		seen[o.Source] = true
+		if _, err := run.Advance(ctx, o.Source, at); err != nil {
+			return fmt.Errorf("pbnhl: advance watermark of %s: %w", o.Source, err)
+		}
+	}
+	return nil
+}
+
+// objectsOf returns the map objects reading a source entity.
+func (m *Migration) objectsOf(entity pbn.Entity) []*mapping.Object {
+	var out []*mapping.Object
+	for i := range m.opts.Map.Objects {
+		if pbn.Entity(m.opts.Map.Objects[i].Source) == entity {
+			out = append(out, &m.opts.Map.Objects[i])
+		}
+	}
+	return out
+}
