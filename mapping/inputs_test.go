@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 )
@@ -93,6 +94,29 @@ func TestPayloadsLandInHLTest(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Contacts.CreateNote(ctx, contact.ID, ni)
 	require.NoError(t, err)
+
+	// Read back what landed: the record's properties are the mapped values.
+	recs := s.Records(hltest.DefaultLocationID, hltest.Kind(pp.Key))
+	require.Len(t, recs, 1)
+	props, _ := recs[0]["properties"].(map[string]any)
+	assert.Equal(t, "D1110", props["code"])
+	assert.Equal(t, "2019-03-04", props["date"])
+	assert.Equal(t, "complete", props["status"], "options are sent by key")
+	assert.Equal(t, map[string]any{"currency": "default", "value": 95.5}, props["fee"])
+
+	// The communication log, aggregated, lands in its LARGE_TEXT field.
+	lp := one("communication_log", &pbn.Communication{ID: 3, PatientID: 1001, Channel: pbn.ChannelSMS, Direction: pbn.DirectionInbound,
+		At: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), Body: "See you Tuesday"})
+	agg := NewAggregator(m)
+	require.True(t, agg.Add(lp))
+	vals, err := agg.Take("1001")
+	require.NoError(t, err)
+	cfi, err := in.ContactField(vals[0])
+	require.NoError(t, err)
+	_, err = c.Contacts.Update(ctx, contact.ID, highlevel.ContactUpdate{CustomFields: []highlevel.CustomFieldInput{cfi}})
+	require.NoError(t, err)
+	got, _ = s.Contact(hltest.DefaultLocationID, contact.ID)
+	assert.Equal(t, vals[0].JSON, got.CustomFields[cfi.ID])
 
 	// A field the schema plan never created is an error, not a silent drop.
 	_, err = Inputs{FieldIDs: map[string]string{}}.Contact(cp)
