@@ -36,15 +36,18 @@
 //     conflicting), [SchemaPlan.Apply] creates what is missing — idempotent,
 //     returning what it created so it can be undone — and
 //     [SchemaPlan.WriteMarkdown] renders the plan for an admin.
+//     [NewHighLevelSchema] is the SchemaAPI of a live location (or of
+//     highlevel/hltest) over a *highlevel.Client.
 //  4. [ResolveOwners] matches staff to HighLevel users by email (trimmed,
 //     case-insensitive), lists the unmatched and requires a fallback user so
-//     no contact lands without an owner.
+//     no contact lands without an owner; [HighLevelUsers] lists the users.
 //  5. [Map.Order] gives the objects parents first. An [Applier] turns each
 //     source [Record] ([Struct] for typed models, [Row] for CSV rows) into a
 //     [Payload]; a [Validator] adds duplicate (merge / keep / flag) and
 //     reference checks; an [Aggregator] folds contact_field payloads into one
 //     size-capped JSON value per contact; a [Report] tallies and renders the
-//     invalid records.
+//     invalid records; [Inputs] turns payloads into highlevel request bodies
+//     with custom fields by id ([SchemaDiff.FieldIDs]).
 //
 // # Invalid records and PHI
 //
