@@ -27,6 +27,18 @@ func (d *SchemaDiff) FieldIDs() map[string]string {
 	return out
 }
 
+// AssociationIDs returns the HighLevel id of every existing association of
+// the diff, by key, for relation creates (Link.Association).
+func (d *SchemaDiff) AssociationIDs() map[string]string {
+	out := map[string]string{}
+	for _, it := range d.Items {
+		if it.Kind == KindAssociation && it.ID != "" && it.Status == Exists {
+			out[it.Key] = it.ID
+		}
+	}
+	return out
+}
+
 // Inputs turns payloads into highlevel request bodies. Custom fields are
 // sent by id (FieldIDs), never by key.
 type Inputs struct {
