@@ -36,11 +36,21 @@ func TestBurstLimitFixedWindow(t *testing.T) {
 	r.must(t, 429)
 	assert.Equal(t, 0, header(t, r, "X-Ratelimit-Remaining"))
 	assert.Equal(t, 995, header(t, r, "X-Ratelimit-Daily-Remaining"), "burst refusal is not daily")
-	assert.Equal(t, "10", r.Header.Get("Retry-After"))
+	assert.Empty(t, r.Header.Get("Retry-After"), "off unless RateLimit.RetryAfter")
 	clk.Advance(9 * time.Second)
 	tc.do("GET", path, nil).must(t, 429)
 	clk.Advance(time.Second)
 	tc.do("GET", path, nil).must(t, 200)
+}
+
+func TestRetryAfterOption(t *testing.T) {
+	clk := newFakeClock()
+	_, tc := newTestServer(t, Options{Clock: clk.Now, RateLimit: RateLimit{Max: 1, Window: 10 * time.Second, RetryAfter: true}})
+	tc.do("GET", "/contacts/?locationId="+loc, nil).must(t, 200)
+	clk.Advance(2500 * time.Millisecond)
+	r := tc.do("GET", "/contacts/?locationId="+loc, nil)
+	r.must(t, 429)
+	assert.Equal(t, "8", r.Header.Get("Retry-After"))
 }
 
 func TestBurstLimitSlidingWindow(t *testing.T) {

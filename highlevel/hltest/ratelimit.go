@@ -22,6 +22,10 @@ type RateLimit struct {
 	Sliding bool
 	// Disabled turns limiting off; the headers are still sent.
 	Disabled bool
+	// RetryAfter adds a Retry-After header (seconds) to limit refusals.
+	// Whether HighLevel sends one is unconfirmed, so it is off by default:
+	// clients must work from the X-RateLimit-* headers alone.
+	RetryAfter bool
 }
 
 func (rl RateLimit) withDefaults() RateLimit {

@@ -411,7 +411,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, status int, body any, v verdic
 }
 
 func (s *Server) writeError(w http.ResponseWriter, e *apiError, v verdict) int {
-	if e.status == http.StatusTooManyRequests && v.resetIn > 0 {
+	if s.rl.RetryAfter && e.status == http.StatusTooManyRequests && v.resetIn > 0 {
 		secs := int((v.resetIn + time.Second - 1) / time.Second)
 		w.Header().Set("Retry-After", itoa(secs))
 	}
