@@ -8,7 +8,8 @@ import (
 )
 
 // FuzzCreateContact throws arbitrary bodies at the strictest write path:
-// the simulator must answer 201, 400 or 422, never panic or 500.
+// the simulator must answer 200/201, 400, 403 (another locationId) or 422,
+// never panic or 500.
 func FuzzCreateContact(f *testing.F) {
 	f.Add(`{"locationId":"` + DefaultLocationID + `","firstName":"A","email":"a@x.com","phone":"+14155550100"}`)
 	f.Add(`{"locationId":"` + DefaultLocationID + `","customFields":[{"id":"x","field_value":[1,{}]}],"dndSettings":{"SMS":{"status":1}}}`)
@@ -24,7 +25,7 @@ func FuzzCreateContact(f *testing.F) {
 			req.Header.Set("Version", "2021-07-28")
 			s.ServeHTTP(rec, req)
 			switch rec.Code {
-			case http.StatusOK, http.StatusCreated, http.StatusBadRequest, http.StatusUnprocessableEntity:
+			case http.StatusOK, http.StatusCreated, http.StatusBadRequest, http.StatusForbidden, http.StatusUnprocessableEntity:
 			default:
 				t.Fatalf("%s: status %d for %q: %s", path, rec.Code, body, rec.Body)
 			}
@@ -50,7 +51,7 @@ func FuzzCustomObjectRecord(f *testing.F) {
 	s.mustSeedFields("custom_objects.t", map[string]string{"n": "NUMERICAL", "pick": "SINGLE_OPTIONS", "multi": "MULTIPLE_OPTIONS", "day": "DATE", "fee": "MONETORY"})
 	f.Fuzz(func(t *testing.T, props string) {
 		code := do("POST", "/objects/custom_objects.t/records", `{"locationId":"`+DefaultLocationID+`","properties":`+props+`}`)
-		if code != 201 && code != 400 && code != 422 {
+		if code != 201 && code != 400 && code != 403 && code != 422 {
 			t.Fatalf("status %d for %q", code, props)
 		}
 	})
