@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 )
 
 // SourceInventory describes a source for the proposer: its entities, their
@@ -17,6 +19,9 @@ import (
 // when a field has few distinct short values).
 type SourceInventory struct {
 	Entities []EntityInventory
+	// Properties is the source's custom property catalogue: fields named
+	// custom.<key> take the declared type instead of a sniffed one.
+	Properties []pbn.CustomPropertyDefinition
 }
 
 // EntityInventory is one entity of a source inventory.
@@ -58,28 +63,41 @@ func (o InventoryOptions) samples() int {
 
 // SampleRecords builds an entity inventory from records (for example typed
 // PbN models through Struct). fields lists the field names to sample; nil
-// means every field of the first record that Fields can enumerate.
+// means every field FieldNames finds in the sampled records (custom
+// properties vary from record to record, so their union is taken).
 func SampleRecords(name string, recs iter.Seq[Record], fields []string, opts InventoryOptions) EntityInventory {
 	e := EntityInventory{Name: name}
 	idx := map[string]int{}
 	n := opts.samples()
+	add := func(f string, sampled int) int {
+		i, ok := idx[f]
+		if !ok {
+			i = len(e.Fields)
+			idx[f] = i
+			// Records sampled before the field appeared did not have it.
+			e.Fields = append(e.Fields, FieldInventory{Name: f, Samples: make([]string, sampled)})
+		}
+		return i
+	}
 	for r := range recs {
 		e.Count++
-		if fields == nil {
-			fields = FieldNames(r)
-		}
 		if int(e.Count) > n {
 			continue
 		}
-		for _, f := range fields {
-			i, ok := idx[f]
-			if !ok {
-				i = len(e.Fields)
-				idx[f] = i
-				e.Fields = append(e.Fields, FieldInventory{Name: f})
-			}
+		names := fields
+		if names == nil {
+			names = FieldNames(r)
+		}
+		sampled := int(e.Count) - 1
+		for _, f := range names {
+			i := add(f, sampled)
 			v, _ := r.Get(f)
 			e.Fields[i].Samples = append(e.Fields[i].Samples, v)
+		}
+		for i := range e.Fields { // fields this record lacks
+			if len(e.Fields[i].Samples) == sampled {
+				e.Fields[i].Samples = append(e.Fields[i].Samples, "")
+			}
 		}
 	}
 	return e

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/pbnhl/pbnhl/mapping/transform"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 )
 
 // Destination is what the HighLevel location already offers the proposer:
@@ -235,7 +236,7 @@ func Propose(ctx context.Context, inv SourceInventory, dest Destination, opts Pr
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		o, review, notes := proposeObject(ctx, c.e, c.kind, present, dest, opts)
+		o, review, notes := proposeObject(ctx, c.e, c.kind, present, dest, inv.Properties, opts)
 		o.Name = uniqueName(o.Name, used)
 		used[o.Name] = true
 		if c.conf < opts.LowConfidence {
@@ -309,7 +310,8 @@ func objectName(entity string) string {
 }
 
 // proposeObject drafts the object for one entity.
-func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, present map[TargetKind]string, dest Destination, opts ProposeOptions) (Object, []ReviewItem, []string) {
+func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, present map[TargetKind]string, dest Destination,
+	props []pbn.CustomPropertyDefinition, opts ProposeOptions) (Object, []ReviewItem, []string) {
 	o := Object{Name: objectName(e.Name), Source: e.Name, Target: k.kind}
 	var review []ReviewItem
 	var notes []string
@@ -422,6 +424,10 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 		}
 		if sniffs[i].kind == "empty" {
 			review = append(review, ReviewItem{Object: o.Name, Field: f.Name, Why: "no values in the sample; left unmapped"})
+			continue
+		}
+		if r, ok := declaredProperty(f, props, k.kind, opts); ok {
+			cands = append(cands, cand{i, r})
 			continue
 		}
 		cands = append(cands, cand{i, bestRule(f, sniffs[i], k.kind, std, model, sing, dest, opts)})
@@ -626,7 +632,7 @@ func bestRule(f FieldInventory, sn sniff, kind TargetKind, std []string, model, 
 
 // customRule proposes a custom field of the sniffed type.
 func customRule(f FieldInventory, sn sniff, kind TargetKind, model string, opts ProposeOptions) Field {
-	key := snake(f.Name)
+	key := snake(strings.TrimPrefix(f.Name, "custom."))
 	if key == "" || key[0] < 'a' || key[0] > 'z' {
 		key = "f_" + key
 	}
@@ -636,7 +642,7 @@ func customRule(f FieldInventory, sn sniff, kind TargetKind, model string, opts 
 	if len(key) > 60 {
 		key = strings.TrimRight(key[:60], "_")
 	}
-	r := Field{From: f.Name, To: key, Label: titleWords(f.Name), Type: sn.typ, Origin: "heuristic"}
+	r := Field{From: f.Name, To: key, Label: titleWords(strings.TrimPrefix(f.Name, "custom.")), Type: sn.typ, Origin: "heuristic"}
 	if kind == TargetContactField {
 		r.Type, r.Label, r.To, r.Options = "", "", snake(f.Name), nil
 		if r.To == "" || !validKey(r.To) {
@@ -689,6 +695,8 @@ func transformFor(to string, t DataType, sn sniff, opts ProposeOptions) Chain {
 		return nil
 	case sn.ref:
 		return Chain{{Name: "id"}}
+	case sn.kind == "cdt":
+		return Chain{{Name: "cdt"}}
 	}
 	return Chain{{Name: "collapse"}}
 }
@@ -1047,4 +1055,30 @@ func (p *Proposal) WriteReview(w io.Writer, opts ReviewOptions) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// declaredProperty is the rule for a custom property the source declares
+// (custom.<key> on a contact): its declared type beats any sniffing.
+func declaredProperty(f FieldInventory, props []pbn.CustomPropertyDefinition, kind TargetKind, opts ProposeOptions) (Field, bool) {
+	key, ok := strings.CutPrefix(f.Name, "custom.")
+	if !ok || kind != TargetContact {
+		return Field{}, false
+	}
+	for _, p := range props {
+		if p.Key != key || (p.Entity != "" && p.Entity != pbn.EntityPatients) {
+			continue
+		}
+		r, err := PropertyField(p)
+		if err != nil {
+			return Field{}, false
+		}
+		r.To = opts.KeyPrefix + strings.TrimPrefix(r.To, "pbn_")
+		if !validKey(r.To) {
+			return Field{}, false
+		}
+		r.Origin, r.Confidence = "heuristic", 0.95
+		r.Reason = fmt.Sprintf("the source declares %q a %s custom property", p.Name, p.Type)
+		return r, true
+	}
+	return Field{}, false
 }

@@ -57,7 +57,7 @@ func pbntestInventory(t testing.TB) (SourceInventory, *pbntest.Practice) {
 		SampleRecords(string(pbn.EntityFormSubmissions), records(p.FormSubmissions()), nil, o),
 		SampleRecords(string(pbn.EntityDocuments), records(p.Documents()), nil, o),
 		SampleRecords(string(pbn.EntityCohorts), records(sliceSeq(p.Cohorts())), nil, o),
-	}}
+	}, Properties: p.CustomProperties()}
 	return inv, p
 }
 
@@ -107,6 +107,17 @@ func TestProposePBNTestInventory(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "id", pt.SourceKey)
+	for _, prop := range p.CustomProperties() {
+		var f *Field
+		for i := range pt.Fields {
+			if pt.Fields[i].From == "custom."+prop.Key {
+				f = &pt.Fields[i]
+			}
+		}
+		if assert.NotNil(t, f, "custom property %s is proposed", prop.Key) {
+			assert.Contains(t, f.Reason, "the source declares", prop.Key)
+		}
+	}
 	var st *Field
 	for i := range pt.Fields {
 		if pt.Fields[i].From == "status" {

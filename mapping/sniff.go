@@ -24,7 +24,7 @@ type sniff struct {
 
 func (s sniff) definite() bool {
 	switch s.kind {
-	case "email", "phone", "date", "timestamp", "money", "number", "bool":
+	case "email", "phone", "date", "timestamp", "money", "number", "bool", "cdt":
 		return s.share >= 0.8
 	}
 	return false
@@ -75,12 +75,15 @@ func sniffField(f FieldInventory) sniff {
 		if looksLikeMoney(v) {
 			counts["money"]++
 		}
-		if _, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64); err == nil {
+		if _, err := strconv.ParseFloat(strings.ReplaceAll(v, ",", ""), 64); err == nil || looksLikeMoney(v) {
 			counts["number"]++
 		}
 		switch strings.ToLower(v) {
 		case "true", "false", "yes", "no", "y", "n", "t", "f":
 			counts["bool"]++
+		}
+		if looksLikeCDT(v) {
+			counts["cdt"]++
 		}
 	}
 	s.unique = len(distinct) == n
@@ -94,6 +97,8 @@ func sniffField(f FieldInventory) sniff {
 	share := func(k string) float64 { return float64(counts[k]) / float64(n) }
 	of := func(k, what string) string { return fmt.Sprintf("%d of %d sample values %s", counts[k], n, what) }
 	switch {
+	case share("cdt") >= 0.8:
+		s.kind, s.typ, s.share, s.evidence = "cdt", TypeText, share("cdt"), of("cdt", "are CDT procedure codes")
 	case share("email") >= 0.6:
 		s.kind, s.typ, s.share, s.evidence = "email", TypeEmail, share("email"), of("email", "are email addresses")
 	case share("bool") >= 0.9 && len(distinct) <= 4:
@@ -179,4 +184,23 @@ func hasTimeOfDay(v string) bool {
 		return false
 	}
 	return t.Hour() != 0 || t.Minute() != 0 || t.Second() != 0
+}
+
+// looksLikeCDT reports whether v is written like a CDT code: D and four
+// digits, in any case and spacing ("d1110", "D 1110").
+func looksLikeCDT(v string) bool {
+	if len(v) < 5 || len(v) > 7 || (v[0] != 'D' && v[0] != 'd') {
+		return false
+	}
+	digits := 0
+	for i := 1; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == ' ' || c == '-':
+		default:
+			return false
+		}
+	}
+	return digits == 4
 }
