@@ -40,7 +40,8 @@ type Limiter struct {
 	window  time.Duration // effective window (≥ configured, lengthened by the server's interval)
 	margin  time.Duration
 	probe   time.Duration
-	log     []time.Time // ring of the last len(log) admissions (real and phantom), oldest first from head
+	log     []time.Time // ring of the last admissions (real and phantom), oldest first from head; grows up to size
+	size    int         // ring capacity: twice the configured limit
 	head    int         // index of the oldest entry once the ring is full
 	n       int         // entries in the ring
 	pause   time.Time   // nobody is admitted before this (after a 429)
@@ -84,9 +85,11 @@ func NewLimiter(o LimiterOptions) (*Limiter, error) {
 		margin: o.Margin,
 		probe:  o.DailyProbeInterval,
 		// Twice the limit so that Observe can count our own admissions over
-		// a window plus a response's latency.
-		log: make([]time.Time, 2*o.Limit),
-		now: time.Now,
+		// a window plus a response's latency. Allocated as it fills, so a
+		// huge limit costs nothing until it is used.
+		size: 2 * o.Limit,
+		log:  make([]time.Time, 0, min(2*o.Limit, 1024)),
+		now:  time.Now,
 	}, nil
 }
 
@@ -111,8 +114,9 @@ func (l *Limiter) at(i int) time.Time {
 }
 
 func (l *Limiter) push(t time.Time) {
-	if l.n < len(l.log) {
-		l.log[(l.head+l.n)%len(l.log)] = t
+	if l.n < l.size {
+		// Not full yet: head is 0 and the entries are log[:n].
+		l.log = append(l.log, t)
 		l.n++
 		return
 	}
@@ -319,7 +323,7 @@ func (l *Limiter) Observe(g Grant, o Observation, pause time.Duration) {
 			}
 			ours++
 		}
-		if complete || l.n < len(l.log) {
+		if complete || l.n < l.size {
 			if foreign := min(serverUsed-ours, l.limit); foreign > 0 {
 				for range foreign {
 					l.push(now)

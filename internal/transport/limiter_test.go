@@ -342,3 +342,27 @@ func BenchmarkLimiterUtilisation(b *testing.B) {
 		b.ReportMetric(float64(maxInSpan(grants, window)), "max/window")
 	}
 }
+
+func TestLimiterHugeLimitAllocatesLazily(t *testing.T) {
+	l := newLimiter(t, 1<<30, time.Second)
+	for range 5000 {
+		_, err := l.Wait(context.Background())
+		require.NoError(t, err)
+	}
+	assert.Equal(t, uint64(5000), l.Admitted())
+	assert.Less(t, cap(l.log), 1<<20)
+}
+
+func TestLimiterRingWraps(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(0, 0)}
+	l := newLimiter(t, 3, time.Second)
+	l.now = clk.now
+	for i := range 20 {
+		require.False(t, l.nextSlot(clk.t).After(clk.t), "admission %d", i)
+		l.push(clk.t)
+		clk.advance(400 * time.Millisecond)
+	}
+	assert.Equal(t, 6, l.n)
+	// The three most recent are at 6.8s, 7.2s, 7.6s: the next slot is 7.8s.
+	assert.Equal(t, time.Unix(0, 0).Add(7800*time.Millisecond), l.nextSlot(clk.t.Add(-400*time.Millisecond)))
+}
