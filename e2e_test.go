@@ -2,38 +2,109 @@ package pbnhl_test
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
 )
 
-func TestRunSmoke(t *testing.T) {
-	e := newEnv(t, envOptions{patients: 30})
+// migrate applies the schema and runs the full load.
+func migrate(t *testing.T, e *env, mod func(*pbnhl.Options)) *pbnhl.Report {
+	t.Helper()
 	ctx := context.Background()
-	m := e.migration(nil)
+	m := e.migration(mod)
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
-	pre, err := m.Preflight(ctx)
-	require.NoError(t, err)
-	require.True(t, pre.Ready(), pre.Blocking)
 	rep, err := m.Run(ctx)
 	require.NoError(t, err)
-	for _, p := range rep.Objects {
-		t.Logf("%-20s total=%d written=%d existing=%d skipped=%d invalid=%d rejected=%d calls=%d", p.Object, p.Total, p.Written, p.Existing, p.Skipped, p.Invalid, p.Rejected, p.Calls)
-	}
-	logProblems(t, e)
-	assert.Empty(t, e.identityDuplicates())
-	t.Logf("contacts=%d records=%d relations=%d", e.hl.Count(hltest.DefaultLocationID, hltest.KindContact), e.hl.Count(hltest.DefaultLocationID, hltest.KindRecord), e.hl.Count(hltest.DefaultLocationID, hltest.KindRelation))
+	return rep
 }
 
-func logProblems(t *testing.T, e *env) {
-	for p, err := range e.ledger.Problems(context.Background()) {
+// baseline is the fingerprint of an uninterrupted, fault-free migration.
+func baseline(t *testing.T, o envOptions) []string {
+	t.Helper()
+	e := newEnv(t, o)
+	migrate(t, e, nil)
+	checkLinks(t, e)
+	return e.fingerprint()
+}
+
+// checkLinks verifies, against the source, that every contact is linked to
+// its office's business and every custom record is related to its contact.
+func checkLinks(t *testing.T, e *env) {
+	t.Helper()
+	loc := hltest.DefaultLocationID
+	practice := e.pbn.Practice()
+	fp := e.fingerprint()
+	require.NotEmpty(t, fp)
+	contacts := map[string]string{} // contact id → patient id
+	byField := map[string]string{}
+	for _, f := range e.hl.Records(loc, hltest.KindCustomField) {
+		byField[fmt.Sprint(f["fieldKey"])] = fmt.Sprint(f["id"])
+	}
+	business := map[string]string{} // business id → description
+	for _, b := range e.hl.Records(loc, hltest.KindBusiness) {
+		business[fmt.Sprint(b["id"])] = fmt.Sprint(b["description"])
+	}
+	for _, c := range e.hl.Contacts(loc) {
+		pid := fmt.Sprint(c.CustomFields[byField["contact.pbn_patient_id"]])
+		contacts[c.ID] = pid
+		id, err := strconv.ParseInt(pid, 10, 64)
 		require.NoError(t, err)
-		if p.Kind == "rejected" {
-			t.Logf("%s %s %s %d %v", p.Kind, p.ObjectType, p.SourceKey, p.HTTPStatus, p.Reasons)
+		ch, ok := practice.Chart(id)
+		require.True(t, ok, "contact for unknown patient %s", pid)
+		if ch.Patient.OfficeID != 0 {
+			assert.Equal(t, "PbN office "+itoa(ch.Patient.OfficeID), business[c.BusinessID], "patient %s business link", pid)
+		} else {
+			assert.Empty(t, c.BusinessID)
 		}
 	}
+	related := map[string]bool{}
+	for _, r := range e.hl.Records(loc, hltest.KindRelation) {
+		if _, ok := contacts[fmt.Sprint(r["secondRecordId"])]; ok {
+			related[fmt.Sprint(r["firstRecordId"])] = true
+		}
+	}
+	for _, key := range []hltest.Kind{"custom_objects.pbn_appointment", "custom_objects.pbn_treatment", "custom_objects.pbn_insurance"} {
+		recs := e.hl.Records(loc, key)
+		require.NotEmpty(t, recs, key)
+		for _, r := range recs {
+			assert.True(t, related[fmt.Sprint(r["id"])], "%s record without its contact relation", key)
+		}
+	}
+}
+
+func TestEndToEndWithFaults(t *testing.T) {
+	o := envOptions{patients: 40}
+	want := baseline(t, o)
+
+	faults, err := hltest.ParseFaults("*:5xx=0.03,429=0.03,latency=0s..2ms;POST *:lost=0.04;PUT *:lost=0.04,lostas=reset")
+	require.NoError(t, err)
+	o.faults = faults
+	e := newEnv(t, o)
+	rep := migrate(t, e, nil)
+	assert.Empty(t, e.identityDuplicates())
+	tot := rep.Totals()
+	assert.Zero(t, tot.Rejected, "no record may end rejected: faults are transient")
+	checkLinks(t, e)
+	assert.Equal(t, want, e.fingerprint(), "the same records, fields, links and relations as a fault-free run")
+
+	faultsSeen, lost := 0, 0
+	for _, r := range e.hl.RequestLog() {
+		if r.Fault != "" && r.Fault != "latency" {
+			faultsSeen++
+		}
+		if strings.HasPrefix(r.Fault, "lost") && r.Method == "POST" {
+			lost++
+		}
+	}
+	assert.Greater(t, faultsSeen, 20, "the test must actually inject faults")
+	assert.Greater(t, lost, 3, "creates must have been applied with their answer lost")
+	t.Logf("%d faults injected; %d calls for %d records", faultsSeen, e.calls.Load(), tot.Written)
 }

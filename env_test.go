@@ -2,8 +2,10 @@ package pbnhl_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -171,5 +173,151 @@ func (e *env) identityDuplicates() []hltest.DuplicateGroup {
 			out = append(out, g)
 		}
 	}
+	return out
+}
+
+// volatile are keys whose values differ between two equal migrations:
+// generated ids, server times, audit stamps.
+var volatile = map[string]bool{"id": true, "createdAt": true, "updatedAt": true, "dateAdded": true, "dateUpdated": true,
+	"createdBy": true, "lastUpdatedBy": true, "objectId": true, "lastStatusChangeAt": true, "lastStageChangeAt": true,
+	"searchAfter": true, "locationId": true, "contact": true}
+
+// fingerprint renders the location's data with every HighLevel id replaced
+// by the source identity it stands for and volatile fields dropped: two
+// migrations of the same practice have equal fingerprints exactly when they
+// left the same records, fields, links and relations. One line per record,
+// sorted (a duplicate shows as a repeated line).
+func (e *env) fingerprint() []string {
+	loc := hltest.DefaultLocationID
+	names := map[string]string{}
+	for _, f := range e.hl.Records(loc, hltest.KindCustomField) {
+		names[fmt.Sprint(f["id"])] = "field:" + fmt.Sprint(f["fieldKey"])
+	}
+	fields, err := e.client.CustomFields.List(context.Background(), highlevel.FieldModelAll)
+	require.NoError(e.t, err)
+	for _, f := range fields {
+		names[f.ID] = "field:" + f.FieldKey
+	}
+	for _, p := range normalise(e.hl.Records(loc, hltest.KindPipeline)) {
+		names[fmt.Sprint(p["id"])] = "pipeline:" + fmt.Sprint(p["name"])
+		if st, ok := p["stages"].([]any); ok {
+			for _, s := range st {
+				if sm, ok := s.(map[string]any); ok {
+					names[fmt.Sprint(sm["id"])] = "stage:" + fmt.Sprint(sm["name"])
+				}
+			}
+		}
+	}
+	for _, a := range e.hl.Records(loc, hltest.KindAssociation) {
+		names[fmt.Sprint(a["id"])] = "association:" + fmt.Sprint(a["key"])
+	}
+	fieldValue := func(r map[string]any, key string) string {
+		cfs, _ := r["customFields"].([]any)
+		for _, c := range cfs {
+			cm, _ := c.(map[string]any)
+			if names[fmt.Sprint(cm["id"])] == key {
+				for _, k := range []string{"value", "fieldValue", "field_value"} {
+					if v, ok := cm[k]; ok {
+						return fmt.Sprint(v)
+					}
+				}
+			}
+		}
+		return "?"
+	}
+	var all []kindRecs
+	add := func(k hltest.Kind, ident func(map[string]any) string) {
+		rs := normalise(e.hl.Records(loc, k))
+		for _, r := range rs {
+			if ident != nil {
+				names[fmt.Sprint(r["id"])] = string(k) + ":" + ident(r)
+			}
+		}
+		all = append(all, kindRecs{k, rs})
+	}
+	add(hltest.KindBusiness, func(r map[string]any) string { return fmt.Sprint(r["description"]) })
+	add(hltest.KindContact, func(r map[string]any) string { return fieldValue(r, "field:contact.pbn_patient_id") })
+	add(hltest.KindOpportunity, func(r map[string]any) string { return fieldValue(r, "field:opportunity.pbn_case_id") })
+	for _, o := range e.m.Objects {
+		if o.Target == "custom_object" && !containsKind(all, hltest.Kind(o.Key)) {
+			ext := o.ExternalID
+			add(hltest.Kind(o.Key), func(r map[string]any) string {
+				p, _ := r["properties"].(map[string]any)
+				return fmt.Sprint(p[ext])
+			})
+		}
+	}
+	add(hltest.KindNote, nil)
+	add(hltest.KindRelation, nil)
+	var out []string
+	for _, kr := range all {
+		for _, r := range kr.recs {
+			b, _ := json.Marshal(scrub(r, names))
+			out = append(out, string(kr.kind)+" "+string(b))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+type kindRecs struct {
+	kind hltest.Kind
+	recs []map[string]any
+}
+
+func containsKind(all []kindRecs, k hltest.Kind) bool {
+	for _, x := range all {
+		if x.kind == k {
+			return true
+		}
+	}
+	return false
+}
+
+func scrub(v any, names map[string]string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, val := range x {
+			if volatile[k] {
+				// An id that stands for a source identity stays, as that
+				// identity (custom field ids in customFields, for one).
+				if id, ok := val.(string); !ok || k != "id" || names[id] == "" {
+					continue
+				}
+			}
+			out[k] = scrub(val, names)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = scrub(x[i], names)
+		}
+		if len(out) > 0 {
+			if _, ok := out[0].(map[string]any); ok {
+				sort.Slice(out, func(i, j int) bool {
+					a, _ := json.Marshal(out[i])
+					b, _ := json.Marshal(out[j])
+					return string(a) < string(b)
+				})
+			}
+		}
+		return out
+	case string:
+		if n, ok := names[x]; ok {
+			return n
+		}
+		return x
+	}
+	return v
+}
+
+// normalise round-trips records through JSON so nested values are plain
+// maps and slices.
+func normalise(rs []map[string]any) []map[string]any {
+	b, _ := json.Marshal(rs)
+	var out []map[string]any
+	_ = json.Unmarshal(b, &out)
 	return out
 }

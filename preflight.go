@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -271,13 +272,34 @@ func (m *Migration) ApplySchema(ctx context.Context) (*SchemaResult, error) {
 		return nil, fmt.Errorf("pbnhl: begin run: %w", err)
 	}
 	res.Run = run.ID()
-	applied, err := plan.Apply(ctx, &journaledSchema{api: api, run: run})
-	res.Created, res.Manual = applied.Created, applied.Manual
+	js := &journaledSchema{api: api, run: run, unknown: map[string]rollback.Seq{}, done: map[string]bool{}}
+	// Apply diffs before it creates, so after an unknown outcome it is
+	// simply applied again: what the lost call created is found, not
+	// created twice.
+	for attempt := 1; ; attempt++ {
+		applied, aerr := plan.Apply(ctx, js)
+		res.Created, res.Manual = append(res.Created, applied.Created...), applied.Manual
+		err = aerr
+		if err == nil || ctx.Err() != nil || attempt >= 2*m.opts.MaxAttempts || isRejection(err) {
+			break
+		}
+		var ce *mapping.ConflictError
+		if errors.As(err, &ce) {
+			break
+		}
+		if serr := sleep(ctx, time.Duration(attempt)*100*time.Millisecond); serr != nil {
+			err = serr
+			break
+		}
+	}
 	if err == nil {
 		res.Diff, err = plan.Diff(ctx, api)
 		if err == nil && !res.Diff.Ready() {
 			err = schemaNotReady(res.Diff)
 		}
+	}
+	if err == nil {
+		err = js.settle(ctx, res.Diff)
 	}
 	m.mu.Lock()
 	m.prep = nil
@@ -289,6 +311,30 @@ func (m *Migration) ApplySchema(ctx context.Context) (*SchemaResult, error) {
 type journaledSchema struct {
 	api mapping.SchemaAPI
 	run *rollback.Run
+
+	mu      sync.Mutex
+	unknown map[string]rollback.Seq // key → intent whose outcome is unknown
+	done    map[string]bool
+}
+
+// settle resolves the unknown outcomes once the location is known to hold
+// everything: a key created by a later call was not created by the lost
+// one (Apply creates only what is missing); otherwise the lost call made it.
+func (j *journaledSchema) settle(ctx context.Context, d *mapping.SchemaDiff) error {
+	ids := map[string]string{}
+	for _, it := range d.Items {
+		ids[it.Key] = it.ID
+	}
+	for key, seq := range j.unknown {
+		o := rollback.Done(ids[key])
+		if j.done[key] || ids[key] == "" {
+			o = rollback.Rejected(0, notApplied+"created by a later call")
+		}
+		if err := j.run.Outcome(ctx, seq, o); err != nil {
+			return fmt.Errorf("pbnhl: journal outcome: %w", err)
+		}
+	}
+	return nil
 }
 
 func (j *journaledSchema) create(ctx context.Context, typ, key string, call func() (string, error)) (string, error) {
@@ -303,7 +349,14 @@ func (j *journaledSchema) create(ctx context.Context, typ, key string, call func
 			o = rollback.Rejected(hlStatus(err), rejectionReason(err))
 		} else {
 			o = rollback.Unknown(unknownReason(err))
+			j.mu.Lock()
+			j.unknown[key] = seq
+			j.mu.Unlock()
 		}
+	} else {
+		j.mu.Lock()
+		j.done[key] = true
+		j.mu.Unlock()
 	}
 	if jerr := j.run.Outcome(ctx, seq, o); jerr != nil && err == nil {
 		err = fmt.Errorf("pbnhl: journal outcome: %w", jerr)
