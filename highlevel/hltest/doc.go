@@ -2,40 +2,73 @@
 // rehearsals: code that passes against it should work against
 // services.leadconnectorhq.com.
 //
-// It speaks plain HTTP/JSON with HighLevel's real paths, shapes and
-// quirks, and does not import the client package:
+// It speaks plain HTTP/JSON with HighLevel's real paths, shapes and quirks,
+// and does not import the client package:
 //
-//   - Auth: Private Integration tokens per location, OAuth (/oauth/token
-//     with authorization_code and refresh_token rotation, /oauth/locationToken
-//     for agency tokens), expired tokens, 401 and 403 with HighLevel's
-//     messages ("The token does not have access to this location.").
-//   - The Version header (2021-07-28, 2021-04-15, 2023-02-21, v3).
-//   - Strict write DTOs: an unknown property is a 422 with
-//     "property X should not exist"; types and required fields are checked
-//     like HighLevel's validation pipe; PUT /contacts/{id} rejects locationId.
-//   - Duplicate contacts per location setting (allow or not, match order),
-//     the 400 with meta.contactId and matchingField, and upsert semantics
-//     (first match in order wins, the conflicting value is dropped).
-//   - Burst and daily rate limits per location with the five
-//     X-RateLimit-* headers on every response; search lag; seeded faults.
-//   - HighLevel's misspellings ("succeded", "buiseness"), 20-character
-//     ids, ISO 8601 timestamps with milliseconds, traceId on errors.
+//   - Auth: a Private Integration token per location; OAuth at /oauth/token
+//     (authorization_code, refresh_token with rotation; codes from
+//     Server.AuthorizationCode), agency tokens and /oauth/locationToken;
+//     expired tokens. 401 and 403 carry HighLevel's messages ("Invalid JWT",
+//     "The token does not have access to this location.", "The token is not
+//     authorized for this scope.").
+//   - The Version header: missing or unknown is a 401; 2021-07-28,
+//     2021-04-15, 2023-02-21 and v3 are accepted.
+//   - Strict write DTOs, as HighLevel's validation pipe: an unknown property
+//     is a 422 with "property X should not exist" in a message array; types,
+//     enums and required fields give class-validator messages; query
+//     parameters are whitelisted too; PUT /contacts/{id} rejects locationId.
+//     Custom field values must match the field's dataType and options.
+//   - Duplicate contacts per location (Location.AllowDuplicates,
+//     DuplicateOrder): create answers 400 with meta.contactId and
+//     matchingField; upsert updates the first match in order and silently
+//     drops a value that belongs to another contact.
+//   - Burst (fixed or sliding window) and daily rate limits per location, the
+//     five X-RateLimit-* headers on every response, 429 beyond.
+//   - Search lag (Options.SearchLag): writes reach search endpoints late;
+//     reads by id are immediate.
+//   - Seeded faults per route (FaultRule, ParseFaults, SetFaults): 5xx,
+//     spurious 429, latency, a connection dropped before the write, and a
+//     write applied whose response is lost (502 or a connection reset).
+//   - HighLevel's spellings ("succeded", "buiseness"), 20-character ids,
+//     ISO 8601 timestamps with milliseconds, traceId on every error.
+//
+// Resources: contacts (create, upsert, get, update, delete, search with
+// eq/not_eq/contains/not_contains/exists/not_exists/range filters on
+// standard fields and customFields.<id>, AND/OR groups, page/pageLimit up to
+// 10,000 then searchAfter, duplicate lookup, tags and bulk tags, notes,
+// tasks, the legacy list), businesses and POST /contacts/bulk/business,
+// locations and their custom fields, Custom Fields V2 and folders, custom
+// object schemas and records (+ search), associations and relations,
+// opportunities (+ upsert, search by location_id) and pipelines (list,
+// create), users (search, filter by email; from Options.Users or
+// LoadUsersFile), media upload.
 //
 // Typical use:
 //
 //	s := hltest.NewServer(hltest.Options{})
 //	defer s.Close()
-//	// point the client at s.URL with token hltest.DefaultToken
-//	// ... run the code under test ...
+//	// point the client at s.URL with token hltest.DefaultToken,
+//	// location hltest.DefaultLocationID; run the code under test
 //	n := s.Count(hltest.DefaultLocationID, hltest.KindContact)
 //
 // Inspection never goes through HTTP and never counts against the rate
-// limit: Count, Contacts, Records, Duplicates, RequestLog, Dump. Reset
-// forgets all data; SetFaults switches fault injection at runtime.
+// limit: Count, Contacts, Contact, Records, Duplicates, RequestLog, Dump.
+// Reset forgets all data. Options.Clock moves time for rate limits, search
+// lag and token expiry; Options.Seed makes ids and fault draws repeatable.
 //
 // Where HighLevel's published OpenAPI documents describe a response, the
-// simulator's response validates against them (the package's tests check
-// every response with internal/hlspec). Where the documents are wrong about
-// what HighLevel sends (custom field values typed as strings, association
-// endpoints typed as single associations), the simulator follows HighLevel.
+// simulator's response validates against them; the tests check every
+// response with internal/hlspec. Where the documents contradict what
+// HighLevel sends (custom field values typed as strings, record properties
+// typed as a string, association endpoints typed as one association), the
+// simulator follows HighLevel and the tests list each gap with its reason.
+//
+// Choices where HighLevel's behaviour is unconfirmed, kept in one place each:
+// a phone that cannot be parsed is a 400 "Invalid phone number" (phones are
+// stored in E.164); tags are stored lowercased; unknown custom field ids in
+// a contact body are ignored; DATE values are stored as YYYY-MM-DD; every
+// custom object (and business) gets a default field folder, whose id
+// POST /custom-fields/ needs as parentId; a second opportunity for a contact
+// in the same pipeline is refused unless Location.AllowDuplicateOpportunities;
+// 429 carries no Retry-After unless RateLimit.RetryAfter.
 package hltest

@@ -86,8 +86,8 @@ type Options struct {
 	OAuthClients []OAuthClient
 	// AccessTokenTTL is the lifetime of OAuth access tokens (default 24h).
 	AccessTokenTTL time.Duration
-	// RequestLogLimit keeps at most this many entries (default 1,000,000;
-	// oldest dropped first).
+	// RequestLogLimit keeps at most this many entries (default 200,000, a
+	// location's daily quota; the oldest tenth is dropped when full).
 	RequestLogLimit int
 }
 
@@ -156,7 +156,7 @@ func NewUnstartedServer(opts Options) *Server {
 		opts.AccessTokenTTL = 24 * time.Hour
 	}
 	if opts.RequestLogLimit <= 0 {
-		opts.RequestLogLimit = 1_000_000
+		opts.RequestLogLimit = 200_000
 	}
 	s := &Server{
 		opts:  opts,
