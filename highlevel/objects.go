@@ -269,7 +269,8 @@ func (p RecordProperties) Money(name string) (Cents, string, bool) {
 		return 0, "", false
 	}
 	f, err := n.Float64()
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f) > 9e15 {
+	// Beyond 2^53 cents a float64 no longer holds every cent.
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || math.Abs(f*100) >= 1<<53 {
 		return 0, "", false
 	}
 	cur := m.Currency

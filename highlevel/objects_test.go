@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"regexp"
 	"strings"
@@ -330,4 +331,48 @@ func TestObjectsRejectBadInput(t *testing.T) {
 		assert.Error(t, call(), name)
 	}
 	assert.Empty(t, ts.requests())
+}
+
+// FuzzRecordDecode: any JSON decodes without panicking, and every
+// property accessor copes with whatever the property holds.
+func FuzzRecordDecode(f *testing.F) {
+	f.Add([]byte(recordJSON))
+	f.Add([]byte(`{"id":"r","properties":{"m":{"currency":"USD","value":1e400}},"createdAt":1700000000000,"searchAfter":[1,"x"]}`))
+	f.Add([]byte(`{"properties":{"m":{"value":"12.5"},"n":[1,{"a":null}],"o":true}}`))
+	f.Add([]byte(`{"properties":null,"dateAdded":"","owner":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r Record
+		if json.Unmarshal(data, &r) != nil {
+			return
+		}
+		for k := range r.Properties {
+			if c, cur, ok := r.Properties.Money(k); ok {
+				assert.NotEmpty(t, cur)
+				assert.Less(t, math.Abs(float64(c)), float64(1<<53))
+			}
+			if v, ok := r.Properties.Value(k); ok {
+				v.Text()
+				v.Number()
+				v.Strings()
+			}
+		}
+	})
+}
+
+// FuzzRecordMoneyRoundTrip: cents written with RecordMoneyValue read back
+// exactly (up to 100 billion in currency units).
+func FuzzRecordMoneyRoundTrip(f *testing.F) {
+	for _, c := range []int64{0, 1, -1, 99, 100, 12550, -4_250, 9_999_999_999_999} {
+		f.Add(c)
+	}
+	f.Fuzz(func(t *testing.T, c int64) {
+		if c > 1e13 || c < -1e13 {
+			return
+		}
+		p := RecordProperties{"m": json.RawMessage(RecordMoneyValue(Cents(c)).String())}
+		got, cur, ok := p.Money("m")
+		require.True(t, ok)
+		assert.Equal(t, Cents(c), got)
+		assert.Equal(t, "default", cur)
+	})
 }

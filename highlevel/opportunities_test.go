@@ -2,6 +2,7 @@ package highlevel
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -284,4 +285,29 @@ func TestOpportunityDuplicateRefused(t *testing.T) {
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 400, ae.StatusCode)
 	assert.NotErrorIs(t, err, ErrNotFound)
+}
+
+// FuzzOpportunityDecode: any JSON decodes without panicking; custom field
+// values keep their ids and followers only string ids.
+func FuzzOpportunityDecode(f *testing.F) {
+	f.Add([]byte(opportunityJSON))
+	f.Add([]byte(`{"id":"o","customFields":[{"id":"a","value":1},{"id":"b"},null],"followers":[["x"],"u",1,null]}`))
+	f.Add([]byte(`{"monetaryValue":"12","createdAt":1700000000000,"contact":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var o Opportunity
+		if json.Unmarshal(data, &o) != nil {
+			return
+		}
+		for _, id := range o.Followers {
+			assert.NotEmpty(t, id)
+		}
+		for _, cf := range o.CustomFields {
+			got, ok := o.CustomField(cf.ID)
+			assert.True(t, ok)
+			got.Text()
+			got.Number()
+			got.Strings()
+		}
+		_ = o.Cents()
+	})
 }
