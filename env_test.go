@@ -38,6 +38,8 @@ type env struct {
 	path   string
 	calls  atomic.Int64
 	ops    map[string]*atomic.Int64
+	// hook, when set, runs after every HighLevel call attempt.
+	hook atomic.Pointer[func()]
 }
 
 type envOptions struct {
@@ -105,6 +107,9 @@ func newEnv(t testing.TB, o envOptions) *env {
 			e.calls.Add(1)
 			if n, ok := e.ops[c.Operation]; ok {
 				n.Add(1)
+			}
+			if h := e.hook.Load(); h != nil {
+				(*h)()
 			}
 		}})
 	require.NoError(t, err)

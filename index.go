@@ -73,7 +73,7 @@ func (x *idIndex) set(typ, key, id, digest string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.byKey[typ] == nil {
-		x.byKey[typ], x.ids[typ] = map[string]mapped{}, map[string]bool{}
+		return // not loaded: the ledger has it, and load reads it
 	}
 	x.byKey[typ][key] = mapped{id: id, digest: digest}
 	x.ids[typ][id] = true

@@ -231,6 +231,10 @@ func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idInde
 		if err := m.opts.Ledger.Outcome(ctx, e.Run, e.Seq, o); err != nil {
 			return n, fmt.Errorf("pbnhl: journal outcome: %w", err)
 		}
+		if o.Status == rollback.OutcomeDone && (e.Op == rollback.OpCreate || e.Op == rollback.OpUpdate) {
+			// The id map changed under the index: keep them equal.
+			idx.set(e.ObjectType, e.SourceKey, o.ID, e.PayloadDigest)
+		}
 		n++
 	}
 	if n > 0 {
@@ -262,6 +266,8 @@ func (m *Migration) resolveEntry(ctx context.Context, p *prepared, idx *idIndex,
 		return rollback.Rejected(0, notApplied+"not found by lookup after an interruption"), nil
 	}
 	switch e.Op {
+	case rollback.OpSchema:
+		return m.resolveSchema(ctx, p, e)
 	case rollback.OpCreate:
 		switch {
 		case e.ObjectType == typeContact:
@@ -316,4 +322,24 @@ func (m *Migration) resolveEntry(ctx context.Context, p *prepared, idx *idIndex,
 		return found("", false, err)
 	}
 	return rollback.Outcome{}, fmt.Errorf("pbnhl: no lookup for %s of %s", e.Op, e.ObjectType)
+}
+
+// resolveSchema settles a schema creation whose outcome is unknown: the
+// element exists and no other call is recorded as creating it → this call
+// did; otherwise it had no effect.
+func (m *Migration) resolveSchema(ctx context.Context, p *prepared, e rollback.Entry) (rollback.Outcome, error) {
+	for d, err := range m.opts.Ledger.Entries(ctx, rollback.EntryFilter{ObjectTypes: []string{e.ObjectType}, Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
+		if err != nil {
+			return rollback.Outcome{}, err
+		}
+		if d.Op == rollback.OpSchema && d.SourceKey == e.SourceKey && d.ID != e.ID {
+			return rollback.Rejected(0, notApplied+"created by a later call"), nil
+		}
+	}
+	for _, it := range p.diff.Items {
+		if it.Key == e.SourceKey && it.ID != "" {
+			return rollback.Done(it.ID), nil
+		}
+	}
+	return rollback.Rejected(0, notApplied+"not found in the location"), nil
 }
