@@ -357,6 +357,14 @@ func TestSimUsers(t *testing.T) {
 
 	_, err = c.Users.FindByEmail(ctx, "otherCompany00000001", "ann.lee@smile.example")
 	assert.ErrorIs(t, err, highlevel.ErrForbidden)
+
+	found, err := c.Users.FilterByEmail(ctx, simCompany, []string{"ANN.LEE@smile.example", "bo.park@smile.example", "cy@smile.example", "x@y.example"})
+	require.NoError(t, err)
+	ids := []string{}
+	for _, u := range found {
+		ids = append(ids, u.ID)
+	}
+	assert.ElementsMatch(t, []string{simOwnerID, simOtherID}, ids)
 }
 
 func TestSimMedia(t *testing.T) {

@@ -35,6 +35,8 @@ type UserRoles struct {
 var (
 	opUserSearch = operation{name: "users.search", method: http.MethodGet, version: Version20210728}
 	opUserGet    = operation{name: "users.get", method: http.MethodGet, version: Version20210728}
+	// filter-by-email only reads, so it may be retried like a GET.
+	opUserByEmail = operation{name: "users.filterByEmail", method: http.MethodPost, version: Version20210728, idempotent: true}
 )
 
 // UserSearch is a user search. HighLevel scopes it by company (agency), so
@@ -130,4 +132,79 @@ func (s *UsersService) Get(ctx context.Context, id string) (*User, error) {
 		return nil, &DecodeError{Operation: opUserGet.name, Err: errors.New("no user id in response")}
 	}
 	return &out, nil
+}
+
+// emailBatch is how many addresses FilterByEmail sends per call.
+const emailBatch = 100
+
+// FilterByEmail returns the company's active users with any of these
+// e-mail addresses (POST /users/search/filter-by-email), 100 addresses per
+// call: the cheap way to resolve the owners of a whole migration at once.
+// Users whose roles name other locations only are left out. Match the
+// results to addresses case-insensitively.
+func (s *UsersService) FilterByEmail(ctx context.Context, companyID string, emails []string) ([]*User, error) {
+	op := opUserByEmail.name
+	if companyID == "" {
+		return nil, fmt.Errorf("highlevel: %s: company id is required", op)
+	}
+	seen := map[string]bool{}
+	var list []string
+	for _, e := range emails {
+		e = strings.ToLower(strings.TrimSpace(e))
+		if e == "" || seen[e] {
+			continue
+		}
+		if strings.Contains(e, ",") {
+			return nil, fmt.Errorf("highlevel: %s: an e-mail address contains a comma", op)
+		}
+		seen[e] = true
+		list = append(list, e)
+	}
+	var out []*User
+	for start := 0; start < len(list); start += emailBatch {
+		batch := strings.Join(list[start:min(start+emailBatch, len(list))], ",")
+		for skip := 0; ; skip += emailBatch {
+			// skip and limit are strings in this endpoint's body; projection
+			// "all" brings the roles (the default is id and e-mail only).
+			body := struct {
+				CompanyID  string `json:"companyId"`
+				Emails     string `json:"emails"`
+				Deleted    bool   `json:"deleted"`
+				Skip       string `json:"skip"`
+				Limit      string `json:"limit"`
+				Projection string `json:"projection"`
+			}{companyID, batch, false, strconv.Itoa(skip), strconv.Itoa(emailBatch), "all"}
+			var page struct {
+				Users []*User  `json:"users"`
+				Count *float64 `json:"count"`
+			}
+			if err := s.client.do(ctx, call{op: opUserByEmail, path: "/users/search/filter-by-email", body: body}, &page); err != nil {
+				return nil, err
+			}
+			for _, u := range page.Users {
+				if !u.Deleted && u.inLocation(s.client.locationID) {
+					out = append(out, u)
+				}
+			}
+			if len(page.Users) < emailBatch || (page.Count != nil && skip+len(page.Users) >= int(*page.Count)) {
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// inLocation reports whether the user may work in the location: no
+// location list (agency users, or a projection without roles) counts as
+// yes.
+func (u *User) inLocation(id string) bool {
+	if len(u.Roles.LocationIDs) == 0 {
+		return true
+	}
+	for _, l := range u.Roles.LocationIDs {
+		if l == id {
+			return true
+		}
+	}
+	return false
 }

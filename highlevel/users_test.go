@@ -2,7 +2,9 @@ package highlevel
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -110,4 +112,53 @@ func TestUsersBadInput(t *testing.T) {
 	_, err = ts.client.Users.Get(ctx, "")
 	assert.Error(t, err)
 	assert.Empty(t, ts.requests())
+}
+
+func TestUsersFilterByEmail(t *testing.T) {
+	ts := newTestServer(t)
+	var batches []int
+	ts.handle("POST /users/search/filter-by-email", func(w http.ResponseWriter, r *http.Request) {
+		var b map[string]any
+		raw, _ := io.ReadAll(r.Body)
+		require.NoError(t, json.Unmarshal(raw, &b))
+		emails := strings.Split(b["emails"].(string), ",")
+		batches = append(batches, len(emails))
+		var items []string
+		for _, e := range emails {
+			switch e {
+			case "ann@smile.example":
+				items = append(items, userJSON)
+			case "other@smile.example": // works in another location only
+				items = append(items, `{"id":"u9","email":"other@smile.example","roles":{"locationIds":["elsewhere"]}}`)
+			case "gone@smile.example":
+				items = append(items, `{"id":"u8","email":"gone@smile.example","deleted":true}`)
+			}
+		}
+		writeJSON(w, 200, fmt.Sprintf(`{"users":[%s],"count":%d}`, strings.Join(items, ","), len(items)))
+	})
+	emails := []string{" Ann@Smile.example", "ann@smile.example", "other@smile.example", "gone@smile.example", ""}
+	for i := range 150 {
+		emails = append(emails, fmt.Sprintf("nobody%d@x.example", i))
+	}
+	users, err := ts.client.Users.FilterByEmail(context.Background(), "co1", emails)
+	require.NoError(t, err)
+	require.Len(t, users, 1)
+	assert.Equal(t, "u1", users[0].ID)
+	assert.Equal(t, []int{100, 53}, batches, "deduplicated, 100 addresses per call")
+	r := ts.requests()[0]
+	assert.Equal(t, Version20210728, r.Header.Get("Version"))
+	var first map[string]any
+	require.NoError(t, json.Unmarshal(r.Body, &first))
+	assert.Equal(t, map[string]any{"companyId": "co1", "deleted": false, "skip": "0", "limit": "100", "projection": "all",
+		"emails": first["emails"]}, first)
+	assert.True(t, strings.HasPrefix(first["emails"].(string), "ann@smile.example,other@smile.example,gone@smile.example,nobody0@x.example"))
+
+	_, err = ts.client.Users.FilterByEmail(context.Background(), "", emails)
+	assert.Error(t, err)
+	_, err = ts.client.Users.FilterByEmail(context.Background(), "co1", []string{"a,b@x.example"})
+	assert.Error(t, err)
+	users, err = ts.client.Users.FilterByEmail(context.Background(), "co1", nil)
+	require.NoError(t, err)
+	assert.Empty(t, users)
+	assert.Len(t, ts.requests(), 2, "no call for bad or empty input")
 }
