@@ -402,7 +402,7 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 				last = i
 			}
 		}
-		if first >= 0 && last >= 0 {
+		if first >= 0 && last >= 0 && templatable(e.Fields[first].Name) && templatable(e.Fields[last].Name) {
 			o.Fields = append(o.Fields, Field{Template: "{" + e.Fields[first].Name + "} {" + e.Fields[last].Name + "}", To: "name",
 				Transform: Chain{{Name: "collapse"}}, Confidence: 0.8, Origin: "heuristic", Reason: "first and last name make the user name"})
 			handled[first], handled[last] = true, true
@@ -512,11 +512,15 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 		}
 	case TargetNote:
 		if o.Field("body") == nil {
-			o.Fields = append(o.Fields, Field{Template: "{" + o.SourceKey + "}", To: "body", Confidence: 0.2, Reason: "no text field found; replace this template", Origin: "heuristic"})
+			o.Fields = append(o.Fields, Field{From: o.SourceKey, To: "body", Confidence: 0.2, Reason: "no text field found; the body is the source id: choose a field", Origin: "heuristic"})
 		}
 	case TargetBusiness:
 		if o.Field("name") == nil {
-			o.Fields = append(o.Fields, Field{Template: sing + " {" + o.SourceKey + "}", To: "name", Confidence: 0.3, Reason: "no name field found; named by id", Origin: "heuristic"})
+			f := Field{Template: templateText(sing) + " {" + o.SourceKey + "}", To: "name", Confidence: 0.3, Reason: "no name field found; named by id", Origin: "heuristic"}
+			if !templatable(o.SourceKey) {
+				f.Template, f.From = "", o.SourceKey
+			}
+			o.Fields = append(o.Fields, f)
 		}
 	case TargetContactField:
 		if !slices.ContainsFunc(o.Lookups, func(l Lookup) bool { return l.To == LinkContact }) {
@@ -785,7 +789,7 @@ func pickPrimary(o *Object) string {
 		}
 	}
 	if best == "" {
-		o.Fields = append(o.Fields, Field{Template: "{" + o.SourceKey + "}", To: "record_name", Label: "Name", Type: TypeText,
+		o.Fields = append(o.Fields, Field{From: o.SourceKey, To: "record_name", Label: "Name", Type: TypeText,
 			Confidence: 0.4, Reason: "no text field to display; the source id names the record", Origin: "heuristic"})
 		return "record_name"
 	}
@@ -996,6 +1000,11 @@ func noteTemplate(e *EntityInventory, sn []sniff, handled map[int]bool) (string,
 	if body < 0 {
 		return "", nil
 	}
+	for _, f := range e.Fields {
+		if !templatable(f.Name) {
+			return "", nil // a name with braces cannot be referenced in a template
+		}
+	}
 	at := pick("at", "date", "datetime", "timestamp", "commdatetime", "sentat", "when", "time")
 	kind := pick("channel", "mode", "type", "commtype", "kind")
 	dir := pick("direction", "sentorreceived", "inout")
@@ -1081,4 +1090,12 @@ func declaredProperty(f FieldInventory, props []pbn.CustomPropertyDefinition, ki
 		return r, true
 	}
 	return Field{}, false
+}
+
+// templatable reports whether a field name can be referenced in a template.
+func templatable(name string) bool { return !strings.ContainsAny(name, "{}") }
+
+// templateText escapes literal text for a template.
+func templateText(s string) string {
+	return strings.NewReplacer("{", "{{", "}", "}}").Replace(s)
 }

@@ -286,6 +286,13 @@ func TestProposeDeterministic(t *testing.T) {
 	b, err := Propose(context.Background(), inv, Destination{}, ProposeOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, string(proposalText(t, a)), string(proposalText(t, b)))
+	out, err := a.Map.Marshal()
+	require.NoError(t, err)
+	back, err := Parse(out, "proposal.yaml")
+	require.NoError(t, err, "a saved proposal loads")
+	da, _ := a.Map.Digest()
+	db, _ := back.Digest()
+	assert.Equal(t, da, db)
 }
 
 func TestSniff(t *testing.T) {
@@ -329,8 +336,12 @@ func FuzzSampleCSV(f *testing.F) {
 		if err != nil {
 			t.Fatalf("propose on a readable CSV: %v", err)
 		}
-		if _, err := pr.Map.Marshal(); err != nil {
+		out, err := pr.Map.Marshal()
+		if err != nil {
 			t.Fatal(err)
+		}
+		if _, err := Parse(out, "proposal.yaml"); err != nil {
+			t.Fatalf("a saved proposal does not load: %v", err)
 		}
 	})
 }
