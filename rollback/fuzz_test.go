@@ -1,6 +1,7 @@
 package rollback
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"testing"
@@ -78,5 +79,74 @@ func FuzzOpenCiphertext(f *testing.F) {
 			return
 		}
 		require.ErrorIs(t, err, ErrWrongKey)
+	})
+}
+
+// referenceCanonical is the straightforward (slow) canonicaliser the
+// one-pass canonicalJSON must agree with: decode to a tree, re-encode with
+// sorted keys.
+func referenceCanonical(b []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil || dec.More() {
+		return b
+	}
+	var buf bytes.Buffer
+	if err := referenceWrite(&buf, v); err != nil {
+		return b
+	}
+	return buf.Bytes()
+}
+
+func referenceWrite(buf *bytes.Buffer, v any) error {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]json.RawMessage, len(x))
+		for k, e := range x {
+			var sub bytes.Buffer
+			if err := referenceWrite(&sub, e); err != nil {
+				return err
+			}
+			out[k] = sub.Bytes()
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+	case []any:
+		buf.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			if err := referenceWrite(buf, e); err != nil {
+				return err
+			}
+		}
+		buf.WriteByte(']')
+	case json.Number:
+		buf.WriteString(canonicalNumber(x))
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+	}
+	return nil
+}
+
+func FuzzCanonicalMatchesReference(f *testing.F) {
+	for _, s := range []string{`{"b":1,"a":[true,false,null,"x\u00e9<>&\n"]}`, ` {"a":1,"a":2} `, `"\ud800"`,
+		`[1.0,1e2,-0,0.5e-3,12345678901234567890]`, `{"é":{"":""},"e\u0301":1}`, "\"\xff\"", `{"\u2028":"\u2029"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return
+		}
+		require.Equal(t, string(referenceCanonical(b)), string(canonicalJSON(b)))
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -90,6 +91,42 @@ type Run struct {
 	kind     RunKind
 	seq      atomic.Int64
 	finished atomic.Bool
+
+	// inflight remembers what Outcome needs about this handle's intents
+	// until their outcome is final, so that recording it is a plain update
+	// (no read back from the journal).
+	mu       sync.Mutex
+	inflight map[Seq]inflightIntent
+}
+
+type inflightIntent struct {
+	entry                         int64
+	op                            Op
+	objectType, sourceKey, digest string
+	target                        string
+	compensates                   bool
+}
+
+func (r *Run) remember(seq Seq, in inflightIntent) {
+	r.mu.Lock()
+	if r.inflight == nil {
+		r.inflight = map[Seq]inflightIntent{}
+	}
+	r.inflight[seq] = in
+	r.mu.Unlock()
+}
+
+func (r *Run) recall(seq Seq) (inflightIntent, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	in, ok := r.inflight[seq]
+	return in, ok
+}
+
+func (r *Run) forget(seq Seq) {
+	r.mu.Lock()
+	delete(r.inflight, seq)
+	r.mu.Unlock()
 }
 
 // ID returns the run's id.
@@ -248,15 +285,15 @@ func (r *Run) Intent(ctx context.Context, in Intent) (Seq, error) {
 		comp = in.compensates
 	}
 	now := r.l.now().UnixNano()
-	err = r.l.w.submit(ctx, func(t *wtx) error {
-		_, err := t.exec(stInsertIntent, int64(r.id), int64(seq), string(in.Op), in.ObjectType, in.SourceKey,
-			in.Entity, in.TargetID, in.RelatedID, in.PayloadDigest, payload, before, keyID,
-			nanos(in.SourceModified), now, comp)
-		return err
-	})
-	if err != nil {
+	row := &intentRow{args: [intentColumns]any{int64(r.id), int64(seq), string(in.Op), in.ObjectType, in.SourceKey,
+		in.Entity, in.TargetID, in.RelatedID, in.PayloadDigest, payload, before, keyID,
+		nanos(in.SourceModified), now, comp}}
+	if err := r.l.w.submitIntent(ctx, row); err != nil {
 		return 0, err
 	}
+	entry := row.entry
+	r.remember(seq, inflightIntent{entry: entry, op: in.Op, objectType: in.ObjectType, sourceKey: in.SourceKey,
+		digest: in.PayloadDigest, target: in.TargetID, compensates: in.compensates != 0})
 	return seq, nil
 }
 
@@ -308,17 +345,69 @@ func Unknown(reason string) Outcome { return Outcome{Status: OutcomeUnknown, Rea
 
 // Outcome records how the call announced by intent seq ended.
 func (r *Run) Outcome(ctx context.Context, seq Seq, o Outcome) error {
-	return r.l.Outcome(ctx, r.id, seq, o)
+	in, ok := r.recall(seq)
+	if !ok {
+		return r.l.Outcome(ctx, r.id, seq, o)
+	}
+	if err := validOutcome(o); err != nil {
+		return err
+	}
+	now := r.l.now().UnixNano()
+	var result error
+	err := r.l.w.submit(ctx, func(t *wtx) error {
+		result = nil
+		res, err := t.exec(stSetOutcomeFew, string(o.Status), o.ID, o.HTTPStatus, o.Reason, now, int64(r.id), int64(seq))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("rollback: outcome: %w", err)
+		} else if n == 0 {
+			result = r.l.outcomeMiss(t, r.id, seq)
+			return nil
+		}
+		return r.l.mapWrite(t, o, in.op, in.objectType, in.sourceKey, in.digest, in.target, r.id, in.entry, in.compensates, now)
+	})
+	if err != nil {
+		return err
+	}
+	if result == nil && o.Status != OutcomeUnknown {
+		r.forget(seq)
+	}
+	return result
+}
+
+func validOutcome(o Outcome) error {
+	switch o.Status {
+	case OutcomeDone, OutcomeRejected, OutcomeUnknown, OutcomeSuperseded:
+		return nil
+	}
+	return invalidArg("Outcome.Status", fmt.Sprintf("%q", o.Status))
+}
+
+// mapWrite updates the id map for a done create or update of the
+// migration (Undo maintains the id map itself for its compensations).
+func (l *Ledger) mapWrite(t *wtx, o Outcome, op Op, objectType, sourceKey, digest, target string, run RunID, entry int64, compensates bool, now int64) error {
+	if o.Status != OutcomeDone || sourceKey == "" || compensates || (op != OpCreate && op != OpUpdate) {
+		return nil
+	}
+	hlID := o.ID
+	if hlID == "" {
+		hlID = target
+	}
+	if hlID == "" {
+		return nil
+	}
+	_, err := t.exec(stUpsertIDMap, objectType, sourceKey, hlID, digest, int64(run), now, entry)
+	return err
 }
 
 // Outcome records the outcome of any run's intent, e.g. when resolving the
 // Pending intents a crash left behind. A done create or update also updates
 // the id map. Unknown outcomes can be replaced; done and rejected are final.
 func (l *Ledger) Outcome(ctx context.Context, run RunID, seq Seq, o Outcome) error {
-	switch o.Status {
-	case OutcomeDone, OutcomeRejected, OutcomeUnknown, OutcomeSuperseded:
-	default:
-		return invalidArg("Outcome.Status", fmt.Sprintf("%q", o.Status))
+	if err := validOutcome(o); err != nil {
+		return err
 	}
 	if l.isClosed() {
 		return ErrClosed
@@ -340,18 +429,7 @@ func (l *Ledger) Outcome(ctx context.Context, run RunID, seq Seq, o Outcome) err
 		if err != nil {
 			return fmt.Errorf("rollback: outcome: %w", err)
 		}
-		if o.Status != OutcomeDone || sourceKey == "" || compensates != 0 || (Op(op) != OpCreate && Op(op) != OpUpdate) {
-			return nil // only the migration's own writes move the id map; Undo maintains it itself
-		}
-		hlID := o.ID
-		if hlID == "" {
-			hlID = target
-		}
-		if hlID == "" {
-			return nil
-		}
-		_, err = t.exec(stUpsertIDMap, objectType, sourceKey, hlID, digest, int64(run), now, id)
-		return err
+		return l.mapWrite(t, o, Op(op), objectType, sourceKey, digest, target, run, id, compensates != 0, now)
 	})
 	if err != nil {
 		return err

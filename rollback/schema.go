@@ -44,7 +44,6 @@ var migrations = []string{
 		outcome_at     INTEGER,
 		UNIQUE (run, seq)
 	);
-	CREATE INDEX journal_pending ON journal(run, seq) WHERE outcome IS NULL;
 	CREATE TABLE idmap (
 		object_type TEXT    NOT NULL,
 		source_key  TEXT    NOT NULL,
