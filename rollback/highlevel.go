@@ -1,0 +1,439 @@
+package rollback
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+)
+
+// Object types the HighLevel target understands. Journal intents with
+// these so that Undo can reverse them.
+const (
+	TypeContact     = "contact"
+	TypeBusiness    = "business"
+	TypeOpportunity = "opportunity"
+	// TypeNote and TypeTask: Intent.TargetID is the contact, the outcome id
+	// the note or task.
+	TypeNote = "note"
+	TypeTask = "task"
+	// Custom object records use their schema key as object type
+	// ("custom_objects.appointment").
+	RecordTypePrefix = "custom_objects."
+
+	// TypeContactBusiness is a link made with the bulk business endpoint:
+	// Intent.TargetID is the contact, Intent.RelatedID the business.
+	TypeContactBusiness = "contact.business"
+	// TypeRelation is an association relation; the outcome id is the relation id.
+	TypeRelation = "relation"
+
+	// Schema elements (Op schema; the outcome id is the element's id).
+	TypeCustomField  = "custom_field"  // location custom field (contact, opportunity)
+	TypeObjectField  = "object_field"  // Custom Fields V2 field (custom objects, business)
+	TypeFieldFolder  = "field_folder"  // Custom Fields V2 folder
+	TypeAssociation  = "association"   // association definition
+	TypeCustomObject = "custom_object" // custom object schema: no delete in the API
+	TypePipeline     = "pipeline"      // pipeline: no delete in the API
+)
+
+// HighLevel is the Undo Target for one HighLevel location, on top of the
+// highlevel client (which paces, retries and breaks circuits).
+//
+// It expects journaled payloads in HighLevel's wire form (the JSON body
+// sent, field names as HighLevel spells them, custom fields by id) and
+// before-images as the JSON of the record read before the update (the
+// highlevel types marshal to it). Restores send one update per record;
+// clearing tags a contact had none of before costs one more call.
+type HighLevel struct {
+	c *highlevel.Client
+}
+
+// NewHighLevel returns the Target for c's location.
+func NewHighLevel(c *highlevel.Client) *HighLevel { return &HighLevel{c: c} }
+
+var _ Target = (*HighLevel)(nil)
+
+func isRecordType(t string) bool { return strings.HasPrefix(t, RecordTypePrefix) }
+
+// hlErr makes HighLevel's not-found match ErrNotFound as well.
+func hlErr(err error) error {
+	if err != nil && errors.Is(err, highlevel.ErrNotFound) {
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	}
+	return err
+}
+
+func unsupported(action, objectType string) error {
+	return fmt.Errorf("%w: %s of object type %q is not supported", ErrIrreversible, action, objectType)
+}
+
+// Delete implements Target.
+func (h *HighLevel) Delete(ctx context.Context, ref Ref) error {
+	switch {
+	case ref.ObjectType == TypeContact:
+		return hlErr(h.c.Contacts.Delete(ctx, ref.ID))
+	case ref.ObjectType == TypeBusiness:
+		return hlErr(h.c.Businesses.Delete(ctx, ref.ID))
+	case ref.ObjectType == TypeOpportunity:
+		return hlErr(h.c.Opportunities.Delete(ctx, ref.ID))
+	case ref.ObjectType == TypeNote:
+		return hlErr(h.c.Contacts.DeleteNote(ctx, ref.TargetID, ref.ID))
+	case ref.ObjectType == TypeTask:
+		return hlErr(h.c.Contacts.DeleteTask(ctx, ref.TargetID, ref.ID))
+	case isRecordType(ref.ObjectType):
+		return hlErr(h.c.Objects.DeleteRecord(ctx, ref.ObjectType, ref.ID))
+	}
+	return unsupported("delete", ref.ObjectType)
+}
+
+// Unlink implements Target.
+func (h *HighLevel) Unlink(ctx context.Context, ref Ref) error {
+	if ref.ObjectType == TypeContactBusiness {
+		c, err := h.c.Contacts.Get(ctx, ref.TargetID)
+		if err != nil {
+			return hlErr(err)
+		}
+		if c.BusinessID != ref.RelatedID {
+			// Unlinked or relinked since: the link we made is gone.
+			return fmt.Errorf("contact %s is no longer linked to business %s: %w", ref.TargetID, ref.RelatedID, ErrNotFound)
+		}
+		_, err = h.c.Businesses.UnlinkContacts(ctx, []string{ref.TargetID})
+		return hlErr(err)
+	}
+	if ref.ID == "" {
+		return fmt.Errorf("%w: relation of type %q has no relation id", ErrIrreversible, ref.ObjectType)
+	}
+	return hlErr(h.c.Associations.DeleteRelation(ctx, ref.ID))
+}
+
+// DeleteSchema implements Target.
+func (h *HighLevel) DeleteSchema(ctx context.Context, ref Ref) error {
+	switch ref.ObjectType {
+	case TypeCustomField:
+		return hlErr(h.c.CustomFields.Delete(ctx, ref.ID))
+	case TypeObjectField:
+		return hlErr(h.c.CustomFields.DeleteObjectField(ctx, ref.ID))
+	case TypeFieldFolder:
+		return hlErr(h.c.CustomFields.DeleteFolder(ctx, ref.ID))
+	case TypeAssociation:
+		return hlErr(h.c.Associations.Delete(ctx, ref.ID))
+	case TypeCustomObject, TypePipeline:
+		return fmt.Errorf("%w: HighLevel's API cannot delete a %s; delete %s in the app", ErrIrreversible, ref.ObjectType, ref.ID)
+	}
+	return unsupported("schema delete", ref.ObjectType)
+}
+
+// Digest implements Target: it reads the record and projects it onto the
+// written fields (see ProjectDigest).
+func (h *HighLevel) Digest(ctx context.Context, ref Ref, written []byte) (string, error) {
+	cur, err := h.current(ctx, ref)
+	if err != nil {
+		return "", err
+	}
+	return ProjectDigest(cur, written)
+}
+
+// current returns the record as JSON in HighLevel's field names.
+func (h *HighLevel) current(ctx context.Context, ref Ref) ([]byte, error) {
+	var v any
+	switch {
+	case ref.ObjectType == TypeContact:
+		c, err := h.c.Contacts.Get(ctx, ref.ID)
+		if err != nil {
+			return nil, hlErr(err)
+		}
+		v = c
+	case ref.ObjectType == TypeBusiness:
+		b, err := h.c.Businesses.Get(ctx, ref.ID)
+		if err != nil {
+			return nil, hlErr(err)
+		}
+		v = b
+	case ref.ObjectType == TypeOpportunity:
+		o, err := h.c.Opportunities.Get(ctx, ref.ID)
+		if err != nil {
+			return nil, hlErr(err)
+		}
+		b, err := json.Marshal(o)
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, err
+		}
+		m["customFields"] = o.CustomFields // the type hides them from JSON
+		v = m
+	case ref.ObjectType == TypeNote:
+		notes, err := h.c.Contacts.ListNotes(ctx, ref.TargetID)
+		if err != nil {
+			return nil, hlErr(err)
+		}
+		for _, n := range notes {
+			if n.ID == ref.ID {
+				v = n
+			}
+		}
+	case ref.ObjectType == TypeTask:
+		tasks, err := h.c.Contacts.ListTasks(ctx, ref.TargetID)
+		if err != nil {
+			return nil, hlErr(err)
+		}
+		for _, t := range tasks {
+			if t.ID == ref.ID {
+				v = t
+			}
+		}
+	case isRecordType(ref.ObjectType):
+		r, err := h.c.Objects.GetRecord(ctx, ref.ObjectType, ref.ID)
+		if err != nil {
+			return nil, hlErr(err)
+		}
+		v = recordJSON(r)
+	default:
+		return nil, unsupported("read", ref.ObjectType)
+	}
+	if v == nil {
+		return nil, fmt.Errorf("%s %s: %w", ref.ObjectType, ref.ID, ErrNotFound)
+	}
+	return json.Marshal(v)
+}
+
+func recordJSON(r *highlevel.Record) map[string]any {
+	return map[string]any{"id": r.ID, "properties": r.Properties, "owner": r.Owner, "followers": r.Followers}
+}
+
+// Restore implements Target: every field of written is set back to its
+// value in before, or cleared when before lacks it.
+func (h *HighLevel) Restore(ctx context.Context, ref Ref, before, written []byte) error {
+	var b, w map[string]json.RawMessage
+	if err := json.Unmarshal(before, &b); err != nil {
+		return fmt.Errorf("rollback: before-image: %w", err)
+	}
+	if err := json.Unmarshal(written, &w); err != nil {
+		return fmt.Errorf("rollback: written payload: %w", err)
+	}
+	b = foldKeys(b)
+	switch {
+	case ref.ObjectType == TypeContact:
+		return h.restoreContact(ctx, ref, b, w)
+	case ref.ObjectType == TypeBusiness:
+		var upd highlevel.BusinessUpdate
+		if err := json.Unmarshal(restoreStrings(b, w), &upd); err != nil {
+			return fmt.Errorf("rollback: business restore: %w", err)
+		}
+		_, err := h.c.Businesses.Update(ctx, ref.ID, upd)
+		return hlErr(err)
+	case ref.ObjectType == TypeOpportunity:
+		return h.restoreOpportunity(ctx, ref, b, w)
+	case isRecordType(ref.ObjectType):
+		return h.restoreRecord(ctx, ref, b, w)
+	}
+	return unsupported("restore", ref.ObjectType)
+}
+
+// foldKeys lets a before-image marshalled from a Go type without JSON tags
+// ("Properties") be read by HighLevel's names ("properties").
+func foldKeys(m map[string]json.RawMessage) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	for k, v := range m {
+		lk := strings.ToLower(k[:1]) + k[1:]
+		if _, ok := out[lk]; !ok {
+			out[lk] = v
+		}
+	}
+	return out
+}
+
+// restoreStrings builds {field: before value or ""} for the written scalar
+// fields, skipping the list fields handled separately.
+func restoreStrings(b, w map[string]json.RawMessage) []byte {
+	out := map[string]json.RawMessage{}
+	for k := range w {
+		switch k {
+		case "customFields", "tags", "locationId", "properties", "owner", "followers":
+			continue
+		}
+		v, ok := b[k]
+		if !ok || string(v) == "null" {
+			v = json.RawMessage(`""`)
+			if wv := w[k]; len(wv) > 0 && (wv[0] == 't' || wv[0] == 'f') {
+				v = json.RawMessage(`false`)
+			}
+		}
+		out[k] = v
+	}
+	body, _ := json.Marshal(out)
+	return body
+}
+
+// restoreCustomFields returns, for every custom field written (by id), its
+// before value or an empty value that clears it.
+func restoreCustomFields(b, w map[string]json.RawMessage) ([]highlevel.CustomFieldInput, error) {
+	raw, ok := w["customFields"]
+	if !ok {
+		return nil, nil
+	}
+	var written []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &written); err != nil {
+		return nil, fmt.Errorf("rollback: written customFields: %w", err)
+	}
+	var prior []map[string]json.RawMessage
+	if pb, ok := b["customFields"]; ok && string(pb) != "null" {
+		if err := json.Unmarshal(pb, &prior); err != nil {
+			return nil, fmt.Errorf("rollback: before-image customFields: %w", err)
+		}
+	}
+	priorByID := map[string]json.RawMessage{}
+	for _, p := range prior {
+		var id string
+		_ = json.Unmarshal(p["id"], &id)
+		for _, k := range valueKeys {
+			if v, ok := p[k]; ok {
+				priorByID[id] = v
+				break
+			}
+		}
+	}
+	out := make([]highlevel.CustomFieldInput, 0, len(written))
+	for _, f := range written {
+		var id string
+		if err := json.Unmarshal(f["id"], &id); err != nil || id == "" {
+			return nil, errors.New("rollback: a custom field was written by key; restore needs field ids (before-images carry ids only)")
+		}
+		v, ok := priorByID[id]
+		if !ok || string(v) == "null" {
+			out = append(out, highlevel.CustomFieldInput{ID: id, Value: highlevel.TextValue("")})
+			continue
+		}
+		out = append(out, highlevel.CustomFieldInput{ID: id, Value: highlevel.RawValue(v)})
+	}
+	return out, nil
+}
+
+func stringList(raw json.RawMessage) ([]string, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var out []string
+	err := json.Unmarshal(raw, &out)
+	return out, err
+}
+
+func (h *HighLevel) restoreContact(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
+	var upd highlevel.ContactUpdate
+	if err := json.Unmarshal(restoreStrings(b, w), &upd); err != nil {
+		return fmt.Errorf("rollback: contact restore: %w", err)
+	}
+	cfs, err := restoreCustomFields(b, w)
+	if err != nil {
+		return err
+	}
+	upd.CustomFields = cfs
+	var removeTags []string
+	if wt, ok := w["tags"]; ok {
+		prior, err := stringList(b["tags"])
+		if err != nil {
+			return fmt.Errorf("rollback: before-image tags: %w", err)
+		}
+		if len(prior) > 0 {
+			upd.Tags = prior // replaces all tags
+		} else if removeTags, err = stringList(wt); err != nil {
+			return fmt.Errorf("rollback: written tags: %w", err)
+		}
+	}
+	if _, err := h.c.Contacts.Update(ctx, ref.ID, upd); err != nil {
+		return hlErr(err)
+	}
+	if len(removeTags) > 0 {
+		_, err := h.c.Contacts.RemoveTags(ctx, ref.ID, removeTags...)
+		return hlErr(err)
+	}
+	return nil
+}
+
+func (h *HighLevel) restoreOpportunity(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
+	var s struct {
+		Name            *string  `json:"name"`
+		Status          *string  `json:"status"`
+		PipelineID      *string  `json:"pipelineId"`
+		PipelineStageID *string  `json:"pipelineStageId"`
+		AssignedTo      *string  `json:"assignedTo"`
+		MonetaryValue   *float64 `json:"monetaryValue"`
+	}
+	body := restoreStrings(b, w)
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(body, &fields)
+	if v, ok := fields["monetaryValue"]; ok && string(v) == `""` {
+		fields["monetaryValue"] = json.RawMessage(`0`)
+	}
+	body, _ = json.Marshal(fields)
+	if err := json.Unmarshal(body, &s); err != nil {
+		return fmt.Errorf("rollback: opportunity restore: %w", err)
+	}
+	upd := highlevel.OpportunityUpdate{Name: s.Name, PipelineID: s.PipelineID, PipelineStageID: s.PipelineStageID, AssignedTo: s.AssignedTo}
+	if s.Status != nil {
+		st := highlevel.OpportunityStatus(*s.Status)
+		upd.Status = &st
+	}
+	if s.MonetaryValue != nil {
+		c := highlevel.Cents(math.Round(*s.MonetaryValue * 100))
+		upd.MonetaryValue = &c
+	}
+	cfs, err := restoreCustomFields(b, w)
+	if err != nil {
+		return err
+	}
+	upd.CustomFields = cfs
+	_, err = h.c.Opportunities.Update(ctx, ref.ID, upd)
+	return hlErr(err)
+}
+
+func (h *HighLevel) restoreRecord(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
+	var upd highlevel.RecordUpdate
+	if raw, ok := w["properties"]; ok {
+		var written, prior map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &written); err != nil {
+			return fmt.Errorf("rollback: written properties: %w", err)
+		}
+		if pb, ok := b["properties"]; ok && string(pb) != "null" {
+			if err := json.Unmarshal(pb, &prior); err != nil {
+				return fmt.Errorf("rollback: before-image properties: %w", err)
+			}
+		}
+		upd.Properties = make(map[string]highlevel.FieldValue, len(written))
+		for k := range written {
+			if v, ok := prior[k]; ok && string(v) != "null" {
+				upd.Properties[k] = highlevel.RawValue(v)
+			} else {
+				upd.Properties[k] = highlevel.FieldValue{} // clears it
+			}
+		}
+	}
+	for _, k := range []string{"owner", "followers"} {
+		if _, ok := w[k]; !ok {
+			continue
+		}
+		prior, err := stringList(b[k])
+		if err != nil {
+			return fmt.Errorf("rollback: before-image %s: %w", k, err)
+		}
+		if prior == nil {
+			prior = []string{}
+		}
+		if k == "owner" {
+			upd.Owner = prior
+		} else {
+			upd.Followers = prior
+		}
+	}
+	_, err := h.c.Objects.UpdateRecord(ctx, ref.ObjectType, ref.ID, upd)
+	return hlErr(err)
+}
