@@ -6,10 +6,12 @@ import (
 	"strings"
 )
 
-// StandardFields lists, per target kind, the HighLevel fields a rule may
-// write without declaring a custom field type. They are the writable
-// properties of HighLevel's create DTOs (ids and links are set by lookups).
-var StandardFields = map[TargetKind][]string{
+// StandardFields lists the HighLevel fields a rule may write on a target
+// kind without declaring a custom field type: the writable properties of
+// HighLevel's create DTOs (ids and links are set by lookups).
+func StandardFields(k TargetKind) []string { return slices.Clone(standardFields[k]) }
+
+var standardFields = map[TargetKind][]string{
 	TargetContact: {"firstName", "lastName", "name", "email", "phone", "gender", "address1",
 		"city", "state", "postalCode", "country", "website", "timezone", "dnd", "tags",
 		"source", "companyName", "dateOfBirth"},
@@ -173,7 +175,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 			add(o.at, path+".expand", "unknown row parser %q", o.Expand.Parser)
 		}
 	}
-	std := StandardFields[o.Target]
+	std := standardFields[o.Target]
 	seen := map[string]bool{}
 	for i := range o.Fields {
 		f := &o.Fields[i]

@@ -414,7 +414,7 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 		field Field
 	}
 	var cands []cand
-	std := StandardFields[k.kind]
+	std := standardFields[k.kind]
 	if k.kind == TargetCustomObject || k.kind == TargetContactField {
 		std = nil
 	}
