@@ -202,6 +202,19 @@ func scanEntry(sc interface{ Scan(...any) error }) (Entry, error) {
 	return e, err
 }
 
+// withBlobs returns e with its payload and before-image read back if they
+// were dropped to keep a plan small.
+func (l *Ledger) withBlobs(ctx context.Context, e Entry) (Entry, error) {
+	if (!e.hasPayload || e.payload != nil) && (!e.hasBefore || e.before != nil) {
+		return e, nil
+	}
+	err := l.read.QueryRowContext(ctx, `SELECT payload, before FROM journal WHERE id = ?`, e.ID).Scan(&e.payload, &e.before)
+	if err != nil {
+		return e, fmt.Errorf("rollback: journal entry %d: %w", e.ID, err)
+	}
+	return e, nil
+}
+
 // Payload returns the entry's stored payload, decrypted.
 func (l *Ledger) Payload(ctx context.Context, e Entry) ([]byte, error) {
 	return l.seal.open(ctx, e.payload, e.KeyID, blobAAD(e.Run, e.Seq, "payload"))

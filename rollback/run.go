@@ -356,7 +356,7 @@ func (r *Run) Outcome(ctx context.Context, seq Seq, o Outcome) error {
 	var result error
 	err := r.l.w.submit(ctx, func(t *wtx) error {
 		result = nil
-		res, err := t.exec(stSetOutcomeFew, string(o.Status), o.ID, o.HTTPStatus, o.Reason, now, int64(r.id), int64(seq))
+		res, err := t.exec(stSetOutcomeFew, string(o.Status), o.ID, o.HTTPStatus, o.Reason, now, in.entry)
 		if err != nil {
 			return err
 		}

@@ -182,6 +182,12 @@ func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoRepo
 			break
 		}
 		c := st.comp
+		if c.State == StatePlanned && c.Action == ActionRestore {
+			if err := l.loadRestore(ctx, st); err != nil {
+				runErr = err
+				break
+			}
+		}
 		if c.State == StatePlanned {
 			l.check(ctx, t, p, st, opts.Force)
 		}
@@ -190,6 +196,7 @@ func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoRepo
 				runErr = err
 			}
 		}
+		st.before, st.written = nil, nil
 		report.Compensations = append(report.Compensations, *c)
 		if opts.OnCompensation != nil {
 			opts.OnCompensation(*c)
@@ -267,6 +274,7 @@ func (l *Ledger) planUndo(ctx context.Context, opts UndoOptions) (*undoPlan, err
 		if e.Compensates != 0 {
 			continue // an undo run's own entries are not undone
 		}
+		e.payload, e.before = nil, nil // read again when needed: the plan stays small
 		p.inScope[e.ID] = true
 		ref := Ref{ObjectType: e.ObjectType, ID: e.RecordID(), TargetID: e.TargetID, RelatedID: e.RelatedID, SourceKey: e.SourceKey}
 		if e.Op == OpLink {
@@ -358,28 +366,42 @@ func (l *Ledger) finishStep(ctx context.Context, st *step, done map[int64]Op) er
 	case ActionNone:
 		c.State, c.Reason = StateIrreversible, fmt.Sprintf("a %s cannot be reversed", st.rep.Op)
 	case ActionRestore:
-		before, err := l.Before(ctx, st.rep)
-		if err != nil {
-			return err
-		}
-		if before == nil {
+		if !st.rep.HasBefore() {
 			c.State, c.Reason = StateIrreversible, "no before-image stored"
 			return nil
 		}
-		st.before = before
 		for _, m := range st.members {
-			w, err := l.Payload(ctx, m)
-			if err != nil {
-				return err
-			}
-			if w == nil {
+			if !m.HasPayload() {
 				c.State, c.Reason = StateIrreversible, "an update's payload was not stored, so the fields to restore are unknown"
 				return nil
 			}
-			if st.written, err = mergeJSON(st.written, w); err != nil {
-				c.State, c.Reason = StateIrreversible, "stored payload is not a JSON object"
-				return nil
-			}
+		}
+	}
+	return nil
+}
+
+// loadRestore reads a restore's before-image and the union of what the
+// updates wrote, only when the step runs (the plan holds no payloads).
+func (l *Ledger) loadRestore(ctx context.Context, st *step) error {
+	rep, err := l.withBlobs(ctx, st.rep)
+	if err != nil {
+		return err
+	}
+	if st.before, err = l.Before(ctx, rep); err != nil {
+		return err
+	}
+	st.written = nil
+	for _, m := range st.members {
+		if m, err = l.withBlobs(ctx, m); err != nil {
+			return err
+		}
+		w, err := l.Payload(ctx, m)
+		if err != nil {
+			return err
+		}
+		if st.written, err = mergeJSON(st.written, w); err != nil {
+			st.comp.State, st.comp.Reason = StateIrreversible, "stored payload is not a JSON object"
+			return nil
 		}
 	}
 	return nil
@@ -407,6 +429,11 @@ func (l *Ledger) check(ctx context.Context, t Target, p *undoPlan, st *step, for
 		} else {
 			c.State, c.Reason = StateRefused, fmt.Sprintf("written again by run %d, which this undo does not cover", m.Run)
 		}
+		return
+	}
+	last, err := l.withBlobs(ctx, last)
+	if err != nil {
+		c.State, c.Reason = StateFailed, err.Error()
 		return
 	}
 	written, err := l.Payload(ctx, last)

@@ -360,6 +360,8 @@ func TestUndoResumesAfterProcessCrash(t *testing.T) {
 	crashed, err := l.BeginRun(ctx, RunOptions{Kind: KindUndo})
 	require.NoError(t, err)
 	for _, st := range p.steps[:2] {
+		require.Equal(t, ActionRestore, st.comp.Action)
+		require.NoError(t, l.loadRestore(ctx, st))
 		in := Intent{Op: OpUpdate, ObjectType: st.comp.Ref.ObjectType, TargetID: st.comp.Ref.ID, Payload: st.before, Before: st.written, compensates: st.comp.Entry}
 		_, err := crashed.Intent(ctx, in)
 		require.NoError(t, err)

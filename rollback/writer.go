@@ -83,7 +83,7 @@ var statements = map[string]string{
 		WHERE run = ? AND seq = ? AND (outcome IS NULL OR outcome = 'unknown')
 		RETURNING id, op, object_type, source_key, target_id, payload_digest, coalesce(compensates, 0)`,
 	stSetOutcomeFew: `UPDATE journal SET outcome = ?, hl_id = ?, http_status = ?, reason = ?, outcome_at = ?
-		WHERE run = ? AND seq = ? AND (outcome IS NULL OR outcome = 'unknown')`,
+		WHERE id = ? AND (outcome IS NULL OR outcome = 'unknown')`,
 	stUpsertIDMap: `INSERT INTO idmap(object_type, source_key, hl_id, digest, run, updated_at, entry)
 		VALUES(?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT(object_type, source_key) DO UPDATE SET hl_id = excluded.hl_id,
