@@ -114,9 +114,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		}})
 	require.NoError(t, err)
 
-	e.m, err = mapping.Default(ps.Practice().CustomProperties())
-	require.NoError(t, err)
-	require.NoError(t, e.m.Approve("test", time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)))
+	e.m = defaultMap(t, src)
 
 	e.path = o.ledgerPath
 	if e.path == "" {
@@ -325,4 +323,16 @@ func normalise(rs []map[string]any) []map[string]any {
 	var out []map[string]any
 	_ = json.Unmarshal(b, &out)
 	return out
+}
+
+// defaultMap is the default map for the source's custom properties,
+// approved at a fixed instant (so every process computes the same digest).
+func defaultMap(t testing.TB, src pbn.Source) *mapping.Map {
+	t.Helper()
+	inv, err := src.Inventory(context.Background())
+	require.NoError(t, err)
+	m, err := mapping.Default(inv.CustomProperties)
+	require.NoError(t, err)
+	require.NoError(t, m.Approve("test", time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)))
+	return m
 }

@@ -3,6 +3,7 @@ package pbnhl
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -91,8 +92,9 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 			return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
 		}
 		body, _ := json.Marshal(in)
-		// Notes are written once: HighLevel offers no note update in this
-		// client, so a changed source message is left as first migrated.
+		if err := ph.replaceNote(ctx, o, tr, p.SourceKey, j.modified, contactID, body); err != nil {
+			return err
+		}
 		_, _, err = ph.put(ctx, o, tr, typeNote, p.SourceKey, j.modified, contactID, body,
 			func(ctx context.Context) (string, error) {
 				n, err := c.Contacts.CreateNote(ctx, contactID, in)
@@ -416,4 +418,69 @@ func opportunityUpdate(in highlevel.OpportunityInput) highlevel.OpportunityUpdat
 	st := in.Status
 	return highlevel.OpportunityUpdate{PipelineID: strPtr(in.PipelineID), PipelineStageID: strPtr(in.PipelineStageID), Name: strPtr(in.Name),
 		Status: &st, MonetaryValue: in.MonetaryValue, AssignedTo: strPtr(in.AssignedTo), CustomFields: in.CustomFields}
+}
+
+// replaceNote deletes a migrated note whose source message changed, so the
+// put that follows creates it anew: the client has no note update. The
+// delete is journaled with the note as before-image; HighLevel deletes are
+// final, so Undo reports it as irreversible (the re-created note is undone).
+func (ph *phase) replaceNote(ctx context.Context, o *mapping.Object, tr *tracker, key string, modified time.Time, contactID string, body []byte) error {
+	if ph.since == nil {
+		return nil
+	}
+	r, ok := ph.idx.get(typeNote, key)
+	if !ok || r.digest == rollback.Digest(body) {
+		return nil
+	}
+	if ph.dry {
+		tr.calls.Add(2)
+		ph.idx.forget(typeNote, key)
+		return nil
+	}
+	c := ph.m.opts.Client
+	notes, err := c.Contacts.ListNotes(ctx, contactID)
+	tr.calls.Add(1)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return nil // left as it was; counted unchanged by the put
+	}
+	var before []byte
+	for _, n := range notes {
+		if n.ID == r.id {
+			before, _ = json.Marshal(n)
+		}
+	}
+	if before == nil { // gone already
+		ph.idx.forget(typeNote, key)
+		return nil
+	}
+	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpDelete, objType: typeNote, key: key, entity: o.Source, modified: modified,
+		target: contactID, before: before,
+		call: func(ctx context.Context) (string, error) {
+			err := c.Contacts.DeleteNote(ctx, contactID, r.id)
+			if errors.Is(err, highlevel.ErrNotFound) {
+				err = nil
+			}
+			return r.id, err
+		},
+		find: func(ctx context.Context) (string, bool, error) {
+			ns, err := c.Contacts.ListNotes(ctx, contactID)
+			if err != nil {
+				return "", false, err
+			}
+			for _, n := range ns {
+				if n.ID == r.id {
+					return "", false, nil
+				}
+			}
+			return r.id, true, nil
+		}})
+	tr.calls.Add(int64(res.calls))
+	if err != nil || res.rejected {
+		return err
+	}
+	ph.idx.forget(typeNote, key)
+	return nil
 }

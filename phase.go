@@ -78,6 +78,7 @@ func (r *Report) Totals() Progress {
 		t.Written += p.Written
 		t.Existing += p.Existing
 		t.Skipped += p.Skipped
+		t.Folded += p.Folded
 		t.Invalid += p.Invalid
 		t.Rejected += p.Rejected
 		t.Calls += p.Calls
@@ -263,7 +264,7 @@ func (ph *phase) aggregate(ctx context.Context) error {
 							return err
 						}
 					case ph.agg.Add(&pls[i]):
-						tr.written.Add(1) // written inside its contact's create or update call
+						tr.folded.Add(1) // written by its contact's create or update call
 					}
 				}
 				tr.tick()

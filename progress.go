@@ -18,6 +18,7 @@ type Progress struct {
 	Written   int64 // created or updated at HighLevel (would be, in a dry run)
 	Existing  int64 // already in HighLevel from an earlier run (resume), or unchanged
 	Skipped   int64 // excluded by a map filter
+	Folded    int64 // entries folded into their contact's JSON field (written by the contact's call)
 	Invalid   int64 // refused by our validation, never sent
 	Rejected  int64 // refused by HighLevel
 	Calls     int64 // HighLevel calls made (or that a dry run would make)
@@ -35,7 +36,7 @@ type tracker struct {
 	object                                               string
 	total                                                int64
 	start                                                time.Time
-	written, existing, skipped, invalid, rejected, calls atomic.Int64
+	written, existing, skipped, invalid, rejected, calls, folded atomic.Int64
 
 	mu   sync.Mutex
 	last time.Time
@@ -47,9 +48,9 @@ func (m *Migration) track(phase, object string, total int64) *tracker {
 
 func (t *tracker) snapshot(finished bool) Progress {
 	p := Progress{Phase: t.phase, Object: t.object, Total: t.total, Written: t.written.Load(), Existing: t.existing.Load(),
-		Skipped: t.skipped.Load(), Invalid: t.invalid.Load(), Rejected: t.rejected.Load(), Calls: t.calls.Load(),
+		Skipped: t.skipped.Load(), Folded: t.folded.Load(), Invalid: t.invalid.Load(), Rejected: t.rejected.Load(), Calls: t.calls.Load(),
 		Finished: finished, startedAt: t.start}
-	p.Done = p.Written + p.Existing + p.Skipped + p.Invalid + p.Rejected
+	p.Done = p.Written + p.Existing + p.Skipped + p.Invalid + p.Rejected + p.Folded
 	p.Elapsed = t.m.now().Sub(t.start)
 	if s := p.Elapsed.Seconds(); s > 0 {
 		p.Rate = float64(p.Done) / s

@@ -1,0 +1,121 @@
+package pbnhl_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+)
+
+// TestDelta mutates the source after the full run (content updates, new
+// patients and records, stamps bumped without change) and checks that the
+// delta leaves HighLevel exactly as a full load of the mutated source would,
+// that unchanged records cost no write, and that a second delta writes
+// nothing.
+func TestDelta(t *testing.T) {
+	// A fixed source clock (a day after the export instant) so both
+	// practices stamp the same mutation times.
+	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
+	o := envOptions{patients: 30, seed: 3, now: func() time.Time { return day }}
+	mut := pbntest.MutateOptions{Update: 25, Create: 6, Touch: 10}
+
+	// What a full load of the final state gives.
+	fresh := newEnv(t, o)
+	fresh.pbn.MutateWith(mut)
+	migrate(t, fresh, nil)
+	want := fresh.fingerprint()
+
+	e := newEnv(t, o)
+	migrate(t, e, nil)
+	before := e.fingerprint()
+	changes := e.pbn.MutateWith(mut)
+	require.Positive(t, changes.Count())
+
+	ctx := context.Background()
+	e.resetCounts()
+	rep, err := e.migration(nil).Delta(ctx)
+	require.NoError(t, err)
+	for _, p := range rep.Objects {
+		t.Logf("%-20s written=%d unchanged=%d skipped=%d invalid=%d rejected=%d calls=%d", p.Object, p.Written, p.Existing, p.Skipped, p.Invalid, p.Rejected, p.Calls)
+	}
+	assert.NotEqual(t, before, e.fingerprint(), "the delta changed something")
+	assert.Equal(t, want, e.fingerprint(), "the delta brings HighLevel to the source's final state")
+	assert.Empty(t, e.identityDuplicates())
+	assertNoPending(t, e)
+
+	// Writes: only changed records; touched ones are read and skipped.
+	tot := rep.Totals()
+	writes := e.opCount("contacts.create") + e.opCount("contacts.update") + e.opCount("objects.records.create") +
+		e.opCount("objects.records.update") + e.opCount("opportunities.create") + e.opCount("opportunities.update") +
+		e.opCount("contacts.notes.create") + e.opCount("businesses.create")
+	assert.Positive(t, tot.Written)
+	assert.LessOrEqual(t, writes, tot.Written, "one write per changed record")
+	touched := len(changes.Touched[pbn.EntityPatients]) + len(changes.Touched[pbn.EntityAppointments])
+	assert.GreaterOrEqual(t, tot.Existing, int64(touched), "touched records are skipped by content digest")
+
+	// A second delta finds nothing to write.
+	e.resetCounts()
+	rep2, err := e.migration(nil).Delta(ctx)
+	require.NoError(t, err)
+	for _, p := range rep2.Objects {
+		t.Logf("second: %-20s written=%d unchanged=%d calls=%d", p.Object, p.Written, p.Existing, p.Calls)
+	}
+	assert.Zero(t, rep2.Totals().Written, "nothing changed since the last delta")
+	assert.Zero(t, e.opCount("contacts.update")+e.opCount("objects.records.update")+e.opCount("contacts.create"))
+}
+
+// TestDeltaDeletions: appointments and coverages the source deleted are
+// deleted in HighLevel with DeleteDeleted, and kept (reported) by default.
+func TestDeltaDeletions(t *testing.T) {
+	for _, policy := range []pbnhl.DeletionPolicy{pbnhl.KeepDeleted, pbnhl.DeleteDeleted} {
+		e := newEnv(t, envOptions{patients: 20, seed: 9})
+		migrate(t, e, nil)
+		ctx := context.Background()
+		changes := e.pbn.MutateWith(pbntest.MutateOptions{Delete: 12})
+		// The HighLevel records of the deleted source records that were migrated.
+		gone := map[string]string{} // HighLevel id → object type
+		for entity, typ := range map[pbn.Entity]string{pbn.EntityAppointments: "custom_objects.pbn_appointment", pbn.EntityCoverages: "custom_objects.pbn_insurance"} {
+			for _, id := range changes.Deleted[entity] {
+				mp, ok, err := e.ledger.Lookup(ctx, typ, itoa(id))
+				require.NoError(t, err)
+				if ok {
+					gone[mp.HighLevelID] = typ
+				}
+			}
+		}
+		require.NotEmpty(t, gone, "the mutation must delete migrated records")
+		rep, err := e.migration(func(o *pbnhl.Options) { o.Deletions = policy }).Delta(ctx)
+		require.NoError(t, err)
+		exists := map[string]bool{}
+		for _, typ := range gone {
+			for _, r := range e.hl.Records(hltest.DefaultLocationID, hltest.Kind(typ)) {
+				exists[r["id"].(string)] = true
+			}
+		}
+		for id := range gone {
+			assert.Equal(t, policy == pbnhl.KeepDeleted, exists[id], "record %s", id)
+		}
+		if policy == pbnhl.KeepDeleted {
+			assert.GreaterOrEqual(t, rep.KeptDeleted, len(gone))
+			assert.Zero(t, rep.Deleted)
+		} else {
+			assert.Equal(t, len(gone), rep.Deleted)
+		}
+		assertNoPending(t, e)
+	}
+}
+
+func assertNoPending(t *testing.T, e *env) {
+	t.Helper()
+	for p, err := range e.ledger.Pending(context.Background(), true) {
+		require.NoError(t, err)
+		t.Errorf("unsettled intent: %s %s %s", p.Op, p.ObjectType, p.SourceKey)
+	}
+}
