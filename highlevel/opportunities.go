@@ -391,7 +391,7 @@ func (s *OpportunitiesService) Search(ctx context.Context, q OpportunitySearch) 
 			}
 		}
 		var after, afterID string
-		page := 1
+		page, seen := 1, 0
 		for {
 			query := url.Values{}
 			for k, v := range base {
@@ -407,6 +407,7 @@ func (s *OpportunitiesService) Search(ctx context.Context, q OpportunitySearch) 
 			var out struct {
 				Opportunities []*Opportunity `json:"opportunities"`
 				Meta          struct {
+					Total        *float64    `json:"total"`
 					StartAfterID string      `json:"startAfterId"`
 					StartAfter   json.Number `json:"startAfter"`
 					NextPage     *float64    `json:"nextPage"`
@@ -421,10 +422,18 @@ func (s *OpportunitiesService) Search(ctx context.Context, q OpportunitySearch) 
 					return
 				}
 			}
-			if len(out.Opportunities) < limit {
+			// A short page ends the search unless the total says more are
+			// left (a server may cap pages below the limit asked for).
+			seen += len(out.Opportunities)
+			m := out.Meta
+			switch {
+			case len(out.Opportunities) == 0:
+				return
+			case m.Total != nil && seen >= int(*m.Total):
+				return
+			case m.Total == nil && len(out.Opportunities) < limit:
 				return
 			}
-			m := out.Meta
 			switch {
 			case m.StartAfterID != "" && m.StartAfter != "":
 				if m.StartAfterID == afterID && m.StartAfter.String() == after {

@@ -311,3 +311,23 @@ func FuzzOpportunityDecode(f *testing.F) {
 		_ = o.Cents()
 	})
 }
+
+// A server that caps pages below the limit asked for does not truncate the
+// search while its total says more are left.
+func TestOpportunitySearchCappedPages(t *testing.T) {
+	ts := newTestServer(t)
+	ts.handle("GET /opportunities/search", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("startAfterId") == "" {
+			writeJSON(w, 200, `{"opportunities":[{"id":"o0"},{"id":"o1"}],"meta":{"total":3,"startAfterId":"o1","startAfter":2}}`)
+			return
+		}
+		writeJSON(w, 200, `{"opportunities":[{"id":"o2"}],"meta":{"total":3,"startAfterId":"o2","startAfter":3}}`)
+	})
+	n := 0
+	for _, err := range ts.client.Opportunities.Search(context.Background(), OpportunitySearch{}) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 3, n)
+	assert.Len(t, ts.requests(), 2)
+}
