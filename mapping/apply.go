@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -137,6 +139,10 @@ type Payload struct {
 	Probability float64
 	// AssignedTo is the owner's HighLevel user id when the Applier has Owners.
 	AssignedTo string
+	// Empty lists the target fields whose rule found no value (and no
+	// problem): an update clears them, so HighLevel reaches the source's
+	// final state. Fields left out because of a problem are not listed.
+	Empty []string
 	// DuplicateOf is the source key of the earlier record this one merges into
 	// (duplicate policy merge): the runner maps it to that record's id.
 	DuplicateOf string
@@ -182,7 +188,47 @@ func (p *Payload) Link(to string) (Link, bool) {
 }
 
 func (p *Payload) reset() {
-	*p = Payload{Fields: p.Fields[:0], Custom: p.Custom[:0], Links: p.Links[:0], Problems: p.Problems[:0]}
+	*p = Payload{Fields: p.Fields[:0], Custom: p.Custom[:0], Links: p.Links[:0], Empty: p.Empty[:0], Problems: p.Problems[:0]}
+}
+
+// Digest returns "sha256:<hex>" of what the payload writes — fields, custom
+// fields, links, pipeline and stage, owner and the emptied fields — leaving
+// out the keys in ignore. A delta run compares it with the digest of the
+// last write to skip records whose change stamp moved but whose content did
+// not (ignore pbn_updated_at for that).
+func (p *Payload) Digest(ignore ...string) string {
+	h := sha256.New()
+	skip := func(k string) bool { return slices.Contains(ignore, k) }
+	w := func(parts ...string) {
+		for _, s := range parts {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+		h.Write([]byte{1})
+	}
+	vals := make([]Value, 0, len(p.Fields)+len(p.Custom))
+	vals = append(append(vals, p.Fields...), p.Custom...)
+	slices.SortFunc(vals, func(a, b Value) int { return strings.Compare(a.Key, b.Key) })
+	for _, v := range vals {
+		if !skip(v.Key) {
+			w(append([]string{"v", v.Key, string(v.Type), v.Text}, v.List...)...)
+		}
+	}
+	empty := slices.Sorted(slices.Values(p.Empty))
+	for _, k := range empty {
+		if !skip(k) {
+			w("e", k)
+		}
+	}
+	links := slices.Clone(p.Links)
+	slices.SortFunc(links, func(a, b Link) int {
+		return strings.Compare(a.To+a.Association+a.Object+a.Key, b.To+b.Association+b.Object+b.Key)
+	})
+	for _, l := range links {
+		w("l", l.To, l.Association, l.Object, l.Key)
+	}
+	w("p", p.Pipeline, p.Stage, strconv.FormatFloat(p.Probability, 'f', -1, 64), p.AssignedTo)
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 func (p *Payload) problem(field, rule, reason string, sev Severity) {
@@ -493,6 +539,8 @@ func (a *Applier) applyField(cf *compiledField, rec Record, p *Payload) {
 		if len(list) == 0 {
 			if f.Required {
 				p.problem(f.To, RuleRequired, "required field is empty", Invalid)
+			} else {
+				p.Empty = append(p.Empty, f.To)
 			}
 			return
 		}
@@ -525,6 +573,8 @@ func (a *Applier) applyField(cf *compiledField, rec Record, p *Payload) {
 	if v == "" {
 		if f.Required {
 			p.problem(f.To, RuleRequired, "required field is empty", Invalid)
+		} else {
+			p.Empty = append(p.Empty, f.To)
 		}
 		return
 	}

@@ -3,6 +3,7 @@ package mapping
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -275,4 +276,126 @@ func (in Inputs) ContactField(v ContactFieldValue) (highlevel.CustomFieldInput, 
 		return highlevel.CustomFieldInput{}, fmt.Errorf("%w: %s", ErrNoFieldID, key)
 	}
 	return highlevel.CustomFieldInput{ID: id, Value: highlevel.TextValue(v.JSON)}, nil
+}
+
+// ContactUpdate builds the update that brings an existing contact to the
+// payload's state: every mapped value is sent, and fields the source
+// emptied (Payload.Empty) are cleared with "". HighLevel's update refuses
+// gender and companyName, so those are left as they are.
+func (in Inputs) ContactUpdate(p *Payload) (highlevel.ContactUpdate, error) {
+	var u highlevel.ContactUpdate
+	ci, err := in.Contact(p)
+	if err != nil {
+		return u, err
+	}
+	ptrs := map[string]**string{
+		"firstName": &u.FirstName, "lastName": &u.LastName, "name": &u.Name, "email": &u.Email, "phone": &u.Phone,
+		"address1": &u.Address1, "city": &u.City, "state": &u.State, "postalCode": &u.PostalCode, "country": &u.Country,
+		"website": &u.Website, "timezone": &u.Timezone, "source": &u.Source, "dateOfBirth": &u.DateOfBirth,
+	}
+	for _, v := range p.Fields {
+		if dst, ok := ptrs[v.Key]; ok {
+			*dst = &v.Text
+		}
+	}
+	u.DND, u.CustomFields = ci.DND, ci.CustomFields
+	if ci.Tags != nil {
+		u.Tags = ci.Tags
+	}
+	if p.AssignedTo != "" {
+		u.AssignedTo = &p.AssignedTo
+	}
+	for _, k := range p.Empty {
+		if dst, ok := ptrs[k]; ok {
+			*dst = new(string)
+		}
+	}
+	clear, err := in.clearedFields("contact", p)
+	if err != nil {
+		return u, err
+	}
+	u.CustomFields = append(u.CustomFields, clear...)
+	return u, nil
+}
+
+// clearedFields are the custom fields of p.Empty, cleared.
+func (in Inputs) clearedFields(model string, p *Payload) ([]highlevel.CustomFieldInput, error) {
+	var out []highlevel.CustomFieldInput
+	for _, k := range p.Empty {
+		if slices.Contains(standardFields[p.Target], k) {
+			continue
+		}
+		id, ok := in.FieldIDs[model+"."+k]
+		if !ok {
+			return nil, fmt.Errorf("%w: %s.%s", ErrNoFieldID, model, k)
+		}
+		out = append(out, highlevel.CustomFieldInput{ID: id, Value: highlevel.TextValue("")})
+	}
+	return out, nil
+}
+
+// BusinessUpdate builds the update that brings a business to the payload's
+// state, clearing the fields the source emptied.
+func (in Inputs) BusinessUpdate(p *Payload) (highlevel.BusinessUpdate, error) {
+	var u highlevel.BusinessUpdate
+	if _, err := in.Business(p); err != nil {
+		return u, err
+	}
+	ptrs := map[string]**string{
+		"name": &u.Name, "phone": &u.Phone, "email": &u.Email, "website": &u.Website, "address": &u.Address,
+		"city": &u.City, "postalCode": &u.PostalCode, "state": &u.State, "country": &u.Country, "description": &u.Description,
+	}
+	for _, v := range p.Fields {
+		if dst, ok := ptrs[v.Key]; ok {
+			*dst = &v.Text
+		}
+	}
+	for _, k := range p.Empty {
+		if dst, ok := ptrs[k]; ok {
+			*dst = new(string)
+		}
+	}
+	return u, nil
+}
+
+// OpportunityUpdate builds the update that moves an opportunity to the
+// payload's pipeline, stage, status, value and custom fields.
+func (in Inputs) OpportunityUpdate(p *Payload) (highlevel.OpportunityUpdate, error) {
+	var u highlevel.OpportunityUpdate
+	oi, err := in.Opportunity(p, "")
+	if err != nil {
+		return u, err
+	}
+	u.PipelineID, u.PipelineStageID, u.Status = &oi.PipelineID, &oi.PipelineStageID, &oi.Status
+	if oi.Name != "" {
+		u.Name = &oi.Name
+	}
+	u.MonetaryValue = oi.MonetaryValue
+	if slices.Contains(p.Empty, "monetaryValue") {
+		u.MonetaryValue = new(highlevel.Cents)
+	}
+	if oi.AssignedTo != "" {
+		u.AssignedTo = &oi.AssignedTo
+	}
+	clear, err := in.clearedFields("opportunity", p)
+	if err != nil {
+		return u, err
+	}
+	u.CustomFields = append(oi.CustomFields, clear...)
+	return u, nil
+}
+
+// RecordUpdate builds the update of a custom object record: its properties
+// (emptied ones cleared with null, which typed properties accept where ""
+// is refused) and owner.
+func (in Inputs) RecordUpdate(p *Payload) (highlevel.RecordUpdate, error) {
+	ri, err := in.Record(p)
+	if err != nil {
+		return highlevel.RecordUpdate{}, err
+	}
+	u := highlevel.RecordUpdate{Properties: ri.Properties, Owner: ri.Owner}
+	for _, k := range p.Empty {
+		u.Properties[k] = highlevel.FieldValue{} // JSON null
+	}
+	return u, nil
 }
