@@ -49,6 +49,17 @@
 //     invalid records; [Inputs] turns payloads into highlevel request bodies
 //     with custom fields by id ([SchemaDiff.FieldIDs]).
 //
+// # Deltas
+//
+// [Payload.Digest] hashes what a payload writes; ignoring pbn_updated_at it
+// tells real changes from spurious change stamps. [Payload.Empty] lists the
+// fields the source emptied, and the update builders ([Inputs.ContactUpdate],
+// [Inputs.BusinessUpdate], [Inputs.OpportunityUpdate], [Inputs.RecordUpdate])
+// clear them, so a delta brings HighLevel to the source's final state.
+// Contacts and opportunities clear custom fields with ""; records clear
+// properties with null (typed properties refuse ""). HighLevel documents
+// neither: both are what the simulator accepts, kept in one place here.
+//
 // # Invalid records and PHI
 //
 // A [Problem] names the object, source key, field, rule and a reason written
