@@ -42,7 +42,10 @@ func TestServicesRetryMatrix(t *testing.T) {
 				return err
 			}},
 		{name: "customFields.update", pattern: "PUT /locations/{loc}/customFields/{id}", ok: `{"customField":` + locationFieldJSON + `}`,
-			run: func(c *Client) error { _, err := c.CustomFields.Update(ctx, "f1", CustomFieldUpdate{Name: "x"}); return err }},
+			run: func(c *Client) error {
+				_, err := c.CustomFields.Update(ctx, "f1", CustomFieldUpdate{Name: "x"})
+				return err
+			}},
 		{name: "customFields.delete", pattern: "DELETE /locations/{loc}/customFields/{id}", ok: `{"succeded":true}`,
 			run: func(c *Client) error { return c.CustomFields.Delete(ctx, "f1") }},
 		{name: "customFields.v2.create", pattern: "POST /custom-fields/{$}", create: true,
@@ -53,7 +56,10 @@ func TestServicesRetryMatrix(t *testing.T) {
 		{name: "customFields.v2.list", pattern: "GET /custom-fields/object-key/{key}", ok: `{"fields":[],"folders":[]}`,
 			run: func(c *Client) error { _, err := c.CustomFields.ListObjectFields(ctx, "business"); return err }},
 		{name: "customFields.v2.update", pattern: "PUT /custom-fields/{id}", ok: `{"field":` + objectFieldJSON + `}`,
-			run: func(c *Client) error { _, err := c.CustomFields.UpdateObjectField(ctx, "of1", ObjectFieldUpdate{}); return err }},
+			run: func(c *Client) error {
+				_, err := c.CustomFields.UpdateObjectField(ctx, "of1", ObjectFieldUpdate{})
+				return err
+			}},
 		{name: "customFields.v2.folders.create", pattern: "POST /custom-fields/folder", create: true,
 			run: func(c *Client) error { _, err := c.CustomFields.CreateFolder(ctx, "business", "x"); return err }},
 		{name: "objects.create", pattern: "POST /objects/{$}", create: true,
@@ -70,7 +76,10 @@ func TestServicesRetryMatrix(t *testing.T) {
 				return err
 			}},
 		{name: "objects.records.update", pattern: "PUT /objects/{key}/records/{id}", ok: `{"record":` + recordJSON + `}`,
-			run: func(c *Client) error { _, err := c.Objects.UpdateRecord(ctx, "custom_objects.xray", "r1", RecordUpdate{}); return err }},
+			run: func(c *Client) error {
+				_, err := c.Objects.UpdateRecord(ctx, "custom_objects.xray", "r1", RecordUpdate{})
+				return err
+			}},
 		{name: "objects.records.delete", pattern: "DELETE /objects/{key}/records/{id}", ok: `{"id":"r1","success":true}`,
 			run: func(c *Client) error { return c.Objects.DeleteRecord(ctx, "custom_objects.xray", "r1") }},
 		{name: "objects.records.search (a POST that only reads)", pattern: "POST /objects/{key}/records/search", ok: `{"records":[],"total":0}`,
@@ -103,7 +112,10 @@ func TestServicesRetryMatrix(t *testing.T) {
 				return err
 			}},
 		{name: "opportunities.update", pattern: "PUT /opportunities/{id}", ok: `{"opportunity":` + opportunityJSON + `}`,
-			run: func(c *Client) error { _, err := c.Opportunities.Update(ctx, "o1", OpportunityUpdate{Name: Ptr("n")}); return err }},
+			run: func(c *Client) error {
+				_, err := c.Opportunities.Update(ctx, "o1", OpportunityUpdate{Name: Ptr("n")})
+				return err
+			}},
 		{name: "opportunities.updateStatus", pattern: "PUT /opportunities/{id}/status", ok: `{"succeded":true}`,
 			run: func(c *Client) error { return c.Opportunities.UpdateStatus(ctx, "o1", StatusWon, "") }},
 		{name: "opportunities.search", pattern: "GET /opportunities/search", ok: `{"opportunities":[],"meta":{"total":0}}`,
