@@ -1099,3 +1099,27 @@ func templatable(name string) bool { return !strings.ContainsAny(name, "{}") }
 func templateText(s string) string {
 	return strings.NewReplacer("{", "{{", "}", "}}").Replace(s)
 }
+
+// DestinationFrom reads a location's existing custom fields — of contacts,
+// opportunities and every custom object — for Propose.
+func DestinationFrom(ctx context.Context, api SchemaAPI) (Destination, error) {
+	var d Destination
+	models := []string{"contact", "opportunity"}
+	objs, err := api.ObjectSchemas(ctx)
+	if err != nil {
+		return d, fmt.Errorf("mapping: list object schemas: %w", err)
+	}
+	for _, o := range objs {
+		if isCustomObjectKey(o.Key) {
+			models = append(models, o.Key)
+		}
+	}
+	for _, m := range models {
+		fs, err := api.CustomFields(ctx, m)
+		if err != nil {
+			return d, fmt.Errorf("mapping: list %s custom fields: %w", m, err)
+		}
+		d.CustomFields = append(d.CustomFields, fs...)
+	}
+	return d, nil
+}

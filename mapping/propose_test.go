@@ -347,3 +347,14 @@ func FuzzSampleCSV(f *testing.F) {
 }
 
 var fixedTime = mustTime("2026-11-30T10:00:00Z")
+
+func TestDestinationFrom(t *testing.T) {
+	api := newFakeSchema()
+	api.fields["contact"] = []SchemaField{{ID: "1", Model: "contact", Key: "pbn_x", DataType: TypeText}}
+	api.objects = []SchemaObject{{ID: "o", Key: "custom_objects.visit"}, {ID: "c", Key: "contact"}}
+	api.fields["custom_objects.visit"] = []SchemaField{{ID: "2", Model: "custom_objects.visit", Key: "chair", DataType: TypeText}}
+	d, err := DestinationFrom(context.Background(), api)
+	require.NoError(t, err)
+	require.Len(t, d.CustomFields, 2)
+	assert.Equal(t, "custom_objects.visit.chair", d.CustomFields[1].FieldKey())
+}
