@@ -70,6 +70,7 @@ func (s *Server) createNote(c *call) (response, *apiError) {
 	n := &note{meta: s.newMeta(l, c.now), contactID: ct.id}
 	n.apply(m)
 	l.notes.put(n)
+	l.notesOf.add(ct.id, n)
 	return created(map[string]any{"note": n.json()})
 }
 
@@ -94,12 +95,9 @@ func (s *Server) listNotes(c *call) (response, *apiError) {
 		return fail(err)
 	}
 	out := []map[string]any{}
-	l.notes.each(func(n *note) bool {
-		if n.contactID == ct.id {
-			out = append(out, n.json())
-		}
-		return true
-	})
+	for _, n := range l.notesOf.list(ct.id) {
+		out = append(out, n.json())
+	}
 	return ok(map[string]any{"notes": out})
 }
 
@@ -137,6 +135,7 @@ func (s *Server) deleteNote(c *call) (response, *apiError) {
 		return fail(err)
 	}
 	c.loc.notes.remove(n.id)
+	c.loc.notesOf.del(n.contactID, n)
 	return ok(map[string]any{"succeded": true})
 }
 
@@ -221,6 +220,7 @@ func (s *Server) createTask(c *call) (response, *apiError) {
 	}
 	t.meta = s.newMeta(l, c.now)
 	l.tasks.put(t)
+	l.tasksOf.add(ct.id, t)
 	return created(map[string]any{"task": t.json()})
 }
 
@@ -245,12 +245,9 @@ func (s *Server) listTasks(c *call) (response, *apiError) {
 		return fail(err)
 	}
 	out := []map[string]any{}
-	l.tasks.each(func(t *task) bool {
-		if t.contactID == ct.id {
-			out = append(out, t.json())
-		}
-		return true
-	})
+	for _, t := range l.tasksOf.list(ct.id) {
+		out = append(out, t.json())
+	}
 	return ok(map[string]any{"tasks": out})
 }
 
@@ -298,5 +295,6 @@ func (s *Server) deleteTask(c *call) (response, *apiError) {
 		return fail(err)
 	}
 	c.loc.tasks.remove(t.id)
+	c.loc.tasksOf.del(t.contactID, t)
 	return ok(map[string]any{"succeded": true})
 }

@@ -188,15 +188,15 @@ func (s *Server) deleteAssociation(c *call) (response, *apiError) {
 	if err != nil {
 		return fail(err)
 	}
-	var gone []string
+	var gone []*relation
 	l.relations.each(func(r *relation) bool {
 		if r.associationID == a.id {
-			gone = append(gone, r.id)
+			gone = append(gone, r)
 		}
 		return true
 	})
-	for _, id := range gone {
-		l.relations.remove(id)
+	for _, r := range gone {
+		l.removeRelation(r)
 	}
 	l.assocs.remove(a.id)
 	return ok(map[string]any{"deleted": true, "id": a.id, "message": "Association deleted successfully"})
@@ -243,16 +243,15 @@ func (s *Server) createRelation(c *call) (response, *apiError) {
 	if k := l.objectKeyOf(second); k != a.secondKey {
 		return fail(errBadRequest("secondRecordId %s is not a %s record", second, a.secondKey))
 	}
-	dup := false
-	l.relations.each(func(r *relation) bool {
-		dup = r.associationID == a.id && r.firstID == first && r.secondID == second
-		return !dup
-	})
-	if dup {
+	key := a.id + "|" + first + "|" + second
+	if l.relByKey[key] != nil {
 		return fail(errBadRequest("Relation already exists between %s and %s", first, second))
 	}
 	r := &relation{meta: s.newMeta(l, c.now), associationID: a.id, firstID: first, secondID: second}
 	l.relations.put(r)
+	l.relByKey[key] = r
+	l.relsOf.add(first, r)
+	l.relsOf.add(second, r)
 	return created(r.json(l.cfg.ID))
 }
 
@@ -271,16 +270,15 @@ func (s *Server) relationsOf(c *call) (response, *apiError) {
 	defer l.mu.RUnlock()
 	out := []map[string]any{}
 	n := 0
-	l.relations.each(func(r *relation) bool {
-		if (r.firstID != id && r.secondID != id) || (only != nil && !slices.Contains(only, r.associationID)) {
-			return true
+	for _, r := range l.relsOf.list(id) {
+		if only != nil && !slices.Contains(only, r.associationID) {
+			continue
 		}
 		if n >= skip && len(out) < limit {
 			out = append(out, r.json(l.cfg.ID))
 		}
 		n++
-		return true
-	})
+	}
 	return ok(map[string]any{"relations": out, "total": n})
 }
 
@@ -291,22 +289,24 @@ func (s *Server) deleteRelation(c *call) (response, *apiError) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	r, found := l.relations.remove(c.param("relationId"))
+	r, found := l.relations.get(c.param("relationId"))
 	if !found {
 		return fail(errBadRequest("Relation with id %s not found", c.param("relationId")))
 	}
+	l.removeRelation(r)
 	return ok(r.json(l.cfg.ID))
 }
 
+// dropRelationsOf removes every relation of a deleted record.
 func (l *location) dropRelationsOf(id string) {
-	var gone []string
-	l.relations.each(func(r *relation) bool {
-		if r.firstID == id || r.secondID == id {
-			gone = append(gone, r.id)
-		}
-		return true
-	})
-	for _, id := range gone {
-		l.relations.remove(id)
+	for _, r := range l.relsOf.list(id) {
+		l.removeRelation(r)
 	}
+}
+
+func (l *location) removeRelation(r *relation) {
+	l.relations.remove(r.id)
+	delete(l.relByKey, r.associationID+"|"+r.firstID+"|"+r.secondID)
+	l.relsOf.del(r.firstID, r)
+	l.relsOf.del(r.secondID, r)
 }

@@ -105,9 +105,11 @@ func nonNil[T any](s []T) []T {
 // stores them.
 func normalizeTags(in []string) []string {
 	out := make([]string, 0, len(in))
+	seen := make(map[string]bool, len(in))
 	for _, t := range in {
 		t = strings.ToLower(strings.TrimSpace(t))
-		if t != "" && !slices.Contains(out, t) {
+		if t != "" && !seen[t] {
+			seen[t] = true
 			out = append(out, t)
 		}
 	}

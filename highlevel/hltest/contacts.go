@@ -316,27 +316,21 @@ func (s *Server) deleteContact(c *call) (response, *apiError) {
 	}
 	l.unindex(ct)
 	l.contacts.remove(ct.id)
-	// Notes, tasks and relations die with the contact.
-	var gone []string
-	l.notes.each(func(n *note) bool {
-		if n.contactID == ct.id {
-			gone = append(gone, n.id)
-		}
-		return true
-	})
-	for _, id := range gone {
-		l.notes.remove(id)
+	// Notes, tasks, opportunities and relations die with the contact.
+	for _, n := range l.notesOf.list(ct.id) {
+		l.notes.remove(n.id)
 	}
-	gone = gone[:0]
-	l.tasks.each(func(t *task) bool {
-		if t.contactID == ct.id {
-			gone = append(gone, t.id)
-		}
-		return true
-	})
-	for _, id := range gone {
-		l.tasks.remove(id)
+	delete(l.notesOf, ct.id)
+	for _, t := range l.tasksOf.list(ct.id) {
+		l.tasks.remove(t.id)
 	}
+	delete(l.tasksOf, ct.id)
+	// Opportunities need their contact: they go with it.
+	for _, o := range l.oppsOf.list(ct.id) {
+		l.opps.remove(o.id)
+		l.dropRelationsOf(o.id)
+	}
+	delete(l.oppsOf, ct.id)
 	l.dropRelationsOf(ct.id)
 	return ok(map[string]any{"succeded": true})
 }
@@ -371,16 +365,26 @@ func (s *Server) changeTags(c *call, add bool) (response, *apiError) {
 	return ok(map[string]any{"tags": ct.tags})
 }
 
+// editTags adds or removes normalized tags, keeping order; linear in the
+// number of tags.
 func editTags(cur, tags []string, add bool) []string {
+	set := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		set[t] = true
+	}
 	if add {
+		for _, t := range cur {
+			delete(set, t)
+		}
 		for _, t := range tags {
-			if !slices.Contains(cur, t) {
+			if set[t] {
 				cur = append(cur, t)
+				delete(set, t)
 			}
 		}
 		return cur
 	}
-	return slices.DeleteFunc(slices.Clone(cur), func(t string) bool { return slices.Contains(tags, t) })
+	return slices.DeleteFunc(slices.Clone(cur), func(t string) bool { return set[t] })
 }
 
 var bulkTagsDTO = newDTO(

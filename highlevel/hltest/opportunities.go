@@ -244,14 +244,12 @@ func (s *Server) applyOpportunity(l *location, o *opportunity, m map[string]any,
 
 // openFor finds the opportunity of a contact in a pipeline.
 func (l *location) openFor(contactID, pipelineID string) *opportunity {
-	var found *opportunity
-	l.opps.each(func(o *opportunity) bool {
-		if o.contactID == contactID && o.pipelineID == pipelineID {
-			found = o
+	for _, o := range l.oppsOf.list(contactID) {
+		if o.pipelineID == pipelineID {
+			return o
 		}
-		return found == nil
-	})
-	return found
+	}
+	return nil
 }
 
 func (s *Server) createOpportunity(c *call) (response, *apiError) {
@@ -279,6 +277,7 @@ func (s *Server) createOpportunity(c *call) (response, *apiError) {
 	o.meta = s.newMeta(l, c.now)
 	o.statusChanged, o.stageChanged = c.now, c.now
 	l.opps.put(o)
+	l.oppsOf.add(o.contactID, o)
 	return created(map[string]any{"opportunity": o.json(l)})
 }
 
@@ -348,6 +347,7 @@ func (s *Server) deleteOpportunity(c *call) (response, *apiError) {
 		return fail(err)
 	}
 	c.loc.opps.remove(o.id)
+	c.loc.oppsOf.del(o.contactID, o)
 	c.loc.dropRelationsOf(o.id)
 	return ok(map[string]any{"succeded": true})
 }
@@ -396,6 +396,7 @@ func (s *Server) upsertOpportunity(c *call) (response, *apiError) {
 	o.meta = s.newMeta(l, c.now)
 	o.statusChanged, o.stageChanged = c.now, c.now
 	l.opps.put(o)
+	l.oppsOf.add(o.contactID, o)
 	return ok(map[string]any{"opportunity": o.json(l), "new": true})
 }
 

@@ -84,5 +84,10 @@ func TestPipelinesAndOpportunities(t *testing.T) {
 
 	tc.do("DELETE", "/opportunities/"+oid, nil).must(t, 200)
 	assert.Equal(t, 5, s.Count(loc, KindOpportunity))
+	// A second opportunity for the same contact is allowed after the first is gone.
+	tc.do("POST", "/opportunities/", map[string]any{"locationId": loc, "pipelineId": pid, "name": "Again",
+		"status": "open", "contactId": cid}).must(t, 201)
+	tc.do("DELETE", "/contacts/"+cid, nil).must(t, 200)
+	assert.Equal(t, 5, s.Count(loc, KindOpportunity), "opportunities go with their contact")
 	assert.Equal(t, 1, s.Count(loc, KindPipeline))
 }

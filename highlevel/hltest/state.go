@@ -44,6 +44,11 @@ type location struct {
 	records    map[string]*table[*record]
 	assocs     *table[*association]
 	relations  *table[*relation]
+	notesOf    multiIndex[*note]        // by contact id
+	tasksOf    multiIndex[*task]        // by contact id
+	relsOf     multiIndex[*relation]    // by record id (both ends)
+	relByKey   map[string]*relation     // association|first|second
+	oppsOf     multiIndex[*opportunity] // by contact id
 	pipelines  *table[*pipeline]
 	opps       *table[*opportunity]
 	media      *table[*mediaFile]
@@ -68,6 +73,11 @@ func (s *Server) newState() *state {
 			records:    map[string]*table[*record]{},
 			assocs:     newTable[*association](),
 			relations:  newTable[*relation](),
+			notesOf:    multiIndex[*note]{},
+			tasksOf:    multiIndex[*task]{},
+			relsOf:     multiIndex[*relation]{},
+			relByKey:   map[string]*relation{},
+			oppsOf:     multiIndex[*opportunity]{},
 			pipelines:  newTable[*pipeline](),
 			opps:       newTable[*opportunity](),
 			media:      newTable[*mediaFile](),

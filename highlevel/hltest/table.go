@@ -1,6 +1,10 @@
 package hltest
 
-import "time"
+import (
+	"cmp"
+	"slices"
+	"time"
+)
 
 // meta is what every stored object has.
 type meta struct {
@@ -71,4 +75,37 @@ func (t *table[T]) each(fn func(T) bool) {
 			return
 		}
 	}
+}
+
+// multiIndex groups objects under a key (a contact id, a record id), so
+// per-parent lookups and cascading deletes do not scan whole tables.
+type multiIndex[T object] map[string]map[string]T
+
+func (x multiIndex[T]) add(key string, v T) {
+	m := x[key]
+	if m == nil {
+		m = map[string]T{}
+		x[key] = m
+	}
+	m[v.base().id] = v
+}
+
+func (x multiIndex[T]) del(key string, v T) {
+	if m := x[key]; m != nil {
+		delete(m, v.base().id)
+		if len(m) == 0 {
+			delete(x, key)
+		}
+	}
+}
+
+// list returns the objects under key in creation order.
+func (x multiIndex[T]) list(key string) []T {
+	m := x[key]
+	out := make([]T, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b T) int { return cmp.Compare(a.base().seq, b.base().seq) })
+	return out
 }
