@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ import (
 
 func newHL(t *testing.T) (*hltest.Server, *highlevel.Client) {
 	t.Helper()
-	s := hltest.NewServer(hltest.Options{RateLimit: hltest.RateLimit{Disabled: true}})
+	s := hltest.NewServer(hltest.Options{RateLimit: hltest.RateLimit{Max: 1_000_000, Window: time.Second, Daily: 1_000_000_000}})
 	t.Cleanup(s.Close)
 	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: hltest.DefaultLocationID, Requests: 100_000, Window: time.Second, Margin: -1})
 	require.NoError(t, err)
@@ -298,4 +300,72 @@ func TestHighLevelIrreversibleSchema(t *testing.T) {
 	require.ErrorIs(t, err, ErrNotFound)
 	err = target.Delete(ctx, Ref{ObjectType: "calendar_event", ID: "x"})
 	require.ErrorIs(t, err, ErrIrreversible)
+}
+
+// BenchmarkUndoHighLevel undoes a run of creates and updates against the
+// simulator and reports HighLevel calls per compensation (the cost that
+// matters: 100 calls per 10 s per location) and compensations per second.
+func BenchmarkUndoHighLevel(b *testing.B) {
+	for _, force := range []bool{false, true} {
+		b.Run(fmt.Sprint("force=", force), func(b *testing.B) { benchmarkUndoHighLevel(b, force) })
+	}
+}
+
+func benchmarkUndoHighLevel(b *testing.B, force bool) {
+	const creates, updates = 100, 50
+	ctx := context.Background()
+	var calls, comps int
+	var elapsed time.Duration
+	for range b.N {
+		b.StopTimer()
+		s := hltest.NewServer(hltest.Options{RateLimit: hltest.RateLimit{Max: 1_000_000, Window: time.Second, Daily: 1_000_000_000}})
+		lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: "bench", Requests: 1_000_000, Window: time.Second, Margin: -1})
+		require.NoError(b, err)
+		counting := false
+		c, err := highlevel.NewClient(highlevel.Options{BaseURL: s.URL, LocationID: hltest.DefaultLocationID,
+			Auth: highlevel.StaticToken(hltest.DefaultToken), Limiter: lim,
+			OnCall: func(highlevel.Call) {
+				if counting {
+					calls++
+				}
+			}})
+		require.NoError(b, err)
+		l := openTest(b, "", Options{})
+		run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull})
+		require.NoError(b, err)
+		for i := range creates {
+			in := highlevel.ContactInput{FirstName: "N", LastName: strconv.Itoa(i), Tags: []string{"pbn"}}
+			body, _ := json.Marshal(in)
+			seq, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: strconv.Itoa(i), Payload: body})
+			require.NoError(b, err)
+			ct, err := c.Contacts.Create(ctx, in)
+			require.NoError(b, err)
+			require.NoError(b, run.Outcome(ctx, seq, Done(ct.ID)))
+		}
+		for i := range updates {
+			ct, err := c.Contacts.Create(ctx, highlevel.ContactInput{FirstName: "Pre", LastName: strconv.Itoa(i)})
+			require.NoError(b, err)
+			before, _ := json.Marshal(ct)
+			upd := highlevel.ContactUpdate{LastName: highlevel.Ptr("Changed")}
+			body, _ := json.Marshal(upd)
+			seq, err := run.Intent(ctx, Intent{Op: OpUpdate, ObjectType: TypeContact, SourceKey: "u" + strconv.Itoa(i), TargetID: ct.ID, Payload: body, Before: before})
+			require.NoError(b, err)
+			_, err = c.Contacts.Update(ctx, ct.ID, upd)
+			require.NoError(b, err)
+			require.NoError(b, run.Outcome(ctx, seq, Done(ct.ID)))
+		}
+		counting = true
+		b.StartTimer()
+		start := time.Now()
+		report, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: []RunID{run.ID()}, Force: force})
+		elapsed += time.Since(start)
+		b.StopTimer()
+		require.NoError(b, err)
+		require.True(b, report.Complete())
+		comps += len(report.Compensations)
+		s.Close()
+		require.NoError(b, l.Close())
+	}
+	b.ReportMetric(float64(calls)/float64(comps), "calls/compensation")
+	b.ReportMetric(float64(comps)/elapsed.Seconds(), "compensations/s")
 }

@@ -106,7 +106,8 @@ type UndoOptions struct {
 	// checks (reads only), and changes nothing.
 	DryRun bool
 	// Force reverses records that changed after our write instead of
-	// refusing them.
+	// refusing them. It also skips the change check's read of each record,
+	// halving the calls an Undo makes.
 	Force bool
 	// Actor is recorded on the undo run.
 	Actor string
@@ -431,6 +432,12 @@ func (l *Ledger) check(ctx context.Context, t Target, p *undoPlan, st *step, for
 		}
 		return
 	}
+	if force {
+		// The operator overrides changes anyway: spare the read (a call
+		// per record against HighLevel's 10 calls/s).
+		c.Reason = "change check skipped (forced)"
+		return
+	}
 	last, err := l.withBlobs(ctx, last)
 	if err != nil {
 		c.State, c.Reason = StateFailed, err.Error()
@@ -459,10 +466,6 @@ func (l *Ledger) check(ctx context.Context, t Target, p *undoPlan, st *step, for
 	}
 	c.Checked = true
 	if cur != Digest(written) {
-		if force {
-			c.Reason = "changed after our write (forced)"
-			return
-		}
 		c.State, c.Reason = StateRefused, "changed at the destination after our write"
 	}
 }
