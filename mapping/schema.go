@@ -534,7 +534,7 @@ func (p *SchemaPlan) WriteMarkdown(w io.Writer, d *SchemaDiff) error {
 		fmt.Fprintf(b, "%d elements: %d exist, %d missing, %d conflicting.\n\n", len(d.Items), d.Count(Exists), d.Count(Missing), d.Count(Conflicts))
 	}
 	if len(p.Objects) > 0 {
-		b.WriteString("## Custom objects\n\nSettings → Objects → Add custom object.\n\n")
+		b.WriteString("## Custom objects\n\nSettings → Objects → Add custom object. Option fields of custom objects take the option keys shown in brackets.\n\n")
 		b.WriteString(head("| Key | Singular | Plural | Primary property |"))
 		b.WriteString(sep(4))
 		for _, o := range p.Objects {
@@ -556,7 +556,17 @@ func (p *SchemaPlan) WriteMarkdown(w io.Writer, d *SchemaDiff) error {
 			if f.Model != model {
 				continue
 			}
-			fmt.Fprintf(b, "| %s | `%s` | %s | %s%s |\n", mdCell(f.Name), f.FieldKey(), f.DataType, mdCell(strings.Join(f.Options, ", ")), strings.TrimSuffix(state(KindField, f.FieldKey()), " |"))
+			opts := mdCell(strings.Join(f.Options, ", "))
+			if isCustomObjectKey(f.Model) && len(f.Options) > 0 {
+				// Records send option keys: an admin creating the field by hand
+				// must use these.
+				parts := make([]string, len(f.Options))
+				for i, o := range f.Options {
+					parts[i] = mdCell(o) + " (`" + OptionKey(o) + "`)"
+				}
+				opts = strings.Join(parts, ", ")
+			}
+			fmt.Fprintf(b, "| %s | `%s` | %s | %s%s |\n", mdCell(f.Name), f.FieldKey(), f.DataType, opts, strings.TrimSuffix(state(KindField, f.FieldKey()), " |"))
 		}
 		b.WriteByte('\n')
 	}
