@@ -455,3 +455,54 @@ func (s *CustomFieldsService) DeleteFolder(ctx context.Context, id string) error
 	}
 	return out.check(opFolderDelete.name)
 }
+
+// FieldIndex finds location custom fields by id or by key. HighLevel
+// returns custom field values with the field id only, while a field map
+// names fields by key: build one index from List and use it both ways.
+type FieldIndex struct {
+	byID  map[string]*CustomField
+	byKey map[string]*CustomField
+}
+
+// NewFieldIndex indexes fields (typically List with FieldModelAll).
+func NewFieldIndex(fields []*CustomField) *FieldIndex {
+	x := &FieldIndex{byID: make(map[string]*CustomField, len(fields)), byKey: make(map[string]*CustomField, len(fields))}
+	for _, f := range fields {
+		if f == nil {
+			continue
+		}
+		x.byID[f.ID] = f
+		x.byKey[f.FieldKey] = f
+	}
+	return x
+}
+
+// ByID returns the field with this id.
+func (x *FieldIndex) ByID(id string) (*CustomField, bool) {
+	f, ok := x.byID[id]
+	return f, ok
+}
+
+// ByKey returns the field with this full key ("contact.pbn_patient_id").
+func (x *FieldIndex) ByKey(key string) (*CustomField, bool) {
+	f, ok := x.byKey[key]
+	return f, ok
+}
+
+// ErrUnknownField: no custom field has the key.
+var ErrUnknownField = errors.New("highlevel: unknown custom field")
+
+// Input encodes v for the field with this key (see ValueFor for the Go
+// types each data type takes) as a write item addressed by id. Errors name
+// the key and the types, never the value.
+func (x *FieldIndex) Input(key string, v any) (CustomFieldInput, error) {
+	f, ok := x.byKey[key]
+	if !ok {
+		return CustomFieldInput{}, fmt.Errorf("%w: %s", ErrUnknownField, key)
+	}
+	fv, err := ValueFor(f.DataType, v)
+	if err != nil {
+		return CustomFieldInput{}, fmt.Errorf("highlevel: custom field %s: %w", key, err)
+	}
+	return CustomFieldInput{ID: f.ID, Value: fv}, nil
+}

@@ -260,3 +260,32 @@ func TestCustomFieldNotFound(t *testing.T) {
 	_, err := ts.client.CustomFields.Get(context.Background(), "nope")
 	assert.ErrorIs(t, err, ErrNotFound)
 }
+
+func TestFieldIndex(t *testing.T) {
+	x := NewFieldIndex([]*CustomField{
+		{ID: "f1", FieldKey: "contact.pbn_patient_id", DataType: DataTypeText},
+		{ID: "f2", FieldKey: "contact.balance", DataType: DataTypeMonetary},
+		{ID: "f3", FieldKey: "opportunity.teeth", DataType: DataTypeMultipleOptions},
+		nil,
+	})
+	f, ok := x.ByID("f2")
+	require.True(t, ok)
+	assert.Equal(t, "contact.balance", f.FieldKey)
+	_, ok = x.ByKey("balance")
+	assert.False(t, ok, "keys are full keys")
+
+	in, err := x.Input("contact.balance", Cents(1999))
+	require.NoError(t, err)
+	assert.Equal(t, "f2", in.ID)
+	assert.Equal(t, "19.99", in.Value.String())
+	in, err = x.Input("opportunity.teeth", []string{"14", "15"})
+	require.NoError(t, err)
+	assert.Equal(t, `["14","15"]`, in.Value.String())
+
+	_, err = x.Input("contact.nope", "x")
+	assert.ErrorIs(t, err, ErrUnknownField)
+	_, err = x.Input("contact.balance", "Rosa Deo")
+	require.ErrorIs(t, err, ErrFieldType)
+	assert.NotContains(t, err.Error(), "Rosa", "values stay out of errors")
+	assert.Contains(t, err.Error(), "contact.balance")
+}
