@@ -124,7 +124,7 @@ func (ph *phase) deletions(ctx context.Context) error {
 			if !ok {
 				continue
 			}
-			deletable := typ == typeContact || typ == typeBusiness || typ == typeOpportunity || o.Target == mapping.TargetCustomObject
+			deletable := typ == rollback.TypeContact || typ == rollback.TypeBusiness || typ == rollback.TypeOpportunity || o.Target == mapping.TargetCustomObject
 			if ph.m.opts.Deletions != DeleteDeleted || !deletable {
 				tr.existing.Add(1)
 				ph.report.KeptDeleted++
@@ -166,11 +166,11 @@ func (ph *phase) deleteRecord(ctx context.Context, o *mapping.Object, tr *tracke
 		call: func(ctx context.Context) (string, error) {
 			var err error
 			switch {
-			case typ == typeContact:
+			case typ == rollback.TypeContact:
 				err = c.Contacts.Delete(ctx, id)
-			case typ == typeBusiness:
+			case typ == rollback.TypeBusiness:
 				err = c.Businesses.Delete(ctx, id)
-			case typ == typeOpportunity:
+			case typ == rollback.TypeOpportunity:
 				err = c.Opportunities.Delete(ctx, id)
 			default:
 				err = c.Objects.DeleteRecord(ctx, typ, id)

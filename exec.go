@@ -109,16 +109,26 @@ func isRejection(err error) bool {
 // with StopOnDailyLimit).
 func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (writeResult, error) {
 	var res writeResult
+	// The journal is written with a context that cancellation does not
+	// cut short: an entry abandoned mid-commit could land after the next
+	// phase read the journal. Cancellation is checked between the steps.
+	jctx := context.WithoutCancel(ctx)
 	for attempt := 1; ; attempt++ {
-		seq, err := run.Intent(ctx, rollback.Intent{Op: w.op, ObjectType: w.objType, SourceKey: w.key, Entity: w.entity,
+		seq, err := run.Intent(jctx, rollback.Intent{Op: w.op, ObjectType: w.objType, SourceKey: w.key, Entity: w.entity,
 			SourceModified: w.modified, TargetID: w.target, RelatedID: w.related, Payload: w.payload, Before: w.before})
 		if err != nil {
 			return res, fmt.Errorf("pbnhl: journal intent: %w", err)
 		}
+		if ctx.Err() != nil {
+			if err := run.Outcome(jctx, seq, rollback.Rejected(0, notApplied+"cancelled before the call")); err != nil {
+				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
+			}
+			return res, ctx.Err()
+		}
 		res.calls++
 		id, err := w.call(ctx)
 		if err == nil {
-			if err := run.Outcome(ctx, seq, rollback.Done(id)); err != nil {
+			if err := run.Outcome(jctx, seq, rollback.Done(id)); err != nil {
 				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
 			}
 			res.id = id
@@ -131,7 +141,7 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 		}
 		switch {
 		case errors.Is(err, highlevel.ErrDailyLimit):
-			if err := run.Outcome(ctx, seq, rollback.Rejected(0, notApplied+"daily limit spent")); err != nil {
+			if err := run.Outcome(jctx, seq, rollback.Rejected(0, notApplied+"daily limit spent")); err != nil {
 				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
 			}
 			if err := m.dailyLimit(ctx, err); err != nil {
@@ -141,7 +151,7 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 			continue
 		case errors.Is(err, highlevel.ErrCircuitOpen), errors.Is(err, highlevel.ErrRateLimited):
 			// Refused without being processed: safe to repeat after a pause.
-			if err := run.Outcome(ctx, seq, rollback.Rejected(0, notApplied+"refused before processing (circuit open or rate limited)")); err != nil {
+			if err := run.Outcome(jctx, seq, rollback.Rejected(0, notApplied+"refused before processing (circuit open or rate limited)")); err != nil {
 				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
 			}
 			if attempt >= m.opts.MaxAttempts {
@@ -155,7 +165,7 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 		case isRejection(err):
 			status := hlStatus(err)
 			reason := rejectionReason(err)
-			if err := run.Outcome(ctx, seq, rollback.Rejected(status, reason)); err != nil {
+			if err := run.Outcome(jctx, seq, rollback.Rejected(status, reason)); err != nil {
 				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
 			}
 			m.log.LogAttrs(ctx, levelWarn, "rejected", attrObj(w.objType), attrKey(w.key), attrStatus(status))
@@ -164,7 +174,7 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 		}
 		// Unknown outcome: the call may have been applied.
 		reason := unknownReason(err)
-		if err := run.Outcome(ctx, seq, rollback.Unknown(reason)); err != nil {
+		if err := run.Outcome(jctx, seq, rollback.Unknown(reason)); err != nil {
 			return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
 		}
 		m.log.LogAttrs(ctx, levelInfo, "unknown outcome, resolving by lookup", attrObj(w.objType), attrKey(w.key))
@@ -183,14 +193,14 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 				return res, nil
 			}
 			if found {
-				if err := m.opts.Ledger.Outcome(ctx, run.ID(), seq, rollback.Done(id)); err != nil {
+				if err := m.opts.Ledger.Outcome(jctx, run.ID(), seq, rollback.Done(id)); err != nil {
 					return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
 				}
 				res.id = id
 				return res, nil
 			}
 		}
-		if err := m.opts.Ledger.Outcome(ctx, run.ID(), seq, rollback.Rejected(0, notApplied+"not found by lookup after an unknown outcome")); err != nil {
+		if err := m.opts.Ledger.Outcome(jctx, run.ID(), seq, rollback.Rejected(0, notApplied+"not found by lookup after an unknown outcome")); err != nil {
 			return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
 		}
 		if attempt >= m.opts.MaxAttempts {

@@ -24,7 +24,7 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 			return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
 		}
 		body, _ := json.Marshal(in)
-		_, _, err = ph.put(ctx, o, tr, typeBusiness, p.SourceKey, j.modified, "", body,
+		_, _, err = ph.put(ctx, o, tr, rollback.TypeBusiness, p.SourceKey, j.modified, "", body,
 			func(ctx context.Context) (string, error) {
 				b, err := c.Businesses.Create(ctx, in)
 				if err != nil {
@@ -58,8 +58,8 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 			return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
 		}
 		body := opportunityJSON(in)
-		ext := ph.p.extField[typeOpportunity]
-		_, _, err = ph.put(ctx, o, tr, typeOpportunity, p.SourceKey, j.modified, "", body,
+		ext := ph.p.extField[rollback.TypeOpportunity]
+		_, _, err = ph.put(ctx, o, tr, rollback.TypeOpportunity, p.SourceKey, j.modified, "", body,
 			func(ctx context.Context) (string, error) {
 				op, err := c.Opportunities.Create(ctx, in)
 				if err != nil {
@@ -95,7 +95,7 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 		if err := ph.replaceNote(ctx, o, tr, p.SourceKey, j.modified, contactID, body); err != nil {
 			return err
 		}
-		_, _, err = ph.put(ctx, o, tr, typeNote, p.SourceKey, j.modified, contactID, body,
+		_, _, err = ph.put(ctx, o, tr, rollback.TypeNote, p.SourceKey, j.modified, contactID, body,
 			func(ctx context.Context) (string, error) {
 				n, err := c.Contacts.CreateNote(ctx, contactID, in)
 				if err != nil {
@@ -135,7 +135,7 @@ func (ph *phase) handleTask(ctx context.Context, o *mapping.Object, tr *tracker,
 	}
 	body, _ := json.Marshal(map[string]any{"title": in.Title, "body": in.Body, "dueDate": in.DueDate, "completed": in.Completed, "assignedTo": in.AssignedTo})
 	c := ph.m.opts.Client
-	_, _, err := ph.put(ctx, o, tr, typeTask, p.SourceKey, j.modified, contactID, body,
+	_, _, err := ph.put(ctx, o, tr, rollback.TypeTask, p.SourceKey, j.modified, contactID, body,
 		func(ctx context.Context) (string, error) {
 			t, err := c.Contacts.CreateTask(ctx, contactID, in)
 			if err != nil {
@@ -149,7 +149,7 @@ func (ph *phase) handleTask(ctx context.Context, o *mapping.Object, tr *tracker,
 				return "", false, err
 			}
 			for _, t := range ts {
-				if t.Title == in.Title && t.Body == in.Body && !ph.idx.has(typeTask, t.ID) {
+				if t.Title == in.Title && t.Body == in.Body && !ph.idx.has(rollback.TypeTask, t.ID) {
 					return t.ID, true, nil
 				}
 			}
@@ -178,12 +178,12 @@ func (ph *phase) handleContact(ctx context.Context, o *mapping.Object, tr *track
 		in.CustomFields = append(in.CustomFields, cf)
 	}
 	body, _ := json.Marshal(in)
-	ext := ph.p.extField[typeContact]
+	ext := ph.p.extField[rollback.TypeContact]
 	var clear []string
 	if ph.since != nil {
 		clear = clearedContactFields(o, p, ph.p.inputs.FieldIDs, vals, ph.m.opts.Map)
 	}
-	id, ok, err := ph.put(ctx, o, tr, typeContact, p.SourceKey, j.modified, "", body,
+	id, ok, err := ph.put(ctx, o, tr, rollback.TypeContact, p.SourceKey, j.modified, "", body,
 		func(ctx context.Context) (string, error) {
 			ct, err := c.Contacts.Create(ctx, in)
 			if err != nil {
@@ -277,7 +277,7 @@ func (ph *phase) handleRecord(ctx context.Context, o *mapping.Object, tr *tracke
 		}
 		in := highlevel.RelationInput{AssociationID: r.assocID, FirstRecordID: id, SecondRecordID: r.parentID}
 		rb, _ := json.Marshal(in)
-		res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpLink, objType: typeRelation, key: key, entity: o.Source,
+		res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpLink, objType: rollback.TypeRelation, key: key, entity: o.Source,
 			modified: j.modified, target: id, related: r.parentID, payload: rb,
 			call: func(ctx context.Context) (string, error) {
 				x, err := c.Associations.CreateRelation(ctx, in)
@@ -428,13 +428,13 @@ func (ph *phase) replaceNote(ctx context.Context, o *mapping.Object, tr *tracker
 	if ph.since == nil {
 		return nil
 	}
-	r, ok := ph.idx.get(typeNote, key)
+	r, ok := ph.idx.get(rollback.TypeNote, key)
 	if !ok || r.digest == rollback.Digest(body) {
 		return nil
 	}
 	if ph.dry {
 		tr.calls.Add(2)
-		ph.idx.forget(typeNote, key)
+		ph.idx.forget(rollback.TypeNote, key)
 		return nil
 	}
 	c := ph.m.opts.Client
@@ -453,10 +453,10 @@ func (ph *phase) replaceNote(ctx context.Context, o *mapping.Object, tr *tracker
 		}
 	}
 	if before == nil { // gone already
-		ph.idx.forget(typeNote, key)
+		ph.idx.forget(rollback.TypeNote, key)
 		return nil
 	}
-	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpDelete, objType: typeNote, key: key, entity: o.Source, modified: modified,
+	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpDelete, objType: rollback.TypeNote, key: key, entity: o.Source, modified: modified,
 		target: contactID, before: before,
 		call: func(ctx context.Context) (string, error) {
 			err := c.Contacts.DeleteNote(ctx, contactID, r.id)
@@ -481,6 +481,6 @@ func (ph *phase) replaceNote(ctx context.Context, o *mapping.Object, tr *tracker
 	if err != nil || res.rejected {
 		return err
 	}
-	ph.idx.forget(typeNote, key)
+	ph.idx.forget(rollback.TypeNote, key)
 	return nil
 }

@@ -92,7 +92,7 @@ func (m *Migration) findBusiness(ctx context.Context, idx *idIndex, body []byte)
 		if err != nil {
 			return "", false, err
 		}
-		if idx != nil && idx.has(typeBusiness, b.ID) {
+		if idx != nil && idx.has(rollback.TypeBusiness, b.ID) {
 			continue
 		}
 		cur, _ := json.Marshal(b)
@@ -110,7 +110,7 @@ func (m *Migration) findNote(ctx context.Context, idx *idIndex, contactID, body 
 		return "", false, err
 	}
 	for _, n := range notes {
-		if strings.TrimSpace(n.Body) == strings.TrimSpace(body) && (idx == nil || !idx.has(typeNote, n.ID)) {
+		if strings.TrimSpace(n.Body) == strings.TrimSpace(body) && (idx == nil || !idx.has(rollback.TypeNote, n.ID)) {
 			return n.ID, true, nil
 		}
 	}
@@ -140,19 +140,19 @@ func (m *Migration) current(ctx context.Context, typ, id, contactID string) ([]b
 	c := m.opts.Client
 	var v any
 	switch {
-	case typ == typeContact:
+	case typ == rollback.TypeContact:
 		x, err := c.Contacts.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		v = x
-	case typ == typeBusiness:
+	case typ == rollback.TypeBusiness:
 		x, err := c.Businesses.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
 		v = x
-	case typ == typeOpportunity:
+	case typ == rollback.TypeOpportunity:
 		x, err := c.Opportunities.Get(ctx, id)
 		if err != nil {
 			return nil, err
@@ -167,7 +167,7 @@ func (m *Migration) current(ctx context.Context, typ, id, contactID string) ([]b
 		}
 		mm["customFields"] = x.CustomFields
 		v = mm
-	case strings.HasPrefix(typ, recordTypePrefix):
+	case strings.HasPrefix(typ, rollback.RecordTypePrefix):
 		x, err := c.Objects.GetRecord(ctx, typ, id)
 		if err != nil {
 			return nil, err
@@ -229,6 +229,9 @@ func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idInde
 			continue
 		}
 		if err := m.opts.Ledger.Outcome(ctx, e.Run, e.Seq, o); err != nil {
+			if errors.Is(err, rollback.ErrOutcomeFinal) {
+				continue // settled meanwhile by the call's own late outcome
+			}
 			return n, fmt.Errorf("pbnhl: journal outcome: %w", err)
 		}
 		if o.Status == rollback.OutcomeDone && (e.Op == rollback.OpCreate || e.Op == rollback.OpUpdate) {
@@ -270,39 +273,39 @@ func (m *Migration) resolveEntry(ctx context.Context, p *prepared, idx *idIndex,
 		return m.resolveSchema(ctx, p, e)
 	case rollback.OpCreate:
 		switch {
-		case e.ObjectType == typeContact:
-			return found(m.findContact(ctx, p.extField[typeContact], e.SourceKey))
-		case e.ObjectType == typeBusiness:
-			if err := idx.load(ctx, typeBusiness); err != nil {
+		case e.ObjectType == rollback.TypeContact:
+			return found(m.findContact(ctx, p.extField[rollback.TypeContact], e.SourceKey))
+		case e.ObjectType == rollback.TypeBusiness:
+			if err := idx.load(ctx, rollback.TypeBusiness); err != nil {
 				return rollback.Outcome{}, err
 			}
 			return found(m.findBusiness(ctx, idx, payload))
-		case e.ObjectType == typeOpportunity:
+		case e.ObjectType == rollback.TypeOpportunity:
 			var b struct {
 				ContactID  string `json:"contactId"`
 				PipelineID string `json:"pipelineId"`
 			}
 			_ = json.Unmarshal(payload, &b)
-			return found(m.findOpportunity(ctx, b.ContactID, b.PipelineID, p.extField[typeOpportunity], e.SourceKey))
-		case e.ObjectType == typeNote:
+			return found(m.findOpportunity(ctx, b.ContactID, b.PipelineID, p.extField[rollback.TypeOpportunity], e.SourceKey))
+		case e.ObjectType == rollback.TypeNote:
 			var b highlevel.NoteInput
 			_ = json.Unmarshal(payload, &b)
-			if err := idx.load(ctx, typeNote); err != nil {
+			if err := idx.load(ctx, rollback.TypeNote); err != nil {
 				return rollback.Outcome{}, err
 			}
 			return found(m.findNote(ctx, idx, e.TargetID, b.Body))
-		case strings.HasPrefix(e.ObjectType, recordTypePrefix):
+		case strings.HasPrefix(e.ObjectType, rollback.RecordTypePrefix):
 			return found(m.findRecord(ctx, e.ObjectType, p.extField[e.ObjectType], e.SourceKey))
 		}
 	case rollback.OpLink:
 		switch e.ObjectType {
-		case typeRelation:
+		case rollback.TypeRelation:
 			var in highlevel.RelationInput
 			if err := json.Unmarshal(payload, &in); err != nil {
 				return rollback.Outcome{}, err
 			}
 			return found(m.findRelation(ctx, in))
-		case typeContactBusiness:
+		case rollback.TypeContactBusiness:
 			c, err := m.opts.Client.Contacts.Get(ctx, e.TargetID)
 			if errors.Is(err, highlevel.ErrNotFound) {
 				return found("", false, nil)

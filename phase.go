@@ -149,7 +149,7 @@ func (m *Migration) newPhase(ctx context.Context, p *prepared, name string, run 
 	}
 	ph.val = mapping.NewValidator(m.opts.Map, mapping.ValidatorOptions{Known: known})
 	var err error
-	if ph.relDone, err = doneLinks(ctx, m.opts.Ledger, typeRelation); err != nil {
+	if ph.relDone, err = doneLinks(ctx, m.opts.Ledger, rollback.TypeRelation); err != nil {
 		return nil, err
 	}
 	return ph, nil
@@ -320,7 +320,7 @@ func (ph *phase) invalid(ctx context.Context, o *mapping.Object, p *mapping.Payl
 			reasons = append(reasons, pr.String())
 		}
 	}
-	if err := ph.run.Invalid(ctx, rollback.Invalid{Entity: o.Source, SourceKey: p.SourceKey, SourceModified: modified, Reasons: reasons}); err != nil {
+	if err := ph.run.Invalid(context.WithoutCancel(ctx), rollback.Invalid{Entity: o.Source, SourceKey: p.SourceKey, SourceModified: modified, Reasons: reasons}); err != nil {
 		return fmt.Errorf("pbnhl: journal invalid record: %w", err)
 	}
 	return nil
@@ -332,7 +332,7 @@ func (ph *phase) invalidReason(ctx context.Context, o *mapping.Object, key strin
 	if ph.dry || ph.run == nil {
 		return nil
 	}
-	if err := ph.run.Invalid(ctx, rollback.Invalid{Entity: o.Source, SourceKey: key, SourceModified: modified, Reasons: []string{reason}}); err != nil {
+	if err := ph.run.Invalid(context.WithoutCancel(ctx), rollback.Invalid{Entity: o.Source, SourceKey: key, SourceModified: modified, Reasons: []string{reason}}); err != nil {
 		return fmt.Errorf("pbnhl: journal invalid record: %w", err)
 	}
 	return nil
@@ -568,10 +568,11 @@ func (ph *phase) update(ctx context.Context, o *mapping.Object, tr *tracker, typ
 
 // outcomes journals many outcomes concurrently so they share commits.
 func (ph *phase) outcomes(ctx context.Context, seqs []rollback.Seq, o func(i int) rollback.Outcome) error {
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	g.SetLimit(64)
+	jctx := context.WithoutCancel(ctx) // see exec
 	for i, s := range seqs {
-		g.Go(func() error { return ph.run.Outcome(gctx, s, o(i)) })
+		g.Go(func() error { return ph.run.Outcome(jctx, s, o(i)) })
 	}
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("pbnhl: journal outcome: %w", err)
@@ -582,7 +583,7 @@ func (ph *phase) outcomes(ctx context.Context, seqs []rollback.Seq, o func(i int
 // linkBusinesses links contacts to their businesses with the bulk
 // endpoint: one call per business and 100 contacts.
 func (ph *phase) linkBusinesses(ctx context.Context) error {
-	done, err := doneLinks(ctx, ph.m.opts.Ledger, typeContactBusiness)
+	done, err := doneLinks(ctx, ph.m.opts.Ledger, rollback.TypeContactBusiness)
 	if err != nil {
 		return err
 	}
@@ -621,11 +622,12 @@ func (ph *phase) linkChunk(ctx context.Context, tr *tracker, businessID string, 
 	}
 	body, _ := json.Marshal(map[string]string{"businessId": businessID})
 	seqs := make([]rollback.Seq, len(ls))
-	g, gctx := errgroup.WithContext(ctx)
+	var g errgroup.Group
 	g.SetLimit(64)
+	jctx := context.WithoutCancel(ctx) // see exec
 	for i, l := range ls {
 		g.Go(func() error {
-			s, err := ph.run.Intent(gctx, rollback.Intent{Op: rollback.OpLink, ObjectType: typeContactBusiness, SourceKey: l.contactKey,
+			s, err := ph.run.Intent(jctx, rollback.Intent{Op: rollback.OpLink, ObjectType: rollback.TypeContactBusiness, SourceKey: l.contactKey,
 				Entity: string(pbn.EntityPatients), TargetID: l.contactID, RelatedID: businessID, Payload: body})
 			seqs[i] = s
 			return err
@@ -633,6 +635,10 @@ func (ph *phase) linkChunk(ctx context.Context, tr *tracker, businessID string, 
 	}
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("pbnhl: journal intent: %w", err)
+	}
+	if ctx.Err() != nil {
+		_ = ph.outcomes(ctx, seqs, func(int) rollback.Outcome { return rollback.Rejected(0, notApplied+"cancelled before the call") })
+		return ctx.Err()
 	}
 	ids := make([]string, len(ls))
 	for i, l := range ls {

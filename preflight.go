@@ -330,7 +330,7 @@ func (j *journaledSchema) settle(ctx context.Context, d *mapping.SchemaDiff) err
 		if j.done[key] || ids[key] == "" {
 			o = rollback.Rejected(0, notApplied+"created by a later call")
 		}
-		if err := j.run.Outcome(ctx, seq, o); err != nil {
+		if err := j.run.Outcome(context.WithoutCancel(ctx), seq, o); err != nil {
 			return fmt.Errorf("pbnhl: journal outcome: %w", err)
 		}
 	}
@@ -358,7 +358,7 @@ func (j *journaledSchema) create(ctx context.Context, typ, key string, call func
 		j.done[key] = true
 		j.mu.Unlock()
 	}
-	if jerr := j.run.Outcome(ctx, seq, o); jerr != nil && err == nil {
+	if jerr := j.run.Outcome(context.WithoutCancel(ctx), seq, o); jerr != nil && err == nil {
 		err = fmt.Errorf("pbnhl: journal outcome: %w", jerr)
 	}
 	return id, err
@@ -369,9 +369,9 @@ func (j *journaledSchema) CustomFields(ctx context.Context, model string) ([]map
 }
 
 func (j *journaledSchema) CreateCustomField(ctx context.Context, f mapping.SchemaField) (string, error) {
-	typ := typeObjectField
+	typ := rollback.TypeObjectField
 	if f.Model == "contact" || f.Model == "opportunity" {
-		typ = typeCustomField
+		typ = rollback.TypeCustomField
 	}
 	return j.create(ctx, typ, f.FieldKey(), func() (string, error) { return j.api.CreateCustomField(ctx, f) })
 }
@@ -381,7 +381,7 @@ func (j *journaledSchema) ObjectSchemas(ctx context.Context) ([]mapping.SchemaOb
 }
 
 func (j *journaledSchema) CreateObjectSchema(ctx context.Context, o mapping.SchemaObject) (string, error) {
-	return j.create(ctx, typeCustomObject, o.Key, func() (string, error) { return j.api.CreateObjectSchema(ctx, o) })
+	return j.create(ctx, rollback.TypeCustomObject, o.Key, func() (string, error) { return j.api.CreateObjectSchema(ctx, o) })
 }
 
 func (j *journaledSchema) Associations(ctx context.Context) ([]mapping.SchemaAssociation, error) {
@@ -389,7 +389,7 @@ func (j *journaledSchema) Associations(ctx context.Context) ([]mapping.SchemaAss
 }
 
 func (j *journaledSchema) CreateAssociation(ctx context.Context, a mapping.SchemaAssociation) (string, error) {
-	return j.create(ctx, typeAssociation, a.Key, func() (string, error) { return j.api.CreateAssociation(ctx, a) })
+	return j.create(ctx, rollback.TypeAssociation, a.Key, func() (string, error) { return j.api.CreateAssociation(ctx, a) })
 }
 
 func (j *journaledSchema) Pipelines(ctx context.Context) ([]mapping.SchemaPipeline, error) {
@@ -397,5 +397,5 @@ func (j *journaledSchema) Pipelines(ctx context.Context) ([]mapping.SchemaPipeli
 }
 
 func (j *journaledSchema) CreatePipeline(ctx context.Context, p mapping.SchemaPipeline) (string, error) {
-	return j.create(ctx, typePipeline, p.Name, func() (string, error) { return j.api.CreatePipeline(ctx, p) })
+	return j.create(ctx, rollback.TypePipeline, p.Name, func() (string, error) { return j.api.CreatePipeline(ctx, p) })
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/rollback"
 )
 
 // prepared is what every data phase needs from the location before the
@@ -106,13 +107,13 @@ func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 			if !ok {
 				return nil, fmt.Errorf("pbnhl: %s: external id field contact.%s: %w", o.Name, o.ExternalID, errNoFieldID)
 			}
-			p.extField[typeContact] = id
+			p.extField[rollback.TypeContact] = id
 		case mapping.TargetOpportunity:
 			id, ok := p.inputs.FieldIDs["opportunity."+o.ExternalID]
 			if !ok {
 				return nil, fmt.Errorf("pbnhl: %s: external id field opportunity.%s: %w", o.Name, o.ExternalID, errNoFieldID)
 			}
-			p.extField[typeOpportunity] = id
+			p.extField[rollback.TypeOpportunity] = id
 		case mapping.TargetCustomObject:
 			p.extField[o.Key] = o.ExternalID
 		}
@@ -160,15 +161,15 @@ func (m *Migration) resolveOwners(ctx context.Context) (*mapping.Owners, error) 
 func objectType(o *mapping.Object) string {
 	switch o.Target {
 	case mapping.TargetContact:
-		return typeContact
+		return rollback.TypeContact
 	case mapping.TargetBusiness:
-		return typeBusiness
+		return rollback.TypeBusiness
 	case mapping.TargetOpportunity:
-		return typeOpportunity
+		return rollback.TypeOpportunity
 	case mapping.TargetNote:
-		return typeNote
+		return rollback.TypeNote
 	case mapping.TargetTask:
-		return typeTask
+		return rollback.TypeTask
 	case mapping.TargetCustomObject:
 		return o.Key
 	}

@@ -31,11 +31,11 @@ type Progress struct {
 
 // tracker counts one object's progress and emits events.
 type tracker struct {
-	m                                                    *Migration
-	phase                                                string
-	object                                               string
-	total                                                int64
-	start                                                time.Time
+	m                                                            *Migration
+	phase                                                        string
+	object                                                       string
+	total                                                        int64
+	start                                                        time.Time
 	written, existing, skipped, invalid, rejected, calls, folded atomic.Int64
 
 	mu   sync.Mutex

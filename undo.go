@@ -1,0 +1,57 @@
+package pbnhl
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// UndoOptions scope an Undo.
+type UndoOptions struct {
+	// Runs to undo; empty means every data run of the migration (full,
+	// sample and delta runs; not the schema).
+	Runs []rollback.RunID
+	// Schema also undoes the schema runs (custom fields, associations;
+	// HighLevel cannot delete custom object schemas or pipelines, which are
+	// reported as irreversible).
+	Schema bool
+	// Force reverses records changed in HighLevel after our write.
+	Force bool
+}
+
+// Undo reverses runs through rollback.Undo: children before parents,
+// updates restored from their before-images, links removed, every
+// compensation journaled in a run of kind undo. It honours Options.DryRun
+// (the compensation list, reads only).
+func (m *Migration) Undo(ctx context.Context, opts UndoOptions) (*rollback.UndoReport, error) {
+	runs := opts.Runs
+	if len(runs) == 0 {
+		all, err := m.opts.Ledger.Runs(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("pbnhl: list runs: %w", err)
+		}
+		for _, r := range all {
+			switch r.Kind {
+			case rollback.KindFull, rollback.KindSample, rollback.KindDelta:
+				runs = append(runs, r.ID)
+			case rollback.KindSchema:
+				if opts.Schema {
+					runs = append(runs, r.ID)
+				}
+			}
+		}
+	}
+	if len(runs) == 0 {
+		return &rollback.UndoReport{DryRun: m.opts.DryRun}, nil
+	}
+	target := rollback.NewHighLevel(m.opts.Client)
+	rep, err := rollback.Undo(ctx, m.opts.Ledger, target, rollback.UndoOptions{Runs: runs, DryRun: m.opts.DryRun, Force: opts.Force, Actor: m.opts.Actor})
+	if err != nil {
+		return rep, fmt.Errorf("pbnhl: undo: %w", err)
+	}
+	m.mu.Lock()
+	m.prep = nil // ids changed
+	m.mu.Unlock()
+	return rep, nil
+}
