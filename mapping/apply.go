@@ -460,6 +460,9 @@ func (a *Applier) apply(co *compiledObject, rec Record, p *Payload, key string) 
 		}
 		p.Links = append(p.Links, Link{To: l.To, Object: l.Object, Key: v, Association: l.Association, Required: l.Required})
 	}
+	if p.Target == TargetContact && p.AssignedTo == "" && a.owners != nil {
+		p.AssignedTo, _ = a.owners.Owner("") // no contact lands without an owner
+	}
 	if co.stages != nil {
 		pipeSrc := ""
 		if o.PipelineField != "" {

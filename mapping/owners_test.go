@@ -57,3 +57,17 @@ func TestResolveOwners(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "u1", o.Fallback())
 }
+
+func TestContactsWithoutOwnerLookupGetTheFallback(t *testing.T) {
+	doc := "version: 1\nname: t\nobjects:\n  - name: p\n    source: p\n    target: contact\n    source_key: id\n    external_id: x_id\n    fields:\n      - {from: a, to: firstName}\n"
+	m, err := Parse([]byte(doc), "t.yaml")
+	require.NoError(t, err)
+	require.NoError(t, m.Approve("t", fixedTime))
+	o, err := ResolveOwners(nil, []User{{ID: "fb", Email: "fb@x.example"}}, OwnerOptions{FallbackUserID: "fb"})
+	require.NoError(t, err)
+	a, err := NewApplier(m, ApplierOptions{Owners: o})
+	require.NoError(t, err)
+	ps, err := a.Apply("p", Row{"id": "1", "a": "Ann"})
+	require.NoError(t, err)
+	assert.Equal(t, "fb", ps[0].AssignedTo)
+}
