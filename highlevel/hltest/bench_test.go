@@ -1,6 +1,7 @@
 package hltest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -112,5 +113,48 @@ func report(b *testing.B, cpu0 time.Duration) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "requests/s")
 	if cpu := cpuTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(b.N)/cpu.Seconds(), "requests/cpu-s")
+	}
+}
+
+// BenchmarkSearchPaging pages through 20,000 contacts with searchAfter,
+// 100 per page, as a reconciliation does: the cost per page must not grow
+// into a sort of the whole location.
+func BenchmarkSearchPaging(b *testing.B) {
+	s := NewUnstartedServer(Options{RateLimit: RateLimit{Disabled: true}, RequestLogLimit: 100_000})
+	const n = 20_000
+	for i := range n {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, withAuth(httptest.NewRequest("POST", "/contacts/",
+			strings.NewReader(fmt.Sprintf(`{"locationId":%q,"firstName":"P%d"}`, DefaultLocationID, i)))))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	pages := 0
+	for b.Loop() {
+		after := ""
+		for {
+			body := fmt.Sprintf(`{"locationId":%q,"pageLimit":100%s}`, DefaultLocationID, after)
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, withAuth(httptest.NewRequest("POST", "/contacts/search", strings.NewReader(body))))
+			var res struct {
+				Contacts []struct {
+					SearchAfter []any `json:"searchAfter"`
+				} `json:"contacts"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || rec.Code != 200 {
+				b.Fatalf("%d %v", rec.Code, err)
+			}
+			pages++
+			if len(res.Contacts) == 0 {
+				break
+			}
+			sa, _ := json.Marshal(res.Contacts[len(res.Contacts)-1].SearchAfter)
+			after = `,"searchAfter":` + string(sa)
+		}
+	}
+	b.ReportMetric(float64(pages)/b.Elapsed().Seconds(), "pages/s")
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(pages)/cpu.Seconds(), "pages/cpu-s")
 	}
 }

@@ -277,7 +277,9 @@ func rangeBound(v any) (float64, bool) {
 	return 0, false
 }
 
-// sortKey orders contacts for search: (value, id).
+// sortSpec orders contacts for search: by the sort value, then creation
+// order. Creation order makes the default sort (dateAdded asc) the table's
+// own order, so paging need not sort.
 type sortSpec struct {
 	field string
 	desc  bool
@@ -295,16 +297,18 @@ func (s sortSpec) less(a, b *contact) bool {
 	if ka != kb {
 		return (ka < kb) != s.desc
 	}
-	return (a.id < b.id) != s.desc
+	return (a.seq < b.seq) != s.desc
 }
 
-// after reports whether c comes after the searchAfter cursor [value, id].
-func (s sortSpec) after(c *contact, v float64, id string) bool {
+// after reports whether c comes after the searchAfter cursor [value, id];
+// seq is the cursor contact's creation order (0 if it was deleted: then
+// ties with its value are all taken as after it).
+func (s sortSpec) after(c *contact, v float64, seq uint64) bool {
 	k := s.key(c)
 	if k != v {
 		return (k > v) != s.desc
 	}
-	return (c.id > id) != s.desc
+	return (c.seq > seq) != s.desc
 }
 
 func (s *Server) searchContacts(c *call) (response, *apiError) {
@@ -375,16 +379,23 @@ func (s *Server) searchContacts(c *call) (response, *apiError) {
 		hits = append(hits, ct)
 		return true
 	})
-	slices.SortFunc(hits, func(a, b *contact) int {
+	order := func(a, b *contact) int {
 		if spec.less(a, b) {
 			return -1
 		}
 		return 1
-	})
+	}
+	if !slices.IsSortedFunc(hits, order) {
+		slices.SortFunc(hits, order)
+	}
 	total := len(hits)
 	if cursorSet {
+		var cursorSeq uint64
+		if ct, found := l.contacts.get(cursorID); found {
+			cursorSeq = ct.seq
+		}
 		i, _ := slices.BinarySearchFunc(hits, struct{}{}, func(ct *contact, _ struct{}) int {
-			if spec.after(ct, cursorV, cursorID) {
+			if spec.after(ct, cursorV, cursorSeq) {
 				return 1
 			}
 			return -1
