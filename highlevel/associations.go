@@ -66,7 +66,7 @@ var (
 	opRelationDelete   = operation{name: "associations.relations.delete", method: http.MethodDelete, version: Version20210728}
 )
 
-// association decodes HighLevel's answers, which carry the association at
+// associationAnswer decodes HighLevel's answers, which carry the association at
 // the top level; a wrapped {"association": …} is accepted too.
 type associationAnswer struct {
 	Association

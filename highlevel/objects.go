@@ -189,21 +189,23 @@ func RecordMoneyValue(c Cents) FieldValue {
 	return FieldValue{raw: json.RawMessage(`{"currency":"default","value":` + string(v.raw) + `}`)}
 }
 
-// Record is a custom object record.
+// Record is a custom object record. It encodes to JSON in the get shape
+// and decodes from either shape, so it round-trips (as a before-image, for
+// example).
 type Record struct {
-	ID string
+	ID string `json:"id"`
 	// Owner holds at most one user id (HighLevel's limit).
-	Owner      []string
-	Followers  []string
-	Properties RecordProperties
-	LocationID string
-	ObjectKey  string
+	Owner      []string         `json:"owner"`
+	Followers  []string         `json:"followers"`
+	Properties RecordProperties `json:"properties"`
+	LocationID string           `json:"locationId,omitempty"`
+	ObjectKey  string           `json:"objectKey,omitempty"`
 	// DateAdded and DateUpdated come from dateAdded/dateUpdated (get,
 	// create, update) or createdAt/updatedAt (search).
-	DateAdded   Timestamp
-	DateUpdated Timestamp
+	DateAdded   Timestamp `json:"dateAdded"`
+	DateUpdated Timestamp `json:"dateUpdated"`
 	// SearchAfter is the record's search cursor (search results only).
-	SearchAfter json.RawMessage
+	SearchAfter json.RawMessage `json:"searchAfter,omitempty"`
 }
 
 // UnmarshalJSON reads both shapes HighLevel uses for records.

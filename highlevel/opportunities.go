@@ -48,8 +48,8 @@ type Opportunity struct {
 	LostReasonID    string            `json:"lostReasonId,omitempty"`
 	// Contact is a summary of the contact, as search and get embed it.
 	Contact            *OpportunityContact `json:"contact,omitempty"`
-	CustomFields       []CustomFieldValue  `json:"-"`
-	Followers          []string            `json:"-"`
+	CustomFields       []CustomFieldValue  `json:"customFields,omitempty"`
+	Followers          []string            `json:"followers,omitempty"`
 	LastStatusChangeAt Timestamp           `json:"lastStatusChangeAt"`
 	LastStageChangeAt  Timestamp           `json:"lastStageChangeAt"`
 	CreatedAt          Timestamp           `json:"createdAt"`

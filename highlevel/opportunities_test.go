@@ -331,3 +331,29 @@ func TestOpportunitySearchCappedPages(t *testing.T) {
 	assert.Equal(t, 3, n)
 	assert.Len(t, ts.requests(), 2)
 }
+
+// Opportunities and records survive a JSON round trip (ledgers keep them as
+// before-images).
+func TestOpportunityAndRecordRoundTrip(t *testing.T) {
+	var o Opportunity
+	require.NoError(t, json.Unmarshal([]byte(opportunityJSON), &o))
+	b, err := json.Marshal(&o)
+	require.NoError(t, err)
+	var o2 Opportunity
+	require.NoError(t, json.Unmarshal(b, &o2))
+	assert.Equal(t, o, o2)
+	require.Len(t, o2.CustomFields, 3)
+
+	var r Record
+	require.NoError(t, json.Unmarshal([]byte(recordJSON), &r))
+	b, err = json.Marshal(&r)
+	require.NoError(t, err)
+	var r2 Record
+	require.NoError(t, json.Unmarshal(b, &r2))
+	assert.Equal(t, r.ID, r2.ID)
+	assert.Equal(t, r.Owner, r2.Owner)
+	assert.True(t, r.DateAdded.Equal(r2.DateAdded.Time))
+	for k, v := range r.Properties {
+		assert.JSONEq(t, string(v), string(r2.Properties[k]), k)
+	}
+}
