@@ -20,7 +20,7 @@ func BenchmarkJournal(b *testing.B) {
 	for _, tc := range []struct {
 		callers int
 		key     bool
-	}{{1, false}, {16, false}, {256, false}, {256, true}} {
+	}{{1, false}, {16, false}, {256, false}, {256, true}, {1024, false}} {
 		name := fmt.Sprintf("callers=%d/encrypted=%v", tc.callers, tc.key)
 		b.Run(name, func(b *testing.B) {
 			opts := Options{}

@@ -282,7 +282,9 @@ func (l *Ledger) Entries(ctx context.Context, f EntryFilter) iter.Seq2[Entry, er
 // Pending streams the intents that have no outcome: calls a crash
 // interrupted, whose effect must be resolved (look the record up by its
 // external id) before anything is retried. With includeUnknown it also
-// yields unknown outcomes, which need the same resolution.
+// yields unknown outcomes, which need the same resolution. Entries with
+// Compensates set belong to an Undo a crash interrupted: running Undo
+// again resolves them (and closes them as superseded).
 func (l *Ledger) Pending(ctx context.Context, includeUnknown bool) iter.Seq2[Entry, error] {
 	f := EntryFilter{Outcomes: []OutcomeStatus{OutcomePending}}
 	if includeUnknown {
