@@ -192,7 +192,9 @@ func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoRepo
 		if c.State == StatePlanned {
 			l.check(ctx, t, p, st, opts.Force)
 		}
-		if c.State == StatePlanned && !opts.DryRun {
+		// A record the check found gone is journaled as compensated too, so
+		// that the next Undo does not read it again.
+		if (c.State == StatePlanned || c.State == StateGone) && !opts.DryRun {
 			if err := l.compensate(ctx, t, run, p, st); err != nil {
 				runErr = err
 			}
@@ -512,14 +514,16 @@ func (l *Ledger) compensate(ctx context.Context, t Target, run *Run, p *undoPlan
 		return err
 	}
 	var callErr error
-	switch c.Action {
-	case ActionDelete:
+	switch {
+	case c.State == StateGone:
+		callErr = ErrNotFound // found gone by the change check: nothing to call
+	case c.Action == ActionDelete:
 		callErr = t.Delete(ctx, c.Ref)
-	case ActionDeleteSchema:
+	case c.Action == ActionDeleteSchema:
 		callErr = t.DeleteSchema(ctx, c.Ref)
-	case ActionUnlink:
+	case c.Action == ActionUnlink:
 		callErr = t.Unlink(ctx, c.Ref)
-	case ActionRestore:
+	case c.Action == ActionRestore:
 		callErr = t.Restore(ctx, c.Ref, st.before, st.written)
 	}
 	var out Outcome

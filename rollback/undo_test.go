@@ -474,6 +474,10 @@ func TestUndoReportsUnresolvedAndGone(t *testing.T) {
 	assert.Equal(t, StateUnresolved, r.Compensations[0].State)
 	assert.Equal(t, StateGone, r.Compensations[1].State)
 	assert.False(t, r.Complete())
+	// The gone record was journaled: the next Undo does not look again.
+	r, err = Undo(ctx, l, dst, UndoOptions{Runs: []RunID{g.run.ID()}})
+	require.NoError(t, err)
+	assert.Equal(t, StateAlreadyDone, r.Compensations[1].State)
 	_, err = Undo(ctx, l, dst, UndoOptions{})
 	require.Error(t, err)
 	_, err = Undo(ctx, l, nil, UndoOptions{Runs: []RunID{1}})
