@@ -384,3 +384,32 @@ func TestSimMedia(t *testing.T) {
 	assert.Equal(t, 2, s.Count(hltest.DefaultLocationID, hltest.KindMedia))
 	assert.Len(t, s.RequestLog(), 2, "the oversized file was never sent")
 }
+
+// A create whose answer is lost has an unknown outcome; the record is
+// found by its external id instead of being created twice.
+func TestSimLostCreateResolvedBySearch(t *testing.T) {
+	s, c := newServicesSim(t, nil)
+	ctx := context.Background()
+	setUpXray(t, c)
+	ct, err := c.Contacts.Create(ctx, highlevel.ContactInput{FirstName: "Rosa", Email: "rosa@example.com"})
+	require.NoError(t, err)
+	p, err := c.Pipelines.Create(ctx, highlevel.PipelineInput{Name: "Treatment", Stages: []string{"Proposed"}})
+	require.NoError(t, err)
+
+	s.SetFaults(
+		hltest.FaultRule{Route: "POST /objects/{schemaKey}/records", LostResponseRate: 1, LostAs: hltest.LostAs5xx},
+		hltest.FaultRule{Route: "POST /opportunities/", LostResponseRate: 1, LostAs: hltest.LostAsReset},
+	)
+	_, err = c.Objects.CreateRecord(ctx, "custom_objects.xray", highlevel.RecordInput{
+		Properties: map[string]highlevel.FieldValue{"name": highlevel.TextValue("PBN-XRAY-77")}})
+	require.ErrorIs(t, err, highlevel.ErrOutcomeUnknown)
+	_, err = c.Opportunities.Create(ctx, highlevel.OpportunityInput{PipelineID: p.ID, Name: "Crown", ContactID: ct.ID})
+	require.ErrorIs(t, err, highlevel.ErrOutcomeUnknown)
+	s.SetFaults()
+
+	found := mustCollect(t, c.Objects.SearchRecords(ctx, "custom_objects.xray", highlevel.RecordSearch{Query: "PBN-XRAY-77"}))
+	assert.Len(t, found, 1, "the lost create was applied once")
+	opps := mustCollect(t, c.Opportunities.Search(ctx, highlevel.OpportunitySearch{PipelineID: p.ID, ContactID: ct.ID}))
+	assert.Len(t, opps, 1)
+	assert.Equal(t, 1, s.Count(hltest.DefaultLocationID, "custom_objects.xray"))
+}
