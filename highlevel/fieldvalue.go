@@ -157,7 +157,8 @@ func ValueFor(dt DataType, v any) (FieldValue, error) {
 		case float64:
 			return NumberValue(x), nil
 		case json.Number:
-			if _, err := x.Float64(); err == nil {
+			// Kept as written (exact decimal), if it is a JSON number.
+			if f, err := x.Float64(); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) && json.Valid([]byte(x)) {
 				return FieldValue{raw: json.RawMessage(x.String())}, nil
 			}
 		}
@@ -217,7 +218,7 @@ func toFloat(v any) (float64, bool) {
 		return x, !math.IsNaN(x) && !math.IsInf(x, 0)
 	case json.Number:
 		f, err := x.Float64()
-		return f, err == nil
+		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
 	}
 	return 0, false
 }
