@@ -48,6 +48,11 @@ const (
 // before-images as the JSON of the record read before the update (the
 // highlevel types marshal to it). Restores send one update per record;
 // clearing tags a contact had none of before costs one more call.
+//
+// Limits: undoing a contact→business link leaves the contact without a
+// business (a business it had before the run is not re-linked); custom
+// object schemas and pipelines cannot be deleted through HighLevel's API
+// (reported as irreversible); deletes made by a run are final.
 type HighLevel struct {
 	c *highlevel.Client
 }

@@ -66,6 +66,7 @@ func collect[T any](t testing.TB, seq func(func(T, error) bool)) []T {
 }
 
 func TestOpenCreatesCurrentSchema(t *testing.T) {
+	require.Len(t, migrations, SchemaVersion)
 	l := openTest(t, "", Options{})
 	info, err := l.Info(context.Background())
 	require.NoError(t, err)

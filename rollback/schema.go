@@ -86,8 +86,9 @@ var migrations = []string{
 	CREATE INDEX journal_compensates ON journal(compensates) WHERE compensates IS NOT NULL;`,
 }
 
-// SchemaVersion is the schema version this library writes.
-var SchemaVersion = len(migrations)
+// SchemaVersion is the schema version this library writes (the number of
+// migrations).
+const SchemaVersion = 3
 
 // migrate brings db forward to version target, one transaction per step.
 // It returns the version found before migrating.
