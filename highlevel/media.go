@@ -56,25 +56,29 @@ func (s *MediaService) Upload(ctx context.Context, f MediaUpload) (*UploadedFile
 	if f.Content == nil {
 		return nil, fmt.Errorf("highlevel: %s: no content", op)
 	}
-	if n, ok := knownSize(f.Content); ok && n > MaxUploadBytes {
-		return nil, fmt.Errorf("highlevel: %s: %w (%d bytes)", op, ErrFileTooLarge, n)
+	size, sized := knownSize(f.Content)
+	if sized && size > MaxUploadBytes {
+		return nil, fmt.Errorf("highlevel: %s: %w (%d bytes)", op, ErrFileTooLarge, size)
 	}
-	data, err := io.ReadAll(io.LimitReader(f.Content, MaxUploadBytes+1))
-	if err != nil {
+	// The content is copied once, into the request body; its first 512
+	// bytes settle the content type when the name does not.
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f.Content, head)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, fmt.Errorf("highlevel: %s: reading the file: %w", op, err)
 	}
-	if len(data) > MaxUploadBytes {
-		return nil, fmt.Errorf("highlevel: %s: %w (more than %d bytes)", op, ErrFileTooLarge, MaxUploadBytes)
-	}
+	head = head[:n]
 	ctype := f.ContentType
 	if ctype == "" {
 		ctype = mime.TypeByExtension(strings.ToLower(path.Ext(f.Name)))
 	}
 	if ctype == "" {
-		ctype = http.DetectContentType(data)
+		ctype = http.DetectContentType(head)
 	}
 	var buf bytes.Buffer
-	buf.Grow(len(data) + 1024)
+	if sized {
+		buf.Grow(int(size) + 1024)
+	}
 	w := multipart.NewWriter(&buf)
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": "file", "filename": f.Name}))
@@ -83,7 +87,14 @@ func (s *MediaService) Upload(ctx context.Context, f MediaUpload) (*UploadedFile
 	if err != nil {
 		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
 	}
-	_, _ = part.Write(data) // a bytes.Buffer does not fail
+	_, _ = part.Write(head) // writes to a bytes.Buffer do not fail
+	rest, err := io.Copy(part, io.LimitReader(f.Content, MaxUploadBytes+1-int64(n)))
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: reading the file: %w", op, err)
+	}
+	if int64(n)+rest > MaxUploadBytes {
+		return nil, fmt.Errorf("highlevel: %s: %w (more than %d bytes)", op, ErrFileTooLarge, MaxUploadBytes)
+	}
 	if err := writeFields(w, "name", f.Name, "parentId", f.ParentID); err != nil {
 		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
 	}
