@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/mapping"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// countRow is one HighLevel kind: what the source says should be there,
+// what the ledger's id map holds and what HighLevel holds.
+type countRow struct {
+	Kind      string
+	Objects   []string // map objects that write this kind
+	Source    int      // source records the objects read (final state)
+	Valid     int      // of those, the ones the map sends (not invalid, not filtered)
+	Ledger    int      // id map rows
+	HighLevel int
+}
+
+// OK reports whether the three agree.
+func (r countRow) OK() bool { return r.Valid == r.Ledger && r.Ledger == r.HighLevel }
+
+// ledgerType is the ledger object type and simulator kind of a map object;
+// ok is false for targets that create no record of their own.
+func ledgerType(o mapping.Object) (string, hltest.Kind, bool) {
+	switch o.Target {
+	case mapping.TargetContact:
+		return rollback.TypeContact, hltest.KindContact, true
+	case mapping.TargetBusiness:
+		return rollback.TypeBusiness, hltest.KindBusiness, true
+	case mapping.TargetOpportunity:
+		return rollback.TypeOpportunity, hltest.KindOpportunity, true
+	case mapping.TargetNote:
+		return rollback.TypeNote, hltest.KindNote, true
+	case mapping.TargetTask:
+		return rollback.TypeTask, hltest.KindTask, true
+	case mapping.TargetCustomObject:
+		return o.Key, hltest.Kind(o.Key), true
+	}
+	return "", "", false
+}
+
+// counts re-validates the final source, and compares per kind what should
+// be in HighLevel with the ledger and with HighLevel itself.
+func (d *demo) counts(ctx context.Context) error {
+	pf, err := d.mig.Preflight(ctx)
+	if err != nil {
+		return fmt.Errorf("preflight over the final source: %w", err)
+	}
+	tallies := pf.Validation.Objects()
+	rows := map[string]*countRow{}
+	var order []string
+	for _, o := range d.m.Objects {
+		typ, kind, ok := ledgerType(o)
+		if !ok {
+			continue
+		}
+		r := rows[typ]
+		if r == nil {
+			r = &countRow{Kind: string(kind)}
+			rows[typ] = r
+			order = append(order, typ)
+		}
+		r.Objects = append(r.Objects, o.Name)
+		t := tallies[o.Name]
+		r.Source += t.Records
+		r.Valid += t.Valid
+	}
+	loc := hltest.DefaultLocationID
+	deleted, err := d.deletedIDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, typ := range order {
+		r := rows[typ]
+		if r.Ledger, err = d.idMapCount(ctx, typ, deleted); err != nil {
+			return err
+		}
+		r.HighLevel = d.hl.Count(loc, hltest.Kind(r.Kind))
+	}
+	d.say("The final source re-validated (%s records), compared with the ledger's id map and with HighLevel:", num(sumSource(rows)))
+	d.say("  %-34s %-30s %9s %9s %9s %9s", "HighLevel kind", "from map objects", "source", "to send", "ledger", "HighLevel")
+	failed := false
+	for _, typ := range order {
+		r := rows[typ]
+		mark := "✓"
+		if !r.OK() {
+			mark = "✗ MISMATCH"
+			failed = true
+		}
+		d.say("  %-34s %-30s %9s %9s %9s %9s  %s", strings.TrimPrefix(r.Kind, "custom_objects."), clip(strings.Join(r.Objects, "+"), 30),
+			num(r.Source), num(r.Valid), num(r.Ledger), num(r.HighLevel), mark)
+		d.res.Counts = append(d.res.Counts, *r)
+	}
+	live, err := d.liveIDs(ctx, order, deleted)
+	if err != nil {
+		return err
+	}
+	rel, err := d.linkCount(ctx, rollback.TypeRelation, live)
+	if err != nil {
+		return err
+	}
+	links, err := d.linkCount(ctx, rollback.TypeContactBusiness, live)
+	if err != nil {
+		return err
+	}
+	linked := 0
+	for _, c := range d.hl.Contacts(loc) {
+		if c.BusinessID != "" {
+			linked++
+		}
+	}
+	relRow := countRow{Kind: string(hltest.KindRelation), Objects: []string{"record ↔ contact"}, Ledger: rel, HighLevel: d.hl.Count(loc, hltest.KindRelation)}
+	relRow.Valid, relRow.Source = relRow.Ledger, relRow.Ledger
+	linkRow := countRow{Kind: "contact → business link", Objects: []string{"patients.officeId"}, Ledger: links, HighLevel: linked}
+	linkRow.Valid, linkRow.Source = linkRow.Ledger, linkRow.Ledger
+	for _, r := range []countRow{relRow, linkRow} {
+		mark := "✓"
+		if r.Ledger != r.HighLevel {
+			mark = "✗ MISMATCH"
+			failed = true
+		}
+		d.say("  %-34s %-30s %9s %9s %9s %9s  %s", r.Kind, r.Objects[0], "", "", num(r.Ledger), num(r.HighLevel), mark)
+		d.res.Counts = append(d.res.Counts, r)
+	}
+	dups := 0
+	for _, g := range d.hl.Duplicates(loc) {
+		if g.Field != "email" && g.Field != "phone" {
+			dups++
+		}
+	}
+	d.say("Contacts sharing one patient id (identity duplicates): %d. (Families sharing e-mails or phones are not duplicates.)", dups)
+	if failed || dups > 0 {
+		return fmt.Errorf("counts disagree (see the table): the ledger %s and problems.csv say more", d.ledgerPath())
+	}
+	d.say("Every record the map sends is in HighLevel exactly once, and the ledger knows each one (undo relies on it).")
+	return nil
+}
+
+func sumSource(rows map[string]*countRow) int {
+	n := 0
+	for _, r := range rows {
+		n += r.Source
+	}
+	return n
+}
+
+// idMapCount counts the id map rows of a type whose record exists: the id
+// map keeps a record the delta deleted (with its journaled delete).
+func (d *demo) idMapCount(ctx context.Context, typ string, deleted map[string]bool) (int, error) {
+	n := 0
+	for m, err := range d.ledger.IDMap(ctx, typ) {
+		if err != nil {
+			return 0, fmt.Errorf("read the id map: %w", err)
+		}
+		if m.HighLevelID != "" && !deleted[m.HighLevelID] {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// liveIDs are the HighLevel ids the id map holds for the given types.
+func (d *demo) liveIDs(ctx context.Context, types []string, deleted map[string]bool) (map[string]bool, error) {
+	live := map[string]bool{}
+	for _, typ := range types {
+		for m, err := range d.ledger.IDMap(ctx, typ) {
+			if err != nil {
+				return nil, fmt.Errorf("read the id map: %w", err)
+			}
+			if m.HighLevelID != "" && !deleted[m.HighLevelID] {
+				live[m.HighLevelID] = true
+			}
+		}
+	}
+	return live, nil
+}
+
+// linkCount counts the links of a type the journal says exist: made, not
+// undone, the latest per source key, between two records that still exist.
+func (d *demo) linkCount(ctx context.Context, typ string, live map[string]bool) (int, error) {
+	undone := map[int64]bool{}
+	for e, err := range d.ledger.Entries(ctx, rollback.EntryFilter{Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
+		if err != nil {
+			return 0, fmt.Errorf("read the journal: %w", err)
+		}
+		if e.Compensates != 0 {
+			undone[e.Compensates] = true
+		}
+	}
+	latest := map[string]rollback.Entry{}
+	for e, err := range d.ledger.Entries(ctx, rollback.EntryFilter{ObjectTypes: []string{typ}, Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
+		if err != nil {
+			return 0, fmt.Errorf("read the journal: %w", err)
+		}
+		if e.Op == rollback.OpLink && e.Compensates == 0 && !undone[e.ID] {
+			latest[e.SourceKey] = e
+		}
+	}
+	n := 0
+	for _, e := range latest {
+		if live[e.TargetID] && live[e.RelatedID] {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// deletedIDs are the HighLevel ids a run deleted (a delta mirroring source
+// deletions).
+func (d *demo) deletedIDs(ctx context.Context) (map[string]bool, error) {
+	out := map[string]bool{}
+	for e, err := range d.ledger.Entries(ctx, rollback.EntryFilter{Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
+		if err != nil {
+			return nil, fmt.Errorf("read the journal: %w", err)
+		}
+		if e.Op == rollback.OpDelete && e.Compensates == 0 {
+			out[e.TargetID] = true
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,879 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+const (
+	fallbackUserID    = "hlUserFrontDesk00001"
+	fallbackUserEmail = "frontdesk@practice.example"
+	realLimit         = 100
+	realWindow        = 10 * time.Second
+	realDaily         = 200_000
+	stagingLocationID = "hlsimStagingLoc00001"
+	stagingToken      = "pit-00000000-0000-4000-8000-000000000002"
+)
+
+// result is what a demo found, for its test.
+type result struct {
+	Counts       []countRow
+	Changes      pbntest.Changes
+	Sample       *pbnhl.Report
+	Run          *pbnhl.Report
+	Delta        *pbnhl.Report
+	Undo         *rollback.UndoReport
+	Start        map[hltest.Kind]int // the location before the migration
+	AfterUndo    map[hltest.Kind]int
+	Irreversible []string // schema elements HighLevel's API cannot delete
+	Calls        int64    // every HighLevel call, retries included
+	Throttled    int64    // 429 answers
+	Wall         time.Duration
+}
+
+// demo holds the running pieces.
+type demo struct {
+	cfg    config
+	out    io.Writer
+	log    *slog.Logger
+	res    *result
+	pbn    *pbntest.Server
+	src    *pbn.Client
+	hl     *hltest.Server
+	client *highlevel.Client
+	window time.Duration
+	calls  atomic.Int64
+	r429   atomic.Int64
+	m      *mapping.Map
+	ledger *rollback.Ledger
+	mig    *pbnhl.Migration
+	step   int
+	tmp    string
+
+	progress atomic.Pointer[phaseView]
+}
+
+// run is the whole demo; main only adds the process around it.
+func run(ctx context.Context, cfg config, out io.Writer) (*result, error) {
+	start := time.Now()
+	d := &demo{cfg: cfg, out: out, res: &result{}, log: slog.New(slog.DiscardHandler)}
+	if cfg.verbose {
+		d.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	defer d.close()
+	fmt.Fprintf(out, "pbnhl demo: a whole Practice by Numbers → HighLevel migration, on in-process simulators\n")
+	steps := []struct {
+		title string
+		fn    func(context.Context) error
+	}{
+		{"The practice (Practice by Numbers simulator)", d.practice},
+		{"The destination (HighLevel simulator)", d.highLevel},
+		{"The field map: proposed from the source", d.proposeMap},
+		{"Approval", d.approve},
+		{"Preflight and schema", d.preflight},
+		{"Sample run", d.sample},
+		{"Full run", d.fullRun},
+		{"Delta: the practice keeps working, then a delta pickup", d.delta},
+		{"Counts: source vs HighLevel vs ledger", d.counts},
+		{"Undo everything", d.undo},
+	}
+	for _, s := range steps {
+		if err := ctx.Err(); err != nil {
+			return d.res, fmt.Errorf("interrupted before %q: %w", s.title, err)
+		}
+		d.section(s.title)
+		if err := s.fn(ctx); err != nil {
+			return d.res, fmt.Errorf("%s: %w", strings.ToLower(s.title), err)
+		}
+	}
+	d.res.Wall = time.Since(start)
+	d.res.Calls = d.calls.Load()
+	d.res.Throttled = d.r429.Load()
+	d.section("Done")
+	d.files()
+	fmt.Fprintf(out, "Whole demo: %s, %s HighLevel calls, %s answered 429.\n", d.res.Wall.Round(100*time.Millisecond), num(d.res.Calls), num(d.res.Throttled))
+	return d.res, nil
+}
+
+func (d *demo) close() {
+	if d.ledger != nil {
+		_ = d.ledger.Close()
+	}
+	if d.tmp != "" && d.tmp != os.TempDir() {
+		_ = os.RemoveAll(d.tmp)
+	}
+	if d.hl != nil {
+		d.hl.Close()
+	}
+	if d.pbn != nil {
+		d.pbn.Close()
+	}
+}
+
+func (d *demo) section(title string) {
+	d.step++
+	if title == "Done" {
+		fmt.Fprintf(d.out, "\n== %s\n", title)
+		return
+	}
+	fmt.Fprintf(d.out, "\n== %d. %s\n", d.step, title)
+}
+
+func (d *demo) say(format string, args ...any) { fmt.Fprintf(d.out, format+"\n", args...) }
+
+// practice generates the practice and serves it over PbN's REST contract.
+func (d *demo) practice(ctx context.Context) error {
+	t := time.Now()
+	ps, err := pbntest.NewServer(pbntest.Options{Seed: d.cfg.seed, Patients: d.cfg.patients, Logger: d.log})
+	if err != nil {
+		return fmt.Errorf("start the PbN simulator: %w", err)
+	}
+	d.pbn = ps
+	d.src, err = pbn.NewClient(pbn.Options{BaseURL: ps.URL, Token: ps.Token(), HTTPClient: ps.Client(), RateLimit: -1, Logger: d.log})
+	if err != nil {
+		return fmt.Errorf("PbN client: %w", err)
+	}
+	inv, err := d.src.Inventory(ctx)
+	if err != nil {
+		return fmt.Errorf("read the PbN inventory: %w", err)
+	}
+	c := inv.Counts
+	d.say("Generated a practice (seed %d) and serve it over PbN's REST contract on %s, in %s.", d.cfg.seed, ps.URL, time.Since(t).Round(time.Millisecond))
+	d.say("Its inventory, read through the PbN client:")
+	d.say("  %s patients · %s offices · %s staff · %s appointments · %s procedures · %s treatment plans",
+		num(c[pbn.EntityPatients]), num(c[pbn.EntityOffices]), num(c[pbn.EntityStaff]), num(c[pbn.EntityAppointments]),
+		num(c[pbn.EntityProcedures]), num(c[pbn.EntityTreatmentPlans]))
+	d.say("  %s insurance coverages · %s carriers · %s messages and calls · %s form submissions · %s custom properties",
+		num(c[pbn.EntityCoverages]), num(c[pbn.EntityInsuranceCarriers]), num(c[pbn.EntityCommunications]),
+		num(c[pbn.EntityFormSubmissions]), num(len(inv.CustomProperties)))
+	st := ps.Practice().Census()
+	d.say("Messy like a real one: %s duplicate patients in families, %s malformed and %s missing e-mails, %s shared family e-mails,",
+		num(st.Duplicates), num(st.EmailMalformed), num(st.EmailMissing), num(st.EmailSharedFamily))
+	d.say("  %s patients without a birth date, %s staff without an e-mail, %d phone formats, free-text treatment history.",
+		num(st.NoBirthDate), num(st.StaffWithoutEmail), len(st.PhoneFormats))
+	return nil
+}
+
+// highLevel starts the HighLevel simulator with a user for some of the
+// staff, and the client with its per-location limiter.
+func (d *demo) highLevel(context.Context) error {
+	users := []hltest.User{{ID: fallbackUserID, FirstName: "Front", LastName: "Desk", Email: fallbackUserEmail, Role: "admin"}}
+	withEmail := 0
+	for _, s := range d.pbn.Practice().Staff() {
+		if s.Email == "" {
+			continue
+		}
+		// Half the staff with an e-mail have a HighLevel user: owner
+		// resolution then shows both outcomes.
+		if withEmail++; withEmail%2 == 1 {
+			users = append(users, hltest.User{ID: fmt.Sprintf("hlUserStaff%09d", s.ID), FirstName: s.FirstName, LastName: s.LastName, Email: s.Email})
+		}
+	}
+	d.window = time.Duration(float64(realWindow) / d.cfg.speedup)
+	daily := realDaily
+	if !d.cfg.realLimits {
+		// A compressed day would be minutes long; the daily quota is only
+		// estimated (see the preflight), not enforced.
+		daily = 1 << 30
+	}
+	loc := hltest.Location{ID: hltest.DefaultLocationID, Token: hltest.DefaultToken, Name: "Demo Dental (simulated)",
+		AllowDuplicates: true, AllowDuplicateOpportunities: true, ExternalIDFields: []string{"contact.pbn_patient_id"}}
+	staging := loc
+	staging.ID, staging.Token, staging.Name = stagingLocationID, stagingToken, "Demo Dental staging (simulated)"
+	d.hl = hltest.NewServer(hltest.Options{Users: users, Locations: []hltest.Location{loc, staging}, Seed: uint64(d.cfg.seed),
+		RateLimit: hltest.RateLimit{Max: realLimit, Window: d.window, Daily: daily}})
+	var err error
+	if d.client, err = d.newClient(loc.ID, loc.Token); err != nil {
+		return err
+	}
+	d.res.Start = d.kindCounts()
+	d.say("Location %q (%s) on %s, and a staging location for the sample.", loc.Name, loc.ID, d.hl.URL)
+	d.say("It has %d users: the front desk (the fallback owner) and %d of the %d staff with an e-mail.", len(users), len(users)-1, withEmail)
+	d.say("Setting \"allow duplicate contacts\" is on: family members share e-mails and phones.")
+	if d.cfg.realLimits {
+		d.say("Rate limit: HighLevel's real one, %d requests per %s and %s a day, enforced by the simulator and paced by the client.",
+			realLimit, realWindow, num(realDaily))
+	} else {
+		d.say("Rate limit: %d requests per %s, compressed %g× to %d per %s (%s calls/s) so the demo takes minutes, not hours;",
+			realLimit, realWindow, d.cfg.speedup, realLimit, d.window, num(int64(float64(realLimit)/d.window.Seconds())))
+		d.say("  the simulator enforces it and the client's one per-location limiter paces every call under it (-real-limits for real time).")
+	}
+	return nil
+}
+
+// newClient returns a client of one location with its own limiter (limits
+// are per location), counting every call.
+func (d *demo) newClient(location, token string) (*highlevel.Client, error) {
+	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: location, Requests: realLimit, Window: d.window,
+		Margin: d.window / 10, BreakerCooldown: max(50*time.Millisecond, d.window)})
+	if err != nil {
+		return nil, fmt.Errorf("limiter: %w", err)
+	}
+	c, err := highlevel.NewClient(highlevel.Options{BaseURL: d.hl.URL, LocationID: location,
+		Auth: highlevel.StaticToken(token), Limiter: lim, HTTPClient: d.hl.Client(), Logger: d.log,
+		OnCall: func(c highlevel.Call) {
+			d.calls.Add(1)
+			if c.StatusCode == 429 {
+				d.r429.Add(1)
+			}
+		}})
+	if err != nil {
+		return nil, fmt.Errorf("HighLevel client: %w", err)
+	}
+	return c, nil
+}
+
+// proposeMap samples the source, lets the proposer draft a map, writes the
+// draft and its review, and picks the map to run.
+func (d *demo) proposeMap(ctx context.Context) error {
+	inv, err := d.inventory(ctx)
+	if err != nil {
+		return err
+	}
+	dest, err := d.destination(ctx)
+	if err != nil {
+		return err
+	}
+	prop, err := mapping.Propose(ctx, inv, dest, mapping.ProposeOptions{Name: "Proposed map (demo)"})
+	if err != nil {
+		return fmt.Errorf("propose: %w", err)
+	}
+	if err := os.MkdirAll(d.cfg.outDir, 0o755); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	draft := filepath.Join(d.cfg.outDir, "proposed-map.yaml")
+	review := filepath.Join(d.cfg.outDir, "proposed-review.md")
+	if err := prop.Map.SaveFile(draft); err != nil {
+		return fmt.Errorf("save the proposed map: %w", err)
+	}
+	if err := writeFile(review, func(w io.Writer) error { return prop.WriteReview(w, mapping.ReviewOptions{}) }); err != nil {
+		return fmt.Errorf("write the review: %w", err)
+	}
+	rules := 0
+	var targets []string
+	for _, o := range prop.Map.Objects {
+		rules += len(o.Fields)
+		targets = append(targets, o.Name+" → "+targetName(o))
+	}
+	unmapped := 0
+	for _, r := range prop.Review {
+		if r.Target == "" {
+			unmapped++
+		}
+	}
+	d.say("Sampled %d source entities (up to %d records each; sample values stay in memory and are never printed).", len(inv.Entities), inventoryRecords)
+	d.say("The proposer drafted %d objects and %d field rules, each with a confidence and a reason:", len(prop.Map.Objects), rules)
+	for _, line := range wrap(strings.Join(targets, " · "), 100) {
+		d.say("  %s", line)
+	}
+	d.say("%d items need a person's eye (%d source fields left unmapped). The least confident:", len(prop.Review), unmapped)
+	items := slices.Clone(prop.Review)
+	sort.SliceStable(items, func(i, j int) bool { return items[i].Confidence < items[j].Confidence })
+	for _, r := range items[:min(6, len(items))] {
+		target := r.Target
+		if target == "" {
+			target = "(unmapped)"
+		}
+		d.say("  %-18s %-22s → %-22s %.2f  %s", r.Object, r.Field, target, r.Confidence, clip(r.Why, 60))
+	}
+	d.say("Full review (Markdown): %s", review)
+	d.say("Draft map (YAML, edit it and run with -map FILE): %s", draft)
+
+	switch d.cfg.mapChoice {
+	case "default":
+		props, err := collect(d.src.CustomProperties(ctx, pbn.ListOptions{}))
+		if err != nil {
+			return fmt.Errorf("read custom properties: %w", err)
+		}
+		d.m, err = mapping.Default(props)
+		if err != nil {
+			return fmt.Errorf("default map: %w", err)
+		}
+		d.say("")
+		d.say("This demo runs the project's reviewed map for Practice by Numbers (mapping.Default): the draft after review,")
+		d.say("plus what a proposer cannot guess (opportunity status values, treatment history parsed from free text, the")
+		d.say("communication log and forms as JSON on the contact). -map proposed runs the raw draft instead.")
+	case "proposed":
+		d.m = prop.Map
+		d.say("")
+		d.say("This demo runs the raw draft (-map proposed): expect invalid and rejected records where it guessed wrong.")
+	default:
+		d.m, err = mapping.Load(d.cfg.mapChoice)
+		if err != nil {
+			return fmt.Errorf("load the map: %w", err)
+		}
+		d.say("")
+		d.say("This demo runs the map in %s.", d.cfg.mapChoice)
+	}
+	return nil
+}
+
+// inventoryRecords is how many records per entity the proposer samples.
+const inventoryRecords = 500
+
+func (d *demo) inventory(ctx context.Context) (mapping.SourceInventory, error) {
+	o := mapping.InventoryOptions{Samples: 50}
+	lo := pbn.ListOptions{}
+	type entity struct {
+		name pbn.Entity
+		recs func() (iter.Seq[mapping.Record], func() error)
+	}
+	entities := []entity{
+		{pbn.EntityOffices, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Offices(ctx, lo)) }},
+		{pbn.EntityStaff, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Staff(ctx, lo)) }},
+		{pbn.EntityPatients, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Patients(ctx, lo)) }},
+		{pbn.EntityAppointments, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Appointments(ctx, lo)) }},
+		{pbn.EntityProcedures, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Procedures(ctx, lo)) }},
+		{pbn.EntityTreatmentPlans, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.TreatmentPlans(ctx, lo)) }},
+		{pbn.EntityInsuranceCarriers, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.InsuranceCarriers(ctx, lo)) }},
+		{pbn.EntityCoverages, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Coverages(ctx, lo)) }},
+		{pbn.EntityCommunications, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Communications(ctx, lo)) }},
+		{pbn.EntityFormSubmissions, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.FormSubmissions(ctx, lo)) }},
+		{pbn.EntityDocuments, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Documents(ctx, lo)) }},
+		{pbn.EntityCohorts, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Cohorts(ctx, lo)) }},
+	}
+	props, err := collect(d.src.CustomProperties(ctx, lo))
+	if err != nil {
+		return mapping.SourceInventory{}, fmt.Errorf("read custom properties: %w", err)
+	}
+	inv := mapping.SourceInventory{Properties: props}
+	for _, e := range entities {
+		seq, errf := e.recs()
+		ei := mapping.SampleRecords(string(e.name), seq, nil, o)
+		if err := errf(); err != nil {
+			return inv, fmt.Errorf("sample %s: %w", e.name, err)
+		}
+		inv.Entities = append(inv.Entities, ei)
+	}
+	return inv, nil
+}
+
+// records adapts a source iterator to the proposer, stopping after
+// inventoryRecords; the returned function reports the iteration's error.
+func records[T any](seq iter.Seq2[T, error]) (iter.Seq[mapping.Record], func() error) {
+	var failed error
+	return func(yield func(mapping.Record) bool) {
+		n := 0
+		for v, err := range seq {
+			if err != nil {
+				failed = err
+				return
+			}
+			if !yield(mapping.Struct(&v)) {
+				return
+			}
+			if n++; n >= inventoryRecords {
+				return
+			}
+		}
+	}, func() error { return failed }
+}
+
+func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// destination lists the location's existing custom fields, which the
+// proposer reuses rather than duplicates.
+func (d *demo) destination(ctx context.Context) (mapping.Destination, error) {
+	schema := mapping.NewHighLevelSchema(d.client)
+	var dest mapping.Destination
+	for _, model := range []string{"contact", "opportunity"} {
+		fields, err := schema.CustomFields(ctx, model)
+		if err != nil {
+			return dest, fmt.Errorf("list the location's %s fields: %w", model, err)
+		}
+		dest.CustomFields = append(dest.CustomFields, fields...)
+	}
+	return dest, nil
+}
+
+func targetName(o mapping.Object) string {
+	switch o.Target {
+	case mapping.TargetCustomObject:
+		return "custom object " + strings.TrimPrefix(o.Key, "custom_objects.")
+	case mapping.TargetContactField:
+		return "contact JSON field"
+	case mapping.TargetUser:
+		return "owners (users)"
+	}
+	return string(o.Target)
+}
+
+// approve auto-approves the chosen map.
+func (d *demo) approve(context.Context) error {
+	if err := d.m.Approve("pbnhl demo (auto-approved)", time.Now()); err != nil {
+		return fmt.Errorf("approve: %w", err)
+	}
+	digest, err := d.m.Digest()
+	if err != nil {
+		return fmt.Errorf("map digest: %w", err)
+	}
+	path := filepath.Join(d.cfg.outDir, "approved-map.yaml")
+	if err := d.m.SaveFile(path); err != nil {
+		return fmt.Errorf("save the approved map: %w", err)
+	}
+	reviewPath := filepath.Join(d.cfg.outDir, "approved-review.md")
+	if err := writeFile(reviewPath, func(w io.Writer) error { return d.m.WriteReview(w, mapping.ReviewOptions{}) }); err != nil {
+		return fmt.Errorf("write the approved map's review: %w", err)
+	}
+	d.say("Auto-approved, because this is a demo. In a real migration a person reads the review, edits the YAML and")
+	d.say("approves it; the approval is locked to the map's content, so any later edit needs a new approval.")
+	d.say("Approved map %s (%d objects): %s", shortDigest(digest), len(d.m.Objects), path)
+	return nil
+}
+
+func (d *demo) ledgerPath() string {
+	if d.cfg.ledger != "" {
+		return d.cfg.ledger
+	}
+	return filepath.Join(d.tmpDir(), "migration.ledger")
+}
+
+// tmpDir is the demo's own temporary directory (ledgers), removed at exit.
+func (d *demo) tmpDir() string {
+	if d.tmp == "" {
+		dir, err := os.MkdirTemp("", "pbnhl-demo-")
+		if err != nil {
+			dir = os.TempDir()
+		}
+		d.tmp = dir
+	}
+	return d.tmp
+}
+
+// preflight opens the ledger, checks readiness, applies the schema plan
+// and checks again.
+func (d *demo) preflight(ctx context.Context) error {
+	path := d.ledgerPath()
+	if d.cfg.ledger != "" {
+		if _, err := os.Stat(path); err == nil {
+			return fmt.Errorf("the ledger %s already exists: the demo starts from an empty location, give a new path", path)
+		}
+	}
+	l, err := rollback.Open(ctx, path, rollback.Options{Durability: rollback.DurabilityNormal, Logger: d.log})
+	if err != nil {
+		return fmt.Errorf("open the ledger: %w", err)
+	}
+	d.ledger = l
+	d.mig, err = pbnhl.New(pbnhl.Options{Source: d.src, Client: d.client, Map: d.m, Ledger: l, CompanyID: hltest.DefaultCompanyID,
+		FallbackOwner: fallbackUserEmail, Concurrency: 16, SearchLag: -1, Actor: "pbnhl demo", Logger: d.log,
+		DailyLimit: pbnhl.PauseOnDailyLimit, Deletions: pbnhl.DeleteDeleted, Progress: d.onProgress})
+	if err != nil {
+		return fmt.Errorf("migration: %w", err)
+	}
+	t := time.Now()
+	pf, err := d.mig.Preflight(ctx)
+	if err != nil {
+		return fmt.Errorf("preflight: %w", err)
+	}
+	d.say("Preflight (reads only, %s): the map is approved; the location lacks %d of the %d schema elements the map needs.",
+		time.Since(t).Round(time.Millisecond), pf.Schema.Count(mapping.Missing), len(pf.Schema.Items))
+	t = time.Now()
+	calls := d.calls.Load()
+	sr, err := d.mig.ApplySchema(ctx)
+	if err != nil {
+		return fmt.Errorf("apply the schema plan: %w", err)
+	}
+	byKind := map[mapping.SchemaKind]int{}
+	for _, c := range sr.Created {
+		byKind[c.Kind]++
+	}
+	var parts []string
+	for _, k := range sortedKeys(byKind) {
+		parts = append(parts, fmt.Sprintf("%d %s", byKind[k], strings.ReplaceAll(string(k), "_", " ")))
+	}
+	d.say("Applied the schema plan in %s (%d calls, journaled as run %s): created %s.", time.Since(t).Round(time.Millisecond),
+		d.calls.Load()-calls, sr.Run, strings.Join(parts, ", "))
+	if len(sr.Manual) > 0 {
+		d.say("  %d elements must be created by hand in HighLevel (the API cannot).", len(sr.Manual))
+	}
+	pf, err = d.mig.Preflight(ctx)
+	if err != nil {
+		return fmt.Errorf("preflight after the schema: %w", err)
+	}
+	if !pf.Ready() {
+		return fmt.Errorf("not ready to run: %s", strings.Join(pf.Blocking, "; "))
+	}
+	d.say("Schema verified: %d of %d elements exist.", pf.Schema.Count(mapping.Exists), len(pf.Schema.Items))
+	if pf.Owners != nil {
+		d.say("Owners: %d staff matched to HighLevel users by e-mail; %d unmatched (no e-mail or no user) → fallback owner %s.",
+			pf.Owners.Matched, len(pf.Owners.Unmatched), fallbackUserEmail)
+	}
+	d.validation(pf.Validation)
+	e := pf.Estimate
+	realTime := time.Duration(float64(e.Calls) / realLimit * float64(realWindow))
+	d.say("Estimate: %s API calls (%s records to write); at HighLevel's real limit that is %s and %d day(s) of the %s daily quota;",
+		num(e.Calls), num(estimateRecords(e)), roundDuration(realTime), e.Days, num(realDaily))
+	d.say("  at this demo's limit, %s.", roundDuration(e.Duration))
+	return nil
+}
+
+func estimateRecords(e pbnhl.Estimate) int64 {
+	var n int64
+	for _, o := range e.Objects {
+		n += o.Records
+	}
+	return n
+}
+
+// validation prints the invalid records per object and the main reasons.
+func (d *demo) validation(r *mapping.Report) {
+	if r == nil {
+		return
+	}
+	tallies := r.Objects()
+	var records, valid, invalid, skipped int
+	rules := map[string]int{}
+	for _, t := range tallies {
+		records += t.Records
+		valid += t.Valid
+		invalid += t.Invalid
+		skipped += t.Skipped
+	}
+	for _, p := range r.Problems() {
+		if p.Severity == mapping.Invalid {
+			rules[p.Object+"."+p.Field+": "+p.Rule]++
+		}
+	}
+	d.say("Validation: %s source records transformed and checked: %s valid, %s invalid (never sent), %s skipped by the map's filters.",
+		num(records), num(valid), num(invalid), num(skipped))
+	top := sortedByCount(rules)
+	if len(top) > 0 {
+		d.say("  Most frequent reasons (no values shown: they are PHI):")
+		for _, k := range top[:min(4, len(top))] {
+			d.say("    %-60s %s", k, num(rules[k]))
+		}
+	}
+}
+
+// sample loads a stratified slice into the staging location, shows what the
+// bodies carry, and cleans the staging location up with its own ledger.
+func (d *demo) sample(ctx context.Context) error {
+	if d.cfg.sample == 0 {
+		d.say("Skipped (-sample 0).")
+		return nil
+	}
+	client, err := d.newClient(stagingLocationID, stagingToken)
+	if err != nil {
+		return err
+	}
+	l, err := rollback.Open(ctx, filepath.Join(d.tmpDir(), "staging.ledger"), rollback.Options{Durability: rollback.DurabilityNormal, Logger: d.log})
+	if err != nil {
+		return fmt.Errorf("open the staging ledger: %w", err)
+	}
+	defer l.Close()
+	mig, err := pbnhl.New(pbnhl.Options{Source: d.src, Client: client, Map: d.m, Ledger: l, CompanyID: hltest.DefaultCompanyID,
+		FallbackOwner: fallbackUserEmail, Concurrency: 16, SearchLag: -1, Actor: "pbnhl demo", Logger: d.log, Progress: d.onProgress})
+	if err != nil {
+		return fmt.Errorf("staging migration: %w", err)
+	}
+	calls := d.calls.Load()
+	if _, err := mig.ApplySchema(ctx); err != nil {
+		return fmt.Errorf("staging schema: %w", err)
+	}
+	rep, err := d.phase(ctx, func(ctx context.Context) (*pbnhl.Report, error) {
+		return mig.Sample(ctx, pbnhl.SampleOptions{Patients: d.cfg.sample})
+	}, false)
+	if err != nil {
+		return fmt.Errorf("sample: %w", err)
+	}
+	d.res.Sample = rep
+	byType := map[string]int{}
+	var contact *pbnhl.Written
+	for i, w := range rep.Written {
+		byType[w.ObjectType]++
+		if contact == nil && w.ObjectType == rollback.TypeContact {
+			contact = &rep.Written[i]
+		}
+	}
+	var parts []string
+	for _, k := range sortedKeys(byType) {
+		parts = append(parts, fmt.Sprintf("%s %s", num(byType[k]), strings.TrimPrefix(k, "custom_objects.")))
+	}
+	d.say("Into the staging location %s (same schema plan, its own ledger): %d patients spread over offices and", stagingLocationID, d.cfg.sample)
+	d.say("  statuses, with all their records: %s writes in %s: %s.", num(len(rep.Written)), rep.Duration.Round(time.Millisecond), strings.Join(parts, ", "))
+	if contact != nil {
+		d.say("One contact's create body carries (field names only; values are PHI): %s.", strings.Join(bodyFields(contact.Body), ", "))
+	}
+	d.say("The report returns every body written: that is what a field-level diff against staging compares before the go-ahead.")
+	runs, err := l.Runs(ctx)
+	if err != nil {
+		return fmt.Errorf("staging runs: %w", err)
+	}
+	var ids []rollback.RunID
+	for _, r := range runs {
+		ids = append(ids, r.ID)
+	}
+	un, err := rollback.Undo(ctx, l, rollback.NewHighLevel(client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo"})
+	if err != nil {
+		return fmt.Errorf("clean the staging location: %w", err)
+	}
+	left := 0
+	for _, k := range []hltest.Kind{hltest.KindContact, hltest.KindBusiness, hltest.KindRecord, hltest.KindRelation, hltest.KindOpportunity, hltest.KindNote} {
+		left += d.hl.Count(stagingLocationID, k)
+	}
+	if left > 0 {
+		return fmt.Errorf("staging still holds %d records after its undo", left)
+	}
+	d.say("Staging cleaned with its own undo (%s compensations); %s calls for the whole sample step.", num(len(un.Compensations)), num(d.calls.Load()-calls))
+	return nil
+}
+
+// bodyFields lists a body's keys, custom fields counted.
+func bodyFields(body []byte) []string {
+	var m map[string]any
+	if err := jsonUnmarshal(body, &m); err != nil {
+		return []string{"(unreadable body)"}
+	}
+	var out []string
+	for _, k := range sortedKeys(m) {
+		if k == "customFields" {
+			if cf, ok := m[k].([]any); ok {
+				out = append(out, fmt.Sprintf("customFields×%d", len(cf)))
+				continue
+			}
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// fullRun is the full load with live progress.
+func (d *demo) fullRun(ctx context.Context) error {
+	rep, err := d.phase(ctx, d.mig.Run, true)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	d.res.Run = rep
+	d.summary(rep)
+	return nil
+}
+
+// delta mutates the source and picks the changes up.
+func (d *demo) delta(ctx context.Context) error {
+	n := d.cfg.changes
+	ch := d.pbn.MutateWith(pbntest.MutateOptions{Update: n, Create: max(1, n/5), Delete: max(1, n/5), Touch: max(1, n/2)})
+	d.res.Changes = ch
+	d.say("The practice changed %s records: %s updated, %s created (new patients with their charts, new bookings and messages),",
+		num(ch.Count()), num(countIDs(ch.Updated)), num(countIDs(ch.Created)))
+	d.say("  %s deleted, and %s touched (change stamp bumped, content unchanged, as PMS bulk jobs do).", num(countIDs(ch.Deleted)), num(countIDs(ch.Touched)))
+	rep, err := d.phase(ctx, d.mig.Delta, true)
+	if err != nil {
+		return fmt.Errorf("delta: %w", err)
+	}
+	d.res.Delta = rep
+	tot := d.recordTotals(rep)
+	d.say("Delta: read what changed since the watermark, skipped %s records whose content digest is unchanged, wrote %s records",
+		num(tot.Existing), num(tot.Written))
+	d.say("  (updates journaled with before-images), deleted %d the source deleted (the demo mirrors deletions; the default keeps them),", rep.Deleted)
+	d.say("  %s calls in %s.", num(rep.Calls), rep.Duration.Round(time.Millisecond))
+	return nil
+}
+
+func countIDs(m map[pbn.Entity][]int64) int {
+	n := 0
+	for _, ids := range m {
+		n += len(ids)
+	}
+	return n
+}
+
+// undo reverses every run, schema included, and compares the location with
+// its starting state.
+func (d *demo) undo(ctx context.Context) error {
+	runs, err := d.ledger.Runs(ctx)
+	if err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	var ids []rollback.RunID
+	var kinds []string
+	for _, r := range runs {
+		if r.Kind == rollback.KindUndo {
+			continue
+		}
+		ids = append(ids, r.ID)
+		kinds = append(kinds, fmt.Sprintf("%s %s", r.Kind, r.ID))
+	}
+	d.say("Undoing %d runs (%s): children before parents, links before records, each step journaled.", len(ids), strings.Join(kinds, ", "))
+	view := newView(d.out, d.cfg.live, d.cfg.statusEvery)
+	var n atomic.Int64
+	t := time.Now()
+	calls := d.calls.Load()
+	rep, err := rollback.Undo(ctx, d.ledger, rollback.NewHighLevel(d.client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo",
+		OnCompensation: func(rollback.Compensation) {
+			done := n.Add(1)
+			view.status(func() string {
+				el := time.Since(t)
+				return fmt.Sprintf("undo: %s compensations · %s calls · %.0f calls/s", num(done), num(d.calls.Load()-calls),
+					float64(d.calls.Load()-calls)/max(el.Seconds(), 1e-3))
+			})
+		}})
+	view.clear()
+	if err != nil {
+		return fmt.Errorf("undo: %w", err)
+	}
+	d.res.Undo = rep
+	states := map[rollback.CompensationState]int{}
+	actions := map[rollback.Action]int{}
+	for _, c := range rep.Compensations {
+		states[c.State]++
+		if c.State == rollback.StateDone {
+			actions[c.Action]++
+		}
+		if c.State == rollback.StateIrreversible {
+			d.res.Irreversible = append(d.res.Irreversible, c.Ref.ObjectType+" "+c.Ref.ID)
+		}
+	}
+	d.say("Undo run %s: %s compensations in %s (%s calls): %s deletes, %s restores, %s unlinks done; %s already gone.",
+		rep.Run, num(len(rep.Compensations)), time.Since(t).Round(time.Millisecond), num(d.calls.Load()-calls),
+		num(actions[rollback.ActionDelete]), num(actions[rollback.ActionRestore]), num(actions[rollback.ActionUnlink]), num(states[rollback.StateGone]))
+	for _, s := range []rollback.CompensationState{rollback.StateRefused, rollback.StateFailed, rollback.StateUnresolved} {
+		if states[s] > 0 {
+			return fmt.Errorf("%d compensations ended %s: the ledger %s lists them", states[s], s, d.ledgerPath())
+		}
+	}
+	d.res.AfterUndo = d.kindCounts()
+	d.say("HighLevel now, per kind (before the migration → after undo):")
+	var leftovers []string
+	for _, k := range sortedKeys(d.res.AfterUndo) {
+		before, after := d.res.Start[k], d.res.AfterUndo[k]
+		mark := "✓"
+		if after != before {
+			mark = "left over"
+			leftovers = append(leftovers, string(k))
+		}
+		d.say("  %-36s %6s → %-6s %s", k, num(before), num(after), mark)
+	}
+	if len(d.res.Irreversible) > 0 {
+		byType := map[string]int{}
+		for _, c := range rep.Compensations {
+			if c.State == rollback.StateIrreversible {
+				byType[strings.ReplaceAll(c.Ref.ObjectType, "_", " ")+"s"]++
+			}
+		}
+		var parts []string
+		for _, k := range sortedKeys(byType) {
+			parts = append(parts, fmt.Sprintf("%d %s", byType[k], k))
+		}
+		d.say("HighLevel's API cannot delete custom object schemas or pipelines: the undo reports %s as irreversible", strings.Join(parts, " and "))
+		d.say("  (their ids are in audit.jsonl; delete them in the app if you want them gone).")
+	}
+	var unexpected []string
+	for _, k := range leftovers {
+		switch hltest.Kind(k) {
+		case hltest.KindObjectSchema, hltest.KindPipeline:
+		case hltest.KindCustomField:
+			if n := d.customFieldsLeft(); n > 0 {
+				unexpected = append(unexpected, fmt.Sprintf("%d custom fields", n))
+			}
+		default:
+			unexpected = append(unexpected, k)
+		}
+	}
+	if len(unexpected) > 0 {
+		return fmt.Errorf("undo left records in HighLevel: %s", strings.Join(unexpected, ", "))
+	}
+	if d.res.AfterUndo[hltest.KindCustomField] > d.res.Start[hltest.KindCustomField] {
+		d.say("The %d custom fields left are the display fields of those custom objects: they go with them.",
+			d.res.AfterUndo[hltest.KindCustomField]-d.res.Start[hltest.KindCustomField])
+	}
+	d.say("Every record, link, relation and custom field the migration made is gone: the location is back to where it started.")
+	return nil
+}
+
+// customFieldsLeft counts the location's custom fields that are not the
+// primary display field of a custom object schema (those cannot go while
+// their schema stays).
+func (d *demo) customFieldsLeft() int {
+	loc := hltest.DefaultLocationID
+	primary := map[string]bool{}
+	for _, o := range d.hl.Records(loc, hltest.KindObjectSchema) {
+		primary[fmt.Sprint(o["primaryDisplayProperty"])] = true
+	}
+	n := 0
+	for _, f := range d.hl.Records(loc, hltest.KindCustomField) {
+		if !primary[fmt.Sprint(f["fieldKey"])] {
+			n++
+		}
+	}
+	return n - d.res.Start[hltest.KindCustomField]
+}
+
+// kindCounts counts the location's objects per kind, custom object records
+// per schema.
+func (d *demo) kindCounts() map[hltest.Kind]int {
+	loc := hltest.DefaultLocationID
+	out := map[hltest.Kind]int{}
+	for _, k := range []hltest.Kind{hltest.KindContact, hltest.KindBusiness, hltest.KindRecord, hltest.KindRelation, hltest.KindOpportunity,
+		hltest.KindNote, hltest.KindTask, hltest.KindCustomField, hltest.KindAssociation, hltest.KindObjectSchema, hltest.KindPipeline, hltest.KindMedia} {
+		out[k] = d.hl.Count(loc, k)
+	}
+	if d.m != nil {
+		for _, o := range d.m.Objects {
+			if o.Target == mapping.TargetCustomObject {
+				out[hltest.Kind(o.Key)] = d.hl.Count(loc, hltest.Kind(o.Key))
+			}
+		}
+	}
+	return out
+}
+
+// files says where the demo's outputs are.
+func (d *demo) files() {
+	ctx := context.Background()
+	problems := filepath.Join(d.cfg.outDir, "problems.csv")
+	audit := filepath.Join(d.cfg.outDir, "audit.jsonl")
+	if d.ledger != nil {
+		if err := writeFile(problems, func(w io.Writer) error { return d.ledger.WriteProblemsCSV(ctx, w) }); err != nil {
+			d.say("could not write %s: %v", problems, err)
+		}
+		if err := writeFile(audit, func(w io.Writer) error { return d.ledger.WriteAuditJSONL(ctx, w, rollback.ExportOptions{}) }); err != nil {
+			d.say("could not write %s: %v", audit, err)
+		}
+	}
+	d.say("Files in %s: proposed-map.yaml, proposed-review.md, approved-map.yaml, approved-review.md,", d.cfg.outDir)
+	d.say("  problems.csv (invalid and rejected records with reasons, no values), audit.jsonl (every journaled call).")
+	if d.cfg.ledger != "" {
+		d.say("The ledger (runs, journal, id map, watermarks) is kept at %s.", d.cfg.ledger)
+	} else {
+		d.say("The ledger was a temporary file, removed now (-ledger PATH keeps it).")
+	}
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}

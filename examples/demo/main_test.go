@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// testConfig is a small, fast demo: the window is compressed far enough
+// that the limiter never sets the pace of a test.
+func testConfig(t *testing.T, args ...string) config {
+	t.Helper()
+	cfg, err := parseFlags(append([]string{"-out", t.TempDir()}, args...), &bytes.Buffer{})
+	require.NoError(t, err)
+	return cfg
+}
+
+// checkOutcome asserts what the demo promises: the counts agree, nothing was
+// rejected, the delta wrote the changes, and after undo the location holds
+// only what HighLevel's API cannot delete.
+func checkOutcome(t *testing.T, res *result, out string) {
+	t.Helper()
+	require.NotEmpty(t, res.Counts)
+	for _, r := range res.Counts {
+		assert.True(t, r.OK(), "%s: to send %d, ledger %d, HighLevel %d", r.Kind, r.Valid, r.Ledger, r.HighLevel)
+		assert.Positive(t, r.HighLevel, "%s: the practice has some of every kind", r.Kind)
+	}
+	require.NotNil(t, res.Run)
+	assert.Zero(t, res.Run.Totals().Rejected, "no record is refused by HighLevel with the default map")
+	require.NotNil(t, res.Delta)
+	assert.Positive(t, res.Changes.Count())
+	assert.Positive(t, res.Delta.Totals().Written, "the delta writes what changed")
+
+	require.NotNil(t, res.Undo)
+	assert.Zero(t, res.Undo.Count(rollback.StateFailed)+res.Undo.Count(rollback.StateRefused)+res.Undo.Count(rollback.StateUnresolved))
+	for _, k := range []hltest.Kind{hltest.KindContact, hltest.KindBusiness, hltest.KindRecord, hltest.KindRelation, hltest.KindOpportunity,
+		hltest.KindNote, hltest.KindTask, hltest.KindAssociation, hltest.KindMedia} {
+		assert.Zero(t, res.AfterUndo[k], "%s left after undo", k)
+	}
+	assert.NotEmpty(t, res.Irreversible, "custom object schemas and pipelines are reported, not silently kept")
+
+	for _, want := range []string{"== 1. The practice", "Auto-approved, because this is a demo", "Schema verified", "== 7. Full run",
+		"Every record the map sends is in HighLevel exactly once", "the location is back to where it started"} {
+		assert.Contains(t, out, want)
+	}
+}
+
+func TestDemoSmall(t *testing.T) {
+	cfg := testConfig(t, "-patients", "60", "-sample", "5", "-speedup", "2000", "-seed", "7")
+	var out bytes.Buffer
+	res, err := run(context.Background(), cfg, &out)
+	require.NoError(t, err, out.String())
+	checkOutcome(t, res, out.String())
+	for _, f := range []string{"proposed-map.yaml", "proposed-review.md", "approved-map.yaml", "approved-review.md", "problems.csv", "audit.jsonl"} {
+		st, err := os.Stat(cfg.outDir + "/" + f)
+		if assert.NoError(t, err, f) {
+			assert.Positive(t, st.Size(), f)
+		}
+	}
+	t.Logf("60 patients: %s, %d calls", res.Wall.Round(time.Millisecond), res.Calls)
+}
+
+// TestDemoNoPHI checks the printed output against the practice's own
+// identifying values: none may appear.
+func TestDemoNoPHI(t *testing.T) {
+	cfg := testConfig(t, "-patients", "30", "-sample", "3", "-speedup", "2000", "-seed", "11")
+	var out bytes.Buffer
+	_, err := run(context.Background(), cfg, &out)
+	require.NoError(t, err, out.String())
+	checked := 0
+	for ch := range mustPractice(t, 11, 30).Charts() {
+		p := ch.Patient
+		for _, v := range []string{p.Email, p.LastName, p.MobilePhone, p.HomePhone, p.Address.Line1} {
+			if v = strings.TrimSpace(v); len(v) >= 5 {
+				assert.NotContains(t, out.String(), v)
+				checked++
+			}
+		}
+	}
+	assert.Positive(t, checked)
+}
+
+func TestDemoDefaultSize(t *testing.T) {
+	if testing.Short() || os.Getenv("DEMO_FULL") == "" {
+		t.Skip("the default 2,000-patient demo takes minutes: set DEMO_FULL=1 without -short")
+	}
+	cfg := testConfig(t)
+	var out bytes.Buffer
+	res, err := run(context.Background(), cfg, &out)
+	require.NoError(t, err, out.String())
+	checkOutcome(t, res, out.String())
+	t.Logf("default size: %s, %d calls, %d answered 429", res.Wall.Round(time.Second), res.Calls, res.Throttled)
+}
+
+func TestDemoInterrupted(t *testing.T) {
+	cfg := testConfig(t, "-patients", "20", "-speedup", "2000")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := run(ctx, cfg, &bytes.Buffer{})
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestParseFlags(t *testing.T) {
+	cfg, err := parseFlags(nil, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, 2000, cfg.patients)
+	assert.Equal(t, float64(defaultSpeedup), cfg.speedup)
+	assert.Equal(t, 100, cfg.changes, "about 5% of patients change before the delta")
+
+	cfg, err = parseFlags([]string{"-real-limits"}, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, 1.0, cfg.speedup)
+
+	for _, args := range [][]string{{"-patients", "0"}, {"-speedup", "0.5"}, {"-real-limits", "-speedup", "10"}, {"-changes", "-1"},
+		{"-sample", "-2"}, {"-map", " "}, {"extra"}, {"-nope"}} {
+		_, err := parseFlags(args, &bytes.Buffer{})
+		assert.Error(t, err, "%q", args)
+	}
+
+	var help bytes.Buffer
+	_, err = parseFlags([]string{"-h"}, &help)
+	require.Error(t, err)
+	for _, f := range []string{"-patients", "-seed", "-real-limits", "-speedup", "-ledger", "-map", "-sample", "-changes", "-out"} {
+		assert.Contains(t, help.String(), f)
+	}
+}
+
+func TestNum(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 1234567: "1,234,567", -4321: "-4,321"} {
+		assert.Equal(t, want, num(n))
+	}
+}
+
+func mustPractice(t *testing.T, seed int64, patients int) *pbntest.Practice {
+	t.Helper()
+	p, err := pbntest.NewPractice(seed, patients)
+	require.NoError(t, err)
+	return p
+}

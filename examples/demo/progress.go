@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/mapping"
+)
+
+// view prints progress without spamming: on a terminal one status line is
+// redrawn in place; otherwise a status line is printed at most every
+// interval. Lines that stay (an object finished) go above the status line.
+type view struct {
+	mu       sync.Mutex
+	out      io.Writer
+	live     bool
+	every    time.Duration
+	last     time.Time
+	drawn    bool
+	finished int
+}
+
+func newView(out io.Writer, live bool, every time.Duration) *view {
+	return &view{out: out, live: live, every: every, last: time.Now()}
+}
+
+// status shows a transient line; text is only built when it is shown.
+func (v *view) status(text func() string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	now := time.Now()
+	if v.live {
+		if now.Sub(v.last) < 100*time.Millisecond {
+			return
+		}
+		v.last = now
+		fmt.Fprintf(v.out, "\r\033[K%s", text())
+		v.drawn = true
+		return
+	}
+	if now.Sub(v.last) < v.every {
+		return
+	}
+	v.last = now
+	fmt.Fprintf(v.out, "  … %s\n", text())
+}
+
+// line prints a line that stays.
+func (v *view) line(s string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.clearLocked()
+	fmt.Fprintln(v.out, s)
+}
+
+func (v *view) clear() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.clearLocked()
+}
+
+func (v *view) clearLocked() {
+	if v.drawn {
+		fmt.Fprint(v.out, "\r\033[K")
+		v.drawn = false
+	}
+}
+
+// phaseView follows one phase's progress events.
+type phaseView struct {
+	*view
+	d      *demo
+	lines  bool
+	start  time.Time
+	calls0 int64
+	active map[string]pbnhl.Progress
+}
+
+func (p *phaseView) event(ev pbnhl.Progress) {
+	if ev.Finished {
+		p.mu.Lock()
+		delete(p.active, ev.Object)
+		p.mu.Unlock()
+		if p.lines {
+			p.line(p.d.objectLine(ev))
+		}
+		return
+	}
+	p.mu.Lock()
+	p.active[ev.Object] = ev
+	p.mu.Unlock()
+	p.status(p.text)
+}
+
+// text is the status line: the objects in progress and the call rate
+// against the limit. Called with p.mu held.
+func (p *phaseView) text() string {
+	var parts []string
+	names := make([]string, 0, len(p.active))
+	for n := range p.active {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		ev := p.active[n]
+		s := fmt.Sprintf("%s %s", n, num(ev.Done))
+		if ev.Total > 0 {
+			s += fmt.Sprintf("/%s (%d%%)", num(ev.Total), 100*ev.Done/max(ev.Total, 1))
+		}
+		s += fmt.Sprintf(" %.0f rec/s", ev.Rate)
+		if ev.ETA > 0 {
+			s += " ETA " + roundDuration(ev.ETA)
+		}
+		parts = append(parts, s)
+	}
+	el := time.Since(p.start).Seconds()
+	calls := p.d.calls.Load() - p.calls0
+	return fmt.Sprintf("%s · %s calls, %.0f/s of %.0f allowed", strings.Join(parts, " · "), num(calls), float64(calls)/max(el, 1e-3), p.d.allowedRate())
+}
+
+// objectLine is an object's final line in a phase.
+func (d *demo) objectLine(ev pbnhl.Progress) string {
+	name := fmt.Sprintf("  %-18s", ev.Object)
+	if o := d.m.Object(ev.Object); o != nil {
+		switch o.Target {
+		case mapping.TargetContactField:
+			return fmt.Sprintf("%s %7s records folded into the contacts' JSON field %s (sent with the contact, no call of its own)", name, num(ev.Written), o.Key)
+		case mapping.TargetUser:
+			return fmt.Sprintf("%s %7s staff resolved to owners (users are matched, never created)", name, num(ev.Done))
+		}
+	}
+	if ev.Object == "deletions" {
+		return fmt.Sprintf("%s %7s records deleted in HighLevel because the source deleted them · %s calls", name, num(ev.Written), num(ev.Calls))
+	}
+	s := fmt.Sprintf("%s %7s written", name, num(ev.Written))
+	if ev.Existing > 0 {
+		s += fmt.Sprintf(", %s already there", num(ev.Existing))
+	}
+	if ev.Invalid > 0 {
+		s += fmt.Sprintf(", %s invalid", num(ev.Invalid))
+	}
+	if ev.Skipped > 0 {
+		s += fmt.Sprintf(", %s skipped", num(ev.Skipped))
+	}
+	if ev.Rejected > 0 {
+		s += fmt.Sprintf(", %s REJECTED", num(ev.Rejected))
+	}
+	s += fmt.Sprintf(" · %s calls", num(ev.Calls))
+	if ev.Written > 0 && ev.Calls > 0 {
+		s += fmt.Sprintf(" (%.2f/record)", float64(ev.Calls)/float64(ev.Written))
+	}
+	return s + " · " + ev.Elapsed.Round(10*time.Millisecond).String()
+}
+
+// phase runs one data phase with its progress shown.
+func (d *demo) phase(ctx context.Context, fn func(context.Context) (*pbnhl.Report, error), lines bool) (*pbnhl.Report, error) {
+	pv := &phaseView{view: newView(d.out, d.cfg.live, d.cfg.statusEvery), d: d, lines: lines, start: time.Now(),
+		calls0: d.calls.Load(), active: map[string]pbnhl.Progress{}}
+	d.progress.Store(pv)
+	defer d.progress.Store(nil)
+	rep, err := fn(ctx)
+	pv.clear()
+	return rep, err
+}
+
+func (d *demo) onProgress(ev pbnhl.Progress) {
+	if pv := d.progress.Load(); pv != nil {
+		pv.event(ev)
+	}
+}
+
+func (d *demo) allowedRate() float64 { return realLimit / d.window.Seconds() }
+
+// summary prints a phase's totals and how full the limiter was kept.
+func (d *demo) summary(rep *pbnhl.Report) {
+	t := d.recordTotals(rep)
+	allowed := d.allowedRate() * rep.Duration.Seconds()
+	d.say("Total: %s records written, %s already there, %s invalid, %s skipped, %s rejected; %s calls in %s.",
+		num(t.Written), num(t.Existing), num(t.Invalid), num(t.Skipped), num(t.Rejected), num(rep.Calls), rep.Duration.Round(100*time.Millisecond))
+	if allowed > 0 {
+		d.say("Calls per second: %.0f of the %.0f the limit allows (%.0f%% of the limiter's capacity); %s answered 429 so far.",
+			float64(rep.Calls)/rep.Duration.Seconds(), d.allowedRate(), 100*float64(rep.Calls)/allowed, num(d.r429.Load()))
+		if float64(rep.Calls) < 0.8*allowed {
+			d.say("  (Below the limit: this machine, not HighLevel's limit, set the pace. -speedup lower makes the limit bind.)")
+		}
+	}
+	d.say("At HighLevel's real limit these calls take %s.", roundDuration(time.Duration(float64(rep.Calls)/realLimit*float64(realWindow))))
+}
+
+// recordTotals sums the objects that write records of their own: not the
+// folded JSON fields, owner resolution, links or deletions.
+func (d *demo) recordTotals(rep *pbnhl.Report) pbnhl.Progress {
+	var t pbnhl.Progress
+	for _, ev := range rep.Objects {
+		o := d.m.Object(ev.Object)
+		if o == nil || o.Target == mapping.TargetContactField || o.Target == mapping.TargetUser {
+			continue
+		}
+		t.Written += ev.Written
+		t.Existing += ev.Existing
+		t.Invalid += ev.Invalid
+		t.Skipped += ev.Skipped
+		t.Rejected += ev.Rejected
+		t.Calls += ev.Calls
+	}
+	return t
+}
