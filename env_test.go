@@ -94,7 +94,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		RateLimit: hltest.RateLimit{Max: 100, Window: o.window, Daily: 10_000_000}})
 	t.Cleanup(hs.Close)
 	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: hltest.DefaultLocationID, Requests: 100, Window: o.window,
-		Margin: o.window / 20, BreakerFailures: 50, BreakerCooldown: 50 * time.Millisecond})
+		Margin: o.window / 40, BreakerFailures: 50, BreakerCooldown: 50 * time.Millisecond})
 	require.NoError(t, err)
 	e := &env{t: t, pbn: ps, src: src, hl: hs, limit: lim, ops: map[string]*atomic.Int64{}}
 	for _, n := range opNames {
