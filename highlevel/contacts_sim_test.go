@@ -282,3 +282,39 @@ func TestSimDailyLimit(t *testing.T) {
 	require.ErrorIs(t, err, highlevel.ErrDailyLimit)
 	assert.Len(t, sim.RequestLog(), served, "no request sent once the daily quota is known spent")
 }
+
+// TestSimFaults: a create whose answer is lost is reported as outcome
+// unknown (and did happen); reads survive transient 5xx and drops.
+func TestSimFaults(t *testing.T) {
+	for _, lost := range []hltest.LostAs{hltest.LostAs5xx, hltest.LostAsReset} {
+		sim, c := newServicesSim(t, func(o *hltest.Options) {
+			o.Faults = []hltest.FaultRule{{Route: "POST /contacts/", LostResponseRate: 1, LostAs: lost}}
+		})
+		_, err := c.Contacts.Create(context.Background(), highlevel.ContactInput{FirstName: "Lost", Email: "lost@example.com"})
+		require.ErrorIs(t, err, highlevel.ErrOutcomeUnknown, "lost as %v", lost)
+		assert.Equal(t, 1, sim.Count(hltest.DefaultLocationID, hltest.KindContact), "the write was applied once and not retried")
+	}
+
+	sim, _ := newServicesSim(t, nil)
+	// A breaker that tolerates the injected failure rate (5 in a row is
+	// likely over many attempts at 40%).
+	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{BreakerFailures: 1000})
+	require.NoError(t, err)
+	c, err := highlevel.NewClient(highlevel.Options{BaseURL: sim.URL, LocationID: hltest.DefaultLocationID,
+		Auth: highlevel.StaticToken(hltest.DefaultToken), Limiter: lim,
+		Retry: highlevel.RetryPolicy{MaxAttempts: 6, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}})
+	require.NoError(t, err)
+	ct, err := c.Contacts.Create(context.Background(), highlevel.ContactInput{FirstName: "A"})
+	require.NoError(t, err)
+	sim.SetFaults(hltest.FaultRule{Route: "GET /contacts/{contactId}", ServerErrorRate: 0.3, DropRate: 0.1})
+	ok := 0
+	for range 20 {
+		got, err := c.Contacts.Get(context.Background(), ct.ID)
+		if err != nil {
+			continue // six failed attempts in a row: possible (0.4^6), and still an error
+		}
+		assert.Equal(t, ct.ID, got.ID)
+		ok++
+	}
+	assert.GreaterOrEqual(t, ok, 17, "retries absorb transient 5xx and drops")
+}

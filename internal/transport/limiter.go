@@ -312,9 +312,11 @@ func (l *Limiter) Observe(g Grant, o Observation, pause time.Duration) {
 		}
 		serverUsed := max - o.Remaining
 		// Our admissions the server may have counted: everything from one
-		// window before this request was admitted until now. An upper bound
-		// of our share, so the estimate of foreign traffic is a lower bound.
-		from := g.At.Add(-l.window)
+		// window (plus the margin, for requests that travelled slower than
+		// this one) before this request was admitted until now. An upper
+		// bound of our share, so the estimate of foreign traffic is a lower
+		// bound.
+		from := g.At.Add(-l.window - l.margin)
 		ours, complete := 0, false
 		for i := 0; i < l.n; i++ {
 			if !l.at(i).After(from) {
