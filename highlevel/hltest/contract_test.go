@@ -133,3 +133,23 @@ func specBody(t *testing.T, app, method, path string) (props, required []string)
 	sort.Strings(props)
 	return props, s.Required
 }
+
+// TestRoutesAreHighLevelPaths checks that every route the simulator serves
+// is an operation of HighLevel's spec, except the ones HighLevel released
+// after the spec was published.
+func TestRoutesAreHighLevelPaths(t *testing.T) {
+	v := hlspec.MustValidator(t)
+	undocumented := []string{"POST /opportunities/pipelines"}
+	s := NewUnstartedServer(Options{})
+	n := 0
+	for _, list := range s.router.byKey {
+		for _, rt := range list {
+			n++
+			concrete := strings.NewReplacer("{", "x", "}", "").Replace(rt.pattern)
+			if _, ok := v.Find(rt.method, concrete); !ok {
+				assert.Contains(t, undocumented, rt.name(), "not in HighLevel's spec")
+			}
+		}
+	}
+	assert.Greater(t, n, 70)
+}
