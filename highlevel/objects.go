@@ -110,14 +110,23 @@ func (s *ObjectsService) ListSchemas(ctx context.Context) ([]*ObjectSchema, erro
 	return out.Objects, nil
 }
 
-// GetSchema returns an object schema with its fields (GET /objects/{key}).
-// An unknown key gives an error matching ErrNotFound.
+// GetSchema returns an object schema with its fields (GET
+// /objects/{key}?fetchProperties=true). An unknown key gives an error
+// matching ErrNotFound.
 func (s *ObjectsService) GetSchema(ctx context.Context, key string) (*ObjectSchema, error) {
+	return s.getSchema(ctx, key, true)
+}
+
+func (s *ObjectsService) getSchema(ctx context.Context, key string, fields bool) (*ObjectSchema, error) {
 	if err := requireID(opSchemaGet.name, "object key", key); err != nil {
 		return nil, err
 	}
+	q := s.locQuery()
+	if fields {
+		q.Set("fetchProperties", "true")
+	}
 	var out schemaEnvelope
-	if err := s.client.do(ctx, call{op: opSchemaGet, path: pathf("/objects/%s", key), query: s.locQuery()}, &out); err != nil {
+	if err := s.client.do(ctx, call{op: opSchemaGet, path: pathf("/objects/%s", key), query: q}, &out); err != nil {
 		return nil, err
 	}
 	return out.get(opSchemaGet.name)
@@ -157,7 +166,7 @@ func (s *ObjectsService) UpdateSchema(ctx context.Context, key string, in Object
 	}
 	searchable := in.SearchableProperties
 	if searchable == nil {
-		cur, err := s.GetSchema(ctx, key)
+		cur, err := s.getSchema(ctx, key, false)
 		if err != nil {
 			return nil, err
 		}

@@ -78,7 +78,7 @@ func TestObjectsOperations(t *testing.T) {
 			call: func(ctx context.Context, c *Client) (any, error) {
 				return c.Objects.GetSchema(ctx, "custom_objects.xray")
 			},
-			wantQuery: map[string]string{"locationId": testLocation},
+			wantQuery: map[string]string{"locationId": testLocation, "fetchProperties": "true"},
 			check: func(t *testing.T, got any) {
 				checkSchema(t, got)
 				require.Len(t, got.(*ObjectSchema).Fields, 1)
@@ -193,6 +193,7 @@ func TestUpdateSchemaKeepsSearchable(t *testing.T) {
 	require.NoError(t, err)
 	reqs := ts.requests()
 	require.Len(t, reqs, 2)
+	assert.Empty(t, reqs[0].Query["fetchProperties"], "the fields are not needed")
 	jsonEq(t, `{"locationId":"loc-test-1","description":"","searchableProperties":["custom_objects.xray.name"]}`, reqs[1].Body)
 }
 
