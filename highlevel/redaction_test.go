@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -17,7 +18,13 @@ import (
 func TestTokenAndFieldValuesNeverLeak(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ts := newTestServer(t, func(o *Options) { o.Logger = logger })
+	ts := newTestServer(t, func(o *Options) {
+		o.Logger = logger
+		// Keep the breaker closed so that every failure path is exercised.
+		lim, err := NewLimiter(LimiterOptions{Requests: 10_000, Window: time.Second, BreakerFailures: 1 << 20})
+		require.NoError(t, err)
+		o.Limiter = lim
+	})
 	secrets := []string{testToken, "Jane", "Secretname", "jane.secret@example.com", "+15551234567", "1984-03-07", "PBN-77123", "Implant consult"}
 
 	fail := map[string]func(w http.ResponseWriter, r *http.Request){
