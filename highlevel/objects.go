@@ -526,3 +526,51 @@ func (s *ObjectsService) SearchRecords(ctx context.Context, schemaKey string, q 
 		}
 	}
 }
+
+// RecordValueFor is ValueFor for custom object record properties, whose
+// MONETORY values are {currency, value} objects: Cents, float64 (currency
+// units) and json.Number are wrapped with currency "default".
+func RecordValueFor(dt DataType, v any) (FieldValue, error) {
+	fv, err := ValueFor(dt, v)
+	if err != nil || dt != DataTypeMonetary {
+		return fv, err
+	}
+	return FieldValue{raw: json.RawMessage(`{"currency":"default","value":` + string(fv.raw) + `}`)}, nil
+}
+
+// Value encodes v for this field of a record (see RecordValueFor) and,
+// for option fields, checks that every value is one of the field's option
+// keys, so a bad value is refused before it is sent. Errors name the field
+// key, never the value.
+func (f *ObjectField) Value(v any) (FieldValue, error) {
+	fv, err := RecordValueFor(f.DataType, v)
+	if err != nil {
+		return FieldValue{}, fmt.Errorf("highlevel: %s: %w", f.FieldKey, err)
+	}
+	if !isOptionType(f.DataType) || len(f.Options) == 0 || (f.DataType == DataTypeRadio && f.AllowCustomOption) {
+		return fv, nil
+	}
+	var keys []string
+	if err := json.Unmarshal(fv.raw, &keys); err != nil {
+		var one string
+		if json.Unmarshal(fv.raw, &one) != nil {
+			return FieldValue{}, fmt.Errorf("highlevel: %s: %w", f.FieldKey, ErrFieldType)
+		}
+		keys = []string{one}
+	}
+	for _, k := range keys {
+		if !f.hasOption(k) {
+			return FieldValue{}, fmt.Errorf("highlevel: %s: %w: a value is not one of the field's %d option keys", f.FieldKey, ErrFieldType, len(f.Options))
+		}
+	}
+	return fv, nil
+}
+
+func (f *ObjectField) hasOption(key string) bool {
+	for _, o := range f.Options {
+		if o.Key == key {
+			return true
+		}
+	}
+	return false
+}

@@ -377,3 +377,38 @@ func FuzzRecordMoneyRoundTrip(f *testing.F) {
 		assert.Equal(t, "default", cur)
 	})
 }
+
+func TestRecordValues(t *testing.T) {
+	v, err := RecordValueFor(DataTypeMonetary, Cents(4250))
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"currency":"default","value":42.5}`, v.String())
+	v, err = RecordValueFor(DataTypeNumerical, 3)
+	require.NoError(t, err)
+	assert.Equal(t, "3", v.String())
+	_, err = RecordValueFor(DataTypeMonetary, "lots")
+	assert.ErrorIs(t, err, ErrFieldType)
+
+	tooth := &ObjectField{FieldKey: "custom_objects.xray.tooth", DataType: DataTypeSingleOptions,
+		Options: []FieldOption{{Key: "t14", Label: "14"}, {Key: "t15", Label: "15"}}}
+	v, err = tooth.Value("t14")
+	require.NoError(t, err)
+	assert.Equal(t, `"t14"`, v.String())
+	_, err = tooth.Value("14")
+	require.ErrorIs(t, err, ErrFieldType, "labels are not keys")
+	assert.NotContains(t, err.Error(), `"14"`)
+	assert.Contains(t, err.Error(), "custom_objects.xray.tooth")
+
+	teeth := &ObjectField{FieldKey: "custom_objects.xray.teeth", DataType: DataTypeMultipleOptions, Options: tooth.Options}
+	_, err = teeth.Value([]string{"t14", "t15"})
+	require.NoError(t, err)
+	_, err = teeth.Value([]string{"t14", "t99"})
+	assert.ErrorIs(t, err, ErrFieldType)
+
+	radio := &ObjectField{FieldKey: "custom_objects.xray.side", DataType: DataTypeRadio, AllowCustomOption: true, Options: tooth.Options}
+	_, err = radio.Value("anything")
+	assert.NoError(t, err, "custom options allowed")
+	free := &ObjectField{FieldKey: "custom_objects.xray.cost", DataType: DataTypeMonetary}
+	v, err = free.Value(19.99)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"currency":"default","value":19.99}`, v.String())
+}
