@@ -27,9 +27,11 @@ type field struct {
 	name     string
 	kind     kind
 	required bool
-	nullable bool
-	enum     []string
-	nested   *dto
+	// allowEmpty accepts "" for a required string (present, maybe empty).
+	allowEmpty bool
+	nullable   bool
+	enum       []string
+	nested     *dto
 }
 
 // dto is a strict whitelist, the way HighLevel's NestJS validation pipe
@@ -170,7 +172,7 @@ func checkValue(name string, f field, v any) []string {
 		if !ok {
 			return []string{name + " must be a string"}
 		}
-		if f.required && s == "" {
+		if f.required && !f.allowEmpty && s == "" {
 			return []string{name + " should not be empty"}
 		}
 		if len(f.enum) > 0 && !slices.Contains(f.enum, s) {

@@ -420,8 +420,8 @@ var searchRecordsDTO = newDTO(
 	field{name: "locationId", kind: kString, required: true},
 	field{name: "page", kind: kNumber, required: true},
 	field{name: "pageLimit", kind: kNumber, required: true},
-	field{name: "query", kind: kString},
-	field{name: "searchAfter", kind: kArray},
+	field{name: "query", kind: kString, required: true, allowEmpty: true},
+	field{name: "searchAfter", kind: kArray, required: true},
 	field{name: "filters", kind: kArray, nested: newDTO(
 		field{name: "field", kind: kString, required: true},
 		field{name: "operator", kind: kString, required: true, enum: []string{"eq", "not_eq", "contains", "exists"}},
@@ -435,14 +435,7 @@ func (s *Server) searchRecords(c *call) (response, *apiError) {
 	if err != nil {
 		return fail(err)
 	}
-	// The spec requires query and searchAfter to be present (empty is fine).
 	var msgs []string
-	if !has(m, "query") {
-		msgs = append(msgs, "query must be a string")
-	}
-	if !has(m, "searchAfter") {
-		msgs = append(msgs, "searchAfter must be an array")
-	}
 	page, limit := integer(m, "page", 1), integer(m, "pageLimit", 10)
 	if page < 1 {
 		msgs = append(msgs, "page must not be less than 1")

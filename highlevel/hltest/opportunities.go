@@ -491,3 +491,71 @@ func (s *Server) searchOpportunities(c *call) (response, *apiError) {
 	}
 	return ok(map[string]any{"opportunities": out, "meta": meta})
 }
+
+// searchOpportunitiesBodyDTO is OpportunitySearchBodyDTO.
+var searchOpportunitiesBodyDTO = newDTO(
+	field{name: "locationId", kind: kString, required: true},
+	field{name: "query", kind: kString, required: true, allowEmpty: true},
+	field{name: "limit", kind: kNumber, required: true},
+	field{name: "page", kind: kNumber, required: true},
+	field{name: "searchAfter", kind: kStrings, required: true},
+	field{name: "additionalDetails", kind: kObject, required: true, nested: newDTO(
+		field{name: "notes", kind: kBool, required: true},
+		field{name: "tasks", kind: kBool, required: true},
+		field{name: "calendarEvents", kind: kBool, required: true},
+		field{name: "unReadConversations", kind: kBool, required: true},
+	)},
+)
+
+// searchOpportunitiesAdvanced is POST /opportunities/search: query matches
+// the name; paging by page/limit or by searchAfter ["createdAt ms", "id"].
+func (s *Server) searchOpportunitiesAdvanced(c *call) (response, *apiError) {
+	m, err := searchOpportunitiesBodyDTO.decode(c.body)
+	if err != nil {
+		return fail(err)
+	}
+	l, err := c.scope(str(m, "locationId"))
+	if err != nil {
+		return fail(err)
+	}
+	page, limit := integer(m, "page", 1), integer(m, "limit", 20)
+	if page < 1 || limit < 1 || limit > 100 {
+		return fail(errUnprocessable("page must not be less than 1", "limit must not be greater than 100"))
+	}
+	after := strs(m, "searchAfter")
+	if len(after) != 0 && len(after) != 2 {
+		return fail(errUnprocessable("searchAfter must be the searchAfter value of a previous result"))
+	}
+	q := strings.ToLower(str(m, "query"))
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	var hits []*opportunity
+	l.opps.each(func(o *opportunity) bool {
+		if !c.now.Before(o.visibleAt) && (q == "" || strings.Contains(strings.ToLower(o.name), q)) {
+			hits = append(hits, o)
+		}
+		return true
+	})
+	total := len(hits)
+	if len(after) == 2 {
+		i := slices.IndexFunc(hits, func(o *opportunity) bool { return o.id == after[1] })
+		if i < 0 {
+			ms, _ := strconv.ParseInt(after[0], 10, 64)
+			i = slices.IndexFunc(hits, func(o *opportunity) bool { return o.added.UnixMilli() > ms }) - 1
+			if i < -1 {
+				i = len(hits) - 1
+			}
+		}
+		hits = hits[i+1:]
+	} else {
+		hits = hits[min((page-1)*limit, len(hits)):]
+	}
+	hits = hits[:min(limit, len(hits))]
+	out := make([]map[string]any, len(hits))
+	for i, o := range hits {
+		j := o.json(l)
+		j["searchAfter"] = []string{strconv.FormatInt(o.added.UnixMilli(), 10), o.id}
+		out[i] = j
+	}
+	return ok(map[string]any{"opportunities": out, "total": total, "aggregations": map[string]any{}})
+}

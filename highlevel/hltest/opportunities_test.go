@@ -82,6 +82,29 @@ func TestPipelinesAndOpportunities(t *testing.T) {
 	}
 	assert.Len(t, seen, 6)
 
+	// POST /opportunities/search: the spec's body, searchAfter paging.
+	details := map[string]any{"notes": false, "tasks": false, "calendarEvents": false, "unReadConversations": false}
+	seen = map[string]bool{}
+	after := []any{}
+	for range 10 {
+		r := tc.do("POST", "/opportunities/search", map[string]any{"locationId": loc, "query": "", "limit": 4, "page": 1,
+			"searchAfter": after, "additionalDetails": details}).must(t, 200)
+		assert.EqualValues(t, 6, r["total"])
+		ops := r["opportunities"].([]any)
+		if len(ops) == 0 {
+			break
+		}
+		for _, x := range ops {
+			seen[obj(t, x)["id"].(string)] = true
+		}
+		after = obj(t, ops[len(ops)-1])["searchAfter"].([]any)
+	}
+	assert.Len(t, seen, 6)
+	named := tc.do("POST", "/opportunities/search", map[string]any{"locationId": loc, "query": "implant", "limit": 10, "page": 1,
+		"searchAfter": []any{}, "additionalDetails": details}).must(t, 200)
+	assert.EqualValues(t, 1, named["total"])
+	tc.do("POST", "/opportunities/search", map[string]any{"locationId": loc, "query": ""}).must(t, 422)
+
 	tc.do("DELETE", "/opportunities/"+oid, nil).must(t, 200)
 	assert.Equal(t, 5, s.Count(loc, KindOpportunity))
 	// A second opportunity for the same contact is allowed after the first is gone.

@@ -105,6 +105,7 @@ func (s *Server) routes() *router {
 	add("GET", "/opportunities/search", s.searchOpportunities, "q", "location_id", "pipeline_id",
 		"pipeline_stage_id", "contact_id", "status", "assigned_to", "campaignId", "id", "order", "endDate",
 		"startAfter", "startAfterId", "date", "country", "page", "limit", "getTasks", "getNotes", "getCalendarEvents")
+	add("POST", "/opportunities/search", s.searchOpportunitiesAdvanced).query = none
 	add("GET", "/opportunities/{id}", s.getOpportunity).query = none
 	add("PUT", "/opportunities/{id}", s.updateOpportunity).query = none
 	add("DELETE", "/opportunities/{id}", s.deleteOpportunity).query = none
