@@ -2,10 +2,12 @@ package highlevel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 )
 
 // FieldModel selects the location custom fields of one record type.
@@ -492,17 +494,45 @@ func (x *FieldIndex) ByKey(key string) (*CustomField, bool) {
 // ErrUnknownField: no custom field has the key.
 var ErrUnknownField = errors.New("highlevel: unknown custom field")
 
-// Input encodes v for the field with this key (see ValueFor for the Go
-// types each data type takes) as a write item addressed by id. Errors name
-// the key and the types, never the value.
+// Input encodes v for the field with this key (see CustomField.Value) as a
+// write item addressed by id. Errors name the key and the types, never the
+// value.
 func (x *FieldIndex) Input(key string, v any) (CustomFieldInput, error) {
 	f, ok := x.byKey[key]
 	if !ok {
 		return CustomFieldInput{}, fmt.Errorf("%w: %s", ErrUnknownField, key)
 	}
-	fv, err := ValueFor(f.DataType, v)
+	fv, err := f.Value(v)
 	if err != nil {
-		return CustomFieldInput{}, fmt.Errorf("highlevel: custom field %s: %w", key, err)
+		return CustomFieldInput{}, err
 	}
 	return CustomFieldInput{ID: f.ID, Value: fv}, nil
+}
+
+// Value encodes v for this field (see ValueFor) and, for option fields,
+// checks every value against the field's picklist options (contacts and
+// opportunities take the option labels), so a bad value is refused before
+// it is sent. Errors name the field key, never the value.
+func (f *CustomField) Value(v any) (FieldValue, error) {
+	fv, err := ValueFor(f.DataType, v)
+	if err != nil {
+		return FieldValue{}, fmt.Errorf("highlevel: %s: %w", f.FieldKey, err)
+	}
+	if !isOptionType(f.DataType) || len(f.PicklistOptions) == 0 {
+		return fv, nil
+	}
+	var vals []string
+	if err := json.Unmarshal(fv.raw, &vals); err != nil {
+		var one string
+		if json.Unmarshal(fv.raw, &one) != nil {
+			return FieldValue{}, fmt.Errorf("highlevel: %s: %w", f.FieldKey, ErrFieldType)
+		}
+		vals = []string{one}
+	}
+	for _, s := range vals {
+		if !slices.Contains(f.PicklistOptions, s) {
+			return FieldValue{}, fmt.Errorf("highlevel: %s: %w: a value is not one of the field's %d options", f.FieldKey, ErrFieldType, len(f.PicklistOptions))
+		}
+	}
+	return fv, nil
 }

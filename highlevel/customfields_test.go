@@ -265,7 +265,8 @@ func TestFieldIndex(t *testing.T) {
 	x := NewFieldIndex([]*CustomField{
 		{ID: "f1", FieldKey: "contact.pbn_patient_id", DataType: DataTypeText},
 		{ID: "f2", FieldKey: "contact.balance", DataType: DataTypeMonetary},
-		{ID: "f3", FieldKey: "opportunity.teeth", DataType: DataTypeMultipleOptions},
+		{ID: "f3", FieldKey: "opportunity.teeth", DataType: DataTypeMultipleOptions, PicklistOptions: []string{"14", "15"}},
+		{ID: "f4", FieldKey: "contact.carrier", DataType: DataTypeSingleOptions, PicklistOptions: []string{"Delta Dental", "Cigna"}},
 		nil,
 	})
 	f, ok := x.ByID("f2")
@@ -281,6 +282,15 @@ func TestFieldIndex(t *testing.T) {
 	in, err = x.Input("opportunity.teeth", []string{"14", "15"})
 	require.NoError(t, err)
 	assert.Equal(t, `["14","15"]`, in.Value.String())
+
+	_, err = x.Input("opportunity.teeth", []string{"14", "16"})
+	assert.ErrorIs(t, err, ErrFieldType, "not an option")
+	in, err = x.Input("contact.carrier", "Cigna")
+	require.NoError(t, err)
+	assert.Equal(t, `"Cigna"`, in.Value.String())
+	_, err = x.Input("contact.carrier", "cigna_key")
+	require.ErrorIs(t, err, ErrFieldType)
+	assert.NotContains(t, err.Error(), "cigna_key")
 
 	_, err = x.Input("contact.nope", "x")
 	assert.ErrorIs(t, err, ErrUnknownField)
