@@ -150,3 +150,23 @@ func FuzzCanonicalMatchesReference(f *testing.F) {
 		require.Equal(t, string(referenceCanonical(b)), string(canonicalJSON(b)))
 	})
 }
+
+// FuzzRestoreBodies feeds arbitrary before-images and written payloads to
+// the HighLevel target's body builders: errors are fine, panics are not.
+func FuzzRestoreBodies(f *testing.F) {
+	f.Add([]byte(`{"firstName":"A","customFields":[{"id":"f","value":"x"}],"tags":["a"]}`),
+		[]byte(`{"firstName":"B","customFields":[{"id":"f","field_value":"y"}],"tags":["b"],"dnd":true}`))
+	f.Add([]byte(`{"Properties":{"a":1},"":2}`), []byte(`{"properties":{"a":2},"owner":["u"]}`))
+	f.Add([]byte(`{"customFields":null}`), []byte(`{"customFields":[{"key":"contact.x","field_value":1}]}`))
+	f.Fuzz(func(t *testing.T, before, written []byte) {
+		var b, w map[string]json.RawMessage
+		if json.Unmarshal(before, &b) != nil || json.Unmarshal(written, &w) != nil {
+			return
+		}
+		b = foldKeys(b)
+		body := restoreStrings(b, w)
+		require.True(t, json.Valid(body))
+		_, _ = restoreCustomFields(b, w)
+		_, _ = stringList(b["tags"])
+	})
+}

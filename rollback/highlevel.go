@@ -249,6 +249,9 @@ func foldKeys(m map[string]json.RawMessage) map[string]json.RawMessage {
 		out[k] = v
 	}
 	for k, v := range m {
+		if k == "" {
+			continue
+		}
 		lk := strings.ToLower(k[:1]) + k[1:]
 		if _, ok := out[lk]; !ok {
 			out[lk] = v
