@@ -26,7 +26,11 @@ const (
 	RecordTypePrefix = "custom_objects."
 
 	// TypeContactBusiness is a link made with the bulk business endpoint:
-	// Intent.TargetID is the contact, Intent.RelatedID the business.
+	// Intent.TargetID is the contact, Intent.RelatedID the business. Journal
+	// one intent per contact (a bulk call links many). When the contact had
+	// a business before, give Payload {"businessId": new} and Before
+	// {"businessId": previous}: Undo then re-links the previous business
+	// instead of leaving the contact without one.
 	TypeContactBusiness = "contact.business"
 	// TypeRelation is an association relation; the outcome id is the relation id.
 	TypeRelation = "relation"
@@ -49,8 +53,8 @@ const (
 // highlevel types marshal to it). Restores send one update per record;
 // clearing tags a contact had none of before costs one more call.
 //
-// Limits: undoing a contact→business link leaves the contact without a
-// business (a business it had before the run is not re-linked); custom
+// Limits: undoing a contact→business link journaled without a before-image
+// leaves the contact without a business; custom
 // object schemas and pipelines cannot be deleted through HighLevel's API
 // (reported as irreversible); deletes made by a run are final.
 type HighLevel struct {
@@ -173,6 +177,12 @@ func (h *HighLevel) current(ctx context.Context, ref Ref) ([]byte, error) {
 		}
 		m["customFields"] = o.CustomFields // the type hides them from JSON
 		v = m
+	case ref.ObjectType == TypeContactBusiness:
+		c, err := h.c.Contacts.Get(ctx, ref.TargetID)
+		if err != nil {
+			return nil, hlErr(err)
+		}
+		v = map[string]string{"businessId": c.BusinessID}
 	case ref.ObjectType == TypeNote:
 		notes, err := h.c.Contacts.ListNotes(ctx, ref.TargetID)
 		if err != nil {
@@ -237,6 +247,20 @@ func (h *HighLevel) Restore(ctx context.Context, ref Ref, before, written []byte
 		return h.restoreOpportunity(ctx, ref, b, w)
 	case isRecordType(ref.ObjectType):
 		return h.restoreRecord(ctx, ref, b, w)
+	case ref.ObjectType == TypeContactBusiness:
+		var prev string
+		if raw, ok := b["businessId"]; ok && string(raw) != "null" {
+			if err := json.Unmarshal(raw, &prev); err != nil {
+				return fmt.Errorf("rollback: before-image businessId: %w", err)
+			}
+		}
+		var err error
+		if prev != "" {
+			_, err = h.c.Businesses.LinkContacts(ctx, prev, []string{ref.TargetID})
+		} else {
+			_, err = h.c.Businesses.UnlinkContacts(ctx, []string{ref.TargetID})
+		}
+		return hlErr(err)
 	}
 	return unsupported("restore", ref.ObjectType)
 }

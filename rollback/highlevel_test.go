@@ -126,6 +126,10 @@ func hlScenario(t *testing.T, l *Ledger) hlFixture {
 	require.NoError(t, err)
 	preBiz, err := c.Businesses.Create(ctx, highlevel.BusinessInput{Name: "Existing Co"})
 	require.NoError(t, err)
+	member, err := c.Contacts.Create(ctx, highlevel.ContactInput{FirstName: "Member", Email: "member@example.com"})
+	require.NoError(t, err)
+	_, err = c.Businesses.LinkContacts(ctx, preBiz.ID, []string{member.ID})
+	require.NoError(t, err)
 	f.preID = pre.ID
 	f.pre = state(t, s)
 
@@ -169,6 +173,12 @@ func hlScenario(t *testing.T, l *Ledger) hlFixture {
 			return "", err
 		})
 	}
+	// Moving a contact from its business to ours: undo must link it back.
+	g.do(Intent{Op: OpLink, ObjectType: TypeContactBusiness, TargetID: member.ID, RelatedID: biz,
+		Before: []byte(`{"businessId":"` + preBiz.ID + `"}`)}, map[string]string{"businessId": biz}, func() (string, error) {
+		_, err := c.Businesses.LinkContacts(ctx, biz, []string{member.ID})
+		return "", err
+	})
 	recBody := map[string]any{"properties": map[string]any{"title": "Cleaning"}}
 	rec := g.do(Intent{Op: OpCreate, ObjectType: apptKey, SourceKey: "a1"}, recBody, func() (string, error) {
 		r, err := c.Objects.CreateRecord(ctx, apptKey, highlevel.RecordInput{Properties: map[string]highlevel.FieldValue{"title": highlevel.TextValue("Cleaning")}})

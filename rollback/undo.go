@@ -306,6 +306,11 @@ func (l *Ledger) planUndo(ctx context.Context, opts UndoOptions) (*undoPlan, err
 			groups[k] = st
 		}
 		c.Action = actionFor(e.Op)
+		if e.Op == OpLink && e.HasBefore() && e.HasPayload() {
+			// A link that replaced another (a contact moved from one
+			// business to ours) is restored, not just removed.
+			c.Action, c.Ref.ID = ActionRestore, e.TargetID
+		}
 		p.steps = append(p.steps, st)
 	}
 
