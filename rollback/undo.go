@@ -159,6 +159,16 @@ func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoRepo
 	if t == nil {
 		return nil, invalidArg("target", "nil")
 	}
+	var first RunInfo
+	for i, id := range opts.Runs {
+		ri, err := l.Run(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			first = ri
+		}
+	}
 	p, err := l.planUndo(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -166,10 +176,6 @@ func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoRepo
 	report := &UndoReport{DryRun: opts.DryRun}
 	var run *Run
 	if !opts.DryRun {
-		first, err := l.Run(ctx, opts.Runs[0])
-		if err != nil {
-			return nil, err
-		}
 		run, err = l.BeginRun(ctx, RunOptions{Kind: KindUndo, Location: first.Location, MapDigest: first.MapDigest, Actor: opts.Actor})
 		if err != nil {
 			return nil, err

@@ -482,6 +482,8 @@ func TestUndoReportsUnresolvedAndGone(t *testing.T) {
 	require.Error(t, err)
 	_, err = Undo(ctx, l, nil, UndoOptions{Runs: []RunID{1}})
 	require.Error(t, err)
+	_, err = Undo(ctx, l, dst, UndoOptions{Runs: []RunID{99}, DryRun: true})
+	require.ErrorIs(t, err, ErrNoRun)
 }
 
 func TestMergeJSON(t *testing.T) {
