@@ -39,7 +39,7 @@ type env struct {
 	calls  atomic.Int64
 	ops    map[string]*atomic.Int64
 	// hook, when set, runs after every HighLevel call attempt.
-	hook atomic.Pointer[func()]
+	hook atomic.Pointer[func(highlevel.Call)]
 }
 
 type envOptions struct {
@@ -51,6 +51,9 @@ type envOptions struct {
 	// ledgerPath reuses a ledger file (child process tests).
 	ledgerPath string
 	now        func() time.Time
+	// hlClock and daily drive HighLevel's daily limit.
+	hlClock func() time.Time
+	daily   int
 }
 
 var opNames = []string{"contacts.create", "businesses.create", "objects.records.create", "associations.relations.create",
@@ -90,11 +93,14 @@ func newEnv(t testing.TB, o envOptions) *env {
 	// ledger reports them as rejected).
 	loc := hltest.Location{ID: hltest.DefaultLocationID, Token: hltest.DefaultToken, AllowDuplicates: true,
 		AllowDuplicateOpportunities: true, ExternalIDFields: []string{"contact.pbn_patient_id"}}
+	if o.daily == 0 {
+		o.daily = 10_000_000
+	}
 	hs := hltest.NewServer(hltest.Options{Users: users, Locations: []hltest.Location{loc}, Seed: uint64(o.seed), Faults: o.faults,
-		RateLimit: hltest.RateLimit{Max: 100, Window: o.window, Daily: 10_000_000}})
+		RateLimit: hltest.RateLimit{Max: 100, Window: o.window, Daily: o.daily}, Clock: o.hlClock})
 	t.Cleanup(hs.Close)
 	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: hltest.DefaultLocationID, Requests: 100, Window: o.window,
-		Margin: o.window / 40, BreakerFailures: 50, BreakerCooldown: 50 * time.Millisecond})
+		Margin: o.window / 40, BreakerFailures: 50, BreakerCooldown: 50 * time.Millisecond, DailyProbeInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
 	e := &env{t: t, pbn: ps, src: src, hl: hs, limit: lim, ops: map[string]*atomic.Int64{}}
 	for _, n := range opNames {
@@ -109,7 +115,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 				n.Add(1)
 			}
 			if h := e.hook.Load(); h != nil {
-				(*h)()
+				(*h)(c)
 			}
 		}})
 	require.NoError(t, err)

@@ -217,7 +217,8 @@ func (m *Migration) waitSearchLag(ctx context.Context) error {
 	return sleep(ctx, m.opts.SearchLag)
 }
 
-// dailyLimit pauses until the quota resets, or stops the phase.
+// dailyLimit pauses until the quota resets, or stops the phase. Every
+// worker that meets the limit waits for the same instant.
 func (m *Migration) dailyLimit(ctx context.Context, err error) error {
 	var rl *highlevel.RateLimitError
 	var at time.Time
@@ -227,13 +228,17 @@ func (m *Migration) dailyLimit(ctx context.Context, err error) error {
 	if m.opts.DailyLimit == StopOnDailyLimit {
 		return &DailyLimitError{ResumeAt: at, Err: err}
 	}
+	now := time.Now()
 	m.pauseMu.Lock()
-	defer m.pauseMu.Unlock()
-	wait := time.Until(at)
-	if at.IsZero() || wait <= 0 {
-		wait = time.Minute
+	if !m.resumeAt.After(now) {
+		if at.IsZero() || !at.After(now) {
+			at = now.Add(m.opts.DailyLimitWait)
+		}
+		m.resumeAt = at
+		m.log.LogAttrs(ctx, levelWarn, "daily API limit spent, pausing", attrDuration(at.Sub(now)))
 	}
-	m.log.LogAttrs(ctx, levelWarn, "daily API limit spent, pausing", attrDuration(wait))
+	wait := m.resumeAt.Sub(now)
+	m.pauseMu.Unlock()
 	return sleep(ctx, wait)
 }
 
@@ -250,4 +255,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // pauseGate is embedded in Migration so that one pause serves every worker.
-type pauseGate struct{ pauseMu sync.Mutex }
+type pauseGate struct {
+	pauseMu  sync.Mutex
+	resumeAt time.Time
+}

@@ -298,6 +298,7 @@ func (ph *phase) handleRecord(ctx context.Context, o *mapping.Object, tr *tracke
 		ph.mu.Lock()
 		ph.relDone[key] = linkPair(id, r.parentID)
 		ph.mu.Unlock()
+		ph.collect(o, rollback.TypeRelation, key, res.id, rollback.OpLink, rb)
 	}
 	return nil
 }

@@ -67,6 +67,10 @@ type Options struct {
 	DailyLimit DailyLimitPolicy
 	// Deletions chooses what a delta does with source deletions.
 	Deletions DeletionPolicy
+	// DailyLimitWait is how long a paused phase waits when neither
+	// HighLevel nor the client says when the daily quota resets (default 1
+	// minute; the client then probes with one call).
+	DailyLimitWait time.Duration
 	// DeltaOverlap is subtracted from a watermark before a delta reads
 	// (default 5 minutes), against clock skew between the source's writers.
 	DeltaOverlap time.Duration
@@ -130,6 +134,9 @@ func New(opts Options) (*Migration, error) {
 	}
 	if opts.Concurrency == 0 {
 		opts.Concurrency = 8
+	}
+	if opts.DailyLimitWait <= 0 {
+		opts.DailyLimitWait = time.Minute
 	}
 	if opts.DeltaOverlap == 0 {
 		opts.DeltaOverlap = 5 * time.Minute

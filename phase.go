@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -108,6 +109,9 @@ type phase struct {
 	// folded into their contact changed.
 	extraPatients map[string]bool
 	collectAll    bool
+	// stopped holds the *DailyLimitError that stops the phase: workers
+	// finish their calls in flight and take no more.
+	stopped atomic.Pointer[DailyLimitError]
 
 	mu        sync.Mutex
 	links     []pendingLink
@@ -373,7 +377,16 @@ func (ph *phase) loadObject(ctx context.Context, o *mapping.Object) error {
 		for range ph.m.opts.Concurrency {
 			g.Go(func() error {
 				for j := range jobs {
-					if err := ph.handle(gctx, o, tr, &j); err != nil {
+					if ph.stopped.Load() != nil {
+						continue // drain: the phase stops
+					}
+					err := ph.handle(gctx, o, tr, &j)
+					var dl *DailyLimitError
+					if errors.As(err, &dl) {
+						ph.stopped.CompareAndSwap(nil, dl)
+						continue
+					}
+					if err != nil {
 						return err
 					}
 					tr.tick()
@@ -388,6 +401,9 @@ func (ph *phase) loadObject(ctx context.Context, o *mapping.Object) error {
 	})
 	err := g.Wait()
 	ph.addProgress(tr.finish())
+	if dl := ph.stopped.Load(); err == nil && dl != nil {
+		return dl
+	}
 	return err
 }
 
@@ -415,6 +431,9 @@ func (ph *phase) produce(ctx context.Context, o *mapping.Object, tr *tracker, jo
 				continue
 			}
 			return fmt.Errorf("pbnhl: read %s: %w", o.Source, err)
+		}
+		if ph.stopped.Load() != nil {
+			return nil
 		}
 		if !ph.selected(o, r.rec) {
 			continue
@@ -606,11 +625,25 @@ func (ph *phase) linkBusinesses(ctx context.Context) error {
 	g.SetLimit(ph.m.opts.Concurrency)
 	for _, b := range bizs {
 		for chunk := range slices.Chunk(byBiz[b], 100) {
-			g.Go(func() error { return ph.linkChunk(gctx, tr, b, chunk) })
+			g.Go(func() error {
+				if ph.stopped.Load() != nil {
+					return nil
+				}
+				err := ph.linkChunk(gctx, tr, b, chunk)
+				var dl *DailyLimitError
+				if errors.As(err, &dl) {
+					ph.stopped.CompareAndSwap(nil, dl)
+					return nil
+				}
+				return err
+			})
 		}
 	}
 	err = g.Wait()
 	ph.addProgress(tr.finish())
+	if dl := ph.stopped.Load(); err == nil && dl != nil {
+		return dl
+	}
 	return err
 }
 
@@ -666,6 +699,13 @@ func (ph *phase) linkChunk(ctx context.Context, tr *tracker, businessID string, 
 			}
 			tr.written.Add(n)
 			tr.rejected.Add(int64(len(ids)) - n)
+			if ph.collectAll {
+				for i, l := range ls {
+					if changed[ids[i]] || (res.Success && len(res.ContactIDs) == 0) {
+						ph.collectLink(l, body)
+					}
+				}
+			}
 			return err
 		}
 		if ctx.Err() != nil {
@@ -698,6 +738,13 @@ func (ph *phase) linkChunk(ctx context.Context, tr *tracker, businessID string, 
 			return err
 		}
 	}
+}
+
+func (ph *phase) collectLink(l pendingLink, body []byte) {
+	ph.mu.Lock()
+	defer ph.mu.Unlock()
+	ph.report.Written = append(ph.report.Written, Written{Object: PhaseLinks, ObjectType: rollback.TypeContactBusiness,
+		SourceKey: l.contactKey, HighLevelID: l.contactID, Op: rollback.OpLink, Body: body})
 }
 
 func (ph *phase) addLink(l pendingLink) {

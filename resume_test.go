@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -38,7 +39,7 @@ func TestResumeAfterCancellations(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		var once sync.Once
 		stopAt := e.calls.Load() + 1 + rng.Int64N(120)
-		hook := func() {
+		hook := func(highlevel.Call) {
 			if e.calls.Load() >= stopAt {
 				once.Do(cancel)
 			}
