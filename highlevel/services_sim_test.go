@@ -413,3 +413,46 @@ func TestSimLostCreateResolvedBySearch(t *testing.T) {
 	assert.Len(t, opps, 1)
 	assert.Equal(t, 1, s.Count(hltest.DefaultLocationID, "custom_objects.xray"))
 }
+
+// A token of one location cannot touch another location's records,
+// opportunities or fields: HighLevel answers 403, matched by ErrForbidden.
+func TestSimOtherLocationForbidden(t *testing.T) {
+	const (
+		otherLoc   = "hlsimLocation0000002"
+		otherToken = "pit-00000000-0000-4000-8000-000000000002"
+	)
+	s, c := newServicesSim(t, func(o *hltest.Options) {
+		o.Locations = []hltest.Location{
+			{ID: hltest.DefaultLocationID, Token: hltest.DefaultToken},
+			{ID: otherLoc, Token: otherToken},
+		}
+	})
+	ctx := context.Background()
+	setUpXray(t, c)
+	rec, err := c.Objects.CreateRecord(ctx, "custom_objects.xray", highlevel.RecordInput{
+		Properties: map[string]highlevel.FieldValue{"name": highlevel.TextValue("film")}})
+	require.NoError(t, err)
+
+	// A client whose location id and token disagree is refused everywhere.
+	mixed, err := highlevel.NewClient(highlevel.Options{BaseURL: s.URL, LocationID: otherLoc,
+		Auth: highlevel.StaticToken(hltest.DefaultToken)})
+	require.NoError(t, err)
+	_, err = mixed.CustomFields.List(ctx, highlevel.FieldModelAll)
+	assert.ErrorIs(t, err, highlevel.ErrForbidden)
+	_, err = mixed.Objects.ListSchemas(ctx)
+	assert.ErrorIs(t, err, highlevel.ErrForbidden)
+
+	other, err := highlevel.NewClient(highlevel.Options{BaseURL: s.URL, LocationID: otherLoc,
+		Auth: highlevel.StaticToken(otherToken)})
+	require.NoError(t, err)
+	// The other location has no such object: HighLevel says not found.
+	_, err = other.Objects.GetRecord(ctx, "custom_objects.xray", rec.ID)
+	assert.ErrorIs(t, err, highlevel.ErrNotFound)
+	err = other.Objects.DeleteRecord(ctx, "custom_objects.xray", rec.ID)
+	assert.ErrorIs(t, err, highlevel.ErrNotFound)
+	// Its own object of the same key does not reach the first location's record.
+	setUpXray(t, other)
+	_, err = other.Objects.GetRecord(ctx, "custom_objects.xray", rec.ID)
+	assert.ErrorIs(t, err, highlevel.ErrForbidden)
+	assert.Equal(t, 1, s.Count(hltest.DefaultLocationID, "custom_objects.xray"), "nothing deleted across locations")
+}
