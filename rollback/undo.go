@@ -206,6 +206,8 @@ func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoRepo
 			}
 		}
 		st.before, st.written = nil, nil
+		l.log.Debug("undo compensation", "action", c.Action, "object_type", c.Ref.ObjectType, "id", c.Ref.ID,
+			"entry", c.Entry, "state", c.State, "dry_run", opts.DryRun)
 		report.Compensations = append(report.Compensations, *c)
 		if opts.OnCompensation != nil {
 			opts.OnCompensation(*c)
