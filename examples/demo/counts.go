@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -17,12 +19,13 @@ type countRow struct {
 	Objects   []string // map objects that write this kind
 	Source    int      // source records the objects read (final state)
 	Valid     int      // of those, the ones the map sends (not invalid, not filtered)
+	Kept      int      // deleted in the source, kept in HighLevel by the deletion policy
 	Ledger    int      // id map rows
 	HighLevel int
 }
 
 // OK reports whether the three agree.
-func (r countRow) OK() bool { return r.Valid == r.Ledger && r.Ledger == r.HighLevel }
+func (r countRow) OK() bool { return r.Valid+r.Kept == r.Ledger && r.Ledger == r.HighLevel }
 
 // ledgerType is the ledger object type and simulator kind of a map object;
 // ok is false for targets that create no record of their own.
@@ -75,15 +78,20 @@ func (d *demo) counts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	kept, err := d.keptDeleted(ctx, deleted)
+	if err != nil {
+		return err
+	}
 	for _, typ := range order {
 		r := rows[typ]
+		r.Kept = kept[typ]
 		if r.Ledger, err = d.idMapCount(ctx, typ, deleted); err != nil {
 			return err
 		}
 		r.HighLevel = d.hl.Count(loc, hltest.Kind(r.Kind))
 	}
 	d.say("The final source re-validated (%s records), compared with the ledger's id map and with HighLevel:", num(sumSource(rows)))
-	d.say("  %-34s %-30s %9s %9s %9s %9s", "HighLevel kind", "from map objects", "source", "to send", "ledger", "HighLevel")
+	d.say("  %-24s %-28s %8s %8s %8s %8s %9s", "HighLevel kind", "from map objects", "source", "to send", "kept", "ledger", "HighLevel")
 	failed := false
 	for _, typ := range order {
 		r := rows[typ]
@@ -92,8 +100,8 @@ func (d *demo) counts(ctx context.Context) error {
 			mark = "✗ MISMATCH"
 			failed = true
 		}
-		d.say("  %-34s %-30s %9s %9s %9s %9s  %s", strings.TrimPrefix(r.Kind, "custom_objects."), clip(strings.Join(r.Objects, "+"), 30),
-			num(r.Source), num(r.Valid), num(r.Ledger), num(r.HighLevel), mark)
+		d.say("  %-24s %-28s %8s %8s %8s %8s %9s  %s", strings.TrimPrefix(r.Kind, "custom_objects."), clip(strings.Join(r.Objects, "+"), 28),
+			num(r.Source), num(r.Valid), num(r.Kept), num(r.Ledger), num(r.HighLevel), mark)
 		d.res.Counts = append(d.res.Counts, *r)
 	}
 	live, err := d.liveIDs(ctx, order, deleted)
@@ -114,9 +122,9 @@ func (d *demo) counts(ctx context.Context) error {
 			linked++
 		}
 	}
-	relRow := countRow{Kind: string(hltest.KindRelation), Objects: []string{"record ↔ contact"}, Ledger: rel, HighLevel: d.hl.Count(loc, hltest.KindRelation)}
+	relRow := countRow{Kind: "relation", Objects: []string{"record ↔ contact"}, Ledger: rel, HighLevel: d.hl.Count(loc, hltest.KindRelation)}
 	relRow.Valid, relRow.Source = relRow.Ledger, relRow.Ledger
-	linkRow := countRow{Kind: "contact → business link", Objects: []string{"patients.officeId"}, Ledger: links, HighLevel: linked}
+	linkRow := countRow{Kind: "contact → business", Objects: []string{"patients.officeId"}, Ledger: links, HighLevel: linked}
 	linkRow.Valid, linkRow.Source = linkRow.Ledger, linkRow.Ledger
 	for _, r := range []countRow{relRow, linkRow} {
 		mark := "✓"
@@ -124,7 +132,7 @@ func (d *demo) counts(ctx context.Context) error {
 			mark = "✗ MISMATCH"
 			failed = true
 		}
-		d.say("  %-34s %-30s %9s %9s %9s %9s  %s", r.Kind, r.Objects[0], "", "", num(r.Ledger), num(r.HighLevel), mark)
+		d.say("  %-24s %-28s %8s %8s %8s %8s %9s  %s", r.Kind, r.Objects[0], "", "", "", num(r.Ledger), num(r.HighLevel), mark)
 		d.res.Counts = append(d.res.Counts, r)
 	}
 	dups := 0
@@ -138,6 +146,9 @@ func (d *demo) counts(ctx context.Context) error {
 		return fmt.Errorf("counts disagree (see the table): the ledger %s and problems.csv say more", d.ledgerPath())
 	}
 	d.say("Every record the map sends is in HighLevel exactly once, and the ledger knows each one (undo relies on it).")
+	if d.cfg.deletions == "keep" {
+		d.say("\"kept\": deleted in the source, left in HighLevel by the default deletion policy (-deletions mirror deletes them).")
+	}
 	return nil
 }
 
@@ -157,7 +168,7 @@ func (d *demo) idMapCount(ctx context.Context, typ string, deleted map[string]bo
 		if err != nil {
 			return 0, fmt.Errorf("read the id map: %w", err)
 		}
-		if m.HighLevelID != "" && !deleted[m.HighLevelID] {
+		if m.HighLevelID != "" && !deleted[typ+"\x00"+m.SourceKey] {
 			n++
 		}
 	}
@@ -172,7 +183,7 @@ func (d *demo) liveIDs(ctx context.Context, types []string, deleted map[string]b
 			if err != nil {
 				return nil, fmt.Errorf("read the id map: %w", err)
 			}
-			if m.HighLevelID != "" && !deleted[m.HighLevelID] {
+			if m.HighLevelID != "" && !deleted[typ+"\x00"+m.SourceKey] {
 				live[m.HighLevelID] = true
 			}
 		}
@@ -210,16 +221,55 @@ func (d *demo) linkCount(ctx context.Context, typ string, live map[string]bool) 
 	return n, nil
 }
 
-// deletedIDs are the HighLevel ids a run deleted (a delta mirroring source
-// deletions).
+// deletedIDs are the records (object type and source key) whose latest
+// journaled write is a delete: a delta mirroring source deletions. The id
+// map keeps their rows, with the journaled delete after them.
 func (d *demo) deletedIDs(ctx context.Context) (map[string]bool, error) {
-	out := map[string]bool{}
+	latest := map[string]rollback.Op{}
 	for e, err := range d.ledger.Entries(ctx, rollback.EntryFilter{Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
 		if err != nil {
 			return nil, fmt.Errorf("read the journal: %w", err)
 		}
-		if e.Op == rollback.OpDelete && e.Compensates == 0 {
-			out[e.TargetID] = true
+		if e.Compensates == 0 && e.SourceKey != "" && e.Op != rollback.OpLink {
+			latest[e.ObjectType+"\x00"+e.SourceKey] = e.Op
+		}
+	}
+	out := map[string]bool{}
+	for k, op := range latest {
+		if op == rollback.OpDelete {
+			out[k] = true
+		}
+	}
+	return out, nil
+}
+
+// keptDeleted counts, per ledger type, the records the source deleted that
+// HighLevel keeps under the keep policy. Under the mirror policy nothing is
+// kept, so a record left behind shows as a mismatch.
+func (d *demo) keptDeleted(ctx context.Context, deleted map[string]bool) (map[string]int, error) {
+	out := map[string]int{}
+	if d.cfg.deletions != "keep" {
+		return out, nil
+	}
+	types := map[string][]string{} // source entity → ledger types
+	for _, o := range d.m.Objects {
+		if typ, _, ok := ledgerType(o); ok {
+			types[o.Source] = append(types[o.Source], typ)
+		}
+	}
+	for del, err := range d.src.Deletions(ctx, pbn.ListOptions{}) {
+		if err != nil {
+			return nil, fmt.Errorf("read the deletions feed: %w", err)
+		}
+		key := strconv.FormatInt(del.ID, 10)
+		for _, typ := range types[string(del.Entity)] {
+			m, ok, err := d.ledger.Lookup(ctx, typ, key)
+			if err != nil {
+				return nil, fmt.Errorf("id map lookup: %w", err)
+			}
+			if ok && m.HighLevelID != "" && !deleted[typ+"\x00"+key] {
+				out[typ]++
+			}
 		}
 	}
 	return out, nil

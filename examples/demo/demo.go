@@ -481,9 +481,13 @@ func (d *demo) preflight(ctx context.Context) error {
 		return fmt.Errorf("open the ledger: %w", err)
 	}
 	d.ledger = l
+	deletions := pbnhl.KeepDeleted
+	if d.cfg.deletions == "mirror" {
+		deletions = pbnhl.DeleteDeleted
+	}
 	d.mig, err = pbnhl.New(pbnhl.Options{Source: d.src, Client: d.client, Map: d.m, Ledger: l, CompanyID: hltest.DefaultCompanyID,
 		FallbackOwner: fallbackUserEmail, Concurrency: 16, SearchLag: -1, Actor: "pbnhl demo", Logger: d.log,
-		DailyLimit: pbnhl.PauseOnDailyLimit, Deletions: pbnhl.DeleteDeleted, Progress: d.onProgress})
+		DailyLimit: pbnhl.PauseOnDailyLimit, Deletions: deletions, Progress: d.onProgress})
 	if err != nil {
 		return fmt.Errorf("migration: %w", err)
 	}
@@ -691,7 +695,11 @@ func (d *demo) delta(ctx context.Context) error {
 	tot := d.recordTotals(rep)
 	d.say("Delta: read what changed since the watermark, skipped %s records whose content digest is unchanged, wrote %s records",
 		num(tot.Existing), num(tot.Written))
-	d.say("  (updates journaled with before-images), deleted %d the source deleted (the demo mirrors deletions; the default keeps them),", rep.Deleted)
+	if d.cfg.deletions == "mirror" {
+		d.say("  (updates journaled with before-images), deleted %d records the source deleted (-deletions mirror),", rep.Deleted)
+	} else {
+		d.say("  (updates journaled with before-images), kept %d records the source deleted (-deletions keep: listed, not deleted),", rep.KeptDeleted)
+	}
 	d.say("  %s calls in %s.", num(rep.Calls), rep.Duration.Round(time.Millisecond))
 	return nil
 }
@@ -721,11 +729,13 @@ func (d *demo) undo(ctx context.Context) error {
 		kinds = append(kinds, fmt.Sprintf("%s %s", r.Kind, r.ID))
 	}
 	d.say("Undoing %d runs (%s): children before parents, links before records, each step journaled.", len(ids), strings.Join(kinds, ", "))
+	d.say("Forced: nobody else writes to this simulated location, so the undo skips the read that checks each record is")
+	d.say("  unchanged since our write (a real undo keeps that check and refuses records someone edited).")
 	view := newView(d.out, d.cfg.live, d.cfg.statusEvery)
 	var n atomic.Int64
 	t := time.Now()
 	calls := d.calls.Load()
-	rep, err := rollback.Undo(ctx, d.ledger, rollback.NewHighLevel(d.client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo",
+	rep, err := rollback.Undo(ctx, d.ledger, rollback.NewHighLevel(d.client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Force: true,
 		OnCompensation: func(rollback.Compensation) {
 			done := n.Add(1)
 			view.status(func() string {
@@ -772,17 +782,17 @@ func (d *demo) undo(ctx context.Context) error {
 	}
 	if len(d.res.Irreversible) > 0 {
 		byType := map[string]int{}
+		reason := map[string]string{}
 		for _, c := range rep.Compensations {
 			if c.State == rollback.StateIrreversible {
-				byType[strings.ReplaceAll(c.Ref.ObjectType, "_", " ")+"s"]++
+				byType[c.Ref.ObjectType]++
+				reason[c.Ref.ObjectType] = c.Reason
 			}
 		}
-		var parts []string
+		d.say("Irreversible (reported, not hidden; ids in audit.jsonl):")
 		for _, k := range sortedKeys(byType) {
-			parts = append(parts, fmt.Sprintf("%d %s", byType[k], k))
+			d.say("  %-14s %5s  %s", k, num(byType[k]), clip(reason[k], 100))
 		}
-		d.say("HighLevel's API cannot delete custom object schemas or pipelines: the undo reports %s as irreversible", strings.Join(parts, " and "))
-		d.say("  (their ids are in audit.jsonl; delete them in the app if you want them gone).")
 	}
 	var unexpected []string
 	for _, k := range leftovers {

@@ -42,6 +42,7 @@ type config struct {
 	sample     int
 	ledger     string
 	mapChoice  string
+	deletions  string
 	outDir     string
 	verbose    bool
 
@@ -87,6 +88,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&c.sample, "sample", 20, "patients in the sample run (each with all their records)")
 	fs.StringVar(&c.ledger, "ledger", "", "keep the run ledger (SQLite) at this path; default a temporary file removed at exit")
 	fs.StringVar(&c.mapChoice, "map", "default", `map to approve and run: "default" (the project's reviewed PbN map), "proposed" (the proposer's raw draft) or a YAML file`)
+	fs.StringVar(&c.deletions, "deletions", "keep", `what the delta does with records the source deleted: "keep" them in HighLevel (the library's default) or "mirror" the source and delete them`)
 	fs.StringVar(&c.outDir, "out", filepath.Join(os.TempDir(), "pbnhl-demo"), "directory for the map, its review and the problem and audit files")
 	fs.BoolVar(&c.verbose, "v", false, "log the library's operational records (object names, counts, ids; never field values) to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -105,6 +107,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		return c, errors.New("-sample must not be negative")
 	case c.realLimits && c.speedup != defaultSpeedup:
 		return c, errors.New("-real-limits and -speedup exclude each other")
+	case c.deletions != "keep" && c.deletions != "mirror":
+		return c, errors.New(`-deletions must be "keep" or "mirror"`)
 	case strings.TrimSpace(c.mapChoice) == "":
 		return c, errors.New(`-map must be "default", "proposed" or a file`)
 	}

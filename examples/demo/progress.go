@@ -130,10 +130,13 @@ func (d *demo) objectLine(ev pbnhl.Progress) string {
 	if o := d.m.Object(ev.Object); o != nil {
 		switch o.Target {
 		case mapping.TargetContactField:
-			return fmt.Sprintf("%s %7s records folded into the contacts' JSON field %s (sent with the contact, no call of its own)", name, num(ev.Written), o.Key)
+			return fmt.Sprintf("%s folded into the contacts' JSON field %s (sent in the contact's call, none of its own)", name, o.Key)
 		case mapping.TargetUser:
 			return fmt.Sprintf("%s %7s staff resolved to owners (users are matched, never created)", name, num(ev.Done))
 		}
+	}
+	if ev.Object == "deletions" && d.cfg.deletions == "keep" {
+		return fmt.Sprintf("%s %7s source deletions read: kept in HighLevel and reported (-deletions keep)", name, num(ev.Done))
 	}
 	if ev.Object == "deletions" {
 		return fmt.Sprintf("%s %7s records deleted in HighLevel because the source deleted them · %s calls", name, num(ev.Written), num(ev.Calls))

@@ -1,0 +1,34 @@
+// Command demo runs a whole Practice by Numbers → HighLevel migration on the
+// project's in-process simulators, and explains each step as it goes:
+//
+//	go run ./examples/demo                 # ~2,000 patients, compressed rate limit
+//	go run ./examples/demo -patients 300   # quicker
+//	go run ./examples/demo -real-limits    # HighLevel's real 100 requests / 10 s
+//	go run ./examples/demo -h              # every flag
+//
+// The steps are those of a real migration (see the library's package pbnhl):
+//
+//  1. generate a messy practice (practicebynumbers/pbntest) and serve it over
+//     PbN's REST contract on 127.0.0.1;
+//  2. start HighLevel (highlevel/hltest) with a production and a staging
+//     location, users for some of the staff, and the rate limit compressed by
+//     -speedup (the simulator enforces it, the client's limiter paces under it);
+//  3. sample the source and let mapping.Propose draft the field map; write the
+//     draft and its Markdown review; choose the map to run (-map);
+//  4. approve it automatically — a person does this in a real migration;
+//  5. preflight (readiness, owners, validation, call estimate), apply the
+//     schema plan, verify;
+//  6. load a stratified sample into staging, show what the bodies carry,
+//     undo it there;
+//  7. the full run in dependency order with live progress and calls per
+//     record;
+//  8. change the practice (pbntest Mutate: updates, new patients, deletions,
+//     stamps bumped without change) and pick the changes up with a delta;
+//  9. re-validate the final source and compare, per HighLevel kind, what
+//     should be there with the ledger's id map and with HighLevel;
+//  10. undo every run and compare the location with its starting state.
+//
+// It exits non-zero with the failing step when anything goes wrong, including
+// counts that disagree or records left after the undo. Output holds object
+// names, counts and ids only: never a field value.
+package main
