@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,8 +51,10 @@ func TestTokenAndFieldValuesNeverLeak(t *testing.T) {
 			writeJSON(w, 200, `{"contact":{"id":"c1","firstName":"Jane","email":"jane.secret@example.com"`)
 		},
 	}
-	var current func(w http.ResponseWriter, r *http.Request)
-	ts.handle("/", func(w http.ResponseWriter, r *http.Request) { current(w, r) })
+	// The handler runs on server goroutines; the race detector cannot see
+	// the ordering the HTTP round trip gives, so hand it over atomically.
+	var current atomic.Pointer[func(w http.ResponseWriter, r *http.Request)]
+	ts.handle("/", func(w http.ResponseWriter, r *http.Request) { (*current.Load())(w, r) })
 
 	ctx := context.Background()
 	calls := map[string]func() error{
@@ -74,7 +77,7 @@ func TestTokenAndFieldValuesNeverLeak(t *testing.T) {
 		},
 	}
 	for fname, f := range fail {
-		current = f
+		current.Store(&f)
 		for cname, call := range calls {
 			err := call()
 			require.Error(t, err, "%s/%s", cname, fname)
