@@ -506,7 +506,7 @@ func (s *ObjectsService) SearchRecords(ctx context.Context, schemaKey string, q 
 				}
 			}
 			seen += len(p.Records)
-			if len(p.Records) < limit || (p.Total >= 0 && seen >= p.Total) {
+			if searchDone(len(p.Records), limit, seen, p.Total) {
 				return
 			}
 			if len(cur.SearchAfter) == 0 && (cur.Page+1)*limit <= MaxSearchWindow {

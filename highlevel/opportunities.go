@@ -422,16 +422,14 @@ func (s *OpportunitiesService) Search(ctx context.Context, q OpportunitySearch) 
 					return
 				}
 			}
-			// A short page ends the search unless the total says more are
-			// left (a server may cap pages below the limit asked for).
-			seen += len(out.Opportunities)
+			n := len(out.Opportunities)
+			seen += n
 			m := out.Meta
-			switch {
-			case len(out.Opportunities) == 0:
-				return
-			case m.Total != nil && seen >= int(*m.Total):
-				return
-			case m.Total == nil && len(out.Opportunities) < limit:
+			total := -1
+			if m.Total != nil {
+				total = int(*m.Total)
+			}
+			if searchDone(n, limit, seen, total) {
 				return
 			}
 			switch {
@@ -550,4 +548,20 @@ func pipelineCreateCall(locationID string, in PipelineInput) call {
 		Name       string  `json:"name"`
 		Stages     []stage `json:"stages"`
 	}{locationID, in.Name, stages}}
+}
+
+// searchDone decides whether a paged search is over after a page of n
+// results (seen so far; total -1 when unknown). A short page ends it unless
+// the total says more are left (a server may cap pages below the limit
+// asked for). A full page ends it only when an exact total is reached:
+// totals of MaxSearchWindow and more may be capped (Elasticsearch counts
+// "10,000 or more"), so they cannot end a search.
+func searchDone(n, limit, seen, total int) bool {
+	switch {
+	case n == 0:
+		return true
+	case n < limit:
+		return total < 0 || seen >= total
+	}
+	return total >= 0 && total < MaxSearchWindow && seen >= total
 }

@@ -357,3 +357,57 @@ func TestOpportunityAndRecordRoundTrip(t *testing.T) {
 		assert.JSONEq(t, string(v), string(r2.Properties[k]), k)
 	}
 }
+
+// A full page continues when meta.total may be capped (10,000 or more);
+// only an empty or short page, or an exact total, ends the search.
+func TestOpportunitySearchIgnoresCappedTotal(t *testing.T) {
+	ts := newTestServer(t)
+	ts.handle("GET /opportunities/search", func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("startAfterId") {
+		case "":
+			writeJSON(w, 200, `{"opportunities":[{"id":"o0"},{"id":"o1"}],"meta":{"total":1,"startAfterId":"o1","startAfter":2}}`)
+		default:
+			writeJSON(w, 200, `{"opportunities":[{"id":"o2"}],"meta":{"total":10000}}`)
+		}
+	})
+	n := 0
+	for _, err := range ts.client.Opportunities.Search(context.Background(), OpportunitySearch{PageLimit: 2}) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 2, n, "an exact total below the window ends the search")
+
+	ts2 := newTestServer(t)
+	ts2.handle("GET /opportunities/search", func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("startAfterId") {
+		case "":
+			writeJSON(w, 200, `{"opportunities":[{"id":"o0"},{"id":"o1"}],"meta":{"total":10000,"startAfterId":"o1","startAfter":2}}`)
+		default:
+			writeJSON(w, 200, `{"opportunities":[{"id":"o2"}],"meta":{"total":10000}}`)
+		}
+	})
+	n = 0
+	for _, err := range ts2.client.Opportunities.Search(context.Background(), OpportunitySearch{PageLimit: 2}) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, 3, n)
+}
+
+func TestSearchDone(t *testing.T) {
+	for _, tc := range []struct {
+		n, limit, seen, total int
+		done                  bool
+	}{
+		{0, 100, 500, -1, true},
+		{50, 100, 50, -1, true},         // short page, no total
+		{50, 100, 50, 200, false},       // short page, more left: capped pages
+		{50, 100, 200, 200, true},       // short page, total reached
+		{100, 100, 100, -1, false},      // full page, no total
+		{100, 100, 200, 200, true},      // full page, exact total reached
+		{100, 100, 10000, 10000, false}, // full page, total may be capped
+		{100, 100, 10000, 25000, false},
+	} {
+		assert.Equal(t, tc.done, searchDone(tc.n, tc.limit, tc.seen, tc.total), "%+v", tc)
+	}
+}
