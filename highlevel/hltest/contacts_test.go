@@ -163,3 +163,15 @@ func TestDuplicatesAllowed(t *testing.T) {
 	assert.Equal(t, true, forced["new"])
 	assert.Equal(t, 3, s.Count(DefaultLocationID, KindContact))
 }
+
+func TestUpdateLocation(t *testing.T) {
+	s, tc := newTestServer(t, Options{})
+	tc.do("POST", "/contacts/", map[string]any{"locationId": DefaultLocationID, "phone": "+14155550100"}).must(t, 201)
+	require.NoError(t, s.UpdateLocation(DefaultLocationID, func(l *Location) { l.DuplicateOrder = []string{"email"} }))
+	tc.do("POST", "/contacts/", map[string]any{"locationId": DefaultLocationID, "phone": "+14155550100"}).must(t, 201)
+	require.NoError(t, s.UpdateLocation(DefaultLocationID, func(l *Location) { l.AllowDuplicates = true; l.ID = "ignored" }))
+	l := obj(t, tc.do("GET", "/locations/"+DefaultLocationID, nil).must(t, 200)["location"])
+	assert.Equal(t, true, obj(t, l["settings"])["allowDuplicateContact"])
+	assert.Error(t, s.UpdateLocation(DefaultLocationID, func(l *Location) { l.DuplicateOrder = []string{"name"} }))
+	assert.Error(t, s.UpdateLocation("nowhere0000000000001", func(*Location) {}))
+}

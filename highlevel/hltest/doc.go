@@ -53,7 +53,8 @@
 //
 // Inspection never goes through HTTP and never counts against the rate
 // limit: Count, Contacts, Contact, Records, Duplicates, RequestLog, Dump.
-// Reset forgets all data. Options.Clock moves time for rate limits, search
+// Reset forgets all data; UpdateLocation changes a location's settings
+// (duplicate rules) at runtime. Options.Clock moves time for rate limits, search
 // lag and token expiry; Options.Seed makes ids and fault draws repeatable.
 //
 // Where HighLevel's published OpenAPI documents describe a response, the

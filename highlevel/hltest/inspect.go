@@ -273,3 +273,28 @@ func (s *Server) Dump(w io.Writer) error {
 	}
 	return nil
 }
+
+// UpdateLocation changes a location's settings at runtime (duplicate
+// rules, external-id fields, name), as an admin would in HighLevel's UI.
+// The id and token cannot change.
+func (s *Server) UpdateLocation(locationID string, update func(*Location)) error {
+	l, err := s.loc(locationID)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cfg := l.cfg
+	update(&cfg)
+	cfg.ID, cfg.Token = l.cfg.ID, l.cfg.Token
+	if len(cfg.DuplicateOrder) == 0 {
+		cfg.DuplicateOrder = []string{"email", "phone"}
+	}
+	for _, f := range cfg.DuplicateOrder {
+		if f != "email" && f != "phone" {
+			return fmt.Errorf("hltest: duplicate order field %q is not email or phone", f)
+		}
+	}
+	l.cfg = cfg
+	return nil
+}
