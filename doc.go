@@ -16,6 +16,61 @@
 //   - rollback: the SQLite run ledger (write-ahead journal, id map, watermarks,
 //     audit trail) and Undo.
 //
+// # Migration
+//
+// [Migration] composes them into the phases of a real migration, each
+// callable on its own and each recorded as a run in the ledger:
+//
+//   - [Migration.ApplySchema] creates the custom fields, custom objects,
+//     associations and pipelines the approved map needs (journaled, so Undo
+//     removes them) and verifies the location.
+//   - [Migration.Preflight] writes nothing: the map's approval matches its
+//     content, the schema exists, staff resolve to users (the unmatched
+//     listed, a fallback set), every record is transformed and validated,
+//     and the API calls are estimated per object and in total, with the
+//     duration at the burst limit and the days under the daily limit. The
+//     estimate is what [Migration.Run] then spends.
+//   - [Migration.Sample] loads a stratified slice (patients spread over
+//     offices and statuses, with all their records) and returns every body
+//     written, for a field-level diff before the full run.
+//   - [Migration.Run] is the full load in dependency order: businesses →
+//     contacts (custom fields, tags, owner, external id and the folded JSON
+//     fields — communication log, forms — in the one create call) → business
+//     links through the bulk endpoint (one call per business and 100
+//     contacts) → custom object records and their relations → opportunities
+//     → notes and tasks. Calls run concurrently under the client's one
+//     per-location limiter.
+//   - [Migration.Delta] reads what changed since each entity's watermark
+//     (minus an overlap), skips records whose content digest equals what
+//     was last written, updates changed ones with their before-image
+//     journaled, creates new ones and applies deletions per
+//     [Options.Deletions].
+//   - [Migration.Undo] reverses runs through rollback.Undo.
+//
+// Calls per record are the design minimum: one per contact, business,
+// opportunity and note, two per custom record with its relation (three for
+// a record related to two parents); no lookup on the happy path
+// (BenchmarkRun).
+//
+// # Crashes, unknown outcomes and resumption
+//
+// Every mutating call is journaled before it is made and its outcome after.
+// A create whose answer was lost (a timeout, a 5xx, a reset connection) has
+// an unknown outcome: the record is looked up by its external id (contacts,
+// records, opportunities) or by what was sent (businesses, notes,
+// relations) before any retry. Running a phase again after a crash,
+// Ctrl-C or SIGKILL first settles every intent left pending that way, then
+// skips what the id map holds: nothing is duplicated and nothing is lost.
+// Rejections (4xx) are recorded and never retried in a loop; invalid records
+// are recorded and never sent. When the daily quota is spent a phase pauses
+// until it resets, or stops with a [*DailyLimitError] saying when to run it
+// again ([Options.DailyLimit]).
+//
+// Families share e-mails and phones: a location that refuses duplicate
+// contacts rejects all but one member of a household (reported as
+// rejected). Allow duplicates in the location's settings before a dental
+// migration; identity does not depend on it.
+//
 // The rules every package follows are in ARCHITECTURE.md of the project: API
 // calls are the cost, identity is ours (an id map plus an external-id field on
 // every record), every mutating call is journaled before and after so that a
