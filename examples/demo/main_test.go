@@ -92,7 +92,7 @@ func TestDemoNoPHI(t *testing.T) {
 
 func TestDemoDefaultSize(t *testing.T) {
 	if testing.Short() || os.Getenv("DEMO_FULL") == "" {
-		t.Skip("the default 2,000-patient demo takes minutes: set DEMO_FULL=1 without -short")
+		t.Skip("the default 400-patient demo takes a minute or more: set DEMO_FULL=1 without -short")
 	}
 	cfg := testConfig(t)
 	var out bytes.Buffer
@@ -113,9 +113,9 @@ func TestDemoInterrupted(t *testing.T) {
 func TestParseFlags(t *testing.T) {
 	cfg, err := parseFlags(nil, &bytes.Buffer{})
 	require.NoError(t, err)
-	assert.Equal(t, 2000, cfg.patients)
+	assert.Equal(t, 400, cfg.patients)
 	assert.Equal(t, float64(defaultSpeedup), cfg.speedup)
-	assert.Equal(t, 100, cfg.changes, "about 5% of patients change before the delta")
+	assert.Equal(t, 20, cfg.changes, "about 5% of patients change before the delta")
 
 	cfg, err = parseFlags([]string{"-real-limits"}, &bytes.Buffer{})
 	require.NoError(t, err)
