@@ -3,9 +3,11 @@ package highlevel
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -41,7 +44,11 @@ type UploadedFile struct {
 	URL    string `json:"url"`
 }
 
-var opMediaUpload = operation{name: "medias.upload", method: http.MethodPost, version: Version20210728}
+var (
+	opMediaUpload = operation{name: "medias.upload", method: http.MethodPost, version: Version20210728}
+	opMediaList   = operation{name: "medias.list", method: http.MethodGet, version: Version20210728}
+	opMediaDelete = operation{name: "medias.delete", method: http.MethodDelete, version: Version20210728}
+)
 
 // Upload uploads a file to the location's media library (POST
 // /medias/upload-file, multipart). A file over MaxUploadBytes is refused
@@ -164,4 +171,104 @@ func knownSize(r io.Reader) (int64, bool) {
 		return st.Size() - pos, true
 	}
 	return 0, false
+}
+
+// MediaFile is a file of the media library.
+type MediaFile struct {
+	ID          string
+	Name        string
+	URL         string
+	ParentID    string
+	ContentType string
+	Size        int64
+	CreatedAt   Timestamp
+	UpdatedAt   Timestamp
+}
+
+// UnmarshalJSON reads a file, whose id HighLevel sends as "_id" (and
+// sometimes "id").
+func (f *MediaFile) UnmarshalJSON(b []byte) error {
+	var w struct {
+		ID          string    `json:"_id"`
+		AltID       string    `json:"id"`
+		Name        string    `json:"name"`
+		URL         string    `json:"url"`
+		ParentID    string    `json:"parentId"`
+		ContentType string    `json:"contentType"`
+		Size        float64   `json:"size"`
+		CreatedAt   Timestamp `json:"createdAt"`
+		UpdatedAt   Timestamp `json:"updatedAt"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if w.ID == "" {
+		w.ID = w.AltID
+	}
+	*f = MediaFile{ID: w.ID, Name: w.Name, URL: w.URL, ParentID: w.ParentID, ContentType: w.ContentType,
+		Size: int64(w.Size), CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+	return nil
+}
+
+// MediaListOptions filter List.
+type MediaListOptions struct {
+	// Query matches file names (finding an upload whose answer was lost).
+	Query string
+	// ParentID lists one folder.
+	ParentID string
+	// PageSize is the limit of each call. Default 100.
+	PageSize int
+}
+
+// List iterates over the location's files, oldest first (GET
+// /medias/files with offset and limit).
+func (s *MediaService) List(ctx context.Context, o MediaListOptions) iter.Seq2[*MediaFile, error] {
+	size := o.PageSize
+	if size <= 0 {
+		size = 100
+	}
+	return func(yield func(*MediaFile, error) bool) {
+		for offset := 0; ; offset += size {
+			q := url.Values{
+				"altType": {"location"}, "altId": {s.client.locationID}, "type": {"file"},
+				"sortBy": {"createdAt"}, "sortOrder": {"asc"},
+				"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(size)},
+			}
+			if o.Query != "" {
+				q.Set("query", o.Query)
+			}
+			if o.ParentID != "" {
+				q.Set("parentId", o.ParentID)
+			}
+			var out struct {
+				Files []*MediaFile `json:"files"`
+			}
+			if err := s.client.do(ctx, call{op: opMediaList, path: "/medias/files", query: q}, &out); err != nil {
+				yield(nil, err)
+				return
+			}
+			for _, f := range out.Files {
+				if !yield(f, nil) {
+					return
+				}
+			}
+			if len(out.Files) < size {
+				return
+			}
+		}
+	}
+}
+
+// Delete deletes a file of the media library (DELETE /medias/{id}).
+func (s *MediaService) Delete(ctx context.Context, id string) error {
+	if err := requireID(opMediaDelete.name, "file id", id); err != nil {
+		return err
+	}
+	var out succeded
+	err := s.client.do(ctx, call{op: opMediaDelete, path: pathf("/medias/%s", id),
+		query: url.Values{"altType": {"location"}, "altId": {s.client.locationID}}}, &out)
+	if err != nil {
+		return err
+	}
+	return out.check(opMediaDelete.name)
 }

@@ -187,3 +187,42 @@ func (c *countingReader) Read(p []byte) (int, error) {
 type errReader struct{}
 
 func (errReader) Read([]byte) (int, error) { return 0, errors.New("disk gone") }
+
+func TestMediaListAndDelete(t *testing.T) {
+	runOpCases(t, []opCase{
+		{
+			name: "list", pattern: "GET /medias/files", status: 200,
+			response: `{"files":[{"_id":"m1","name":"consent.pdf","url":"https://assets.example/m1.pdf","altId":"loc-test-1","altType":"location",
+				"type":"file","size":2048,"contentType":"application/pdf","createdAt":"2024-01-02T03:04:05.000Z"},{"id":"m2","name":"b.png"}],"total":"2"}`,
+			call: func(ctx context.Context, c *Client) (any, error) {
+				var got []*MediaFile
+				for f, err := range c.Media.List(ctx, MediaListOptions{Query: "consent", ParentID: "fold1"}) {
+					if err != nil {
+						return nil, err
+					}
+					got = append(got, f)
+				}
+				return got, nil
+			},
+			wantQuery: map[string]string{"altType": "location", "altId": testLocation, "type": "file", "sortBy": "createdAt",
+				"sortOrder": "asc", "offset": "0", "limit": "100", "query": "consent", "parentId": "fold1"},
+			check: func(t *testing.T, got any) {
+				l := got.([]*MediaFile)
+				require.Len(t, l, 2)
+				assert.Equal(t, "m1", l[0].ID)
+				assert.Equal(t, int64(2048), l[0].Size)
+				assert.Equal(t, "application/pdf", l[0].ContentType)
+				assert.Equal(t, 2024, l[0].CreatedAt.Year())
+				assert.Equal(t, "m2", l[1].ID, "id when _id is absent")
+			},
+		},
+		{
+			name: "delete", pattern: "DELETE /medias/m1", status: 200, response: `{"success":true}`,
+			call:      func(ctx context.Context, c *Client) (any, error) { return nil, c.Media.Delete(ctx, "m1") },
+			wantQuery: map[string]string{"altType": "location", "altId": testLocation},
+		},
+	})
+	ts := newTestServer(t)
+	assert.Error(t, ts.client.Media.Delete(context.Background(), ""))
+	assert.Empty(t, ts.requests())
+}

@@ -134,6 +134,15 @@ func TestServicesRetryMatrix(t *testing.T) {
 				_, err := c.Users.FilterByEmail(ctx, "co1", []string{"a@b.example"})
 				return err
 			}},
+		{name: "medias.list", pattern: "GET /medias/files", ok: `{"files":[]}`,
+			run: func(c *Client) error {
+				for _, err := range c.Media.List(ctx, MediaListOptions{}) {
+					return err
+				}
+				return nil
+			}},
+		{name: "medias.delete", pattern: "DELETE /medias/{id}", ok: `{"success":true}`,
+			run: func(c *Client) error { return c.Media.Delete(ctx, "m1") }},
 		{name: "medias.upload", pattern: "POST /medias/upload-file", create: true,
 			run: func(c *Client) error {
 				_, err := c.Media.Upload(ctx, MediaUpload{Name: "a.txt", Content: strings.NewReader("a")})

@@ -383,6 +383,16 @@ func TestSimMedia(t *testing.T) {
 	assert.ErrorIs(t, err, highlevel.ErrFileTooLarge)
 	assert.Equal(t, 2, s.Count(hltest.DefaultLocationID, hltest.KindMedia))
 	assert.Len(t, s.RequestLog(), 2, "the oversized file was never sent")
+
+	files := mustCollect(t, c.Media.List(ctx, highlevel.MediaListOptions{PageSize: 1}))
+	require.Len(t, files, 2)
+	assert.Equal(t, f.FileID, files[0].ID)
+	assert.Equal(t, "bitewing.png", files[0].Name)
+	byName := mustCollect(t, c.Media.List(ctx, highlevel.MediaListOptions{Query: "consent"}))
+	require.Len(t, byName, 1)
+	require.NoError(t, c.Media.Delete(ctx, byName[0].ID))
+	assert.Equal(t, 1, s.Count(hltest.DefaultLocationID, hltest.KindMedia))
+	assert.ErrorIs(t, c.Media.Delete(ctx, byName[0].ID), highlevel.ErrNotFound)
 }
 
 // A create whose answer is lost has an unknown outcome; the record is
