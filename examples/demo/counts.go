@@ -20,12 +20,13 @@ type countRow struct {
 	Source    int      // source records the objects read (final state)
 	Valid     int      // of those, the ones the map sends (not invalid, not filtered)
 	Kept      int      // deleted in the source, kept in HighLevel by the deletion policy
+	Rejected  int      // sent, refused by HighLevel (reported, never retried in a loop)
 	Ledger    int      // id map rows
 	HighLevel int
 }
 
 // OK reports whether the three agree.
-func (r countRow) OK() bool { return r.Valid+r.Kept == r.Ledger && r.Ledger == r.HighLevel }
+func (r countRow) OK() bool { return r.Valid+r.Kept-r.Rejected == r.Ledger && r.Ledger == r.HighLevel }
 
 // ledgerType is the ledger object type and simulator kind of a map object;
 // ok is false for targets that create no record of their own.
@@ -82,16 +83,23 @@ func (d *demo) counts(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	rejected, err := d.rejected(ctx)
+	if err != nil {
+		return err
+	}
+	anyRejected := false
 	for _, typ := range order {
 		r := rows[typ]
 		r.Kept = kept[typ]
+		r.Rejected = rejected[typ]
+		anyRejected = anyRejected || r.Rejected > 0
 		if r.Ledger, err = d.idMapCount(ctx, typ, deleted); err != nil {
 			return err
 		}
 		r.HighLevel = d.hl.Count(loc, hltest.Kind(r.Kind))
 	}
 	d.say("The final source re-validated (%s records), compared with the ledger's id map and with HighLevel:", num(sumSource(rows)))
-	d.say("  %-24s %-28s %8s %8s %8s %8s %9s", "HighLevel kind", "from map objects", "source", "to send", "kept", "ledger", "HighLevel")
+	d.say("  %-24s %-28s %8s %8s %8s %8s %8s %9s", "HighLevel kind", "from map objects", "source", "to send", "kept", "rejected", "ledger", "HighLevel")
 	failed := false
 	for _, typ := range order {
 		r := rows[typ]
@@ -100,8 +108,8 @@ func (d *demo) counts(ctx context.Context) error {
 			mark = "✗ MISMATCH"
 			failed = true
 		}
-		d.say("  %-24s %-28s %8s %8s %8s %8s %9s  %s", strings.TrimPrefix(r.Kind, "custom_objects."), clip(strings.Join(r.Objects, "+"), 28),
-			num(r.Source), num(r.Valid), num(r.Kept), num(r.Ledger), num(r.HighLevel), mark)
+		d.say("  %-24s %-28s %8s %8s %8s %8s %8s %9s  %s", strings.TrimPrefix(r.Kind, "custom_objects."), clip(strings.Join(r.Objects, "+"), 28),
+			num(r.Source), num(r.Valid), num(r.Kept), num(r.Rejected), num(r.Ledger), num(r.HighLevel), mark)
 		d.res.Counts = append(d.res.Counts, *r)
 	}
 	live, err := d.liveIDs(ctx, order, deleted)
@@ -132,7 +140,7 @@ func (d *demo) counts(ctx context.Context) error {
 			mark = "✗ MISMATCH"
 			failed = true
 		}
-		d.say("  %-24s %-28s %8s %8s %8s %8s %9s  %s", r.Kind, r.Objects[0], "", "", "", num(r.Ledger), num(r.HighLevel), mark)
+		d.say("  %-24s %-28s %8s %8s %8s %8s %8s %9s  %s", r.Kind, r.Objects[0], "", "", "", "", num(r.Ledger), num(r.HighLevel), mark)
 		d.res.Counts = append(d.res.Counts, r)
 	}
 	dups := 0
@@ -145,7 +153,12 @@ func (d *demo) counts(ctx context.Context) error {
 	if failed || dups > 0 {
 		return fmt.Errorf("counts disagree (see the table): the ledger %s and problems.csv say more", d.ledgerPath())
 	}
-	d.say("Every record the map sends is in HighLevel exactly once, and the ledger knows each one (undo relies on it).")
+	if anyRejected {
+		d.say("Every record the map sends is in HighLevel exactly once, except those HighLevel rejected (problems.csv has")
+		d.say("  their reasons); the ledger knows each record (undo relies on it).")
+	} else {
+		d.say("Every record the map sends is in HighLevel exactly once, and the ledger knows each one (undo relies on it).")
+	}
 	if d.cfg.deletions == "keep" {
 		d.say("\"kept\": deleted in the source, left in HighLevel by the default deletion policy (-deletions mirror deletes them).")
 	}
@@ -270,6 +283,38 @@ func (d *demo) keptDeleted(ctx context.Context, deleted map[string]bool) (map[st
 			if ok && m.HighLevelID != "" && !deleted[typ+"\x00"+key] {
 				out[typ]++
 			}
+		}
+	}
+	return out, nil
+}
+
+// rejected counts, per ledger type, the records of the final source that
+// HighLevel refused and that are not in HighLevel now (a later run may have
+// written them).
+func (d *demo) rejected(ctx context.Context) (map[string]int, error) {
+	seen := map[string]bool{}
+	for del, err := range d.src.Deletions(ctx, pbn.ListOptions{}) {
+		if err != nil {
+			return nil, fmt.Errorf("read the deletions feed: %w", err)
+		}
+		seen["deleted\x00"+string(del.Entity)+"\x00"+strconv.FormatInt(del.ID, 10)] = true
+	}
+	out := map[string]int{}
+	for p, err := range d.ledger.Problems(ctx) {
+		if err != nil {
+			return nil, fmt.Errorf("read the problems: %w", err)
+		}
+		k := p.ObjectType + "\x00" + p.SourceKey
+		if p.Kind == rollback.ProblemInvalid || seen[k] || seen["deleted\x00"+p.Entity+"\x00"+p.SourceKey] {
+			continue
+		}
+		seen[k] = true
+		m, ok, err := d.ledger.Lookup(ctx, p.ObjectType, p.SourceKey)
+		if err != nil {
+			return nil, fmt.Errorf("id map lookup: %w", err)
+		}
+		if !ok || m.HighLevelID == "" {
+			out[p.ObjectType]++
 		}
 	}
 	return out, nil

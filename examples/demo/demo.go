@@ -553,7 +553,9 @@ func (d *demo) preflight(ctx context.Context) error {
 	realTime := time.Duration(float64(e.Calls) / realLimit * float64(realWindow))
 	d.say("Estimate: %s API calls (%s records to write); at HighLevel's real limit that is %s and %d day(s) of the %s daily quota;",
 		num(e.Calls), num(estimateRecords(e)), roundDuration(realTime), e.Days, num(realDaily))
-	d.say("  at this demo's limit, %s.", roundDuration(e.Duration))
+	if !d.cfg.realLimits {
+		d.say("  at this demo's compressed limit, %s.", roundDuration(e.Duration))
+	}
 	return nil
 }
 

@@ -90,6 +90,23 @@ func TestDemoNoPHI(t *testing.T) {
 	assert.Positive(t, checked)
 }
 
+// TestDemoProposedMap runs the proposer's raw draft: whatever it gets wrong
+// must show as invalid or rejected records with the counts still agreeing,
+// and the undo must still leave nothing behind.
+func TestDemoProposedMap(t *testing.T) {
+	cfg := testConfig(t, "-patients", "30", "-sample", "3", "-speedup", "2000", "-seed", "5", "-map", "proposed")
+	var out bytes.Buffer
+	res, err := run(context.Background(), cfg, &out)
+	require.NoError(t, err, out.String())
+	for _, r := range res.Counts {
+		assert.True(t, r.OK(), "%s: to send %d, rejected %d, ledger %d, HighLevel %d", r.Kind, r.Valid, r.Rejected, r.Ledger, r.HighLevel)
+	}
+	assert.Contains(t, out.String(), "This demo runs the raw draft")
+	for _, k := range []hltest.Kind{hltest.KindContact, hltest.KindRecord, hltest.KindRelation, hltest.KindNote} {
+		assert.Zero(t, res.AfterUndo[k], "%s left after undo", k)
+	}
+}
+
 func TestDemoDefaultSize(t *testing.T) {
 	if testing.Short() || os.Getenv("DEMO_FULL") == "" {
 		t.Skip("the default 400-patient demo takes a minute or more: set DEMO_FULL=1 without -short")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -183,14 +184,16 @@ func (d *demo) allowedRate() float64 { return realLimit / d.window.Seconds() }
 // summary prints a phase's totals and how full the limiter was kept.
 func (d *demo) summary(rep *pbnhl.Report) {
 	t := d.recordTotals(rep)
-	allowed := d.allowedRate() * rep.Duration.Seconds()
+	// The most a sliding window of 100 per W admits in a span D is
+	// 100 × (⌊D/W⌋+1): a fresh window starts with a full burst.
+	allowed := float64(realLimit) * (math.Floor(float64(rep.Duration)/float64(d.window)) + 1)
 	d.say("Total: %s records written, %s already there, %s invalid, %s skipped, %s rejected; %s calls in %s.",
 		num(t.Written), num(t.Existing), num(t.Invalid), num(t.Skipped), num(t.Rejected), num(rep.Calls), rep.Duration.Round(100*time.Millisecond))
-	if allowed > 0 {
-		d.say("Calls per second: %.0f of the %.0f the limit allows (%.0f%% of the limiter's capacity); %s answered 429 so far.",
+	if rep.Duration > 0 {
+		d.say("Pace: %.0f calls/s against a limit of %.0f/s: %.0f%% of what the limit admits in that time; %s answered 429 so far.",
 			float64(rep.Calls)/rep.Duration.Seconds(), d.allowedRate(), 100*float64(rep.Calls)/allowed, num(d.r429.Load()))
 		if float64(rep.Calls) < 0.8*allowed {
-			d.say("  (Below the limit: this machine, not HighLevel's limit, set the pace. -speedup lower makes the limit bind.)")
+			d.say("  (Below the limit: this machine, not HighLevel's limit, set the pace; a larger -speedup changes nothing then.)")
 		}
 	}
 	d.say("At HighLevel's real limit these calls take %s.", roundDuration(time.Duration(float64(rep.Calls)/realLimit*float64(realWindow))))
