@@ -53,7 +53,11 @@
 // into a single transaction and commit (group commit): callers of Intent
 // and Outcome wait until their entry is committed, and concurrent callers
 // share one fsync. BenchmarkJournal measures intent+outcome pairs per
-// second (see the package README figures).
+// second and per CPU-second: on a 2-core machine shared with other builds,
+// 11,000–30,000 pairs/s with 256 concurrent callers and 23,000–41,000 with
+// 1,024, about 35,000–44,000 pairs per CPU-second; a single caller waits
+// for two fsyncs per pair. A migration makes at most 10 HighLevel calls a
+// second per location, so journaling never paces it.
 //
 // With DurabilityFull (the default, SQLite synchronous=FULL in WAL mode)
 // every commit fsyncs the WAL before any waiting caller returns. A power
@@ -116,7 +120,10 @@
 // are final); Undo reports them as irreversible. Entries whose outcome is
 // unknown or pending are reported as unresolved: resolve them first.
 //
-// HighLevel is the Target on top of the highlevel client.
+// A link journaled with a before-image (a contact moved from its business
+// to ours) is restored rather than removed.
+//
+// HighLevel (NewHighLevel) is the Target on top of the highlevel client.
 //
 // # Concurrency
 //
