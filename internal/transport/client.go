@@ -25,6 +25,12 @@ type Authenticator interface {
 	Authorization(ctx context.Context) (string, error)
 }
 
+// AuthFunc adapts a function to Authenticator.
+type AuthFunc func(ctx context.Context) (string, error)
+
+// Authorization implements Authenticator.
+func (f AuthFunc) Authorization(ctx context.Context) (string, error) { return f(ctx) }
+
 // Refresher is implemented by Authenticators that can obtain a new
 // credential. On a 401 the client calls Refresh once with the header value
 // that was rejected, then retries the request once. Implementations must
@@ -46,8 +52,11 @@ type Options struct {
 	UserAgent string
 	// Header is added to every request (for example Accept).
 	Header http.Header
-	// Auth, when set, provides the Authorization header.
+	// Auth, when set, provides the credential header's value.
 	Auth Authenticator
+	// AuthHeader names the header Auth's value goes in. Default
+	// "Authorization"; an API-key scheme may use another ("X-API-Key").
+	AuthHeader string
 	// Limiter, when set, admits every attempt (retries included).
 	Limiter *Limiter
 	// Breaker, when set, guards every attempt.
@@ -139,6 +148,7 @@ type Client struct {
 	ua        string
 	header    http.Header
 	auth      Authenticator
+	authHdr   string
 	limiter   *Limiter
 	breaker   *Breaker
 	retry     RetryPolicy
@@ -166,6 +176,7 @@ func New(o Options) (*Client, error) {
 		ua:        o.UserAgent,
 		header:    o.Header.Clone(),
 		auth:      o.Auth,
+		authHdr:   o.AuthHeader,
 		limiter:   o.Limiter,
 		breaker:   o.Breaker,
 		retry:     o.Retry.withDefaults(),
@@ -173,6 +184,9 @@ func New(o Options) (*Client, error) {
 		rlHeaders: o.RateLimitHeaders,
 		onAttempt: o.OnAttempt,
 		sleep:     sleepCtx,
+	}
+	if c.authHdr == "" {
+		c.authHdr = "Authorization"
 	}
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxResponseBytes
@@ -423,7 +437,7 @@ func (c *Client) send(ctx context.Context, r *Request, authz string) (*Response,
 		req.Header.Set("User-Agent", c.ua)
 	}
 	if authz != "" {
-		req.Header.Set("Authorization", authz)
+		req.Header.Set(c.authHdr, authz)
 	}
 	if r.Body != nil {
 		ct := r.ContentType

@@ -616,3 +616,22 @@ func BenchmarkDoOverhead(b *testing.B) {
 		}
 	}
 }
+
+func TestCustomAuthHeader(t *testing.T) {
+	var got http.Header
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+	}), func(o *Options) {
+		o.Auth = AuthFunc(func(context.Context) (string, error) { return "key-123", nil })
+		o.AuthHeader = "X-API-Key"
+	})
+	_, err := c.Do(context.Background(), &Request{Method: "GET", Path: "/x"})
+	require.NoError(t, err)
+	assert.Equal(t, "key-123", got.Get("X-API-Key"))
+	assert.Empty(t, got.Get("Authorization"))
+
+	// NoAuth skips the authenticator (token endpoints).
+	_, err = c.Do(context.Background(), &Request{Method: "GET", Path: "/x", NoAuth: true})
+	require.NoError(t, err)
+	assert.Empty(t, got.Get("X-API-Key"))
+}
