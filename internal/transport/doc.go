@@ -21,6 +21,10 @@
 //		Header: http.Header{"Version": {"2021-07-28"}},
 //	})
 //
+// Auth puts its value in the Authorization header by default;
+// Options.AuthHeader names another header for API-key schemes, and
+// [AuthFunc] adapts a plain function.
+//
 // [Client.Do] returns the final [Response] whatever its status; decoding
 // error bodies into API errors belongs to the connector. Its own errors are
 // typed and carry neither tokens, bodies nor query values:
