@@ -318,3 +318,14 @@ func TestSimFaults(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, ok, 17, "retries absorb transient 5xx and drops")
 }
+
+func TestSimDailyRemainingIsReported(t *testing.T) {
+	_, c := newServicesSim(t, nil)
+	_, ok := c.Limiter().DailyRemaining()
+	assert.False(t, ok)
+	_, err := c.Contacts.Count(context.Background(), highlevel.ContactSearch{})
+	require.NoError(t, err)
+	n, ok := c.Limiter().DailyRemaining()
+	require.True(t, ok)
+	assert.Positive(t, n)
+}

@@ -85,5 +85,10 @@ func (l *Limiter) Limit() (int, time.Duration) { return l.limiter.Limit() }
 // Admitted returns how many requests the limiter has let through.
 func (l *Limiter) Admitted() uint64 { return l.limiter.Admitted() }
 
+// DailyRemaining returns how many requests HighLevel last said were left
+// today for this location (X-RateLimit-Daily-Remaining), and false before
+// any response carried the header. Use it to check a run fits the quota.
+func (l *Limiter) DailyRemaining() (int, bool) { return l.limiter.DailyRemaining() }
+
 // BreakerState returns "closed", "open" or "half-open".
 func (l *Limiter) BreakerState() string { return l.breaker.State() }

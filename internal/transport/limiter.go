@@ -50,6 +50,7 @@ type Limiter struct {
 	now     func() time.Time
 
 	admitted uint64
+	dailyRem int // last X-RateLimit-Daily-Remaining seen, -1 before any
 }
 
 type dailyState struct {
@@ -87,9 +88,10 @@ func NewLimiter(o LimiterOptions) (*Limiter, error) {
 		// Twice the limit so that Observe can count our own admissions over
 		// a window plus a response's latency. Allocated as it fills, so a
 		// huge limit costs nothing until it is used.
-		size: 2 * o.Limit,
-		log:  make([]time.Time, 0, min(2*o.Limit, 1024)),
-		now:  time.Now,
+		size:     2 * o.Limit,
+		log:      make([]time.Time, 0, min(2*o.Limit, 1024)),
+		now:      time.Now,
+		dailyRem: -1,
 	}, nil
 }
 
@@ -105,6 +107,14 @@ func (l *Limiter) Admitted() uint64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.admitted
+}
+
+// DailyRemaining returns the last daily remaining count the server
+// reported, and false before any response carried one.
+func (l *Limiter) DailyRemaining() (int, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dailyRem, l.dailyRem >= 0
 }
 
 // at returns the i-th most recent entry (0 = newest). i < l.n.
@@ -279,6 +289,9 @@ func (l *Limiter) Observe(g Grant, o Observation, pause time.Duration) {
 			l.limit = lim
 			changed = true
 		}
+	}
+	if o.DailyRemaining >= 0 {
+		l.dailyRem = o.DailyRemaining
 	}
 	if o.Interval > l.window {
 		l.window = o.Interval

@@ -366,3 +366,16 @@ func TestLimiterRingWraps(t *testing.T) {
 	// The three most recent are at 6.8s, 7.2s, 7.6s: the next slot is 7.8s.
 	assert.Equal(t, time.Unix(0, 0).Add(7800*time.Millisecond), l.nextSlot(clk.t.Add(-400*time.Millisecond)))
 }
+
+func TestLimiterDailyRemaining(t *testing.T) {
+	l := newLimiter(t, 10, time.Second)
+	_, ok := l.DailyRemaining()
+	assert.False(t, ok)
+	l.Observe(Grant{}, Observation{Max: -1, Remaining: -1, DailyRemaining: 199_321}, 0)
+	n, ok := l.DailyRemaining()
+	assert.True(t, ok)
+	assert.Equal(t, 199_321, n)
+	l.Observe(Grant{}, NoObservation, 0)
+	n, _ = l.DailyRemaining()
+	assert.Equal(t, 199_321, n, "a response without the header keeps the last value")
+}
