@@ -23,7 +23,7 @@ func TestDelta(t *testing.T) {
 	// A fixed source clock (a day after the export instant) so both
 	// practices stamp the same mutation times.
 	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
-	o := envOptions{patients: 30, seed: 3, now: func() time.Time { return day }}
+	o := envOptions{patients: size(30), seed: 3, now: func() time.Time { return day }}
 	mut := pbntest.MutateOptions{Update: 25, Create: 6, Touch: 10}
 
 	// What a full load of the final state gives.
@@ -75,7 +75,7 @@ func TestDelta(t *testing.T) {
 // deleted in HighLevel with DeleteDeleted, and kept (reported) by default.
 func TestDeltaDeletions(t *testing.T) {
 	for _, policy := range []pbnhl.DeletionPolicy{pbnhl.KeepDeleted, pbnhl.DeleteDeleted} {
-		e := newEnv(t, envOptions{patients: 20, seed: 9})
+		e := newEnv(t, envOptions{patients: size(20), seed: 9})
 		migrate(t, e, nil)
 		ctx := context.Background()
 		changes := e.pbn.MutateWith(pbntest.MutateOptions{Delete: 12})

@@ -81,7 +81,7 @@ func checkLinks(t *testing.T, e *env) {
 }
 
 func TestEndToEndWithFaults(t *testing.T) {
-	o := envOptions{patients: 40}
+	o := envOptions{patients: size(40)}
 	want := baseline(t, o)
 
 	faults, err := hltest.ParseFaults("*:5xx=0.03,429=0.03,latency=0s..2ms;POST *:lost=0.04;PUT *:lost=0.04,lostas=reset")

@@ -342,3 +342,12 @@ func defaultMap(t testing.TB, src pbn.Source) *mapping.Map {
 	require.NoError(t, m.Approve("test", time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)))
 	return m
 }
+
+// size scales a practice down under -short (CI runs the suite again with
+// -race, where SQLite and the simulators are several times slower).
+func size(patients int) int {
+	if testing.Short() {
+		return max(6, patients/4)
+	}
+	return patients
+}

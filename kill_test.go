@@ -32,7 +32,7 @@ func TestResumeAfterKill(t *testing.T) {
 		runChild(t)
 		return
 	}
-	o := envOptions{patients: 30, seed: 5}
+	o := envOptions{patients: size(30), seed: 5}
 	want := baseline(t, o)
 
 	e := newEnv(t, o)
@@ -47,7 +47,7 @@ func TestResumeAfterKill(t *testing.T) {
 	// Kill once the child is well into the load: contacts written and
 	// custom records under way.
 	deadline := time.Now().Add(2 * time.Minute)
-	for e.hl.Count(hltest.DefaultLocationID, hltest.KindRecord) < 40 {
+	for e.hl.Count(hltest.DefaultLocationID, hltest.KindRecord) < size(40) {
 		require.True(t, time.Now().Before(deadline), "the child made no progress")
 		time.Sleep(time.Millisecond)
 	}

@@ -21,7 +21,7 @@ import (
 // run then spends, per object and in total; a dry run reports the same
 // writes and calls and touches nothing.
 func TestPreflightEstimateAndDryRun(t *testing.T) {
-	e := newEnv(t, envOptions{patients: 25, seed: 13})
+	e := newEnv(t, envOptions{patients: size(25), seed: 13})
 	ctx := context.Background()
 	m := e.migration(nil)
 
@@ -86,14 +86,14 @@ func TestPreflightEstimateAndDryRun(t *testing.T) {
 // of its patients and returns the bodies; the full run then completes it
 // to the same state as a run alone.
 func TestSampleThenRun(t *testing.T) {
-	o := envOptions{patients: 30, seed: 7}
+	o := envOptions{patients: size(30), seed: 7}
 	want := baseline(t, o)
 	e := newEnv(t, o)
 	ctx := context.Background()
 	m := e.migration(nil)
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
-	s, err := m.Sample(ctx, pbnhl.SampleOptions{Patients: 8})
+	s, err := m.Sample(ctx, pbnhl.SampleOptions{Patients: size(32) / 4})
 	require.NoError(t, err)
 	contacts := 0
 	for _, w := range s.Written {
@@ -104,11 +104,11 @@ func TestSampleThenRun(t *testing.T) {
 		}
 	}
 	assert.Equal(t, e.hl.Count(hltest.DefaultLocationID, hltest.KindContact), contacts)
-	assert.LessOrEqual(t, contacts, 8)
-	assert.GreaterOrEqual(t, contacts, 6, "most sampled patients are valid")
+	assert.LessOrEqual(t, contacts, size(32)/4)
+	assert.GreaterOrEqual(t, contacts, size(32)/4-2, "most sampled patients are valid")
 	total := s.Totals().Written
 	assert.GreaterOrEqual(t, len(s.Written), int(total), "every record and link written, relations too")
-	assert.GreaterOrEqual(t, total, int64(50))
+	assert.GreaterOrEqual(t, total, int64(size(32)/4*5))
 	for _, k := range []hltest.Kind{"custom_objects.pbn_appointment", "custom_objects.pbn_treatment"} {
 		assert.Positive(t, e.hl.Count(hltest.DefaultLocationID, k), "the sample spans %s", k)
 	}
@@ -123,7 +123,7 @@ func TestSampleThenRun(t *testing.T) {
 // TestProgressEvents: every object reports progress, ending with a final
 // event whose counts add up.
 func TestProgressEvents(t *testing.T) {
-	e := newEnv(t, envOptions{patients: 15, seed: 4})
+	e := newEnv(t, envOptions{patients: size(15), seed: 4})
 	var mu sync.Mutex
 	final := map[string]pbnhl.Progress{}
 	events := 0
@@ -160,7 +160,7 @@ func TestProgressEvents(t *testing.T) {
 // hint and nothing unsettled; after the reset it resumes to the full state.
 // With PauseOnDailyLimit it waits for the reset and completes.
 func TestDailyLimit(t *testing.T) {
-	o := envOptions{patients: 12, seed: 8}
+	o := envOptions{patients: size(12), seed: 8}
 	want := baseline(t, o)
 
 	var offset atomic.Int64 // HighLevel's clock runs ahead by whole days

@@ -23,7 +23,7 @@ var dataKinds = []hltest.Kind{hltest.KindContact, hltest.KindBusiness, hltest.Ki
 // cannot delete custom object schemas and pipelines: reported irreversible).
 func TestUndoLeavesNoTrace(t *testing.T) {
 	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
-	e := newEnv(t, envOptions{patients: 20, seed: 21, now: func() time.Time { return day }})
+	e := newEnv(t, envOptions{patients: size(20), seed: 21, now: func() time.Time { return day }})
 	ctx := context.Background()
 	m := e.migration(nil)
 	_, err := m.ApplySchema(ctx)
