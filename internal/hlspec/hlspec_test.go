@@ -84,3 +84,14 @@ func TestValidateResponse(t *testing.T) {
 		Body: io.NopCloser(strings.NewReader(`{"succeded":"yes"}`)), Request: req}
 	require.Error(t, v.ValidateResponse(req, bad))
 }
+
+// The library's own router picks DELETE /associations/relations/{relationId}
+// for a GET of the same shape; Validator must use the operation it found.
+func TestSameShapeTemplatesOfOtherMethods(t *testing.T) {
+	v := hlspec.MustValidator(t)
+	op, ok := v.Find(http.MethodGet, "/associations/relations/rec123")
+	require.True(t, ok)
+	assert.Equal(t, "/associations/relations/{recordId}", op.Path)
+	r := newReq(http.MethodGet, "/associations/relations/rec123?locationId=loc1&skip=0&limit=100", "")
+	require.NoError(t, v.ValidateRequest(r))
+}
