@@ -83,7 +83,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	}
 	fs.IntVar(&c.patients, "patients", 400, "patients in the generated practice (each brings ~6 appointments, ~10 procedures, ~15 messages...)")
 	fs.Int64Var(&c.seed, "seed", 42, "generator seed: the same seed gives the same practice")
-	fs.BoolVar(&c.realLimits, "real-limits", false, "use HighLevel's real limits (100 requests per 10 s, 200,000 a day): hours for the default practice")
+	fs.BoolVar(&c.realLimits, "real-limits", false, "use HighLevel's real limits (100 requests per 10 s, 200,000 a day): about 35 min for the default practice's load and as long for its undo")
 	fs.Float64Var(&c.speedup, "speedup", defaultSpeedup, "time compression of HighLevel's rate limit: 100 requests per 10 s ÷ speedup")
 	fs.IntVar(&c.changes, "changes", 0, "records the practice changes between the full run and the delta (0 = about 5% of patients)")
 	fs.IntVar(&c.sample, "sample", 20, "patients in the sample run (each with all their records)")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,8 +56,17 @@ func checkOutcome(t *testing.T, res *result, out string) {
 	}
 }
 
+// small is a test practice's size: smaller under -short, which CI runs with
+// the race detector (several times slower).
+func small(normal int) string {
+	if testing.Short() {
+		return strconv.Itoa(max(10, normal/3))
+	}
+	return strconv.Itoa(normal)
+}
+
 func TestDemoSmall(t *testing.T) {
-	cfg := testConfig(t, "-patients", "60", "-sample", "5", "-speedup", "2000", "-seed", "7")
+	cfg := testConfig(t, "-patients", small(60), "-sample", "5", "-speedup", "2000", "-seed", "7")
 	var out bytes.Buffer
 	res, err := run(context.Background(), cfg, &out)
 	require.NoError(t, err, out.String())
@@ -67,18 +77,18 @@ func TestDemoSmall(t *testing.T) {
 			assert.Positive(t, st.Size(), f)
 		}
 	}
-	t.Logf("60 patients: %s, %d calls", res.Wall.Round(time.Millisecond), res.Calls)
+	t.Logf("%d patients: %s, %d calls", cfg.patients, res.Wall.Round(time.Millisecond), res.Calls)
 }
 
 // TestDemoNoPHI checks the printed output against the practice's own
 // identifying values: none may appear.
 func TestDemoNoPHI(t *testing.T) {
-	cfg := testConfig(t, "-patients", "30", "-sample", "3", "-speedup", "2000", "-seed", "11")
+	cfg := testConfig(t, "-patients", small(30), "-sample", "3", "-speedup", "2000", "-seed", "11")
 	var out bytes.Buffer
 	_, err := run(context.Background(), cfg, &out)
 	require.NoError(t, err, out.String())
 	checked := 0
-	for ch := range mustPractice(t, 11, 30).Charts() {
+	for ch := range mustPractice(t, 11, cfg.patients).Charts() {
 		p := ch.Patient
 		for _, v := range []string{p.Email, p.LastName, p.MobilePhone, p.HomePhone, p.Address.Line1} {
 			if v = strings.TrimSpace(v); len(v) >= 5 {
@@ -94,7 +104,7 @@ func TestDemoNoPHI(t *testing.T) {
 // must show as invalid or rejected records with the counts still agreeing,
 // and the undo must still leave nothing behind.
 func TestDemoProposedMap(t *testing.T) {
-	cfg := testConfig(t, "-patients", "30", "-sample", "3", "-speedup", "2000", "-seed", "5", "-map", "proposed")
+	cfg := testConfig(t, "-patients", small(30), "-sample", "3", "-speedup", "2000", "-seed", "5", "-map", "proposed")
 	var out bytes.Buffer
 	res, err := run(context.Background(), cfg, &out)
 	require.NoError(t, err, out.String())

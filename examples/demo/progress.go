@@ -41,7 +41,8 @@ func (v *view) status(text func() string) {
 			return
 		}
 		v.last = now
-		fmt.Fprintf(v.out, "\r\033[K%s", text())
+		// Clipped so that it never wraps: a wrapped line cannot be redrawn.
+		fmt.Fprintf(v.out, "\r\033[K%s", clip(text(), 110))
 		v.drawn = true
 		return
 	}
