@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -179,6 +180,9 @@ func (w *writer) loop() {
 	batch := make([]*writeReq, 0, w.max)
 	for req := range w.reqs {
 		batch = append(batch[:0], req)
+		// Drain what is queued; yield once when the queue runs dry so that
+		// callers woken by the previous commit can join this one.
+		yielded := false
 	drain:
 		for len(batch) < w.max {
 			select {
@@ -188,7 +192,11 @@ func (w *writer) loop() {
 				}
 				batch = append(batch, r)
 			default:
-				break drain
+				if yielded {
+					break drain
+				}
+				yielded = true
+				runtime.Gosched()
 			}
 		}
 		w.commit(batch)
