@@ -53,10 +53,10 @@
 // into a single transaction and commit (group commit): callers of Intent
 // and Outcome wait until their entry is committed, and concurrent callers
 // share one fsync. BenchmarkJournal measures intent+outcome pairs per
-// second and per CPU-second: on a 2-core machine shared with other builds,
-// 11,000–30,000 pairs/s with 256 concurrent callers and 23,000–41,000 with
-// 1,024, about 35,000–44,000 pairs per CPU-second; a single caller waits
-// for two fsyncs per pair. A migration makes at most 10 HighLevel calls a
+// second and per CPU-second: on a 2-core machine shared with other builds
+// (load average 5–18), 11,000–39,000 pairs/s with 256 concurrent callers
+// and 14,000–44,000 with 1,024, steadily 35,000–48,000 pairs per
+// CPU-second; a single caller waits for two fsyncs per pair. A migration makes at most 10 HighLevel calls a
 // second per location, so journaling never paces it.
 //
 // With DurabilityFull (the default, SQLite synchronous=FULL in WAL mode)
