@@ -183,3 +183,18 @@ func TestKeyRotation(t *testing.T) {
 	_, err := Open(ctx, path, Options{KeyProvider: lost, Logger: quietLogger()})
 	require.ErrorIs(t, err, ErrWrongKey)
 }
+
+func TestEncryptedBeforeImageWithoutPayload(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{Key: testKey(2)})
+	run, err := l.BeginRun(ctx, RunOptions{Kind: KindDelta})
+	require.NoError(t, err)
+	_, err = run.Intent(ctx, Intent{Op: OpDelete, ObjectType: "contact", TargetID: "c1", Before: []byte(`{"lastName":"` + secretMarker + `"}`)})
+	require.NoError(t, err)
+	e := onlyEntry(t, l)
+	assert.NotEmpty(t, e.KeyID)
+	assert.False(t, e.HasPayload())
+	b, err := l.Before(ctx, e)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), secretMarker)
+}

@@ -276,9 +276,12 @@ func (r *Run) Intent(ctx context.Context, in Intent) (Seq, error) {
 	if err != nil {
 		return 0, err
 	}
-	before, _, err := r.l.seal.seal(in.Before, blobAAD(r.id, seq, "before"))
+	before, beforeKeyID, err := r.l.seal.seal(in.Before, blobAAD(r.id, seq, "before"))
 	if err != nil {
 		return 0, err
+	}
+	if keyID == "" {
+		keyID = beforeKeyID // no payload: the before-image alone names the key
 	}
 	var comp any
 	if in.compensates != 0 {
