@@ -62,6 +62,8 @@ type Ledger struct {
 	w      *writer
 	closed chan struct{}
 
+	migratedFrom int
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -70,7 +72,8 @@ type Ledger struct {
 type Info struct {
 	Path          string
 	SchemaVersion int
-	// MigratedFrom is the schema version found on Open (0 for a new file).
+	// MigratedFrom is the schema version this handle's Open found (0 for a
+	// new file, SchemaVersion when nothing needed migrating).
 	MigratedFrom int
 	// Encryption is "aes-256-gcm" when payloads and before-images are
 	// encrypted, "none" when they are stored in clear.
@@ -133,7 +136,8 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 		// An old-schema handle exists only for migration tests.
 		return l, nil
 	}
-	if err := l.initMeta(ctx, from); err != nil {
+	l.migratedFrom = from
+	if err := l.initMeta(ctx); err != nil {
 		l.read.Close()
 		l.write.Close()
 		return nil, err
@@ -168,7 +172,7 @@ func dsn(path string, opts Options, readOnly bool) string {
 }
 
 // initMeta records creation time and checks or records the encryption key.
-func (l *Ledger) initMeta(ctx context.Context, from int) error {
+func (l *Ledger) initMeta(ctx context.Context) error {
 	meta := map[string]string{}
 	rows, err := l.write.QueryContext(ctx, `SELECT key, value FROM meta`)
 	if err != nil {
@@ -194,7 +198,6 @@ func (l *Ledger) initMeta(ctx context.Context, from int) error {
 	if _, ok := meta["created_at"]; !ok {
 		set["created_at"] = l.now().UTC().Format(time.RFC3339Nano)
 	}
-	set["migrated_from"] = fmt.Sprint(from)
 	encrypted := meta["encryption"] == "aes-256-gcm"
 	switch {
 	case !l.seal.enabled() && encrypted:
@@ -257,9 +260,7 @@ func (l *Ledger) Info(ctx context.Context) (Info, error) {
 	if err := l.read.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&info.SchemaVersion); err != nil {
 		return info, fmt.Errorf("rollback: info: %w", err)
 	}
-	var from string
-	_ = l.read.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'migrated_from'`).Scan(&from)
-	fmt.Sscan(from, &info.MigratedFrom)
+	info.MigratedFrom = l.migratedFrom
 	if l.seal.enabled() {
 		info.Encryption, info.KeyID = "aes-256-gcm", l.seal.currentID
 	}
