@@ -626,7 +626,7 @@ func (s *ContactsService) Search(ctx context.Context, q ContactSearch) iter.Seq2
 				}
 			}
 			seen += len(p.Contacts)
-			if len(p.Contacts) < limit || (p.Total >= 0 && seen >= p.Total) {
+			if searchDone(len(p.Contacts), limit, seen, p.Total) {
 				return
 			}
 			if len(cur.SearchAfter) == 0 && (cur.Page+1)*limit <= MaxSearchWindow {

@@ -325,6 +325,12 @@ func TestContactIDIsPathEscaped(t *testing.T) {
 // searchServer serves total contacts sorted by index, honouring page,
 // pageLimit and searchAfter like HighLevel (page*pageLimit ≤ 10,000).
 func searchServer(t *testing.T, ts *testServer, total int) {
+	searchServerReporting(t, ts, total, total)
+}
+
+// searchServerReporting is searchServer with the total the server reports,
+// which HighLevel may cap at 10,000.
+func searchServerReporting(t *testing.T, ts *testServer, total, reported int) {
 	ts.handle("POST /contacts/search", func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
 			Page        int               `json:"page"`
@@ -348,7 +354,7 @@ func searchServer(t *testing.T, ts *testServer, total int) {
 		for i := start; i < min(start+body.PageLimit, total); i++ {
 			out = append(out, map[string]any{"id": fmt.Sprintf("c%05d", i), "searchAfter": []any{i, fmt.Sprintf("c%05d", i)}})
 		}
-		b, _ := json.Marshal(map[string]any{"contacts": out, "total": total})
+		b, _ := json.Marshal(map[string]any{"contacts": out, "total": reported})
 		writeJSON(w, 200, string(b))
 	})
 }
@@ -370,6 +376,20 @@ func TestSearchIteratesPastTheWindowWithSearchAfter(t *testing.T) {
 	require.NoError(t, json.Unmarshal(reqs[20].Body, &last))
 	assert.NotContains(t, last, "page")
 	assert.Equal(t, []any{9999.0, "c09999"}, last["searchAfter"])
+}
+
+// A total capped at the page window must not end the search where searchAfter
+// should take over.
+func TestSearchIgnoresACappedTotal(t *testing.T) {
+	ts := newTestServer(t)
+	const total = 10_150
+	searchServerReporting(t, ts, total, MaxSearchWindow)
+	n := 0
+	for _, err := range ts.client.Contacts.Search(context.Background(), ContactSearch{PageLimit: 500}) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Equal(t, total, n)
 }
 
 func TestSearchStopsWhenConsumerStops(t *testing.T) {
