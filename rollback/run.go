@@ -388,10 +388,10 @@ func validOutcome(o Outcome) error {
 	return invalidArg("Outcome.Status", fmt.Sprintf("%q", o.Status))
 }
 
-// mapWrite updates the id map for a done create or update of the
-// migration (Undo maintains the id map itself for its compensations).
+// mapWrite updates the id map for a done create, update or schema element
+// of the migration (Undo maintains the id map itself for its compensations).
 func (l *Ledger) mapWrite(t *wtx, o Outcome, op Op, objectType, sourceKey, digest, target string, run RunID, entry int64, compensates bool, now int64) error {
-	if o.Status != OutcomeDone || sourceKey == "" || compensates || (op != OpCreate && op != OpUpdate) {
+	if o.Status != OutcomeDone || sourceKey == "" || compensates || (op != OpCreate && op != OpUpdate && op != OpSchema) {
 		return nil
 	}
 	hlID := o.ID

@@ -570,7 +570,7 @@ func (l *Ledger) compensate(ctx context.Context, t Target, run *Run, p *undoPlan
 		}
 		var err error
 		switch c.Action {
-		case ActionDelete:
+		case ActionDelete, ActionDeleteSchema:
 			_, err = tx.exec(stDeleteIDMap, c.Ref.ObjectType, c.Ref.ID)
 		case ActionRestore:
 			_, err = tx.exec(stClearDigest, now, c.Ref.ObjectType, c.Ref.ID)

@@ -244,6 +244,10 @@ func scenario(t *testing.T, l *Ledger) (*memTarget, string, []RunID) {
 
 	s := begin(t, l, dst, KindSchema)
 	s.schema("pbn_patient_id")
+	m, ok, err := l.Lookup(context.Background(), "custom_field", "pbn_patient_id")
+	require.NoError(t, err)
+	require.True(t, ok, "schema elements are in the id map")
+	require.Equal(t, "pbn_patient_id", m.HighLevelID)
 	require.NoError(t, s.run.Finish(context.Background(), StatusSucceeded))
 
 	g := begin(t, l, dst, KindFull)
@@ -308,8 +312,11 @@ func TestUndoRestoresExactPreRunState(t *testing.T) {
 	assert.Equal(t, "ops", ri.Actor)
 	assert.Equal(t, int64(9), ri.Counters.Done)
 
-	// The id map forgot the records Undo deleted.
+	// The id map forgot the records and schema elements Undo deleted.
 	_, ok, err := l.Lookup(ctx, "contact", "p1")
+	require.NoError(t, err)
+	assert.False(t, ok)
+	_, ok, err = l.Lookup(ctx, "custom_field", "pbn_patient_id")
 	require.NoError(t, err)
 	assert.False(t, ok)
 
