@@ -166,6 +166,13 @@ func (ph *phase) handleContact(ctx context.Context, o *mapping.Object, tr *track
 		tr.invalid.Add(1)
 		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
 	}
+	folded, err := ph.spool.take(ctx, p.SourceKey)
+	if err != nil {
+		return err
+	}
+	for i := range folded {
+		ph.agg.Add(&folded[i])
+	}
 	vals, err := ph.agg.Take(p.SourceKey)
 	if err != nil {
 		return fmt.Errorf("pbnhl: fold contact fields: %w", err)

@@ -100,6 +100,8 @@ type phase struct {
 	idx  *idIndex
 	val  *mapping.Validator
 	agg  *mapping.Aggregator
+	// spool holds the contact_field payloads until their contact is written.
+	spool *spool
 
 	// selection keeps only these patients and their records (sample).
 	selection map[string]bool
@@ -190,7 +192,16 @@ func groups(order []*mapping.Object) [][]*mapping.Object {
 
 // execute loads every object in order.
 func (ph *phase) execute(ctx context.Context) error {
+	sp, err := newSpool(ctx)
+	if err != nil {
+		return err
+	}
+	ph.spool = sp
+	defer func() { _ = sp.close() }()
 	if err := ph.aggregate(ctx); err != nil {
+		return err
+	}
+	if err := sp.seal(ctx); err != nil {
 		return err
 	}
 	for i, g := range groups(ph.p.order) {
@@ -233,9 +244,9 @@ func (ph *phase) selected(o *mapping.Object, rec mapping.Record) bool {
 	return true
 }
 
-// aggregate folds the contact_field objects (communication log, forms)
-// into the aggregator before contacts are created, so each contact's JSON
-// fields travel in its one create call.
+// aggregate spools the contact_field objects (communication log, forms)
+// before contacts are created, so each contact's JSON fields travel in its
+// one create call; the spool is on disk, so memory stays flat.
 func (ph *phase) aggregate(ctx context.Context) error {
 	for _, o := range ph.p.order {
 		if o.Target != mapping.TargetContactField {
@@ -267,7 +278,14 @@ func (ph *phase) aggregate(ctx context.Context) error {
 						if err := ph.invalid(ctx, o, &pls[i], r.modified); err != nil {
 							return err
 						}
-					case ph.agg.Add(&pls[i]):
+					default:
+						l, ok := pls[i].Link(mapping.LinkContact)
+						if !ok || l.Key == "" {
+							continue
+						}
+						if err := ph.spool.add(ctx, l.Key, &pls[i]); err != nil {
+							return err
+						}
 						tr.folded.Add(1) // written by its contact's create or update call
 					}
 				}

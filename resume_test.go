@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"testing"
 
@@ -22,6 +23,10 @@ import (
 // pending in the journal.
 func TestResumeAfterCancellations(t *testing.T) {
 	o := envOptions{patients: size(30), seed: 11}
+	if os.Getenv("PBNHL_SOAK") != "" {
+		// Opt-in soak: a bigger practice, cancelled many more times.
+		o.patients = 300
+	}
 	want := baseline(t, o)
 
 	faults, err := hltest.ParseFaults("POST *:lost=0.02,5xx=0.01")
@@ -35,7 +40,7 @@ func TestResumeAfterCancellations(t *testing.T) {
 	rng := rand.New(rand.NewPCG(42, 7))
 	interruptions := 0
 	for attempt := 0; ; attempt++ {
-		require.Less(t, attempt, 200, "the run never completed")
+		require.Less(t, attempt, 2000, "the run never completed")
 		cctx, cancel := context.WithCancel(ctx)
 		var once sync.Once
 		stopAt := e.calls.Load() + 1 + rng.Int64N(120)
