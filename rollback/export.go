@@ -54,8 +54,9 @@ var auditCSVHeader = []string{"entry", "run", "run_kind", "actor", "location", "
 	"entity", "source_key", "target_id", "related_id", "highlevel_id", "payload_digest", "at", "outcome",
 	"http_status", "reason", "outcome_at", "compensates", "encrypted"}
 
-// Audit streams the audit trail: every journal entry, then every invalid
-// record (op "validate", outcome "invalid"), run by run.
+// Audit streams the audit trail: every run (op "run": actor, start, status
+// and finish, the map digest as payload digest), every journal entry, then
+// every invalid record (op "validate", outcome "invalid").
 func (l *Ledger) Audit(ctx context.Context, opts ExportOptions) iter.Seq2[AuditRecord, error] {
 	return func(yield func(AuditRecord, error) bool) {
 		runs := map[RunID]RunInfo{}
@@ -64,8 +65,25 @@ func (l *Ledger) Audit(ctx context.Context, opts ExportOptions) iter.Seq2[AuditR
 			yield(AuditRecord{}, err)
 			return
 		}
+		inScope := map[RunID]bool{}
+		for _, id := range opts.Runs {
+			inScope[id] = true
+		}
 		for _, r := range all {
 			runs[r.ID] = r
+			if len(opts.Runs) > 0 && !inScope[r.ID] {
+				continue
+			}
+			// The run itself: who started it, when, and how it ended.
+			rec := AuditRecord{Run: r.ID, RunKind: r.Kind, Actor: r.Actor, Location: r.Location, Op: "run",
+				PayloadDigest: r.MapDigest, At: r.StartedAt, Outcome: string(r.Status)}
+			if !r.FinishedAt.IsZero() {
+				t := r.FinishedAt
+				rec.OutcomeAt = &t
+			}
+			if !yield(rec, nil) {
+				return
+			}
 		}
 		for e, err := range l.Entries(ctx, EntryFilter{Runs: opts.Runs}) {
 			if err != nil {

@@ -83,7 +83,7 @@ func TestAuditExportWithPHI(t *testing.T) {
 	// Scoped to one run.
 	var one bytes.Buffer
 	require.NoError(t, l.WriteAuditJSONL(ctx, &one, ExportOptions{Runs: []RunID{2}}))
-	assert.Equal(t, 3, strings.Count(one.String(), "\n"), "the undo run's three compensations (the unknown create is unresolved)")
+	assert.Equal(t, 4, strings.Count(one.String(), "\n"), "the undo run and its three compensations (the unknown create is unresolved)")
 }
 
 func TestProblemsCSV(t *testing.T) {
