@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -418,4 +419,37 @@ func TestFileIsSQLiteWAL(t *testing.T) {
 	var fk int
 	require.NoError(t, l.read.QueryRow(`PRAGMA foreign_keys`).Scan(&fk))
 	assert.Equal(t, 1, fk)
+}
+
+// TestTwoHandlesOneFile opens the same file twice (as two processes would)
+// and journals through both at once: SQLite's lock and the busy timeout
+// serialise the writers, nothing is lost.
+func TestTwoHandlesOneFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	a := openTest(t, path, Options{})
+	b := openTest(t, path, Options{})
+	var wg sync.WaitGroup
+	for _, l := range []*Ledger{a, b} {
+		run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull})
+		require.NoError(t, err)
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 50 {
+					seq, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact", SourceKey: fmt.Sprint(run.ID(), "-", w, "-", i)})
+					assert.NoError(t, err)
+					assert.NoError(t, run.Outcome(ctx, seq, Done("x")))
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	runs, err := a.Runs(ctx)
+	require.NoError(t, err)
+	require.Len(t, runs, 2)
+	for _, r := range runs {
+		assert.Equal(t, Counters{Intents: 200, Done: 200}, r.Counters)
+	}
 }
