@@ -34,7 +34,11 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 			},
 			func(ctx context.Context) (string, bool, error) { return ph.m.findBusiness(ctx, ph.idx, body) },
 			func(ctx context.Context, id string) error {
-				_, err := c.Businesses.Update(ctx, id, businessUpdate(in))
+				u, err := ph.p.inputs.BusinessUpdate(p)
+				if err != nil {
+					return err
+				}
+				_, err = c.Businesses.Update(ctx, id, u)
 				return err
 			})
 		return err
@@ -71,7 +75,11 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 				return ph.m.findOpportunity(ctx, contactID, in.PipelineID, ext, p.SourceKey)
 			},
 			func(ctx context.Context, id string) error {
-				_, err := c.Opportunities.Update(ctx, id, opportunityUpdate(in))
+				u, err := ph.p.inputs.OpportunityUpdate(p)
+				if err != nil {
+					return err
+				}
+				_, err = c.Opportunities.Update(ctx, id, u)
 				return err
 			})
 		return err
@@ -186,10 +194,6 @@ func (ph *phase) handleContact(ctx context.Context, o *mapping.Object, tr *track
 	}
 	body, _ := json.Marshal(in)
 	ext := ph.p.extField[rollback.TypeContact]
-	var clear []string
-	if ph.since != nil {
-		clear = clearedContactFields(o, p, ph.p.inputs.FieldIDs, vals, ph.m.opts.Map)
-	}
 	id, ok, err := ph.put(ctx, o, tr, rollback.TypeContact, p.SourceKey, j.modified, "", body,
 		func(ctx context.Context) (string, error) {
 			ct, err := c.Contacts.Create(ctx, in)
@@ -200,7 +204,13 @@ func (ph *phase) handleContact(ctx context.Context, o *mapping.Object, tr *track
 		},
 		func(ctx context.Context) (string, bool, error) { return ph.m.findContact(ctx, ext, p.SourceKey) },
 		func(ctx context.Context, id string) error {
-			_, err := c.Contacts.Update(ctx, id, contactUpdate(in, clear))
+			u, err := ph.p.inputs.ContactUpdate(p)
+			if err != nil {
+				return err
+			}
+			u.CustomFields = append(u.CustomFields, in.CustomFields[len(in.CustomFields)-len(vals):]...)
+			u.CustomFields = append(u.CustomFields, clearedFolds(ph.m.opts.Map, vals, ph.p.inputs.FieldIDs)...)
+			_, err = c.Contacts.Update(ctx, id, u)
 			return err
 		})
 	if err != nil || !ok {
@@ -246,7 +256,6 @@ func (ph *phase) handleRecord(ctx context.Context, o *mapping.Object, tr *tracke
 	}
 	body := recordJSON(in)
 	ext := ph.p.extField[o.Key]
-	clear := clearedProperties(o, p)
 	id, ok, err := ph.put(ctx, o, tr, o.Key, p.SourceKey, j.modified, "", body,
 		func(ctx context.Context) (string, error) {
 			r, err := c.Objects.CreateRecord(ctx, o.Key, in)
@@ -257,13 +266,11 @@ func (ph *phase) handleRecord(ctx context.Context, o *mapping.Object, tr *tracke
 		},
 		func(ctx context.Context) (string, bool, error) { return ph.m.findRecord(ctx, o.Key, ext, p.SourceKey) },
 		func(ctx context.Context, id string) error {
-			upd := highlevel.RecordUpdate{Properties: in.Properties, Owner: in.Owner}
-			for _, k := range clear {
-				if _, set := upd.Properties[k]; !set {
-					upd.Properties[k] = highlevel.FieldValue{}
-				}
+			u, err := ph.p.inputs.RecordUpdate(p)
+			if err != nil {
+				return err
 			}
-			_, err := c.Objects.UpdateRecord(ctx, o.Key, id, upd)
+			_, err = c.Objects.UpdateRecord(ctx, o.Key, id, u)
 			return err
 		})
 	if err != nil || !ok {
@@ -337,95 +344,22 @@ func opportunityJSON(in highlevel.OpportunityInput) []byte {
 	return b
 }
 
-func strPtr(s string) *string { return &s }
-
-// contactUpdate turns a create body into an update: the fields the payload
-// has, and the custom fields in clear emptied. Standard fields that are
-// empty now are left as they are (HighLevel refuses an empty e-mail or
-// phone on update).
-func contactUpdate(in highlevel.ContactInput, clear []string) highlevel.ContactUpdate {
-	u := highlevel.ContactUpdate{FirstName: strPtr(in.FirstName), LastName: strPtr(in.LastName), Email: strPtr(in.Email),
-		Phone: strPtr(in.Phone), Address1: strPtr(in.Address1), City: strPtr(in.City), State: strPtr(in.State),
-		PostalCode: strPtr(in.PostalCode), Country: strPtr(in.Country), DND: in.DND, Tags: in.Tags, CustomFields: in.CustomFields,
-		AssignedTo: strPtr(in.AssignedTo), DateOfBirth: strPtr(in.DateOfBirth)}
-	if in.Name != "" {
-		u.Name = strPtr(in.Name)
-	}
-	if in.Website != "" {
-		u.Website = strPtr(in.Website)
-	}
-	if in.Timezone != "" {
-		u.Timezone = strPtr(in.Timezone)
-	}
-	if in.Source != "" {
-		u.Source = strPtr(in.Source)
-	}
-	for _, id := range clear {
-		u.CustomFields = append(u.CustomFields, highlevel.CustomFieldInput{ID: id, Value: highlevel.TextValue("")})
-	}
-	for _, p := range []**string{&u.Email, &u.Phone, &u.Address1, &u.City, &u.State, &u.PostalCode, &u.Country, &u.AssignedTo, &u.DateOfBirth} {
-		if *p != nil && **p == "" {
-			*p = nil
-		}
-	}
-	return u
-}
-
-// clearedContactFields lists the ids of contact custom fields the map writes
-// that are empty in this payload, so an update clears a value the source
-// removed.
-func clearedContactFields(o *mapping.Object, p *mapping.Payload, ids map[string]string, folded []mapping.ContactFieldValue, m *mapping.Map) []string {
+// clearedFolds empties the contact_field fields (communication log,
+// forms) that have no entry any more, on a contact update.
+func clearedFolds(m *mapping.Map, vals []mapping.ContactFieldValue, ids map[string]string) []highlevel.CustomFieldInput {
 	set := map[string]bool{}
-	for _, v := range p.Custom {
-		set[v.Key] = true
-	}
-	for _, v := range folded {
+	for _, v := range vals {
 		set[v.FieldKey] = true
 	}
-	var out []string
-	for _, f := range o.Fields {
-		if f.Custom() && !set[f.To] {
-			if id, ok := ids["contact."+f.To]; ok {
-				out = append(out, id)
-			}
-		}
-	}
+	var out []highlevel.CustomFieldInput
 	for _, x := range m.Objects {
 		if x.Target == mapping.TargetContactField && !set[x.Key] {
 			if id, ok := ids["contact."+x.Key]; ok {
-				out = append(out, id)
+				out = append(out, highlevel.CustomFieldInput{ID: id, Value: highlevel.TextValue("")})
 			}
 		}
 	}
 	return out
-}
-
-// clearedProperties lists the record properties the map writes that are
-// empty in this payload.
-func clearedProperties(o *mapping.Object, p *mapping.Payload) []string {
-	set := map[string]bool{}
-	for _, v := range p.Custom {
-		set[v.Key] = true
-	}
-	var out []string
-	for _, f := range o.Fields {
-		if !set[f.To] {
-			out = append(out, f.To)
-		}
-	}
-	return out
-}
-
-func businessUpdate(in highlevel.BusinessInput) highlevel.BusinessUpdate {
-	return highlevel.BusinessUpdate{Name: strPtr(in.Name), Phone: strPtr(in.Phone), Email: strPtr(in.Email), Website: strPtr(in.Website),
-		Address: strPtr(in.Address), City: strPtr(in.City), PostalCode: strPtr(in.PostalCode), State: strPtr(in.State),
-		Country: strPtr(in.Country), Description: strPtr(in.Description)}
-}
-
-func opportunityUpdate(in highlevel.OpportunityInput) highlevel.OpportunityUpdate {
-	st := in.Status
-	return highlevel.OpportunityUpdate{PipelineID: strPtr(in.PipelineID), PipelineStageID: strPtr(in.PipelineStageID), Name: strPtr(in.Name),
-		Status: &st, MonetaryValue: in.MonetaryValue, AssignedTo: strPtr(in.AssignedTo), CustomFields: in.CustomFields}
 }
 
 // replaceNote deletes a migrated note whose source message changed, so the

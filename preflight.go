@@ -76,7 +76,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbnhl: schema plan: %w", err)
 	}
-	if r.Schema, err = plan.Diff(ctx, newSchemaAPI(m.opts.Client)); err != nil {
+	if r.Schema, err = plan.Diff(ctx, mapping.NewHighLevelSchema(m.opts.Client)); err != nil {
 		return nil, fmt.Errorf("pbnhl: schema diff: %w", err)
 	}
 	if !r.Schema.Ready() {
@@ -261,7 +261,7 @@ func (m *Migration) ApplySchema(ctx context.Context) (*SchemaResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbnhl: schema plan: %w", err)
 	}
-	api := newSchemaAPI(m.opts.Client)
+	api := mapping.NewHighLevelSchema(m.opts.Client)
 	res := &SchemaResult{}
 	if m.opts.DryRun {
 		res.Diff, err = plan.Diff(ctx, api)

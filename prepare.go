@@ -18,7 +18,7 @@ type prepared struct {
 	digest  string
 	plan    *mapping.SchemaPlan
 	diff    *mapping.SchemaDiff
-	inputs  inputs
+	inputs  mapping.Inputs
 	assoc   map[string]string // association key → id
 	owners  *mapping.Owners
 	applier *mapping.Applier
@@ -66,19 +66,15 @@ func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 	if p.plan, err = mapping.DeriveSchema(m.opts.Map); err != nil {
 		return nil, fmt.Errorf("pbnhl: schema plan: %w", err)
 	}
-	api := newSchemaAPI(m.opts.Client)
+	api := mapping.NewHighLevelSchema(m.opts.Client)
 	if p.diff, err = p.plan.Diff(ctx, api); err != nil {
 		return nil, fmt.Errorf("pbnhl: schema diff: %w", err)
 	}
 	if !p.diff.Ready() {
 		return nil, schemaNotReady(p.diff)
 	}
-	for _, it := range p.diff.Items {
-		if it.Kind == mapping.KindAssociation {
-			p.assoc[it.Key] = it.ID
-		}
-	}
-	p.inputs.FieldIDs = fieldIDs(p.diff)
+	p.assoc = p.diff.AssociationIDs()
+	p.inputs.FieldIDs = p.diff.FieldIDs()
 	if len(p.plan.Pipelines) > 0 {
 		if p.inputs.Pipelines, err = m.opts.Client.Pipelines.List(ctx); err != nil {
 			return nil, fmt.Errorf("pbnhl: pipelines: %w", err)
@@ -105,13 +101,13 @@ func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 		case mapping.TargetContact:
 			id, ok := p.inputs.FieldIDs["contact."+o.ExternalID]
 			if !ok {
-				return nil, fmt.Errorf("pbnhl: %s: external id field contact.%s: %w", o.Name, o.ExternalID, errNoFieldID)
+				return nil, fmt.Errorf("pbnhl: %s: external id field contact.%s: %w", o.Name, o.ExternalID, mapping.ErrNoFieldID)
 			}
 			p.extField[rollback.TypeContact] = id
 		case mapping.TargetOpportunity:
 			id, ok := p.inputs.FieldIDs["opportunity."+o.ExternalID]
 			if !ok {
-				return nil, fmt.Errorf("pbnhl: %s: external id field opportunity.%s: %w", o.Name, o.ExternalID, errNoFieldID)
+				return nil, fmt.Errorf("pbnhl: %s: external id field opportunity.%s: %w", o.Name, o.ExternalID, mapping.ErrNoFieldID)
 			}
 			p.extField[rollback.TypeOpportunity] = id
 		case mapping.TargetCustomObject:
@@ -149,7 +145,7 @@ func (m *Migration) resolveOwners(ctx context.Context) (*mapping.Owners, error) 
 	} else {
 		oo.FallbackUserID = m.opts.FallbackOwner
 	}
-	dir := userDirectory{client: m.opts.Client, companyID: m.opts.CompanyID}
+	dir := mapping.HighLevelUsers{Client: m.opts.Client, CompanyID: m.opts.CompanyID}
 	owners, err := mapping.ResolveOwnersFrom(ctx, dir, mapping.StaffMembers(staff), oo)
 	if err != nil {
 		return nil, fmt.Errorf("pbnhl: owner resolution: %w", err)
