@@ -14,19 +14,18 @@ type Progress struct {
 	Total int64
 	// Done counts records handled: written, already present, unchanged,
 	// skipped by a filter, invalid or rejected.
-	Done      int64
-	Written   int64 // created or updated at HighLevel (would be, in a dry run)
-	Existing  int64 // already in HighLevel from an earlier run (resume), or unchanged
-	Skipped   int64 // excluded by a map filter
-	Folded    int64 // entries folded into their contact's JSON field (written by the contact's call)
-	Invalid   int64 // refused by our validation, never sent
-	Rejected  int64 // refused by HighLevel
-	Calls     int64 // HighLevel calls made (or that a dry run would make)
-	Rate      float64
-	ETA       time.Duration
-	Elapsed   time.Duration
-	Finished  bool
-	startedAt time.Time
+	Done     int64
+	Written  int64 // created or updated at HighLevel (would be, in a dry run)
+	Existing int64 // already in HighLevel from an earlier run (resume), or unchanged
+	Skipped  int64 // excluded by a map filter
+	Folded   int64 // entries folded into their contact's JSON field (written by the contact's call)
+	Invalid  int64 // refused by our validation, never sent
+	Rejected int64 // refused by HighLevel
+	Calls    int64 // HighLevel calls made (or that a dry run would make)
+	Rate     float64
+	ETA      time.Duration
+	Elapsed  time.Duration
+	Finished bool
 }
 
 // tracker counts one object's progress and emits events.
@@ -49,7 +48,7 @@ func (m *Migration) track(phase, object string, total int64) *tracker {
 func (t *tracker) snapshot(finished bool) Progress {
 	p := Progress{Phase: t.phase, Object: t.object, Total: t.total, Written: t.written.Load(), Existing: t.existing.Load(),
 		Skipped: t.skipped.Load(), Folded: t.folded.Load(), Invalid: t.invalid.Load(), Rejected: t.rejected.Load(), Calls: t.calls.Load(),
-		Finished: finished, startedAt: t.start}
+		Finished: finished}
 	p.Done = p.Written + p.Existing + p.Skipped + p.Invalid + p.Rejected + p.Folded
 	p.Elapsed = t.m.now().Sub(t.start)
 	if s := p.Elapsed.Seconds(); s > 0 {
