@@ -235,7 +235,7 @@ func (r *PreflightReport) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "  %-20s %7s         %7d calls\n", "business links", "", r.Estimate.BusinessLinks)
 	fmt.Fprintf(&b, "  total %d calls, %s at the burst limit, %d day(s) under the daily limit\n",
-		r.Estimate.Calls, r.Estimate.Duration.Round(time.Second), r.Estimate.Days)
+		r.Estimate.Calls, roundDuration(r.Estimate.Duration), r.Estimate.Days)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -398,4 +398,15 @@ func (j *journaledSchema) Pipelines(ctx context.Context) ([]mapping.SchemaPipeli
 
 func (j *journaledSchema) CreatePipeline(ctx context.Context, p mapping.SchemaPipeline) (string, error) {
 	return j.create(ctx, rollback.TypePipeline, p.Name, func() (string, error) { return j.api.CreatePipeline(ctx, p) })
+}
+
+// roundDuration keeps two or three significant figures for a person.
+func roundDuration(d time.Duration) time.Duration {
+	switch {
+	case d >= time.Minute:
+		return d.Round(time.Second)
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Millisecond)
 }
