@@ -38,6 +38,7 @@ type result struct {
 	Counts       []countRow
 	Changes      pbntest.Changes
 	Sample       *pbnhl.Report
+	SampleDiff   *fieldDiff
 	Run          *pbnhl.Report
 	Delta        *pbnhl.Report
 	Undo         *rollback.UndoReport
@@ -646,7 +647,23 @@ func (d *demo) sample(ctx context.Context) error {
 	if contact != nil {
 		d.say("One contact's create body carries (field names only; values are PHI): %s.", strings.Join(bodyFields(contact.Body), ", "))
 	}
-	d.say("The report returns every body written: that is what a field-level diff against staging compares before the go-ahead.")
+	fd, err := diffWritten(ctx, client, rep.Written)
+	if err != nil {
+		return fmt.Errorf("field-level diff: %w", err)
+	}
+	d.res.SampleDiff = fd
+	d.say("Field-level diff: read back %s contacts and records from staging and compared %s fields with the bodies sent:",
+		num(fd.Records), num(fd.Compared))
+	if len(fd.Differ) == 0 && fd.Missing == 0 {
+		d.say("  every field arrived as sent.")
+	} else {
+		for _, k := range sortedByCount(fd.Differ) {
+			d.say("  %-50s differs in %s records", k, num(fd.Differ[k]))
+		}
+		if fd.Missing > 0 {
+			d.say("  %s written records not found", num(fd.Missing))
+		}
+	}
 	runs, err := l.Runs(ctx)
 	if err != nil {
 		return fmt.Errorf("staging runs: %w", err)

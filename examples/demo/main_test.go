@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"strconv"
 	"strings"
@@ -71,6 +72,10 @@ func TestDemoSmall(t *testing.T) {
 	res, err := run(context.Background(), cfg, &out)
 	require.NoError(t, err, out.String())
 	checkOutcome(t, res, out.String())
+	require.NotNil(t, res.SampleDiff)
+	assert.Positive(t, res.SampleDiff.Compared)
+	assert.Empty(t, res.SampleDiff.Differ, "every field of the sample arrives as sent")
+	assert.Zero(t, res.SampleDiff.Missing)
 	for _, f := range []string{"proposed-map.yaml", "proposed-review.md", "approved-map.yaml", "approved-review.md", "problems.csv", "audit.jsonl"} {
 		st, err := os.Stat(cfg.outDir + "/" + f)
 		if assert.NoError(t, err, f) {
@@ -173,4 +178,38 @@ func mustPractice(t *testing.T, seed int64, patients int) *pbntest.Practice {
 	p, err := pbntest.NewPractice(seed, patients)
 	require.NoError(t, err)
 	return p
+}
+
+func TestSameJSON(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want bool
+	}{
+		{`95`, `95.0`, true},
+		{`{"a":1,"b":[1,"x"]}`, `{"b":[1,"x"],"a":1}`, true},
+		{`"1986-07-18"`, `"1986-07-18T00:00:00.000Z"`, true},
+		{`"1986-07-18"`, `"1986-07-18T05:00:00Z"`, false},
+		{`"1986-07-18"`, `"1986-07-19"`, false},
+		{`"a"`, `"b"`, false},
+		{`"95"`, `95`, false},
+		{`null`, ``, false},
+		{`[1,2]`, `[2,1]`, false},
+	} {
+		assert.Equal(t, tc.want, sameJSON(json.RawMessage(tc.a), json.RawMessage(tc.b)), "%s vs %s", tc.a, tc.b)
+	}
+}
+
+func FuzzSameJSON(f *testing.F) {
+	for _, s := range []string{`95`, `"1986-07-18"`, `"1986-07-18T00:00:00.000Z"`, `{"a":[1]}`, `null`, `"x`} {
+		f.Add(s, s)
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		got := sameJSON(json.RawMessage(a), json.RawMessage(b))
+		if got != sameJSON(json.RawMessage(b), json.RawMessage(a)) {
+			t.Fatalf("not symmetric: %q %q", a, b)
+		}
+		if json.Valid([]byte(a)) && !sameJSON(json.RawMessage(a), json.RawMessage(a)) {
+			t.Fatalf("not reflexive: %q", a)
+		}
+	})
 }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// fieldDiff is a field-level comparison of what a sample wrote with what
+// HighLevel returns for it: per object type and field name, how many values
+// were compared and how many differ. It holds names and counts, no values.
+type fieldDiff struct {
+	Records  int
+	Compared int
+	Differ   map[string]int // "contact.email" → records whose value differs
+	Missing  int            // records written but not found
+}
+
+// diffWritten reads back every contact and custom object record a phase
+// created and compares each field of the body sent with the value HighLevel
+// holds: standard fields by name, custom fields by id, record properties by
+// name. Values are compared as JSON (numbers as numbers, lists as lists).
+func diffWritten(ctx context.Context, c *highlevel.Client, written []pbnhl.Written) (*fieldDiff, error) {
+	d := &fieldDiff{Differ: map[string]int{}}
+	for _, w := range written {
+		if w.Op != rollback.OpCreate || w.HighLevelID == "" {
+			continue
+		}
+		var sent map[string]json.RawMessage
+		if err := json.Unmarshal(w.Body, &sent); err != nil {
+			return nil, fmt.Errorf("decode the body of %s %s: %w", w.ObjectType, w.SourceKey, err)
+		}
+		var got map[string]json.RawMessage
+		var custom map[string]json.RawMessage
+		switch {
+		case w.ObjectType == rollback.TypeContact:
+			ct, err := c.Contacts.Get(ctx, w.HighLevelID)
+			if err != nil {
+				if isNotFound(err) {
+					d.Missing++
+					continue
+				}
+				return nil, fmt.Errorf("read back contact %s: %w", w.HighLevelID, err)
+			}
+			got, custom = asMap(ct), map[string]json.RawMessage{}
+			for _, v := range ct.CustomFields {
+				custom[v.ID] = v.Value
+			}
+		case strings.HasPrefix(w.ObjectType, rollback.RecordTypePrefix):
+			r, err := c.Objects.GetRecord(ctx, w.ObjectType, w.HighLevelID)
+			if err != nil {
+				if isNotFound(err) {
+					d.Missing++
+					continue
+				}
+				return nil, fmt.Errorf("read back %s %s: %w", w.ObjectType, w.HighLevelID, err)
+			}
+			got = r.Properties
+			if err := json.Unmarshal(sent["properties"], &sent); err != nil {
+				return nil, fmt.Errorf("decode the properties of %s %s: %w", w.ObjectType, w.SourceKey, err)
+			}
+			delete(sent, "properties")
+		default:
+			continue
+		}
+		d.Records++
+		typ := strings.TrimPrefix(w.ObjectType, rollback.RecordTypePrefix)
+		for k, v := range sent {
+			if k == "locationId" || k == "properties" {
+				continue
+			}
+			if k == "customFields" {
+				var cfs []map[string]json.RawMessage
+				if err := json.Unmarshal(v, &cfs); err != nil {
+					return nil, fmt.Errorf("decode the custom fields of %s %s: %w", w.ObjectType, w.SourceKey, err)
+				}
+				for _, cf := range cfs {
+					var id string
+					_ = json.Unmarshal(cf["id"], &id)
+					want := cf["field_value"]
+					if want == nil {
+						want = cf["value"]
+					}
+					d.Compared++
+					if !sameJSON(want, custom[id]) {
+						d.Differ[typ+".customFields["+id+"]"]++
+					}
+				}
+				continue
+			}
+			d.Compared++
+			if !sameJSON(v, got[k]) {
+				d.Differ[typ+"."+k]++
+			}
+		}
+	}
+	return d, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, highlevel.ErrNotFound) }
+
+func asMap(v any) map[string]json.RawMessage {
+	b, _ := json.Marshal(v)
+	var m map[string]json.RawMessage
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+// sameJSON compares two JSON values by meaning: 95 equals 95.0, key order
+// does not matter, and a date equals the same date as a timestamp at
+// midnight UTC (HighLevel returns dateOfBirth sent as 1986-07-18 as
+// 1986-07-18T00:00:00.000Z).
+func sameJSON(a, b json.RawMessage) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	if xs, ok := x.(string); ok {
+		if ys, ok := y.(string); ok && sameDate(xs, ys) {
+			return true
+		}
+	}
+	xb, _ := json.Marshal(x)
+	yb, _ := json.Marshal(y)
+	return bytes.Equal(xb, yb)
+}
+
+func sameDate(a, b string) bool {
+	da, oka := midnight(a)
+	db, okb := midnight(b)
+	return oka && okb && da.Equal(db)
+}
+
+// midnight reads a date, or a timestamp at midnight UTC.
+func midnight(s string) (time.Time, bool) {
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, true
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil || !t.Equal(t.Truncate(24*time.Hour)) {
+		return time.Time{}, false
+	}
+	return t, true
+}
