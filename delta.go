@@ -2,6 +2,7 @@ package pbnhl
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -86,15 +87,74 @@ func (m *Migration) deltaExecute(ctx context.Context, ph *phase) error {
 			}
 		}
 	}
+	dels, err := ph.readDeletions(ctx)
+	if err != nil {
+		return err
+	}
+	// A deleted record folded into a contact field (a message in the
+	// communication log) changes its contact: find the contact through the
+	// note the same message became, and refold that patient.
+	notes, err := ph.noteTargets(ctx, dels)
+	if err != nil {
+		return err
+	}
+	if len(notes) > 0 {
+		patients := map[string]string{} // contact id → patient key
+		for mp, err := range m.opts.Ledger.IDMap(ctx, rollback.TypeContact) {
+			if err != nil {
+				return fmt.Errorf("pbnhl: read id map: %w", err)
+			}
+			patients[mp.HighLevelID] = mp.SourceKey
+		}
+		for _, nt := range notes {
+			if k, ok := patients[nt.contactID]; ok {
+				extra[k] = true
+			}
+		}
+	}
 	ph.extraPatients = extra
 	if err := ph.execute(ctx); err != nil {
 		return err
 	}
-	return ph.deletions(ctx)
+	return ph.deletions(ctx, dels, notes)
 }
 
-// deletions applies the source's deletions feed per Options.Deletions.
-func (ph *phase) deletions(ctx context.Context) error {
+// noteTarget is where a migrated message's note lives.
+type noteTarget struct{ contactID, noteID string }
+
+// noteTargets finds the notes of deleted records among the journal's done
+// note creates (the id map has the note, the journal its contact).
+func (ph *phase) noteTargets(ctx context.Context, dels []pbn.Deletion) (map[string]noteTarget, error) {
+	keys := map[string]bool{}
+	for _, d := range dels {
+		for _, o := range ph.m.objectsOf(d.Entity) {
+			if o.Target == mapping.TargetNote {
+				keys[strconv.FormatInt(d.ID, 10)] = true
+			}
+		}
+	}
+	out := map[string]noteTarget{}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	for e, err := range ph.m.opts.Ledger.Entries(ctx, rollback.EntryFilter{ObjectTypes: []string{rollback.TypeNote}, Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
+		if err != nil {
+			return nil, fmt.Errorf("pbnhl: read journal: %w", err)
+		}
+		if !keys[e.SourceKey] || e.Compensates != 0 {
+			continue
+		}
+		switch e.Op {
+		case rollback.OpCreate:
+			out[e.SourceKey] = noteTarget{contactID: e.TargetID, noteID: e.HighLevelID}
+		case rollback.OpDelete:
+			delete(out, e.SourceKey)
+		}
+	}
+	return out, nil
+}
+
+func (ph *phase) readDeletions(ctx context.Context) ([]pbn.Deletion, error) {
 	var since time.Time
 	first := true
 	for _, t := range ph.since {
@@ -102,17 +162,41 @@ func (ph *phase) deletions(ctx context.Context) error {
 			since, first = t, false
 		}
 	}
-	tr := ph.m.track(ph.name, "deletions", 0)
-	defer func() { ph.addProgress(tr.finish()) }()
+	var out []pbn.Deletion
 	for d, err := range ph.m.opts.Source.Deletions(ctx, pbn.ListOptions{UpdatedSince: since}) {
 		if err != nil {
 			if isRowError(err) {
 				continue
 			}
-			return fmt.Errorf("pbnhl: read deletions: %w", err)
+			return nil, fmt.Errorf("pbnhl: read deletions: %w", err)
 		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// deletions applies the source's deletions feed per Options.Deletions.
+func (ph *phase) deletions(ctx context.Context, dels []pbn.Deletion, notes map[string]noteTarget) error {
+	tr := ph.m.track(ph.name, "deletions", int64(len(dels)))
+	defer func() { ph.addProgress(tr.finish()) }()
+	for _, d := range dels {
 		key := strconv.FormatInt(d.ID, 10)
 		for _, o := range ph.m.objectsOf(d.Entity) {
+			if o.Target == mapping.TargetNote {
+				nt, ok := notes[key]
+				if !ok {
+					continue
+				}
+				if ph.m.opts.Deletions != DeleteDeleted {
+					tr.existing.Add(1)
+					ph.report.KeptDeleted++
+					continue
+				}
+				if err := ph.deleteNote(ctx, o, tr, key, nt, d.DeletedAt); err != nil {
+					return err
+				}
+				continue
+			}
 			typ := objectType(o)
 			if typ == "" {
 				continue
@@ -196,6 +280,70 @@ func (ph *phase) deleteRecord(ctx context.Context, o *mapping.Object, tr *tracke
 		return nil
 	}
 	ph.idx.forget(typ, key)
+	tr.written.Add(1)
+	ph.report.Deleted++
+	return nil
+}
+
+// deleteNote deletes the note of a deleted source message, journaled with
+// the note as before-image.
+func (ph *phase) deleteNote(ctx context.Context, o *mapping.Object, tr *tracker, key string, nt noteTarget, at time.Time) error {
+	if ph.dry {
+		tr.written.Add(1)
+		tr.calls.Add(2)
+		ph.report.Deleted++
+		return nil
+	}
+	c := ph.m.opts.Client
+	notes, err := c.Contacts.ListNotes(ctx, nt.contactID)
+	tr.calls.Add(1)
+	if err != nil && !errors.Is(err, highlevel.ErrNotFound) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		tr.rejected.Add(1)
+		return nil
+	}
+	var before []byte
+	for _, n := range notes {
+		if n.ID == nt.noteID {
+			before, _ = json.Marshal(n)
+		}
+	}
+	if before == nil {
+		tr.existing.Add(1) // already gone
+		return nil
+	}
+	gone := func(ctx context.Context) (string, bool, error) {
+		ns, err := c.Contacts.ListNotes(ctx, nt.contactID)
+		if err != nil {
+			return "", false, err
+		}
+		for _, n := range ns {
+			if n.ID == nt.noteID {
+				return "", false, nil
+			}
+		}
+		return nt.noteID, true, nil
+	}
+	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpDelete, objType: rollback.TypeNote, key: key, entity: o.Source, modified: at,
+		target: nt.contactID, before: before,
+		call: func(ctx context.Context) (string, error) {
+			err := c.Contacts.DeleteNote(ctx, nt.contactID, nt.noteID)
+			if errors.Is(err, highlevel.ErrNotFound) {
+				err = nil
+			}
+			return nt.noteID, err
+		}, find: gone})
+	tr.calls.Add(int64(res.calls))
+	if err != nil {
+		return err
+	}
+	if res.rejected {
+		tr.rejected.Add(1)
+		return nil
+	}
+	ph.idx.forget(rollback.TypeNote, key)
 	tr.written.Add(1)
 	ph.report.Deleted++
 	return nil

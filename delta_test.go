@@ -71,14 +71,24 @@ func TestDelta(t *testing.T) {
 	assert.Zero(t, e.opCount("contacts.update")+e.opCount("objects.records.update")+e.opCount("contacts.create"))
 }
 
-// TestDeltaDeletions: appointments and coverages the source deleted are
-// deleted in HighLevel with DeleteDeleted, and kept (reported) by default.
+// TestDeltaDeletions: appointments, coverages and messages the source
+// deleted. With DeleteDeleted their records and notes are deleted, the
+// contacts' communication logs refolded, and HighLevel ends exactly as a
+// full load of the final source; by default they are kept and reported.
 func TestDeltaDeletions(t *testing.T) {
+	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
+	o := envOptions{patients: size(20), seed: 9, now: func() time.Time { return day }}
+	mut := pbntest.MutateOptions{Delete: 12}
+	fresh := newEnv(t, o)
+	fresh.pbn.MutateWith(mut)
+	migrate(t, fresh, nil)
+	want := fresh.fingerprint()
+
 	for _, policy := range []pbnhl.DeletionPolicy{pbnhl.KeepDeleted, pbnhl.DeleteDeleted} {
-		e := newEnv(t, envOptions{patients: size(20), seed: 9})
+		e := newEnv(t, o)
 		migrate(t, e, nil)
 		ctx := context.Background()
-		changes := e.pbn.MutateWith(pbntest.MutateOptions{Delete: 12})
+		changes := e.pbn.MutateWith(mut)
 		// The HighLevel records of the deleted source records that were migrated.
 		gone := map[string]string{} // HighLevel id → object type
 		for entity, typ := range map[pbn.Entity]string{pbn.EntityAppointments: "custom_objects.pbn_appointment", pbn.EntityCoverages: "custom_objects.pbn_insurance"} {
@@ -91,6 +101,7 @@ func TestDeltaDeletions(t *testing.T) {
 			}
 		}
 		require.NotEmpty(t, gone, "the mutation must delete migrated records")
+		require.NotEmpty(t, changes.Deleted[pbn.EntityCommunications], "the mutation must delete messages")
 		rep, err := e.migration(func(o *pbnhl.Options) { o.Deletions = policy }).Delta(ctx)
 		require.NoError(t, err)
 		exists := map[string]bool{}
@@ -106,7 +117,8 @@ func TestDeltaDeletions(t *testing.T) {
 			assert.GreaterOrEqual(t, rep.KeptDeleted, len(gone))
 			assert.Zero(t, rep.Deleted)
 		} else {
-			assert.Equal(t, len(gone), rep.Deleted)
+			assert.GreaterOrEqual(t, rep.Deleted, len(gone)+1, "records and notes deleted")
+			assert.Equal(t, want, e.fingerprint(), "HighLevel ends as a full load of the final source")
 		}
 		assertNoPending(t, e)
 	}
