@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -87,8 +88,11 @@ func TestEndToEndWithFaults(t *testing.T) {
 	faults, err := hltest.ParseFaults("*:5xx=0.03,429=0.03,latency=0s..2ms;POST *:lost=0.04;PUT *:lost=0.04,lostas=reset")
 	require.NoError(t, err)
 	o.faults = faults
+	// HighLevel's search sees a write only after a lag: lookups after an
+	// unknown outcome wait longer than that (Options.SearchLag).
+	o.searchLag = 20 * time.Millisecond
 	e := newEnv(t, o)
-	rep := migrate(t, e, nil)
+	rep := migrate(t, e, func(o *pbnhl.Options) { o.SearchLag = 50 * time.Millisecond })
 	assert.Empty(t, e.identityDuplicates())
 	tot := rep.Totals()
 	assert.Zero(t, tot.Rejected, "no record may end rejected: faults are transient")

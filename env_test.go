@@ -54,6 +54,8 @@ type envOptions struct {
 	// hlClock and daily drive HighLevel's daily limit.
 	hlClock func() time.Time
 	daily   int
+	// searchLag delays when HighLevel's search sees a write.
+	searchLag time.Duration
 }
 
 var opNames = []string{"contacts.create", "businesses.create", "objects.records.create", "associations.relations.create",
@@ -97,7 +99,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 		o.daily = 10_000_000
 	}
 	hs := hltest.NewServer(hltest.Options{Users: users, Locations: []hltest.Location{loc}, Seed: uint64(o.seed), Faults: o.faults,
-		RateLimit: hltest.RateLimit{Max: 100, Window: o.window, Daily: o.daily}, Clock: o.hlClock})
+		RateLimit: hltest.RateLimit{Max: 100, Window: o.window, Daily: o.daily}, Clock: o.hlClock, SearchLag: o.searchLag})
 	t.Cleanup(hs.Close)
 	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: hltest.DefaultLocationID, Requests: 100, Window: o.window,
 		Margin: o.window / 40, BreakerFailures: 50, BreakerCooldown: 50 * time.Millisecond, DailyProbeInterval: 20 * time.Millisecond})
