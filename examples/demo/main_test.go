@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -212,4 +214,30 @@ func FuzzSameJSON(f *testing.F) {
 			t.Fatalf("not reflexive: %q", a)
 		}
 	})
+}
+
+// BenchmarkDemo runs the whole demo at 100 patients and the default
+// compressed limit: HighLevel calls per patient (load, delta and undo
+// together), patients per second, and how full the full run kept the
+// limiter.
+func BenchmarkDemo(b *testing.B) {
+	for b.Loop() {
+		cfg, err := parseFlags([]string{"-patients", "100", "-out", b.TempDir()}, &bytes.Buffer{})
+		require.NoError(b, err)
+		res, err := run(context.Background(), cfg, io.Discard)
+		require.NoError(b, err)
+		window := time.Duration(float64(realWindow) / cfg.speedup)
+		admitted := float64(realLimit) * (math.Floor(float64(res.Run.Duration)/float64(window)) + 1)
+		b.ReportMetric(float64(res.Calls)/float64(cfg.patients), "calls/patient")
+		var written int64 // records of objects that make calls (not the folded JSON fields)
+		for _, o := range res.Run.Objects {
+			if o.Calls > 0 && o.Object != "business_links" {
+				written += o.Written
+			}
+		}
+		b.ReportMetric(float64(res.Run.Calls)/float64(written), "run-calls/record")
+		b.ReportMetric(float64(cfg.patients)/res.Wall.Seconds(), "patients/s")
+		b.ReportMetric(100*float64(res.Run.Calls)/admitted, "run-limiter-%")
+		b.ReportMetric(float64(res.Throttled), "429s")
+	}
 }
