@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -304,15 +303,34 @@ func (d *demo) proposeMap(ctx context.Context) error {
 	for _, line := range wrap(strings.Join(targets, " · "), 100) {
 		d.say("  %s", line)
 	}
-	d.say("%d items need a person's eye (%d source fields left unmapped). The least confident:", len(prop.Review), unmapped)
-	items := slices.Clone(prop.Review)
-	sort.SliceStable(items, func(i, j int) bool { return items[i].Confidence < items[j].Confidence })
-	for _, r := range items[:min(6, len(items))] {
-		target := r.Target
-		if target == "" {
-			target = "(unmapped)"
+	type rule struct {
+		object, from, to string
+		conf             float64
+		why              string
+	}
+	var rs []rule
+	for _, o := range prop.Map.Objects {
+		for _, f := range o.Fields {
+			from := f.From
+			if from == "" {
+				from = f.Template
+			}
+			rs = append(rs, rule{o.Name, from, f.To, f.Confidence, f.Reason})
 		}
-		d.say("  %-18s %-22s → %-22s %.2f  %s", r.Object, r.Field, target, r.Confidence, clip(r.Why, 60))
+	}
+	for _, r := range prop.Review {
+		if r.Target != "" && r.Confidence < 0.6 {
+			rs = append(rs, rule{r.Object, r.Field, r.Target, r.Confidence, r.Why})
+		}
+	}
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].conf < rs[j].conf })
+	d.say("What a reviewer checks first, the least confident rules:")
+	for _, r := range rs[:min(6, len(rs))] {
+		d.say("  %-16s %-22s → %-20s %.2f  %s", r.object, clip(r.from, 22), clip(r.to, 20), r.conf, clip(r.why, 58))
+	}
+	d.say("%d source fields are left unmapped, each with its reason (no values sampled, no custom fields on that target...).", unmapped)
+	for _, n := range prop.Notes {
+		d.say("Note: %s", n)
 	}
 	d.say("Full review (Markdown): %s", review)
 	d.say("Draft map (YAML, edit it and run with -map FILE): %s", draft)
