@@ -144,9 +144,13 @@ var (
 	opContactBulkTags   = operation{name: "contacts.bulkTags", method: http.MethodPost, version: Version20210728}
 	opNoteCreate        = operation{name: "contacts.notes.create", method: http.MethodPost, version: Version20210728}
 	opNoteList          = operation{name: "contacts.notes.list", method: http.MethodGet, version: Version20210728}
+	opNoteGet           = operation{name: "contacts.notes.get", method: http.MethodGet, version: Version20210728}
+	opNoteUpdate        = operation{name: "contacts.notes.update", method: http.MethodPut, version: Version20210728}
 	opNoteDelete        = operation{name: "contacts.notes.delete", method: http.MethodDelete, version: Version20210728}
 	opTaskCreate        = operation{name: "contacts.tasks.create", method: http.MethodPost, version: Version20210728}
 	opTaskList          = operation{name: "contacts.tasks.list", method: http.MethodGet, version: Version20210728}
+	opTaskGet           = operation{name: "contacts.tasks.get", method: http.MethodGet, version: Version20210728}
+	opTaskUpdate        = operation{name: "contacts.tasks.update", method: http.MethodPut, version: Version20210728}
 	opTaskDelete        = operation{name: "contacts.tasks.delete", method: http.MethodDelete, version: Version20210728}
 )
 
@@ -376,16 +380,33 @@ type Note struct {
 	Body      string    `json:"body"`
 	Title     string    `json:"title,omitempty"`
 	UserID    string    `json:"userId,omitempty"`
+	Color     string    `json:"color,omitempty"`
+	Pinned    bool      `json:"pinned,omitempty"`
 	ContactID string    `json:"contactId,omitempty"`
 	DateAdded Timestamp `json:"dateAdded"`
 }
 
-// NoteInput creates a note. HighLevel takes no date: the note is dated when
-// it is created, so carry the original date in the body.
+// NoteInput creates or updates a note. HighLevel takes no date: the note is
+// dated when it is created, so carry the original date in the body. Body is
+// required (also by UpdateNote, which always sends it); the other fields are
+// sent only when set, so an update leaves an empty one as it is.
 type NoteInput struct {
 	Body   string `json:"body"`
 	Title  string `json:"title,omitempty"`
 	UserID string `json:"userId,omitempty"`
+	Color  string `json:"color,omitempty"` // e.g. "#FFAA00"
+	Pinned *bool  `json:"pinned,omitempty"`
+}
+
+type noteEnvelope struct {
+	Note *Note `json:"note"`
+}
+
+func (e *noteEnvelope) get(op string) (*Note, error) {
+	if e.Note == nil {
+		return nil, &DecodeError{Operation: op, Err: errors.New(`no "note" in response`)}
+	}
+	return e.Note, nil
 }
 
 // CreateNote adds a note to a contact (POST /contacts/{id}/notes).
@@ -396,16 +417,52 @@ func (s *ContactsService) CreateNote(ctx context.Context, contactID string, in N
 	if in.Body == "" {
 		return nil, fmt.Errorf("highlevel: %s: empty body", opNoteCreate.name)
 	}
-	var out struct {
-		Note *Note `json:"note"`
-	}
+	var out noteEnvelope
 	if err := s.client.do(ctx, call{op: opNoteCreate, path: pathf("/contacts/%s/notes", contactID), body: in}, &out); err != nil {
 		return nil, err
 	}
-	if out.Note == nil {
-		return nil, &DecodeError{Operation: opNoteCreate.name, Err: errors.New(`no "note" in response`)}
+	return out.get(opNoteCreate.name)
+}
+
+// GetNote returns one note of a contact (GET /contacts/{id}/notes/{noteId}).
+// An unknown note gives an error matching ErrNotFound (HighLevel answers
+// 400 "Note with id … not found").
+func (s *ContactsService) GetNote(ctx context.Context, contactID, noteID string) (*Note, error) {
+	if err := requireIDs(opNoteGet.name, "contact id", contactID, "note id", noteID); err != nil {
+		return nil, err
 	}
-	return out.Note, nil
+	var out noteEnvelope
+	if err := s.client.do(ctx, call{op: opNoteGet, path: pathf("/contacts/%s/notes/%s", contactID, noteID)}, &out); err != nil {
+		return nil, err
+	}
+	return out.get(opNoteGet.name)
+}
+
+// UpdateNote changes a note in place (PUT /contacts/{id}/notes/{noteId}),
+// keeping its id and date, and returns it. Body is required and replaces
+// the note's text; empty optional fields are left as they are.
+func (s *ContactsService) UpdateNote(ctx context.Context, contactID, noteID string, in NoteInput) (*Note, error) {
+	if err := requireIDs(opNoteUpdate.name, "contact id", contactID, "note id", noteID); err != nil {
+		return nil, err
+	}
+	if in.Body == "" {
+		return nil, fmt.Errorf("highlevel: %s: empty body", opNoteUpdate.name)
+	}
+	var out noteEnvelope
+	if err := s.client.do(ctx, call{op: opNoteUpdate, path: pathf("/contacts/%s/notes/%s", contactID, noteID), body: in}, &out); err != nil {
+		return nil, err
+	}
+	return out.get(opNoteUpdate.name)
+}
+
+// requireIDs checks pairs of (what, id) with requireID.
+func requireIDs(op string, pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := requireID(op, pairs[i], pairs[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ListNotes returns all notes of a contact (GET /contacts/{id}/notes; not
@@ -447,7 +504,8 @@ type Task struct {
 	ContactID  string    `json:"contactId,omitempty"`
 }
 
-// TaskInput creates a task. Title and DueDate are required by HighLevel.
+// TaskInput creates a task, or is the whole new state of a task given to
+// UpdateTask. Title and DueDate are required by HighLevel.
 type TaskInput struct {
 	Title      string
 	Body       string
@@ -456,31 +514,87 @@ type TaskInput struct {
 	AssignedTo string // a user id
 }
 
+// taskBody is CreateTaskParams and UpdateTaskBody on the wire.
+type taskBody struct {
+	Title      string `json:"title"`
+	Body       string `json:"body,omitempty"`
+	DueDate    string `json:"dueDate"`
+	Completed  bool   `json:"completed"`
+	AssignedTo string `json:"assignedTo,omitempty"`
+}
+
+type taskEnvelope struct {
+	Task *Task `json:"task"`
+}
+
+func (e *taskEnvelope) get(op string) (*Task, error) {
+	if e.Task == nil {
+		return nil, &DecodeError{Operation: op, Err: errors.New(`no "task" in response`)}
+	}
+	return e.Task, nil
+}
+
+func checkTask(op string, in TaskInput) error {
+	if in.Title == "" || in.DueDate.IsZero() {
+		return fmt.Errorf("highlevel: %s: title and due date are required", op)
+	}
+	return nil
+}
+
+func wireDate(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
 // CreateTask adds a task to a contact (POST /contacts/{id}/tasks).
 func (s *ContactsService) CreateTask(ctx context.Context, contactID string, in TaskInput) (*Task, error) {
 	if err := requireID(opTaskCreate.name, "contact id", contactID); err != nil {
 		return nil, err
 	}
-	if in.Title == "" || in.DueDate.IsZero() {
-		return nil, fmt.Errorf("highlevel: %s: title and due date are required", opTaskCreate.name)
+	if err := checkTask(opTaskCreate.name, in); err != nil {
+		return nil, err
 	}
-	body := struct {
-		Title      string `json:"title"`
-		Body       string `json:"body,omitempty"`
-		DueDate    string `json:"dueDate"`
-		Completed  bool   `json:"completed"`
-		AssignedTo string `json:"assignedTo,omitempty"`
-	}{in.Title, in.Body, in.DueDate.UTC().Format("2006-01-02T15:04:05Z"), in.Completed, in.AssignedTo}
-	var out struct {
-		Task *Task `json:"task"`
-	}
+	body := taskBody{in.Title, in.Body, wireDate(in.DueDate), in.Completed, in.AssignedTo}
+	var out taskEnvelope
 	if err := s.client.do(ctx, call{op: opTaskCreate, path: pathf("/contacts/%s/tasks", contactID), body: body}, &out); err != nil {
 		return nil, err
 	}
-	if out.Task == nil {
-		return nil, &DecodeError{Operation: opTaskCreate.name, Err: errors.New(`no "task" in response`)}
+	return out.get(opTaskCreate.name)
+}
+
+// GetTask returns one task of a contact (GET /contacts/{id}/tasks/{taskId}).
+// An unknown task gives an error matching ErrNotFound.
+func (s *ContactsService) GetTask(ctx context.Context, contactID, taskID string) (*Task, error) {
+	if err := requireIDs(opTaskGet.name, "contact id", contactID, "task id", taskID); err != nil {
+		return nil, err
 	}
-	return out.Task, nil
+	var out taskEnvelope
+	if err := s.client.do(ctx, call{op: opTaskGet, path: pathf("/contacts/%s/tasks/%s", contactID, taskID)}, &out); err != nil {
+		return nil, err
+	}
+	return out.get(opTaskGet.name)
+}
+
+// UpdateTask sets a task to in (PUT /contacts/{id}/tasks/{taskId}) and
+// returns it. Title, due date, completion and body are all sent, so an
+// empty Body clears the task's; an empty AssignedTo is not sent and leaves
+// the assignee as it is (HighLevel takes user ids only).
+func (s *ContactsService) UpdateTask(ctx context.Context, contactID, taskID string, in TaskInput) (*Task, error) {
+	if err := requireIDs(opTaskUpdate.name, "contact id", contactID, "task id", taskID); err != nil {
+		return nil, err
+	}
+	if err := checkTask(opTaskUpdate.name, in); err != nil {
+		return nil, err
+	}
+	body := struct {
+		Title      string `json:"title"`
+		Body       string `json:"body"`
+		DueDate    string `json:"dueDate"`
+		Completed  bool   `json:"completed"`
+		AssignedTo string `json:"assignedTo,omitempty"`
+	}{in.Title, in.Body, wireDate(in.DueDate), in.Completed, in.AssignedTo}
+	var out taskEnvelope
+	if err := s.client.do(ctx, call{op: opTaskUpdate, path: pathf("/contacts/%s/tasks/%s", contactID, taskID), body: body}, &out); err != nil {
+		return nil, err
+	}
+	return out.get(opTaskUpdate.name)
 }
 
 // ListTasks returns all tasks of a contact (GET /contacts/{id}/tasks).

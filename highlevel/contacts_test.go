@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
 )
 
 // opCase is one operation's round trip: what the client must send and how
@@ -245,6 +247,59 @@ func TestContactsOperations(t *testing.T) {
 			call: func(ctx context.Context, c *Client) (any, error) { return nil, c.Contacts.DeleteNote(ctx, "c1", "n1") },
 		},
 		{
+			name: "get note", pattern: "GET /contacts/c1/notes/n1", status: 200,
+			response: `{"note":{"id":"n1","body":"hello","title":"Recall","color":"#FFAA00","pinned":true,"dateAdded":"2021-07-08T12:02:11.285Z","contactId":"c1"}}`,
+			call:     func(ctx context.Context, c *Client) (any, error) { return c.Contacts.GetNote(ctx, "c1", "n1") },
+			check: func(t *testing.T, got any) {
+				n := got.(*Note)
+				assert.Equal(t, Note{ID: "n1", Body: "hello", Title: "Recall", Color: "#FFAA00", Pinned: true, ContactID: "c1",
+					DateAdded: n.DateAdded}, *n)
+				assert.Equal(t, time.Date(2021, 7, 8, 12, 2, 11, 285e6, time.UTC), n.DateAdded.Time)
+			},
+		},
+		{
+			name: "update note", pattern: "PUT /contacts/c1/notes/n1", status: 200,
+			response: `{"note":{"id":"n1","body":"changed","userId":"u1","dateAdded":"2021-07-08T12:02:11.285Z","contactId":"c1"}}`,
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.Contacts.UpdateNote(ctx, "c1", "n1", NoteInput{Body: "changed", UserID: "u1", Pinned: Ptr(false)})
+			},
+			wantBody: `{"body":"changed","userId":"u1","pinned":false}`,
+			check: func(t *testing.T, got any) {
+				assert.Equal(t, "n1", got.(*Note).ID)
+				assert.Equal(t, "changed", got.(*Note).Body)
+			},
+		},
+		{
+			name: "update note without optional fields", pattern: "PUT /contacts/c1/notes/n1", status: 200,
+			response: `{"note":{"id":"n1","body":"b"}}`,
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.Contacts.UpdateNote(ctx, "c1", "n1", NoteInput{Body: "b"})
+			},
+			wantBody: `{"body":"b"}`,
+		},
+		{
+			name: "get task", pattern: "GET /contacts/c1/tasks/t1", status: 200,
+			response: `{"task":{"id":"t1","title":"Recall","body":"x","assignedTo":"u1","dueDate":"2021-07-08T02:30:00.000Z","completed":true,"contactId":"c1"}}`,
+			call:     func(ctx context.Context, c *Client) (any, error) { return c.Contacts.GetTask(ctx, "c1", "t1") },
+			check: func(t *testing.T, got any) {
+				tk := got.(*Task)
+				assert.Equal(t, "Recall", tk.Title)
+				assert.True(t, tk.Completed)
+				assert.Equal(t, time.Date(2021, 7, 8, 2, 30, 0, 0, time.UTC), tk.DueDate.Time)
+			},
+		},
+		{
+			name: "update task sends the whole task", pattern: "PUT /contacts/c1/tasks/t1", status: 200,
+			response: `{"task":{"id":"t1","title":"Recall","dueDate":"2020-10-25T11:00:00Z","completed":true}}`,
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.Contacts.UpdateTask(ctx, "c1", "t1", TaskInput{Title: "Recall", Completed: true,
+					DueDate: time.Date(2020, 10, 25, 6, 0, 0, 0, time.FixedZone("EST", -5*3600))})
+			},
+			// body "" clears it; assignedTo is omitted when empty.
+			wantBody: `{"title":"Recall","body":"","dueDate":"2020-10-25T11:00:00Z","completed":true}`,
+			check:    func(t *testing.T, got any) { assert.True(t, got.(*Task).Completed) },
+		},
+		{
 			name: "create task", pattern: "POST /contacts/c1/tasks", status: 201,
 			response: `{"task":{"id":"t1","title":"Recall","dueDate":"2020-10-25T11:00:00Z","completed":false}}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
@@ -304,6 +359,18 @@ func TestContactsRejectBadInputBeforeSending(t *testing.T) {
 	_, err = c.CreateTask(ctx, "c1", TaskInput{Title: "x"})
 	assert.Error(t, err)
 	assert.Error(t, c.DeleteNote(ctx, "c1", ""))
+	_, err = c.GetNote(ctx, "", "n1")
+	assert.Error(t, err)
+	_, err = c.UpdateNote(ctx, "c1", "", NoteInput{Body: "x"})
+	assert.Error(t, err)
+	_, err = c.UpdateNote(ctx, "c1", "n1", NoteInput{})
+	assert.Error(t, err)
+	_, err = c.GetTask(ctx, "c1", "")
+	assert.Error(t, err)
+	_, err = c.UpdateTask(ctx, "c1", "t1", TaskInput{Title: "x"})
+	assert.Error(t, err)
+	_, err = c.UpdateTask(ctx, "", "t1", TaskInput{Title: "x", DueDate: time.Now()})
+	assert.Error(t, err)
 	assert.Error(t, c.DeleteTask(ctx, "", "t"))
 	_, err = c.SearchPage(ctx, ContactSearch{PageLimit: 501}, SearchCursor{})
 	assert.Error(t, err)
@@ -427,4 +494,55 @@ func TestCount(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1234, n)
 	jsonEq(t, `{"locationId":"loc-test-1","page":1,"pageLimit":1}`, ts.last().Body)
+}
+
+// TestNoteAndTaskUpdatesAgainstSimulator: updates keep the note's and the
+// task's id, the simulator's strict DTOs accept the bodies, and unknown ids
+// match ErrNotFound.
+func TestNoteAndTaskUpdatesAgainstSimulator(t *testing.T) {
+	sim := hltest.NewServer(hltest.Options{Users: []hltest.User{{ID: "u-note", Email: "n@example.com", FirstName: "N", LastName: "O"}},
+		RateLimit: hltest.RateLimit{Max: 100_000, Window: time.Second}})
+	t.Cleanup(sim.Close)
+	c, err := NewClient(Options{BaseURL: sim.URL, LocationID: hltest.DefaultLocationID, Auth: StaticToken(hltest.DefaultToken)})
+	require.NoError(t, err)
+	ctx := context.Background()
+	ct, err := c.Contacts.Create(ctx, ContactInput{FirstName: "Ana", Email: "ana@example.com"})
+	require.NoError(t, err)
+
+	n, err := c.Contacts.CreateNote(ctx, ct.ID, NoteInput{Body: "2019-04-02: consult", Title: "Visit"})
+	require.NoError(t, err)
+	up, err := c.Contacts.UpdateNote(ctx, ct.ID, n.ID, NoteInput{Body: "2019-04-02: implant consult", UserID: "u-note", Color: "#FFAA00", Pinned: Ptr(true)})
+	require.NoError(t, err)
+	assert.Equal(t, n.ID, up.ID)
+	got, err := c.Contacts.GetNote(ctx, ct.ID, n.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "2019-04-02: implant consult", got.Body)
+	assert.Equal(t, "Visit", got.Title, "an empty optional field is left as it was")
+	assert.Equal(t, "u-note", got.UserID)
+	assert.Equal(t, "#FFAA00", got.Color)
+	assert.True(t, got.Pinned)
+	assert.Equal(t, n.DateAdded.Time, got.DateAdded.Time, "same note, same date")
+	_, err = c.Contacts.UpdateNote(ctx, ct.ID, "no-such-note", NoteInput{Body: "x"})
+	assert.ErrorIs(t, err, ErrNotFound)
+	_, err = c.Contacts.GetNote(ctx, ct.ID, "no-such-note")
+	assert.ErrorIs(t, err, ErrNotFound)
+
+	due := time.Date(2027, 1, 2, 15, 0, 0, 0, time.UTC)
+	tk, err := c.Contacts.CreateTask(ctx, ct.ID, TaskInput{Title: "Recall", Body: "6 months", DueDate: due, AssignedTo: "u-note"})
+	require.NoError(t, err)
+	ut, err := c.Contacts.UpdateTask(ctx, ct.ID, tk.ID, TaskInput{Title: "Recall call", DueDate: due.Add(48 * time.Hour), Completed: true})
+	require.NoError(t, err)
+	assert.Equal(t, tk.ID, ut.ID)
+	gt, err := c.Contacts.GetTask(ctx, ct.ID, tk.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Recall call", gt.Title)
+	assert.Empty(t, gt.Body, "the update sends the whole task: an empty body clears it")
+	assert.Equal(t, "u-note", gt.AssignedTo, "an empty assignee is not sent")
+	assert.True(t, gt.Completed)
+	assert.Equal(t, due.Add(48*time.Hour), gt.DueDate.Time)
+	_, err = c.Contacts.GetTask(ctx, ct.ID, "no-such-task")
+	assert.ErrorIs(t, err, ErrNotFound)
+	notes, err := c.Contacts.ListNotes(ctx, ct.ID)
+	require.NoError(t, err)
+	assert.Len(t, notes, 1, "an update creates nothing")
 }
