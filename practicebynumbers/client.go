@@ -1,6 +1,7 @@
 package practicebynumbers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pbnhl/pbnhl/internal/transport"
@@ -217,12 +219,6 @@ func (c *Client) do(ctx context.Context, op, path string, q url.Values) ([]byte,
 	return resp.Body, nil
 }
 
-type page[T any] struct {
-	Data       []T       `json:"data"`
-	NextCursor *string   `json:"nextCursor"`
-	ServerTime time.Time `json:"serverTime"`
-}
-
 // List streams every record of entity R, page by page (cursor pagination),
 // under opts. The iteration ends at the first error, which it yields.
 func List[R Record](ctx context.Context, c *Client, opts ListOptions) iter.Seq2[R, error] {
@@ -254,35 +250,137 @@ func list[R any](ctx context.Context, c *Client, e Entity, opts ListOptions, pat
 			q.Set("patient_id", strconv.FormatInt(opts.PatientID, 10))
 		}
 		path := "/v1/" + string(e)
-		for pages := 0; ; pages++ {
+		seen := 0 // records of this scan, for RowError.Line
+		for pages := 1; ; pages++ {
 			body, err := c.do(ctx, op, path, q)
 			if err != nil {
 				yield(zero, err)
 				return
 			}
-			var p page[R]
-			if err := json.Unmarshal(body, &p); err != nil {
-				yield(zero, fmt.Errorf("practicebynumbers: %s: page %d: malformed JSON: %w", op, pages+1, jsonErr(err)))
-				return
-			}
-			for i := range p.Data {
-				normalize(&p.Data[i])
-				if !yield(p.Data[i], nil) {
-					return
+			next, stopped, err := decodePage(body, func(rec R, rowErr *RowError) bool {
+				seen++
+				if rowErr != nil {
+					rowErr.File, rowErr.Line = path, seen
+					return yield(zero, rowErr)
 				}
-			}
-			if p.NextCursor == nil || *p.NextCursor == "" {
+				normalize(&rec)
+				return yield(rec, nil)
+			})
+			if stopped {
 				return
 			}
-			if *p.NextCursor == q.Get("cursor") {
+			if err != nil {
+				yield(zero, fmt.Errorf("practicebynumbers: %s: page %d: malformed JSON: %w", op, pages, err))
+				return
+			}
+			if next == "" {
+				return
+			}
+			if next == q.Get("cursor") {
 				// A server that hands back the cursor it was given would
 				// make this loop forever.
-				yield(zero, fmt.Errorf("practicebynumbers: %s: page %d: server repeated its cursor", op, pages+1))
+				yield(zero, fmt.Errorf("practicebynumbers: %s: page %d: server repeated its cursor", op, pages))
 				return
 			}
-			q.Set("cursor", *p.NextCursor)
+			q.Set("cursor", next)
 		}
 	}
+}
+
+// decodePage walks one list page ({"data": [...], "nextCursor": ...}, members
+// in any order), handing each record to each as it is decoded, or a
+// *RowError (without File and Line) for a record that does not decode; the
+// page goes on after it. It returns the next cursor ("" on the last page),
+// whether each asked to stop, and an error for a page that is not valid
+// JSON of the contract's shape, which ends the scan.
+func decodePage[R any](body []byte, each func(R, *RowError) bool) (next string, stopped bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false, pageErr(err, "not a JSON object")
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", false, pageErr(err, "")
+		}
+		switch key, _ := t.(string); {
+		case strings.EqualFold(key, "data"):
+			t, err := dec.Token()
+			if err != nil {
+				return "", false, pageErr(err, "")
+			}
+			if t == nil {
+				continue // "data": null
+			}
+			if t != json.Delim('[') {
+				return "", false, errors.New(`member "data" is not an array`)
+			}
+			for dec.More() {
+				start := dec.InputOffset()
+				var rec R
+				err := dec.Decode(&rec)
+				if err != nil {
+					if fatalDecodeErr(err) {
+						return "", false, pageErr(err, "")
+					}
+					// The decoder read the whole value before it failed to
+					// store it: retry leniently from the record's bytes.
+					raw := bytes.TrimLeft(body[start:dec.InputOffset()], " \t\r\n,")
+					if rowErr := decodeRecord(raw, &rec); rowErr != nil {
+						if !each(rec, rowErr) {
+							return "", true, nil
+						}
+						continue
+					}
+				}
+				if !each(rec, nil) {
+					return "", true, nil
+				}
+			}
+			if _, err := dec.Token(); err != nil { // ]
+				return "", false, pageErr(err, "")
+			}
+		case strings.EqualFold(key, "nextCursor"):
+			var cur *string
+			if err := dec.Decode(&cur); err != nil {
+				return "", false, pageErr(err, `member "nextCursor" is not a string`)
+			}
+			next = ""
+			if cur != nil {
+				next = *cur
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return "", false, pageErr(err, "")
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil { // }
+		return "", false, pageErr(err, "")
+	}
+	return next, false, nil
+}
+
+// fatalDecodeErr reports an error after which a json.Decoder is out of step
+// (malformed JSON), as opposed to a value it read but could not store.
+func fatalDecodeErr(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// pageErr describes a malformed page without quoting it.
+func pageErr(err error, what string) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("syntax error at offset %d", se.Offset)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return errors.New("truncated")
+	case what != "":
+		return errors.New(what)
+	}
+	return errors.New("invalid JSON")
 }
 
 // jsonErr keeps the offset and type of a JSON error but drops the text of
@@ -316,8 +414,9 @@ func Get[R Record](ctx context.Context, c *Client, id int64) (R, error) {
 	if err != nil {
 		return rec, err
 	}
-	if err := json.Unmarshal(body, &rec); err != nil {
-		return rec, fmt.Errorf("practicebynumbers: %s %d: malformed JSON: %w", op, id, jsonErr(err))
+	if rowErr := decodeRecord(body, &rec); rowErr != nil {
+		rowErr.File = "/v1/" + string(e) + "/" + strconv.FormatInt(id, 10)
+		return rec, fmt.Errorf("practicebynumbers: %s %d: %w", op, id, rowErr)
 	}
 	normalize(&rec)
 	return rec, nil

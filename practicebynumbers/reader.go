@@ -38,18 +38,25 @@ type ListOptions struct {
 	PageSize int
 }
 
-// FieldError is one cell of a row that could not be parsed.
+// FieldError is one cell of a row, or one member of a JSON record, that
+// could not be parsed.
 type FieldError struct {
-	Column int    // 1-based column number in the file
-	Header string // the header as written
+	Column int    // 1-based column number in the file; 0 for a JSON member
+	Header string // the header as written, or the JSON member path ("custom.score")
 	Err    error  // a *ValueError; never holds the value
 }
 
-// RowError reports a CSV row that did not become a record. The row is
-// reported, never silently dropped; iteration continues with the next row.
+// RowError reports a record that did not become a record value: a CSV row
+// of an export, or a record of a REST list page whose members do not decode
+// (a custom value that is an object, a malformed date...). It is reported,
+// never silently dropped; iteration continues with the next record.
+//
+// For the REST [Client], File is the resource path ("/v1/patients", or
+// "/v1/patients/42" for [Get]) and Line the record's 1-based position in
+// the scan.
 type RowError struct {
 	File   string
-	Line   int   // 1-based line where the row starts
+	Line   int   // 1-based line where the row starts (REST: position in the scan)
 	ID     int64 // the record id when it could be read, else 0
 	Fields []FieldError
 	Err    error // a row-shape problem (wrong number of cells, CSV syntax)
@@ -70,7 +77,14 @@ func (e *RowError) Error() string {
 			fmt.Fprintf(&b, "; and %d more", len(e.Fields)-3)
 			break
 		}
-		fmt.Fprintf(&b, "; column %d (%s): %v", f.Column, f.Header, f.Err)
+		switch {
+		case f.Column > 0:
+			fmt.Fprintf(&b, "; column %d (%s): %v", f.Column, f.Header, f.Err)
+		case f.Header != "":
+			fmt.Fprintf(&b, "; member %s: %v", f.Header, f.Err)
+		default:
+			fmt.Fprintf(&b, "; %v", f.Err)
+		}
 	}
 	return b.String()
 }
