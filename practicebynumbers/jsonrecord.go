@@ -181,4 +181,3 @@ func customStrings(v json.RawMessage) ([]byte, []FieldError) {
 	}
 	return b, nil
 }
-
