@@ -453,3 +453,81 @@ func TestTwoHandlesOneFile(t *testing.T) {
 		assert.Equal(t, Counters{Intents: 200, Done: 200}, r.Counters)
 	}
 }
+
+// TestIDMapDropsDeletedRecords: a done delete removes the record's id-map
+// row (the id map reflects the last write), whether recorded directly or
+// when a pending delete is resolved; rejected or unknown deletes, and
+// deletes of another record than the one mapped, leave it. Undo then
+// reports the delete as irreversible and the earlier create as gone.
+func TestIDMapDropsDeletedRecords(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{})
+	dst := newMemTarget()
+	full := begin(t, l, dst, KindFull)
+	ids := map[string]string{}
+	for _, k := range []string{"p1", "p2", "p3", "p4", "p5"} {
+		ids[k] = full.create(TypeContact, k, map[string]any{"firstName": k})
+	}
+	require.NoError(t, full.run.Finish(ctx, StatusSucceeded))
+
+	delta, err := l.BeginRun(ctx, RunOptions{Kind: KindDelta})
+	require.NoError(t, err)
+	del := func(key, target string, o *Outcome) Seq {
+		seq, err := delta.Intent(ctx, Intent{Op: OpDelete, ObjectType: TypeContact, SourceKey: key, TargetID: target,
+			Before: []byte(`{"firstName":"` + key + `"}`)})
+		require.NoError(t, err)
+		if o != nil {
+			require.NoError(t, delta.Outcome(ctx, seq, *o))
+		}
+		return seq
+	}
+	del("p1", ids["p1"], &Outcome{Status: OutcomeDone, ID: ids["p1"]})
+	del("p2", ids["p2"], &Outcome{Status: OutcomeDone}) // the id from the intent's target
+	del("p3", ids["p3"], &Outcome{Status: OutcomeRejected, HTTPStatus: 403, Reason: "forbidden"})
+	pending := del("p4", ids["p4"], nil)
+	del("p5", "some-older-record", &Outcome{Status: OutcomeDone, ID: "some-older-record"})
+	noKey, err := delta.Intent(ctx, Intent{Op: OpDelete, ObjectType: TypeContact, TargetID: ids["p3"]})
+	require.NoError(t, err)
+
+	mapped := func(key string) bool {
+		_, ok, err := l.Lookup(ctx, TypeContact, key)
+		require.NoError(t, err)
+		return ok
+	}
+	assert.False(t, mapped("p1"), "a done delete removes the row")
+	assert.False(t, mapped("p2"))
+	assert.True(t, mapped("p3"), "a rejected delete changed nothing")
+	assert.True(t, mapped("p4"), "a pending delete may not have happened")
+	assert.True(t, mapped("p5"), "the delete was of another record than the one mapped")
+
+	require.NoError(t, l.Outcome(ctx, delta.ID(), pending, Unknown("timeout")))
+	assert.True(t, mapped("p4"), "an unknown delete may not have happened")
+	require.NoError(t, l.Outcome(ctx, delta.ID(), pending, Done(ids["p4"])))
+	assert.False(t, mapped("p4"), "resolved as done: the row goes")
+	require.NoError(t, delta.Outcome(ctx, noKey, Done(ids["p3"])))
+	assert.False(t, mapped("p3"), "a delete without source key removes the row by HighLevel id")
+	require.NoError(t, delta.Finish(ctx, StatusSucceeded))
+	assert.Equal(t, []string{"p5"}, keysOf(collect(t, l.IDMap(ctx, TypeContact))))
+
+	// The delta's deletes cannot be undone; the full run's creates of the
+	// deleted records find them gone.
+	for _, k := range []string{"p1", "p2", "p3", "p4"} {
+		require.NoError(t, dst.Delete(ctx, Ref{ObjectType: TypeContact, ID: ids[k]}))
+	}
+	rep, err := Undo(ctx, l, dst, UndoOptions{Runs: []RunID{delta.ID()}})
+	require.NoError(t, err)
+	assert.Equal(t, 5, rep.Count(StateIrreversible), "four deletes and the delete of the unmapped record")
+	rep, err = Undo(ctx, l, dst, UndoOptions{Runs: []RunID{full.run.ID()}})
+	require.NoError(t, err)
+	assert.Equal(t, 4, rep.Count(StateGone))
+	assert.Equal(t, 1, rep.Count(StateDone), "p5 deleted")
+	assert.Empty(t, collect(t, l.IDMap(ctx, "")))
+}
+
+func keysOf(ms []Mapping) []string {
+	out := make([]string, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, m.SourceKey)
+	}
+	return out
+}

@@ -389,9 +389,13 @@ func validOutcome(o Outcome) error {
 }
 
 // mapWrite updates the id map for a done create, update or schema element
-// of the migration (Undo maintains the id map itself for its compensations).
+// of the migration, and drops the row of a record a done delete removed, so
+// that the id map never claims a record that no longer exists (Undo
+// maintains the id map itself for its compensations). A delete is final:
+// Undo reports it as irreversible and does not bring the row back; the
+// source record, should it reappear, is created anew.
 func (l *Ledger) mapWrite(t *wtx, o Outcome, op Op, objectType, sourceKey, digest, target string, run RunID, entry int64, compensates bool, now int64) error {
-	if o.Status != OutcomeDone || sourceKey == "" || compensates || (op != OpCreate && op != OpUpdate && op != OpSchema) {
+	if o.Status != OutcomeDone || compensates {
 		return nil
 	}
 	hlID := o.ID
@@ -401,13 +405,29 @@ func (l *Ledger) mapWrite(t *wtx, o Outcome, op Op, objectType, sourceKey, diges
 	if hlID == "" {
 		return nil
 	}
-	_, err := t.exec(stUpsertIDMap, objectType, sourceKey, hlID, digest, int64(run), now, entry)
-	return err
+	switch op {
+	case OpCreate, OpUpdate, OpSchema:
+		if sourceKey == "" {
+			return nil
+		}
+		_, err := t.exec(stUpsertIDMap, objectType, sourceKey, hlID, digest, int64(run), now, entry)
+		return err
+	case OpDelete:
+		if sourceKey == "" {
+			_, err := t.exec(stDeleteIDMap, objectType, hlID)
+			return err
+		}
+		// Only the row of the record deleted: the key may have been mapped
+		// to another record since.
+		_, err := t.exec(stDeleteIDMapKey, objectType, sourceKey, hlID)
+		return err
+	}
+	return nil
 }
 
 // Outcome records the outcome of any run's intent, e.g. when resolving the
 // Pending intents a crash left behind. A done create or update also updates
-// the id map. Unknown outcomes can be replaced; done and rejected are final.
+// the id map, and a done delete removes the record from it. Unknown outcomes can be replaced; done and rejected are final.
 func (l *Ledger) Outcome(ctx context.Context, run RunID, seq Seq, o Outcome) error {
 	if err := validOutcome(o); err != nil {
 		return err

@@ -63,16 +63,17 @@ const insertIntentPrefix = `INSERT INTO journal(run, seq, op, object_type, sourc
 var reqPool = sync.Pool{New: func() any { return &writeReq{done: make(chan error, 1)} }}
 
 const (
-	stInsertRun     = "insertRun"
-	stFinishRun     = "finishRun"
-	stReopenRun     = "reopenRun"
-	stSetOutcome    = "setOutcome"
-	stSetOutcomeFew = "setOutcomeFew"
-	stUpsertIDMap   = "upsertIDMap"
-	stInsertInvalid = "insertInvalid"
-	stSetWatermark  = "setWatermark"
-	stDeleteIDMap   = "deleteIDMap"
-	stClearDigest   = "clearDigest"
+	stInsertRun      = "insertRun"
+	stFinishRun      = "finishRun"
+	stReopenRun      = "reopenRun"
+	stSetOutcome     = "setOutcome"
+	stSetOutcomeFew  = "setOutcomeFew"
+	stUpsertIDMap    = "upsertIDMap"
+	stInsertInvalid  = "insertInvalid"
+	stSetWatermark   = "setWatermark"
+	stDeleteIDMap    = "deleteIDMap"
+	stDeleteIDMapKey = "deleteIDMapKey"
+	stClearDigest    = "clearDigest"
 )
 
 var statements = map[string]string{
@@ -93,8 +94,9 @@ var statements = map[string]string{
 		VALUES(?, ?, ?, ?, ?, ?)`,
 	stSetWatermark: `INSERT INTO watermarks(entity, at, run, updated_at) VALUES(?, ?, ?, ?)
 		ON CONFLICT(entity) DO UPDATE SET at = excluded.at, run = excluded.run, updated_at = excluded.updated_at`,
-	stDeleteIDMap: `DELETE FROM idmap WHERE object_type = ? AND hl_id = ?`,
-	stClearDigest: `UPDATE idmap SET digest = '', updated_at = ? WHERE object_type = ? AND hl_id = ?`,
+	stDeleteIDMap:    `DELETE FROM idmap WHERE object_type = ? AND hl_id = ?`,
+	stDeleteIDMapKey: `DELETE FROM idmap WHERE object_type = ? AND source_key = ? AND hl_id = ?`,
+	stClearDigest:    `UPDATE idmap SET digest = '', updated_at = ? WHERE object_type = ? AND hl_id = ?`,
 }
 
 func newWriter(ctx context.Context, l *Ledger) (*writer, error) {
