@@ -43,7 +43,7 @@ type result struct {
 	Undo         *rollback.UndoReport
 	Start        map[hltest.Kind]int // the location before the migration
 	AfterUndo    map[hltest.Kind]int
-	Irreversible []string // schema elements HighLevel's API cannot delete
+	Irreversible []string // compensations Undo reports irreversible: "type id"
 	Calls        int64    // every HighLevel call, retries included
 	Throttled    int64    // 429 answers
 	Wall         time.Duration
@@ -67,6 +67,7 @@ type demo struct {
 	mig    *pbnhl.Migration
 	step   int
 	tmp    string
+	kept   bool // a failed demo keeps its temporary ledger for inspection
 
 	progress atomic.Pointer[phaseView]
 }
@@ -103,6 +104,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*result, error) {
 		d.section(s.title)
 		t := time.Now()
 		if err := s.fn(ctx); err != nil {
+			d.keepEvidence()
 			return d.res, fmt.Errorf("%s: %w", strings.ToLower(s.title), err)
 		}
 		timings = append(timings, fmt.Sprintf("%d %s", i+1, roundDuration(time.Since(t))))
@@ -125,7 +127,7 @@ func (d *demo) close() {
 	if d.ledger != nil {
 		_ = d.ledger.Close()
 	}
-	if d.tmp != "" && d.tmp != os.TempDir() {
+	if d.tmp != "" && d.tmp != os.TempDir() && !d.kept {
 		_ = os.RemoveAll(d.tmp)
 	}
 	if d.hl != nil {
@@ -910,6 +912,18 @@ func (d *demo) kindCounts() map[hltest.Kind]int {
 	return out
 }
 
+// keepEvidence runs when a step fails: the ledger stays, and the problem
+// and audit files are written, so the failure can be inspected.
+func (d *demo) keepEvidence() {
+	if d.ledger == nil {
+		return
+	}
+	d.kept = true
+	fmt.Fprintln(d.out)
+	d.files()
+	d.say("The ledger is kept for inspection at %s.", d.ledgerPath())
+}
+
 // files says where the demo's outputs are.
 func (d *demo) files() {
 	ctx := context.Background()
@@ -925,9 +939,10 @@ func (d *demo) files() {
 	}
 	d.say("Files in %s: proposed-map.yaml, proposed-review.md, approved-map.yaml, approved-review.md,", d.cfg.outDir)
 	d.say("  problems.csv (invalid and rejected records with reasons, no values), audit.jsonl (every journaled call).")
-	if d.cfg.ledger != "" {
+	switch {
+	case d.cfg.ledger != "":
 		d.say("The ledger (runs, journal, id map, watermarks) is kept at %s.", d.cfg.ledger)
-	} else {
+	case !d.kept:
 		d.say("The ledger was a temporary file, removed now (-ledger PATH keeps it).")
 	}
 }
