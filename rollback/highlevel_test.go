@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -231,70 +232,91 @@ func hlScenario(t *testing.T, l *Ledger) hlFixture {
 }
 
 func TestHighLevelUndoRestoresPreRunState(t *testing.T) {
+	forConcurrency(t, highLevelUndoRestoresPreRunState)
+}
+
+func highLevelUndoRestoresPreRunState(t *testing.T, conc int) {
 	ctx := context.Background()
 	l := openTest(t, "", Options{Key: testKey(9)})
 	f := hlScenario(t, l)
 	target := NewHighLevel(f.c)
 
-	preview, err := Undo(ctx, l, target, UndoOptions{Runs: f.runs, DryRun: true})
+	preview, err := Undo(ctx, l, target, UndoOptions{Concurrency: conc, Runs: f.runs, DryRun: true})
 	require.NoError(t, err)
 	for _, c := range preview.Compensations {
 		assert.Equal(t, StatePlanned, c.State, "%+v", c)
 		assert.True(t, c.Checked || c.Action == ActionUnlink || c.Action == ActionDeleteSchema, "%+v", c)
 	}
 
-	report, err := Undo(ctx, l, target, UndoOptions{Runs: f.runs})
+	report, err := Undo(ctx, l, target, UndoOptions{Concurrency: conc, Runs: f.runs})
 	require.NoError(t, err)
 	require.True(t, report.Complete(), "%+v", report.Compensations)
 	assert.Equal(t, len(preview.Compensations), len(report.Compensations))
 	assert.Equal(t, f.pre, state(t, f.s))
 
-	again, err := Undo(ctx, l, target, UndoOptions{Runs: f.runs})
+	again, err := Undo(ctx, l, target, UndoOptions{Concurrency: conc, Runs: f.runs})
 	require.NoError(t, err)
 	assert.Equal(t, len(report.Compensations), again.Count(StateAlreadyDone))
 	assert.Equal(t, f.pre, state(t, f.s))
 }
 
 func TestHighLevelUndoAfterInterruption(t *testing.T) {
+	forConcurrency(t, highLevelUndoAfterInterruption)
+}
+
+// highLevelUndoAfterInterruption cancels an Undo after stopAfter
+// compensations were decided. At concurrency 1 exactly those are done; at
+// 8, calls in flight when the cancel lands are journaled unknown and the
+// next Undo re-executes them.
+func highLevelUndoAfterInterruption(t *testing.T, conc int) {
 	for _, stopAfter := range []int{1, 4, 8} {
-		t.Run("", func(t *testing.T) {
+		t.Run(fmt.Sprint("stop=", stopAfter), func(t *testing.T) {
 			ctx := context.Background()
 			l := openTest(t, "", Options{})
 			f := hlScenario(t, l)
 			target := NewHighLevel(f.c)
 			cctx, cancel := context.WithCancel(ctx)
 			n := 0
-			_, err := Undo(cctx, l, target, UndoOptions{Runs: f.runs, OnCompensation: func(Compensation) {
+			first, err := Undo(cctx, l, target, UndoOptions{Concurrency: conc, Runs: f.runs, OnCompensation: func(Compensation) {
 				if n++; n == stopAfter {
 					cancel()
 				}
 			}})
 			require.ErrorIs(t, err, context.Canceled)
 			require.NotEqual(t, f.pre, state(t, f.s))
+			completed := first.Count(StateDone) + first.Count(StateGone)
+			if conc == 1 {
+				assert.Equal(t, stopAfter, completed)
+			}
 
-			report, err := Undo(ctx, l, target, UndoOptions{Runs: f.runs})
+			report, err := Undo(ctx, l, target, UndoOptions{Concurrency: conc, Runs: f.runs})
 			require.NoError(t, err)
 			require.True(t, report.Complete(), "%+v", report.Compensations)
-			assert.Equal(t, stopAfter, report.Count(StateAlreadyDone))
+			assert.Equal(t, completed, report.Count(StateAlreadyDone))
 			assert.Equal(t, f.pre, state(t, f.s))
+			assert.Empty(t, collect(t, l.Pending(ctx, true)))
 		})
 	}
 }
 
 func TestHighLevelUndoRefusesEditedContact(t *testing.T) {
+	forConcurrency(t, highLevelUndoRefusesEditedContact)
+}
+
+func highLevelUndoRefusesEditedContact(t *testing.T, conc int) {
 	ctx := context.Background()
 	l := openTest(t, "", Options{})
 	f := hlScenario(t, l)
 	_, err := f.c.Contacts.Update(ctx, f.created, highlevel.ContactUpdate{LastName: highlevel.Ptr("Lee-Smith")})
 	require.NoError(t, err)
 	target := NewHighLevel(f.c)
-	report, err := Undo(ctx, l, target, UndoOptions{Runs: f.runs})
+	report, err := Undo(ctx, l, target, UndoOptions{Concurrency: conc, Runs: f.runs})
 	require.NoError(t, err)
 	require.Equal(t, 1, report.Count(StateRefused), "%+v", report.Compensations)
 	_, err = f.c.Contacts.Get(ctx, f.created)
 	require.NoError(t, err, "the edited contact is kept")
 
-	forced, err := Undo(ctx, l, target, UndoOptions{Runs: f.runs, Force: true})
+	forced, err := Undo(ctx, l, target, UndoOptions{Concurrency: conc, Runs: f.runs, Force: true})
 	require.NoError(t, err)
 	require.True(t, forced.Complete(), "%+v", forced.Compensations)
 	assert.Equal(t, f.pre, state(t, f.s))
@@ -314,29 +336,33 @@ func TestHighLevelIrreversibleSchema(t *testing.T) {
 
 // BenchmarkUndoHighLevel undoes a run of creates and updates against the
 // simulator and reports HighLevel calls per compensation (the cost that
-// matters: 100 calls per 10 s per location) and compensations per second.
+// matters: 100 calls per 10 s per location) and compensations per second,
+// one at a time and with 8 workers.
 func BenchmarkUndoHighLevel(b *testing.B) {
-	for _, force := range []bool{false, true} {
-		b.Run(fmt.Sprint("force=", force), func(b *testing.B) { benchmarkUndoHighLevel(b, force) })
+	for _, conc := range []int{1, 8} {
+		for _, force := range []bool{false, true} {
+			b.Run(fmt.Sprintf("concurrency=%d/force=%v", conc, force), func(b *testing.B) { benchmarkUndoHighLevel(b, conc, force) })
+		}
 	}
 }
 
-func benchmarkUndoHighLevel(b *testing.B, force bool) {
+func benchmarkUndoHighLevel(b *testing.B, conc int, force bool) {
 	const creates, updates = 100, 50
 	ctx := context.Background()
-	var calls, comps int
+	var calls atomic.Int64 // OnCall runs on the Undo's workers
+	var comps int
 	var elapsed time.Duration
 	for range b.N {
 		b.StopTimer()
 		s := hltest.NewServer(hltest.Options{RateLimit: hltest.RateLimit{Max: 1_000_000, Window: time.Second, Daily: 1_000_000_000}})
 		lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: "bench", Requests: 1_000_000, Window: time.Second, Margin: -1})
 		require.NoError(b, err)
-		counting := false
+		var counting atomic.Bool
 		c, err := highlevel.NewClient(highlevel.Options{BaseURL: s.URL, LocationID: hltest.DefaultLocationID,
 			Auth: highlevel.StaticToken(hltest.DefaultToken), Limiter: lim,
 			OnCall: func(highlevel.Call) {
-				if counting {
-					calls++
+				if counting.Load() {
+					calls.Add(1)
 				}
 			}})
 		require.NoError(b, err)
@@ -364,10 +390,10 @@ func benchmarkUndoHighLevel(b *testing.B, force bool) {
 			require.NoError(b, err)
 			require.NoError(b, run.Outcome(ctx, seq, Done(ct.ID)))
 		}
-		counting = true
+		counting.Store(true)
 		b.StartTimer()
 		start := time.Now()
-		report, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: []RunID{run.ID()}, Force: force})
+		report, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: []RunID{run.ID()}, Force: force, Concurrency: conc})
 		elapsed += time.Since(start)
 		b.StopTimer()
 		require.NoError(b, err)
@@ -376,6 +402,6 @@ func benchmarkUndoHighLevel(b *testing.B, force bool) {
 		s.Close()
 		require.NoError(b, l.Close())
 	}
-	b.ReportMetric(float64(calls)/float64(comps), "calls/compensation")
+	b.ReportMetric(float64(calls.Load())/float64(comps), "calls/compensation")
 	b.ReportMetric(float64(comps)/elapsed.Seconds(), "compensations/s")
 }

@@ -111,7 +111,23 @@ type UndoOptions struct {
 	Force bool
 	// Actor is recorded on the undo run.
 	Actor string
+	// Concurrency is how many compensations run at once (default 1: one
+	// at a time, in reverse journal order). Above 1 the plan is cut into
+	// tiers that run one after the other — links and relations, then notes,
+	// tasks, opportunities and custom object records, then contacts, then
+	// businesses, then schema elements one at a time — and each tier runs
+	// on that many workers; steps on the same record (or the same
+	// contact's business link) stay in reverse journal order on one worker.
+	// Object types this package does not name are undone with the notes,
+	// before contacts. Against HighLevel the call budget is the same at any
+	// concurrency (the client's limiter paces it): concurrency hides the
+	// latency of each call and of the ledger's commits.
+	Concurrency int
 	// OnCompensation, if set, is called after each compensation is decided.
+	// With Concurrency above 1 it is called from the worker goroutines, in
+	// the order compensations finish, but never twice at once (calls are
+	// serialised), so it needs no locking of its own; keep it quick, as
+	// the workers wait for it.
 	OnCompensation func(Compensation)
 }
 
@@ -147,14 +163,19 @@ func (r *UndoReport) Complete() bool {
 }
 
 // Undo reverses what the given runs did at the destination: compensations
-// run in reverse journal order, so children go before parents and links
-// before the records they join. It is idempotent (what an earlier Undo
+// run in reverse journal order (or in tiers, see UndoOptions.Concurrency),
+// so children go before parents and links before the records they join.
+// The report lists compensations in reverse journal order at any
+// concurrency. It is idempotent (what an earlier Undo
 // completed is skipped), resumable (a crashed Undo is finished by the next
 // one), and recorded as a run of kind undo. Records changed at the
 // destination after our last write are refused unless opts.Force.
 func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoReport, error) {
 	if len(opts.Runs) == 0 {
 		return nil, invalidArg("UndoOptions.Runs", "name at least one run")
+	}
+	if opts.Concurrency < 0 {
+		return nil, invalidArg("UndoOptions.Concurrency", "must not be negative")
 	}
 	if t == nil {
 		return nil, invalidArg("target", "nil")
@@ -182,38 +203,11 @@ func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoRepo
 		}
 		report.Run = run.ID()
 	}
-	var runErr error
-	for _, st := range p.steps {
-		if err := ctx.Err(); err != nil {
-			runErr = err
-			break
-		}
-		c := st.comp
-		if c.State == StatePlanned && c.Action == ActionRestore {
-			if err := l.loadRestore(ctx, st); err != nil {
-				runErr = err
-				break
-			}
-		}
-		if c.State == StatePlanned {
-			l.check(ctx, t, p, st, opts.Force)
-		}
-		// A record the check found gone is journaled as compensated too, so
-		// that the next Undo does not read it again.
-		if (c.State == StatePlanned || c.State == StateGone) && !opts.DryRun {
-			if err := l.compensate(ctx, t, run, p, st); err != nil {
-				runErr = err
-			}
-		}
-		st.before, st.written = nil, nil
-		l.log.Debug("undo compensation", "action", c.Action, "object_type", c.Ref.ObjectType, "id", c.Ref.ID,
-			"entry", c.Entry, "state", c.State, "dry_run", opts.DryRun)
-		report.Compensations = append(report.Compensations, *c)
-		if opts.OnCompensation != nil {
-			opts.OnCompensation(*c)
-		}
-		if runErr != nil {
-			break
+	x := &undoExec{l: l, t: t, run: run, p: p, opts: opts, decided: make([]bool, len(p.steps))}
+	runErr := x.execute(ctx, schedule(p, opts.Concurrency))
+	for i, st := range p.steps {
+		if x.decided[i] {
+			report.Compensations = append(report.Compensations, *st.comp)
 		}
 	}
 	if run != nil {

@@ -265,17 +265,19 @@ func scenario(t *testing.T, l *Ledger) (*memTarget, string, []RunID) {
 	return dst, pre, []RunID{s.run.ID(), g.run.ID()}
 }
 
-func TestUndoRestoresExactPreRunState(t *testing.T) {
+func TestUndoRestoresExactPreRunState(t *testing.T) { forConcurrency(t, undoRestoresExactPreRunState) }
+
+func undoRestoresExactPreRunState(t *testing.T, conc int) {
 	ctx := context.Background()
 	l := openTest(t, "", Options{Key: testKey(5)})
 	dst, pre, runs := scenario(t, l)
 
-	preview, err := Undo(ctx, l, dst, UndoOptions{Runs: runs, DryRun: true})
+	preview, err := Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: runs, DryRun: true})
 	require.NoError(t, err)
 	assert.Zero(t, preview.Run)
 	assert.Zero(t, dst.calls, "a dry run calls nothing that mutates")
 
-	report, err := Undo(ctx, l, dst, UndoOptions{Runs: runs, Actor: "ops"})
+	report, err := Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: runs, Actor: "ops"})
 	require.NoError(t, err)
 	assert.True(t, report.Complete(), "%+v", report.Compensations)
 	assert.Equal(t, pre, dst.snapshot())
@@ -321,21 +323,23 @@ func TestUndoRestoresExactPreRunState(t *testing.T) {
 	assert.False(t, ok)
 
 	// Idempotent: a second Undo calls nothing.
-	again, err := Undo(ctx, l, dst, UndoOptions{Runs: runs})
+	again, err := Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: runs})
 	require.NoError(t, err)
 	assert.Equal(t, calls, dst.calls)
 	assert.Equal(t, len(report.Compensations), again.Count(StateAlreadyDone))
 	assert.Equal(t, pre, dst.snapshot())
 }
 
-func TestUndoResumesAfterCrash(t *testing.T) {
+func TestUndoResumesAfterCrash(t *testing.T) { forConcurrency(t, undoResumesAfterCrash) }
+
+func undoResumesAfterCrash(t *testing.T, conc int) {
 	for crashAfter := range 9 {
 		t.Run(fmt.Sprint("after=", crashAfter), func(t *testing.T) {
 			ctx := context.Background()
 			l := openTest(t, "", Options{})
 			dst, pre, runs := scenario(t, l)
 			dst.failAfter = crashAfter
-			report, err := Undo(ctx, l, dst, UndoOptions{Runs: runs})
+			report, err := Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: runs})
 			require.NoError(t, err)
 			assert.False(t, report.Complete())
 			assert.Equal(t, crashAfter, report.Count(StateDone))
@@ -344,7 +348,7 @@ func TestUndoResumesAfterCrash(t *testing.T) {
 			assert.Equal(t, StatusFailed, ri.Status)
 
 			dst.failAfter = -1
-			second, err := Undo(ctx, l, dst, UndoOptions{Runs: runs})
+			second, err := Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: runs})
 			require.NoError(t, err)
 			assert.True(t, second.Complete(), "%+v", second.Compensations)
 			assert.Equal(t, pre, dst.snapshot())
@@ -356,13 +360,15 @@ func TestUndoResumesAfterCrash(t *testing.T) {
 // TestUndoResumesAfterProcessCrash leaves compensating intents without
 // outcome (the process died mid-call, after the call took effect) and
 // checks the next Undo completes them and closes the stale intents.
-func TestUndoResumesAfterProcessCrash(t *testing.T) {
+func TestUndoResumesAfterProcessCrash(t *testing.T) { forConcurrency(t, undoResumesAfterProcessCrash) }
+
+func undoResumesAfterProcessCrash(t *testing.T, conc int) {
 	ctx := context.Background()
 	l := openTest(t, "", Options{})
 	dst, pre, runs := scenario(t, l)
 	// Plan as Undo would, then "crash" after applying the first two
 	// compensations without recording their outcomes.
-	p, err := l.planUndo(ctx, UndoOptions{Runs: runs})
+	p, err := l.planUndo(ctx, UndoOptions{Concurrency: conc, Runs: runs})
 	require.NoError(t, err)
 	crashed, err := l.BeginRun(ctx, RunOptions{Kind: KindUndo})
 	require.NoError(t, err)
@@ -376,7 +382,7 @@ func TestUndoResumesAfterProcessCrash(t *testing.T) {
 	}
 	require.Len(t, collect(t, l.Pending(ctx, false)), 2)
 
-	report, err := Undo(ctx, l, dst, UndoOptions{Runs: runs})
+	report, err := Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: runs})
 	require.NoError(t, err)
 	assert.True(t, report.Complete(), "%+v", report.Compensations)
 	assert.Equal(t, pre, dst.snapshot())
@@ -386,7 +392,9 @@ func TestUndoResumesAfterProcessCrash(t *testing.T) {
 	assert.Equal(t, int64(2), ri.Counters.Superseded)
 }
 
-func TestUndoRefusesChangedRecords(t *testing.T) {
+func TestUndoRefusesChangedRecords(t *testing.T) { forConcurrency(t, undoRefusesChangedRecords) }
+
+func undoRefusesChangedRecords(t *testing.T, conc int) {
 	ctx := context.Background()
 	l := openTest(t, "", Options{})
 	dst, _, runs := scenario(t, l)
@@ -400,7 +408,7 @@ func TestUndoRefusesChangedRecords(t *testing.T) {
 	require.True(t, ok)
 	dst.update("contact", pm.HighLevelID, map[string]any{"lastName": "EditedByStaff"})
 
-	report, err := Undo(ctx, l, dst, UndoOptions{Runs: runs})
+	report, err := Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: runs})
 	require.NoError(t, err)
 	assert.Equal(t, 2, report.Count(StateRefused))
 	assert.False(t, report.Complete())
@@ -412,7 +420,7 @@ func TestUndoRefusesChangedRecords(t *testing.T) {
 		}
 	}
 
-	forced, err := Undo(ctx, l, dst, UndoOptions{Runs: runs, Force: true})
+	forced, err := Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: runs, Force: true})
 	require.NoError(t, err)
 	assert.True(t, forced.Complete(), "%+v", forced.Compensations)
 	assert.Nil(t, dst.get("contact", m.HighLevelID))
@@ -420,6 +428,10 @@ func TestUndoRefusesChangedRecords(t *testing.T) {
 }
 
 func TestUndoScopedToObjectTypesAndRuns(t *testing.T) {
+	forConcurrency(t, undoScopedToObjectTypesAndRuns)
+}
+
+func undoScopedToObjectTypesAndRuns(t *testing.T, conc int) {
 	ctx := context.Background()
 	l := openTest(t, "", Options{})
 	dst := newMemTarget()
@@ -431,7 +443,7 @@ func TestUndoScopedToObjectTypesAndRuns(t *testing.T) {
 	g2.update("business", "o1", b, map[string]any{"name": "B2"})
 
 	// Only run 2, only contacts.
-	r, err := Undo(ctx, l, dst, UndoOptions{Runs: []RunID{g2.run.ID()}, ObjectTypes: []string{"contact"}})
+	r, err := Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: []RunID{g2.run.ID()}, ObjectTypes: []string{"contact"}})
 	require.NoError(t, err)
 	require.Len(t, r.Compensations, 1)
 	assert.Equal(t, "A", dst.get("contact", c)["firstName"])
@@ -443,7 +455,7 @@ func TestUndoScopedToObjectTypesAndRuns(t *testing.T) {
 	// Undoing run 1 alone: the business was written again by run 2, which
 	// is not being undone, so it is refused; the contact's run-2 update was
 	// already undone, so deleting it is safe.
-	r, err = Undo(ctx, l, dst, UndoOptions{Runs: []RunID{g1.run.ID()}})
+	r, err = Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: []RunID{g1.run.ID()}})
 	require.NoError(t, err)
 	states := map[string]CompensationState{}
 	for _, c := range r.Compensations {
@@ -453,14 +465,16 @@ func TestUndoScopedToObjectTypesAndRuns(t *testing.T) {
 
 	// Undoing both runs deletes the business without first restoring it.
 	calls := dst.calls
-	r, err = Undo(ctx, l, dst, UndoOptions{Runs: []RunID{g1.run.ID(), g2.run.ID()}})
+	r, err = Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: []RunID{g1.run.ID(), g2.run.ID()}})
 	require.NoError(t, err)
 	assert.True(t, r.Complete(), "%+v", r.Compensations)
 	assert.Equal(t, calls+1, dst.calls)
 	assert.Equal(t, `{"records":{},"relations":{},"schema":{}}`, dst.snapshot())
 }
 
-func TestUndoReportsUnresolvedAndGone(t *testing.T) {
+func TestUndoReportsUnresolvedAndGone(t *testing.T) { forConcurrency(t, undoReportsUnresolvedAndGone) }
+
+func undoReportsUnresolvedAndGone(t *testing.T, conc int) {
 	ctx := context.Background()
 	l := openTest(t, "", Options{})
 	dst := newMemTarget()
@@ -475,21 +489,21 @@ func TestUndoReportsUnresolvedAndGone(t *testing.T) {
 	// Someone already deleted the record we created.
 	require.NoError(t, dst.Delete(ctx, Ref{ObjectType: "contact", ID: gone}))
 
-	r, err := Undo(ctx, l, dst, UndoOptions{Runs: []RunID{g.run.ID()}})
+	r, err := Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: []RunID{g.run.ID()}})
 	require.NoError(t, err)
 	require.Len(t, r.Compensations, 2)
 	assert.Equal(t, StateUnresolved, r.Compensations[0].State)
 	assert.Equal(t, StateGone, r.Compensations[1].State)
 	assert.False(t, r.Complete())
 	// The gone record was journaled: the next Undo does not look again.
-	r, err = Undo(ctx, l, dst, UndoOptions{Runs: []RunID{g.run.ID()}})
+	r, err = Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: []RunID{g.run.ID()}})
 	require.NoError(t, err)
 	assert.Equal(t, StateAlreadyDone, r.Compensations[1].State)
-	_, err = Undo(ctx, l, dst, UndoOptions{})
+	_, err = Undo(ctx, l, dst, UndoOptions{Concurrency: conc})
 	require.Error(t, err)
-	_, err = Undo(ctx, l, nil, UndoOptions{Runs: []RunID{1}})
+	_, err = Undo(ctx, l, nil, UndoOptions{Concurrency: conc, Runs: []RunID{1}})
 	require.Error(t, err)
-	_, err = Undo(ctx, l, dst, UndoOptions{Runs: []RunID{99}, DryRun: true})
+	_, err = Undo(ctx, l, dst, UndoOptions{Concurrency: conc, Runs: []RunID{99}, DryRun: true})
 	require.ErrorIs(t, err, ErrNoRun)
 }
 
