@@ -59,6 +59,10 @@ type Options struct {
 	// BreakerOpenTimeout (default 30s).
 	BreakerFailures    uint32
 	BreakerOpenTimeout time.Duration
+	// Limiter, when set, paces and guards this Client together with every
+	// other Client given the same Limiter (one per practice); RateLimit,
+	// RateWindow, BreakerFailures and BreakerOpenTimeout must then be zero.
+	Limiter *Limiter
 	// PageSize is the default list page size (default 500, at most 1000).
 	PageSize int
 	// MaxResponseBytes limits a JSON response (default 16 MiB); document
@@ -75,7 +79,8 @@ type Client struct {
 	base     string
 	authz    string
 	ua       string
-	limiter  *transport.Limiter
+	lim      *Limiter
+	limiter  *transport.Limiter // lim's, nil when pacing is disabled
 	breaker  *transport.Breaker
 	retry    transport.RetryPolicy
 	pageSize int
@@ -117,28 +122,23 @@ func NewClient(opts Options) (*Client, error) {
 	if c.retry.BaseDelay <= 0 {
 		c.retry.BaseDelay = 500 * time.Millisecond
 	}
-	if opts.RateLimit >= 0 {
-		limit, window := opts.RateLimit, opts.RateWindow
-		if limit == 0 {
-			limit = DefaultRateLimit
-		}
-		if window <= 0 {
-			window = DefaultRateWindow
-		}
-		l, err := transport.NewLimiter(transport.LimiterOptions{Limit: limit, Window: window})
-		if err != nil {
-			return nil, fmt.Errorf("practicebynumbers: %w", err)
-		}
-		c.limiter = l
-	}
 	base, err := transport.ValidateBaseURL(opts.BaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("practicebynumbers: %w", err)
 	}
 	c.base = base
-	u, _ := url.Parse(base)
-	c.breaker = transport.NewBreaker(transport.BreakerOptions{Name: "pbn:" + u.Host,
-		ConsecutiveFailures: opts.BreakerFailures, OpenTimeout: opts.BreakerOpenTimeout})
+	lim := opts.Limiter
+	if lim == nil {
+		u, _ := url.Parse(base)
+		lim, err = NewLimiter(LimiterOptions{Name: "pbn:" + u.Host, Requests: opts.RateLimit, Window: opts.RateWindow,
+			BreakerFailures: opts.BreakerFailures, BreakerOpenTimeout: opts.BreakerOpenTimeout})
+		if err != nil {
+			return nil, err
+		}
+	} else if opts.RateLimit != 0 || opts.RateWindow != 0 || opts.BreakerFailures != 0 || opts.BreakerOpenTimeout != 0 {
+		return nil, errors.New("practicebynumbers: Options.Limiter replaces RateLimit, RateWindow, BreakerFailures and BreakerOpenTimeout; set those in LimiterOptions")
+	}
+	c.lim, c.limiter, c.breaker = lim, lim.limiter, lim.breaker
 	var auth transport.Authenticator
 	if opts.Token != "" {
 		c.authz = "Bearer " + opts.Token
@@ -161,6 +161,10 @@ func NewClient(opts Options) (*Client, error) {
 	}
 	return c, nil
 }
+
+// Limiter returns the client's limiter and breaker, to share them with
+// another Client of the same practice ([Options].Limiter).
+func (c *Client) Limiter() *Limiter { return c.lim }
 
 // APIError is a non-2xx answer of the server. Error() holds the status, the
 // error code and the request id only: the server's message is kept in
