@@ -547,14 +547,30 @@ func (l *Ledger) compensate(ctx context.Context, t Target, run *Run, p *undoPlan
 		c.State, c.Reason, out = StateFailed, callErr.Error(), Unknown(callErr.Error())
 	}
 	wctx := context.WithoutCancel(ctx)
-	if err := run.Outcome(wctx, seq, out); err != nil {
-		return err
-	}
 	if out.Status != OutcomeDone {
-		return nil
+		return run.Outcome(wctx, seq, out)
+	}
+	// The outcome, the id map and the closing of stale compensations
+	// commit together: one commit per compensation instead of two, and no
+	// crash can leave a deleted record in the id map.
+	journaled, ok := run.recall(seq)
+	if !ok {
+		return fmt.Errorf("rollback: undo run %d seq %d: %w", run.ID(), seq, ErrNoIntent)
 	}
 	now := l.now().UnixNano()
-	return l.w.submit(wctx, func(tx *wtx) error {
+	var result error
+	err = l.w.submit(wctx, func(tx *wtx) error {
+		result = nil // the writer may apply this twice (batch retried alone)
+		res, err := tx.exec(stSetOutcomeFew, string(out.Status), out.ID, out.HTTPStatus, out.Reason, now, journaled.entry)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("rollback: outcome: %w", err)
+		} else if n == 0 {
+			result = l.outcomeMiss(tx, run.ID(), seq)
+			return nil
+		}
 		for _, s := range st.stale {
 			if _, err := tx.execSQL(`UPDATE journal SET outcome = 'superseded', reason = ?, outcome_at = ?
 				WHERE id = ? AND (outcome IS NULL OR outcome = 'unknown')`,
@@ -562,7 +578,6 @@ func (l *Ledger) compensate(ctx context.Context, t Target, run *Run, p *undoPlan
 				return err
 			}
 		}
-		var err error
 		switch c.Action {
 		case ActionDelete, ActionDeleteSchema:
 			_, err = tx.exec(stDeleteIDMap, c.Ref.ObjectType, c.Ref.ID)
@@ -571,6 +586,13 @@ func (l *Ledger) compensate(ctx context.Context, t Target, run *Run, p *undoPlan
 		}
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	if result == nil {
+		run.forget(seq)
+	}
+	return result
 }
 
 // mergeJSON merges object b into object a: b's keys win, except that two
