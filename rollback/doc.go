@@ -19,6 +19,7 @@
 //     record up by its external id before any retry;
 //   - the id map (Ledger.Lookup, Ledger.IDMap): (object type, source key) →
 //     HighLevel id, digest of what was written, and the run that wrote it;
+//     it follows the last write, so a done delete removes the record's row;
 //   - watermarks per source entity (Run.Advance, Ledger.Watermark) that
 //     never move past a record that failed;
 //   - invalid records (Run.Invalid) and rejected ones, exportable for a

@@ -17,8 +17,12 @@ const (
 	TypeContact     = "contact"
 	TypeBusiness    = "business"
 	TypeOpportunity = "opportunity"
-	// TypeNote and TypeTask: Intent.TargetID is the contact, the outcome id
-	// the note or task.
+	// TypeNote and TypeTask: on a create (and a delete) Intent.TargetID is
+	// the contact and the outcome id the note or task; on an update
+	// Intent.TargetID is the note or task and Intent.RelatedID its contact.
+	// Payloads are the bodies sent (NoteInput's JSON; a task as
+	// {"title","body","dueDate","completed","assignedTo"}), before-images
+	// the highlevel.Note or highlevel.Task read before the write.
 	TypeNote = "note"
 	TypeTask = "task"
 	// Custom object records use their schema key as object type
@@ -53,8 +57,15 @@ const (
 // highlevel types marshal to it). Restores send one update per record;
 // clearing tags a contact had none of before costs one more call.
 //
+// Notes and tasks are restored in place (same id and date) with one update
+// each; a task whose written payload lacks some of its fields costs one
+// more call, to read them.
+//
 // Limits: undoing a contact→business link journaled without a before-image
-// leaves the contact without a business; custom
+// leaves the contact without a business; a note's title, color or author
+// and a task's assignee that the before-image lacks cannot be cleared
+// (HighLevel's update takes no empty value for them: reported as
+// irreversible, before any call); custom
 // object schemas and pipelines cannot be deleted through HighLevel's API
 // (reported as irreversible); deletes made by a run are final.
 type HighLevel struct {
@@ -90,9 +101,9 @@ func (h *HighLevel) Delete(ctx context.Context, ref Ref) error {
 	case ref.ObjectType == TypeOpportunity:
 		return hlErr(h.c.Opportunities.Delete(ctx, ref.ID))
 	case ref.ObjectType == TypeNote:
-		return hlErr(h.c.Contacts.DeleteNote(ctx, ref.TargetID, ref.ID))
+		return hlErr(h.c.Contacts.DeleteNote(ctx, activityContact(ref), ref.ID))
 	case ref.ObjectType == TypeTask:
-		return hlErr(h.c.Contacts.DeleteTask(ctx, ref.TargetID, ref.ID))
+		return hlErr(h.c.Contacts.DeleteTask(ctx, activityContact(ref), ref.ID))
 	case isRecordType(ref.ObjectType):
 		return hlErr(h.c.Objects.DeleteRecord(ctx, ref.ObjectType, ref.ID))
 	}
@@ -184,25 +195,17 @@ func (h *HighLevel) current(ctx context.Context, ref Ref) ([]byte, error) {
 		}
 		v = map[string]string{"businessId": c.BusinessID}
 	case ref.ObjectType == TypeNote:
-		notes, err := h.c.Contacts.ListNotes(ctx, ref.TargetID)
+		n, err := h.c.Contacts.GetNote(ctx, activityContact(ref), ref.ID)
 		if err != nil {
 			return nil, hlErr(err)
 		}
-		for _, n := range notes {
-			if n.ID == ref.ID {
-				v = n
-			}
-		}
+		v = n
 	case ref.ObjectType == TypeTask:
-		tasks, err := h.c.Contacts.ListTasks(ctx, ref.TargetID)
+		t, err := h.c.Contacts.GetTask(ctx, activityContact(ref), ref.ID)
 		if err != nil {
 			return nil, hlErr(err)
 		}
-		for _, t := range tasks {
-			if t.ID == ref.ID {
-				v = t
-			}
-		}
+		v = t
 	case isRecordType(ref.ObjectType):
 		r, err := h.c.Objects.GetRecord(ctx, ref.ObjectType, ref.ID)
 		if err != nil {
@@ -247,6 +250,10 @@ func (h *HighLevel) Restore(ctx context.Context, ref Ref, before, written []byte
 		return h.restoreOpportunity(ctx, ref, b, w)
 	case isRecordType(ref.ObjectType):
 		return h.restoreRecord(ctx, ref, b, w)
+	case ref.ObjectType == TypeNote:
+		return h.restoreNote(ctx, ref, b, w)
+	case ref.ObjectType == TypeTask:
+		return h.restoreTask(ctx, ref, b, w)
 	case ref.ObjectType == TypeContactBusiness:
 		var prev string
 		if raw, ok := b["businessId"]; ok && string(raw) != "null" {
@@ -467,5 +474,137 @@ func (h *HighLevel) restoreRecord(ctx context.Context, ref Ref, b, w map[string]
 		}
 	}
 	_, err := h.c.Objects.UpdateRecord(ctx, ref.ObjectType, ref.ID, upd)
+	return hlErr(err)
+}
+
+// activityContact is the contact of a note or task: the related record of
+// an update, the target of a create or delete.
+func activityContact(ref Ref) string {
+	if ref.RelatedID != "" {
+		return ref.RelatedID
+	}
+	return ref.TargetID
+}
+
+// optionalString reads field k of a before-image ("" when absent or null).
+func optionalString(b map[string]json.RawMessage, k string) (string, error) {
+	raw, ok := b[k]
+	if !ok || len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", fmt.Errorf("rollback: before-image %s: %w", k, err)
+	}
+	return v, nil
+}
+
+// uncleared refuses a restore that would have to empty a field HighLevel's
+// update cannot empty: written gave it a value, before lacks one.
+func uncleared(objectType string, w map[string]json.RawMessage, prior map[string]string, fields ...string) error {
+	for _, k := range fields {
+		if v, wrote := w[k]; wrote && string(v) != `""` && string(v) != "null" && prior[k] == "" {
+			return fmt.Errorf("%w: the %s had no %s before; HighLevel cannot clear it", ErrIrreversible, objectType, k)
+		}
+	}
+	return nil
+}
+
+// restoreNote puts a note back with one update: body from the before-image
+// (always sent, HighLevel requires it), and the written optional fields.
+func (h *HighLevel) restoreNote(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
+	prior := map[string]string{}
+	for _, k := range []string{"body", "title", "userId", "color"} {
+		v, err := optionalString(b, k)
+		if err != nil {
+			return err
+		}
+		prior[k] = v
+	}
+	if prior["body"] == "" {
+		return fmt.Errorf("%w: the note's before-image has no body", ErrIrreversible)
+	}
+	if err := uncleared("note", w, prior, "title", "userId", "color"); err != nil {
+		return err
+	}
+	in := highlevel.NoteInput{Body: prior["body"]}
+	if _, ok := w["title"]; ok {
+		in.Title = prior["title"]
+	}
+	if _, ok := w["userId"]; ok {
+		in.UserID = prior["userId"]
+	}
+	if _, ok := w["color"]; ok {
+		in.Color = prior["color"]
+	}
+	if _, ok := w["pinned"]; ok {
+		pinned := false
+		if raw, ok := b["pinned"]; ok && string(raw) != "null" {
+			if err := json.Unmarshal(raw, &pinned); err != nil {
+				return fmt.Errorf("rollback: before-image pinned: %w", err)
+			}
+		}
+		in.Pinned = &pinned
+	}
+	_, err := h.c.Contacts.UpdateNote(ctx, activityContact(ref), ref.ID, in)
+	return hlErr(err)
+}
+
+var taskFields = []string{"title", "body", "dueDate", "completed", "assignedTo"}
+
+// restoreTask sets a task back with one update. HighLevel's update sends
+// the whole task, so fields the run did not write keep their current
+// value: read only when the written payload does not cover them all.
+func (h *HighLevel) restoreTask(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
+	src := make(map[string]json.RawMessage, len(taskFields))
+	var cur map[string]json.RawMessage
+	for _, k := range taskFields {
+		if _, wrote := w[k]; wrote {
+			if v, ok := b[k]; ok {
+				src[k] = v
+			}
+			continue
+		}
+		if cur == nil {
+			raw, err := h.current(ctx, ref)
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(raw, &cur); err != nil {
+				return fmt.Errorf("rollback: current task: %w", err)
+			}
+		}
+		if v, ok := cur[k]; ok {
+			src[k] = v
+		}
+	}
+	prior := map[string]string{}
+	for _, k := range []string{"title", "body", "assignedTo"} {
+		v, err := optionalString(src, k)
+		if err != nil {
+			return err
+		}
+		prior[k] = v
+	}
+	if err := uncleared("task", w, prior, "assignedTo"); err != nil {
+		return err
+	}
+	var due highlevel.Timestamp
+	if raw, ok := src["dueDate"]; ok {
+		if err := json.Unmarshal(raw, &due); err != nil {
+			return fmt.Errorf("rollback: before-image dueDate: %w", err)
+		}
+	}
+	completed := false
+	if raw, ok := src["completed"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &completed); err != nil {
+			return fmt.Errorf("rollback: before-image completed: %w", err)
+		}
+	}
+	if prior["title"] == "" || due.IsZero() {
+		return fmt.Errorf("%w: the task's before-image has no title or due date", ErrIrreversible)
+	}
+	in := highlevel.TaskInput{Title: prior["title"], Body: prior["body"], DueDate: due.Time, Completed: completed, AssignedTo: prior["assignedTo"]}
+	_, err := h.c.Contacts.UpdateTask(ctx, activityContact(ref), ref.ID, in)
 	return hlErr(err)
 }
