@@ -24,6 +24,9 @@ const (
 	MaxPageSize       = 1000
 	DefaultRateLimit  = 20
 	DefaultRateWindow = time.Second
+	// DefaultMaxDocumentBytes is Options.MaxDocumentBytes when unset:
+	// 1 GiB, above scanned charts and CBCT exports.
+	DefaultMaxDocumentBytes int64 = 1 << 30
 )
 
 // Options configure a [Client].
@@ -65,9 +68,13 @@ type Options struct {
 	Limiter *Limiter
 	// PageSize is the default list page size (default 500, at most 1000).
 	PageSize int
-	// MaxResponseBytes limits a JSON response (default 16 MiB); document
-	// content is streamed and not limited.
+	// MaxResponseBytes limits a JSON response (default 16 MiB).
 	MaxResponseBytes int64
+	// MaxDocumentBytes limits one document's content, which is streamed,
+	// never held in memory (default [DefaultMaxDocumentBytes]; negative:
+	// no limit). It guards against a runaway stream, not a policy on
+	// what to migrate.
+	MaxDocumentBytes int64
 }
 
 // Client speaks the PbN REST contract (CONTRACT.md). It is safe for
@@ -75,16 +82,11 @@ type Options struct {
 // breaker see all the traffic.
 type Client struct {
 	t        *transport.Client
-	http     *http.Client
 	base     string
-	authz    string
-	ua       string
 	lim      *Limiter
-	limiter  *transport.Limiter // lim's, nil when pacing is disabled
-	breaker  *transport.Breaker
 	retry    transport.RetryPolicy
 	pageSize int
-	log      *slog.Logger
+	maxDoc   int64
 }
 
 type bearer string
@@ -100,21 +102,18 @@ func NewClient(opts Options) (*Client, error) {
 		return nil, fmt.Errorf("practicebynumbers: PageSize must be 1..%d", MaxPageSize)
 	}
 	c := &Client{
-		http:     opts.HTTPClient,
-		ua:       opts.UserAgent,
 		pageSize: opts.PageSize,
-		log:      opts.Logger,
 		retry: transport.RetryPolicy{MaxAttempts: opts.MaxAttempts, BaseDelay: opts.RetryBaseDelay,
 			MaxDelay: 30 * time.Second, MaxRetryAfter: 2 * time.Minute},
-	}
-	if c.http == nil {
-		c.http = transport.DefaultHTTPClient()
 	}
 	if c.pageSize == 0 {
 		c.pageSize = DefaultPageSize
 	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
+	switch c.maxDoc = opts.MaxDocumentBytes; {
+	case c.maxDoc == 0:
+		c.maxDoc = DefaultMaxDocumentBytes
+	case c.maxDoc < 0:
+		c.maxDoc = -1
 	}
 	if c.retry.MaxAttempts <= 0 {
 		c.retry.MaxAttempts = 5
@@ -138,20 +137,19 @@ func NewClient(opts Options) (*Client, error) {
 	} else if opts.RateLimit != 0 || opts.RateWindow != 0 || opts.BreakerFailures != 0 || opts.BreakerOpenTimeout != 0 {
 		return nil, errors.New("practicebynumbers: Options.Limiter replaces RateLimit, RateWindow, BreakerFailures and BreakerOpenTimeout; set those in LimiterOptions")
 	}
-	c.lim, c.limiter, c.breaker = lim, lim.limiter, lim.breaker
+	c.lim = lim
 	var auth transport.Authenticator
 	if opts.Token != "" {
-		c.authz = "Bearer " + opts.Token
-		auth = bearer(c.authz)
+		auth = bearer("Bearer " + opts.Token)
 	}
 	c.t, err = transport.New(transport.Options{
 		BaseURL:          base,
-		HTTPClient:       c.http,
+		HTTPClient:       opts.HTTPClient,
 		UserAgent:        opts.UserAgent,
 		Header:           http.Header{"Accept": {"application/json"}},
 		Auth:             auth,
-		Limiter:          c.limiter,
-		Breaker:          c.breaker,
+		Limiter:          lim.limiter,
+		Breaker:          lim.breaker,
 		Retry:            c.retry,
 		MaxResponseBytes: opts.MaxResponseBytes,
 		Logger:           opts.Logger,
@@ -543,98 +541,54 @@ func (c *Client) Inventory(ctx context.Context) (Inventory, error) {
 
 // OpenDocument streams the content of document id
 // (GET /v1/documents/{id}/content). The body is not buffered: the caller
-// reads and closes it. Before the first byte, 429 (after Retry-After), 5xx
-// and transport errors are retried like any GET; the rate limiter paces it
-// and an open breaker fails it fast. A missing document matches
-// [ErrNotFound].
+// reads and closes it. It goes through the same limiter, retry policy and
+// breaker as every other request: before the first byte, 429 (after
+// Retry-After), 5xx and transport errors are retried; an open breaker fails
+// it fast; a body that breaks off while read counts as a failure for the
+// breaker. A missing document matches [ErrNotFound]. A document larger than
+// Options.MaxDocumentBytes fails with an error matching [ErrTooLarge] —
+// before the first byte when the server declares its length, else from
+// Read once the limit is passed.
 func (c *Client) OpenDocument(ctx context.Context, id int64) (io.ReadCloser, error) {
 	const op = "open document"
 	if id <= 0 {
 		return nil, fmt.Errorf("practicebynumbers: %s: id must be positive", op)
 	}
-	path := "/v1/documents/" + strconv.FormatInt(id, 10) + "/content"
-	for attempt := 1; ; attempt++ {
-		if c.breaker.State() == "open" {
-			return nil, fmt.Errorf("practicebynumbers: %s: %w", op, &transport.BreakerOpenError{Name: c.breaker.Name()})
+	resp, err := c.t.Stream(ctx, &transport.Request{Op: "pbn." + op, Method: http.MethodGet,
+		Path: "/v1/documents/" + strconv.FormatInt(id, 10) + "/content", Header: http.Header{"Accept": {"*/*"}}}, c.maxDoc)
+	if err != nil {
+		if errors.Is(err, transport.ErrResponseTooLarge) {
+			return nil, fmt.Errorf("practicebynumbers: document %d: %w: %w", id, ErrTooLarge, err)
 		}
-		var grant transport.Grant
-		if c.limiter != nil {
-			g, err := c.limiter.Wait(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("practicebynumbers: %s: waiting for the rate limiter: %w", op, err)
-			}
-			grant = g
-		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
-		if err != nil {
-			return nil, fmt.Errorf("practicebynumbers: %s: %w", op, err)
-		}
-		if c.authz != "" {
-			req.Header.Set("Authorization", c.authz)
-		}
-		if c.ua != "" {
-			req.Header.Set("User-Agent", c.ua)
-		}
-		req.Header.Set("Accept", "*/*")
-		resp, err := c.http.Do(req)
-		var wait time.Duration
-		switch {
-		case err != nil:
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // the URL is not secret, but keep errors uniform
-			}
-			if ctx.Err() != nil || attempt >= c.retry.MaxAttempts {
-				return nil, fmt.Errorf("practicebynumbers: %s %d: %w", op, id, err)
-			}
-		case resp.StatusCode == http.StatusOK:
-			if c.limiter != nil {
-				c.limiter.Observe(grant, transport.ParseRateLimitHeaders(resp.Header, time.Now()), 0)
-			}
-			return resp.Body, nil
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-			obs := transport.ParseRateLimitHeaders(resp.Header, time.Now())
-			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
-			wait = obs.RetryAfter
-			if resp.StatusCode == http.StatusTooManyRequests {
-				obs.Throttled = true
-				if wait <= 0 {
-					wait = c.retry.Backoff(attempt)
-				}
-				if c.limiter != nil {
-					c.limiter.Observe(grant, obs, wait)
-				}
-			}
-			if attempt >= c.retry.MaxAttempts || wait > c.retry.MaxRetryAfter {
-				return nil, &APIError{Op: op, StatusCode: resp.StatusCode, Code: codeFor(resp.StatusCode),
-					RequestID: resp.Header.Get("X-Request-Id")}
-			}
-		default:
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-			resp.Body.Close()
-			return nil, apiError(op, &transport.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body})
-		}
-		if wait <= 0 {
-			wait = c.retry.Backoff(attempt)
-		}
-		c.log.LogAttrs(ctx, slog.LevelWarn, "retrying", slog.String("op", "pbn."+op),
-			slog.String("path", "/v1/documents/{id}/content"), slog.Int("attempt", attempt), slog.Duration("wait", wait))
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("practicebynumbers: %s: waiting to retry: %w", op, ctx.Err())
-		case <-t.C:
-		}
+		return nil, fmt.Errorf("practicebynumbers: %s %d: %w", op, id, err)
 	}
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return nil, apiError(op, &transport.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body})
+	}
+	return &documentBody{ReadCloser: resp.Body, id: id}, nil
 }
 
-func codeFor(status int) string {
-	if status == http.StatusTooManyRequests {
-		return "rate_limited"
+// ErrTooLarge reports a document over Options.MaxDocumentBytes.
+var ErrTooLarge = errors.New("practicebynumbers: document larger than MaxDocumentBytes")
+
+// documentBody names the document in read errors.
+type documentBody struct {
+	io.ReadCloser
+	id int64
+}
+
+func (d *documentBody) Read(p []byte) (int, error) {
+	n, err := d.ReadCloser.Read(p)
+	switch {
+	case err == nil || err == io.EOF:
+	case errors.Is(err, transport.ErrResponseTooLarge):
+		err = fmt.Errorf("practicebynumbers: document %d: %w: %w", d.id, ErrTooLarge, err)
+	default:
+		err = fmt.Errorf("practicebynumbers: document %d: %w", d.id, err)
 	}
-	return "unavailable"
+	return n, err
 }
 
 var _ Source = (*Client)(nil)

@@ -423,7 +423,7 @@ func TestNewClientOptions(t *testing.T) {
 	require.Error(t, err)
 	c, err := NewClient(Options{BaseURL: "https://pbn.example.com/api/", RateLimit: -1})
 	require.NoError(t, err)
-	assert.Nil(t, c.limiter)
+	assert.Nil(t, c.Limiter().limiter)
 }
 
 // TestClientPacesRequests checks that the per-tenant limiter keeps any span

@@ -56,8 +56,12 @@
 // All REST operations are GETs: 429 (after Retry-After), 5xx and transport
 // errors are retried with capped, jittered backoff; a per-tenant sliding-log
 // limiter (Options.RateLimit per RateWindow) paces requests; a circuit
-// breaker opens after consecutive server failures. Document content is
-// streamed, never buffered.
+// breaker opens after consecutive server failures. Several Clients of one
+// practice share both through [Options].Limiter (see [NewLimiter]).
+// Document content is streamed, never buffered, through the same limiter,
+// retries (before the first byte) and breaker — a download that breaks off
+// counts as a failure — and is capped at Options.MaxDocumentBytes
+// ([ErrTooLarge]).
 //
 // Every value in these records is protected health information: errors of
 // this package name entities, ids, files, lines and columns, never values.
