@@ -23,7 +23,9 @@ type UndoOptions struct {
 // Undo reverses runs through rollback.Undo: children before parents,
 // updates restored from their before-images, links removed, every
 // compensation journaled in a run of kind undo. It honours Options.DryRun
-// (the compensation list, reads only).
+// (the compensation list, reads only) and runs Options.Concurrency
+// compensations at once, tier by tier (links, then children, then contacts,
+// then businesses, then schema), so the limiter stays full.
 func (m *Migration) Undo(ctx context.Context, opts UndoOptions) (*rollback.UndoReport, error) {
 	runs := opts.Runs
 	if len(runs) == 0 {
@@ -46,7 +48,8 @@ func (m *Migration) Undo(ctx context.Context, opts UndoOptions) (*rollback.UndoR
 		return &rollback.UndoReport{DryRun: m.opts.DryRun}, nil
 	}
 	target := rollback.NewHighLevel(m.opts.Client)
-	rep, err := rollback.Undo(ctx, m.opts.Ledger, target, rollback.UndoOptions{Runs: runs, DryRun: m.opts.DryRun, Force: opts.Force, Actor: m.opts.Actor})
+	rep, err := rollback.Undo(ctx, m.opts.Ledger, target, rollback.UndoOptions{Runs: runs, DryRun: m.opts.DryRun, Force: opts.Force, Actor: m.opts.Actor,
+		Concurrency: m.opts.Concurrency}) // tiers keep children before parents at any concurrency
 	if err != nil {
 		return rep, fmt.Errorf("pbnhl: undo: %w", err)
 	}
