@@ -295,46 +295,37 @@ func (ph *phase) deleteNote(ctx context.Context, o *mapping.Object, tr *tracker,
 		return nil
 	}
 	c := ph.m.opts.Client
-	notes, err := c.Contacts.ListNotes(ctx, nt.contactID)
+	note, err := c.Contacts.GetNote(ctx, nt.contactID, nt.noteID)
 	tr.calls.Add(1)
-	if err != nil && !errors.Is(err, highlevel.ErrNotFound) {
+	if errors.Is(err, highlevel.ErrNotFound) {
+		ph.idx.forget(rollback.TypeNote, key)
+		tr.existing.Add(1) // already gone
+		return nil
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		tr.rejected.Add(1)
 		return nil
 	}
-	var before []byte
-	for _, n := range notes {
-		if n.ID == nt.noteID {
-			before, _ = json.Marshal(n)
-		}
-	}
-	if before == nil {
-		tr.existing.Add(1) // already gone
-		return nil
-	}
-	gone := func(ctx context.Context) (string, bool, error) {
-		ns, err := c.Contacts.ListNotes(ctx, nt.contactID)
-		if err != nil {
-			return "", false, err
-		}
-		for _, n := range ns {
-			if n.ID == nt.noteID {
-				return "", false, nil
-			}
-		}
-		return nt.noteID, true, nil
-	}
+	before, _ := json.Marshal(note)
 	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpDelete, objType: rollback.TypeNote, key: key, entity: o.Source, modified: at,
-		target: nt.contactID, before: before,
+		target: nt.noteID, related: nt.contactID, before: before,
 		call: func(ctx context.Context) (string, error) {
 			err := c.Contacts.DeleteNote(ctx, nt.contactID, nt.noteID)
 			if errors.Is(err, highlevel.ErrNotFound) {
 				err = nil
 			}
 			return nt.noteID, err
-		}, find: gone})
+		},
+		find: func(ctx context.Context) (string, bool, error) {
+			_, err := c.Contacts.GetNote(ctx, nt.contactID, nt.noteID)
+			if errors.Is(err, highlevel.ErrNotFound) {
+				return nt.noteID, true, nil
+			}
+			return "", false, err
+		}})
 	tr.calls.Add(int64(res.calls))
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package pbnhl_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+	"github.com/pbnhl/pbnhl/rollback"
 )
 
 // TestDelta mutates the source after the full run (content updates, new
@@ -130,4 +132,59 @@ func assertNoPending(t *testing.T, e *env) {
 		require.NoError(t, err)
 		t.Errorf("unsettled intent: %s %s %s", p.Op, p.ObjectType, p.SourceKey)
 	}
+}
+
+// TestDeltaUpdatesNotesInPlace: a message changed in the source updates its
+// note in place — same note id and date, one read (the before-image) and
+// one update per changed note, nothing deleted or created — and undoing the
+// delta restores every note, and the location, as they were.
+func TestDeltaUpdatesNotesInPlace(t *testing.T) {
+	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
+	e := newEnv(t, envOptions{patients: size(25), seed: 5, now: func() time.Time { return day }})
+	migrate(t, e, nil)
+	notes := func() map[string]string {
+		out := map[string]string{}
+		for _, n := range e.hl.Records(hltest.DefaultLocationID, hltest.KindNote) {
+			out[n["id"].(string)] = fmt.Sprint(n["body"], "|", n["dateAdded"])
+		}
+		return out
+	}
+	before, fp := notes(), e.fingerprint()
+	require.NotEmpty(t, before)
+	changes := e.pbn.MutateWith(pbntest.MutateOptions{Update: 80})
+	require.NotEmpty(t, changes.Updated[pbn.EntityCommunications], "the mutation must change messages")
+
+	ctx := context.Background()
+	e.resetCounts()
+	rep, err := e.migration(nil).Delta(ctx)
+	require.NoError(t, err)
+	assertNoPending(t, e)
+	after := notes()
+	changed := 0
+	for id, b := range after {
+		old, ok := before[id]
+		require.True(t, ok, "note %s is new: changed notes must keep their id", id)
+		if old != b {
+			changed++
+		}
+	}
+	assert.Len(t, after, len(before), "no note deleted")
+	require.Positive(t, changed, "some notes changed")
+	assert.EqualValues(t, changed, e.opCount("contacts.notes.update"), "one update per changed note")
+	assert.EqualValues(t, changed, e.opCount("contacts.notes.get"), "one read (the before-image) per changed note")
+	assert.Zero(t, e.opCount("contacts.notes.create")+e.opCount("contacts.notes.delete")+e.opCount("contacts.notes.list"))
+
+	undo, err := e.migration(nil).Undo(ctx, pbnhl.UndoOptions{Runs: []rollback.RunID{rep.Run}})
+	require.NoError(t, err)
+	restored := 0
+	for _, c := range undo.Compensations {
+		assert.Contains(t, []rollback.CompensationState{rollback.StateDone, rollback.StateGone}, c.State,
+			"%s of %s %s: %s", c.Action, c.Ref.ObjectType, c.Ref.SourceKey, c.Reason)
+		if c.Ref.ObjectType == rollback.TypeNote && c.Action == rollback.ActionRestore && c.State == rollback.StateDone {
+			restored++
+		}
+	}
+	assert.Equal(t, changed, restored)
+	assert.Equal(t, before, notes(), "every note as before the delta, same ids")
+	assert.Equal(t, fp, e.fingerprint(), "the location as before the delta")
 }

@@ -44,7 +44,11 @@
 //     (minus an overlap), skips records whose content digest equals what
 //     was last written, updates changed ones with their before-image
 //     journaled, creates new ones and applies deletions per
-//     [Options.Deletions].
+//     [Options.Deletions]. An update costs two calls: the read of the
+//     before-image and the update. Notes and tasks are updated in place
+//     too (same id and date), so undoing a delta restores them rather than
+//     leaving a deleted note behind; the journaled payload of an update is
+//     the body sent, emptied fields included, so Undo restores those too.
 //   - [Migration.Undo] reverses runs through rollback.Undo.
 //
 // Calls per record are the design minimum: one per contact, business,

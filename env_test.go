@@ -60,7 +60,9 @@ type envOptions struct {
 
 var opNames = []string{"contacts.create", "businesses.create", "objects.records.create", "associations.relations.create",
 	"opportunities.create", "contacts.notes.create", "businesses.linkContacts", "contacts.search", "contacts.update",
-	"objects.records.update", "opportunities.update", "contacts.get", "objects.records.get"}
+	"objects.records.update", "opportunities.update", "contacts.get", "objects.records.get",
+	"contacts.notes.update", "contacts.notes.get", "contacts.notes.delete", "contacts.notes.list",
+	"contacts.tasks.create", "contacts.tasks.update", "contacts.tasks.get"}
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()

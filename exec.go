@@ -45,7 +45,11 @@ type write struct {
 	target   string
 	related  string
 	payload  []byte
-	before   []byte
+	// digest, when set, is the payload digest the id map keeps instead of
+	// the payload's own (an update journals its body but is compared by
+	// the create form's digest).
+	digest string
+	before []byte
 	// call makes the call and returns the id of what it created or changed.
 	call func(ctx context.Context) (string, error)
 	// find looks the record up after an unknown outcome: its id and true
@@ -115,7 +119,7 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 	jctx := context.WithoutCancel(ctx)
 	for attempt := 1; ; attempt++ {
 		seq, err := run.Intent(jctx, rollback.Intent{Op: w.op, ObjectType: w.objType, SourceKey: w.key, Entity: w.entity,
-			SourceModified: w.modified, TargetID: w.target, RelatedID: w.related, Payload: w.payload, Before: w.before})
+			SourceModified: w.modified, TargetID: w.target, RelatedID: w.related, Payload: w.payload, PayloadDigest: w.digest, Before: w.before})
 		if err != nil {
 			return res, fmt.Errorf("pbnhl: journal intent: %w", err)
 		}

@@ -3,7 +3,6 @@ package pbnhl
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -33,13 +32,16 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 				return b.ID, nil
 			},
 			func(ctx context.Context) (string, bool, error) { return ph.m.findBusiness(ctx, ph.idx, body) },
-			func(ctx context.Context, id string) error {
+			func() ([]byte, func(context.Context, string) error, error) {
 				u, err := ph.p.inputs.BusinessUpdate(p)
 				if err != nil {
-					return err
+					return nil, nil, err
 				}
-				_, err = c.Businesses.Update(ctx, id, u)
-				return err
+				wire, err := json.Marshal(u)
+				return wire, func(ctx context.Context, id string) error {
+					_, err := c.Businesses.Update(ctx, id, u)
+					return err
+				}, err
 			})
 		return err
 
@@ -74,13 +76,15 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 			func(ctx context.Context) (string, bool, error) {
 				return ph.m.findOpportunity(ctx, contactID, in.PipelineID, ext, p.SourceKey)
 			},
-			func(ctx context.Context, id string) error {
+			func() ([]byte, func(context.Context, string) error, error) {
 				u, err := ph.p.inputs.OpportunityUpdate(p)
 				if err != nil {
-					return err
+					return nil, nil, err
 				}
-				_, err = c.Opportunities.Update(ctx, id, u)
-				return err
+				return opportunityUpdateJSON(u), func(ctx context.Context, id string) error {
+					_, err := c.Opportunities.Update(ctx, id, u)
+					return err
+				}, nil
 			})
 		return err
 
@@ -100,9 +104,6 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 			return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
 		}
 		body, _ := json.Marshal(in)
-		if err := ph.replaceNote(ctx, o, tr, p.SourceKey, j.modified, contactID, body); err != nil {
-			return err
-		}
 		_, _, err = ph.put(ctx, o, tr, rollback.TypeNote, p.SourceKey, j.modified, contactID, body,
 			func(ctx context.Context) (string, error) {
 				n, err := c.Contacts.CreateNote(ctx, contactID, in)
@@ -113,7 +114,15 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 			},
 			func(ctx context.Context) (string, bool, error) {
 				return ph.m.findNote(ctx, ph.idx, contactID, in.Body)
-			}, nil)
+			},
+			// A changed message: the note is updated in place (same id and
+			// date), its before-image journaled so Undo restores it.
+			func() ([]byte, func(context.Context, string) error, error) {
+				return body, func(ctx context.Context, id string) error {
+					_, err := c.Contacts.UpdateNote(ctx, contactID, id, in)
+					return err
+				}, nil
+			})
 		return err
 	}
 	return fmt.Errorf("pbnhl: %s: target %q is not loadable", o.Name, o.Target)
@@ -162,7 +171,13 @@ func (ph *phase) handleTask(ctx context.Context, o *mapping.Object, tr *tracker,
 				}
 			}
 			return "", false, nil
-		}, nil)
+		},
+		func() ([]byte, func(context.Context, string) error, error) {
+			return body, func(ctx context.Context, id string) error {
+				_, err := c.Contacts.UpdateTask(ctx, contactID, id, in)
+				return err
+			}, nil
+		})
 	return err
 }
 
@@ -203,15 +218,18 @@ func (ph *phase) handleContact(ctx context.Context, o *mapping.Object, tr *track
 			return ct.ID, nil
 		},
 		func(ctx context.Context) (string, bool, error) { return ph.m.findContact(ctx, ext, p.SourceKey) },
-		func(ctx context.Context, id string) error {
+		func() ([]byte, func(context.Context, string) error, error) {
 			u, err := ph.p.inputs.ContactUpdate(p)
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
 			u.CustomFields = append(u.CustomFields, in.CustomFields[len(in.CustomFields)-len(vals):]...)
 			u.CustomFields = append(u.CustomFields, clearedFolds(ph.m.opts.Map, vals, ph.p.inputs.FieldIDs)...)
-			_, err = c.Contacts.Update(ctx, id, u)
-			return err
+			wire, err := json.Marshal(u)
+			return wire, func(ctx context.Context, id string) error {
+				_, err := c.Contacts.Update(ctx, id, u)
+				return err
+			}, err
 		})
 	if err != nil || !ok {
 		return err
@@ -265,13 +283,15 @@ func (ph *phase) handleRecord(ctx context.Context, o *mapping.Object, tr *tracke
 			return r.ID, nil
 		},
 		func(ctx context.Context) (string, bool, error) { return ph.m.findRecord(ctx, o.Key, ext, p.SourceKey) },
-		func(ctx context.Context, id string) error {
+		func() ([]byte, func(context.Context, string) error, error) {
 			u, err := ph.p.inputs.RecordUpdate(p)
 			if err != nil {
-				return err
+				return nil, nil, err
 			}
-			_, err = c.Objects.UpdateRecord(ctx, o.Key, id, u)
-			return err
+			return recordUpdateJSON(u), func(ctx context.Context, id string) error {
+				_, err := c.Objects.UpdateRecord(ctx, o.Key, id, u)
+				return err
+			}, nil
 		})
 	if err != nil || !ok {
 		return err
@@ -327,6 +347,49 @@ func recordJSON(in highlevel.RecordInput) []byte {
 	return b
 }
 
+// recordUpdateJSON is a record update body in HighLevel's wire form; an
+// emptied property is null.
+func recordUpdateJSON(u highlevel.RecordUpdate) []byte {
+	m := map[string]any{}
+	if u.Properties != nil {
+		m["properties"] = u.Properties
+	}
+	if u.Owner != nil {
+		m["owner"] = u.Owner
+	}
+	if u.Followers != nil {
+		m["followers"] = u.Followers
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// opportunityUpdateJSON is an opportunity update body in HighLevel's wire
+// form (only the fields the update sets).
+func opportunityUpdateJSON(u highlevel.OpportunityUpdate) []byte {
+	m := map[string]any{}
+	set := func(k string, v *string) {
+		if v != nil {
+			m[k] = *v
+		}
+	}
+	set("pipelineId", u.PipelineID)
+	set("pipelineStageId", u.PipelineStageID)
+	set("name", u.Name)
+	set("assignedTo", u.AssignedTo)
+	if u.Status != nil {
+		m["status"] = *u.Status
+	}
+	if u.MonetaryValue != nil {
+		m["monetaryValue"] = float64(*u.MonetaryValue) / 100
+	}
+	if len(u.CustomFields) > 0 {
+		m["customFields"] = u.CustomFields
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
 // opportunityJSON is an opportunity create body in HighLevel's wire form.
 func opportunityJSON(in highlevel.OpportunityInput) []byte {
 	m := map[string]any{"pipelineId": in.PipelineID, "pipelineStageId": in.PipelineStageID, "name": in.Name,
@@ -360,69 +423,4 @@ func clearedFolds(m *mapping.Map, vals []mapping.ContactFieldValue, ids map[stri
 		}
 	}
 	return out
-}
-
-// replaceNote deletes a migrated note whose source message changed, so the
-// put that follows creates it anew: the client has no note update. The
-// delete is journaled with the note as before-image; HighLevel deletes are
-// final, so Undo reports it as irreversible (the re-created note is undone).
-func (ph *phase) replaceNote(ctx context.Context, o *mapping.Object, tr *tracker, key string, modified time.Time, contactID string, body []byte) error {
-	if ph.since == nil {
-		return nil
-	}
-	r, ok := ph.idx.get(rollback.TypeNote, key)
-	if !ok || r.digest == rollback.Digest(body) {
-		return nil
-	}
-	if ph.dry {
-		tr.calls.Add(2)
-		ph.idx.forget(rollback.TypeNote, key)
-		return nil
-	}
-	c := ph.m.opts.Client
-	notes, err := c.Contacts.ListNotes(ctx, contactID)
-	tr.calls.Add(1)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return nil // left as it was; counted unchanged by the put
-	}
-	var before []byte
-	for _, n := range notes {
-		if n.ID == r.id {
-			before, _ = json.Marshal(n)
-		}
-	}
-	if before == nil { // gone already
-		ph.idx.forget(rollback.TypeNote, key)
-		return nil
-	}
-	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpDelete, objType: rollback.TypeNote, key: key, entity: o.Source, modified: modified,
-		target: contactID, before: before,
-		call: func(ctx context.Context) (string, error) {
-			err := c.Contacts.DeleteNote(ctx, contactID, r.id)
-			if errors.Is(err, highlevel.ErrNotFound) {
-				err = nil
-			}
-			return r.id, err
-		},
-		find: func(ctx context.Context) (string, bool, error) {
-			ns, err := c.Contacts.ListNotes(ctx, contactID)
-			if err != nil {
-				return "", false, err
-			}
-			for _, n := range ns {
-				if n.ID == r.id {
-					return "", false, nil
-				}
-			}
-			return r.id, true, nil
-		}})
-	tr.calls.Add(int64(res.calls))
-	if err != nil || res.rejected {
-		return err
-	}
-	ph.idx.forget(rollback.TypeNote, key)
-	return nil
 }

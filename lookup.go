@@ -135,7 +135,8 @@ func (m *Migration) findRelation(ctx context.Context, in highlevel.RelationInput
 }
 
 // current reads a record as JSON in HighLevel's field names: the
-// before-image of an update, and what a change check projects.
+// before-image of an update, and what a change check projects. Notes and
+// tasks are read under their contact (contactID).
 func (m *Migration) current(ctx context.Context, typ, id, contactID string) ([]byte, error) {
 	c := m.opts.Client
 	var v any
@@ -173,6 +174,18 @@ func (m *Migration) current(ctx context.Context, typ, id, contactID string) ([]b
 			return nil, err
 		}
 		v = map[string]any{"id": x.ID, "properties": x.Properties, "owner": x.Owner, "followers": x.Followers}
+	case typ == rollback.TypeNote && contactID != "":
+		x, err := c.Contacts.GetNote(ctx, contactID, id)
+		if err != nil {
+			return nil, err
+		}
+		v = x
+	case typ == rollback.TypeTask && contactID != "":
+		x, err := c.Contacts.GetTask(ctx, contactID, id)
+		if err != nil {
+			return nil, err
+		}
+		v = x
 	default:
 		return nil, fmt.Errorf("pbnhl: cannot read a %s", typ)
 	}
@@ -316,11 +329,16 @@ func (m *Migration) resolveEntry(ctx context.Context, p *prepared, idx *idIndex,
 			return found(e.TargetID, c.BusinessID == e.RelatedID, nil)
 		}
 	case rollback.OpUpdate:
-		return found(m.applied(ctx, e.ObjectType, e.TargetID, "", payload))
+		// Notes and tasks: TargetID is the note or task, RelatedID its contact.
+		return found(m.applied(ctx, e.ObjectType, e.TargetID, e.RelatedID, payload))
 	case rollback.OpDelete:
-		_, err := m.current(ctx, e.ObjectType, e.TargetID, "")
+		id, contactID, err := m.deleted(ctx, e)
+		if err != nil {
+			return rollback.Outcome{}, err
+		}
+		_, err = m.current(ctx, e.ObjectType, id, contactID)
 		if errors.Is(err, highlevel.ErrNotFound) {
-			return rollback.Done(e.TargetID), nil
+			return rollback.Done(id), nil
 		}
 		return found("", false, err)
 	}
@@ -345,4 +363,28 @@ func (m *Migration) resolveSchema(ctx context.Context, p *prepared, e rollback.E
 		}
 	}
 	return rollback.Rejected(0, notApplied+"not found in the location"), nil
+}
+
+// deleted names what a delete intent acts on: its target, and for a note
+// or task the contact too. Ledgers written before note deletes named the
+// note (TargetID the contact, the note only in the before-image) are read
+// as well.
+func (m *Migration) deleted(ctx context.Context, e rollback.Entry) (id, contactID string, err error) {
+	if e.ObjectType != rollback.TypeNote && e.ObjectType != rollback.TypeTask {
+		return e.TargetID, "", nil
+	}
+	if e.RelatedID != "" {
+		return e.TargetID, e.RelatedID, nil
+	}
+	before, err := m.opts.Ledger.Before(ctx, e)
+	if err != nil {
+		return "", "", err
+	}
+	var b struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(before, &b); err != nil || b.ID == "" {
+		return "", "", fmt.Errorf("pbnhl: %s delete %d names no %s id", e.ObjectType, e.ID, e.ObjectType)
+	}
+	return b.ID, e.TargetID, nil
 }

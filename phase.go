@@ -524,7 +524,7 @@ func (ph *phase) collect(o *mapping.Object, typ, key, id string, op rollback.Op,
 // its content changed. It returns the record's id and whether it exists.
 func (ph *phase) put(ctx context.Context, o *mapping.Object, tr *tracker, typ, key string, modified time.Time, target string,
 	body []byte, create func(context.Context) (string, error), find func(context.Context) (string, bool, error),
-	update func(ctx context.Context, id string) error) (string, bool, error) {
+	update updater) (string, bool, error) {
 	digest := rollback.Digest(body)
 	if r, ok := ph.idx.get(typ, key); ok {
 		if ph.since == nil || update == nil || r.digest == digest {
@@ -557,10 +557,22 @@ func (ph *phase) put(ctx context.Context, o *mapping.Object, tr *tracker, typ, k
 	return res.id, true, nil
 }
 
+// updater builds a record's update: the body sent in HighLevel's wire form
+// (emptied fields included, so Undo knows to restore them) and the call
+// that sends it.
+type updater func() (payload []byte, call func(ctx context.Context, id string) error, err error)
+
 // update writes a changed record: the before-image is read and journaled
-// first, so Undo can restore it.
+// first, so Undo can restore it. The journal keeps the update's own body
+// as payload and body's digest (the create form) for the id map, which is
+// what "unchanged, skip" compares.
 func (ph *phase) update(ctx context.Context, o *mapping.Object, tr *tracker, typ, key string, modified time.Time, target, id string,
-	body []byte, update func(ctx context.Context, id string) error) (string, bool, error) {
+	body []byte, update updater) (string, bool, error) {
+	payload, call, err := update()
+	if err != nil {
+		tr.invalid.Add(1)
+		return id, true, ph.invalidReason(ctx, o, key, modified, err.Error())
+	}
 	if ph.dry {
 		tr.written.Add(1)
 		tr.calls.Add(2)
@@ -582,12 +594,15 @@ func (ph *phase) update(ctx context.Context, o *mapping.Object, tr *tracker, typ
 		tr.rejected.Add(1)
 		return "", false, nil
 	}
+	// A note or task lives under its contact (target): the journal names
+	// the record updated and, as related, that contact.
+	parent := target
 	if target == "" {
 		target = id
 	}
 	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpUpdate, objType: typ, key: key, entity: o.Source, modified: modified,
-		target: id, payload: body, before: before,
-		call: func(ctx context.Context) (string, error) { return id, update(ctx, id) },
+		target: id, related: parent, payload: payload, digest: rollback.Digest(body), before: before,
+		call: func(ctx context.Context) (string, error) { return id, call(ctx, id) },
 		find: func(ctx context.Context) (string, bool, error) { return ph.m.applied(ctx, typ, id, target, body) }})
 	tr.calls.Add(int64(res.calls))
 	if err != nil {

@@ -47,13 +47,11 @@ func TestUndoLeavesNoTrace(t *testing.T) {
 
 	rep, err := m.Undo(ctx, pbnhl.UndoOptions{})
 	require.NoError(t, err)
-	// Irreversible: the delta's deletes of notes it re-created (HighLevel
-	// deletes are final); the re-created notes themselves are undone.
+	// Nothing is irreversible: the delta updates changed notes in place
+	// (it deletes none), and every update has its before-image.
 	for _, c := range rep.Compensations {
 		switch c.State {
 		case rollback.StateDone, rollback.StateGone, rollback.StateAlreadyDone:
-		case rollback.StateIrreversible:
-			assert.Equal(t, rollback.TypeNote, c.Ref.ObjectType, "only replaced notes are irreversible")
 		default:
 			t.Errorf("compensation %s of %s %s: %s (%s)", c.Action, c.Ref.ObjectType, c.Ref.SourceKey, c.State, c.Reason)
 		}
