@@ -211,6 +211,15 @@ func apiError(op string, resp *transport.Response) error {
 
 // do sends one GET and returns the body of a 200.
 func (c *Client) do(ctx context.Context, op, path string, q url.Values) ([]byte, error) {
+	resp, err := c.get(ctx, op, path, q)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// get sends one GET and returns the response of a 200.
+func (c *Client) get(ctx context.Context, op, path string, q url.Values) (*transport.Response, error) {
 	resp, err := c.t.Do(ctx, &transport.Request{Op: "pbn." + op, Method: http.MethodGet, Path: path, Query: q})
 	if err != nil {
 		return nil, fmt.Errorf("practicebynumbers: %s: %w", op, err)
@@ -218,7 +227,7 @@ func (c *Client) do(ctx context.Context, op, path string, q url.Values) ([]byte,
 	if resp.StatusCode != http.StatusOK {
 		return nil, apiError(op, resp)
 	}
-	return resp.Body, nil
+	return resp, nil
 }
 
 // List streams every record of entity R, page by page (cursor pagination),
@@ -510,16 +519,31 @@ func (c *Client) Deletions(ctx context.Context, opts ListOptions) iter.Seq2[Dele
 }
 
 // Inventory fetches /v1/inventory: counts per entity (every entity present,
-// 0 included) and the custom property catalogue. Its ServerTime, taken
-// before a full scan, is the watermark of the next delta (UpdatedSince).
+// 0 included) and the custom property catalogue.
+//
+// ServerTime is the server's clock when it answered: the answer's
+// serverTime member, else its HTTP Date header (second precision), else
+// zero. Taken before a full scan, it is the watermark of the next delta
+// (ListOptions.UpdatedSince): see "Deltas" in the package documentation.
 func (c *Client) Inventory(ctx context.Context) (Inventory, error) {
-	body, err := c.do(ctx, "inventory", "/v1/inventory", nil)
+	const op = "inventory"
+	resp, err := c.get(ctx, op, "/v1/inventory", nil)
 	if err != nil {
 		return Inventory{}, err
 	}
-	var inv Inventory
-	if err := json.Unmarshal(body, &inv); err != nil {
+	var wire struct {
+		Counts           map[Entity]int64  `json:"counts"`
+		CustomProperties []json.RawMessage `json:"customProperties"`
+		ServerTime       time.Time         `json:"serverTime"`
+	}
+	if err := json.Unmarshal(resp.Body, &wire); err != nil {
 		return Inventory{}, fmt.Errorf("practicebynumbers: inventory: malformed JSON: %w", jsonErr(err))
+	}
+	inv := Inventory{Counts: wire.Counts, ServerTime: utc(wire.ServerTime)}
+	if inv.ServerTime.IsZero() {
+		if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			inv.ServerTime = utc(t)
+		}
 	}
 	if inv.Counts == nil {
 		inv.Counts = make(map[Entity]int64, len(allEntities))
@@ -529,13 +553,15 @@ func (c *Client) Inventory(ctx context.Context) (Inventory, error) {
 			inv.Counts[e] = 0
 		}
 	}
-	for i := range inv.CustomProperties {
-		normalize(&inv.CustomProperties[i])
+	for i, raw := range wire.CustomProperties {
+		var def CustomPropertyDefinition
+		if rowErr := decodeRecord(raw, &def); rowErr != nil {
+			rowErr.File, rowErr.Line = "/v1/inventory customProperties", i+1
+			return Inventory{}, fmt.Errorf("practicebynumbers: inventory: %w", rowErr)
+		}
+		normalize(&def)
+		inv.CustomProperties = append(inv.CustomProperties, def)
 	}
-	if len(inv.CustomProperties) == 0 {
-		inv.CustomProperties = nil
-	}
-	inv.ServerTime = utc(inv.ServerTime)
 	return inv, nil
 }
 

@@ -33,13 +33,27 @@
 //
 // # Deltas
 //
-// Every record carries UpdatedAt (the source's change stamp). A full read
-// starts by taking a watermark ([Client.Inventory]'s ServerTime); the next
-// run lists with [ListOptions].UpdatedSince set to it (inclusive, so nothing
-// changed during the scan is lost) and reads Deletions with the same
-// filter. Change stamps can be spurious (bulk PMS updates), so consumers
-// compare content, not stamps alone. The ExportReader applies the same
-// filter to an export folder.
+// Every record carries UpdatedAt (the source's change stamp). A migration
+// picks its watermarks like this:
+//
+//  1. Before a full scan, call Inventory and keep its ServerTime: the
+//     source's own clock (REST: the answer's serverTime, else its HTTP Date
+//     header; export folder: the manifest's exportedAt, else the newest
+//     change stamp in the folder — see [ExportReader.Inventory]).
+//  2. Scan. Store that ServerTime as the watermark only once the scan (and
+//     its load) succeeded.
+//  3. The next run lists with [ListOptions].UpdatedSince set to it
+//     (inclusive, so nothing changed during the scan is lost; a record read
+//     twice is harmless) and reads Deletions with the same filter, after
+//     taking its own new watermark as in step 1.
+//
+// A zero ServerTime means the source did not say. Do not substitute the
+// migration host's clock at read time: it may run ahead of the source's
+// (clock skew) or, for an export, days after the export was taken; both
+// lose changes. Use a time known to be at or before the snapshot (when the
+// export was requested), or run a full scan again. Change stamps can be
+// spurious (bulk PMS updates), so consumers compare content, not stamps
+// alone. The ExportReader applies the same filter to an export folder.
 //
 // # Errors
 //

@@ -127,13 +127,14 @@ type ExportOptions struct {
 // CONTRACT.md). It streams: memory does not grow with file size. It is safe
 // for concurrent use; each iteration opens its own file handle.
 type ExportReader struct {
-	fsys  fs.FS
-	loc   *time.Location
-	log   *slog.Logger
-	files map[Entity]string // entity → file name in fsys
-	dels  string            // deletions file name, "" if none
-	docs  string            // documents folder name, "" if none
-	extra []string          // CSV files that match no entity
+	fsys     fs.FS
+	loc      *time.Location
+	log      *slog.Logger
+	files    map[Entity]string // entity → file name in fsys
+	dels     string            // deletions file name, "" if none
+	docs     string            // documents folder name, "" if none
+	manifest string            // manifest file name, "" if none
+	extra    []string          // CSV files that match no entity
 }
 
 // fileAliases are other base names PMS and report exports use for an
@@ -194,6 +195,10 @@ func NewExportReader(fsys fs.FS, opts ExportOptions) (*ExportReader, error) {
 			if normKey(name) == normKey(DocumentsDir) {
 				r.docs = name
 			}
+			continue
+		}
+		if strings.EqualFold(name, ManifestFile) {
+			r.manifest = name
 			continue
 		}
 		base, ok := strings.CutSuffix(strings.ToLower(name), ".csv")
@@ -375,10 +380,28 @@ func (r *ExportReader) OpenDocument(ctx context.Context, id int64) (io.ReadClose
 // and reads the custom property catalogue. Rows are counted, not parsed: a
 // row that would be a RowError still counts, so the count is what the
 // source holds.
+//
+// ServerTime is the export's time, the watermark of the next delta: the
+// manifest's ExportedAt when the folder has a [ManifestFile]; else the
+// newest change stamp in the folder (updated_at of every file, deleted_at
+// of deletions.csv), ignoring stamps more than a few minutes past this
+// host's clock — every change made after the export carries a later stamp,
+// so nothing is missed; else (no manifest, no stamps) zero: the folder
+// does not say, and the caller must take the watermark from what it knows
+// of the export (never from its own clock at reading time, which may be
+// days after the export was taken).
 func (r *ExportReader) Inventory(ctx context.Context) (Inventory, error) {
 	inv := Inventory{Counts: make(map[Entity]int64, len(allEntities))}
+	_, hasManifest, err := r.readManifest()
+	if err != nil {
+		return Inventory{}, err
+	}
+	var stamps *newestStamp
+	if !hasManifest {
+		stamps = &newestStamp{loc: r.loc, limit: time.Now().Add(stampSkew)}
+	}
 	for _, e := range allEntities {
-		n, err := r.countRows(ctx, r.files[e])
+		n, err := r.countRows(ctx, r.files[e], stampFinder(e), stamps)
 		if err != nil {
 			return Inventory{}, err
 		}
@@ -395,10 +418,19 @@ func (r *ExportReader) Inventory(ctx context.Context) (Inventory, error) {
 		}
 		inv.CustomProperties = append(inv.CustomProperties, def)
 	}
+	if stamps == nil {
+		stamps = &newestStamp{}
+	}
+	if inv.ServerTime, err = r.exportTime(ctx, stamps); err != nil {
+		return Inventory{}, err
+	}
 	return inv, nil
 }
 
-func (r *ExportReader) countRows(ctx context.Context, name string) (int64, error) {
+// countRows counts the data rows of file name; when stamps is not nil it
+// also sees the change stamp of every row (the column find picks from the
+// header).
+func (r *ExportReader) countRows(ctx context.Context, name string, find func([]string) int, stamps *newestStamp) (int64, error) {
 	if name == "" {
 		return 0, nil
 	}
@@ -408,14 +440,24 @@ func (r *ExportReader) countRows(ctx context.Context, name string) (int64, error
 	}
 	defer f.Close()
 	var n int64
+	col := -1
 	for {
-		_, err := cr.Read()
+		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		var pe *csv.ParseError
 		if err != nil && !errors.As(err, &pe) {
 			return 0, &FileError{File: name, Err: err}
+		}
+		if n == 0 && err == nil && stamps != nil {
+			col = find(rec)
+		} else if col >= 0 && col < len(rec) && err == nil {
+			cell := rec[col]
+			if !utf8.ValidString(cell) {
+				cell = decodeWindows1252(cell)
+			}
+			stamps.see(cell)
 		}
 		n++
 		if n&1023 == 0 {
