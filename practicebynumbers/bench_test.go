@@ -2,8 +2,12 @@ package practicebynumbers_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -216,4 +220,61 @@ func BenchmarkStream200kPatients(b *testing.B) {
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 		}
 	})
+}
+
+// BenchmarkExportInventory counts an export folder (1,000 patients and
+// their charts) and finds its export time (newest change stamp: no
+// manifest), reporting rows/s.
+func BenchmarkExportInventory(b *testing.B) {
+	p, err := pbntest.NewPractice(42, 1000)
+	require.NoError(b, err)
+	dir := b.TempDir()
+	_, err = p.WriteExport(context.Background(), dir, pbntest.ExportOptions{HumanHeaders: true})
+	require.NoError(b, err)
+	r, err := pbn.OpenExport(dir, pbn.ExportOptions{})
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var rows int64
+	for b.Loop() {
+		inv, err := r.Inventory(context.Background())
+		require.NoError(b, err)
+		require.False(b, inv.ServerTime.IsZero())
+		rows += inv.Total()
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkClientNumericCustom reads patients whose custom values are JSON
+// numbers and booleans (the lenient path) from a loopback server, and
+// reports records/s.
+func BenchmarkClientNumericCustom(b *testing.B) {
+	var page bytes.Buffer
+	page.WriteString(`{"data":[`)
+	for i := 1; i <= 1000; i++ {
+		if i > 1 {
+			page.WriteByte(',')
+		}
+		fmt.Fprintf(&page, `{"id":%d,"firstName":"F%d","lastName":"L","status":"Patient","birthDate":"1980-01-02",`+
+			`"updatedAt":"2026-11-01T00:00:00Z","custom":{"score":%d.5,"vip":true,"tier":"gold","gone":null}}`, i, i, i)
+	}
+	page.WriteString(`]}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(page.Bytes())
+	}))
+	defer srv.Close()
+	c, err := pbn.NewClient(pbn.Options{BaseURL: srv.URL, RateLimit: -1})
+	require.NoError(b, err)
+	b.ReportAllocs()
+	b.ResetTimer()
+	records := 0
+	for b.Loop() {
+		for p, err := range c.Patients(context.Background(), pbn.ListOptions{}) {
+			if err != nil || p.Custom["score"] == "" {
+				b.Fatal("lenient decode failed")
+			}
+			records++
+		}
+	}
+	b.ReportMetric(float64(records)/b.Elapsed().Seconds(), "records/s")
 }
