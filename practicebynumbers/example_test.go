@@ -57,10 +57,50 @@ func ExampleExportReader_Inventory() {
 	for _, d := range inv.CustomProperties {
 		fmt.Printf("custom %q (%s) %v\n", d.Key, d.Type, d.Options)
 	}
+	// No manifest.json in this folder: the export time (the next delta's
+	// watermark) is its newest change stamp.
+	fmt.Println("export time:", inv.ServerTime.Format(time.RFC3339))
 	// Output:
 	// patients: 4 appointments: 3
 	// custom "Case Type" (picklist) [Implant Ortho Perio]
 	// custom "referral_source" (text) []
+	// export time: 2024-11-20T14:00:00Z
+}
+
+// Two Clients of one practice (a reader and a reconciler, say) share one
+// Limiter: together they stay under the practice's rate limit and trip one
+// circuit breaker.
+func ExampleNewLimiter() {
+	ctx := context.Background()
+	srv, err := pbntest.NewServer(pbntest.Options{Seed: 1, Patients: 5})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	lim, err := pbn.NewLimiter(pbn.LimiterOptions{Name: "practice-1", Requests: 20, Window: time.Second})
+	if err != nil {
+		log.Fatal(err)
+	}
+	reader, err := pbn.NewClient(pbn.Options{BaseURL: srv.URL, Token: srv.Token(), Limiter: lim})
+	if err != nil {
+		log.Fatal(err)
+	}
+	checker, err := pbn.NewClient(pbn.Options{BaseURL: srv.URL, Token: srv.Token(), Limiter: lim})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, err := range reader.Patients(ctx, pbn.ListOptions{}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+	}
+	if _, err := checker.Inventory(ctx); err != nil {
+		log.Fatal(err)
+	}
+	n, window := lim.Limit()
+	fmt.Printf("%d requests admitted under %d per %s; breaker %s\n", lim.Admitted(), n, window, lim.BreakerState())
+	// Output:
+	// 2 requests admitted under 20 per 1s; breaker closed
 }
 
 // Read the REST API (here the pbntest simulator on loopback), then pick up
