@@ -30,6 +30,9 @@ const (
 	realDaily         = 200_000
 	stagingLocationID = "hlsimStagingLoc00001"
 	stagingToken      = "pit-00000000-0000-4000-8000-000000000002"
+	// undoConcurrency keeps the limiter full during undo; rollback's tiers
+	// still remove links, then children, then contacts, then businesses.
+	undoConcurrency = 8
 )
 
 // result is what a demo found, for its test.
@@ -692,7 +695,7 @@ func (d *demo) sample(ctx context.Context) error {
 	for _, r := range runs {
 		ids = append(ids, r.ID)
 	}
-	un, err := rollback.Undo(ctx, l, rollback.NewHighLevel(client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo"})
+	un, err := rollback.Undo(ctx, l, rollback.NewHighLevel(client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Concurrency: undoConcurrency})
 	if err != nil {
 		return fmt.Errorf("clean the staging location: %w", err)
 	}
@@ -786,14 +789,15 @@ func (d *demo) undo(ctx context.Context) error {
 		ids = append(ids, r.ID)
 		kinds = append(kinds, fmt.Sprintf("%s %s", r.Kind, r.ID))
 	}
-	d.say("Undoing %d runs (%s): children before parents, links before records, each step journaled.", len(ids), strings.Join(kinds, ", "))
+	d.say("Undoing %d runs (%s): children before parents, links before records, each step journaled,", len(ids), strings.Join(kinds, ", "))
+	d.say("  %d compensations at a time within each tier.", undoConcurrency)
 	d.say("Forced: nobody else writes to this simulated location, so the undo skips the read that checks each record is")
 	d.say("  unchanged since our write (a real undo keeps that check and refuses records someone edited).")
 	view := newView(d.out, d.cfg.live, d.cfg.statusEvery)
 	var n atomic.Int64
 	t := time.Now()
 	calls := d.calls.Load()
-	rep, err := rollback.Undo(ctx, d.ledger, rollback.NewHighLevel(d.client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Force: true,
+	rep, err := rollback.Undo(ctx, d.ledger, rollback.NewHighLevel(d.client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Force: true, Concurrency: undoConcurrency,
 		OnCompensation: func(rollback.Compensation) {
 			done := n.Add(1)
 			view.status(func() string {
