@@ -73,7 +73,9 @@ type Options struct {
 	// MaxDocumentBytes limits one document's content, which is streamed,
 	// never held in memory (default [DefaultMaxDocumentBytes]; negative:
 	// no limit). It guards against a runaway stream, not a policy on
-	// what to migrate.
+	// what to migrate. The HTTP client's Timeout (2 minutes for the
+	// default one) bounds a whole download, body included: give an
+	// HTTPClient with a longer one for large documents on slow links.
 	MaxDocumentBytes int64
 }
 
@@ -403,7 +405,8 @@ func jsonErr(err error) error {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Errorf("member %q: cannot decode a JSON %s", te.Field, te.Value)
+		kind, _, _ := strings.Cut(te.Value, " ") // "number 123" would quote the value
+		return fmt.Errorf("member %q: cannot decode a JSON %s", te.Field, kind)
 	}
 	var ve *ValueError
 	if errors.As(err, &ve) {
