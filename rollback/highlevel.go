@@ -17,9 +17,11 @@ const (
 	TypeContact     = "contact"
 	TypeBusiness    = "business"
 	TypeOpportunity = "opportunity"
-	// TypeNote and TypeTask: on a create (and a delete) Intent.TargetID is
-	// the contact and the outcome id the note or task; on an update
-	// Intent.TargetID is the note or task and Intent.RelatedID its contact.
+	// TypeNote and TypeTask: on a create Intent.TargetID is the contact and
+	// the outcome id the note or task; on an update or a delete
+	// Intent.TargetID is the note or task and Intent.RelatedID its contact
+	// (a delete journaled with the contact as target and the note as
+	// outcome id is read too).
 	// Payloads are the bodies sent (NoteInput's JSON; a task as
 	// {"title","body","dueDate","completed","assignedTo"}), before-images
 	// the highlevel.Note or highlevel.Task read before the write.
