@@ -97,3 +97,14 @@ func TestClientInventoryServerTime(t *testing.T) {
 	assert.Equal(t, int64(2), inv.Counts[EntityPatients])
 	assert.Zero(t, inventory("", body).ServerTime, "else zero")
 }
+
+func TestInventoryErrorsQuoteNoValue(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"counts":987654321}`))
+	}))
+	defer srv.Close()
+	_, err := newTestClient(t, srv.URL, nil).Inventory(context.Background())
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "987654321")
+	assert.Contains(t, err.Error(), `member "counts"`)
+}
