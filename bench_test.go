@@ -10,6 +10,7 @@ import (
 
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 )
 
 // BenchmarkRun measures a full load against the simulators with the burst
@@ -80,5 +81,39 @@ func BenchmarkRun(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(n429), "429s")
+	}
+}
+
+// BenchmarkDelta measures a delta after content updates in the source:
+// calls per changed note (the design minimum is 2: the before-image read
+// and the update in place; the former delete + re-create took 3 and could
+// not be undone), calls per written record over the whole delta (lookups
+// of touched records included) and records written per second.
+func BenchmarkDelta(b *testing.B) {
+	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
+	for range b.N {
+		b.StopTimer()
+		e := newEnv(b, envOptions{patients: 60, seed: 5, now: func() time.Time { return day }})
+		ctx := context.Background()
+		m := e.migration(func(o *pbnhl.Options) { o.Concurrency = 16 })
+		_, err := m.ApplySchema(ctx)
+		require.NoError(b, err)
+		_, err = m.Run(ctx)
+		require.NoError(b, err)
+		e.pbn.MutateWith(pbntest.MutateOptions{Update: 150})
+		e.resetCounts()
+		b.StartTimer()
+		start := time.Now()
+		rep, err := m.Delta(ctx)
+		elapsed := time.Since(start)
+		b.StopTimer()
+		require.NoError(b, err)
+		b.StartTimer()
+		notes := e.opCount("contacts.notes.update")
+		require.Positive(b, notes, "the mutation must change messages")
+		b.ReportMetric(float64(e.opCount("contacts.notes.get")+notes+e.opCount("contacts.notes.create")+e.opCount("contacts.notes.delete"))/float64(notes), "calls/changed-note")
+		tot := rep.Totals()
+		b.ReportMetric(float64(e.calls.Load())/float64(tot.Written), "calls/written")
+		b.ReportMetric(float64(tot.Written)/elapsed.Seconds(), "records/s")
 	}
 }
