@@ -188,3 +188,40 @@ func TestDeltaUpdatesNotesInPlace(t *testing.T) {
 	assert.Equal(t, before, notes(), "every note as before the delta, same ids")
 	assert.Equal(t, fp, e.fingerprint(), "the location as before the delta")
 }
+
+// TestDeltaNoteUpdateWithLostResponses: every note update is applied by
+// HighLevel but its answer lost (the client's retries too). The delta looks
+// each note up before deciding, records the updates as done, repeats none
+// beyond the transport's retries, and ends as a full load of the final
+// source.
+func TestDeltaNoteUpdateWithLostResponses(t *testing.T) {
+	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
+	o := envOptions{patients: size(20), seed: 5, now: func() time.Time { return day }}
+	mut := pbntest.MutateOptions{Update: 80}
+	fresh := newEnv(t, o)
+	fresh.pbn.MutateWith(mut)
+	migrate(t, fresh, nil)
+
+	o.faults = []hltest.FaultRule{{Route: "PUT /contacts/{contactId}/notes/{id}", LostResponseRate: 1}}
+	e := newEnv(t, o)
+	migrate(t, e, nil)
+	changes := e.pbn.MutateWith(mut)
+	require.NotEmpty(t, changes.Updated[pbn.EntityCommunications])
+	ctx := context.Background()
+	e.resetCounts()
+	rep, err := e.migration(nil).Delta(ctx)
+	require.NoError(t, err)
+	assertNoPending(t, e)
+	t.Logf("note gets %d, updates attempted %d", e.opCount("contacts.notes.get"), e.opCount("contacts.notes.update"))
+	done := 0
+	for en, err := range e.ledger.Entries(ctx, rollback.EntryFilter{Runs: []rollback.RunID{rep.Run}, ObjectTypes: []string{rollback.TypeNote}}) {
+		require.NoError(t, err)
+		require.Equal(t, rollback.OpUpdate, en.Op)
+		if en.Outcome == rollback.OutcomeDone {
+			done++
+		}
+	}
+	require.Positive(t, done, "note updates resolved as done by lookup")
+	assert.EqualValues(t, 2*done, e.opCount("contacts.notes.get"), "the before-image read, and one lookup after the lost answers")
+	assert.Equal(t, fresh.fingerprint(), e.fingerprint())
+}
