@@ -225,3 +225,33 @@ func TestDeltaNoteUpdateWithLostResponses(t *testing.T) {
 	assert.EqualValues(t, 2*done, e.opCount("contacts.notes.get"), "the before-image read, and one lookup after the lost answers")
 	assert.Equal(t, fresh.fingerprint(), e.fingerprint())
 }
+
+// TestPendingNoteUpdateResolved: a note update a crash left without outcome
+// is settled by reading the note under its contact before the next phase
+// writes anything: applied when the note holds what was sent.
+func TestPendingNoteUpdateResolved(t *testing.T) {
+	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
+	e := newEnv(t, envOptions{patients: size(10), seed: 5, now: func() time.Time { return day }})
+	migrate(t, e, nil)
+	ctx := context.Background()
+	notes := e.hl.Records(hltest.DefaultLocationID, hltest.KindNote)
+	require.NotEmpty(t, notes)
+	n := notes[0]
+	run, err := e.ledger.BeginRun(ctx, rollback.RunOptions{Kind: rollback.KindDelta})
+	require.NoError(t, err)
+	payload := []byte(fmt.Sprintf(`{"body":%q}`, n["body"]))
+	seq, err := run.Intent(ctx, rollback.Intent{Op: rollback.OpUpdate, ObjectType: rollback.TypeNote, SourceKey: "crashed",
+		TargetID: n["id"].(string), RelatedID: n["contactId"].(string), Payload: payload, Before: payload})
+	require.NoError(t, err)
+	require.NoError(t, run.Finish(ctx, rollback.StatusFailed))
+
+	rep, err := e.migration(nil).Delta(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Resolved)
+	assertNoPending(t, e)
+	for en, err := range e.ledger.Entries(ctx, rollback.EntryFilter{Runs: []rollback.RunID{run.ID()}}) {
+		require.NoError(t, err)
+		assert.Equal(t, seq, en.Seq)
+		assert.Equal(t, rollback.OutcomeDone, en.Outcome, "the note holds what was sent: applied")
+	}
+}
