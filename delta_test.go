@@ -255,3 +255,41 @@ func TestPendingNoteUpdateResolved(t *testing.T) {
 		assert.Equal(t, rollback.OutcomeDone, en.Outcome, "the note holds what was sent: applied")
 	}
 }
+
+// TestPendingNoteDeleteResolved: note deletes a crash left pending are
+// settled by reading the note — journaled with the note as target and its
+// contact as related record, or (older ledgers) with the contact as target
+// and the note only in the before-image.
+func TestPendingNoteDeleteResolved(t *testing.T) {
+	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
+	e := newEnv(t, envOptions{patients: size(10), seed: 5, now: func() time.Time { return day }})
+	migrate(t, e, nil)
+	ctx := context.Background()
+	notes := e.hl.Records(hltest.DefaultLocationID, hltest.KindNote)
+	require.GreaterOrEqual(t, len(notes), 2)
+	kept, gone := notes[0], notes[1]
+	require.NoError(t, e.client.Contacts.DeleteNote(ctx, gone["contactId"].(string), gone["id"].(string)))
+	run, err := e.ledger.BeginRun(ctx, rollback.RunOptions{Kind: rollback.KindDelta})
+	require.NoError(t, err)
+	image := func(n map[string]any) []byte { return []byte(fmt.Sprintf(`{"id":%q,"body":"x"}`, n["id"])) }
+	_, err = run.Intent(ctx, rollback.Intent{Op: rollback.OpDelete, ObjectType: rollback.TypeNote, SourceKey: "old-style",
+		TargetID: kept["contactId"].(string), Before: image(kept)})
+	require.NoError(t, err)
+	_, err = run.Intent(ctx, rollback.Intent{Op: rollback.OpDelete, ObjectType: rollback.TypeNote, SourceKey: "new-style",
+		TargetID: gone["id"].(string), RelatedID: gone["contactId"].(string), Before: image(gone)})
+	require.NoError(t, err)
+	require.NoError(t, run.Finish(ctx, rollback.StatusFailed))
+
+	rep, err := e.migration(nil).Delta(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.Resolved)
+	assertNoPending(t, e)
+	got := map[string]rollback.Entry{}
+	for en, err := range e.ledger.Entries(ctx, rollback.EntryFilter{Runs: []rollback.RunID{run.ID()}}) {
+		require.NoError(t, err)
+		got[en.SourceKey] = en
+	}
+	assert.Equal(t, rollback.OutcomeRejected, got["old-style"].Outcome, "the note still exists: the delete was not applied")
+	assert.Equal(t, rollback.OutcomeDone, got["new-style"].Outcome, "the note is gone: the delete was applied")
+	assert.Equal(t, gone["id"], got["new-style"].HighLevelID)
+}
