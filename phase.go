@@ -453,9 +453,10 @@ func (ph *phase) produce(ctx context.Context, o *mapping.Object, tr *tracker, jo
 		if ph.stopped.Load() != nil {
 			return nil
 		}
-		if !ph.selected(o, r.rec) {
-			continue
-		}
+		// A sample applies and validates every record, selected or not, so
+		// that the cross-record checks (duplicates, references) decide
+		// exactly as the full run will; only selected records go further.
+		selected := ph.selected(o, r.rec)
 		if extra && r.modified.Before(since) {
 			id, _ := r.rec.Get("id")
 			if !ph.extraPatients[id] {
@@ -469,10 +470,15 @@ func (ph *phase) produce(ctx context.Context, o *mapping.Object, tr *tracker, jo
 		for i := range pls {
 			p := &pls[i]
 			if p.Skipped != "" {
-				tr.skipped.Add(1)
+				if selected {
+					tr.skipped.Add(1)
+				}
 				continue
 			}
 			ph.val.Check(p)
+			if !selected {
+				continue
+			}
 			if !p.Valid() {
 				tr.invalid.Add(1)
 				if err := ph.invalid(ctx, o, p, r.modified); err != nil {
