@@ -18,6 +18,9 @@ type UndoOptions struct {
 	Schema bool
 	// Force reverses records changed in HighLevel after our write.
 	Force bool
+	// OnCompensation, when set, is told of every compensation as it
+	// finishes (for progress). Calls are serialised, never concurrent.
+	OnCompensation func(rollback.Compensation)
 }
 
 // Undo reverses runs through rollback.Undo: children before parents,
@@ -49,7 +52,7 @@ func (m *Migration) Undo(ctx context.Context, opts UndoOptions) (*rollback.UndoR
 	}
 	target := rollback.NewHighLevel(m.opts.Client)
 	rep, err := rollback.Undo(ctx, m.opts.Ledger, target, rollback.UndoOptions{Runs: runs, DryRun: m.opts.DryRun, Force: opts.Force, Actor: m.opts.Actor,
-		Concurrency: m.opts.Concurrency}) // tiers keep children before parents at any concurrency
+		Concurrency: m.opts.Concurrency, OnCompensation: opts.OnCompensation}) // tiers keep children before parents at any concurrency
 	if err != nil {
 		return rep, fmt.Errorf("pbnhl: undo: %w", err)
 	}

@@ -45,8 +45,10 @@ func TestUndoLeavesNoTrace(t *testing.T) {
 	require.NotEmpty(t, preview.Compensations)
 	require.Positive(t, e.hl.Count(hltest.DefaultLocationID, hltest.KindContact))
 
-	rep, err := m.Undo(ctx, pbnhl.UndoOptions{})
+	told := 0 // OnCompensation calls are serialised: no lock needed
+	rep, err := m.Undo(ctx, pbnhl.UndoOptions{OnCompensation: func(rollback.Compensation) { told++ }})
 	require.NoError(t, err)
+	assert.Equal(t, len(rep.Compensations), told, "progress is told of every compensation")
 	// Nothing is irreversible: the delta updates changed notes in place
 	// (it deletes none), and every update has its before-image.
 	for _, c := range rep.Compensations {
