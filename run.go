@@ -102,10 +102,11 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 	m.mu.Lock()
 	m.counts = inv.Counts
 	m.mu.Unlock()
+	// The watermark is the source's own clock read before the scan. The
+	// migration host's clock would be wrong for an export read days after it
+	// was taken (changes made in between would never reach a delta), so a
+	// source that tells no time leaves the watermark where it was.
 	scanAt := inv.ServerTime
-	if scanAt.IsZero() {
-		scanAt = start
-	}
 	var run *rollback.Run
 	if !m.opts.DryRun {
 		if run, err = m.beginRun(ctx, kind, p.digest); err != nil {
@@ -130,7 +131,11 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 		err = ph.execute(ctx)
 	}
 	if err == nil && run != nil && kind != rollback.KindSample {
-		err = m.advance(ctx, run, p, scanAt)
+		if scanAt.IsZero() {
+			m.log.LogAttrs(ctx, levelWarn, "source reports no time: watermark not advanced, a delta needs a source that does (REST serverTime or an export manifest)", attrObj(name))
+		} else {
+			err = m.advance(ctx, run, p, scanAt)
+		}
 	}
 	ph.report.Duration = m.now().Sub(start)
 	if ferr := m.finishRun(ctx, run, err); ferr != nil {
