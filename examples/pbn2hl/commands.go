@@ -1,0 +1,800 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// ---- propose
+
+type proposeFlags struct {
+	out, review, from, name string
+	samples                 int
+}
+
+var proposeCmd = &command{
+	name: "propose", summary: "read the source and draft the field map (YAML) with a Markdown review",
+	source: true, hl: true,
+	setup: func(c *cli) {
+		p := &proposeFlags{}
+		c.flags.StringVar(&p.out, "out", "map.yaml", "write the draft map here")
+		c.flags.StringVar(&p.review, "review", "map-review.md", "write the Markdown review here")
+		c.flags.StringVar(&p.from, "from", "proposer", `"proposer" (drafted from the source's fields, with a confidence and reason per rule) or "default" (the project's reviewed PbN map plus this practice's custom properties)`)
+		c.flags.StringVar(&p.name, "name", "PbN → HighLevel", "name written into the map")
+		c.flags.IntVar(&p.samples, "samples", 500, "records read per source entity to propose from (values stay in memory, never printed)")
+		proposeState = p
+	},
+	run: runPropose,
+}
+
+var proposeState *proposeFlags
+
+func runPropose(ctx context.Context, c *cli) error {
+	p := proposeState
+	if p.from != "proposer" && p.from != "default" {
+		return usagef(`-from must be "proposer" or "default"`)
+	}
+	src, err := c.source()
+	if err != nil {
+		return err
+	}
+	var m *mapping.Map
+	var writeReview func(io.Writer) error
+	if p.from == "default" {
+		props, err := collect(src.CustomProperties(ctx, pbn.ListOptions{}))
+		if err != nil {
+			return fmt.Errorf("read custom properties: %w", err)
+		}
+		if m, err = mapping.Default(props); err != nil {
+			return fmt.Errorf("default map: %w", err)
+		}
+		m.Name = p.name
+		writeReview = func(w io.Writer) error { return m.WriteReview(w, mapping.ReviewOptions{}) }
+		c.progressf("propose: the reviewed default map with %d custom properties of the practice", len(props))
+	} else {
+		c.progressf("propose: sampling up to %d records of each source entity", p.samples)
+		inv, err := inventory(ctx, src, p.samples)
+		if err != nil {
+			return err
+		}
+		var dest mapping.Destination
+		if c.getenv(envHLToken) != "" && c.cfg.location != "" {
+			if dest, err = destination(ctx, c); err != nil {
+				return err
+			}
+			c.progressf("propose: the location has %d custom fields the draft may reuse", len(dest.CustomFields))
+		} else {
+			c.progressf("propose: no -location/$%s: the draft cannot reuse the location's existing custom fields", envHLToken)
+		}
+		prop, err := mapping.Propose(ctx, inv, dest, mapping.ProposeOptions{Name: p.name})
+		if err != nil {
+			return fmt.Errorf("propose: %w", err)
+		}
+		m = prop.Map
+		writeReview = func(w io.Writer) error { return prop.WriteReview(w, mapping.ReviewOptions{}) }
+		for _, n := range prop.Notes {
+			c.progressf("propose: note: %s", n)
+		}
+	}
+	if err := m.SaveFile(p.out); err != nil {
+		return fmt.Errorf("save the map: %w", err)
+	}
+	if err := writeFile(p.review, writeReview); err != nil {
+		return fmt.Errorf("write the review: %w", err)
+	}
+	rules := 0
+	for _, o := range m.Objects {
+		rules += len(o.Fields)
+	}
+	c.outf("map: %s (%d objects, %d field rules, not approved)", p.out, len(m.Objects), rules)
+	c.outf("review: %s", p.review)
+	c.outf("next: read the review, edit the map, then: pbn2hl approve -map %s -by NAME", p.out)
+	return nil
+}
+
+// inventoryEntities are the source entities the proposer samples.
+func inventory(ctx context.Context, src pbn.Source, samples int) (mapping.SourceInventory, error) {
+	lo := pbn.ListOptions{}
+	type entity struct {
+		name pbn.Entity
+		recs func() (iter.Seq[mapping.Record], func() error)
+	}
+	entities := []entity{
+		{pbn.EntityOffices, func() (iter.Seq[mapping.Record], func() error) { return records(src.Offices(ctx, lo), samples) }},
+		{pbn.EntityStaff, func() (iter.Seq[mapping.Record], func() error) { return records(src.Staff(ctx, lo), samples) }},
+		{pbn.EntityPatients, func() (iter.Seq[mapping.Record], func() error) { return records(src.Patients(ctx, lo), samples) }},
+		{pbn.EntityAppointments, func() (iter.Seq[mapping.Record], func() error) { return records(src.Appointments(ctx, lo), samples) }},
+		{pbn.EntityProcedures, func() (iter.Seq[mapping.Record], func() error) { return records(src.Procedures(ctx, lo), samples) }},
+		{pbn.EntityTreatmentPlans, func() (iter.Seq[mapping.Record], func() error) { return records(src.TreatmentPlans(ctx, lo), samples) }},
+		{pbn.EntityInsuranceCarriers, func() (iter.Seq[mapping.Record], func() error) {
+			return records(src.InsuranceCarriers(ctx, lo), samples)
+		}},
+		{pbn.EntityCoverages, func() (iter.Seq[mapping.Record], func() error) { return records(src.Coverages(ctx, lo), samples) }},
+		{pbn.EntityCommunications, func() (iter.Seq[mapping.Record], func() error) { return records(src.Communications(ctx, lo), samples) }},
+		{pbn.EntityFormSubmissions, func() (iter.Seq[mapping.Record], func() error) { return records(src.FormSubmissions(ctx, lo), samples) }},
+		{pbn.EntityDocuments, func() (iter.Seq[mapping.Record], func() error) { return records(src.Documents(ctx, lo), samples) }},
+		{pbn.EntityCohorts, func() (iter.Seq[mapping.Record], func() error) { return records(src.Cohorts(ctx, lo), samples) }},
+	}
+	props, err := collect(src.CustomProperties(ctx, lo))
+	if err != nil {
+		return mapping.SourceInventory{}, fmt.Errorf("read custom properties: %w", err)
+	}
+	inv := mapping.SourceInventory{Properties: props}
+	for _, e := range entities {
+		seq, errf := e.recs()
+		ei := mapping.SampleRecords(string(e.name), seq, nil, mapping.InventoryOptions{Samples: 50})
+		if err := errf(); err != nil {
+			return inv, fmt.Errorf("sample %s: %w", e.name, err)
+		}
+		inv.Entities = append(inv.Entities, ei)
+	}
+	return inv, nil
+}
+
+// records adapts a source iterator to the proposer, stopping after limit
+// records. A bad row of an export (*pbn.RowError) is skipped; any other
+// error ends the iteration and is reported by the returned function.
+func records[T any](seq iter.Seq2[T, error], limit int) (iter.Seq[mapping.Record], func() error) {
+	var failed error
+	return func(yield func(mapping.Record) bool) {
+		n := 0
+		for v, err := range seq {
+			var re *pbn.RowError
+			if errors.As(err, &re) {
+				continue
+			}
+			if err != nil {
+				failed = err
+				return
+			}
+			if !yield(mapping.Struct(&v)) {
+				return
+			}
+			if n++; n >= limit {
+				return
+			}
+		}
+	}, func() error { return failed }
+}
+
+func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// destination lists the location's existing custom fields.
+func destination(ctx context.Context, c *cli) (mapping.Destination, error) {
+	client, err := c.highLevel()
+	if err != nil {
+		return mapping.Destination{}, err
+	}
+	schema := mapping.NewHighLevelSchema(client)
+	var dest mapping.Destination
+	for _, model := range []string{"contact", "opportunity"} {
+		fields, err := schema.CustomFields(ctx, model)
+		if err != nil {
+			return dest, fmt.Errorf("list the location's %s fields: %w", model, err)
+		}
+		dest.CustomFields = append(dest.CustomFields, fields...)
+	}
+	return dest, nil
+}
+
+// ---- approve
+
+var approveBy *string
+
+var approveCmd = &command{
+	name: "approve", summary: "stamp who approved the map, when, and the digest of its content into the YAML",
+	mapFile: true,
+	setup: func(c *cli) {
+		approveBy = c.flags.String("by", "", "who approves (name or e-mail; required)")
+	},
+	run: func(ctx context.Context, c *cli) error {
+		if strings.TrimSpace(*approveBy) == "" {
+			return usagef("-by is required: an approval names a person")
+		}
+		m, err := c.loadMap(false)
+		if err != nil {
+			return err
+		}
+		if err := m.Approve(*approveBy, time.Now()); err != nil {
+			return fmt.Errorf("approve: %w", err)
+		}
+		if err := m.SaveFile(c.cfg.mapPath); err != nil {
+			return fmt.Errorf("save the approved map: %w", err)
+		}
+		digest, err := m.Digest()
+		if err != nil {
+			return fmt.Errorf("map digest: %w", err)
+		}
+		c.outf("approved: %s by %s at %s", c.cfg.mapPath, m.Approval.By, m.Approval.At.Format(time.RFC3339))
+		c.outf("digest: %s", digest)
+		c.outf("any later edit of the map voids this approval; approve again after editing")
+		return nil
+	},
+}
+
+// ---- schema
+
+var schemaApply *bool
+
+var schemaCmd = &command{
+	name: "schema", summary: "show the schema plan the map needs, diffed with the location, as Markdown; -apply creates it",
+	source: true, hl: true, ledger: true, mapFile: true,
+	setup: func(c *cli) {
+		schemaApply = c.flags.Bool("apply", false, "create what is missing (journaled in the ledger, so undo -schema removes it); needs -ledger and an approved map")
+	},
+	run: runSchema,
+}
+
+func runSchema(ctx context.Context, c *cli) error {
+	if !*schemaApply {
+		m, err := c.loadMap(false)
+		if err != nil {
+			return err
+		}
+		plan, err := mapping.DeriveSchema(m)
+		if err != nil {
+			return fmt.Errorf("schema plan: %w", err)
+		}
+		var diff *mapping.SchemaDiff
+		if c.cfg.location != "" && c.getenv(envHLToken) != "" {
+			client, err := c.highLevel()
+			if err != nil {
+				return err
+			}
+			if diff, err = plan.Diff(ctx, mapping.NewHighLevelSchema(client)); err != nil {
+				return fmt.Errorf("diff the plan with the location: %w", err)
+			}
+		} else {
+			c.progressf("schema: no -location/$%s: the plan is shown without the location's state", envHLToken)
+		}
+		return plan.WriteMarkdown(c.stdout, diff)
+	}
+	if c.cfg.ledger == "" {
+		return usagef("-apply needs -ledger: the creations are journaled so that undo can remove them")
+	}
+	mig, closeAll, err := c.migration(ctx, true, nil)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	res, err := mig.ApplySchema(ctx)
+	if err != nil {
+		return fmt.Errorf("apply the schema: %w", err)
+	}
+	byKind := map[mapping.SchemaKind]int{}
+	for _, cr := range res.Created {
+		byKind[cr.Kind]++
+	}
+	c.outf("schema run %d: created %d elements", res.Run, len(res.Created))
+	for _, k := range sortedKeys(byKind) {
+		c.outf("  %-20s %d", k, byKind[k])
+	}
+	if res.Diff != nil {
+		c.outf("location now: %d of %d elements exist, %d missing, %d conflicting", res.Diff.Count(mapping.Exists), len(res.Diff.Items),
+			res.Diff.Count(mapping.Missing), res.Diff.Count(mapping.Conflicts))
+	}
+	for _, it := range res.Manual {
+		c.outf("  create by hand in HighLevel (the API cannot): %s %s", it.Kind, it.Key)
+	}
+	return nil
+}
+
+// migration opens the source, the location, the ledger and the map, and
+// builds the Migration. approved requires the map's approval.
+func (c *cli) migration(ctx context.Context, approved bool, tune func(*pbnhl.Options)) (*pbnhl.Migration, func(), error) {
+	m, err := c.loadMap(approved)
+	if err != nil {
+		return nil, nil, err
+	}
+	src, err := c.source()
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := c.highLevel()
+	if err != nil {
+		return nil, nil, err
+	}
+	var l *rollback.Ledger
+	cleanup := func() {}
+	if c.cfg.ledger == "" {
+		// Preflight only reads; without a ledger it counts every record as
+		// still to write.
+		dir, err := os.MkdirTemp("", "pbn2hl-preflight-")
+		if err != nil {
+			return nil, nil, fmt.Errorf("temporary ledger: %w", err)
+		}
+		if l, err = rollback.Open(ctx, dir+"/ledger", rollback.Options{Logger: c.log, Durability: rollback.DurabilityNormal}); err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, nil, fmt.Errorf("temporary ledger: %w", err)
+		}
+		cleanup = func() { _ = l.Close(); _ = os.RemoveAll(dir) }
+	} else {
+		if l, err = c.openLedger(ctx); err != nil {
+			return nil, nil, err
+		}
+		cleanup = func() { _ = l.Close() }
+		if err := c.checkLocation(ctx, l); err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+	}
+	lag := c.cfg.searchLag
+	if lag == 0 {
+		lag = -1 // the library's "none"
+	}
+	policy := pbnhl.StopOnDailyLimit
+	if c.cfg.onDailyLimit == "pause" {
+		policy = pbnhl.PauseOnDailyLimit
+	}
+	opts := pbnhl.Options{Source: src, Client: client, Map: m, Ledger: l, CompanyID: c.cfg.companyID, FallbackOwner: c.cfg.fallback,
+		Concurrency: c.cfg.concurrency, DailyLimit: policy, SearchLag: lag, Actor: c.cfg.actor, Logger: c.log,
+		Progress: c.onProgress, ProgressInterval: c.cfg.progressEvery}
+	if tune != nil {
+		tune(&opts)
+	}
+	mig, err := pbnhl.New(opts)
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("migration: %w", err)
+	}
+	return mig, cleanup, nil
+}
+
+// onProgress prints one line per event on stderr (counts only).
+func (c *cli) onProgress(p pbnhl.Progress) {
+	total := "?"
+	if p.Total > 0 {
+		total = num(p.Total)
+	}
+	line := fmt.Sprintf("%s %-18s %s/%s done · %s written · %s existing · %s invalid · %s rejected · %s calls · %.1f/s",
+		p.Phase, p.Object, num(p.Done), total, num(p.Written), num(p.Existing), num(p.Invalid), num(p.Rejected), num(p.Calls), p.Rate)
+	if p.Finished {
+		line += " · finished in " + roundDuration(p.Elapsed)
+	} else if p.ETA > 0 {
+		line += " · ETA " + roundDuration(p.ETA)
+	}
+	c.progressf("%s", line)
+}
+
+// ---- preflight
+
+var preflightCmd = &command{
+	name: "preflight", summary: "check everything a run needs and estimate its API calls, duration and days (writes nothing)",
+	source: true, hl: true, ledger: true, mapFile: true,
+	run: func(ctx context.Context, c *cli) error {
+		mig, closeAll, err := c.migration(ctx, false, nil)
+		if err != nil {
+			return err
+		}
+		defer closeAll()
+		rep, err := mig.Preflight(ctx)
+		if err != nil {
+			return fmt.Errorf("preflight: %w", err)
+		}
+		if err := rep.WriteText(c.stdout); err != nil {
+			return err
+		}
+		e := rep.Estimate
+		c.outf("At %d requests per %s: %s calls take about %s and %d day(s) of HighLevel's daily quota.",
+			c.cfg.requests, c.cfg.window, num(e.Calls), roundDuration(e.Duration), e.Days)
+		if !rep.Ready() {
+			return fmt.Errorf("not ready: %s", strings.Join(rep.Blocking, "; "))
+		}
+		c.outf("ready: nothing blocks the run")
+		return nil
+	},
+}
+
+// ---- data phases
+
+type phaseFlags struct {
+	dryRun    bool
+	patients  int
+	deletions string
+}
+
+var phaseState = &phaseFlags{}
+
+var sampleCmd = &command{
+	name: "sample", summary: "load a stratified slice of patients with all their records into a staging location",
+	source: true, hl: true, ledger: true, mapFile: true, mutating: true,
+	setup: func(c *cli) {
+		c.flags.IntVar(&phaseState.patients, "patients", 20, "patients in the sample, spread over offices and statuses, each with all their records")
+	},
+	run: func(ctx context.Context, c *cli) error {
+		c.progressf("sample: into location %s; give a staging location and its own ledger to keep production clean", c.cfg.location)
+		return c.phase(ctx, pbnhl.PhaseSample, nil, func(m *pbnhl.Migration, ctx context.Context) (*pbnhl.Report, error) {
+			return m.Sample(ctx, pbnhl.SampleOptions{Patients: phaseState.patients})
+		})
+	},
+}
+
+var runCmd = &command{
+	name: "run", summary: "the full load in dependency order (resumable: run it again after a crash, Ctrl-C or the daily limit)",
+	source: true, hl: true, ledger: true, mapFile: true, mutating: true,
+	setup: func(c *cli) {
+		c.flags.BoolVar(&phaseState.dryRun, "dry-run", false, "do everything but the writes; report what would be written and the calls it would take")
+	},
+	run: func(ctx context.Context, c *cli) error {
+		return c.phase(ctx, pbnhl.PhaseRun, func(o *pbnhl.Options) { o.DryRun = phaseState.dryRun }, (*pbnhl.Migration).Run)
+	},
+}
+
+var deltaCmd = &command{
+	name: "delta", summary: "bring HighLevel to the source's current state after the full run (changed, new and deleted records)",
+	source: true, hl: true, ledger: true, mapFile: true, mutating: true,
+	setup: func(c *cli) {
+		c.flags.BoolVar(&phaseState.dryRun, "dry-run", false, "do everything but the writes")
+		c.flags.StringVar(&phaseState.deletions, "deletions", "keep", `records the source deleted: "keep" them in HighLevel and list them, or "mirror" (delete them: final, undo cannot bring them back)`)
+	},
+	run: func(ctx context.Context, c *cli) error {
+		if phaseState.deletions != "keep" && phaseState.deletions != "mirror" {
+			return usagef(`-deletions must be "keep" or "mirror"`)
+		}
+		return c.phase(ctx, pbnhl.PhaseDelta, func(o *pbnhl.Options) {
+			o.DryRun = phaseState.dryRun
+			if phaseState.deletions == "mirror" {
+				o.Deletions = pbnhl.DeleteDeleted
+			}
+		}, (*pbnhl.Migration).Delta)
+	},
+}
+
+// phase runs one data phase and prints its report.
+func (c *cli) phase(ctx context.Context, name string, tune func(*pbnhl.Options), fn func(*pbnhl.Migration, context.Context) (*pbnhl.Report, error)) error {
+	mig, closeAll, err := c.migration(ctx, true, tune)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	rep, err := fn(mig, ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	c.report(rep)
+	return nil
+}
+
+func (c *cli) report(rep *pbnhl.Report) {
+	head := fmt.Sprintf("%s run %d", rep.Phase, rep.Run)
+	if rep.DryRun {
+		head = rep.Phase + " (dry run: nothing written)"
+	}
+	c.outf("%s: %s calls in %s", head, num(rep.Calls), roundDuration(rep.Duration))
+	c.outf("  %-18s %8s %8s %8s %8s %8s %8s %8s", "object", "records", "written", "existing", "skipped", "folded", "invalid", "rejected")
+	for _, p := range rep.Objects {
+		c.outf("  %-18s %8s %8s %8s %8s %8s %8s %8s", p.Object, num(p.Done), num(p.Written), num(p.Existing), num(p.Skipped), num(p.Folded),
+			num(p.Invalid), num(p.Rejected))
+	}
+	t := rep.Totals()
+	c.outf("  %-18s %8s %8s %8s %8s %8s %8s %8s", "total", num(t.Done), num(t.Written), num(t.Existing), num(t.Skipped), num(t.Folded),
+		num(t.Invalid), num(t.Rejected))
+	if rep.Resolved > 0 {
+		c.outf("  %d calls an earlier run left unknown were resolved by lookup first", rep.Resolved)
+	}
+	if rep.Phase == pbnhl.PhaseDelta {
+		c.outf("  source deletions: %d deleted, %d kept in HighLevel", rep.Deleted, rep.KeptDeleted)
+	}
+	if t.Invalid+t.Rejected > 0 && !rep.DryRun {
+		c.outf("  invalid and rejected records, with reasons: pbn2hl audit -ledger %s -problems", c.cfg.ledger)
+	}
+}
+
+// ---- undo
+
+type undoFlags struct {
+	runs          string
+	dryRun, force bool
+	schema        bool
+}
+
+var undoState = &undoFlags{}
+
+var undoCmd = &command{
+	name: "undo", summary: "reverse runs: delete what they created, restore what they updated, unlink what they linked",
+	hl: true, ledger: true, mutating: true,
+	setup: func(c *cli) {
+		c.flags.StringVar(&undoState.runs, "runs", "", "comma-separated run ids (pbn2hl status lists them); default every data run")
+		c.flags.BoolVar(&undoState.dryRun, "dry-run", false, "list the compensations (reads only), change nothing")
+		c.flags.BoolVar(&undoState.force, "force", false, "also reverse records someone changed in HighLevel after our write (default: refuse them)")
+		c.flags.BoolVar(&undoState.schema, "schema", false, "also undo the schema runs (custom fields, associations) when -runs is empty")
+	},
+	run: runUndo,
+}
+
+func runUndo(ctx context.Context, c *cli) error {
+	client, err := c.highLevel()
+	if err != nil {
+		return err
+	}
+	l, err := c.openLedger(ctx)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if err := c.checkLocation(ctx, l); err != nil {
+		return err
+	}
+	ids, err := c.undoRuns(ctx, l)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		c.outf("nothing to undo: the ledger holds no run in scope")
+		return nil
+	}
+	var done atomic.Int64
+	last := time.Now()
+	rep, err := rollback.Undo(ctx, l, rollback.NewHighLevel(client), rollback.UndoOptions{Runs: ids, DryRun: undoState.dryRun,
+		Force: undoState.force, Actor: c.cfg.actor, Concurrency: c.cfg.concurrency,
+		OnCompensation: func(rollback.Compensation) {
+			n := done.Add(1)
+			if time.Since(last) >= c.cfg.progressEvery {
+				last = time.Now()
+				c.progressf("undo: %s compensations decided", num(n))
+			}
+		}})
+	if err != nil {
+		return fmt.Errorf("undo: %w", err)
+	}
+	states := map[rollback.CompensationState]int{}
+	actions := map[rollback.Action]int{}
+	for _, cp := range rep.Compensations {
+		states[cp.State]++
+		actions[cp.Action]++
+	}
+	if rep.DryRun {
+		c.outf("undo (dry run) of runs %s: %d compensations", joinRuns(ids), len(rep.Compensations))
+	} else {
+		c.outf("undo run %d of runs %s: %d compensations", rep.Run, joinRuns(ids), len(rep.Compensations))
+	}
+	for _, a := range sortedKeys(actions) {
+		c.outf("  action %-10s %d", a, actions[a])
+	}
+	for _, s := range sortedKeys(states) {
+		c.outf("  state  %-14s %d", s, states[s])
+	}
+	for _, cp := range rep.Compensations {
+		if cp.State == rollback.StateRefused || cp.State == rollback.StateFailed || cp.State == rollback.StateUnresolved || cp.State == rollback.StateIrreversible {
+			c.outf("  %s %s %s: %s", cp.State, cp.Ref.ObjectType, cp.Ref.ID, cp.Reason)
+		}
+	}
+	if !rep.DryRun && !rep.Complete() {
+		return fmt.Errorf("undo incomplete: %d refused, %d failed, %d unresolved; run it again (with -force for records changed since)",
+			states[rollback.StateRefused], states[rollback.StateFailed], states[rollback.StateUnresolved])
+	}
+	return nil
+}
+
+// undoRuns is -runs, or every data run (and the schema's with -schema).
+func (c *cli) undoRuns(ctx context.Context, l *rollback.Ledger) ([]rollback.RunID, error) {
+	if undoState.runs != "" {
+		return parseRuns(ctx, l, undoState.runs)
+	}
+	runs, err := l.Runs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	var ids []rollback.RunID
+	for _, r := range runs {
+		if r.Kind == rollback.KindUndo || (r.Kind == rollback.KindSchema && !undoState.schema) {
+			continue
+		}
+		ids = append(ids, r.ID)
+	}
+	return ids, nil
+}
+
+// parseRuns reads -runs "3,4" and checks the ledger holds each run.
+func parseRuns(ctx context.Context, l *rollback.Ledger, list string) ([]rollback.RunID, error) {
+	var ids []rollback.RunID
+	for _, s := range strings.Split(list, ",") {
+		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+		if err != nil || n < 1 {
+			return nil, usagef("-runs %q: want comma-separated run ids", list)
+		}
+		if _, err := l.Run(ctx, rollback.RunID(n)); err != nil {
+			return nil, usagef("-runs: run %d is not in the ledger", n)
+		}
+		ids = append(ids, rollback.RunID(n))
+	}
+	return ids, nil
+}
+
+func joinRuns(ids []rollback.RunID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.FormatInt(int64(id), 10)
+	}
+	return strings.Join(s, ",")
+}
+
+// ---- status
+
+var statusCmd = &command{
+	name: "status", summary: "the ledger: runs with their counts, pending intents, encryption",
+	ledger: true,
+	run: func(ctx context.Context, c *cli) error {
+		if c.cfg.ledger == "" {
+			return usagef("-ledger is required")
+		}
+		if _, err := os.Stat(c.cfg.ledger); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		l, err := c.openLedger(ctx)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		info, err := l.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("ledger info: %w", err)
+		}
+		c.outf("ledger %s (schema v%d, encryption %s, %d entries stored in clear)", c.cfg.ledger, info.SchemaVersion, info.Encryption, info.PlaintextEntries)
+		runs, err := l.Runs(ctx)
+		if err != nil {
+			return fmt.Errorf("list runs: %w", err)
+		}
+		c.outf("%4s  %-8s %-10s %-20s %-20s %8s %8s %8s %8s %8s %8s  %s", "run", "kind", "status", "started", "location",
+			"intents", "done", "rejected", "unknown", "pending", "invalid", "actor")
+		for _, r := range runs {
+			k := r.Counters
+			c.outf("%4d  %-8s %-10s %-20s %-20s %8s %8s %8s %8s %8s %8s  %s", r.ID, r.Kind, r.Status, r.StartedAt.UTC().Format("2006-01-02 15:04:05"),
+				r.Location, num(k.Intents), num(k.Done), num(k.Rejected), num(k.Unknown), num(k.Pending), num(k.Invalid), r.Actor)
+		}
+		pending := map[string]int{}
+		n := 0
+		for e, err := range l.Pending(ctx, true) {
+			if err != nil {
+				return fmt.Errorf("pending intents: %w", err)
+			}
+			pending[fmt.Sprintf("run %d %s %s", e.Run, e.Op, e.ObjectType)]++
+			n++
+		}
+		if n == 0 {
+			c.outf("pending intents: none")
+			return nil
+		}
+		c.outf("pending intents: %d (a crash or Ctrl-C left their outcome unknown; the next run of that phase resolves them by lookup)", n)
+		for _, k := range sortedKeys(pending) {
+			c.outf("  %-50s %d", k, pending[k])
+		}
+		return nil
+	},
+}
+
+// ---- audit
+
+type auditFlags struct {
+	format, out, runs string
+	problems          bool
+}
+
+var auditState = &auditFlags{}
+
+var auditCmd = &command{
+	name: "audit", summary: "export the journal (JSONL or CSV: ids, digests, outcomes; no values) or the problems CSV",
+	ledger: true,
+	setup: func(c *cli) {
+		c.flags.StringVar(&auditState.format, "format", "jsonl", `"jsonl" or "csv"`)
+		c.flags.StringVar(&auditState.out, "o", "", "write to this file (default stdout)")
+		c.flags.StringVar(&auditState.runs, "runs", "", "comma-separated run ids (default every run)")
+		c.flags.BoolVar(&auditState.problems, "problems", false, "export the invalid and rejected records with reasons (CSV) instead of the journal")
+	},
+	run: func(ctx context.Context, c *cli) error {
+		if auditState.format != "jsonl" && auditState.format != "csv" {
+			return usagef(`-format must be "jsonl" or "csv"`)
+		}
+		if c.cfg.ledger == "" {
+			return usagef("-ledger is required")
+		}
+		if _, err := os.Stat(c.cfg.ledger); err != nil {
+			return fmt.Errorf("ledger: %w", err)
+		}
+		l, err := c.openLedger(ctx)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		var ids []rollback.RunID
+		if auditState.runs != "" {
+			if ids, err = parseRuns(ctx, l, auditState.runs); err != nil {
+				return err
+			}
+		}
+		write := func(w io.Writer) error {
+			switch {
+			case auditState.problems:
+				return l.WriteProblemsCSV(ctx, w, ids...)
+			case auditState.format == "csv":
+				return l.WriteAuditCSV(ctx, w, rollback.ExportOptions{Runs: ids})
+			}
+			return l.WriteAuditJSONL(ctx, w, rollback.ExportOptions{Runs: ids})
+		}
+		if auditState.out == "" {
+			return write(c.stdout)
+		}
+		if err := writeFile(auditState.out, write); err != nil {
+			return fmt.Errorf("audit export: %w", err)
+		}
+		c.outf("wrote %s", auditState.out)
+		return nil
+	},
+}
+
+// ---- helpers
+
+func writeFile(path string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := write(f); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// num writes an integer with thousands separators.
+func num[T ~int | ~int64](n T) string {
+	s := strconv.FormatInt(int64(n), 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// roundDuration keeps two significant units: 2h47m, 3m12s, 4.2s, 35ms.
+func roundDuration(d time.Duration) string {
+	switch {
+	case d >= time.Hour:
+		return d.Round(time.Minute).String()
+	case d >= time.Minute:
+		return d.Round(time.Second).String()
+	case d >= time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}

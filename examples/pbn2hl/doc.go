@@ -1,0 +1,21 @@
+// Command pbn2hl is the command-line migration tool a practice's engineer
+// runs to move a dental practice from Practice by Numbers to HighLevel, one
+// phase at a time, with every write journaled in a ledger so that any run
+// can be resumed, audited and undone.
+//
+//	go run ./examples/pbn2hl <command> [flags]
+//
+// Commands: propose, approve, schema, preflight, sample, run, delta, undo,
+// status, audit. Run a command with -h for its flags; README.md walks
+// through a whole session against the local simulators.
+//
+// Tokens come from the environment (HL_TOKEN, PBN_TOKEN), never from flags,
+// so that they land neither in shell history nor in the process list.
+// Progress goes to stderr and results to stdout; neither ever carries a
+// token or a field value (PHI): only object names, ids, counts and field
+// names.
+//
+// Exit codes: 0 done, 1 failed (or interrupted: run the same command again
+// to resume), 2 usage error, 3 stopped at HighLevel's daily limit (run the
+// same command again after the time it prints).
+package main

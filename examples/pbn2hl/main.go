@@ -1,0 +1,455 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"os/user"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// Exit codes.
+const (
+	exitOK         = 0
+	exitFailed     = 1
+	exitUsage      = 2
+	exitDailyLimit = 3
+)
+
+// Environment variables holding the tokens.
+const (
+	envHLToken  = "HL_TOKEN"
+	envPBNToken = "PBN_TOKEN"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// env is how the tool reads the environment (os.Getenv; a map in tests).
+type env func(string) string
+
+// cli is one invocation: its streams, environment and parsed flags.
+type cli struct {
+	cmd    string
+	stdout io.Writer
+	stderr io.Writer
+	getenv env
+	flags  *flag.FlagSet
+	cfg    config
+	// httpClient is nil in production (the connectors' pooled defaults).
+	httpClient *http.Client
+	log        *slog.Logger
+}
+
+// config is what the shared flags say.
+type config struct {
+	pbnURL, exportDir      string
+	hlURL, location        string
+	companyID, fallback    string
+	hlRate                 string
+	searchLag              time.Duration
+	ledger, ledgerKeyFile  string
+	mapPath                string
+	concurrency            int
+	onDailyLimit           string
+	actor                  string
+	verbose                bool
+	progressEvery          time.Duration
+	requests               int
+	window                 time.Duration
+	usedSource, usedHL     bool
+	usedLedger, usedMap    bool
+	ledgerRequired, mapReq bool
+}
+
+type command struct {
+	name, summary string
+	// uses says which shared flag groups the command takes.
+	source, hl, ledger, mapFile bool
+	// mutating commands require -ledger and an approved map.
+	mutating bool
+	setup    func(c *cli)
+	run      func(ctx context.Context, c *cli) error
+}
+
+// commands in the order of a migration.
+var commands []*command
+
+func init() {
+	commands = []*command{
+		proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, undoCmd, statusCmd, auditCmd,
+	}
+}
+
+const usageHead = `pbn2hl moves a dental practice from Practice by Numbers to HighLevel, phase by
+phase, every write journaled in a ledger so that it can be resumed, audited and
+undone.
+
+Usage: pbn2hl <command> [flags]     (pbn2hl <command> -h for its flags)
+
+Commands, in the order of a migration:
+`
+
+const usageTail = `
+Tokens are read from the environment only, never from flags (flags land in
+shell history and in the process list):
+  HL_TOKEN    the HighLevel location's Private Integration token
+  PBN_TOKEN   the Practice by Numbers API token (with -pbn-url)
+
+Exit codes: 0 done; 1 failed or interrupted (run the same command again to
+resume: nothing is written twice); 2 usage; 3 stopped at HighLevel's daily
+limit (run the same command again after the time printed).
+`
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, usageHead)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, usageTail)
+}
+
+// run is the whole tool; main only adds the process around it.
+func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer) int {
+	return runWith(ctx, args, getenv, stdout, stderr, nil)
+}
+
+func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer, hc *http.Client) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	if name == "-h" || name == "-help" || name == "--help" || name == "help" {
+		usage(stdout)
+		return exitOK
+	}
+	var cmd *command
+	for _, c := range commands {
+		if c.name == name {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "pbn2hl: unknown command %q\n\n", name)
+		usage(stderr)
+		return exitUsage
+	}
+	c := &cli{cmd: name, stdout: stdout, stderr: stderr, getenv: getenv, httpClient: hc}
+	c.flags = flag.NewFlagSet("pbn2hl "+name, flag.ContinueOnError)
+	c.flags.SetOutput(stderr)
+	c.sharedFlags(cmd)
+	if cmd.setup != nil {
+		cmd.setup(c)
+	}
+	c.flags.Usage = func() {
+		fmt.Fprintf(c.flags.Output(), "Usage: pbn2hl %s [flags]\n\n%s\n", name, cmd.summary)
+		if cmd.hl {
+			fmt.Fprintf(c.flags.Output(), "\nThe HighLevel token is read from $%s, never from a flag (flags land in shell\nhistory and in ps).", envHLToken)
+		}
+		if cmd.source {
+			fmt.Fprintf(c.flags.Output(), " The PbN token (with -pbn-url) is read from $%s.", envPBNToken)
+		}
+		fmt.Fprint(c.flags.Output(), "\n\nFlags:\n")
+		c.flags.PrintDefaults()
+	}
+	if err := c.flags.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if c.flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "pbn2hl %s: unexpected arguments %q (see -h)\n", name, c.flags.Args())
+		return exitUsage
+	}
+	if err := c.check(cmd); err != nil {
+		fmt.Fprintf(stderr, "pbn2hl %s: %v (see -h)\n", name, err)
+		return exitUsage
+	}
+	c.log = slog.New(slog.DiscardHandler)
+	if c.cfg.verbose {
+		c.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	err := cmd.run(ctx, c)
+	return c.exit(ctx, err)
+}
+
+// usageError is a mistake in the invocation (exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// exit reports err and chooses the exit code.
+func (c *cli) exit(ctx context.Context, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	var dl *pbnhl.DailyLimitError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(c.stderr, "pbn2hl %s: %v (see -h)\n", c.cmd, err)
+		return exitUsage
+	case errors.As(err, &dl):
+		fmt.Fprintf(c.stderr, "pbn2hl %s: stopped at HighLevel's daily limit: nothing is lost.\n", c.cmd)
+		if dl.ResumeAt.IsZero() {
+			fmt.Fprintf(c.stderr, "  HighLevel did not say when the quota resets (usually midnight in the location's time zone).\n")
+		} else {
+			fmt.Fprintf(c.stderr, "  The quota resets at %s (in %s).\n", dl.ResumeAt.UTC().Format(time.RFC3339), time.Until(dl.ResumeAt).Round(time.Minute))
+		}
+		fmt.Fprintf(c.stderr, "  Resume: run the same command again then (pbn2hl %s ...); it continues where it stopped.\n", c.cmd)
+		return exitDailyLimit
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		fmt.Fprintf(c.stderr, "pbn2hl %s: interrupted. Every write made so far is journaled in the ledger;\n", c.cmd)
+		fmt.Fprintf(c.stderr, "  resume: run the same command again (it settles what was in flight, then skips what is done).\n")
+		return exitFailed
+	}
+	var mm *mapping.DigestMismatchError
+	if errors.As(err, &mm) || errors.Is(err, mapping.ErrNotApproved) {
+		fmt.Fprintf(c.stderr, "pbn2hl %s: %v\n  approve the map first: pbn2hl approve -map %s -by NAME\n", c.cmd, err, c.cfg.mapPath)
+		return exitFailed
+	}
+	fmt.Fprintf(c.stderr, "pbn2hl %s: %v\n", c.cmd, err)
+	return exitFailed
+}
+
+func (c *cli) sharedFlags(cmd *command) {
+	fs, cfg := c.flags, &c.cfg
+	if cmd.source {
+		fs.StringVar(&cfg.pbnURL, "pbn-url", "", "Practice by Numbers API root (token in $"+envPBNToken+"); or -export")
+		fs.StringVar(&cfg.exportDir, "export", "", "read a Practice by Numbers CSV export folder instead of the API")
+	}
+	if cmd.hl {
+		fs.StringVar(&cfg.hlURL, "hl-url", highlevel.DefaultBaseURL, "HighLevel API root (token in $"+envHLToken+")")
+		fs.StringVar(&cfg.location, "location", "", "HighLevel location (sub-account) id")
+		fs.StringVar(&cfg.hlRate, "hl-rate", "100/10s", "requests per window this tool may spend at the location (HighLevel allows 100/10s; leave room for other integrations)")
+		fs.DurationVar(&cfg.searchLag, "search-lag", 5*time.Second, "how long HighLevel's search takes to see a new record (0 for a simulator without lag)")
+		fs.IntVar(&cfg.concurrency, "concurrency", 8, "calls in flight at once (they share the one rate limit: concurrency hides latency, it does not raise the rate)")
+		fs.StringVar(&cfg.companyID, "company", "", "HighLevel agency (company) id, for resolving staff to users by e-mail")
+		fs.StringVar(&cfg.fallback, "fallback-owner", "", "e-mail or id of the HighLevel user who owns records whose staff member has no user")
+		fs.StringVar(&cfg.onDailyLimit, "on-daily-limit", "stop", `"stop" (exit 3 with the time to resume) or "pause" (wait for the quota to reset)`)
+		fs.DurationVar(&cfg.progressEvery, "progress-every", 2*time.Second, "least time between two progress lines of one object on stderr")
+	}
+	if cmd.ledger {
+		req := ""
+		if cmd.mutating {
+			req = " (required)"
+		}
+		fs.StringVar(&cfg.ledger, "ledger", "", "run ledger (SQLite file): journal, id map, watermarks"+req)
+		fs.StringVar(&cfg.ledgerKeyFile, "ledger-key-file", "", "file holding a 32-byte key (raw, or 64 hex digits) to encrypt payloads and before-images at rest")
+	}
+	if cmd.mapFile {
+		fs.StringVar(&cfg.mapPath, "map", "", "field map YAML (from propose, approved with approve)")
+	}
+	fs.StringVar(&cfg.actor, "actor", defaultActor(), "who runs this, recorded on every run")
+	fs.BoolVar(&cfg.verbose, "v", false, "log the library's operational records to stderr (object names, counts, ids; never values or tokens)")
+	cfg.usedSource, cfg.usedHL, cfg.usedLedger, cfg.usedMap = cmd.source, cmd.hl, cmd.ledger, cmd.mapFile
+	cfg.ledgerRequired, cfg.mapReq = cmd.mutating, cmd.mutating
+}
+
+func defaultActor() string {
+	name := "pbn2hl"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		name += "@" + h
+	}
+	return name
+}
+
+// check validates the shared flags a command uses.
+func (c *cli) check(cmd *command) error {
+	cfg := &c.cfg
+	if cmd.source {
+		switch {
+		case cfg.pbnURL == "" && cfg.exportDir == "":
+			return errors.New("give the source: -pbn-url (token in $" + envPBNToken + ") or -export DIR")
+		case cfg.pbnURL != "" && cfg.exportDir != "":
+			return errors.New("-pbn-url and -export exclude each other")
+		case cfg.pbnURL != "" && c.getenv(envPBNToken) == "":
+			return errors.New("-pbn-url needs the token in $" + envPBNToken)
+		}
+	}
+	if cmd.hl {
+		n, w, err := parseRate(cfg.hlRate)
+		if err != nil {
+			return err
+		}
+		cfg.requests, cfg.window = n, w
+		if cfg.concurrency < 1 {
+			return errors.New("-concurrency must be at least 1")
+		}
+		if cfg.onDailyLimit != "stop" && cfg.onDailyLimit != "pause" {
+			return errors.New(`-on-daily-limit must be "stop" or "pause"`)
+		}
+	}
+	if cmd.mutating && cfg.ledger == "" {
+		return errors.New("-ledger is required: it is what makes the run resumable and undoable")
+	}
+	if cmd.mutating && cmd.mapFile && cfg.mapPath == "" {
+		return errors.New("-map is required")
+	}
+	return nil
+}
+
+// parseRate reads "100/10s".
+func parseRate(s string) (int, time.Duration, error) {
+	n, w, ok := strings.Cut(s, "/")
+	if !ok {
+		return 0, 0, fmt.Errorf("-hl-rate %q: want REQUESTS/WINDOW, e.g. 100/10s", s)
+	}
+	req, err := strconv.Atoi(n)
+	if err != nil || req < 1 {
+		return 0, 0, fmt.Errorf("-hl-rate %q: requests must be a positive integer", s)
+	}
+	win, err := time.ParseDuration(w)
+	if err != nil || win <= 0 {
+		return 0, 0, fmt.Errorf("-hl-rate %q: window must be a positive duration", s)
+	}
+	return req, win, nil
+}
+
+// source opens the PbN API or export folder.
+func (c *cli) source() (pbn.Source, error) {
+	if c.cfg.exportDir != "" {
+		r, err := pbn.OpenExport(c.cfg.exportDir, pbn.ExportOptions{Logger: c.log})
+		if err != nil {
+			return nil, fmt.Errorf("open the export folder: %w", err)
+		}
+		return r, nil
+	}
+	cl, err := pbn.NewClient(pbn.Options{BaseURL: c.cfg.pbnURL, Token: c.getenv(envPBNToken), HTTPClient: c.httpClient,
+		Logger: c.log, UserAgent: "pbn2hl"})
+	if err != nil {
+		return nil, fmt.Errorf("Practice by Numbers client: %w", err)
+	}
+	return cl, nil
+}
+
+// highLevel returns a client of the location with its own limiter.
+func (c *cli) highLevel() (*highlevel.Client, error) {
+	if c.cfg.location == "" {
+		return nil, usagef("-location is required")
+	}
+	token := c.getenv(envHLToken)
+	if token == "" {
+		return nil, usagef("set the location's token in $%s (never on the command line)", envHLToken)
+	}
+	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: c.cfg.location, Requests: c.cfg.requests, Window: c.cfg.window,
+		Margin: c.cfg.window / 40})
+	if err != nil {
+		return nil, fmt.Errorf("limiter: %w", err)
+	}
+	cl, err := highlevel.NewClient(highlevel.Options{BaseURL: c.cfg.hlURL, LocationID: c.cfg.location, Auth: highlevel.StaticToken(token),
+		Limiter: lim, HTTPClient: c.httpClient, Logger: c.log, UserAgent: "pbn2hl"})
+	if err != nil {
+		return nil, fmt.Errorf("HighLevel client: %w", err)
+	}
+	return cl, nil
+}
+
+// openLedger opens -ledger, encrypted when -ledger-key-file is given.
+func (c *cli) openLedger(ctx context.Context) (*rollback.Ledger, error) {
+	if c.cfg.ledger == "" {
+		return nil, usagef("-ledger is required")
+	}
+	opts := rollback.Options{Logger: c.log}
+	if c.cfg.ledgerKeyFile != "" {
+		key, err := readKey(c.cfg.ledgerKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		opts.Key = key
+	}
+	l, err := rollback.Open(ctx, c.cfg.ledger, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open the ledger: %w", err)
+	}
+	return l, nil
+}
+
+// readKey reads a 32-byte key file: raw bytes or 64 hex digits.
+func readKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ledger key file: %w", err)
+	}
+	if len(b) == 32 {
+		return b, nil
+	}
+	if s := strings.TrimSpace(string(b)); len(s) == 64 {
+		if k, err := hex.DecodeString(s); err == nil {
+			return k, nil
+		}
+	}
+	return nil, fmt.Errorf("ledger key file %s: want 32 raw bytes or 64 hex digits, found %d bytes", path, len(b))
+}
+
+// checkLocation refuses a ledger whose runs were made in another location:
+// its id map and undo would be wrong there.
+func (c *cli) checkLocation(ctx context.Context, l *rollback.Ledger) error {
+	runs, err := l.Runs(ctx)
+	if err != nil {
+		return fmt.Errorf("read the ledger's runs: %w", err)
+	}
+	for _, r := range runs {
+		if r.Location != "" && r.Location != c.cfg.location {
+			return usagef("the ledger %s holds runs of location %s, not %s: one ledger per location (a sample into staging needs its own)",
+				c.cfg.ledger, r.Location, c.cfg.location)
+		}
+	}
+	return nil
+}
+
+// loadMap loads -map; mutating commands require its approval to match.
+func (c *cli) loadMap(approved bool) (*mapping.Map, error) {
+	if c.cfg.mapPath == "" {
+		return nil, usagef("-map is required")
+	}
+	if approved {
+		m, err := mapping.LoadApproved(c.cfg.mapPath)
+		if err != nil {
+			return nil, fmt.Errorf("load the map: %w", err)
+		}
+		return m, nil
+	}
+	m, err := mapping.Load(c.cfg.mapPath)
+	if err != nil {
+		return nil, fmt.Errorf("load the map: %w", err)
+	}
+	return m, nil
+}
+
+// progressf writes one progress line to stderr.
+func (c *cli) progressf(format string, args ...any) {
+	fmt.Fprintf(c.stderr, format+"\n", args...)
+}
+
+// outf writes a result line to stdout.
+func (c *cli) outf(format string, args ...any) {
+	fmt.Fprintf(c.stdout, format+"\n", args...)
+}
