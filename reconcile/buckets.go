@@ -1,0 +1,154 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// ErrKeys: the bucketed diff needs integer source keys (range filters
+// compare numbers).
+var ErrKeys = errors.New("reconcile: bucketed diff needs integer source keys")
+
+// bound is one end of a key range; nil is open.
+type bound = *int64
+
+// buckets compares every contact through hashed buckets with bisection.
+func (r *run) buckets(ctx context.Context) error {
+	if !r.opts.Full || r.opts.ContactExternalField == "" {
+		return nil
+	}
+	recs := r.x.records[rollback.TypeContact]
+	keys := make([]int64, len(recs))
+	for i, rec := range recs {
+		k, err := strconv.ParseInt(rec.SourceKey, 10, 64)
+		if err != nil {
+			return ErrKeys
+		}
+		keys[i] = k
+	}
+	d := &Diff{}
+	r.rep.Buckets = d
+	// Top-level buckets partition the whole key line: the first is open
+	// below, the last above, so a contact HighLevel holds outside the
+	// ledger's keys still lands in one.
+	for start := 0; start < len(recs) || start == 0; start += r.opts.BucketSize {
+		end := min(start+r.opts.BucketSize, len(recs))
+		var lo, hi bound
+		if start > 0 {
+			lo = &keys[start]
+		}
+		if end < len(recs) {
+			hi = &keys[end]
+		}
+		if err := r.bisect(ctx, d, recs[start:end], keys[start:end], lo, hi); err != nil {
+			return err
+		}
+		if len(recs) == 0 {
+			break
+		}
+	}
+	d.Records = len(recs)
+	r.calls += d.Calls
+	return nil
+}
+
+// bisect fingerprints the range [lo, hi) on both sides; when they differ it
+// halves the range, down to a leaf that is read and compared.
+func (r *run) bisect(ctx context.Context, d *Diff, recs []*record, keys []int64, lo, hi bound) error {
+	q := r.rangeSearch(lo, hi)
+	q.Sort = []highlevel.SearchSort{{Field: "dateUpdated", Direction: "desc"}}
+	q.PageLimit = 1
+	d.Calls++
+	d.Buckets++
+	page, err := r.c.Contacts.SearchPage(ctx, q, highlevel.SearchCursor{Page: 1})
+	if err != nil {
+		return err
+	}
+	var newest time.Time
+	if len(page.Contacts) > 0 {
+		newest = page.Contacts[0].DateUpdated.Time
+	}
+	var written time.Time
+	for _, rec := range recs {
+		if rec.writtenAt.After(written) {
+			written = rec.writtenAt
+		}
+	}
+	if page.Total == len(recs) && (page.Total == 0 || !newest.After(written.Add(r.opts.Slack))) {
+		return nil
+	}
+	if len(recs) <= r.opts.LeafSize {
+		return r.leaf(ctx, d, recs, lo, hi)
+	}
+	mid := len(recs) / 2
+	if err := r.bisect(ctx, d, recs[:mid], keys[:mid], lo, &keys[mid]); err != nil {
+		return err
+	}
+	return r.bisect(ctx, d, recs[mid:], keys[mid:], &keys[mid], hi)
+}
+
+func (r *run) rangeSearch(lo, hi bound) highlevel.ContactSearch {
+	rng := map[string]any{}
+	if lo != nil {
+		rng["gte"] = *lo
+	}
+	if hi != nil {
+		rng["lt"] = *hi
+	}
+	field := "customFields." + r.opts.ContactExternalField
+	if len(rng) == 0 {
+		return highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: field, Operator: "exists"}}}
+	}
+	return highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: field, Operator: "range", Value: rng}}}
+}
+
+// leaf reads a bucket's contacts (one search page of up to 500) and
+// compares each with its mapped body.
+func (r *run) leaf(ctx context.Context, d *Diff, recs []*record, lo, hi bound) error {
+	q := r.rangeSearch(lo, hi)
+	q.PageLimit = 500
+	got := map[string]*highlevel.Contact{}
+	for p := 1; ; p++ {
+		d.Calls++
+		page, err := r.c.Contacts.SearchPage(ctx, q, highlevel.SearchCursor{Page: p})
+		if err != nil {
+			return err
+		}
+		d.RecordsRead += len(page.Contacts)
+		for _, c := range page.Contacts {
+			got[c.ID] = c
+		}
+		if len(page.Contacts) < q.PageLimit {
+			break
+		}
+	}
+	for _, rec := range recs {
+		c := got[rec.HighLevelID]
+		if c == nil {
+			d.Differences = append(d.Differences, Difference{ObjectType: rollback.TypeContact, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Kind: KindMissing})
+			continue
+		}
+		delete(got, rec.HighLevelID)
+		if err := r.compareOnly(ctx, d, rec, c); err != nil {
+			return err
+		}
+	}
+	for _, id := range sortedKeys(got) {
+		d.Differences = append(d.Differences, Difference{ObjectType: rollback.TypeContact, SourceKey: extKey(got[id], r.opts.ContactExternalField), HighLevelID: id, Kind: KindExtra})
+	}
+	return nil
+}
+
+// compareOnly compares without counting the record twice (Records is the
+// whole population for the bucketed diff).
+func (r *run) compareOnly(ctx context.Context, d *Diff, rec *record, c *highlevel.Contact) error {
+	n := d.Records
+	err := r.compare(ctx, d, rollback.TypeContact, rec, contactBack(c))
+	d.Records = n
+	return err
+}

@@ -1,0 +1,46 @@
+// Package reconcile checks, after a migration run, that everything the
+// ledger says was written is in HighLevel and is right (promise 8 of the
+// migration spec), spending as few API reads as it can: HighLevel allows 100
+// requests per 10 s per location, so every check is judged in reads per
+// record.
+//
+// The ledger is the reference. Its id map says which records exist and
+// where; its journal holds, per record, the last body sent (the mapped
+// body) and the links made (contact → business, record ↔ contact). Run
+// compares that with HighLevel:
+//
+//   - Counts per object type: the source's valid records (given by the host
+//     from the map's Validator, Options.Source), the id map and HighLevel's
+//     totals (one search call with a page of one for contacts and records,
+//     a listing for businesses and opportunities). Contacts missing or extra
+//     are named by source key through the bucketed diff, with no read per
+//     record.
+//   - Field population rates per target field: the share of records whose
+//     mapped body sets the field, against HighLevel's share (contacts: one
+//     count call per field with an "exists" filter; other objects: over the
+//     records read).
+//   - Relationship integrity: contacts linked to their office's business
+//     (one count call per business; a business whose count differs is
+//     listed), custom records related to their contact and opportunities on
+//     the right contact and pipeline; orphans listed by source key.
+//   - A field-level diff. For a sample (Options.Sample) every field of every
+//     record is read back by id and compared with the mapped body, with
+//     HighLevel's normalisations: e-mails without case, phones by their
+//     E.164 digits, a date equal to the same day at midnight UTC, tags as a
+//     case-insensitive set, custom fields by id, an emptied field equal to
+//     an absent one. For a full run the contacts are compared in hashed
+//     buckets, data-diff style: HighLevel computes no hash, so a bucket's
+//     fingerprint on its side is what one search call with a page of one
+//     tells — how many contacts have their external id in the bucket's
+//     range and the newest dateUpdated among them. The ledger's fingerprint
+//     is the count of its records in that range and the time of its last
+//     write there. A bucket that agrees holds exactly the records written
+//     and none was changed since; one that differs is halved and its halves
+//     fingerprinted again, down to a leaf that is read in one search page
+//     and compared field by field. Diff.Calls and Diff.RecordsRead say what
+//     it cost; the benchmark reports reads per record.
+//
+// Reports are plain text, JSON and a self-contained HTML page (inline CSS and
+// SVG, no external asset). They hold object types, field names, counts,
+// source keys and HighLevel ids — never a field's value.
+package reconcile

@@ -1,0 +1,176 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// record is one record the ledger says exists in HighLevel.
+type record struct {
+	SourceKey   string
+	HighLevelID string
+	// write is the last create or update journaled for it (not undone);
+	// its payload is the body HighLevel should hold.
+	write     rollback.Entry
+	hasWrite  bool
+	writtenAt time.Time
+}
+
+// link is a link the journal says exists between two live records.
+type link struct {
+	SourceKey string
+	From, To  string // HighLevel ids: contact → business, record → contact
+}
+
+// expected is what the ledger says HighLevel holds.
+type expected struct {
+	records   map[string][]*record // object type → records, sorted by source key
+	links     []link               // contact → business
+	relations []link               // record ↔ contact
+	byHLID    map[string]*record
+	types     []string
+}
+
+// readLedger builds the expected state: the id map's live rows (minus the
+// records whose latest journaled write is a delete) with their last
+// create or update, and the latest link per source key between live
+// records. Compensated entries (undone) do not count.
+func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
+	var done []rollback.Entry
+	undone := map[int64]bool{}
+	for e, err := range l.Entries(ctx, rollback.EntryFilter{Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
+		if err != nil {
+			return nil, fmt.Errorf("reconcile: read the journal: %w", err)
+		}
+		if e.Compensates != 0 {
+			undone[e.Compensates] = true
+			continue
+		}
+		done = append(done, e)
+	}
+	lastOp := map[string]rollback.Entry{}
+	latestLink := map[string]rollback.Entry{}
+	for _, e := range done {
+		if undone[e.ID] || e.SourceKey == "" {
+			continue
+		}
+		k := e.ObjectType + "\x00" + e.SourceKey
+		if e.Op == rollback.OpLink {
+			latestLink[k] = e
+			continue
+		}
+		if e.Op == rollback.OpCreate || e.Op == rollback.OpUpdate || e.Op == rollback.OpDelete {
+			lastOp[k] = e
+		}
+	}
+	x := &expected{records: map[string][]*record{}, byHLID: map[string]*record{}}
+	for _, typ := range recordTypes(done) {
+		for m, err := range l.IDMap(ctx, typ) {
+			if err != nil {
+				return nil, fmt.Errorf("reconcile: read the id map: %w", err)
+			}
+			e, seen := lastOp[typ+"\x00"+m.SourceKey]
+			if m.HighLevelID == "" || (seen && e.Op == rollback.OpDelete) {
+				continue
+			}
+			r := &record{SourceKey: m.SourceKey, HighLevelID: m.HighLevelID}
+			if seen {
+				r.write, r.hasWrite, r.writtenAt = e, true, e.OutcomeAt
+			}
+			x.records[typ] = append(x.records[typ], r)
+			x.byHLID[m.HighLevelID] = r
+		}
+		if len(x.records[typ]) > 0 {
+			x.types = append(x.types, typ)
+			sortRecords(x.records[typ])
+		}
+	}
+	keys := make([]string, 0, len(latestLink))
+	for k := range latestLink {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		e := latestLink[k]
+		if x.byHLID[e.TargetID] == nil || x.byHLID[e.RelatedID] == nil {
+			continue
+		}
+		lk := link{SourceKey: e.SourceKey, From: e.TargetID, To: e.RelatedID}
+		switch e.ObjectType {
+		case rollback.TypeContactBusiness:
+			x.links = append(x.links, lk)
+		case rollback.TypeRelation:
+			x.relations = append(x.relations, lk)
+		}
+	}
+	return x, nil
+}
+
+// recordTypes are the object types of records (not links, not schema)
+// the journal wrote, in a stable order: businesses, contacts, custom
+// records, opportunities.
+func recordTypes(entries []rollback.Entry) []string {
+	seen := map[string]bool{}
+	for _, e := range entries {
+		if isRecordType(e.ObjectType) {
+			seen[e.ObjectType] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for t := range seen {
+		out = append(out, t)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ri, rj := typeRank(out[i]), typeRank(out[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return out[i] < out[j]
+	})
+	return out
+}
+
+func isRecordType(t string) bool {
+	switch t {
+	case rollback.TypeContact, rollback.TypeBusiness, rollback.TypeOpportunity:
+		return true
+	}
+	return len(t) > len(rollback.RecordTypePrefix) && t[:len(rollback.RecordTypePrefix)] == rollback.RecordTypePrefix
+}
+
+func typeRank(t string) int {
+	switch t {
+	case rollback.TypeBusiness:
+		return 0
+	case rollback.TypeContact:
+		return 1
+	case rollback.TypeOpportunity:
+		return 3
+	}
+	return 2
+}
+
+// sortRecords orders by source key: numerically when both are integers
+// (the range filters of the bucketed diff compare numbers), else as text.
+func sortRecords(rs []*record) {
+	sort.Slice(rs, func(i, j int) bool { return keyLess(rs[i].SourceKey, rs[j].SourceKey) })
+}
+
+func keyLess(a, b string) bool {
+	x, errA := strconv.ParseInt(a, 10, 64)
+	y, errB := strconv.ParseInt(b, 10, 64)
+	switch {
+	case errA == nil && errB == nil:
+		return x < y
+	case errA == nil:
+		return true
+	case errB == nil:
+		return false
+	}
+	return a < b
+}

@@ -1,0 +1,611 @@
+package reconcile
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// Options configure Run.
+type Options struct {
+	Client *highlevel.Client
+	Ledger *rollback.Ledger
+	// ContactExternalField is the HighLevel id of the contact custom field
+	// that keeps the source key (pbn_patient_id). Without it the bucketed
+	// diff is skipped.
+	ContactExternalField string
+	// Source is, per ledger object type, how many valid records the source
+	// would send (the map's Applier and Validator over the final source);
+	// nil leaves the source column empty.
+	Source map[string]int
+	// Sample is how many records per object type are read back by id and
+	// compared field by field. 0 means 20; negative skips the sample.
+	Sample int
+	// Full compares every contact with the bucketed diff.
+	Full bool
+	// BucketSize is the number of contacts in a top-level bucket (default
+	// 1,000); LeafSize the bucket size read and compared (default 50).
+	BucketSize, LeafSize int
+	// Slack is the clock difference tolerated between the ledger's write
+	// times and HighLevel's dateUpdated (default 2 s).
+	Slack time.Duration
+}
+
+// Report is the outcome of a reconciliation. It holds object types, field
+// names, counts, source keys and HighLevel ids — no field value.
+type Report struct {
+	Counts      []Count      `json:"counts"`
+	Population  []Population `json:"population"`
+	Integrity   []Integrity  `json:"integrity"`
+	Sample      Diff         `json:"sample"`
+	Buckets     *Diff        `json:"buckets,omitempty"`
+	Calls       int          `json:"calls"`
+	Differences int          `json:"differences"`
+}
+
+// OK reports whether nothing differs.
+func (r *Report) OK() bool { return r.Differences == 0 }
+
+// Count compares record counts of one object type.
+type Count struct {
+	ObjectType string `json:"objectType"`
+	Source     int    `json:"source"` // -1: not given
+	Ledger     int    `json:"ledger"`
+	HighLevel  int    `json:"highLevel"`
+}
+
+// OK reports whether the counts agree.
+func (c Count) OK() bool {
+	return c.Ledger == c.HighLevel && (c.Source < 0 || c.Source == c.Ledger)
+}
+
+// Population is the share of records setting one target field: in the
+// mapped bodies and in HighLevel.
+type Population struct {
+	ObjectType string `json:"objectType"`
+	Field      string `json:"field"`
+	Records    int    `json:"records"`
+	Sent       int    `json:"sent"`
+	// Stored is over StoredOf records: every record for contacts (a count
+	// call), the records read back otherwise; StoredOf -1: not measurable.
+	Stored   int `json:"stored"`
+	StoredOf int `json:"storedOf"`
+}
+
+// Integrity is one relationship check.
+type Integrity struct {
+	Check    string   `json:"check"`
+	Expected int      `json:"expected"`
+	Found    int      `json:"found"`
+	Orphans  []Orphan `json:"orphans,omitempty"`
+}
+
+// Orphan is a record whose expected link is missing or wrong.
+type Orphan struct {
+	ObjectType  string `json:"objectType"`
+	SourceKey   string `json:"sourceKey"`
+	HighLevelID string `json:"highLevelId"`
+	Reason      string `json:"reason"`
+}
+
+// Diff is a field-level comparison.
+type Diff struct {
+	Records     int          `json:"records"`
+	Fields      int          `json:"fields"`
+	Differences []Difference `json:"differences,omitempty"`
+	// Calls is the API calls spent; RecordsRead the records HighLevel
+	// returned for comparison; Buckets the fingerprints taken.
+	Calls       int `json:"calls"`
+	RecordsRead int `json:"recordsRead"`
+	Buckets     int `json:"buckets,omitempty"`
+}
+
+// ReadsPerRecord is the API calls spent per record covered.
+func (d Diff) ReadsPerRecord() float64 {
+	if d.Records == 0 {
+		return 0
+	}
+	return float64(d.Calls) / float64(d.Records)
+}
+
+// Difference kinds.
+const (
+	KindMissing = "missing" // in the ledger, not in HighLevel
+	KindExtra   = "extra"   // in HighLevel, not in the ledger
+	KindField   = "field"   // a field differs from the mapped body
+)
+
+// Difference is one record (and field) that does not match.
+type Difference struct {
+	ObjectType  string `json:"objectType"`
+	SourceKey   string `json:"sourceKey,omitempty"`
+	HighLevelID string `json:"highLevelId"`
+	Kind        string `json:"kind"`
+	Field       string `json:"field,omitempty"`
+}
+
+// Error is a failed reconciliation step.
+type Error struct {
+	Step string
+	Err  error
+}
+
+func (e *Error) Error() string { return "reconcile: " + e.Step + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// ErrOptions: Client or Ledger missing.
+var ErrOptions = errors.New("reconcile: Options.Client and Options.Ledger are required")
+
+type run struct {
+	opts  Options
+	c     *highlevel.Client
+	l     *rollback.Ledger
+	x     *expected
+	rep   *Report
+	calls int
+	// stored counts, per object type and field, the non-empty values of
+	// the records read back, and the records read.
+	stored map[string]map[string]int
+	read   map[string]int
+}
+
+// Run reconciles the ledger with HighLevel.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	if opts.Client == nil || opts.Ledger == nil {
+		return nil, ErrOptions
+	}
+	if opts.Sample == 0 {
+		opts.Sample = 20
+	}
+	if opts.BucketSize <= 0 {
+		opts.BucketSize = 1000
+	}
+	if opts.LeafSize <= 0 {
+		opts.LeafSize = 50
+	}
+	if opts.Slack == 0 {
+		opts.Slack = 2 * time.Second
+	}
+	x, err := readLedger(ctx, opts.Ledger)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{opts: opts, c: opts.Client, l: opts.Ledger, x: x, rep: &Report{},
+		stored: map[string]map[string]int{}, read: map[string]int{}}
+	steps := []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"counts", r.counts},
+		{"sample", r.sample},
+		{"buckets", r.buckets},
+		{"business links", r.businessLinks},
+		{"opportunities", r.opportunities},
+		{"population", r.population},
+	}
+	for _, s := range steps {
+		if err := s.fn(ctx); err != nil {
+			return nil, &Error{Step: s.name, Err: err}
+		}
+	}
+	r.rep.Calls = r.calls
+	n := len(r.rep.Sample.Differences)
+	if r.rep.Buckets != nil {
+		n += len(r.rep.Buckets.Differences)
+	}
+	for _, c := range r.rep.Counts {
+		if !c.OK() {
+			n++
+		}
+	}
+	for _, i := range r.rep.Integrity {
+		n += len(i.Orphans)
+		if len(i.Orphans) == 0 && i.Expected != i.Found {
+			n++
+		}
+	}
+	r.rep.Differences = n
+	return r.rep, nil
+}
+
+func (r *run) counts(ctx context.Context) error {
+	for _, typ := range r.x.types {
+		c := Count{ObjectType: typ, Source: -1, Ledger: len(r.x.records[typ])}
+		if n, ok := r.opts.Source[typ]; ok {
+			c.Source = n
+		}
+		n, err := r.total(ctx, typ)
+		if err != nil {
+			return err
+		}
+		c.HighLevel = n
+		r.rep.Counts = append(r.rep.Counts, c)
+	}
+	return nil
+}
+
+// total is HighLevel's count of one object type, in as few calls as the
+// API allows: a page of one for searches that report a total, a listing
+// otherwise.
+func (r *run) total(ctx context.Context, typ string) (int, error) {
+	switch {
+	case typ == rollback.TypeContact:
+		r.calls++
+		return r.c.Contacts.Count(ctx, highlevel.ContactSearch{})
+	case typ == rollback.TypeBusiness:
+		n := 0
+		for _, err := range r.c.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
+			if err != nil {
+				return 0, err
+			}
+			n++
+		}
+		r.calls += n/100 + 1
+		return n, nil
+	case typ == rollback.TypeOpportunity:
+		n := 0
+		for _, err := range r.c.Opportunities.Search(ctx, highlevel.OpportunitySearch{Status: highlevel.StatusAll}) {
+			if err != nil {
+				return 0, err
+			}
+			n++
+		}
+		r.calls += n/100 + 1
+		return n, nil
+	}
+	r.calls++
+	p, err := r.c.Objects.SearchRecordsPage(ctx, typ, highlevel.RecordSearch{PageLimit: 1}, highlevel.SearchCursor{Page: 1})
+	if err != nil {
+		return 0, err
+	}
+	if p.Total >= 0 {
+		return p.Total, nil
+	}
+	n := 0
+	for _, err := range r.c.Objects.SearchRecords(ctx, typ, highlevel.RecordSearch{}) {
+		if err != nil {
+			return 0, err
+		}
+		n++
+	}
+	r.calls += n/100 + 1
+	return n, nil
+}
+
+// sample reads back every Sample-th record of each type by id and
+// compares every field; custom records also have their relation to their
+// contact checked.
+func (r *run) sample(ctx context.Context) error {
+	if r.opts.Sample < 0 {
+		return nil
+	}
+	d := &r.rep.Sample
+	relExpected := map[string][]string{} // record id → related ids
+	for _, lk := range r.x.relations {
+		relExpected[lk.From] = append(relExpected[lk.From], lk.To)
+		relExpected[lk.To] = append(relExpected[lk.To], lk.From)
+	}
+	rel := Integrity{Check: "custom records related to their contact (sample)"}
+	for _, typ := range r.x.types {
+		recs := r.x.records[typ]
+		step := max(1, len(recs)/r.opts.Sample)
+		for i := 0; i < len(recs) && i/step < r.opts.Sample; i += step {
+			rec := recs[i]
+			got, err := r.get(ctx, typ, rec.HighLevelID)
+			d.Calls++
+			if errors.Is(err, highlevel.ErrNotFound) {
+				d.Differences = append(d.Differences, Difference{ObjectType: typ, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Kind: KindMissing})
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			d.RecordsRead++
+			if err := r.compare(ctx, d, typ, rec, got); err != nil {
+				return err
+			}
+			if strings.HasPrefix(typ, rollback.RecordTypePrefix) && len(relExpected[rec.HighLevelID]) > 0 {
+				rel.Expected++
+				ok, err := r.related(ctx, rec.HighLevelID, relExpected[rec.HighLevelID])
+				if err != nil {
+					return err
+				}
+				if ok {
+					rel.Found++
+				} else {
+					rel.Orphans = append(rel.Orphans, Orphan{ObjectType: typ, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Reason: "relation to its contact missing"})
+				}
+			}
+		}
+	}
+	r.calls += d.Calls
+	if rel.Expected > 0 {
+		r.rep.Integrity = append(r.rep.Integrity, rel)
+	}
+	return nil
+}
+
+// related reports whether a record has a relation to every expected id.
+func (r *run) related(ctx context.Context, id string, want []string) (bool, error) {
+	have := map[string]bool{}
+	n := 0
+	for rl, err := range r.c.Associations.Relations(ctx, id, highlevel.RelationListOptions{}) {
+		if err != nil {
+			return false, err
+		}
+		n++
+		have[rl.FirstRecordID], have[rl.SecondRecordID] = true, true
+	}
+	r.rep.Sample.Calls += n/100 + 1
+	for _, w := range want {
+		if !have[w] {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (r *run) compare(ctx context.Context, d *Diff, typ string, rec *record, got readBack) error {
+	d.Records++
+	if !rec.hasWrite {
+		return nil
+	}
+	body, err := r.l.Payload(ctx, rec.write)
+	if err != nil {
+		return fmt.Errorf("read the mapped body of %s %s: %w", typ, rec.SourceKey, err)
+	}
+	res, err := compareBody(body, got)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", typ, rec.SourceKey, err)
+	}
+	if r.stored[typ] == nil {
+		r.stored[typ] = map[string]int{}
+	}
+	r.read[typ]++
+	for _, f := range res {
+		d.Fields++
+		if f.Stored {
+			r.stored[typ][f.Field]++
+		}
+		if f.Differ {
+			d.Differences = append(d.Differences, Difference{ObjectType: typ, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Kind: KindField, Field: f.Field})
+		}
+	}
+	return nil
+}
+
+// get reads one record by id.
+func (r *run) get(ctx context.Context, typ, id string) (readBack, error) {
+	switch {
+	case typ == rollback.TypeContact:
+		c, err := r.c.Contacts.Get(ctx, id)
+		if err != nil {
+			return readBack{}, err
+		}
+		return contactBack(c), nil
+	case typ == rollback.TypeBusiness:
+		b, err := r.c.Businesses.Get(ctx, id)
+		if err != nil {
+			return readBack{}, err
+		}
+		return readBack{fields: asMap(b)}, nil
+	case typ == rollback.TypeOpportunity:
+		o, err := r.c.Opportunities.Get(ctx, id)
+		if err != nil {
+			return readBack{}, err
+		}
+		rb := readBack{fields: asMap(o), custom: map[string]json.RawMessage{}}
+		for _, v := range o.CustomFields {
+			rb.custom[v.ID] = v.Value
+		}
+		return rb, nil
+	}
+	rec, err := r.c.Objects.GetRecord(ctx, typ, id)
+	if err != nil {
+		return readBack{}, err
+	}
+	return readBack{fields: rec.Properties}, nil
+}
+
+func contactBack(c *highlevel.Contact) readBack {
+	rb := readBack{fields: asMap(c), custom: make(map[string]json.RawMessage, len(c.CustomFields))}
+	for _, v := range c.CustomFields {
+		rb.custom[v.ID] = v.Value
+	}
+	return rb
+}
+
+func asMap(v any) map[string]json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// businessLinks checks that every contact is linked to its office's
+// business: one count call per business; a business whose count differs
+// has its contacts listed to name the orphans.
+func (r *run) businessLinks(ctx context.Context) error {
+	if len(r.x.links) == 0 {
+		return nil
+	}
+	want := map[string]map[string]bool{} // business → contacts
+	for _, lk := range r.x.links {
+		if want[lk.To] == nil {
+			want[lk.To] = map[string]bool{}
+		}
+		want[lk.To][lk.From] = true
+	}
+	in := Integrity{Check: "contacts linked to their office's business", Expected: len(r.x.links)}
+	for _, b := range r.x.records[rollback.TypeBusiness] {
+		q := highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: "businessId", Operator: "eq", Value: b.HighLevelID}}, PageLimit: 500}
+		r.calls++
+		n, err := r.c.Contacts.Count(ctx, q)
+		if err != nil {
+			return err
+		}
+		exp := want[b.HighLevelID]
+		if n == len(exp) {
+			in.Found += n
+			continue
+		}
+		have := map[string]bool{}
+		for p := 1; ; p++ {
+			r.calls++
+			page, err := r.c.Contacts.SearchPage(ctx, q, highlevel.SearchCursor{Page: p})
+			if err != nil {
+				return err
+			}
+			for _, c := range page.Contacts {
+				have[c.ID] = true
+			}
+			if len(page.Contacts) < q.PageLimit {
+				break
+			}
+		}
+		for _, id := range sortedKeys(exp) {
+			if have[id] {
+				in.Found++
+				continue
+			}
+			in.Orphans = append(in.Orphans, r.orphan(rollback.TypeContact, id, "not linked to its office's business"))
+		}
+		for _, id := range sortedKeys(have) {
+			if !exp[id] {
+				in.Orphans = append(in.Orphans, r.orphan(rollback.TypeContact, id, "linked to a business the ledger does not say"))
+			}
+		}
+	}
+	r.rep.Integrity = append(r.rep.Integrity, in)
+	return nil
+}
+
+func (r *run) orphan(typ, id, reason string) Orphan {
+	o := Orphan{ObjectType: typ, HighLevelID: id, Reason: reason}
+	if rec := r.x.byHLID[id]; rec != nil {
+		o.SourceKey = rec.SourceKey
+	}
+	return o
+}
+
+// opportunities checks every opportunity's contact and pipeline against
+// its mapped body, over one listing.
+func (r *run) opportunities(ctx context.Context) error {
+	recs := r.x.records[rollback.TypeOpportunity]
+	if len(recs) == 0 {
+		return nil
+	}
+	got := map[string]*highlevel.Opportunity{}
+	for o, err := range r.c.Opportunities.Search(ctx, highlevel.OpportunitySearch{Status: highlevel.StatusAll}) {
+		if err != nil {
+			return err
+		}
+		got[o.ID] = o
+	}
+	r.calls += len(got)/100 + 1
+	in := Integrity{Check: "opportunities on their contact and pipeline", Expected: len(recs)}
+	for _, rec := range recs {
+		o := got[rec.HighLevelID]
+		if o == nil {
+			in.Orphans = append(in.Orphans, Orphan{ObjectType: rollback.TypeOpportunity, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Reason: "missing"})
+			continue
+		}
+		var want struct {
+			ContactID  string `json:"contactId"`
+			PipelineID string `json:"pipelineId"`
+		}
+		if rec.hasWrite {
+			body, err := r.l.Payload(ctx, rec.write)
+			if err != nil {
+				return err
+			}
+			if err := json.Unmarshal(body, &want); err != nil {
+				return fmt.Errorf("decode the mapped body of opportunity %s: %w", rec.SourceKey, err)
+			}
+		}
+		switch {
+		case r.x.byHLID[o.ContactID] == nil:
+			in.Orphans = append(in.Orphans, Orphan{ObjectType: rollback.TypeOpportunity, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Reason: "contact not in the ledger"})
+		case want.ContactID != "" && want.ContactID != o.ContactID:
+			in.Orphans = append(in.Orphans, Orphan{ObjectType: rollback.TypeOpportunity, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Reason: "on another contact"})
+		case want.PipelineID != "" && want.PipelineID != o.PipelineID:
+			in.Orphans = append(in.Orphans, Orphan{ObjectType: rollback.TypeOpportunity, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Reason: "in another pipeline"})
+		default:
+			in.Found++
+		}
+	}
+	r.rep.Integrity = append(r.rep.Integrity, in)
+	return nil
+}
+
+// population tallies, per object type and field, the mapped bodies that
+// set it, and HighLevel's share: for contacts one count call per field
+// with an "exists" filter; otherwise over the records read back.
+func (r *run) population(ctx context.Context) error {
+	for _, typ := range r.x.types {
+		sent := map[string]int{}
+		n := 0
+		for _, rec := range r.x.records[typ] {
+			if !rec.hasWrite {
+				continue
+			}
+			body, err := r.l.Payload(ctx, rec.write)
+			if err != nil {
+				return err
+			}
+			res, err := compareBody(body, readBack{})
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", typ, rec.SourceKey, err)
+			}
+			n++
+			for _, f := range res {
+				if f.Sent {
+					sent[f.Field]++
+				} else if _, ok := sent[f.Field]; !ok {
+					sent[f.Field] = 0
+				}
+			}
+		}
+		for _, f := range sortedKeys(sent) {
+			p := Population{ObjectType: typ, Field: f, Records: n, Sent: sent[f], Stored: r.stored[typ][f], StoredOf: r.read[typ]}
+			if typ == rollback.TypeContact {
+				r.calls++
+				c, err := r.c.Contacts.Count(ctx, highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: f, Operator: "exists"}}})
+				if err == nil {
+					p.Stored, p.StoredOf = c, len(r.x.records[typ])
+				} else if !errors.Is(err, highlevel.ErrValidation) {
+					return err
+				}
+			}
+			r.rep.Population = append(r.rep.Population, p)
+		}
+	}
+	return nil
+}
+
+// extKey is a contact's source key as its external id field holds it.
+func extKey(c *highlevel.Contact, field string) string {
+	v, ok := c.CustomField(field)
+	if !ok {
+		return ""
+	}
+	if s, ok := v.Text(); ok {
+		return s
+	}
+	if f, ok := v.Number(); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return ""
+}
