@@ -209,11 +209,17 @@ func (c *cli) exit(ctx context.Context, err error) int {
 	}
 	var ue *usageError
 	var dl *pbnhl.DailyLimitError
+	var rl *highlevel.RateLimitError
+	if !errors.As(err, &dl) && errors.As(err, &rl) && rl.Daily {
+		// A phase outside the runner's pause/stop policy (schema, undo)
+		// hit the quota: the same advice holds.
+		dl = &pbnhl.DailyLimitError{ResumeAt: rl.RetryAt, Err: err}
+	}
 	switch {
 	case errors.As(err, &ue):
 		fmt.Fprintf(c.stderr, "pbn2hl %s: %v (see -h)\n", c.cmd, err)
 		return exitUsage
-	case errors.As(err, &dl):
+	case dl != nil:
 		fmt.Fprintf(c.stderr, "pbn2hl %s: stopped at HighLevel's daily limit: nothing is lost.\n", c.cmd)
 		if dl.ResumeAt.IsZero() {
 			fmt.Fprintf(c.stderr, "  HighLevel did not say when the quota resets (usually midnight in the location's time zone).\n")

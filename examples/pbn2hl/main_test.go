@@ -1,0 +1,250 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+)
+
+const fallbackEmail = "frontdesk@practice.example"
+
+// rig is a practice on the PbN simulator and a location on the HighLevel
+// simulator, both in-process on loopback, with HighLevel's burst limit
+// compressed 100× (100 requests per 100ms) so the test takes seconds.
+type rig struct {
+	t      *testing.T
+	pbn    *pbntest.Server
+	hl     *hltest.Server
+	dir    string
+	env    map[string]string
+	stdout bytes.Buffer // every command's output, for the token test
+	stderr bytes.Buffer
+}
+
+func newRig(t *testing.T, patients, daily int) *rig {
+	t.Helper()
+	ps, err := pbntest.NewServer(pbntest.Options{Seed: 7, Patients: patients})
+	require.NoError(t, err)
+	t.Cleanup(ps.Close)
+	hs := hltest.NewServer(hltest.Options{
+		Users: []hltest.User{{ID: "hlUserFrontDesk00001", FirstName: "Front", LastName: "Desk", Email: fallbackEmail, Role: "admin"}},
+		Locations: []hltest.Location{{ID: hltest.DefaultLocationID, Token: hltest.DefaultToken, Name: "Test Dental",
+			AllowDuplicates: true, AllowDuplicateOpportunities: true, ExternalIDFields: []string{"contact.pbn_patient_id"}}},
+		RateLimit: hltest.RateLimit{Max: 100, Window: 100 * time.Millisecond, Daily: daily},
+	})
+	t.Cleanup(hs.Close)
+	return &rig{t: t, pbn: ps, hl: hs, dir: t.TempDir(),
+		env: map[string]string{envHLToken: hltest.DefaultToken, envPBNToken: ps.Token()}}
+}
+
+func (r *rig) path(name string) string { return filepath.Join(r.dir, name) }
+
+// hlArgs are the flags every HighLevel command takes here.
+func (r *rig) hlArgs() []string {
+	return []string{"-hl-url", r.hl.URL, "-location", hltest.DefaultLocationID, "-hl-rate", "100/100ms", "-search-lag", "0",
+		"-company", hltest.DefaultCompanyID, "-fallback-owner", fallbackEmail, "-progress-every", "50ms", "-v"}
+}
+
+func (r *rig) srcArgs() []string { return []string{"-pbn-url", r.pbn.URL} }
+
+// run runs one command in-process and returns its exit code and output.
+func (r *rig) run(args ...string) (code int, stdout, stderr string) {
+	r.t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, func(k string) string { return r.env[k] }, &out, &errOut)
+	r.stdout.Write(out.Bytes())
+	r.stderr.Write(errOut.Bytes())
+	return code, out.String(), errOut.String()
+}
+
+func (r *rig) mustRun(args ...string) string {
+	r.t.Helper()
+	code, out, errOut := r.run(args...)
+	require.Equal(r.t, exitOK, code, "pbn2hl %s\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), out, errOut)
+	return out
+}
+
+func join(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func (r *rig) contacts() int { return r.hl.Count(hltest.DefaultLocationID, hltest.KindContact) }
+
+func TestSession(t *testing.T) {
+	r := newRig(t, 25, 0)
+	mapPath, ledger := r.path("map.yaml"), r.path("migration.ledger")
+	keyFile := r.path("ledger.key")
+	require.NoError(t, os.WriteFile(keyFile, bytes.Repeat([]byte{7}, 32), 0o600))
+	led := []string{"-ledger", ledger, "-ledger-key-file", keyFile}
+
+	out := r.mustRun(join([]string{"propose", "-from", "default", "-out", mapPath, "-review", r.path("review.md")}, r.srcArgs(), r.hlArgs())...)
+	assert.Contains(t, out, "not approved")
+	review, err := os.ReadFile(r.path("review.md"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, review)
+
+	out = r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	assert.Contains(t, out, "digest: ")
+
+	out = r.mustRun(join([]string{"schema", "-map", mapPath}, r.srcArgs(), r.hlArgs())...)
+	assert.Contains(t, out, "missing", "the plan diffed with an empty location lists missing elements")
+
+	out = r.mustRun(join([]string{"schema", "-apply", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+	assert.Contains(t, out, "schema run 1: created")
+
+	out = r.mustRun(join([]string{"preflight", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+	assert.Contains(t, out, "ready: nothing blocks the run")
+
+	code, out, errOut := r.run(join([]string{"run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+	require.Equal(t, exitOK, code, "%s\n%s", out, errOut)
+	assert.Contains(t, out, "run run 2:")
+	assert.Contains(t, errOut, "run patients", "progress lines go to stderr")
+	require.Positive(t, r.contacts())
+	afterRun := r.contacts()
+
+	out = r.mustRun(join([]string{"run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+	assert.Equal(t, afterRun, r.contacts(), "a second run writes nothing twice")
+
+	ch := r.pbn.MutateWith(pbntest.MutateOptions{Update: 4, Create: 2, Delete: 1, Touch: 2})
+	require.Positive(t, ch.Count())
+	out = r.mustRun(join([]string{"delta", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+	assert.Contains(t, out, "delta run 4:")
+	assert.Greater(t, r.contacts(), afterRun, "the delta created the new patients")
+
+	out = r.mustRun("status", "-ledger", ledger, "-ledger-key-file", keyFile)
+	assert.Contains(t, out, "encryption aes-256-gcm")
+	for _, kind := range []string{"schema", "full", "delta"} {
+		assert.Contains(t, out, " "+kind+" ", "status lists the %s run", kind)
+	}
+	assert.Contains(t, out, "pending intents: none")
+
+	out = r.mustRun("audit", "-ledger", ledger, "-ledger-key-file", keyFile, "-runs", "2")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.NotEmpty(t, lines)
+	var rec map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &rec), "JSONL")
+	r.mustRun("audit", "-ledger", ledger, "-ledger-key-file", keyFile, "-problems", "-o", r.path("problems.csv"))
+	_, err = os.Stat(r.path("problems.csv"))
+	require.NoError(t, err)
+
+	out = r.mustRun(join([]string{"undo", "-dry-run"}, led, r.hlArgs())...)
+	assert.Contains(t, out, "undo (dry run)")
+	assert.Positive(t, r.contacts(), "a dry run changes nothing")
+
+	out = r.mustRun(join([]string{"undo"}, led, r.hlArgs())...)
+	assert.Contains(t, out, "undo run 5 of runs 2,3,4")
+	assert.Zero(t, r.contacts(), "undo removed every contact the runs created")
+	for _, k := range []hltest.Kind{hltest.KindBusiness, hltest.KindRecord, hltest.KindOpportunity, hltest.KindNote} {
+		assert.Zero(t, r.hl.Count(hltest.DefaultLocationID, k), "%s left after undo", k)
+	}
+
+	// Nothing the tool printed carries a token.
+	all := r.stdout.String() + r.stderr.String()
+	assert.NotContains(t, all, hltest.DefaultToken)
+	assert.NotContains(t, all, r.pbn.Token())
+}
+
+func TestMutatingCommandsRefuseUnapprovedMap(t *testing.T) {
+	r := newRig(t, 5, 0)
+	mapPath, ledger := r.path("map.yaml"), r.path("l.ledger")
+	r.mustRun(join([]string{"propose", "-from", "default", "-out", mapPath, "-review", r.path("review.md")}, r.srcArgs())...)
+	for _, cmd := range [][]string{{"run"}, {"delta"}, {"sample"}, {"schema", "-apply"}} {
+		code, _, errOut := r.run(join(cmd, []string{"-map", mapPath, "-ledger", ledger}, r.srcArgs(), r.hlArgs())...)
+		assert.Equal(t, exitFailed, code, "%v", cmd)
+		assert.Contains(t, errOut, "approve the map first", "%v", cmd)
+	}
+	// An approved map edited afterwards is refused too.
+	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	b, err := os.ReadFile(mapPath)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(mapPath, bytes.Replace(b, []byte("name: "), []byte("name: edited "), 1), 0o600))
+	code, _, errOut := r.run(join([]string{"run", "-map", mapPath, "-ledger", ledger}, r.srcArgs(), r.hlArgs())...)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "approve the map first")
+	assert.Zero(t, r.contacts(), "nothing was written")
+	assert.Zero(t, r.hl.Count(hltest.DefaultLocationID, hltest.KindCustomField))
+}
+
+func TestTokensNeverPrinted(t *testing.T) {
+	r := newRig(t, 5, 0)
+	secret := "pit-secret-0000-4000-8000-000000000099"
+	r.env[envHLToken] = secret // a wrong token: HighLevel answers 401
+	r.env[envPBNToken] = "pbn-secret-token-zzz"
+	code, _, _ := r.run(join([]string{"propose", "-out", r.path("m.yaml"), "-review", r.path("r.md")}, r.srcArgs(), r.hlArgs())...)
+	assert.Equal(t, exitFailed, code, "the PbN simulator refuses the wrong token")
+	r.env[envPBNToken] = r.pbn.Token()
+	code, _, _ = r.run(join([]string{"schema", "-map", writeDefaultMap(t, r)}, r.srcArgs(), r.hlArgs())...)
+	assert.Equal(t, exitFailed, code, "HighLevel refuses the wrong token")
+	code, _, _ = r.run("run", "-h")
+	assert.Equal(t, exitOK, code)
+	all := r.stdout.String() + r.stderr.String()
+	assert.Contains(t, all, "$HL_TOKEN", "-h says where the token comes from")
+	for _, s := range []string{secret, "pbn-secret-token-zzz", r.pbn.Token()} {
+		assert.NotContains(t, all, s)
+	}
+}
+
+func writeDefaultMap(t *testing.T, r *rig) string {
+	t.Helper()
+	p := r.path("default.yaml")
+	r.mustRun(join([]string{"propose", "-from", "default", "-out", p, "-review", r.path("d.md")}, r.srcArgs())...)
+	return p
+}
+
+func TestDailyLimitExitsThree(t *testing.T) {
+	r := newRig(t, 10, 150)
+	mapPath, ledger := r.path("map.yaml"), r.path("l.ledger")
+	r.mustRun(join([]string{"propose", "-from", "default", "-out", mapPath, "-review", r.path("review.md")}, r.srcArgs())...)
+	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	led := []string{"-ledger", ledger}
+	// The quota runs out in the schema step or in the run; either way the
+	// tool stops with exit 3 and says how to resume.
+	code, out, errOut := r.run(join([]string{"schema", "-apply", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+	if code == exitOK {
+		code, out, errOut = r.run(join([]string{"run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+	}
+	t.Log(errOut)
+	require.Equal(t, exitDailyLimit, code, "%s\n%s", out, errOut)
+	assert.Contains(t, errOut, "daily limit")
+	assert.Contains(t, errOut, "run the same command again")
+}
+
+func TestUsage(t *testing.T) {
+	r := newRig(t, 1, 0)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"no command", nil},
+		{"unknown command", []string{"frobnicate"}},
+		{"run without ledger", join([]string{"run", "-map", "m.yaml"}, r.srcArgs(), r.hlArgs())},
+		{"no source", join([]string{"run", "-map", "m.yaml", "-ledger", "l"}, r.hlArgs())},
+		{"bad rate", join([]string{"preflight", "-map", "m.yaml", "-hl-rate", "fast"}, r.srcArgs())},
+		{"approve without -by", []string{"approve", "-map", "m.yaml"}},
+		{"token as a flag", []string{"run", "-token", "x"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, _ := r.run(tc.args...)
+			assert.Equal(t, exitUsage, code)
+		})
+	}
+	delete(r.env, envHLToken)
+	code, _, errOut := r.run(join([]string{"schema", "-map", "m.yaml"}, r.srcArgs(), r.hlArgs())...)
+	assert.NotEqual(t, exitOK, code)
+	_ = errOut
+}
