@@ -30,21 +30,18 @@ var proposeCmd = &command{
 	name: "propose", summary: "read the source and draft the field map (YAML) with a Markdown review",
 	source: true, hl: true,
 	setup: func(c *cli) {
-		p := &proposeFlags{}
+		p := &c.opt.propose
 		c.flags.StringVar(&p.out, "out", "map.yaml", "write the draft map here")
 		c.flags.StringVar(&p.review, "review", "map-review.md", "write the Markdown review here")
 		c.flags.StringVar(&p.from, "from", "proposer", `"proposer" (drafted from the source's fields, with a confidence and reason per rule) or "default" (the project's reviewed PbN map plus this practice's custom properties)`)
 		c.flags.StringVar(&p.name, "name", "PbN → HighLevel", "name written into the map")
 		c.flags.IntVar(&p.samples, "samples", 500, "records read per source entity to propose from (values stay in memory, never printed)")
-		proposeState = p
 	},
 	run: runPropose,
 }
 
-var proposeState *proposeFlags
-
 func runPropose(ctx context.Context, c *cli) error {
-	p := proposeState
+	p := &c.opt.propose
 	if p.from != "proposer" && p.from != "default" {
 		return usagef(`-from must be "proposer" or "default"`)
 	}
@@ -202,23 +199,21 @@ func destination(ctx context.Context, c *cli) (mapping.Destination, error) {
 
 // ---- approve
 
-var approveBy *string
-
 var approveCmd = &command{
 	name: "approve", summary: "stamp who approved the map, when, and the digest of its content into the YAML",
 	mapFile: true,
 	setup: func(c *cli) {
-		approveBy = c.flags.String("by", "", "who approves (name or e-mail; required)")
+		c.flags.StringVar(&c.opt.approveBy, "by", "", "who approves (name or e-mail; required)")
 	},
 	run: func(ctx context.Context, c *cli) error {
-		if strings.TrimSpace(*approveBy) == "" {
+		if strings.TrimSpace(c.opt.approveBy) == "" {
 			return usagef("-by is required: an approval names a person")
 		}
 		m, err := c.loadMap(false)
 		if err != nil {
 			return err
 		}
-		if err := m.Approve(*approveBy, time.Now()); err != nil {
+		if err := m.Approve(c.opt.approveBy, time.Now()); err != nil {
 			return fmt.Errorf("approve: %w", err)
 		}
 		if err := m.SaveFile(c.cfg.mapPath); err != nil {
@@ -237,19 +232,17 @@ var approveCmd = &command{
 
 // ---- schema
 
-var schemaApply *bool
-
 var schemaCmd = &command{
 	name: "schema", summary: "show the schema plan the map needs, diffed with the location, as Markdown; -apply creates it",
 	source: true, hl: true, ledger: true, mapFile: true,
 	setup: func(c *cli) {
-		schemaApply = c.flags.Bool("apply", false, "create what is missing (journaled in the ledger, so undo -schema removes it); needs -ledger and an approved map")
+		c.flags.BoolVar(&c.opt.schemaApply, "apply", false, "create what is missing (journaled in the ledger, so undo -schema removes it); needs -ledger and an approved map")
 	},
 	run: runSchema,
 }
 
 func runSchema(ctx context.Context, c *cli) error {
-	if !*schemaApply {
+	if !c.opt.schemaApply {
 		m, err := c.loadMap(false)
 		if err != nil {
 			return err
@@ -416,18 +409,16 @@ type phaseFlags struct {
 	deletions string
 }
 
-var phaseState = &phaseFlags{}
-
 var sampleCmd = &command{
 	name: "sample", summary: "load a stratified slice of patients with all their records into a staging location",
 	source: true, hl: true, ledger: true, mapFile: true, mutating: true,
 	setup: func(c *cli) {
-		c.flags.IntVar(&phaseState.patients, "patients", 20, "patients in the sample, spread over offices and statuses, each with all their records")
+		c.flags.IntVar(&c.opt.phase.patients, "patients", 20, "patients in the sample, spread over offices and statuses, each with all their records")
 	},
 	run: func(ctx context.Context, c *cli) error {
 		c.progressf("sample: into location %s; give a staging location and its own ledger to keep production clean", c.cfg.location)
 		return c.phase(ctx, pbnhl.PhaseSample, nil, func(m *pbnhl.Migration, ctx context.Context) (*pbnhl.Report, error) {
-			return m.Sample(ctx, pbnhl.SampleOptions{Patients: phaseState.patients})
+			return m.Sample(ctx, pbnhl.SampleOptions{Patients: c.opt.phase.patients})
 		})
 	},
 }
@@ -436,10 +427,10 @@ var runCmd = &command{
 	name: "run", summary: "the full load in dependency order (resumable: run it again after a crash, Ctrl-C or the daily limit)",
 	source: true, hl: true, ledger: true, mapFile: true, mutating: true,
 	setup: func(c *cli) {
-		c.flags.BoolVar(&phaseState.dryRun, "dry-run", false, "do everything but the writes; report what would be written and the calls it would take")
+		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes; report what would be written and the calls it would take")
 	},
 	run: func(ctx context.Context, c *cli) error {
-		return c.phase(ctx, pbnhl.PhaseRun, func(o *pbnhl.Options) { o.DryRun = phaseState.dryRun }, (*pbnhl.Migration).Run)
+		return c.phase(ctx, pbnhl.PhaseRun, func(o *pbnhl.Options) { o.DryRun = c.opt.phase.dryRun }, (*pbnhl.Migration).Run)
 	},
 }
 
@@ -447,16 +438,16 @@ var deltaCmd = &command{
 	name: "delta", summary: "bring HighLevel to the source's current state after the full run (changed, new and deleted records)",
 	source: true, hl: true, ledger: true, mapFile: true, mutating: true,
 	setup: func(c *cli) {
-		c.flags.BoolVar(&phaseState.dryRun, "dry-run", false, "do everything but the writes")
-		c.flags.StringVar(&phaseState.deletions, "deletions", "keep", `records the source deleted: "keep" them in HighLevel and list them, or "mirror" (delete them: final, undo cannot bring them back)`)
+		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes")
+		c.flags.StringVar(&c.opt.phase.deletions, "deletions", "keep", `records the source deleted: "keep" them in HighLevel and list them, or "mirror" (delete them: final, undo cannot bring them back)`)
 	},
 	run: func(ctx context.Context, c *cli) error {
-		if phaseState.deletions != "keep" && phaseState.deletions != "mirror" {
+		if c.opt.phase.deletions != "keep" && c.opt.phase.deletions != "mirror" {
 			return usagef(`-deletions must be "keep" or "mirror"`)
 		}
 		return c.phase(ctx, pbnhl.PhaseDelta, func(o *pbnhl.Options) {
-			o.DryRun = phaseState.dryRun
-			if phaseState.deletions == "mirror" {
+			o.DryRun = c.opt.phase.dryRun
+			if c.opt.phase.deletions == "mirror" {
 				o.Deletions = pbnhl.DeleteDeleted
 			}
 		}, (*pbnhl.Migration).Delta)
@@ -511,16 +502,14 @@ type undoFlags struct {
 	schema        bool
 }
 
-var undoState = &undoFlags{}
-
 var undoCmd = &command{
 	name: "undo", summary: "reverse runs: delete what they created, restore what they updated, unlink what they linked",
 	hl: true, ledger: true, mutating: true,
 	setup: func(c *cli) {
-		c.flags.StringVar(&undoState.runs, "runs", "", "comma-separated run ids (pbn2hl status lists them); default every data run")
-		c.flags.BoolVar(&undoState.dryRun, "dry-run", false, "list the compensations (reads only), change nothing")
-		c.flags.BoolVar(&undoState.force, "force", false, "also reverse records someone changed in HighLevel after our write (default: refuse them)")
-		c.flags.BoolVar(&undoState.schema, "schema", false, "also undo the schema runs (custom fields, associations) when -runs is empty")
+		c.flags.StringVar(&c.opt.undo.runs, "runs", "", "comma-separated run ids (pbn2hl status lists them); default every data run")
+		c.flags.BoolVar(&c.opt.undo.dryRun, "dry-run", false, "list the compensations (reads only), change nothing")
+		c.flags.BoolVar(&c.opt.undo.force, "force", false, "also reverse records someone changed in HighLevel after our write (default: refuse them)")
+		c.flags.BoolVar(&c.opt.undo.schema, "schema", false, "also undo the schema runs (custom fields, associations) when -runs is empty")
 	},
 	run: runUndo,
 }
@@ -548,8 +537,8 @@ func runUndo(ctx context.Context, c *cli) error {
 	}
 	var done atomic.Int64
 	last := time.Now()
-	rep, err := rollback.Undo(ctx, l, rollback.NewHighLevel(client), rollback.UndoOptions{Runs: ids, DryRun: undoState.dryRun,
-		Force: undoState.force, Actor: c.cfg.actor, Concurrency: c.cfg.concurrency,
+	rep, err := rollback.Undo(ctx, l, rollback.NewHighLevel(client), rollback.UndoOptions{Runs: ids, DryRun: c.opt.undo.dryRun,
+		Force: c.opt.undo.force, Actor: c.cfg.actor, Concurrency: c.cfg.concurrency,
 		OnCompensation: func(rollback.Compensation) {
 			n := done.Add(1)
 			if time.Since(last) >= c.cfg.progressEvery {
@@ -591,8 +580,8 @@ func runUndo(ctx context.Context, c *cli) error {
 
 // undoRuns is -runs, or every data run (and the schema's with -schema).
 func (c *cli) undoRuns(ctx context.Context, l *rollback.Ledger) ([]rollback.RunID, error) {
-	if undoState.runs != "" {
-		return parseRuns(ctx, l, undoState.runs)
+	if c.opt.undo.runs != "" {
+		return parseRuns(ctx, l, c.opt.undo.runs)
 	}
 	runs, err := l.Runs(ctx)
 	if err != nil {
@@ -600,7 +589,7 @@ func (c *cli) undoRuns(ctx context.Context, l *rollback.Ledger) ([]rollback.RunI
 	}
 	var ids []rollback.RunID
 	for _, r := range runs {
-		if r.Kind == rollback.KindUndo || (r.Kind == rollback.KindSchema && !undoState.schema) {
+		if r.Kind == rollback.KindUndo || (r.Kind == rollback.KindSchema && !c.opt.undo.schema) {
 			continue
 		}
 		ids = append(ids, r.ID)
@@ -693,19 +682,17 @@ type auditFlags struct {
 	problems          bool
 }
 
-var auditState = &auditFlags{}
-
 var auditCmd = &command{
 	name: "audit", summary: "export the journal (JSONL or CSV: ids, digests, outcomes; no values) or the problems CSV",
 	ledger: true,
 	setup: func(c *cli) {
-		c.flags.StringVar(&auditState.format, "format", "jsonl", `"jsonl" or "csv"`)
-		c.flags.StringVar(&auditState.out, "o", "", "write to this file (default stdout)")
-		c.flags.StringVar(&auditState.runs, "runs", "", "comma-separated run ids (default every run)")
-		c.flags.BoolVar(&auditState.problems, "problems", false, "export the invalid and rejected records with reasons (CSV) instead of the journal")
+		c.flags.StringVar(&c.opt.audit.format, "format", "jsonl", `"jsonl" or "csv"`)
+		c.flags.StringVar(&c.opt.audit.out, "o", "", "write to this file (default stdout)")
+		c.flags.StringVar(&c.opt.audit.runs, "runs", "", "comma-separated run ids (default every run)")
+		c.flags.BoolVar(&c.opt.audit.problems, "problems", false, "export the invalid and rejected records with reasons (CSV) instead of the journal")
 	},
 	run: func(ctx context.Context, c *cli) error {
-		if auditState.format != "jsonl" && auditState.format != "csv" {
+		if c.opt.audit.format != "jsonl" && c.opt.audit.format != "csv" {
 			return usagef(`-format must be "jsonl" or "csv"`)
 		}
 		if c.cfg.ledger == "" {
@@ -720,27 +707,27 @@ var auditCmd = &command{
 		}
 		defer l.Close()
 		var ids []rollback.RunID
-		if auditState.runs != "" {
-			if ids, err = parseRuns(ctx, l, auditState.runs); err != nil {
+		if c.opt.audit.runs != "" {
+			if ids, err = parseRuns(ctx, l, c.opt.audit.runs); err != nil {
 				return err
 			}
 		}
 		write := func(w io.Writer) error {
 			switch {
-			case auditState.problems:
+			case c.opt.audit.problems:
 				return l.WriteProblemsCSV(ctx, w, ids...)
-			case auditState.format == "csv":
+			case c.opt.audit.format == "csv":
 				return l.WriteAuditCSV(ctx, w, rollback.ExportOptions{Runs: ids})
 			}
 			return l.WriteAuditJSONL(ctx, w, rollback.ExportOptions{Runs: ids})
 		}
-		if auditState.out == "" {
+		if c.opt.audit.out == "" {
 			return write(c.stdout)
 		}
-		if err := writeFile(auditState.out, write); err != nil {
+		if err := writeFile(c.opt.audit.out, write); err != nil {
 			return fmt.Errorf("audit export: %w", err)
 		}
-		c.outf("wrote %s", auditState.out)
+		c.outf("wrote %s", c.opt.audit.out)
 		return nil
 	},
 }

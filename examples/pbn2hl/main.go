@@ -56,6 +56,7 @@ type cli struct {
 	getenv env
 	flags  *flag.FlagSet
 	cfg    config
+	opt    commandFlags
 	// httpClient is nil in production (the connectors' pooled defaults).
 	httpClient *http.Client
 	log        *slog.Logger
@@ -80,6 +81,16 @@ type config struct {
 	usedSource, usedHL     bool
 	usedLedger, usedMap    bool
 	ledgerRequired, mapReq bool
+}
+
+// commandFlags are the flags of single commands.
+type commandFlags struct {
+	propose     proposeFlags
+	approveBy   string
+	schemaApply bool
+	phase       phaseFlags
+	undo        undoFlags
+	audit       auditFlags
 }
 
 type command struct {
@@ -228,7 +239,7 @@ func (c *cli) exit(ctx context.Context, err error) int {
 		}
 		fmt.Fprintf(c.stderr, "  Resume: run the same command again then (pbn2hl %s ...); it continues where it stopped.\n", c.cmd)
 		return exitDailyLimit
-	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+	case ctx.Err() != nil:
 		fmt.Fprintf(c.stderr, "pbn2hl %s: interrupted. Every write made so far is journaled in the ledger;\n", c.cmd)
 		fmt.Fprintf(c.stderr, "  resume: run the same command again (it settles what was in flight, then skips what is done).\n")
 		return exitFailed

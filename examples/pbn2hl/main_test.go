@@ -248,3 +248,59 @@ func TestUsage(t *testing.T) {
 	assert.NotEqual(t, exitOK, code)
 	_ = errOut
 }
+
+// cancelOn is stderr that cancels the command when a line contains match:
+// Ctrl-C at a known point of a run, without sleeping.
+type cancelOn struct {
+	bytes.Buffer
+	match  string
+	cancel context.CancelFunc
+}
+
+func (w *cancelOn) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(w.match)) {
+		w.cancel()
+	}
+	return w.Buffer.Write(p)
+}
+
+// prepared is a rig with an approved default map and its schema applied.
+func prepared(t *testing.T, patients int) (r *rig, args []string) {
+	t.Helper()
+	r = newRig(t, patients, 0)
+	mapPath := r.path("map.yaml")
+	r.mustRun(join([]string{"propose", "-from", "default", "-out", mapPath, "-review", r.path("review.md")}, r.srcArgs())...)
+	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	args = join([]string{"-map", mapPath, "-ledger", r.path("l.ledger")}, r.srcArgs(), r.hlArgs())
+	r.mustRun(append([]string{"schema", "-apply"}, args...)...)
+	return r, args
+}
+
+func (r *rig) kinds() map[hltest.Kind]int {
+	out := map[hltest.Kind]int{}
+	for _, k := range []hltest.Kind{hltest.KindContact, hltest.KindBusiness, hltest.KindRelation, hltest.KindOpportunity, hltest.KindNote, hltest.KindTask} {
+		out[k] = r.hl.Count(hltest.DefaultLocationID, k)
+	}
+	return out
+}
+
+func TestInterruptedRunResumes(t *testing.T) {
+	ref, refArgs := prepared(t, 25)
+	ref.mustRun(append([]string{"run"}, refArgs...)...)
+	want := ref.kinds()
+
+	r, args := prepared(t, 25)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errOut := &cancelOn{match: "run patients", cancel: cancel}
+	var out bytes.Buffer
+	code := run(ctx, append([]string{"run"}, args...), func(k string) string { return r.env[k] }, &out, errOut)
+	require.Equal(t, exitFailed, code, "%s\n%s", out.String(), errOut.String())
+	assert.Contains(t, errOut.String(), "interrupted")
+	assert.Contains(t, errOut.String(), "run the same command again")
+
+	r.mustRun(append([]string{"run"}, args...)...)
+	assert.Equal(t, want, r.kinds(), "the resumed run left the location as an uninterrupted one: nothing lost, nothing twice")
+	status := r.mustRun("status", "-ledger", r.path("l.ledger"))
+	assert.Contains(t, status, "pending intents: none")
+}
