@@ -470,7 +470,7 @@ func (c *cli) phase(ctx context.Context, name string, tune func(*pbnhl.Options),
 }
 
 func (c *cli) report(rep *pbnhl.Report) {
-	head := fmt.Sprintf("%s run %d", rep.Phase, rep.Run)
+	head := fmt.Sprintf("%s done, ledger run %d", rep.Phase, rep.Run)
 	if rep.DryRun {
 		head = rep.Phase + " (dry run: nothing written)"
 	}

@@ -249,6 +249,12 @@ func (c *cli) exit(ctx context.Context, err error) int {
 		fmt.Fprintf(c.stderr, "pbn2hl %s: %v\n  approve the map first: pbn2hl approve -map %s -by NAME\n", c.cmd, err, c.cfg.mapPath)
 		return exitFailed
 	}
+	var sn *pbnhl.SchemaNotReadyError
+	if errors.As(err, &sn) {
+		fmt.Fprintf(c.stderr, "pbn2hl %s: %v\n  see what is missing: pbn2hl schema -map %s ...; create it: pbn2hl schema -apply -map %s -ledger %s ...\n",
+			c.cmd, err, c.cfg.mapPath, c.cfg.mapPath, c.cfg.ledger)
+		return exitFailed
+	}
 	fmt.Fprintf(c.stderr, "pbn2hl %s: %v\n", c.cmd, err)
 	return exitFailed
 }

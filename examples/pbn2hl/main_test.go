@@ -112,7 +112,7 @@ func TestSession(t *testing.T) {
 
 	code, out, errOut := r.run(join([]string{"run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
 	require.Equal(t, exitOK, code, "%s\n%s", out, errOut)
-	assert.Contains(t, out, "run run 2:")
+	assert.Contains(t, out, "run done, ledger run 2:")
 	assert.Contains(t, errOut, "run patients", "progress lines go to stderr")
 	require.Positive(t, r.contacts())
 	afterRun := r.contacts()
@@ -123,7 +123,7 @@ func TestSession(t *testing.T) {
 	ch := r.pbn.MutateWith(pbntest.MutateOptions{Update: 4, Create: 2, Delete: 1, Touch: 2})
 	require.Positive(t, ch.Count())
 	out = r.mustRun(join([]string{"delta", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
-	assert.Contains(t, out, "delta run 4:")
+	assert.Contains(t, out, "delta done, ledger run 4:")
 	assert.Greater(t, r.contacts(), afterRun, "the delta created the new patients")
 
 	out = r.mustRun("status", "-ledger", ledger, "-ledger-key-file", keyFile)
