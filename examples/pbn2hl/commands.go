@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -405,6 +406,7 @@ var preflightCmd = &command{
 
 type phaseFlags struct {
 	dryRun    bool
+	bodies    string
 	patients  int
 	deletions string
 }
@@ -414,11 +416,20 @@ var sampleCmd = &command{
 	source: true, hl: true, ledger: true, mapFile: true, mutating: true,
 	setup: func(c *cli) {
 		c.flags.IntVar(&c.opt.phase.patients, "patients", 20, "patients in the sample, spread over offices and statuses, each with all their records")
+		c.flags.StringVar(&c.opt.phase.bodies, "bodies", "", "write every body sent as JSONL to this file (mode 0600) for a field-level review: it holds PHI, keep it on the practice's machine")
 	},
 	run: func(ctx context.Context, c *cli) error {
 		c.progressf("sample: into location %s; give a staging location and its own ledger to keep production clean", c.cfg.location)
 		return c.phase(ctx, pbnhl.PhaseSample, nil, func(m *pbnhl.Migration, ctx context.Context) (*pbnhl.Report, error) {
-			return m.Sample(ctx, pbnhl.SampleOptions{Patients: c.opt.phase.patients})
+			rep, err := m.Sample(ctx, pbnhl.SampleOptions{Patients: c.opt.phase.patients})
+			if err != nil || c.opt.phase.bodies == "" {
+				return rep, err
+			}
+			if err := writeFile(c.opt.phase.bodies, func(w io.Writer) error { return writeBodies(w, rep.Written) }); err != nil {
+				return rep, fmt.Errorf("write the bodies: %w", err)
+			}
+			c.progressf("sample: %d bodies written to %s", len(rep.Written), c.opt.phase.bodies)
+			return rep, nil
 		})
 	},
 }
@@ -492,6 +503,17 @@ func (c *cli) report(rep *pbnhl.Report) {
 	if t.Invalid+t.Rejected > 0 && !rep.DryRun {
 		c.outf("  invalid and rejected records, with reasons: pbn2hl audit -ledger %s -problems", c.cfg.ledger)
 	}
+}
+
+// writeBodies writes one JSON line per body a sample sent.
+func writeBodies(w io.Writer, written []pbnhl.Written) error {
+	enc := json.NewEncoder(w)
+	for _, wr := range written {
+		if err := enc.Encode(wr); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ---- undo

@@ -415,8 +415,16 @@ func (c *cli) openLedger(ctx context.Context) (*rollback.Ledger, error) {
 	return l, nil
 }
 
-// readKey reads a 32-byte key file: raw bytes or 64 hex digits.
+// readKey reads a 32-byte key file: raw bytes or 64 hex digits. A key
+// others can read is refused: it would protect nothing.
 func readKey(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("ledger key file: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("ledger key file %s is readable by others (mode %v): chmod 600 it", path, st.Mode().Perm())
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("ledger key file: %w", err)

@@ -304,3 +304,37 @@ func TestInterruptedRunResumes(t *testing.T) {
 	status := r.mustRun("status", "-ledger", r.path("l.ledger"))
 	assert.Contains(t, status, "pending intents: none")
 }
+
+func TestSampleWritesBodies(t *testing.T) {
+	r, args := prepared(t, 15)
+	bodies := r.path("bodies.jsonl")
+	out := r.mustRun(append([]string{"sample", "-patients", "3", "-bodies", bodies}, args...)...)
+	assert.Contains(t, out, "sample done, ledger run 2:")
+	b, err := os.ReadFile(bodies)
+	require.NoError(t, err)
+	st, err := os.Stat(bodies)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "the bodies hold PHI")
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	require.NotEmpty(t, lines)
+	var w struct {
+		ObjectType, HighLevelID string
+		Body                    json.RawMessage
+	}
+	require.NoError(t, json.Unmarshal([]byte(lines[0]), &w))
+	assert.NotEmpty(t, w.HighLevelID)
+	assert.NotEmpty(t, w.Body)
+	assert.Equal(t, r.contacts(), countType(t, lines, "contact"), "one body per contact written")
+}
+
+func countType(t *testing.T, lines []string, objectType string) int {
+	n := 0
+	for _, l := range lines {
+		var w struct{ ObjectType string }
+		require.NoError(t, json.Unmarshal([]byte(l), &w))
+		if w.ObjectType == objectType {
+			n++
+		}
+	}
+	return n
+}
