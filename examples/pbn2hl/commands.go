@@ -588,17 +588,30 @@ func runUndo(ctx context.Context, c *cli) error {
 	for _, s := range sortedKeys(states) {
 		c.outf("  state  %-14s %d", s, states[s])
 	}
+	listed := 0
 	for _, cp := range rep.Compensations {
-		if cp.State == rollback.StateRefused || cp.State == rollback.StateFailed || cp.State == rollback.StateUnresolved || cp.State == rollback.StateIrreversible {
-			c.outf("  %s %s %s: %s", cp.State, cp.Ref.ObjectType, cp.Ref.ID, cp.Reason)
+		switch cp.State {
+		case rollback.StateRefused, rollback.StateFailed, rollback.StateUnresolved, rollback.StateIrreversible:
+			if listed++; listed <= maxListed {
+				c.outf("  %s %s %s: %s", cp.State, cp.Ref.ObjectType, cp.Ref.ID, cp.Reason)
+			}
 		}
 	}
-	if !rep.DryRun && !rep.Complete() {
-		return fmt.Errorf("undo incomplete: %d refused, %d failed, %d unresolved; run it again (with -force for records changed since)",
+	if listed > maxListed {
+		c.outf("  … and %d more (pbn2hl audit -runs %d lists every compensation)", listed-maxListed, rep.Run)
+	}
+	if irr := states[rollback.StateIrreversible]; irr > 0 && !rep.DryRun {
+		c.outf("  %d elements HighLevel's API cannot remove are listed above: delete them in the app if they must go", irr)
+	}
+	if bad := states[rollback.StateRefused] + states[rollback.StateFailed] + states[rollback.StateUnresolved]; bad > 0 && !rep.DryRun {
+		return fmt.Errorf("undo incomplete: %d refused (changed in HighLevel since our write: -force reverses them anyway), %d failed, %d unresolved; run it again to retry",
 			states[rollback.StateRefused], states[rollback.StateFailed], states[rollback.StateUnresolved])
 	}
 	return nil
 }
+
+// maxListed bounds the compensations undo lists one by one.
+const maxListed = 20
 
 // undoRuns is -runs, or every data run (and the schema's with -schema).
 func (c *cli) undoRuns(ctx context.Context, l *rollback.Ledger) ([]rollback.RunID, error) {

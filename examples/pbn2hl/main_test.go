@@ -146,8 +146,9 @@ func TestSession(t *testing.T) {
 	assert.Contains(t, out, "undo (dry run)")
 	assert.Positive(t, r.contacts(), "a dry run changes nothing")
 
-	out = r.mustRun(join([]string{"undo"}, led, r.hlArgs())...)
-	assert.Contains(t, out, "undo run 5 of runs 2,3,4")
+	out = r.mustRun(join([]string{"undo", "-schema"}, led, r.hlArgs())...)
+	assert.Contains(t, out, "undo run 5 of runs 1,2,3,4")
+	assert.Contains(t, out, "cannot remove", "custom object schemas and pipelines are reported, not hidden")
 	assert.Zero(t, r.contacts(), "undo removed every contact the runs created")
 	for _, k := range []hltest.Kind{hltest.KindBusiness, hltest.KindRecord, hltest.KindOpportunity, hltest.KindNote} {
 		assert.Zero(t, r.hl.Count(hltest.DefaultLocationID, k), "%s left after undo", k)
