@@ -20,6 +20,36 @@ import (
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
+// ---- oauth
+
+var oauthCmd = &command{
+	name: "oauth", summary: "exchange a marketplace app's authorization code ($" + envOAuthCode + ") for tokens kept in -hl-oauth-store",
+	hl: true,
+	run: func(ctx context.Context, c *cli) error {
+		if c.cfg.oauthStore == "" {
+			return usagef("-hl-oauth-store is required: the file the tokens are kept in")
+		}
+		code := c.getenv(envOAuthCode)
+		if code == "" {
+			return usagef("put the authorization code of the app's install in $%s", envOAuthCode)
+		}
+		a, err := c.oauth()
+		if err != nil {
+			return err
+		}
+		tok, err := a.Exchange(ctx, code)
+		if err != nil {
+			return fmt.Errorf("exchange the authorization code: %w", err)
+		}
+		c.outf("tokens stored in %s (%s token for location %q, expires %s; refreshed automatically)", c.cfg.oauthStore, tok.UserType,
+			tok.LocationID, tok.ExpiresAt.UTC().Format(time.RFC3339))
+		if c.cfg.location != "" && tok.LocationID != "" && tok.LocationID != c.cfg.location {
+			return fmt.Errorf("the token is for location %s, not -location %s", tok.LocationID, c.cfg.location)
+		}
+		return nil
+	},
+}
+
 // ---- propose
 
 type proposeFlags struct {
@@ -70,7 +100,7 @@ func runPropose(ctx context.Context, c *cli) error {
 			return err
 		}
 		var dest mapping.Destination
-		if c.getenv(envHLToken) != "" && c.cfg.location != "" {
+		if c.hasHL() {
 			if dest, err = destination(ctx, c); err != nil {
 				return err
 			}
@@ -253,7 +283,7 @@ func runSchema(ctx context.Context, c *cli) error {
 			return fmt.Errorf("schema plan: %w", err)
 		}
 		var diff *mapping.SchemaDiff
-		if c.cfg.location != "" && c.getenv(envHLToken) != "" {
+		if c.hasHL() {
 			client, err := c.highLevel()
 			if err != nil {
 				return err

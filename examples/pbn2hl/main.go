@@ -36,6 +36,11 @@ const (
 const (
 	envHLToken  = "HL_TOKEN"
 	envPBNToken = "PBN_TOKEN"
+	// OAuth (a marketplace app) instead of HL_TOKEN: the app's credentials,
+	// and the one-time authorization code the oauth command exchanges.
+	envOAuthClientID     = "HL_OAUTH_CLIENT_ID"
+	envOAuthClientSecret = "HL_OAUTH_CLIENT_SECRET"
+	envOAuthCode         = "HL_OAUTH_CODE"
 )
 
 func main() {
@@ -66,6 +71,7 @@ type cli struct {
 type config struct {
 	pbnURL, exportDir      string
 	hlURL, location        string
+	oauthStore             string
 	companyID, fallback    string
 	hlRate                 string
 	searchLag              time.Duration
@@ -108,7 +114,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, undoCmd, statusCmd, auditCmd,
+		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, undoCmd, statusCmd, auditCmd,
 	}
 }
 
@@ -126,6 +132,9 @@ Tokens are read from the environment only, never from flags (flags land in
 shell history and in the process list):
   HL_TOKEN    the HighLevel location's Private Integration token
   PBN_TOKEN   the Practice by Numbers API token (with -pbn-url)
+or, for a marketplace app (OAuth) with -hl-oauth-store FILE instead of HL_TOKEN:
+  HL_OAUTH_CLIENT_ID, HL_OAUTH_CLIENT_SECRET   the app's credentials
+  HL_OAUTH_CODE                                the install's authorization code (oauth command only)
 
 Exit codes: 0 done; 1 failed or interrupted (run the same command again to
 resume: nothing is written twice); 2 usage; 3 stopped at HighLevel's daily
@@ -266,6 +275,7 @@ func (c *cli) sharedFlags(cmd *command) {
 		fs.StringVar(&cfg.exportDir, "export", "", "read a Practice by Numbers CSV export folder instead of the API")
 	}
 	if cmd.hl {
+		fs.StringVar(&cfg.oauthStore, "hl-oauth-store", "", "OAuth token file written by the oauth command (owner-only, rotated on every refresh); used instead of $"+envHLToken+", with the app's credentials in $"+envOAuthClientID+" and $"+envOAuthClientSecret)
 		fs.StringVar(&cfg.hlURL, "hl-url", highlevel.DefaultBaseURL, "HighLevel API root (token in $"+envHLToken+")")
 		fs.StringVar(&cfg.location, "location", "", "HighLevel location (sub-account) id")
 		fs.StringVar(&cfg.hlRate, "hl-rate", "100/10s", "requests per window this tool may spend at the location (HighLevel allows 100/10s; leave room for other integrations)")
@@ -378,21 +388,48 @@ func (c *cli) highLevel() (*highlevel.Client, error) {
 	if c.cfg.location == "" {
 		return nil, usagef("-location is required")
 	}
-	token := c.getenv(envHLToken)
-	if token == "" {
-		return nil, usagef("set the location's token in $%s (never on the command line)", envHLToken)
+	auth, err := c.auth()
+	if err != nil {
+		return nil, err
 	}
 	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: c.cfg.location, Requests: c.cfg.requests, Window: c.cfg.window,
 		Margin: c.cfg.window / 40})
 	if err != nil {
 		return nil, fmt.Errorf("limiter: %w", err)
 	}
-	cl, err := highlevel.NewClient(highlevel.Options{BaseURL: c.cfg.hlURL, LocationID: c.cfg.location, Auth: highlevel.StaticToken(token),
+	cl, err := highlevel.NewClient(highlevel.Options{BaseURL: c.cfg.hlURL, LocationID: c.cfg.location, Auth: auth,
 		Limiter: lim, HTTPClient: c.httpClient, Logger: c.log, UserAgent: "pbn2hl"})
 	if err != nil {
 		return nil, fmt.Errorf("HighLevel client: %w", err)
 	}
 	return cl, nil
+}
+
+// auth is the location's Private Integration token, or OAuth through the
+// token file when -hl-oauth-store is given.
+func (c *cli) auth() (highlevel.TokenSource, error) {
+	if c.cfg.oauthStore == "" {
+		token := c.getenv(envHLToken)
+		if token == "" {
+			return nil, usagef("set the location's token in $%s (never on the command line), or use -hl-oauth-store", envHLToken)
+		}
+		return highlevel.StaticToken(token), nil
+	}
+	return c.oauth()
+}
+
+// oauth is the marketplace app's token source over the token file.
+func (c *cli) oauth() (*highlevel.OAuth, error) {
+	id, secret := c.getenv(envOAuthClientID), c.getenv(envOAuthClientSecret)
+	if id == "" || secret == "" {
+		return nil, usagef("-hl-oauth-store needs the app's credentials in $%s and $%s", envOAuthClientID, envOAuthClientSecret)
+	}
+	a, err := highlevel.NewOAuth(highlevel.OAuthOptions{ClientID: id, ClientSecret: secret, Store: &highlevel.FileTokenStore{Path: c.cfg.oauthStore},
+		BaseURL: c.cfg.hlURL, HTTPClient: c.httpClient, Logger: c.log})
+	if err != nil {
+		return nil, fmt.Errorf("HighLevel OAuth: %w", err)
+	}
+	return a, nil
 }
 
 // openLedger opens -ledger, encrypted when -ledger-key-file is given.
@@ -483,4 +520,10 @@ func (c *cli) progressf(format string, args ...any) {
 // outf writes a result line to stdout.
 func (c *cli) outf(format string, args ...any) {
 	fmt.Fprintf(c.stdout, format+"\n", args...)
+}
+
+// hasHL reports whether a location and its credentials are given, for the
+// commands that only read it when they can.
+func (c *cli) hasHL() bool {
+	return c.cfg.location != "" && (c.getenv(envHLToken) != "" || c.cfg.oauthStore != "")
 }

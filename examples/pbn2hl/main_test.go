@@ -339,3 +339,47 @@ func countType(t *testing.T, lines []string, objectType string) int {
 	}
 	return n
 }
+
+func TestOAuth(t *testing.T) {
+	ps, err := pbntest.NewServer(pbntest.Options{Seed: 7, Patients: 3})
+	require.NoError(t, err)
+	t.Cleanup(ps.Close)
+	const clientID, secret = "pbn2hl-test-app", "app-secret-do-not-print"
+	hs := hltest.NewServer(hltest.Options{OAuthClients: []hltest.OAuthClient{{ID: clientID, Secret: secret}},
+		RateLimit: hltest.RateLimit{Max: 100, Window: 100 * time.Millisecond}})
+	t.Cleanup(hs.Close)
+	r := &rig{t: t, pbn: ps, hl: hs, dir: t.TempDir(), env: map[string]string{envPBNToken: ps.Token(),
+		envOAuthClientID: clientID, envOAuthClientSecret: secret}}
+	store := r.path("hl-token.json")
+	oauth := []string{"-hl-oauth-store", store}
+
+	code, _, errOut := r.run(join([]string{"oauth"}, oauth, r.hlArgs())...)
+	assert.Equal(t, exitUsage, code, "no code in the environment")
+	assert.Contains(t, errOut, envOAuthCode)
+
+	r.env[envOAuthCode] = hs.AuthorizationCode(clientID, "Location", hltest.DefaultLocationID)
+	out := r.mustRun(join([]string{"oauth"}, oauth, r.hlArgs())...)
+	assert.Contains(t, out, "tokens stored in "+store)
+	st, err := os.Stat(store)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+
+	mapPath := writeDefaultMap(t, r)
+	out = r.mustRun(join([]string{"schema", "-map", mapPath}, oauth, r.srcArgs(), r.hlArgs())...)
+	assert.Contains(t, out, "missing", "the plan was diffed with the location through OAuth")
+
+	var tok struct{ AccessToken, RefreshToken string }
+	b, err := os.ReadFile(store)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &struct {
+		A *string `json:"access_token"`
+		R *string `json:"refresh_token"`
+	}{&tok.AccessToken, &tok.RefreshToken}))
+	require.NotEmpty(t, tok.AccessToken)
+	all := r.stdout.String() + r.stderr.String()
+	for _, s := range []string{tok.AccessToken, tok.RefreshToken, secret, r.env[envOAuthCode]} {
+		if s != "" {
+			assert.NotContains(t, all, s)
+		}
+	}
+}
