@@ -383,3 +383,32 @@ func TestOAuth(t *testing.T) {
 		}
 	}
 }
+
+func TestExportFolderSource(t *testing.T) {
+	r := newRig(t, 10, 0)
+	export := r.path("export")
+	_, err := r.pbn.WriteExport(context.Background(), export, pbntest.ExportOptions{BOM: true, HumanHeaders: true, PMSDates: true})
+	require.NoError(t, err)
+	delete(r.env, envPBNToken) // an export folder needs no PbN token
+	src := []string{"-export", export}
+	mapPath, ledger := r.path("map.yaml"), r.path("l.ledger")
+	r.mustRun(join([]string{"propose", "-out", mapPath, "-review", r.path("review.md")}, src, r.hlArgs())...)
+	r.mustRun(join([]string{"propose", "-from", "default", "-out", mapPath, "-review", r.path("review.md")}, src)...)
+	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	args := join([]string{"-map", mapPath, "-ledger", ledger}, src, r.hlArgs())
+	r.mustRun(append([]string{"schema", "-apply"}, args...)...)
+	out := r.mustRun(append([]string{"run"}, args...)...)
+	assert.Contains(t, out, "run done, ledger run 2:")
+	assert.Positive(t, r.contacts())
+}
+
+func TestLedgerOfAnotherLocationRefused(t *testing.T) {
+	r, args := prepared(t, 3)
+	other := join(args, []string{"-location", "hlsimOtherLocation01"}) // the last -location wins
+	code, _, errOut := r.run(append([]string{"run"}, other...)...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "one ledger per location")
+	code, _, errOut = r.run(join([]string{"undo", "-ledger", r.path("l.ledger")}, r.hlArgs(), []string{"-location", "hlsimOtherLocation01"})...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "one ledger per location")
+}
