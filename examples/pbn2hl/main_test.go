@@ -23,7 +23,7 @@ const fallbackEmail = "frontdesk@practice.example"
 // simulator, both in-process on loopback, with HighLevel's burst limit
 // compressed 100× (100 requests per 100ms) so the test takes seconds.
 type rig struct {
-	t      *testing.T
+	t      testing.TB
 	pbn    *pbntest.Server
 	hl     *hltest.Server
 	dir    string
@@ -32,7 +32,7 @@ type rig struct {
 	stderr bytes.Buffer
 }
 
-func newRig(t *testing.T, patients, daily int) *rig {
+func newRig(t testing.TB, patients, daily int) *rig {
 	t.Helper()
 	ps, err := pbntest.NewServer(pbntest.Options{Seed: 7, Patients: patients})
 	require.NoError(t, err)
@@ -200,7 +200,7 @@ func TestTokensNeverPrinted(t *testing.T) {
 	}
 }
 
-func writeDefaultMap(t *testing.T, r *rig) string {
+func writeDefaultMap(t testing.TB, r *rig) string {
 	t.Helper()
 	p := r.path("default.yaml")
 	r.mustRun(join([]string{"propose", "-from", "default", "-out", p, "-review", r.path("d.md")}, r.srcArgs())...)
@@ -266,7 +266,7 @@ func (w *cancelOn) Write(p []byte) (int, error) {
 }
 
 // prepared is a rig with an approved default map and its schema applied.
-func prepared(t *testing.T, patients int) (r *rig, args []string) {
+func prepared(t testing.TB, patients int) (r *rig, args []string) {
 	t.Helper()
 	r = newRig(t, patients, 0)
 	mapPath := r.path("map.yaml")
@@ -411,4 +411,31 @@ func TestLedgerOfAnotherLocationRefused(t *testing.T) {
 	code, _, errOut = r.run(join([]string{"undo", "-ledger", r.path("l.ledger")}, r.hlArgs(), []string{"-location", "hlsimOtherLocation01"})...)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "one ledger per location")
+}
+
+// BenchmarkRun measures the full load through the command line: records
+// written per second, HighLevel calls per record, and how full the
+// limiter (100 requests per 100ms here) was kept.
+func BenchmarkRun(b *testing.B) {
+	const window, limit = 100 * time.Millisecond, 100
+	var records, calls int
+	var elapsed time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		r, args := prepared(b, 40)
+		before := len(r.hl.RequestLog())
+		b.StartTimer()
+		start := time.Now()
+		r.mustRun(append([]string{"run"}, args...)...)
+		elapsed += time.Since(start)
+		b.StopTimer()
+		calls += len(r.hl.RequestLog()) - before
+		for _, k := range []hltest.Kind{hltest.KindContact, hltest.KindBusiness, hltest.KindRecord, hltest.KindOpportunity, hltest.KindNote, hltest.KindTask} {
+			records += r.hl.Count(hltest.DefaultLocationID, k)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(records)/elapsed.Seconds(), "records/s")
+	b.ReportMetric(float64(calls)/float64(max(records, 1)), "calls/record")
+	b.ReportMetric(float64(calls)/elapsed.Seconds()/(limit/window.Seconds()), "limiter-utilisation")
 }
