@@ -55,6 +55,7 @@ var oauthCmd = &command{
 type proposeFlags struct {
 	out, review, from, name string
 	samples                 int
+	overwrite               bool
 }
 
 var proposeCmd = &command{
@@ -66,6 +67,7 @@ var proposeCmd = &command{
 		c.flags.StringVar(&p.review, "review", "map-review.md", "write the Markdown review here")
 		c.flags.StringVar(&p.from, "from", "proposer", `"proposer" (drafted from the source's fields, with a confidence and reason per rule) or "default" (the project's reviewed PbN map plus this practice's custom properties)`)
 		c.flags.StringVar(&p.name, "name", "PbN → HighLevel", "name written into the map")
+		c.flags.BoolVar(&p.overwrite, "overwrite", false, "replace -out and -review when they exist (a reviewed, edited map is otherwise kept)")
 		c.flags.IntVar(&p.samples, "samples", 500, "records read per source entity to propose from (values stay in memory, never printed)")
 	},
 	run: runPropose,
@@ -75,6 +77,13 @@ func runPropose(ctx context.Context, c *cli) error {
 	p := &c.opt.propose
 	if p.from != "proposer" && p.from != "default" {
 		return usagef(`-from must be "proposer" or "default"`)
+	}
+	if !p.overwrite {
+		for _, f := range []string{p.out, p.review} {
+			if _, err := os.Stat(f); err == nil {
+				return usagef("%s exists (perhaps reviewed and edited): give other -out/-review paths, or -overwrite", f)
+			}
+		}
 	}
 	src, err := c.source()
 	if err != nil {

@@ -69,24 +69,21 @@ type cli struct {
 
 // config is what the shared flags say.
 type config struct {
-	pbnURL, exportDir      string
-	hlURL, location        string
-	oauthStore             string
-	companyID, fallback    string
-	hlRate                 string
-	searchLag              time.Duration
-	ledger, ledgerKeyFile  string
-	mapPath                string
-	concurrency            int
-	onDailyLimit           string
-	actor                  string
-	verbose                bool
-	progressEvery          time.Duration
-	requests               int
-	window                 time.Duration
-	usedSource, usedHL     bool
-	usedLedger, usedMap    bool
-	ledgerRequired, mapReq bool
+	pbnURL, exportDir     string
+	hlURL, location       string
+	oauthStore            string
+	companyID, fallback   string
+	hlRate                string
+	searchLag             time.Duration
+	ledger, ledgerKeyFile string
+	mapPath               string
+	concurrency           int
+	onDailyLimit          string
+	actor                 string
+	verbose               bool
+	progressEvery         time.Duration
+	requests              int
+	window                time.Duration
 }
 
 // commandFlags are the flags of single commands.
@@ -299,8 +296,6 @@ func (c *cli) sharedFlags(cmd *command) {
 	}
 	fs.StringVar(&cfg.actor, "actor", defaultActor(), "who runs this, recorded on every run")
 	fs.BoolVar(&cfg.verbose, "v", false, "log the library's operational records to stderr (object names, counts, ids; never values or tokens)")
-	cfg.usedSource, cfg.usedHL, cfg.usedLedger, cfg.usedMap = cmd.source, cmd.hl, cmd.ledger, cmd.mapFile
-	cfg.ledgerRequired, cfg.mapReq = cmd.mutating, cmd.mutating
 }
 
 func defaultActor() string {
