@@ -182,7 +182,7 @@ func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	c.flags.Usage = func() {
 		fmt.Fprintf(c.flags.Output(), "Usage: pbn2hl %s [flags]\n\n%s\n", name, cmd.summary)
 		if cmd.hl {
-			fmt.Fprintf(c.flags.Output(), "\nThe HighLevel token is read from $%s, never from a flag (flags land in shell\nhistory and in ps).", envHLToken)
+			fmt.Fprintf(c.flags.Output(), "\nThe HighLevel token is read from $%s (or OAuth: -hl-oauth-store), never from a\nflag (flags land in shell history and in ps).", envHLToken)
 		}
 		if cmd.source {
 			fmt.Fprintf(c.flags.Output(), " The PbN token (with -pbn-url) is read from $%s.", envPBNToken)

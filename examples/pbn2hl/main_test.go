@@ -110,9 +110,13 @@ func TestSession(t *testing.T) {
 	out = r.mustRun(join([]string{"preflight", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
 	assert.Contains(t, out, "ready: nothing blocks the run")
 
+	out = r.mustRun(join([]string{"run", "-dry-run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+	assert.Contains(t, out, "run (dry run: nothing written)")
+	assert.Zero(t, r.contacts())
+
 	code, out, errOut := r.run(join([]string{"run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
 	require.Equal(t, exitOK, code, "%s\n%s", out, errOut)
-	assert.Contains(t, out, "run done, ledger run 2:")
+	assert.Contains(t, out, "run done, ledger run 2:", "a dry run records no run")
 	assert.Contains(t, errOut, "run patients", "progress lines go to stderr")
 	require.Positive(t, r.contacts())
 	afterRun := r.contacts()
