@@ -1,0 +1,229 @@
+package reconcile_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+	"github.com/pbnhl/pbnhl/reconcile"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// clock is the simulator's clock: tests move it so changes made after the
+// run carry a later dateUpdated.
+type clock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.offset) }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
+}
+
+type env struct {
+	hs     *hltest.Server
+	hl     *highlevel.Client
+	ledger *rollback.Ledger
+	clk    *clock
+	extID  string
+}
+
+// migrated runs a whole migration of a generated practice into the
+// simulator and returns what reconcile needs.
+func migrated(t testing.TB, patients int) *env {
+	t.Helper()
+	ctx := context.Background()
+	ps, err := pbntest.NewServer(pbntest.Options{Seed: 7, Patients: patients})
+	require.NoError(t, err)
+	t.Cleanup(ps.Close)
+	src, err := pbn.NewClient(pbn.Options{BaseURL: ps.URL, Token: ps.Token(), RateLimit: -1})
+	require.NoError(t, err)
+	clk := &clock{}
+	hs := hltest.NewServer(hltest.Options{
+		Users:     []hltest.User{{ID: "hlUserFrontDesk00001", FirstName: "Front", LastName: "Desk", Email: "desk@example.com"}},
+		Locations: []hltest.Location{{ID: hltest.DefaultLocationID, Token: hltest.DefaultToken, AllowDuplicates: true, AllowDuplicateOpportunities: true}},
+		RateLimit: hltest.RateLimit{Max: 100000, Window: time.Second},
+		Clock:     clk.Now,
+		Seed:      1,
+	})
+	t.Cleanup(hs.Close)
+	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Requests: 100000, Window: time.Second})
+	require.NoError(t, err)
+	hl, err := highlevel.NewClient(highlevel.Options{BaseURL: hs.URL, LocationID: hltest.DefaultLocationID,
+		Auth: highlevel.StaticToken(hltest.DefaultToken), Limiter: lim})
+	require.NoError(t, err)
+	inv, err := src.Inventory(ctx)
+	require.NoError(t, err)
+	m, err := mapping.Default(inv.CustomProperties)
+	require.NoError(t, err)
+	require.NoError(t, m.Approve("test", time.Now()))
+	ledger, err := rollback.Open(ctx, filepath.Join(t.TempDir(), "l.ledger"), rollback.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { ledger.Close() })
+	mig, err := pbnhl.New(pbnhl.Options{Source: src, Client: hl, Map: m, Ledger: ledger,
+		CompanyID: hltest.DefaultCompanyID, FallbackOwner: "desk@example.com", SearchLag: -1})
+	require.NoError(t, err)
+	_, err = mig.ApplySchema(ctx)
+	require.NoError(t, err)
+	_, err = mig.Run(ctx)
+	require.NoError(t, err)
+	fields, err := hl.CustomFields.List(ctx, highlevel.FieldModelContact)
+	require.NoError(t, err)
+	e := &env{hs: hs, hl: hl, ledger: ledger, clk: clk}
+	for _, f := range fields {
+		if f.FieldKey == "contact.pbn_patient_id" {
+			e.extID = f.ID
+		}
+	}
+	require.NotEmpty(t, e.extID)
+	clk.Add(time.Minute)
+	return e
+}
+
+func (e *env) run(t testing.TB, o reconcile.Options) *reconcile.Report {
+	t.Helper()
+	o.Client, o.Ledger, o.ContactExternalField = e.hl, e.ledger, e.extID
+	rep, err := reconcile.Run(context.Background(), o)
+	require.NoError(t, err)
+	return rep
+}
+
+func TestCleanMigrationReconciles(t *testing.T) {
+	e := migrated(t, 40)
+	rep := e.run(t, reconcile.Options{Full: true, BucketSize: 1000, LeafSize: 8})
+	var txt bytes.Buffer
+	require.NoError(t, rep.WriteText(&txt))
+	require.True(t, rep.OK(), txt.String())
+	require.NotEmpty(t, rep.Counts)
+	for _, c := range rep.Counts {
+		assert.Equal(t, c.Ledger, c.HighLevel, c.ObjectType)
+	}
+	require.NotNil(t, rep.Buckets)
+	assert.Equal(t, 0, rep.Buckets.RecordsRead, "no bucket differs: nothing read")
+	assert.Equal(t, 1, rep.Buckets.Calls)
+	assert.Positive(t, rep.Sample.Fields)
+	assert.NotEmpty(t, rep.Integrity)
+}
+
+func contactOf(t *testing.T, e *env, i int) (string, string) {
+	t.Helper()
+	n := 0
+	for m, err := range e.ledger.IDMap(context.Background(), rollback.TypeContact) {
+		require.NoError(t, err)
+		if n == i {
+			return m.SourceKey, m.HighLevelID
+		}
+		n++
+	}
+	t.Fatal("no such contact")
+	return "", ""
+}
+
+func TestDamageIsFoundExactly(t *testing.T) {
+	ctx := context.Background()
+	e := migrated(t, 60)
+	delKey, delID := contactOf(t, e, 3)
+	chgKey, chgID := contactOf(t, e, 17)
+	require.NoError(t, e.hl.Contacts.Delete(ctx, delID))
+	city := "Elsewhere"
+	_, err := e.hl.Contacts.Update(ctx, chgID, highlevel.ContactUpdate{City: &city})
+	require.NoError(t, err)
+
+	rep := e.run(t, reconcile.Options{Full: true, Sample: -1, LeafSize: 4})
+	require.False(t, rep.OK())
+	require.NotNil(t, rep.Buckets)
+	assert.ElementsMatch(t, []reconcile.Difference{
+		{ObjectType: "contact", SourceKey: delKey, HighLevelID: delID, Kind: reconcile.KindMissing},
+		{ObjectType: "contact", SourceKey: chgKey, HighLevelID: chgID, Kind: reconcile.KindField, Field: "city"},
+	}, rep.Buckets.Differences)
+	for _, c := range rep.Counts {
+		if c.ObjectType == rollback.TypeContact {
+			assert.Equal(t, c.Ledger-1, c.HighLevel)
+		}
+	}
+	// Bisection reads only the two damaged leaves, not every contact.
+	contacts := rep.Buckets.Records
+	assert.LessOrEqual(t, rep.Buckets.RecordsRead, 2*4, "records read")
+	// Calls: the root fingerprint, two per level of bisection per damaged
+	// record, one read per damaged leaf — against one read per contact by id.
+	depth := bits.Len(uint(contacts/4)) + 1
+	assert.LessOrEqual(t, rep.Buckets.Calls, 1+2*depth*2+2, "calls")
+	assert.Less(t, rep.Buckets.Calls, contacts/2, "calls")
+	t.Logf("bucketed diff: %d contacts, %d calls, %d records read", contacts, rep.Buckets.Calls, rep.Buckets.RecordsRead)
+}
+
+func TestBrokenLinksAreOrphans(t *testing.T) {
+	ctx := context.Background()
+	e := migrated(t, 30)
+	key, id := contactOf(t, e, 5)
+	_, err := e.hl.Businesses.UnlinkContacts(ctx, []string{id})
+	require.NoError(t, err)
+	rep := e.run(t, reconcile.Options{Sample: -1})
+	var orphans []reconcile.Orphan
+	for _, i := range rep.Integrity {
+		orphans = append(orphans, i.Orphans...)
+	}
+	require.Len(t, orphans, 1)
+	assert.Equal(t, key, orphans[0].SourceKey)
+	assert.Equal(t, id, orphans[0].HighLevelID)
+}
+
+// The golden report: a fixed report rendered as text and JSON.
+func TestGoldenReports(t *testing.T) {
+	rep := &reconcile.Report{
+		Counts: []reconcile.Count{{ObjectType: "contact", Source: 3, Ledger: 3, HighLevel: 2}},
+		Integrity: []reconcile.Integrity{{Check: "contacts linked to their office's business", Expected: 3, Found: 2,
+			Orphans: []reconcile.Orphan{{ObjectType: "contact", SourceKey: "12", HighLevelID: "c12", Reason: "not linked to its office's business"}}}},
+		Sample:      reconcile.Diff{Records: 3, Fields: 30, Calls: 3, RecordsRead: 2, Differences: []reconcile.Difference{{ObjectType: "contact", SourceKey: "13", HighLevelID: "c13", Kind: reconcile.KindMissing}}},
+		Population:  []reconcile.Population{{ObjectType: "contact", Field: "email", Records: 3, Sent: 2, Stored: 2, StoredOf: 3}},
+		Calls:       9,
+		Differences: 3,
+	}
+	for _, f := range []struct {
+		name  string
+		write func(*bytes.Buffer) error
+	}{
+		{"report.txt", func(b *bytes.Buffer) error { return rep.WriteText(b) }},
+		{"report.json", func(b *bytes.Buffer) error { return rep.WriteJSON(b) }},
+	} {
+		var b bytes.Buffer
+		require.NoError(t, f.write(&b))
+		path := filepath.Join("testdata", f.name)
+		if *update {
+			require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
+		}
+		want, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, string(want), b.String(), f.name)
+	}
+	var h bytes.Buffer
+	require.NoError(t, rep.WriteHTML(&h))
+	s := h.String()
+	assert.True(t, strings.HasPrefix(s, "<!doctype html>"))
+	assert.Contains(t, s, "<svg")
+	assert.Contains(t, s, "not linked to its office")
+	assert.NotContains(t, s, "http://")
+	assert.NotContains(t, s, "https://")
+	assert.NotContains(t, s, "<script")
+}
