@@ -402,8 +402,12 @@ func (c *cli) onProgress(p pbnhl.Progress) {
 	if p.Total > 0 {
 		total = num(p.Total)
 	}
-	line := fmt.Sprintf("%s %-18s %s/%s done · %s written · %s existing · %s invalid · %s rejected · %s calls · %.1f/s",
-		p.Phase, p.Object, num(p.Done), total, num(p.Written), num(p.Existing), num(p.Invalid), num(p.Rejected), num(p.Calls), p.Rate)
+	line := fmt.Sprintf("%s %-18s %s/%s done · %s written · %s existing · %s invalid · %s rejected · %s calls",
+		p.Phase, p.Object, num(p.Done), total, num(p.Written), num(p.Existing), num(p.Invalid), num(p.Rejected), num(p.Calls))
+	if p.Elapsed >= 100*time.Millisecond {
+		// A rate over a few milliseconds says nothing.
+		line += fmt.Sprintf(" · %.1f/s", p.Rate)
+	}
 	if p.Finished {
 		line += " · finished in " + roundDuration(p.Elapsed)
 	} else if p.ETA > 0 {

@@ -142,6 +142,8 @@ func TestSession(t *testing.T) {
 	require.NotEmpty(t, lines)
 	var rec map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &rec), "JSONL")
+	out = r.mustRun("audit", "-ledger", ledger, "-ledger-key-file", keyFile, "-format", "csv")
+	assert.Greater(t, strings.Count(out, "\n"), 1, "CSV header and rows")
 	r.mustRun("audit", "-ledger", ledger, "-ledger-key-file", keyFile, "-problems", "-o", r.path("problems.csv"))
 	_, err = os.Stat(r.path("problems.csv"))
 	require.NoError(t, err)
