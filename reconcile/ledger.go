@@ -33,6 +33,7 @@ type expected struct {
 	links     []link               // contact → business
 	relations []link               // record ↔ contact
 	byHLID    map[string]*record
+	keys      map[string]bool // object type NUL source key
 	types     []string
 }
 
@@ -68,7 +69,7 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 			lastOp[k] = e
 		}
 	}
-	x := &expected{records: map[string][]*record{}, byHLID: map[string]*record{}}
+	x := &expected{records: map[string][]*record{}, byHLID: map[string]*record{}, keys: map[string]bool{}}
 	for _, typ := range recordTypes(done) {
 		for m, err := range l.IDMap(ctx, typ) {
 			if err != nil {
@@ -84,6 +85,7 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 			}
 			x.records[typ] = append(x.records[typ], r)
 			x.byHLID[m.HighLevelID] = r
+			x.keys[typ+"\x00"+m.SourceKey] = true
 		}
 		if len(x.records[typ]) > 0 {
 			x.types = append(x.types, typ)

@@ -57,13 +57,17 @@ func (r *Report) OK() bool { return r.Differences == 0 }
 type Count struct {
 	ObjectType string `json:"objectType"`
 	Source     int    `json:"source"` // -1: not given
-	Ledger     int    `json:"ledger"`
-	HighLevel  int    `json:"highLevel"`
+	// Rejected are records HighLevel refused (the ledger's problems) that
+	// the id map does not hold: sent, not there, reported with reasons.
+	Rejected  int `json:"rejected"`
+	Ledger    int `json:"ledger"`
+	HighLevel int `json:"highLevel"`
 }
 
-// OK reports whether the counts agree.
+// OK reports whether the counts agree: every valid source record is in the
+// id map unless HighLevel rejected it, and HighLevel holds the id map's.
 func (c Count) OK() bool {
-	return c.Ledger == c.HighLevel && (c.Source < 0 || c.Source == c.Ledger)
+	return c.Ledger == c.HighLevel && (c.Source < 0 || c.Source-c.Rejected == c.Ledger)
 }
 
 // Population is the share of records setting one target field: in the
@@ -154,6 +158,34 @@ type run struct {
 	// the records read back, and the records read.
 	stored map[string]map[string]int
 	read   map[string]int
+	// names are custom field keys by id, so reports name fields, not ids.
+	names map[string]string
+}
+
+// fieldNames reads the location's contact and opportunity custom fields
+// (one call each) to name them in the report.
+func (r *run) fieldNames(ctx context.Context) error {
+	for _, m := range []highlevel.FieldModel{highlevel.FieldModelContact, highlevel.FieldModelOpportunity} {
+		r.calls++
+		fs, err := r.c.CustomFields.List(ctx, m)
+		if err != nil {
+			return err
+		}
+		for _, f := range fs {
+			r.names[f.ID] = f.FieldKey
+		}
+	}
+	return nil
+}
+
+// fieldName names a compared field: custom fields by key when known.
+func (r *run) fieldName(f string) string {
+	if id, ok := strings.CutPrefix(f, "customFields."); ok {
+		if k := r.names[id]; k != "" {
+			return "customFields." + k
+		}
+	}
+	return f
 }
 
 // Run reconciles the ledger with HighLevel.
@@ -178,11 +210,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	r := &run{opts: opts, c: opts.Client, l: opts.Ledger, x: x, rep: &Report{},
-		stored: map[string]map[string]int{}, read: map[string]int{}}
+		stored: map[string]map[string]int{}, read: map[string]int{}, names: map[string]string{}}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
 	}{
+		{"field names", r.fieldNames},
 		{"counts", r.counts},
 		{"sample", r.sample},
 		{"buckets", r.buckets},
@@ -216,8 +249,21 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 func (r *run) counts(ctx context.Context) error {
+	rejected := map[string]int{}
+	seen := map[string]bool{}
+	for p, err := range r.l.Problems(ctx) {
+		if err != nil {
+			return err
+		}
+		k := p.ObjectType + "\x00" + p.SourceKey
+		if p.Kind == rollback.ProblemInvalid || seen[k] || r.x.keys[k] {
+			continue
+		}
+		seen[k] = true
+		rejected[p.ObjectType]++
+	}
 	for _, typ := range r.x.types {
-		c := Count{ObjectType: typ, Source: -1, Ledger: len(r.x.records[typ])}
+		c := Count{ObjectType: typ, Source: -1, Ledger: len(r.x.records[typ]), Rejected: rejected[typ]}
 		if n, ok := r.opts.Source[typ]; ok {
 			c.Source = n
 		}
@@ -375,7 +421,7 @@ func (r *run) compare(ctx context.Context, d *Diff, typ string, rec *record, got
 			r.stored[typ][f.Field]++
 		}
 		if f.Differ {
-			d.Differences = append(d.Differences, Difference{ObjectType: typ, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Kind: KindField, Field: f.Field})
+			d.Differences = append(d.Differences, Difference{ObjectType: typ, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Kind: KindField, Field: r.fieldName(f.Field)})
 		}
 	}
 	return nil
@@ -579,7 +625,7 @@ func (r *run) population(ctx context.Context) error {
 			}
 		}
 		for _, f := range sortedKeys(sent) {
-			p := Population{ObjectType: typ, Field: f, Records: n, Sent: sent[f], Stored: r.stored[typ][f], StoredOf: r.read[typ]}
+			p := Population{ObjectType: typ, Field: r.fieldName(f), Records: n, Sent: sent[f], Stored: r.stored[typ][f], StoredOf: r.read[typ]}
 			if typ == rollback.TypeContact {
 				r.calls++
 				c, err := r.c.Contacts.Count(ctx, highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: f, Operator: "exists"}}})

@@ -47,6 +47,7 @@ type env struct {
 	ledger *rollback.Ledger
 	clk    *clock
 	extID  string
+	source map[string]int
 }
 
 // migrated runs a whole migration of a generated practice into the
@@ -88,9 +89,11 @@ func migrated(t testing.TB, patients int) *env {
 	require.NoError(t, err)
 	_, err = mig.Run(ctx)
 	require.NoError(t, err)
+	pre, err := mig.Preflight(ctx)
+	require.NoError(t, err)
 	fields, err := hl.CustomFields.List(ctx, highlevel.FieldModelContact)
 	require.NoError(t, err)
-	e := &env{hs: hs, hl: hl, ledger: ledger, clk: clk}
+	e := &env{hs: hs, hl: hl, ledger: ledger, clk: clk, source: reconcile.SourceCounts(m, pre.Validation)}
 	for _, f := range fields {
 		if f.FieldKey == "contact.pbn_patient_id" {
 			e.extID = f.ID
@@ -103,7 +106,7 @@ func migrated(t testing.TB, patients int) *env {
 
 func (e *env) run(t testing.TB, o reconcile.Options) *reconcile.Report {
 	t.Helper()
-	o.Client, o.Ledger, o.ContactExternalField = e.hl, e.ledger, e.extID
+	o.Client, o.Ledger, o.ContactExternalField, o.Source = e.hl, e.ledger, e.extID, e.source
 	rep, err := reconcile.Run(context.Background(), o)
 	require.NoError(t, err)
 	return rep
@@ -115,9 +118,11 @@ func TestCleanMigrationReconciles(t *testing.T) {
 	var txt bytes.Buffer
 	require.NoError(t, rep.WriteText(&txt))
 	require.True(t, rep.OK(), txt.String())
+	t.Log(txt.String())
 	require.NotEmpty(t, rep.Counts)
 	for _, c := range rep.Counts {
 		assert.Equal(t, c.Ledger, c.HighLevel, c.ObjectType)
+		assert.Equal(t, c.Source-c.Rejected, c.Ledger, c.ObjectType)
 	}
 	require.NotNil(t, rep.Buckets)
 	assert.Equal(t, 0, rep.Buckets.RecordsRead, "no bucket differs: nothing read")
@@ -226,4 +231,36 @@ func TestGoldenReports(t *testing.T) {
 	assert.NotContains(t, s, "http://")
 	assert.NotContains(t, s, "https://")
 	assert.NotContains(t, s, "<script")
+}
+
+// A record's property changed and a record's relation to its contact
+// removed are found by the sample, which reads every field by id.
+func TestSampleFindsRecordDamage(t *testing.T) {
+	ctx := context.Background()
+	e := migrated(t, 12)
+	const typ = "custom_objects.pbn_appointment"
+	var ids []rollback.Mapping
+	for m, err := range e.ledger.IDMap(ctx, typ) {
+		require.NoError(t, err)
+		ids = append(ids, m)
+	}
+	require.GreaterOrEqual(t, len(ids), 2)
+	changed, unlinked := ids[0], ids[1]
+	_, err := e.hl.Objects.UpdateRecord(ctx, typ, changed.HighLevelID, highlevel.RecordUpdate{
+		Properties: map[string]highlevel.FieldValue{"title": highlevel.TextValue("renamed")}})
+	require.NoError(t, err)
+	for rl, err := range e.hl.Associations.Relations(ctx, unlinked.HighLevelID, highlevel.RelationListOptions{}) {
+		require.NoError(t, err)
+		require.NoError(t, e.hl.Associations.DeleteRelation(ctx, rl.ID))
+	}
+
+	rep := e.run(t, reconcile.Options{Sample: 1 << 20})
+	assert.Equal(t, []reconcile.Difference{{ObjectType: typ, SourceKey: changed.SourceKey, HighLevelID: changed.HighLevelID, Kind: reconcile.KindField, Field: "title"}},
+		rep.Sample.Differences)
+	var orphans []reconcile.Orphan
+	for _, i := range rep.Integrity {
+		orphans = append(orphans, i.Orphans...)
+	}
+	assert.Equal(t, []reconcile.Orphan{{ObjectType: typ, SourceKey: unlinked.SourceKey, HighLevelID: unlinked.HighLevelID, Reason: "relation to its contact missing"}}, orphans)
+	assert.Equal(t, 2, rep.Differences)
 }

@@ -30,7 +30,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		verdict = fmt.Sprintf("%d difference(s)", r.Differences)
 	}
 	fmt.Fprintf(&b, "Reconciliation: %s (%d API calls)\n\nCounts\n", verdict, r.Calls)
-	fmt.Fprintf(&b, "  %-34s %8s %8s %9s\n", "object type", "source", "ledger", "HighLevel")
+	fmt.Fprintf(&b, "  %-36s %8s %8s %8s %9s\n", "object type", "source", "rejected", "ledger", "HighLevel")
 	for _, c := range r.Counts {
 		src := "-"
 		if c.Source >= 0 {
@@ -40,7 +40,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		if !c.OK() {
 			mark = "MISMATCH"
 		}
-		fmt.Fprintf(&b, "  %-34s %8s %8d %9d  %s\n", c.ObjectType, src, c.Ledger, c.HighLevel, mark)
+		fmt.Fprintf(&b, "  %-36s %8s %8d %8d %9d  %s\n", c.ObjectType, src, c.Rejected, c.Ledger, c.HighLevel, mark)
 	}
 	b.WriteString("\nRelationship integrity\n")
 	for _, i := range r.Integrity {
@@ -65,7 +65,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	b.WriteString("\nField population (mapped body vs HighLevel)\n")
 	for _, p := range r.Population {
-		fmt.Fprintf(&b, "  %-34s %-40s %7s %7s\n", p.ObjectType, p.Field, rate(p.Sent, p.Records), rate(p.Stored, p.StoredOf))
+		fmt.Fprintf(&b, "  %-36s %-44s %7s %7s\n", p.ObjectType, p.Field, rate(p.Sent, p.Records), rate(p.Stored, p.StoredOf))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -103,8 +103,8 @@ svg{vertical-align:middle}
 <h1>Reconciliation</h1>
 <p class="{{if .OK}}ok{{else}}bad{{end}}">{{if .OK}}HighLevel matches the ledger{{else}}{{.Differences}} difference(s){{end}} — {{.Calls}} API calls</p>
 <h2>Counts</h2>
-<table><tr><th>object type</th><th>source</th><th>ledger</th><th>HighLevel</th><th></th><th></th></tr>
-{{range .Counts}}<tr><td>{{.ObjectType}}</td><td>{{if ge .Source 0}}{{.Source}}{{else}}–{{end}}</td><td>{{.Ledger}}</td><td>{{.HighLevel}}</td>
+<table><tr><th>object type</th><th>source</th><th>rejected</th><th>ledger</th><th>HighLevel</th><th></th><th></th></tr>
+{{range .Counts}}<tr><td>{{.ObjectType}}</td><td>{{if ge .Source 0}}{{.Source}}{{else}}–{{end}}</td><td>{{.Rejected}}</td><td>{{.Ledger}}</td><td>{{.HighLevel}}</td>
 <td><svg width="310" height="18" role="img" aria-label="ledger and HighLevel"><rect width="{{bar .Ledger (maxc .)}}" height="8" fill="#4a78c2"/><rect y="9" width="{{bar .HighLevel (maxc .)}}" height="8" fill="#e39b2d"/></svg></td>
 <td class="{{if .OK}}ok{{else}}bad{{end}}">{{if .OK}}ok{{else}}mismatch{{end}}</td></tr>
 {{end}}</table>

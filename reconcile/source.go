@@ -1,0 +1,38 @@
+package reconcile
+
+import (
+	"github.com/pbnhl/pbnhl/mapping"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// SourceCounts turns a validation report of the final source (the map's
+// Applier and Validator over every record, as a preflight makes it) into
+// Options.Source: valid records per ledger object type. Objects that write
+// no record of their own (contact fields, owners) and notes and tasks
+// (counted by no cheap total in HighLevel) are left out.
+func SourceCounts(m *mapping.Map, v *mapping.Report) map[string]int {
+	tallies := v.Objects()
+	out := map[string]int{}
+	for _, o := range m.Objects {
+		typ, ok := ledgerType(o)
+		if !ok {
+			continue
+		}
+		out[typ] += tallies[o.Name].Valid
+	}
+	return out
+}
+
+func ledgerType(o mapping.Object) (string, bool) {
+	switch o.Target {
+	case mapping.TargetContact:
+		return rollback.TypeContact, true
+	case mapping.TargetBusiness:
+		return rollback.TypeBusiness, true
+	case mapping.TargetOpportunity:
+		return rollback.TypeOpportunity, true
+	case mapping.TargetCustomObject:
+		return o.Key, true
+	}
+	return "", false
+}
