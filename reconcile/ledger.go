@@ -16,8 +16,10 @@ type record struct {
 	HighLevelID string
 	// write is the last create or update journaled for it (not undone);
 	// its payload is the body HighLevel should hold.
-	write     rollback.Entry
-	hasWrite  bool
+	write    rollback.Entry
+	hasWrite bool
+	// writtenAt is the last outcome the journal holds for any call that
+	// wrote to the record or linked it (compensations included).
 	writtenAt time.Time
 }
 
@@ -54,6 +56,16 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 		}
 		done = append(done, e)
 	}
+	// touched is, per HighLevel id, the last time the journal says we
+	// wrote to it or linked it: HighLevel's dateUpdated may move then too.
+	touched := map[string]time.Time{}
+	for _, e := range done {
+		for _, id := range []string{e.HighLevelID, e.TargetID, e.RelatedID} {
+			if id != "" && e.OutcomeAt.After(touched[id]) {
+				touched[id] = e.OutcomeAt
+			}
+		}
+	}
 	lastOp := map[string]rollback.Entry{}
 	latestLink := map[string]rollback.Entry{}
 	for _, e := range done {
@@ -79,9 +91,9 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 			if m.HighLevelID == "" || (seen && e.Op == rollback.OpDelete) {
 				continue
 			}
-			r := &record{SourceKey: m.SourceKey, HighLevelID: m.HighLevelID}
+			r := &record{SourceKey: m.SourceKey, HighLevelID: m.HighLevelID, writtenAt: touched[m.HighLevelID]}
 			if seen {
-				r.write, r.hasWrite, r.writtenAt = e, true, e.OutcomeAt
+				r.write, r.hasWrite = e, true
 			}
 			x.records[typ] = append(x.records[typ], r)
 			x.byHLID[m.HighLevelID] = r

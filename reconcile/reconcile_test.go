@@ -114,7 +114,9 @@ func (e *env) run(t testing.TB, o reconcile.Options) *reconcile.Report {
 
 func TestCleanMigrationReconciles(t *testing.T) {
 	e := migrated(t, 40)
-	rep := e.run(t, reconcile.Options{Full: true, BucketSize: 1000, LeafSize: 8})
+	// A tight slack: the fingerprints agree because the ledger's write times
+	// cover every call that touched a contact (links included).
+	rep := e.run(t, reconcile.Options{Full: true, BucketSize: 1000, LeafSize: 8, Slack: time.Millisecond})
 	var txt bytes.Buffer
 	require.NoError(t, rep.WriteText(&txt))
 	require.True(t, rep.OK(), txt.String())
