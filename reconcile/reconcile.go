@@ -28,10 +28,13 @@ type Options struct {
 	// Sample is how many records per object type are read back by id and
 	// compared field by field. 0 means 20; negative skips the sample.
 	Sample int
-	// Full compares every contact with the bucketed diff.
+	// Full compares every contact with the bucketed diff and every custom
+	// object record with a scan of search pages.
 	Full bool
 	// BucketSize is the number of contacts in a top-level bucket (default
-	// 1,000); LeafSize the bucket size read and compared (default 50).
+	// 1,000); LeafSize the bucket size read and compared (default 500: one
+	// search page reads it, so halving further would cost more calls than
+	// reading it).
 	BucketSize, LeafSize int
 	// Slack is the clock difference tolerated between the ledger's write
 	// times and HighLevel's dateUpdated (default 2 s).
@@ -41,13 +44,15 @@ type Options struct {
 // Report is the outcome of a reconciliation. It holds object types, field
 // names, counts, source keys and HighLevel ids — no field value.
 type Report struct {
-	Counts      []Count      `json:"counts"`
-	Population  []Population `json:"population"`
-	Integrity   []Integrity  `json:"integrity"`
-	Sample      Diff         `json:"sample"`
-	Buckets     *Diff        `json:"buckets,omitempty"`
-	Calls       int          `json:"calls"`
-	Differences int          `json:"differences"`
+	Counts     []Count      `json:"counts"`
+	Population []Population `json:"population"`
+	Integrity  []Integrity  `json:"integrity"`
+	Sample     Diff         `json:"sample"`
+	Buckets    *Diff        `json:"buckets,omitempty"`
+	// Records is the scan of every custom object record (full runs).
+	Records     *Diff `json:"records,omitempty"`
+	Calls       int   `json:"calls"`
+	Differences int   `json:"differences"`
 }
 
 // OK reports whether nothing differs.
@@ -200,7 +205,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		opts.BucketSize = 1000
 	}
 	if opts.LeafSize <= 0 {
-		opts.LeafSize = 50
+		opts.LeafSize = 500
 	}
 	if opts.Slack == 0 {
 		opts.Slack = 2 * time.Second
@@ -219,6 +224,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		{"counts", r.counts},
 		{"sample", r.sample},
 		{"buckets", r.buckets},
+		{"records", r.scanRecords},
 		{"business links", r.businessLinks},
 		{"opportunities", r.opportunities},
 		{"population", r.population},
@@ -230,8 +236,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	r.rep.Calls = r.calls
 	n := len(r.rep.Sample.Differences)
-	if r.rep.Buckets != nil {
-		n += len(r.rep.Buckets.Differences)
+	for _, d := range []*Diff{r.rep.Buckets, r.rep.Records} {
+		if d != nil {
+			n += len(d.Differences)
+		}
 	}
 	for _, c := range r.rep.Counts {
 		if !c.OK() {

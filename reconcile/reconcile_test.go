@@ -129,6 +129,9 @@ func TestCleanMigrationReconciles(t *testing.T) {
 	require.NotNil(t, rep.Buckets)
 	assert.Equal(t, 0, rep.Buckets.RecordsRead, "no bucket differs: nothing read")
 	assert.Equal(t, 1, rep.Buckets.Calls)
+	require.NotNil(t, rep.Records)
+	assert.Positive(t, rep.Records.Records)
+	assert.Equal(t, rep.Records.Records, rep.Records.RecordsRead)
 	assert.Positive(t, rep.Sample.Fields)
 	assert.NotEmpty(t, rep.Integrity)
 }
@@ -265,6 +268,19 @@ func TestSampleFindsRecordDamage(t *testing.T) {
 	}
 	assert.Equal(t, []reconcile.Orphan{{ObjectType: typ, SourceKey: unlinked.SourceKey, HighLevelID: unlinked.HighLevelID, Reason: "relation to its contact missing"}}, orphans)
 	assert.Equal(t, 2, rep.Differences)
+
+	// A full run scans every record: the same change, one call per 100.
+	full := e.run(t, reconcile.Options{Full: true, Sample: -1})
+	require.NotNil(t, full.Records)
+	assert.Equal(t, rep.Sample.Differences, full.Records.Differences)
+	assert.Equal(t, full.Records.Records, full.Records.RecordsRead)
+	types := 0
+	for _, c := range full.Counts {
+		if strings.HasPrefix(c.ObjectType, rollback.RecordTypePrefix) {
+			types++
+		}
+	}
+	assert.LessOrEqual(t, full.Records.Calls, full.Records.Records/100+types, "one call per page of 100 per type")
 }
 
 // A contact HighLevel holds that the ledger does not know is listed as

@@ -63,6 +63,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Buckets != nil {
 		writeDiff("Bucketed diff (every contact)", r.Buckets)
 	}
+	if r.Records != nil {
+		writeDiff("Scan (every custom object record)", r.Records)
+	}
 	b.WriteString("\nField population (mapped body vs HighLevel)\n")
 	for _, p := range r.Population {
 		fmt.Fprintf(&b, "  %-36s %-44s %7s %7s\n", p.ObjectType, p.Field, rate(p.Sent, p.Records), rate(p.Stored, p.StoredOf))
@@ -119,6 +122,7 @@ svg{vertical-align:middle}
 {{range .Differences}}<tr><td class="bad">{{.Kind}}</td><td>{{.ObjectType}}</td><td>{{.SourceKey}}</td><td>{{.HighLevelID}}</td><td>{{.Field}}</td></tr>{{end}}</table>{{end}}{{end}}
 <h3>Sample, read by id</h3>{{template "diff" .Sample}}
 {{with .Buckets}}<h3>Every contact, hashed buckets with bisection</h3>{{template "diff" .}}{{end}}
+{{with .Records}}<h3>Every custom object record, scanned by search pages</h3>{{template "diff" .}}{{end}}
 <h2>Field population</h2>
 <table><tr><th>object type</th><th>field</th><th>mapped</th><th>HighLevel</th><th></th></tr>
 {{range .Population}}<tr><td>{{.ObjectType}}</td><td>{{.Field}}</td><td>{{rate .Sent .Records}}</td><td>{{rate .Stored .StoredOf}}</td>
