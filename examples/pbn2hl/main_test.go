@@ -85,8 +85,17 @@ func join(parts ...[]string) []string {
 
 func (r *rig) contacts() int { return r.hl.Count(hltest.DefaultLocationID, hltest.KindContact) }
 
+// practiceSize keeps -short (the race run) quick; the full run takes a
+// practice big enough for every kind of record and problem.
+func practiceSize() int {
+	if testing.Short() {
+		return 10
+	}
+	return 25
+}
+
 func TestSession(t *testing.T) {
-	r := newRig(t, 25, 0)
+	r := newRig(t, practiceSize(), 0)
 	mapPath, ledger := r.path("map.yaml"), r.path("migration.ledger")
 	keyFile := r.path("ledger.key")
 	require.NoError(t, os.WriteFile(keyFile, bytes.Repeat([]byte{7}, 32), 0o600))
@@ -292,11 +301,11 @@ func (r *rig) kinds() map[hltest.Kind]int {
 }
 
 func TestInterruptedRunResumes(t *testing.T) {
-	ref, refArgs := prepared(t, 25)
+	ref, refArgs := prepared(t, practiceSize())
 	ref.mustRun(append([]string{"run"}, refArgs...)...)
 	want := ref.kinds()
 
-	r, args := prepared(t, 25)
+	r, args := prepared(t, practiceSize())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	errOut := &cancelOn{match: "run patients", cancel: cancel}
