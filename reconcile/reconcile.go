@@ -165,6 +165,7 @@ type run struct {
 	read   map[string]int
 	// names are custom field keys by id, so reports name fields, not ids.
 	names map[string]string
+	opps  map[string]*highlevel.Opportunity
 }
 
 // fieldNames reads the location's contact and opportunity custom fields
@@ -304,15 +305,10 @@ func (r *run) total(ctx context.Context, typ string) (int, error) {
 		r.calls += n/100 + 1
 		return n, nil
 	case typ == rollback.TypeOpportunity:
-		n := 0
-		for _, err := range r.c.Opportunities.Search(ctx, highlevel.OpportunitySearch{Status: highlevel.StatusAll}) {
-			if err != nil {
-				return 0, err
-			}
-			n++
+		if err := r.listOpportunities(ctx); err != nil {
+			return 0, err
 		}
-		r.calls += n/100 + 1
-		return n, nil
+		return len(r.opps), nil
 	}
 	r.calls++
 	p, err := r.c.Objects.SearchRecordsPage(ctx, typ, highlevel.RecordSearch{PageLimit: 1}, highlevel.SearchCursor{Page: 1})
@@ -554,11 +550,10 @@ func (r *run) orphan(typ, id, reason string) Orphan {
 	return o
 }
 
-// opportunities checks every opportunity's contact and pipeline against
-// its mapped body, over one listing.
-func (r *run) opportunities(ctx context.Context) error {
-	recs := r.x.records[rollback.TypeOpportunity]
-	if len(recs) == 0 {
+// listOpportunities lists the location's opportunities once (ids,
+// contacts, pipelines: what the count and the integrity check need).
+func (r *run) listOpportunities(ctx context.Context) error {
+	if r.opps != nil {
 		return nil
 	}
 	got := map[string]*highlevel.Opportunity{}
@@ -569,6 +564,21 @@ func (r *run) opportunities(ctx context.Context) error {
 		got[o.ID] = o
 	}
 	r.calls += len(got)/100 + 1
+	r.opps = got
+	return nil
+}
+
+// opportunities checks every opportunity's contact and pipeline against
+// its mapped body, over one listing.
+func (r *run) opportunities(ctx context.Context) error {
+	recs := r.x.records[rollback.TypeOpportunity]
+	if len(recs) == 0 {
+		return nil
+	}
+	if err := r.listOpportunities(ctx); err != nil {
+		return err
+	}
+	got := r.opps
 	in := Integrity{Check: "opportunities on their contact and pipeline", Expected: len(recs)}
 	for _, rec := range recs {
 		o := got[rec.HighLevelID]
