@@ -424,8 +424,27 @@ func (c *Client) record(ctx context.Context, r *Request, n, status int, err erro
 	c.log.LogAttrs(ctx, slog.LevelDebug, "http attempt", attrs...)
 }
 
-// send performs one HTTP exchange. Errors never contain the URL.
+// send performs one HTTP exchange and reads the body under the size limit.
+// Errors never contain the URL.
 func (c *Client) send(ctx context.Context, r *Request, authz string) (*Response, error) {
+	raw, err := c.open(ctx, r, authz)
+	if err != nil {
+		return nil, err
+	}
+	defer raw.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(raw.Body, c.maxBody+1))
+	if err != nil {
+		return nil, stripURL(err)
+	}
+	if int64(len(body)) > c.maxBody {
+		return nil, &ResponseTooLargeError{Method: r.Method, Path: r.Path, Limit: c.maxBody}
+	}
+	return &Response{StatusCode: raw.StatusCode, Header: raw.Header, Body: body}, nil
+}
+
+// open performs one exchange and returns the response with its body unread.
+// Errors never contain the URL.
+func (c *Client) open(ctx context.Context, r *Request, authz string) (*http.Response, error) {
 	req := c.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
 	for k, vs := range c.header {
 		req.Header[k] = vs
@@ -452,21 +471,13 @@ func (c *Client) send(ctx context.Context, r *Request, authz string) (*Response,
 		u += "?" + r.Query.Encode()
 	}
 	rr, err := req.Execute(r.Method, u)
-	if rr != nil && rr.RawResponse != nil && rr.RawResponse.Body != nil {
-		defer rr.RawResponse.Body.Close()
-	}
 	if err != nil {
+		if rr != nil && rr.RawResponse != nil && rr.RawResponse.Body != nil {
+			rr.RawResponse.Body.Close()
+		}
 		return nil, stripURL(err)
 	}
-	raw := rr.RawResponse
-	body, err := io.ReadAll(io.LimitReader(raw.Body, c.maxBody+1))
-	if err != nil {
-		return nil, stripURL(err)
-	}
-	if int64(len(body)) > c.maxBody {
-		return nil, &ResponseTooLargeError{Method: r.Method, Path: r.Path, Limit: c.maxBody}
-	}
-	return &Response{StatusCode: raw.StatusCode, Header: raw.Header, Body: body}, nil
+	return rr.RawResponse, nil
 }
 
 // stripURL drops the *url.Error wrapper, whose text holds the full URL and

@@ -207,44 +207,6 @@ func buffered(resp *Response) *StreamResponse {
 		Body: io.NopCloser(bytes.NewReader(resp.Body)), Attempts: resp.Attempts}
 }
 
-// open performs one exchange and returns the response with its body unread.
-// Errors never contain the URL.
-func (c *Client) open(ctx context.Context, r *Request, authz string) (*http.Response, error) {
-	req := c.rc.R().SetContext(ctx).SetDoNotParseResponse(true)
-	for k, vs := range c.header {
-		req.Header[k] = vs
-	}
-	for k, vs := range r.Header {
-		req.Header[http.CanonicalHeaderKey(k)] = vs
-	}
-	if c.ua != "" {
-		req.Header.Set("User-Agent", c.ua)
-	}
-	if authz != "" {
-		req.Header.Set(c.authHdr, authz)
-	}
-	if r.Body != nil {
-		ct := r.ContentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		req.Header.Set("Content-Type", ct)
-		req.SetBody(r.Body)
-	}
-	u := c.base + r.Path
-	if len(r.Query) > 0 {
-		u += "?" + r.Query.Encode()
-	}
-	rr, err := req.Execute(r.Method, u)
-	if err != nil {
-		if rr != nil && rr.RawResponse != nil && rr.RawResponse.Body != nil {
-			rr.RawResponse.Body.Close()
-		}
-		return nil, stripURL(err)
-	}
-	return rr.RawResponse, nil
-}
-
 // streamBody is a 2xx body under the size cap that tells the breaker how
 // the transfer ended, once.
 type streamBody struct {
