@@ -21,8 +21,10 @@
 //     records read).
 //   - Relationship integrity: contacts linked to their office's business
 //     (one count call per business; a business whose count differs is
-//     listed), custom records related to their contact and opportunities on
-//     the right contact and pipeline; orphans listed by source key.
+//     listed), custom records related to their contact (for the sample, one
+//     listing per record; in a full run one listing per contact, which holds
+//     all its records' relations) and opportunities on the right contact and
+//     pipeline (one listing); orphans listed by source key.
 //   - A field-level diff. For a sample (Options.Sample) every field of every
 //     record is read back by id and compared with the mapped body, with
 //     HighLevel's normalisations: e-mails without case, phones by their
@@ -37,8 +39,17 @@
 //     write there. A bucket that agrees holds exactly the records written
 //     and none was changed since; one that differs is halved and its halves
 //     fingerprinted again, down to a leaf that is read in one search page
-//     and compared field by field. Diff.Calls and Diff.RecordsRead say what
-//     it cost; the benchmark reports reads per record.
+//     and compared field by field. A leaf is 500 contacts by default: one
+//     search page reads it, so halving further would cost more calls than
+//     it saves (bisection saves records read and compared, and calls once
+//     the location is much larger than a page). Custom object records have
+//     no range filter or sort in HighLevel's search, so a full run scans
+//     them by pages of 100 instead, comparing every field. Diff.Calls and
+//     Diff.RecordsRead say what each cost; BenchmarkBucketedDiff reports
+//     calls and records read per contact.
+//
+// Not reconciled: notes and tasks (HighLevel lists them per contact only,
+// one call per contact; the ledger's journal holds their outcomes).
 //
 // Reports are plain text, JSON and a self-contained HTML page (inline CSS and
 // SVG, no external asset). They hold object types, field names, counts,

@@ -12,6 +12,7 @@ import (
 
 // record is one record the ledger says exists in HighLevel.
 type record struct {
+	Type        string
 	SourceKey   string
 	HighLevelID string
 	// write is the last create or update journaled for it (not undone);
@@ -91,7 +92,7 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 			if m.HighLevelID == "" || (seen && e.Op == rollback.OpDelete) {
 				continue
 			}
-			r := &record{SourceKey: m.SourceKey, HighLevelID: m.HighLevelID, writtenAt: touched[m.HighLevelID]}
+			r := &record{Type: typ, SourceKey: m.SourceKey, HighLevelID: m.HighLevelID, writtenAt: touched[m.HighLevelID]}
 			if seen {
 				r.write, r.hasWrite = e, true
 			}

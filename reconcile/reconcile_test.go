@@ -293,6 +293,11 @@ func TestSampleFindsRecordDamage(t *testing.T) {
 	require.NotNil(t, full.Records)
 	assert.Equal(t, rep.Sample.Differences, full.Records.Differences)
 	assert.Equal(t, full.Records.Records, full.Records.RecordsRead)
+	var fullOrphans []reconcile.Orphan
+	for _, i := range full.Integrity {
+		fullOrphans = append(fullOrphans, i.Orphans...)
+	}
+	assert.Equal(t, orphans, fullOrphans, "every relation checked, one listing per contact")
 	types := 0
 	for _, c := range full.Counts {
 		if strings.HasPrefix(c.ObjectType, rollback.RecordTypePrefix) {
