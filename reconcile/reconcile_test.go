@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -117,7 +118,9 @@ func TestCleanMigrationReconciles(t *testing.T) {
 	e := migrated(t, 40)
 	// A tight slack: the fingerprints agree because the ledger's write times
 	// cover every call that touched a contact (links included).
+	before := len(e.hs.RequestLog())
 	rep := e.run(t, reconcile.Options{Full: true, BucketSize: 1000, LeafSize: 8, Slack: time.Millisecond})
+	assert.Equal(t, len(e.hs.RequestLog())-before, rep.Calls, "calls counted = requests HighLevel served")
 	var txt bytes.Buffer
 	require.NoError(t, rep.WriteText(&txt))
 	require.True(t, rep.OK(), txt.String())
@@ -179,7 +182,9 @@ func TestDamageIsFoundExactly(t *testing.T) {
 	_, err := e.hl.Contacts.Update(ctx, chgID, highlevel.ContactUpdate{City: &city})
 	require.NoError(t, err)
 
+	before := len(e.hs.RequestLog())
 	rep := e.run(t, reconcile.Options{Full: true, Sample: -1, LeafSize: 4})
+	assert.Equal(t, len(e.hs.RequestLog())-before, rep.Calls, "calls counted = requests HighLevel served")
 	require.False(t, rep.OK())
 	require.NotNil(t, rep.Buckets)
 	assert.ElementsMatch(t, []reconcile.Difference{
@@ -331,7 +336,11 @@ func TestExtraContactsAreListed(t *testing.T) {
 // 500: 1/500).
 func BenchmarkBucketedDiff(b *testing.B) {
 	ctx := context.Background()
-	e := migrated(b, 300)
+	patients := 300
+	if n, err := strconv.Atoi(os.Getenv("PBNHL_RECONCILE_PATIENTS")); err == nil && n > 0 {
+		patients = n // opt-in scale: PBNHL_RECONCILE_PATIENTS=5000
+	}
+	e := migrated(b, patients)
 	_, delID := contactOfTB(b, e, 10)
 	_, chgID := contactOfTB(b, e, 200)
 	require.NoError(b, e.hl.Contacts.Delete(ctx, delID))
