@@ -259,33 +259,11 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	idem := r.idempotent()
 	refreshed := false
 	for attempt := 1; ; attempt++ {
-		if c.breaker != nil && c.breaker.open() {
-			return nil, &BreakerOpenError{Name: c.breaker.name}
+		adm, err := c.admit(ctx, r)
+		if err != nil {
+			return nil, err
 		}
-		var grant Grant
-		if c.limiter != nil {
-			g, err := c.limiter.Wait(ctx)
-			if err != nil {
-				return nil, c.waitErr(r, err)
-			}
-			grant = g
-		}
-		authz := ""
-		if c.auth != nil && !r.NoAuth {
-			a, err := c.auth.Authorization(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: authorization: %w", r.Method, r.Path, err)
-			}
-			authz = a
-		}
-		report := func(outcome) {}
-		if c.breaker != nil {
-			rep, err := c.breaker.allow()
-			if err != nil {
-				return nil, err
-			}
-			report = rep
-		}
+		grant, authz, report := adm.grant, adm.authz, adm.report
 
 		start := time.Now()
 		resp, err := c.send(ctx, r, authz)
@@ -382,6 +360,45 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 		}
 		return resp, nil
 	}
+}
+
+// admission is what one attempt goes out with: the limiter's grant, the
+// Authorization value and the breaker's outcome report.
+type admission struct {
+	grant  Grant
+	authz  string
+	report func(outcome)
+}
+
+// admit lets one attempt out: the breaker must be closed (or half-open with a
+// free probe), the limiter must admit it, and the credential must be ready.
+func (c *Client) admit(ctx context.Context, r *Request) (admission, error) {
+	if c.breaker != nil && c.breaker.open() {
+		return admission{}, &BreakerOpenError{Name: c.breaker.name}
+	}
+	a := admission{report: func(outcome) {}}
+	if c.limiter != nil {
+		g, err := c.limiter.Wait(ctx)
+		if err != nil {
+			return admission{}, c.waitErr(r, err)
+		}
+		a.grant = g
+	}
+	if c.auth != nil && !r.NoAuth {
+		z, err := c.auth.Authorization(ctx)
+		if err != nil {
+			return admission{}, fmt.Errorf("%s %s: authorization: %w", r.Method, r.Path, err)
+		}
+		a.authz = z
+	}
+	if c.breaker != nil {
+		rep, err := c.breaker.allow()
+		if err != nil {
+			return admission{}, err
+		}
+		a.report = rep
+	}
+	return a, nil
 }
 
 func (c *Client) waitErr(r *Request, err error) error {

@@ -57,33 +57,11 @@ func (c *Client) Stream(ctx context.Context, r *Request, maxBytes int64) (*Strea
 	idem := r.idempotent()
 	refreshed := false
 	for attempt := 1; ; attempt++ {
-		if c.breaker != nil && c.breaker.open() {
-			return nil, &BreakerOpenError{Name: c.breaker.name}
+		adm, err := c.admit(ctx, r)
+		if err != nil {
+			return nil, err
 		}
-		var grant Grant
-		if c.limiter != nil {
-			g, err := c.limiter.Wait(ctx)
-			if err != nil {
-				return nil, c.waitErr(r, err)
-			}
-			grant = g
-		}
-		authz := ""
-		if c.auth != nil && !r.NoAuth {
-			a, err := c.auth.Authorization(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("%s %s: authorization: %w", r.Method, r.Path, err)
-			}
-			authz = a
-		}
-		report := func(outcome) {}
-		if c.breaker != nil {
-			rep, err := c.breaker.allow()
-			if err != nil {
-				return nil, err
-			}
-			report = rep
-		}
+		grant, authz, report := adm.grant, adm.authz, adm.report
 
 		start := time.Now()
 		raw, err := c.open(ctx, r, authz)
