@@ -6,6 +6,7 @@ import (
 	"io"
 	"iter"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
@@ -30,9 +31,6 @@ const (
 	realDaily         = 200_000
 	stagingLocationID = "hlsimStagingLoc00001"
 	stagingToken      = "pit-00000000-0000-4000-8000-000000000002"
-	// undoConcurrency keeps the limiter full during undo; rollback's tiers
-	// still remove links, then children, then contacts, then businesses.
-	undoConcurrency = 8
 )
 
 // result is what a demo found, for its test.
@@ -252,7 +250,7 @@ func (d *demo) newClient(location, token string) (*highlevel.Client, error) {
 		return nil, fmt.Errorf("limiter: %w", err)
 	}
 	c, err := highlevel.NewClient(highlevel.Options{BaseURL: d.hl.URL, LocationID: location,
-		Auth: highlevel.StaticToken(token), Limiter: lim, HTTPClient: d.hl.Client(), Logger: d.log,
+		Auth: highlevel.StaticToken(token), Limiter: lim, HTTPClient: d.httpClient(), Logger: d.log,
 		OnCall: func(c highlevel.Call) {
 			d.calls.Add(1)
 			if c.StatusCode == 429 {
@@ -263,6 +261,24 @@ func (d *demo) newClient(location, token string) (*highlevel.Client, error) {
 		return nil, fmt.Errorf("HighLevel client: %w", err)
 	}
 	return c, nil
+}
+
+// httpClient returns the simulator's client with as many idle connections
+// kept per host as calls in flight: at net/http's default of 2, most of the
+// demo's calls dialled a new loopback connection (and the simulator accepted
+// it), about 6% of the demo's CPU.
+func (d *demo) httpClient() *http.Client {
+	c := d.hl.Client()
+	t, ok := c.Transport.(*http.Transport)
+	if !ok {
+		return c
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = max(d.cfg.concurrency, t.MaxIdleConnsPerHost)
+	t.MaxIdleConns = max(2*d.cfg.concurrency, t.MaxIdleConns)
+	cc := *c
+	cc.Transport = t
+	return &cc
 }
 
 // proposeMap samples the source, lets the proposer draft a map, writes the
@@ -529,7 +545,7 @@ func (d *demo) preflight(ctx context.Context) error {
 		deletions = pbnhl.DeleteDeleted
 	}
 	d.mig, err = pbnhl.New(pbnhl.Options{Source: d.src, Client: d.client, Map: d.m, Ledger: l, CompanyID: hltest.DefaultCompanyID,
-		FallbackOwner: fallbackUserEmail, Concurrency: 16, SearchLag: -1, Actor: "pbnhl demo", Logger: d.log,
+		FallbackOwner: fallbackUserEmail, Concurrency: d.cfg.concurrency, SearchLag: -1, Actor: "pbnhl demo", Logger: d.log,
 		DailyLimit: pbnhl.PauseOnDailyLimit, Deletions: deletions, Progress: d.onProgress})
 	if err != nil {
 		return fmt.Errorf("migration: %w", err)
@@ -638,7 +654,7 @@ func (d *demo) sample(ctx context.Context) error {
 	}
 	defer l.Close()
 	mig, err := pbnhl.New(pbnhl.Options{Source: d.src, Client: client, Map: d.m, Ledger: l, CompanyID: hltest.DefaultCompanyID,
-		FallbackOwner: fallbackUserEmail, Concurrency: 16, SearchLag: -1, Actor: "pbnhl demo", Logger: d.log, Progress: d.onProgress})
+		FallbackOwner: fallbackUserEmail, Concurrency: d.cfg.concurrency, SearchLag: -1, Actor: "pbnhl demo", Logger: d.log, Progress: d.onProgress})
 	if err != nil {
 		return fmt.Errorf("staging migration: %w", err)
 	}
@@ -695,7 +711,7 @@ func (d *demo) sample(ctx context.Context) error {
 	for _, r := range runs {
 		ids = append(ids, r.ID)
 	}
-	un, err := rollback.Undo(ctx, l, rollback.NewHighLevel(client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Concurrency: undoConcurrency})
+	un, err := rollback.Undo(ctx, l, rollback.NewHighLevel(client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Concurrency: d.cfg.concurrency})
 	if err != nil {
 		return fmt.Errorf("clean the staging location: %w", err)
 	}
@@ -790,14 +806,14 @@ func (d *demo) undo(ctx context.Context) error {
 		kinds = append(kinds, fmt.Sprintf("%s %s", r.Kind, r.ID))
 	}
 	d.say("Undoing %d runs (%s): children before parents, links before records, each step journaled,", len(ids), strings.Join(kinds, ", "))
-	d.say("  %d compensations at a time within each tier.", undoConcurrency)
+	d.say("  %d compensations at a time within each tier.", d.cfg.concurrency)
 	d.say("Forced: nobody else writes to this simulated location, so the undo skips the read that checks each record is")
 	d.say("  unchanged since our write (a real undo keeps that check and refuses records someone edited).")
 	view := newView(d.out, d.cfg.live, d.cfg.statusEvery)
 	var n atomic.Int64
 	t := time.Now()
 	calls := d.calls.Load()
-	rep, err := rollback.Undo(ctx, d.ledger, rollback.NewHighLevel(d.client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Force: true, Concurrency: undoConcurrency,
+	rep, err := rollback.Undo(ctx, d.ledger, rollback.NewHighLevel(d.client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Force: true, Concurrency: d.cfg.concurrency,
 		OnCompensation: func(rollback.Compensation) {
 			done := n.Add(1)
 			view.status(func() string {
