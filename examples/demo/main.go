@@ -122,15 +122,22 @@ type config struct {
 }
 
 // defaultSpeedup compresses HighLevel's 100 requests per 10 s into 100 per
-// 100 ms (1,000 calls/s): about what two cores sustain, so the limiter,
-// not the machine, sets the pace.
-const defaultSpeedup = 100
+// 16.7 ms (6,000 calls/s nominal, 5,000/s with the limiter's margin). On two
+// shared cores the undo then runs at the limit (~3,800 calls/s) and the full
+// run, whose every call also waits for two journal commits, near 3,700/s:
+// 2,000 patients (~206,000 calls) in 69 s. At 100× (the former default) the
+// limiter capped the demo at 833 calls/s.
+const defaultSpeedup = 600
+
+// defaultPatients is the practice's size: about a minute at the defaults.
+const defaultPatients = 2000
 
 // defaultConcurrency keeps enough calls in flight that the limiter, not
 // the round trip of each call (its journal commits included), sets the pace;
 // rollback's tiers still remove links, then children, then contacts, then
 // businesses at any concurrency.
-const defaultConcurrency = 16
+// 32 measured 1m9s for 2,000 patients at 600× where 16 took 1m27s.
+const defaultConcurrency = 32
 
 const usageHead = `Usage: go run ./examples/demo [flags]
 
@@ -156,9 +163,9 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		fmt.Fprint(fs.Output(), usageHead)
 		fs.PrintDefaults()
 	}
-	fs.IntVar(&c.patients, "patients", 400, "patients in the generated practice (each brings ~6 appointments, ~10 procedures, ~15 messages...)")
+	fs.IntVar(&c.patients, "patients", defaultPatients, "patients in the generated practice (each brings ~6 appointments, ~10 procedures, ~15 messages...)")
 	fs.Int64Var(&c.seed, "seed", 42, "generator seed: the same seed gives the same practice")
-	fs.BoolVar(&c.realLimits, "real-limits", false, "use HighLevel's real limits (100 requests per 10 s, 200,000 a day): about 35 min for the default practice's load and as long for its undo")
+	fs.BoolVar(&c.realLimits, "real-limits", false, "use HighLevel's real limits (100 requests per 10 s, 200,000 a day): about 2¾ h for the default practice's full run (~100,000 calls) and as long for its undo; past 200,000 calls it pauses for the daily reset")
 	fs.Float64Var(&c.speedup, "speedup", defaultSpeedup, "time compression of HighLevel's rate limit: 100 requests per 10 s ÷ speedup")
 	fs.IntVar(&c.concurrency, "concurrency", defaultConcurrency, "calls in flight at once in the runs and the undo (all under the one per-location limiter)")
 	fs.IntVar(&c.changes, "changes", 0, "records the practice changes between the full run and the delta (0 = about 5% of patients)")

@@ -126,7 +126,7 @@ func TestDemoProposedMap(t *testing.T) {
 
 func TestDemoDefaultSize(t *testing.T) {
 	if testing.Short() || os.Getenv("DEMO_FULL") == "" {
-		t.Skip("the default 400-patient demo takes a minute or more: set DEMO_FULL=1 without -short")
+		t.Skip("the default 2,000-patient demo takes a minute or more: set DEMO_FULL=1 without -short")
 	}
 	cfg := testConfig(t)
 	var out bytes.Buffer
@@ -147,16 +147,17 @@ func TestDemoInterrupted(t *testing.T) {
 func TestParseFlags(t *testing.T) {
 	cfg, err := parseFlags(nil, &bytes.Buffer{})
 	require.NoError(t, err)
-	assert.Equal(t, 400, cfg.patients)
+	assert.Equal(t, defaultPatients, cfg.patients)
+	assert.Equal(t, defaultConcurrency, cfg.concurrency)
 	assert.Equal(t, float64(defaultSpeedup), cfg.speedup)
-	assert.Equal(t, 20, cfg.changes, "about 5% of patients change before the delta")
+	assert.Equal(t, defaultPatients/20, cfg.changes, "about 5% of patients change before the delta")
 
 	cfg, err = parseFlags([]string{"-real-limits"}, &bytes.Buffer{})
 	require.NoError(t, err)
 	assert.Equal(t, 1.0, cfg.speedup)
 
 	for _, args := range [][]string{{"-patients", "0"}, {"-speedup", "0.5"}, {"-real-limits", "-speedup", "10"}, {"-changes", "-1"},
-		{"-sample", "-2"}, {"-map", " "}, {"extra"}, {"-nope"}} {
+		{"-sample", "-2"}, {"-concurrency", "0"}, {"-map", " "}, {"extra"}, {"-nope"}} {
 		_, err := parseFlags(args, &bytes.Buffer{})
 		assert.Error(t, err, "%q", args)
 	}
