@@ -550,6 +550,9 @@ func (d *demo) preflight(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migration: %w", err)
 	}
+	d.say("The run ledger (SQLite journal of every intent and outcome) commits without an fsync each time")
+	d.say("  (rollback.DurabilityNormal): it journals a demo against simulators. A real migration keeps the default,")
+	d.say("  DurabilityFull, so that a power loss cannot drop a journaled write.")
 	t := time.Now()
 	pf, err := d.mig.Preflight(ctx)
 	if err != nil {
