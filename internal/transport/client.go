@@ -281,85 +281,116 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 			case errors.As(err, &tooLarge):
 				report(outcomeSuccess)
 				return nil, err
-			case ctx.Err() != nil:
-				report(outcomeIgnored)
-				if !idem {
-					return nil, &OutcomeUnknownError{Method: r.Method, Path: r.Path, Err: err}
-				}
-				return nil, &Error{Method: r.Method, Path: r.Path, Attempts: attempt, Err: err}
 			}
-			report(outcomeFailure)
-			notSent := isDialError(err)
-			if !idem && !notSent {
-				return nil, &OutcomeUnknownError{Method: r.Method, Path: r.Path, Err: err}
-			}
-			if attempt >= c.retry.MaxAttempts {
-				return nil, &Error{Method: r.Method, Path: r.Path, Attempts: attempt, Err: err}
-			}
-			if err := c.backoff(ctx, r, attempt, 0, "transport error"); err != nil {
+			if err := c.failed(ctx, r, idem, attempt, err, report); err != nil {
 				return nil, err
 			}
 			continue
 		}
 
 		obs := c.rlHeaders(resp.Header, time.Now())
+		v := c.decide(ctx, r, idem, attempt, resp, obs, grant, authz, &refreshed, report)
 		switch {
-		case resp.StatusCode == http.StatusTooManyRequests:
-			report(outcomeSuccess)
-			obs.Throttled = true
-			daily := obs.DailyRemaining == 0
-			wait := obs.RetryAfter
-			if wait <= 0 {
-				wait = c.retry.Backoff(attempt)
-			}
-			if c.limiter != nil {
-				c.limiter.Observe(grant, obs, wait)
-			}
-			if daily || attempt >= c.retry.MaxAttempts || obs.RetryAfter > c.retry.MaxRetryAfter {
-				return resp, &RateLimitError{Method: r.Method, Path: r.Path, Daily: daily, RetryAfter: obs.RetryAfter, Response: resp}
-			}
-			if err := c.backoff(ctx, r, attempt, wait, "429"); err != nil {
-				return nil, err
-			}
+		case v.retry:
+			attempt -= v.refund
 			continue
-		case resp.StatusCode >= 500:
-			report(outcomeFailure)
-			if c.limiter != nil {
-				c.limiter.Observe(grant, obs, 0)
-			}
-			if !idem {
-				return resp, &OutcomeUnknownError{Method: r.Method, Path: r.Path, Response: resp}
-			}
-			if attempt >= c.retry.MaxAttempts {
-				return resp, nil
-			}
-			wait := obs.RetryAfter
-			if wait > c.retry.MaxRetryAfter {
-				return resp, nil
-			}
-			if err := c.backoff(ctx, r, attempt, wait, "server error"); err != nil {
-				return nil, err
-			}
-			continue
+		case v.abandoned:
+			return nil, v.err
 		}
+		return resp, v.err
+	}
+}
+
+// verdict is what decide makes of one buffered answer.
+type verdict struct {
+	retry  bool
+	refund int   // 1 when the retry follows a credential refresh, not a failure
+	err    error // the final error when not retrying
+	// abandoned: the wait before a retry ended (context done); the answer
+	// is not the final one, so none is returned.
+	abandoned bool
+}
+
+// decide applies the retry policy to a buffered answer (any status of Do,
+// a non-2xx of Stream): a 429 waits and retries, or ends with a
+// *RateLimitError; a 5xx retries idempotent requests and makes the outcome
+// of the others unknown; a 401 refreshes a refreshable credential once.
+// It reports the outcome to the breaker and the answer to the limiter.
+func (c *Client) decide(ctx context.Context, r *Request, idem bool, attempt int, resp *Response, obs Observation,
+	grant Grant, authz string, refreshed *bool, report func(outcome)) verdict {
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
 		report(outcomeSuccess)
+		obs.Throttled = true
+		daily := obs.DailyRemaining == 0
+		wait := obs.RetryAfter
+		if wait <= 0 {
+			wait = c.retry.Backoff(attempt)
+		}
+		if c.limiter != nil {
+			c.limiter.Observe(grant, obs, wait)
+		}
+		if daily || attempt >= c.retry.MaxAttempts || obs.RetryAfter > c.retry.MaxRetryAfter {
+			return verdict{err: &RateLimitError{Method: r.Method, Path: r.Path, Daily: daily, RetryAfter: obs.RetryAfter, Response: resp}}
+		}
+		if err := c.backoff(ctx, r, attempt, wait, "429"); err != nil {
+			return verdict{err: err, abandoned: true}
+		}
+		return verdict{retry: true}
+	case resp.StatusCode >= 500:
+		report(outcomeFailure)
 		if c.limiter != nil {
 			c.limiter.Observe(grant, obs, 0)
 		}
-		if resp.StatusCode == http.StatusUnauthorized && !refreshed && authz != "" {
-			if rf, ok := c.auth.(Refresher); ok {
-				refreshed = true
-				if err := rf.Refresh(ctx, authz); err != nil {
-					return resp, fmt.Errorf("%s %s: refresh after 401: %w", r.Method, r.Path, err)
-				}
-				c.log.LogAttrs(ctx, slog.LevelInfo, "credential refreshed after 401, retrying",
-					slog.String("op", r.Op), slog.String("method", r.Method), slog.String("path", r.Path))
-				attempt-- // the retry after a refresh is not a failure
-				continue
-			}
+		if !idem {
+			return verdict{err: &OutcomeUnknownError{Method: r.Method, Path: r.Path, Response: resp}}
 		}
-		return resp, nil
+		if attempt >= c.retry.MaxAttempts || obs.RetryAfter > c.retry.MaxRetryAfter {
+			return verdict{}
+		}
+		if err := c.backoff(ctx, r, attempt, obs.RetryAfter, "server error"); err != nil {
+			return verdict{err: err, abandoned: true}
+		}
+		return verdict{retry: true}
 	}
+	report(outcomeSuccess)
+	if c.limiter != nil {
+		c.limiter.Observe(grant, obs, 0)
+	}
+	if resp.StatusCode == http.StatusUnauthorized && !*refreshed && authz != "" {
+		if rf, ok := c.auth.(Refresher); ok {
+			*refreshed = true
+			if err := rf.Refresh(ctx, authz); err != nil {
+				return verdict{err: fmt.Errorf("%s %s: refresh after 401: %w", r.Method, r.Path, err)}
+			}
+			c.log.LogAttrs(ctx, slog.LevelInfo, "credential refreshed after 401, retrying",
+				slog.String("op", r.Op), slog.String("method", r.Method), slog.String("path", r.Path))
+			return verdict{retry: true, refund: 1}
+		}
+	}
+	return verdict{}
+}
+
+// failed applies the retry policy to a transport error (no answer): a
+// cancelled context ends the call (the breaker ignores it); a request that
+// may have been sent and is not idempotent has an unknown outcome; others
+// wait and retry within the budget. A nil error means retry.
+func (c *Client) failed(ctx context.Context, r *Request, idem bool, attempt int, err error, report func(outcome)) error {
+	if ctx.Err() != nil {
+		report(outcomeIgnored)
+		if !idem {
+			return &OutcomeUnknownError{Method: r.Method, Path: r.Path, Err: err}
+		}
+		return &Error{Method: r.Method, Path: r.Path, Attempts: attempt, Err: err}
+	}
+	report(outcomeFailure)
+	if !idem && !isDialError(err) {
+		return &OutcomeUnknownError{Method: r.Method, Path: r.Path, Err: err}
+	}
+	if attempt >= c.retry.MaxAttempts {
+		return &Error{Method: r.Method, Path: r.Path, Attempts: attempt, Err: err}
+	}
+	return c.backoff(ctx, r, attempt, 0, "transport error")
 }
 
 // admission is what one attempt goes out with: the limiter's grant, the

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -73,21 +72,7 @@ func (c *Client) Stream(ctx context.Context, r *Request, maxBytes int64) (*Strea
 		c.record(ctx, r, attempt, status, err, dur)
 
 		if err != nil {
-			if ctx.Err() != nil {
-				report(outcomeIgnored)
-				if !idem {
-					return nil, &OutcomeUnknownError{Method: r.Method, Path: r.Path, Err: err}
-				}
-				return nil, &Error{Method: r.Method, Path: r.Path, Attempts: attempt, Err: err}
-			}
-			report(outcomeFailure)
-			if !idem && !isDialError(err) {
-				return nil, &OutcomeUnknownError{Method: r.Method, Path: r.Path, Err: err}
-			}
-			if attempt >= c.retry.MaxAttempts {
-				return nil, &Error{Method: r.Method, Path: r.Path, Attempts: attempt, Err: err}
-			}
-			if err := c.backoff(ctx, r, attempt, 0, "transport error"); err != nil {
+			if err := c.failed(ctx, r, idem, attempt, err, report); err != nil {
 				return nil, err
 			}
 			continue
@@ -125,58 +110,20 @@ func (c *Client) Stream(ctx context.Context, r *Request, maxBytes int64) (*Strea
 			// arrived (it only feeds an error message).
 		}
 		resp := &Response{StatusCode: raw.StatusCode, Header: raw.Header, Body: body, Attempts: attempt}
+		v := c.decide(ctx, r, idem, attempt, resp, obs, grant, authz, &refreshed, report)
 		switch {
-		case raw.StatusCode == http.StatusTooManyRequests:
-			report(outcomeSuccess)
-			obs.Throttled = true
-			daily := obs.DailyRemaining == 0
-			wait := obs.RetryAfter
-			if wait <= 0 {
-				wait = c.retry.Backoff(attempt)
-			}
-			if c.limiter != nil {
-				c.limiter.Observe(grant, obs, wait)
-			}
-			if daily || attempt >= c.retry.MaxAttempts || obs.RetryAfter > c.retry.MaxRetryAfter {
-				return nil, &RateLimitError{Method: r.Method, Path: r.Path, Daily: daily, RetryAfter: obs.RetryAfter, Response: resp}
-			}
-			if err := c.backoff(ctx, r, attempt, wait, "429"); err != nil {
-				return nil, err
-			}
+		case v.retry:
+			attempt -= v.refund
 			continue
-		case raw.StatusCode >= 500:
-			report(outcomeFailure)
-			if c.limiter != nil {
-				c.limiter.Observe(grant, obs, 0)
-			}
-			if !idem {
-				return nil, &OutcomeUnknownError{Method: r.Method, Path: r.Path, Response: resp}
-			}
-			if attempt >= c.retry.MaxAttempts || obs.RetryAfter > c.retry.MaxRetryAfter {
-				return buffered(resp), nil
-			}
-			if err := c.backoff(ctx, r, attempt, obs.RetryAfter, "server error"); err != nil {
-				return nil, err
-			}
-			continue
+		case v.abandoned:
+			return nil, v.err
 		}
-		report(outcomeSuccess)
-		if c.limiter != nil {
-			c.limiter.Observe(grant, obs, 0)
+		var rateLimited *RateLimitError
+		var unknown *OutcomeUnknownError
+		if errors.As(v.err, &rateLimited) || errors.As(v.err, &unknown) {
+			return nil, v.err // the answer travels inside the error
 		}
-		if raw.StatusCode == http.StatusUnauthorized && !refreshed && authz != "" {
-			if rf, ok := c.auth.(Refresher); ok {
-				refreshed = true
-				if err := rf.Refresh(ctx, authz); err != nil {
-					return buffered(resp), fmt.Errorf("%s %s: refresh after 401: %w", r.Method, r.Path, err)
-				}
-				c.log.LogAttrs(ctx, slog.LevelInfo, "credential refreshed after 401, retrying",
-					slog.String("op", r.Op), slog.String("method", r.Method), slog.String("path", r.Path))
-				attempt--
-				continue
-			}
-		}
-		return buffered(resp), nil
+		return buffered(resp), v.err
 	}
 }
 
