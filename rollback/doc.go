@@ -126,6 +126,17 @@
 //
 // HighLevel (NewHighLevel) is the Target on top of the highlevel client.
 //
+// # Run records: in-flight horizon
+//
+// An intent carries Intent.InflightUntil, the instant after which its
+// request can no longer be in flight (intent time + the transport's
+// request timeout + HighLevel's search lag), journaled with it and
+// returned on Entry.InflightUntil by Pending and Entries. A write still in
+// flight when the process died can be applied after a lookup that found
+// nothing, so a resume settles a pending intent by lookup only once that
+// instant has passed (or waits for it); zero means the runner did not
+// bound its requests.
+//
 // # Concurrency
 //
 // A Ledger is safe for many goroutines of one process. Several processes

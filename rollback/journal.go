@@ -149,11 +149,14 @@ type Entry struct {
 	RelatedID      string
 	PayloadDigest  string
 	IntentAt       time.Time
-	Outcome        OutcomeStatus
-	HighLevelID    string
-	HTTPStatus     int
-	Reason         string
-	OutcomeAt      time.Time
+	// InflightUntil is Intent.InflightUntil: until then the call may still
+	// be in flight, and a lookup that finds nothing proves nothing.
+	InflightUntil time.Time
+	Outcome       OutcomeStatus
+	HighLevelID   string
+	HTTPStatus    int
+	Reason        string
+	OutcomeAt     time.Time
 	// Compensates is the entry an undo run's entry reverses (0 otherwise).
 	Compensates int64
 	// KeyID is the key that sealed the payload and before-image ("" = clear).
@@ -187,17 +190,19 @@ func (e Entry) RecordID() string {
 
 const entryColumns = `id, run, seq, op, object_type, source_key, entity, source_modified, target_id,
 	related_id, payload_digest, intent_at, coalesce(outcome, ''), hl_id, http_status, reason,
-	outcome_at, coalesce(compensates, 0), key_id, payload, before`
+	outcome_at, coalesce(compensates, 0), key_id, payload, before, inflight_until`
 
 func scanEntry(sc interface{ Scan(...any) error }) (Entry, error) {
 	var (
 		e                         Entry
 		modified, intent, outcome sql.NullInt64
+		inflight                  sql.NullInt64
 	)
 	err := sc.Scan(&e.ID, &e.Run, &e.Seq, &e.Op, &e.ObjectType, &e.SourceKey, &e.Entity, &modified,
 		&e.TargetID, &e.RelatedID, &e.PayloadDigest, &intent, &e.Outcome, &e.HighLevelID, &e.HTTPStatus,
-		&e.Reason, &outcome, &e.Compensates, &e.KeyID, &e.payload, &e.before)
+		&e.Reason, &outcome, &e.Compensates, &e.KeyID, &e.payload, &e.before, &inflight)
 	e.SourceModified, e.IntentAt, e.OutcomeAt = fromNanos(modified), fromNanos(intent), fromNanos(outcome)
+	e.InflightUntil = fromNanos(inflight)
 	e.hasPayload, e.hasBefore = e.payload != nil, e.before != nil
 	return e, err
 }

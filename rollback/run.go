@@ -230,6 +230,13 @@ type Intent struct {
 	// Before is the record as it was before an update (required for
 	// updates, so that Undo can restore it) or before a delete.
 	Before []byte
+	// InflightUntil is the instant after which the call can no longer be
+	// in flight: the intent's time plus the request's deadline (the
+	// transport's timeout) plus the destination's search lag. A pending
+	// intent must not be settled by a lookup before it — a request still in
+	// flight can be applied after a lookup that found nothing. Zero when
+	// the runner does not bound its requests.
+	InflightUntil time.Time
 
 	compensates int64
 }
@@ -290,7 +297,7 @@ func (r *Run) Intent(ctx context.Context, in Intent) (Seq, error) {
 	now := r.l.now().UnixNano()
 	row := &intentRow{args: [intentColumns]any{int64(r.id), int64(seq), string(in.Op), in.ObjectType, in.SourceKey,
 		in.Entity, in.TargetID, in.RelatedID, in.PayloadDigest, payload, before, keyID,
-		nanos(in.SourceModified), now, comp}}
+		nanos(in.SourceModified), now, comp, nanos(in.InflightUntil)}}
 	if err := r.l.w.submitIntent(ctx, row); err != nil {
 		return 0, err
 	}

@@ -94,11 +94,30 @@ var migrations = []string{
 	// planner, without statistics, prefers the primary key's object_type
 	// prefix over an (object_type, hl_id) index.
 	`CREATE INDEX idmap_hl_id ON idmap(hl_id);`,
+
+	// 5 (journal and run records): the instant after which an intent's
+	// request can no longer be in flight; whether a done entry and an id-map
+	// row created the object or adopted one that existed (Undo never
+	// deletes an adopted object); which undo run undid a run, and which
+	// process holds a running run (so a later one can close it as
+	// interrupted once that process is gone); one invalid row per record
+	// and run (a resumed attempt updates it: older duplicates are dropped);
+	// journal entries by record, so a rejection later settled as done
+	// within the run is found without a scan.
+	`ALTER TABLE journal ADD COLUMN inflight_until INTEGER;
+	ALTER TABLE journal ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+	ALTER TABLE idmap ADD COLUMN origin TEXT NOT NULL DEFAULT 'created';
+	ALTER TABLE runs ADD COLUMN undone_by INTEGER;
+	ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+	DELETE FROM invalid WHERE source_key <> '' AND id NOT IN
+		(SELECT max(id) FROM invalid WHERE source_key <> '' GROUP BY run, entity, source_key);
+	CREATE UNIQUE INDEX invalid_record ON invalid(run, entity, source_key) WHERE source_key <> '';
+	CREATE INDEX journal_record ON journal(source_key, object_type);`,
 }
 
 // SchemaVersion is the schema version this library writes (the number of
 // migrations).
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 // migrate brings db forward to version target, one transaction per step.
 // It returns the version found before migrating.

@@ -50,7 +50,7 @@ type intentRow struct {
 }
 
 const (
-	intentColumns = 15
+	intentColumns = 16
 	// Chunk sizes for multi-row inserts: a few prepared shapes cover any batch.
 	maxIntentChunk = 64
 )
@@ -58,7 +58,7 @@ const (
 var intentChunks = []int{maxIntentChunk, 16, 4, 1}
 
 const insertIntentPrefix = `INSERT INTO journal(run, seq, op, object_type, source_key, entity, target_id,
-		related_id, payload_digest, payload, before, key_id, source_modified, intent_at, compensates) VALUES `
+		related_id, payload_digest, payload, before, key_id, source_modified, intent_at, compensates, inflight_until) VALUES `
 
 var reqPool = sync.Pool{New: func() any { return &writeReq{done: make(chan error, 1)} }}
 
@@ -113,7 +113,7 @@ func newWriter(ctx context.Context, l *Ledger) (*writer, error) {
 	}
 	for _, n := range intentChunks {
 		statements[fmt.Sprintf("insertIntent%d", n)] = insertIntentPrefix +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", n), ",")
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", n), ",")
 	}
 	for name, q := range statements {
 		st, err := conn.PrepareContext(ctx, q)
