@@ -137,6 +137,20 @@
 // instant has passed (or waits for it); zero means the runner did not
 // bound its requests.
 //
+// # Run records: adopted objects
+//
+// Adopted(id) is the done outcome of an intent whose object the call did
+// not create: it existed before this ledger's intent, or was matched by
+// identity rather than created (a relation HighLevel reports as existing,
+// a record the ledger learns from the location). Entry.Origin and
+// Mapping.Origin say "adopted" (an id-map row first written by an update
+// is adopted too: the ledger did not know the record); anything else a
+// done create, schema change or link wrote is "created". Undo deletes,
+// unlinks or drops only what was created: an adopted object the runs also
+// updated is restored from the first update's before-image, and one they
+// did not change is reported as StateLeftInPlace and never called — with
+// Force too, which overrides change checks, never origins.
+//
 // # Concurrency
 //
 // A Ledger is safe for many goroutines of one process. Several processes

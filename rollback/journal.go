@@ -161,6 +161,10 @@ type Entry struct {
 	Compensates int64
 	// KeyID is the key that sealed the payload and before-image ("" = clear).
 	KeyID string
+	// Origin is OriginAdopted when the done outcome adopted an existing
+	// object (see Adopted), OriginCreated for any other done create, schema
+	// change or link, and empty otherwise.
+	Origin Origin
 
 	payload, before []byte
 	hasPayload      bool
@@ -190,7 +194,7 @@ func (e Entry) RecordID() string {
 
 const entryColumns = `id, run, seq, op, object_type, source_key, entity, source_modified, target_id,
 	related_id, payload_digest, intent_at, coalesce(outcome, ''), hl_id, http_status, reason,
-	outcome_at, coalesce(compensates, 0), key_id, payload, before, inflight_until`
+	outcome_at, coalesce(compensates, 0), key_id, payload, before, inflight_until, origin`
 
 func scanEntry(sc interface{ Scan(...any) error }) (Entry, error) {
 	var (
@@ -200,7 +204,10 @@ func scanEntry(sc interface{ Scan(...any) error }) (Entry, error) {
 	)
 	err := sc.Scan(&e.ID, &e.Run, &e.Seq, &e.Op, &e.ObjectType, &e.SourceKey, &e.Entity, &modified,
 		&e.TargetID, &e.RelatedID, &e.PayloadDigest, &intent, &e.Outcome, &e.HighLevelID, &e.HTTPStatus,
-		&e.Reason, &outcome, &e.Compensates, &e.KeyID, &e.payload, &e.before, &inflight)
+		&e.Reason, &outcome, &e.Compensates, &e.KeyID, &e.payload, &e.before, &inflight, &e.Origin)
+	if e.Origin == "" && e.Outcome == OutcomeDone && e.Compensates == 0 && (e.Op == OpCreate || e.Op == OpSchema || e.Op == OpLink) {
+		e.Origin = OriginCreated
+	}
 	e.SourceModified, e.IntentAt, e.OutcomeAt = fromNanos(modified), fromNanos(intent), fromNanos(outcome)
 	e.InflightUntil = fromNanos(inflight)
 	e.hasPayload, e.hasBefore = e.payload != nil, e.before != nil
@@ -336,6 +343,9 @@ type Mapping struct {
 	Digest    string
 	Run       RunID
 	UpdatedAt time.Time
+	// Origin says whether the migration created the object or adopted one
+	// that existed (Undo never deletes an adopted object).
+	Origin Origin
 }
 
 // Lookup returns the HighLevel id mapped to a source record.
@@ -345,8 +355,8 @@ func (l *Ledger) Lookup(ctx context.Context, objectType, sourceKey string) (Mapp
 	}
 	m := Mapping{ObjectType: objectType, SourceKey: sourceKey}
 	var updated sql.NullInt64
-	err := l.read.QueryRowContext(ctx, `SELECT hl_id, digest, run, updated_at FROM idmap
-		WHERE object_type = ? AND source_key = ?`, objectType, sourceKey).Scan(&m.HighLevelID, &m.Digest, &m.Run, &updated)
+	err := l.read.QueryRowContext(ctx, `SELECT hl_id, digest, run, updated_at, origin FROM idmap
+		WHERE object_type = ? AND source_key = ?`, objectType, sourceKey).Scan(&m.HighLevelID, &m.Digest, &m.Run, &updated, &m.Origin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Mapping{}, false, nil
 	}
@@ -364,7 +374,7 @@ func (l *Ledger) IDMap(ctx context.Context, objectType string) iter.Seq2[Mapping
 			yield(Mapping{}, ErrClosed)
 			return
 		}
-		rows, err := l.read.QueryContext(ctx, `SELECT object_type, source_key, hl_id, digest, run, updated_at
+		rows, err := l.read.QueryContext(ctx, `SELECT object_type, source_key, hl_id, digest, run, updated_at, origin
 			FROM idmap WHERE ? = '' OR object_type = ? ORDER BY object_type, source_key`, objectType, objectType)
 		if err != nil {
 			yield(Mapping{}, fmt.Errorf("rollback: id map: %w", err))
@@ -376,7 +386,7 @@ func (l *Ledger) IDMap(ctx context.Context, objectType string) iter.Seq2[Mapping
 				m       Mapping
 				updated sql.NullInt64
 			)
-			if err := rows.Scan(&m.ObjectType, &m.SourceKey, &m.HighLevelID, &m.Digest, &m.Run, &updated); err != nil {
+			if err := rows.Scan(&m.ObjectType, &m.SourceKey, &m.HighLevelID, &m.Digest, &m.Run, &updated, &m.Origin); err != nil {
 				yield(Mapping{}, fmt.Errorf("rollback: id map: %w", err))
 				return
 			}

@@ -3,11 +3,16 @@ package rollback
 import (
 	"context"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
 )
 
 // TestInflightUntilRoundTrip: the in-flight horizon journaled with an
@@ -39,4 +44,134 @@ func TestInflightUntilRoundTrip(t *testing.T) {
 	done := collect(t, l.Entries(ctx, EntryFilter{Outcomes: []OutcomeStatus{OutcomeDone}}))
 	require.Len(t, done, 1)
 	assert.True(t, horizon.Equal(done[0].InflightUntil))
+}
+
+// newHLCalls is newHL with a record of every call the client made.
+func newHLCalls(t *testing.T, faults ...hltest.FaultRule) (*hltest.Server, *highlevel.Client, *callLog) {
+	t.Helper()
+	s := hltest.NewServer(hltest.Options{RateLimit: hltest.RateLimit{Max: 1_000_000, Window: time.Second, Daily: 1_000_000_000}, Seed: 7})
+	t.Cleanup(s.Close)
+	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: hltest.DefaultLocationID, Requests: 100_000, Window: time.Second, Margin: -1})
+	require.NoError(t, err)
+	log := &callLog{}
+	c, err := highlevel.NewClient(highlevel.Options{
+		BaseURL: s.URL, LocationID: hltest.DefaultLocationID, Auth: highlevel.StaticToken(hltest.DefaultToken),
+		Limiter: lim, Retry: highlevel.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond},
+		OnCall: log.add,
+	})
+	require.NoError(t, err)
+	if len(faults) > 0 {
+		s.SetFaults(faults...)
+	}
+	return s, c, log
+}
+
+type callLog struct {
+	mu    sync.Mutex
+	calls []highlevel.Call
+}
+
+func (c *callLog) add(call highlevel.Call) {
+	c.mu.Lock()
+	c.calls = append(c.calls, call)
+	c.mu.Unlock()
+}
+
+// count returns how many calls had this method and a path ending in suffix.
+func (c *callLog) count(method, suffix string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, call := range c.calls {
+		if call.Method == method && strings.HasSuffix(call.Path, suffix) {
+			n++
+		}
+	}
+	return n
+}
+
+func (c *callLog) reset() {
+	c.mu.Lock()
+	c.calls = nil
+	c.mu.Unlock()
+}
+
+// TestUndoNeverDeletesAdopted: a run adopts two contacts that existed
+// before it (a create settled by finding them), updates one of them, and
+// creates a third. Undo deletes only the one it created, restores the
+// updated adopted contact to its pre-run state, leaves the other alone and
+// says so — and never sends a DELETE for an adopted contact.
+func TestUndoNeverDeletesAdopted(t *testing.T) { forConcurrency(t, undoNeverDeletesAdopted) }
+
+func undoNeverDeletesAdopted(t *testing.T, conc int) {
+	ctx := context.Background()
+	s, c, calls := newHLCalls(t)
+	l := openTest(t, "", Options{})
+	kept, err := c.Contacts.Create(ctx, highlevel.ContactInput{FirstName: "Kept", Email: "kept@example.com"})
+	require.NoError(t, err)
+	edited, err := c.Contacts.Create(ctx, highlevel.ContactInput{FirstName: "Edited", Email: "edited@example.com", Tags: []string{"vip"}})
+	require.NoError(t, err)
+	pre := state(t, s)
+
+	run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull, Location: hltest.DefaultLocationID})
+	require.NoError(t, err)
+	for key, id := range map[string]string{"p1": kept.ID, "p2": edited.ID} {
+		seq, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: key, Payload: []byte(`{"firstName":"X"}`)})
+		require.NoError(t, err)
+		require.NoError(t, run.Outcome(ctx, seq, Adopted(id)))
+	}
+	got, err := c.Contacts.Get(ctx, edited.ID)
+	before := beforeImage(t, got, err)
+	upd := highlevel.ContactUpdate{LastName: highlevel.Ptr("Migrated"), Tags: []string{"vip", "pbn"}}
+	hlRunner{t, run}.do(Intent{Op: OpUpdate, ObjectType: TypeContact, SourceKey: "p2", TargetID: edited.ID, Before: before}, upd, func() (string, error) {
+		_, err := c.Contacts.Update(ctx, edited.ID, upd)
+		return edited.ID, err
+	})
+	in := highlevel.ContactInput{FirstName: "New", Email: "new@example.com"}
+	created := hlRunner{t, run}.do(Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: "p3"}, in, func() (string, error) {
+		ct, err := c.Contacts.Create(ctx, in)
+		if err != nil {
+			return "", err
+		}
+		return ct.ID, nil
+	})
+	require.NoError(t, run.Finish(ctx, StatusSucceeded))
+
+	for key, want := range map[string]Origin{"p1": OriginAdopted, "p2": OriginAdopted, "p3": OriginCreated} {
+		m, ok, err := l.Lookup(ctx, TypeContact, key)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, want, m.Origin, key)
+	}
+
+	calls.reset()
+	report, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: []RunID{run.ID()}, Concurrency: conc})
+	require.NoError(t, err)
+	require.True(t, report.Complete(), "%+v", report.Compensations)
+	assert.Equal(t, 0, calls.count("DELETE", "/contacts/"+kept.ID), "adopted contact never deleted")
+	assert.Equal(t, 0, calls.count("DELETE", "/contacts/"+edited.ID), "adopted contact never deleted")
+	assert.Equal(t, 1, calls.count("DELETE", "/contacts/"+created), "the created contact is deleted")
+	states := map[string]CompensationState{}
+	for _, comp := range report.Compensations {
+		states[comp.Ref.ID] = comp.State
+	}
+	assert.Equal(t, StateLeftInPlace, states[kept.ID])
+	assert.Equal(t, StateDone, states[edited.ID])
+	assert.Equal(t, StateDone, states[created])
+	assert.Equal(t, 1, report.Count(StateLeftInPlace))
+	assert.Equal(t, pre, state(t, s), "the location is as it was before the run")
+
+	// Forced, too: Force overrides change checks, never origins.
+	calls.reset()
+	again, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: []RunID{run.ID()}, Concurrency: conc, Force: true})
+	require.NoError(t, err)
+	assert.Equal(t, 0, calls.count("DELETE", ""), "%+v", again.Compensations)
+}
+
+// TestAdoptedOutcomeValidation: only a done outcome adopts.
+func TestAdoptedOutcomeValidation(t *testing.T) {
+	require.NoError(t, validOutcome(Adopted("x")))
+	var ia *InvalidArgumentError
+	require.ErrorAs(t, validOutcome(Outcome{Status: OutcomeRejected, Origin: OriginAdopted}), &ia)
+	require.ErrorAs(t, validOutcome(Outcome{Status: OutcomeDone, Origin: "borrowed"}), &ia)
 }

@@ -329,6 +329,19 @@ const (
 	OutcomeSuperseded OutcomeStatus = "superseded"
 )
 
+// Origin says whether the migration made an object or found it there.
+type Origin string
+
+// Origins. A done create, schema change or link made the object unless its
+// outcome was Adopted.
+const (
+	OriginCreated Origin = "created"
+	// OriginAdopted: the object existed before this ledger's intent, or was
+	// matched rather than created. Undo never deletes it: it restores it from
+	// the before-image of an update the migration made, or leaves it alone.
+	OriginAdopted Origin = "adopted"
+)
+
 // Outcome is the result of a journaled call.
 type Outcome struct {
 	Status OutcomeStatus
@@ -340,10 +353,21 @@ type Outcome struct {
 	// Reason explains a rejection or unknown outcome. It must not contain
 	// field values (PHI): use field names and error codes.
 	Reason string
+	// Origin is OriginAdopted for a done outcome whose object the call did
+	// not create (see Adopted); empty otherwise.
+	Origin Origin
 }
 
 // Done is the outcome of a call that was applied.
 func Done(id string) Outcome { return Outcome{Status: OutcomeDone, ID: id} }
+
+// Adopted is the outcome of an intent whose object already existed before
+// this ledger's intent, or was matched (by identity) rather than created: a
+// lookup that settled a create by finding an object the call did not make,
+// a relation HighLevel reported as already existing, a record the ledger
+// learned from the location. It counts as done and maps the source record
+// to id, recorded with origin adopted, and Undo never deletes it.
+func Adopted(id string) Outcome { return Outcome{Status: OutcomeDone, ID: id, Origin: OriginAdopted} }
 
 // Rejected is the outcome of a call HighLevel refused.
 func Rejected(httpStatus int, reason string) Outcome {
@@ -366,7 +390,7 @@ func (r *Run) Outcome(ctx context.Context, seq Seq, o Outcome) error {
 	var result error
 	err := r.l.w.submit(ctx, func(t *wtx) error {
 		result = nil
-		res, err := t.exec(stSetOutcomeFew, string(o.Status), o.ID, o.HTTPStatus, o.Reason, now, in.entry)
+		res, err := t.exec(stSetOutcomeFew, string(o.Status), o.ID, o.HTTPStatus, o.Reason, now, storedOrigin(o), in.entry)
 		if err != nil {
 			return err
 		}
@@ -388,6 +412,15 @@ func (r *Run) Outcome(ctx context.Context, seq Seq, o Outcome) error {
 }
 
 func validOutcome(o Outcome) error {
+	switch o.Origin {
+	case "", OriginCreated:
+	case OriginAdopted:
+		if o.Status != OutcomeDone {
+			return invalidArg("Outcome.Origin", "only a done outcome can adopt an object")
+		}
+	default:
+		return invalidArg("Outcome.Origin", fmt.Sprintf("%q", o.Origin))
+	}
 	switch o.Status {
 	case OutcomeDone, OutcomeRejected, OutcomeUnknown, OutcomeSuperseded:
 		return nil
@@ -417,7 +450,18 @@ func (l *Ledger) mapWrite(t *wtx, o Outcome, op Op, objectType, sourceKey, diges
 		if sourceKey == "" {
 			return nil
 		}
-		_, err := t.exec(stUpsertIDMap, objectType, sourceKey, hlID, digest, int64(run), now, entry)
+		// A new row's origin: what a create or schema change made is
+		// created unless adopted; an update of a record the id map did not
+		// know acted on something that existed. An existing row keeps its
+		// origin unless this outcome adopts or creates the object anew.
+		insert, update := string(OriginCreated), string(OriginCreated)
+		if op == OpUpdate {
+			insert, update = string(OriginAdopted), ""
+		}
+		if o.Origin == OriginAdopted {
+			insert, update = string(OriginAdopted), string(OriginAdopted)
+		}
+		_, err := t.exec(stUpsertIDMap, objectType, sourceKey, hlID, digest, int64(run), now, entry, insert, update)
 		return err
 	case OpDelete:
 		if sourceKey == "" {
@@ -450,7 +494,7 @@ func (l *Ledger) Outcome(ctx context.Context, run RunID, seq Seq, o Outcome) err
 			id, compensates                           int64
 			op, objectType, sourceKey, target, digest string
 		)
-		err := t.queryRow(stSetOutcome, string(o.Status), o.ID, o.HTTPStatus, o.Reason, now, int64(run), int64(seq)).
+		err := t.queryRow(stSetOutcome, string(o.Status), o.ID, o.HTTPStatus, o.Reason, now, storedOrigin(o), int64(run), int64(seq)).
 			Scan(&id, &op, &objectType, &sourceKey, &target, &digest, &compensates)
 		if errors.Is(err, sql.ErrNoRows) {
 			result = l.outcomeMiss(t, run, seq)
@@ -505,4 +549,13 @@ func (r *Run) Invalid(ctx context.Context, inv Invalid) error {
 		_, err := t.exec(stInsertInvalid, int64(r.id), inv.Entity, inv.SourceKey, nanos(inv.SourceModified), string(reasons), now)
 		return err
 	})
+}
+
+// storedOrigin is the journal's origin column: "adopted" for an adopted
+// outcome, empty otherwise (a done create made its object).
+func storedOrigin(o Outcome) string {
+	if o.Origin == OriginAdopted {
+		return string(OriginAdopted)
+	}
+	return ""
 }

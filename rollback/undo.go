@@ -75,6 +75,10 @@ const (
 	// StateUnresolved: the entry's outcome is unknown or pending, so what
 	// it did is not known; resolve it (see Ledger.Pending) and undo again.
 	StateUnresolved CompensationState = "unresolved"
+	// StateLeftInPlace: the object was adopted (it existed before the
+	// ledger's intent, or was matched rather than created) and the runs
+	// undone did not change it: Undo leaves it alone. Nothing is called.
+	StateLeftInPlace CompensationState = "left-in-place"
 )
 
 // Compensation is one step of an Undo.
@@ -150,11 +154,12 @@ func (r *UndoReport) Count(s CompensationState) int {
 	return n
 }
 
-// Complete reports whether every compensation is done, gone or already done.
+// Complete reports whether every compensation is done, gone, already done
+// or left in place (an adopted object).
 func (r *UndoReport) Complete() bool {
 	for _, c := range r.Compensations {
 		switch c.State {
-		case StateDone, StateGone, StateAlreadyDone:
+		case StateDone, StateGone, StateAlreadyDone, StateLeftInPlace:
 		default:
 			return false
 		}
@@ -320,6 +325,10 @@ func (l *Ledger) planUndo(ctx context.Context, opts UndoOptions) (*undoPlan, err
 		if st.comp.State != StatePlanned {
 			continue
 		}
+		adoptedStep(st)
+		if st.comp.State != StatePlanned {
+			continue
+		}
 		if err := l.finishStep(ctx, st, done); err != nil {
 			return nil, err
 		}
@@ -327,6 +336,40 @@ func (l *Ledger) planUndo(ctx context.Context, opts UndoOptions) (*undoPlan, err
 	// Reverse journal order: the last thing done is the first undone.
 	sort.SliceStable(p.steps, func(i, j int) bool { return p.steps[i].comp.Entry > p.steps[j].comp.Entry })
 	return p, nil
+}
+
+// adoptedStep turns the step of an adopted object (its first write in
+// scope is a create, link or schema change whose outcome adopted what was
+// there) into what Undo may do to something it did not create: restore it
+// from the before-image of the first update the runs made, or leave it
+// alone. It is never deleted or unlinked.
+func adoptedStep(st *step) {
+	if st.rep.Origin != OriginAdopted {
+		return
+	}
+	c := st.comp
+	for i, m := range st.members {
+		if m.Op == OpDelete {
+			c.Action, c.State = ActionNone, StateIrreversible
+			c.Reason = "the run deleted an adopted object; deletes are final in HighLevel"
+			return
+		}
+		if m.Op != OpUpdate {
+			continue
+		}
+		// Restore from the first update: the state before the migration
+		// touched the object.
+		st.rep, st.members = m, st.members[i:]
+		c.Entry, c.Run, c.Seq, c.Covers = m.ID, m.Run, m.Seq, nil
+		for _, later := range st.members[1:] {
+			c.Covers = append(c.Covers, later.ID)
+		}
+		c.Action, c.Ref.ID = ActionRestore, m.TargetID
+		c.Reason = "adopted: restored to its state before the migration, never deleted"
+		return
+	}
+	c.Action, c.State = ActionNone, StateLeftInPlace
+	c.Reason = "adopted (existed before this ledger's intent, or matched rather than created): left in place"
 }
 
 func outcomeName(o OutcomeStatus) string {
@@ -561,7 +604,7 @@ func (l *Ledger) compensate(ctx context.Context, t Target, run *Run, p *undoPlan
 	var result error
 	err = l.w.submit(wctx, func(tx *wtx) error {
 		result = nil // the writer may apply this twice (batch retried alone)
-		res, err := tx.exec(stSetOutcomeFew, string(out.Status), out.ID, out.HTTPStatus, out.Reason, now, journaled.entry)
+		res, err := tx.exec(stSetOutcomeFew, string(out.Status), out.ID, out.HTTPStatus, out.Reason, now, "", journaled.entry)
 		if err != nil {
 			return err
 		}

@@ -81,15 +81,17 @@ var statements = map[string]string{
 		VALUES(?, ?, ?, ?, ?, 'running')`,
 	stFinishRun: `UPDATE runs SET status = ?, finished_at = ? WHERE id = ?`,
 	stReopenRun: `UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?`,
-	stSetOutcome: `UPDATE journal SET outcome = ?, hl_id = ?, http_status = ?, reason = ?, outcome_at = ?
+	stSetOutcome: `UPDATE journal SET outcome = ?, hl_id = ?, http_status = ?, reason = ?, outcome_at = ?, origin = ?
 		WHERE run = ? AND seq = ? AND (outcome IS NULL OR outcome = 'unknown')
 		RETURNING id, op, object_type, source_key, target_id, payload_digest, coalesce(compensates, 0)`,
-	stSetOutcomeFew: `UPDATE journal SET outcome = ?, hl_id = ?, http_status = ?, reason = ?, outcome_at = ?
+	stSetOutcomeFew: `UPDATE journal SET outcome = ?, hl_id = ?, http_status = ?, reason = ?, outcome_at = ?, origin = ?
 		WHERE id = ? AND (outcome IS NULL OR outcome = 'unknown')`,
-	stUpsertIDMap: `INSERT INTO idmap(object_type, source_key, hl_id, digest, run, updated_at, entry)
-		VALUES(?, ?, ?, ?, ?, ?, ?)
+	// ?8 is a new row's origin, ?9 an existing row's ('' keeps it).
+	stUpsertIDMap: `INSERT INTO idmap(object_type, source_key, hl_id, digest, run, updated_at, entry, origin)
+		VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 		ON CONFLICT(object_type, source_key) DO UPDATE SET hl_id = excluded.hl_id,
-		digest = excluded.digest, run = excluded.run, updated_at = excluded.updated_at, entry = excluded.entry`,
+		digest = excluded.digest, run = excluded.run, updated_at = excluded.updated_at, entry = excluded.entry,
+		origin = CASE WHEN ?9 = '' THEN idmap.origin ELSE ?9 END`,
 	stInsertInvalid: `INSERT INTO invalid(run, entity, source_key, source_modified, reasons, at)
 		VALUES(?, ?, ?, ?, ?, ?)`,
 	stSetWatermark: `INSERT INTO watermarks(entity, at, run, updated_at) VALUES(?, ?, ?, ?)
