@@ -151,6 +151,15 @@
 // did not change is reported as StateLeftInPlace and never called — with
 // Force too, which overrides change checks, never origins.
 //
+// # Run records: dry runs
+//
+// A dry run that wants its findings kept begins a run of kind
+// RunKindDryRun and records its invalid records there (Run.Invalid). It
+// journals no calls (Intent refuses), moves no watermark (Advance
+// refuses), and stays out of the real totals: Problems and
+// WriteProblemsCSV without run ids leave dry runs out, and naming the dry
+// run's id lists its problems alone.
+//
 // # Concurrency
 //
 // A Ledger is safe for many goroutines of one process. Several processes

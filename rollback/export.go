@@ -241,14 +241,14 @@ type Problem struct {
 }
 
 // Problems streams invalid then rejected records of the given runs (all
-// runs when none are given).
+// real runs when none are given: dry runs only when named).
 func (l *Ledger) Problems(ctx context.Context, runs ...RunID) iter.Seq2[Problem, error] {
 	return func(yield func(Problem, error) bool) {
 		if l.isClosed() {
 			yield(Problem{}, ErrClosed)
 			return
 		}
-		where, args := "", []any{}
+		where, args := " AND run NOT IN (SELECT id FROM runs WHERE kind = '"+string(KindDryRun)+"')", []any{}
 		if len(runs) > 0 {
 			where = " AND run IN (" + placeholders(len(runs)) + ")"
 			for _, r := range runs {

@@ -175,3 +175,45 @@ func TestAdoptedOutcomeValidation(t *testing.T) {
 	require.ErrorAs(t, validOutcome(Outcome{Status: OutcomeRejected, Origin: OriginAdopted}), &ia)
 	require.ErrorAs(t, validOutcome(Outcome{Status: OutcomeDone, Origin: "borrowed"}), &ia)
 }
+
+// TestDryRunKeepsItsProblemsApart: a dry run records its invalid records
+// in a run of its own kind; real problem listings leave it out unless it
+// is named, and it can journal no call and move no watermark.
+func TestDryRunKeepsItsProblemsApart(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{})
+	dry, err := l.BeginRun(ctx, RunOptions{Kind: RunKindDryRun, Location: "loc"})
+	require.NoError(t, err)
+	require.NoError(t, dry.Invalid(ctx, Invalid{Entity: "patient", SourceKey: "p1", Reasons: []string{"last_name: required"}}))
+	_, err = dry.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: "p2"})
+	var ia *InvalidArgumentError
+	require.ErrorAs(t, err, &ia, "a dry run journals no call")
+	_, err = dry.Advance(ctx, "patient", testBase)
+	require.ErrorAs(t, err, &ia, "a dry run moves no watermark")
+	require.NoError(t, dry.Finish(ctx, StatusSucceeded))
+
+	full, err := l.BeginRun(ctx, RunOptions{Kind: KindFull, Location: "loc"})
+	require.NoError(t, err)
+	require.NoError(t, full.Invalid(ctx, Invalid{Entity: "patient", SourceKey: "p3", Reasons: []string{"email: format"}}))
+	require.NoError(t, full.Finish(ctx, StatusSucceeded))
+
+	keys := func(runs ...RunID) []string {
+		var out []string
+		for p, err := range l.Problems(ctx, runs...) {
+			require.NoError(t, err)
+			out = append(out, p.Run.String()+":"+p.SourceKey)
+		}
+		return out
+	}
+	assert.Equal(t, []string{full.ID().String() + ":p3"}, keys(), "real totals leave the dry run out")
+	assert.Equal(t, []string{dry.ID().String() + ":p1"}, keys(dry.ID()), "named, its problems are there")
+	var csv strings.Builder
+	require.NoError(t, l.WriteProblemsCSV(ctx, &csv))
+	assert.NotContains(t, csv.String(), "p1")
+
+	ri, err := l.Run(ctx, dry.ID())
+	require.NoError(t, err)
+	assert.Equal(t, KindDryRun, ri.Kind)
+	assert.Equal(t, int64(1), ri.Counters.Invalid)
+	assert.Equal(t, int64(0), ri.Counters.Intents)
+}

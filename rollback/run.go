@@ -30,11 +30,18 @@ const (
 	KindFull   RunKind = "full"
 	KindDelta  RunKind = "delta"
 	KindUndo   RunKind = "undo"
+	// RunKindDryRun records what a dry run found — its invalid records,
+	// through Run.Invalid — apart from the real runs: it journals no calls
+	// (Intent and Advance refuse it), Problems and WriteProblemsCSV leave
+	// it out unless it is named, and Undo has nothing to undo in it.
+	RunKindDryRun RunKind = "dry-run"
+	// KindDryRun is RunKindDryRun under this package's naming.
+	KindDryRun = RunKindDryRun
 )
 
 func (k RunKind) valid() bool {
 	switch k {
-	case KindSchema, KindSample, KindFull, KindDelta, KindUndo:
+	case KindSchema, KindSample, KindFull, KindDelta, KindUndo, KindDryRun:
 		return true
 	}
 	return false
@@ -268,6 +275,9 @@ func (in *Intent) validate() error {
 func (r *Run) Intent(ctx context.Context, in Intent) (Seq, error) {
 	if r.finished.Load() {
 		return 0, ErrRunFinished
+	}
+	if r.kind == KindDryRun {
+		return 0, invalidArg("Intent", "a dry run makes no calls, so it journals no intents")
 	}
 	if err := in.validate(); err != nil {
 		return 0, err

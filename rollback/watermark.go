@@ -23,6 +23,9 @@ func (r *Run) Advance(ctx context.Context, entity string, ts time.Time) (time.Ti
 	if ts.IsZero() {
 		return time.Time{}, invalidArg("ts", "zero time")
 	}
+	if r.kind == KindDryRun {
+		return time.Time{}, invalidArg("run", "a dry run loads nothing, so it never moves a watermark")
+	}
 	var stored int64
 	now := r.l.now().UnixNano()
 	err := r.l.w.submit(ctx, func(t *wtx) error {
