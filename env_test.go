@@ -143,7 +143,7 @@ func (e *env) openLedger() {
 
 func (e *env) migration(mod func(*pbnhl.Options)) *pbnhl.Migration {
 	o := pbnhl.Options{Source: e.src, Client: e.client, Map: e.m, Ledger: e.ledger, CompanyID: hltest.DefaultCompanyID,
-		FallbackOwner: fallbackUser, Concurrency: 8, SearchLag: -1, Actor: "test"}
+		FallbackOwner: fallbackUser, Concurrency: 8, SearchLag: -1, RequestTimeout: time.Second, Actor: "test"}
 	if mod != nil {
 		mod(&o)
 	}

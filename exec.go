@@ -118,8 +118,13 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 	// phase read the journal. Cancellation is checked between the steps.
 	jctx := context.WithoutCancel(ctx)
 	for attempt := 1; ; attempt++ {
+		// The call's deadline is fixed before its intent is journaled, and
+		// the intent carries deadline + search lag: whatever happens to this
+		// process, no lookup settles the intent before that instant.
+		deadline, until := m.horizon()
 		seq, err := run.Intent(jctx, rollback.Intent{Op: w.op, ObjectType: w.objType, SourceKey: w.key, Entity: w.entity,
-			SourceModified: w.modified, TargetID: w.target, RelatedID: w.related, Payload: w.payload, PayloadDigest: w.digest, Before: w.before})
+			SourceModified: w.modified, TargetID: w.target, RelatedID: w.related, Payload: w.payload, PayloadDigest: w.digest, Before: w.before,
+			InflightUntil: until})
 		if err != nil {
 			return res, fmt.Errorf("pbnhl: journal intent: %w", err)
 		}
@@ -130,7 +135,9 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 			return res, ctx.Err()
 		}
 		res.calls++
-		id, err := w.call(ctx)
+		cctx, cancel := context.WithDeadline(ctx, deadline)
+		id, err := w.call(cctx)
+		cancel()
 		if err == nil {
 			if err := run.Outcome(jctx, seq, rollback.Done(id)); err != nil {
 				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
@@ -183,7 +190,9 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 		}
 		m.log.LogAttrs(ctx, levelInfo, "unknown outcome, resolving by lookup", attrObj(w.objType), attrKey(w.key))
 		if w.find != nil {
-			if err := m.waitSearchLag(ctx); err != nil {
+			// The write may still be applied until its horizon: a lookup
+			// before it that finds nothing proves nothing.
+			if err := m.waitInflight(ctx, until, 1); err != nil {
 				return res, err
 			}
 			id, found, ferr := w.find(ctx)
@@ -214,11 +223,56 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 	}
 }
 
-func (m *Migration) waitSearchLag(ctx context.Context) error {
-	if m.opts.SearchLag <= 0 {
+// defaultRequestTimeout bounds a call when the client says nothing: the
+// transport's default HTTP timeout.
+const defaultRequestTimeout = 2 * time.Minute
+
+// clientRequestTimeout is the client's per-request timeout when it reports
+// one (highlevel.Client.RequestTimeout), else defaultRequestTimeout.
+func clientRequestTimeout(c any) time.Duration {
+	if rt, ok := c.(interface{ RequestTimeout() time.Duration }); ok {
+		if d := rt.RequestTimeout(); d > 0 {
+			return d
+		}
+	}
+	return defaultRequestTimeout
+}
+
+// searchLag is Options.SearchLag, zero when there is none.
+func (m *Migration) searchLag() time.Duration { return max(m.opts.SearchLag, 0) }
+
+// horizon returns the deadline of a call about to be journaled and the
+// instant after which it can no longer be in flight (the deadline plus
+// HighLevel's search lag), both on the wall clock: they bound real time,
+// whatever Options.Now says.
+func (m *Migration) horizon() (deadline, until time.Time) {
+	deadline = time.Now().Add(m.opts.RequestTimeout)
+	return deadline, deadline.Add(m.searchLag())
+}
+
+// inflightUntil is an entry's horizon: the journaled one, or for intents
+// journaled without one (older ledgers, other writers) the intent time
+// plus this migration's request timeout and search lag.
+func (m *Migration) inflightUntil(e rollback.Entry) time.Time {
+	if !e.InflightUntil.IsZero() {
+		return e.InflightUntil
+	}
+	return e.IntentAt.Add(m.opts.RequestTimeout + m.searchLag())
+}
+
+// waitInflight waits until until: n writes may still be in flight until
+// then. A wait longer than a second is logged (warn, counts only) so a
+// person watching sees why nothing moves.
+func (m *Migration) waitInflight(ctx context.Context, until time.Time, n int) error {
+	d := time.Until(until)
+	if d <= 0 {
 		return nil
 	}
-	return sleep(ctx, m.opts.SearchLag)
+	if d >= time.Second {
+		m.log.LogAttrs(ctx, levelWarn, "waiting for writes that may still be in flight before looking them up",
+			attrCount("writes", n), attrDuration(d))
+	}
+	return sleep(ctx, d)
 }
 
 // dailyLimit pauses until the quota resets, or stops the phase. Every

@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/rollback"
@@ -228,9 +231,17 @@ func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idInde
 			pending = append(pending, e)
 		}
 	}
+	// Oldest horizon first: intents that can no longer be in flight are
+	// settled at once; for the young ones (a kill moments ago) the phase
+	// waits, visibly, until the write they announced can no longer land.
+	slices.SortStableFunc(pending, func(a, b rollback.Entry) int { return m.inflightUntil(a).Compare(m.inflightUntil(b)) })
+	if young := len(pending) - sort.Search(len(pending), func(i int) bool { return m.inflightUntil(pending[i]).After(time.Now()) }); young > 0 {
+		m.log.LogAttrs(ctx, levelWarn, "intents left pending may still be in flight: settling the old ones first, then waiting for the young ones",
+			attrCount("pending", len(pending)), attrCount("young", young))
+	}
 	n := 0
-	for _, e := range pending {
-		if err := m.waitSearchLagOnce(ctx, &n); err != nil {
+	for i, e := range pending {
+		if err := m.waitInflight(ctx, m.inflightUntil(e), len(pending)-i); err != nil {
 			return n, err
 		}
 		o, err := m.resolveEntry(ctx, p, idx, e)
@@ -257,14 +268,6 @@ func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idInde
 		m.log.LogAttrs(ctx, levelInfo, "resolved pending intents by lookup", attrCount("resolved", n))
 	}
 	return n, nil
-}
-
-// waitSearchLagOnce waits for search to catch up before the first lookup.
-func (m *Migration) waitSearchLagOnce(ctx context.Context, n *int) error {
-	if *n > 0 {
-		return nil
-	}
-	return m.waitSearchLag(ctx)
 }
 
 func (m *Migration) resolveEntry(ctx context.Context, p *prepared, idx *idIndex, e rollback.Entry) (rollback.Outcome, error) {

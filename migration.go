@@ -78,6 +78,14 @@ type Options struct {
 	// An unknown outcome is looked up this long after the call (default 5s;
 	// a negative value means none, for simulators without lag).
 	SearchLag time.Duration
+	// RequestTimeout bounds every mutating call (default: the client's
+	// RequestTimeout when it has one, else 2 minutes, the transport's
+	// default). The call is cut off at the deadline, and intent time +
+	// RequestTimeout + SearchLag is journaled with the intent as the
+	// instant after which the write can no longer be in flight: an unknown
+	// outcome (or an intent a kill left pending) is looked up only after
+	// it, so a write HighLevel applies late is found, not created twice.
+	RequestTimeout time.Duration
 	// MaxAttempts bounds how often one record is tried when its outcomes
 	// stay unknown or the call is refused without being sent (default 5).
 	MaxAttempts int
@@ -146,6 +154,12 @@ func New(opts Options) (*Migration, error) {
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
+	}
+	if opts.RequestTimeout < 0 {
+		return nil, fmt.Errorf("%w: RequestTimeout must not be negative", ErrInvalidOptions)
+	}
+	if opts.RequestTimeout == 0 {
+		opts.RequestTimeout = clientRequestTimeout(opts.Client)
 	}
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = 500 * time.Millisecond

@@ -697,10 +697,14 @@ func (ph *phase) linkChunk(ctx context.Context, tr *tracker, businessID string, 
 	var g errgroup.Group
 	g.SetLimit(64)
 	jctx := context.WithoutCancel(ctx) // see exec
+	// The first call is bounded like exec's; a repeat after an unknown
+	// outcome is harmless (linking is idempotent), so only the first
+	// call's horizon is journaled.
+	deadline, until := ph.m.horizon()
 	for i, l := range ls {
 		g.Go(func() error {
 			s, err := ph.run.Intent(jctx, rollback.Intent{Op: rollback.OpLink, ObjectType: rollback.TypeContactBusiness, SourceKey: l.contactKey,
-				Entity: string(pbn.EntityPatients), TargetID: l.contactID, RelatedID: businessID, Payload: body})
+				Entity: string(pbn.EntityPatients), TargetID: l.contactID, RelatedID: businessID, Payload: body, InflightUntil: until})
 			seqs[i] = s
 			return err
 		})
@@ -718,7 +722,12 @@ func (ph *phase) linkChunk(ctx context.Context, tr *tracker, businessID string, 
 	}
 	for attempt := 1; ; attempt++ {
 		tr.calls.Add(1)
-		res, err := ph.m.opts.Client.Businesses.LinkContacts(ctx, businessID, ids)
+		if attempt > 1 {
+			deadline, _ = ph.m.horizon()
+		}
+		cctx, cancel := context.WithDeadline(ctx, deadline)
+		res, err := ph.m.opts.Client.Businesses.LinkContacts(cctx, businessID, ids)
+		cancel()
 		if err == nil {
 			changed := map[string]bool{}
 			for _, id := range res.ContactIDs {

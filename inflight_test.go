@@ -1,0 +1,219 @@
+package pbnhl_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
+)
+
+// lateMode is how the late proxy treats a request it holds.
+type lateMode int
+
+const (
+	// holdThenApply keeps the request until the client gives up (its
+	// deadline, or the process is killed), then applies it `delay` later:
+	// a write still in flight when the migration stopped waiting for it.
+	holdThenApply lateMode = iota
+	// failThenApply answers 502 at once and applies the write `delay`
+	// later: a gateway error while the backend goes on.
+	failThenApply
+)
+
+// lateProxy sits in front of hltest and applies chosen writes late, as
+// HighLevel can: the request is answered (or abandoned by the client)
+// before the write lands. It stands in for the simulator's named "apply
+// late" fault.
+type lateProxy struct {
+	hl    *hltest.Server
+	srv   *httptest.Server
+	route string // "POST /contacts/"
+	pick  func(n int64) bool
+	mode  lateMode
+	delay time.Duration
+
+	n       atomic.Int64
+	held    chan struct{} // one value per held request, when it arrives
+	applied atomic.Int64
+	wg      sync.WaitGroup
+}
+
+func newLateProxy(t *testing.T, hl *hltest.Server, route string, mode lateMode, delay time.Duration, pick func(n int64) bool) *lateProxy {
+	p := &lateProxy{hl: hl, route: route, mode: mode, delay: delay, pick: pick, held: make(chan struct{}, 1024)}
+	p.srv = httptest.NewServer(p)
+	t.Cleanup(func() { p.wg.Wait(); p.srv.Close() })
+	return p
+}
+
+func (p *lateProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	method, path, _ := strings.Cut(p.route, " ")
+	if r.Method != method || strings.TrimSuffix(r.URL.Path, "/") != strings.TrimSuffix(path, "/") || !p.pick(p.n.Add(1)) {
+		p.hl.ServeHTTP(w, r)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	late := httptest.NewRequest(r.Method, r.URL.String(), bytes.NewReader(body))
+	late.Header = r.Header.Clone()
+	p.held <- struct{}{}
+	switch p.mode {
+	case holdThenApply:
+		<-r.Context().Done() // the client's deadline, or its death
+	case failThenApply:
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte(`{"statusCode":502,"message":"Bad Gateway"}`))
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		time.Sleep(p.delay)
+		rec := httptest.NewRecorder()
+		p.hl.ServeHTTP(rec, late)
+		if rec.Code < 300 {
+			p.applied.Add(1)
+		}
+	}()
+}
+
+// retarget points e's client at url (a proxy in front of e.hl), keeping
+// the limiter and the call counters.
+func retarget(t *testing.T, e *env, url string) {
+	c, err := highlevel.NewClient(highlevel.Options{BaseURL: url, LocationID: hltest.DefaultLocationID,
+		Auth: highlevel.StaticToken(hltest.DefaultToken), Limiter: e.limit,
+		Retry: highlevel.RetryPolicy{MaxAttempts: 6, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxRetryAfter: time.Second},
+		OnCall: func(c highlevel.Call) {
+			e.calls.Add(1)
+			if n, ok := e.ops[c.Operation]; ok {
+				n.Add(1)
+			}
+		}})
+	require.NoError(t, err)
+	e.client = c
+}
+
+// inflightOptions: calls cut off after 400ms, search lag 150ms; a held
+// write lands 300ms after the client gave up, before deadline + lag.
+func inflightOptions(o *pbnhl.Options) {
+	o.RequestTimeout = 400 * time.Millisecond
+	o.SearchLag = 150 * time.Millisecond
+}
+
+// TestResumeWaitsForInflightWrite: the run is killed (cancelled) while
+// contact creates are held by HighLevel, which applies them 300ms later.
+// The resumed run must not look them up before they can have landed: it
+// waits for their horizon, finds them, and creates nothing twice.
+func TestResumeWaitsForInflightWrite(t *testing.T) {
+	o := envOptions{patients: size(20), seed: 21}
+	want := baseline(t, o)
+	e := newEnv(t, o)
+	ctx := context.Background()
+	_, err := e.migration(nil).ApplySchema(ctx)
+	require.NoError(t, err)
+
+	p := newLateProxy(t, e.hl, "POST /contacts/", holdThenApply, 300*time.Millisecond, func(n int64) bool { return n >= 3 && n <= 6 })
+	retarget(t, e, p.srv.URL)
+
+	cctx, cancel := context.WithCancel(ctx)
+	go func() {
+		<-p.held
+		time.Sleep(50 * time.Millisecond) // let the other held creates arrive
+		cancel()
+	}()
+	_, err = e.migration(inflightOptions).Run(cctx)
+	require.ErrorIs(t, err, context.Canceled)
+	held := p.n.Load()
+	require.GreaterOrEqual(t, held, int64(3), "writes were in flight at the kill")
+
+	rep, err := e.migration(inflightOptions).Run(ctx)
+	require.NoError(t, err)
+	p.wg.Wait()
+	assert.Positive(t, p.applied.Load(), "HighLevel applied held writes after the kill")
+	assert.Positive(t, rep.Resolved, "the resume settled the pending intents")
+	assert.Empty(t, e.identityDuplicates(), "a write applied late must be found, not created again")
+	sameState(t, want, e.fingerprint())
+	assertSettled(t, e)
+}
+
+// TestUnknownOutcomeWaitsForHorizon: HighLevel answers 502 at once but
+// applies the write 300ms later. The live run's lookup after the unknown
+// outcome waits for the call's deadline + search lag, so it finds the
+// write instead of creating a second copy.
+func TestUnknownOutcomeWaitsForHorizon(t *testing.T) {
+	o := envOptions{patients: size(20), seed: 22}
+	want := baseline(t, o)
+	e := newEnv(t, o)
+	ctx := context.Background()
+	_, err := e.migration(nil).ApplySchema(ctx)
+	require.NoError(t, err)
+
+	p := newLateProxy(t, e.hl, "POST /contacts/", failThenApply, 300*time.Millisecond, func(n int64) bool { return n%5 == 2 })
+	retarget(t, e, p.srv.URL)
+	start := time.Now()
+	rep, err := e.migration(inflightOptions).Run(ctx)
+	require.NoError(t, err)
+	p.wg.Wait()
+	require.Positive(t, p.applied.Load())
+	assert.Empty(t, e.identityDuplicates(), "a write applied after its 502 must be found, not created again")
+	sameState(t, want, e.fingerprint())
+	assertSettled(t, e)
+	c, _ := rep.Object("patients")
+	assert.Zero(t, c.Rejected)
+	// The wait is the horizon, not more: a few horizons in all.
+	assert.Less(t, time.Since(start), 30*time.Second)
+}
+
+// TestRequestTimeoutOption: a negative timeout is refused.
+func TestRequestTimeoutOption(t *testing.T) {
+	e := newEnv(t, envOptions{patients: 6})
+	_, err := pbnhl.New(pbnhl.Options{Source: e.src, Client: e.client, Map: e.m, Ledger: e.ledger, RequestTimeout: -time.Second})
+	require.True(t, errors.Is(err, pbnhl.ErrInvalidOptions))
+}
+
+// sameState compares two fingerprints and reports the first lines that
+// differ (a fingerprint is long: a plain diff buries the point).
+func sameState(t *testing.T, want, got []string) {
+	t.Helper()
+	w, g := map[string]int{}, map[string]int{}
+	for _, l := range want {
+		w[l]++
+	}
+	for _, l := range got {
+		g[l]++
+	}
+	var missing, extra []string
+	for l, n := range w {
+		if g[l] < n {
+			missing = append(missing, l)
+		}
+	}
+	for l, n := range g {
+		if w[l] < n {
+			extra = append(extra, l)
+		}
+	}
+	cut := func(ls []string) []string {
+		out := []string{}
+		for _, l := range ls[:min(len(ls), 3)] {
+			out = append(out, l[:min(len(l), 160)])
+		}
+		return out
+	}
+	assert.True(t, len(missing) == 0 && len(extra) == 0, "not the state of an uninterrupted run: %d lines missing %v, %d extra %v",
+		len(missing), cut(missing), len(extra), cut(extra))
+}
