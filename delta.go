@@ -264,7 +264,7 @@ func (ph *phase) deleteRecord(ctx context.Context, o *mapping.Object, tr *tracke
 			}
 			return id, err
 		},
-		find: func(ctx context.Context) (string, bool, error) {
+		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
 			_, err := ph.m.current(ctx, typ, id, "")
 			if errors.Is(err, highlevel.ErrNotFound) {
 				return id, true, nil
@@ -319,7 +319,7 @@ func (ph *phase) deleteNote(ctx context.Context, o *mapping.Object, tr *tracker,
 			}
 			return nt.noteID, err
 		},
-		find: func(ctx context.Context) (string, bool, error) {
+		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
 			_, err := c.Contacts.GetNote(ctx, nt.contactID, nt.noteID)
 			if errors.Is(err, highlevel.ErrNotFound) {
 				return nt.noteID, true, nil

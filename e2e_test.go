@@ -51,7 +51,7 @@ func checkLinks(t *testing.T, e *env) {
 	}
 	business := map[string]string{} // business id → description
 	for _, b := range e.hl.Records(loc, hltest.KindBusiness) {
-		business[fmt.Sprint(b["id"])] = fmt.Sprint(b["description"])
+		business[fmt.Sprint(b["id"])] = unmarked(fmt.Sprint(b["description"]))
 	}
 	for _, c := range e.hl.Contacts(loc) {
 		pid := fmt.Sprint(c.CustomFields[byField["contact.pbn_patient_id"]])

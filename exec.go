@@ -53,9 +53,11 @@ type write struct {
 	// call makes the call and returns the id of what it created or changed.
 	call func(ctx context.Context) (string, error)
 	// find looks the record up after an unknown outcome: its id and true
-	// when the call was applied. Nil means the outcome cannot be looked up
-	// and the call is safe to repeat (idempotent).
-	find func(ctx context.Context) (string, bool, error)
+	// when the call was applied. It takes no candidate created before
+	// notBefore (the intent's time less the clock slack). Nil means the
+	// outcome cannot be looked up and the call is safe to repeat
+	// (idempotent).
+	find func(ctx context.Context, notBefore time.Time) (string, bool, error)
 }
 
 // writeResult is how a journaled write ended for its record.
@@ -195,7 +197,7 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 			if err := m.waitInflight(ctx, until, 1); err != nil {
 				return res, err
 			}
-			id, found, ferr := w.find(ctx)
+			id, found, ferr := w.find(ctx, notBefore(deadline.Add(-m.opts.RequestTimeout)))
 			res.calls++
 			if ferr != nil {
 				if ctx.Err() != nil {

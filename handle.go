@@ -22,6 +22,8 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 			tr.invalid.Add(1)
 			return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
 		}
+		mk := marker(ph.mid, rollback.TypeBusiness, p.SourceKey)
+		in.Description = withMarker(in.Description, mk)
 		body, _ := json.Marshal(in)
 		_, _, err = ph.put(ctx, o, tr, rollback.TypeBusiness, p.SourceKey, j.modified, "", body,
 			func(ctx context.Context) (string, error) {
@@ -31,11 +33,17 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 				}
 				return b.ID, nil
 			},
-			func(ctx context.Context) (string, bool, error) { return ph.m.findBusiness(ctx, ph.idx, body) },
+			func(ctx context.Context, nb time.Time) (string, bool, error) {
+				return ph.m.findBusiness(ctx, ph.idx, mk, nb)
+			},
 			func() ([]byte, func(context.Context, string) error, error) {
 				u, err := ph.p.inputs.BusinessUpdate(p)
 				if err != nil {
 					return nil, nil, err
+				}
+				if u.Description != nil {
+					d := withMarker(*u.Description, mk) // the identity stays
+					u.Description = &d
 				}
 				wire, err := json.Marshal(u)
 				return wire, func(ctx context.Context, id string) error {
@@ -73,8 +81,8 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 				}
 				return op.ID, nil
 			},
-			func(ctx context.Context) (string, bool, error) {
-				return ph.m.findOpportunity(ctx, contactID, in.PipelineID, ext, p.SourceKey)
+			func(ctx context.Context, nb time.Time) (string, bool, error) {
+				return ph.m.findOpportunity(ctx, contactID, in.PipelineID, ext, p.SourceKey, nb)
 			},
 			func() ([]byte, func(context.Context, string) error, error) {
 				u, err := ph.p.inputs.OpportunityUpdate(p)
@@ -103,6 +111,8 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 			tr.invalid.Add(1)
 			return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
 		}
+		mk := marker(ph.mid, rollback.TypeNote, p.SourceKey)
+		in.Body = withMarker(in.Body, mk)
 		body, _ := json.Marshal(in)
 		_, _, err = ph.put(ctx, o, tr, rollback.TypeNote, p.SourceKey, j.modified, contactID, body,
 			func(ctx context.Context) (string, error) {
@@ -112,8 +122,8 @@ func (ph *phase) handle(ctx context.Context, o *mapping.Object, tr *tracker, j *
 				}
 				return n.ID, nil
 			},
-			func(ctx context.Context) (string, bool, error) {
-				return ph.m.findNote(ctx, ph.idx, contactID, in.Body)
+			func(ctx context.Context, nb time.Time) (string, bool, error) {
+				return ph.m.findNote(ctx, ph.idx, contactID, mk, nb, "")
 			},
 			// A changed message: the note is updated in place (same id and
 			// date), its before-image journaled so Undo restores it.
@@ -150,6 +160,8 @@ func (ph *phase) handleTask(ctx context.Context, o *mapping.Object, tr *tracker,
 			in.DueDate = t
 		}
 	}
+	mk := marker(ph.mid, rollback.TypeTask, p.SourceKey)
+	in.Body = withMarker(in.Body, mk)
 	body, _ := json.Marshal(map[string]any{"title": in.Title, "body": in.Body, "dueDate": in.DueDate, "completed": in.Completed, "assignedTo": in.AssignedTo})
 	c := ph.m.opts.Client
 	_, _, err := ph.put(ctx, o, tr, rollback.TypeTask, p.SourceKey, j.modified, contactID, body,
@@ -160,17 +172,8 @@ func (ph *phase) handleTask(ctx context.Context, o *mapping.Object, tr *tracker,
 			}
 			return t.ID, nil
 		},
-		func(ctx context.Context) (string, bool, error) {
-			ts, err := c.Contacts.ListTasks(ctx, contactID)
-			if err != nil {
-				return "", false, err
-			}
-			for _, t := range ts {
-				if t.Title == in.Title && t.Body == in.Body && !ph.idx.has(rollback.TypeTask, t.ID) {
-					return t.ID, true, nil
-				}
-			}
-			return "", false, nil
+		func(ctx context.Context, _ time.Time) (string, bool, error) {
+			return ph.m.findTask(ctx, ph.idx, contactID, mk)
 		},
 		func() ([]byte, func(context.Context, string) error, error) {
 			return body, func(ctx context.Context, id string) error {
@@ -217,7 +220,9 @@ func (ph *phase) handleContact(ctx context.Context, o *mapping.Object, tr *track
 			}
 			return ct.ID, nil
 		},
-		func(ctx context.Context) (string, bool, error) { return ph.m.findContact(ctx, ext, p.SourceKey) },
+		func(ctx context.Context, nb time.Time) (string, bool, error) {
+			return ph.m.findContact(ctx, ext, p.SourceKey, nb)
+		},
 		func() ([]byte, func(context.Context, string) error, error) {
 			u, err := ph.p.inputs.ContactUpdate(p)
 			if err != nil {
@@ -282,7 +287,9 @@ func (ph *phase) handleRecord(ctx context.Context, o *mapping.Object, tr *tracke
 			}
 			return r.ID, nil
 		},
-		func(ctx context.Context) (string, bool, error) { return ph.m.findRecord(ctx, o.Key, ext, p.SourceKey) },
+		func(ctx context.Context, nb time.Time) (string, bool, error) {
+			return ph.m.findRecord(ctx, o.Key, ext, p.SourceKey, nb)
+		},
 		func() ([]byte, func(context.Context, string) error, error) {
 			u, err := ph.p.inputs.RecordUpdate(p)
 			if err != nil {
@@ -320,7 +327,7 @@ func (ph *phase) handleRecord(ctx context.Context, o *mapping.Object, tr *tracke
 				}
 				return x.ID, nil
 			},
-			find: func(ctx context.Context) (string, bool, error) { return ph.m.findRelation(ctx, in) }})
+			find: func(ctx context.Context, nb time.Time) (string, bool, error) { return ph.m.findRelation(ctx, in, nb) }})
 		tr.calls.Add(int64(res.calls))
 		if err != nil {
 			return err

@@ -118,6 +118,7 @@ type Migration struct {
 
 	mu   sync.Mutex
 	prep *prepared // schema ids, pipelines, owners: read once per Migration
+	mid  string    // the ledger's migration id, read once (identity markers)
 	pauseGate
 	progressMu sync.Mutex
 	counts     map[pbn.Entity]int64 // source inventory, for progress totals

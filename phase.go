@@ -97,6 +97,9 @@ type phase struct {
 	name string
 	run  *rollback.Run // nil in a dry run
 	dry  bool
+	// mid is the ledger's migration id, in the identity marker of
+	// businesses, notes and tasks.
+	mid string
 	idx  *idIndex
 	val  *mapping.Validator
 	agg  *mapping.Aggregator
@@ -529,7 +532,7 @@ func (ph *phase) collect(o *mapping.Object, typ, key, id string, op rollback.Op,
 // put creates a record unless the id map has it, or (delta) updates it when
 // its content changed. It returns the record's id and whether it exists.
 func (ph *phase) put(ctx context.Context, o *mapping.Object, tr *tracker, typ, key string, modified time.Time, target string,
-	body []byte, create func(context.Context) (string, error), find func(context.Context) (string, bool, error),
+	body []byte, create func(context.Context) (string, error), find func(context.Context, time.Time) (string, bool, error),
 	update updater) (string, bool, error) {
 	digest := rollback.Digest(body)
 	if r, ok := ph.idx.get(typ, key); ok {
@@ -609,7 +612,7 @@ func (ph *phase) update(ctx context.Context, o *mapping.Object, tr *tracker, typ
 	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpUpdate, objType: typ, key: key, entity: o.Source, modified: modified,
 		target: id, related: parent, payload: payload, digest: rollback.Digest(body), before: before,
 		call: func(ctx context.Context) (string, error) { return id, call(ctx, id) },
-		find: func(ctx context.Context) (string, bool, error) { return ph.m.applied(ctx, typ, id, target, body) }})
+		find: func(ctx context.Context, _ time.Time) (string, bool, error) { return ph.m.applied(ctx, typ, id, target, body) }})
 	tr.calls.Add(int64(res.calls))
 	if err != nil {
 		return "", false, err

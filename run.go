@@ -119,9 +119,22 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 	}
 	ph.selection, ph.since = sel, since
 	ph.collectAll = kind == rollback.KindSample
-	if !m.opts.DryRun {
-		if ph.report.Resolved, err = m.resolvePending(ctx, p, ph.idx); err != nil {
+	if ph.mid, err = m.migrationID(ctx); err != nil {
+		if !m.opts.DryRun {
 			return nil, m.finishRun(ctx, run, err)
+		}
+		ph.mid = "(migration id)" // a dry run of a new ledger: no run yet
+	}
+	if !m.opts.DryRun {
+		if ph.report.Resolved, err = m.resolvePending(ctx, p, ph.idx, ph.mid); err != nil {
+			return nil, m.finishRun(ctx, run, err)
+		}
+		if ph.report.Resolved > 0 {
+			// Links settled by lookup are done: the phase must not make
+			// them again (HighLevel refuses a relation that exists).
+			if ph.relDone, err = doneLinks(ctx, m.opts.Ledger, rollback.TypeRelation); err != nil {
+				return nil, m.finishRun(ctx, run, err)
+			}
 		}
 	}
 	m.log.LogAttrs(ctx, levelInfo, "phase started", attrObj(name), attrRun(int64(ph.report.Run)))
