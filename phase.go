@@ -100,9 +100,9 @@ type phase struct {
 	// mid is the ledger's migration id, in the identity marker of
 	// businesses, notes and tasks.
 	mid string
-	idx  *idIndex
-	val  *mapping.Validator
-	agg  *mapping.Aggregator
+	idx *idIndex
+	val *mapping.Validator
+	agg *mapping.Aggregator
 	// spool holds the contact_field payloads until their contact is written.
 	spool *spool
 
@@ -612,7 +612,9 @@ func (ph *phase) update(ctx context.Context, o *mapping.Object, tr *tracker, typ
 	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpUpdate, objType: typ, key: key, entity: o.Source, modified: modified,
 		target: id, related: parent, payload: payload, digest: rollback.Digest(body), before: before,
 		call: func(ctx context.Context) (string, error) { return id, call(ctx, id) },
-		find: func(ctx context.Context, _ time.Time) (string, bool, error) { return ph.m.applied(ctx, typ, id, target, body) }})
+		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
+			return ph.m.applied(ctx, typ, id, target, body)
+		}})
 	tr.calls.Add(int64(res.calls))
 	if err != nil {
 		return "", false, err
