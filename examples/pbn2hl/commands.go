@@ -274,7 +274,7 @@ var approveCmd = &command{
 
 var schemaCmd = &command{
 	name: "schema", summary: "show the schema plan the map needs, diffed with the location, as Markdown; -apply creates it",
-	source: true, hl: true, ledger: true, mapFile: true,
+	source: true, hl: true, ledger: true, mapFile: true, creates: true, writesLedger: true,
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.schemaApply, "apply", false, "create what is missing (journaled in the ledger, so undo -schema removes it); needs -ledger and an approved map")
 	},
@@ -308,7 +308,7 @@ func runSchema(ctx context.Context, c *cli) error {
 	if c.cfg.ledger == "" {
 		return usagef("-apply needs -ledger: the creations are journaled so that undo can remove them")
 	}
-	mig, closeAll, err := c.migration(ctx, true, nil)
+	mig, closeAll, err := c.migration(ctx, true, ledgerWrite, nil)
 	if err != nil {
 		return err
 	}
@@ -336,8 +336,9 @@ func runSchema(ctx context.Context, c *cli) error {
 }
 
 // migration opens the source, the location, the ledger and the map, and
-// builds the Migration. approved requires the map's approval.
-func (c *cli) migration(ctx context.Context, approved bool, tune func(*pbnhl.Options)) (*pbnhl.Migration, func(), error) {
+// builds the Migration. approved requires the map's approval; mode is what
+// the command does with the ledger.
+func (c *cli) migration(ctx context.Context, approved bool, mode ledgerMode, tune func(*pbnhl.Options)) (*pbnhl.Migration, func(), error) {
 	m, err := c.loadMap(approved)
 	if err != nil {
 		return nil, nil, err
@@ -365,7 +366,7 @@ func (c *cli) migration(ctx context.Context, approved bool, tune func(*pbnhl.Opt
 		}
 		cleanup = func() { _ = l.Close(); _ = os.RemoveAll(dir) }
 	} else {
-		if l, err = c.openLedger(ctx); err != nil {
+		if l, err = c.openLedger(ctx, mode); err != nil {
 			return nil, nil, err
 		}
 		cleanup = func() { _ = l.Close() }
@@ -422,7 +423,7 @@ var preflightCmd = &command{
 	name: "preflight", summary: "check everything a run needs and estimate its API calls, duration and days (writes nothing)",
 	source: true, hl: true, ledger: true, mapFile: true,
 	run: func(ctx context.Context, c *cli) error {
-		mig, closeAll, err := c.migration(ctx, false, nil)
+		mig, closeAll, err := c.migration(ctx, false, ledgerRead, nil)
 		if err != nil {
 			return err
 		}
@@ -456,7 +457,7 @@ type phaseFlags struct {
 
 var sampleCmd = &command{
 	name: "sample", summary: "load a stratified slice of patients with all their records into a staging location",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true,
+	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true,
 	setup: func(c *cli) {
 		c.flags.IntVar(&c.opt.phase.patients, "patients", 20, "patients in the sample, spread over offices and statuses, each with all their records")
 		c.flags.StringVar(&c.opt.phase.bodies, "bodies", "", "write every body sent as JSONL to this file (mode 0600) for a field-level review: it holds PHI, keep it on the practice's machine")
@@ -479,7 +480,7 @@ var sampleCmd = &command{
 
 var runCmd = &command{
 	name: "run", summary: "the full load in dependency order (resumable: run it again after a crash, Ctrl-C or the daily limit)",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true,
+	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true,
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes; report what would be written and the calls it would take")
 	},
@@ -490,7 +491,7 @@ var runCmd = &command{
 
 var deltaCmd = &command{
 	name: "delta", summary: "bring HighLevel to the source's current state after the full run (changed, new and deleted records)",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true,
+	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true,
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes")
 		c.flags.StringVar(&c.opt.phase.deletions, "deletions", "keep", `records the source deleted: "keep" them in HighLevel and list them, or "mirror" (delete them: final, undo cannot bring them back)`)
@@ -510,7 +511,8 @@ var deltaCmd = &command{
 
 // phase runs one data phase and prints its report.
 func (c *cli) phase(ctx context.Context, name string, tune func(*pbnhl.Options), fn func(*pbnhl.Migration, context.Context) (*pbnhl.Report, error)) error {
-	mig, closeAll, err := c.migration(ctx, true, tune)
+	// A dry run journals too: its invalid records, in a dry-run run.
+	mig, closeAll, err := c.migration(ctx, true, ledgerWrite, tune)
 	if err != nil {
 		return err
 	}
@@ -569,7 +571,7 @@ type undoFlags struct {
 
 var undoCmd = &command{
 	name: "undo", summary: "reverse runs: delete what they created, restore what they updated, unlink what they linked",
-	hl: true, ledger: true, mutating: true,
+	hl: true, ledger: true, mutating: true, writesLedger: true,
 	setup: func(c *cli) {
 		c.flags.StringVar(&c.opt.undo.runs, "runs", "", "comma-separated run ids (pbn2hl status lists them); default every data run")
 		c.flags.BoolVar(&c.opt.undo.dryRun, "dry-run", false, "list the compensations (reads only), change nothing")
@@ -584,7 +586,11 @@ func runUndo(ctx context.Context, c *cli) error {
 	if err != nil {
 		return err
 	}
-	l, err := c.openLedger(ctx)
+	mode := ledgerWrite
+	if c.opt.undo.dryRun {
+		mode = ledgerRead
+	}
+	l, err := c.openLedger(ctx, mode)
 	if err != nil {
 		return err
 	}
@@ -708,10 +714,7 @@ var statusCmd = &command{
 		if c.cfg.ledger == "" {
 			return usagef("-ledger is required")
 		}
-		if _, err := os.Stat(c.cfg.ledger); err != nil {
-			return fmt.Errorf("ledger: %w", err)
-		}
-		l, err := c.openLedger(ctx)
+		l, err := c.openLedger(ctx, ledgerRead)
 		if err != nil {
 			return err
 		}
@@ -776,10 +779,7 @@ var auditCmd = &command{
 		if c.cfg.ledger == "" {
 			return usagef("-ledger is required")
 		}
-		if _, err := os.Stat(c.cfg.ledger); err != nil {
-			return fmt.Errorf("ledger: %w", err)
-		}
-		l, err := c.openLedger(ctx)
+		l, err := c.openLedger(ctx, ledgerRead)
 		if err != nil {
 			return err
 		}

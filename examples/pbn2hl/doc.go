@@ -9,6 +9,11 @@
 // status, audit. Run a command with -h for its flags; README.md walks
 // through a whole session against the local simulators.
 //
+// A ledger is never created unasked: commands that only read refuse a
+// missing -ledger and create no file; commands that write create one only
+// with -new-ledger. An empty ledger opened by mistake would not know what
+// was already migrated and would write the practice a second time.
+//
 // Tokens come from the environment (HL_TOKEN, PBN_TOKEN), never from flags,
 // so that they land neither in shell history nor in the process list.
 // Progress goes to stderr and results to stdout; neither ever carries a

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,7 +20,6 @@ import (
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
-	"github.com/pbnhl/pbnhl/rollback"
 )
 
 // Exit codes.
@@ -74,6 +72,8 @@ type cli struct {
 	// httpClient is nil in production (the connectors' pooled defaults).
 	httpClient *http.Client
 	log        *slog.Logger
+	// canCreate: the command takes -new-ledger.
+	canCreate bool
 }
 
 // config is what the shared flags say.
@@ -85,14 +85,18 @@ type config struct {
 	hlRate                string
 	searchLag             time.Duration
 	ledger, ledgerKeyFile string
-	mapPath               string
-	concurrency           int
-	onDailyLimit          string
-	actor                 string
-	verbose               bool
-	progressEvery         time.Duration
-	requests              int
-	window                time.Duration
+	// newLedger lets a writing command create -ledger when there is none.
+	newLedger bool
+	// plaintextLedger is the explicit choice of a ledger without a key.
+	plaintextLedger bool
+	mapPath         string
+	concurrency     int
+	onDailyLimit    string
+	actor           string
+	verbose         bool
+	progressEvery   time.Duration
+	requests        int
+	window          time.Duration
 }
 
 // commandFlags are the flags of single commands.
@@ -111,8 +115,13 @@ type command struct {
 	source, hl, ledger, mapFile bool
 	// mutating commands require -ledger and an approved map.
 	mutating bool
-	setup    func(c *cli)
-	run      func(ctx context.Context, c *cli) error
+	// creates: the command may create its ledger, with -new-ledger.
+	creates bool
+	// writesLedger: the command (or one of its modes) journals into the
+	// ledger, so it takes -plaintext-ledger.
+	writesLedger bool
+	setup        func(c *cli)
+	run          func(ctx context.Context, c *cli) error
 }
 
 // commands in the order of a migration.
@@ -177,36 +186,29 @@ func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 		}
 	}
 	if cmd == nil {
-		fmt.Fprintf(stderr, "pbn2hl: unknown command %q\n\n", name)
-		usage(stderr)
+		fmt.Fprintf(stderr, "pbn2hl: unknown command %q\nrun 'pbn2hl -h' for the commands\n", name)
 		return exitUsage
 	}
-	c := &cli{cmd: name, stdout: stdout, stderr: stderr, getenv: getenv, httpClient: hc}
+	c := &cli{cmd: name, stdout: stdout, stderr: stderr, getenv: getenv, httpClient: hc, canCreate: cmd.creates}
 	c.flags = flag.NewFlagSet("pbn2hl "+name, flag.ContinueOnError)
-	c.flags.SetOutput(stderr)
+	// The flag package would print its error and then the whole help; the
+	// error is printed below as one line, and the help only when asked for.
+	c.flags.SetOutput(io.Discard)
 	c.sharedFlags(cmd)
 	if cmd.setup != nil {
 		cmd.setup(c)
 	}
-	c.flags.Usage = func() {
-		fmt.Fprintf(c.flags.Output(), "Usage: pbn2hl %s [flags]\n\n%s\n", name, cmd.summary)
-		if cmd.hl {
-			fmt.Fprintf(c.flags.Output(), "\nThe HighLevel token is read from $%s (or OAuth: -hl-oauth-store), never from a\nflag (flags land in shell history and in ps).", envHLToken)
-		}
-		if cmd.source {
-			fmt.Fprintf(c.flags.Output(), " The PbN token (with -pbn-url) is read from $%s.", envPBNToken)
-		}
-		fmt.Fprint(c.flags.Output(), "\n\nFlags:\n")
-		c.flags.PrintDefaults()
-	}
+	c.flags.Usage = func() {}
 	if err := c.flags.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			c.help(cmd, stdout)
 			return exitOK
 		}
+		fmt.Fprintf(stderr, "pbn2hl %s: %v\nrun 'pbn2hl %s -h' for help\n", name, err, name)
 		return exitUsage
 	}
 	if c.flags.NArg() > 0 {
-		fmt.Fprintf(stderr, "pbn2hl %s: unexpected arguments %q (see -h)\n", name, c.flags.Args())
+		fmt.Fprintf(stderr, "pbn2hl %s: unexpected arguments %q\nrun 'pbn2hl %s -h' for help\n", name, c.flags.Args(), name)
 		return exitUsage
 	}
 	if err := c.check(cmd); err != nil {
@@ -219,6 +221,21 @@ func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	}
 	err := cmd.run(ctx, c)
 	return c.exit(ctx, err)
+}
+
+// help prints a command's flags (asked for with -h: stdout).
+func (c *cli) help(cmd *command, w io.Writer) {
+	fmt.Fprintf(w, "Usage: pbn2hl %s [flags]\n\n%s\n", cmd.name, cmd.summary)
+	if cmd.hl {
+		fmt.Fprintf(w, "\nThe HighLevel token is read from $%s (or OAuth: -hl-oauth-store), never from a\nflag (flags land in shell history and in ps).", envHLToken)
+	}
+	if cmd.source {
+		fmt.Fprintf(w, " The PbN token (with -pbn-url) is read from $%s.", envPBNToken)
+	}
+	fmt.Fprint(w, "\n\nFlags:\n")
+	c.flags.SetOutput(w)
+	c.flags.PrintDefaults()
+	c.flags.SetOutput(io.Discard)
 }
 
 // usageError is a mistake in the invocation (exit 2).
@@ -234,6 +251,7 @@ func (c *cli) exit(ctx context.Context, err error) int {
 		return exitOK
 	}
 	var ue *usageError
+	var ml *missingLedgerError
 	var dl *pbnhl.DailyLimitError
 	var rl *highlevel.RateLimitError
 	if !errors.As(err, &dl) && errors.As(err, &rl) && rl.Daily {
@@ -242,6 +260,12 @@ func (c *cli) exit(ctx context.Context, err error) int {
 		dl = &pbnhl.DailyLimitError{ResumeAt: rl.RetryAt, Err: err}
 	}
 	switch {
+	case errors.As(err, &ml):
+		fmt.Fprintf(c.stderr, "pbn2hl %s: %v. If it is:\n", c.cmd, err)
+		for _, a := range ml.advice(c.cmd) {
+			fmt.Fprintf(c.stderr, "  - %s\n", a)
+		}
+		return exitUsage
 	case errors.As(err, &ue):
 		fmt.Fprintf(c.stderr, "pbn2hl %s: %v (see -h)\n", c.cmd, err)
 		return exitUsage
@@ -298,7 +322,10 @@ func (c *cli) sharedFlags(cmd *command) {
 			req = " (required)"
 		}
 		fs.StringVar(&cfg.ledger, "ledger", "", "run ledger (SQLite file): journal, id map, watermarks"+req)
-		fs.StringVar(&cfg.ledgerKeyFile, "ledger-key-file", "", "file holding a 32-byte key (raw, or 64 hex digits) to encrypt payloads and before-images at rest")
+		fs.StringVar(&cfg.ledgerKeyFile, "ledger-key-file", "", "file holding a 32-byte key (raw, or 64 hex digits) to encrypt payloads and before-images at rest (default $"+envLedgerKeyFile+")")
+		if cmd.creates {
+			fs.BoolVar(&cfg.newLedger, "new-ledger", false, "create -ledger if there is no such file (a new migration); without it a missing ledger is refused, so a mistyped path cannot start the practice over")
+		}
 	}
 	if cmd.mapFile {
 		fs.StringVar(&cfg.mapPath, "map", "", "field map YAML (from propose, approved with approve)")
@@ -434,67 +461,6 @@ func (c *cli) oauth() (*highlevel.OAuth, error) {
 		return nil, fmt.Errorf("HighLevel OAuth: %w", err)
 	}
 	return a, nil
-}
-
-// openLedger opens -ledger, encrypted when -ledger-key-file is given.
-func (c *cli) openLedger(ctx context.Context) (*rollback.Ledger, error) {
-	if c.cfg.ledger == "" {
-		return nil, usagef("-ledger is required")
-	}
-	opts := rollback.Options{Logger: c.log}
-	if c.cfg.ledgerKeyFile != "" {
-		key, err := readKey(c.cfg.ledgerKeyFile)
-		if err != nil {
-			return nil, err
-		}
-		opts.Key = key
-	}
-	l, err := rollback.Open(ctx, c.cfg.ledger, opts)
-	if err != nil {
-		return nil, fmt.Errorf("open the ledger: %w", err)
-	}
-	return l, nil
-}
-
-// readKey reads a 32-byte key file: raw bytes or 64 hex digits. A key
-// others can read is refused: it would protect nothing.
-func readKey(path string) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("ledger key file: %w", err)
-	}
-	if st.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("ledger key file %s is readable by others (mode %v): chmod 600 it", path, st.Mode().Perm())
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("ledger key file: %w", err)
-	}
-	if len(b) == 32 {
-		return b, nil
-	}
-	if s := strings.TrimSpace(string(b)); len(s) == 64 {
-		if k, err := hex.DecodeString(s); err == nil {
-			return k, nil
-		}
-	}
-	return nil, fmt.Errorf("ledger key file %s: want 32 raw bytes or 64 hex digits, found %d bytes", path, len(b))
-}
-
-// checkLocation refuses a ledger whose runs were made in another location:
-// its id map and undo would be wrong there.
-func (c *cli) checkLocation(ctx context.Context, l *rollback.Ledger) error {
-	runs, err := l.Runs(ctx)
-	if err != nil {
-		return fmt.Errorf("read the ledger's runs: %w", err)
-	}
-	for _, r := range runs {
-		if r.Location != "" && r.Location != c.cfg.location {
-			return usagef("the ledger %s holds runs of location %s, not %s: one ledger per location (a sample into staging needs its own)",
-				c.cfg.ledger, r.Location, c.cfg.location)
-		}
-	}
-	return nil
 }
 
 // loadMap loads -map; mutating commands require its approval to match.

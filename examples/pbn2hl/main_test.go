@@ -113,7 +113,7 @@ func TestSession(t *testing.T) {
 	out = r.mustRun(join([]string{"schema", "-map", mapPath}, r.srcArgs(), r.hlArgs())...)
 	assert.Contains(t, out, "missing", "the plan diffed with an empty location lists missing elements")
 
-	out = r.mustRun(join([]string{"schema", "-apply", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+	out = r.mustRun(join([]string{"schema", "-apply", "-new-ledger", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
 	assert.Contains(t, out, "schema run 1: created")
 
 	out = r.mustRun(join([]string{"preflight", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
@@ -230,7 +230,7 @@ func TestDailyLimitExitsThree(t *testing.T) {
 	led := []string{"-ledger", ledger}
 	// The quota runs out in the schema step or in the run; either way the
 	// tool stops with exit 3 and says how to resume.
-	code, out, errOut := r.run(join([]string{"schema", "-apply", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+	code, out, errOut := r.run(join([]string{"schema", "-apply", "-new-ledger", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
 	if code == exitOK {
 		code, out, errOut = r.run(join([]string{"run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
 	}
@@ -288,7 +288,7 @@ func prepared(t testing.TB, patients int) (r *rig, args []string) {
 	r.mustRun(join([]string{"propose", "-from", "default", "-out", mapPath, "-review", r.path("review.md")}, r.srcArgs())...)
 	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
 	args = join([]string{"-map", mapPath, "-ledger", r.path("l.ledger")}, r.srcArgs(), r.hlArgs())
-	r.mustRun(append([]string{"schema", "-apply"}, args...)...)
+	r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
 	return r, args
 }
 
@@ -417,7 +417,7 @@ func TestExportFolderSource(t *testing.T) {
 	code, out, _ := r.run(join([]string{"preflight", "-map", mapPath}, src, r.hlArgs())...)
 	assert.Equal(t, exitFailed, code, "preflight without a ledger works, and the schema is not there yet")
 	assert.Contains(t, out, "Preflight")
-	r.mustRun(append([]string{"schema", "-apply"}, args...)...)
+	r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
 	out = r.mustRun(append([]string{"run"}, args...)...)
 	assert.Contains(t, out, "run done, ledger run 2:")
 	assert.Positive(t, r.contacts())
@@ -459,4 +459,102 @@ func BenchmarkRun(b *testing.B) {
 	b.ReportMetric(float64(records)/elapsed.Seconds(), "records/s")
 	b.ReportMetric(float64(calls)/float64(max(records, 1)), "calls/record")
 	b.ReportMetric(float64(calls)/elapsed.Seconds()/(limit/window.Seconds()), "limiter-utilisation")
+}
+
+// noFile asserts that neither path nor SQLite's companions exist.
+func noFile(t *testing.T, path string) {
+	t.Helper()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		_, err := os.Lstat(p)
+		assert.ErrorIs(t, err, os.ErrNotExist, "%s was created", p)
+	}
+}
+
+// A mistyped -ledger on a command that only reads fails, names the path,
+// and creates nothing (issue 11: status, audit, preflight and undo
+// -dry-run used to create an empty ledger and answer as if nothing had
+// been migrated).
+func TestReadOnlyCommandsNeverCreateLedger(t *testing.T) {
+	r, args := prepared(t, 3)
+	r.mustRun(append([]string{"run"}, args...)...)
+	typo := r.path("l.ledgr")
+	mapPath := r.path("map.yaml")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"status", []string{"status", "-ledger", typo}},
+		{"audit", []string{"audit", "-ledger", typo}},
+		{"audit problems", []string{"audit", "-problems", "-ledger", typo, "-o", r.path("p.csv")}},
+		{"preflight", join([]string{"preflight", "-map", mapPath, "-ledger", typo}, r.srcArgs(), r.hlArgs())},
+		{"undo dry run", join([]string{"undo", "-dry-run", "-ledger", typo}, r.hlArgs())},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := r.run(tc.args...)
+			assert.Equal(t, exitUsage, code, "%s\n%s", out, errOut)
+			assert.Contains(t, errOut, "the ledger "+typo+" does not exist (nothing was created)")
+			assert.Contains(t, errOut, "mistyped")
+			assert.NotContains(t, out, "nothing to undo")
+			noFile(t, typo)
+		})
+	}
+	_, err := os.Lstat(r.path("p.csv"))
+	assert.ErrorIs(t, err, os.ErrNotExist, "no export of a ledger that does not exist")
+}
+
+// A command that writes refuses a missing ledger unless -new-ledger says a
+// new migration starts: a typo against a loaded location would otherwise
+// write the practice a second time.
+func TestWritingCommandsRefuseMissingLedger(t *testing.T) {
+	r, args := prepared(t, 3)
+	r.mustRun(append([]string{"run"}, args...)...)
+	before := r.kinds()
+	typo := r.path("l.ledgr")
+	typoArgs := join(args, []string{"-ledger", typo}) // the last -ledger wins
+	for _, cmd := range [][]string{{"run"}, {"run", "-dry-run"}, {"delta"}, {"sample", "-patients", "2"}, {"schema", "-apply"}} {
+		t.Run(strings.Join(cmd, " "), func(t *testing.T) {
+			code, out, errOut := r.run(join(cmd, typoArgs)...)
+			assert.Equal(t, exitUsage, code, "%s\n%s", out, errOut)
+			assert.Contains(t, errOut, "the ledger "+typo+" does not exist")
+			assert.Contains(t, errOut, "pbn2hl "+cmd[0]+" -new-ledger", "names the way to start a new migration")
+			assert.Contains(t, errOut, "mistyped", "names the other way out")
+			noFile(t, typo)
+		})
+	}
+	code, _, errOut := r.run(join([]string{"undo", "-ledger", typo}, r.hlArgs())...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "does not exist")
+	assert.NotContains(t, errOut, "-new-ledger ... creates", "undo never creates a ledger")
+	noFile(t, typo)
+	assert.Equal(t, before, r.kinds(), "nothing was written to HighLevel")
+
+	// -new-ledger creates it; given again on the resume, it reuses it.
+	fresh := r.path("fresh.ledger")
+	code, _, errOut = r.run(join([]string{"run", "-dry-run", "-new-ledger"}, args, []string{"-ledger", fresh})...)
+	assert.Equal(t, exitOK, code, errOut)
+	_, err := os.Stat(fresh)
+	require.NoError(t, err, "-new-ledger created the ledger")
+	code, _, errOut = r.run(join([]string{"run", "-dry-run", "-new-ledger"}, args, []string{"-ledger", fresh})...)
+	assert.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, errOut, "exists: using it")
+}
+
+// An unknown flag is one line and the way to the help, not the help.
+func TestUnknownFlagOneLine(t *testing.T) {
+	r := newRig(t, 1, 0)
+	code, out, errOut := r.run("run", "-ledgr", "x")
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, out)
+	assert.Equal(t, "pbn2hl run: flag provided but not defined: -ledgr\nrun 'pbn2hl run -h' for help\n", errOut)
+
+	code, out, errOut = r.run("frobnicate")
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, out)
+	assert.Equal(t, 2, strings.Count(errOut, "\n"), errOut)
+
+	code, out, errOut = r.run("status", "-h")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "Usage: pbn2hl status", "help asked for goes to stdout")
+	assert.Contains(t, out, "-ledger")
+	assert.Empty(t, errOut)
 }
