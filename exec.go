@@ -58,6 +58,11 @@ type write struct {
 	// outcome cannot be looked up and the call is safe to repeat
 	// (idempotent).
 	find func(ctx context.Context, notBefore time.Time) (string, bool, error)
+	// exists, when set, recognises a refusal that says the object is
+	// already there (a relation made by an earlier attempt whose answer
+	// was lost): find then settles the intent, as adopted, instead of a
+	// rejection.
+	exists func(err error) bool
 }
 
 // writeResult is how a journaled write ended for its record.
@@ -101,6 +106,21 @@ func unknownReason(err error) string {
 		return fmt.Sprintf("outcome unknown: HTTP %d", s)
 	}
 	return "outcome unknown: transport error"
+}
+
+// alreadyExists recognises HighLevel's refusal of a link that exists
+// ("Relation already exists between …").
+func alreadyExists(err error) bool {
+	var ae *highlevel.APIError
+	if !errors.As(err, &ae) || ae.StatusCode < 400 || ae.StatusCode >= 500 {
+		return false
+	}
+	for _, msg := range ae.Messages {
+		if strings.Contains(strings.ToLower(msg), "already exists") {
+			return true
+		}
+	}
+	return false
 }
 
 // isRejection reports a definitive refusal: a 4xx other than 429.
@@ -175,6 +195,22 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 				return res, err
 			}
 			continue
+		case isRejection(err) && w.exists != nil && w.find != nil && w.exists(err):
+			// HighLevel says it is there: find it and record it, adopted
+			// (this call did not create it; Undo leaves it to its owner).
+			id, found, ferr := w.find(ctx, time.Time{})
+			res.calls++
+			if ferr == nil && found {
+				if err := run.Outcome(jctx, seq, rollback.Adopted(id)); err != nil {
+					return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
+				}
+				res.id = id
+				return res, nil
+			}
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			fallthrough
 		case isRejection(err):
 			status := hlStatus(err)
 			reason := rejectionReason(err)

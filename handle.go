@@ -327,7 +327,8 @@ func (ph *phase) handleRecord(ctx context.Context, o *mapping.Object, tr *tracke
 				}
 				return x.ID, nil
 			},
-			find: func(ctx context.Context, nb time.Time) (string, bool, error) { return ph.m.findRelation(ctx, in, nb) }})
+			find:   func(ctx context.Context, nb time.Time) (string, bool, error) { return ph.m.findRelation(ctx, in, nb) },
+			exists: alreadyExists})
 		tr.calls.Add(int64(res.calls))
 		if err != nil {
 			return err

@@ -32,6 +32,10 @@ const (
 	// failThenApply answers 502 at once and applies the write `delay`
 	// later: a gateway error while the backend goes on.
 	failThenApply
+	// applyBefore applies a copy of the write first, then passes the
+	// request on: what HighLevel holds when an earlier attempt whose
+	// answer was lost had landed.
+	applyBefore
 )
 
 // lateProxy sits in front of hltest and applies chosen writes late, as
@@ -69,6 +73,18 @@ func (p *lateProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	late := httptest.NewRequest(r.Method, r.URL.String(), bytes.NewReader(body))
 	late.Header = r.Header.Clone()
 	p.held <- struct{}{}
+	if p.mode == applyBefore {
+		first := httptest.NewRequest(r.Method, r.URL.String(), bytes.NewReader(body))
+		first.Header = r.Header.Clone()
+		rec := httptest.NewRecorder()
+		p.hl.ServeHTTP(rec, first)
+		if rec.Code < 300 {
+			p.applied.Add(1)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		p.hl.ServeHTTP(w, r)
+		return
+	}
 	switch p.mode {
 	case holdThenApply:
 		<-r.Context().Done() // the client's deadline, or its death

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -365,7 +366,7 @@ func (m *Migration) resolveEntry(ctx context.Context, p *prepared, idx *idIndex,
 	}
 	switch e.Op {
 	case rollback.OpSchema:
-		return m.resolveSchema(ctx, p, e)
+		return m.resolveSchema(ctx, p.diff, e)
 	case rollback.OpCreate:
 		switch {
 		case e.ObjectType == rollback.TypeContact:
@@ -453,7 +454,7 @@ func (m *Migration) resolveEntry(ctx context.Context, p *prepared, idx *idIndex,
 // resolveSchema settles a schema creation whose outcome is unknown: the
 // element exists and no other call is recorded as creating it → this call
 // did; otherwise it had no effect.
-func (m *Migration) resolveSchema(ctx context.Context, p *prepared, e rollback.Entry) (rollback.Outcome, error) {
+func (m *Migration) resolveSchema(ctx context.Context, diff *mapping.SchemaDiff, e rollback.Entry) (rollback.Outcome, error) {
 	for d, err := range m.opts.Ledger.Entries(ctx, rollback.EntryFilter{ObjectTypes: []string{e.ObjectType}, Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
 		if err != nil {
 			return rollback.Outcome{}, err
@@ -462,7 +463,7 @@ func (m *Migration) resolveSchema(ctx context.Context, p *prepared, e rollback.E
 			return rollback.Rejected(0, notApplied+"created by a later call"), nil
 		}
 	}
-	for _, it := range p.diff.Items {
+	for _, it := range diff.Items {
 		if it.Key == e.SourceKey && it.ID != "" {
 			return rollback.Done(it.ID), nil
 		}

@@ -267,15 +267,32 @@ func (m *Migration) ApplySchema(ctx context.Context) (*SchemaResult, error) {
 		res.Diff, err = plan.Diff(ctx, api)
 		return res, err
 	}
+	// Schema creations an earlier, killed ApplySchema left pending: the
+	// location is read only once none can still be in flight, so what
+	// they made is found by the diff, not created a second time, and they
+	// are settled below against the final diff.
+	earlier, err := m.pendingSchema(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var horizon time.Time
+	for _, e := range earlier {
+		if u := m.inflightUntil(e); u.After(horizon) {
+			horizon = u
+		}
+	}
+	if err := m.waitInflight(ctx, horizon, len(earlier)); err != nil {
+		return nil, err
+	}
 	run, err := m.opts.Ledger.BeginRun(ctx, rollback.RunOptions{Kind: rollback.KindSchema, MapDigest: digest, Location: m.location(), Actor: m.opts.Actor})
 	if err != nil {
 		return nil, fmt.Errorf("pbnhl: begin run: %w", err)
 	}
 	res.Run = run.ID()
-	js := &journaledSchema{api: api, run: run, unknown: map[string]rollback.Seq{}, done: map[string]bool{}}
+	js := &journaledSchema{m: m, api: api, run: run, unknown: map[string]rollback.Seq{}, done: map[string]bool{}}
 	// Apply diffs before it creates, so after an unknown outcome it is
-	// simply applied again: what the lost call created is found, not
-	// created twice.
+	// simply applied again once the lost call can no longer land: what it
+	// created is found, not created twice.
 	for attempt := 1; ; attempt++ {
 		applied, aerr := plan.Apply(ctx, js)
 		res.Created, res.Manual = append(res.Created, applied.Created...), applied.Manual
@@ -291,9 +308,15 @@ func (m *Migration) ApplySchema(ctx context.Context) (*SchemaResult, error) {
 			err = serr
 			break
 		}
+		if serr := js.waitUnknown(ctx); serr != nil {
+			err = serr
+			break
+		}
 	}
 	if err == nil {
-		res.Diff, err = plan.Diff(ctx, api)
+		if err = js.waitUnknown(ctx); err == nil {
+			res.Diff, err = plan.Diff(ctx, api)
+		}
 		if err == nil && !res.Diff.Ready() {
 			err = schemaNotReady(res.Diff)
 		}
@@ -301,20 +324,76 @@ func (m *Migration) ApplySchema(ctx context.Context) (*SchemaResult, error) {
 	if err == nil {
 		err = js.settle(ctx, res.Diff)
 	}
+	if err == nil {
+		err = m.settleSchema(ctx, res.Diff, earlier)
+	}
 	m.mu.Lock()
 	m.prep = nil
 	m.mu.Unlock()
 	return res, m.finishRun(ctx, run, err)
 }
 
+// pendingSchema returns the schema creations earlier runs (not undo
+// runs) left pending or unknown.
+func (m *Migration) pendingSchema(ctx context.Context) ([]rollback.Entry, error) {
+	runs, err := m.opts.Ledger.Runs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("pbnhl: list runs: %w", err)
+	}
+	undo := map[rollback.RunID]bool{}
+	for _, r := range runs {
+		if r.Kind == rollback.KindUndo {
+			undo[r.ID] = true
+		}
+	}
+	var out []rollback.Entry
+	for e, err := range m.opts.Ledger.Pending(ctx, true) {
+		if err != nil {
+			return nil, fmt.Errorf("pbnhl: read pending intents: %w", err)
+		}
+		if e.Op == rollback.OpSchema && !undo[e.Run] {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// settleSchema settles earlier runs' pending schema creations against the
+// location's final diff (see resolveSchema).
+func (m *Migration) settleSchema(ctx context.Context, d *mapping.SchemaDiff, pending []rollback.Entry) error {
+	for _, e := range pending {
+		o, err := m.resolveSchema(ctx, d, e)
+		if err != nil {
+			return err
+		}
+		if err := m.opts.Ledger.Outcome(context.WithoutCancel(ctx), e.Run, e.Seq, o); err != nil && !errors.Is(err, rollback.ErrOutcomeFinal) {
+			return fmt.Errorf("pbnhl: journal outcome: %w", err)
+		}
+	}
+	return nil
+}
+
 // journaledSchema journals every schema creation before and after it.
 type journaledSchema struct {
+	m   *Migration
 	api mapping.SchemaAPI
 	run *rollback.Run
 
 	mu      sync.Mutex
 	unknown map[string]rollback.Seq // key → intent whose outcome is unknown
 	done    map[string]bool
+	// horizon is the latest in-flight horizon of an unknown outcome: the
+	// location is diffed again only after it.
+	horizon time.Time
+}
+
+// waitUnknown waits until no creation whose outcome is unknown can still
+// land.
+func (j *journaledSchema) waitUnknown(ctx context.Context) error {
+	j.mu.Lock()
+	h, n := j.horizon, len(j.unknown)
+	j.mu.Unlock()
+	return j.m.waitInflight(ctx, h, n)
 }
 
 // settle resolves the unknown outcomes once the location is known to hold
@@ -337,12 +416,15 @@ func (j *journaledSchema) settle(ctx context.Context, d *mapping.SchemaDiff) err
 	return nil
 }
 
-func (j *journaledSchema) create(ctx context.Context, typ, key string, call func() (string, error)) (string, error) {
-	seq, err := j.run.Intent(ctx, rollback.Intent{Op: rollback.OpSchema, ObjectType: typ, SourceKey: key})
+func (j *journaledSchema) create(ctx context.Context, typ, key string, call func(context.Context) (string, error)) (string, error) {
+	deadline, until := j.m.horizon()
+	seq, err := j.run.Intent(ctx, rollback.Intent{Op: rollback.OpSchema, ObjectType: typ, SourceKey: key, InflightUntil: until})
 	if err != nil {
 		return "", fmt.Errorf("pbnhl: journal intent: %w", err)
 	}
-	id, err := call()
+	cctx, cancel := context.WithDeadline(ctx, deadline)
+	id, err := call(cctx)
+	cancel()
 	o := rollback.Done(id)
 	if err != nil {
 		if isRejection(err) || errors.Is(err, mapping.ErrManual) {
@@ -351,6 +433,9 @@ func (j *journaledSchema) create(ctx context.Context, typ, key string, call func
 			o = rollback.Unknown(unknownReason(err))
 			j.mu.Lock()
 			j.unknown[key] = seq
+			if until.After(j.horizon) {
+				j.horizon = until
+			}
 			j.mu.Unlock()
 		}
 	} else {
@@ -373,7 +458,7 @@ func (j *journaledSchema) CreateCustomField(ctx context.Context, f mapping.Schem
 	if f.Model == "contact" || f.Model == "opportunity" {
 		typ = rollback.TypeCustomField
 	}
-	return j.create(ctx, typ, f.FieldKey(), func() (string, error) { return j.api.CreateCustomField(ctx, f) })
+	return j.create(ctx, typ, f.FieldKey(), func(ctx context.Context) (string, error) { return j.api.CreateCustomField(ctx, f) })
 }
 
 func (j *journaledSchema) ObjectSchemas(ctx context.Context) ([]mapping.SchemaObject, error) {
@@ -381,7 +466,7 @@ func (j *journaledSchema) ObjectSchemas(ctx context.Context) ([]mapping.SchemaOb
 }
 
 func (j *journaledSchema) CreateObjectSchema(ctx context.Context, o mapping.SchemaObject) (string, error) {
-	return j.create(ctx, rollback.TypeCustomObject, o.Key, func() (string, error) { return j.api.CreateObjectSchema(ctx, o) })
+	return j.create(ctx, rollback.TypeCustomObject, o.Key, func(ctx context.Context) (string, error) { return j.api.CreateObjectSchema(ctx, o) })
 }
 
 func (j *journaledSchema) Associations(ctx context.Context) ([]mapping.SchemaAssociation, error) {
@@ -389,7 +474,7 @@ func (j *journaledSchema) Associations(ctx context.Context) ([]mapping.SchemaAss
 }
 
 func (j *journaledSchema) CreateAssociation(ctx context.Context, a mapping.SchemaAssociation) (string, error) {
-	return j.create(ctx, rollback.TypeAssociation, a.Key, func() (string, error) { return j.api.CreateAssociation(ctx, a) })
+	return j.create(ctx, rollback.TypeAssociation, a.Key, func(ctx context.Context) (string, error) { return j.api.CreateAssociation(ctx, a) })
 }
 
 func (j *journaledSchema) Pipelines(ctx context.Context) ([]mapping.SchemaPipeline, error) {
@@ -397,7 +482,7 @@ func (j *journaledSchema) Pipelines(ctx context.Context) ([]mapping.SchemaPipeli
 }
 
 func (j *journaledSchema) CreatePipeline(ctx context.Context, p mapping.SchemaPipeline) (string, error) {
-	return j.create(ctx, rollback.TypePipeline, p.Name, func() (string, error) { return j.api.CreatePipeline(ctx, p) })
+	return j.create(ctx, rollback.TypePipeline, p.Name, func(ctx context.Context) (string, error) { return j.api.CreatePipeline(ctx, p) })
 }
 
 // roundDuration keeps two or three significant figures for a person.
