@@ -160,6 +160,20 @@
 // WriteProblemsCSV without run ids leave dry runs out, and naming the dry
 // run's id lists its problems alone.
 //
+// # Run records: interrupted runs
+//
+// A run records which process holds it (host, pid, the pid's start time
+// where the platform tells it, and the Ledger handle). BeginRun and
+// ResumeRun first close as StatusInterrupted every running run whose
+// holder is known to be gone — a process killed mid-run, or in this
+// process a Ledger handle closed without finishing its run — so killed
+// runs do not stay running forever. A run whose holder is alive, on
+// another host, or cannot be probed (a run written before holders were
+// recorded, a platform without a process probe) is left alone. ResumeRun
+// takes up an interrupted run again (its pending intents are still
+// there), and refuses with ErrRunHeld a run another live process on this
+// host is journaling into.
+//
 // # Concurrency
 //
 // A Ledger is safe for many goroutines of one process. Several processes

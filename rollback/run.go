@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,14 +52,31 @@ func (k RunKind) valid() bool {
 // RunStatus is the state of a run.
 type RunStatus string
 
-// Run statuses. A run left "running" by a crashed process stays so until it
-// is resumed or finished.
+// Run statuses. A run left "running" by a process that died is closed as
+// interrupted by the next BeginRun or ResumeRun of the ledger, once that
+// process is known to be gone; ResumeRun can still take it up again.
 const (
 	StatusRunning   RunStatus = "running"
 	StatusSucceeded RunStatus = "succeeded"
 	StatusFailed    RunStatus = "failed"
 	StatusCanceled  RunStatus = "canceled"
+	// StatusInterrupted: the process journaling the run died (killed,
+	// crashed) before finishing it.
+	StatusInterrupted RunStatus = "interrupted"
+	// StatusUndone: an Undo (RunInfo.UndoneBy) reversed everything the run
+	// did that can be reversed.
+	StatusUndone RunStatus = "undone"
+
+	// RunUndone and RunInterrupted are StatusUndone and StatusInterrupted
+	// under the names agreed with the runner.
+	RunUndone      = StatusUndone
+	RunInterrupted = StatusInterrupted
 )
+
+// ErrRunHeld is returned by ResumeRun for a run another live process is
+// journaling into (sequence numbers are allocated in memory: two processes
+// must never journal into one run).
+var ErrRunHeld = errors.New("rollback: run is held by another live process")
 
 // Op is the kind of mutating call an intent announces.
 type Op string
@@ -151,8 +170,13 @@ func (l *Ledger) BeginRun(ctx context.Context, opts RunOptions) (*Run, error) {
 		return nil, ErrClosed
 	}
 	var id int64
+	owner := l.owner()
 	err := l.w.submit(ctx, func(t *wtx) error {
-		res, err := t.exec(stInsertRun, string(opts.Kind), opts.MapDigest, opts.Location, opts.Actor, l.now().UnixNano())
+		now := l.now().UnixNano()
+		if err := closeDeadRuns(t, now, 0); err != nil {
+			return err
+		}
+		res, err := t.exec(stInsertRun, string(opts.Kind), opts.MapDigest, opts.Location, opts.Actor, now, owner)
 		if err != nil {
 			return err
 		}
@@ -176,17 +200,72 @@ func (l *Ledger) ResumeRun(ctx context.Context, id RunID) (*Run, error) {
 	if err := l.read.QueryRowContext(ctx, `SELECT max(seq) FROM journal WHERE run = ?`, int64(id)).Scan(&maxSeq); err != nil {
 		return nil, fmt.Errorf("rollback: resume run %d: %w", id, err)
 	}
-	if info.Status != StatusRunning {
-		if err := l.w.submit(ctx, func(t *wtx) error {
-			_, err := t.exec(stReopenRun, int64(id))
-			return err
-		}); err != nil {
-			return nil, err
+	owner := l.owner()
+	err = l.w.submit(ctx, func(t *wtx) error {
+		var held string
+		if err := t.w.conn.QueryRowContext(t.ctx, `SELECT owner FROM runs WHERE id = ?`, int64(id)).Scan(&held); err != nil {
+			return fmt.Errorf("rollback: resume run %d: %w", id, err)
 		}
+		if info.Status == StatusRunning && heldElsewhere(held) {
+			return fmt.Errorf("%w: run %d", ErrRunHeld, id)
+		}
+		if err := closeDeadRuns(t, l.now().UnixNano(), id); err != nil {
+			return err
+		}
+		_, err := t.exec(stReopenRun, owner, int64(id))
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	r := &Run{l: l, id: id, kind: info.Kind}
 	r.seq.Store(maxSeq.Int64)
 	return r, nil
+}
+
+// closeDeadRuns closes as interrupted every running run (but except) whose
+// holder is known to be gone: a process killed mid-run never finishes it.
+func closeDeadRuns(t *wtx, now int64, except RunID) error {
+	rows, err := t.w.conn.QueryContext(t.ctx, `SELECT id, owner FROM runs WHERE status = 'running' AND id <> ?`, int64(except))
+	if err != nil {
+		return fmt.Errorf("rollback: running runs: %w", err)
+	}
+	var dead []int64
+	for rows.Next() {
+		var (
+			id    int64
+			owner string
+		)
+		if err := rows.Scan(&id, &owner); err != nil {
+			rows.Close()
+			return fmt.Errorf("rollback: running runs: %w", err)
+		}
+		if ownerGone(owner) {
+			dead = append(dead, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("rollback: running runs: %w", err)
+	}
+	for _, id := range dead {
+		if _, err := t.execSQL(`UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'`, now, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// heldElsewhere reports whether owner is another live process on this
+// host. A run held by a handle of this process may be resumed (a caller
+// that abandoned its Run handle resumes it); one whose holder cannot be
+// probed is not refused either, as before owners were recorded.
+func heldElsewhere(owner string) bool {
+	parts := strings.Split(owner, "/")
+	if len(parts) != 4 || parts[0] != hostName() || parts[1] == strconv.Itoa(os.Getpid()) {
+		return false
+	}
+	return !ownerGone(owner)
 }
 
 // Finish records the run's final status. Intents after Finish fail with

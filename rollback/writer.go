@@ -77,10 +77,10 @@ const (
 )
 
 var statements = map[string]string{
-	stInsertRun: `INSERT INTO runs(kind, map_digest, location, actor, started_at, status)
-		VALUES(?, ?, ?, ?, ?, 'running')`,
+	stInsertRun: `INSERT INTO runs(kind, map_digest, location, actor, started_at, status, owner)
+		VALUES(?, ?, ?, ?, ?, 'running', ?)`,
 	stFinishRun: `UPDATE runs SET status = ?, finished_at = ? WHERE id = ?`,
-	stReopenRun: `UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?`,
+	stReopenRun: `UPDATE runs SET status = 'running', finished_at = NULL, owner = ? WHERE id = ?`,
 	stSetOutcome: `UPDATE journal SET outcome = ?, hl_id = ?, http_status = ?, reason = ?, outcome_at = ?, origin = ?
 		WHERE run = ? AND seq = ? AND (outcome IS NULL OR outcome = 'unknown')
 		RETURNING id, op, object_type, source_key, target_id, payload_digest, coalesce(compensates, 0)`,
