@@ -25,10 +25,16 @@ type UndoOptions struct {
 
 // Undo reverses runs through rollback.Undo: children before parents,
 // updates restored from their before-images, links removed, every
-// compensation journaled in a run of kind undo. It honours Options.DryRun
-// (the compensation list, reads only) and runs Options.Concurrency
-// compensations at once, tier by tier (links, then children, then contacts,
-// then businesses, then schema), so the limiter stays full.
+// compensation journaled in a run of kind undo. Only what this ledger
+// created is deleted (adopted objects are restored or left in place). By
+// default runs an earlier undo reversed are skipped. An undo that reversed
+// everything it could succeeds, listing what HighLevel cannot delete as
+// manual steps (UndoReport.ManualSteps), and marks its runs undone; a
+// repeated undo reports NothingToUndo and records no run. It honours
+// Options.DryRun (the compensation list, reads only) and runs
+// Options.Concurrency compensations at once, tier by tier (links, then
+// children, then contacts, then businesses, then schema), so the limiter
+// stays full.
 func (m *Migration) Undo(ctx context.Context, opts UndoOptions) (*rollback.UndoReport, error) {
 	runs := opts.Runs
 	if len(runs) == 0 {
@@ -37,6 +43,9 @@ func (m *Migration) Undo(ctx context.Context, opts UndoOptions) (*rollback.UndoR
 			return nil, fmt.Errorf("pbnhl: list runs: %w", err)
 		}
 		for _, r := range all {
+			if r.Status == rollback.StatusUndone {
+				continue // an earlier undo reversed it (RunInfo.UndoneBy)
+			}
 			switch r.Kind {
 			case rollback.KindFull, rollback.KindSample, rollback.KindDelta:
 				runs = append(runs, r.ID)
@@ -48,7 +57,7 @@ func (m *Migration) Undo(ctx context.Context, opts UndoOptions) (*rollback.UndoR
 		}
 	}
 	if len(runs) == 0 {
-		return &rollback.UndoReport{DryRun: m.opts.DryRun}, nil
+		return &rollback.UndoReport{DryRun: m.opts.DryRun, NothingToUndo: true}, nil
 	}
 	target := rollback.NewHighLevel(m.opts.Client)
 	rep, err := rollback.Undo(ctx, m.opts.Ledger, target, rollback.UndoOptions{Runs: runs, DryRun: m.opts.DryRun, Force: opts.Force, Actor: m.opts.Actor,

@@ -174,6 +174,20 @@
 // there), and refuses with ErrRunHeld a run another live process on this
 // host is journaling into.
 //
+// # Run records: what Undo leaves behind
+//
+// An Undo that reversed everything reversible succeeds
+// (UndoReport.Reversed): compensations nothing can make through the API —
+// a pipeline or custom object schema HighLevel cannot delete (known to the
+// HighLevel target before any call, through Irreversibility, so no intent
+// is journaled and nothing counts as rejected), a delete the run made —
+// are listed by UndoReport.ManualSteps for a person to do in the app.
+// Once an Undo over whole runs (no ObjectTypes filter) succeeds, each run
+// reads StatusUndone with RunInfo.UndoneBy naming the undo run. An Undo
+// that finds nothing left to do (every compensation already done, left in
+// place or a manual step) reports NothingToUndo and records no run, so a
+// repeated undo is never a failed run.
+//
 // # Concurrency
 //
 // A Ledger is safe for many goroutines of one process. Several processes

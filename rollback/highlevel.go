@@ -149,6 +149,16 @@ func (h *HighLevel) DeleteSchema(ctx context.Context, ref Ref) error {
 	return unsupported("schema delete", ref.ObjectType)
 }
 
+// Irreversible implements Irreversibility: HighLevel's API has no delete
+// for a pipeline or a custom object schema, so Undo lists them as manual
+// steps without journaling a call that cannot be made.
+func (h *HighLevel) Irreversible(action Action, ref Ref) error {
+	if action == ActionDeleteSchema && (ref.ObjectType == TypeCustomObject || ref.ObjectType == TypePipeline) {
+		return fmt.Errorf("%w: HighLevel's API cannot delete a %s; delete %s in the app if it must go", ErrIrreversible, ref.ObjectType, ref.ID)
+	}
+	return nil
+}
+
 // Digest implements Target: it reads the record and projects it onto the
 // written fields (see ProjectDigest).
 func (h *HighLevel) Digest(ctx context.Context, ref Ref, written []byte) (string, error) {

@@ -34,9 +34,12 @@ type RunInfo struct {
 	FinishedAt time.Time
 	Status     RunStatus
 	Counters   Counters
+	// UndoneBy is the undo run that reversed this run (Status is then
+	// StatusUndone); 0 otherwise.
+	UndoneBy RunID
 }
 
-const runColumns = `id, kind, map_digest, location, actor, started_at, finished_at, status`
+const runColumns = `id, kind, map_digest, location, actor, started_at, finished_at, status, coalesce(undone_by, 0)`
 
 func scanRun(sc interface{ Scan(...any) error }) (RunInfo, error) {
 	var (
@@ -44,7 +47,7 @@ func scanRun(sc interface{ Scan(...any) error }) (RunInfo, error) {
 		started  sql.NullInt64
 		finished sql.NullInt64
 	)
-	err := sc.Scan(&ri.ID, &ri.Kind, &ri.MapDigest, &ri.Location, &ri.Actor, &started, &finished, &ri.Status)
+	err := sc.Scan(&ri.ID, &ri.Kind, &ri.MapDigest, &ri.Location, &ri.Actor, &started, &finished, &ri.Status, &ri.UndoneBy)
 	ri.StartedAt, ri.FinishedAt = fromNanos(started), fromNanos(finished)
 	return ri, err
 }

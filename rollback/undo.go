@@ -2,6 +2,7 @@ package rollback
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -137,10 +138,51 @@ type UndoOptions struct {
 
 // UndoReport is the result of an Undo.
 type UndoReport struct {
-	// Run is the undo run recorded (0 for a dry run).
+	// Run is the undo run recorded (0 for a dry run, and when there was
+	// nothing left to undo).
 	Run           RunID
 	DryRun        bool
 	Compensations []Compensation
+	// NothingToUndo: every compensation in scope was already done by an
+	// earlier Undo, or is left in place (adopted) or irreversible (a manual
+	// step). No undo run is recorded: a repeated Undo changes nothing.
+	NothingToUndo bool
+}
+
+// ManualSteps lists the compensations nothing can make through the
+// destination's API (a pipeline or custom object schema HighLevel cannot
+// delete, a delete the run made): a person does them in the app if the
+// elements must go. They do not make an Undo fail.
+func (r *UndoReport) ManualSteps() []Compensation {
+	var out []Compensation
+	for _, c := range r.Compensations {
+		if c.State == StateIrreversible {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Reversed reports whether everything reversible was reversed: every
+// compensation is done, gone, already done, left in place or irreversible
+// (see ManualSteps). It is what makes an undo run succeed.
+func (r *UndoReport) Reversed() bool {
+	for _, c := range r.Compensations {
+		switch c.State {
+		case StateDone, StateGone, StateAlreadyDone, StateLeftInPlace, StateIrreversible:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// Irreversibility is implemented by a Target that knows, before any call,
+// that it cannot make a compensation (HighLevel cannot delete a pipeline or
+// a custom object schema). Undo then journals no intent for it and reports
+// it as irreversible, a manual step, with the error's text as reason.
+type Irreversibility interface {
+	Irreversible(action Action, ref Ref) error
 }
 
 // Count returns how many compensations are in state s.
@@ -199,7 +241,30 @@ func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoRepo
 	if err != nil {
 		return nil, err
 	}
+	if ir, ok := t.(Irreversibility); ok {
+		for _, st := range p.steps {
+			if st.comp.State != StatePlanned {
+				continue
+			}
+			if err := ir.Irreversible(st.comp.Action, st.comp.Ref); err != nil {
+				st.comp.State, st.comp.Reason = StateIrreversible, err.Error()
+			}
+		}
+	}
 	report := &UndoReport{DryRun: opts.DryRun}
+	if p.nothingToDo() {
+		// A repeated Undo: report what stands, record no run.
+		report.NothingToUndo = true
+		for _, st := range p.steps {
+			report.Compensations = append(report.Compensations, *st.comp)
+		}
+		if !opts.DryRun && len(opts.ObjectTypes) == 0 {
+			if err := l.markUndone(ctx, opts.Runs, 0); err != nil {
+				return report, err
+			}
+		}
+		return report, nil
+	}
 	var run *Run
 	if !opts.DryRun {
 		run, err = l.BeginRun(ctx, RunOptions{Kind: KindUndo, Location: first.Location, MapDigest: first.MapDigest, Actor: opts.Actor})
@@ -220,11 +285,18 @@ func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoRepo
 		switch {
 		case runErr != nil && ctx.Err() != nil:
 			status = StatusCanceled
-		case runErr != nil || !report.Complete():
+		case runErr != nil || !report.Reversed():
 			status = StatusFailed
 		}
 		if err := run.Finish(context.WithoutCancel(ctx), status); err != nil && runErr == nil {
 			runErr = err
+		}
+		if status == StatusSucceeded && runErr == nil && len(opts.ObjectTypes) == 0 {
+			// Every run in scope is reversed as far as it can be: its
+			// record says so, and by which undo.
+			if err := l.markUndone(context.WithoutCancel(ctx), opts.Runs, run.ID()); err != nil {
+				runErr = err
+			}
 		}
 		l.log.Info("undo finished", "run", run.ID(), "status", status, "compensations", len(report.Compensations),
 			"done", report.Count(StateDone), "gone", report.Count(StateGone), "refused", report.Count(StateRefused),
@@ -250,6 +322,48 @@ type undoPlan struct {
 }
 
 type recordKey struct{ objectType, id string }
+
+// nothingToDo reports whether no step of the plan would call the target or
+// journal anything: each is already done, left in place or irreversible.
+func (p *undoPlan) nothingToDo() bool {
+	for _, st := range p.steps {
+		switch st.comp.State {
+		case StateAlreadyDone, StateLeftInPlace, StateIrreversible:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// markUndone records runs as undone by the undo run by. With by 0 (an
+// Undo that found nothing left to do) a run not yet marked is marked with
+// the latest undo run that compensated its entries, if any did.
+func (l *Ledger) markUndone(ctx context.Context, runs []RunID, by RunID) error {
+	return l.w.submit(ctx, func(t *wtx) error {
+		for _, id := range runs {
+			undoneBy := int64(by)
+			if undoneBy == 0 {
+				var latest sql.NullInt64
+				err := t.w.conn.QueryRowContext(t.ctx, `SELECT max(c.run) FROM journal c JOIN journal e ON c.compensates = e.id
+					WHERE e.run = ? AND c.outcome = 'done'`, int64(id)).Scan(&latest)
+				if err != nil {
+					return fmt.Errorf("rollback: mark undone: %w", err)
+				}
+				if !latest.Valid {
+					continue
+				}
+				undoneBy = latest.Int64
+			}
+			if _, err := t.execSQL(`UPDATE runs SET status = 'undone', undone_by = ?
+				WHERE id = ? AND kind NOT IN ('undo', 'dry-run') AND (status <> 'undone' OR ? <> 0)`,
+				undoneBy, int64(id), int64(by)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
 
 // planUndo builds the ordered compensation list from the journal.
 func (l *Ledger) planUndo(ctx context.Context, opts UndoOptions) (*undoPlan, error) {
