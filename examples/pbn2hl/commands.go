@@ -360,7 +360,7 @@ func (c *cli) migration(ctx context.Context, approved bool, mode ledgerMode, tun
 		if err != nil {
 			return nil, nil, fmt.Errorf("temporary ledger: %w", err)
 		}
-		if l, err = rollback.Open(ctx, dir+"/ledger", rollback.Options{Logger: c.log, Durability: rollback.DurabilityNormal}); err != nil {
+		if l, err = rollback.Open(ctx, dir+"/ledger", rollback.Options{Plaintext: true, Logger: c.log, Durability: rollback.DurabilityNormal}); err != nil {
 			_ = os.RemoveAll(dir)
 			return nil, nil, fmt.Errorf("temporary ledger: %w", err)
 		}

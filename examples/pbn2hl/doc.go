@@ -14,6 +14,10 @@
 // with -new-ledger. An empty ledger opened by mistake would not know what
 // was already migrated and would write the practice a second time.
 //
+// Commands that write to the ledger need its key (-ledger-key-file, or the
+// file named by $PBN2HL_LEDGER_KEY_FILE) or an explicit -plaintext-ledger,
+// which is warned about on stderr every time.
+//
 // Tokens come from the environment (HL_TOKEN, PBN_TOKEN), never from flags,
 // so that they land neither in shell history nor in the process list.
 // Progress goes to stderr and results to stdout; neither ever carries a

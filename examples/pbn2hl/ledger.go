@@ -77,7 +77,7 @@ func (c *cli) openLedger(ctx context.Context, mode ledgerMode) (*rollback.Ledger
 		// Not an error: the same command line runs again to resume.
 		c.progressf("pbn2hl %s: the ledger %s exists: using it (-new-ledger creates one only when there is none)", c.cmd, c.cfg.ledger)
 	}
-	opts := rollback.Options{Logger: c.log}
+	opts := rollback.Options{Logger: c.log, Plaintext: c.cfg.plaintextLedger || (mode == ledgerRead && c.keyFile() == "")}
 	keyFile := c.keyFile()
 	if keyFile != "" {
 		key, err := readKey(keyFile)
@@ -85,6 +85,21 @@ func (c *cli) openLedger(ctx context.Context, mode ledgerMode) (*rollback.Ledger
 			return nil, err
 		}
 		opts.Key = key
+	}
+	if mode == ledgerWrite {
+		if keyFile == "" && !c.cfg.plaintextLedger {
+			return nil, usagef("the ledger holds patient data (request bodies, before-images): give its key with -ledger-key-file FILE (or $%s), "+
+				"or say -plaintext-ledger to store it in clear (a rehearsal on simulated data)", envLedgerKeyFile)
+		}
+		if keyFile != "" && c.cfg.plaintextLedger {
+			return nil, usagef("-plaintext-ledger and a ledger key (-ledger-key-file or $%s) exclude each other", envLedgerKeyFile)
+		}
+		if c.cfg.plaintextLedger {
+			// Every time, -v or not: a plaintext ledger of a real practice is
+			// a breach waiting for a copied file.
+			fmt.Fprintf(c.stderr, "pbn2hl %s: WARNING: -plaintext-ledger: %s stores patient data (names, contact details, notes) in clear; "+
+				"anyone who can read the file or a copy of it reads them. Use -ledger-key-file for a real practice.\n", c.cmd, c.cfg.ledger)
+		}
 	}
 	l, err := rollback.Open(ctx, c.cfg.ledger, opts)
 	if err != nil {

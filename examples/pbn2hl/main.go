@@ -151,6 +151,11 @@ or, for a marketplace app (OAuth) with -hl-oauth-store FILE instead of HL_TOKEN:
   HL_OAUTH_CLIENT_ID, HL_OAUTH_CLIENT_SECRET   the app's credentials
   HL_OAUTH_CODE                                the install's authorization code (oauth command only)
 
+The ledger's key: -ledger-key-file FILE, or the file's path in
+  PBN2HL_LEDGER_KEY_FILE   (32 bytes raw or 64 hex digits, mode 0600)
+Commands that write to the ledger need it, or -plaintext-ledger for a
+rehearsal on simulated data (warned about every time).
+
 Exit codes: 0 done; 1 failed or interrupted (run the same command again to
 resume: nothing is written twice); 2 usage; 3 stopped at HighLevel's daily
 limit (run the same command again after the time printed).
@@ -323,6 +328,9 @@ func (c *cli) sharedFlags(cmd *command) {
 		}
 		fs.StringVar(&cfg.ledger, "ledger", "", "run ledger (SQLite file): journal, id map, watermarks"+req)
 		fs.StringVar(&cfg.ledgerKeyFile, "ledger-key-file", "", "file holding a 32-byte key (raw, or 64 hex digits) to encrypt payloads and before-images at rest (default $"+envLedgerKeyFile+")")
+		if cmd.writesLedger {
+			fs.BoolVar(&cfg.plaintextLedger, "plaintext-ledger", false, "store the ledger's payloads and before-images (patient data) in clear instead of giving a key: for rehearsals on simulated data; warned about on every command")
+		}
 		if cmd.creates {
 			fs.BoolVar(&cfg.newLedger, "new-ledger", false, "create -ledger if there is no such file (a new migration); without it a missing ledger is refused, so a mistyped path cannot start the practice over")
 		}

@@ -23,10 +23,13 @@ const fallbackEmail = "frontdesk@practice.example"
 // simulator, both in-process on loopback, with HighLevel's burst limit
 // compressed 100× (100 requests per 100ms) so the test takes seconds.
 type rig struct {
-	t      testing.TB
-	pbn    *pbntest.Server
-	hl     *hltest.Server
-	dir    string
+	t   testing.TB
+	pbn *pbntest.Server
+	hl  *hltest.Server
+	dir string
+	// key is an owner-only ledger key file: writing commands need one (or
+	// -plaintext-ledger).
+	key    string
 	env    map[string]string
 	stdout bytes.Buffer // every command's output, for the token test
 	stderr bytes.Buffer
@@ -44,11 +47,17 @@ func newRig(t testing.TB, patients, daily int) *rig {
 		RateLimit: hltest.RateLimit{Max: 100, Window: 100 * time.Millisecond, Daily: daily},
 	})
 	t.Cleanup(hs.Close)
-	return &rig{t: t, pbn: ps, hl: hs, dir: t.TempDir(),
+	r := &rig{t: t, pbn: ps, hl: hs, dir: t.TempDir(),
 		env: map[string]string{envHLToken: hltest.DefaultToken, envPBNToken: ps.Token()}}
+	r.key = r.path("ledger.key")
+	require.NoError(t, os.WriteFile(r.key, bytes.Repeat([]byte{7}, 32), 0o600))
+	return r
 }
 
 func (r *rig) path(name string) string { return filepath.Join(r.dir, name) }
+
+// led is -ledger path with the rig's key.
+func (r *rig) led(path string) []string { return []string{"-ledger", path, "-ledger-key-file", r.key} }
 
 // hlArgs are the flags every HighLevel command takes here.
 func (r *rig) hlArgs() []string {
@@ -97,9 +106,8 @@ func practiceSize() int {
 func TestSession(t *testing.T) {
 	r := newRig(t, practiceSize(), 0)
 	mapPath, ledger := r.path("map.yaml"), r.path("migration.ledger")
-	keyFile := r.path("ledger.key")
-	require.NoError(t, os.WriteFile(keyFile, bytes.Repeat([]byte{7}, 32), 0o600))
-	led := []string{"-ledger", ledger, "-ledger-key-file", keyFile}
+	keyFile := r.key
+	led := r.led(ledger)
 
 	out := r.mustRun(join([]string{"propose", "-from", "default", "-out", mapPath, "-review", r.path("review.md")}, r.srcArgs(), r.hlArgs())...)
 	assert.Contains(t, out, "not approved")
@@ -227,7 +235,7 @@ func TestDailyLimitExitsThree(t *testing.T) {
 	mapPath, ledger := r.path("map.yaml"), r.path("l.ledger")
 	r.mustRun(join([]string{"propose", "-from", "default", "-out", mapPath, "-review", r.path("review.md")}, r.srcArgs())...)
 	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
-	led := []string{"-ledger", ledger}
+	led := r.led(ledger)
 	// The quota runs out in the schema step or in the run; either way the
 	// tool stops with exit 3 and says how to resume.
 	code, out, errOut := r.run(join([]string{"schema", "-apply", "-new-ledger", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
@@ -287,7 +295,7 @@ func prepared(t testing.TB, patients int) (r *rig, args []string) {
 	mapPath := r.path("map.yaml")
 	r.mustRun(join([]string{"propose", "-from", "default", "-out", mapPath, "-review", r.path("review.md")}, r.srcArgs())...)
 	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
-	args = join([]string{"-map", mapPath, "-ledger", r.path("l.ledger")}, r.srcArgs(), r.hlArgs())
+	args = join([]string{"-map", mapPath}, r.led(r.path("l.ledger")), r.srcArgs(), r.hlArgs())
 	r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
 	return r, args
 }
@@ -317,7 +325,7 @@ func TestInterruptedRunResumes(t *testing.T) {
 
 	r.mustRun(append([]string{"run"}, args...)...)
 	assert.Equal(t, want, r.kinds(), "the resumed run left the location as an uninterrupted one: nothing lost, nothing twice")
-	status := r.mustRun("status", "-ledger", r.path("l.ledger"))
+	status := r.mustRun(append([]string{"status"}, r.led(r.path("l.ledger"))...)...)
 	assert.Contains(t, status, "pending intents: none")
 }
 
@@ -413,7 +421,7 @@ func TestExportFolderSource(t *testing.T) {
 	assert.Contains(t, errOut, "-overwrite")
 	r.mustRun(join([]string{"propose", "-from", "default", "-overwrite", "-out", mapPath, "-review", r.path("review.md")}, src)...)
 	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
-	args := join([]string{"-map", mapPath, "-ledger", ledger}, src, r.hlArgs())
+	args := join([]string{"-map", mapPath}, r.led(ledger), src, r.hlArgs())
 	code, out, _ := r.run(join([]string{"preflight", "-map", mapPath}, src, r.hlArgs())...)
 	assert.Equal(t, exitFailed, code, "preflight without a ledger works, and the schema is not there yet")
 	assert.Contains(t, out, "Preflight")
@@ -429,7 +437,7 @@ func TestLedgerOfAnotherLocationRefused(t *testing.T) {
 	code, _, errOut := r.run(append([]string{"run"}, other...)...)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "one ledger per location")
-	code, _, errOut = r.run(join([]string{"undo", "-ledger", r.path("l.ledger")}, r.hlArgs(), []string{"-location", "hlsimOtherLocation01"})...)
+	code, _, errOut = r.run(join([]string{"undo"}, r.led(r.path("l.ledger")), r.hlArgs(), []string{"-location", "hlsimOtherLocation01"})...)
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errOut, "one ledger per location")
 }
@@ -557,4 +565,68 @@ func TestUnknownFlagOneLine(t *testing.T) {
 	assert.Contains(t, out, "Usage: pbn2hl status", "help asked for goes to stdout")
 	assert.Contains(t, out, "-ledger")
 	assert.Empty(t, errOut)
+}
+
+// quiet is hlArgs without -v: what a warning says must not depend on it.
+func (r *rig) quiet() []string {
+	var out []string
+	for _, a := range r.hlArgs() {
+		if a != "-v" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Issue 21: a writing command needs the ledger's key, or an explicit
+// -plaintext-ledger that is warned about every time.
+func TestWritingCommandsNeedKeyOrPlaintext(t *testing.T) {
+	r := newRig(t, 3, 0)
+	mapPath := writeDefaultMap(t, r)
+	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	ledger := r.path("clear.ledger")
+	args := join([]string{"-map", mapPath, "-ledger", ledger}, r.srcArgs(), r.quiet())
+
+	code, _, errOut := r.run(join([]string{"schema", "-apply", "-new-ledger"}, args)...)
+	assert.Equal(t, exitUsage, code, errOut)
+	assert.Contains(t, errOut, "-ledger-key-file")
+	assert.Contains(t, errOut, "-plaintext-ledger")
+	assert.Contains(t, errOut, "$"+envLedgerKeyFile)
+	noFile(t, ledger)
+	assert.Zero(t, r.hl.Count(hltest.DefaultLocationID, hltest.KindCustomField), "nothing written to HighLevel")
+
+	code, _, errOut = r.run(join([]string{"schema", "-apply", "-new-ledger", "-plaintext-ledger", "-ledger-key-file", r.key}, args)...)
+	assert.Equal(t, exitUsage, code, "a key and -plaintext-ledger exclude each other")
+	assert.Contains(t, errOut, "exclude each other")
+	noFile(t, ledger)
+
+	warning := "WARNING: -plaintext-ledger: " + ledger + " stores patient data"
+	code, _, errOut = r.run(join([]string{"schema", "-apply", "-new-ledger", "-plaintext-ledger"}, args)...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Contains(t, errOut, warning, "warned without -v")
+	code, _, errOut = r.run(join([]string{"run", "-plaintext-ledger"}, args)...)
+	require.Equal(t, exitOK, code, errOut)
+	assert.Equal(t, 1, strings.Count(errOut, warning), "warned again, on every command")
+
+	// The choice is made on every writing command, not once.
+	code, _, errOut = r.run(join([]string{"delta"}, args)...)
+	assert.Equal(t, exitUsage, code, errOut)
+	assert.Contains(t, errOut, "-plaintext-ledger")
+	code, _, errOut = r.run(join([]string{"undo", "-ledger", ledger}, r.quiet())...)
+	assert.Equal(t, exitUsage, code, errOut)
+	assert.Contains(t, errOut, "-plaintext-ledger")
+	assert.Positive(t, r.contacts(), "the refused undo removed nothing")
+
+	// Reading needs no choice: nothing is written.
+	out := r.mustRun(join([]string{"undo", "-dry-run", "-ledger", ledger}, r.quiet())...)
+	assert.Contains(t, out, "undo (dry run)")
+	out = r.mustRun("status", "-ledger", ledger)
+	assert.Contains(t, out, "encryption none")
+
+	// The key file named by the environment instead of the flag.
+	r.env[envLedgerKeyFile] = r.key
+	sealed := r.path("sealed.ledger")
+	r.mustRun(join([]string{"schema", "-apply", "-new-ledger"}, args, []string{"-ledger", sealed})...)
+	out = r.mustRun("status", "-ledger", sealed)
+	assert.Contains(t, out, "encryption aes-256-gcm")
 }
