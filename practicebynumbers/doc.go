@@ -13,9 +13,8 @@
 //     token auth, 429 + Retry-After, a JSON error body. [Client] speaks it.
 //   - a folder of CSV exports, one file per entity ({entity}.csv), read by
 //     [ExportReader] with tolerant header matching (case, spaces,
-//     punctuation, Open Dental aliases like PatNum), UTF-8 with or without BOM,
-//     CRLF, quoted multi-line notes, and row-level errors naming file, line
-//     and column.
+//     punctuation, Open Dental aliases like PatNum), CRLF, quoted multi-line
+//     notes, and row-level errors naming file, line and column.
 //
 // Both yield the same typed records — [Office], [Staff], [Patient],
 // [Appointment], [Procedure], [TreatmentPlan], [InsuranceCarrier],
@@ -54,6 +53,30 @@
 // export was requested), or run a full scan again. Change stamps can be
 // spurious (bulk PMS updates), so consumers compare content, not stamps
 // alone. The ExportReader applies the same filter to an export folder.
+//
+// # Encodings of an export
+//
+// Text encodings are detected, never guessed: UTF-8 with or without a
+// byte-order mark, and UTF-16 LE or BE announced by its mark, are read as
+// such. Anything else must be named ([ExportOptions].Encoding:
+// "windows-1252", also spelled "latin1" or "cp1252"; "utf-16le",
+// "utf-16be"); a file without a mark that is not valid UTF-8 (or holds NUL
+// bytes, as UTF-16 without a mark does) is refused whole — a *[FileError]
+// wrapping an *[EncodingError] with the first offending line and byte —
+// before any of its records is read. A mark that contradicts the named
+// encoding is refused too. In a file declared UTF-8 (its mark, or the name
+// "utf-8") a cell that is not valid UTF-8 is a row problem: a *[RowError]
+// with file, line and column, whose field error matches [ErrEncoding]; the
+// other rows are read. An unpaired UTF-16 surrogate is such a cell as well.
+//
+// # Cut files
+//
+// A file that ends inside a row — a quoted cell never closed (which would
+// swallow every later row into one cell), or a last row with fewer cells
+// than the header and no line break — yields one *[FileError] wrapping a
+// *[TruncatedError] (errors.Is [ErrTruncated]) with the line where that
+// row starts, after the rows before it; the cut row is not also reported
+// as a *[RowError] or read as a record.
 //
 // # Errors
 //

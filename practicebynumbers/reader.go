@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -121,6 +122,14 @@ type ExportOptions struct {
 	// Logger receives file names, line numbers and counts (never values).
 	// Nil discards.
 	Logger *slog.Logger
+	// Encoding names the files' text encoding when it is not UTF-8 or
+	// UTF-16 with a byte-order mark: "windows-1252" (also "latin1",
+	// "cp1252"), "utf-16le", "utf-16be", "utf-16", or "utf-8" to read a
+	// file without a mark as UTF-8 and report its invalid cells row by row.
+	// Empty detects: UTF-8 (with or without a mark) and UTF-16 by its mark;
+	// a file without a mark that is not valid UTF-8 is refused with its
+	// first offending line (see [EncodingAuto]). Nothing is guessed.
+	Encoding string
 }
 
 // ExportReader reads a folder of CSV export files, one per entity (see
@@ -130,11 +139,23 @@ type ExportReader struct {
 	fsys     fs.FS
 	loc      *time.Location
 	log      *slog.Logger
+	enc      string            // canonical ExportOptions.Encoding
 	files    map[Entity]string // entity → file name in fsys
 	dels     string            // deletions file name, "" if none
 	docs     string            // documents folder name, "" if none
 	manifest string            // manifest file name, "" if none
 	extra    []string          // CSV files that match no entity
+
+	scanMu  sync.Mutex
+	scanned map[string]scanResult // file name → UTF-8 check of an undeclared file
+}
+
+// scanResult is the UTF-8 check of one file, valid while the file keeps its
+// size and modification time.
+type scanResult struct {
+	size int64
+	mod  time.Time
+	err  error
 }
 
 // fileAliases are other base names PMS and report exports use for an
@@ -178,7 +199,12 @@ func NewExportReader(fsys fs.FS, opts ExportOptions) (*ExportReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("practicebynumbers: open export: %w", err)
 	}
-	r := &ExportReader{fsys: fsys, loc: opts.Location, log: opts.Logger, files: map[Entity]string{}}
+	enc, err := NormalizeEncoding(opts.Encoding)
+	if err != nil {
+		return nil, fmt.Errorf("practicebynumbers: open export: %w", err)
+	}
+	r := &ExportReader{fsys: fsys, loc: opts.Location, log: opts.Logger, enc: enc, files: map[Entity]string{},
+		scanned: map[string]scanResult{}}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}
@@ -258,6 +284,9 @@ func (r *ExportReader) practiceZone() *time.Location {
 	}
 	return loc
 }
+
+// Encoding is the encoding the reader was told files are in ("" detects).
+func (r *ExportReader) Encoding() string { return r.enc }
 
 // Location is the practice zone used for timestamps without an offset.
 func (r *ExportReader) Location() *time.Location { return r.loc }
@@ -434,7 +463,7 @@ func (r *ExportReader) countRows(ctx context.Context, name string, find func([]s
 	if name == "" {
 		return 0, nil
 	}
-	f, cr, err := r.openCSV(name)
+	f, cr, _, err := r.openCSV(name)
 	if err != nil {
 		return 0, err
 	}
@@ -453,11 +482,9 @@ func (r *ExportReader) countRows(ctx context.Context, name string, find func([]s
 		if n == 0 && err == nil && stamps != nil {
 			col = find(rec)
 		} else if col >= 0 && col < len(rec) && err == nil {
-			cell := rec[col]
-			if !utf8.ValidString(cell) {
-				cell = decodeWindows1252(cell)
+			if cell := rec[col]; utf8.ValidString(cell) {
+				stamps.see(cell) // an invalid cell is a row error when the rows are read
 			}
-			stamps.see(cell)
 		}
 		n++
 		if n&1023 == 0 {
@@ -472,29 +499,155 @@ func (r *ExportReader) countRows(ctx context.Context, name string, find func([]s
 	return n, nil
 }
 
-var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
-
-// openCSV opens name, skips a UTF-8 byte-order mark and refuses UTF-16.
-func (r *ExportReader) openCSV(name string) (fs.File, *csv.Reader, error) {
+// openCSV opens name for the CSV parser: the file's encoding is chosen
+// from ExportOptions.Encoding and its byte-order mark (see [EncodingAuto]);
+// the mark is skipped and the text decoded to UTF-8. A file that declares
+// nothing is checked to be UTF-8 throughout first, so a file in another
+// encoding is refused before any of its records is read. The tail reports
+// whether the file ended inside a quoted cell.
+func (r *ExportReader) openCSV(name string) (fs.File, *csv.Reader, *csvTail, error) {
 	f, err := r.fsys.Open(name)
 	if err != nil {
-		return nil, nil, &FileError{File: name, Err: err}
+		return nil, nil, nil, &FileError{File: name, Err: err}
 	}
 	br := bufio.NewReaderSize(f, 64<<10)
-	head, _ := br.Peek(3)
-	switch {
-	case len(head) >= 3 && string(head[:3]) == string(utf8BOM):
-		_, _ = br.Discard(3)
-	case len(head) >= 2 && (head[0] == 0xFF && head[1] == 0xFE || head[0] == 0xFE && head[1] == 0xFF):
-		f.Close()
-		return nil, nil, &FileError{File: name, Err: errors.New("UTF-16 encoding is not supported; export as UTF-8")}
+	mode, err := chooseMode(br, r.enc)
+	if err == nil && mode.mustScan {
+		err = r.checkUTF8(name, f)
 	}
-	cr := csv.NewReader(br)
+	if err != nil {
+		f.Close()
+		return nil, nil, nil, &FileError{File: name, Err: err}
+	}
+	var text io.Reader = br
+	if mode.decode != nil {
+		text = mode.decode(br)
+	}
+	tail := &csvTail{src: text, line: 1}
+	cr := csv.NewReader(bufio.NewReaderSize(tail, 64<<10))
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
-	return f, cr, nil
+	return f, cr, tail, nil
 }
+
+// checkUTF8 scans an undeclared file once (the answer is kept while the
+// file keeps its size and modification time).
+func (r *ExportReader) checkUTF8(name string, f fs.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	r.scanMu.Lock()
+	res, ok := r.scanned[name]
+	r.scanMu.Unlock()
+	if ok && res.size == st.Size() && res.mod.Equal(st.ModTime()) {
+		return res.err
+	}
+	g, err := r.fsys.Open(name)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	serr := scanUTF8(g)
+	var ee *EncodingError
+	if serr != nil && !errors.As(serr, &ee) {
+		return serr // a read error: not remembered
+	}
+	r.scanMu.Lock()
+	r.scanned[name] = scanResult{size: st.Size(), mod: st.ModTime(), err: serr}
+	r.scanMu.Unlock()
+	if serr != nil {
+		r.log.Warn("pbn export file refused: not valid UTF-8 and no encoding named", "file", name, "line", ee.Line)
+	}
+	return serr
+}
+
+// ErrTruncated matches (errors.Is) a file that ends inside a row: cut
+// short, or holding a quote that is never closed and swallows the rest.
+var ErrTruncated = errors.New("practicebynumbers: file ends inside a row")
+
+// TruncatedError is the Err of the *[FileError] for a file that ends inside
+// a row. The row is reported once, as this, not also as a *RowError.
+type TruncatedError struct {
+	Line   int // 1-based line where the unfinished row starts
+	Reason string
+}
+
+func (e *TruncatedError) Error() string {
+	return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+}
+
+// Is makes every TruncatedError match ErrTruncated.
+func (e *TruncatedError) Is(target error) bool { return target == ErrTruncated }
+
+// csvTail follows the quoting state of the text the CSV parser reads, so
+// the reader can tell a file that ends inside a quoted cell (cut short, or
+// a stray quote that swallowed every later row into one cell) from one
+// that ends cleanly. encoding/csv cannot say: with or without LazyQuotes it
+// returns such a row at EOF as if it were complete.
+type csvTail struct {
+	src       io.Reader
+	state     uint8 // tailFieldStart, tailUnquoted, tailQuoted, tailQuoteInQuoted
+	line      int   // current line, 1-based
+	quoteLine int   // line where the open quoted cell started
+	last      byte  // last byte read
+	any       bool
+}
+
+const (
+	tailFieldStart = iota
+	tailUnquoted
+	tailQuoted
+	tailQuoteInQuoted
+)
+
+func (t *csvTail) Read(p []byte) (int, error) {
+	n, err := t.src.Read(p)
+	for _, c := range p[:n] {
+		if c == '\n' {
+			t.line++
+		}
+		switch t.state {
+		case tailFieldStart, tailUnquoted:
+			switch c {
+			case '"':
+				if t.state == tailFieldStart {
+					t.state, t.quoteLine = tailQuoted, t.line
+				}
+			case ',', '\n':
+				t.state = tailFieldStart
+			case '\r':
+			default:
+				t.state = tailUnquoted
+			}
+		case tailQuoted:
+			if c == '"' {
+				t.state = tailQuoteInQuoted
+			}
+		case tailQuoteInQuoted:
+			switch c {
+			case '"':
+				t.state = tailQuoted // an escaped quote
+			case ',', '\n':
+				t.state = tailFieldStart
+			case '\r':
+			default:
+				t.state = tailQuoted // a lazy quote inside the cell
+			}
+		}
+	}
+	if n > 0 {
+		t.last, t.any = p[n-1], true
+	}
+	return n, err
+}
+
+// openQuote reports, at EOF, whether the file ended inside a quoted cell.
+func (t *csvTail) openQuote() bool { return t.state == tailQuoted }
+
+// unterminated reports, at EOF, whether the last line has no line break.
+func (t *csvTail) unterminated() bool { return t.any && t.last != '\n' }
 
 // binding maps the columns of one file to the fields of T.
 type binding struct {
@@ -510,8 +663,11 @@ func bindHeader[T any](m *meta[T], header []string) (binding, error) {
 	taken := make([]bool, len(m.cols))
 	for i, h := range header {
 		h = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
-		if !utf8.ValidString(h) {
-			h = decodeWindows1252(h)
+		if bad := firstInvalidUTF8(h); bad >= 0 {
+			// A header is not a row: a file whose header is not text
+			// cannot be bound, so the file is refused.
+			return b, &EncodingError{Line: 1, Column: i + 1, Reason: fmt.Sprintf(
+				"header of column %d is not valid UTF-8 (byte %d of the cell): name the file's encoding (e.g. windows-1252)", i+1, bad+1)}
 		}
 		b.headers[i] = h
 		b.field[i] = -1
@@ -555,7 +711,7 @@ func readEntity[T any](ctx context.Context, r *ExportReader, m *meta[T], name st
 		if name == "" {
 			return
 		}
-		f, cr, err := r.openCSV(name)
+		f, cr, tail, err := r.openCSV(name)
 		if err != nil {
 			yield(zero, err)
 			return
@@ -576,6 +732,32 @@ func readEntity[T any](ctx context.Context, r *ExportReader, m *meta[T], name st
 		}
 		c := &codecCtx{loc: r.loc}
 		var rows, bad int
+		// Each row is held until the next one is read: only then is it
+		// known whether it was the last, and a last row the file cuts
+		// short is reported once, as the file's problem, not also as a
+		// record or a row error.
+		var held struct {
+			ok     bool
+			rec    T
+			err    *RowError
+			line   int
+			cells  int
+			output bool // rec passes the filters
+		}
+		flush := func() bool {
+			if !held.ok {
+				return true
+			}
+			held.ok = false
+			if held.err != nil {
+				bad++
+				return yield(zero, held.err)
+			}
+			if !held.output {
+				return true
+			}
+			return yield(held.rec, nil)
+		}
 		for {
 			if rows&255 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -585,7 +767,18 @@ func readEntity[T any](ctx context.Context, r *ExportReader, m *meta[T], name st
 			}
 			cells, err := cr.Read()
 			if err == io.EOF {
+				if terr := truncation(tail, held.ok, held.line, held.cells, len(b.field)); terr != nil {
+					r.log.Warn("pbn export file ends inside a row", "file", name, "line", terr.Line)
+					yield(zero, &FileError{File: name, Err: terr})
+					return
+				}
+				if !flush() {
+					return
+				}
 				break
+			}
+			if !flush() {
+				return
 			}
 			rows++
 			if err != nil {
@@ -594,31 +787,39 @@ func readEntity[T any](ctx context.Context, r *ExportReader, m *meta[T], name st
 					yield(zero, &FileError{File: name, Err: err})
 					return
 				}
-				bad++
-				if !yield(zero, &RowError{File: name, Line: pe.StartLine, Err: pe.Err}) {
-					return
-				}
+				held.ok, held.err, held.line, held.cells = true, &RowError{File: name, Line: pe.StartLine, Err: pe.Err}, pe.StartLine, 0
 				continue
 			}
 			line, _ := cr.FieldPos(0)
 			rec, rowErr := decodeRow(m, &b, cells, c)
+			held.ok, held.line, held.cells, held.err = true, line, len(cells), nil
 			if rowErr != nil {
 				rowErr.File, rowErr.Line = name, line
-				bad++
-				if !yield(zero, rowErr) {
-					return
-				}
+				held.err = rowErr
 				continue
 			}
-			if !keep(m, &rec, opts) {
-				continue
-			}
-			if !yield(rec, nil) {
-				return
-			}
+			held.rec, held.output = rec, keep(m, &rec, opts)
 		}
 		r.log.Debug("pbn export file read", "file", name, "rows", rows, "row_errors", bad)
 	}
+}
+
+// truncation says whether a file that just ended was cut inside its last
+// row: it ended inside a quoted cell, or its last row has fewer cells than
+// the header and no line break.
+func truncation(tail *csvTail, last bool, line, cells, want int) *TruncatedError {
+	if !last {
+		return nil
+	}
+	if tail.openQuote() {
+		return &TruncatedError{Line: tail.quoteLine, Reason: "a quoted cell opened on this line is never closed, so the rest of the file is one unreadable row: " +
+			"the file is cut short or holds a stray quote; re-export it (or fix that quote)"}
+	}
+	if tail.unterminated() && cells < want {
+		return &TruncatedError{Line: line, Reason: fmt.Sprintf("the last row has %d of the header's %d cells and no line break: "+
+			"the file looks cut short; re-export it", cells, want)}
+	}
+	return nil
 }
 
 func keep[T any](m *meta[T], rec *T, opts ListOptions) bool {
@@ -659,8 +860,13 @@ func decodeRow[T any](m *meta[T], b *binding, cells []string, c *codecCtx) (T, *
 	}
 	var custom map[string]string
 	for i, cell := range cells {
-		if !utf8.ValidString(cell) {
-			cell = decodeWindows1252(cell)
+		if bad := firstInvalidUTF8(cell); bad >= 0 {
+			// Never re-read in another encoding: the file said (or was
+			// named) UTF-8, and a guess would send mojibake on.
+			e := fail()
+			e.Fields = append(e.Fields, FieldError{Column: i + 1, Header: b.headers[i],
+				Err: &EncodingError{Column: i + 1, Reason: fmt.Sprintf("not valid text in the file's encoding (byte %d of the cell)", bad+1)}})
+			continue
 		}
 		if j := b.field[i]; j >= 0 {
 			if err := m.cols[j].parse(&rec, cell, c); err != nil {
@@ -690,30 +896,4 @@ func decodeRow[T any](m *meta[T], b *binding, cells []string, c *codecCtx) (T, *
 		*m.custom(&rec) = custom
 	}
 	return rec, nil
-}
-
-// windows1252 maps bytes 0x80..0x9F of Windows-1252 to runes; other bytes
-// are Latin-1. Exports from Windows PMS tools are often in this code page.
-var windows1252 = [32]rune{
-	'€', 0x81, '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', 0x8D, 'Ž', 0x8F,
-	0x90, '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', 0x9D, 'ž', 'Ÿ',
-}
-
-// decodeWindows1252 turns a cell that is not valid UTF-8 into UTF-8, reading
-// its bytes as Windows-1252.
-func decodeWindows1252(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + len(s)/4)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c < 0x80:
-			b.WriteByte(c)
-		case c < 0xA0:
-			b.WriteRune(windows1252[c-0x80])
-		default:
-			b.WriteRune(rune(c))
-		}
-	}
-	return b.String()
 }

@@ -23,7 +23,7 @@ func writeCSV(t testing.TB, dir, name string, header []string, rows [][]string, 
 	t.Helper()
 	var buf bytes.Buffer
 	if bom {
-		buf.Write(utf8BOM)
+		buf.Write([]byte{0xEF, 0xBB, 0xBF})
 	}
 	w := csv.NewWriter(&buf)
 	w.UseCRLF = crlf
@@ -300,7 +300,7 @@ func TestExportReaderFileProblems(t *testing.T) {
 	}
 	for _, err := range r.Appointments(ctx, ListOptions{}) {
 		require.ErrorAs(t, err, &fe)
-		assert.Contains(t, err.Error(), "UTF-16")
+		assert.Contains(t, err.Error(), "no appointment_id column", "UTF-16 is decoded: its header \"a\" is read")
 	}
 	assert.Empty(t, collect(t, r.Procedures(ctx, ListOptions{})), "an empty file has no records")
 
@@ -315,10 +315,13 @@ func TestExportReaderFileProblems(t *testing.T) {
 	}
 	require.Len(t, offices, 1, "trailing empty cells are tolerated")
 	assert.Equal(t, map[string]string{"extra": "x"}, offices[0].Custom)
-	require.Len(t, errs, 1, "the unterminated quote is one row error")
+	require.Len(t, errs, 1, "the unterminated quote is reported once, as the file's problem")
+	var te *TruncatedError
+	require.ErrorAs(t, errs[0], &fe)
+	require.ErrorAs(t, errs[0], &te)
+	assert.ErrorIs(t, errs[0], ErrTruncated)
+	assert.Equal(t, 3, te.Line)
 	var re *RowError
-	require.ErrorAs(t, errs[0], &re)
-	assert.Equal(t, 3, re.Line)
 
 	var staff []Staff
 	errs = nil
@@ -329,8 +332,28 @@ func TestExportReaderFileProblems(t *testing.T) {
 		}
 		staff = append(staff, s)
 	}
+	require.Empty(t, staff, "a file that is not UTF-8 and names no encoding is refused whole, never re-read as Windows-1252")
+	require.Len(t, errs, 1)
+	var ee *EncodingError
+	require.ErrorAs(t, errs[0], &fe)
+	require.ErrorAs(t, errs[0], &ee)
+	assert.Equal(t, "staff.csv", fe.File)
+	assert.Equal(t, 2, ee.Line)
+	assert.Equal(t, 6, ee.Column)
+	assert.NotContains(t, errs[0].Error(), "Ren", "no value in the message")
+
+	named, err := NewExportReader(fsys, ExportOptions{Encoding: "latin1"})
+	require.NoError(t, err)
+	staff, errs = nil, nil
+	for s, err := range named.Staff(ctx, ListOptions{}) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		staff = append(staff, s)
+	}
 	require.Len(t, staff, 1)
-	assert.Equal(t, "Renée", staff[0].FirstName, "Windows-1252 cells are decoded")
+	assert.Equal(t, "Renée", staff[0].FirstName, "named Windows-1252 is decoded")
 	require.Len(t, errs, 1)
 	assert.Contains(t, errs[0].Error(), "invalid id: missing")
 
