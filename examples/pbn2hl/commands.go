@@ -127,7 +127,7 @@ func runPropose(ctx context.Context, c *cli) error {
 			c.progressf("propose: note: %s", n)
 		}
 	}
-	if err := m.SaveFile(p.out); err != nil {
+	if err := writeFile(p.out, m.Save); err != nil {
 		return fmt.Errorf("save the map: %w", err)
 	}
 	if err := writeFile(p.review, writeReview); err != nil {
@@ -256,7 +256,7 @@ var approveCmd = &command{
 		if err := m.Approve(c.opt.approveBy, time.Now()); err != nil {
 			return fmt.Errorf("approve: %w", err)
 		}
-		if err := m.SaveFile(c.cfg.mapPath); err != nil {
+		if err := writeFile(c.cfg.mapPath, m.Save); err != nil {
 			return fmt.Errorf("save the approved map: %w", err)
 		}
 		digest, err := m.Digest()
@@ -811,18 +811,6 @@ var auditCmd = &command{
 }
 
 // ---- helpers
-
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
-}
 
 func sortedKeys[K ~string, V any](m map[K]V) []K {
 	keys := make([]K, 0, len(m))

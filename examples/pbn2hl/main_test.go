@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -629,4 +630,73 @@ func TestWritingCommandsNeedKeyOrPlaintext(t *testing.T) {
 	r.mustRun(join([]string{"schema", "-apply", "-new-ledger"}, args, []string{"-ledger", sealed})...)
 	out = r.mustRun("status", "-ledger", sealed)
 	assert.Contains(t, out, "encryption aes-256-gcm")
+}
+
+// Issue 21: every file the tool writes that may hold patient data ends
+// owner-only (0600), also when the target existed with 0644, and a
+// symbolic link at the target is replaced, not written through.
+func TestFilesOwnerOnly(t *testing.T) {
+	r := newRig(t, 6, 0)
+	elsewhere := t.TempDir()
+	// plant puts at name either a 0644 file or a link to a file elsewhere
+	// (what a link would leak the data into); victim is that file.
+	plant := func(name string, link bool) (path, victim string) {
+		path = r.path(name)
+		if !link {
+			require.NoError(t, os.WriteFile(path, []byte("old\n"), 0o644))
+			require.NoError(t, os.Chmod(path, 0o644)) // whatever the umask
+			return path, ""
+		}
+		victim = filepath.Join(elsewhere, name)
+		require.NoError(t, os.WriteFile(victim, []byte("victim\n"), 0o644))
+		require.NoError(t, os.Symlink(victim, path))
+		return path, victim
+	}
+	check := func(path, victim string) {
+		t.Helper()
+		st, err := os.Lstat(path)
+		require.NoError(t, err)
+		assert.True(t, st.Mode().IsRegular(), "%s is a regular file, not a link", path)
+		assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "%s is owner-only", path)
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.NotEqual(t, "old\n", string(b), "%s was rewritten", path)
+		if victim != "" {
+			b, err := os.ReadFile(victim)
+			require.NoError(t, err)
+			assert.Equal(t, "victim\n", string(b), "the link's target was not written through")
+		}
+		entries, err := os.ReadDir(filepath.Dir(path))
+		require.NoError(t, err)
+		for _, e := range entries {
+			assert.NotContains(t, e.Name(), ".tmp-", "no temporary file left behind")
+		}
+	}
+
+	mapPath, _ := plant("map.yaml", false)
+	review, reviewVictim := plant("review.md", true)
+	r.mustRun(join([]string{"propose", "-overwrite", "-from", "default", "-out", mapPath, "-review", review}, r.srcArgs())...)
+	check(mapPath, "")
+	check(review, reviewVictim)
+
+	require.NoError(t, os.Chmod(mapPath, 0o644))
+	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	check(mapPath, "")
+
+	args := join([]string{"-map", mapPath}, r.led(r.path("l.ledger")), r.srcArgs(), r.hlArgs())
+	r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
+	bodies, _ := plant("bodies.jsonl", false)
+	r.mustRun(append([]string{"sample", "-patients", "2", "-bodies", bodies}, args...)...)
+	check(bodies, "")
+	linked, linkedVictim := plant("bodies-link.jsonl", true)
+	r.mustRun(append([]string{"sample", "-patients", "2", "-bodies", linked}, args...)...)
+	check(linked, linkedVictim)
+
+	for i, extra := range [][]string{{"-problems"}, {"-format", "csv"}, {}} {
+		for _, link := range []bool{false, true} {
+			out, victim := plant(fmt.Sprintf("export-%d-%v", i, link), link)
+			r.mustRun(join([]string{"audit", "-o", out}, extra, r.led(r.path("l.ledger")))...)
+			check(out, victim)
+		}
+	}
 }
