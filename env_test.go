@@ -136,7 +136,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 }
 
 func (e *env) openLedger() {
-	l, err := rollback.Open(context.Background(), e.path, rollback.Options{Durability: rollback.DurabilityNormal})
+	l, err := rollback.Open(context.Background(), e.path, rollback.Options{Plaintext: true, Durability: rollback.DurabilityNormal})
 	require.NoError(e.t, err)
 	e.ledger = l
 	e.t.Cleanup(func() { _ = l.Close() })

@@ -70,7 +70,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	ledger, err := rollback.Open(ctx, filepath.Join(dir, "practice.ledger"), rollback.Options{})
+	ledger, err := rollback.Open(ctx, filepath.Join(dir, "practice.ledger"), rollback.Options{Plaintext: true})
 	if err != nil {
 		log.Fatal(err)
 	}

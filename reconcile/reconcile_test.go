@@ -81,7 +81,7 @@ func migrated(t testing.TB, patients int) *env {
 	m, err := mapping.Default(inv.CustomProperties)
 	require.NoError(t, err)
 	require.NoError(t, m.Approve("test", time.Now()))
-	ledger, err := rollback.Open(ctx, filepath.Join(t.TempDir(), "l.ledger"), rollback.Options{})
+	ledger, err := rollback.Open(ctx, filepath.Join(t.TempDir(), "l.ledger"), rollback.Options{Plaintext: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { ledger.Close() })
 	mig, err := pbnhl.New(pbnhl.Options{Source: src, Client: hl, Map: m, Ledger: ledger,

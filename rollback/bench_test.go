@@ -29,7 +29,7 @@ func BenchmarkJournal(b *testing.B) {
 			name += "/durability=normal"
 		}
 		b.Run(name, func(b *testing.B) {
-			opts := Options{Logger: quietLogger()}
+			opts := Options{Plaintext: !tc.key, Logger: quietLogger()}
 			if tc.normal {
 				opts.Durability = DurabilityNormal
 			}

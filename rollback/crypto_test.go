@@ -87,7 +87,11 @@ func TestEncryptionWrongOrMissingKey(t *testing.T) {
 	assert.NotContains(t, err.Error(), string(testKey(8)))
 
 	_, err = Open(ctx, path, Options{Logger: quietLogger()})
-	require.ErrorIs(t, err, ErrKeyRequired)
+	require.ErrorIs(t, err, ErrNoKey, "no key and no explicit plaintext choice")
+	_, err = Open(ctx, path, Options{Plaintext: true, Logger: quietLogger()})
+	require.ErrorIs(t, err, ErrKeyRequired, "plaintext chosen but the ledger is encrypted")
+	_, err = Open(ctx, path, Options{ReadOnly: true, Logger: quietLogger()})
+	require.ErrorIs(t, err, ErrKeyRequired, "reading an encrypted ledger needs its key")
 
 	// A provider that claims the right id but holds other bytes.
 	liar := &rotatingKeys{current: StaticKey(testKey(7)).KeyID(), keys: map[string][]byte{StaticKey(testKey(7)).KeyID(): testKey(8)}}

@@ -25,7 +25,7 @@ func TestHelperProcessHoldsRun(t *testing.T) {
 		t.Skip("helper process only")
 	}
 	ctx := context.Background()
-	l, err := Open(ctx, path, Options{Logger: quietLogger()})
+	l, err := Open(ctx, path, Options{Plaintext: true, Logger: quietLogger()})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(2)

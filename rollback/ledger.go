@@ -2,12 +2,15 @@ package rollback
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -26,14 +29,29 @@ const (
 	DurabilityNormal
 )
 
-// Options configure Open. The zero value is a plaintext ledger with full
-// durability.
+// Options configure Open. A writable Open needs an explicit choice of
+// encryption: Key or KeyProvider, or Plaintext (the zero value is refused
+// with ErrNoKey).
 type Options struct {
 	// Key, if set, is a 32-byte AES-256 key used to encrypt payloads and
 	// before-images. Mutually exclusive with KeyProvider.
 	Key []byte
 	// KeyProvider supplies keys by id (rotation, KMS).
 	KeyProvider KeyProvider
+	// Plaintext chooses, knowingly, to store payloads and before-images
+	// (patient data) in clear. A writable Open with neither a key nor
+	// Plaintext fails with ErrNoKey; Plaintext with a key is refused as
+	// contradictory. A ReadOnly Open needs no choice: it writes nothing.
+	Plaintext bool
+	// MustExist refuses to create the ledger: a missing file fails with an
+	// error matching ErrNoLedger and fs.ErrNotExist, and nothing is created.
+	MustExist bool
+	// ReadOnly opens an existing ledger for reading only: it implies
+	// MustExist, never migrates the schema, writes nothing (every writing
+	// method fails with ErrReadOnly), and leaves no file behind that was
+	// not there before it (SQLite's -wal and -shm it had to create are
+	// removed again by Close, unless another connection still uses them).
+	ReadOnly bool
 	// Durability defaults to DurabilityFull.
 	Durability Durability
 	// BusyTimeout is how long SQLite waits for a lock held by another
@@ -63,6 +81,9 @@ type Ledger struct {
 	closed chan struct{}
 
 	migratedFrom int
+	// sidecars are the -wal and -shm paths a ReadOnly handle found absent:
+	// Close removes them again if SQLite left them.
+	sidecars []string
 
 	closeOnce sync.Once
 	closeErr  error
@@ -83,7 +104,37 @@ type Info struct {
 	// PlaintextEntries counts journal entries whose payload or before-image
 	// is stored in clear (written before a key was configured, or without one).
 	PlaintextEntries int64
+	// MigrationID identifies the migration this ledger records: 128 random
+	// bits in hex, made once when the ledger is created (a ledger created
+	// before ids existed gets one on its first writable Open) and never
+	// changed. Empty only for such an old ledger opened ReadOnly.
+	MigrationID string
+	// ReadOnly reports a handle opened with Options.ReadOnly.
+	ReadOnly bool
 }
+
+var (
+	// ErrNoKey is returned by a writable Open given neither a key
+	// (Options.Key, Options.KeyProvider) nor Options.Plaintext: storing
+	// patient data in clear must be a choice, never a default.
+	ErrNoKey = errors.New("rollback: no encryption key given: set Options.Key (32 bytes) or Options.KeyProvider " +
+		"to encrypt payloads and before-images, or set Options.Plaintext to store them in clear knowingly")
+	// ErrNoLedger is returned by Open with Options.MustExist or
+	// Options.ReadOnly when there is no file at the path; the error also
+	// matches fs.ErrNotExist.
+	ErrNoLedger = errors.New("rollback: no ledger at this path")
+	// ErrReadOnly is returned by every writing method of a ledger opened
+	// with Options.ReadOnly.
+	ErrReadOnly = errors.New("rollback: ledger is open read-only")
+)
+
+// filePerm is the mode of the ledger and of the -wal, -shm and -journal
+// files SQLite creates beside it (SQLite gives them the main file's mode):
+// they hold patient data, so only the owner may read them.
+const filePerm fs.FileMode = 0o600
+
+// sidecarSuffixes are the files SQLite keeps beside a database.
+var sidecarSuffixes = []string{"-wal", "-shm", "-journal"}
 
 // Open opens or creates the ledger at path and brings its schema forward.
 func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
@@ -92,6 +143,13 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	}
 	if opts.Key != nil && opts.KeyProvider != nil {
 		return nil, invalidArg("Options", "set Key or KeyProvider, not both")
+	}
+	hasKey := opts.Key != nil || opts.KeyProvider != nil
+	if opts.Plaintext && hasKey {
+		return nil, invalidArg("Options", "Plaintext and a key contradict each other: set one")
+	}
+	if !hasKey && !opts.Plaintext && !opts.ReadOnly {
+		return nil, ErrNoKey
 	}
 	if opts.Key != nil {
 		if len(opts.Key) != 32 {
@@ -113,23 +171,40 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 		l.now = time.Now
 	}
 	var err error
-	if l.write, err = sql.Open("sqlite", dsn(path, opts, false)); err != nil {
+	if err := prepareFile(path, opts); err != nil {
+		return nil, err
+	}
+	if opts.ReadOnly {
+		l.sidecars = absentSidecars(path)
+	}
+	if l.write, err = sql.Open("sqlite", dsn(path, opts, opts.ReadOnly)); err != nil {
 		return nil, fmt.Errorf("rollback: open %s: %w", path, err)
 	}
 	// One connection: all writes go through the group-commit writer.
 	l.write.SetMaxOpenConns(1)
+	fail := func(err error) (*Ledger, error) {
+		if l.read != nil {
+			l.read.Close()
+		}
+		l.write.Close()
+		l.removeSidecars()
+		return nil, err
+	}
 	target := len(migrations)
 	if opts.schemaVersion > 0 {
 		target = opts.schemaVersion
 	}
-	from, err := migrate(ctx, l.write, target)
+	var from int
+	if opts.ReadOnly {
+		from, err = schemaVersion(ctx, l.write, path)
+	} else {
+		from, err = migrate(ctx, l.write, target)
+	}
 	if err != nil {
-		l.write.Close()
-		return nil, err
+		return fail(err)
 	}
 	if l.read, err = sql.Open("sqlite", dsn(path, opts, true)); err != nil {
-		l.write.Close()
-		return nil, fmt.Errorf("rollback: open %s: %w", path, err)
+		return fail(fmt.Errorf("rollback: open %s: %w", path, err))
 	}
 	l.read.SetMaxOpenConns(8)
 	if opts.schemaVersion > 0 {
@@ -138,19 +213,150 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	}
 	l.migratedFrom = from
 	if err := l.initMeta(ctx); err != nil {
-		l.read.Close()
-		l.write.Close()
-		return nil, err
+		return fail(err)
+	}
+	if opts.ReadOnly {
+		// No writer: its methods answer ErrReadOnly.
+		return l, nil
 	}
 	if l.w, err = newWriter(ctx, l); err != nil {
-		l.read.Close()
-		l.write.Close()
-		return nil, err
+		return fail(err)
 	}
 	if !l.seal.enabled() {
-		l.log.Info("rollback ledger stores payloads and before-images in clear (no key given)", "path", path)
+		l.log.Info("rollback ledger stores payloads and before-images in clear (Options.Plaintext)", "path", path)
 	}
 	return l, nil
+}
+
+// prepareFile makes sure the ledger file exists with owner-only access
+// before SQLite opens it, whatever the umask: SQLite would create it with
+// 0644 less the umask, and creates its -wal, -shm and -journal files with
+// the main file's mode. A new file is created here, exclusively, 0600; an
+// existing one readable or writable by others is tightened to 0600 by a
+// writable Open (and its sidecars with it), or refused if that fails. A
+// ReadOnly or MustExist Open creates nothing.
+func prepareFile(path string, opts Options) error {
+	if opts.ReadOnly || opts.MustExist {
+		st, err := os.Stat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("%w: %s (nothing was created): %w", ErrNoLedger, path, fs.ErrNotExist)
+		case err != nil:
+			return fmt.Errorf("rollback: open %s: %w", path, err)
+		case st.IsDir():
+			return fmt.Errorf("rollback: open %s: is a directory", path)
+		}
+		if opts.ReadOnly {
+			return nil
+		}
+	} else {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, filePerm)
+		switch {
+		case err == nil:
+			// The umask can only have removed bits; set them exactly.
+			err = f.Chmod(filePerm)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("rollback: create %s: %w", path, err)
+			}
+			return nil
+		case !errors.Is(err, fs.ErrExist):
+			return fmt.Errorf("rollback: create %s: %w", path, err)
+		}
+	}
+	for _, p := range append([]string{path}, sidecarPaths(path)...) {
+		if err := tighten(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tighten removes group and other permissions from an existing file.
+func tighten(path string) error {
+	st, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("rollback: open %s: %w", path, err)
+	}
+	if st.IsDir() {
+		return fmt.Errorf("rollback: open %s: is a directory", path)
+	}
+	if st.Mode().Perm()&^filePerm == 0 {
+		return nil
+	}
+	if err := os.Chmod(path, st.Mode().Perm()&filePerm); err != nil {
+		return fmt.Errorf("rollback: %s is readable by others and could not be made owner-only: %w", path, err)
+	}
+	return nil
+}
+
+func sidecarPaths(path string) []string {
+	out := make([]string, len(sidecarSuffixes))
+	for i, s := range sidecarSuffixes {
+		out[i] = path + s
+	}
+	return out
+}
+
+// absentSidecars lists the -wal and -shm files not present now.
+func absentSidecars(path string) []string {
+	var out []string
+	for _, s := range []string{"-wal", "-shm"} {
+		if _, err := os.Lstat(path + s); errors.Is(err, fs.ErrNotExist) {
+			out = append(out, path+s)
+		}
+	}
+	return out
+}
+
+// removeSidecars undoes what opening a ReadOnly handle left behind: SQLite
+// creates -wal and -shm even for a read-only connection to a WAL database.
+// They are removed by SQLite itself, which deletes them when the last
+// connection to the file closes: a connection opened (without creating the
+// database) and closed here is that last one unless another process still
+// has the ledger open, in which case the files are its and stay.
+func (l *Ledger) removeSidecars() {
+	left := false
+	for _, p := range l.sidecars {
+		if _, err := os.Lstat(p); err == nil {
+			left = true
+		}
+	}
+	if !left {
+		return
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", l.opts.BusyTimeout.Milliseconds()))
+	q.Set("mode", "rw")
+	db, err := sql.Open("sqlite", "file:"+l.path+"?"+q.Encode())
+	if err != nil {
+		return
+	}
+	db.SetMaxOpenConns(1)
+	var n int
+	_ = db.QueryRow(`SELECT count(*) FROM sqlite_master`).Scan(&n)
+	_ = db.Close()
+}
+
+// schemaVersion reads the schema version for a ReadOnly handle, which
+// cannot bring an older file forward.
+func schemaVersion(ctx context.Context, db *sql.DB, path string) (int, error) {
+	var v int
+	if err := db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("rollback: read schema version: %w", err)
+	}
+	switch {
+	case v > len(migrations):
+		return v, fmt.Errorf("%w: file has version %d, library knows %d", ErrSchemaTooNew, v, len(migrations))
+	case v < len(migrations):
+		return v, fmt.Errorf("rollback: %s has schema version %d and this library reads %d: open it once without ReadOnly to bring it forward", path, v, len(migrations))
+	}
+	return v, nil
 }
 
 func dsn(path string, opts Options, readOnly bool) string {
@@ -160,7 +366,9 @@ func dsn(path string, opts Options, readOnly bool) string {
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", opts.BusyTimeout.Milliseconds()))
-	q.Add("_pragma", "journal_mode(WAL)")
+	if !opts.ReadOnly {
+		q.Add("_pragma", "journal_mode(WAL)")
+	}
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous("+sync+")")
 	if readOnly {
@@ -168,7 +376,24 @@ func dsn(path string, opts Options, readOnly bool) string {
 	} else {
 		q.Set("_txlock", "immediate")
 	}
+	switch {
+	case opts.ReadOnly:
+		q.Set("mode", "ro")
+	case opts.MustExist:
+		// Never let SQLite create the file, even if it vanished since
+		// Open checked it.
+		q.Set("mode", "rw")
+	}
 	return "file:" + path + "?" + q.Encode()
+}
+
+// newMigrationID returns 128 random bits in hex.
+func newMigrationID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("rollback: migration id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // initMeta records creation time and checks or records the encryption key.
@@ -198,12 +423,31 @@ func (l *Ledger) initMeta(ctx context.Context) error {
 	if _, ok := meta["created_at"]; !ok {
 		set["created_at"] = l.now().UTC().Format(time.RFC3339Nano)
 	}
+	if meta["migration_id"] == "" {
+		// Made once, with the ledger (or on the first writable Open of a
+		// ledger older than migration ids); never rewritten after.
+		if set["migration_id"], err = newMigrationID(); err != nil {
+			return err
+		}
+	}
 	encrypted := meta["encryption"] == "aes-256-gcm"
 	switch {
 	case !l.seal.enabled() && encrypted:
 		return &KeyError{KeyID: meta["key_id"], Err: ErrKeyRequired}
 	case !l.seal.enabled():
 		set["encryption"] = "none"
+	case l.opts.ReadOnly:
+		// Check the key against the file's check value when there is
+		// one; a read-only handle records nothing.
+		if check, ok := meta["key_check:"+l.seal.currentID]; ok {
+			if err := l.verifyKeyCheck(ctx, l.seal.currentID, check); err != nil {
+				return err
+			}
+		} else if prev := meta["key_id"]; encrypted && prev != "" {
+			if err := l.verifyKeyCheck(ctx, prev, meta["key_check:"+prev]); err != nil {
+				return err
+			}
+		}
 	default:
 		id := l.seal.currentID
 		if check, ok := meta["key_check:"+id]; ok {
@@ -227,9 +471,17 @@ func (l *Ledger) initMeta(ctx context.Context) error {
 		set["encryption"] = "aes-256-gcm"
 		set["key_id"] = id
 	}
+	if l.opts.ReadOnly {
+		return nil
+	}
 	for k, v := range set {
-		if _, err := l.write.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES(?, ?)
-			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, k, v); err != nil {
+		q := `INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`
+		if k == "migration_id" {
+			// Another process opening the file at the same time may have
+			// made the id first: the first one stays.
+			q = `INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO NOTHING`
+		}
+		if _, err := l.write.ExecContext(ctx, q, k, v); err != nil {
 			return fmt.Errorf("rollback: write meta: %w", err)
 		}
 	}
@@ -261,10 +513,15 @@ func (l *Ledger) Info(ctx context.Context) (Info, error) {
 		return info, fmt.Errorf("rollback: info: %w", err)
 	}
 	info.MigratedFrom = l.migratedFrom
+	info.ReadOnly = l.opts.ReadOnly
 	if l.seal.enabled() {
 		info.Encryption, info.KeyID = "aes-256-gcm", l.seal.currentID
 	}
-	err := l.read.QueryRowContext(ctx, `SELECT count(*) FROM journal
+	err := l.read.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM meta WHERE key = 'migration_id'), '')`).Scan(&info.MigrationID)
+	if err != nil {
+		return info, fmt.Errorf("rollback: info: %w", err)
+	}
+	err = l.read.QueryRowContext(ctx, `SELECT count(*) FROM journal
 		WHERE key_id = '' AND (payload IS NOT NULL OR before IS NOT NULL)`).Scan(&info.PlaintextEntries)
 	if err != nil {
 		return info, fmt.Errorf("rollback: info: %w", err)
@@ -298,6 +555,7 @@ func (l *Ledger) Close() error {
 		if l.write != nil {
 			errs = append(errs, l.write.Close())
 		}
+		l.removeSidecars()
 		l.closeErr = errors.Join(errs...)
 	})
 	return l.closeErr

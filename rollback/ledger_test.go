@@ -40,6 +40,9 @@ func openTest(t testing.TB, path string, opts Options) *Ledger {
 	if opts.Now == nil {
 		opts.Now = tickClock()
 	}
+	if opts.Key == nil && opts.KeyProvider == nil && !opts.ReadOnly {
+		opts.Plaintext = true // tests choose clear storage unless they give a key
+	}
 	l, err := Open(context.Background(), path, opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Close() })
@@ -101,7 +104,7 @@ func TestOpenValidatesOptions(t *testing.T) {
 func TestMigrateFromVersion1(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	old, err := Open(ctx, path, Options{schemaVersion: 1, Logger: quietLogger()})
+	old, err := Open(ctx, path, Options{schemaVersion: 1, Plaintext: true, Logger: quietLogger()})
 	require.NoError(t, err)
 	_, err = old.write.ExecContext(ctx, `INSERT INTO runs(id, kind, location, started_at, status) VALUES(1, 'full', 'loc1', 1, 'running')`)
 	require.NoError(t, err)
@@ -149,7 +152,7 @@ func TestOpenRejectsNewerSchema(t *testing.T) {
 	_, err = db.ExecContext(ctx, `PRAGMA user_version = 99`)
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
-	_, err = Open(ctx, path, Options{Logger: quietLogger()})
+	_, err = Open(ctx, path, Options{Plaintext: true, Logger: quietLogger()})
 	require.ErrorIs(t, err, ErrSchemaTooNew)
 }
 
@@ -530,4 +533,75 @@ func keysOf(ms []Mapping) []string {
 		out = append(out, m.SourceKey)
 	}
 	return out
+}
+
+func TestOpenNeedsAnExplicitEncryptionChoice(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "l.db")
+	_, err := Open(ctx, path, Options{Logger: quietLogger()})
+	require.ErrorIs(t, err, ErrNoKey)
+	for _, want := range []string{"Options.Key", "Options.KeyProvider", "Options.Plaintext"} {
+		assert.Contains(t, err.Error(), want, "the error says how to choose")
+	}
+	_, statErr := os.Stat(path)
+	assert.ErrorIs(t, statErr, os.ErrNotExist, "a refused Open creates nothing")
+
+	_, err = Open(ctx, path, Options{Plaintext: true, Key: testKey(1), Logger: quietLogger()})
+	var ia *InvalidArgumentError
+	require.ErrorAs(t, err, &ia, "plaintext and a key contradict each other")
+
+	l, err := Open(ctx, path, Options{Plaintext: true, Logger: quietLogger()})
+	require.NoError(t, err)
+	info, err := l.Info(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "none", info.Encryption)
+	require.NoError(t, l.Close())
+
+	l, err = Open(ctx, filepath.Join(dir, "k.db"), Options{Key: testKey(1), Logger: quietLogger()})
+	require.NoError(t, err)
+	info, err = l.Info(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "aes-256-gcm", info.Encryption)
+	assert.Equal(t, StaticKey(testKey(1)).KeyID(), info.KeyID)
+	require.NoError(t, l.Close())
+}
+
+func TestMigrationIDMadeOnceAndStable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "a.db")
+	id := func(l *Ledger) string {
+		t.Helper()
+		info, err := l.Info(ctx)
+		require.NoError(t, err)
+		return info.MigrationID
+	}
+	l := openTest(t, path, Options{})
+	first := id(l)
+	assert.Regexp(t, `^[0-9a-f]{32}$`, first, "128 random bits in hex")
+	writeSome(t, l)
+	require.NoError(t, l.Close())
+	for _, opts := range []Options{{}, {ReadOnly: true}, {Key: testKey(3)}, {Key: testKey(3)}} {
+		l = openTest(t, path, opts)
+		assert.Equal(t, first, id(l), "stable across opens (%+v)", opts.ReadOnly)
+		require.NoError(t, l.Close())
+	}
+	other := openTest(t, filepath.Join(dir, "b.db"), Options{})
+	assert.NotEqual(t, first, id(other), "each ledger has its own")
+
+	// A ledger made before migration ids: none while read-only, one on the
+	// first writable open, the same ever after.
+	_, err := rawDB(t, other).ExecContext(ctx, `DELETE FROM meta WHERE key = 'migration_id'`)
+	require.NoError(t, err)
+	require.NoError(t, other.Close())
+	ro := openTest(t, filepath.Join(dir, "b.db"), Options{ReadOnly: true})
+	assert.Equal(t, "", id(ro))
+	require.NoError(t, ro.Close())
+	l = openTest(t, filepath.Join(dir, "b.db"), Options{})
+	made := id(l)
+	assert.Regexp(t, `^[0-9a-f]{32}$`, made)
+	require.NoError(t, l.Close())
+	l = openTest(t, filepath.Join(dir, "b.db"), Options{})
+	assert.Equal(t, made, id(l))
 }

@@ -19,7 +19,7 @@ func ExampleUndoOptions_concurrency() {
 	ctx := context.Background()
 	dir, _ := os.MkdirTemp("", "ledger")
 	defer os.RemoveAll(dir)
-	l, err := rollback.Open(ctx, filepath.Join(dir, "practice.ledger"), rollback.Options{})
+	l, err := rollback.Open(ctx, filepath.Join(dir, "practice.ledger"), rollback.Options{Plaintext: true})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -149,6 +149,9 @@ func (w *writer) submitIntent(ctx context.Context, row *intentRow) error {
 }
 
 func (w *writer) enqueue(ctx context.Context, apply func(*wtx) error, row *intentRow) error {
+	if w == nil {
+		return ErrReadOnly // a ReadOnly ledger has no writer
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}

@@ -535,7 +535,7 @@ func (d *demo) preflight(ctx context.Context) error {
 			return fmt.Errorf("the ledger %s already exists: the demo starts from an empty location, give a new path", path)
 		}
 	}
-	l, err := rollback.Open(ctx, path, rollback.Options{Durability: rollback.DurabilityNormal, Logger: d.log})
+	l, err := rollback.Open(ctx, path, rollback.Options{Plaintext: true, Durability: rollback.DurabilityNormal, Logger: d.log})
 	if err != nil {
 		return fmt.Errorf("open the ledger: %w", err)
 	}
@@ -651,7 +651,7 @@ func (d *demo) sample(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := rollback.Open(ctx, filepath.Join(d.tmpDir(), "staging.ledger"), rollback.Options{Durability: rollback.DurabilityNormal, Logger: d.log})
+	l, err := rollback.Open(ctx, filepath.Join(d.tmpDir(), "staging.ledger"), rollback.Options{Plaintext: true, Durability: rollback.DurabilityNormal, Logger: d.log})
 	if err != nil {
 		return fmt.Errorf("open the staging ledger: %w", err)
 	}
