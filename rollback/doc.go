@@ -188,6 +188,23 @@
 // place or a manual step) reports NothingToUndo and records no run, so a
 // repeated undo is never a failed run.
 //
+// # Run records: one outcome per record and run
+//
+// A run resumed after interruptions journals several attempts of some
+// records; its record still has one outcome. Counters count records for
+// Rejected and Invalid: a rejection (such as "not applied: not found by
+// lookup after an interruption") followed by a done entry of the same
+// record (object type and source key) in the run is no rejection, a record
+// refused by several attempts counts once, and the entries that are not a
+// record's outcome are Counters.Retried. Run.Invalid keeps one row per
+// record and run, updated by later attempts, and a record done after it in
+// the run is not invalid. Problems (and WriteProblemsCSV) list one row per
+// record — its latest problem in the runs selected — and leave out records
+// that a later done entry, in any run, shows arrived. Advance is not held
+// back by a failure a later attempt of the run made good. After any number
+// of interruptions the counters and the problems export equal those of the
+// same run done in one go (TestResumedRunCountsLikeUninterrupted).
+//
 // # Concurrency
 //
 // A Ledger is safe for many goroutines of one process. Several processes

@@ -241,26 +241,44 @@ type Problem struct {
 }
 
 // Problems streams invalid then rejected records of the given runs (all
-// real runs when none are given: dry runs only when named).
+// real runs when none are given: dry runs only when named), one row per
+// record: its latest problem in those runs. A record is left out once it
+// arrived — a done entry later than its problem, in any run — so a record
+// found "not applied" after an interruption and then created, or fixed at
+// the source and loaded by a later delta, is no problem to fix.
 func (l *Ledger) Problems(ctx context.Context, runs ...RunID) iter.Seq2[Problem, error] {
 	return func(yield func(Problem, error) bool) {
 		if l.isClosed() {
 			yield(Problem{}, ErrClosed)
 			return
 		}
-		where, args := " AND run NOT IN (SELECT id FROM runs WHERE kind = '"+string(KindDryRun)+"')", []any{}
-		if len(runs) > 0 {
-			where = " AND run IN (" + placeholders(len(runs)) + ")"
+		// in(col) restricts a run column to the selection; its arguments
+		// are appended once per use, in query order.
+		var args []any
+		in := func(col string) string {
+			if len(runs) == 0 {
+				return col + " NOT IN (SELECT id FROM runs WHERE kind = '" + string(KindDryRun) + "')"
+			}
 			for _, r := range runs {
 				args = append(args, int64(r))
 			}
+			return col + " IN (" + placeholders(len(runs)) + ")"
 		}
-		q := `SELECT 'invalid', run, entity, '', source_key, source_modified, 0, reasons, at, id FROM invalid WHERE 1=1` + where + `
+		q := `SELECT 'invalid', i.run, i.entity, '', i.source_key, i.source_modified, 0, i.reasons, i.at, i.id
+			FROM invalid i WHERE ` + in("i.run") + `
+			AND (i.source_key = '' OR (NOT EXISTS (SELECT 1 FROM invalid i2
+				WHERE i2.entity = i.entity AND i2.source_key = i.source_key AND i2.run > i.run AND ` + in("i2.run") + `)
+			AND NOT EXISTS (SELECT 1 FROM journal d
+				WHERE d.source_key = i.source_key AND d.entity = i.entity AND d.outcome = 'done' AND d.compensates IS NULL
+				AND (d.run > i.run OR (d.run = i.run AND d.outcome_at >= i.at)))))
 			UNION ALL
-			SELECT 'rejected', run, entity, object_type, source_key, source_modified, http_status, reason, outcome_at, id
-			FROM journal WHERE outcome = 'rejected' AND compensates IS NULL` + where + `
+			SELECT 'rejected', j.run, j.entity, j.object_type, j.source_key, j.source_modified, j.http_status, j.reason, j.outcome_at, j.id
+			FROM journal j WHERE j.outcome = 'rejected' AND j.compensates IS NULL AND ` + in("j.run") + `
+			AND (j.source_key = '' OR NOT EXISTS (SELECT 1 FROM journal k
+				WHERE k.source_key = j.source_key AND k.object_type = j.object_type AND k.id > j.id AND k.compensates IS NULL
+				AND (k.outcome = 'done' OR (k.outcome = 'rejected' AND ` + in("k.run") + `))))
 			ORDER BY 1, 2, 10`
-		rows, err := l.read.QueryContext(ctx, q, append(args, args...)...)
+		rows, err := l.read.QueryContext(ctx, q, args...)
 		if err != nil {
 			yield(Problem{}, fmt.Errorf("rollback: problems: %w", err))
 			return

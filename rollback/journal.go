@@ -10,18 +10,50 @@ import (
 	"time"
 )
 
-// Counters summarise a run's journal.
+// Counters summarise a run's journal. A record has one outcome per run:
+// Rejected and Invalid count records, not attempts — a record rejected
+// (or found "not applied" after an interruption) and then done later in
+// the same run counts as done only, and one rejected or found invalid by
+// several attempts of a resumed run counts once. Intents, Done, Unknown
+// and Pending count journal entries (calls).
 type Counters struct {
-	Intents  int64
-	Done     int64
+	Intents int64
+	Done    int64
+	// Rejected counts records whose last attempt in the run was refused and
+	// that no later attempt in the run got done (plus refused compensations
+	// of an undo run).
 	Rejected int64
 	Unknown  int64
 	Pending  int64
-	Invalid  int64
+	// Invalid counts records our validation refused in the run and that no
+	// later attempt in the run got done.
+	Invalid int64
 	// Superseded counts compensations of an interrupted Undo that a later
 	// Undo completed.
 	Superseded int64
+	// Retried counts rejected entries that are not the record's outcome: a
+	// later attempt in the same run was done or refused again. Intents =
+	// Done + Rejected entries + Unknown + Pending + Superseded, where the
+	// rejected entries are Rejected + Retried.
+	Retried int64
 }
+
+// rejectedRecordsSQL counts a run's records whose outcome is rejected: one
+// per (object type, source key) — per entry for entries without a key —
+// unless a later entry of the record in the run is done.
+const rejectedRecordsSQL = `SELECT count(DISTINCT CASE WHEN j.source_key = '' THEN 'entry:' || j.id
+		ELSE j.object_type || char(0) || j.source_key END)
+	FROM journal j WHERE j.run = ?1 AND j.outcome = 'rejected' AND j.compensates IS NULL
+	AND (j.source_key = '' OR NOT EXISTS (SELECT 1 FROM journal k
+		WHERE k.source_key = j.source_key AND k.object_type = j.object_type AND k.run = j.run
+		AND k.id > j.id AND k.outcome = 'done' AND k.compensates IS NULL))`
+
+// invalidRecordsSQL counts a run's invalid records that no later attempt
+// in the run got done.
+const invalidRecordsSQL = `SELECT count(*) FROM invalid i WHERE i.run = ?1
+	AND (i.source_key = '' OR NOT EXISTS (SELECT 1 FROM journal d
+		WHERE d.source_key = i.source_key AND d.entity = i.entity AND d.run = i.run
+		AND d.outcome = 'done' AND d.compensates IS NULL AND d.outcome_at >= i.at))`
 
 // RunInfo describes a recorded run.
 type RunInfo struct {
@@ -100,17 +132,17 @@ func (l *Ledger) Runs(ctx context.Context) ([]RunInfo, error) {
 
 func (l *Ledger) counters(ctx context.Context, id RunID) (Counters, error) {
 	var c Counters
-	rows, err := l.read.QueryContext(ctx, `SELECT coalesce(outcome, ''), count(*) FROM journal WHERE run = ? GROUP BY 1`, int64(id))
+	rows, err := l.read.QueryContext(ctx, `SELECT coalesce(outcome, ''), count(*), count(compensates) FROM journal WHERE run = ? GROUP BY 1`, int64(id))
 	if err != nil {
 		return c, fmt.Errorf("rollback: counters: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			o string
-			n int64
+			o       string
+			n, comp int64
 		)
-		if err := rows.Scan(&o, &n); err != nil {
+		if err := rows.Scan(&o, &n, &comp); err != nil {
 			return c, fmt.Errorf("rollback: counters: %w", err)
 		}
 		c.Intents += n
@@ -118,7 +150,7 @@ func (l *Ledger) counters(ctx context.Context, id RunID) (Counters, error) {
 		case OutcomeDone:
 			c.Done = n
 		case OutcomeRejected:
-			c.Rejected = n
+			c.Rejected, c.Retried = comp, n-comp // records counted below
 		case OutcomeUnknown:
 			c.Unknown = n
 		case OutcomeSuperseded:
@@ -130,7 +162,16 @@ func (l *Ledger) counters(ctx context.Context, id RunID) (Counters, error) {
 	if err := rows.Err(); err != nil {
 		return c, fmt.Errorf("rollback: counters: %w", err)
 	}
-	err = l.read.QueryRowContext(ctx, `SELECT count(*) FROM invalid WHERE run = ?`, int64(id)).Scan(&c.Invalid)
+	rows.Close()
+	if c.Retried > 0 {
+		var records int64
+		if err := l.read.QueryRowContext(ctx, rejectedRecordsSQL, int64(id)).Scan(&records); err != nil {
+			return c, fmt.Errorf("rollback: counters: %w", err)
+		}
+		c.Rejected += records
+		c.Retried -= records
+	}
+	err = l.read.QueryRowContext(ctx, invalidRecordsSQL, int64(id)).Scan(&c.Invalid)
 	if err != nil {
 		return c, fmt.Errorf("rollback: counters: %w", err)
 	}

@@ -621,7 +621,10 @@ type Invalid struct {
 	Reasons []string
 }
 
-// Invalid records a record that failed validation.
+// Invalid records a record that failed validation. A record has one
+// invalid row per run: a resumed attempt that validates it again updates
+// the row (reasons, modified time) instead of adding one. Records without
+// a source key get a row each.
 func (r *Run) Invalid(ctx context.Context, inv Invalid) error {
 	if inv.Entity == "" {
 		return invalidArg("Invalid.Entity", "empty")
@@ -635,7 +638,15 @@ func (r *Run) Invalid(ctx context.Context, inv Invalid) error {
 	}
 	now := r.l.now().UnixNano()
 	return r.l.w.submit(ctx, func(t *wtx) error {
-		_, err := t.exec(stInsertInvalid, int64(r.id), inv.Entity, inv.SourceKey, nanos(inv.SourceModified), string(reasons), now)
+		if inv.SourceKey == "" {
+			_, err := t.exec(stInsertInvalid, int64(r.id), inv.Entity, inv.SourceKey, nanos(inv.SourceModified), string(reasons), now)
+			return err
+		}
+		_, err := t.execSQL(`INSERT INTO invalid(run, entity, source_key, source_modified, reasons, at)
+			VALUES(?, ?, ?, ?, ?, ?)
+			ON CONFLICT(run, entity, source_key) WHERE source_key <> '' DO UPDATE SET
+			source_modified = excluded.source_modified, reasons = excluded.reasons, at = excluded.at`,
+			int64(r.id), inv.Entity, inv.SourceKey, nanos(inv.SourceModified), string(reasons), now)
 		return err
 	})
 }
