@@ -148,7 +148,11 @@ func (ph *phase) noteTargets(ctx context.Context, dels []pbn.Deletion) (map[stri
 		case rollback.OpCreate:
 			out[e.SourceKey] = noteTarget{contactID: e.TargetID, noteID: e.HighLevelID}
 		case rollback.OpDelete:
-			delete(out, e.SourceKey)
+			// Only the delete of that note: the duplicate sweep deletes
+			// other notes under the same key.
+			if nt, ok := out[e.SourceKey]; ok && (e.TargetID == nt.noteID || e.TargetID == nt.contactID) {
+				delete(out, e.SourceKey)
+			}
 		}
 	}
 	return out, nil

@@ -54,21 +54,53 @@
 // Calls per record are the design minimum: one per contact, business,
 // opportunity and note, two per custom record with its relation (three for
 // a record related to two parents); no lookup on the happy path
-// (BenchmarkRun).
+// (BenchmarkRun): lookups, waits and the duplicate sweep run only after
+// an interruption or an unknown outcome.
 //
-// # Crashes, unknown outcomes and resumption
+// # Crashes, unknown outcomes and resumption: exactly once
 //
 // Every mutating call is journaled before it is made and its outcome after.
 // A create whose answer was lost (a timeout, a 5xx, a reset connection) has
-// an unknown outcome: the record is looked up by its external id (contacts,
-// records, opportunities) or by what was sent (businesses, notes,
-// relations) before any retry. Running a phase again after a crash,
-// Ctrl-C or SIGKILL first settles every intent left pending that way, then
-// skips what the id map holds: nothing is duplicated and nothing is lost.
-// Rejections (4xx) are recorded and never retried in a loop; invalid records
-// are recorded and never sent. When the daily quota is spent a phase pauses
+// an unknown outcome and is settled by a lookup before any retry. Running a
+// phase again after a crash, Ctrl-C or SIGKILL first settles every intent
+// left pending that way, then skips what the id map holds. Rejections
+// (4xx) are recorded and never retried in a loop; invalid records are
+// recorded and never sent. When the daily quota is spent a phase pauses
 // until it resets, or stops with a [*DailyLimitError] saying when to run it
-// again ([Options.DailyLimit]).
+// again ([Options.DailyLimit]). What makes "nothing duplicated, nothing
+// lost" hold:
+//
+//   - In-flight horizon. Every write is cut off at [Options.RequestTimeout]
+//     (default: the client's request timeout), and its intent is journaled
+//     with the instant after which it can no longer be in flight: intent
+//     time + request timeout + [Options.SearchLag]. A lookup that finds
+//     nothing before that instant proves nothing — HighLevel can still
+//     apply the write — so an unknown outcome is looked up only after it,
+//     and a resumed phase settles the old pending intents at once and waits
+//     for the young ones (logged at warn level: how many, how long).
+//   - Identity, never content. Contacts and custom object records are
+//     looked up by the external-id field, opportunities by theirs under
+//     their contact; businesses, notes and tasks carry a last line
+//     "pbnhl-id <migration id>/<type>/<source key>" (the ledger's migration
+//     id), and are looked up by it. No lookup adopts a candidate HighLevel
+//     created before the intent was journaled (less a few seconds of clock
+//     slack): a look-alike left by someone else, or by another migration,
+//     is never taken for ours, so Undo never deletes it. A lookup that
+//     keeps failing stops the phase rather than write again what may exist.
+//   - Links and schema settle like records. A relation left pending is
+//     settled by lookup and recorded with its id, and not made again; a
+//     relation HighLevel reports as already existing is found and recorded
+//     as adopted ([rollback.Adopted]). [Migration.ApplySchema] waits out the
+//     horizon of creations a killed run left pending, re-reads the location
+//     only once its own unknown outcomes can no longer land, and settles
+//     both: one re-run after a kill finishes.
+//   - Duplicate sweep. A write HighLevel applies later than its horizon
+//     would leave two objects for one source record. After a phase that
+//     settled anything by lookup, every key so settled is searched by its
+//     identity, and an object that carries it, is not the one the ledger
+//     keeps and was created no earlier than the key's first intent is
+//     deleted (journaled with its before-image); [Report.Swept] counts
+//     them. The happy path settles nothing by lookup and sweeps nothing.
 //
 // Families share e-mails and phones: a location that refuses duplicate
 // contacts rejects all but one member of a household (reported as

@@ -71,6 +71,11 @@ type writeResult struct {
 	rejected bool   // HighLevel refused it (4xx), or attempts were exhausted
 	reason   string // for rejected
 	calls    int    // HighLevel calls made, lookups included
+	// looked is set when a lookup settled (or tried to settle) an attempt:
+	// the key then goes to the duplicate sweep. since is the time of the
+	// first attempt's intent.
+	looked bool
+	since  time.Time
 }
 
 func asAPIError(err error, target **highlevel.APIError) bool { return errors.As(err, target) }
@@ -144,6 +149,9 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 		// the intent carries deadline + search lag: whatever happens to this
 		// process, no lookup settles the intent before that instant.
 		deadline, until := m.horizon()
+		if attempt == 1 {
+			res.since = deadline.Add(-m.opts.RequestTimeout)
+		}
 		seq, err := run.Intent(jctx, rollback.Intent{Op: w.op, ObjectType: w.objType, SourceKey: w.key, Entity: w.entity,
 			SourceModified: w.modified, TargetID: w.target, RelatedID: w.related, Payload: w.payload, PayloadDigest: w.digest, Before: w.before,
 			InflightUntil: until})
@@ -200,6 +208,7 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 			// (this call did not create it; Undo leaves it to its owner).
 			id, found, ferr := w.find(ctx, time.Time{})
 			res.calls++
+			res.looked = true
 			if ferr == nil && found {
 				if err := run.Outcome(jctx, seq, rollback.Adopted(id)); err != nil {
 					return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
@@ -235,6 +244,7 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 			}
 			id, found, ferr := w.find(ctx, notBefore(deadline.Add(-m.opts.RequestTimeout)))
 			res.calls++
+			res.looked = true
 			if ferr != nil {
 				if ctx.Err() != nil {
 					return res, ctx.Err()

@@ -36,6 +36,9 @@ const (
 	// request on: what HighLevel holds when an earlier attempt whose
 	// answer was lost had landed.
 	applyBefore
+	// twiceLost applies the write twice and answers 502: HighLevel holds
+	// two objects for one key (a duplicate planted for the sweep).
+	twiceLost
 )
 
 // lateProxy sits in front of hltest and applies chosen writes late, as
@@ -46,6 +49,8 @@ type lateProxy struct {
 	hl    *hltest.Server
 	srv   *httptest.Server
 	route string // "POST /contacts/"
+	// match, when set, replaces route.
+	match func(method, path string) bool
 	pick  func(n int64) bool
 	mode  lateMode
 	delay time.Duration
@@ -65,7 +70,11 @@ func newLateProxy(t *testing.T, hl *hltest.Server, route string, mode lateMode, 
 
 func (p *lateProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	method, path, _ := strings.Cut(p.route, " ")
-	if r.Method != method || strings.TrimSuffix(r.URL.Path, "/") != strings.TrimSuffix(path, "/") || !p.pick(p.n.Add(1)) {
+	matches := r.Method == method && strings.TrimSuffix(r.URL.Path, "/") == strings.TrimSuffix(path, "/")
+	if p.match != nil {
+		matches = p.match(r.Method, r.URL.Path)
+	}
+	if !matches || !p.pick(p.n.Add(1)) {
 		p.hl.ServeHTTP(w, r)
 		return
 	}
@@ -73,6 +82,20 @@ func (p *lateProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	late := httptest.NewRequest(r.Method, r.URL.String(), bytes.NewReader(body))
 	late.Header = r.Header.Clone()
 	p.held <- struct{}{}
+	if p.mode == twiceLost {
+		for range 2 {
+			again := httptest.NewRequest(r.Method, r.URL.String(), bytes.NewReader(body))
+			again.Header = r.Header.Clone()
+			rec := httptest.NewRecorder()
+			p.hl.ServeHTTP(rec, again)
+			if rec.Code < 300 {
+				p.applied.Add(1)
+			}
+		}
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte(`{"statusCode":502,"message":"Bad Gateway"}`))
+		return
+	}
 	if p.mode == applyBefore {
 		first := httptest.NewRequest(r.Method, r.URL.String(), bytes.NewReader(body))
 		first.Header = r.Header.Clone()

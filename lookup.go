@@ -266,7 +266,7 @@ func (m *Migration) applied(ctx context.Context, typ, id, contactID string, body
 // resolvePending settles every intent an earlier phase left without a
 // final outcome (a crash, Ctrl-C, an unknown answer) by looking the record
 // up, so that nothing is retried before its first attempt is known.
-func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idIndex, mid string) (int, error) {
+func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idIndex, mid string, mark func(rollback.Entry, []byte)) (int, error) {
 	runs, err := m.opts.Ledger.Runs(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("pbnhl: list runs: %w", err)
@@ -326,6 +326,10 @@ func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idInde
 		if o.Status == rollback.OutcomeDone && (e.Op == rollback.OpCreate || e.Op == rollback.OpUpdate) {
 			// The id map changed under the index: keep them equal.
 			idx.set(e.ObjectType, e.SourceKey, o.ID, e.PayloadDigest)
+		}
+		if e.Op == rollback.OpCreate && mark != nil {
+			payload, _ := m.opts.Ledger.Payload(ctx, e)
+			mark(e, payload)
 		}
 		n++
 	}

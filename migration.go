@@ -75,8 +75,9 @@ type Options struct {
 	// (default 5 minutes), against clock skew between the source's writers.
 	DeltaOverlap time.Duration
 	// SearchLag is how long HighLevel's search takes to see a new record.
-	// An unknown outcome is looked up this long after the call (default 5s;
-	// a negative value means none, for simulators without lag).
+	// An unknown outcome is looked up this long after the call's deadline
+	// (default 5s; a negative value means none, for simulators without
+	// lag).
 	SearchLag time.Duration
 	// RequestTimeout bounds every mutating call (default: the client's
 	// RequestTimeout when it has one, else 2 minutes, the transport's

@@ -25,6 +25,8 @@ const (
 	PhaseSample = "sample"
 	PhaseDelta  = "delta"
 	PhaseLinks  = "business_links"
+	// PhaseSweep is the duplicate sweep's progress object.
+	PhaseSweep = "duplicate_sweep"
 )
 
 // Written is one record a phase wrote (or, in a dry run, would write): the
@@ -51,6 +53,10 @@ type Report struct {
 	// Resolved counts journal entries left pending or unknown by an earlier
 	// run that this phase resolved by lookup before writing anything.
 	Resolved int
+	// Swept counts duplicates the duplicate sweep deleted: objects that
+	// carried the identity of a record settled by lookup but were not the
+	// one the ledger keeps (a write HighLevel applied after its horizon).
+	Swept int
 	// Deleted and KeptDeleted count source deletions (delta only).
 	Deleted, KeptDeleted int
 	// Written lists what was written: every record for a sample, and up to
@@ -119,6 +125,7 @@ type phase struct {
 	stopped atomic.Pointer[DailyLimitError]
 
 	mu        sync.Mutex
+	sweep     map[[2]string]sweepKey // keys settled by lookup: checked for duplicates
 	links     []pendingLink
 	relDone   map[string]string
 	written   []Written
@@ -553,6 +560,9 @@ func (ph *phase) put(ctx context.Context, o *mapping.Object, tr *tracker, typ, k
 	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpCreate, objType: typ, key: key, entity: o.Source, modified: modified,
 		target: target, payload: body, call: create, find: find})
 	tr.calls.Add(int64(res.calls))
+	if res.looked {
+		ph.markSweep(typ, key, o.Source, target, body, res.since)
+	}
 	if err != nil {
 		return "", false, err
 	}

@@ -126,7 +126,10 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 		ph.mid = "(migration id)" // a dry run of a new ledger: no run yet
 	}
 	if !m.opts.DryRun {
-		if ph.report.Resolved, err = m.resolvePending(ctx, p, ph.idx, ph.mid); err != nil {
+		mark := func(e rollback.Entry, payload []byte) {
+			ph.markSweep(e.ObjectType, e.SourceKey, e.Entity, e.TargetID, payload, e.IntentAt)
+		}
+		if ph.report.Resolved, err = m.resolvePending(ctx, p, ph.idx, ph.mid, mark); err != nil {
 			return nil, m.finishRun(ctx, run, err)
 		}
 		if ph.report.Resolved > 0 {
@@ -142,6 +145,9 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 		err = m.deltaExecute(ctx, ph)
 	} else {
 		err = ph.execute(ctx)
+	}
+	if err == nil {
+		err = ph.sweepDuplicates(ctx)
 	}
 	if err == nil && run != nil && kind != rollback.KindSample {
 		if scanAt.IsZero() {
