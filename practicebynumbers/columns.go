@@ -1,9 +1,15 @@
 package practicebynumbers
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -27,6 +33,15 @@ type column[T any] struct {
 	aliases []string
 	format  func(*T, *codecCtx) string
 	parse   func(*T, string, *codecCtx) error
+	// ptr returns the address of the field the column fills, which names
+	// the record field it is ([recordFieldOf]).
+	ptr func(*T) any
+}
+
+// withPtr records which field of T the column fills.
+func withPtr[T, X any](f func(*T) *X, c column[T]) column[T] {
+	c.ptr = func(r *T) any { return f(r) }
+	return c
 }
 
 func split(aliases string) []string {
@@ -37,36 +52,36 @@ func split(aliases string) []string {
 }
 
 func strCol[T any](name, aliases string, f func(*T) *string) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string { return *f(r) },
-		func(r *T, s string, _ *codecCtx) error { *f(r) = s; return nil }}
+		func(r *T, s string, _ *codecCtx) error { *f(r) = s; return nil }, nil})
 }
 
 func idCol[T any](name, aliases string, f func(*T) *int64) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string {
 			if *f(r) == 0 {
 				return ""
 			}
 			return strconv.FormatInt(*f(r), 10)
 		},
-		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseID(s); return err }}
+		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseID(s); return err }, nil})
 }
 
 func intCol[T any](name, aliases string, f func(*T) *int) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string { return strconv.Itoa(*f(r)) },
 		func(r *T, s string, _ *codecCtx) error {
 			n, err := parseInt(s)
 			*f(r) = int(n)
 			return err
-		}}
+		}, nil})
 }
 
 func int64Col[T any](name, aliases string, f func(*T) *int64) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string { return strconv.FormatInt(*f(r), 10) },
-		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = parseInt(s); return err }}
+		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = parseInt(s); return err }, nil})
 }
 
 func parseInt(s string) (int64, error) {
@@ -85,50 +100,50 @@ func parseInt(s string) (int64, error) {
 }
 
 func boolCol[T any](name, aliases string, f func(*T) *bool) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string {
 			if *f(r) {
 				return "true"
 			}
 			return "false"
 		},
-		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseBool(s); return err }}
+		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseBool(s); return err }, nil})
 }
 
 func dateCol[T any](name, aliases string, f func(*T) *Date) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string { return f(r).String() },
-		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseDate(s); return err }}
+		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseDate(s); return err }, nil})
 }
 
 func timeCol[T any](name, aliases string, f func(*T) *time.Time) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, c *codecCtx) string { return FormatTimestamp(*f(r), c.loc) },
-		func(r *T, s string, c *codecCtx) (err error) { *f(r), err = ParseTimestamp(s, c.loc); return err }}
+		func(r *T, s string, c *codecCtx) (err error) { *f(r), err = ParseTimestamp(s, c.loc); return err }, nil})
 }
 
 func centsCol[T any](name, aliases string, f func(*T) *Cents) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string { return f(r).String() },
-		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseMoney(s); return err }}
+		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseMoney(s); return err }, nil})
 }
 
 func enumCol[T any, E ~string](name, aliases string, parse func(string) (E, error), f func(*T) *E) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string { return string(*f(r)) },
-		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = parse(s); return err }}
+		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = parse(s); return err }, nil})
 }
 
 func idListCol[T any](name, aliases string, f func(*T) *[]int64) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string { return FormatIDList(*f(r)) },
-		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseIDList(s); return err }}
+		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseIDList(s); return err }, nil})
 }
 
 // stringListCol writes a JSON array of strings; it also reads "a|b|c" and
 // "a;b;c" when the cell is not a JSON array.
 func stringListCol[T any](name, aliases string, f func(*T) *[]string) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string {
 			if len(*f(r)) == 0 {
 				return ""
@@ -159,13 +174,13 @@ func stringListCol[T any](name, aliases string, f func(*T) *[]string) column[T] 
 				*f(r) = parts
 			}
 			return nil
-		}}
+		}, nil})
 }
 
 // durationCol reads minutes, or an Open Dental Pattern ("XXXX//", 5 minutes
 // per character).
 func durationCol[T any](name, aliases string, f func(*T) *int) column[T] {
-	return column[T]{name, split(aliases),
+	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string { return strconv.Itoa(*f(r)) },
 		func(r *T, s string, _ *codecCtx) error {
 			s = strings.TrimSpace(s)
@@ -176,7 +191,7 @@ func durationCol[T any](name, aliases string, f func(*T) *int) column[T] {
 			n, err := parseInt(s)
 			*f(r) = int(n)
 			return err
-		}}
+		}, nil})
 }
 
 func addressCols[T any](f func(*T) *Address) []column[T] {
@@ -406,7 +421,8 @@ var formSubmissionColumns = cat(
 				}
 				r.Fields = v
 				return nil
-			}},
+			},
+			func(r *FormSubmission) any { return &r.Fields }},
 		idListCol("document_ids", "documents|DocNums", func(r *FormSubmission) *[]int64 { return &r.DocumentIDs }),
 	},
 	stamps(func(r *FormSubmission) *time.Time { return &r.CreatedAt }, func(r *FormSubmission) *time.Time { return &r.UpdatedAt }),
@@ -665,4 +681,188 @@ func EntityOf[R Record]() Entity {
 		return EntityAutomations
 	}
 	panic("unreachable: Record type set is closed")
+}
+
+// columnSpec is an entity's columns seen from outside: canonical header,
+// the record field each fills, and the header lookup (names and aliases).
+type columnSpec struct {
+	names  []string
+	fields []string       // record field path per column ("lastName", "address.city")
+	index  map[string]int // normKey(name or alias) → column
+	idCol  int
+}
+
+func specOf[T any](m *meta[T]) columnSpec {
+	s := columnSpec{index: m.index, idCol: m.idIndex}
+	for _, c := range m.cols {
+		s.names = append(s.names, c.name)
+		s.fields = append(s.fields, recordFieldOf(c))
+	}
+	return s
+}
+
+var columnSpecs = sync.OnceValue(func() map[Entity]columnSpec {
+	return map[Entity]columnSpec{
+		EntityOffices: specOf(officeMeta), EntityStaff: specOf(staffMeta), EntityPatients: specOf(patientMeta),
+		EntityAppointments: specOf(appointmentMeta), EntityProcedures: specOf(procedureMeta),
+		EntityTreatmentPlans: specOf(treatmentPlanMeta), EntityInsuranceCarriers: specOf(carrierMeta),
+		EntityCoverages: specOf(coverageMeta), EntityCommunications: specOf(communicationMeta),
+		EntityFormSubmissions: specOf(formSubmissionMeta), EntityDocuments: specOf(documentMeta),
+		EntityCustomProperties: specOf(customPropertyMeta), EntityKPIDefinitions: specOf(kpiDefinitionMeta),
+		EntityKPIValues: specOf(kpiValueMeta), EntityCohorts: specOf(cohortMeta), EntityAutomations: specOf(automationMeta),
+	}
+})
+
+// recordFieldOf names the record field column c fills the way
+// mapping.Struct and the JSON form name it: json names of the field and
+// of the structs it is nested in, joined with ".".
+func recordFieldOf[T any](c column[T]) string {
+	var t T
+	base := reflect.ValueOf(&t).Pointer()
+	p := reflect.ValueOf(c.ptr(&t))
+	return fieldAt(reflect.TypeOf(t), p.Pointer()-base, p.Type().Elem(), "")
+}
+
+func fieldAt(typ reflect.Type, off uintptr, want reflect.Type, prefix string) string {
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		if off < f.Offset || off >= f.Offset+f.Type.Size() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			name = f.Name
+		}
+		if off == f.Offset && f.Type == want {
+			return prefix + name
+		}
+		if f.Type.Kind() == reflect.Struct {
+			return fieldAt(f.Type, off-f.Offset, want, prefix+name+".")
+		}
+	}
+	return ""
+}
+
+// FieldColumn returns the canonical CSV header of a record field of
+// entity e ("lastName" → "last_name", "address.city" → "city"), and the
+// other headers the reader accepts for it; "" when e has no column for
+// field (an unknown field, or one a map computes).
+func FieldColumn(e Entity, field string) (header string, aliases []string) {
+	s, ok := columnSpecs()[e]
+	if !ok {
+		return "", nil
+	}
+	for i, f := range s.fields {
+		if f == field {
+			return s.names[i], headerAliases(e, i)
+		}
+	}
+	return "", nil
+}
+
+func headerAliases(e Entity, i int) []string {
+	switch e {
+	case EntityOffices:
+		return officeMeta.cols[i].aliases
+	case EntityStaff:
+		return staffMeta.cols[i].aliases
+	case EntityPatients:
+		return patientMeta.cols[i].aliases
+	case EntityAppointments:
+		return appointmentMeta.cols[i].aliases
+	case EntityProcedures:
+		return procedureMeta.cols[i].aliases
+	case EntityTreatmentPlans:
+		return treatmentPlanMeta.cols[i].aliases
+	case EntityInsuranceCarriers:
+		return carrierMeta.cols[i].aliases
+	case EntityCoverages:
+		return coverageMeta.cols[i].aliases
+	case EntityCommunications:
+		return communicationMeta.cols[i].aliases
+	case EntityFormSubmissions:
+		return formSubmissionMeta.cols[i].aliases
+	case EntityDocuments:
+		return documentMeta.cols[i].aliases
+	case EntityCustomProperties:
+		return customPropertyMeta.cols[i].aliases
+	case EntityKPIDefinitions:
+		return kpiDefinitionMeta.cols[i].aliases
+	case EntityKPIValues:
+		return kpiValueMeta.cols[i].aliases
+	case EntityCohorts:
+		return cohortMeta.cols[i].aliases
+	case EntityAutomations:
+		return automationMeta.cols[i].aliases
+	}
+	return nil
+}
+
+// FileColumns is what the header of one export file provides.
+type FileColumns struct {
+	File string // the file's name in the folder; "" when the export has none for the entity
+	// Fields are the record fields the header has a column for (names as in
+	// [FieldColumn]), then "custom.<key>" for every other column, which the
+	// reader keeps as a custom value.
+	Fields []string
+}
+
+// Has reports whether the header has a column for record field f.
+func (c FileColumns) Has(f string) bool { return slices.Contains(c.Fields, f) }
+
+// Columns reads the header of entity e's file (only the header) and says
+// which record fields it provides: a map rule reading a field the file has
+// no column for reads "" for every record. The header is read like the
+// rows are (encoding, mark), so a file the reader refuses is refused here
+// too, with the same *FileError.
+func (r *ExportReader) Columns(ctx context.Context, e Entity) (FileColumns, error) {
+	if err := ctx.Err(); err != nil {
+		return FileColumns{}, err
+	}
+	spec, ok := columnSpecs()[e]
+	if !ok {
+		return FileColumns{}, fmt.Errorf("practicebynumbers: columns of %q: unknown entity", e)
+	}
+	name := r.files[e]
+	out := FileColumns{File: name}
+	if name == "" {
+		return out, nil
+	}
+	f, cr, _, err := r.openCSV(name)
+	if err != nil {
+		return out, err
+	}
+	defer f.Close()
+	header, err := cr.Read()
+	if err == io.EOF {
+		return out, nil
+	}
+	if err != nil {
+		return out, &FileError{File: name, Err: fmt.Errorf("header: %w", err)}
+	}
+	taken := make([]bool, len(spec.names))
+	var custom []string
+	for i, h := range header {
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
+		if bad := firstInvalidUTF8(h); bad >= 0 {
+			return out, &FileError{File: name, Err: &EncodingError{Line: 1, Column: i + 1,
+				Reason: fmt.Sprintf("header of column %d is not valid UTF-8: name the file's encoding (e.g. windows-1252)", i+1)}}
+		}
+		if key, ok := cutPrefixFold(h, CustomColumnPrefix); ok && key != "" {
+			custom = append(custom, "custom."+key)
+			continue
+		}
+		if j, ok := spec.index[normKey(h)]; ok && !taken[j] {
+			taken[j] = true
+			continue
+		}
+		custom = append(custom, "custom."+h)
+	}
+	for j, t := range taken {
+		if t {
+			out.Fields = append(out.Fields, spec.fields[j])
+		}
+	}
+	out.Fields = append(out.Fields, custom...)
+	return out, nil
 }
