@@ -33,6 +33,7 @@ type config struct {
 	allowDuplicates                                     bool
 	rate                                                hltest.RateLimit
 	seed                                                uint64
+	applyLateDelay                                      time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -49,6 +50,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.rate.Window, "rate-window", 10*time.Second, "burst window")
 	fs.IntVar(&c.rate.Daily, "daily", 200_000, "daily limit per location")
 	fs.StringVar(&c.faults, "faults", "", "fault rules, e.g. '*:5xx=0.01,latency=5ms..40ms;POST /contacts/:lost=0.02'")
+	fs.DurationVar(&c.applyLateDelay, "apply-late-delay", hltest.DefaultApplyLateDelay,
+		"hold of the applylate fault for rules that set no applylatedelay: the write lands this long after it arrived")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed for ids and fault draws")
 	fs.StringVar(&c.dump, "dump", "", "write the state as JSON to this file on exit")
 	if err := fs.Parse(args); err != nil {
@@ -59,6 +62,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.token == "" || c.location == "" {
 		return c, errors.New("-token and -location must not be empty")
+	}
+	if c.applyLateDelay <= 0 {
+		return c, errors.New("-apply-late-delay must be positive")
 	}
 	return c, nil
 }
@@ -81,6 +87,11 @@ func (c config) options() (hltest.Options, error) {
 		rules, err := hltest.ParseFaults(c.faults)
 		if err != nil {
 			return opts, err
+		}
+		for i := range rules {
+			if rules[i].ApplyLateRate > 0 && rules[i].ApplyLateDelay == 0 {
+				rules[i].ApplyLateDelay = c.applyLateDelay
+			}
 		}
 		opts.Faults = rules
 	}
@@ -122,6 +133,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := srv.Shutdown(shutdown); err != nil {
 		fmt.Fprintln(stderr, "hlsim: shutdown:", err)
 	}
+	// Writes held by the applylate fault land before the state is dumped,
+	// as they would in HighLevel.
+	if n := sim.HeldWrites(); n > 0 {
+		fmt.Fprintf(stderr, "hlsim: applying %d held writes\n", n)
+	}
+	sim.WaitApplied()
 	log := sim.RequestLog()
 	fmt.Fprintf(stderr, "hlsim: served %d requests\n", len(log))
 	if cfg.dump != "" {

@@ -88,6 +88,16 @@ func TestFlags(t *testing.T) {
 	assert.True(t, opts.Locations[0].AllowDuplicates)
 	require.Len(t, opts.Faults, 1)
 
+	cfg, err = parseFlags([]string{"-faults", "POST *:applylate=0.05;PUT *:applylate=1,applylatedelay=2s", "-apply-late-delay", "300ms"}, io.Discard)
+	require.NoError(t, err)
+	opts, err = cfg.options()
+	require.NoError(t, err)
+	require.Len(t, opts.Faults, 2)
+	assert.Equal(t, 300*time.Millisecond, opts.Faults[0].ApplyLateDelay, "the flag fills rules without a delay")
+	assert.Equal(t, 2*time.Second, opts.Faults[1].ApplyLateDelay, "a rule's own delay wins")
+	_, err = parseFlags([]string{"-apply-late-delay", "0s"}, io.Discard)
+	assert.Error(t, err)
+
 	for _, bad := range [][]string{{"-faults", "nonsense"}, {"-users", "/does/not/exist.json"}} {
 		cfg, err := parseFlags(bad, io.Discard)
 		require.NoError(t, err)

@@ -27,8 +27,13 @@
 //   - Search lag (Options.SearchLag): writes reach search endpoints late;
 //     reads by id are immediate.
 //   - Seeded faults per route (FaultRule, ParseFaults, SetFaults): 5xx,
-//     spurious 429, latency, a connection dropped before the write, and a
-//     write applied whose response is lost (502 or a connection reset).
+//     spurious 429, latency, a connection dropped before the write, a
+//     write applied whose response is lost (502 or a connection reset), and
+//     "apply late" (FaultRule.ApplyLateRate, ApplyLateDelay): a write held
+//     past its caller's timeout or death and applied later, as HighLevel
+//     does; WaitApplied and HeldWrites let a test wait for it.
+//   - Objects are stamped with the time they were applied, never earlier
+//     than an object committed before them in the same location.
 //   - HighLevel's spellings ("succeded", "buiseness"), 20-character ids,
 //     ISO 8601 timestamps with milliseconds, traceId on every error.
 //

@@ -45,6 +45,28 @@ type FaultRule struct {
 	// LostResponseRate applies the request, then loses the answer (see LostAs).
 	LostResponseRate float64
 	LostAs           LostAs
+	// ApplyLateRate holds a write and applies it ApplyLateDelay after it
+	// arrived, whatever the client does meanwhile: the client gets no
+	// answer before the write is applied (it times out, is killed, or sees
+	// the connection reset at the moment the write lands), and the object
+	// is stamped with the time it was applied. This is HighLevel applying
+	// a write its caller has given up on. Only writes (not GET or HEAD) are
+	// held.
+	ApplyLateRate float64
+	// ApplyLateDelay is the hold (DefaultApplyLateDelay when zero).
+	ApplyLateDelay time.Duration
+}
+
+// DefaultApplyLateDelay is the hold of an apply-late fault whose rule sets
+// no delay: a few hundred milliseconds, as seen from live HighLevel.
+const DefaultApplyLateDelay = 800 * time.Millisecond
+
+// lateDelay is the rule's hold for an apply-late write.
+func (f FaultRule) lateDelay() time.Duration {
+	if f.ApplyLateDelay > 0 {
+		return f.ApplyLateDelay
+	}
+	return DefaultApplyLateDelay
 }
 
 func (f FaultRule) matches(method, route string) bool {
@@ -95,11 +117,13 @@ var ErrFaultSpec = errors.New("hltest: invalid fault spec")
 //
 //	RULE[;RULE...]     RULE = ROUTE:KEY=VALUE[,KEY=VALUE...]
 //
-// ROUTE is "*", "METHOD *" or "METHOD /path". Keys: 5xx, 429, drop, lost
-// (rates in [0,1]); lostas=5xx|reset; latency=MIN..MAX (Go durations, or a
-// single duration); spike=RATE@DURATION. Example:
+// ROUTE is "*", "METHOD *" or "METHOD /path". Keys: 5xx, 429, drop, lost,
+// applylate (rates in [0,1]); lostas=5xx|reset; latency=MIN..MAX (Go
+// durations, or a single duration); spike=RATE@DURATION;
+// applylatedelay=DURATION (the hold of applylate, default 800ms). Example:
 //
 //	*:5xx=0.01,latency=5ms..40ms;POST /contacts/:lost=0.05,lostas=reset
+//	POST *:applylate=0.05,applylatedelay=800ms
 func ParseFaults(spec string) ([]FaultRule, error) {
 	var rules []FaultRule
 	for part := range strings.SplitSeq(spec, ";") {
@@ -162,6 +186,14 @@ func (r *FaultRule) set(k, v string) error {
 		return rate(&r.DropRate)
 	case "lost":
 		return rate(&r.LostResponseRate)
+	case "applylate":
+		return rate(&r.ApplyLateRate)
+	case "applylatedelay":
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("%w: applylatedelay=%q is not a positive duration", ErrFaultSpec, v)
+		}
+		r.ApplyLateDelay = d
 	case "lostas":
 		switch v {
 		case "5xx":

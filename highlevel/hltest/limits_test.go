@@ -210,7 +210,12 @@ func TestParseFaults(t *testing.T) {
 		{Route: "*", ServerErrorRate: 0.01, Latency: Latency{Min: 5 * time.Millisecond, Max: 40 * time.Millisecond, SpikeRate: 0.1, Spike: 2 * time.Second}},
 		{Route: "POST /contacts/", LostResponseRate: 0.05, LostAs: LostAsReset, TooManyRequestsRate: 0.2, DropRate: 0.01},
 	}, rules)
-	for _, bad := range []string{"*", "*:5xx=2", "*:5xx", "GET:5xx=0.1", "*:nope=1", "*:latency=9ms..1ms", "*:lostas=maybe", "*:spike=0.1"} {
+	late, err := ParseFaults("POST *:applylate=0.05,applylatedelay=800ms;PUT *:applylate=1")
+	require.NoError(t, err)
+	assert.Equal(t, []FaultRule{{Route: "POST *", ApplyLateRate: 0.05, ApplyLateDelay: 800 * time.Millisecond},
+		{Route: "PUT *", ApplyLateRate: 1}}, late)
+	assert.Equal(t, DefaultApplyLateDelay, late[1].lateDelay())
+	for _, bad := range []string{"*:applylate=1.5", "*:applylatedelay=0s", "*:applylatedelay=soon", "*", "*:5xx=2", "*:5xx", "GET:5xx=0.1", "*:nope=1", "*:latency=9ms..1ms", "*:lostas=maybe", "*:spike=0.1"} {
 		_, err := ParseFaults(bad)
 		assert.True(t, errors.Is(err, ErrFaultSpec), bad)
 	}

@@ -2,6 +2,7 @@ package hltest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -102,7 +103,8 @@ type RequestRecord struct {
 	Duration   time.Duration `json:"duration"`
 	LocationID string        `json:"locationId,omitempty"`
 	// Fault names an injected fault: "5xx", "429", "drop", "lost-5xx",
-	// "lost-reset", "latency".
+	// "lost-reset", "latency", "apply-late" (Status 0: the client got no
+	// answer; the write was applied later).
 	Fault string `json:"fault,omitempty"`
 }
 
@@ -122,6 +124,10 @@ type Server struct {
 
 	logMu sync.Mutex
 	log   []RequestRecord
+
+	// late counts apply-late writes still held.
+	late     sync.WaitGroup
+	lateHeld atomic.Int64
 }
 
 // NewServer starts a simulator on a loopback port. Close it when done.
@@ -174,12 +180,21 @@ func NewUnstartedServer(opts Options) *Server {
 // Handler returns the simulator as an http.Handler.
 func (s *Server) Handler() http.Handler { return s }
 
-// Close shuts the listener down (a no-op for an unstarted server).
+// Close shuts the listener down (a no-op for an unstarted server), then
+// waits for held apply-late writes to land.
 func (s *Server) Close() {
 	if s.ts != nil {
 		s.ts.Close()
 	}
+	s.late.Wait()
 }
+
+// WaitApplied blocks until every write held by an apply-late fault has
+// been applied.
+func (s *Server) WaitApplied() { s.late.Wait() }
+
+// HeldWrites returns how many writes an apply-late fault holds right now.
+func (s *Server) HeldWrites() int { return int(s.lateHeld.Load()) }
 
 // Client returns an *http.Client for the loopback server.
 func (s *Server) Client() *http.Client {
@@ -349,6 +364,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	if hasFault && fr.ApplyLateRate > 0 && r.Method != http.MethodGet && r.Method != http.MethodHead &&
+		s.ids.float() < fr.ApplyLateRate {
+		rec.Fault, rec.Status = "apply-late", 0
+		s.applyLate(w, c, fr.lateDelay(), start, logRequest)
+		return
+	}
+
 	resp, apiErr := rt.h(c)
 
 	if hasFault && fr.LostResponseRate > 0 && s.ids.float() < fr.LostResponseRate {
@@ -367,6 +389,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.Status = s.writeJSON(w, resp.status, resp.body, v)
+}
+
+// applyLate holds a write and applies it delay after it arrived, in the
+// background, whether or not the client is still there; the object is
+// stamped with the time it was applied. A client still waiting then sees
+// its connection reset: the write landed, its answer never will.
+func (s *Server) applyLate(w http.ResponseWriter, c *call, delay time.Duration, arrived time.Time, logRequest func()) {
+	ctx := c.r.Context()
+	// The handler runs after ServeHTTP may have returned: it must not
+	// touch the live request.
+	c.r = c.r.Clone(context.Background())
+	applied := make(chan struct{})
+	s.late.Add(1)
+	s.lateHeld.Add(1)
+	go func() {
+		defer s.late.Done()
+		defer close(applied)
+		t := time.NewTimer(time.Until(arrived.Add(delay)))
+		<-t.C
+		c.now = s.clock()
+		_, _ = c.route.h(c)
+		s.lateHeld.Add(-1)
+	}()
+	select {
+	case <-applied:
+		logRequest() // before the client can see the reset
+		abort(w)
+	case <-ctx.Done():
+	}
 }
 
 // abort drops the connection: a TCP reset when the connection can be

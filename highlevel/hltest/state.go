@@ -31,6 +31,8 @@ type location struct {
 	cfg    Location
 	bucket bucket
 	seq    uint64
+	// lastAdded is the latest creation stamp handed out (see newMeta).
+	lastAdded time.Time
 
 	contacts   *table[*contact]
 	byEmail    map[string][]*contact
@@ -92,8 +94,16 @@ func (s *Server) newState() *state {
 	return st
 }
 
-// newMeta stamps a new object. Callers hold l.mu for writing.
+// newMeta stamps a new object. Callers hold l.mu for writing. Stamps never
+// go backwards within a location: a write that took its time under load
+// (or was applied late) is not dated before one committed ahead of it, so
+// creation order and dateAdded order agree and a searchAfter cursor never
+// has a record slip in behind it.
 func (s *Server) newMeta(l *location, now time.Time) meta {
+	if now.Before(l.lastAdded) {
+		now = l.lastAdded
+	}
+	l.lastAdded = now
 	l.seq++
 	id := s.ids.next()
 	l.st.owner.Store(id, l)
