@@ -46,7 +46,9 @@
 //     [Payload]; a [Validator] adds duplicate (merge / keep / flag) and
 //     reference checks; an [Aggregator] folds contact_field payloads into one
 //     size-capped JSON value per contact; a [Report] tallies and renders the
-//     invalid records; [Inputs] turns payloads into highlevel request bodies
+//     invalid records and why, by frequency per object
+//     ([Report.InvalidReasons], [Report.WriteReasons]; a source row that does
+//     not parse counts as an invalid record, [Report.AddSourceError]); [Inputs] turns payloads into highlevel request bodies
 //     with custom fields by id ([SchemaDiff.FieldIDs]).
 //
 // # Deltas

@@ -32,20 +32,39 @@ type ObjectTally struct {
 	Records, Valid, Invalid, Skipped, Warned, Merged int
 	// Rules counts problems by severity, field and rule: "invalid email format".
 	Rules map[string]int
+
+	reasons map[reasonKey]*ReasonCount // invalid problems by field and rule
+}
+
+// RuleSource is the rule of a record the source could not give: a row of an
+// export file that does not parse (see [Report.AddSourceError]).
+const RuleSource = "source"
+
+type reasonKey struct{ field, rule string }
+
+// ReasonCount is one reason records of an object are invalid and how
+// often it occurs. Example is the reason of its first occurrence: like
+// every reason it names fields, rules and source keys, never values.
+type ReasonCount struct {
+	Field   string `json:"field,omitempty"`
+	Rule    string `json:"rule"`
+	Count   int    `json:"count"`
+	Example string `json:"example"`
+}
+
+func (c ReasonCount) String() string {
+	f := c.Rule
+	if c.Field != "" {
+		f = c.Field + " " + c.Rule
+	}
+	return fmt.Sprintf("%d × %s (%s)", c.Count, f, c.Example)
 }
 
 // Add counts one payload (after the Validator, when one is used).
 func (r *Report) Add(p *Payload) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.objects == nil {
-		r.objects = map[string]*ObjectTally{}
-	}
-	t := r.objects[p.Object]
-	if t == nil {
-		t = &ObjectTally{Rules: map[string]int{}}
-		r.objects[p.Object] = t
-	}
+	t := r.tally(p.Object)
 	t.Records++
 	switch {
 	case p.Skipped != "":
@@ -66,6 +85,9 @@ func (r *Report) Add(p *Payload) {
 	for _, pr := range p.Problems {
 		warned = warned || pr.Severity == Warning
 		t.Rules[string(pr.Severity)+" "+pr.Field+" "+pr.Rule]++
+		if pr.Severity == Invalid && p.Skipped == "" {
+			t.countReason(pr)
+		}
 		switch {
 		case pr.Severity == Invalid && len(r.problems) < limit:
 			r.problems = append(r.problems, pr)
@@ -80,6 +102,95 @@ func (r *Report) Add(p *Payload) {
 	}
 }
 
+func (t *ObjectTally) countReason(pr Problem) {
+	if t.reasons == nil {
+		t.reasons = map[reasonKey]*ReasonCount{}
+	}
+	k := reasonKey{pr.Field, pr.Rule}
+	c := t.reasons[k]
+	if c == nil {
+		c = &ReasonCount{Field: pr.Field, Rule: pr.Rule, Example: pr.Reason}
+		t.reasons[k] = c
+	}
+	c.Count++
+}
+
+func (r *Report) tally(object string) *ObjectTally {
+	if r.objects == nil {
+		r.objects = map[string]*ObjectTally{}
+	}
+	t := r.objects[object]
+	if t == nil {
+		t = &ObjectTally{Rules: map[string]int{}}
+		r.objects[object] = t
+	}
+	return t
+}
+
+// AddSourceError counts one record of object that the source could not
+// give — a row of an export file that does not parse — as an invalid
+// record with rule [RuleSource]. reason must hold no value (a
+// practicebynumbers RowError's text names file, line, column and the kind
+// of problem only). sourceKey may be "" when the row's id is unreadable.
+func (r *Report) AddSourceError(object, sourceKey, reason string) {
+	r.Add(&Payload{Object: object, SourceKey: sourceKey,
+		Problems: []Problem{{Object: object, SourceKey: sourceKey, Rule: RuleSource, Reason: reason, Severity: Invalid}}})
+}
+
+// InvalidReasons returns why object's records are invalid, most frequent
+// first (then by field and rule). Counts are problems: a record with two
+// invalid fields counts under both.
+func (r *Report) InvalidReasons(object string) []ReasonCount {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.objects[object]
+	if t == nil {
+		return nil
+	}
+	out := make([]ReasonCount, 0, len(t.reasons))
+	for _, c := range t.reasons {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b ReasonCount) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		if a.Field != b.Field {
+			return strings.Compare(a.Field, b.Field)
+		}
+		return strings.Compare(a.Rule, b.Rule)
+	})
+	return out
+}
+
+// WriteReasons writes, per object with invalid records, its invalid count
+// and the reasons by frequency (at most top per object; 0 means all), one
+// indented line each. It holds no values.
+func (r *Report) WriteReasons(w io.Writer, top int) error {
+	objs := r.Objects()
+	names := make([]string, 0, len(objs))
+	for k, t := range objs {
+		if t.Invalid > 0 {
+			names = append(names, k)
+		}
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %s: %d of %d invalid\n", n, objs[n].Invalid, objs[n].Records)
+		rs := r.InvalidReasons(n)
+		for i, c := range rs {
+			if top > 0 && i == top {
+				fmt.Fprintf(&b, "    ... %d more reasons\n", len(rs)-top)
+				break
+			}
+			fmt.Fprintf(&b, "    %s\n", c)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 // Objects returns the tallies by object name.
 func (r *Report) Objects() map[string]ObjectTally {
 	r.mu.Lock()
@@ -91,6 +202,7 @@ func (r *Report) Objects() map[string]ObjectTally {
 		for rk, rv := range v.Rules {
 			c.Rules[rk] = rv
 		}
+		c.reasons = nil // read through InvalidReasons
 		out[k] = c
 	}
 	return out
