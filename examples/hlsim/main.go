@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +14,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -30,6 +35,7 @@ func main() {
 // config is the parsed command line.
 type config struct {
 	addr, token, location, company, users, faults, dump string
+	adminToken                                          string
 	allowDuplicates                                     bool
 	rate                                                hltest.RateLimit
 	seed                                                uint64
@@ -53,7 +59,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.applyLateDelay, "apply-late-delay", hltest.DefaultApplyLateDelay,
 		"hold of the applylate fault for rules that set no applylatedelay: the write lands this long after it arrived")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed for ids and fault draws")
-	fs.StringVar(&c.dump, "dump", "", "write the state as JSON to this file on exit")
+	fs.StringVar(&c.dump, "dump", "", "write the state as JSON (mode 0600) to this file on exit and on SIGUSR1")
+	fs.StringVar(&c.adminToken, "admin-token", "", "bearer token of the inspection routes /_hltest/... (default: -token)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -116,17 +123,37 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	base := "http://" + ln.Addr().String()
 	sim.URL = base
-	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	admin := cfg.adminToken
+	if admin == "" {
+		admin = cfg.token
+	}
+	srv := &http.Server{Handler: withInspection(sim, admin), ReadHeaderTimeout: 10 * time.Second}
+	dumpNow, stopSignals := dumpSignal()
+	defer stopSignals()
 	fmt.Fprintln(stdout, base)
 	fmt.Fprintf(stderr, "hlsim: HighLevel API v2 simulator at %s, location %s, %d users, rate %d/%s + %d/day, faults %q; Ctrl-C to stop\n",
 		base, cfg.location, len(opts.Users), cfg.rate.Max, cfg.rate.Window, cfg.rate.Daily, cfg.faults)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
+wait:
+	for {
+		select {
+		case err := <-served:
+			return err
+		case <-dumpNow:
+			if cfg.dump == "" {
+				fmt.Fprintln(stderr, "hlsim: dump signal ignored: no -dump file")
+				continue
+			}
+			if err := writeDump(sim, cfg.dump); err != nil {
+				fmt.Fprintln(stderr, "hlsim: dump:", err)
+				continue
+			}
+			fmt.Fprintln(stderr, "hlsim: state written to", cfg.dump)
+		case <-ctx.Done():
+			break wait
+		}
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -150,14 +177,98 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// writeDump writes the state to path through a private temporary file
+// renamed into place: the file is 0600 whatever the umask or a previous
+// file's mode (it holds every contact the run wrote), and a symlink at path
+// is replaced, not followed. A reader never sees a half-written dump.
 func writeDump(sim *hltest.Server, path string) error {
-	f, err := os.Create(path)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename there is nothing left to remove
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
 		return err
 	}
 	if err := sim.Dump(f); err != nil {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// withInspection serves the inspection routes beside the simulator, so a
+// harness reads the state without stopping the server:
+//
+//	GET /_hltest/dump[?wait=1]   the state as Dump writes it (wait=1: after
+//	                             writes held by applylate have landed)
+//	GET /_hltest/duplicates?locationId=ID
+//	                             contacts sharing an email, phone or
+//	                             external id
+//	GET /_hltest/held            {"held": writes held by applylate}
+//
+// They answer only loopback clients bearing the admin token, never count
+// against the rate limit and are never faulted. Everything else goes to
+// the simulator.
+func withInspection(sim *hltest.Server, adminToken string) http.Handler {
+	h := sim.Handler()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_hltest/dump", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("wait") != "" {
+			sim.WaitApplied()
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("X-Hltest-Held-Writes", strconv.Itoa(sim.HeldWrites()))
+		_ = sim.Dump(w)
+	})
+	mux.HandleFunc("GET /_hltest/duplicates", func(w http.ResponseWriter, r *http.Request) {
+		groups := sim.Duplicates(r.URL.Query().Get("locationId"))
+		if groups == nil {
+			groups = []hltest.DuplicateGroup{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"duplicates": groups})
+	})
+	mux.HandleFunc("GET /_hltest/held", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"held": sim.HeldWrites()})
+	})
+	want := []byte("Bearer " + adminToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/_hltest/") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if !loopbackPeer(r.RemoteAddr) {
+			writeJSON(w, http.StatusForbidden, map[string]any{"statusCode": 403, "message": "inspection routes answer loopback clients only"})
+			return
+		}
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"statusCode": 401, "message": "inspection routes need the admin token (-admin-token, default -token)"})
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+func loopbackPeer(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,4 +109,25 @@ func TestFlags(t *testing.T) {
 	assert.Error(t, err)
 	_, err = parseFlags([]string{"extra"}, io.Discard)
 	assert.Error(t, err)
+}
+
+func TestInspectionLoopbackOnly(t *testing.T) {
+	assert.True(t, loopbackPeer("127.0.0.1:5000"))
+	assert.True(t, loopbackPeer("[::1]:5000"))
+	assert.False(t, loopbackPeer("10.1.2.3:5000"))
+	assert.False(t, loopbackPeer("[2001:db8::1]:5000"))
+	assert.False(t, loopbackPeer("garbage"))
+
+	sim := hltest.NewUnstartedServer(hltest.Options{})
+	h := withInspection(sim, "admin")
+	req := httptest.NewRequest("GET", "/_hltest/dump", nil)
+	req.RemoteAddr = "192.0.2.7:40000"
+	req.Header.Set("Authorization", "Bearer admin")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusForbidden, rec.Code)
+	req.RemoteAddr = "127.0.0.1:40000"
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusOK, rec.Code)
 }
