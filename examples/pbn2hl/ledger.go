@@ -77,7 +77,11 @@ func (c *cli) openLedger(ctx context.Context, mode ledgerMode) (*rollback.Ledger
 		// Not an error: the same command line runs again to resume.
 		c.progressf("pbn2hl %s: the ledger %s exists: using it (-new-ledger creates one only when there is none)", c.cmd, c.cfg.ledger)
 	}
-	opts := rollback.Options{Logger: c.log, Plaintext: c.cfg.plaintextLedger || (mode == ledgerRead && c.keyFile() == "")}
+	// The library enforces both rules too (race-free: a file removed after
+	// the check above is not re-created): ReadOnly writes nothing, needs no
+	// encryption choice and never creates; MustExist refuses a missing file.
+	opts := rollback.Options{Logger: c.log, ReadOnly: mode == ledgerRead, MustExist: mode == ledgerRead || !c.cfg.newLedger,
+		Plaintext: mode == ledgerWrite && c.cfg.plaintextLedger}
 	keyFile := c.keyFile()
 	if keyFile != "" {
 		key, err := readKey(keyFile)
@@ -102,6 +106,9 @@ func (c *cli) openLedger(ctx context.Context, mode ledgerMode) (*rollback.Ledger
 		}
 	}
 	l, err := rollback.Open(ctx, c.cfg.ledger, opts)
+	if errors.Is(err, rollback.ErrNoLedger) {
+		return nil, &missingLedgerError{path: c.cfg.ledger, mode: mode, canCreate: c.canCreate}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open the ledger: %w", err)
 	}
