@@ -151,7 +151,7 @@ func (d *demo) counts(ctx context.Context) error {
 	}
 	d.say("Contacts sharing one patient id (identity duplicates): %d. (Families sharing e-mails or phones are not duplicates.)", dups)
 	if failed || dups > 0 {
-		return fmt.Errorf("counts disagree (see the table): the ledger %s and problems.csv say more", d.ledgerPath())
+		return fmt.Errorf("counts disagree (see the table): the ledger %s and problems.csv say more", d.ledgerShown())
 	}
 	if anyRejected {
 		d.say("Every record the map sends is in HighLevel exactly once, except those HighLevel rejected (problems.csv has")

@@ -81,6 +81,9 @@ func run(ctx context.Context, cfg config, out io.Writer) (*result, error) {
 		d.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	defer d.close()
+	if err := d.makeOutDir(); err != nil {
+		return d.res, err
+	}
 	fmt.Fprintf(out, "pbnhl demo: a whole Practice by Numbers → HighLevel migration, on in-process simulators\n")
 	steps := []struct {
 		title string
@@ -128,7 +131,7 @@ func (d *demo) close() {
 	if d.ledger != nil {
 		_ = d.ledger.Close()
 	}
-	if d.tmp != "" && d.tmp != os.TempDir() && !d.kept {
+	if d.tmp != "" && !d.kept {
 		_ = os.RemoveAll(d.tmp)
 	}
 	if d.hl != nil {
@@ -296,12 +299,9 @@ func (d *demo) proposeMap(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("propose: %w", err)
 	}
-	if err := os.MkdirAll(d.cfg.outDir, 0o755); err != nil {
-		return fmt.Errorf("output directory: %w", err)
-	}
 	draft := filepath.Join(d.cfg.outDir, "proposed-map.yaml")
 	review := filepath.Join(d.cfg.outDir, "proposed-review.md")
-	if err := prop.Map.SaveFile(draft); err != nil {
+	if err := writeFile(draft, prop.Map.Save); err != nil {
 		return fmt.Errorf("save the proposed map: %w", err)
 	}
 	if err := writeFile(review, func(w io.Writer) error { return prop.WriteReview(w, mapping.ReviewOptions{}) }); err != nil {
@@ -494,7 +494,7 @@ func (d *demo) approve(context.Context) error {
 		return fmt.Errorf("map digest: %w", err)
 	}
 	path := filepath.Join(d.cfg.outDir, "approved-map.yaml")
-	if err := d.m.SaveFile(path); err != nil {
+	if err := writeFile(path, d.m.Save); err != nil {
 		return fmt.Errorf("save the approved map: %w", err)
 	}
 	reviewPath := filepath.Join(d.cfg.outDir, "approved-review.md")
@@ -507,29 +507,67 @@ func (d *demo) approve(context.Context) error {
 	return nil
 }
 
-func (d *demo) ledgerPath() string {
+func (d *demo) ledgerPath() (string, error) {
 	if d.cfg.ledger != "" {
-		return d.cfg.ledger
+		return d.cfg.ledger, nil
 	}
-	return filepath.Join(d.tmpDir(), "migration.ledger")
+	dir, err := d.tmpDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "migration.ledger"), nil
+}
+
+// ledgerShown is the ledger's path for a message.
+func (d *demo) ledgerShown() string {
+	p, err := d.ledgerPath()
+	if err != nil {
+		return "(none: " + err.Error() + ")"
+	}
+	return p
 }
 
 // tmpDir is the demo's own temporary directory (ledgers), removed at exit.
-func (d *demo) tmpDir() string {
+// It is private (os.MkdirTemp: 0700, a new name): a failure to make one is
+// an error, never a fall back to the shared temporary directory.
+func (d *demo) tmpDir() (string, error) {
 	if d.tmp == "" {
-		dir, err := os.MkdirTemp("", "pbnhl-demo-")
+		dir, err := os.MkdirTemp("", "pbnhl-demo-ledger-")
 		if err != nil {
-			dir = os.TempDir()
+			return "", fmt.Errorf("temporary directory: %w", err)
 		}
 		d.tmp = dir
 	}
-	return d.tmp
+	return d.tmp, nil
+}
+
+// makeOutDir makes the directory of the demo's files (map, reviews,
+// problems, audit: simulated patients, but written as a real migration's
+// would be). By default a new private directory (os.MkdirTemp, 0700) kept
+// after the demo; -out DIR is created 0700 when missing. Every file in it
+// is written 0600 (writeFile).
+func (d *demo) makeOutDir() error {
+	if d.cfg.outDir == "" {
+		dir, err := os.MkdirTemp("", "pbnhl-demo-")
+		if err != nil {
+			return fmt.Errorf("output directory: %w", err)
+		}
+		d.cfg.outDir = dir
+		return nil
+	}
+	if err := os.MkdirAll(d.cfg.outDir, 0o700); err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	return nil
 }
 
 // preflight opens the ledger, checks readiness, applies the schema plan
 // and checks again.
 func (d *demo) preflight(ctx context.Context) error {
-	path := d.ledgerPath()
+	path, err := d.ledgerPath()
+	if err != nil {
+		return err
+	}
 	if d.cfg.ledger != "" {
 		if _, err := os.Stat(path); err == nil {
 			return fmt.Errorf("the ledger %s already exists: the demo starts from an empty location, give a new path", path)
@@ -546,10 +584,17 @@ func (d *demo) preflight(ctx context.Context) error {
 	}
 	d.mig, err = pbnhl.New(pbnhl.Options{Source: d.src, Client: d.client, Map: d.m, Ledger: l, CompanyID: hltest.DefaultCompanyID,
 		FallbackOwner: fallbackUserEmail, Concurrency: d.cfg.concurrency, SearchLag: -1, Actor: "pbnhl demo", Logger: d.log,
-		DailyLimit: pbnhl.PauseOnDailyLimit, Deletions: deletions, Progress: d.onProgress})
+		DailyLimit: pbnhl.PauseOnDailyLimit, Deletions: deletions, Progress: d.onProgress,
+		// The simulated practice is messy on purpose, and -map proposed
+		// runs a draft nobody reviewed: the demo shows the invalid records
+		// counted and listed rather than stopping at preflight's limit.
+		AcceptInvalid: true})
 	if err != nil {
 		return fmt.Errorf("migration: %w", err)
 	}
+	d.say("Invalid records are accepted knowingly (pbnhl.Options.AcceptInvalid, pbn2hl -accept-invalid): the practice is messy on")
+	d.say("  purpose, so they are left out, counted and listed in problems.csv. A real migration's preflight blocks an object")
+	d.say("  with more than 2%% of its records invalid until the source or the map is fixed, or this is said explicitly.")
 	d.say("The run ledger (SQLite journal of every intent and outcome) commits without an fsync each time")
 	d.say("  (rollback.DurabilityNormal): it journals a demo against simulators. A real migration keeps the default,")
 	d.say("  DurabilityFull, so that a power loss cannot drop a journaled write.")
@@ -651,13 +696,18 @@ func (d *demo) sample(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	l, err := rollback.Open(ctx, filepath.Join(d.tmpDir(), "staging.ledger"), rollback.Options{Plaintext: true, Durability: rollback.DurabilityNormal, Logger: d.log})
+	tmp, err := d.tmpDir()
+	if err != nil {
+		return err
+	}
+	l, err := rollback.Open(ctx, filepath.Join(tmp, "staging.ledger"), rollback.Options{Plaintext: true, Durability: rollback.DurabilityNormal, Logger: d.log})
 	if err != nil {
 		return fmt.Errorf("open the staging ledger: %w", err)
 	}
 	defer l.Close()
 	mig, err := pbnhl.New(pbnhl.Options{Source: d.src, Client: client, Map: d.m, Ledger: l, CompanyID: hltest.DefaultCompanyID,
-		FallbackOwner: fallbackUserEmail, Concurrency: d.cfg.concurrency, SearchLag: -1, Actor: "pbnhl demo", Logger: d.log, Progress: d.onProgress})
+		FallbackOwner: fallbackUserEmail, Concurrency: d.cfg.concurrency, SearchLag: -1, Actor: "pbnhl demo", Logger: d.log, Progress: d.onProgress,
+		AcceptInvalid: true})
 	if err != nil {
 		return fmt.Errorf("staging migration: %w", err)
 	}
@@ -846,7 +896,7 @@ func (d *demo) undo(ctx context.Context) error {
 		num(actions[rollback.ActionDelete]), num(actions[rollback.ActionRestore]), num(actions[rollback.ActionUnlink]), num(states[rollback.StateGone]))
 	for _, s := range []rollback.CompensationState{rollback.StateRefused, rollback.StateFailed, rollback.StateUnresolved} {
 		if states[s] > 0 {
-			return fmt.Errorf("%d compensations ended %s: the ledger %s lists them", states[s], s, d.ledgerPath())
+			return fmt.Errorf("%d compensations ended %s: the ledger %s lists them", states[s], s, d.ledgerShown())
 		}
 	}
 	d.res.AfterUndo = d.kindCounts()
@@ -944,7 +994,7 @@ func (d *demo) keepEvidence() {
 	d.kept = true
 	fmt.Fprintln(d.out)
 	d.files()
-	d.say("The ledger is kept for inspection at %s.", d.ledgerPath())
+	d.say("The ledger is kept for inspection at %s.", d.ledgerShown())
 }
 
 // files says where the demo's outputs are.
@@ -968,16 +1018,4 @@ func (d *demo) files() {
 	case !d.kept:
 		d.say("The ledger was a temporary file, removed now (-ledger PATH keeps it).")
 	}
-}
-
-func writeFile(path string, write func(io.Writer) error) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := write(f); err != nil {
-		_ = f.Close()
-		return err
-	}
-	return f.Close()
 }

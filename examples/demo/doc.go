@@ -28,6 +28,12 @@
 //     should be there with the ledger's id map and with HighLevel;
 //  10. undo every run and compare the location with its starting state.
 //
+// Its files (maps, reviews, problems.csv, audit.jsonl) go to a new private
+// directory (os.MkdirTemp, 0700; -out DIR chooses one), each written 0600
+// through a temporary file renamed into place, as a real migration's must
+// be; its ledgers live in another private temporary directory removed at
+// exit (kept for inspection when the demo fails).
+//
 // It exits non-zero with the failing step when anything goes wrong, including
 // counts that disagree or records left after the undo. Output holds object
 // names, counts and ids only: never a field value.

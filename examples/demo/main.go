@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -176,7 +175,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.StringVar(&c.ledger, "ledger", "", "keep the run ledger (SQLite) at this path; default a temporary file removed at exit")
 	fs.StringVar(&c.mapChoice, "map", "default", `map to approve and run: "default" (the project's reviewed PbN map), "proposed" (the proposer's raw draft) or a YAML file`)
 	fs.StringVar(&c.deletions, "deletions", "keep", `what the delta does with records the source deleted: "keep" them in HighLevel (the library's default) or "mirror" the source and delete them`)
-	fs.StringVar(&c.outDir, "out", filepath.Join(os.TempDir(), "pbnhl-demo"), "directory for the map, its review and the problem and audit files")
+	fs.StringVar(&c.outDir, "out", "", "directory for the maps, their reviews and the problem and audit files (created 0700 if missing; files 0600); default a new private directory under $TMPDIR, kept and printed at the end")
 	fs.BoolVar(&c.verbose, "v", false, "log the library's operational records (object names, counts, ids; never field values) to stderr")
 	fs.StringVar(&c.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole demo to this file (go tool pprof)")
 	fs.StringVar(&c.blockProfile, "blockprofile", "", "write a profile of where goroutines waited (channels, locks, the limiter) to this file")

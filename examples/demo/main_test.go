@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,6 +71,13 @@ func small(normal int) string {
 
 func TestDemoSmall(t *testing.T) {
 	cfg := testConfig(t, "-patients", small(60), "-sample", "5", "-speedup", "2000", "-seed", "7")
+	// What a previous demo or someone else left: a 0644 export and a link
+	// to a file elsewhere. Both end as owner-only files of their own.
+	require.NoError(t, os.WriteFile(filepath.Join(cfg.outDir, "problems.csv"), []byte("old\n"), 0o644))
+	require.NoError(t, os.Chmod(filepath.Join(cfg.outDir, "problems.csv"), 0o644))
+	victim := filepath.Join(t.TempDir(), "victim")
+	require.NoError(t, os.WriteFile(victim, []byte("victim\n"), 0o644))
+	require.NoError(t, os.Symlink(victim, filepath.Join(cfg.outDir, "audit.jsonl")))
 	var out bytes.Buffer
 	res, err := run(context.Background(), cfg, &out)
 	require.NoError(t, err, out.String())
@@ -79,21 +87,38 @@ func TestDemoSmall(t *testing.T) {
 	assert.Empty(t, res.SampleDiff.Differ, "every field of the sample arrives as sent")
 	assert.Zero(t, res.SampleDiff.Missing)
 	for _, f := range []string{"proposed-map.yaml", "proposed-review.md", "approved-map.yaml", "approved-review.md", "problems.csv", "audit.jsonl"} {
-		st, err := os.Stat(cfg.outDir + "/" + f)
+		st, err := os.Lstat(cfg.outDir + "/" + f)
 		if assert.NoError(t, err, f) {
 			assert.Positive(t, st.Size(), f)
+			assert.True(t, st.Mode().IsRegular(), "%s is a file, not a link", f)
+			assert.Equal(t, os.FileMode(0o600), st.Mode().Perm(), "%s is owner-only", f)
 		}
 	}
+	b, err := os.ReadFile(victim)
+	require.NoError(t, err)
+	assert.Equal(t, "victim\n", string(b), "the link at audit.jsonl was replaced, not written through")
 	t.Logf("%d patients: %s, %d calls", cfg.patients, res.Wall.Round(time.Millisecond), res.Calls)
 }
 
 // TestDemoNoPHI checks the printed output against the practice's own
 // identifying values: none may appear.
 func TestDemoNoPHI(t *testing.T) {
-	cfg := testConfig(t, "-patients", small(30), "-sample", "3", "-speedup", "2000", "-seed", "11")
+	// Without -out: a new private directory under $TMPDIR, not a fixed,
+	// shared name.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	cfg, err := parseFlags([]string{"-patients", small(30), "-sample", "3", "-speedup", "2000", "-seed", "11"}, &bytes.Buffer{})
+	require.NoError(t, err)
 	var out bytes.Buffer
-	_, err := run(context.Background(), cfg, &out)
+	_, err = run(context.Background(), cfg, &out)
 	require.NoError(t, err, out.String())
+	dirs, err := filepath.Glob(filepath.Join(tmp, "pbnhl-demo-*"))
+	require.NoError(t, err)
+	require.Len(t, dirs, 1, "the output directory is kept; the ledger's is removed")
+	st, err := os.Stat(dirs[0])
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), st.Mode().Perm(), "the output directory is private")
+	assert.Contains(t, out.String(), "Files in "+dirs[0])
 	checked := 0
 	for ch := range mustPractice(t, 11, cfg.patients).Charts() {
 		p := ch.Patient
