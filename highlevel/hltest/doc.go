@@ -33,7 +33,13 @@
 //     past its caller's timeout or death and applied later, as HighLevel
 //     does; WaitApplied and HeldWrites let a test wait for it.
 //   - Objects are stamped with the time they were applied, never earlier
-//     than an object committed before them in the same location.
+//     than an object committed before them in the same location. Paging
+//     cursors are HighLevel's [creation ms, id] (contacts and records
+//     searchAfter, opportunities searchAfter and startAfter/startAfterId,
+//     the legacy contact list): results are ordered by millisecond, then
+//     id, so a cursor stands on its own even when its record is deleted,
+//     and objects created in the cursor's millisecond are neither repeated
+//     nor skipped.
 //   - HighLevel's spellings ("succeded", "buiseness"), 20-character ids,
 //     ISO 8601 timestamps with milliseconds, traceId on every error.
 //

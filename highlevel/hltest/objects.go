@@ -229,7 +229,7 @@ func (r *record) searchJSON(locationID string, o *objectSchema) map[string]any {
 	return map[string]any{"id": r.id, "owner": nonNil(r.owner), "followers": nonNil(r.followers),
 		"properties": r.props, "createdAt": iso(r.added), "updatedAt": iso(r.updated),
 		"locationId": locationID, "objectId": o.id, "objectKey": o.key,
-		"createdBy": by, "lastUpdatedBy": by, "searchAfter": []any{r.added.UnixMilli(), r.seq}}
+		"createdBy": by, "lastUpdatedBy": by, "searchAfter": []any{r.added.UnixMilli(), r.id}}
 }
 
 var createRecordDTO = newDTO(
@@ -458,14 +458,16 @@ func (s *Server) searchRecords(c *call) (response, *apiError) {
 	}
 	q := strings.ToLower(str(m, "query"))
 	filters, _ := m["filters"].([]any)
-	// The cursor is [dateAdded ms, sequence], both numbers as the spec says.
-	var cursorMs, cursorSeq float64
+	// The cursor is [createdAt ms, record id], as live HighLevel answers
+	// (the spec's own example: [1738683828372, "67a235b49b289431bcf657f8"]).
+	var cursorMs float64
+	var cursorID string
 	cursorSet := false
 	if sa, _ := m["searchAfter"].([]any); len(sa) > 0 {
 		var ok1, ok2 bool
 		cursorMs, ok1 = rangeBound(sa[0])
-		if len(sa) > 1 {
-			cursorSeq, ok2 = rangeBound(sa[1])
+		if len(sa) == 2 {
+			cursorID, ok2 = sa[1].(string)
 		}
 		if !ok1 || !ok2 {
 			return fail(errUnprocessable("searchAfter must be the searchAfter value of a previous record"))
@@ -487,22 +489,13 @@ func (s *Server) searchRecords(c *call) (response, *apiError) {
 			}
 		}
 		total++
-		if cursorSet {
-			ms := float64(r.added.UnixMilli())
-			if ms < cursorMs || (ms == cursorMs && float64(r.seq) <= cursorSeq) {
-				return true
-			}
-		}
 		hits = append(hits, r)
 		return true
 	})
-	slices.SortStableFunc(hits, func(a, b *record) int {
-		if d := a.added.Compare(b.added); d != 0 {
-			return d
-		}
-		return int(a.seq) - int(b.seq)
-	})
-	if !cursorSet {
+	sortByStamp(hits)
+	if cursorSet {
+		hits = hits[afterStamp(hits, int64(cursorMs), cursorID):]
+	} else {
 		hits = hits[min((page-1)*limit, len(hits)):]
 	}
 	hits = hits[:min(limit, len(hits))]

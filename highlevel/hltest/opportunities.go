@@ -456,17 +456,13 @@ func (s *Server) searchOpportunities(c *call) (response, *apiError) {
 		hits = append(hits, o)
 		return true
 	})
+	// Results are in cursor order (createdAt ms, id): the cursor resumes
+	// after (startAfter, startAfterId) whether or not that opportunity
+	// still exists.
+	sortByStamp(hits)
 	total := len(hits)
 	if afterMs >= 0 {
-		// Results are in creation order: resume after the cursor's id, or,
-		// when it is gone, after its timestamp.
-		i := slices.IndexFunc(hits, func(o *opportunity) bool { return o.id == afterID })
-		if i >= 0 {
-			i++
-		} else if i = slices.IndexFunc(hits, func(o *opportunity) bool { return o.added.UnixMilli() > afterMs }); i < 0 {
-			i = len(hits)
-		}
-		hits = hits[i:]
+		hits = hits[afterStamp(hits, afterMs, afterID):]
 		page = 1
 	} else {
 		hits = hits[min((page-1)*limit, len(hits)):]
@@ -536,17 +532,14 @@ func (s *Server) searchOpportunitiesAdvanced(c *call) (response, *apiError) {
 		}
 		return true
 	})
+	sortByStamp(hits)
 	total := len(hits)
 	if len(after) == 2 {
-		i := slices.IndexFunc(hits, func(o *opportunity) bool { return o.id == after[1] })
-		if i < 0 {
-			ms, _ := strconv.ParseInt(after[0], 10, 64)
-			i = slices.IndexFunc(hits, func(o *opportunity) bool { return o.added.UnixMilli() > ms }) - 1
-			if i < -1 {
-				i = len(hits) - 1
-			}
+		ms, perr := strconv.ParseInt(after[0], 10, 64)
+		if perr != nil {
+			return fail(errUnprocessable("searchAfter must be the searchAfter value of a previous result"))
 		}
-		hits = hits[i+1:]
+		hits = hits[afterStamp(hits, ms, after[1]):]
 	} else {
 		hits = hits[min((page-1)*limit, len(hits)):]
 	}

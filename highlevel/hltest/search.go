@@ -1,6 +1,7 @@
 package hltest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -277,9 +278,10 @@ func rangeBound(v any) (float64, bool) {
 	return 0, false
 }
 
-// sortSpec orders contacts for search: by the sort value, then creation
-// order. Creation order makes the default sort (dateAdded asc) the table's
-// own order, so paging need not sort.
+// sortSpec orders contacts for search: by the sort value (ms), then id, as
+// HighLevel's [value, id] searchAfter cursor does. The default sort
+// (dateAdded asc) is creation order but for records created in one
+// millisecond, so paging sorts only those (sortByStamp).
 type sortSpec struct {
 	field string
 	desc  bool
@@ -292,23 +294,22 @@ func (s sortSpec) key(c *contact) float64 {
 	return float64(c.added.UnixMilli())
 }
 
-func (s sortSpec) less(a, b *contact) bool {
-	ka, kb := s.key(a), s.key(b)
-	if ka != kb {
-		return (ka < kb) != s.desc
+func (s sortSpec) cmp(a *contact, kb float64, idb string) int {
+	ka := s.key(a)
+	c := cmp.Compare(ka, kb)
+	if c == 0 {
+		c = cmp.Compare(a.id, idb)
 	}
-	return (a.seq < b.seq) != s.desc
+	if s.desc {
+		return -c
+	}
+	return c
 }
 
-// after reports whether c comes after the searchAfter cursor [value, id];
-// seq is the cursor contact's creation order (0 if it was deleted: then
-// ties with its value are all taken as after it).
-func (s sortSpec) after(c *contact, v float64, seq uint64) bool {
-	k := s.key(c)
-	if k != v {
-		return (k > v) != s.desc
-	}
-	return (c.seq > seq) != s.desc
+// after reports whether c comes after the searchAfter cursor [value, id].
+// The cursor alone names the position: its contact may since be gone.
+func (s sortSpec) after(c *contact, v float64, id string) bool {
+	return s.cmp(c, v, id) > 0
 }
 
 func (s *Server) searchContacts(c *call) (response, *apiError) {
@@ -379,23 +380,15 @@ func (s *Server) searchContacts(c *call) (response, *apiError) {
 		hits = append(hits, ct)
 		return true
 	})
-	order := func(a, b *contact) int {
-		if spec.less(a, b) {
-			return -1
-		}
-		return 1
-	}
-	if !slices.IsSortedFunc(hits, order) {
-		slices.SortFunc(hits, order)
+	if spec.field == "dateAdded" && !spec.desc {
+		sortByStamp(hits)
+	} else {
+		slices.SortFunc(hits, func(a, b *contact) int { return spec.cmp(a, spec.key(b), b.id) })
 	}
 	total := len(hits)
 	if cursorSet {
-		var cursorSeq uint64
-		if ct, found := l.contacts.get(cursorID); found {
-			cursorSeq = ct.seq
-		}
 		i, _ := slices.BinarySearchFunc(hits, struct{}{}, func(ct *contact, _ struct{}) int {
-			if spec.after(ct, cursorV, cursorSeq) {
+			if spec.after(ct, cursorV, cursorID) {
 				return 1
 			}
 			return -1
@@ -470,32 +463,23 @@ func (s *Server) listContacts(c *call) (response, *apiError) {
 	query := strings.ToLower(c.q("query"))
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	total := 0
-	var page []*contact
-	// Contacts are listed in creation order; the cursor resumes after the
-	// contact startAfterId, or after startAfter when that contact is gone.
-	_, cursorAlive := l.contacts.get(afterID)
-	passed := afterMs < 0
+	// Contacts are listed oldest first, in cursor order (dateAdded ms, id):
+	// the cursor resumes after (startAfter, startAfterId) whether or not
+	// that contact still exists.
+	var hits []*contact
 	l.contacts.each(func(ct *contact) bool {
 		if c.now.Before(ct.visibleAt) || (query != "" && !contactMatchesQuery(ct, query)) {
 			return true
 		}
-		total++
-		if !passed {
-			if cursorAlive {
-				passed = ct.id == afterID
-				return true
-			}
-			if ct.added.UnixMilli() <= afterMs {
-				return true
-			}
-			passed = true
-		}
-		if len(page) < limit {
-			page = append(page, ct)
-		}
+		hits = append(hits, ct)
 		return true
 	})
+	sortByStamp(hits)
+	total := len(hits)
+	if afterMs >= 0 {
+		hits = hits[afterStamp(hits, afterMs, afterID):]
+	}
+	page := hits[:min(limit, len(hits))]
 	out := make([]map[string]any, len(page))
 	for i, ct := range page {
 		out[i] = ct.json(l.cfg.ID)

@@ -109,3 +109,46 @@ func (x multiIndex[T]) list(key string) []T {
 	slices.SortFunc(out, func(a, b T) int { return cmp.Compare(a.base().seq, b.base().seq) })
 	return out
 }
+
+// HighLevel's cursors (searchAfter, startAfter + startAfterId) are
+// [creation time in ms, id]: results are ordered by creation millisecond,
+// then by id, so a cursor names a position by itself, whether or not its
+// record still exists, and records created in the same millisecond as the
+// cursor are neither repeated nor skipped.
+
+// stampCmp orders (ms, id) pairs.
+func stampCmp(aMs int64, aID string, bMs int64, bID string) int {
+	if c := cmp.Compare(aMs, bMs); c != 0 {
+		return c
+	}
+	return cmp.Compare(aID, bID)
+}
+
+// sortByStamp puts objects listed in creation order into cursor order.
+// Creation order is already millisecond order (newMeta never stamps
+// backwards), so only runs created within one millisecond are sorted.
+func sortByStamp[T object](xs []T) {
+	for i := 0; i < len(xs); {
+		ms := xs[i].base().added.UnixMilli()
+		j := i + 1
+		for j < len(xs) && xs[j].base().added.UnixMilli() == ms {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(xs[i:j], func(a, b T) int { return cmp.Compare(a.base().id, b.base().id) })
+		}
+		i = j
+	}
+}
+
+// afterStamp returns the index of the first object (in cursor order)
+// strictly after the cursor (ms, id).
+func afterStamp[T object](xs []T, ms int64, id string) int {
+	i, _ := slices.BinarySearchFunc(xs, struct{}{}, func(x T, _ struct{}) int {
+		if stampCmp(x.base().added.UnixMilli(), x.base().id, ms, id) > 0 {
+			return 1
+		}
+		return -1
+	})
+	return i
+}
