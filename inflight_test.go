@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -179,11 +180,19 @@ func TestResumeWaitsForInflightWrite(t *testing.T) {
 	held := p.n.Load()
 	require.GreaterOrEqual(t, held, int64(3), "writes were in flight at the kill")
 
-	rep, err := e.migration(inflightOptions).Run(ctx)
+	var logs lockedBuffer
+	rep, err := e.migration(func(o *pbnhl.Options) {
+		inflightOptions(o)
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	}).Run(ctx)
 	require.NoError(t, err)
 	p.wg.Wait()
 	assert.Positive(t, p.applied.Load(), "HighLevel applied held writes after the kill")
 	assert.Positive(t, rep.Resolved, "the resume settled the pending intents")
+	logs.mu.Lock()
+	out := logs.b.String()
+	logs.mu.Unlock()
+	assert.Contains(t, out, "level=WARN msg=\"intents left pending may still be in flight", "the wait is visible, with its reason")
 	assert.Empty(t, e.identityDuplicates(), "a write applied late must be found, not created again")
 	sameState(t, want, e.fingerprint())
 	assertSettled(t, e)
