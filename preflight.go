@@ -47,8 +47,17 @@ type PreflightReport struct {
 	Owners      *mapping.Owners // nil when the map resolves no owners or resolution failed
 	Validation  *mapping.Report
 	Estimate    Estimate
-	// Blocking lists what prevents the run (no values, only names).
+	// Blocking lists what prevents the run (no values, only names): the
+	// one-line form of each of Blockers.
 	Blocking []string
+	// Blockers are the same items with their kind, object, file, line,
+	// reason and what to do.
+	Blockers []Blocker
+	// Accepted are invalid-share items Options.AcceptInvalid let through:
+	// they would block otherwise.
+	Accepted []Blocker
+	// MaxInvalidShare is the limit the invalid shares were held to.
+	MaxInvalidShare float64
 }
 
 // Ready reports whether nothing blocks the run.
@@ -57,14 +66,21 @@ func (r *PreflightReport) Ready() bool { return len(r.Blocking) == 0 }
 // Preflight checks everything a run needs and estimates it, writing
 // nothing: the map is approved for its content; the schema plan exists in
 // the location; staff resolve to users (the unmatched listed, the fallback
-// set); every record is transformed and validated (invalid ones listed);
-// and the calls per object, in total, the duration at the burst limit and
-// the days under the daily limit are estimated. Records the id map already
-// holds are not counted. Preflight is recorded in no run: it only reads.
+// set); every source file the map reads can be read — in its encoding, not
+// cut short — and has the columns the map's required rules, required links
+// and source keys read; every record is transformed and validated (invalid
+// ones listed, with their reasons by frequency, a source row that does not
+// parse counting as invalid); no object has more invalid records than
+// Options.MaxInvalidShare allows (unless AcceptInvalid); and the calls per
+// object, in total, the duration at the burst limit and the days under the
+// daily limit are estimated. Records the id map already holds are not
+// counted. Each problem is a [Blocker] with its reason, file and line when
+// known, and what to do. Preflight is recorded in no run: it only reads.
 func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	r := &PreflightReport{Validation: &mapping.Report{}}
 	if err := m.opts.Map.Verify(); err != nil {
-		r.Blocking = append(r.Blocking, "the map is not approved for its current content: "+err.Error())
+		r.block(Blocker{Kind: BlockMap, Reason: "the map is not approved for its current content: " + err.Error(),
+			Fix: "review the map and approve it again"})
 	} else {
 		r.MapApproved = true
 	}
@@ -81,12 +97,12 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	}
 	if !r.Schema.Ready() {
 		e := schemaNotReady(r.Schema)
-		r.Blocking = append(r.Blocking, e.Error())
+		r.block(Blocker{Kind: BlockSchema, Reason: e.Error()}) // the error says what to do
 	}
 	owners, err := m.resolveOwners(ctx)
 	switch {
 	case errors.Is(err, mapping.ErrNoFallbackOwner):
-		r.Blocking = append(r.Blocking, "no fallback owner: set Options.FallbackOwner to an existing HighLevel user")
+		r.block(Blocker{Kind: BlockOwners, Reason: "no fallback owner", Fix: "set Options.FallbackOwner to an existing HighLevel user"})
 	case err != nil:
 		return nil, err
 	}
@@ -118,10 +134,19 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbnhl: %w", err)
 	}
+	sc, err := m.checkSource(ctx, mp, order, r)
+	if err != nil {
+		return nil, err
+	}
 	idx := newIndex(m.opts.Ledger)
 	val := mapping.NewValidator(mp, mapping.ValidatorOptions{})
 	perBiz := map[string]int64{}
+	own := map[string]int{}      // records invalid for their own data, per object
+	rowSeen := map[string]bool{} // unreadable source rows already counted
 	for _, o := range order {
+		if sc.badEntity[o.Source] {
+			continue // its file is refused (blocked above): nothing to count
+		}
 		typ := objectType(o)
 		if typ != "" {
 			if err := idx.load(ctx, typ); err != nil {
@@ -136,7 +161,23 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 		for rec, err := range it {
 			if err != nil {
 				if isRowError(err) {
+					// A row the source cannot give is a record that will
+					// not migrate: counted as invalid, with its reason.
+					key, field, reason := rowProblem(err)
+					r.Validation.AddSourceError(o.Name, key, field, reason)
+					if at := rowAt(err); !rowSeen[at] {
+						rowSeen[at] = true // counted once, for the first object reading the file
+						own[o.Name]++
+					}
 					continue
+				}
+				if b, ok := fileBlocker(o.Name, err); ok {
+					sc.badEntity[o.Source] = true
+					if !sc.badFile[b.File] {
+						sc.badFile[b.File] = true
+						r.block(b)
+					}
+					break
 				}
 				return nil, fmt.Errorf("pbnhl: read %s: %w", o.Source, err)
 			}
@@ -151,6 +192,9 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 				}
 				r.Validation.Add(p)
 				if p.Skipped != "" || !p.Valid() {
+					if p.Skipped == "" && ownInvalid(p) {
+						own[o.Name]++
+					}
 					continue
 				}
 				if typ != "" {
@@ -184,6 +228,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 			r.Estimate.Calls += est.Calls
 		}
 	}
+	m.checkInvalidShare(r, order, sc, own)
 	for _, n := range perBiz {
 		r.Estimate.BusinessLinks += (n + 99) / 100
 	}
@@ -208,6 +253,12 @@ func (r *PreflightReport) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "  - %s\n", s)
 		}
 	}
+	if len(r.Accepted) > 0 {
+		b.WriteString("Accepted knowingly (AcceptInvalid): these records will not migrate\n")
+		for _, a := range r.Accepted {
+			fmt.Fprintf(&b, "  - %s\n", a.Reason)
+		}
+	}
 	fmt.Fprintf(&b, "Map %s (approved: %v)\n", r.MapDigest, r.MapApproved)
 	if r.Schema != nil {
 		fmt.Fprintf(&b, "Schema: %d exist, %d missing, %d conflicting, %d manual\n", r.Schema.Count(mapping.Exists),
@@ -227,6 +278,14 @@ func (r *PreflightReport) WriteText(w io.Writer) error {
 		for _, n := range names {
 			t := tallies[n]
 			fmt.Fprintf(&b, "  %-20s %7d records %7d valid %6d invalid %6d skipped\n", n, t.Records, t.Valid, t.Invalid, t.Skipped)
+		}
+		var reasons strings.Builder
+		if err := r.Validation.WriteReasons(&reasons, 10); err != nil {
+			return err
+		}
+		if reasons.Len() > 0 {
+			fmt.Fprintf(&b, "Invalid records by reason (at most %s of an object's records may be invalid):\n", percent(r.MaxInvalidShare))
+			b.WriteString(reasons.String())
 		}
 	}
 	b.WriteString("Estimate (API calls):\n")
