@@ -205,6 +205,21 @@
 // of interruptions the counters and the problems export equal those of the
 // same run done in one go (TestResumedRunCountsLikeUninterrupted).
 //
+// # Run records: unknown outcomes in Undo
+//
+// A compensating call whose answer is lost (a 5xx or 429 after the
+// client's retries, a reset, a timeout: ErrOutcomeUnknown, which the
+// HighLevel target reports for every failure but HighLevel's final 4xx
+// refusals) is settled within the same undo run: its unknown outcome is
+// journaled, then Undo looks — a Prober (the HighLevel target reads the
+// record, the contact's business, the relation among its record's
+// relations, the custom field) says the thing is gone, so the delete or
+// unlink is done; a restore is done when the record visibly holds the
+// before-image of every field it sets — and otherwise makes the
+// idempotent compensation again (a delete already applied answers not
+// found), up to a few times with doubling waits. One re-run after a kill
+// therefore finishes the undo (TestUndoAfterKillFinishesInOneRerun).
+//
 // # Concurrency
 //
 // A Ledger is safe for many goroutines of one process. Several processes

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"strings"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -81,12 +82,23 @@ var _ Target = (*HighLevel)(nil)
 
 func isRecordType(t string) bool { return strings.HasPrefix(t, RecordTypePrefix) }
 
-// hlErr makes HighLevel's not-found match ErrNotFound as well.
+// hlErr makes HighLevel's not-found match ErrNotFound as well, and any
+// failure other than HighLevel's final refusal (a 4xx) match
+// ErrOutcomeUnknown, which Undo settles within its run.
 func hlErr(err error) error {
-	if err != nil && errors.Is(err, highlevel.ErrNotFound) {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, highlevel.ErrNotFound) {
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
-	return err
+	var api *highlevel.APIError
+	if errors.As(err, &api) && api.StatusCode < 500 && api.StatusCode != http.StatusTooManyRequests {
+		return err // HighLevel answered and refused: final
+	}
+	// A 5xx or 429 after the client's retries, a lost answer, a network
+	// error, an open circuit: the call may or may not have been applied.
+	return fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)
 }
 
 func unsupported(action, objectType string) error {
@@ -147,6 +159,54 @@ func (h *HighLevel) DeleteSchema(ctx context.Context, ref Ref) error {
 		return fmt.Errorf("%w: HighLevel's API cannot delete a %s; delete %s in the app", ErrIrreversible, ref.ObjectType, ref.ID)
 	}
 	return unsupported("schema delete", ref.ObjectType)
+}
+
+// Exists implements Prober: whether what a compensation removes is still
+// there — a record (read by id), a relation (among its first record's
+// relations), a contact's business link, a custom field, object field or
+// association definition. Reads only.
+func (h *HighLevel) Exists(ctx context.Context, ref Ref) (bool, error) {
+	var err error
+	switch {
+	case ref.ObjectType == TypeContactBusiness:
+		c, gerr := h.c.Contacts.Get(ctx, ref.TargetID)
+		if gerr == nil {
+			return c.BusinessID == ref.RelatedID, nil
+		}
+		err = gerr
+	case ref.ObjectType == TypeRelation:
+		if ref.ID == "" || ref.TargetID == "" {
+			return false, unsupported("existence check", ref.ObjectType)
+		}
+		for r, lerr := range h.c.Associations.Relations(ctx, ref.TargetID, highlevel.RelationListOptions{}) {
+			if lerr != nil {
+				err = lerr
+				break
+			}
+			if r.ID == ref.ID {
+				return true, nil
+			}
+		}
+		if err == nil {
+			return false, nil
+		}
+	case ref.ObjectType == TypeCustomField:
+		_, err = h.c.CustomFields.Get(ctx, ref.ID)
+	case ref.ObjectType == TypeObjectField:
+		_, err = h.c.CustomFields.GetObjectField(ctx, ref.ID)
+	case ref.ObjectType == TypeAssociation:
+		_, err = h.c.Associations.Get(ctx, ref.ID)
+	default:
+		_, err = h.current(ctx, ref)
+	}
+	err = hlErr(err)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	}
+	return false, err
 }
 
 // Irreversible implements Irreversibility: HighLevel's API has no delete

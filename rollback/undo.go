@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 )
 
 // Target is what Undo needs from the destination. Methods return an error
@@ -534,7 +535,7 @@ func (l *Ledger) finishStep(ctx context.Context, st *step, done map[int64]Op) er
 		c.State, c.Reason = StateIrreversible, fmt.Sprintf("a %s cannot be reversed", st.rep.Op)
 	case ActionRestore:
 		if !st.rep.HasBefore() {
-			c.State, c.Reason = StateIrreversible, "no before-image stored"
+			c.State, c.Reason = StateIrreversible, l.missingBeforeReason(ctx, st.rep)
 			return nil
 		}
 		for _, m := range st.members {
@@ -571,7 +572,7 @@ func (l *Ledger) loadRestore(ctx context.Context, st *step) error {
 			return nil
 		}
 	}
-	return nil
+	return l.composeBefore(ctx, st) // each field from the first update that wrote it (trim.go)
 }
 
 // check compares the record's current state with our last write, unless
@@ -615,7 +616,7 @@ func (l *Ledger) check(ctx context.Context, t Target, p *undoPlan, st *step, for
 		return
 	}
 	if written == nil {
-		c.Reason = "payload not stored: change check skipped"
+		l.unchecked(ctx, last, c) // refused if purged (purge.go)
 		return
 	}
 	cur, err := t.Digest(ctx, c.Ref, written)
@@ -677,18 +678,49 @@ func (l *Ledger) compensate(ctx context.Context, t Target, run *Run, p *undoPlan
 	if err != nil {
 		return err
 	}
+	call := func() error {
+		switch {
+		case c.Action == ActionDelete:
+			return t.Delete(ctx, c.Ref)
+		case c.Action == ActionDeleteSchema:
+			return t.DeleteSchema(ctx, c.Ref)
+		case c.Action == ActionUnlink:
+			return t.Unlink(ctx, c.Ref)
+		case c.Action == ActionRestore:
+			return t.Restore(ctx, c.Ref, st.before, st.written)
+		}
+		return nil
+	}
 	var callErr error
-	switch {
-	case c.State == StateGone:
+	if c.State == StateGone {
 		callErr = ErrNotFound // found gone by the change check: nothing to call
-	case c.Action == ActionDelete:
-		callErr = t.Delete(ctx, c.Ref)
-	case c.Action == ActionDeleteSchema:
-		callErr = t.DeleteSchema(ctx, c.Ref)
-	case c.Action == ActionUnlink:
-		callErr = t.Unlink(ctx, c.Ref)
-	case c.Action == ActionRestore:
-		callErr = t.Restore(ctx, c.Ref, st.before, st.written)
+	} else {
+		callErr = call()
+	}
+	// An unknown outcome is settled within this run: every compensation is
+	// idempotent and looks before it acts, so making it again is the
+	// lookup — a delete already applied answers not found (done), an
+	// unlink finds the contact no longer holds the business (done), a
+	// restore writes the same values. The unknown outcome is journaled
+	// first, so a crash while settling leaves it for the next Undo.
+	for attempt := 1; errors.Is(callErr, ErrOutcomeUnknown) && attempt < undoSettleAttempts; attempt++ {
+		if attempt == 1 {
+			if err := run.Outcome(context.WithoutCancel(ctx), seq, Unknown(callErr.Error())); err != nil {
+				return err
+			}
+		}
+		if err := sleepCtx(ctx, undoSettleDelay<<(attempt-1)); err != nil {
+			break // the unknown outcome stands: the next Undo settles it
+		}
+		if c.Action == ActionRestore && restored(ctx, t, c.Ref, st.before, st.written) {
+			callErr = nil
+			break
+		}
+		if c.Action != ActionRestore && gone(ctx, t, c.Ref) {
+			callErr = ErrNotFound // the delete or unlink was applied: done
+			break
+		}
+		callErr = call()
 	}
 	var out Outcome
 	switch {
@@ -750,6 +782,77 @@ func (l *Ledger) compensate(ctx context.Context, t Target, run *Run, p *undoPlan
 		run.forget(seq)
 	}
 	return result
+}
+
+// restored reports whether a restore whose answer was lost is visibly
+// applied: the record holds the before-image's value of every field the
+// restore sets. It says false when it cannot tell (a field the restore
+// clears, a read that fails): the restore is then made again.
+func restored(ctx context.Context, t Target, ref Ref, before, written []byte) bool {
+	var b, w map[string]json.RawMessage
+	if json.Unmarshal(before, &b) != nil || json.Unmarshal(written, &w) != nil || len(w) == 0 {
+		return false
+	}
+	want := map[string]json.RawMessage{}
+	for k := range w {
+		v, ok := b[k]
+		if !ok || string(v) == "null" {
+			return false // cleared: the projection cannot show it
+		}
+		want[k] = v
+	}
+	x, err := json.Marshal(want)
+	if err != nil {
+		return false
+	}
+	cur, err := t.Digest(ctx, ref, x)
+	return err == nil && cur == Digest(x)
+}
+
+// Prober is implemented by a Target that can tell whether the record,
+// relation, link or schema element a compensation removes still exists,
+// so that Undo settles a lost answer by looking, not only by calling again.
+type Prober interface {
+	Exists(ctx context.Context, ref Ref) (bool, error)
+}
+
+// gone reports whether what ref names is known to no longer exist (a
+// Prober says so, or a record read answers not found). When it cannot
+// tell it says false and the compensation is made again: a delete already
+// applied then answers not found.
+func gone(ctx context.Context, t Target, ref Ref) bool {
+	if p, ok := t.(Prober); ok {
+		exists, err := p.Exists(ctx, ref)
+		return err == nil && !exists
+	}
+	_, err := t.Digest(ctx, ref, []byte(`{}`))
+	return errors.Is(err, ErrNotFound)
+}
+
+// ErrOutcomeUnknown is what a Target returns (or wraps) when its call may
+// or may not have been applied (an answer lost: a timeout, a reset, a
+// 5xx). Undo settles it within the run by making the idempotent
+// compensation again (see undoSettleAttempts).
+var ErrOutcomeUnknown = errors.New("rollback: outcome of the call unknown")
+
+// undoSettleAttempts bounds the calls one compensation makes when answers
+// are lost; the waits between them double from undoSettleDelay. A
+// compensation still unknown after them is reported failed, its outcome
+// unknown, for the next Undo to settle.
+var (
+	undoSettleAttempts = 6
+	undoSettleDelay    = 100 * time.Millisecond
+)
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // mergeJSON merges object b into object a: b's keys win, except that two
