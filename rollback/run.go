@@ -367,6 +367,9 @@ func (r *Run) Intent(ctx context.Context, in Intent) (Seq, error) {
 	if in.Entity == "" {
 		in.Entity = in.ObjectType
 	}
+	if in.compensates == 0 {
+		in.Before = trimBefore(in.Op, in.ObjectType, in.Before, in.Payload) // only what Undo needs (trim.go)
+	}
 	seq := Seq(r.seq.Add(1))
 	payload, keyID, err := r.l.seal.seal(in.Payload, blobAAD(r.id, seq, "payload"))
 	if err != nil {
