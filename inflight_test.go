@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -264,4 +265,52 @@ func sameState(t *testing.T, want, got []string) {
 	}
 	assert.True(t, len(missing) == 0 && len(extra) == 0, "not the state of an uninterrupted run: %d lines missing %v, %d extra %v",
 		len(missing), cut(missing), len(extra), cut(extra))
+}
+
+// TestResumeUnderApplyLateFault: HighLevel holds some writes past their
+// callers' giving up and applies them later (hltest's apply-late fault);
+// the run is killed again and again while such a write is held, and
+// resumed each time. However late they land, no record ends up twice,
+// nothing is lost, no relation is reported as a false rejection, and the
+// state is the one of an uninterrupted run.
+func TestResumeUnderApplyLateFault(t *testing.T) {
+	o := envOptions{patients: size(20), seed: 28}
+	want := baseline(t, o)
+	faults, err := hltest.ParseFaults("POST *:applylate=0.04,applylatedelay=300ms")
+	require.NoError(t, err)
+	o.faults = faults
+	e := newEnv(t, o)
+	ctx := context.Background()
+	_, err = e.migration(nil).ApplySchema(ctx)
+	require.NoError(t, err)
+
+	rng := rand.New(rand.NewPCG(28, 1))
+	kills := 0
+	for attempt := 0; ; attempt++ {
+		require.Less(t, attempt, 200, "the run never completed")
+		cctx, cancel := context.WithCancel(ctx)
+		var once sync.Once
+		stopAt := e.calls.Load() + 1 + rng.Int64N(60)
+		hook := func(highlevel.Call) {
+			if kills < 4 && e.calls.Load() >= stopAt && e.hl.HeldWrites() > 0 {
+				once.Do(cancel) // killed while a write is held by HighLevel
+			}
+		}
+		e.hook.Store(&hook)
+		_, err := e.migration(inflightOptions).Run(cctx)
+		e.hook.Store(nil)
+		cancel()
+		if err == nil {
+			break
+		}
+		require.ErrorIs(t, err, context.Canceled)
+		kills++
+	}
+	e.hl.WaitApplied()
+	t.Logf("completed after %d kills with held writes", kills)
+	require.Positive(t, kills)
+	assert.Empty(t, e.identityDuplicates())
+	assert.Empty(t, rejectedProblems(t, e))
+	sameState(t, want, e.fingerprint())
+	assertSettled(t, e)
 }
