@@ -180,7 +180,7 @@ func (l *Ledger) composeBefore(ctx context.Context, st *step) error {
 			return err
 		}
 		if !m.HasBefore() {
-			return irreversible("no before-image stored")
+			return irreversible(l.missingBeforeReason(ctx, m))
 		}
 		rawB, err := l.Before(ctx, m)
 		if err != nil {
