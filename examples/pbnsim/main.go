@@ -82,8 +82,11 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if c.mutate > 0 && c.mutateEvery <= 0 {
-		return c, errors.New("-mutate-every must be positive")
+	if c.mutate > 0 && c.mutateEvery < time.Second {
+		// A mutation moves the clock a second past its stamp; more often
+		// than that, the clock would outrun the wall clock and a restart
+		// could hand out an older serverTime.
+		return c, errors.New("-mutate-every must be at least 1s")
 	}
 	return c, nil
 }
@@ -118,12 +121,28 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}))
+	// The clock is the wall clock (never before the practice's AsOf + 1h),
+	// not time since this process started, and nothing is served before
+	// RestartMargin has passed: a restarted pbnsim never hands out a
+	// serverTime older than one its predecessor handed out, so a client's
+	// watermark is never in the source's future.
+	clock := pbntest.WallClock(p)
+	if time.Now().Before(p.AsOf().Add(time.Hour)) {
+		fmt.Fprintf(os.Stderr, "pbnsim: warning: the wall clock is before the practice's as-of date (%s): serverTime stands still and a restart can hand out older times\n",
+			p.AsOf().Format(time.DateOnly))
+	}
 	sim, err := pbntest.New(pbntest.Options{
 		Practice: p, Token: c.token, RateLimit: c.rateLimit, Logger: logger,
+		Now:    clock,
 		Faults: pbntest.Faults{ServerErrors: c.failRate, TooManyRequests: c.limitRate, Latency: c.latency, SlowRequests: c.slowRate, Disconnects: c.dropRate},
 	})
 	if err != nil {
 		return err
+	}
+	select {
+	case <-time.After(pbntest.RestartMargin):
+	case <-ctx.Done():
+		return nil
 	}
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -138,17 +157,22 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
+	// A timer re-armed after each mutation, not a ticker: a ticker's
+	// delayed tick can be followed by the next at once, and mutations less
+	// than a second apart would let the clock lead the wall clock.
 	var tick <-chan time.Time
+	var timer *time.Timer
 	if c.mutate > 0 {
-		t := time.NewTicker(c.mutateEvery)
-		defer t.Stop()
-		tick = t.C
+		timer = time.NewTimer(c.mutateEvery)
+		defer timer.Stop()
+		tick = timer.C
 	}
 	for {
 		select {
 		case <-tick:
 			ch := sim.Mutate(c.mutate)
 			logger.Info("pbnsim mutated", "records", ch.Count(), "at", ch.At)
+			timer.Reset(c.mutateEvery)
 		case err := <-errc:
 			return err
 		case <-ctx.Done():

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -79,4 +82,79 @@ func TestBadFlags(t *testing.T) {
 	} {
 		assert.Error(t, run(context.Background(), args, &out, nil), "%v", args)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func serverTime(t *testing.T, url string) time.Time {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url+"/v1/inventory", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer T")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var inv struct {
+		ServerTime time.Time `json:"serverTime"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&inv))
+	require.False(t, inv.ServerTime.IsZero())
+	return inv.ServerTime
+}
+
+// A restarted pbnsim (same seed, same port) never answers a serverTime
+// older than its predecessor's last one — even just after a mutation moved
+// the predecessor's clock a second ahead — so a client's watermark is never
+// in the restarted source's future.
+func TestRestartNeverRunsTheClockBackwards(t *testing.T) {
+	addr := "127.0.0.1:0"
+	var last time.Time
+	for i := range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan string, 1)
+		done := make(chan error, 1)
+		out := &syncBuffer{}
+		go func() {
+			done <- run(ctx, []string{"-addr", addr, "-token", "T", "-patients", "20", "-seed", "9", "-mutate", "2", "-mutate-every", "1s"}, out, ready)
+		}()
+		var url string
+		select {
+		case url = <-ready:
+		case err := <-done:
+			t.Fatalf("run ended early: %v", err)
+		}
+		addr = strings.TrimPrefix(url, "http://") // the second run takes the first one's port
+		first := serverTime(t, url)
+		assert.False(t, first.Before(last), "run %d: serverTime %s is older than %s, handed out before the restart", i, first, last)
+		if i == 0 {
+			require.Eventually(t, func() bool { return strings.Contains(out.String(), "pbnsim mutated") }, 5*time.Second, 5*time.Millisecond)
+		}
+		last = serverTime(t, url)
+		cancel()
+		require.NoError(t, <-done)
+	}
+}
+
+func TestMutateEveryAtLeastASecond(t *testing.T) {
+	_, err := parseFlags([]string{"-mutate", "3", "-mutate-every", "500ms"}, io.Discard)
+	assert.Error(t, err)
+	_, err = parseFlags([]string{"-mutate", "3", "-mutate-every", "1s"}, io.Discard)
+	assert.NoError(t, err)
 }

@@ -53,6 +53,12 @@
 // a serverTime issued after the previous Mutate returns exactly this one's
 // records.
 //
+// The server clock ([Simulator.Now]) never runs backwards and never reads
+// before Options.NotBefore. The default counts from the simulator's start;
+// [WallClock] is the wall clock instead, for a simulator that may be
+// restarted (examples/pbnsim): one that waits [RestartMargin] before it
+// answers never hands out a serverTime older than its predecessor's.
+//
 // [Faults] inject seeded 5xx, 429 with Retry-After, latency and dropped
 // connections; Options.RateLimit answers 429 over a token bucket. Both are
 // off by default.

@@ -69,8 +69,9 @@ func (s *Simulator) Mutate(n int) Changes {
 }
 
 // MutateWith applies the given changes. It is deterministic for a given
-// simulator seed and sequence of calls. The server clock moves one second
-// past the change stamp afterwards, so a delta started from any serverTime
+// simulator seed and sequence of calls. The server clock reads at least one
+// second past the change stamp afterwards (a floor, not a shift: a clock
+// already past it is unchanged), so a delta started from any serverTime
 // issued later excludes this mutation.
 func (s *Simulator) MutateWith(o MutateOptions) Changes {
 	st := s.st
@@ -115,7 +116,9 @@ func (s *Simulator) MutateWith(o MutateOptions) Changes {
 		}
 	}
 	s.clockMu.Lock()
-	s.skew += time.Second
+	if next := at.Add(time.Second); s.floor.Before(next) {
+		s.floor = next
+	}
 	s.clockMu.Unlock()
 	return m.ch
 }

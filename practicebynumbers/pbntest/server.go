@@ -53,8 +53,15 @@ type Options struct {
 
 	// Now is the server clock. The default starts one hour after the
 	// practice's AsOf and advances with real time, so every change stamp
-	// Mutate writes is later than every generated one.
+	// Mutate writes is later than every generated one. WallClock is the
+	// choice of a simulator that may be restarted.
 	Now func() time.Time
+
+	// NotBefore is the earliest time the clock may read: a simulator that
+	// replaces another one passes a time at or after the last serverTime
+	// the other handed out, so a client's watermark is never in the
+	// simulator's future.
+	NotBefore time.Time
 
 	// Logger receives one line per request (method, path, status; never
 	// query values or tokens). Nil discards.
@@ -91,7 +98,9 @@ type Simulator struct {
 	limiter *rate.Limiter
 
 	clockMu sync.Mutex
-	skew    time.Duration
+	// floor is the earliest the clock may read next: past the last
+	// mutation's stamp, and never before a time already handed out.
+	floor time.Time
 
 	faultMu  sync.Mutex
 	faultRNG rng
@@ -138,7 +147,11 @@ func New(opts Options) (*Simulator, error) {
 	if fseed == 0 {
 		fseed = p.seed
 	}
-	s := &Simulator{opts: opts, st: newStore(p), faultRNG: newRNG(fseed, domFaults)}
+	s := &Simulator{opts: opts, st: newStore(p), faultRNG: newRNG(fseed, domFaults),
+		floor: opts.NotBefore.UTC().Truncate(time.Second)}
+	if !opts.NotBefore.IsZero() && s.floor.Before(opts.NotBefore) {
+		s.floor = s.floor.Add(time.Second) // a floor between seconds rounds up
+	}
 	if opts.RateLimit > 0 {
 		burst := opts.RateBurst
 		if burst <= 0 {
@@ -163,6 +176,31 @@ func New(opts Options) (*Simulator, error) {
 	return s, nil
 }
 
+// WallClock is a server clock for a simulator that may be restarted: the
+// wall clock, but never earlier than one hour after the practice's AsOf (so
+// every Mutate stamp is later than every generated one). Unlike the
+// default, which counts from the simulator's start, it does not begin again
+// when the process does. A simulator on WallClock whose mutations are at
+// least a second apart never leads the wall clock by more than
+// RestartMargin; so one that waits RestartMargin after its predecessor
+// stopped before it answers never hands out a serverTime older than one its
+// predecessor handed out (as long as the wall clock does not step back).
+func WallClock(p *Practice) func() time.Time {
+	earliest := p.AsOf().Add(time.Hour)
+	return func() time.Time {
+		if t := time.Now().UTC(); t.After(earliest) {
+			return t
+		}
+		return earliest
+	}
+}
+
+// RestartMargin is how far a WallClock simulator's clock can lead the wall
+// clock: a Mutate moves the clock one second past its stamp, and with
+// mutations at least a second apart the wall clock has caught up with the
+// previous one's by then.
+const RestartMargin = time.Second
+
 // Practice returns the generated practice behind the simulator (without
 // the changes Mutate made).
 func (s *Simulator) Practice() *Practice { return s.st.p }
@@ -173,11 +211,18 @@ func (s *Simulator) Handler() http.Handler { return s.handler }
 // Token returns the bearer token the simulator accepts.
 func (s *Simulator) Token() string { return s.opts.Token }
 
-// Now returns the server clock (second precision, UTC).
+// Now returns the server clock (second precision, UTC). It never runs
+// backwards, even if Options.Now does, and reads at least one second past
+// the stamp of the last Mutate.
 func (s *Simulator) Now() time.Time {
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
-	return s.opts.Now().Add(s.skew).UTC().Truncate(time.Second)
+	t := s.opts.Now().UTC().Truncate(time.Second)
+	if t.Before(s.floor) {
+		t = s.floor
+	}
+	s.floor = t
+	return t
 }
 
 // Requests returns how many requests were served, in total and per status
