@@ -173,7 +173,14 @@ func (m *Migration) beginRun(ctx context.Context, kind rollback.RunKind, digest 
 	}
 	for i := len(runs) - 1; i >= 0; i-- {
 		r := runs[i]
-		if r.Kind == kind && r.Status == rollback.StatusRunning && r.MapDigest == digest && r.Location == m.location() {
+		if r.Kind != kind || r.MapDigest != digest || r.Location != m.location() {
+			continue
+		}
+		// The latest such run decides: one a killed process left (running,
+		// or closed as interrupted by a later BeginRun) is taken up, so an
+		// interrupted load stays one run with one outcome per record; a
+		// finished one means a new run.
+		if r.Status == rollback.StatusRunning || r.Status == rollback.StatusInterrupted {
 			run, err := m.opts.Ledger.ResumeRun(ctx, r.ID)
 			if err != nil {
 				return nil, fmt.Errorf("pbnhl: resume run %s: %w", r.ID, err)
@@ -181,6 +188,7 @@ func (m *Migration) beginRun(ctx context.Context, kind rollback.RunKind, digest 
 			m.log.LogAttrs(ctx, levelInfo, "resuming run", attrRun(int64(r.ID)))
 			return run, nil
 		}
+		break
 	}
 	run, err := m.opts.Ledger.BeginRun(ctx, rollback.RunOptions{Kind: kind, MapDigest: digest, Location: m.location(), Actor: m.opts.Actor})
 	if err != nil {
