@@ -20,13 +20,18 @@ import (
 // TestLostBusinessCreateNeverAdoptsLookalike: the location already holds,
 // for every office, a business with exactly the fields the migration will
 // write (left by an earlier migration with another ledger — one without
-// a marker, one with another migration's marker), created an hour ago.
+// a marker, one with another migration's marker, one even with this
+// migration's marker), created an hour ago.
 // Every business create is applied but its answer lost. The settle-lookup
 // must find the migration's own copy by its identity marker, never a
 // look-alike; the look-alikes stay untouched, and Undo removes only what
 // the migration created.
 func TestLostBusinessCreateNeverAdoptsLookalike(t *testing.T) {
-	var offset atomic.Int64 // HighLevel's clock offset, ns
+	// HighLevel's clock runs an hour behind until the run (its creation
+	// stamps never go backwards, so everything before the run is dated
+	// then): the look-alikes are an hour old when the run starts.
+	var offset atomic.Int64
+	offset.Store(int64(-time.Hour))
 	o := envOptions{patients: size(20), seed: 31, hlClock: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }}
 	e := newEnv(t, o)
 	ctx := context.Background()
@@ -36,7 +41,9 @@ func TestLostBusinessCreateNeverAdoptsLookalike(t *testing.T) {
 	// What the run will write for each office, from a dry run.
 	dry, err := e.migration(func(o *pbnhl.Options) { o.DryRun = true }).Run(ctx)
 	require.NoError(t, err)
-	offset.Store(int64(-time.Hour))
+	info, err := e.ledger.Info(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, info.MigrationID)
 	lookalikes := map[string]highlevel.Business{}
 	offices := 0
 	for _, w := range dry.Written {
@@ -50,7 +57,11 @@ func TestLostBusinessCreateNeverAdoptsLookalike(t *testing.T) {
 		plain.Description = strings.TrimSpace(in.Description[:strings.Index(in.Description, "pbnhl-id ")])
 		other := in
 		other.Description = plain.Description + "\n\npbnhl-id 00000000000000000000000000000000/business/" + w.SourceKey
-		for _, b := range []highlevel.BusinessInput{plain, other} {
+		// Even one carrying this migration's own marker: created before
+		// the intent, it cannot be what the intent created.
+		early := in
+		early.Description = plain.Description + "\n\npbnhl-id " + info.MigrationID + "/business/" + w.SourceKey
+		for _, b := range []highlevel.BusinessInput{plain, other, early} {
 			got, err := e.client.Businesses.Create(ctx, b)
 			require.NoError(t, err)
 			lookalikes[got.ID] = *got
@@ -77,7 +88,7 @@ func TestLostBusinessCreateNeverAdoptsLookalike(t *testing.T) {
 		ours[mp.HighLevelID] = true
 	}
 	assert.Len(t, ours, offices)
-	assert.Equal(t, offices*3, e.hl.Count(hltest.DefaultLocationID, hltest.KindBusiness), "no second copy of ours")
+	assert.Equal(t, offices*4, e.hl.Count(hltest.DefaultLocationID, hltest.KindBusiness), "no second copy of ours")
 	checkLookalikes(t, e, lookalikes)
 	assertSettled(t, e)
 

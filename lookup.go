@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -555,8 +554,8 @@ func notBefore(at time.Time) time.Time {
 
 // migrationID returns the ledger's migration id: random, made once with
 // the ledger and stable forever (rollback Info.MigrationID). A ledger
-// that does not report one yet gets an id derived from its first run,
-// which is as stable as the ledger.
+// opened read-only before it got one has an id derived from its first
+// run instead, as stable as the ledger.
 func (m *Migration) migrationID(ctx context.Context) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -567,8 +566,8 @@ func (m *Migration) migrationID(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("pbnhl: ledger info: %w", err)
 	}
-	if f := reflect.ValueOf(info).FieldByName("MigrationID"); f.IsValid() && f.Kind() == reflect.String && f.String() != "" {
-		m.mid = f.String()
+	if info.MigrationID != "" {
+		m.mid = info.MigrationID
 		return m.mid, nil
 	}
 	runs, err := m.opts.Ledger.Runs(ctx)
