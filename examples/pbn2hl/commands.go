@@ -385,7 +385,11 @@ func (c *cli) migration(ctx context.Context, approved bool, mode ledgerMode, tun
 	}
 	opts := pbnhl.Options{Source: src, Client: client, Map: m, Ledger: l, CompanyID: c.cfg.companyID, FallbackOwner: c.cfg.fallback,
 		Concurrency: c.cfg.concurrency, DailyLimit: policy, SearchLag: lag, Actor: c.cfg.actor, Logger: c.log,
-		Progress: c.onProgress, ProgressInterval: c.cfg.progressEvery}
+		Progress: c.onProgress, ProgressInterval: c.cfg.progressEvery, RequestTimeout: c.cfg.requestTimeout,
+		AcceptInvalid: c.cfg.acceptInvalid, MaxInvalidShare: c.cfg.maxInvalidShare}
+	if c.validates && c.cfg.maxInvalidShare == 0 {
+		opts.MaxInvalidShare = -1 // the library's "none may be invalid"; its zero is the default
+	}
 	if tune != nil {
 		tune(&opts)
 	}
@@ -421,7 +425,7 @@ func (c *cli) onProgress(p pbnhl.Progress) {
 
 var preflightCmd = &command{
 	name: "preflight", summary: "check everything a run needs and estimate its API calls, duration and days (writes nothing)",
-	source: true, hl: true, ledger: true, mapFile: true,
+	source: true, hl: true, ledger: true, mapFile: true, validates: true,
 	run: func(ctx context.Context, c *cli) error {
 		mig, closeAll, err := c.migration(ctx, false, ledgerRead, nil)
 		if err != nil {
@@ -457,7 +461,7 @@ type phaseFlags struct {
 
 var sampleCmd = &command{
 	name: "sample", summary: "load a stratified slice of patients with all their records into a staging location",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true,
+	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
 	setup: func(c *cli) {
 		c.flags.IntVar(&c.opt.phase.patients, "patients", 20, "patients in the sample, spread over offices and statuses, each with all their records")
 		c.flags.StringVar(&c.opt.phase.bodies, "bodies", "", "write every body sent as JSONL to this file (mode 0600) for a field-level review: it holds PHI, keep it on the practice's machine")
@@ -480,7 +484,7 @@ var sampleCmd = &command{
 
 var runCmd = &command{
 	name: "run", summary: "the full load in dependency order (resumable: run it again after a crash, Ctrl-C or the daily limit)",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true,
+	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes; report what would be written and the calls it would take")
 	},
@@ -491,7 +495,7 @@ var runCmd = &command{
 
 var deltaCmd = &command{
 	name: "delta", summary: "bring HighLevel to the source's current state after the full run (changed, new and deleted records)",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true,
+	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes")
 		c.flags.StringVar(&c.opt.phase.deletions, "deletions", "keep", `records the source deleted: "keep" them in HighLevel and list them, or "mirror" (delete them: final, undo cannot bring them back)`)

@@ -30,6 +30,13 @@ const (
 	exitDailyLimit = 3
 )
 
+// HighLevel request timeout: the default and the bound of
+// -request-timeout (the client's own bounds).
+const (
+	defaultRequestTimeout = 60 * time.Second
+	maxRequestTimeout     = 10 * time.Minute
+)
+
 // Environment variables holding the tokens.
 const (
 	envHLToken  = "HL_TOKEN"
@@ -74,6 +81,8 @@ type cli struct {
 	log        *slog.Logger
 	// canCreate: the command takes -new-ledger.
 	canCreate bool
+	// validates: the command takes -accept-invalid and -max-invalid-share.
+	validates bool
 }
 
 // config is what the shared flags say.
@@ -90,6 +99,10 @@ type config struct {
 	// plaintextLedger is the explicit choice of a ledger without a key.
 	plaintextLedger bool
 	mapPath         string
+	encoding        string
+	requestTimeout  time.Duration
+	acceptInvalid   bool
+	maxInvalidShare float64
 	concurrency     int
 	onDailyLimit    string
 	actor           string
@@ -120,8 +133,11 @@ type command struct {
 	// writesLedger: the command (or one of its modes) journals into the
 	// ledger, so it takes -plaintext-ledger.
 	writesLedger bool
-	setup        func(c *cli)
-	run          func(ctx context.Context, c *cli) error
+	// validates: the command validates every record (preflight and the
+	// data phases), so it takes -accept-invalid and -max-invalid-share.
+	validates bool
+	setup     func(c *cli)
+	run       func(ctx context.Context, c *cli) error
 }
 
 // commands in the order of a migration.
@@ -194,7 +210,7 @@ func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 		fmt.Fprintf(stderr, "pbn2hl: unknown command %q\nrun 'pbn2hl -h' for the commands\n", name)
 		return exitUsage
 	}
-	c := &cli{cmd: name, stdout: stdout, stderr: stderr, getenv: getenv, httpClient: hc, canCreate: cmd.creates}
+	c := &cli{cmd: name, stdout: stdout, stderr: stderr, getenv: getenv, httpClient: hc, canCreate: cmd.creates, validates: cmd.validates}
 	c.flags = flag.NewFlagSet("pbn2hl "+name, flag.ContinueOnError)
 	// The flag package would print its error and then the whole help; the
 	// error is printed below as one line, and the help only when asked for.
@@ -288,6 +304,10 @@ func (c *cli) exit(ctx context.Context, err error) int {
 		fmt.Fprintf(c.stderr, "  resume: run the same command again (it settles what was in flight, then skips what is done).\n")
 		return exitFailed
 	}
+	if msg := c.refusedToken(err); msg != "" {
+		fmt.Fprintf(c.stderr, "pbn2hl %s: %s\n", c.cmd, msg)
+		return exitFailed
+	}
 	var mm *mapping.DigestMismatchError
 	if errors.As(err, &mm) || errors.Is(err, mapping.ErrNotApproved) {
 		fmt.Fprintf(c.stderr, "pbn2hl %s: %v\n  approve the map first: pbn2hl approve -map %s -by NAME\n", c.cmd, err, c.cfg.mapPath)
@@ -303,11 +323,31 @@ func (c *cli) exit(ctx context.Context, err error) int {
 	return exitFailed
 }
 
+// refusedToken says which token a 401 refused and what to do, or "".
+func (c *cli) refusedToken(err error) string {
+	var pe *pbn.APIError
+	switch {
+	case errors.Is(err, highlevel.ErrUnauthorized) && c.cfg.oauthStore != "":
+		return fmt.Sprintf("HighLevel refused the OAuth token kept in %s (401 unauthorized), and refreshing it did not help: "+
+			"the app's install may have been removed or its scopes changed. Install the app on location %s again and run "+
+			"pbn2hl oauth -hl-oauth-store %s with the new authorization code in $%s.", c.cfg.oauthStore, c.cfg.location, c.cfg.oauthStore, envOAuthCode)
+	case errors.Is(err, highlevel.ErrUnauthorized):
+		return fmt.Sprintf("HighLevel refused the token in $%s (401 unauthorized): set $%s to the Private Integration token of "+
+			"location %s (Settings → Private Integrations in that sub-account), not an agency token, not revoked, with the "+
+			"scopes the README lists. Nothing was written.", envHLToken, envHLToken, c.cfg.location)
+	case errors.As(err, &pe) && pe.StatusCode == http.StatusUnauthorized:
+		return fmt.Sprintf("Practice by Numbers refused the token in $%s (401 unauthorized): set $%s to the practice's API "+
+			"token for %s, or read a CSV export folder with -export DIR instead.", envPBNToken, envPBNToken, c.cfg.pbnURL)
+	}
+	return ""
+}
+
 func (c *cli) sharedFlags(cmd *command) {
 	fs, cfg := c.flags, &c.cfg
 	if cmd.source {
 		fs.StringVar(&cfg.pbnURL, "pbn-url", "", "Practice by Numbers API root (token in $"+envPBNToken+"); or -export")
 		fs.StringVar(&cfg.exportDir, "export", "", "read a Practice by Numbers CSV export folder instead of the API")
+		fs.StringVar(&cfg.encoding, "encoding", "", `the export's text encoding when it is neither UTF-8 nor UTF-16 with a BOM, e.g. "windows-1252"; without it any other encoding is refused with the first line that is not UTF-8 (nothing is guessed)`)
 	}
 	if cmd.hl {
 		fs.StringVar(&cfg.oauthStore, "hl-oauth-store", "", "OAuth token file written by the oauth command (owner-only, rotated on every refresh); used instead of $"+envHLToken+", with the app's credentials in $"+envOAuthClientID+" and $"+envOAuthClientSecret)
@@ -320,6 +360,7 @@ func (c *cli) sharedFlags(cmd *command) {
 		fs.StringVar(&cfg.fallback, "fallback-owner", "", "e-mail or id of the HighLevel user who owns records whose staff member has no user")
 		fs.StringVar(&cfg.onDailyLimit, "on-daily-limit", "stop", `"stop" (exit 3 with the time to resume) or "pause" (wait for the quota to reset)`)
 		fs.DurationVar(&cfg.progressEvery, "progress-every", 2*time.Second, "least time between two progress lines of one object on stderr")
+		fs.DurationVar(&cfg.requestTimeout, "request-timeout", defaultRequestTimeout, "longest a call to HighLevel may take (at most 10m); a write whose answer is lost is looked up only once it can no longer be in flight (this plus -search-lag), so a resume waits that long for it")
 	}
 	if cmd.ledger {
 		req := ""
@@ -337,6 +378,10 @@ func (c *cli) sharedFlags(cmd *command) {
 	}
 	if cmd.mapFile {
 		fs.StringVar(&cfg.mapPath, "map", "", "field map YAML (from propose, approved with approve)")
+	}
+	if cmd.validates {
+		fs.BoolVar(&cfg.acceptInvalid, "accept-invalid", false, "go on knowingly when an object has more invalid records than -max-invalid-share: they are left out and listed in the problems report (never sent)")
+		fs.Float64Var(&cfg.maxInvalidShare, "max-invalid-share", 0.02, "share of an object's records (0 to 1) that may be invalid before preflight and the run stop; 0: none may be")
 	}
 	fs.StringVar(&cfg.actor, "actor", defaultActor(), "who runs this, recorded on every run")
 	fs.BoolVar(&cfg.verbose, "v", false, "log the library's operational records to stderr (object names, counts, ids; never values or tokens)")
@@ -366,7 +411,16 @@ func (c *cli) check(cmd *command) error {
 			return errors.New("-pbn-url needs the token in $" + envPBNToken)
 		}
 	}
+	if cfg.encoding != "" && cfg.exportDir == "" {
+		return errors.New("-encoding is for an export folder (-export); the API's answers are UTF-8")
+	}
+	if cmd.validates && (cfg.maxInvalidShare < 0 || cfg.maxInvalidShare > 1) {
+		return errors.New("-max-invalid-share must be between 0 and 1")
+	}
 	if cmd.hl {
+		if cfg.requestTimeout <= 0 || cfg.requestTimeout > maxRequestTimeout {
+			return fmt.Errorf("-request-timeout must be more than 0 and at most %s", maxRequestTimeout)
+		}
 		n, w, err := parseRate(cfg.hlRate)
 		if err != nil {
 			return err
@@ -408,7 +462,7 @@ func parseRate(s string) (int, time.Duration, error) {
 // source opens the PbN API or export folder.
 func (c *cli) source() (pbn.Source, error) {
 	if c.cfg.exportDir != "" {
-		r, err := pbn.OpenExport(c.cfg.exportDir, pbn.ExportOptions{Logger: c.log})
+		r, err := pbn.OpenExport(c.cfg.exportDir, pbn.ExportOptions{Logger: c.log, Encoding: c.cfg.encoding})
 		if err != nil {
 			return nil, fmt.Errorf("open the export folder: %w", err)
 		}

@@ -63,7 +63,10 @@ func (r *rig) led(path string) []string { return []string{"-ledger", path, "-led
 // hlArgs are the flags every HighLevel command takes here.
 func (r *rig) hlArgs() []string {
 	return []string{"-hl-url", r.hl.URL, "-location", hltest.DefaultLocationID, "-hl-rate", "100/100ms", "-search-lag", "0",
-		"-company", hltest.DefaultCompanyID, "-fallback-owner", fallbackEmail, "-progress-every", "50ms", "-v"}
+		"-company", hltest.DefaultCompanyID, "-fallback-owner", fallbackEmail, "-progress-every", "50ms",
+		// A resume waits until a lost write can no longer be in flight:
+		// the simulator answers in milliseconds.
+		"-request-timeout", "2s", "-v"}
 }
 
 func (r *rig) srcArgs() []string { return []string{"-pbn-url", r.pbn.URL} }
@@ -699,4 +702,87 @@ func TestFilesOwnerOnly(t *testing.T) {
 			check(out, victim)
 		}
 	}
+}
+
+// -max-invalid-share and -accept-invalid reach the library's preflight
+// gate: the proposer's raw draft maps treatment plan statuses HighLevel
+// cannot take, so every plan is invalid and preflight blocks; accepted
+// knowingly, it goes on.
+func TestAcceptInvalid(t *testing.T) {
+	r := newRig(t, 10, 0)
+	mapPath := r.path("draft.yaml")
+	r.mustRun(join([]string{"propose", "-out", mapPath, "-review", r.path("draft.md")}, r.srcArgs(), r.hlArgs())...)
+	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	args := join([]string{"-map", mapPath}, r.led(r.path("l.ledger")), r.srcArgs(), r.hlArgs())
+	r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
+
+	code, out, errOut := r.run(join([]string{"preflight"}, args)...)
+	require.Equal(t, exitFailed, code, "%s\n%s", out, errOut)
+	assert.Contains(t, errOut, "not ready")
+	assert.Contains(t, errOut, "more than the 2% allowed")
+	assert.Contains(t, errOut, "-accept-invalid")
+	out = r.mustRun(join([]string{"preflight", "-accept-invalid"}, args)...)
+	assert.Contains(t, out, "Accepted knowingly")
+	assert.Contains(t, out, "ready: nothing blocks the run")
+	code, _, errOut = r.run(join([]string{"preflight", "-max-invalid-share", "1"}, args)...)
+	assert.Equal(t, exitOK, code, "every record may be invalid: %s", errOut)
+
+	for _, bad := range [][]string{
+		{"preflight", "-max-invalid-share", "1.5"},
+		{"preflight", "-request-timeout", "0s"},
+		{"preflight", "-request-timeout", "11m"},
+		{"preflight", "-encoding", "windows-1252"}, // with -pbn-url: the API is UTF-8
+	} {
+		code, _, errOut := r.run(join(bad[:1], args, bad[1:])...) // the last of a repeated flag wins
+		assert.Equal(t, exitUsage, code, "%v: %s", bad, errOut)
+	}
+}
+
+// -encoding reaches the export reader: a Windows-1252 file is refused
+// without it (nothing is guessed) and read with it.
+func TestExportEncoding(t *testing.T) {
+	r := newRig(t, 5, 0)
+	export := r.path("export")
+	_, err := r.pbn.WriteExport(context.Background(), export, pbntest.ExportOptions{})
+	require.NoError(t, err)
+	delete(r.env, envPBNToken)
+	patients := filepath.Join(export, "patients.csv")
+	b, err := os.ReadFile(patients)
+	require.NoError(t, err)
+	lines := bytes.SplitN(b, []byte("\n"), 3)
+	require.Len(t, lines, 3)
+	// One é in Windows-1252 (0xE9, not UTF-8) in the first record's last
+	// name's place, whatever the column order: a character appended to
+	// the line's last field.
+	lines[1] = append(bytes.TrimRight(lines[1], "\r"), 0xE9)
+	require.NoError(t, os.WriteFile(patients, bytes.Join(lines, []byte("\n")), 0o600))
+
+	src := []string{"-export", export}
+	mapPath := r.path("map.yaml")
+	r.mustRun(join([]string{"propose", "-from", "default", "-out", mapPath, "-review", r.path("review.md")}, src)...)
+	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	code, out, errOut := r.run(join([]string{"preflight", "-map", mapPath}, src, r.hlArgs())...)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, out+errOut, "patients.csv")
+	assert.Contains(t, out+errOut, "-encoding")
+
+	assert.Contains(t, out+errOut, "not valid UTF-8")
+	_, out, errOut = r.run(join([]string{"preflight", "-map", mapPath, "-encoding", "windows-1252"}, src, r.hlArgs())...)
+	assert.NotContains(t, out+errOut, "not valid UTF-8", "read as Windows-1252")
+	assert.NotContains(t, out+errOut, "patients.csv", "nothing to say about the file")
+}
+
+// A refused token is named, with the environment variable that holds it
+// and what to do; the token itself never appears.
+func TestRefusedTokenSaysWhichAndWhat(t *testing.T) {
+	r := newRig(t, 3, 0)
+	mapPath := writeDefaultMap(t, r)
+	const wrongPBN = "pbn-wrong-token-42"
+
+	_ = mapPath
+	r.env[envPBNToken] = wrongPBN
+	code, _, errOut := r.run(join([]string{"propose", "-overwrite", "-out", r.path("m.yaml"), "-review", r.path("r.md")}, r.srcArgs())...)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "Practice by Numbers refused the token in $PBN_TOKEN (401 unauthorized)")
+	assert.NotContains(t, errOut, wrongPBN)
 }
