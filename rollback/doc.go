@@ -43,10 +43,54 @@
 // key id stored beside them. Opening with the wrong key fails with
 // ErrWrongKey (checked on Open against a sealed check value, and again on
 // every decryption); opening an encrypted ledger without a key fails with
-// ErrKeyRequired. Without a key they are stored in clear and the ledger
-// says so: Info.Encryption is "none", Info.PlaintextEntries counts them,
-// and Open logs it. Ids, digests, object types and reasons are not
-// encrypted; reasons must name fields, never values.
+// ErrKeyRequired. Storing them in clear is never a default: a writable
+// Open with neither a key nor Options.Plaintext fails with ErrNoKey (its
+// message says how to choose). With Plaintext the ledger says so:
+// Info.Encryption is "none", Info.PlaintextEntries counts them, and Open
+// logs it. Ids, digests, object types and reasons are not encrypted;
+// reasons must name fields, never values.
+//
+// # Security and retention
+//
+// What the file holds, and for how long:
+//
+//   - Field values (patient data) live only in payloads and before-images,
+//     sealed with the key (above). Before-images keep only what Undo needs:
+//     an update's image is cut down, at Run.Intent, to the fields its
+//     payload writes (custom fields by id, properties by name), the record's
+//     id and, for a note, its body (a note restore must send it); a
+//     delete's image to the id. A field absent from the cut image was empty
+//     before and is cleared by Undo. Restoring a record several updates
+//     wrote, Undo takes each field from the image of the first update that
+//     wrote it.
+//   - Owner-only files whatever the umask: Open creates a new ledger itself
+//     (O_EXCL, 0600) before SQLite opens it, and SQLite gives its -wal,
+//     -shm and -journal files the ledger's mode. An existing ledger (or
+//     sidecar) that others can read or write is tightened to 0600 by a
+//     writable Open, which fails if it cannot (a file owned by someone
+//     else); a ReadOnly Open leaves modes alone.
+//   - Nothing is created by accident: Options.MustExist refuses a missing
+//     file (ErrNoLedger, matching fs.ErrNotExist) and creates nothing, and
+//     Options.ReadOnly implies it, writes nothing (ErrReadOnly), migrates
+//     nothing (an older schema is refused) and removes the -wal and -shm
+//     SQLite creates even for a read-only connection, unless another
+//     connection still uses them.
+//   - Info.MigrationID names the migration the ledger records: 128 random
+//     bits in hex, made when the file is created (on the first writable
+//     Open of a ledger older than ids) and never changed.
+//   - Retention: after sign-off, Ledger.Purge drops the payloads and
+//     before-images of the runs named (finished, with every outcome
+//     settled), then VACUUMs the file and truncates its WAL so that no
+//     dropped value stays in free pages or old WAL frames. Ids, digests,
+//     outcomes, reasons, the id map, watermarks, invalid records and the
+//     runs stay (the audit trail; resume and delta work as before); meta
+//     records each purge. PurgeReport counts what was dropped and the
+//     updates Undo can no longer restore. Undo of a purged run still
+//     deletes and unlinks what it created, but refuses an unforced delete
+//     it can no longer change-check, and reports every update it can no
+//     longer restore as irreversible with a reason starting "purged: "
+//     (UndoReport.Purged counts both). Name undo runs too when purging:
+//     their restores carry before-images as payloads.
 //
 // # Throughput and what a power loss can lose
 //
