@@ -36,7 +36,8 @@ func main() {
 type config struct {
 	addr, token, location, company, users, faults, dump string
 	adminToken                                          string
-	allowDuplicates                                     bool
+	allowDuplicates, allowDuplicateOpportunity          bool
+	duplicateMatch                                      []string
 	rate                                                hltest.RateLimit
 	seed                                                uint64
 	applyLateDelay                                      time.Duration
@@ -51,7 +52,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.location, "location", hltest.DefaultLocationID, "location (sub-account) id")
 	fs.StringVar(&c.company, "company", hltest.DefaultCompanyID, "company (agency) id")
 	fs.StringVar(&c.users, "users", "", "JSON file of users: [User] or {\"users\":[...]} as GET /users/search returns")
-	fs.BoolVar(&c.allowDuplicates, "allow-duplicates", false, "the location's \"Allow Duplicate Contact\" setting")
+	fs.BoolVar(&c.allowDuplicates, "allow-duplicates", false, "the location's \"Allow Duplicate Contact\" setting (settings.allowDuplicateContact)")
+	fs.BoolVar(&c.allowDuplicates, "allow-duplicate-contact", false, "same as -allow-duplicates")
+	match := fs.String("duplicate-match", "email,phone", "fields that make two contacts duplicates, in match order (upsert takes the first match): email, phone, or both")
+	fs.BoolVar(&c.allowDuplicateOpportunity, "allow-duplicate-opportunity", false,
+		"the location's \"Allow Duplicate Opportunity\" setting (settings.allowDuplicateOpportunity): a contact may have several opportunities in one pipeline")
 	fs.IntVar(&c.rate.Max, "rate-max", 100, "burst limit: requests per window per location")
 	fs.DurationVar(&c.rate.Window, "rate-window", 10*time.Second, "burst window")
 	fs.IntVar(&c.rate.Daily, "daily", 200_000, "daily limit per location")
@@ -70,6 +75,17 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.token == "" || c.location == "" {
 		return c, errors.New("-token and -location must not be empty")
 	}
+	seen := map[string]bool{}
+	for f := range strings.SplitSeq(*match, ",") {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if f != "email" && f != "phone" {
+			return c, fmt.Errorf("-duplicate-match: %q is not email or phone", f)
+		}
+		if !seen[f] {
+			seen[f] = true
+			c.duplicateMatch = append(c.duplicateMatch, f)
+		}
+	}
 	if c.applyLateDelay <= 0 {
 		return c, errors.New("-apply-late-delay must be positive")
 	}
@@ -78,7 +94,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 
 func (c config) options() (hltest.Options, error) {
 	opts := hltest.Options{
-		Locations: []hltest.Location{{ID: c.location, Token: c.token, Name: "hlsim", AllowDuplicates: c.allowDuplicates}},
+		Locations: []hltest.Location{{ID: c.location, Token: c.token, Name: "hlsim", AllowDuplicates: c.allowDuplicates,
+			DuplicateOrder: c.duplicateMatch, AllowDuplicateOpportunities: c.allowDuplicateOpportunity}},
 		CompanyID: c.company,
 		RateLimit: c.rate,
 		Seed:      c.seed,
@@ -133,6 +150,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, base)
 	fmt.Fprintf(stderr, "hlsim: HighLevel API v2 simulator at %s, location %s, %d users, rate %d/%s + %d/day, faults %q; Ctrl-C to stop\n",
 		base, cfg.location, len(opts.Users), cfg.rate.Max, cfg.rate.Window, cfg.rate.Daily, cfg.faults)
+	fmt.Fprintf(stderr, "hlsim: location settings: allowDuplicateContact=%t (matching %s), allowDuplicateOpportunity=%t\n",
+		cfg.allowDuplicates, strings.Join(cfg.duplicateMatch, ", then "), cfg.allowDuplicateOpportunity)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

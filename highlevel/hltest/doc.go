@@ -18,10 +18,15 @@
 //     enums and required fields give class-validator messages; query
 //     parameters are whitelisted too; PUT /contacts/{id} rejects locationId.
 //     Custom field values must match the field's dataType and options.
-//   - Duplicate contacts per location (Location.AllowDuplicates,
-//     DuplicateOrder): create answers 400 with meta.contactId and
+//   - Location settings (Location.AllowDuplicates, DuplicateOrder — the
+//     matching fields —, AllowDuplicateOpportunities), served by
+//     GET /locations/{locationId} as settings.allowDuplicateContact and
+//     allowDuplicateOpportunity and changed at runtime by UpdateLocation.
+//     Duplicate contacts: create answers 400 with meta.contactId and
 //     matchingField; upsert updates the first match in order and silently
-//     drops a value that belongs to another contact.
+//     drops a value that belongs to another contact. Duplicate
+//     opportunities: a second one for a contact in a pipeline is a 400
+//     "Can not create duplicate opportunity for the contact."
 //   - Burst (fixed or sliding window) and daily rate limits per location, the
 //     five X-RateLimit-* headers on every response, 429 beyond.
 //   - Search lag (Options.SearchLag): writes reach search endpoints late;
