@@ -67,6 +67,35 @@ func TestUndoLeavesNoTrace(t *testing.T) {
 	assert.Zero(t, e.hl.Count(hltest.DefaultLocationID, hltest.KindAssociation))
 	t.Logf("schema undo: %d done, %d irreversible (custom object schemas and pipelines)", rep.Count(rollback.StateDone), rep.Count(rollback.StateIrreversible))
 	assert.Zero(t, e.hl.Count(hltest.DefaultLocationID, hltest.KindCustomField)-countObjectPrimaries(e), "custom fields left after the schema undo")
+
+	// Undo's record is true: the schema undo reversed everything it could,
+	// so it succeeded, with what HighLevel cannot delete as manual steps;
+	// every run reads undone by its undo; a repeated undo has nothing left
+	// to do and records no run.
+	require.True(t, rep.Reversed(), "%+v", rep.Compensations)
+	require.NotEmpty(t, rep.ManualSteps())
+	for _, c := range rep.ManualSteps() {
+		assert.Contains(t, []string{rollback.TypeCustomObject, rollback.TypePipeline}, c.Ref.ObjectType)
+	}
+	undo, err := e.ledger.Run(ctx, rep.Run)
+	require.NoError(t, err)
+	assert.Equal(t, rollback.StatusSucceeded, undo.Status)
+	assert.Zero(t, undo.Counters.Rejected, "manual steps are not rejected calls")
+	runs, err := e.ledger.Runs(ctx)
+	require.NoError(t, err)
+	for _, r := range runs {
+		if r.Kind != rollback.KindUndo {
+			assert.Equal(t, rollback.StatusUndone, r.Status, "run %d (%s)", r.ID, r.Kind)
+			assert.NotZero(t, r.UndoneBy, "run %d (%s)", r.ID, r.Kind)
+		}
+	}
+	again, err := m.Undo(ctx, pbnhl.UndoOptions{Schema: true})
+	require.NoError(t, err)
+	assert.True(t, again.NothingToUndo)
+	assert.Zero(t, again.Run)
+	after, err := e.ledger.Runs(ctx)
+	require.NoError(t, err)
+	assert.Len(t, after, len(runs), "a repeated undo records no run")
 }
 
 // countObjectPrimaries counts the custom objects' primary display
