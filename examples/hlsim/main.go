@@ -134,16 +134,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sim := hltest.NewUnstartedServer(opts)
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return err
-	}
-	base := "http://" + ln.Addr().String()
-	sim.URL = base
 	admin := cfg.adminToken
 	if admin == "" {
 		admin = cfg.token
 	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	for _, w := range exposureWarnings(ln.Addr(), cfg.token == hltest.DefaultToken || admin == hltest.DefaultToken) {
+		fmt.Fprintln(stderr, "hlsim:", w)
+	}
+	base := "http://" + ln.Addr().String()
+	sim.URL = base
 	srv := &http.Server{Handler: withInspection(sim, admin), ReadHeaderTimeout: 10 * time.Second}
 	dumpNow, stopSignals := dumpSignal()
 	defer stopSignals()
@@ -290,4 +293,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// exposureWarnings says what is wrong with serving on addr: a listener
+// beyond loopback (0.0.0.0, a LAN address) lets other machines reach a
+// simulator meant for rehearsals on this one, and the fixed default token
+// is published in the source, so anyone who reaches the port can use it.
+func exposureWarnings(addr net.Addr, defaultToken bool) []string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || tcp.IP.IsLoopback() {
+		return nil
+	}
+	w := []string{fmt.Sprintf("warning: listening on %s, reachable from other machines; %s holds whatever data it is sent (bind 127.0.0.1 unless you mean it)", addr, "hlsim")}
+	if defaultToken {
+		w = append(w, "warning: serving beyond loopback with the default token, which is published in the source: anyone who reaches the port can use it (set -token)")
+	}
+	return w
 }

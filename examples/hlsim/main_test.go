@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,4 +144,54 @@ func TestInspectionLoopbackOnly(t *testing.T) {
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusOK, rec.Code)
+}
+
+func TestExposureWarnings(t *testing.T) {
+	assert.Empty(t, exposureWarnings(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8790}, true))
+	assert.Empty(t, exposureWarnings(&net.TCPAddr{IP: net.IPv6loopback, Port: 8790}, true))
+	w := exposureWarnings(&net.TCPAddr{IP: net.IPv4zero, Port: 8790}, false)
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "reachable from other machines")
+	w = exposureWarnings(&net.TCPAddr{IP: net.ParseIP("192.168.1.20"), Port: 8790}, true)
+	require.Len(t, w, 2)
+	assert.Contains(t, w[1], "default token")
+}
+
+// hlsim says so on stderr when it listens beyond loopback with the
+// published default token (and never prints the token itself).
+func TestRunWarnsBeyondLoopback(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stdoutR, stdoutW := io.Pipe()
+	stderr := &lockedBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "0.0.0.0:0"}, stdoutW, stderr)
+		stdoutW.Close()
+	}()
+	_, err := bufio.NewReader(stdoutR).ReadString('\n')
+	require.NoError(t, err)
+	go io.Copy(io.Discard, stdoutR)
+	cancel()
+	require.NoError(t, <-done)
+	out := stderr.String()
+	assert.Contains(t, out, "reachable from other machines")
+	assert.Contains(t, out, "default token")
+	assert.NotContains(t, out, hltest.DefaultToken)
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -157,4 +158,15 @@ func TestMutateEveryAtLeastASecond(t *testing.T) {
 	assert.Error(t, err)
 	_, err = parseFlags([]string{"-mutate", "3", "-mutate-every", "1s"}, io.Discard)
 	assert.NoError(t, err)
+}
+
+func TestExposureWarnings(t *testing.T) {
+	assert.Empty(t, exposureWarnings(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8791}, true))
+	assert.Empty(t, exposureWarnings(&net.TCPAddr{IP: net.IPv6loopback, Port: 8791}, true))
+	w := exposureWarnings(&net.TCPAddr{IP: net.IPv6unspecified, Port: 8791}, false)
+	require.Len(t, w, 1)
+	assert.Contains(t, w[0], "reachable from other machines")
+	w = exposureWarnings(&net.TCPAddr{IP: net.IPv4zero, Port: 8791}, true)
+	require.Len(t, w, 2)
+	assert.Contains(t, w[1], "default token")
 }
