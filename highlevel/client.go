@@ -96,6 +96,8 @@ type Client struct {
 	Pipelines     *PipelinesService
 	Users         *UsersService
 	Media         *MediaService
+	CustomValues  *CustomValuesService // customvalues.go
+	Locations     *LocationsService    // locations.go
 }
 
 type service struct{ client *Client }
@@ -178,6 +180,8 @@ func NewClient(o Options) (*Client, error) {
 	c.Pipelines = (*PipelinesService)(&service{c})
 	c.Users = (*UsersService)(&service{c})
 	c.Media = (*MediaService)(&service{c})
+	c.CustomValues = (*CustomValuesService)(&service{c})
+	c.Locations = (*LocationsService)(&service{c})
 	return c, nil
 }
 

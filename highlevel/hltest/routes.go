@@ -56,6 +56,7 @@ func (s *Server) routes() *router {
 
 	// Locations
 	add("GET", "/locations/{locationId}", s.getLocation).query = none
+	s.customValueRoutes(add) // customvalues.go
 
 	// Custom fields (location: contact and opportunity)
 	add("GET", "/locations/{locationId}/customFields", s.listLocationFields, "model")
@@ -80,7 +81,9 @@ func (s *Server) routes() *router {
 	add("GET", "/objects/{key}", s.getSchema, "locationId", "fetchProperties")
 	add("PUT", "/objects/{key}", s.updateSchema).query = none
 	add("POST", "/objects/{schemaKey}/records", s.createRecord).query = none
-	add("GET", "/objects/{schemaKey}/records/{id}", s.getRecord).query = none
+	// locationId is undeclared but accepted and ignored, as live HighLevel
+	// does (clients read records this way).
+	add("GET", "/objects/{schemaKey}/records/{id}", s.getRecord, "locationId")
 	add("PUT", "/objects/{schemaKey}/records/{id}", s.updateRecord, "locationId")
 	add("DELETE", "/objects/{schemaKey}/records/{id}", s.deleteRecord).query = none
 	add("POST", "/objects/{schemaKey}/records/search", s.searchRecords).query = none
@@ -112,7 +115,8 @@ func (s *Server) routes() *router {
 	add("PUT", "/opportunities/{id}/status", s.updateOpportunityStatus).query = none
 
 	// Media
-	add("POST", "/medias/upload-file", s.uploadMedia).query = none
+	// altType=location&altId=<location> in the query, as clients post it.
+	add("POST", "/medias/upload-file", s.uploadMedia, "altType", "altId")
 	add("GET", "/medias/files", s.listMedia, "offset", "limit", "sortBy", "sortOrder", "type", "query",
 		"altType", "altId", "parentId", "fetchAll")
 	add("DELETE", "/medias/{id}", s.deleteMedia, "altType", "altId")
