@@ -82,7 +82,9 @@
 //     looked up by the external-id field, opportunities by theirs under
 //     their contact; businesses, notes and tasks carry a last line
 //     "pbnhl-id <migration id>/<type>/<source key>" (the ledger's migration
-//     id), and are looked up by it. No lookup adopts a candidate HighLevel
+//     id), and are looked up by it (a ledger written before the marker
+//     existed: the next delta rewrites its businesses, notes and tasks
+//     once, adding it). No lookup adopts a candidate HighLevel
 //     created before the intent was journaled (less a few seconds of clock
 //     slack): a look-alike left by someone else, or by another migration,
 //     is never taken for ours, so Undo never deletes it. A lookup that

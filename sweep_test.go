@@ -2,13 +2,16 @@ package pbnhl_test
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/mapping"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -69,4 +72,45 @@ func TestHappyPathSweepsNothing(t *testing.T) {
 	assert.Zero(t, rep.Swept)
 	_, ok := rep.Object(pbnhl.PhaseSweep)
 	assert.False(t, ok, "no sweep without a lookup")
+}
+
+// TestTaskSettledAndSweptByMarker: with communications loaded as tasks,
+// HighLevel applies some task creates twice and loses the answer. Each is
+// settled by its marker (tasks tell no creation time), and the sweep
+// deletes the second copy.
+func TestTaskSettledAndSweptByMarker(t *testing.T) {
+	e := newEnv(t, envOptions{patients: size(20), seed: 29})
+	for i := range e.m.Objects {
+		o := &e.m.Objects[i]
+		if o.Name != "communications" {
+			continue
+		}
+		o.Target = mapping.TargetTask
+		o.Fields = []mapping.Field{
+			{Template: "{channel} {direction}", To: "title", Required: true},
+			{Template: "{subject} — {body}", To: "body", Transform: mapping.Chain{{Name: "collapse"}}},
+			{From: "at", To: "dueDate", Transform: mapping.Chain{{Name: "timestamp"}}, Required: true},
+		}
+	}
+	require.NoError(t, e.m.Approve("test", time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)))
+	ctx := context.Background()
+	_, err := e.migration(nil).ApplySchema(ctx)
+	require.NoError(t, err)
+	p := newLateProxy(t, e.hl, "", twiceLost, 0, func(n int64) bool { return n%9 == 4 })
+	p.match = func(method, path string) bool { return method == "POST" && strings.HasSuffix(path, "/tasks") }
+	retarget(t, e, p.srv.URL)
+	rep, err := e.migration(nil).Run(ctx)
+	require.NoError(t, err)
+	planted := int(p.applied.Load()) / 2
+	require.Positive(t, planted)
+	assert.Equal(t, planted, rep.Swept)
+	c, _ := rep.Object("communications")
+	assert.Zero(t, c.Rejected)
+	var tasks int64
+	for range e.ledger.IDMap(ctx, rollback.TypeTask) {
+		tasks++
+	}
+	assert.Equal(t, c.Written, tasks)
+	assert.EqualValues(t, tasks, e.hl.Count(hltest.DefaultLocationID, hltest.KindTask), "one task per communication")
+	assertSettled(t, e)
 }
