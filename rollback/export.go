@@ -264,11 +264,14 @@ func (l *Ledger) Problems(ctx context.Context, runs ...RunID) iter.Seq2[Problem,
 			}
 			return col + " IN (" + placeholders(len(runs)) + ")"
 		}
+		// Invalid rows: the latest run's row of each record (one sort,
+		// not a lookup per row: the invalid table has no index by record
+		// alone).
 		q := `SELECT 'invalid', i.run, i.entity, '', i.source_key, i.source_modified, 0, i.reasons, i.at, i.id
-			FROM invalid i WHERE ` + in("i.run") + `
-			AND (i.source_key = '' OR (NOT EXISTS (SELECT 1 FROM invalid i2
-				WHERE i2.entity = i.entity AND i2.source_key = i.source_key AND i2.run > i.run AND ` + in("i2.run") + `)
-			AND NOT EXISTS (SELECT 1 FROM journal d
+			FROM (SELECT *, row_number() OVER (PARTITION BY entity, source_key, CASE WHEN source_key = '' THEN id END
+				ORDER BY run DESC) AS latest FROM invalid WHERE ` + in("run") + `) i
+			WHERE i.latest = 1
+			AND (i.source_key = '' OR (NOT EXISTS (SELECT 1 FROM journal d
 				WHERE d.source_key = i.source_key AND d.entity = i.entity AND d.outcome = 'done' AND d.compensates IS NULL
 				AND (d.run > i.run OR (d.run = i.run AND d.outcome_at >= i.at)))))
 			UNION ALL

@@ -228,3 +228,51 @@ func TestInvalidThenDoneInOneRun(t *testing.T) {
 	}
 	assert.Equal(t, []string{"invalid:p2"}, keys)
 }
+
+// TestProblemsOneRowPerRecordAcrossRuns: a record invalid or refused in
+// two runs is one row (the latest run's); one refused and loaded by a
+// later run is no problem, even listing the earlier run alone; rows
+// without a source key are never merged.
+func TestProblemsOneRowPerRecordAcrossRuns(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{})
+	var runs []*Run
+	for range 2 {
+		r, err := l.BeginRun(ctx, RunOptions{Kind: KindDelta})
+		require.NoError(t, err)
+		require.NoError(t, r.Invalid(ctx, Invalid{Entity: "patient", SourceKey: "inv", Reasons: []string{"email: format"}}))
+		require.NoError(t, r.Invalid(ctx, Invalid{Entity: "patient", Reasons: []string{"row: unreadable"}}))
+		seq, err := r.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, Entity: "patient", SourceKey: "ref"})
+		require.NoError(t, err)
+		require.NoError(t, r.Outcome(ctx, seq, Rejected(422, "phone: format")))
+		runs = append(runs, r)
+	}
+	seq, err := runs[0].Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, Entity: "patient", SourceKey: "fixed"})
+	require.NoError(t, err)
+	require.NoError(t, runs[0].Outcome(ctx, seq, Rejected(422, "email: format")))
+	seq, err = runs[1].Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, Entity: "patient", SourceKey: "fixed"})
+	require.NoError(t, err)
+	require.NoError(t, runs[1].Outcome(ctx, seq, Done("c1")))
+
+	rows := func(ids ...RunID) []string {
+		var out []string
+		for p, err := range l.Problems(ctx, ids...) {
+			require.NoError(t, err)
+			out = append(out, fmt.Sprintf("%s:%s:%d", p.Kind, p.SourceKey, p.Run))
+		}
+		return out
+	}
+	r1, r2 := runs[0].ID(), runs[1].ID()
+	assert.ElementsMatch(t, []string{
+		fmt.Sprintf("invalid::%d", r1), fmt.Sprintf("invalid::%d", r2), fmt.Sprintf("invalid:inv:%d", r2),
+		fmt.Sprintf("rejected:ref:%d", r2),
+	}, rows())
+	assert.ElementsMatch(t, []string{
+		fmt.Sprintf("invalid::%d", r1), fmt.Sprintf("invalid:inv:%d", r1), fmt.Sprintf("rejected:ref:%d", r1),
+	}, rows(r1), "the record loaded by run 2 is no problem of run 1 either")
+	for i, r := range runs {
+		ri, err := l.Run(ctx, r.ID())
+		require.NoError(t, err)
+		assert.Equal(t, int64(2), ri.Counters.Invalid, "run %d: per run, each counts its own", i)
+	}
+}
