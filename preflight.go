@@ -58,6 +58,12 @@ type PreflightReport struct {
 	Accepted []Blocker
 	// MaxInvalidShare is the limit the invalid shares were held to.
 	MaxInvalidShare float64
+	// LocationSettings are the location's duplicate rules as read (nil
+	// when they could not be read: see Warnings).
+	LocationSettings *highlevel.LocationSettings
+	// Warnings are checks Preflight could not make, with what to check by
+	// hand; they do not block.
+	Warnings []string
 }
 
 // Ready reports whether nothing blocks the run.
@@ -74,8 +80,11 @@ func (r *PreflightReport) Ready() bool { return len(r.Blocking) == 0 }
 // Options.MaxInvalidShare allows (unless AcceptInvalid); and the calls per
 // object, in total, the duration at the burst limit and the days under the
 // daily limit are estimated. Records the id map already holds are not
-// counted. Each problem is a [Blocker] with its reason, file and line when
-// known, and what to do. Preflight is recorded in no run: it only reads.
+// counted. The location's duplicate settings are checked against the
+// records: several opportunities of one contact in one pipeline need Allow
+// Duplicate Opportunity, contacts sharing an e-mail or phone need Allow
+// Duplicate Contact (or a merge policy in the map). Each problem is a
+// [Blocker] with its reason, file and line when known, and what to do. Preflight is recorded in no run: it only reads.
 func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	r := &PreflightReport{Validation: &mapping.Report{}}
 	if err := m.opts.Map.Verify(); err != nil {
@@ -143,6 +152,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	perBiz := map[string]int64{}
 	own := map[string]int{}      // records invalid for their own data, per object
 	rowSeen := map[string]bool{} // unreadable source rows already counted
+	needs := newLocationNeeds()
 	for _, o := range order {
 		if sc.badEntity[o.Source] {
 			continue // its file is refused (blocked above): nothing to count
@@ -197,6 +207,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 					}
 					continue
 				}
+				needs.see(p)
 				if typ != "" {
 					if _, done := idx.get(typ, p.SourceKey); done {
 						continue
@@ -229,6 +240,9 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 		}
 	}
 	m.checkInvalidShare(r, order, sc, own)
+	if err := m.checkLocation(ctx, r, needs); err != nil {
+		return nil, err
+	}
 	for _, n := range perBiz {
 		r.Estimate.BusinessLinks += (n + 99) / 100
 	}
@@ -252,6 +266,12 @@ func (r *PreflightReport) WriteText(w io.Writer) error {
 		for _, s := range r.Blocking {
 			fmt.Fprintf(&b, "  - %s\n", s)
 		}
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "Warning: %s\n", w)
+	}
+	if s := r.LocationSettings; s != nil {
+		fmt.Fprintf(&b, "Location: duplicate contacts allowed: %v, duplicate opportunities allowed: %v\n", s.AllowDuplicateContact, s.AllowDuplicateOpportunity)
 	}
 	if len(r.Accepted) > 0 {
 		b.WriteString("Accepted knowingly (AcceptInvalid): these records will not migrate\n")

@@ -1,0 +1,131 @@
+package pbnhl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"strings"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+)
+
+// locationNeeds collects, while Preflight validates the records, what the
+// run will ask of the location's duplicate rules: several opportunities
+// for one contact in one pipeline, and contacts sharing an e-mail address
+// or phone number (families). Values are kept only as 64-bit hashes, in
+// memory, and never reported.
+type locationNeeds struct {
+	seed maphash.Seed
+	// opportunities: contact+pipeline → count, and the objects involved.
+	pairs      map[uint64]int
+	extraOpps  int // opportunities beyond the first of their contact+pipeline
+	oppContact map[uint64]bool
+	oppObjects []string
+	// contacts: e-mail / phone hashes seen, contacts sharing one.
+	seen          map[uint64]bool
+	sharedContact int
+	contactObjs   []string
+}
+
+func newLocationNeeds() *locationNeeds {
+	return &locationNeeds{seed: maphash.MakeSeed(), pairs: map[uint64]int{}, oppContact: map[uint64]bool{}, seen: map[uint64]bool{}}
+}
+
+func (n *locationNeeds) hash(parts ...string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(n.seed)
+	for _, p := range parts {
+		h.WriteString(p)
+		h.WriteByte(0)
+	}
+	return h.Sum64()
+}
+
+func addName(names []string, n string) []string {
+	for _, x := range names {
+		if x == n {
+			return names
+		}
+	}
+	return append(names, n)
+}
+
+// see takes one valid payload that the run will write (or has written).
+func (n *locationNeeds) see(p *mapping.Payload) {
+	switch p.Target {
+	case mapping.TargetOpportunity:
+		l, ok := p.Link(mapping.LinkContact)
+		if !ok || l.Key == "" {
+			return
+		}
+		k := n.hash(l.Object, l.Key, p.Pipeline)
+		n.pairs[k]++
+		if n.pairs[k] > 1 {
+			n.extraOpps++
+			n.oppContact[n.hash(l.Object, l.Key)] = true
+			n.oppObjects = addName(n.oppObjects, p.Object)
+		}
+	case mapping.TargetContact:
+		if p.DuplicateOf != "" {
+			return // merged into an earlier record: not created
+		}
+		shared := false
+		for _, f := range []string{"email", "phone"} {
+			v, ok := p.Field(f)
+			text := strings.ToLower(strings.TrimSpace(v.Text))
+			if !ok || text == "" {
+				continue
+			}
+			k := n.hash(f, text)
+			if n.seen[k] {
+				shared = true
+			}
+			n.seen[k] = true
+		}
+		if shared {
+			n.sharedContact++
+			n.contactObjs = addName(n.contactObjs, p.Object)
+		}
+	}
+}
+
+// checkLocation reads the location's settings and blocks on the ones the
+// records contradict, saying what to change in HighLevel or in the map.
+// The custom fields, custom objects, associations and pipelines the map
+// needs are checked by the schema diff. A token that may not read the
+// location (scope locations.readonly) leaves a warning naming what to
+// check by hand.
+func (m *Migration) checkLocation(ctx context.Context, r *PreflightReport, n *locationNeeds) error {
+	loc, err := m.opts.Client.Locations.Get(ctx, "")
+	if err != nil {
+		var ae *highlevel.APIError
+		if !errors.As(err, &ae) || ctx.Err() != nil {
+			return fmt.Errorf("pbnhl: read the location's settings: %w", err)
+		}
+		r.Warnings = append(r.Warnings, fmt.Sprintf("the location's settings could not be read (HTTP %d; the token needs locations.readonly): "+
+			"check by hand that Allow Duplicate Contact is on if patients share e-mails or phones (%d here) and Allow Duplicate Opportunity is on "+
+			"if a patient has several plans in one pipeline (%d opportunities here)", ae.StatusCode, n.sharedContact, n.extraOpps))
+		return nil
+	}
+	s := loc.Settings
+	r.LocationSettings = &s
+	if n.extraOpps > 0 && !s.AllowDuplicateOpportunity {
+		r.block(Blocker{Kind: BlockLocation, Object: strings.Join(n.oppObjects, ", "),
+			Reason: fmt.Sprintf("the location does not allow duplicate opportunities, and %d contacts have several %s in one pipeline: "+
+				"HighLevel would refuse up to %d opportunities (\"Can not create duplicate opportunity for the contact\")",
+				len(n.oppContact), strings.Join(n.oppObjects, ", "), n.extraOpps),
+			Fix: "in HighLevel turn on Settings → Business Profile → Allow Duplicate Opportunity; or adapt the map so each contact has " +
+				"one opportunity per pipeline (map only the current plan of each patient, or merge a patient's plans into one opportunity)"})
+	}
+	if n.sharedContact > 0 && !s.AllowDuplicateContact {
+		r.block(Blocker{Kind: BlockLocation, Object: strings.Join(n.contactObjs, ", "),
+			Reason: fmt.Sprintf("the location does not allow duplicate contacts, and %d %s share an e-mail address or phone number with an earlier one "+
+				"(families): HighLevel would refuse them (\"This location does not allow duplicated contacts.\"; it matches on e-mail or phone, "+
+				"in an order the location sets and the API does not report)", n.sharedContact, strings.Join(n.contactObjs, ", ")),
+			Fix: "in HighLevel turn on Settings → Business Profile → Allow Duplicate Contact (identity is kept by the external id field, " +
+				"not by matching); or give the map's contact object a merge duplicate policy on email and phone (family members then share one contact)"})
+	}
+	return nil
+}
