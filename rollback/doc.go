@@ -247,7 +247,12 @@
 // that a later done entry, in any run, shows arrived. Advance is not held
 // back by a failure a later attempt of the run made good. After any number
 // of interruptions the counters and the problems export equal those of the
-// same run done in one go (TestResumedRunCountsLikeUninterrupted).
+// same run done in one go (TestResumedRunCountsLikeUninterrupted). The
+// index that finds a record's entries (journal by source key and object
+// type) costs journaling some CPU: BenchmarkJournal with 256 callers on
+// the shared 2-core machine measured 17,500–23,700 pairs per CPU-second
+// with it and 21,500–28,100 without, far above what 10 HighLevel calls a
+// second need.
 //
 // # Run records: unknown outcomes in Undo
 //
