@@ -56,7 +56,10 @@ func TestDTOsMatchSpec(t *testing.T) {
 			[]string{"locationId", "properties", "owner", "followers"}, nil},
 		// HighLevel's record search takes filters and sort (its docs show
 		// them); the published DTO predates them.
-		{"objects", "post", "/objects/{schemaKey}/records/search", searchRecordsDTO, []string{"filters", "sort"}, nil},
+		// Live HighLevel takes page or searchAfter, and query is optional
+		// (issue 13: calls with {locationId, page, pageLimit} succeed).
+		{"objects", "post", "/objects/{schemaKey}/records/search", searchRecordsDTO, []string{"filters", "sort"},
+			[]string{"page", "query", "searchAfter"}},
 		{"associations", "post", "/associations/", createAssociationDTO, nil, nil},
 		{"associations", "put", "/associations/{associationId}", updateAssociationDTO, nil, nil},
 		{"associations", "post", "/associations/relations", createRelationDTO, nil, nil},

@@ -80,6 +80,14 @@
 // typed as a string, association endpoints typed as one association), the
 // simulator follows HighLevel and the tests list each gap with its reason.
 //
+// Where live HighLevel is more lenient than its spec, the simulator follows
+// live HighLevel (each with a test citing its source): GET
+// /objects/{schemaKey}/records/{id} accepts and ignores ?locationId;
+// record search takes page or searchAfter (query optional) and its cursor
+// is [createdAt ms, record id]; record routes answer an unknown schema key
+// with 404 "Custom Object (<key>) not found"; POST /medias/upload-file
+// accepts ?altType=location&altId=<the token's location>.
+//
 // Choices where HighLevel's behaviour is unconfirmed, kept in one place each:
 // a phone that cannot be parsed is a 400 "Invalid phone number" (phones are
 // stored in E.164); tags are stored lowercased; unknown custom field ids in

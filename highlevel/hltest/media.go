@@ -97,6 +97,16 @@ func (s *Server) uploadMedia(c *call) (response, *apiError) {
 		f.name = form["name"]
 	}
 	f.parentID = form["parentId"]
+	// Clients name the owner in the query (altType=location&altId=<id>);
+	// only the token's own location may own the file.
+	if at := c.q("altType"); at != "" && at != "location" {
+		return fail(errUnprocessable("altType must be one of the following values: location"))
+	}
+	if id := c.q("altId"); id != "" {
+		if _, err := c.scope(id); err != nil {
+			return fail(err)
+		}
+	}
 	l := c.loc
 	l.mu.Lock()
 	defer l.mu.Unlock()

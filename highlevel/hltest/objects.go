@@ -296,9 +296,12 @@ func (s *Server) checkOwners(l *location, owners []string) *apiError {
 }
 
 func (s *Server) customSchema(c *call, l *location) (*objectSchema, *apiError) {
-	o, err := s.schemaFor(c, l, c.param("schemaKey"))
-	if err != nil {
-		return nil, err
+	key := c.param("schemaKey")
+	o, found := l.schemas[strings.ToLower(key)]
+	if !found {
+		// Live HighLevel answers the record routes (search, PUT, …) on an
+		// unknown key with a 404 naming the key, not the schema routes' 400.
+		return nil, errNotFound("Custom Object (%s) not found", key)
 	}
 	if o.standard {
 		return nil, errBadRequest("Records of standard object %s are served by their own API", o.key)
@@ -416,12 +419,15 @@ func (s *Server) deleteRecord(c *call) (response, *apiError) {
 	return ok(map[string]any{"id": r.id, "success": true})
 }
 
+// searchRecordsDTO is SearchRecordsBody. The spec requires page, query and
+// searchAfter together; live HighLevel takes page or searchAfter, and query
+// is optional (calls with {locationId, page, pageLimit} succeed).
 var searchRecordsDTO = newDTO(
 	field{name: "locationId", kind: kString, required: true},
-	field{name: "page", kind: kNumber, required: true},
+	field{name: "page", kind: kNumber},
 	field{name: "pageLimit", kind: kNumber, required: true},
-	field{name: "query", kind: kString, required: true, allowEmpty: true},
-	field{name: "searchAfter", kind: kArray, required: true},
+	field{name: "query", kind: kString, allowEmpty: true},
+	field{name: "searchAfter", kind: kArray},
 	field{name: "filters", kind: kArray, nested: newDTO(
 		field{name: "field", kind: kString, required: true},
 		field{name: "operator", kind: kString, required: true, enum: []string{"eq", "not_eq", "contains", "exists"}},
@@ -436,6 +442,11 @@ func (s *Server) searchRecords(c *call) (response, *apiError) {
 		return fail(err)
 	}
 	var msgs []string
+	if _, hasPage := m["page"]; !hasPage {
+		if _, hasCursor := m["searchAfter"]; !hasCursor {
+			msgs = append(msgs, "page or searchAfter must be provided")
+		}
+	}
 	page, limit := integer(m, "page", 1), integer(m, "pageLimit", 10)
 	if page < 1 {
 		msgs = append(msgs, "page must not be less than 1")

@@ -175,7 +175,7 @@ func TestCustomObjectsAndRecords(t *testing.T) {
 		"locationId": loc, "page": 1, "pageLimit": 1, "query": "", "searchAfter": obj(t, all["records"].([]any)[0])["searchAfter"]}).must(t, 200)
 	require.Len(t, next["records"], 1)
 	assert.NotEqual(t, obj(t, all["records"].([]any)[0])["id"], obj(t, next["records"].([]any)[0])["id"])
-	tc.do("POST", "/objects/custom_objects.appointment/records/search", map[string]any{"locationId": loc, "page": 1, "pageLimit": 10}).must(t, 422)
+	tc.do("POST", "/objects/custom_objects.appointment/records/search", map[string]any{"locationId": loc, "pageLimit": 10}).must(t, 422)
 
 	assert.Equal(t, 2, s.Count(loc, "custom_objects.appointment"))
 	assert.Equal(t, 2, s.Count(loc, KindRecord))
