@@ -60,7 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.rate.Max, "rate-max", 100, "burst limit: requests per window per location")
 	fs.DurationVar(&c.rate.Window, "rate-window", 10*time.Second, "burst window")
 	fs.IntVar(&c.rate.Daily, "daily", 200_000, "daily limit per location")
-	fs.StringVar(&c.faults, "faults", "", "fault rules, e.g. '*:5xx=0.01,latency=5ms..40ms;POST /contacts/:lost=0.02'")
+	fs.StringVar(&c.faults, "faults", "", "fault rules, e.g. '*:5xx=0.01,latency=5ms..40ms;POST /contacts/:lost=0.02;PUT *:applylate=0.05' (see README)")
 	fs.DurationVar(&c.applyLateDelay, "apply-late-delay", hltest.DefaultApplyLateDelay,
 		"hold of the applylate fault for rules that set no applylatedelay: the write lands this long after it arrived")
 	fs.Uint64Var(&c.seed, "seed", 1, "seed for ids and fault draws")
