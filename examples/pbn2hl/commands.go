@@ -653,6 +653,9 @@ func runUndo(ctx context.Context, c *cli) error {
 	if listed > maxListed {
 		c.outf("  … and %d more (pbn2hl audit -runs %d lists every compensation)", listed-maxListed, rep.Run)
 	}
+	if n := rep.Purged(); n > 0 {
+		c.outf("  %d of them are limited by pbn2hl purge: updates it can no longer restore, deletes it refuses without -force (it cannot check for changes made since)", n)
+	}
 	if irr := states[rollback.StateIrreversible]; irr > 0 && !rep.DryRun {
 		c.outf("  %d elements HighLevel's API cannot remove are listed above: delete them in the app if they must go", irr)
 	}

@@ -5,9 +5,11 @@
 //
 //	go run ./examples/pbn2hl <command> [flags]
 //
-// Commands: propose, approve, schema, preflight, sample, run, delta, undo,
-// status, audit. Run a command with -h for its flags; README.md walks
-// through a whole session against the local simulators.
+// Commands: oauth, propose, approve, schema, preflight, sample, run, delta,
+// undo, status, audit, purge (after sign-off: drop the runs' patient data
+// from the ledger, keep the audit trail). Run a command with -h for its
+// flags; README.md walks through a whole session against the local
+// simulators.
 //
 // A ledger is never created unasked: commands that only read refuse a
 // missing -ledger and create no file; commands that write create one only

@@ -120,6 +120,7 @@ type commandFlags struct {
 	phase       phaseFlags
 	undo        undoFlags
 	audit       auditFlags
+	purge       purgeFlags
 }
 
 type command struct {
@@ -145,7 +146,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, undoCmd, statusCmd, auditCmd,
+		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, undoCmd, statusCmd, auditCmd, purgeCmd,
 	}
 }
 
@@ -304,6 +305,11 @@ func (c *cli) exit(ctx context.Context, err error) int {
 		fmt.Fprintf(c.stderr, "  resume: run the same command again (it settles what was in flight, then skips what is done).\n")
 		return exitFailed
 	}
+	var lm *pbnhl.LedgerMismatchError
+	if errors.As(err, &lm) {
+		c.ledgerMismatch(lm)
+		return exitUsage
+	}
 	if msg := c.refusedToken(err); msg != "" {
 		fmt.Fprintf(c.stderr, "pbn2hl %s: %s\n", c.cmd, msg)
 		return exitFailed
@@ -321,6 +327,29 @@ func (c *cli) exit(ctx context.Context, err error) int {
 	}
 	fmt.Fprintf(c.stderr, "pbn2hl %s: %v\n", c.cmd, err)
 	return exitFailed
+}
+
+// ledgerMismatch says what to do with a ledger the location does not
+// know: the library refused it before writing anything to HighLevel.
+func (c *cli) ledgerMismatch(e *pbnhl.LedgerMismatchError) {
+	w := c.stderr
+	fmt.Fprintf(w, "pbn2hl %s: refused: the ledger %s (migration %s) does not belong to location %s; nothing was written to HighLevel.\n",
+		c.cmd, c.cfg.ledger, e.MigrationID, e.Location)
+	switch {
+	case e.OtherLocation != "":
+		fmt.Fprintf(w, "  Its runs were made in location %s: give each location its own ledger (a sample into staging needs its own).\n", e.OtherLocation)
+		return
+	case e.OwnerMigrationID != "":
+		owner := "its ledger"
+		if e.OwnerLedger != "" {
+			owner = "the ledger named " + e.OwnerLedger
+		}
+		fmt.Fprintf(w, "  The location was loaded by migration %s: run this command again with -ledger pointing at %s.\n", e.OwnerMigrationID, owner)
+	default:
+		fmt.Fprintf(w, "  The location holds records migrated by pbn2hl that this ledger does not know: run this command again with the ledger that loaded them.\n")
+	}
+	fmt.Fprintf(w, "  If that ledger is lost: pbn2hl adopt -new-ledger -ledger NEW.ledger ... rebuilds its id map from HighLevel (it writes nothing there), then use NEW.ledger.\n")
+	fmt.Fprintf(w, "  Running with a ledger that does not know what was migrated would write the practice a second time.\n")
 }
 
 // refusedToken says which token a 401 refused and what to do, or "".

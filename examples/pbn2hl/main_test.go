@@ -540,15 +540,19 @@ func TestWritingCommandsRefuseMissingLedger(t *testing.T) {
 	noFile(t, typo)
 	assert.Equal(t, before, r.kinds(), "nothing was written to HighLevel")
 
-	// -new-ledger creates it; given again on the resume, it reuses it.
+	// -new-ledger against a location another ledger loaded: the library
+	// refuses it before writing anything, and the tool says what to do.
 	fresh := r.path("fresh.ledger")
-	code, _, errOut = r.run(join([]string{"run", "-dry-run", "-new-ledger"}, args, []string{"-ledger", fresh})...)
-	assert.Equal(t, exitOK, code, errOut)
-	_, err := os.Stat(fresh)
-	require.NoError(t, err, "-new-ledger created the ledger")
-	code, _, errOut = r.run(join([]string{"run", "-dry-run", "-new-ledger"}, args, []string{"-ledger", fresh})...)
-	assert.Equal(t, exitOK, code, errOut)
-	assert.Contains(t, errOut, "exists: using it")
+	for _, cmd := range [][]string{{"run", "-dry-run"}, {"run"}, {"sample", "-patients", "2"}} {
+		code, _, errOut = r.run(join(cmd, []string{"-new-ledger"}, args, []string{"-ledger", fresh})...)
+		assert.Equal(t, exitUsage, code, errOut)
+		assert.Contains(t, errOut, "refused: the ledger "+fresh)
+		assert.Contains(t, errOut, "does not belong to location "+hltest.DefaultLocationID)
+		assert.Contains(t, errOut, "-ledger pointing at the ledger named l.ledger")
+		assert.Contains(t, errOut, "pbn2hl adopt")
+	}
+	assert.Contains(t, errOut, "exists: using it", "-new-ledger on an existing ledger uses it")
+	assert.Equal(t, before, r.kinds(), "nothing was written to HighLevel")
 }
 
 // An unknown flag is one line and the way to the help, not the help.
@@ -627,11 +631,14 @@ func TestWritingCommandsNeedKeyOrPlaintext(t *testing.T) {
 	out = r.mustRun("status", "-ledger", ledger)
 	assert.Contains(t, out, "encryption none")
 
-	// The key file named by the environment instead of the flag.
-	r.env[envLedgerKeyFile] = r.key
-	sealed := r.path("sealed.ledger")
-	r.mustRun(join([]string{"schema", "-apply", "-new-ledger"}, args, []string{"-ledger", sealed})...)
-	out = r.mustRun("status", "-ledger", sealed)
+	// The key file named by the environment instead of the flag (another
+	// location: this one belongs to the plaintext ledger now).
+	r2 := newRig(t, 3, 0)
+	r2.env[envLedgerKeyFile] = r2.key
+	sealed := r2.path("sealed.ledger")
+	r2.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	r2.mustRun(join([]string{"schema", "-apply", "-new-ledger", "-map", mapPath, "-ledger", sealed}, r2.srcArgs(), r2.quiet())...)
+	out = r2.mustRun("status", "-ledger", sealed)
 	assert.Contains(t, out, "encryption aes-256-gcm")
 }
 
@@ -785,4 +792,73 @@ func TestRefusedTokenSaysWhichAndWhat(t *testing.T) {
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, errOut, "Practice by Numbers refused the token in $PBN_TOKEN (401 unauthorized)")
 	assert.NotContains(t, errOut, wrongPBN)
+}
+
+// Issue 21: purge drops the patient data of signed-off runs from the
+// ledger file itself (a plaintext ledger here, so that the file's bytes
+// can be searched), says what undo can no longer do, and keeps what the
+// audit trail needs.
+func TestPurge(t *testing.T) {
+	r := newRig(t, 6, 0)
+	mapPath := writeDefaultMap(t, r)
+	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	ledger := r.path("clear.ledger")
+	args := join([]string{"-map", mapPath, "-ledger", ledger, "-plaintext-ledger"}, r.srcArgs(), r.hlArgs())
+	r.mustRun(join([]string{"schema", "-apply", "-new-ledger"}, args)...)
+	r.mustRun(join([]string{"run"}, args)...)
+	r.pbn.MutateWith(pbntest.MutateOptions{Update: 3})
+	r.mustRun(join([]string{"delta"}, args)...)
+
+	var names []string
+	practice, err := pbntest.NewPractice(7, 6) // the rig's seed and size: the same patients
+	require.NoError(t, err)
+	for p := range practice.Patients() {
+		if len(p.LastName) >= 5 {
+			names = append(names, p.LastName)
+		}
+	}
+	require.NotEmpty(t, names)
+	inFile := func() int {
+		n := 0
+		for _, suffix := range []string{"", "-wal"} {
+			b, err := os.ReadFile(ledger + suffix)
+			if err != nil {
+				continue
+			}
+			for _, name := range names {
+				if bytes.Contains(b, []byte(name)) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	require.Positive(t, inFile(), "a plaintext ledger holds the bodies sent: the test can see them")
+
+	code, _, errOut := r.run("purge", "-ledger", ledger, "-plaintext-ledger")
+	assert.Equal(t, exitUsage, code, "purge names its runs")
+	assert.Contains(t, errOut, "-all-signed-off")
+	code, _, errOut = r.run("purge", "-ledger", ledger)
+	assert.Equal(t, exitUsage, code, "purge writes: the key or -plaintext-ledger")
+	code, _, _ = r.run("purge", "-ledger", r.path("typo.ledger"), "-all-signed-off", "-plaintext-ledger")
+	assert.Equal(t, exitUsage, code)
+	noFile(t, r.path("typo.ledger"))
+
+	// The delta (run 3) updated records the full run (2) created: purged
+	// alone, undo of the delta can no longer restore them.
+	out := r.mustRun("purge", "-ledger", ledger, "-plaintext-ledger", "-runs", "3")
+	assert.Contains(t, out, "purged runs 3 of "+ledger)
+	assert.Regexp(t, `dropped: [1-9][0-9,]* payloads \(bodies sent\) and [1-9][0-9,]* before-images`, out)
+	assert.Regexp(t, `undo of these runs can no longer restore [1-9][0-9,]* updated records`, out)
+	assert.Contains(t, out, "only with -force")
+	out = r.mustRun("purge", "-ledger", ledger, "-plaintext-ledger", "-all-signed-off")
+	assert.Contains(t, out, "purged runs 1,2,3 of "+ledger)
+	assert.Regexp(t, `dropped: [1-9][0-9,]* payloads`, out)
+	assert.Zero(t, inFile(), "no patient name is left in the ledger file or its WAL")
+
+	// The audit trail stays; undo says what the purge took.
+	out = r.mustRun("status", "-ledger", ledger)
+	assert.Contains(t, out, " delta ")
+	out = r.mustRun(join([]string{"undo", "-dry-run", "-ledger", ledger}, r.hlArgs())...)
+	assert.Contains(t, out, "limited by pbn2hl purge")
 }
