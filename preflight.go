@@ -346,6 +346,9 @@ func (m *Migration) ApplySchema(ctx context.Context) (*SchemaResult, error) {
 		res.Diff, err = plan.Diff(ctx, api)
 		return res, err
 	}
+	if err := m.checkLedger(ctx, m.contactExternalField, claimLocation); err != nil { // one ledger per location (identity.go)
+		return nil, err
+	}
 	// Schema creations an earlier, killed ApplySchema left pending: the
 	// location is read only once none can still be in flight, so what
 	// they made is found by the diff, not created a second time, and they

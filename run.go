@@ -95,6 +95,9 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 	if err != nil {
 		return nil, err
 	}
+	if err := m.checkLedgerPrepared(ctx, p); err != nil { // one ledger per location (identity.go)
+		return nil, err
+	}
 	inv, err := m.opts.Source.Inventory(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("pbnhl: source inventory: %w", err)

@@ -47,7 +47,7 @@ func (m *Migration) Undo(ctx context.Context, opts UndoOptions) (*rollback.UndoR
 				continue // an earlier undo reversed it (RunInfo.UndoneBy)
 			}
 			switch r.Kind {
-			case rollback.KindFull, rollback.KindSample, rollback.KindDelta:
+			case rollback.KindFull, rollback.KindSample, rollback.KindDelta, rollback.KindAdopt:
 				runs = append(runs, r.ID)
 			case rollback.KindSchema:
 				if opts.Schema {
@@ -58,6 +58,9 @@ func (m *Migration) Undo(ctx context.Context, opts UndoOptions) (*rollback.UndoR
 	}
 	if len(runs) == 0 {
 		return &rollback.UndoReport{DryRun: m.opts.DryRun, NothingToUndo: true}, nil
+	}
+	if err := m.checkLedger(ctx, nil, verifyOnly); err != nil { // one ledger per location (identity.go)
+		return nil, err
 	}
 	target := rollback.NewHighLevel(m.opts.Client)
 	rep, err := rollback.Undo(ctx, m.opts.Ledger, target, rollback.UndoOptions{Runs: runs, DryRun: m.opts.DryRun, Force: opts.Force, Actor: m.opts.Actor,

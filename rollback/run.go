@@ -39,11 +39,15 @@ const (
 	RunKindDryRun RunKind = "dry-run"
 	// KindDryRun is RunKindDryRun under this package's naming.
 	KindDryRun = RunKindDryRun
+	// KindAdopt rebuilds the id map from the location by identity
+	// (pbnhl Migration.Adopt): it makes no call that writes, and journals
+	// each record found as an intent settled at once.
+	KindAdopt RunKind = "adopt"
 )
 
 func (k RunKind) valid() bool {
 	switch k {
-	case KindSchema, KindSample, KindFull, KindDelta, KindUndo, KindDryRun:
+	case KindSchema, KindSample, KindFull, KindDelta, KindUndo, KindDryRun, KindAdopt:
 		return true
 	}
 	return false
