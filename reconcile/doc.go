@@ -4,6 +4,15 @@
 // requests per 10 s per location, so every check is judged in reads per
 // record.
 //
+// The verdict ([Report.Verdict]) compares source → ledger → HighLevel and
+// says which pair agreed: "OK: source, ledger and HighLevel agree" only when
+// nothing differs and no source record is missing; otherwise, e.g.
+// "HighLevel matches the ledger; 7 source records are not in HighLevel
+// (rejected 7, invalid 0)" — rejected are records HighLevel refused,
+// invalid those never sent, both from the ledger's problems. [Report.OK]
+// is that full agreement; [Report.LedgerMatches] is HighLevel against the
+// ledger alone.
+//
 // The ledger is the reference. Its id map says which records exist and
 // where; its journal holds, per record, the last body sent (the mapped
 // body) and the links made (contact → business, record ↔ contact). Run

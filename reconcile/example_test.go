@@ -13,12 +13,14 @@ func ExampleReport_WriteText() {
 		Counts: []reconcile.Count{{ObjectType: "contact", Source: 2, Ledger: 2, HighLevel: 2}},
 		Sample: reconcile.Diff{Records: 2, Fields: 24, Calls: 2, RecordsRead: 2,
 			Differences: []reconcile.Difference{{ObjectType: "contact", SourceKey: "1041", HighLevelID: "hlContact01", Kind: reconcile.KindField, Field: "email"}}},
-		Calls:       4,
-		Differences: 1,
+		Calls:             4,
+		Differences:       1,
+		LedgerDifferences: 1,
+		SourceCompared:    true,
 	}
 	_ = rep.WriteText(os.Stdout)
 	// Output:
-	// Reconciliation: 1 difference(s) (4 API calls)
+	// Reconciliation: HighLevel does not match the ledger (1 difference(s)) (4 API calls)
 	//
 	// Counts
 	//   object type                            source rejected   ledger HighLevel

@@ -50,13 +50,68 @@ type Report struct {
 	Sample     Diff         `json:"sample"`
 	Buckets    *Diff        `json:"buckets,omitempty"`
 	// Records is the scan of every custom object record (full runs).
-	Records     *Diff `json:"records,omitempty"`
-	Calls       int   `json:"calls"`
-	Differences int   `json:"differences"`
+	Records *Diff `json:"records,omitempty"`
+	Calls   int   `json:"calls"`
+	// Differences is LedgerDifferences + SourceDifferences.
+	Differences int `json:"differences"`
+	// LedgerDifferences are disagreements between the ledger and
+	// HighLevel: counts, fields, missing records, broken relations.
+	LedgerDifferences int `json:"ledgerDifferences"`
+	// SourceDifferences are object types whose valid source records,
+	// less those HighLevel rejected, are not the ledger's count.
+	SourceDifferences int `json:"sourceDifferences"`
+	// SourceCompared is whether Options.Source was given.
+	SourceCompared bool `json:"sourceCompared"`
+	// Rejected and Invalid are source records that are not in HighLevel by
+	// the ledger's account (all object types, notes and tasks included):
+	// refused by HighLevel, or invalid and never sent. SourceMissing is
+	// their sum. They agree with the ledger, and are still missing.
+	Rejected      int `json:"rejected"`
+	Invalid       int `json:"invalid"`
+	SourceMissing int `json:"sourceMissing"`
+	// Verdict says which pairs of source → ledger → HighLevel agree, in
+	// one line (see [Report.Verdict]).
+	Verdict string `json:"verdict"`
 }
 
-// OK reports whether nothing differs.
-func (r *Report) OK() bool { return r.Differences == 0 }
+// OK reports whether source, ledger and HighLevel all agree: nothing
+// differs and no source record is missing from HighLevel (rejected or
+// invalid). A migration whose HighLevel matches its ledger but left
+// records out is not OK: see LedgerMatches.
+func (r *Report) OK() bool { return r.Differences == 0 && r.SourceMissing == 0 }
+
+// LedgerMatches reports whether HighLevel matches the ledger (whatever the
+// source holds).
+func (r *Report) LedgerMatches() bool { return r.LedgerDifferences == 0 }
+
+// verdict is the one-line outcome: which of source → ledger → HighLevel
+// agreed, never "OK" while a source record is missing.
+func (r *Report) verdict() string {
+	missing := ""
+	if r.SourceMissing > 0 {
+		missing = fmt.Sprintf("%d source records are not in HighLevel (rejected %d, invalid %d)", r.SourceMissing, r.Rejected, r.Invalid)
+	}
+	var parts []string
+	switch {
+	case r.LedgerDifferences > 0:
+		parts = append(parts, fmt.Sprintf("HighLevel does not match the ledger (%d difference(s))", r.LedgerDifferences))
+	default:
+		parts = append(parts, "HighLevel matches the ledger")
+	}
+	switch {
+	case !r.SourceCompared:
+		parts = append(parts, "the source was not compared")
+	case r.SourceDifferences > 0:
+		parts = append(parts, fmt.Sprintf("the ledger does not account for the source's valid records in %d object type(s)", r.SourceDifferences))
+	}
+	if missing != "" {
+		parts = append(parts, missing)
+	}
+	if r.OK() && r.SourceCompared {
+		return "OK: source, ledger and HighLevel agree"
+	}
+	return strings.Join(parts, "; ")
+}
 
 // Count compares record counts of one object type.
 type Count struct {
@@ -243,9 +298,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			n += len(d.Differences)
 		}
 	}
+	src := 0
 	for _, c := range r.rep.Counts {
-		if !c.OK() {
+		switch {
+		case c.Ledger != c.HighLevel:
 			n++
+		case !c.OK():
+			src++ // the source's count is off the ledger's
 		}
 	}
 	for _, i := range r.rep.Integrity {
@@ -254,23 +313,40 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			n++
 		}
 	}
-	r.rep.Differences = n
+	r.rep.LedgerDifferences, r.rep.SourceDifferences = n, src
+	r.rep.Differences = n + src
+	r.rep.SourceCompared = r.opts.Source != nil
+	r.rep.SourceMissing = r.rep.Rejected + r.rep.Invalid
+	r.rep.Verdict = r.rep.verdict()
 	return r.rep, nil
 }
 
 func (r *run) counts(ctx context.Context) error {
 	rejected := map[string]int{}
 	seen := map[string]bool{}
+	invalid := map[string]bool{}
 	for p, err := range r.l.Problems(ctx) {
 		if err != nil {
 			return err
 		}
+		if p.Kind == rollback.ProblemInvalid {
+			// Never sent: a source record missing from HighLevel that the
+			// ledger knows of (entity and key: invalid records have no
+			// HighLevel object type).
+			k := p.Entity + "\x00" + p.SourceKey
+			if p.SourceKey == "" || !invalid[k] {
+				invalid[k] = true
+				r.rep.Invalid++
+			}
+			continue
+		}
 		k := p.ObjectType + "\x00" + p.SourceKey
-		if p.Kind == rollback.ProblemInvalid || seen[k] || r.x.keys[k] {
+		if seen[k] || r.x.keys[k] {
 			continue
 		}
 		seen[k] = true
 		rejected[p.ObjectType]++
+		r.rep.Rejected++
 	}
 	for _, typ := range r.x.types {
 		c := Count{ObjectType: typ, Source: -1, Ledger: len(r.x.records[typ]), Rejected: rejected[typ]}

@@ -54,8 +54,12 @@ type env struct {
 
 // migrated runs a whole migration of a generated practice into the
 // simulator and returns what reconcile needs.
-func migrated(t testing.TB, patients int) *env {
+func migrated(t testing.TB, patients int, locMods ...func(*hltest.Location)) *env {
 	t.Helper()
+	loc := hltest.Location{ID: hltest.DefaultLocationID, Token: hltest.DefaultToken, AllowDuplicates: true, AllowDuplicateOpportunities: true}
+	for _, m := range locMods {
+		m(&loc)
+	}
 	ctx := context.Background()
 	ps, err := pbntest.NewServer(pbntest.Options{Seed: 7, Patients: patients})
 	require.NoError(t, err)
@@ -65,7 +69,7 @@ func migrated(t testing.TB, patients int) *env {
 	clk := &clock{}
 	hs := hltest.NewServer(hltest.Options{
 		Users:     []hltest.User{{ID: "hlUserFrontDesk00001", FirstName: "Front", LastName: "Desk", Email: "desk@example.com"}},
-		Locations: []hltest.Location{{ID: hltest.DefaultLocationID, Token: hltest.DefaultToken, AllowDuplicates: true, AllowDuplicateOpportunities: true}},
+		Locations: []hltest.Location{loc},
 		RateLimit: hltest.RateLimit{Max: 100000, Window: time.Second},
 		Clock:     clk.Now,
 		Seed:      1,
@@ -123,7 +127,24 @@ func TestCleanMigrationReconciles(t *testing.T) {
 	assert.Equal(t, len(e.hs.RequestLog())-before, rep.Calls, "calls counted = requests HighLevel served")
 	var txt bytes.Buffer
 	require.NoError(t, rep.WriteText(&txt))
-	require.True(t, rep.OK(), txt.String())
+	require.True(t, rep.LedgerMatches(), txt.String())
+	require.Zero(t, rep.Differences, txt.String())
+	// The practice has invalid records (duplicates held back for review
+	// and their records): HighLevel matches the ledger, and the verdict
+	// says what is still missing instead of "OK".
+	invalid := 0
+	for p, err := range e.ledger.Problems(context.Background()) {
+		require.NoError(t, err)
+		if p.Kind == rollback.ProblemInvalid {
+			invalid++
+		}
+	}
+	require.Positive(t, invalid, "this practice has invalid records")
+	assert.Equal(t, invalid, rep.Invalid)
+	assert.Zero(t, rep.Rejected)
+	assert.False(t, rep.OK())
+	assert.Equal(t, fmt.Sprintf("HighLevel matches the ledger; %d source records are not in HighLevel (rejected 0, invalid %d)", invalid, invalid), rep.Verdict)
+	assert.NotContains(t, txt.String(), "OK")
 	t.Log(txt.String())
 	require.NotEmpty(t, rep.Counts)
 	for _, c := range rep.Counts {
@@ -224,15 +245,57 @@ func TestBrokenLinksAreOrphans(t *testing.T) {
 }
 
 // The golden report: a fixed report rendered as text and JSON.
+// Issue 11.5: with duplicate opportunities off, HighLevel refused some
+// treatment plans, and reconcile printed "OK: HighLevel matches the
+// ledger". The verdict compares source → ledger → HighLevel and says which
+// pair agreed and what is missing.
+func TestVerdictNamesMissingSourceRecords(t *testing.T) {
+	e := migrated(t, 60, func(l *hltest.Location) { l.AllowDuplicateOpportunities = false })
+	rep := e.run(t, reconcile.Options{})
+	var txt bytes.Buffer
+	require.NoError(t, rep.WriteText(&txt))
+	var opp reconcile.Count
+	for _, c := range rep.Counts {
+		if c.ObjectType == rollback.TypeOpportunity {
+			opp = c
+		}
+	}
+	require.Positive(t, opp.Rejected, "HighLevel refused the second plan of a contact in a pipeline: %s", txt.String())
+	assert.Equal(t, opp.Source-opp.Rejected, opp.Ledger, "the ledger accounts for the source")
+	assert.Equal(t, opp.Ledger, opp.HighLevel)
+	require.True(t, rep.LedgerMatches(), txt.String())
+	assert.Zero(t, rep.Differences)
+	assert.False(t, rep.OK(), "never OK while source records are missing")
+	assert.Equal(t, rep.Rejected+rep.Invalid, rep.SourceMissing)
+	assert.GreaterOrEqual(t, rep.Rejected, opp.Rejected)
+	want := fmt.Sprintf("HighLevel matches the ledger; %d source records are not in HighLevel (rejected %d, invalid %d)",
+		rep.SourceMissing, rep.Rejected, rep.Invalid)
+	assert.Equal(t, want, rep.Verdict)
+	assert.True(t, strings.HasPrefix(txt.String(), "Reconciliation: "+want), txt.String())
+	assert.NotContains(t, txt.String(), "OK")
+	var page bytes.Buffer
+	require.NoError(t, rep.WriteHTML(&page))
+	assert.Contains(t, page.String(), "source records are not in HighLevel")
+
+	// Without source counts the verdict says the source was not compared.
+	o := reconcile.Options{Client: e.hl, Ledger: e.ledger, ContactExternalField: e.extID}
+	bare, err := reconcile.Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.False(t, bare.SourceCompared)
+	assert.Contains(t, bare.Verdict, "HighLevel matches the ledger; the source was not compared; ")
+}
+
 func TestGoldenReports(t *testing.T) {
 	rep := &reconcile.Report{
 		Counts: []reconcile.Count{{ObjectType: "contact", Source: 3, Ledger: 3, HighLevel: 2}},
 		Integrity: []reconcile.Integrity{{Check: "contacts linked to their office's business", Expected: 3, Found: 2,
 			Orphans: []reconcile.Orphan{{ObjectType: "contact", SourceKey: "12", HighLevelID: "c12", Reason: "not linked to its office's business"}}}},
-		Sample:      reconcile.Diff{Records: 3, Fields: 30, Calls: 3, RecordsRead: 2, Differences: []reconcile.Difference{{ObjectType: "contact", SourceKey: "13", HighLevelID: "c13", Kind: reconcile.KindMissing}}},
-		Population:  []reconcile.Population{{ObjectType: "contact", Field: "email", Records: 3, Sent: 2, Stored: 2, StoredOf: 3}},
-		Calls:       9,
-		Differences: 3,
+		Sample:            reconcile.Diff{Records: 3, Fields: 30, Calls: 3, RecordsRead: 2, Differences: []reconcile.Difference{{ObjectType: "contact", SourceKey: "13", HighLevelID: "c13", Kind: reconcile.KindMissing}}},
+		Population:        []reconcile.Population{{ObjectType: "contact", Field: "email", Records: 3, Sent: 2, Stored: 2, StoredOf: 3}},
+		Calls:             9,
+		Differences:       3,
+		LedgerDifferences: 3,
+		SourceCompared:    true,
 	}
 	for _, f := range []struct {
 		name  string

@@ -12,7 +12,11 @@ import (
 func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	c := *r
+	if c.Verdict == "" {
+		c.Verdict = c.verdict()
+	}
+	return enc.Encode(&c)
 }
 
 func rate(n, of int) string {
@@ -25,9 +29,9 @@ func rate(n, of int) string {
 // WriteText writes the report as plain text.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	verdict := "OK: HighLevel matches the ledger"
-	if !r.OK() {
-		verdict = fmt.Sprintf("%d difference(s)", r.Differences)
+	verdict := r.Verdict
+	if verdict == "" {
+		verdict = r.verdict()
 	}
 	fmt.Fprintf(&b, "Reconciliation: %s (%d API calls)\n\nCounts\n", verdict, r.Calls)
 	fmt.Fprintf(&b, "  %-36s %8s %8s %8s %9s\n", "object type", "source", "rejected", "ledger", "HighLevel")
@@ -77,7 +81,11 @@ func (r *Report) WriteText(w io.Writer) error {
 // WriteHTML writes a self-contained HTML page: inline CSS and SVG bars, no
 // script, no external asset.
 func (r *Report) WriteHTML(w io.Writer) error {
-	return page.Execute(w, r)
+	c := *r
+	if c.Verdict == "" {
+		c.Verdict = c.verdict()
+	}
+	return page.Execute(w, &c)
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -104,7 +112,7 @@ td:first-child,th:first-child{text-align:left}.bad{color:#b00020;font-weight:600
 svg{vertical-align:middle}
 </style></head><body>
 <h1>Reconciliation</h1>
-<p class="{{if .OK}}ok{{else}}bad{{end}}">{{if .OK}}HighLevel matches the ledger{{else}}{{.Differences}} difference(s){{end}} — {{.Calls}} API calls</p>
+<p class="{{if .OK}}ok{{else}}bad{{end}}">{{.Verdict}} — {{.Calls}} API calls</p>
 <h2>Counts</h2>
 <table><tr><th>object type</th><th>source</th><th>rejected</th><th>ledger</th><th>HighLevel</th><th></th><th></th></tr>
 {{range .Counts}}<tr><td>{{.ObjectType}}</td><td>{{if ge .Source 0}}{{.Source}}{{else}}–{{end}}</td><td>{{.Rejected}}</td><td>{{.Ledger}}</td><td>{{.HighLevel}}</td>
