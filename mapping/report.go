@@ -131,10 +131,11 @@ func (r *Report) tally(object string) *ObjectTally {
 // give — a row of an export file that does not parse — as an invalid
 // record with rule [RuleSource]. reason must hold no value (a
 // practicebynumbers RowError's text names file, line, column and the kind
-// of problem only). sourceKey may be "" when the row's id is unreadable.
-func (r *Report) AddSourceError(object, sourceKey, reason string) {
+// of problem only). sourceKey may be "" when the row's id is unreadable;
+// field names the source column at fault, "" for the row's shape.
+func (r *Report) AddSourceError(object, sourceKey, field, reason string) {
 	r.Add(&Payload{Object: object, SourceKey: sourceKey,
-		Problems: []Problem{{Object: object, SourceKey: sourceKey, Rule: RuleSource, Reason: reason, Severity: Invalid}}})
+		Problems: []Problem{{Object: object, SourceKey: sourceKey, Field: field, Rule: RuleSource, Reason: reason, Severity: Invalid}}})
 }
 
 // InvalidReasons returns why object's records are invalid, most frequent

@@ -21,8 +21,8 @@ func TestReportInvalidReasonsByFrequency(t *testing.T) {
 	}
 	add("f", bad) // a warning is not a reason for invalidity
 	add("g", Problem{Object: "patients", Field: "birthDate", Rule: RuleFormat, Reason: "not a date", Severity: Invalid}, req)
-	r.AddSourceError("patients", "", "patients.csv:9: 3 cells, header has 20")
-	r.AddSourceError("patients", "12", "patients.csv:10; column 3 (last_name): not valid text")
+	r.AddSourceError("patients", "", "", "patients.csv:9: 3 cells, header has 20")
+	r.AddSourceError("patients", "12", "", "patients.csv:10; column 3 (last_name): not valid text")
 
 	reasons := r.InvalidReasons("patients")
 	require.Len(t, reasons, 3)
