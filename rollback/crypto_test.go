@@ -92,6 +92,15 @@ func TestEncryptionWrongOrMissingKey(t *testing.T) {
 	require.ErrorIs(t, err, ErrKeyRequired, "plaintext chosen but the ledger is encrypted")
 	_, err = Open(ctx, path, Options{ReadOnly: true, Logger: quietLogger()})
 	require.ErrorIs(t, err, ErrKeyRequired, "reading an encrypted ledger needs its key")
+	ro, err := Open(ctx, path, Options{ReadOnly: true, Key: testKey(7), Logger: quietLogger()})
+	require.NoError(t, err)
+	info, err := ro.Info(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "aes-256-gcm", info.Encryption)
+	assert.Equal(t, StaticKey(testKey(7)).KeyID(), info.KeyID)
+	require.NoError(t, ro.Close())
+	_, err = Open(ctx, path, Options{ReadOnly: true, Key: testKey(8), Logger: quietLogger()})
+	require.ErrorIs(t, err, ErrWrongKey, "a read-only open checks the key too")
 
 	// A provider that claims the right id but holds other bytes.
 	liar := &rotatingKeys{current: StaticKey(testKey(7)).KeyID(), keys: map[string][]byte{StaticKey(testKey(7)).KeyID(): testKey(8)}}

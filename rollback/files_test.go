@@ -178,6 +178,7 @@ func TestReadOnlyCreatesAndChangesNothing(t *testing.T) {
 	got, err := ro.Info(ctx)
 	require.NoError(t, err)
 	assert.True(t, got.ReadOnly)
+	assert.Equal(t, "none", got.Encryption)
 	assert.Equal(t, info.MigrationID, got.MigrationID)
 	assert.Len(t, collect(t, ro.Entries(ctx, EntryFilter{})), 5)
 	runs, err := ro.Runs(ctx)

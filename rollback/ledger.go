@@ -97,7 +97,8 @@ type Info struct {
 	// new file, SchemaVersion when nothing needed migrating).
 	MigratedFrom int
 	// Encryption is "aes-256-gcm" when payloads and before-images are
-	// encrypted, "none" when they are stored in clear.
+	// encrypted, "none" when they are stored in clear (for a ReadOnly
+	// handle, as the file records it).
 	Encryption string
 	// KeyID is the id of the key new entries are sealed with.
 	KeyID string
@@ -514,7 +515,15 @@ func (l *Ledger) Info(ctx context.Context) (Info, error) {
 	}
 	info.MigratedFrom = l.migratedFrom
 	info.ReadOnly = l.opts.ReadOnly
-	if l.seal.enabled() {
+	switch {
+	case l.opts.ReadOnly:
+		// A read-only handle seals nothing: report what the file says.
+		err := l.read.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM meta WHERE key = 'encryption'), 'none'),
+			coalesce((SELECT value FROM meta WHERE key = 'key_id'), '')`).Scan(&info.Encryption, &info.KeyID)
+		if err != nil {
+			return info, fmt.Errorf("rollback: info: %w", err)
+		}
+	case l.seal.enabled():
 		info.Encryption, info.KeyID = "aes-256-gcm", l.seal.currentID
 	}
 	err := l.read.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM meta WHERE key = 'migration_id'), '')`).Scan(&info.MigrationID)

@@ -156,6 +156,13 @@ func TestPurgeEncryptedLedger(t *testing.T) {
 	ctx := context.Background()
 	l := openTest(t, "", Options{Key: testKey(4)})
 	run, _, _ := phiScenario(t, l, newMemTarget())
+	// With a key nothing is in clear even before a purge.
+	assert.Empty(t, scanTables(t, l), "every value is sealed")
+	assert.Empty(t, scanFiles(t, l.path))
+	es := collect(t, l.Entries(ctx, EntryFilter{}))
+	p, err := l.Payload(ctx, es[0])
+	require.NoError(t, err)
+	require.Contains(t, string(p), "Zebulon", "the scan would see it in clear")
 	rep, err := l.Purge(ctx, PurgeOptions{Runs: []RunID{run}})
 	require.NoError(t, err)
 	assert.Equal(t, int64(4), rep.Payloads)
