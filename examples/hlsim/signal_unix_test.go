@@ -133,3 +133,31 @@ func TestInspectionRouteAndSignalDump(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "no temporary file left behind")
 }
+
+// The location-setting flags reach GET /locations/{locationId} in
+// HighLevel's shape (location.settings) and are enforced.
+func TestLocationSettingFlags(t *testing.T) {
+	base, _ := startHlsim(t, "-token", "pit-rehearsal", "-location", "rehearsalLocation001",
+		"-allow-duplicate-contact", "-duplicate-match", "phone", "-allow-duplicate-opportunity")
+	call := func(method, path, body string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer pit-rehearsal")
+		req.Header.Set("Version", "2021-07-28")
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
+		return res.StatusCode, out
+	}
+	status, body := call("GET", "/locations/rehearsalLocation001", "")
+	require.Equal(t, 200, status, "%v", body)
+	settings := body["location"].(map[string]any)["settings"].(map[string]any)
+	assert.Equal(t, true, settings["allowDuplicateContact"])
+	assert.Equal(t, true, settings["allowDuplicateOpportunity"])
+	for range 2 {
+		status, body = call("POST", "/contacts/", `{"locationId":"rehearsalLocation001","firstName":"Twin","phone":"+14155550100"}`)
+		assert.Equal(t, 201, status, "%v", body)
+	}
+}
