@@ -18,6 +18,7 @@ import (
 
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/internal/redact"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 )
@@ -239,7 +240,10 @@ func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 	}
 	c.log = slog.New(slog.DiscardHandler)
 	if c.cfg.verbose {
-		c.log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		// The library's records carry names, counts and ids, never values;
+		// the redacting handler also scrubs e-mails, phones, dates and
+		// tokens from anything that slips into one (a server's message).
+		c.log = slog.New(redact.NewHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	}
 	err := cmd.run(ctx, c)
 	return c.exit(ctx, err)
