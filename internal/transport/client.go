@@ -46,7 +46,8 @@ type Options struct {
 	// Plain http is refused except on loopback hosts. Required.
 	BaseURL string
 	// HTTPClient overrides the default client (pooled keep-alive
-	// connections, 2 minute timeout).
+	// connections, 2 minute timeout). Its CheckRedirect is replaced (on a
+	// copy) by the client's redirect policy.
 	HTTPClient *http.Client
 	// UserAgent is sent on every request.
 	UserAgent string
@@ -169,6 +170,15 @@ func New(o Options) (*Client, error) {
 	if hc == nil {
 		hc = DefaultHTTPClient()
 	}
+	authHdr := o.AuthHeader
+	if authHdr == "" {
+		authHdr = "Authorization"
+	}
+	// A copy, so the caller's client keeps its own policy: this one gets
+	// the redirect policy (redirect.go), whatever CheckRedirect it had.
+	own := *hc
+	own.CheckRedirect = redirectPolicy(authHdr)
+	hc = &own
 	rc := resty.NewWithClient(hc).SetLogger(discardLogger{}).SetDisableWarn(true)
 	c := &Client{
 		base:      base,
@@ -176,7 +186,7 @@ func New(o Options) (*Client, error) {
 		ua:        o.UserAgent,
 		header:    o.Header.Clone(),
 		auth:      o.Auth,
-		authHdr:   o.AuthHeader,
+		authHdr:   authHdr,
 		limiter:   o.Limiter,
 		breaker:   o.Breaker,
 		retry:     o.Retry.withDefaults(),
@@ -184,9 +194,6 @@ func New(o Options) (*Client, error) {
 		rlHeaders: o.RateLimitHeaders,
 		onAttempt: o.OnAttempt,
 		sleep:     sleepCtx,
-	}
-	if c.authHdr == "" {
-		c.authHdr = "Authorization"
 	}
 	if c.maxBody <= 0 {
 		c.maxBody = DefaultMaxResponseBytes
@@ -250,7 +257,7 @@ func (c *Client) BaseURL() string { return c.base }
 // Do sends r under the retry policy and returns the final response, whatever
 // its status: turning 4xx/5xx bodies into API errors is the caller's job.
 // Errors are typed: *OutcomeUnknownError, *RateLimitError, *DailyLimitError,
-// *BreakerOpenError, *ResponseTooLargeError, *Error, or a wrapped context
+// *BreakerOpenError, *ResponseTooLargeError, *RedirectError, *Error, or a wrapped context
 // error. None carries a token, a body or a query value.
 func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if !strings.HasPrefix(r.Path, "/") {
@@ -376,6 +383,14 @@ func (c *Client) decide(ctx context.Context, r *Request, idem bool, attempt int,
 // may have been sent and is not idempotent has an unknown outcome; others
 // wait and retry within the budget. A nil error means retry.
 func (c *Client) failed(ctx context.Context, r *Request, idem bool, attempt int, err error, report func(outcome)) error {
+	var re *RedirectError
+	if errors.As(err, &re) {
+		// The server answered (with a redirect it may not have): a
+		// definite refusal, not an unknown outcome, and nothing to retry.
+		report(outcomeSuccess)
+		re.Method, re.Path = r.Method, r.Path
+		return re
+	}
 	if ctx.Err() != nil {
 		report(outcomeIgnored)
 		if !idem {

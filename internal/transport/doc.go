@@ -40,8 +40,24 @@
 //     knows the daily quota is spent.
 //   - *[BreakerOpenError] ([ErrBreakerOpen]): failing fast, nothing sent.
 //   - *[ResponseTooLargeError] ([ErrResponseTooLarge]).
+//   - *[RedirectError] ([ErrRedirectRefused]): the server answered with a
+//     redirect the policy below refuses; nothing was sent to the target and
+//     nothing is retried.
 //   - *[Error]: transport failure of an idempotent request after retries;
 //     it unwraps to the cause (context.Canceled, a net error…).
+//
+// # Redirects
+//
+// A redirect could replay a patient's body to another server, or hand the
+// token to one. So the client follows a redirect only when it is a GET to
+// the same scheme, host and port (default ports included) as the request,
+// at most 5 in a row, and even then without the credential headers
+// (Authorization, Options.AuthHeader, Cookie). Everything else is refused
+// with a *[RedirectError] naming the status, the target's scheme://host
+// (never its path or query) and why: any non-GET (a 307/308 on a create
+// would re-send the body; a 301/302/303 would turn it into a GET), another
+// host, another port, another scheme, https→http. The policy is set on a
+// copy of Options.HTTPClient, whatever CheckRedirect that client had.
 //
 // # Limiter
 //
