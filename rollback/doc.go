@@ -80,7 +80,7 @@
 //     Open of a ledger older than ids) and never changed.
 //   - Retention: after sign-off, Ledger.Purge drops the payloads and
 //     before-images of the runs named (finished, with every outcome
-//     settled), then VACUUMs the file and truncates its WAL so that no
+//     settled, undos of them included), then VACUUMs the file and truncates its WAL so that no
 //     dropped value stays in free pages or old WAL frames. Ids, digests,
 //     outcomes, reasons, the id map, watermarks, invalid records and the
 //     runs stay (the audit trail; resume and delta work as before); meta
@@ -89,8 +89,10 @@
 //     deletes and unlinks what it created, but refuses an unforced delete
 //     it can no longer change-check, and reports every update it can no
 //     longer restore as irreversible with a reason starting "purged: "
-//     (UndoReport.Purged counts both). Name undo runs too when purging:
-//     their restores carry before-images as payloads.
+//     (UndoReport.Purged counts both; Ledger.PurgedAt says when a run was
+//     purged). The compensations an Undo journaled for a purged run's
+//     entries (a restore carries a before-image as its payload) are
+//     purged with it.
 //
 // # Throughput and what a power loss can lose
 //

@@ -13,8 +13,10 @@ import (
 
 // PurgeOptions choose what Purge drops.
 type PurgeOptions struct {
-	// Runs whose payloads and before-images are dropped (at least one).
-	// Each must be finished, with no intent left pending or unknown.
+	// Runs whose payloads and before-images are dropped (at least one),
+	// with those of the compensations an Undo journaled for their entries.
+	// Each must be finished, with no intent (or compensation) left pending
+	// or unknown.
 	Runs []RunID
 }
 
@@ -52,7 +54,7 @@ var ErrPurgeUnsettled = errors.New("rollback: run is not settled")
 
 // Purge is the retention step after sign-off: it drops the payloads and
 // before-images — the only columns holding field values — of the chosen
-// runs, then rebuilds the file (VACUUM) and truncates its WAL so that
+// runs and of the compensations an Undo journaled for them, then rebuilds the file (VACUUM) and truncates its WAL so that
 // nothing of them is left in the file's free pages or in old WAL frames.
 // Ids, digests, outcomes, reasons, the id map, watermarks, invalid records
 // and the runs themselves stay: the audit trail, resume and delta work as
@@ -88,12 +90,13 @@ func (l *Ledger) Purge(ctx context.Context, opts PurgeOptions) (PurgeReport, err
 	}
 	in := placeholders(len(opts.Runs))
 	var unsettled int64
-	if err := l.read.QueryRowContext(ctx, `SELECT count(*) FROM journal WHERE run IN (`+in+`)
-		AND (outcome IS NULL OR outcome = 'unknown')`, args...).Scan(&unsettled); err != nil {
+	if err := l.read.QueryRowContext(ctx, `SELECT count(*) FROM journal WHERE (run IN (`+in+`)
+		OR compensates IN (SELECT id FROM journal WHERE run IN (`+in+`)))
+		AND (outcome IS NULL OR outcome = 'unknown')`, append(append([]any(nil), args...), args...)...).Scan(&unsettled); err != nil {
 		return rep, fmt.Errorf("rollback: purge: %w", err)
 	}
 	if unsettled > 0 {
-		return rep, fmt.Errorf("%w: %d intents of these runs are pending or unknown: resolve them (a resume does) before purging", ErrPurgeUnsettled, unsettled)
+		return rep, fmt.Errorf("%w: %d intents of these runs (or of undos of them) are pending or unknown: resolve them (a resume or a new undo does) before purging", ErrPurgeUnsettled, unsettled)
 	}
 	rep.SizeBefore = l.fileSize()
 
@@ -104,7 +107,10 @@ func (l *Ledger) Purge(ctx context.Context, opts PurgeOptions) (PurgeReport, err
 		for _, id := range opts.Runs {
 			var m purgeMeta
 			var payloads, befores, unrestorable int64
-			if err := q(t.ctx, `SELECT count(payload), count(before) FROM journal WHERE run = ?`, int64(id)).
+			// The run's entries and the compensations of them an Undo
+			// journaled (a restore carries a before-image as its payload).
+			if err := q(t.ctx, `SELECT count(payload), count(before) FROM journal WHERE run = ?
+				OR compensates IN (SELECT id FROM journal WHERE run = ?)`, int64(id), int64(id)).
 				Scan(&payloads, &befores); err != nil {
 				return fmt.Errorf("rollback: purge: %w", err)
 			}
@@ -120,8 +126,9 @@ func (l *Ledger) Purge(ctx context.Context, opts PurgeOptions) (PurgeReport, err
 				append([]any{int64(id)}, args...)...).Scan(&unrestorable); err != nil {
 				return fmt.Errorf("rollback: purge: %w", err)
 			}
-			if _, err := t.execSQL(`UPDATE journal SET payload = NULL, before = NULL WHERE run = ?
-				AND (payload IS NOT NULL OR before IS NOT NULL)`, int64(id)); err != nil {
+			if _, err := t.execSQL(`UPDATE journal SET payload = NULL, before = NULL
+				WHERE (run = ? OR compensates IN (SELECT id FROM journal WHERE run = ?))
+				AND (payload IS NOT NULL OR before IS NOT NULL)`, int64(id), int64(id)); err != nil {
 				return err
 			}
 			var prev string
@@ -207,6 +214,27 @@ func (l *Ledger) fileSize() int64 {
 		}
 	}
 	return n
+}
+
+// PurgedAt reports whether and when (the last Purge that dropped
+// something) run's payloads and before-images were purged.
+func (l *Ledger) PurgedAt(ctx context.Context, run RunID) (time.Time, bool, error) {
+	if l.isClosed() {
+		return time.Time{}, false, ErrClosed
+	}
+	var v string
+	err := l.read.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = ?`, purgeKey(run)).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("rollback: purged: %w", err)
+	}
+	var m purgeMeta
+	if err := json.Unmarshal([]byte(v), &m); err != nil {
+		return time.Time{}, false, fmt.Errorf("rollback: purged: run %d: %w", run, err)
+	}
+	return m.At, true, nil
 }
 
 // purged returns the meta record of a purged run.

@@ -242,3 +242,33 @@ func TestPurgeRefuses(t *testing.T) {
 	_, err = ro.Purge(ctx, PurgeOptions{Runs: []RunID{run.ID()}})
 	require.ErrorIs(t, err, ErrReadOnly)
 }
+
+// TestPurgeTakesTheUndoOfItsRuns: an Undo's restore journals the
+// before-image as its payload; purging the undone run drops that too.
+func TestPurgeTakesTheUndoOfItsRuns(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{})
+	dst := newMemTarget()
+	run, _, _ := phiScenario(t, l, dst)
+	undo, err := Undo(ctx, l, dst, UndoOptions{Runs: []RunID{run}})
+	require.NoError(t, err)
+	require.True(t, undo.Complete(), "%+v", undo.Compensations)
+	_, ok, err := l.PurgedAt(ctx, run)
+	require.NoError(t, err)
+	assert.False(t, ok)
+
+	rep, err := l.Purge(ctx, PurgeOptions{Runs: []RunID{run}})
+	require.NoError(t, err)
+	assert.Equal(t, int64(5), rep.Payloads, "four of the run, the restore's")
+	assert.Equal(t, int64(2), rep.BeforeImages, "the update's, the restore's")
+	assert.Zero(t, rep.Unrestorable, "the update was already restored")
+	assert.Empty(t, scanTables(t, l))
+	assert.Empty(t, scanFiles(t, l.path))
+	at, ok, err := l.PurgedAt(ctx, run)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.False(t, at.IsZero())
+	_, ok, err = l.PurgedAt(ctx, undo.Run)
+	require.NoError(t, err)
+	assert.False(t, ok, "only the run named is recorded as purged")
+}
