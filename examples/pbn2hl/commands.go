@@ -607,7 +607,7 @@ func runUndo(ctx context.Context, c *cli) error {
 		return err
 	}
 	if len(ids) == 0 {
-		c.outf("nothing to undo: the ledger holds no run in scope")
+		c.outf("nothing left to undo: no run in scope that an earlier undo has not reversed (pbn2hl status shows each run's state)")
 		return nil
 	}
 	var done atomic.Int64
@@ -630,6 +630,11 @@ func runUndo(ctx context.Context, c *cli) error {
 		states[cp.State]++
 		actions[cp.Action]++
 	}
+	if rep.NothingToUndo {
+		c.outf("nothing left to undo in runs %s: an earlier undo reversed everything reversible", joinRuns(ids))
+		c.manualSteps(rep)
+		return nil
+	}
 	if rep.DryRun {
 		c.outf("undo (dry run) of runs %s: %d compensations", joinRuns(ids), len(rep.Compensations))
 	} else {
@@ -644,7 +649,7 @@ func runUndo(ctx context.Context, c *cli) error {
 	listed := 0
 	for _, cp := range rep.Compensations {
 		switch cp.State {
-		case rollback.StateRefused, rollback.StateFailed, rollback.StateUnresolved, rollback.StateIrreversible:
+		case rollback.StateRefused, rollback.StateFailed, rollback.StateUnresolved:
 			if listed++; listed <= maxListed {
 				c.outf("  %s %s %s: %s", cp.State, cp.Ref.ObjectType, cp.Ref.ID, cp.Reason)
 			}
@@ -656,14 +661,29 @@ func runUndo(ctx context.Context, c *cli) error {
 	if n := rep.Purged(); n > 0 {
 		c.outf("  %d of them are limited by pbn2hl purge: updates it can no longer restore, deletes it refuses without -force (it cannot check for changes made since)", n)
 	}
-	if irr := states[rollback.StateIrreversible]; irr > 0 && !rep.DryRun {
-		c.outf("  %d elements HighLevel's API cannot remove are listed above: delete them in the app if they must go", irr)
-	}
+	c.manualSteps(rep)
 	if bad := states[rollback.StateRefused] + states[rollback.StateFailed] + states[rollback.StateUnresolved]; bad > 0 && !rep.DryRun {
 		return fmt.Errorf("undo incomplete: %d refused (changed in HighLevel since our write: -force reverses them anyway), %d failed, %d unresolved; run it again to retry",
 			states[rollback.StateRefused], states[rollback.StateFailed], states[rollback.StateUnresolved])
 	}
 	return nil
+}
+
+// manualSteps lists what HighLevel's API cannot remove: they do not make an
+// undo fail; a person deletes them in the app if they must go.
+func (c *cli) manualSteps(rep *rollback.UndoReport) {
+	steps := rep.ManualSteps()
+	if len(steps) == 0 {
+		return
+	}
+	c.outf("  manual steps: %d elements HighLevel's API cannot remove; delete them in the app if they must go:", len(steps))
+	for i, cp := range steps {
+		if i == maxListed {
+			c.outf("    … and %d more (pbn2hl audit lists every compensation)", len(steps)-maxListed)
+			break
+		}
+		c.outf("    %s %s: %s", cp.Ref.ObjectType, cp.Ref.ID, cp.Reason)
+	}
 }
 
 // maxListed bounds the compensations undo lists one by one.
@@ -680,10 +700,17 @@ func (c *cli) undoRuns(ctx context.Context, l *rollback.Ledger) ([]rollback.RunI
 	}
 	var ids []rollback.RunID
 	for _, r := range runs {
-		if r.Kind == rollback.KindUndo || (r.Kind == rollback.KindSchema && !c.opt.undo.schema) {
-			continue
+		if r.Status == rollback.StatusUndone {
+			continue // an earlier undo reversed it (RunInfo.UndoneBy)
 		}
-		ids = append(ids, r.ID)
+		switch r.Kind {
+		case rollback.KindFull, rollback.KindSample, rollback.KindDelta, rollback.KindAdopt:
+			ids = append(ids, r.ID)
+		case rollback.KindSchema:
+			if c.opt.undo.schema {
+				ids = append(ids, r.ID)
+			}
+		}
 	}
 	return ids, nil
 }

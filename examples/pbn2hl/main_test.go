@@ -137,7 +137,7 @@ func TestSession(t *testing.T) {
 
 	code, out, errOut := r.run(join([]string{"run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
 	require.Equal(t, exitOK, code, "%s\n%s", out, errOut)
-	assert.Contains(t, out, "run done, ledger run 2:", "a dry run records no run")
+	assert.Contains(t, out, "run done, ledger run 3:", "the dry run recorded its problems in run 2, a run of its own")
 	assert.Contains(t, errOut, "run patients", "progress lines go to stderr")
 	require.Positive(t, r.contacts())
 	afterRun := r.contacts()
@@ -148,7 +148,7 @@ func TestSession(t *testing.T) {
 	ch := r.pbn.MutateWith(pbntest.MutateOptions{Update: 4, Create: 2, Delete: 1, Touch: 2})
 	require.Positive(t, ch.Count())
 	out = r.mustRun(join([]string{"delta", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
-	assert.Contains(t, out, "delta done, ledger run 4:")
+	assert.Contains(t, out, "delta done, ledger run 5:")
 	assert.Greater(t, r.contacts(), afterRun, "the delta created the new patients")
 
 	out = r.mustRun("status", "-ledger", ledger, "-ledger-key-file", keyFile)
@@ -174,12 +174,18 @@ func TestSession(t *testing.T) {
 	assert.Positive(t, r.contacts(), "a dry run changes nothing")
 
 	out = r.mustRun(join([]string{"undo", "-schema"}, led, r.hlArgs())...)
-	assert.Contains(t, out, "undo run 5 of runs 1,2,3,4")
+	assert.Contains(t, out, "undo run 6 of runs 1,3,4,5", "a dry run has nothing to undo")
 	assert.Contains(t, out, "cannot remove", "custom object schemas and pipelines are reported, not hidden")
 	assert.Zero(t, r.contacts(), "undo removed every contact the runs created")
 	for _, k := range []hltest.Kind{hltest.KindBusiness, hltest.KindRecord, hltest.KindOpportunity, hltest.KindNote} {
 		assert.Zero(t, r.hl.Count(hltest.DefaultLocationID, k), "%s left after undo", k)
 	}
+	out = r.mustRun(append([]string{"status"}, led...)...)
+	assert.Regexp(t, `\n +3 +full +undone `, out, "the undone runs say so")
+	out = r.mustRun(join([]string{"undo", "-schema"}, led, r.hlArgs())...)
+	assert.Contains(t, out, "nothing left to undo", "a repeated undo is no failure")
+	out = r.mustRun(append([]string{"status"}, led...)...)
+	assert.NotRegexp(t, `\n +7 `, out, "and records no run")
 
 	// Nothing the tool printed carries a token.
 	all := r.stdout.String() + r.stderr.String()
