@@ -272,3 +272,21 @@ func TestPurgeTakesTheUndoOfItsRuns(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "only the run named is recorded as purged")
 }
+
+// TestUndoPreviewOnAReadOnlyLedger: a read-only command (undo -dry-run)
+// can plan an Undo on a ReadOnly handle; the real Undo is refused.
+func TestUndoPreviewOnAReadOnlyLedger(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{})
+	dst := newMemTarget()
+	run, _, _ := phiScenario(t, l, dst)
+	require.NoError(t, l.Close())
+	ro := openTest(t, l.path, Options{ReadOnly: true})
+	preview, err := Undo(ctx, ro, dst, UndoOptions{Runs: []RunID{run}, DryRun: true})
+	require.NoError(t, err)
+	assert.Len(t, preview.Compensations, 3, "%+v", preview.Compensations)
+	assert.Zero(t, dst.calls)
+	_, err = Undo(ctx, ro, dst, UndoOptions{Runs: []RunID{run}})
+	require.ErrorIs(t, err, ErrReadOnly)
+	assert.Zero(t, dst.calls)
+}
