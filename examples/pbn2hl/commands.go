@@ -549,7 +549,21 @@ func (c *cli) report(rep *pbnhl.Report) {
 	if rep.Phase == pbnhl.PhaseDelta {
 		c.outf("  source deletions: %d deleted, %d kept in HighLevel", rep.Deleted, rep.KeptDeleted)
 	}
-	if t.Invalid+t.Rejected > 0 && !rep.DryRun {
+	if rep.Swept > 0 {
+		c.outf("  %d duplicates (writes HighLevel applied after their answer was lost) found and deleted", rep.Swept)
+	}
+	if rep.Invalid != nil && t.Invalid > 0 {
+		// Reasons by frequency name fields and rules, never values.
+		c.outf("  invalid records by reason (never sent):")
+		_ = rep.Invalid.WriteReasons(c.stdout, 3)
+		if rep.AcceptInvalid {
+			c.outf("  (-accept-invalid: accepted knowingly; they are left out of HighLevel)")
+		}
+	}
+	switch {
+	case rep.DryRun && rep.DryRunRecord != 0:
+		c.outf("  the dry run's invalid records are in ledger run %d: pbn2hl audit -ledger %s -problems -runs %d", rep.DryRunRecord, c.cfg.ledger, rep.DryRunRecord)
+	case t.Invalid+t.Rejected > 0 && !rep.DryRun:
 		c.outf("  invalid and rejected records, with reasons: pbn2hl audit -ledger %s -problems", c.cfg.ledger)
 	}
 }

@@ -133,6 +133,7 @@ func TestSession(t *testing.T) {
 
 	out = r.mustRun(join([]string{"run", "-dry-run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
 	assert.Contains(t, out, "run (dry run: nothing written)")
+	assert.Contains(t, out, "the dry run's invalid records are in ledger run 2")
 	assert.Zero(t, r.contacts())
 
 	code, out, errOut := r.run(join([]string{"run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
@@ -739,6 +740,11 @@ func TestAcceptInvalid(t *testing.T) {
 	assert.Contains(t, out, "ready: nothing blocks the run")
 	code, _, errOut = r.run(join([]string{"preflight", "-max-invalid-share", "1"}, args)...)
 	assert.Equal(t, exitOK, code, "every record may be invalid: %s", errOut)
+
+	out = r.mustRun(join([]string{"run", "-accept-invalid"}, args)...)
+	assert.Contains(t, out, "invalid records by reason (never sent):")
+	assert.Contains(t, out, "treatment_plans: 7 of 7 invalid")
+	assert.Contains(t, out, "accepted knowingly")
 
 	for _, bad := range [][]string{
 		{"preflight", "-max-invalid-share", "1.5"},
