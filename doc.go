@@ -104,6 +104,43 @@
 //     deleted (journaled with its before-image); [Report.Swept] counts
 //     them. The happy path settles nothing by lookup and sweeps nothing.
 //
+// # One ledger per location
+//
+// A ledger belongs to one location and one migration, and the location
+// knows it: the first write of a migration (its schema apply, usually)
+// creates the location custom value named [CustomValueName] ("pbnhl
+// migration"), holding the ledger's migration id and its file name (the
+// name only: a directory often holds a user name). Before the first write
+// of every mutating phase — ApplySchema, Sample, Run, Delta, Undo — the
+// ledger is checked against the location, in at most two calls: the
+// custom values, and, only when the location names no migration, one
+// contact search for any value of the external-id field (a location loaded
+// before the custom value existed). A ledger the location does not name,
+// or one that knows none of the migrated contacts the search finds, or
+// whose runs were recorded in another location, is refused with a
+// [*LedgerMismatchError] (errors.Is [ErrLedgerMismatch]) naming the
+// migration and ledger that own the location, before anything is written:
+// a mistyped or new ledger can never load a practice twice. A dry run is
+// checked the same way and never writes the custom value.
+//
+// [Migration.Adopt] recovers a lost ledger without writing anything to
+// HighLevel: it rebuilds the id map by identity (contacts by the
+// external-id field, custom object records by their external-id property,
+// opportunities by theirs, businesses, notes and tasks by their identity
+// line), journaled in a run of kind [rollback.KindAdopt], and records that
+// the ledger continues the migration the location names; the next Run
+// creates only what is missing, then a Delta works from its watermarks.
+// The rule for Undo: when the location's custom value names the migration,
+// the records carrying its identity are that migration's (no other ledger
+// could have written there), so they are recorded as created and Undo
+// deletes them as the lost ledger would have; when the location names
+// none, nothing proves whose they are, so they are recorded as adopted
+// ([rollback.Adopted]) and Undo leaves them in place. An Adopt interrupted
+// before it settled what it found blocks the other phases
+// ([ErrAdoptInterrupted]) until it runs again. The custom value stays
+// after an Undo (the location was loaded by that migration): a new ledger
+// adopts it, or a person deletes the value in the location's settings.
+//
 // Families share e-mails and phones: a location that refuses duplicate
 // contacts rejects all but one member of a household (reported as
 // rejected). Allow duplicates in the location's settings before a dental
