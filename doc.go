@@ -29,7 +29,22 @@
 //     listed, a fallback set), every record is transformed and validated,
 //     and the API calls are estimated per object and in total, with the
 //     duration at the burst limit and the days under the daily limit. The
-//     estimate is what [Migration.Run] then spends.
+//     estimate is what [Migration.Run] then spends. It blocks what would
+//     not migrate, each a [Blocker] with its reason, file and line when
+//     known, and what to do: a source file unreadable, cut inside a row or
+//     not in its encoding; a column the map's required rules, required
+//     links or source keys read missing from an export's header; an object
+//     whose records invalid for their own data (an unreadable row counts;
+//     duplicates the map holds back and records whose parent is not
+//     migrated are listed, not counted) exceed [Options].MaxInvalidShare
+//     (default 2%; AcceptInvalid goes on knowingly and is reported); and
+//     location settings the records contradict (several opportunities of
+//     one contact in one pipeline need Allow Duplicate Opportunity,
+//     contacts sharing an e-mail or phone need Allow Duplicate Contact).
+//     Invalid reasons are listed by frequency per object, in the preflight
+//     text and in every data phase's [Report].Invalid; a dry run records
+//     its invalid records in a ledger run of kind dry-run, apart from the
+//     real runs' problems.
 //   - [Migration.Sample] loads a stratified slice (patients spread over
 //     offices and statuses, with all their records) and returns every body
 //     written, for a field-level diff before the full run.

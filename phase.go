@@ -62,6 +62,15 @@ type Report struct {
 	// Written lists what was written: every record for a sample, and up to
 	// DryRunSamples records per object for a dry run.
 	Written []Written
+	// Invalid tallies the records this phase found invalid, by object and
+	// reason (Invalid.InvalidReasons, Invalid.WriteReasons: by frequency);
+	// its counts are of invalid records only. A dry run fills it too.
+	Invalid *mapping.Report
+	// DryRunRecord is the ledger run (kind dry-run) in which a dry run
+	// recorded its invalid records; 0 when none was (a read-only ledger).
+	DryRunRecord rollback.RunID
+	// AcceptInvalid says the phase ran with Options.AcceptInvalid.
+	AcceptInvalid bool
 	// Duration of the phase.
 	Duration time.Duration
 }
@@ -103,6 +112,8 @@ type phase struct {
 	name string
 	run  *rollback.Run // nil in a dry run
 	dry  bool
+	// dryRun records a dry run's invalid records (nil otherwise).
+	dryRun *rollback.Run
 	// mid is the ledger's migration id, in the identity marker of
 	// businesses, notes and tasks.
 	mid string
@@ -144,7 +155,8 @@ type job struct {
 
 func (m *Migration) newPhase(ctx context.Context, p *prepared, name string, run *rollback.Run) (*phase, error) {
 	ph := &phase{m: m, p: p, name: name, run: run, dry: m.opts.DryRun, idx: newIndex(m.opts.Ledger),
-		agg: mapping.NewAggregator(m.opts.Map), perObject: map[string]int{}, report: &Report{Phase: name, DryRun: m.opts.DryRun}}
+		agg: mapping.NewAggregator(m.opts.Map), perObject: map[string]int{}, report: &Report{Phase: name, DryRun: m.opts.DryRun,
+			Invalid: &mapping.Report{}, AcceptInvalid: m.opts.AcceptInvalid}}
 	if run != nil {
 		ph.report.Run = run.ID()
 	}
@@ -343,7 +355,12 @@ func (ph *phase) addProgress(p Progress) {
 
 // invalid records a record our validation refused.
 func (ph *phase) invalid(ctx context.Context, o *mapping.Object, p *mapping.Payload, modified time.Time) error {
-	if ph.dry || ph.run == nil {
+	ph.report.Invalid.Add(p)
+	run := ph.run
+	if ph.dry {
+		run = ph.dryRun
+	}
+	if run == nil {
 		return nil
 	}
 	var reasons []string
@@ -352,7 +369,7 @@ func (ph *phase) invalid(ctx context.Context, o *mapping.Object, p *mapping.Payl
 			reasons = append(reasons, pr.String())
 		}
 	}
-	if err := ph.run.Invalid(context.WithoutCancel(ctx), rollback.Invalid{Entity: o.Source, SourceKey: p.SourceKey, SourceModified: modified, Reasons: reasons}); err != nil {
+	if err := run.Invalid(context.WithoutCancel(ctx), rollback.Invalid{Entity: o.Source, SourceKey: p.SourceKey, SourceModified: modified, Reasons: reasons}); err != nil {
 		return fmt.Errorf("pbnhl: journal invalid record: %w", err)
 	}
 	return nil
@@ -361,10 +378,16 @@ func (ph *phase) invalid(ctx context.Context, o *mapping.Object, p *mapping.Payl
 // invalidReason records a record we cannot send for a reason found after
 // validation (its parent was rejected by HighLevel).
 func (ph *phase) invalidReason(ctx context.Context, o *mapping.Object, key string, modified time.Time, reason string) error {
-	if ph.dry || ph.run == nil {
+	ph.report.Invalid.Add(&mapping.Payload{Object: o.Name, SourceKey: key, Problems: []mapping.Problem{
+		{Object: o.Name, SourceKey: key, Rule: mapping.RuleReference, Reason: reason, Severity: mapping.Invalid}}})
+	run := ph.run
+	if ph.dry {
+		run = ph.dryRun
+	}
+	if run == nil {
 		return nil
 	}
-	if err := ph.run.Invalid(context.WithoutCancel(ctx), rollback.Invalid{Entity: o.Source, SourceKey: key, SourceModified: modified, Reasons: []string{reason}}); err != nil {
+	if err := run.Invalid(context.WithoutCancel(ctx), rollback.Invalid{Entity: o.Source, SourceKey: key, SourceModified: modified, Reasons: []string{reason}}); err != nil {
 		return fmt.Errorf("pbnhl: journal invalid record: %w", err)
 	}
 	return nil

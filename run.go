@@ -120,6 +120,15 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 	if err != nil {
 		return nil, m.finishRun(ctx, run, err)
 	}
+	if m.opts.DryRun {
+		if ph.dryRun, err = m.beginDryRun(ctx, p.digest); err != nil {
+			return nil, err
+		}
+		if ph.dryRun != nil {
+			ph.report.DryRunRecord = ph.dryRun.ID()
+		}
+		defer func() { _ = m.finishDryRun(ctx, ph.dryRun, err) }() // err: the phase's outcome
+	}
 	ph.selection, ph.since = sel, since
 	ph.collectAll = kind == rollback.KindSample
 	if ph.mid, err = m.migrationID(ctx); err != nil {
