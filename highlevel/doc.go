@@ -18,7 +18,9 @@
 //
 // Services hang off the Client: Contacts (with tags, notes and tasks),
 // Businesses, CustomFields, Objects, Associations, Opportunities, Pipelines,
-// Users and Media. Methods take a context first and return concrete types;
+// Users, Media and Locations (Get: the location and its duplicate-contact
+// and duplicate-opportunity settings, which a migration's preflight
+// checks). Methods take a context first and return concrete types;
 // listings are iterators (iter.Seq2[*T, error]) that hold one page in memory.
 //
 // # Authentication
