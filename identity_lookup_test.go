@@ -73,7 +73,7 @@ func TestLostBusinessCreateNeverAdoptsLookalike(t *testing.T) {
 	faults, err := hltest.ParseFaults("POST /businesses/:lost=1")
 	require.NoError(t, err)
 	e.hl.SetFaults(faults...)
-	rep, err := e.migration(nil).Run(ctx)
+	rep, err := e.migration(inflightOptions).Run(ctx)
 	require.NoError(t, err)
 	e.hl.SetFaults()
 
