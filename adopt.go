@@ -91,6 +91,9 @@ func (m *Migration) Adopt(ctx context.Context) (*AdoptReport, error) {
 	// any migration's (the location names none, and the records are then
 	// adopted, never deleted).
 	marks := map[string]bool{mid: true}
+	if info, err := m.opts.Ledger.Info(ctx); err == nil && info.MigrationID != "" {
+		marks[info.MigrationID] = true // written before the ledger continued another
+	}
 	if cv != nil {
 		owner, _ := parseIdentity(cv.Value)
 		if owner == "" {
@@ -124,6 +127,7 @@ func (m *Migration) Adopt(ctx context.Context) (*AdoptReport, error) {
 	}
 	m.mu.Lock()
 	m.prep = nil // the id map changed
+	m.mid = ""   // and the migration this ledger continues
 	m.mu.Unlock()
 	m.log.LogAttrs(ctx, levelInfo, "adopt finished", attrRun(int64(rep.Run)))
 	return rep, err

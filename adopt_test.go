@@ -161,3 +161,45 @@ func firstKey(t *testing.T, e *env) string {
 	t.Fatal("no contact mapped")
 	return ""
 }
+
+// A ledger that adopted a location writes under the migration the
+// location names (identity lines included), so a ledger lost after that
+// is recovered as completely: A samples, B adopts and loads the rest, C
+// adopts after B is lost and creates nothing again.
+func TestAdoptChainKeepsOneMigration(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOptions{patients: 12})
+	a := e.migration(nil)
+	_, err := a.ApplySchema(ctx)
+	require.NoError(t, err)
+	_, err = a.Sample(ctx, pbnhl.SampleOptions{Patients: 3})
+	require.NoError(t, err)
+	midA := migrationIDOf(t, e.ledger)
+
+	b := openNamedLedger(t, "b.ledger")
+	mb := e.migration(func(o *pbnhl.Options) { o.Ledger = b })
+	_, err = mb.Adopt(ctx)
+	require.NoError(t, err)
+	e.resetCounts()
+	_, err = mb.Run(ctx)
+	require.NoError(t, err)
+	require.NotZero(t, e.opCount("contacts.notes.create"), "B loads what the sample left")
+	cv := locationIdentity(t, e)
+	require.NotNil(t, cv)
+	assert.Equal(t, midA+" migration.ledger", cv.Value, "the location still names one migration")
+	notes := e.hl.Count(hltest.DefaultLocationID, hltest.KindNote)
+
+	c := openNamedLedger(t, "c.ledger")
+	mc := e.migration(func(o *pbnhl.Options) { o.Ledger = c })
+	rep, err := mc.Adopt(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, notes, rep.Found[rollback.TypeNote], "B's notes carry the migration's identity line")
+	e.resetCounts()
+	_, err = mc.Run(ctx)
+	require.NoError(t, err)
+	for _, op := range createOps {
+		assert.Zero(t, e.opCount(op), "nothing created again: %s", op)
+	}
+	assert.Equal(t, notes, e.hl.Count(hltest.DefaultLocationID, hltest.KindNote))
+	assert.Empty(t, e.identityDuplicates())
+}

@@ -339,3 +339,24 @@ func (m *Migration) checkLedgerPrepared(ctx context.Context, p *prepared) error 
 	}
 	return m.checkLedger(ctx, func(context.Context) (string, error) { return p.extField[rollback.TypeContact], nil }, mode)
 }
+
+// continuedID returns the migration this ledger continues when Adopt took
+// over a location another ledger loaded: its id, not the ledger's own, is
+// then the migration id of every later write (identity lines included),
+// so the location, its records and the ledger keep naming one migration
+// and a later Adopt finds everything. A ledger takes over one location,
+// whose custom value names one migration; should it hold several, the
+// first by id is taken, deterministically.
+func (m *Migration) continuedID(ctx context.Context) (string, bool, error) {
+	ids, err := m.continued(ctx)
+	if err != nil || len(ids) == 0 {
+		return "", false, err
+	}
+	first := ""
+	for id := range ids {
+		if first == "" || id < first {
+			first = id
+		}
+	}
+	return first, true, nil
+}

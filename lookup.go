@@ -566,6 +566,10 @@ func (m *Migration) migrationID(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("pbnhl: ledger info: %w", err)
 	}
+	if id, ok, err := m.continuedID(ctx); err != nil || ok { // a ledger that adopted a location (identity.go)
+		m.mid = id
+		return id, err
+	}
 	if info.MigrationID != "" {
 		m.mid = info.MigrationID
 		return m.mid, nil
