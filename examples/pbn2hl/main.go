@@ -13,6 +13,7 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -193,6 +194,10 @@ func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Write
 }
 
 func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer, hc *http.Client) int {
+	// Progress lines, the -v log and warnings come from the migration's
+	// goroutines at once: one lock per stream keeps each line whole (and a
+	// writer that is not safe for concurrent use, such as a buffer, safe).
+	stdout, stderr = &lockedWriter{w: stdout}, &lockedWriter{w: stderr}
 	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage
@@ -262,6 +267,18 @@ func (c *cli) help(cmd *command, w io.Writer) {
 	c.flags.SetOutput(w)
 	c.flags.PrintDefaults()
 	c.flags.SetOutput(io.Discard)
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // usageError is a mistake in the invocation (exit 2).
