@@ -89,11 +89,13 @@ func rejectionReason(err error) string {
 	}
 	var ae *highlevel.APIError
 	if errors.As(err, &ae) {
-		msg := strings.Join(ae.Messages, "; ")
+		// SafeReason: status, operation, error class and field names,
+		// never the values HighLevel's messages quote back.
+		msg := ae.SafeReason()
 		if len(msg) > 300 {
 			msg = msg[:300]
 		}
-		return fmt.Sprintf("HTTP %d %s: %s", ae.StatusCode, ae.Operation, msg)
+		return msg
 	}
 	return "refused"
 }
@@ -120,7 +122,13 @@ func alreadyExists(err error) bool {
 	if !errors.As(err, &ae) || ae.StatusCode < 400 || ae.StatusCode >= 500 {
 		return false
 	}
-	for _, msg := range ae.Messages {
+	// HighLevel's wording is matched in code only, never logged or
+	// journaled (it may quote values).
+	raw, ok := any(ae).(interface{ RawMessages() []string })
+	if !ok {
+		return false
+	}
+	for _, msg := range raw.RawMessages() {
 		if strings.Contains(strings.ToLower(msg), "already exists") {
 			return true
 		}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/pbnhl/pbnhl/internal/transport"
@@ -300,8 +301,10 @@ func (e *DecodeError) Error() string {
 // Unwrap returns the JSON error.
 func (e *DecodeError) Unwrap() error { return e.Err }
 
-// decodeErrText keeps JSON error messages free of values: syntax errors
-// quote offending bytes of the body.
+// decodeErrText keeps JSON error messages free of values: a syntax error
+// quotes offending bytes of the body, and a type error's Value holds the
+// JSON value itself for numbers ("number 5551234567"). Only the offset, the
+// Go field path, the JSON kind and the Go type are kept.
 func decodeErrText(err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -309,7 +312,13 @@ func decodeErrText(err error) string {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		return fmt.Sprintf("field %q: cannot decode %s into %s", te.Field, te.Value, te.Type)
+		kind, _, _ := strings.Cut(te.Value, " ")
+		// The path holds map keys too; keep it only if it reads as one.
+		field := safeField(te.Field)
+		if field == "" {
+			field = "?"
+		}
+		return fmt.Sprintf("field %q at offset %d: cannot decode a JSON %s into %s", field, te.Offset, kind, te.Type)
 	}
 	return "malformed body"
 }

@@ -65,13 +65,34 @@
 //
 // # Errors
 //
-// Non-2xx answers are *[APIError] (status, messages — HighLevel sends a
-// string or an array —, traceId, operation, method and path without query).
-// errors.Is matches [ErrNotFound] (also HighLevel's 400 "… not found"),
-// [ErrUnauthorized], [ErrForbidden] and [ErrValidation]. A location that
-// refuses duplicate contacts gives a *[DuplicateContactError] with the
-// existing contact's id and the matching field. Messages are scrubbed of
-// e-mail addresses, phone numbers, dates and tokens.
+// Non-2xx answers are *[APIError] (status, HighLevel's error class,
+// traceId, operation, method and path without query). errors.Is matches
+// [ErrNotFound] (also HighLevel's 400 "… not found"), [ErrUnauthorized],
+// [ErrForbidden] and [ErrValidation]. A location that refuses duplicate
+// contacts gives a *[DuplicateContactError] with the existing contact's id
+// and the matching field.
+//
+// HighLevel's messages quote values back ("Contact with name Jane O'Brien
+// already exists", "Invalid option 'Penicillin allergy' for field
+// allergies"), so no error of this package shows them.
+// [APIError.SafeReason] — what Error() shows, and what the migration
+// journals as a rejection reason — keeps the status, the operation, the
+// error class ("Unprocessable Entity", "invalid_grant"; any other text in
+// that place is dropped), the field names it recognises (HighLevel property
+// names, custom field ids, dotted paths such as customFields.0.value, the
+// word after "field"/"property", the properties nested errors name) and per
+// message one description from a fixed list ("too long", "invalid option",
+// "already exists", …): "HTTP 422 contacts.create Unprocessable Entity:
+// address1: too long; allergies: invalid option". Quoted text is removed
+// before anything is recognised, and a message with nothing recognisable is
+// only counted as withheld. Every shape HighLevel uses is read: message as a
+// string or an array, nested class-validator errors ({property,
+// constraints, children}), errors arrays of {field, message} and objects
+// keyed by field. [APIError.RawMessages] returns the raw text (scrubbed of
+// e-mails, phones, dates and tokens only): it may contain patient data and
+// is for matching HighLevel's wording in code, never for logs or files.
+// Decode errors of 2xx bodies keep the offset, the Go field path, the JSON
+// kind and the Go type, never the value.
 //
 // # Custom field values
 //

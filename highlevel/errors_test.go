@@ -39,7 +39,7 @@ func TestAPIErrorDecoding(t *testing.T) {
 			var ae *APIError
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, tt.status, ae.StatusCode)
-			assert.Equal(t, tt.messages, ae.Messages)
+			assert.Equal(t, tt.messages, ae.RawMessages())
 			assert.Equal(t, tt.trace, ae.TraceID)
 			for _, target := range tt.is {
 				assert.ErrorIs(t, err, target)
