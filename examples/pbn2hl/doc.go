@@ -6,8 +6,9 @@
 //	go run ./examples/pbn2hl <command> [flags]
 //
 // Commands: oauth, propose, approve, schema, preflight, sample, run, delta,
-// undo, status, audit, purge (after sign-off: drop the runs' patient data
-// from the ledger, keep the audit trail). Run a command with -h for its
+// undo, status, audit, adopt (recover a lost ledger from the location,
+// writing nothing there), purge (after sign-off: drop the runs' patient
+// data from the ledger, keep the audit trail). Run a command with -h for its
 // flags; README.md walks through a whole session against the local
 // simulators.
 //

@@ -148,7 +148,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, undoCmd, statusCmd, auditCmd, purgeCmd,
+		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, undoCmd, statusCmd, auditCmd, purgeCmd, adoptCmd,
 	}
 }
 

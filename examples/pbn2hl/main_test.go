@@ -874,3 +874,32 @@ func TestPurge(t *testing.T) {
 	out = r.mustRun(join([]string{"undo", "-dry-run", "-ledger", ledger}, r.hlArgs())...)
 	assert.Contains(t, out, "limited by pbn2hl purge")
 }
+
+// Issue 11: a lost ledger is recovered with adopt, writing nothing to
+// HighLevel; the run that follows creates nothing twice.
+func TestAdoptRecoversLostLedger(t *testing.T) {
+	r, args := prepared(t, practiceSize())
+	r.mustRun(append([]string{"run"}, args...)...)
+	loaded := r.kinds()
+	calls := len(r.hl.RequestLog())
+
+	lost := r.path("recovered.ledger")
+	newArgs := join(args, []string{"-ledger", lost})
+	code, _, errOut := r.run(join([]string{"run", "-new-ledger"}, newArgs)...)
+	require.Equal(t, exitUsage, code, errOut)
+	assert.Contains(t, errOut, "pbn2hl adopt -new-ledger")
+
+	out := r.mustRun(join([]string{"adopt"}, newArgs)...) // the refused run created the file: -new-ledger is not needed again
+	assert.Regexp(t, `adopt run \d+: the id map of `+lost, out)
+	assert.Contains(t, out, "nothing was written to HighLevel")
+	assert.Contains(t, out, "undo may delete what it created", "the location names the migration: its records are its own")
+	assert.Regexp(t, `\n  contact +[1-9]`, out, "contacts found by their external id")
+	for _, l := range r.hl.RequestLog()[calls:] {
+		reads := l.Method == "GET" || (l.Method == "POST" && strings.Contains(l.Path, "/search"))
+		assert.True(t, reads, "adopt only reads (searches are POSTs): %s %s", l.Method, l.Path)
+	}
+	assert.Equal(t, loaded, r.kinds())
+
+	out = r.mustRun(join([]string{"run"}, newArgs)...)
+	assert.Equal(t, loaded, r.kinds(), "the run after adopt created nothing twice:\n%s", out)
+}
