@@ -796,11 +796,18 @@ func TestExportEncoding(t *testing.T) {
 func TestRefusedTokenSaysWhichAndWhat(t *testing.T) {
 	r := newRig(t, 3, 0)
 	mapPath := writeDefaultMap(t, r)
-	const wrongPBN = "pbn-wrong-token-42"
+	const wrongHL, wrongPBN = "pit-wrong-0000-4000-8000-000000000042", "pbn-wrong-token-42"
 
-	_ = mapPath
+	r.env[envHLToken] = wrongHL
+	code, _, errOut := r.run(join([]string{"schema", "-map", mapPath}, r.srcArgs(), r.hlArgs())...)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "HighLevel refused the token in $HL_TOKEN (401 unauthorized)")
+	assert.Contains(t, errOut, "location "+hltest.DefaultLocationID)
+	assert.NotContains(t, errOut, wrongHL)
+
+	r.env[envHLToken] = hltest.DefaultToken
 	r.env[envPBNToken] = wrongPBN
-	code, _, errOut := r.run(join([]string{"propose", "-overwrite", "-out", r.path("m.yaml"), "-review", r.path("r.md")}, r.srcArgs())...)
+	code, _, errOut = r.run(join([]string{"propose", "-overwrite", "-out", r.path("m.yaml"), "-review", r.path("r.md")}, r.srcArgs())...)
 	assert.Equal(t, exitFailed, code)
 	assert.Contains(t, errOut, "Practice by Numbers refused the token in $PBN_TOKEN (401 unauthorized)")
 	assert.NotContains(t, errOut, wrongPBN)
