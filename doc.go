@@ -96,8 +96,8 @@
 //   - Identity, never content. Contacts and custom object records are
 //     looked up by the external-id field, opportunities by theirs under
 //     their contact; businesses, notes and tasks carry a last line
-//     "pbnhl-id <migration id>/<type>/<source key>" (the ledger's migration
-//     id), and are looked up by it (a ledger written before the marker
+//     "pbnhl-id <migration id>/<type>/<source key>" (the migration id the
+//     location's custom value holds, see One ledger per location), and are looked up by it (a ledger written before the marker
 //     existed: the next delta rewrites its businesses, notes and tasks
 //     once, adding it). No lookup adopts a candidate HighLevel
 //     created before the intent was journaled (less a few seconds of clock
@@ -136,15 +136,19 @@
 // [*LedgerMismatchError] (errors.Is [ErrLedgerMismatch]) naming the
 // migration and ledger that own the location, before anything is written:
 // a mistyped or new ledger can never load a practice twice. A dry run is
-// checked the same way and never writes the custom value.
+// checked the same way and never writes the custom value; Preflight
+// reports the refusal as a [Blocker] of kind [BlockLedger].
 //
 // [Migration.Adopt] recovers a lost ledger without writing anything to
 // HighLevel: it rebuilds the id map by identity (contacts by the
 // external-id field, custom object records by their external-id property,
 // opportunities by theirs, businesses, notes and tasks by their identity
 // line), journaled in a run of kind [rollback.KindAdopt], and records that
-// the ledger continues the migration the location names; the next Run
-// creates only what is missing, then a Delta works from its watermarks.
+// the ledger continues the migration the location names: from then on the
+// ledger writes under that migration's id (identity lines included), so
+// the location, its records and every ledger keep naming one migration.
+// The next Run creates only what is missing, then a Delta works from its
+// watermarks.
 // The rule for Undo: when the location's custom value names the migration,
 // the records carrying its identity are that migration's (no other ledger
 // could have written there), so they are recorded as created and Undo

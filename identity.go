@@ -138,8 +138,8 @@ const (
 func (m *Migration) checkLedger(ctx context.Context, field func(context.Context) (string, error), mode identityMode) error {
 	mid, err := m.migrationID(ctx)
 	if err != nil {
-		if mode == verifyOnly && m.opts.DryRun {
-			mid = "" // a dry run of a new, empty ledger: nothing to compare yet
+		if mode == verifyOnly {
+			mid = "" // an old ledger read-only, with no id yet: it owns nothing
 		} else {
 			return err
 		}
@@ -359,4 +359,27 @@ func (m *Migration) continuedID(ctx context.Context) (string, bool, error) {
 		}
 	}
 	return first, true, nil
+}
+
+// BlockLedger is the Blocker kind of a ledger that does not belong to the
+// location (Preflight reads what the mutating phases would refuse).
+const BlockLedger = "ledger"
+
+// ledgerBlocker is the ownership check as Preflight reports it: nil when
+// the ledger belongs to the location (or the location names nothing and
+// holds nothing migrated), a Blocker when a mutating phase would refuse
+// it. It writes nothing.
+func (m *Migration) ledgerBlocker(ctx context.Context) (*Blocker, error) {
+	err := m.checkLedger(ctx, m.contactExternalField, verifyOnly)
+	var lm *LedgerMismatchError
+	switch {
+	case err == nil:
+		return nil, nil
+	case errors.As(err, &lm):
+		return &Blocker{Kind: BlockLedger, Reason: strings.TrimPrefix(lm.Error(), "pbnhl: "),
+			Fix: "run with the ledger that loaded the location, or rebuild this ledger from the location with Adopt (pbn2hl adopt), which writes nothing"}, nil
+	case errors.Is(err, ErrAdoptInterrupted):
+		return &Blocker{Kind: BlockLedger, Reason: "an Adopt was interrupted before it settled what it found", Fix: "run Adopt again"}, nil
+	}
+	return nil, err
 }

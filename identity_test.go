@@ -84,6 +84,25 @@ func TestWrongLedgerRefused(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, runs, "a refused phase records no run")
 
+	// Preflight reads what the phases would refuse.
+	pre, err := mb.Preflight(ctx)
+	require.NoError(t, err)
+	assert.False(t, pre.Ready())
+	var blocked bool
+	for _, bl := range pre.Blockers {
+		if bl.Kind == pbnhl.BlockLedger {
+			blocked = true
+			assert.Contains(t, bl.Reason, midA)
+			assert.Contains(t, bl.Fix, "Adopt")
+		}
+	}
+	assert.True(t, blocked, "%v", pre.Blockers)
+	pre, err = e.migration(nil).Preflight(ctx)
+	require.NoError(t, err)
+	for _, bl := range pre.Blockers {
+		assert.NotEqual(t, pbnhl.BlockLedger, bl.Kind, "the owning ledger is not blocked")
+	}
+
 	// The owning ledger goes on: one call (the custom values) per phase.
 	e.resetCounts()
 	rep, err := e.migration(nil).Run(ctx)

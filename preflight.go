@@ -108,6 +108,11 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 		e := schemaNotReady(r.Schema)
 		r.block(Blocker{Kind: BlockSchema, Reason: e.Error()}) // the error says what to do
 	}
+	if b, err := m.ledgerBlocker(ctx); err != nil { // one ledger per location (identity.go)
+		return nil, err
+	} else if b != nil {
+		r.block(*b)
+	}
 	owners, err := m.resolveOwners(ctx)
 	switch {
 	case errors.Is(err, mapping.ErrNoFallbackOwner):
