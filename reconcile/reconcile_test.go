@@ -250,7 +250,7 @@ func TestBrokenLinksAreOrphans(t *testing.T) {
 // ledger". The verdict compares source → ledger → HighLevel and says which
 // pair agreed and what is missing.
 func TestVerdictNamesMissingSourceRecords(t *testing.T) {
-	e := migrated(t, 60, func(l *hltest.Location) { l.AllowDuplicateOpportunities = false })
+	e := migrated(t, 30, func(l *hltest.Location) { l.AllowDuplicateOpportunities = false })
 	rep := e.run(t, reconcile.Options{})
 	var txt bytes.Buffer
 	require.NoError(t, rep.WriteText(&txt))
