@@ -18,7 +18,7 @@ import (
 // a dry-run ledger run, apart from the real runs; both reports carry the
 // reasons by frequency.
 func TestDryRunRecordsInvalidApart(t *testing.T) {
-	e := newEnv(t, envOptions{patients: 40, seed: 21})
+	e := newEnv(t, envOptions{patients: 20, seed: 21})
 	ctx := context.Background()
 	_, err := e.migration(nil).ApplySchema(ctx)
 	require.NoError(t, err)
