@@ -130,7 +130,8 @@
 // ledger is checked against the location, in at most two calls: the
 // custom values, and, only when the location names no migration, one
 // contact search for any value of the external-id field (a location loaded
-// before the custom value existed). A ledger the location does not name,
+// before the custom value existed; a schema apply, which has not read the
+// location's fields yet, first reads them to know the field's id). A ledger the location does not name,
 // or one that knows none of the migrated contacts the search finds, or
 // whose runs were recorded in another location, is refused with a
 // [*LedgerMismatchError] (errors.Is [ErrLedgerMismatch]) naming the

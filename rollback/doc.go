@@ -206,6 +206,15 @@
 // WriteProblemsCSV without run ids leave dry runs out, and naming the dry
 // run's id lists its problems alone.
 //
+// # Run records: adopt runs
+//
+// A run of kind KindAdopt (pbnhl's Migration.Adopt) rebuilds a lost id
+// map from the destination: each object found by identity is journaled as
+// a create intent settled at once, with no payload, as Done when the
+// location proves the objects are the migration's (Undo deletes them,
+// unchecked: there is no payload to compare) or Adopted when nothing does
+// (Undo leaves them in place). It makes no call that writes.
+//
 // # Run records: interrupted runs
 //
 // A run records which process holds it (host, pid, the pid's start time
