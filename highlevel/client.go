@@ -207,12 +207,11 @@ func (b bearer) Authorization(ctx context.Context) (string, error) {
 func (b bearer) Refresh(ctx context.Context, rejected string) error {
 	r, ok := b.src.(refresher)
 	if !ok {
-		return errNoRefresh
+		// A static token: HighLevel's 401 is the answer (an *UnauthorizedError).
+		return transport.ErrCannotRefresh
 	}
 	return r.refreshRejected(ctx, trimBearer(rejected))
 }
-
-var errNoRefresh = errors.New("token source cannot refresh")
 
 func trimBearer(h string) string {
 	const p = "Bearer "
@@ -270,10 +269,19 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 	}
 	resp, err := c.http.Do(ctx, req)
 	if err != nil {
-		return transportErr(k, err)
+		err = transportErr(k, err)
+		var ue *UnauthorizedError
+		if errors.As(err, &ue) {
+			ue.LocationID = c.locationID
+		}
+		return err
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return newAPIError(k.op.name, k.op.method, k.path, resp.StatusCode, resp.Header, resp.Body)
+		err := newAPIError(k.op.name, k.op.method, k.path, resp.StatusCode, resp.Header, resp.Body)
+		if ae, ok := err.(*APIError); ok && resp.StatusCode == http.StatusUnauthorized {
+			return &UnauthorizedError{Operation: k.op.name, LocationID: c.locationID, API: ae}
+		}
+		return err
 	}
 	if out == nil || len(bytes.TrimSpace(resp.Body)) == 0 {
 		if out != nil {

@@ -58,7 +58,13 @@
 //     contact searches). For a create (POST) they end with an error
 //     matching [ErrOutcomeUnknown]: the record may exist. Look it up by its
 //     external id before trying again.
-//   - 401: the OAuth token is refreshed once and the call repeated.
+//   - 401: the OAuth token is refreshed once and the call repeated. A
+//     token still refused, or one that cannot be refreshed (a static
+//     token, an OAuth refresh refused), ends the call with an
+//     *[UnauthorizedError] ([ErrUnauthorized]): "HighLevel refused the
+//     access token (401): check the token and that it belongs to location
+//     …", with why a refresh failed; never the token. It unwraps to the 401
+//     *[APIError].
 //
 // The breaker opens after consecutive 5xx or network failures and fails
 // fast with [ErrCircuitOpen]; 4xx answers and cancelled contexts never count.

@@ -19,9 +19,10 @@ import (
 var (
 	// ErrNotFound: 404, or HighLevel's 400/422 "… not found".
 	ErrNotFound = errors.New("highlevel: not found")
-	// ErrUnauthorized: 401 (bad, expired or wrong-scope token, missing or
-	// invalid Version header).
-	ErrUnauthorized = errors.New("highlevel: unauthorized")
+	// ErrUnauthorized: HighLevel refused the access token (401: a wrong,
+	// revoked, expired or wrong-scope token, or one of another location),
+	// and it could not be refreshed. See *UnauthorizedError.
+	ErrUnauthorized = errors.New("highlevel: HighLevel refused the access token (401)")
 	// ErrForbidden: 403 (e.g. a token for another location).
 	ErrForbidden = errors.New("highlevel: forbidden")
 	// ErrValidation: 422 (a write DTO refused a property or value).
@@ -242,6 +243,45 @@ func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcom
 
 // Unwrap returns the cause.
 func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+
+// UnauthorizedError is HighLevel refusing the access token with a 401, after
+// a refresh when the token source can refresh (OAuth). Its text says what
+// to check; it never holds the token.
+type UnauthorizedError struct {
+	Operation  string
+	LocationID string    // the location the client works in
+	API        *APIError // HighLevel's 401 answer
+	// RefreshErr is why renewing the token failed (an OAuth refresh
+	// refused, or no refresh token); nil for a static token.
+	RefreshErr error
+}
+
+func (e *UnauthorizedError) Error() string {
+	s := fmt.Sprintf("highlevel: %s: HighLevel refused the access token (401): check the token and that it belongs to location %s",
+		e.Operation, e.LocationID)
+	if e.LocationID == "" {
+		s = fmt.Sprintf("highlevel: %s: HighLevel refused the access token (401): check the token and its location", e.Operation)
+	}
+	if e.RefreshErr != nil {
+		s += fmt.Sprintf("; refreshing it failed: %v", e.RefreshErr)
+	}
+	return s
+}
+
+// Is matches ErrUnauthorized.
+func (e *UnauthorizedError) Is(target error) bool { return target == ErrUnauthorized }
+
+// Unwrap returns the 401 *APIError and the refresh failure.
+func (e *UnauthorizedError) Unwrap() []error {
+	var errs []error
+	if e.API != nil {
+		errs = append(errs, e.API)
+	}
+	if e.RefreshErr != nil {
+		errs = append(errs, e.RefreshErr)
+	}
+	return errs
+}
 
 // CircuitOpenError: see ErrCircuitOpen. Nothing was sent.
 type CircuitOpenError struct {
@@ -553,6 +593,7 @@ func transportErr(k call, err error) error {
 		rl *transport.RateLimitError
 		dl *transport.DailyLimitError
 		bo *transport.BreakerOpenError
+		re *transport.RefreshError
 	)
 	switch {
 	case errors.As(err, &ou):
@@ -573,6 +614,14 @@ func transportErr(k call, err error) error {
 		return &RateLimitError{Operation: op, Daily: true, RetryAt: dl.RetryAt}
 	case errors.As(err, &bo):
 		return &CircuitOpenError{Operation: op, Limiter: bo.Name}
+	case errors.As(err, &re):
+		e := &UnauthorizedError{Operation: op, RefreshErr: re.Err}
+		if re.Response != nil {
+			if ae, ok := newAPIError(op, k.op.method, k.path, re.Response.StatusCode, re.Response.Header, re.Response.Body).(*APIError); ok {
+				e.API = ae
+			}
+		}
+		return e
 	case errors.Is(err, transport.ErrResponseTooLarge):
 		return fmt.Errorf("highlevel: %s: %w (%v)", op, ErrResponseTooLarge, err)
 	}

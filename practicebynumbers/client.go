@@ -177,7 +177,18 @@ type APIError struct {
 	RequestID  string
 }
 
+// ErrUnauthorized: Practice by Numbers refused the API token (401). The
+// error's text says what to check; it never holds the token.
+var ErrUnauthorized = errors.New("practicebynumbers: Practice by Numbers refused the API token (401)")
+
 func (e *APIError) Error() string {
+	if e.StatusCode == http.StatusUnauthorized {
+		s := fmt.Sprintf("practicebynumbers: %s: Practice by Numbers refused the API token (401): check the token and that it is the practice's API token for this server", e.Op)
+		if e.RequestID != "" {
+			s += " (request " + e.RequestID + ")"
+		}
+		return s
+	}
 	s := fmt.Sprintf("practicebynumbers: %s: HTTP %d", e.Op, e.StatusCode)
 	if e.Code != "" {
 		s += " " + e.Code
@@ -188,9 +199,15 @@ func (e *APIError) Error() string {
 	return s
 }
 
-// Is matches [ErrNotFound] for a 404.
+// Is matches [ErrNotFound] for a 404 and [ErrUnauthorized] for a 401.
 func (e *APIError) Is(target error) bool {
-	return target == ErrNotFound && e.StatusCode == http.StatusNotFound
+	switch target {
+	case ErrNotFound:
+		return e.StatusCode == http.StatusNotFound
+	case ErrUnauthorized:
+		return e.StatusCode == http.StatusUnauthorized
+	}
+	return false
 }
 
 func apiError(op string, resp *transport.Response) error {

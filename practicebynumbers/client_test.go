@@ -329,6 +329,10 @@ func TestClientErrorsAndRetries(t *testing.T) {
 			require.ErrorAs(t, err, &ae)
 			assert.Equal(t, 401, ae.StatusCode)
 			assert.NotContains(t, err.Error(), "wrong-token-zzz")
+			// The message says what is wrong and what to check.
+			assert.ErrorIs(t, err, ErrUnauthorized)
+			assert.NotErrorIs(t, err, ErrNotFound)
+			assert.Contains(t, err.Error(), "Practice by Numbers refused the API token (401): check the token")
 		}
 		assert.Len(t, srv.requests, n+1)
 		assert.NotContains(t, logs.String(), "wrong-token-zzz")

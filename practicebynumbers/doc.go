@@ -81,8 +81,10 @@
 // # Errors
 //
 // [Client] errors are *[APIError] for non-2xx answers (errors.Is(err,
-// [ErrNotFound]) for a 404), or the shared transport's typed errors for rate
-// limits, an open breaker and transport failures. [ExportReader] yields
+// [ErrNotFound]) for a 404; errors.Is(err, [ErrUnauthorized]) for a 401,
+// whose text says the server refused the API token and to check it, never
+// holding the token), or the shared transport's typed errors for rate
+// limits, an open breaker, a refused redirect and transport failures. [ExportReader] yields
 // *[RowError] for a bad row (file, line, record id, and per column the
 // 1-based column number, header and a *[ValueError]) and goes on, and
 // *[FileError] for a file it cannot read. Iterators never panic on bad

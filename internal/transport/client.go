@@ -35,7 +35,9 @@ func (f AuthFunc) Authorization(ctx context.Context) (string, error) { return f(
 // credential. On a 401 the client calls Refresh once with the header value
 // that was rejected, then retries the request once. Implementations must
 // refresh at most once for many concurrent callers presenting the same
-// rejected value.
+// rejected value. A Refresher whose credential turns out to be fixed returns
+// an error matching [ErrCannotRefresh]: the 401 answer is then returned as
+// is. Any other error ends the call with a *[RefreshError].
 type Refresher interface {
 	Refresh(ctx context.Context, rejected string) error
 }
@@ -368,7 +370,11 @@ func (c *Client) decide(ctx context.Context, r *Request, idem bool, attempt int,
 		if rf, ok := c.auth.(Refresher); ok {
 			*refreshed = true
 			if err := rf.Refresh(ctx, authz); err != nil {
-				return verdict{err: fmt.Errorf("%s %s: refresh after 401: %w", r.Method, r.Path, err)}
+				if errors.Is(err, ErrCannotRefresh) {
+					// A fixed credential: the 401 is the final answer.
+					return verdict{}
+				}
+				return verdict{err: &RefreshError{Method: r.Method, Path: r.Path, Response: resp, Err: err}}
 			}
 			c.log.LogAttrs(ctx, slog.LevelInfo, "credential refreshed after 401, retrying",
 				slog.String("op", r.Op), slog.String("method", r.Method), slog.String("path", r.Path))

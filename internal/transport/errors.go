@@ -20,7 +20,26 @@ var (
 	ErrBreakerOpen = errors.New("circuit breaker open")
 	// ErrResponseTooLarge: the response body exceeded the configured limit.
 	ErrResponseTooLarge = errors.New("response too large")
+	// ErrCannotRefresh is what a [Refresher] returns when its credential
+	// cannot be renewed (a fixed token): the 401 stands as the answer.
+	ErrCannotRefresh = errors.New("credential cannot be refreshed")
 )
+
+// RefreshError reports a 401 after which renewing the credential failed.
+// Response is the 401 answer; Err why the refresh failed (it never holds
+// the credential).
+type RefreshError struct {
+	Method, Path string
+	Response     *Response
+	Err          error
+}
+
+func (e *RefreshError) Error() string {
+	return fmt.Sprintf("%s %s: 401 and the credential could not be refreshed: %v", e.Method, e.Path, e.Err)
+}
+
+// Unwrap returns the refresh failure.
+func (e *RefreshError) Unwrap() error { return e.Err }
 
 // OutcomeUnknownError reports a non-idempotent request whose effect is
 // unknown. Response is set when the server answered (a 5xx).
