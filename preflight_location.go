@@ -104,9 +104,13 @@ func (m *Migration) checkLocation(ctx context.Context, r *PreflightReport, n *lo
 		if !errors.As(err, &ae) || ctx.Err() != nil {
 			return fmt.Errorf("pbnhl: read the location's settings: %w", err)
 		}
-		r.Warnings = append(r.Warnings, fmt.Sprintf("the location's settings could not be read (HTTP %d; the token needs locations.readonly): "+
-			"check by hand that Allow Duplicate Contact is on if patients share e-mails or phones (%d here) and Allow Duplicate Opportunity is on "+
-			"if a patient has several plans in one pipeline (%d opportunities here)", ae.StatusCode, n.sharedContact, n.extraOpps))
+		why := fmt.Sprintf("HighLevel answered HTTP %d", ae.StatusCode)
+		if ae.StatusCode == 401 || ae.StatusCode == 403 {
+			why += "; the token needs the locations.readonly scope"
+		}
+		r.Warnings = append(r.Warnings, fmt.Sprintf("the location's settings could not be read (%s): "+
+			"check by hand that Allow Duplicate Contact is on if contacts share e-mails or phones (%d here) and Allow Duplicate Opportunity is on "+
+			"if a contact has several opportunities in one pipeline (%d here)", why, n.sharedContact, n.extraOpps))
 		return nil
 	}
 	s := loc.Settings

@@ -68,3 +68,24 @@ func TestPreflightLocationDuplicateSettings(t *testing.T) {
 	require.Len(t, loc, 1, pre.Blocking)
 	assert.Contains(t, loc[0].Reason, "HighLevel would refuse")
 }
+
+// A location whose settings cannot be read leaves a warning naming what to
+// check by hand; it does not block.
+func TestPreflightLocationUnreadable(t *testing.T) {
+	e := newEnv(t, envOptions{patients: 20, seed: 5,
+		faults: []hltest.FaultRule{{Route: "GET /locations/{locationId}", ServerErrorRate: 1}}})
+	ctx := context.Background()
+	m := e.migration(nil)
+	_, err := m.ApplySchema(ctx)
+	require.NoError(t, err)
+	pre, err := m.Preflight(ctx)
+	require.NoError(t, err)
+	assert.True(t, pre.Ready(), pre.Blocking)
+	assert.Nil(t, pre.LocationSettings)
+	require.Len(t, pre.Warnings, 1)
+	assert.Contains(t, pre.Warnings[0], "could not be read (HighLevel answered HTTP 5")
+	assert.Contains(t, pre.Warnings[0], "Allow Duplicate Opportunity")
+	var text strings.Builder
+	require.NoError(t, pre.WriteText(&text))
+	assert.Contains(t, text.String(), "Warning: the location's settings could not be read")
+}
