@@ -124,11 +124,7 @@ func alreadyExists(err error) bool {
 	}
 	// HighLevel's wording is matched in code only, never logged or
 	// journaled (it may quote values).
-	raw, ok := any(ae).(interface{ RawMessages() []string })
-	if !ok {
-		return false
-	}
-	for _, msg := range raw.RawMessages() {
+	for _, msg := range ae.RawMessages() {
 		if strings.Contains(strings.ToLower(msg), "already exists") {
 			return true
 		}
