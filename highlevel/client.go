@@ -44,8 +44,14 @@ type Options struct {
 	// attempt, duration; never tokens, bodies or query values). Nil
 	// discards.
 	Logger *slog.Logger
-	// HTTPClient overrides the pooled default client.
+	// HTTPClient overrides the pooled default client. Its CheckRedirect is
+	// replaced (on a copy) by the transport's redirect policy; a Timeout of
+	// its own shorter than RequestTimeout cuts attempts earlier.
 	HTTPClient *http.Client
+	// RequestTimeout bounds every HTTP attempt, from sending to the end of
+	// the answer (see [WithRequestTimeout]). Zero means
+	// DefaultRequestTimeout; it must be at most MaxRequestTimeout.
+	RequestTimeout time.Duration
 	// Limiter paces and guards the location. Share one between Clients of
 	// the same location; nil creates one with DefaultLimits.
 	Limiter *Limiter
@@ -60,6 +66,34 @@ type Options struct {
 	// OnCall, when set, is called after every HTTP attempt (retries
 	// included), for metrics such as calls per record. It must not block.
 	OnCall func(Call)
+}
+
+// Request timeout bounds.
+const (
+	// DefaultRequestTimeout bounds an attempt when nothing is set.
+	DefaultRequestTimeout = 60 * time.Second
+	// MaxRequestTimeout is the longest accepted: a write cut off after it
+	// is an unknown outcome that a migration may look up only once it can
+	// no longer be in flight, so a longer bound only delays recovery.
+	MaxRequestTimeout = 10 * time.Minute
+)
+
+// Option adjusts the Options given to [NewClient].
+type Option func(*Options) error
+
+// WithRequestTimeout bounds every HTTP attempt of the client (sending,
+// waiting, reading the answer) at d: more than 0 and at most
+// MaxRequestTimeout, else NewClient fails. An attempt cut off is retried
+// when the call is idempotent and is an unknown outcome otherwise. The
+// default is DefaultRequestTimeout (60s).
+func WithRequestTimeout(d time.Duration) Option {
+	return func(o *Options) error {
+		if d <= 0 || d > MaxRequestTimeout {
+			return fmt.Errorf("highlevel: request timeout %s: must be more than 0 and at most %s", d, MaxRequestTimeout)
+		}
+		o.RequestTimeout = d
+		return nil
+	}
 }
 
 // RetryPolicy tunes retries. What is retried is fixed by the rules in the
@@ -85,6 +119,7 @@ type Call struct {
 // concurrent use; all goroutines share its limiter.
 type Client struct {
 	locationID string
+	timeout    time.Duration
 	http       *transport.Client
 	limiter    *Limiter
 
@@ -126,8 +161,20 @@ type (
 	MediaService service
 )
 
-// NewClient returns a Client.
-func NewClient(o Options) (*Client, error) {
+// NewClient returns a Client. Options given after o are applied to it in
+// order.
+func NewClient(o Options, opts ...Option) (*Client, error) {
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case o.RequestTimeout == 0:
+		o.RequestTimeout = DefaultRequestTimeout
+	case o.RequestTimeout < 0 || o.RequestTimeout > MaxRequestTimeout:
+		return nil, fmt.Errorf("highlevel: Options.RequestTimeout %s: must be more than 0 and at most %s", o.RequestTimeout, MaxRequestTimeout)
+	}
 	if o.LocationID == "" {
 		return nil, errors.New("highlevel: Options.LocationID is required")
 	}
@@ -148,7 +195,7 @@ func NewClient(o Options) (*Client, error) {
 			return nil, err
 		}
 	}
-	c := &Client{locationID: o.LocationID, limiter: lim}
+	c := &Client{locationID: o.LocationID, limiter: lim, timeout: o.RequestTimeout}
 	var onAttempt func(transport.Attempt)
 	if f := o.OnCall; f != nil {
 		onAttempt = func(a transport.Attempt) {
@@ -158,6 +205,7 @@ func NewClient(o Options) (*Client, error) {
 	t, err := transport.New(transport.Options{
 		BaseURL:          o.BaseURL,
 		HTTPClient:       o.HTTPClient,
+		RequestTimeout:   o.RequestTimeout,
 		UserAgent:        o.UserAgent,
 		Header:           http.Header{"Accept": {"application/json"}},
 		Auth:             bearer{o.Auth},
@@ -188,6 +236,11 @@ func NewClient(o Options) (*Client, error) {
 
 // LocationID returns the location the client works in.
 func (c *Client) LocationID() string { return c.locationID }
+
+// RequestTimeout returns the bound of every HTTP attempt (Options.RequestTimeout
+// or [WithRequestTimeout], DefaultRequestTimeout when unset): no attempt
+// of this client waits longer than that for its answer.
+func (c *Client) RequestTimeout() time.Duration { return c.timeout }
 
 // Limiter returns the client's limiter (to share it with another Client).
 func (c *Client) Limiter() *Limiter { return c.limiter }

@@ -3,6 +3,7 @@ package highlevel
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -86,4 +87,66 @@ func TestResponseSizeLimit(t *testing.T) {
 	})
 	_, err := ts.client.Contacts.Get(context.Background(), "c1")
 	require.ErrorIs(t, err, ErrResponseTooLarge)
+}
+
+func TestRequestTimeoutOption(t *testing.T) {
+	base := Options{BaseURL: "http://127.0.0.1:1", LocationID: "loc1", Auth: StaticToken("pit-x")}
+	c, err := NewClient(base)
+	require.NoError(t, err)
+	assert.Equal(t, DefaultRequestTimeout, c.RequestTimeout())
+	assert.Equal(t, 60*time.Second, c.RequestTimeout())
+
+	c, err = NewClient(base, WithRequestTimeout(5*time.Second))
+	require.NoError(t, err)
+	assert.Equal(t, 5*time.Second, c.RequestTimeout())
+	c, err = NewClient(base, WithRequestTimeout(MaxRequestTimeout))
+	require.NoError(t, err)
+	assert.Equal(t, 10*time.Minute, c.RequestTimeout())
+
+	for _, d := range []time.Duration{0, -time.Second, MaxRequestTimeout + time.Second} {
+		_, err := NewClient(base, WithRequestTimeout(d))
+		assert.Error(t, err, "WithRequestTimeout(%s) must be refused", d)
+	}
+	o := base
+	o.RequestTimeout = 11 * time.Minute
+	_, err = NewClient(o)
+	assert.Error(t, err)
+	o.RequestTimeout = -1
+	_, err = NewClient(o)
+	assert.Error(t, err)
+}
+
+// TestRequestTimeoutCutsAttempts: a server slower than the timeout ends a
+// create as an unknown outcome and a read as a transport error after its
+// retries, each attempt cut at the timeout, even with a caller's
+// http.Client that has no timeout of its own.
+func TestRequestTimeoutCutsAttempts(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, err := NewClient(Options{BaseURL: srv.URL, LocationID: "loc1", Auth: StaticToken("pit-x"),
+		HTTPClient: &http.Client{}, Retry: RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}},
+		WithRequestTimeout(150*time.Millisecond))
+	require.NoError(t, err)
+
+	start := time.Now()
+	_, err = c.Contacts.Create(context.Background(), ContactInput{FirstName: "A"})
+	require.ErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Contains(t, err.Error(), "request timeout")
+	assert.Less(t, time.Since(start), 2*time.Second)
+
+	start = time.Now()
+	_, err = c.Contacts.Get(context.Background(), "c1")
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+	assert.Contains(t, err.Error(), "request timeout")
+	el := time.Since(start)
+	assert.GreaterOrEqual(t, el, 300*time.Millisecond, "two attempts of 150ms")
+	assert.Less(t, el, 2*time.Second)
 }

@@ -69,6 +69,19 @@
 // The breaker opens after consecutive 5xx or network failures and fails
 // fast with [ErrCircuitOpen]; 4xx answers and cancelled contexts never count.
 //
+// Every HTTP attempt is bounded by the request timeout
+// ([WithRequestTimeout] or Options.RequestTimeout; default 60s, at most
+// 10m, anything else refused by NewClient), from sending to the end of the
+// answer, whatever the http.Client's own Timeout. An attempt cut off is a
+// network error as above (a create's outcome is then unknown).
+// [Client.RequestTimeout] reports the bound, so a caller can tell when a
+// write it gave up on can no longer be waiting for its answer.
+//
+// Redirects are followed only for a GET to the same scheme, host and port,
+// without the token; anything else (a create answered 307/308, another
+// host or port, https→http) fails with an error matching the transport's
+// redirect refusal, and nothing is sent to the target.
+//
 // # Errors
 //
 // Non-2xx answers are *[APIError] (status, HighLevel's error class,

@@ -51,6 +51,12 @@ type Options struct {
 	// connections, 2 minute timeout). Its CheckRedirect is replaced (on a
 	// copy) by the client's redirect policy.
 	HTTPClient *http.Client
+	// RequestTimeout, when positive, bounds every attempt of Do (sending,
+	// waiting and reading the answer), whatever HTTPClient's own Timeout;
+	// the default client then also times out after it instead of 2 minutes.
+	// An attempt cut off is a transport error: retried when idempotent, an
+	// unknown outcome otherwise. Zero leaves only HTTPClient's Timeout.
+	RequestTimeout time.Duration
 	// UserAgent is sent on every request.
 	UserAgent string
 	// Header is added to every request (for example Accept).
@@ -156,6 +162,7 @@ type Client struct {
 	breaker   *Breaker
 	retry     RetryPolicy
 	maxBody   int64
+	timeout   time.Duration // per attempt of Do; 0: none of its own
 	log       *slog.Logger
 	rlHeaders func(http.Header, time.Time) Observation
 	onAttempt func(Attempt)
@@ -169,8 +176,14 @@ func New(o Options) (*Client, error) {
 		return nil, err
 	}
 	hc := o.HTTPClient
+	if o.RequestTimeout < 0 {
+		return nil, errors.New("transport: RequestTimeout must not be negative")
+	}
 	if hc == nil {
 		hc = DefaultHTTPClient()
+		if o.RequestTimeout > 0 {
+			hc.Timeout = o.RequestTimeout
+		}
 	}
 	authHdr := o.AuthHeader
 	if authHdr == "" {
@@ -193,6 +206,7 @@ func New(o Options) (*Client, error) {
 		breaker:   o.Breaker,
 		retry:     o.Retry.withDefaults(),
 		maxBody:   o.MaxResponseBytes,
+		timeout:   o.RequestTimeout,
 		rlHeaders: o.RateLimitHeaders,
 		onAttempt: o.OnAttempt,
 		sleep:     sleepCtx,
@@ -496,19 +510,34 @@ func (c *Client) record(ctx context.Context, r *Request, n, status int, err erro
 // send performs one HTTP exchange and reads the body under the size limit.
 // Errors never contain the URL.
 func (c *Client) send(ctx context.Context, r *Request, authz string) (*Response, error) {
-	raw, err := c.open(ctx, r, authz)
+	actx := ctx
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		actx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel() // after the body is read
+	}
+	raw, err := c.open(actx, r, authz)
 	if err != nil {
-		return nil, err
+		return nil, c.timedOut(ctx, actx, err)
 	}
 	defer raw.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(raw.Body, c.maxBody+1))
 	if err != nil {
-		return nil, stripURL(err)
+		return nil, c.timedOut(ctx, actx, stripURL(err))
 	}
 	if int64(len(body)) > c.maxBody {
 		return nil, &ResponseTooLargeError{Method: r.Method, Path: r.Path, Limit: c.maxBody}
 	}
 	return &Response{StatusCode: raw.StatusCode, Header: raw.Header, Body: body}, nil
+}
+
+// timedOut names an attempt cut off by RequestTimeout (the attempt's
+// context ended, the caller's did not).
+func (c *Client) timedOut(ctx, actx context.Context, err error) error {
+	if ctx.Err() == nil && actx.Err() != nil {
+		return fmt.Errorf("no complete answer within the request timeout (%s): %w", c.timeout, err)
+	}
+	return err
 }
 
 // open performs one exchange and returns the response with its body unread.
