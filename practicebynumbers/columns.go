@@ -828,7 +828,7 @@ func (r *ExportReader) Columns(ctx context.Context, e Entity) (FileColumns, erro
 	if name == "" {
 		return out, nil
 	}
-	f, cr, _, err := r.openCSV(name)
+	f, cr, _, err := r.openCSV(name, false)
 	if err != nil {
 		return out, err
 	}

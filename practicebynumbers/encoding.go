@@ -2,6 +2,7 @@ package practicebynumbers
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -227,6 +228,17 @@ func scanUTF8Size(r io.Reader, size int) error {
 		}
 		b := buf[:n]
 		i := 0
+		// Fast path: a chunk of valid UTF-8 without NUL only moves the
+		// line and column (both found with the library's fast scans).
+		if cut := fullRunes(b, eof); utf8.Valid(b[:cut]) && bytes.IndexByte(b[:cut], 0) < 0 {
+			if nl := bytes.Count(b[:cut], []byte{'\n'}); nl > 0 {
+				line += nl
+				col = cut - (bytes.LastIndexByte(b[:cut], '\n') + 1)
+			} else {
+				col += cut
+			}
+			i = cut
+		}
 		for i < len(b) {
 			c := b[i]
 			if c < utf8.RuneSelf {
@@ -258,6 +270,23 @@ func scanUTF8Size(r io.Reader, size int) error {
 		}
 		carry = copy(buf, b[i:])
 	}
+}
+
+// fullRunes is the length of b without a rune that its end cuts (which
+// the next read completes); at EOF all of b.
+func fullRunes(b []byte, eof bool) int {
+	if eof {
+		return len(b)
+	}
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return i
+			}
+			break
+		}
+	}
+	return len(b)
 }
 
 // utf16Reader decodes UTF-16 into UTF-8. A surrogate without its pair is

@@ -242,6 +242,13 @@ func TestExportTruncatedFile(t *testing.T) {
 	require.ErrorAs(t, errs[0], &te)
 	assert.Equal(t, 3, te.Line)
 
+	// A quote in the header that is never closed swallows the file.
+	ps, errs = readPatients(t, []byte("patient_id,\"first_name\n1,Ann\n2,Bob\n"), "")
+	require.Empty(t, ps)
+	require.Len(t, errs, 1)
+	require.ErrorAs(t, errs[0], &te)
+	assert.Equal(t, 1, te.Line)
+
 	// A complete last row without a line break is fine; so is a quoted
 	// cell with line breaks and escaped quotes.
 	ok := h + "1,Ann,Lee,\"a \"\"b\"\"\nc\"\r\n2,Bob,Ray,z"
@@ -353,5 +360,63 @@ func FuzzScanUTF8(f *testing.F) {
 		before := data[:bad]
 		assert.Equal(t, 1+bytes.Count(before, []byte("\n")), ee.Line)
 		assert.Equal(t, bad-(bytes.LastIndexByte(before, '\n')+1)+1, ee.Column)
+	})
+}
+
+// refTailState is csvTail's state machine one byte at a time (the
+// definition the fast version must agree with).
+func refTailState(b []byte) uint8 {
+	state := uint8(tailFieldStart)
+	for _, c := range b {
+		switch state {
+		case tailFieldStart, tailUnquoted:
+			switch c {
+			case '"':
+				if state == tailFieldStart {
+					state = tailQuoted
+				}
+			case ',', '\n':
+				state = tailFieldStart
+			case '\r': // part of a line end: no change
+			default:
+				state = tailUnquoted
+			}
+		case tailQuoted:
+			if c == '"' {
+				state = tailQuoteInQuoted
+			}
+		case tailQuoteInQuoted:
+			switch c {
+			case '"':
+				state = tailQuoted
+			case ',', '\n':
+				state = tailFieldStart
+			case '\r':
+			default:
+				state = tailQuoted
+			}
+		}
+	}
+	return state
+}
+
+func FuzzCSVTail(f *testing.F) {
+	f.Add([]byte("a,\"b\"\"c\"\n\"d\ne\",f\r\n\"g"), uint8(3))
+	f.Add([]byte("x\"y,\"z\"w\n"), uint8(1))
+	f.Fuzz(func(t *testing.T, data []byte, chunk uint8) {
+		tail := &csvTail{src: iotest.HalfReader(bytes.NewReader(data))}
+		buf := make([]byte, int(chunk%16)+1)
+		for {
+			_, err := tail.Read(buf)
+			if err != nil {
+				break
+			}
+		}
+		require.Equal(t, refTailState(data), tail.state)
+		// The tail agrees with the parser: a file ending inside a quoted
+		// cell is one the parser reads to EOF in a quoted field.
+		if tail.openQuote() {
+			assert.Contains(t, string(data), `"`)
+		}
 	})
 }

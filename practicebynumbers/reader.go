@@ -2,6 +2,7 @@ package practicebynumbers
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -463,7 +464,7 @@ func (r *ExportReader) countRows(ctx context.Context, name string, find func([]s
 	if name == "" {
 		return 0, nil
 	}
-	f, cr, _, err := r.openCSV(name)
+	f, cr, _, err := r.openCSV(name, false) // counting: a cut row still counts
 	if err != nil {
 		return 0, err
 	}
@@ -504,8 +505,8 @@ func (r *ExportReader) countRows(ctx context.Context, name string, find func([]s
 // the mark is skipped and the text decoded to UTF-8. A file that declares
 // nothing is checked to be UTF-8 throughout first, so a file in another
 // encoding is refused before any of its records is read. The tail reports
-// whether the file ended inside a quoted cell.
-func (r *ExportReader) openCSV(name string) (fs.File, *csv.Reader, *csvTail, error) {
+// whether the file ended inside a quoted cell (nil unless track).
+func (r *ExportReader) openCSV(name string, track bool) (fs.File, *csv.Reader, *csvTail, error) {
 	f, err := r.fsys.Open(name)
 	if err != nil {
 		return nil, nil, nil, &FileError{File: name, Err: err}
@@ -523,8 +524,12 @@ func (r *ExportReader) openCSV(name string) (fs.File, *csv.Reader, *csvTail, err
 	if mode.decode != nil {
 		text = mode.decode(br)
 	}
-	tail := &csvTail{src: text, line: 1}
-	cr := csv.NewReader(bufio.NewReaderSize(tail, 64<<10))
+	var tail *csvTail
+	if track {
+		tail = &csvTail{src: text}
+		text = bufio.NewReaderSize(tail, 64<<10)
+	}
+	cr := csv.NewReader(text)
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
@@ -585,14 +590,15 @@ func (e *TruncatedError) Is(target error) bool { return target == ErrTruncated }
 // the reader can tell a file that ends inside a quoted cell (cut short, or
 // a stray quote that swallowed every later row into one cell) from one
 // that ends cleanly. encoding/csv cannot say: with or without LazyQuotes it
-// returns such a row at EOF as if it were complete.
+// returns such a row at EOF as if it were complete. It follows the parser's
+// rules (LazyQuotes): a quote opens a cell only at the cell's start; in a
+// quoted cell "" is a quote and a quote followed by anything but a
+// separator or line end is kept as text.
 type csvTail struct {
-	src       io.Reader
-	state     uint8 // tailFieldStart, tailUnquoted, tailQuoted, tailQuoteInQuoted
-	line      int   // current line, 1-based
-	quoteLine int   // line where the open quoted cell started
-	last      byte  // last byte read
-	any       bool
+	src   io.Reader
+	state uint8 // tailFieldStart, tailUnquoted, tailQuoted, tailQuoteInQuoted
+	last  byte  // last byte read
+	any   bool
 }
 
 const (
@@ -604,29 +610,37 @@ const (
 
 func (t *csvTail) Read(p []byte) (int, error) {
 	n, err := t.src.Read(p)
-	for _, c := range p[:n] {
-		if c == '\n' {
-			t.line++
-		}
+	b := p[:n]
+	for i := 0; i < len(b); {
 		switch t.state {
-		case tailFieldStart, tailUnquoted:
-			switch c {
+		case tailQuoted:
+			// Most of a quoted cell is text: jump to its next quote.
+			j := bytes.IndexByte(b[i:], '"')
+			if j < 0 {
+				i = len(b)
+				continue
+			}
+			t.state = tailQuoteInQuoted
+			i += j + 1
+		case tailUnquoted:
+			j := bytes.IndexAny(b[i:], ",\n")
+			if j < 0 {
+				i = len(b)
+				continue
+			}
+			t.state = tailFieldStart
+			i += j + 1
+		case tailFieldStart:
+			switch b[i] {
 			case '"':
-				if t.state == tailFieldStart {
-					t.state, t.quoteLine = tailQuoted, t.line
-				}
-			case ',', '\n':
-				t.state = tailFieldStart
-			case '\r':
+				t.state = tailQuoted
+			case ',', '\n', '\r':
 			default:
 				t.state = tailUnquoted
 			}
-		case tailQuoted:
-			if c == '"' {
-				t.state = tailQuoteInQuoted
-			}
+			i++
 		case tailQuoteInQuoted:
-			switch c {
+			switch b[i] {
 			case '"':
 				t.state = tailQuoted // an escaped quote
 			case ',', '\n':
@@ -635,6 +649,7 @@ func (t *csvTail) Read(p []byte) (int, error) {
 			default:
 				t.state = tailQuoted // a lazy quote inside the cell
 			}
+			i++
 		}
 	}
 	if n > 0 {
@@ -711,7 +726,7 @@ func readEntity[T any](ctx context.Context, r *ExportReader, m *meta[T], name st
 		if name == "" {
 			return
 		}
-		f, cr, tail, err := r.openCSV(name)
+		f, cr, tail, err := r.openCSV(name, true)
 		if err != nil {
 			yield(zero, err)
 			return
@@ -808,12 +823,15 @@ func readEntity[T any](ctx context.Context, r *ExportReader, m *meta[T], name st
 // row: it ended inside a quoted cell, or its last row has fewer cells than
 // the header and no line break.
 func truncation(tail *csvTail, last bool, line, cells, want int) *TruncatedError {
+	if tail.openQuote() {
+		if !last {
+			line = 1 // the header swallowed the file
+		}
+		return &TruncatedError{Line: line, Reason: "a quoted cell of the row starting on this line is never closed, so the rest of the file is one unreadable row: " +
+			"the file is cut short or holds a stray quote; re-export it (or fix that quote)"}
+	}
 	if !last {
 		return nil
-	}
-	if tail.openQuote() {
-		return &TruncatedError{Line: tail.quoteLine, Reason: "a quoted cell opened on this line is never closed, so the rest of the file is one unreadable row: " +
-			"the file is cut short or holds a stray quote; re-export it (or fix that quote)"}
 	}
 	if tail.unterminated() && cells < want {
 		return &TruncatedError{Line: line, Reason: fmt.Sprintf("the last row has %d of the header's %d cells and no line break: "+
