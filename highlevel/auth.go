@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -124,20 +126,43 @@ func (s *MemoryTokenStore) Save(_ context.Context, t Token) error {
 }
 
 // FileTokenStore keeps the token as JSON in a file readable only by its
-// owner, replaced atomically (write, fsync, rename) on every Save.
+// owner, replaced atomically (write, fsync, rename, fsync of the directory)
+// on every Save: HighLevel revokes the previous refresh token as soon as it
+// issues a new one, so a rotation lost in a crash would lose the grant.
+// Load refuses a file that its group or others can access (the token is a
+// credential to the practice's patient data).
 type FileTokenStore struct {
 	Path string
 	mu   sync.Mutex
 }
 
+// ErrTokenFileMode: the token file can be read or written by users other
+// than its owner; Load refuses it until it is chmod 600.
+var ErrTokenFileMode = errors.New("highlevel: token file is accessible to other users")
+
 // Load implements TokenStore.
 func (s *FileTokenStore) Load(context.Context) (Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, err := os.ReadFile(s.Path)
+	f, err := os.Open(s.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		return Token{}, ErrNoToken
 	}
+	if err != nil {
+		return Token{}, fmt.Errorf("highlevel: reading token file: %w", err)
+	}
+	defer f.Close()
+	// The mode of the file opened, not of the path: no window between the
+	// check and the read.
+	fi, err := f.Stat()
+	if err != nil {
+		return Token{}, fmt.Errorf("highlevel: reading token file: %w", err)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 && runtime.GOOS != "windows" {
+		return Token{}, fmt.Errorf("%w: %s has mode %04o; run chmod 600 %s (and consider rotating the token if others could read it)",
+			ErrTokenFileMode, s.Path, perm, s.Path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 1<<20))
 	if err != nil {
 		return Token{}, fmt.Errorf("highlevel: reading token file: %w", err)
 	}
@@ -156,7 +181,8 @@ func (s *FileTokenStore) Save(_ context.Context, t Token) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(s.Path), ".token-*")
+	dir := filepath.Dir(s.Path)
+	f, err := os.CreateTemp(dir, ".token-*")
 	if err != nil {
 		return fmt.Errorf("highlevel: saving token: %w", err)
 	}
@@ -180,7 +206,26 @@ func (s *FileTokenStore) Save(_ context.Context, t Token) error {
 	if err := os.Rename(tmp, s.Path); err != nil {
 		return fmt.Errorf("highlevel: saving token: %w", err)
 	}
+	// The rename is durable only once the directory is: until then a crash
+	// can bring back the old file, whose refresh token is already revoked.
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("highlevel: saving token: written but not yet durable (directory sync): %w", err)
+	}
 	return nil
+}
+
+// syncDir fsyncs a directory (a no-op where directories cannot be synced).
+// A variable so tests can see it called after the rename.
+var syncDir = func(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // OAuthOptions configure an [OAuth] token source.

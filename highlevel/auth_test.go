@@ -366,3 +366,48 @@ func TestTokensNeverPrinted(t *testing.T) {
 	_, err := StaticToken("").Token(context.Background())
 	assert.ErrorIs(t, err, ErrNoToken)
 }
+
+func TestFileTokenStoreSyncsDirectoryAfterRename(t *testing.T) {
+	dir := t.TempDir()
+	st := &FileTokenStore{Path: filepath.Join(dir, "token.json")}
+	var synced []string
+	orig := syncDir
+	t.Cleanup(func() { syncDir = orig })
+	syncDir = func(d string) error {
+		// Called once the new file is in place, on its directory.
+		b, err := os.ReadFile(st.Path)
+		require.NoError(t, err)
+		assert.Contains(t, string(b), "refresh-2")
+		synced = append(synced, d)
+		return orig(d)
+	}
+	require.NoError(t, st.Save(context.Background(), Token{AccessToken: "a", RefreshToken: "refresh-2"}))
+	assert.Equal(t, []string{dir}, synced)
+
+	// A directory that cannot be synced makes Save fail: the caller must
+	// not believe the rotated token durable.
+	syncDir = func(string) error { return errors.New("EIO") }
+	err := st.Save(context.Background(), Token{AccessToken: "a", RefreshToken: "refresh-3"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not yet durable")
+	assert.NotContains(t, err.Error(), "refresh-3")
+}
+
+func TestFileTokenStoreRefusesFileOthersCanRead(t *testing.T) {
+	dir := t.TempDir()
+	st := &FileTokenStore{Path: filepath.Join(dir, "token.json")}
+	require.NoError(t, st.Save(context.Background(), Token{AccessToken: "acc-secret", RefreshToken: "ref-secret"}))
+	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o660, 0o602} {
+		require.NoError(t, os.Chmod(st.Path, mode))
+		_, err := st.Load(context.Background())
+		require.ErrorIs(t, err, ErrTokenFileMode, "mode %04o", mode)
+		assert.Contains(t, err.Error(), "chmod 600 "+st.Path)
+		assert.NotContains(t, err.Error(), "secret")
+	}
+	for _, mode := range []os.FileMode{0o600, 0o400} {
+		require.NoError(t, os.Chmod(st.Path, mode))
+		tok, err := st.Load(context.Background())
+		require.NoError(t, err, "mode %04o", mode)
+		assert.Equal(t, "acc-secret", tok.AccessToken)
+	}
+}

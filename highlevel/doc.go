@@ -31,6 +31,10 @@
 // refresh token is saved through a [TokenStore] before it is used, and
 // concurrent calls share a single refresh. [OAuth.LocationTokenSource]
 // turns an agency token into sub-account tokens (/oauth/locationToken).
+// [FileTokenStore] writes a temporary 0600 file, fsyncs it, renames it into
+// place and fsyncs the directory, so a crash never brings back a refresh
+// token HighLevel has already revoked; its Load refuses a file its group or
+// others can access ([ErrTokenFileMode], "run chmod 600 …").
 //
 // Every request carries the Version header its operation declares in
 // HighLevel's OpenAPI documents (2021-07-28 for every area this package
