@@ -13,7 +13,6 @@ import (
 
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
-	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -155,94 +154,53 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	idx := newIndex(m.opts.Ledger)
 	val := mapping.NewValidator(mp, mapping.ValidatorOptions{})
 	perBiz := map[string]int64{}
-	own := map[string]int{}      // records invalid for their own data, per object
-	rowSeen := map[string]bool{} // unreadable source rows already counted
 	needs := newLocationNeeds()
-	for _, o := range order {
-		if sc.badEntity[o.Source] {
-			continue // its file is refused (blocked above): nothing to count
-		}
-		typ := objectType(o)
-		if typ != "" {
-			if err := idx.load(ctx, typ); err != nil {
-				return nil, err
+	var est ObjectEstimate
+	var typ string
+	own, err := m.scanSource(ctx, applier, val, order, r, sc, scanHooks{
+		object: func(o *mapping.Object) error {
+			est, typ = ObjectEstimate{Object: o.Name}, objectType(o)
+			if typ != "" {
+				return idx.load(ctx, typ)
 			}
-		}
-		est := ObjectEstimate{Object: o.Name}
-		it, err := records(ctx, m.opts.Source, o.Source, pbn.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		for rec, err := range it {
-			if err != nil {
-				if isRowError(err) {
-					// A row the source cannot give is a record that will
-					// not migrate: counted as invalid, with its reason.
-					key, field, reason := rowProblem(err)
-					r.Validation.AddSourceError(o.Name, key, field, reason)
-					if at := rowAt(err); !rowSeen[at] {
-						rowSeen[at] = true // counted once, for the first object reading the file
-						own[o.Name]++
-					}
-					continue
+			return nil
+		},
+		valid: func(o *mapping.Object, p *mapping.Payload) {
+			needs.see(p)
+			if typ != "" {
+				if _, done := idx.get(typ, p.SourceKey); done {
+					return
 				}
-				if b, ok := fileBlocker(o.Name, err); ok {
-					sc.badEntity[o.Source] = true
-					if !sc.badFile[b.File] {
-						sc.badFile[b.File] = true
-						r.block(b)
-					}
-					break
-				}
-				return nil, fmt.Errorf("pbnhl: read %s: %w", o.Source, err)
 			}
-			pls, err := applier.Apply(o.Name, rec.rec)
-			if err != nil {
-				return nil, fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+			switch o.Target {
+			case mapping.TargetUser, mapping.TargetContactField:
+				return // nothing of their own is sent
+			case mapping.TargetCustomObject:
+				est.Calls++
+				for _, l := range p.Links {
+					if l.To == mapping.LinkAssociation && l.Key != "" {
+						est.Calls++
+					}
+				}
+			case mapping.TargetContact:
+				est.Calls++
+				if l, ok := p.Link(mapping.LinkBusiness); ok && l.Key != "" {
+					perBiz[l.Key]++
+				}
+			default:
+				est.Calls++
 			}
-			for i := range pls {
-				p := &pls[i]
-				if p.Skipped == "" {
-					val.Check(p)
-				}
-				r.Validation.Add(p)
-				if p.Skipped != "" || !p.Valid() {
-					if p.Skipped == "" && ownInvalid(p) {
-						own[o.Name]++
-					}
-					continue
-				}
-				needs.see(p)
-				if typ != "" {
-					if _, done := idx.get(typ, p.SourceKey); done {
-						continue
-					}
-				}
-				switch o.Target {
-				case mapping.TargetUser, mapping.TargetContactField:
-					continue // nothing of their own is sent
-				case mapping.TargetCustomObject:
-					est.Calls++
-					for _, l := range p.Links {
-						if l.To == mapping.LinkAssociation && l.Key != "" {
-							est.Calls++
-						}
-					}
-				case mapping.TargetContact:
-					est.Calls++
-					if l, ok := p.Link(mapping.LinkBusiness); ok && l.Key != "" {
-						perBiz[l.Key]++
-					}
-				default:
-					est.Calls++
-				}
-				est.Records++
+			est.Records++
+		},
+		done: func(o *mapping.Object) {
+			if o.Target != mapping.TargetUser && o.Target != mapping.TargetContactField {
+				r.Estimate.Objects = append(r.Estimate.Objects, est)
+				r.Estimate.Calls += est.Calls
 			}
-		}
-		if o.Target != mapping.TargetUser && o.Target != mapping.TargetContactField {
-			r.Estimate.Objects = append(r.Estimate.Objects, est)
-			r.Estimate.Calls += est.Calls
-		}
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
 	m.checkInvalidShare(r, order, sc, own)
 	if err := m.checkLocation(ctx, r, needs); err != nil {

@@ -258,6 +258,87 @@ func ownInvalid(p *mapping.Payload) bool {
 	return false
 }
 
+// scanHooks let a caller of scanSource see the records as they pass.
+type scanHooks struct {
+	object func(o *mapping.Object) error               // before o's records; an error ends the scan
+	valid  func(o *mapping.Object, p *mapping.Payload) // each valid payload
+	done   func(o *mapping.Object)                     // after o's records
+}
+
+// scanSource reads, transforms and validates every record of order's
+// objects into r.Validation: a row the source cannot give counts as an
+// invalid record with its reason, a file that cannot be read is blocked
+// (once) and its entity not read further. It returns, per object, the
+// records invalid for their own data (see ownInvalid; an unreadable row
+// counts once, for the first object reading its file).
+func (m *Migration) scanSource(ctx context.Context, applier *mapping.Applier, val *mapping.Validator, order []*mapping.Object,
+	r *PreflightReport, sc *sourceCheck, h scanHooks) (map[string]int, error) {
+	own := map[string]int{}
+	rowSeen := map[string]bool{}
+	for _, o := range order {
+		if sc.badEntity[o.Source] {
+			continue // its file is refused (blocked already): nothing to count
+		}
+		if h.object != nil {
+			if err := h.object(o); err != nil {
+				return nil, err
+			}
+		}
+		it, err := records(ctx, m.opts.Source, o.Source, pbn.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		for rec, err := range it {
+			if err != nil {
+				if isRowError(err) {
+					// A row the source cannot give is a record that will
+					// not migrate: counted as invalid, with its reason.
+					key, field, reason := rowProblem(err)
+					r.Validation.AddSourceError(o.Name, key, field, reason)
+					if at := rowAt(err); !rowSeen[at] {
+						rowSeen[at] = true
+						own[o.Name]++
+					}
+					continue
+				}
+				if b, ok := fileBlocker(o.Name, err); ok {
+					sc.badEntity[o.Source] = true
+					if !sc.badFile[b.File] {
+						sc.badFile[b.File] = true
+						r.block(b)
+					}
+					break
+				}
+				return nil, fmt.Errorf("pbnhl: read %s: %w", o.Source, err)
+			}
+			pls, err := applier.Apply(o.Name, rec.rec)
+			if err != nil {
+				return nil, fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+			}
+			for i := range pls {
+				p := &pls[i]
+				if p.Skipped == "" {
+					val.Check(p)
+				}
+				r.Validation.Add(p)
+				if p.Skipped != "" || !p.Valid() {
+					if p.Skipped == "" && ownInvalid(p) {
+						own[o.Name]++
+					}
+					continue
+				}
+				if h.valid != nil {
+					h.valid(o, p)
+				}
+			}
+		}
+		if h.done != nil {
+			h.done(o)
+		}
+	}
+	return own, nil
+}
+
 // rowAt is where an unreadable row is ("file:line").
 func rowAt(err error) string {
 	var re *pbn.RowError
