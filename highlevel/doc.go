@@ -83,8 +83,8 @@
 //
 // Redirects are followed only for a GET to the same scheme, host and port,
 // without the token; anything else (a create answered 307/308, another
-// host or port, https→http) fails with an error matching the transport's
-// redirect refusal, and nothing is sent to the target.
+// host or port, https→http) fails with an error matching
+// [ErrRedirectRefused], and nothing is sent to the target.
 //
 // # Errors
 //

@@ -46,6 +46,11 @@ var (
 	ErrCircuitOpen = errors.New("highlevel: circuit breaker open")
 	// ErrResponseTooLarge: a response body exceeded Options.MaxResponseBytes.
 	ErrResponseTooLarge = errors.New("highlevel: response too large")
+	// ErrRedirectRefused: HighLevel (or something in between) answered
+	// with a redirect the client does not follow: any write, or a read sent
+	// to another host, port or scheme. Nothing was sent to the target; a
+	// write answered with a redirect was not applied where it was sent.
+	ErrRedirectRefused = transport.ErrRedirectRefused
 )
 
 // APIError is a non-2xx answer from HighLevel. Its Error and SafeReason
