@@ -385,7 +385,7 @@ func (c *cli) migration(ctx context.Context, approved bool, mode ledgerMode, tun
 	}
 	opts := pbnhl.Options{Source: src, Client: client, Map: m, Ledger: l, CompanyID: c.cfg.companyID, FallbackOwner: c.cfg.fallback,
 		Concurrency: c.cfg.concurrency, DailyLimit: policy, SearchLag: lag, Actor: c.cfg.actor, Logger: c.log,
-		Progress: c.onProgress, ProgressInterval: c.cfg.progressEvery, RequestTimeout: c.cfg.requestTimeout,
+		Progress: c.onProgress, ProgressInterval: c.cfg.progressEvery, RequestTimeout: client.RequestTimeout(),
 		AcceptInvalid: c.cfg.acceptInvalid, MaxInvalidShare: c.cfg.maxInvalidShare}
 	if c.validates && c.cfg.maxInvalidShare == 0 {
 		opts.MaxInvalidShare = -1 // the library's "none may be invalid"; its zero is the default

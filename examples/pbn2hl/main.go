@@ -32,11 +32,10 @@ const (
 	exitDailyLimit = 3
 )
 
-// HighLevel request timeout: the default and the bound of
-// -request-timeout (the client's own bounds).
+// -request-timeout's default and bound are the client's.
 const (
-	defaultRequestTimeout = 60 * time.Second
-	maxRequestTimeout     = 10 * time.Minute
+	defaultRequestTimeout = highlevel.DefaultRequestTimeout
+	maxRequestTimeout     = highlevel.MaxRequestTimeout
 )
 
 // Environment variables holding the tokens.
@@ -375,7 +374,6 @@ func (c *cli) ledgerMismatch(e *pbnhl.LedgerMismatchError) {
 
 // refusedToken says which token a 401 refused and what to do, or "".
 func (c *cli) refusedToken(err error) string {
-	var pe *pbn.APIError
 	switch {
 	case errors.Is(err, highlevel.ErrUnauthorized) && c.cfg.oauthStore != "":
 		return fmt.Sprintf("HighLevel refused the OAuth token kept in %s (401 unauthorized), and refreshing it did not help: "+
@@ -385,7 +383,7 @@ func (c *cli) refusedToken(err error) string {
 		return fmt.Sprintf("HighLevel refused the token in $%s (401 unauthorized): set $%s to the Private Integration token of "+
 			"location %s (Settings → Private Integrations in that sub-account), not an agency token, not revoked, with the "+
 			"scopes the README lists. Nothing was written.", envHLToken, envHLToken, c.cfg.location)
-	case errors.As(err, &pe) && pe.StatusCode == http.StatusUnauthorized:
+	case errors.Is(err, pbn.ErrUnauthorized):
 		return fmt.Sprintf("Practice by Numbers refused the token in $%s (401 unauthorized): set $%s to the practice's API "+
 			"token for %s, or read a CSV export folder with -export DIR instead.", envPBNToken, envPBNToken, c.cfg.pbnURL)
 	}
@@ -541,7 +539,7 @@ func (c *cli) highLevel() (*highlevel.Client, error) {
 		return nil, fmt.Errorf("limiter: %w", err)
 	}
 	cl, err := highlevel.NewClient(highlevel.Options{BaseURL: c.cfg.hlURL, LocationID: c.cfg.location, Auth: auth,
-		Limiter: lim, HTTPClient: c.httpClient, Logger: c.log, UserAgent: "pbn2hl"})
+		Limiter: lim, HTTPClient: c.httpClient, Logger: c.log, UserAgent: "pbn2hl"}, highlevel.WithRequestTimeout(c.cfg.requestTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("HighLevel client: %w", err)
 	}

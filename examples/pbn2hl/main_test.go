@@ -16,6 +16,7 @@ import (
 
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+	"github.com/pbnhl/pbnhl/rollback"
 )
 
 const fallbackEmail = "frontdesk@practice.example"
@@ -909,4 +910,27 @@ func TestAdoptRecoversLostLedger(t *testing.T) {
 
 	out = r.mustRun(join([]string{"run"}, newArgs)...)
 	assert.Equal(t, loaded, r.kinds(), "the run after adopt created nothing twice:\n%s", out)
+}
+
+// -request-timeout reaches the client and the engine journals it: every
+// intent's in-flight horizon is its time plus the timeout (plus the search
+// lag, 0 here).
+func TestRequestTimeoutJournaled(t *testing.T) {
+	r, args := prepared(t, 3)
+	r.mustRun(join([]string{"run"}, args, []string{"-request-timeout", "7s"})...)
+	l, err := rollback.Open(context.Background(), r.path("l.ledger"), rollback.Options{ReadOnly: true, Key: bytes.Repeat([]byte{7}, 32)})
+	require.NoError(t, err)
+	defer l.Close()
+	n := 0
+	for e, err := range l.Entries(context.Background(), rollback.EntryFilter{Runs: []rollback.RunID{2}}) {
+		require.NoError(t, err)
+		if e.InflightUntil.IsZero() {
+			continue
+		}
+		n++
+		d := e.InflightUntil.Sub(e.IntentAt)
+		// The deadline is taken just before the intent is stamped.
+		assert.True(t, d > 6900*time.Millisecond && d < 8*time.Second, "horizon %s after the intent, want the 7s timeout", d)
+	}
+	assert.Positive(t, n)
 }
