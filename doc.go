@@ -41,6 +41,8 @@
 //     location settings the records contradict (several opportunities of
 //     one contact in one pipeline need Allow Duplicate Opportunity,
 //     contacts sharing an e-mail or phone need Allow Duplicate Contact).
+//     A full [Migration.Run] makes the same source checks before it writes
+//     anything and refuses with a *[SourceNotReadyError] ([ErrSourceNotReady]).
 //     Invalid reasons are listed by frequency per object, in the preflight
 //     text and in every data phase's [Report].Invalid; a dry run records
 //     its invalid records in a ledger run of kind dry-run, apart from the

@@ -91,10 +91,11 @@ type Options struct {
 	// stay unknown or the call is refused without being sent (default 5).
 	MaxAttempts int
 	// MaxInvalidShare is the share of an object's records (0..1) that may
-	// be invalid before Preflight blocks (default 0.02; negative: none may
-	// be). AcceptInvalid goes on knowingly past that limit: Preflight then
-	// lists the objects as accepted instead of blocking, and the run's
-	// report says so. Neither ever makes an invalid record migrate.
+	// be invalid before Preflight blocks and a full Run refuses to start
+	// (default 0.02; negative: none may be). AcceptInvalid goes on
+	// knowingly past that limit: Preflight then lists the objects as
+	// accepted instead of blocking, the run starts, and its report says
+	// so. Neither ever makes an invalid record migrate.
 	MaxInvalidShare float64
 	AcceptInvalid   bool
 

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
@@ -121,6 +122,15 @@ func TestPreflightBlocksMissingRequiredColumn(t *testing.T) {
 	assert.Contains(t, text.String(), "NOT ready")
 	assert.Contains(t, text.String(), "patients.csv:1: no last_name column")
 	assert.Contains(t, text.String(), "lastName required", "reasons by frequency")
+
+	// The run refuses too, before writing anything ("run exits 0" was the
+	// issue's complaint).
+	r, err := pbn.OpenExport(x.dir, pbn.ExportOptions{})
+	require.NoError(t, err)
+	_, err = x.migration(func(o *pbnhl.Options) { o.Source = r }).Run(context.Background())
+	require.ErrorIs(t, err, pbnhl.ErrSourceNotReady)
+	assert.Contains(t, err.Error(), "no last_name column")
+	assert.Zero(t, x.hl.Count(hltest.DefaultLocationID, hltest.KindContact), "nothing written")
 }
 
 // Issue 11.2: a truncated patients.csv read 178 of 300 and said "ready";
@@ -259,4 +269,21 @@ func TestPreflightInvalidShare(t *testing.T) {
 	rep = x.preflight(t, pbn.ExportOptions{}, func(o *pbnhl.Options) { o.MaxInvalidShare = 0.5 })
 	require.True(t, rep.Ready(), rep.Blocking)
 	assert.Equal(t, 0.5, rep.MaxInvalidShare)
+
+	// A run refuses the same source, and goes on knowingly with AcceptInvalid.
+	src, err := pbn.OpenExport(x.dir, pbn.ExportOptions{})
+	require.NoError(t, err)
+	_, err = x.migration(func(o *pbnhl.Options) { o.Source = src }).Run(context.Background())
+	var nr *pbnhl.SourceNotReadyError
+	require.ErrorAs(t, err, &nr)
+	require.Len(t, nr.Blockers, 1)
+	assert.Equal(t, pbnhl.BlockInvalidShare, nr.Blockers[0].Kind)
+	assert.Zero(t, x.hl.Count(hltest.DefaultLocationID, hltest.KindContact), "nothing written")
+	run, err := x.migration(func(o *pbnhl.Options) { o.Source = src; o.AcceptInvalid = true }).Run(context.Background())
+	require.NoError(t, err)
+	assert.True(t, run.AcceptInvalid)
+	pt, ok := run.Object("patients")
+	require.True(t, ok)
+	assert.GreaterOrEqual(t, pt.Invalid, int64(4))
+	assert.Positive(t, x.hl.Count(hltest.DefaultLocationID, hltest.KindContact))
 }

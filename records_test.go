@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	"github.com/pbnhl/pbnhl/rollback"
@@ -76,7 +77,9 @@ func TestInterruptedRunRecordsLikeUninterrupted(t *testing.T) {
 	o := envOptions{patients: size(30), seed: 11}
 	clean := newEnv(t, o)
 	requireEmail(t, clean)
-	migrate(t, clean, nil)
+	// A quarter of the patients are invalid on purpose: go on knowingly.
+	accept := func(o *pbnhl.Options) { o.AcceptInvalid = true }
+	migrate(t, clean, accept)
 	want := fullRunRecord(t, clean)
 	t.Logf("uninterrupted: done %d, rejected %d, invalid %d", want.Done, want.Rejected, want.Invalid)
 
@@ -101,7 +104,7 @@ func TestInterruptedRunRecordsLikeUninterrupted(t *testing.T) {
 			}
 		}
 		e.hook.Store(&hook)
-		_, err := e.migration(nil).Run(cctx)
+		_, err := e.migration(accept).Run(cctx)
 		e.hook.Store(nil)
 		cancel()
 		if err == nil {

@@ -110,6 +110,13 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 	// was taken (changes made in between would never reach a delta), so a
 	// source that tells no time leaves the watermark where it was.
 	scanAt := inv.ServerTime
+	if kind == rollback.KindFull && !m.opts.DryRun {
+		// Preflight's source checks, so a run never goes on silently when
+		// the source would not migrate (preflight_gate.go).
+		if err := m.gateSource(ctx, p); err != nil {
+			return nil, err
+		}
+	}
 	var run *rollback.Run
 	if !m.opts.DryRun {
 		if run, err = m.beginRun(ctx, kind, p.digest); err != nil {
