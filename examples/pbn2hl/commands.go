@@ -555,7 +555,18 @@ func (c *cli) report(rep *pbnhl.Report) {
 	if rep.Invalid != nil && t.Invalid > 0 {
 		// Reasons by frequency name fields and rules, never values.
 		c.outf("  invalid records by reason (never sent):")
-		_ = rep.Invalid.WriteReasons(c.stdout, 3)
+		for _, p := range rep.Objects {
+			if p.Invalid == 0 {
+				continue
+			}
+			c.outf("    %s: %s of %s invalid", p.Object, num(p.Invalid), num(p.Done))
+			for i, rc := range rep.Invalid.InvalidReasons(p.Object) {
+				if i == 3 {
+					break
+				}
+				c.outf("      %s", rc)
+			}
+		}
 		if rep.AcceptInvalid {
 			c.outf("  (-accept-invalid: accepted knowingly; they are left out of HighLevel)")
 		}
@@ -677,7 +688,7 @@ func runUndo(ctx context.Context, c *cli) error {
 	}
 	c.manualSteps(rep)
 	if bad := states[rollback.StateRefused] + states[rollback.StateFailed] + states[rollback.StateUnresolved]; bad > 0 && !rep.DryRun {
-		return fmt.Errorf("undo incomplete: %d refused (changed in HighLevel since our write: -force reverses them anyway), %d failed, %d unresolved; run it again to retry",
+		return fmt.Errorf("undo incomplete: %d refused (changed in HighLevel since our write, or no longer checkable after a purge: -force reverses them anyway), %d failed, %d unresolved; run it again to retry",
 			states[rollback.StateRefused], states[rollback.StateFailed], states[rollback.StateUnresolved])
 	}
 	return nil
