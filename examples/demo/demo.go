@@ -17,6 +17,7 @@ import (
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/internal/redact"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
@@ -78,7 +79,9 @@ func run(ctx context.Context, cfg config, out io.Writer) (*result, error) {
 	start := time.Now()
 	d := &demo{cfg: cfg, out: out, res: &result{}, log: slog.New(slog.DiscardHandler)}
 	if cfg.verbose {
-		d.log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		// As pbn2hl's: the records carry no values, and the redacting
+		// handler scrubs anything that slips into one.
+		d.log = slog.New(redact.NewHandler(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	}
 	defer d.close()
 	if err := d.makeOutDir(); err != nil {
