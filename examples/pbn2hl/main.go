@@ -147,7 +147,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, undoCmd, statusCmd, auditCmd, purgeCmd, adoptCmd,
+		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, undoCmd, statusCmd, auditCmd, adoptCmd, purgeCmd,
 	}
 }
 
