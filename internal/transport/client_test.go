@@ -635,3 +635,40 @@ func TestCustomAuthHeader(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, got.Get("X-API-Key"))
 }
+
+func TestRequestTimeoutBoundsEachAttempt(t *testing.T) {
+	_, err := New(Options{BaseURL: "https://api.example.com", RequestTimeout: -time.Second})
+	require.Error(t, err)
+
+	var calls atomic.Int32
+	release := make(chan struct{})
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		if calls.Add(1) == 1 {
+			// The first attempt gets no answer in time.
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		_, _ = w.Write([]byte(`{"ok":true}`))
+	}), func(o *Options) {
+		o.RequestTimeout = 100 * time.Millisecond
+		o.HTTPClient = &http.Client{} // no timeout of its own
+	})
+	// Registered after the server's Close, so it runs first: a blocked
+	// handler is released before Close waits for it, whatever fails.
+	t.Cleanup(func() { close(release) })
+	start := time.Now()
+	resp, err := c.Do(context.Background(), &Request{Method: http.MethodGet, Path: "/x"})
+	require.NoError(t, err, "the idempotent read is retried after its first attempt is cut off")
+	assert.Equal(t, 2, resp.Attempts)
+	assert.Less(t, time.Since(start), 2*time.Second)
+
+	calls.Store(0)
+	_, err = c.Do(context.Background(), &Request{Method: http.MethodPost, Path: "/x", Body: []byte(`{}`)})
+	require.ErrorIs(t, err, ErrOutcomeUnknown, "a write cut off may have been applied")
+	assert.Contains(t, err.Error(), "request timeout (100ms)")
+	assert.EqualValues(t, 1, calls.Load())
+}
