@@ -113,6 +113,16 @@
 //     horizon of creations a killed run left pending, re-reads the location
 //     only once its own unknown outcomes can no longer land, and settles
 //     both: one re-run after a kill finishes.
+//   - No success with an intent left open. Before a phase may succeed it
+//     settles, by the same lookups, every intent of its run still pending
+//     or unknown (a write whose lookup kept failing, business links whose
+//     attempts ran out); one it cannot settle, or a write it finds not
+//     applied, fails the phase with its run left running, and running the
+//     phase again settles or makes it. A lookup after an unknown outcome
+//     is repeated for longer than HighLevel's client keeps its circuit
+//     breaker open, and a write the client refuses before sending (breaker
+//     open, rate limited) is waited for, never dropped: past two minutes
+//     of refusals the phase stops, to be run again.
 //   - Duplicate sweep. A write HighLevel applies later than its horizon
 //     would leave two objects for one source record. After a phase that
 //     settled anything by lookup, every key so settled is searched by its

@@ -148,6 +148,8 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 	// cut short: an entry abandoned mid-commit could land after the next
 	// phase read the journal. Cancellation is checked between the steps.
 	jctx := context.WithoutCancel(ctx)
+	var firstRefusal time.Time
+	refused := 0
 	for attempt := 1; ; attempt++ {
 		// The call's deadline is fixed before its intent is journaled, and
 		// the intent carries deadline + search lag: whatever happens to this
@@ -195,15 +197,24 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 			attempt-- // a refusal without sending is not an attempt
 			continue
 		case errors.Is(err, highlevel.ErrCircuitOpen), errors.Is(err, highlevel.ErrRateLimited):
-			// Refused without being processed: safe to repeat after a pause.
+			// Refused without being processed: nothing was sent, so it is
+			// not an attempt, and the call is repeated once the breaker
+			// lets calls through again (its cooldown is 30s by default:
+			// giving up sooner lost records the source holds). A record
+			// is never dropped for this: past refusalBudget the phase
+			// stops, its run left running, and the next run writes it.
 			if err := run.Outcome(jctx, seq, rollback.Rejected(0, notApplied+"refused before processing (circuit open or rate limited)")); err != nil {
 				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
 			}
-			if attempt >= m.opts.MaxAttempts {
-				res.rejected, res.reason = true, "gave up: HighLevel kept refusing the call before processing it"
-				return res, nil
+			refused++
+			if firstRefusal.IsZero() {
+				firstRefusal = time.Now()
 			}
-			if err := sleep(ctx, time.Duration(attempt)*time.Second); err != nil {
+			if time.Since(firstRefusal) > refusalBudget {
+				return res, &unsettledError{msg: fmt.Sprintf("pbnhl: HighLevel kept refusing calls before processing them (circuit open or rate limited) for %s; run the phase again", refusalBudget)}
+			}
+			attempt--
+			if err := sleep(ctx, min(time.Duration(refused)*500*time.Millisecond, 5*time.Second)); err != nil {
 				return res, err
 			}
 			continue
@@ -249,12 +260,25 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 			id, found, ferr := w.find(ctx, notBefore(deadline.Add(-m.opts.RequestTimeout)))
 			res.calls++
 			res.looked = true
+			failedAt := time.Now()
+			for try := 1; ferr != nil && ctx.Err() == nil && (try < m.opts.MaxAttempts || time.Since(failedAt) < lookupBudget); try++ {
+				// A lookup that failed proves nothing: look again before
+				// leaving the outcome unknown (the end of the phase
+				// settles what is still unknown, or fails the phase), for
+				// longer than an open circuit breaker refuses calls.
+				if err := sleep(ctx, min(time.Duration(try)*200*time.Millisecond, 2*time.Second)); err != nil {
+					return res, err
+				}
+				id, found, ferr = w.find(ctx, notBefore(deadline.Add(-m.opts.RequestTimeout)))
+				res.calls++
+			}
 			if ferr != nil {
 				if ctx.Err() != nil {
 					return res, ctx.Err()
 				}
-				// Still unknown: the next phase's resolution picks it up.
-				res.rejected, res.reason = true, "outcome unknown and the lookup failed; resolved on the next run"
+				// Still unknown: the phase settles it at its end (settleLeft),
+				// or fails rather than report success with it unknown.
+				res.rejected, res.reason = true, "outcome unknown and the lookup failed; settled at the end of the phase"
 				return res, nil
 			}
 			if found {
@@ -274,6 +298,17 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 		}
 	}
 }
+
+// refusalBudget is how long a write is repeated while HighLevel's client
+// refuses it before sending (circuit breaker open, rate limited) before
+// the phase stops; lookupBudget is how long a failing lookup after an
+// unknown outcome is repeated. Both outlast the breaker's default 30s
+// cooldown.
+// They are variables for the tests of this package only.
+var (
+	refusalBudget = 2 * time.Minute
+	lookupBudget  = 45 * time.Second
+)
 
 // defaultRequestTimeout bounds a call when the client says nothing: the
 // transport's default HTTP timeout.

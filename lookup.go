@@ -266,9 +266,19 @@ func (m *Migration) applied(ctx context.Context, typ, id, contactID string, body
 // final outcome (a crash, Ctrl-C, an unknown answer) by looking the record
 // up, so that nothing is retried before its first attempt is known.
 func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idIndex, mid string, mark func(rollback.Entry, []byte)) (int, error) {
+	n, _, err := m.settlePending(ctx, p, idx, mid, mark, nil)
+	return n, err
+}
+
+// settlePending is resolvePending over the intents keep accepts (nil: every
+// intent of a data or schema run). It also returns how many of those it
+// settled were writes found not applied: records, links or updates that
+// still have to be made.
+func (m *Migration) settlePending(ctx context.Context, p *prepared, idx *idIndex, mid string, mark func(rollback.Entry, []byte),
+	keep func(rollback.Entry) bool) (n, missing int, err error) {
 	runs, err := m.opts.Ledger.Runs(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("pbnhl: list runs: %w", err)
+		return 0, 0, fmt.Errorf("pbnhl: list runs: %w", err)
 	}
 	undo := map[rollback.RunID]bool{}
 	for _, r := range runs {
@@ -279,9 +289,9 @@ func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idInde
 	var pending []rollback.Entry
 	for e, err := range m.opts.Ledger.Pending(ctx, true) {
 		if err != nil {
-			return 0, fmt.Errorf("pbnhl: read pending intents: %w", err)
+			return 0, 0, fmt.Errorf("pbnhl: read pending intents: %w", err)
 		}
-		if !undo[e.Run] {
+		if !undo[e.Run] && (keep == nil || keep(e)) {
 			pending = append(pending, e)
 		}
 	}
@@ -293,22 +303,22 @@ func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idInde
 		m.log.LogAttrs(ctx, levelWarn, "intents left pending may still be in flight: settling the old ones first, then waiting for the young ones",
 			attrCount("pending", len(pending)), attrCount("young", young))
 	}
-	n, unsettled := 0, 0
+	unsettled := 0
 	for i, e := range pending {
 		if err := m.waitInflight(ctx, m.inflightUntil(e), len(pending)-i); err != nil {
-			return n, err
+			return n, missing, err
 		}
 		o, err := m.resolveEntry(ctx, p, idx, mid, e)
 		for attempt := 1; err != nil && !errors.Is(err, errNoLookup) && ctx.Err() == nil && attempt < m.opts.MaxAttempts; attempt++ {
 			// A lookup that failed proves nothing: try again before giving up.
 			if serr := sleep(ctx, time.Duration(attempt)*200*time.Millisecond); serr != nil {
-				return n, serr
+				return n, missing, serr
 			}
 			o, err = m.resolveEntry(ctx, p, idx, mid, e)
 		}
 		if err != nil {
 			if ctx.Err() != nil {
-				return n, ctx.Err()
+				return n, missing, ctx.Err()
 			}
 			m.log.LogAttrs(ctx, levelWarn, "pending intent not resolved", attrObj(e.ObjectType), attrKey(e.SourceKey))
 			if !errors.Is(err, errNoLookup) {
@@ -320,7 +330,10 @@ func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idInde
 			if errors.Is(err, rollback.ErrOutcomeFinal) {
 				continue // settled meanwhile by the call's own late outcome
 			}
-			return n, fmt.Errorf("pbnhl: journal outcome: %w", err)
+			return n, missing, fmt.Errorf("pbnhl: journal outcome: %w", err)
+		}
+		if o.Status == rollback.OutcomeRejected && (e.Op == rollback.OpCreate || e.Op == rollback.OpLink || e.Op == rollback.OpUpdate) {
+			missing++
 		}
 		if o.Status == rollback.OutcomeDone && (e.Op == rollback.OpCreate || e.Op == rollback.OpUpdate) {
 			// The id map changed under the index: keep them equal.
@@ -338,10 +351,19 @@ func (m *Migration) resolvePending(ctx context.Context, p *prepared, idx *idInde
 	if unsettled > 0 {
 		// Writing on would create again what may exist: stop, and let the
 		// next run settle them.
-		return n, fmt.Errorf("pbnhl: %d intents left pending could not be settled by lookup (HighLevel kept failing); run the phase again", unsettled)
+		return n, missing, &unsettledError{msg: fmt.Sprintf("pbnhl: %d intents left pending could not be settled by lookup (HighLevel kept failing); run the phase again", unsettled)}
 	}
-	return n, nil
+	return n, missing, nil
 }
+
+// unsettledError stops a phase that cannot account for every write of its
+// run: intents whose outcome lookups could not settle, or writes found not
+// applied that are still to make. The run is left running, like a
+// cancelled one, so the next phase of its kind resumes it (one load, one
+// run) and settles or makes them.
+type unsettledError struct{ msg string }
+
+func (e *unsettledError) Error() string { return e.msg }
 
 // errNoLookup: the intent's outcome cannot be looked up.
 var errNoLookup = errors.New("pbnhl: no lookup")

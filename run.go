@@ -166,6 +166,9 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 		err = ph.execute(ctx)
 	}
 	if err == nil {
+		err = ph.settleLeft(ctx)
+	}
+	if err == nil {
 		err = ph.sweepDuplicates(ctx)
 	}
 	if err == nil && run != nil && kind != rollback.KindSample {
@@ -229,6 +232,10 @@ func (m *Migration) finishRun(ctx context.Context, run *rollback.Run, err error)
 	if errors.As(err, &dl) {
 		return err // left running: resumed after the reset
 	}
+	var ue *unsettledError
+	if errors.As(err, &ue) {
+		return err // left running: the next phase of this kind settles it
+	}
 	status := rollback.StatusSucceeded
 	if err != nil {
 		status = rollback.StatusFailed
@@ -265,4 +272,45 @@ func (m *Migration) objectsOf(entity pbn.Entity) []*mapping.Object {
 		}
 	}
 	return out
+}
+
+// settleLeft settles, before a phase may succeed, every intent of its run
+// still pending or unknown: a write whose answer was lost and whose lookup
+// kept failing, business links whose attempts ran out, an intent an
+// earlier killed attempt of the same run journaled. Each is looked up by
+// identity after its horizon, as at the start of a phase. A phase never
+// reports success with such an intent left: one that cannot be settled,
+// or one found not applied (a record, link or update still to make),
+// fails the phase, and running it again settles or makes it.
+func (ph *phase) settleLeft(ctx context.Context) error {
+	if ph.dry || ph.run == nil {
+		return nil
+	}
+	id := ph.run.ID()
+	mark := func(e rollback.Entry, payload []byte) {
+		ph.markSweep(e.ObjectType, e.SourceKey, e.Entity, e.TargetID, payload, e.IntentAt)
+	}
+	n, missing, err := ph.m.settlePending(ctx, ph.p, ph.idx, ph.mid, mark, func(e rollback.Entry) bool { return e.Run == id })
+	ph.mu.Lock()
+	ph.report.Resolved += n
+	ph.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	left := 0
+	for e, err := range ph.m.opts.Ledger.Pending(ctx, true) {
+		if err != nil {
+			return fmt.Errorf("pbnhl: read pending intents: %w", err)
+		}
+		if e.Run == id {
+			left++
+		}
+	}
+	if left > 0 {
+		return &unsettledError{msg: fmt.Sprintf("pbnhl: %d intents of run %d are still pending or unknown and cannot be settled by lookup; the phase is not complete: run it again", left, id)}
+	}
+	if missing > 0 {
+		return &unsettledError{msg: fmt.Sprintf("pbnhl: %d writes of run %d whose outcome was unknown were found not applied after their horizon; run the phase again to make them", missing, id)}
+	}
+	return nil
 }

@@ -165,7 +165,14 @@
 //
 // Deletes and unlinks made by a run cannot be reversed (HighLevel deletes
 // are final); Undo reports them as irreversible. Entries whose outcome is
-// unknown or pending are reported as unresolved: resolve them first.
+// unknown or pending (a run killed mid-write) are first settled by lookup
+// when the Target is also a [Settler] (HighLevel is): after each one's
+// in-flight horizon, creates are looked up by their identity (external id,
+// identity marker line; never a candidate created before the intent or one
+// the ledger knows as another intent's), links by their two records,
+// updates by the state they wrote, and the outcome found is journaled, so
+// they are undone like the rest. Those a lookup cannot settle are reported
+// as unresolved, and the next Undo tries again.
 //
 // A link journaled with a before-image (a contact moved from its business
 // to ours) is restored rather than removed.

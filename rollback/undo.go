@@ -75,7 +75,8 @@ const (
 	// StateIrreversible: nothing can reverse this entry.
 	StateIrreversible CompensationState = "irreversible"
 	// StateUnresolved: the entry's outcome is unknown or pending, so what
-	// it did is not known; resolve it (see Ledger.Pending) and undo again.
+	// it did is not known, and a Target that is a Settler could not settle
+	// it by lookup (or the Target is none); undo again to retry.
 	StateUnresolved CompensationState = "unresolved"
 	// StateLeftInPlace: the object was adopted (it existed before the
 	// ledger's intent, or was matched rather than created) and the runs
@@ -236,6 +237,14 @@ func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoRepo
 		}
 		if i == 0 {
 			first = ri
+		}
+	}
+	if s, ok := t.(Settler); ok && !opts.DryRun {
+		// Intents the runs left pending or unknown are settled by lookup
+		// first (settle.go), so that they are planned like the rest
+		// instead of refused as unresolved.
+		if _, err := l.settlePending(ctx, s, opts); err != nil {
+			return nil, err
 		}
 	}
 	p, err := l.planUndo(ctx, opts)

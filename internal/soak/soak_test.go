@@ -578,10 +578,28 @@ func damaged(st map[string][]map[string]any, pre map[string]map[string]any) (n i
 // soakSeed migrates one practice twice: cleanly into one location, and
 // with faults, look-alike objects and SIGKILLs into another; then undoes
 // the second with SIGKILLs too.
-func soakSeed(t *testing.T, seed int64, patients, killsPerPhase int) result {
+func soakSeed(t *testing.T, seed int64, patients, killsPerPhase int, r *result) {
 	w := &world{t: t, bin: tools(t), dir: t.TempDir(), rng: rand.New(rand.NewPCG(uint64(seed), 7))}
+	if keep := os.Getenv("PBNHL_SOAK_KEEP"); keep != "" {
+		// A failed seed's ledgers and map are copied out before the
+		// temporary folder goes, for a person to read.
+		t.Cleanup(func() {
+			if !t.Failed() {
+				return
+			}
+			dst := filepath.Join(keep, fmt.Sprintf("seed%d", seed))
+			if err := os.CopyFS(dst, os.DirFS(w.dir)); err != nil {
+				t.Logf("keep %s: %v", dst, err)
+			} else {
+				t.Logf("kept the seed's folder in %s", dst)
+			}
+		})
+	}
 	users := `[{"id":"hlUserFrontDesk00001","firstName":"Front","lastName":"Desk","email":"` + fallback + `","role":"admin"}]`
 	require(t, os.WriteFile(filepath.Join(w.dir, "users.json"), []byte(users), 0o600), "users.json")
+	// The counts are kept as they are found, so a seed that stops on a
+	// fatal failure later (an undo that never finishes) still counts.
+	defer func() { r.kills = w.kills }()
 	w.pbn = start(t, filepath.Join(w.bin, "pbnsim"), "-addr", "127.0.0.1:0", "-token", pbnToken,
 		"-patients", strconv.Itoa(patients), "-seed", strconv.FormatInt(seed, 10))
 	clean := w.startHL("", uint64(seed))
@@ -611,7 +629,6 @@ func soakSeed(t *testing.T, seed int64, patients, killsPerPhase int) result {
 	w.untilDone(killsPerPhase, ledgerArgs(args(faulty, led, "run"), false)...)
 	st := w.state(faulty)
 	got, dups := fingerprint(st, m, keys(pre))
-	var r result
 	r.duplicates = len(dups)
 	for k, n := range dups {
 		t.Errorf("seed %d: %s is held by %d objects", seed, k, n)
@@ -649,8 +666,6 @@ func soakSeed(t *testing.T, seed int64, patients, killsPerPhase int) result {
 	if len(data) > 0 {
 		t.Errorf("seed %d: undo left %d migrated objects, e.g. %.300s", seed, len(data), data[0])
 	}
-	r.kills = w.kills
-	return r
 }
 
 // ledgerArgs adds -new-ledger to the command that starts a ledger.
@@ -693,11 +708,14 @@ func TestKilledMigrationSoak(t *testing.T) {
 	for s := 1; s <= seeds; s++ {
 		seed := int64(s)
 		t.Run(fmt.Sprintf("seed%d", seed), func(t *testing.T) {
-			r := soakSeed(t, seed, patients, kills)
-			total.kills += r.kills
-			total.duplicates += r.duplicates
-			total.lost += r.lost
-			total.damaged += r.damaged
+			var r result
+			defer func() {
+				total.kills += r.kills
+				total.duplicates += r.duplicates
+				total.lost += r.lost
+				total.damaged += r.damaged
+			}()
+			soakSeed(t, seed, patients, kills, &r)
 		})
 	}
 	fmt.Printf("soak: seeds %d, kills %d, duplicates %d, lost %d, pre-existing damaged %d\n",
