@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
 )
 
 // searchOutage answers HighLevel's record searches 503 while down, and
@@ -83,6 +85,68 @@ func TestPhaseNeverSucceedsWithUnknownIntent(t *testing.T) {
 	outage.down.Store(false)
 	_, err = e.migration(inflightOptions).Run(ctx)
 	require.NoError(t, err)
+	assert.Empty(t, e.identityDuplicates())
+	sameState(t, want, e.fingerprint())
+	assertSettled(t, e)
+}
+
+// outageAfter answers every request 503 for a while once a treatment
+// record create arrives: enough failures in a row to open the client's
+// circuit breaker.
+type outageAfter struct {
+	next  http.Handler
+	until atomic.Int64 // unix nanos; 0: not started
+	once  atomic.Bool
+}
+
+func (o *outageAfter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && strings.HasSuffix(strings.TrimSuffix(r.URL.Path, "/"), "/objects/custom_objects.pbn_treatment/records") &&
+		o.once.CompareAndSwap(false, true) {
+		o.until.Store(time.Now().Add(300 * time.Millisecond).UnixNano())
+	}
+	if u := o.until.Load(); u != 0 && time.Now().UnixNano() < u {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"statusCode":503,"message":"Service Unavailable"}`))
+		return
+	}
+	o.next.ServeHTTP(w, r)
+}
+
+// TestOpenBreakerDropsNoRecord: HighLevel fails for a moment while the
+// treatment records load, the client's circuit breaker opens and refuses
+// every call for longer than a write used to be retried (the soak's lost
+// treatment records: journaled "refused before processing", counted as
+// rejected, the run exiting 0 without them). The run must wait for the
+// breaker and end in the state of an uninterrupted run.
+func TestOpenBreakerDropsNoRecord(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits out an 11s breaker cooldown")
+	}
+	o := envOptions{patients: size(20), seed: 21}
+	want := cachedBaseline(t, o)
+	e := newEnv(t, o)
+	ctx := context.Background()
+	_, err := e.migration(nil).ApplySchema(ctx)
+	require.NoError(t, err)
+
+	out := &outageAfter{next: e.hl}
+	srv := httptest.NewServer(out)
+	t.Cleanup(srv.Close)
+	// The old give-up came after about 10s of refusals: the breaker stays
+	// open longer.
+	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: hltest.DefaultLocationID, Requests: 1000, Window: time.Second,
+		Margin: -1, BreakerFailures: 3, BreakerCooldown: 11 * time.Second})
+	require.NoError(t, err)
+	c, err := highlevel.NewClient(highlevel.Options{BaseURL: srv.URL, LocationID: hltest.DefaultLocationID,
+		Auth: highlevel.StaticToken(hltest.DefaultToken), Limiter: lim,
+		Retry: highlevel.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond, MaxRetryAfter: time.Second}})
+	require.NoError(t, err)
+	e.client = c
+
+	_, err = e.migration(inflightOptions).Run(ctx)
+	require.NoError(t, err)
+	require.NotZero(t, out.until.Load(), "the outage happened")
 	assert.Empty(t, e.identityDuplicates())
 	sameState(t, want, e.fingerprint())
 	assertSettled(t, e)
