@@ -17,9 +17,13 @@
 //   - nothing else harmed: every pre-existing object is intact after the
 //     run and after undo, and undo leaves only them.
 //
-// `go test ./internal/soak` runs one small seed (also under -short). The soak
-// is opt-in: PBNHL_SOAK_SEEDS=20 PBNHL_SOAK_PATIENTS=40 go test -run Soak
-// -timeout 2h ./internal/soak prints, as its last line,
+// `go test ./internal/soak` runs one seed by default: 12 patients and 3 kills
+// per phase, or 8 patients and 2 kills under -short (about a minute). The
+// longer soak is opt-in: PBNHL_SOAK_SEEDS=20 PBNHL_SOAK_PATIENTS=40 go test
+// -run Soak -timeout 2h ./internal/soak prints, as its last line,
 //
 //	soak: seeds N, kills K, duplicates D, lost L, pre-existing damaged P
+//
+// PBNHL_SOAK_KEEP=dir copies a failed seed's folder (ledgers, map) there
+// before it is removed, for a person to read with pbn2hl status or sqlite3.
 package soak
