@@ -50,8 +50,9 @@ type Report struct {
 	// Calls is the number of HighLevel write and lookup calls the phase made
 	// (or would make); reads of the location's schema are not included.
 	Calls int64
-	// Resolved counts journal entries left pending or unknown by an earlier
-	// run that this phase resolved by lookup before writing anything.
+	// Resolved counts journal entries left pending or unknown that this
+	// phase resolved by lookup: an earlier run's, before writing anything,
+	// and its own run's still open at its end (settleLeft).
 	Resolved int
 	// Swept counts duplicates the duplicate sweep deleted: objects that
 	// carried the identity of a record settled by lookup but were not the
