@@ -218,6 +218,15 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 				return res, err
 			}
 			continue
+		case errors.Is(err, highlevel.ErrUnauthorized), errors.Is(err, highlevel.ErrRedirectRefused):
+			// A refused token (or a redirect we will not follow) is the
+			// same for every record: journaling each one as rejected would
+			// fill the problems file with records that are fine. HighLevel
+			// did not process the call; the phase stops and says why.
+			if err := run.Outcome(jctx, seq, rollback.Rejected(0, notApplied+"refused before processing (token refused or redirect refused)")); err != nil {
+				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
+			}
+			return res, fmt.Errorf("pbnhl: %s %s: %w", w.objType, w.op, err)
 		case isRejection(err) && w.exists != nil && w.find != nil && w.exists(err):
 			// HighLevel says it is there: find it and record it, adopted
 			// (this call did not create it; Undo leaves it to its owner).
