@@ -271,7 +271,7 @@ func (l *Ledger) Problems(ctx context.Context, runs ...RunID) iter.Seq2[Problem,
 			FROM (SELECT *, row_number() OVER (PARTITION BY entity, source_key, CASE WHEN source_key = '' THEN id END
 				ORDER BY run DESC) AS latest FROM invalid WHERE ` + in("run") + `) i
 			WHERE i.latest = 1
-			AND (i.source_key = '' OR (NOT EXISTS (SELECT 1 FROM journal d
+			AND (i.source_key = '' OR (NOT EXISTS (SELECT 1 FROM journal d INDEXED BY journal_record
 				WHERE d.source_key = i.source_key AND d.entity = i.entity AND d.outcome = 'done' AND d.compensates IS NULL
 				AND (d.run > i.run OR (d.run = i.run AND d.outcome_at >= i.at)))))
 			UNION ALL

@@ -51,7 +51,7 @@ const rejectedRecordsSQL = `SELECT count(DISTINCT CASE WHEN j.source_key = '' TH
 // invalidRecordsSQL counts a run's invalid records that no later attempt
 // in the run got done.
 const invalidRecordsSQL = `SELECT count(*) FROM invalid i WHERE i.run = ?1
-	AND (i.source_key = '' OR NOT EXISTS (SELECT 1 FROM journal d
+	AND (i.source_key = '' OR NOT EXISTS (SELECT 1 FROM journal d INDEXED BY journal_record
 		WHERE d.source_key = i.source_key AND d.entity = i.entity AND d.run = i.run
 		AND d.outcome = 'done' AND d.compensates IS NULL AND d.outcome_at >= i.at))`
 

@@ -44,7 +44,7 @@ func (r *Run) Advance(ctx context.Context, entity string, ts time.Time) (time.Ti
 			UNION ALL
 			SELECT min(source_modified) FROM invalid
 			WHERE run = ?1 AND entity = ?2 AND source_modified <= ?3
-			  AND (source_key = '' OR NOT EXISTS (SELECT 1 FROM journal d
+			  AND (source_key = '' OR NOT EXISTS (SELECT 1 FROM journal d INDEXED BY journal_record
 				WHERE d.source_key = invalid.source_key AND d.entity = invalid.entity AND d.run = invalid.run
 				AND d.outcome = 'done' AND d.compensates IS NULL AND d.outcome_at >= invalid.at)))`,
 			int64(r.id), entity, ts.UnixNano()).Scan(&failed)
