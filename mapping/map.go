@@ -332,6 +332,31 @@ func (m *Map) Object(name string) *Object {
 // File is the path the map was loaded from, if any.
 func (m *Map) File() string { return m.file }
 
+// RecordType is the ledger's object type for the records this object writes
+// (the rollback.Type* constants; a custom object's records use its schema
+// key, "custom_objects.appointment"), or "" when the object writes no record
+// of its own (contact fields fold into the contact, users are only
+// resolved). It is the one place that maps a target to a record type: the
+// spellings are rollback's, kept here as literals so that mapping does not
+// pull the ledger (and SQLite) into its importers; a test pins them.
+func (o Object) RecordType() string {
+	switch o.Target {
+	case TargetContact:
+		return "contact"
+	case TargetBusiness:
+		return "business"
+	case TargetOpportunity:
+		return "opportunity"
+	case TargetNote:
+		return "note"
+	case TargetTask:
+		return "task"
+	case TargetCustomObject:
+		return o.Key
+	}
+	return ""
+}
+
 // Field returns the rule writing target field to, or nil.
 func (o *Object) Field(to string) *Field {
 	for i := range o.Fields {

@@ -14,25 +14,11 @@ func SourceCounts(m *mapping.Map, v *mapping.Report) map[string]int {
 	tallies := v.Objects()
 	out := map[string]int{}
 	for _, o := range m.Objects {
-		typ, ok := ledgerType(o)
-		if !ok {
+		typ := o.RecordType()
+		if typ == "" || typ == rollback.TypeNote || typ == rollback.TypeTask {
 			continue
 		}
 		out[typ] += tallies[o.Name].Valid
 	}
 	return out
-}
-
-func ledgerType(o mapping.Object) (string, bool) {
-	switch o.Target {
-	case mapping.TargetContact:
-		return rollback.TypeContact, true
-	case mapping.TargetBusiness:
-		return rollback.TypeBusiness, true
-	case mapping.TargetOpportunity:
-		return rollback.TypeOpportunity, true
-	case mapping.TargetCustomObject:
-		return o.Key, true
-	}
-	return "", false
 }
