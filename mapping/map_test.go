@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/internal/golden"
 )
 
 func mustDefault(t testing.TB) *Map {
@@ -22,11 +24,11 @@ func TestDefaultMapGolden(t *testing.T) {
 	m := mustDefault(t)
 	out, err := m.Marshal()
 	require.NoError(t, err)
-	golden(t, "default_map.yaml", out)
+	golden.Assert(t, "testdata/default_map.yaml", out)
 
 	var b bytes.Buffer
 	require.NoError(t, m.WriteReview(&b, ReviewOptions{}))
-	golden(t, "default_review.md", b.Bytes())
+	golden.Assert(t, "testdata/default_review.md", b.Bytes())
 }
 
 func TestDefaultMapCoversTheTenObjects(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pbnhl/pbnhl/internal/golden"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 )
@@ -110,7 +111,7 @@ func TestDefaultMapOnGeneratedPractice(t *testing.T) {
 	// Deterministic for the seed: the report is a golden file.
 	var md, csvOut strings.Builder
 	require.NoError(t, rep.WriteMarkdown(&md))
-	golden(t, "pbntest_validation.md", []byte(md.String()))
+	golden.Assert(t, "testdata/pbntest_validation.md", []byte(md.String()))
 	require.NoError(t, rep.WriteCSV(&csvOut))
 	assert.True(t, strings.HasPrefix(csvOut.String(), "object,source_key,field,rule,severity,reason\n"))
 	assert.Equal(t, 121, strings.Count(csvOut.String(), "\n"))

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pbnhl/pbnhl/internal/golden"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 )
@@ -84,7 +85,7 @@ func TestProposePBNTestInventory(t *testing.T) {
 	pr, err := Propose(context.Background(), inv, dest, ProposeOptions{})
 	require.NoError(t, err)
 	txt := proposalText(t, pr)
-	golden(t, "proposal_pbntest.yaml", txt)
+	golden.Assert(t, "testdata/proposal_pbntest.yaml", txt)
 
 	m := pr.Map
 	kinds := map[string]TargetKind{}
@@ -172,10 +173,10 @@ func TestProposeUnfamiliarCSV(t *testing.T) {
 	}
 	pr, err := Propose(context.Background(), inv, Destination{}, ProposeOptions{Name: "Unfamiliar export"})
 	require.NoError(t, err)
-	golden(t, "proposal_unfamiliar.yaml", proposalText(t, pr))
+	golden.Assert(t, "testdata/proposal_unfamiliar.yaml", proposalText(t, pr))
 	var rv bytes.Buffer
 	require.NoError(t, pr.WriteReview(&rv, ReviewOptions{}))
-	golden(t, "proposal_unfamiliar_review.md", rv.Bytes())
+	golden.Assert(t, "testdata/proposal_unfamiliar_review.md", rv.Bytes())
 
 	pt := pr.Map.Objects[0]
 	assert.Equal(t, TargetContact, pt.Target)

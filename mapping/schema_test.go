@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/internal/golden"
 )
 
 // fakeSchema is an in-memory location for the schema plan.
@@ -114,7 +116,7 @@ func TestDeriveSchemaDefault(t *testing.T) {
 	require.NoError(t, err)
 	var b bytes.Buffer
 	require.NoError(t, p.WriteMarkdown(&b, nil))
-	golden(t, "schema_plan.md", b.Bytes())
+	golden.Assert(t, "testdata/schema_plan.md", b.Bytes())
 
 	keys := map[string]DataType{}
 	for _, f := range p.Fields {
@@ -166,7 +168,7 @@ func TestSchemaDiffApplyIdempotent(t *testing.T) {
 	assert.False(t, d.Ready())
 	var b bytes.Buffer
 	require.NoError(t, plan.WriteMarkdown(&b, d))
-	golden(t, "schema_diff.md", b.Bytes())
+	golden.Assert(t, "testdata/schema_diff.md", b.Bytes())
 
 	res, err := plan.Apply(ctx, api)
 	var ce *ConflictError

@@ -2,18 +2,16 @@ package practicebynumbers
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+	"github.com/pbnhl/pbnhl/internal/golden"
+)
 
 // TestGoldenContract pins the wire forms of the fixture: the canonical CSV
 // export (one file per entity) and the JSON of every record type. A change
@@ -51,14 +49,6 @@ func TestGoldenContract(t *testing.T) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		path := filepath.Join("testdata", "golden", filepath.FromSlash(n))
-		if *update {
-			require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-			require.NoError(t, os.WriteFile(path, got[n], 0o644))
-			continue
-		}
-		want, err := os.ReadFile(path)
-		require.NoError(t, err, "missing golden file; run go test -run TestGoldenContract -update")
-		assert.Equal(t, string(want), string(got[n]), "%s differs from the golden file", n)
+		golden.Assert(t, filepath.Join("testdata", "golden", filepath.FromSlash(n)), got[n])
 	}
 }

@@ -2,7 +2,6 @@ package transform
 
 import (
 	"bufio"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,9 +10,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/golden from the current behaviour")
+	"github.com/pbnhl/pbnhl/internal/golden"
+)
 
 // TestGoldenCorpus runs each transform over a corpus of real-world messy
 // inputs (testdata/corpus) and compares a readable record of every result
@@ -79,7 +78,7 @@ func TestGoldenCorpus(t *testing.T) {
 			for _, line := range readCorpus(t, name) {
 				fmt.Fprintf(&b, "%q\n\t→ %s\n", line, f(line))
 			}
-			checkGolden(t, name, b.String())
+			golden.Assert(t, filepath.Join("testdata", "golden", name+".golden"), []byte(b.String()))
 		})
 	}
 	t.Run("notes", func(t *testing.T) {
@@ -98,7 +97,7 @@ func TestGoldenCorpus(t *testing.T) {
 			fmt.Fprintf(&b, "problem line %d: %s\n", p.Line, p.Reason)
 		}
 		fmt.Fprintf(&b, "remainder:\n%s\n", res.Remainder)
-		checkGolden(t, "notes", b.String())
+		golden.Assert(t, filepath.Join("testdata", "golden", "notes.golden"), []byte(b.String()))
 	})
 }
 
@@ -123,17 +122,4 @@ func readCorpus(t *testing.T, name string) []string {
 	}
 	require.NoError(t, sc.Err())
 	return lines
-}
-
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "golden", name+".golden")
-	if *update {
-		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
-		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
-		return
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "missing golden file; run with -update")
-	require.Equal(t, string(want), got)
 }

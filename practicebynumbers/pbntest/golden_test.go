@@ -2,31 +2,25 @@ package pbntest
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/internal/golden"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// golden compares got with testdata/name after decoding both into T (so a
+// goldenJSON compares got with testdata/name after decoding both into T (so a
 // field added to a model later, absent from both, changes nothing), or
 // rewrites the file under -update.
-func golden[T any](t *testing.T, name string, got T) {
+func goldenJSON[T any](t *testing.T, name string, got T) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
 	b, err := json.MarshalIndent(got, "", "  ")
 	require.NoError(t, err)
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(path, append(b, '\n'), 0o644))
+	raw, ok := golden.Load(t, filepath.Join("testdata", name), append(b, '\n'))
+	if !ok {
 		return
 	}
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -run Golden -update to create it")
 	var want, have T
 	require.NoError(t, json.Unmarshal(raw, &want))
 	require.NoError(t, json.Unmarshal(b, &have))
@@ -45,7 +39,7 @@ func TestGoldenPractice(t *testing.T) {
 			break
 		}
 	}
-	golden(t, "charts-seed42-first3.json", charts)
-	golden(t, "census-seed42-1000.json", p.Census())
-	golden(t, "staff-seed42-1000.json", p.Staff())
+	goldenJSON(t, "charts-seed42-first3.json", charts)
+	goldenJSON(t, "census-seed42-1000.json", p.Census())
+	goldenJSON(t, "staff-seed42-1000.json", p.Staff())
 }
