@@ -39,15 +39,24 @@ type SuggestField struct {
 	Name    string
 	Sniffed DataType // the type the heuristics read from the samples
 	Fill    float64  // share of non-blank samples
+	Shape   Shape    // lengths and patterns of the samples, never a value
 	Samples []string // only with ShareSamples
 }
 
 // Suggestion maps a source field to a target: a standard field, or a custom
-// field when Type is set.
+// field when Type is set (To an existing custom field's key, or "" for a new
+// one the proposer names), or, with Skip, to nothing: the field should not
+// be migrated, Reason says why.
+//
+// Merging (see suggest.go): a suggestion that agrees with the heuristics
+// raises the rule's confidence; one that disagrees is listed for review with
+// both reasons, and replaces the heuristic rule only when it is more
+// confident.
 type Suggestion struct {
 	From       string
 	To         string
 	Type       DataType
+	Skip       bool
 	Confidence float64
 	Reason     string
 }
@@ -337,27 +346,9 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 		}
 		o.Fields = append(o.Fields, c.field)
 	}
-	// Suggesters.
-	for _, s := range opts.Suggesters {
-		req := SuggestRequest{Entity: e.Name, Target: k.kind, StandardFields: std, CustomFields: dest.CustomFields}
-		for i, f := range e.Fields {
-			sf := SuggestField{Name: f.Name, Sniffed: sniffs[i].typ, Fill: sniffs[i].fill}
-			if opts.ShareSamples {
-				sf.Samples = f.Samples
-			}
-			req.Fields = append(req.Fields, sf)
-		}
-		sugg, err := s.Suggest(ctx, req)
-		if err != nil {
-			notes = append(notes, fmt.Sprintf("%s: suggester %s failed: %v", e.Name, s.Name(), err))
-			continue
-		}
-		for _, sg := range sugg {
-			if msg := mergeSuggestion(&o, e, sg, s.Name(), std, handled, keyIdx); msg != "" {
-				notes = append(notes, fmt.Sprintf("%s: suggestion of %s for %s ignored: %s", e.Name, s.Name(), sg.From, msg))
-			}
-		}
-	}
+	// Suggesters (suggest.go).
+	sr, sn := runSuggesters(ctx, &suggestCtx{o: &o, e: e, std: std, sniffs: sniffs, handled: handled, keyIdx: keyIdx, model: model, opts: opts}, k.kind, dest)
+	review, notes = append(review, sr...), append(notes, sn...)
 	// Shape what the target needs.
 	switch k.kind {
 	case TargetCustomObject:
@@ -566,70 +557,6 @@ func transformFor(to string, t DataType, sn sniff, opts ProposeOptions) Chain {
 		return Chain{{Name: "cdt"}}
 	}
 	return Chain{{Name: "collapse"}}
-}
-
-// mergeSuggestion applies one suggestion when it is valid and stronger than
-// the heuristic rule; otherwise it notes the disagreement on the rule.
-func mergeSuggestion(o *Object, e *EntityInventory, sg Suggestion, name string, std []string, handled map[int]bool, keyIdx int) string {
-	idx := slices.IndexFunc(e.Fields, func(f FieldInventory) bool { return f.Name == sg.From })
-	switch {
-	case idx < 0:
-		return "no such source field"
-	case idx == keyIdx || handled[idx]:
-		return "the field is the source key or a lookup"
-	case sg.Confidence < 0 || sg.Confidence > 1:
-		return "confidence outside [0, 1]"
-	case sg.Type == "" && !slices.Contains(std, sg.To):
-		return fmt.Sprintf("%q is not a standard %s field", sg.To, o.Target)
-	case sg.Type != "" && (!slices.Contains(dataTypes, sg.Type) || !validKey(sg.To)):
-		return "invalid custom field type or key"
-	case sg.Type.HasOptions():
-		return "pick-list suggestions need options; not taken"
-	}
-	label := "suggester:" + name
-	cur := -1
-	for i := range o.Fields {
-		if o.Fields[i].From == sg.From {
-			cur = i
-		}
-	}
-	for i := range o.Fields {
-		if i != cur && o.Fields[i].To == sg.To {
-			if o.Fields[i].Confidence >= sg.Confidence {
-				return fmt.Sprintf("%s is taken by %s with higher confidence", sg.To, o.Fields[i].From)
-			}
-		}
-	}
-	if cur >= 0 && o.Fields[cur].Confidence >= sg.Confidence {
-		if o.Fields[cur].To != sg.To {
-			o.Fields[cur].Reason += fmt.Sprintf("; %s suggested %s (%.2f)", name, sg.To, sg.Confidence)
-		}
-		return ""
-	}
-	f := Field{From: sg.From, To: sg.To, Type: sg.Type, Confidence: round2(sg.Confidence), Origin: label,
-		Reason: strings.TrimSpace(sg.Reason)}
-	if f.Reason == "" {
-		f.Reason = "suggested"
-	}
-	if sg.Type != "" {
-		f.Label = titleWords(sg.From)
-	}
-	f.Transform = transformFor(sg.To, sg.Type, sniffField(e.Fields[idx]), ProposeOptions{Region: "US"})
-	for i := range o.Fields { // the target moves to the suggested field
-		if i != cur && o.Fields[i].To == sg.To {
-			o.Fields = slices.Delete(o.Fields, i, i+1)
-			if cur > i {
-				cur--
-			}
-			break
-		}
-	}
-	if cur >= 0 {
-		o.Fields[cur] = f
-	} else {
-		o.Fields = append(o.Fields, f)
-	}
-	return ""
 }
 
 func pickPrimary(o *Object) string {
