@@ -134,12 +134,17 @@ func (r *run) leaf(ctx context.Context, d *Diff, recs []*record, lo, hi bound) e
 			continue
 		}
 		delete(got, rec.HighLevelID)
+		r.dups.add(rollback.TypeContact, rec.SourceKey, rec.HighLevelID)
 		if err := r.compareOnly(ctx, d, rec, c); err != nil {
 			return err
 		}
 	}
+	// A contact the ledger does not know but that carries a key it does is
+	// a duplicate: the range holding the key holds both, so both are here.
 	for _, id := range sortedKeys(got) {
-		d.Differences = append(d.Differences, Difference{ObjectType: rollback.TypeContact, SourceKey: extKey(got[id], r.opts.ContactExternalField), HighLevelID: id, Kind: KindExtra})
+		key := extKey(got[id], r.opts.ContactExternalField)
+		r.dups.add(rollback.TypeContact, key, id)
+		d.Differences = append(d.Differences, Difference{ObjectType: rollback.TypeContact, SourceKey: key, HighLevelID: id, Kind: KindExtra})
 	}
 	return nil
 }

@@ -62,6 +62,27 @@
 //     scan is as cheap at this size: bisection pays off in what is read and
 //     compared, and in calls once damage is rare in a large location.
 //
+// Duplicates: an external id HighLevel holds on more than one object of a
+// type (a write applied twice — an answer lost and the create retried —
+// or a copy made by hand) is listed in Report.Duplicates with every id
+// holding it, the ledger's first, and the report is not OK. Identity is
+// ours, so this costs no extra read where the check already reads: the
+// full scan of custom object records groups every record by its external
+// id property; the opportunity listing (made for the counts) groups every
+// opportunity by its external id custom field (one read by id per
+// opportunity the ledger does not know, when the listing omits custom
+// fields); and for contacts, a copy carrying a migrated key sits in the same
+// key range as the original, so its bucket's fingerprint differs and the
+// leaf read holds both. Contacts and records are therefore checked in full
+// runs only, opportunities always. The property or field holding the
+// external id is given (Options.OpportunityExternalField,
+// Options.RecordExternalFields) or told from the ledger's mapped bodies:
+// the one field equal to the record's source key in every body (up to 25
+// read); a type where that is ambiguous is listed in
+// Report.DuplicatesUnchecked rather than guessed. A delete journaled by the
+// migration's duplicate sweep (a copy, under the key of the record kept)
+// does not hide the record kept.
+//
 // The bucket filter is a numeric range on the contact's external id custom
 // field: the simulator supports it; whether HighLevel's search accepts a
 // range on a TEXT custom field is unconfirmed (a refusal is reported as an

@@ -28,6 +28,8 @@ func ExampleReport_WriteText() {
 	//
 	// Relationship integrity
 	//
+	// External ids held twice: none
+	//
 	// Field-level diff (sample): 2 records, 24 fields compared, 2 API calls, 2 records read, 1.000 calls per record
 	//   field   contact 1041 (hlContact01) email
 	//

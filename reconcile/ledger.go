@@ -37,7 +37,11 @@ type expected struct {
 	relations []link               // record ↔ contact
 	byHLID    map[string]*record
 	keys      map[string]bool // object type NUL source key
-	types     []string
+	byTypeKey map[string]*record
+	// deleted are, per object type, the source keys whose record the
+	// journal deleted (a delta applying the source's deletions).
+	deleted map[string][]string
+	types   []string
 }
 
 // readLedger builds the expected state: the id map's live rows (minus the
@@ -68,6 +72,11 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 		}
 	}
 	lastOp := map[string]rollback.Entry{}
+	// lastDel is the latest delete per key and target: the duplicate
+	// sweep deletes copies under the key of the record it keeps, so a
+	// delete removes the record only when it targets the mapped id.
+	lastDel := map[string]rollback.Entry{}
+	delKeys := map[string]map[string]bool{} // object type → keys deleted
 	latestLink := map[string]rollback.Entry{}
 	for _, e := range done {
 		if undone[e.ID] || e.SourceKey == "" {
@@ -78,19 +87,29 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 			latestLink[k] = e
 			continue
 		}
-		if e.Op == rollback.OpCreate || e.Op == rollback.OpUpdate || e.Op == rollback.OpDelete {
+		switch e.Op {
+		case rollback.OpCreate, rollback.OpUpdate:
 			lastOp[k] = e
+		case rollback.OpDelete:
+			lastDel[k+"\x00"+deleted(e)] = e
+			if delKeys[e.ObjectType] == nil {
+				delKeys[e.ObjectType] = map[string]bool{}
+			}
+			delKeys[e.ObjectType][e.SourceKey] = true
 		}
 	}
-	x := &expected{records: map[string][]*record{}, byHLID: map[string]*record{}, keys: map[string]bool{}}
+	x := &expected{records: map[string][]*record{}, byHLID: map[string]*record{}, keys: map[string]bool{}, byTypeKey: map[string]*record{}, deleted: map[string][]string{}}
 	for _, typ := range recordTypes(done) {
 		for m, err := range l.IDMap(ctx, typ) {
 			if err != nil {
 				return nil, fmt.Errorf("reconcile: read the id map: %w", err)
 			}
 			e, seen := lastOp[typ+"\x00"+m.SourceKey]
-			if m.HighLevelID == "" || (seen && e.Op == rollback.OpDelete) {
+			if m.HighLevelID == "" {
 				continue
+			}
+			if d, ok := lastDel[typ+"\x00"+m.SourceKey+"\x00"+m.HighLevelID]; ok && (!seen || d.ID > e.ID) {
+				continue // a deleted row the id map kept
 			}
 			r := &record{Type: typ, SourceKey: m.SourceKey, HighLevelID: m.HighLevelID, writtenAt: touched[m.HighLevelID]}
 			if seen {
@@ -99,10 +118,19 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 			x.records[typ] = append(x.records[typ], r)
 			x.byHLID[m.HighLevelID] = r
 			x.keys[typ+"\x00"+m.SourceKey] = true
+			x.byTypeKey[typ+"\x00"+m.SourceKey] = r
 		}
-		if len(x.records[typ]) > 0 {
+		// Deleted: a key the journal deleted that no live record holds
+		// (a delete of a copy leaves the key mapped to the record kept).
+		for k := range delKeys[typ] {
+			if !x.keys[typ+"\x00"+k] {
+				x.deleted[typ] = append(x.deleted[typ], k)
+			}
+		}
+		if len(x.records[typ]) > 0 || len(x.deleted[typ]) > 0 {
 			x.types = append(x.types, typ)
 			sortRecords(x.records[typ])
+			sort.Slice(x.deleted[typ], func(i, j int) bool { return keyLess(x.deleted[typ][i], x.deleted[typ][j]) })
 		}
 	}
 	keys := make([]string, 0, len(latestLink))
@@ -125,6 +153,17 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 	}
 	return x, nil
 }
+
+// deleted is the HighLevel id a delete entry removed.
+func deleted(e rollback.Entry) string {
+	if e.TargetID != "" {
+		return e.TargetID
+	}
+	return e.HighLevelID
+}
+
+// byKey is the live record the ledger maps (type, source key) to, or nil.
+func (x *expected) byKey(typ, key string) *record { return x.byTypeKey[typ+"\x00"+key] }
 
 // recordTypes are the object types of records (not links, not schema)
 // the journal wrote, in a stable order: businesses, contacts, custom

@@ -39,6 +39,14 @@ type Options struct {
 	// Slack is the clock difference tolerated between the ledger's write
 	// times and HighLevel's dateUpdated (default 2 s).
 	Slack time.Duration
+	// OpportunityExternalField is the HighLevel id of the opportunity
+	// custom field that keeps the source key, and RecordExternalFields the
+	// property keeping it per custom object ("custom_objects.pbn_appointment"
+	// → "pbn_appointment_id"): what the duplicate check groups by. Unset,
+	// each is told from the ledger's mapped bodies (the one field equal to
+	// the record's source key in every body).
+	OpportunityExternalField string
+	RecordExternalFields     map[string]string
 }
 
 // Report is the outcome of a reconciliation. It holds object types, field
@@ -69,6 +77,13 @@ type Report struct {
 	Rejected      int `json:"rejected"`
 	Invalid       int `json:"invalid"`
 	SourceMissing int `json:"sourceMissing"`
+	// Duplicates are external ids HighLevel holds on more than one object
+	// of a type (contacts and custom records in a full run, opportunities
+	// always). Any makes the report not OK and HighLevel not match the
+	// ledger. DuplicatesUnchecked are the object types whose external id
+	// field could not be told, so were not checked.
+	Duplicates          []Duplicate `json:"duplicates,omitempty"`
+	DuplicatesUnchecked []string    `json:"duplicatesUnchecked,omitempty"`
 	// Verdict says which pairs of source → ledger → HighLevel agree, in
 	// one line (see [Report.Verdict]).
 	Verdict string `json:"verdict"`
@@ -78,11 +93,13 @@ type Report struct {
 // differs and no source record is missing from HighLevel (rejected or
 // invalid). A migration whose HighLevel matches its ledger but left
 // records out is not OK: see LedgerMatches.
-func (r *Report) OK() bool { return r.Differences == 0 && r.SourceMissing == 0 }
+func (r *Report) OK() bool {
+	return r.Differences == 0 && r.SourceMissing == 0 && len(r.Duplicates) == 0
+}
 
 // LedgerMatches reports whether HighLevel matches the ledger (whatever the
 // source holds).
-func (r *Report) LedgerMatches() bool { return r.LedgerDifferences == 0 }
+func (r *Report) LedgerMatches() bool { return r.LedgerDifferences == 0 && len(r.Duplicates) == 0 }
 
 // verdict is the one-line outcome: which of source → ledger → HighLevel
 // agreed, never "OK" while a source record is missing.
@@ -95,8 +112,13 @@ func (r *Report) verdict() string {
 	switch {
 	case r.LedgerDifferences > 0:
 		parts = append(parts, fmt.Sprintf("HighLevel does not match the ledger (%d difference(s))", r.LedgerDifferences))
+	case len(r.Duplicates) > 0:
+		parts = append(parts, "HighLevel does not match the ledger")
 	default:
 		parts = append(parts, "HighLevel matches the ledger")
+	}
+	if len(r.Duplicates) > 0 {
+		parts = append(parts, fmt.Sprintf("%d external id(s) held twice", len(r.Duplicates)))
 	}
 	switch {
 	case !r.SourceCompared:
@@ -221,6 +243,10 @@ type run struct {
 	// names are custom field keys by id, so reports name fields, not ids.
 	names map[string]string
 	opps  map[string]*highlevel.Opportunity
+	// dups collects the external ids read, extFields the field holding
+	// them per object type (contacts: Options.ContactExternalField).
+	dups      dupIndex
+	extFields map[string]string
 }
 
 // fieldNames reads the location's contact and opportunity custom fields
@@ -271,12 +297,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		return nil, err
 	}
 	r := &run{opts: opts, c: opts.Client, l: opts.Ledger, x: x, rep: &Report{},
-		stored: map[string]map[string]int{}, read: map[string]int{}, names: map[string]string{}}
+		stored: map[string]map[string]int{}, read: map[string]int{}, names: map[string]string{}, dups: dupIndex{}}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
 	}{
 		{"field names", r.fieldNames},
+		{"identity fields", r.identityFields},
 		{"counts", r.counts},
 		{"sample", r.sample},
 		{"buckets", r.buckets},
@@ -284,6 +311,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		{"business links", r.businessLinks},
 		{"relations", r.relationsFull},
 		{"opportunities", r.opportunities},
+		{"opportunity duplicates", r.opportunityDuplicates},
 		{"population", r.population},
 	}
 	for _, s := range steps {
@@ -291,6 +319,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 			return nil, &Error{Step: s.name, Err: err}
 		}
 	}
+	r.rep.Duplicates = r.duplicates()
 	r.rep.Calls = r.calls
 	n := len(r.rep.Sample.Differences)
 	for _, d := range []*Diff{r.rep.Buckets, r.rep.Records} {

@@ -53,6 +53,17 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "    orphan %s %s (%s): %s\n", o.ObjectType, o.SourceKey, o.HighLevelID, o.Reason)
 		}
 	}
+	if len(r.Duplicates) == 0 {
+		b.WriteString("\nExternal ids held twice: none\n")
+	} else {
+		fmt.Fprintf(&b, "\nExternal ids held twice: %d (the ledger's id first)\n", len(r.Duplicates))
+		for _, d := range r.Duplicates {
+			fmt.Fprintf(&b, "  %s %s: %s\n", d.ObjectType, d.SourceKey, strings.Join(d.HighLevelIDs, ", "))
+		}
+	}
+	for _, typ := range r.DuplicatesUnchecked {
+		fmt.Fprintf(&b, "  not checked: %s (its external id field could not be told)\n", typ)
+	}
 	writeDiff := func(name string, d *Diff) {
 		fmt.Fprintf(&b, "\n%s: %d records, %d fields compared, %d API calls, %d records read, %.3f calls per record", name, d.Records, d.Fields, d.Calls, d.RecordsRead, d.ReadsPerRecord())
 		if d.Buckets > 0 {
@@ -90,6 +101,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"rate": rate,
+	"join": strings.Join,
 	"pct": func(n, of int) float64 {
 		if of <= 0 {
 			return 0
@@ -124,6 +136,11 @@ svg{vertical-align:middle}
 {{range .Integrity}}<tr><td>{{.Check}}</td><td>{{.Found}}</td><td>{{.Expected}}</td></tr>
 {{range .Orphans}}<tr><td class="bad" colspan="3">orphan {{.ObjectType}} {{.SourceKey}} ({{.HighLevelID}}): {{.Reason}}</td></tr>{{end}}
 {{end}}</table>
+<h2>External ids held twice</h2>
+{{if .Duplicates}}<table><tr><th>object type</th><th>source key</th><th>HighLevel ids (the ledger's first)</th></tr>
+{{range .Duplicates}}<tr><td>{{.ObjectType}}</td><td>{{.SourceKey}}</td><td class="bad">{{join .HighLevelIDs ", "}}</td></tr>
+{{end}}</table>{{else}}<p class="ok">None.</p>{{end}}
+{{range .DuplicatesUnchecked}}<p class="bad">Not checked: {{.}} (its external id field could not be told).</p>{{end}}
 <h2>Field-level diff</h2>
 {{define "diff"}}<p>{{.Records}} records, {{.Fields}} fields compared, {{.Calls}} API calls, {{.RecordsRead}} records read{{if .Buckets}}, {{.Buckets}} bucket fingerprints{{end}}</p>
 {{if .Differences}}<table><tr><th>kind</th><th>object type</th><th>source key</th><th>HighLevel id</th><th>field</th></tr>

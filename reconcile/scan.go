@@ -29,6 +29,7 @@ func (r *run) scanRecords(ctx context.Context) error {
 		delete(r.stored, typ)
 		delete(r.read, typ)
 		n := 0
+		prop := r.extFields[typ]
 		for got, err := range r.c.Objects.SearchRecords(ctx, typ, highlevel.RecordSearch{PageLimit: 100}) {
 			if err != nil {
 				return err
@@ -36,10 +37,20 @@ func (r *run) scanRecords(ctx context.Context) error {
 			n++
 			rec := want[got.ID]
 			if rec == nil {
-				d.Differences = append(d.Differences, Difference{ObjectType: typ, HighLevelID: got.ID, Kind: KindExtra})
+				// Not the ledger's: its external id names the source
+				// record it copies, if any (a duplicate).
+				key := ""
+				if prop != "" {
+					key = keyText(got.Properties[prop])
+					r.dups.add(typ, key, got.ID)
+				}
+				d.Differences = append(d.Differences, Difference{ObjectType: typ, SourceKey: key, HighLevelID: got.ID, Kind: KindExtra})
 				continue
 			}
 			delete(want, got.ID)
+			if prop != "" {
+				r.dups.add(typ, rec.SourceKey, got.ID)
+			}
 			if err := r.compare(ctx, d, typ, rec, readBack{fields: got.Properties}); err != nil {
 				return err
 			}
