@@ -2,16 +2,13 @@ package hltest
 
 import (
 	"bytes"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
+	"github.com/pbnhl/pbnhl/internal/golden"
+)
 
 // TestDumpGolden builds a small, deterministic state (seed + fake clock)
 // and compares Dump with testdata/dump.golden.json.
@@ -31,14 +28,7 @@ func TestDumpGolden(t *testing.T) {
 
 	var buf bytes.Buffer
 	require.NoError(t, s.Dump(&buf))
-	golden := filepath.Join("testdata", "dump.golden.json")
-	if *update {
-		require.NoError(t, os.MkdirAll("testdata", 0o755))
-		require.NoError(t, os.WriteFile(golden, buf.Bytes(), 0o644))
-	}
-	want, err := os.ReadFile(golden)
-	require.NoError(t, err, "run go test -run TestDumpGolden -update to create it")
-	assert.JSONEq(t, string(want), buf.String())
+	golden.AssertJSON(t, "testdata/dump.golden.json", buf.Bytes())
 }
 
 func TestResetAndRequestLog(t *testing.T) {
