@@ -27,8 +27,12 @@
 //     drops a value that belongs to another contact. Duplicate
 //     opportunities: a second one for a contact in a pipeline is a 400
 //     "Can not create duplicate opportunity for the contact."
-//   - Burst (fixed or sliding window) and daily rate limits per location, the
-//     five X-RateLimit-* headers on every response, 429 beyond.
+//   - Burst (fixed or sliding window) and daily rate limits per marketplace
+//     app per location (or company, for agency tokens), as HighLevel
+//     documents them: a Private Integration token is its own app, an OAuth
+//     token counts for its client, Options.Tokens adds tokens with their
+//     app; the day is the UTC day. The five X-RateLimit-* headers on every
+//     response, 429 beyond.
 //   - Search lag (Options.SearchLag): writes reach search endpoints late;
 //     reads by id are immediate.
 //   - Seeded faults per route (FaultRule, ParseFaults, SetFaults): 5xx,

@@ -2,9 +2,12 @@ package hltest
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -239,4 +242,144 @@ func FuzzParseFaults(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLimitsPerAppAndLocation: HighLevel counts "for each Marketplace app
+// (i.e., client) per resource (i.e., Location or Company)"
+// (highlevel-openapi docs/Authorization.md). Two apps in one location each
+// get their own 100 per 10 s, one app in two locations gets 100 in each,
+// and every token of one app (configured, or issued by /oauth/token to
+// that client) draws on the same budget.
+func TestLimitsPerAppAndLocation(t *testing.T) {
+	clk := newFakeClock()
+	other := Location{ID: "otherLocation0000001", Token: "pit-other"}
+	s, tc := newTestServer(t, Options{Clock: clk.Now,
+		Locations: []Location{{ID: loc, Token: DefaultToken}, other},
+		// HighLevel's limits, spelled out: newTestServer turns a zero
+		// RateLimit off.
+		RateLimit: RateLimit{Max: 100, Window: 10 * time.Second, Daily: 200_000},
+		Tokens: []Token{
+			{Value: "pit-second-app", LocationID: loc},
+			{Value: "pit-app-s-here", LocationID: loc, App: "app-s"},
+			{Value: "pit-app-s-there", LocationID: other.ID, App: "app-s"},
+		},
+		OAuthClients: []OAuthClient{{ID: "app-s", Secret: "s3cret"}},
+	})
+	get := func(token, location string) resp {
+		t.Helper()
+		return tc.as(token).do("GET", "/contacts/?locationId="+location, nil)
+	}
+	exhaust := func(token, location string) {
+		t.Helper()
+		for i := range 100 {
+			r := get(token, location)
+			r.must(t, 200)
+			require.Equal(t, 99-i, header(t, r, "X-Ratelimit-Remaining"))
+		}
+		r := get(token, location)
+		r.must(t, 429)
+		assert.Equal(t, 0, header(t, r, "X-Ratelimit-Remaining"))
+		assert.Equal(t, 200_000-100, header(t, r, "X-Ratelimit-Daily-Remaining"), "a burst refusal is not a daily one")
+	}
+
+	// Two apps sharing one location.
+	exhaust(DefaultToken, loc)
+	r := get("pit-second-app", loc)
+	r.must(t, 200)
+	assert.Equal(t, 99, header(t, r, "X-Ratelimit-Remaining"), "another app has its own burst")
+	assert.Equal(t, 199_999, header(t, r, "X-Ratelimit-Daily-Remaining"), "and its own day")
+	// The first app's own other location is untouched too.
+	assert.Equal(t, 99, header(t, ok200(t, get("pit-other", other.ID)), "X-Ratelimit-Remaining"))
+
+	// One app on two locations.
+	exhaust("pit-app-s-here", loc)
+	r = get("pit-app-s-there", other.ID)
+	r.must(t, 200)
+	assert.Equal(t, 99, header(t, r, "X-Ratelimit-Remaining"), "the same app has its own burst in each location")
+
+	// An OAuth token of client app-s in the first location shares the
+	// configured app-s token's exhausted budget there.
+	code := s.AuthorizationCode("app-s", "Location", loc)
+	res, err := s.Client().PostForm(s.URL+"/oauth/token", url.Values{"client_id": {"app-s"}, "client_secret": {"s3cret"},
+		"grant_type": {"authorization_code"}, "code": {code}})
+	require.NoError(t, err)
+	var tok map[string]any
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&tok))
+	res.Body.Close()
+	require.Equal(t, 200, res.StatusCode)
+	get(tok["access_token"].(string), loc).must(t, 429)
+
+	// The burst window passes for everyone.
+	clk.Advance(10 * time.Second)
+	for _, tk := range []string{DefaultToken, "pit-app-s-here", tok["access_token"].(string)} {
+		get(tk, loc).must(t, 200)
+	}
+}
+
+// TestDailyLimitPerAppResetsAtUTCMidnight: the daily budget is per app
+// per location and is "for the day" (docs/Authorization.md): it comes
+// back whole at 00:00 UTC, not 24 hours after the first request.
+func TestDailyLimitPerAppResetsAtUTCMidnight(t *testing.T) {
+	clk := newFakeClock() // 09:00 UTC
+	_, tc := newTestServer(t, Options{Clock: clk.Now, RateLimit: RateLimit{Daily: 3},
+		Tokens: []Token{{Value: "pit-second-app", LocationID: loc}}})
+	path := "/contacts/?locationId=" + loc
+	for range 3 {
+		tc.do("GET", path, nil).must(t, 200)
+	}
+	r := tc.do("GET", path, nil)
+	r.must(t, 429)
+	assert.Equal(t, 0, header(t, r, "X-Ratelimit-Daily-Remaining"))
+	assert.Equal(t, 2, header(t, ok200(t, tc.as("pit-second-app").do("GET", path, nil)), "X-Ratelimit-Daily-Remaining"),
+		"another app's day is its own")
+	clk.Advance(14*time.Hour + 59*time.Minute + 59*time.Second) // 23:59:59
+	tc.do("GET", path, nil).must(t, 429)
+	clk.Advance(time.Second) // 00:00:00 the next day, 15 h after the first request
+	r = tc.do("GET", path, nil)
+	r.must(t, 200)
+	assert.Equal(t, 2, header(t, r, "X-Ratelimit-Daily-Remaining"))
+}
+
+// TestAgencyTokensAreLimitedPerCompany: an agency (Company) token counts
+// against its app's budget in the company, the other resource HighLevel
+// names; the location token it mints counts in the location, for the
+// same app.
+func TestAgencyTokensAreLimitedPerCompany(t *testing.T) {
+	clk := newFakeClock()
+	s, tc := newTestServer(t, Options{Clock: clk.Now, RateLimit: RateLimit{Max: 2, Window: 10 * time.Second},
+		Tokens: []Token{{Value: "pit-agency", App: "agency-app"}, {Value: "pit-agency-2", App: "agency-app"},
+			{Value: "pit-agency-other"}}})
+	users := "/users/search?companyId=" + DefaultCompanyID
+	ag := tc.as("pit-agency")
+	ag.do("GET", users, nil).must(t, 200)
+	r := tc.as("pit-agency-2").do("GET", users, nil)
+	r.must(t, 200)
+	assert.Equal(t, 0, header(t, r, "X-Ratelimit-Remaining"), "two tokens of one app share its company budget")
+	ag.do("GET", users, nil).must(t, 429)
+	tc.as("pit-agency-other").do("GET", users, nil).must(t, 200)
+
+	clk.Advance(10 * time.Second)
+	req, _ := http.NewRequest("POST", s.URL+"/oauth/locationToken",
+		strings.NewReader(url.Values{"companyId": {DefaultCompanyID}, "locationId": {loc}}.Encode()))
+	req.Header.Set("Authorization", "Bearer pit-agency")
+	req.Header.Set("Version", "2021-07-28")
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := s.Client().Do(req)
+	require.NoError(t, err)
+	var lt map[string]any
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&lt))
+	res.Body.Close()
+	require.Equal(t, 200, res.StatusCode)
+	locTok := tc.as(lt["access_token"].(string))
+	locTok.do("GET", "/contacts/?locationId="+loc, nil).must(t, 200)
+	locTok.do("GET", "/contacts/?locationId="+loc, nil).must(t, 200)
+	locTok.do("GET", "/contacts/?locationId="+loc, nil).must(t, 429)
+	// The location's own Private Integration is another app.
+	tc.do("GET", "/contacts/?locationId="+loc, nil).must(t, 200)
+}
+
+func ok200(t *testing.T, r resp) resp {
+	t.Helper()
+	r.must(t, 200)
+	return r
 }

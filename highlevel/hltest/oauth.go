@@ -49,8 +49,13 @@ func (s *Server) jwtLike(p *principal) string {
 
 // issue creates an access + refresh token pair. Callers hold auth.mu.
 func (s *Server) issue(st *state, clientID, userType, locationID, companyID string, now time.Time) map[string]any {
+	// Every token of one marketplace app counts against that app's budget
+	// in the location (or company) it is for: a refreshed token, or a
+	// location token minted by the app's agency token, does not start a
+	// new budget (docs/Authorization.md: limits are "for each Marketplace
+	// app (i.e., client) per resource").
 	p := &principal{userType: userType, locationID: locationID, companyID: companyID,
-		clientID: clientID, expires: now.Add(s.opts.AccessTokenTTL)}
+		clientID: clientID, app: clientID, expires: now.Add(s.opts.AccessTokenTTL)}
 	if userType == "Company" {
 		p.locationID = ""
 	}
@@ -151,6 +156,9 @@ func (s *Server) locationToken(c *call) (response, *apiError) {
 	st.auth.mu.Lock()
 	defer st.auth.mu.Unlock()
 	out := s.issue(st, c.p.clientID, "Location", form.Get("locationId"), c.p.companyID, c.now)
+	// The location token belongs to the agency token's app, which for an
+	// agency Private Integration is not an OAuth client.
+	st.auth.access[out["access_token"].(string)].app = c.p.app
 	delete(st.auth.refresh, out["refresh_token"].(string))
 	delete(out, "refresh_token")
 	return ok(out)

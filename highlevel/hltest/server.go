@@ -85,6 +85,9 @@ type Options struct {
 	// Clock returns the current time; tests use it to move time forward.
 	Clock        func() time.Time
 	OAuthClients []OAuthClient
+	// Tokens are bearer tokens accepted besides each Location's Token,
+	// each with the app its requests count against (see Token).
+	Tokens []Token
 	// AccessTokenTTL is the lifetime of OAuth access tokens (default 24h).
 	AccessTokenTTL time.Duration
 	// RequestLogLimit keeps at most this many entries (default 200,000, a
@@ -305,7 +308,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		if c.loc != nil {
 			rec.LocationID = c.loc.cfg.ID
-			v = c.loc.bucket.take(c.now, s.rl)
+		}
+		// Limits count per app per location or company (ratelimit.go).
+		if b := c.st.limits.of(c.p); b != nil {
+			v = b.take(c.now, s.rl)
 			if !v.allowed {
 				rec.Status = s.writeError(w, &apiError{status: http.StatusTooManyRequests,
 					message: msgTooManyRequests, label: "Too Many Requests"}, v)

@@ -3,6 +3,7 @@ package hltest
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,6 +12,8 @@ type state struct {
 	locs  map[string]*location
 	order []string
 	auth  authStore
+	// limits counts requests per (app, resource); see ratelimit.go.
+	limits limits
 	// owner maps every id ever issued to its location, so a request for
 	// another location's object is told 403, not 404, without taking
 	// another location's lock.
@@ -26,11 +29,10 @@ func (st *state) foreign(l *location, id string) bool {
 // location is one sub-account's data. Its RWMutex guards every table; a
 // request touches one location, so locations never contend.
 type location struct {
-	mu     sync.RWMutex
-	st     *state
-	cfg    Location
-	bucket bucket
-	seq    uint64
+	mu  sync.RWMutex
+	st  *state
+	cfg Location
+	seq uint64
 	// lastAdded is the latest creation stamp handed out (see newMeta).
 	lastAdded time.Time
 
@@ -88,9 +90,11 @@ func (s *Server) newState() *state {
 		st.locs[cfg.ID] = l
 		st.order = append(st.order, cfg.ID)
 		if cfg.Token != "" {
-			st.auth.access[cfg.Token] = &principal{userType: "Location", locationID: cfg.ID, companyID: s.opts.CompanyID, pit: true}
+			st.auth.access[cfg.Token] = &principal{userType: "Location", locationID: cfg.ID, companyID: s.opts.CompanyID, pit: true,
+				app: Token{Value: cfg.Token}.appOf()}
 		}
 	}
+	s.addTokens(st)
 	return st
 }
 
@@ -124,6 +128,11 @@ type principal struct {
 	expires    time.Time // zero: never (Private Integration tokens)
 	clientID   string
 	pit        bool
+	// app is what the rate limits count by: the OAuth client id, or the
+	// Private Integration (see Token.App).
+	app string
+	// bucket caches the (app, resource) counters; see limits.of.
+	bucket atomic.Pointer[bucket]
 }
 
 type authCode struct {
