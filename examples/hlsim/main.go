@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,6 +40,7 @@ type config struct {
 	allowDuplicates, allowDuplicateOpportunity          bool
 	duplicateMatch                                      []string
 	rate                                                hltest.RateLimit
+	tokens                                              []hltest.Token
 	seed                                                uint64
 	applyLateDelay                                      time.Duration
 }
@@ -57,9 +59,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	match := fs.String("duplicate-match", "email,phone", "fields that make two contacts duplicates, in match order (upsert takes the first match): email, phone, or both")
 	fs.BoolVar(&c.allowDuplicateOpportunity, "allow-duplicate-opportunity", false,
 		"the location's \"Allow Duplicate Opportunity\" setting (settings.allowDuplicateOpportunity): a contact may have several opportunities in one pipeline")
-	fs.IntVar(&c.rate.Max, "rate-max", 100, "burst limit: requests per window per location")
+	fs.IntVar(&c.rate.Max, "rate-max", 100, "burst limit: requests per window per app per location")
 	fs.DurationVar(&c.rate.Window, "rate-window", 10*time.Second, "burst window")
-	fs.IntVar(&c.rate.Daily, "daily", 200_000, "daily limit per location")
+	fs.IntVar(&c.rate.Daily, "daily", 200_000, "daily limit per app per location (the day is the UTC day)")
+	tokens := fs.String("tokens", "", "more tokens, comma-separated TOKEN[=APP][@LOCATION]: each counts against its APP's limits "+
+		"(default: its own, as a Private Integration), in LOCATION (default -location; another id adds that location; @agency makes an agency token)")
 	fs.StringVar(&c.faults, "faults", "", "fault rules, e.g. '*:5xx=0.01,latency=5ms..40ms;POST /contacts/:lost=0.02;PUT *:applylate=0.05' (see README)")
 	fs.DurationVar(&c.applyLateDelay, "apply-late-delay", hltest.DefaultApplyLateDelay,
 		"hold of the applylate fault for rules that set no applylatedelay: the write lands this long after it arrived")
@@ -89,7 +93,55 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.applyLateDelay <= 0 {
 		return c, errors.New("-apply-late-delay must be positive")
 	}
+	var err error
+	if c.tokens, err = parseTokens(*tokens, c.location, c.token); err != nil {
+		return c, fmt.Errorf("-tokens: %w", err)
+	}
 	return c, nil
+}
+
+// agencyTarget is the LOCATION of -tokens that makes an agency token.
+const agencyTarget = "agency"
+
+// parseTokens reads -tokens: TOKEN[=APP][@LOCATION], comma-separated.
+// Errors name the entry's position, never the token.
+func parseTokens(spec, location, mainToken string) ([]hltest.Token, error) {
+	var out []hltest.Token
+	seen := map[string]bool{mainToken: true}
+	if strings.TrimSpace(spec) == "" {
+		return nil, nil
+	}
+	for i, entry := range strings.Split(spec, ",") {
+		entry = strings.TrimSpace(entry)
+		t := hltest.Token{LocationID: location}
+		if at := strings.LastIndexByte(entry, '@'); at >= 0 {
+			t.LocationID = entry[at+1:]
+			entry = entry[:at]
+			if t.LocationID == "" {
+				return nil, fmt.Errorf("entry %d: empty location after @", i+1)
+			}
+			if t.LocationID == agencyTarget {
+				t.LocationID = ""
+			}
+		}
+		if eq := strings.IndexByte(entry, '='); eq >= 0 {
+			t.App = entry[eq+1:]
+			entry = entry[:eq]
+			if t.App == "" {
+				return nil, fmt.Errorf("entry %d: empty app after =", i+1)
+			}
+		}
+		t.Value = entry
+		if t.Value == "" {
+			return nil, fmt.Errorf("entry %d: empty token", i+1)
+		}
+		if seen[t.Value] {
+			return nil, fmt.Errorf("entry %d: the token is given twice (or is -token)", i+1)
+		}
+		seen[t.Value] = true
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 func (c config) options() (hltest.Options, error) {
@@ -99,6 +151,17 @@ func (c config) options() (hltest.Options, error) {
 		CompanyID: c.company,
 		RateLimit: c.rate,
 		Seed:      c.seed,
+		Tokens:    c.tokens,
+	}
+	// A token for another location adds that location, with the same
+	// settings; its only Private Integration is the -tokens entry.
+	for _, t := range c.tokens {
+		if t.LocationID == "" || slices.ContainsFunc(opts.Locations, func(l hltest.Location) bool { return l.ID == t.LocationID }) {
+			continue
+		}
+		l := opts.Locations[0]
+		l.ID, l.Token, l.Name = t.LocationID, "", "hlsim "+t.LocationID
+		opts.Locations = append(opts.Locations, l)
 	}
 	if c.users != "" {
 		users, err := hltest.LoadUsersFile(c.users)
@@ -153,6 +216,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout, base)
 	fmt.Fprintf(stderr, "hlsim: HighLevel API v2 simulator at %s, location %s, %d users, rate %d/%s + %d/day, faults %q; Ctrl-C to stop\n",
 		base, cfg.location, len(opts.Users), cfg.rate.Max, cfg.rate.Window, cfg.rate.Daily, cfg.faults)
+	if len(cfg.tokens) > 0 {
+		fmt.Fprintf(stderr, "hlsim: %d more tokens (-tokens), %d locations; limits count per app per location\n",
+			len(cfg.tokens), len(opts.Locations))
+	}
 	fmt.Fprintf(stderr, "hlsim: location settings: allowDuplicateContact=%t (matching %s), allowDuplicateOpportunity=%t\n",
 		cfg.allowDuplicates, strings.Join(cfg.duplicateMatch, ", then "), cfg.allowDuplicateOpportunity)
 

@@ -195,3 +195,55 @@ func (l *lockedBuffer) String() string {
 	defer l.mu.Unlock()
 	return l.b.String()
 }
+
+func TestTokensFlag(t *testing.T) {
+	cfg, err := parseFlags([]string{"-location", "mainLocation00000001", "-token", "pit-main",
+		"-tokens", "pit-b, pit-s1=app-s ,pit-s2=app-s@secondLocation000001,pit-ag=agency-app@agency"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, []hltest.Token{
+		{Value: "pit-b", LocationID: "mainLocation00000001"},
+		{Value: "pit-s1", LocationID: "mainLocation00000001", App: "app-s"},
+		{Value: "pit-s2", LocationID: "secondLocation000001", App: "app-s"},
+		{Value: "pit-ag", App: "agency-app"},
+	}, cfg.tokens)
+	opts, err := cfg.options()
+	require.NoError(t, err)
+	require.Len(t, opts.Locations, 2, "a token for another location adds it")
+	assert.Equal(t, "secondLocation000001", opts.Locations[1].ID)
+	assert.Empty(t, opts.Locations[1].Token)
+
+	for _, bad := range []string{"pit-b,", "=app", "pit-b=", "pit-b@", "pit-b,pit-b", "pit-main=x", "pit-x=a@"} {
+		_, err := parseFlags([]string{"-token", "pit-main", "-tokens", bad}, io.Discard)
+		require.Error(t, err, bad)
+		assert.NotContains(t, err.Error(), "pit-", "errors name the entry, not the token")
+	}
+}
+
+// With -tokens, hlsim counts each app's requests per location: the main
+// token's exhausted burst leaves another app's untouched, and one app's
+// token in a second location has a budget of its own there.
+func TestTokensFlagLimitsPerApp(t *testing.T) {
+	cfg, err := parseFlags([]string{"-token", "pit-main", "-location", "mainLocation00000001", "-rate-max", "2",
+		"-tokens", "pit-b,pit-s1=app-s,pit-s2=app-s@secondLocation000001"}, io.Discard)
+	require.NoError(t, err)
+	opts, err := cfg.options()
+	require.NoError(t, err)
+	sim := hltest.NewServer(opts)
+	defer sim.Close()
+	get := func(token, location string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", sim.URL+"/contacts/?locationId="+location, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Version", "2021-07-28")
+		res, err := sim.Client().Do(req)
+		require.NoError(t, err)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	const main, second = "mainLocation00000001", "secondLocation000001"
+	assert.Equal(t, []int{200, 200, 429}, []int{get("pit-main", main), get("pit-main", main), get("pit-main", main)})
+	assert.Equal(t, []int{200, 200, 429}, []int{get("pit-b", main), get("pit-b", main), get("pit-b", main)})
+	assert.Equal(t, []int{200, 200, 429}, []int{get("pit-s1", main), get("pit-s1", main), get("pit-s1", main)})
+	assert.Equal(t, 200, get("pit-s2", second), "app-s has a budget of its own in the second location")
+	assert.Equal(t, 403, get("pit-s2", main), "a location's token is for that location only")
+}
