@@ -2,14 +2,12 @@ package pbnhl
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
-	"github.com/pbnhl/pbnhl/mapping"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -148,6 +146,8 @@ type adoptScan struct {
 	found   map[string]map[string]adopted // object type → source key → object
 	order   []string                      // object types in dependency order
 	dups    map[string]int
+	// contactList: the contacts whose notes and tasks are read (contactIDs).
+	contactList []string
 }
 
 func (sc *adoptScan) add(typ, key string, a adopted) {
@@ -192,140 +192,22 @@ func (sc *adoptScan) markerKey(text, typ string) string {
 	return ""
 }
 
+// scan asks every target of the map, in load order, for the records of
+// this migration the location holds. Map objects sharing a record type
+// and external id (two objects of one custom object) are read once.
 func (sc *adoptScan) scan(ctx context.Context) error {
-	c := sc.m.opts.Client
-	var notes, tasks, business *mapping.Object
-	for _, o := range sc.p.order {
-		switch o.Target {
-		case mapping.TargetBusiness:
-			business = o
-		case mapping.TargetNote:
-			notes = o
-		case mapping.TargetTask:
-			tasks = o
-		}
-	}
-	if business != nil {
-		for b, err := range c.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
-			if err != nil {
-				return fmt.Errorf("pbnhl: list businesses: %w", err)
-			}
-			sc.add(rollback.TypeBusiness, sc.markerKey(b.Description, rollback.TypeBusiness), adopted{id: b.ID, entity: business.Source, created: b.CreatedAt.Time})
-		}
-	}
 	scanned := map[string]bool{}
-	for _, o := range sc.p.order {
-		if o.ExternalID == "" || scanned[string(o.Target)+"/"+o.Key] {
-			continue
-		}
-		scanned[string(o.Target)+"/"+o.Key] = true
-		switch o.Target {
-		case mapping.TargetContact:
-			if err := sc.contacts(ctx, o); err != nil {
-				return err
-			}
-		case mapping.TargetCustomObject:
-			if err := sc.records(ctx, o); err != nil {
-				return err
-			}
-		case mapping.TargetOpportunity:
-			if err := sc.opportunities(ctx, o); err != nil {
-				return err
-			}
-		}
-	}
-	if notes == nil && tasks == nil {
-		return nil
-	}
-	// Notes and tasks live under their contact: one List per contact the
-	// location holds for this migration, found now or known before.
-	contacts := map[string]bool{}
-	for _, a := range sc.found[rollback.TypeContact] {
-		contacts[a.id] = true
-	}
-	for mp, err := range sc.m.opts.Ledger.IDMap(ctx, rollback.TypeContact) {
-		if err != nil {
-			return fmt.Errorf("pbnhl: read the id map: %w", err)
-		}
-		contacts[mp.HighLevelID] = true
-	}
-	ids := make([]string, 0, len(contacts))
-	for id := range contacts {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, cid := range ids {
-		if notes != nil {
-			ns, err := c.Contacts.ListNotes(ctx, cid)
-			if err != nil {
-				return fmt.Errorf("pbnhl: list notes: %w", err)
-			}
-			for _, n := range ns {
-				sc.add(rollback.TypeNote, sc.markerKey(n.Body, rollback.TypeNote), adopted{id: n.ID, target: cid, entity: notes.Source, created: n.DateAdded.Time})
-			}
-		}
-		if tasks != nil {
-			ts, err := c.Contacts.ListTasks(ctx, cid)
-			if err != nil {
-				return fmt.Errorf("pbnhl: list tasks: %w", err)
-			}
-			for _, t := range ts {
-				sc.add(rollback.TypeTask, sc.markerKey(t.Body, rollback.TypeTask), adopted{id: t.ID, target: cid, entity: tasks.Source})
-			}
-		}
-	}
-	return nil
-}
-
-func (sc *adoptScan) contacts(ctx context.Context, o *mapping.Object) error {
-	field := sc.p.extField[rollback.TypeContact]
-	q := highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: "customFields." + field, Operator: "exists"}}, PageLimit: 100}
-	for ct, err := range sc.m.opts.Client.Contacts.Search(ctx, q) {
-		if err != nil {
-			return fmt.Errorf("pbnhl: search contacts: %w", err)
-		}
-		if v, ok := ct.CustomField(field); ok {
-			key, _ := v.Text()
-			sc.add(rollback.TypeContact, key, adopted{id: ct.ID, entity: o.Source, created: ct.DateAdded.Time})
-		}
-	}
-	return nil
-}
-
-func (sc *adoptScan) records(ctx context.Context, o *mapping.Object) error {
-	prop := sc.p.extField[o.Key]
-	for r, err := range sc.m.opts.Client.Objects.SearchRecords(ctx, o.Key, highlevel.RecordSearch{PageLimit: 100}) {
-		if err != nil {
-			return fmt.Errorf("pbnhl: search %s records: %w", o.Key, err)
-		}
-		var key string
-		if raw, ok := r.Properties[prop]; ok && json.Unmarshal(raw, &key) == nil {
-			sc.add(o.Key, key, adopted{id: r.ID, entity: o.Source, created: r.DateAdded.Time})
-		}
-	}
-	return nil
-}
-
-func (sc *adoptScan) opportunities(ctx context.Context, o *mapping.Object) error {
-	field := sc.p.extField[rollback.TypeOpportunity]
-	c := sc.m.opts.Client
-	for op, err := range c.Opportunities.Search(ctx, highlevel.OpportunitySearch{Status: highlevel.StatusAll}) {
-		if err != nil {
-			return fmt.Errorf("pbnhl: search opportunities: %w", err)
-		}
-		v, ok := op.CustomField(field)
-		if !ok {
-			// Search results may omit custom fields: read the opportunity.
-			full, err := c.Opportunities.Get(ctx, op.ID)
-			if err != nil {
-				return fmt.Errorf("pbnhl: read an opportunity: %w", err)
-			}
-			if v, ok = full.CustomField(field); !ok {
+	for _, g := range groups(sc.p.order) {
+		for _, o := range g {
+			typ := o.RecordType()
+			if typ == "" || scanned[typ+"/"+o.ExternalID] {
 				continue
 			}
+			scanned[typ+"/"+o.ExternalID] = true
+			if err := targetOf(o).adopt(ctx, sc, o); err != nil {
+				return err
+			}
 		}
-		key, _ := v.Text()
-		sc.add(rollback.TypeOpportunity, key, adopted{id: op.ID, entity: o.Source, created: op.CreatedAt.Time})
 	}
 	return nil
 }

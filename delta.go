@@ -94,7 +94,7 @@ func (m *Migration) deltaExecute(ctx context.Context, ph *phase) error {
 	// A deleted record folded into a contact field (a message in the
 	// communication log) changes its contact: find the contact through the
 	// note the same message became, and refold that patient.
-	notes, err := ph.noteTargets(ctx, dels)
+	notes, err := ph.notePlaces(ctx, dels)
 	if err != nil {
 		return err
 	}
@@ -119,12 +119,12 @@ func (m *Migration) deltaExecute(ctx context.Context, ph *phase) error {
 	return ph.deletions(ctx, dels, notes)
 }
 
-// noteTarget is where a migrated message's note lives.
-type noteTarget struct{ contactID, noteID string }
+// notePlace is where a migrated message's note lives.
+type notePlace struct{ contactID, noteID string }
 
-// noteTargets finds the notes of deleted records among the journal's done
+// notePlaces finds the notes of deleted records among the journal's done
 // note creates (the id map has the note, the journal its contact).
-func (ph *phase) noteTargets(ctx context.Context, dels []pbn.Deletion) (map[string]noteTarget, error) {
+func (ph *phase) notePlaces(ctx context.Context, dels []pbn.Deletion) (map[string]notePlace, error) {
 	keys := map[string]bool{}
 	for _, d := range dels {
 		for _, o := range ph.m.objectsOf(d.Entity) {
@@ -133,7 +133,7 @@ func (ph *phase) noteTargets(ctx context.Context, dels []pbn.Deletion) (map[stri
 			}
 		}
 	}
-	out := map[string]noteTarget{}
+	out := map[string]notePlace{}
 	if len(keys) == 0 {
 		return out, nil
 	}
@@ -146,7 +146,7 @@ func (ph *phase) noteTargets(ctx context.Context, dels []pbn.Deletion) (map[stri
 		}
 		switch e.Op {
 		case rollback.OpCreate:
-			out[e.SourceKey] = noteTarget{contactID: e.TargetID, noteID: e.HighLevelID}
+			out[e.SourceKey] = notePlace{contactID: e.TargetID, noteID: e.HighLevelID}
 		case rollback.OpDelete:
 			// Only the delete of that note: the duplicate sweep deletes
 			// other notes under the same key.
@@ -180,7 +180,7 @@ func (ph *phase) readDeletions(ctx context.Context) ([]pbn.Deletion, error) {
 }
 
 // deletions applies the source's deletions feed per Options.Deletions.
-func (ph *phase) deletions(ctx context.Context, dels []pbn.Deletion, notes map[string]noteTarget) error {
+func (ph *phase) deletions(ctx context.Context, dels []pbn.Deletion, notes map[string]notePlace) error {
 	tr := ph.m.track(ph.name, "deletions", int64(len(dels)))
 	defer func() { ph.addProgress(tr.finish()) }()
 	for _, d := range dels {
@@ -201,7 +201,7 @@ func (ph *phase) deletions(ctx context.Context, dels []pbn.Deletion, notes map[s
 				}
 				continue
 			}
-			typ := objectType(o)
+			typ := o.RecordType()
 			if typ == "" {
 				continue
 			}
@@ -291,7 +291,7 @@ func (ph *phase) deleteRecord(ctx context.Context, o *mapping.Object, tr *tracke
 
 // deleteNote deletes the note of a deleted source message, journaled with
 // the note as before-image.
-func (ph *phase) deleteNote(ctx context.Context, o *mapping.Object, tr *tracker, key string, nt noteTarget, at time.Time) error {
+func (ph *phase) deleteNote(ctx context.Context, o *mapping.Object, tr *tracker, key string, nt notePlace, at time.Time) error {
 	if ph.dry {
 		tr.written.Add(1)
 		tr.calls.Add(2)

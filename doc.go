@@ -178,6 +178,26 @@
 // rejected). Allow duplicates in the location's settings before a dental
 // migration; identity does not depend on it.
 //
+// # Where a change goes
+//
+// Inside this package, one kind of change has one place:
+//
+//	change                                   where
+//	a phase (order, resumption, reports)     migration.go, run.go, phase.go, delta.go, undo.go, adopt.go
+//	a HighLevel target (contact, note, …)    target.go (interface, registry), target_<kind>.go
+//	a field's transform or validation        mapping, mapping/transform (the approved map)
+//	a HighLevel or PbN call                  highlevel, practicebynumbers (one file per API area)
+//	journaling a write, settling by lookup   exec.go, lookup.go; the ledger itself is rollback
+//	counting and comparing after a run       reconcile (counts by mapping.Object.RecordType)
+//
+// Adding a HighLevel target (calendar events, media…) is one file plus one
+// line: a type embedding noTarget that implements what the target does —
+// its load group, write (input from mapping.Inputs, then phase.put with
+// its create, identity lookup and update), tally (calls per record), need
+// (location settings it depends on), externalField and adopt — and its
+// entry in targets (target.go). The ledger record type comes from
+// mapping.Object.RecordType, so reconcile counts it without a change.
+//
 // The rules every package follows are in ARCHITECTURE.md of the project: API
 // calls are the cost, identity is ours (an id map plus an external-id field on
 // every record), every mutating call is journaled before and after so that a

@@ -166,7 +166,7 @@ func (m *Migration) newPhase(ctx context.Context, p *prepared, name string, run 
 		if o == nil {
 			return false
 		}
-		typ := objectType(o)
+		typ := o.RecordType()
 		if typ == "" {
 			return false
 		}
@@ -184,30 +184,13 @@ func (m *Migration) newPhase(ctx context.Context, p *prepared, name string, run 
 	return ph, nil
 }
 
-// groups orders the map's objects for loading: businesses and users, then
-// contacts, then (after the business links) custom object records,
-// opportunities, and notes and tasks. Map.Order's parents-first order is
-// kept inside each group.
+// groups orders the map's objects for loading by their target's load
+// group (loadGroup), keeping Map.Order's parents-first order inside each.
 func groups(order []*mapping.Object) [][]*mapping.Object {
-	rank := func(t mapping.TargetKind) int {
-		switch t {
-		case mapping.TargetBusiness, mapping.TargetUser:
-			return 0
-		case mapping.TargetContact:
-			return 1
-		case mapping.TargetCustomObject:
-			return 2
-		case mapping.TargetOpportunity:
-			return 3
-		case mapping.TargetNote, mapping.TargetTask:
-			return 4
-		}
-		return -1 // contact_field: folded into contacts
-	}
-	out := make([][]*mapping.Object, 5)
+	out := make([][]*mapping.Object, loadGroups)
 	for _, o := range order {
-		if r := rank(o.Target); r >= 0 {
-			out[r] = append(out[r], o)
+		if g := targetOf(o).group(); g != loadNone {
+			out[g] = append(out[g], o)
 		}
 	}
 	return out
@@ -233,7 +216,7 @@ func (ph *phase) execute(ctx context.Context) error {
 				return err
 			}
 		}
-		if i == 1 {
+		if loadGroup(i) == loadContacts {
 			if err := ph.linkBusinesses(ctx); err != nil {
 				return err
 			}
@@ -272,7 +255,7 @@ func (ph *phase) selected(o *mapping.Object, rec mapping.Record) bool {
 // one create call; the spool is on disk, so memory stays flat.
 func (ph *phase) aggregate(ctx context.Context) error {
 	for _, o := range ph.p.order {
-		if o.Target != mapping.TargetContactField {
+		if targetOf(o).role() != foldsRecords {
 			continue
 		}
 		tr := ph.m.track(ph.name, o.Name, 0)
@@ -407,15 +390,15 @@ func (ph *phase) total(o *mapping.Object) int64 {
 // loadObject streams one object's records through apply and validate (in
 // order, one goroutine) into Concurrency workers that write them.
 func (ph *phase) loadObject(ctx context.Context, o *mapping.Object) error {
-	typ := objectType(o)
-	if typ != "" {
+	t := targetOf(o)
+	if typ := o.RecordType(); typ != "" {
 		if err := ph.idx.load(ctx, typ); err != nil {
 			return err
 		}
 	}
 	for _, l := range o.Lookups {
 		if po := ph.m.opts.Map.Object(l.Object); po != nil {
-			if pt := objectType(po); pt != "" {
+			if pt := po.RecordType(); pt != "" {
 				if err := ph.idx.load(ctx, pt); err != nil {
 					return err
 				}
@@ -425,14 +408,14 @@ func (ph *phase) loadObject(ctx context.Context, o *mapping.Object) error {
 	tr := ph.m.track(ph.name, o.Name, ph.total(o))
 	jobs := make(chan job, ph.m.opts.Concurrency*2)
 	g, gctx := errgroup.WithContext(ctx)
-	if o.Target != mapping.TargetUser {
+	if t.role() == writesRecords {
 		for range ph.m.opts.Concurrency {
 			g.Go(func() error {
 				for j := range jobs {
 					if ph.stopped.Load() != nil {
 						continue // drain: the phase stops
 					}
-					err := ph.handle(gctx, o, tr, &j)
+					err := t.write(gctx, ph, o, tr, &j)
 					var dl *DailyLimitError
 					if errors.As(err, &dl) {
 						ph.stopped.CompareAndSwap(nil, dl)
@@ -520,8 +503,8 @@ func (ph *phase) produce(ctx context.Context, o *mapping.Object, tr *tracker, jo
 				}
 				continue
 			}
-			if o.Target == mapping.TargetUser {
-				tr.existing.Add(1) // resolved to a user, nothing to write
+			if !writes(o) {
+				tr.existing.Add(1) // resolved (staff to a user): nothing to write
 				continue
 			}
 			select {
@@ -540,8 +523,21 @@ func (ph *phase) parentID(l mapping.Link) (string, bool) {
 	if po == nil || l.Key == "" {
 		return "", false
 	}
-	r, ok := ph.idx.get(objectType(po), l.Key)
+	r, ok := ph.idx.get(po.RecordType(), l.Key)
 	return r.id, ok
+}
+
+// contactOf is the HighLevel id of the contact a payload (opportunity,
+// note, task) belongs to, when that contact is in HighLevel.
+func (ph *phase) contactOf(p *mapping.Payload) (string, bool) {
+	l, _ := p.Link(mapping.LinkContact)
+	return ph.parentID(l)
+}
+
+// invalidContact records a record whose contact is not in HighLevel.
+func (ph *phase) invalidContact(ctx context.Context, o *mapping.Object, tr *tracker, j *job) error {
+	tr.invalid.Add(1)
+	return ph.invalidReason(ctx, o, j.p.SourceKey, j.modified, "its contact is not in HighLevel (invalid or rejected)")
 }
 
 // collect keeps a written body for the report.

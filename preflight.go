@@ -153,47 +153,36 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	}
 	idx := newIndex(m.opts.Ledger)
 	val := mapping.NewValidator(mp, mapping.ValidatorOptions{})
-	perBiz := map[string]int64{}
+	tally := callTally{perBusiness: map[string]int64{}}
 	needs := newLocationNeeds()
 	var est ObjectEstimate
 	var typ string
 	own, err := m.scanSource(ctx, applier, val, order, r, sc, scanHooks{
 		object: func(o *mapping.Object) error {
-			est, typ = ObjectEstimate{Object: o.Name}, objectType(o)
+			est, typ = ObjectEstimate{Object: o.Name}, o.RecordType()
 			if typ != "" {
 				return idx.load(ctx, typ)
 			}
 			return nil
 		},
 		valid: func(o *mapping.Object, p *mapping.Payload) {
-			needs.see(p)
+			t := targetOf(o)
+			t.need(needs, p)
 			if typ != "" {
 				if _, done := idx.get(typ, p.SourceKey); done {
 					return
 				}
 			}
-			switch o.Target {
-			case mapping.TargetUser, mapping.TargetContactField:
+			if t.role() != writesRecords {
 				return // nothing of their own is sent
-			case mapping.TargetCustomObject:
-				est.Calls++
-				for _, l := range p.Links {
-					if l.To == mapping.LinkAssociation && l.Key != "" {
-						est.Calls++
-					}
-				}
-			case mapping.TargetContact:
-				est.Calls++
-				if l, ok := p.Link(mapping.LinkBusiness); ok && l.Key != "" {
-					perBiz[l.Key]++
-				}
-			default:
-				est.Calls++
 			}
+			before := tally.calls
+			t.tally(p, &tally)
+			est.Calls += tally.calls - before
 			est.Records++
 		},
 		done: func(o *mapping.Object) {
-			if o.Target != mapping.TargetUser && o.Target != mapping.TargetContactField {
+			if writes(o) {
 				r.Estimate.Objects = append(r.Estimate.Objects, est)
 				r.Estimate.Calls += est.Calls
 			}
@@ -206,7 +195,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	if err := m.checkLocation(ctx, r, needs); err != nil {
 		return nil, err
 	}
-	for _, n := range perBiz {
+	for _, n := range tally.perBusiness {
 		r.Estimate.BusinessLinks += (n + 99) / 100
 	}
 	r.Estimate.Calls += r.Estimate.BusinessLinks

@@ -8,14 +8,13 @@ import (
 	"strings"
 
 	"github.com/pbnhl/pbnhl/highlevel"
-	"github.com/pbnhl/pbnhl/mapping"
 )
 
 // locationNeeds collects, while Preflight validates the records, what the
 // run will ask of the location's duplicate rules: several opportunities
 // for one contact in one pipeline, and contacts sharing an e-mail address
-// or phone number (families). Values are kept only as 64-bit hashes, in
-// memory, and never reported.
+// or phone number (families); each target's need method feeds it. Values
+// are kept only as 64-bit hashes, in memory, and never reported.
 type locationNeeds struct {
 	seed maphash.Seed
 	// opportunities: contact+pipeline → count, and the objects involved.
@@ -50,45 +49,6 @@ func addName(names []string, n string) []string {
 		}
 	}
 	return append(names, n)
-}
-
-// see takes one valid payload that the run will write (or has written).
-func (n *locationNeeds) see(p *mapping.Payload) {
-	switch p.Target {
-	case mapping.TargetOpportunity:
-		l, ok := p.Link(mapping.LinkContact)
-		if !ok || l.Key == "" {
-			return
-		}
-		k := n.hash(l.Object, l.Key, p.Pipeline)
-		n.pairs[k]++
-		if n.pairs[k] > 1 {
-			n.extraOpps++
-			n.oppContact[n.hash(l.Object, l.Key)] = true
-			n.oppObjects = addName(n.oppObjects, p.Object)
-		}
-	case mapping.TargetContact:
-		if p.DuplicateOf != "" {
-			return // merged into an earlier record: not created
-		}
-		shared := false
-		for _, f := range []string{"email", "phone"} {
-			v, ok := p.Field(f)
-			text := strings.ToLower(strings.TrimSpace(v.Text))
-			if !ok || text == "" {
-				continue
-			}
-			k := n.hash(f, text)
-			if n.seen[k] {
-				shared = true
-			}
-			n.seen[k] = true
-		}
-		if shared {
-			n.sharedContact++
-			n.contactObjs = addName(n.contactObjs, p.Object)
-		}
-	}
 }
 
 // checkLocation reads the location's settings and blocks on the ones the

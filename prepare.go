@@ -8,7 +8,6 @@ import (
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
-	"github.com/pbnhl/pbnhl/rollback"
 )
 
 // prepared is what every data phase needs from the location before the
@@ -94,24 +93,12 @@ func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 		return nil, fmt.Errorf("pbnhl: %w", err)
 	}
 	for _, o := range p.order {
-		if o.ExternalID == "" {
-			continue
+		id, err := targetOf(o).externalField(&p.inputs, o)
+		if err != nil {
+			return nil, err
 		}
-		switch o.Target {
-		case mapping.TargetContact:
-			id, ok := p.inputs.FieldIDs["contact."+o.ExternalID]
-			if !ok {
-				return nil, fmt.Errorf("pbnhl: %s: external id field contact.%s: %w", o.Name, o.ExternalID, mapping.ErrNoFieldID)
-			}
-			p.extField[rollback.TypeContact] = id
-		case mapping.TargetOpportunity:
-			id, ok := p.inputs.FieldIDs["opportunity."+o.ExternalID]
-			if !ok {
-				return nil, fmt.Errorf("pbnhl: %s: external id field opportunity.%s: %w", o.Name, o.ExternalID, mapping.ErrNoFieldID)
-			}
-			p.extField[rollback.TypeOpportunity] = id
-		case mapping.TargetCustomObject:
-			p.extField[o.Key] = o.ExternalID
+		if id != "" {
+			p.extField[o.RecordType()] = id
 		}
 	}
 	m.prep = p
@@ -121,7 +108,7 @@ func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 // usesOwners reports whether the map resolves staff to users.
 func (m *Migration) usesOwners() *mapping.Object {
 	for i := range m.opts.Map.Objects {
-		if m.opts.Map.Objects[i].Target == mapping.TargetUser {
+		if targetOf(&m.opts.Map.Objects[i]).role() == resolvesRecords {
 			return &m.opts.Map.Objects[i]
 		}
 	}
@@ -151,31 +138,6 @@ func (m *Migration) resolveOwners(ctx context.Context) (*mapping.Owners, error) 
 		return nil, fmt.Errorf("pbnhl: owner resolution: %w", err)
 	}
 	return owners, nil
-}
-
-// objectType is the ledger's object type for a map object's records.
-func objectType(o *mapping.Object) string {
-	switch o.Target {
-	case mapping.TargetContact:
-		return rollback.TypeContact
-	case mapping.TargetBusiness:
-		return rollback.TypeBusiness
-	case mapping.TargetOpportunity:
-		return rollback.TypeOpportunity
-	case mapping.TargetNote:
-		return rollback.TypeNote
-	case mapping.TargetTask:
-		return rollback.TypeTask
-	case mapping.TargetCustomObject:
-		return o.Key
-	}
-	return ""
-}
-
-// relationKey is the id-map key of a record's relation through an
-// association: one relation per record and association.
-func relationKey(recordType, sourceKey, association string) string {
-	return recordType + "/" + sourceKey + "/" + association
 }
 
 // hlStatus returns the HTTP status of a HighLevel error, 0 without one.

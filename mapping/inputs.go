@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping/transform"
@@ -265,6 +266,35 @@ func (in Inputs) Note(p *Payload) (highlevel.NoteInput, error) {
 	}
 	n.UserID = p.AssignedTo
 	return n, nil
+}
+
+// Task builds a task body. The due date is RFC 3339 or a plain date
+// (midnight UTC); a task's completed flag is "true" or "Yes". The error of
+// an unreadable due date names the field, never its value.
+func (in Inputs) Task(p *Payload) (highlevel.TaskInput, error) {
+	t := highlevel.TaskInput{AssignedTo: p.AssignedTo}
+	if p.Target != TargetTask {
+		return t, wrongTarget(p, TargetTask)
+	}
+	for _, v := range p.Fields {
+		switch v.Key {
+		case "title":
+			t.Title = v.Text
+		case "body":
+			t.Body = v.Text
+		case "completed":
+			t.Completed = v.Text == "true" || v.Text == "Yes"
+		case "dueDate":
+			d, err := time.Parse(time.RFC3339, v.Text)
+			if err != nil {
+				if d, err = time.Parse(time.DateOnly, v.Text); err != nil {
+					return t, errors.New("dueDate is not a date")
+				}
+			}
+			t.DueDate = d
+		}
+	}
+	return t, nil
 }
 
 // ContactField builds the custom field value that writes an aggregated JSON

@@ -1,0 +1,167 @@
+package pbnhl
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// contactTarget writes contacts (patients) with their custom fields, tags,
+// owner, external id and folded JSON fields (communication log, forms) in
+// one create call; the business link follows in bulk (phase.linkBusinesses).
+type contactTarget struct{ noTarget }
+
+func (contactTarget) kind() mapping.TargetKind { return mapping.TargetContact }
+func (contactTarget) role() targetRole         { return writesRecords }
+func (contactTarget) group() loadGroup         { return loadContacts }
+
+func (contactTarget) tally(p *mapping.Payload, t *callTally) {
+	t.calls++
+	if l, ok := p.Link(mapping.LinkBusiness); ok && l.Key != "" {
+		t.perBusiness[l.Key]++
+	}
+}
+
+// need counts contacts sharing an e-mail address or phone number with an
+// earlier one (families): a location that refuses duplicate contacts
+// would reject them.
+func (contactTarget) need(n *locationNeeds, p *mapping.Payload) {
+	if p.DuplicateOf != "" {
+		return // merged into an earlier record: not created
+	}
+	shared := false
+	for _, f := range []string{"email", "phone"} {
+		v, ok := p.Field(f)
+		text := strings.ToLower(strings.TrimSpace(v.Text))
+		if !ok || text == "" {
+			continue
+		}
+		k := n.hash(f, text)
+		if n.seen[k] {
+			shared = true
+		}
+		n.seen[k] = true
+	}
+	if shared {
+		n.sharedContact++
+		n.contactObjs = addName(n.contactObjs, p.Object)
+	}
+}
+
+// externalField is the id of the contact custom field holding the source key.
+func (contactTarget) externalField(in *mapping.Inputs, o *mapping.Object) (string, error) {
+	if o.ExternalID == "" {
+		return "", nil
+	}
+	id, ok := in.FieldIDs["contact."+o.ExternalID]
+	if !ok {
+		return "", fmt.Errorf("pbnhl: %s: external id field contact.%s: %w", o.Name, o.ExternalID, mapping.ErrNoFieldID)
+	}
+	return id, nil
+}
+
+func (contactTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
+	p := &j.p
+	c := ph.m.opts.Client
+	in, err := ph.p.inputs.Contact(p)
+	if err != nil {
+		tr.invalid.Add(1)
+		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
+	}
+	folded, err := ph.spool.take(ctx, p.SourceKey)
+	if err != nil {
+		return err
+	}
+	for i := range folded {
+		ph.agg.Add(&folded[i])
+	}
+	vals, err := ph.agg.Take(p.SourceKey)
+	if err != nil {
+		return fmt.Errorf("pbnhl: fold contact fields: %w", err)
+	}
+	for _, v := range vals {
+		cf, err := ph.p.inputs.ContactField(v)
+		if err != nil {
+			return fmt.Errorf("pbnhl: %s: %w", v.Object, err)
+		}
+		in.CustomFields = append(in.CustomFields, cf)
+	}
+	body, _ := json.Marshal(in)
+	ext := ph.p.extField[rollback.TypeContact]
+	id, ok, err := ph.put(ctx, o, tr, rollback.TypeContact, p.SourceKey, j.modified, "", body,
+		func(ctx context.Context) (string, error) {
+			ct, err := c.Contacts.Create(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return ct.ID, nil
+		},
+		func(ctx context.Context, nb time.Time) (string, bool, error) {
+			return ph.m.findContact(ctx, ext, p.SourceKey, nb)
+		},
+		func() ([]byte, func(context.Context, string) error, error) {
+			u, err := ph.p.inputs.ContactUpdate(p)
+			if err != nil {
+				return nil, nil, err
+			}
+			u.CustomFields = append(u.CustomFields, in.CustomFields[len(in.CustomFields)-len(vals):]...)
+			u.CustomFields = append(u.CustomFields, clearedFolds(ph.m.opts.Map, vals, ph.p.inputs.FieldIDs)...)
+			wire, err := json.Marshal(u)
+			return wire, func(ctx context.Context, id string) error {
+				_, err := c.Contacts.Update(ctx, id, u)
+				return err
+			}, err
+		})
+	if err != nil || !ok {
+		return err
+	}
+	if l, has := p.Link(mapping.LinkBusiness); has && l.Key != "" {
+		if bid, found := ph.parentID(l); found {
+			ph.addLink(pendingLink{contactKey: p.SourceKey, contactID: id, businessID: bid})
+		}
+	}
+	return nil
+}
+
+// clearedFolds empties the contact_field fields (communication log,
+// forms) that have no entry any more, on a contact update.
+func clearedFolds(m *mapping.Map, vals []mapping.ContactFieldValue, ids map[string]string) []highlevel.CustomFieldInput {
+	set := map[string]bool{}
+	for _, v := range vals {
+		set[v.FieldKey] = true
+	}
+	var out []highlevel.CustomFieldInput
+	for _, x := range m.Objects {
+		if targetOf(&x).role() == foldsRecords && !set[x.Key] {
+			if id, ok := ids["contact."+x.Key]; ok {
+				out = append(out, highlevel.CustomFieldInput{ID: id, Value: highlevel.TextValue("")})
+			}
+		}
+	}
+	return out
+}
+
+// adopt searches the contacts that hold any value in the external-id field.
+func (contactTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Object) error {
+	if o.ExternalID == "" {
+		return nil
+	}
+	field := sc.p.extField[rollback.TypeContact]
+	q := highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: "customFields." + field, Operator: "exists"}}, PageLimit: 100}
+	for ct, err := range sc.m.opts.Client.Contacts.Search(ctx, q) {
+		if err != nil {
+			return fmt.Errorf("pbnhl: search contacts: %w", err)
+		}
+		if v, ok := ct.CustomField(field); ok {
+			key, _ := v.Text()
+			sc.add(rollback.TypeContact, key, adopted{id: ct.ID, entity: o.Source, created: ct.DateAdded.Time})
+		}
+	}
+	return nil
+}

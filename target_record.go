@@ -1,0 +1,201 @@
+package pbnhl
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// recordTarget writes custom object records (appointments, treatments…),
+// then relates each to its parents through the map's associations. The
+// ledger record type is the object's schema key.
+type recordTarget struct{ noTarget }
+
+func (recordTarget) kind() mapping.TargetKind { return mapping.TargetCustomObject }
+func (recordTarget) role() targetRole         { return writesRecords }
+func (recordTarget) group() loadGroup         { return loadRecords }
+
+// tally: the record, and one relation per association it names.
+func (recordTarget) tally(p *mapping.Payload, t *callTally) {
+	t.calls++
+	for _, l := range p.Links {
+		if l.To == mapping.LinkAssociation && l.Key != "" {
+			t.calls++
+		}
+	}
+}
+
+// externalField is the short key of the record property holding the
+// source key.
+func (recordTarget) externalField(_ *mapping.Inputs, o *mapping.Object) (string, error) {
+	return o.ExternalID, nil
+}
+
+func (recordTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
+	p := &j.p
+	c := ph.m.opts.Client
+	var rels []relation
+	for _, l := range p.Links {
+		if l.To != mapping.LinkAssociation {
+			continue
+		}
+		pid, ok := ph.parentID(l)
+		if !ok {
+			if l.Required {
+				tr.invalid.Add(1)
+				return ph.invalidReason(ctx, o, p.SourceKey, j.modified, fmt.Sprintf("its %s record is not in HighLevel (invalid or rejected)", l.Object))
+			}
+			continue
+		}
+		aid, ok := ph.p.assoc[l.Association]
+		if !ok {
+			return fmt.Errorf("pbnhl: %s: association %s does not exist (apply the schema plan)", o.Name, l.Association)
+		}
+		rels = append(rels, relation{assoc: l.Association, assocID: aid, parentID: pid})
+	}
+	in, err := ph.p.inputs.Record(p)
+	if err != nil {
+		tr.invalid.Add(1)
+		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
+	}
+	body := recordJSON(in)
+	ext := ph.p.extField[o.Key]
+	id, ok, err := ph.put(ctx, o, tr, o.Key, p.SourceKey, j.modified, "", body,
+		func(ctx context.Context) (string, error) {
+			r, err := c.Objects.CreateRecord(ctx, o.Key, in)
+			if err != nil {
+				return "", err
+			}
+			return r.ID, nil
+		},
+		func(ctx context.Context, nb time.Time) (string, bool, error) {
+			return ph.m.findRecord(ctx, o.Key, ext, p.SourceKey, nb)
+		},
+		func() ([]byte, func(context.Context, string) error, error) {
+			u, err := ph.p.inputs.RecordUpdate(p)
+			if err != nil {
+				return nil, nil, err
+			}
+			return recordUpdateJSON(u), func(ctx context.Context, id string) error {
+				_, err := c.Objects.UpdateRecord(ctx, o.Key, id, u)
+				return err
+			}, nil
+		})
+	if err != nil || !ok {
+		return err
+	}
+	for _, r := range rels {
+		if err := ph.relate(ctx, o, tr, j, p.SourceKey, id, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adopt searches the object's records (one page per 100) for the
+// external-id property.
+func (recordTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Object) error {
+	if o.ExternalID == "" {
+		return nil
+	}
+	prop := sc.p.extField[o.Key]
+	for r, err := range sc.m.opts.Client.Objects.SearchRecords(ctx, o.Key, highlevel.RecordSearch{PageLimit: 100}) {
+		if err != nil {
+			return fmt.Errorf("pbnhl: search %s records: %w", o.Key, err)
+		}
+		var key string
+		if raw, ok := r.Properties[prop]; ok && json.Unmarshal(raw, &key) == nil {
+			sc.add(o.Key, key, adopted{id: r.ID, entity: o.Source, created: r.DateAdded.Time})
+		}
+	}
+	return nil
+}
+
+// recordJSON is a record create body in HighLevel's wire form.
+func recordJSON(in highlevel.RecordInput) []byte {
+	m := map[string]any{"properties": in.Properties}
+	if len(in.Owner) > 0 {
+		m["owner"] = in.Owner
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// recordUpdateJSON is a record update body in HighLevel's wire form; an
+// emptied property is null.
+func recordUpdateJSON(u highlevel.RecordUpdate) []byte {
+	m := map[string]any{}
+	if u.Properties != nil {
+		m["properties"] = u.Properties
+	}
+	if u.Owner != nil {
+		m["owner"] = u.Owner
+	}
+	if u.Followers != nil {
+		m["followers"] = u.Followers
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+// relation is one association of a record to a parent record.
+type relation struct {
+	assoc, assocID, parentID string
+}
+
+// relate makes the relation of record id (source key key) to its parent,
+// unless the ledger knows it made it: journaled like a create, settled
+// by the record's relations after an unknown outcome, and a refusal
+// saying it exists is settled as adopted.
+func (ph *phase) relate(ctx context.Context, o *mapping.Object, tr *tracker, j *job, key, id string, r relation) error {
+	c := ph.m.opts.Client
+	rkey := relationKey(o.Key, key, r.assoc)
+	ph.mu.Lock()
+	done := ph.relDone[rkey] == linkPair(id, r.parentID)
+	ph.mu.Unlock()
+	if done {
+		tr.existing.Add(0) // the record counted once; its relation exists
+		return nil
+	}
+	if ph.dry {
+		tr.calls.Add(1)
+		return nil
+	}
+	in := highlevel.RelationInput{AssociationID: r.assocID, FirstRecordID: id, SecondRecordID: r.parentID}
+	rb, _ := json.Marshal(in)
+	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpLink, objType: rollback.TypeRelation, key: rkey, entity: o.Source,
+		modified: j.modified, target: id, related: r.parentID, payload: rb,
+		call: func(ctx context.Context) (string, error) {
+			x, err := c.Associations.CreateRelation(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return x.ID, nil
+		},
+		find:   func(ctx context.Context, nb time.Time) (string, bool, error) { return ph.m.findRelation(ctx, in, nb) },
+		exists: alreadyExists})
+	tr.calls.Add(int64(res.calls))
+	if err != nil {
+		return err
+	}
+	if res.rejected {
+		tr.rejected.Add(1)
+		return nil
+	}
+	ph.mu.Lock()
+	ph.relDone[rkey] = linkPair(id, r.parentID)
+	ph.mu.Unlock()
+	ph.collect(o, rollback.TypeRelation, rkey, res.id, rollback.OpLink, rb)
+	return nil
+}
+
+// relationKey is the id-map key of a record's relation through an
+// association: one relation per record and association.
+func relationKey(recordType, sourceKey, association string) string {
+	return recordType + "/" + sourceKey + "/" + association
+}

@@ -1,0 +1,76 @@
+package pbnhl
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/pbnhl/pbnhl/mapping"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// taskTarget writes tasks under their contact. Like a note, a task's
+// identity is the marker line at the end of its body.
+type taskTarget struct{ noTarget }
+
+func (taskTarget) kind() mapping.TargetKind { return mapping.TargetTask }
+func (taskTarget) role() targetRole         { return writesRecords }
+func (taskTarget) group() loadGroup         { return loadNotes }
+func (taskTarget) tally(_ *mapping.Payload, t *callTally) {
+	t.calls++
+}
+
+func (taskTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
+	p := &j.p
+	c := ph.m.opts.Client
+	contactID, ok := ph.contactOf(p)
+	if !ok {
+		return ph.invalidContact(ctx, o, tr, j)
+	}
+	in, err := ph.p.inputs.Task(p)
+	if err != nil {
+		tr.invalid.Add(1)
+		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
+	}
+	mk := marker(ph.mid, rollback.TypeTask, p.SourceKey)
+	in.Body = withMarker(in.Body, mk)
+	body, _ := json.Marshal(map[string]any{"title": in.Title, "body": in.Body, "dueDate": in.DueDate, "completed": in.Completed, "assignedTo": in.AssignedTo})
+	_, _, err = ph.put(ctx, o, tr, rollback.TypeTask, p.SourceKey, j.modified, contactID, body,
+		func(ctx context.Context) (string, error) {
+			t, err := c.Contacts.CreateTask(ctx, contactID, in)
+			if err != nil {
+				return "", err
+			}
+			return t.ID, nil
+		},
+		func(ctx context.Context, _ time.Time) (string, bool, error) {
+			return ph.m.findTask(ctx, ph.idx, contactID, mk)
+		},
+		func() ([]byte, func(context.Context, string) error, error) {
+			return body, func(ctx context.Context, id string) error {
+				_, err := c.Contacts.UpdateTask(ctx, contactID, id, in)
+				return err
+			}, nil
+		})
+	return err
+}
+
+// adopt lists the tasks of every contact of this migration for their
+// marker line: one List per contact.
+func (taskTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Object) error {
+	ids, err := sc.contactIDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, cid := range ids {
+		ts, err := sc.m.opts.Client.Contacts.ListTasks(ctx, cid)
+		if err != nil {
+			return fmt.Errorf("pbnhl: list tasks: %w", err)
+		}
+		for _, t := range ts {
+			sc.add(rollback.TypeTask, sc.markerKey(t.Body, rollback.TypeTask), adopted{id: t.ID, target: cid, entity: o.Source})
+		}
+	}
+	return nil
+}
