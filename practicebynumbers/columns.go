@@ -107,7 +107,7 @@ func boolCol[T any](name, aliases string, f func(*T) *bool) column[T] {
 			}
 			return "false"
 		},
-		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseBool(s); return err }, nil})
+		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = parseBool(s); return err }, nil})
 }
 
 func dateCol[T any](name, aliases string, f func(*T) *Date) column[T] {
@@ -125,7 +125,7 @@ func timeCol[T any](name, aliases string, f func(*T) *time.Time) column[T] {
 func centsCol[T any](name, aliases string, f func(*T) *Cents) column[T] {
 	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string { return f(r).String() },
-		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseMoney(s); return err }, nil})
+		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = parseMoney(s); return err }, nil})
 }
 
 func enumCol[T any, E ~string](name, aliases string, parse func(string) (E, error), f func(*T) *E) column[T] {

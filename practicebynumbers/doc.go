@@ -28,7 +28,16 @@
 // in UTC (the practice's zone is [Office.TimeZone]); calendar dates are
 // [Date], whose zero value is the source's 0001-01-01 "no date"; statuses and
 // channels are typed string enums with tolerant parsers ([ParsePatientStatus],
-// ...). Phones are kept as written; [ParsePhone] gives E.164.
+// ...). Phones are kept as written.
+//
+// The connector reads its wire format and nothing more: it parses the
+// export's money and boolean cells itself (CONTRACT.md: rounding past the
+// cent, Access's -1 for true), but normalising a value for HighLevel —
+// phones to E.164, amounts, yes/no, dates, names — is
+// github.com/pbnhl/pbnhl/mapping/transform's, in one place. (This package
+// used to export ParsePhone, ParseMoney and ParseBool beside transform's;
+// they are gone, and with them the phone-number library from the
+// connector's imports.)
 //
 // # Deltas
 //

@@ -164,23 +164,6 @@ func ExampleParseTimestamp() {
 	// 2024-03-04 10:04:05-05:00
 }
 
-func ExampleParseMoney() {
-	for _, s := range []string{"$1,234.56", "95", "(12.50)"} {
-		c, _ := pbn.ParseMoney(s)
-		fmt.Println(int64(c), c)
-	}
-	// Output:
-	// 123456 1234.56
-	// 9500 95.00
-	// -1250 -12.50
-}
-
-func ExampleParsePhone() {
-	p, _ := pbn.ParsePhone("617.253.1000 x12", "US")
-	fmt.Println(p.E164, p.Extension, p.Valid)
-	// Output: +16172531000 12 true
-}
-
 // Write one record in the canonical CSV form (what pbntest's export writer
 // does for every row).
 func ExampleCSVRow() {

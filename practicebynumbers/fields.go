@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // ValueError reports a field value that could not be parsed. It never holds
@@ -149,10 +147,13 @@ func (c Cents) String() string {
 	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
 }
 
-// ParseMoney parses an amount as PMS exports write it: "95", "95.5", "$1,234.56",
-// "-12.00", "(12.00)" (accounting negative), "95.000000". Digits past the cent
-// are rounded half away from zero. An empty string is 0.
-func ParseMoney(s string) (Cents, error) {
+// parseMoney reads a money cell as PMS exports write it: "95", "95.5",
+// "$1,234.56", "-12.00", "(12.00)" (accounting negative), "95.000000".
+// Digits past the cent are rounded half away from zero (the export's own
+// rounding, CONTRACT.md). An empty string is 0. It is the reader's wire
+// format only: normalising a value for HighLevel is mapping/transform's
+// (ParseCents, which refuses a fraction of a cent instead).
+func parseMoney(s string) (Cents, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, nil
@@ -212,9 +213,11 @@ func ParseMoney(s string) (Cents, error) {
 	return Cents(total), nil
 }
 
-// ParseBool parses the booleans PMS exports write: 1/0, true/false, yes/no,
-// y/n, t/f, on/off, x (checked) and "" (false), in any case.
-func ParseBool(s string) (bool, error) {
+// parseBool reads a boolean cell as PMS exports write it: 1/0, true/false,
+// yes/no, y/n, t/f, on/off, x (checked), -1 (Access's true) and "" (false),
+// in any case. The reader's wire format only, like parseMoney; a value
+// headed for HighLevel goes through mapping/transform's ParseBool.
+func parseBool(s string) (bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "1", "true", "yes", "y", "t", "on", "x", "-1":
 		return true, nil
@@ -512,43 +515,6 @@ func FormatTimestamp(t time.Time, loc *time.Location) string {
 		local = t.UTC() // local mean time before zones existed: no hh:mm offset
 	}
 	return local.Format(CSVTimestampLayout)
-}
-
-// Phone is a phone number as the source wrote it, with its parsed form.
-type Phone struct {
-	Raw       string // exactly as the source wrote it
-	E164      string // "+15366245871"
-	Extension string // "12" for "536.624.5871 x12"
-	// Valid is true when the number is a valid, assigned-format number for its
-	// region (fictional 555 numbers are possible but not valid).
-	Valid bool
-}
-
-// ParsePhone parses a phone in any of the formats PMS data holds
-// ("(536)624-5871", "536.624.5871 x12", "5552523366", "+1 536 624 5871"),
-// using region (ISO 3166 alpha-2, "" means "US") for numbers without a
-// country code. A blank phone gives the zero Phone and no error; something
-// that cannot be a phone number gives a *ValueError.
-func ParsePhone(raw, region string) (Phone, error) {
-	if strings.TrimSpace(raw) == "" {
-		return Phone{}, nil
-	}
-	if region == "" {
-		region = "US"
-	}
-	num, err := phonenumbers.Parse(raw, region)
-	if err != nil {
-		return Phone{Raw: raw}, valueErr("phone", "not a phone number")
-	}
-	if !phonenumbers.IsPossibleNumber(num) {
-		return Phone{Raw: raw}, valueErr("phone", "impossible number for its region")
-	}
-	return Phone{
-		Raw:       raw,
-		E164:      phonenumbers.Format(num, phonenumbers.E164),
-		Extension: num.GetExtension(),
-		Valid:     phonenumbers.IsValidNumber(num),
-	}, nil
 }
 
 type usFields struct{ y, mo, d, hh, mm, ss int }

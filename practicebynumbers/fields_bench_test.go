@@ -32,10 +32,10 @@ func BenchmarkParseDate(b *testing.B) {
 	}
 }
 
-func BenchmarkParseMoney(b *testing.B) {
+func BenchmarkParseMoneyCell(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := ParseMoney("$1,234.56"); err != nil {
+		if _, err := parseMoney("$1,234.56"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -169,7 +169,7 @@ func TestFormatTimestampRoundTrip(t *testing.T) {
 	assert.Equal(t, "2024-03-04 10:04:05+00:00", FormatTimestamp(time.Date(2024, 3, 4, 10, 4, 5, 0, time.UTC), nil))
 }
 
-func TestParseMoney(t *testing.T) {
+func TestParseMoneyCell(t *testing.T) {
 	tests := []struct {
 		in   string
 		want Cents
@@ -200,7 +200,7 @@ func TestParseMoney(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseMoney(tt.in)
+			got, err := parseMoney(tt.in)
 			if tt.err {
 				var ve *ValueError
 				require.ErrorAs(t, err, &ve)
@@ -220,18 +220,18 @@ func TestCentsString(t *testing.T) {
 	assert.Equal(t, "0.00", Cents(0).String())
 }
 
-func TestParseBoolAndIDs(t *testing.T) {
+func TestParseBoolCellAndIDs(t *testing.T) {
 	for _, s := range []string{"1", "true", "TRUE", "Yes", "y", "t", "x", "on", "-1"} {
-		v, err := ParseBool(s)
+		v, err := parseBool(s)
 		require.NoError(t, err, s)
 		assert.True(t, v, s)
 	}
 	for _, s := range []string{"", "0", "false", "No", "n", "F", "off"} {
-		v, err := ParseBool(s)
+		v, err := parseBool(s)
 		require.NoError(t, err, s)
 		assert.False(t, v, s)
 	}
-	_, err := ParseBool("maybe")
+	_, err := parseBool("maybe")
 	assert.Error(t, err)
 
 	id, err := ParseID(" 123.0 ")
@@ -254,43 +254,6 @@ func TestParseBoolAndIDs(t *testing.T) {
 	_, err = ParseIDList("1;x")
 	assert.Error(t, err)
 	assert.Equal(t, "1;2;3", FormatIDList([]int64{1, 2, 3}))
-}
-
-func TestParsePhone(t *testing.T) {
-	tests := []struct {
-		in, e164, ext string
-		valid, err    bool
-	}{
-		{"(617)253-1000", "+16172531000", "", true, false},
-		{"617.253.1000 x12", "+16172531000", "12", true, false},
-		{"617-253-1000 ext. 7", "+16172531000", "7", true, false},
-		{"5552523366", "+15552523366", "", false, false}, // fictional 555: possible, not valid
-		{"+1 617 253 1000", "+16172531000", "", true, false},
-		{"1-617-253-1000", "+16172531000", "", true, false},
-		{"+44 20 7946 0958", "+442079460958", "", true, false},
-		{"", "", "", false, false},
-		{"   ", "", "", false, false},
-		{"12", "", "", false, true},
-		{"call me", "", "", false, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			p, err := ParsePhone(tt.in, "")
-			if tt.err {
-				var ve *ValueError
-				require.ErrorAs(t, err, &ve)
-				assert.NotContains(t, err.Error(), tt.in)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tt.e164, p.E164)
-			assert.Equal(t, tt.ext, p.Extension)
-			assert.Equal(t, tt.valid, p.Valid)
-			if tt.e164 != "" {
-				assert.Equal(t, tt.in, p.Raw)
-			}
-		})
-	}
 }
 
 func TestEnums(t *testing.T) {
@@ -362,31 +325,17 @@ func FuzzParseTimestamp(f *testing.F) {
 	})
 }
 
-func FuzzParseMoney(f *testing.F) {
+func FuzzParseMoneyCell(f *testing.F) {
 	for _, s := range []string{"", "95", "$1,234.56", "(12.00)", "-0.005", "95.000000", "$-1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		c, err := ParseMoney(s)
+		c, err := parseMoney(s)
 		if err != nil {
 			return
 		}
-		again, err := ParseMoney(c.String())
+		again, err := parseMoney(c.String())
 		require.NoError(t, err)
 		require.Equal(t, c, again)
-	})
-}
-
-func FuzzParsePhone(f *testing.F) {
-	for _, s := range []string{"(617)253-1000", "617.253.1000 x12", "5552523366", "+1 536 624 5871", "", "x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		p, err := ParsePhone(s, "US")
-		if err != nil || p.E164 == "" {
-			return
-		}
-		require.Equal(t, byte('+'), p.E164[0])
-		require.Equal(t, s, p.Raw)
 	})
 }

@@ -82,7 +82,7 @@ type Staff struct {
 }
 
 // Patient is a person in the practice (Open Dental: patient). Phones are kept
-// exactly as the source wrote them; see [ParsePhone] to normalise.
+// exactly as the source wrote them; mapping/transform.ParsePhone normalises them.
 type Patient struct {
 	ID              int64             `json:"id"`
 	FirstName       string            `json:"firstName,omitempty"`
