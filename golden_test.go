@@ -3,27 +3,12 @@ package pbnhl_test
 import (
 	"bytes"
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-// golden compares got with testdata/name, rewriting it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run with -update to create %s", path)
-	require.Equal(t, string(want), string(got))
-}
 
 // TestPreflightText: the preflight report a person reads (blocking issues,
 // schema, owners, validation tallies, call estimate), without any value.
@@ -41,5 +26,5 @@ func TestPreflightText(t *testing.T) {
 	require.NoError(t, err)
 	var after bytes.Buffer
 	require.NoError(t, pre.WriteText(&after))
-	golden(t, "preflight.golden", append(append(before.Bytes(), "---\n"...), after.Bytes()...))
+	golden.Assert(t, "testdata/preflight.golden", append(append(before.Bytes(), "---\n"...), after.Bytes()...))
 }

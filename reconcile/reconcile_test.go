@@ -3,7 +3,6 @@ package reconcile_test
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"math/bits"
 	"os"
@@ -20,14 +19,13 @@ import (
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/internal/golden"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 	"github.com/pbnhl/pbnhl/reconcile"
 	"github.com/pbnhl/pbnhl/rollback"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // clock is the simulator's clock: tests move it so changes made after the
 // run carry a later dateUpdated.
@@ -306,13 +304,7 @@ func TestGoldenReports(t *testing.T) {
 	} {
 		var b bytes.Buffer
 		require.NoError(t, f.write(&b))
-		path := filepath.Join("testdata", f.name)
-		if *update {
-			require.NoError(t, os.WriteFile(path, b.Bytes(), 0o644))
-		}
-		want, err := os.ReadFile(path)
-		require.NoError(t, err)
-		assert.Equal(t, string(want), b.String(), f.name)
+		golden.Assert(t, filepath.Join("testdata", f.name), b.Bytes())
 	}
 	var h bytes.Buffer
 	require.NoError(t, rep.WriteHTML(&h))

@@ -4,28 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files under testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		require.NoError(t, os.WriteFile(path, got, 0o644))
-	}
-	want, err := os.ReadFile(path)
-	require.NoError(t, err, "run go test -update to create %s", path)
-	assert.Equal(t, string(want), string(got))
-}
 
 // auditScenario journals a small, deterministic history: a run with a
 // create, an update, a link, a rejection, an unknown outcome and an invalid
@@ -58,8 +44,8 @@ func TestAuditExportGolden(t *testing.T) {
 	var jsonl, csvOut bytes.Buffer
 	require.NoError(t, l.WriteAuditJSONL(ctx, &jsonl, ExportOptions{}))
 	require.NoError(t, l.WriteAuditCSV(ctx, &csvOut, ExportOptions{}))
-	golden(t, "audit.jsonl", jsonl.Bytes())
-	golden(t, "audit.csv", csvOut.Bytes())
+	golden.Assert(t, "testdata/audit.jsonl", jsonl.Bytes())
+	golden.Assert(t, "testdata/audit.csv", csvOut.Bytes())
 	for _, phi := range []string{"Ann", "ann@example.com", "+15555550100", "Pre"} {
 		assert.NotContains(t, jsonl.String(), phi)
 		assert.NotContains(t, csvOut.String(), phi)
@@ -91,7 +77,7 @@ func TestProblemsCSV(t *testing.T) {
 	l := auditScenario(t, Options{})
 	var out bytes.Buffer
 	require.NoError(t, l.WriteProblemsCSV(ctx, &out))
-	golden(t, "problems.csv", out.Bytes())
+	golden.Assert(t, "testdata/problems.csv", out.Bytes())
 	rows, err := csv.NewReader(&out).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, 3)
