@@ -22,7 +22,8 @@
 // [CustomPropertyDefinition], [KPIDefinition], [KPIValue], [Cohort],
 // [Automation] — as iter.Seq2 streams, so memory does not grow with the size
 // of the practice, and both satisfy [Source], which the migration runner
-// consumes.
+// consumes. [Records] reads any entity of a Source without naming its type
+// (one loop over [Entities] instead of one per record type).
 //
 // Values: ids are int64 (0 = none); money is [Cents]; instants are time.Time
 // in UTC (the practice's zone is [Office.TimeZone]); calendar dates are
