@@ -18,12 +18,28 @@
 //
 // # Lifecycle
 //
-//  1. [Propose] drafts a map from a [SourceInventory] ([SampleRecords],
-//     [SampleCSV]) and the destination's existing fields, with a confidence
+//  1. [Propose] drafts a map from a [SourceInventory] ([InventorySource] for
+//     a live source, [InventoryDir] for a folder of reports, or built with
+//     [SampleRecords], [SampleCSV]) and the destination's existing fields
+//     ([DestinationFrom]), with a confidence
 //     and a reason per rule: a synonym table, name similarity and type
 //     sniffing from samples; a [Suggester] (an LLM) may add suggestions,
 //     merged and labelled. [Default] is the ready map for Practice by
 //     Numbers, embedded as default.yaml.
+//
+//     A Suggester sees headers, the sniffed type, the fill rate and value
+//     shapes ([ShapeOf]: lengths, distinct count and patterns such as
+//     "ddd-ddd-dddd", see [ValuePattern]), never values unless
+//     ProposeOptions.ShareSamples; the source key and the fields lookups,
+//     templates or skips consumed are not offered. Merging: a suggestion
+//     that agrees with the heuristic rule raises its confidence (by half
+//     of what an independent opinion would: both read the same header) and
+//     adds the suggester to its origin; one that disagrees is a review item
+//     with both reasons and replaces the rule only when it is more
+//     confident; a suggested skip ([Suggestion].Skip) that wins removes the
+//     rule. Package mapping/llm is a Suggester for any OpenAI-compatible
+//     chat-completions endpoint (hosted, Ollama, llama.cpp, vLLM), with a
+//     disk cache.
 //  2. A person reads [Map.WriteReview] (or [Proposal.WriteReview]), edits the
 //     YAML and approves it ([Map.Approve]): who, when, and a digest of the
 //     normalised content. Comments and formatting do not change the digest;

@@ -1,0 +1,119 @@
+package mapping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+)
+
+// SourceOptions tune [InventorySource].
+type SourceOptions struct {
+	InventoryOptions
+	// Records caps the records read per entity: a proposal needs a sample of
+	// each entity, not the whole practice (Count is then at most Records).
+	// 0 means 500.
+	Records int
+}
+
+func (o SourceOptions) records() int {
+	if o.Records <= 0 {
+		return 500
+	}
+	return o.Records
+}
+
+// inventoriedEntities are the entities [InventorySource] samples, in the
+// order the proposal lists them: those a map can migrate. The custom
+// property catalogue is the inventory's Properties instead; KPIs and
+// automations are not records HighLevel holds.
+var inventoriedEntities = []pbn.Entity{
+	pbn.EntityOffices, pbn.EntityStaff, pbn.EntityPatients, pbn.EntityAppointments,
+	pbn.EntityProcedures, pbn.EntityTreatmentPlans, pbn.EntityInsuranceCarriers,
+	pbn.EntityCoverages, pbn.EntityCommunications, pbn.EntityFormSubmissions,
+	pbn.EntityDocuments, pbn.EntityCohorts,
+}
+
+// InventorySource samples a live source (the REST client or an export
+// reader) for [Propose], as [InventoryDir] does for a folder of reports:
+// the first opts.Records records of each entity a map can migrate (offices,
+// staff, patients, appointments, procedures, treatment plans, insurance
+// carriers, coverages, communications, form submissions, documents,
+// cohorts), and the custom property catalogue.
+//
+// A record the source could not read (*pbn.RowError) is not sampled: it is
+// counted in its entity's Rejects, by column and kind of problem (never the
+// value). Any other error stops the inventory and names the entity.
+func InventorySource(ctx context.Context, src pbn.Source, opts SourceOptions) (SourceInventory, error) {
+	var inv SourceInventory
+	for def, err := range src.CustomProperties(ctx, pbn.ListOptions{}) {
+		if err != nil {
+			return inv, fmt.Errorf("mapping: read custom properties: %w", err)
+		}
+		inv.Properties = append(inv.Properties, def)
+	}
+	limit := opts.records()
+	for _, e := range inventoriedEntities {
+		seq, err := pbn.Records(ctx, src, e, pbn.ListOptions{})
+		if err != nil {
+			return inv, fmt.Errorf("mapping: sample %s: %w", e, err)
+		}
+		var failed error
+		rejects := map[string]int{}
+		recs := func(yield func(Record) bool) {
+			n := 0
+			for rec, err := range seq {
+				var re *pbn.RowError
+				if errors.As(err, &re) {
+					for _, reason := range rejectReasons(re) {
+						rejects[reason]++
+					}
+					continue
+				}
+				if err != nil {
+					failed = err
+					return
+				}
+				if !yield(Struct(rec)) {
+					return
+				}
+				if n++; n >= limit {
+					return
+				}
+			}
+		}
+		ei := SampleRecords(string(e), recs, nil, opts.InventoryOptions)
+		if failed != nil {
+			return inv, fmt.Errorf("mapping: sample %s: %w", e, failed)
+		}
+		if len(rejects) > 0 {
+			ei.Rejects = rejects
+		}
+		inv.Entities = append(inv.Entities, ei)
+	}
+	return inv, nil
+}
+
+// rejectReasons says why a record was not read, one reason per bad field
+// ("birthdate: invalid date: ..."): a header and a *pbn.ValueError, which
+// never holds the value. A row whose shape is wrong (cell count, CSV
+// syntax) is one "unreadable row": the parser's text names positions, which
+// would make every such row a reason of its own.
+func rejectReasons(re *pbn.RowError) []string {
+	var out []string
+	if re.Err != nil {
+		out = append(out, "unreadable row")
+	}
+	for _, f := range re.Fields {
+		if f.Header != "" {
+			out = append(out, f.Header+": "+f.Err.Error())
+		} else {
+			out = append(out, f.Err.Error())
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "unreadable row")
+	}
+	return out
+}
