@@ -126,10 +126,16 @@ func ShapeOf(samples []string) Shape {
 }
 
 // suggestRequest describes entity e to the suggesters: names, sniffed types,
-// fill rates and shapes, and samples only with opts.ShareSamples.
-func suggestRequest(e *EntityInventory, kind TargetKind, std []string, sniffs []sniff, dest Destination, opts ProposeOptions) SuggestRequest {
+// fill rates and shapes, and samples only with opts.ShareSamples. The source
+// key and the fields lookups or templates consumed are left out: they are
+// not the suggesters' to place, and an answer about them would be ignored.
+func suggestRequest(e *EntityInventory, kind TargetKind, std []string, sniffs []sniff, dest Destination, opts ProposeOptions,
+	skip func(int) bool) SuggestRequest {
 	req := SuggestRequest{Entity: e.Name, Target: kind, StandardFields: std, CustomFields: dest.CustomFields}
 	for i, f := range e.Fields {
+		if skip(i) {
+			continue
+		}
 		sf := SuggestField{Name: f.Name, Sniffed: sniffs[i].typ, Fill: sniffs[i].fill, Shape: ShapeOf(f.Samples)}
 		if opts.ShareSamples {
 			sf.Samples = f.Samples
@@ -159,7 +165,7 @@ func runSuggesters(ctx context.Context, sc *suggestCtx, kind TargetKind, dest De
 	if len(sc.opts.Suggesters) == 0 {
 		return nil, nil
 	}
-	req := suggestRequest(sc.e, kind, sc.std, sc.sniffs, dest, sc.opts)
+	req := suggestRequest(sc.e, kind, sc.std, sc.sniffs, dest, sc.opts, func(i int) bool { return i == sc.keyIdx || sc.handled[i] })
 	for _, s := range sc.opts.Suggesters {
 		sugg, err := s.Suggest(ctx, req)
 		if err != nil {
