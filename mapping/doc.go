@@ -25,9 +25,7 @@
 //     and a reason per rule: a synonym table, name similarity and type
 //     sniffing from samples; a [Suggester] (an LLM) may add suggestions,
 //     merged and labelled. [Default] is the ready map for Practice by
-//     Numbers, embedded as default.yaml.
-//
-//     A Suggester sees headers, the sniffed type, the fill rate and value
+//     Numbers, embedded as default.yaml. A Suggester sees headers, the sniffed type, the fill rate and value
 //     shapes ([ShapeOf]: lengths, distinct count and patterns such as
 //     "ddd-ddd-dddd", see [ValuePattern]), never values unless
 //     ProposeOptions.ShareSamples; the source key and the fields lookups,
