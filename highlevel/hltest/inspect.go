@@ -28,6 +28,17 @@ const (
 	KindObjectSchema Kind = "objectSchema" // custom (non-standard) schemas
 	KindAssociation  Kind = "association"  // user-defined associations
 	KindMedia        Kind = "media"
+	KindCalendar     Kind = "calendar"
+	// KindEvent is a calendar appointment; Records and Dump show its
+	// toNotify, which the API does not return.
+	KindEvent Kind = "event"
+	// KindNotification is an automation an appointment would have run (see
+	// Notifications).
+	KindNotification Kind = "notification"
+	KindConversation Kind = "conversation"
+	// KindMessage is a conversation message; Records and Dump show the
+	// date it was written (dateWritten) beside its dateAdded.
+	KindMessage Kind = "message"
 )
 
 // Contact is a stored contact, for inspection.
@@ -95,6 +106,16 @@ func (s *Server) Count(locationID string, kind Kind) int {
 		return l.assocs.len()
 	case KindMedia:
 		return l.media.len()
+	case KindCalendar:
+		return l.calendars.len()
+	case KindEvent:
+		return l.events.len()
+	case KindNotification:
+		return len(l.notifications)
+	case KindConversation:
+		return l.conversations.len()
+	case KindMessage:
+		return l.messages.len()
 	}
 	if t := l.records[string(kind)]; t != nil {
 		return t.len()
@@ -172,6 +193,18 @@ func (l *location) render(kind Kind) []map[string]any {
 		l.notes.each(func(n *note) bool { out = append(out, n.json()); return true })
 	case KindTask:
 		l.tasks.each(func(t *task) bool { out = append(out, t.json()); return true })
+	case KindCalendar:
+		l.calendars.each(func(c *calendar) bool { out = append(out, c.json(id)); return true })
+	case KindEvent:
+		l.events.each(func(e *event) bool { out = append(out, e.inspectJSON(l)); return true })
+	case KindNotification:
+		for _, n := range l.notifications {
+			out = append(out, n.json())
+		}
+	case KindConversation:
+		l.conversations.each(func(c *conversation) bool { out = append(out, c.inspectJSON(l)); return true })
+	case KindMessage:
+		l.messages.each(func(m *message) bool { out = append(out, m.inspectJSON(id)); return true })
 	default:
 		l.renderMore(kind, &out)
 	}
@@ -260,7 +293,8 @@ func (s *Server) Dump(w io.Writer) error {
 		l.mu.RLock()
 		d := locDump{ID: id, Objects: map[Kind][]map[string]any{}}
 		for _, k := range []Kind{KindContact, KindBusiness, KindNote, KindTask, KindCustomField,
-			KindObjectSchema, KindRecord, KindAssociation, KindRelation, KindPipeline, KindOpportunity, KindMedia} {
+			KindObjectSchema, KindRecord, KindAssociation, KindRelation, KindPipeline, KindOpportunity, KindMedia,
+			KindCalendar, KindEvent, KindNotification, KindConversation, KindMessage} {
 			d.Objects[k] = l.render(k)
 		}
 		l.mu.RUnlock()

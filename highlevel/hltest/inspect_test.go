@@ -3,6 +3,7 @@ package hltest
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,6 +26,19 @@ func TestDumpGolden(t *testing.T) {
 	tc.do("POST", "/objects/custom_objects.appointment/records", map[string]any{"locationId": loc, "properties": map[string]any{"name": "Exam"}}).must(t, 201)
 	p := createPipeline(t, tc, "Cases")
 	tc.do("POST", "/opportunities/", map[string]any{"locationId": loc, "pipelineId": p["id"], "name": "Crown", "status": "open", "contactId": c["id"]}).must(t, 201)
+	// Calendars and conversations (Version 2021-04-15): an appointment
+	// written with toNotify:false and one without (a Notification), and a
+	// message dated before it was written.
+	cal := tc.as(tc.token)
+	cal.version = "2021-04-15"
+	calID := obj(t, cal.do("POST", "/calendars/", map[string]any{"locationId": loc, "name": "Hygiene"}).must(t, 200)["calendar"])["id"]
+	for i, notify := range []bool{false, true} {
+		cal.do("POST", "/calendars/events/appointments", map[string]any{"calendarId": calID, "locationId": loc, "contactId": c["id"],
+			"startTime": clk.Now().Add(time.Duration(i+1) * time.Hour).Format(time.RFC3339), "toNotify": notify}).must(t, 200)
+	}
+	cv := obj(t, cal.do("POST", "/conversations/", map[string]any{"locationId": loc, "contactId": c["id"]}).must(t, 201)["conversation"])
+	cal.do("POST", "/conversations/messages/inbound", map[string]any{"type": "SMS", "conversationId": cv["id"], "contactId": c["id"],
+		"message": "see you", "date": "2019-04-01T10:00:00Z"}).must(t, 200)
 
 	var buf bytes.Buffer
 	require.NoError(t, s.Dump(&buf))

@@ -56,7 +56,9 @@ func (s *Server) routes() *router {
 
 	// Locations
 	add("GET", "/locations/{locationId}", s.getLocation).query = none
-	s.customValueRoutes(add) // customvalues.go
+	s.customValueRoutes(add)  // customvalues.go
+	s.calendarRoutes(add)     // calendars.go
+	s.conversationRoutes(add) // conversations.go
 
 	// Custom fields (location: contact and opportunity)
 	add("GET", "/locations/{locationId}/customFields", s.listLocationFields, "model")

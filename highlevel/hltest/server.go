@@ -48,6 +48,9 @@ type Location struct {
 	// AllowDuplicateOpportunities lets a contact have several opportunities
 	// in one pipeline (HighLevel's default refuses the second).
 	AllowDuplicateOpportunities bool
+	// ConversationProviders are the conversation provider ids installed in
+	// the location; a message naming any other is refused (conversations.go).
+	ConversationProviders []string
 }
 
 // User is a HighLevel user (staff member).

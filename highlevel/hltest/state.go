@@ -56,6 +56,15 @@ type location struct {
 	pipelines  *table[*pipeline]
 	opps       *table[*opportunity]
 	media      *table[*mediaFile]
+	// calendars.go and conversations.go
+	calendars     *table[*calendar]
+	events        *table[*event]
+	eventsOf      multiIndex[*event] // by contact id
+	notifications []Notification
+	conversations *table[*conversation]
+	convOf        map[string]*conversation // by contact id
+	messages      *table[*message]
+	messagesOf    multiIndex[*message] // by conversation id
 }
 
 func (s *Server) newState() *state {
@@ -85,6 +94,14 @@ func (s *Server) newState() *state {
 			pipelines:  newTable[*pipeline](),
 			opps:       newTable[*opportunity](),
 			media:      newTable[*mediaFile](),
+
+			calendars:     newTable[*calendar](),
+			events:        newTable[*event](),
+			eventsOf:      multiIndex[*event]{},
+			conversations: newTable[*conversation](),
+			convOf:        map[string]*conversation{},
+			messages:      newTable[*message](),
+			messagesOf:    multiIndex[*message]{},
 		}
 		s.seedStandardObjects(l)
 		st.locs[cfg.ID] = l
