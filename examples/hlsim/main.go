@@ -41,6 +41,7 @@ type config struct {
 	duplicateMatch                                      []string
 	rate                                                hltest.RateLimit
 	tokens                                              []hltest.Token
+	conversationProviders                               []string
 	seed                                                uint64
 	applyLateDelay                                      time.Duration
 }
@@ -64,6 +65,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.rate.Daily, "daily", 200_000, "daily limit per app per location (the day is the UTC day)")
 	tokens := fs.String("tokens", "", "more tokens, comma-separated TOKEN[=APP][@LOCATION]: each counts against its APP's limits "+
 		"(default: its own, as a Private Integration), in LOCATION (default -location; another id adds that location; @agency makes an agency token)")
+	providers := fs.String("conversation-providers", "", "comma-separated conversation provider ids installed in the location: "+
+		"a message naming another conversationProviderId is refused (400 \"Invalid conversationProviderId\")")
 	fs.StringVar(&c.faults, "faults", "", "fault rules, e.g. '*:5xx=0.01,latency=5ms..40ms;POST /contacts/:lost=0.02;PUT *:applylate=0.05' (see README)")
 	fs.DurationVar(&c.applyLateDelay, "apply-late-delay", hltest.DefaultApplyLateDelay,
 		"hold of the applylate fault for rules that set no applylatedelay: the write lands this long after it arrived")
@@ -88,6 +91,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if !seen[f] {
 			seen[f] = true
 			c.duplicateMatch = append(c.duplicateMatch, f)
+		}
+	}
+	for p := range strings.SplitSeq(*providers, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.conversationProviders = append(c.conversationProviders, p)
 		}
 	}
 	if c.applyLateDelay <= 0 {
@@ -147,7 +155,8 @@ func parseTokens(spec, location, mainToken string) ([]hltest.Token, error) {
 func (c config) options() (hltest.Options, error) {
 	opts := hltest.Options{
 		Locations: []hltest.Location{{ID: c.location, Token: c.token, Name: "hlsim", AllowDuplicates: c.allowDuplicates,
-			DuplicateOrder: c.duplicateMatch, AllowDuplicateOpportunities: c.allowDuplicateOpportunity}},
+			DuplicateOrder: c.duplicateMatch, AllowDuplicateOpportunities: c.allowDuplicateOpportunity,
+			ConversationProviders: c.conversationProviders}},
 		CompanyID: c.company,
 		RateLimit: c.rate,
 		Seed:      c.seed,
@@ -304,6 +313,9 @@ func writeDump(sim *hltest.Server, path string) error {
 //	                             contacts sharing an email, phone or
 //	                             external id
 //	GET /_hltest/held            {"held": writes held by applylate}
+//	GET /_hltest/notifications?locationId=ID
+//	                             appointment automations HighLevel would
+//	                             have run (writes without toNotify:false)
 //
 // They answer only loopback clients bearing the admin token, never count
 // against the rate limit and are never faulted. Everything else goes to
@@ -328,6 +340,13 @@ func withInspection(sim *hltest.Server, adminToken string) http.Handler {
 	})
 	mux.HandleFunc("GET /_hltest/held", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"held": sim.HeldWrites()})
+	})
+	mux.HandleFunc("GET /_hltest/notifications", func(w http.ResponseWriter, r *http.Request) {
+		n := sim.Notifications(r.URL.Query().Get("locationId"))
+		if n == nil {
+			n = []hltest.Notification{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"notifications": n})
 	})
 	want := []byte("Bearer " + adminToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -61,7 +61,31 @@
 // object schemas and records (+ search), associations and relations,
 // opportunities (+ upsert, search by location_id) and pipelines (list,
 // create), users (search, filter by email; from Options.Users or
-// LoadUsersFile), media upload.
+// LoadUsersFile), media upload, calendars and conversations (below).
+//
+// Calendars (calendars.go): calendars list, get and create; appointments
+// create, get, update and delete; GET /calendars/events by range (epoch ms,
+// with calendarId, userId or groupId); GET /contacts/{contactId}/appointments.
+// Slot validation as the spec describes its flags: a slot before the
+// calendar's booking window (every past slot) is a 400 "The slot you have
+// selected is no longer available." unless ignoreDateRange; a taken slot
+// (appoinmentPerSlot, default 1) is refused unless ignoreFreeSlotValidation,
+// which skips every check; open hours and buffers are not modelled.
+// toNotify defaults to true; each create or update that would have run the
+// calendar's automations is a Notification (Server.Notifications,
+// KindNotification), and Records/Dump show each event's toNotify, so a test
+// can assert that no patient would have been notified.
+//
+// Conversations (conversations.go): create (one per contact; a second is
+// the live 400 "Conversation with the contact id:<id> already exists!"),
+// search (lagged by SearchLag, as live), get, delete (with its messages —
+// the API deletes no single message); POST /conversations/messages/inbound
+// and /outbound (an external call), messages by conversation (newest first
+// by date, paged by lastMessageId) and message get. A message keeps the
+// date it was given as dateAdded (Records/Dump add dateWritten). A
+// conversationProviderId must be one of Location.ConversationProviders
+// (else 400 "Invalid conversationProviderId"); HighLevel's own channels need
+// none, a Custom message does.
 //
 // Typical use:
 //
@@ -72,7 +96,8 @@
 //	n := s.Count(hltest.DefaultLocationID, hltest.KindContact)
 //
 // Inspection never goes through HTTP and never counts against the rate
-// limit: Count, Contacts, Contact, Records, Duplicates, RequestLog, Dump.
+// limit: Count, Contacts, Contact, Records, Duplicates, Notifications,
+// RequestLog, Dump.
 // Reset forgets all data; UpdateLocation changes a location's settings
 // (duplicate rules) at runtime. Options.Clock moves time for rate limits, search
 // lag and token expiry; Options.Seed makes ids and fault draws repeatable.
@@ -81,7 +106,9 @@
 // simulator's response validates against them; the tests check every
 // response with internal/hlspec. Where the documents contradict what
 // HighLevel sends (custom field values typed as strings, record properties
-// typed as a string, association endpoints typed as one association), the
+// typed as a string, association endpoints typed as one association,
+// appointment times typed as objects, a conversation's last message
+// required before it has one), the
 // simulator follows HighLevel and the tests list each gap with its reason.
 //
 // Where live HighLevel is more lenient than its spec, the simulator follows
