@@ -56,6 +56,7 @@ type proposeFlags struct {
 	out, review, from, name string
 	samples                 int
 	overwrite               bool
+	ai                      aiFlags // suggest.go
 }
 
 var proposeCmd = &command{
@@ -69,6 +70,7 @@ var proposeCmd = &command{
 		c.flags.StringVar(&p.name, "name", "PbN → HighLevel", "name written into the map")
 		c.flags.BoolVar(&p.overwrite, "overwrite", false, "replace -out and -review when they exist (a reviewed, edited map is otherwise kept)")
 		c.flags.IntVar(&p.samples, "samples", 500, "records read per source entity to propose from (values stay in memory, never printed)")
+		p.ai.register(c.flags)
 	},
 	run: runPropose,
 }
@@ -77,6 +79,9 @@ func runPropose(ctx context.Context, c *cli) error {
 	p := &c.opt.propose
 	if p.from != "proposer" && p.from != "default" {
 		return usagef(`-from must be "proposer" or "default"`)
+	}
+	if p.from == "default" && p.ai.endpoint != "" {
+		return usagef("-ai-endpoint reviews a drafted map: it needs -from proposer")
 	}
 	if !p.overwrite {
 		for _, f := range []string{p.out, p.review} {
@@ -117,9 +122,16 @@ func runPropose(ctx context.Context, c *cli) error {
 		} else {
 			c.progressf("propose: no -location/$%s: the draft cannot reuse the location's existing custom fields", envHLToken)
 		}
-		prop, err := mapping.Propose(ctx, inv, dest, mapping.ProposeOptions{Name: p.name})
+		sugg, err := p.ai.suggesters(c)
+		if err != nil {
+			return err
+		}
+		prop, err := mapping.Propose(ctx, inv, dest, mapping.ProposeOptions{Name: p.name, Suggesters: sugg, ShareSamples: p.ai.samples})
 		if err != nil {
 			return fmt.Errorf("propose: %w", err)
+		}
+		if s := p.ai.summary(); s != "" {
+			c.progressf("%s", s)
 		}
 		m = prop.Map
 		writeReview = func(w io.Writer) error { return prop.WriteReview(w, mapping.ReviewOptions{}) }
