@@ -47,12 +47,11 @@ var inventoriedEntities = []pbn.Entity{
 // value). Any other error stops the inventory and names the entity.
 func InventorySource(ctx context.Context, src pbn.Source, opts SourceOptions) (SourceInventory, error) {
 	var inv SourceInventory
-	for def, err := range src.CustomProperties(ctx, pbn.ListOptions{}) {
-		if err != nil {
-			return inv, fmt.Errorf("mapping: read custom properties: %w", err)
-		}
-		inv.Properties = append(inv.Properties, def)
+	props, err := pbn.Collect(src.CustomProperties(ctx, pbn.ListOptions{}))
+	if err != nil {
+		return inv, fmt.Errorf("mapping: read custom properties: %w", err)
 	}
+	inv.Properties = props
 	limit := opts.records()
 	for _, e := range inventoriedEntities {
 		seq, err := pbn.Records(ctx, src, e, pbn.ListOptions{})

@@ -70,3 +70,19 @@ func untyped[T any](seq iter.Seq2[T, error]) iter.Seq2[any, error] {
 		}
 	}
 }
+
+// Collect returns every record of seq, like slices.Collect for a source
+// iterator: the first error — a *[RowError] too — stops it and is
+// returned. It is for a small list that must be whole, such as the custom
+// property catalogue a map is built from; a large entity is better
+// streamed, skipping bad rows.
+func Collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

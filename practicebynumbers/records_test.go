@@ -88,3 +88,18 @@ func TestRecordsUnknownEntity(t *testing.T) {
 	_, err = pbn.Records(context.Background(), r, "invoices", pbn.ListOptions{})
 	require.EqualError(t, err, `practicebynumbers: unknown entity "invoices"`)
 }
+
+func TestCollect(t *testing.T) {
+	ctx := context.Background()
+	r, err := pbn.OpenExport("testdata/export", pbn.ExportOptions{})
+	require.NoError(t, err)
+	offices, err := pbn.Collect(r.Offices(ctx, pbn.ListOptions{}))
+	require.NoError(t, err)
+	assert.Len(t, offices, 2)
+	assert.Equal(t, int64(1), offices[0].ID)
+
+	pats, err := pbn.Collect(r.Patients(ctx, pbn.ListOptions{}))
+	var re *pbn.RowError
+	require.ErrorAs(t, err, &re, "the fixture's bad patient row stops it")
+	assert.Nil(t, pats)
+}
