@@ -42,9 +42,9 @@ var inventoriedEntities = []pbn.Entity{
 // carriers, coverages, communications, form submissions, documents,
 // cohorts), and the custom property catalogue.
 //
-// A record the source could not read (*pbn.RowError) is not sampled: it is
-// counted in its entity's Rejects, by column and kind of problem (never the
-// value). Any other error stops the inventory and names the entity.
+// A record the source could not read (*pbn.RowError) is skipped: it is no
+// sample of what the source holds (preflight reports each such record with
+// its reasons). Any other error stops the inventory and names the entity.
 func InventorySource(ctx context.Context, src pbn.Source, opts SourceOptions) (SourceInventory, error) {
 	var inv SourceInventory
 	props, err := pbn.Collect(src.CustomProperties(ctx, pbn.ListOptions{}))
@@ -59,15 +59,11 @@ func InventorySource(ctx context.Context, src pbn.Source, opts SourceOptions) (S
 			return inv, fmt.Errorf("mapping: sample %s: %w", e, err)
 		}
 		var failed error
-		rejects := map[string]int{}
 		recs := func(yield func(Record) bool) {
 			n := 0
 			for rec, err := range seq {
 				var re *pbn.RowError
 				if errors.As(err, &re) {
-					for _, reason := range rejectReasons(re) {
-						rejects[reason]++
-					}
 					continue
 				}
 				if err != nil {
@@ -86,33 +82,7 @@ func InventorySource(ctx context.Context, src pbn.Source, opts SourceOptions) (S
 		if failed != nil {
 			return inv, fmt.Errorf("mapping: sample %s: %w", e, failed)
 		}
-		if len(rejects) > 0 {
-			ei.Rejects = rejects
-		}
 		inv.Entities = append(inv.Entities, ei)
 	}
 	return inv, nil
-}
-
-// rejectReasons says why a record was not read, one reason per bad field
-// ("birthdate: invalid date: ..."): a header and a *pbn.ValueError, which
-// never holds the value. A row whose shape is wrong (cell count, CSV
-// syntax) is one "unreadable row": the parser's text names positions, which
-// would make every such row a reason of its own.
-func rejectReasons(re *pbn.RowError) []string {
-	var out []string
-	if re.Err != nil {
-		out = append(out, "unreadable row")
-	}
-	for _, f := range re.Fields {
-		if f.Header != "" {
-			out = append(out, f.Header+": "+f.Err.Error())
-		} else {
-			out = append(out, f.Err.Error())
-		}
-	}
-	if len(out) == 0 {
-		out = append(out, "unreadable row")
-	}
-	return out
 }
