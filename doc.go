@@ -197,6 +197,10 @@
 // (location settings it depends on), externalField and adopt — and its
 // entry in targets (target.go). The ledger record type comes from
 // mapping.Object.RecordType, so reconcile counts it without a change.
+// The body a target journals is the one highlevel sends, taken from the
+// input itself (RecordInput.Body, OpportunityInput.Body, the update
+// types' Body, TaskInput's MarshalJSON; creates add only the location id
+// in front): journal, digest and request are one encoding.
 //
 // The rules every package follows are in ARCHITECTURE.md of the project: API
 // calls are the cost, identity is ours (an id map plus an external-id field on

@@ -2,7 +2,6 @@ package pbnhl
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -63,7 +62,10 @@ func (opportunityTarget) write(ctx context.Context, ph *phase, o *mapping.Object
 		tr.invalid.Add(1)
 		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
 	}
-	body := opportunityJSON(in)
+	body, err := in.Body()
+	if err != nil {
+		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+	}
 	ext := ph.p.extField[rollback.TypeOpportunity]
 	_, _, err = ph.put(ctx, o, tr, rollback.TypeOpportunity, p.SourceKey, j.modified, "", body,
 		func(ctx context.Context) (string, error) {
@@ -81,10 +83,11 @@ func (opportunityTarget) write(ctx context.Context, ph *phase, o *mapping.Object
 			if err != nil {
 				return nil, nil, err
 			}
-			return opportunityUpdateJSON(u), func(ctx context.Context, id string) error {
+			wire, err := u.Body()
+			return wire, func(ctx context.Context, id string) error {
 				_, err := c.Opportunities.Update(ctx, id, u)
 				return err
-			}, nil
+			}, err
 		})
 	return err
 }
@@ -116,47 +119,4 @@ func (opportunityTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Ob
 		sc.add(rollback.TypeOpportunity, key, adopted{id: op.ID, entity: o.Source, created: op.CreatedAt.Time})
 	}
 	return nil
-}
-
-// opportunityUpdateJSON is an opportunity update body in HighLevel's wire
-// form (only the fields the update sets).
-func opportunityUpdateJSON(u highlevel.OpportunityUpdate) []byte {
-	m := map[string]any{}
-	set := func(k string, v *string) {
-		if v != nil {
-			m[k] = *v
-		}
-	}
-	set("pipelineId", u.PipelineID)
-	set("pipelineStageId", u.PipelineStageID)
-	set("name", u.Name)
-	set("assignedTo", u.AssignedTo)
-	if u.Status != nil {
-		m["status"] = *u.Status
-	}
-	if u.MonetaryValue != nil {
-		m["monetaryValue"] = float64(*u.MonetaryValue) / 100
-	}
-	if len(u.CustomFields) > 0 {
-		m["customFields"] = u.CustomFields
-	}
-	b, _ := json.Marshal(m)
-	return b
-}
-
-// opportunityJSON is an opportunity create body in HighLevel's wire form.
-func opportunityJSON(in highlevel.OpportunityInput) []byte {
-	m := map[string]any{"pipelineId": in.PipelineID, "pipelineStageId": in.PipelineStageID, "name": in.Name,
-		"status": in.Status, "contactId": in.ContactID}
-	if in.MonetaryValue != nil {
-		m["monetaryValue"] = float64(*in.MonetaryValue) / 100
-	}
-	if in.AssignedTo != "" {
-		m["assignedTo"] = in.AssignedTo
-	}
-	if len(in.CustomFields) > 0 {
-		m["customFields"] = in.CustomFields
-	}
-	b, _ := json.Marshal(m)
-	return b
 }

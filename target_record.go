@@ -63,7 +63,10 @@ func (recordTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr 
 		tr.invalid.Add(1)
 		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
 	}
-	body := recordJSON(in)
+	body, err := in.Body()
+	if err != nil {
+		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+	}
 	ext := ph.p.extField[o.Key]
 	id, ok, err := ph.put(ctx, o, tr, o.Key, p.SourceKey, j.modified, "", body,
 		func(ctx context.Context) (string, error) {
@@ -81,10 +84,11 @@ func (recordTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr 
 			if err != nil {
 				return nil, nil, err
 			}
-			return recordUpdateJSON(u), func(ctx context.Context, id string) error {
+			wire, err := u.Body()
+			return wire, func(ctx context.Context, id string) error {
 				_, err := c.Objects.UpdateRecord(ctx, o.Key, id, u)
 				return err
-			}, nil
+			}, err
 		})
 	if err != nil || !ok {
 		return err
@@ -114,33 +118,6 @@ func (recordTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Object)
 		}
 	}
 	return nil
-}
-
-// recordJSON is a record create body in HighLevel's wire form.
-func recordJSON(in highlevel.RecordInput) []byte {
-	m := map[string]any{"properties": in.Properties}
-	if len(in.Owner) > 0 {
-		m["owner"] = in.Owner
-	}
-	b, _ := json.Marshal(m)
-	return b
-}
-
-// recordUpdateJSON is a record update body in HighLevel's wire form; an
-// emptied property is null.
-func recordUpdateJSON(u highlevel.RecordUpdate) []byte {
-	m := map[string]any{}
-	if u.Properties != nil {
-		m["properties"] = u.Properties
-	}
-	if u.Owner != nil {
-		m["owner"] = u.Owner
-	}
-	if u.Followers != nil {
-		m["followers"] = u.Followers
-	}
-	b, _ := json.Marshal(m)
-	return b
 }
 
 // relation is one association of a record to a parent record.

@@ -35,7 +35,12 @@ func (taskTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *t
 	}
 	mk := marker(ph.mid, rollback.TypeTask, p.SourceKey)
 	in.Body = withMarker(in.Body, mk)
-	body, _ := json.Marshal(map[string]any{"title": in.Title, "body": in.Body, "dueDate": in.DueDate, "completed": in.Completed, "assignedTo": in.AssignedTo})
+	// The create's body; an update sends the same fields (the marker keeps
+	// "body" from ever being empty, where the two would differ).
+	body, err := json.Marshal(in) // TaskInput.MarshalJSON: the create's wire body
+	if err != nil {
+		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+	}
 	_, _, err = ph.put(ctx, o, tr, rollback.TypeTask, p.SourceKey, j.modified, contactID, body,
 		func(ctx context.Context) (string, error) {
 			t, err := c.Contacts.CreateTask(ctx, contactID, in)

@@ -523,6 +523,15 @@ type taskBody struct {
 	AssignedTo string `json:"assignedTo,omitempty"`
 }
 
+// MarshalJSON is the exact JSON body CreateTask sends for in (the due date
+// in UTC to the second): the bytes to journal (TaskInput has a Body field,
+// hence MarshalJSON rather than a Body method). UpdateTask sends the same
+// fields, with "body" even when it is empty (so that an update can clear
+// it).
+func (in TaskInput) MarshalJSON() ([]byte, error) {
+	return json.Marshal(taskBody{in.Title, in.Body, wireDate(in.DueDate), in.Completed, in.AssignedTo})
+}
+
 type taskEnvelope struct {
 	Task *Task `json:"task"`
 }
@@ -551,7 +560,7 @@ func (s *ContactsService) CreateTask(ctx context.Context, contactID string, in T
 	if err := checkTask(opTaskCreate.name, in); err != nil {
 		return nil, err
 	}
-	body := taskBody{in.Title, in.Body, wireDate(in.DueDate), in.Completed, in.AssignedTo}
+	body := in // TaskInput.MarshalJSON
 	var out taskEnvelope
 	if err := s.client.do(ctx, call{op: opTaskCreate, path: pathf("/contacts/%s/tasks", contactID), body: body}, &out); err != nil {
 		return nil, err

@@ -311,6 +311,42 @@ type RecordUpdate struct {
 	Followers  []string
 }
 
+// Body is the JSON body CreateRecord sends for in, less the "locationId"
+// it puts first for the client's location: the bytes to journal, so that
+// journal, digest and request come from one encoding.
+func (in RecordInput) Body() ([]byte, error) {
+	return json.Marshal(recordBody{Properties: in.Properties, Owner: in.Owner, Followers: in.Followers})
+}
+
+// Body is the exact JSON body UpdateRecord sends for u (the location
+// travels in the query). Empty Owner or Followers lists are left out, as
+// the request leaves them out.
+func (u RecordUpdate) Body() ([]byte, error) {
+	return json.Marshal(recordBody{Properties: u.Properties, Owner: u.Owner, Followers: u.Followers})
+}
+
+// located returns body with "locationId" as its first member (body is a
+// JSON object); an empty location leaves body as it is.
+func located(locationID string, body []byte) (json.RawMessage, error) {
+	if locationID == "" {
+		return body, nil
+	}
+	loc, err := json.Marshal(locationID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 0, len(body)+len(loc)+16)
+	out = append(out, `{"locationId":`...)
+	out = append(out, loc...)
+	if rest := body[1:]; len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+		out = append(out, rest...)
+	} else {
+		out = append(out, '}')
+	}
+	return out, nil
+}
+
 // recordBody is the JSON of a record write. HighLevel's spec names the
 // owner list "owner"; some integrations send "owners" (UNCONFIRMED which the
 // API prefers) — it is spelled only here.
@@ -354,7 +390,14 @@ func (s *ObjectsService) CreateRecord(ctx context.Context, schemaKey string, in 
 	if len(in.Owner) > 1 {
 		return nil, fmt.Errorf("highlevel: %s: a record has at most one owner", op)
 	}
-	body := recordBody{LocationID: s.client.locationID, Properties: in.Properties, Owner: in.Owner, Followers: in.Followers}
+	b, err := in.Body()
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	body, err := located(s.client.locationID, b)
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
 	var out recordEnvelope
 	if err := s.client.do(ctx, call{op: opRecordCreate, path: recordPath(schemaKey), body: body}, &out); err != nil {
 		return nil, err
@@ -390,7 +433,11 @@ func (s *ObjectsService) UpdateRecord(ctx context.Context, schemaKey, id string,
 	if len(in.Owner) > 1 {
 		return nil, fmt.Errorf("highlevel: %s: a record has at most one owner", op)
 	}
-	body := recordBody{Properties: in.Properties, Owner: in.Owner, Followers: in.Followers}
+	b, err := in.Body()
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	body := json.RawMessage(b) // sent as is, not as a base64 string
 	var out recordEnvelope
 	if err := s.client.do(ctx, call{op: opRecordUpdate, path: recordPath(schemaKey, id), query: s.locQuery(), body: body}, &out); err != nil {
 		return nil, err

@@ -141,6 +141,40 @@ type OpportunityUpdate struct {
 	CustomFields    []CustomFieldInput
 }
 
+// Body is the JSON body Create sends for in, less the "locationId" it puts
+// first for the client's location: the bytes to journal. An empty Status
+// is sent as StatusOpen, as Create sends it; the value is in currency
+// units (cents / 100), as HighLevel takes it.
+func (in OpportunityInput) Body() ([]byte, error) {
+	if in.Status == "" {
+		in.Status = StatusOpen
+	}
+	return json.Marshal(struct {
+		PipelineID      string             `json:"pipelineId"`
+		Name            string             `json:"name"`
+		PipelineStageID string             `json:"pipelineStageId,omitempty"`
+		Status          OpportunityStatus  `json:"status"`
+		ContactID       string             `json:"contactId"`
+		MonetaryValue   *FieldValue        `json:"monetaryValue,omitempty"`
+		AssignedTo      string             `json:"assignedTo,omitempty"`
+		CustomFields    []CustomFieldInput `json:"customFields,omitempty"`
+	}{in.PipelineID, in.Name, in.PipelineStageID, in.Status, in.ContactID,
+		moneyJSON(in.MonetaryValue), in.AssignedTo, in.CustomFields})
+}
+
+// Body is the exact JSON body Update sends for u: only the fields it sets.
+func (u OpportunityUpdate) Body() ([]byte, error) {
+	return json.Marshal(struct {
+		PipelineID      *string            `json:"pipelineId,omitempty"`
+		Name            *string            `json:"name,omitempty"`
+		PipelineStageID *string            `json:"pipelineStageId,omitempty"`
+		Status          *OpportunityStatus `json:"status,omitempty"`
+		MonetaryValue   *FieldValue        `json:"monetaryValue,omitempty"`
+		AssignedTo      *string            `json:"assignedTo,omitempty"`
+		CustomFields    []CustomFieldInput `json:"customFields,omitempty"`
+	}{u.PipelineID, u.Name, u.PipelineStageID, u.Status, moneyJSON(u.MonetaryValue), u.AssignedTo, u.CustomFields})
+}
+
 // moneyJSON encodes cents as the decimal number HighLevel expects.
 func moneyJSON(c *Cents) *FieldValue {
 	if c == nil {
@@ -189,18 +223,14 @@ func (s *OpportunitiesService) Create(ctx context.Context, in OpportunityInput) 
 	if !in.Status.valid() {
 		return nil, fmt.Errorf("highlevel: %s: unknown status %q", op, in.Status)
 	}
-	body := struct {
-		PipelineID      string             `json:"pipelineId"`
-		LocationID      string             `json:"locationId"`
-		Name            string             `json:"name"`
-		PipelineStageID string             `json:"pipelineStageId,omitempty"`
-		Status          OpportunityStatus  `json:"status"`
-		ContactID       string             `json:"contactId"`
-		MonetaryValue   *FieldValue        `json:"monetaryValue,omitempty"`
-		AssignedTo      string             `json:"assignedTo,omitempty"`
-		CustomFields    []CustomFieldInput `json:"customFields,omitempty"`
-	}{in.PipelineID, s.client.locationID, in.Name, in.PipelineStageID, in.Status, in.ContactID,
-		moneyJSON(in.MonetaryValue), in.AssignedTo, in.CustomFields}
+	b, err := in.Body()
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	body, err := located(s.client.locationID, b)
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
 	var out opportunityEnvelope
 	if err := s.client.do(ctx, call{op: opOppCreate, path: "/opportunities/", body: body}, &out); err != nil {
 		return nil, err
@@ -229,15 +259,11 @@ func (s *OpportunitiesService) Update(ctx context.Context, id string, in Opportu
 	if in.Status != nil && !in.Status.valid() {
 		return nil, fmt.Errorf("highlevel: %s: unknown status %q", op, *in.Status)
 	}
-	body := struct {
-		PipelineID      *string            `json:"pipelineId,omitempty"`
-		Name            *string            `json:"name,omitempty"`
-		PipelineStageID *string            `json:"pipelineStageId,omitempty"`
-		Status          *OpportunityStatus `json:"status,omitempty"`
-		MonetaryValue   *FieldValue        `json:"monetaryValue,omitempty"`
-		AssignedTo      *string            `json:"assignedTo,omitempty"`
-		CustomFields    []CustomFieldInput `json:"customFields,omitempty"`
-	}{in.PipelineID, in.Name, in.PipelineStageID, in.Status, moneyJSON(in.MonetaryValue), in.AssignedTo, in.CustomFields}
+	b, err := in.Body()
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	body := json.RawMessage(b) // sent as is, not as a base64 string
 	var out opportunityEnvelope
 	if err := s.client.do(ctx, call{op: opOppUpdate, path: pathf("/opportunities/%s", id), body: body}, &out); err != nil {
 		return nil, err
