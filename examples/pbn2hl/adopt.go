@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/internal/human"
 )
 
 // ---- adopt
@@ -29,7 +32,7 @@ func runAdopt(ctx context.Context, c *cli) error {
 		return fmt.Errorf("adopt: %w", err)
 	}
 	c.outf("adopt run %d: the id map of %s rebuilt from location %s in %s; nothing was written to HighLevel", rep.Run, c.cfg.ledger,
-		c.cfg.location, roundDuration(rep.Duration))
+		c.cfg.location, human.Duration(rep.Duration))
 	switch {
 	case rep.Owned:
 		c.outf("  the location names migration %s: this ledger continues it, and undo may delete what it created", rep.MigrationID)
@@ -59,8 +62,8 @@ func adoptCounts(c *cli, rep *pbnhl.AdoptReport) {
 		return
 	}
 	c.outf("  %-36s %8s %8s %10s", "object type", "found", "known", "duplicates")
-	for _, k := range sortedKeys(types) {
-		c.outf("  %-36s %8s %8s %10s", k, num(rep.Found[k]), num(rep.Known[k]), num(rep.Duplicates[k]))
+	for _, k := range slices.Sorted(maps.Keys(types)) {
+		c.outf("  %-36s %8s %8s %10s", k, human.Int(rep.Found[k]), human.Int(rep.Known[k]), human.Int(rep.Duplicates[k]))
 	}
 	dups := 0
 	for _, n := range rep.Duplicates {

@@ -3,10 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"iter"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/internal/human"
+	"github.com/pbnhl/pbnhl/internal/privatefile"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/rollback"
@@ -97,7 +98,7 @@ func runPropose(ctx context.Context, c *cli) error {
 	var m *mapping.Map
 	var writeReview func(io.Writer) error
 	if p.from == "default" {
-		props, err := collect(src.CustomProperties(ctx, pbn.ListOptions{}))
+		props, err := pbn.Collect(src.CustomProperties(ctx, pbn.ListOptions{}))
 		if err != nil {
 			return fmt.Errorf("read custom properties: %w", err)
 		}
@@ -109,13 +110,19 @@ func runPropose(ctx context.Context, c *cli) error {
 		c.progressf("propose: the reviewed default map with %d custom properties of the practice", len(props))
 	} else {
 		c.progressf("propose: sampling up to %d records of each source entity", p.samples)
-		inv, err := inventory(ctx, src, p.samples)
+		inv, err := mapping.InventorySource(ctx, src, mapping.SourceOptions{Records: p.samples})
 		if err != nil {
 			return err
 		}
 		var dest mapping.Destination
 		if c.hasHL() {
-			if dest, err = destination(ctx, c); err != nil {
+			client, err := c.highLevel()
+			if err != nil {
+				return err
+			}
+			// The location's existing custom fields (contacts,
+			// opportunities, custom objects), which the draft reuses.
+			if dest, err = mapping.DestinationFrom(ctx, mapping.NewHighLevelSchema(client)); err != nil {
 				return err
 			}
 			c.progressf("propose: the location has %d custom fields the draft may reuse", len(dest.CustomFields))
@@ -139,10 +146,10 @@ func runPropose(ctx context.Context, c *cli) error {
 			c.progressf("propose: note: %s", n)
 		}
 	}
-	if err := writeFile(p.out, m.Save); err != nil {
+	if err := privatefile.Write(p.out, m.Save); err != nil {
 		return fmt.Errorf("save the map: %w", err)
 	}
-	if err := writeFile(p.review, writeReview); err != nil {
+	if err := privatefile.Write(p.review, writeReview); err != nil {
 		return fmt.Errorf("write the review: %w", err)
 	}
 	rules := 0
@@ -153,100 +160,6 @@ func runPropose(ctx context.Context, c *cli) error {
 	c.outf("review: %s", p.review)
 	c.outf("next: read the review, edit the map, then: pbn2hl approve -map %s -by NAME", p.out)
 	return nil
-}
-
-// inventoryEntities are the source entities the proposer samples.
-func inventory(ctx context.Context, src pbn.Source, samples int) (mapping.SourceInventory, error) {
-	lo := pbn.ListOptions{}
-	type entity struct {
-		name pbn.Entity
-		recs func() (iter.Seq[mapping.Record], func() error)
-	}
-	entities := []entity{
-		{pbn.EntityOffices, func() (iter.Seq[mapping.Record], func() error) { return records(src.Offices(ctx, lo), samples) }},
-		{pbn.EntityStaff, func() (iter.Seq[mapping.Record], func() error) { return records(src.Staff(ctx, lo), samples) }},
-		{pbn.EntityPatients, func() (iter.Seq[mapping.Record], func() error) { return records(src.Patients(ctx, lo), samples) }},
-		{pbn.EntityAppointments, func() (iter.Seq[mapping.Record], func() error) { return records(src.Appointments(ctx, lo), samples) }},
-		{pbn.EntityProcedures, func() (iter.Seq[mapping.Record], func() error) { return records(src.Procedures(ctx, lo), samples) }},
-		{pbn.EntityTreatmentPlans, func() (iter.Seq[mapping.Record], func() error) { return records(src.TreatmentPlans(ctx, lo), samples) }},
-		{pbn.EntityInsuranceCarriers, func() (iter.Seq[mapping.Record], func() error) {
-			return records(src.InsuranceCarriers(ctx, lo), samples)
-		}},
-		{pbn.EntityCoverages, func() (iter.Seq[mapping.Record], func() error) { return records(src.Coverages(ctx, lo), samples) }},
-		{pbn.EntityCommunications, func() (iter.Seq[mapping.Record], func() error) { return records(src.Communications(ctx, lo), samples) }},
-		{pbn.EntityFormSubmissions, func() (iter.Seq[mapping.Record], func() error) { return records(src.FormSubmissions(ctx, lo), samples) }},
-		{pbn.EntityDocuments, func() (iter.Seq[mapping.Record], func() error) { return records(src.Documents(ctx, lo), samples) }},
-		{pbn.EntityCohorts, func() (iter.Seq[mapping.Record], func() error) { return records(src.Cohorts(ctx, lo), samples) }},
-	}
-	props, err := collect(src.CustomProperties(ctx, lo))
-	if err != nil {
-		return mapping.SourceInventory{}, fmt.Errorf("read custom properties: %w", err)
-	}
-	inv := mapping.SourceInventory{Properties: props}
-	for _, e := range entities {
-		seq, errf := e.recs()
-		ei := mapping.SampleRecords(string(e.name), seq, nil, mapping.InventoryOptions{Samples: 50})
-		if err := errf(); err != nil {
-			return inv, fmt.Errorf("sample %s: %w", e.name, err)
-		}
-		inv.Entities = append(inv.Entities, ei)
-	}
-	return inv, nil
-}
-
-// records adapts a source iterator to the proposer, stopping after limit
-// records. A bad row of an export (*pbn.RowError) is skipped; any other
-// error ends the iteration and is reported by the returned function.
-func records[T any](seq iter.Seq2[T, error], limit int) (iter.Seq[mapping.Record], func() error) {
-	var failed error
-	return func(yield func(mapping.Record) bool) {
-		n := 0
-		for v, err := range seq {
-			var re *pbn.RowError
-			if errors.As(err, &re) {
-				continue
-			}
-			if err != nil {
-				failed = err
-				return
-			}
-			if !yield(mapping.Struct(&v)) {
-				return
-			}
-			if n++; n >= limit {
-				return
-			}
-		}
-	}, func() error { return failed }
-}
-
-func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
-	var out []T
-	for v, err := range seq {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// destination lists the location's existing custom fields.
-func destination(ctx context.Context, c *cli) (mapping.Destination, error) {
-	client, err := c.highLevel()
-	if err != nil {
-		return mapping.Destination{}, err
-	}
-	schema := mapping.NewHighLevelSchema(client)
-	var dest mapping.Destination
-	for _, model := range []string{"contact", "opportunity"} {
-		fields, err := schema.CustomFields(ctx, model)
-		if err != nil {
-			return dest, fmt.Errorf("list the location's %s fields: %w", model, err)
-		}
-		dest.CustomFields = append(dest.CustomFields, fields...)
-	}
-	return dest, nil
 }
 
 // ---- approve
@@ -268,7 +181,7 @@ var approveCmd = &command{
 		if err := m.Approve(c.opt.approveBy, time.Now()); err != nil {
 			return fmt.Errorf("approve: %w", err)
 		}
-		if err := writeFile(c.cfg.mapPath, m.Save); err != nil {
+		if err := privatefile.Write(c.cfg.mapPath, m.Save); err != nil {
 			return fmt.Errorf("save the approved map: %w", err)
 		}
 		digest, err := m.Digest()
@@ -334,7 +247,7 @@ func runSchema(ctx context.Context, c *cli) error {
 		byKind[cr.Kind]++
 	}
 	c.outf("schema run %d: created %d elements", res.Run, len(res.Created))
-	for _, k := range sortedKeys(byKind) {
+	for _, k := range slices.Sorted(maps.Keys(byKind)) {
 		c.outf("  %-20s %d", k, byKind[k])
 	}
 	if res.Diff != nil {
@@ -417,18 +330,18 @@ func (c *cli) migration(ctx context.Context, approved bool, mode ledgerMode, tun
 func (c *cli) onProgress(p pbnhl.Progress) {
 	total := "?"
 	if p.Total > 0 {
-		total = num(p.Total)
+		total = human.Int(p.Total)
 	}
 	line := fmt.Sprintf("%s %-18s %s/%s done · %s written · %s existing · %s invalid · %s rejected · %s calls",
-		p.Phase, p.Object, num(p.Done), total, num(p.Written), num(p.Existing), num(p.Invalid), num(p.Rejected), num(p.Calls))
+		p.Phase, p.Object, human.Int(p.Done), total, human.Int(p.Written), human.Int(p.Existing), human.Int(p.Invalid), human.Int(p.Rejected), human.Int(p.Calls))
 	if p.Elapsed >= 100*time.Millisecond {
 		// A rate over a few milliseconds says nothing.
 		line += fmt.Sprintf(" · %.1f/s", p.Rate)
 	}
 	if p.Finished {
-		line += " · finished in " + roundDuration(p.Elapsed)
+		line += " · finished in " + human.Duration(p.Elapsed)
 	} else if p.ETA > 0 {
-		line += " · ETA " + roundDuration(p.ETA)
+		line += " · ETA " + human.Duration(p.ETA)
 	}
 	c.progressf("%s", line)
 }
@@ -453,7 +366,7 @@ var preflightCmd = &command{
 		}
 		e := rep.Estimate
 		c.outf("At %d requests per %s: %s calls take about %s and %d day(s) of HighLevel's daily quota.",
-			c.cfg.requests, c.cfg.window, num(e.Calls), roundDuration(e.Duration), e.Days)
+			c.cfg.requests, c.cfg.window, human.Int(e.Calls), human.Duration(e.Duration), e.Days)
 		if !rep.Ready() {
 			return fmt.Errorf("not ready: %s", strings.Join(rep.Blocking, "; "))
 		}
@@ -485,7 +398,7 @@ var sampleCmd = &command{
 			if err != nil || c.opt.phase.bodies == "" {
 				return rep, err
 			}
-			if err := writeFile(c.opt.phase.bodies, func(w io.Writer) error { return writeBodies(w, rep.Written) }); err != nil {
+			if err := privatefile.Write(c.opt.phase.bodies, func(w io.Writer) error { return writeBodies(w, rep.Written) }); err != nil {
 				return rep, fmt.Errorf("write the bodies: %w", err)
 			}
 			c.progressf("sample: %d bodies written to %s", len(rep.Written), c.opt.phase.bodies)
@@ -546,15 +459,15 @@ func (c *cli) report(rep *pbnhl.Report) {
 	if rep.DryRun {
 		head = rep.Phase + " (dry run: nothing written)"
 	}
-	c.outf("%s: %s calls in %s", head, num(rep.Calls), roundDuration(rep.Duration))
+	c.outf("%s: %s calls in %s", head, human.Int(rep.Calls), human.Duration(rep.Duration))
 	c.outf("  %-18s %8s %8s %8s %8s %8s %8s %8s", "object", "records", "written", "existing", "skipped", "folded", "invalid", "rejected")
 	for _, p := range rep.Objects {
-		c.outf("  %-18s %8s %8s %8s %8s %8s %8s %8s", p.Object, num(p.Done), num(p.Written), num(p.Existing), num(p.Skipped), num(p.Folded),
-			num(p.Invalid), num(p.Rejected))
+		c.outf("  %-18s %8s %8s %8s %8s %8s %8s %8s", p.Object, human.Int(p.Done), human.Int(p.Written), human.Int(p.Existing), human.Int(p.Skipped), human.Int(p.Folded),
+			human.Int(p.Invalid), human.Int(p.Rejected))
 	}
 	t := rep.Totals()
-	c.outf("  %-18s %8s %8s %8s %8s %8s %8s %8s", "total", num(t.Done), num(t.Written), num(t.Existing), num(t.Skipped), num(t.Folded),
-		num(t.Invalid), num(t.Rejected))
+	c.outf("  %-18s %8s %8s %8s %8s %8s %8s %8s", "total", human.Int(t.Done), human.Int(t.Written), human.Int(t.Existing), human.Int(t.Skipped), human.Int(t.Folded),
+		human.Int(t.Invalid), human.Int(t.Rejected))
 	if rep.Resolved > 0 {
 		c.outf("  %d calls an earlier run left unknown were resolved by lookup first", rep.Resolved)
 	}
@@ -571,7 +484,7 @@ func (c *cli) report(rep *pbnhl.Report) {
 			if p.Invalid == 0 {
 				continue
 			}
-			c.outf("    %s: %s of %s invalid", p.Object, num(p.Invalid), num(p.Done))
+			c.outf("    %s: %s of %s invalid", p.Object, human.Int(p.Invalid), human.Int(p.Done))
 			for i, rc := range rep.Invalid.InvalidReasons(p.Object) {
 				if i == 3 {
 					break
@@ -655,7 +568,7 @@ func runUndo(ctx context.Context, c *cli) error {
 			n := done.Add(1)
 			if time.Since(last) >= c.cfg.progressEvery {
 				last = time.Now()
-				c.progressf("undo: %s compensations decided", num(n))
+				c.progressf("undo: %s compensations decided", human.Int(n))
 			}
 		}})
 	if err != nil {
@@ -677,10 +590,10 @@ func runUndo(ctx context.Context, c *cli) error {
 	} else {
 		c.outf("undo run %d of runs %s: %d compensations", rep.Run, joinRuns(ids), len(rep.Compensations))
 	}
-	for _, a := range sortedKeys(actions) {
+	for _, a := range slices.Sorted(maps.Keys(actions)) {
 		c.outf("  action %-10s %d", a, actions[a])
 	}
-	for _, s := range sortedKeys(states) {
+	for _, s := range slices.Sorted(maps.Keys(states)) {
 		c.outf("  state  %-14s %d", s, states[s])
 	}
 	listed := 0
@@ -804,7 +717,7 @@ var statusCmd = &command{
 		for _, r := range runs {
 			k := r.Counters
 			c.outf("%4d  %-8s %-10s %-20s %-20s %8s %8s %8s %8s %8s %8s  %s", r.ID, r.Kind, r.Status, r.StartedAt.UTC().Format("2006-01-02 15:04:05"),
-				r.Location, num(k.Intents), num(k.Done), num(k.Rejected), num(k.Unknown), num(k.Pending), num(k.Invalid), r.Actor)
+				r.Location, human.Int(k.Intents), human.Int(k.Done), human.Int(k.Rejected), human.Int(k.Unknown), human.Int(k.Pending), human.Int(k.Invalid), r.Actor)
 		}
 		pending := map[string]int{}
 		n := 0
@@ -820,7 +733,7 @@ var statusCmd = &command{
 			return nil
 		}
 		c.outf("pending intents: %d (a crash or Ctrl-C left their outcome unknown; the next run of that phase resolves them by lookup)", n)
-		for _, k := range sortedKeys(pending) {
+		for _, k := range slices.Sorted(maps.Keys(pending)) {
 			c.outf("  %-50s %d", k, pending[k])
 		}
 		return nil
@@ -873,52 +786,10 @@ var auditCmd = &command{
 		if c.opt.audit.out == "" {
 			return write(c.stdout)
 		}
-		if err := writeFile(c.opt.audit.out, write); err != nil {
+		if err := privatefile.Write(c.opt.audit.out, write); err != nil {
 			return fmt.Errorf("audit export: %w", err)
 		}
 		c.outf("wrote %s", c.opt.audit.out)
 		return nil
 	},
-}
-
-// ---- helpers
-
-func sortedKeys[K ~string, V any](m map[K]V) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-// num writes an integer with thousands separators.
-func num[T ~int | ~int64](n T) string {
-	s := strconv.FormatInt(int64(n), 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-// roundDuration keeps two significant units: 2h47m, 3m12s, 4.2s, 35ms.
-func roundDuration(d time.Duration) string {
-	switch {
-	case d >= time.Hour:
-		return d.Round(time.Minute).String()
-	case d >= time.Minute:
-		return d.Round(time.Second).String()
-	case d >= time.Second:
-		return d.Round(100 * time.Millisecond).String()
-	}
-	return d.Round(time.Millisecond).String()
 }

@@ -25,7 +25,13 @@
 // so that they land neither in shell history nor in the process list.
 // Progress goes to stderr and results to stdout; neither ever carries a
 // token or a field value (PHI): only object names, ids, counts and field
-// names.
+// names. Files that may hold patient data (maps with sampled pick-list
+// values, reviews, audit and problems exports, sample bodies) are written
+// owner-only through internal/privatefile, shared with examples/demo.
+//
+// propose drafts from what a program using the library would call:
+// mapping.InventorySource over the source and mapping.DestinationFrom over
+// the location.
 //
 // Exit codes: 0 done, 1 failed (or interrupted: run the same command again
 // to resume), 2 usage error, 3 stopped at HighLevel's daily limit (run the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pbnhl/pbnhl/internal/human"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -71,11 +72,11 @@ func runPurge(ctx context.Context, c *cli) error {
 		return fmt.Errorf("purge: %w", err)
 	}
 	c.outf("purged runs %s of %s", joinRuns(rep.Runs), c.cfg.ledger)
-	c.outf("  dropped: %s payloads (bodies sent) and %s before-images (records as they were before an update)", num(rep.Payloads), num(rep.BeforeImages))
+	c.outf("  dropped: %s payloads (bodies sent) and %s before-images (records as they were before an update)", human.Int(rep.Payloads), human.Int(rep.BeforeImages))
 	c.outf("  kept: ids, digests, outcomes, reasons, the id map, watermarks and the runs (audit, resume and delta work as before)")
 	c.outf("  ledger file: %s → %s (rebuilt, so nothing dropped stays in free pages or the WAL)", size(rep.SizeBefore), size(rep.SizeAfter))
 	if rep.Unrestorable > 0 {
-		c.outf("  undo of these runs can no longer restore %s updated records: they keep what the runs wrote", num(rep.Unrestorable))
+		c.outf("  undo of these runs can no longer restore %s updated records: they keep what the runs wrote", human.Int(rep.Unrestorable))
 	} else {
 		c.outf("  undo of these runs loses no restore: no update of theirs was left to restore")
 	}
