@@ -132,8 +132,10 @@ type Client struct {
 	Pipelines     *PipelinesService
 	Users         *UsersService
 	Media         *MediaService
-	CustomValues  *CustomValuesService // customvalues.go
-	Locations     *LocationsService    // locations.go
+	CustomValues  *CustomValuesService  // customvalues.go
+	Locations     *LocationsService     // locations.go
+	Calendars     *CalendarsService     // calendars.go
+	Conversations *ConversationsService // conversations.go
 }
 
 type service struct{ client *Client }
@@ -231,6 +233,8 @@ func NewClient(o Options, opts ...Option) (*Client, error) {
 	c.Media = (*MediaService)(&service{c})
 	c.CustomValues = (*CustomValuesService)(&service{c})
 	c.Locations = (*LocationsService)(&service{c})
+	c.Calendars = (*CalendarsService)(&service{c})
+	c.Conversations = (*ConversationsService)(&service{c})
 	return c, nil
 }
 

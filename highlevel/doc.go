@@ -146,4 +146,9 @@
 //     it is isolated in one function so its body is easy to fix.
 //   - The response to GET /contacts/search/duplicate is undocumented; it is
 //     read as {contact} (null when there is none).
+//   - A message's direction (POST /conversations/messages/inbound): the spec
+//     types it as an object; HighLevel takes "inbound" or "outbound".
+//   - AddInbound sends conversationProviderId only when given: HighLevel's
+//     own channels take none (highlevel-api-docs issue #107); the spec
+//     marks it required.
 package highlevel

@@ -37,6 +37,10 @@ var specGaps = []specGap{
 		"the spec types dateOfBirth as an object; HighLevel takes YYYY-MM-DD strings"},
 	{regexp.MustCompile(`^\$\.customFields\[\d+\]\.field_value: got number, want (string|object|array)$`),
 		"the spec types NUMERICAL/MONETORY field_value as an object; HighLevel takes numbers"},
+	{regexp.MustCompile(`^\$\.direction: got string, want object$`),
+		"the spec types a message's direction as an object; HighLevel takes \"inbound\" or \"outbound\" (highlevel-api-docs issue #107)"},
+	{regexp.MustCompile(`^/required: missing property 'conversationProviderId'$`),
+		"an inbound message on HighLevel's own channels needs no provider (highlevel-api-docs issue #107); AddOutboundCall requires one itself"},
 }
 
 // undocumentedOps are operations absent from the spec that the client
@@ -177,9 +181,13 @@ func contractProblem(method, path string, err error) string {
 	return ve.Operation + ": " + strings.Join(left, "; ")
 }
 
-// schemaErrorItems splits "... [$.a: x] [$.b: y]" into its items.
+// schemaErrorItems splits "... [$.a: x] [$.b: y]" into its items (a
+// missing required property is reported as "[/required: ...]").
 func schemaErrorItems(p string) []string {
 	i := strings.Index(p, "[$")
+	if j := strings.Index(p, "[/"); i < 0 || (j >= 0 && j < i) {
+		i = j
+	}
 	if i < 0 || !strings.HasSuffix(p, "]") {
 		return nil
 	}

@@ -80,12 +80,13 @@ var inboundMessageDTO = newDTO(
 )
 
 // outboundMessageDTO is ProcessOutboundMessageBodyDto: an external
-// outbound call. conversationProviderId as on inbound.
+// outbound call, from a provider (conversationProviderId required, as the
+// spec says; no public record shows live HighLevel taking a call without).
 var outboundMessageDTO = newDTO(
 	field{name: "type", kind: kString, required: true, enum: []string{"Call"}},
 	field{name: "attachments", kind: kStrings},
 	field{name: "conversationId", kind: kString, required: true},
-	field{name: "conversationProviderId", kind: kString},
+	field{name: "conversationProviderId", kind: kString, required: true},
 	field{name: "altId", kind: kString},
 	field{name: "date", kind: kString},
 	field{name: "call", kind: kObject, nested: callDTO},

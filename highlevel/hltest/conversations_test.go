@@ -197,7 +197,9 @@ func TestMessageProviderAndShape(t *testing.T) {
 	tc.do("POST", "/conversations/messages/inbound", body(map[string]any{"call": map[string]any{"status": "ringing"}})).must(t, 422)
 	// The outbound endpoint adds external calls only, and has no message.
 	tc.do("POST", "/conversations/messages/outbound", map[string]any{"type": "SMS", "conversationId": cv}).must(t, 422)
-	tc.do("POST", "/conversations/messages/outbound", map[string]any{"type": "Call", "conversationId": cv, "message": "x"}).must(t, 422)
+	tc.do("POST", "/conversations/messages/outbound", map[string]any{"type": "Call", "conversationId": cv, "message": "x",
+		"conversationProviderId": provider}).must(t, 422)
+	tc.do("POST", "/conversations/messages/outbound", map[string]any{"type": "Call", "conversationId": cv}).must(t, 422)
 	missing := tc.do("POST", "/conversations/messages/inbound", map[string]any{}).must(t, 422)
 	assert.Contains(t, messages(t, missing), "conversationId should not be empty")
 	assert.Contains(t, messages(t, missing), "contactId should not be empty")

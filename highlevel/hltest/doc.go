@@ -84,8 +84,8 @@
 // by date, paged by lastMessageId) and message get. A message keeps the
 // date it was given as dateAdded (Records/Dump add dateWritten). A
 // conversationProviderId must be one of Location.ConversationProviders
-// (else 400 "Invalid conversationProviderId"); HighLevel's own channels need
-// none, a Custom message does.
+// (else 400 "Invalid conversationProviderId"); an inbound message on
+// HighLevel's own channels needs none, a Custom one and an outbound call do.
 //
 // Typical use:
 //
