@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
-	"github.com/pbnhl/pbnhl/mapping"
+	"github.com/pbnhl/pbnhl/internal/human"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -28,26 +28,6 @@ type countRow struct {
 // OK reports whether the three agree.
 func (r countRow) OK() bool { return r.Valid+r.Kept-r.Rejected == r.Ledger && r.Ledger == r.HighLevel }
 
-// ledgerType is the ledger object type and simulator kind of a map object;
-// ok is false for targets that create no record of their own.
-func ledgerType(o mapping.Object) (string, hltest.Kind, bool) {
-	switch o.Target {
-	case mapping.TargetContact:
-		return rollback.TypeContact, hltest.KindContact, true
-	case mapping.TargetBusiness:
-		return rollback.TypeBusiness, hltest.KindBusiness, true
-	case mapping.TargetOpportunity:
-		return rollback.TypeOpportunity, hltest.KindOpportunity, true
-	case mapping.TargetNote:
-		return rollback.TypeNote, hltest.KindNote, true
-	case mapping.TargetTask:
-		return rollback.TypeTask, hltest.KindTask, true
-	case mapping.TargetCustomObject:
-		return o.Key, hltest.Kind(o.Key), true
-	}
-	return "", "", false
-}
-
 // counts re-validates the final source, and compares per kind what should
 // be in HighLevel with the ledger and with HighLevel itself.
 func (d *demo) counts(ctx context.Context) error {
@@ -59,13 +39,15 @@ func (d *demo) counts(ctx context.Context) error {
 	rows := map[string]*countRow{}
 	var order []string
 	for _, o := range d.m.Objects {
-		typ, kind, ok := ledgerType(o)
-		if !ok {
-			continue
+		// The ledger's record type is also the simulator's kind (a custom
+		// object's records: its schema key).
+		typ := o.RecordType()
+		if typ == "" {
+			continue // no record of its own
 		}
 		r := rows[typ]
 		if r == nil {
-			r = &countRow{Kind: string(kind)}
+			r = &countRow{Kind: typ}
 			rows[typ] = r
 			order = append(order, typ)
 		}
@@ -98,7 +80,7 @@ func (d *demo) counts(ctx context.Context) error {
 		}
 		r.HighLevel = d.hl.Count(loc, hltest.Kind(r.Kind))
 	}
-	d.say("The final source re-validated (%s records), compared with the ledger's id map and with HighLevel:", num(sumSource(rows)))
+	d.say("The final source re-validated (%s records), compared with the ledger's id map and with HighLevel:", human.Int(sumSource(rows)))
 	d.say("  %-24s %-28s %8s %8s %8s %8s %8s %9s", "HighLevel kind", "from map objects", "source", "to send", "kept", "rejected", "ledger", "HighLevel")
 	failed := false
 	for _, typ := range order {
@@ -109,7 +91,7 @@ func (d *demo) counts(ctx context.Context) error {
 			failed = true
 		}
 		d.say("  %-24s %-28s %8s %8s %8s %8s %8s %9s  %s", strings.TrimPrefix(r.Kind, "custom_objects."), clip(strings.Join(r.Objects, "+"), 28),
-			num(r.Source), num(r.Valid), num(r.Kept), num(r.Rejected), num(r.Ledger), num(r.HighLevel), mark)
+			human.Int(r.Source), human.Int(r.Valid), human.Int(r.Kept), human.Int(r.Rejected), human.Int(r.Ledger), human.Int(r.HighLevel), mark)
 		d.res.Counts = append(d.res.Counts, *r)
 	}
 	live, err := d.liveIDs(ctx, order, deleted)
@@ -140,7 +122,7 @@ func (d *demo) counts(ctx context.Context) error {
 			mark = "✗ MISMATCH"
 			failed = true
 		}
-		d.say("  %-24s %-28s %8s %8s %8s %8s %8s %9s  %s", r.Kind, r.Objects[0], "", "", "", "", num(r.Ledger), num(r.HighLevel), mark)
+		d.say("  %-24s %-28s %8s %8s %8s %8s %8s %9s  %s", r.Kind, r.Objects[0], "", "", "", "", human.Int(r.Ledger), human.Int(r.HighLevel), mark)
 		d.res.Counts = append(d.res.Counts, r)
 	}
 	dups := 0
@@ -266,7 +248,7 @@ func (d *demo) keptDeleted(ctx context.Context, deleted map[string]bool) (map[st
 	}
 	types := map[string][]string{} // source entity → ledger types
 	for _, o := range d.m.Objects {
-		if typ, _, ok := ledgerType(o); ok {
+		if typ := o.RecordType(); typ != "" {
 			types[o.Source] = append(types[o.Source], typ)
 		}
 	}

@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"iter"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -17,6 +18,8 @@ import (
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/internal/human"
+	"github.com/pbnhl/pbnhl/internal/privatefile"
 	"github.com/pbnhl/pbnhl/internal/redact"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
@@ -114,7 +117,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*result, error) {
 			d.keepEvidence()
 			return d.res, fmt.Errorf("%s: %w", strings.ToLower(s.title), err)
 		}
-		timings = append(timings, fmt.Sprintf("%d %s", i+1, roundDuration(time.Since(t))))
+		timings = append(timings, fmt.Sprintf("%d %s", i+1, human.Duration(time.Since(t))))
 	}
 	d.res.Wall = time.Since(start)
 	d.res.Calls = d.calls.Load()
@@ -122,7 +125,7 @@ func run(ctx context.Context, cfg config, out io.Writer) (*result, error) {
 	d.section("Done")
 	d.files()
 	fmt.Fprintf(out, "Whole demo: %s (per step: %s), %s HighLevel calls, %s answered 429.\n", d.res.Wall.Round(100*time.Millisecond),
-		strings.Join(timings, ", "), num(d.res.Calls), num(d.res.Throttled))
+		strings.Join(timings, ", "), human.Int(d.res.Calls), human.Int(d.res.Throttled))
 	if d.res.Throttled > 0 && !d.cfg.realLimits {
 		fmt.Fprintf(out, "  (A 429 is refused, not processed, and retried. At a window compressed to %s, a loaded machine's scheduling\n", d.window)
 		fmt.Fprintf(out, "  delays exceed the limiter's %s margin now and then; at the real 10 s window the margin is 250ms.)\n", d.margin())
@@ -176,16 +179,16 @@ func (d *demo) practice(ctx context.Context) error {
 	d.say("Generated a practice (seed %d) and serve it over PbN's REST contract on %s, in %s.", d.cfg.seed, ps.URL, time.Since(t).Round(time.Millisecond))
 	d.say("Its inventory, read through the PbN client:")
 	d.say("  %s patients · %s offices · %s staff · %s appointments · %s procedures · %s treatment plans",
-		num(c[pbn.EntityPatients]), num(c[pbn.EntityOffices]), num(c[pbn.EntityStaff]), num(c[pbn.EntityAppointments]),
-		num(c[pbn.EntityProcedures]), num(c[pbn.EntityTreatmentPlans]))
+		human.Int(c[pbn.EntityPatients]), human.Int(c[pbn.EntityOffices]), human.Int(c[pbn.EntityStaff]), human.Int(c[pbn.EntityAppointments]),
+		human.Int(c[pbn.EntityProcedures]), human.Int(c[pbn.EntityTreatmentPlans]))
 	d.say("  %s insurance coverages · %s carriers · %s messages and calls · %s form submissions · %s custom properties",
-		num(c[pbn.EntityCoverages]), num(c[pbn.EntityInsuranceCarriers]), num(c[pbn.EntityCommunications]),
-		num(c[pbn.EntityFormSubmissions]), num(len(inv.CustomProperties)))
+		human.Int(c[pbn.EntityCoverages]), human.Int(c[pbn.EntityInsuranceCarriers]), human.Int(c[pbn.EntityCommunications]),
+		human.Int(c[pbn.EntityFormSubmissions]), human.Int(len(inv.CustomProperties)))
 	st := ps.Practice().Census()
 	d.say("Messy like a real one: %s duplicate patients in families, %s malformed and %s missing e-mails, %s shared family e-mails,",
-		num(st.Duplicates), num(st.EmailMalformed), num(st.EmailMissing), num(st.EmailSharedFamily))
+		human.Int(st.Duplicates), human.Int(st.EmailMalformed), human.Int(st.EmailMissing), human.Int(st.EmailSharedFamily))
 	d.say("  %s patients without a birth date, %s staff without an e-mail, %d phone formats, free-text treatment history.",
-		num(st.NoBirthDate), num(st.StaffWithoutEmail), len(st.PhoneFormats))
+		human.Int(st.NoBirthDate), human.Int(st.StaffWithoutEmail), len(st.PhoneFormats))
 	return nil
 }
 
@@ -227,10 +230,10 @@ func (d *demo) highLevel(context.Context) error {
 	d.say("Setting \"allow duplicate contacts\" is on: family members share e-mails and phones.")
 	if d.cfg.realLimits {
 		d.say("Rate limit: HighLevel's real one, %d requests per %s and %s a day, enforced by the simulator and paced by the client.",
-			realLimit, realWindow, num(realDaily))
+			realLimit, realWindow, human.Int(realDaily))
 	} else {
 		d.say("Rate limit: %d requests per %s, compressed %g× to %d per %s (%s calls/s) so the demo takes minutes, not hours;",
-			realLimit, realWindow, d.cfg.speedup, realLimit, d.window, num(int64(float64(realLimit)/d.window.Seconds())))
+			realLimit, realWindow, d.cfg.speedup, realLimit, d.window, human.Int(int64(float64(realLimit)/d.window.Seconds())))
 		d.say("  the simulator enforces it and the client's one per-location limiter paces every call under it (-real-limits for real time).")
 	}
 	return nil
@@ -290,11 +293,13 @@ func (d *demo) httpClient() *http.Client {
 // proposeMap samples the source, lets the proposer draft a map, writes the
 // draft and its review, and picks the map to run.
 func (d *demo) proposeMap(ctx context.Context) error {
-	inv, err := d.inventory(ctx)
+	inv, err := mapping.InventorySource(ctx, d.src, mapping.SourceOptions{Records: inventoryRecords})
 	if err != nil {
 		return err
 	}
-	dest, err := d.destination(ctx)
+	// The location's existing custom fields, which the proposer reuses
+	// rather than duplicates.
+	dest, err := mapping.DestinationFrom(ctx, mapping.NewHighLevelSchema(d.client))
 	if err != nil {
 		return err
 	}
@@ -304,10 +309,10 @@ func (d *demo) proposeMap(ctx context.Context) error {
 	}
 	draft := filepath.Join(d.cfg.outDir, "proposed-map.yaml")
 	review := filepath.Join(d.cfg.outDir, "proposed-review.md")
-	if err := writeFile(draft, prop.Map.Save); err != nil {
+	if err := privatefile.Write(draft, prop.Map.Save); err != nil {
 		return fmt.Errorf("save the proposed map: %w", err)
 	}
-	if err := writeFile(review, func(w io.Writer) error { return prop.WriteReview(w, mapping.ReviewOptions{}) }); err != nil {
+	if err := privatefile.Write(review, func(w io.Writer) error { return prop.WriteReview(w, mapping.ReviewOptions{}) }); err != nil {
 		return fmt.Errorf("write the review: %w", err)
 	}
 	rules := 0
@@ -361,7 +366,7 @@ func (d *demo) proposeMap(ctx context.Context) error {
 
 	switch d.cfg.mapChoice {
 	case "default":
-		props, err := collect(d.src.CustomProperties(ctx, pbn.ListOptions{}))
+		props, err := pbn.Collect(d.src.CustomProperties(ctx, pbn.ListOptions{}))
 		if err != nil {
 			return fmt.Errorf("read custom properties: %w", err)
 		}
@@ -391,100 +396,20 @@ func (d *demo) proposeMap(ctx context.Context) error {
 // inventoryRecords is how many records per entity the proposer samples.
 const inventoryRecords = 500
 
-func (d *demo) inventory(ctx context.Context) (mapping.SourceInventory, error) {
-	o := mapping.InventoryOptions{Samples: 50}
-	lo := pbn.ListOptions{}
-	type entity struct {
-		name pbn.Entity
-		recs func() (iter.Seq[mapping.Record], func() error)
-	}
-	entities := []entity{
-		{pbn.EntityOffices, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Offices(ctx, lo)) }},
-		{pbn.EntityStaff, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Staff(ctx, lo)) }},
-		{pbn.EntityPatients, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Patients(ctx, lo)) }},
-		{pbn.EntityAppointments, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Appointments(ctx, lo)) }},
-		{pbn.EntityProcedures, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Procedures(ctx, lo)) }},
-		{pbn.EntityTreatmentPlans, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.TreatmentPlans(ctx, lo)) }},
-		{pbn.EntityInsuranceCarriers, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.InsuranceCarriers(ctx, lo)) }},
-		{pbn.EntityCoverages, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Coverages(ctx, lo)) }},
-		{pbn.EntityCommunications, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Communications(ctx, lo)) }},
-		{pbn.EntityFormSubmissions, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.FormSubmissions(ctx, lo)) }},
-		{pbn.EntityDocuments, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Documents(ctx, lo)) }},
-		{pbn.EntityCohorts, func() (iter.Seq[mapping.Record], func() error) { return records(d.src.Cohorts(ctx, lo)) }},
-	}
-	props, err := collect(d.src.CustomProperties(ctx, lo))
-	if err != nil {
-		return mapping.SourceInventory{}, fmt.Errorf("read custom properties: %w", err)
-	}
-	inv := mapping.SourceInventory{Properties: props}
-	for _, e := range entities {
-		seq, errf := e.recs()
-		ei := mapping.SampleRecords(string(e.name), seq, nil, o)
-		if err := errf(); err != nil {
-			return inv, fmt.Errorf("sample %s: %w", e.name, err)
-		}
-		inv.Entities = append(inv.Entities, ei)
-	}
-	return inv, nil
-}
-
-// records adapts a source iterator to the proposer, stopping after
-// inventoryRecords; the returned function reports the iteration's error.
-func records[T any](seq iter.Seq2[T, error]) (iter.Seq[mapping.Record], func() error) {
-	var failed error
-	return func(yield func(mapping.Record) bool) {
-		n := 0
-		for v, err := range seq {
-			if err != nil {
-				failed = err
-				return
-			}
-			if !yield(mapping.Struct(&v)) {
-				return
-			}
-			if n++; n >= inventoryRecords {
-				return
-			}
-		}
-	}, func() error { return failed }
-}
-
-func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
-	var out []T
-	for v, err := range seq {
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// destination lists the location's existing custom fields, which the
-// proposer reuses rather than duplicates.
-func (d *demo) destination(ctx context.Context) (mapping.Destination, error) {
-	schema := mapping.NewHighLevelSchema(d.client)
-	var dest mapping.Destination
-	for _, model := range []string{"contact", "opportunity"} {
-		fields, err := schema.CustomFields(ctx, model)
-		if err != nil {
-			return dest, fmt.Errorf("list the location's %s fields: %w", model, err)
-		}
-		dest.CustomFields = append(dest.CustomFields, fields...)
-	}
-	return dest, nil
-}
-
+// targetName says what an object writes: its record type ("contact",
+// "custom object appointment"), else what it does instead.
 func targetName(o mapping.Object) string {
-	switch o.Target {
-	case mapping.TargetCustomObject:
-		return "custom object " + strings.TrimPrefix(o.Key, "custom_objects.")
-	case mapping.TargetContactField:
-		return "contact JSON field"
-	case mapping.TargetUser:
-		return "owners (users)"
+	typ := o.RecordType()
+	if name, ok := strings.CutPrefix(typ, "custom_objects."); ok {
+		return "custom object " + name
 	}
-	return string(o.Target)
+	if typ != "" {
+		return typ
+	}
+	if o.Target == mapping.TargetContactField {
+		return "contact JSON field"
+	}
+	return "owners (users)"
 }
 
 // approve auto-approves the chosen map.
@@ -497,11 +422,11 @@ func (d *demo) approve(context.Context) error {
 		return fmt.Errorf("map digest: %w", err)
 	}
 	path := filepath.Join(d.cfg.outDir, "approved-map.yaml")
-	if err := writeFile(path, d.m.Save); err != nil {
+	if err := privatefile.Write(path, d.m.Save); err != nil {
 		return fmt.Errorf("save the approved map: %w", err)
 	}
 	reviewPath := filepath.Join(d.cfg.outDir, "approved-review.md")
-	if err := writeFile(reviewPath, func(w io.Writer) error { return d.m.WriteReview(w, mapping.ReviewOptions{}) }); err != nil {
+	if err := privatefile.Write(reviewPath, func(w io.Writer) error { return d.m.WriteReview(w, mapping.ReviewOptions{}) }); err != nil {
 		return fmt.Errorf("write the approved map's review: %w", err)
 	}
 	d.say("Auto-approved, because this is a demo. In a real migration a person reads the review, edits the YAML and")
@@ -619,7 +544,7 @@ func (d *demo) preflight(ctx context.Context) error {
 		byKind[c.Kind]++
 	}
 	var parts []string
-	for _, k := range sortedKeys(byKind) {
+	for _, k := range slices.Sorted(maps.Keys(byKind)) {
 		parts = append(parts, fmt.Sprintf("%d %ss", byKind[k], strings.ReplaceAll(string(k), "_", " ")))
 	}
 	d.say("Applied the schema plan in %s (%d calls, journaled as run %s): created %s.", time.Since(t).Round(time.Millisecond),
@@ -643,9 +568,9 @@ func (d *demo) preflight(ctx context.Context) error {
 	e := pf.Estimate
 	realTime := time.Duration(float64(e.Calls) / realLimit * float64(realWindow))
 	d.say("Estimate: %s API calls (%s records to write); at HighLevel's real limit that is %s and %d day(s) of the %s daily quota;",
-		num(e.Calls), num(estimateRecords(e)), roundDuration(realTime), e.Days, num(realDaily))
+		human.Int(e.Calls), human.Int(estimateRecords(e)), human.Duration(realTime), e.Days, human.Int(realDaily))
 	if !d.cfg.realLimits {
-		d.say("  at this demo's compressed limit, %s.", roundDuration(e.Duration))
+		d.say("  at this demo's compressed limit, %s.", human.Duration(e.Duration))
 	}
 	return nil
 }
@@ -678,12 +603,12 @@ func (d *demo) validation(r *mapping.Report) {
 		}
 	}
 	d.say("Validation: %s source records transformed and checked: %s valid, %s invalid (never sent), %s skipped by the map's filters.",
-		num(records), num(valid), num(invalid), num(skipped))
+		human.Int(records), human.Int(valid), human.Int(invalid), human.Int(skipped))
 	top := sortedByCount(rules)
 	if len(top) > 0 {
 		d.say("  Most frequent reasons (no values shown: they are PHI):")
 		for _, k := range top[:min(4, len(top))] {
-			d.say("    %-60s %s", k, num(rules[k]))
+			d.say("    %-60s %s", k, human.Int(rules[k]))
 		}
 	}
 }
@@ -734,11 +659,11 @@ func (d *demo) sample(ctx context.Context) error {
 		}
 	}
 	var parts []string
-	for _, k := range sortedKeys(byType) {
-		parts = append(parts, fmt.Sprintf("%s %s", num(byType[k]), strings.TrimPrefix(k, "custom_objects.")))
+	for _, k := range slices.Sorted(maps.Keys(byType)) {
+		parts = append(parts, fmt.Sprintf("%s %s", human.Int(byType[k]), strings.TrimPrefix(k, "custom_objects.")))
 	}
 	d.say("Into the staging location %s (same schema plan, its own ledger): %d patients spread over offices and", stagingLocationID, d.cfg.sample)
-	d.say("  statuses, with all their records: %s writes in %s: %s.", num(len(rep.Written)), rep.Duration.Round(time.Millisecond), strings.Join(parts, ", "))
+	d.say("  statuses, with all their records: %s writes in %s: %s.", human.Int(len(rep.Written)), rep.Duration.Round(time.Millisecond), strings.Join(parts, ", "))
 	if contact != nil {
 		d.say("One contact's create body carries (field names only; values are PHI): %s.", strings.Join(bodyFields(contact.Body), ", "))
 	}
@@ -748,15 +673,15 @@ func (d *demo) sample(ctx context.Context) error {
 	}
 	d.res.SampleDiff = fd
 	d.say("Field-level diff: read back %s contacts and records from staging and compared %s fields with the bodies sent:",
-		num(fd.Records), num(fd.Compared))
+		human.Int(fd.Records), human.Int(fd.Compared))
 	if len(fd.Differ) == 0 && fd.Missing == 0 {
 		d.say("  every field arrived as sent.")
 	} else {
 		for _, k := range sortedByCount(fd.Differ) {
-			d.say("  %-50s differs in %s records", k, num(fd.Differ[k]))
+			d.say("  %-50s differs in %s records", k, human.Int(fd.Differ[k]))
 		}
 		if fd.Missing > 0 {
-			d.say("  %s written records not found", num(fd.Missing))
+			d.say("  %s written records not found", human.Int(fd.Missing))
 		}
 	}
 	runs, err := l.Runs(ctx)
@@ -778,7 +703,7 @@ func (d *demo) sample(ctx context.Context) error {
 	if left > 0 {
 		return fmt.Errorf("staging still holds %d records after its undo", left)
 	}
-	d.say("Staging cleaned with its own undo (%s compensations); %s calls for the whole sample step.", num(len(un.Compensations)), num(d.calls.Load()-calls))
+	d.say("Staging cleaned with its own undo (%s compensations); %s calls for the whole sample step.", human.Int(len(un.Compensations)), human.Int(d.calls.Load()-calls))
 	return nil
 }
 
@@ -789,7 +714,7 @@ func bodyFields(body []byte) []string {
 		return []string{"(unreadable body)"}
 	}
 	var out []string
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if k == "customFields" {
 			if cf, ok := m[k].([]any); ok {
 				out = append(out, fmt.Sprintf("customFields×%d", len(cf)))
@@ -818,8 +743,8 @@ func (d *demo) delta(ctx context.Context) error {
 	ch := d.pbn.MutateWith(pbntest.MutateOptions{Update: n, Create: max(1, n/5), Delete: max(1, n/5), Touch: max(1, n/2)})
 	d.res.Changes = ch
 	d.say("The practice changed %s records: %s updated, %s created (new patients with their charts, new bookings and messages),",
-		num(ch.Count()), num(countIDs(ch.Updated)), num(countIDs(ch.Created)))
-	d.say("  %s deleted, and %s touched (change stamp bumped, content unchanged, as PMS bulk jobs do).", num(countIDs(ch.Deleted)), num(countIDs(ch.Touched)))
+		human.Int(ch.Count()), human.Int(countIDs(ch.Updated)), human.Int(countIDs(ch.Created)))
+	d.say("  %s deleted, and %s touched (change stamp bumped, content unchanged, as PMS bulk jobs do).", human.Int(countIDs(ch.Deleted)), human.Int(countIDs(ch.Touched)))
 	rep, err := d.phase(ctx, d.mig.Delta, true)
 	if err != nil {
 		return fmt.Errorf("delta: %w", err)
@@ -827,13 +752,13 @@ func (d *demo) delta(ctx context.Context) error {
 	d.res.Delta = rep
 	tot := d.recordTotals(rep)
 	d.say("Delta: read what changed since the watermark, skipped %s records whose content digest is unchanged, wrote %s records",
-		num(tot.Existing), num(tot.Written))
+		human.Int(tot.Existing), human.Int(tot.Written))
 	if d.cfg.deletions == "mirror" {
 		d.say("  (updates journaled with before-images), deleted %d records the source deleted (-deletions mirror),", rep.Deleted)
 	} else {
 		d.say("  (updates journaled with before-images), kept %d records the source deleted (-deletions keep: listed, not deleted),", rep.KeptDeleted)
 	}
-	d.say("  %s calls in %s.", num(rep.Calls), rep.Duration.Round(time.Millisecond))
+	d.say("  %s calls in %s.", human.Int(rep.Calls), rep.Duration.Round(time.Millisecond))
 	return nil
 }
 
@@ -874,7 +799,7 @@ func (d *demo) undo(ctx context.Context) error {
 			done := n.Add(1)
 			view.status(func() string {
 				el := time.Since(t)
-				return fmt.Sprintf("undo: %s compensations · %s calls · %.0f calls/s", num(done), num(d.calls.Load()-calls),
+				return fmt.Sprintf("undo: %s compensations · %s calls · %.0f calls/s", human.Int(done), human.Int(d.calls.Load()-calls),
 					float64(d.calls.Load()-calls)/max(el.Seconds(), 1e-3))
 			})
 		}})
@@ -895,8 +820,8 @@ func (d *demo) undo(ctx context.Context) error {
 		}
 	}
 	d.say("Undo run %s: %s compensations in %s (%s calls): %s deletes, %s restores, %s unlinks done; %s already gone.",
-		rep.Run, num(len(rep.Compensations)), time.Since(t).Round(time.Millisecond), num(d.calls.Load()-calls),
-		num(actions[rollback.ActionDelete]), num(actions[rollback.ActionRestore]), num(actions[rollback.ActionUnlink]), num(states[rollback.StateGone]))
+		rep.Run, human.Int(len(rep.Compensations)), time.Since(t).Round(time.Millisecond), human.Int(d.calls.Load()-calls),
+		human.Int(actions[rollback.ActionDelete]), human.Int(actions[rollback.ActionRestore]), human.Int(actions[rollback.ActionUnlink]), human.Int(states[rollback.StateGone]))
 	for _, s := range []rollback.CompensationState{rollback.StateRefused, rollback.StateFailed, rollback.StateUnresolved} {
 		if states[s] > 0 {
 			return fmt.Errorf("%d compensations ended %s: the ledger %s lists them", states[s], s, d.ledgerShown())
@@ -905,14 +830,14 @@ func (d *demo) undo(ctx context.Context) error {
 	d.res.AfterUndo = d.kindCounts()
 	d.say("HighLevel now, per kind (before the migration → after undo):")
 	var leftovers []string
-	for _, k := range sortedKeys(d.res.AfterUndo) {
+	for _, k := range slices.Sorted(maps.Keys(d.res.AfterUndo)) {
 		before, after := d.res.Start[k], d.res.AfterUndo[k]
 		mark := "✓"
 		if after != before {
 			mark = "left over"
 			leftovers = append(leftovers, string(k))
 		}
-		d.say("  %-36s %6s → %-6s %s", k, num(before), num(after), mark)
+		d.say("  %-36s %6s → %-6s %s", k, human.Int(before), human.Int(after), mark)
 	}
 	if len(d.res.Irreversible) > 0 {
 		byType := map[string]int{}
@@ -924,8 +849,8 @@ func (d *demo) undo(ctx context.Context) error {
 			}
 		}
 		d.say("Irreversible (reported, not hidden; ids in audit.jsonl):")
-		for _, k := range sortedKeys(byType) {
-			d.say("  %-14s %5s  %s", k, num(byType[k]), clip(strings.TrimPrefix(reason[k], "rollback: the destination cannot reverse this: "), 90))
+		for _, k := range slices.Sorted(maps.Keys(byType)) {
+			d.say("  %-14s %5s  %s", k, human.Int(byType[k]), clip(strings.TrimPrefix(reason[k], "rollback: the destination cannot reverse this: "), 90))
 		}
 	}
 	var unexpected []string
@@ -979,9 +904,10 @@ func (d *demo) kindCounts() map[hltest.Kind]int {
 		out[k] = d.hl.Count(loc, k)
 	}
 	if d.m != nil {
+		// Each custom object's records too (its record type is its kind).
 		for _, o := range d.m.Objects {
-			if o.Target == mapping.TargetCustomObject {
-				out[hltest.Kind(o.Key)] = d.hl.Count(loc, hltest.Kind(o.Key))
+			if typ := o.RecordType(); typ != "" {
+				out[hltest.Kind(typ)] = d.hl.Count(loc, hltest.Kind(typ))
 			}
 		}
 	}
@@ -1006,10 +932,10 @@ func (d *demo) files() {
 	problems := filepath.Join(d.cfg.outDir, "problems.csv")
 	audit := filepath.Join(d.cfg.outDir, "audit.jsonl")
 	if d.ledger != nil {
-		if err := writeFile(problems, func(w io.Writer) error { return d.ledger.WriteProblemsCSV(ctx, w) }); err != nil {
+		if err := privatefile.Write(problems, func(w io.Writer) error { return d.ledger.WriteProblemsCSV(ctx, w) }); err != nil {
 			d.say("could not write %s: %v", problems, err)
 		}
-		if err := writeFile(audit, func(w io.Writer) error { return d.ledger.WriteAuditJSONL(ctx, w, rollback.ExportOptions{}) }); err != nil {
+		if err := privatefile.Write(audit, func(w io.Writer) error { return d.ledger.WriteAuditJSONL(ctx, w, rollback.ExportOptions{}) }); err != nil {
 			d.say("could not write %s: %v", audit, err)
 		}
 	}

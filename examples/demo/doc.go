@@ -31,7 +31,7 @@
 // Its files (maps, reviews, problems.csv, audit.jsonl) go to a new private
 // directory (os.MkdirTemp, 0700; -out DIR chooses one), each written 0600
 // through a temporary file renamed into place, as a real migration's must
-// be; its ledgers live in another private temporary directory removed at
+// be (internal/privatefile, shared with examples/pbn2hl); its ledgers live in another private temporary directory removed at
 // exit (kept for inspection when the demo fails).
 //
 // It exits non-zero with the failing step when anything goes wrong, including

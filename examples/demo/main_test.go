@@ -195,12 +195,6 @@ func TestParseFlags(t *testing.T) {
 	}
 }
 
-func TestNum(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 1234567: "1,234,567", -4321: "-4,321"} {
-		assert.Equal(t, want, num(n))
-	}
-}
-
 func mustPractice(t *testing.T, seed int64, patients int) *pbntest.Practice {
 	t.Helper()
 	p, err := pbntest.NewPractice(seed, patients)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/internal/human"
 	"github.com/pbnhl/pbnhl/mapping"
 )
 
@@ -111,52 +112,52 @@ func (p *phaseView) text() string {
 	sort.Strings(names)
 	for _, n := range names {
 		ev := p.active[n]
-		s := fmt.Sprintf("%s %s", n, num(ev.Done))
+		s := fmt.Sprintf("%s %s", n, human.Int(ev.Done))
 		if ev.Total > 0 {
-			s += fmt.Sprintf("/%s (%d%%)", num(ev.Total), 100*ev.Done/max(ev.Total, 1))
+			s += fmt.Sprintf("/%s (%d%%)", human.Int(ev.Total), 100*ev.Done/max(ev.Total, 1))
 		}
 		s += fmt.Sprintf(" %.0f rec/s", ev.Rate)
 		if ev.ETA > 0 {
-			s += " ETA " + roundDuration(ev.ETA)
+			s += " ETA " + human.Duration(ev.ETA)
 		}
 		parts = append(parts, s)
 	}
 	el := time.Since(p.start).Seconds()
 	calls := p.d.calls.Load() - p.calls0
-	return fmt.Sprintf("%s · %s calls, %.0f/s of %.0f allowed", strings.Join(parts, " · "), num(calls), float64(calls)/max(el, 1e-3), p.d.allowedRate())
+	return fmt.Sprintf("%s · %s calls, %.0f/s of %.0f allowed", strings.Join(parts, " · "), human.Int(calls), float64(calls)/max(el, 1e-3), p.d.allowedRate())
 }
 
 // objectLine is an object's final line in a phase.
 func (d *demo) objectLine(ev pbnhl.Progress) string {
 	name := fmt.Sprintf("  %-18s", ev.Object)
-	if o := d.m.Object(ev.Object); o != nil {
-		switch o.Target {
-		case mapping.TargetContactField:
+	// An object without records of its own either folds into the contacts
+	// or resolves owners.
+	if o := d.m.Object(ev.Object); o != nil && o.RecordType() == "" {
+		if o.Target == mapping.TargetContactField {
 			return fmt.Sprintf("%s folded into the contacts' JSON field %s (sent in the contact's call, none of its own)", name, o.Key)
-		case mapping.TargetUser:
-			return fmt.Sprintf("%s %7s staff resolved to owners (users are matched, never created)", name, num(ev.Done))
 		}
+		return fmt.Sprintf("%s %7s staff resolved to owners (users are matched, never created)", name, human.Int(ev.Done))
 	}
 	if ev.Object == "deletions" && d.cfg.deletions == "keep" {
-		return fmt.Sprintf("%s %7s source deletions read: kept in HighLevel and reported (-deletions keep)", name, num(ev.Done))
+		return fmt.Sprintf("%s %7s source deletions read: kept in HighLevel and reported (-deletions keep)", name, human.Int(ev.Done))
 	}
 	if ev.Object == "deletions" {
-		return fmt.Sprintf("%s %7s records deleted in HighLevel because the source deleted them · %s calls", name, num(ev.Written), num(ev.Calls))
+		return fmt.Sprintf("%s %7s records deleted in HighLevel because the source deleted them · %s calls", name, human.Int(ev.Written), human.Int(ev.Calls))
 	}
-	s := fmt.Sprintf("%s %7s written", name, num(ev.Written))
+	s := fmt.Sprintf("%s %7s written", name, human.Int(ev.Written))
 	if ev.Existing > 0 {
-		s += fmt.Sprintf(", %s already there", num(ev.Existing))
+		s += fmt.Sprintf(", %s already there", human.Int(ev.Existing))
 	}
 	if ev.Invalid > 0 {
-		s += fmt.Sprintf(", %s invalid", num(ev.Invalid))
+		s += fmt.Sprintf(", %s invalid", human.Int(ev.Invalid))
 	}
 	if ev.Skipped > 0 {
-		s += fmt.Sprintf(", %s skipped", num(ev.Skipped))
+		s += fmt.Sprintf(", %s skipped", human.Int(ev.Skipped))
 	}
 	if ev.Rejected > 0 {
-		s += fmt.Sprintf(", %s REJECTED", num(ev.Rejected))
+		s += fmt.Sprintf(", %s REJECTED", human.Int(ev.Rejected))
 	}
-	s += fmt.Sprintf(" · %s calls", num(ev.Calls))
+	s += fmt.Sprintf(" · %s calls", human.Int(ev.Calls))
 	if ev.Written > 0 && ev.Calls > 0 {
 		s += fmt.Sprintf(" (%.2f/record)", float64(ev.Calls)/float64(ev.Written))
 	}
@@ -189,15 +190,15 @@ func (d *demo) summary(rep *pbnhl.Report) {
 	// 100 × (⌊D/W⌋+1): a fresh window starts with a full burst.
 	allowed := float64(realLimit) * (math.Floor(float64(rep.Duration)/float64(d.window)) + 1)
 	d.say("Total: %s records written, %s already there, %s invalid, %s skipped, %s rejected; %s calls in %s.",
-		num(t.Written), num(t.Existing), num(t.Invalid), num(t.Skipped), num(t.Rejected), num(rep.Calls), rep.Duration.Round(100*time.Millisecond))
+		human.Int(t.Written), human.Int(t.Existing), human.Int(t.Invalid), human.Int(t.Skipped), human.Int(t.Rejected), human.Int(rep.Calls), rep.Duration.Round(100*time.Millisecond))
 	if rep.Duration > 0 {
 		d.say("Pace: %.0f calls/s against a limit of %.0f/s: %.0f%% of what the limit admits in that time; %s answered 429 so far.",
-			float64(rep.Calls)/rep.Duration.Seconds(), d.allowedRate(), 100*float64(rep.Calls)/allowed, num(d.r429.Load()))
+			float64(rep.Calls)/rep.Duration.Seconds(), d.allowedRate(), 100*float64(rep.Calls)/allowed, human.Int(d.r429.Load()))
 		if float64(rep.Calls) < 0.8*allowed {
 			d.say("  (Below the limit: this machine, not HighLevel's limit, set the pace; a larger -speedup changes nothing then.)")
 		}
 	}
-	d.say("At HighLevel's real limit these calls take %s.", roundDuration(time.Duration(float64(rep.Calls)/realLimit*float64(realWindow))))
+	d.say("At HighLevel's real limit these calls take %s.", human.Duration(time.Duration(float64(rep.Calls)/realLimit*float64(realWindow))))
 }
 
 // recordTotals sums the objects that write records of their own: not the
@@ -206,7 +207,7 @@ func (d *demo) recordTotals(rep *pbnhl.Report) pbnhl.Progress {
 	var t pbnhl.Progress
 	for _, ev := range rep.Objects {
 		o := d.m.Object(ev.Object)
-		if o == nil || o.Target == mapping.TargetContactField || o.Target == mapping.TargetUser {
+		if o == nil || o.RecordType() == "" {
 			continue
 		}
 		t.Written += ev.Written
