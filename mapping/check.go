@@ -261,6 +261,18 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 			add(f.at, fp, "confidence must be within [0, 1]")
 		}
 	}
+	skipped := map[string]bool{}
+	for i, sk := range o.Skip {
+		switch {
+		case strings.TrimSpace(sk.From) == "":
+			add(o.at, fmt.Sprintf("%s.skip.%d", path, i), "skip without a source field (from)")
+		case skipped[sk.From]:
+			add(o.at, path+".skip."+sk.From, "field %q is skipped twice", sk.From)
+		case o.reads(sk.From):
+			add(o.at, path+".skip."+sk.From, "field %q is both skipped and mapped: remove it from skip to migrate it", sk.From)
+		}
+		skipped[sk.From] = true
+	}
 	allowed := lookupTargets[o.Target]
 	for _, l := range o.Lookups {
 		lp := path + ".lookups." + l.From
@@ -373,4 +385,31 @@ func joinKinds(ks []TargetKind) string {
 		s[i] = string(k)
 	}
 	return strings.Join(s, ", ")
+}
+
+// reads reports whether a rule, lookup or the source key reads field.
+func (o *Object) reads(field string) bool {
+	if o.SourceKey == field || o.StageField == field || o.PipelineField == field {
+		return true
+	}
+	for _, f := range o.Fields {
+		if f.From == field || slices.Contains(f.Fallback, field) {
+			return true
+		}
+		if f.Template != "" {
+			if parts, err := parseTemplate(f.Template); err == nil {
+				for _, p := range parts {
+					if p.field == field {
+						return true
+					}
+				}
+			}
+		}
+	}
+	for _, l := range o.Lookups {
+		if l.From == field {
+			return true
+		}
+	}
+	return false
 }

@@ -157,11 +157,14 @@ func ExamplePropose() {
 	for _, f := range o.Fields {
 		fmt.Printf("%s → %s %s (%.2f)\n", f.From, f.To, f.Type, f.Confidence)
 	}
+	for _, s := range o.Skip { // skipping is a decision, with its reason
+		fmt.Printf("%s skipped: %s\n", s.From, s.Reason)
+	}
 	// Output:
 	// contact keyed by PatNum
 	// E-mail → email  (0.99)
 	// DOB → dateOfBirth  (0.98)
-	// Balance → pbn_balance MONETORY (0.85)
+	// Balance skipped: "Balance" reads as a running balance: it belongs to the billing system, and a copy in the CRM goes stale at once
 }
 
 func ExampleDefault() {

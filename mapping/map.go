@@ -131,9 +131,21 @@ type Object struct {
 	PipelineField string     `yaml:"pipeline_field,omitempty"`
 	StageField    string     `yaml:"stage_field,omitempty"`
 	Pipelines     []Pipeline `yaml:"pipelines,omitempty"`
+	// Skip lists source fields deliberately not migrated, each with why: a
+	// decision a reviewer sees and can reverse by moving the field into a rule.
+	Skip []Skip `yaml:"skip,omitempty"`
 
 	at   pos
 	note string // the object's YAML comment, shown in the review
+}
+
+// Skip is a source field the map does not migrate. Sensitive marks data
+// kept out by default for privacy (national ids, card and bank numbers,
+// passwords) rather than for lack of a place.
+type Skip struct {
+	From      string `yaml:"from"`
+	Reason    string `yaml:"reason,omitempty"`
+	Sensitive bool   `yaml:"sensitive,omitempty"`
 }
 
 // Labels are the singular and plural display names of a custom object.

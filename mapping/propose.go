@@ -85,6 +85,49 @@ type Proposal struct {
 	Review []ReviewItem
 	// Notes are proposer-level remarks: skipped entities, suggester failures.
 	Notes []string
+	// Files says what became of each source entity (file): the object
+	// drafted for it, or why none was, with its rows, rejects and columns.
+	Files []FileSummary
+	// Columns is the decision taken for every column of every drafted
+	// object, with its confidence and evidence: the basis of the review.
+	Columns []ColumnDecision
+}
+
+// FileSummary is what the proposer made of one source entity.
+type FileSummary struct {
+	Entity string
+	File   string // the file it was read from, when known
+	// Object is the drafted object's name; "" when the entity was not
+	// recognised (map it by hand) or is not migrated through the map.
+	Object     string
+	Target     TargetKind
+	Confidence float64
+	Why        string
+	Rows       int64
+	Rejects    map[string]int // reader rejects by reason (from the inventory)
+	Columns    []string       // the entity's columns, for mapping by hand
+}
+
+// Decisions a ColumnDecision records.
+const (
+	DecisionField    = "field"    // a rule writes it (Target: the field)
+	DecisionKey      = "key"      // the object's source key
+	DecisionLookup   = "lookup"   // a lookup links the record (Target: contactId, association, ...)
+	DecisionStage    = "stage"    // an opportunity's stage or pipeline column
+	DecisionSkip     = "skip"     // deliberately not migrated (see Sensitive)
+	DecisionUnmapped = "unmapped" // nothing decided: a person must
+)
+
+// ColumnDecision is what the proposal does with one source column.
+type ColumnDecision struct {
+	Object, Column string
+	Decision       string
+	// Target is the field written (custom fields by key) or the link.
+	Target     string
+	Custom     bool // Target is a custom field
+	Sensitive  bool // a skip for privacy
+	Confidence float64
+	Why        string
 }
 
 // ReviewItem is a rule or field that needs a person's attention.
@@ -128,45 +171,132 @@ func Propose(ctx context.Context, inv SourceInventory, dest Destination, opts Pr
 		Description: "Drafted by the proposer: review every rule, then approve."}}
 	// Classify entities first so lookups know what exists.
 	type classified struct {
-		e    *EntityInventory
-		kind entityKind
-		conf float64
-		why  string
+		e      *EntityInventory
+		kind   entityKind
+		conf   float64
+		why    string
+		sniffs []sniff
+		file   int // index in pr.Files
 	}
 	var ents []classified
 	present := map[TargetKind]string{} // kind → object name
+	used := map[string]bool{}
+	type unrecognised struct {
+		e      *EntityInventory
+		sniffs []sniff
+		file   int
+		kind   entityKind
+		why    string
+	}
+	var unplaced []unrecognised
 	for i := range inv.Entities {
 		e := &inv.Entities[i]
+		fs := FileSummary{Entity: e.Name, File: e.File, Rows: e.Count, Rejects: e.Rejects}
+		for _, f := range e.Fields {
+			fs.Columns = append(fs.Columns, f.Name)
+		}
 		n := normName(e.Name)
 		if why, skip := notMigrated[n]; skip {
 			pr.Notes = append(pr.Notes, fmt.Sprintf("%s: not mapped — %s", e.Name, why))
+			fs.Why = "not mapped — " + why
+			pr.Files = append(pr.Files, fs)
 			continue
 		}
-		k, conf, why := classify(e.Name)
-		ents = append(ents, classified{e, k, conf, why})
+		if e.Count == 0 && !hasSamples(e) {
+			// An entity without a record (a file that is absent, or empty)
+			// gets no object: there is nothing to map and nothing to check.
+			pr.Notes = append(pr.Notes, fmt.Sprintf("%s: no records; no object drafted", e.Name))
+			fs.Why = "no records; no object drafted"
+			pr.Files = append(pr.Files, fs)
+			if len(e.Fields) > 0 {
+				unplaced = append(unplaced, unrecognised{e, make([]sniff, len(e.Fields)), len(pr.Files) - 1, classifyFallback(e), "no records"})
+			}
+			continue
+		}
+		sniffs := make([]sniff, len(e.Fields))
+		for i, f := range e.Fields {
+			sniffs[i] = sniffField(f)
+		}
+		k, conf, why, ok := recogniseEntity(e, sniffs)
+		fs.Target, fs.Confidence, fs.Why = k.kind, conf, why
+		if !ok {
+			pr.Notes = append(pr.Notes, fmt.Sprintf("%s: not recognised — map by hand (%s)", e.Name, why))
+			fs.Target, fs.Why = "", "not recognised — map by hand: "+why
+			pr.Files = append(pr.Files, fs)
+			unplaced = append(unplaced, unrecognised{e, sniffs, len(pr.Files) - 1, classifyFallback(e), why})
+			continue
+		}
+		name := uniqueName(objectName(e.Name), used)
+		used[name] = true
+		ents = append(ents, classified{e, k, conf, why, sniffs, len(pr.Files)})
+		pr.Files = append(pr.Files, fs)
+		pr.Files[len(pr.Files)-1].Object = name
 		if _, ok := present[k.kind]; !ok {
-			present[k.kind] = objectName(e.Name)
+			present[k.kind] = name
 		}
 	}
-	used := map[string]bool{}
+	if len(ents) == 0 {
+		// Nothing recognised: a map needs an object to load at all, so the
+		// unplaced files are drafted as custom objects to start from, each
+		// flagged. Once anything is recognised they stay out of the map.
+		for _, u := range unplaced {
+			name := uniqueName(objectName(u.e.Name), used)
+			used[name] = true
+			pr.Files[u.file].Object, pr.Files[u.file].Target = name, TargetCustomObject
+			pr.Files[u.file].Why = "not recognised — drafted as a custom object to start from: " + u.why
+			ents = append(ents, classified{u.e, u.kind, 0.3, pr.Files[u.file].Why, u.sniffs, u.file})
+		}
+	}
 	for _, c := range ents {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		o, review, notes := proposeObject(ctx, c.e, c.kind, present, dest, inv.Properties, opts)
-		o.Name = uniqueName(o.Name, used)
-		used[o.Name] = true
+		name := pr.Files[c.file].Object
+		o, review, notes, cols := proposeObject(ctx, c.e, c.kind, c.sniffs, present, dest, inv.Properties, opts)
+		o.Name = name
+		for i := range review {
+			review[i].Object = name
+		}
+		for i := range cols {
+			cols[i].Object = name
+		}
+		pr.Files[c.file].Target = o.Target
 		if c.conf < opts.LowConfidence {
 			review = append(review, ReviewItem{Object: o.Name, Field: "(entity)", Target: string(o.Target), Confidence: c.conf, Why: c.why})
 		}
 		pr.Map.Objects = append(pr.Map.Objects, o)
 		pr.Review = append(pr.Review, review...)
 		pr.Notes = append(pr.Notes, notes...)
+		pr.Columns = append(pr.Columns, cols...)
 	}
-	if issues := pr.Map.check(nil); len(issues) > 0 {
-		return nil, fmt.Errorf("mapping: the proposer drafted an invalid map (a bug): %w", &LoadError{File: "proposal", Issues: issues})
+	for _, u := range inv.Unreadable {
+		pr.Notes = append(pr.Notes, fmt.Sprintf("%s: could not be read — %s", u.File, u.Reason))
 	}
+	pr.settle()
 	return pr, nil
+}
+
+// classifyFallback is the custom object an unplaced entity is drafted as
+// when nothing else was recognised.
+func classifyFallback(e *EntityInventory) entityKind {
+	sing := singularOf(e.Name)
+	k := entityKind{kind: TargetCustomObject, key: snake(sing), singular: titleWords(sing), plural: titleWords(e.Name)}
+	if k.key == "" || !validKey(k.key) {
+		k.key = "record"
+	}
+	if k.singular == "" || k.plural == "" {
+		k.singular, k.plural = "Record", "Records"
+	}
+	return k
+}
+
+func hasSamples(e *EntityInventory) bool {
+	for _, f := range e.Fields {
+		if len(f.Samples) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func uniqueName(n string, used map[string]bool) string {
@@ -182,11 +312,15 @@ func uniqueName(n string, used map[string]bool) string {
 }
 
 // proposeObject drafts the object for one entity.
-func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, present map[TargetKind]string, dest Destination,
-	props []pbn.CustomPropertyDefinition, opts ProposeOptions) (Object, []ReviewItem, []string) {
+func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs []sniff, present map[TargetKind]string, dest Destination,
+	props []pbn.CustomPropertyDefinition, opts ProposeOptions) (Object, []ReviewItem, []string, []ColumnDecision) {
 	o := Object{Name: objectName(e.Name), Source: e.Name, Target: k.kind}
 	var review []ReviewItem
 	var notes []string
+	var cols []ColumnDecision
+	decide := func(col, decision, target string, conf float64, why string) {
+		cols = append(cols, ColumnDecision{Object: o.Name, Column: col, Decision: decision, Target: target, Confidence: conf, Why: why})
+	}
 	sing := singularOf(e.Name)
 	model := "contact"
 	switch k.kind {
@@ -202,26 +336,39 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 	}
 	if k.kind != TargetBusiness && k.kind != TargetUser && k.kind != TargetNote && k.kind != TargetContactField && k.kind != TargetTask {
 		o.ExternalID = opts.KeyPrefix + snake(sing) + "_id"
+		if !validKey(o.ExternalID) || len(o.ExternalID) > 60 {
+			o.ExternalID = opts.KeyPrefix + "source_id"
+		}
 	}
-	sniffs := make([]sniff, len(e.Fields))
-	for i, f := range e.Fields {
-		sniffs[i] = sniffField(f)
+	// Source key. Without a column that identifies a record, the likeliest
+	// one is proposed for review and still mapped as a field: a date or a
+	// patient reference used as a key is a draft, not a decision.
+	keyIdx, keyConf, keyWhy := sourceKeyIndex(e, sing, sniffs)
+	handled := map[int]bool{}
+	if keyIdx >= 0 {
+		handled[keyIdx] = true
+		decide(e.Fields[keyIdx].Name, DecisionKey, "source_key", keyConf, keyWhy)
 	}
-	// Source key.
-	keyIdx := sourceKeyIndex(e, sing, sniffs)
-	if keyIdx < 0 {
-		keyIdx = 0
-		review = append(review, ReviewItem{Object: o.Name, Field: fieldName(e, 0), Confidence: 0.3, Why: "no field looks like a unique id; check source_key"})
+	keyCol := keyIdx
+	if keyIdx < 0 && len(e.Fields) > 0 {
+		keyCol = 0
+		for i, sn := range sniffs {
+			if sn.unique && sn.fill == 1 {
+				keyCol = i
+				break
+			}
+		}
+		review = append(review, ReviewItem{Object: o.Name, Field: e.Fields[keyCol].Name, Target: "source_key", Confidence: 0.3,
+			Why: "no column identifies a record: this one is a placeholder key; choose a unique column (or export one)"})
 	}
 	if len(e.Fields) == 0 {
 		o.SourceKey = "id"
 		review = append(review, ReviewItem{Object: o.Name, Field: "(entity)", Confidence: 0, Why: "the inventory lists no fields"})
 	} else {
-		o.SourceKey = e.Fields[keyIdx].Name
+		o.SourceKey = e.Fields[keyCol].Name
 	}
 	// Lookups: per referenced kind, the field whose name is the strongest
 	// reference (assignedStaffId before providerId).
-	handled := map[int]bool{keyIdx: true}
 	for _, ref := range []TargetKind{TargetContact, TargetBusiness, TargetUser} {
 		obj, ok := present[ref]
 		if !ok || ref == k.kind {
@@ -232,7 +379,9 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 			if handled[i] {
 				continue
 			}
-			if r := slices.Index(refNames[ref], normName(f.Name)); r >= 0 && r < bestRank {
+			// A reference holds ids ("DRE1", "0042"), not names: the
+			// "Patient" column of a report may be the patient's name.
+			if r := slices.Index(refNames[ref], colName(f.Name)); r >= 0 && r < bestRank && (sniffs[i].n == 0 || sniffs[i].has("idlike") >= 0.8) {
 				best, bestRank = i, r
 			}
 		}
@@ -254,6 +403,8 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 		}
 		o.Lookups = append(o.Lookups, l)
 		handled[best] = true
+		decide(l.From, DecisionLookup, l.To, round2(0.9-0.02*float64(min(bestRank, 10))),
+			fmt.Sprintf("%q is a known name for a reference to %s and its values are ids", l.From, kindNoun(entityKind{kind: ref})))
 	}
 	if k.kind == TargetNote {
 		if t, used := noteTemplate(e, sniffs, handled); t != "" {
@@ -290,16 +441,37 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 	if k.kind == TargetCustomObject || k.kind == TargetContactField {
 		std = nil
 	}
+	noCustom := k.kind == TargetNote || k.kind == TargetUser || k.kind == TargetBusiness
+	skip := func(i int, why string, conf float64, sensitive bool) {
+		o.Skip = append(o.Skip, Skip{From: e.Fields[i].Name, Reason: why, Sensitive: sensitive})
+		cols = append(cols, ColumnDecision{Object: o.Name, Column: e.Fields[i].Name, Decision: DecisionSkip, Sensitive: sensitive,
+			Confidence: conf, Why: why})
+		handled[i] = true
+	}
 	for i, f := range e.Fields {
 		if handled[i] {
 			continue
 		}
+		// Sensitive data stays home whatever else the column could be.
+		if why := sensitive(f, sniffs[i]); why != "" {
+			skip(i, "sensitive: "+why+"; not migrated by default (move it to a rule to migrate it)", 0.95, true)
+			continue
+		}
 		if sniffs[i].kind == "empty" {
+			if e.Count > 0 && int(e.Count) <= len(f.Samples) {
+				// Every row was sampled: the column is empty in the file.
+				skip(i, fmt.Sprintf("no values in any of the %d rows", e.Count), 0.9, false)
+				continue
+			}
 			review = append(review, ReviewItem{Object: o.Name, Field: f.Name, Why: "no values in the sample; left unmapped"})
 			continue
 		}
 		if r, ok := declaredProperty(f, props, k.kind, opts); ok {
 			cands = append(cands, cand{i, r})
+			continue
+		}
+		if why, conf := routineSkip(f); why != "" && i != keyCol {
+			skip(i, why, conf, false)
 			continue
 		}
 		cands = append(cands, cand{i, bestRule(f, sniffs[i], k.kind, std, model, sing, dest, opts)})
@@ -322,9 +494,8 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 	for ci := range cands {
 		c := &cands[ci]
 		if prev, ok := taken[c.field.To]; ok {
-			if k.kind == TargetNote || k.kind == TargetUser || k.kind == TargetBusiness {
-				review = append(review, ReviewItem{Object: o.Name, Field: e.Fields[c.idx].Name, Target: "", Confidence: c.field.Confidence,
-					Why: fmt.Sprintf("%s targets have no room for it (%s is taken by %s)", k.kind, c.field.To, prev)})
+			if noCustom {
+				c.field.Reason = fmt.Sprintf("%s targets have no room for it (%s is taken by %s)", k.kind, c.field.To, prev)
 				c.field.To = ""
 				continue
 			}
@@ -335,16 +506,22 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 		taken[c.field.To] = e.Fields[c.idx].Name
 	}
 	slices.SortFunc(cands, func(a, b cand) int { return a.idx - b.idx })
+	keys := map[string]bool{}
 	for _, c := range cands {
-		if c.field.To == "" {
+		switch {
+		case c.field.To == "":
+			skip(c.idx, c.field.Reason, 0.7, false)
+			continue
+		case noCustom && c.field.Type != "":
+			skip(c.idx, noCustomWhy(k.kind), 0.8, false)
 			continue
 		}
-		if (k.kind == TargetNote || k.kind == TargetUser || k.kind == TargetBusiness) && c.field.Type != "" {
-			review = append(review, ReviewItem{Object: o.Name, Field: e.Fields[c.idx].Name, Confidence: c.field.Confidence,
-				Why: fmt.Sprintf("%s targets take no custom fields; left unmapped", k.kind)})
-			continue
+		f := checkValues(k.kind, c.field, e.Fields[c.idx], model, opts)
+		if f.Custom() && !strings.Contains(f.To, ".") {
+			f.To = uniqueKey(f.To, keys)
 		}
-		o.Fields = append(o.Fields, c.field)
+		keys[f.To] = true
+		o.Fields = append(o.Fields, f)
 	}
 	// Suggesters (suggest.go).
 	sr, sn := runSuggesters(ctx, &suggestCtx{o: &o, e: e, std: std, sniffs: sniffs, handled: handled, keyIdx: keyIdx, model: model, opts: opts}, k.kind, dest)
@@ -355,11 +532,24 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 		o.Primary = pickPrimary(&o)
 	case TargetOpportunity:
 		if !proposePipelines(&o, e, sniffs) {
-			review = append(review, ReviewItem{Object: o.Name, Field: "(pipeline)", Confidence: 0.3,
-				Why: "no stage field found: add pipeline_field, stage_field and pipelines by hand"})
+			// Without a stage column there are no pipelines, and an
+			// opportunity cannot be created: the records are drafted as a
+			// custom object instead, so nothing is lost, and the reviewer
+			// decides.
+			ck := entityKind{kind: TargetCustomObject, key: "case", singular: k.singular, plural: k.plural}
+			if k.singular == "" {
+				ck.singular, ck.plural = "Case", "Cases"
+			}
+			d, rv, nt, cs := proposeObject(ctx, e, ck, sniffs, present, dest, props, opts)
+			rv = append(rv, ReviewItem{Object: o.Name, Field: "(entity)", Target: string(TargetCustomObject), Confidence: 0.3,
+				Why: "looks like cases or treatment plans, but no column gives a stage: drafted as a custom object; for opportunities set target: opportunity with pipeline_field, stage_field and pipelines"})
+			return d, rv, nt, cs
 		} else {
-			review = append(review, ReviewItem{Object: o.Name, Field: o.StageField, Target: "pipelines", Confidence: 0.5,
-				Why: "stages come from the sampled values and their probabilities from their names: check both"})
+			why := "stages come from the sampled values and their probabilities from their names: check both"
+			if !slices.Contains([]string{"stage", "stagename", "pipelinestage", "casestage"}, normName(o.StageField)) {
+				why = "no stage column: the status serves as the stage; " + why
+			}
+			review = append(review, ReviewItem{Object: o.Name, Field: o.StageField, Target: "pipelines", Confidence: 0.5, Why: why})
 		}
 		if o.Field("name") == nil {
 			o.Fields = append(o.Fields, Field{Value: "Case", To: "name", Confidence: 0.5, Reason: "no title field; a constant name", Origin: "heuristic"})
@@ -395,7 +585,100 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, presen
 			review = append(review, ReviewItem{Object: o.Name, Field: f.From, Target: f.To, Confidence: f.Confidence, Why: "proposed by " + f.Origin})
 		}
 	}
-	return o, review, notes
+	return o, review, notes, columnDecisions(&o, e, cols, review)
+}
+
+// columnDecisions completes the key, lookup and skip decisions taken on the
+// way with the rules of the finished object and, for every other column,
+// "unmapped" with the review's reason.
+func columnDecisions(o *Object, e *EntityInventory, cols []ColumnDecision, review []ReviewItem) []ColumnDecision {
+	byCol := map[string][]ColumnDecision{}
+	for _, c := range cols {
+		byCol[c.Column] = append(byCol[c.Column], c)
+	}
+	for _, f := range o.Fields {
+		d := ColumnDecision{Object: o.Name, Decision: DecisionField, Target: f.To, Custom: f.Custom(), Confidence: f.Confidence, Why: f.Reason}
+		for _, c := range f.sources() {
+			d.Column = c
+			byCol[c] = append(byCol[c], d)
+		}
+	}
+	for _, c := range []string{o.StageField, o.PipelineField} {
+		if c != "" {
+			byCol[c] = append(byCol[c], ColumnDecision{Object: o.Name, Column: c, Decision: DecisionStage, Target: "pipelines", Confidence: 0.5})
+		}
+	}
+	var out []ColumnDecision
+	for _, f := range e.Fields {
+		ds := byCol[f.Name]
+		if len(ds) == 0 {
+			why := "nothing decided"
+			for _, r := range review {
+				if r.Field == f.Name {
+					why = r.Why
+				}
+			}
+			ds = []ColumnDecision{{Object: o.Name, Column: f.Name, Decision: DecisionUnmapped, Why: why}}
+		}
+		// A column used as a placeholder key and mapped keeps its rule as
+		// its decision; one decision per column, the most telling first.
+		slices.SortStableFunc(ds, func(a, b ColumnDecision) int { return decisionRank(a.Decision) - decisionRank(b.Decision) })
+		out = append(out, ds[0])
+	}
+	return out
+}
+
+func decisionRank(d string) int {
+	return slices.Index([]string{DecisionKey, DecisionLookup, DecisionStage, DecisionField, DecisionSkip, DecisionUnmapped}, d)
+}
+
+// sources lists the source columns a rule reads.
+func (f *Field) sources() []string {
+	var out []string
+	if f.From != "" {
+		out = append(out, f.From)
+	}
+	out = append(out, f.Fallback...)
+	if f.Template != "" {
+		if parts, err := parseTemplate(f.Template); err == nil {
+			for _, p := range parts {
+				if p.field != "" && !slices.Contains(out, p.field) {
+					out = append(out, p.field)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// noCustomWhy says why a target kind leaves a column out.
+func noCustomWhy(k TargetKind) string {
+	switch k {
+	case TargetUser:
+		return "staff are matched to existing HighLevel users by e-mail, not created: nothing else of theirs is stored"
+	case TargetNote:
+		return "notes hold only a body; this column is not part of it (add it to the body template to keep it)"
+	case TargetBusiness:
+		return "HighLevel businesses take no custom fields"
+	}
+	return string(k) + " targets take no custom fields"
+}
+
+// uniqueKey makes a custom field key unique within an object: near-duplicate
+// headers ("Phone", "Phone #" written "phone") get a numbered key.
+func uniqueKey(key string, used map[string]bool) string {
+	if !used[key] {
+		return key
+	}
+	for i := 2; ; i++ {
+		c := fmt.Sprintf("%s_%d", key, i)
+		if len(c) > 60 {
+			c = fmt.Sprintf("%s_%d", strings.TrimRight(key[:60-len(strconv.Itoa(i))-1], "_"), i)
+		}
+		if !used[c] {
+			return c
+		}
+	}
 }
 
 func fieldName(e *EntityInventory, i int) string {
@@ -405,23 +688,29 @@ func fieldName(e *EntityInventory, i int) string {
 	return ""
 }
 
-func sourceKeyIndex(e *EntityInventory, sing string, sn []sniff) int {
+// sourceKeyIndex finds the column that identifies a record, with a
+// confidence and why; -1 when none does.
+func sourceKeyIndex(e *EntityInventory, sing string, sn []sniff) (int, float64, string) {
 	s := normName(sing)
 	want := []string{"id", s + "id", s + "num", s + "number", "key", "pk", "recordid", "uid"}
 	for _, w := range want {
 		for i, f := range e.Fields {
-			if normName(f.Name) == w {
-				return i
+			if colName(f.Name) == w {
+				return i, 0.95, fmt.Sprintf("%q names the record's id", f.Name)
 			}
 		}
 	}
 	for i, f := range e.Fields {
-		n := normName(f.Name)
+		n := colName(f.Name)
 		if (strings.HasSuffix(n, "id") || strings.HasSuffix(n, "num") || strings.HasSuffix(n, "no") || strings.HasSuffix(n, "number")) && sn[i].unique && sn[i].fill == 1 {
-			return i
+			return i, 0.85, fmt.Sprintf("%q reads as an id and its sampled values are unique and filled", f.Name)
 		}
 	}
-	return -1
+	// Reports often lead with an unnamed account or chart number.
+	if len(e.Fields) > 0 && sn[0].unique && sn[0].fill == 1 && sn[0].n >= 3 && sn[0].has("idlike") == 1 {
+		return 0, 0.65, fmt.Sprintf("the first column %q holds unique, filled, id-like values", e.Fields[0].Name)
+	}
+	return -1, 0, ""
 }
 
 // bestRule picks the best target for one source field.
@@ -447,6 +736,18 @@ func bestRule(f FieldInventory, sn sniff, kind TargetKind, std []string, model, 
 		}
 		if s > bestS {
 			bestTo, bestS, bestWhy = to, s, why
+		}
+	}
+	// The values decide when the name gives no hint, and overrule a name
+	// they contradict (a "Primary Contact" column of phone numbers).
+	if vTo, vConf, vWhy := valueTarget(kind, f, sn, std); vTo != "" {
+		switch {
+		case vTo == bestTo:
+		case bestS < 0.5:
+			bestTo, bestS, bestWhy = vTo, vConf, fmt.Sprintf("%s; the name %q gives no hint", vWhy, f.Name)
+		case contradicts(bestTo, sn) || bestS < 0.8 && expectKind[bestTo] == "" && sn.definite():
+			bestWhy = fmt.Sprintf("%s, overruling the name, which suggested %s", vWhy, bestTo)
+			bestTo, bestS = vTo, vConf-0.05
 		}
 	}
 	// Existing custom fields of the model.
@@ -490,7 +791,8 @@ func bestRule(f FieldInventory, sn sniff, kind TargetKind, std []string, model, 
 
 // customRule proposes a custom field of the sniffed type.
 func customRule(f FieldInventory, sn sniff, kind TargetKind, model string, opts ProposeOptions) Field {
-	key := snake(strings.TrimPrefix(f.Name, "custom."))
+	// "#" reads as "number": "Phone #" is not "Phone".
+	key := snake(strings.ReplaceAll(strings.TrimPrefix(f.Name, "custom."), "#", " number "))
 	if key == "" || key[0] < 'a' || key[0] > 'z' {
 		key = "f_" + key
 	}
@@ -598,6 +900,18 @@ func proposePipelines(o *Object, e *EntityInventory, sn []sniff) bool {
 			stageIdx = i
 		case "pipeline", "pipelinename", "casetype", "pipelineid":
 			pipeIdx = i
+		}
+	}
+	if stageIdx < 0 {
+		// Many reports carry a plan's status (proposed, accepted, ...)
+		// and no stage: with few distinct values it serves as the stage.
+		for i, f := range e.Fields {
+			switch normName(f.Name) {
+			case "status", "casestatus", "planstatus", "tpstatus", "treatmentplanstatus":
+				if sn[i].kind == "picklist" || sn[i].n > 0 && sn[i].n < 8 {
+					stageIdx = i
+				}
+			}
 		}
 	}
 	if stageIdx < 0 {

@@ -95,9 +95,11 @@ var expectKind = map[string]string{
 
 // refNames recognise reference fields by the entity they point at.
 var refNames = map[TargetKind][]string{
-	TargetContact:  {"patientid", "patnum", "patid", "contactid", "clientid", "customerid", "personid", "ptid", "patient", "ptnum", "patientnum", "patientnumber", "patno", "ptno", "accountid", "chartid"},
+	TargetContact: {"patientid", "patnum", "patid", "contactid", "clientid", "customerid", "personid", "ptid", "patient", "ptnum", "patientnum", "patientnumber", "patno", "ptno", "accountid", "chartid",
+		"chartnum", "chartnumber", "chartno", "client", "clientnum", "clientno", "acctnum", "accountnum", "accountnumber", "patientno"},
 	TargetBusiness: {"officeid", "clinicid", "clinicnum", "locationid", "practiceid", "office", "clinic"},
-	TargetUser:     {"assignedstaffid", "staffid", "ownerid", "assignedto", "userid", "providerid", "provnum", "provider", "dentistid", "dr", "doctor", "dentist"},
+	TargetUser: {"assignedstaffid", "staffid", "ownerid", "assignedto", "userid", "providerid", "provnum", "provider", "dentistid", "dr", "doctor", "dentist",
+		"primprovider", "primaryprovider", "provid", "provcode", "providercode", "usernum"},
 }
 
 func classify(name string) (entityKind, float64, string) {
@@ -133,6 +135,9 @@ func classify(name string) (entityKind, float64, string) {
 func kindNoun(k entityKind) string {
 	if k.kind == TargetCustomObject || k.kind == TargetContactField {
 		return strings.ToLower(k.plural)
+	}
+	if k.kind == TargetOpportunity {
+		return "opportunities"
 	}
 	return string(k.kind) + "s"
 }

@@ -142,6 +142,17 @@ func (m *Map) WriteReview(w io.Writer, opts ReviewOptions) error {
 			}
 			b.WriteByte('\n')
 		}
+		if len(o.Skip) > 0 {
+			b.WriteString("Not migrated:\n\n")
+			for _, s := range o.Skip {
+				tag := ""
+				if s.Sensitive {
+					tag = " (**sensitive**)"
+				}
+				fmt.Fprintf(b, "- `%s`%s: %s\n", mdCell(s.From), tag, mdText(orDash(s.Reason)))
+			}
+			b.WriteByte('\n')
+		}
 		if d := o.Duplicates; d != nil {
 			fmt.Fprintf(b, "Duplicates by %s: **%s**.\n\n", "`"+strings.Join(d.Keys, "`, `")+"`", d.Policy)
 		}

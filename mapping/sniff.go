@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/pbnhl/pbnhl/mapping/transform"
 )
@@ -20,6 +22,21 @@ type sniff struct {
 	ref      bool    // the name says id or number of a record
 	options  []string
 	evidence string
+	// n is the number of non-blank samples and shapes counts how many of
+	// them have each shape the proposer recognises standard fields by
+	// (email, phone, date, zip, state, person, url, ssn, card, idlike,
+	// future, years = distinct years of the dates, oldyears = how many
+	// dates are at least 5 years old).
+	n      int
+	shapes map[string]int
+}
+
+// has returns the share of non-blank samples with a shape.
+func (s sniff) has(shape string) float64 {
+	if s.n == 0 {
+		return 0
+	}
+	return float64(s.shapes[shape]) / float64(s.n)
 }
 
 func (s sniff) definite() bool {
@@ -87,6 +104,7 @@ func sniffField(f FieldInventory) sniff {
 		}
 	}
 	s.unique = len(distinct) == n
+	s.n, s.shapes = n, valueShapes(vals, counts)
 	name := normName(f.Name)
 	textual := strings.HasSuffix(name, "id") || strings.HasSuffix(name, "num") || strings.Contains(name, "code") ||
 		strings.Contains(name, "zip") || strings.Contains(name, "postal") || strings.Contains(name, "tooth") || strings.Contains(name, "number")
@@ -203,4 +221,153 @@ func looksLikeCDT(v string) bool {
 		}
 	}
 	return digits == 4
+}
+
+// usStates are the two-letter codes of US states, territories and DC.
+var usStates = strings.Fields(`AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS
+	MO MT NE NV NH NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR VI GU AS MP`)
+
+// valueShapes counts the shapes of non-blank samples beyond the type
+// counts sniffField already made.
+func valueShapes(vals []string, counts map[string]int) map[string]int {
+	sh := map[string]int{"email": counts["email"], "phone": counts["phone"], "date": counts["date"]}
+	years := map[int]bool{}
+	now := time.Now().Year()
+	for _, v := range vals {
+		if looksLikeZip(v) {
+			sh["zip"]++
+		}
+		if slices.Contains(usStates, strings.ToUpper(v)) {
+			sh["state"]++
+		}
+		if looksLikePersonName(v) {
+			sh["person"]++
+		}
+		if looksLikeURL(v) {
+			sh["url"]++
+		}
+		if looksLikeSSN(v) {
+			sh["ssn"]++
+		}
+		if looksLikeCard(v) {
+			sh["card"]++
+		}
+		if looksLikeID(v) {
+			sh["idlike"]++
+		}
+		if t, err := transform.ParseTime(v, transform.DateOptions{}); err == nil && !t.IsZero() {
+			years[t.Year()] = true
+			if t.Year() > now || t.Year() == now && t.After(time.Now()) {
+				sh["future"]++
+			}
+			if t.Year() <= now-5 {
+				sh["oldyears"]++
+			}
+		}
+	}
+	sh["years"] = len(years)
+	return sh
+}
+
+// looksLikeZip: a US ZIP or ZIP+4.
+func looksLikeZip(v string) bool {
+	d := v
+	if len(v) == 10 && v[5] == '-' {
+		d = v[:5] + v[6:]
+	} else if len(v) != 5 {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// looksLikePersonName: two to four alphabetic words, each capitalised
+// ("Ann Lee", "Lee, Ann", "Mary-Jo O'Brien"), nothing else.
+func looksLikePersonName(v string) bool {
+	words := strings.Fields(strings.ReplaceAll(v, ",", " "))
+	if len(words) < 2 || len(words) > 4 {
+		return false
+	}
+	for _, w := range words {
+		rs := []rune(w)
+		if !unicode.IsUpper(rs[0]) {
+			return false
+		}
+		for _, r := range rs {
+			if !unicode.IsLetter(r) && r != '\'' && r != '-' && r != '.' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func looksLikeURL(v string) bool {
+	l := strings.ToLower(v)
+	return !strings.ContainsAny(v, " @") && (strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || strings.HasPrefix(l, "www."))
+}
+
+// looksLikeSSN: a US social security number written 123-45-6789.
+func looksLikeSSN(v string) bool {
+	if len(v) != 11 || v[3] != '-' || v[6] != '-' {
+		return false
+	}
+	for i, c := range []byte(v) {
+		if i != 3 && i != 6 && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// looksLikeCard: 13 to 19 digits (spaces and dashes allowed) passing the
+// Luhn check, as payment card numbers do.
+func looksLikeCard(v string) bool {
+	var d []int
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9':
+			d = append(d, int(c-'0'))
+		case c == ' ' || c == '-':
+		default:
+			return false
+		}
+	}
+	if len(d) < 13 || len(d) > 19 {
+		return false
+	}
+	sum := 0
+	for i := range d {
+		x := d[len(d)-1-i]
+		if i%2 == 1 {
+			if x *= 2; x > 9 {
+				x -= 9
+			}
+		}
+		sum += x
+	}
+	return sum%10 == 0
+}
+
+// looksLikeID: one short token of letters, digits and - _ . (DRE1, 0042,
+// A-17, p_123456), not a date, amount or phone number.
+func looksLikeID(v string) bool {
+	if len(v) > 24 || strings.ContainsAny(v, " ,/:$@") {
+		return false
+	}
+	digits := 0
+	for _, r := range v {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case unicode.IsLetter(r), r == '-', r == '_', r == '.', r == '#':
+		default:
+			return false
+		}
+	}
+	return digits > 0 && !looksLikeMoney(v)
 }
