@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/mapping"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -720,13 +721,25 @@ func TestFilesOwnerOnly(t *testing.T) {
 }
 
 // -max-invalid-share and -accept-invalid reach the library's preflight
-// gate: the proposer's raw draft maps treatment plan statuses HighLevel
-// cannot take, so every plan is invalid and preflight blocks; accepted
-// knowingly, it goes on.
+// gate: a reviewer maps treatment plan statuses straight to the status
+// HighLevel cannot take them as (the proposer keeps them as text: every
+// sampled value would be refused), so every plan is invalid and preflight
+// blocks; accepted knowingly, it goes on.
 func TestAcceptInvalid(t *testing.T) {
 	r := newRig(t, 10, 0)
 	mapPath := r.path("draft.yaml")
 	r.mustRun(join([]string{"propose", "-out", mapPath, "-review", r.path("draft.md")}, r.srcArgs(), r.hlArgs())...)
+	m, err := mapping.Load(mapPath)
+	require.NoError(t, err)
+	tp := m.Object("treatment_plans")
+	require.NotNil(t, tp)
+	for i := range tp.Fields {
+		if tp.Fields[i].From == "status" {
+			tp.Fields[i].To, tp.Fields[i].Type, tp.Fields[i].Label = "status", "", ""
+		}
+	}
+	require.NotNil(t, tp.Field("status"))
+	require.NoError(t, m.SaveFile(mapPath))
 	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
 	args := join([]string{"-map", mapPath}, r.led(r.path("l.ledger")), r.srcArgs(), r.hlArgs())
 	r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
