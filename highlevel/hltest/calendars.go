@@ -302,6 +302,37 @@ func (e *event) inspectJSON(l *location) map[string]any {
 	return out
 }
 
+// slotKey files an event under its calendar and the UTC day it starts, so
+// slot validation looks at the few events that can overlap instead of
+// every event of the location (a migration writes tens of thousands).
+func slotKey(calID string, day time.Time) string {
+	return calID + "|" + day.UTC().Format(time.DateOnly)
+}
+
+// indexEvent and unindexEvent keep eventsOf (by contact) and bySlot (by
+// calendar and start day) in step with events.
+func (l *location) indexEvent(e *event) {
+	l.eventsOf.add(e.contactID, e)
+	l.bySlot.add(slotKey(e.calendarID, e.start), e)
+	if d := e.end.Sub(e.start); d > l.longestEvent[e.calendarID] {
+		l.longestEvent[e.calendarID] = d
+	}
+}
+
+func (l *location) unindexEvent(e *event) {
+	l.eventsOf.del(e.contactID, e)
+	l.bySlot.del(slotKey(e.calendarID, e.start), e)
+}
+
+// dropEventsOf deletes a contact's appointments: they die with the contact,
+// as its notes and tasks do.
+func (l *location) dropEventsOf(contactID string) {
+	for _, e := range l.eventsOf.list(contactID) {
+		l.unindexEvent(e)
+		l.events.remove(e.id)
+	}
+}
+
 func parseApptTime(m map[string]any, k string) (time.Time, *apiError) {
 	t, err := time.Parse(time.RFC3339, str(m, k))
 	if err != nil {
@@ -326,13 +357,17 @@ func (l *location) checkSlot(cal *calendar, start, end, now time.Time, m map[str
 			return errBadRequest(msgSlotUnavailable)
 		}
 	}
+	// An event overlapping [start, end) starts before end and no earlier
+	// than start minus the calendar's longest event.
 	taken := 0
-	l.events.each(func(e *event) bool {
-		if e != skip && e.calendarID == cal.id && e.status != "cancelled" && e.start.Before(end) && start.Before(e.end) {
-			taken++
+	first := start.Add(-l.longestEvent[cal.id]).UTC().Truncate(24 * time.Hour)
+	for day := first; day.Before(end); day = day.Add(24 * time.Hour) {
+		for _, e := range l.bySlot[slotKey(cal.id, day)] {
+			if e != skip && e.status != "cancelled" && e.start.Before(end) && start.Before(e.end) {
+				taken++
+			}
 		}
-		return true
-	})
+	}
 	if taken >= cal.perSlot() {
 		return errBadRequest(msgSlotUnavailable)
 	}
@@ -515,7 +550,7 @@ func (s *Server) createAppointment(c *call) (response, *apiError) {
 	}
 	e.meta = s.newMeta(l, c.now)
 	l.events.put(e)
-	l.eventsOf.add(e.contactID, e)
+	l.indexEvent(e)
 	l.notify(e, "created", c.now)
 	return ok(e.schemaJSON(l.cfg.ID))
 }
@@ -559,7 +594,9 @@ func (s *Server) updateAppointment(c *call) (response, *apiError) {
 		return fail(err)
 	}
 	next.meta = e.meta
+	l.unindexEvent(e)
 	*e = next
+	l.indexEvent(e)
 	s.touch(&e.meta, c.now)
 	l.notify(e, "updated", c.now)
 	return ok(e.schemaJSON(l.cfg.ID))
@@ -577,8 +614,8 @@ func (s *Server) deleteEvent(c *call) (response, *apiError) {
 	if err != nil {
 		return fail(err)
 	}
+	l.unindexEvent(e)
 	l.events.remove(e.id)
-	l.eventsOf.del(e.contactID, e)
 	return created(map[string]any{"succeeded": true})
 }
 

@@ -295,3 +295,62 @@ func TestCalendarDTOsMatchSpec(t *testing.T) {
 		})
 	}
 }
+
+// TestSlotValidationAcrossDays: a taken slot is found whatever day the
+// overlapping appointment started on (across midnight, multi-day), and a
+// moved appointment frees its old slot.
+func TestSlotValidationAcrossDays(t *testing.T) {
+	_, tc, clk := calendarServer(t)
+	calID := createCalendar(t, tc, nil)["id"].(string)
+	pid := createContactID(t, tc, "p@x.com")
+	d := clk.Now().Truncate(24 * time.Hour).Add(10 * 24 * time.Hour)
+	book := func(start time.Time, dur time.Duration, status int) map[string]any {
+		t.Helper()
+		return tc.do("POST", "/calendars/events/appointments", appt(calID, pid, start,
+			map[string]any{"endTime": start.Add(dur).Format(time.RFC3339)})).must(t, status)
+	}
+	late := book(d.Add(23*time.Hour), 3*time.Hour, 200) // 23:00 to 02:00 the next day
+	book(d.Add(25*time.Hour), 30*time.Minute, 400)
+	book(d.Add(26*time.Hour), 30*time.Minute, 200)
+	// A four-day block seen from its third day.
+	book(d.Add(5*24*time.Hour), 4*24*time.Hour, 200)
+	book(d.Add(7*24*time.Hour+5*time.Hour), time.Hour, 400)
+	book(d.Add(9*24*time.Hour), time.Hour, 200)
+	// Another calendar's appointments never take this one's slots.
+	other := createCalendar(t, tc, map[string]any{"name": "Ortho"})["id"].(string)
+	tc.do("POST", "/calendars/events/appointments", appt(other, pid, d.Add(25*time.Hour), nil)).must(t, 200)
+
+	// Moving the late appointment frees 01:00 and takes 12:00.
+	tc.do("PUT", "/calendars/events/appointments/"+late["id"].(string), map[string]any{
+		"startTime": d.Add(12 * time.Hour).Format(time.RFC3339), "endTime": d.Add(13 * time.Hour).Format(time.RFC3339)}).must(t, 200)
+	book(d.Add(25*time.Hour), 30*time.Minute, 200)
+	book(d.Add(12*time.Hour+30*time.Minute), 30*time.Minute, 400)
+	// Deleting it frees 12:00.
+	tc.do("DELETE", "/calendars/events/"+late["id"].(string), nil).must(t, 201)
+	book(d.Add(12*time.Hour+30*time.Minute), 30*time.Minute, 200)
+}
+
+// TestContactDeleteTakesItsHistory: a contact's appointments and its
+// conversation (with its messages) are deleted with it, as its notes and
+// tasks are.
+func TestContactDeleteTakesItsHistory(t *testing.T) {
+	s, tc, clk := calendarServer(t)
+	calID := createCalendar(t, tc, nil)["id"].(string)
+	pid := createContactID(t, tc, "p@x.com")
+	keep := createContactID(t, tc, "k@x.com")
+	ev := tc.do("POST", "/calendars/events/appointments", appt(calID, pid, clk.Now().Add(time.Hour), nil)).must(t, 200)["id"].(string)
+	tc.do("POST", "/calendars/events/appointments", appt(calID, keep, clk.Now().Add(3*time.Hour), nil)).must(t, 200)
+	cv := obj(t, tc.do("POST", "/conversations/", map[string]any{"locationId": loc, "contactId": pid}).must(t, 201)["conversation"])["id"].(string)
+	tc.do("POST", "/conversations/messages/inbound", map[string]any{"type": "SMS", "conversationId": cv, "contactId": pid, "message": "x"}).must(t, 200)
+
+	v7 := tc.as(tc.token)
+	v7.version = "2021-07-28"
+	v7.do("DELETE", "/contacts/"+pid, nil).must(t, 200)
+	tc.do("GET", "/calendars/events/appointments/"+ev, nil).must(t, 400)
+	tc.do("GET", "/conversations/"+cv, nil).must(t, 400)
+	assert.Equal(t, 1, s.Count(loc, KindEvent))
+	assert.Equal(t, 0, s.Count(loc, KindConversation))
+	assert.Equal(t, 0, s.Count(loc, KindMessage))
+	// Its slot is free again.
+	tc.do("POST", "/calendars/events/appointments", appt(calID, keep, clk.Now().Add(time.Hour), nil)).must(t, 200)
+}

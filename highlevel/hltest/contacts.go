@@ -332,6 +332,8 @@ func (s *Server) deleteContact(c *call) (response, *apiError) {
 	}
 	delete(l.oppsOf, ct.id)
 	l.dropRelationsOf(ct.id)
+	l.dropEventsOf(ct.id)       // calendars.go
+	l.dropConversationOf(ct.id) // conversations.go
 	return ok(map[string]any{"succeded": true})
 }
 

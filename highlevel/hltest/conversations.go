@@ -266,13 +266,25 @@ func (s *Server) deleteConversation(c *call) (response, *apiError) {
 	if err != nil {
 		return fail(err)
 	}
+	l.dropConversation(cv)
+	return ok(map[string]any{"success": true})
+}
+
+func (l *location) dropConversation(cv *conversation) {
 	for _, msg := range l.messagesOf.list(cv.id) {
 		l.messages.remove(msg.id)
 	}
 	delete(l.messagesOf, cv.id)
 	delete(l.convOf, cv.contactID)
 	l.conversations.remove(cv.id)
-	return ok(map[string]any{"success": true})
+}
+
+// dropConversationOf deletes a contact's conversation and its messages:
+// they die with the contact, as its notes and tasks do.
+func (l *location) dropConversationOf(contactID string) {
+	if cv := l.convOf[contactID]; cv != nil {
+		l.dropConversation(cv)
+	}
 }
 
 // searchConversations is GET /conversations/search. Filters modelled:
@@ -308,7 +320,7 @@ func (s *Server) searchConversations(c *call) (response, *apiError) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	var hits []*conversation
-	l.conversations.each(func(cv *conversation) bool {
+	consider := func(cv *conversation) bool {
 		if c.now.Before(cv.visibleAt) || !cv.matches(c, l, query) {
 			return true
 		}
@@ -318,7 +330,16 @@ func (s *Server) searchConversations(c *call) (response, *apiError) {
 		}
 		hits = append(hits, cv)
 		return true
-	})
+	}
+	if id := c.q("contactId"); id != "" {
+		// A contact has one conversation: the lookup a migration makes per
+		// patient costs no scan.
+		if cv := l.convOf[id]; cv != nil {
+			consider(cv)
+		}
+	} else {
+		l.conversations.each(consider)
+	}
 	slices.SortStableFunc(hits, func(a, b *conversation) int {
 		x, y := a.lastDate().UnixMilli(), b.lastDate().UnixMilli()
 		if asc {

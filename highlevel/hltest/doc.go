@@ -74,7 +74,10 @@
 // toNotify defaults to true; each create or update that would have run the
 // calendar's automations is a Notification (Server.Notifications,
 // KindNotification), and Records/Dump show each event's toNotify, so a test
-// can assert that no patient would have been notified.
+// can assert that no patient would have been notified. Slot checks look
+// only at the calendar's appointments of the days concerned, so booking
+// stays cheap with a practice's whole history loaded. A contact's
+// appointments and conversation are deleted with it.
 //
 // Conversations (conversations.go): create (one per contact; a second is
 // the live 400 "Conversation with the contact id:<id> already exists!"),

@@ -60,6 +60,8 @@ type location struct {
 	calendars     *table[*calendar]
 	events        *table[*event]
 	eventsOf      multiIndex[*event] // by contact id
+	bySlot        multiIndex[*event] // by calendar and start day (slotKey)
+	longestEvent  map[string]time.Duration
 	notifications []Notification
 	conversations *table[*conversation]
 	convOf        map[string]*conversation // by contact id
@@ -98,6 +100,8 @@ func (s *Server) newState() *state {
 			calendars:     newTable[*calendar](),
 			events:        newTable[*event](),
 			eventsOf:      multiIndex[*event]{},
+			bySlot:        multiIndex[*event]{},
+			longestEvent:  map[string]time.Duration{},
 			conversations: newTable[*conversation](),
 			convOf:        map[string]*conversation{},
 			messages:      newTable[*message](),
