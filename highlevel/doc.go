@@ -20,7 +20,11 @@
 // Businesses, CustomFields, Objects, Associations, Opportunities, Pipelines,
 // Users, Media and Locations (Get: the location and its duplicate-contact
 // and duplicate-opportunity settings, which a migration's preflight
-// checks). Methods take a context first and return concrete types;
+// checks), Calendars (calendars and appointments; every appointment write
+// sends toNotify, false unless AppointmentInput.Notify, so a migration
+// never triggers the calendar's messages to patients) and Conversations (a
+// contact's conversation; messages added with the date they were sent,
+// nothing is sent). Methods take a context first and return concrete types;
 // listings are iterators (iter.Seq2[*T, error]) that hold one page in memory.
 //
 // # Authentication
