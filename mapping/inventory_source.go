@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 )
@@ -59,11 +60,15 @@ func InventorySource(ctx context.Context, src pbn.Source, opts SourceOptions) (S
 			return inv, fmt.Errorf("mapping: sample %s: %w", e, err)
 		}
 		var failed error
+		rejects := map[string]int{}
 		recs := func(yield func(Record) bool) {
 			n := 0
 			for rec, err := range seq {
 				var re *pbn.RowError
 				if errors.As(err, &re) {
+					// Counted by reason, so the proposal says what a typed
+					// column that does not parse costs (never a value).
+					rejects[rowRejectReason(re)]++
 					continue
 				}
 				if err != nil {
@@ -82,7 +87,26 @@ func InventorySource(ctx context.Context, src pbn.Source, opts SourceOptions) (S
 		if failed != nil {
 			return inv, fmt.Errorf("mapping: sample %s: %w", e, failed)
 		}
+		if len(rejects) > 0 {
+			ei.Rejects = rejects
+		}
 		inv.Entities = append(inv.Entities, ei)
 	}
 	return inv, nil
+}
+
+// rowRejectReason names why a row was rejected without its values: the
+// row-shape problem, or the columns that did not parse and why.
+func rowRejectReason(re *pbn.RowError) string {
+	var parts []string
+	if re.Err != nil {
+		parts = append(parts, re.Err.Error())
+	}
+	for _, f := range re.Fields {
+		parts = append(parts, fmt.Sprintf("%s: %v", f.Header, f.Err))
+	}
+	if len(parts) == 0 {
+		return "unreadable record"
+	}
+	return strings.Join(parts, "; ")
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -12,6 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 )
 
 func csvEntity(t testing.TB, name, data string) EntityInventory {
@@ -318,4 +322,41 @@ func FuzzPropose(f *testing.F) {
 			t.Fatalf("the draft does not load: %v", err)
 		}
 	})
+}
+
+// TestRejectsShownByPropose: rows the typed reader rejects (an alphanumeric
+// provider-style code where an id is expected) are counted by reason in
+// the inventory and shown at the top of the review — never a value.
+func TestRejectsShownByPropose(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, err := pbntest.MustPractice(7, 12).WriteExport(ctx, dir, pbntest.ExportOptions{})
+	require.NoError(t, err)
+	path := filepath.Join(dir, "patients.csv")
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	lines := strings.Split(string(raw), "\n")
+	for _, i := range []int{1, 2} {
+		_, rest, _ := strings.Cut(lines[i], ",")
+		lines[i] = "DRE" + strconv.Itoa(i) + "," + rest
+	}
+	require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600))
+	src, err := pbn.OpenExport(dir, pbn.ExportOptions{})
+	require.NoError(t, err)
+	inv, err := InventorySource(ctx, src, SourceOptions{})
+	require.NoError(t, err)
+	pt := inv.Entity("patients")
+	total := 0
+	for reason, n := range pt.Rejects {
+		total += n
+		assert.Contains(t, reason, "id", "the reason names the column")
+		assert.NotContains(t, reason, "DRE")
+	}
+	assert.Equal(t, 2, total)
+	assert.EqualValues(t, 10, pt.Count)
+	pr, err := Propose(ctx, inv, Destination{}, ProposeOptions{})
+	require.NoError(t, err)
+	var b bytes.Buffer
+	require.NoError(t, pr.WriteReview(&b, ReviewOptions{}))
+	assert.Regexp(t, "\\| `patients` \\| 10 \\| \\*\\*2\\*\\*: 2 [a-z_]*id: invalid id: not an integer \\|", b.String())
 }

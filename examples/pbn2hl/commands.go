@@ -56,7 +56,7 @@ var oauthCmd = &command{
 type proposeFlags struct {
 	out, review, from, name string
 	samples                 int
-	overwrite               bool
+	overwrite, files        bool
 	ai                      aiFlags // suggest.go
 }
 
@@ -71,6 +71,7 @@ var proposeCmd = &command{
 		c.flags.StringVar(&p.name, "name", "PbN → HighLevel", "name written into the map")
 		c.flags.BoolVar(&p.overwrite, "overwrite", false, "replace -out and -review when they exist (a reviewed, edited map is otherwise kept)")
 		c.flags.IntVar(&p.samples, "samples", 500, "records read per source entity to propose from (values stay in memory, never printed)")
+		c.flags.BoolVar(&p.files, "files", false, "with -export: draft from the folder's files as they are (any practice system's CSV reports — Dentrix, Eaglesoft, Open Dental, Denticon, Curve — whatever their names, UTF-16 included), not through the PbN reader")
 		p.ai.register(c.flags)
 	},
 	run: runPropose,
@@ -84,6 +85,9 @@ func runPropose(ctx context.Context, c *cli) error {
 	if p.from == "default" && p.ai.endpoint != "" {
 		return usagef("-ai-endpoint reviews a drafted map: it needs -from proposer")
 	}
+	if p.files && (p.from != "proposer" || c.cfg.exportDir == "") {
+		return usagef("-files drafts from an export folder's files: it needs -export DIR and -from proposer")
+	}
 	if !p.overwrite {
 		for _, f := range []string{p.out, p.review} {
 			if _, err := os.Stat(f); err == nil {
@@ -91,9 +95,12 @@ func runPropose(ctx context.Context, c *cli) error {
 			}
 		}
 	}
-	src, err := c.source()
-	if err != nil {
-		return err
+	var src pbn.Source
+	if !p.files { // -files reads the folder's reports, not PbN entities
+		var err error
+		if src, err = c.source(); err != nil {
+			return err
+		}
 	}
 	var m *mapping.Map
 	var writeReview func(io.Writer) error
@@ -109,8 +116,19 @@ func runPropose(ctx context.Context, c *cli) error {
 		writeReview = func(w io.Writer) error { return m.WriteReview(w, mapping.ReviewOptions{}) }
 		c.progressf("propose: the reviewed default map with %d custom properties of the practice", len(props))
 	} else {
-		c.progressf("propose: sampling up to %d records of each source entity", p.samples)
-		inv, err := mapping.InventorySource(ctx, src, mapping.SourceOptions{Records: p.samples})
+		var inv mapping.SourceInventory
+		var err error
+		if p.files {
+			c.progressf("propose: reading every CSV/TXT/TSV report in %s", c.cfg.exportDir)
+			inv, err = mapping.InventoryDir(os.DirFS(c.cfg.exportDir), mapping.InventoryOptions{})
+		} else {
+			c.progressf("propose: sampling up to %d records of each source entity", p.samples)
+			inv, err = mapping.InventorySource(ctx, src, mapping.SourceOptions{Records: p.samples})
+			if er, ok := src.(*pbn.ExportReader); ok && len(er.UnrecognisedFiles()) > 0 {
+				c.progressf("propose: note: the PbN reader does not know %s — to draft from a practice system's own reports, add -files",
+					strings.Join(er.UnrecognisedFiles(), ", "))
+			}
+		}
 		if err != nil {
 			return err
 		}
@@ -145,6 +163,30 @@ func runPropose(ctx context.Context, c *cli) error {
 		for _, n := range prop.Notes {
 			c.progressf("propose: note: %s", n)
 		}
+		// Rows the reader rejected are said, with why, never dropped in
+		// silence (the review lists them per file too).
+		for _, f := range prop.Files {
+			total := 0
+			for _, n := range f.Rejects {
+				total += n
+			}
+			if total > 0 {
+				reasons := slices.Sorted(maps.Keys(f.Rejects))
+				parts := make([]string, len(reasons))
+				for i, r := range reasons {
+					parts[i] = fmt.Sprintf("%d × %s", f.Rejects[r], r)
+				}
+				c.progressf("propose: %s: %d rows rejected by the reader (%s)", f.Entity, total, strings.Join(parts, "; "))
+			}
+		}
+	}
+	if len(m.Objects) == 0 {
+		// A map without objects would not load: write what the review
+		// says about each entity and stop.
+		if err := privatefile.Write(p.review, writeReview); err != nil {
+			return fmt.Errorf("write the review: %w", err)
+		}
+		return fmt.Errorf("propose: no entity of the source has records to map, so no map was written (review: %s); for another system's reports add -files", p.review)
 	}
 	if err := privatefile.Write(p.out, m.Save); err != nil {
 		return fmt.Errorf("save the map: %w", err)

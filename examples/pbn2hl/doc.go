@@ -31,7 +31,10 @@
 //
 // propose drafts from what a program using the library would call:
 // mapping.InventorySource over the source and mapping.DestinationFrom over
-// the location.
+// the location; with -files (and -export) it reads the folder's reports as
+// they are, whatever system wrote them, through mapping.InventoryDir. Rows
+// the reader rejected are printed per file with their reasons, and files
+// the PbN reader does not know are named with a pointer to -files.
 //
 // Exit codes: 0 done, 1 failed (or interrupted: run the same command again
 // to resume), 2 usage error, 3 stopped at HighLevel's daily limit (run the
