@@ -121,8 +121,10 @@
 //     phase again settles or makes it. A lookup after an unknown outcome
 //     is repeated for longer than HighLevel's client keeps its circuit
 //     breaker open, and a write the client refuses before sending (breaker
-//     open, rate limited) is waited for, never dropped: past two minutes
-//     of refusals the phase stops, to be run again.
+//     open, rate limited) is waited for, never dropped — repeated when the
+//     client says it lets calls through again (highlevel.RetryAt: the
+//     transport's policy decides every wait, this package adds none of its
+//     own): past two minutes of refusals the phase stops, to be run again.
 //   - Duplicate sweep. A write HighLevel applies later than its horizon
 //     would leave two objects for one source record. After a phase that
 //     settled anything by lookup, every key so settled is searched by its

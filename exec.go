@@ -149,7 +149,6 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 	// phase read the journal. Cancellation is checked between the steps.
 	jctx := context.WithoutCancel(ctx)
 	var firstRefusal time.Time
-	refused := 0
 	for attempt := 1; ; attempt++ {
 		// The call's deadline is fixed before its intent is journaled, and
 		// the intent carries deadline + search lag: whatever happens to this
@@ -196,17 +195,19 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 			}
 			attempt-- // a refusal without sending is not an attempt
 			continue
-		case errors.Is(err, highlevel.ErrCircuitOpen), errors.Is(err, highlevel.ErrRateLimited):
+		case refusedBeforeSending(err):
 			// Refused without being processed: nothing was sent, so it is
-			// not an attempt, and the call is repeated once the breaker
-			// lets calls through again (its cooldown is 30s by default:
-			// giving up sooner lost records the source holds). A record
-			// is never dropped for this: past refusalBudget the phase
-			// stops, its run left running, and the next run writes it.
+			// not an attempt. The client already spent its own retries; the
+			// call is repeated when the client says it will let it through
+			// (highlevel.RetryAt: the breaker's cooldown, HighLevel's
+			// Retry-After, or at once with its limiter pacing), because a
+			// record is never dropped for a refusal (giving up at the
+			// client's budget lost records the source holds). Past
+			// refusalBudget the phase stops, its run left running, and the
+			// next run writes it.
 			if err := run.Outcome(jctx, seq, rollback.Rejected(0, notApplied+"refused before processing (circuit open or rate limited)")); err != nil {
 				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
 			}
-			refused++
 			if firstRefusal.IsZero() {
 				firstRefusal = time.Now()
 			}
@@ -214,7 +215,7 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 				return res, &unsettledError{msg: fmt.Sprintf("pbnhl: HighLevel kept refusing calls before processing them (circuit open or rate limited) for %s; run the phase again", refusalBudget)}
 			}
 			attempt--
-			if err := sleep(ctx, min(time.Duration(refused)*500*time.Millisecond, 5*time.Second)); err != nil {
+			if err := waitForClient(ctx, err); err != nil {
 				return res, err
 			}
 			continue
@@ -274,9 +275,18 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 				// A lookup that failed proves nothing: look again before
 				// leaving the outcome unknown (the end of the phase
 				// settles what is still unknown, or fails the phase), for
-				// longer than an open circuit breaker refuses calls.
-				if err := sleep(ctx, min(time.Duration(try)*200*time.Millisecond, 2*time.Second)); err != nil {
-					return res, err
+				// longer than an open circuit breaker refuses calls. A
+				// refused lookup waits for the client (waitForClient); a
+				// failed one, which the client already retried, is looked
+				// up again after a short pause.
+				var werr error
+				if refusedBeforeSending(ferr) {
+					werr = waitForClient(ctx, ferr)
+				} else {
+					werr = sleep(ctx, min(time.Duration(try)*200*time.Millisecond, 2*time.Second))
+				}
+				if werr != nil {
+					return res, werr
 				}
 				id, found, ferr = w.find(ctx, notBefore(deadline.Add(-m.opts.RequestTimeout)))
 				res.calls++
@@ -306,6 +316,23 @@ func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (write
 			return res, nil
 		}
 	}
+}
+
+// refusedBeforeSending reports a call the client refused without sending
+// it (circuit breaker open, burst limit still hit after its retries).
+func refusedBeforeSending(err error) bool {
+	_, ok := highlevel.RetryAt(err)
+	return ok
+}
+
+// waitForClient waits until the client lets a refused call through again
+// (highlevel.RetryAt): the transport's policy decides when, not this one.
+func waitForClient(ctx context.Context, err error) error {
+	at, _ := highlevel.RetryAt(err)
+	if d := time.Until(at); d > 0 {
+		return sleep(ctx, d)
+	}
+	return ctx.Err()
 }
 
 // refusalBudget is how long a write is repeated while HighLevel's client

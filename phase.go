@@ -817,7 +817,14 @@ func (ph *phase) linkChunk(ctx context.Context, tr *tracker, businessID string, 
 			tr.rejected.Add(int64(len(ids)))
 			return nil // left unknown: the next phase resolves them by reading the contacts
 		}
-		if err := sleep(ctx, time.Duration(attempt)*500*time.Millisecond); err != nil {
+		// A refusal before sending waits for the client to let calls
+		// through (highlevel.RetryAt); an unknown outcome is repeated after
+		// a pause (linking twice is harmless).
+		pause := func() error { return sleep(ctx, time.Duration(attempt)*500*time.Millisecond) }
+		if refusedBeforeSending(err) {
+			pause = func() error { return waitForClient(ctx, err) }
+		}
+		if err := pause(); err != nil {
 			return err
 		}
 	}

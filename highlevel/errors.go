@@ -292,6 +292,8 @@ func (e *UnauthorizedError) Unwrap() []error {
 type CircuitOpenError struct {
 	Operation string
 	Limiter   string // the limiter's name (the location)
+	// RetryAt is when the breaker lets a call through again (see RetryAt).
+	RetryAt time.Time
 }
 
 func (e *CircuitOpenError) Error() string {
@@ -618,7 +620,7 @@ func transportErr(k call, err error) error {
 	case errors.As(err, &dl):
 		return &RateLimitError{Operation: op, Daily: true, RetryAt: dl.RetryAt}
 	case errors.As(err, &bo):
-		return &CircuitOpenError{Operation: op, Limiter: bo.Name}
+		return &CircuitOpenError{Operation: op, Limiter: bo.Name, RetryAt: bo.RetryAt}
 	case errors.As(err, &re):
 		e := &UnauthorizedError{Operation: op, RefreshErr: re.Err}
 		if re.Response != nil {

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -31,6 +32,11 @@ type BreakerOptions struct {
 type Breaker struct {
 	name string
 	cb   *gobreaker.TwoStepCircuitBreaker[struct{}]
+	// openUntil is when the breaker, open, lets probes through (Unix ns);
+	// probeWait how long a refusal while half-open (its probes in flight)
+	// asks to wait. They make BreakerOpenError.RetryAt.
+	openUntil atomic.Int64
+	probeWait time.Duration
 }
 
 type outcome int
@@ -69,11 +75,32 @@ func NewBreaker(o BreakerOptions) *Breaker {
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= threshold },
 		IsExcluded:  func(err error) bool { return errors.Is(err, errIgnored) },
 	}
-	if o.OnStateChange != nil {
-		f := o.OnStateChange
-		st.OnStateChange = func(name string, from, to gobreaker.State) { f(name, from.String(), to.String()) }
+	b := &Breaker{name: o.Name, probeWait: min(max(o.OpenTimeout/10, 10*time.Millisecond), time.Second)}
+	f := o.OnStateChange
+	timeout := o.OpenTimeout
+	st.OnStateChange = func(name string, from, to gobreaker.State) {
+		if to == gobreaker.StateOpen {
+			b.openUntil.Store(time.Now().Add(timeout).UnixNano())
+		}
+		if f != nil {
+			f(name, from.String(), to.String())
+		}
 	}
-	return &Breaker{name: o.Name, cb: gobreaker.NewTwoStepCircuitBreaker[struct{}](st)}
+	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](st)
+	return b
+}
+
+// openError is the refusal of a call: it says when the breaker will let a
+// call through again (the end of its cooldown, or, half-open with its
+// probes in flight, a short while), so that a caller repeating refused
+// calls waits for the breaker rather than on a schedule of its own.
+func (b *Breaker) openError() *BreakerOpenError {
+	now := time.Now()
+	at := time.Unix(0, b.openUntil.Load())
+	if !at.After(now) {
+		at = now.Add(b.probeWait)
+	}
+	return &BreakerOpenError{Name: b.name, RetryAt: at}
 }
 
 // State returns "closed", "open" or "half-open".
@@ -88,7 +115,7 @@ func (b *Breaker) open() bool { return b.cb.State() == gobreaker.StateOpen }
 func (b *Breaker) allow() (report func(outcome), err error) {
 	done, err := b.cb.Allow()
 	if err != nil {
-		return nil, &BreakerOpenError{Name: b.name}
+		return nil, b.openError()
 	}
 	return func(o outcome) { done(outcomeErrs[o]) }, nil
 }

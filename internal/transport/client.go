@@ -440,7 +440,7 @@ type admission struct {
 // free probe), the limiter must admit it, and the credential must be ready.
 func (c *Client) admit(ctx context.Context, r *Request) (admission, error) {
 	if c.breaker != nil && c.breaker.open() {
-		return admission{}, &BreakerOpenError{Name: c.breaker.name}
+		return admission{}, c.breaker.openError()
 	}
 	a := admission{report: func(outcome) {}}
 	if c.limiter != nil {

@@ -107,6 +107,9 @@ func (e *DailyLimitError) Is(target error) bool {
 // circuit breaker is open (or half-open and already probing).
 type BreakerOpenError struct {
 	Name string
+	// RetryAt is when the breaker lets a call through again: the end of
+	// its cooldown, or shortly when half-open with its probes in flight.
+	RetryAt time.Time
 }
 
 func (e *BreakerOpenError) Error() string {
