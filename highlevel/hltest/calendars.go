@@ -262,8 +262,7 @@ func (e *event) json(l *location) map[string]any {
 	out := map[string]any{"id": e.id, "title": e.title, "calendarId": e.calendarID, "locationId": l.cfg.ID,
 		"contactId": e.contactID, "groupId": groupID, "appointmentStatus": e.status, "assignedUserId": e.assignedUserID,
 		"users": users, "startTime": apiTime(e.start), "endTime": apiTime(e.end), "dateAdded": iso(e.added),
-		"dateUpdated": iso(e.updated), "isRecurring": e.rrule != "", "assignedResources": []string{},
-		"createdBy": map[string]any{"source": "third_party"}}
+		"dateUpdated": iso(e.updated), "isRecurring": e.rrule != "", "assignedResources": []string{}}
 	if e.address != "" {
 		out["address"] = e.address
 	}
@@ -284,7 +283,6 @@ const contactLayout = "2006-01-02 15:04:05"
 func (e *event) contactJSON(l *location) map[string]any {
 	out := e.json(l)
 	delete(out, "isRecurring")
-	delete(out, "createdBy")
 	delete(out, "description")
 	out["status"] = e.status
 	out["startTime"] = e.start.UTC().Format(contactLayout)
