@@ -91,7 +91,27 @@
 // Not reconciled: notes and tasks (HighLevel lists them per contact only,
 // one call per contact; the ledger's journal holds their outcomes).
 //
-// Reports are plain text, JSON and a self-contained HTML page (inline CSS and
-// SVG, no external asset). They hold object types, field names, counts,
-// source keys and HighLevel ids — never a field's value.
+// Counts after a delta: records the source deleted are either deleted in
+// HighLevel by the delta (DeleteDeleted: the journal's deletes, the
+// Deleted column with their keys) or kept there (the default policy:
+// the ledger keeps no trace of a deletion it did not apply, so the host
+// passes their keys as Options.Kept — the Kept column). A count is OK
+// when source − rejected + kept = ledger = HighLevel; Count.Status says
+// why in words ("ok: 3 kept after their source deletion", or the numbers
+// that disagree), so a delta that kept deletions never reads as a bare
+// "mismatch".
+//
+// Reports are plain text, JSON and a self-contained HTML page meant as
+// evidence a practice can keep: a header (practice — Options.Practice —,
+// the HighLevel location, the map digest and the runs checked, read from
+// the ledger's runs, the date, the verdict in one sentence), three charts
+// drawn as inline SVG (records per object type: source / ledger /
+// HighLevel; population rate per field: mapped bodies vs HighLevel;
+// differences by object type and kind), then the tables: counts with
+// rejected, kept and deleted columns, the source keys behind every
+// difference, duplicates, integrity, the field diffs, population, runs.
+// Inline CSS, no script, nothing fetched: it opens offline. Every
+// rendering holds object types, field names, counts, source keys and
+// HighLevel ids — never a field's value. TestHTMLReport holds its golden
+// file.
 package reconcile

@@ -132,3 +132,42 @@ func TestDuplicatesAreReported(t *testing.T) {
 	sampled := e.run(t, reconcile.Options{Sample: -1, OpportunityExternalField: extField})
 	assert.Equal(t, want[2:], sampled.Duplicates)
 }
+
+// The migration's duplicate sweep deletes a copy under the key of the
+// record it keeps (the delete targets the copy). That delete must not read
+// as the record's: the contact kept is still expected, nothing differs.
+func TestSweptCopyDoesNotHideTheRecordKept(t *testing.T) {
+	ctx := context.Background()
+	e := migrated(t, 20)
+	ct := firstMapped(t, e, rollback.TypeContact, 4)
+	cp, err := e.hl.Contacts.Create(ctx, highlevel.ContactInput{FirstName: "Copy",
+		CustomFields: []highlevel.CustomFieldInput{{ID: e.extID, Value: highlevel.TextValue(ct.SourceKey)}}})
+	require.NoError(t, err)
+	require.Len(t, e.run(t, reconcile.Options{Full: true, Sample: -1, LeafSize: 4}).Duplicates, 1)
+
+	// The sweep, as the root package journals it.
+	run, err := e.ledger.BeginRun(ctx, rollback.RunOptions{Kind: rollback.KindDelta})
+	require.NoError(t, err)
+	seq, err := run.Intent(ctx, rollback.Intent{Op: rollback.OpDelete, ObjectType: rollback.TypeContact, SourceKey: ct.SourceKey,
+		Entity: "patients", TargetID: cp.ID, Before: []byte(`{"id":"` + cp.ID + `"}`)})
+	require.NoError(t, err)
+	require.NoError(t, e.hl.Contacts.Delete(ctx, cp.ID))
+	require.NoError(t, run.Outcome(ctx, seq, rollback.Done(cp.ID)))
+	require.NoError(t, run.Finish(ctx, rollback.StatusSucceeded))
+	kept, ok, err := e.ledger.Lookup(ctx, rollback.TypeContact, ct.SourceKey)
+	require.NoError(t, err)
+	require.True(t, ok, "the id map still maps the key to the record kept")
+	require.Equal(t, ct.HighLevelID, kept.HighLevelID)
+
+	rep := e.run(t, reconcile.Options{Full: true, Sample: -1, LeafSize: 4})
+	var txt bytes.Buffer
+	require.NoError(t, rep.WriteText(&txt))
+	assert.Empty(t, rep.Duplicates)
+	assert.True(t, rep.LedgerMatches(), txt.String())
+	for _, c := range rep.Counts {
+		if c.ObjectType == rollback.TypeContact {
+			assert.Equal(t, c.Ledger, c.HighLevel)
+			assert.Zero(t, c.Deleted, "a copy's delete is not a record's")
+		}
+	}
+}

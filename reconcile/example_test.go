@@ -23,8 +23,8 @@ func ExampleReport_WriteText() {
 	// Reconciliation: HighLevel does not match the ledger (1 difference(s)) (4 API calls)
 	//
 	// Counts
-	//   object type                            source rejected   ledger HighLevel
-	//   contact                                     2        0        2         2  ok
+	//   object type                            source rejected   kept deleted   ledger HighLevel
+	//   contact                                     2        0      0       0        2         2  ok
 	//
 	// Relationship integrity
 	//

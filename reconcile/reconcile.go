@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -47,11 +48,32 @@ type Options struct {
 	// the record's source key in every body).
 	OpportunityExternalField string
 	RecordExternalFields     map[string]string
+	// Kept are, per ledger object type, the source keys of records the
+	// source deleted and a delta kept in HighLevel (the ledger holds no
+	// trace of a deletion it did not apply): they explain a ledger count
+	// above the source's. Keys the ledger does not map are ignored.
+	Kept map[string][]string
+	// Practice names the practice in the report's header. Location and
+	// MapDigest override what the ledger's runs say (the client's
+	// location, the latest run's map digest).
+	Practice, Location, MapDigest string
+	// Now stamps the report (default time.Now).
+	Now func() time.Time
 }
 
 // Report is the outcome of a reconciliation. It holds object types, field
 // names, counts, source keys and HighLevel ids — no field value.
 type Report struct {
+	// The header: who and what was checked, and when. Practice is
+	// Options.Practice; LocationID and MapDigest are Options' or, unset,
+	// the client's location and the latest run's map digest; Runs are the
+	// ledger's runs whose journal is the expected state.
+	Practice   string       `json:"practice,omitempty"`
+	LocationID string       `json:"locationId,omitempty"`
+	MapDigest  string       `json:"mapDigest,omitempty"`
+	Runs       []RunChecked `json:"runs,omitempty"`
+	CheckedAt  time.Time    `json:"checkedAt,omitzero"`
+
 	Counts     []Count      `json:"counts"`
 	Population []Population `json:"population"`
 	Integrity  []Integrity  `json:"integrity"`
@@ -129,10 +151,30 @@ func (r *Report) verdict() string {
 	if missing != "" {
 		parts = append(parts, missing)
 	}
+	kept := 0
+	for _, c := range r.Counts {
+		kept += c.Kept
+	}
 	if r.OK() && r.SourceCompared {
+		if kept > 0 {
+			return fmt.Sprintf("OK: source, ledger and HighLevel agree (%d records deleted in the source were kept in HighLevel)", kept)
+		}
 		return "OK: source, ledger and HighLevel agree"
 	}
+	if kept > 0 {
+		parts = append(parts, fmt.Sprintf("%d records deleted in the source were kept in HighLevel", kept))
+	}
 	return strings.Join(parts, "; ")
+}
+
+// RunChecked is one ledger run whose journal the check compared.
+type RunChecked struct {
+	ID         int64     `json:"id"`
+	Kind       string    `json:"kind"`
+	Status     string    `json:"status"`
+	MapDigest  string    `json:"mapDigest,omitempty"`
+	StartedAt  time.Time `json:"startedAt"`
+	FinishedAt time.Time `json:"finishedAt,omitzero"`
 }
 
 // Count compares record counts of one object type.
@@ -141,15 +183,61 @@ type Count struct {
 	Source     int    `json:"source"` // -1: not given
 	// Rejected are records HighLevel refused (the ledger's problems) that
 	// the id map does not hold: sent, not there, reported with reasons.
-	Rejected  int `json:"rejected"`
+	Rejected int `json:"rejected"`
+	// Kept are records the source deleted that a delta kept in HighLevel
+	// (Options.Kept): in the ledger and HighLevel, not in the source.
+	// Deleted are records the journal deleted (a delta applying the
+	// source's deletions): in none of the three any more.
+	Kept      int `json:"kept"`
+	Deleted   int `json:"deleted"`
 	Ledger    int `json:"ledger"`
 	HighLevel int `json:"highLevel"`
+	// The source keys behind Rejected, Kept and Deleted.
+	RejectedKeys []string `json:"rejectedKeys,omitempty"`
+	KeptKeys     []string `json:"keptKeys,omitempty"`
+	DeletedKeys  []string `json:"deletedKeys,omitempty"`
 }
 
 // OK reports whether the counts agree: every valid source record is in the
-// id map unless HighLevel rejected it, and HighLevel holds the id map's.
+// id map unless HighLevel rejected it, the id map holds nothing else but
+// records kept after their source deletion, and HighLevel holds the id
+// map's.
 func (c Count) OK() bool {
-	return c.Ledger == c.HighLevel && (c.Source < 0 || c.Source-c.Rejected == c.Ledger)
+	return c.Ledger == c.HighLevel && (c.Source < 0 || c.Source-c.Rejected+c.Kept == c.Ledger)
+}
+
+// Status says in a few words whether and why the counts agree: "ok",
+// "ok: 2 kept after their source deletion", or what differs — never a
+// bare "mismatch" when a delta kept or deleted records.
+func (c Count) Status() string {
+	var why []string
+	if c.Ledger != c.HighLevel {
+		why = append(why, fmt.Sprintf("HighLevel holds %d, the ledger %d", c.HighLevel, c.Ledger))
+	}
+	if c.Source >= 0 && c.Source-c.Rejected+c.Kept != c.Ledger {
+		s := fmt.Sprintf("source %d", c.Source)
+		if c.Rejected > 0 {
+			s += fmt.Sprintf(" − rejected %d", c.Rejected)
+		}
+		if c.Kept > 0 {
+			s += fmt.Sprintf(" + kept %d", c.Kept)
+		}
+		why = append(why, fmt.Sprintf("%s = %d, the ledger holds %d", s, c.Source-c.Rejected+c.Kept, c.Ledger))
+	}
+	var notes []string
+	if c.Kept > 0 {
+		notes = append(notes, fmt.Sprintf("%d kept after their source deletion", c.Kept))
+	}
+	if c.Deleted > 0 {
+		notes = append(notes, fmt.Sprintf("%d deleted with the source", c.Deleted))
+	}
+	if len(why) == 0 {
+		if len(notes) == 0 {
+			return "ok"
+		}
+		return "ok: " + strings.Join(notes, ", ")
+	}
+	return "mismatch: " + strings.Join(append(why, notes...), "; ")
 }
 
 // Population is the share of records setting one target field: in the
@@ -296,12 +384,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &run{opts: opts, c: opts.Client, l: opts.Ledger, x: x, rep: &Report{},
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	r := &run{opts: opts, c: opts.Client, l: opts.Ledger, x: x, rep: &Report{CheckedAt: opts.Now().UTC().Truncate(time.Second)},
 		stored: map[string]map[string]int{}, read: map[string]int{}, names: map[string]string{}, dups: dupIndex{}}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
 	}{
+		{"header", r.header},
 		{"field names", r.fieldNames},
 		{"identity fields", r.identityFields},
 		{"counts", r.counts},
@@ -352,6 +444,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 func (r *run) counts(ctx context.Context) error {
 	rejected := map[string]int{}
+	rejectedKeys := map[string][]string{}
 	seen := map[string]bool{}
 	invalid := map[string]bool{}
 	for p, err := range r.l.Problems(ctx) {
@@ -375,10 +468,22 @@ func (r *run) counts(ctx context.Context) error {
 		}
 		seen[k] = true
 		rejected[p.ObjectType]++
+		if p.SourceKey != "" {
+			rejectedKeys[p.ObjectType] = append(rejectedKeys[p.ObjectType], p.SourceKey)
+		}
 		r.rep.Rejected++
 	}
 	for _, typ := range r.x.types {
-		c := Count{ObjectType: typ, Source: -1, Ledger: len(r.x.records[typ]), Rejected: rejected[typ]}
+		c := Count{ObjectType: typ, Source: -1, Ledger: len(r.x.records[typ]), Rejected: rejected[typ],
+			RejectedKeys: sortKeys(rejectedKeys[typ]), DeletedKeys: r.x.deleted[typ], Deleted: len(r.x.deleted[typ])}
+		kept := map[string]bool{}
+		for _, k := range r.opts.Kept[typ] {
+			if r.x.keys[typ+"\x00"+k] && !kept[k] {
+				kept[k] = true
+				c.KeptKeys = append(c.KeptKeys, k)
+			}
+		}
+		c.KeptKeys, c.Kept = sortKeys(c.KeptKeys), len(c.KeptKeys)
 		if n, ok := r.opts.Source[typ]; ok {
 			c.Source = n
 		}
@@ -388,6 +493,38 @@ func (r *run) counts(ctx context.Context) error {
 		}
 		c.HighLevel = n
 		r.rep.Counts = append(r.rep.Counts, c)
+	}
+	return nil
+}
+
+// sortKeys orders source keys as the ledger does (numerically when they
+// are integers).
+func sortKeys(ks []string) []string {
+	sort.Slice(ks, func(i, j int) bool { return keyLess(ks[i], ks[j]) })
+	return ks
+}
+
+// header fills who and what was checked: the location, the map digest and
+// the ledger's runs (dry runs aside: they wrote nothing).
+func (r *run) header(ctx context.Context) error {
+	h := r.rep
+	h.Practice, h.LocationID, h.MapDigest = r.opts.Practice, r.opts.Location, r.opts.MapDigest
+	if h.LocationID == "" {
+		h.LocationID = r.c.LocationID()
+	}
+	runs, err := r.l.Runs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, ri := range runs {
+		if ri.Kind == rollback.RunKindDryRun {
+			continue
+		}
+		h.Runs = append(h.Runs, RunChecked{ID: int64(ri.ID), Kind: string(ri.Kind), Status: string(ri.Status), MapDigest: ri.MapDigest,
+			StartedAt: ri.StartedAt.UTC(), FinishedAt: ri.FinishedAt.UTC()})
+		if r.opts.MapDigest == "" && ri.MapDigest != "" && ri.Kind != rollback.KindUndo {
+			h.MapDigest = ri.MapDigest // the latest run's
+		}
 	}
 	return nil
 }

@@ -48,6 +48,9 @@ type env struct {
 	clk    *clock
 	extID  string
 	source map[string]int
+	// ps and opts let a test change the source and run a delta.
+	ps   *pbntest.Server
+	opts pbnhl.Options
 }
 
 // migrated runs a whole migration of a generated practice into the
@@ -86,8 +89,9 @@ func migrated(t testing.TB, patients int, locMods ...func(*hltest.Location)) *en
 	ledger, err := rollback.Open(ctx, filepath.Join(t.TempDir(), "l.ledger"), rollback.Options{Plaintext: true})
 	require.NoError(t, err)
 	t.Cleanup(func() { ledger.Close() })
-	mig, err := pbnhl.New(pbnhl.Options{Source: src, Client: hl, Map: m, Ledger: ledger,
-		CompanyID: hltest.DefaultCompanyID, FallbackOwner: "desk@example.com", SearchLag: -1})
+	opts := pbnhl.Options{Source: src, Client: hl, Map: m, Ledger: ledger,
+		CompanyID: hltest.DefaultCompanyID, FallbackOwner: "desk@example.com", SearchLag: -1}
+	mig, err := pbnhl.New(opts)
 	require.NoError(t, err)
 	_, err = mig.ApplySchema(ctx)
 	require.NoError(t, err)
@@ -97,7 +101,7 @@ func migrated(t testing.TB, patients int, locMods ...func(*hltest.Location)) *en
 	require.NoError(t, err)
 	fields, err := hl.CustomFields.List(ctx, highlevel.FieldModelContact)
 	require.NoError(t, err)
-	e := &env{hs: hs, hl: hl, ledger: ledger, clk: clk, source: reconcile.SourceCounts(m, pre.Validation)}
+	e := &env{hs: hs, hl: hl, ledger: ledger, clk: clk, source: reconcile.SourceCounts(m, pre.Validation), ps: ps, opts: opts}
 	for _, f := range fields {
 		if f.FieldKey == "contact.pbn_patient_id" {
 			e.extID = f.ID
