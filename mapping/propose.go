@@ -381,7 +381,11 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 			}
 			// A reference holds ids ("DRE1", "0042"), not names: the
 			// "Patient" column of a report may be the patient's name.
-			if r := slices.Index(refNames[ref], colName(f.Name)); r >= 0 && r < bestRank && (sniffs[i].n == 0 || sniffs[i].has("idlike") >= 0.8) {
+			r := slices.Index(refNames[ref], colName(f.Name))
+			if r < 0 { // "Provider 1", "Provider 2": numbered references
+				r = slices.Index(refNames[ref], strings.TrimRight(colName(f.Name), "0123456789"))
+			}
+			if r >= 0 && r < bestRank && (sniffs[i].n == 0 || sniffs[i].has("idlike") >= 0.8) {
 				best, bestRank = i, r
 			}
 		}
@@ -418,10 +422,10 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 	if k.kind == TargetUser {
 		first, last := -1, -1
 		for i, f := range e.Fields {
-			switch normName(f.Name) {
-			case "firstname", "fname", "givenname":
+			switch n := normName(f.Name); {
+			case slices.Contains(synonyms[TargetContact]["firstName"], n):
 				first = i
-			case "lastname", "lname", "surname":
+			case slices.Contains(synonyms[TargetContact]["lastName"], n):
 				last = i
 			}
 		}
@@ -491,8 +495,19 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 	for _, f := range o.Fields {
 		taken[f.To] = "a composed template"
 	}
+	winner := map[string]int{} // standard target → index in cands
 	for ci := range cands {
 		c := &cands[ci]
+		if w, ok := winner[c.field.To]; ok && !c.field.Custom() && cands[w].field.Confidence-c.field.Confidence < 0.05 {
+			// Two columns fit the same field about equally ("Phone" and
+			// "Phone #"): the pick is a coin flip, so both go to review.
+			wf := &cands[w].field
+			if wf.Confidence >= 0.6 {
+				wf.Confidence = 0.59
+				wf.Reason += fmt.Sprintf("; a close call with %q", e.Fields[c.idx].Name)
+			}
+			c.field.Confidence = min(c.field.Confidence, 0.55)
+		}
 		if prev, ok := taken[c.field.To]; ok {
 			if noCustom {
 				c.field.Reason = fmt.Sprintf("%s targets have no room for it (%s is taken by %s)", k.kind, c.field.To, prev)
@@ -501,7 +516,14 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 			}
 			alt := customRule(e.Fields[c.idx], sniffs[c.idx], k.kind, model, opts)
 			alt.Reason = fmt.Sprintf("%s is taken by %s; %s", c.field.To, prev, alt.Reason)
+			if c.field.Confidence < 0.6 {
+				alt.Confidence = min(alt.Confidence, c.field.Confidence)
+				alt.Reason += "; a close call"
+			}
 			c.field = alt
+		}
+		if _, ok := winner[c.field.To]; !ok && !c.field.Custom() {
+			winner[c.field.To] = ci
 		}
 		taken[c.field.To] = e.Fields[c.idx].Name
 	}
@@ -717,10 +739,34 @@ func sourceKeyIndex(e *EntityInventory, sing string, sn []sniff) (int, float64, 
 func bestRule(f FieldInventory, sn sniff, kind TargetKind, std []string, model, entitySing string, dest Destination, opts ProposeOptions) Field {
 	n := normName(f.Name)
 	bestTo, bestS, bestWhy := "", 0.0, ""
+	// Table exports prefix every column with the table ("PAT_SEX",
+	// "pt_city"): the rest of the name is matched too, a little lower.
+	rest := ""
+	for _, p := range []string{"patient", "pat", "pt", "cust", "client"} {
+		if r, ok := strings.CutPrefix(n, p); ok && len(r) >= 3 && n != p {
+			rest = r
+			break
+		}
+	}
 	for _, to := range std {
 		s, why := nameScore(n, f.Name, to, synonyms[kind][to])
+		if s2, why2 := nameScore(rest, f.Name, to, synonyms[kind][to]); rest != "" && s2*0.95 > s {
+			s, why = round2(s2*0.95), why2+" (after the table prefix)"
+		}
 		if s == 0 {
 			continue
+		}
+		if to == "phone" {
+			// HighLevel's phone is the number texts go to: a mobile
+			// beats a home or work line, whatever the order.
+			switch {
+			case containsAny(n, landlineWords):
+				s = min(s, 0.6)
+				why += "; the name says a landline (texts need a mobile)"
+			case containsAny(n, mobileWords):
+				s = max(s, 0.9)
+				why += "; the name says mobile"
+			}
 		}
 		if want, ok := expectKind[to]; ok && sn.kind != "empty" {
 			if sn.kind == want {

@@ -185,6 +185,10 @@ func recogniseEntity(e *EntityInventory, sniffs []sniff) (k entityKind, conf flo
 		return nk, 0, fmt.Sprintf("neither the name %q nor its columns match an entity this tool moves", e.Name), false
 	case !named:
 		return ck, cconf, cwhy + fmt.Sprintf(" (the name %q says nothing)", e.Name), true
+	case cconf == 0 && strings.Contains(nwhy, " resembles "):
+		// "payments" is two letters from "patients": a resemblance alone,
+		// with columns that say nothing, places nothing.
+		return nk, 0, fmt.Sprintf("the name %q only resembles a known name and its columns do not confirm it", e.Name), false
 	case cconf == 0 && nconf < 0.95 && linksPatients(nk) && !hasPatientRef(e, sniffs):
 		// "Fee Schedule" contains "schedule", but a schedule of
 		// appointments names the patient of each; this file does not.

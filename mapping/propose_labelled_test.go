@@ -23,9 +23,9 @@ type label struct {
 	want                 []string
 }
 
-func loadLabels(t testing.TB) []label {
+func loadLabels(t testing.TB, set string) []label {
 	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "exports", "labels.csv"))
+	f, err := os.Open(filepath.Join("testdata", set, "labels.csv"))
 	require.NoError(t, err)
 	defer f.Close()
 	r := csv.NewReader(f)
@@ -42,7 +42,12 @@ func loadLabels(t testing.TB) []label {
 // proposeFolder reads an export folder the way pbn2hl propose -files does.
 func proposeFolder(t testing.TB, folder string) *Proposal {
 	t.Helper()
-	inv, err := InventoryDir(os.DirFS(filepath.Join("testdata", "exports", folder)), InventoryOptions{})
+	return proposeIn(t, "exports", folder)
+}
+
+func proposeIn(t testing.TB, set, folder string) *Proposal {
+	t.Helper()
+	inv, err := InventoryDir(os.DirFS(filepath.Join("testdata", set, folder)), InventoryOptions{})
 	require.NoError(t, err)
 	pr, err := Propose(context.Background(), inv, Destination{}, ProposeOptions{Name: folder})
 	require.NoError(t, err, "a proposal never fails")
@@ -81,12 +86,12 @@ type scored struct {
 
 // scoreLabelled proposes every folder and scores each labelled column and
 // file: the decision, its confidence, right or wrong.
-func scoreLabelled(t testing.TB) (cols, files []scored, props map[string]*Proposal) {
-	labels := loadLabels(t)
+func scoreLabelled(t testing.TB, set string) (cols, files []scored, props map[string]*Proposal) {
+	labels := loadLabels(t, set)
 	props = map[string]*Proposal{}
 	for _, l := range labels {
 		if props[l.folder] == nil {
-			props[l.folder] = proposeFolder(t, l.folder)
+			props[l.folder] = proposeIn(t, set, l.folder)
 		}
 	}
 	for _, l := range labels {
@@ -165,7 +170,7 @@ func tally(cols, files []scored) figures {
 // the review, every file placed as labelled, and a proposal (a map that
 // loads) for every folder.
 func TestLabelledExports(t *testing.T) {
-	cols, files, props := scoreLabelled(t)
+	cols, files, props := scoreLabelled(t, "exports")
 	f := tally(cols, files)
 	for _, c := range append(slices.Clone(files), cols...) {
 		if !c.ok {
@@ -208,7 +213,7 @@ func TestLabelledExports(t *testing.T) {
 func BenchmarkLabelledExports(b *testing.B) {
 	var f figures
 	for b.Loop() {
-		cols, files, _ := scoreLabelled(b)
+		cols, files, _ := scoreLabelled(b, "exports")
 		f = tally(cols, files)
 	}
 	b.ReportMetric(100*f.accuracy(), "%columns-right")
@@ -216,4 +221,35 @@ func BenchmarkLabelledExports(b *testing.B) {
 	b.ReportMetric(100*f.confidentShare(), "%columns-conf≥0.8")
 	b.ReportMetric(100*f.fileShare(), "%files-right")
 	_ = fmt.Sprint()
+}
+
+// TestHeldOutExports reports the same figures on a second set
+// (testdata/exports_heldout), written and labelled after the proposer was
+// tuned on the first. Its first run was the honest out-of-sample estimate:
+// 57 of 66 columns right (86.4%), 44 of 50 right at confidence ≥ 0.8
+// (88.0%), 7 of 8 files placed — calibration did not hold. Its failures
+// then led to general fixes (mobile beats landline phones, table prefixes
+// such as PAT_, numbered references, day-first dates, near-ties sent to
+// review, resemblance alone places no file), so it is no longer unseen:
+// a new set is needed for the next honest estimate. It asserts only what
+// must hold anywhere (a proposal that loads); the figures are logged.
+func TestHeldOutExports(t *testing.T) {
+	cols, files, props := scoreLabelled(t, "exports_heldout")
+	f := tally(cols, files)
+	for _, c := range append(slices.Clone(files), cols...) {
+		if !c.ok {
+			t.Logf("wrong: %s/%s %q → %s (%.2f), labelled %s", c.folder, c.file, c.column, c.got, c.conf, c.want)
+		}
+	}
+	t.Logf("held out — columns: %d of %d right (%.1f%%); confidence ≥ 0.8: %d of %d right (%.1f%%); files: %d of %d placed as labelled",
+		f.right, f.columns, 100*f.accuracy(), f.cRight, f.confident, 100*f.precision(), f.fRight, f.files)
+	for folder, pr := range props {
+		if len(pr.Map.Objects) == 0 {
+			continue
+		}
+		out, err := pr.Map.Marshal()
+		require.NoError(t, err)
+		_, err = Parse(out, folder+".yaml")
+		require.NoError(t, err, "%s: the draft loads", folder)
+	}
 }

@@ -79,6 +79,13 @@ func routineSkip(f FieldInventory) (string, float64) {
 	return "", 0
 }
 
+// mobileWords and landlineWords tell phone columns apart by name
+// ("mphone" and "hphone" are table-export abbreviations).
+var (
+	mobileWords   = []string{"cell", "mobile", "wireless", "mphone", "cphone", "sms"}
+	landlineWords = []string{"home", "work", "office", "land", "fax", "hphone", "wphone", "hmphone", "wkphone", "business", "tel"}
+)
+
 // notBirthWords in a column name say its dates are events, not births.
 var notBirthWords = []string{"visit", "seen", "appt", "appointment", "created", "updated", "modified", "service", "due",
 	"recall", "entry", "since", "start", "end", "last", "first", "next", "date"}
@@ -213,6 +220,17 @@ func checkValues(kind TargetKind, r Field, f FieldInventory, model string, opts 
 			if bad2 > 0 {
 				alt.Reason += fmt.Sprintf("; %d of %d sample values would still be rejected", bad2, n)
 			}
+			return alt
+		}
+	}
+	if strings.Contains(reason, "month out of range") && (r.To == "dateOfBirth" || r.Type == TypeDate || r.To == "dueDate") {
+		// A day above 12 in the first place: the column is written
+		// day-first (24/05/1942), and its other dates are too.
+		alt := r
+		alt.Transform = Chain{{Name: "date", Args: map[string]string{"day_first": "true"}}}
+		if bad2, _, _ := parseCheck(kind, alt, f); bad2*4 <= bad {
+			alt.Confidence = min(r.Confidence, 0.75)
+			alt.Reason += fmt.Sprintf("; read day-first: %d of %d sample dates only parse that way", bad-bad2, n)
 			return alt
 		}
 	}
