@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/internal/exposure"
 )
 
 func main() {
@@ -214,7 +215,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	for _, w := range exposureWarnings(ln.Addr(), cfg.token == hltest.DefaultToken || admin == hltest.DefaultToken) {
+	for _, w := range exposure.Warnings(ln.Addr(), "hlsim", cfg.token == hltest.DefaultToken || admin == hltest.DefaultToken) {
 		fmt.Fprintln(stderr, "hlsim:", w)
 	}
 	base := "http://" + ln.Addr().String()
@@ -379,20 +380,4 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
-}
-
-// exposureWarnings says what is wrong with serving on addr: a listener
-// beyond loopback (0.0.0.0, a LAN address) lets other machines reach a
-// simulator meant for rehearsals on this one, and the fixed default token
-// is published in the source, so anyone who reaches the port can use it.
-func exposureWarnings(addr net.Addr, defaultToken bool) []string {
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || tcp.IP.IsLoopback() {
-		return nil
-	}
-	w := []string{fmt.Sprintf("warning: listening on %s, reachable from other machines; %s holds whatever data it is sent (bind 127.0.0.1 unless you mean it)", addr, "hlsim")}
-	if defaultToken {
-		w = append(w, "warning: serving beyond loopback with the default token, which is published in the source: anyone who reaches the port can use it (set -token)")
-	}
-	return w
 }

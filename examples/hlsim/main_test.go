@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -144,17 +143,6 @@ func TestInspectionLoopbackOnly(t *testing.T) {
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusOK, rec.Code)
-}
-
-func TestExposureWarnings(t *testing.T) {
-	assert.Empty(t, exposureWarnings(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8790}, true))
-	assert.Empty(t, exposureWarnings(&net.TCPAddr{IP: net.IPv6loopback, Port: 8790}, true))
-	w := exposureWarnings(&net.TCPAddr{IP: net.IPv4zero, Port: 8790}, false)
-	require.Len(t, w, 1)
-	assert.Contains(t, w[0], "reachable from other machines")
-	w = exposureWarnings(&net.TCPAddr{IP: net.ParseIP("192.168.1.20"), Port: 8790}, true)
-	require.Len(t, w, 2)
-	assert.Contains(t, w[1], "default token")
 }
 
 // hlsim says so on stderr when it listens beyond loopback with the

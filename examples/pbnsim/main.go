@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pbnhl/pbnhl/internal/exposure"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 )
 
@@ -148,7 +149,7 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	if err != nil {
 		return err
 	}
-	for _, w := range exposureWarnings(ln.Addr(), c.token == pbntest.DefaultToken) {
+	for _, w := range exposure.Warnings(ln.Addr(), "pbnsim", c.token == pbntest.DefaultToken) {
 		fmt.Fprintln(os.Stderr, "pbnsim:", w)
 	}
 	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
@@ -187,20 +188,4 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 			return nil
 		}
 	}
-}
-
-// exposureWarnings says what is wrong with serving on addr: a listener
-// beyond loopback (0.0.0.0, a LAN address) lets other machines reach a
-// simulator meant for rehearsals on this one, and the fixed default token
-// is published in the source, so anyone who reaches the port can use it.
-func exposureWarnings(addr net.Addr, defaultToken bool) []string {
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || tcp.IP.IsLoopback() {
-		return nil
-	}
-	w := []string{fmt.Sprintf("warning: listening on %s, reachable from other machines; %s holds whatever data it is sent (bind 127.0.0.1 unless you mean it)", addr, "pbnsim")}
-	if defaultToken {
-		w = append(w, "warning: serving beyond loopback with the default token, which is published in the source: anyone who reaches the port can use it (set -token)")
-	}
-	return w
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -49,18 +48,11 @@ func TestServe(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("run ended early: %v", err)
 	}
-	req, err := http.NewRequest(http.MethodGet, url+"/v1/patients?limit=10", nil)
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer T")
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var page struct {
 		Data       []pbn.Patient `json:"data"`
 		NextCursor string        `json:"nextCursor"`
 	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&page))
+	getJSON(t, url+"/v1/patients?limit=10", &page)
 	assert.Len(t, page.Data, 10)
 	assert.NotEmpty(t, page.NextCursor)
 
@@ -103,19 +95,25 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func serverTime(t *testing.T, url string) time.Time {
+// getJSON GETs url with the tests' token and decodes a 200 answer into v.
+func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url+"/v1/inventory", nil)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer T")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(v))
+}
+
+func serverTime(t *testing.T, url string) time.Time {
+	t.Helper()
 	var inv struct {
 		ServerTime time.Time `json:"serverTime"`
 	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&inv))
+	getJSON(t, url+"/v1/inventory", &inv)
 	require.False(t, inv.ServerTime.IsZero())
 	return inv.ServerTime
 }
@@ -158,15 +156,4 @@ func TestMutateEveryAtLeastASecond(t *testing.T) {
 	assert.Error(t, err)
 	_, err = parseFlags([]string{"-mutate", "3", "-mutate-every", "1s"}, io.Discard)
 	assert.NoError(t, err)
-}
-
-func TestExposureWarnings(t *testing.T) {
-	assert.Empty(t, exposureWarnings(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8791}, true))
-	assert.Empty(t, exposureWarnings(&net.TCPAddr{IP: net.IPv6loopback, Port: 8791}, true))
-	w := exposureWarnings(&net.TCPAddr{IP: net.IPv6unspecified, Port: 8791}, false)
-	require.Len(t, w, 1)
-	assert.Contains(t, w[0], "reachable from other machines")
-	w = exposureWarnings(&net.TCPAddr{IP: net.IPv4zero, Port: 8791}, true)
-	require.Len(t, w, 2)
-	assert.Contains(t, w[1], "default token")
 }
