@@ -88,6 +88,22 @@
 // row starts, after the rows before it; the cut row is not also reported
 // as a *[RowError] or read as a record.
 //
+// # Excel workbooks
+//
+// An export folder may hold .xlsx workbooks too, read with excelize's
+// streaming row iterator (worksheets and shared strings over 4 MiB are
+// unpacked to temporary files, not memory). A workbook named after an
+// entity ("Patients.xlsx") holds it in its first sheet; any other workbook
+// holds, in each sheet named after an entity ("Patients", "Appointments"),
+// that entity, and its other sheets are listed as unrecognised
+// ("export.xlsx#Summary"). Rows read exactly like CSV rows — same header
+// tolerance, same *[RowError]s with the sheet's row number, errors naming
+// the file as "Patients.xlsx" or "export.xlsx#Patients" — and cells read as
+// Excel displays them, except Excel's short date, read as 2006-01-02. A
+// workbook that does not open is a *[FileError] (refused at opening when
+// its sheets must be listed); a canonical {entity}.csv wins over a
+// workbook, and two workbooks holding one entity are refused.
+//
 // # Errors
 //
 // [Client] errors are *[APIError] for non-2xx answers (errors.Is(err,

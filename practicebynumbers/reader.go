@@ -140,12 +140,13 @@ type ExportReader struct {
 	fsys     fs.FS
 	loc      *time.Location
 	log      *slog.Logger
-	enc      string            // canonical ExportOptions.Encoding
-	files    map[Entity]string // entity → file name in fsys
-	dels     string            // deletions file name, "" if none
-	docs     string            // documents folder name, "" if none
-	manifest string            // manifest file name, "" if none
-	extra    []string          // CSV files that match no entity
+	enc      string               // canonical ExportOptions.Encoding
+	files    map[Entity]string    // entity → file name in fsys
+	dels     string               // deletions file name, "" if none
+	docs     string               // documents folder name, "" if none
+	manifest string               // manifest file name, "" if none
+	extra    []string             // CSV files that match no entity
+	sheets   map[string]xlsxSheet // .xlsx sources by their name in files (xlsx.go)
 
 	scanMu  sync.Mutex
 	scanned map[string]scanResult // file name → UTF-8 check of an undeclared file
@@ -226,6 +227,12 @@ func NewExportReader(fsys fs.FS, opts ExportOptions) (*ExportReader, error) {
 		}
 		if strings.EqualFold(name, ManifestFile) {
 			r.manifest = name
+			continue
+		}
+		if isWorkbook(name) {
+			if err := r.addWorkbook(name, byKey); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		base, ok := strings.CutSuffix(strings.ToLower(name), ".csv")
@@ -505,8 +512,12 @@ func (r *ExportReader) countRows(ctx context.Context, name string, find func([]s
 // the mark is skipped and the text decoded to UTF-8. A file that declares
 // nothing is checked to be UTF-8 throughout first, so a file in another
 // encoding is refused before any of its records is read. The tail reports
-// whether the file ended inside a quoted cell (nil unless track).
-func (r *ExportReader) openCSV(name string, track bool) (fs.File, *csv.Reader, *csvTail, error) {
+// whether the file ended inside a quoted cell (nil unless track). A sheet of
+// an .xlsx workbook is opened by openSheet instead (xlsx.go).
+func (r *ExportReader) openCSV(name string, track bool) (io.Closer, rowReader, *csvTail, error) {
+	if s, ok := r.sheets[name]; ok {
+		return r.openSheet(name, s)
+	}
 	f, err := r.fsys.Open(name)
 	if err != nil {
 		return nil, nil, nil, &FileError{File: name, Err: err}
