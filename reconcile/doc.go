@@ -113,5 +113,9 @@
 // Inline CSS, no script, nothing fetched: it opens offline. Every
 // rendering holds object types, field names, counts, source keys and
 // HighLevel ids — never a field's value. TestHTMLReport holds its golden
-// file.
+// file; TestReportInABrowser loads it in headless Chromium (chromedp):
+// no console error or exception, nothing fetched, every chart laid out
+// with a size, and a PNG screenshot left in $PBNHL_ARTEFACTS (a temp dir
+// when unset). It skips, saying why, when no chromium, chromium-browser
+// or google-chrome is on PATH; .ci/run installs Debian's chromium.
 package reconcile
