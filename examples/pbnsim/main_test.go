@@ -9,13 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pbnhl/pbnhl/internal/syncbuf"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 )
 
@@ -77,24 +77,6 @@ func TestBadFlags(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger's goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // getJSON GETs url with the tests' token and decodes a 200 answer into v.
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
@@ -129,7 +111,7 @@ func TestRestartNeverRunsTheClockBackwards(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan string, 1)
 		done := make(chan error, 1)
-		out := &syncBuffer{}
+		out := &syncbuf.Buffer{}
 		go func() {
 			done <- run(ctx, []string{"-addr", addr, "-token", "T", "-patients", "20", "-seed", "9", "-mutate", "2", "-mutate-every", "1s"}, out, ready)
 		}()
