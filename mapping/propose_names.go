@@ -19,15 +19,25 @@ type entityKind struct {
 
 // entityKinds recognise entities by normalised name (dental PMS and CRM words).
 var entityKinds = []entityKind{
-	{TargetContact, "", "Patient", "Patients", []string{"patients", "patient", "contacts", "contact", "clients", "client", "people", "persons", "customers", "pts", "members"}},
-	{TargetBusiness, "", "Office", "Offices", []string{"offices", "office", "clinics", "clinic", "practices", "practice", "locations", "companies", "businesses"}},
-	{TargetUser, "", "Staff", "Staff", []string{"staff", "providers", "provider", "users", "employees", "dentists", "team", "hygienists"}},
-	{TargetCustomObject, "appointment", "Appointment", "Appointments", []string{"appointments", "appointment", "appts", "appt", "visits", "bookings", "schedule"}},
-	{TargetCustomObject, "treatment", "Treatment", "Treatment history", []string{"procedures", "procedure", "procedurelog", "procedurelogs", "treatments", "treatmenthistory", "procs"}},
-	{TargetCustomObject, "insurance_carrier", "Insurance carrier", "Insurance carriers", []string{"insurancecarriers", "carriers", "payers", "carrier"}},
-	{TargetCustomObject, "insurance", "Insurance", "Insurance", []string{"coverages", "coverage", "insurance", "insplans", "patplans", "policies", "insurancepolicies"}},
-	{TargetOpportunity, "", "Case", "Cases", []string{"treatmentplans", "treatmentplan", "cases", "opportunities", "treatplans", "deals", "casepipeline"}},
-	{TargetNote, "", "Communication", "Communications", []string{"communications", "commlog", "commlogs", "messages", "calllog", "calls", "texts", "smslog"}},
+	{TargetContact, "", "Patient", "Patients", []string{"patients", "patient", "contacts", "contact", "clients", "client", "people", "persons", "customers", "pts", "members",
+		// report and table names of Dentrix, Eaglesoft, Open Dental, Denticon, Curve
+		"patientlist", "patientinformation", "patientdemographics", "demographics", "patientexport", "patientreport", "patientroster", "patinfo", "chartlist"}},
+	{TargetBusiness, "", "Office", "Offices", []string{"offices", "office", "clinics", "clinic", "practices", "practice", "locations", "companies", "businesses",
+		"officelist", "clinicinfo", "practiceinfo", "practiceinformation", "locationlist"}},
+	{TargetUser, "", "Staff", "Staff", []string{"staff", "providers", "provider", "users", "employees", "dentists", "team", "hygienists",
+		"providerlist", "providersetup", "prov", "userod", "employeelist", "stafflist"}},
+	{TargetCustomObject, "appointment", "Appointment", "Appointments", []string{"appointments", "appointment", "appts", "appt", "visits", "bookings", "schedule",
+		"appointmentlist", "appointmentbook", "apptbook", "scheduledappointments", "scheduler", "dayschedule", "aptlist"}},
+	{TargetCustomObject, "treatment", "Treatment", "Treatment history", []string{"procedures", "procedure", "procedurelog", "procedurelogs", "treatments", "treatmenthistory", "procs",
+		"procedurescompleted", "completedprocedures", "proclog", "procedurehistory"}},
+	{TargetCustomObject, "insurance_carrier", "Insurance carrier", "Insurance carriers", []string{"insurancecarriers", "carriers", "payers", "carrier",
+		"insurancecompanies", "insurancecompany", "carrierlist", "payerlist"}},
+	{TargetCustomObject, "insurance", "Insurance", "Insurance", []string{"coverages", "coverage", "insurance", "insplans", "patplans", "policies", "insurancepolicies",
+		"insplan", "patplan", "inssub", "subscribers", "benefits"}},
+	{TargetOpportunity, "", "Case", "Cases", []string{"treatmentplans", "treatmentplan", "cases", "opportunities", "treatplans", "deals", "casepipeline",
+		"treatmentplanreport", "treatmentplanlist", "tplist", "tpreport", "proposedtreatment", "treatplan"}},
+	{TargetNote, "", "Communication", "Communications", []string{"communications", "commlog", "commlogs", "messages", "calllog", "calls", "texts", "smslog",
+		"contactlog", "communicationlog", "correspondence"}},
 	{TargetContactField, "form_submissions", "Form submission", "Form submissions", []string{"formsubmissions", "forms", "intakeforms", "submissions", "sheets"}},
 }
 

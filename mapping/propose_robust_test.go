@@ -360,3 +360,24 @@ func TestRejectsShownByPropose(t *testing.T) {
 	require.NoError(t, pr.WriteReview(&b, ReviewOptions{}))
 	assert.Regexp(t, "\\| `patients` \\| 10 \\| \\*\\*2\\*\\*: 2 [a-z_]*id: invalid id: not an integer \\|", b.String())
 }
+
+// TestProposeStatusValues: a case status HighLevel would refuse as written
+// is mapped to open/won/lost/abandoned by its words, for review; a status
+// with a word it cannot read is not guessed.
+func TestProposeStatusValues(t *testing.T) {
+	inv := SourceInventory{Entities: []EntityInventory{
+		csvEntity(t, "patients", "id,First Name,Last Name,Email\n1,Ann,Lee,a@x.example\n2,Bob,Ng,b@x.example\n"),
+		csvEntity(t, "cases", "id,Patient ID,Stage,Status,Fee\n1,1,Consult,Proposed,$10.00\n2,2,Consult,Accepted,$20.00\n3,1,Done,Declined,$5.00\n4,2,Done,Cancelled,$7.00\n"),
+	}}
+	pr, err := Propose(context.Background(), inv, Destination{}, ProposeOptions{})
+	require.NoError(t, err)
+	st := mustLoad(t, pr).Object("cases").Field("status")
+	require.NotNil(t, st)
+	assert.Equal(t, ValueMap{{"Accepted", "won"}, {"Cancelled", "abandoned"}, {"Declined", "lost"}, {"Proposed", "open"}}, st.Values)
+	assert.Less(t, st.Confidence, 0.6, "a reading of words goes to review")
+
+	inv.Entities[1] = csvEntity(t, "cases", "id,Patient ID,Stage,Status,Fee\n1,1,Consult,Proposed,$10.00\n2,2,Consult,On hold,$20.00\n")
+	pr, err = Propose(context.Background(), inv, Destination{}, ProposeOptions{})
+	require.NoError(t, err)
+	assert.Nil(t, mustLoad(t, pr).Object("cases").Field("status"), "not guessed")
+}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pbnhl/pbnhl/mapping/transform"
 )
 
 // sensitiveNames are normalised column names (or name parts) of data kept
@@ -223,6 +225,11 @@ func checkValues(kind TargetKind, r Field, f FieldInventory, model string, opts 
 			return alt
 		}
 	}
+	if kind == TargetOpportunity && r.To == "status" {
+		if alt, ok := statusValues(r, f); ok {
+			return alt
+		}
+	}
 	if strings.Contains(reason, "month out of range") && (r.To == "dateOfBirth" || r.Type == TypeDate || r.To == "dueDate") {
 		// A day above 12 in the first place: the column is written
 		// day-first (24/05/1942), and its other dates are too.
@@ -248,4 +255,49 @@ func checkValues(kind TargetKind, r Field, f FieldInventory, model string, opts 
 	alt.Confidence = 0.45
 	alt.Reason = fmt.Sprintf("%d of %d sample values would be rejected as %s (%s): kept as text in a custom field instead", bad, n, what, reason)
 	return alt
+}
+
+// statusWords read a case's status as HighLevel's opportunity status.
+var statusWords = []struct{ word, status string }{
+	{"declin", "lost"}, {"reject", "lost"}, {"refus", "lost"}, {"lost", "lost"},
+	{"inactive", "abandoned"}, {"abandon", "abandoned"}, {"cancel", "abandoned"}, {"expire", "abandoned"}, {"archiv", "abandoned"},
+	{"accept", "won"}, {"won", "won"}, {"complete", "won"}, {"started", "won"}, {"closed", "won"},
+	{"saved", "open"}, {"active", "open"}, {"open", "open"}, {"new", "open"}, {"pending", "open"}, {"propos", "open"},
+	{"present", "open"}, {"schedul", "open"}, {"progress", "open"},
+}
+
+// statusValues maps a case status column's sampled values to open, won,
+// lost or abandoned by their words, when every one of them reads as one:
+// HighLevel refuses any other status. Unknown values become open. The
+// mapping is a reading of words, so it goes to review.
+func statusValues(r Field, f FieldInventory) (Field, bool) {
+	var vm ValueMap
+	seen := map[string]bool{}
+	for _, v := range f.Samples {
+		v = transform.Collapse(v)
+		if v == "" || seen[v] {
+			continue
+		}
+		seen[v] = true
+		n := normName(v)
+		to := ""
+		for _, w := range statusWords {
+			if strings.Contains(n, w.word) {
+				to = w.status
+				break
+			}
+		}
+		if to == "" || len(vm) >= maxOptions {
+			return r, false
+		}
+		vm = append(vm, Pair{From: v, To: to})
+	}
+	if len(vm) == 0 {
+		return r, false
+	}
+	slices.SortFunc(vm, func(a, b Pair) int { return strings.Compare(a.From, b.From) })
+	r.Values, r.Unknown, r.Default = vm, UnknownDefault, "open"
+	r.Confidence = min(r.Confidence, 0.55)
+	r.Reason += fmt.Sprintf("; HighLevel takes only open, won, lost and abandoned: the %d sampled statuses are mapped by their words (others become open) — check", len(vm))
+	return r, true
 }

@@ -722,9 +722,9 @@ func TestFilesOwnerOnly(t *testing.T) {
 
 // -max-invalid-share and -accept-invalid reach the library's preflight
 // gate: a reviewer maps treatment plan statuses straight to the status
-// HighLevel cannot take them as (the proposer keeps them as text: every
-// sampled value would be refused), so every plan is invalid and preflight
-// blocks; accepted knowingly, it goes on.
+// without the proposer's value map (HighLevel takes only open, won, lost,
+// abandoned), so every plan is invalid and preflight blocks; accepted
+// knowingly, it goes on.
 func TestAcceptInvalid(t *testing.T) {
 	r := newRig(t, 10, 0)
 	mapPath := r.path("draft.yaml")
@@ -736,6 +736,7 @@ func TestAcceptInvalid(t *testing.T) {
 	for i := range tp.Fields {
 		if tp.Fields[i].From == "status" {
 			tp.Fields[i].To, tp.Fields[i].Type, tp.Fields[i].Label = "status", "", ""
+			tp.Fields[i].Values, tp.Fields[i].Unknown, tp.Fields[i].Default = nil, "", ""
 		}
 	}
 	require.NotNil(t, tp.Field("status"))
