@@ -34,8 +34,8 @@
 //     of what an independent opinion would: both read the same header) and
 //     adds the suggester to its origin; one that disagrees is a review item
 //     with both reasons and replaces the rule only when it is more
-//     confident; a suggested skip ([Suggestion].Skip) that wins removes the
-//     rule. Package mapping/llm is a Suggester for any OpenAI-compatible
+//     confident; a suggested skip ([Suggestion].Skip) that wins moves the
+//     field from its rule to the object's skip list, with both reasons. Package mapping/llm is a Suggester for any OpenAI-compatible
 //     chat-completions endpoint (hosted, Ollama, llama.cpp, vLLM), with a
 //     disk cache.
 //  2. A person reads [Map.WriteReview] (or [Proposal.WriteReview]), edits the

@@ -243,6 +243,7 @@ func (sc *suggestCtx) merge(sg Suggestion, name string) (*ReviewItem, string) {
 		return nil, "" // listed for review as "proposed by" the suggester
 	}
 	h := &o.Fields[cur]
+	hv := *h // h moves when a rule before it is deleted: read the heuristic rule from hv
 	if !sg.Skip && (sg.To == h.To && sg.Type == h.Type || sg.To == "" && h.Type != "" && sg.Type == h.Type) {
 		h.Confidence = agreed(h.Confidence, sg.Confidence)
 		h.Reason += fmt.Sprintf("; %s agrees (%s)", name, sgReason)
@@ -258,7 +259,11 @@ func (sc *suggestCtx) merge(sg Suggestion, name string) (*ReviewItem, string) {
 		return &ReviewItem{Object: o.Name, Field: sg.From, Target: h.To, Confidence: h.Confidence, Why: "disagreement: " + both}, ""
 	}
 	if sg.Skip {
+		// A skip is a decision the map records, with its reason, so that
+		// the reviewer can move the field back into a rule.
 		o.Fields = slices.Delete(o.Fields, cur, cur+1)
+		o.Skip = append(o.Skip, Skip{From: sg.From, Reason: fmt.Sprintf("%s: %s (%.2f); the heuristics proposed %s (%.2f)",
+			name, sgReason, sg.Confidence, hv.To, hv.Confidence)})
 		return &ReviewItem{Object: o.Name, Field: sg.From, Confidence: sg.Confidence,
 			Why: "not migrated on the suggester's advice; disagreement: " + both}, ""
 	}
@@ -271,7 +276,7 @@ func (sc *suggestCtx) merge(sg Suggestion, name string) (*ReviewItem, string) {
 		return &ReviewItem{Object: o.Name, Field: sg.From, Target: h.To, Confidence: h.Confidence,
 			Why: "disagreement (" + msg + "): " + both}, ""
 	}
-	f.Reason += fmt.Sprintf("; the heuristics proposed %s (%.2f: %s)", h.To, h.Confidence, h.Reason)
+	f.Reason += fmt.Sprintf("; the heuristics proposed %s (%.2f: %s)", hv.To, hv.Confidence, hv.Reason)
 	cur = slices.IndexFunc(o.Fields, func(f Field) bool { return f.From == sg.From }) // takeTarget may have moved it
 	o.Fields[cur] = f
 	return nil, "" // the suggester's rule is listed for review as "proposed by" it

@@ -128,6 +128,10 @@ func TestSuggestionsMerge(t *testing.T) {
 		review[r.Field] += r.Why + "\n"
 	}
 	assert.Nil(t, fieldFrom(&o, "Chair"), "a stronger skip removes the rule")
+	require.NotEmpty(t, o.Skip)
+	chairSkip := o.Skip[len(o.Skip)-1]
+	assert.Equal(t, "Chair", chairSkip.From, "and records the skip in the map")
+	assert.Equal(t, "ai: operatory: a display setting (0.95); the heuristics proposed "+hChair.To+" (0.85)", chairSkip.Reason)
 	assert.Contains(t, review["Chair"], "not migrated on the suggester's advice")
 	assert.Contains(t, review["Chair"], "the heuristics propose "+hChair.To)
 	assert.Contains(t, review["Chair"], "ai proposes (not migrated) (0.95: operatory: a display setting)")
@@ -178,4 +182,31 @@ func fieldFrom(o *Object, from string) *Field {
 		}
 	}
 	return nil
+}
+
+// TestMergeTakesTargetFromAnEarlierRule: the suggested target is held by a
+// weaker rule placed before the suggested field's own; that rule goes, and
+// the replaced rule's reason is still the one quoted.
+func TestMergeTakesTargetFromAnEarlierRule(t *testing.T) {
+	e := &EntityInventory{Name: "patients", Fields: []FieldInventory{{Name: "id"}, {Name: "Given"}, {Name: "First"}}}
+	o := &Object{Name: "patients", Target: TargetContact, Fields: []Field{
+		{From: "Given", To: "firstName", Confidence: 0.55, Reason: "given names are first names", Origin: "heuristic"},
+		{From: "First", To: "pbn_first", Type: TypeText, Confidence: 0.6, Reason: "no standard field matches", Origin: "heuristic"},
+	}}
+	sc := &suggestCtx{o: o, e: e, std: StandardFields(TargetContact), sniffs: make([]sniff, 3), handled: map[int]bool{}, keyIdx: 0,
+		model: "contact", opts: ProposeOptions{KeyPrefix: "pbn_", Region: "US"}}
+	ri, msg := sc.merge(Suggestion{From: "First", To: "firstName", Confidence: 0.9, Reason: "a first name"}, "ai")
+	assert.Empty(t, msg)
+	assert.Nil(t, ri)
+	require.Len(t, o.Fields, 1)
+	assert.Equal(t, "First", o.Fields[0].From)
+	assert.Equal(t, "firstName", o.Fields[0].To)
+	assert.Equal(t, "a first name; the heuristics proposed pbn_first (0.60: no standard field matches)", o.Fields[0].Reason)
+
+	// Given lost its rule; a suggestion for the target a stronger rule
+	// holds is declined, with the reason in the notes.
+	ri, msg = sc.merge(Suggestion{From: "Given", To: "firstName", Confidence: 0.5}, "ai")
+	assert.Nil(t, ri)
+	assert.Equal(t, "firstName is taken by First with higher confidence", msg)
+	require.Len(t, o.Fields, 1)
 }
