@@ -38,6 +38,37 @@
 //     field from its rule to the object's skip list, with both reasons. Package mapping/llm is a Suggester for any OpenAI-compatible
 //     chat-completions endpoint (hosted, Ollama, llama.cpp, vLLM), with a
 //     disk cache.
+//
+//     The proposer never fails on an export's shape. Files are placed by
+//     name and by their columns and values (a patients file is the one
+//     with names, birth dates and phones, whatever it is called, with the
+//     report names of Dentrix, Eaglesoft, Open Dental, Denticon and Curve
+//     as synonyms); a file it cannot place is listed "not recognised — map
+//     by hand" with its columns ([Proposal].Files), an entity without
+//     records gets no object, a file without an id column gets a
+//     placeholder key for review, plans without a stage become a custom
+//     object draft, and whatever the map check would refuse is dropped into
+//     the review (propose_settle.go), so the draft always loads. Values
+//     decide too: e-mails, phones, birth dates, ZIP codes, states, full
+//     names and amounts are recognised without a hint from the name and
+//     overrule a name they contradict, and the reason says which evidence
+//     decided. Skipping is a decision ([Object].Skip, with a reason):
+//     sensitive columns (national ids, card and bank numbers, passwords,
+//     by name or by value) are skipped by default and marked; balances,
+//     display settings and derived ages are skipped with why; a person
+//     migrates one by moving it into a rule (a column both skipped and
+//     mapped is refused). A typed rule whose sampled values would be
+//     rejected says how many and why; when most would be, the column is
+//     kept as text instead (two-digit years and day-first dates are read
+//     with the date transform's arguments, for review; case statuses are
+//     mapped to open/won/lost/abandoned by their words). Rows the source
+//     reader rejected are counted by reason ([EntityInventory].Rejects).
+//     [Proposal.WriteReview] opens with the files (rows, rejected rows,
+//     what each became) and groups every column: needs a decision /
+//     not migrated: sensitive / skipped / confident, each with its evidence
+//     ([Proposal].Columns). Calibration is measured on labelled export
+//     folders in testdata/exports (TestLabelledExports,
+//     BenchmarkLabelledExports).
 //  2. A person reads [Map.WriteReview] (or [Proposal.WriteReview]), edits the
 //     YAML and approves it ([Map.Approve]): who, when, and a digest of the
 //     normalised content. Comments and formatting do not change the digest;
