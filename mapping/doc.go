@@ -37,9 +37,7 @@
 //     confident; a suggested skip ([Suggestion].Skip) that wins moves the
 //     field from its rule to the object's skip list, with both reasons. Package mapping/llm is a Suggester for any OpenAI-compatible
 //     chat-completions endpoint (hosted, Ollama, llama.cpp, vLLM), with a
-//     disk cache.
-//
-//     The proposer never fails on an export's shape. Files are placed by
+//     disk cache. The proposer never fails on an export's shape. Files are placed by
 //     name and by their columns and values (a patients file is the one
 //     with names, birth dates and phones, whatever it is called, with the
 //     report names of Dentrix, Eaglesoft, Open Dental, Denticon and Curve
