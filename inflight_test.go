@@ -21,6 +21,7 @@ import (
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/internal/syncbuf"
 )
 
 // lateMode is how the late proxy treats a request it holds.
@@ -188,7 +189,7 @@ func TestResumeWaitsForInflightWrite(t *testing.T) {
 	held := p.n.Load()
 	require.GreaterOrEqual(t, held, int64(3), "writes were in flight at the kill")
 
-	var logs lockedBuffer
+	var logs syncbuf.Buffer
 	rep, err := e.migration(func(o *pbnhl.Options) {
 		longInflight(o)
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -197,9 +198,7 @@ func TestResumeWaitsForInflightWrite(t *testing.T) {
 	p.wg.Wait()
 	assert.Positive(t, p.applied.Load(), "HighLevel applied held writes after the kill")
 	assert.Positive(t, rep.Resolved, "the resume settled the pending intents")
-	logs.mu.Lock()
-	out := logs.b.String()
-	logs.mu.Unlock()
+	out := logs.String()
 	assert.Contains(t, out, "level=WARN msg=\"intents left pending may still be in flight", "the wait is visible, with its reason")
 	assert.Empty(t, e.identityDuplicates(), "a write applied late must be found, not created again")
 	sameState(t, want, e.fingerprint())

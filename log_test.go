@@ -1,11 +1,9 @@
 package pbnhl_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,18 +11,8 @@ import (
 
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/internal/syncbuf"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
 
 // TestLogsCarryNoPHI runs a migration with faults (so warnings and
 // rejections are logged) and a debug logger, then searches the log and the
@@ -33,7 +21,7 @@ func TestLogsCarryNoPHI(t *testing.T) {
 	faults, err := hltest.ParseFaults("POST *:lost=0.05,5xx=0.05")
 	require.NoError(t, err)
 	e := newEnv(t, envOptions{patients: size(20), seed: 31, faults: faults})
-	var buf lockedBuffer
+	var buf syncbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	m := e.migration(func(o *pbnhl.Options) { o.Logger = logger })
 	ctx := context.Background()
@@ -43,7 +31,7 @@ func TestLogsCarryNoPHI(t *testing.T) {
 	require.NoError(t, err)
 
 	var text strings.Builder
-	text.WriteString(buf.b.String())
+	text.WriteString(buf.String())
 	for p, err := range e.ledger.Problems(ctx) {
 		require.NoError(t, err)
 		text.WriteString(strings.Join(p.Reasons, "\n"))
