@@ -198,3 +198,37 @@ func TestConversationsService(t *testing.T) {
 	_, err = c.Conversations.Message(ctx, ids[0])
 	assert.Error(t, err)
 }
+
+// TestMessagesReadEitherShape: the messages page is read as the spec
+// documents it (flat) and wrapped in a "messages" object, the shape
+// reported for live answers; a message likewise bare or under "message".
+func TestMessagesReadEitherShape(t *testing.T) {
+	ts := newTestServer(t)
+	// One pattern: ServeMux refuses the two overlapping templates.
+	ts.handle("GET /conversations/{a}/{b}", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.PathValue("a") == "messages" && r.PathValue("b") == "wrapped":
+			writeJSON(w, 200, `{"message":{"id":"wrapped","direction":"inbound"}}`)
+		case r.PathValue("a") == "messages":
+			writeJSON(w, 200, `{"id":"bare","direction":"outbound"}`)
+		case r.URL.Query().Get("lastMessageId") == "":
+			writeJSON(w, 200, `{"messages":{"lastMessageId":"m2","nextPage":true,"messages":[{"id":"m1","dateAdded":"2019-01-02T00:00:00.000Z"},{"id":"m2"}]},"traceId":"t"}`)
+		default:
+			writeJSON(w, 200, `{"lastMessageId":"m3","nextPage":false,"messages":[{"id":"m3"}]}`)
+		}
+	})
+	ctx := context.Background()
+	var ids []string
+	for m, err := range ts.client.Conversations.Messages(ctx, "conv0000000000000001", 2) {
+		require.NoError(t, err)
+		ids = append(ids, m.ID)
+	}
+	assert.Equal(t, []string{"m1", "m2", "m3"}, ids)
+	assert.Equal(t, []string{"m2"}, ts.last().Query["lastMessageId"])
+	w, err := ts.client.Conversations.Message(ctx, "wrapped")
+	require.NoError(t, err)
+	assert.Equal(t, "inbound", w.Direction)
+	b, err := ts.client.Conversations.Message(ctx, "bare")
+	require.NoError(t, err)
+	assert.Equal(t, "outbound", b.Direction)
+}

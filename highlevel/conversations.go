@@ -1,6 +1,7 @@
 package highlevel
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -254,14 +255,61 @@ func (s *ConversationsService) Message(ctx context.Context, id string) (*Message
 	if err := requireID(opMsgGet.name, "message id", id); err != nil {
 		return nil, err
 	}
-	var out Message
+	var out struct {
+		Message
+		// Wrapped is the message when the answer wraps it in "message"
+		// (the spec documents it unwrapped; both are read).
+		Wrapped *Message `json:"message"`
+	}
 	if err := s.client.do(ctx, call{op: opMsgGet, path: pathf("/conversations/messages/%s", id)}, &out); err != nil {
 		return nil, err
 	}
-	if out.ID == "" {
+	m := &out.Message
+	if m.ID == "" && out.Wrapped != nil {
+		m = out.Wrapped
+	}
+	if m.ID == "" {
 		return nil, &DecodeError{Operation: opMsgGet.name, Err: fmt.Errorf("no message id in response")}
 	}
-	return &out, nil
+	return m, nil
+}
+
+// messagePage is one page of GET /conversations/{conversationId}/messages.
+type messagePage struct {
+	LastMessageID string     `json:"lastMessageId"`
+	NextPage      bool       `json:"nextPage"`
+	Messages      []*Message `json:"messages"`
+}
+
+// UnmarshalJSON reads the page as the spec documents it
+// ({lastMessageId, nextPage, messages: [...]}) or wrapped in a "messages"
+// object ({messages: {lastMessageId, nextPage, messages: [...]}}), the
+// shape reported for live answers; which one HighLevel sends is not
+// settled by a public record, so both are read.
+func (p *messagePage) UnmarshalJSON(b []byte) error {
+	var top struct {
+		LastMessageID string          `json:"lastMessageId"`
+		NextPage      bool            `json:"nextPage"`
+		Messages      json.RawMessage `json:"messages"`
+	}
+	if err := json.Unmarshal(b, &top); err != nil {
+		return err
+	}
+	raw := bytes.TrimSpace(top.Messages)
+	if len(raw) > 0 && raw[0] == '{' {
+		type page messagePage
+		var inner page
+		if err := json.Unmarshal(raw, &inner); err != nil {
+			return err
+		}
+		*p = messagePage(inner)
+		return nil
+	}
+	p.LastMessageID, p.NextPage, p.Messages = top.LastMessageID, top.NextPage, nil
+	if len(raw) > 0 && string(raw) != "null" {
+		return json.Unmarshal(raw, &p.Messages)
+	}
+	return nil
 }
 
 // Messages iterates over a conversation's messages, newest first (GET
@@ -282,11 +330,7 @@ func (s *ConversationsService) Messages(ctx context.Context, conversationID stri
 			if last != "" {
 				q.Set("lastMessageId", last)
 			}
-			var out struct {
-				LastMessageID string     `json:"lastMessageId"`
-				NextPage      bool       `json:"nextPage"`
-				Messages      []*Message `json:"messages"`
-			}
+			var out messagePage
 			if err := s.client.do(ctx, call{op: opMsgList, path: pathf("/conversations/%s/messages", conversationID), query: q}, &out); err != nil {
 				yield(nil, err)
 				return
