@@ -789,6 +789,10 @@ func bestRule(f FieldInventory, sn sniff, kind TargetKind, std []string, model, 
 	if vTo, vConf, vWhy := valueTarget(kind, f, sn, std); vTo != "" {
 		switch {
 		case vTo == bestTo:
+		case bestTo != "" && contradicts(bestTo, sn):
+			// The name said one thing, the values plainly another.
+			bestWhy = fmt.Sprintf("%s, overruling the name, which suggested %s", vWhy, bestTo)
+			bestTo, bestS = vTo, vConf-0.05
 		case bestS < 0.5:
 			bestTo, bestS, bestWhy = vTo, vConf, fmt.Sprintf("%s; the name %q gives no hint", vWhy, f.Name)
 		case contradicts(bestTo, sn) || bestS < 0.8 && expectKind[bestTo] == "" && sn.definite():

@@ -381,3 +381,18 @@ func TestProposeStatusValues(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, mustLoad(t, pr).Object("cases").Field("status"), "not guessed")
 }
+
+// TestValuesOverruleMisleadingName: a "Home Phone" column of e-mail
+// addresses is the e-mail, and the reason says the values overruled the
+// name; the overruled pick stays below the confident line.
+func TestValuesOverruleMisleadingName(t *testing.T) {
+	inv := SourceInventory{Entities: []EntityInventory{csvEntity(t, "patients",
+		"id,First Name,Last Name,Home Phone\n1,Ann,Lee,a@x.example\n2,Bob,Ng,b@y.example\n3,Cy,Park,c@z.example\n")}}
+	pr, err := Propose(context.Background(), inv, Destination{}, ProposeOptions{})
+	require.NoError(t, err)
+	f := mustLoad(t, pr).Objects[0].Field("email")
+	require.NotNil(t, f)
+	assert.Equal(t, "Home Phone", f.From)
+	assert.Contains(t, f.Reason, "overruling the name, which suggested phone")
+	assert.Less(t, f.Confidence, 0.8)
+}
