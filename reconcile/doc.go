@@ -79,7 +79,8 @@
 // Options.RecordExternalFields) or told from the ledger's mapped bodies:
 // the one field equal to the record's source key in every body (up to 25
 // read); a type where that is ambiguous is listed in
-// Report.DuplicatesUnchecked rather than guessed. A delete journaled by the
+// Report.DuplicatesUnchecked rather than guessed; Report.DuplicatesChecked
+// names the types covered. A delete journaled by the
 // migration's duplicate sweep (a copy, under the key of the record kept)
 // does not hide the record kept.
 //

@@ -73,6 +73,30 @@ func (r *run) duplicates() []Duplicate {
 	return out
 }
 
+// duplicatesChecked are the object types whose every object was grouped
+// by external id: contacts and custom records in a full run (with their
+// identity field known), opportunities whenever the ledger has some.
+func (r *run) duplicatesChecked() []string {
+	var out []string
+	for _, typ := range r.x.types {
+		switch {
+		case typ == rollback.TypeContact:
+			if r.opts.Full && r.opts.ContactExternalField != "" {
+				out = append(out, typ)
+			}
+		case typ == rollback.TypeOpportunity:
+			if r.extFields[typ] != "" && len(r.x.records[typ]) > 0 {
+				out = append(out, typ)
+			}
+		case strings.HasPrefix(typ, rollback.RecordTypePrefix):
+			if r.opts.Full && r.extFields[typ] != "" {
+				out = append(out, typ)
+			}
+		}
+	}
+	return out
+}
+
 // keyText is an external id as a property or custom field holds it: text,
 // or a number written as text.
 func keyText(raw json.RawMessage) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -42,6 +43,11 @@ func TestCleanMigrationHasNoDuplicates(t *testing.T) {
 		assert.Empty(t, rep.DuplicatesUnchecked, "full=%v: every identity field told from the mapped bodies", full)
 		assert.True(t, rep.LedgerMatches(), "full=%v: %s", full, rep.Verdict)
 		assert.NotContains(t, rep.Verdict, "held twice")
+		// What was checked: opportunities always; contacts and every
+		// custom object only in a full run.
+		assert.Contains(t, rep.DuplicatesChecked, rollback.TypeOpportunity)
+		assert.Equal(t, full, slices.Contains(rep.DuplicatesChecked, rollback.TypeContact), "full=%v", full)
+		assert.Equal(t, full, slices.Contains(rep.DuplicatesChecked, "custom_objects.pbn_appointment"), "full=%v", full)
 		var txt bytes.Buffer
 		require.NoError(t, rep.WriteText(&txt))
 		assert.Contains(t, txt.String(), "External ids held twice: none")

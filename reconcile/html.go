@@ -376,6 +376,7 @@ footer{margin-top:2em;color:#57606a;font-size:.9em}
 {{if .Duplicates}}<table><tr><th>object type</th><th>source key</th><th class="l">HighLevel ids (the ledger's first)</th></tr>
 {{range .Duplicates}}<tr><td>{{.ObjectType}}</td><td>{{.SourceKey}}</td><td class="keys bad">{{join .HighLevelIDs ", "}}</td></tr>
 {{end}}</table>{{else}}<p class="ok">None.</p>{{end}}
+<p>Checked: {{if .DuplicatesChecked}}{{join .DuplicatesChecked ", "}}{{else}}no object type{{end}} (contacts and custom records are checked in full runs).</p>
 {{range .DuplicatesUnchecked}}<p class="bad">Not checked: {{.}} (its external id field could not be told).</p>{{end}}
 <h2>Relationship integrity</h2>
 <table><tr><th>check</th><th>found</th><th>expected</th></tr>

@@ -51,7 +51,8 @@ func evidenceReport() *reconcile.Report {
 			{ObjectType: "contact", SourceKey: "1017", HighLevelID: "hlC1017", Kind: reconcile.KindField, Field: "city"},
 			{ObjectType: "contact", SourceKey: "1021", HighLevelID: "hlCcopy", Kind: reconcile.KindExtra},
 		}},
-		Duplicates: []reconcile.Duplicate{{ObjectType: "contact", SourceKey: "1021", HighLevelIDs: []string{"hlC1021", "hlCcopy"}}},
+		Duplicates:        []reconcile.Duplicate{{ObjectType: "contact", SourceKey: "1021", HighLevelIDs: []string{"hlC1021", "hlCcopy"}}},
+		DuplicatesChecked: []string{"contact", "custom_objects.pbn_appointment", "custom_objects.pbn_insurance", "opportunity"},
 		Population: []reconcile.Population{
 			{ObjectType: "contact", Field: "email", Records: 40, Sent: 36, Stored: 36, StoredOf: 40},
 			{ObjectType: "contact", Field: "customFields.contact.pbn_patient_id", Records: 40, Sent: 40, Stored: 40, StoredOf: 40},

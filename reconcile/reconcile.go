@@ -102,9 +102,10 @@ type Report struct {
 	// Duplicates are external ids HighLevel holds on more than one object
 	// of a type (contacts and custom records in a full run, opportunities
 	// always). Any makes the report not OK and HighLevel not match the
-	// ledger. DuplicatesUnchecked are the object types whose external id
-	// field could not be told, so were not checked.
+	// ledger. DuplicatesChecked are the object types this check covered;
+	// DuplicatesUnchecked those whose external id field could not be told.
 	Duplicates          []Duplicate `json:"duplicates,omitempty"`
+	DuplicatesChecked   []string    `json:"duplicatesChecked,omitempty"`
 	DuplicatesUnchecked []string    `json:"duplicatesUnchecked,omitempty"`
 	// Verdict says which pairs of source → ledger → HighLevel agree, in
 	// one line (see [Report.Verdict]).
@@ -412,6 +413,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 	r.rep.Duplicates = r.duplicates()
+	r.rep.DuplicatesChecked = r.duplicatesChecked()
 	r.rep.Calls = r.calls
 	n := len(r.rep.Sample.Differences)
 	for _, d := range []*Diff{r.rep.Buckets, r.rep.Records} {

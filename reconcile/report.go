@@ -105,8 +105,12 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "    orphan %s %s (%s): %s\n", o.ObjectType, o.SourceKey, o.HighLevelID, o.Reason)
 		}
 	}
+	checked := ""
+	if len(r.DuplicatesChecked) > 0 {
+		checked = " (checked: " + strings.Join(r.DuplicatesChecked, ", ") + ")"
+	}
 	if len(r.Duplicates) == 0 {
-		b.WriteString("\nExternal ids held twice: none\n")
+		fmt.Fprintf(&b, "\nExternal ids held twice: none%s\n", checked)
 	} else {
 		fmt.Fprintf(&b, "\nExternal ids held twice: %d (the ledger's id first)\n", len(r.Duplicates))
 		for _, d := range r.Duplicates {
