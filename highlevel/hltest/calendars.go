@@ -340,8 +340,9 @@ func parseApptTime(m map[string]any, k string) (time.Time, *apiError) {
 }
 
 // checkSlot applies HighLevel's slot validation to [start, end) on cal.
-// skip is the event being moved (nil on create).
-func (l *location) checkSlot(cal *calendar, start, end, now time.Time, m map[string]any, skip *event) *apiError {
+// skipID is the id of the event being moved ("" on create): its own old
+// slot does not count.
+func (l *location) checkSlot(cal *calendar, start, end, now time.Time, m map[string]any, skipID string) *apiError {
 	if boolean(m, "ignoreFreeSlotValidation") {
 		return nil
 	}
@@ -361,7 +362,7 @@ func (l *location) checkSlot(cal *calendar, start, end, now time.Time, m map[str
 	first := start.Add(-l.longestEvent[cal.id]).UTC().Truncate(24 * time.Hour)
 	for day := first; day.Before(end); day = day.Add(24 * time.Hour) {
 		for _, e := range l.bySlot[slotKey(cal.id, day)] {
-			if e != skip && e.status != "cancelled" && e.start.Before(end) && start.Before(e.end) {
+			if e.id != skipID && e.status != "cancelled" && e.start.Before(end) && start.Before(e.end) {
 				taken++
 			}
 		}
@@ -490,11 +491,7 @@ func (s *Server) applyAppointment(c *call, l *location, e *event, m map[string]a
 	}
 	moved := e.id == "" || calID != e.calendarID || !start.Equal(e.start) || !end.Equal(e.end)
 	if moved {
-		var skip *event
-		if e.id != "" {
-			skip = e
-		}
-		if err := l.checkSlot(cal, start, end, c.now, m, skip); err != nil {
+		if err := l.checkSlot(cal, start, end, c.now, m, e.id); err != nil {
 			return err
 		}
 	}

@@ -320,6 +320,9 @@ func TestSlotValidationAcrossDays(t *testing.T) {
 	other := createCalendar(t, tc, map[string]any{"name": "Ortho"})["id"].(string)
 	tc.do("POST", "/calendars/events/appointments", appt(other, pid, d.Add(25*time.Hour), nil)).must(t, 200)
 
+	// An appointment moved by less than its length overlaps only itself.
+	tc.do("PUT", "/calendars/events/appointments/"+late["id"].(string), map[string]any{
+		"startTime": d.Add(23*time.Hour - 15*time.Minute).Format(time.RFC3339), "endTime": d.Add(26*time.Hour - 15*time.Minute).Format(time.RFC3339)}).must(t, 200)
 	// Moving the late appointment frees 01:00 and takes 12:00.
 	tc.do("PUT", "/calendars/events/appointments/"+late["id"].(string), map[string]any{
 		"startTime": d.Add(12 * time.Hour).Format(time.RFC3339), "endTime": d.Add(13 * time.Hour).Format(time.RFC3339)}).must(t, 200)
