@@ -129,5 +129,11 @@
 // custom object (and business) gets a default field folder, whose id
 // POST /custom-fields/ needs as parentId; a second opportunity for a contact
 // in the same pipeline is refused unless Location.AllowDuplicateOpportunities;
-// 429 carries no Retry-After unless RateLimit.RetryAfter.
+// 429 carries no Retry-After unless RateLimit.RetryAfter; an appointment
+// written without a status is "confirmed" ("new" when the calendar's
+// autoConfirm is false); unknown calendars, events, conversations and
+// messages are 400s, like unknown contacts; the messages page and a message
+// are served unwrapped, as the spec documents them; only calls, SMS and
+// e-mail get a numeric message type (1, 2, 3); a contact's appointments and
+// conversation are deleted with it.
 package hltest
