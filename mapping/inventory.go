@@ -328,7 +328,8 @@ var tableExts = []string{".csv", ".txt", ".tsv"}
 
 // InventoryDir samples every table file (.csv, .txt, .tsv) at the root of
 // fsys, one entity per file named after the file without its extension, in
-// file name order. A file that cannot be read is listed in Unreadable with
+// file name order, and every .xlsx workbook, one entity per sheet (see
+// addWorkbook). A file that cannot be read is listed in Unreadable with
 // why and the others are still read: one bad report does not stop a
 // proposal. Hidden files are ignored.
 func InventoryDir(fsys fs.FS, opts InventoryOptions) (SourceInventory, error) {
@@ -339,6 +340,9 @@ func InventoryDir(fsys fs.FS, opts InventoryOptions) (SourceInventory, error) {
 	}
 	for _, d := range ents {
 		name := d.Name()
+		if addWorkbook(fsys, d, opts, &inv) { // inventory_xlsx.go
+			continue
+		}
 		ext := strings.ToLower(path.Ext(name))
 		if d.IsDir() || strings.HasPrefix(name, ".") || !slices.Contains(tableExts, ext) {
 			continue

@@ -103,6 +103,8 @@
 // workbook that does not open is a *[FileError] (refused at opening when
 // its sheets must be listed); a canonical {entity}.csv wins over a
 // workbook, and two workbooks holding one entity are refused.
+// [OpenWorkbook] reads any workbook's sheets the same way, for readers of
+// reports that are not bound to an entity (mapping.InventoryDir).
 //
 // # Errors
 //

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"iter"
 	"os"
 	"strings"
 
@@ -85,11 +87,15 @@ func (r *ExportReader) claimSheet(e Entity, display string, s xlsxSheet) error {
 	return nil
 }
 
-// openWorkbook opens a workbook of the folder. excelize reads a zip archive
+func (r *ExportReader) openWorkbook(name string) (*excelize.File, func(), error) {
+	return openWorkbook(r.fsys, name)
+}
+
+// openWorkbook opens a workbook of fsys. excelize reads a zip archive
 // from a named file (random access, parts unpacked on demand), so a file
 // that is not an *os.File (an fs.FS in memory, an archive) is first copied
 // to an owner-only temporary file. done closes and cleans up.
-func (r *ExportReader) openWorkbook(name string) (wb *excelize.File, done func(), err error) {
+func openWorkbook(fsys fs.FS, name string) (wb *excelize.File, done func(), err error) {
 	defer func() {
 		// excelize parses untrusted zip and XML: a panic in it is this
 		// file's problem, not the process's.
@@ -97,7 +103,7 @@ func (r *ExportReader) openWorkbook(name string) (wb *excelize.File, done func()
 			wb, done, err = nil, nil, fmt.Errorf("not a readable .xlsx workbook (%v)", p)
 		}
 	}()
-	f, err := r.fsys.Open(name)
+	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -251,4 +257,55 @@ func (s *sheetRows) Close() error {
 	err := s.rows.Close()
 	s.done()
 	return err
+}
+
+// Workbook is an .xlsx report opened to read its sheets as tables, for
+// readers that are not bound to an entity (the map proposer samples a
+// folder of a practice-management system's reports). Rows read as the
+// export reader reads them: as Excel displays the cells (short dates as
+// 2006-01-02), as wide as the sheet's first row, empty rows left out.
+type Workbook struct {
+	wb   *excelize.File
+	done func()
+}
+
+// OpenWorkbook opens the .xlsx file name of fsys. The caller closes it.
+func OpenWorkbook(fsys fs.FS, name string) (*Workbook, error) {
+	wb, done, err := openWorkbook(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("practicebynumbers: %s: %w", name, err)
+	}
+	return &Workbook{wb: wb, done: done}, nil
+}
+
+// Sheets lists the workbook's sheets in their order.
+func (w *Workbook) Sheets() []string { return w.wb.GetSheetList() }
+
+// Rows streams the rows of sheet, its header row first. An error ends the
+// iteration.
+func (w *Workbook) Rows(sheet string) iter.Seq2[[]string, error] {
+	return func(yield func([]string, error) bool) {
+		rows, err := safeRows(w.wb, sheet)
+		if err != nil {
+			yield(nil, workbookErr(err))
+			return
+		}
+		sr := &sheetRows{rows: rows, done: func() {}}
+		defer sr.Close()
+		for {
+			cells, err := sr.Read()
+			if err == io.EOF {
+				return
+			}
+			if !yield(cells, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// Close releases the workbook and its temporary files.
+func (w *Workbook) Close() error {
+	w.done()
+	return nil
 }
