@@ -2,7 +2,6 @@ package pbnhl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,9 +12,6 @@ import (
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/rollback"
 )
-
-// ErrNoWatermark is returned by Delta before any full run has completed.
-var ErrNoWatermark = errors.New("pbnhl: no watermark: run the full load first")
 
 // Delta brings HighLevel to the source's current state after the full run:
 // it reads what changed since each entity's watermark (minus
@@ -196,7 +192,7 @@ func (ph *phase) deletions(ctx context.Context, dels []pbn.Deletion, notes map[s
 					ph.report.KeptDeleted++
 					continue
 				}
-				if err := ph.deleteNote(ctx, o, tr, key, nt, d.DeletedAt); err != nil {
+				if err := ph.deleteRecord(ctx, o, tr, rollback.TypeNote, key, nt.noteID, nt.contactID, d.DeletedAt); err != nil {
 					return err
 				}
 				continue
@@ -212,13 +208,12 @@ func (ph *phase) deletions(ctx context.Context, dels []pbn.Deletion, notes map[s
 			if !ok {
 				continue
 			}
-			deletable := typ == rollback.TypeContact || typ == rollback.TypeBusiness || typ == rollback.TypeOpportunity || o.Target == mapping.TargetCustomObject
-			if ph.m.opts.Deletions != DeleteDeleted || !deletable {
+			if ph.m.opts.Deletions != DeleteDeleted || !targetOf(o).deletedWithSource() {
 				tr.existing.Add(1)
 				ph.report.KeptDeleted++
 				continue
 			}
-			if err := ph.deleteRecord(ctx, o, tr, typ, key, r.id, d.DeletedAt); err != nil {
+			if err := ph.deleteRecord(ctx, o, tr, typ, key, r.id, "", d.DeletedAt); err != nil {
 				return err
 			}
 		}
@@ -227,82 +222,17 @@ func (ph *phase) deletions(ctx context.Context, dels []pbn.Deletion, notes map[s
 	return nil
 }
 
-func (ph *phase) deleteRecord(ctx context.Context, o *mapping.Object, tr *tracker, typ, key, id string, at time.Time) error {
+func (ph *phase) deleteRecord(ctx context.Context, o *mapping.Object, tr *tracker, typ, key, id, contactID string, at time.Time) error {
 	if ph.dry {
 		tr.written.Add(1)
 		tr.calls.Add(2)
 		ph.report.Deleted++
 		return nil
 	}
-	before, err := ph.m.current(ctx, typ, id, "")
+	before, err := ph.m.current(ctx, typ, id, contactID)
 	tr.calls.Add(1)
 	if errors.Is(err, highlevel.ErrNotFound) {
 		ph.idx.forget(typ, key)
-		tr.existing.Add(1)
-		return nil
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		tr.rejected.Add(1)
-		return nil
-	}
-	c := ph.m.opts.Client
-	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpDelete, objType: typ, key: key, entity: o.Source, modified: at,
-		target: id, before: before,
-		call: func(ctx context.Context) (string, error) {
-			var err error
-			switch {
-			case typ == rollback.TypeContact:
-				err = c.Contacts.Delete(ctx, id)
-			case typ == rollback.TypeBusiness:
-				err = c.Businesses.Delete(ctx, id)
-			case typ == rollback.TypeOpportunity:
-				err = c.Opportunities.Delete(ctx, id)
-			default:
-				err = c.Objects.DeleteRecord(ctx, typ, id)
-			}
-			if errors.Is(err, highlevel.ErrNotFound) {
-				err = nil
-			}
-			return id, err
-		},
-		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
-			_, err := ph.m.current(ctx, typ, id, "")
-			if errors.Is(err, highlevel.ErrNotFound) {
-				return id, true, nil
-			}
-			return "", false, err
-		}})
-	tr.calls.Add(int64(res.calls))
-	if err != nil {
-		return err
-	}
-	if res.rejected {
-		tr.rejected.Add(1)
-		return nil
-	}
-	ph.idx.forget(typ, key)
-	tr.written.Add(1)
-	ph.report.Deleted++
-	return nil
-}
-
-// deleteNote deletes the note of a deleted source message, journaled with
-// the note as before-image.
-func (ph *phase) deleteNote(ctx context.Context, o *mapping.Object, tr *tracker, key string, nt notePlace, at time.Time) error {
-	if ph.dry {
-		tr.written.Add(1)
-		tr.calls.Add(2)
-		ph.report.Deleted++
-		return nil
-	}
-	c := ph.m.opts.Client
-	note, err := c.Contacts.GetNote(ctx, nt.contactID, nt.noteID)
-	tr.calls.Add(1)
-	if errors.Is(err, highlevel.ErrNotFound) {
-		ph.idx.forget(rollback.TypeNote, key)
 		tr.existing.Add(1) // already gone
 		return nil
 	}
@@ -313,23 +243,7 @@ func (ph *phase) deleteNote(ctx context.Context, o *mapping.Object, tr *tracker,
 		tr.rejected.Add(1)
 		return nil
 	}
-	before, _ := json.Marshal(note)
-	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpDelete, objType: rollback.TypeNote, key: key, entity: o.Source, modified: at,
-		target: nt.noteID, related: nt.contactID, before: before,
-		call: func(ctx context.Context) (string, error) {
-			err := c.Contacts.DeleteNote(ctx, nt.contactID, nt.noteID)
-			if errors.Is(err, highlevel.ErrNotFound) {
-				err = nil
-			}
-			return nt.noteID, err
-		},
-		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
-			_, err := c.Contacts.GetNote(ctx, nt.contactID, nt.noteID)
-			if errors.Is(err, highlevel.ErrNotFound) {
-				return nt.noteID, true, nil
-			}
-			return "", false, err
-		}})
+	res, err := ph.m.journaledCall(ctx, ph.run, ph.m.deleteWrite(typ, key, o.Source, at, id, contactID, before))
 	tr.calls.Add(int64(res.calls))
 	if err != nil {
 		return err
@@ -338,7 +252,7 @@ func (ph *phase) deleteNote(ctx context.Context, o *mapping.Object, tr *tracker,
 		tr.rejected.Add(1)
 		return nil
 	}
-	ph.idx.forget(rollback.TypeNote, key)
+	ph.idx.forget(typ, key)
 	tr.written.Add(1)
 	ph.report.Deleted++
 	return nil

@@ -184,20 +184,24 @@
 //
 // Inside this package, one kind of change has one place:
 //
-//	change                                   where
-//	a phase (order, resumption, reports)     migration.go, run.go, phase.go, delta.go, undo.go, adopt.go
-//	a HighLevel target (contact, note, …)    target.go (interface, registry), target_<kind>.go
-//	a field's transform or validation        mapping, mapping/transform (the approved map)
-//	a HighLevel or PbN call                  highlevel, practicebynumbers (one file per API area)
-//	journaling a write, settling by lookup   exec.go, lookup.go; the ledger itself is rollback
-//	counting and comparing after a run       reconcile (counts by mapping.Object.RecordType)
+//	change                                  where
+//	a phase (order, resumption, reports)    migration.go, run.go, phase.go, delta.go, undo.go, adopt.go;
+//	                                        the schema phase schema.go, preflight preflight*.go
+//	a HighLevel target (contact, note, …)   target.go (interface, registry), target_<kind>.go
+//	a field's transform or validation       mapping, mapping/transform (the approved map)
+//	a HighLevel or PbN call                 highlevel, practicebynumbers (one file per API area)
+//	journaling a write, settling by lookup  journaled_call.go, lookup.go, sweep.go; the ledger: rollback
+//	counting and comparing after a run      reconcile (counts by mapping.Object.RecordType)
+//	an error callers test for               errors.go
 //
 // Adding a HighLevel target (calendar events, media…) is one file plus one
 // line: a type embedding noTarget that implements what the target does —
 // its load group, write (input from mapping.Inputs, then phase.put with
 // its create, identity lookup and update), tally (calls per record), need
-// (location settings it depends on), externalField and adopt — and its
-// entry in targets (target.go). The ledger record type comes from
+// (location settings it depends on), externalField, adopt, and for the
+// ledger record type it owns read, remove, settle (the lookup after an
+// unknown outcome) and matches (the duplicate sweep) — and its entry in
+// targets (target.go). The ledger record type comes from
 // mapping.Object.RecordType, so reconcile counts it without a change.
 // The body a target journals is the one highlevel sends, taken from the
 // input itself (RecordInput.Body, OpportunityInput.Body, the update

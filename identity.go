@@ -31,54 +31,6 @@ const CustomValueName = "pbnhl migration"
 // source key) to the custom value holding it, as adopted (never deleted).
 const TypeMigration = "pbnhl.migration"
 
-// ErrLedgerMismatch is matched (errors.Is) by a *LedgerMismatchError.
-var ErrLedgerMismatch = errors.New("pbnhl: the ledger does not belong to this location")
-
-// LedgerMismatchError refuses a mutating phase whose ledger is not the one
-// that loaded the location: the location names another migration, or it
-// holds records migrated by pbnhl that this ledger does not know, or the
-// ledger recorded runs in another location. Writing with such a ledger
-// would load the practice a second time. Use the ledger that owns the
-// location, or rebuild this one from the location with Migration.Adopt.
-type LedgerMismatchError struct {
-	// Location is the HighLevel location checked.
-	Location string
-	// MigrationID and Ledger are this ledger's migration id and file name.
-	MigrationID, Ledger string
-	// OwnerMigrationID and OwnerLedger are what the location's custom
-	// value names ("" when it holds none).
-	OwnerMigrationID, OwnerLedger string
-	// Unknown reports migrated records in the location (contacts carrying
-	// an external id) that this ledger does not know, while the location
-	// names no migration.
-	Unknown bool
-	// OtherLocation is set when the ledger's runs were recorded in another
-	// location.
-	OtherLocation string
-}
-
-func (e *LedgerMismatchError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "pbnhl: ledger %s (migration %s) does not belong to location %s: ", e.Ledger, e.MigrationID, e.Location)
-	switch {
-	case e.OtherLocation != "":
-		fmt.Fprintf(&b, "its runs were recorded in location %s; use a ledger of its own for each location", e.OtherLocation)
-		return b.String()
-	case e.OwnerMigrationID != "":
-		fmt.Fprintf(&b, "the location was loaded by migration %s", e.OwnerMigrationID)
-		if e.OwnerLedger != "" {
-			fmt.Fprintf(&b, " (ledger %s)", e.OwnerLedger)
-		}
-	default:
-		b.WriteString("the location holds records migrated by pbnhl that this ledger does not know")
-	}
-	b.WriteString("; run with the ledger that loaded it, or rebuild this ledger from the location with Adopt (pbn2hl adopt), which writes nothing to HighLevel")
-	return b.String()
-}
-
-// Is matches ErrLedgerMismatch.
-func (e *LedgerMismatchError) Is(target error) bool { return target == ErrLedgerMismatch }
-
 // identityValue is the custom value's text: the migration id and the
 // ledger's file name.
 func identityValue(mid, fingerprint string) string {
@@ -266,12 +218,6 @@ func (m *Migration) otherLocation(ctx context.Context) (string, error) {
 	}
 	return "", nil
 }
-
-// ErrAdoptInterrupted refuses a mutating phase after an Adopt that did
-// not finish: some records it found are not settled in the ledger, and a
-// phase would settle them by lookup as creations of its own. Run Adopt
-// again.
-var ErrAdoptInterrupted = errors.New("pbnhl: an Adopt was interrupted before it settled what it found: run Adopt again before any other phase")
 
 // interruptedAdopt refuses when an adopt run left an intent unsettled.
 func (m *Migration) interruptedAdopt(ctx context.Context) error {

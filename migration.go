@@ -1,7 +1,6 @@
 package pbnhl
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -132,9 +131,6 @@ type Migration struct {
 	progressMu sync.Mutex
 	counts     map[pbn.Entity]int64 // source inventory, for progress totals
 }
-
-// ErrInvalidOptions is matched by errors from New for missing or bad options.
-var ErrInvalidOptions = errors.New("pbnhl: invalid options")
 
 // New checks the options and returns a Migration. It makes no call.
 func New(opts Options) (*Migration, error) {

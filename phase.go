@@ -577,7 +577,7 @@ func (ph *phase) put(ctx context.Context, o *mapping.Object, tr *tracker, typ, k
 		ph.collect(o, typ, key, "", rollback.OpCreate, body)
 		return id, true, nil
 	}
-	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpCreate, objType: typ, key: key, entity: o.Source, modified: modified,
+	res, err := ph.m.journaledCall(ctx, ph.run, write{op: rollback.OpCreate, objType: typ, key: key, entity: o.Source, modified: modified,
 		target: target, payload: body, call: create, find: find})
 	tr.calls.Add(int64(res.calls))
 	if res.looked {
@@ -639,7 +639,7 @@ func (ph *phase) update(ctx context.Context, o *mapping.Object, tr *tracker, typ
 	if target == "" {
 		target = id
 	}
-	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpUpdate, objType: typ, key: key, entity: o.Source, modified: modified,
+	res, err := ph.m.journaledCall(ctx, ph.run, write{op: rollback.OpUpdate, objType: typ, key: key, entity: o.Source, modified: modified,
 		target: id, related: parent, payload: payload, digest: rollback.Digest(body), before: before,
 		call: func(ctx context.Context) (string, error) { return id, call(ctx, id) },
 		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
@@ -663,7 +663,7 @@ func (ph *phase) update(ctx context.Context, o *mapping.Object, tr *tracker, typ
 func (ph *phase) outcomes(ctx context.Context, seqs []rollback.Seq, o func(i int) rollback.Outcome) error {
 	var g errgroup.Group
 	g.SetLimit(64)
-	jctx := context.WithoutCancel(ctx) // see exec
+	jctx := context.WithoutCancel(ctx) // see journaledCall
 	for i, s := range seqs {
 		g.Go(func() error { return ph.run.Outcome(jctx, s, o(i)) })
 	}
@@ -731,8 +731,8 @@ func (ph *phase) linkChunk(ctx context.Context, tr *tracker, businessID string, 
 	seqs := make([]rollback.Seq, len(ls))
 	var g errgroup.Group
 	g.SetLimit(64)
-	jctx := context.WithoutCancel(ctx) // see exec
-	// The first call is bounded like exec's; a repeat after an unknown
+	jctx := context.WithoutCancel(ctx) // see journaledCall
+	// The first call is bounded like journaledCall's; a repeat after an unknown
 	// outcome is harmless (linking is idempotent), so only the first
 	// call's horizon is journaled.
 	deadline, until := ph.m.horizon()

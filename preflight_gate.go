@@ -2,33 +2,9 @@ package pbnhl
 
 import (
 	"context"
-	"errors"
-	"strings"
 
 	"github.com/pbnhl/pbnhl/mapping"
 )
-
-// ErrSourceNotReady matches (errors.Is) a *SourceNotReadyError.
-var ErrSourceNotReady = errors.New("pbnhl: the source would not migrate")
-
-// SourceNotReadyError is why a full run refused to start: the source
-// checks of Preflight block (a file unreadable, cut or not in its encoding,
-// a required column missing, an object over Options.MaxInvalidShare
-// without AcceptInvalid). Nothing was written.
-type SourceNotReadyError struct {
-	Blockers []Blocker
-}
-
-func (e *SourceNotReadyError) Error() string {
-	parts := make([]string, len(e.Blockers))
-	for i, b := range e.Blockers {
-		parts[i] = b.String()
-	}
-	return "pbnhl: the source would not migrate (run Preflight for the whole report): " + strings.Join(parts, "; ")
-}
-
-// Is makes a SourceNotReadyError match ErrSourceNotReady.
-func (e *SourceNotReadyError) Is(target error) bool { return target == ErrSourceNotReady }
 
 // gateSource runs Preflight's source checks before a full run writes
 // anything, so a run does not go on when almost nothing would migrate

@@ -28,28 +28,6 @@ type prepared struct {
 	extField map[string]string
 }
 
-// SchemaNotReadyError says the location lacks what the map needs (or holds
-// it in a conflicting shape): apply the schema plan first.
-type SchemaNotReadyError struct {
-	Missing, Conflicting, Manual int
-	Items                        []mapping.SchemaItem
-}
-
-func (e *SchemaNotReadyError) Error() string {
-	return fmt.Sprintf("pbnhl: the location's schema is not ready (%d missing, %d conflicting, %d to create by hand): apply the schema plan first",
-		e.Missing, e.Conflicting, e.Manual)
-}
-
-func schemaNotReady(d *mapping.SchemaDiff) error {
-	e := &SchemaNotReadyError{Missing: d.Count(mapping.Missing), Conflicting: d.Count(mapping.Conflicts), Manual: d.Count(mapping.ManualOnly)}
-	for _, it := range d.Items {
-		if it.Status != mapping.Exists {
-			e.Items = append(e.Items, it)
-		}
-	}
-	return e
-}
-
 // prepare reads the location once; later phases reuse it.
 func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 	digest, err := m.verifyMap()

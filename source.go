@@ -33,10 +33,6 @@ func seqOf[R any](it iter.Seq2[R, error], stamp func(*R) time.Time) iter.Seq2[sr
 	}
 }
 
-// ErrUnknownEntity is returned for a map object whose source entity the
-// runner cannot read.
-var ErrUnknownEntity = errors.New("pbnhl: unknown source entity")
-
 // records streams a source entity's records.
 func records(ctx context.Context, src pbn.Source, entity string, o pbn.ListOptions) (iter.Seq2[srcRecord, error], error) {
 	switch pbn.Entity(entity) {

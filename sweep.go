@@ -2,9 +2,7 @@ package pbnhl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -40,12 +38,7 @@ type sweepKey struct {
 func (ph *phase) markSweep(typ, key, entity, parent string, body []byte, since time.Time) {
 	sk := sweepKey{typ: typ, key: key, entity: entity, parent: parent, since: since}
 	if typ == rollback.TypeOpportunity {
-		var b struct {
-			ContactID  string `json:"contactId"`
-			PipelineID string `json:"pipelineId"`
-		}
-		_ = json.Unmarshal(body, &b)
-		sk.parent, sk.pipeline = b.ContactID, b.PipelineID
+		sk.parent, sk.pipeline = opportunityScope(body)
 	}
 	ph.mu.Lock()
 	defer ph.mu.Unlock()
@@ -118,7 +111,6 @@ func (ph *phase) sweepDuplicates(ctx context.Context) error {
 // not the one the ledger knows, journaled (with its before-image; HighLevel
 // deletes are final, so Undo reports it as irreversible).
 func (ph *phase) deleteDuplicate(ctx context.Context, tr *tracker, sk sweepKey, id string) error {
-	c := ph.m.opts.Client
 	contactID := ""
 	if sk.typ == rollback.TypeNote || sk.typ == rollback.TypeTask {
 		contactID = sk.parent
@@ -135,36 +127,7 @@ func (ph *phase) deleteDuplicate(ctx context.Context, tr *tracker, sk sweepKey, 
 		tr.rejected.Add(1)
 		return nil
 	}
-	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpDelete, objType: sk.typ, key: sk.key, entity: sk.entity,
-		target: id, related: contactID, before: before,
-		call: func(ctx context.Context) (string, error) {
-			var err error
-			switch {
-			case sk.typ == rollback.TypeContact:
-				err = c.Contacts.Delete(ctx, id)
-			case sk.typ == rollback.TypeBusiness:
-				err = c.Businesses.Delete(ctx, id)
-			case sk.typ == rollback.TypeOpportunity:
-				err = c.Opportunities.Delete(ctx, id)
-			case sk.typ == rollback.TypeNote:
-				err = c.Contacts.DeleteNote(ctx, contactID, id)
-			case sk.typ == rollback.TypeTask:
-				err = c.Contacts.DeleteTask(ctx, contactID, id)
-			default:
-				err = c.Objects.DeleteRecord(ctx, sk.typ, id)
-			}
-			if errors.Is(err, highlevel.ErrNotFound) {
-				err = nil
-			}
-			return id, err
-		},
-		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
-			_, err := ph.m.current(ctx, sk.typ, id, contactID)
-			if errors.Is(err, highlevel.ErrNotFound) {
-				return id, true, nil
-			}
-			return "", false, err
-		}})
+	res, err := ph.m.journaledCall(ctx, ph.run, ph.m.deleteWrite(sk.typ, sk.key, sk.entity, time.Time{}, id, contactID, before))
 	tr.calls.Add(int64(res.calls))
 	if err != nil {
 		return err
@@ -181,104 +144,33 @@ func (ph *phase) deleteDuplicate(ctx context.Context, tr *tracker, sk sweepKey, 
 	return nil
 }
 
+// deleteWrite is the journaled delete of record id of type typ (a note or
+// task under contactID), with its before-image: a record already gone
+// counts as deleted, and an unknown outcome is settled by reading it.
+func (m *Migration) deleteWrite(typ, key, entity string, modified time.Time, id, contactID string, before []byte) write {
+	t, c := targetOfType(typ), m.opts.Client
+	return write{op: rollback.OpDelete, objType: typ, key: key, entity: entity, modified: modified,
+		target: id, related: contactID, before: before,
+		call: func(ctx context.Context) (string, error) {
+			err := t.remove(ctx, c, typ, id, contactID)
+			if errors.Is(err, highlevel.ErrNotFound) {
+				err = nil
+			}
+			return id, err
+		},
+		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
+			_, err := m.current(ctx, typ, id, contactID)
+			if errors.Is(err, highlevel.ErrNotFound) {
+				return id, true, nil
+			}
+			return "", false, err
+		}}
+}
+
 // identityMatches lists every object in HighLevel that carries sk's
 // identity and was created no earlier than its first intent: the
 // external id (contacts, records, opportunities under their contact) or
 // the marker line (businesses, notes, tasks). It returns the calls made.
 func (m *Migration) identityMatches(ctx context.Context, p *prepared, mid string, sk sweepKey) ([]string, int, error) {
-	c := m.opts.Client
-	nb := notBefore(sk.since)
-	var ids []string
-	calls := 1
-	switch {
-	case sk.typ == rollback.TypeContact:
-		f := p.extField[rollback.TypeContact]
-		if f == "" {
-			return nil, 0, errors.New("pbnhl: contacts have no external-id field")
-		}
-		q := highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: "customFields." + f, Operator: "eq", Value: sk.key}}, PageLimit: 100}
-		for x, err := range c.Contacts.Search(ctx, q) {
-			if err != nil {
-				return nil, calls, err
-			}
-			if v, ok := x.CustomField(f); ok && !createdBefore(x.DateAdded, nb) {
-				if t, _ := v.Text(); t == sk.key {
-					ids = append(ids, x.ID)
-				}
-			}
-		}
-	case strings.HasPrefix(sk.typ, rollback.RecordTypePrefix):
-		prop := p.extField[sk.typ]
-		if prop == "" {
-			return nil, 0, fmt.Errorf("pbnhl: %s has no external-id property", sk.typ)
-		}
-		q := highlevel.RecordSearch{Filters: []highlevel.SearchFilter{{Field: "properties." + prop, Operator: "eq", Value: sk.key}}, PageLimit: 100}
-		for r, err := range c.Objects.SearchRecords(ctx, sk.typ, q) {
-			if err != nil {
-				return nil, calls, err
-			}
-			var v string
-			if raw, ok := r.Properties[prop]; ok && json.Unmarshal(raw, &v) == nil && v == sk.key && !createdBefore(r.DateAdded, nb) {
-				ids = append(ids, r.ID)
-			}
-		}
-	case sk.typ == rollback.TypeOpportunity:
-		f := p.extField[rollback.TypeOpportunity]
-		q := highlevel.OpportunitySearch{ContactID: sk.parent, PipelineID: sk.pipeline, Status: highlevel.StatusAll}
-		for o, err := range c.Opportunities.Search(ctx, q) {
-			if err != nil {
-				return nil, calls, err
-			}
-			if (o.ContactID != "" && o.ContactID != sk.parent) || createdBefore(o.CreatedAt, nb) {
-				continue
-			}
-			v, ok := o.CustomField(f)
-			if !ok {
-				full, err := c.Opportunities.Get(ctx, o.ID)
-				calls++
-				if err != nil {
-					return nil, calls, err
-				}
-				v, ok = full.CustomField(f)
-			}
-			if t, _ := v.Text(); ok && t == sk.key {
-				ids = append(ids, o.ID)
-			}
-		}
-	case sk.typ == rollback.TypeBusiness:
-		mk := marker(mid, sk.typ, sk.key)
-		for b, err := range c.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
-			if err != nil {
-				return nil, calls, err
-			}
-			if hasMarker(b.Description, mk) && !createdBefore(b.CreatedAt, nb) {
-				ids = append(ids, b.ID)
-			}
-		}
-	case sk.typ == rollback.TypeNote:
-		mk := marker(mid, sk.typ, sk.key)
-		notes, err := c.Contacts.ListNotes(ctx, sk.parent)
-		if err != nil {
-			return nil, calls, err
-		}
-		for _, n := range notes {
-			if hasMarker(n.Body, mk) && !createdBefore(n.DateAdded, nb) {
-				ids = append(ids, n.ID)
-			}
-		}
-	case sk.typ == rollback.TypeTask:
-		mk := marker(mid, sk.typ, sk.key)
-		ts, err := c.Contacts.ListTasks(ctx, sk.parent)
-		if err != nil {
-			return nil, calls, err
-		}
-		for _, t := range ts {
-			if hasMarker(t.Body, mk) {
-				ids = append(ids, t.ID)
-			}
-		}
-	default:
-		return nil, 0, fmt.Errorf("%w: no identity search for %s", errNoLookup, sk.typ)
-	}
-	return ids, calls, nil
+	return targetOfType(sk.typ).matches(ctx, lookupScope{m: m, p: p, mid: mid}, sk)
 }

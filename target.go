@@ -2,8 +2,11 @@ package pbnhl
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
+	"github.com/pbnhl/pbnhl/rollback"
 )
 
 // A target is one kind of HighLevel record a map object writes (contact,
@@ -12,11 +15,14 @@ import (
 // is the one place that knows, for its kind: the load group, how a valid
 // payload is written (input from mapping.Inputs, create, update, look up
 // by identity after an unknown outcome), what a record costs in calls,
-// what it asks of the location's settings, its external-id field and how
-// Adopt finds it. The ledger record type is mapping.Object.RecordType;
-// reconcile counts by it.
+// what it asks of the location's settings, its external-id field, how
+// Adopt finds it, and, for the ledger's record type it owns: how a record
+// is read (before-images), deleted, found again after an unknown outcome
+// and searched for duplicates. The ledger record type is
+// mapping.Object.RecordType; reconcile counts by it.
 //
-// Phases never switch on a map object's target: they ask targetOf.
+// Phases never switch on a map object's target or a record type: they ask
+// targetOf or targetOfType.
 // Adding a target is one file implementing target (embed noTarget for
 // what it does not do) plus one line in targets.
 type target interface {
@@ -44,6 +50,36 @@ type target interface {
 	// adopt adds to sc every record of o's kind that carries this
 	// migration's identity in the location.
 	adopt(ctx context.Context, sc *adoptScan, o *mapping.Object) error
+
+	// owns reports whether records of a ledger record type are this
+	// target's.
+	owns(recordType string) bool
+	// read reads one record (a value marshalling to HighLevel's field
+	// names): before-images and change checks. contactID is the contact of
+	// a note or task.
+	read(ctx context.Context, c *highlevel.Client, typ, id, contactID string) (any, error)
+	// remove deletes one record (contactID: as for read).
+	remove(ctx context.Context, c *highlevel.Client, typ, id, contactID string) error
+	// deletedWithSource says a delta deletes its records when the source
+	// deletes theirs (Options.Deletions DeleteDeleted).
+	deletedWithSource() bool
+	// settle looks up, by identity, the record a create intent made: its
+	// id and true when the create was applied.
+	settle(ctx context.Context, s lookupScope, e rollback.Entry, payload []byte) (string, bool, error)
+	// matches lists every object carrying sk's identity, created no
+	// earlier than its first intent (the duplicate sweep), and the calls
+	// made.
+	matches(ctx context.Context, s lookupScope, sk sweepKey) ([]string, int, error)
+}
+
+// lookupScope is what identity lookups need: the location's prepared
+// field ids, the id index (to skip objects mapped to another key) and the
+// migration id of the marker lines.
+type lookupScope struct {
+	m   *Migration
+	p   *prepared
+	idx *idIndex
+	mid string
 }
 
 // targets is the registry: one line per target.
@@ -106,6 +142,16 @@ func targetOf(o *mapping.Object) target {
 	return noTarget{}
 }
 
+// targetOfType is the target owning a ledger record type.
+func targetOfType(typ string) target {
+	for _, t := range targets {
+		if t.owns(typ) {
+			return t
+		}
+	}
+	return noTarget{}
+}
+
 // writes reports whether o's valid records are written to HighLevel.
 func writes(o *mapping.Object) bool { return targetOf(o).role() == writesRecords }
 
@@ -134,6 +180,20 @@ func (noTarget) externalField(*mapping.Inputs, *mapping.Object) (string, error) 
 	return "", nil
 }
 func (noTarget) adopt(context.Context, *adoptScan, *mapping.Object) error { return nil }
+func (noTarget) deletedWithSource() bool                                  { return false }
+func (noTarget) owns(string) bool                                         { return false }
+func (noTarget) read(_ context.Context, _ *highlevel.Client, typ, _, _ string) (any, error) {
+	return nil, fmt.Errorf("pbnhl: cannot read a %s", typ)
+}
+func (noTarget) remove(_ context.Context, _ *highlevel.Client, typ, _, _ string) error {
+	return fmt.Errorf("pbnhl: cannot delete a %s", typ)
+}
+func (noTarget) settle(_ context.Context, _ lookupScope, e rollback.Entry, _ []byte) (string, bool, error) {
+	return "", false, fmt.Errorf("%w for %s of %s", errNoLookup, e.Op, e.ObjectType)
+}
+func (noTarget) matches(_ context.Context, _ lookupScope, sk sweepKey) ([]string, int, error) {
+	return nil, 0, fmt.Errorf("%w: no identity search for %s", errNoLookup, sk.typ)
+}
 
 // userTarget resolves staff to existing HighLevel users (owners); nothing
 // is created. Its objects load with the businesses, so owners are known

@@ -73,3 +73,83 @@ func (businessTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Objec
 	}
 	return nil
 }
+
+func (businessTarget) deletedWithSource() bool { return true }
+
+func (businessTarget) owns(typ string) bool { return typ == rollback.TypeBusiness }
+
+func (businessTarget) read(ctx context.Context, c *highlevel.Client, _, id, _ string) (any, error) {
+	return c.Businesses.Get(ctx, id)
+}
+
+func (businessTarget) remove(ctx context.Context, c *highlevel.Client, _, id, _ string) error {
+	return c.Businesses.Delete(ctx, id)
+}
+
+// settle finds the business by its marker line; an intent journaled before
+// markers carries none and is matched on the fields it sent.
+func (businessTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, payload []byte) (string, bool, error) {
+	if err := s.idx.load(ctx, rollback.TypeBusiness); err != nil {
+		return "", false, err
+	}
+	nb := notBefore(e.IntentAt)
+	var b highlevel.BusinessInput
+	_ = json.Unmarshal(payload, &b)
+	mk := marker(s.mid, e.ObjectType, e.SourceKey)
+	if !hasMarker(b.Description, mk) {
+		return s.m.findBusinessLegacy(ctx, s.idx, payload, nb)
+	}
+	return s.m.findBusiness(ctx, s.idx, mk, nb)
+}
+
+// matches lists the businesses carrying sk's marker line.
+func (businessTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]string, int, error) {
+	nb := notBefore(sk.since)
+	mk := marker(s.mid, sk.typ, sk.key)
+	var ids []string
+	for b, err := range s.m.opts.Client.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
+		if err != nil {
+			return nil, 1, err
+		}
+		if hasMarker(b.Description, mk) && !createdBefore(b.CreatedAt, nb) {
+			ids = append(ids, b.ID)
+		}
+	}
+	return ids, 1, nil
+}
+
+// findBusiness finds the business whose description carries the marker,
+// skipping those already mapped to another office.
+func (m *Migration) findBusiness(ctx context.Context, idx *idIndex, mk string, notBefore time.Time) (string, bool, error) {
+	for b, err := range m.opts.Client.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
+		if err != nil {
+			return "", false, err
+		}
+		if (idx != nil && idx.has(rollback.TypeBusiness, b.ID)) || createdBefore(b.CreatedAt, notBefore) {
+			continue
+		}
+		if hasMarker(b.Description, mk) {
+			return b.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// findBusinessLegacy settles a business intent journaled before identity
+// markers: matched on the fields sent, never one created before the intent.
+func (m *Migration) findBusinessLegacy(ctx context.Context, idx *idIndex, body []byte, notBefore time.Time) (string, bool, error) {
+	want := rollback.Digest(body)
+	for b, err := range m.opts.Client.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
+		if err != nil {
+			return "", false, err
+		}
+		if (idx != nil && idx.has(rollback.TypeBusiness, b.ID)) || createdBefore(b.CreatedAt, notBefore) {
+			continue
+		}
+		cur, _ := json.Marshal(b)
+		if d, err := rollback.ProjectDigest(cur, body); err == nil && d == want {
+			return b.ID, true, nil
+		}
+	}
+	return "", false, nil
+}

@@ -3,6 +3,7 @@ package pbnhl
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -164,4 +165,64 @@ func (contactTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Object
 		}
 	}
 	return nil
+}
+
+func (contactTarget) deletedWithSource() bool { return true }
+
+func (contactTarget) owns(typ string) bool { return typ == rollback.TypeContact }
+
+func (contactTarget) read(ctx context.Context, c *highlevel.Client, _, id, _ string) (any, error) {
+	return c.Contacts.Get(ctx, id)
+}
+
+func (contactTarget) remove(ctx context.Context, c *highlevel.Client, _, id, _ string) error {
+	return c.Contacts.Delete(ctx, id)
+}
+
+func (contactTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, _ []byte) (string, bool, error) {
+	return s.m.findContact(ctx, s.p.extField[rollback.TypeContact], e.SourceKey, notBefore(e.IntentAt))
+}
+
+// matches searches the contacts holding sk's key in the external-id field.
+func (contactTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]string, int, error) {
+	f := s.p.extField[rollback.TypeContact]
+	if f == "" {
+		return nil, 0, errors.New("pbnhl: contacts have no external-id field")
+	}
+	nb := notBefore(sk.since)
+	var ids []string
+	q := highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: "customFields." + f, Operator: "eq", Value: sk.key}}, PageLimit: 100}
+	for x, err := range s.m.opts.Client.Contacts.Search(ctx, q) {
+		if err != nil {
+			return nil, 1, err
+		}
+		if v, ok := x.CustomField(f); ok && !createdBefore(x.DateAdded, nb) {
+			if t, _ := v.Text(); t == sk.key {
+				ids = append(ids, x.ID)
+			}
+		}
+	}
+	return ids, 1, nil
+}
+
+// findContact searches contacts by the external-id custom field.
+func (m *Migration) findContact(ctx context.Context, fieldID, key string, notBefore time.Time) (string, bool, error) {
+	if fieldID == "" {
+		return "", false, errors.New("pbnhl: contacts have no external-id field")
+	}
+	q := highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: "customFields." + fieldID, Operator: "eq", Value: key}}, PageLimit: 10}
+	for c, err := range m.opts.Client.Contacts.Search(ctx, q) {
+		if err != nil {
+			return "", false, err
+		}
+		if createdBefore(c.DateAdded, notBefore) {
+			continue
+		}
+		if v, ok := c.CustomField(fieldID); ok {
+			if t, _ := v.Text(); t == key {
+				return c.ID, true, nil
+			}
+		}
+	}
+	return "", false, nil
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -101,4 +103,74 @@ func (sc *adoptScan) contactIDs(ctx context.Context) ([]string, error) {
 	slices.Sort(ids)
 	sc.contactList = ids
 	return ids, nil
+}
+
+func (noteTarget) deletedWithSource() bool { return true }
+
+func (noteTarget) owns(typ string) bool { return typ == rollback.TypeNote }
+
+func (noteTarget) read(ctx context.Context, c *highlevel.Client, typ, id, contactID string) (any, error) {
+	if contactID == "" {
+		return nil, fmt.Errorf("pbnhl: cannot read a %s without its contact", typ)
+	}
+	return c.Contacts.GetNote(ctx, contactID, id)
+}
+
+func (noteTarget) remove(ctx context.Context, c *highlevel.Client, typ, id, contactID string) error {
+	if contactID == "" {
+		return fmt.Errorf("pbnhl: cannot delete a %s without its contact", typ)
+	}
+	return c.Contacts.DeleteNote(ctx, contactID, id)
+}
+
+// settle finds the contact's note carrying the marker; an intent journaled
+// before markers is matched on the body it sent.
+func (noteTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, payload []byte) (string, bool, error) {
+	var b highlevel.NoteInput
+	_ = json.Unmarshal(payload, &b)
+	if err := s.idx.load(ctx, rollback.TypeNote); err != nil {
+		return "", false, err
+	}
+	mk := marker(s.mid, e.ObjectType, e.SourceKey)
+	if !hasMarker(b.Body, mk) {
+		mk = "" // journaled before markers: matched on the body sent
+	}
+	return s.m.findNote(ctx, s.idx, e.TargetID, mk, notBefore(e.IntentAt), b.Body)
+}
+
+// matches lists the contact's notes carrying sk's marker line.
+func (noteTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]string, int, error) {
+	nb := notBefore(sk.since)
+	mk := marker(s.mid, sk.typ, sk.key)
+	notes, err := s.m.opts.Client.Contacts.ListNotes(ctx, sk.parent)
+	if err != nil {
+		return nil, 1, err
+	}
+	var ids []string
+	for _, n := range notes {
+		if hasMarker(n.Body, mk) && !createdBefore(n.DateAdded, nb) {
+			ids = append(ids, n.ID)
+		}
+	}
+	return ids, 1, nil
+}
+
+// findNote finds the contact's note carrying the marker, skipping mapped
+// ones. An intent journaled before markers (mk empty) is matched on the
+// body it sent, under the same creation-time bound.
+func (m *Migration) findNote(ctx context.Context, idx *idIndex, contactID, mk string, notBefore time.Time, legacyBody string) (string, bool, error) {
+	notes, err := m.opts.Client.Contacts.ListNotes(ctx, contactID)
+	if err != nil {
+		return "", false, err
+	}
+	for _, n := range notes {
+		match := hasMarker(n.Body, mk)
+		if mk == "" {
+			match = strings.TrimSpace(n.Body) == strings.TrimSpace(legacyBody)
+		}
+		if match && (idx == nil || !idx.has(rollback.TypeNote, n.ID)) && !createdBefore(n.DateAdded, notBefore) {
+			return n.ID, true, nil
+		}
+	}
+	return "", false, nil
 }

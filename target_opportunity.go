@@ -2,6 +2,7 @@ package pbnhl
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -119,4 +120,110 @@ func (opportunityTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Ob
 		sc.add(rollback.TypeOpportunity, key, adopted{id: op.ID, entity: o.Source, created: op.CreatedAt.Time})
 	}
 	return nil
+}
+
+func (opportunityTarget) deletedWithSource() bool { return true }
+
+func (opportunityTarget) owns(typ string) bool { return typ == rollback.TypeOpportunity }
+
+// read returns the opportunity with its custom fields under
+// "customFields", the key its write bodies use.
+func (opportunityTarget) read(ctx context.Context, c *highlevel.Client, _, id, _ string) (any, error) {
+	x, err := c.Opportunities.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(x)
+	if err != nil {
+		return nil, err
+	}
+	var mm map[string]any
+	if err := json.Unmarshal(b, &mm); err != nil {
+		return nil, err
+	}
+	mm["customFields"] = x.CustomFields
+	return mm, nil
+}
+
+func (opportunityTarget) remove(ctx context.Context, c *highlevel.Client, _, id, _ string) error {
+	return c.Opportunities.Delete(ctx, id)
+}
+
+// scope is the contact and pipeline an opportunity create body names: where
+// its lookups search.
+func opportunityScope(body []byte) (contactID, pipelineID string) {
+	var b struct {
+		ContactID  string `json:"contactId"`
+		PipelineID string `json:"pipelineId"`
+	}
+	_ = json.Unmarshal(body, &b)
+	return b.ContactID, b.PipelineID
+}
+
+func (opportunityTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, payload []byte) (string, bool, error) {
+	contactID, pipelineID := opportunityScope(payload)
+	return s.m.findOpportunity(ctx, contactID, pipelineID, s.p.extField[rollback.TypeOpportunity], e.SourceKey, notBefore(e.IntentAt))
+}
+
+// matches searches the contact's opportunities in the pipeline for sk's key
+// in the external-id field (a Get when a result omits custom fields).
+func (opportunityTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]string, int, error) {
+	c := s.m.opts.Client
+	f := s.p.extField[rollback.TypeOpportunity]
+	nb := notBefore(sk.since)
+	calls := 1
+	var ids []string
+	q := highlevel.OpportunitySearch{ContactID: sk.parent, PipelineID: sk.pipeline, Status: highlevel.StatusAll}
+	for o, err := range c.Opportunities.Search(ctx, q) {
+		if err != nil {
+			return nil, calls, err
+		}
+		if (o.ContactID != "" && o.ContactID != sk.parent) || createdBefore(o.CreatedAt, nb) {
+			continue
+		}
+		v, ok := o.CustomField(f)
+		if !ok {
+			full, err := c.Opportunities.Get(ctx, o.ID)
+			calls++
+			if err != nil {
+				return nil, calls, err
+			}
+			v, ok = full.CustomField(f)
+		}
+		if t, _ := v.Text(); ok && t == sk.key {
+			ids = append(ids, o.ID)
+		}
+	}
+	return ids, calls, nil
+}
+
+// findOpportunity searches the contact's opportunities in the pipeline for
+// the external-id custom field.
+func (m *Migration) findOpportunity(ctx context.Context, contactID, pipelineID, fieldID, key string, notBefore time.Time) (string, bool, error) {
+	q := highlevel.OpportunitySearch{ContactID: contactID, PipelineID: pipelineID, Status: highlevel.StatusAll}
+	for o, err := range m.opts.Client.Opportunities.Search(ctx, q) {
+		if err != nil {
+			return "", false, err
+		}
+		if (o.ContactID != "" && o.ContactID != contactID) || createdBefore(o.CreatedAt, notBefore) {
+			continue
+		}
+		if v, ok := o.CustomField(fieldID); ok {
+			if t, _ := v.Text(); t == key {
+				return o.ID, true, nil
+			}
+			continue
+		}
+		// Search results may omit custom fields: read the opportunity.
+		full, err := m.opts.Client.Opportunities.Get(ctx, o.ID)
+		if err != nil {
+			return "", false, err
+		}
+		if v, ok := full.CustomField(fieldID); ok {
+			if t, _ := v.Text(); t == key {
+				return o.ID, true, nil
+			}
+		}
+	}
+	return "", false, nil
 }

@@ -3,7 +3,9 @@ package pbnhl
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -145,7 +147,7 @@ func (ph *phase) relate(ctx context.Context, o *mapping.Object, tr *tracker, j *
 	}
 	in := highlevel.RelationInput{AssociationID: r.assocID, FirstRecordID: id, SecondRecordID: r.parentID}
 	rb, _ := json.Marshal(in)
-	res, err := ph.m.exec(ctx, ph.run, write{op: rollback.OpLink, objType: rollback.TypeRelation, key: rkey, entity: o.Source,
+	res, err := ph.m.journaledCall(ctx, ph.run, write{op: rollback.OpLink, objType: rollback.TypeRelation, key: rkey, entity: o.Source,
 		modified: j.modified, target: id, related: r.parentID, payload: rb,
 		call: func(ctx context.Context) (string, error) {
 			x, err := c.Associations.CreateRelation(ctx, in)
@@ -175,4 +177,87 @@ func (ph *phase) relate(ctx context.Context, o *mapping.Object, tr *tracker, j *
 // association: one relation per record and association.
 func relationKey(recordType, sourceKey, association string) string {
 	return recordType + "/" + sourceKey + "/" + association
+}
+
+func (recordTarget) deletedWithSource() bool { return true }
+
+func (recordTarget) owns(typ string) bool { return strings.HasPrefix(typ, rollback.RecordTypePrefix) }
+
+func (recordTarget) read(ctx context.Context, c *highlevel.Client, typ, id, _ string) (any, error) {
+	x, err := c.Objects.GetRecord(ctx, typ, id)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"id": x.ID, "properties": x.Properties, "owner": x.Owner, "followers": x.Followers}, nil
+}
+
+func (recordTarget) remove(ctx context.Context, c *highlevel.Client, typ, id, _ string) error {
+	return c.Objects.DeleteRecord(ctx, typ, id)
+}
+
+func (recordTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, _ []byte) (string, bool, error) {
+	return s.m.findRecord(ctx, e.ObjectType, s.p.extField[e.ObjectType], e.SourceKey, notBefore(e.IntentAt))
+}
+
+// matches searches the object's records holding sk's key in the
+// external-id property.
+func (recordTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]string, int, error) {
+	prop := s.p.extField[sk.typ]
+	if prop == "" {
+		return nil, 0, fmt.Errorf("pbnhl: %s has no external-id property", sk.typ)
+	}
+	nb := notBefore(sk.since)
+	var ids []string
+	q := highlevel.RecordSearch{Filters: []highlevel.SearchFilter{{Field: "properties." + prop, Operator: "eq", Value: sk.key}}, PageLimit: 100}
+	for r, err := range s.m.opts.Client.Objects.SearchRecords(ctx, sk.typ, q) {
+		if err != nil {
+			return nil, 1, err
+		}
+		var v string
+		if raw, ok := r.Properties[prop]; ok && json.Unmarshal(raw, &v) == nil && v == sk.key && !createdBefore(r.DateAdded, nb) {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids, 1, nil
+}
+
+// findRecord searches a custom object's records by the external-id property.
+func (m *Migration) findRecord(ctx context.Context, objectKey, prop, key string, notBefore time.Time) (string, bool, error) {
+	if prop == "" {
+		return "", false, fmt.Errorf("pbnhl: %s has no external-id property", objectKey)
+	}
+	q := highlevel.RecordSearch{Filters: []highlevel.SearchFilter{{Field: "properties." + prop, Operator: "eq", Value: key}}, PageLimit: 10}
+	for r, err := range m.opts.Client.Objects.SearchRecords(ctx, objectKey, q) {
+		if err != nil {
+			return "", false, err
+		}
+		if createdBefore(r.DateAdded, notBefore) {
+			continue
+		}
+		var v string
+		if raw, ok := r.Properties[prop]; ok && json.Unmarshal(raw, &v) == nil && v == key {
+			return r.ID, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// findRelation looks for the relation among the record's relations.
+func (m *Migration) findRelation(ctx context.Context, in highlevel.RelationInput, notBefore time.Time) (string, bool, error) {
+	for r, err := range m.opts.Client.Associations.Relations(ctx, in.FirstRecordID, highlevel.RelationListOptions{AssociationIDs: []string{in.AssociationID}}) {
+		if err != nil {
+			if errors.Is(err, highlevel.ErrNotFound) {
+				return "", false, nil
+			}
+			return "", false, err
+		}
+		if createdBefore(r.CreatedAt, notBefore) {
+			continue
+		}
+		if (r.FirstRecordID == in.FirstRecordID && r.SecondRecordID == in.SecondRecordID) ||
+			(r.FirstRecordID == in.SecondRecordID && r.SecondRecordID == in.FirstRecordID) {
+			return r.ID, true, nil
+		}
+	}
+	return "", false, nil
 }

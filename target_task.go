@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -78,4 +79,69 @@ func (taskTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Object) e
 		}
 	}
 	return nil
+}
+
+func (taskTarget) owns(typ string) bool { return typ == rollback.TypeTask }
+
+func (taskTarget) read(ctx context.Context, c *highlevel.Client, typ, id, contactID string) (any, error) {
+	if contactID == "" {
+		return nil, fmt.Errorf("pbnhl: cannot read a %s without its contact", typ)
+	}
+	return c.Contacts.GetTask(ctx, contactID, id)
+}
+
+func (taskTarget) remove(ctx context.Context, c *highlevel.Client, typ, id, contactID string) error {
+	if contactID == "" {
+		return fmt.Errorf("pbnhl: cannot delete a %s without its contact", typ)
+	}
+	return c.Contacts.DeleteTask(ctx, contactID, id)
+}
+
+// settle finds the contact's task carrying the marker (tasks were always
+// written with one; HighLevel tells no creation time for tasks).
+func (taskTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, payload []byte) (string, bool, error) {
+	var b struct {
+		Body string `json:"body"`
+	}
+	_ = json.Unmarshal(payload, &b)
+	if err := s.idx.load(ctx, rollback.TypeTask); err != nil {
+		return "", false, err
+	}
+	mk := marker(s.mid, e.ObjectType, e.SourceKey)
+	if !hasMarker(b.Body, mk) {
+		return "", false, fmt.Errorf("%w: task intent %d carries no identity marker", errNoLookup, e.ID)
+	}
+	return s.m.findTask(ctx, s.idx, e.TargetID, mk)
+}
+
+// matches lists the contact's tasks carrying sk's marker line.
+func (taskTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]string, int, error) {
+	mk := marker(s.mid, sk.typ, sk.key)
+	ts, err := s.m.opts.Client.Contacts.ListTasks(ctx, sk.parent)
+	if err != nil {
+		return nil, 1, err
+	}
+	var ids []string
+	for _, t := range ts {
+		if hasMarker(t.Body, mk) {
+			ids = append(ids, t.ID)
+		}
+	}
+	return ids, 1, nil
+}
+
+// findTask finds the contact's task carrying the marker, skipping mapped
+// ones (HighLevel tells no creation time for tasks: the marker alone says
+// the task is this migration's).
+func (m *Migration) findTask(ctx context.Context, idx *idIndex, contactID, mk string) (string, bool, error) {
+	ts, err := m.opts.Client.Contacts.ListTasks(ctx, contactID)
+	if err != nil {
+		return "", false, err
+	}
+	for _, t := range ts {
+		if hasMarker(t.Body, mk) && (idx == nil || !idx.has(rollback.TypeTask, t.ID)) {
+			return t.ID, true, nil
+		}
+	}
+	return "", false, nil
 }

@@ -327,7 +327,7 @@ func TestSampleFindsRecordDamage(t *testing.T) {
 	ctx := context.Background()
 	e := migrated(t, 12)
 	const typ = "custom_objects.pbn_appointment"
-	var ids []rollback.Mapping
+	var ids []rollback.IDMapEntry
 	for m, err := range e.ledger.IDMap(ctx, typ) {
 		require.NoError(t, err)
 		ids = append(ids, m)

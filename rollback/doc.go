@@ -177,7 +177,7 @@
 // A link journaled with a before-image (a contact moved from its business
 // to ours) is restored rather than removed.
 //
-// HighLevel (NewHighLevel) is the Target on top of the highlevel client.
+// HighLevelTarget (NewHighLevelTarget) is the Target on top of the highlevel client.
 //
 // # Run records: in-flight horizon
 //
@@ -196,7 +196,7 @@
 // not create: it existed before this ledger's intent, or was matched by
 // identity rather than created (a relation HighLevel reports as existing,
 // a record the ledger learns from the location). Entry.Origin and
-// Mapping.Origin say "adopted" (an id-map row first written by an update
+// IDMapEntry.Origin say "adopted" (an id-map row first written by an update
 // is adopted too: the ledger did not know the record); anything else a
 // done create, schema change or link wrote is "created". Undo deletes,
 // unlinks or drops only what was created: an adopted object the runs also

@@ -51,7 +51,7 @@ const (
 	TypePipeline     = "pipeline"      // pipeline: no delete in the API
 )
 
-// HighLevel is the Undo Target for one HighLevel location, on top of the
+// HighLevelTarget is the Undo Target for one HighLevel location, on top of the
 // highlevel client (which paces, retries and breaks circuits).
 //
 // It expects journaled payloads in HighLevel's wire form (the JSON body
@@ -71,14 +71,24 @@ const (
 // irreversible, before any call); custom
 // object schemas and pipelines cannot be deleted through HighLevel's API
 // (reported as irreversible); deletes made by a run are final.
-type HighLevel struct {
+type HighLevelTarget struct {
 	c *highlevel.Client
 }
 
-// NewHighLevel returns the Target for c's location.
-func NewHighLevel(c *highlevel.Client) *HighLevel { return &HighLevel{c: c} }
+// NewHighLevelTarget returns the Undo Target for c's location.
+func NewHighLevelTarget(c *highlevel.Client) *HighLevelTarget { return &HighLevelTarget{c: c} }
 
-var _ Target = (*HighLevel)(nil)
+// HighLevel is the former name of HighLevelTarget.
+//
+// Deprecated: use HighLevelTarget; kept while callers in other packages move.
+type HighLevel = HighLevelTarget
+
+// NewHighLevel is the former name of NewHighLevelTarget.
+//
+// Deprecated: use NewHighLevelTarget.
+func NewHighLevel(c *highlevel.Client) *HighLevelTarget { return NewHighLevelTarget(c) }
+
+var _ Target = (*HighLevelTarget)(nil)
 
 func isRecordType(t string) bool { return strings.HasPrefix(t, RecordTypePrefix) }
 
@@ -106,7 +116,7 @@ func unsupported(action, objectType string) error {
 }
 
 // Delete implements Target.
-func (h *HighLevel) Delete(ctx context.Context, ref Ref) error {
+func (h *HighLevelTarget) Delete(ctx context.Context, ref Ref) error {
 	switch {
 	case ref.ObjectType == TypeContact:
 		return hlErr(h.c.Contacts.Delete(ctx, ref.ID))
@@ -125,7 +135,7 @@ func (h *HighLevel) Delete(ctx context.Context, ref Ref) error {
 }
 
 // Unlink implements Target.
-func (h *HighLevel) Unlink(ctx context.Context, ref Ref) error {
+func (h *HighLevelTarget) Unlink(ctx context.Context, ref Ref) error {
 	if ref.ObjectType == TypeContactBusiness {
 		c, err := h.c.Contacts.Get(ctx, ref.TargetID)
 		if err != nil {
@@ -145,7 +155,7 @@ func (h *HighLevel) Unlink(ctx context.Context, ref Ref) error {
 }
 
 // DeleteSchema implements Target.
-func (h *HighLevel) DeleteSchema(ctx context.Context, ref Ref) error {
+func (h *HighLevelTarget) DeleteSchema(ctx context.Context, ref Ref) error {
 	switch ref.ObjectType {
 	case TypeCustomField:
 		return hlErr(h.c.CustomFields.Delete(ctx, ref.ID))
@@ -165,7 +175,7 @@ func (h *HighLevel) DeleteSchema(ctx context.Context, ref Ref) error {
 // there — a record (read by id), a relation (among its first record's
 // relations), a contact's business link, a custom field, object field or
 // association definition. Reads only.
-func (h *HighLevel) Exists(ctx context.Context, ref Ref) (bool, error) {
+func (h *HighLevelTarget) Exists(ctx context.Context, ref Ref) (bool, error) {
 	var err error
 	switch {
 	case ref.ObjectType == TypeContactBusiness:
@@ -212,7 +222,7 @@ func (h *HighLevel) Exists(ctx context.Context, ref Ref) (bool, error) {
 // Irreversible implements Irreversibility: HighLevel's API has no delete
 // for a pipeline or a custom object schema, so Undo lists them as manual
 // steps without journaling a call that cannot be made.
-func (h *HighLevel) Irreversible(action Action, ref Ref) error {
+func (h *HighLevelTarget) Irreversible(action Action, ref Ref) error {
 	if action == ActionDeleteSchema && (ref.ObjectType == TypeCustomObject || ref.ObjectType == TypePipeline) {
 		return fmt.Errorf("%w: HighLevel's API cannot delete a %s; delete %s in the app if it must go", ErrIrreversible, ref.ObjectType, ref.ID)
 	}
@@ -221,7 +231,7 @@ func (h *HighLevel) Irreversible(action Action, ref Ref) error {
 
 // Digest implements Target: it reads the record and projects it onto the
 // written fields (see ProjectDigest).
-func (h *HighLevel) Digest(ctx context.Context, ref Ref, written []byte) (string, error) {
+func (h *HighLevelTarget) Digest(ctx context.Context, ref Ref, written []byte) (string, error) {
 	cur, err := h.current(ctx, ref)
 	if err != nil {
 		return "", err
@@ -230,7 +240,7 @@ func (h *HighLevel) Digest(ctx context.Context, ref Ref, written []byte) (string
 }
 
 // current returns the record as JSON in HighLevel's field names.
-func (h *HighLevel) current(ctx context.Context, ref Ref) ([]byte, error) {
+func (h *HighLevelTarget) current(ctx context.Context, ref Ref) ([]byte, error) {
 	var v any
 	switch {
 	case ref.ObjectType == TypeContact:
@@ -299,7 +309,7 @@ func recordJSON(r *highlevel.Record) map[string]any {
 
 // Restore implements Target: every field of written is set back to its
 // value in before, or cleared when before lacks it.
-func (h *HighLevel) Restore(ctx context.Context, ref Ref, before, written []byte) error {
+func (h *HighLevelTarget) Restore(ctx context.Context, ref Ref, before, written []byte) error {
 	var b, w map[string]json.RawMessage
 	if err := json.Unmarshal(before, &b); err != nil {
 		return fmt.Errorf("rollback: before-image: %w", err)
@@ -438,7 +448,7 @@ func stringList(raw json.RawMessage) ([]string, error) {
 	return out, err
 }
 
-func (h *HighLevel) restoreContact(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
+func (h *HighLevelTarget) restoreContact(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
 	var upd highlevel.ContactUpdate
 	if err := json.Unmarshal(restoreStrings(b, w), &upd); err != nil {
 		return fmt.Errorf("rollback: contact restore: %w", err)
@@ -470,7 +480,7 @@ func (h *HighLevel) restoreContact(ctx context.Context, ref Ref, b, w map[string
 	return nil
 }
 
-func (h *HighLevel) restoreOpportunity(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
+func (h *HighLevelTarget) restoreOpportunity(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
 	var s struct {
 		Name            *string  `json:"name"`
 		Status          *string  `json:"status"`
@@ -507,7 +517,7 @@ func (h *HighLevel) restoreOpportunity(ctx context.Context, ref Ref, b, w map[st
 	return hlErr(err)
 }
 
-func (h *HighLevel) restoreRecord(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
+func (h *HighLevelTarget) restoreRecord(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
 	var upd highlevel.RecordUpdate
 	if raw, ok := w["properties"]; ok {
 		var written, prior map[string]json.RawMessage
@@ -584,7 +594,7 @@ func uncleared(objectType string, w map[string]json.RawMessage, prior map[string
 
 // restoreNote puts a note back with one update: body from the before-image
 // (always sent, HighLevel requires it), and the written optional fields.
-func (h *HighLevel) restoreNote(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
+func (h *HighLevelTarget) restoreNote(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
 	prior := map[string]string{}
 	for _, k := range []string{"body", "title", "userId", "color"} {
 		v, err := optionalString(b, k)
@@ -627,7 +637,7 @@ var taskFields = []string{"title", "body", "dueDate", "completed", "assignedTo"}
 // restoreTask sets a task back with one update. HighLevel's update sends
 // the whole task, so fields the run did not write keep their current
 // value: read only when the written payload does not cover them all.
-func (h *HighLevel) restoreTask(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
+func (h *HighLevelTarget) restoreTask(ctx context.Context, ref Ref, b, w map[string]json.RawMessage) error {
 	src := make(map[string]json.RawMessage, len(taskFields))
 	var cur map[string]json.RawMessage
 	for _, k := range taskFields {

@@ -15,7 +15,7 @@ import (
 
 // Journal a contact create against a (simulated) HighLevel location, then
 // undo the run with the HighLevel target.
-func ExampleNewHighLevel() {
+func ExampleNewHighLevelTarget() {
 	ctx := context.Background()
 	sim := hltest.NewServer(hltest.Options{})
 	defer sim.Close()
@@ -45,7 +45,7 @@ func ExampleNewHighLevel() {
 	_ = run.Finish(ctx, rollback.StatusSucceeded)
 	fmt.Println("contacts after the run:", sim.Count(hltest.DefaultLocationID, hltest.KindContact))
 
-	report, err := rollback.Undo(ctx, l, rollback.NewHighLevel(hl), rollback.UndoOptions{Runs: []rollback.RunID{run.ID()}})
+	report, err := rollback.Undo(ctx, l, rollback.NewHighLevelTarget(hl), rollback.UndoOptions{Runs: []rollback.RunID{run.ID()}})
 	if err != nil {
 		log.Fatal(err)
 	}

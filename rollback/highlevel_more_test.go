@@ -76,7 +76,7 @@ func TestHighLevelUndoOpportunitiesAndRecords(t *testing.T) {
 	require.NoError(t, run.Finish(ctx, StatusSucceeded))
 	require.NotEqual(t, pre, state(t, s))
 
-	target := NewHighLevel(c)
+	target := NewHighLevelTarget(c)
 	preview, err := Undo(ctx, l, target, UndoOptions{Runs: []RunID{run.ID()}, DryRun: true})
 	require.NoError(t, err)
 	for _, comp := range preview.Compensations {

@@ -63,7 +63,7 @@ func TestHighLevelUndoRestoresNotesAndTasks(t *testing.T) {
 			require.NotEqual(t, pre, state(t, s))
 			assert.Equal(t, 2, s.Count(hltest.DefaultLocationID, hltest.KindNote))
 
-			rep, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: []RunID{run.ID()}, Force: force})
+			rep, err := Undo(ctx, l, NewHighLevelTarget(c), UndoOptions{Runs: []RunID{run.ID()}, Force: force})
 			require.NoError(t, err)
 			for _, cp := range rep.Compensations {
 				assert.Equal(t, StateDone, cp.State, "%s %s: %s", cp.Action, cp.Ref.ObjectType, cp.Reason)
@@ -73,7 +73,7 @@ func TestHighLevelUndoRestoresNotesAndTasks(t *testing.T) {
 			assert.Equal(t, pre, state(t, s), "the destination is exactly as before the run")
 
 			// Idempotent: a second Undo calls nothing.
-			rep, err = Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: []RunID{run.ID()}})
+			rep, err = Undo(ctx, l, NewHighLevelTarget(c), UndoOptions{Runs: []RunID{run.ID()}})
 			require.NoError(t, err)
 			assert.Equal(t, 3, rep.Count(StateAlreadyDone))
 		})
@@ -86,7 +86,7 @@ func TestHighLevelUndoRestoresNotesAndTasks(t *testing.T) {
 func TestHighLevelRestoreNoteAndTaskLimits(t *testing.T) {
 	ctx := context.Background()
 	_, c := newHL(t)
-	h := NewHighLevel(c)
+	h := NewHighLevelTarget(c)
 	ct, err := c.Contacts.Create(ctx, highlevel.ContactInput{FirstName: "Bo", Email: "bo@example.com"})
 	require.NoError(t, err)
 	note, err := c.Contacts.CreateNote(ctx, ct.ID, highlevel.NoteInput{Body: "plain"})

@@ -242,7 +242,7 @@ func highLevelUndoRestoresPreRunState(t *testing.T, conc int) {
 	ctx := context.Background()
 	l := openTest(t, "", Options{Key: testKey(9)})
 	f := hlScenario(t, l)
-	target := NewHighLevel(f.c)
+	target := NewHighLevelTarget(f.c)
 
 	preview, err := Undo(ctx, l, target, UndoOptions{Concurrency: conc, Runs: f.runs, DryRun: true})
 	require.NoError(t, err)
@@ -277,7 +277,7 @@ func highLevelUndoAfterInterruption(t *testing.T, conc int) {
 			ctx := context.Background()
 			l := openTest(t, "", Options{})
 			f := hlScenario(t, l)
-			target := NewHighLevel(f.c)
+			target := NewHighLevelTarget(f.c)
 			cctx, cancel := context.WithCancel(ctx)
 			n := 0
 			first, err := Undo(cctx, l, target, UndoOptions{Concurrency: conc, Runs: f.runs, OnCompensation: func(Compensation) {
@@ -312,7 +312,7 @@ func highLevelUndoRefusesEditedContact(t *testing.T, conc int) {
 	f := hlScenario(t, l)
 	_, err := f.c.Contacts.Update(ctx, f.created, highlevel.ContactUpdate{LastName: highlevel.Ptr("Lee-Smith")})
 	require.NoError(t, err)
-	target := NewHighLevel(f.c)
+	target := NewHighLevelTarget(f.c)
 	report, err := Undo(ctx, l, target, UndoOptions{Concurrency: conc, Runs: f.runs})
 	require.NoError(t, err)
 	require.Equal(t, 1, report.Count(StateRefused), "%+v", report.Compensations)
@@ -328,7 +328,7 @@ func highLevelUndoRefusesEditedContact(t *testing.T, conc int) {
 func TestHighLevelIrreversibleSchema(t *testing.T) {
 	ctx := context.Background()
 	_, c := newHL(t)
-	target := NewHighLevel(c)
+	target := NewHighLevelTarget(c)
 	err := target.DeleteSchema(ctx, Ref{ObjectType: TypePipeline, ID: "p1"})
 	require.ErrorIs(t, err, ErrIrreversible)
 	err = target.Delete(ctx, Ref{ObjectType: TypeContact, ID: "nope0000000000000000"})
@@ -396,7 +396,7 @@ func benchmarkUndoHighLevel(b *testing.B, conc int, force bool) {
 		counting.Store(true)
 		b.StartTimer()
 		start := time.Now()
-		report, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: []RunID{run.ID()}, Force: force, Concurrency: conc})
+		report, err := Undo(ctx, l, NewHighLevelTarget(c), UndoOptions{Runs: []RunID{run.ID()}, Force: force, Concurrency: conc})
 		elapsed += time.Since(start)
 		b.StopTimer()
 		require.NoError(b, err)

@@ -377,8 +377,8 @@ func (l *Ledger) queryEntries(ctx context.Context, q string, args ...any) iter.S
 	}
 }
 
-// Mapping is one id-map row: where a source record lives in HighLevel.
-type Mapping struct {
+// IDMapEntry is one id-map row: where a source record lives in HighLevel.
+type IDMapEntry struct {
 	ObjectType  string
 	SourceKey   string
 	HighLevelID string
@@ -392,46 +392,51 @@ type Mapping struct {
 	Origin Origin
 }
 
+// Mapping is the former name of IDMapEntry.
+//
+// Deprecated: use IDMapEntry; kept while callers in other packages move.
+type Mapping = IDMapEntry
+
 // Lookup returns the HighLevel id mapped to a source record.
-func (l *Ledger) Lookup(ctx context.Context, objectType, sourceKey string) (Mapping, bool, error) {
+func (l *Ledger) Lookup(ctx context.Context, objectType, sourceKey string) (IDMapEntry, bool, error) {
 	if l.isClosed() {
-		return Mapping{}, false, ErrClosed
+		return IDMapEntry{}, false, ErrClosed
 	}
-	m := Mapping{ObjectType: objectType, SourceKey: sourceKey}
+	m := IDMapEntry{ObjectType: objectType, SourceKey: sourceKey}
 	var updated sql.NullInt64
 	err := l.read.QueryRowContext(ctx, `SELECT hl_id, digest, run, updated_at, origin FROM idmap
 		WHERE object_type = ? AND source_key = ?`, objectType, sourceKey).Scan(&m.HighLevelID, &m.Digest, &m.Run, &updated, &m.Origin)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Mapping{}, false, nil
+		return IDMapEntry{}, false, nil
 	}
 	if err != nil {
-		return Mapping{}, false, fmt.Errorf("rollback: lookup: %w", err)
+		return IDMapEntry{}, false, fmt.Errorf("rollback: lookup: %w", err)
 	}
 	m.UpdatedAt = fromNanos(updated)
 	return m, true, nil
 }
 
 // IDMap streams the id map of one object type ("" for all), by source key.
-func (l *Ledger) IDMap(ctx context.Context, objectType string) iter.Seq2[Mapping, error] {
-	return func(yield func(Mapping, error) bool) {
+func (l *Ledger) IDMap(ctx context.Context, objectType string) iter.Seq2[IDMapEntry, error] {
+	return func(yield func(IDMapEntry, error) bool) {
 		if l.isClosed() {
-			yield(Mapping{}, ErrClosed)
+			yield(IDMapEntry{}, ErrClosed)
 			return
 		}
 		rows, err := l.read.QueryContext(ctx, `SELECT object_type, source_key, hl_id, digest, run, updated_at, origin
 			FROM idmap WHERE ? = '' OR object_type = ? ORDER BY object_type, source_key`, objectType, objectType)
 		if err != nil {
-			yield(Mapping{}, fmt.Errorf("rollback: id map: %w", err))
+			yield(IDMapEntry{}, fmt.Errorf("rollback: id map: %w", err))
 			return
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var (
-				m       Mapping
+				m       IDMapEntry
 				updated sql.NullInt64
 			)
 			if err := rows.Scan(&m.ObjectType, &m.SourceKey, &m.HighLevelID, &m.Digest, &m.Run, &updated, &m.Origin); err != nil {
-				yield(Mapping{}, fmt.Errorf("rollback: id map: %w", err))
+				yield(IDMapEntry{}, fmt.Errorf("rollback: id map: %w", err))
 				return
 			}
 			m.UpdatedAt = fromNanos(updated)
@@ -440,7 +445,7 @@ func (l *Ledger) IDMap(ctx context.Context, objectType string) iter.Seq2[Mapping
 			}
 		}
 		if err := rows.Err(); err != nil {
-			yield(Mapping{}, fmt.Errorf("rollback: id map: %w", err))
+			yield(IDMapEntry{}, fmt.Errorf("rollback: id map: %w", err))
 		}
 	}
 }

@@ -527,7 +527,7 @@ func TestIDMapDropsDeletedRecords(t *testing.T) {
 	assert.Empty(t, collect(t, l.IDMap(ctx, "")))
 }
 
-func keysOf(ms []Mapping) []string {
+func keysOf(ms []IDMapEntry) []string {
 	out := make([]string, 0, len(ms))
 	for _, m := range ms {
 		out = append(out, m.SourceKey)

@@ -145,7 +145,7 @@ func undoNeverDeletesAdopted(t *testing.T, conc int) {
 	}
 
 	calls.reset()
-	report, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: []RunID{run.ID()}, Concurrency: conc})
+	report, err := Undo(ctx, l, NewHighLevelTarget(c), UndoOptions{Runs: []RunID{run.ID()}, Concurrency: conc})
 	require.NoError(t, err)
 	require.True(t, report.Complete(), "%+v", report.Compensations)
 	assert.Equal(t, 0, calls.count("DELETE", "/contacts/"+kept.ID), "adopted contact never deleted")
@@ -163,7 +163,7 @@ func undoNeverDeletesAdopted(t *testing.T, conc int) {
 
 	// Forced, too: Force overrides change checks, never origins.
 	calls.reset()
-	again, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: []RunID{run.ID()}, Concurrency: conc, Force: true})
+	again, err := Undo(ctx, l, NewHighLevelTarget(c), UndoOptions{Runs: []RunID{run.ID()}, Concurrency: conc, Force: true})
 	require.NoError(t, err)
 	assert.Equal(t, 0, calls.count("DELETE", ""), "%+v", again.Compensations)
 }

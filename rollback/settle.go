@@ -221,14 +221,14 @@ func idFieldsOf(objectType string, payload []byte, key string) []string {
 // settleNotApplied is the reason of an intent a lookup found not applied.
 const settleNotApplied = "not applied: not found by identity lookup before undo"
 
-var _ Settler = (*HighLevel)(nil)
+var _ Settler = (*HighLevelTarget)(nil)
 
 // Settle implements Settler: creates by their identity (external id,
 // marker line), links by their two records, updates by the state they
 // wrote, deletes by the object's absence. A candidate created before the
 // intent (less the clock slack) or known to the ledger as another
 // intent's is never taken.
-func (h *HighLevel) Settle(ctx context.Context, e Entry, payload []byte, hint SettleHint) (Outcome, error) {
+func (h *HighLevelTarget) Settle(ctx context.Context, e Entry, payload []byte, hint SettleHint) (Outcome, error) {
 	nb := e.IntentAt.Add(-settleClockSlack)
 	before := func(t highlevel.Timestamp) bool { return !e.IntentAt.IsZero() && !t.Time.IsZero() && t.Time.Before(nb) }
 	known := func(id string) bool { return hint.Known != nil && hint.Known(id) }

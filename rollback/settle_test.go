@@ -86,7 +86,7 @@ func TestUndoSettlesIntentsLeftPendingByKill(t *testing.T) {
 	intent(Intent{Op: OpCreate, ObjectType: TypeNote, SourceKey: "n1", TargetID: patient.ID}, nb)
 	require.Len(t, collect(t, l.Pending(ctx, true)), 4)
 
-	rep, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: []RunID{run.ID()}})
+	rep, err := Undo(ctx, l, NewHighLevelTarget(c), UndoOptions{Runs: []RunID{run.ID()}})
 	require.NoError(t, err)
 	assert.Zero(t, rep.Count(StateUnresolved), "%+v", rep.Compensations)
 	assert.True(t, rep.Complete(), "%+v", rep.Compensations)

@@ -67,7 +67,7 @@ func undoRecordIsTrue(t *testing.T, conc int) {
 	require.NoError(t, fr.Finish(ctx, StatusSucceeded))
 	runs := []RunID{sr.ID(), fr.ID()}
 
-	report, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: runs, Concurrency: conc})
+	report, err := Undo(ctx, l, NewHighLevelTarget(c), UndoOptions{Runs: runs, Concurrency: conc})
 	require.NoError(t, err)
 	require.True(t, report.Reversed(), "%+v", report.Compensations)
 	assert.False(t, report.NothingToUndo)
@@ -91,7 +91,7 @@ func undoRecordIsTrue(t *testing.T, conc int) {
 
 	before, err := l.Runs(ctx)
 	require.NoError(t, err)
-	again, err := Undo(ctx, l, NewHighLevel(c), UndoOptions{Runs: runs, Concurrency: conc})
+	again, err := Undo(ctx, l, NewHighLevelTarget(c), UndoOptions{Runs: runs, Concurrency: conc})
 	require.NoError(t, err)
 	assert.True(t, again.NothingToUndo)
 	assert.True(t, again.Reversed())
@@ -111,7 +111,7 @@ func TestUndoIncompleteLeavesRunsUnmarked(t *testing.T) {
 	f := hlScenario(t, l)
 	_, err := f.c.Contacts.Update(ctx, f.created, highlevel.ContactUpdate{LastName: highlevel.Ptr("Lee-Smith")})
 	require.NoError(t, err)
-	report, err := Undo(ctx, l, NewHighLevel(f.c), UndoOptions{Runs: f.runs})
+	report, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs})
 	require.NoError(t, err)
 	require.False(t, report.Reversed())
 	ri, err := l.Run(ctx, report.Run)
@@ -123,7 +123,7 @@ func TestUndoIncompleteLeavesRunsUnmarked(t *testing.T) {
 		assert.Equal(t, StatusSucceeded, ri.Status)
 		assert.Zero(t, ri.UndoneBy)
 	}
-	forced, err := Undo(ctx, l, NewHighLevel(f.c), UndoOptions{Runs: f.runs, Force: true})
+	forced, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs, Force: true})
 	require.NoError(t, err)
 	require.True(t, forced.Reversed())
 	for _, id := range f.runs {

@@ -49,7 +49,7 @@ func TestUndoSettlesUnknownOutcomes(t *testing.T) {
 				l := openTest(t, "", Options{})
 				f := hlScenario(t, l)
 				f.s.SetFaults(lostAnswers(as)...)
-				report, err := Undo(ctx, l, NewHighLevel(f.c), UndoOptions{Runs: f.runs, Concurrency: conc})
+				report, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs, Concurrency: conc})
 				require.NoError(t, err)
 				require.True(t, report.Reversed(), "%+v", report.Compensations)
 				ri, err := l.Run(ctx, report.Run)
@@ -76,7 +76,7 @@ func TestUndoAfterKillFinishesInOneRerun(t *testing.T) {
 		f.s.SetFaults(lostAnswers(hltest.LostAs5xx)...)
 		kctx, kill := context.WithCancel(ctx)
 		n := 0
-		_, err := Undo(kctx, l, NewHighLevel(f.c), UndoOptions{Runs: f.runs, OnCompensation: func(Compensation) {
+		_, err := Undo(kctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs, OnCompensation: func(Compensation) {
 			if n++; n == stop {
 				kill()
 			}
@@ -84,7 +84,7 @@ func TestUndoAfterKillFinishesInOneRerun(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 		kill()
 
-		report, err := Undo(ctx, l, NewHighLevel(f.c), UndoOptions{Runs: f.runs})
+		report, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs})
 		require.NoError(t, err)
 		require.True(t, report.Reversed(), "stop=%d: %+v", stop, report.Compensations)
 		for _, id := range f.runs {

@@ -18,23 +18,6 @@ import (
 // are not reported as HighLevel rejections.
 const notApplied = "not applied: "
 
-// DailyLimitError stops a phase when the location's daily quota is spent and
-// Options.DailyLimit is StopOnDailyLimit. Nothing is lost: run the same phase
-// again after ResumeAt and it continues where it stopped.
-type DailyLimitError struct {
-	ResumeAt time.Time // zero when HighLevel did not say
-	Err      error
-}
-
-func (e *DailyLimitError) Error() string {
-	if e.ResumeAt.IsZero() {
-		return "pbnhl: HighLevel's daily API limit is spent; run the phase again once it resets"
-	}
-	return fmt.Sprintf("pbnhl: HighLevel's daily API limit is spent; run the phase again after %s", e.ResumeAt.UTC().Format(time.RFC3339))
-}
-
-func (e *DailyLimitError) Unwrap() error { return e.Err }
-
 // write is one journaled mutating call.
 type write struct {
 	op       rollback.Op
@@ -138,11 +121,11 @@ func isRejection(err error) bool {
 	return s >= 400 && s < 500 && s != 429
 }
 
-// exec journals w's intent, makes the call, journals the outcome and, when
+// journaledCall journals w's intent, makes the call, journals the outcome and, when
 // the outcome is unknown, looks the record up before any retry. It returns
 // an error only for what must stop the phase (context, ledger, daily limit
 // with StopOnDailyLimit).
-func (m *Migration) exec(ctx context.Context, run *rollback.Run, w write) (writeResult, error) {
+func (m *Migration) journaledCall(ctx context.Context, run *rollback.Run, w write) (writeResult, error) {
 	var res writeResult
 	// The journal is written with a context that cancellation does not
 	// cut short: an entry abandoned mid-commit could land after the next
