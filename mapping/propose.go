@@ -385,7 +385,10 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 			if r < 0 { // "Provider 1", "Provider 2": numbered references
 				r = slices.Index(refNames[ref], strings.TrimRight(colName(f.Name), "0123456789"))
 			}
-			if r >= 0 && r < bestRank && (sniffs[i].n == 0 || sniffs[i].has("idlike") >= 0.8) {
+			// A column empty in every row (absent from the file: a typed
+			// reader gives it as 0) links nothing.
+			sampledAll := e.Count > 0 && int(e.Count) <= len(f.Samples)
+			if r >= 0 && r < bestRank && (sniffs[i].n == 0 && !sampledAll || sniffs[i].has("idlike") >= 0.8) {
 				best, bestRank = i, r
 			}
 		}

@@ -3,8 +3,11 @@ package mapping
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -395,4 +398,43 @@ func TestValuesOverruleMisleadingName(t *testing.T) {
 	assert.Equal(t, "Home Phone", f.From)
 	assert.Contains(t, f.Reason, "overruling the name, which suggested phone")
 	assert.Less(t, f.Confidence, 0.8)
+}
+
+// TestProposeNoRuleForAbsentColumn: a column the export lacks reads as 0
+// through the typed reader; the proposer drafts no rule and no link from
+// it (it says the column is empty) instead of a field of zeros.
+func TestProposeNoRuleForAbsentColumn(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, err := pbntest.MustPractice(7, 12).WriteExport(ctx, dir, pbntest.ExportOptions{})
+	require.NoError(t, err)
+	path := filepath.Join(dir, "appointments.csv")
+	raw, err := os.ReadFile(path)
+	require.NoError(t, err)
+	rows, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	require.NoError(t, err)
+	col := slices.IndexFunc(rows[0], func(h string) bool { return strings.Contains(normName(h), "office") })
+	require.GreaterOrEqual(t, col, 0, "the export has an office column: %v", rows[0])
+	var out bytes.Buffer
+	w := csv.NewWriter(&out)
+	for _, r := range rows {
+		require.NoError(t, w.Write(slices.Delete(r, col, col+1)))
+	}
+	w.Flush()
+	require.NoError(t, os.WriteFile(path, out.Bytes(), 0o600))
+	src, err := pbn.OpenExport(dir, pbn.ExportOptions{})
+	require.NoError(t, err)
+	inv, err := InventorySource(ctx, src, SourceOptions{InventoryOptions: InventoryOptions{Samples: 500}})
+	require.NoError(t, err)
+	pr, err := Propose(ctx, inv, Destination{}, ProposeOptions{})
+	require.NoError(t, err)
+	o := mustLoad(t, pr).Object("appointments")
+	require.NotNil(t, o)
+	for _, f := range o.Fields {
+		assert.NotEqual(t, "officeId", f.From)
+	}
+	for _, l := range o.Lookups {
+		assert.NotEqual(t, "officeId", l.From)
+	}
+	assert.Contains(t, o.Skip, Skip{From: "officeId", Reason: fmt.Sprintf("no values in any of the %d rows", inv.Entity("appointments").Count)})
 }

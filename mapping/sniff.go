@@ -56,8 +56,11 @@ const (
 // "code", "zip" or "phone" keep number-looking values as text.
 func sniffField(f FieldInventory) sniff {
 	var vals []string
+	// A typed reader gives an id column the file lacks (or leaves empty)
+	// as 0: for an id, 0 is no id, as 0001-01-01 is no date.
+	idName := strings.HasSuffix(normName(f.Name), "id") || strings.HasSuffix(normName(f.Name), "ids")
 	for _, v := range f.Samples {
-		if v = strings.TrimSpace(v); v != "" && v != "0001-01-01" && v != "0001-01-01 00:00:00" {
+		if v = strings.TrimSpace(v); v != "" && v != "0001-01-01" && v != "0001-01-01 00:00:00" && !(idName && v == "0") {
 			vals = append(vals, v)
 		}
 	}
