@@ -94,6 +94,7 @@ type chartBox struct {
 // draws something, and a full-page PNG screenshot is left as an artefact.
 // Without a Chromium binary the test skips and says how to get one.
 func TestReportInABrowser(t *testing.T) {
+	t.Parallel() // mostly waiting for Chromium: overlap it with the migrations
 	bin := chromium()
 	if bin == "" {
 		t.Skip("no chromium, chromium-browser or google-chrome on PATH: install Debian's chromium (apt-get install -y chromium; .ci/run does) to run the browser test")

@@ -36,6 +36,7 @@ func firstMapped(t *testing.T, e *env, typ string, i int) rollback.Mapping {
 // sampled reconciliation reports a duplicate, and every type's identity
 // field was told from the ledger.
 func TestCleanMigrationHasNoDuplicates(t *testing.T) {
+	t.Parallel()
 	e := migrated(t, 30)
 	for _, full := range []bool{false, true} {
 		rep := e.run(t, reconcile.Options{Full: full, Sample: -1})
@@ -59,6 +60,7 @@ func TestCleanMigrationHasNoDuplicates(t *testing.T) {
 // leaves) are each reported once, with the ledger's id first and the copy's
 // after it; the report is not OK and says so in every rendering.
 func TestDuplicatesAreReported(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := migrated(t, 30)
 
@@ -143,6 +145,7 @@ func TestDuplicatesAreReported(t *testing.T) {
 // record it keeps (the delete targets the copy). That delete must not read
 // as the record's: the contact kept is still expected, nothing differs.
 func TestSweptCopyDoesNotHideTheRecordKept(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	e := migrated(t, 20)
 	ct := firstMapped(t, e, rollback.TypeContact, 4)

@@ -122,6 +122,7 @@ func TestHTMLReportEmpty(t *testing.T) {
 // the count is a mismatch that names the numbers. With DeleteDeleted the
 // journal's deletes are the deleted column, with their keys.
 func TestDeltaKeptAndDeletedAreExplained(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	const appt = "custom_objects.pbn_appointment"
 	for _, policy := range []pbnhl.DeletionPolicy{pbnhl.KeepDeleted, pbnhl.DeleteDeleted} {
@@ -188,6 +189,7 @@ func TestDeltaKeptAndDeletedAreExplained(t *testing.T) {
 // The header is filled from what reconcile knows: the client's location,
 // the ledger's runs and their map digest, the time of the check.
 func TestHeaderFromTheLedger(t *testing.T) {
+	t.Parallel()
 	e := migrated(t, 10)
 	at := time.Date(2026, 12, 4, 18, 0, 0, 0, time.UTC)
 	rep := e.run(t, reconcile.Options{Sample: -1, Practice: "Maple Street Dental", Now: func() time.Time { return at }})
