@@ -481,7 +481,14 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 			skip(i, why, conf, false)
 			continue
 		}
-		cands = append(cands, cand{i, bestRule(f, sniffs[i], k.kind, std, model, sing, dest, opts)})
+		r := bestRule(f, sniffs[i], k.kind, std, model, sing, dest, opts)
+		if r.Custom() && r.Confidence >= opts.LowConfidence && referenceLike(f, sniffs[i], k.kind) {
+			// An id of another table that no link uses: kept, but a person
+			// decides whether it means anything in HighLevel.
+			r.Confidence = round2(opts.LowConfidence - 0.05)
+			r.Reason = fmt.Sprintf("looks like an id of another table, and no link is drafted from it; %s", r.Reason)
+		}
+		cands = append(cands, cand{i, r})
 	}
 	// One source per standard target: the strongest keeps it, the others
 	// become custom fields.
@@ -1139,4 +1146,22 @@ func DestinationFrom(ctx context.Context, api SchemaAPI) (Destination, error) {
 		d.CustomFields = append(d.CustomFields, fs...)
 	}
 	return d, nil
+}
+
+// referenceLike reports whether a column holds ids of another table's
+// records: a known reference name ("ProvNum", "Provider 1") of another
+// kind than own, or an id-like name whose repeating values are ids.
+func referenceLike(f FieldInventory, sn sniff, own TargetKind) bool {
+	n := colName(f.Name)
+	trimmed := strings.TrimRight(n, "0123456789")
+	for kind, refs := range refNames {
+		if kind == own {
+			continue // a patient's chart number is the patient's own
+		}
+		if slices.Contains(refs, n) || slices.Contains(refs, trimmed) {
+			return sn.n == 0 || sn.has("idlike") >= 0.8
+		}
+	}
+	idName := strings.HasSuffix(n, "id") || strings.HasSuffix(n, "num") || strings.HasSuffix(n, "ids")
+	return idName && sn.n > 0 && !sn.unique && sn.has("idlike") >= 0.8
 }
