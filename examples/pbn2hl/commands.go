@@ -71,7 +71,7 @@ var proposeCmd = &command{
 		c.flags.StringVar(&p.name, "name", "PbN → HighLevel", "name written into the map")
 		c.flags.BoolVar(&p.overwrite, "overwrite", false, "replace -out and -review when they exist (a reviewed, edited map is otherwise kept)")
 		c.flags.IntVar(&p.samples, "samples", 500, "records read per source entity to propose from (values stay in memory, never printed)")
-		c.flags.BoolVar(&p.files, "files", false, "with -export: draft from the folder's files as they are (any practice system's CSV reports — Dentrix, Eaglesoft, Open Dental, Denticon, Curve — whatever their names, UTF-16 included), not through the PbN reader")
+		c.flags.BoolVar(&p.files, "files", false, "with -export: draft from the folder's files as they are (any practice system's CSV or XLSX reports — Dentrix, Eaglesoft, Open Dental, Denticon, Curve — whatever their names, UTF-16 included), not through the PbN reader")
 		p.ai.register(c.flags)
 	},
 	run: runPropose,
@@ -119,7 +119,7 @@ func runPropose(ctx context.Context, c *cli) error {
 		var inv mapping.SourceInventory
 		var err error
 		if p.files {
-			c.progressf("propose: reading every CSV/TXT/TSV report in %s", c.cfg.exportDir)
+			c.progressf("propose: reading every CSV/TXT/TSV report and XLSX sheet in %s", c.cfg.exportDir)
 			inv, err = mapping.InventoryDir(os.DirFS(c.cfg.exportDir), mapping.InventoryOptions{})
 		} else {
 			c.progressf("propose: sampling up to %d records of each source entity", p.samples)
