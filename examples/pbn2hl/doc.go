@@ -34,7 +34,11 @@
 // the location; with -files (and -export) it reads the folder's reports as
 // they are, whatever system wrote them, through mapping.InventoryDir. Rows
 // the reader rejected are printed per file with their reasons, and files
-// the PbN reader does not know are named with a pointer to -files.
+// the PbN reader does not know are named with a pointer to -files. With
+// -ai-endpoint and -ai-model (suggest.go) a mapping/llm Suggester reviews
+// the draft through an OpenAI-compatible API; its key is read from
+// $PBN2HL_AI_KEY only, and it is sent value shapes, not values, unless
+// -ai-samples.
 //
 // Exit codes: 0 done, 1 failed (or interrupted: run the same command again
 // to resume), 2 usage error, 3 stopped at HighLevel's daily limit (run the
