@@ -129,6 +129,16 @@
 // against a data type. Values come back as [CustomFieldValue] (id and raw
 // value, with Text, Number and Strings accessors).
 //
+// # Stored values
+//
+// HighLevel normalises what it stores, so a value read back is often not
+// the bytes sent: an e-mail's case, a phone in E.164, a date returned as
+// midnight UTC, tags lowercased and reordered, a NUMERICAL field's text
+// stored as a number, an emptied field dropped. [StoredEqual] is that
+// equivalence, in one place: the ledger's change check (rollback), the
+// reconcile field diff and the demo's sample diff all call it, and
+// [StoredEmpty] says what counts as "no value".
+//
 // # Where the official specs are silent or wrong
 //
 // The client is tested against HighLevel's OpenAPI documents (every request

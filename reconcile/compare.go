@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
-	"strings"
-	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel"
 )
 
 // readBack is a record as HighLevel returns it, flattened for comparison:
@@ -69,139 +70,40 @@ func compareBody(body []byte, got readBack) ([]fieldResult, error) {
 	return out, nil
 }
 
+// compareValue compares one field with HighLevel's stored-value
+// equivalence (highlevel.StoredEqual: emptied equals absent, e-mail
+// without case, phone by digits, a date equals midnight UTC, tags and
+// options as sets, numbers by value). A value that is not JSON is only
+// equal to the same bytes.
 func compareValue(field string, want, have json.RawMessage) fieldResult {
-	r := fieldResult{Field: field, Sent: !emptyJSON(want), Stored: !emptyJSON(have)}
+	w, wok := decodeValue(want)
+	h, hok := decodeValue(have)
+	r := fieldResult{Field: field, Sent: !wok || !highlevel.StoredEmpty(w), Stored: !hok || !highlevel.StoredEmpty(h)}
 	switch {
 	case !r.Sent && !r.Stored:
 	case r.Sent != r.Stored:
 		r.Differ = true
+	case !wok || !hok:
+		r.Differ = !bytes.Equal(bytes.TrimSpace(want), bytes.TrimSpace(have))
 	default:
-		r.Differ = !equalAs(field, want, have)
+		r.Differ = !highlevel.StoredEqual(field, w, h)
 	}
 	return r
 }
 
-// equalAs compares two non-empty values with HighLevel's normalisations.
-func equalAs(field string, a, b json.RawMessage) bool {
-	if bytes.Equal(a, b) {
-		return true
+// decodeValue decodes one JSON value, numbers kept exact; no bytes is
+// absent (nil).
+func decodeValue(v json.RawMessage) (any, bool) {
+	if len(bytes.TrimSpace(v)) == 0 {
+		return nil, true
 	}
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
+	dec := json.NewDecoder(bytes.NewReader(v))
+	dec.UseNumber()
+	var x any
+	if err := dec.Decode(&x); err != nil || !atEOF(dec) {
+		return nil, false
 	}
-	switch field {
-	case "email":
-		return strings.EqualFold(strings.TrimSpace(str(x)), strings.TrimSpace(str(y)))
-	case "phone":
-		return digits(str(x)) == digits(str(y)) && digits(str(x)) != ""
-	case "tags":
-		return sameSet(x, y)
-	}
-	return sameValue(x, y)
-}
-
-func sameValue(x, y any) bool {
-	switch xv := x.(type) {
-	case string:
-		switch yv := y.(type) {
-		case string:
-			return xv == yv || sameDate(xv, yv)
-		case float64:
-			return numText(xv) == yv
-		}
-	case float64:
-		if ys, ok := y.(string); ok {
-			return numText(ys) == xv
-		}
-	case []any:
-		if _, ok := y.([]any); ok {
-			return sameSet(x, y)
-		}
-	}
-	xb, _ := json.Marshal(x)
-	yb, _ := json.Marshal(y)
-	return bytes.Equal(xb, yb)
-}
-
-func numText(s string) float64 {
-	var f float64
-	if _, err := fmt.Sscan(s, &f); err != nil {
-		return -1e308
-	}
-	return f
-}
-
-// sameSet compares two lists as sets of case-folded scalars (tags,
-// multi-option custom fields).
-func sameSet(x, y any) bool {
-	set := func(v any) map[string]bool {
-		m := map[string]bool{}
-		switch l := v.(type) {
-		case []any:
-			for _, e := range l {
-				b, _ := json.Marshal(e)
-				m[strings.ToLower(strings.Trim(string(b), `"`))] = true
-			}
-		case string:
-			for _, e := range strings.Split(l, ",") {
-				if e = strings.TrimSpace(e); e != "" {
-					m[strings.ToLower(e)] = true
-				}
-			}
-		}
-		return m
-	}
-	a, b := set(x), set(y)
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if !b[k] {
-			return false
-		}
-	}
-	return true
-}
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func digits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// emptyJSON: absent, null, "", [] and {} are all "no value".
-func emptyJSON(v json.RawMessage) bool {
-	s := string(bytes.TrimSpace(v))
-	return s == "" || s == "null" || s == `""` || s == "[]" || s == "{}"
-}
-
-func sameDate(a, b string) bool {
-	da, oka := midnight(a)
-	db, okb := midnight(b)
-	return oka && okb && da.Equal(db)
-}
-
-// midnight reads a date, or a timestamp at midnight UTC (HighLevel returns
-// a dateOfBirth sent as 1986-07-18 as 1986-07-18T00:00:00.000Z).
-func midnight(s string) (time.Time, bool) {
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, true
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil || !t.Equal(t.Truncate(24*time.Hour)) {
-		return time.Time{}, false
-	}
-	return t, true
+	return x, true
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -211,4 +113,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
+}
+
+// atEOF reports whether nothing but space follows the decoded value.
+func atEOF(dec *json.Decoder) bool {
+	_, err := dec.Token()
+	return err == io.EOF
 }

@@ -36,7 +36,7 @@
 //     pipeline (one listing); orphans listed by source key.
 //   - A field-level diff. For a sample (Options.Sample) every field of every
 //     record is read back by id and compared with the mapped body, with
-//     HighLevel's normalisations: e-mails without case, phones by their
+//     HighLevel's normalisations (highlevel.StoredEqual): e-mails without case, phones by their
 //     E.164 digits, a date equal to the same day at midnight UTC, tags as a
 //     case-insensitive set, custom fields by id, an emptied field equal to
 //     an absent one. For a full run the contacts are compared in hashed

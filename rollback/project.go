@@ -6,22 +6,23 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/pbnhl/pbnhl/highlevel"
 )
 
 // project returns current reshaped like written: for every key of written
-// the current value, written in written's form when the two are equivalent
-// as HighLevel stores them. Digest(project(current, written)) equals
-// Digest(written) exactly when none of the written fields changed.
+// the current value, written in written's form when the two are equal as
+// HighLevel stores them (highlevel.StoredEqual). Digest(project(current,
+// written)) equals Digest(written) exactly when none of the written fields
+// changed.
 //
-// Equivalences (HighLevel normalises what it stores): missing, null and ""
-// are the same; e-mails compare case-insensitively; phones by their digits;
-// a date equals a timestamp at midnight of that date; a number equals its
-// string; lists of strings (tags) compare as sets; lists of objects with an
-// "id" (custom fields) match item by item on id, and an item's value may be
-// under "field_value", "fieldValue" or "value".
+// The walk is rollback's own: only the keys of written count (HighLevel
+// adds id, dateAdded…), keys match without case (typed before-images
+// marshal Go field names), and lists of objects with an "id" (custom
+// fields) are matched item by item on id, an item's value under
+// "field_value", "fieldValue" or "value". Every leaf is judged by
+// highlevel.StoredEqual.
 func project(current, written any, key string) any {
 	switch w := written.(type) {
 	case map[string]any:
@@ -35,12 +36,8 @@ func project(current, written any, key string) any {
 		if items, ok := projectByID(current, w); ok {
 			return items
 		}
-		if sameSet(current, w) {
-			return w
-		}
-		return current
 	}
-	if equivalent(current, written, key) {
+	if highlevel.StoredEqual(key, written, current) {
 		return written
 	}
 	return current
@@ -112,102 +109,6 @@ func projectByID(current any, written []any) ([]any, bool) {
 		out = append(out, item)
 	}
 	return out, true
-}
-
-func sameSet(current any, written []any) bool {
-	cur, _ := current.([]any)
-	if len(cur) == 0 && len(written) == 0 {
-		return true
-	}
-	norm := func(xs []any) ([]string, bool) {
-		out := make([]string, 0, len(xs))
-		for _, x := range xs {
-			s, ok := x.(string)
-			if !ok {
-				return nil, false
-			}
-			out = append(out, strings.ToLower(strings.TrimSpace(s)))
-		}
-		slices.Sort(out)
-		return slices.Compact(out), true
-	}
-	a, ok1 := norm(cur)
-	b, ok2 := norm(written)
-	return ok1 && ok2 && slices.Equal(a, b)
-}
-
-func equivalent(current, written any, key string) bool {
-	if isEmpty(current) && isEmpty(written) {
-		return true
-	}
-	cs, cok := scalarString(current)
-	ws, wok := scalarString(written)
-	if !cok || !wok {
-		return jsonEqual(current, written)
-	}
-	if cs == ws {
-		return true
-	}
-	if cf, err := strconv.ParseFloat(cs, 64); err == nil {
-		if wf, err := strconv.ParseFloat(ws, 64); err == nil && cf == wf {
-			return true
-		}
-	}
-	lk := strings.ToLower(key)
-	switch {
-	case strings.Contains(lk, "email"):
-		return strings.EqualFold(strings.TrimSpace(cs), strings.TrimSpace(ws))
-	case strings.Contains(lk, "phone"):
-		return digits(cs) != "" && digits(cs) == digits(ws)
-	}
-	// A date written as YYYY-MM-DD comes back as midnight that day.
-	if len(ws) == 10 && strings.HasPrefix(cs, ws+"T00:00:00") {
-		return true
-	}
-	return false
-}
-
-func isEmpty(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return true
-	case string:
-		return x == ""
-	case []any:
-		return len(x) == 0
-	}
-	return false
-}
-
-// scalarString renders strings, numbers and booleans comparably.
-func scalarString(v any) (string, bool) {
-	switch x := v.(type) {
-	case string:
-		return x, true
-	case json.Number:
-		return canonicalNumber(x), true
-	case float64:
-		return canonicalNumber(json.Number(fmt.Sprint(x))), true
-	case bool:
-		return fmt.Sprint(x), true
-	}
-	return "", false
-}
-
-func jsonEqual(a, b any) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && bytes.Equal(canonicalJSON(ja), canonicalJSON(jb))
-}
-
-func digits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
 }
 
 // decodeJSON decodes with numbers kept exact.

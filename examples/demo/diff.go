@@ -6,8 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
-	"time"
 
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -27,7 +27,9 @@ type fieldDiff struct {
 // diffWritten reads back every contact and custom object record a phase
 // created and compares each field of the body sent with the value HighLevel
 // holds: standard fields by name, custom fields by id, record properties by
-// name. Values are compared as JSON (numbers as numbers, lists as lists).
+// name. Values are compared as HighLevel stores them (highlevel.StoredEqual:
+// emptied equals absent, e-mail without case, phone by digits, a date
+// equals midnight UTC, tags and options as sets, numbers by value).
 func diffWritten(ctx context.Context, c *highlevel.Client, written []pbnhl.Written) (*fieldDiff, error) {
 	d := &fieldDiff{Differ: map[string]int{}}
 	for _, w := range written {
@@ -90,14 +92,14 @@ func diffWritten(ctx context.Context, c *highlevel.Client, written []pbnhl.Writt
 						want = cf["value"]
 					}
 					d.Compared++
-					if !sameJSON(want, custom[id]) {
+					if !sameStored("customFields."+id, want, custom[id]) {
 						d.Differ[typ+".customFields["+id+"]"]++
 					}
 				}
 				continue
 			}
 			d.Compared++
-			if !sameJSON(v, got[k]) {
+			if !sameStored(k, v, got[k]) {
 				d.Differ[typ+"."+k]++
 			}
 		}
@@ -114,42 +116,28 @@ func asMap(v any) map[string]json.RawMessage {
 	return m
 }
 
-// sameJSON compares two JSON values by meaning: 95 equals 95.0, key order
-// does not matter, and a date equals the same date as a timestamp at
-// midnight UTC (HighLevel returns dateOfBirth sent as 1986-07-18 as
-// 1986-07-18T00:00:00.000Z).
-func sameJSON(a, b json.RawMessage) bool {
-	if bytes.Equal(a, b) {
-		return true
-	}
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	if xs, ok := x.(string); ok {
-		if ys, ok := y.(string); ok && sameDate(xs, ys) {
-			return true
-		}
-	}
-	xb, _ := json.Marshal(x)
-	yb, _ := json.Marshal(y)
-	return bytes.Equal(xb, yb)
+// sameStored compares the JSON sent for a field with the JSON HighLevel
+// returns for it (nil when absent) by highlevel.StoredEqual. Bytes that are
+// not JSON equal nothing: the demo reports them rather than guess.
+func sameStored(field string, sent, stored json.RawMessage) bool {
+	x, okx := decodeJSON(sent)
+	y, oky := decodeJSON(stored)
+	return okx && oky && highlevel.StoredEqual(field, x, y)
 }
 
-func sameDate(a, b string) bool {
-	da, oka := midnight(a)
-	db, okb := midnight(b)
-	return oka && okb && da.Equal(db)
-}
-
-// midnight reads a date, or a timestamp at midnight UTC.
-func midnight(s string) (time.Time, bool) {
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, true
+// decodeJSON decodes one JSON value, numbers kept exact; nil is absent.
+func decodeJSON(b json.RawMessage) (any, bool) {
+	if b == nil {
+		return nil, true
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil || !t.Equal(t.Truncate(24*time.Hour)) {
-		return time.Time{}, false
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, false
 	}
-	return t, true
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, false
+	}
+	return v, true
 }
