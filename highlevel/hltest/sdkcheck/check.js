@@ -131,6 +131,86 @@ async function main() {
   must(opp?.opportunity?.id, 'createOpportunity returns opportunity.id');
   out.opportunityId = opp.opportunity.id;
 
+  // Calendars: a calendar, an appointment in it (nobody notified), read
+  // back by id, by range and by contact.
+  const cal = await step('calendars:create', () =>
+    ghl.calendars.createCalendar({ locationId, name: 'Sdk check hygiene', slotDuration: 30, slotDurationUnit: 'mins' }));
+  must(cal?.calendar?.id, 'createCalendar returns calendar.id');
+  out.calendarId = cal.calendar.id;
+  const start = new Date(Date.now() + 3 * 24 * 3600 * 1000);
+  start.setUTCHours(15, 0, 0, 0);
+  const end = new Date(start.getTime() + 30 * 60 * 1000);
+  const appt = await step('calendars:appointment-create', () =>
+    ghl.calendars.createAppointment({
+      calendarId: out.calendarId,
+      locationId,
+      contactId: out.contactId,
+      startTime: start.toISOString(),
+      endTime: end.toISOString(),
+      title: 'Sdk check cleaning',
+      appointmentStatus: 'confirmed',
+      toNotify: false,
+      ignoreFreeSlotValidation: true,
+    }));
+  must(appt?.id, 'createAppointment returns the event id');
+  out.appointmentId = appt.id;
+  const ev = await step('calendars:appointment-get', () => ghl.calendars.getAppointment({ eventId: out.appointmentId }));
+  must((ev?.event ?? ev)?.id === out.appointmentId, 'getAppointment returns the event');
+  const inRange = await step('calendars:events-range', () =>
+    ghl.calendars.getCalendarEvents({
+      locationId,
+      calendarId: out.calendarId,
+      startTime: String(start.getTime() - 3600 * 1000),
+      endTime: String(end.getTime() + 3600 * 1000),
+    }));
+  must(inRange?.events?.some((e) => e.id === out.appointmentId), 'getCalendarEvents finds the appointment in its range');
+  const ofContact = await step('calendars:contact-appointments', () =>
+    ghl.contacts.getAppointmentsForContact({ contactId: out.contactId }));
+  must(ofContact?.events?.some((e) => e.id === out.appointmentId), 'getAppointmentsForContact lists the appointment');
+
+  // Conversations: the contact's conversation, an inbound message dated in
+  // the past (a migrated history keeps its dates), read back.
+  const conv = await step('conversations:create', () =>
+    ghl.conversations.createConversation({ locationId, contactId: out.contactId }));
+  must(conv?.conversation?.id, 'createConversation returns conversation.id');
+  out.conversationId = conv.conversation.id;
+  const found2 = await step('conversations:search', () =>
+    ghl.conversations.searchConversation({ locationId, contactId: out.contactId }));
+  must(found2?.conversations?.some((c) => c.id === out.conversationId), 'searchConversation finds the conversation');
+  const provider = process.env.HLSIM_PROVIDER;
+  const date = '2024-05-06T14:30:00.000Z';
+  const inbound = await step('conversations:inbound', () =>
+    ghl.conversations.addAnInboundMessage({
+      type: 'SMS',
+      conversationId: out.conversationId,
+      contactId: out.contactId,
+      ...(provider ? { conversationProviderId: provider } : {}),
+      message: 'Sdk check: see you Tuesday',
+      direction: 'inbound',
+      date,
+    }));
+  must(inbound?.messageId, 'addAnInboundMessage returns messageId');
+  out.messageId = inbound.messageId;
+  const msgs = await step('conversations:messages', () => ghl.conversations.getMessages({ conversationId: out.conversationId }));
+  const list = Array.isArray(msgs?.messages) ? msgs.messages : msgs?.messages?.messages;
+  must(list?.some((m) => m.id === out.messageId), 'getMessages lists the message');
+  const msg = await step('conversations:message-get', () => ghl.conversations.getMessage({ id: out.messageId }));
+  const m = msg?.id ? msg : msg?.message;
+  must(m?.id === out.messageId, 'getMessage returns the message');
+  must(new Date(m.dateAdded).getTime() === new Date(date).getTime(), 'the message keeps the date it was given');
+  await step('conversations:unknown-provider', async () => {
+    try {
+      await ghl.conversations.addAnInboundMessage({
+        type: 'SMS', conversationId: out.conversationId, contactId: out.contactId,
+        conversationProviderId: 'providerUnknown00001', message: 'refused', direction: 'inbound',
+      });
+    } catch (e) {
+      must((e.statusCode ?? e.response?.status) === 400, 'an unknown provider is a 400');
+      return;
+    }
+    throw new Error('an unknown conversationProviderId was accepted');
+  });
+
   // More requests at once than the burst allows: the SDK must read the
   // simulator's 429 as a burst refusal and retry after the interval.
   const burst = Number(process.env.HLSIM_BURST || 0);

@@ -34,8 +34,9 @@ func TestNodeSDKDrivesSimulator(t *testing.T) {
 	modules := installSDK(t)
 
 	const loc, tok = "sdkcheckLocation0001", "pit-sdkcheck-0000-4000-8000-000000000001"
+	const provider = "sdkcheckProvider0001"
 	s := hltest.NewServer(hltest.Options{
-		Locations: []hltest.Location{{ID: loc, Token: tok, Name: "sdkcheck"}},
+		Locations: []hltest.Location{{ID: loc, Token: tok, Name: "sdkcheck", ConversationProviders: []string{provider}}},
 		// 10 per second: the burst step sends 25 reads at once.
 		RateLimit: hltest.RateLimit{Max: 10, Window: time.Second, Daily: 200_000},
 	})
@@ -46,7 +47,8 @@ func TestNodeSDKDrivesSimulator(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "check.js")
 	cmd.Env = append(os.Environ(), "NODE_PATH="+modules, "HLSIM_URL="+s.URL, "HLSIM_TOKEN="+tok,
-		"HLSIM_LOCATION="+loc, "HLSIM_PIPELINE="+pipeline, "HLSIM_STAGE="+stage, "HLSIM_BURST=25")
+		"HLSIM_LOCATION="+loc, "HLSIM_PIPELINE="+pipeline, "HLSIM_STAGE="+stage, "HLSIM_BURST=25",
+		"HLSIM_PROVIDER="+provider)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -58,6 +60,8 @@ func TestNodeSDKDrivesSimulator(t *testing.T) {
 		UpsertedID    string   `json:"upsertedId"`
 		RecordID      string   `json:"recordId"`
 		OpportunityID string   `json:"opportunityId"`
+		AppointmentID string   `json:"appointmentId"`
+		MessageID     string   `json:"messageId"`
 		Steps         []string `json:"steps"`
 	}
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
@@ -81,6 +85,18 @@ func TestNodeSDKDrivesSimulator(t *testing.T) {
 	}
 	if !hasID(s.Records(loc, hltest.Kind("custom_objects.sdk_check")), got.RecordID) {
 		t.Errorf("record %s is not in the simulator", got.RecordID)
+	}
+	if !hasID(s.Records(loc, hltest.KindEvent), got.AppointmentID) {
+		t.Errorf("appointment %s is not in the simulator", got.AppointmentID)
+	}
+	if n := len(s.Notifications(loc)); n != 0 {
+		t.Errorf("%d notifications: the SDK booked with toNotify false", n)
+	}
+	if !hasID(s.Records(loc, hltest.KindMessage), got.MessageID) {
+		t.Errorf("message %s is not in the simulator", got.MessageID)
+	}
+	if n := s.Count(loc, hltest.KindMessage); n != 1 {
+		t.Errorf("%d messages, want 1 (the unknown provider's must be refused)", n)
 	}
 	// The burst was refused at least once and the SDK retried until it
 	// went through.
