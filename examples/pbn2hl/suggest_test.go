@@ -111,6 +111,17 @@ func TestProposeWithAI(t *testing.T) {
 	assert.Greater(t, ai.requests(), n)
 	assert.Contains(t, ai.users[len(ai.users)-1], "redacted_samples")
 
+	// A model that fails leaves the heuristic draft: propose still succeeds.
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, `{"error":{"message":"model not found"}}`, http.StatusNotFound)
+	}))
+	defer down.Close()
+	before := r.stderr.Len()
+	r.mustRun(join([]string{"propose", "-overwrite", "-out", r.path("map.yaml"), "-review", r.path("review.md"),
+		"-ai-endpoint", down.URL + "/v1", "-ai-model", "m1", "-ai-cache", "off"}, r.srcArgs())...)
+	assert.Contains(t, r.stderr.String()[before:], "suggester llm:m1 failed: llm: m1: HTTP 404: model not found")
+	assert.Contains(t, r.stderr.String()[before:], "answers not cached")
+
 	assert.NotContains(t, r.stdout.String()+r.stderr.String(), "NEVERPRINTED")
 
 	for _, bad := range [][]string{
