@@ -35,8 +35,11 @@
 // Requests go through the shared transport (internal/transport): a
 // per-attempt timeout, retries of 429 (honouring Retry-After), 5xx and
 // transport failures with jittered backoff, a response size limit and
-// redacted logging. The API key is sent as a Bearer token and is never
-// logged; it is cut out of any server message an error quotes. With
+// redacted logging. An answer of 401, 403 or 404 (a refused key, an
+// unknown model or endpoint) ends the conversation: later questions return
+// the same error without being sent. The API key is sent as a Bearer
+// token and is never logged; it is cut out of any server message an error
+// quotes. With
 // Options.CacheDir every validated answer is kept in a 0600 file named by
 // the hash of [PromptVersion], the endpoint, the model and the question, so
 // re-running propose on the same inventory sends nothing.

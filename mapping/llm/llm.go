@@ -91,8 +91,12 @@ type Suggester struct {
 	name     string
 	http     *transport.Client
 	noSchema atomic.Bool // the server refused json_schema: use json_object
-	sent     atomic.Int64
-	hits     atomic.Int64
+	// refused holds the first answer that says every later question would
+	// fail alike (a refused key, an unknown model or endpoint): later
+	// questions return it without being sent.
+	refused atomic.Pointer[error]
+	sent    atomic.Int64
+	hits    atomic.Int64
 }
 
 // New returns a Suggester. It sends nothing until asked.
@@ -179,6 +183,9 @@ func (s *Suggester) Suggest(ctx context.Context, req mapping.SuggestRequest) ([]
 		}
 		// A cache file that no longer validates (edited, or a bug fixed
 		// since) is asked again and replaced.
+	}
+	if p := s.refused.Load(); p != nil {
+		return nil, *p
 	}
 	content, err := s.ask(ctx, q, user)
 	if err != nil {
@@ -275,7 +282,12 @@ func (s *Suggester) ask(ctx context.Context, q *question, user []byte) (string, 
 				useSchema = false
 				continue
 			}
-			return "", fmt.Errorf("llm: %s: HTTP %d%s", s.o.Model, resp.StatusCode, msg)
+			err := fmt.Errorf("llm: %s: HTTP %d%s", s.o.Model, resp.StatusCode, msg)
+			switch resp.StatusCode {
+			case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+				s.refused.CompareAndSwap(nil, &err)
+			}
+			return "", err
 		}
 		var cr chatResponse
 		if err := json.Unmarshal(resp.Body, &cr); err != nil {
