@@ -158,3 +158,77 @@ func BenchmarkSearchPaging(b *testing.B) {
 		b.ReportMetric(float64(pages)/cpu.Seconds(), "pages/cpu-s")
 	}
 }
+
+// serveJSON serves one request in process and decodes the answer.
+func serveJSON(b *testing.B, s *Server, method, path, body string, want int) map[string]any {
+	b.Helper()
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, withAuth(httptest.NewRequest(method, path, strings.NewReader(body))))
+	if rec.Code != want {
+		b.Fatalf("%s %s: status %d: %s", method, path, rec.Code, rec.Body)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &out); err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkServeCreateAppointment is POST /calendars/events/appointments:
+// strict DTO, the calendar and contact checks, slot validation against the
+// calendar's other events, and the toNotify record. Every appointment has
+// its own future slot, so the calendar fills up as a migration's would.
+func BenchmarkServeCreateAppointment(b *testing.B) {
+	s := NewUnstartedServer(Options{RateLimit: RateLimit{Disabled: true}, RequestLogLimit: 100_000})
+	cal := serveJSON(b, s, "POST", "/calendars/", fmt.Sprintf(`{"locationId":%q,"name":"Hygiene","slotDuration":30,"slotDurationUnit":"mins"}`,
+		DefaultLocationID), 200)["calendar"].(map[string]any)["id"].(string)
+	contact := serveJSON(b, s, "POST", "/contacts/", fmt.Sprintf(`{"locationId":%q,"firstName":"Bench"}`,
+		DefaultLocationID), 201)["contact"].(map[string]any)["id"].(string)
+	start := time.Now().UTC().Add(24 * time.Hour).Truncate(time.Hour)
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			at := start.Add(time.Duration(n.Add(1)) * 30 * time.Minute)
+			body := fmt.Sprintf(`{"calendarId":%q,"locationId":%q,"contactId":%q,"startTime":%q,"endTime":%q,"title":"Cleaning","toNotify":false}`,
+				cal, DefaultLocationID, contact, at.Format(time.RFC3339), at.Add(30*time.Minute).Format(time.RFC3339))
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, withAuth(httptest.NewRequest("POST", "/calendars/events/appointments", strings.NewReader(body))))
+			if rec.Code != 200 {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	})
+	report(b, cpu0)
+}
+
+// BenchmarkServeInboundMessage is POST /conversations/messages/inbound: a
+// contact's history imported into one conversation, each message with the
+// date it was first sent.
+func BenchmarkServeInboundMessage(b *testing.B) {
+	s := NewUnstartedServer(Options{RateLimit: RateLimit{Disabled: true}, RequestLogLimit: 100_000})
+	contact := serveJSON(b, s, "POST", "/contacts/", fmt.Sprintf(`{"locationId":%q,"firstName":"Bench"}`,
+		DefaultLocationID), 201)["contact"].(map[string]any)["id"].(string)
+	conv := serveJSON(b, s, "POST", "/conversations/", fmt.Sprintf(`{"locationId":%q,"contactId":%q}`,
+		DefaultLocationID, contact), 201)["conversation"].(map[string]any)["id"].(string)
+	first := time.Date(2020, 1, 1, 9, 0, 0, 0, time.UTC)
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			body := fmt.Sprintf(`{"type":"SMS","conversationId":%q,"contactId":%q,"message":"Reminder %d","direction":"inbound","date":%q}`,
+				conv, contact, i, first.Add(time.Duration(i)*time.Minute).Format(time.RFC3339))
+			rec := httptest.NewRecorder()
+			s.ServeHTTP(rec, withAuth(httptest.NewRequest("POST", "/conversations/messages/inbound", strings.NewReader(body))))
+			if rec.Code != 200 {
+				b.Fatalf("status %d: %s", rec.Code, rec.Body)
+			}
+		}
+	})
+	report(b, cpu0)
+}
