@@ -129,33 +129,18 @@ type AssociationListOptions struct {
 // List iterates over the location's associations (GET /associations/ with
 // skip and limit), one page in memory at a time.
 func (s *AssociationsService) List(ctx context.Context, o AssociationListOptions) iter.Seq2[*Association, error] {
-	size := o.PageSize
-	if size <= 0 {
-		size = 100
-	}
-	return func(yield func(*Association, error) bool) {
-		for skip := 0; ; skip += size {
-			q := s.locQuery()
-			q.Set("skip", strconv.Itoa(skip))
-			q.Set("limit", strconv.Itoa(size))
-			var out struct {
-				Associations []*Association `json:"associations"`
-				Total        *float64       `json:"total"`
-			}
-			if err := s.client.do(ctx, call{op: opAssocList, path: "/associations/", query: q}, &out); err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, a := range out.Associations {
-				if !yield(a, nil) {
-					return
-				}
-			}
-			if len(out.Associations) < size || (out.Total != nil && skip+len(out.Associations) >= int(*out.Total)) {
-				return
-			}
+	size := pageSize(o.PageSize)
+	return pages(size, func(skip int) ([]*Association, *float64, error) {
+		q := s.locQuery()
+		q.Set("skip", strconv.Itoa(skip))
+		q.Set("limit", strconv.Itoa(size))
+		var out struct {
+			Associations []*Association `json:"associations"`
+			Total        *float64       `json:"total"`
 		}
-	}
+		err := s.client.do(ctx, call{op: opAssocList, path: "/associations/", query: q}, &out)
+		return out.Associations, out.Total, err
+	})
 }
 
 // Get returns an association by id.
@@ -266,40 +251,24 @@ type RelationListOptions struct {
 // Relations iterates over the relations of a record, on either side (GET
 // /associations/relations/{recordId} with skip and limit).
 func (s *AssociationsService) Relations(ctx context.Context, recordID string, o RelationListOptions) iter.Seq2[*Relation, error] {
-	size := o.PageSize
-	if size <= 0 {
-		size = 100
+	if err := requireID(opRelationList.name, "record id", recordID); err != nil {
+		return failed[*Relation](err)
 	}
-	return func(yield func(*Relation, error) bool) {
-		if err := requireID(opRelationList.name, "record id", recordID); err != nil {
-			yield(nil, err)
-			return
+	size := pageSize(o.PageSize)
+	return pages(size, func(skip int) ([]*Relation, *float64, error) {
+		q := s.locQuery()
+		q.Set("skip", strconv.Itoa(skip))
+		q.Set("limit", strconv.Itoa(size))
+		if len(o.AssociationIDs) > 0 {
+			q.Set("associationIds", strings.Join(o.AssociationIDs, ","))
 		}
-		for skip := 0; ; skip += size {
-			q := s.locQuery()
-			q.Set("skip", strconv.Itoa(skip))
-			q.Set("limit", strconv.Itoa(size))
-			if len(o.AssociationIDs) > 0 {
-				q.Set("associationIds", strings.Join(o.AssociationIDs, ","))
-			}
-			var out struct {
-				Relations []*Relation `json:"relations"`
-				Total     *float64    `json:"total"`
-			}
-			if err := s.client.do(ctx, call{op: opRelationList, path: pathf("/associations/relations/%s", recordID), query: q}, &out); err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, r := range out.Relations {
-				if !yield(r, nil) {
-					return
-				}
-			}
-			if len(out.Relations) < size || (out.Total != nil && skip+len(out.Relations) >= int(*out.Total)) {
-				return
-			}
+		var out struct {
+			Relations []*Relation `json:"relations"`
+			Total     *float64    `json:"total"`
 		}
-	}
+		err := s.client.do(ctx, call{op: opRelationList, path: pathf("/associations/relations/%s", recordID), query: q}, &out)
+		return out.Relations, out.Total, err
+	})
 }
 
 // DeleteRelation removes a link between two records (DELETE

@@ -150,34 +150,19 @@ type BusinessListOptions struct {
 // List iterates over the location's businesses (GET /businesses/ with
 // limit and skip), one page in memory at a time.
 func (s *BusinessesService) List(ctx context.Context, o BusinessListOptions) iter.Seq2[*Business, error] {
-	size := o.PageSize
-	if size <= 0 {
-		size = 100
-	}
-	return func(yield func(*Business, error) bool) {
-		for skip := 0; ; skip += size {
-			q := url.Values{
-				"locationId": {s.client.locationID},
-				"limit":      {strconv.Itoa(size)},
-				"skip":       {strconv.Itoa(skip)},
-			}
-			var out struct {
-				Businesses []*Business `json:"businesses"`
-			}
-			if err := s.client.do(ctx, call{op: opBusinessList, path: "/businesses/", query: q}, &out); err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, b := range out.Businesses {
-				if !yield(b, nil) {
-					return
-				}
-			}
-			if len(out.Businesses) < size {
-				return
-			}
+	size := pageSize(o.PageSize)
+	return pages(size, func(skip int) ([]*Business, *float64, error) {
+		q := url.Values{
+			"locationId": {s.client.locationID},
+			"limit":      {strconv.Itoa(size)},
+			"skip":       {strconv.Itoa(skip)},
 		}
-	}
+		var out struct {
+			Businesses []*Business `json:"businesses"`
+		}
+		err := s.client.do(ctx, call{op: opBusinessList, path: "/businesses/", query: q}, &out)
+		return out.Businesses, nil, err // the endpoint reports no total
+	})
 }
 
 // LinkResult is the outcome of a bulk link or unlink.

@@ -223,40 +223,25 @@ type MediaListOptions struct {
 // List iterates over the location's files, oldest first (GET
 // /medias/files with offset and limit).
 func (s *MediaService) List(ctx context.Context, o MediaListOptions) iter.Seq2[*MediaFile, error] {
-	size := o.PageSize
-	if size <= 0 {
-		size = 100
-	}
-	return func(yield func(*MediaFile, error) bool) {
-		for offset := 0; ; offset += size {
-			q := url.Values{
-				"altType": {"location"}, "altId": {s.client.locationID}, "type": {"file"},
-				"sortBy": {"createdAt"}, "sortOrder": {"asc"},
-				"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(size)},
-			}
-			if o.Query != "" {
-				q.Set("query", o.Query)
-			}
-			if o.ParentID != "" {
-				q.Set("parentId", o.ParentID)
-			}
-			var out struct {
-				Files []*MediaFile `json:"files"`
-			}
-			if err := s.client.do(ctx, call{op: opMediaList, path: "/medias/files", query: q}, &out); err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, f := range out.Files {
-				if !yield(f, nil) {
-					return
-				}
-			}
-			if len(out.Files) < size {
-				return
-			}
+	size := pageSize(o.PageSize)
+	return pages(size, func(offset int) ([]*MediaFile, *float64, error) {
+		q := url.Values{
+			"altType": {"location"}, "altId": {s.client.locationID}, "type": {"file"},
+			"sortBy": {"createdAt"}, "sortOrder": {"asc"},
+			"offset": {strconv.Itoa(offset)}, "limit": {strconv.Itoa(size)},
 		}
-	}
+		if o.Query != "" {
+			q.Set("query", o.Query)
+		}
+		if o.ParentID != "" {
+			q.Set("parentId", o.ParentID)
+		}
+		var out struct {
+			Files []*MediaFile `json:"files"`
+		}
+		err := s.client.do(ctx, call{op: opMediaList, path: "/medias/files", query: q}, &out)
+		return out.Files, nil, err // the endpoint reports no total
+	})
 }
 
 // Delete deletes a file of the media library (DELETE /medias/{id}).

@@ -52,43 +52,27 @@ type UserSearch struct {
 // Search iterates over the location's users matching q (GET /users/search
 // with skip and limit), one page in memory at a time.
 func (s *UsersService) Search(ctx context.Context, q UserSearch) iter.Seq2[*User, error] {
-	size := q.PageSize
-	if size <= 0 {
-		size = 100
+	if q.CompanyID == "" {
+		return failed[*User](fmt.Errorf("highlevel: %s: company id is required", opUserSearch.name))
 	}
-	return func(yield func(*User, error) bool) {
-		if q.CompanyID == "" {
-			yield(nil, fmt.Errorf("highlevel: %s: company id is required", opUserSearch.name))
-			return
+	size := pageSize(q.PageSize)
+	return pages(size, func(skip int) ([]*User, *float64, error) {
+		v := url.Values{
+			"companyId":  {q.CompanyID},
+			"locationId": {s.client.locationID},
+			"skip":       {strconv.Itoa(skip)},
+			"limit":      {strconv.Itoa(size)},
 		}
-		for skip := 0; ; skip += size {
-			v := url.Values{
-				"companyId":  {q.CompanyID},
-				"locationId": {s.client.locationID},
-				"skip":       {strconv.Itoa(skip)},
-				"limit":      {strconv.Itoa(size)},
-			}
-			if q.Query != "" {
-				v.Set("query", q.Query)
-			}
-			var out struct {
-				Users []*User  `json:"users"`
-				Count *float64 `json:"count"`
-			}
-			if err := s.client.do(ctx, call{op: opUserSearch, path: "/users/search", query: v}, &out); err != nil {
-				yield(nil, err)
-				return
-			}
-			for _, u := range out.Users {
-				if !yield(u, nil) {
-					return
-				}
-			}
-			if len(out.Users) < size || (out.Count != nil && skip+len(out.Users) >= int(*out.Count)) {
-				return
-			}
+		if q.Query != "" {
+			v.Set("query", q.Query)
 		}
-	}
+		var out struct {
+			Users []*User  `json:"users"`
+			Count *float64 `json:"count"`
+		}
+		err := s.client.do(ctx, call{op: opUserSearch, path: "/users/search", query: v}, &out)
+		return out.Users, out.Count, err
+	})
 }
 
 // ErrAmbiguousUser: several active users of the location share an e-mail
@@ -163,7 +147,7 @@ func (s *UsersService) FilterByEmail(ctx context.Context, companyID string, emai
 	var out []*User
 	for start := 0; start < len(list); start += emailBatch {
 		batch := strings.Join(list[start:min(start+emailBatch, len(list))], ",")
-		for skip := 0; ; skip += emailBatch {
+		for u, err := range pages(emailBatch, func(skip int) ([]*User, *float64, error) {
 			// skip and limit are strings in this endpoint's body; projection
 			// "all" brings the roles (the default is id and e-mail only).
 			body := struct {
@@ -178,16 +162,14 @@ func (s *UsersService) FilterByEmail(ctx context.Context, companyID string, emai
 				Users []*User  `json:"users"`
 				Count *float64 `json:"count"`
 			}
-			if err := s.client.do(ctx, call{op: opUserByEmail, path: "/users/search/filter-by-email", body: body}, &page); err != nil {
+			err := s.client.do(ctx, call{op: opUserByEmail, path: "/users/search/filter-by-email", body: body}, &page)
+			return page.Users, page.Count, err
+		}) {
+			if err != nil {
 				return nil, err
 			}
-			for _, u := range page.Users {
-				if !u.Deleted && u.inLocation(s.client.locationID) {
-					out = append(out, u)
-				}
-			}
-			if len(page.Users) < emailBatch || (page.Count != nil && skip+len(page.Users) >= int(*page.Count)) {
-				break
+			if !u.Deleted && u.inLocation(s.client.locationID) {
+				out = append(out, u)
 			}
 		}
 	}
