@@ -279,48 +279,68 @@ func (c *Client) Do(ctx context.Context, r *Request) (*Response, error) {
 	if !strings.HasPrefix(r.Path, "/") {
 		return nil, fmt.Errorf("transport: path %q must start with /", r.Path)
 	}
+	return c.attempts(ctx, r, func(n int, adm admission) exchanged {
+		resp, err := c.send(ctx, r, adm.authz)
+		if err != nil {
+			var tooLarge *ResponseTooLargeError
+			if errors.As(err, &tooLarge) {
+				// The server answered; only the answer was refused.
+				adm.report(outcomeSuccess)
+				return exchanged{err: err, stop: true}
+			}
+			return exchanged{err: err}
+		}
+		resp.Attempts = n
+		return exchanged{status: resp.StatusCode, resp: resp, obs: c.rlHeaders(resp.Header, time.Now())}
+	})
+}
+
+// exchanged is what one attempt's exchange (Do's or Stream's) produced.
+type exchanged struct {
+	status int         // the answer's status for the attempt record; 0 without one
+	resp   *Response   // a buffered answer: decide applies the retry policy
+	obs    Observation // its rate-limit headers
+	err    error       // no answer (a transport error): failed applies the policy
+	// stop: the exchange ended the call itself (a streamed 2xx, an answer
+	// too large); the loop returns resp and err as they are.
+	stop bool
+}
+
+// attempts is the one attempt loop of Do and Stream: admit (breaker,
+// limiter, credential), exchange, record the attempt, then the retry
+// policy — failed for a transport error, decide for a buffered answer —
+// until an answer is final. It returns the final answer with decide's
+// error (a 401 refused after a refresh carries both), or nil and the
+// error that ended the call.
+func (c *Client) attempts(ctx context.Context, r *Request, exchange func(n int, adm admission) exchanged) (*Response, error) {
 	idem := r.idempotent()
 	refreshed := false
-	for attempt := 1; ; attempt++ {
+	for n := 1; ; n++ {
 		adm, err := c.admit(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		grant, authz, report := adm.grant, adm.authz, adm.report
-
 		start := time.Now()
-		resp, err := c.send(ctx, r, authz)
-		dur := time.Since(start)
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-			resp.Attempts = attempt
-		}
-		c.record(ctx, r, attempt, status, err, dur)
-
-		if err != nil {
-			var tooLarge *ResponseTooLargeError
-			switch {
-			case errors.As(err, &tooLarge):
-				report(outcomeSuccess)
-				return nil, err
-			}
-			if err := c.failed(ctx, r, idem, attempt, err, report); err != nil {
+		x := exchange(n, adm)
+		c.record(ctx, r, n, x.status, x.err, time.Since(start))
+		switch {
+		case x.stop:
+			return x.resp, x.err
+		case x.err != nil:
+			if err := c.failed(ctx, r, idem, n, x.err, adm.report); err != nil {
 				return nil, err
 			}
 			continue
 		}
-
-		obs := c.rlHeaders(resp.Header, time.Now())
-		v := c.decide(ctx, r, idem, attempt, resp, obs, grant, authz, &refreshed, report)
+		v := c.decide(ctx, r, idem, n, x.resp, x.obs, adm.grant, adm.authz, &refreshed, adm.report)
 		switch {
 		case v.retry:
-			attempt -= v.refund
+			n -= v.refund
 			continue
 		case v.abandoned:
 			return nil, v.err
 		}
-		return resp, v.err
+		return x.resp, v.err
 	}
 }
 

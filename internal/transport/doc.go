@@ -25,6 +25,11 @@
 // Options.AuthHeader names another header for API-key schemes, and
 // [AuthFunc] adapts a plain function.
 //
+// [Client.Do] and [Client.Stream] run the same attempt loop (client.go,
+// attempts): admission by breaker, limiter and credential, one exchange,
+// the attempt's record, then one retry policy for transport errors and
+// answers alike; they differ only in how an exchange reads its answer.
+//
 // [Client.Do] returns the final [Response] whatever its status; decoding
 // error bodies into API errors belongs to the connector. Its own errors are
 // typed and carry neither tokens, bodies nor query values:

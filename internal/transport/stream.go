@@ -53,78 +53,51 @@ func (c *Client) Stream(ctx context.Context, r *Request, maxBytes int64) (*Strea
 	if maxBytes == 0 {
 		maxBytes = c.maxBody
 	}
-	idem := r.idempotent()
-	refreshed := false
-	for attempt := 1; ; attempt++ {
-		adm, err := c.admit(ctx, r)
+	var streamed *StreamResponse
+	resp, err := c.attempts(ctx, r, func(n int, adm admission) exchanged {
+		raw, err := c.open(ctx, r, adm.authz)
 		if err != nil {
-			return nil, err
+			return exchanged{err: err}
 		}
-		grant, authz, report := adm.grant, adm.authz, adm.report
-
-		start := time.Now()
-		raw, err := c.open(ctx, r, authz)
-		dur := time.Since(start)
-		status := 0
-		if raw != nil {
-			status = raw.StatusCode
-		}
-		c.record(ctx, r, attempt, status, err, dur)
-
-		if err != nil {
-			if err := c.failed(ctx, r, idem, attempt, err, report); err != nil {
-				return nil, err
-			}
-			continue
-		}
-
 		obs := c.rlHeaders(raw.Header, time.Now())
 		if raw.StatusCode >= 200 && raw.StatusCode < 300 {
 			if c.limiter != nil {
-				c.limiter.Observe(grant, obs, 0)
+				c.limiter.Observe(adm.grant, obs, 0)
 			}
 			if maxBytes > 0 && raw.ContentLength > maxBytes {
 				raw.Body.Close()
-				report(outcomeSuccess)
-				return nil, &ResponseTooLargeError{Method: r.Method, Path: r.Path, Limit: maxBytes}
+				adm.report(outcomeSuccess)
+				return exchanged{status: raw.StatusCode, err: &ResponseTooLargeError{Method: r.Method, Path: r.Path, Limit: maxBytes}, stop: true}
 			}
-			return &StreamResponse{StatusCode: raw.StatusCode, Header: raw.Header, ContentLength: raw.ContentLength,
-				Attempts: attempt, Body: &streamBody{ctx: ctx, rc: raw.Body, limit: maxBytes, left: maxBytes, capped: maxBytes > 0,
-					report: report, method: r.Method, path: r.Path}}, nil
+			// The breaker hears the outcome when the body ends.
+			streamed = &StreamResponse{StatusCode: raw.StatusCode, Header: raw.Header, ContentLength: raw.ContentLength,
+				Attempts: n, Body: &streamBody{ctx: ctx, rc: raw.Body, limit: maxBytes, left: maxBytes, capped: maxBytes > 0,
+					report: adm.report, method: r.Method, path: r.Path}}
+			return exchanged{status: raw.StatusCode, stop: true}
 		}
 
 		// Any other status: read the (small) body and release the
-		// connection, then decide as Do does.
+		// connection; the retry policy decides as for Do.
 		body, err := io.ReadAll(io.LimitReader(raw.Body, c.maxBody+1))
 		raw.Body.Close()
 		if err == nil && int64(len(body)) > c.maxBody {
-			err = &ResponseTooLargeError{Method: r.Method, Path: r.Path, Limit: c.maxBody}
+			adm.report(outcomeSuccess)
+			return exchanged{status: raw.StatusCode, err: &ResponseTooLargeError{Method: r.Method, Path: r.Path, Limit: c.maxBody}, stop: true}
 		}
-		if err != nil {
-			var tooLarge *ResponseTooLargeError
-			if errors.As(err, &tooLarge) {
-				report(outcomeSuccess)
-				return nil, err
-			}
-			// The error body broke off: the status is known, keep what
-			// arrived (it only feeds an error message).
-		}
-		resp := &Response{StatusCode: raw.StatusCode, Header: raw.Header, Body: body, Attempts: attempt}
-		v := c.decide(ctx, r, idem, attempt, resp, obs, grant, authz, &refreshed, report)
-		switch {
-		case v.retry:
-			attempt -= v.refund
-			continue
-		case v.abandoned:
-			return nil, v.err
-		}
-		var rateLimited *RateLimitError
-		var unknown *OutcomeUnknownError
-		if errors.As(v.err, &rateLimited) || errors.As(v.err, &unknown) {
-			return nil, v.err // the answer travels inside the error
-		}
-		return buffered(resp), v.err
+		// An error body that broke off (err != nil) is kept as far as it
+		// arrived: the status is known, the body only feeds an error message.
+		resp := &Response{StatusCode: raw.StatusCode, Header: raw.Header, Body: body, Attempts: n}
+		return exchanged{status: raw.StatusCode, resp: resp, obs: obs}
+	})
+	if streamed != nil {
+		return streamed, nil
 	}
+	var rateLimited *RateLimitError
+	var unknown *OutcomeUnknownError
+	if resp == nil || errors.As(err, &rateLimited) || errors.As(err, &unknown) {
+		return nil, err // the answer, if any, travels inside the error
+	}
+	return buffered(resp), err
 }
 
 func buffered(resp *Response) *StreamResponse {
