@@ -413,19 +413,29 @@ func plain(v any) any {
 	return decodeExact(b)
 }
 
-// decodeExact decodes JSON with numbers kept exact; empty input is
-// absent, input that is not JSON is compared as its text.
+// decodeExact is StoredValue for values given as raw JSON: input that is
+// not JSON is compared as its text.
 func decodeExact(b []byte) any {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil || !atEOF(dec) {
+	v, ok := StoredValue(b)
+	if !ok {
 		return string(b)
 	}
 	return v
+}
+
+// StoredValue decodes one JSON value (a body sent, a field read back) the
+// way [StoredEqual] reads values: numbers kept exact, no bytes (or only
+// space) as absent (nil). ok is false when b is not exactly one JSON value.
+func StoredValue(b []byte) (v any, ok bool) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, true
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil || !atEOF(dec) {
+		return nil, false
+	}
+	return v, true
 }
 
 // atEOF reports whether nothing but space follows the decoded value.

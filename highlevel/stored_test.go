@@ -241,3 +241,24 @@ func ExampleStoredEqual() {
 	// true
 	// false
 }
+
+func TestStoredValue(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want any
+		ok   bool
+	}{
+		{``, nil, true}, {` `, nil, true}, {`null`, nil, true},
+		{`95.0`, json.Number("95.0"), true}, {` "a" `, "a", true},
+		{`{`, nil, false}, {`1 2`, nil, false}, {`1]`, nil, false}, {`nope`, nil, false},
+	} {
+		v, ok := highlevel.StoredValue([]byte(tc.in))
+		if ok != tc.ok || v != tc.want {
+			t.Errorf("StoredValue(%q) = %#v, %v; want %#v, %v", tc.in, v, ok, tc.want, tc.ok)
+		}
+	}
+	v, ok := highlevel.StoredValue([]byte(`{"tags":["a"]}`))
+	if !ok || !highlevel.StoredEqual("", v, map[string]any{"tags": []any{"A"}}) {
+		t.Errorf("StoredValue of an object: %#v, %v", v, ok)
+	}
+}

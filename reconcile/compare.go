@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"sort"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -76,8 +75,8 @@ func compareBody(body []byte, got readBack) ([]fieldResult, error) {
 // options as sets, numbers by value). A value that is not JSON is only
 // equal to the same bytes.
 func compareValue(field string, want, have json.RawMessage) fieldResult {
-	w, wok := decodeValue(want)
-	h, hok := decodeValue(have)
+	w, wok := highlevel.StoredValue(want)
+	h, hok := highlevel.StoredValue(have)
 	r := fieldResult{Field: field, Sent: !wok || !highlevel.StoredEmpty(w), Stored: !hok || !highlevel.StoredEmpty(h)}
 	switch {
 	case !r.Sent && !r.Stored:
@@ -91,21 +90,6 @@ func compareValue(field string, want, have json.RawMessage) fieldResult {
 	return r
 }
 
-// decodeValue decodes one JSON value, numbers kept exact; no bytes is
-// absent (nil).
-func decodeValue(v json.RawMessage) (any, bool) {
-	if len(bytes.TrimSpace(v)) == 0 {
-		return nil, true
-	}
-	dec := json.NewDecoder(bytes.NewReader(v))
-	dec.UseNumber()
-	var x any
-	if err := dec.Decode(&x); err != nil || !atEOF(dec) {
-		return nil, false
-	}
-	return x, true
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	ks := make([]string, 0, len(m))
 	for k := range m {
@@ -113,10 +97,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(ks)
 	return ks
-}
-
-// atEOF reports whether nothing but space follows the decoded value.
-func atEOF(dec *json.Decoder) bool {
-	_, err := dec.Token()
-	return err == io.EOF
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/pbnhl/pbnhl"
@@ -120,24 +119,18 @@ func asMap(v any) map[string]json.RawMessage {
 // returns for it (nil when absent) by highlevel.StoredEqual. Bytes that are
 // not JSON equal nothing: the demo reports them rather than guess.
 func sameStored(field string, sent, stored json.RawMessage) bool {
-	x, okx := decodeJSON(sent)
-	y, oky := decodeJSON(stored)
+	x, okx := storedJSON(sent)
+	y, oky := storedJSON(stored)
 	return okx && oky && highlevel.StoredEqual(field, x, y)
 }
 
-// decodeJSON decodes one JSON value, numbers kept exact; nil is absent.
-func decodeJSON(b json.RawMessage) (any, bool) {
+// storedJSON: nil is absent; anything else must be one JSON value.
+func storedJSON(b json.RawMessage) (any, bool) {
 	if b == nil {
 		return nil, true
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, false
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, false
-	}
-	return v, true
+	return highlevel.StoredValue(b)
 }
