@@ -16,6 +16,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/reconcile"
 )
 
 // chromium finds a Chromium or Chrome binary on PATH.
@@ -100,12 +103,7 @@ func TestReportInABrowser(t *testing.T) {
 		t.Skip("no chromium, chromium-browser or google-chrome on PATH: install Debian's chromium (apt-get install -y chromium; .ci/run does) to run the browser test")
 	}
 	dir := artefacts(t)
-	var page bytes.Buffer
-	require.NoError(t, evidenceReport().WriteHTML(&page))
-	file := filepath.Join(dir, "reconcile-report.html")
-	require.NoError(t, os.WriteFile(file, page.Bytes(), 0o644))
-
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin),
@@ -116,9 +114,30 @@ func TestReportInABrowser(t *testing.T) {
 	defer cancelAlloc()
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	defer cancelBrowser()
-
+	// Chromium starts (seconds) while the practice migrates.
 	errs := &pageErrors{}
-	require.NoError(t, chromedp.Listen(bctx, errs.listen), "start %s", bin)
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Listen(bctx, errs.listen) }()
+
+	// Two pages: the fixed report with every section, and a real one — a
+	// migrated practice with one contact changed since, reconciled in full
+	// (not under -short: the migration is the slow part under -race).
+	type page struct {
+		name string
+		rep  *reconcile.Report
+	}
+	pages := []page{{"reconcile-report", evidenceReport()}}
+	if !testing.Short() {
+		e := migrated(t, 8)
+		_, id := contactOf(t, e, 3)
+		city := "Elsewhere"
+		_, err := e.hl.Contacts.Update(context.Background(), id, highlevel.ContactUpdate{City: &city})
+		require.NoError(t, err)
+		real := e.run(t, reconcile.Options{Full: true, Practice: "Maple Street Dental", LeafSize: 4})
+		require.NotEmpty(t, real.Buckets.Differences)
+		pages = append(pages, page{"reconcile-report-migrated", real})
+	}
+	require.NoError(t, <-started, "start %s", bin)
 
 	// The listener is live: a page that logs an error and throws is caught
 	// (else a silent listener would let any page pass).
@@ -129,35 +148,41 @@ func TestReportInABrowser(t *testing.T) {
 	}
 	require.Len(t, planted, 2, "the planted console error and exception are seen: %q", planted)
 
-	u := (&url.URL{Scheme: "file", Path: file}).String()
-	require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("footer"))))
-	charts, err := chromedp.Run(bctx, chromedp.Evaluate[[]chartBox](`Array.from(document.querySelectorAll("svg.chart")).map(s => {
-		const r = s.getBoundingClientRect();
-		return {id: s.id, width: r.width, height: r.height, rects: s.querySelectorAll("rect").length, texts: s.querySelectorAll("text").length};
-	})`))
-	require.NoError(t, err)
-	require.Len(t, charts, 3, "three charts: %+v", charts)
-	for _, c := range charts {
-		assert.Positive(t, c.Width, c.ID)
-		assert.Positive(t, c.Height, c.ID)
-		assert.Positive(t, c.Rects, "%s draws bars", c.ID)
-		assert.Positive(t, c.Texts, "%s draws labels", c.ID)
+	for _, pg := range pages {
+		var html bytes.Buffer
+		require.NoError(t, pg.rep.WriteHTML(&html))
+		file := filepath.Join(dir, pg.name+".html")
+		require.NoError(t, os.WriteFile(file, html.Bytes(), 0o644))
+		u := (&url.URL{Scheme: "file", Path: file}).String()
+		require.NoError(t, chromedp.Do(bctx, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("footer"))))
+		charts, err := chromedp.Run(bctx, chromedp.Evaluate[[]chartBox](`Array.from(document.querySelectorAll("svg.chart")).map(s => {
+			const r = s.getBoundingClientRect();
+			return {id: s.id, width: r.width, height: r.height, rects: s.querySelectorAll("rect").length, texts: s.querySelectorAll("text").length};
+		})`))
+		require.NoError(t, err)
+		require.Len(t, charts, 3, "three charts: %+v", charts)
+		for _, c := range charts {
+			assert.Positive(t, c.Width, c.ID)
+			assert.Positive(t, c.Height, c.ID)
+			assert.Positive(t, c.Rects, "%s draws bars", c.ID)
+			assert.Positive(t, c.Texts, "%s draws labels", c.ID)
+		}
+		resources, err := chromedp.Run(bctx, chromedp.Evaluate[int](`performance.getEntriesByType("resource").length`))
+		require.NoError(t, err)
+		assert.Zero(t, resources, "the page fetches nothing")
+		title, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.title`))
+		require.NoError(t, err)
+		assert.Contains(t, title, "Maple Street Dental")
+
+		png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.True(t, bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")), "a PNG")
+		shot := filepath.Join(dir, pg.name+".png")
+		require.NoError(t, os.WriteFile(shot, png, 0o644))
+		t.Logf("screenshot: %s (%d bytes); page: %s", shot, len(png), file)
+
+		// Errors arrive as events: give a late one a moment to land.
+		time.Sleep(100 * time.Millisecond)
+		assert.Empty(t, errs.take(), "%s logs no error", pg.name)
 	}
-	resources, err := chromedp.Run(bctx, chromedp.Evaluate[int](`performance.getEntriesByType("resource").length`))
-	require.NoError(t, err)
-	assert.Zero(t, resources, "the page fetches nothing")
-	title, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.title`))
-	require.NoError(t, err)
-	assert.Contains(t, title, "Maple Street Dental")
-
-	png, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
-	require.NoError(t, err)
-	require.True(t, bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")), "a PNG")
-	shot := filepath.Join(dir, "reconcile-report.png")
-	require.NoError(t, os.WriteFile(shot, png, 0o644))
-	t.Logf("screenshot: %s (%d bytes); page: %s", shot, len(png), file)
-
-	// Errors arrive as events: give a late one a moment to land.
-	time.Sleep(100 * time.Millisecond)
-	assert.Empty(t, errs.take(), "the report page logs no error")
 }

@@ -53,6 +53,7 @@ type text struct {
 	Anchor string // start, end, middle
 	Class  string
 	Text   string
+	Tip    string // the full label when Text is shortened
 }
 
 // Chart colours: the three sides of a count, and the kinds of difference.
@@ -75,19 +76,39 @@ func legend(c *chart, items ...[2]string) {
 	}
 }
 
-// label shortens a row label to what the label column holds; the full
-// text is in the tables below.
-func label(s string) string {
-	const room = 46
-	if len(s) <= room {
-		return s
+// label shortens a row label to what the label column holds (about 40
+// characters at 12px in 300px): a custom object without its
+// "custom_objects." prefix, a custom field without "customFields.<model>.",
+// and a long rest cut at the front. The full text is the label's tooltip
+// and is in the tables below.
+func label(typ, field string) text {
+	full := typ
+	short := strings.TrimPrefix(typ, "custom_objects.")
+	if field != "" {
+		full += " · " + field
+		f := strings.TrimPrefix(field, "customFields.")
+		if i := strings.IndexByte(f, '.'); i >= 0 && f != field {
+			f = f[i+1:]
+		}
+		short += " · " + f
 	}
-	return "…" + s[len(s)-room+1:]
+	const room = 40
+	if r := []rune(short); len(r) > room {
+		short = "…" + string(r[len(r)-room+1:])
+	}
+	t := text{Anchor: "end", X: labelWidth - 8, Text: short}
+	if short != full {
+		t.Tip = full
+	}
+	return t
 }
+
+// at places a text at a height.
+func (t text) at(y float64) text { t.Y = y; return t }
 
 func countsChart(r *Report) chart {
 	c := chart{ID: "chart-counts", Title: "Records per object type: source, ledger, HighLevel",
-		Caption: "Records per object type. Grey: valid source records; blue: the ledger's id map; orange: HighLevel."}
+		Caption: "Grey: valid source records; blue: the ledger's id map; orange: HighLevel."}
 	legend(&c, [2]string{"source", colSource}, [2]string{"ledger", colLedger}, [2]string{"HighLevel", colHighLevel})
 	top := 1
 	for _, n := range r.Counts {
@@ -95,7 +116,7 @@ func countsChart(r *Report) chart {
 	}
 	y := 24.0
 	for _, n := range r.Counts {
-		c.Texts = append(c.Texts, text{X: labelWidth - 8, Y: y + 19, Anchor: "end", Text: label(n.ObjectType)})
+		c.Texts = append(c.Texts, label(n.ObjectType, "").at(y+19))
 		for i, side := range []struct {
 			name, fill string
 			v          int
@@ -121,11 +142,11 @@ func countsChart(r *Report) chart {
 
 func populationChart(r *Report) chart {
 	c := chart{ID: "chart-population", Title: "Population rate per field: mapped bodies and HighLevel",
-		Caption: "Share of records that set each field. Blue: the mapped bodies sent (the source); orange: HighLevel (over the records read; every contact for contacts)."}
+		Caption: "The share of records that set each field. Blue: the mapped bodies sent (the source); orange: HighLevel (over the records read; every contact for contacts)."}
 	legend(&c, [2]string{"mapped (source)", colLedger}, [2]string{"HighLevel", colHighLevel})
 	y := 24.0
 	for _, p := range r.Population {
-		c.Texts = append(c.Texts, text{X: labelWidth - 8, Y: y + 14, Anchor: "end", Text: label(p.ObjectType + " · " + p.Field)})
+		c.Texts = append(c.Texts, label(p.ObjectType, p.Field).at(y+14))
 		for i, side := range []struct {
 			name, fill string
 			n, of      int
@@ -199,7 +220,7 @@ func differenceTally(r *Report) ([]string, map[string]map[string]int) {
 
 func differencesChart(r *Report) chart {
 	c := chart{ID: "chart-differences", Title: "Differences by object type",
-		Caption: "Differences by object type and kind: counts that disagree, records missing from or extra in HighLevel, fields that differ, broken relations, external ids held twice. The keys behind each are listed below."}
+		Caption: "Kinds: counts that disagree, records missing from or extra in HighLevel, fields that differ, broken relations, external ids held twice. The keys behind each are listed below."}
 	var items [][2]string
 	for _, k := range diffKinds {
 		items = append(items, [2]string{k.name, k.fill})
@@ -216,7 +237,7 @@ func differencesChart(r *Report) chart {
 	}
 	y := 24.0
 	for _, t := range types {
-		c.Texts = append(c.Texts, text{X: labelWidth - 8, Y: y + 11, Anchor: "end", Text: label(t)})
+		c.Texts = append(c.Texts, label(t, "").at(y+11))
 		x, total := float64(labelWidth), 0
 		for _, k := range diffKinds {
 			n := tally[t][k.name]
@@ -358,7 +379,7 @@ footer{margin-top:2em;color:#57606a;font-size:.9em}
 {{range .Charts}}<figure>
 <svg class="chart" id="{{.ID}}" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-label="{{.Title}}">
 {{range .Rects}}<rect x="{{f .X}}" y="{{f .Y}}" width="{{f .W}}" height="{{f .H}}" fill="{{.Fill}}">{{with .Tip}}<title>{{.}}</title>{{end}}</rect>
-{{end}}{{range .Texts}}<text x="{{f .X}}" y="{{f .Y}}" text-anchor="{{.Anchor}}"{{with .Class}} class="{{.}}"{{end}}>{{.Text}}</text>
+{{end}}{{range .Texts}}<text x="{{f .X}}" y="{{f .Y}}" text-anchor="{{.Anchor}}"{{with .Class}} class="{{.}}"{{end}}>{{with .Tip}}<title>{{.}}</title>{{end}}{{.Text}}</text>
 {{end}}</svg>
 <figcaption><strong>{{.Title}}.</strong> {{.Caption}}</figcaption></figure>
 {{end}}
