@@ -60,7 +60,7 @@ func (m *Migration) deltaExecute(ctx context.Context, ph *phase) error {
 		}
 	}
 	for _, o := range ph.p.order {
-		if o.Target != mapping.TargetContactField {
+		if targetOf(o).role() != foldsRecords {
 			continue
 		}
 		it, err := records(ctx, m.opts.Source, o.Source, ph.listOptions(o.Source))
@@ -124,7 +124,7 @@ func (ph *phase) notePlaces(ctx context.Context, dels []pbn.Deletion) (map[strin
 	keys := map[string]bool{}
 	for _, d := range dels {
 		for _, o := range ph.m.objectsOf(d.Entity) {
-			if o.Target == mapping.TargetNote {
+			if o.RecordType() == rollback.TypeNote {
 				keys[strconv.FormatInt(d.ID, 10)] = true
 			}
 		}
@@ -182,7 +182,7 @@ func (ph *phase) deletions(ctx context.Context, dels []pbn.Deletion, notes map[s
 	for _, d := range dels {
 		key := strconv.FormatInt(d.ID, 10)
 		for _, o := range ph.m.objectsOf(d.Entity) {
-			if o.Target == mapping.TargetNote {
+			if o.RecordType() == rollback.TypeNote {
 				nt, ok := notes[key]
 				if !ok {
 					continue

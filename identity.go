@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/pbnhl/pbnhl/highlevel"
-	"github.com/pbnhl/pbnhl/mapping"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -256,7 +255,7 @@ func (m *Migration) adoptRuns(ctx context.Context) (map[rollback.RunID]bool, err
 func (m *Migration) contactExternalField(ctx context.Context) (string, error) {
 	key := ""
 	for _, o := range m.opts.Map.Objects {
-		if o.Target == mapping.TargetContact && o.ExternalID != "" {
+		if o.RecordType() == rollback.TypeContact && o.ExternalID != "" {
 			key = "contact." + o.ExternalID
 			break
 		}

@@ -236,7 +236,7 @@ func (m *Migration) resolveSchema(ctx context.Context, diff *mapping.SchemaDiff,
 // note (TargetID the contact, the note only in the before-image) are read
 // as well.
 func (m *Migration) deleted(ctx context.Context, e rollback.Entry) (id, contactID string, err error) {
-	if e.ObjectType != rollback.TypeNote && e.ObjectType != rollback.TypeTask {
+	if !targetOfType(e.ObjectType).underContact() {
 		return e.TargetID, "", nil
 	}
 	if e.RelatedID != "" {

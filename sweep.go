@@ -112,7 +112,7 @@ func (ph *phase) sweepDuplicates(ctx context.Context) error {
 // deletes are final, so Undo reports it as irreversible).
 func (ph *phase) deleteDuplicate(ctx context.Context, tr *tracker, sk sweepKey, id string) error {
 	contactID := ""
-	if sk.typ == rollback.TypeNote || sk.typ == rollback.TypeTask {
+	if targetOfType(sk.typ).underContact() {
 		contactID = sk.parent
 	}
 	before, err := ph.m.current(ctx, sk.typ, id, contactID)

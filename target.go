@@ -60,6 +60,9 @@ type target interface {
 	read(ctx context.Context, c *highlevel.Client, typ, id, contactID string) (any, error)
 	// remove deletes one record (contactID: as for read).
 	remove(ctx context.Context, c *highlevel.Client, typ, id, contactID string) error
+	// underContact says its records live under a contact (notes, tasks):
+	// read, remove and lookups need that contact's id.
+	underContact() bool
 	// deletedWithSource says a delta deletes its records when the source
 	// deletes theirs (Options.Deletions DeleteDeleted).
 	deletedWithSource() bool
@@ -180,6 +183,7 @@ func (noTarget) externalField(*mapping.Inputs, *mapping.Object) (string, error) 
 	return "", nil
 }
 func (noTarget) adopt(context.Context, *adoptScan, *mapping.Object) error { return nil }
+func (noTarget) underContact() bool                                       { return false }
 func (noTarget) deletedWithSource() bool                                  { return false }
 func (noTarget) owns(string) bool                                         { return false }
 func (noTarget) read(_ context.Context, _ *highlevel.Client, typ, _, _ string) (any, error) {

@@ -107,6 +107,8 @@ func (sc *adoptScan) contactIDs(ctx context.Context) ([]string, error) {
 
 func (noteTarget) deletedWithSource() bool { return true }
 
+func (noteTarget) underContact() bool { return true }
+
 func (noteTarget) owns(typ string) bool { return typ == rollback.TypeNote }
 
 func (noteTarget) read(ctx context.Context, c *highlevel.Client, typ, id, contactID string) (any, error) {

@@ -81,6 +81,8 @@ func (taskTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Object) e
 	return nil
 }
 
+func (taskTarget) underContact() bool { return true }
+
 func (taskTarget) owns(typ string) bool { return typ == rollback.TypeTask }
 
 func (taskTarget) read(ctx context.Context, c *highlevel.Client, typ, id, contactID string) (any, error) {

@@ -42,6 +42,10 @@ func TestTargetRegistry(t *testing.T) {
 		}
 		assert.Equal(t, 1, owners, "record type %s", typ)
 	}
+	for _, typ := range []string{rollback.TypeNote, rollback.TypeTask} {
+		assert.True(t, targetOfType(typ).underContact(), "%s lives under its contact", typ)
+	}
+	assert.False(t, targetOfType(rollback.TypeContact).underContact())
 	assert.Equal(t, noTarget{}, targetOfType(rollback.TypeRelation), "relations are links, not targets")
 	assert.Equal(t, noTarget{}, targetOf(&mapping.Object{Target: "calendar_event"}), "an unregistered kind writes nothing")
 
