@@ -101,6 +101,16 @@ var statements = map[string]string{
 	stClearDigest:    `UPDATE idmap SET digest = '', updated_at = ? WHERE object_type = ? AND hl_id = ?`,
 }
 
+// init adds the batched intent inserts to statements once: newWriter
+// only reads the table, so ledgers opened concurrently in one process
+// (a service running several migrations) share it without a race.
+func init() {
+	for _, n := range intentChunks {
+		statements[fmt.Sprintf("insertIntent%d", n)] = insertIntentPrefix +
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", n), ",")
+	}
+}
+
 func newWriter(ctx context.Context, l *Ledger) (*writer, error) {
 	conn, err := l.write.Conn(ctx)
 	if err != nil {
@@ -112,10 +122,6 @@ func newWriter(ctx context.Context, l *Ledger) (*writer, error) {
 		max:   l.opts.MaxBatch,
 		reqs:  make(chan *writeReq, l.opts.MaxBatch),
 		done:  make(chan struct{}),
-	}
-	for _, n := range intentChunks {
-		statements[fmt.Sprintf("insertIntent%d", n)] = insertIntentPrefix +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),", n), ",")
 	}
 	for name, q := range statements {
 		st, err := conn.PrepareContext(ctx, q)
