@@ -89,6 +89,21 @@
 // range on a TEXT custom field is unconfirmed (a refusal is reported as an
 // error of the buckets step, and Full=false still reconciles the rest).
 //
+// External id fields are given by key ("contact.pbn_patient_id", as the
+// map names them) or by HighLevel id; a key is resolved from the custom
+// field listing the check reads anyway to name fields.
+//
+// Faults: HighLevel failing a step beyond the client's retries (5xx, 429,
+// a transport error) or an external id key the location lacks does not
+// end the check: the step is listed in Report.Unchecked with a value-free
+// reason, the next steps still run, the verdict starts "PARTIAL" and the
+// report is not OK (Report.Complete). Ledger errors and cancellation end
+// it. A location changed while the check runs shows as the differences it
+// makes (a contact deleted between the counts and the buckets is named
+// missing). pbnhl's Migration.Reconcile fills Options from a Migration
+// and records the check as a ledger run (rollback.KindReconcile) with its
+// calls.
+//
 // Not reconciled: notes and tasks (HighLevel lists them per contact only,
 // one call per contact; the ledger's journal holds their outcomes).
 //

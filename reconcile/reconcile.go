@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,9 +19,13 @@ import (
 type Options struct {
 	Client *highlevel.Client
 	Ledger *rollback.Ledger
-	// ContactExternalField is the HighLevel id of the contact custom field
-	// that keeps the source key (pbn_patient_id). Without it the bucketed
-	// diff is skipped.
+	// ContactExternalField is the contact custom field that keeps the
+	// source key: its key as the map and HighLevel name it
+	// ("contact.pbn_patient_id", or "pbn_patient_id") or its HighLevel id.
+	// A key is resolved to the id from the location's contact fields,
+	// which the check lists anyway (no extra call). Without it the
+	// bucketed diff is skipped; a key the location does not have makes
+	// the buckets step unchecked (Report.Unchecked).
 	ContactExternalField string
 	// Source is, per ledger object type, how many valid records the source
 	// would send (the map's Applier and Validator over the final source);
@@ -40,8 +45,9 @@ type Options struct {
 	// Slack is the clock difference tolerated between the ledger's write
 	// times and HighLevel's dateUpdated (default 2 s).
 	Slack time.Duration
-	// OpportunityExternalField is the HighLevel id of the opportunity
-	// custom field that keeps the source key, and RecordExternalFields the
+	// OpportunityExternalField is the opportunity custom field that keeps
+	// the source key (its key, "opportunity.pbn_treatment_plan_id", or its
+	// HighLevel id, resolved like ContactExternalField), and RecordExternalFields the
 	// property keeping it per custom object ("custom_objects.pbn_appointment"
 	// → "pbn_appointment_id"): what the duplicate check groups by. Unset,
 	// each is told from the ledger's mapped bodies (the one field equal to
@@ -107,22 +113,38 @@ type Report struct {
 	Duplicates          []Duplicate `json:"duplicates,omitempty"`
 	DuplicatesChecked   []string    `json:"duplicatesChecked,omitempty"`
 	DuplicatesUnchecked []string    `json:"duplicatesUnchecked,omitempty"`
+	// Unchecked are the steps HighLevel did not let the check finish (a
+	// 5xx or 429 that outlived the client's retries, an unknown field
+	// key): the report is partial — what they would have compared is not
+	// in it — and not OK. Each says the step and why, without values.
+	Unchecked []Unchecked `json:"unchecked,omitempty"`
 	// Verdict says which pairs of source → ledger → HighLevel agree, in
 	// one line (see [Report.Verdict]).
 	Verdict string `json:"verdict"`
 }
+
+// Unchecked is a step of the check that could not be completed.
+type Unchecked struct {
+	Step   string `json:"step"`
+	Reason string `json:"reason"`
+}
+
+// Complete reports whether every step of the check ran to its end.
+func (r *Report) Complete() bool { return len(r.Unchecked) == 0 }
 
 // OK reports whether source, ledger and HighLevel all agree: nothing
 // differs and no source record is missing from HighLevel (rejected or
 // invalid). A migration whose HighLevel matches its ledger but left
 // records out is not OK: see LedgerMatches.
 func (r *Report) OK() bool {
-	return r.Differences == 0 && r.SourceMissing == 0 && len(r.Duplicates) == 0
+	return r.Differences == 0 && r.SourceMissing == 0 && len(r.Duplicates) == 0 && r.Complete()
 }
 
 // LedgerMatches reports whether HighLevel matches the ledger (whatever the
 // source holds).
-func (r *Report) LedgerMatches() bool { return r.LedgerDifferences == 0 && len(r.Duplicates) == 0 }
+func (r *Report) LedgerMatches() bool {
+	return r.LedgerDifferences == 0 && len(r.Duplicates) == 0 && r.Complete()
+}
 
 // verdict is the one-line outcome: which of source → ledger → HighLevel
 // agreed, never "OK" while a source record is missing.
@@ -132,11 +154,20 @@ func (r *Report) verdict() string {
 		missing = fmt.Sprintf("%d source records are not in HighLevel (rejected %d, invalid %d)", r.SourceMissing, r.Rejected, r.Invalid)
 	}
 	var parts []string
+	if !r.Complete() {
+		steps := make([]string, len(r.Unchecked))
+		for i, u := range r.Unchecked {
+			steps[i] = u.Step
+		}
+		parts = append(parts, "PARTIAL: not checked: "+strings.Join(steps, ", "))
+	}
 	switch {
 	case r.LedgerDifferences > 0:
 		parts = append(parts, fmt.Sprintf("HighLevel does not match the ledger (%d difference(s))", r.LedgerDifferences))
 	case len(r.Duplicates) > 0:
 		parts = append(parts, "HighLevel does not match the ledger")
+	case !r.Complete():
+		parts = append(parts, "HighLevel matches the ledger in what was checked")
 	default:
 		parts = append(parts, "HighLevel matches the ledger")
 	}
@@ -339,19 +370,100 @@ type run struct {
 }
 
 // fieldNames reads the location's contact and opportunity custom fields
-// (one call each) to name them in the report.
+// (one call each) to name them in the report, and resolves the external
+// id fields given by key to their ids.
 func (r *run) fieldNames(ctx context.Context) error {
+	var keyErr error
 	for _, m := range []highlevel.FieldModel{highlevel.FieldModelContact, highlevel.FieldModelOpportunity} {
 		r.calls++
 		fs, err := r.c.CustomFields.List(ctx, m)
 		if err != nil {
+			// Unresolved keys cannot filter anything: the steps that need
+			// them go without (and say so through this step's failure).
+			r.opts.ContactExternalField, r.opts.OpportunityExternalField = "", ""
 			return err
 		}
 		for _, f := range fs {
 			r.names[f.ID] = f.FieldKey
 		}
+		fp := &r.opts.ContactExternalField
+		if m == highlevel.FieldModelOpportunity {
+			fp = &r.opts.OpportunityExternalField
+		}
+		if *fp == "" {
+			continue
+		}
+		id, ok := fieldID(fs, string(m), *fp)
+		if !ok {
+			keyErr = errors.Join(keyErr, &fieldKeyError{model: string(m), key: *fp})
+			*fp = ""
+			continue
+		}
+		*fp = id
 	}
-	return nil
+	return keyErr
+}
+
+// fieldID resolves a custom field given by id or key ("contact.x" or
+// "x") among the location's fields of a model.
+func fieldID(fs []*highlevel.CustomField, model, given string) (string, bool) {
+	for _, f := range fs {
+		if f.ID == given {
+			return f.ID, true
+		}
+	}
+	short := strings.TrimPrefix(given, model+".")
+	for _, f := range fs {
+		if f.FieldKey == given || strings.TrimPrefix(f.FieldKey, model+".") == short {
+			return f.ID, true
+		}
+	}
+	return "", false
+}
+
+// fieldKeyError: an external id field given by key the location does not
+// have (a typo, or the schema was not applied).
+type fieldKeyError struct{ model, key string }
+
+func (e *fieldKeyError) Error() string {
+	return fmt.Sprintf("the location has no %s custom field %q (give its key, e.g. %s.pbn_patient_id, or its id)", e.model, e.key, e.model)
+}
+
+// fromHighLevel reports whether a step's error came from HighLevel (an
+// answer, a transport failure, a limit) or from a field key it lacks,
+// rather than from the ledger.
+func fromHighLevel(err error) bool {
+	var ae *highlevel.APIError
+	var fk *fieldKeyError
+	var ou *highlevel.OutcomeUnknownError
+	var rl *highlevel.RateLimitError
+	var ne net.Error
+	return errors.As(err, &ae) || errors.As(err, &fk) || errors.As(err, &ou) || errors.As(err, &rl) || errors.As(err, &ne) ||
+		errors.Is(err, highlevel.ErrDailyLimit) || errors.Is(err, highlevel.ErrNotFound) || errors.Is(err, highlevel.ErrValidation)
+}
+
+// safeReason describes a step's failure without values: HighLevel's
+// answers by status, operation and error class (SafeReason).
+func safeReason(err error) string {
+	var ae *highlevel.APIError
+	var fk *fieldKeyError
+	switch {
+	case errors.As(err, &ae):
+		return ae.SafeReason()
+	case errors.As(err, &fk):
+		return fk.Error()
+	case errors.Is(err, highlevel.ErrDailyLimit):
+		return "HighLevel's daily request limit is spent"
+	}
+	var rl *highlevel.RateLimitError
+	if errors.As(err, &rl) {
+		return "rate limited by HighLevel beyond the retries"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return "transport error reaching HighLevel"
+	}
+	return "HighLevel did not answer the step"
 }
 
 // fieldName names a compared field: custom fields by key when known.
@@ -408,9 +520,18 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		{"population", r.population},
 	}
 	for _, s := range steps {
-		if err := s.fn(ctx); err != nil {
+		err := s.fn(ctx)
+		if err == nil {
+			continue
+		}
+		// The ledger is read before HighLevel and must be whole; a
+		// cancelled check stops. A step HighLevel did not let finish is
+		// reported as unchecked and the next steps still run: a partial
+		// report says what it could not check.
+		if s.name == "header" || ctx.Err() != nil || !fromHighLevel(err) {
 			return nil, &Error{Step: s.name, Err: err}
 		}
+		r.rep.Unchecked = append(r.rep.Unchecked, Unchecked{Step: s.name, Reason: safeReason(err)})
 	}
 	r.rep.Duplicates = r.duplicates()
 	r.rep.DuplicatesChecked = r.duplicatesChecked()
@@ -519,8 +640,8 @@ func (r *run) header(ctx context.Context) error {
 		return err
 	}
 	for _, ri := range runs {
-		if ri.Kind == rollback.RunKindDryRun {
-			continue
+		if ri.Kind == rollback.RunKindDryRun || ri.Kind == rollback.KindReconcile {
+			continue // they wrote nothing (a reconcile run is a check like this one)
 		}
 		h.Runs = append(h.Runs, RunChecked{ID: int64(ri.ID), Kind: string(ri.Kind), Status: string(ri.Status), MapDigest: ri.MapDigest,
 			StartedAt: ri.StartedAt.UTC(), FinishedAt: ri.FinishedAt.UTC()})

@@ -77,6 +77,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	if h := r.headerLine(); h != "" {
 		b.WriteString(h + "\n")
 	}
+	if len(r.Unchecked) > 0 {
+		b.WriteString("\nNot checked (the report is partial)\n")
+		for _, u := range r.Unchecked {
+			fmt.Fprintf(&b, "  %s: %s\n", u.Step, u.Reason)
+		}
+	}
 	b.WriteString("\nCounts\n")
 	fmt.Fprintf(&b, "  %-36s %8s %8s %6s %7s %8s %9s\n", "object type", "source", "rejected", "kept", "deleted", "ledger", "HighLevel")
 	for _, c := range r.Counts {

@@ -43,11 +43,15 @@ const (
 	// (pbnhl Migration.Adopt): it makes no call that writes, and journals
 	// each record found as an intent settled at once.
 	KindAdopt RunKind = "adopt"
+	// KindReconcile records a check of HighLevel against the ledger
+	// (pbnhl Migration.Reconcile): it journals nothing; its calls are
+	// kept with Run.SetCalls.
+	KindReconcile RunKind = "reconcile"
 )
 
 func (k RunKind) valid() bool {
 	switch k {
-	case KindSchema, KindSample, KindFull, KindDelta, KindUndo, KindDryRun, KindAdopt:
+	case KindSchema, KindSample, KindFull, KindDelta, KindUndo, KindDryRun, KindAdopt, KindReconcile:
 		return true
 	}
 	return false

@@ -1,0 +1,40 @@
+package reconcile_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/reconcile"
+)
+
+// The contact external-id field can be given by its key, with or without
+// the model prefix, as well as by its id: each finds the same damage. A key
+// the location does not have leaves the report partial, saying so.
+func TestExternalFieldByKey(t *testing.T) {
+	e := migrated(t, 30)
+	ctx := context.Background()
+	key, id := contactOf(t, e, 4)
+	require.NoError(t, e.hl.Contacts.Delete(ctx, id))
+	for _, field := range []string{e.extID, "contact.pbn_patient_id", "pbn_patient_id"} {
+		rep, err := reconcile.Run(ctx, reconcile.Options{Client: e.hl, Ledger: e.ledger, ContactExternalField: field,
+			Full: true, Sample: -1, Slack: time.Millisecond})
+		require.NoError(t, err)
+		require.True(t, rep.Complete(), field)
+		require.NotNil(t, rep.Buckets, field)
+		require.Len(t, rep.Buckets.Differences, 1, field)
+		assert.Equal(t, key, rep.Buckets.Differences[0].SourceKey, field)
+	}
+	rep, err := reconcile.Run(ctx, reconcile.Options{Client: e.hl, Ledger: e.ledger, ContactExternalField: "contact.pbn_no_such_field",
+		Full: true, Sample: -1})
+	require.NoError(t, err)
+	assert.False(t, rep.Complete())
+	assert.False(t, rep.OK())
+	require.Len(t, rep.Unchecked, 1)
+	assert.Equal(t, "field names", rep.Unchecked[0].Step)
+	assert.Contains(t, rep.Unchecked[0].Reason, "contact.pbn_no_such_field")
+	assert.Nil(t, rep.Buckets, "no field, no buckets")
+}
