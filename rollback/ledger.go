@@ -59,7 +59,8 @@ type Options struct {
 	BusyTimeout time.Duration
 	// MaxBatch caps how many queued writes one group commit takes; default 4096.
 	MaxBatch int
-	// Logger receives operational messages (never payloads); default slog.Default().
+	// Logger receives operational messages (never payloads). Nil discards
+	// them: a library writes nothing the host did not ask for.
 	Logger *slog.Logger
 	// Now is the clock; default time.Now. Tests pin it.
 	Now func() time.Time
@@ -166,7 +167,7 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	}
 	l := &Ledger{path: path, opts: opts, log: opts.Logger, now: opts.Now, closed: make(chan struct{})}
 	if l.log == nil {
-		l.log = slog.Default()
+		l.log = slog.New(slog.DiscardHandler)
 	}
 	if l.now == nil {
 		l.now = time.Now
