@@ -47,7 +47,8 @@
 // Open with neither a key nor Options.Plaintext fails with ErrNoKey (its
 // message says how to choose). With Plaintext the ledger says so:
 // Info.Encryption is "none", Info.PlaintextEntries counts them, and Open
-// logs it. Ids, digests, object types and reasons are not encrypted;
+// logs it to Options.Logger (a ledger opened without one logs nothing).
+// Ids, digests, object types and reasons are not encrypted;
 // reasons must name fields, never values.
 //
 // # Security and retention
