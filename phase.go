@@ -86,23 +86,6 @@ func (r *Report) Object(name string) (Progress, bool) {
 	return Progress{}, false
 }
 
-// Totals sums the objects' counters.
-func (r *Report) Totals() Progress {
-	var t Progress
-	for _, p := range r.Objects {
-		t.Total += p.Total
-		t.Done += p.Done
-		t.Written += p.Written
-		t.Existing += p.Existing
-		t.Skipped += p.Skipped
-		t.Folded += p.Folded
-		t.Invalid += p.Invalid
-		t.Rejected += p.Rejected
-		t.Calls += p.Calls
-	}
-	return t
-}
-
 // dryRunSamples caps the bodies a dry run keeps per object.
 const dryRunSamples = 20
 

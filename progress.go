@@ -93,3 +93,32 @@ func (m *Migration) emit(p Progress) {
 	defer m.progressMu.Unlock()
 	m.opts.Progress(p)
 }
+
+// Totals is the report's one line of totals: the sum of its objects'
+// counters (the table a host prints, steps such as business_links
+// included), under the report's phase, finished, with Elapsed the phase's
+// duration and Rate its records per second.
+//
+// An object's Total is 0 when it was not known up front (an expanded
+// object, a sample, a delta, the folded objects); what it handled is then
+// all that is known of it, so it counts as its own total. Total is
+// therefore never below Done: the sum of known totals alone was (Total
+// 334 beside Done 481), with an empty phase.
+func (r *Report) Totals() Progress {
+	t := Progress{Phase: r.Phase, Elapsed: r.Duration, Finished: true}
+	for _, p := range r.Objects {
+		t.Total += max(p.Total, p.Done)
+		t.Done += p.Done
+		t.Written += p.Written
+		t.Existing += p.Existing
+		t.Skipped += p.Skipped
+		t.Folded += p.Folded
+		t.Invalid += p.Invalid
+		t.Rejected += p.Rejected
+		t.Calls += p.Calls
+	}
+	if s := r.Duration.Seconds(); s > 0 {
+		t.Rate = float64(t.Done) / s
+	}
+	return t
+}
