@@ -19,7 +19,8 @@ import (
 
 // After the run, Reconcile checks HighLevel against the ledger and the
 // source; a contact someone deletes is found: missing from the count and
-// the bucketed diff, its business link and its records' relations broken.
+// the bucketed diff, its business link and its records' relations broken;
+// Repair puts it back.
 func ExampleMigration_Reconcile() {
 	ctx := context.Background()
 	ps, err := pbntest.NewServer(pbntest.Options{Seed: 1, Patients: 6})
@@ -103,7 +104,19 @@ func ExampleMigration_Reconcile() {
 	// business link, and its two appointments' relations, each in the
 	// sample and in the full relation check.
 	fmt.Println("differences after the deletion:", rep.Differences)
+
+	// Repair re-creates it from its journaled body, with its business
+	// link and relations, in a run Undo can reverse.
+	if _, err := mig.Repair(ctx, rep, pbnhl.RepairOptions{}); err != nil {
+		log.Fatal(err)
+	}
+	rep, err = mig.Reconcile(ctx, pbnhl.ReconcileOptions{Full: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("differences after the repair:", rep.Differences)
 	// Output:
 	// differences after the run: 0
 	// differences after the deletion: 8
+	// differences after the repair: 0
 }

@@ -47,7 +47,7 @@ func (m *Migration) Undo(ctx context.Context, opts UndoOptions) (*rollback.UndoR
 				continue // an earlier undo reversed it (RunInfo.UndoneBy)
 			}
 			switch r.Kind {
-			case rollback.KindFull, rollback.KindSample, rollback.KindDelta, rollback.KindAdopt:
+			case rollback.KindFull, rollback.KindSample, rollback.KindDelta, rollback.KindAdopt, rollback.KindRepair:
 				runs = append(runs, r.ID)
 			case rollback.KindSchema:
 				if opts.Schema {

@@ -47,11 +47,14 @@ const (
 	// (pbnhl Migration.Reconcile): it journals nothing; its calls are
 	// kept with Run.SetCalls.
 	KindReconcile RunKind = "reconcile"
+	// KindRepair re-sends what a reconcile found missing or different
+	// (pbnhl Migration.Repair): journaled like a load, undone like one.
+	KindRepair RunKind = "repair"
 )
 
 func (k RunKind) valid() bool {
 	switch k {
-	case KindSchema, KindSample, KindFull, KindDelta, KindUndo, KindDryRun, KindAdopt, KindReconcile:
+	case KindSchema, KindSample, KindFull, KindDelta, KindUndo, KindDryRun, KindAdopt, KindReconcile, KindRepair:
 		return true
 	}
 	return false

@@ -696,7 +696,7 @@ func (c *cli) undoRuns(ctx context.Context, l *rollback.Ledger) ([]rollback.RunI
 			continue // an earlier undo reversed it (RunInfo.UndoneBy)
 		}
 		switch r.Kind {
-		case rollback.KindFull, rollback.KindSample, rollback.KindDelta, rollback.KindAdopt:
+		case rollback.KindFull, rollback.KindSample, rollback.KindDelta, rollback.KindAdopt, rollback.KindRepair:
 			ids = append(ids, r.ID)
 		case rollback.KindSchema:
 			if c.opt.undo.schema {
