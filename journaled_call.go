@@ -344,8 +344,9 @@ func clientRequestTimeout(c any) time.Duration {
 	return defaultRequestTimeout
 }
 
-// searchLag is Options.SearchLag, zero when there is none.
-func (m *Migration) searchLag() time.Duration { return max(m.opts.SearchLag, 0) }
+// searchLag is Options.SearchLag as New resolved it: DefaultSearchLag for
+// 0, zero for NoSearchLag.
+func (m *Migration) searchLag() time.Duration { return m.opts.SearchLag }
 
 // horizon returns the deadline of a call about to be journaled and the
 // instant after which it can no longer be in flight (the deadline plus

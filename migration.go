@@ -36,6 +36,15 @@ const (
 	DeleteDeleted
 )
 
+// DefaultSearchLag is Options.SearchLag when it is 0: how long HighLevel's
+// search has been seen to lag a write, with a margin.
+const DefaultSearchLag = 5 * time.Second
+
+// NoSearchLag, as Options.SearchLag, means search sees a write at once
+// (a simulator without lag). The zero value cannot say it: it means the
+// default, so that a host that never heard of search lag is safe.
+const NoSearchLag time.Duration = -1
+
 // Options configure a Migration. Source, Client, Map and Ledger are required.
 type Options struct {
 	Source pbn.Source
@@ -73,10 +82,11 @@ type Options struct {
 	// DeltaOverlap is subtracted from a watermark before a delta reads
 	// (default 5 minutes), against clock skew between the source's writers.
 	DeltaOverlap time.Duration
-	// SearchLag is how long HighLevel's search takes to see a new record.
-	// An unknown outcome is looked up this long after the call's deadline
-	// (default 5s; a negative value means none, for simulators without
-	// lag).
+	// SearchLag is how long HighLevel's search takes to see a new record:
+	// an unknown outcome is looked up this long after the call's deadline.
+	// 0 means DefaultSearchLag; NoSearchLag (any negative value) means
+	// none, for a simulator without lag. pbn2hl's -search-lag reads the
+	// same way ("none" for NoSearchLag).
 	SearchLag time.Duration
 	// RequestTimeout bounds every mutating call (default: the client's
 	// RequestTimeout when it has one, else 2 minutes, the transport's
@@ -155,8 +165,11 @@ func New(opts Options) (*Migration, error) {
 	if opts.DeltaOverlap == 0 {
 		opts.DeltaOverlap = 5 * time.Minute
 	}
-	if opts.SearchLag == 0 {
-		opts.SearchLag = 5 * time.Second
+	switch {
+	case opts.SearchLag == 0:
+		opts.SearchLag = DefaultSearchLag
+	case opts.SearchLag < 0:
+		opts.SearchLag = 0 // NoSearchLag
 	}
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
