@@ -114,6 +114,8 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	switch {
 	case errors.Is(err, mapping.ErrNoFallbackOwner):
 		r.block(Blocker{Kind: BlockOwners, Reason: "no fallback owner", Fix: "set Options.FallbackOwner to an existing HighLevel user"})
+	case errors.Is(err, mapping.ErrOwnerTable):
+		r.block(Blocker{Kind: BlockOwners, Reason: err.Error(), Fix: "correct the staff object's owners table in the map (an active user's id or email)"})
 	case err != nil:
 		return nil, err
 	}
@@ -235,7 +237,19 @@ func (r *PreflightReport) WriteText(w io.Writer) error {
 			r.Schema.Count(mapping.Missing), r.Schema.Count(mapping.Conflicts), r.Schema.Count(mapping.ManualOnly))
 	}
 	if r.Owners != nil {
-		fmt.Fprintf(&b, "Owners: %d staff matched to users, %d unmatched (fallback user %s)\n", r.Owners.Matched, len(r.Owners.Unmatched), r.Owners.Fallback())
+		fmt.Fprintf(&b, "Owners: %d staff matched to users (%d by the map's owners table), %d unmatched (fallback user %s)\n",
+			r.Owners.Matched, r.Owners.ByTable, len(r.Owners.Unmatched), r.Owners.Fallback())
+		// Staff names and roles are not patient data: a reviewer needs them
+		// to decide whether to add a rule to the owners table.
+		for _, s := range r.Owners.Unmatched {
+			switch n := r.Owners.Affected(s.Key); n {
+			case 0:
+				fmt.Fprintf(&b, "  - unmatched staff %s %q (%s): owns no migrated record\n", s.Key, s.Name, s.Role)
+			default:
+				fmt.Fprintf(&b, "  - unmatched staff %s %q (%s): %d record(s) will be owned by the fallback user %s\n",
+					s.Key, s.Name, s.Role, n, r.Owners.Fallback())
+			}
+		}
 	}
 	if r.Validation != nil {
 		b.WriteString("Validation:\n")

@@ -94,7 +94,8 @@ func (m *Migration) usesOwners() *mapping.Object {
 }
 
 func (m *Migration) resolveOwners(ctx context.Context) (*mapping.Owners, error) {
-	if m.usesOwners() == nil {
+	uo := m.usesOwners()
+	if uo == nil {
 		return nil, nil
 	}
 	var staff []pbn.Staff
@@ -104,7 +105,7 @@ func (m *Migration) resolveOwners(ctx context.Context) (*mapping.Owners, error) 
 		}
 		staff = append(staff, s)
 	}
-	var oo mapping.OwnerOptions
+	oo := mapping.OwnerOptions{Table: uo.Owners} // the map's hand-made staff → user table wins
 	if strings.Contains(m.opts.FallbackOwner, "@") {
 		oo.FallbackEmail = m.opts.FallbackOwner
 	} else {

@@ -363,6 +363,25 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 	} else if o.Target == TargetOpportunity {
 		add(o.at, path, "opportunity targets need pipelines and stage_field")
 	}
+	if len(o.Owners) > 0 {
+		op := path + ".owners"
+		if o.Target != TargetUser {
+			add(o.at, op, "an owners table applies only to user targets")
+		}
+		seen := map[string]bool{}
+		for _, r := range o.Owners {
+			k := strings.TrimSpace(r.Staff)
+			switch {
+			case k == "":
+				add(o.at, op, "owner rule without a staff key")
+			case seen[k]:
+				add(o.at, op, "staff %q is mapped twice", k)
+			case (r.Email == "") == (r.UserID == ""):
+				add(o.at, op, "staff %q: give exactly one of email or user_id", k)
+			}
+			seen[k] = true
+		}
+	}
 	return out
 }
 

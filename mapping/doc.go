@@ -81,9 +81,13 @@
 //     [SchemaPlan.WriteMarkdown] renders the plan for an admin.
 //     [NewHighLevelSchema] is the SchemaAPI of a live location (or of
 //     highlevel/hltest) over a *highlevel.Client.
-//  4. [ResolveOwners] matches staff to HighLevel users by email (trimmed,
-//     case-insensitive), lists the unmatched and requires a fallback user so
-//     no contact lands without an owner; [HighLevelUsers] lists the users.
+//  4. [ResolveOwners] matches staff to HighLevel users: first by the map's
+//     owners table (the user object's owners: staff key → user_id or email,
+//     [OwnerRule]; a rule naming no active user is [ErrOwnerTable]), then by
+//     email (trimmed, case-insensitive); it lists the unmatched with name
+//     and role, counts the records each hands to the fallback
+//     ([Owners.Affected]) and requires a fallback user so no contact lands
+//     without an owner; [HighLevelUsers] lists the users.
 //  5. [Map.Order] gives the objects parents first. An [Applier] turns each
 //     source [Record] ([Struct] for typed models, [Row] for CSV rows) into a
 //     [Payload]; a [Validator] adds duplicate (merge / keep / flag) and

@@ -134,6 +134,9 @@ type Object struct {
 	// Skip lists source fields deliberately not migrated, each with why: a
 	// decision a reviewer sees and can reverse by moving the field into a rule.
 	Skip []Skip `yaml:"skip,omitempty"`
+	// Owners, on a user object, maps staff to HighLevel users by hand; a
+	// rule wins over the email match (ResolveOwners).
+	Owners []OwnerRule `yaml:"owners,omitempty"`
 
 	at   pos
 	note string // the object's YAML comment, shown in the review
@@ -146,6 +149,15 @@ type Skip struct {
 	From      string `yaml:"from"`
 	Reason    string `yaml:"reason,omitempty"`
 	Sensitive bool   `yaml:"sensitive,omitempty"`
+}
+
+// OwnerRule maps one staff member (its source key) to a HighLevel user,
+// by user id or by the user's email: for staff whose PbN email differs
+// from their HighLevel login, or who have none.
+type OwnerRule struct {
+	Staff  string `yaml:"staff"`
+	Email  string `yaml:"email,omitempty"`
+	UserID string `yaml:"user_id,omitempty"`
 }
 
 // Labels are the singular and plural display names of a custom object.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 )
@@ -23,14 +24,21 @@ type StaffMember struct {
 	Key   string
 	Email string
 	Name  string
+	// Role is the staff member's role or kind ("provider", "Hygienist"),
+	// shown beside the name when the member has no user.
+	Role string
 }
 
 // StaffMembers adapts PbN staff for ResolveOwners.
 func StaffMembers(staff []pbn.Staff) []StaffMember {
 	out := make([]StaffMember, 0, len(staff))
 	for _, s := range staff {
+		role := strings.TrimSpace(s.Role)
+		if role == "" {
+			role = string(s.Kind)
+		}
 		out = append(out, StaffMember{Key: strconv.FormatInt(s.ID, 10), Email: s.Email,
-			Name: strings.TrimSpace(s.FirstName + " " + s.LastName)})
+			Name: strings.TrimSpace(s.FirstName + " " + s.LastName), Role: role})
 	}
 	return out
 }
@@ -46,7 +54,16 @@ type UserDirectory interface {
 type OwnerOptions struct {
 	FallbackUserID string
 	FallbackEmail  string
+	// Table maps staff to users by hand (the map's owners table, see
+	// OwnerRule): a rule wins over the email match. A rule naming no
+	// active user is an error (ErrOwnerTable): a hand-made choice never
+	// falls back silently.
+	Table []OwnerRule
 }
+
+// ErrOwnerTable says a rule of the map's owners table names no active
+// user of the location.
+var ErrOwnerTable = errors.New("mapping: owners table names no active HighLevel user")
 
 // ErrNoFallbackOwner is returned when no usable fallback user is given.
 var ErrNoFallbackOwner = errors.New("mapping: a fallback owner (an existing HighLevel user) is required")
@@ -55,15 +72,21 @@ var ErrNoFallbackOwner = errors.New("mapping: a fallback owner (an existing High
 type Owners struct {
 	byStaff  map[string]string
 	fallback string
-	// Matched counts staff matched by email; Unmatched lists the others
-	// (no email, or no user with it) for review before the run.
+	// Matched counts staff matched by email or by the owners table
+	// (ByTable of them by the table); Unmatched lists the others (no
+	// email, or no user with it, and no rule) for review before the run.
 	Matched   int
+	ByTable   int
 	Unmatched []StaffMember
+
+	mu       sync.Mutex
+	affected map[string]int // unmatched staff key → records given the fallback
 }
 
-// ResolveOwners matches staff to users by email, compared trimmed and
-// case-insensitively; deleted users never match. Several staff may share a
-// user.
+// ResolveOwners matches staff to users: first by the owners table
+// (opts.Table: by user id or by email), then by email, compared trimmed
+// and case-insensitively; deleted users never match. Several staff may
+// share a user.
 func ResolveOwners(staff []StaffMember, users []User, opts OwnerOptions) (*Owners, error) {
 	byEmail := make(map[string]string, len(users))
 	ids := make(map[string]bool, len(users))
@@ -78,7 +101,26 @@ func ResolveOwners(staff []StaffMember, users []User, opts OwnerOptions) (*Owner
 			}
 		}
 	}
-	o := &Owners{byStaff: make(map[string]string, len(staff))}
+	o := &Owners{byStaff: make(map[string]string, len(staff)), affected: map[string]int{}}
+	table := make(map[string]string, len(opts.Table))
+	for _, r := range opts.Table {
+		staffKey := strings.TrimSpace(r.Staff)
+		switch {
+		case r.UserID != "":
+			if !ids[r.UserID] {
+				return nil, fmt.Errorf("%w: staff %s → user id %s", ErrOwnerTable, staffKey, r.UserID)
+			}
+			table[staffKey] = r.UserID
+		default:
+			id, ok := byEmail[normEmail(r.Email)]
+			if !ok || normEmail(r.Email) == "" {
+				// The email is a staff member's work address, still kept
+				// out of the error: the staff key names the rule.
+				return nil, fmt.Errorf("%w: staff %s → its email", ErrOwnerTable, staffKey)
+			}
+			table[staffKey] = id
+		}
+	}
 	switch {
 	case opts.FallbackUserID != "":
 		if !ids[opts.FallbackUserID] {
@@ -95,6 +137,12 @@ func ResolveOwners(staff []StaffMember, users []User, opts OwnerOptions) (*Owner
 		return nil, ErrNoFallbackOwner
 	}
 	for _, s := range staff {
+		if id, ok := table[s.Key]; ok {
+			o.byStaff[s.Key] = id
+			o.Matched++
+			o.ByTable++
+			continue
+		}
 		if id, ok := byEmail[normEmail(s.Email)]; ok && normEmail(s.Email) != "" {
 			o.byStaff[s.Key] = id
 			o.Matched++
@@ -116,11 +164,31 @@ func ResolveOwnersFrom(ctx context.Context, dir UserDirectory, staff []StaffMemb
 
 // Owner returns the user owning records of the staff member, or the
 // fallback with matched=false.
+// Each fallback answer for a staff key is counted (Affected): a
+// preflight's scan thereby tells how many records each unmatched member
+// owns.
 func (o *Owners) Owner(staffKey string) (string, bool) {
 	if id, ok := o.byStaff[staffKey]; ok {
 		return id, true
 	}
+	if staffKey != "" {
+		o.mu.Lock()
+		if o.affected == nil {
+			o.affected = map[string]int{}
+		}
+		o.affected[staffKey]++
+		o.mu.Unlock()
+	}
 	return o.fallback, false
+}
+
+// Affected is how many owner look-ups for the staff member were answered
+// with the fallback user: after a preflight's scan, the records of an
+// unmatched member that will be owned by the fallback.
+func (o *Owners) Affected(staffKey string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.affected[staffKey]
 }
 
 // Fallback is the fallback user's id.
