@@ -216,3 +216,16 @@ func (m *Migration) sourceCounts(ctx context.Context, p *prepared) (map[string]i
 	}
 	return reconcile.SourceCounts(m.opts.Map, r.Validation), kept, nil
 }
+
+// ReconcileEstimate is the HighLevel reads Reconcile with opts would spend
+// on a location that agrees with the ledger, from the ledger alone
+// (reconcile.Estimate); reading the location's schema to know the
+// external-id field costs the prepared migration's calls once.
+func (m *Migration) ReconcileEstimate(ctx context.Context, opts ReconcileOptions) (int, error) {
+	p, err := m.prepare(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return reconcile.Estimate(ctx, m.opts.Ledger, reconcile.Options{Full: opts.Full, Sample: opts.Sample,
+		ContactExternalField: p.extField[rollback.TypeContact]})
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"time"
@@ -68,9 +69,10 @@ func (e *RepairIncompleteError) Is(target error) bool { return target == ErrRepa
 const repairSlack = 2 * time.Second
 
 // Repair re-sends exactly what a reconcile report lists: records missing
-// from HighLevel are created again from their journaled body (contacts
-// and custom object records; a re-created contact gets its business link
-// and its records' relations back), records whose fields differ are
+// from HighLevel are created again from their journaled body (contacts,
+// custom object records and opportunities; a re-created contact gets its
+// business link, its records' relations and its opportunities — HighLevel
+// deletes those with it — back), records whose fields differ are
 // updated to their journaled body, and relations and business links the
 // report lists as missing are made again. Every call is journaled in a
 // run of kind rollback.KindRepair through the load's journaled path (an
@@ -81,9 +83,9 @@ const repairSlack = 2 * time.Second
 // (HighLevel's dateUpdated later than the ledger's last outcome for it) is
 // refused unless opts.Force; a record already agreeing again (compared
 // with highlevel.StoredEqual's equivalences) is left alone. What is not
-// re-sent — refused, extra records (never deleted here), opportunities of
-// a re-created contact (HighLevel cannot move one), notes and tasks
-// (reconcile does not check them) — is returned in a
+// re-sent — refused, extra records (never deleted here), missing
+// businesses, notes and tasks (reconcile does not check them) — is
+// returned in a
 // *RepairIncompleteError with the report of what was done. It refuses a
 // ledger of another location, a report of another location and pending
 // intents, as Reconcile does. Reconcile again afterwards to confirm.
@@ -384,8 +386,29 @@ func (r *repairer) recreate(ctx context.Context, it item) error {
 		find = func(ctx context.Context, nb time.Time) (string, bool, error) {
 			return r.m.findRecord(ctx, it.typ, ext, it.key, nb)
 		}
+	case it.typ == rollback.TypeOpportunity:
+		// HighLevel deletes a contact's opportunities with it: one
+		// re-created goes on the contact's new id.
+		in, err := opportunityInput(body, r.moved)
+		if err != nil {
+			return fmt.Errorf("pbnhl: opportunity %s: %w", it.key, err)
+		}
+		if body, err = in.Body(); err != nil {
+			return fmt.Errorf("pbnhl: opportunity %s: %w", it.key, err)
+		}
+		call = func(ctx context.Context) (string, error) {
+			x, err := c.Opportunities.Create(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return x.ID, nil
+		}
+		ext := r.p.extField[rollback.TypeOpportunity]
+		find = func(ctx context.Context, nb time.Time) (string, bool, error) {
+			return r.m.findOpportunity(ctx, in.ContactID, in.PipelineID, ext, it.key, nb)
+		}
 	default:
-		r.skip(it.typ, it.key, it.id, false, "missing, and repair re-creates contacts and custom object records only: run Undo and the load again for it, or re-create it by hand")
+		r.skip(it.typ, it.key, it.id, false, "missing, and repair re-creates contacts, custom object records and opportunities only: run Undo and the load again for it, or re-create it by hand")
 		return nil
 	}
 	res, err := r.m.journaledCall(ctx, r.run, write{op: rollback.OpCreate, objType: it.typ, key: it.key, entity: e.Entity,
@@ -413,19 +436,6 @@ func (r *repairer) rewire(ctx context.Context, it item, newID string) error {
 		if e, ok := r.j.bizLink[it.key]; ok && e.TargetID == it.id {
 			if err := r.link(ctx, it.key, newID, e.RelatedID, e); err != nil {
 				return err
-			}
-		}
-		for k, e := range r.j.lastWrite {
-			if e.ObjectType != rollback.TypeOpportunity || !strings.HasPrefix(k, rollback.TypeOpportunity+"\x00") {
-				continue
-			}
-			b, err := r.m.opts.Ledger.Payload(ctx, e)
-			if err != nil || b == nil {
-				continue
-			}
-			if cid, _ := opportunityScope(b); cid == it.id {
-				r.skip(rollback.TypeOpportunity, e.SourceKey, e.HighLevelID, false,
-					"on a contact repair re-created: HighLevel cannot move an opportunity to another contact")
 			}
 		}
 	}
@@ -690,6 +700,41 @@ func contactInput(body []byte) (highlevel.ContactInput, error) {
 	}
 	in := x.ContactInput
 	in.CustomFields = nil
+	for _, f := range x.CustomFields {
+		in.CustomFields = append(in.CustomFields, highlevel.CustomFieldInput{ID: f.ID, Key: f.Key, Value: highlevel.RawValue(f.Value)})
+	}
+	return in, nil
+}
+
+// opportunityInput decodes a journaled opportunity create body, its
+// contact moved to the id a repair re-created it under.
+func opportunityInput(body []byte, moved map[string]string) (highlevel.OpportunityInput, error) {
+	var x struct {
+		PipelineID      string   `json:"pipelineId"`
+		Name            string   `json:"name"`
+		PipelineStageID string   `json:"pipelineStageId"`
+		Status          string   `json:"status"`
+		ContactID       string   `json:"contactId"`
+		MonetaryValue   *float64 `json:"monetaryValue"`
+		AssignedTo      string   `json:"assignedTo"`
+		CustomFields    []struct {
+			ID    string          `json:"id"`
+			Key   string          `json:"key"`
+			Value json.RawMessage `json:"field_value"`
+		} `json:"customFields"`
+	}
+	if err := json.Unmarshal(body, &x); err != nil {
+		return highlevel.OpportunityInput{}, fmt.Errorf("decode the journaled body: %w", err)
+	}
+	in := highlevel.OpportunityInput{PipelineID: x.PipelineID, Name: x.Name, PipelineStageID: x.PipelineStageID,
+		Status: highlevel.OpportunityStatus(x.Status), ContactID: x.ContactID, AssignedTo: x.AssignedTo}
+	if id := moved[in.ContactID]; id != "" {
+		in.ContactID = id
+	}
+	if x.MonetaryValue != nil {
+		c := highlevel.Cents(math.Round(*x.MonetaryValue * 100))
+		in.MonetaryValue = &c
+	}
 	for _, f := range x.CustomFields {
 		in.CustomFields = append(in.CustomFields, highlevel.CustomFieldInput{ID: f.ID, Key: f.Key, Value: highlevel.RawValue(f.Value)})
 	}

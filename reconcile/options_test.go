@@ -38,3 +38,18 @@ func TestExternalFieldByKey(t *testing.T) {
 	assert.Contains(t, rep.Unchecked[0].Reason, "contact.pbn_no_such_field")
 	assert.Nil(t, rep.Buckets, "no field, no buckets")
 }
+
+// The estimate, from the ledger alone, is what a check of a location that
+// agrees spends, within a few calls.
+func TestEstimate(t *testing.T) {
+	e := migrated(t, 30)
+	ctx := context.Background()
+	for _, o := range []reconcile.Options{{}, {Full: true}, {Full: true, Sample: -1}} {
+		o.ContactExternalField = e.extID
+		est, err := reconcile.Estimate(ctx, e.ledger, o)
+		require.NoError(t, err)
+		rep := e.run(t, o)
+		require.Zero(t, rep.LedgerDifferences, rep.Verdict)
+		assert.InDelta(t, rep.Calls, est, float64(rep.Calls)/10+2, "full=%v sample=%d: estimated %d, spent %d", o.Full, o.Sample, est, rep.Calls)
+	}
+}

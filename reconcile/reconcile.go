@@ -439,7 +439,8 @@ func fromHighLevel(err error) bool {
 	var rl *highlevel.RateLimitError
 	var ne net.Error
 	return errors.As(err, &ae) || errors.As(err, &fk) || errors.As(err, &ou) || errors.As(err, &rl) || errors.As(err, &ne) ||
-		errors.Is(err, highlevel.ErrDailyLimit) || errors.Is(err, highlevel.ErrNotFound) || errors.Is(err, highlevel.ErrValidation)
+		errors.Is(err, highlevel.ErrDailyLimit) || errors.Is(err, highlevel.ErrNotFound) || errors.Is(err, highlevel.ErrValidation) ||
+		errors.Is(err, highlevel.ErrCircuitOpen) || errors.Is(err, highlevel.ErrRateLimited)
 }
 
 // safeReason describes a step's failure without values: HighLevel's
@@ -454,6 +455,10 @@ func safeReason(err error) string {
 		return fk.Error()
 	case errors.Is(err, highlevel.ErrDailyLimit):
 		return "HighLevel's daily request limit is spent"
+	case errors.Is(err, highlevel.ErrCircuitOpen):
+		return "not sent: the client's circuit breaker is open after repeated HighLevel server or network failures"
+	case errors.Is(err, highlevel.ErrRateLimited):
+		return "rate limited by HighLevel beyond the retries"
 	}
 	var rl *highlevel.RateLimitError
 	if errors.As(err, &rl) {

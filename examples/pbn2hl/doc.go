@@ -6,7 +6,7 @@
 //	go run ./examples/pbn2hl <command> [flags]
 //
 // Commands: oauth, propose, approve, schema, preflight, sample, run, delta,
-// undo, status, audit, adopt (recover a lost ledger from the location,
+// reconcile, repair, undo, status, audit, adopt (recover a lost ledger from the location,
 // writing nothing there), purge (after sign-off: drop the runs' patient
 // data from the ledger, keep the audit trail). Run a command with -h for its
 // flags; README.md walks through a whole session against the local
@@ -40,7 +40,24 @@
 // $PBN2HL_AI_KEY only, and it is sent value shapes, not values, unless
 // -ai-samples.
 //
-// Exit codes: 0 done, 1 failed (or interrupted: run the same command again
-// to resume), 2 usage error, 3 stopped at HighLevel's daily limit (run the
-// same command again after the time it prints).
+// reconcile (reconcile.go) calls pbnhl's Migration.Reconcile: before the
+// check it prints on stderr the HighLevel reads it will spend on a location
+// that agrees (Migration.ReconcileEstimate), after it the reads spent; the
+// report goes to stdout as text, or JSON with -json, and -html FILE also
+// writes the self-contained HTML page. By default every contact and record
+// is compared (-sample reads a sample per object type). The check is a
+// run of kind reconcile in the ledger. repair calls Migration.Repair with
+// a fresh full reconcile (or -report FILE, a reconcile -json report),
+// prints what it re-sent and what it did not (records someone changed in
+// HighLevel since the run are refused unless -force), then reconciles
+// again; undo reverses a repair like any run.
+//
+// Exit codes: 0 done (for reconcile and repair: nothing differs — records
+// HighLevel refused or validation left out are accounted for by the
+// ledger and listed by the problems report), 1 failed (or interrupted: run
+// the same command again to resume; for reconcile also a partial report,
+// when HighLevel failed a step beyond the retries), 2 usage error, 3
+// stopped at HighLevel's daily limit (run the same command again after the
+// time it prints), 4 reconcile or repair found differences between
+// HighLevel, the ledger and the source.
 package main

@@ -122,6 +122,7 @@ type commandFlags struct {
 	undo        undoFlags
 	audit       auditFlags
 	purge       purgeFlags
+	reconcile   reconcileFlags
 }
 
 type command struct {
@@ -147,7 +148,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, undoCmd, statusCmd, auditCmd, adoptCmd, purgeCmd,
+		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, reconcileCmd, repairCmd, undoCmd, statusCmd, auditCmd, adoptCmd, purgeCmd,
 	}
 }
 
@@ -176,7 +177,8 @@ rehearsal on simulated data (warned about every time).
 
 Exit codes: 0 done; 1 failed or interrupted (run the same command again to
 resume: nothing is written twice); 2 usage; 3 stopped at HighLevel's daily
-limit (run the same command again after the time printed).
+limit (run the same command again after the time printed); 4 reconcile or
+repair found differences between HighLevel, the ledger and the source.
 `
 
 func usage(w io.Writer) {
@@ -325,6 +327,11 @@ func (c *cli) exit(ctx context.Context, err error) int {
 		fmt.Fprintf(c.stderr, "  resume: run the same command again (it settles what was in flight, then skips what is done).\n")
 		return exitFailed
 	}
+	var de *differencesError
+	if errors.As(err, &de) {
+		fmt.Fprintf(c.stderr, "pbn2hl %s: %v\n", c.cmd, err)
+		return exitDifferences
+	}
 	var lm *pbnhl.LedgerMismatchError
 	if errors.As(err, &lm) {
 		c.ledgerMismatch(lm)
@@ -402,7 +409,7 @@ func (c *cli) sharedFlags(cmd *command) {
 		fs.StringVar(&cfg.hlURL, "hl-url", highlevel.DefaultBaseURL, "HighLevel API root (token in $"+envHLToken+")")
 		fs.StringVar(&cfg.location, "location", "", "HighLevel location (sub-account) id")
 		fs.StringVar(&cfg.hlRate, "hl-rate", "100/10s", "requests per window this tool may spend at the location (HighLevel allows 100/10s; leave room for other integrations)")
-		fs.DurationVar(&cfg.searchLag, "search-lag", 5*time.Second, "how long HighLevel's search takes to see a new record (0 for a simulator without lag)")
+		fs.Var(searchLagValue{&cfg.searchLag}, "search-lag", "how long HighLevel's search takes to see a new record, a `duration` (0: the default) or \"none\" for a simulator without lag")
 		fs.IntVar(&cfg.concurrency, "concurrency", 8, "calls in flight at once (they share the one rate limit: concurrency hides latency, it does not raise the rate)")
 		fs.StringVar(&cfg.companyID, "company", "", "HighLevel agency (company) id, for resolving staff to users by e-mail")
 		fs.StringVar(&cfg.fallback, "fallback-owner", "", "e-mail or id of the HighLevel user who owns records whose staff member has no user")
