@@ -33,7 +33,10 @@ func (businessTarget) write(ctx context.Context, ph *phase, o *mapping.Object, t
 	}
 	mk := marker(ph.mid, rollback.TypeBusiness, p.SourceKey)
 	in.Description = withMarker(in.Description, mk)
-	body, _ := json.Marshal(in)
+	body, err := in.Body() // the create's wire body, less the location
+	if err != nil {
+		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+	}
 	_, _, err = ph.put(ctx, o, tr, rollback.TypeBusiness, p.SourceKey, j.modified, "", body,
 		func(ctx context.Context) (string, error) {
 			b, err := c.Businesses.Create(ctx, in)
@@ -54,7 +57,7 @@ func (businessTarget) write(ctx context.Context, ph *phase, o *mapping.Object, t
 				d := withMarker(*u.Description, mk) // the identity stays
 				u.Description = &d
 			}
-			wire, err := json.Marshal(u)
+			wire, err := u.Body()
 			return wire, func(ctx context.Context, id string) error {
 				_, err := c.Businesses.Update(ctx, id, u)
 				return err

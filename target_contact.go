@@ -2,7 +2,6 @@ package pbnhl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -93,7 +92,10 @@ func (contactTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr
 		}
 		in.CustomFields = append(in.CustomFields, cf)
 	}
-	body, _ := json.Marshal(in)
+	body, err := in.Body() // the create's wire body, less the location
+	if err != nil {
+		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+	}
 	ext := ph.p.extField[rollback.TypeContact]
 	id, ok, err := ph.put(ctx, o, tr, rollback.TypeContact, p.SourceKey, j.modified, "", body,
 		func(ctx context.Context) (string, error) {
@@ -113,7 +115,7 @@ func (contactTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr
 			}
 			u.CustomFields = append(u.CustomFields, in.CustomFields[len(in.CustomFields)-len(vals):]...)
 			u.CustomFields = append(u.CustomFields, clearedFolds(ph.m.opts.Map, vals, ph.p.inputs.FieldIDs)...)
-			wire, err := json.Marshal(u)
+			wire, err := u.Body()
 			return wire, func(ctx context.Context, id string) error {
 				_, err := c.Contacts.Update(ctx, id, u)
 				return err

@@ -38,7 +38,11 @@ func (noteTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *t
 	}
 	mk := marker(ph.mid, rollback.TypeNote, p.SourceKey)
 	in.Body = withMarker(in.Body, mk)
-	body, _ := json.Marshal(in)
+	// NoteInput.MarshalJSON: the body CreateNote and UpdateNote send.
+	body, err := json.Marshal(in)
+	if err != nil {
+		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+	}
 	_, _, err = ph.put(ctx, o, tr, rollback.TypeNote, p.SourceKey, j.modified, contactID, body,
 		func(ctx context.Context) (string, error) {
 			n, err := c.Contacts.CreateNote(ctx, contactID, in)

@@ -146,7 +146,10 @@ func (ph *phase) relate(ctx context.Context, o *mapping.Object, tr *tracker, j *
 		return nil
 	}
 	in := highlevel.RelationInput{AssociationID: r.assocID, FirstRecordID: id, SecondRecordID: r.parentID}
-	rb, _ := json.Marshal(in)
+	rb, err := in.Body() // the create's wire body, less the location
+	if err != nil {
+		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+	}
 	res, err := ph.m.journaledCall(ctx, ph.run, write{op: rollback.OpLink, objType: rollback.TypeRelation, key: rkey, entity: o.Source,
 		modified: j.modified, target: id, related: r.parentID, payload: rb,
 		call: func(ctx context.Context) (string, error) {

@@ -2,6 +2,7 @@ package highlevel
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -52,6 +53,11 @@ type RelationInput struct {
 	FirstRecordID  string `json:"firstRecordId"`
 	SecondRecordID string `json:"secondRecordId"`
 }
+
+// Body is the JSON body CreateRelation sends for in, less the
+// "locationId" it puts first for the client's location: the bytes to
+// journal, so that journal, digest and request come from one encoding.
+func (in RelationInput) Body() ([]byte, error) { return json.Marshal(in) }
 
 var (
 	opAssocCreate      = operation{name: "associations.create", method: http.MethodPost, version: Version20210728}
@@ -229,10 +235,14 @@ func (s *AssociationsService) CreateRelation(ctx context.Context, in RelationInp
 	if in.AssociationID == "" || in.FirstRecordID == "" || in.SecondRecordID == "" {
 		return nil, fmt.Errorf("highlevel: %s: association id and both record ids are required", opRelationCreate.name)
 	}
-	body := struct {
-		LocationID string `json:"locationId"`
-		RelationInput
-	}{s.client.locationID, in}
+	b, err := in.Body()
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", opRelationCreate.name, err)
+	}
+	body, err := located(s.client.locationID, b)
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", opRelationCreate.name, err)
+	}
 	var out relationAnswer
 	if err := s.client.do(ctx, call{op: opRelationCreate, path: "/associations/relations", body: body}, &out); err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package highlevel
 
 import (
 	"context"
+	"encoding/json"
 
 	"errors"
 	"fmt"
@@ -58,6 +59,18 @@ type BusinessUpdate struct {
 	Description *string `json:"description,omitempty"`
 }
 
+// Body is the JSON body Create sends for in, less the "locationId" it
+// puts first for the client's location: the bytes to journal, so that
+// journal, digest and request come from one encoding.
+func (in BusinessInput) Body() ([]byte, error) {
+	return json.Marshal(in)
+}
+
+// Body is the exact JSON body Update sends for u: the bytes to journal.
+func (u BusinessUpdate) Body() ([]byte, error) {
+	return json.Marshal(u)
+}
+
 var (
 	opBusinessCreate = operation{name: "businesses.create", method: http.MethodPost, version: Version20210728}
 	opBusinessGet    = operation{name: "businesses.get", method: http.MethodGet, version: Version20210728}
@@ -94,10 +107,14 @@ func (s *BusinessesService) Create(ctx context.Context, in BusinessInput) (*Busi
 	if in.Name == "" {
 		return nil, fmt.Errorf("highlevel: %s: name is required", opBusinessCreate.name)
 	}
-	body := struct {
-		LocationID string `json:"locationId"`
-		BusinessInput
-	}{s.client.locationID, in}
+	b, err := in.Body()
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", opBusinessCreate.name, err)
+	}
+	body, err := located(s.client.locationID, b)
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", opBusinessCreate.name, err)
+	}
 	var out businessEnvelope
 	if err := s.client.do(ctx, call{op: opBusinessCreate, path: "/businesses/", body: body}, &out); err != nil {
 		return nil, err
@@ -122,8 +139,12 @@ func (s *BusinessesService) Update(ctx context.Context, id string, in BusinessUp
 	if err := requireID(opBusinessUpdate.name, "business id", id); err != nil {
 		return nil, err
 	}
+	body, err := in.Body()
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", opBusinessUpdate.name, err)
+	}
 	var out businessEnvelope
-	if err := s.client.do(ctx, call{op: opBusinessUpdate, path: pathf("/businesses/%s", id), body: in}, &out); err != nil {
+	if err := s.client.do(ctx, call{op: opBusinessUpdate, path: pathf("/businesses/%s", id), body: json.RawMessage(body)}, &out); err != nil {
 		return nil, err
 	}
 	return out.get(opBusinessUpdate.name)

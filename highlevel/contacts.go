@@ -165,9 +165,29 @@ func (e *contactEnvelope) get(op string) (*Contact, error) {
 	return e.Contact, nil
 }
 
-type locatedContact struct {
-	LocationID string `json:"locationId"`
-	ContactInput
+// Body is the JSON body Create and Upsert send for in, less the
+// "locationId" they put first for the client's location: the bytes to
+// journal, so that journal, digest and request come from one encoding.
+func (in ContactInput) Body() ([]byte, error) {
+	return json.Marshal(in)
+}
+
+// Body is the exact JSON body Update sends for u: the bytes to journal.
+func (u ContactUpdate) Body() ([]byte, error) {
+	return json.Marshal(u)
+}
+
+// contactBody is in's Body with the client's location first.
+func (s *ContactsService) contactBody(op string, in ContactInput) (json.RawMessage, error) {
+	b, err := in.Body()
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	body, err := located(s.client.locationID, b)
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	return body, nil
 }
 
 // Create creates a contact (POST /contacts/). A location that refuses
@@ -175,9 +195,12 @@ type locatedContact struct {
 // contact's id. A network failure or 5xx gives an error matching
 // ErrOutcomeUnknown: the contact may exist.
 func (s *ContactsService) Create(ctx context.Context, in ContactInput) (*Contact, error) {
+	body, err := s.contactBody(opContactCreate.name, in)
+	if err != nil {
+		return nil, err
+	}
 	var out contactEnvelope
-	err := s.client.do(ctx, call{op: opContactCreate, path: "/contacts/",
-		body: locatedContact{LocationID: s.client.locationID, ContactInput: in}}, &out)
+	err = s.client.do(ctx, call{op: opContactCreate, path: "/contacts/", body: body}, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -204,8 +227,11 @@ func (s *ContactsService) Upsert(ctx context.Context, in ContactInput) (*UpsertR
 		Contact *Contact `json:"contact"`
 		TraceID string   `json:"traceId"`
 	}
-	err := s.client.do(ctx, call{op: opContactUpsert, path: "/contacts/upsert",
-		body: locatedContact{LocationID: s.client.locationID, ContactInput: in}}, &out)
+	body, err := s.contactBody(opContactUpsert.name, in)
+	if err != nil {
+		return nil, err
+	}
+	err = s.client.do(ctx, call{op: opContactUpsert, path: "/contacts/upsert", body: body}, &out)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +264,11 @@ func (s *ContactsService) Update(ctx context.Context, id string, in ContactUpdat
 		Succeded *bool    `json:"succeded"`
 		Contact  *Contact `json:"contact"`
 	}
-	if err := s.client.do(ctx, call{op: opContactUpdate, path: pathf("/contacts/%s", id), body: in}, &out); err != nil {
+	body, err := in.Body()
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", opContactUpdate.name, err)
+	}
+	if err := s.client.do(ctx, call{op: opContactUpdate, path: pathf("/contacts/%s", id), body: json.RawMessage(body)}, &out); err != nil {
 		return nil, err
 	}
 	if out.Succeded != nil && !*out.Succeded {
@@ -396,6 +426,14 @@ type NoteInput struct {
 	UserID string `json:"userId,omitempty"`
 	Color  string `json:"color,omitempty"` // e.g. "#FFAA00"
 	Pinned *bool  `json:"pinned,omitempty"`
+}
+
+// MarshalJSON is the exact JSON body CreateNote and UpdateNote send for
+// in: the bytes to journal (NoteInput has a Body field, hence MarshalJSON
+// rather than a Body method, as for TaskInput).
+func (in NoteInput) MarshalJSON() ([]byte, error) {
+	type wire NoteInput
+	return json.Marshal(wire(in))
 }
 
 type noteEnvelope struct {
