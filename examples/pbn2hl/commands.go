@@ -342,16 +342,12 @@ func (c *cli) migration(ctx context.Context, approved bool, mode ledgerMode, tun
 			return nil, nil, err
 		}
 	}
-	lag := c.cfg.searchLag
-	if lag == 0 {
-		lag = -1 // the library's "none"
-	}
 	policy := pbnhl.StopOnDailyLimit
 	if c.cfg.onDailyLimit == "pause" {
 		policy = pbnhl.PauseOnDailyLimit
 	}
 	opts := pbnhl.Options{Source: src, Client: client, Map: m, Ledger: l, CompanyID: c.cfg.companyID, FallbackOwner: c.cfg.fallback,
-		Concurrency: c.cfg.concurrency, DailyLimit: policy, SearchLag: lag, Actor: c.cfg.actor, Logger: c.log,
+		Concurrency: c.cfg.concurrency, DailyLimit: policy, SearchLag: c.cfg.searchLag, Actor: c.cfg.actor, Logger: c.log,
 		Progress: c.onProgress, ProgressInterval: c.cfg.progressEvery, RequestTimeout: client.RequestTimeout(),
 		AcceptInvalid: c.cfg.acceptInvalid, MaxInvalidShare: c.cfg.maxInvalidShare}
 	if c.validates && c.cfg.maxInvalidShare == 0 {

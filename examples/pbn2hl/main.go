@@ -409,7 +409,7 @@ func (c *cli) sharedFlags(cmd *command) {
 		fs.StringVar(&cfg.hlURL, "hl-url", highlevel.DefaultBaseURL, "HighLevel API root (token in $"+envHLToken+")")
 		fs.StringVar(&cfg.location, "location", "", "HighLevel location (sub-account) id")
 		fs.StringVar(&cfg.hlRate, "hl-rate", "100/10s", "requests per window this tool may spend at the location (HighLevel allows 100/10s; leave room for other integrations)")
-		fs.DurationVar(&cfg.searchLag, "search-lag", 5*time.Second, "how long HighLevel's search takes to see a new record (0 for a simulator without lag)")
+		fs.Var(searchLagValue{&cfg.searchLag}, "search-lag", "how long HighLevel's search takes to see a new record, a `duration` (0: the default) or \"none\" for a simulator without lag")
 		fs.IntVar(&cfg.concurrency, "concurrency", 8, "calls in flight at once (they share the one rate limit: concurrency hides latency, it does not raise the rate)")
 		fs.StringVar(&cfg.companyID, "company", "", "HighLevel agency (company) id, for resolving staff to users by e-mail")
 		fs.StringVar(&cfg.fallback, "fallback-owner", "", "e-mail or id of the HighLevel user who owns records whose staff member has no user")

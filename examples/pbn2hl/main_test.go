@@ -64,7 +64,7 @@ func (r *rig) led(path string) []string { return []string{"-ledger", path, "-led
 
 // hlArgs are the flags every HighLevel command takes here.
 func (r *rig) hlArgs() []string {
-	return []string{"-hl-url", r.hl.URL, "-location", hltest.DefaultLocationID, "-hl-rate", "100/100ms", "-search-lag", "0",
+	return []string{"-hl-url", r.hl.URL, "-location", hltest.DefaultLocationID, "-hl-rate", "100/100ms", "-search-lag", "none",
 		"-company", hltest.DefaultCompanyID, "-fallback-owner", fallbackEmail, "-progress-every", "50ms",
 		// A resume waits until a lost write can no longer be in flight:
 		// the simulator answers in milliseconds.

@@ -164,7 +164,7 @@ func (w *world) common(hl *proc) []string {
 // hlArgs is the HighLevel flags (undo reads no source).
 func (w *world) hlArgs(hl *proc) []string {
 	return []string{"-hl-url", hl.url, "-location", locationID, "-hl-rate", "100/300ms",
-		"-search-lag", "0", "-company", companyID, "-fallback-owner", fallback,
+		"-search-lag", "none", "-company", companyID, "-fallback-owner", fallback,
 		// A write the process gave up on can land until its deadline: a
 		// short one keeps the resumed run's visible wait short.
 		"-request-timeout", "2s"}
