@@ -18,7 +18,7 @@ import (
 
 // firstMapped is the i-th (source key, HighLevel id) the ledger maps for a
 // type.
-func firstMapped(t *testing.T, e *env, typ string, i int) rollback.Mapping {
+func firstMapped(t *testing.T, e *env, typ string, i int) rollback.IDMapEntry {
 	t.Helper()
 	n := 0
 	for m, err := range e.ledger.IDMap(context.Background(), typ) {
@@ -29,7 +29,7 @@ func firstMapped(t *testing.T, e *env, typ string, i int) rollback.Mapping {
 		n++
 	}
 	t.Fatalf("the ledger maps fewer than %d %s", i+1, typ)
-	return rollback.Mapping{}
+	return rollback.IDMapEntry{}
 }
 
 // A clean migration holds every external id once: neither a full nor a

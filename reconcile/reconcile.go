@@ -291,6 +291,10 @@ type Integrity struct {
 	Expected int      `json:"expected"`
 	Found    int      `json:"found"`
 	Orphans  []Orphan `json:"orphans,omitempty"`
+	// Calls is what the check spent when it reads on its own (the
+	// relation listings, the business counts); 0 when it rides on reads
+	// made for other steps.
+	Calls int `json:"calls,omitempty"`
 }
 
 // Orphan is a record whose expected link is missing or wrong.
@@ -787,6 +791,7 @@ func (r *run) relationsFull(ctx context.Context) error {
 			have[rl.FirstRecordID], have[rl.SecondRecordID] = true, true
 		}
 		r.calls += n/100 + 1
+		in.Calls += n/100 + 1
 		for _, rec := range byContact[c] {
 			in.Expected++
 			if have[rec.HighLevelID] {

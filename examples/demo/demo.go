@@ -24,6 +24,7 @@ import (
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+	"github.com/pbnhl/pbnhl/reconcile"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -39,10 +40,15 @@ const (
 
 // result is what a demo found, for its test.
 type result struct {
-	Counts       []countRow
-	Changes      pbntest.Changes
-	Sample       *pbnhl.Report
-	SampleDiff   *fieldDiff
+	// AfterRun and AfterDelta are Migration.Reconcile's reports after the
+	// full run and after the delta.
+	AfterRun   *reconcile.Report
+	AfterDelta *reconcile.Report
+	Changes    pbntest.Changes
+	Sample     *pbnhl.Report
+	// SampleDiff is the staging reconcile's field-level diff of every
+	// sampled record against the body sent.
+	SampleDiff   *reconcile.Diff
 	Run          *pbnhl.Report
 	Delta        *pbnhl.Report
 	Undo         *rollback.UndoReport
@@ -103,7 +109,6 @@ func run(ctx context.Context, cfg config, out io.Writer) (*result, error) {
 		{"Sample run", d.sample},
 		{"Full run", d.fullRun},
 		{"Delta: the practice keeps working, then a delta pickup", d.delta},
-		{"Counts: source vs HighLevel vs ledger", d.counts},
 		{"Undo everything", d.undo},
 	}
 	var timings []string
@@ -667,21 +672,26 @@ func (d *demo) sample(ctx context.Context) error {
 	if contact != nil {
 		d.say("One contact's create body carries (field names only; values are PHI): %s.", strings.Join(bodyFields(contact.Body), ", "))
 	}
-	fd, err := diffWritten(ctx, client, rep.Written)
+	// Every sampled record read back by id (a sample as large as the
+	// slice) and compared field by field with the body sent.
+	rc, err := mig.Reconcile(ctx, pbnhl.ReconcileOptions{Sample: len(rep.Written) + 1})
 	if err != nil {
 		return fmt.Errorf("field-level diff: %w", err)
 	}
+	fd := &rc.Sample
 	d.res.SampleDiff = fd
-	d.say("Field-level diff: read back %s contacts and records from staging and compared %s fields with the bodies sent:",
-		human.Int(fd.Records), human.Int(fd.Compared))
-	if len(fd.Differ) == 0 && fd.Missing == 0 {
+	d.say("Field-level diff (Migration.Reconcile on staging): read back %s contacts and records and compared %s fields with the bodies sent",
+		human.Int(fd.Records), human.Int(fd.Fields))
+	d.say("  in %s reads:", human.Int(fd.Calls))
+	if len(fd.Differences) == 0 {
 		d.say("  every field arrived as sent.")
 	} else {
-		for _, k := range sortedByCount(fd.Differ) {
-			d.say("  %-50s differs in %s records", k, human.Int(fd.Differ[k]))
+		differ := map[string]int{}
+		for _, x := range fd.Differences {
+			differ[strings.TrimPrefix(x.ObjectType, "custom_objects.")+" "+x.Kind+" "+x.Field]++
 		}
-		if fd.Missing > 0 {
-			d.say("  %s written records not found", human.Int(fd.Missing))
+		for _, k := range sortedByCount(differ) {
+			d.say("  %-50s in %s records", k, human.Int(differ[k]))
 		}
 	}
 	runs, err := l.Runs(ctx)
@@ -734,7 +744,8 @@ func (d *demo) fullRun(ctx context.Context) error {
 	}
 	d.res.Run = rep
 	d.summary(rep)
-	return nil
+	d.res.AfterRun, err = d.reconciled(ctx, "after the run")
+	return err
 }
 
 // delta mutates the source and picks the changes up.
@@ -759,6 +770,18 @@ func (d *demo) delta(ctx context.Context) error {
 		d.say("  (updates journaled with before-images), kept %d records the source deleted (-deletions keep: listed, not deleted),", rep.KeptDeleted)
 	}
 	d.say("  %s calls in %s.", human.Int(rep.Calls), rep.Duration.Round(time.Millisecond))
+	if d.res.AfterDelta, err = d.reconciled(ctx, "after the delta"); err != nil {
+		return err
+	}
+	if d.cfg.deletions == "keep" {
+		d.say("\"kept\": deleted in the source, left in HighLevel by the default deletion policy (-deletions mirror deletes them).")
+	}
+	if d.res.AfterDelta.Rejected > 0 {
+		d.say("Every record the map sends is in HighLevel exactly once, except those HighLevel rejected (problems.csv has")
+		d.say("  their reasons); the ledger knows each record (undo relies on it).")
+	} else {
+		d.say("Every record the map sends is in HighLevel exactly once, and the ledger knows each one (undo relies on it).")
+	}
 	return nil
 }
 

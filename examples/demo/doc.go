@@ -19,14 +19,18 @@
 //  5. preflight (readiness, owners, validation, call estimate), apply the
 //     schema plan, verify;
 //  6. load a stratified sample into staging, show what the bodies carry,
-//     undo it there;
+//     read every sampled record back and diff it field by field
+//     (Migration.Reconcile on the staging ledger), undo it there;
 //  7. the full run in dependency order with live progress and calls per
-//     record;
+//     record, then Migration.Reconcile: counts source / ledger / HighLevel
+//     per object type, relationship integrity, every contact and record
+//     compared with the body sent, duplicates — through HighLevel's API
+//     only, as against a real location (the demo reads no simulator
+//     internals for its counts);
 //  8. change the practice (pbntest Mutate: updates, new patients, deletions,
-//     stamps bumped without change) and pick the changes up with a delta;
-//  9. re-validate the final source and compare, per HighLevel kind, what
-//     should be there with the ledger's id map and with HighLevel;
-//  10. undo every run and compare the location with its starting state.
+//     stamps bumped without change), pick the changes up with a delta, and
+//     reconcile again (records the source deleted show as kept);
+//  9. undo every run and compare the location with its starting state.
 //
 // Its files (maps, reviews, problems.csv, audit.jsonl) go to a new private
 // directory (os.MkdirTemp, 0700; -out DIR chooses one), each written 0600
@@ -35,6 +39,7 @@
 // exit (kept for inspection when the demo fails).
 //
 // It exits non-zero with the failing step when anything goes wrong, including
-// counts that disagree or records left after the undo. Output holds object
+// a reconcile that finds HighLevel off the ledger or the source, or records
+// left after the undo. Output holds object
 // names, counts and ids only: never a field value.
 package main

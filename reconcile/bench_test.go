@@ -1,0 +1,53 @@
+package reconcile_test
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pbnhl/pbnhl/reconcile"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// BenchmarkFullReconcile reports the HighLevel reads a full reconcile
+// (every contact by the bucketed diff, every custom object record by a
+// scan, every relation, the population counts; no sample) spends per
+// contact of a clean migration, and what each part costs: the bucketed
+// diff per contact, the record scan per record, the relation check per
+// contact (HighLevel lists relations per record only: one call per
+// related contact) and the fixed rest (field listings, counts, business
+// links, population: independent of size). PBNHL_RECONCILE_PATIENTS
+// scales the practice (default 300).
+func BenchmarkFullReconcile(b *testing.B) {
+	patients := 300
+	if n, err := strconv.Atoi(os.Getenv("PBNHL_RECONCILE_PATIENTS")); err == nil && n > 0 {
+		patients = n
+	}
+	e := migrated(b, patients)
+	var rep *reconcile.Report
+	for b.Loop() {
+		rep = e.run(b, reconcile.Options{Full: true, Sample: -1})
+	}
+	if rep.Differences != 0 {
+		b.Fatalf("a clean migration reconciles with differences: %s", rep.Verdict)
+	}
+	contacts := 0
+	for _, c := range rep.Counts {
+		if c.ObjectType == rollback.TypeContact {
+			contacts = c.Ledger
+		}
+	}
+	relCalls := 0
+	for _, in := range rep.Integrity {
+		if strings.Contains(in.Check, "every relation") {
+			relCalls = in.Calls
+		}
+	}
+	b.ReportMetric(float64(contacts), "contacts")
+	b.ReportMetric(float64(rep.Calls)/float64(contacts), "reads/contact")
+	b.ReportMetric(rep.Buckets.ReadsPerRecord(), "bucket-reads/contact")
+	b.ReportMetric(rep.Records.ReadsPerRecord(), "scan-reads/record")
+	b.ReportMetric(float64(relCalls)/float64(contacts), "relation-reads/contact")
+	b.ReportMetric(float64(rep.Calls-rep.Buckets.Calls-rep.Records.Calls-relCalls), "fixed-reads")
+}
