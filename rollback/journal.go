@@ -392,11 +392,6 @@ type IDMapEntry struct {
 	Origin Origin
 }
 
-// Mapping is the former name of IDMapEntry.
-//
-// Deprecated: use IDMapEntry; kept while callers in other packages move.
-type Mapping = IDMapEntry
-
 // Lookup returns the HighLevel id mapped to a source record.
 func (l *Ledger) Lookup(ctx context.Context, objectType, sourceKey string) (IDMapEntry, bool, error) {
 	if l.isClosed() {
