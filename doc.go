@@ -180,6 +180,27 @@
 // rejected). Allow duplicates in the location's settings before a dental
 // migration; identity does not depend on it.
 //
+// # Verification: Reconcile and Repair
+//
+// [Migration.Reconcile] checks HighLevel against the ledger and the source
+// after a run or a delta (package reconcile: counts per object type,
+// population, integrity, duplicates, a field-level diff of a sample or of
+// every contact and record). It takes the external-id fields from the
+// prepared location, the source's valid records from one scan through the
+// map (preflight's, nothing else of a preflight) and counts ledger keys the
+// source no longer has as kept; it refuses another location's ledger and
+// intents left pending ([ErrPendingIntents]: settle them by running the
+// phase again), records the check as a run of kind
+// [rollback.KindReconcile] with its calls, and returns a partial report
+// (reconcile.Report.Unchecked) when HighLevel fails a step.
+// [Migration.ReconcileEstimate] tells the reads beforehand.
+// [Migration.Repair] re-sends what a report lists missing or different
+// from the journaled bodies, in a run of kind [rollback.KindRepair] that
+// Undo reverses, refusing records someone changed in HighLevel since the
+// migration wrote them unless [RepairOptions].Force
+// ([*RepairIncompleteError] lists what it left). ExampleMigration_Reconcile
+// shows the round trip.
+//
 // # Where a change goes
 //
 // Inside this package, one kind of change has one place:
