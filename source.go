@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"reflect"
+	"sync"
 	"time"
 
 	"github.com/pbnhl/pbnhl/mapping"
@@ -17,7 +19,13 @@ type srcRecord struct {
 	modified time.Time
 }
 
-func seqOf[R any](it iter.Seq2[R, error], stamp func(*R) time.Time) iter.Seq2[srcRecord, error] {
+// records streams a source entity's records, each with its change stamp
+// (the model's UpdatedAt).
+func records(ctx context.Context, src pbn.Source, entity string, o pbn.ListOptions) (iter.Seq2[srcRecord, error], error) {
+	it, err := pbn.Records(ctx, src, pbn.Entity(entity), o)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownEntity, entity)
+	}
 	return func(yield func(srcRecord, error) bool) {
 		for r, err := range it {
 			if err != nil {
@@ -26,50 +34,36 @@ func seqOf[R any](it iter.Seq2[R, error], stamp func(*R) time.Time) iter.Seq2[sr
 				}
 				continue
 			}
-			if !yield(srcRecord{rec: mapping.Struct(&r), modified: stamp(&r)}, nil) {
+			if !yield(srcRecord{rec: mapping.Struct(r), modified: updatedAt(r)}, nil) {
 				return
 			}
 		}
-	}
+	}, nil
 }
 
-// records streams a source entity's records.
-func records(ctx context.Context, src pbn.Source, entity string, o pbn.ListOptions) (iter.Seq2[srcRecord, error], error) {
-	switch pbn.Entity(entity) {
-	case pbn.EntityOffices:
-		return seqOf(src.Offices(ctx, o), func(r *pbn.Office) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityStaff:
-		return seqOf(src.Staff(ctx, o), func(r *pbn.Staff) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityPatients:
-		return seqOf(src.Patients(ctx, o), func(r *pbn.Patient) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityInsuranceCarriers:
-		return seqOf(src.InsuranceCarriers(ctx, o), func(r *pbn.InsuranceCarrier) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityCoverages:
-		return seqOf(src.Coverages(ctx, o), func(r *pbn.Coverage) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityAppointments:
-		return seqOf(src.Appointments(ctx, o), func(r *pbn.Appointment) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityProcedures:
-		return seqOf(src.Procedures(ctx, o), func(r *pbn.Procedure) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityTreatmentPlans:
-		return seqOf(src.TreatmentPlans(ctx, o), func(r *pbn.TreatmentPlan) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityCommunications:
-		return seqOf(src.Communications(ctx, o), func(r *pbn.Communication) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityFormSubmissions:
-		return seqOf(src.FormSubmissions(ctx, o), func(r *pbn.FormSubmission) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityDocuments:
-		return seqOf(src.Documents(ctx, o), func(r *pbn.Document) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityCohorts:
-		return seqOf(src.Cohorts(ctx, o), func(r *pbn.Cohort) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityCustomProperties:
-		return seqOf(src.CustomProperties(ctx, o), func(r *pbn.CustomPropertyDefinition) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityKPIDefinitions:
-		return seqOf(src.KPIDefinitions(ctx, o), func(r *pbn.KPIDefinition) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityKPIValues:
-		return seqOf(src.KPIValues(ctx, o), func(r *pbn.KPIValue) time.Time { return r.UpdatedAt }), nil
-	case pbn.EntityAutomations:
-		return seqOf(src.Automations(ctx, o), func(r *pbn.Automation) time.Time { return r.UpdatedAt }), nil
+// stampField caches, per model type, the index of its UpdatedAt field.
+var stampField sync.Map // reflect.Type → int (-1: none)
+
+// updatedAt is a source model's UpdatedAt (every practicebynumbers model
+// has one); zero for a value without it.
+func updatedAt(r any) time.Time {
+	v := reflect.ValueOf(r)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return time.Time{}
 	}
-	return nil, fmt.Errorf("%w: %q", ErrUnknownEntity, entity)
+	v = v.Elem()
+	i, ok := stampField.Load(v.Type())
+	if !ok {
+		idx := -1
+		if f, found := v.Type().FieldByName("UpdatedAt"); found && f.Type == reflect.TypeFor[time.Time]() && len(f.Index) == 1 {
+			idx = f.Index[0]
+		}
+		i, _ = stampField.LoadOrStore(v.Type(), idx)
+	}
+	if i.(int) < 0 {
+		return time.Time{}
+	}
+	return v.Field(i.(int)).Interface().(time.Time)
 }
 
 // isRowError reports a bad source row (CSV): counted, iteration goes on.
