@@ -46,7 +46,9 @@
 //     Invalid reasons are listed by frequency per object, in the preflight
 //     text and in every data phase's [Report].Invalid; a dry run records
 //     its invalid records in a ledger run of kind dry-run, apart from the
-//     real runs' problems.
+//     real runs' problems. [Migration.SourceCounts] is the source half
+//     alone: the records, valid, invalid and skipped per map object and
+//     the source's blockers, without a HighLevel call or a ledger run.
 //   - [Migration.Sample] loads a stratified slice (patients spread over
 //     offices and statuses, with all their records) and returns every body
 //     written, for a field-level diff before the full run.
@@ -90,7 +92,8 @@
 //   - In-flight horizon. Every write is cut off at [Options.RequestTimeout]
 //     (default: the client's request timeout), and its intent is journaled
 //     with the instant after which it can no longer be in flight: intent
-//     time + request timeout + [Options.SearchLag]. A lookup that finds
+//     time + request timeout + [Options.SearchLag] (0 is [DefaultSearchLag];
+//     [NoSearchLag] is none, for a simulator). A lookup that finds
 //     nothing before that instant proves nothing — HighLevel can still
 //     apply the write — so an unknown outcome is looked up only after it,
 //     and a resumed phase settles the old pending intents at once and waits
@@ -225,14 +228,30 @@
 // targets (target.go). The ledger record type comes from
 // mapping.Object.RecordType, so reconcile counts it without a change.
 // The body a target journals is the one highlevel sends, taken from the
-// input itself (RecordInput.Body, OpportunityInput.Body, the update
-// types' Body, TaskInput's MarshalJSON; creates add only the location id
-// in front): journal, digest and request are one encoding.
+// input itself (ContactInput, BusinessInput, RecordInput,
+// OpportunityInput, RelationInput and the update types' Body; NoteInput's
+// and TaskInput's MarshalJSON, as they have a Body field; creates add only
+// the location id in front): journal, digest and request are one
+// encoding.
 //
-// The rules every package follows are in ARCHITECTURE.md of the project: API
-// calls are the cost, identity is ours (an id map plus an external-id field on
-// every record), every mutating call is journaled before and after so that a
-// crash never duplicates or loses a record, invalid records (refused by us)
-// are kept apart from rejected ones (refused by HighLevel), and PHI and tokens
-// never reach logs or error strings.
+// # Logging
+//
+// Nothing is logged unless the host passes a logger: [Options].Logger
+// here, rollback.Options.Logger for the ledger, highlevel.Options.Logger
+// for the client; each defaults to discarding. Records name objects,
+// counts, ids, fields and reasons, never values.
+//
+// # Rules and examples
+//
+// The layers, the packages and the rules every package follows are in
+// docs/ARCHITECTURE.md of this repository: API calls are the cost,
+// identity is ours (an id map plus an external-id field or identity line
+// on every record), every mutating call is journaled before and after so
+// that a crash never duplicates or loses a record, invalid records
+// (refused by us) are kept apart from rejected ones (refused by
+// HighLevel), and PHI and tokens never reach logs or error strings.
+//
+// Runnable examples: Example (a whole migration rehearsed on the two
+// simulators: schema, preflight, run, undo),
+// ExampleMigration_Adopt, ExampleMigration_Reconcile.
 package pbnhl
