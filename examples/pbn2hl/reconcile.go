@@ -116,7 +116,7 @@ func verdict(rep *reconcile.Report) error {
 		}
 		return fmt.Errorf("reconcile: the check is partial, HighLevel did not let it finish: %s; run it again", strings.Join(steps, ", "))
 	case rep.Differences > 0 || len(rep.Duplicates) > 0:
-		return &differencesError{msg: "reconcile: " + rep.Verdict + " (pbn2hl repair re-sends what is missing or different)"}
+		return &differencesError{msg: rep.Verdict + " (pbn2hl repair re-sends what is missing or different)"}
 	}
 	return nil
 }
