@@ -251,7 +251,8 @@
 // (refused by us) are kept apart from rejected ones (refused by
 // HighLevel), and PHI and tokens never reach logs or error strings.
 //
-// Runnable examples: Example (a whole migration rehearsed on the two
-// simulators: schema, preflight, run, undo),
-// ExampleMigration_Adopt, ExampleMigration_Reconcile.
+// Runnable examples (example_test.go files; pkg.go.dev shows them):
+// Example (a whole migration rehearsed on the two simulators: schema,
+// preflight, run, undo), ExampleMigration_Adopt,
+// ExampleMigration_Reconcile.
 package pbnhl

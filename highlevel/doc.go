@@ -165,4 +165,11 @@
 //   - AddInbound sends conversationProviderId only when given: HighLevel's
 //     own channels take none (highlevel-api-docs issue #107); the spec
 //     marks it required.
+//
+// Runnable examples (example_test.go files; pkg.go.dev shows them):
+// ExampleAssociationsService_CreateRelation, ExampleContactsService_Create,
+// ExampleContactsService_Search, ExampleCustomFieldsService_Create,
+// ExampleMediaService_Upload, ExampleObjectsService_CreateRecord,
+// ExamplePipelinesService_Create, ExampleStoredEqual,
+// ExampleUsersService_FindByEmail.
 package highlevel

@@ -130,4 +130,8 @@
 // Throughput: the default map's transforms and validation run at roughly
 // 150,000–300,000 records per second on one core with about 10–14
 // allocations per record (BenchmarkDefaultMap, BenchmarkDefaultMapPBNTest).
+//
+// Runnable examples (example_test.go files; pkg.go.dev shows them): Example,
+// ExampleDefault, ExampleDeriveSchema, ExampleMap_Verify,
+// ExampleParse_errors, ExamplePropose, ExampleResolveOwners.
 package mapping

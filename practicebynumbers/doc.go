@@ -132,4 +132,9 @@
 //
 // Every value in these records is protected health information: errors of
 // this package name entities, ids, files, lines and columns, never values.
+//
+// Runnable examples (example_test.go files; pkg.go.dev shows them):
+// ExampleCSVRow, ExampleExportReader_Inventory, ExampleNewClient,
+// ExampleNewLimiter, ExampleOpenExport, ExampleParseDate,
+// ExampleParseTimestamp, ExampleRecords.
 package practicebynumbers

@@ -294,4 +294,7 @@
 // may open the same file (SQLite locking with the busy timeout), but only
 // one may journal into a given run: sequence numbers are allocated in
 // memory.
+//
+// Runnable examples (example_test.go files; pkg.go.dev shows them): Example,
+// ExampleNewHighLevelTarget, ExampleUndo, ExampleUndoOptions_concurrency.
 package rollback

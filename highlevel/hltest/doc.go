@@ -136,4 +136,8 @@
 // are served unwrapped, as the spec documents them; only calls, SMS and
 // e-mail get a numeric message type (1, 2, 3); a contact's appointments and
 // conversation are deleted with it.
+//
+// Runnable examples (example_test.go files; pkg.go.dev shows them): Example,
+// ExampleParseFaults, ExampleRateLimit, ExampleServer_Notifications,
+// ExampleServer_SetFaults.
 package hltest

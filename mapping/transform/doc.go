@@ -41,4 +41,10 @@
 //     Email, StateCode, CDTCode and an exact PickList hit do not allocate
 //     for it, and a NANP phone costs one 12-byte allocation, so clean
 //     records cost almost nothing.
+//
+// Runnable examples (example_test.go files; pkg.go.dev shows them):
+// ExampleCDTCode, ExampleDate, ExampleEmail, ExampleJSONBlob, ExampleJoin,
+// ExampleNeutralizeFormula, ExampleParseCents, ExampleParsePhone,
+// ExampleParseTreatmentNotes, ExamplePickList, ExampleSplitName,
+// ExampleStateCode, ExampleTimestamp, ExampleTitleName.
 package transform

@@ -76,4 +76,8 @@
 // Patient ids are 1..patients in index order. The j-th (0-based) record of
 // a patient-owned entity has id patientID*100 + j + 1, so records are in id
 // order when walked patient by patient, and a record's patient is id/100.
+//
+// Runnable examples (example_test.go files; pkg.go.dev shows them):
+// ExampleNewPractice, ExampleNewServer, ExamplePractice_Chart,
+// ExamplePractice_WriteExport, ExampleSimulator_Mutate.
 package pbntest
