@@ -22,6 +22,9 @@ type fieldResult struct {
 	Sent   bool // the mapped body sets it (non-empty)
 	Stored bool // HighLevel holds a non-empty value
 	Differ bool
+	// Want and Have are the raw values (PHI): only the sample's
+	// side-by-side values page shows them (sample_values.go).
+	Want, Have json.RawMessage
 }
 
 // compareBody compares every field of a mapped body (the JSON the ledger
@@ -77,7 +80,7 @@ func compareBody(body []byte, got readBack) ([]fieldResult, error) {
 func compareValue(field string, want, have json.RawMessage) fieldResult {
 	w, wok := highlevel.StoredValue(want)
 	h, hok := highlevel.StoredValue(have)
-	r := fieldResult{Field: field, Sent: !wok || !highlevel.StoredEmpty(w), Stored: !hok || !highlevel.StoredEmpty(h)}
+	r := fieldResult{Field: field, Sent: !wok || !highlevel.StoredEmpty(w), Stored: !hok || !highlevel.StoredEmpty(h), Want: want, Have: have}
 	switch {
 	case !r.Sent && !r.Stored:
 	case r.Sent != r.Stored:
