@@ -803,8 +803,8 @@ func (d *demo) undo(ctx context.Context) error {
 	var ids []rollback.RunID
 	var kinds []string
 	for _, r := range runs {
-		if r.Kind == rollback.KindUndo {
-			continue
+		if r.Kind == rollback.KindUndo || r.Kind == rollback.KindReconcile {
+			continue // a reconcile wrote nothing: nothing to undo
 		}
 		ids = append(ids, r.ID)
 		kinds = append(kinds, fmt.Sprintf("%s %s", r.Kind, r.ID))
