@@ -4,6 +4,58 @@ import (
 	"time"
 )
 
+// activity is a note or a task: an object that lives under one contact,
+// addressed by the contact's id and its own in the path.
+type activity interface {
+	object
+	contact() string
+	json() map[string]any
+}
+
+func (n *note) contact() string { return n.contactID }
+func (t *task) contact() string { return t.contactID }
+
+// ofContact finds the activity the path's idParam names in t, under the
+// path's contact: one of another contact is not found, as HighLevel
+// answers.
+func ofContact[T activity](s *Server, c *call, t *table[T], idParam, what string) (T, *apiError) {
+	var zero T
+	ct, err := s.contactFor(c, c.param("contactId"))
+	if err != nil {
+		return zero, err
+	}
+	id := c.param(idParam)
+	v, found := t.get(id)
+	if !found || v.contact() != ct.id {
+		return zero, errBadRequest("%s with id %s not found", what, id)
+	}
+	return v, nil
+}
+
+// listOfContact answers the path's contact's activities of index x, in
+// creation order, under key.
+func listOfContact[T activity](s *Server, c *call, x multiIndex[T], key string) (response, *apiError) {
+	c.loc.mu.RLock()
+	defer c.loc.mu.RUnlock()
+	ct, err := s.contactFor(c, c.param("contactId"))
+	if err != nil {
+		return fail(err)
+	}
+	out := []map[string]any{}
+	for _, v := range x.list(ct.id) {
+		out = append(out, v.json())
+	}
+	return ok(map[string]any{key: out})
+}
+
+// removeOfContact deletes v from its table and its contact's index (the
+// caller holds the location's lock).
+func removeOfContact[T activity](t *table[T], x multiIndex[T], v T) (response, *apiError) {
+	t.remove(v.base().id)
+	x.del(v.contact(), v)
+	return ok(map[string]any{"succeded": true})
+}
+
 type note struct {
 	meta
 	contactID, body, userID, title, color string
@@ -75,30 +127,11 @@ func (s *Server) createNote(c *call) (response, *apiError) {
 }
 
 func (s *Server) noteFor(c *call) (*note, *apiError) {
-	ct, err := s.contactFor(c, c.param("contactId"))
-	if err != nil {
-		return nil, err
-	}
-	n, found := c.loc.notes.get(c.param("id"))
-	if !found || n.contactID != ct.id {
-		return nil, errBadRequest("Note with id %s not found", c.param("id"))
-	}
-	return n, nil
+	return ofContact(s, c, c.loc.notes, "id", "Note")
 }
 
 func (s *Server) listNotes(c *call) (response, *apiError) {
-	l := c.loc
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	ct, err := s.contactFor(c, c.param("contactId"))
-	if err != nil {
-		return fail(err)
-	}
-	out := []map[string]any{}
-	for _, n := range l.notesOf.list(ct.id) {
-		out = append(out, n.json())
-	}
-	return ok(map[string]any{"notes": out})
+	return listOfContact(s, c, c.loc.notesOf, "notes")
 }
 
 func (s *Server) getNote(c *call) (response, *apiError) {
@@ -134,9 +167,7 @@ func (s *Server) deleteNote(c *call) (response, *apiError) {
 	if err != nil {
 		return fail(err)
 	}
-	c.loc.notes.remove(n.id)
-	c.loc.notesOf.del(n.contactID, n)
-	return ok(map[string]any{"succeded": true})
+	return removeOfContact(c.loc.notes, c.loc.notesOf, n)
 }
 
 type task struct {
@@ -225,30 +256,11 @@ func (s *Server) createTask(c *call) (response, *apiError) {
 }
 
 func (s *Server) taskFor(c *call) (*task, *apiError) {
-	ct, err := s.contactFor(c, c.param("contactId"))
-	if err != nil {
-		return nil, err
-	}
-	t, found := c.loc.tasks.get(c.param("taskId"))
-	if !found || t.contactID != ct.id {
-		return nil, errBadRequest("Task with id %s not found", c.param("taskId"))
-	}
-	return t, nil
+	return ofContact(s, c, c.loc.tasks, "taskId", "Task")
 }
 
 func (s *Server) listTasks(c *call) (response, *apiError) {
-	l := c.loc
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	ct, err := s.contactFor(c, c.param("contactId"))
-	if err != nil {
-		return fail(err)
-	}
-	out := []map[string]any{}
-	for _, t := range l.tasksOf.list(ct.id) {
-		out = append(out, t.json())
-	}
-	return ok(map[string]any{"tasks": out})
+	return listOfContact(s, c, c.loc.tasksOf, "tasks")
 }
 
 func (s *Server) getTask(c *call) (response, *apiError) {
@@ -294,7 +306,5 @@ func (s *Server) deleteTask(c *call) (response, *apiError) {
 	if err != nil {
 		return fail(err)
 	}
-	c.loc.tasks.remove(t.id)
-	c.loc.tasksOf.del(t.contactID, t)
-	return ok(map[string]any{"succeded": true})
+	return removeOfContact(c.loc.tasks, c.loc.tasksOf, t)
 }

@@ -143,15 +143,7 @@ func (s *Server) associationByKey(c *call) (response, *apiError) {
 }
 
 func (s *Server) associationFor(c *call) (*association, *apiError) {
-	id := c.param("associationId")
-	a, found := c.loc.assocs.get(id)
-	if !found {
-		if c.st.foreign(c.loc, id) {
-			return nil, errLocationAccess
-		}
-		return nil, errBadRequest("Association with id %s not found", id)
-	}
-	return a, nil
+	return find(c, c.loc, c.loc.assocs, c.param("associationId"), notFound("Association"))
 }
 
 func (s *Server) getAssociation(c *call) (response, *apiError) {

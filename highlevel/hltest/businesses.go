@@ -80,14 +80,7 @@ func (s *Server) createBusiness(c *call) (response, *apiError) {
 }
 
 func (s *Server) businessFor(c *call) (*business, *apiError) {
-	id := c.param("businessId")
-	if b, ok := c.loc.businesses.get(id); ok {
-		return b, nil
-	}
-	if c.st.foreign(c.loc, id) {
-		return nil, errLocationAccess
-	}
-	return nil, errBadRequest("Business with id %s not found", id)
+	return find(c, c.loc, c.loc.businesses, c.param("businessId"), notFound("Business"))
 }
 
 func (s *Server) getBusiness(c *call) (response, *apiError) {

@@ -431,13 +431,7 @@ func (s *Server) listCalendars(c *call) (response, *apiError) {
 
 // calendarFor finds a calendar of the token's location.
 func (s *Server) calendarFor(c *call, id string) (*calendar, *apiError) {
-	if cal, ok := c.loc.calendars.get(id); ok {
-		return cal, nil
-	}
-	if c.st.foreign(c.loc, id) {
-		return nil, errLocationAccess
-	}
-	return nil, errBadRequest("Calendar not found")
+	return find(c, c.loc, c.loc.calendars, id, func(string) *apiError { return errBadRequest("Calendar not found") })
 }
 
 func (s *Server) getCalendar(c *call) (response, *apiError) {
@@ -551,14 +545,7 @@ func (s *Server) createAppointment(c *call) (response, *apiError) {
 }
 
 func (s *Server) eventFor(c *call) (*event, *apiError) {
-	id := c.param("eventId")
-	if e, ok := c.loc.events.get(id); ok {
-		return e, nil
-	}
-	if c.st.foreign(c.loc, id) {
-		return nil, errLocationAccess
-	}
-	return nil, errBadRequest("Event not found")
+	return find(c, c.loc, c.loc.events, c.param("eventId"), func(string) *apiError { return errBadRequest("Event not found") })
 }
 
 func (s *Server) getAppointment(c *call) (response, *apiError) {

@@ -258,13 +258,7 @@ func (s *Server) contactFor(c *call, id string) (*contact, *apiError) {
 	if c.loc == nil {
 		return nil, errLocationAccess
 	}
-	if ct, ok := c.loc.contacts.get(id); ok {
-		return ct, nil
-	}
-	if c.st.foreign(c.loc, id) {
-		return nil, errLocationAccess
-	}
-	return nil, contactNotFound(id)
+	return find(c, c.loc, c.loc.contacts, id, contactNotFound)
 }
 
 func (s *Server) getContact(c *call) (response, *apiError) {

@@ -237,13 +237,7 @@ func (s *Server) createConversation(c *call) (response, *apiError) {
 }
 
 func (s *Server) conversationFor(c *call, id string) (*conversation, *apiError) {
-	if cv, ok := c.loc.conversations.get(id); ok {
-		return cv, nil
-	}
-	if c.st.foreign(c.loc, id) {
-		return nil, errLocationAccess
-	}
-	return nil, errBadRequest("Conversation not found")
+	return find(c, c.loc, c.loc.conversations, id, func(string) *apiError { return errBadRequest("Conversation not found") })
 }
 
 func (s *Server) getConversation(c *call) (response, *apiError) {
@@ -557,13 +551,9 @@ func (s *Server) getMessage(c *call) (response, *apiError) {
 	l := c.loc
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	id := c.param("id")
-	msg, found := l.messages.get(id)
-	if !found {
-		if c.st.foreign(l, id) {
-			return fail(errLocationAccess)
-		}
-		return fail(errBadRequest("Message with id %s not found", id))
+	msg, err := find(c, l, l.messages, c.param("id"), notFound("Message"))
+	if err != nil {
+		return fail(err)
 	}
 	return ok(msg.json(l.cfg.ID))
 }

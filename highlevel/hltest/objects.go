@@ -348,13 +348,9 @@ func (s *Server) recordFor(c *call, l *location) (*objectSchema, *record, *apiEr
 	if err != nil {
 		return nil, nil, err
 	}
-	id := c.param("id")
-	r, found := l.records[o.key].get(id)
-	if !found {
-		if c.st.foreign(l, id) {
-			return nil, nil, errLocationAccess
-		}
-		return nil, nil, errBadRequest("Record with id %s not found", id)
+	r, err := find(c, l, l.records[o.key], c.param("id"), notFound("Record"))
+	if err != nil {
+		return nil, nil, err
 	}
 	return o, r, nil
 }

@@ -282,15 +282,7 @@ func (s *Server) createOpportunity(c *call) (response, *apiError) {
 }
 
 func (s *Server) opportunityFor(c *call) (*opportunity, *apiError) {
-	id := c.param("id")
-	o, found := c.loc.opps.get(id)
-	if !found {
-		if c.st.foreign(c.loc, id) {
-			return nil, errLocationAccess
-		}
-		return nil, errBadRequest("Opportunity with id %s not found", id)
-	}
-	return o, nil
+	return find(c, c.loc, c.loc.opps, c.param("id"), notFound("Opportunity"))
 }
 
 func (s *Server) getOpportunity(c *call) (response, *apiError) {

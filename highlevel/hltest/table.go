@@ -65,6 +65,26 @@ func (t *table[T]) remove(id string) (T, bool) {
 
 func (t *table[T]) len() int { return len(t.byID) }
 
+// find returns the object of t with id, or HighLevel's answer for an id
+// the location does not hold: 403 when it is another location's
+// (HighLevel scopes by the resource's location), else missing(id), each
+// API wording its 400 in its own way.
+func find[T object](c *call, l *location, t *table[T], id string, missing func(id string) *apiError) (T, *apiError) {
+	if v, ok := t.get(id); ok {
+		return v, nil
+	}
+	var zero T
+	if c.st.foreign(l, id) {
+		return zero, errLocationAccess
+	}
+	return zero, missing(id)
+}
+
+// notFound is missing for HighLevel's usual "<What> with id <id> not found".
+func notFound(what string) func(string) *apiError {
+	return func(id string) *apiError { return errBadRequest("%s with id %s not found", what, id) }
+}
+
 // each calls fn for live objects in creation order until fn returns false.
 func (t *table[T]) each(fn func(T) bool) {
 	for _, o := range t.order {
