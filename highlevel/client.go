@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -297,6 +298,8 @@ type call struct {
 	body  any    // marshalled to JSON when non-nil
 	raw   []byte // sent as is when body is nil (form or multipart)
 	ctype string // content type of raw
+	// open streams the body instead of raw: called once per attempt.
+	open func() (io.ReadCloser, error)
 }
 
 // do sends c and decodes a 2xx response into out (when non-nil). Any other
@@ -309,6 +312,7 @@ func (c *Client) do(ctx context.Context, k call, out any) error {
 		Query:       k.query,
 		ContentType: k.ctype,
 		Body:        k.raw,
+		OpenBody:    k.open,
 	}
 	if k.op.version != "" {
 		req.Header = http.Header{"Version": {k.op.version}}

@@ -17,6 +17,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // MaxUploadBytes is HighLevel's limit on an uploaded file (25 MB).
@@ -30,8 +31,17 @@ type MediaUpload struct {
 	// Name is the file name shown in the media library; its extension
 	// gives the content type when ContentType is empty. Required.
 	Name string
-	// Content is read to the end (at most MaxUploadBytes).
+	// Open opens the content afresh for each attempt (a 429 or a refused
+	// connection is retried with the content read again from the start).
+	// What it returns is closed after the attempt. Open or Content is
+	// required; Open wins.
+	Open func() (io.ReadCloser, error)
+	// Content is read to the end (at most MaxUploadBytes), once: an
+	// attempt that would need it again fails.
 	Content io.Reader
+	// Size is the content's length when known (0: unknown): a Size over
+	// MaxUploadBytes is refused before anything is sent.
+	Size int64
 	// ContentType defaults from Name's extension, then from the content.
 	ContentType string
 	// ParentID is a media folder id.
@@ -51,28 +61,82 @@ var (
 )
 
 // Upload uploads a file to the location's media library (POST
-// /medias/upload-file, multipart). A file over MaxUploadBytes is refused
-// with ErrFileTooLarge before anything is sent. An upload is a POST: a
-// network failure or 5xx is not retried and gives an error matching
-// ErrOutcomeUnknown (HighLevel may hold the file).
+// /medias/upload-file, multipart). The multipart body is streamed through
+// a pipe as the content is read: memory stays constant whatever the
+// file's size. A file over MaxUploadBytes is refused with ErrFileTooLarge
+// — before anything is sent when its size is known, else when the
+// content passes the limit (the body is then cut short, so HighLevel
+// stores nothing). An upload is a POST: a network failure or 5xx is not
+// retried and gives an error matching ErrOutcomeUnknown (HighLevel may
+// hold the file).
 func (s *MediaService) Upload(ctx context.Context, f MediaUpload) (*UploadedFile, error) {
 	op := opMediaUpload.name
 	if strings.TrimSpace(f.Name) == "" {
 		return nil, fmt.Errorf("highlevel: %s: a file name is required", op)
 	}
-	if f.Content == nil {
+	if f.Content == nil && f.Open == nil {
 		return nil, fmt.Errorf("highlevel: %s: no content", op)
 	}
-	size, sized := knownSize(f.Content)
+	size, sized := f.Size, f.Size > 0
+	if !sized && f.Open == nil {
+		size, sized = knownSize(f.Content)
+	}
 	if sized && size > MaxUploadBytes {
 		return nil, fmt.Errorf("highlevel: %s: %w (%d bytes)", op, ErrFileTooLarge, size)
 	}
-	// The content is copied once, into the request body; its first 512
-	// bytes settle the content type when the name does not.
+	open := f.Open
+	if open == nil {
+		var used atomic.Bool
+		open = func() (io.ReadCloser, error) {
+			if used.Swap(true) {
+				return nil, errors.New("the content was already sent (give Open to allow another attempt)")
+			}
+			return io.NopCloser(f.Content), nil
+		}
+	}
+	// One boundary for every attempt: the Content-Type header names it.
+	boundary := multipart.NewWriter(io.Discard).Boundary()
+	var tooLarge atomic.Bool
+	stream := func() (io.ReadCloser, error) {
+		content, err := open()
+		if err != nil {
+			return nil, err
+		}
+		pr, pw := io.Pipe()
+		go func() {
+			defer content.Close()
+			pw.CloseWithError(writeUpload(pw, boundary, f, content, &tooLarge))
+		}()
+		return pr, nil
+	}
+	var out UploadedFile
+	err := s.client.do(ctx, call{op: opMediaUpload, path: "/medias/upload-file", open: stream,
+		ctype: "multipart/form-data; boundary=" + boundary}, &out)
+	if tooLarge.Load() {
+		return nil, fmt.Errorf("highlevel: %s: %w (more than %d bytes)", op, ErrFileTooLarge, MaxUploadBytes)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if out.FileID == "" && out.URL == "" {
+		return nil, &DecodeError{Operation: op, Err: errors.New("no fileId or url in response")}
+	}
+	return &out, nil
+}
+
+// writeUpload writes the multipart body of an upload to w as content is
+// read. Past MaxUploadBytes it stops with an error (the body is cut
+// short) and sets tooLarge.
+func writeUpload(w io.Writer, boundary string, f MediaUpload, content io.Reader, tooLarge *atomic.Bool) error {
+	mw := multipart.NewWriter(w)
+	if err := mw.SetBoundary(boundary); err != nil {
+		return err
+	}
+	// The first 512 bytes settle the content type when the name does not.
 	head := make([]byte, 512)
-	n, err := io.ReadFull(f.Content, head)
+	n, err := io.ReadFull(content, head)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, fmt.Errorf("highlevel: %s: reading the file: %w", op, err)
+		return fmt.Errorf("reading the file: %w", err)
 	}
 	head = head[:n]
 	ctype := f.ContentType
@@ -82,33 +146,28 @@ func (s *MediaService) Upload(ctx context.Context, f MediaUpload) (*UploadedFile
 	if ctype == "" {
 		ctype = http.DetectContentType(head)
 	}
-	var buf bytes.Buffer
-	if sized {
-		buf.Grow(int(size) + 1024)
-	}
-	w := multipart.NewWriter(&buf)
 	h := textproto.MIMEHeader{}
 	h.Set("Content-Disposition", mime.FormatMediaType("form-data", map[string]string{"name": "file", "filename": f.Name}))
 	h.Set("Content-Type", ctype)
-	part, err := w.CreatePart(h)
+	part, err := mw.CreatePart(h)
 	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+		return err
 	}
-	_, _ = part.Write(head) // writes to a bytes.Buffer do not fail
-	rest, err := io.Copy(part, io.LimitReader(f.Content, MaxUploadBytes+1-int64(n)))
+	if _, err := part.Write(head); err != nil {
+		return err
+	}
+	rest, err := io.Copy(part, io.LimitReader(content, MaxUploadBytes+1-int64(n)))
 	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: reading the file: %w", op, err)
+		return fmt.Errorf("reading the file: %w", err)
 	}
 	if int64(n)+rest > MaxUploadBytes {
-		return nil, fmt.Errorf("highlevel: %s: %w (more than %d bytes)", op, ErrFileTooLarge, MaxUploadBytes)
+		tooLarge.Store(true)
+		return ErrFileTooLarge
 	}
-	if err := writeFields(w, "name", f.Name, "parentId", f.ParentID); err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	if err := writeFields(mw, "name", f.Name, "parentId", f.ParentID); err != nil {
+		return err
 	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
-	}
-	return s.send(ctx, buf.Bytes(), w.FormDataContentType())
+	return mw.Close()
 }
 
 // UploadURL adds a file that is already hosted elsewhere (hosted=true with

@@ -9,9 +9,12 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -224,5 +227,76 @@ func TestMediaListAndDelete(t *testing.T) {
 	})
 	ts := newTestServer(t)
 	assert.Error(t, ts.client.Media.Delete(context.Background(), ""))
+	assert.Empty(t, ts.requests())
+}
+
+// The multipart body is streamed as the content is read: uploading 20 MB
+// allocates a small fraction of it on the client side (the server here
+// hashes the body as it arrives and keeps nothing).
+func TestMediaUploadStreamsInConstantMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("sends 20 MB")
+	}
+	var got atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		mr := multipart.NewReader(r.Body, params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err != nil {
+				break
+			}
+			if p.FormName() == "file" {
+				n, _ := io.Copy(io.Discard, p)
+				got.Store(n)
+			}
+		}
+		writeJSON(w, 200, `{"fileId":"m9","url":"u"}`)
+	}))
+	defer srv.Close()
+	c, err := NewClient(Options{BaseURL: srv.URL, LocationID: testLocation, Auth: StaticToken(testToken)})
+	require.NoError(t, err)
+	const size = 20 << 20
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = c.Media.Upload(context.Background(), MediaUpload{Name: "pano.bin", Size: size,
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(io.LimitReader(zeroReader{}, size)), nil }})
+	require.NoError(t, err)
+	runtime.ReadMemStats(&after)
+	assert.EqualValues(t, size, got.Load())
+	// Both ends run in this process; a buffered body alone would be 20 MB.
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(size/2), "the body must not be buffered")
+}
+
+// With Open, an attempt refused before HighLevel read it (429) is sent
+// again with the content reopened from the start.
+func TestMediaUploadReopensOnRetry(t *testing.T) {
+	ts := newTestServer(t)
+	var n atomic.Int32
+	ts.handle("POST /medias/upload-file", func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			writeJSON(w, 429, `{"statusCode":429,"message":"Too many requests"}`)
+			return
+		}
+		writeJSON(w, 200, `{"fileId":"m5","url":"u"}`)
+	})
+	content := []byte("%PDF-1.4 consent form")
+	opens := 0
+	got, err := ts.client.Media.Upload(context.Background(), MediaUpload{Name: "consent.pdf",
+		Open: func() (io.ReadCloser, error) { opens++; return io.NopCloser(bytes.NewReader(content)), nil }})
+	require.NoError(t, err)
+	assert.Equal(t, "m5", got.FileID)
+	assert.Equal(t, 2, opens)
+	assert.Equal(t, sha256.Sum256(content), parseUpload(t, ts.last()).sum)
+}
+
+// A declared size over the cap is refused before the content is opened.
+func TestMediaUploadDeclaredSizeTooLarge(t *testing.T) {
+	ts := newTestServer(t)
+	_, err := ts.client.Media.Upload(context.Background(), MediaUpload{Name: "ct.dcm", Size: MaxUploadBytes + 1,
+		Open: func() (io.ReadCloser, error) { t.Fatal("opened"); return nil, nil }})
+	assert.ErrorIs(t, err, ErrFileTooLarge)
 	assert.Empty(t, ts.requests())
 }

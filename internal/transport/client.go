@@ -122,6 +122,10 @@ type Request struct {
 	// Body is sent as is; ContentType defaults to application/json.
 	Body        []byte
 	ContentType string
+	// OpenBody, when set (and Body is nil), opens the body afresh for each
+	// attempt and streams it: a large upload is never held in memory. The
+	// transport closes what it returns.
+	OpenBody    func() (io.ReadCloser, error)
 	Idempotency Idempotency
 	// NoAuth skips the Authenticator (token endpoints).
 	NoAuth bool
@@ -560,6 +564,33 @@ func (c *Client) timedOut(ctx, actx context.Context, err error) error {
 	return err
 }
 
+// openStream performs one exchange whose body is streamed from
+// r.OpenBody. It goes to the http.Client directly: resty reads an
+// io.Reader body whole to make it replayable, which a large upload must
+// not be (OpenBody makes each attempt's body afresh instead).
+func (c *Client) openStream(ctx context.Context, r *Request, h http.Header, u string) (*http.Response, error) {
+	body, err := r.OpenBody()
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, u, body)
+	if err != nil {
+		body.Close()
+		return nil, stripURL(err)
+	}
+	req.Header = h.Clone()
+	ct := r.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	req.Header.Set("Content-Type", ct)
+	resp, err := c.rc.GetClient().Do(req) // closes body
+	if err != nil {
+		return nil, stripURL(err)
+	}
+	return resp, nil
+}
+
 // open performs one exchange and returns the response with its body unread.
 // Errors never contain the URL.
 func (c *Client) open(ctx context.Context, r *Request, authz string) (*http.Response, error) {
@@ -587,6 +618,9 @@ func (c *Client) open(ctx context.Context, r *Request, authz string) (*http.Resp
 	u := c.base + r.Path
 	if len(r.Query) > 0 {
 		u += "?" + r.Query.Encode()
+	}
+	if r.Body == nil && r.OpenBody != nil {
+		return c.openStream(ctx, r, req.Header, u)
 	}
 	rr, err := req.Execute(r.Method, u)
 	if err != nil {
