@@ -52,6 +52,7 @@ func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 	}
 	p.assoc = p.diff.AssociationIDs()
 	p.inputs.FieldIDs = p.diff.FieldIDs()
+	p.inputs.Calendars = p.diff.CalendarIDs()
 	if len(p.plan.Pipelines) > 0 {
 		if p.inputs.Pipelines, err = m.opts.Client.Pipelines.List(ctx); err != nil {
 			return nil, fmt.Errorf("pbnhl: pipelines: %w", err)

@@ -95,6 +95,7 @@ var targets = []target{
 	opportunityTarget{},
 	noteTarget{},
 	taskTarget{},
+	eventTarget{},
 }
 
 // targetRole is what becomes of an object's valid records.

@@ -15,7 +15,8 @@ import (
 // that hangs off a contact.
 func TestTargetRegistry(t *testing.T) {
 	kinds := []mapping.TargetKind{mapping.TargetContact, mapping.TargetBusiness, mapping.TargetCustomObject,
-		mapping.TargetOpportunity, mapping.TargetNote, mapping.TargetTask, mapping.TargetContactField, mapping.TargetUser}
+		mapping.TargetOpportunity, mapping.TargetNote, mapping.TargetTask, mapping.TargetContactField, mapping.TargetUser,
+		mapping.TargetEvent}
 	seen := map[mapping.TargetKind]int{}
 	for _, tg := range targets {
 		seen[tg.kind()]++
@@ -47,7 +48,7 @@ func TestTargetRegistry(t *testing.T) {
 	}
 	assert.False(t, targetOfType(rollback.TypeContact).underContact())
 	assert.Equal(t, noTarget{}, targetOfType(rollback.TypeRelation), "relations are links, not targets")
-	assert.Equal(t, noTarget{}, targetOf(&mapping.Object{Target: "calendar_event"}), "an unregistered kind writes nothing")
+	assert.Equal(t, noTarget{}, targetOf(&mapping.Object{Target: "made_up"}), "an unregistered kind writes nothing")
 
 	g := func(k mapping.TargetKind) loadGroup { return byKind[k].group() }
 	assert.Less(t, g(mapping.TargetBusiness), g(mapping.TargetContact))

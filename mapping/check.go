@@ -21,6 +21,8 @@ var standardFields = map[TargetKind][]string{
 	TargetNote:        {"body"},
 	TargetTask:        {"title", "body", "dueDate", "completed"},
 	TargetUser:        {"email", "name"},
+	TargetEvent: {"calendar", "title", "startTime", "endTime", "durationMinutes", "appointmentStatus",
+		"description", "address"},
 }
 
 // lookupTargets lists, per target kind, where a lookup may put a resolved id.
@@ -33,6 +35,7 @@ var lookupTargets = map[TargetKind][]string{
 	TargetTask:         {LinkContact, LinkOwner},
 	TargetContactField: {LinkContact},
 	TargetUser:         {},
+	TargetEvent:        {LinkContact, LinkOwner},
 }
 
 // createsRecords reports whether the target creates HighLevel records, which
@@ -219,7 +222,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 			if o.Target == TargetBusiness {
 				add(f.at, fp, "HighLevel businesses have no custom fields")
 			}
-			if (o.Target == TargetNote || o.Target == TargetTask || o.Target == TargetUser) && f.Type != "" {
+			if (o.Target == TargetNote || o.Target == TargetTask || o.Target == TargetUser || o.Target == TargetEvent) && f.Type != "" {
 				add(f.at, fp, "%s targets have no custom fields", o.Target)
 			}
 			if f.Type.HasOptions() && len(f.OptionList()) == 0 {
@@ -363,6 +366,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 	} else if o.Target == TargetOpportunity {
 		add(o.at, path, "opportunity targets need pipelines and stage_field")
 	}
+	o.checkEvent(add, path)
 	if len(o.Owners) > 0 {
 		op := path + ".owners"
 		if o.Target != TargetUser {

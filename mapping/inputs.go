@@ -49,6 +49,9 @@ type Inputs struct {
 	// Pipelines are the location's pipelines (Pipelines.List), to resolve
 	// an opportunity's pipeline and stage names to ids.
 	Pipelines []*highlevel.Pipeline
+	// Calendars maps the map's calendar names to HighLevel calendar ids:
+	// SchemaDiff.CalendarIDs.
+	Calendars map[string]string
 }
 
 func (in Inputs) customFields(model string, p *Payload) ([]highlevel.CustomFieldInput, error) {

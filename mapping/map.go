@@ -49,11 +49,14 @@ const (
 	// TargetUser resolves records to existing HighLevel users (staff → owner);
 	// nothing is created.
 	TargetUser TargetKind = "user"
+	// TargetEvent writes each record as an appointment of its contact in
+	// one of the object's Calendars, never notifying the contact.
+	TargetEvent TargetKind = "calendar_event"
 )
 
 var targetKinds = []TargetKind{
 	TargetContact, TargetBusiness, TargetCustomObject, TargetOpportunity,
-	TargetNote, TargetTask, TargetContactField, TargetUser,
+	TargetNote, TargetTask, TargetContactField, TargetUser, TargetEvent,
 }
 
 // DataType is a HighLevel custom field data type. Setting a Field's Type makes
@@ -137,6 +140,9 @@ type Object struct {
 	// Owners, on a user object, maps staff to HighLevel users by hand; a
 	// rule wins over the email match (ResolveOwners).
 	Owners []OwnerRule `yaml:"owners,omitempty"`
+	// Calendars, on a calendar_event object, are the calendars its events
+	// go to; its "calendar" rule picks one per record by name.
+	Calendars []Calendar `yaml:"calendars,omitempty"`
 
 	at   pos
 	note string // the object's YAML comment, shown in the review
@@ -377,6 +383,8 @@ func (o Object) RecordType() string {
 		return "task"
 	case TargetCustomObject:
 		return o.Key
+	case TargetEvent:
+		return "calendar_event"
 	}
 	return ""
 }

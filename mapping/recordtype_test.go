@@ -25,6 +25,7 @@ func TestObjectRecordType(t *testing.T) {
 		{mapping.Object{Target: mapping.TargetCustomObject, Key: rollback.RecordTypePrefix + "appointment"}, rollback.RecordTypePrefix + "appointment"},
 		{mapping.Object{Target: mapping.TargetContactField, Key: "pbn_comm_log"}, ""},
 		{mapping.Object{Target: mapping.TargetUser}, ""},
+		{mapping.Object{Target: mapping.TargetEvent}, rollback.TypeEvent},
 	} {
 		assert.Equal(t, tc.want, tc.o.RecordType(), "target %s", tc.o.Target)
 	}

@@ -59,6 +59,9 @@ type SchemaPlan struct {
 	Fields       []SchemaField
 	Associations []SchemaAssociation
 	Pipelines    []SchemaPipeline
+	// Calendars are the calendars event objects write into (created or
+	// chosen by hand: see Calendar).
+	Calendars []SchemaCalendar
 }
 
 // DeriveSchema lists what the map needs. Two rules that need the same field
@@ -153,6 +156,7 @@ func DeriveSchema(m *Map) (*SchemaPlan, error) {
 			}
 			p.Pipelines = append(p.Pipelines, sp)
 		}
+		p.deriveCalendars(o)
 	}
 	return p, nil
 }
@@ -381,6 +385,9 @@ func (p *SchemaPlan) Diff(ctx context.Context, api SchemaAPI) (*SchemaDiff, erro
 			d.Items = append(d.Items, it)
 		}
 	}
+	if err := p.diffCalendars(ctx, api, d); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -588,6 +595,7 @@ func (p *SchemaPlan) WriteMarkdown(w io.Writer, d *SchemaDiff) error {
 		}
 		b.WriteByte('\n')
 	}
+	p.writeCalendars(b, state, head, sep)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

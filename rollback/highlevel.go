@@ -130,6 +130,8 @@ func (h *HighLevelTarget) Delete(ctx context.Context, ref Ref) error {
 		return hlErr(h.c.Contacts.DeleteTask(ctx, activityContact(ref), ref.ID))
 	case isRecordType(ref.ObjectType):
 		return hlErr(h.c.Objects.DeleteRecord(ctx, ref.ObjectType, ref.ID))
+	case ref.ObjectType == TypeEvent:
+		return hlErr(h.c.Calendars.DeleteEvent(ctx, ref.ID))
 	}
 	return unsupported("delete", ref.ObjectType)
 }
@@ -294,6 +296,12 @@ func (h *HighLevelTarget) current(ctx context.Context, ref Ref) ([]byte, error) 
 			return nil, hlErr(err)
 		}
 		v = recordJSON(r)
+	case ref.ObjectType == TypeEvent:
+		e, err := h.currentEvent(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		v = e
 	default:
 		return nil, unsupported("read", ref.ObjectType)
 	}
@@ -336,6 +344,8 @@ func (h *HighLevelTarget) Restore(ctx context.Context, ref Ref, before, written 
 		return h.restoreNote(ctx, ref, b, w)
 	case ref.ObjectType == TypeTask:
 		return h.restoreTask(ctx, ref, b, w)
+	case ref.ObjectType == TypeEvent:
+		return h.restoreEvent(ctx, ref, before)
 	case ref.ObjectType == TypeContactBusiness:
 		var prev string
 		if raw, ok := b["businessId"]; ok && string(raw) != "null" {

@@ -333,8 +333,10 @@ func TestHighLevelIrreversibleSchema(t *testing.T) {
 	require.ErrorIs(t, err, ErrIrreversible)
 	err = target.Delete(ctx, Ref{ObjectType: TypeContact, ID: "nope0000000000000000"})
 	require.ErrorIs(t, err, ErrNotFound)
-	err = target.Delete(ctx, Ref{ObjectType: "calendar_event", ID: "x"})
+	err = target.Delete(ctx, Ref{ObjectType: "made_up", ID: "x"})
 	require.ErrorIs(t, err, ErrIrreversible)
+	err = target.Delete(ctx, Ref{ObjectType: TypeEvent, ID: "x"})
+	require.ErrorIs(t, err, ErrNotFound, "an event already gone is not an error for Undo")
 }
 
 // BenchmarkUndoHighLevel undoes a run of creates and updates against the

@@ -1,0 +1,199 @@
+package pbnhl
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// eventTarget writes calendar appointments of their contact (map target
+// calendar_event): POST /calendars/events/appointments with the source's
+// start and end, never notifying the patient (toNotify false) and never
+// refused for a past or taken slot (mapping.Inputs.Event). An appointment
+// has no custom field: its identity is the marker line at the end of its
+// description, as for notes and tasks.
+//
+// HighLevel lists a contact's appointments without their descriptions,
+// so finding one by identity costs the list plus a read of each
+// candidate; a settle narrows the candidates to the written start time
+// (one read in practice). One create per event; the rare lookups after an
+// unknown outcome are the only other calls.
+type eventTarget struct{ noTarget }
+
+func (eventTarget) kind() mapping.TargetKind { return mapping.TargetEvent }
+func (eventTarget) role() targetRole         { return writesRecords }
+func (eventTarget) group() loadGroup         { return loadNotes }
+func (eventTarget) tally(_ *mapping.Payload, t *callTally) {
+	t.calls++
+}
+
+func (eventTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
+	p := &j.p
+	c := ph.m.opts.Client
+	contactID, ok := ph.contactOf(p)
+	if !ok {
+		return ph.invalidContact(ctx, o, tr, j)
+	}
+	in, err := ph.p.inputs.Event(p, contactID)
+	if err != nil {
+		tr.invalid.Add(1)
+		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
+	}
+	mk := marker(ph.mid, rollback.TypeEvent, p.SourceKey)
+	in.Description = withMarker(in.Description, mk)
+	in.Notify = false      // history: a migrated appointment never messages the patient
+	body, err := in.Body() // the create's exact wire body, less locationId
+	if err != nil {
+		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+	}
+	_, _, err = ph.put(ctx, o, tr, rollback.TypeEvent, p.SourceKey, j.modified, contactID, body,
+		func(ctx context.Context) (string, error) {
+			a, err := c.Calendars.CreateAppointment(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return a.ID, nil
+		},
+		func(ctx context.Context, _ time.Time) (string, bool, error) {
+			return ph.m.findEvent(ctx, ph.idx, contactID, mk, in.StartTime)
+		},
+		// A changed appointment (rescheduled, completed, broken) is updated
+		// in place with every field the create sent, its before-image
+		// journaled so Undo puts it back.
+		func() ([]byte, func(context.Context, string) error, error) {
+			u := eventUpdate(in)
+			ub, err := u.Body()
+			if err != nil {
+				return nil, nil, err
+			}
+			return ub, func(ctx context.Context, id string) error {
+				_, err := c.Calendars.UpdateAppointment(ctx, id, u)
+				return err
+			}, nil
+		})
+	return err
+}
+
+// eventUpdate is the update that brings an appointment to in's state.
+func eventUpdate(in highlevel.AppointmentInput) highlevel.AppointmentUpdate {
+	u := highlevel.AppointmentUpdate{CalendarID: &in.CalendarID, StartTime: &in.StartTime,
+		Title: &in.Title, Description: &in.Description, Address: &in.Address,
+		IgnoreDateRange: true, IgnoreFreeSlotValidation: true}
+	if !in.EndTime.IsZero() {
+		u.EndTime = &in.EndTime
+	}
+	if in.Status != "" {
+		u.Status = &in.Status
+	}
+	if in.AssignedUserID != "" {
+		u.AssignedUserID = &in.AssignedUserID
+	}
+	return u
+}
+
+// adopt reads every appointment of this migration's contacts for its
+// marker line: one list per contact and one read per appointment (the
+// list carries no description).
+func (eventTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Object) error {
+	ids, err := sc.contactIDs(ctx)
+	if err != nil {
+		return err
+	}
+	c := sc.m.opts.Client
+	for _, cid := range ids {
+		as, err := c.Calendars.ContactAppointments(ctx, cid)
+		if err != nil {
+			return fmt.Errorf("pbnhl: list appointments: %w", err)
+		}
+		for _, a := range as {
+			full, err := c.Calendars.GetAppointment(ctx, a.ID)
+			if err != nil {
+				return fmt.Errorf("pbnhl: read appointment: %w", err)
+			}
+			sc.add(rollback.TypeEvent, sc.markerKey(full.Description, rollback.TypeEvent), adopted{id: a.ID, target: cid, entity: o.Source})
+		}
+	}
+	return nil
+}
+
+func (eventTarget) owns(typ string) bool { return typ == rollback.TypeEvent }
+
+func (eventTarget) read(ctx context.Context, c *highlevel.Client, _, id, _ string) (any, error) {
+	return c.Calendars.GetAppointment(ctx, id)
+}
+
+func (eventTarget) remove(ctx context.Context, c *highlevel.Client, _, id, _ string) error {
+	return c.Calendars.DeleteEvent(ctx, id)
+}
+
+// settle finds the contact's appointment carrying the create's marker at
+// the start time it was written with.
+func (eventTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, payload []byte) (string, bool, error) {
+	var b struct {
+		Description string `json:"description"`
+		StartTime   string `json:"startTime"`
+	}
+	_ = json.Unmarshal(payload, &b)
+	if err := s.idx.load(ctx, rollback.TypeEvent); err != nil {
+		return "", false, err
+	}
+	mk := marker(s.mid, e.ObjectType, e.SourceKey)
+	if !hasMarker(b.Description, mk) {
+		return "", false, fmt.Errorf("%w: event intent %d carries no identity marker", errNoLookup, e.ID)
+	}
+	start, _ := time.Parse(time.RFC3339, b.StartTime) // zero: any start
+	return s.m.findEvent(ctx, s.idx, e.TargetID, mk, start)
+}
+
+// matches lists the contact's appointments carrying sk's marker line.
+func (eventTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]string, int, error) {
+	mk := marker(s.mid, sk.typ, sk.key)
+	ids, calls, err := s.m.eventsWithMarker(ctx, nil, sk.parent, mk, time.Time{}, false)
+	return ids, calls, err
+}
+
+// findEvent finds the contact's appointment carrying the marker (starting
+// at start, when given), skipping mapped ones.
+func (m *Migration) findEvent(ctx context.Context, idx *idIndex, contactID, mk string, start time.Time) (string, bool, error) {
+	ids, _, err := m.eventsWithMarker(ctx, idx, contactID, mk, start, true)
+	if err != nil || len(ids) == 0 {
+		return "", false, err
+	}
+	return ids[0], true, nil
+}
+
+// eventsWithMarker lists the contact's appointments and reads those that
+// may carry the marker (starting at start, when not zero; not already
+// mapped in idx), returning the ids of those that do and the calls made.
+// first stops at the first match.
+func (m *Migration) eventsWithMarker(ctx context.Context, idx *idIndex, contactID, mk string, start time.Time, first bool) ([]string, int, error) {
+	c := m.opts.Client
+	as, err := c.Calendars.ContactAppointments(ctx, contactID)
+	calls := 1
+	if err != nil {
+		return nil, calls, err
+	}
+	var ids []string
+	for _, a := range as {
+		if (!start.IsZero() && !a.StartTime.Equal(start)) || (idx != nil && idx.has(rollback.TypeEvent, a.ID)) {
+			continue
+		}
+		full, err := c.Calendars.GetAppointment(ctx, a.ID)
+		calls++
+		if err != nil {
+			return nil, calls, err
+		}
+		if hasMarker(full.Description, mk) {
+			ids = append(ids, a.ID)
+			if first {
+				break
+			}
+		}
+	}
+	return ids, calls, nil
+}
