@@ -108,6 +108,14 @@ type Options struct {
 	MaxInvalidShare float64
 	AcceptInvalid   bool
 
+	// RequireSampleApproval makes a full Run refuse (ErrSampleNotApproved)
+	// unless the ledger holds a sample approval (ApproveSample) of the
+	// current map digest. Off by default for embedding programs and
+	// tests; the pbn2hl CLI always sets it. SkipSample lifts it knowingly:
+	// the run journals that it went without (rollback.Ledger.SampleSkipped).
+	RequireSampleApproval bool
+	SkipSample            bool
+
 	// Actor is recorded on every run (a user or host name).
 	Actor string
 	// Logger receives operational records: object names, counts, ids and

@@ -63,6 +63,8 @@ type Report struct {
 	// Written lists what was written: every record for a sample, and up to
 	// DryRunSamples records per object for a dry run.
 	Written []Written
+	// Sample is a sample's field-level diff (Sample only; nil in a dry run).
+	Sample *SampleReport
 	// Invalid tallies the records this phase found invalid, by object and
 	// reason (Invalid.InvalidReasons, Invalid.WriteReasons: by frequency);
 	// its counts are of invalid records only. A dry run fills it too.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"time"
@@ -22,38 +23,115 @@ import (
 // first resolves what the interrupted run left unknown (by looking records
 // up by their external id), then skips everything the id map holds and
 // writes the rest. Records are never created twice.
+//
+// With Options.RequireSampleApproval it first checks the ledger for a
+// sample approval of the current map (ApproveSample) and refuses with
+// ErrSampleNotApproved without one, unless Options.SkipSample, which the
+// run journals (sample_approval.go). A dry run writes nothing and needs
+// none.
 func (m *Migration) Run(ctx context.Context) (*Report, error) {
+	if err := m.checkSampleApproval(ctx); err != nil {
+		return nil, err
+	}
 	return m.load(ctx, rollback.KindFull, PhaseRun, nil, nil)
 }
 
 // SampleOptions shape a sample.
 type SampleOptions struct {
-	// Patients is how many patients are taken, with all their records
-	// (default 20: about 100–300 records in a typical practice).
+	// Records is the size of the slice in source records — patients with
+	// their appointments, procedures and treatment plans (default 200).
+	// Patients are taken in stratified order while the slice stays within
+	// MaxRecords, until it holds Records; a practice smaller than that is
+	// taken whole.
+	Records int
+	// MaxRecords caps the slice (default 1.5 × Records): a patient whose
+	// history would take the slice past it is passed over for the next.
+	MaxRecords int
+	// Patients, when set, takes exactly that many patients with all their
+	// records instead, whatever their number.
 	Patients int
+	// Values keeps both values of every compared field (PHI) in
+	// SampleReport.Diff.Values, for reconcile.WriteSampleValuesHTML.
+	Values bool
 }
+
+// DefaultSampleRecords is the default slice: within the 100–300 records
+// the migration spec asks of a sample.
+const DefaultSampleRecords = 200
 
 // Sample loads a stratified slice of the practice — patients spread over
 // offices and statuses, each with all their records, plus the businesses and
-// reference records they need — and returns every body it wrote, so the
-// destination can be diffed field by field before the full run. Point the
-// Migration at a staging location (with its own ledger) to keep the sample
-// apart; in the production location the full run skips what the sample
-// already wrote.
+// reference records they need — then reads every record the sample wrote
+// back from HighLevel and diffs it field by field (Report.Sample, a
+// *SampleReport: per object and field matched/differed/missing with the
+// source keys, no value). Point the Migration at a staging location (with
+// its own ledger) to keep the sample apart; in the production location the
+// full run skips what the sample already wrote. A person reviews the diff
+// and signs it off (ApproveSample) in the ledger the full run uses.
+//
+// The diff covers every record whose last write was in a sample run of
+// this map and location, so a sample run again after an interruption still
+// diffs the whole slice. It costs one read per record (and two listings to
+// name custom fields). A dry run writes and diffs nothing.
 func (m *Migration) Sample(ctx context.Context, opts SampleOptions) (*Report, error) {
-	if opts.Patients <= 0 {
-		opts.Patients = 20
-	}
-	sel, err := m.selectPatients(ctx, opts.Patients)
+	sel, how, err := m.selectSample(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	return m.load(ctx, rollback.KindSample, PhaseSample, sel, nil)
+	rep, err := m.load(ctx, rollback.KindSample, PhaseSample, sel, nil)
+	if err != nil || m.opts.DryRun {
+		return rep, err
+	}
+	if rep.Sample, err = m.diffSample(ctx, how, opts.Values); err != nil {
+		return rep, err
+	}
+	return rep, nil
 }
 
-// selectPatients picks n patients round-robin over (office, status) strata,
-// in id order within a stratum, so every office and status is represented.
-func (m *Migration) selectPatients(ctx context.Context, n int) (map[string]bool, error) {
+// selectSample picks the sample's patients and says how it chose them.
+func (m *Migration) selectSample(ctx context.Context, opts SampleOptions) (map[string]bool, SampleSelection, error) {
+	order, err := m.stratifiedPatients(ctx)
+	if err != nil {
+		return nil, SampleSelection{}, err
+	}
+	if opts.Patients > 0 {
+		sel := map[string]bool{}
+		for _, id := range order[:min(opts.Patients, len(order))] {
+			sel[id] = true
+		}
+		return sel, SampleSelection{Patients: len(sel), Rule: fmt.Sprintf("%d patients asked, spread over offices and statuses, each with all their records", opts.Patients)}, nil
+	}
+	if opts.Records <= 0 {
+		opts.Records = DefaultSampleRecords
+	}
+	if opts.MaxRecords < opts.Records {
+		opts.MaxRecords = opts.Records + opts.Records/2
+	}
+	per, err := m.recordsPerPatient(ctx)
+	if err != nil {
+		return nil, SampleSelection{}, err
+	}
+	sel := map[string]bool{}
+	total := 0
+	for _, id := range order {
+		if total >= opts.Records {
+			break
+		}
+		n := 1 + per[id]
+		if total+n > opts.MaxRecords {
+			continue // a long history: the next patient fits better
+		}
+		sel[id] = true
+		total += n
+	}
+	return sel, SampleSelection{Patients: len(sel), Records: total,
+		Rule: fmt.Sprintf("patients spread over offices and statuses, each with all their appointments, procedures and treatment plans, until the slice holds %d records (at most %d)", opts.Records, opts.MaxRecords)}, nil
+}
+
+// stratifiedPatients orders the patients round-robin over (office,
+// status) strata, in id order within a stratum, so any prefix represents
+// every office and status.
+func (m *Migration) stratifiedPatients(ctx context.Context) ([]string, error) {
 	strata := map[string][]string{}
 	var names []string
 	for p, err := range m.opts.Source.Patients(ctx, pbn.ListOptions{}) {
@@ -67,25 +145,68 @@ func (m *Migration) selectPatients(ctx context.Context, n int) (map[string]bool,
 		if _, ok := strata[k]; !ok {
 			names = append(names, k)
 		}
-		if len(strata[k]) < n {
-			strata[k] = append(strata[k], strconv.FormatInt(p.ID, 10))
-		}
+		strata[k] = append(strata[k], strconv.FormatInt(p.ID, 10))
 	}
 	slices.Sort(names)
-	sel := map[string]bool{}
-	for i := 0; len(sel) < n; i++ {
+	var order []string
+	for i := 0; ; i++ {
 		added := false
 		for _, k := range names {
-			if i < len(strata[k]) && len(sel) < n {
-				sel[strata[k][i]] = true
+			if i < len(strata[k]) {
+				order = append(order, strata[k][i])
 				added = true
 			}
 		}
 		if !added {
-			break
+			return order, nil
 		}
 	}
-	return sel, nil
+}
+
+// recordsPerPatient counts each patient's appointments, procedures and
+// treatment plans in the source: the history a sampled patient brings.
+func (m *Migration) recordsPerPatient(ctx context.Context) (map[string]int, error) {
+	per := map[string]int{}
+	count := func(what string, seq func(func(int64) bool) error) error {
+		if err := seq(func(id int64) bool { per[strconv.FormatInt(id, 10)]++; return true }); err != nil {
+			return fmt.Errorf("pbnhl: read %s: %w", what, err)
+		}
+		return nil
+	}
+	src := m.opts.Source
+	if err := count("appointments", func(f func(int64) bool) error {
+		return each(src.Appointments(ctx, pbn.ListOptions{}), func(a pbn.Appointment) int64 { return a.PatientID }, f)
+	}); err != nil {
+		return nil, err
+	}
+	if err := count("procedures", func(f func(int64) bool) error {
+		return each(src.Procedures(ctx, pbn.ListOptions{}), func(p pbn.Procedure) int64 { return p.PatientID }, f)
+	}); err != nil {
+		return nil, err
+	}
+	if err := count("treatment plans", func(f func(int64) bool) error {
+		return each(src.TreatmentPlans(ctx, pbn.ListOptions{}), func(p pbn.TreatmentPlan) int64 { return p.PatientID }, f)
+	}); err != nil {
+		return nil, err
+	}
+	return per, nil
+}
+
+// each feeds the patient id of every readable record to f; rows the
+// source cannot parse are skipped, as the load skips them.
+func each[T any](seq iter.Seq2[T, error], patient func(T) int64, f func(int64) bool) error {
+	for v, err := range seq {
+		if err != nil {
+			if isRowError(err) {
+				continue
+			}
+			return err
+		}
+		if !f(patient(v)) {
+			return nil
+		}
+	}
+	return nil
 }
 
 // load runs a data phase.
@@ -121,6 +242,13 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 	if !m.opts.DryRun {
 		if run, err = m.beginRun(ctx, kind, p.digest); err != nil {
 			return nil, err
+		}
+		if kind == rollback.KindFull && m.opts.SkipSample {
+			// Knowingly without an approved sample: the audit trail says so.
+			if err := run.SkipSample(ctx); err != nil {
+				return nil, m.finishRun(ctx, run, fmt.Errorf("pbnhl: journal the skipped sample: %w", err))
+			}
+			m.log.LogAttrs(ctx, levelWarn, "full run without an approved sample (SkipSample)", attrRun(int64(run.ID())))
 		}
 	}
 	ph, err := m.newPhase(ctx, p, name, run)
