@@ -235,13 +235,9 @@ func (s *AssociationsService) CreateRelation(ctx context.Context, in RelationInp
 	if in.AssociationID == "" || in.FirstRecordID == "" || in.SecondRecordID == "" {
 		return nil, fmt.Errorf("highlevel: %s: association id and both record ids are required", opRelationCreate.name)
 	}
-	b, err := in.Body()
+	body, err := s.client.locatedBody(opRelationCreate.name, in)
 	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", opRelationCreate.name, err)
-	}
-	body, err := located(s.client.locationID, b)
-	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", opRelationCreate.name, err)
+		return nil, err
 	}
 	var out relationAnswer
 	if err := s.client.do(ctx, call{op: opRelationCreate, path: "/associations/relations", body: body}, &out); err != nil {

@@ -107,13 +107,9 @@ func (s *BusinessesService) Create(ctx context.Context, in BusinessInput) (*Busi
 	if in.Name == "" {
 		return nil, fmt.Errorf("highlevel: %s: name is required", opBusinessCreate.name)
 	}
-	b, err := in.Body()
+	body, err := s.client.locatedBody(opBusinessCreate.name, in)
 	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", opBusinessCreate.name, err)
-	}
-	body, err := located(s.client.locationID, b)
-	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", opBusinessCreate.name, err)
+		return nil, err
 	}
 	var out businessEnvelope
 	if err := s.client.do(ctx, call{op: opBusinessCreate, path: "/businesses/", body: body}, &out); err != nil {
@@ -139,12 +135,12 @@ func (s *BusinessesService) Update(ctx context.Context, id string, in BusinessUp
 	if err := requireID(opBusinessUpdate.name, "business id", id); err != nil {
 		return nil, err
 	}
-	body, err := in.Body()
+	body, err := wireBody(opBusinessUpdate.name, in)
 	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", opBusinessUpdate.name, err)
+		return nil, err
 	}
 	var out businessEnvelope
-	if err := s.client.do(ctx, call{op: opBusinessUpdate, path: pathf("/businesses/%s", id), body: json.RawMessage(body)}, &out); err != nil {
+	if err := s.client.do(ctx, call{op: opBusinessUpdate, path: pathf("/businesses/%s", id), body: body}, &out); err != nil {
 		return nil, err
 	}
 	return out.get(opBusinessUpdate.name)

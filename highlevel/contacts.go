@@ -177,25 +177,12 @@ func (u ContactUpdate) Body() ([]byte, error) {
 	return json.Marshal(u)
 }
 
-// contactBody is in's Body with the client's location first.
-func (s *ContactsService) contactBody(op string, in ContactInput) (json.RawMessage, error) {
-	b, err := in.Body()
-	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
-	}
-	body, err := located(s.client.locationID, b)
-	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
-	}
-	return body, nil
-}
-
 // Create creates a contact (POST /contacts/). A location that refuses
 // duplicates answers with a *DuplicateContactError carrying the existing
 // contact's id. A network failure or 5xx gives an error matching
 // ErrOutcomeUnknown: the contact may exist.
 func (s *ContactsService) Create(ctx context.Context, in ContactInput) (*Contact, error) {
-	body, err := s.contactBody(opContactCreate.name, in)
+	body, err := s.client.locatedBody(opContactCreate.name, in)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +214,7 @@ func (s *ContactsService) Upsert(ctx context.Context, in ContactInput) (*UpsertR
 		Contact *Contact `json:"contact"`
 		TraceID string   `json:"traceId"`
 	}
-	body, err := s.contactBody(opContactUpsert.name, in)
+	body, err := s.client.locatedBody(opContactUpsert.name, in)
 	if err != nil {
 		return nil, err
 	}
@@ -264,11 +251,11 @@ func (s *ContactsService) Update(ctx context.Context, id string, in ContactUpdat
 		Succeded *bool    `json:"succeded"`
 		Contact  *Contact `json:"contact"`
 	}
-	body, err := in.Body()
+	body, err := wireBody(opContactUpdate.name, in)
 	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", opContactUpdate.name, err)
+		return nil, err
 	}
-	if err := s.client.do(ctx, call{op: opContactUpdate, path: pathf("/contacts/%s", id), body: json.RawMessage(body)}, &out); err != nil {
+	if err := s.client.do(ctx, call{op: opContactUpdate, path: pathf("/contacts/%s", id), body: body}, &out); err != nil {
 		return nil, err
 	}
 	if out.Succeded != nil && !*out.Succeded {

@@ -325,6 +325,34 @@ func (u RecordUpdate) Body() ([]byte, error) {
 	return json.Marshal(recordBody{Properties: u.Properties, Owner: u.Owner, Followers: u.Followers})
 }
 
+// bodier is a write input that knows the JSON body its service sends
+// (the bytes a migration journals).
+type bodier interface{ Body() ([]byte, error) }
+
+// wireBody is in's Body as op's request body, sent as is (a RawMessage,
+// not re-encoded as a base64 string).
+func wireBody(op string, in bodier) (json.RawMessage, error) {
+	b, err := in.Body()
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	return b, nil
+}
+
+// locatedBody is a create's request body: in's Body with the client's
+// location first.
+func (c *Client) locatedBody(op string, in bodier) (json.RawMessage, error) {
+	b, err := wireBody(op, in)
+	if err != nil {
+		return nil, err
+	}
+	body, err := located(c.locationID, b)
+	if err != nil {
+		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+	}
+	return body, nil
+}
+
 // located returns body with "locationId" as its first member (body is a
 // JSON object); an empty location leaves body as it is.
 func located(locationID string, body []byte) (json.RawMessage, error) {
@@ -390,13 +418,9 @@ func (s *ObjectsService) CreateRecord(ctx context.Context, schemaKey string, in 
 	if len(in.Owner) > 1 {
 		return nil, fmt.Errorf("highlevel: %s: a record has at most one owner", op)
 	}
-	b, err := in.Body()
+	body, err := s.client.locatedBody(op, in)
 	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
-	}
-	body, err := located(s.client.locationID, b)
-	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+		return nil, err
 	}
 	var out recordEnvelope
 	if err := s.client.do(ctx, call{op: opRecordCreate, path: recordPath(schemaKey), body: body}, &out); err != nil {
@@ -433,11 +457,10 @@ func (s *ObjectsService) UpdateRecord(ctx context.Context, schemaKey, id string,
 	if len(in.Owner) > 1 {
 		return nil, fmt.Errorf("highlevel: %s: a record has at most one owner", op)
 	}
-	b, err := in.Body()
+	body, err := wireBody(op, in)
 	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+		return nil, err
 	}
-	body := json.RawMessage(b) // sent as is, not as a base64 string
 	var out recordEnvelope
 	if err := s.client.do(ctx, call{op: opRecordUpdate, path: recordPath(schemaKey, id), query: s.locQuery(), body: body}, &out); err != nil {
 		return nil, err

@@ -223,13 +223,9 @@ func (s *OpportunitiesService) Create(ctx context.Context, in OpportunityInput) 
 	if !in.Status.valid() {
 		return nil, fmt.Errorf("highlevel: %s: unknown status %q", op, in.Status)
 	}
-	b, err := in.Body()
+	body, err := s.client.locatedBody(op, in)
 	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
-	}
-	body, err := located(s.client.locationID, b)
-	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+		return nil, err
 	}
 	var out opportunityEnvelope
 	if err := s.client.do(ctx, call{op: opOppCreate, path: "/opportunities/", body: body}, &out); err != nil {
@@ -259,11 +255,10 @@ func (s *OpportunitiesService) Update(ctx context.Context, id string, in Opportu
 	if in.Status != nil && !in.Status.valid() {
 		return nil, fmt.Errorf("highlevel: %s: unknown status %q", op, *in.Status)
 	}
-	b, err := in.Body()
+	body, err := wireBody(op, in)
 	if err != nil {
-		return nil, fmt.Errorf("highlevel: %s: %w", op, err)
+		return nil, err
 	}
-	body := json.RawMessage(b) // sent as is, not as a base64 string
 	var out opportunityEnvelope
 	if err := s.client.do(ctx, call{op: opOppUpdate, path: pathf("/opportunities/%s", id), body: body}, &out); err != nil {
 		return nil, err
