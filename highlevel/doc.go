@@ -27,6 +27,17 @@
 // nothing is sent). Methods take a context first and return concrete types;
 // listings are iterators (iter.Seq2[*T, error]) that hold one page in memory.
 //
+// # Write bodies
+//
+// A write input says the JSON its service sends: Body on ContactInput,
+// ContactUpdate, BusinessInput, BusinessUpdate, RecordInput,
+// RecordUpdate, OpportunityInput, OpportunityUpdate and RelationInput;
+// json.Marshal (their MarshalJSON) on NoteInput and TaskInput, whose
+// Body is a field. A create sends that body with "locationId" put first;
+// an update sends it as is. A caller that journals what it sends (a
+// migration's ledger) journals these bytes, and journal, digest and
+// request are the same by construction (TestBodyIsWhatTheServiceSends).
+//
 // # Authentication
 //
 // [StaticToken] is a sub-account Private Integration Token. [OAuth]
