@@ -78,16 +78,6 @@ type HighLevelTarget struct {
 // NewHighLevelTarget returns the Undo Target for c's location.
 func NewHighLevelTarget(c *highlevel.Client) *HighLevelTarget { return &HighLevelTarget{c: c} }
 
-// HighLevel is the former name of HighLevelTarget.
-//
-// Deprecated: use HighLevelTarget; kept while callers in other packages move.
-type HighLevel = HighLevelTarget
-
-// NewHighLevel is the former name of NewHighLevelTarget.
-//
-// Deprecated: use NewHighLevelTarget.
-func NewHighLevel(c *highlevel.Client) *HighLevelTarget { return NewHighLevelTarget(c) }
-
 var _ Target = (*HighLevelTarget)(nil)
 
 func isRecordType(t string) bool { return strings.HasPrefix(t, RecordTypePrefix) }
