@@ -1,0 +1,175 @@
+package handover_test
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/handover"
+	"github.com/pbnhl/pbnhl/internal/golden"
+	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+)
+
+// source serves a small pbntest practice through the PbN client, as a
+// migration reads it.
+func source(t *testing.T, patients int) pbn.Source {
+	t.Helper()
+	ps, err := pbntest.NewServer(pbntest.Options{Seed: 7, Patients: patients})
+	require.NoError(t, err)
+	t.Cleanup(ps.Close)
+	src, err := pbn.NewClient(pbn.Options{BaseURL: ps.URL, Token: ps.Token(), RateLimit: -1})
+	require.NoError(t, err)
+	return src
+}
+
+func defaultMap(t *testing.T, src pbn.Source) *mapping.Map {
+	t.Helper()
+	inv, err := src.Inventory(context.Background())
+	require.NoError(t, err)
+	m, err := mapping.Default(inv.CustomProperties)
+	require.NoError(t, err)
+	return m
+}
+
+// TestPackGolden pins every file of a pack written from a pbntest practice
+// and its default map (no ledger, no HighLevel client), and proves that a
+// second write gives the same bytes.
+func TestPackGolden(t *testing.T) {
+	ctx := context.Background()
+	src := source(t, 60)
+	in := handover.Inputs{Source: src, Map: defaultMap(t, src), Practice: "Seed 7 Dental"}
+	dir := t.TempDir()
+	p, err := handover.Write(ctx, dir, in)
+	require.NoError(t, err)
+	require.Equal(t, handover.Files, p.Files)
+	again := t.TempDir()
+	_, err = handover.Write(ctx, again, in)
+	require.NoError(t, err)
+	for _, name := range handover.Files {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		second, err := os.ReadFile(filepath.Join(again, name))
+		require.NoError(t, err)
+		require.Equal(t, string(got), string(second), "%s is not deterministic", name)
+		fi, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o644), fi.Mode().Perm(), name)
+		golden.Assert(t, filepath.Join("testdata", "pack", name), got)
+	}
+	// What the pack says about the practice, checked beyond the bytes.
+	byKey := map[string]handover.KPI{}
+	for _, k := range p.KPIs {
+		byKey[k.Key] = k
+	}
+	require.Equal(t, handover.NotComputable, byKey["production_per_hour"].Rebuild)
+	require.Equal(t, "pbn_accepted_amount", byKey["case_acceptance"].HighLevelField)
+	require.Equal(t, "pbn_first_visit", byKey["new_patients_seen"].HighLevelField)
+	require.Equal(t, "Recall 6 months", p.Automations[0].Name, "recall leads the checklist")
+	require.Equal(t, "Appointment reminder 48h", p.Automations[1].Name, "reminders follow")
+	require.False(t, p.Automations[len(p.Automations)-1].Active, "inactive flows come last")
+	for _, c := range p.Cohorts {
+		require.Equal(t, "not checked: the map applies no cohort tag", c.Checked)
+	}
+}
+
+// TestMergeFields: PbN merge fields become HighLevel custom values through
+// the map (a custom field key where the map made one), and the ones with
+// no equivalent are left as written and flagged.
+func TestMergeFields(t *testing.T) {
+	ctx := context.Background()
+	base := source(t, 20)
+	src := &planted{Source: base, extra: pbn.Automation{ID: 900, Name: "Treatment reminder", Kind: pbn.AutomationTemplate,
+		Channel: pbn.ChannelSMS, Active: true, Trigger: "treatment_plan.presented",
+		Steps: `send SMS "Hi {{first_name}} ({preferred_name}), {office} holds your plan; balance {{balance}}. Chart {{chart_number}}"`}}
+	p, err := handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src, Map: defaultMap(t, base)})
+	require.NoError(t, err)
+	var got *handover.Automation
+	for i := range p.Automations {
+		if p.Automations[i].ID == 900 {
+			got = &p.Automations[i]
+		}
+	}
+	require.NotNil(t, got)
+	require.Len(t, got.Templates, 1)
+	require.Equal(t, "Hi {{contact.first_name}} ({{contact.pbn_preferred_name}}), {{location.name}} holds your plan; balance {{balance}}. Chart {{contact.pbn_chart_number}}",
+		got.Templates[0].HighLevel)
+	require.Equal(t, []string{"{{balance}}"}, got.Templates[0].Untranslatable)
+	require.Equal(t, "reminder", strings.ToLower(strings.Fields(got.Name)[1]), "a reminder ranks with the reminders")
+	require.Equal(t, 3, got.Order, "after the recall and the other reminder (id order)")
+
+	// Without a map only the standard contact values are known.
+	p, err = handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src})
+	require.NoError(t, err)
+	for _, a := range p.Automations {
+		if a.ID == 900 {
+			require.Equal(t, []string{"{preferred_name}", "{{balance}}", "{{chart_number}}"}, a.Templates[0].Untranslatable)
+		}
+	}
+}
+
+// planted is a source with one more automation.
+type planted struct {
+	pbn.Source
+	extra pbn.Automation
+}
+
+func (p *planted) Automations(ctx context.Context, opts pbn.ListOptions) iter.Seq2[pbn.Automation, error] {
+	return func(yield func(pbn.Automation, error) bool) {
+		for a, err := range p.Source.Automations(ctx, opts) {
+			if !yield(a, err) || err != nil {
+				return
+			}
+		}
+		yield(p.extra, nil)
+	}
+}
+
+// TestNoPatientData plants a real patient's name (and, separately, an
+// e-mail address and a phone number) in a template's text: the pack is
+// refused with ErrPatientData, the error names the automation but not the
+// value, and no file is written.
+func TestNoPatientData(t *testing.T) {
+	ctx := context.Background()
+	base := source(t, 40)
+	var name string
+	for p, err := range base.Patients(ctx, pbn.ListOptions{}) {
+		require.NoError(t, err)
+		if len(p.FirstName) > 1 && len(p.LastName) > 1 {
+			name = p.FirstName + " " + p.LastName
+			break
+		}
+	}
+	require.NotEmpty(t, name)
+	for _, c := range []struct{ planted, why string }{
+		{name, "a patient's name"},
+		{strings.ToUpper(name), "a patient's name"},
+		{"jo.doe@example.org", "e-mail"},
+		{"(555) 010-4477", "phone"},
+	} {
+		t.Run(c.why, func(t *testing.T) {
+			src := &planted{Source: base, extra: pbn.Automation{ID: 901, Name: "Birthday", Kind: pbn.AutomationTemplate, Channel: pbn.ChannelSMS,
+				Active: true, Trigger: "patient.birthday", Steps: `send SMS "Happy birthday ` + c.planted + `!"`}}
+			dir := filepath.Join(t.TempDir(), "pack")
+			_, err := handover.Write(ctx, dir, handover.Inputs{Source: src})
+			require.True(t, errors.Is(err, handover.ErrPatientData), "%v", err)
+			require.Contains(t, err.Error(), "automation 901")
+			require.Contains(t, err.Error(), c.why)
+			require.NotContains(t, strings.ToLower(err.Error()), strings.ToLower(c.planted))
+			_, err = os.Stat(dir)
+			require.True(t, os.IsNotExist(err), "nothing is written")
+		})
+	}
+	// A name inside a longer word is not a name.
+	last := name[strings.LastIndex(name, " ")+1:]
+	src := &planted{Source: base, extra: pbn.Automation{ID: 902, Name: "x", Steps: `send SMS "` + name + "x" + `"`}}
+	_, err := handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src})
+	require.NoError(t, err, "%q followed by a letter is another word", last)
+}
