@@ -374,7 +374,8 @@ footer{margin-top:2em;color:#57606a;font-size:.9em}
 <dt>Checked</dt><dd>{{if .CheckedAt.IsZero}}not stamped{{else}}{{.CheckedAt.UTC.Format "2006-01-02 15:04 UTC"}}{{end}}, {{.Calls}} API calls</dd>
 </dl>
 <p class="verdict {{if .OK}}ok{{else}}bad{{end}}">{{.Verdict}}.</p>
-</header>
+{{if .Unchecked}}<ul class="unchecked">{{range .Unchecked}}<li>Not checked: {{.Step}} — {{.Reason}}</li>{{end}}</ul>
+{{end}}</header>
 <h2>Charts</h2>
 {{range .Charts}}<figure>
 <svg class="chart" id="{{.ID}}" width="{{.Width}}" height="{{.Height}}" viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-label="{{.Title}}">

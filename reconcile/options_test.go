@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,4 +53,17 @@ func TestEstimate(t *testing.T) {
 		require.Zero(t, rep.LedgerDifferences, rep.Verdict)
 		assert.InDelta(t, rep.Calls, est, float64(rep.Calls)/10+2, "full=%v sample=%d: estimated %d, spent %d", o.Full, o.Sample, est, rep.Calls)
 	}
+}
+
+// A partial report says, on every rendering, which steps it could not check.
+func TestPartialReportRenderings(t *testing.T) {
+	rep := &reconcile.Report{Unchecked: []reconcile.Unchecked{{Step: "buckets", Reason: "HTTP 503 contacts.search"}}}
+	var text, page strings.Builder
+	require.NoError(t, rep.WriteText(&text))
+	require.NoError(t, rep.WriteHTML(&page))
+	assert.Contains(t, text.String(), "PARTIAL: not checked: buckets")
+	assert.Contains(t, text.String(), "buckets: HTTP 503 contacts.search")
+	assert.Contains(t, page.String(), "Not checked: buckets — HTTP 503 contacts.search")
+	assert.False(t, rep.OK())
+	assert.False(t, rep.LedgerMatches())
 }
