@@ -111,7 +111,9 @@ func Write(ctx context.Context, dir string, in Inputs) (*Pack, error) {
 		{FileCohortsCSV, func(b *bytes.Buffer) error { return writeCohortsCSV(b, p.Cohorts) }},
 		{FileGuideMD, func(b *bytes.Buffer) error { return writeGuideMD(b, in.Practice, p.Automations) }},
 		{FileGuideHTML, func(b *bytes.Buffer) error { return writeGuideHTML(b, in.Practice, p.Automations) }},
-		{FileGuideJSON, func(b *bytes.Buffer) error { return writeJSON(b, guideJSON{Practice: in.Practice, Automations: p.Automations}) }},
+		{FileGuideJSON, func(b *bytes.Buffer) error {
+			return writeJSON(b, guideJSON{Practice: in.Practice, Automations: p.Automations})
+		}},
 		{FileCutoverMD, func(b *bytes.Buffer) error { return writeCutoverMD(b, in.Practice, p.Cutover) }},
 	}
 	for _, r := range render {

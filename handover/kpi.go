@@ -54,7 +54,7 @@ var kpiRecipes = map[string]kpiRecipe{
 	"patient_acceptance": {fields: "count(patients with an accepted plan) ÷ count(patients presented a plan), treatment_plans.status and presentedOn",
 		inputObject: "treatment_plans", inputField: "status",
 		rebuild: "Opportunities report on the Cases pipeline: won count ÷ total count of opportunities presented in the period (%s holds the PbN status)"},
-	"hygiene_preappointed": {fields: "appointments (hygiene, completed) whose patient has a later hygiene appointment booked at checkout"},
+	"hygiene_preappointed":  {fields: "appointments (hygiene, completed) whose patient has a later hygiene appointment booked at checkout"},
 	"hygiene_reappointment": {fields: "appointments (hygiene, completed) whose patient has a later hygiene appointment booked at checkout"},
 	"new_patients_seen": {fields: "count(patients.firstVisit within the period)",
 		inputObject: "patients", inputField: "firstVisit",
