@@ -32,10 +32,12 @@ type Cutover struct {
 	Watermarks []string `json:"watermarks,omitempty"`
 }
 
-// ObjectCount is what the ledger's id map holds for one object type.
+// ObjectCount is what the ledger's id map holds for one HighLevel type
+// (contact, custom_objects.pbn_appointment, custom_field, ...): From names
+// the map's objects written as it, or says it is the schema.
 type ObjectCount struct {
 	Object  string `json:"object"`
-	Target  string `json:"target,omitempty"`
+	From    string `json:"from"`
 	Created int64  `json:"created"`
 	Adopted int64  `json:"adopted"`
 }
@@ -50,11 +52,17 @@ var notMigratedHere = []string{
 
 func buildCutover(ctx context.Context, m *mapping.Map, l *rollback.Ledger) (Cutover, error) {
 	c := Cutover{Skipped: slices.Clone(notMigratedHere)}
-	targets := map[string]string{}
+	from := map[string][]string{}
 	calendars := false
 	if m != nil {
 		for _, o := range m.Objects {
-			targets[o.Name] = string(o.Target)
+			t := string(o.Target)
+			if o.Key != "" && o.Target == mapping.TargetCustomObject {
+				t = o.Key
+			}
+			if !slices.Contains(from[t], o.Name) {
+				from[t] = append(from[t], o.Name)
+			}
 			switch o.Target {
 			case mapping.TargetContactField:
 				c.Folded = append(c.Folded, fmt.Sprintf("%s: one JSON list per patient in the contact field %q (open the contact, Custom Fields)", o.Name, o.Key))
@@ -98,7 +106,10 @@ func buildCutover(ctx context.Context, m *mapping.Map, l *rollback.Ledger) (Cuto
 		}
 		oc := counts[e.ObjectType]
 		if oc == nil {
-			oc = &ObjectCount{Object: e.ObjectType, Target: targets[e.ObjectType]}
+			oc = &ObjectCount{Object: e.ObjectType, From: strings.Join(from[e.ObjectType], ", ")}
+			if schemaTypes[e.ObjectType] {
+				oc.From = "schema (the schema phase)"
+			}
 			counts[e.ObjectType] = oc
 		}
 		if e.Origin == rollback.OriginAdopted {
@@ -139,6 +150,10 @@ func buildCutover(ctx context.Context, m *mapping.Map, l *rollback.Ledger) (Cuto
 	return c, nil
 }
 
+// schemaTypes are the id map's types the schema phase creates.
+var schemaTypes = map[string]bool{"custom_field": true, "custom_object": true, "object_field": true, "pipeline": true,
+	"association": true, "custom_value": true, "calendar": true, "tag": true}
+
 func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 	return func(yield func(string) bool) {
 		for k := range m {
@@ -161,9 +176,10 @@ func writeCutoverMD(b *bytes.Buffer, practice string, c Cutover) error {
 	} else if len(c.Objects) == 0 {
 		b.WriteString("Nothing: the ledger maps no record to HighLevel yet (no run, or every run was undone).\n\n")
 	} else {
-		b.WriteString("| object | HighLevel | created | adopted (existed) |\n|---|---|---:|---:|\n")
+		b.WriteString("Records in HighLevel the run ledger maps to the source, per HighLevel type:\n\n")
+		b.WriteString("| HighLevel type | from PbN | created | adopted (existed) |\n|---|---|---:|---:|\n")
 		for _, o := range c.Objects {
-			fmt.Fprintf(b, "| %s | %s | %d | %d |\n", o.Object, mdCell(o.Target), o.Created, o.Adopted)
+			fmt.Fprintf(b, "| %s | %s | %d | %d |\n", o.Object, mdCell(o.From), o.Created, o.Adopted)
 		}
 		b.WriteString("\n")
 	}

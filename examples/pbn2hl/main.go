@@ -148,7 +148,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, reconcileCmd, repairCmd, undoCmd, statusCmd, auditCmd, adoptCmd, purgeCmd,
+		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, reconcileCmd, repairCmd, handoverCmd, undoCmd, statusCmd, auditCmd, adoptCmd, purgeCmd,
 	}
 }
 
