@@ -28,16 +28,35 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return // the usage went to stdout: asking for help is not a failure
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "hlsim:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			// One line and a hint, not the whole usage: the mistake stays
+			// on screen. Exit 2 as the flag package's own programs do.
+			fmt.Fprintln(os.Stderr, "Run 'hlsim -h' for the flags.")
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
+
+// usageError is a command line the flag set refused (an unknown flag, a
+// bad value): main exits 2 with a hint instead of 1.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
 
 // config is the parsed command line.
 type config struct {
 	addr, token, location, company, users, faults, dump string
 	adminToken                                          string
+	reqlog                                              string
 	allowDuplicates, allowDuplicateOpportunity          bool
 	duplicateMatch                                      []string
 	rate                                                hltest.RateLimit
@@ -47,10 +66,14 @@ type config struct {
 	applyLateDelay                                      time.Duration
 }
 
-func parseFlags(args []string, stderr io.Writer) (config, error) {
+// parseFlags reads the command line. -h writes the usage to out and
+// returns flag.ErrHelp; a refused flag returns a usageError.
+func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("hlsim", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package would print the whole usage on any mistake; it
+	// prints nothing here, and -h writes the usage to out (stdout).
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8790", "listen address")
 	fs.StringVar(&c.token, "token", hltest.DefaultToken, "the location's Private Integration token (Bearer)")
 	fs.StringVar(&c.location, "location", hltest.DefaultLocationID, "location (sub-account) id")
@@ -63,6 +86,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		"the location's \"Allow Duplicate Opportunity\" setting (settings.allowDuplicateOpportunity): a contact may have several opportunities in one pipeline")
 	fs.IntVar(&c.rate.Max, "rate-max", 100, "burst limit: requests per window per app per location")
 	fs.DurationVar(&c.rate.Window, "rate-window", 10*time.Second, "burst window")
+	rateMode := fs.String("rate-mode", "sliding", "how the burst window counts: sliding (at most -rate-max in ANY span of -rate-window; the stricter) "+
+		"or fixed (windows that start at the first request after the previous one ended; up to twice -rate-max across a window edge)")
+	fs.StringVar(&c.reqlog, "reqlog", "", "write one JSON line per request to this file (time, method, route template, status, duration, location, fault: "+
+		"no paths, queries, headers or bodies); truncated at start")
 	fs.IntVar(&c.rate.Daily, "daily", 200_000, "daily limit per app per location (the day is the UTC day)")
 	tokens := fs.String("tokens", "", "more tokens, comma-separated TOKEN[=APP][@LOCATION]: each counts against its APP's limits "+
 		"(default: its own, as a Private Integration), in LOCATION (default -location; another id adds that location; @agency makes an agency token)")
@@ -75,13 +102,26 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.dump, "dump", "", "write the state as JSON (mode 0600) to this file on exit and on SIGUSR1")
 	fs.StringVar(&c.adminToken, "admin-token", "", "bearer token of the inspection routes /_hltest/... (default: -token)")
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(out, "Usage: hlsim [flags]\n\nServes a simulated HighLevel API v2 until interrupted; the first line on stdout is its base URL.\n\nFlags:")
+			fs.SetOutput(out)
+			fs.PrintDefaults()
+			return c, err
+		}
+		return c, usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return c, usageError{fmt.Errorf("unexpected arguments: %v", fs.Args())}
 	}
 	if c.token == "" || c.location == "" {
 		return c, errors.New("-token and -location must not be empty")
+	}
+	switch *rateMode {
+	case "sliding":
+		c.rate.Sliding = true
+	case "fixed":
+	default:
+		return c, usageError{fmt.Errorf("invalid value %q for flag -rate-mode: sliding or fixed", *rateMode)}
 	}
 	seen := map[string]bool{}
 	for f := range strings.SplitSeq(*match, ",") {
@@ -153,6 +193,8 @@ func parseTokens(spec, location, mainToken string) ([]hltest.Token, error) {
 	return out, nil
 }
 
+// options builds the simulator's options; the request log file, when
+// -reqlog names one, is opened by run (it must be closed).
 func (c config) options() (hltest.Options, error) {
 	opts := hltest.Options{
 		Locations: []hltest.Location{{ID: c.location, Token: c.token, Name: "hlsim", AllowDuplicates: c.allowDuplicates,
@@ -198,13 +240,21 @@ func (c config) options() (hltest.Options, error) {
 // run serves until ctx is done, then shuts down and writes the dump. The
 // first line on stdout is the base URL.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cfg, err := parseFlags(args, stderr)
+	cfg, err := parseFlags(args, stdout)
 	if err != nil {
 		return err
 	}
 	opts, err := cfg.options()
 	if err != nil {
 		return err
+	}
+	if cfg.reqlog != "" {
+		f, err := os.OpenFile(cfg.reqlog, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		opts.RequestLogTo = f
 	}
 	sim := hltest.NewUnstartedServer(opts)
 	admin := cfg.adminToken
@@ -224,8 +274,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dumpNow, stopSignals := dumpSignal()
 	defer stopSignals()
 	fmt.Fprintln(stdout, base)
-	fmt.Fprintf(stderr, "hlsim: HighLevel API v2 simulator at %s, location %s, %d users, rate %d/%s + %d/day, faults %q; Ctrl-C to stop\n",
-		base, cfg.location, len(opts.Users), cfg.rate.Max, cfg.rate.Window, cfg.rate.Daily, cfg.faults)
+	mode := "fixed"
+	if cfg.rate.Sliding {
+		mode = "sliding"
+	}
+	fmt.Fprintf(stderr, "hlsim: HighLevel API v2 simulator at %s, location %s, %d users, rate %d/%s (%s) + %d/day, faults %q; Ctrl-C to stop\n",
+		base, cfg.location, len(opts.Users), cfg.rate.Max, cfg.rate.Window, mode, cfg.rate.Daily, cfg.faults)
 	if len(cfg.tokens) > 0 {
 		fmt.Fprintf(stderr, "hlsim: %d more tokens (-tokens), %d locations; limits count per app per location\n",
 			len(cfg.tokens), len(opts.Locations))
@@ -235,9 +289,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	// The request log is buffered; a flush a second keeps the file
+	// followable (tail -f) during a run.
+	flush := time.NewTicker(time.Second)
+	defer flush.Stop()
 wait:
 	for {
 		select {
+		case <-flush.C:
+			if err := sim.FlushRequestLog(); err != nil {
+				fmt.Fprintln(stderr, "hlsim: request log:", err)
+				flush.Stop()
+			}
 		case err := <-served:
 			return err
 		case <-dumpNow:
@@ -265,8 +328,13 @@ wait:
 		fmt.Fprintf(stderr, "hlsim: applying %d held writes\n", n)
 	}
 	sim.WaitApplied()
-	log := sim.RequestLog()
-	fmt.Fprintf(stderr, "hlsim: served %d requests\n", len(log))
+	// Served is exact; the in-memory RequestLog is capped at a day's quota.
+	fmt.Fprintf(stderr, "hlsim: served %d requests\n", sim.Served())
+	if err := sim.FlushRequestLog(); err != nil {
+		fmt.Fprintln(stderr, "hlsim: request log:", err)
+	} else if cfg.reqlog != "" {
+		fmt.Fprintln(stderr, "hlsim: request log written to", cfg.reqlog)
+	}
 	if cfg.dump != "" {
 		if err := writeDump(sim, cfg.dump); err != nil {
 			return err

@@ -27,11 +27,29 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, nil); err != nil {
+	err := run(ctx, os.Args[1:], os.Stdout, nil)
+	if errors.Is(err, flag.ErrHelp) {
+		return // the usage went to stdout: asking for help is not a failure
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "pbnsim:", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			// One line and a hint, not the whole usage: the mistake stays
+			// on screen. Exit 2 as the flag package's own programs do.
+			fmt.Fprintln(os.Stderr, "Run 'pbnsim -h' for the flags.")
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
+
+// usageError is a command line the flag set refused (an unknown flag, a
+// bad value): main exits 2 with a hint instead of 1.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
 
 type config struct {
 	addr        string
@@ -57,7 +75,9 @@ type config struct {
 func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("pbnsim", flag.ContinueOnError)
-	fs.SetOutput(out)
+	// The flag package would print the whole usage on any mistake; it
+	// prints nothing here, and -h writes the usage to out (stdout).
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8791", "listen address")
 	fs.StringVar(&c.token, "token", pbntest.DefaultToken, "bearer token clients must send")
 	fs.IntVar(&c.patients, "patients", 5000, "number of patients to generate")
@@ -78,10 +98,16 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.mutateEvery, "mutate-every", time.Minute, "serve: interval between mutations")
 	fs.BoolVar(&c.verbose, "v", false, "log every request (method, path, status)")
 	if err := fs.Parse(args); err != nil {
-		return c, err
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(out, "Usage: pbnsim [flags]\n\nServes a generated Practice by Numbers practice, or writes it as a CSV export folder (-export).\n\nFlags:")
+			fs.SetOutput(out)
+			fs.PrintDefaults()
+			return c, err
+		}
+		return c, usageError{err}
 	}
 	if fs.NArg() > 0 {
-		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+		return c, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
 	}
 	if c.mutate > 0 && c.mutateEvery < time.Second {
 		// A mutation moves the clock a second past its stamp; more often

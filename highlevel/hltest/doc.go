@@ -32,7 +32,9 @@
 //     documents them: a Private Integration token is its own app, an OAuth
 //     token counts for its client, Options.Tokens adds tokens with their
 //     app; the day is the UTC day. The five X-RateLimit-* headers on every
-//     response, 429 beyond.
+//     response, 429 beyond. RateLimit.Sliding is the stricter mode (every
+//     request it admits a fixed window admits too); examples/hlsim
+//     defaults to it.
 //   - Search lag (Options.SearchLag): writes reach search endpoints late;
 //     reads by id are immediate.
 //   - Seeded faults per route (FaultRule, ParseFaults, SetFaults): 5xx,
@@ -100,7 +102,10 @@
 //
 // Inspection never goes through HTTP and never counts against the rate
 // limit: Count, Contacts, Contact, Records, Duplicates, Notifications,
-// RequestLog, Dump.
+// RequestLog, Dump. RequestLog is capped (Options.RequestLogLimit); Served
+// counts every request exactly, and Options.RequestLogTo streams one JSON
+// line per request (method, route template, status, duration; no path,
+// query, header or body) for breakdowns of runs of any length.
 // Reset forgets all data; UpdateLocation changes a location's settings
 // (duplicate rules) at runtime. Options.Clock moves time for rate limits, search
 // lag and token expiry; Options.Seed makes ids and fault draws repeatable.

@@ -31,7 +31,13 @@ type RateLimit struct {
 	Daily int
 	// Sliding counts the burst over the last Window before each request;
 	// otherwise windows are fixed, starting at the first request after the
-	// previous window ended. A client must stay under both.
+	// previous window ended. A client must stay under both. HighLevel's
+	// documentation says "per 10 seconds" without saying which; sliding
+	// is the stricter: it admits a request only when fewer than Max were
+	// admitted in the Window before it, so a fixed window (whose count
+	// covers only part of that span) admits it too, while a fixed window
+	// lets up to 2×Max through across its edge. The zero value stays
+	// fixed for compatibility; examples/hlsim defaults to sliding.
 	Sliding bool
 	// Disabled turns limiting off; the headers are still sent.
 	Disabled bool

@@ -96,6 +96,12 @@ type Options struct {
 	// RequestLogLimit keeps at most this many entries (default 200,000, a
 	// location's daily quota; the oldest tenth is dropped when full).
 	RequestLogLimit int
+	// RequestLogTo, when set, receives one JSON line per request
+	// (method, route template, status, duration, location id, fault: no
+	// path, query, headers or bodies; see reqlog.go), uncapped and
+	// buffered: call FlushRequestLog or Close. Served counts exactly
+	// either way.
+	RequestLogTo io.Writer
 }
 
 // RequestRecord is one served request. Path has no query string, so no
@@ -130,6 +136,7 @@ type Server struct {
 
 	logMu sync.Mutex
 	log   []RequestRecord
+	reqs  *reqLog // exact counter and the RequestLogTo stream
 
 	// late counts apply-late writes still held.
 	late     sync.WaitGroup
@@ -175,6 +182,7 @@ func NewUnstartedServer(opts Options) *Server {
 		clock: func() time.Time { return opts.Clock().UTC() },
 		ids:   newIDs(opts.Seed),
 		rl:    opts.RateLimit.withDefaults(),
+		reqs:  newReqLog(opts.RequestLogTo),
 	}
 	s.router = s.routes()
 	s.st.Store(s.newState())
@@ -193,6 +201,7 @@ func (s *Server) Close() {
 		s.ts.Close()
 	}
 	s.late.Wait()
+	_ = s.reqs.flush()
 }
 
 // WaitApplied blocks until every write held by an apply-late fault has
@@ -479,6 +488,7 @@ func (s *Server) writeError(w http.ResponseWriter, e *apiError, v verdict) int {
 }
 
 func (s *Server) record(rec RequestRecord) {
+	s.reqs.add(&rec)
 	s.logMu.Lock()
 	if len(s.log) >= s.opts.RequestLogLimit {
 		n := copy(s.log, s.log[len(s.log)/10+1:])
