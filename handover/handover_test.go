@@ -6,6 +6,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -192,4 +193,42 @@ func TestNoPatientData(t *testing.T) {
 	src := &planted{Source: base, extra: pbn.Automation{ID: 902, Name: "x", Steps: `send SMS "` + name + "x" + `"`}}
 	_, err := handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src})
 	require.NoError(t, err, "%q followed by a letter is another word", last)
+}
+
+// TestProposerWording: what the map proposer says about KPIs, cohorts and
+// automations (run on a pbntest export folder, where they are files of
+// their own) names the command and only files the pack writes, and names
+// every file of the pack but the cutover sheet.
+func TestProposerWording(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, err := pbntest.MustPractice(7, 20).WriteExport(ctx, dir, pbntest.ExportOptions{})
+	require.NoError(t, err)
+	inv, err := mapping.InventoryDir(os.DirFS(dir), mapping.InventoryOptions{})
+	require.NoError(t, err)
+	pr, err := mapping.Propose(ctx, inv, mapping.Destination{}, mapping.ProposeOptions{})
+	require.NoError(t, err)
+	fileName := regexp.MustCompile(`[a-z_]+\.(?:csv|json|html|md)\b`)
+	mentioned := map[string]bool{}
+	about := 0
+	for _, n := range pr.Notes {
+		entity, _, _ := strings.Cut(n, ":")
+		switch entity {
+		case "kpi_definitions", "kpi_values", "cohorts", "automations":
+		default:
+			continue
+		}
+		about++
+		require.Contains(t, n, "pbn2hl handover", n)
+		for _, f := range fileName.FindAllString(n, -1) {
+			require.Contains(t, handover.Files, f, "%q names a file the pack does not write", n)
+			mentioned[f] = true
+		}
+	}
+	require.Equal(t, 4, about, "one note per entity: %q", pr.Notes)
+	for _, f := range handover.Files {
+		if f != handover.FileCutoverMD {
+			require.True(t, mentioned[f], "no note mentions %s", f)
+		}
+	}
 }

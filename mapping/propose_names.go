@@ -44,10 +44,10 @@ var entityKinds = []entityKind{
 // notMigrated are entities the map does not carry, with the reason.
 var notMigrated = map[string]string{
 	"documents":        "documents move as files with their record (media upload), not through the field map",
-	"kpidefinitions":   "KPIs are exported as reference files for rebuilding dashboards",
-	"kpivalues":        "KPIs are exported as reference files for rebuilding dashboards",
-	"cohorts":          "cohorts are exported as a reference file (rebuild them as tags or smart lists)",
-	"automations":      "automations have no API equivalent; they are inventoried as a document",
+	"kpidefinitions":   "KPIs go to the handover pack (pbn2hl handover): kpis.csv, kpis.json and kpi_values.csv, with how to rebuild each in HighLevel",
+	"kpivalues":        "KPIs go to the handover pack (pbn2hl handover): kpis.csv, kpis.json and kpi_values.csv, with how to rebuild each in HighLevel",
+	"cohorts":          "cohorts go to the handover pack (pbn2hl handover): cohorts.csv, with the HighLevel tag and smart-list filter of each",
+	"automations":      "automations have no API equivalent; the handover pack (pbn2hl handover) documents each for Workflow Builder in guide.md, guide.html and guide.json",
 	"customproperties": "the custom property catalogue becomes typed contact fields (see the patients object)",
 	"deletions":        "deletions drive delta runs, not the map",
 }
