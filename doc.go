@@ -50,8 +50,24 @@
 //     alone: the records, valid, invalid and skipped per map object and
 //     the source's blockers, without a HighLevel call or a ledger run.
 //   - [Migration.Sample] loads a stratified slice (patients spread over
-//     offices and statuses, with all their records) and returns every body
-//     written, for a field-level diff before the full run.
+//     offices and statuses, each with all their appointments, procedures
+//     and treatment plans, until the slice holds [SampleOptions].Records
+//     source records: default 200, at most 1.5×), returns every body
+//     written, then reads every record its sample runs wrote back by id
+//     (about 1.01 reads per record; BenchmarkSampleDiff) and diffs it field
+//     by field with reconcile's comparer: [Report].Sample, a
+//     [SampleReport] of matched / differed / missing per object and field
+//     with the source keys, and no value (both values, PHI, only with
+//     SampleOptions.Values for reconcile.WriteSampleValuesHTML). A person
+//     signs it off with [Migration.ApproveSample] in the ledger the full
+//     run uses: actor, time, the report's digest and the map digest.
+//     [Options].RequireSampleApproval makes [Migration.Run] refuse with
+//     [ErrSampleNotApproved] unless the latest approval is of the current
+//     map (a changed map invalidates it); [Options].SkipSample goes
+//     without, journaled in the run. The library leaves the gate off by
+//     default so embedding programs and tests keep their behaviour; the
+//     pbn2hl CLI always turns it on (run -skip-sample is the explicit way
+//     past it).
 //   - [Migration.Run] is the full load in dependency order: businesses →
 //     contacts (custom fields, tags, owner, external id and the folded JSON
 //     fields — communication log, forms — in the one create call) → business

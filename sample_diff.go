@@ -103,7 +103,11 @@ func (r *SampleReport) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "Sample diff: %d records compared (%d read back, %d calls, %.2f per record); map %s\n",
 		d.Records, d.RecordsRead, d.Calls, d.ReadsPerRecord(), short(r.MapDigest))
-	fmt.Fprintf(&b, "  selection: %d patients — %s\n", r.Selection.Patients, r.Selection.Rule)
+	if r.Selection.Records > 0 {
+		fmt.Fprintf(&b, "  selection: %d patients, %d source records — %s\n", r.Selection.Patients, r.Selection.Records, r.Selection.Rule)
+	} else {
+		fmt.Fprintf(&b, "  selection: %d patients — %s\n", r.Selection.Patients, r.Selection.Rule)
+	}
 	fmt.Fprintf(&b, "  fields: %d matched, %d differed, %d missing — %s\n", d.Matched, d.Differed, d.Missing, verdict)
 	for _, o := range d.Objects {
 		fmt.Fprintf(&b, "  %s: %d records", o.ObjectType, o.Records)
@@ -137,9 +141,11 @@ func keyList(ks []string) string {
 	return strings.Join(ks[:keysShown], ", ") + fmt.Sprintf(" … (%d more in the JSON report)", len(ks)-keysShown)
 }
 
+// short abbreviates a digest to its algorithm and 12 hex digits.
 func short(d string) string {
-	if len(d) > 12 {
-		return d[:12]
+	n := 12 + len(d) - len(strings.TrimPrefix(d, "sha256:"))
+	if len(d) > n {
+		return d[:n]
 	}
 	return d
 }

@@ -129,6 +129,14 @@
 // that disagree), so a delta that kept deletions never reads as a bare
 // "mismatch".
 //
+// A sample's field diff (sample_diff.go): DiffSample reads back by id every
+// record the given sample runs wrote (one call each, plus two field
+// listings to name custom fields) and compares it with compareBody, as
+// Run's sample does, into a SampleDiff of matched / differed / missing per
+// object type and field with the source keys; its values (PHI) only with
+// SampleOptions.Values, for WriteSampleValuesHTML's page marked as patient
+// data. pbnhl's Migration.Sample calls it (TestDiffSample).
+//
 // Reports are plain text, JSON and a self-contained HTML page meant as
 // evidence a practice can keep: a header (practice — Options.Practice —,
 // the HighLevel location, the map digest and the runs checked, read from

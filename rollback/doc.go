@@ -11,6 +11,11 @@
 //
 //   - runs (schema, sample, full, delta, undo) with map digest, location,
 //     actor, start and finish, status and counters (Ledger.Runs, Ledger.Run);
+//   - sample sign-offs (approval.go): Ledger.ApproveSample keeps each
+//     approval (actor, time, report digest, map digest) in meta, sealed
+//     with the ledger's key, never overwritten; Ledger.SampleApproval is
+//     the latest, Ledger.SampleApprovals all; Run.SkipSample marks a run
+//     started without one (Ledger.SampleSkipped);
 //   - the write-ahead journal: Run.Intent before each call (operation,
 //     object type, source key, payload digest and payload, before-image of
 //     an update), Run.Outcome after it (done with the HighLevel id, rejected

@@ -417,32 +417,7 @@ var preflightCmd = &command{
 
 type phaseFlags struct {
 	dryRun    bool
-	bodies    string
-	patients  int
 	deletions string
-}
-
-var sampleCmd = &command{
-	name: "sample", summary: "load a stratified slice of patients with all their records into a staging location",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
-	setup: func(c *cli) {
-		c.flags.IntVar(&c.opt.phase.patients, "patients", 20, "patients in the sample, spread over offices and statuses, each with all their records")
-		c.flags.StringVar(&c.opt.phase.bodies, "bodies", "", "write every body sent as JSONL to this file (mode 0600) for a field-level review: it holds PHI, keep it on the practice's machine")
-	},
-	run: func(ctx context.Context, c *cli) error {
-		c.progressf("sample: into location %s; give a staging location and its own ledger to keep production clean", c.cfg.location)
-		return c.phase(ctx, pbnhl.PhaseSample, nil, func(m *pbnhl.Migration, ctx context.Context) (*pbnhl.Report, error) {
-			rep, err := m.Sample(ctx, pbnhl.SampleOptions{Patients: c.opt.phase.patients})
-			if err != nil || c.opt.phase.bodies == "" {
-				return rep, err
-			}
-			if err := privatefile.Write(c.opt.phase.bodies, func(w io.Writer) error { return writeBodies(w, rep.Written) }); err != nil {
-				return rep, fmt.Errorf("write the bodies: %w", err)
-			}
-			c.progressf("sample: %d bodies written to %s", len(rep.Written), c.opt.phase.bodies)
-			return rep, nil
-		})
-	},
 }
 
 var runCmd = &command{
@@ -450,9 +425,17 @@ var runCmd = &command{
 	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes; report what would be written and the calls it would take")
+		c.flags.BoolVar(&c.opt.sample.skipSample, "skip-sample", false, "run without an approved sample of this map, knowingly (printed, and journaled in the run)")
 	},
 	run: func(ctx context.Context, c *cli) error {
-		return c.phase(ctx, pbnhl.PhaseRun, func(o *pbnhl.Options) { o.DryRun = c.opt.phase.dryRun }, (*pbnhl.Migration).Run)
+		if c.opt.sample.skipSample && !c.opt.phase.dryRun {
+			c.outf("run: -skip-sample: going without an approved sample of this map; the run's journal records it")
+		}
+		// The CLI is safe by default: a full run needs the sample signed
+		// off (approve-sample) for this map (sample.go).
+		return c.phase(ctx, pbnhl.PhaseRun, func(o *pbnhl.Options) {
+			o.DryRun, o.RequireSampleApproval, o.SkipSample = c.opt.phase.dryRun, true, c.opt.sample.skipSample
+		}, (*pbnhl.Migration).Run)
 	},
 }
 

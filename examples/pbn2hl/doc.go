@@ -5,8 +5,8 @@
 //
 //	go run ./examples/pbn2hl <command> [flags]
 //
-// Commands: oauth, propose, approve, schema, preflight, sample, run, delta,
-// reconcile, repair, undo, status, audit, adopt (recover a lost ledger from the location,
+// Commands: oauth, propose, approve, schema, preflight, sample,
+// approve-sample, run, delta, reconcile, repair, undo, status, audit, adopt (recover a lost ledger from the location,
 // writing nothing there), purge (after sign-off: drop the runs' patient
 // data from the ledger, keep the audit trail). Run a command with -h for its
 // flags; README.md walks through a whole session against the local
@@ -39,6 +39,18 @@
 // the draft through an OpenAI-compatible API; its key is read from
 // $PBN2HL_AI_KEY only, and it is sent value shapes, not values, unless
 // -ai-samples.
+//
+// sample (sample.go) loads a slice of -records source records (default
+// 200) into a staging location, reads it back and prints the field diff
+// (per object and field: matched, differed, missing, with source keys; no
+// value), writes it as JSON to -report FILE (default beside the ledger,
+// LEDGER.sample-report.json)
+// and, with -values FILE, both values side by side as an HTML page marked
+// as patient data (mode 0600, never logged). approve-sample -report FILE
+// stamps the reviewed report (who: -actor, default $USER; when; its
+// digest; the map digest) into the ledger given, the production one. run
+// refuses without an approved sample of its map; run -skip-sample goes
+// without, printed and journaled in the run.
 //
 // reconcile (reconcile.go) calls pbnhl's Migration.Reconcile: before the
 // check it prints on stderr the HighLevel reads it will spend on a location

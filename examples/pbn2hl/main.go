@@ -123,6 +123,7 @@ type commandFlags struct {
 	audit       auditFlags
 	purge       purgeFlags
 	reconcile   reconcileFlags
+	sample      sampleFlags
 }
 
 type command struct {
@@ -148,7 +149,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, runCmd, deltaCmd, reconcileCmd, repairCmd, handoverCmd, undoCmd, statusCmd, auditCmd, adoptCmd, purgeCmd,
+		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, approveSampleCmd, runCmd, deltaCmd, reconcileCmd, repairCmd, handoverCmd, undoCmd, statusCmd, auditCmd, adoptCmd, purgeCmd,
 	}
 }
 

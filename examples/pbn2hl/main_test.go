@@ -36,6 +36,9 @@ type rig struct {
 	env    map[string]string
 	stdout bytes.Buffer // every command's output, for the token test
 	stderr bytes.Buffer
+	// gateSample: run "run" as typed; otherwise it gets -skip-sample
+	// (sample_test.go: skipSample).
+	gateSample bool
 }
 
 func newRig(t testing.TB, patients, daily int) *rig {
@@ -76,6 +79,7 @@ func (r *rig) srcArgs() []string { return []string{"-pbn-url", r.pbn.URL} }
 // run runs one command in-process and returns its exit code and output.
 func (r *rig) run(args ...string) (code int, stdout, stderr string) {
 	r.t.Helper()
+	args = r.skipSample(args)
 	var out, errOut bytes.Buffer
 	code = run(context.Background(), args, func(k string) string { return r.env[k] }, &out, &errOut)
 	r.stdout.Write(out.Bytes())
@@ -331,7 +335,7 @@ func TestInterruptedRunResumes(t *testing.T) {
 	defer cancel()
 	errOut := &cancelOn{match: "run patients", cancel: cancel}
 	var out bytes.Buffer
-	code := run(ctx, append([]string{"run"}, args...), func(k string) string { return r.env[k] }, &out, errOut)
+	code := run(ctx, r.skipSample(append([]string{"run"}, args...)), func(k string) string { return r.env[k] }, &out, errOut)
 	require.Equal(t, exitFailed, code, "%s\n%s", out.String(), errOut.String())
 	assert.Contains(t, errOut.String(), "interrupted")
 	assert.Contains(t, errOut.String(), "run the same command again")
