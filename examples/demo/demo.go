@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/handover"
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	"github.com/pbnhl/pbnhl/internal/human"
@@ -782,6 +783,13 @@ func (d *demo) delta(ctx context.Context) error {
 	} else {
 		d.say("Every record the map sends is in HighLevel exactly once, and the ledger knows each one (undo relies on it).")
 	}
+	// The handover pack (issue 18), written while the ledger still holds
+	// what moved: definitions, aggregates and templates, no patient data.
+	pack, err := handover.Write(ctx, filepath.Join(d.cfg.outDir, "handover"), handover.Inputs{Source: d.src, Map: d.m, Ledger: d.ledger, HighLevel: d.client})
+	if err != nil {
+		return fmt.Errorf("handover pack: %w", err)
+	}
+	d.say("Handover pack (KPIs and their history, cohorts, the workflow rebuild guide, the cutover sheet): %s", pack.Dir)
 	return nil
 }
 
