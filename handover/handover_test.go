@@ -3,16 +3,21 @@ package handover_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbnhl/pbnhl/handover"
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	"github.com/pbnhl/pbnhl/internal/golden"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
@@ -231,4 +236,44 @@ func TestProposerWording(t *testing.T) {
 			require.True(t, mentioned[f], "no note mentions %s", f)
 		}
 	}
+}
+
+// TestCohortCounts: with a map that tags cohort members and a HighLevel
+// client, each cohort's tag is counted in HighLevel with one search call,
+// and a count that differs from PbN's says so.
+func TestCohortCounts(t *testing.T) {
+	ctx := context.Background()
+	src := source(t, 30)
+	hs := hltest.NewServer(hltest.Options{Locations: []hltest.Location{{ID: hltest.DefaultLocationID, Token: hltest.DefaultToken, AllowDuplicates: true}},
+		RateLimit: hltest.RateLimit{Max: 100000, Window: time.Second}})
+	t.Cleanup(hs.Close)
+	hl, err := highlevel.NewClient(highlevel.Options{BaseURL: hs.URL, LocationID: hltest.DefaultLocationID, Auth: highlevel.StaticToken(hltest.DefaultToken)})
+	require.NoError(t, err)
+	cohorts := pbntest.MustPractice(7, 30).Cohorts()
+	// The first cohort's members are all tagged; the second misses one.
+	for i, c := range cohorts[:2] {
+		n := int(c.PatientCount) - i
+		for j := range n {
+			_, err := hl.Contacts.Create(ctx, highlevel.ContactInput{FirstName: "Member", LastName: strconv.Itoa(i*1000 + j), Tags: []string{handover.CohortTag(c.Name)}})
+			require.NoError(t, err)
+		}
+	}
+	m := goldenMap()
+	m.Objects[0].Fields = append(m.Objects[0].Fields, mapping.Field{From: "cohortIds", To: "tags"})
+	before := hs.Served()
+	p, err := handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src, Map: m, HighLevel: hl})
+	require.NoError(t, err)
+	require.Equal(t, int64(len(cohorts)), hs.Served()-before, "one count call per cohort")
+	require.Equal(t, "checked", p.Cohorts[0].Checked)
+	require.Equal(t, int(cohorts[0].PatientCount), p.Cohorts[0].HighLevelCount)
+	require.Equal(t, fmt.Sprintf("checked: HighLevel has %d, PbN %d", cohorts[1].PatientCount-1, cohorts[1].PatientCount), p.Cohorts[1].Checked)
+	require.True(t, p.Cohorts[2].TagApplied)
+	require.Equal(t, fmt.Sprintf("Tag is %q", p.Cohorts[2].Tag), p.Cohorts[2].SmartList)
+
+	// Without a client the tags are not counted, and no call is made.
+	before = hs.Served()
+	p, err = handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src, Map: m})
+	require.NoError(t, err)
+	require.Equal(t, before, hs.Served())
+	require.Equal(t, "not checked: no HighLevel client", p.Cohorts[0].Checked)
 }
