@@ -16,6 +16,8 @@ import (
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+	"github.com/pbnhl/pbnhl/rollback"
 )
 
 // eventObject is the appointments as calendar events, in addition to the
@@ -91,7 +93,9 @@ func sourceEvents(e *env) map[string]pbn.Appointment {
 		migrated[fmt.Sprint(c.CustomFields[byField["contact.pbn_patient_id"]])] = true
 	}
 	out := map[string]pbn.Appointment{}
-	for a := range e.pbn.Practice().Appointments() {
+	// Read through the API: it serves the source after any mutation.
+	for a, err := range e.src.Appointments(context.Background(), pbn.ListOptions{}) {
+		require.NoError(e.t, err)
 		if a.Status != "PtNote" && a.Status != "PtNoteCompleted" && !a.Start.IsZero() && migrated[itoa(a.PatientID)] {
 			out[itoa(a.ID)] = a
 		}
@@ -394,4 +398,61 @@ func BenchmarkEventCalls(b *testing.B) {
 		b.ReportMetric(float64(n), "events")
 		b.StartTimer()
 	}
+}
+
+// eventState is what an event shows of its appointment, by source key.
+func eventState(t testing.TB, e *env) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, ev := range e.hl.Records(hltest.DefaultLocationID, hltest.KindEvent) {
+		key := eventKey(fmt.Sprint(ev["description"]))
+		require.NotContains(t, out, key, "appointment %s written twice", key)
+		out[key] = fmt.Sprintf("%v %v %v %v", ev["appointmentStatus"], ev["startTime"], ev["endTime"], ev["calendarId"])
+	}
+	return out
+}
+
+// TestEventDelta: a delta updates the events of changed appointments in
+// place (status, rescheduled start) and creates the newly scheduled ones,
+// without notifying anyone; undoing the delta puts every event back.
+func TestEventDelta(t *testing.T) {
+	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
+	e, _ := newEventEnv(t, envOptions{patients: size(30), seed: 3, now: func() time.Time { return day }}, false)
+	ctx := context.Background()
+	_, err := e.migration(nil).ApplySchema(ctx)
+	require.NoError(t, err)
+	_, err = e.migration(nil).Run(ctx)
+	require.NoError(t, err)
+	before := eventState(t, e)
+	changes := e.pbn.MutateWith(pbntest.MutateOptions{Update: 40, Create: 6, Touch: 10})
+	require.NotEmpty(t, changes.Changed(pbn.EntityAppointments))
+
+	var updates int64
+	hook := func(c highlevel.Call) {
+		if c.Operation == "calendars.updateAppointment" {
+			updates++
+		}
+	}
+	e.hook.Store(&hook)
+	rep, err := e.migration(nil).Delta(ctx)
+	e.hook.Store(nil)
+	require.NoError(t, err)
+	assert.Positive(t, updates, "changed appointments are updated in place")
+
+	statuses := map[pbn.AppointmentStatus]string{"Scheduled": "confirmed", "Complete": "showed", "Broken": "noshow", "UnschedList": "cancelled", "Planned": "new"}
+	after := eventState(t, e)
+	src := sourceEvents(e)
+	assert.Len(t, after, len(src), "every appointment with a time has its event")
+	for key, a := range src {
+		st, ok := after[key]
+		require.True(t, ok, "appointment %s has no event", key)
+		assert.True(t, strings.HasPrefix(st, statuses[a.Status]+" "+a.Start.UTC().Format(time.RFC3339)+" "), "appointment %s: %s, source %s %s", key, st, a.Status, a.Start)
+	}
+	assert.NotEqual(t, before, after)
+	assert.Empty(t, e.hl.Notifications(hltest.DefaultLocationID), "updates notify nobody either")
+
+	und, err := e.migration(nil).Undo(ctx, pbnhl.UndoOptions{Runs: []rollback.RunID{rep.Run}})
+	require.NoError(t, err, "%+v", und)
+	assert.Equal(t, before, eventState(t, e), "undoing the delta restores every event")
+	assert.Empty(t, e.hl.Notifications(hltest.DefaultLocationID))
 }
