@@ -740,6 +740,7 @@ var statusCmd = &command{
 			c.outf("%4d  %-8s %-10s %-20s %-20s %8s %8s %8s %8s %8s %8s  %s", r.ID, r.Kind, r.Status, r.StartedAt.UTC().Format("2006-01-02 15:04:05"),
 				r.Location, human.Int(k.Intents), human.Int(k.Done), human.Int(k.Rejected), human.Int(k.Unknown), human.Int(k.Pending), human.Int(k.Invalid), r.Actor)
 		}
+		c.sampleStatus(ctx, l, runs) // sample.go
 		pending := map[string]int{}
 		n := 0
 		for e, err := range l.Pending(ctx, true) {

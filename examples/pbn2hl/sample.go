@@ -9,6 +9,7 @@ import (
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/internal/privatefile"
 	"github.com/pbnhl/pbnhl/reconcile"
+	"github.com/pbnhl/pbnhl/rollback"
 )
 
 // ---- sample → diff → approve-sample
@@ -143,4 +144,29 @@ func runApproveSample(ctx context.Context, c *cli) error {
 		a.Actor, a.At.UTC().Format("2006-01-02 15:04:05Z"), a.ReportDigest, a.MapDigest, rep.Diff.Records, rep.Diff.Matched, rep.Diff.Differed, rep.Diff.Missing)
 	c.outf("next: pbn2hl run with this ledger and map (a changed map needs a new sample and approval)")
 	return nil
+}
+
+// sampleStatus prints, for status, the sample sign-offs the ledger holds
+// and the full runs started without one (-skip-sample).
+func (c *cli) sampleStatus(ctx context.Context, l *rollback.Ledger, runs []rollback.RunInfo) {
+	all, err := l.SampleApprovals(ctx)
+	switch {
+	case err != nil:
+		c.outf("sample approvals: unreadable (%v)", err)
+	case len(all) == 0:
+		c.outf("sample approvals: none (run refuses without one, unless -skip-sample)")
+	default:
+		c.outf("sample approvals: %d", len(all))
+		for _, a := range all {
+			c.outf("  %s by %s: map %s, report %s", a.At.UTC().Format("2006-01-02 15:04:05"), a.Actor, a.MapDigest, a.ReportDigest)
+		}
+	}
+	for _, r := range runs {
+		if r.Kind != rollback.KindFull {
+			continue
+		}
+		if skipped, err := l.SampleSkipped(ctx, r.ID); err == nil && skipped {
+			c.outf("  run %d went without an approved sample (-skip-sample)", r.ID)
+		}
+	}
 }

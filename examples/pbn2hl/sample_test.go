@@ -91,6 +91,11 @@ func TestSampleApproveRun(t *testing.T) {
 
 	out = r.mustRun(append([]string{"run", "-skip-sample"}, args...)...)
 	assert.Contains(t, out, "-skip-sample: going without an approved sample")
+	status := r.mustRun(append([]string{"status"}, r.led(r.path("l.ledger"))...)...)
+	assert.Contains(t, status, "sample approvals: 1")
+	assert.Contains(t, status, "by Dr. Reviewer")
+	assert.Regexp(t, `run \d+ went without an approved sample \(-skip-sample\)`, status)
+
 	key, err := os.ReadFile(r.key)
 	require.NoError(t, err)
 	l, err := rollback.Open(context.Background(), r.path("l.ledger"), rollback.Options{ReadOnly: true, Key: key})
