@@ -6,7 +6,7 @@
 //	go run ./examples/pbn2hl <command> [flags]
 //
 // Commands: oauth, propose, approve, schema, preflight, sample,
-// approve-sample, run, delta, reconcile, repair, undo, status, audit, adopt (recover a lost ledger from the location,
+// approve-sample, run, delta, reconcile, repair, handover (the handover pack: KPIs, cohorts, the workflow rebuild guide, the cutover sheet), undo, status, audit, adopt (recover a lost ledger from the location,
 // writing nothing there), purge (after sign-off: drop the runs' patient
 // data from the ledger, keep the audit trail). Run a command with -h for its
 // flags; README.md walks through a whole session against the local
