@@ -491,6 +491,9 @@ func (a *Applier) apply(co *compiledObject, rec Record, p *Payload, key string) 
 			return
 		}
 		p.Stage, p.Probability = s.Name, s.Probability
+		if v, ok := probabilityValue(o, s.Probability); ok {
+			p.Custom = append(p.Custom, v)
+		}
 	}
 }
 

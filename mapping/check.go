@@ -367,6 +367,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 		add(o.at, path, "opportunity targets need pipelines and stage_field")
 	}
 	o.checkEvent(add, path)
+	o.checkProbability(add, path)
 	if len(o.Owners) > 0 {
 		op := path + ".owners"
 		if o.Target != TargetUser {

@@ -11,7 +11,19 @@
 // template / value → transform chain → value map → to, with a type when the
 // target is a custom field), lookups that link records ([Lookup]), filters,
 // duplicate detection, an Expand that parses free text into rows, and the
-// pipelines and stages of opportunities. Loading reports every problem at
+// pipelines and stages of opportunities (with probability_field, the
+// opportunity custom field that carries each record's stage probability:
+// HighLevel's API cannot set one, so the schema plan lists the per-stage
+// values as a manual step, [SchemaPlan].ManualSteps). A calendar_event
+// object writes appointments as calendar events of their contact: it
+// lists its calendars ([Calendar]: name, or an existing calendar's id,
+// and the staff member owning it), its "calendar" rule picks one per
+// record by name (a constant, or a value map from provider or office),
+// and [Inputs.Event] builds the appointment with the source's start and
+// end, toNotify false and the slot checks off; calendars are created or
+// chosen by hand (the schema plan lists them, [KindCalendar]; a missing
+// one blocks). The user object may carry an owners table ([OwnerRule]).
+// Loading reports every problem at
 // once with file:line:column, the rule's path and, for typos, a suggestion.
 // Load → save → load is lossless and keeps the document's comments with the
 // rules they describe. The document carries a format version.

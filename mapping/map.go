@@ -134,6 +134,10 @@ type Object struct {
 	PipelineField string     `yaml:"pipeline_field,omitempty"`
 	StageField    string     `yaml:"stage_field,omitempty"`
 	Pipelines     []Pipeline `yaml:"pipelines,omitempty"`
+	// ProbabilityField is an opportunity custom field (NUMERICAL) filled
+	// with the record's stage probability: HighLevel's API cannot set a
+	// stage probability (see probabilityField).
+	ProbabilityField string `yaml:"probability_field,omitempty"`
 	// Skip lists source fields deliberately not migrated, each with why: a
 	// decision a reviewer sees and can reverse by moving the field into a rule.
 	Skip []Skip `yaml:"skip,omitempty"`

@@ -62,6 +62,9 @@ type SchemaPlan struct {
 	// Calendars are the calendars event objects write into (created or
 	// chosen by hand: see Calendar).
 	Calendars []SchemaCalendar
+	// ManualSteps are settings the API cannot make (stage probabilities),
+	// each a sentence with its values, for an admin.
+	ManualSteps []string
 }
 
 // DeriveSchema lists what the map needs. Two rules that need the same field
@@ -155,6 +158,12 @@ func DeriveSchema(m *Map) (*SchemaPlan, error) {
 				}
 			}
 			p.Pipelines = append(p.Pipelines, sp)
+		}
+		if f, ok := probabilityField(o); ok {
+			if err := addField(f); err != nil {
+				return nil, err
+			}
+			p.ManualSteps = append(p.ManualSteps, stageProbabilitySteps(o)...)
 		}
 		p.deriveCalendars(o)
 	}
@@ -596,6 +605,13 @@ func (p *SchemaPlan) WriteMarkdown(w io.Writer, d *SchemaDiff) error {
 		b.WriteByte('\n')
 	}
 	p.writeCalendars(b, state, head, sep)
+	if len(p.ManualSteps) > 0 {
+		b.WriteString("## Manual steps\n\n")
+		for _, s := range p.ManualSteps {
+			fmt.Fprintf(b, "- %s\n", s)
+		}
+		b.WriteByte('\n')
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
