@@ -240,7 +240,12 @@ func suggestAction(line string, ch pbn.Channel) string {
 	case strings.HasPrefix(l, "wait"):
 		return "Wait (time delay: " + strings.TrimSpace(line[len("wait"):]) + ")"
 	case strings.HasPrefix(l, "if no reply"):
-		return "Wait (for a reply, with a timeout) then If/Else on 'Replied' → the step after it"
+		cond, then, ok := strings.Cut(line, ":")
+		timeout := "up to " + strings.TrimPrefix(strings.TrimSpace(cond[len("if no reply"):]), "in ")
+		if !ok || strings.TrimSpace(then) == "" {
+			return "Wait (for a reply, " + timeout + ") then If/Else on 'Replied'"
+		}
+		return "Wait (for a reply, " + timeout + ") then If/Else on 'Replied': no reply → " + suggestAction(strings.TrimSpace(then), ch)
 	case strings.HasPrefix(l, "if "):
 		return "If/Else (" + strings.TrimSpace(line[len("if "):]) + ")"
 	case strings.Contains(l, "send sms"), strings.Contains(l, "send text"):

@@ -42,10 +42,11 @@ func writeGuideMD(b *bytes.Buffer, practice string, as []Automation) error {
 			}
 		}
 		for _, t := range a.Templates {
-			fmt.Fprintf(b, "\nTemplate: `%s`  \nIn HighLevel: `%s`\n", t.PbN, t.HighLevel)
+			fmt.Fprintf(b, "\nTemplate: `%s`  \nIn HighLevel: `%s`", t.PbN, t.HighLevel)
 			if len(t.Untranslatable) > 0 {
-				fmt.Fprintf(b, "⚠ no HighLevel equivalent: %s\n", strings.Join(t.Untranslatable, ", "))
+				fmt.Fprintf(b, "  \n⚠ no HighLevel equivalent: %s", strings.Join(t.Untranslatable, ", "))
 			}
+			b.WriteString("\n")
 		}
 	}
 	return nil

@@ -205,18 +205,6 @@ var cohortNames = []string{
 	"No-show risk", "Perio patients", "Insurance: Delta", "Birthday this month", "Lapsed 18+ months",
 }
 
-var automationSeeds = []struct {
-	name, trigger, steps string
-}{
-	{"Appointment reminder 48h", "appointment.scheduled", "wait until 48h before\nsend SMS template \"Reminder 48h\"\nif no reply in 4h: send email \"Reminder\""},
-	{"Recall 6 months", "procedure.completed D1110|D1120|D4910", "wait 5 months\nsend email \"Time for your cleaning\"\nwait 14 days\nsend SMS \"Recall\"\ncreate task for front desk"},
-	{"Birthday greeting", "patient.birthday", "send SMS \"Happy birthday {{first_name}}!\""},
-	{"Review request", "appointment.completed", "wait 2h\nsend SMS \"How did we do?\" with review link"},
-	{"Reactivation campaign", "patient.last_visit > 18 months", "send email \"We miss you\"\nwait 7 days\nsend letter\nwait 14 days\ncall task"},
-	{"Unscheduled treatment follow-up", "treatment_plan.presented", "wait 3 days\nsend email with plan summary\nwait 7 days\ncreate call task for treatment coordinator"},
-	{"Missed appointment", "appointment.broken", "send SMS \"Sorry we missed you\"\nadd to cohort No-show risk"},
-}
-
 var smsBodies = []string{
 	"Hi {first}, this is {office} confirming your appointment on {date}. Reply C to confirm.",
 	"C",
