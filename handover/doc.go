@@ -44,4 +44,8 @@
 // KPI, office and period; the checklist by rank then id) and no file holds
 // the time it was written: the same inputs give the same bytes, which the
 // golden tests under testdata/pack pin. Files are replaced atomically.
+//
+// The command pbn2hl handover -out DIR writes the pack; the demo writes one
+// after its delta. Runnable examples (example_test.go files; pkg.go.dev
+// shows them): ExampleWrite.
 package handover
