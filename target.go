@@ -96,6 +96,7 @@ var targets = []target{
 	noteTarget{},
 	taskTarget{},
 	eventTarget{},
+	messageTarget{},
 }
 
 // targetRole is what becomes of an object's valid records.
@@ -165,6 +166,9 @@ func writes(o *mapping.Object) bool { return targetOf(o).role() == writesRecords
 type callTally struct {
 	calls       int64
 	perBusiness map[string]int64
+	// conversations are the contacts whose conversation the message
+	// target looks up and creates (once each).
+	conversations map[string]bool
 }
 
 // noTarget is the zero target: it writes nothing, costs nothing, needs

@@ -24,6 +24,7 @@ var (
 	opConvCreate        = operation{name: "conversations.create", method: http.MethodPost, version: Version20210415}
 	opConvSearch        = operation{name: "conversations.search", method: http.MethodGet, version: Version20210415}
 	opConvDelete        = operation{name: "conversations.delete", method: http.MethodDelete, version: Version20210415}
+	opConvGet           = operation{name: "conversations.get", method: http.MethodGet, version: Version20210415}
 	opMsgInbound        = operation{name: "conversations.addInbound", method: http.MethodPost, version: Version20210415}
 	opMsgOutbound       = operation{name: "conversations.addOutboundCall", method: http.MethodPost, version: Version20210415}
 	opMsgList           = operation{name: "conversations.messages", method: http.MethodGet, version: Version20210415}
@@ -95,6 +96,31 @@ func (s *ConversationsService) Search(ctx context.Context, q ConversationSearch)
 		return nil, err
 	}
 	return out.Conversations, nil
+}
+
+// Get returns a conversation (GET /conversations/{conversationId}). An
+// unknown id gives an error matching ErrNotFound.
+func (s *ConversationsService) Get(ctx context.Context, id string) (*Conversation, error) {
+	if err := requireID(opConvGet.name, "conversation id", id); err != nil {
+		return nil, err
+	}
+	var out struct {
+		Conversation
+		// Wrapped is the conversation when the answer wraps it (the spec
+		// documents it unwrapped; both are read).
+		Wrapped *Conversation `json:"conversation"`
+	}
+	if err := s.client.do(ctx, call{op: opConvGet, path: pathf("/conversations/%s", id)}, &out); err != nil {
+		return nil, err
+	}
+	cv := &out.Conversation
+	if cv.ID == "" && out.Wrapped != nil {
+		cv = out.Wrapped
+	}
+	if cv.ID == "" {
+		return nil, &DecodeError{Operation: opConvGet.name, Err: fmt.Errorf("no conversation id in response")}
+	}
+	return cv, nil
 }
 
 // Delete deletes a conversation with its messages (DELETE

@@ -21,6 +21,7 @@ var standardFields = map[TargetKind][]string{
 	TargetNote:        {"body"},
 	TargetTask:        {"title", "body", "dueDate", "completed"},
 	TargetUser:        {"email", "name"},
+	TargetMessage:     {"type", "direction", "date", "message", "subject", "provider"},
 	TargetEvent: {"calendar", "title", "startTime", "endTime", "durationMinutes", "appointmentStatus",
 		"description", "address"},
 }
@@ -36,6 +37,7 @@ var lookupTargets = map[TargetKind][]string{
 	TargetContactField: {LinkContact},
 	TargetUser:         {},
 	TargetEvent:        {LinkContact, LinkOwner},
+	TargetMessage:      {LinkContact, LinkOwner},
 }
 
 // createsRecords reports whether the target creates HighLevel records, which
@@ -222,7 +224,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 			if o.Target == TargetBusiness {
 				add(f.at, fp, "HighLevel businesses have no custom fields")
 			}
-			if (o.Target == TargetNote || o.Target == TargetTask || o.Target == TargetUser || o.Target == TargetEvent) && f.Type != "" {
+			if (o.Target == TargetNote || o.Target == TargetTask || o.Target == TargetUser || o.Target == TargetEvent || o.Target == TargetMessage) && f.Type != "" {
 				add(f.at, fp, "%s targets have no custom fields", o.Target)
 			}
 			if f.Type.HasOptions() && len(f.OptionList()) == 0 {

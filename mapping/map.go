@@ -52,11 +52,16 @@ const (
 	// TargetEvent writes each record as an appointment of its contact in
 	// one of the object's Calendars, never notifying the contact.
 	TargetEvent TargetKind = "calendar_event"
+	// TargetMessage adds each record as a message, with its original date,
+	// type and direction, to its contact's conversation (created once per
+	// contact); nothing is sent.
+	TargetMessage TargetKind = "conversation_message"
 )
 
 var targetKinds = []TargetKind{
 	TargetContact, TargetBusiness, TargetCustomObject, TargetOpportunity,
 	TargetNote, TargetTask, TargetContactField, TargetUser, TargetEvent,
+	TargetMessage,
 }
 
 // DataType is a HighLevel custom field data type. Setting a Field's Type makes
@@ -389,6 +394,8 @@ func (o Object) RecordType() string {
 		return o.Key
 	case TargetEvent:
 		return "calendar_event"
+	case TargetMessage:
+		return "conversation_message"
 	}
 	return ""
 }

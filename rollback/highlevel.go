@@ -122,6 +122,10 @@ func (h *HighLevelTarget) Delete(ctx context.Context, ref Ref) error {
 		return hlErr(h.c.Objects.DeleteRecord(ctx, ref.ObjectType, ref.ID))
 	case ref.ObjectType == TypeEvent:
 		return hlErr(h.c.Calendars.DeleteEvent(ctx, ref.ID))
+	case ref.ObjectType == TypeConversation:
+		return hlErr(h.c.Conversations.Delete(ctx, ref.ID))
+	case ref.ObjectType == TypeMessage:
+		return h.deleteMessage(ctx, ref)
 	}
 	return unsupported("delete", ref.ObjectType)
 }
@@ -198,6 +202,8 @@ func (h *HighLevelTarget) Exists(ctx context.Context, ref Ref) (bool, error) {
 		_, err = h.c.CustomFields.GetObjectField(ctx, ref.ID)
 	case ref.ObjectType == TypeAssociation:
 		_, err = h.c.Associations.Get(ctx, ref.ID)
+	case immutable(ref.ObjectType):
+		err = h.existsImmutable(ctx, ref)
 	default:
 		_, err = h.current(ctx, ref)
 	}
@@ -224,6 +230,12 @@ func (h *HighLevelTarget) Irreversible(action Action, ref Ref) error {
 // Digest implements Target: it reads the record and projects it onto the
 // written fields (see ProjectDigest).
 func (h *HighLevelTarget) Digest(ctx context.Context, ref Ref, written []byte) (string, error) {
+	if immutable(ref.ObjectType) {
+		if err := h.existsImmutable(ctx, ref); err != nil {
+			return "", err
+		}
+		return Digest(written), nil
+	}
 	cur, err := h.current(ctx, ref)
 	if err != nil {
 		return "", err
