@@ -16,7 +16,7 @@ import (
 // the model prefix, as well as by its id: each finds the same damage. A key
 // the location does not have leaves the report partial, saying so.
 func TestExternalFieldByKey(t *testing.T) {
-	e := migrated(t, 30)
+	e := migrated(t, shortOr(12, 30))
 	ctx := context.Background()
 	key, id := contactOf(t, e, 4)
 	require.NoError(t, e.hl.Contacts.Delete(ctx, id))
@@ -43,7 +43,7 @@ func TestExternalFieldByKey(t *testing.T) {
 // The estimate, from the ledger alone, is what a check of a location that
 // agrees spends, within a few calls.
 func TestEstimate(t *testing.T) {
-	e := migrated(t, 30)
+	e := migrated(t, shortOr(12, 30))
 	ctx := context.Background()
 	for _, o := range []reconcile.Options{{}, {Full: true}, {Full: true, Sample: -1}} {
 		o.ContactExternalField = e.extID
@@ -66,4 +66,12 @@ func TestPartialReportRenderings(t *testing.T) {
 	assert.Contains(t, page.String(), "Not checked: buckets — HTTP 503 contacts.search")
 	assert.False(t, rep.OK())
 	assert.False(t, rep.LedgerMatches())
+}
+
+// shortOr keeps -short (the race run) quick.
+func shortOr(short, normal int) int {
+	if testing.Short() {
+		return short
+	}
+	return normal
 }
