@@ -285,19 +285,11 @@ func (ph *phase) aggregate(ctx context.Context) error {
 			return nil
 		}
 		if ph.extraPatients != nil {
-			// A delta re-folds every record of each affected patient.
-			for key := range ph.patientsToRefold() {
-				pid, err := strconv.ParseInt(key, 10, 64)
-				if err != nil {
-					continue
-				}
-				it, err := records(ctx, ph.m.opts.Source, o.Source, pbn.ListOptions{PatientID: pid})
-				if err != nil {
-					return err
-				}
-				if err := feed(it); err != nil {
-					return err
-				}
+			// A delta re-folds every record of each affected patient:
+			// one read per patient or one scan, whichever costs fewer
+			// requests (refold.go).
+			if err := feed(ph.refoldRecords(ctx, o)); err != nil {
+				return err
 			}
 		} else {
 			it, err := records(ctx, ph.m.opts.Source, o.Source, ph.listOptions(o.Source))
