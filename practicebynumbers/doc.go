@@ -64,6 +64,31 @@
 // spurious (bulk PMS updates), so consumers compare content, not stamps
 // alone. The ExportReader applies the same filter to an export folder.
 //
+// # CSV deltas
+//
+// A delta read from a second export folder detects:
+//   - new records: ids the first export did not have (their updated_at is
+//     after the first export's watermark);
+//   - changed records: rows whose updated_at is at or after the watermark,
+//     compared by content downstream (a stamp bumped without a change
+//     writes nothing);
+//   - deleted records: only the rows of the folder's deletions.csv
+//     ([DeletionsFileName]: entity, id, deleted_at), as the REST deletions
+//     feed.
+//
+// A record merely absent from a re-export is not a deletion, and
+// pbnhl's delta never deletes it (removing three patients from a
+// re-export gives "source deletions: 0"): an export can be partial — an
+// office, a date range, a file cut short, a filtered report — and nothing
+// in a folder today declares an entity's file complete. Deletion by
+// absence would be sound only for an entity whose export is declared
+// complete (a manifest naming the complete entities); no such
+// declaration exists yet, so absence is reported by reconciliation, not
+// acted on. pbnsim rehearses this: `pbnsim -export DIR -mutate N` writes
+// the practice, then the same practice after N records were added,
+// changed and deleted (DIR-mutated, with its deletions.csv, and the
+// changed ids in DIR-mutated.changes.json).
+//
 // # Encodings of an export
 //
 // Text encodings are detected, never guessed: UTF-8 with or without a

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,10 +18,12 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"github.com/pbnhl/pbnhl/internal/exposure"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 )
 
@@ -69,6 +72,7 @@ type config struct {
 	rateLimit   float64
 	mutate      int
 	mutateEvery time.Duration
+	mutated     string
 	verbose     bool
 }
 
@@ -94,7 +98,9 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.DurationVar(&c.latency, "latency", 0, "serve: latency added to -slow-rate of requests")
 	fs.Float64Var(&c.slowRate, "slow-rate", 1, "serve: fraction of requests that get -latency")
 	fs.Float64Var(&c.rateLimit, "rate", 0, "serve: requests per second before 429 (0 = unlimited)")
-	fs.IntVar(&c.mutate, "mutate", 0, "serve: records to change every -mutate-every (delta rehearsals)")
+	fs.IntVar(&c.mutate, "mutate", 0, "serve: records to change every -mutate-every (delta rehearsals); "+
+		"export: also write a second export after adding, changing and deleting this many records each (a CSV delta rehearsal)")
+	fs.StringVar(&c.mutated, "mutated-export", "", "export with -mutate: the second export's directory (default: -export's with -mutated appended)")
 	fs.DurationVar(&c.mutateEvery, "mutate-every", time.Minute, "serve: interval between mutations")
 	fs.BoolVar(&c.verbose, "v", false, "log every request (method, path, status)")
 	if err := fs.Parse(args); err != nil {
@@ -130,16 +136,15 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 		return err
 	}
 	if c.export != "" {
-		st, err := p.WriteExport(ctx, c.export, pbntest.ExportOptions{BOM: c.bom, CRLF: c.crlf, HumanHeaders: c.human, PMSDates: c.pmsDates, Documents: c.documents})
+		eo := pbntest.ExportOptions{BOM: c.bom, CRLF: c.crlf, HumanHeaders: c.human, PMSDates: c.pmsDates, Documents: c.documents}
+		if c.mutate > 0 {
+			return writeMutatedExports(ctx, p, c, eo, out)
+		}
+		st, err := p.WriteExport(ctx, c.export, eo)
 		if err != nil {
 			return err
 		}
-		total := 0
-		for _, n := range st.Rows {
-			total += n
-		}
-		fmt.Fprintf(out, "wrote %d records (%d patients, %d document files, %.1f MB) to %s in %s\n",
-			total, c.patients, st.DocumentFiles, float64(st.Bytes)/1e6, c.export, st.Duration.Round(time.Millisecond))
+		reportExport(out, st, c.export)
 		return nil
 	}
 
@@ -214,4 +219,67 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 			return nil
 		}
 	}
+}
+
+func reportExport(out io.Writer, st pbntest.ExportStats, dir string) {
+	total := 0
+	for _, n := range st.Rows {
+		total += n
+	}
+	fmt.Fprintf(out, "wrote %d records (%d patients, %d deletions, %d document files, %.1f MB) to %s in %s\n",
+		total, st.Rows[pbn.EntityPatients], st.Deletions, st.DocumentFiles, float64(st.Bytes)/1e6, dir, st.Duration.Round(time.Millisecond))
+}
+
+// writeMutatedExports writes the practice as generated to -export, then
+// adds, changes and deletes -mutate records each (deterministic from the
+// seed) and writes the result to the second directory: the same practice a
+// day later, for rehearsing a delta from CSV exports. The second export
+// has the changed records with their new updated_at and a deletions.csv
+// listing what was deleted; what changed is written, as ids only, to
+// <second directory>.changes.json so a rehearsal can be checked.
+//
+// The mutation's stamp is a day after the practice's as-of date: the
+// first export's newest stamp is before it, so a delta from the first
+// export's watermark sees every change.
+func writeMutatedExports(ctx context.Context, p *pbntest.Practice, c config, eo pbntest.ExportOptions, out io.Writer) error {
+	second := c.mutated
+	if second == "" {
+		second = filepath.Clean(c.export) + "-mutated"
+	}
+	if filepath.Clean(second) == filepath.Clean(c.export) {
+		return usageError{errors.New("-mutated-export must differ from -export")}
+	}
+	at := p.AsOf().Add(24 * time.Hour)
+	sim, err := pbntest.New(pbntest.Options{Practice: p, Now: func() time.Time { return at }})
+	if err != nil {
+		return err
+	}
+	st, err := sim.WriteExport(ctx, c.export, eo)
+	if err != nil {
+		return err
+	}
+	reportExport(out, st, c.export)
+	ch := sim.MutateWith(pbntest.MutateOptions{Create: c.mutate, Update: c.mutate, Delete: c.mutate})
+	st, err = sim.WriteExport(ctx, second, eo)
+	if err != nil {
+		return err
+	}
+	reportExport(out, st, second)
+	manifest := second + ".changes.json"
+	data, err := json.MarshalIndent(map[string]any{"at": ch.At, "created": ch.Created, "updated": ch.Updated, "deleted": ch.Deleted}, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(manifest, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	count := func(m map[pbn.Entity][]int64) (n int) {
+		for _, ids := range m {
+			n += len(ids)
+		}
+		return n
+	}
+	fmt.Fprintf(out, "mutated: %d created, %d updated, %d deleted (ids in %s)\n",
+		count(ch.Created), count(ch.Updated), count(ch.Deleted), manifest)
+	return nil
 }
