@@ -295,3 +295,93 @@ func BenchmarkMessageCalls(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// taskObject writes communications as completed tasks of their contact:
+// the original time as the due date, the title from channel and
+// direction (the requirement's default for the log), through the task
+// target and the map alone.
+func taskObject() mapping.Object {
+	return mapping.Object{Name: "communication_tasks", Source: "communications", Target: mapping.TargetTask, SourceKey: "id",
+		Fields: []mapping.Field{
+			{Template: "{channel} {direction}", To: "title", Required: true},
+			{From: "at", To: "dueDate", Transform: mapping.Chain{{Name: "timestamp"}}, Required: true},
+			{Value: "true", To: "completed"},
+			{Template: "{subject} {body}", To: "body", Transform: mapping.Chain{{Name: "collapse"}}},
+		},
+		Lookups: []mapping.Lookup{{From: "patientId", Object: "patients", To: mapping.LinkContact, Required: true},
+			{From: "staffId", Object: "staff", To: mapping.LinkOwner}},
+	}
+}
+
+// taskKey is the source key a task carries in its marker line.
+func taskKey(body string) string {
+	for line := range strings.Lines(body) {
+		if i := strings.Index(line, "/task/"); i >= 0 && strings.HasPrefix(strings.TrimSpace(line), "pbnhl-id ") {
+			return strings.TrimSpace(line[i+len("/task/"):])
+		}
+	}
+	return ""
+}
+
+// TestHistoryTasks: communications as completed tasks carry the source's
+// time as their due date to the second (read back through the API), a
+// title from channel and direction, one create each; undo removes them.
+func TestHistoryTasks(t *testing.T) {
+	e := newEnv(t, envOptions{patients: size(12), seed: 43})
+	e.m.Objects = append(e.m.Objects, taskObject())
+	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)))
+	ctx := context.Background()
+	loc := hltest.DefaultLocationID
+	_, err := e.migration(nil).ApplySchema(ctx)
+	require.NoError(t, err)
+	pre, err := e.migration(nil).Preflight(ctx)
+	require.NoError(t, err)
+	require.True(t, pre.Ready(), pre.Blocking)
+	var creates int64
+	hook := func(c highlevel.Call) {
+		if c.Operation == "contacts.tasks.create" {
+			creates++
+		}
+	}
+	e.hook.Store(&hook)
+	rep, err := e.migration(nil).Run(ctx)
+	e.hook.Store(nil)
+	require.NoError(t, err)
+
+	comms := map[string]pbn.Communication{}
+	for c := range e.pbn.Practice().Communications() {
+		comms[itoa(c.ID)] = c
+	}
+	var written int64
+	for _, o := range rep.Objects {
+		if o.Object == "communication_tasks" {
+			written = o.Written
+		}
+	}
+	for _, oe := range pre.Estimate.Objects {
+		if oe.Object == "communication_tasks" {
+			assert.Equal(t, written, oe.Calls, "the preflight estimates one call per task")
+		}
+	}
+	require.Positive(t, written)
+	assert.Equal(t, written, creates, "one call per task")
+	seen := 0
+	for _, c := range e.hl.Contacts(loc) {
+		tasks, err := e.client.Contacts.ListTasks(ctx, c.ID)
+		require.NoError(t, err)
+		for _, tk := range tasks {
+			key := taskKey(tk.Body)
+			src, ok := comms[key]
+			require.True(t, ok, "task for an unknown communication %q", key)
+			seen++
+			assert.Equal(t, src.At.Unix(), tk.DueDate.Unix(), "communication %s due date", key)
+			assert.True(t, tk.Completed, "communication %s is history: completed", key)
+			assert.Equal(t, string(src.Channel)+" "+string(src.Direction), tk.Title, "communication %s title", key)
+		}
+	}
+	assert.Equal(t, int(written), seen)
+
+	und, err := e.migration(nil).Undo(ctx, pbnhl.UndoOptions{})
+	require.NoError(t, err, "%+v", und)
+	assert.Zero(t, e.hl.Count(loc, hltest.KindTask), "undo removes every task")
+}

@@ -22,7 +22,13 @@
 // and [Inputs.Event] builds the appointment with the source's start and
 // end, toNotify false and the slot checks off; calendars are created or
 // chosen by hand (the schema plan lists them, [KindCalendar]; a missing
-// one blocks). The user object may carry an owners table ([OwnerRule]).
+// one blocks). A conversation_message object adds each record, with its
+// original date, type (SMS, Email, Call…) and direction, to its contact's
+// conversation ([Inputs.Message]; a provider rule gives the
+// conversationProviderId a Custom type needs); which channels go there,
+// to tasks (title from channel and direction, the original time as due
+// date, completed) or to notes is the objects' filters, one object per
+// choice. The user object may carry an owners table ([OwnerRule]).
 // Loading reports every problem at
 // once with file:line:column, the rule's path and, for typos, a suggestion.
 // Load → save → load is lossless and keeps the document's comments with the
