@@ -270,3 +270,37 @@ func eventTime(s string) (time.Time, error) {
 	}
 	return time.Parse(time.DateOnly, s)
 }
+
+// writeReviewExtras shows a reviewer what the map decides beyond rules:
+// an event object's calendars, a user object's owners table, and where an
+// opportunity's stage probability goes.
+func writeReviewExtras(b *strings.Builder, o *Object) {
+	if len(o.Calendars) > 0 {
+		b.WriteString("Calendars (created or chosen by hand; events are written with toNotify false):\n\n")
+		for _, c := range o.Calendars {
+			fmt.Fprintf(b, "- %s", mdText(c.Name))
+			if c.ID != "" {
+				fmt.Fprintf(b, " (id `%s`)", mdCell(c.ID))
+			}
+			if c.Staff != "" {
+				fmt.Fprintf(b, ", owned by staff `%s`", mdCell(c.Staff))
+			}
+			b.WriteByte('\n')
+		}
+		b.WriteByte('\n')
+	}
+	if len(o.Owners) > 0 {
+		b.WriteString("Owners table (wins over the email match):\n\n")
+		for _, r := range o.Owners {
+			to := "user `" + mdCell(r.UserID) + "`"
+			if r.UserID == "" {
+				to = "the user with email `" + mdCell(r.Email) + "`"
+			}
+			fmt.Fprintf(b, "- staff `%s` → %s\n", mdCell(r.Staff), to)
+		}
+		b.WriteByte('\n')
+	}
+	if o.ProbabilityField != "" && o.Target == TargetOpportunity {
+		fmt.Fprintf(b, "Stage probability: written to the opportunity field `%s` (HighLevel's API cannot set a stage's probability; the schema plan lists the values to set in Pipeline settings).\n\n", mdCell(o.ProbabilityField))
+	}
+}

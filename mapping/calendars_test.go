@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -136,4 +137,18 @@ func TestEventMapCheckAndPlan(t *testing.T) {
 		return out
 	}()
 	assert.Contains(t, pm, "calendars apply only to calendar_event targets")
+}
+
+// TestReviewShowsCalendarsAndOwners: the review shows an event object's
+// calendars with their owners and a user object's owners table.
+func TestReviewShowsCalendarsAndOwners(t *testing.T) {
+	m, err := Parse([]byte(eventMapYAML), "events.yaml")
+	require.NoError(t, err)
+	m.Objects = append(m.Objects, Object{Name: "staff", Source: "staff", Target: TargetUser, SourceKey: "id",
+		Owners: []OwnerRule{{Staff: "3", UserID: "u9"}, {Staff: "4", Email: "desk@clinic.example"}}})
+	var b strings.Builder
+	require.NoError(t, m.WriteReview(&b, ReviewOptions{}))
+	out := b.String()
+	assert.Contains(t, out, "Calendars (created or chosen by hand; events are written with toNotify false):\n\n- Dr Lee, owned by staff `3`\n- Practice (id `cal9`)\n")
+	assert.Contains(t, out, "Owners table (wins over the email match):\n\n- staff `3` → user `u9`\n- staff `4` → the user with email `desk@clinic.example`\n")
 }

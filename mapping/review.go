@@ -167,6 +167,7 @@ func (m *Map) WriteReview(w io.Writer, opts ReviewOptions) error {
 			}
 			b.WriteByte('\n')
 		}
+		writeReviewExtras(b, o)
 	}
 	b.WriteString("## Needs attention\n\n")
 	if len(todo) == 0 {
