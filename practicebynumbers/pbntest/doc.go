@@ -25,7 +25,10 @@
 // and secondary insurance; communications on every channel with their
 // original timestamps; form submissions and documents (content generated on
 // demand, [Practice.DocumentContent]); custom properties of every type with
-// off-list values; KPIs, cohorts and automations; spurious bulk change
+// off-list values; KPIs with 24 months of values per office, cohorts with
+// their criteria, and automations (recall, reminders, birthday, review
+// requests, reactivation) whose message templates carry PbN merge fields,
+// some with no HighLevel equivalent; spurious bulk change
 // stamps; and free text that embeds procedure lines such as
 // "2019-03-04 D1110 prophy adult $95".
 //
