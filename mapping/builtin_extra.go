@@ -8,10 +8,19 @@ import (
 	"github.com/pbnhl/pbnhl/mapping/transform"
 )
 
-// registerExtra adds the transforms for codes, names and places, and the
-// treatment-notes row parser.
+// registerExtra adds the transforms for codes, names and places, the
+// treatment-notes row parser and its remainder (so every line of a
+// patient's notes can arrive: treatment lines as rows, the rest as a
+// note).
 func registerExtra(r *Registry) {
 	r.RegisterParser("treatment_notes", treatmentNotes)
+	r.Register("treatment_remainder", nil,
+		"patient notes → the lines that are not treatment entries, in order (what treatment_notes leaves), for a contact note",
+		func(map[string]string) (Func, error) {
+			return func(s string) (string, error) {
+				return transform.ParseTreatmentNotes(s, transform.NotesOptions{}).Remainder, nil
+			}, nil
+		})
 	r.Register("state", nil, "US state or Canadian province name or code → two-letter code (Maine → ME)",
 		func(map[string]string) (Func, error) { return transform.StateCode, nil })
 	r.Register("country", nil, "country name or code → ISO 3166-1 alpha-2 (USA → US)",
