@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbnhl/pbnhl/handover"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 )
 
 // TestHandoverAfterRun: after a real run (approved default map, ledger,
@@ -57,4 +59,30 @@ func TestHandoverSourceOnly(t *testing.T) {
 	code, _, stderr := r.run(append([]string{"handover"}, r.srcArgs()...)...)
 	require.Equal(t, exitUsage, code)
 	require.True(t, strings.Contains(stderr, "-out DIR is required"), stderr)
+}
+
+// TestHandoverExportFolder: from a CSV export folder with PMS quirks (BOM,
+// human headers, PMS dates), as TestExportFolderSource reads it, the pack
+// is written, byte for byte the pack the API gives.
+func TestHandoverExportFolder(t *testing.T) {
+	r := newRig(t, 10, 0)
+	export := r.path("export")
+	_, err := r.pbn.WriteExport(context.Background(), export, pbntest.ExportOptions{BOM: true, HumanHeaders: true, PMSDates: true})
+	require.NoError(t, err)
+	out := r.path("pack")
+	stdout := r.mustRun("handover", "-export", export, "-out", out)
+	require.Contains(t, stdout, "automations: 7")
+	guide, err := os.ReadFile(filepath.Join(out, handover.FileGuideMD))
+	require.NoError(t, err)
+	require.Contains(t, string(guide), "{{contact.first_name}}")
+	// The same practice through the API gives the same pack.
+	api := r.path("pack-api")
+	r.mustRun(append([]string{"handover", "-out", api}, r.srcArgs()...)...)
+	for _, name := range handover.Files {
+		a, err := os.ReadFile(filepath.Join(api, name))
+		require.NoError(t, err)
+		b, err := os.ReadFile(filepath.Join(out, name))
+		require.NoError(t, err)
+		require.Equal(t, string(a), string(b), "%s differs between the API and the export folder", name)
+	}
 }
