@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -118,7 +119,7 @@ func buildCutover(ctx context.Context, m *mapping.Map, l *rollback.Ledger) (Cuto
 			oc.Created++
 		}
 	}
-	for _, k := range slices.Sorted(mapsKeys(counts)) {
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		c.Objects = append(c.Objects, *counts[k])
 	}
 	runs, err := l.Runs(ctx)
@@ -153,16 +154,6 @@ func buildCutover(ctx context.Context, m *mapping.Map, l *rollback.Ledger) (Cuto
 // schemaTypes are the id map's types the schema phase creates.
 var schemaTypes = map[string]bool{"custom_field": true, "custom_object": true, "object_field": true, "pipeline": true,
 	"association": true, "custom_value": true, "calendar": true, "tag": true}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
 
 func writeCutoverMD(b *bytes.Buffer, practice string, c Cutover) error {
 	title := "Cutover sheet"
