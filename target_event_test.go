@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -129,10 +130,10 @@ func TestEventTarget(t *testing.T) {
 	require.True(t, pre.Ready(), pre.Blocking)
 
 	e.resetCounts()
-	creates := int64(0)
+	var creates atomic.Int64 // the hook runs on the migration's workers
 	hook := func(c highlevel.Call) {
 		if c.Operation == "calendars.createAppointment" {
-			creates++
+			creates.Add(1)
 		}
 	}
 	e.hook.Store(&hook)
@@ -192,7 +193,7 @@ func TestEventTarget(t *testing.T) {
 	}
 	assert.Len(t, seen, len(src), "every appointment arrived as an event")
 	assert.Empty(t, e.hl.Notifications(loc), "a migrated appointment never notifies the patient")
-	assert.Equal(t, int64(len(src)), creates, "one create per event")
+	assert.Equal(t, int64(len(src)), creates.Load(), "one create per event")
 	var written, invalid int64
 	for _, o := range rep.Objects {
 		if o.Object == "appointment_events" {
@@ -215,12 +216,12 @@ func TestEventTarget(t *testing.T) {
 	}
 
 	// A second run writes nothing.
-	creates = 0
+	creates.Store(0)
 	e.hook.Store(&hook)
 	_, err = e.migration(nil).Run(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
-	assert.Zero(t, creates)
+	assert.Zero(t, creates.Load())
 
 	und, err := e.migration(nil).Undo(ctx, pbnhl.UndoOptions{})
 	require.NoError(t, err, "%+v", und)
@@ -377,13 +378,13 @@ func BenchmarkEventCalls(b *testing.B) {
 		ctx := context.Background()
 		_, err := e.migration(nil).ApplySchema(ctx)
 		require.NoError(b, err)
-		var creates, others int64
+		var creates, others atomic.Int64
 		hook := func(c highlevel.Call) {
 			switch {
 			case c.Operation == "calendars.createAppointment":
-				creates++
+				creates.Add(1)
 			case strings.HasPrefix(c.Operation, "calendars.") || c.Operation == "contacts.appointments":
-				others++
+				others.Add(1)
 			}
 		}
 		e.hook.Store(&hook)
@@ -392,7 +393,7 @@ func BenchmarkEventCalls(b *testing.B) {
 		b.StopTimer()
 		require.NoError(b, err)
 		n := len(sourceEvents(e))
-		b.ReportMetric(float64(creates+others)/float64(n), "calls/event")
+		b.ReportMetric(float64(creates.Load()+others.Load())/float64(n), "calls/event")
 		b.ReportMetric(float64(n), "events")
 		b.StartTimer()
 	}
@@ -425,17 +426,17 @@ func TestEventDelta(t *testing.T) {
 	changes := e.pbn.MutateWith(pbntest.MutateOptions{Update: 40, Create: 6, Touch: 10})
 	require.NotEmpty(t, changes.Changed(pbn.EntityAppointments))
 
-	var updates int64
+	var updates atomic.Int64
 	hook := func(c highlevel.Call) {
 		if c.Operation == "calendars.updateAppointment" {
-			updates++
+			updates.Add(1)
 		}
 	}
 	e.hook.Store(&hook)
 	rep, err := e.migration(nil).Delta(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
-	assert.Positive(t, updates, "changed appointments are updated in place")
+	assert.Positive(t, updates.Load(), "changed appointments are updated in place")
 
 	statuses := map[pbn.AppointmentStatus]string{"Scheduled": "confirmed", "Complete": "showed", "Broken": "noshow", "UnschedList": "cancelled", "Planned": "new"}
 	after := eventState(t, e)
