@@ -277,3 +277,40 @@ func TestCohortCounts(t *testing.T) {
 	require.Equal(t, before, hs.Served())
 	require.Equal(t, "not checked: no HighLevel client", p.Cohorts[0].Checked)
 }
+
+// plantedCohort is a source with one more cohort.
+type plantedCohort struct {
+	pbn.Source
+	extra pbn.Cohort
+}
+
+func (p *plantedCohort) Cohorts(ctx context.Context, opts pbn.ListOptions) iter.Seq2[pbn.Cohort, error] {
+	return func(yield func(pbn.Cohort, error) bool) {
+		for c, err := range p.Source.Cohorts(ctx, opts) {
+			if !yield(c, err) || err != nil {
+				return
+			}
+		}
+		yield(p.extra, nil)
+	}
+}
+
+// TestNoPatientDataInCohorts: a cohort's criteria naming a patient is
+// refused like a template's text.
+func TestNoPatientDataInCohorts(t *testing.T) {
+	ctx := context.Background()
+	base := source(t, 20)
+	var name string
+	for p, err := range base.Patients(ctx, pbn.ListOptions{}) {
+		require.NoError(t, err)
+		if len(p.FirstName) > 1 && len(p.LastName) > 1 {
+			name = p.FirstName + " " + p.LastName
+			break
+		}
+	}
+	src := &plantedCohort{Source: base, extra: pbn.Cohort{ID: 77, Name: "Family", Criteria: "guarantor = " + name}}
+	_, err := handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src})
+	require.ErrorIs(t, err, handover.ErrPatientData)
+	require.Contains(t, err.Error(), "cohort 77")
+	require.NotContains(t, err.Error(), name)
+}
