@@ -73,7 +73,11 @@
 //     fields — communication log, forms — in the one create call) → business
 //     links through the bulk endpoint (one call per business and 100
 //     contacts) → custom object records and their relations → opportunities
-//     → notes and tasks. Calls run concurrently under the client's one
+//     → notes, tasks and calendar events (a map's calendar_event objects:
+//     appointments of their contact in the calendar the map picks per
+//     provider or office, with the source's start and end, never notifying
+//     the patient; identity by the marker line in the description, see
+//     target_event.go). Calls run concurrently under the client's one
 //     per-location limiter.
 //   - [Migration.Delta] reads what changed since each entity's watermark
 //     (minus an overlap), skips records whose content digest equals what
