@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,15 +109,15 @@ func TestMessageTarget(t *testing.T) {
 	require.True(t, pre.Ready(), pre.Blocking)
 
 	e.resetCounts()
-	var adds, convCreates, convSearches int64
+	var adds, convCreates, convSearches atomic.Int64 // the phase's workers call concurrently
 	hook := func(c highlevel.Call) {
 		switch c.Operation {
 		case "conversations.addInbound":
-			adds++
+			adds.Add(1)
 		case "conversations.create":
-			convCreates++
+			convCreates.Add(1)
 		case "conversations.search":
-			convSearches++
+			convSearches.Add(1)
 		}
 	}
 	e.hook.Store(&hook)
@@ -138,9 +139,9 @@ func TestMessageTarget(t *testing.T) {
 	}
 	assert.Equal(t, int64(len(src)), est.Records, "the preflight counts the messages")
 	assert.Equal(t, int64(len(src)+2*len(contacts)), est.Calls, "one call per message, two per conversation")
-	assert.Equal(t, int64(len(src)), adds, "one call per message")
-	assert.Equal(t, int64(len(contacts)), convCreates, "one conversation per contact")
-	assert.Equal(t, int64(len(contacts)), convSearches, "one lookup per contact")
+	assert.Equal(t, int64(len(src)), adds.Load(), "one call per message")
+	assert.Equal(t, int64(len(contacts)), convCreates.Load(), "one conversation per contact")
+	assert.Equal(t, int64(len(contacts)), convSearches.Load(), "one lookup per contact")
 	assert.Equal(t, len(contacts), e.hl.Count(loc, hltest.KindConversation))
 	all := 0
 	for c := range e.pbn.Practice().Communications() {
@@ -188,12 +189,14 @@ func TestMessageTarget(t *testing.T) {
 	assert.Empty(t, e.hl.Notifications(loc), "history sends nothing")
 
 	// A second run writes nothing and looks nothing up.
-	adds, convCreates, convSearches = 0, 0, 0
+	adds.Store(0)
+	convCreates.Store(0)
+	convSearches.Store(0)
 	e.hook.Store(&hook)
 	_, err = e.migration(nil).Run(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
-	assert.Zero(t, adds+convCreates+convSearches)
+	assert.Zero(t, adds.Load()+convCreates.Load()+convSearches.Load())
 
 	und, err := e.migration(nil).Undo(ctx, pbnhl.UndoOptions{})
 	require.NoError(t, err, "%+v", und)
@@ -278,10 +281,10 @@ func BenchmarkMessageCalls(b *testing.B) {
 		ctx := context.Background()
 		_, err := e.migration(nil).ApplySchema(ctx)
 		require.NoError(b, err)
-		var calls int64
+		var calls atomic.Int64
 		hook := func(c highlevel.Call) {
 			if strings.HasPrefix(c.Operation, "conversations.") {
-				calls++
+				calls.Add(1)
 			}
 		}
 		e.hook.Store(&hook)
@@ -290,7 +293,7 @@ func BenchmarkMessageCalls(b *testing.B) {
 		b.StopTimer()
 		require.NoError(b, err)
 		n := len(sourceMessages(e))
-		b.ReportMetric(float64(calls)/float64(n), "calls/message")
+		b.ReportMetric(float64(calls.Load())/float64(n), "calls/message")
 		b.ReportMetric(float64(n), "messages")
 		b.StartTimer()
 	}
@@ -337,10 +340,10 @@ func TestHistoryTasks(t *testing.T) {
 	pre, err := e.migration(nil).Preflight(ctx)
 	require.NoError(t, err)
 	require.True(t, pre.Ready(), pre.Blocking)
-	var creates int64
+	var creates atomic.Int64
 	hook := func(c highlevel.Call) {
 		if c.Operation == "contacts.tasks.create" {
-			creates++
+			creates.Add(1)
 		}
 	}
 	e.hook.Store(&hook)
@@ -364,7 +367,7 @@ func TestHistoryTasks(t *testing.T) {
 		}
 	}
 	require.Positive(t, written)
-	assert.Equal(t, written, creates, "one call per task")
+	assert.Equal(t, written, creates.Load(), "one call per task")
 	seen := 0
 	for _, c := range e.hl.Contacts(loc) {
 		tasks, err := e.client.Contacts.ListTasks(ctx, c.ID)
