@@ -19,6 +19,7 @@ type ObjectEstimate struct {
 	Object  string
 	Records int64 // valid records still to write
 	Calls   int64
+	Bytes   int64 // file bytes its uploads send (documents)
 }
 
 // Estimate is a run's API-call budget and duration before it starts.
@@ -28,6 +29,8 @@ type Estimate struct {
 	// 100 contacts).
 	BusinessLinks int64
 	Calls         int64
+	// Bytes is what the uploads send (documents within the 25 MB cap).
+	Bytes int64
 	// Duration is the time the calls take at the location's burst limit
 	// (requests per window of the client's limiter), when the limiter is
 	// the bottleneck.
@@ -176,15 +179,17 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 			if t.role() != writesRecords {
 				return // nothing of their own is sent
 			}
-			before := tally.calls
+			before, beforeBytes := tally.calls, tally.bytes
 			t.tally(p, &tally)
 			est.Calls += tally.calls - before
+			est.Bytes += tally.bytes - beforeBytes
 			est.Records++
 		},
 		done: func(o *mapping.Object) {
 			if writes(o) {
 				r.Estimate.Objects = append(r.Estimate.Objects, est)
 				r.Estimate.Calls += est.Calls
+				r.Estimate.Bytes += est.Bytes
 			}
 		},
 	})
@@ -279,6 +284,9 @@ func (r *PreflightReport) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "  %-20s %7s         %7d calls\n", "business links", "", r.Estimate.BusinessLinks)
 	fmt.Fprintf(&b, "  total %d calls, %s at the burst limit, %d day(s) under the daily limit\n",
 		r.Estimate.Calls, roundDuration(r.Estimate.Duration), r.Estimate.Days)
+	if r.Estimate.Bytes > 0 {
+		fmt.Fprintf(&b, "  uploads send %.1f MB of documents\n", float64(r.Estimate.Bytes)/(1<<20))
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -22,6 +22,7 @@ type Progress struct {
 	Invalid  int64 // refused by our validation, never sent
 	Rejected int64 // refused by HighLevel
 	Calls    int64 // HighLevel calls made (or that a dry run would make)
+	Bytes    int64 // file bytes sent by uploads (documents)
 	Rate     float64
 	ETA      time.Duration
 	Elapsed  time.Duration
@@ -36,6 +37,7 @@ type tracker struct {
 	total                                                        int64
 	start                                                        time.Time
 	written, existing, skipped, invalid, rejected, calls, folded atomic.Int64
+	bytes                                                        atomic.Int64 // file bytes uploaded (documents)
 
 	mu   sync.Mutex
 	last time.Time
@@ -48,7 +50,7 @@ func (m *Migration) track(phase, object string, total int64) *tracker {
 func (t *tracker) snapshot(finished bool) Progress {
 	p := Progress{Phase: t.phase, Object: t.object, Total: t.total, Written: t.written.Load(), Existing: t.existing.Load(),
 		Skipped: t.skipped.Load(), Folded: t.folded.Load(), Invalid: t.invalid.Load(), Rejected: t.rejected.Load(), Calls: t.calls.Load(),
-		Finished: finished}
+		Bytes: t.bytes.Load(), Finished: finished}
 	p.Done = p.Written + p.Existing + p.Skipped + p.Invalid + p.Rejected + p.Folded
 	p.Elapsed = t.m.now().Sub(t.start)
 	if s := p.Elapsed.Seconds(); s > 0 {

@@ -97,6 +97,7 @@ var targets = []target{
 	taskTarget{},
 	eventTarget{},
 	messageTarget{},
+	mediaTarget{},
 }
 
 // targetRole is what becomes of an object's valid records.
@@ -165,6 +166,7 @@ func writes(o *mapping.Object) bool { return targetOf(o).role() == writesRecords
 // it (one bulk link call per business and 100 contacts).
 type callTally struct {
 	calls       int64
+	bytes       int64 // file bytes uploads send (documents)
 	perBusiness map[string]int64
 	// conversations are the contacts whose conversation the message
 	// target looks up and creates (once each).

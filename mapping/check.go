@@ -24,6 +24,7 @@ var standardFields = map[TargetKind][]string{
 	TargetMessage:     {"type", "direction", "date", "message", "subject", "provider"},
 	TargetEvent: {"calendar", "title", "startTime", "endTime", "durationMinutes", "appointmentStatus",
 		"description", "address"},
+	TargetMedia: {"name", "kind", "date", "size", "contentType", "sha256"},
 }
 
 // lookupTargets lists, per target kind, where a lookup may put a resolved id.
@@ -38,6 +39,7 @@ var lookupTargets = map[TargetKind][]string{
 	TargetUser:         {},
 	TargetEvent:        {LinkContact, LinkOwner},
 	TargetMessage:      {LinkContact, LinkOwner},
+	TargetMedia:        {LinkContact, LinkOwner},
 }
 
 // createsRecords reports whether the target creates HighLevel records, which
@@ -224,7 +226,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 			if o.Target == TargetBusiness {
 				add(f.at, fp, "HighLevel businesses have no custom fields")
 			}
-			if (o.Target == TargetNote || o.Target == TargetTask || o.Target == TargetUser || o.Target == TargetEvent || o.Target == TargetMessage) && f.Type != "" {
+			if (o.Target == TargetNote || o.Target == TargetTask || o.Target == TargetUser || o.Target == TargetEvent || o.Target == TargetMessage || o.Target == TargetMedia) && f.Type != "" {
 				add(f.at, fp, "%s targets have no custom fields", o.Target)
 			}
 			if f.Type.HasOptions() && len(f.OptionList()) == 0 {

@@ -29,6 +29,12 @@
 // to tasks (title from channel and direction, the original time as due
 // date, completed) or to notes is the objects' filters, one object per
 // choice. The user object may carry an owners table ([OwnerRule]).
+// A media object (documents) uploads each record's file into the
+// location's media library and links it to its contact by a note; its
+// rules give the file's name, kind, date, size, content type and SHA-256
+// (the root package streams the content); [DocumentsObject] builds one,
+// and the proposer drafts it when the source has documents and a contact
+// object, and says so.
 // Loading reports every problem at
 // once with file:line:column, the rule's path and, for typos, a suggestion.
 // Load → save → load is lossless and keeps the document's comments with the

@@ -56,12 +56,15 @@ const (
 	// type and direction, to its contact's conversation (created once per
 	// contact); nothing is sent.
 	TargetMessage TargetKind = "conversation_message"
+	// TargetMedia uploads each record's file (a source document) into the
+	// location's media library and links it to its contact with a note.
+	TargetMedia TargetKind = "media"
 )
 
 var targetKinds = []TargetKind{
 	TargetContact, TargetBusiness, TargetCustomObject, TargetOpportunity,
 	TargetNote, TargetTask, TargetContactField, TargetUser, TargetEvent,
-	TargetMessage,
+	TargetMessage, TargetMedia,
 }
 
 // DataType is a HighLevel custom field data type. Setting a Field's Type makes
@@ -396,6 +399,8 @@ func (o Object) RecordType() string {
 		return "calendar_event"
 	case TargetMessage:
 		return "conversation_message"
+	case TargetMedia:
+		return "media"
 	}
 	return ""
 }

@@ -189,8 +189,13 @@ func Propose(ctx context.Context, inv SourceInventory, dest Destination, opts Pr
 		why    string
 	}
 	var unplaced []unrecognised
+	var documents *EntityInventory // mapped last: it links to the contact object
 	for i := range inv.Entities {
 		e := &inv.Entities[i]
+		if normName(e.Name) == "documents" && e.Count > 0 {
+			documents = e
+			continue
+		}
 		fs := FileSummary{Entity: e.Name, File: e.File, Rows: e.Count, Rejects: e.Rejects}
 		for _, f := range e.Fields {
 			fs.Columns = append(fs.Columns, f.Name)
@@ -268,6 +273,9 @@ func Propose(ctx context.Context, inv SourceInventory, dest Destination, opts Pr
 		pr.Review = append(pr.Review, review...)
 		pr.Notes = append(pr.Notes, notes...)
 		pr.Columns = append(pr.Columns, cols...)
+	}
+	if documents != nil {
+		pr.proposeDocuments(documents, present[TargetContact], used)
 	}
 	for _, u := range inv.Unreadable {
 		pr.Notes = append(pr.Notes, fmt.Sprintf("%s: could not be read — %s", u.File, u.Reason))

@@ -43,7 +43,7 @@ var entityKinds = []entityKind{
 
 // notMigrated are entities the map does not carry, with the reason.
 var notMigrated = map[string]string{
-	"documents":        "documents move as files with their record (media upload), not through the field map",
+	"documents":        "no records", // with records: proposeDocuments
 	"kpidefinitions":   "KPIs go to the handover pack (pbn2hl handover): kpis.csv, kpis.json and kpi_values.csv, with how to rebuild each in HighLevel",
 	"kpivalues":        "KPIs go to the handover pack (pbn2hl handover): kpis.csv, kpis.json and kpi_values.csv, with how to rebuild each in HighLevel",
 	"cohorts":          "cohorts go to the handover pack (pbn2hl handover): cohorts.csv, with the HighLevel tag and smart-list filter of each",

@@ -97,7 +97,7 @@ func TestProposePBNTestInventory(t *testing.T) {
 	assert.Equal(t, TargetUser, kinds["staff"])
 	assert.Equal(t, TargetOpportunity, kinds["treatment_plans"])
 	assert.Equal(t, TargetNote, kinds["communications"])
-	assert.NotContains(t, kinds, "documents")
+	assert.Equal(t, TargetMedia, kinds["documents"], "documents move as files")
 	pt := m.Object("patients")
 	for to, from := range map[string]string{"firstName": "firstName", "lastName": "lastName", "email": "email", "dateOfBirth": "birthDate", "phone": "mobilePhone", "postalCode": "address.postalCode"} {
 		f := pt.Field(to)

@@ -126,6 +126,8 @@ func (h *HighLevelTarget) Delete(ctx context.Context, ref Ref) error {
 		return hlErr(h.c.Conversations.Delete(ctx, ref.ID))
 	case ref.ObjectType == TypeMessage:
 		return h.deleteMessage(ctx, ref)
+	case ref.ObjectType == TypeMedia:
+		return hlErr(h.c.Media.Delete(ctx, ref.ID))
 	}
 	return unsupported("delete", ref.ObjectType)
 }
@@ -230,6 +232,9 @@ func (h *HighLevelTarget) Irreversible(action Action, ref Ref) error {
 // Digest implements Target: it reads the record and projects it onto the
 // written fields (see ProjectDigest).
 func (h *HighLevelTarget) Digest(ctx context.Context, ref Ref, written []byte) (string, error) {
+	if ref.ObjectType == TypeMedia {
+		return h.mediaDigest(ctx, ref, written)
+	}
 	if immutable(ref.ObjectType) {
 		if err := h.existsImmutable(ctx, ref); err != nil {
 			return "", err
