@@ -77,7 +77,12 @@
 //     appointments of their contact in the calendar the map picks per
 //     provider or office, with the source's start and end, never notifying
 //     the patient; identity by the marker line in the description, see
-//     target_event.go). Calls run concurrently under the client's one
+//     target_event.go), and conversation messages (a map's
+//     conversation_message objects: communications added to their
+//     contact's conversation — created once, journaled — with their
+//     original date, type and direction, sending nothing; Undo deletes the
+//     conversations it made, as HighLevel deletes no single message; see
+//     target_message.go). Calls run concurrently under the client's one
 //     per-location limiter.
 //   - [Migration.Delta] reads what changed since each entity's watermark
 //     (minus an overlap), skips records whose content digest equals what
