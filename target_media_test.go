@@ -103,13 +103,14 @@ func TestMediaTarget(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, pre.Ready(), pre.Blocking)
 
-	uploads, notes := 0, 0
+	// The hook runs on the migration's workers: atomic counts.
+	var uploads, notes atomic.Int64
 	hook := func(c highlevel.Call) {
 		switch c.Operation {
 		case "medias.upload":
-			uploads++
+			uploads.Add(1)
 		case "contacts.notes.create":
-			notes++
+			notes.Add(1)
 		}
 	}
 	e.hook.Store(&hook)
@@ -150,7 +151,7 @@ func TestMediaTarget(t *testing.T) {
 	assert.Equal(t, wantBytes, est.Bytes, "the preflight estimates the bytes (too-large files are not sent)")
 	assert.Equal(t, wantBytes, pre.Estimate.Bytes)
 	assert.Equal(t, wantBytes, progressBytes.Load(), "progress counts the bytes uploaded")
-	assert.Equal(t, len(want), uploads, "one upload per document, none for a too-large one")
+	assert.EqualValues(t, len(want), uploads.Load(), "one upload per document, none for a too-large one")
 
 	// Every file: its document's exact content, once.
 	files := e.hl.Records(loc, hltest.KindMedia)
@@ -195,7 +196,7 @@ func TestMediaTarget(t *testing.T) {
 		assert.Equal(t, itoa(d.PatientID), patientOf[fmt.Sprint(n["contactId"])], "document %s is linked to its patient", key)
 	}
 	assert.Equal(t, len(want), linked, "one note per document")
-	assert.Equal(t, len(want), notes-countOtherNotes(e, loc), "one note call per document")
+	assert.EqualValues(t, len(want), int(notes.Load())-countOtherNotes(e, loc), "one note call per document")
 
 	// The census: every source document is in media storage or listed
 	// invalid with a reason.
@@ -222,12 +223,12 @@ func TestMediaTarget(t *testing.T) {
 	assert.Equal(t, all, len(seen)+len(reasons))
 
 	// A second run uploads nothing.
-	uploads, notes = 0, 0
+	uploads.Store(0)
 	e.hook.Store(&hook)
 	_, err = e.migration(func(o *pbnhl.Options) { o.Source = src }).Run(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
-	assert.Zero(t, uploads, "a re-run uploads nothing twice")
+	assert.Zero(t, uploads.Load(), "a re-run uploads nothing twice")
 	assert.Equal(t, len(files), len(e.hl.Records(loc, hltest.KindMedia)))
 
 	// Undo deletes every file it uploaded and every note.
@@ -303,19 +304,17 @@ func TestMediaUploadsSurviveFaultsAndKill(t *testing.T) {
 	// The first run is cancelled after a few uploads.
 	kctx, kill := context.WithCancel(ctx)
 	defer kill()
-	uploads := 0
+	var uploads atomic.Int64 // the hook runs on the migration's workers
 	hook := func(c highlevel.Call) {
-		if c.Operation == "medias.upload" {
-			if uploads++; uploads == 6 {
-				kill()
-			}
+		if c.Operation == "medias.upload" && uploads.Add(1) == 6 {
+			kill()
 		}
 	}
 	e.hook.Store(&hook)
 	_, err = m.Run(kctx)
 	e.hook.Store(nil)
 	require.Error(t, err, "the run was cancelled")
-	require.GreaterOrEqual(t, uploads, 6)
+	require.GreaterOrEqual(t, uploads.Load(), int64(6))
 
 	// Resumed (as often as the faults need) to the end.
 	for i := 0; ; i++ {
@@ -350,10 +349,10 @@ func BenchmarkMediaCalls(b *testing.B) {
 		m := e.migration(nil)
 		_, err := m.ApplySchema(ctx)
 		require.NoError(b, err)
-		calls := 0
+		var calls atomic.Int64 // the hook runs on the migration's workers
 		hook := func(c highlevel.Call) {
-			if c.Operation == "medias.upload" || (c.Operation == "contacts.notes.create") {
-				calls++
+			if c.Operation == "medias.upload" || c.Operation == "contacts.notes.create" {
+				calls.Add(1)
 			}
 		}
 		b.StartTimer()
@@ -369,7 +368,7 @@ func BenchmarkMediaCalls(b *testing.B) {
 			}
 		}
 		require.Positive(b, docs)
-		b.ReportMetric(float64(calls-countOtherNotes(e, hltest.DefaultLocationID))/float64(docs), "calls/document")
+		b.ReportMetric(float64(int(calls.Load())-countOtherNotes(e, hltest.DefaultLocationID))/float64(docs), "calls/document")
 		b.ReportMetric(float64(bytes)/float64(docs), "bytes/document")
 		b.StartTimer()
 	}
