@@ -82,8 +82,13 @@
 //     contact's conversation — created once, journaled — with their
 //     original date, type and direction, sending nothing; Undo deletes the
 //     conversations it made, as HighLevel deletes no single message; see
-//     target_message.go). Calls run concurrently under the client's one
-//     per-location limiter.
+//     target_message.go), and documents (a map's media objects,
+//     mapping.DocumentsObject: each file streamed from the source into the
+//     media library, at most 25 MB — larger ones invalid with the reason —
+//     and linked to its contact by a note naming it with its URL; identity
+//     by a tag in the file name; two calls per document; Progress.Bytes
+//     and Estimate.Bytes count the bytes; see target_media.go). Calls run
+//     concurrently under the client's one per-location limiter.
 //   - [Migration.Delta] reads what changed since each entity's watermark
 //     (minus an overlap), skips records whose content digest equals what
 //     was last written, updates changed ones with their before-image

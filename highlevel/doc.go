@@ -26,6 +26,10 @@
 // contact's conversation; messages added with the date they were sent,
 // nothing is sent). Methods take a context first and return concrete types;
 // listings are iterators (iter.Seq2[*T, error]) that hold one page in memory.
+// Media.Upload streams its multipart body through a pipe as the content
+// is read (MediaUpload.Open reopens it for an attempt HighLevel refused
+// unread): a file's size never sets the memory used; over 25 MB is
+// ErrFileTooLarge.
 //
 // # Write bodies
 //
