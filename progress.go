@@ -118,6 +118,7 @@ func (r *Report) Totals() Progress {
 		t.Invalid += p.Invalid
 		t.Rejected += p.Rejected
 		t.Calls += p.Calls
+		t.Bytes += p.Bytes
 	}
 	if s := r.Duration.Seconds(); s > 0 {
 		t.Rate = float64(t.Done) / s

@@ -19,10 +19,11 @@ func TestReportTotals(t *testing.T) {
 		{Phase: pbnhl.PhaseRun, Object: "communications", Total: 0, Done: 4, Folded: 4, Finished: true},
 		{Phase: pbnhl.PhaseRun, Object: "appointments", Total: 8, Done: 5, Written: 5, Calls: 5, Finished: true}, // stopped early
 		{Phase: pbnhl.PhaseRun, Object: pbnhl.PhaseLinks, Total: 3, Done: 3, Existing: 3, Finished: true},
+		{Phase: pbnhl.PhaseRun, Object: "documents", Total: 0, Done: 0, Bytes: 4096, Finished: true}, // uploads
 	}}
 	got := rep.Totals()
 	assert.Equal(t, pbnhl.Progress{Phase: pbnhl.PhaseRun, Total: 10 + 30 + 4 + 8 + 3, Done: 52, Written: 42, Existing: 3, Skipped: 2,
-		Folded: 4, Invalid: 1, Calls: 45, Rate: 26, Elapsed: 2 * time.Second, Finished: true}, got)
+		Folded: 4, Invalid: 1, Calls: 45, Bytes: 4096, Rate: 26, Elapsed: 2 * time.Second, Finished: true}, got)
 	assert.Equal(t, pbnhl.Progress{Finished: true}, (&pbnhl.Report{}).Totals())
 }
 
