@@ -48,7 +48,8 @@ func (h hugeDocs) Documents(ctx context.Context, o pbn.ListOptions) iter.Seq2[pb
 func newMediaEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	e := newEnv(t, o)
-	e.m.Objects = append(e.m.Objects, mapping.DocumentsObject("documents", "documents", "patients"))
+	e.m.Objects = append(e.m.Objects, mapping.DocumentsObject("documents", "documents", "patients"),
+		mapping.DocumentsIndexObject("documents_index", "documents", "patients"))
 	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)))
 	return e
 }
@@ -79,6 +80,7 @@ func migratedPatients(e *env) map[string]bool {
 // TestMediaTarget: with the default map, every document of a pbntest
 // practice is uploaded into media storage with its exact content (size and
 // SHA-256), linked to its contact by a note naming the file and its URL,
+// and indexed in its contact's documents field (pbn_documents),
 // or listed invalid with a reason (too large, contact not migrated): the
 // census. Two calls per document, the preflight estimates calls and bytes,
 // progress counts bytes, a second run uploads nothing, undo deletes every
@@ -196,6 +198,16 @@ func TestMediaTarget(t *testing.T) {
 		assert.Equal(t, itoa(d.PatientID), patientOf[fmt.Sprint(n["contactId"])], "document %s is linked to its patient", key)
 	}
 	assert.Equal(t, len(want), linked, "one note per document")
+
+	// The documents index on each contact lists its documents.
+	index := map[string]string{} // patient → pbn_documents
+	for _, c := range e.hl.Contacts(loc) {
+		index[fmt.Sprint(c.CustomFields[byField["contact.pbn_patient_id"]])] = fmt.Sprint(c.CustomFields[byField["contact.pbn_documents"]])
+	}
+	for key, d := range want {
+		assert.Contains(t, index[itoa(d.PatientID)], key, "document %s in its contact's documents index", key)
+		assert.Contains(t, index[itoa(d.PatientID)], d.Name, "document %s in its contact's documents index", key)
+	}
 	assert.EqualValues(t, len(want), int(notes.Load())-countOtherNotes(e, loc), "one note call per document")
 
 	// The census: every source document is in media storage or listed

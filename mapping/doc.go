@@ -33,8 +33,9 @@
 // location's media library and links it to its contact by a note; its
 // rules give the file's name, kind, date, size, content type and SHA-256
 // (the root package streams the content); [DocumentsObject] builds one,
-// and the proposer drafts it when the source has documents and a contact
-// object, and says so.
+// [DocumentsIndexObject] its companion documents index (a contact_field,
+// pbn_documents), and the proposer drafts both when the source has
+// documents and a contact object, and says so.
 // Loading reports every problem at
 // once with file:line:column, the rule's path and, for typos, a suggestion.
 // Load → save → load is lossless and keeps the document's comments with the
