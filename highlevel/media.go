@@ -102,10 +102,20 @@ func (s *MediaService) Upload(ctx context.Context, f MediaUpload) (*UploadedFile
 		if err != nil {
 			return nil, err
 		}
+		// The first 512 bytes are read before the request starts: they
+		// settle the content type when the name does not, and a file that
+		// cannot be read at all fails here without a request (one the
+		// server would see cut short).
+		head := make([]byte, 512)
+		n, err := io.ReadFull(content, head)
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			content.Close()
+			return nil, fmt.Errorf("reading the file: %w", err)
+		}
 		pr, pw := io.Pipe()
 		go func() {
 			defer content.Close()
-			pw.CloseWithError(writeUpload(pw, boundary, f, content, &tooLarge))
+			pw.CloseWithError(writeUpload(pw, boundary, f, head[:n], content, &tooLarge))
 		}()
 		return pr, nil
 	}
@@ -125,20 +135,14 @@ func (s *MediaService) Upload(ctx context.Context, f MediaUpload) (*UploadedFile
 }
 
 // writeUpload writes the multipart body of an upload to w as content is
-// read. Past MaxUploadBytes it stops with an error (the body is cut
+// read, head being the file's first bytes already read. Past MaxUploadBytes it stops with an error (the body is cut
 // short) and sets tooLarge.
-func writeUpload(w io.Writer, boundary string, f MediaUpload, content io.Reader, tooLarge *atomic.Bool) error {
+func writeUpload(w io.Writer, boundary string, f MediaUpload, head []byte, content io.Reader, tooLarge *atomic.Bool) error {
 	mw := multipart.NewWriter(w)
 	if err := mw.SetBoundary(boundary); err != nil {
 		return err
 	}
-	// The first 512 bytes settle the content type when the name does not.
-	head := make([]byte, 512)
-	n, err := io.ReadFull(content, head)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("reading the file: %w", err)
-	}
-	head = head[:n]
+	n := len(head)
 	ctype := f.ContentType
 	if ctype == "" {
 		ctype = mime.TypeByExtension(strings.ToLower(path.Ext(f.Name)))
