@@ -262,7 +262,8 @@ func (s *Server) Client() *http.Client { return s.ts.Client() }
 
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status  int
+	counted bool
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -284,7 +285,9 @@ func (s *Simulator) middleware(next http.Handler) http.Handler {
 		s.requests.Add(1)
 		w.Header().Set("X-Request-Id", fmt.Sprintf("r-%d", requestSeq.Add(1)))
 		defer func() {
-			s.count(rec.status)
+			if !rec.counted {
+				s.count(rec.status)
+			}
 			s.opts.Logger.Debug("pbntest request", "method", r.Method, "path", r.URL.Path, "status", rec.status)
 		}()
 		if !s.authorised(r) {
@@ -305,7 +308,11 @@ func (s *Simulator) middleware(next http.Handler) http.Handler {
 		case statusDisconnect:
 			if hj, ok := rec.ResponseWriter.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {
+					// Counted before the close: a client that sees the
+					// dropped connection must find it in Requests already.
 					rec.status = statusDisconnect
+					s.count(statusDisconnect)
+					rec.counted = true
 					_ = conn.Close()
 					return
 				}
