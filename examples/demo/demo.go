@@ -971,7 +971,8 @@ func (d *demo) files() {
 		}
 	}
 	d.say("Files in %s: proposed-map.yaml, proposed-review.md, approved-map.yaml, approved-review.md,", d.cfg.outDir)
-	d.say("  problems.csv (invalid and rejected records with reasons, no values), audit.jsonl (every journaled call).")
+	d.say("  problems.csv (invalid and rejected records with reasons, no values), audit.jsonl (every journaled call),")
+	d.say("  handover/ (the handover pack: KPIs, cohorts, workflow guide, cutover sheet; no patient data).")
 	switch {
 	case d.cfg.ledger != "":
 		d.say("The ledger (runs, journal, id map, watermarks) is kept at %s.", d.cfg.ledger)
