@@ -9,48 +9,7 @@ import (
 // StandardFields lists the HighLevel fields a rule may write on a target
 // kind without declaring a custom field type: the writable properties of
 // HighLevel's create DTOs (ids and links are set by lookups).
-func StandardFields(k TargetKind) []string { return slices.Clone(standardFields[k]) }
-
-var standardFields = map[TargetKind][]string{
-	TargetContact: {"firstName", "lastName", "name", "email", "phone", "gender", "address1",
-		"city", "state", "postalCode", "country", "website", "timezone", "dnd", "tags",
-		"source", "companyName", "dateOfBirth"},
-	TargetBusiness: {"name", "phone", "email", "website", "address", "city", "postalCode",
-		"state", "country", "description"},
-	TargetOpportunity: {"name", "status", "monetaryValue", "source"},
-	TargetNote:        {"body"},
-	TargetTask:        {"title", "body", "dueDate", "completed"},
-	TargetUser:        {"email", "name"},
-	TargetMessage:     {"type", "direction", "date", "message", "subject", "provider"},
-	TargetEvent: {"calendar", "title", "startTime", "endTime", "durationMinutes", "appointmentStatus",
-		"description", "address"},
-	TargetMedia: {"name", "kind", "date", "size", "contentType", "sha256"},
-}
-
-// lookupTargets lists, per target kind, where a lookup may put a resolved id.
-var lookupTargets = map[TargetKind][]string{
-	TargetContact:      {LinkBusiness, LinkOwner},
-	TargetBusiness:     {},
-	TargetCustomObject: {LinkAssociation, LinkOwner},
-	TargetOpportunity:  {LinkContact, LinkOwner},
-	TargetNote:         {LinkContact, LinkOwner},
-	TargetTask:         {LinkContact, LinkOwner},
-	TargetContactField: {LinkContact},
-	TargetUser:         {},
-	TargetEvent:        {LinkContact, LinkOwner},
-	TargetMessage:      {LinkContact, LinkOwner},
-	TargetMedia:        {LinkContact, LinkOwner},
-}
-
-// createsRecords reports whether the target creates HighLevel records, which
-// therefore need an external id.
-func (k TargetKind) createsRecords() bool {
-	switch k {
-	case TargetContact, TargetBusiness, TargetCustomObject, TargetOpportunity:
-		return true
-	}
-	return false
-}
+func StandardFields(k TargetKind) []string { return slices.Clone(specOf(k).standard) }
 
 // check validates the map's content and returns every problem with its
 // position and rule path.
@@ -115,17 +74,18 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 	if o.SourceKey == "" {
 		add(o.at, path, "missing source_key (the source field that identifies a record)")
 	}
+	spec := specOf(o.Target)
 	switch {
-	case o.Target == TargetBusiness && o.ExternalID != "":
-		add(o.at, path, "HighLevel businesses take no custom fields on create: drop external_id and keep the source id in description")
-	case o.Target.createsRecords() && o.Target != TargetBusiness && o.ExternalID == "":
+	case spec.noExternalID != "" && o.ExternalID != "":
+		add(o.at, path, "%s", spec.noExternalID)
+	case spec.creates && spec.noExternalID == "" && o.ExternalID == "":
 		add(o.at, path, "missing external_id: every created record keeps its source key in a custom field")
 	}
 	if o.ExternalID != "" && !validKey(o.ExternalID) {
 		add(o.at, path, "external_id %q must be lower_snake_case", o.ExternalID)
 	}
-	switch o.Target {
-	case TargetCustomObject:
+	switch spec.key {
+	case keyObject:
 		if !strings.HasPrefix(o.Key, "custom_objects.") || !validKey(strings.TrimPrefix(o.Key, "custom_objects.")) {
 			add(o.at, path, "custom object key %q must look like custom_objects.<lower_snake_case>", o.Key)
 		}
@@ -137,7 +97,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 		} else if o.Field(o.Primary) == nil {
 			add(o.at, path, "primary field %q is not a rule of this object", o.Primary)
 		}
-	case TargetContactField:
+	case keyField:
 		if !validKey(o.Key) {
 			add(o.at, path, "contact_field key %q must be lower_snake_case", o.Key)
 		}
@@ -149,7 +109,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 			add(o.at, path, "key applies only to custom_object and contact_field targets")
 		}
 	}
-	if o.Primary != "" && o.Target != TargetCustomObject {
+	if o.Primary != "" && spec.key != keyObject {
 		add(o.at, path, "primary applies only to custom_object targets")
 	}
 	for _, f := range o.Filters {
@@ -182,7 +142,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 			add(o.at, path+".expand", "unknown row parser %q", o.Expand.Parser)
 		}
 	}
-	std := standardFields[o.Target]
+	std := spec.standard
 	seen := map[string]bool{}
 	for i := range o.Fields {
 		f := &o.Fields[i]
@@ -223,18 +183,19 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 			if !validKey(f.To) {
 				add(f.at, fp, "custom field key %q must be lower_snake_case", f.To)
 			}
-			if o.Target == TargetBusiness {
-				add(f.at, fp, "HighLevel businesses have no custom fields")
-			}
-			if (o.Target == TargetNote || o.Target == TargetTask || o.Target == TargetUser || o.Target == TargetEvent || o.Target == TargetMessage || o.Target == TargetMedia) && f.Type != "" {
-				add(f.at, fp, "%s targets have no custom fields", o.Target)
+			if !spec.customFields() {
+				if spec.noCustom != "" {
+					add(f.at, fp, "%s", spec.noCustom)
+				} else {
+					add(f.at, fp, "%s targets have no custom fields", o.Target)
+				}
 			}
 			if f.Type.HasOptions() && len(f.OptionList()) == 0 {
 				add(f.at, fp, "%s field needs options or values", f.Type)
 			}
-		case o.Target == TargetCustomObject:
+		case spec.custom == customAll:
 			add(f.at, fp, "custom object properties need a type (TEXT, DATE, ...)")
-		case o.Target == TargetContactField:
+		case spec.custom == customFree:
 			// JSON entry keys: any name.
 		case !slices.Contains(std, f.To):
 			msg := fmt.Sprintf("%q is not a standard %s field; set type: to create a custom field", f.To, o.Target)
@@ -280,7 +241,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 		}
 		skipped[sk.From] = true
 	}
-	allowed := lookupTargets[o.Target]
+	allowed := spec.links
 	for _, l := range o.Lookups {
 		lp := path + ".lookups." + l.From
 		if l.From == "" {
@@ -297,15 +258,14 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 		if ref == nil {
 			continue
 		}
-		want := map[string]TargetKind{LinkContact: TargetContact, LinkBusiness: TargetBusiness, LinkOwner: TargetUser}
-		if k, ok := want[l.To]; ok && ref.Target != k {
+		if k, ok := linkKinds[l.To]; ok && ref.Target != k {
 			add(l.at, lp, "%s must refer to a %s object, %q is a %s", l.To, k, l.Object, ref.Target)
 		}
 		if l.To == LinkAssociation {
 			if !validKey(l.Association) {
 				add(l.at, lp, "association key %q must be lower_snake_case", l.Association)
 			}
-			if ref.Target != TargetContact && ref.Target != TargetCustomObject && ref.Target != TargetBusiness {
+			if !specOf(ref.Target).associable {
 				add(l.at, lp, "associations link to contacts, businesses or custom objects, %q is a %s", l.Object, ref.Target)
 			}
 		} else if l.Association != "" {
@@ -332,7 +292,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 	}
 	if len(o.Pipelines) > 0 || o.PipelineField != "" || o.StageField != "" {
 		pp := path + ".pipelines"
-		if o.Target != TargetOpportunity {
+		if !spec.pipelines {
 			add(o.at, pp, "pipelines apply only to opportunity targets")
 		}
 		if o.StageField == "" {
@@ -367,14 +327,14 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 				}
 			}
 		}
-	} else if o.Target == TargetOpportunity {
+	} else if spec.pipelines {
 		add(o.at, path, "opportunity targets need pipelines and stage_field")
 	}
 	o.checkEvent(add, path)
 	o.checkProbability(add, path)
 	if len(o.Owners) > 0 {
 		op := path + ".owners"
-		if o.Target != TargetUser {
+		if !spec.owners {
 			add(o.at, op, "an owners table applies only to user targets")
 		}
 		seen := map[string]bool{}

@@ -61,12 +61,6 @@ const (
 	TargetMedia TargetKind = "media"
 )
 
-var targetKinds = []TargetKind{
-	TargetContact, TargetBusiness, TargetCustomObject, TargetOpportunity,
-	TargetNote, TargetTask, TargetContactField, TargetUser, TargetEvent,
-	TargetMessage, TargetMedia,
-}
-
 // DataType is a HighLevel custom field data type. Setting a Field's Type makes
 // its target a custom field of that type.
 type DataType string
@@ -378,31 +372,16 @@ func (m *Map) File() string { return m.file }
 // (the rollback.Type* constants; a custom object's records use its schema
 // key, "custom_objects.appointment"), or "" when the object writes no record
 // of its own (contact fields fold into the contact, users are only
-// resolved). It is the one place that maps a target to a record type: the
-// spellings are rollback's, kept here as literals so that mapping does not
-// pull the ledger (and SQLite) into its importers; a test pins them.
+// resolved). The kind table (kinds.go) is the one place that maps a target
+// to a record type: the spellings are rollback's, kept there as literals so
+// that mapping does not pull the ledger (and SQLite) into its importers; a
+// test pins them.
 func (o Object) RecordType() string {
-	switch o.Target {
-	case TargetContact:
-		return "contact"
-	case TargetBusiness:
-		return "business"
-	case TargetOpportunity:
-		return "opportunity"
-	case TargetNote:
-		return "note"
-	case TargetTask:
-		return "task"
-	case TargetCustomObject:
+	s := specOf(o.Target)
+	if s.recordIsKey {
 		return o.Key
-	case TargetEvent:
-		return "calendar_event"
-	case TargetMessage:
-		return "conversation_message"
-	case TargetMedia:
-		return "media"
 	}
-	return ""
+	return s.record
 }
 
 // Field returns the rule writing target field to, or nil.

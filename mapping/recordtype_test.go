@@ -26,6 +26,8 @@ func TestObjectRecordType(t *testing.T) {
 		{mapping.Object{Target: mapping.TargetContactField, Key: "pbn_comm_log"}, ""},
 		{mapping.Object{Target: mapping.TargetUser}, ""},
 		{mapping.Object{Target: mapping.TargetEvent}, rollback.TypeEvent},
+		{mapping.Object{Target: mapping.TargetMessage}, rollback.TypeMessage},
+		{mapping.Object{Target: mapping.TargetMedia}, rollback.TypeMedia},
 	} {
 		assert.Equal(t, tc.want, tc.o.RecordType(), "target %s", tc.o.Target)
 	}

@@ -181,13 +181,8 @@ func (m *Map) WriteReview(w io.Writer, opts ReviewOptions) error {
 }
 
 func targetTitle(o *Object) string {
-	switch o.Target {
-	case TargetCustomObject:
-		return "custom object `" + o.Key + "`"
-	case TargetContactField:
-		return "JSON in contact field `" + o.Key + "`"
-	case TargetUser:
-		return "HighLevel users (owner resolution)"
+	if t := specOf(o.Target).title; t != nil {
+		return t(o.Key)
 	}
 	return string(o.Target)
 }

@@ -91,21 +91,12 @@ func DeriveSchema(m *Map) (*SchemaPlan, error) {
 	}
 	objects := map[string]bool{}
 	assocs := map[string]int{}
-	objectKey := func(o *Object) string {
-		switch o.Target {
-		case TargetContact, TargetContactField:
-			return "contact"
-		case TargetOpportunity:
-			return "opportunity"
-		case TargetBusiness:
-			return "business"
-		}
-		return o.Key
-	}
+	objectKey := func(o *Object) string { return specOf(o.Target).schemaModel(o) }
 	for i := range m.Objects {
 		o := &m.Objects[i]
 		model := objectKey(o)
-		if o.Target == TargetCustomObject && !objects[o.Key] {
+		spec := specOf(o.Target)
+		if spec.key == keyObject && !objects[o.Key] {
 			objects[o.Key] = true
 			pf := o.Field(o.Primary)
 			p.Objects = append(p.Objects, SchemaObject{Key: o.Key, Singular: o.Labels.Singular, Plural: o.Labels.Plural,
@@ -116,12 +107,12 @@ func DeriveSchema(m *Map) (*SchemaPlan, error) {
 				return nil, err
 			}
 		}
-		switch o.Target {
-		case TargetContactField:
-			if err := addField(SchemaField{Model: "contact", Key: o.Key, Name: labelFromKey(o.Key), DataType: TypeLargeText}); err != nil {
+		switch spec.custom {
+		case customFree:
+			if err := addField(SchemaField{Model: model, Key: o.Key, Name: labelFromKey(o.Key), DataType: TypeLargeText}); err != nil {
 				return nil, err
 			}
-		case TargetContact, TargetOpportunity, TargetCustomObject:
+		case customTyped, customAll:
 			for j := range o.Fields {
 				f := &o.Fields[j]
 				if !f.Custom() {
@@ -174,11 +165,8 @@ func singular(o *Object) string {
 	if o.Labels != nil && o.Labels.Singular != "" {
 		return o.Labels.Singular
 	}
-	switch o.Target {
-	case TargetContact:
-		return "Contact"
-	case TargetBusiness:
-		return "Business"
+	if s := specOf(o.Target).singular; s != "" {
+		return s
 	}
 	return labelFromKey(o.Name)
 }

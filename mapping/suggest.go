@@ -287,7 +287,7 @@ func (sc *suggestCtx) suggestedField(sg Suggestion, idx int, label, reason strin
 	sn := sc.sniffs[idx]
 	f := Field{From: sg.From, To: sg.To, Type: sg.Type, Confidence: round2(sg.Confidence), Origin: label, Reason: reason}
 	if sg.Type != "" {
-		if sc.o.Target == TargetNote || sc.o.Target == TargetUser || sc.o.Target == TargetBusiness || sc.o.Target == TargetTask || sc.o.Target == TargetEvent {
+		if !specOf(sc.o.Target).customFields() {
 			return Field{}, fmt.Sprintf("%s targets take no custom fields", sc.o.Target)
 		}
 		f.Label = titleWords(strings.TrimPrefix(sg.From, "custom."))

@@ -1,0 +1,169 @@
+package mapping
+
+import "slices"
+
+// kindSpec is everything this package knows about one target kind: the
+// ledger record type its records journal under, the fields a rule may
+// write, where lookups may put an id, what custom fields and keys mean for
+// it, which settings apply to it, and how the review names it. The
+// checks, the schema plan, the review and the suggesters read it instead
+// of switching on the kind, so a new target kind is one entry in kinds
+// (and its Inputs method), not an edit in each of them.
+type kindSpec struct {
+	kind TargetKind
+	// record is the ledger record type of the object's records (the
+	// rollback.Type* spelling, kept as a literal so mapping does not
+	// import the ledger; TestObjectRecordType pins them); "" when the
+	// object writes no record of its own. recordIsKey: the object's key
+	// is the record type (custom object records).
+	record      string
+	recordIsKey bool
+	// creates: the kind creates records, which keep their source key in
+	// an external-id custom field (required unless noExternalID says why
+	// the kind cannot take one).
+	creates      bool
+	noExternalID string
+	// noCustom is why a typed rule is refused on a kind without custom
+	// fields; "" says so in general terms.
+	noCustom string
+	// standard lists the HighLevel fields a rule may write without
+	// declaring a custom field type (StandardFields).
+	standard []string
+	// links lists where a lookup may put a resolved id.
+	links []string
+	// custom says what a rule's type (a custom field) means for the kind.
+	custom customRules
+	// model is the schema model the kind's custom fields and external id
+	// are created on; "" means the object's key (custom objects).
+	model string
+	// key says what Object.Key means for the kind.
+	key keyRule
+	// associable: association lookups may link to objects of the kind.
+	associable bool
+	// pipelines: the object maps pipelines and stages (and needs them).
+	pipelines bool
+	// owners: the object may carry an owners table (staff → user).
+	owners bool
+	// singular names one record in labels when the object gives none;
+	// "" derives it from the object's name.
+	singular string
+	// title is how the review names the target (key: the object's key);
+	// nil names the kind.
+	title func(key string) string
+}
+
+// customRules is what a typed rule (a custom field) means for a kind.
+type customRules int
+
+const (
+	// customNone: the kind has no custom fields; every rule writes a
+	// standard field.
+	customNone customRules = iota
+	// customTyped: a typed rule creates a custom field; untyped rules
+	// write standard fields.
+	customTyped
+	// customAll: every rule is a typed property of the kind's own schema
+	// (custom objects).
+	customAll
+	// customFree: rules name keys of a JSON entry (contact fields), typed
+	// or not; the kind's one custom field is its key, LARGE_TEXT.
+	customFree
+)
+
+// keyRule is what an object's key means for its kind.
+type keyRule int
+
+const (
+	keyNone   keyRule = iota // the kind takes no key
+	keyObject                // custom_objects.<name>: the object's own schema
+	keyField                 // the contact custom field the records fold into
+)
+
+// kinds is the table: one entry per target kind, in the order the
+// package lists them (unknown-target messages).
+var kinds = []kindSpec{
+	{kind: TargetContact, record: "contact", creates: true, custom: customTyped, model: "contact",
+		standard: []string{"firstName", "lastName", "name", "email", "phone", "gender", "address1",
+			"city", "state", "postalCode", "country", "website", "timezone", "dnd", "tags",
+			"source", "companyName", "dateOfBirth"},
+		links: []string{LinkBusiness, LinkOwner}, associable: true, singular: "Contact"},
+	{kind: TargetBusiness, record: "business", creates: true, model: "business",
+		noExternalID: "HighLevel businesses take no custom fields on create: drop external_id and keep the source id in description",
+		noCustom:     "HighLevel businesses have no custom fields",
+		standard: []string{"name", "phone", "email", "website", "address", "city", "postalCode",
+			"state", "country", "description"},
+		links: []string{}, associable: true, singular: "Business"},
+	{kind: TargetCustomObject, recordIsKey: true, creates: true, custom: customAll, key: keyObject,
+		links: []string{LinkAssociation, LinkOwner}, associable: true,
+		title: func(key string) string { return "custom object `" + key + "`" }},
+	{kind: TargetOpportunity, record: "opportunity", creates: true, custom: customTyped, model: "opportunity",
+		standard: []string{"name", "status", "monetaryValue", "source"},
+		links:    []string{LinkContact, LinkOwner}, pipelines: true},
+	{kind: TargetNote, record: "note", standard: []string{"body"}, links: []string{LinkContact, LinkOwner}},
+	{kind: TargetTask, record: "task", standard: []string{"title", "body", "dueDate", "completed"},
+		links: []string{LinkContact, LinkOwner}},
+	{kind: TargetContactField, custom: customFree, model: "contact", key: keyField, links: []string{LinkContact},
+		title: func(key string) string { return "JSON in contact field `" + key + "`" }},
+	{kind: TargetUser, standard: []string{"email", "name"}, links: []string{}, owners: true,
+		title: func(string) string { return "HighLevel users (owner resolution)" }},
+	{kind: TargetEvent, record: "calendar_event",
+		standard: []string{"calendar", "title", "startTime", "endTime", "durationMinutes", "appointmentStatus",
+			"description", "address"},
+		links: []string{LinkContact, LinkOwner}},
+	{kind: TargetMessage, record: "conversation_message",
+		standard: []string{"type", "direction", "date", "message", "subject", "provider"},
+		links:    []string{LinkContact, LinkOwner}},
+	{kind: TargetMedia, record: "media", standard: []string{"name", "kind", "date", "size", "contentType", "sha256"},
+		links: []string{LinkContact, LinkOwner}},
+}
+
+// linkKinds is the kind of object a lookup's link must refer to.
+var linkKinds = map[string]TargetKind{LinkContact: TargetContact, LinkBusiness: TargetBusiness, LinkOwner: TargetUser}
+
+var targetKinds = func() []TargetKind {
+	ks := make([]TargetKind, len(kinds))
+	for i, s := range kinds {
+		ks[i] = s.kind
+	}
+	return ks
+}()
+
+// specOf is k's entry; the zero spec (no record, no fields, no links) for
+// a kind the table does not hold.
+func specOf(k TargetKind) *kindSpec {
+	if i := slices.IndexFunc(kinds, func(s kindSpec) bool { return s.kind == k }); i >= 0 {
+		return &kinds[i]
+	}
+	return &kindSpec{kind: k}
+}
+
+// createsRecords reports whether the target creates HighLevel records, which
+// therefore need an external id.
+func (k TargetKind) createsRecords() bool { return specOf(k).creates }
+
+// customFields reports whether a typed rule may create a custom field on
+// the kind's records.
+func (s *kindSpec) customFields() bool { return s.custom != customNone }
+
+// schemaModel is the model o's custom fields and external id are created
+// on.
+func (s *kindSpec) schemaModel(o *Object) string {
+	if s.model != "" {
+		return s.model
+	}
+	return o.Key
+}
+
+// standardFields and lookupTargets are the table's standard fields and
+// link targets by kind, for the proposer and Inputs, which look them up
+// by kind.
+var standardFields, lookupTargets = func() (std, links map[TargetKind][]string) {
+	std, links = map[TargetKind][]string{}, map[TargetKind][]string{}
+	for _, s := range kinds {
+		if s.standard != nil {
+			std[s.kind] = s.standard
+		}
+		links[s.kind] = s.links
+	}
+	return std, links
+}()
