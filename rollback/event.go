@@ -23,6 +23,16 @@ const TypeEvent = "calendar_event"
 // they never read as a change.
 var eventWriteOnly = map[string]any{"toNotify": false, "ignoreDateRange": true, "ignoreFreeSlotValidation": true}
 
+// eventKind: events are deleted and read by id alone.
+var eventKind = recordKind{types: []string{TypeEvent},
+	remove: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+		return h.c.Calendars.DeleteEvent(ctx, ref.ID)
+	},
+	read: (*HighLevelTarget).currentEvent,
+	restore: func(h *HighLevelTarget, ctx context.Context, ref Ref, im images) error {
+		return h.restoreEvent(ctx, ref, im.before)
+	}}
+
 // currentEvent is an event as the change check reads it.
 func (h *HighLevelTarget) currentEvent(ctx context.Context, ref Ref) (any, error) {
 	a, err := h.c.Calendars.GetAppointment(ctx, ref.ID)

@@ -71,6 +71,11 @@ const (
 // irreversible, before any call); custom
 // object schemas and pipelines cannot be deleted through HighLevel's API
 // (reported as irreversible); deletes made by a run are final.
+//
+// Each record type's undo (delete, read, restore) is one recordKind,
+// written beside what it needs and registered in recordKinds (kinds.go):
+// its methods look the kind up and never switch on a record type; links
+// and schema elements are the generic cases they handle themselves.
 type HighLevelTarget struct {
 	c *highlevel.Client
 }
@@ -88,6 +93,9 @@ func isRecordType(t string) bool { return strings.HasPrefix(t, RecordTypePrefix)
 func hlErr(err error) error {
 	if err == nil {
 		return nil
+	}
+	if errors.Is(err, ErrNotFound) || errors.Is(err, ErrOutcomeUnknown) || errors.Is(err, ErrIrreversible) {
+		return err // already said (a kind's own check): keep its meaning
 	}
 	if errors.Is(err, highlevel.ErrNotFound) {
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
@@ -107,27 +115,8 @@ func unsupported(action, objectType string) error {
 
 // Delete implements Target.
 func (h *HighLevelTarget) Delete(ctx context.Context, ref Ref) error {
-	switch {
-	case ref.ObjectType == TypeContact:
-		return hlErr(h.c.Contacts.Delete(ctx, ref.ID))
-	case ref.ObjectType == TypeBusiness:
-		return hlErr(h.c.Businesses.Delete(ctx, ref.ID))
-	case ref.ObjectType == TypeOpportunity:
-		return hlErr(h.c.Opportunities.Delete(ctx, ref.ID))
-	case ref.ObjectType == TypeNote:
-		return hlErr(h.c.Contacts.DeleteNote(ctx, activityContact(ref), ref.ID))
-	case ref.ObjectType == TypeTask:
-		return hlErr(h.c.Contacts.DeleteTask(ctx, activityContact(ref), ref.ID))
-	case isRecordType(ref.ObjectType):
-		return hlErr(h.c.Objects.DeleteRecord(ctx, ref.ObjectType, ref.ID))
-	case ref.ObjectType == TypeEvent:
-		return hlErr(h.c.Calendars.DeleteEvent(ctx, ref.ID))
-	case ref.ObjectType == TypeConversation:
-		return hlErr(h.c.Conversations.Delete(ctx, ref.ID))
-	case ref.ObjectType == TypeMessage:
-		return h.deleteMessage(ctx, ref)
-	case ref.ObjectType == TypeMedia:
-		return hlErr(h.c.Media.Delete(ctx, ref.ID))
+	if k := kindOf(ref.ObjectType); k != nil && k.remove != nil {
+		return hlErr(k.remove(h, ctx, ref))
 	}
 	return unsupported("delete", ref.ObjectType)
 }
@@ -204,10 +193,12 @@ func (h *HighLevelTarget) Exists(ctx context.Context, ref Ref) (bool, error) {
 		_, err = h.c.CustomFields.GetObjectField(ctx, ref.ID)
 	case ref.ObjectType == TypeAssociation:
 		_, err = h.c.Associations.Get(ctx, ref.ID)
-	case immutable(ref.ObjectType):
-		err = h.existsImmutable(ctx, ref)
 	default:
-		_, err = h.current(ctx, ref)
+		if k := kindOf(ref.ObjectType); k != nil && k.exists != nil {
+			err = k.exists(h, ctx, ref)
+		} else {
+			_, err = h.current(ctx, ref)
+		}
 	}
 	err = hlErr(err)
 	switch {
@@ -232,11 +223,11 @@ func (h *HighLevelTarget) Irreversible(action Action, ref Ref) error {
 // Digest implements Target: it reads the record and projects it onto the
 // written fields (see ProjectDigest).
 func (h *HighLevelTarget) Digest(ctx context.Context, ref Ref, written []byte) (string, error) {
-	if ref.ObjectType == TypeMedia {
-		return h.mediaDigest(ctx, ref, written)
-	}
-	if immutable(ref.ObjectType) {
-		if err := h.existsImmutable(ctx, ref); err != nil {
+	if k := kindOf(ref.ObjectType); k != nil && k.digest != nil {
+		return k.digest(h, ctx, ref, written)
+	} else if k != nil && k.read == nil && k.exists != nil {
+		// A record that cannot change: one that exists is as written.
+		if err := hlErr(k.exists(h, ctx, ref)); err != nil {
 			return "", err
 		}
 		return Digest(written), nil
@@ -248,69 +239,25 @@ func (h *HighLevelTarget) Digest(ctx context.Context, ref Ref, written []byte) (
 	return ProjectDigest(cur, written)
 }
 
-// current returns the record as JSON in HighLevel's field names.
+// current returns the record as JSON in HighLevel's field names: its
+// kind's read, or a contact's business link.
 func (h *HighLevelTarget) current(ctx context.Context, ref Ref) ([]byte, error) {
 	var v any
-	switch {
-	case ref.ObjectType == TypeContact:
-		c, err := h.c.Contacts.Get(ctx, ref.ID)
-		if err != nil {
-			return nil, hlErr(err)
-		}
-		v = c
-	case ref.ObjectType == TypeBusiness:
-		b, err := h.c.Businesses.Get(ctx, ref.ID)
-		if err != nil {
-			return nil, hlErr(err)
-		}
-		v = b
-	case ref.ObjectType == TypeOpportunity:
-		o, err := h.c.Opportunities.Get(ctx, ref.ID)
-		if err != nil {
-			return nil, hlErr(err)
-		}
-		b, err := json.Marshal(o)
-		if err != nil {
-			return nil, err
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, err
-		}
-		m["customFields"] = o.CustomFields // the type hides them from JSON
-		v = m
-	case ref.ObjectType == TypeContactBusiness:
+	if ref.ObjectType == TypeContactBusiness {
 		c, err := h.c.Contacts.Get(ctx, ref.TargetID)
 		if err != nil {
 			return nil, hlErr(err)
 		}
 		v = map[string]string{"businessId": c.BusinessID}
-	case ref.ObjectType == TypeNote:
-		n, err := h.c.Contacts.GetNote(ctx, activityContact(ref), ref.ID)
-		if err != nil {
+	} else {
+		k := kindOf(ref.ObjectType)
+		if k == nil || k.read == nil {
+			return nil, unsupported("read", ref.ObjectType)
+		}
+		var err error
+		if v, err = k.read(h, ctx, ref); err != nil {
 			return nil, hlErr(err)
 		}
-		v = n
-	case ref.ObjectType == TypeTask:
-		t, err := h.c.Contacts.GetTask(ctx, activityContact(ref), ref.ID)
-		if err != nil {
-			return nil, hlErr(err)
-		}
-		v = t
-	case isRecordType(ref.ObjectType):
-		r, err := h.c.Objects.GetRecord(ctx, ref.ObjectType, ref.ID)
-		if err != nil {
-			return nil, hlErr(err)
-		}
-		v = recordJSON(r)
-	case ref.ObjectType == TypeEvent:
-		e, err := h.currentEvent(ctx, ref)
-		if err != nil {
-			return nil, err
-		}
-		v = e
-	default:
-		return nil, unsupported("read", ref.ObjectType)
 	}
 	if v == nil {
 		return nil, fmt.Errorf("%s %s: %w", ref.ObjectType, ref.ID, ErrNotFound)
@@ -333,27 +280,8 @@ func (h *HighLevelTarget) Restore(ctx context.Context, ref Ref, before, written 
 		return fmt.Errorf("rollback: written payload: %w", err)
 	}
 	b = foldKeys(b)
-	switch {
-	case ref.ObjectType == TypeContact:
-		return h.restoreContact(ctx, ref, b, w)
-	case ref.ObjectType == TypeBusiness:
-		var upd highlevel.BusinessUpdate
-		if err := json.Unmarshal(restoreStrings(b, w), &upd); err != nil {
-			return fmt.Errorf("rollback: business restore: %w", err)
-		}
-		_, err := h.c.Businesses.Update(ctx, ref.ID, upd)
-		return hlErr(err)
-	case ref.ObjectType == TypeOpportunity:
-		return h.restoreOpportunity(ctx, ref, b, w)
-	case isRecordType(ref.ObjectType):
-		return h.restoreRecord(ctx, ref, b, w)
-	case ref.ObjectType == TypeNote:
-		return h.restoreNote(ctx, ref, b, w)
-	case ref.ObjectType == TypeTask:
-		return h.restoreTask(ctx, ref, b, w)
-	case ref.ObjectType == TypeEvent:
-		return h.restoreEvent(ctx, ref, before)
-	case ref.ObjectType == TypeContactBusiness:
+	if ref.ObjectType == TypeContactBusiness {
+		// The link back to the business the contact had, or none.
 		var prev string
 		if raw, ok := b["businessId"]; ok && string(raw) != "null" {
 			if err := json.Unmarshal(raw, &prev); err != nil {
@@ -367,6 +295,9 @@ func (h *HighLevelTarget) Restore(ctx context.Context, ref Ref, before, written 
 			_, err = h.c.Businesses.UnlinkContacts(ctx, []string{ref.TargetID})
 		}
 		return hlErr(err)
+	}
+	if k := kindOf(ref.ObjectType); k != nil && k.restore != nil {
+		return k.restore(h, ctx, ref, images{before: before, written: written, b: b, w: w})
 	}
 	return unsupported("restore", ref.ObjectType)
 }
@@ -388,6 +319,16 @@ func foldKeys(m map[string]json.RawMessage) map[string]json.RawMessage {
 		}
 	}
 	return out
+}
+
+// restoreBusiness sets the written fields back to the before-image's.
+func (h *HighLevelTarget) restoreBusiness(ctx context.Context, ref Ref, im images) error {
+	var upd highlevel.BusinessUpdate
+	if err := json.Unmarshal(restoreStrings(im.b, im.w), &upd); err != nil {
+		return fmt.Errorf("rollback: business restore: %w", err)
+	}
+	_, err := h.c.Businesses.Update(ctx, ref.ID, upd)
+	return hlErr(err)
 }
 
 // restoreStrings builds {field: before value or ""} for the written scalar
@@ -665,7 +606,16 @@ func (h *HighLevelTarget) restoreTask(ctx context.Context, ref Ref, b, w map[str
 			continue
 		}
 		if cur == nil {
-			raw, err := h.current(ctx, ref)
+			// Read here rather than through current: the kind table holds
+			// this function, and current looks kinds up in the table.
+			t, err := h.c.Contacts.GetTask(ctx, activityContact(ref), ref.ID)
+			if err != nil {
+				return hlErr(err)
+			}
+			if t == nil {
+				return fmt.Errorf("%s %s: %w", ref.ObjectType, ref.ID, ErrNotFound)
+			}
+			raw, err := json.Marshal(t)
 			if err != nil {
 				return err
 			}

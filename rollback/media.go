@@ -16,6 +16,13 @@ import (
 // file is never updated, so there is no before-image to restore.
 const TypeMedia = "media"
 
+// mediaKind: a file is deleted by id; its change check is mediaDigest.
+var mediaKind = recordKind{types: []string{TypeMedia},
+	remove: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+		return h.c.Media.Delete(ctx, ref.ID)
+	},
+	digest: (*HighLevelTarget).mediaDigest}
+
 // mediaDigest is the change check of an uploaded file. HighLevel has no
 // read of one file and nothing about a file can be changed that Undo
 // would restore, so the check is that it still exists: the library is

@@ -35,19 +35,23 @@ func (h *HighLevelTarget) deleteMessage(ctx context.Context, ref Ref) error {
 	return hlErr(h.c.Conversations.Delete(ctx, ref.RelatedID))
 }
 
-// immutable reports whether records of the type cannot be changed through
-// HighLevel's API (conversations hold only their contact; messages have no
-// edit): one that exists is as written, and its digest is the written one.
-func immutable(objectType string) bool {
-	return objectType == TypeConversation || objectType == TypeMessage
-}
-
-// existsImmutable reads a conversation or message by id.
-func (h *HighLevelTarget) existsImmutable(ctx context.Context, ref Ref) error {
-	if ref.ObjectType == TypeConversation {
-		_, err := h.c.Conversations.Get(ctx, ref.ID)
-		return hlErr(err)
-	}
-	_, err := h.c.Conversations.Message(ctx, ref.ID)
-	return hlErr(err)
-}
+// conversationKind and messageKind: neither can be changed through
+// HighLevel's API (a conversation holds only its contact; a message has
+// no edit), so one that exists is as written and its digest is the
+// written one.
+var (
+	conversationKind = recordKind{types: []string{TypeConversation},
+		remove: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+			return h.c.Conversations.Delete(ctx, ref.ID)
+		},
+		exists: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+			_, err := h.c.Conversations.Get(ctx, ref.ID)
+			return hlErr(err)
+		}}
+	messageKind = recordKind{types: []string{TypeMessage},
+		remove: (*HighLevelTarget).deleteMessage,
+		exists: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+			_, err := h.c.Conversations.Message(ctx, ref.ID)
+			return hlErr(err)
+		}}
+)

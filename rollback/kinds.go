@@ -1,0 +1,166 @@
+package rollback
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+)
+
+// recordKind is how HighLevelTarget undoes the records of one object
+// type: delete one, read one as the change check compares it, put an
+// updated one back. Each kind is written beside what it needs (contact,
+// business, opportunity, note, task and custom object records in
+// highlevel.go; events, conversations and messages, media in their own
+// files) and joins recordKinds with one line; HighLevelTarget's methods
+// only look the kind up, so the generic machinery never names a record
+// type.
+type recordKind struct {
+	// types are the object types the kind serves; prefix, when set, the
+	// start of every type it serves (custom object records).
+	types  []string
+	prefix string
+	// remove deletes one record.
+	remove func(h *HighLevelTarget, ctx context.Context, ref Ref) error
+	// read returns the record as JSON-marshalable in HighLevel's field
+	// names (nil, nil: not found); nil when the kind cannot be read by id.
+	read func(h *HighLevelTarget, ctx context.Context, ref Ref) (any, error)
+	// restore puts an updated record back to its before-image; nil when
+	// the kind is never updated.
+	restore func(h *HighLevelTarget, ctx context.Context, ref Ref, im images) error
+	// exists checks the record is there (a not-found error when gone),
+	// for kinds without a read: their records cannot change, so one that
+	// exists is as written.
+	exists func(h *HighLevelTarget, ctx context.Context, ref Ref) error
+	// digest replaces the change check of a kind that is neither read
+	// nor checked by id (media).
+	digest func(h *HighLevelTarget, ctx context.Context, ref Ref, written []byte) (string, error)
+}
+
+// images are a restore's inputs: the before-image and the written
+// payload, raw and by field (the before-image's keys folded to
+// HighLevel's spelling).
+type images struct {
+	before, written []byte
+	b, w            map[string]json.RawMessage
+}
+
+// recordKinds is the registry: one line per record kind.
+var recordKinds = []*recordKind{
+	&contactKind,
+	&businessKind,
+	&opportunityKind,
+	&noteKind,
+	&taskKind,
+	&customRecordKind,
+	&eventKind,
+	&conversationKind,
+	&messageKind,
+	&mediaKind,
+}
+
+var kindByType = func() map[string]*recordKind {
+	m := map[string]*recordKind{}
+	for _, k := range recordKinds {
+		for _, t := range k.types {
+			m[t] = k
+		}
+	}
+	return m
+}()
+
+// kindOf is the kind serving objectType, or nil.
+func kindOf(objectType string) *recordKind {
+	if k, ok := kindByType[objectType]; ok {
+		return k
+	}
+	for _, k := range recordKinds {
+		if k.prefix != "" && strings.HasPrefix(objectType, k.prefix) {
+			return k
+		}
+	}
+	return nil
+}
+
+// The kinds whose records the migration has written since the first
+// version: their restores (highlevel.go) each send one update.
+var (
+	contactKind = recordKind{types: []string{TypeContact},
+		remove: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+			return h.c.Contacts.Delete(ctx, ref.ID)
+		},
+		read: func(h *HighLevelTarget, ctx context.Context, ref Ref) (any, error) {
+			return h.c.Contacts.Get(ctx, ref.ID)
+		},
+		restore: func(h *HighLevelTarget, ctx context.Context, ref Ref, im images) error {
+			return h.restoreContact(ctx, ref, im.b, im.w)
+		}}
+	businessKind = recordKind{types: []string{TypeBusiness},
+		remove: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+			return h.c.Businesses.Delete(ctx, ref.ID)
+		},
+		read: func(h *HighLevelTarget, ctx context.Context, ref Ref) (any, error) {
+			return h.c.Businesses.Get(ctx, ref.ID)
+		},
+		restore: (*HighLevelTarget).restoreBusiness}
+	opportunityKind = recordKind{types: []string{TypeOpportunity},
+		remove: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+			return h.c.Opportunities.Delete(ctx, ref.ID)
+		},
+		read: (*HighLevelTarget).currentOpportunity,
+		restore: func(h *HighLevelTarget, ctx context.Context, ref Ref, im images) error {
+			return h.restoreOpportunity(ctx, ref, im.b, im.w)
+		}}
+	noteKind = recordKind{types: []string{TypeNote},
+		remove: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+			return h.c.Contacts.DeleteNote(ctx, activityContact(ref), ref.ID)
+		},
+		read: func(h *HighLevelTarget, ctx context.Context, ref Ref) (any, error) {
+			return h.c.Contacts.GetNote(ctx, activityContact(ref), ref.ID)
+		},
+		restore: func(h *HighLevelTarget, ctx context.Context, ref Ref, im images) error {
+			return h.restoreNote(ctx, ref, im.b, im.w)
+		}}
+	taskKind = recordKind{types: []string{TypeTask},
+		remove: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+			return h.c.Contacts.DeleteTask(ctx, activityContact(ref), ref.ID)
+		},
+		read: func(h *HighLevelTarget, ctx context.Context, ref Ref) (any, error) {
+			return h.c.Contacts.GetTask(ctx, activityContact(ref), ref.ID)
+		},
+		restore: func(h *HighLevelTarget, ctx context.Context, ref Ref, im images) error {
+			return h.restoreTask(ctx, ref, im.b, im.w)
+		}}
+	customRecordKind = recordKind{prefix: RecordTypePrefix,
+		remove: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+			return h.c.Objects.DeleteRecord(ctx, ref.ObjectType, ref.ID)
+		},
+		read: func(h *HighLevelTarget, ctx context.Context, ref Ref) (any, error) {
+			r, err := h.c.Objects.GetRecord(ctx, ref.ObjectType, ref.ID)
+			if err != nil || r == nil {
+				return nil, err
+			}
+			return recordJSON(r), nil
+		},
+		restore: func(h *HighLevelTarget, ctx context.Context, ref Ref, im images) error {
+			return h.restoreRecord(ctx, ref, im.b, im.w)
+		}}
+)
+
+// currentOpportunity reads an opportunity with its custom fields, which
+// the highlevel type hides from its JSON.
+func (h *HighLevelTarget) currentOpportunity(ctx context.Context, ref Ref) (any, error) {
+	o, err := h.c.Opportunities.Get(ctx, ref.ID)
+	if err != nil || o == nil {
+		return nil, err
+	}
+	b, err := json.Marshal(o)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["customFields"] = o.CustomFields
+	return m, nil
+}
