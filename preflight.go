@@ -156,7 +156,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	}
 	idx := newIndex(m.opts.Ledger)
 	val := mapping.NewValidator(mp, mapping.ValidatorOptions{})
-	tally := callTally{perBusiness: map[string]int64{}}
+	var tally callTally
 	needs := newLocationNeeds()
 	var est ObjectEstimate
 	var typ string
@@ -200,9 +200,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	if err := m.checkLocation(ctx, r, needs); err != nil {
 		return nil, err
 	}
-	for _, n := range tally.perBusiness {
-		r.Estimate.BusinessLinks += (n + 99) / 100
-	}
+	r.Estimate.BusinessLinks = tally.bulkCalls() // the only calls made in bulk
 	r.Estimate.Calls += r.Estimate.BusinessLinks
 	n, w := m.opts.Client.Limiter().Limit()
 	if n > 0 {

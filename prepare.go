@@ -52,14 +52,10 @@ func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 	}
 	p.assoc = p.diff.AssociationIDs()
 	p.inputs.FieldIDs = p.diff.FieldIDs()
-	p.inputs.Calendars = p.diff.CalendarIDs()
-	if len(p.plan.Pipelines) > 0 {
-		if p.inputs.Pipelines, err = m.opts.Client.Pipelines.List(ctx); err != nil {
-			return nil, fmt.Errorf("pbnhl: pipelines: %w", err)
+	for _, t := range targets { // each its own: calendars, pipelines, owners
+		if err := t.prepare(ctx, m, p); err != nil {
+			return nil, err
 		}
-	}
-	if p.owners, err = m.resolveOwners(ctx); err != nil {
-		return nil, err
 	}
 	aopts := mapping.ApplierOptions{}
 	if p.owners != nil {

@@ -38,8 +38,18 @@ type target interface {
 	// role writesRecords.
 	write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error
 	// tally adds what writing one valid payload costs to a preflight's
-	// estimate.
+	// estimate; what the target counts across payloads (contacts per
+	// business, conversations) it keeps in the tally's state for its kind.
 	tally(p *mapping.Payload, t *callTally)
+	// bulkCalls is what the target's tallied records cost together once
+	// all were tallied (contacts: one bulk business link per business and
+	// 100 contacts).
+	bulkCalls(t *callTally) int64
+	// prepare reads or derives, once per Migration, what writing the
+	// target's records needs beyond the schema's field ids (calendar ids,
+	// pipelines, owners) into p. It runs for every registered target,
+	// before the applier is built.
+	prepare(ctx context.Context, m *Migration, p *prepared) error
 	// need records what one valid payload asks of the location's settings
 	// (duplicate contacts, duplicate opportunities).
 	need(n *locationNeeds, p *mapping.Payload)
@@ -162,15 +172,35 @@ func targetOfType(typ string) target {
 func writes(o *mapping.Object) bool { return targetOf(o).role() == writesRecords }
 
 // callTally is what a preflight adds up for the valid records still to
-// write: the calls they cost and, per business key, the contacts linked to
-// it (one bulk link call per business and 100 contacts).
+// write: the calls they cost, the file bytes uploads send, and each
+// target's running state (see tallyState).
 type callTally struct {
-	calls       int64
-	bytes       int64 // file bytes uploads send (documents)
-	perBusiness map[string]int64
-	// conversations are the contacts whose conversation the message
-	// target looks up and creates (once each).
-	conversations map[string]bool
+	calls int64
+	bytes int64 // file bytes uploads send (documents)
+	state map[mapping.TargetKind]any
+}
+
+// tallyState is kind's running state in t (made by mk on first use): what
+// a target counts across payloads, so the tally names no target's needs.
+func tallyState[S any](t *callTally, kind mapping.TargetKind, mk func() S) S {
+	if s, ok := t.state[kind].(S); ok {
+		return s
+	}
+	if t.state == nil {
+		t.state = map[mapping.TargetKind]any{}
+	}
+	s := mk()
+	t.state[kind] = s
+	return s
+}
+
+// bulkCalls asks every target what its tallied records cost together.
+func (t *callTally) bulkCalls() int64 {
+	var n int64
+	for _, tg := range targets {
+		n += tg.bulkCalls(t)
+	}
+	return n
 }
 
 // noTarget is the zero target: it writes nothing, costs nothing, needs
@@ -184,7 +214,11 @@ func (noTarget) group() loadGroup         { return loadNone }
 func (noTarget) write(context.Context, *phase, *mapping.Object, *tracker, *job) error {
 	return nil
 }
-func (noTarget) tally(*mapping.Payload, *callTally)    {}
+func (noTarget) tally(*mapping.Payload, *callTally) {}
+func (noTarget) bulkCalls(*callTally) int64         { return 0 }
+func (noTarget) prepare(context.Context, *Migration, *prepared) error {
+	return nil
+}
 func (noTarget) need(*locationNeeds, *mapping.Payload) {}
 func (noTarget) externalField(*mapping.Inputs, *mapping.Object) (string, error) {
 	return "", nil
@@ -214,6 +248,12 @@ type userTarget struct{ noTarget }
 func (userTarget) kind() mapping.TargetKind { return mapping.TargetUser }
 func (userTarget) group() loadGroup         { return loadBusinesses }
 
+// prepare resolves the staff to users when the map has a user object.
+func (userTarget) prepare(ctx context.Context, m *Migration, p *prepared) (err error) {
+	p.owners, err = m.resolveOwners(ctx)
+	return err
+}
+
 // contactFieldTarget folds records (communication log, forms) into a JSON
 // custom field of their contact: the phase spools them before contacts
 // are written (phase.aggregate), and contactTarget sends them.
@@ -221,3 +261,37 @@ type contactFieldTarget struct{ noTarget }
 
 func (contactFieldTarget) kind() mapping.TargetKind { return mapping.TargetContactField }
 func (contactFieldTarget) role() targetRole         { return foldsRecords }
+
+// inputUnderContact opens the write of a record that lives under its
+// contact (notes, tasks, events, messages, media): the payload's contact
+// and the input build makes of the payload for it. A payload without a
+// contact, or one build refuses (its error is a value-free reason), is
+// counted and journaled invalid here; ok is then false and err is what
+// write returns.
+func inputUnderContact[In any](ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job,
+	build func(p *mapping.Payload, contactID string) (In, error)) (in In, contactID string, ok bool, err error) {
+	p := &j.p
+	contactID, found := ph.contactOf(p)
+	if !found {
+		return in, "", false, ph.invalidContact(ctx, o, tr, j)
+	}
+	if in, err = build(p, contactID); err != nil {
+		tr.invalid.Add(1)
+		return in, "", false, ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
+	}
+	return in, contactID, true, nil
+}
+
+// markedBody puts the record's identity marker (typ, source key) at the
+// end of text, the field of the input that carries it, and returns the
+// marker and the input's exact wire body, which the journal, its digest
+// and the request share.
+func markedBody(ph *phase, o *mapping.Object, typ, key string, text *string, body func() ([]byte, error)) (string, []byte, error) {
+	mk := marker(ph.mid, typ, key)
+	*text = withMarker(*text, mk)
+	b, err := body()
+	if err != nil {
+		return "", nil, fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+	}
+	return mk, b, nil
+}

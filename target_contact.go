@@ -24,8 +24,22 @@ func (contactTarget) group() loadGroup         { return loadContacts }
 func (contactTarget) tally(p *mapping.Payload, t *callTally) {
 	t.calls++
 	if l, ok := p.Link(mapping.LinkBusiness); ok && l.Key != "" {
-		t.perBusiness[l.Key]++
+		perBusiness(t)[l.Key]++
 	}
+}
+
+// perBusiness is the tally's count of contacts per business key.
+func perBusiness(t *callTally) map[string]int64 {
+	return tallyState(t, mapping.TargetContact, func() map[string]int64 { return map[string]int64{} })
+}
+
+// bulkCalls: one bulk link call per business and 100 contacts.
+func (contactTarget) bulkCalls(t *callTally) int64 {
+	var n int64
+	for _, c := range perBusiness(t) {
+		n += (c + 99) / 100
+	}
+	return n
 }
 
 // need counts contacts sharing an e-mail address or phone number with an

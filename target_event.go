@@ -32,24 +32,25 @@ func (eventTarget) tally(_ *mapping.Payload, t *callTally) {
 	t.calls++
 }
 
+// prepare takes the calendars' ids from the schema diff (no call).
+func (eventTarget) prepare(_ context.Context, _ *Migration, p *prepared) error {
+	p.inputs.Calendars = p.diff.CalendarIDs()
+	return nil
+}
+
 func (eventTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
 	p := &j.p
 	c := ph.m.opts.Client
-	contactID, ok := ph.contactOf(p)
+	in, contactID, ok, err := inputUnderContact(ctx, ph, o, tr, j, ph.p.inputs.Event)
 	if !ok {
-		return ph.invalidContact(ctx, o, tr, j)
+		return err
 	}
-	in, err := ph.p.inputs.Event(p, contactID)
+	in.Notify = false // history: a migrated appointment never messages the patient
+	// The create's exact wire body, less locationId (read after the marker
+	// is in: a method value would copy the input before).
+	mk, body, err := markedBody(ph, o, rollback.TypeEvent, p.SourceKey, &in.Description, func() ([]byte, error) { return in.Body() })
 	if err != nil {
-		tr.invalid.Add(1)
-		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
-	}
-	mk := marker(ph.mid, rollback.TypeEvent, p.SourceKey)
-	in.Description = withMarker(in.Description, mk)
-	in.Notify = false      // history: a migrated appointment never messages the patient
-	body, err := in.Body() // the create's exact wire body, less locationId
-	if err != nil {
-		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+		return err
 	}
 	_, _, err = ph.put(ctx, o, tr, rollback.TypeEvent, p.SourceKey, j.modified, contactID, body,
 		func(ctx context.Context) (string, error) {

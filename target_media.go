@@ -138,18 +138,15 @@ func mediaNoteKey(key string) string { return "document-" + key }
 func (mediaTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
 	p := &j.p
 	c := ph.m.opts.Client
-	contactID, ok := ph.contactOf(p)
+	d, contactID, ok, err := inputUnderContact(ctx, ph, o, tr, j, func(p *mapping.Payload, _ string) (document, error) {
+		d, err := documentOf(p)
+		if err == nil && d.Size > highlevel.MaxUploadBytes {
+			err = errors.New(tooLargeReason(d.Size))
+		}
+		return d, err
+	})
 	if !ok {
-		return ph.invalidContact(ctx, o, tr, j)
-	}
-	d, err := documentOf(p)
-	if err != nil {
-		tr.invalid.Add(1)
-		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
-	}
-	if d.Size > highlevel.MaxUploadBytes {
-		tr.invalid.Add(1)
-		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, tooLargeReason(d.Size))
+		return err
 	}
 	tag := mediaTag(ph.mid, p.SourceKey)
 	d.Upload = uploadName(d.Name, tag)

@@ -50,11 +50,9 @@ func (messageTarget) tally(p *mapping.Payload, t *callTally) {
 	if !ok {
 		return
 	}
-	if t.conversations == nil {
-		t.conversations = map[string]bool{}
-	}
-	if !t.conversations[l.Key] {
-		t.conversations[l.Key] = true
+	seen := tallyState(t, mapping.TargetMessage, func() map[string]bool { return map[string]bool{} })
+	if !seen[l.Key] {
+		seen[l.Key] = true
 		t.calls += 2
 	}
 }
@@ -77,14 +75,11 @@ func conversationLock(contactID string) *sync.Mutex {
 func (messageTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
 	p := &j.p
 	c := ph.m.opts.Client
-	contactID, ok := ph.contactOf(p)
+	in, contactID, ok, err := inputUnderContact(ctx, ph, o, tr, j, func(p *mapping.Payload, contactID string) (highlevel.MessageInput, error) {
+		return ph.p.inputs.Message(p, "", contactID) // the conversation is set once known
+	})
 	if !ok {
-		return ph.invalidContact(ctx, o, tr, j)
-	}
-	in, err := ph.p.inputs.Message(p, "", contactID)
-	if err != nil {
-		tr.invalid.Add(1)
-		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
+		return err
 	}
 	if err := ph.idx.load(ctx, rollback.TypeMessage); err != nil {
 		return err
@@ -104,11 +99,9 @@ func (messageTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr
 		return nil
 	}
 	in.ConversationID = convID
-	mk := marker(ph.mid, rollback.TypeMessage, p.SourceKey)
-	in.Message = withMarker(in.Message, mk)
-	body, err := in.Body() // the exact wire body
+	mk, body, err := markedBody(ph, o, rollback.TypeMessage, p.SourceKey, &in.Message, func() ([]byte, error) { return in.Body() })
 	if err != nil {
-		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+		return err
 	}
 	related := ""
 	if ours {

@@ -27,21 +27,16 @@ func (noteTarget) tally(_ *mapping.Payload, t *callTally) {
 func (noteTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
 	p := &j.p
 	c := ph.m.opts.Client
-	contactID, ok := ph.contactOf(p)
+	in, contactID, ok, err := inputUnderContact(ctx, ph, o, tr, j, func(p *mapping.Payload, _ string) (highlevel.NoteInput, error) {
+		return ph.p.inputs.Note(p)
+	})
 	if !ok {
-		return ph.invalidContact(ctx, o, tr, j)
+		return err
 	}
-	in, err := ph.p.inputs.Note(p)
-	if err != nil {
-		tr.invalid.Add(1)
-		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
-	}
-	mk := marker(ph.mid, rollback.TypeNote, p.SourceKey)
-	in.Body = withMarker(in.Body, mk)
 	// NoteInput.MarshalJSON: the body CreateNote and UpdateNote send.
-	body, err := json.Marshal(in)
+	mk, body, err := markedBody(ph, o, rollback.TypeNote, p.SourceKey, &in.Body, func() ([]byte, error) { return json.Marshal(in) })
 	if err != nil {
-		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+		return err
 	}
 	_, _, err = ph.put(ctx, o, tr, rollback.TypeNote, p.SourceKey, j.modified, contactID, body,
 		func(ctx context.Context) (string, error) {

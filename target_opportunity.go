@@ -24,6 +24,17 @@ func (opportunityTarget) tally(_ *mapping.Payload, t *callTally) {
 
 // need counts contacts with several opportunities in one pipeline: a
 // location that refuses duplicate opportunities would reject all but one.
+// prepare lists the pipelines (their stage ids) when the map has any.
+func (opportunityTarget) prepare(ctx context.Context, m *Migration, p *prepared) (err error) {
+	if len(p.plan.Pipelines) == 0 {
+		return nil
+	}
+	if p.inputs.Pipelines, err = m.opts.Client.Pipelines.List(ctx); err != nil {
+		return fmt.Errorf("pbnhl: pipelines: %w", err)
+	}
+	return nil
+}
+
 func (opportunityTarget) need(n *locationNeeds, p *mapping.Payload) {
 	l, ok := p.Link(mapping.LinkContact)
 	if !ok || l.Key == "" {

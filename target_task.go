@@ -25,22 +25,18 @@ func (taskTarget) tally(_ *mapping.Payload, t *callTally) {
 func (taskTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
 	p := &j.p
 	c := ph.m.opts.Client
-	contactID, ok := ph.contactOf(p)
+	in, contactID, ok, err := inputUnderContact(ctx, ph, o, tr, j, func(p *mapping.Payload, _ string) (highlevel.TaskInput, error) {
+		return ph.p.inputs.Task(p)
+	})
 	if !ok {
-		return ph.invalidContact(ctx, o, tr, j)
+		return err
 	}
-	in, err := ph.p.inputs.Task(p)
+	// The create's body (TaskInput.MarshalJSON); an update sends the same
+	// fields (the marker keeps "body" from ever being empty, where the two
+	// would differ).
+	mk, body, err := markedBody(ph, o, rollback.TypeTask, p.SourceKey, &in.Body, func() ([]byte, error) { return json.Marshal(in) })
 	if err != nil {
-		tr.invalid.Add(1)
-		return ph.invalidReason(ctx, o, p.SourceKey, j.modified, err.Error())
-	}
-	mk := marker(ph.mid, rollback.TypeTask, p.SourceKey)
-	in.Body = withMarker(in.Body, mk)
-	// The create's body; an update sends the same fields (the marker keeps
-	// "body" from ever being empty, where the two would differ).
-	body, err := json.Marshal(in) // TaskInput.MarshalJSON: the create's wire body
-	if err != nil {
-		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
+		return err
 	}
 	_, _, err = ph.put(ctx, o, tr, rollback.TypeTask, p.SourceKey, j.modified, contactID, body,
 		func(ctx context.Context) (string, error) {
