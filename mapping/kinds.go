@@ -2,6 +2,35 @@ package mapping
 
 import "slices"
 
+// TargetKind is what a source record becomes in HighLevel.
+type TargetKind string
+
+// Target kinds.
+const (
+	TargetContact      TargetKind = "contact"
+	TargetBusiness     TargetKind = "business"
+	TargetCustomObject TargetKind = "custom_object"
+	TargetOpportunity  TargetKind = "opportunity"
+	TargetNote         TargetKind = "note"
+	TargetTask         TargetKind = "task"
+	// TargetContactField folds the object's records, as JSON entries, into one
+	// LARGE_TEXT custom field on the linked contact (communication logs, forms).
+	TargetContactField TargetKind = "contact_field"
+	// TargetUser resolves records to existing HighLevel users (staff → owner);
+	// nothing is created.
+	TargetUser TargetKind = "user"
+	// TargetEvent writes each record as an appointment of its contact in
+	// one of the object's Calendars, never notifying the contact.
+	TargetEvent TargetKind = "calendar_event"
+	// TargetMessage adds each record as a message, with its original date,
+	// type and direction, to its contact's conversation (created once per
+	// contact); nothing is sent.
+	TargetMessage TargetKind = "conversation_message"
+	// TargetMedia uploads each record's file (a source document) into the
+	// location's media library and links it to its contact with a note.
+	TargetMedia TargetKind = "media"
+)
+
 // kindSpec is everything this package knows about one target kind: the
 // ledger record type its records journal under, the fields a rule may
 // write, where lookups may put an id, what custom fields and keys mean for
