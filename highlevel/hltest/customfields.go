@@ -3,6 +3,7 @@ package hltest
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -278,14 +279,7 @@ func mergeCustomValues(dst map[string]any, set map[string]any) map[string]any {
 	return dst
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // Location custom fields: /locations/{locationId}/customFields
 
