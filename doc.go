@@ -241,22 +241,38 @@
 //	change                                  where
 //	a phase (order, resumption, reports)    migration.go, run.go, phase.go, delta.go, undo.go, adopt.go;
 //	                                        the schema phase schema.go, preflight preflight*.go
-//	a HighLevel target (contact, note, …)   target.go (interface, registry), target_<kind>.go
+//	reading PbN records for a phase         source.go, refold.go, spool.go (folded contact fields)
+//	a HighLevel target (contact, note, …)   target_<kind>.go, registered in target.go's targets;
+//	                                        target.go also holds the shared helpers (inputUnderContact, markedBody)
+//	what a target reads from the location   its prepare hook (prepare.go runs every target's)
+//	what a target costs in the estimate     its tally and bulkCalls hooks (preflight.go adds them up)
+//	a target kind's map rules               mapping/kinds.go (one entry per kind: record type, fields,
+//	                                        links, custom fields, key) and its mapping.Inputs method
 //	a field's transform or validation       mapping, mapping/transform (the approved map)
 //	a HighLevel or PbN call                 highlevel, practicebynumbers (one file per API area)
-//	journaling a write, settling by lookup  journaled_call.go, lookup.go, sweep.go; the ledger: rollback
-//	counting and comparing after a run      reconcile (counts by mapping.Object.RecordType)
+//	journaling a write, settling by lookup  journaled_call.go, lookup.go, sweep.go, index.go (id map)
+//	the ledger, and undoing a record type   rollback; per record type a recordKind in rollback/<kind>.go,
+//	                                        registered in rollback/kinds.go
+//	counting and comparing after a run      reconcile.go, repair.go; reconcile (by mapping.Object.RecordType)
+//	progress while a phase runs             progress.go
 //	an error callers test for               errors.go
 //
 // Adding a HighLevel target (calendar events, media…) is one file plus one
 // line: a type embedding noTarget that implements what the target does —
 // its load group, write (input from mapping.Inputs, then phase.put with
-// its create, identity lookup and update), tally (calls per record), need
-// (location settings it depends on), externalField, adopt, and for the
-// ledger record type it owns read, remove, settle (the lookup after an
+// its create, identity lookup and update; a record under a contact opens
+// with inputUnderContact and markedBody), tally and bulkCalls (calls per
+// record, and together), prepare (what it reads from the location once),
+// need (location settings it depends on), externalField, adopt, and for
+// the ledger record type it owns read, remove, settle (the lookup after an
 // unknown outcome) and matches (the duplicate sweep) — and its entry in
-// targets (target.go). The ledger record type comes from
-// mapping.Object.RecordType, so reconcile counts it without a change.
+// targets (target.go). Two other packages know the kind, each in one
+// table: mapping's kinds (its map rules and record type; with the
+// mapping.Inputs method that builds its input) and rollback's recordKinds
+// (its undo: delete, read, restore). Nothing else switches on it:
+// TestTargetFootprint lists, for events, messages and media, every file
+// that names the kind and fails on any other. The ledger record type comes
+// from mapping.Object.RecordType, so reconcile counts it without a change.
 // The body a target journals is the one highlevel sends, taken from the
 // input itself (ContactInput, BusinessInput, RecordInput,
 // OpportunityInput, RelationInput and the update types' Body; NoteInput's

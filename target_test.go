@@ -16,7 +16,7 @@ import (
 func TestTargetRegistry(t *testing.T) {
 	kinds := []mapping.TargetKind{mapping.TargetContact, mapping.TargetBusiness, mapping.TargetCustomObject,
 		mapping.TargetOpportunity, mapping.TargetNote, mapping.TargetTask, mapping.TargetContactField, mapping.TargetUser,
-		mapping.TargetEvent}
+		mapping.TargetEvent, mapping.TargetMessage, mapping.TargetMedia}
 	seen := map[mapping.TargetKind]int{}
 	for _, tg := range targets {
 		seen[tg.kind()]++

@@ -36,6 +36,11 @@
 // [DocumentsIndexObject] its companion documents index (a contact_field,
 // pbn_documents), and the proposer drafts both when the source has
 // documents and a contact object, and says so.
+// What each target kind allows — its ledger record type
+// ([Object.RecordType]), standard fields ([StandardFields]), lookup links,
+// custom fields, key, pipelines, owners table — is one entry of the kind
+// table (kinds.go), which the checks, the schema plan, the review and the
+// suggesters read; a new kind is an entry there and its Inputs method.
 // Loading reports every problem at
 // once with file:line:column, the rule's path and, for typos, a suggestion.
 // Load → save → load is lossless and keeps the document's comments with the

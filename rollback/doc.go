@@ -184,6 +184,9 @@
 // to ours) is restored rather than removed.
 //
 // HighLevelTarget (NewHighLevelTarget) is the Target on top of the highlevel client.
+// Each record type it undoes is one recordKind (delete, read, restore,
+// change check) beside its code, registered with one line in kinds.go;
+// its methods look the kind up rather than switch on the type.
 //
 // # Run records: in-flight horizon
 //
