@@ -336,27 +336,7 @@ func TestEventResumeAfterCancellations(t *testing.T) {
 	ctx := context.Background()
 	_, err = e.migration(nil).ApplySchema(ctx)
 	require.NoError(t, err)
-	interruptions := 0
-	for attempt := 0; ; attempt++ {
-		require.Less(t, attempt, 500, "the run never completed")
-		cctx, cancel := context.WithCancel(ctx)
-		stopAt := e.calls.Load() + 20 + int64(attempt*7%60)
-		hook := func(highlevel.Call) {
-			if e.calls.Load() >= stopAt {
-				cancel()
-			}
-		}
-		e.hook.Store(&hook)
-		_, err := e.migration(nil).Run(cctx)
-		e.hook.Store(nil)
-		cancel()
-		if err == nil {
-			break
-		}
-		require.ErrorIs(t, err, context.Canceled)
-		interruptions++
-	}
-	assert.Positive(t, interruptions)
+	assert.Positive(t, runThroughCancellations(t, ctx, e))
 	src := sourceEvents(e)
 	seen := map[string]int{}
 	for _, ev := range e.hl.Records(hltest.DefaultLocationID, hltest.KindEvent) {
