@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -22,35 +21,20 @@ import (
 	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/internal/cliflag"
 	"github.com/pbnhl/pbnhl/internal/exposure"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return // the usage went to stdout: asking for help is not a failure
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "hlsim:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			// One line and a hint, not the whole usage: the mistake stays
-			// on screen. Exit 2 as the flag package's own programs do.
-			fmt.Fprintln(os.Stderr, "Run 'hlsim -h' for the flags.")
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	// -h: exit 0; a refused flag: one line and a hint, exit 2; else exit 1.
+	cliflag.Exit("hlsim", run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // usageError is a command line the flag set refused (an unknown flag, a
 // bad value): main exits 2 with a hint instead of 1.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+type usageError = cliflag.UsageError
 
 // config is the parsed command line.
 type config struct {
@@ -70,10 +54,7 @@ type config struct {
 // returns flag.ErrHelp; a refused flag returns a usageError.
 func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config
-	fs := flag.NewFlagSet("hlsim", flag.ContinueOnError)
-	// The flag package would print the whole usage on any mistake; it
-	// prints nothing here, and -h writes the usage to out (stdout).
-	fs.SetOutput(io.Discard)
+	fs := cliflag.NewFlagSet("hlsim") // prints nothing; -h writes the usage to out (stdout)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8790", "listen address")
 	fs.StringVar(&c.token, "token", hltest.DefaultToken, "the location's Private Integration token (Bearer)")
 	fs.StringVar(&c.location, "location", hltest.DefaultLocationID, "location (sub-account) id")
@@ -101,17 +82,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.Uint64Var(&c.seed, "seed", 1, "seed for ids and fault draws")
 	fs.StringVar(&c.dump, "dump", "", "write the state as JSON (mode 0600) to this file on exit and on SIGUSR1")
 	fs.StringVar(&c.adminToken, "admin-token", "", "bearer token of the inspection routes /_hltest/... (default: -token)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(out, "Usage: hlsim [flags]\n\nServes a simulated HighLevel API v2 until interrupted; the first line on stdout is its base URL.\n\nFlags:")
-			fs.SetOutput(out)
-			fs.PrintDefaults()
-			return c, err
-		}
-		return c, usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return c, usageError{fmt.Errorf("unexpected arguments: %v", fs.Args())}
+	if err := cliflag.Parse(fs, args, out, "Serves a simulated HighLevel API v2 until interrupted; the first line on stdout is its base URL."); err != nil {
+		return c, err
 	}
 	if c.token == "" || c.location == "" {
 		return c, errors.New("-token and -location must not be empty")
@@ -121,7 +93,7 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		c.rate.Sliding = true
 	case "fixed":
 	default:
-		return c, usageError{fmt.Errorf("invalid value %q for flag -rate-mode: sliding or fixed", *rateMode)}
+		return c, usageError{Err: fmt.Errorf("invalid value %q for flag -rate-mode: sliding or fixed", *rateMode)}
 	}
 	seen := map[string]bool{}
 	for f := range strings.SplitSeq(*match, ",") {

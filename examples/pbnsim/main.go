@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pbnhl/pbnhl/internal/cliflag"
 	"github.com/pbnhl/pbnhl/internal/exposure"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
@@ -30,29 +30,13 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	err := run(ctx, os.Args[1:], os.Stdout, nil)
-	if errors.Is(err, flag.ErrHelp) {
-		return // the usage went to stdout: asking for help is not a failure
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "pbnsim:", err)
-		var ue usageError
-		if errors.As(err, &ue) {
-			// One line and a hint, not the whole usage: the mistake stays
-			// on screen. Exit 2 as the flag package's own programs do.
-			fmt.Fprintln(os.Stderr, "Run 'pbnsim -h' for the flags.")
-			os.Exit(2)
-		}
-		os.Exit(1)
-	}
+	// -h: exit 0; a refused flag: one line and a hint, exit 2; else exit 1.
+	cliflag.Exit("pbnsim", run(ctx, os.Args[1:], os.Stdout, nil))
 }
 
 // usageError is a command line the flag set refused (an unknown flag, a
 // bad value): main exits 2 with a hint instead of 1.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
+type usageError = cliflag.UsageError
 
 type config struct {
 	addr        string
@@ -78,10 +62,7 @@ type config struct {
 
 func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config
-	fs := flag.NewFlagSet("pbnsim", flag.ContinueOnError)
-	// The flag package would print the whole usage on any mistake; it
-	// prints nothing here, and -h writes the usage to out (stdout).
-	fs.SetOutput(io.Discard)
+	fs := cliflag.NewFlagSet("pbnsim") // prints nothing; -h writes the usage to out (stdout)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8791", "listen address")
 	fs.StringVar(&c.token, "token", pbntest.DefaultToken, "bearer token clients must send")
 	fs.IntVar(&c.patients, "patients", 5000, "number of patients to generate")
@@ -103,17 +84,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.mutated, "mutated-export", "", "export with -mutate: the second export's directory (default: -export's with -mutated appended)")
 	fs.DurationVar(&c.mutateEvery, "mutate-every", time.Minute, "serve: interval between mutations")
 	fs.BoolVar(&c.verbose, "v", false, "log every request (method, path, status)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(out, "Usage: pbnsim [flags]\n\nServes a generated Practice by Numbers practice, or writes it as a CSV export folder (-export).\n\nFlags:")
-			fs.SetOutput(out)
-			fs.PrintDefaults()
-			return c, err
-		}
-		return c, usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return c, usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	if err := cliflag.Parse(fs, args, out, "Serves a generated Practice by Numbers practice, or writes it as a CSV export folder (-export)."); err != nil {
+		return c, err
 	}
 	if c.mutate > 0 && c.mutateEvery < time.Second {
 		// A mutation moves the clock a second past its stamp; more often
@@ -247,7 +219,7 @@ func writeMutatedExports(ctx context.Context, p *pbntest.Practice, c config, eo 
 		second = filepath.Clean(c.export) + "-mutated"
 	}
 	if filepath.Clean(second) == filepath.Clean(c.export) {
-		return usageError{errors.New("-mutated-export must differ from -export")}
+		return usageError{Err: errors.New("-mutated-export must differ from -export")}
 	}
 	at := p.AsOf().Add(24 * time.Hour)
 	sim, err := pbntest.New(pbntest.Options{Practice: p, Now: func() time.Time { return at }})
