@@ -2,6 +2,7 @@ package pbnhl
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -93,6 +94,25 @@ type lookupScope struct {
 	p   *prepared
 	idx *idIndex
 	mid string
+}
+
+// intentMarker is the identity marker a create intent of a record under a
+// contact journaled at the end of its payload's field (the JSON key of the
+// text carrying it), once the id index of its type is loaded (so a lookup
+// skips records already mapped); errNoLookup when the payload carries
+// none, as the record then has no identity to find it by.
+func (s lookupScope) intentMarker(ctx context.Context, e rollback.Entry, payload []byte, field string) (string, error) {
+	var b map[string]any
+	_ = json.Unmarshal(payload, &b)
+	text, _ := b[field].(string)
+	if err := s.idx.load(ctx, e.ObjectType); err != nil {
+		return "", err
+	}
+	mk := marker(s.mid, e.ObjectType, e.SourceKey)
+	if !hasMarker(text, mk) {
+		return "", fmt.Errorf("%w: %s intent %d carries no identity marker", errNoLookup, e.ObjectType, e.ID)
+	}
+	return mk, nil
 }
 
 // targets is the registry: one line per target.

@@ -135,18 +135,14 @@ func (eventTarget) remove(ctx context.Context, c *highlevel.Client, _, id, _ str
 // settle finds the contact's appointment carrying the create's marker at
 // the start time it was written with.
 func (eventTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, payload []byte) (string, bool, error) {
-	var b struct {
-		Description string `json:"description"`
-		StartTime   string `json:"startTime"`
-	}
-	_ = json.Unmarshal(payload, &b)
-	if err := s.idx.load(ctx, rollback.TypeEvent); err != nil {
+	mk, err := s.intentMarker(ctx, e, payload, "description")
+	if err != nil {
 		return "", false, err
 	}
-	mk := marker(s.mid, e.ObjectType, e.SourceKey)
-	if !hasMarker(b.Description, mk) {
-		return "", false, fmt.Errorf("%w: event intent %d carries no identity marker", errNoLookup, e.ID)
+	var b struct {
+		StartTime string `json:"startTime"`
 	}
+	_ = json.Unmarshal(payload, &b)
 	start, _ := time.Parse(time.RFC3339, b.StartTime) // zero: any start
 	return s.m.findEvent(ctx, s.idx, e.TargetID, mk, start)
 }

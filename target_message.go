@@ -269,16 +269,9 @@ func (messageTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry
 	if e.ObjectType == rollback.TypeConversation {
 		return s.m.contactConversation(ctx, e.TargetID)
 	}
-	var b struct {
-		Message string `json:"message"`
-	}
-	_ = json.Unmarshal(payload, &b)
-	if err := s.idx.load(ctx, rollback.TypeMessage); err != nil {
+	mk, err := s.intentMarker(ctx, e, payload, "message")
+	if err != nil {
 		return "", false, err
-	}
-	mk := marker(s.mid, e.ObjectType, e.SourceKey)
-	if !hasMarker(b.Message, mk) {
-		return "", false, fmt.Errorf("%w: message intent %d carries no identity marker", errNoLookup, e.ID)
 	}
 	return s.m.findMessage(ctx, s.idx, e.TargetID, mk)
 }

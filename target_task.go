@@ -98,16 +98,9 @@ func (taskTarget) remove(ctx context.Context, c *highlevel.Client, typ, id, cont
 // settle finds the contact's task carrying the marker (tasks were always
 // written with one; HighLevel tells no creation time for tasks).
 func (taskTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, payload []byte) (string, bool, error) {
-	var b struct {
-		Body string `json:"body"`
-	}
-	_ = json.Unmarshal(payload, &b)
-	if err := s.idx.load(ctx, rollback.TypeTask); err != nil {
+	mk, err := s.intentMarker(ctx, e, payload, "body")
+	if err != nil {
 		return "", false, err
-	}
-	mk := marker(s.mid, e.ObjectType, e.SourceKey)
-	if !hasMarker(b.Body, mk) {
-		return "", false, fmt.Errorf("%w: task intent %d carries no identity marker", errNoLookup, e.ID)
 	}
 	return s.m.findTask(ctx, s.idx, e.TargetID, mk)
 }
