@@ -85,14 +85,7 @@ func newEventEnv(t testing.TB, o envOptions, noCalendars bool) (*env, map[int64]
 // not sticky notes, with a time, of a patient that was migrated (a
 // patient held back as a duplicate takes its appointments with it).
 func sourceEvents(e *env) map[string]pbn.Appointment {
-	byField := map[string]string{}
-	for _, f := range e.hl.Records(hltest.DefaultLocationID, hltest.KindCustomField) {
-		byField[fmt.Sprint(f["fieldKey"])] = fmt.Sprint(f["id"])
-	}
-	migrated := map[string]bool{}
-	for _, c := range e.hl.Contacts(hltest.DefaultLocationID) {
-		migrated[fmt.Sprint(c.CustomFields[byField["contact.pbn_patient_id"]])] = true
-	}
+	migrated := migratedPatients(e)
 	out := map[string]pbn.Appointment{}
 	// Read through the API: it serves the source after any mutation.
 	for a, err := range e.src.Appointments(context.Background(), pbn.ListOptions{}) {
@@ -105,14 +98,7 @@ func sourceEvents(e *env) map[string]pbn.Appointment {
 }
 
 // eventKey is the source key an event carries in its marker line.
-func eventKey(desc string) string {
-	for line := range strings.Lines(desc) {
-		if i := strings.Index(line, "/calendar_event/"); i >= 0 && strings.HasPrefix(strings.TrimSpace(line), "pbnhl-id ") {
-			return strings.TrimSpace(line[i+len("/calendar_event/"):])
-		}
-	}
-	return ""
-}
+func eventKey(desc string) string { return markerKey(desc, rollback.TypeEvent) }
 
 // TestEventTarget: appointments become calendar events of their contact
 // in the calendar of their provider (or the shared one), with the
@@ -154,14 +140,7 @@ func TestEventTarget(t *testing.T) {
 	for _, c := range e.hl.Records(loc, hltest.KindCalendar) {
 		calendars[fmt.Sprint(c["id"])] = fmt.Sprint(c["name"])
 	}
-	contactPatient := map[string]string{}
-	byField := map[string]string{}
-	for _, f := range e.hl.Records(loc, hltest.KindCustomField) {
-		byField[fmt.Sprint(f["fieldKey"])] = fmt.Sprint(f["id"])
-	}
-	for _, c := range e.hl.Contacts(loc) {
-		contactPatient[c.ID] = fmt.Sprint(c.CustomFields[byField["contact.pbn_patient_id"]])
-	}
+	contactPatient := contactPatients(e)
 	events := e.hl.Records(loc, hltest.KindEvent)
 	seen := map[string]bool{}
 	statuses := map[string]string{"Scheduled": "confirmed", "Complete": "showed", "Broken": "noshow", "UnschedList": "cancelled", "Planned": "new"}

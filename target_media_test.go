@@ -64,19 +64,6 @@ func mediaKey(name string) string {
 	return name[i+len("-doc") : j]
 }
 
-// migratedPatients are the patients that arrived as contacts.
-func migratedPatients(e *env) map[string]bool {
-	byField := map[string]string{}
-	for _, f := range e.hl.Records(hltest.DefaultLocationID, hltest.KindCustomField) {
-		byField[fmt.Sprint(f["fieldKey"])] = fmt.Sprint(f["id"])
-	}
-	out := map[string]bool{}
-	for _, c := range e.hl.Contacts(hltest.DefaultLocationID) {
-		out[fmt.Sprint(c.CustomFields[byField["contact.pbn_patient_id"]])] = true
-	}
-	return out
-}
-
 // TestMediaTarget: with the default map, every document of a pbntest
 // practice is uploaded into media storage with its exact content (size and
 // SHA-256), linked to its contact by a note naming the file and its URL,
@@ -174,14 +161,8 @@ func TestMediaTarget(t *testing.T) {
 	assert.Len(t, seen, len(want), "every document within the cap is in media storage")
 
 	// Each is linked to its contact by a note naming it with its URL.
-	patientOf := map[string]string{}
-	byField := map[string]string{}
-	for _, f := range e.hl.Records(loc, hltest.KindCustomField) {
-		byField[fmt.Sprint(f["fieldKey"])] = fmt.Sprint(f["id"])
-	}
-	for _, c := range e.hl.Contacts(loc) {
-		patientOf[c.ID] = fmt.Sprint(c.CustomFields[byField["contact.pbn_patient_id"]])
-	}
+	patientOf := contactPatients(e)
+	byField := fieldIDs(e)
 	linked := 0
 	for _, n := range e.hl.Records(loc, hltest.KindNote) {
 		body := fmt.Sprint(n["body"])

@@ -57,14 +57,7 @@ func newMessageEnv(t testing.TB, o envOptions) *env {
 // sourceMessages are the communications the message object migrates, by
 // id: of a message channel, of a migrated patient.
 func sourceMessages(e *env) map[string]pbn.Communication {
-	byField := map[string]string{}
-	for _, f := range e.hl.Records(hltest.DefaultLocationID, hltest.KindCustomField) {
-		byField[fmt.Sprint(f["fieldKey"])] = fmt.Sprint(f["id"])
-	}
-	migrated := map[string]bool{}
-	for _, c := range e.hl.Contacts(hltest.DefaultLocationID) {
-		migrated[fmt.Sprint(c.CustomFields[byField["contact.pbn_patient_id"]])] = true
-	}
+	migrated := migratedPatients(e)
 	out := map[string]pbn.Communication{}
 	for c := range e.pbn.Practice().Communications() {
 		if _, ok := messageChannels[c.Channel]; ok && migrated[itoa(c.PatientID)] {
@@ -75,14 +68,7 @@ func sourceMessages(e *env) map[string]pbn.Communication {
 }
 
 // messageKey is the source key a message carries in its marker line.
-func messageKey(body string) string {
-	for line := range strings.Lines(body) {
-		if i := strings.Index(line, "/conversation_message/"); i >= 0 && strings.HasPrefix(strings.TrimSpace(line), "pbnhl-id ") {
-			return strings.TrimSpace(line[i+len("/conversation_message/"):])
-		}
-	}
-	return ""
-}
+func messageKey(body string) string { return markerKey(body, "conversation_message") }
 
 // messageCounts counts the messages in HighLevel per source key.
 func messageCounts(e *env) map[string]int {
@@ -161,14 +147,7 @@ func TestMessageTarget(t *testing.T) {
 	// Read back through the API, conversation by conversation: every
 	// message once, with its source date to the second, type, direction
 	// and the contact of its patient.
-	contactPatient := map[string]string{}
-	byField := map[string]string{}
-	for _, f := range e.hl.Records(loc, hltest.KindCustomField) {
-		byField[fmt.Sprint(f["fieldKey"])] = fmt.Sprint(f["id"])
-	}
-	for _, c := range e.hl.Contacts(loc) {
-		contactPatient[c.ID] = fmt.Sprint(c.CustomFields[byField["contact.pbn_patient_id"]])
-	}
+	contactPatient := contactPatients(e)
 	types := map[string]string{"SMS": "TYPE_SMS", "Email": "TYPE_EMAIL", "Call": "TYPE_CALL"}
 	seen := map[string]bool{}
 	for _, cv := range e.hl.Records(loc, hltest.KindConversation) {
