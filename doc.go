@@ -258,9 +258,11 @@
 //	an error callers test for               errors.go
 //
 // Adding a HighLevel target (calendar events, media…) is one file plus one
-// line: a type embedding noTarget that implements what the target does —
-// its load group, write (input from mapping.Inputs, then phase.put with
-// its create, identity lookup and update; a record under a contact opens
+// line: a type embedding writer (one call per record, unless it tallies
+// its own; noTarget for a target that writes nothing) that implements
+// what the target does — its load group, write (input from
+// mapping.Inputs, then phase.put with its create, identity lookup and
+// update; a record under a contact opens
 // with inputUnderContact and markedBody), tally and bulkCalls (calls per
 // record, and together), prepare (what it reads from the location once),
 // need (location settings it depends on), externalField, adopt, and for

@@ -24,8 +24,9 @@ import (
 //
 // Phases never switch on a map object's target or a record type: they ask
 // targetOf or targetOfType.
-// Adding a target is one file implementing target (embed noTarget for
-// what it does not do) plus one line in targets.
+// Adding a target is one file implementing target (embed writer, or
+// noTarget for a target that writes nothing, for what it does not do)
+// plus one line in targets.
 type target interface {
 	// kind is the map target kind this target serves.
 	kind() mapping.TargetKind
@@ -259,6 +260,14 @@ func (noTarget) settle(_ context.Context, _ lookupScope, e rollback.Entry, _ []b
 func (noTarget) matches(_ context.Context, _ lookupScope, sk sweepKey) ([]string, int, error) {
 	return nil, 0, fmt.Errorf("%w: no identity search for %s", errNoLookup, sk.typ)
 }
+
+// writer is what a target that writes records embeds (in place of
+// noTarget, which it embeds for what the target does not do): its role,
+// and a cost of one call per record unless the target tallies its own.
+type writer struct{ noTarget }
+
+func (writer) role() targetRole                       { return writesRecords }
+func (writer) tally(_ *mapping.Payload, t *callTally) { t.calls++ }
 
 // userTarget resolves staff to existing HighLevel users (owners); nothing
 // is created. Its objects load with the businesses, so owners are known

@@ -14,14 +14,10 @@ import (
 // businessTarget writes businesses (offices). A business has no custom
 // field for an external id: its identity is the marker line at the end of
 // its description.
-type businessTarget struct{ noTarget }
+type businessTarget struct{ writer }
 
 func (businessTarget) kind() mapping.TargetKind { return mapping.TargetBusiness }
-func (businessTarget) role() targetRole         { return writesRecords }
 func (businessTarget) group() loadGroup         { return loadBusinesses }
-func (businessTarget) tally(_ *mapping.Payload, t *callTally) {
-	t.calls++
-}
 
 func (businessTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
 	p := &j.p

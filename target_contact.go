@@ -15,10 +15,9 @@ import (
 // contactTarget writes contacts (patients) with their custom fields, tags,
 // owner, external id and folded JSON fields (communication log, forms) in
 // one create call; the business link follows in bulk (phase.linkBusinesses).
-type contactTarget struct{ noTarget }
+type contactTarget struct{ writer }
 
 func (contactTarget) kind() mapping.TargetKind { return mapping.TargetContact }
-func (contactTarget) role() targetRole         { return writesRecords }
 func (contactTarget) group() loadGroup         { return loadContacts }
 
 func (contactTarget) tally(p *mapping.Payload, t *callTally) {

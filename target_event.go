@@ -23,14 +23,10 @@ import (
 // candidate; a settle narrows the candidates to the written start time
 // (one read in practice). One create per event; the rare lookups after an
 // unknown outcome are the only other calls.
-type eventTarget struct{ noTarget }
+type eventTarget struct{ writer }
 
 func (eventTarget) kind() mapping.TargetKind { return mapping.TargetEvent }
-func (eventTarget) role() targetRole         { return writesRecords }
 func (eventTarget) group() loadGroup         { return loadNotes }
-func (eventTarget) tally(_ *mapping.Payload, t *callTally) {
-	t.calls++
-}
 
 // prepare takes the calendars' ids from the schema diff (no call).
 func (eventTarget) prepare(_ context.Context, _ *Migration, p *prepared) error {

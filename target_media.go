@@ -38,10 +38,9 @@ import (
 //
 // Calls per document: one upload and one note; a resumed document whose
 // file exists but whose note does not costs one list more (its URL).
-type mediaTarget struct{ noTarget }
+type mediaTarget struct{ writer }
 
 func (mediaTarget) kind() mapping.TargetKind { return mapping.TargetMedia }
-func (mediaTarget) role() targetRole         { return writesRecords }
 func (mediaTarget) group() loadGroup         { return loadNotes }
 
 // tally: the upload and the note; the bytes the upload sends.

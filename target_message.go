@@ -35,10 +35,9 @@ import (
 //
 // Calls: one per message, plus two per contact whose conversation is
 // looked up and created.
-type messageTarget struct{ noTarget }
+type messageTarget struct{ writer }
 
 func (messageTarget) kind() mapping.TargetKind { return mapping.TargetMessage }
-func (messageTarget) role() targetRole         { return writesRecords }
 func (messageTarget) group() loadGroup         { return loadNotes }
 
 // tally counts one call per message and, once per contact, the lookup

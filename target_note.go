@@ -15,14 +15,10 @@ import (
 
 // noteTarget writes notes under their contact. A note has no custom
 // field: its identity is the marker line at the end of its body.
-type noteTarget struct{ noTarget }
+type noteTarget struct{ writer }
 
 func (noteTarget) kind() mapping.TargetKind { return mapping.TargetNote }
-func (noteTarget) role() targetRole         { return writesRecords }
 func (noteTarget) group() loadGroup         { return loadNotes }
-func (noteTarget) tally(_ *mapping.Payload, t *callTally) {
-	t.calls++
-}
 
 func (noteTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
 	p := &j.p

@@ -13,14 +13,10 @@ import (
 
 // opportunityTarget writes opportunities (treatment plans) under their
 // contact, in the pipeline and stage the map resolves.
-type opportunityTarget struct{ noTarget }
+type opportunityTarget struct{ writer }
 
 func (opportunityTarget) kind() mapping.TargetKind { return mapping.TargetOpportunity }
-func (opportunityTarget) role() targetRole         { return writesRecords }
 func (opportunityTarget) group() loadGroup         { return loadOpportunities }
-func (opportunityTarget) tally(_ *mapping.Payload, t *callTally) {
-	t.calls++
-}
 
 // need counts contacts with several opportunities in one pipeline: a
 // location that refuses duplicate opportunities would reject all but one.

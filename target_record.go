@@ -16,10 +16,9 @@ import (
 // recordTarget writes custom object records (appointments, treatments…),
 // then relates each to its parents through the map's associations. The
 // ledger record type is the object's schema key.
-type recordTarget struct{ noTarget }
+type recordTarget struct{ writer }
 
 func (recordTarget) kind() mapping.TargetKind { return mapping.TargetCustomObject }
-func (recordTarget) role() targetRole         { return writesRecords }
 func (recordTarget) group() loadGroup         { return loadRecords }
 
 // tally: the record, and one relation per association it names.

@@ -13,14 +13,10 @@ import (
 
 // taskTarget writes tasks under their contact. Like a note, a task's
 // identity is the marker line at the end of its body.
-type taskTarget struct{ noTarget }
+type taskTarget struct{ writer }
 
 func (taskTarget) kind() mapping.TargetKind { return mapping.TargetTask }
-func (taskTarget) role() targetRole         { return writesRecords }
 func (taskTarget) group() loadGroup         { return loadNotes }
-func (taskTarget) tally(_ *mapping.Payload, t *callTally) {
-	t.calls++
-}
 
 func (taskTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
 	p := &j.p
