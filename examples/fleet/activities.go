@@ -72,6 +72,7 @@ type PhaseResult struct {
 type ReconcileResult struct {
 	OK                bool `json:"ok"`
 	Complete          bool `json:"complete"`
+	SourceMissing     int  `json:"sourceMissing"`
 	LedgerMatches     bool `json:"ledgerMatches"`
 	Differences       int  `json:"differences"`
 	LedgerDifferences int  `json:"ledgerDifferences"`
@@ -106,6 +107,7 @@ type session struct {
 	ledger *rollback.Ledger
 	src    *pbn.Client
 	mapped *mapping.Map
+	lim    *highlevel.Limiter
 }
 
 func (a *Activities) getenv(k string) string {
@@ -202,7 +204,7 @@ func (a *Activities) open(ctx context.Context, spec LocationSpec, opts pbnhl.Opt
 		led.Close()
 		return nil, permanent(err)
 	}
-	return &session{mig: mig, ledger: led, src: src, mapped: m}, nil
+	return &session{mig: mig, ledger: led, src: src, mapped: m, lim: lim}, nil
 }
 
 func (s *session) close() { s.ledger.Close() }
@@ -292,14 +294,18 @@ func (t *tracker) live() Live {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	l := Live{Phase: t.phase}
+	var counted int64 // done of the objects whose total is known
 	for _, p := range t.objects {
 		l.Done += p.Done
 		l.Total += p.Total
 		l.Calls += p.Calls
 		l.ETA = max(l.ETA, p.ETA)
+		if p.Total > 0 {
+			counted += min(p.Done, p.Total)
+		}
 	}
 	if l.Total > 0 {
-		l.Percent = 100 * float64(min(l.Done, l.Total)) / float64(l.Total)
+		l.Percent = 100 * float64(counted) / float64(l.Total)
 	}
 	return l
 }
@@ -450,11 +456,16 @@ func (a *Activities) Reconcile(ctx context.Context, spec LocationSpec) (Reconcil
 	}
 	defer s.close()
 	defer heartbeat(ctx, beat(ctx), func() Live { return Live{Phase: "reconcile"} })()
-	rep, err := s.mig.Reconcile(ctx, pbnhl.ReconcileOptions{Full: true, Practice: spec.ID})
+	rep, err := s.mig.Reconcile(ctx, pbnhl.ReconcileOptions{Full: spec.ReconcileFull, Practice: spec.ID})
 	if err != nil {
 		return ReconcileResult{}, phaseErr(err, 0)
 	}
-	return ReconcileResult{OK: rep.OK(), Complete: rep.Complete(), LedgerMatches: rep.LedgerMatches(),
+	if left, known := s.lim.DailyRemaining(); !rep.Complete() && known && left <= 0 {
+		// The check stopped on the daily limit, not on a difference:
+		// pause and check again after the reset.
+		return ReconcileResult{}, phaseErr(highlevel.ErrDailyLimit, int64(rep.Calls))
+	}
+	return ReconcileResult{OK: rep.OK(), Complete: rep.Complete(), LedgerMatches: rep.LedgerMatches(), SourceMissing: rep.SourceMissing,
 		Differences: rep.Differences, LedgerDifferences: rep.LedgerDifferences, Calls: rep.Calls}, nil
 }
 

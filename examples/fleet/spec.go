@@ -59,6 +59,9 @@ type LocationSpec struct {
 	// after the full run (defaults 6h and 48h; at least one delta runs).
 	DeltaEvery    time.Duration `yaml:"delta_every,omitempty" json:"deltaEvery,omitempty"`
 	CutoverWindow time.Duration `yaml:"cutover_window,omitempty" json:"cutoverWindow,omitempty"`
+	// ReconcileFull compares every record instead of a sample per type.
+	// A reconcile is not resumable: its calls must fit in one day's quota.
+	ReconcileFull bool `yaml:"reconcile_full,omitempty" json:"reconcileFull,omitempty"`
 	// KeepOpen is how long a finished migration still accepts an undo
 	// (default 7 days).
 	KeepOpen time.Duration `yaml:"keep_open,omitempty" json:"keepOpen,omitempty"`
@@ -200,6 +203,7 @@ func fillZero(l *LocationSpec, d LocationSpec) {
 	}
 	str(&l.LedgerKeyEnv, d.LedgerKeyEnv)
 	l.LedgerPlaintext = l.LedgerPlaintext || d.LedgerPlaintext
+	l.ReconcileFull = l.ReconcileFull || d.ReconcileFull
 	num(&l.SamplePatients, d.SamplePatients)
 	str(&l.SearchLag, d.SearchLag)
 	num(&l.Concurrency, d.Concurrency)
