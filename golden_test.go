@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl"
 
 	"github.com/pbnhl/pbnhl/internal/golden"
 )
@@ -15,7 +18,9 @@ import (
 func TestPreflightText(t *testing.T) {
 	e := newEnv(t, envOptions{patients: 25, seed: 13})
 	ctx := context.Background()
-	m := e.migration(nil)
+	// A fixed clock: the plan by day prints its days' dates.
+	at := time.Date(2026, time.January, 5, 9, 0, 0, 0, time.UTC)
+	m := e.migration(func(o *pbnhl.Options) { o.Now = func() time.Time { return at } })
 	pre, err := m.Preflight(ctx)
 	require.NoError(t, err)
 	var before bytes.Buffer

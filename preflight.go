@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -35,8 +34,29 @@ type Estimate struct {
 	// (requests per window of the client's limiter), when the limiter is
 	// the bottleneck.
 	Duration time.Duration
-	// Days is how many days the calls need under the daily limit.
+	// Days is how many days carry calls in Plan: the days the run takes
+	// under the location's daily quota, counting what is left of it today.
 	Days int
+	// Overhead is the calls besides the records' (Calls): the schema
+	// changes still to apply and the reads a run makes before its first
+	// record, counted from the preflight's own reads.
+	Overhead int64
+	// DailyLimit is the location's quota per day (X-RateLimit-Limit-Daily,
+	// or HighLevel's 200,000 when no response said).
+	DailyLimit int
+	// DailyRemaining is what was left of today's quota after the
+	// preflight's reads (X-RateLimit-Daily-Remaining), -1 when unknown
+	// (the plan then takes today's quota as whole).
+	DailyRemaining int
+	// Rate is the calls per second this client may spend (its limiter:
+	// Options' client rate, pbn2hl's -hl-rate, lowered by HighLevel's
+	// headers); a day carries no more than Rate allows until its reset.
+	Rate float64
+	// Plan is the run by day: what each day's quota carries, in the run's
+	// load order (contacts, businesses and opportunities before history).
+	Plan []DayPlan
+	// Cutover is when the last call is expected, the daily pauses included.
+	Cutover time.Time
 }
 
 // PreflightReport says whether a migration may start, and what it will cost.
@@ -87,6 +107,7 @@ func (r *PreflightReport) Ready() bool { return len(r.Blocking) == 0 }
 // [Blocker] with its reason, file and line when known, and what to do. Preflight is recorded in no run: it only reads.
 func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	r := &PreflightReport{Validation: &mapping.Report{}}
+	admitted := m.opts.Client.Limiter().Admitted()
 	if err := m.opts.Map.Verify(); err != nil {
 		r.block(Blocker{Kind: BlockMap, Reason: "the map is not approved for its current content: " + err.Error(),
 			Fix: "review the map and approve it again"})
@@ -206,7 +227,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	if n > 0 {
 		r.Estimate.Duration = time.Duration(float64(r.Estimate.Calls) / float64(n) * float64(w))
 	}
-	r.Estimate.Days = int(math.Ceil(float64(r.Estimate.Calls) / highlevel.DefaultDailyLimit))
+	m.plan(r, order, int64(m.opts.Client.Limiter().Admitted()-admitted))
 	return r, nil
 }
 
@@ -280,11 +301,13 @@ func (r *PreflightReport) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  %-20s %7d records %7d calls\n", o.Object, o.Records, o.Calls)
 	}
 	fmt.Fprintf(&b, "  %-20s %7s         %7d calls\n", "business links", "", r.Estimate.BusinessLinks)
-	fmt.Fprintf(&b, "  total %d calls, %s at the burst limit, %d day(s) under the daily limit\n",
-		r.Estimate.Calls, roundDuration(r.Estimate.Duration), r.Estimate.Days)
+	fmt.Fprintf(&b, "  %-20s %7s         %7d calls\n", PlanSetup, "", r.Estimate.Overhead)
+	fmt.Fprintf(&b, "  total %d calls (and %d for schema and setup), %s at the burst limit, %d day(s) under the daily limit\n",
+		r.Estimate.Calls, r.Estimate.Overhead, roundDuration(r.Estimate.Duration), r.Estimate.Days)
 	if r.Estimate.Bytes > 0 {
 		fmt.Fprintf(&b, "  uploads send %.1f MB of documents\n", float64(r.Estimate.Bytes)/(1<<20))
 	}
+	r.Estimate.writePlan(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

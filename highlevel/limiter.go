@@ -90,5 +90,10 @@ func (l *Limiter) Admitted() uint64 { return l.limiter.Admitted() }
 // any response carried the header. Use it to check a run fits the quota.
 func (l *Limiter) DailyRemaining() (int, bool) { return l.limiter.DailyRemaining() }
 
+// DailyLimit returns the location's whole-day quota as HighLevel last
+// reported it (X-RateLimit-Limit-Daily), and false before any response
+// carried the header.
+func (l *Limiter) DailyLimit() (int, bool) { return l.limiter.DailyLimit() }
+
 // BreakerState returns "closed", "open" or "half-open".
 func (l *Limiter) BreakerState() string { return l.breaker.State() }

@@ -551,9 +551,10 @@ func TestParseRateLimitHeaders(t *testing.T) {
 	h.Set("X-RateLimit-Remaining", "42")
 	h.Set("X-RateLimit-Interval-Milliseconds", "10000")
 	h.Set("X-RateLimit-Daily-Remaining", "199000")
+	h.Set("X-RateLimit-Limit-Daily", "200000")
 	h.Set("Retry-After", "3")
 	o := ParseRateLimitHeaders(h, time.Now())
-	assert.Equal(t, Observation{Max: 100, Remaining: 42, Interval: 10 * time.Second, DailyRemaining: 199000, RetryAfter: 3 * time.Second}, o)
+	assert.Equal(t, Observation{Max: 100, Remaining: 42, Interval: 10 * time.Second, DailyRemaining: 199000, DailyLimit: 200000, RetryAfter: 3 * time.Second}, o)
 	assert.Equal(t, NoObservation, ParseRateLimitHeaders(http.Header{"X-Ratelimit-Max": {"x"}}, time.Now()))
 }
 

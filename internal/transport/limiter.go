@@ -51,6 +51,7 @@ type Limiter struct {
 
 	admitted uint64
 	dailyRem int // last X-RateLimit-Daily-Remaining seen, -1 before any
+	dailyLim int // last X-RateLimit-Limit-Daily seen, 0 before any
 }
 
 type dailyState struct {
@@ -115,6 +116,14 @@ func (l *Limiter) DailyRemaining() (int, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.dailyRem, l.dailyRem >= 0
+}
+
+// DailyLimit returns the last whole-day quota the server reported
+// (X-RateLimit-Limit-Daily), and false before any response carried one.
+func (l *Limiter) DailyLimit() (int, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dailyLim, l.dailyLim > 0
 }
 
 // at returns the i-th most recent entry (0 = newest). i < l.n.
@@ -263,12 +272,13 @@ type Observation struct {
 	Remaining      int           // X-RateLimit-Remaining: left in the current burst window
 	Interval       time.Duration // X-RateLimit-Interval-Milliseconds
 	DailyRemaining int           // X-RateLimit-Daily-Remaining
+	DailyLimit     int           // X-RateLimit-Limit-Daily: the whole day's quota (0 or less: absent)
 	RetryAfter     time.Duration // Retry-After, zero when absent
 	Throttled      bool          // the response was a 429
 }
 
 // NoObservation is an Observation with every header absent.
-var NoObservation = Observation{Max: -1, Remaining: -1, DailyRemaining: -1}
+var NoObservation = Observation{Max: -1, Remaining: -1, DailyRemaining: -1, DailyLimit: -1}
 
 // Observe adapts the limiter to a response of the request admitted by g:
 //   - a server limit lower than ours lowers ours, a longer interval lengthens
@@ -292,6 +302,9 @@ func (l *Limiter) Observe(g Grant, o Observation, pause time.Duration) {
 	}
 	if o.DailyRemaining >= 0 {
 		l.dailyRem = o.DailyRemaining
+	}
+	if o.DailyLimit > 0 {
+		l.dailyLim = o.DailyLimit
 	}
 	if o.Interval > l.window {
 		l.window = o.Interval

@@ -88,13 +88,15 @@ func ParseRetryAfter(v string, now time.Time) time.Duration {
 }
 
 // ParseRateLimitHeaders reads the X-RateLimit-* headers HighLevel sends
-// (X-RateLimit-Max, -Remaining, -Interval-Milliseconds, -Daily-Remaining)
+// (X-RateLimit-Max, -Remaining, -Interval-Milliseconds, -Daily-Remaining,
+// -Limit-Daily)
 // and Retry-After. It is the default [Options.RateLimitHeaders].
 func ParseRateLimitHeaders(h http.Header, now time.Time) Observation {
 	o := NoObservation
 	o.Max = headerInt(h, "X-RateLimit-Max")
 	o.Remaining = headerInt(h, "X-RateLimit-Remaining")
 	o.DailyRemaining = headerInt(h, "X-RateLimit-Daily-Remaining")
+	o.DailyLimit = headerInt(h, "X-RateLimit-Limit-Daily")
 	if ms := headerInt(h, "X-RateLimit-Interval-Milliseconds"); ms > 0 {
 		o.Interval = time.Duration(ms) * time.Millisecond
 	}
