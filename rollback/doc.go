@@ -186,7 +186,12 @@
 // HighLevelTarget (NewHighLevelTarget) is the Target on top of the highlevel client.
 // Each record type it undoes is one recordKind (delete, read, restore,
 // change check) beside its code, registered with one line in kinds.go;
-// its methods look the kind up rather than switch on the type.
+// its methods look the kind up rather than switch on the type. A caller
+// that writes a record type of its own supplies its undo instead
+// (HighLevelTarget.WithKinds with a RecordKind: Delete, and what its
+// records allow of Read, Restore, Exists, Digest); a supplied kind is
+// looked up ahead of a built-in one of the same type, so the package
+// that writes a type can keep its one delete and read.
 //
 // # Run records: in-flight horizon
 //

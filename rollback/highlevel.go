@@ -76,8 +76,12 @@ const (
 // written beside what it needs and registered in recordKinds (kinds.go):
 // its methods look the kind up and never switch on a record type; links
 // and schema elements are the generic cases they handle themselves.
+//
+// A caller may supply the undo of its own record types (WithKinds): they
+// are looked up ahead of the built-in kinds.
 type HighLevelTarget struct {
-	c *highlevel.Client
+	c     *highlevel.Client
+	kinds map[string]*recordKind // supplied kinds by object type
 }
 
 // NewHighLevelTarget returns the Undo Target for c's location.
@@ -115,7 +119,7 @@ func unsupported(action, objectType string) error {
 
 // Delete implements Target.
 func (h *HighLevelTarget) Delete(ctx context.Context, ref Ref) error {
-	if k := kindOf(ref.ObjectType); k != nil && k.remove != nil {
+	if k := h.kindOf(ref.ObjectType); k != nil && k.remove != nil {
 		return hlErr(k.remove(h, ctx, ref))
 	}
 	return unsupported("delete", ref.ObjectType)
@@ -194,7 +198,7 @@ func (h *HighLevelTarget) Exists(ctx context.Context, ref Ref) (bool, error) {
 	case ref.ObjectType == TypeAssociation:
 		_, err = h.c.Associations.Get(ctx, ref.ID)
 	default:
-		if k := kindOf(ref.ObjectType); k != nil && k.exists != nil {
+		if k := h.kindOf(ref.ObjectType); k != nil && k.exists != nil {
 			err = k.exists(h, ctx, ref)
 		} else {
 			_, err = h.current(ctx, ref)
@@ -223,7 +227,7 @@ func (h *HighLevelTarget) Irreversible(action Action, ref Ref) error {
 // Digest implements Target: it reads the record and projects it onto the
 // written fields (see ProjectDigest).
 func (h *HighLevelTarget) Digest(ctx context.Context, ref Ref, written []byte) (string, error) {
-	if k := kindOf(ref.ObjectType); k != nil && k.digest != nil {
+	if k := h.kindOf(ref.ObjectType); k != nil && k.digest != nil {
 		return k.digest(h, ctx, ref, written)
 	} else if k != nil && k.read == nil && k.exists != nil {
 		// A record that cannot change: one that exists is as written.
@@ -250,7 +254,7 @@ func (h *HighLevelTarget) current(ctx context.Context, ref Ref) ([]byte, error) 
 		}
 		v = map[string]string{"businessId": c.BusinessID}
 	} else {
-		k := kindOf(ref.ObjectType)
+		k := h.kindOf(ref.ObjectType)
 		if k == nil || k.read == nil {
 			return nil, unsupported("read", ref.ObjectType)
 		}
@@ -296,7 +300,7 @@ func (h *HighLevelTarget) Restore(ctx context.Context, ref Ref, before, written 
 		}
 		return hlErr(err)
 	}
-	if k := kindOf(ref.ObjectType); k != nil && k.restore != nil {
+	if k := h.kindOf(ref.ObjectType); k != nil && k.restore != nil {
 		return k.restore(h, ctx, ref, images{before: before, written: written, b: b, w: w})
 	}
 	return unsupported("restore", ref.ObjectType)

@@ -68,7 +68,16 @@ var kindByType = func() map[string]*recordKind {
 	return m
 }()
 
-// kindOf is the kind serving objectType, or nil.
+// kindOf is the kind serving objectType, or nil: one the caller supplied
+// (WithKinds) first, then the built-in ones.
+func (h *HighLevelTarget) kindOf(objectType string) *recordKind {
+	if k, ok := h.kinds[objectType]; ok {
+		return k
+	}
+	return kindOf(objectType)
+}
+
+// kindOf is the built-in kind serving objectType, or nil.
 func kindOf(objectType string) *recordKind {
 	if k, ok := kindByType[objectType]; ok {
 		return k
@@ -163,4 +172,86 @@ func (h *HighLevelTarget) currentOpportunity(ctx context.Context, ref Ref) (any,
 	}
 	m["customFields"] = o.CustomFields
 	return m, nil
+}
+
+// RecordKind is a record kind's undo supplied by the caller rather than
+// built into rollback: a package that writes a record type (the root
+// package's target files) keeps its delete and read in one place and
+// hands them to Undo through HighLevelTarget.WithKinds, so rollback need
+// not repeat them. Delete deletes one record (a not-found error when it
+// is gone). A RecordKind implements what its records allow of
+// RecordReader, RecordRestorer, RecordExister and RecordDigester; the
+// change check uses, in this order, Digest, Exists (a record that cannot
+// change is as written when it exists) or Read projected onto the
+// written fields.
+type RecordKind interface {
+	// Types are the object types the kind serves.
+	Types() []string
+	Delete(ctx context.Context, ref Ref) error
+}
+
+// RecordReader reads one record as JSON-marshalable in HighLevel's field
+// names, as the change check compares it to what was written (nil, nil:
+// not found).
+type RecordReader interface {
+	Read(ctx context.Context, ref Ref) (any, error)
+}
+
+// RecordRestorer puts an updated record back to its before-image; written
+// is the payload the update sent.
+type RecordRestorer interface {
+	Restore(ctx context.Context, ref Ref, before, written []byte) error
+}
+
+// RecordExister checks a record that cannot change is still there (a
+// not-found error when gone).
+type RecordExister interface {
+	Exists(ctx context.Context, ref Ref) error
+}
+
+// RecordDigester replaces the change check of a kind that is neither read
+// nor checked by id: the digest of the record as it now is, comparable
+// to Digest(written).
+type RecordDigester interface {
+	Digest(ctx context.Context, ref Ref, written []byte) (string, error)
+}
+
+// WithKinds makes h undo the object types of kinds with them, ahead of
+// the built-in kinds serving the same types, and returns h. Call it
+// before h is used; it is not safe to call while an Undo runs.
+func (h *HighLevelTarget) WithKinds(kinds ...RecordKind) *HighLevelTarget {
+	if h.kinds == nil {
+		h.kinds = map[string]*recordKind{}
+	}
+	for _, k := range kinds {
+		rk := suppliedKind(k)
+		for _, t := range rk.types {
+			h.kinds[t] = rk
+		}
+	}
+	return h
+}
+
+// suppliedKind adapts a caller's Kind to the registry's shape.
+func suppliedKind(k RecordKind) *recordKind {
+	rk := &recordKind{types: k.Types(),
+		remove: func(_ *HighLevelTarget, ctx context.Context, ref Ref) error { return k.Delete(ctx, ref) }}
+	if r, ok := k.(RecordReader); ok {
+		rk.read = func(_ *HighLevelTarget, ctx context.Context, ref Ref) (any, error) { return r.Read(ctx, ref) }
+	}
+	if r, ok := k.(RecordRestorer); ok {
+		rk.restore = func(_ *HighLevelTarget, ctx context.Context, ref Ref, im images) error {
+			return hlErr(r.Restore(ctx, ref, im.before, im.written))
+		}
+	}
+	if e, ok := k.(RecordExister); ok {
+		rk.exists = func(_ *HighLevelTarget, ctx context.Context, ref Ref) error { return e.Exists(ctx, ref) }
+	}
+	if d, ok := k.(RecordDigester); ok {
+		rk.digest = func(_ *HighLevelTarget, ctx context.Context, ref Ref, written []byte) (string, error) {
+			s, err := d.Digest(ctx, ref, written)
+			return s, hlErr(err)
+		}
+	}
+	return rk
 }
