@@ -28,8 +28,13 @@
 //     content, the schema exists, staff resolve to users (the unmatched
 //     listed, a fallback set), every record is transformed and validated,
 //     and the API calls are estimated per object and in total, with the
-//     duration at the burst limit and the days under the daily limit. The
-//     estimate is what [Migration.Run] then spends. It blocks what would
+//     duration at the burst limit and a plan by day ([Estimate].Plan):
+//     the location's daily quota and what is left of it today (read from
+//     HighLevel's X-RateLimit-Limit-Daily and -Daily-Remaining headers),
+//     the client's rate, the schema and setup calls, laid over the days
+//     in the run's load order (contacts, businesses and opportunities
+//     before the history), with the cutover time. The estimate is what
+//     [Migration.Run] then spends. It blocks what would
 //     not migrate, each a [Blocker] with its reason, file and line when
 //     known, and what to do: a source file unreadable, cut inside a row or
 //     not in its encoding; a column the map's required rules, required

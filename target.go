@@ -146,17 +146,19 @@ const (
 )
 
 // loadGroup orders the load: businesses (and users) first, then contacts,
-// then — after the business links — custom object records,
-// opportunities, and notes and tasks. Map.Order's parents-first order is
-// kept inside each group.
+// then — after the business links — opportunities, custom object records,
+// and notes and tasks. Map.Order's parents-first order is kept inside
+// each group. Opportunities hang only on contacts, so they come before
+// the history: a run spread over several days of HighLevel's quota makes
+// the CRM (contacts, businesses, the pipeline) whole first.
 type loadGroup int
 
 const (
 	loadNone loadGroup = iota - 1
 	loadBusinesses
 	loadContacts
-	loadRecords
 	loadOpportunities
+	loadRecords
 	loadNotes
 	loadGroups // the number of groups
 )
