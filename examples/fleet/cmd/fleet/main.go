@@ -7,6 +7,7 @@
 //	fleet approve -location ID -step map|sample -actor NAME [-accept-differences]
 //	fleet status  [-locations fleet.yaml | -location ID] [-json]
 //	fleet undo    -location ID
+//	fleet dev-server   (a throwaway in-process Temporal server, for trying it out)
 //
 // Tokens and ledger keys are read by the worker from the environment
 // variables the locations file names; they never enter Temporal.
@@ -18,6 +19,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -26,7 +28,9 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/server/temporaltest"
 
 	"github.com/pbnhl/pbnhl/examples/fleet"
 )
@@ -39,6 +43,8 @@ commands:
   approve  approve a location's map or sample
   status   show the fleet's locations (or one) with progress
   undo     reverse a location's migration
+  dev-server  start a throwaway in-memory Temporal server (prints address and
+           namespace; for trying the fleet out, not for production)
 
 common flags: -address (default $TEMPORAL_ADDRESS or localhost:7233),
 -namespace (default $TEMPORAL_NAMESPACE or default), -task-queue
@@ -78,7 +84,17 @@ func run(ctx context.Context, cmd string, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	c, err := client.Dial(client.Options{HostPort: *addr, Namespace: *ns})
+	if cmd == "dev-server" {
+		// temporaltest's server: in memory, gone when this process ends.
+		ts := temporaltest.NewServer()
+		defer ts.Stop()
+		fmt.Printf("TEMPORAL_ADDRESS=%s TEMPORAL_NAMESPACE=%s\n", ts.GetFrontendHostPort(), ts.GetDefaultNamespace())
+		<-ctx.Done()
+		return nil
+	}
+	// The SDK's own records at warning and above, on stderr.
+	logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	c, err := client.Dial(client.Options{HostPort: *addr, Namespace: *ns, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -162,7 +178,9 @@ func status(ctx context.Context, c client.Client, ids []string, asJSON bool) err
 	for _, id := range ids {
 		p, err := fleet.Status(ctx, c, id)
 		if err != nil {
-			p = fleet.Progress{Location: id, Phase: "not started", LastError: firstLine(err.Error())}
+			// A query needs a worker to answer it; a location not
+			// started yet has no workflow.
+			p = fleet.Progress{Location: id, Phase: "(no answer)", LastError: firstLine(err.Error())}
 		}
 		all = append(all, p)
 		rec := "-"
