@@ -139,9 +139,19 @@ const filePerm fs.FileMode = 0o600
 var sidecarSuffixes = []string{"-wal", "-shm", "-journal"}
 
 // Open opens or creates the ledger at path and brings its schema forward.
+// path is a file path, optionally prefixed "sqlite:" (see parseLocation);
+// a postgres:// or postgresql:// URL is refused with ErrBackendUnavailable
+// (a *BackendError whose Location has the password redacted).
 func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	if path == "" {
 		return nil, invalidArg("path", "empty")
+	}
+	backend, path := parseLocation(path)
+	if backend != backendSQLite {
+		return nil, &BackendError{Backend: backend, Location: RedactDSN(path), Err: ErrBackendUnavailable}
+	}
+	if path == "" {
+		return nil, invalidArg("path", "empty after the sqlite: prefix")
 	}
 	if opts.Key != nil && opts.KeyProvider != nil {
 		return nil, invalidArg("Options", "set Key or KeyProvider, not both")
