@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -400,7 +401,8 @@ func (m *Migration) dailyLimit(ctx context.Context, err error) error {
 			at = now.Add(m.opts.DailyLimitWait)
 		}
 		m.resumeAt = at
-		m.log.LogAttrs(ctx, levelWarn, "daily API limit spent, pausing", attrDuration(at.Sub(now)))
+		// The resume time, so a person watching a long run knows when it goes on.
+		m.log.LogAttrs(ctx, levelWarn, "daily API limit spent, pausing", attrDuration(at.Sub(now)), slog.Time("resume_at", at.UTC()))
 	}
 	wait := m.resumeAt.Sub(now)
 	m.pauseMu.Unlock()

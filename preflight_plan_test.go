@@ -1,8 +1,10 @@
 package pbnhl_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sort"
 	"strings"
@@ -60,10 +62,12 @@ func TestPlanByDayReplay(t *testing.T) {
 	e.hook.Store(&hook)
 
 	ctx := context.Background()
+	var logs lockedBuffer
 	m := e.migration(func(o *pbnhl.Options) {
 		o.Concurrency = 1
 		o.Now = clock
 		o.DailyLimitWait = 20 * time.Millisecond
+		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	})
 	pre, err := m.Preflight(ctx)
 	require.NoError(t, err)
@@ -84,6 +88,10 @@ func TestPlanByDayReplay(t *testing.T) {
 	days := len(served)
 	mu.Unlock()
 	require.Equal(t, est.Days, days, "the plan's day count")
+	// The client's fail-fast after a refusal can pause a worker twice for
+	// one reset; every reset pauses at least once.
+	assert.GreaterOrEqual(t, strings.Count(logs.String(), "daily API limit spent, pausing"), days-1, "a pause per reset")
+	assert.Contains(t, logs.String(), "resume_at=", "the pause says when the run resumes")
 	require.Len(t, est.Plan, days)
 	for i, d := range est.Plan {
 		assert.Equal(t, i+1, d.Day)
@@ -168,4 +176,22 @@ func keysOf(m map[string]bool) func(func(string) bool) {
 			}
 		}
 	}
+}
+
+// lockedBuffer is a log sink safe for the run's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
