@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -322,10 +323,19 @@ func scrub(v any, names map[string]string) any {
 		if n, ok := names[x]; ok {
 			return n
 		}
-		return unmarked(x)
+		return unmedia(unmarked(x))
 	}
 	return v
 }
+
+// mediaRef is a media file's id in a document note (its URL's path and
+// its "Media library id" line).
+var mediaRef = regexp.MustCompile(`(/media/|Media library id: )[A-Za-z0-9]+`)
+
+// unmedia masks the media file id a document's note names: HighLevel
+// gives each upload a fresh id, so two migrations of the same practice
+// name different ones (the file's content and name are the same).
+func unmedia(s string) string { return mediaRef.ReplaceAllString(s, "${1}<media id>") }
 
 // unmarked drops the identity marker line (it names the ledger's migration
 // id, which differs between two migrations of the same practice).

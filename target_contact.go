@@ -99,6 +99,11 @@ func (contactTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr
 		return fmt.Errorf("pbnhl: fold contact fields: %w", err)
 	}
 	for _, v := range vals {
+		// A cap that cut entries is said in the report, with where the
+		// cut entries still are (mapping.Map.Elsewhere).
+		if pr, cut := v.Problem(); cut {
+			ph.report.Invalid.AddWarning(pr)
+		}
 		cf, err := ph.p.inputs.ContactField(v)
 		if err != nil {
 			return fmt.Errorf("pbnhl: %s: %w", v.Object, err)

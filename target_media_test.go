@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -43,15 +42,40 @@ func (h hugeDocs) Documents(ctx context.Context, o pbn.ListOptions) iter.Seq2[pb
 	}
 }
 
-// newMediaEnv is a rehearsal whose map also uploads the documents
-// (mapping.DocumentsObject, as the proposer drafts it).
+// newMediaEnv is a rehearsal whose map uploads the documents: the
+// default map does (its documents and documents_index objects are
+// mapping.DocumentsObject and DocumentsIndexObject, as the proposer
+// drafts them; TestDefaultDocumentsAsProposed holds them equal).
 func newMediaEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	e := newEnv(t, o)
-	e.m.Objects = append(e.m.Objects, mapping.DocumentsObject("documents", "documents", "patients"),
-		mapping.DocumentsIndexObject("documents_index", "documents", "patients"))
-	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)))
+	require.NotNil(t, e.m.Object("documents"), "the default map uploads the documents")
+	require.NotNil(t, e.m.Object("documents_index"), "the default map indexes the documents")
 	return e
+}
+
+// TestDefaultDocumentsAsProposed: the default map's documents objects are
+// the ones the proposer drafts, so what propose says of documents holds
+// for the default map too.
+func TestDefaultDocumentsAsProposed(t *testing.T) {
+	m, err := mapping.Default(nil)
+	require.NoError(t, err)
+	for _, want := range []mapping.Object{mapping.DocumentsObject("documents", "documents", "patients"),
+		mapping.DocumentsIndexObject("documents_index", "documents", "patients")} {
+		got := m.Object(want.Name)
+		require.NotNil(t, got, want.Name)
+		assert.Equal(t, want.Target, got.Target, want.Name)
+		assert.Equal(t, want.Source, got.Source, want.Name)
+		assert.Equal(t, want.Key, got.Key, want.Name)
+		assert.Equal(t, want.MaxBytes, got.MaxBytes, want.Name)
+		require.Len(t, got.Fields, len(want.Fields), want.Name)
+		for i, f := range want.Fields {
+			assert.Equal(t, [3]string{f.From, f.To, fmt.Sprint(f.Transform)}, [3]string{got.Fields[i].From, got.Fields[i].To, fmt.Sprint(got.Fields[i].Transform)}, want.Name)
+		}
+		require.Len(t, got.Lookups, len(want.Lookups), want.Name)
+		assert.Equal(t, want.Lookups[0].From, got.Lookups[0].From)
+		assert.Equal(t, want.Lookups[0].To, got.Lookups[0].To)
+	}
 }
 
 // mediaKey is the document key a media file name carries in its tag.

@@ -18,15 +18,65 @@ type ContactFieldValue struct {
 	FieldKey   string // the contact custom field key
 	JSON       string
 	Report     transform.BlobReport
+	// Elsewhere names the map objects that also write each entry as a
+	// record of its own (Map.Elsewhere): where cut entries remain.
+	Elsewhere []string
 }
 
 // Problem is a warning when the cap forced entries out or strings shorter.
+// Its reason says how many entries were cut and where they still are
+// (Elsewhere) — or that they are nowhere else in HighLevel.
 func (v ContactFieldValue) Problem() (Problem, bool) {
 	if !v.Report.Truncated() {
 		return Problem{}, false
 	}
+	where := "the cut part is in no other HighLevel record"
+	if len(v.Elsewhere) > 0 {
+		where = "the entries, cut or not, are also in HighLevel as " + strings.Join(v.Elsewhere, ", ")
+	}
 	return Problem{Object: v.Object, SourceKey: v.ContactKey, Field: v.FieldKey, Rule: "truncated", Severity: Warning,
-		Reason: fmt.Sprintf("%d of %d entries kept and %d strings shortened to fit %d bytes", v.Report.Kept, v.Report.Entries, v.Report.TruncatedStrings, v.Report.Bytes)}, true
+		Reason: fmt.Sprintf("%d of %d entries kept (the oldest %d cut) and %d strings shortened to fit %d bytes; %s",
+			v.Report.Kept, v.Report.Entries, v.Report.Dropped, v.Report.TruncatedStrings, v.Report.Bytes, where)}, true
+}
+
+// Elsewhere names the map's objects that write each record of contact_field
+// object o's source entity as a record of its own (the kind table's
+// record types: a note, task, message, media file, record...), with their target: where the
+// entries o's cap cuts from the field are still reachable. Empty when the
+// cap loses them from HighLevel.
+func (m *Map) Elsewhere(o *Object) []string {
+	var out []string
+	for i := range m.Objects {
+		x := &m.Objects[i]
+		if x.Source != o.Source || x.Expand != nil {
+			continue
+		}
+		// A kind that writes a HighLevel record per source record (the
+		// kind table's record type).
+		if s := specOf(x.Target); s.record == "" && !s.recordIsKey {
+			continue
+		}
+		if len(x.Filters) > 0 {
+			out = append(out, fmt.Sprintf("%s (%s, the records its filters keep)", x.Name, x.Target))
+		} else {
+			out = append(out, fmt.Sprintf("%s (%s)", x.Name, x.Target))
+		}
+	}
+	return out
+}
+
+// CapText is what the review says of contact_field object o's cap: its
+// size, which entries it keeps, and where the cut ones are.
+func (m *Map) CapText(o *Object) string {
+	n := o.MaxBytes
+	if n == 0 {
+		n = transform.DefaultBlobMaxBytes
+	}
+	s := fmt.Sprintf("The field holds at most %d bytes per contact: past that the newest entries are kept and the oldest cut (each cut is a warning in the run's report). ", n)
+	if el := m.Elsewhere(o); len(el) > 0 {
+		return s + "The entries, cut or not, are also in HighLevel as " + strings.Join(el, ", ") + "."
+	}
+	return s + "**The cut entries are in no other HighLevel record**: raise `max_bytes` or map `" + o.Source + "` to notes as well."
 }
 
 // Aggregator folds the payloads of contact_field objects (communication
@@ -148,5 +198,25 @@ func (a *Aggregator) build(k aggKey, entries []any) (ContactFieldValue, error) {
 	if err != nil {
 		return ContactFieldValue{}, fmt.Errorf("mapping: %s for contact %s: %w", o.Key, k.contact, err)
 	}
-	return ContactFieldValue{Object: k.object, ContactKey: k.contact, FieldKey: o.Key, JSON: string(b), Report: rep}, nil
+	return ContactFieldValue{Object: k.object, ContactKey: k.contact, FieldKey: o.Key, JSON: string(b), Report: rep, Elsewhere: a.m.Elsewhere(o)}, nil
+}
+
+// AddWarning counts a warning that is about no record of its own (a
+// contact field's cap cut entries: ContactFieldValue.Problem) under its
+// object, without counting a record.
+func (r *Report) AddWarning(pr Problem) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.tally(pr.Object)
+	t.Rules[string(pr.Severity)+" "+pr.Field+" "+pr.Rule]++
+	t.Warned++
+	limit := r.MaxProblems
+	if limit == 0 {
+		limit = 10000
+	}
+	if len(r.warnings) < limit {
+		r.warnings = append(r.warnings, pr)
+	} else {
+		r.dropped++
+	}
 }

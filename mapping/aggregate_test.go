@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -49,6 +50,19 @@ func TestAggregatorCommunicationLog(t *testing.T) {
 	pr, ok := v.Problem()
 	require.True(t, ok)
 	assert.NotContains(t, pr.Reason, "reminder")
+	assert.Contains(t, pr.Reason, fmt.Sprintf("the oldest %d cut", v.Report.Dropped))
+	assert.Positive(t, v.Report.Dropped)
+	assert.Equal(t, m.Elsewhere(m.Object("communication_log")), v.Elsewhere)
+	assert.Contains(t, pr.Reason, "also in HighLevel as communications (note)", "the cut entries are the communications' notes")
+	rep := &Report{}
+	rep.AddWarning(pr)
+	assert.Equal(t, []Problem{pr}, rep.Problems()[len(rep.Problems())-1:])
+	assert.Zero(t, rep.Objects()["communication_log"].Records, "a cap's warning counts no record")
+	assert.Equal(t, 1, rep.Objects()["communication_log"].Warned)
+	// Form submissions are only in their field: the review says a cut loses them from HighLevel.
+	assert.Empty(t, m.Elsewhere(m.Object("form_submissions")))
+	assert.Contains(t, m.CapText(m.Object("form_submissions")), "in no other HighLevel record")
+	assert.Contains(t, m.CapText(m.Object("documents_index")), "documents (media)")
 	assert.Contains(t, v.JSON, "2024-01-02T05:00:00Z", "the newest entries are kept")
 
 	rest, err := agg.All()

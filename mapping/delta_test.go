@@ -54,7 +54,7 @@ func TestDeltaUpdatesReachFinalState(t *testing.T) {
 	pt.UpdatedAt = pt.UpdatedAt.Add(24 * time.Hour)
 	stamped := apply("patients", pt)
 	assert.NotEqual(t, before.Digest(), stamped.Digest())
-	assert.Equal(t, before.Digest("pbn_updated_at"), stamped.Digest("pbn_updated_at"), "a spurious stamp is not a change")
+	assert.Equal(t, before.Digest("pbn_updated_at", "pbn_updated_time"), stamped.Digest("pbn_updated_at", "pbn_updated_time"), "a spurious stamp is not a change")
 
 	// Real changes: email removed, mobile changed, a custom property removed.
 	pt.Email = ""

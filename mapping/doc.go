@@ -55,7 +55,12 @@
 //     and a reason per rule: a synonym table, name similarity and type
 //     sniffing from samples; a [Suggester] (an LLM) may add suggestions,
 //     merged and labelled. [Default] is the ready map for Practice by
-//     Numbers, embedded as default.yaml. A Suggester sees headers, the sniffed type, the fill rate and value
+//     Numbers, embedded as default.yaml: besides the records it uploads
+//     every document (media, with a note naming its media id and URL, and
+//     the pbn_documents index), keeps original created/modified instants
+//     to the second as *_time text beside the DATE fields, carries
+//     appointment, procedure and plan notes as properties of their records
+//     and the non-treatment lines of patient notes in pbn_notes. A Suggester sees headers, the sniffed type, the fill rate and value
 //     shapes ([ShapeOf]: lengths, distinct count and patterns such as
 //     "ddd-ddd-dddd", see [ValuePattern]), never values unless
 //     ProposeOptions.ShareSamples; the source key and the fields lookups,

@@ -182,5 +182,5 @@ func ExampleDefault() {
 	}
 	// Output:
 	// true
-	// 12 objects
+	// 14 objects
 }

@@ -38,6 +38,8 @@ func objectSources(p *pbntest.Practice) []struct {
 		{"communications", records(p.Communications())},
 		{"communication_log", records(p.Communications())},
 		{"form_submissions", records(p.FormSubmissions())},
+		{"documents", records(p.Documents())},
+		{"documents_index", records(p.Documents())},
 	}
 }
 

@@ -55,6 +55,9 @@ func (m *Map) WriteReview(w io.Writer, opts ReviewOptions) error {
 			fmt.Fprintf(b, ", external id stored in `%s`", o.ExternalID)
 		}
 		b.WriteString(".\n\n")
+		if o.Target == TargetContactField {
+			fmt.Fprintf(b, "%s\n\n", m.CapText(o))
+		}
 		if o.Expand != nil {
 			fmt.Fprintf(b, "Rows are parsed out of `%s` with the `%s` parser; unparsed text is reported.\n\n", o.Expand.From, o.Expand.Parser)
 		}

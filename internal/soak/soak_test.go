@@ -336,6 +336,9 @@ func (w *world) post(hl *proc, path string, body map[string]any) map[string]any 
 
 var hex32 = regexp.MustCompile(`[0-9a-f]{32}`)
 
+// mediaRef is a media file id in a document note (URL path and id line).
+var mediaRef = regexp.MustCompile(`(/media/|Media library id: )[A-Za-z0-9]+`)
+
 // fingerprint renders the location's migrated data with every HighLevel id
 // replaced by the source identity it stands for, volatile fields dropped
 // and migration ids masked: two migrations of the same practice have equal
@@ -436,7 +439,8 @@ func fingerprint(st map[string][]map[string]any, m *mapping.Map, skip map[string
 	for _, x := range all {
 		for _, r := range x.recs {
 			b, _ := json.Marshal(scrub(r, names))
-			lines = append(lines, x.kind+" "+hex32.ReplaceAllString(string(b), "MIGRATION"))
+			// A document note names its upload's media id, fresh per upload.
+			lines = append(lines, x.kind+" "+mediaRef.ReplaceAllString(hex32.ReplaceAllString(string(b), "MIGRATION"), "${1}MEDIA"))
 		}
 	}
 	sort.Strings(lines)
