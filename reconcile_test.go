@@ -215,3 +215,44 @@ func TestMigrationReconcileLocationChangedDuringCheck(t *testing.T) {
 	assert.Equal(t, []string{key}, missing)
 	assert.False(t, rep.OK())
 }
+
+// HighLevel answering 429 and 5xx now and then during the check: each
+// call is retried within its budget (the env's client allows 6 attempts),
+// so the report is whole and finds nothing — a transient fault must not
+// turn into an "unchecked" step or a false difference. The hook proves
+// the faults really hit the check's reads.
+func TestMigrationReconcileTransientFaultsAreRetried(t *testing.T) {
+	e := newEnv(t, envOptions{patients: 12})
+	migrate(t, e, nil)
+	ctx := context.Background()
+	var faulted, retried sync.Map
+	hook := func(c highlevel.Call) {
+		if c.StatusCode == 429 || c.StatusCode >= 500 {
+			faulted.Store(c.Operation, true)
+		}
+		if c.Attempt > 1 {
+			retried.Store(c.Operation, true)
+		}
+	}
+	e.hook.Store(&hook)
+	defer e.hook.Store(nil)
+	// A failure per call is 0.2^6 ≈ 6e-5 with six attempts: the few
+	// hundred reads of this check all get through.
+	e.hl.SetFaults(hltest.FaultRule{Route: "GET *", TooManyRequestsRate: 0.1, ServerErrorRate: 0.1},
+		hltest.FaultRule{Route: "POST *", ServerErrorRate: 0.2})
+	defer e.hl.SetFaults()
+	rep, err := e.migration(nil).Reconcile(ctx, pbnhl.ReconcileOptions{Full: true})
+	require.NoError(t, err)
+	e.hl.SetFaults()
+	n := 0
+	faulted.Range(func(any, any) bool { n++; return true })
+	require.NotZero(t, n, "no fault reached the check")
+	r := 0
+	retried.Range(func(any, any) bool { r++; return true })
+	require.NotZero(t, r, "no call was retried")
+	assert.True(t, rep.Complete(), "unchecked: %+v", rep.Unchecked)
+	assert.Empty(t, rep.Unchecked)
+	assert.Zero(t, rep.Differences, rep.Verdict)
+	assert.True(t, rep.OK(), rep.Verdict)
+	assert.Equal(t, rollback.StatusSucceeded, lastRun(t, e).Status)
+}
