@@ -40,6 +40,22 @@
 //	contact, err := hl.Contacts.Create(ctx, ...)   // only after Intent returned
 //	err = run.Outcome(ctx, seq, rollback.Done(contact.ID))
 //
+// # Backends
+//
+// Open takes a ledger location: a file path, or "sqlite:" followed by one,
+// opens the SQLite ledger above. A postgres:// or postgresql:// URL names
+// the PostgreSQL backend of issue 20.1, which is NOT implemented yet: Open
+// refuses it with ErrBackendUnavailable (a *BackendError) instead of
+// creating a SQLite file named after the URL. Errors and logs carry a
+// database location only through RedactDSN, which replaces the URL's
+// password and any password= parameter with "xxxxx". The tests already
+// hold the PostgreSQL harness the backend's suite will run on
+// (postgres_harness_test.go): PBNHL_POSTGRES_URL when set, else one
+// throwaway cluster per test binary from Debian's postgresql binaries
+// (initdb in a temp dir, unix socket only, fsync off; as root it runs as
+// the postgres user, since initdb refuses root), skipped with a message
+// when neither is available; .ci/run installs the package when missing.
+//
 // # Encryption at rest
 //
 // With Options.Key (32 bytes) or Options.KeyProvider, payloads and
@@ -191,7 +207,10 @@
 // (HighLevelTarget.WithKinds with a RecordKind: Delete, and what its
 // records allow of Read, Restore, Exists, Digest); a supplied kind is
 // looked up ahead of a built-in one of the same type, so the package
-// that writes a type can keep its one delete and read.
+// that writes a type can keep its one delete and read. Events,
+// conversations and messages, and media have no built-in kind: pbnhl's
+// targets supply theirs (pbnhl.UndoKinds, pbnhl.UndoTarget), and a
+// target without them reports those records as irreversible.
 //
 // # Run records: in-flight horizon
 //
