@@ -98,8 +98,9 @@ func (r *PreflightReport) Ready() bool { return len(r.Blocking) == 0 }
 // ones listed, with their reasons by frequency, a source row that does not
 // parse counting as invalid); no object has more invalid records than
 // Options.MaxInvalidShare allows (unless AcceptInvalid); and the calls per
-// object, in total, the duration at the burst limit and the days under the
-// daily limit are estimated. Records the id map already holds are not
+// object, in total, the duration at the burst limit and the plan by day
+// under the location's daily quota (Estimate.Plan: what is left today, the
+// client's rate, schema and setup calls, the cutover time) are estimated. Records the id map already holds are not
 // counted. The location's duplicate settings are checked against the
 // records: several opportunities of one contact in one pipeline need Allow
 // Duplicate Opportunity, contacts sharing an e-mail or phone need Allow
