@@ -256,8 +256,9 @@
 //	a field's transform or validation       mapping, mapping/transform (the approved map)
 //	a HighLevel or PbN call                 highlevel, practicebynumbers (one file per API area)
 //	journaling a write, settling by lookup  journaled_call.go, lookup.go, sweep.go, index.go (id map)
-//	the ledger, and undoing a record type   rollback; per record type a recordKind in rollback/<kind>.go,
-//	                                        registered in rollback/kinds.go
+//	the ledger, and undoing a record type   rollback (the ledger; the undo of the first record types, in
+//	                                        rollback/kinds.go); a newer target's undo in its target file
+//	                                        (undoKind), handed to rollback by UndoKinds / UndoTarget
 //	counting and comparing after a run      reconcile.go, repair.go; reconcile (by mapping.Object.RecordType)
 //	progress while a phase runs             progress.go
 //	an error callers test for               errors.go
@@ -272,13 +273,18 @@
 // record, and together), prepare (what it reads from the location once),
 // need (location settings it depends on), externalField, adopt, and for
 // the ledger record type it owns read, remove, settle (the lookup after an
-// unknown outcome) and matches (the duplicate sweep) — and its entry in
-// targets (target.go). Two other packages know the kind, each in one
-// table: mapping's kinds (its map rules and record type; with the
-// mapping.Inputs method that builds its input) and rollback's recordKinds
-// (its undo: delete, read, restore). Nothing else switches on it:
-// TestTargetFootprint lists, for events, messages and media, every file
-// that names the kind and fails on any other. The ledger record type comes
+// unknown outcome), matches (the duplicate sweep) and undoKind (its undo
+// for rollback: a rollback.RecordKind whose Delete and Read are the
+// target's remove and read, with Restore, Exists or Digest as its records
+// allow) — and its entry in targets (target.go). UndoKinds collects the
+// undo kinds, and UndoTarget (rollback's HighLevelTarget with them) is
+// what Migration.Undo, Migration.Repair and the commands pass to
+// rollback.Undo. One other package knows the kind, in one table:
+// mapping's kinds (its map rules and record type; with the mapping.Inputs
+// method that builds its input); rollback holds only the ledger type's
+// name. Nothing else switches on it: TestTargetFootprint lists, for
+// events, messages and media, every file that names the kind, fails on
+// any other and on an undo written in rollback. The ledger record type comes
 // from mapping.Object.RecordType, so reconcile counts it without a change.
 // The body a target journals is the one highlevel sends, taken from the
 // input itself (ContactInput, BusinessInput, RecordInput,

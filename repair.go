@@ -120,7 +120,7 @@ func (m *Migration) Repair(ctx context.Context, rep *reconcile.Report, opts Repa
 	if err != nil {
 		return nil, fmt.Errorf("pbnhl: begin repair run: %w", err)
 	}
-	r := &repairer{m: m, p: p, run: run, j: j, force: opts.Force, hlt: rollback.NewHighLevelTarget(m.opts.Client),
+	r := &repairer{m: m, p: p, run: run, j: j, force: opts.Force, hlt: UndoTarget(m.opts.Client),
 		report: &Report{Phase: PhaseRepair, Run: run.ID()}, progress: map[string]*Progress{}, done: map[string]bool{}}
 	err = r.repair(ctx, rep)
 	r.report.Duration = m.now().Sub(start)
@@ -279,8 +279,8 @@ func (r *repairer) repair(ctx context.Context, rep *reconcile.Report) error {
 			}
 		}
 	}
-	// Contacts, then custom records, then the rest: a relation is made to
-	// a contact that exists again.
+	// Businesses, contacts, then custom records, then the rest: a link or
+	// a relation is made to a record that exists again.
 	sort.SliceStable(missing, func(a, b int) bool { return missingRank(missing[a].typ) < missingRank(missing[b].typ) })
 	r.moved = map[string]string{}
 	for _, it := range missing {
@@ -311,6 +311,8 @@ func (r *repairer) repair(ctx context.Context, rep *reconcile.Report) error {
 
 func missingRank(typ string) int {
 	switch {
+	case typ == rollback.TypeBusiness:
+		return -1 // a contact made again links to the business made again
 	case typ == rollback.TypeContact:
 		return 0
 	case strings.HasPrefix(typ, rollback.RecordTypePrefix):
@@ -407,8 +409,27 @@ func (r *repairer) recreate(ctx context.Context, it item) error {
 		find = func(ctx context.Context, nb time.Time) (string, bool, error) {
 			return r.m.findOpportunity(ctx, in.ContactID, in.PipelineID, ext, it.key, nb)
 		}
+	case it.typ == rollback.TypeBusiness:
+		var in highlevel.BusinessInput
+		if err := json.Unmarshal(body, &in); err != nil {
+			return fmt.Errorf("pbnhl: business %s: %w", it.key, err)
+		}
+		call = func(ctx context.Context) (string, error) {
+			b, err := c.Businesses.Create(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return b.ID, nil
+		}
+		// The journaled description carries the load's identity line:
+		// the copy made again is found by it, as the load finds its own.
+		if mk := identityLine(in.Description); mk != "" {
+			find = func(ctx context.Context, nb time.Time) (string, bool, error) {
+				return r.m.findBusiness(ctx, nil, mk, nb)
+			}
+		}
 	default:
-		r.skip(it.typ, it.key, it.id, false, "missing, and repair re-creates contacts, custom object records and opportunities only: run Undo and the load again for it, or re-create it by hand")
+		r.skip(it.typ, it.key, it.id, false, "missing, and repair re-creates contacts, businesses, custom object records and opportunities only: run Undo and the load again for it, or re-create it by hand")
 		return nil
 	}
 	res, err := r.m.journaledCall(ctx, r.run, write{op: rollback.OpCreate, objType: it.typ, key: it.key, entity: e.Entity,
@@ -432,6 +453,29 @@ func (r *repairer) recreate(ctx context.Context, it item) error {
 // id had: a contact its business link and its records' relations, a
 // record its relations.
 func (r *repairer) rewire(ctx context.Context, it item, newID string) error {
+	if it.typ == rollback.TypeBusiness {
+		// HighLevel unlinks a deleted business's contacts: each the
+		// journal linked to the old id is linked to the new one (link
+		// maps the id through r.moved).
+		keys := make([]string, 0, len(r.j.bizLink))
+		for k, e := range r.j.bizLink {
+			if e.RelatedID == it.id {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			e := r.j.bizLink[k]
+			contactID := e.TargetID
+			if id := r.moved[contactID]; id != "" {
+				contactID = id
+			}
+			if err := r.link(ctx, k, contactID, e.RelatedID, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if it.typ == rollback.TypeContact {
 		if e, ok := r.j.bizLink[it.key]; ok && e.TargetID == it.id {
 			if err := r.link(ctx, it.key, newID, e.RelatedID, e); err != nil {
@@ -756,4 +800,15 @@ func recordInput(body []byte) (highlevel.RecordInput, error) {
 		in.Properties[k] = highlevel.RawValue(v)
 	}
 	return in, nil
+}
+
+// identityLine is the load's identity line in a journaled description, ""
+// when it has none (a body journaled before identity markers).
+func identityLine(text string) string {
+	for line := range strings.Lines(text) {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, markerPrefix) {
+			return l
+		}
+	}
+	return ""
 }

@@ -128,6 +128,82 @@ func (eventTarget) remove(ctx context.Context, c *highlevel.Client, _, id, _ str
 	return c.Calendars.DeleteEvent(ctx, id)
 }
 
+// eventUndo is the undo of events (UndoKinds): the target's own remove
+// and read, and the restore of an updated event.
+type eventUndo struct{ c *highlevel.Client }
+
+func (eventTarget) undoKind(c *highlevel.Client) rollback.RecordKind { return eventUndo{c} }
+
+func (eventUndo) Types() []string { return []string{rollback.TypeEvent} }
+
+func (u eventUndo) Delete(ctx context.Context, ref rollback.Ref) error {
+	return eventTarget{}.remove(ctx, u.c, ref.ObjectType, ref.ID, "")
+}
+
+// eventWriteOnly are the appointment flags a write sends but HighLevel
+// does not store (they instruct that one write).
+var eventWriteOnly = map[string]any{"toNotify": false, "ignoreDateRange": true, "ignoreFreeSlotValidation": true}
+
+// Read is an event as Undo's change check compares it to what was
+// written: the read (the target's, the before-image an update journals)
+// with the times in UTC as the migration writes them (RFC 3339; HighLevel
+// answers in the calendar's offset) and the write-only flags as the
+// migration always sends them (no patient notified, history outside the
+// booking window and over taken slots), so an unchanged event projects
+// equal. This is the one place that view is made.
+func (u eventUndo) Read(ctx context.Context, ref rollback.Ref) (any, error) {
+	v, err := eventTarget{}.read(ctx, u.c, ref.ObjectType, ref.ID, "")
+	if err != nil {
+		return nil, err
+	}
+	a, ok := v.(*highlevel.Appointment)
+	if !ok || a == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m["startTime"] = a.StartTime.UTC().Format(time.RFC3339)
+	m["endTime"] = a.EndTime.UTC().Format(time.RFC3339)
+	for k, v := range eventWriteOnly {
+		m[k] = v
+	}
+	return m, nil
+}
+
+// Restore puts an updated event back to its before-image: calendar,
+// times, title, status and the texts, never notifying the contact.
+func (u eventUndo) Restore(ctx context.Context, ref rollback.Ref, before, _ []byte) error {
+	var a highlevel.Appointment
+	if err := json.Unmarshal(before, &a); err != nil {
+		return fmt.Errorf("pbnhl: event before-image: %w", err)
+	}
+	up := highlevel.AppointmentUpdate{IgnoreDateRange: true, IgnoreFreeSlotValidation: true,
+		Title: &a.Title, Description: &a.Description, Address: &a.Address}
+	if a.CalendarID != "" {
+		up.CalendarID = &a.CalendarID
+	}
+	if !a.StartTime.IsZero() {
+		up.StartTime = &a.StartTime.Time
+	}
+	if !a.EndTime.IsZero() {
+		up.EndTime = &a.EndTime.Time
+	}
+	if a.Status != "" {
+		up.Status = &a.Status
+	}
+	if a.AssignedUserID != "" {
+		up.AssignedUserID = &a.AssignedUserID
+	}
+	_, err := u.c.Calendars.UpdateAppointment(ctx, ref.ID, up)
+	return err
+}
+
 // settle finds the contact's appointment carrying the create's marker at
 // the start time it was written with.
 func (eventTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, payload []byte) (string, bool, error) {

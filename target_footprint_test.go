@@ -18,11 +18,13 @@ import (
 // TestTargetFootprint is the proof that adding a HighLevel target stays
 // small: for the three targets added last (calendar events, conversation
 // messages, media), every non-test Go file of the module that names the
-// kind — its mapping constant, its ledger type, its root target or its
-// rollback undo kind — is one of the places a target is made of: its own
-// root file and the `targets` line, mapping's kind table (and the Inputs
-// method building its input), rollback's undo kind and its registry line.
-// A phase, a report or a command that starts switching on one of these
+// kind — its mapping constant, its ledger type, its root target or an
+// undo kind — is one of the places a target is made of: its own root
+// file (which holds its undo too, handed to rollback by UndoKinds) and
+// the `targets` line, mapping's kind table (and the Inputs method
+// building its input), and the file in rollback naming its ledger type,
+// which must declare nothing else (no undo kind, no func, no var). A
+// phase, a report or a command that starts switching on one of these
 // kinds fails here; the few other files that name one say why below.
 func TestTargetFootprint(t *testing.T) {
 	type footprint struct {
@@ -34,18 +36,18 @@ func TestTargetFootprint(t *testing.T) {
 		{mapping.TargetEvent, `TargetEvent|TypeEvent|eventTarget|eventKind`, []string{
 			"target_event.go", "target.go", // the target and its registry line
 			"mapping/kinds.go", "mapping/calendars.go", // the kind's rules; Inputs.Event and the calendars it books in
-			"rollback/event.go", "rollback/kinds.go", // its undo and the undo registry line
+			"rollback/event.go",   // its ledger type name only
 			"handover/cutover.go", // the cutover list: calendars need their availability set by hand
 		}},
 		{mapping.TargetMessage, `TargetMessage|TypeMessage|messageTarget|messageKind`, []string{
 			"target_message.go", "target.go",
 			"mapping/kinds.go", "mapping/messages.go", // Inputs.Message
-			"rollback/message.go", "rollback/kinds.go",
+			"rollback/message.go",
 		}},
 		{mapping.TargetMedia, `TargetMedia|TypeMedia|mediaTarget|mediaKind`, []string{
 			"target_media.go", "target.go",
 			"mapping/kinds.go", "mapping/propose_media.go", // the proposer drafts documents as media
-			"rollback/media.go", "rollback/kinds.go",
+			"rollback/media.go",
 		}},
 	} {
 		re := regexp.MustCompile(`\b(` + fp.names + `)\b`)
@@ -78,6 +80,15 @@ func TestTargetFootprint(t *testing.T) {
 		require.NoError(t, err)
 		for _, f := range found {
 			assert.Contains(t, fp.files, f, "%s names the %s target: a kind's own files hold what it needs (add it to a table or a hook, not a switch)", f, fp.kind)
+		}
+		// The rollback file names the ledger type and holds no undo.
+		for _, f := range found {
+			if !strings.HasPrefix(f, "rollback/") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			require.NoError(t, err)
+			assert.NotRegexp(t, `(?m)^(func|var|type) `, string(b), "%s holds %s's undo: it belongs in the target file (an undoKind)", f, fp.kind)
 		}
 		for _, f := range []string{fp.files[0], fp.files[1], "mapping/kinds.go"} {
 			assert.True(t, slices.Contains(found, f), "the %s target is defined in %s (the walk must see it)", fp.kind, f)

@@ -325,6 +325,45 @@ func (mediaTarget) remove(ctx context.Context, c *highlevel.Client, _, id, _ str
 	return c.Media.Delete(ctx, id)
 }
 
+// mediaUndo is the undo of uploaded files (UndoKinds): the target's own
+// remove, and the change check of a file (Digest). A file is never
+// updated, so there is nothing to restore.
+type mediaUndo struct{ c *highlevel.Client }
+
+func (mediaTarget) undoKind(c *highlevel.Client) rollback.RecordKind { return mediaUndo{c} }
+
+func (mediaUndo) Types() []string { return []string{rollback.TypeMedia} }
+
+func (u mediaUndo) Delete(ctx context.Context, ref rollback.Ref) error {
+	return mediaTarget{}.remove(ctx, u.c, ref.ObjectType, ref.ID, "")
+}
+
+// Digest is the change check of an uploaded file. HighLevel has no read
+// of one file and nothing about a file can be changed that Undo would
+// restore, so the check is that it still exists: the library is searched
+// for the tag the upload's name carries (one list call), the file matched
+// by id. A file gone matches rollback.ErrNotFound.
+func (u mediaUndo) Digest(ctx context.Context, ref rollback.Ref, written []byte) (string, error) {
+	var w struct {
+		Upload string `json:"upload"`
+	}
+	_ = json.Unmarshal(written, &w)
+	q := w.Upload
+	// The identity tag ("[pbnhl-...]") is the part a search matches best.
+	if i, j := strings.LastIndex(q, "["), strings.LastIndex(q, "]"); i >= 0 && j > i {
+		q = q[i+1 : j]
+	}
+	for f, err := range u.c.Media.List(ctx, highlevel.MediaListOptions{Query: q}) {
+		if err != nil {
+			return "", err
+		}
+		if f.ID == ref.ID {
+			return rollback.Digest(written), nil
+		}
+	}
+	return "", fmt.Errorf("%s %s: %w", ref.ObjectType, ref.ID, rollback.ErrNotFound)
+}
+
 // settle finds the file an upload intent named by its tag.
 func (mediaTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, payload []byte) (string, bool, error) {
 	var d document

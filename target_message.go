@@ -40,6 +40,13 @@ type messageTarget struct{ writer }
 func (messageTarget) kind() mapping.TargetKind { return mapping.TargetMessage }
 func (messageTarget) group() loadGroup         { return loadNotes }
 
+// prepare takes the conversation provider of messages whose map sets none
+// (Options.ConversationProvider; no call).
+func (messageTarget) prepare(_ context.Context, m *Migration, p *prepared) error {
+	p.inputs.ConversationProvider = m.opts.ConversationProvider
+	return nil
+}
+
 // tally counts one call per message and, once per contact, the lookup
 // and create of its conversation (an upper bound for a contact whose
 // conversation an earlier run created).
@@ -260,6 +267,37 @@ func (messageTarget) remove(ctx context.Context, c *highlevel.Client, typ, id, _
 		return c.Conversations.Delete(ctx, id)
 	}
 	return fmt.Errorf("pbnhl: HighLevel deletes no single message (%s)", id)
+}
+
+// messageUndo is the undo of conversations and messages (UndoKinds).
+// Neither can be changed through HighLevel's API (a conversation holds
+// only its contact; a message has no edit), so one that exists (the
+// target's read) is as written and there is nothing to restore.
+type messageUndo struct{ c *highlevel.Client }
+
+func (messageTarget) undoKind(c *highlevel.Client) rollback.RecordKind { return messageUndo{c} }
+
+func (messageUndo) Types() []string { return []string{rollback.TypeConversation, rollback.TypeMessage} }
+
+// Delete deletes a conversation the migration created; a message goes
+// with the conversation the migration created for it (Ref.RelatedID: its
+// other messages, all this migration's, go with it and are then found
+// gone). A message written into a conversation the contact had before
+// is irreversible: HighLevel's API deletes no single message.
+func (u messageUndo) Delete(ctx context.Context, ref rollback.Ref) error {
+	id := ref.ID
+	if ref.ObjectType == rollback.TypeMessage {
+		if ref.RelatedID == "" {
+			return fmt.Errorf("%w: HighLevel deletes no single message, and message %s is in a conversation the contact had before the migration", rollback.ErrIrreversible, ref.ID)
+		}
+		id = ref.RelatedID
+	}
+	return messageTarget{}.remove(ctx, u.c, rollback.TypeConversation, id, "")
+}
+
+func (u messageUndo) Exists(ctx context.Context, ref rollback.Ref) error {
+	_, err := messageTarget{}.read(ctx, u.c, ref.ObjectType, ref.ID, "")
+	return err
 }
 
 // settle finds what a create intent made: the contact's conversation, or

@@ -62,7 +62,7 @@ func (m *Migration) Undo(ctx context.Context, opts UndoOptions) (*rollback.UndoR
 	if err := m.checkLedger(ctx, nil, verifyOnly); err != nil { // one ledger per location (identity.go)
 		return nil, err
 	}
-	target := rollback.NewHighLevelTarget(m.opts.Client)
+	target := UndoTarget(m.opts.Client) // with the targets' own record kinds
 	rep, err := rollback.Undo(ctx, m.opts.Ledger, target, rollback.UndoOptions{Runs: runs, DryRun: m.opts.DryRun, Force: opts.Force, Actor: m.opts.Actor,
 		Concurrency: m.opts.Concurrency, OnCompensation: opts.OnCompensation}) // tiers keep children before parents at any concurrency
 	if err != nil {

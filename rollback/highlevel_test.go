@@ -336,7 +336,7 @@ func TestHighLevelIrreversibleSchema(t *testing.T) {
 	err = target.Delete(ctx, Ref{ObjectType: "made_up", ID: "x"})
 	require.ErrorIs(t, err, ErrIrreversible)
 	err = target.Delete(ctx, Ref{ObjectType: TypeEvent, ID: "x"})
-	require.ErrorIs(t, err, ErrNotFound, "an event already gone is not an error for Undo")
+	require.ErrorIs(t, err, ErrIrreversible, "events' undo is supplied by their writer (pbnhl.UndoKinds)")
 }
 
 // BenchmarkUndoHighLevel undoes a run of creates and updates against the

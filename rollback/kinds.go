@@ -9,11 +9,12 @@ import (
 // recordKind is how HighLevelTarget undoes the records of one object
 // type: delete one, read one as the change check compares it, put an
 // updated one back. Each kind is written beside what it needs (contact,
-// business, opportunity, note, task and custom object records in
-// highlevel.go; events, conversations and messages, media in their own
-// files) and joins recordKinds with one line; HighLevelTarget's methods
-// only look the kind up, so the generic machinery never names a record
-// type.
+// business, opportunity, note, task and custom object records, here and
+// in highlevel.go) and joins recordKinds with one line; HighLevelTarget's
+// methods only look the kind up, so the generic machinery never names a
+// record type. The kinds written since (events, conversations and
+// messages, media) are supplied by the package that writes them (see
+// RecordKind): rollback holds only their ledger type names.
 type recordKind struct {
 	// types are the object types the kind serves; prefix, when set, the
 	// start of every type it serves (custom object records).
@@ -52,10 +53,6 @@ var recordKinds = []*recordKind{
 	&noteKind,
 	&taskKind,
 	&customRecordKind,
-	&eventKind,
-	&conversationKind,
-	&messageKind,
-	&mediaKind,
 }
 
 var kindByType = func() map[string]*recordKind {

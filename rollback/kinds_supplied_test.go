@@ -50,7 +50,7 @@ func (k *widgetKind) Restore(_ context.Context, ref Ref, before, _ []byte) error
 // call to HighLevel would panic.
 func TestSuppliedKinds(t *testing.T) {
 	ctx := context.Background()
-	w := &widgetKind{types: []string{"widget", TypeMedia},
+	w := &widgetKind{types: []string{"widget", TypeContact},
 		records:  map[string]map[string]any{"w1": {"name": "a", "size": 1}, "m1": {"name": "f"}},
 		restored: map[string]string{}}
 	h := (&HighLevelTarget{}).WithKinds(w)
@@ -73,7 +73,7 @@ func TestSuppliedKinds(t *testing.T) {
 		t.Errorf("restore was given %q", w.restored["w1"])
 	}
 	for _, id := range []string{"w1", "m1"} {
-		typ := map[string]string{"w1": "widget", "m1": TypeMedia}[id]
+		typ := map[string]string{"w1": "widget", "m1": TypeContact}[id]
 		if err := h.Delete(ctx, Ref{ObjectType: typ, ID: id}); err != nil {
 			t.Fatalf("delete %s: %v", typ, err)
 		}

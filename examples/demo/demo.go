@@ -703,7 +703,7 @@ func (d *demo) sample(ctx context.Context) error {
 	for _, r := range runs {
 		ids = append(ids, r.ID)
 	}
-	un, err := rollback.Undo(ctx, l, rollback.NewHighLevelTarget(client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Concurrency: d.cfg.concurrency})
+	un, err := rollback.Undo(ctx, l, pbnhl.UndoTarget(client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Concurrency: d.cfg.concurrency})
 	if err != nil {
 		return fmt.Errorf("clean the staging location: %w", err)
 	}
@@ -825,7 +825,7 @@ func (d *demo) undo(ctx context.Context) error {
 	var n atomic.Int64
 	t := time.Now()
 	calls := d.calls.Load()
-	rep, err := rollback.Undo(ctx, d.ledger, rollback.NewHighLevelTarget(d.client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Force: true, Concurrency: d.cfg.concurrency,
+	rep, err := rollback.Undo(ctx, d.ledger, pbnhl.UndoTarget(d.client), rollback.UndoOptions{Runs: ids, Actor: "pbnhl demo", Force: true, Concurrency: d.cfg.concurrency,
 		OnCompensation: func(rollback.Compensation) {
 			done := n.Add(1)
 			view.status(func() string {

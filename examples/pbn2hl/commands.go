@@ -583,7 +583,7 @@ func runUndo(ctx context.Context, c *cli) error {
 	}
 	var done atomic.Int64
 	last := time.Now()
-	rep, err := rollback.Undo(ctx, l, rollback.NewHighLevelTarget(client), rollback.UndoOptions{Runs: ids, DryRun: c.opt.undo.dryRun,
+	rep, err := rollback.Undo(ctx, l, pbnhl.UndoTarget(client), rollback.UndoOptions{Runs: ids, DryRun: c.opt.undo.dryRun,
 		Force: c.opt.undo.force, Actor: c.cfg.actor, Concurrency: c.cfg.concurrency,
 		OnCompensation: func(rollback.Compensation) {
 			n := done.Add(1)
