@@ -20,6 +20,7 @@ package rollback
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -97,14 +98,17 @@ func postgresDB(t testing.TB) string {
 
 func startPostgres() (*pgCluster, error) {
 	if u := os.Getenv("PBNHL_POSTGRES_URL"); u != "" {
-		cfg, err := pgx.ParseConfig(u)
-		if err != nil {
+		if _, err := pgx.ParseConfig(u); err != nil {
 			return nil, fmt.Errorf("PBNHL_POSTGRES_URL %s: %v", RedactDSN(u), err)
 		}
 		return &pgCluster{admin: u, dsnFor: func(db string) string {
-			c := cfg.Copy()
-			c.Database = db
-			return c.ConnString() + " dbname=" + db
+			// A URL names its database in the path; a keyword string
+			// takes the last dbname= given.
+			if p, err := url.Parse(u); err == nil && (p.Scheme == "postgres" || p.Scheme == "postgresql") {
+				p.Path = "/" + db
+				return p.String()
+			}
+			return u + " dbname=" + db
 		}}, nil
 	}
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
