@@ -188,8 +188,10 @@ loop:
 		if p.Reconcile == nil || !p.Reconcile.OK || !p.Reconcile.LedgerMatches || p.Reconcile.SourceMissing != 0 {
 			t.Errorf("%s does not reconcile: %+v", l.ID, p.Reconcile)
 		}
-		if p.Deltas < 2 {
-			t.Errorf("%s ran %d deltas in its 2s window every 1s, want 2", l.ID, p.Deltas)
+		// A delta takes real time here, so a 2 s window every 1 s holds
+		// one or two (the schedule itself: workflow_test.go).
+		if p.Deltas < 1 {
+			t.Errorf("%s ran no delta in its cutover window", l.ID)
 		}
 		if n := hlOf[l.HLLocation].Count(l.HLLocation, hltest.KindContact); n != patients {
 			t.Errorf("%s holds %d contacts for %d patients", l.ID, n, patients)
@@ -201,6 +203,7 @@ loop:
 
 	// No PHI in any history: every event of the fleet and its locations.
 	var hist strings.Builder
+	retried := 0
 	for _, id := range []string{spec.ID, WorkflowID("A"), WorkflowID("B"), WorkflowID("C")} {
 		it := c.GetWorkflowHistory(ctx, id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		n := 0
@@ -208,6 +211,9 @@ loop:
 			ev, err := it.Next()
 			if err != nil {
 				t.Fatal(err)
+			}
+			if a := ev.GetActivityTaskStartedEventAttributes(); a != nil && a.GetAttempt() > 1 {
+				retried++ // a phase another worker took over (or a retry)
 			}
 			// Text format shows payloads (JSON bytes) as escaped
 			// strings, so names and e-mails would be seen verbatim.
@@ -217,6 +223,9 @@ loop:
 		if n < 10 {
 			t.Fatalf("%s: %d events: the scan below would prove nothing", id, n)
 		}
+	}
+	if retried == 0 {
+		t.Error("no activity was started again after the worker stopped")
 	}
 	text := strings.ToLower(hist.String())
 	if !strings.Contains(text, strings.ToLower(spec.Locations[0].HLLocation)) {
