@@ -70,9 +70,11 @@ const repairSlack = 2 * time.Second
 
 // Repair re-sends exactly what a reconcile report lists: records missing
 // from HighLevel are created again from their journaled body (contacts,
-// custom object records and opportunities; a re-created contact gets its
-// business link, its records' relations and its opportunities — HighLevel
-// deletes those with it — back), records whose fields differ are
+// businesses, custom object records and opportunities; a re-created
+// contact gets its business link, its records' relations and its
+// opportunities — HighLevel deletes those with it — back, a re-created
+// business its contacts' links; notes, tasks, events, messages and media
+// are not re-created: a report names them skipped, with the reason), records whose fields differ are
 // updated to their journaled body, and relations and business links the
 // report lists as missing are made again. Every call is journaled in a
 // run of kind rollback.KindRepair through the load's journaled path (an
@@ -269,7 +271,7 @@ func (r *repairer) repair(ctx context.Context, rep *reconcile.Report) error {
 				links = append(links, o)
 			case o.Reason == "relation to its contact missing":
 				rels = append(rels, o)
-			case o.ObjectType == rollback.TypeOpportunity && o.Reason == "missing":
+			case (o.ObjectType == rollback.TypeOpportunity || o.ObjectType == rollback.TypeBusiness) && o.Reason == "missing":
 				add(&missing, "missing", reconcile.Difference{ObjectType: o.ObjectType, SourceKey: o.SourceKey, HighLevelID: o.HighLevelID})
 			default:
 				if !seen["orphan\x00"+o.HighLevelID+o.Reason] {

@@ -226,3 +226,53 @@ func TestRepairRefuses(t *testing.T) {
 	_, err = m.Repair(ctx, &reconcile.Report{}, pbnhl.RepairOptions{})
 	require.ErrorIs(t, err, pbnhl.ErrPendingIntents)
 }
+
+// A business deleted in HighLevel (which unlinks its contacts) is found
+// missing by a full reconcile; repair creates it again from its journaled
+// body and links the journal's contacts to the new id, after which
+// reconcile agrees.
+func TestRepairRecreatesABusiness(t *testing.T) {
+	e := newEnv(t, envOptions{patients: 20})
+	migrate(t, e, nil)
+	ctx := context.Background()
+	var key, id string
+	for mp, err := range e.ledger.IDMap(ctx, rollback.TypeBusiness) {
+		require.NoError(t, err)
+		key, id = mp.SourceKey, mp.HighLevelID
+		break
+	}
+	require.NotEmpty(t, id, "the practice has a business")
+	require.NoError(t, e.client.Businesses.Delete(ctx, id))
+	m := e.migration(nil)
+	rep, err := m.Reconcile(ctx, pbnhl.ReconcileOptions{Full: true, Sample: -1})
+	require.NoError(t, err)
+	got := found(rep)
+	assert.Contains(t, got, "orphan "+id+" missing", rep.Verdict)
+	for _, g := range got { // and its contacts, which HighLevel unlinked
+		ok := g == "orphan "+id+" missing" || strings.HasSuffix(g, " not linked to its office's business")
+		assert.True(t, ok, "only the business and its contacts' links: %s", g)
+	}
+	var keys []string
+	for _, in := range rep.Integrity {
+		for _, o := range in.Orphans {
+			if o.ObjectType == rollback.TypeBusiness {
+				keys = append(keys, o.SourceKey)
+			}
+		}
+	}
+	assert.Equal(t, []string{key}, keys, "the missing business is named by its source key")
+	out, err := m.Repair(ctx, rep, pbnhl.RepairOptions{})
+	require.NoError(t, err)
+	var written int64
+	for _, pr := range out.Objects {
+		if pr.Object == rollback.TypeBusiness {
+			written = pr.Written
+		}
+	}
+	assert.Equal(t, int64(1), written, "%+v", out.Objects)
+	rep, err = m.Reconcile(ctx, pbnhl.ReconcileOptions{Full: true})
+	require.NoError(t, err)
+	assert.Empty(t, found(rep))
+	assert.Zero(t, rep.Differences, rep.Verdict)
+	assert.True(t, rep.LedgerMatches(), rep.Verdict)
+}

@@ -30,7 +30,8 @@
 //     records read).
 //   - Relationship integrity: contacts linked to their office's business
 //     (one count call per business; a business whose count differs is
-//     listed), custom records related to their contact (for the sample, one
+//     listed; a ledger business the count's listing lacks is an orphan
+//     "missing", which repair creates again), custom records related to their contact (for the sample, one
 //     listing per record; in a full run one listing per contact, which holds
 //     all its records' relations) and opportunities on the right contact and
 //     pipeline (one listing); orphans listed by source key.

@@ -371,6 +371,9 @@ type run struct {
 	// them per object type (contacts: Options.ContactExternalField).
 	dups      dupIndex
 	extFields map[string]string
+	// businesses are the ids the count listed (nil when it did not run):
+	// the business links step names a ledger business HighLevel lacks.
+	businesses map[string]bool
 }
 
 // fieldNames reads the location's contact and opportunity custom fields
@@ -671,13 +674,16 @@ func (r *run) total(ctx context.Context, typ string) (int, error) {
 		return r.c.Contacts.Count(ctx, highlevel.ContactSearch{})
 	case typ == rollback.TypeBusiness:
 		n := 0
-		for _, err := range r.c.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
+		seen := map[string]bool{}
+		for b, err := range r.c.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
 			if err != nil {
 				return 0, err
 			}
+			seen[b.ID] = true
 			n++
 		}
 		r.calls += n/100 + 1
+		r.businesses = seen
 		return n, nil
 	case typ == rollback.TypeOpportunity:
 		if err := r.listOpportunities(ctx); err != nil {
@@ -923,6 +929,11 @@ func (r *run) businessLinks(ctx context.Context) error {
 	}
 	in := Integrity{Check: "contacts linked to their office's business", Expected: len(r.x.links)}
 	for _, b := range r.x.records[rollback.TypeBusiness] {
+		if r.businesses != nil && !r.businesses[b.HighLevelID] {
+			// Listed whole by the count (a read per 100): a business
+			// the ledger maps and HighLevel lacks is named, at no read.
+			in.Orphans = append(in.Orphans, Orphan{ObjectType: rollback.TypeBusiness, SourceKey: b.SourceKey, HighLevelID: b.HighLevelID, Reason: "missing"})
+		}
 		q := highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: "businessId", Operator: "eq", Value: b.HighLevelID}}, PageLimit: 500}
 		r.calls++
 		n, err := r.c.Contacts.Count(ctx, q)
