@@ -122,7 +122,7 @@ func (m *Migration) Repair(ctx context.Context, rep *reconcile.Report, opts Repa
 	if err != nil {
 		return nil, fmt.Errorf("pbnhl: begin repair run: %w", err)
 	}
-	r := &repairer{m: m, p: p, run: run, j: j, force: opts.Force, hlt: rollback.NewHighLevelTarget(m.opts.Client),
+	r := &repairer{m: m, p: p, run: run, j: j, force: opts.Force, hlt: UndoTarget(m.opts.Client),
 		report: &Report{Phase: PhaseRepair, Run: run.ID()}, progress: map[string]*Progress{}, done: map[string]bool{}}
 	err = r.repair(ctx, rep)
 	r.report.Duration = m.now().Sub(start)
