@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
 )
@@ -68,9 +70,9 @@ func (c census) check(t *testing.T, skipped int64) {
 // ledger's problems with a reason, or was left out by the map's own filter
 // (counted by the run as skipped).
 //
-// Not in this census yet: the lines of patients' notes that are not
-// treatment rows (the default map does not carry them: issue 16.4) and
-// cohort membership (not carried: issue 16.5).
+// The lines of patients' notes that are not treatment rows arrive on the
+// contact (pbn_notes): TestDefaultMapNotesAndTimes checks them. Not in
+// this census: cohort membership (not carried yet: issue 16.5).
 func TestDefaultMapCensus(t *testing.T) {
 	e := newEnv(t, envOptions{patients: size(60), seed: 7})
 	ctx := context.Background()
@@ -252,4 +254,43 @@ func TestBlobCapSaidInReport(t *testing.T) {
 	}
 	assert.Positive(t, cut, "some logs were over the cap")
 	assert.Equal(t, cut, rep.Invalid.Objects()["communication_log"].Warned)
+}
+
+// TestConversationProviderOption (issue 16.2): Options.ConversationProvider
+// reaches every message HighLevel is sent (the map's message object sets
+// none). hltest, as HighLevel, refuses a provider the location has not
+// installed: each message is then a rejected record with HighLevel's
+// reason (the same map without the option writes every message:
+// TestMessageTarget), none sent without its provider.
+func TestConversationProviderOption(t *testing.T) {
+	e := newMessageEnv(t, envOptions{patients: size(12), seed: 19})
+	ctx := context.Background()
+	var sent, withProvider atomic.Int64
+	hook := func(c highlevel.Call) {
+		if strings.HasPrefix(c.Operation, "conversations.add") { // inbound, outbound
+
+			sent.Add(1)
+		}
+	}
+	e.hook.Store(&hook)
+	m := e.migration(func(o *pbnhl.Options) { o.ConversationProvider = "notInstalledProvider" })
+	_, err := m.ApplySchema(ctx)
+	require.NoError(t, err)
+	rep, err := m.Run(ctx)
+	require.NoError(t, err)
+	o, ok := rep.Object("communication_messages")
+	require.True(t, ok)
+	require.Positive(t, o.Rejected, "HighLevel refused the uninstalled provider")
+	assert.Zero(t, o.Written, "no message went without its provider")
+	for pr, err := range e.ledger.Problems(ctx) {
+		require.NoError(t, err)
+		if pr.ObjectType == "conversation_message" {
+			withProvider.Add(1)
+			// The client keeps HighLevel's answer value-free; without the
+			// option the same map writes every message (TestMessageTarget).
+			assert.Contains(t, strings.Join(pr.Reasons, " "), "400")
+		}
+	}
+	assert.Equal(t, o.Rejected, withProvider.Load())
+	assert.Positive(t, sent.Load())
 }

@@ -61,6 +61,10 @@ type Options struct {
 	// records whose staff member has no user. Required when the map
 	// resolves owners.
 	FallbackOwner string
+	// ConversationProvider is the conversationProviderId of messages whose
+	// map sets none (the map's "provider" field wins): needed for Custom
+	// messages, optional for the others.
+	ConversationProvider string
 
 	// Concurrency is how many calls are in flight at once (default 8). All
 	// of them share the client's one per-location limiter: concurrency

@@ -24,7 +24,8 @@ import (
 //     on the contact (pbn_notes), in order; the treatment lines are the
 //     treatment rows TestDefaultMapCensus counts.
 func TestDefaultMapNotesAndTimes(t *testing.T) {
-	e := newEnv(t, envOptions{patients: size(40), seed: 11})
+	// 40 patients even under -short: fewer may have no plan with a note.
+	e := newEnv(t, envOptions{patients: 40, seed: 11})
 	ctx := context.Background()
 	m := e.migration(nil)
 	_, err := m.ApplySchema(ctx)

@@ -52,6 +52,10 @@ type Inputs struct {
 	// Calendars maps the map's calendar names to HighLevel calendar ids:
 	// SchemaDiff.CalendarIDs.
 	Calendars map[string]string
+	// ConversationProvider is the conversationProviderId of a message
+	// whose payload has no "provider" field (a migration's
+	// Options.ConversationProvider).
+	ConversationProvider string
 }
 
 func (in Inputs) customFields(model string, p *Payload) ([]highlevel.CustomFieldInput, error) {

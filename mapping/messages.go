@@ -58,6 +58,9 @@ func (in Inputs) Message(p *Payload, conversationID, contactID string) (highleve
 			msg.ProviderID = strings.TrimSpace(v.Text)
 		}
 	}
+	if msg.ProviderID == "" {
+		msg.ProviderID = in.ConversationProvider
+	}
 	switch {
 	case msg.Type == "":
 		return msg, errors.New("type is empty")
