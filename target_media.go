@@ -204,7 +204,8 @@ func (m *Migration) linkDocument(ctx context.Context, ph *phase, o *mapping.Obje
 	d document, mediaID, url, tag string) error {
 	key := mediaNoteKey(j.p.SourceKey)
 	if _, ok := ph.idx.get(rollback.TypeNote, key); ok {
-		tr.existing.Add(1)
+		// Counted once already, by put, as the document's file: the note
+		// is part of the same record.
 		return nil
 	}
 	if url == "" && !ph.dry {

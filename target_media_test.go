@@ -242,10 +242,16 @@ func TestMediaTarget(t *testing.T) {
 	// A second run uploads nothing.
 	uploads.Store(0)
 	e.hook.Store(&hook)
-	_, err = e.migration(func(o *pbnhl.Options) { o.Source = src }).Run(ctx)
+	rerun, err := e.migration(func(o *pbnhl.Options) { o.Source = src }).Run(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
 	assert.Zero(t, uploads.Load(), "a re-run uploads nothing twice")
+	// Each document is one record: its file and its note are counted once
+	// as already there, not twice.
+	again, ok := rerun.Object("documents")
+	require.True(t, ok)
+	assert.Equal(t, int64(len(files)), again.Existing, "documents already there on a re-run")
+	assert.Zero(t, again.Written)
 	assert.Equal(t, len(files), len(e.hl.Records(loc, hltest.KindMedia)))
 
 	// Undo deletes every file it uploaded and every note.
