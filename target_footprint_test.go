@@ -36,8 +36,7 @@ func TestTargetFootprint(t *testing.T) {
 		{mapping.TargetEvent, `TargetEvent|TypeEvent|eventTarget|eventKind`, []string{
 			"target_event.go", "target.go", // the target and its registry line
 			"mapping/kinds.go", "mapping/calendars.go", // the kind's rules; Inputs.Event and the calendars it books in
-			"rollback/event.go",   // its ledger type name only
-			"handover/cutover.go", // the cutover list: calendars need their availability set by hand
+			"rollback/event.go", // its ledger type name only
 		}},
 		{mapping.TargetMessage, `TargetMessage|TypeMessage|messageTarget|messageKind`, []string{
 			"target_message.go", "target.go",

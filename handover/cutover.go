@@ -64,12 +64,10 @@ func buildCutover(ctx context.Context, m *mapping.Map, l *rollback.Ledger) (Cuto
 			if !slices.Contains(from[t], o.Name) {
 				from[t] = append(from[t], o.Name)
 			}
-			switch o.Target {
-			case mapping.TargetContactField:
-				c.Folded = append(c.Folded, fmt.Sprintf("%s: one JSON list per patient in the contact field %q (open the contact, Custom Fields)", o.Name, o.Key))
-			case mapping.TargetEvent:
-				calendars = true
+			if f := o.FoldedField(); f != "" {
+				c.Folded = append(c.Folded, fmt.Sprintf("%s: one JSON list per patient in the contact field %q (open the contact, Custom Fields)", o.Name, f))
 			}
+			calendars = calendars || o.UsesCalendars()
 			for _, s := range o.Skip {
 				why := s.Reason
 				if why == "" {

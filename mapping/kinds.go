@@ -73,6 +73,9 @@ type kindSpec struct {
 	pipelines bool
 	// owners: the object may carry an owners table (staff → user).
 	owners bool
+	// calendars: the object's records go into calendars the location must
+	// have (the schema plan and the cutover sheet name them).
+	calendars bool
 	// singular names one record in labels when the object gives none;
 	// "" derives it from the object's name.
 	singular string
@@ -135,7 +138,7 @@ var kinds = []kindSpec{
 		title: func(key string) string { return "JSON in contact field `" + key + "`" }},
 	{kind: TargetUser, standard: []string{"email", "name"}, links: []string{}, owners: true,
 		title: func(string) string { return "HighLevel users (owner resolution)" }},
-	{kind: TargetEvent, record: "calendar_event",
+	{kind: TargetEvent, record: "calendar_event", calendars: true,
 		standard: []string{"calendar", "title", "startTime", "endTime", "durationMinutes", "appointmentStatus",
 			"description", "address"},
 		links: []string{LinkContact, LinkOwner}},
@@ -165,6 +168,20 @@ func specOf(k TargetKind) *kindSpec {
 	}
 	return &kindSpec{kind: k}
 }
+
+// FoldedField is the contact custom field o's records fold into, as JSON
+// entries sent in the contact's own call; "" when o writes records of its
+// own.
+func (o Object) FoldedField() string {
+	if specOf(o.Target).key == keyField {
+		return o.Key
+	}
+	return ""
+}
+
+// UsesCalendars reports whether o's records go into the location's
+// calendars, which must exist before the run.
+func (o Object) UsesCalendars() bool { return specOf(o.Target).calendars }
 
 // createsRecords reports whether the target creates HighLevel records, which
 // therefore need an external id.

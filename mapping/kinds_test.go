@@ -36,3 +36,22 @@ func TestKindTable(t *testing.T) {
 		t.Errorf("media record type = %q", got)
 	}
 }
+
+// TestFoldedFieldAndCalendars: the two questions other packages (handover's
+// cutover sheet, the demo) asked by comparing target names are answered by
+// the kind table.
+func TestFoldedFieldAndCalendars(t *testing.T) {
+	for _, k := range targetKinds {
+		o := Object{Name: "x", Target: k, Key: "pbn_log"}
+		wantField := ""
+		if k == TargetContactField {
+			wantField = "pbn_log"
+		}
+		if got := o.FoldedField(); got != wantField {
+			t.Errorf("%s: FoldedField = %q, want %q", k, got, wantField)
+		}
+		if got, want := o.UsesCalendars(), k == TargetEvent; got != want {
+			t.Errorf("%s: UsesCalendars = %v, want %v", k, got, want)
+		}
+	}
+}

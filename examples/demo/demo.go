@@ -412,7 +412,7 @@ func targetName(o mapping.Object) string {
 	if typ != "" {
 		return typ
 	}
-	if o.Target == mapping.TargetContactField {
+	if o.FoldedField() != "" {
 		return "contact JSON field"
 	}
 	return "owners (users)"

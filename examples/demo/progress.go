@@ -12,7 +12,6 @@ import (
 
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/internal/human"
-	"github.com/pbnhl/pbnhl/mapping"
 )
 
 // view prints progress without spamming: on a terminal one status line is
@@ -133,8 +132,8 @@ func (d *demo) objectLine(ev pbnhl.Progress) string {
 	// An object without records of its own either folds into the contacts
 	// or resolves owners.
 	if o := d.m.Object(ev.Object); o != nil && o.RecordType() == "" {
-		if o.Target == mapping.TargetContactField {
-			return fmt.Sprintf("%s folded into the contacts' JSON field %s (sent in the contact's call, none of its own)", name, o.Key)
+		if f := o.FoldedField(); f != "" {
+			return fmt.Sprintf("%s folded into the contacts' JSON field %s (sent in the contact's call, none of its own)", name, f)
 		}
 		return fmt.Sprintf("%s %7s staff resolved to owners (users are matched, never created)", name, human.Int(ev.Done))
 	}
