@@ -203,6 +203,18 @@ func (m *Migration) journaledCall(ctx context.Context, run *rollback.Run, w writ
 				return res, err
 			}
 			continue
+		case errors.Is(err, highlevel.ErrNotSent):
+			// The source could not give the body (a document's file is
+			// missing from the export): nothing left, nothing to look up,
+			// and a retry would fail the same way. The record is listed
+			// with the reason; the phase goes on.
+			reason := notApplied + "the source could not give the file to send"
+			if err := run.Outcome(jctx, seq, rollback.Rejected(0, reason)); err != nil {
+				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)
+			}
+			m.log.LogAttrs(ctx, levelWarn, "not sent: the source could not give the file", attrObj(w.objType), attrKey(w.key))
+			res.rejected, res.reason = true, reason
+			return res, nil
 		case errors.Is(err, highlevel.ErrUnauthorized), errors.Is(err, highlevel.ErrRedirectRefused):
 			// A refused token (or a redirect we will not follow) is the
 			// same for every record: journaling each one as rejected would

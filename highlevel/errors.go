@@ -46,6 +46,10 @@ var (
 	ErrCircuitOpen = errors.New("highlevel: circuit breaker open")
 	// ErrResponseTooLarge: a response body exceeded Options.MaxResponseBytes.
 	ErrResponseTooLarge = errors.New("highlevel: response too large")
+	// ErrNotSent: a streamed request's body (an upload's file) could not
+	// be opened, so nothing was sent: no effect in HighLevel, and another
+	// attempt would fail the same way (the source is at fault).
+	ErrNotSent = errors.New("highlevel: the request body could not be read; nothing was sent")
 	// ErrRedirectRefused: HighLevel (or something in between) answered
 	// with a redirect the client does not follow: any write, or a read sent
 	// to another host, port or scheme. Nothing was sent to the target; a
@@ -601,8 +605,11 @@ func transportErr(k call, err error) error {
 		dl *transport.DailyLimitError
 		bo *transport.BreakerOpenError
 		re *transport.RefreshError
+		be *transport.BodyError
 	)
 	switch {
+	case errors.As(err, &be):
+		return fmt.Errorf("highlevel: %s: %w: %w", op, ErrNotSent, be.Err)
 	case errors.As(err, &ou):
 		cause := ou.Err
 		if ou.Response != nil {

@@ -435,6 +435,13 @@ func (c *Client) failed(ctx context.Context, r *Request, idem bool, attempt int,
 		re.Method, re.Path = r.Method, r.Path
 		return re
 	}
+	var be *BodyError
+	if errors.As(err, &be) {
+		// Nothing left this process: the server is not at fault and a
+		// retry would open the same missing body.
+		report(outcomeIgnored)
+		return be
+	}
 	if ctx.Err() != nil {
 		report(outcomeIgnored)
 		if !idem {
@@ -571,7 +578,7 @@ func (c *Client) timedOut(ctx, actx context.Context, err error) error {
 func (c *Client) openStream(ctx context.Context, r *Request, h http.Header, u string) (*http.Response, error) {
 	body, err := r.OpenBody()
 	if err != nil {
-		return nil, err
+		return nil, &BodyError{Method: r.Method, Path: r.Path, Err: err}
 	}
 	req, err := http.NewRequestWithContext(ctx, r.Method, u, body)
 	if err != nil {

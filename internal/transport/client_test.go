@@ -3,6 +3,7 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -672,4 +673,32 @@ func TestRequestTimeoutBoundsEachAttempt(t *testing.T) {
 	require.ErrorIs(t, err, ErrOutcomeUnknown, "a write cut off may have been applied")
 	assert.Contains(t, err.Error(), "request timeout (100ms)")
 	assert.EqualValues(t, 1, calls.Load())
+}
+
+// TestUnopenableBodyIsNotSent: a streamed body that cannot be opened (an
+// upload's file missing from the source) ends the call at once with a
+// BodyError — one attempt, nothing sent, not an unknown outcome, and not a
+// failure the breaker holds against the server.
+func TestUnopenableBodyIsNotSent(t *testing.T) {
+	var hits atomic.Int32
+	c, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+	}), func(o *Options) {
+		o.Breaker = NewBreaker(BreakerOptions{Name: "loc1", ConsecutiveFailures: 2, OpenTimeout: time.Hour})
+	})
+	waits := recordSleeps(c)
+	missing := errors.New("document 7: not found")
+	var opens atomic.Int32
+	for range 5 {
+		_, err := c.Do(context.Background(), &Request{Method: "POST", Path: "/medias/upload-file",
+			OpenBody: func() (io.ReadCloser, error) { opens.Add(1); return nil, missing }})
+		var be *BodyError
+		require.ErrorAs(t, err, &be)
+		assert.ErrorIs(t, err, missing)
+		assert.NotErrorIs(t, err, ErrOutcomeUnknown)
+	}
+	assert.EqualValues(t, 5, opens.Load(), "one attempt per call: a retry would open the same missing body")
+	assert.Empty(t, *waits, "no backoff")
+	assert.Zero(t, hits.Load(), "nothing reached the server")
+	assert.Equal(t, "closed", c.breaker.State(), "the source's fault never opens the breaker")
 }

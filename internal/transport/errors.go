@@ -41,6 +41,22 @@ func (e *RefreshError) Error() string {
 // Unwrap returns the refresh failure.
 func (e *RefreshError) Unwrap() error { return e.Err }
 
+// BodyError reports a request whose body could not be opened (a streamed
+// upload's source file is missing or unreadable): nothing was sent, so the
+// outcome is known (no effect), the server is not at fault (the breaker does
+// not count it) and another attempt would fail the same way.
+type BodyError struct {
+	Method, Path string
+	Err          error
+}
+
+func (e *BodyError) Error() string {
+	return fmt.Sprintf("%s %s: the request body could not be opened, nothing was sent: %v", e.Method, e.Path, e.Err)
+}
+
+// Unwrap returns the error that opening the body gave.
+func (e *BodyError) Unwrap() error { return e.Err }
+
 // OutcomeUnknownError reports a non-idempotent request whose effect is
 // unknown. Response is set when the server answered (a 5xx).
 type OutcomeUnknownError struct {
