@@ -231,6 +231,16 @@ func (p *Payload) Digest(ignore ...string) string {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
+// hasValue reports whether the payload carries a non-blank custom value for key.
+func (p *Payload) hasValue(key string) bool {
+	for _, v := range p.Custom {
+		if v.Key == key && (strings.TrimSpace(v.Text) != "" || len(v.List) > 0) {
+			return true
+		}
+	}
+	return false
+}
+
 func (p *Payload) problem(field, rule, reason string, sev Severity) {
 	p.Problems = append(p.Problems, Problem{Object: p.Object, SourceKey: p.SourceKey, Field: field, Rule: rule, Reason: reason, Severity: sev})
 }
@@ -437,6 +447,12 @@ func (a *Applier) apply(co *compiledObject, rec Record, p *Payload, key string) 
 	for i := range co.fields {
 		cf := &co.fields[i]
 		a.applyField(cf, rec, p)
+	}
+	// HighLevel refuses a custom object record whose primary display
+	// property is empty (422): that is known before sending, so the record
+	// is invalid here rather than rejected after a call.
+	if o.Target == TargetCustomObject && o.Primary != "" && !p.hasValue(o.Primary) {
+		p.problem(o.Primary, RuleRequired, "the object's primary display field is empty (HighLevel refuses a record without it)", Invalid)
 	}
 	for _, l := range o.Lookups {
 		v, _ := rec.Get(l.From)

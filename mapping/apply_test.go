@@ -384,3 +384,36 @@ func TestYesNoProperty(t *testing.T) {
 		assert.Equal(t, want, got, in)
 	}
 }
+
+// HighLevel refuses (422) a custom object record whose primary display
+// property is empty; the applier knows that before any call, so the record
+// is invalid, never sent.
+func TestApplyEmptyPrimaryIsInvalid(t *testing.T) {
+	m := mustDefault(t)
+	o := m.Object("appointments")
+	require.NotNil(t, o)
+	f := o.Field(o.Primary)
+	require.NotNil(t, f)
+	f.Default = "" // as a hand-edited map might leave it
+	require.NoError(t, m.Approve("test", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+	a, err := NewApplier(m, ApplierOptions{})
+	require.NoError(t, err)
+	rec := Row{"id": "7", "patientId": "1001", "status": "Complete", "start": "2024-02-03T04:05:06Z", f.From: "  "}
+	ps, err := a.Apply("appointments", rec)
+	require.NoError(t, err)
+	require.Len(t, ps, 1)
+	var found bool
+	for _, p := range ps[0].Problems {
+		if p.Field == o.Primary && p.Severity == Invalid && p.Rule == RuleRequired {
+			found = true
+		}
+	}
+	assert.True(t, found, "problems: %+v", ps[0].Problems)
+
+	rec[f.From] = "Crown prep"
+	ps, err = a.Apply("appointments", rec)
+	require.NoError(t, err)
+	for _, p := range ps[0].Problems {
+		assert.NotEqual(t, o.Primary, p.Field, "a filled primary is not a problem: %+v", p)
+	}
+}

@@ -569,7 +569,14 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 	// Shape what the target needs.
 	switch k.kind {
 	case TargetCustomObject:
-		o.Primary = pickPrimary(&o)
+		o.Primary = pickPrimary(&o, func(from string) float64 {
+			for i, f := range e.Fields {
+				if f.Name == from {
+					return sniffs[i].fill
+				}
+			}
+			return 0
+		})
 	case TargetOpportunity:
 		if !proposePipelines(&o, e, sniffs) {
 			// Without a stage column there are no pipelines, and an
@@ -929,31 +936,49 @@ func transformFor(to string, t DataType, sn sniff, opts ProposeOptions) Chain {
 	return Chain{{Name: "collapse"}}
 }
 
-func pickPrimary(o *Object) string {
-	best, bestS := "", -1
-	for _, f := range o.Fields {
-		if f.Type != TypeText {
-			continue
+// pickPrimary chooses the custom object's display field: a text field
+// naming the record (names and titles first, then descriptions, then any
+// other text), filled in every sample where there is a choice. HighLevel
+// refuses a record whose primary property is empty, so when the chosen
+// field is blank in some samples (an appointment's procedure description)
+// it gets the object's singular label as its default: those records are
+// created with it instead of being refused.
+func pickPrimary(o *Object, fill func(from string) float64) string {
+	best, bestS := -1, -1
+	for i, f := range o.Fields {
+		if f.Type != TypeText || slices.ContainsFunc(f.Transform, func(s Step) bool { return s.Name == "id" }) {
+			continue // an id of another table names nothing a person reads
 		}
 		s := 0
 		switch n := normName(f.To); {
 		case strings.Contains(n, "name") || strings.Contains(n, "title"):
-			s = 3
+			s = 6
 		case strings.Contains(n, "description") || strings.Contains(n, "desc"):
-			s = 2
+			s = 4
 		default:
-			s = 1
+			s = 2
+		}
+		if f.From != "" && fill(f.From) >= 1 {
+			s++
 		}
 		if s > bestS {
-			best, bestS = f.To, s
+			best, bestS = i, s
 		}
 	}
-	if best == "" {
+	if best < 0 {
 		o.Fields = append(o.Fields, Field{From: o.SourceKey, To: "record_name", Label: "Name", Type: TypeText,
 			Confidence: 0.4, Reason: "no text field to display; the source id names the record", Origin: "heuristic"})
 		return "record_name"
 	}
-	return best
+	f := &o.Fields[best]
+	if f.Value == "" && f.Default == "" && (f.From == "" || fill(f.From) < 1) {
+		f.Default = o.Labels.Singular
+		if f.Default == "" {
+			f.Default = "Record"
+		}
+		f.Reason += fmt.Sprintf("; the object's display field: blank in some records, where it reads %q (HighLevel refuses a record without it)", f.Default)
+	}
+	return f.To
 }
 
 // proposePipelines builds pipelines and stages from the sampled values of a
