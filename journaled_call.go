@@ -208,6 +208,7 @@ func (m *Migration) journaledCall(ctx context.Context, run *rollback.Run, w writ
 			// missing from the export): nothing left, nothing to look up,
 			// and a retry would fail the same way. The record is listed
 			// with the reason; the phase goes on.
+			res.calls-- // nothing left: the request never started
 			reason := notApplied + "the source could not give the file to send"
 			if err := run.Outcome(jctx, seq, rollback.Rejected(0, reason)); err != nil {
 				return res, fmt.Errorf("pbnhl: journal outcome: %w", err)

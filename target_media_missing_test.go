@@ -61,6 +61,7 @@ func TestMediaFileMissingFromTheSource(t *testing.T) {
 			assert.EqualValues(t, docs.Rejected, len(missing), "each listed once, with the reason")
 			if every == 1 {
 				assert.Empty(t, e.hl.Records(loc, hltest.KindMedia), "no file, no upload")
+				assert.Zero(t, docs.Calls, "no request started, so no call is counted")
 			}
 			// Nothing was uploaded for them: the library holds only files
 			// the source could give.
