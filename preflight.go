@@ -219,6 +219,9 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 		return nil, err
 	}
 	m.checkInvalidShare(r, order, sc, own)
+	if err := m.checkDocumentFiles(ctx, r); err != nil {
+		return nil, err
+	}
 	if err := m.checkLocation(ctx, r, needs); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 )
@@ -390,4 +391,56 @@ func percent(f float64) string {
 		return strconv.FormatFloat(math.Round(p), 'f', -1, 64) + "%"
 	}
 	return strconv.FormatFloat(p, 'f', 1, 64) + "%"
+}
+
+// checkDocumentFiles warns when the source lists documents whose files it
+// does not hold (an export folder written without its documents): those
+// records are invalid at run time, never uploaded, so the estimate drops
+// their calls and bytes and the person reading preflight learns it now,
+// not from the problems report after the run.
+func (m *Migration) checkDocumentFiles(ctx context.Context, r *PreflightReport) error {
+	df, ok := m.opts.Source.(pbn.DocumentFiles)
+	if !ok || r.Estimate.Bytes == 0 {
+		return nil // nothing uploads, or the source serves every file it lists
+	}
+	var listed, missing, missingBytes int64
+	for d, err := range m.opts.Source.Documents(ctx, pbn.ListOptions{}) {
+		if err != nil {
+			var re *pbn.RowError
+			if errors.As(err, &re) {
+				continue // counted by the scan as an invalid row
+			}
+			return fmt.Errorf("pbnhl: read documents: %w", err)
+		}
+		listed++
+		there, err := df.HasDocumentFile(ctx, d.ID)
+		if err != nil {
+			return fmt.Errorf("pbnhl: %w", err)
+		}
+		if !there {
+			missing++
+			if d.Size > 0 && d.Size <= highlevel.MaxUploadBytes {
+				missingBytes += d.Size
+			}
+		}
+	}
+	if missing == 0 {
+		return nil
+	}
+	for i := range r.Estimate.Objects {
+		e := &r.Estimate.Objects[i]
+		if e.Bytes == 0 || e.Records == 0 {
+			continue
+		}
+		n := min(missing, e.Records)
+		calls := e.Calls * n / e.Records
+		e.Calls -= calls
+		e.Records -= n
+		e.Bytes = max(0, e.Bytes-missingBytes)
+		r.Estimate.Calls -= calls
+		break
+	}
+	r.Estimate.Bytes = max(0, r.Estimate.Bytes-missingBytes)
+	r.Warnings = append(r.Warnings, fmt.Sprintf("documents: %d of %d have no file in the export folder: they are listed as invalid and not uploaded (the estimate leaves them out); copy the files into its documents folder and run again", missing, listed))
+	return nil
 }

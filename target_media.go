@@ -13,6 +13,7 @@ import (
 
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -142,6 +143,9 @@ func (mediaTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *
 		if err == nil && d.Size > highlevel.MaxUploadBytes {
 			err = errors.New(tooLargeReason(d.Size))
 		}
+		if err == nil {
+			err = documentFileThere(ctx, ph.m.opts.Source, d.ID)
+		}
 		return d, err
 	})
 	if !ok {
@@ -188,6 +192,26 @@ func (mediaTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *
 		return err
 	}
 	return ph.m.linkDocument(ctx, ph, o, tr, j, contactID, d, id, url, tag)
+}
+
+// errNoDocumentFile is the reason of a document an export lists without
+// its file.
+var errNoDocumentFile = errors.New("the export has no file for this document (its documents folder lacks it): add the file and run again")
+
+// documentFileThere is nil when the source can give the document's file,
+// or cannot tell before reading it (the API); an export folder without
+// the file makes the record invalid — known before any call — rather
+// than a refusal after one.
+func documentFileThere(ctx context.Context, src pbn.Source, id int64) error {
+	df, ok := src.(pbn.DocumentFiles)
+	if !ok {
+		return nil
+	}
+	there, err := df.HasDocumentFile(ctx, id)
+	if err != nil || there {
+		return nil // a stat that failed: the upload's own open says why
+	}
+	return errNoDocumentFile
 }
 
 // tooLargeReason says why a document is refused (no file name: it may be

@@ -413,6 +413,29 @@ func (r *ExportReader) OpenDocument(ctx context.Context, id int64) (io.ReadClose
 	return f, nil
 }
 
+// HasDocumentFile reports whether the export holds the file of document
+// id, without reading it: an export written without its documents (no
+// documents folder, or a file missing from it) lists documents whose
+// content cannot be migrated, and a caller can say so before sending
+// anything.
+func (r *ExportReader) HasDocumentFile(ctx context.Context, id int64) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if id <= 0 || r.docs == "" {
+		return false, nil
+	}
+	_, err := fs.Stat(r.fsys, path.Join(r.docs, strconv.FormatInt(id, 10)))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	default:
+		return false, fmt.Errorf("practicebynumbers: document %d: %w", id, err)
+	}
+}
+
 // Inventory counts the rows of every entity's file (a missing file counts 0)
 // and reads the custom property catalogue. Rows are counted, not parsed: a
 // row that would be a RowError still counts, so the count is what the

@@ -53,4 +53,14 @@ type Source interface {
 	Inventory(ctx context.Context) (Inventory, error)
 }
 
-var _ Source = (*ExportReader)(nil)
+// DocumentFiles is a Source that can tell whether a document's file is
+// there without reading it (an export folder: a stat). The API always
+// serves the files it lists, so the Client does not implement it.
+type DocumentFiles interface {
+	HasDocumentFile(ctx context.Context, id int64) (bool, error)
+}
+
+var (
+	_ Source        = (*ExportReader)(nil)
+	_ DocumentFiles = (*ExportReader)(nil)
+)
