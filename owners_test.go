@@ -78,3 +78,13 @@ func TestPreflightOwnersTable(t *testing.T) {
 	assert.Contains(t, bs[0].Reason, "owners table")
 	assert.Contains(t, bs[0].Fix, "owners table")
 }
+
+// Without the agency id HighLevel cannot list the location's users; the
+// error says which option to set rather than the client's "company id is
+// required" (pbn2hl reconcile printed only that).
+func TestOwnersNeedTheCompany(t *testing.T) {
+	e := newEnv(t, envOptions{patients: 5, seed: 13})
+	_, err := e.migration(func(o *pbnhl.Options) { o.CompanyID = "" }).Preflight(context.Background())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Options.CompanyID (pbn2hl -company)")
+}

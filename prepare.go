@@ -110,6 +110,11 @@ func (m *Migration) resolveOwners(ctx context.Context) (*mapping.Owners, error) 
 	}
 	dir := mapping.HighLevelUsers{Client: m.opts.Client, CompanyID: m.opts.CompanyID}
 	owners, err := mapping.ResolveOwnersFrom(ctx, dir, mapping.StaffMembers(staff), oo)
+	if err != nil && m.opts.CompanyID == "" {
+		// HighLevel lists a location's users only under its agency: say
+		// what to give instead of the client's "company id is required".
+		return nil, fmt.Errorf("pbnhl: the map gives %s an owner (staff → HighLevel user), and HighLevel lists users by agency: set Options.CompanyID (pbn2hl -company) to the location's agency id: %w", uo.Name, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("pbnhl: owner resolution: %w", err)
 	}
