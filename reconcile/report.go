@@ -99,7 +99,13 @@ func (r *Report) WriteText(w io.Writer) error {
 			name string
 			keys []string
 		}{{"rejected", c.RejectedKeys}, {"kept", c.KeptKeys}, {"deleted", c.DeletedKeys}} {
-			if len(k.keys) > 0 {
+			// A line a person reads: the first keys, and where the rest
+			// are (the JSON report and the ledger's problems list hold all).
+			const shown = 20
+			switch n := len(k.keys); {
+			case n > shown:
+				fmt.Fprintf(&b, "    %s: %s … and %d more (the JSON report and the ledger's problems list hold all)\n", k.name, strings.Join(k.keys[:shown], ", "), n-shown)
+			case n > 0:
 				fmt.Fprintf(&b, "    %s: %s\n", k.name, strings.Join(k.keys, ", "))
 			}
 		}
