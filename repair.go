@@ -271,7 +271,7 @@ func (r *repairer) repair(ctx context.Context, rep *reconcile.Report) error {
 				links = append(links, o)
 			case o.Reason == "relation to its contact missing":
 				rels = append(rels, o)
-			case (o.ObjectType == rollback.TypeOpportunity || o.ObjectType == rollback.TypeBusiness) && o.Reason == "missing":
+			case o.Reason == "missing": // its target's resend decides
 				add(&missing, "missing", reconcile.Difference{ObjectType: o.ObjectType, SourceKey: o.SourceKey, HighLevelID: o.HighLevelID})
 			default:
 				if !seen["orphan\x00"+o.HighLevelID+o.Reason] {
@@ -311,17 +311,10 @@ func (r *repairer) repair(ctx context.Context, rep *reconcile.Report) error {
 	return nil
 }
 
-func missingRank(typ string) int {
-	switch {
-	case typ == rollback.TypeBusiness:
-		return -1 // a contact made again links to the business made again
-	case typ == rollback.TypeContact:
-		return 0
-	case strings.HasPrefix(typ, rollback.RecordTypePrefix):
-		return 1
-	}
-	return 2
-}
+// missingRank orders re-creations by load group: businesses, contacts,
+// then the rest — a link or a relation is made to a record that exists
+// again, and an opportunity goes on its contact's new id.
+func missingRank(typ string) loadGroup { return targetOfType(typ).group() }
 
 // body is the last journaled body of a record the ledger maps to id.
 func (r *repairer) body(ctx context.Context, it item) (rollback.Entry, []byte, bool, error) {
@@ -354,88 +347,17 @@ func (r *repairer) recreate(ctx context.Context, it item) error {
 		r.skip(it.typ, it.key, it.id, false, "the ledger holds no body for it (purged, or not the record the ledger maps)")
 		return nil
 	}
-	c := r.m.opts.Client
-	var call func(context.Context) (string, error)
-	var find func(context.Context, time.Time) (string, bool, error)
-	switch {
-	case it.typ == rollback.TypeContact:
-		in, err := contactInput(body)
-		if err != nil {
-			return fmt.Errorf("pbnhl: contact %s: %w", it.key, err)
-		}
-		call = func(ctx context.Context) (string, error) {
-			ct, err := c.Contacts.Create(ctx, in)
-			if err != nil {
-				return "", err
-			}
-			return ct.ID, nil
-		}
-		ext := r.p.extField[rollback.TypeContact]
-		find = func(ctx context.Context, nb time.Time) (string, bool, error) {
-			return r.m.findContact(ctx, ext, it.key, nb)
-		}
-	case strings.HasPrefix(it.typ, rollback.RecordTypePrefix):
-		in, err := recordInput(body)
-		if err != nil {
-			return fmt.Errorf("pbnhl: %s %s: %w", it.typ, it.key, err)
-		}
-		call = func(ctx context.Context) (string, error) {
-			x, err := c.Objects.CreateRecord(ctx, it.typ, in)
-			if err != nil {
-				return "", err
-			}
-			return x.ID, nil
-		}
-		ext := r.p.extField[it.typ]
-		find = func(ctx context.Context, nb time.Time) (string, bool, error) {
-			return r.m.findRecord(ctx, it.typ, ext, it.key, nb)
-		}
-	case it.typ == rollback.TypeOpportunity:
-		// HighLevel deletes a contact's opportunities with it: one
-		// re-created goes on the contact's new id.
-		in, err := opportunityInput(body, r.moved)
-		if err != nil {
-			return fmt.Errorf("pbnhl: opportunity %s: %w", it.key, err)
-		}
-		if body, err = in.Body(); err != nil {
-			return fmt.Errorf("pbnhl: opportunity %s: %w", it.key, err)
-		}
-		call = func(ctx context.Context) (string, error) {
-			x, err := c.Opportunities.Create(ctx, in)
-			if err != nil {
-				return "", err
-			}
-			return x.ID, nil
-		}
-		ext := r.p.extField[rollback.TypeOpportunity]
-		find = func(ctx context.Context, nb time.Time) (string, bool, error) {
-			return r.m.findOpportunity(ctx, in.ContactID, in.PipelineID, ext, it.key, nb)
-		}
-	case it.typ == rollback.TypeBusiness:
-		var in highlevel.BusinessInput
-		if err := json.Unmarshal(body, &in); err != nil {
-			return fmt.Errorf("pbnhl: business %s: %w", it.key, err)
-		}
-		call = func(ctx context.Context) (string, error) {
-			b, err := c.Businesses.Create(ctx, in)
-			if err != nil {
-				return "", err
-			}
-			return b.ID, nil
-		}
-		// The journaled description carries the load's identity line:
-		// the copy made again is found by it, as the load finds its own.
-		if mk := identityLine(in.Description); mk != "" {
-			find = func(ctx context.Context, nb time.Time) (string, bool, error) {
-				return r.m.findBusiness(ctx, nil, mk, nb)
-			}
-		}
-	default:
-		r.skip(it.typ, it.key, it.id, false, "missing, and repair re-creates contacts, businesses, custom object records and opportunities only: run Undo and the load again for it, or re-create it by hand")
+	rs, err := targetOfType(it.typ).resend(resendScope{m: r.m, typ: it.typ, ext: r.p.extField[it.typ], moved: r.moved}, it.key, body)
+	if errors.Is(err, errNoResend) {
+		r.skip(it.typ, it.key, it.id, false, "missing, and repair does not re-create this kind: run Undo and the load again for it, or re-create it by hand")
 		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("pbnhl: %s %s: %w", it.typ, it.key, err)
+	}
+	body = rs.body
 	res, err := r.m.journaledCall(ctx, r.run, write{op: rollback.OpCreate, objType: it.typ, key: it.key, entity: e.Entity,
-		payload: body, call: call, find: find})
+		payload: body, call: rs.call, find: rs.find})
 	pr.Calls += int64(res.calls)
 	pr.Done++
 	if err != nil {
@@ -455,34 +377,26 @@ func (r *repairer) recreate(ctx context.Context, it item) error {
 // id had: a contact its business link and its records' relations, a
 // record its relations.
 func (r *repairer) rewire(ctx context.Context, it item, newID string) error {
-	if it.typ == rollback.TypeBusiness {
-		// HighLevel unlinks a deleted business's contacts: each the
-		// journal linked to the old id is linked to the new one (link
-		// maps the id through r.moved).
-		keys := make([]string, 0, len(r.j.bizLink))
-		for k, e := range r.j.bizLink {
-			if e.RelatedID == it.id {
-				keys = append(keys, k)
-			}
+	// The journal's business links are keyed by contact key, name the
+	// contact as target and the business as related: a business made
+	// again gets back the contacts HighLevel unlinked when it was
+	// deleted, a contact made again its business (link maps both ids
+	// through r.moved).
+	var keys []string
+	for k, e := range r.j.bizLink {
+		if e.RelatedID == it.id || k == it.key && e.TargetID == it.id {
+			keys = append(keys, k)
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			e := r.j.bizLink[k]
-			contactID := e.TargetID
-			if id := r.moved[contactID]; id != "" {
-				contactID = id
-			}
-			if err := r.link(ctx, k, contactID, e.RelatedID, e); err != nil {
-				return err
-			}
-		}
-		return nil
 	}
-	if it.typ == rollback.TypeContact {
-		if e, ok := r.j.bizLink[it.key]; ok && e.TargetID == it.id {
-			if err := r.link(ctx, it.key, newID, e.RelatedID, e); err != nil {
-				return err
-			}
+	sort.Strings(keys)
+	for _, k := range keys {
+		e := r.j.bizLink[k]
+		contactID := e.TargetID
+		if id := r.moved[contactID]; id != "" {
+			contactID = id
+		}
+		if err := r.link(ctx, k, contactID, e.RelatedID, e); err != nil {
+			return err
 		}
 	}
 	for _, rk := range sortedRelationKeys(r.j.relations) {
@@ -688,46 +602,9 @@ func (r *repairer) update(ctx context.Context, it item) error {
 }
 
 // current reads a record (the update's before-image, in the shape its
-// bodies use) and HighLevel's time of its last change.
+// bodies use) and HighLevel's time of its last change: its target's.
 func (r *repairer) current(ctx context.Context, typ, id string) ([]byte, time.Time, error) {
-	c := r.m.opts.Client
-	var v any
-	var at highlevel.Timestamp
-	switch {
-	case typ == rollback.TypeContact:
-		x, err := c.Contacts.Get(ctx, id)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		v, at = x, x.DateUpdated
-	case typ == rollback.TypeBusiness:
-		x, err := c.Businesses.Get(ctx, id)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		v, at = x, x.UpdatedAt
-	case typ == rollback.TypeOpportunity:
-		x, err := c.Opportunities.Get(ctx, id)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		got, err := targetOfType(typ).read(ctx, c, typ, id, "")
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		v, at = got, x.UpdatedAt
-	case strings.HasPrefix(typ, rollback.RecordTypePrefix):
-		x, err := c.Objects.GetRecord(ctx, typ, id)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		v = map[string]any{"id": x.ID, "properties": x.Properties, "owner": x.Owner, "followers": x.Followers}
-		at = x.DateUpdated
-	default:
-		return nil, time.Time{}, fmt.Errorf("pbnhl: repair cannot read a %s", typ)
-	}
-	b, err := json.Marshal(v)
-	return b, at.Time, err
+	return targetOfType(typ).current(ctx, r.m.opts.Client, typ, id)
 }
 
 // contactInput decodes a journaled contact create body (custom field

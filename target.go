@@ -3,7 +3,9 @@ package pbnhl
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
@@ -24,6 +26,8 @@ import (
 //
 // Phases never switch on a map object's target or a record type: they ask
 // targetOf or targetOfType.
+// Repair goes through resend and current too (repair.go names no record
+// type).
 // Adding a target is one file implementing target (embed writer, or
 // noTarget for a target that writes nothing, for what it does not do)
 // plus one line in targets.
@@ -85,7 +89,38 @@ type target interface {
 	// earlier than its first intent (the duplicate sweep), and the calls
 	// made.
 	matches(ctx context.Context, s lookupScope, sk sweepKey) ([]string, int, error)
+
+	// resend is how repair creates again a record reconcile found missing,
+	// from its last journaled create body: the call, the lookup that finds
+	// it after an unknown outcome, and the body to journal (one naming a
+	// parent re-created by this repair by its new id). errNoResend when
+	// repair does not re-create the kind.
+	resend(rs resendScope, key string, body []byte) (resent, error)
+	// current reads a record in the shape its bodies use, with HighLevel's
+	// time of its last change: repair's before-image and its check that
+	// nobody changed the record since the migration wrote it.
+	current(ctx context.Context, c *highlevel.Client, typ, id string) ([]byte, time.Time, error)
 }
+
+// resendScope is what a target's resend needs from the repair.
+type resendScope struct {
+	m   *Migration
+	typ string
+	// ext is the type's external-id field (prepared.extField).
+	ext string
+	// moved maps an id this repair re-created to its new id.
+	moved map[string]string
+}
+
+// resent is a re-creation: what is journaled and sent.
+type resent struct {
+	body []byte
+	call func(context.Context) (string, error)
+	find func(context.Context, time.Time) (string, bool, error) // nil: no lookup by identity
+}
+
+// errNoResend: repair does not re-create records of the kind.
+var errNoResend = errors.New("pbnhl: repair does not re-create this kind")
 
 // lookupScope is what identity lookups need: the location's prepared
 // field ids, the id index (to skip objects mapped to another key) and the
@@ -261,6 +296,10 @@ func (noTarget) settle(_ context.Context, _ lookupScope, e rollback.Entry, _ []b
 }
 func (noTarget) matches(_ context.Context, _ lookupScope, sk sweepKey) ([]string, int, error) {
 	return nil, 0, fmt.Errorf("%w: no identity search for %s", errNoLookup, sk.typ)
+}
+func (noTarget) resend(resendScope, string, []byte) (resent, error) { return resent{}, errNoResend }
+func (noTarget) current(_ context.Context, _ *highlevel.Client, typ, _ string) ([]byte, time.Time, error) {
+	return nil, time.Time{}, fmt.Errorf("pbnhl: repair cannot read a %s", typ)
 }
 
 // writer is what a target that writes records embeds (in place of

@@ -2,6 +2,7 @@ package pbnhl
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -245,4 +246,33 @@ func (m *Migration) findContact(ctx context.Context, fieldID, key string, notBef
 		}
 	}
 	return "", false, nil
+}
+
+// resend: the journaled create body, with the custom field values as sent.
+func (contactTarget) resend(rs resendScope, key string, body []byte) (resent, error) {
+	in, err := contactInput(body)
+	if err != nil {
+		return resent{}, err
+	}
+	c := rs.m.opts.Client
+	return resent{body: body,
+		call: func(ctx context.Context) (string, error) {
+			ct, err := c.Contacts.Create(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return ct.ID, nil
+		},
+		find: func(ctx context.Context, nb time.Time) (string, bool, error) {
+			return rs.m.findContact(ctx, rs.ext, key, nb)
+		}}, nil
+}
+
+func (contactTarget) current(ctx context.Context, c *highlevel.Client, _, id string) ([]byte, time.Time, error) {
+	x, err := c.Contacts.Get(ctx, id)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	b, err := json.Marshal(x)
+	return b, x.DateUpdated.Time, err
 }

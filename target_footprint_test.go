@@ -123,3 +123,19 @@ func TestTargetHooks(t *testing.T) {
 	assert.EqualValues(t, 2+2, tally.calls-before, "two messages, and the conversation's lookup and create once")
 	assert.EqualValues(t, 3, tally.bulkCalls(), "messages add no bulk call")
 }
+
+// TestRepairNamesNoTarget: repair re-creates and reads records through
+// their target's resend and current hooks, one loop over whatever kinds
+// reconcile reports, so repair.go names no record type but the two link
+// types (a contact's business link, a relation), which are links between
+// records rather than targets.
+func TestRepairNamesNoTarget(t *testing.T) {
+	b, err := os.ReadFile("repair.go")
+	require.NoError(t, err)
+	kinds := regexp.MustCompile(`\brollback\.(Type[A-Za-z]+|RecordTypePrefix)\b`)
+	for _, m := range kinds.FindAllStringSubmatch(string(b), -1) {
+		assert.Contains(t, []string{"TypeRelation", "TypeContactBusiness"}, m[1], "repair.go names a target's record type: give the target a hook")
+	}
+	assert.NotRegexp(t, `\bmapping\.Target[A-Z]`, string(b))
+	assert.NotRegexp(t, `[a-z]+Target\{\}`, string(b))
+}

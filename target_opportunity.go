@@ -234,3 +234,41 @@ func (m *Migration) findOpportunity(ctx context.Context, contactID, pipelineID, 
 	}
 	return "", false, nil
 }
+
+// resend: HighLevel deletes a contact's opportunities with it, so one
+// re-created goes on its contact's new id when this repair re-created the
+// contact; that body is what is journaled.
+func (opportunityTarget) resend(rs resendScope, key string, body []byte) (resent, error) {
+	in, err := opportunityInput(body, rs.moved)
+	if err != nil {
+		return resent{}, err
+	}
+	if body, err = in.Body(); err != nil {
+		return resent{}, err
+	}
+	c := rs.m.opts.Client
+	return resent{body: body,
+		call: func(ctx context.Context) (string, error) {
+			x, err := c.Opportunities.Create(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return x.ID, nil
+		},
+		find: func(ctx context.Context, nb time.Time) (string, bool, error) {
+			return rs.m.findOpportunity(ctx, in.ContactID, in.PipelineID, rs.ext, key, nb)
+		}}, nil
+}
+
+func (t opportunityTarget) current(ctx context.Context, c *highlevel.Client, typ, id string) ([]byte, time.Time, error) {
+	x, err := c.Opportunities.Get(ctx, id)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	got, err := t.read(ctx, c, typ, id, "")
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	b, err := json.Marshal(got)
+	return b, x.UpdatedAt.Time, err
+}

@@ -263,3 +263,32 @@ func (m *Migration) findRelation(ctx context.Context, in highlevel.RelationInput
 	}
 	return "", false, nil
 }
+
+// resend: the journaled properties, owner and followers.
+func (recordTarget) resend(rs resendScope, key string, body []byte) (resent, error) {
+	in, err := recordInput(body)
+	if err != nil {
+		return resent{}, err
+	}
+	c, typ := rs.m.opts.Client, rs.typ
+	return resent{body: body,
+		call: func(ctx context.Context) (string, error) {
+			x, err := c.Objects.CreateRecord(ctx, typ, in)
+			if err != nil {
+				return "", err
+			}
+			return x.ID, nil
+		},
+		find: func(ctx context.Context, nb time.Time) (string, bool, error) {
+			return rs.m.findRecord(ctx, typ, rs.ext, key, nb)
+		}}, nil
+}
+
+func (recordTarget) current(ctx context.Context, c *highlevel.Client, typ, id string) ([]byte, time.Time, error) {
+	x, err := c.Objects.GetRecord(ctx, typ, id)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	b, err := json.Marshal(map[string]any{"id": x.ID, "properties": x.Properties, "owner": x.Owner, "followers": x.Followers})
+	return b, x.DateUpdated.Time, err
+}
