@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -115,17 +117,22 @@ func (m *Migration) deltaExecute(ctx context.Context, ph *phase) error {
 	return ph.deletions(ctx, dels, notes)
 }
 
-// notePlace is where a migrated message's note lives.
+// notePlace is where a migrated record living under its contact (a
+// message's note, a task) is: its contact and its own id.
 type notePlace struct{ contactID, noteID string }
 
-// notePlaces finds the notes of deleted records among the journal's done
-// note creates (the id map has the note, the journal its contact).
+// notePlaces finds, among the journal's done creates, the records of
+// deleted source records whose target keeps them under a contact (the
+// journal has the contact; the id index does not hold them), keyed by
+// record type and source key.
 func (ph *phase) notePlaces(ctx context.Context, dels []pbn.Deletion) (map[string]notePlace, error) {
 	keys := map[string]bool{}
+	types := map[string]bool{}
 	for _, d := range dels {
 		for _, o := range ph.m.objectsOf(d.Entity) {
-			if o.RecordType() == rollback.TypeNote {
-				keys[strconv.FormatInt(d.ID, 10)] = true
+			if typ := o.RecordType(); typ != "" && targetOf(o).underContact() {
+				keys[typ+"\x00"+strconv.FormatInt(d.ID, 10)] = true
+				types[typ] = true
 			}
 		}
 	}
@@ -133,21 +140,22 @@ func (ph *phase) notePlaces(ctx context.Context, dels []pbn.Deletion) (map[strin
 	if len(keys) == 0 {
 		return out, nil
 	}
-	for e, err := range ph.m.opts.Ledger.Entries(ctx, rollback.EntryFilter{ObjectTypes: []string{rollback.TypeNote}, Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
+	for e, err := range ph.m.opts.Ledger.Entries(ctx, rollback.EntryFilter{ObjectTypes: slices.Sorted(maps.Keys(types)), Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
 		if err != nil {
 			return nil, fmt.Errorf("pbnhl: read journal: %w", err)
 		}
-		if !keys[e.SourceKey] || e.Compensates != 0 {
+		k := e.ObjectType + "\x00" + e.SourceKey
+		if !keys[k] || e.Compensates != 0 {
 			continue
 		}
 		switch e.Op {
 		case rollback.OpCreate:
-			out[e.SourceKey] = notePlace{contactID: e.TargetID, noteID: e.HighLevelID}
+			out[k] = notePlace{contactID: e.TargetID, noteID: e.HighLevelID}
 		case rollback.OpDelete:
-			// Only the delete of that note: the duplicate sweep deletes
-			// other notes under the same key.
-			if nt, ok := out[e.SourceKey]; ok && (e.TargetID == nt.noteID || e.TargetID == nt.contactID) {
-				delete(out, e.SourceKey)
+			// Only the delete of that record: the duplicate sweep deletes
+			// other records under the same key.
+			if nt, ok := out[k]; ok && (e.TargetID == nt.noteID || e.TargetID == nt.contactID) {
+				delete(out, k)
 			}
 		}
 	}
@@ -182,17 +190,18 @@ func (ph *phase) deletions(ctx context.Context, dels []pbn.Deletion, notes map[s
 	for _, d := range dels {
 		key := strconv.FormatInt(d.ID, 10)
 		for _, o := range ph.m.objectsOf(d.Entity) {
-			if o.RecordType() == rollback.TypeNote {
-				nt, ok := notes[key]
+			if t := targetOf(o); t.underContact() {
+				typ := o.RecordType()
+				nt, ok := notes[typ+"\x00"+key]
 				if !ok {
 					continue
 				}
-				if ph.m.opts.Deletions != DeleteDeleted {
+				if ph.m.opts.Deletions != DeleteDeleted || !t.deletedWithSource() {
 					tr.existing.Add(1)
 					ph.report.KeptDeleted++
 					continue
 				}
-				if err := ph.deleteRecord(ctx, o, tr, rollback.TypeNote, key, nt.noteID, nt.contactID, d.DeletedAt); err != nil {
+				if err := ph.deleteRecord(ctx, o, tr, typ, key, nt.noteID, nt.contactID, d.DeletedAt); err != nil {
 					return err
 				}
 				continue

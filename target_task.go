@@ -75,6 +75,10 @@ func (taskTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Object) e
 
 func (taskTarget) underContact() bool { return true }
 
+// deletedWithSource: a task is the history of a source record (a message)
+// as a note is: a delta deletes it when the source deletes that record.
+func (taskTarget) deletedWithSource() bool { return true }
+
 func (taskTarget) owns(typ string) bool { return typ == rollback.TypeTask }
 
 func (taskTarget) read(ctx context.Context, c *highlevel.Client, typ, id, contactID string) (any, error) {
