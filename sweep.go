@@ -37,9 +37,7 @@ type sweepKey struct {
 // (its contact and pipeline name an opportunity's search scope).
 func (ph *phase) markSweep(typ, key, entity, parent string, body []byte, since time.Time) {
 	sk := sweepKey{typ: typ, key: key, entity: entity, parent: parent, since: since}
-	if typ == rollback.TypeOpportunity {
-		sk.parent, sk.pipeline = opportunityScope(body)
-	}
+	sk.parent, sk.pipeline = targetOfType(typ).sweepScope(body, parent)
 	ph.mu.Lock()
 	defer ph.mu.Unlock()
 	if ph.sweep == nil {

@@ -96,6 +96,10 @@ type target interface {
 	// parent re-created by this repair by its new id). errNoResend when
 	// repair does not re-create the kind.
 	resend(rs resendScope, key string, body []byte) (resent, error)
+	// sweepScope is where the duplicate sweep searches for copies of a
+	// record created with body under parent (an opportunity: its contact
+	// and pipeline); the parent and no pipeline for every other kind.
+	sweepScope(body []byte, parent string) (string, string)
 	// current reads a record in the shape its bodies use, with HighLevel's
 	// time of its last change: repair's before-image and its check that
 	// nobody changed the record since the migration wrote it.
@@ -297,7 +301,8 @@ func (noTarget) settle(_ context.Context, _ lookupScope, e rollback.Entry, _ []b
 func (noTarget) matches(_ context.Context, _ lookupScope, sk sweepKey) ([]string, int, error) {
 	return nil, 0, fmt.Errorf("%w: no identity search for %s", errNoLookup, sk.typ)
 }
-func (noTarget) resend(resendScope, string, []byte) (resent, error) { return resent{}, errNoResend }
+func (noTarget) resend(resendScope, string, []byte) (resent, error)  { return resent{}, errNoResend }
+func (noTarget) sweepScope(_ []byte, parent string) (string, string) { return parent, "" }
 func (noTarget) current(_ context.Context, _ *highlevel.Client, typ, _ string) ([]byte, time.Time, error) {
 	return nil, time.Time{}, fmt.Errorf("pbnhl: repair cannot read a %s", typ)
 }

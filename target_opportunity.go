@@ -156,8 +156,13 @@ func (opportunityTarget) remove(ctx context.Context, c *highlevel.Client, _, id,
 	return c.Opportunities.Delete(ctx, id)
 }
 
-// scope is the contact and pipeline an opportunity create body names: where
-// its lookups search.
+// sweepScope: the contact and pipeline the create body names.
+func (opportunityTarget) sweepScope(body []byte, _ string) (string, string) {
+	return opportunityScope(body)
+}
+
+// opportunityScope is the contact and pipeline an opportunity create body
+// names: where its lookups search.
 func opportunityScope(body []byte) (contactID, pipelineID string) {
 	var b struct {
 		ContactID  string `json:"contactId"`
