@@ -156,6 +156,13 @@
 // when unset). It skips, saying why, when no chromium, chromium-browser
 // or google-chrome is on PATH; .ci/run installs Debian's chromium.
 //
+// What the check does per object type — how HighLevel's total is read,
+// how one object is read back, which types are scanned, sampled for
+// relations, grouped for duplicates — is one table, kinds.go; the other
+// files ask it (TestNoSwitchOnObjectTypes). Notes, tasks, calendar events,
+// messages and media have no entry: HighLevel gives them no cheap total,
+// so they are not counted.
+//
 // Runnable examples (example_test.go files; pkg.go.dev shows them):
 // ExampleReport_WriteText.
 package reconcile

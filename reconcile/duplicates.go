@@ -79,19 +79,8 @@ func (r *run) duplicates() []Duplicate {
 func (r *run) duplicatesChecked() []string {
 	var out []string
 	for _, typ := range r.x.types {
-		switch {
-		case typ == rollback.TypeContact:
-			if r.opts.Full && r.opts.ContactExternalField != "" {
-				out = append(out, typ)
-			}
-		case typ == rollback.TypeOpportunity:
-			if r.extFields[typ] != "" && len(r.x.records[typ]) > 0 {
-				out = append(out, typ)
-			}
-		case strings.HasPrefix(typ, rollback.RecordTypePrefix):
-			if r.opts.Full && r.extFields[typ] != "" {
-				out = append(out, typ)
-			}
+		if k := kindOf(typ); k != nil && k.duplicatesChecked(r, typ) {
+			out = append(out, typ)
 		}
 	}
 	return out
@@ -120,13 +109,13 @@ func keyText(raw json.RawMessage) string {
 func (r *run) identityFields(ctx context.Context) error {
 	r.extFields = map[string]string{}
 	for _, typ := range r.x.types {
-		isRecord := strings.HasPrefix(typ, rollback.RecordTypePrefix)
-		if !isRecord && typ != rollback.TypeOpportunity {
+		k := kindOf(typ)
+		if k == nil {
 			continue
 		}
-		given := r.opts.RecordExternalFields[typ]
-		if typ == rollback.TypeOpportunity {
-			given = r.opts.OpportunityExternalField
+		given, grouped := k.identity(r.opts, typ)
+		if !grouped {
+			continue
 		}
 		if given != "" {
 			r.extFields[typ] = given

@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"strings"
 
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -35,21 +34,15 @@ func Estimate(ctx context.Context, l *rollback.Ledger, opts Options) (int, error
 	}
 	for _, typ := range x.types {
 		n := len(x.records[typ])
-		switch {
-		case typ == rollback.TypeBusiness:
-			calls += n/100 + 1
-			if len(x.links) > 0 {
-				calls += n // one count per business
-			}
-		case typ == rollback.TypeOpportunity:
-			calls += n/100 + 1
-		default:
-			calls++
+		k := kindOf(typ)
+		if k == nil {
+			continue
 		}
+		calls += k.totalCalls(n, len(x.links) > 0)
 		if opts.Sample > 0 {
 			s := min(n, opts.Sample)
 			calls += s
-			if strings.HasPrefix(typ, rollback.RecordTypePrefix) {
+			if k.related {
 				step := max(1, n/opts.Sample)
 				for i := 0; i < n && i/step < opts.Sample; i += step {
 					if related[x.records[typ][i].HighLevelID] {
@@ -58,7 +51,7 @@ func Estimate(ctx context.Context, l *rollback.Ledger, opts Options) (int, error
 				}
 			}
 		}
-		if opts.Full && strings.HasPrefix(typ, rollback.RecordTypePrefix) {
+		if opts.Full && k.scanned {
 			calls += n/100 + 1
 		}
 	}

@@ -189,22 +189,12 @@ func recordTypes(entries []rollback.Entry) []string {
 	return out
 }
 
-func isRecordType(t string) bool {
-	switch t {
-	case rollback.TypeContact, rollback.TypeBusiness, rollback.TypeOpportunity:
-		return true
-	}
-	return len(t) > len(rollback.RecordTypePrefix) && t[:len(rollback.RecordTypePrefix)] == rollback.RecordTypePrefix
-}
+func isRecordType(t string) bool { return kindOf(t) != nil }
 
+// typeRank orders object types like the load (kinds.go).
 func typeRank(t string) int {
-	switch t {
-	case rollback.TypeBusiness:
-		return 0
-	case rollback.TypeContact:
-		return 1
-	case rollback.TypeOpportunity:
-		return 3
+	if k := kindOf(t); k != nil {
+		return k.rank
 	}
 	return 2
 }

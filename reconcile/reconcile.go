@@ -668,46 +668,11 @@ func (r *run) header(ctx context.Context) error {
 // API allows: a page of one for searches that report a total, a listing
 // otherwise.
 func (r *run) total(ctx context.Context, typ string) (int, error) {
-	switch {
-	case typ == rollback.TypeContact:
-		r.calls++
-		return r.c.Contacts.Count(ctx, highlevel.ContactSearch{})
-	case typ == rollback.TypeBusiness:
-		n := 0
-		seen := map[string]bool{}
-		for b, err := range r.c.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
-			if err != nil {
-				return 0, err
-			}
-			seen[b.ID] = true
-			n++
-		}
-		r.calls += n/100 + 1
-		r.businesses = seen
-		return n, nil
-	case typ == rollback.TypeOpportunity:
-		if err := r.listOpportunities(ctx); err != nil {
-			return 0, err
-		}
-		return len(r.opps), nil
+	k := kindOf(typ)
+	if k == nil {
+		return 0, fmt.Errorf("reconcile: no count for %s", typ)
 	}
-	r.calls++
-	p, err := r.c.Objects.SearchRecordsPage(ctx, typ, highlevel.RecordSearch{PageLimit: 1}, highlevel.SearchCursor{Page: 1})
-	if err != nil {
-		return 0, err
-	}
-	if p.Total >= 0 {
-		return p.Total, nil
-	}
-	n := 0
-	for _, err := range r.c.Objects.SearchRecords(ctx, typ, highlevel.RecordSearch{}) {
-		if err != nil {
-			return 0, err
-		}
-		n++
-	}
-	r.calls += n/100 + 1
-	return n, nil
+	return k.total(r, ctx, typ)
 }
 
 // sample reads back every Sample-th record of each type by id and
@@ -742,7 +707,7 @@ func (r *run) sample(ctx context.Context) error {
 			if err := r.compare(ctx, d, typ, rec, got); err != nil {
 				return err
 			}
-			if strings.HasPrefix(typ, rollback.RecordTypePrefix) && len(relExpected[rec.HighLevelID]) > 0 {
+			if k := kindOf(typ); k != nil && k.related && len(relExpected[rec.HighLevelID]) > 0 {
 				rel.Expected++
 				ok, err := r.related(ctx, rec.HighLevelID, relExpected[rec.HighLevelID])
 				if err != nil {
@@ -862,35 +827,11 @@ func (r *run) compare(ctx context.Context, d *Diff, typ string, rec *record, got
 
 // get reads one record by id.
 func (r *run) get(ctx context.Context, typ, id string) (readBack, error) {
-	switch {
-	case typ == rollback.TypeContact:
-		c, err := r.c.Contacts.Get(ctx, id)
-		if err != nil {
-			return readBack{}, err
-		}
-		return contactBack(c), nil
-	case typ == rollback.TypeBusiness:
-		b, err := r.c.Businesses.Get(ctx, id)
-		if err != nil {
-			return readBack{}, err
-		}
-		return readBack{fields: asMap(b)}, nil
-	case typ == rollback.TypeOpportunity:
-		o, err := r.c.Opportunities.Get(ctx, id)
-		if err != nil {
-			return readBack{}, err
-		}
-		rb := readBack{fields: asMap(o), custom: map[string]json.RawMessage{}}
-		for _, v := range o.CustomFields {
-			rb.custom[v.ID] = v.Value
-		}
-		return rb, nil
+	k := kindOf(typ)
+	if k == nil {
+		return readBack{}, fmt.Errorf("reconcile: cannot read a %s", typ)
 	}
-	rec, err := r.c.Objects.GetRecord(ctx, typ, id)
-	if err != nil {
-		return readBack{}, err
-	}
-	return readBack{fields: rec.Properties}, nil
+	return k.get(r, ctx, typ, id)
 }
 
 func contactBack(c *highlevel.Contact) readBack {
@@ -1078,9 +1019,9 @@ func (r *run) population(ctx context.Context) error {
 		}
 		for _, f := range sortedKeys(sent) {
 			p := Population{ObjectType: typ, Field: r.fieldName(f), Records: n, Sent: sent[f], Stored: r.stored[typ][f], StoredOf: r.read[typ]}
-			if typ == rollback.TypeContact {
+			if k := kindOf(typ); k != nil && k.countFilled != nil {
 				r.calls++
-				c, err := r.c.Contacts.Count(ctx, highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: f, Operator: "exists"}}})
+				c, err := k.countFilled(r, ctx, f)
 				if err == nil {
 					p.Stored, p.StoredOf = c, len(r.x.records[typ])
 				} else if !errors.Is(err, highlevel.ErrValidation) {

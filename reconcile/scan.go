@@ -2,10 +2,8 @@ package reconcile
 
 import (
 	"context"
-	"strings"
 
 	"github.com/pbnhl/pbnhl/highlevel"
-	"github.com/pbnhl/pbnhl/rollback"
 )
 
 // scanRecords compares every custom object record in a full run. HighLevel
@@ -18,7 +16,7 @@ func (r *run) scanRecords(ctx context.Context) error {
 	}
 	d := &Diff{}
 	for _, typ := range r.x.types {
-		if !strings.HasPrefix(typ, rollback.RecordTypePrefix) {
+		if k := kindOf(typ); k == nil || !k.scanned {
 			continue
 		}
 		want := map[string]*record{}

@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"github.com/pbnhl/pbnhl/mapping"
-	"github.com/pbnhl/pbnhl/rollback"
 )
 
 // SourceCounts turns a validation report of the final source (the map's
@@ -15,7 +14,7 @@ func SourceCounts(m *mapping.Map, v *mapping.Report) map[string]int {
 	out := map[string]int{}
 	for _, o := range m.Objects {
 		typ := o.RecordType()
-		if typ == "" || typ == rollback.TypeNote || typ == rollback.TypeTask {
+		if kindOf(typ) == nil { // not counted (kinds.go): notes, tasks, events, messages, media
 			continue
 		}
 		out[typ] += tallies[o.Name].Valid
