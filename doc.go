@@ -259,7 +259,8 @@
 //	the ledger, and undoing a record type   rollback (the ledger; the undo of the first record types, in
 //	                                        rollback/kinds.go); a newer target's undo in its target file
 //	                                        (undoKind), handed to rollback by UndoKinds / UndoTarget
-//	counting and comparing after a run      reconcile.go, repair.go; reconcile (by mapping.Object.RecordType)
+//	counting and comparing after a run      reconcile.go; reconcile (per object type: reconcile/kinds.go)
+//	repairing what reconcile found          repair.go, through each target's resend and current hooks
 //	progress while a phase runs             progress.go
 //	an error callers test for               errors.go
 //
@@ -273,7 +274,9 @@
 // record, and together), prepare (what it reads from the location once),
 // need (location settings it depends on), externalField, adopt, and for
 // the ledger record type it owns read, remove, settle (the lookup after an
-// unknown outcome), matches (the duplicate sweep) and undoKind (its undo
+// unknown outcome), matches (the duplicate sweep), sweepScope, resend and
+// current (repair: re-create from the journaled body, read with the time
+// of the last change; noTarget's say "not repaired"), and undoKind (its undo
 // for rollback: a rollback.RecordKind whose Delete and Read are the
 // target's remove and read, with Restore, Exists or Digest as its records
 // allow) — and its entry in targets (target.go). UndoKinds collects the
