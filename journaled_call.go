@@ -409,17 +409,22 @@ func (m *Migration) dailyLimit(ctx context.Context, err error) error {
 	}
 	now := time.Now()
 	m.pauseMu.Lock()
+	started := false
 	if !m.resumeAt.After(now) {
 		if at.IsZero() || !at.After(now) {
 			at = now.Add(m.opts.DailyLimitWait)
 		}
 		m.resumeAt = at
+		started = true
 		// The resume time, so a person watching a long run knows when it goes on.
 		m.log.LogAttrs(ctx, levelWarn, "daily API limit spent, pausing", attrDuration(at.Sub(now)), slog.Time("resume_at", at.UTC()))
 	}
-	wait := m.resumeAt.Sub(now)
+	resume := m.resumeAt
 	m.pauseMu.Unlock()
-	return sleep(ctx, wait)
+	if started && m.opts.OnDailyLimitPause != nil {
+		m.opts.OnDailyLimitPause(resume)
+	}
+	return sleep(ctx, resume.Sub(now))
 }
 
 // sleep waits d or until ctx is done.

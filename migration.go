@@ -83,6 +83,11 @@ type Options struct {
 	// HighLevel nor the client says when the daily quota resets (default 1
 	// minute; the client then probes with one call).
 	DailyLimitWait time.Duration
+	// OnDailyLimitPause, when set, is called once per pause
+	// (PauseOnDailyLimit) with the time the phase tries again, before it
+	// waits: a host shows it, as a pause may last hours and the library
+	// says so only through Logger. It runs on a worker; keep it short.
+	OnDailyLimitPause func(resumeAt time.Time)
 	// DeltaOverlap is subtracted from a watermark before a delta reads
 	// (default 5 minutes), against clock skew between the source's writers.
 	DeltaOverlap time.Duration

@@ -212,10 +212,18 @@ func TestDailyLimit(t *testing.T) {
 			}
 		}
 		e.hook.Store(&hook)
-		_, err = e.migration(func(o *pbnhl.Options) { o.DailyLimitWait = 20 * time.Millisecond }).Run(ctx)
+		var pauses atomic.Int64
+		_, err = e.migration(func(o *pbnhl.Options) {
+			o.DailyLimitWait = 20 * time.Millisecond
+			o.OnDailyLimitPause = func(at time.Time) {
+				pauses.Add(1)
+				assert.True(t, at.After(time.Now().Add(-time.Second)), "the resume time is not in the past")
+			}
+		}).Run(ctx)
 		e.hook.Store(nil)
 		require.NoError(t, err)
 		assert.Positive(t, daily.Load(), "the daily limit was hit")
+		assert.Positive(t, pauses.Load(), "the host was told of each pause")
 		assert.Equal(t, want, e.fingerprint())
 	})
 }

@@ -57,7 +57,18 @@ type Limiter struct {
 type dailyState struct {
 	exhausted bool
 	retryAt   time.Time
+	// probeUntil is set while one request probes whether the quota came
+	// back: until its response is observed (or the probe interval passes
+	// without one) the others are told to ask again shortly, not at
+	// probeUntil — the probe usually answers in a round trip, and a
+	// caller that pauses until its RetryAt must not sleep the whole
+	// interval because it arrived while the probe was in flight.
+	probeUntil time.Time
 }
+
+// probePoll is how soon a caller refused while a probe is in flight is
+// told to ask again.
+const probePoll = time.Second
 
 type waiter struct {
 	wake chan struct{}
@@ -260,8 +271,13 @@ func (l *Limiter) dailyCheck(now time.Time) error {
 	if now.Before(l.daily.retryAt) {
 		return &DailyLimitError{RetryAt: l.daily.retryAt}
 	}
+	if now.Before(l.daily.probeUntil) {
+		return &DailyLimitError{RetryAt: now.Add(min(probePoll, l.daily.probeUntil.Sub(now)))}
+	}
 	// Let one probe through; the next Observe clears or renews the state.
-	l.daily.retryAt = now.Add(l.probe)
+	// Without one (the probe failed before a response) another probe goes
+	// after the probe interval.
+	l.daily.probeUntil = now.Add(l.probe)
 	return nil
 }
 

@@ -196,7 +196,20 @@ func TestLimiterDailyExhaustion(t *testing.T) {
 	_, err = l.Wait(context.Background())
 	require.NoError(t, err, "one probe after the interval")
 	_, err = l.Wait(context.Background())
-	require.ErrorIs(t, err, ErrDailyLimit, "still exhausted until a response says otherwise")
+	require.ErrorAs(t, err, &de, "still exhausted until a response says otherwise")
+	assert.Equal(t, clk.t.Add(time.Second), de.RetryAt, "while the probe is in flight, ask again shortly, not after the probe interval")
+	clk.advance(30 * time.Second)
+	_, err = l.Wait(context.Background())
+	require.ErrorIs(t, err, ErrDailyLimit, "a probe without a response holds the others until the interval ends")
+	clk.advance(30 * time.Second)
+	_, err = l.Wait(context.Background())
+	require.NoError(t, err, "a probe that never answered: another after the interval")
+
+	// A refused probe with Retry-After: the others wait exactly that.
+	l.Observe(Grant{At: clk.t}, Observation{Max: -1, Remaining: -1, DailyRemaining: 0, RetryAfter: 2 * time.Second}, 0)
+	_, err = l.Wait(context.Background())
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, clk.t.Add(2*time.Second), de.RetryAt)
 
 	l.Observe(Grant{At: clk.t}, Observation{Max: -1, Remaining: -1, DailyRemaining: 5000}, 0)
 	_, err = l.Wait(context.Background())
