@@ -231,18 +231,33 @@ func BenchmarkLabelledExports(b *testing.B) {
 // then led to general fixes (mobile beats landline phones, table prefixes
 // such as PAT_, numbered references, day-first dates, near-ties sent to
 // review, resemblance alone places no file), so it is no longer unseen:
-// a new set is needed for the next honest estimate. It asserts only what
-// must hold anywhere (a proposal that loads); the figures are logged.
+// a new set is needed for the next honest estimate.
+//
+// testdata/exports_heldout2 is that new set (committed with its labels
+// before the proposer ever ran on it). Its first run, the current honest
+// out-of-sample estimate: 90 of 96 columns right (93.8%), 71 of 75 right
+// at confidence ≥ 0.8 (94.7%, short of the 98% target), 8 of 9 files
+// placed. Three of the four confident errors sat under one misplaced file
+// (a referring-doctors list drafted as businesses at 0.70), the fourth was
+// an abbreviated provider reference ("PriProv") drafted as a custom field.
+// It asserts only what must hold anywhere (a proposal that loads); the
+// figures are logged.
 func TestHeldOutExports(t *testing.T) {
-	cols, files, props := scoreLabelled(t, "exports_heldout")
+	for _, set := range []string{"exports_heldout", "exports_heldout2"} {
+		t.Run(set, func(t *testing.T) { heldOut(t, set) })
+	}
+}
+
+func heldOut(t *testing.T, set string) {
+	cols, files, props := scoreLabelled(t, set)
 	f := tally(cols, files)
 	for _, c := range append(slices.Clone(files), cols...) {
 		if !c.ok {
 			t.Logf("wrong: %s/%s %q → %s (%.2f), labelled %s", c.folder, c.file, c.column, c.got, c.conf, c.want)
 		}
 	}
-	t.Logf("held out — columns: %d of %d right (%.1f%%); confidence ≥ 0.8: %d of %d right (%.1f%%); files: %d of %d placed as labelled",
-		f.right, f.columns, 100*f.accuracy(), f.cRight, f.confident, 100*f.precision(), f.fRight, f.files)
+	t.Logf("%s — columns: %d of %d right (%.1f%%); confidence ≥ 0.8: %d of %d right (%.1f%%); files: %d of %d placed as labelled",
+		set, f.right, f.columns, 100*f.accuracy(), f.cRight, f.confident, 100*f.precision(), f.fRight, f.files)
 	for folder, pr := range props {
 		if len(pr.Map.Objects) == 0 {
 			continue
