@@ -266,6 +266,7 @@ func Propose(ctx context.Context, inv SourceInventory, dest Destination, opts Pr
 			cols[i].Object = name
 		}
 		pr.Files[c.file].Target = o.Target
+		capToEntity(&o, cols, c.conf)
 		if c.conf < opts.LowConfidence {
 			review = append(review, ReviewItem{Object: o.Name, Field: "(entity)", Target: string(o.Target), Confidence: c.conf, Why: c.why})
 		}
@@ -282,6 +283,22 @@ func Propose(ctx context.Context, inv SourceInventory, dest Destination, opts Pr
 	}
 	pr.settle()
 	return pr, nil
+}
+
+// capToEntity keeps every rule of an object at most as confident as the
+// placement of its file: a column read as a business's name is only as
+// likely right as the file being businesses at all (a held-out referrers'
+// list placed as businesses at 0.70 carried "name" at 0.92).
+func capToEntity(o *Object, cols []ColumnDecision, conf float64) {
+	if conf >= 0.8 {
+		return
+	}
+	for i := range cols {
+		cols[i].Confidence = min(cols[i].Confidence, conf)
+	}
+	for i := range o.Fields {
+		o.Fields[i].Confidence = min(o.Fields[i].Confidence, conf)
+	}
 }
 
 // classifyFallback is the custom object an unplaced entity is drafted as
@@ -389,10 +406,7 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 			}
 			// A reference holds ids ("DRE1", "0042"), not names: the
 			// "Patient" column of a report may be the patient's name.
-			r := slices.Index(refNames[ref], colName(f.Name))
-			if r < 0 { // "Provider 1", "Provider 2": numbered references
-				r = slices.Index(refNames[ref], strings.TrimRight(colName(f.Name), "0123456789"))
-			}
+			r := refRank(ref, f.Name)
 			// A column empty in every row (absent from the file: a typed
 			// reader gives it as 0) links nothing.
 			sampledAll := e.Count > 0 && int(e.Count) <= len(f.Samples)
@@ -1186,12 +1200,11 @@ func DestinationFrom(ctx context.Context, api SchemaAPI) (Destination, error) {
 // kind than own, or an id-like name whose repeating values are ids.
 func referenceLike(f FieldInventory, sn sniff, own TargetKind) bool {
 	n := colName(f.Name)
-	trimmed := strings.TrimRight(n, "0123456789")
-	for kind, refs := range refNames {
+	for kind := range refNames {
 		if kind == own {
 			continue // a patient's chart number is the patient's own
 		}
-		if slices.Contains(refs, n) || slices.Contains(refs, trimmed) {
+		if refRank(kind, f.Name) >= 0 {
 			return sn.n == 0 || sn.has("idlike") >= 0.8
 		}
 	}

@@ -240,6 +240,11 @@ func BenchmarkLabelledExports(b *testing.B) {
 // placed. Three of the four confident errors sat under one misplaced file
 // (a referring-doctors list drafted as businesses at 0.70), the fourth was
 // an abbreviated provider reference ("PriProv") drafted as a custom field.
+// Those led to three general changes — a rule is never more confident
+// than its file's placement (capToEntity), qualified references such as
+// PriProv/SecProv/"Main Office" (refRank), national health numbers as
+// sensitive — after which it reads 92/96 (95.8%), 59/59 at ≥ 0.8, so this
+// set is no longer unseen either.
 // It asserts only what must hold anywhere (a proposal that loads); the
 // figures are logged.
 func TestHeldOutExports(t *testing.T) {

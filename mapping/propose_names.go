@@ -109,7 +109,33 @@ var refNames = map[TargetKind][]string{
 		"chartnum", "chartnumber", "chartno", "client", "clientnum", "clientno", "acctnum", "accountnum", "accountnumber", "patientno"},
 	TargetBusiness: {"officeid", "clinicid", "clinicnum", "locationid", "practiceid", "office", "clinic"},
 	TargetUser: {"assignedstaffid", "staffid", "ownerid", "assignedto", "userid", "providerid", "provnum", "provider", "dentistid", "dr", "doctor", "dentist",
-		"primprovider", "primaryprovider", "provid", "provcode", "providercode", "usernum"},
+		"primprovider", "primaryprovider", "provid", "provcode", "providercode", "usernum", "prov"},
+}
+
+// refQualifiers are the words practice systems put before a reference
+// ("PriProv", "SecProv", "Primary Provider", "Main Office"): the reference
+// is the rest.
+var refQualifiers = []string{"primary", "prim", "pri", "secondary", "sec", "main", "preferred", "pref", "default", "usual"}
+
+// refRank is the rank of a column name among refNames[kind] (lower is
+// stronger), or -1 when the name is no reference to kind. "Provider 2"
+// (numbered) and "PriProv" (qualified) count as the name they extend.
+func refRank(kind TargetKind, column string) int {
+	refs := refNames[kind]
+	n := colName(column)
+	for _, c := range []string{n, strings.TrimRight(n, "0123456789")} {
+		if r := slices.Index(refs, c); r >= 0 {
+			return r
+		}
+		for _, q := range refQualifiers {
+			if rest, ok := strings.CutPrefix(c, q); ok && rest != "" {
+				if r := slices.Index(refs, rest); r >= 0 {
+					return r
+				}
+			}
+		}
+	}
+	return -1
 }
 
 func classify(name string) (entityKind, float64, string) {

@@ -20,7 +20,8 @@ import (
 // secrets. Moving them is a privacy decision a person makes in the map.
 var sensitiveNames = []struct{ part, what string }{
 	{"ssn", "a social security number"}, {"socialsecurity", "a social security number"}, {"socsec", "a social security number"},
-	{"nationalid", "a national id"}, {"nationalinsurance", "a national id"}, {"taxid", "a tax id"}, {"passport", "a passport number"},
+	{"nationalid", "a national id"}, {"nationalinsurance", "a national id"}, {"nhsnumber", "a national health number"}, {"nhsno", "a national health number"},
+	{"medicarenumber", "a national health number"}, {"medicareno", "a national health number"}, {"healthcard", "a national health number"}, {"taxid", "a tax id"}, {"passport", "a passport number"},
 	{"driverslicense", "a driver's licence number"}, {"driverlicense", "a driver's licence number"},
 	{"creditcard", "a payment card number"}, {"cardnumber", "a payment card number"}, {"cardno", "a payment card number"},
 	{"cardlast4", "part of a payment card number"}, {"cardlastfour", "part of a payment card number"}, {"ccnum", "a payment card number"},
