@@ -1,12 +1,15 @@
 package pbnhl_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/rollback"
 )
 
 // Issue 19.8: Totals returned Total:334 Done:481 with an empty phase —
@@ -47,4 +50,45 @@ func TestReportTotalsOfARun(t *testing.T) {
 	assert.Equal(t, done, tot.Done)
 	assert.Positive(t, unknown, "the run has objects without a total up front (the case that broke Totals)")
 
+}
+
+// Issue 19.2: undo printed "N compensations decided" with no total. With
+// Options.Progress set, Undo emits progress whose Total is its dry-run
+// plan's size, known before the first compensation, and whose last event
+// is finished with every compensation counted.
+func TestUndoProgressKnowsItsTotal(t *testing.T) {
+	e := newEnv(t, envOptions{patients: size(8), seed: 31})
+	migrate(t, e, nil)
+	ctx := context.Background()
+	var events []pbnhl.Progress // Progress calls are serialised
+	m := e.migration(func(o *pbnhl.Options) {
+		o.Progress = func(p pbnhl.Progress) { events = append(events, p) }
+		o.ProgressInterval = time.Nanosecond
+	})
+	rep, err := m.Undo(ctx, pbnhl.UndoOptions{})
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(events), 3)
+	first, last := events[0], events[len(events)-1]
+	assert.Equal(t, pbnhl.PhaseUndo, first.Phase)
+	assert.Equal(t, pbnhl.UndoProgressObject, first.Object)
+	assert.Zero(t, first.Done)
+	assert.Equal(t, int64(len(rep.Compensations)), first.Total, "the total is known before the first compensation")
+	assert.True(t, last.Finished)
+	assert.Equal(t, first.Total, last.Done)
+	assert.Equal(t, int64(rep.Count(rollback.StateDone)), last.Written)
+	assert.Positive(t, last.Calls, "HighLevel calls are counted from the client's limiter")
+	for _, p := range events[1 : len(events)-1] {
+		assert.False(t, p.Finished)
+		assert.LessOrEqual(t, p.Done, p.Total)
+	}
+	// The plan made no call and recorded no run: only the undo run is new.
+	runs, err := e.ledger.Runs(ctx)
+	require.NoError(t, err)
+	undos := 0
+	for _, r := range runs {
+		if r.Kind == rollback.KindUndo {
+			undos++
+		}
+	}
+	assert.Equal(t, 1, undos)
 }
