@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/pbnhl/pbnhl"
@@ -348,7 +347,7 @@ func (c *cli) migration(ctx context.Context, approved bool, mode ledgerMode, tun
 	}
 	opts := pbnhl.Options{Source: src, Client: client, Map: m, Ledger: l, CompanyID: c.cfg.companyID, FallbackOwner: c.cfg.fallback,
 		Concurrency: c.cfg.concurrency, DailyLimit: policy, SearchLag: c.cfg.searchLag, Actor: c.cfg.actor, Logger: c.log,
-		Progress: c.onProgress, ProgressInterval: c.cfg.progressEvery, RequestTimeout: client.RequestTimeout(),
+		Progress: c.progressTo(client), ProgressInterval: c.cfg.progressEvery, RequestTimeout: client.RequestTimeout(),
 		AcceptInvalid: c.cfg.acceptInvalid, MaxInvalidShare: c.cfg.maxInvalidShare}
 	if c.validates && c.cfg.maxInvalidShare == 0 {
 		opts.MaxInvalidShare = -1 // the library's "none may be invalid"; its zero is the default
@@ -581,17 +580,11 @@ func runUndo(ctx context.Context, c *cli) error {
 		c.outf("nothing left to undo: no run in scope that an earlier undo has not reversed (pbn2hl status shows each run's state)")
 		return nil
 	}
-	var done atomic.Int64
-	last := time.Now()
-	rep, err := rollback.Undo(ctx, l, pbnhl.UndoTarget(client), rollback.UndoOptions{Runs: ids, DryRun: c.opt.undo.dryRun,
-		Force: c.opt.undo.force, Actor: c.cfg.actor, Concurrency: c.cfg.concurrency,
-		OnCompensation: func(rollback.Compensation) {
-			n := done.Add(1)
-			if time.Since(last) >= c.cfg.progressEvery {
-				last = time.Now()
-				c.progressf("undo: %s compensations decided", human.Int(n))
-			}
-		}})
+	uo := rollback.UndoOptions{Runs: ids, DryRun: c.opt.undo.dryRun, Force: c.opt.undo.force, Actor: c.cfg.actor, Concurrency: c.cfg.concurrency}
+	var endProgress func()
+	uo.OnCompensation, endProgress = c.undoProgress(ctx, l, client, uo) // progress.go: total from the dry-run plan
+	rep, err := rollback.Undo(ctx, l, pbnhl.UndoTarget(client), uo)
+	endProgress()
 	if err != nil {
 		return fmt.Errorf("undo: %w", err)
 	}

@@ -77,6 +77,8 @@ type cli struct {
 	flags  *flag.FlagSet
 	cfg    config
 	opt    commandFlags
+	// progress is the command's progress view (progress.go).
+	progress progressReporter
 	// httpClient is nil in production (the connectors' pooled defaults).
 	httpClient *http.Client
 	log        *slog.Logger
@@ -109,6 +111,7 @@ type config struct {
 	actor           string
 	verbose         bool
 	progressEvery   time.Duration
+	progressMode    progressModeFlag // progress.go
 	requests        int
 	window          time.Duration
 }
@@ -253,6 +256,7 @@ func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 		c.log = slog.New(redact.NewHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	}
 	err := cmd.run(ctx, c)
+	c.closeProgress() // its final state before the error
 	return c.exit(ctx, err)
 }
 
@@ -416,6 +420,7 @@ func (c *cli) sharedFlags(cmd *command) {
 		fs.StringVar(&cfg.fallback, "fallback-owner", "", "e-mail or id of the HighLevel user who owns records whose staff member has no user")
 		fs.StringVar(&cfg.onDailyLimit, "on-daily-limit", "stop", `"stop" (exit 3 with the time to resume) or "pause" (wait for the quota to reset)`)
 		fs.DurationVar(&cfg.progressEvery, "progress-every", 2*time.Second, "least time between two progress lines of one object on stderr")
+		fs.Var(progressModeValue{&cfg.progressMode}, "progress", `progress on stderr: "auto" (a live view with bars on a terminal, else one line every -progress-every), "live" or "lines"`)
 		fs.DurationVar(&cfg.requestTimeout, "request-timeout", defaultRequestTimeout, "longest a call to HighLevel may take (at most 10m); a write whose answer is lost is looked up only once it can no longer be in flight (this plus -search-lag), so a resume waits that long for it")
 	}
 	if cmd.ledger {
@@ -602,11 +607,12 @@ func (c *cli) loadMap(approved bool) (*mapping.Map, error) {
 
 // progressf writes one progress line to stderr.
 func (c *cli) progressf(format string, args ...any) {
-	fmt.Fprintf(c.stderr, format+"\n", args...)
+	c.progressLine(fmt.Sprintf(format, args...)) // above a live view's bars
 }
 
 // outf writes a result line to stdout.
 func (c *cli) outf(format string, args ...any) {
+	c.closeProgress() // results after the progress view's final state
 	fmt.Fprintf(c.stdout, format+"\n", args...)
 }
 

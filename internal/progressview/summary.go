@@ -117,7 +117,11 @@ func Summarize(objects []pbnhl.Progress, callRate, maxRate float64, q Quota) Sum
 // bar and the line mode both print them.
 func (s Summary) Figures() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s/%s records", hu.Int(s.Done), hu.Int(s.Total))
+	unit := "records"
+	if s.Phase == pbnhl.PhaseUndo {
+		unit = "compensations"
+	}
+	fmt.Fprintf(&b, "%s/%s %s", hu.Int(s.Done), hu.Int(s.Total), unit)
 	if s.Unknown {
 		b.WriteString(" (counting)")
 	}

@@ -66,7 +66,7 @@ func TestSummarizeQuota(t *testing.T) {
 	s = Summarize(objs, 0, 0, quota{})
 	assert.False(t, s.QuotaKnown, "before HighLevel reported it")
 	assert.NotContains(t, s.Figures(), "quota")
-	assert.Equal(t, "undo 50% · 5/10 records · 5 calls · ETA …", s.Line())
+	assert.Equal(t, "undo 50% · 5/10 compensations · 5 calls · ETA …", s.Line())
 }
 
 func TestRateWindow(t *testing.T) {

@@ -251,11 +251,28 @@ func (v *View) lines() {
 		case <-t.C:
 			v.mu.Lock()
 			if len(v.order) > 0 {
-				fmt.Fprintln(v.w, v.summaryLocked().Line())
+				// Every object so far may be finished with more to come
+				// (phases start objects one after the other): only Close
+				// says finished.
+				sum := v.summaryLocked()
+				sum.Finished = false
+				fmt.Fprintln(v.w, sum.Line())
 			}
 			v.mu.Unlock()
 		}
 	}
+}
+
+// Println writes a line of other news (a warning, a note) without
+// breaking the view: above the bars while they are live, else as is.
+func (v *View) Println(line string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.live && !v.closed {
+		fmt.Fprintln(v.p, line) // mpb prints it above the bars
+		return
+	}
+	fmt.Fprintln(v.w, line)
 }
 
 // Close draws the final state and stops the view. Later events are
