@@ -461,7 +461,13 @@ var deltaCmd = &command{
 // phase runs one data phase and prints its report.
 func (c *cli) phase(ctx context.Context, name string, tune func(*pbnhl.Options), fn func(*pbnhl.Migration, context.Context) (*pbnhl.Report, error)) error {
 	// A dry run journals too: its invalid records, in a dry-run run.
-	mig, closeAll, err := c.migration(ctx, true, ledgerWrite, tune)
+	var ledger *rollback.Ledger // for the success file (progress_success.go)
+	mig, closeAll, err := c.migration(ctx, true, ledgerWrite, func(o *pbnhl.Options) {
+		if tune != nil {
+			tune(o)
+		}
+		ledger = o.Ledger
+	})
 	if err != nil {
 		return err
 	}
@@ -471,6 +477,7 @@ func (c *cli) phase(ctx context.Context, name string, tune func(*pbnhl.Options),
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	c.report(rep)
+	c.writeSuccess(ctx, ledger, rep)
 	return nil
 }
 

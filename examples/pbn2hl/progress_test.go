@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
@@ -108,6 +110,24 @@ func TestProgressLinesOffATerminal(t *testing.T) {
 	assert.Regexp(t, `(?m)^run patients [\d,]+/[\d,]+ done · .* · finished in `, errOut, "each object's line when it finishes")
 	assert.Regexp(t, `(?m)^run finished · `, errOut, "the final line")
 
+	// Issue 19.4: the run's success file, beside the ledger.
+	m := regexp.MustCompile(`success file \(source key → HighLevel id, action\): (\S+)`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	success, err := os.ReadFile(m[1])
+	require.NoError(t, err)
+	rows, err := csv.NewReader(bytes.NewReader(success)).ReadAll()
+	require.NoError(t, err)
+	require.Greater(t, len(rows), 6)
+	assert.Equal(t, []string{"source_entity", "source_key", "highlevel_type", "highlevel_id", "action", "run"}, rows[0])
+	contacts := 0
+	for _, row := range rows[1:] {
+		assert.NotEmpty(t, row[3], "every row has its HighLevel id")
+		if row[2] == "contact" && row[4] == "created" {
+			contacts++
+		}
+	}
+	assert.Equal(t, r.contacts(), contacts, "one created row per contact the run created")
+
 	ledger := r.led(r.path("l.ledger"))
 	var hl []string
 	for i := 0; i < len(args); i++ {
@@ -120,7 +140,7 @@ func TestProgressLinesOffATerminal(t *testing.T) {
 	}
 	code, out, errOut = r.run(join([]string{"undo"}, ledger, hl)...)
 	require.Equal(t, exitOK, code, "%s\n%s", out, errOut)
-	m := regexp.MustCompile(`(?m)^undo finished · ([\d,]+)/([\d,]+) compensations`).FindStringSubmatch(errOut)
+	m = regexp.MustCompile(`(?m)^undo finished · ([\d,]+)/([\d,]+) compensations`).FindStringSubmatch(errOut)
 	require.NotNil(t, m, errOut)
 	assert.Equal(t, m[1], m[2])
 	assert.Regexp(t, `(?m)^undo \d+% · [\d,]+/`+m[2]+` compensations`, errOut, "the total is known from the start:\n%s", errOut)
