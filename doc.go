@@ -261,7 +261,9 @@
 //	                                        (undoKind), handed to rollback by UndoKinds / UndoTarget
 //	counting and comparing after a run      reconcile.go; reconcile (per object type: reconcile/kinds.go)
 //	repairing what reconcile found          repair.go, through each target's resend and current hooks
-//	progress while a phase runs             progress.go
+//	progress while a phase runs             progress.go (an undo's: undo.go, UndoProgress); drawn for a
+//	                                        person by internal/progressview (pbn2hl, the demo)
+//	the success file (source key → id)      success.go (Successes, WriteSuccessCSV)
 //	an error callers test for               errors.go
 //
 // Adding a HighLevel target (calendar events, media…) is one file plus one
