@@ -18,29 +18,48 @@ type ValidatorOptions struct {
 // Validator adds the cross-record checks to payloads: duplicates inside the
 // source (per the object's duplicate policy) and references to records that
 // are not migrated. Feed it parents before children (offices, staff, patients,
-// then the rest), as the migration order does. It keeps the source keys it has
-// accepted and a 64-bit hash per duplicate key, so its memory grows with the
-// number of records by a few dozen bytes each. Safe for concurrent use.
+// then the rest), as the migration order does. It remembers the records it
+// accepted only for objects that some object's lookups refer to (parents:
+// offices, staff, patients...), as a 64-bit hash of the source key, never
+// for records nothing can refer to (notes, tasks, messages, procedures), and
+// a 64-bit hash per duplicate key of objects with a duplicate policy: its
+// memory grows with the number of parents, by about 16 bytes each, not with
+// the practice's history. Safe for concurrent use.
 type Validator struct {
 	m     *Map
 	known func(object, key string) bool
 	seed  maphash.Seed
+	// parents are the objects a lookup refers to: the only ones exists is
+	// ever asked about, so the only ones whose accepted keys are kept.
+	parents map[string]bool
 
 	mu   sync.Mutex
-	seen map[string]map[string]struct{}
+	seen map[string]map[uint64]struct{}
 	dups map[uint64]string
 }
 
 // NewValidator returns a validator for the map's objects.
 func NewValidator(m *Map, opts ValidatorOptions) *Validator {
+	parents := map[string]bool{}
+	for i := range m.Objects {
+		for _, l := range m.Objects[i].Lookups {
+			parents[l.Object] = true
+		}
+	}
 	return &Validator{
-		m:     m,
-		known: opts.Known,
-		seed:  maphash.MakeSeed(),
-		seen:  map[string]map[string]struct{}{},
-		dups:  map[uint64]string{},
+		m:       m,
+		known:   opts.Known,
+		seed:    maphash.MakeSeed(),
+		parents: parents,
+		seen:    map[string]map[uint64]struct{}{},
+		dups:    map[uint64]string{},
 	}
 }
+
+// keyHash is the 64-bit hash seen keeps of a source key: a false "exists"
+// needs two of a practice's keys to collide, about 1 in 10^10 at 500,000
+// parents.
+func (v *Validator) keyHash(key string) uint64 { return maphash.String(v.seed, key) }
 
 // Check adds duplicate and reference problems to p and, when p is still
 // valid, remembers it so later records can refer to it. Skipped payloads are
@@ -69,18 +88,18 @@ func (v *Validator) Check(p *Payload) {
 		p.problem(l.To, RuleReference, "refers to "+l.Object+" "+l.Key+", which is not migrated; the link is left out", Warning)
 	}
 	p.Links = kept
-	if p.Valid() && p.SourceKey != "" {
+	if p.Valid() && p.SourceKey != "" && v.parents[p.Object] {
 		s := v.seen[p.Object]
 		if s == nil {
-			s = map[string]struct{}{}
+			s = map[uint64]struct{}{}
 			v.seen[p.Object] = s
 		}
-		s[p.SourceKey] = struct{}{}
+		s[v.keyHash(p.SourceKey)] = struct{}{}
 	}
 }
 
 func (v *Validator) exists(object, key string) bool {
-	if _, ok := v.seen[object][key]; ok {
+	if _, ok := v.seen[object][v.keyHash(key)]; ok {
 		return true
 	}
 	return v.known != nil && v.known(object, key)
