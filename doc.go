@@ -105,6 +105,15 @@
 //     the body sent, emptied fields included, so Undo restores those too.
 //   - [Migration.Undo] reverses runs through rollback.Undo.
 //
+// [Doctor] comes before all of them and writes nothing: one
+// [DoctorCheck] (name, ok, detail, fix) per line for connectivity and token
+// scope on both sides (one cheap read per scope the map needs: a 401 or
+// 403 names the missing scope), the location's timezone and schema (present
+// or planned by the schema phase), clock skew against each server's Date
+// header, the ledger (pending intents, its key when it is encrypted, that
+// it belongs to the location) and free disk for it. It needs no Migration,
+// so it also runs when one could not be built; pbn2hl doctor prints it.
+//
 // Calls per record are the design minimum: one per contact, business,
 // opportunity and note, two per custom record with its relation (three for
 // a record related to two parents); no lookup on the happy path
