@@ -92,7 +92,7 @@ func TestProgressLiveOnATerminal(t *testing.T) {
 	assert.Regexp(t, `run overall\s+\d+% \[`, plain, "the overall bar")
 	assert.Regexp(t, `calls/s · ETA \d`, plain, "the ETA at HighLevel's pace")
 	assert.Regexp(t, `daily quota [\d,]+/1,000,000 used \([\d,]+ left\)`, plain)
-	assert.Regexp(t, `run overall\s+100% `, plain, "the last frame is complete")
+	assert.Regexp(t, `run overall\s+finished \[=+\]`, plain, "the last frame is complete")
 	noPHI(t, r, plain)
 }
 

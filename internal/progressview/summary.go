@@ -153,11 +153,20 @@ func (s Summary) Line() string {
 	if phase == "" {
 		phase = "progress"
 	}
-	state := fmt.Sprintf("%.0f%%", s.Percent)
-	if s.Finished {
-		state = "finished"
+	return fmt.Sprintf("%s %s · %s", phase, s.State(), s.Figures())
+}
+
+// State is the percentage, "finished", or "running" while the only work
+// left is objects whose total is not known (a sample, an expanded object):
+// a percentage then would read 100 %.
+func (s Summary) State() string {
+	switch {
+	case s.Finished:
+		return "finished"
+	case s.Unknown && s.CallsLeft == 0:
+		return "running"
 	}
-	return fmt.Sprintf("%s %s · %s", phase, state, s.Figures())
+	return fmt.Sprintf("%.0f%%", s.Percent)
 }
 
 // ObjectLine is an object's figures in one line (line mode, when it

@@ -83,6 +83,15 @@ func TestRateWindow(t *testing.T) {
 	assert.LessOrEqual(t, len(r.samples), 12)
 }
 
+// A sample's objects have no total up front: no percentage that would
+// read 100 % while it runs.
+func TestSummaryStateWithoutTotals(t *testing.T) {
+	s := Summarize([]pbnhl.Progress{{Phase: "sample", Object: "patients", Done: 1, Written: 1, Calls: 2}}, 0, 0, nil)
+	assert.Equal(t, "sample running · 1/1 records (counting) · 2 calls", s.Line())
+	s = Summarize([]pbnhl.Progress{{Phase: "sample", Object: "patients", Done: 5, Calls: 9, Finished: true}}, 0, 0, nil)
+	assert.Equal(t, "sample finished · 5/5 records · 9 calls", s.Line())
+}
+
 func TestObjectLine(t *testing.T) {
 	l := ObjectLine(pbnhl.Progress{Phase: "sample", Object: "patients", Done: 1, Written: 1, Calls: 2})
 	assert.Equal(t, "sample patients 1/? done · 1 written · 0 existing · 0 invalid · 0 rejected · 2 calls", l)

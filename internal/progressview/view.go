@@ -202,7 +202,7 @@ func (v *View) setOverallLocked() Summary {
 	if phase == "" {
 		phase = "overall"
 	}
-	head := fmt.Sprintf("%-22s %3.0f%%", phase+" overall", s.Percent)
+	head := fmt.Sprintf("%-22s %4s", phase+" overall", s.State())
 	tail := s.Figures()
 	v.head.Store(&head)
 	v.tail.Store(&tail)
