@@ -10,20 +10,26 @@ import (
 type Progress struct {
 	Phase  string // "sample", "run", "delta", "resolve", "links"
 	Object string // the map object ("patients"), or "business_links"
-	// Total is the number of source records expected (0 when unknown).
+	// Total is the number of source records expected, as counted when the
+	// object started (0 when unknown). It does not move: Done above it
+	// means records appeared during the run (the practice kept working),
+	// which a view shows as growth ("+8 new since start").
 	Total int64
 	// Done counts records handled: written, already present, unchanged,
 	// skipped by a filter, invalid or rejected.
 	Done     int64
-	Written  int64 // created or updated at HighLevel (would be, in a dry run)
-	Existing int64 // already in HighLevel from an earlier run (resume), or unchanged
-	Skipped  int64 // excluded by a map filter
-	Folded   int64 // entries folded into their contact's JSON field (written by the contact's call)
-	Invalid  int64 // refused by our validation, never sent
-	Rejected int64 // refused by HighLevel
-	Calls    int64 // HighLevel calls made (or that a dry run would make)
-	Bytes    int64 // file bytes sent by uploads (documents)
-	Rate     float64
+	Written  int64   // created or updated at HighLevel (would be, in a dry run)
+	Existing int64   // already in HighLevel from an earlier run (resume), or unchanged
+	Skipped  int64   // excluded by a map filter
+	Folded   int64   // entries folded into their contact's JSON field (written by the contact's call)
+	Invalid  int64   // refused by our validation, never sent
+	Rejected int64   // refused by HighLevel
+	Calls    int64   // HighLevel calls made (or that a dry run would make)
+	Bytes    int64   // file bytes sent by uploads (documents)
+	Rate     float64 // records handled per second
+	// ETA is the time the records left will take at HighLevel's pace:
+	// their calls (at the calls per record so far) over the calls per
+	// second so far, capped by the client's limiter rate (0 when unknown).
 	ETA      time.Duration
 	Elapsed  time.Duration
 	Finished bool
@@ -56,10 +62,38 @@ func (t *tracker) snapshot(finished bool) Progress {
 	if s := p.Elapsed.Seconds(); s > 0 {
 		p.Rate = float64(p.Done) / s
 	}
-	if p.Rate > 0 && p.Total > p.Done && !finished {
-		p.ETA = time.Duration(float64(p.Total-p.Done) / p.Rate * float64(time.Second))
+	if p.Total > p.Done && !finished {
+		maxRate := 0.0
+		if c := t.m.opts.Client; c != nil && c.Limiter() != nil {
+			if n, window := c.Limiter().Limit(); n > 0 && window > 0 {
+				maxRate = float64(n) / window.Seconds()
+			}
+		}
+		p.ETA = etaAtCallPace(p.Total, p.Done, p.Calls, p.Elapsed, maxRate)
 	}
 	return p
+}
+
+// etaAtCallPace is the time the records left will take at HighLevel's
+// pace: the calls they need (at the calls per record seen so far) over the
+// calls per second seen so far, never above maxRate (the limiter's
+// requests per window; 0: none) — a fast start (records that needed no
+// call, a burst the window allowed) does not promise a pace the limiter
+// will not keep. Without a call yet it falls back to records per second.
+func etaAtCallPace(total, done, calls int64, elapsed time.Duration, maxRate float64) time.Duration {
+	s := elapsed.Seconds()
+	if total <= done || done == 0 || s <= 0 {
+		return 0
+	}
+	if calls == 0 {
+		return time.Duration(float64(total-done) / (float64(done) / s) * float64(time.Second))
+	}
+	rate := float64(calls) / s
+	if maxRate > 0 && rate > maxRate {
+		rate = maxRate
+	}
+	left := float64(total-done) * float64(calls) / float64(done)
+	return time.Duration(left / rate * float64(time.Second))
 }
 
 // tick emits an event when the interval has passed.
