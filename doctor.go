@@ -60,14 +60,18 @@ func (r *DoctorReport) Failed() []DoctorCheck {
 // under a failed one, its fix.
 func (r *DoctorReport) WriteText(w io.Writer) error {
 	var b strings.Builder
+	width := 0
+	for _, c := range r.Checks {
+		width = max(width, len(c.Name))
+	}
 	for _, c := range r.Checks {
 		mark := "ok  "
 		if !c.OK {
 			mark = "FAIL"
 		}
-		fmt.Fprintf(&b, "%s %-28s %s\n", mark, c.Name, c.Detail)
+		fmt.Fprintf(&b, "%s %-*s  %s\n", mark, width, c.Name, c.Detail)
 		if !c.OK && c.Fix != "" {
-			fmt.Fprintf(&b, "     %-28s fix: %s\n", "", c.Fix)
+			fmt.Fprintf(&b, "     %-*s  fix: %s\n", width, "", c.Fix)
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -220,7 +224,7 @@ var scopeProbes = []scopeProbe{
 			_, err := c.CustomFields.List(ctx, highlevel.FieldModelContact)
 			return err
 		}},
-	{scope: "locations/customValues.readonly", why: "the location's migration id (one ledger per location)", need: always,
+	{scope: "locations/customValues.readonly", why: "the location's migration id: one ledger per location", need: always,
 		read: func(ctx context.Context, c *highlevel.Client, _ string) error {
 			_, err := c.CustomValues.List(ctx)
 			return err
@@ -252,7 +256,7 @@ var scopeProbes = []scopeProbe{
 		read: func(ctx context.Context, c *highlevel.Client, _ string) error {
 			return firstOf(c.Media.List(ctx, highlevel.MediaListOptions{PageSize: 1}))
 		}},
-	{scope: "users.readonly", why: "staff resolved to HighLevel users (owners)", need: anyTarget(mapping.TargetUser),
+	{scope: "users.readonly", why: "owners: staff resolved to HighLevel users", need: anyTarget(mapping.TargetUser),
 		read: func(ctx context.Context, c *highlevel.Client, company string) error {
 			return firstOf(c.Users.Search(ctx, highlevel.UserSearch{CompanyID: company, PageSize: 1}))
 		}},
@@ -427,7 +431,7 @@ func (d *doctor) location(ctx context.Context) {
 				sc.OK = true
 				sc.Detail = fmt.Sprintf("%d of %d elements the map needs exist", diff.Count(mapping.Exists), len(diff.Items))
 				if missing > 0 {
-					sc.Detail += fmt.Sprintf("; %d missing, planned by the schema phase (pbn2hl schema)", missing)
+					sc.Detail += fmt.Sprintf("; %d missing, planned by the schema phase (ApplySchema, pbn2hl schema -apply)", missing)
 				}
 			}
 		}

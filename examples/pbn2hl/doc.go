@@ -12,6 +12,12 @@
 // flags; README.md walks through a whole session against the local
 // simulators.
 //
+// doctor (doctor.go) prints pbnhl.Doctor's checks, one line each with the
+// fix under a failed one (-json: the same as data): connectivity and token
+// scopes on both sides, the location's timezone and schema, clock skew, the
+// ledger (pending intents, its key, its location) and free disk. It writes
+// nothing; exit 0 when every check passes, 1 otherwise.
+//
 // A ledger is never created unasked: commands that only read refuse a
 // missing -ledger and create no file; commands that write create one only
 // with -new-ledger. An empty ledger opened by mistake would not know what

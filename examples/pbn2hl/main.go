@@ -152,7 +152,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		oauthCmd, proposeCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, approveSampleCmd, runCmd, deltaCmd, reconcileCmd, repairCmd, handoverCmd, undoCmd, statusCmd, auditCmd, adoptCmd, purgeCmd,
+		oauthCmd, proposeCmd, doctorCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, approveSampleCmd, runCmd, deltaCmd, reconcileCmd, repairCmd, handoverCmd, undoCmd, statusCmd, auditCmd, adoptCmd, purgeCmd,
 	}
 }
 
