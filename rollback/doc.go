@@ -46,7 +46,17 @@
 // opens the SQLite ledger above. A postgres:// or postgresql:// URL names
 // the PostgreSQL backend of issue 20.1, which is NOT implemented yet: Open
 // refuses it with ErrBackendUnavailable (a *BackendError) instead of
-// creating a SQLite file named after the URL. Errors and logs carry a
+// creating a SQLite file named after the URL. Its first layer is in
+// place and tested on a real server (postgres_schema.go): the schema as
+// PostgreSQL DDL derived from the SQLite migrations (pgDDL: identity row
+// ids, BIGINT, BYTEA), ? placeholders rebound to $n (rebind), the schema
+// version in a one-row table, and each step under a transaction-level
+// advisory lock (two processes opening one new ledger apply each step
+// once). Layout: one ledger per database, or per schema when the URL sets
+// search_path — the counterpart of one ledger per SQLite file, so tables
+// keep their names and no statement needs a migration_id column. The
+// driver is pgx's database/sql driver, so the backend will share the
+// SQLite code path. Errors and logs carry a
 // database location only through RedactDSN, which replaces the URL's
 // password and any password= parameter with "xxxxx". The tests already
 // hold the PostgreSQL harness the backend's suite will run on
