@@ -25,6 +25,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	// database/sql driver "pgx": the PostgreSQL backend keeps the
@@ -53,17 +54,18 @@ func pgDDL(stmt string) string {
 	return stmt
 }
 
-// rebind turns the ? placeholders of a SQLite statement into PostgreSQL's
-// numbered $1, $2, … . A ? inside a quoted string literal or identifier
-// ('…', "…", with doubled quotes as escapes) is text, not a placeholder,
-// and stays.
+// rebind turns the placeholders of a SQLite statement into PostgreSQL's
+// numbered ones: ?NNN becomes $NNN, and a bare ? takes, as in SQLite, one
+// more than the largest number given so far ($1, $2, … in a statement of
+// bare ones). A ? inside a quoted string literal or identifier ('…', "…",
+// with doubled quotes as escapes) is text, not a placeholder, and stays.
 func rebind(q string) string {
 	if !strings.Contains(q, "?") {
 		return q
 	}
 	var b strings.Builder
 	b.Grow(len(q) + 8)
-	n := 0
+	largest := 0
 	var quote byte // the quote we are inside, 0 outside
 	for i := 0; i < len(q); i++ {
 		c := q[i]
@@ -75,8 +77,17 @@ func rebind(q string) string {
 		case c == '\'' || c == '"':
 			quote = c
 		case c == '?':
-			n++
+			j := i + 1
+			for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+				j++
+			}
+			n := largest + 1
+			if j > i+1 {
+				n, _ = strconv.Atoi(q[i+1 : j])
+			}
+			largest = max(largest, n)
 			fmt.Fprintf(&b, "$%d", n)
+			i = j - 1
 			continue
 		}
 		b.WriteByte(c)

@@ -20,6 +20,11 @@ func TestRebind(t *testing.T) {
 		{`SELECT 'it''s ?' || ? FROM "we?ird"`, `SELECT 'it''s ?' || $1 FROM "we?ird"`},
 		{`UPDATE t SET a=?,b=?,c=?,d=?,e=?,f=?,g=?,h=?,i=?,j=? WHERE k=?`,
 			`UPDATE t SET a=$1,b=$2,c=$3,d=$4,e=$5,f=$6,g=$7,h=$8,i=$9,j=$10 WHERE k=$11`},
+		// SQLite's numbered form, reused parameters, and a bare ? after
+		// ?9 (SQLite gives it 10).
+		{`VALUES(?1, ?2, ?12) SET o = CASE WHEN ?9 = '' THEN o ELSE ?9 END`,
+			`VALUES($1, $2, $12) SET o = CASE WHEN $9 = '' THEN o ELSE $9 END`},
+		{`?3, ?, ?1, ?`, `$3, $4, $1, $5`},
 	} {
 		require.Equal(t, c.want, rebind(c.in), c.in)
 	}
@@ -222,4 +227,31 @@ func shapeLine(col string, notnull, pk bool) string {
 		b.WriteString(" pk")
 	}
 	return b.String()
+}
+
+// TestPostgresWriterStatements: every statement the group-commit writer
+// prepares (runs, batched intents, outcomes, id map, invalid records,
+// watermarks) is valid PostgreSQL against the migrated schema once
+// rebound — the server parses, plans and types each one.
+func TestPostgresWriterStatements(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("pgx", postgresDB(t))
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = migratePostgres(ctx, db, len(migrations))
+	require.NoError(t, err)
+	names := make([]string, 0, len(statements))
+	for name := range statements {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	require.Greater(t, len(names), 11)
+	// Preparing reaches the server: a SQLite-only statement is refused.
+	_, err = db.PrepareContext(ctx, `PRAGMA user_version`)
+	require.Error(t, err)
+	for _, name := range names {
+		st, err := db.PrepareContext(ctx, rebind(statements[name]))
+		require.NoError(t, err, "statement %s", name)
+		require.NoError(t, st.Close())
+	}
 }
