@@ -528,16 +528,16 @@ func (d *doctor) ledger(ctx context.Context) {
 			}
 			keyCheck = &kc
 			if !kc.OK && kc.Detail != "" {
-				d.r.add(DoctorCheck{Name: "ledger", OK: true, Detail: path + " (encrypted)"})
+				d.r.add(DoctorCheck{Name: "ledger", OK: true, Detail: ledgerShown(path) + " (encrypted)"})
 				d.r.add(kc)
-				d.disk(filepath.Dir(path), fileSize(path))
+				d.disk(path, 0)
 				return
 			}
 		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			d.r.add(DoctorCheck{Name: "ledger", OK: true, Detail: "no ledger yet at " + path + ": the first phase creates it"})
-			d.disk(filepath.Dir(path), 0)
+			d.r.add(DoctorCheck{Name: "ledger", OK: true, Detail: "no ledger yet at " + ledgerShown(path) + ": the first phase creates it"})
+			d.disk(path, 0)
 			return
 		case err != nil:
 			if ctx.Err() != nil {
@@ -556,7 +556,7 @@ func (d *doctor) ledger(ctx context.Context) {
 	if path == "" {
 		path = info.Path
 	}
-	d.r.add(DoctorCheck{Name: "ledger", OK: true, Detail: fmt.Sprintf("%s (schema %d, encryption %s)", path, info.SchemaVersion, info.Encryption)})
+	d.r.add(DoctorCheck{Name: "ledger", OK: true, Detail: fmt.Sprintf("%s (schema %d, encryption %s)", ledgerShown(path), info.SchemaVersion, info.Encryption)})
 	if keyCheck != nil {
 		d.r.add(*keyCheck)
 	} else {
@@ -581,7 +581,30 @@ func (d *doctor) ledger(ctx context.Context) {
 	}
 
 	d.ledgerLocation(ctx, l)
-	d.disk(filepath.Dir(path), fileSize(path))
+	d.disk(path, 0)
+}
+
+// ledgerShown is the ledger's location as printed: a file's path, never a
+// database URL.
+func ledgerShown(loc string) string {
+	if f, ok := ledgerFile(loc); ok {
+		return f
+	}
+	return "the PostgreSQL ledger"
+}
+
+// ledgerFile is the ledger's local file, or ok false for a ledger in a
+// database server (a postgres:// URL, which may hold a password: never
+// printed).
+func ledgerFile(loc string) (file string, ok bool) {
+	lower := strings.ToLower(loc)
+	switch {
+	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		return "", false
+	case strings.HasPrefix(lower, "sqlite:"):
+		return loc[len("sqlite:"):], true
+	}
+	return loc, true
 }
 
 // fileSize is the file's size, 0 when it cannot be read.
@@ -634,9 +657,20 @@ func (d *doctor) ledgerLocation(ctx context.Context, l *rollback.Ledger) {
 	d.r.add(c)
 }
 
-// disk checks the free space where the ledger lives.
-func (d *doctor) disk(dir string, size int64) {
+// disk checks the free space where the ledger's file lives (size: what
+// it holds already, read here when 0).
+func (d *doctor) disk(loc string, size int64) {
 	c := DoctorCheck{Name: "ledger disk"}
+	file, local := ledgerFile(loc)
+	if !local {
+		c.OK, c.Detail = true, "the ledger is in PostgreSQL: its disk is the database server's to watch"
+		d.r.add(c)
+		return
+	}
+	if size == 0 {
+		size = fileSize(file)
+	}
+	dir := filepath.Dir(file)
 	free, err := freeBytes(dir)
 	if err != nil {
 		c.Detail = "cannot read the free space of " + dir + ": " + err.Error()

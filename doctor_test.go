@@ -240,3 +240,18 @@ func TestDoctorDisk(t *testing.T) {
 	assert.False(t, c.OK, text)
 	assert.Contains(t, c.Detail, "needed")
 }
+
+// TestDoctorDatabaseLedgerURL: a ledger named by a database URL is never
+// printed (it may hold a password), and its disk is not measured here.
+func TestDoctorDatabaseLedgerURL(t *testing.T) {
+	d := newDoctorEnv(t)
+	d.in.LedgerPath = "postgres://migrator:s3cretPW@127.0.0.1:1/ledger?sslmode=disable"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r, err := pbnhl.Doctor(ctx, d.in)
+	require.NoError(t, err)
+	var b bytes.Buffer
+	require.NoError(t, r.WriteText(&b))
+	assert.NotContains(t, b.String(), "s3cretPW")
+	assert.False(t, check(t, r, "ledger").OK, b.String()) // nothing listens there
+}
