@@ -1,9 +1,12 @@
 package pbnhl
 
 import (
+	"container/list"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -14,29 +17,67 @@ type mapped struct {
 	digest string
 }
 
-// idIndex is the id map of the object types a phase touches, loaded from
-// the ledger once per type and kept current as records are written, so
-// resolving a parent or skipping a migrated record costs no call and no
-// query. It holds two short strings per record.
+// indexCacheSize bounds the rows of lazy types held in memory (about
+// 200 bytes each): large enough that a record written is still cached when
+// the same phase asks for it again, small enough to stay flat at any
+// practice size.
+const indexCacheSize = 50_000
+
+// idIndex is the id map of the object types a phase touches. Parents (the
+// types some object's lookups refer to: offices, staff, patients...) are
+// loaded from the ledger once per type and kept current as records are
+// written, so resolving a parent costs no query. Lazy types (records no
+// lookup refers to: notes, tasks, messages, events, media, procedures'
+// records) hold no per-record row: get reads the ledger's id map
+// (Ledger.Lookup) through a bounded LRU cache that also keeps the rows this
+// phase wrote, and has answers from a set of 64-bit hashes of their
+// HighLevel ids. So the memory a run holds grows with the practice's
+// parents, not with its history.
 type idIndex struct {
 	ledger *rollback.Ledger
-	mu     sync.RWMutex
-	byKey  map[string]map[string]mapped // type → source key → row
-	ids    map[string]map[string]bool   // type → HighLevel ids mapped
+	// lazy reports the types answered from the ledger; nil: none.
+	lazy func(typ string) bool
+	seed maphash.Seed
+
+	mu     sync.Mutex
+	byKey  map[string]map[string]mapped // full type → source key → row
+	ids    map[string]map[string]bool   // full type → HighLevel ids mapped
+	hashes map[string]map[uint64]bool   // lazy type → hashes of HighLevel ids mapped
+	gone   map[string]map[string]bool   // lazy type → keys forgotten (the ledger may still hold them)
+	cache  *lru
+
+	hits, misses atomic.Int64
 }
 
 func newIndex(l *rollback.Ledger) *idIndex {
-	return &idIndex{ledger: l, byKey: map[string]map[string]mapped{}, ids: map[string]map[string]bool{}}
+	return &idIndex{ledger: l, seed: maphash.MakeSeed(), byKey: map[string]map[string]mapped{}, ids: map[string]map[string]bool{},
+		hashes: map[string]map[uint64]bool{}, gone: map[string]map[string]bool{}, cache: newLRU(indexCacheSize)}
 }
 
+// withLazy makes the types lazy answers true for read from the ledger.
+// Only types whose rows set writes through the ledger may be lazy (not a
+// dry run's invented ids, not conversation.seen).
+func (x *idIndex) withLazy(lazy func(typ string) bool) *idIndex {
+	x.lazy = lazy
+	return x
+}
+
+func (x *idIndex) isLazy(typ string) bool { return x.lazy != nil && x.lazy(typ) }
+
+func (x *idIndex) idHash(id string) uint64 { return maphash.String(x.seed, id) }
+
 func (x *idIndex) load(ctx context.Context, typ string) error {
-	x.mu.RLock()
+	lazy := x.isLazy(typ)
+	x.mu.Lock()
 	_, ok := x.byKey[typ]
-	x.mu.RUnlock()
+	if lazy {
+		_, ok = x.hashes[typ]
+	}
+	x.mu.Unlock()
 	if ok {
 		return nil
 	}
-	keys, ids := map[string]mapped{}, map[string]bool{}
+	keys, ids, hashes := map[string]mapped{}, map[string]bool{}, map[uint64]bool{}
 	for mp, err := range x.ledger.IDMap(ctx, typ) {
 		if err != nil {
 			return fmt.Errorf("pbnhl: read id map of %s: %w", typ, err)
@@ -44,34 +85,87 @@ func (x *idIndex) load(ctx context.Context, typ string) error {
 		if mp.HighLevelID == "" {
 			continue
 		}
+		if lazy {
+			hashes[x.idHash(mp.HighLevelID)] = true
+			continue
+		}
 		keys[mp.SourceKey] = mapped{id: mp.HighLevelID, digest: mp.Digest}
 		ids[mp.HighLevelID] = true
 	}
 	x.mu.Lock()
+	defer x.mu.Unlock()
+	if lazy {
+		if _, ok := x.hashes[typ]; !ok {
+			x.hashes[typ], x.gone[typ] = hashes, map[string]bool{}
+		}
+		return nil
+	}
 	if _, ok := x.byKey[typ]; !ok {
 		x.byKey[typ], x.ids[typ] = keys, ids
 	}
-	x.mu.Unlock()
 	return nil
 }
 
-// get returns the row of (typ, key); typ must have been loaded.
+// get returns the row of (typ, key); typ must have been loaded. For a lazy
+// type a cache miss reads the ledger; a ledger that cannot be read answers
+// "not mapped", and the journal write that follows fails the same way.
 func (x *idIndex) get(typ, key string) (mapped, bool) {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	r, ok := x.byKey[typ][key]
-	return r, ok
+	if !x.isLazy(typ) {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		r, ok := x.byKey[typ][key]
+		return r, ok
+	}
+	x.mu.Lock()
+	if x.hashes[typ] == nil || x.gone[typ][key] {
+		x.mu.Unlock()
+		return mapped{}, false
+	}
+	if r, ok := x.cache.get(typ, key); ok {
+		x.mu.Unlock()
+		x.hits.Add(1)
+		return r, true
+	}
+	x.mu.Unlock()
+	x.misses.Add(1)
+	mp, ok, err := x.ledger.Lookup(context.Background(), typ, key)
+	if err != nil || !ok || mp.HighLevelID == "" {
+		return mapped{}, false
+	}
+	r := mapped{id: mp.HighLevelID, digest: mp.Digest}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.gone[typ][key] {
+		return mapped{}, false // forgotten while the ledger was read
+	}
+	if c, ok := x.cache.get(typ, key); ok {
+		return c, true // written while the ledger was read: newer
+	}
+	x.cache.put(typ, key, r)
+	return r, true
 }
 
 func (x *idIndex) has(typ, id string) bool {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.isLazy(typ) {
+		return x.hashes[typ][x.idHash(id)]
+	}
 	return x.ids[typ][id]
 }
 
 func (x *idIndex) set(typ, key, id, digest string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	if x.isLazy(typ) {
+		if x.hashes[typ] == nil {
+			return // not loaded: the ledger has it, and load reads it
+		}
+		delete(x.gone[typ], key)
+		x.hashes[typ][x.idHash(id)] = true
+		x.cache.put(typ, key, mapped{id: id, digest: digest})
+		return
+	}
 	if x.byKey[typ] == nil {
 		return // not loaded: the ledger has it, and load reads it
 	}
@@ -80,11 +174,76 @@ func (x *idIndex) set(typ, key, id, digest string) {
 }
 
 func (x *idIndex) forget(typ, key string) {
+	if x.isLazy(typ) {
+		r, ok := x.get(typ, key)
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		if x.hashes[typ] == nil {
+			return
+		}
+		if ok {
+			delete(x.hashes[typ], x.idHash(r.id))
+		}
+		x.cache.remove(typ, key)
+		x.gone[typ][key] = true
+		return
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if r, ok := x.byKey[typ][key]; ok {
 		delete(x.ids[typ], r.id)
 		delete(x.byKey[typ], key)
+	}
+}
+
+// lru is a bounded least-recently-used cache of id-map rows; the caller
+// holds idIndex.mu.
+type lru struct {
+	max   int
+	order *list.List // front: most recent; values are *lruItem
+	items map[lruKey]*list.Element
+}
+
+type lruKey struct{ typ, key string }
+
+type lruItem struct {
+	k lruKey
+	r mapped
+}
+
+func newLRU(max int) *lru {
+	return &lru{max: max, order: list.New(), items: map[lruKey]*list.Element{}}
+}
+
+func (c *lru) get(typ, key string) (mapped, bool) {
+	e, ok := c.items[lruKey{typ, key}]
+	if !ok {
+		return mapped{}, false
+	}
+	c.order.MoveToFront(e)
+	return e.Value.(*lruItem).r, true
+}
+
+func (c *lru) put(typ, key string, r mapped) {
+	k := lruKey{typ, key}
+	if e, ok := c.items[k]; ok {
+		e.Value.(*lruItem).r = r
+		c.order.MoveToFront(e)
+		return
+	}
+	c.items[k] = c.order.PushFront(&lruItem{k: k, r: r})
+	for c.order.Len() > c.max {
+		old := c.order.Back()
+		c.order.Remove(old)
+		delete(c.items, old.Value.(*lruItem).k)
+	}
+}
+
+func (c *lru) remove(typ, key string) {
+	k := lruKey{typ, key}
+	if e, ok := c.items[k]; ok {
+		c.order.Remove(e)
+		delete(c.items, k)
 	}
 }
 

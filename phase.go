@@ -146,6 +146,9 @@ func (m *Migration) newPhase(ctx context.Context, p *prepared, name string, run 
 	if run != nil {
 		ph.report.Run = run.ID()
 	}
+	if !ph.dry {
+		ph.idx.withLazy(lazyTypes(m.opts.Map))
+	}
 	known := func(object, key string) bool {
 		o := m.opts.Map.Object(object)
 		if o == nil {
@@ -167,6 +170,34 @@ func (m *Migration) newPhase(ctx context.Context, p *prepared, name string, run 
 		return nil, err
 	}
 	return ph, nil
+}
+
+// lazyTypes are the record types of the map's objects that no lookup
+// refers to (notes, tasks, messages, events, media, procedures' records):
+// the index reads their rows from the ledger when asked instead of holding
+// one per record (17.4). A dry run keeps every type in memory: its invented
+// ids are in no ledger.
+func lazyTypes(mp *mapping.Map) func(string) bool {
+	parents := map[string]bool{}
+	for i := range mp.Objects {
+		for _, l := range mp.Objects[i].Lookups {
+			if po := mp.Object(l.Object); po != nil && po.RecordType() != "" {
+				parents[po.RecordType()] = true
+			}
+		}
+	}
+	lazy := map[string]bool{}
+	for i := range mp.Objects {
+		typ := mp.Objects[i].RecordType()
+		switch typ {
+		case "", rollback.TypeContact, rollback.TypeBusiness, rollback.TypeConversation, conversationSeen:
+			continue
+		}
+		if !parents[typ] {
+			lazy[typ] = true
+		}
+	}
+	return func(typ string) bool { return lazy[typ] }
 }
 
 // groups orders the map's objects for loading by their target's load
