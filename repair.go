@@ -347,7 +347,7 @@ func (r *repairer) recreate(ctx context.Context, it item) error {
 		r.skip(it.typ, it.key, it.id, false, "the ledger holds no body for it (purged, or not the record the ledger maps)")
 		return nil
 	}
-	rs, err := targetOfType(it.typ).resend(resendScope{m: r.m, typ: it.typ, ext: r.p.extField[it.typ], moved: r.moved}, it.key, body)
+	rs, err := targetOfType(it.typ).resend(resendScope{m: r.m, typ: it.typ, ext: r.p.extField[it.typ], moved: r.moved, parent: parentOf(e)}, it.key, body)
 	if errors.Is(err, errNoResend) {
 		r.skip(it.typ, it.key, it.id, false, "missing, and repair does not re-create this kind: run Undo and the load again for it, or re-create it by hand")
 		return nil
@@ -357,7 +357,7 @@ func (r *repairer) recreate(ctx context.Context, it item) error {
 	}
 	body = rs.body
 	res, err := r.m.journaledCall(ctx, r.run, write{op: rollback.OpCreate, objType: it.typ, key: it.key, entity: e.Entity,
-		payload: body, call: rs.call, find: rs.find})
+		target: rs.target, payload: body, call: rs.call, find: rs.find})
 	pr.Calls += int64(res.calls)
 	pr.Done++
 	if err != nil {
@@ -548,7 +548,11 @@ func (r *repairer) update(ctx context.Context, it item) error {
 		r.skip(it.typ, it.key, it.id, false, "the ledger holds no body for it (purged, or not the record the ledger maps)")
 		return nil
 	}
-	cur, updated, err := r.current(ctx, it.typ, it.id)
+	parent := parentOf(e)
+	if id := r.moved[parent]; id != "" {
+		parent = id
+	}
+	cur, updated, err := r.current(ctx, it.typ, it.id, parent)
 	pr.Calls++
 	switch {
 	case errors.Is(err, highlevel.ErrNotFound):
@@ -573,15 +577,25 @@ func (r *repairer) update(ctx context.Context, it item) error {
 			updated.UTC().Format(time.RFC3339), last.UTC().Format(time.RFC3339)))
 		return nil
 	}
+	if !r.force && updated.IsZero() {
+		// HighLevel tells no time of change for it (a note, a task): what
+		// differs from the body the migration wrote is taken as a
+		// person's edit.
+		pr.Done++
+		r.skip(it.typ, it.key, it.id, true, "differs from what the migration wrote, and HighLevel tells no time of its last change: taken as someone's edit")
+		return nil
+	}
 	digest := ""
 	if mp, found, err := r.m.opts.Ledger.Lookup(ctx, it.typ, it.key); err != nil {
 		return fmt.Errorf("pbnhl: read the id map: %w", err)
 	} else if found {
 		digest = mp.Digest // the id map keeps the digest a delta compares
 	}
-	ref := rollback.Ref{ObjectType: it.typ, ID: it.id, SourceKey: it.key}
+	// A record under a contact names it as related, as the load's update
+	// journals it (phase.update): Undo's restore goes through it.
+	ref := rollback.Ref{ObjectType: it.typ, ID: it.id, SourceKey: it.key, RelatedID: parent}
 	res, err := r.m.journaledCall(ctx, r.run, write{op: rollback.OpUpdate, objType: it.typ, key: it.key, entity: e.Entity,
-		target: it.id, payload: body, digest: digest, before: cur,
+		target: it.id, related: parent, payload: body, digest: digest, before: cur,
 		call: func(ctx context.Context) (string, error) {
 			// Every field of the body set to its value in the body: the
 			// update Undo's restore makes, towards the mapped body.
@@ -603,8 +617,21 @@ func (r *repairer) update(ctx context.Context, it item) error {
 
 // current reads a record (the update's before-image, in the shape its
 // bodies use) and HighLevel's time of its last change: its target's.
-func (r *repairer) current(ctx context.Context, typ, id string) ([]byte, time.Time, error) {
-	return targetOfType(typ).current(ctx, r.m.opts.Client, typ, id)
+func (r *repairer) current(ctx context.Context, typ, id, parent string) ([]byte, time.Time, error) {
+	return targetOfType(typ).current(ctx, r.m.opts.Client, typ, id, parent)
+}
+
+// parentOf is the contact the journal wrote a record under a contact
+// under: a create names it as target, an update as related
+// (phase.update); "" for every other kind.
+func parentOf(e rollback.Entry) string {
+	if !targetOfType(e.ObjectType).underContact() {
+		return ""
+	}
+	if e.Op == rollback.OpUpdate {
+		return e.RelatedID
+	}
+	return e.TargetID
 }
 
 // contactInput decodes a journaled contact create body (custom field

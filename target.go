@@ -102,8 +102,11 @@ type target interface {
 	sweepScope(body []byte, parent string) (string, string)
 	// current reads a record in the shape its bodies use, with HighLevel's
 	// time of its last change: repair's before-image and its check that
-	// nobody changed the record since the migration wrote it.
-	current(ctx context.Context, c *highlevel.Client, typ, id string) ([]byte, time.Time, error)
+	// nobody changed the record since the migration wrote it. parent is
+	// the contact of a record under a contact (underContact). A zero time
+	// says HighLevel tells none (notes, tasks): repair then takes any
+	// difference as someone's edit.
+	current(ctx context.Context, c *highlevel.Client, typ, id, parent string) ([]byte, time.Time, error)
 }
 
 // resendScope is what a target's resend needs from the repair.
@@ -114,13 +117,29 @@ type resendScope struct {
 	ext string
 	// moved maps an id this repair re-created to its new id.
 	moved map[string]string
+	// parent is the contact the journal wrote a record under a contact
+	// (underContact) under, as journaled: resend moves it through moved.
+	parent string
+}
+
+// parentID is the contact to re-create a record under: the journaled
+// one, or its new id when this repair re-created it.
+func (rs resendScope) parentID() string {
+	if id := rs.moved[rs.parent]; id != "" {
+		return id
+	}
+	return rs.parent
 }
 
 // resent is a re-creation: what is journaled and sent.
 type resent struct {
 	body []byte
-	call func(context.Context) (string, error)
-	find func(context.Context, time.Time) (string, bool, error) // nil: no lookup by identity
+	// target is the contact a record under a contact is created under:
+	// the create's journaled target, as the load journals it (Undo deletes
+	// the record through it).
+	target string
+	call   func(context.Context) (string, error)
+	find   func(context.Context, time.Time) (string, bool, error) // nil: no lookup by identity
 }
 
 // errNoResend: repair does not re-create records of the kind.
@@ -303,7 +322,7 @@ func (noTarget) matches(_ context.Context, _ lookupScope, sk sweepKey) ([]string
 }
 func (noTarget) resend(resendScope, string, []byte) (resent, error)  { return resent{}, errNoResend }
 func (noTarget) sweepScope(_ []byte, parent string) (string, string) { return parent, "" }
-func (noTarget) current(_ context.Context, _ *highlevel.Client, typ, _ string) ([]byte, time.Time, error) {
+func (noTarget) current(_ context.Context, _ *highlevel.Client, typ, _, _ string) ([]byte, time.Time, error) {
 	return nil, time.Time{}, fmt.Errorf("pbnhl: repair cannot read a %s", typ)
 }
 

@@ -176,7 +176,7 @@ func (businessTarget) resend(rs resendScope, _ string, body []byte) (resent, err
 	return r, nil
 }
 
-func (businessTarget) current(ctx context.Context, c *highlevel.Client, _, id string) ([]byte, time.Time, error) {
+func (businessTarget) current(ctx context.Context, c *highlevel.Client, _, id, _ string) ([]byte, time.Time, error) {
 	x, err := c.Businesses.Get(ctx, id)
 	if err != nil {
 		return nil, time.Time{}, err

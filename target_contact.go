@@ -268,7 +268,7 @@ func (contactTarget) resend(rs resendScope, key string, body []byte) (resent, er
 		}}, nil
 }
 
-func (contactTarget) current(ctx context.Context, c *highlevel.Client, _, id string) ([]byte, time.Time, error) {
+func (contactTarget) current(ctx context.Context, c *highlevel.Client, _, id, _ string) ([]byte, time.Time, error) {
 	x, err := c.Contacts.Get(ctx, id)
 	if err != nil {
 		return nil, time.Time{}, err

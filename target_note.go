@@ -171,3 +171,42 @@ func (m *Migration) findNote(ctx context.Context, idx *idIndex, contactID, mk st
 	}
 	return "", false, nil
 }
+
+// resend: the journaled body (its marker line included) under the
+// contact's id — the new one when this repair re-created the contact,
+// which HighLevel deleted the note with. Found again by its marker after
+// an unknown outcome.
+func (noteTarget) resend(rs resendScope, key string, body []byte) (resent, error) {
+	var in highlevel.NoteInput
+	if err := json.Unmarshal(body, &in); err != nil {
+		return resent{}, fmt.Errorf("decode the journaled body: %w", err)
+	}
+	contactID := rs.parentID()
+	if contactID == "" {
+		return resent{}, fmt.Errorf("%w: the journal names no contact for the note", errNoResend)
+	}
+	mk := identityLine(in.Body) // "": journaled before markers, matched on the body
+	c := rs.m.opts.Client
+	r := resent{body: body, target: contactID,
+		call: func(ctx context.Context) (string, error) {
+			n, err := c.Contacts.CreateNote(ctx, contactID, in)
+			if err != nil {
+				return "", err
+			}
+			return n.ID, nil
+		},
+		find: func(ctx context.Context, nb time.Time) (string, bool, error) {
+			return rs.m.findNote(ctx, nil, contactID, mk, nb, in.Body)
+		}}
+	return r, nil
+}
+
+// current: HighLevel tells no time of a note's last change (zero).
+func (t noteTarget) current(ctx context.Context, c *highlevel.Client, typ, id, parent string) ([]byte, time.Time, error) {
+	got, err := t.read(ctx, c, typ, id, parent)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	b, err := json.Marshal(got)
+	return b, time.Time{}, err
+}

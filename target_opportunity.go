@@ -265,7 +265,7 @@ func (opportunityTarget) resend(rs resendScope, key string, body []byte) (resent
 		}}, nil
 }
 
-func (t opportunityTarget) current(ctx context.Context, c *highlevel.Client, typ, id string) ([]byte, time.Time, error) {
+func (t opportunityTarget) current(ctx context.Context, c *highlevel.Client, typ, id, _ string) ([]byte, time.Time, error) {
 	x, err := c.Opportunities.Get(ctx, id)
 	if err != nil {
 		return nil, time.Time{}, err

@@ -284,7 +284,7 @@ func (recordTarget) resend(rs resendScope, key string, body []byte) (resent, err
 		}}, nil
 }
 
-func (recordTarget) current(ctx context.Context, c *highlevel.Client, typ, id string) ([]byte, time.Time, error) {
+func (recordTarget) current(ctx context.Context, c *highlevel.Client, typ, id, _ string) ([]byte, time.Time, error) {
 	x, err := c.Objects.GetRecord(ctx, typ, id)
 	if err != nil {
 		return nil, time.Time{}, err

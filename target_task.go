@@ -136,3 +136,55 @@ func (m *Migration) findTask(ctx context.Context, idx *idIndex, contactID, mk st
 	}
 	return "", false, nil
 }
+
+// resend: the journaled body (its marker line included) under the
+// contact's id — the new one when this repair re-created the contact.
+// Found again by its marker after an unknown outcome; a body without one
+// is not re-sent, as an unknown outcome could then not be settled.
+func (taskTarget) resend(rs resendScope, key string, body []byte) (resent, error) {
+	var x struct {
+		Title      string `json:"title"`
+		Body       string `json:"body"`
+		DueDate    string `json:"dueDate"`
+		Completed  bool   `json:"completed"`
+		AssignedTo string `json:"assignedTo"`
+	}
+	if err := json.Unmarshal(body, &x); err != nil {
+		return resent{}, fmt.Errorf("decode the journaled body: %w", err)
+	}
+	due, err := time.Parse(time.RFC3339, x.DueDate)
+	if err != nil {
+		return resent{}, fmt.Errorf("decode the journaled due date: %w", err)
+	}
+	in := highlevel.TaskInput{Title: x.Title, Body: x.Body, DueDate: due, Completed: x.Completed, AssignedTo: x.AssignedTo}
+	contactID := rs.parentID()
+	if contactID == "" {
+		return resent{}, fmt.Errorf("%w: the journal names no contact for the task", errNoResend)
+	}
+	mk := identityLine(in.Body)
+	if mk == "" {
+		return resent{}, fmt.Errorf("%w: the journaled task carries no identity marker", errNoResend)
+	}
+	c := rs.m.opts.Client
+	return resent{body: body, target: contactID,
+		call: func(ctx context.Context) (string, error) {
+			t, err := c.Contacts.CreateTask(ctx, contactID, in)
+			if err != nil {
+				return "", err
+			}
+			return t.ID, nil
+		},
+		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
+			return rs.m.findTask(ctx, nil, contactID, mk)
+		}}, nil
+}
+
+// current: HighLevel tells no time of a task's last change (zero).
+func (t taskTarget) current(ctx context.Context, c *highlevel.Client, typ, id, parent string) ([]byte, time.Time, error) {
+	got, err := t.read(ctx, c, typ, id, parent)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	b, err := json.Marshal(got)
+	return b, time.Time{}, err
+}
