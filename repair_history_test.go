@@ -27,7 +27,7 @@ func historyEnv(t *testing.T) *env {
 	}
 	if !hasNotes { // the history policy folded the messages away
 		e.m.Objects = append(e.m.Objects, mapping.Object{Name: "communication_notes", Source: "communications", Target: mapping.TargetNote, SourceKey: "id",
-			Fields: []mapping.Field{{Template: "[{at}] {channel} {direction}: {subject} {body}", To: "body", Transform: mapping.Chain{{Name: "collapse"}}, Required: true}},
+			Fields:  []mapping.Field{{Template: "[{at}] {channel} {direction}: {subject} {body}", To: "body", Transform: mapping.Chain{{Name: "collapse"}}, Required: true}},
 			Lookups: []mapping.Lookup{{From: "patientId", Object: "patients", To: mapping.LinkContact, Required: true}}})
 	}
 	e.m.Objects = append(e.m.Objects, taskObject())
