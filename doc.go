@@ -286,8 +286,12 @@
 // need (location settings it depends on), externalField, adopt, and for
 // the ledger record type it owns read, remove, settle (the lookup after an
 // unknown outcome), matches (the duplicate sweep), sweepScope, resend and
-// current (repair: re-create from the journaled body, read with the time
-// of the last change; noTarget's say "not repaired"), and undoKind (its undo
+// current (repair: re-create from the journaled body — a record under a
+// contact under resendScope.parentID, the contact's new id when the repair
+// re-created it, with resent.target naming that contact for Undo — and
+// read, given its parent contact, with HighLevel's time of the last
+// change, zero when HighLevel tells none: any difference is then refused
+// as someone's edit unless Force; noTarget's say "not repaired"), and undoKind (its undo
 // for rollback: a rollback.RecordKind whose Delete and Read are the
 // target's remove and read, with Restore, Exists or Digest as its records
 // allow) — and its entry in targets (target.go). UndoKinds collects the

@@ -70,24 +70,27 @@ const repairSlack = 2 * time.Second
 
 // Repair re-sends exactly what a reconcile report lists: records missing
 // from HighLevel are created again from their journaled body (contacts,
-// businesses, custom object records and opportunities; a re-created
-// contact gets its business link, its records' relations and its
-// opportunities — HighLevel deletes those with it — back, a re-created
-// business its contacts' links; notes, tasks, events, messages and media
-// are not re-created: a report names them skipped, with the reason), records whose fields differ are
-// updated to their journaled body, and relations and business links the
-// report lists as missing are made again. Every call is journaled in a
+// businesses, custom object records, opportunities, notes and tasks; a
+// re-created contact gets its business link, its records' relations and
+// its opportunities — HighLevel deletes those with it — back, a note or
+// task goes under its contact's new id when this repair re-created the
+// contact, a re-created business gets its contacts' links; calendar
+// events, conversation messages and media are not re-created: a report
+// naming them gets them skipped, with the reason), records whose fields
+// differ are updated to their journaled body, and relations and business
+// links the report lists as missing are made again. Every call is journaled in a
 // run of kind rollback.KindRepair through the load's journaled path (an
 // unknown outcome is looked up, never repeated blindly), so Undo reverses
 // a repair like any run.
 //
 // A record someone changed in HighLevel after the migration last wrote it
 // (HighLevel's dateUpdated later than the ledger's last outcome for it) is
-// refused unless opts.Force; a record already agreeing again (compared
-// with highlevel.StoredEqual's equivalences) is left alone. What is not
-// re-sent — refused, extra records (never deleted here), missing
-// businesses, notes and tasks (reconcile does not check them) — is
-// returned in a
+// refused unless opts.Force — for a note or a task, of which HighLevel
+// tells no time of change, any difference is taken as someone's edit; a
+// record already agreeing again (compared with highlevel.StoredEqual's
+// equivalences) is left alone. What is not re-sent — refused, extra
+// records (never deleted here), the kinds above that repair does not
+// re-create — is returned in a
 // *RepairIncompleteError with the report of what was done. It refuses a
 // ledger of another location, a report of another location and pending
 // intents, as Reconcile does. Reconcile again afterwards to confirm.
