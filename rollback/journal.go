@@ -40,9 +40,13 @@ type Counters struct {
 
 // rejectedRecordsSQL counts a run's records whose outcome is rejected: one
 // per (object type, source key) — per entry for entries without a key —
-// unless a later entry of the record in the run is done.
+// unless a later entry of the record in the run is done. A record's
+// distinct-key is its object type length-prefixed, then its source key
+// (injective, and never 'entry:…', which starts with a letter): written
+// without SQLite's char(0) separator so PostgreSQL (whose text holds no
+// NUL, and whose char is a type) runs the same statement.
 const rejectedRecordsSQL = `SELECT count(DISTINCT CASE WHEN j.source_key = '' THEN 'entry:' || j.id
-		ELSE j.object_type || char(0) || j.source_key END)
+		ELSE length(j.object_type) || ':' || j.object_type || j.source_key END)
 	FROM journal j WHERE j.run = ?1 AND j.outcome = 'rejected' AND j.compensates IS NULL
 	AND (j.source_key = '' OR NOT EXISTS (SELECT 1 FROM journal k
 		WHERE k.source_key = j.source_key AND k.object_type = j.object_type AND k.run = j.run

@@ -95,6 +95,18 @@ func rebind(q string) string {
 	return b.String()
 }
 
+// pgIndexedBy matches SQLite's planner hint "INDEXED BY name", which
+// PostgreSQL's planner (with statistics) does not need and does not parse.
+var pgIndexedBy = regexp.MustCompile(`(?i)\s+INDEXED\s+BY\s+\w+`)
+
+// pgSQL is the PostgreSQL form of a ledger statement written for SQLite:
+// placeholders rebound, planner hints dropped. Everything else is SQL both
+// dialects run alike (TestPostgresStorageStatements holds the storage
+// files to that).
+func pgSQL(q string) string {
+	return rebind(pgIndexedBy.ReplaceAllString(q, ""))
+}
+
 // pgSchemaLock is the advisory-lock key every schema step takes: the
 // PostgreSQL counterpart of BEGIN IMMEDIATE in migrateStep. Advisory locks
 // are per database, so ledgers in other databases do not contend; ledgers

@@ -34,11 +34,13 @@ func (r *Run) Advance(ctx context.Context, entity string, ts time.Time) (time.Ti
 		// A rejection or invalid record that a later attempt in the run
 		// got done (a resumed run) does not hold the watermark: the record
 		// arrived. The first condition is the partial index's, verbatim.
+		// IS DISTINCT FROM (SQLite's IS NOT, spelled as both dialects
+		// accept it): a pending intent (NULL outcome) is not 'rejected'.
 		err := t.w.conn.QueryRowContext(t.ctx, `SELECT min(m) FROM (
 			SELECT min(source_modified) AS m FROM journal
 			WHERE run = ?1 AND entity = ?2 AND source_modified <= ?3
 			  AND (outcome IS NULL OR outcome IN ('rejected', 'unknown'))
-			  AND (outcome IS NOT 'rejected' OR source_key = '' OR NOT EXISTS (SELECT 1 FROM journal k
+			  AND (outcome IS DISTINCT FROM 'rejected' OR source_key = '' OR NOT EXISTS (SELECT 1 FROM journal k
 				WHERE k.source_key = journal.source_key AND k.object_type = journal.object_type AND k.run = journal.run
 				AND k.id > journal.id AND k.outcome = 'done' AND k.compensates IS NULL))
 			UNION ALL
@@ -46,7 +48,7 @@ func (r *Run) Advance(ctx context.Context, entity string, ts time.Time) (time.Ti
 			WHERE run = ?1 AND entity = ?2 AND source_modified <= ?3
 			  AND (source_key = '' OR NOT EXISTS (SELECT 1 FROM journal d INDEXED BY journal_record
 				WHERE d.source_key = invalid.source_key AND d.entity = invalid.entity AND d.run = invalid.run
-				AND d.outcome = 'done' AND d.compensates IS NULL AND d.outcome_at >= invalid.at)))`,
+				AND d.outcome = 'done' AND d.compensates IS NULL AND d.outcome_at >= invalid.at))) AS failed`,
 			int64(r.id), entity, ts.UnixNano()).Scan(&failed)
 		if err != nil {
 			return fmt.Errorf("rollback: watermark: %w", err)
