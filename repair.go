@@ -70,13 +70,13 @@ const repairSlack = 2 * time.Second
 
 // Repair re-sends exactly what a reconcile report lists: records missing
 // from HighLevel are created again from their journaled body (contacts,
-// businesses, custom object records, opportunities, notes and tasks; a
-// re-created contact gets its business link, its records' relations and
-// its opportunities — HighLevel deletes those with it — back, a note or
-// task goes under its contact's new id when this repair re-created the
-// contact, a re-created business gets its contacts' links; calendar
-// events, conversation messages and media are not re-created: a report
-// naming them gets them skipped, with the reason), records whose fields
+// businesses, custom object records, opportunities, notes, tasks and
+// calendar appointments; a re-created contact gets its business link, its
+// records' relations and its opportunities — HighLevel deletes those with
+// it — back, a note, task or appointment goes on its contact's new id
+// when this repair re-created the contact, a re-created business gets its
+// contacts' links; conversation messages and media are not re-created: a
+// report naming them gets them skipped, with the reason), records whose fields
 // differ are updated to their journaled body, and relations and business
 // links the report lists as missing are made again. Every call is journaled in a
 // run of kind rollback.KindRepair through the load's journaled path (an

@@ -192,3 +192,46 @@ func TestRepairRefusesAnEditedNote(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "edited by the front desk", got.Body)
 }
+
+// A calendar appointment deleted in HighLevel after the run is re-created
+// by Repair from its journaled body on its contact (one create call); the
+// repair run's Undo deletes it again.
+func TestRepairRecreatesAnEvent(t *testing.T) {
+	e, _ := newEventEnv(t, envOptions{patients: 8}, false)
+	migrate(t, e, nil)
+	ctx := context.Background()
+	c := e.client
+	var ev child
+	for mp, err := range e.ledger.IDMap(ctx, rollback.TypeEvent) {
+		require.NoError(t, err)
+		a, err := c.Calendars.GetAppointment(ctx, mp.HighLevelID)
+		require.NoError(t, err)
+		ev = child{rollback.TypeEvent, mp.SourceKey, mp.HighLevelID, a.ContactID, a.Description}
+		break
+	}
+	require.NotEmpty(t, ev.id, "a mapped appointment")
+	require.NoError(t, c.Calendars.DeleteEvent(ctx, ev.id))
+
+	m := e.migration(nil)
+	out, err := m.Repair(ctx, historyReport(e,
+		reconcile.Difference{ObjectType: ev.typ, SourceKey: ev.key, HighLevelID: ev.id, Kind: reconcile.KindMissing}),
+		pbnhl.RepairOptions{})
+	require.NoError(t, err)
+	require.Len(t, out.Objects, 1)
+	assert.Equal(t, int64(1), out.Objects[0].Written)
+	assert.Equal(t, int64(1), out.Objects[0].Calls, "one create call")
+	mp, ok, err := e.ledger.Lookup(ctx, rollback.TypeEvent, ev.key)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NotEqual(t, ev.id, mp.HighLevelID)
+	a, err := c.Calendars.GetAppointment(ctx, mp.HighLevelID)
+	require.NoError(t, err)
+	assert.Equal(t, ev.contact, a.ContactID)
+	assert.Equal(t, ev.body, a.Description)
+
+	u, err := m.Undo(ctx, pbnhl.UndoOptions{Runs: []rollback.RunID{out.Run}})
+	require.NoError(t, err)
+	assert.True(t, u.Complete())
+	_, err = c.Calendars.GetAppointment(ctx, mp.HighLevelID)
+	assert.ErrorIs(t, err, highlevel.ErrNotFound)
+}

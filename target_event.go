@@ -266,3 +266,70 @@ func (m *Migration) eventsWithMarker(ctx context.Context, idx *idIndex, contactI
 	}
 	return ids, calls, nil
 }
+
+// resend: the journaled create body (never notifying, its marker line
+// included) on the contact's new id when this repair re-created the
+// contact — HighLevel deletes a contact's appointments with it; that body
+// is what is journaled. Found again by its marker at its start time.
+func (eventTarget) resend(rs resendScope, key string, body []byte) (resent, error) {
+	var x struct {
+		CalendarID               string `json:"calendarId"`
+		ContactID                string `json:"contactId"`
+		StartTime                string `json:"startTime"`
+		EndTime                  string `json:"endTime"`
+		Title                    string `json:"title"`
+		Status                   string `json:"appointmentStatus"`
+		AssignedUserID           string `json:"assignedUserId"`
+		Address                  string `json:"address"`
+		Description              string `json:"description"`
+		IgnoreDateRange          bool   `json:"ignoreDateRange"`
+		IgnoreFreeSlotValidation bool   `json:"ignoreFreeSlotValidation"`
+	}
+	if err := json.Unmarshal(body, &x); err != nil {
+		return resent{}, fmt.Errorf("decode the journaled body: %w", err)
+	}
+	in := highlevel.AppointmentInput{CalendarID: x.CalendarID, ContactID: x.ContactID, Title: x.Title,
+		Status: highlevel.AppointmentStatus(x.Status), AssignedUserID: x.AssignedUserID, Address: x.Address,
+		Description: x.Description, IgnoreDateRange: x.IgnoreDateRange, IgnoreFreeSlotValidation: x.IgnoreFreeSlotValidation}
+	var err error
+	if in.StartTime, err = time.Parse(time.RFC3339, x.StartTime); err != nil {
+		return resent{}, fmt.Errorf("decode the journaled start time: %w", err)
+	}
+	if x.EndTime != "" {
+		if in.EndTime, err = time.Parse(time.RFC3339, x.EndTime); err != nil {
+			return resent{}, fmt.Errorf("decode the journaled end time: %w", err)
+		}
+	}
+	if id := rs.moved[in.ContactID]; id != "" {
+		in.ContactID = id
+	}
+	mk := identityLine(in.Description)
+	if in.ContactID == "" || mk == "" {
+		return resent{}, fmt.Errorf("%w: the journaled appointment names no contact or carries no identity marker", errNoResend)
+	}
+	if body, err = in.Body(); err != nil {
+		return resent{}, err
+	}
+	c := rs.m.opts.Client
+	return resent{body: body, target: in.ContactID,
+		call: func(ctx context.Context) (string, error) {
+			a, err := c.Calendars.CreateAppointment(ctx, in)
+			if err != nil {
+				return "", err
+			}
+			return a.ID, nil
+		},
+		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
+			return rs.m.findEvent(ctx, nil, in.ContactID, mk, in.StartTime)
+		}}, nil
+}
+
+// current reads the appointment with HighLevel's dateUpdated.
+func (eventTarget) current(ctx context.Context, c *highlevel.Client, _, id, _ string) ([]byte, time.Time, error) {
+	a, err := c.Calendars.GetAppointment(ctx, id)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	b, err := json.Marshal(a)
+	return b, a.DateUpdated.Time, err
+}
