@@ -56,7 +56,17 @@
 // search_path — the counterpart of one ledger per SQLite file, so tables
 // keep their names and no statement needs a migration_id column. The
 // driver is pgx's database/sql driver, so the backend will share the
-// SQLite code path. Errors and logs carry a
+// SQLite code path: the package's SQL is written in the form both dialects
+// run (pgSQL only rebinds placeholders and drops SQLite's INDEXED BY
+// hints), and TestPostgresStorageStatements prepares every whole SQL
+// literal of the package on a real server, so a SQLite-only statement
+// fails the suite. What the backend still needs: Open's branch (no file,
+// permission or sidecar handling; RedactDSN in every message), BEGIN
+// IMMEDIATE → BEGIN plus a session advisory lock keyed by the migration
+// for the one-writer rule, LastInsertId → RETURNING id (BeginRun, the
+// batched intent insert), the schema version read from
+// pbnhl_schema_version instead of PRAGMA user_version, and purge's WAL
+// checkpoint (VACUUM's counterpart). Errors and logs carry a
 // database location only through RedactDSN, which replaces the URL's
 // password and any password= parameter with "xxxxx". The tests already
 // hold the PostgreSQL harness the backend's suite will run on
