@@ -48,7 +48,7 @@ func (m *Map) Elsewhere(o *Object) []string {
 	var out []string
 	for i := range m.Objects {
 		x := &m.Objects[i]
-		if x.Source != o.Source || x.Expand != nil {
+		if x.Source != o.Source || x.Expand != nil || m.Off(x) {
 			continue
 		}
 		// A kind that writes a HighLevel record per source record (the
@@ -75,6 +75,11 @@ func (m *Map) CapText(o *Object) string {
 	s := fmt.Sprintf("The field holds at most %d bytes per contact: past that the newest entries are kept and the oldest cut (each cut is a warning in the run's report). ", n)
 	if el := m.Elsewhere(o); len(el) > 0 {
 		return s + "The entries, cut or not, are also in HighLevel as " + strings.Join(el, ", ") + "."
+	}
+	for _, k := range HistoryKinds() {
+		if HistorySource(k) == o.Source {
+			return s + "**The cut entries are in no other HighLevel record**: raise `max_bytes`, or write " + k + " as `both` in the map's history policy."
+		}
 	}
 	return s + "**The cut entries are in no other HighLevel record**: raise `max_bytes` or map `" + o.Source + "` to notes as well."
 }

@@ -55,7 +55,7 @@ func (m *Map) check(reg *Registry) []Issue {
 		o := &m.Objects[i]
 		out = append(out, o.check(m, reg)...)
 	}
-	return out
+	return append(out, m.checkHistory()...) // policy.go
 }
 
 func (o *Object) check(m *Map, reg *Registry) []Issue {

@@ -123,7 +123,11 @@
 //     and role, counts the records each hands to the fallback
 //     ([Owners.Affected]) and requires a fallback user so no contact lands
 //     without an owner; [HighLevelUsers] lists the users.
-//  5. [Map.Order] gives the objects parents first. An [Applier] turns each
+//  5. [Map.Order] gives the objects parents first, leaving out those the
+//     map's history policy turns off ([HistoryPolicy], `history:` with
+//     `kind: messages|procedures|appointments` and `as: first-class|folded|both`:
+//     [Map.Off], [Map.WithHistory], [Map.HistoryObjects]; the review says
+//     what folding costs, [FoldingCost]). An [Applier] turns each
 //     source [Record] ([Struct] for typed models, [Row] for CSV rows) into a
 //     [Payload]; a [Validator] adds duplicate (merge / keep / flag) and
 //     reference checks; an [Aggregator] folds contact_field payloads into one

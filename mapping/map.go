@@ -18,7 +18,10 @@ type Map struct {
 	Source      string    `yaml:"source,omitempty"`
 	Description string    `yaml:"description,omitempty"`
 	Approval    *Approval `yaml:"approval,omitempty"`
-	Objects     []Object  `yaml:"objects"`
+	// History is how patient history is written (policy.go): each kind
+	// first-class, folded into the contact, or both.
+	History []HistoryPolicy `yaml:"history,omitempty"`
+	Objects []Object        `yaml:"objects"`
 
 	file string     // where it was loaded from, for error messages
 	doc  *yaml.Node // the document as loaded, to carry its comments into Save

@@ -8,7 +8,8 @@ import (
 // Order returns the map's objects so that every object comes after the
 // objects its lookups refer to (offices and staff, then patients, then their
 // records), keeping the document's order otherwise. A cycle of lookups is an
-// error naming the objects in it.
+// error naming the objects in it. Objects the history policy turns off
+// (Map.Off) are left out: no run writes them.
 func (m *Map) Order() ([]*Object, error) {
 	const (
 		unvisited = iota
@@ -47,6 +48,9 @@ func (m *Map) Order() ([]*Object, error) {
 		return nil
 	}
 	for i := range m.Objects {
+		if m.Off(&m.Objects[i]) {
+			continue // the history policy writes these records the other way
+		}
 		if err := visit(&m.Objects[i]); err != nil {
 			return nil, err
 		}

@@ -42,6 +42,13 @@ func (m *Map) WriteReview(w io.Writer, opts ReviewOptions) error {
 	default:
 		b.WriteString("- Status: **not approved** — inspect only; nothing runs until it is approved\n\n")
 	}
+	if len(m.History) > 0 { // policy.go: how history lands, and what folding costs
+		b.WriteString("## History policy\n\n")
+		for _, l := range strings.Split(strings.TrimSpace(m.HistoryText()), "\n") {
+			fmt.Fprintf(b, "%s\n", mdText(l))
+		}
+		b.WriteString("\n")
+	}
 	type attention struct{ object, to, why string }
 	var todo []attention
 	for i := range m.Objects {
