@@ -12,13 +12,14 @@ import (
 
 // BenchmarkFullReconcile reports the HighLevel reads a full reconcile
 // (every contact by the bucketed diff, every custom object record by a
-// scan, every relation, the population counts; no sample) spends per
-// contact of a clean migration, and what each part costs: the bucketed
-// diff per contact, the record scan per record, the relation check per
-// contact (HighLevel lists relations per record only: one call per
-// related contact) and the fixed rest (field listings, counts, business
-// links, population: independent of size). PBNHL_RECONCILE_PATIENTS
-// scales the practice (default 300).
+// scan, a random sample of related contacts' relations — every one with
+// PBNHL_RECONCILE_DEEP=1 —, the population counts; no sample diff) spends
+// per contact of a clean migration, and what each part costs: the
+// bucketed diff per contact, the record scan per record, the relation
+// check per contact (HighLevel lists relations per record only: one call
+// per related contact read) and the fixed rest (field listings, counts,
+// business links, population: independent of size).
+// PBNHL_RECONCILE_PATIENTS scales the practice (default 300).
 func BenchmarkFullReconcile(b *testing.B) {
 	patients := 300
 	if n, err := strconv.Atoi(os.Getenv("PBNHL_RECONCILE_PATIENTS")); err == nil && n > 0 {
@@ -27,7 +28,7 @@ func BenchmarkFullReconcile(b *testing.B) {
 	e := migrated(b, patients)
 	var rep *reconcile.Report
 	for b.Loop() {
-		rep = e.run(b, reconcile.Options{Full: true, Sample: -1})
+		rep = e.run(b, reconcile.Options{Full: true, Deep: os.Getenv("PBNHL_RECONCILE_DEEP") == "1", Sample: -1})
 	}
 	if rep.Differences != 0 {
 		b.Fatalf("a clean migration reconciles with differences: %s", rep.Verdict)
@@ -40,7 +41,7 @@ func BenchmarkFullReconcile(b *testing.B) {
 	}
 	relCalls := 0
 	for _, in := range rep.Integrity {
-		if strings.Contains(in.Check, "every relation") {
+		if strings.HasPrefix(in.Check, "custom records related to their contact") {
 			relCalls = in.Calls
 		}
 	}
@@ -50,4 +51,30 @@ func BenchmarkFullReconcile(b *testing.B) {
 	b.ReportMetric(rep.Records.ReadsPerRecord(), "scan-reads/record")
 	b.ReportMetric(float64(relCalls)/float64(contacts), "relation-reads/contact")
 	b.ReportMetric(float64(rep.Calls-rep.Buckets.Calls-rep.Records.Calls-relCalls), "fixed-reads")
+}
+
+// BenchmarkSampleDiff reports the HighLevel reads the sample diff (each
+// sampled record read back by id and compared field by field, a custom
+// record's relations listed with it) spends per sampled record, apart
+// from the steps every check makes (counts, field listings, population).
+// PBNHL_RECONCILE_PATIENTS scales the practice (default 300).
+func BenchmarkSampleDiff(b *testing.B) {
+	patients := 300
+	if n, err := strconv.Atoi(os.Getenv("PBNHL_RECONCILE_PATIENTS")); err == nil && n > 0 {
+		patients = n
+	}
+	e := migrated(b, patients)
+	var rep *reconcile.Report
+	for b.Loop() {
+		rep = e.run(b, reconcile.Options{Sample: 20})
+	}
+	if rep.Differences != 0 {
+		b.Fatalf("a clean migration reconciles with differences: %s", rep.Verdict)
+	}
+	if rep.Sample.Records == 0 {
+		b.Fatal("nothing sampled")
+	}
+	b.ReportMetric(float64(rep.Sample.Records), "sampled-records")
+	b.ReportMetric(rep.Sample.ReadsPerRecord(), "reads/sampled-record")
+	b.ReportMetric(float64(rep.Calls-rep.Sample.Calls), "other-reads")
 }

@@ -12,8 +12,8 @@ import (
 // of 100 for businesses and opportunities), the sample's reads by id and
 // its relation listings, one fingerprint per top-level bucket, the scan of
 // custom object records by pages of 100, a count per business, a relation
-// listing per related contact and a count per contact field for the
-// population. Each difference found costs a few more (halved buckets,
+// listing per related contact read (a sample unless Deep) and a count
+// per contact field for the population. Each difference found costs a few more (halved buckets,
 // leaf reads, listings naming orphans), so a damaged location spends
 // more; Report.Calls is what a check spent.
 func Estimate(ctx context.Context, l *rollback.Ledger, opts Options) (int, error) {
@@ -67,7 +67,17 @@ func Estimate(ctx context.Context, l *rollback.Ledger, opts Options) (int, error
 				}
 			}
 		}
-		calls += len(contacts)
+		// One listing per related contact read: all of them when Deep,
+		// the sample otherwise (as relationsFull picks it).
+		n := len(contacts)
+		if !opts.Deep && n > 0 {
+			k := opts.RelationSample
+			if k <= 0 {
+				k = (n + 199) / 200
+			}
+			n = min(k, n)
+		}
+		calls += n
 	}
 	// Population: one count per contact field the mapped bodies set (the
 	// widest of the first bodies stands for all).

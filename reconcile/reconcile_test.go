@@ -353,7 +353,8 @@ func TestSampleFindsRecordDamage(t *testing.T) {
 	assert.Equal(t, 2, rep.Differences)
 
 	// A full run scans every record: the same change, one call per 100.
-	full := e.run(t, reconcile.Options{Full: true, Sample: -1})
+	// Deep: every relation, one listing per contact.
+	full := e.run(t, reconcile.Options{Full: true, Deep: true, Sample: -1})
 	require.NotNil(t, full.Records)
 	assert.Equal(t, rep.Sample.Differences, full.Records.Differences)
 	assert.Equal(t, full.Records.Records, full.Records.RecordsRead)
@@ -369,6 +370,50 @@ func TestSampleFindsRecordDamage(t *testing.T) {
 		}
 	}
 	assert.LessOrEqual(t, full.Records.Calls, full.Records.Records/100+types, "one call per page of 100 per type")
+}
+
+// A full run that is not Deep reads the relations of a random sample of
+// related contacts and says so; a sample covering every contact finds the
+// removed relation exactly as Deep does, a sample of one reads one listing.
+func TestRelationSample(t *testing.T) {
+	ctx := context.Background()
+	e := migrated(t, 12)
+	const typ = "custom_objects.pbn_appointment"
+	var unlinked rollback.IDMapEntry
+	for m, err := range e.ledger.IDMap(ctx, typ) {
+		require.NoError(t, err)
+		unlinked = m
+	}
+	for rl, err := range e.hl.Associations.Relations(ctx, unlinked.HighLevelID, highlevel.RelationListOptions{}) {
+		require.NoError(t, err)
+		require.NoError(t, e.hl.Associations.DeleteRelation(ctx, rl.ID))
+	}
+	relations := func(rep *reconcile.Report) reconcile.Integrity {
+		for _, i := range rep.Integrity {
+			if strings.HasPrefix(i.Check, "custom records related to their contact") {
+				return i
+			}
+		}
+		t.Fatal("no relation check")
+		return reconcile.Integrity{}
+	}
+	deep := relations(e.run(t, reconcile.Options{Full: true, Deep: true, Sample: -1}))
+	require.Len(t, deep.Orphans, 1)
+	assert.Zero(t, deep.Sampled)
+
+	all := e.run(t, reconcile.Options{Full: true, RelationSample: 1 << 20, Sample: -1})
+	in := relations(all)
+	assert.Equal(t, deep.Orphans, in.Orphans)
+	assert.Equal(t, in.SampledOf, in.Sampled)
+	assert.Equal(t, deep.Expected, in.Expected)
+	var text strings.Builder
+	require.NoError(t, all.WriteText(&text))
+	assert.Contains(t, text.String(), fmt.Sprintf("sampled %d of %d contacts", in.Sampled, in.SampledOf))
+
+	one := relations(e.run(t, reconcile.Options{Full: true, Sample: -1}))
+	assert.Equal(t, 1, one.Sampled, "12 patients: one contact per 200, at least one")
+	assert.Equal(t, 1, one.Calls, "one listing for the one contact read")
+	assert.Less(t, one.Calls, deep.Calls)
 }
 
 // A contact HighLevel holds that the ledger does not know is listed as

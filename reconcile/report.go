@@ -113,6 +113,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	b.WriteString("\nRelationship integrity\n")
 	for _, i := range r.Integrity {
 		fmt.Fprintf(&b, "  %-52s %6d of %6d\n", i.Check, i.Found, i.Expected)
+		if i.Sampled > 0 {
+			fmt.Fprintf(&b, "    sampled: relations outside the %d contacts read are not checked; a loss on a fraction p of the %d is missed with probability (1-p)^%d (Deep reads all)\n", i.Sampled, i.SampledOf, i.Sampled)
+		}
 		for _, o := range i.Orphans {
 			fmt.Fprintf(&b, "    orphan %s %s (%s): %s\n", o.ObjectType, o.SourceKey, o.HighLevelID, o.Reason)
 		}
