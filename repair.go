@@ -352,7 +352,12 @@ func (r *repairer) recreate(ctx context.Context, it item) error {
 	}
 	rs, err := targetOfType(it.typ).resend(resendScope{m: r.m, typ: it.typ, ext: r.p.extField[it.typ], moved: r.moved, parent: parentOf(e)}, it.key, body)
 	if errors.Is(err, errNoResend) {
-		r.skip(it.typ, it.key, it.id, false, "missing, and repair does not re-create this kind: run Undo and the load again for it, or re-create it by hand")
+		// A target's own wording (value-free) says why, when it gives one.
+		why := "repair does not re-create this kind"
+		if d, ok := strings.CutPrefix(err.Error(), errNoResend.Error()+": "); ok {
+			why = d
+		}
+		r.skip(it.typ, it.key, it.id, false, "missing, not re-created ("+why+"): run Undo and the load again for it, or re-create it by hand")
 		return nil
 	}
 	if err != nil {

@@ -235,3 +235,37 @@ func TestRepairRecreatesAnEvent(t *testing.T) {
 	_, err = c.Calendars.GetAppointment(ctx, mp.HighLevelID)
 	assert.ErrorIs(t, err, highlevel.ErrNotFound)
 }
+
+// A conversation message or an uploaded document a report lists missing
+// is not re-sent: each is skipped with the reason (no file bytes in the
+// journal; a message goes only with its conversation), and no call is
+// made for it.
+func TestRepairSkipsMessagesAndMedia(t *testing.T) {
+	e := newMessageEnv(t, envOptions{patients: 8})
+	migrate(t, e, nil)
+	ctx := context.Background()
+	var ds []reconcile.Difference
+	for _, typ := range []string{rollback.TypeMessage, rollback.TypeMedia} {
+		for mp, err := range e.ledger.IDMap(ctx, typ) {
+			require.NoError(t, err)
+			ds = append(ds, reconcile.Difference{ObjectType: typ, SourceKey: mp.SourceKey, HighLevelID: mp.HighLevelID, Kind: reconcile.KindMissing})
+			break
+		}
+	}
+	require.Len(t, ds, 2, "a migrated message and document")
+	out, err := e.migration(nil).Repair(ctx, historyReport(e, ds...), pbnhl.RepairOptions{})
+	var inc *pbnhl.RepairIncompleteError
+	require.True(t, errors.As(err, &inc), "%v", err)
+	require.Len(t, inc.Skipped, 2)
+	reasons := map[string]string{}
+	for _, s := range inc.Skipped {
+		reasons[s.ObjectType] = s.Reason
+	}
+	assert.Contains(t, reasons[rollback.TypeMessage], "only with its conversation")
+	assert.Contains(t, reasons[rollback.TypeMedia], "no file bytes")
+	require.NotNil(t, out)
+	for _, p := range out.Objects {
+		assert.Zero(t, p.Calls, "no HighLevel call for %s, not re-sent", p.Object)
+		assert.Zero(t, p.Written, p.Object)
+	}
+}

@@ -422,3 +422,10 @@ func (mediaTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]s
 	}
 	return ids, max(calls, 1), nil
 }
+
+// resend: not re-created. The journal holds the upload's size and hash,
+// never the file's bytes, and repair does not stream documents from
+// Practice by Numbers again (a load does: Undo the run and load again).
+func (mediaTarget) resend(resendScope, string, []byte) (resent, error) {
+	return resent{}, fmt.Errorf("%w: the journal holds no file bytes, and repair does not re-read documents from the source", errNoResend)
+}

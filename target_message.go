@@ -321,3 +321,11 @@ func (messageTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([
 	ids, err := s.m.messagesWithMarker(ctx, nil, sk.parent, marker(s.mid, sk.typ, sk.key), false)
 	return ids, 1, err
 }
+
+// resend: not re-created. HighLevel's API deletes no single message, so
+// a message is missing only with its whole conversation, which the
+// journal created (or found) once per contact: re-creating one message
+// would need its conversation back first.
+func (messageTarget) resend(resendScope, string, []byte) (resent, error) {
+	return resent{}, fmt.Errorf("%w: a message goes missing only with its conversation, which repair does not re-create", errNoResend)
+}
