@@ -269,3 +269,35 @@ func TestRepairSkipsMessagesAndMedia(t *testing.T) {
 		assert.Zero(t, p.Written, p.Object)
 	}
 }
+
+// A contact deleted in HighLevel takes its notes with it: a report listing
+// both gets the contact re-created first and the note on the contact's
+// new id.
+func TestRepairPutsANoteOnItsRecreatedContact(t *testing.T) {
+	e := historyEnv(t)
+	ctx := context.Background()
+	c := e.client
+	note, _ := historyChildren(t, e)
+	var contactKey string
+	for mp, err := range e.ledger.IDMap(ctx, rollback.TypeContact) {
+		require.NoError(t, err)
+		if mp.HighLevelID == note.contact {
+			contactKey = mp.SourceKey
+		}
+	}
+	require.NotEmpty(t, contactKey)
+	require.NoError(t, c.Contacts.Delete(ctx, note.contact))
+
+	m := e.migration(nil)
+	_, err := m.Repair(ctx, historyReport(e,
+		// The note first: repair orders re-creations parents first.
+		reconcile.Difference{ObjectType: note.typ, SourceKey: note.key, HighLevelID: note.id, Kind: reconcile.KindMissing},
+		reconcile.Difference{ObjectType: rollback.TypeContact, SourceKey: contactKey, HighLevelID: note.contact, Kind: reconcile.KindMissing}),
+		pbnhl.RepairOptions{})
+	require.NoError(t, err)
+	mp, ok, err := e.ledger.Lookup(ctx, rollback.TypeContact, contactKey)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.NotEqual(t, note.contact, mp.HighLevelID)
+	assert.Len(t, withBody(t, e, rollback.TypeNote, mp.HighLevelID, note.body), 1, "the note on the new contact")
+}
