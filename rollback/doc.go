@@ -63,8 +63,8 @@
 // fails the suite. What the backend still needs: Open's branch (no file,
 // permission or sidecar handling; RedactDSN in every message), BEGIN
 // IMMEDIATE → BEGIN plus a session advisory lock keyed by the migration
-// for the one-writer rule, LastInsertId → RETURNING id (BeginRun, the
-// batched intent insert), the schema version read from
+// for the one-writer rule, LastInsertId → RETURNING id (the batched
+// intent insert; BeginRun already uses RETURNING), the schema version read from
 // pbnhl_schema_version instead of PRAGMA user_version, and purge's WAL
 // checkpoint (VACUUM's counterpart). Errors and logs carry a
 // database location only through RedactDSN, which replaces the URL's

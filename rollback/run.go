@@ -187,12 +187,12 @@ func (l *Ledger) BeginRun(ctx context.Context, opts RunOptions) (*Run, error) {
 		if err := closeDeadRuns(t, now, 0); err != nil {
 			return err
 		}
-		res, err := t.exec(stInsertRun, string(opts.Kind), opts.MapDigest, opts.Location, opts.Actor, now, owner)
-		if err != nil {
-			return err
+		// RETURNING rather than LastInsertId: PostgreSQL's driver has no
+		// last insert id, and both dialects return the new row's id.
+		if err := t.queryRow(stInsertRun, string(opts.Kind), opts.MapDigest, opts.Location, opts.Actor, now, owner).Scan(&id); err != nil {
+			return fmt.Errorf("rollback: %s: %w", stInsertRun, err)
 		}
-		id, err = res.LastInsertId()
-		return err
+		return nil
 	})
 	if err != nil {
 		return nil, err

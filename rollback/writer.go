@@ -78,7 +78,7 @@ const (
 
 var statements = map[string]string{
 	stInsertRun: `INSERT INTO runs(kind, map_digest, location, actor, started_at, status, owner)
-		VALUES(?, ?, ?, ?, ?, 'running', ?)`,
+		VALUES(?, ?, ?, ?, ?, 'running', ?) RETURNING id`,
 	stFinishRun: `UPDATE runs SET status = ?, finished_at = ? WHERE id = ?`,
 	stReopenRun: `UPDATE runs SET status = 'running', finished_at = NULL, owner = ? WHERE id = ?`,
 	stSetOutcome: `UPDATE journal SET outcome = ?, hl_id = ?, http_status = ?, reason = ?, outcome_at = ?, origin = ?
