@@ -1,0 +1,133 @@
+package pbnhl_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/mapping"
+)
+
+// TestHistoryFoldedCensus (issue 17, "nothing is lost by folding"): the
+// default map with messages folded (`history: [{kind: messages, as:
+// folded}]`) on a pbntest practice, run against hltest and read back
+// through the client. No message is written as a note, and every
+// communication of the source is in its contact's communication log
+// (matched on time, channel, direction and body), or listed in the
+// ledger's problems with a reason, or belongs to a patient the map's
+// filter leaves out (deleted patients) — exactly one of the three. The
+// run's report carries no cap warning: no entry was cut.
+func TestHistoryFoldedCensus(t *testing.T) {
+	e := newEnv(t, envOptions{patients: size(60), seed: 7})
+	ctx := context.Background()
+	mp := e.m.WithHistory(mapping.HistoryMessages, mapping.AsFolded)
+	require.NoError(t, mp.Approve("test", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+	m := e.migration(func(o *pbnhl.Options) { o.Map = mp })
+	_, err := m.ApplySchema(ctx)
+	require.NoError(t, err)
+	pre, err := m.Preflight(ctx)
+	require.NoError(t, err)
+	require.True(t, pre.Ready(), pre.Blocking)
+	rep, err := m.Run(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, rep.Invalid)
+	for _, pr := range rep.Invalid.Problems() {
+		assert.NotEqual(t, "truncated", pr.Rule, "a folded log was cut: %s", pr.Reason)
+	}
+	for _, o := range rep.Objects {
+		assert.NotEqual(t, "communications", o.Object, "the notes object does not run")
+	}
+
+	c := e.client
+	fields, err := c.CustomFields.List(ctx, highlevel.FieldModelContact)
+	require.NoError(t, err)
+	var patientField, logField string
+	for _, f := range fields {
+		switch f.FieldKey {
+		case "contact.pbn_patient_id":
+			patientField = f.ID
+		case "contact.pbn_communication_log":
+			logField = f.ID
+		}
+	}
+	require.NotEmpty(t, patientField)
+	require.NotEmpty(t, logField)
+	// The logs' entries by patient, time, channel, direction and body.
+	inLog := map[string]int{}
+	for ct, err := range c.Contacts.Search(ctx, highlevel.ContactSearch{}) {
+		require.NoError(t, err)
+		var patient, log string
+		for _, v := range ct.CustomFields {
+			switch v.ID {
+			case patientField:
+				patient, _ = v.Text()
+			case logField:
+				log, _ = v.Text()
+			}
+		}
+		if log == "" {
+			continue
+		}
+		var entries []struct{ At, Channel, Direction, Body string }
+		require.NoError(t, json.Unmarshal([]byte(log), &entries), "the log is a JSON array")
+		for _, x := range entries {
+			at, err := time.Parse(time.RFC3339, x.At)
+			require.NoError(t, err)
+			inLog[foldKey(patient, at, x.Channel, x.Direction, x.Body)]++
+		}
+	}
+	listed := map[string]bool{}
+	for pr, err := range e.ledger.Problems(ctx) {
+		require.NoError(t, err)
+		if pr.Entity == "communications" || pr.Entity == "communication_log" {
+			listed[pr.SourceKey] = true
+		}
+	}
+	p := e.pbn.Practice()
+	deleted := map[int64]bool{}
+	for pt := range p.Patients() {
+		deleted[pt.ID] = pt.Status == "Deleted"
+	}
+	var arrived, nlisted, filtered, total int
+	for msg := range p.Communications() {
+		total++
+		k := foldKey(itoa(msg.PatientID), msg.At, string(msg.Channel), string(msg.Direction), msg.Body)
+		a, l, f := inLog[k] > 0, listed[itoa(msg.ID)], deleted[msg.PatientID]
+		if a {
+			inLog[k]--
+		}
+		n := 0
+		for _, b := range []bool{a, l, f} {
+			if b {
+				n++
+			}
+		}
+		if !assert.Equal(t, 1, n, "communication %d: in the log %v, listed %v, patient filtered %v", msg.ID, a, l, f) {
+			continue
+		}
+		switch {
+		case a:
+			arrived++
+		case l:
+			nlisted++
+		default:
+			filtered++
+		}
+	}
+	for k, n := range inLog {
+		assert.Zero(t, n, "a log entry matches no source communication (%s)", k[:min(len(k), 12)])
+	}
+	require.Positive(t, arrived)
+	t.Logf("folded census: %d communications = %d in their contact's log + %d listed + %d of filtered patients", total, arrived, nlisted, filtered)
+}
+
+func foldKey(patient string, at time.Time, channel, direction, body string) string {
+	return fmt.Sprintf("%s|%d|%s|%s|%s", patient, at.Unix(), channel, direction, body)
+}
