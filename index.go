@@ -18,10 +18,11 @@ type mapped struct {
 }
 
 // indexCacheSize bounds the rows of lazy types held in memory (about
-// 200 bytes each): large enough that a record written is still cached when
-// the same phase asks for it again, small enough to stay flat at any
-// practice size.
-const indexCacheSize = 50_000
+// 200 bytes each, 2 MB in all): large enough that a record written is
+// still cached while the same phase may ask for it again (a media file's
+// note, a resumed batch), small enough to stay flat at any practice size;
+// a miss is one indexed read of the ledger.
+const indexCacheSize = 10_000
 
 // idIndex is the id map of the object types a phase touches. Parents (the
 // types some object's lookups refer to: offices, staff, patients...) are
