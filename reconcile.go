@@ -25,6 +25,10 @@ type ReconcileOptions struct {
 	NoSource bool
 	// Practice names the practice in the report's header.
 	Practice string
+	// Deep makes a full check read every related contact's relations
+	// instead of a random sample (reconcile.Options.Deep): exact, at about
+	// one read per contact.
+	Deep bool
 }
 
 // ErrPendingIntents refuses a check while the ledger holds calls whose
@@ -73,7 +77,7 @@ func (m *Migration) Reconcile(ctx context.Context, opts ReconcileOptions) (*reco
 	} else if n > 0 {
 		return nil, &PendingIntentsError{Pending: n}
 	}
-	ro := reconcile.Options{Client: m.opts.Client, Ledger: m.opts.Ledger, Full: opts.Full, Sample: opts.Sample,
+	ro := reconcile.Options{Client: m.opts.Client, Ledger: m.opts.Ledger, Full: opts.Full, Deep: opts.Deep, Sample: opts.Sample,
 		Practice: opts.Practice, Location: m.location(), MapDigest: p.digest, Now: m.now,
 		ContactExternalField: p.extField[rollback.TypeContact], OpportunityExternalField: p.extField[rollback.TypeOpportunity],
 		RecordExternalFields: map[string]string{}}

@@ -139,7 +139,8 @@ func found(rep *reconcile.Report) []string {
 
 // The "done when": a deleted contact, a changed custom field, a
 // removed relation and an unlinked business are each found exactly by a
-// full reconcile and fixed by Repair — the changed field, someone's edit
+// full reconcile (Deep: every relation read; a sampled one may miss the
+// removed relation) and fixed by Repair — the changed field, someone's edit
 // after the run, only with Force — after which reconcile agrees; the
 // repair is a run Undo reverses.
 func TestRepairFixesWhatReconcileFinds(t *testing.T) {
@@ -147,7 +148,7 @@ func TestRepairFixesWhatReconcileFinds(t *testing.T) {
 	e := d.e
 	ctx := context.Background()
 	m := e.migration(nil)
-	rep, err := m.Reconcile(ctx, pbnhl.ReconcileOptions{Full: true, Sample: -1})
+	rep, err := m.Reconcile(ctx, pbnhl.ReconcileOptions{Full: true, Deep: true, Sample: -1})
 	require.NoError(t, err)
 	got := found(rep)
 	want := []string{
@@ -192,7 +193,7 @@ func TestRepairFixesWhatReconcileFinds(t *testing.T) {
 	// With Force it is put back; reconcile agrees.
 	out2, err := m.Repair(ctx, rep, pbnhl.RepairOptions{Force: true})
 	require.NoError(t, err)
-	rep, err = m.Reconcile(ctx, pbnhl.ReconcileOptions{Full: true})
+	rep, err = m.Reconcile(ctx, pbnhl.ReconcileOptions{Full: true, Deep: true})
 	require.NoError(t, err)
 	assert.Empty(t, found(rep))
 	assert.Zero(t, rep.Differences, rep.Verdict)
