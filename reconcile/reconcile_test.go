@@ -337,7 +337,11 @@ func TestSampleFindsRecordDamage(t *testing.T) {
 	_, err := e.hl.Objects.UpdateRecord(ctx, typ, changed.HighLevelID, highlevel.RecordUpdate{
 		Properties: map[string]highlevel.FieldValue{"title": highlevel.TextValue("renamed")}})
 	require.NoError(t, err)
-	for rl, err := range e.hl.Associations.Relations(ctx, unlinked.HighLevelID, highlevel.RelationListOptions{}) {
+	// Only the relation to its contact: the treatments done at the
+	// appointment keep theirs (pbn_treatment_appointment).
+	toContact, err := e.hl.Associations.GetByKey(ctx, "pbn_appointment_patient")
+	require.NoError(t, err)
+	for rl, err := range e.hl.Associations.Relations(ctx, unlinked.HighLevelID, highlevel.RelationListOptions{AssociationIDs: []string{toContact.ID}}) {
 		require.NoError(t, err)
 		require.NoError(t, e.hl.Associations.DeleteRelation(ctx, rl.ID))
 	}
