@@ -184,7 +184,7 @@ type doctor struct {
 type scopeProbe struct {
 	scope string
 	why   string // what the run needs it for
-	need  func(targets map[mapping.TargetKind]bool) bool
+	need  func(targets map[mapping.TargetKind]bool, scope string) bool
 	read  func(ctx context.Context, c *highlevel.Client, company string) error
 }
 
@@ -196,12 +196,17 @@ func firstOf[T any](seq iter.Seq2[T, error]) error {
 	return nil
 }
 
-func always(map[mapping.TargetKind]bool) bool { return true }
+func always(map[mapping.TargetKind]bool, string) bool { return true }
 
-func anyTarget(kinds ...mapping.TargetKind) func(map[mapping.TargetKind]bool) bool {
-	return func(t map[mapping.TargetKind]bool) bool {
-		return slices.ContainsFunc(kinds, func(k mapping.TargetKind) bool { return t[k] })
+// scopeOfAKind: a map needs the scope when one of its objects' kinds lists it
+// (mapping's kind table says which scopes each kind needs).
+func scopeOfAKind(t map[mapping.TargetKind]bool, scope string) bool {
+	for k := range t {
+		if slices.Contains(k.Scopes(), scope) {
+			return true
+		}
 	}
+	return false
 }
 
 // scopeProbes are the reads Doctor makes, in order. Write scopes cannot
@@ -229,34 +234,34 @@ var scopeProbes = []scopeProbe{
 			_, err := c.CustomValues.List(ctx)
 			return err
 		}},
-	{scope: "objects/schema.readonly", why: "custom objects", need: anyTarget(mapping.TargetCustomObject),
+	{scope: "objects/schema.readonly", why: "custom objects", need: scopeOfAKind,
 		read: func(ctx context.Context, c *highlevel.Client, _ string) error {
 			_, err := c.Objects.ListSchemas(ctx)
 			return err
 		}},
-	{scope: "associations.readonly", why: "relations between records", need: anyTarget(mapping.TargetCustomObject),
+	{scope: "associations.readonly", why: "relations between records", need: scopeOfAKind,
 		read: func(ctx context.Context, c *highlevel.Client, _ string) error {
 			return firstOf(c.Associations.List(ctx, highlevel.AssociationListOptions{}))
 		}},
-	{scope: "businesses.readonly", why: "offices become businesses", need: anyTarget(mapping.TargetBusiness),
+	{scope: "businesses.readonly", why: "offices become businesses", need: scopeOfAKind,
 		read: func(ctx context.Context, c *highlevel.Client, _ string) error {
 			return firstOf(c.Businesses.List(ctx, highlevel.BusinessListOptions{PageSize: 1}))
 		}},
-	{scope: "opportunities.readonly", why: "treatment plans become opportunities", need: anyTarget(mapping.TargetOpportunity),
+	{scope: "opportunities.readonly", why: "treatment plans become opportunities", need: scopeOfAKind,
 		read: func(ctx context.Context, c *highlevel.Client, _ string) error {
 			_, err := c.Pipelines.List(ctx)
 			return err
 		}},
-	{scope: "calendars.readonly", why: "appointments become calendar events", need: anyTarget(mapping.TargetEvent),
+	{scope: "calendars.readonly", why: "appointments become calendar events", need: scopeOfAKind,
 		read: func(ctx context.Context, c *highlevel.Client, _ string) error {
 			_, err := c.Calendars.List(ctx)
 			return err
 		}},
-	{scope: "medias.readonly", why: "documents become media files", need: anyTarget(mapping.TargetMedia),
+	{scope: "medias.readonly", why: "documents become media files", need: scopeOfAKind,
 		read: func(ctx context.Context, c *highlevel.Client, _ string) error {
 			return firstOf(c.Media.List(ctx, highlevel.MediaListOptions{PageSize: 1}))
 		}},
-	{scope: "users.readonly", why: "owners: staff resolved to HighLevel users", need: anyTarget(mapping.TargetUser),
+	{scope: "users.readonly", why: "owners: staff resolved to HighLevel users", need: scopeOfAKind,
 		read: func(ctx context.Context, c *highlevel.Client, company string) error {
 			return firstOf(c.Users.Search(ctx, highlevel.UserSearch{CompanyID: company, PageSize: 1}))
 		}},
@@ -280,7 +285,7 @@ func (d *doctor) highLevelScopes(ctx context.Context) {
 	answered, refused, unreachable := 0, 0, 0
 	var reachErr error
 	for _, p := range scopeProbes {
-		if !p.need(targets) {
+		if !p.need(targets, p.scope) {
 			continue
 		}
 		name := "highlevel scope " + p.scope

@@ -40,6 +40,10 @@ const (
 // (and its Inputs method), not an edit in each of them.
 type kindSpec struct {
 	kind TargetKind
+	// scopes are the HighLevel read scopes the kind's records need beyond
+	// the contact's (each stands for its read/write pair): what Doctor
+	// probes when a map uses the kind.
+	scopes []string
 	// record is the ledger record type of the object's records (the
 	// rollback.Type* spelling, kept as a literal so mapping does not
 	// import the ledger; TestObjectRecordType pins them); "" when the
@@ -119,16 +123,16 @@ var kinds = []kindSpec{
 			"city", "state", "postalCode", "country", "website", "timezone", "dnd", "tags",
 			"source", "companyName", "dateOfBirth"},
 		links: []string{LinkBusiness, LinkOwner}, associable: true, singular: "Contact"},
-	{kind: TargetBusiness, record: "business", creates: true, model: "business",
+	{kind: TargetBusiness, record: "business", scopes: []string{"businesses.readonly"}, creates: true, model: "business",
 		noExternalID: "HighLevel businesses take no custom fields on create: drop external_id and keep the source id in description",
 		noCustom:     "HighLevel businesses have no custom fields",
 		standard: []string{"name", "phone", "email", "website", "address", "city", "postalCode",
 			"state", "country", "description"},
 		links: []string{}, associable: true, singular: "Business"},
-	{kind: TargetCustomObject, recordIsKey: true, creates: true, custom: customAll, key: keyObject,
+	{kind: TargetCustomObject, scopes: []string{"objects/schema.readonly", "associations.readonly"}, recordIsKey: true, creates: true, custom: customAll, key: keyObject,
 		links: []string{LinkAssociation, LinkOwner}, associable: true,
 		title: func(key string) string { return "custom object `" + key + "`" }},
-	{kind: TargetOpportunity, record: "opportunity", creates: true, custom: customTyped, model: "opportunity",
+	{kind: TargetOpportunity, record: "opportunity", scopes: []string{"opportunities.readonly"}, creates: true, custom: customTyped, model: "opportunity",
 		standard: []string{"name", "status", "monetaryValue", "source"},
 		links:    []string{LinkContact, LinkOwner}, pipelines: true},
 	{kind: TargetNote, record: "note", standard: []string{"body"}, links: []string{LinkContact, LinkOwner}},
@@ -136,16 +140,16 @@ var kinds = []kindSpec{
 		links: []string{LinkContact, LinkOwner}},
 	{kind: TargetContactField, custom: customFree, model: "contact", key: keyField, links: []string{LinkContact},
 		title: func(key string) string { return "JSON in contact field `" + key + "`" }},
-	{kind: TargetUser, standard: []string{"email", "name"}, links: []string{}, owners: true,
+	{kind: TargetUser, scopes: []string{"users.readonly"}, standard: []string{"email", "name"}, links: []string{}, owners: true,
 		title: func(string) string { return "HighLevel users (owner resolution)" }},
-	{kind: TargetEvent, record: "calendar_event", calendars: true,
+	{kind: TargetEvent, record: "calendar_event", scopes: []string{"calendars.readonly"}, calendars: true,
 		standard: []string{"calendar", "title", "startTime", "endTime", "durationMinutes", "appointmentStatus",
 			"description", "address"},
 		links: []string{LinkContact, LinkOwner}},
 	{kind: TargetMessage, record: "conversation_message",
 		standard: []string{"type", "direction", "date", "message", "subject", "provider"},
 		links:    []string{LinkContact, LinkOwner}},
-	{kind: TargetMedia, record: "media", standard: []string{"name", "kind", "date", "size", "contentType", "sha256"},
+	{kind: TargetMedia, record: "media", scopes: []string{"medias.readonly"}, standard: []string{"name", "kind", "date", "size", "contentType", "sha256"},
 		links: []string{LinkContact, LinkOwner}},
 }
 
@@ -185,6 +189,11 @@ func (o Object) UsesCalendars() bool { return specOf(o.Target).calendars }
 
 // createsRecords reports whether the target creates HighLevel records, which
 // therefore need an external id.
+// Scopes returns the HighLevel read scopes a map using the kind needs
+// beyond the contact's (locations, contacts, custom fields and values):
+// each stands for its read/write pair.
+func (k TargetKind) Scopes() []string { return slices.Clone(specOf(k).scopes) }
+
 func (k TargetKind) createsRecords() bool { return specOf(k).creates }
 
 // customFields reports whether a typed rule may create a custom field on
