@@ -403,6 +403,11 @@ func (m *Migration) dailyLimit(ctx context.Context, err error) error {
 	var at time.Time
 	if errors.As(err, &rl) {
 		at = rl.RetryAt
+		if at.IsZero() && rl.RetryAfter > 0 {
+			// HighLevel's refusal said how long (Retry-After): the
+			// limiter's own refusals carry a time instead.
+			at = time.Now().Add(rl.RetryAfter)
+		}
 	}
 	if m.opts.DailyLimit == StopOnDailyLimit {
 		return &DailyLimitError{ResumeAt: at, Err: err}

@@ -352,6 +352,15 @@ func (c *cli) migration(ctx context.Context, approved bool, mode ledgerMode, tun
 	if c.validates && c.cfg.maxInvalidShare == 0 {
 		opts.MaxInvalidShare = -1 // the library's "none may be invalid"; its zero is the default
 	}
+	if policy == pbnhl.PauseOnDailyLimit {
+		// Shown without -v: a pause may last hours, and a person watching
+		// must know the run is waiting on HighLevel's quota, not stuck.
+		opts.OnDailyLimitPause = func(at time.Time) {
+			reset := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+			c.outf("HighLevel's daily limit for this location is spent: pausing; next try at %s (in %s), the quota comes back at %s; the run goes on by itself (Ctrl-C is safe: run the same command again later)",
+				at.UTC().Format("15:04:05 UTC"), time.Until(at).Round(time.Second), reset.Format("2006-01-02 15:04 UTC"))
+		}
+	}
 	if tune != nil {
 		tune(&opts)
 	}

@@ -75,7 +75,8 @@
 // ledger and listed by the problems report), 1 failed (or interrupted: run
 // the same command again to resume; for reconcile also a partial report,
 // when HighLevel failed a step beyond the retries), 2 usage error, 3
-// stopped at HighLevel's daily limit (run the same command again after the
-// time it prints), 4 reconcile or repair found differences between
+// stopped at HighLevel's daily limit with -on-daily-limit stop (run the same
+// command again after the time it prints; by default a command pauses
+// there instead, printing when it tries again, and goes on), 4 reconcile or repair found differences between
 // HighLevel, the ledger and the source.
 package main

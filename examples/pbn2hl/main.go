@@ -418,7 +418,7 @@ func (c *cli) sharedFlags(cmd *command) {
 		fs.IntVar(&cfg.concurrency, "concurrency", 8, "calls in flight at once (they share the one rate limit: concurrency hides latency, it does not raise the rate)")
 		fs.StringVar(&cfg.companyID, "company", "", "HighLevel agency (company) id, for resolving staff to users by e-mail")
 		fs.StringVar(&cfg.fallback, "fallback-owner", "", "e-mail or id of the HighLevel user who owns records whose staff member has no user")
-		fs.StringVar(&cfg.onDailyLimit, "on-daily-limit", "stop", `"stop" (exit 3 with the time to resume) or "pause" (wait for the quota to reset)`)
+		fs.StringVar(&cfg.onDailyLimit, "on-daily-limit", "pause", `"pause" (print the time the quota resets, wait, go on) or "stop" (exit 3 with the time to resume)`)
 		fs.DurationVar(&cfg.progressEvery, "progress-every", 2*time.Second, "least time between two progress lines of one object on stderr")
 		fs.Var(progressModeValue{&cfg.progressMode}, "progress", `progress on stderr: "auto" (a live view with bars on a terminal, else one line every -progress-every), "live" or "lines"`)
 		fs.DurationVar(&cfg.requestTimeout, "request-timeout", defaultRequestTimeout, "longest a call to HighLevel may take (at most 10m); a write whose answer is lost is looked up only once it can no longer be in flight (this plus -search-lag), so a resume waits that long for it")

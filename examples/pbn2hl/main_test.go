@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,14 +46,29 @@ type rig struct {
 
 func newRig(t testing.TB, patients, daily int) *rig {
 	t.Helper()
+	return newRigClock(t, patients, daily, nil)
+}
+
+// newRigClock is newRig with the simulated HighLevel's clock (nil: now);
+// with a clock its refusals carry Retry-After, so a client paused at the
+// daily limit tries again when the simulated day ends rather than at its
+// 10-minute probe, and its burst limit is off (the clock may stand still).
+func newRigClock(t testing.TB, patients, daily int, clock func() time.Time) *rig {
+	t.Helper()
 	ps, err := pbntest.NewServer(pbntest.Options{Seed: 7, Patients: patients})
 	require.NoError(t, err)
 	t.Cleanup(ps.Close)
-	hs := hltest.NewServer(hltest.Options{
+	burst := hltest.RateLimit{Max: 100, Window: 100 * time.Millisecond, Daily: daily}
+	if clock != nil {
+		// A test clock may stand still: only the daily limit is
+		// simulated (the client paces the burst itself).
+		burst.Max, burst.RetryAfter = 1<<30, true
+	}
+	hs := hltest.NewServer(hltest.Options{Clock: clock,
 		Users: []hltest.User{{ID: "hlUserFrontDesk00001", FirstName: "Front", LastName: "Desk", Email: fallbackEmail, Role: "admin"}},
 		Locations: []hltest.Location{{ID: hltest.DefaultLocationID, Token: hltest.DefaultToken, Name: "Test Dental",
 			AllowDuplicates: true, AllowDuplicateOpportunities: true, ExternalIDFields: []string{"contact.pbn_patient_id"}}},
-		RateLimit: hltest.RateLimit{Max: 100, Window: 100 * time.Millisecond, Daily: daily},
+		RateLimit: burst,
 	})
 	t.Cleanup(hs.Close)
 	r := &rig{t: t, pbn: ps, hl: hs, dir: t.TempDir(),
@@ -255,14 +273,87 @@ func TestDailyLimitExitsThree(t *testing.T) {
 	led := r.led(ledger)
 	// The quota runs out in the schema step or in the run; either way the
 	// tool stops with exit 3 and says how to resume.
-	code, out, errOut := r.run(join([]string{"schema", "-apply", "-new-ledger", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+	stop := []string{"-on-daily-limit", "stop"}
+	code, out, errOut := r.run(join([]string{"schema", "-apply", "-new-ledger", "-map", mapPath}, stop, led, r.srcArgs(), r.hlArgs())...)
 	if code == exitOK {
-		code, out, errOut = r.run(join([]string{"run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+		code, out, errOut = r.run(join([]string{"run", "-map", mapPath}, stop, led, r.srcArgs(), r.hlArgs())...)
 	}
 	t.Log(errOut)
 	require.Equal(t, exitDailyLimit, code, "%s\n%s", out, errOut)
 	assert.Contains(t, errOut, "daily limit")
 	assert.Contains(t, errOut, "run the same command again")
+}
+
+// pauseWatch is a stdout that notes when pbn2hl printed its pause line.
+type pauseWatch struct {
+	bytes.Buffer
+	paused *atomic.Bool
+}
+
+func (w *pauseWatch) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("daily limit for this location is spent: pausing")) {
+		w.paused.Store(true)
+	}
+	return w.Buffer.Write(p)
+}
+
+// By default a run that meets the daily limit pauses until the quota
+// comes back, printing (without -v) when it tries again, and then
+// finishes. The simulated HighLevel's clock stands two seconds before
+// midnight until pbn2hl says it pauses, then the next day begins: the
+// pause is the Retry-After of those two seconds.
+func TestDailyLimitPausesByDefault(t *testing.T) {
+	midnight := time.Now().UTC().Truncate(24 * time.Hour).Add(24 * time.Hour)
+	var paused atomic.Bool
+	var pausedAt atomic.Int64
+	clock := func() time.Time {
+		if paused.Load() {
+			pausedAt.CompareAndSwap(0, time.Now().UnixNano())
+			return midnight.Add(time.Since(time.Unix(0, pausedAt.Load())))
+		}
+		return midnight.Add(-2 * time.Second)
+	}
+	// prepare proposes, approves and applies the schema; it returns the
+	// calls the schema took and the run's estimate.
+	prepare := func(r *rig) (mapPath string, led []string, schema, calls int) {
+		mapPath = r.path("map.yaml")
+		r.mustRun(join([]string{"propose", "-from", "default", "-out", mapPath, "-review", r.path("review.md")}, r.srcArgs())...)
+		r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+		led = r.led(r.path("l.ledger"))
+		r.mustRun(join([]string{"schema", "-apply", "-new-ledger", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+		schema = int(r.hl.Served())
+		pre := r.mustRun(join([]string{"preflight", "-map", mapPath}, led, r.srcArgs(), r.hlArgs())...)
+		for line := range strings.Lines(pre) {
+			if f := strings.Fields(line); len(f) > 2 && f[0] == "total" && f[2] == "calls" {
+				calls, _ = strconv.Atoi(f[1])
+			}
+		}
+		require.Positive(t, calls, pre)
+		return mapPath, led, schema, calls
+	}
+	// A first practice measures what the schema and the run cost; the
+	// second's day holds the schema, the preflight and half the run: one
+	// pause, then the next day holds the rest.
+	_, _, schema, calls := prepare(newRig(t, 10, 0))
+	r := newRigClock(t, 10, schema+calls/2, clock)
+	mapPath, led, _, _ := prepare(r)
+
+	out := &pauseWatch{paused: &paused}
+	var errOut bytes.Buffer
+	args := r.skipSample(join([]string{"run", "-map", mapPath}, led, r.srcArgs(), r.hlArgs()))
+	code := run(context.Background(), args, func(k string) string { return r.env[k] }, out, &errOut)
+	require.Equal(t, exitOK, code, "%s\n%s", out.String(), errOut.String())
+	assert.True(t, paused.Load(), "the run paused at the daily limit")
+	assert.Contains(t, out.String(), "pausing; next try at ")
+	// The first pause waits what HighLevel's Retry-After said (the two
+	// seconds to the simulated midnight), not the one-minute fallback.
+	if m := regexp.MustCompile(`pausing; next try at \S+ UTC \(in ([^)]+)\)`).FindStringSubmatch(out.String()); assert.NotNil(t, m, out.String()) {
+		d, err := time.ParseDuration(m[1])
+		require.NoError(t, err)
+		assert.LessOrEqual(t, d, 3*time.Second, "the pause follows Retry-After")
+	}
+	assert.Contains(t, out.String(), "the run goes on by itself")
+	assert.Equal(t, 10, r.contacts(), "the run finished after the reset")
 }
 
 func TestUsage(t *testing.T) {
