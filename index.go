@@ -4,7 +4,6 @@ import (
 	"container/list"
 	"context"
 	"fmt"
-	"hash/maphash"
 	"sync"
 	"sync/atomic"
 
@@ -17,42 +16,44 @@ type mapped struct {
 	digest string
 }
 
-// indexCacheSize bounds the rows of lazy types held in memory (about
-// 200 bytes each, 2 MB in all): large enough that a record written is
-// still cached while the same phase may ask for it again (a media file's
-// note, a resumed batch), small enough to stay flat at any practice size;
-// a miss is one indexed read of the ledger.
+// indexCacheSize bounds the id-map rows held in memory (about 200 bytes
+// each, 2 MB in all): large enough that a record written is still cached
+// while the same phase may ask for it again (a media file's note, a
+// resumed batch) and that a parent's children, read in the source's order,
+// mostly find it cached; small enough to stay flat at any practice size. A
+// miss is one indexed read of the ledger.
 const indexCacheSize = 10_000
 
-// idIndex is the id map of the object types a phase touches. Parents (the
-// types some object's lookups refer to: offices, staff, patients...) are
-// loaded from the ledger once per type and kept current as records are
-// written, so resolving a parent costs no query. Lazy types (records no
-// lookup refers to: notes, tasks, messages, events, media, procedures'
-// records) hold no per-record row: get reads the ledger's id map
-// (Ledger.Lookup) through a bounded LRU cache that also keeps the rows this
-// phase wrote, and has answers from a set of 64-bit hashes of their
-// HighLevel ids. So the memory a run holds grows with the practice's
-// parents, not with its history.
+// idIndex is the id map of the object types a phase touches. Lazy types
+// (every type a run writes through the journal, parents — offices, staff,
+// patients, appointments — and records no lookup refers to alike; see
+// lazyTypes) hold no per-record row: get reads the ledger's id map
+// (Ledger.Lookup) through one bounded LRU cache that also keeps the rows
+// this phase wrote, and has asks the ledger by HighLevel id
+// (Ledger.Mapped). So the memory a run holds for its id map is the cache's,
+// whatever the practice's size; the cache's hits and misses are counted
+// (stats; logged when a phase finishes). The other types (every type of a
+// dry run, whose ids are invented; the conversations found by search) are
+// held in memory, loaded from the ledger once per type and kept current as
+// records are written.
 type idIndex struct {
 	ledger *rollback.Ledger
 	// lazy reports the types answered from the ledger; nil: none.
 	lazy func(typ string) bool
-	seed maphash.Seed
 
 	mu     sync.Mutex
-	byKey  map[string]map[string]mapped // full type → source key → row
-	ids    map[string]map[string]bool   // full type → HighLevel ids mapped
-	hashes map[string]map[uint64]bool   // lazy type → hashes of HighLevel ids mapped
-	gone   map[string]map[string]bool   // lazy type → keys forgotten (the ledger may still hold them)
+	byKey  map[string]map[string]mapped // in-memory type → source key → row
+	ids    map[string]map[string]bool   // in-memory type → HighLevel ids mapped
+	loaded map[string]bool              // ledger types loaded
+	gone   map[string]map[string]bool   // ledger type → keys forgotten (the ledger may still hold them)
 	cache  *lru
 
 	hits, misses atomic.Int64
 }
 
 func newIndex(l *rollback.Ledger) *idIndex {
-	return &idIndex{ledger: l, seed: maphash.MakeSeed(), byKey: map[string]map[string]mapped{}, ids: map[string]map[string]bool{},
-		hashes: map[string]map[uint64]bool{}, gone: map[string]map[string]bool{}, cache: newLRU(indexCacheSize)}
+	return &idIndex{ledger: l, byKey: map[string]map[string]mapped{}, ids: map[string]map[string]bool{},
+		loaded: map[string]bool{}, gone: map[string]map[string]bool{}, cache: newLRU(indexCacheSize)}
 }
 
 // withLazy makes the types lazy answers true for read from the ledger.
@@ -65,20 +66,25 @@ func (x *idIndex) withLazy(lazy func(typ string) bool) *idIndex {
 
 func (x *idIndex) isLazy(typ string) bool { return x.lazy != nil && x.lazy(typ) }
 
-func (x *idIndex) idHash(id string) uint64 { return maphash.String(x.seed, id) }
+// stats returns the cache's hits and misses (reads of the ledger) so far.
+func (x *idIndex) stats() (hits, misses int64) { return x.hits.Load(), x.misses.Load() }
 
 func (x *idIndex) load(ctx context.Context, typ string) error {
-	lazy := x.isLazy(typ)
+	if x.isLazy(typ) {
+		x.mu.Lock()
+		defer x.mu.Unlock()
+		if !x.loaded[typ] {
+			x.loaded[typ], x.gone[typ] = true, map[string]bool{}
+		}
+		return nil
+	}
 	x.mu.Lock()
 	_, ok := x.byKey[typ]
-	if lazy {
-		_, ok = x.hashes[typ]
-	}
 	x.mu.Unlock()
 	if ok {
 		return nil
 	}
-	keys, ids, hashes := map[string]mapped{}, map[string]bool{}, map[uint64]bool{}
+	keys, ids := map[string]mapped{}, map[string]bool{}
 	for mp, err := range x.ledger.IDMap(ctx, typ) {
 		if err != nil {
 			return fmt.Errorf("pbnhl: read id map of %s: %w", typ, err)
@@ -86,21 +92,11 @@ func (x *idIndex) load(ctx context.Context, typ string) error {
 		if mp.HighLevelID == "" {
 			continue
 		}
-		if lazy {
-			hashes[x.idHash(mp.HighLevelID)] = true
-			continue
-		}
 		keys[mp.SourceKey] = mapped{id: mp.HighLevelID, digest: mp.Digest}
 		ids[mp.HighLevelID] = true
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if lazy {
-		if _, ok := x.hashes[typ]; !ok {
-			x.hashes[typ], x.gone[typ] = hashes, map[string]bool{}
-		}
-		return nil
-	}
 	if _, ok := x.byKey[typ]; !ok {
 		x.byKey[typ], x.ids[typ] = keys, ids
 	}
@@ -118,7 +114,7 @@ func (x *idIndex) get(typ, key string) (mapped, bool) {
 		return r, ok
 	}
 	x.mu.Lock()
-	if x.hashes[typ] == nil || x.gone[typ][key] {
+	if !x.loaded[typ] || x.gone[typ][key] {
 		x.mu.Unlock()
 		return mapped{}, false
 	}
@@ -146,12 +142,16 @@ func (x *idIndex) get(typ, key string) (mapped, bool) {
 	return r, true
 }
 
+// has reports whether id is a record of typ the id map holds: one of ours.
+// For a lazy type it is one indexed read of the ledger; a ledger that
+// cannot be read answers "not ours", as get does.
 func (x *idIndex) has(typ, id string) bool {
+	if x.isLazy(typ) {
+		ok, err := x.ledger.Mapped(context.Background(), typ, id)
+		return err == nil && ok
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.isLazy(typ) {
-		return x.hashes[typ][x.idHash(id)]
-	}
 	return x.ids[typ][id]
 }
 
@@ -159,11 +159,10 @@ func (x *idIndex) set(typ, key, id, digest string) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.isLazy(typ) {
-		if x.hashes[typ] == nil {
-			return // not loaded: the ledger has it, and load reads it
+		if !x.loaded[typ] {
+			return // not loaded: the ledger has it, and get reads it
 		}
 		delete(x.gone[typ], key)
-		x.hashes[typ][x.idHash(id)] = true
 		x.cache.put(typ, key, mapped{id: id, digest: digest})
 		return
 	}
@@ -176,14 +175,10 @@ func (x *idIndex) set(typ, key, id, digest string) {
 
 func (x *idIndex) forget(typ, key string) {
 	if x.isLazy(typ) {
-		r, ok := x.get(typ, key)
 		x.mu.Lock()
 		defer x.mu.Unlock()
-		if x.hashes[typ] == nil {
+		if !x.loaded[typ] {
 			return
-		}
-		if ok {
-			delete(x.hashes[typ], x.idHash(r.id))
 		}
 		x.cache.remove(typ, key)
 		x.gone[typ][key] = true
@@ -246,6 +241,24 @@ func (c *lru) remove(typ, key string) {
 		c.order.Remove(e)
 		delete(c.items, k)
 	}
+}
+
+// linksDone answers whether a link of typ (a record's relation) is made
+// from the ledger (Ledger.LinkDone): one indexed read per link asked about,
+// no set of the links made held for the run. The journal is written before
+// a link's call returns, so a link made earlier in the same phase is seen.
+type linksDone struct {
+	ledger *rollback.Ledger
+	typ    string
+}
+
+// done reports whether the link of key joins exactly target and related (a
+// link of a record deleted and created again does not count). A ledger
+// that cannot be read answers "not made": the link is asked for again, and
+// HighLevel's "already exists" settles it.
+func (d linksDone) done(ctx context.Context, key, target, related string) bool {
+	t, r, ok, err := d.ledger.LinkDone(ctx, d.typ, key)
+	return err == nil && ok && t == target && r == related
 }
 
 // doneLinks returns the links of typ (contact.business, relation) that a

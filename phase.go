@@ -124,7 +124,7 @@ type phase struct {
 	mu        sync.Mutex
 	sweep     map[[2]string]sweepKey // keys settled by lookup: checked for duplicates
 	links     []pendingLink
-	relDone   map[string]string
+	relDone   linksDone
 	written   []Written
 	perObject map[string]int
 	report    *Report
@@ -165,39 +165,19 @@ func (m *Migration) newPhase(ctx context.Context, p *prepared, name string, run 
 		return ok
 	}
 	ph.val = mapping.NewValidator(m.opts.Map, mapping.ValidatorOptions{Known: known})
-	var err error
-	if ph.relDone, err = doneLinks(ctx, m.opts.Ledger, rollback.TypeRelation); err != nil {
-		return nil, err
-	}
+	ph.relDone = linksDone{ledger: m.opts.Ledger, typ: rollback.TypeRelation}
 	return ph, nil
 }
 
-// lazyTypes are the record types of the map's objects that no lookup
-// refers to (notes, tasks, messages, events, media, procedures' records):
-// the index reads their rows from the ledger when asked instead of holding
-// one per record (17.4). A dry run keeps every type in memory: its invented
-// ids are in no ledger.
-func lazyTypes(mp *mapping.Map) func(string) bool {
-	parents := map[string]bool{}
-	for i := range mp.Objects {
-		for _, l := range mp.Objects[i].Lookups {
-			if po := mp.Object(l.Object); po != nil && po.RecordType() != "" {
-				parents[po.RecordType()] = true
-			}
-		}
-	}
-	lazy := map[string]bool{}
-	for i := range mp.Objects {
-		typ := mp.Objects[i].RecordType()
-		switch typ {
-		case "", rollback.TypeContact, rollback.TypeBusiness, rollback.TypeConversation, conversationSeen:
-			continue
-		}
-		if !parents[typ] {
-			lazy[typ] = true
-		}
-	}
-	return func(typ string) bool { return lazy[typ] }
+// lazyTypes are the types the index reads from the ledger when asked
+// (through its bounded cache) instead of holding one row per record (17.4):
+// every type a run writes through the journal — parents (offices, staff,
+// patients, appointments), records no lookup refers to, conversations —
+// but conversationSeen, the conversations found by search, which no
+// journal holds. A dry run keeps every type in memory: its invented ids
+// are in no ledger.
+func lazyTypes(*mapping.Map) func(string) bool {
+	return func(typ string) bool { return typ != "" && typ != conversationSeen }
 }
 
 // groups orders the map's objects for loading by their target's load

@@ -276,15 +276,10 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 		mark := func(e rollback.Entry, payload []byte) {
 			ph.markSweep(e.ObjectType, e.SourceKey, e.Entity, e.TargetID, payload, e.IntentAt)
 		}
+		// Links settled by lookup are done in the ledger, which relate
+		// reads: the phase does not make them again.
 		if ph.report.Resolved, err = m.resolvePending(ctx, p, ph.idx, ph.mid, mark); err != nil {
 			return nil, m.finishRun(ctx, run, err)
-		}
-		if ph.report.Resolved > 0 {
-			// Links settled by lookup are done: the phase must not make
-			// them again (HighLevel refuses a relation that exists).
-			if ph.relDone, err = doneLinks(ctx, m.opts.Ledger, rollback.TypeRelation); err != nil {
-				return nil, m.finishRun(ctx, run, err)
-			}
 		}
 	}
 	m.log.LogAttrs(ctx, levelInfo, "phase started", attrObj(name), attrRun(int64(ph.report.Run)))
@@ -310,7 +305,9 @@ func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string
 	if ferr := m.finishRun(ctx, run, err); ferr != nil {
 		return ph.report, ferr
 	}
-	m.log.LogAttrs(ctx, levelInfo, "phase finished", attrObj(name), attrRun(int64(ph.report.Run)))
+	hits, misses := ph.idx.stats()
+	m.log.LogAttrs(ctx, levelInfo, "phase finished", attrObj(name), attrRun(int64(ph.report.Run)),
+		attrCount("index_cache_hits", int(hits)), attrCount("index_cache_misses", int(misses)))
 	return ph.report, nil
 }
 

@@ -133,10 +133,7 @@ type relation struct {
 func (ph *phase) relate(ctx context.Context, o *mapping.Object, tr *tracker, j *job, key, id string, r relation) error {
 	c := ph.m.opts.Client
 	rkey := relationKey(o.Key, key, r.assoc)
-	ph.mu.Lock()
-	done := ph.relDone[rkey] == linkPair(id, r.parentID)
-	ph.mu.Unlock()
-	if done {
+	if ph.relDone.done(ctx, rkey, id, r.parentID) {
 		tr.existing.Add(0) // the record counted once; its relation exists
 		return nil
 	}
@@ -168,9 +165,6 @@ func (ph *phase) relate(ctx context.Context, o *mapping.Object, tr *tracker, j *
 		tr.rejected.Add(1)
 		return nil
 	}
-	ph.mu.Lock()
-	ph.relDone[rkey] = linkPair(id, r.parentID)
-	ph.mu.Unlock()
 	ph.collect(o, rollback.TypeRelation, rkey, res.id, rollback.OpLink, rb)
 	return nil
 }
