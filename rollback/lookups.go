@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"iter"
 )
 
 // Point reads of the id map and the journal by one record, for callers
@@ -53,4 +54,46 @@ func (l *Ledger) LinkDone(ctx context.Context, objectType, sourceKey string) (ta
 		return "", "", false, nil
 	}
 	return target, related, true, nil
+}
+
+// RecordWrite is one done write of a source record: a create, update or
+// delete a run made (not an Undo's compensation).
+type RecordWrite struct {
+	ID     int64 // journal entry id: write order
+	Run    RunID
+	Op     Op
+	Entity string
+}
+
+// RecordWrites streams the done writes of one source record (objectType,
+// sourceKey), every run's, in write order, by the journal's record index:
+// what a report needs of a record without holding every record's.
+func (l *Ledger) RecordWrites(ctx context.Context, objectType, sourceKey string) iter.Seq2[RecordWrite, error] {
+	return func(yield func(RecordWrite, error) bool) {
+		if l.isClosed() {
+			yield(RecordWrite{}, ErrClosed)
+			return
+		}
+		rows, err := l.read.QueryContext(ctx, `SELECT id, run, op, entity FROM journal
+			WHERE source_key = ? AND object_type = ? AND outcome = 'done' AND compensates IS NULL AND op IN (?, ?, ?)
+			ORDER BY id`, sourceKey, objectType, string(OpCreate), string(OpUpdate), string(OpDelete))
+		if err != nil {
+			yield(RecordWrite{}, fmt.Errorf("rollback: record writes: %w", err))
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var w RecordWrite
+			if err := rows.Scan(&w.ID, &w.Run, &w.Op, &w.Entity); err != nil {
+				yield(RecordWrite{}, fmt.Errorf("rollback: record writes: %w", err))
+				return
+			}
+			if !yield(w, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(RecordWrite{}, fmt.Errorf("rollback: record writes: %w", err))
+		}
+	}
 }

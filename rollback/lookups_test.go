@@ -67,3 +67,35 @@ func TestLinkDone(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok, "undone: no longer made")
 }
+
+func TestRecordWrites(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{})
+	dst := newMemTarget()
+	g := begin(t, l, dst, KindFull)
+	id := g.create("contact", "p1", map[string]any{"firstName": "Ann"})
+	g.update("contact", "p1", id, map[string]any{"firstName": "Anne"})
+	g.create("contact", "p2", map[string]any{"firstName": "Bob"})
+	seq, err := g.run.Intent(ctx, Intent{Op: OpCreate, ObjectType: "contact", SourceKey: "p1", Payload: []byte(`{}`)})
+	require.NoError(t, err)
+	require.NoError(t, g.run.Outcome(ctx, seq, Rejected(422, "refused")))
+	g.link(id, "biz") // a link is no write of the record
+	require.NoError(t, g.run.Finish(ctx, StatusSucceeded))
+
+	var got []Op
+	for w, err := range l.RecordWrites(ctx, "contact", "p1") {
+		require.NoError(t, err)
+		assert.Equal(t, g.run.ID(), w.Run)
+		got = append(got, w.Op)
+	}
+	assert.Equal(t, []Op{OpCreate, OpUpdate}, got, "done writes of p1 only, in order")
+
+	_, err = Undo(ctx, l, dst, UndoOptions{Runs: []RunID{g.run.ID()}, Actor: "test"})
+	require.NoError(t, err)
+	got = got[:0]
+	for w, err := range l.RecordWrites(ctx, "contact", "p1") {
+		require.NoError(t, err)
+		got = append(got, w.Op)
+	}
+	assert.Equal(t, []Op{OpCreate, OpUpdate}, got, "an undo's compensations are not the record's writes")
+}
