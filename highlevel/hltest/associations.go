@@ -235,7 +235,7 @@ func (s *Server) createRelation(c *call) (response, *apiError) {
 	if k := l.objectKeyOf(second); k != a.secondKey {
 		return fail(errBadRequest("secondRecordId %s is not a %s record", second, a.secondKey))
 	}
-	key := a.id + "|" + first + "|" + second
+	key := relKey{a.id, first, second}
 	if l.relByKey[key] != nil {
 		return fail(errBadRequest("Relation already exists between %s and %s", first, second))
 	}
@@ -298,7 +298,7 @@ func (l *location) dropRelationsOf(id string) {
 
 func (l *location) removeRelation(r *relation) {
 	l.relations.remove(r.id)
-	delete(l.relByKey, r.associationID+"|"+r.firstID+"|"+r.secondID)
+	delete(l.relByKey, relKey{r.associationID, r.firstID, r.secondID})
 	l.relsOf.del(r.firstID, r)
 	l.relsOf.del(r.secondID, r)
 }

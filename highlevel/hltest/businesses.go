@@ -22,13 +22,13 @@ var updateBusinessDTO = createBusinessDTO.without("locationId").with(field{name:
 type business struct {
 	meta
 	f         map[string]string
-	createdBy map[string]any
+	createdBy actor
 }
 
 func (b *business) json(locationID string) map[string]any {
 	out := map[string]any{
 		"id": b.id, "locationId": locationID, "createdAt": iso(b.added), "updatedAt": iso(b.updated),
-		"createdBy": b.createdBy, "updatedBy": b.createdBy,
+		"createdBy": b.createdBy.json(), "updatedBy": b.createdBy.json(),
 	}
 	for k, v := range b.f {
 		out[k] = v
@@ -36,13 +36,21 @@ func (b *business) json(locationID string) map[string]any {
 	return out
 }
 
-func (c *call) actor() map[string]any {
-	src := "INTEGRATION"
-	id := c.p.clientID
+// actor is who created an object, as HighLevel's createdBy tells it
+// (channel API). Kept as two shared strings per object, not a map: the
+// simulator holds one per business and custom object record.
+type actor struct{ source, sourceID string }
+
+func (c *call) actor() actor {
 	if c.p.pit {
-		id = "private-integration"
+		return actor{source: "INTEGRATION", sourceID: "private-integration"}
 	}
-	return map[string]any{"source": src, "sourceId": id, "channel": "API"}
+	return actor{source: "INTEGRATION", sourceID: c.p.clientID}
+}
+
+// json is the createdBy object of a business.
+func (a actor) json() map[string]any {
+	return map[string]any{"source": a.source, "sourceId": a.sourceID, "channel": "API"}
 }
 
 func (s *Server) businessPatch(m map[string]any) (map[string]string, *apiError) {

@@ -215,7 +215,7 @@ type record struct {
 	props     map[string]any
 	owner     []string
 	followers []string
-	createdBy map[string]any
+	createdBy actor
 }
 
 func (r *record) json() map[string]any {
@@ -224,8 +224,8 @@ func (r *record) json() map[string]any {
 }
 
 func (r *record) searchJSON(locationID string, o *objectSchema) map[string]any {
-	by := map[string]any{"channel": r.createdBy["channel"], "createdAt": iso(r.added),
-		"source": r.createdBy["source"], "sourceId": r.createdBy["sourceId"]}
+	by := map[string]any{"channel": "API", "createdAt": iso(r.added),
+		"source": r.createdBy.source, "sourceId": r.createdBy.sourceID}
 	return map[string]any{"id": r.id, "owner": nonNil(r.owner), "followers": nonNil(r.followers),
 		"properties": r.props, "createdAt": iso(r.added), "updatedAt": iso(r.updated),
 		"locationId": locationID, "objectId": o.id, "objectKey": o.key,

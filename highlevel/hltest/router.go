@@ -11,6 +11,7 @@ type handler func(c *call) (response, *apiError)
 type route struct {
 	method  string
 	pattern string   // as HighLevel documents it, e.g. /contacts/{contactId}
+	label   string   // method + " " + pattern, made once: every request record shares it
 	segs    []string // "" marks a parameter
 	params  []string // parameter names in order
 	static  int
@@ -23,7 +24,7 @@ type route struct {
 	query []string
 }
 
-func (rt *route) name() string { return rt.method + " " + rt.pattern }
+func (rt *route) name() string { return rt.label }
 
 // checkQuery rejects query parameters outside the whitelist, the way
 // HighLevel's query DTOs do ("property locationId should not exist").

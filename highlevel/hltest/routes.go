@@ -5,7 +5,7 @@ package hltest
 func (s *Server) routes() *router {
 	rr := &router{byKey: map[string][]*route{}}
 	add := func(method, pattern string, h handler, query ...string) *route {
-		rt := &route{method: method, pattern: pattern, h: h}
+		rt := &route{method: method, pattern: pattern, label: method + " " + pattern, h: h}
 		if query != nil {
 			rt.query = query
 		}

@@ -1,6 +1,7 @@
 package hltest
 
 import (
+	"hash/maphash"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,14 +17,59 @@ type state struct {
 	limits limits
 	// owner maps every id ever issued to its location, so a request for
 	// another location's object is told 403, not 404, without taking
-	// another location's lock.
-	owner sync.Map
+	// another location's lock. Kept only when the simulator serves several
+	// locations (multi): with one, no id is another location's.
+	owner owners
+	multi bool
 }
 
 // foreign reports whether id belongs to a location other than l.
 func (st *state) foreign(l *location, id string) bool {
-	v, ok := st.owner.Load(id)
-	return ok && v.(*location) != l
+	o, ok := st.owner.load(id)
+	return ok && o != l
+}
+
+// relKey names a relation by association and its two records: the
+// relation's own strings, no key string made per relation.
+type relKey struct{ association, first, second string }
+
+// owners maps ids to locations by 64-bit hashes of the ids, in shards: a
+// row is about 20 bytes where a sync.Map entry took about 150 (the
+// simulator holds one per object). Two ids of a run colliding is about 1
+// in 10^8 at a million objects, and would only turn a 404 into a 403.
+type owners struct {
+	seed   maphash.Seed
+	shards [16]ownerShard
+}
+
+type ownerShard struct {
+	mu sync.RWMutex
+	m  map[uint64]*location
+}
+
+func newOwners() owners { return owners{seed: maphash.MakeSeed()} }
+
+func (o *owners) shard(id string) (*ownerShard, uint64) {
+	h := maphash.String(o.seed, id)
+	return &o.shards[h%uint64(len(o.shards))], h
+}
+
+func (o *owners) store(id string, l *location) {
+	s, h := o.shard(id)
+	s.mu.Lock()
+	if s.m == nil {
+		s.m = map[uint64]*location{}
+	}
+	s.m[h] = l
+	s.mu.Unlock()
+}
+
+func (o *owners) load(id string) (*location, bool) {
+	s, h := o.shard(id)
+	s.mu.RLock()
+	l, ok := s.m[h]
+	s.mu.RUnlock()
+	return l, ok
 }
 
 // location is one sub-account's data. Its RWMutex guards every table; a
@@ -48,10 +94,10 @@ type location struct {
 	records    map[string]*table[*record]
 	assocs     *table[*association]
 	relations  *table[*relation]
-	notesOf    multiIndex[*note]        // by contact id
-	tasksOf    multiIndex[*task]        // by contact id
-	relsOf     multiIndex[*relation]    // by record id (both ends)
-	relByKey   map[string]*relation     // association|first|second
+	notesOf    multiIndex[*note]     // by contact id
+	tasksOf    multiIndex[*task]     // by contact id
+	relsOf     multiIndex[*relation] // by record id (both ends)
+	relByKey   map[relKey]*relation
 	oppsOf     multiIndex[*opportunity] // by contact id
 	pipelines  *table[*pipeline]
 	opps       *table[*opportunity]
@@ -70,7 +116,7 @@ type location struct {
 }
 
 func (s *Server) newState() *state {
-	st := &state{locs: map[string]*location{}}
+	st := &state{locs: map[string]*location{}, owner: newOwners(), multi: len(s.opts.Locations) > 1}
 	st.auth.init()
 	for _, cfg := range s.opts.Locations {
 		l := &location{
@@ -91,7 +137,7 @@ func (s *Server) newState() *state {
 			notesOf:    multiIndex[*note]{},
 			tasksOf:    multiIndex[*task]{},
 			relsOf:     multiIndex[*relation]{},
-			relByKey:   map[string]*relation{},
+			relByKey:   map[relKey]*relation{},
 			oppsOf:     multiIndex[*opportunity]{},
 			pipelines:  newTable[*pipeline](),
 			opps:       newTable[*opportunity](),
@@ -131,7 +177,9 @@ func (s *Server) newMeta(l *location, now time.Time) meta {
 	l.lastAdded = now
 	l.seq++
 	id := s.ids.next()
-	l.st.owner.Store(id, l)
+	if l.st.multi {
+		l.st.owner.store(id, l)
+	}
 	return meta{id: id, seq: l.seq, added: now, updated: now, visibleAt: now.Add(s.opts.SearchLag)}
 }
 
