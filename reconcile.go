@@ -13,9 +13,11 @@ import (
 
 // ReconcileOptions shape Migration.Reconcile.
 type ReconcileOptions struct {
-	// Full compares every contact (bucketed diff) and every custom object
-	// record (a scan of search pages); otherwise only a sample of each
-	// object type is read back by id. See reconcile.Options.Full.
+	// Full compares every contact (bucketed diff), counts every object
+	// type and field by counted searches and checks random samples of
+	// the custom object records, opportunities and relations (Deep: all
+	// of them); otherwise only a sample of each object type is read back
+	// by id. See reconcile.Options.Full.
 	Full bool
 	// Sample is how many records per object type are read back by id and
 	// compared field by field (0: 20; negative: none).
@@ -25,9 +27,10 @@ type ReconcileOptions struct {
 	NoSource bool
 	// Practice names the practice in the report's header.
 	Practice string
-	// Deep makes a full check read every related contact's relations
-	// instead of a random sample (reconcile.Options.Deep): exact, at about
-	// one read per contact.
+	// Deep makes a full check read every related contact's relations,
+	// every custom object record and every opportunity instead of random
+	// samples (reconcile.Options.Deep): exact, at about one read per
+	// contact.
 	Deep bool
 }
 

@@ -384,6 +384,60 @@ type OpportunitySearch struct {
 	PageLimit int
 }
 
+// OpportunityPage is one page of an opportunity search and the search's
+// total (meta.total; -1 when HighLevel did not say). A total of
+// MaxSearchWindow or more may be capped.
+type OpportunityPage struct {
+	Opportunities []*Opportunity
+	Total         int
+}
+
+// SearchPage returns one page (1-based, by page number within
+// MaxSearchWindow) of the opportunities matching q, with the search's
+// total: with PageLimit 1 it is a count in one call.
+func (s *OpportunitiesService) SearchPage(ctx context.Context, q OpportunitySearch, page int) (*OpportunityPage, error) {
+	op := opOppSearch.name
+	limit := q.PageLimit
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 1 || limit > 100 {
+		return nil, fmt.Errorf("highlevel: %s: page limit %d out of 1..100", op, limit)
+	}
+	if q.Status != "" && q.Status != StatusAll && !q.Status.valid() {
+		return nil, fmt.Errorf("highlevel: %s: unknown status %q", op, q.Status)
+	}
+	page = max(page, 1)
+	if page*limit > MaxSearchWindow {
+		return nil, fmt.Errorf("highlevel: %s: page %d × %d is past the %d-record window", op, page, limit, MaxSearchWindow)
+	}
+	query := url.Values{"location_id": {s.client.locationID}, "limit": {strconv.Itoa(limit)}}
+	for k, v := range map[string]string{"q": q.Query, "pipeline_id": q.PipelineID,
+		"pipeline_stage_id": q.PipelineStageID, "contact_id": q.ContactID,
+		"status": string(q.Status), "assigned_to": q.AssignedTo} {
+		if v != "" {
+			query.Set(k, v)
+		}
+	}
+	if page > 1 {
+		query.Set("page", strconv.Itoa(page))
+	}
+	var out struct {
+		Opportunities []*Opportunity `json:"opportunities"`
+		Meta          struct {
+			Total *float64 `json:"total"`
+		} `json:"meta"`
+	}
+	if err := s.client.do(ctx, call{op: opOppSearch, path: "/opportunities/search", query: query}, &out); err != nil {
+		return nil, err
+	}
+	p := &OpportunityPage{Opportunities: out.Opportunities, Total: -1}
+	if out.Meta.Total != nil {
+		p.Total = int(*out.Meta.Total)
+	}
+	return p, nil
+}
+
 // Search iterates over the opportunities matching q (GET
 // /opportunities/search, which takes location_id): the first page, then
 // the startAfter/startAfterId cursor HighLevel returns in meta. It stops at

@@ -411,3 +411,35 @@ func TestSearchDone(t *testing.T) {
 		assert.Equal(t, tc.done, searchDone(tc.n, tc.limit, tc.seen, tc.total), "%+v", tc)
 	}
 }
+
+// SearchPage asks for one page by number and returns meta.total with it
+// (-1 when absent); a page past the search window is refused before any
+// call.
+func TestOpportunitySearchPage(t *testing.T) {
+	ts := newTestServer(t)
+	var got []string
+	ts.handle("GET /opportunities/search", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		got = append(got, q.Get("page")+"/"+q.Get("limit")+"/"+q.Get("status"))
+		if q.Get("page") == "3" {
+			writeJSON(w, 200, `{"opportunities":[{"id":"o5"}],"meta":{}}`)
+			return
+		}
+		writeJSON(w, 200, `{"opportunities":[{"id":"o0"},{"id":"o1"}],"meta":{"total":250}}`)
+	})
+	ctx := context.Background()
+	p, err := ts.client.Opportunities.SearchPage(ctx, OpportunitySearch{Status: StatusAll, PageLimit: 2}, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 250, p.Total)
+	require.Len(t, p.Opportunities, 2)
+	assert.Equal(t, "o1", p.Opportunities[1].ID)
+	p, err = ts.client.Opportunities.SearchPage(ctx, OpportunitySearch{}, 3)
+	require.NoError(t, err)
+	assert.Equal(t, -1, p.Total, "no total said")
+	assert.Equal(t, []string{"/2/all", "3/100/"}, got)
+	_, err = ts.client.Opportunities.SearchPage(ctx, OpportunitySearch{PageLimit: 100}, 101)
+	require.Error(t, err)
+	_, err = ts.client.Opportunities.SearchPage(ctx, OpportunitySearch{PageLimit: 101}, 1)
+	require.Error(t, err)
+	assert.Len(t, got, 2, "refused before any call")
+}

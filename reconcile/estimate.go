@@ -9,11 +9,13 @@ import (
 // Estimate is the HighLevel calls a Run with opts would spend on a
 // location that agrees with the ledger, told from the ledger alone (it
 // makes no call): the field listings, a count per object type (listings
-// of 100 for businesses and opportunities), the sample's reads by id and
-// its relation listings, one fingerprint per top-level bucket, the scan of
-// custom object records by pages of 100, a count per business, a relation
-// listing per related contact read (a sample unless Deep) and a count
-// per contact field for the population. Each difference found costs a few more (halved buckets,
+// of 100 for businesses, and for opportunities unless a full check that
+// is not Deep reads one random page), the sample's reads by id and its
+// relation listings, one fingerprint per top-level bucket, the scan of
+// custom object records by pages of 100 (Deep), a count per business, a
+// relation listing per related contact read (a sample unless Deep) and
+// the population's counted searches (contacts and custom object records:
+// one for the fields every body sets, one per other field). Each difference found costs a few more (halved buckets,
 // leaf reads, listings naming orphans), so a damaged location spends
 // more; Report.Calls is what a check spent.
 func Estimate(ctx context.Context, l *rollback.Ledger, opts Options) (int, error) {
@@ -28,9 +30,20 @@ func Estimate(ctx context.Context, l *rollback.Ledger, opts Options) (int, error
 		return 0, err
 	}
 	calls := 2 // contact and opportunity field listings
-	related := map[string]bool{}
-	for _, lk := range x.relations {
-		related[lk.From], related[lk.To] = true, true
+	if opts.Sample > 0 {
+		// The sample lists the relations of one related contact per
+		// four sampled records.
+		related := map[string]bool{}
+		for _, lk := range x.relations {
+			for _, id := range []string{lk.From, lk.To} {
+				if rec := x.byHLID[id]; rec != nil && rec.Type == rollback.TypeContact {
+					related[id] = true
+				}
+			}
+		}
+		if len(related) > 0 {
+			calls += min(len(related), max(1, (opts.Sample+3)/4))
+		}
 	}
 	for _, typ := range x.types {
 		n := len(x.records[typ])
@@ -38,21 +51,24 @@ func Estimate(ctx context.Context, l *rollback.Ledger, opts Options) (int, error
 		if k == nil {
 			continue
 		}
-		calls += k.totalCalls(n, len(x.links) > 0)
-		if opts.Sample > 0 {
-			s := min(n, opts.Sample)
-			calls += s
-			if k.related {
-				step := max(1, n/opts.Sample)
-				for i := 0; i < n && i/step < opts.Sample; i += step {
-					if related[x.records[typ][i].HighLevelID] {
-						calls++
-					}
-				}
-			}
+		switch {
+		case opts.Full && !opts.Deep && typ == rollback.TypeOpportunity:
+			calls++ // a random page: the count and the sample
+		default:
+			calls += k.totalCalls(n, len(x.links) > 0)
 		}
-		if opts.Full && k.scanned {
-			calls += n/100 + 1
+		if opts.Sample > 0 {
+			calls += min(n, opts.Sample)
+		}
+		if opts.Full && opts.Deep && k.scanned {
+			calls += n/100 + 1 // otherwise the page read with the count
+		}
+		if k.countFilled != nil && n > 0 {
+			f, err := populationCalls(ctx, l, x.records[typ])
+			if err != nil {
+				return 0, err
+			}
+			calls += f
 		}
 	}
 	if opts.Full {
@@ -79,23 +95,46 @@ func Estimate(ctx context.Context, l *rollback.Ledger, opts Options) (int, error
 		}
 		calls += n
 	}
-	// Population: one count per contact field the mapped bodies set (the
-	// widest of the first bodies stands for all).
-	fields := 0
-	for i, rec := range x.records[rollback.TypeContact] {
-		if i >= identitySample {
-			break
-		}
+	return calls, nil
+}
+
+// populationCalls is what the population step spends on a type with
+// counted searches, told from its mapped bodies (every one, as the step
+// reads them): one count for the fields every record's body sets (when
+// more than one), one per other field.
+func populationCalls(ctx context.Context, l *rollback.Ledger, recs []*record) (int, error) {
+	set := map[string]int{}
+	bodies := 0
+	for _, rec := range recs {
 		if !rec.hasWrite {
 			continue
 		}
 		body, err := l.Payload(ctx, rec.write)
-		if err != nil || body == nil {
+		if err != nil {
+			return 0, err
+		}
+		res, err := compareBody(body, readBack{})
+		if err != nil {
 			continue
 		}
-		if res, err := compareBody(body, readBack{}); err == nil {
-			fields = max(fields, len(res))
+		bodies++
+		for _, f := range res {
+			if _, ok := set[f.Field]; !ok {
+				set[f.Field] = 0
+			}
+			if f.Sent {
+				set[f.Field]++
+			}
 		}
 	}
-	return calls + fields, nil
+	every := 0
+	for _, n := range set {
+		if n == bodies && bodies == len(recs) {
+			every++
+		}
+	}
+	if every > 1 {
+		return 1 + len(set) - every, nil
+	}
+	return len(set), nil
 }

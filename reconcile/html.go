@@ -387,7 +387,7 @@ footer{margin-top:2em;color:#57606a;font-size:.9em}
 <h2>Counts</h2>
 <table><tr><th>object type</th><th>source</th><th>rejected</th><th>kept</th><th>deleted</th><th>ledger</th><th>HighLevel</th><th>status</th></tr>
 {{range .Counts}}<tr><td>{{.ObjectType}}</td><td>{{if ge .Source 0}}{{.Source}}{{else}}–{{end}}</td><td>{{.Rejected}}</td><td>{{.Kept}}</td><td>{{.Deleted}}</td><td>{{.Ledger}}</td><td>{{.HighLevel}}</td>
-<td class="{{if .OK}}ok{{else}}bad{{end}}">{{.Status}}</td></tr>
+<td class="{{if .OK}}ok{{else}}bad{{end}}">{{.Status}}{{with .HighLevelBy}} (HighLevel by {{.}}){{end}}</td></tr>
 {{end}}</table>
 <p>Rejected: sent and refused by HighLevel. Kept: deleted in the source after the migration and kept in HighLevel by the delta's policy. Deleted: deleted in HighLevel by a delta because the source deleted them.{{if .SourceMissing}} Invalid source records never sent: {{.Invalid}}.{{end}}</p>
 <h2>Source keys behind the differences</h2>
@@ -403,18 +403,19 @@ footer{margin-top:2em;color:#57606a;font-size:.9em}
 <h2>Relationship integrity</h2>
 <table><tr><th>check</th><th>found</th><th>expected</th></tr>
 {{range .Integrity}}<tr><td>{{.Check}}</td><td>{{.Found}}</td><td>{{.Expected}}</td></tr>
-{{range .Orphans}}<tr><td class="bad" colspan="3">orphan {{.ObjectType}} {{.SourceKey}} ({{.HighLevelID}}): {{.Reason}}</td></tr>{{end}}
+{{if .Sampled}}<tr><td colspan="3">Sampled {{.Sampled}} of {{.SampledOf}}: the others are not checked; a loss on a fraction p of them is missed with probability (1−p)<sup>{{.Sampled}}</sup> (a Deep check reads all).</td></tr>
+{{end}}{{range .Orphans}}<tr><td class="bad" colspan="3">orphan {{.ObjectType}} {{.SourceKey}} ({{.HighLevelID}}): {{.Reason}}</td></tr>{{end}}
 {{end}}</table>
 <h2>Field-level diff</h2>
-{{define "diff"}}<p>{{.Records}} records, {{.Fields}} fields compared, {{.Calls}} API calls, {{.RecordsRead}} records read{{if .Buckets}}, {{.Buckets}} bucket fingerprints{{end}}</p>
+{{define "diff"}}<p>{{.Records}} records, {{.Fields}} fields compared, {{.Calls}} API calls, {{.RecordsRead}} records read{{if .Buckets}}, {{.Buckets}} bucket fingerprints{{end}}{{if .SampledOf}}; sampled {{.Sampled}} of {{.SampledOf}} records (a random search page per object type whose count agrees, read with the count): a field changed outside the sample is not seen (a Deep check scans all){{end}}</p>
 {{if .Differences}}<table><tr><th>kind</th><th>object type</th><th>source key</th><th>HighLevel id</th><th>field</th></tr>
 {{range .Differences}}<tr><td class="bad">{{.Kind}}</td><td>{{.ObjectType}}</td><td>{{.SourceKey}}</td><td>{{.HighLevelID}}</td><td>{{.Field}}</td></tr>{{end}}</table>{{end}}{{end}}
 <h3>Sample, read by id</h3>{{template "diff" .Sample}}
 {{with .Buckets}}<h3>Every contact, hashed buckets with bisection</h3>{{template "diff" .}}{{end}}
-{{with .Records}}<h3>Every custom object record, scanned by search pages</h3>{{template "diff" .}}{{end}}
+{{with .Records}}<h3>{{if .SampledOf}}Custom object records, a random search page per object (scanned whole where a count differs){{else}}Every custom object record, scanned by search pages{{end}}</h3>{{template "diff" .}}{{end}}
 <h2>Field population</h2>
-<table><tr><th>object type</th><th class="l">field</th><th>mapped</th><th>HighLevel</th></tr>
-{{range .Population}}<tr><td>{{.ObjectType}}</td><td class="l">{{.Field}}</td><td>{{rate .Sent .Records}}</td><td>{{rate .Stored .StoredOf}}</td></tr>
+<table><tr><th>object type</th><th class="l">field</th><th>mapped</th><th>HighLevel</th><th>HighLevel by</th></tr>
+{{range .Population}}<tr><td>{{.ObjectType}}</td><td class="l">{{.Field}}</td><td>{{rate .Sent .Records}}</td><td>{{rate .Stored .StoredOf}}</td><td>{{.StoredBy}}</td></tr>
 {{end}}</table>
 {{if .Runs}}<h2>Runs checked</h2>
 <table><tr><th>run</th><th>kind</th><th>status</th><th>map</th><th>when</th></tr>

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -31,10 +32,13 @@ type objectKind struct {
 	// scanned: a full check lists every object and compares its fields
 	// (custom object records; contacts have the bucketed diff).
 	scanned bool
-	// countFilled counts HighLevel's objects with field filled, in one
-	// counted search; nil where the API has none (population then comes
-	// from the records read back).
-	countFilled func(r *run, ctx context.Context, field string) (int, error)
+	// countFilled counts HighLevel's objects of typ with every one of
+	// fields filled, in one counted search (a page of one with an
+	// "exists" filter per field: its total); nil where the API has none
+	// (population then comes from the records read back).
+	countFilled func(r *run, ctx context.Context, typ string, fields []string) (int, error)
+	// totalBy says how total counts: "search total" or "listing".
+	totalBy func(r *run) string
 	// identity is the external-id field Options gives for the type, and
 	// whether the type's objects are grouped by it for duplicates at all.
 	identity func(o Options, typ string) (field string, grouped bool)
@@ -75,6 +79,7 @@ var kinds = map[string]*objectKind{
 			}
 			return readBack{fields: asMap(b)}, nil
 		},
+		totalBy:           func(*run) string { return byListing },
 		identity:          noIdentity,
 		duplicatesChecked: func(*run, string) bool { return false },
 	},
@@ -91,22 +96,44 @@ var kinds = map[string]*objectKind{
 			}
 			return contactBack(c), nil
 		},
-		countFilled: func(r *run, ctx context.Context, field string) (int, error) {
-			return r.c.Contacts.Count(ctx, highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: field, Operator: "exists"}}})
+		countFilled: func(r *run, ctx context.Context, _ string, fields []string) (int, error) {
+			return r.c.Contacts.Count(ctx, highlevel.ContactSearch{Filters: existsFilters("", fields)})
 		},
+		totalBy:  func(*run) string { return bySearch },
 		identity: noIdentity, // the bucketed diff's field (Options.ContactExternalField)
 		duplicatesChecked: func(r *run, _ string) bool {
 			return r.opts.Full && r.opts.ContactExternalField != ""
 		},
 	},
 	rollback.TypeOpportunity: {rank: 3,
-		total: func(r *run, ctx context.Context, _ string) (int, error) {
+		total: func(r *run, ctx context.Context, typ string) (int, error) {
+			if r.sampled() {
+				// One random page: its total is the count and its
+				// opportunities the integrity check's sample. A count
+				// that differs is listed whole below, to name what.
+				n := len(r.x.records[typ])
+				r.calls++
+				p, err := r.c.Opportunities.SearchPage(ctx, highlevel.OpportunitySearch{Status: highlevel.StatusAll, PageLimit: samplePage}, r.randomPage(n))
+				if err != nil {
+					return 0, err
+				}
+				if p.Total == n && !capped(p.Total, n) {
+					r.oppSample = p.Opportunities
+					return p.Total, nil
+				}
+			}
 			if err := r.listOpportunities(ctx); err != nil {
 				return 0, err
 			}
 			return len(r.opps), nil
 		},
 		totalCalls: func(n int, _ bool) int { return n/100 + 1 },
+		totalBy: func(r *run) string {
+			if r.oppSample != nil {
+				return bySearch
+			}
+			return byListing
+		},
 		get: func(r *run, ctx context.Context, _, id string) (readBack, error) {
 			o, err := r.c.Opportunities.Get(ctx, id)
 			if err != nil {
@@ -119,6 +146,8 @@ var kinds = map[string]*objectKind{
 			return rb, nil
 		},
 		identity: func(o Options, _ string) (string, bool) { return o.OpportunityExternalField, true },
+		// By the listing, or in a full check that is not Deep by the
+		// count: a copy raises it, and a count that differs is listed.
 		duplicatesChecked: func(r *run, typ string) bool {
 			return r.extFields[typ] != "" && len(r.x.records[typ]) > 0
 		},
@@ -128,12 +157,22 @@ var kinds = map[string]*objectKind{
 // recordKind is every custom object's records.
 var recordKind = &objectKind{rank: 2,
 	total: func(r *run, ctx context.Context, typ string) (int, error) {
+		// A full check that is not Deep reads a random page of 100 with
+		// the count: the total counts, the records are its field-diff
+		// sample (scanRecords). Otherwise a page of one.
+		q, page := highlevel.RecordSearch{PageLimit: 1}, 1
+		if r.sampled() {
+			q.PageLimit, page = samplePage, r.randomPage(len(r.x.records[typ]))
+		}
 		r.calls++
-		p, err := r.c.Objects.SearchRecordsPage(ctx, typ, highlevel.RecordSearch{PageLimit: 1}, highlevel.SearchCursor{Page: 1})
+		p, err := r.c.Objects.SearchRecordsPage(ctx, typ, q, highlevel.SearchCursor{Page: page})
 		if err != nil {
 			return 0, err
 		}
-		if p.Total >= 0 {
+		if p.Total >= 0 && !capped(p.Total, len(r.x.records[typ])) {
+			if r.sampled() {
+				r.recPages[typ] = p.Records
+			}
 			return p.Total, nil
 		}
 		n := 0
@@ -147,6 +186,18 @@ var recordKind = &objectKind{rank: 2,
 		return n, nil
 	},
 	totalCalls: func(int, bool) int { return 1 },
+	totalBy:    func(*run) string { return bySearch },
+	countFilled: func(r *run, ctx context.Context, typ string, fields []string) (int, error) {
+		p, err := r.c.Objects.SearchRecordsPage(ctx, typ, highlevel.RecordSearch{PageLimit: 1,
+			Filters: existsFilters("properties.", fields)}, highlevel.SearchCursor{Page: 1})
+		if err != nil {
+			return 0, err
+		}
+		if p.Total < 0 {
+			return 0, errNoTotal
+		}
+		return p.Total, nil
+	},
 	get: func(r *run, ctx context.Context, typ, id string) (readBack, error) {
 		rec, err := r.c.Objects.GetRecord(ctx, typ, id)
 		if err != nil {
@@ -157,9 +208,52 @@ var recordKind = &objectKind{rank: 2,
 	related:  true,
 	scanned:  true,
 	identity: func(o Options, typ string) (string, bool) { return o.RecordExternalFields[typ], true },
+	// In a full check: every record grouped by the scan, or (not Deep)
+	// by the count: a copy raises it, and a count that differs is
+	// scanned whole.
 	duplicatesChecked: func(r *run, typ string) bool {
 		return r.opts.Full && r.extFields[typ] != ""
 	},
+}
+
+// How a count was taken (Count.HighLevelBy, Population.StoredBy).
+const (
+	bySearch  = "search total"
+	byListing = "listing"
+	byRecords = "records read"
+)
+
+// existsFilters are "field exists" filters on every field (ANDed).
+func existsFilters(prefix string, fields []string) []highlevel.SearchFilter {
+	fs := make([]highlevel.SearchFilter, len(fields))
+	for i, f := range fields {
+		fs[i] = highlevel.SearchFilter{Field: prefix + f, Operator: "exists"}
+	}
+	return fs
+}
+
+// samplePage is the size of the random search page a full check that is
+// not Deep reads per custom object and for opportunities.
+const samplePage = 100
+
+// errNoTotal: a counted search whose answer had no total.
+var errNoTotal = errors.New("the search answered without a total")
+
+// capped reports whether a search total may be Elasticsearch's "10,000
+// or more" rather than a count: exactly MaxSearchWindow where the ledger
+// holds more. Such a total is not used as a count.
+func capped(total, ledger int) bool {
+	return total == highlevel.MaxSearchWindow && ledger > total
+}
+
+// sampled reports whether this is a full check that samples (not Deep).
+func (r *run) sampled() bool { return r.opts.Full && !r.opts.Deep }
+
+// randomPage picks a page of samplePage among the n records a type holds,
+// within the search window page numbers reach.
+func (r *run) randomPage(n int) int {
+	pages := min(max(1, (n+samplePage-1)/samplePage), highlevel.MaxSearchWindow/samplePage)
+	return 1 + r.rng.IntN(pages)
 }
 
 // kindOf is the kind of a ledger object type; nil for types reconcile

@@ -35,16 +35,24 @@ type Options struct {
 	// Sample is how many records per object type are read back by id and
 	// compared field by field. 0 means 20; negative skips the sample.
 	Sample int
-	// Full compares every contact with the bucketed diff and every custom
-	// object record with a scan of search pages. Its relation check reads
-	// the relations of a random sample of related contacts
-	// (RelationSample), not all: HighLevel lists relations per record
-	// only, so every relation costs one read per related contact.
+	// Full compares every contact with the bucketed diff, counts every
+	// object type and every field's population by counted searches, and
+	// checks a sample of the rest: the fields of a random search page of
+	// 100 records per custom object (read with its count), the contact
+	// and pipeline of a random page of 100 opportunities, the relations of
+	// a random sample of related contacts (RelationSample). A type whose
+	// count differs from the ledger's is read whole, to name what is
+	// missing or extra. HighLevel lists relations per record only, so
+	// every relation costs one read per related contact.
 	Full bool
-	// Deep makes a full run read every related contact's relations (one
-	// listing each) instead of a sample: per-record exactness for
-	// relations at about one read per contact.
+	// Deep makes a full run check every record: every related contact's
+	// relations (one listing each), every custom object record's fields
+	// (a scan of search pages of 100) and every opportunity (a listing):
+	// per-record exactness at about one read per contact.
 	Deep bool
+	// Seed makes a full check's random samples (pages, related contacts)
+	// repeatable; 0 draws them at random.
+	Seed uint64
 	// RelationSample is how many related contacts a full run that is not
 	// Deep reads the relations of, picked at random. 0 means one per 200
 	// related contacts, at least one; it is capped at their number.
@@ -236,6 +244,9 @@ type Count struct {
 	Deleted   int `json:"deleted"`
 	Ledger    int `json:"ledger"`
 	HighLevel int `json:"highLevel"`
+	// HighLevelBy says how HighLevel's count was taken: "search total"
+	// (a search's total, one call) or "listing" (every object listed).
+	HighLevelBy string `json:"highLevelBy,omitempty"`
 	// The source keys behind Rejected, Kept and Deleted.
 	RejectedKeys []string `json:"rejectedKeys,omitempty"`
 	KeptKeys     []string `json:"keptKeys,omitempty"`
@@ -291,10 +302,13 @@ type Population struct {
 	Field      string `json:"field"`
 	Records    int    `json:"records"`
 	Sent       int    `json:"sent"`
-	// Stored is over StoredOf records: every record for contacts (a count
-	// call), the records read back otherwise; StoredOf -1: not measurable.
-	Stored   int `json:"stored"`
-	StoredOf int `json:"storedOf"`
+	// Stored is over StoredOf records: every record for contacts and
+	// custom object records (a counted search), the records read back
+	// otherwise; StoredOf -1: not measurable. StoredBy says which:
+	// "search total" or "records read".
+	Stored   int    `json:"stored"`
+	StoredOf int    `json:"storedOf"`
+	StoredBy string `json:"storedBy,omitempty"`
 }
 
 // Integrity is one relationship check.
@@ -308,9 +322,10 @@ type Integrity struct {
 	// made for other steps.
 	Calls int `json:"calls,omitempty"`
 	// Sampled is, for a sampled check, how many of SampledOf candidates
-	// (related contacts) it read; Expected and Found count the sampled
-	// ones only. A lost relation outside the sample is not seen: a loss on
-	// a fraction p of them is missed with probability (1-p)^Sampled.
+	// (related contacts, opportunities) it read; Expected and Found count
+	// the sampled ones only. A loss outside the sample is not seen: a
+	// loss on a fraction p of them is missed with probability
+	// (1-p)^Sampled.
 	Sampled   int `json:"sampled,omitempty"`
 	SampledOf int `json:"sampledOf,omitempty"`
 }
@@ -333,6 +348,13 @@ type Diff struct {
 	Calls       int `json:"calls"`
 	RecordsRead int `json:"recordsRead"`
 	Buckets     int `json:"buckets,omitempty"`
+	// Sampled of SampledOf records were compared from a random sample
+	// (a full check that is not Deep: a search page per custom object
+	// whose count agrees, read with the count, so Calls does not hold
+	// it); a field changed on a record outside it is not seen. The other
+	// Records were compared whole.
+	Sampled   int `json:"sampled,omitempty"`
+	SampledOf int `json:"sampledOf,omitempty"`
 }
 
 // ReadsPerRecord is the API calls spent per record covered.
@@ -392,6 +414,13 @@ type run struct {
 	// businesses are the ids the count listed (nil when it did not run):
 	// the business links step names a ledger business HighLevel lacks.
 	businesses map[string]bool
+	// rng draws a full check's samples (Options.Seed). recPages are the
+	// random search page read with each custom object's count, oppSample
+	// the one read with the opportunities' count (a full check that is
+	// not Deep, when the count agreed).
+	rng       *rand.Rand
+	recPages  map[string][]*highlevel.Record
+	oppSample []*highlevel.Opportunity
 }
 
 // fieldNames reads the location's contact and opportunity custom fields
@@ -530,8 +559,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	seed := opts.Seed
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
 	r := &run{opts: opts, c: opts.Client, l: opts.Ledger, x: x, rep: &Report{CheckedAt: opts.Now().UTC().Truncate(time.Second)},
-		stored: map[string]map[string]int{}, read: map[string]int{}, names: map[string]string{}, dups: dupIndex{}}
+		stored: map[string]map[string]int{}, read: map[string]int{}, names: map[string]string{}, dups: dupIndex{},
+		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), recPages: map[string][]*highlevel.Record{}}
 	steps := []struct {
 		name string
 		fn   func(context.Context) error
@@ -644,7 +678,7 @@ func (r *run) counts(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		c.HighLevel = n
+		c.HighLevel, c.HighLevelBy = n, kindOf(typ).totalBy(r)
 		r.rep.Counts = append(r.rep.Counts, c)
 	}
 	return nil
@@ -694,24 +728,37 @@ func (r *run) total(ctx context.Context, typ string) (int, error) {
 }
 
 // sample reads back every Sample-th record of each type by id and
-// compares every field; custom records also have their relation to their
-// contact checked.
+// compares every field. Custom records related to a contact have their
+// relation checked through their contact: HighLevel lists a contact's
+// relations (all its records') in one call, so the sample draws those
+// records from a few contacts (one per four sampled records, spread over
+// the related contacts) and lists each of them once — every journaled
+// relation of those contacts is checked, not only the sampled records'.
+// A type those contacts hold too few records of is topped up with every
+// Sample-th other record, read by id without a relation check.
 func (r *run) sample(ctx context.Context) error {
 	if r.opts.Sample < 0 {
 		return nil
 	}
 	d := &r.rep.Sample
-	relExpected := map[string][]string{} // record id → related ids
-	for _, lk := range r.x.relations {
-		relExpected[lk.From] = append(relExpected[lk.From], lk.To)
-		relExpected[lk.To] = append(relExpected[lk.To], lk.From)
+	byContact, contacts := r.contactRelations()
+	// The contacts whose relations the sample lists, spread over them.
+	var listed []string
+	if len(contacts) > 0 {
+		n := min(len(contacts), max(1, (r.opts.Sample+3)/4))
+		step := len(contacts) / n
+		for i := 0; i < n; i++ {
+			listed = append(listed, contacts[i*step])
+		}
 	}
-	rel := Integrity{Check: "custom records related to their contact (sample)"}
+	fromListed := map[string][]*record{} // object type → records of the listed contacts
+	for _, c := range listed {
+		for _, rec := range byContact[c] {
+			fromListed[rec.Type] = append(fromListed[rec.Type], rec)
+		}
+	}
 	for _, typ := range r.x.types {
-		recs := r.x.records[typ]
-		step := max(1, len(recs)/r.opts.Sample)
-		for i := 0; i < len(recs) && i/step < r.opts.Sample; i += step {
-			rec := recs[i]
+		for _, rec := range r.samplePick(typ, fromListed[typ]) {
 			got, err := r.get(ctx, typ, rec.HighLevelID)
 			d.Calls++
 			if errors.Is(err, highlevel.ErrNotFound) {
@@ -725,38 +772,70 @@ func (r *run) sample(ctx context.Context) error {
 			if err := r.compare(ctx, d, typ, rec, got); err != nil {
 				return err
 			}
-			if k := kindOf(typ); k != nil && k.related && len(relExpected[rec.HighLevelID]) > 0 {
-				rel.Expected++
-				ok, err := r.related(ctx, rec.HighLevelID, relExpected[rec.HighLevelID])
-				if err != nil {
-					return err
-				}
-				if ok {
-					rel.Found++
-				} else {
-					rel.Orphans = append(rel.Orphans, Orphan{ObjectType: typ, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Reason: "relation to its contact missing"})
-				}
-			}
 		}
 	}
 	r.calls += d.Calls
-	if rel.Expected > 0 {
-		r.rep.Integrity = append(r.rep.Integrity, rel)
+	if len(listed) == 0 {
+		return nil
 	}
+	rel := Integrity{Check: fmt.Sprintf("custom records related to their contact (sample: every relation of %d of %d contacts)", len(listed), len(contacts)),
+		Sampled: len(listed), SampledOf: len(contacts)}
+	for _, c := range listed {
+		have, calls, err := r.relationsOf(ctx, c)
+		d.Calls += calls
+		r.calls += calls
+		if err != nil {
+			return err
+		}
+		for _, rec := range byContact[c] {
+			rel.Expected++
+			if have[rec.HighLevelID] {
+				rel.Found++
+				continue
+			}
+			rel.Orphans = append(rel.Orphans, Orphan{ObjectType: rec.Type, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Reason: "relation to its contact missing"})
+		}
+	}
+	r.rep.Integrity = append(r.rep.Integrity, rel)
 	return nil
 }
 
-// relationsFull checks, in a full run, every record ↔ contact relation the
-// journal made: one listing of relations per contact (a page holds 100),
-// not one per record.
-func (r *run) relationsFull(ctx context.Context) error {
-	if !r.opts.Full || len(r.x.relations) == 0 {
-		return nil
+// samplePick is the records of typ the sample reads: for a related kind
+// up to Sample spread over the listed contacts' records, topped up with
+// every Sample-th of the others; otherwise every Sample-th record.
+func (r *run) samplePick(typ string, listed []*record) []*record {
+	recs := r.x.records[typ]
+	var out []*record
+	picked := map[*record]bool{}
+	if k := kindOf(typ); k != nil && k.related && len(listed) > 0 {
+		step := max(1, len(listed)/r.opts.Sample)
+		for i := 0; i < len(listed) && len(out) < r.opts.Sample; i += step {
+			out = append(out, listed[i])
+			picked[listed[i]] = true
+		}
 	}
+	if len(out) >= r.opts.Sample {
+		return out
+	}
+	step := max(1, len(recs)/r.opts.Sample)
+	for i := 0; i < len(recs) && len(out) < r.opts.Sample; i += step {
+		if !picked[recs[i]] {
+			out = append(out, recs[i])
+		}
+	}
+	return out
+}
+
+// contactRelations groups the journal's record ↔ contact relations by
+// contact (HighLevel id), contacts in the ledger's order.
+func (r *run) contactRelations() (map[string][]*record, []string) {
 	byContact := map[string][]*record{}
 	var contacts []string
 	for _, lk := range r.x.relations {
 		a, b := r.x.byHLID[lk.From], r.x.byHLID[lk.To]
+		if a == nil || b == nil {
+			continue
+		}
 		if a.Type != rollback.TypeContact {
 			a, b = b, a
 		}
@@ -768,6 +847,32 @@ func (r *run) relationsFull(ctx context.Context) error {
 		}
 		byContact[a.HighLevelID] = append(byContact[a.HighLevelID], b)
 	}
+	return byContact, contacts
+}
+
+// relationsOf lists a record's relations (pages of 100): the ids it is
+// related to, and the calls spent.
+func (r *run) relationsOf(ctx context.Context, id string) (map[string]bool, int, error) {
+	have := map[string]bool{}
+	n := 0
+	for rl, err := range r.c.Associations.Relations(ctx, id, highlevel.RelationListOptions{}) {
+		if err != nil {
+			return nil, n/100 + 1, err
+		}
+		n++
+		have[rl.FirstRecordID], have[rl.SecondRecordID] = true, true
+	}
+	return have, n/100 + 1, nil
+}
+
+// relationsFull checks, in a full run, every record ↔ contact relation the
+// journal made: one listing of relations per contact (a page holds 100),
+// not one per record.
+func (r *run) relationsFull(ctx context.Context) error {
+	if !r.opts.Full || len(r.x.relations) == 0 {
+		return nil
+	}
+	byContact, contacts := r.contactRelations()
 	in := Integrity{Check: "custom records related to their contact (every relation)"}
 	if !r.opts.Deep {
 		// A random sample: a relation lost on a fraction p of the related
@@ -778,24 +883,19 @@ func (r *run) relationsFull(ctx context.Context) error {
 			n = (len(contacts) + 199) / 200
 		}
 		n = min(n, len(contacts))
-		rand.Shuffle(len(contacts), func(i, j int) { contacts[i], contacts[j] = contacts[j], contacts[i] })
+		r.rng.Shuffle(len(contacts), func(i, j int) { contacts[i], contacts[j] = contacts[j], contacts[i] })
 		in.SampledOf = len(contacts)
 		contacts = contacts[:n]
 		in.Sampled = n
 		in.Check = fmt.Sprintf("custom records related to their contact (sampled %d of %d contacts)", n, in.SampledOf)
 	}
 	for _, c := range contacts {
-		have := map[string]bool{}
-		n := 0
-		for rl, err := range r.c.Associations.Relations(ctx, c, highlevel.RelationListOptions{}) {
-			if err != nil {
-				return err
-			}
-			n++
-			have[rl.FirstRecordID], have[rl.SecondRecordID] = true, true
+		have, calls, err := r.relationsOf(ctx, c)
+		r.calls += calls
+		in.Calls += calls
+		if err != nil {
+			return err
 		}
-		r.calls += n/100 + 1
-		in.Calls += n/100 + 1
 		for _, rec := range byContact[c] {
 			in.Expected++
 			if have[rec.HighLevelID] {
@@ -807,26 +907,6 @@ func (r *run) relationsFull(ctx context.Context) error {
 	}
 	r.rep.Integrity = append(r.rep.Integrity, in)
 	return nil
-}
-
-// related reports whether a record has a relation to every expected id.
-func (r *run) related(ctx context.Context, id string, want []string) (bool, error) {
-	have := map[string]bool{}
-	n := 0
-	for rl, err := range r.c.Associations.Relations(ctx, id, highlevel.RelationListOptions{}) {
-		if err != nil {
-			return false, err
-		}
-		n++
-		have[rl.FirstRecordID], have[rl.SecondRecordID] = true, true
-	}
-	r.rep.Sample.Calls += n/100 + 1
-	for _, w := range want {
-		if !have[w] {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 func (r *run) compare(ctx context.Context, d *Diff, typ string, rec *record, got readBack) error {
@@ -983,11 +1063,28 @@ func (r *run) opportunities(ctx context.Context) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	if err := r.listOpportunities(ctx); err != nil {
+	in := Integrity{Check: "opportunities on their contact and pipeline", Expected: len(recs)}
+	if r.opps == nil && r.oppSample != nil {
+		// A full check that is not Deep: the random page read with the
+		// count, whose total agreed with the ledger's.
+		var sample []*record
+		for _, o := range r.oppSample {
+			if rec := r.x.byHLID[o.ID]; rec != nil && rec.Type == rollback.TypeOpportunity {
+				sample = append(sample, rec)
+			}
+		}
+		recs = sample
+		in.Expected, in.Sampled, in.SampledOf = len(recs), len(recs), len(r.x.records[rollback.TypeOpportunity])
+		in.Check = fmt.Sprintf("opportunities on their contact and pipeline (sampled %d of %d)", in.Sampled, in.SampledOf)
+		r.opps = map[string]*highlevel.Opportunity{}
+		for _, o := range r.oppSample {
+			r.opps[o.ID] = o
+		}
+		defer func() { r.opps = nil }()
+	} else if err := r.listOpportunities(ctx); err != nil {
 		return err
 	}
 	got := r.opps
-	in := Integrity{Check: "opportunities on their contact and pipeline", Expected: len(recs)}
 	for _, rec := range recs {
 		o := got[rec.HighLevelID]
 		if o == nil {
@@ -1050,14 +1147,49 @@ func (r *run) population(ctx context.Context) error {
 				}
 			}
 		}
-		for _, f := range sortedKeys(sent) {
-			p := Population{ObjectType: typ, Field: r.fieldName(f), Records: n, Sent: sent[f], Stored: r.stored[typ][f], StoredOf: r.read[typ]}
-			if k := kindOf(typ); k != nil && k.countFilled != nil {
+		k := kindOf(typ)
+		all := len(r.x.records[typ])
+		// Fields every record's body sets are counted together: one
+		// search with an "exists" filter on each; a total of every
+		// record says each of them is stored on every record. Otherwise
+		// (or for the others) one count per field.
+		full := map[string]bool{}
+		if k != nil && k.countFilled != nil && all > 0 {
+			var every []string
+			for _, f := range sortedKeys(sent) {
+				if sent[f] == all {
+					every = append(every, f)
+				}
+			}
+			if len(every) > 1 {
 				r.calls++
-				c, err := k.countFilled(r, ctx, f)
-				if err == nil {
-					p.Stored, p.StoredOf = c, len(r.x.records[typ])
-				} else if !errors.Is(err, highlevel.ErrValidation) {
+				c, err := k.countFilled(r, ctx, typ, every)
+				switch {
+				case err == nil && c == all && !capped(c, all):
+					for _, f := range every {
+						full[f] = true
+					}
+				case err == nil, errors.Is(err, highlevel.ErrValidation), errors.Is(err, errNoTotal):
+					// Some differ, or no total: per field below.
+				default:
+					return err
+				}
+			}
+		}
+		for _, f := range sortedKeys(sent) {
+			p := Population{ObjectType: typ, Field: r.fieldName(f), Records: n, Sent: sent[f], Stored: r.stored[typ][f], StoredOf: r.read[typ], StoredBy: byRecords}
+			switch {
+			case full[f]:
+				p.Stored, p.StoredOf, p.StoredBy = all, all, bySearch
+			case k != nil && k.countFilled != nil:
+				r.calls++
+				c, err := k.countFilled(r, ctx, typ, []string{f})
+				switch {
+				case err == nil && !capped(c, sent[f]):
+					p.Stored, p.StoredOf, p.StoredBy = c, all, bySearch
+				case err == nil:
+					// "10,000 or more": the records read stand.
+				case !errors.Is(err, highlevel.ErrValidation) && !errors.Is(err, errNoTotal):
 					return err
 				}
 			}

@@ -94,6 +94,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		if !c.OK() {
 			mark = "MISMATCH" + strings.TrimPrefix(mark, "mismatch")
 		}
+		if c.HighLevelBy != "" {
+			mark += " (HighLevel by " + c.HighLevelBy + ")"
+		}
 		fmt.Fprintf(&b, "  %-36s %8s %8d %6d %7d %8d %9d  %s\n", c.ObjectType, src, c.Rejected, c.Kept, c.Deleted, c.Ledger, c.HighLevel, mark)
 		for _, k := range []struct {
 			name string
@@ -114,7 +117,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	for _, i := range r.Integrity {
 		fmt.Fprintf(&b, "  %-52s %6d of %6d\n", i.Check, i.Found, i.Expected)
 		if i.Sampled > 0 {
-			fmt.Fprintf(&b, "    sampled: relations outside the %d contacts read are not checked; a loss on a fraction p of the %d is missed with probability (1-p)^%d (Deep reads all)\n", i.Sampled, i.SampledOf, i.Sampled)
+			fmt.Fprintf(&b, "    sampled %d of %d: the others are not checked; a loss on a fraction p of the %d is missed with probability (1-p)^%d (Deep reads all)\n", i.Sampled, i.SampledOf, i.SampledOf, i.Sampled)
 		}
 		for _, o := range i.Orphans {
 			fmt.Fprintf(&b, "    orphan %s %s (%s): %s\n", o.ObjectType, o.SourceKey, o.HighLevelID, o.Reason)
@@ -141,6 +144,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, ", %d bucket fingerprints", d.Buckets)
 		}
 		b.WriteString("\n")
+		if d.SampledOf > 0 {
+			fmt.Fprintf(&b, "  sampled %d of %d records (a random search page per object type whose count agrees, read with the count): a field changed outside the sample is not seen (Deep scans all)\n", d.Sampled, d.SampledOf)
+		}
 		for _, x := range d.Differences {
 			fmt.Fprintf(&b, "  %-7s %s %s (%s) %s\n", x.Kind, x.ObjectType, x.SourceKey, x.HighLevelID, x.Field)
 		}
@@ -150,11 +156,19 @@ func (r *Report) WriteText(w io.Writer) error {
 		writeDiff("Bucketed diff (every contact)", r.Buckets)
 	}
 	if r.Records != nil {
-		writeDiff("Scan (every custom object record)", r.Records)
+		name := "Scan (every custom object record)"
+		if r.Records.SampledOf > 0 {
+			name = "Custom object records (sampled; scanned whole where a count differs)"
+		}
+		writeDiff(name, r.Records)
 	}
 	b.WriteString("\nField population (mapped body vs HighLevel)\n")
 	for _, p := range r.Population {
-		fmt.Fprintf(&b, "  %-36s %-44s %7s %7s\n", p.ObjectType, p.Field, rate(p.Sent, p.Records), rate(p.Stored, p.StoredOf))
+		by := ""
+		if p.StoredBy != "" {
+			by = fmt.Sprintf("  (HighLevel by %s, of %d)", p.StoredBy, p.StoredOf)
+		}
+		fmt.Fprintf(&b, "  %-36s %-44s %7s %7s%s\n", p.ObjectType, p.Field, rate(p.Sent, p.Records), rate(p.Stored, p.StoredOf), by)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
