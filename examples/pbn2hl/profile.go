@@ -1,0 +1,369 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/pbnhl/pbnhl/internal/privatefile"
+)
+
+// A profile holds the connection flags every command repeats — the
+// location, the company, the source, the ledger, the rate share, the map —
+// in a YAML file, so that
+//
+//	pbn2hl init -profile acme -location L -export ./export -ledger acme.ledger -map map.yaml
+//	pbn2hl preflight -profile acme
+//	pbn2hl run -profile acme -hl-rate 50/10s     # a flag overrides the profile
+//
+// Its keys are the flags' names. It never holds a token: tokens stay in the
+// environment ($HL_TOKEN, $PBN_TOKEN, the OAuth app's variables), and a
+// file with a key named like a credential (token, secret, password, key)
+// is refused, as is a value that looks like a token. A key the profile
+// does not know is refused with its name and line (a typo would otherwise
+// be ignored in silence). Relative paths in the file are relative to the
+// file's directory.
+//
+// -profile NAME reads $PBN2HL_PROFILE_DIR/NAME.yaml, or NAME.yaml under
+// the user's configuration directory (os.UserConfigDir()/pbn2hl: on Linux
+// ~/.config/pbn2hl); -profile PATH (ending in .yaml or .yml, or with a
+// directory) reads that file.
+
+// envProfileDir is where -profile NAME looks instead of the user's
+// configuration directory.
+const envProfileDir = "PBN2HL_PROFILE_DIR"
+
+// defaultProfile is the name init writes when -profile is not given.
+const defaultProfile = "default"
+
+// Profile is one profile file. Empty fields are not in the file and set
+// nothing. No field holds a credential.
+type Profile struct {
+	Location       string `yaml:"location,omitempty"`
+	Company        string `yaml:"company,omitempty"`
+	HLURL          string `yaml:"hl-url,omitempty"`
+	HLOAuthStore   string `yaml:"hl-oauth-store,omitempty"` // the OAuth token file's path, not a token
+	HLRate         string `yaml:"hl-rate,omitempty"`
+	SearchLag      string `yaml:"search-lag,omitempty"`
+	Concurrency    string `yaml:"concurrency,omitempty"`
+	RequestTimeout string `yaml:"request-timeout,omitempty"`
+	OnDailyLimit   string `yaml:"on-daily-limit,omitempty"`
+	FallbackOwner  string `yaml:"fallback-owner,omitempty"`
+	PBNURL         string `yaml:"pbn-url,omitempty"`
+	Export         string `yaml:"export,omitempty"`
+	Encoding       string `yaml:"encoding,omitempty"`
+	Ledger         string `yaml:"ledger,omitempty"`
+	LedgerKeyFile  string `yaml:"ledger-key-file,omitempty"` // the key file's path, never the key
+	Map            string `yaml:"map,omitempty"`
+	Actor          string `yaml:"actor,omitempty"`
+}
+
+// profileField is one key of the file: the flag of that name, and whether
+// its value is a path (resolved against the file's directory).
+type profileField struct {
+	name  string
+	path  bool
+	value func(*Profile) *string
+}
+
+// profileFields in the order init writes them.
+var profileFields = []profileField{
+	{"location", false, func(p *Profile) *string { return &p.Location }},
+	{"company", false, func(p *Profile) *string { return &p.Company }},
+	{"hl-url", false, func(p *Profile) *string { return &p.HLURL }},
+	{"hl-oauth-store", true, func(p *Profile) *string { return &p.HLOAuthStore }},
+	{"hl-rate", false, func(p *Profile) *string { return &p.HLRate }},
+	{"search-lag", false, func(p *Profile) *string { return &p.SearchLag }},
+	{"concurrency", false, func(p *Profile) *string { return &p.Concurrency }},
+	{"request-timeout", false, func(p *Profile) *string { return &p.RequestTimeout }},
+	{"on-daily-limit", false, func(p *Profile) *string { return &p.OnDailyLimit }},
+	{"fallback-owner", false, func(p *Profile) *string { return &p.FallbackOwner }},
+	{"pbn-url", false, func(p *Profile) *string { return &p.PBNURL }},
+	{"export", true, func(p *Profile) *string { return &p.Export }},
+	{"encoding", false, func(p *Profile) *string { return &p.Encoding }},
+	{"ledger", true, func(p *Profile) *string { return &p.Ledger }},
+	{"ledger-key-file", true, func(p *Profile) *string { return &p.LedgerKeyFile }},
+	{"map", true, func(p *Profile) *string { return &p.Map }},
+	{"actor", false, func(p *Profile) *string { return &p.Actor }},
+}
+
+// profileFlagNames are the flags a profile may hold, in file order.
+func profileFlagNames() []string {
+	names := make([]string, len(profileFields))
+	for i, f := range profileFields {
+		names[i] = f.name
+	}
+	return names
+}
+
+// credentialKey matches a key named like a credential. ledger-key-file is
+// a known key (a path), checked before this.
+var credentialKey = regexp.MustCompile(`(?i)token|secret|passw|key|credential|api-?key|auth`)
+
+// looksLikeToken reports a value shaped like a HighLevel Private
+// Integration token ("pit-…"), a JWT (an OAuth access token), or a raw
+// 32-byte key in hex: a credential pasted into the wrong key.
+func looksLikeToken(v string) bool {
+	v = strings.TrimSpace(v)
+	switch {
+	case strings.HasPrefix(v, "pit-"):
+		return true
+	case strings.HasPrefix(v, "eyJ") && strings.Count(v, ".") == 2:
+		return true
+	case hexKey.MatchString(v):
+		return true
+	}
+	return false
+}
+
+var hexKey = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+
+// profilePath is where ref points: a path as it is when it ends in .yaml
+// or .yml or names a directory, else NAME.yaml in $PBN2HL_PROFILE_DIR or
+// the user's configuration directory.
+func profilePath(ref string, getenv env) (string, error) {
+	if ref == "" {
+		return "", errors.New("-profile: give a profile name or a .yaml path")
+	}
+	ext := strings.ToLower(filepath.Ext(ref))
+	if ext == ".yaml" || ext == ".yml" || strings.ContainsRune(ref, '/') || strings.ContainsRune(ref, filepath.Separator) {
+		return ref, nil
+	}
+	if strings.HasPrefix(ref, ".") {
+		return "", fmt.Errorf("-profile %q: a profile name may not start with a dot", ref)
+	}
+	if dir := getenv(envProfileDir); dir != "" {
+		return filepath.Join(dir, ref+".yaml"), nil
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("-profile %s: no configuration directory to look in (%v): set $%s or give a .yaml path", ref, err, envProfileDir)
+	}
+	return filepath.Join(dir, "pbn2hl", ref+".yaml"), nil
+}
+
+// loadProfile reads the profile ref names (see profilePath) and returns it
+// with the file's path. Relative paths in it are made relative to the
+// file's directory.
+func loadProfile(ref string, getenv env) (Profile, string, error) {
+	path, err := profilePath(ref, getenv)
+	if err != nil {
+		return Profile{}, "", err
+	}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Profile{}, path, fmt.Errorf("profile %s: no such file (write one with: pbn2hl init -profile %s -location ... -ledger ...)", path, ref)
+	}
+	if err != nil {
+		return Profile{}, path, fmt.Errorf("profile: %w", err)
+	}
+	p, err := parseProfile(b)
+	if err != nil {
+		return Profile{}, path, fmt.Errorf("profile %s: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	for _, f := range profileFields {
+		if v := f.value(&p); f.path && *v != "" && !filepath.IsAbs(*v) {
+			*v = filepath.Join(dir, *v)
+		}
+	}
+	return p, path, nil
+}
+
+// parseProfile reads a profile's YAML: one mapping of known keys to
+// scalar values. A key named like a credential, a value that looks like
+// one, an unknown or repeated key and a nested value are errors naming the
+// key and its line (never the value).
+func parseProfile(b []byte) (Profile, error) {
+	var p Profile
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return p, fmt.Errorf("not YAML: %w", err)
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return p, nil // an empty file sets nothing
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return p, fmt.Errorf("line %d: want keys and values (location: ..., ledger: ...), not a %s", root.Line, nodeKind(root))
+	}
+	known := map[string]profileField{}
+	for _, f := range profileFields {
+		known[f.name] = f
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		name := k.Value
+		f, ok := known[name]
+		switch {
+		case !ok && credentialKey.MatchString(name):
+			return p, fmt.Errorf("line %d: key %q looks like a credential: a profile never holds tokens or keys; "+
+				"they stay in the environment ($%s, $%s, $%s, $%s) or, for the ledger's key, in the file -ledger-key-file names",
+				k.Line, name, envHLToken, envPBNToken, envOAuthClientSecret, envLedgerKeyFile)
+		case !ok:
+			return p, fmt.Errorf("line %d: unknown key %q%s (a profile's keys are flag names: %s)", k.Line, name, suggestKey(name),
+				strings.Join(profileFlagNames(), ", "))
+		case seen[name]:
+			return p, fmt.Errorf("line %d: key %q given twice", k.Line, name)
+		case v.Kind != yaml.ScalarNode:
+			return p, fmt.Errorf("line %d: %s: want one value, not a %s", v.Line, name, nodeKind(v))
+		case looksLikeToken(v.Value):
+			return p, fmt.Errorf("line %d: the value of %s looks like a token or key (not shown): a profile never holds credentials; "+
+				"put the token in the environment ($%s, $%s)", v.Line, name, envHLToken, envPBNToken)
+		}
+		seen[name] = true
+		*f.value(&p) = v.Value
+	}
+	return p, nil
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	return "scalar"
+}
+
+// suggestKey names the known key closest to a mistyped one, or "".
+func suggestKey(name string) string {
+	best, bestD := "", 3 // at most two edits away
+	for _, f := range profileFields {
+		if d := editDistance(strings.ToLower(name), f.name); d < bestD {
+			best, bestD = f.name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// apply sets, through set, every flag the profile holds that the command
+// line did not set (isSet): flags given on the command line win. set may
+// ignore a name the command does not take (status has no -location); an
+// error from it (a bad value) is returned naming the key.
+func (p Profile) apply(isSet func(name string) bool, set func(name, value string) error) error {
+	for _, f := range profileFields {
+		v := *f.value(&p)
+		if v == "" || isSet(f.name) {
+			continue
+		}
+		if err := set(f.name, v); err != nil {
+			return fmt.Errorf("profile key %s: %w", f.name, err)
+		}
+	}
+	return nil
+}
+
+// profileFrom builds a profile from the flags given on init's command line:
+// get returns a flag's value and whether it was set. Paths are made
+// absolute, so the profile works from any directory.
+func profileFrom(get func(name string) (string, bool)) (Profile, error) {
+	var p Profile
+	for _, f := range profileFields {
+		v, ok := get(f.name)
+		if !ok || v == "" {
+			continue
+		}
+		if f.path {
+			abs, err := filepath.Abs(v)
+			if err != nil {
+				return p, fmt.Errorf("-%s: %w", f.name, err)
+			}
+			v = abs
+		}
+		if looksLikeToken(v) {
+			return p, fmt.Errorf("-%s looks like a token or key (not shown): a profile never holds credentials", f.name)
+		}
+		*f.value(&p) = v
+	}
+	return p, nil
+}
+
+// empty reports a profile that sets nothing.
+func (p Profile) empty() bool {
+	return slices.IndexFunc(profileFields, func(f profileField) bool { return *f.value(&p) != "" }) < 0
+}
+
+// marshal writes the profile as YAML with a header saying what it is.
+func (p Profile) marshal(w io.Writer) error {
+	var b bytes.Buffer
+	b.WriteString("# pbn2hl profile: the flags every command repeats (pbn2hl <command> -profile NAME).\n" +
+		"# Keys are flag names; a flag on the command line overrides the profile.\n" +
+		"# Never put a token here: tokens stay in the environment ($" + envHLToken + ", $" + envPBNToken + ").\n")
+	body, err := yaml.Marshal(p)
+	if err != nil {
+		return err
+	}
+	if !p.empty() {
+		b.Write(body)
+	}
+	_, err = w.Write(b.Bytes())
+	return err
+}
+
+// writeProfile writes p to path, owner-only (0600), creating its
+// directory (0700). An existing file is refused unless force.
+func writeProfile(path string, p Profile, force bool) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("profile directory: %w", err)
+	}
+	if force {
+		if err := privatefile.Write(path, p.marshal); err != nil {
+			return fmt.Errorf("write the profile: %w", err)
+		}
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("profile %s exists: give another -profile, or -force to replace it", path)
+	}
+	if err != nil {
+		return fmt.Errorf("write the profile: %w", err)
+	}
+	if err := p.marshal(f); err != nil {
+		_ = f.Close()
+		_ = os.Remove(path)
+		return fmt.Errorf("write the profile: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("write the profile: %w", err)
+	}
+	return nil
+}
