@@ -243,9 +243,10 @@ func (c *lru) remove(typ, key string) {
 	}
 }
 
-// linksDone answers whether a link of typ (a record's relation) is made
-// from the ledger (Ledger.LinkDone): one indexed read per link asked about,
-// no set of the links made held for the run. The journal is written before
+// linksDone answers whether a link of typ (a record's relation, a
+// contact's business) is made from the ledger (Ledger.LinkDone): one
+// indexed read per link asked about, no set of the links made held for
+// the run. The journal is written before
 // a link's call returns, so a link made earlier in the same phase is seen.
 type linksDone struct {
 	ledger *rollback.Ledger
@@ -260,36 +261,3 @@ func (d linksDone) done(ctx context.Context, key, target, related string) bool {
 	t, r, ok, err := d.ledger.LinkDone(ctx, d.typ, key)
 	return err == nil && ok && t == target && r == related
 }
-
-// doneLinks returns the links of typ (contact.business, relation) that a
-// run made and no Undo reversed: source key → linkPair(target, related).
-// Callers compare the pair with the records' current ids, so a link of a
-// record deleted and created again does not count.
-func doneLinks(ctx context.Context, l *rollback.Ledger, typ string) (map[string]string, error) {
-	out := map[string]string{}
-	undone := map[int64]bool{}
-	for e, err := range l.Entries(ctx, rollback.EntryFilter{Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
-		if err != nil {
-			return nil, fmt.Errorf("pbnhl: read journal: %w", err)
-		}
-		if e.Compensates != 0 {
-			undone[e.Compensates] = true
-		}
-	}
-	for e, err := range l.Entries(ctx, rollback.EntryFilter{ObjectTypes: []string{typ}, Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}) {
-		if err != nil {
-			return nil, fmt.Errorf("pbnhl: read journal: %w", err)
-		}
-		if e.Op != rollback.OpLink || e.Compensates != 0 {
-			continue
-		}
-		if undone[e.ID] {
-			delete(out, e.SourceKey)
-			continue
-		}
-		out[e.SourceKey] = linkPair(e.TargetID, e.RelatedID)
-	}
-	return out, nil
-}
-
-func linkPair(target, related string) string { return target + "\x00" + related }

@@ -664,14 +664,11 @@ func (ph *phase) outcomes(ctx context.Context, seqs []rollback.Seq, o func(i int
 // linkBusinesses links contacts to their businesses with the bulk
 // endpoint: one call per business and 100 contacts.
 func (ph *phase) linkBusinesses(ctx context.Context) error {
-	done, err := doneLinks(ctx, ph.m.opts.Ledger, rollback.TypeContactBusiness)
-	if err != nil {
-		return err
-	}
+	done := linksDone{ledger: ph.m.opts.Ledger, typ: rollback.TypeContactBusiness}
 	tr := ph.m.track(ph.name, PhaseLinks, int64(len(ph.links)))
 	byBiz := map[string][]pendingLink{}
 	for _, l := range ph.links {
-		if done[l.contactKey] == linkPair(l.contactID, l.businessID) {
+		if done.done(ctx, l.contactKey, l.contactID, l.businessID) {
 			tr.existing.Add(1)
 			continue
 		}
@@ -701,7 +698,7 @@ func (ph *phase) linkBusinesses(ctx context.Context) error {
 			})
 		}
 	}
-	err = g.Wait()
+	err := g.Wait()
 	ph.addProgress(tr.finish())
 	if dl := ph.stopped.Load(); err == nil && dl != nil {
 		return dl
