@@ -14,7 +14,10 @@ import (
 
 var adoptCmd = &command{
 	name: "adopt", summary: "recover a lost ledger: rebuild its id map from the location by identity, writing nothing to HighLevel",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true,
+	// It reads one call at a time and writes only the ledger: no runner
+	// flags; it resolves owners (the load's prepare).
+	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, company: true, fallback: true,
+	actor: true, logs: true,
 	run: runAdopt,
 }
 

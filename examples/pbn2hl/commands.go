@@ -24,7 +24,7 @@ import (
 
 var oauthCmd = &command{
 	name: "oauth", summary: "exchange a marketplace app's authorization code ($" + envOAuthCode + ") for tokens kept in -hl-oauth-store",
-	hl: true,
+	hl: hlAuth, logs: true,
 	run: func(ctx context.Context, c *cli) error {
 		if c.cfg.oauthStore == "" {
 			return usagef("-hl-oauth-store is required: the file the tokens are kept in")
@@ -61,7 +61,7 @@ type proposeFlags struct {
 
 var proposeCmd = &command{
 	name: "propose", summary: "read the source and draft the field map (YAML) with a Markdown review",
-	source: true, hl: true,
+	source: true, hl: hlClient, logs: true,
 	setup: func(c *cli) {
 		p := &c.opt.propose
 		c.flags.StringVar(&p.out, "out", "map.yaml", "write the draft map here")
@@ -207,7 +207,7 @@ func runPropose(ctx context.Context, c *cli) error {
 
 var approveCmd = &command{
 	name: "approve", summary: "stamp who approved the map, when, and the digest of its content into the YAML",
-	mapFile: true,
+	mapFile: true, // it reads and writes the map only: no -v, no -actor (-by names who approves)
 	setup: func(c *cli) {
 		c.flags.StringVar(&c.opt.approveBy, "by", "", "who approves (name or e-mail; required)")
 	},
@@ -240,7 +240,10 @@ var approveCmd = &command{
 
 var schemaCmd = &command{
 	name: "schema", summary: "show the schema plan the map needs, diffed with the location, as Markdown; -apply creates it",
-	source: true, hl: true, ledger: true, mapFile: true, creates: true, writesLedger: true,
+	// Schema creations are outside the runner's daily-limit policy and
+	// lookups (they settle against the location's schema), and resolve no
+	// owners.
+	source: true, hl: hlClient, ledger: true, mapFile: true, creates: true, writesLedger: true, actor: true, logs: true,
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.schemaApply, "apply", false, "create what is missing (journaled in the ledger, so undo -schema removes it); needs -ledger and an approved map")
 	},
@@ -372,31 +375,13 @@ func (c *cli) migration(ctx context.Context, approved bool, mode ledgerMode, tun
 	return mig, cleanup, nil
 }
 
-// onProgress prints one line per event on stderr (counts only).
-func (c *cli) onProgress(p pbnhl.Progress) {
-	total := "?"
-	if p.Total > 0 {
-		total = human.Int(p.Total)
-	}
-	line := fmt.Sprintf("%s %-18s %s/%s done · %s written · %s existing · %s invalid · %s rejected · %s calls",
-		p.Phase, p.Object, human.Int(p.Done), total, human.Int(p.Written), human.Int(p.Existing), human.Int(p.Invalid), human.Int(p.Rejected), human.Int(p.Calls))
-	if p.Elapsed >= 100*time.Millisecond {
-		// A rate over a few milliseconds says nothing.
-		line += fmt.Sprintf(" · %.1f/s", p.Rate)
-	}
-	if p.Finished {
-		line += " · finished in " + human.Duration(p.Elapsed)
-	} else if p.ETA > 0 {
-		line += " · ETA " + human.Duration(p.ETA)
-	}
-	c.progressf("%s", line)
-}
-
 // ---- preflight
 
 var preflightCmd = &command{
 	name: "preflight", summary: "check everything a run needs and estimate its API calls, duration and days (writes nothing)",
-	source: true, hl: true, ledger: true, mapFile: true, validates: true,
+	// It resolves owners (a missing fallback owner blocks) and writes no
+	// run: no -actor.
+	source: true, hl: hlClient, ledger: true, mapFile: true, validates: true, company: true, fallback: true, logs: true,
 	run: func(ctx context.Context, c *cli) error {
 		mig, closeAll, err := c.migration(ctx, false, ledgerRead, nil)
 		if err != nil {
@@ -430,7 +415,9 @@ type phaseFlags struct {
 
 var runCmd = &command{
 	name: "run", summary: "the full load in dependency order (resumable: run it again after a crash, Ctrl-C or the daily limit)",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
+	// A data phase uses every shared flag.
+	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
+	concurrent: true, progress: true, journaled: true, company: true, fallback: true, actor: true, logs: true,
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes; report what would be written and the calls it would take")
 		c.flags.BoolVar(&c.opt.sample.skipSample, "skip-sample", false, "run without an approved sample of this map, knowingly (printed, and journaled in the run)")
@@ -449,7 +436,9 @@ var runCmd = &command{
 
 var deltaCmd = &command{
 	name: "delta", summary: "bring HighLevel to the source's current state after the full run (changed, new and deleted records)",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
+	// A data phase uses every shared flag.
+	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
+	concurrent: true, progress: true, journaled: true, company: true, fallback: true, actor: true, logs: true,
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes")
 		c.flags.StringVar(&c.opt.phase.deletions, "deletions", "keep", `records the source deleted: "keep" them in HighLevel and list them, or "mirror" (delete them: final, undo cannot bring them back)`)
@@ -561,7 +550,10 @@ type undoFlags struct {
 
 var undoCmd = &command{
 	name: "undo", summary: "reverse runs: delete what they created, restore what they updated, unlink what they linked",
-	hl: true, ledger: true, mutating: true, writesLedger: true,
+	// Its compensations go through rollback.Undo, not the runner: no
+	// -search-lag, -on-daily-limit (a daily limit stops it with exit 3),
+	// owners or source.
+	hl: hlClient, ledger: true, mutating: true, writesLedger: true, concurrent: true, progress: true, actor: true, logs: true,
 	setup: func(c *cli) {
 		c.flags.StringVar(&c.opt.undo.runs, "runs", "", "comma-separated run ids (pbn2hl status lists them); default every data run")
 		c.flags.BoolVar(&c.opt.undo.dryRun, "dry-run", false, "list the compensations (reads only), change nothing")
@@ -723,7 +715,7 @@ func joinRuns(ids []rollback.RunID) string {
 
 var statusCmd = &command{
 	name: "status", summary: "the ledger: runs with their counts, pending intents, encryption",
-	ledger: true,
+	ledger: true, logs: true,
 	run: func(ctx context.Context, c *cli) error {
 		if c.cfg.ledger == "" {
 			return usagef("-ledger is required")
@@ -780,10 +772,10 @@ type auditFlags struct {
 
 var auditCmd = &command{
 	name: "audit", summary: "export the journal (JSONL or CSV: ids, digests, outcomes; no values) or the problems CSV",
-	ledger: true,
+	ledger: true, logs: true,
 	setup: func(c *cli) {
 		c.flags.StringVar(&c.opt.audit.format, "format", "jsonl", `"jsonl" or "csv"`)
-		c.flags.StringVar(&c.opt.audit.out, "o", "", "write to this file (default stdout)")
+		c.flags.StringVarP(&c.opt.audit.out, "out", "o", "", "write to this file (default stdout)")
 		c.flags.StringVar(&c.opt.audit.runs, "runs", "", "comma-separated run ids (default every run)")
 		c.flags.BoolVar(&c.opt.audit.problems, "problems", false, "export the invalid and rejected records with reasons (CSV) instead of the journal")
 	},

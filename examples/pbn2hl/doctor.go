@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 
 	"github.com/pbnhl/pbnhl"
@@ -14,7 +13,8 @@ import (
 // Exit 0 when every check passes, 1 otherwise.
 var doctorCmd = &command{
 	name: "doctor", summary: "check connectivity, token scopes, the location's settings, clocks, the ledger and its disk, one line each with the fix (writes nothing)",
-	source: true, hl: true, ledger: true, mapFile: true,
+	// -company: the users.readonly check lists users by agency.
+	source: true, hl: hlClient, ledger: true, mapFile: true, company: true, logs: true,
 	setup: func(c *cli) {
 		c.flags.Bool("json", false, "print the checks as JSON ({\"ok\":…,\"checks\":[{name, ok, detail, fix}]}) instead of lines")
 	},
@@ -70,10 +70,6 @@ func runDoctor(ctx context.Context, c *cli) error {
 
 // doctorJSON is the command's -json flag.
 func doctorJSON(c *cli) bool {
-	f := c.flags.Lookup("json")
-	if f == nil {
-		return false
-	}
-	b, _ := f.Value.(flag.Getter).Get().(bool)
-	return b
+	b, err := c.flags.GetBool("json")
+	return err == nil && b
 }

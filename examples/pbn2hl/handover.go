@@ -12,7 +12,7 @@ import (
 
 var handoverCmd = &command{
 	name: "handover", summary: "write the handover pack: KPI structure and history, cohorts, the workflow rebuild guide and the cutover sheet (no patient data)",
-	source: true, hl: true, ledger: true, mapFile: true,
+	source: true, hl: hlClient, ledger: true, mapFile: true, logs: true,
 	setup: func(c *cli) {
 		// The command's own flags are read back with Lookup in run: they
 		// need no field in the shared options.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 	"github.com/pbnhl/pbnhl/internal/redact"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/spf13/pflag"
 )
 
 // Exit codes.
@@ -71,10 +71,11 @@ type env func(string) string
 // cli is one invocation: its streams, environment and parsed flags.
 type cli struct {
 	cmd    string
+	def    *command
 	stdout io.Writer
 	stderr io.Writer
 	getenv env
-	flags  *flag.FlagSet
+	flags  *pflag.FlagSet
 	cfg    config
 	opt    commandFlags
 	// progress is the command's progress view (progress.go).
@@ -129,10 +130,21 @@ type commandFlags struct {
 	sample      sampleFlags
 }
 
+// command is one subcommand: which shared flag groups it takes (each
+// only where the command reads it: TestFlagsOnlyWhereTheyApply holds the
+// resulting lists), its own flags (setup) and what it does (run).
 type command struct {
 	name, summary string
-	// uses says which shared flag groups the command takes.
-	source, hl, ledger, mapFile bool
+	// source: -pbn-url, -export, -encoding.
+	source bool
+	// hl: none; hlAuth (-hl-oauth-store, -hl-url, -location: the oauth
+	// exchange, which makes no API call through the limiter); hlClient
+	// (those and -hl-rate, -request-timeout: a rate-limited client).
+	hl hlUse
+	// ledger: -ledger, -ledger-key-file.
+	ledger bool
+	// mapFile: -map.
+	mapFile bool
 	// mutating commands require -ledger and an approved map.
 	mutating bool
 	// creates: the command may create its ledger, with -new-ledger.
@@ -143,9 +155,35 @@ type command struct {
 	// validates: the command validates every record (preflight and the
 	// data phases), so it takes -accept-invalid and -max-invalid-share.
 	validates bool
-	setup     func(c *cli)
-	run       func(ctx context.Context, c *cli) error
+	// concurrent: -concurrency (the data phases' workers, undo's).
+	concurrent bool
+	// progress: -progress, -progress-every (the commands that report
+	// progress events: data phases and undo).
+	progress bool
+	// journaled: -search-lag and -on-daily-limit, which shape the
+	// journaled write path (a lost answer's lookup, the daily-limit
+	// pause): the data phases and repair.
+	journaled bool
+	// company: -company (staff → HighLevel users are listed by agency);
+	// fallback: -fallback-owner. Both only where owners are resolved.
+	company, fallback bool
+	// actor: -actor, recorded on the runs and sign-offs the command makes.
+	actor bool
+	// logs: -v (-verbose), for the commands that open a client, a source
+	// or a ledger (their operational records).
+	logs  bool
+	setup func(c *cli)
+	run   func(ctx context.Context, c *cli) error
 }
+
+// hlUse is how much of HighLevel a command uses.
+type hlUse int
+
+const (
+	hlNone hlUse = iota
+	hlAuth
+	hlClient
+)
 
 // commands in the order of a migration.
 var commands []*command
@@ -162,10 +200,16 @@ undone.
 
 Usage: pbn2hl <command> [flags]     (pbn2hl <command> -h for its flags)
 
+Flags take one dash or two (-ledger FILE and --ledger FILE are the same).
+
 Commands, in the order of a migration:
 `
 
 const usageTail = `
+  help           this text; pbn2hl help <command> is the command's -h
+  completion     a shell completion script: pbn2hl completion bash|zsh|fish|powershell
+                 (source <(pbn2hl completion bash); pbn2hl completion <shell> -h says how to install it)
+
 Tokens are read from the environment only, never from flags (flags land in
 shell history and in the process list):
   HL_TOKEN    the HighLevel location's Private Integration token
@@ -188,7 +232,7 @@ repair found differences between HighLevel, the ledger and the source.
 func usage(w io.Writer) {
 	fmt.Fprint(w, usageHead)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-14s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, usageTail)
 }
@@ -198,6 +242,8 @@ func run(ctx context.Context, args []string, getenv env, stdout, stderr io.Write
 	return runWith(ctx, args, getenv, stdout, stderr, nil)
 }
 
+// runWith parses args with the command tree (tree.go) and runs the
+// command; hc is the HTTP client of both connectors (nil: their defaults).
 func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.Writer, hc *http.Client) int {
 	// Progress lines, the -v log and warnings come from the migration's
 	// goroutines at once: one lock per stream keeps each line whole (and a
@@ -207,45 +253,19 @@ func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 		usage(stderr)
 		return exitUsage
 	}
-	name := args[0]
-	if name == "-h" || name == "-help" || name == "--help" || name == "help" {
+	switch args[0] {
+	case "-h", "-help", "--help":
 		usage(stdout)
 		return exitOK
 	}
-	var cmd *command
-	for _, c := range commands {
-		if c.name == name {
-			cmd = c
-		}
-	}
-	if cmd == nil {
-		fmt.Fprintf(stderr, "pbn2hl: unknown command %q\nrun 'pbn2hl -h' for the commands\n", name)
-		return exitUsage
-	}
-	c := &cli{cmd: name, stdout: stdout, stderr: stderr, getenv: getenv, httpClient: hc, canCreate: cmd.creates, validates: cmd.validates}
-	c.flags = flag.NewFlagSet("pbn2hl "+name, flag.ContinueOnError)
-	// The flag package would print its error and then the whole help; the
-	// error is printed below as one line, and the help only when asked for.
-	c.flags.SetOutput(io.Discard)
-	c.sharedFlags(cmd)
-	if cmd.setup != nil {
-		cmd.setup(c)
-	}
-	c.flags.Usage = func() {}
-	if err := c.flags.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			c.help(cmd, stdout)
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "pbn2hl %s: %v\nrun 'pbn2hl %s -h' for help\n", name, err, name)
-		return exitUsage
-	}
-	if c.flags.NArg() > 0 {
-		fmt.Fprintf(stderr, "pbn2hl %s: unexpected arguments %q\nrun 'pbn2hl %s -h' for help\n", name, c.flags.Args(), name)
-		return exitUsage
-	}
+	return newTree(getenv, stdout, stderr, hc).execute(ctx, args)
+}
+
+// execute runs the parsed command: the shared flags' checks, the log, the
+// command, and the exit code of its outcome.
+func (c *cli) execute(ctx context.Context, cmd *command) int {
 	if err := c.check(cmd); err != nil {
-		fmt.Fprintf(stderr, "pbn2hl %s: %v (see -h)\n", name, err)
+		fmt.Fprintf(c.stderr, "pbn2hl %s: %v (see -h)\n", cmd.name, err)
 		return exitUsage
 	}
 	c.log = slog.New(slog.DiscardHandler)
@@ -253,7 +273,7 @@ func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 		// The library's records carry names, counts and ids, never values;
 		// the redacting handler also scrubs e-mails, phones, dates and
 		// tokens from anything that slips into one (a server's message).
-		c.log = slog.New(redact.NewHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
+		c.log = slog.New(redact.NewHandler(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	}
 	err := cmd.run(ctx, c)
 	c.closeProgress() // its final state before the error
@@ -263,16 +283,53 @@ func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 // help prints a command's flags (asked for with -h: stdout).
 func (c *cli) help(cmd *command, w io.Writer) {
 	fmt.Fprintf(w, "Usage: pbn2hl %s [flags]\n\n%s\n", cmd.name, cmd.summary)
-	if cmd.hl {
+	switch {
+	case cmd.hl != hlNone:
 		fmt.Fprintf(w, "\nThe HighLevel token is read from $%s (or OAuth: -hl-oauth-store), never from a\nflag (flags land in shell history and in ps).", envHLToken)
+		if cmd.source {
+			fmt.Fprintf(w, " The PbN token (with -pbn-url) is read from $%s.", envPBNToken)
+		}
+		fmt.Fprintln(w)
+	case cmd.source:
+		fmt.Fprintf(w, "\nThe PbN token (with -pbn-url) is read from $%s, never from a flag.\n", envPBNToken)
 	}
-	if cmd.source {
-		fmt.Fprintf(w, " The PbN token (with -pbn-url) is read from $%s.", envPBNToken)
+	fmt.Fprint(w, "\nFlags (one dash or two: -ledger FILE and --ledger FILE are the same):\n")
+	writeFlags(w, c.flags)
+}
+
+// writeFlags lists the flags as the README writes them (-name TYPE),
+// sorted, each with its default when it has one.
+func writeFlags(w io.Writer, fs *pflag.FlagSet) {
+	type row struct{ name, usage string }
+	var rows []row
+	width := 0
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Hidden {
+			return
+		}
+		name := "    -" + f.Name
+		if f.Shorthand != "" {
+			name = "-" + f.Shorthand + ", -" + f.Name
+		}
+		varname, usage := pflag.UnquoteUsage(f)
+		if varname != "" && f.Value.Type() != "bool" {
+			name += " " + varname
+		}
+		switch f.DefValue {
+		case "", "0", "0s", "false", "[]":
+		default:
+			if f.Value.Type() == "string" {
+				usage += fmt.Sprintf(" (default %q)", f.DefValue)
+			} else {
+				usage += fmt.Sprintf(" (default %s)", f.DefValue)
+			}
+		}
+		rows = append(rows, row{name, usage})
+		width = max(width, len(name))
+	})
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-*s   %s\n", width, r.name, r.usage)
 	}
-	fmt.Fprint(w, "\n\nFlags:\n")
-	c.flags.SetOutput(w)
-	c.flags.PrintDefaults()
-	c.flags.SetOutput(io.Discard)
 }
 
 // lockedWriter serialises writes to w.
@@ -402,6 +459,16 @@ func (c *cli) refusedToken(err error) string {
 	return ""
 }
 
+// defaults are the shared settings of a command that does not take their
+// flag (the flag's default otherwise): the library's behaviour is the same
+// whether or not a command lists the flag.
+func defaults(actor string) config {
+	return config{hlURL: highlevel.DefaultBaseURL, hlRate: "100/10s", concurrency: 8, onDailyLimit: "pause",
+		progressEvery: 2 * time.Second, requestTimeout: defaultRequestTimeout, actor: actor}
+}
+
+// sharedFlags registers the shared flags the command takes; each is bound
+// to cfg, which holds its default already (defaults).
 func (c *cli) sharedFlags(cmd *command) {
 	fs, cfg := c.flags, &c.cfg
 	if cmd.source {
@@ -409,19 +476,31 @@ func (c *cli) sharedFlags(cmd *command) {
 		fs.StringVar(&cfg.exportDir, "export", "", "read a Practice by Numbers CSV export folder instead of the API")
 		fs.StringVar(&cfg.encoding, "encoding", "", `the export's text encoding when it is neither UTF-8 nor UTF-16 with a BOM, e.g. "windows-1252"; without it any other encoding is refused with the first line that is not UTF-8 (nothing is guessed)`)
 	}
-	if cmd.hl {
+	if cmd.hl >= hlAuth {
 		fs.StringVar(&cfg.oauthStore, "hl-oauth-store", "", "OAuth token file written by the oauth command (owner-only, rotated on every refresh); used instead of $"+envHLToken+", with the app's credentials in $"+envOAuthClientID+" and $"+envOAuthClientSecret)
-		fs.StringVar(&cfg.hlURL, "hl-url", highlevel.DefaultBaseURL, "HighLevel API root (token in $"+envHLToken+")")
+		fs.StringVar(&cfg.hlURL, "hl-url", cfg.hlURL, "HighLevel API root (token in $"+envHLToken+")")
 		fs.StringVar(&cfg.location, "location", "", "HighLevel location (sub-account) id")
-		fs.StringVar(&cfg.hlRate, "hl-rate", "100/10s", "requests per window this tool may spend at the location (HighLevel allows 100/10s; leave room for other integrations)")
+	}
+	if cmd.hl >= hlClient {
+		fs.StringVar(&cfg.hlRate, "hl-rate", cfg.hlRate, "requests per window this tool may spend at the location (HighLevel allows 100/10s; leave room for other integrations)")
+		fs.DurationVar(&cfg.requestTimeout, "request-timeout", cfg.requestTimeout, "longest a call to HighLevel may take (at most 10m); a write whose answer is lost is looked up only once it can no longer be in flight (this plus -search-lag), so a resume waits that long for it")
+	}
+	if cmd.journaled {
 		fs.Var(searchLagValue{&cfg.searchLag}, "search-lag", "how long HighLevel's search takes to see a new record, a `duration` (0: the default) or \"none\" for a simulator without lag")
-		fs.IntVar(&cfg.concurrency, "concurrency", 8, "calls in flight at once (they share the one rate limit: concurrency hides latency, it does not raise the rate)")
-		fs.StringVar(&cfg.companyID, "company", "", "HighLevel agency (company) id, for resolving staff to users by e-mail")
-		fs.StringVar(&cfg.fallback, "fallback-owner", "", "e-mail or id of the HighLevel user who owns records whose staff member has no user")
-		fs.StringVar(&cfg.onDailyLimit, "on-daily-limit", "pause", `"pause" (print the time the quota resets, wait, go on) or "stop" (exit 3 with the time to resume)`)
-		fs.DurationVar(&cfg.progressEvery, "progress-every", 2*time.Second, "least time between two progress lines of one object on stderr")
+		fs.StringVar(&cfg.onDailyLimit, "on-daily-limit", cfg.onDailyLimit, `"pause" (print the time the quota resets, wait, go on) or "stop" (exit 3 with the time to resume)`)
+	}
+	if cmd.concurrent {
+		fs.IntVar(&cfg.concurrency, "concurrency", cfg.concurrency, "calls in flight at once (they share the one rate limit: concurrency hides latency, it does not raise the rate)")
+	}
+	if cmd.progress {
+		fs.DurationVar(&cfg.progressEvery, "progress-every", cfg.progressEvery, "least time between two progress lines of one object on stderr")
 		fs.Var(progressModeValue{&cfg.progressMode}, "progress", `progress on stderr: "auto" (a live view with bars on a terminal, else one line every -progress-every), "live" or "lines"`)
-		fs.DurationVar(&cfg.requestTimeout, "request-timeout", defaultRequestTimeout, "longest a call to HighLevel may take (at most 10m); a write whose answer is lost is looked up only once it can no longer be in flight (this plus -search-lag), so a resume waits that long for it")
+	}
+	if cmd.company {
+		fs.StringVar(&cfg.companyID, "company", "", "HighLevel agency (company) id, for resolving staff to users by e-mail")
+	}
+	if cmd.fallback {
+		fs.StringVar(&cfg.fallback, "fallback-owner", "", "e-mail or id of the HighLevel user who owns records whose staff member has no user")
 	}
 	if cmd.ledger {
 		req := ""
@@ -444,8 +523,12 @@ func (c *cli) sharedFlags(cmd *command) {
 		fs.BoolVar(&cfg.acceptInvalid, "accept-invalid", false, "go on knowingly when an object has more invalid records than -max-invalid-share: they are left out and listed in the problems report (never sent)")
 		fs.Float64Var(&cfg.maxInvalidShare, "max-invalid-share", 0.02, "share of an object's records (0 to 1) that may be invalid before preflight and the run stop; 0: none may be")
 	}
-	fs.StringVar(&cfg.actor, "actor", defaultActor(), "who runs this, recorded on every run")
-	fs.BoolVar(&cfg.verbose, "v", false, "log the library's operational records to stderr (object names, counts, ids; never values or tokens)")
+	if cmd.actor {
+		fs.StringVar(&cfg.actor, "actor", cfg.actor, "who runs this, recorded on every run")
+	}
+	if cmd.logs {
+		fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "log the library's operational records to stderr (object names, counts, ids; never values or tokens)")
+	}
 }
 
 func defaultActor() string {
@@ -478,7 +561,7 @@ func (c *cli) check(cmd *command) error {
 	if cmd.validates && (cfg.maxInvalidShare < 0 || cfg.maxInvalidShare > 1) {
 		return errors.New("-max-invalid-share must be between 0 and 1")
 	}
-	if cmd.hl {
+	if cmd.hl >= hlClient {
 		if cfg.requestTimeout <= 0 || cfg.requestTimeout > maxRequestTimeout {
 			return fmt.Errorf("-request-timeout must be more than 0 and at most %s", maxRequestTimeout)
 		}
@@ -487,12 +570,12 @@ func (c *cli) check(cmd *command) error {
 			return err
 		}
 		cfg.requests, cfg.window = n, w
-		if cfg.concurrency < 1 {
-			return errors.New("-concurrency must be at least 1")
-		}
-		if cfg.onDailyLimit != "stop" && cfg.onDailyLimit != "pause" {
-			return errors.New(`-on-daily-limit must be "stop" or "pause"`)
-		}
+	}
+	if cfg.concurrency < 1 {
+		return errors.New("-concurrency must be at least 1")
+	}
+	if cfg.onDailyLimit != "stop" && cfg.onDailyLimit != "pause" {
+		return errors.New(`-on-daily-limit must be "stop" or "pause"`)
 	}
 	if cmd.mutating && cfg.ledger == "" {
 		return errors.New("-ledger is required: it is what makes the run resumable and undoable")

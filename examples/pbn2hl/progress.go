@@ -23,6 +23,9 @@ func (v progressModeValue) String() string {
 	return [...]string{"auto", "live", "lines"}[*v.m]
 }
 
+// Type names the value in the help ("--progress mode").
+func (v progressModeValue) Type() string { return "mode" }
+
 func (v progressModeValue) Set(s string) error {
 	m, err := progressview.ParseMode(s)
 	if err != nil {

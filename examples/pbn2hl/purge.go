@@ -18,7 +18,7 @@ type purgeFlags struct {
 
 var purgeCmd = &command{
 	name: "purge", summary: "after sign-off: drop the patient data (payloads, before-images) of runs from the ledger, keeping the audit trail",
-	ledger: true, mutating: true, writesLedger: true,
+	ledger: true, mutating: true, writesLedger: true, logs: true, // PurgeOptions records no actor
 	setup: func(c *cli) {
 		c.flags.StringVar(&c.opt.purge.runs, "runs", "", "comma-separated run ids to purge (pbn2hl status lists them)")
 		c.flags.BoolVar(&c.opt.purge.allSignedOff, "all-signed-off", false, "purge every finished run: say it once the practice has signed the migration off")

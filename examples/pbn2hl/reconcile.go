@@ -32,16 +32,20 @@ type reconcileFlags struct {
 	practice string
 	report   string
 	force    bool
+	deep     bool
 }
 
 var reconcileCmd = &command{
 	name: "reconcile", summary: "check HighLevel against the ledger and the source: counts, fields, links, duplicates (exit 4 on differences)",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true, writesLedger: true,
+	// It reads (no journaled writes: no -search-lag, -on-daily-limit),
+	// resolves owners to compare them and records a run.
+	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, writesLedger: true, company: true, fallback: true, actor: true, logs: true,
 	setup: func(c *cli) {
 		f := &c.opt.reconcile
 		c.flags.BoolVar(&f.json, "json", false, "write the report as JSON on stdout instead of text")
 		c.flags.StringVar(&f.html, "html", "", "also write the report as a self-contained HTML page to `FILE` (no field values)")
 		c.flags.BoolVar(&f.sample, "sample", false, "read back a sample per object type only, not every contact and record (fewer reads)")
+		c.flags.BoolVar(&f.deep, "deep", false, deepUsage)
 		c.flags.StringVar(&f.practice, "practice", "", "the practice's `name`, for the report's header")
 	},
 	run: runReconcile,
@@ -49,26 +53,36 @@ var reconcileCmd = &command{
 
 var repairCmd = &command{
 	name: "repair", summary: "re-send what reconcile finds missing or different, journaled (undo reverses it), then reconcile again",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true, writesLedger: true,
+	// Its writes take the journaled path (lookups, the daily-limit
+	// policy) one at a time: no -concurrency, no progress events.
+	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, writesLedger: true, journaled: true, company: true, fallback: true,
+	actor: true, logs: true,
 	setup: func(c *cli) {
 		f := &c.opt.reconcile
 		c.flags.StringVar(&f.report, "report", "", "repair from this reconcile -json `FILE` instead of reconciling first")
 		c.flags.BoolVar(&f.force, "force", false, "also re-send records someone changed in HighLevel after the migration wrote them")
+		c.flags.BoolVar(&f.deep, "deep", false, deepUsage+", for the check before the repair (without -report) and the one after")
 		c.flags.StringVar(&f.practice, "practice", "", "the practice's `name`, for the report's header")
 	},
 	run: runRepair,
 }
 
+// deepUsage is -deep's help.
+const deepUsage = "read every relation, custom object record and opportunity instead of random samples of those whose counts agree: exact, at about one more read per contact"
+
 // runReconcile calls pbnhl's Migration.Reconcile: it says the reads it
 // will spend, checks, prints the report and the reads spent.
 func runReconcile(ctx context.Context, c *cli) error {
 	f := &c.opt.reconcile
+	if f.deep && f.sample {
+		return usagef("-deep makes the full check exact; -sample reads a sample instead of the full check: give one of them")
+	}
 	mig, closeAll, err := c.migration(ctx, true, ledgerWrite, nil)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	opts := pbnhl.ReconcileOptions{Full: !f.sample, Practice: f.practice}
+	opts := pbnhl.ReconcileOptions{Full: !f.sample, Deep: f.deep, Practice: f.practice}
 	rep, err := c.reconcile(ctx, mig, opts)
 	if err != nil {
 		return err
@@ -142,7 +156,7 @@ func runRepair(ctx context.Context, c *cli) error {
 		return err
 	}
 	defer closeAll()
-	opts := pbnhl.ReconcileOptions{Full: true, Practice: f.practice}
+	opts := pbnhl.ReconcileOptions{Full: true, Deep: f.deep, Practice: f.practice}
 	var rep *reconcile.Report
 	if f.report != "" {
 		b, err := os.ReadFile(f.report)

@@ -79,3 +79,43 @@ func TestReconcileAndRepair(t *testing.T) {
 	assert.Contains(t, out, "Not checked (the report is partial)")
 	assert.True(t, strings.Contains(stderr, "partial"), stderr)
 }
+
+// reconcile -deep reads every relation (pbnhl.ReconcileOptions.Deep): a
+// single relation removed in HighLevel is found and named, exit 4.
+func TestReconcileDeep(t *testing.T) {
+	r, args := prepared(t, practiceSize())
+	r.mustRun(append([]string{"run"}, args...)...)
+
+	out := r.mustRun(append([]string{"reconcile"}, args...)...)
+	assert.NotContains(t, out, "related to their contact (every relation)", "a full check samples the relations")
+	out = r.mustRun(append([]string{"reconcile", "-deep"}, args...)...)
+	assert.Contains(t, out, "related to their contact (every relation)", "-deep reads them all")
+	code, _, errOut := r.run(append([]string{"reconcile", "-deep", "-sample"}, args...)...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "give one of them")
+
+	ctx := context.Background()
+	hl, err := highlevel.NewClient(highlevel.Options{BaseURL: r.hl.URL, LocationID: hltest.DefaultLocationID,
+		Auth: highlevel.StaticToken(hltest.DefaultToken)})
+	require.NoError(t, err)
+	var removed *highlevel.Relation
+	for c, err := range hl.Contacts.Search(ctx, highlevel.ContactSearch{}) {
+		require.NoError(t, err)
+		for rl, err := range hl.Associations.Relations(ctx, c.ID, highlevel.RelationListOptions{}) {
+			require.NoError(t, err)
+			removed = rl
+			break
+		}
+		if removed != nil {
+			break
+		}
+	}
+	require.NotNil(t, removed, "a migrated contact with a related record")
+	require.NoError(t, hl.Associations.DeleteRelation(ctx, removed.ID))
+
+	code, out, errOut = r.run(append([]string{"reconcile", "-deep"}, args...)...)
+	assert.Equal(t, exitDifferences, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	assert.Contains(t, out, "relation to its contact missing")
+	out = r.mustRun(append([]string{"repair", "-deep"}, args...)...)
+	assert.Regexp(t, `after the repair: (OK: source, ledger and HighLevel agree|HighLevel matches the ledger)`, out)
+}

@@ -29,7 +29,9 @@ const sampleReportSuffix = ".sample-report.json"
 
 var sampleCmd = &command{
 	name: "sample", summary: "load a stratified slice (default 200 records) into a staging location, read it back and diff it field by field",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
+	// A data phase uses every shared flag.
+	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
+	concurrent: true, progress: true, journaled: true, company: true, fallback: true, actor: true, logs: true,
 	setup: func(c *cli) {
 		f := &c.opt.sample
 		c.flags.IntVar(&f.records, "records", pbnhl.DefaultSampleRecords, "size of the slice in source records: patients spread over offices and statuses, each with all their appointments, procedures and treatment plans (at most 1.5× this)")
@@ -103,7 +105,9 @@ func runSample(ctx context.Context, c *cli) error {
 
 var approveSampleCmd = &command{
 	name: "approve-sample", summary: "sign off a reviewed sample report in the ledger the full run uses (run refuses without one)",
-	source: true, hl: true, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true,
+	// A sign-off compares digests in the ledger: no record is read or
+	// written, so no runner flags and no owners; -actor signs.
+	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, actor: true, logs: true,
 	setup: func(c *cli) {
 		f := &c.opt.sample
 		c.flags.StringVar(&f.report, "report", "", "the sample's report `FILE`, as sample wrote it (required)")

@@ -26,6 +26,9 @@ func (v searchLagValue) String() string {
 	return v.d.String()
 }
 
+// Type names the value in the help ("--search-lag duration").
+func (v searchLagValue) Type() string { return "duration" }
+
 func (v searchLagValue) Set(s string) error {
 	if strings.EqualFold(strings.TrimSpace(s), "none") {
 		*v.d = pbnhl.NoSearchLag

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/pbnhl/pbnhl/mapping"
 	"github.com/pbnhl/pbnhl/mapping/llm"
+	"github.com/spf13/pflag"
 )
 
 // envAIKey holds the AI endpoint's API key: never a flag, as for tokens.
@@ -22,7 +22,7 @@ type aiFlags struct {
 	s                      *llm.Suggester // set by suggesters
 }
 
-func (a *aiFlags) register(fs *flag.FlagSet) {
+func (a *aiFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&a.endpoint, "ai-endpoint", "", "an OpenAI-compatible API root (https://api.openai.com/v1, http://localhost:11434/v1 for Ollama...) whose model reviews the draft; key in $"+envAIKey+" (none for a local server). It is sent headers and value shapes, never values")
 	fs.StringVar(&a.model, "ai-model", "", "the model -ai-endpoint runs (required with it)")
 	fs.BoolVar(&a.samples, "ai-samples", false, "also send up to 8 redacted samples per field (digits and letters masked; values shared by several records, such as a status, as written): an explicit opt-in, samples are patient data")
