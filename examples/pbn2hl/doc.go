@@ -12,6 +12,18 @@
 // flags; README.md walks through a whole session against the local
 // simulators.
 //
+// The command line is spf13/cobra over spf13/pflag (tree.go): the tree is
+// built per call of run (the testable entry), each command with only the
+// shared flags it reads (the groups of the command type in main.go; their
+// lists are pinned by TestFlagsOnlyWhereTheyApply) and its own. Help is
+// per command (-h, -help, --help, help CMD), and pbn2hl completion
+// bash|zsh|fish|powershell prints a completion script. Flags take one dash
+// or two: normaliseArgs turns the single-dash long flags of the README and
+// of scripts (-ledger x, -hl-rate=100/10s) into pflag's --name before
+// parsing, leaving one-letter flags (-v, -o, -h), every flag's value and
+// anything after -- untouched; a flag the command does not have is refused
+// as typed, with the nearest one it has (exit 2).
+//
 // doctor (doctor.go) prints pbnhl.Doctor's checks, one line each with the
 // fix under a failed one (-json: the same as data): connectivity and token
 // scopes on both sides, the location's timezone and schema, clock skew, the
@@ -63,9 +75,12 @@
 // that agrees (Migration.ReconcileEstimate), after it the reads spent; the
 // report goes to stdout as text, or JSON with -json, and -html FILE also
 // writes the self-contained HTML page. By default every contact and record
-// is compared (-sample reads a sample per object type). The check is a
+// is compared, with random samples of the relations, custom records and
+// opportunities whose counts agree; -deep reads every one of them
+// (pbnhl.ReconcileOptions.Deep), -sample reads a sample per object type. The check is a
 // run of kind reconcile in the ledger. repair calls Migration.Repair with
-// a fresh full reconcile (or -report FILE, a reconcile -json report),
+// a fresh full reconcile (-deep as for reconcile; or -report FILE, a
+// reconcile -json report),
 // prints what it re-sent and what it did not (records someone changed in
 // HighLevel since the run are refused unless -force), then reconciles
 // again; undo reverses a repair like any run.

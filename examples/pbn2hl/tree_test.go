@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -192,4 +194,77 @@ func TestCompletion(t *testing.T) {
 
 	_, out, _ = runPlain("__complete", "run", "--on-daily-limit", "")
 	assert.Equal(t, []string{"pause", "stop"}, strings.Fields(strings.Split(out, ":")[0]))
+}
+
+// Every pbn2hl command line of the README parses: its flags are the
+// command's (the session's $SRC, $HL, $OWNERS and $LAG expanded as the
+// README defines them).
+func TestREADMECommandLines(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	vars := map[string]string{}
+	def := regexp.MustCompile(`^(SRC|HL|OWNERS|LAG)="([^"]*)"`)
+	lines := strings.Split(strings.ReplaceAll(string(b), "\\\n", " "), "\n")
+	for _, l := range lines {
+		if m := def.FindStringSubmatch(l); m != nil {
+			vars[m[1]] = m[2]
+		}
+	}
+	vars["STAGING"] = vars["HL"]
+	require.Len(t, vars, 5, "the README defines SRC, HL, OWNERS, LAG")
+	cmdLine := regexp.MustCompile(`^\s*\$ (?:[A-Z_0-9]+=\S+ )*pbn2hl (.*)$`)
+	n := 0
+	for i, l := range lines {
+		m := cmdLine.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		line := m[1]
+		for _, cut := range []string{" #", " |", " >", " &&"} {
+			line, _, _ = strings.Cut(line, cut)
+		}
+		line = os.Expand(line, func(k string) string { return vars[k] })
+		args := shellWords(line)
+		tr := newTree(func(string) string { return "" }, io.Discard, io.Discard, nil)
+		c := tr.clis[args[0]]
+		require.NotNil(t, c, "README: %s", l)
+		norm, err := normaliseArgs(args[0], c.flags, args[1:])
+		if i+1 < len(lines) && strings.Contains(lines[i+1], "unknown flag") {
+			// The README's example of a mistyped flag: its message.
+			require.Error(t, err, "README: %s", l)
+			assert.Equal(t, strings.TrimSpace(lines[i+1]), "pbn2hl "+err.Error())
+			continue
+		}
+		require.NoError(t, err, "README: %s", l)
+		require.NoError(t, c.flags.Parse(norm), "README: %s", l)
+		assert.Empty(t, c.flags.Args(), "README: %s", l)
+		n++
+	}
+	assert.Greater(t, n, 30, "the session's command lines")
+}
+
+// shellWords splits a command line on spaces, keeping "double quoted" words.
+func shellWords(s string) []string {
+	var out []string
+	var w strings.Builder
+	quoted, in := false, false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted, in = !quoted, true
+		case r == ' ' && !quoted:
+			if in {
+				out = append(out, w.String())
+				w.Reset()
+			}
+			in = false
+		default:
+			w.WriteRune(r)
+			in = true
+		}
+	}
+	if in {
+		out = append(out, w.String())
+	}
+	return out
 }
