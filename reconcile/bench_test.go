@@ -11,14 +11,17 @@ import (
 )
 
 // BenchmarkFullReconcile reports the HighLevel reads a full reconcile
-// (every contact by the bucketed diff, every custom object record by a
-// scan, a random sample of related contacts' relations — every one with
-// PBNHL_RECONCILE_DEEP=1 —, the population counts; no sample diff) spends
-// per contact of a clean migration, and what each part costs: the
-// bucketed diff per contact, the record scan per record, the relation
-// check per contact (HighLevel lists relations per record only: one call
-// per related contact read) and the fixed rest (field listings, counts,
-// business links, population: independent of size).
+// (every contact by the bucketed diff; counts and population by counted
+// searches; a random search page per custom object and of opportunities,
+// read with the count; a random sample of related contacts' relations —
+// with PBNHL_RECONCILE_DEEP=1 every record scanned, every opportunity
+// listed, every relation read —; no sample diff) spends per contact of a
+// clean migration, and what each part costs: the bucketed diff per
+// contact, the record scan per record (0 when sampled: the page comes
+// with the count), the relation check per contact (HighLevel lists
+// relations per record only: one call per related contact read) and the
+// fixed rest (field listings, counts, business links, population:
+// independent of size, so reads/contact falls as the practice grows).
 // PBNHL_RECONCILE_PATIENTS scales the practice (default 300).
 func BenchmarkFullReconcile(b *testing.B) {
 	patients := 300
@@ -51,12 +54,15 @@ func BenchmarkFullReconcile(b *testing.B) {
 	b.ReportMetric(rep.Records.ReadsPerRecord(), "scan-reads/record")
 	b.ReportMetric(float64(relCalls)/float64(contacts), "relation-reads/contact")
 	b.ReportMetric(float64(rep.Calls-rep.Buckets.Calls-rep.Records.Calls-relCalls), "fixed-reads")
+	b.ReportMetric(float64(rep.Records.Sampled), "records-sampled")
 }
 
 // BenchmarkSampleDiff reports the HighLevel reads the sample diff (each
-// sampled record read back by id and compared field by field, a custom
-// record's relations listed with it) spends per sampled record, apart
-// from the steps every check makes (counts, field listings, population).
+// sampled record read back by id and compared field by field; the
+// relations of one related contact per four sampled records, listed once
+// each, the custom records sampled drawn from those contacts) spends per
+// sampled record, apart from the steps every check makes (counts, field
+// listings, population).
 // PBNHL_RECONCILE_PATIENTS scales the practice (default 300).
 func BenchmarkSampleDiff(b *testing.B) {
 	patients := 300
