@@ -136,3 +136,65 @@ func (e *DailyLimitError) Error() string {
 }
 
 func (e *DailyLimitError) Unwrap() error { return e.Err }
+
+// ErrRepairIncomplete is matched by a RepairIncompleteError.
+var ErrRepairIncomplete = errors.New("pbnhl: repair left records unrepaired")
+
+// RepairSkip is a record a repair did not re-send, and why (no values).
+type RepairSkip struct {
+	ObjectType, SourceKey, HighLevelID string
+	// Changed is set when the record was refused because someone changed
+	// it in HighLevel after the migration wrote it (RepairOptions.Force
+	// overrides).
+	Changed bool
+	Reason  string
+}
+
+// RepairIncompleteError lists what a repair did not re-send. The report
+// returned with it says what it did.
+type RepairIncompleteError struct{ Skipped []RepairSkip }
+
+func (e *RepairIncompleteError) Error() string {
+	changed := 0
+	for _, s := range e.Skipped {
+		if s.Changed {
+			changed++
+		}
+	}
+	msg := fmt.Sprintf("pbnhl: repair left %d record(s) unrepaired", len(e.Skipped))
+	if changed > 0 {
+		msg += fmt.Sprintf(": %d changed in HighLevel since the migration wrote them (Force / repair -force re-sends them)", changed)
+	}
+	if n := len(e.Skipped) - changed; n > 0 {
+		msg += fmt.Sprintf("; %d that repair cannot re-send (see each reason)", n)
+	}
+	return msg
+}
+
+// Is matches ErrRepairIncomplete.
+func (e *RepairIncompleteError) Is(target error) bool { return target == ErrRepairIncomplete }
+
+// ErrPendingIntents refuses a check while the ledger holds calls whose
+// outcome an interrupted run never learnt: what HighLevel should hold is
+// not known until they are settled.
+var ErrPendingIntents = errors.New("pbnhl: the ledger holds intents left pending or unknown by an interrupted run")
+
+// PendingIntentsError is ErrPendingIntents with the count and what to do.
+type PendingIntentsError struct{ Pending int }
+
+func (e *PendingIntentsError) Error() string {
+	return fmt.Sprintf("pbnhl: the ledger holds %d intent(s) left pending or unknown by an interrupted run: settle them first (run or delta again resumes and settles them), then reconcile", e.Pending)
+}
+
+// Is matches ErrPendingIntents.
+func (e *PendingIntentsError) Is(target error) bool { return target == ErrPendingIntents }
+
+// ErrSampleNotApproved is returned by Run, with Options.RequireSampleApproval,
+// when the ledger holds no sample approval of the current map: none at all,
+// or one of a map that has changed since. The error's text says which and
+// what to run.
+var ErrSampleNotApproved = errors.New("pbnhl: no approved sample for this map")
+
+// ErrSampleReport: a sample report that cannot be read, or whose digest
+// does not match its content (edited after it was written).
+var ErrSampleReport = errors.New("pbnhl: not a sample report as pbnhl wrote it")

@@ -170,29 +170,14 @@ func (m *Migration) resolveEntry(ctx context.Context, p *prepared, idx *idIndex,
 		}
 		return rollback.Rejected(0, notApplied+"not found by lookup after an interruption"), nil
 	}
-	nb := notBefore(e.IntentAt)
 	switch e.Op {
 	case rollback.OpSchema:
 		return m.resolveSchema(ctx, p.diff, e)
 	case rollback.OpCreate:
 		return found(targetOfType(e.ObjectType).settle(ctx, lookupScope{m: m, p: p, idx: idx, mid: mid}, e, payload))
 	case rollback.OpLink:
-		switch e.ObjectType {
-		case rollback.TypeRelation:
-			var in highlevel.RelationInput
-			if err := json.Unmarshal(payload, &in); err != nil {
-				return rollback.Outcome{}, err
-			}
-			return found(m.findRelation(ctx, in, nb))
-		case rollback.TypeContactBusiness:
-			c, err := m.opts.Client.Contacts.Get(ctx, e.TargetID)
-			if errors.Is(err, highlevel.ErrNotFound) {
-				return found("", false, nil)
-			}
-			if err != nil {
-				return rollback.Outcome{}, err
-			}
-			return found(e.TargetID, c.BusinessID == e.RelatedID, nil)
+		if k := linkOf(e.ObjectType); k != nil {
+			return found(k.settle(ctx, m, e, payload))
 		}
 	case rollback.OpUpdate:
 		// Notes and tasks: TargetID is the note or task, RelatedID its contact.
@@ -341,4 +326,15 @@ func (m *Migration) migrationID(ctx context.Context) (string, error) {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%d|%d|%s", runs[0].ID, runs[0].StartedAt.UnixNano(), runs[0].Location))
 	m.mid = hex.EncodeToString(sum[:16])
 	return m.mid, nil
+}
+
+// identityLine is the load's identity line in a journaled description, ""
+// when it has none (a body journaled before identity markers).
+func identityLine(text string) string {
+	for line := range strings.Lines(text) {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, markerPrefix) {
+			return l
+		}
+	}
+	return ""
 }

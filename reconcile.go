@@ -2,7 +2,6 @@ package pbnhl
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -33,21 +32,6 @@ type ReconcileOptions struct {
 	// contact.
 	Deep bool
 }
-
-// ErrPendingIntents refuses a check while the ledger holds calls whose
-// outcome an interrupted run never learnt: what HighLevel should hold is
-// not known until they are settled.
-var ErrPendingIntents = errors.New("pbnhl: the ledger holds intents left pending or unknown by an interrupted run")
-
-// PendingIntentsError is ErrPendingIntents with the count and what to do.
-type PendingIntentsError struct{ Pending int }
-
-func (e *PendingIntentsError) Error() string {
-	return fmt.Sprintf("pbnhl: the ledger holds %d intent(s) left pending or unknown by an interrupted run: settle them first (run or delta again resumes and settles them), then reconcile", e.Pending)
-}
-
-// Is matches ErrPendingIntents.
-func (e *PendingIntentsError) Is(target error) bool { return target == ErrPendingIntents }
 
 // Reconcile checks HighLevel against the ledger and the source (package
 // reconcile): counts per object type (source / ledger / HighLevel), field

@@ -2,10 +2,10 @@ package pbnhl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,43 +26,6 @@ type RepairOptions struct {
 	// silently.
 	Force bool
 }
-
-// ErrRepairIncomplete is matched by a RepairIncompleteError.
-var ErrRepairIncomplete = errors.New("pbnhl: repair left records unrepaired")
-
-// RepairSkip is a record a repair did not re-send, and why (no values).
-type RepairSkip struct {
-	ObjectType, SourceKey, HighLevelID string
-	// Changed is set when the record was refused because someone changed
-	// it in HighLevel after the migration wrote it (RepairOptions.Force
-	// overrides).
-	Changed bool
-	Reason  string
-}
-
-// RepairIncompleteError lists what a repair did not re-send. The report
-// returned with it says what it did.
-type RepairIncompleteError struct{ Skipped []RepairSkip }
-
-func (e *RepairIncompleteError) Error() string {
-	changed := 0
-	for _, s := range e.Skipped {
-		if s.Changed {
-			changed++
-		}
-	}
-	msg := fmt.Sprintf("pbnhl: repair left %d record(s) unrepaired", len(e.Skipped))
-	if changed > 0 {
-		msg += fmt.Sprintf(": %d changed in HighLevel since the migration wrote them (Force / repair -force re-sends them)", changed)
-	}
-	if n := len(e.Skipped) - changed; n > 0 {
-		msg += fmt.Sprintf("; %d that repair cannot re-send (see each reason)", n)
-	}
-	return msg
-}
-
-// Is matches ErrRepairIncomplete.
-func (e *RepairIncompleteError) Is(target error) bool { return target == ErrRepairIncomplete }
 
 // repairSlack is the clock difference tolerated between the ledger's
 // outcome times and HighLevel's dateUpdated in the change check.
@@ -129,7 +92,7 @@ func (m *Migration) Repair(ctx context.Context, rep *reconcile.Report, opts Repa
 		report: &Report{Phase: PhaseRepair, Run: run.ID()}, progress: map[string]*Progress{}, done: map[string]bool{}}
 	err = r.repair(ctx, rep)
 	r.report.Duration = m.now().Sub(start)
-	for _, typ := range sortedProgress(r.progress) {
+	for _, typ := range slices.Sorted(maps.Keys(r.progress)) {
 		pr := r.progress[typ]
 		pr.Phase, pr.Finished = PhaseRepair, true
 		r.report.Objects = append(r.report.Objects, *pr)
@@ -145,24 +108,15 @@ func (m *Migration) Repair(ctx context.Context, rep *reconcile.Report, opts Repa
 	return r.report, nil
 }
 
-func sortedProgress(m map[string]*Progress) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // repairJournal is what the journal says was written, for repair: the
 // last create or update per record, the last time anything touched a
-// HighLevel id, the latest business link per contact key and the latest
-// relation per relation key (compensated entries left out).
+// HighLevel id, and the latest link of each kind per link key (a
+// contact's business by contact key, a relation by relation key; see
+// linkKinds); compensated entries left out.
 type repairJournal struct {
-	lastWrite map[string]rollback.Entry // type NUL key
-	touched   map[string]time.Time      // HighLevel id
-	bizLink   map[string]rollback.Entry // contact key
-	relations map[string]rollback.Entry // relation key
+	lastWrite map[string]rollback.Entry            // type NUL key
+	touched   map[string]time.Time                 // HighLevel id
+	links     map[string]map[string]rollback.Entry // link type → link key
 }
 
 func readRepairJournal(ctx context.Context, l *rollback.Ledger) (*repairJournal, error) {
@@ -178,8 +132,10 @@ func readRepairJournal(ctx context.Context, l *rollback.Ledger) (*repairJournal,
 		}
 		done = append(done, e)
 	}
-	j := &repairJournal{lastWrite: map[string]rollback.Entry{}, touched: map[string]time.Time{},
-		bizLink: map[string]rollback.Entry{}, relations: map[string]rollback.Entry{}}
+	j := &repairJournal{lastWrite: map[string]rollback.Entry{}, touched: map[string]time.Time{}, links: map[string]map[string]rollback.Entry{}}
+	for _, k := range linkKinds {
+		j.links[k.typ] = map[string]rollback.Entry{}
+	}
 	for _, e := range done {
 		for _, id := range []string{e.HighLevelID, e.TargetID, e.RelatedID} {
 			if id != "" && e.OutcomeAt.After(j.touched[id]) {
@@ -190,10 +146,8 @@ func readRepairJournal(ctx context.Context, l *rollback.Ledger) (*repairJournal,
 			continue
 		}
 		switch {
-		case e.Op == rollback.OpLink && e.ObjectType == rollback.TypeContactBusiness:
-			j.bizLink[e.SourceKey] = e
-		case e.Op == rollback.OpLink && e.ObjectType == rollback.TypeRelation:
-			j.relations[e.SourceKey] = e
+		case e.Op == rollback.OpLink && j.links[e.ObjectType] != nil:
+			j.links[e.ObjectType][e.SourceKey] = e
 		case e.Op == rollback.OpCreate || e.Op == rollback.OpUpdate:
 			j.lastWrite[e.ObjectType+"\x00"+e.SourceKey] = e
 		}
@@ -211,8 +165,7 @@ type repairer struct {
 	report   *Report
 	progress map[string]*Progress
 	skipped  []RepairSkip
-	// done marks what this repair re-made: "rel\x00<relation key>",
-	// "biz\x00<contact key>".
+	// done marks the links this repair re-made: "<link type>\x00<key>".
 	done map[string]bool
 	// moved maps a re-created record's old HighLevel id to its new one.
 	moved map[string]string
@@ -266,14 +219,12 @@ func (r *repairer) repair(ctx context.Context, rep *reconcile.Report) error {
 			}
 		}
 	}
-	var links, rels []reconcile.Orphan
+	var unlinked []reconcile.Orphan // a link missing: its kind makes it again
 	for _, in := range rep.Integrity {
 		for _, o := range in.Orphans {
 			switch {
-			case o.Reason == "not linked to its office's business":
-				links = append(links, o)
-			case o.Reason == "relation to its contact missing":
-				rels = append(rels, o)
+			case slices.ContainsFunc(linkKinds, func(k *linkKind) bool { return k.orphan == o.Reason }):
+				unlinked = append(unlinked, o)
 			case o.Reason == "missing": // its target's resend decides
 				add(&missing, "missing", reconcile.Difference{ObjectType: o.ObjectType, SourceKey: o.SourceKey, HighLevelID: o.HighLevelID})
 			default:
@@ -301,14 +252,20 @@ func (r *repairer) repair(ctx context.Context, rep *reconcile.Report) error {
 			return err
 		}
 	}
-	for _, o := range rels {
-		if err := r.relateAgain(ctx, o.HighLevelID); err != nil {
-			return err
-		}
-	}
-	for _, o := range links {
-		if err := r.linkAgain(ctx, o.SourceKey, o.HighLevelID); err != nil {
-			return err
+	for _, k := range linkKinds {
+		for _, o := range unlinked {
+			if o.Reason != k.orphan {
+				continue
+			}
+			found, noneKey, none := k.orphaned(r.j.links[k.typ], o, r.moved)
+			if len(found) == 0 {
+				r.skip(k.typ, noneKey, o.HighLevelID, false, none)
+			}
+			for _, l := range found {
+				if err := r.relink(ctx, k, l.key, l.e); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
@@ -378,157 +335,58 @@ func (r *repairer) recreate(ctx context.Context, it item) error {
 	}
 	pr.Written++
 	r.moved[it.id] = res.id
-	return r.rewire(ctx, it, res.id)
+	return r.rewire(ctx, it)
 }
 
 // rewire gives a re-created record the links the journal says its old
-// id had: a contact its business link and its records' relations, a
-// record its relations.
-func (r *repairer) rewire(ctx context.Context, it item, newID string) error {
-	// The journal's business links are keyed by contact key, name the
-	// contact as target and the business as related: a business made
-	// again gets back the contacts HighLevel unlinked when it was
-	// deleted, a contact made again its business (link maps both ids
-	// through r.moved).
-	var keys []string
-	for k, e := range r.j.bizLink {
-		if e.RelatedID == it.id || k == it.key && e.TargetID == it.id {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		e := r.j.bizLink[k]
-		contactID := e.TargetID
-		if id := r.moved[contactID]; id != "" {
-			contactID = id
-		}
-		if err := r.link(ctx, k, contactID, e.RelatedID, e); err != nil {
-			return err
-		}
-	}
-	for _, rk := range sortedRelationKeys(r.j.relations) {
-		e := r.j.relations[rk]
-		if e.TargetID == it.id || e.RelatedID == it.id {
-			if err := r.relate(ctx, rk, e); err != nil {
-				return err
+// id had (HighLevel removed them with it): a contact its business link
+// and its records' relations, a business its contacts' links, a record
+// its relations.
+func (r *repairer) rewire(ctx context.Context, it item) error {
+	for _, k := range linkKinds {
+		links := r.j.links[k.typ]
+		for _, key := range slices.Sorted(maps.Keys(links)) {
+			if e := links[key]; k.onRecord(key, e, it.key, it.id) {
+				if err := r.relink(ctx, k, key, e); err != nil {
+					return err
+				}
 			}
 		}
 	}
 	return nil
 }
 
-func sortedRelationKeys(m map[string]rollback.Entry) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// movedID is the id a record has after this repair: its new one when the
+// repair re-created it.
+func (r *repairer) movedID(id string) string {
+	if n := r.moved[id]; n != "" {
+		return n
 	}
-	sort.Strings(out)
-	return out
+	return id
 }
 
-// relateAgain makes again the relations the journal made for a record.
-func (r *repairer) relateAgain(ctx context.Context, recordID string) error {
-	found := false
-	for _, rk := range sortedRelationKeys(r.j.relations) {
-		e := r.j.relations[rk]
-		if e.TargetID == recordID || e.RelatedID == recordID || r.moved[e.TargetID] == recordID || r.moved[e.RelatedID] == recordID {
-			found = true
-			if err := r.relate(ctx, rk, e); err != nil {
-				return err
-			}
-		}
-	}
-	if !found {
-		r.skip(rollback.TypeRelation, "", recordID, false, "the journal holds no relation made for this record")
-	}
-	return nil
-}
-
-// relate re-makes one journaled relation, with the ids of records this
-// repair re-created.
-func (r *repairer) relate(ctx context.Context, rk string, e rollback.Entry) error {
-	if r.done["rel\x00"+rk] {
+// relink makes journaled link e (of kind k, keyed key) again, once per
+// repair, between the records' ids after this repair.
+func (r *repairer) relink(ctx context.Context, k *linkKind, key string, e rollback.Entry) error {
+	if r.done[k.typ+"\x00"+key] {
 		return nil
 	}
-	r.done["rel\x00"+rk] = true
-	pr := r.prog(rollback.TypeRelation)
+	r.done[k.typ+"\x00"+key] = true
+	pr := r.prog(k.typ)
 	pr.Total++
-	b, err := r.m.opts.Ledger.Payload(ctx, e)
-	if err != nil {
-		return fmt.Errorf("pbnhl: read the journaled relation %s: %w", rk, err)
+	var body []byte
+	if k.needsBody {
+		var err error
+		if body, err = r.m.opts.Ledger.Payload(ctx, e); err != nil {
+			return fmt.Errorf("pbnhl: read the journaled %s %s: %w", k.noun, key, err)
+		}
 	}
-	var in highlevel.RelationInput
-	if b == nil || json.Unmarshal(b, &in) != nil || in.AssociationID == "" {
-		r.skip(rollback.TypeRelation, rk, e.TargetID, false, "the ledger holds no body for the relation (purged)")
-		return nil
-	}
-	if id := r.moved[in.FirstRecordID]; id != "" {
-		in.FirstRecordID = id
-	}
-	if id := r.moved[in.SecondRecordID]; id != "" {
-		in.SecondRecordID = id
-	}
-	body, _ := json.Marshal(in)
-	c := r.m.opts.Client
-	res, err := r.m.journaledCall(ctx, r.run, write{op: rollback.OpLink, objType: rollback.TypeRelation, key: rk, entity: e.Entity,
-		target: in.FirstRecordID, related: in.SecondRecordID, payload: body,
-		call: func(ctx context.Context) (string, error) {
-			x, err := c.Associations.CreateRelation(ctx, in)
-			if err != nil {
-				return "", err
-			}
-			return x.ID, nil
-		},
-		find:   func(ctx context.Context, nb time.Time) (string, bool, error) { return r.m.findRelation(ctx, in, nb) },
-		exists: alreadyExists})
-	pr.Calls += int64(res.calls)
-	pr.Done++
-	if err != nil {
-		return err
-	}
-	if res.rejected {
-		pr.Rejected++
-		r.skip(rollback.TypeRelation, rk, in.FirstRecordID, false, "HighLevel refused the relation again: "+res.reason)
-		return nil
-	}
-	pr.Written++
-	return nil
-}
-
-// linkAgain links a contact to the business the journal linked it to.
-func (r *repairer) linkAgain(ctx context.Context, key, contactID string) error {
-	e, ok := r.j.bizLink[key]
+	w, ok := k.remake(r.m, e, body, r.movedID)
 	if !ok {
-		r.skip(rollback.TypeContactBusiness, key, contactID, false, "the journal holds no business link for this contact")
+		r.skip(k.typ, key, e.TargetID, false, "the ledger holds no body for the "+k.noun+" (purged)")
 		return nil
 	}
-	if id := r.moved[contactID]; id != "" {
-		contactID = id
-	}
-	return r.link(ctx, key, contactID, e.RelatedID, e)
-}
-
-func (r *repairer) link(ctx context.Context, key, contactID, businessID string, e rollback.Entry) error {
-	if r.done["biz\x00"+key] {
-		return nil
-	}
-	r.done["biz\x00"+key] = true
-	if id := r.moved[businessID]; id != "" {
-		businessID = id
-	}
-	pr := r.prog(rollback.TypeContactBusiness)
-	pr.Total++
-	body, _ := json.Marshal(map[string]string{"businessId": businessID})
-	c := r.m.opts.Client
-	// Linking is idempotent: an unknown outcome is simply repeated (nil
-	// find), as the load's bulk links are.
-	res, err := r.m.journaledCall(ctx, r.run, write{op: rollback.OpLink, objType: rollback.TypeContactBusiness, key: key, entity: e.Entity,
-		target: contactID, related: businessID, payload: body,
-		call: func(ctx context.Context) (string, error) {
-			_, err := c.Businesses.LinkContacts(ctx, businessID, []string{contactID})
-			return contactID, err
-		}})
+	res, err := r.m.journaledCall(ctx, r.run, w)
 	pr.Calls += int64(res.calls)
 	pr.Done++
 	if err != nil {
@@ -536,7 +394,7 @@ func (r *repairer) link(ctx context.Context, key, contactID, businessID string, 
 	}
 	if res.rejected {
 		pr.Rejected++
-		r.skip(rollback.TypeContactBusiness, key, contactID, false, "HighLevel refused the link again: "+res.reason)
+		r.skip(k.typ, key, w.target, false, "HighLevel refused the "+k.noun+" again: "+res.reason)
 		return nil
 	}
 	pr.Written++
@@ -640,89 +498,4 @@ func parentOf(e rollback.Entry) string {
 		return e.RelatedID
 	}
 	return e.TargetID
-}
-
-// contactInput decodes a journaled contact create body (custom field
-// values pass through as they were sent).
-func contactInput(body []byte) (highlevel.ContactInput, error) {
-	var x struct {
-		highlevel.ContactInput
-		CustomFields []struct {
-			ID    string          `json:"id"`
-			Key   string          `json:"key"`
-			Value json.RawMessage `json:"field_value"`
-		} `json:"customFields"`
-	}
-	if err := json.Unmarshal(body, &x); err != nil {
-		return highlevel.ContactInput{}, fmt.Errorf("decode the journaled body: %w", err)
-	}
-	in := x.ContactInput
-	in.CustomFields = nil
-	for _, f := range x.CustomFields {
-		in.CustomFields = append(in.CustomFields, highlevel.CustomFieldInput{ID: f.ID, Key: f.Key, Value: highlevel.RawValue(f.Value)})
-	}
-	return in, nil
-}
-
-// opportunityInput decodes a journaled opportunity create body, its
-// contact moved to the id a repair re-created it under.
-func opportunityInput(body []byte, moved map[string]string) (highlevel.OpportunityInput, error) {
-	var x struct {
-		PipelineID      string   `json:"pipelineId"`
-		Name            string   `json:"name"`
-		PipelineStageID string   `json:"pipelineStageId"`
-		Status          string   `json:"status"`
-		ContactID       string   `json:"contactId"`
-		MonetaryValue   *float64 `json:"monetaryValue"`
-		AssignedTo      string   `json:"assignedTo"`
-		CustomFields    []struct {
-			ID    string          `json:"id"`
-			Key   string          `json:"key"`
-			Value json.RawMessage `json:"field_value"`
-		} `json:"customFields"`
-	}
-	if err := json.Unmarshal(body, &x); err != nil {
-		return highlevel.OpportunityInput{}, fmt.Errorf("decode the journaled body: %w", err)
-	}
-	in := highlevel.OpportunityInput{PipelineID: x.PipelineID, Name: x.Name, PipelineStageID: x.PipelineStageID,
-		Status: highlevel.OpportunityStatus(x.Status), ContactID: x.ContactID, AssignedTo: x.AssignedTo}
-	if id := moved[in.ContactID]; id != "" {
-		in.ContactID = id
-	}
-	if x.MonetaryValue != nil {
-		c := highlevel.Cents(math.Round(*x.MonetaryValue * 100))
-		in.MonetaryValue = &c
-	}
-	for _, f := range x.CustomFields {
-		in.CustomFields = append(in.CustomFields, highlevel.CustomFieldInput{ID: f.ID, Key: f.Key, Value: highlevel.RawValue(f.Value)})
-	}
-	return in, nil
-}
-
-// recordInput decodes a journaled custom object record body.
-func recordInput(body []byte) (highlevel.RecordInput, error) {
-	var x struct {
-		Properties map[string]json.RawMessage `json:"properties"`
-		Owner      []string                   `json:"owner"`
-		Followers  []string                   `json:"followers"`
-	}
-	if err := json.Unmarshal(body, &x); err != nil {
-		return highlevel.RecordInput{}, fmt.Errorf("decode the journaled body: %w", err)
-	}
-	in := highlevel.RecordInput{Properties: map[string]highlevel.FieldValue{}, Owner: x.Owner, Followers: x.Followers}
-	for k, v := range x.Properties {
-		in.Properties[k] = highlevel.RawValue(v)
-	}
-	return in, nil
-}
-
-// identityLine is the load's identity line in a journaled description, ""
-// when it has none (a body journaled before identity markers).
-func identityLine(text string) string {
-	for line := range strings.Lines(text) {
-		if l := strings.TrimSpace(line); strings.HasPrefix(l, markerPrefix) {
-			return l
-		}
-	}
-	return ""
 }

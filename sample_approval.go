@@ -9,12 +9,6 @@ import (
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
-// ErrSampleNotApproved is returned by Run, with Options.RequireSampleApproval,
-// when the ledger holds no sample approval of the current map: none at all,
-// or one of a map that has changed since. The error's text says which and
-// what to run.
-var ErrSampleNotApproved = errors.New("pbnhl: no approved sample for this map")
-
 // ApproveSampleOptions shape a sample sign-off.
 type ApproveSampleOptions struct {
 	// Actor is who approves (default Options.Actor); required.

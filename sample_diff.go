@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -41,10 +40,6 @@ type SampleReport struct {
 	// edited afterwards no longer matches it (ReadSampleReport refuses it).
 	Digest string `json:"digest"`
 }
-
-// ErrSampleReport: a sample report that cannot be read, or whose digest
-// does not match its content (edited after it was written).
-var ErrSampleReport = errors.New("pbnhl: not a sample report as pbnhl wrote it")
 
 // ComputeDigest is the SHA-256 (hex) of the report's JSON with Digest
 // empty: what a sign-off stamps as the report it approved.

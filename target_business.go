@@ -14,7 +14,10 @@ import (
 // businessTarget writes businesses (offices). A business has no custom
 // field for an external id: its identity is the marker line at the end of
 // its description.
-type businessTarget struct{ writer }
+type businessTarget struct {
+	writer
+	rollbackKind // read and remove: rollback's built-in kind
+}
 
 func (businessTarget) kind() mapping.TargetKind { return mapping.TargetBusiness }
 func (businessTarget) group() loadGroup         { return loadBusinesses }
@@ -76,14 +79,6 @@ func (businessTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Objec
 func (businessTarget) deletedWithSource() bool { return true }
 
 func (businessTarget) owns(typ string) bool { return typ == rollback.TypeBusiness }
-
-func (businessTarget) read(ctx context.Context, c *highlevel.Client, _, id, _ string) (any, error) {
-	return c.Businesses.Get(ctx, id)
-}
-
-func (businessTarget) remove(ctx context.Context, c *highlevel.Client, _, id, _ string) error {
-	return c.Businesses.Delete(ctx, id)
-}
 
 // settle finds the business by its marker line; an intent journaled before
 // markers carries none and is matched on the fields it sent.

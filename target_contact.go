@@ -16,7 +16,10 @@ import (
 // contactTarget writes contacts (patients) with their custom fields, tags,
 // owner, external id and folded JSON fields (communication log, forms) in
 // one create call; the business link follows in bulk (phase.linkBusinesses).
-type contactTarget struct{ writer }
+type contactTarget struct {
+	writer
+	rollbackKind // read and remove: rollback's built-in kind
+}
 
 func (contactTarget) kind() mapping.TargetKind { return mapping.TargetContact }
 func (contactTarget) group() loadGroup         { return loadContacts }
@@ -192,14 +195,6 @@ func (contactTarget) deletedWithSource() bool { return true }
 
 func (contactTarget) owns(typ string) bool { return typ == rollback.TypeContact }
 
-func (contactTarget) read(ctx context.Context, c *highlevel.Client, _, id, _ string) (any, error) {
-	return c.Contacts.Get(ctx, id)
-}
-
-func (contactTarget) remove(ctx context.Context, c *highlevel.Client, _, id, _ string) error {
-	return c.Contacts.Delete(ctx, id)
-}
-
 func (contactTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, _ []byte) (string, bool, error) {
 	return s.m.findContact(ctx, s.p.extField[rollback.TypeContact], e.SourceKey, notBefore(e.IntentAt))
 }
@@ -275,4 +270,26 @@ func (contactTarget) current(ctx context.Context, c *highlevel.Client, _, id, _ 
 	}
 	b, err := json.Marshal(x)
 	return b, x.DateUpdated.Time, err
+}
+
+// contactInput decodes a journaled contact create body (custom field
+// values pass through as they were sent).
+func contactInput(body []byte) (highlevel.ContactInput, error) {
+	var x struct {
+		highlevel.ContactInput
+		CustomFields []struct {
+			ID    string          `json:"id"`
+			Key   string          `json:"key"`
+			Value json.RawMessage `json:"field_value"`
+		} `json:"customFields"`
+	}
+	if err := json.Unmarshal(body, &x); err != nil {
+		return highlevel.ContactInput{}, fmt.Errorf("decode the journaled body: %w", err)
+	}
+	in := x.ContactInput
+	in.CustomFields = nil
+	for _, f := range x.CustomFields {
+		in.CustomFields = append(in.CustomFields, highlevel.CustomFieldInput{ID: f.ID, Key: f.Key, Value: highlevel.RawValue(f.Value)})
+	}
+	return in, nil
 }

@@ -15,7 +15,10 @@ import (
 
 // noteTarget writes notes under their contact. A note has no custom
 // field: its identity is the marker line at the end of its body.
-type noteTarget struct{ writer }
+type noteTarget struct {
+	writer
+	rollbackKind // read and remove: rollback's built-in kind
+}
 
 func (noteTarget) kind() mapping.TargetKind { return mapping.TargetNote }
 func (noteTarget) group() loadGroup         { return loadNotes }
@@ -105,20 +108,6 @@ func (noteTarget) deletedWithSource() bool { return true }
 func (noteTarget) underContact() bool { return true }
 
 func (noteTarget) owns(typ string) bool { return typ == rollback.TypeNote }
-
-func (noteTarget) read(ctx context.Context, c *highlevel.Client, typ, id, contactID string) (any, error) {
-	if contactID == "" {
-		return nil, fmt.Errorf("pbnhl: cannot read a %s without its contact", typ)
-	}
-	return c.Contacts.GetNote(ctx, contactID, id)
-}
-
-func (noteTarget) remove(ctx context.Context, c *highlevel.Client, typ, id, contactID string) error {
-	if contactID == "" {
-		return fmt.Errorf("pbnhl: cannot delete a %s without its contact", typ)
-	}
-	return c.Contacts.DeleteNote(ctx, contactID, id)
-}
 
 // settle finds the contact's note carrying the marker; an intent journaled
 // before markers is matched on the body it sent.

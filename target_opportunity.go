@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -13,7 +14,10 @@ import (
 
 // opportunityTarget writes opportunities (treatment plans) under their
 // contact, in the pipeline and stage the map resolves.
-type opportunityTarget struct{ writer }
+type opportunityTarget struct {
+	writer
+	rollbackKind // read and remove: rollback's built-in kind
+}
 
 func (opportunityTarget) kind() mapping.TargetKind { return mapping.TargetOpportunity }
 func (opportunityTarget) group() loadGroup         { return loadOpportunities }
@@ -132,29 +136,6 @@ func (opportunityTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Ob
 func (opportunityTarget) deletedWithSource() bool { return true }
 
 func (opportunityTarget) owns(typ string) bool { return typ == rollback.TypeOpportunity }
-
-// read returns the opportunity with its custom fields under
-// "customFields", the key its write bodies use.
-func (opportunityTarget) read(ctx context.Context, c *highlevel.Client, _, id, _ string) (any, error) {
-	x, err := c.Opportunities.Get(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(x)
-	if err != nil {
-		return nil, err
-	}
-	var mm map[string]any
-	if err := json.Unmarshal(b, &mm); err != nil {
-		return nil, err
-	}
-	mm["customFields"] = x.CustomFields
-	return mm, nil
-}
-
-func (opportunityTarget) remove(ctx context.Context, c *highlevel.Client, _, id, _ string) error {
-	return c.Opportunities.Delete(ctx, id)
-}
 
 // sweepScope: the contact and pipeline the create body names.
 func (opportunityTarget) sweepScope(body []byte, _ string) (string, string) {
@@ -276,4 +257,39 @@ func (t opportunityTarget) current(ctx context.Context, c *highlevel.Client, typ
 	}
 	b, err := json.Marshal(got)
 	return b, x.UpdatedAt.Time, err
+}
+
+// opportunityInput decodes a journaled opportunity create body, its
+// contact moved to the id a repair re-created it under.
+func opportunityInput(body []byte, moved map[string]string) (highlevel.OpportunityInput, error) {
+	var x struct {
+		PipelineID      string   `json:"pipelineId"`
+		Name            string   `json:"name"`
+		PipelineStageID string   `json:"pipelineStageId"`
+		Status          string   `json:"status"`
+		ContactID       string   `json:"contactId"`
+		MonetaryValue   *float64 `json:"monetaryValue"`
+		AssignedTo      string   `json:"assignedTo"`
+		CustomFields    []struct {
+			ID    string          `json:"id"`
+			Key   string          `json:"key"`
+			Value json.RawMessage `json:"field_value"`
+		} `json:"customFields"`
+	}
+	if err := json.Unmarshal(body, &x); err != nil {
+		return highlevel.OpportunityInput{}, fmt.Errorf("decode the journaled body: %w", err)
+	}
+	in := highlevel.OpportunityInput{PipelineID: x.PipelineID, Name: x.Name, PipelineStageID: x.PipelineStageID,
+		Status: highlevel.OpportunityStatus(x.Status), ContactID: x.ContactID, AssignedTo: x.AssignedTo}
+	if id := moved[in.ContactID]; id != "" {
+		in.ContactID = id
+	}
+	if x.MonetaryValue != nil {
+		c := highlevel.Cents(math.Round(*x.MonetaryValue * 100))
+		in.MonetaryValue = &c
+	}
+	for _, f := range x.CustomFields {
+		in.CustomFields = append(in.CustomFields, highlevel.CustomFieldInput{ID: f.ID, Key: f.Key, Value: highlevel.RawValue(f.Value)})
+	}
+	return in, nil
 }

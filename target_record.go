@@ -3,7 +3,6 @@ package pbnhl
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -16,7 +15,10 @@ import (
 // recordTarget writes custom object records (appointments, treatments…),
 // then relates each to its parents through the map's associations. The
 // ledger record type is the object's schema key.
-type recordTarget struct{ writer }
+type recordTarget struct {
+	writer
+	rollbackKind // read and remove: rollback's built-in kind
+}
 
 func (recordTarget) kind() mapping.TargetKind { return mapping.TargetCustomObject }
 func (recordTarget) group() loadGroup         { return loadRecords }
@@ -131,7 +133,6 @@ type relation struct {
 // by the record's relations after an unknown outcome, and a refusal
 // saying it exists is settled as adopted.
 func (ph *phase) relate(ctx context.Context, o *mapping.Object, tr *tracker, j *job, key, id string, r relation) error {
-	c := ph.m.opts.Client
 	rkey := relationKey(o.Key, key, r.assoc)
 	if ph.relDone.done(ctx, rkey, id, r.parentID) {
 		tr.existing.Add(0) // the record counted once; its relation exists
@@ -141,22 +142,9 @@ func (ph *phase) relate(ctx context.Context, o *mapping.Object, tr *tracker, j *
 		tr.calls.Add(1)
 		return nil
 	}
-	in := highlevel.RelationInput{AssociationID: r.assocID, FirstRecordID: id, SecondRecordID: r.parentID}
-	rb, err := in.Body() // the create's wire body, less the location
-	if err != nil {
-		return fmt.Errorf("pbnhl: %s: %w", o.Name, err)
-	}
-	res, err := ph.m.journaledCall(ctx, ph.run, write{op: rollback.OpLink, objType: rollback.TypeRelation, key: rkey, entity: o.Source,
-		modified: j.modified, target: id, related: r.parentID, payload: rb,
-		call: func(ctx context.Context) (string, error) {
-			x, err := c.Associations.CreateRelation(ctx, in)
-			if err != nil {
-				return "", err
-			}
-			return x.ID, nil
-		},
-		find:   func(ctx context.Context, nb time.Time) (string, bool, error) { return ph.m.findRelation(ctx, in, nb) },
-		exists: alreadyExists})
+	w := ph.m.relationWrite(highlevel.RelationInput{AssociationID: r.assocID, FirstRecordID: id, SecondRecordID: r.parentID}, rkey, o.Source)
+	w.modified = j.modified
+	res, err := ph.m.journaledCall(ctx, ph.run, w)
 	tr.calls.Add(int64(res.calls))
 	if err != nil {
 		return err
@@ -165,7 +153,7 @@ func (ph *phase) relate(ctx context.Context, o *mapping.Object, tr *tracker, j *
 		tr.rejected.Add(1)
 		return nil
 	}
-	ph.collect(o, rollback.TypeRelation, rkey, res.id, rollback.OpLink, rb)
+	ph.collect(o, rollback.TypeRelation, rkey, res.id, rollback.OpLink, w.payload)
 	return nil
 }
 
@@ -178,18 +166,6 @@ func relationKey(recordType, sourceKey, association string) string {
 func (recordTarget) deletedWithSource() bool { return true }
 
 func (recordTarget) owns(typ string) bool { return strings.HasPrefix(typ, rollback.RecordTypePrefix) }
-
-func (recordTarget) read(ctx context.Context, c *highlevel.Client, typ, id, _ string) (any, error) {
-	x, err := c.Objects.GetRecord(ctx, typ, id)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"id": x.ID, "properties": x.Properties, "owner": x.Owner, "followers": x.Followers}, nil
-}
-
-func (recordTarget) remove(ctx context.Context, c *highlevel.Client, typ, id, _ string) error {
-	return c.Objects.DeleteRecord(ctx, typ, id)
-}
 
 func (recordTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, _ []byte) (string, bool, error) {
 	return s.m.findRecord(ctx, e.ObjectType, s.p.extField[e.ObjectType], e.SourceKey, notBefore(e.IntentAt))
@@ -238,26 +214,6 @@ func (m *Migration) findRecord(ctx context.Context, objectKey, prop, key string,
 	return "", false, nil
 }
 
-// findRelation looks for the relation among the record's relations.
-func (m *Migration) findRelation(ctx context.Context, in highlevel.RelationInput, notBefore time.Time) (string, bool, error) {
-	for r, err := range m.opts.Client.Associations.Relations(ctx, in.FirstRecordID, highlevel.RelationListOptions{AssociationIDs: []string{in.AssociationID}}) {
-		if err != nil {
-			if errors.Is(err, highlevel.ErrNotFound) {
-				return "", false, nil
-			}
-			return "", false, err
-		}
-		if createdBefore(r.CreatedAt, notBefore) {
-			continue
-		}
-		if (r.FirstRecordID == in.FirstRecordID && r.SecondRecordID == in.SecondRecordID) ||
-			(r.FirstRecordID == in.SecondRecordID && r.SecondRecordID == in.FirstRecordID) {
-			return r.ID, true, nil
-		}
-	}
-	return "", false, nil
-}
-
 // resend: the journaled properties, owner and followers.
 func (recordTarget) resend(rs resendScope, key string, body []byte) (resent, error) {
 	in, err := recordInput(body)
@@ -285,4 +241,21 @@ func (recordTarget) current(ctx context.Context, c *highlevel.Client, typ, id, _
 	}
 	b, err := json.Marshal(map[string]any{"id": x.ID, "properties": x.Properties, "owner": x.Owner, "followers": x.Followers})
 	return b, x.DateUpdated.Time, err
+}
+
+// recordInput decodes a journaled custom object record body.
+func recordInput(body []byte) (highlevel.RecordInput, error) {
+	var x struct {
+		Properties map[string]json.RawMessage `json:"properties"`
+		Owner      []string                   `json:"owner"`
+		Followers  []string                   `json:"followers"`
+	}
+	if err := json.Unmarshal(body, &x); err != nil {
+		return highlevel.RecordInput{}, fmt.Errorf("decode the journaled body: %w", err)
+	}
+	in := highlevel.RecordInput{Properties: map[string]highlevel.FieldValue{}, Owner: x.Owner, Followers: x.Followers}
+	for k, v := range x.Properties {
+		in.Properties[k] = highlevel.RawValue(v)
+	}
+	return in, nil
 }

@@ -13,7 +13,10 @@ import (
 
 // taskTarget writes tasks under their contact. Like a note, a task's
 // identity is the marker line at the end of its body.
-type taskTarget struct{ writer }
+type taskTarget struct {
+	writer
+	rollbackKind // read and remove: rollback's built-in kind
+}
 
 func (taskTarget) kind() mapping.TargetKind { return mapping.TargetTask }
 func (taskTarget) group() loadGroup         { return loadNotes }
@@ -80,20 +83,6 @@ func (taskTarget) underContact() bool { return true }
 func (taskTarget) deletedWithSource() bool { return true }
 
 func (taskTarget) owns(typ string) bool { return typ == rollback.TypeTask }
-
-func (taskTarget) read(ctx context.Context, c *highlevel.Client, typ, id, contactID string) (any, error) {
-	if contactID == "" {
-		return nil, fmt.Errorf("pbnhl: cannot read a %s without its contact", typ)
-	}
-	return c.Contacts.GetTask(ctx, contactID, id)
-}
-
-func (taskTarget) remove(ctx context.Context, c *highlevel.Client, typ, id, contactID string) error {
-	if contactID == "" {
-		return fmt.Errorf("pbnhl: cannot delete a %s without its contact", typ)
-	}
-	return c.Contacts.DeleteTask(ctx, contactID, id)
-}
 
 // settle finds the contact's task carrying the marker (tasks were always
 // written with one; HighLevel tells no creation time for tasks).

@@ -1,6 +1,9 @@
 package pbnhl
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -32,4 +35,49 @@ func UndoKinds(c *highlevel.Client) []rollback.RecordKind {
 // use it; a program calling rollback.Undo itself passes it too.
 func UndoTarget(c *highlevel.Client) *rollback.HighLevelTarget {
 	return rollback.NewHighLevelTarget(c).WithKinds(UndoKinds(c)...)
+}
+
+// rollbackKind is the read and remove of the targets whose undo rollback
+// holds (contacts, businesses, opportunities, notes, tasks and custom
+// object records: rollback's built-in kinds, rollback/kinds.go). Those
+// targets embed it, so each kind's read and delete are written once, in
+// rollback, and the load, the sweep, the delta, repair and Undo use the
+// same ones.
+type rollbackKind struct{}
+
+func (rollbackKind) read(ctx context.Context, c *highlevel.Client, typ, id, contactID string) (any, error) {
+	k, ref, err := builtInKind(c, "read", typ, id, contactID)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := k.(rollback.RecordReader)
+	if !ok {
+		return nil, fmt.Errorf("pbnhl: cannot read a %s", typ)
+	}
+	v, err := r.Read(ctx, ref)
+	if err == nil && v == nil {
+		return nil, fmt.Errorf("pbnhl: %s %s: %w", typ, id, highlevel.ErrNotFound)
+	}
+	return v, err
+}
+
+func (rollbackKind) remove(ctx context.Context, c *highlevel.Client, typ, id, contactID string) error {
+	k, ref, err := builtInKind(c, "delete", typ, id, contactID)
+	if err != nil {
+		return err
+	}
+	return k.Delete(ctx, ref)
+}
+
+// builtInKind is rollback's kind for typ and the Ref of record id (a note
+// or task under contactID, which it needs).
+func builtInKind(c *highlevel.Client, action, typ, id, contactID string) (rollback.RecordKind, rollback.Ref, error) {
+	if contactID == "" && targetOfType(typ).underContact() {
+		return nil, rollback.Ref{}, fmt.Errorf("pbnhl: cannot %s a %s without its contact", action, typ)
+	}
+	k := rollback.BuiltIn(c, typ)
+	if k == nil {
+		return nil, rollback.Ref{}, fmt.Errorf("pbnhl: cannot %s a %s", action, typ)
+	}
+	return k, rollback.Ref{ObjectType: typ, ID: id, RelatedID: contactID}, nil
 }

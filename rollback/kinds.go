@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+
+	"github.com/pbnhl/pbnhl/highlevel"
 )
 
 // recordKind is how HighLevelTarget undoes the records of one object
@@ -252,3 +254,37 @@ func suppliedKind(k RecordKind) *recordKind {
 	}
 	return rk
 }
+
+// BuiltIn is the undo rollback holds for objectType's records (contacts,
+// businesses, opportunities, notes, tasks, custom object records: the
+// kinds in recordKinds) on c's location, as a RecordKind that is also a
+// RecordReader; nil when rollback holds none for the type. The package
+// that writes those records reads and deletes them through it, so each
+// kind's read and delete are written once, here. A note's or task's Ref
+// names its contact as RelatedID (or TargetID). Its errors are the
+// client's, as they come (Undo classifies them); Read returns nil, nil for
+// a record the client answered without.
+func BuiltIn(c *highlevel.Client, objectType string) RecordKind {
+	k := kindOf(objectType)
+	if k == nil {
+		return nil
+	}
+	return builtIn{h: NewHighLevelTarget(c), k: k, typ: objectType}
+}
+
+type builtIn struct {
+	h   *HighLevelTarget
+	k   *recordKind
+	typ string
+}
+
+func (b builtIn) Types() []string {
+	if len(b.k.types) > 0 {
+		return b.k.types
+	}
+	return []string{b.typ} // a prefix kind: the type asked for
+}
+
+func (b builtIn) Delete(ctx context.Context, ref Ref) error { return b.k.remove(b.h, ctx, ref) }
+
+func (b builtIn) Read(ctx context.Context, ref Ref) (any, error) { return b.k.read(b.h, ctx, ref) }
