@@ -389,3 +389,29 @@ func markedBody(ph *phase, o *mapping.Object, typ, key string, text *string, bod
 	}
 	return mk, b, nil
 }
+
+// readUpdated is the current hook of a target whose read carries
+// HighLevel's time of the record's last change in field (its JSON name;
+// "" when HighLevel tells none: a zero time): the read as JSON, and that
+// time, from one call.
+func readUpdated(ctx context.Context, t target, c *highlevel.Client, typ, id, parent, field string) ([]byte, time.Time, error) {
+	v, err := t.read(ctx, c, typ, id, parent)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	b, err := json.Marshal(v)
+	if err != nil || field == "" {
+		return b, time.Time{}, err
+	}
+	var m map[string]json.RawMessage
+	var at highlevel.Timestamp
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, time.Time{}, err
+	}
+	if raw, ok := m[field]; ok {
+		if err := json.Unmarshal(raw, &at); err != nil {
+			return nil, time.Time{}, fmt.Errorf("pbnhl: %s %s: %s: %w", typ, id, field, err)
+		}
+	}
+	return b, at.Time, nil
+}

@@ -171,11 +171,6 @@ func (businessTarget) resend(rs resendScope, _ string, body []byte) (resent, err
 	return r, nil
 }
 
-func (businessTarget) current(ctx context.Context, c *highlevel.Client, _, id, _ string) ([]byte, time.Time, error) {
-	x, err := c.Businesses.Get(ctx, id)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	b, err := json.Marshal(x)
-	return b, x.UpdatedAt.Time, err
+func (t businessTarget) current(ctx context.Context, c *highlevel.Client, typ, id, parent string) ([]byte, time.Time, error) {
+	return readUpdated(ctx, t, c, typ, id, parent, "updatedAt")
 }

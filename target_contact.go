@@ -263,13 +263,8 @@ func (contactTarget) resend(rs resendScope, key string, body []byte) (resent, er
 		}}, nil
 }
 
-func (contactTarget) current(ctx context.Context, c *highlevel.Client, _, id, _ string) ([]byte, time.Time, error) {
-	x, err := c.Contacts.Get(ctx, id)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	b, err := json.Marshal(x)
-	return b, x.DateUpdated.Time, err
+func (t contactTarget) current(ctx context.Context, c *highlevel.Client, typ, id, parent string) ([]byte, time.Time, error) {
+	return readUpdated(ctx, t, c, typ, id, parent, "dateUpdated")
 }
 
 // contactInput decodes a journaled contact create body (custom field

@@ -325,11 +325,6 @@ func (eventTarget) resend(rs resendScope, key string, body []byte) (resent, erro
 }
 
 // current reads the appointment with HighLevel's dateUpdated.
-func (eventTarget) current(ctx context.Context, c *highlevel.Client, _, id, _ string) ([]byte, time.Time, error) {
-	a, err := c.Calendars.GetAppointment(ctx, id)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	b, err := json.Marshal(a)
-	return b, a.DateUpdated.Time, err
+func (t eventTarget) current(ctx context.Context, c *highlevel.Client, typ, id, parent string) ([]byte, time.Time, error) {
+	return readUpdated(ctx, t, c, typ, id, parent, "dateUpdated")
 }

@@ -192,10 +192,5 @@ func (noteTarget) resend(rs resendScope, key string, body []byte) (resent, error
 
 // current: HighLevel tells no time of a note's last change (zero).
 func (t noteTarget) current(ctx context.Context, c *highlevel.Client, typ, id, parent string) ([]byte, time.Time, error) {
-	got, err := t.read(ctx, c, typ, id, parent)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	b, err := json.Marshal(got)
-	return b, time.Time{}, err
+	return readUpdated(ctx, t, c, typ, id, parent, "")
 }

@@ -246,17 +246,8 @@ func (opportunityTarget) resend(rs resendScope, key string, body []byte) (resent
 		}}, nil
 }
 
-func (t opportunityTarget) current(ctx context.Context, c *highlevel.Client, typ, id, _ string) ([]byte, time.Time, error) {
-	x, err := c.Opportunities.Get(ctx, id)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	got, err := t.read(ctx, c, typ, id, "")
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	b, err := json.Marshal(got)
-	return b, x.UpdatedAt.Time, err
+func (t opportunityTarget) current(ctx context.Context, c *highlevel.Client, typ, id, parent string) ([]byte, time.Time, error) {
+	return readUpdated(ctx, t, c, typ, id, parent, "updatedAt")
 }
 
 // opportunityInput decodes a journaled opportunity create body, its

@@ -170,10 +170,5 @@ func (taskTarget) resend(rs resendScope, key string, body []byte) (resent, error
 
 // current: HighLevel tells no time of a task's last change (zero).
 func (t taskTarget) current(ctx context.Context, c *highlevel.Client, typ, id, parent string) ([]byte, time.Time, error) {
-	got, err := t.read(ctx, c, typ, id, parent)
-	if err != nil {
-		return nil, time.Time{}, err
-	}
-	b, err := json.Marshal(got)
-	return b, time.Time{}, err
+	return readUpdated(ctx, t, c, typ, id, parent, "")
 }
