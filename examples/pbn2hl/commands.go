@@ -352,7 +352,7 @@ func (c *cli) migration(ctx context.Context, approved bool, mode ledgerMode, tun
 		Concurrency: c.cfg.concurrency, DailyLimit: policy, SearchLag: c.cfg.searchLag, Actor: c.cfg.actor, Logger: c.log,
 		Progress: c.progressTo(client), ProgressInterval: c.cfg.progressEvery, RequestTimeout: client.RequestTimeout(),
 		AcceptInvalid: c.cfg.acceptInvalid, MaxInvalidShare: c.cfg.maxInvalidShare}
-	if c.validates && c.cfg.maxInvalidShare == 0 {
+	if c.def.validates && c.cfg.maxInvalidShare == 0 {
 		opts.MaxInvalidShare = -1 // the library's "none may be invalid"; its zero is the default
 	}
 	if policy == pbnhl.PauseOnDailyLimit {

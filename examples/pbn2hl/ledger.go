@@ -71,7 +71,7 @@ func (c *cli) openLedger(ctx context.Context, mode ledgerMode) (*rollback.Ledger
 		return nil, err
 	}
 	if !exists && (mode == ledgerRead || !c.cfg.newLedger) {
-		return nil, &missingLedgerError{path: c.cfg.ledger, mode: mode, canCreate: c.canCreate}
+		return nil, &missingLedgerError{path: c.cfg.ledger, mode: mode, canCreate: c.def.creates}
 	}
 	if exists && c.cfg.newLedger && mode == ledgerWrite {
 		// Not an error: the same command line runs again to resume.
@@ -107,7 +107,7 @@ func (c *cli) openLedger(ctx context.Context, mode ledgerMode) (*rollback.Ledger
 	}
 	l, err := rollback.Open(ctx, c.cfg.ledger, opts)
 	if errors.Is(err, rollback.ErrNoLedger) {
-		return nil, &missingLedgerError{path: c.cfg.ledger, mode: mode, canCreate: c.canCreate}
+		return nil, &missingLedgerError{path: c.cfg.ledger, mode: mode, canCreate: c.def.creates}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open the ledger: %w", err)

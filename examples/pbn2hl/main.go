@@ -83,10 +83,6 @@ type cli struct {
 	// httpClient is nil in production (the connectors' pooled defaults).
 	httpClient *http.Client
 	log        *slog.Logger
-	// canCreate: the command takes -new-ledger.
-	canCreate bool
-	// validates: the command takes -accept-invalid and -max-invalid-share.
-	validates bool
 }
 
 // config is what the shared flags say.

@@ -56,8 +56,8 @@ func newTree(getenv env, stdout, stderr io.Writer, hc *http.Client) *tree {
 	})
 	actor := defaultActor()
 	for _, def := range commands {
-		c := &cli{cmd: def.name, def: def, stdout: stdout, stderr: stderr, getenv: getenv, httpClient: hc, canCreate: def.creates,
-			validates: def.validates, cfg: defaults(actor)}
+		c := &cli{cmd: def.name, def: def, stdout: stdout, stderr: stderr, getenv: getenv, httpClient: hc,
+			cfg: defaults(actor)}
 		cc := &cobra.Command{
 			Use:   def.name,
 			Short: def.summary,
