@@ -392,7 +392,7 @@ var preflightCmd = &command{
 		if err != nil {
 			return fmt.Errorf("preflight: %w", err)
 		}
-		if err := rep.WriteText(c.stdout); err != nil {
+		if err := c.result(rep.WriteText, rep.WriteJSON); err != nil { // -json: profile.go
 			return err
 		}
 		e := rep.Estimate
@@ -474,7 +474,9 @@ func (c *cli) phase(ctx context.Context, name string, tune func(*pbnhl.Options),
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	c.report(rep)
+	if err := c.phaseResult(rep); err != nil { // the report, or its JSON: profile.go
+		return err
+	}
 	c.writeSuccess(ctx, ledger, rep)
 	return nil
 }
@@ -586,7 +588,7 @@ func runUndo(ctx context.Context, c *cli) error {
 	}
 	if len(ids) == 0 {
 		c.outf("nothing left to undo: no run in scope that an earlier undo has not reversed (pbn2hl status shows each run's state)")
-		return nil
+		return c.undoJSON(&rollback.UndoReport{DryRun: c.opt.undo.dryRun, NothingToUndo: true}, ids) // -json: profile.go
 	}
 	uo := rollback.UndoOptions{Runs: ids, DryRun: c.opt.undo.dryRun, Force: c.opt.undo.force, Actor: c.cfg.actor, Concurrency: c.cfg.concurrency}
 	var endProgress func()
@@ -595,6 +597,9 @@ func runUndo(ctx context.Context, c *cli) error {
 	endProgress()
 	if err != nil {
 		return fmt.Errorf("undo: %w", err)
+	}
+	if err := c.undoJSON(rep, ids); err != nil { // -json: profile.go
+		return err
 	}
 	states := map[rollback.CompensationState]int{}
 	actions := map[rollback.Action]int{}
@@ -725,6 +730,9 @@ var statusCmd = &command{
 			return err
 		}
 		defer l.Close()
+		if c.jsonOut != nil { // -json: profile.go
+			return c.statusJSON(ctx, l)
+		}
 		info, err := l.Info(ctx)
 		if err != nil {
 			return fmt.Errorf("ledger info: %w", err)

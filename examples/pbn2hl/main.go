@@ -76,8 +76,11 @@ type cli struct {
 	stderr io.Writer
 	getenv env
 	flags  *pflag.FlagSet
-	cfg    config
-	opt    commandFlags
+	// jsonOut is stdout when -json asks for the result as JSON (stdout
+	// then points at stderr for the text): profile.go.
+	jsonOut io.Writer
+	cfg     config
+	opt     commandFlags
 	// progress is the command's progress view (progress.go).
 	progress progressReporter
 	// httpClient is nil in production (the connectors' pooled defaults).
@@ -186,7 +189,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		oauthCmd, proposeCmd, doctorCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, approveSampleCmd, runCmd, deltaCmd, reconcileCmd, repairCmd, handoverCmd, undoCmd, statusCmd, auditCmd, adoptCmd, purgeCmd,
+		initCmd, oauthCmd, proposeCmd, doctorCmd, approveCmd, schemaCmd, preflightCmd, sampleCmd, approveSampleCmd, runCmd, deltaCmd, reconcileCmd, repairCmd, handoverCmd, undoCmd, statusCmd, auditCmd, adoptCmd, purgeCmd,
 	}
 }
 
@@ -260,6 +263,10 @@ func runWith(ctx context.Context, args []string, getenv env, stdout, stderr io.W
 // execute runs the parsed command: the shared flags' checks, the log, the
 // command, and the exit code of its outcome.
 func (c *cli) execute(ctx context.Context, cmd *command) int {
+	if err := c.useProfile(); err != nil { // -profile, -json: profile.go
+		fmt.Fprintf(c.stderr, "pbn2hl %s: %v\n", cmd.name, err)
+		return exitUsage
+	}
 	if err := c.check(cmd); err != nil {
 		fmt.Fprintf(c.stderr, "pbn2hl %s: %v (see -h)\n", cmd.name, err)
 		return exitUsage
@@ -525,6 +532,7 @@ func (c *cli) sharedFlags(cmd *command) {
 	if cmd.logs {
 		fs.BoolVarP(&cfg.verbose, "verbose", "v", false, "log the library's operational records to stderr (object names, counts, ids; never values or tokens)")
 	}
+	c.profileFlags(cmd) // -profile, -json: profile.go
 }
 
 func defaultActor() string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,11 +11,15 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/internal/privatefile"
+	"github.com/pbnhl/pbnhl/rollback"
 )
 
 // A profile holds the connection flags every command repeats — the
@@ -73,27 +78,28 @@ type profileField struct {
 	name  string
 	path  bool
 	value func(*Profile) *string
+	usage string // init's help for the flag
 }
 
 // profileFields in the order init writes them.
 var profileFields = []profileField{
-	{"location", false, func(p *Profile) *string { return &p.Location }},
-	{"company", false, func(p *Profile) *string { return &p.Company }},
-	{"hl-url", false, func(p *Profile) *string { return &p.HLURL }},
-	{"hl-oauth-store", true, func(p *Profile) *string { return &p.HLOAuthStore }},
-	{"hl-rate", false, func(p *Profile) *string { return &p.HLRate }},
-	{"search-lag", false, func(p *Profile) *string { return &p.SearchLag }},
-	{"concurrency", false, func(p *Profile) *string { return &p.Concurrency }},
-	{"request-timeout", false, func(p *Profile) *string { return &p.RequestTimeout }},
-	{"on-daily-limit", false, func(p *Profile) *string { return &p.OnDailyLimit }},
-	{"fallback-owner", false, func(p *Profile) *string { return &p.FallbackOwner }},
-	{"pbn-url", false, func(p *Profile) *string { return &p.PBNURL }},
-	{"export", true, func(p *Profile) *string { return &p.Export }},
-	{"encoding", false, func(p *Profile) *string { return &p.Encoding }},
-	{"ledger", true, func(p *Profile) *string { return &p.Ledger }},
-	{"ledger-key-file", true, func(p *Profile) *string { return &p.LedgerKeyFile }},
-	{"map", true, func(p *Profile) *string { return &p.Map }},
-	{"actor", false, func(p *Profile) *string { return &p.Actor }},
+	{"location", false, func(p *Profile) *string { return &p.Location }, "HighLevel location (sub-account) id"},
+	{"company", false, func(p *Profile) *string { return &p.Company }, "HighLevel agency (company) id"},
+	{"hl-url", false, func(p *Profile) *string { return &p.HLURL }, "HighLevel API root"},
+	{"hl-oauth-store", true, func(p *Profile) *string { return &p.HLOAuthStore }, "OAuth token file's `PATH` (the file, not a token)"},
+	{"hl-rate", false, func(p *Profile) *string { return &p.HLRate }, "requests per window this tool may spend, e.g. 50/10s"},
+	{"search-lag", false, func(p *Profile) *string { return &p.SearchLag }, "how long HighLevel's search takes to see a new record, a duration or \"none\""},
+	{"concurrency", false, func(p *Profile) *string { return &p.Concurrency }, "calls in flight at once"},
+	{"request-timeout", false, func(p *Profile) *string { return &p.RequestTimeout }, "longest a call to HighLevel may take"},
+	{"on-daily-limit", false, func(p *Profile) *string { return &p.OnDailyLimit }, "\"pause\" or \"stop\""},
+	{"fallback-owner", false, func(p *Profile) *string { return &p.FallbackOwner }, "e-mail or id of the HighLevel user who owns records whose staff member has no user"},
+	{"pbn-url", false, func(p *Profile) *string { return &p.PBNURL }, "Practice by Numbers API root (its token stays in $PBN_TOKEN)"},
+	{"export", true, func(p *Profile) *string { return &p.Export }, "Practice by Numbers CSV export folder"},
+	{"encoding", false, func(p *Profile) *string { return &p.Encoding }, "the export's text encoding, e.g. windows-1252"},
+	{"ledger", true, func(p *Profile) *string { return &p.Ledger }, "run ledger `FILE`"},
+	{"ledger-key-file", true, func(p *Profile) *string { return &p.LedgerKeyFile }, "the ledger key file's `PATH` (the file, never the key)"},
+	{"map", true, func(p *Profile) *string { return &p.Map }, "field map `FILE`"},
+	{"actor", false, func(p *Profile) *string { return &p.Actor }, "who runs the commands, recorded on every run"},
 }
 
 // profileFlagNames are the flags a profile may hold, in file order.
@@ -277,10 +283,17 @@ func editDistance(a, b string) int {
 // line did not set (isSet): flags given on the command line win. set may
 // ignore a name the command does not take (status has no -location); an
 // error from it (a bad value) is returned naming the key.
+//
+// The two sources exclude each other: -pbn-url or -export on the command
+// line replaces the profile's source, whichever it is (with its -encoding).
 func (p Profile) apply(isSet func(name string) bool, set func(name, value string) error) error {
+	sourceGiven := isSet("pbn-url") || isSet("export")
 	for _, f := range profileFields {
 		v := *f.value(&p)
 		if v == "" || isSet(f.name) {
+			continue
+		}
+		if sourceGiven && (f.name == "pbn-url" || f.name == "export" || f.name == "encoding") {
 			continue
 		}
 		if err := set(f.name, v); err != nil {
@@ -337,6 +350,13 @@ func (p Profile) marshal(w io.Writer) error {
 	return err
 }
 
+// profileExistsError: writeProfile without force found the file.
+type profileExistsError struct{ path string }
+
+func (e *profileExistsError) Error() string {
+	return fmt.Sprintf("profile %s exists: give another -profile, or -force to replace it", e.path)
+}
+
 // writeProfile writes p to path, owner-only (0600), creating its
 // directory (0700). An existing file is refused unless force.
 func writeProfile(path string, p Profile, force bool) error {
@@ -351,7 +371,7 @@ func writeProfile(path string, p Profile, force bool) error {
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("profile %s exists: give another -profile, or -force to replace it", path)
+		return &profileExistsError{path}
 	}
 	if err != nil {
 		return fmt.Errorf("write the profile: %w", err)
@@ -366,4 +386,184 @@ func writeProfile(path string, p Profile, force bool) error {
 		return fmt.Errorf("write the profile: %w", err)
 	}
 	return nil
+}
+
+// validate checks the values as the commands' flags will parse them, so
+// that init refuses a profile no command could use.
+func (p Profile) validate() error {
+	if p.HLRate != "" {
+		if _, _, err := parseRate(p.HLRate); err != nil {
+			return err
+		}
+	}
+	if p.SearchLag != "" {
+		var d time.Duration
+		if err := (searchLagValue{&d}).Set(p.SearchLag); err != nil {
+			return fmt.Errorf("-search-lag: %w", err)
+		}
+	}
+	if p.RequestTimeout != "" {
+		d, err := time.ParseDuration(p.RequestTimeout)
+		if err != nil || d <= 0 || d > maxRequestTimeout {
+			return fmt.Errorf("-request-timeout %q: want a duration more than 0 and at most %s", p.RequestTimeout, maxRequestTimeout)
+		}
+	}
+	if p.Concurrency != "" {
+		if n, err := strconv.Atoi(p.Concurrency); err != nil || n < 1 {
+			return fmt.Errorf("-concurrency %q: want a whole number of at least 1", p.Concurrency)
+		}
+	}
+	if p.OnDailyLimit != "" && p.OnDailyLimit != "pause" && p.OnDailyLimit != "stop" {
+		return errors.New(`-on-daily-limit must be "pause" or "stop"`)
+	}
+	if p.PBNURL != "" && p.Export != "" {
+		return errors.New("-pbn-url and -export exclude each other: a profile keeps one source")
+	}
+	if p.Encoding != "" && p.Export == "" {
+		return errors.New("-encoding is for an export folder (-export)")
+	}
+	return nil
+}
+
+// ---- the command line: init, -profile, -json
+
+// jsonCommands take -json: their result as one JSON document on stdout
+// (reconcile and doctor register their own -json).
+var jsonCommands = map[string]bool{"status": true, "preflight": true, "sample": true, "run": true, "delta": true, "undo": true}
+
+// profileFlags registers -profile on every command, and -json on
+// jsonCommands (sharedFlags calls it last).
+func (c *cli) profileFlags(cmd *command) {
+	if cmd.name == initCmd.name {
+		c.flags.String("profile", defaultProfile, "the profile's `NAME` ($"+envProfileDir+"/NAME.yaml, or NAME.yaml in the user's configuration directory, ~/.config/pbn2hl on Linux), or a .yaml path")
+		return
+	}
+	c.flags.String("profile", "", "read this command's flags from a profile: a `NAME` ($"+envProfileDir+"/NAME.yaml, or ~/.config/pbn2hl/NAME.yaml on Linux) or a .yaml path; flags given here override it (pbn2hl init writes one)")
+	if jsonCommands[cmd.name] {
+		c.flags.Bool("json", false, "write the result as one JSON document on stdout (field names: the library's *JSON types); the text and progress go to stderr")
+	}
+}
+
+// useProfile runs before a command's checks: with -json the text output
+// moves to stderr and stdout keeps the JSON alone; with -profile the
+// profile fills the flags the command takes and the command line did not
+// set.
+func (c *cli) useProfile() error {
+	if jsonCommands[c.cmd] {
+		if on, _ := c.flags.GetBool("json"); on {
+			c.jsonOut, c.stdout = c.stdout, c.stderr
+		}
+	}
+	if c.cmd == initCmd.name {
+		return nil
+	}
+	ref, _ := c.flags.GetString("profile")
+	if ref == "" {
+		return nil
+	}
+	p, path, err := loadProfile(ref, c.getenv)
+	if err != nil {
+		return err
+	}
+	err = p.apply(c.flags.Changed, func(name, value string) error {
+		if c.flags.Lookup(name) == nil {
+			return nil // a flag this command does not take
+		}
+		return c.flags.Set(name, value)
+	})
+	if err != nil {
+		return fmt.Errorf("profile %s: %w", path, err)
+	}
+	return nil
+}
+
+// initCmd writes a profile from its flags.
+var initCmd = &command{
+	name: "init", summary: "write a profile (-profile NAME) of the flags every command repeats — location, source, ledger, map, rate — never tokens",
+	setup: func(c *cli) {
+		for _, f := range profileFields {
+			c.flags.String(f.name, "", f.usage)
+		}
+		c.flags.Bool("force", false, "replace the profile when it exists")
+	},
+	run: runInit,
+}
+
+func runInit(ctx context.Context, c *cli) error {
+	ref, _ := c.flags.GetString("profile")
+	force, _ := c.flags.GetBool("force")
+	p, err := profileFrom(func(name string) (string, bool) {
+		if !c.flags.Changed(name) {
+			return "", false
+		}
+		v, err := c.flags.GetString(name)
+		return v, err == nil
+	})
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if p.empty() {
+		return usagef("give the flags to keep, e.g. pbn2hl init -profile %s -location ID -export DIR -ledger FILE -map map.yaml", ref)
+	}
+	if err := p.validate(); err != nil {
+		return usagef("%v", err)
+	}
+	path, err := profilePath(ref, c.getenv)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if err := writeProfile(path, p, force); err != nil {
+		var pe *profileExistsError
+		if errors.As(err, &pe) {
+			return usagef("%v", err)
+		}
+		return err
+	}
+	var keys []string
+	for _, f := range profileFields {
+		if *f.value(&p) != "" {
+			keys = append(keys, f.name)
+		}
+	}
+	c.outf("profile %s written (owner-only): %s", path, strings.Join(keys, ", "))
+	c.outf("use it: pbn2hl <command> -profile %s ... (a flag given on the command line overrides it); tokens stay in $%s and $%s", ref, envHLToken, envPBNToken)
+	return nil
+}
+
+// result writes a command's result: as text on stdout, or with -json as
+// JSON on the real stdout.
+func (c *cli) result(text, asJSON func(io.Writer) error) error {
+	c.closeProgress() // after the progress view's final state
+	if c.jsonOut != nil {
+		return asJSON(c.jsonOut)
+	}
+	return text(c.stdout)
+}
+
+// phaseResult prints a data phase's report, or writes it as JSON.
+func (c *cli) phaseResult(rep *pbnhl.Report) error {
+	if c.jsonOut == nil {
+		c.report(rep)
+		return nil
+	}
+	return c.result(nil, rep.WriteJSON)
+}
+
+// undoJSON writes an undo's summary with the runs it undid, with -json.
+func (c *cli) undoJSON(rep *rollback.UndoReport, runs []rollback.RunID) error {
+	if c.jsonOut == nil {
+		return nil
+	}
+	s := rep.Summary()
+	s.Runs = runs
+	return c.result(nil, s.WriteJSON)
+}
+
+// statusJSON writes the ledger's status as JSON.
+func (c *cli) statusJSON(ctx context.Context, l *rollback.Ledger) error {
+	st, err := pbnhl.ReadLedgerStatus(ctx, l)
+	if err != nil {
+		return err
+	}
+	return c.result(nil, st.WriteJSON)
 }

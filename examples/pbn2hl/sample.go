@@ -60,7 +60,9 @@ func runSample(ctx context.Context, c *cli) error {
 	defer closeAll()
 	rep, err := mig.Sample(ctx, pbnhl.SampleOptions{Records: f.records, Patients: f.patients, Values: f.values != ""})
 	if rep != nil {
-		c.report(rep)
+		if werr := c.phaseResult(rep); werr != nil && err == nil { // the report, or its JSON: profile.go
+			return werr
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", pbnhl.PhaseSample, err)

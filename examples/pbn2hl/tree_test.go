@@ -26,24 +26,25 @@ func runPlain(args ...string) (code int, stdout, stderr string) {
 // the contract: a flag added to a group shows up here as a diff to review.
 func TestFlagsOnlyWhereTheyApply(t *testing.T) {
 	want := map[string]string{
-		"oauth":          "hl-oauth-store hl-url location verbose",
-		"propose":        "ai-cache ai-endpoint ai-model ai-samples ai-timeout encoding export files from hl-oauth-store hl-rate hl-url location name out overwrite pbn-url request-timeout review samples verbose",
-		"doctor":         "company encoding export hl-oauth-store hl-rate hl-url json ledger ledger-key-file location map pbn-url request-timeout verbose",
-		"approve":        "by map",
-		"schema":         "actor apply encoding export hl-oauth-store hl-rate hl-url ledger ledger-key-file location map new-ledger pbn-url plaintext-ledger request-timeout verbose",
-		"preflight":      "accept-invalid company encoding export fallback-owner hl-oauth-store hl-rate hl-url ledger ledger-key-file location map max-invalid-share pbn-url request-timeout verbose",
-		"sample":         "accept-invalid actor bodies company concurrency encoding export fallback-owner hl-oauth-store hl-rate hl-url ledger ledger-key-file location map max-invalid-share new-ledger on-daily-limit patients pbn-url plaintext-ledger practice progress progress-every records report request-timeout search-lag values verbose",
-		"approve-sample": "accept-differences actor encoding export hl-oauth-store hl-rate hl-url ledger ledger-key-file location map new-ledger pbn-url plaintext-ledger report request-timeout verbose",
-		"run":            "accept-invalid actor company concurrency dry-run encoding export fallback-owner hl-oauth-store hl-rate hl-url ledger ledger-key-file location map max-invalid-share new-ledger on-daily-limit pbn-url plaintext-ledger progress progress-every request-timeout search-lag skip-sample verbose",
-		"delta":          "accept-invalid actor company concurrency deletions dry-run encoding export fallback-owner hl-oauth-store hl-rate hl-url ledger ledger-key-file location map max-invalid-share new-ledger on-daily-limit pbn-url plaintext-ledger progress progress-every request-timeout search-lag verbose",
-		"reconcile":      "actor company deep encoding export fallback-owner hl-oauth-store hl-rate hl-url html json ledger ledger-key-file location map pbn-url plaintext-ledger practice request-timeout sample verbose",
-		"repair":         "actor company deep encoding export fallback-owner force hl-oauth-store hl-rate hl-url ledger ledger-key-file location map on-daily-limit pbn-url plaintext-ledger practice report request-timeout search-lag verbose",
-		"handover":       "encoding export hl-oauth-store hl-rate hl-url ledger ledger-key-file location map out pbn-url practice request-timeout verbose",
-		"undo":           "actor concurrency dry-run force hl-oauth-store hl-rate hl-url ledger ledger-key-file location plaintext-ledger progress progress-every request-timeout runs schema verbose",
-		"status":         "ledger ledger-key-file verbose",
-		"audit":          "format ledger ledger-key-file out problems runs verbose",
-		"adopt":          "actor company encoding export fallback-owner hl-oauth-store hl-rate hl-url ledger ledger-key-file location map new-ledger pbn-url plaintext-ledger request-timeout verbose",
-		"purge":          "all-signed-off ledger ledger-key-file plaintext-ledger runs verbose",
+		"init":           "actor company concurrency encoding export fallback-owner force hl-oauth-store hl-rate hl-url ledger ledger-key-file location map on-daily-limit pbn-url profile request-timeout search-lag",
+		"oauth":          "hl-oauth-store hl-url location profile verbose",
+		"propose":        "ai-cache ai-endpoint ai-model ai-samples ai-timeout encoding export files from hl-oauth-store hl-rate hl-url location name out overwrite pbn-url profile request-timeout review samples verbose",
+		"doctor":         "company encoding export hl-oauth-store hl-rate hl-url json ledger ledger-key-file location map pbn-url profile request-timeout verbose",
+		"approve":        "by map profile",
+		"schema":         "actor apply encoding export hl-oauth-store hl-rate hl-url ledger ledger-key-file location map new-ledger pbn-url plaintext-ledger profile request-timeout verbose",
+		"preflight":      "accept-invalid company encoding export fallback-owner hl-oauth-store hl-rate hl-url json ledger ledger-key-file location map max-invalid-share pbn-url profile request-timeout verbose",
+		"sample":         "accept-invalid actor bodies company concurrency encoding export fallback-owner hl-oauth-store hl-rate hl-url json ledger ledger-key-file location map max-invalid-share new-ledger on-daily-limit patients pbn-url plaintext-ledger practice profile progress progress-every records report request-timeout search-lag values verbose",
+		"approve-sample": "accept-differences actor encoding export hl-oauth-store hl-rate hl-url ledger ledger-key-file location map new-ledger pbn-url plaintext-ledger profile report request-timeout verbose",
+		"run":            "accept-invalid actor company concurrency dry-run encoding export fallback-owner hl-oauth-store hl-rate hl-url json ledger ledger-key-file location map max-invalid-share new-ledger on-daily-limit pbn-url plaintext-ledger profile progress progress-every request-timeout search-lag skip-sample verbose",
+		"delta":          "accept-invalid actor company concurrency deletions dry-run encoding export fallback-owner hl-oauth-store hl-rate hl-url json ledger ledger-key-file location map max-invalid-share new-ledger on-daily-limit pbn-url plaintext-ledger profile progress progress-every request-timeout search-lag verbose",
+		"reconcile":      "actor company deep encoding export fallback-owner hl-oauth-store hl-rate hl-url html json ledger ledger-key-file location map pbn-url plaintext-ledger practice profile request-timeout sample verbose",
+		"repair":         "actor company deep encoding export fallback-owner force hl-oauth-store hl-rate hl-url ledger ledger-key-file location map on-daily-limit pbn-url plaintext-ledger practice profile report request-timeout search-lag verbose",
+		"handover":       "encoding export hl-oauth-store hl-rate hl-url ledger ledger-key-file location map out pbn-url practice profile request-timeout verbose",
+		"undo":           "actor concurrency dry-run force hl-oauth-store hl-rate hl-url json ledger ledger-key-file location plaintext-ledger profile progress progress-every request-timeout runs schema verbose",
+		"status":         "json ledger ledger-key-file profile verbose",
+		"audit":          "format ledger ledger-key-file out problems profile runs verbose",
+		"adopt":          "actor company encoding export fallback-owner hl-oauth-store hl-rate hl-url ledger ledger-key-file location map new-ledger pbn-url plaintext-ledger profile request-timeout verbose",
+		"purge":          "all-signed-off ledger ledger-key-file plaintext-ledger profile runs verbose",
 	}
 	tr := newTree(func(string) string { return "" }, io.Discard, io.Discard, nil)
 	require.Len(t, tr.clis, len(want))
@@ -180,7 +181,15 @@ func TestCompletion(t *testing.T) {
 		assert.Equal(t, exitOK, code, "%s: %s", shell, errOut)
 		assert.Contains(t, out, marker, shell)
 	}
-	code, out, _ := runPlain("__complete", "re")
+	code, out, errOut := runPlain("completion", "tcsh")
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, out)
+	assert.Equal(t, "pbn2hl completion: unknown shell \"tcsh\": bash, zsh, fish or powershell\nRun 'pbn2hl completion -h' for its flags.\n", errOut)
+	code, out, _ = runPlain("completion")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "pbn2hl completion [command]")
+
+	code, out, _ = runPlain("__complete", "re")
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "reconcile\t")
 	assert.Contains(t, out, "repair\t")
