@@ -87,6 +87,19 @@ func newTree(getenv env, stdout, stderr io.Writer, hc *http.Client) *tree {
 	}
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
+	for _, cc := range root.Commands() {
+		if cc.Name() == "completion" {
+			// Without a shell cobra shows the help; an unknown shell is a
+			// usage error (cobra would show the help and exit 0).
+			cc.Args = cobra.ArbitraryArgs
+			cc.RunE = func(cc *cobra.Command, args []string) error {
+				if len(args) == 0 {
+					return cc.Help()
+				}
+				return &flagError{cmd: "completion", err: fmt.Errorf("unknown shell %q: bash, zsh, fish or powershell", args[0])}
+			}
+		}
+	}
 	t.root = root
 	return t
 }
