@@ -14,22 +14,6 @@ import (
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
-// Machine-readable reports. PreflightReport, Report and LedgerStatus each
-// have a WriteJSON that writes one indented JSON document with stable,
-// documented field names:
-//
-//   - names are camelCase, as in the reconcile and sample reports;
-//   - durations are whole milliseconds in fields ending in Ms, times are
-//     RFC 3339 in UTC, counts are integers;
-//   - lists are in a fixed order (load order for objects, names sorted
-//     otherwise), so the same report always writes the same bytes;
-//   - no values: object, field and rule names, source keys, HighLevel ids,
-//     counts and reasons only — never a patient's data (a sample's or dry
-//     run's request bodies, Report.Written, are not in the JSON).
-//
-// Fields are added over time, never renamed or removed: a reader should
-// ignore fields it does not know.
-
 // writeIndented writes v as indented JSON followed by a newline.
 func writeIndented(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
@@ -52,6 +36,22 @@ func utc(t time.Time) time.Time {
 
 // PreflightJSON is the JSON form of a [PreflightReport]
 // ([PreflightReport.JSON], [PreflightReport.WriteJSON]).
+//
+// The machine-readable reports — PreflightJSON, [ReportJSON],
+// [LedgerStatus] and rollback.UndoSummary — keep one set of conventions:
+//
+//   - names are camelCase, as in the reconcile and sample reports;
+//   - durations are whole milliseconds in fields ending in Ms, times are
+//     RFC 3339 in UTC, counts are integers;
+//   - lists are in a fixed order (load order for objects, names sorted
+//     otherwise) and empty lists are [] (never null), so the same report
+//     always writes the same bytes;
+//   - no values: object, field and rule names, source keys, HighLevel ids,
+//     counts and reasons only — never a patient's data (a sample's or dry
+//     run's request bodies, Report.Written, are not in the JSON).
+//
+// Fields are added over time, never renamed or removed: a reader should
+// ignore fields it does not know.
 type PreflightJSON struct {
 	// Ready: nothing blocks the run (Blockers is empty).
 	Ready       bool   `json:"ready"`
@@ -250,7 +250,7 @@ func (r *PreflightReport) WriteJSON(w io.Writer) error { return writeIndented(w,
 // ---- run, delta and sample reports
 
 // ReportJSON is the JSON form of a phase's [Report] (run, delta, sample):
-// [Report.JSON], [Report.WriteJSON].
+// [Report.JSON], [Report.WriteJSON]. Its conventions are [PreflightJSON]'s.
 type ReportJSON struct {
 	Phase string `json:"phase"`
 	// Run is the ledger run; 0 in a dry run.
@@ -349,7 +349,7 @@ func (r *Report) WriteJSON(w io.Writer) error { return writeIndented(w, r.JSON()
 // LedgerStatus is what a ledger holds, as pbn2hl status shows it: the
 // ledger's encryption, its runs with their counters, the sample
 // approvals, and the intents whose outcome is unknown. [ReadLedgerStatus]
-// reads it; WriteJSON writes it.
+// reads it; WriteJSON writes it, with [PreflightJSON]'s conventions.
 type LedgerStatus struct {
 	Ledger          LedgerInfoJSON       `json:"ledger"`
 	Runs            []RunJSON            `json:"runs"`

@@ -5,7 +5,7 @@
 //
 //	go run ./examples/pbn2hl <command> [flags]
 //
-// Commands: oauth, propose, approve, schema, preflight, sample,
+// Commands: init (write a profile), oauth, propose, approve, schema, preflight, sample,
 // approve-sample, run, delta, reconcile, repair, handover (the handover pack: KPIs, cohorts, the workflow rebuild guide, the cutover sheet), undo, status, audit, adopt (recover a lost ledger from the location,
 // writing nothing there), purge (after sign-off: drop the runs' patient
 // data from the ledger, keep the audit trail). Run a command with -h for its
@@ -29,6 +29,15 @@
 // scopes on both sides, the location's timezone and schema, clock skew, the
 // ledger (pending intents, its key, its location) and free disk. It writes
 // nothing; exit 0 when every check passes, 1 otherwise.
+//
+// init, -profile and -json (profile.go): init writes a profile, a YAML
+// file of the connection flags every command repeats, keyed by the flags'
+// names (never a token: a credential-like key or token-like value is
+// refused, as is an unknown key); -profile NAME or PATH.yaml on any command
+// fills the flags it takes that the command line did not set. -json on
+// status, preflight, sample, run, delta and undo writes the library's JSON
+// form of the result (pbnhl.PreflightJSON, ReportJSON, LedgerStatus,
+// rollback.UndoSummary) alone on stdout, the text and progress on stderr.
 //
 // A ledger is never created unasked: commands that only read refuse a
 // missing -ledger and create no file; commands that write create one only

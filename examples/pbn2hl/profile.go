@@ -214,8 +214,8 @@ func parseProfile(b []byte) (Profile, error) {
 		switch {
 		case !ok && credentialKey.MatchString(name):
 			return p, fmt.Errorf("line %d: key %q looks like a credential: a profile never holds tokens or keys; "+
-				"they stay in the environment ($%s, $%s, $%s, $%s) or, for the ledger's key, in the file -ledger-key-file names",
-				k.Line, name, envHLToken, envPBNToken, envOAuthClientSecret, envLedgerKeyFile)
+				"tokens stay in the environment ($%s, $%s, $%s) and the ledger's key in its file (the profile may name it: ledger-key-file: PATH)",
+				k.Line, name, envHLToken, envPBNToken, envOAuthClientSecret)
 		case !ok:
 			return p, fmt.Errorf("line %d: unknown key %q%s (a profile's keys are flag names: %s)", k.Line, name, suggestKey(name),
 				strings.Join(profileFlagNames(), ", "))
