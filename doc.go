@@ -264,12 +264,16 @@
 //	                                        links, custom fields, key) and its mapping.Inputs method
 //	a field's transform or validation       mapping, mapping/transform (the approved map)
 //	a HighLevel or PbN call                 highlevel, practicebynumbers (one file per API area)
+//	a link between two records (relation,   target_link.go: one linkKind each in linkKinds (its lookup after
+//	a contact's business)                   an unknown outcome, the reconcile finding it repairs, its remake)
 //	journaling a write, settling by lookup  journaled_call.go, lookup.go, sweep.go, index.go (id map)
-//	the ledger, and undoing a record type   rollback (the ledger; the undo of the first record types, in
-//	                                        rollback/kinds.go); a newer target's undo in its target file
-//	                                        (undoKind), handed to rollback by UndoKinds / UndoTarget
+//	the ledger, and undoing a record type   rollback (the ledger; the undo of the first record types in
+//	                                        rollback/kinds.go, whose targets read and delete through it:
+//	                                        rollbackKind, rollback.BuiltIn); a newer target's undo in its
+//	                                        target file (undoKind), handed to rollback by UndoKinds / UndoTarget
 //	counting and comparing after a run      reconcile.go; reconcile (per object type: reconcile/kinds.go)
-//	repairing what reconcile found          repair.go, through each target's resend and current hooks
+//	repairing what reconcile found          repair.go, through each target's resend and current hooks and
+//	                                        each link kind's remake
 //	progress while a phase runs             progress.go (an undo's: undo.go, UndoProgress); drawn for a
 //	                                        person by internal/progressview (pbn2hl, the demo)
 //	the success file (source key → id)      success.go (Successes, WriteSuccessCSV)
@@ -277,24 +281,28 @@
 //
 // Adding a HighLevel target (calendar events, media…) is one file plus one
 // line: a type embedding writer (one call per record, unless it tallies
-// its own; noTarget for a target that writes nothing) that implements
-// what the target does — its load group, write (input from
-// mapping.Inputs, then phase.put with its create, identity lookup and
-// update; a record under a contact opens
-// with inputUnderContact and markedBody), tally and bulkCalls (calls per
-// record, and together), prepare (what it reads from the location once),
-// need (location settings it depends on), externalField, adopt, and for
-// the ledger record type it owns read, remove, settle (the lookup after an
-// unknown outcome), matches (the duplicate sweep), sweepScope, resend and
-// current (repair: re-create from the journaled body — a record under a
-// contact under resendScope.parentID, the contact's new id when the repair
-// re-created it, with resent.target naming that contact for Undo — and
-// read, given its parent contact, with HighLevel's time of the last
-// change, zero when HighLevel tells none: any difference is then refused
-// as someone's edit unless Force; noTarget's say "not repaired"), and undoKind (its undo
-// for rollback: a rollback.RecordKind whose Delete and Read are the
-// target's remove and read, with Restore, Exists or Digest as its records
-// allow) — and its entry in targets (target.go). UndoKinds collects the
+// its own; noTarget for a target that writes nothing) that implements what
+// the target does — its load group, write (input from mapping.Inputs, then
+// phase.put with its create, identity lookup and update; a record under a
+// contact opens with inputUnderContact and markedBody), tally and
+// bulkCalls (calls per record, and together), prepare (what it reads from
+// the location once), need (location settings it depends on),
+// externalField, adopt, and for the ledger record type it owns: read and
+// remove, settle (the lookup after an unknown outcome), matches (the
+// duplicate sweep), sweepScope, resend and current (repair: re-create
+// from the journaled body — a record under a contact under
+// resendScope.parentID, the contact's new id when the repair re-created
+// it, with resent.target naming that contact for Undo — and read, given
+// its parent contact, with HighLevel's time of the last change, through
+// readUpdated when the read carries it; a zero time, when HighLevel tells
+// none, refuses any difference as someone's edit unless Force; noTarget's
+// say "not repaired"), and undoKind (its undo for rollback: a
+// rollback.RecordKind whose Delete and Read are the target's remove and
+// read, with Restore, Exists or Digest as its records allow) — and its
+// entry in targets (target.go). The first targets (contact, business,
+// opportunity, note, task, custom record) embed rollbackKind instead of a
+// read, remove and undoKind of their own: their undo is rollback's
+// built-in kind (rollback.BuiltIn), written once. UndoKinds collects the
 // undo kinds, and UndoTarget (rollback's HighLevelTarget with them) is
 // what Migration.Undo, Migration.Repair and the commands pass to
 // rollback.Undo. One other package knows the kind, in one table:

@@ -321,19 +321,11 @@ func (r *repairer) recreate(ctx context.Context, it item) error {
 		return fmt.Errorf("pbnhl: %s %s: %w", it.typ, it.key, err)
 	}
 	body = rs.body
-	res, err := r.m.journaledCall(ctx, r.run, write{op: rollback.OpCreate, objType: it.typ, key: it.key, entity: e.Entity,
-		target: rs.target, payload: body, call: rs.call, find: rs.find})
-	pr.Calls += int64(res.calls)
-	pr.Done++
-	if err != nil {
+	res, ok, err := r.send(ctx, pr, write{op: rollback.OpCreate, objType: it.typ, key: it.key, entity: e.Entity,
+		target: rs.target, payload: body, call: rs.call, find: rs.find}, it, "HighLevel refused it again")
+	if err != nil || !ok {
 		return err
 	}
-	if res.rejected {
-		pr.Rejected++
-		r.skip(it.typ, it.key, it.id, false, "HighLevel refused it again: "+res.reason)
-		return nil
-	}
-	pr.Written++
 	r.moved[it.id] = res.id
 	return r.rewire(ctx, it)
 }
@@ -386,19 +378,8 @@ func (r *repairer) relink(ctx context.Context, k *linkKind, key string, e rollba
 		r.skip(k.typ, key, e.TargetID, false, "the ledger holds no body for the "+k.noun+" (purged)")
 		return nil
 	}
-	res, err := r.m.journaledCall(ctx, r.run, w)
-	pr.Calls += int64(res.calls)
-	pr.Done++
-	if err != nil {
-		return err
-	}
-	if res.rejected {
-		pr.Rejected++
-		r.skip(k.typ, key, w.target, false, "HighLevel refused the "+k.noun+" again: "+res.reason)
-		return nil
-	}
-	pr.Written++
-	return nil
+	_, _, err := r.send(ctx, pr, w, item{k.typ, key, w.target}, "HighLevel refused the "+k.noun+" again")
+	return err
 }
 
 // update puts a record's journaled body back over fields that differ,
@@ -460,25 +441,32 @@ func (r *repairer) update(ctx context.Context, it item) error {
 	// A record under a contact names it as related, as the load's update
 	// journals it (phase.update): Undo's restore goes through it.
 	ref := rollback.Ref{ObjectType: it.typ, ID: it.id, SourceKey: it.key, RelatedID: parent}
-	res, err := r.m.journaledCall(ctx, r.run, write{op: rollback.OpUpdate, objType: it.typ, key: it.key, entity: e.Entity,
+	_, _, err = r.send(ctx, pr, write{op: rollback.OpUpdate, objType: it.typ, key: it.key, entity: e.Entity,
 		target: it.id, related: parent, payload: body, digest: digest, before: cur,
 		call: func(ctx context.Context) (string, error) {
 			// Every field of the body set to its value in the body: the
 			// update Undo's restore makes, towards the mapped body.
 			return it.id, r.hlt.Restore(ctx, ref, body, body)
-		}})
+		}}, it, "HighLevel refused the update")
+	return err
+}
+
+// send makes one journaled write of the repair, counted in pr; a refusal
+// lists it (refused, then HighLevel's reason) and ok is false.
+func (r *repairer) send(ctx context.Context, pr *Progress, w write, it item, refused string) (res writeResult, ok bool, err error) {
+	res, err = r.m.journaledCall(ctx, r.run, w)
 	pr.Calls += int64(res.calls)
 	pr.Done++
 	if err != nil {
-		return err
+		return res, false, err
 	}
 	if res.rejected {
 		pr.Rejected++
-		r.skip(it.typ, it.key, it.id, false, "HighLevel refused the update: "+res.reason)
-		return nil
+		r.skip(it.typ, it.key, it.id, false, refused+": "+res.reason)
+		return res, false, nil
 	}
 	pr.Written++
-	return nil
+	return res, true, nil
 }
 
 // current reads a record (the update's before-image, in the shape its

@@ -25,9 +25,9 @@ import (
 // mapping.Object.RecordType; reconcile counts by it.
 //
 // Phases never switch on a map object's target or a record type: they ask
-// targetOf or targetOfType.
-// Repair goes through resend and current too (repair.go names no record
-// type).
+// targetOf or targetOfType, and for a link between two records linkOf
+// (target_link.go). Repair goes through resend, current and the link
+// kinds' remake too (repair.go names no record or link type).
 // Adding a target is one file implementing target (embed writer, or
 // noTarget for a target that writes nothing, for what it does not do)
 // plus one line in targets.
@@ -414,4 +414,18 @@ func readUpdated(ctx context.Context, t target, c *highlevel.Client, typ, id, pa
 		}
 	}
 	return b, at.Time, nil
+}
+
+// customFieldExternalID is the external-id field of a kind that keeps its
+// source key in a custom field of model (contact, opportunity): the
+// field's id, "" when o names none.
+func customFieldExternalID(in *mapping.Inputs, o *mapping.Object, model string) (string, error) {
+	if o.ExternalID == "" {
+		return "", nil
+	}
+	id, ok := in.FieldIDs[model+"."+o.ExternalID]
+	if !ok {
+		return "", fmt.Errorf("pbnhl: %s: external id field %s.%s: %w", o.Name, model, o.ExternalID, mapping.ErrNoFieldID)
+	}
+	return id, nil
 }

@@ -73,14 +73,7 @@ func (contactTarget) need(n *locationNeeds, p *mapping.Payload) {
 
 // externalField is the id of the contact custom field holding the source key.
 func (contactTarget) externalField(in *mapping.Inputs, o *mapping.Object) (string, error) {
-	if o.ExternalID == "" {
-		return "", nil
-	}
-	id, ok := in.FieldIDs["contact."+o.ExternalID]
-	if !ok {
-		return "", fmt.Errorf("pbnhl: %s: external id field contact.%s: %w", o.Name, o.ExternalID, mapping.ErrNoFieldID)
-	}
-	return id, nil
+	return customFieldExternalID(in, o, "contact")
 }
 
 func (contactTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {

@@ -52,14 +52,7 @@ func (opportunityTarget) need(n *locationNeeds, p *mapping.Payload) {
 // externalField is the id of the opportunity custom field holding the
 // source key.
 func (opportunityTarget) externalField(in *mapping.Inputs, o *mapping.Object) (string, error) {
-	if o.ExternalID == "" {
-		return "", nil
-	}
-	id, ok := in.FieldIDs["opportunity."+o.ExternalID]
-	if !ok {
-		return "", fmt.Errorf("pbnhl: %s: external id field opportunity.%s: %w", o.Name, o.ExternalID, mapping.ErrNoFieldID)
-	}
-	return id, nil
+	return customFieldExternalID(in, o, "opportunity")
 }
 
 func (opportunityTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job) error {
