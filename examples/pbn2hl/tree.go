@@ -128,11 +128,40 @@ func (t *tree) execute(ctx context.Context, args []string) int {
 			return t.reportError(err)
 		}
 	}
+	if strings.HasPrefix(name, "__complete") {
+		rest = t.completionArgs(rest)
+	}
 	t.root.SetArgs(append([]string{name}, rest...))
 	if err := t.root.ExecuteContext(ctx); err != nil {
 		return t.reportError(err)
 	}
 	return t.code
+}
+
+// completionArgs gives the shell's completion request (the command line
+// so far, then the word being completed) the same one-dash reading as a
+// command line: the flags typed before the word are normalised (left as
+// they are when they do not parse: completion never fails loudly), and a
+// word "-na" being completed asks for the long flags "--na...".
+func (t *tree) completionArgs(args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	c := t.clis[args[0]]
+	if c == nil {
+		return args
+	}
+	out := []string{args[0]}
+	typed := args[1 : len(args)-1]
+	if norm, err := normaliseArgs(args[0], c.flags, typed); err == nil {
+		typed = norm
+	}
+	out = append(out, typed...)
+	word := args[len(args)-1]
+	if len(word) > 2 && word[0] == '-' && word[1] != '-' {
+		word = "-" + word
+	}
+	return append(out, word)
 }
 
 // reportError prints a parse error: one line, and the way to the help.
@@ -238,8 +267,14 @@ func completeValues(cc *cobra.Command) {
 			return
 		}
 		choices = slices.Clone(choices)
-		_ = cc.RegisterFlagCompletionFunc(f.Name, func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
-			return choices, cobra.ShellCompDirectiveNoFileComp
+		_ = cc.RegisterFlagCompletionFunc(f.Name, func(_ *cobra.Command, _ []string, word string) ([]string, cobra.ShellCompDirective) {
+			var match []string
+			for _, v := range choices {
+				if strings.HasPrefix(v, word) {
+					match = append(match, v)
+				}
+			}
+			return match, cobra.ShellCompDirectiveNoFileComp
 		})
 	})
 }

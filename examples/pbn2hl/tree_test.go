@@ -277,3 +277,17 @@ func shellWords(s string) []string {
 	}
 	return out
 }
+
+// The shell's completion reads one-dash flags as a command line does: a
+// single-dash flag typed before the word and a "-na" word being completed.
+func TestCompletionOneDash(t *testing.T) {
+	code, out, _ := runPlain("__complete", "run", "-skip-sa")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "--skip-sample")
+	_, out, _ = runPlain("__complete", "run", "-ledger", "l.ledger", "-on-daily-limit", "")
+	assert.Equal(t, []string{"pause", "stop"}, strings.Fields(strings.Split(out, ":")[0]))
+	_, out, _ = runPlain("__complete", "delta", "-dry-run", "-deletions", "m")
+	assert.Equal(t, []string{"mirror"}, strings.Fields(strings.Split(out, ":")[0]))
+	_, out, _ = runPlain("__complete", "undo", "-comp")
+	assert.NotContains(t, out, "--company")
+}
