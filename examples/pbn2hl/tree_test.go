@@ -291,3 +291,16 @@ func TestCompletionOneDash(t *testing.T) {
 	_, out, _ = runPlain("__complete", "undo", "-comp")
 	assert.NotContains(t, out, "--company")
 }
+
+// The README's example of a command's help is the help status prints.
+func TestREADMEHelpExample(t *testing.T) {
+	b, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	_, after, ok := strings.Cut(string(b), "```\n$ pbn2hl status -h\n")
+	require.True(t, ok, "the README shows pbn2hl status -h")
+	shown, _, ok := strings.Cut(after, "```\n")
+	require.True(t, ok)
+	code, out, _ := runPlain("status", "-h")
+	require.Equal(t, exitOK, code)
+	assert.Equal(t, out, shown, "README.md's status -h: paste the output of pbn2hl status -h")
+}
