@@ -25,6 +25,12 @@ type SampleApproval struct {
 // so the latest sorts last.
 const sampleApprovalPrefix = "sample_approval/"
 
+// sampleApprovalEnd bounds the approvals' keys from above: the prefix
+// with its last byte plus one ('/' + 1 = '0'), valid text in both backends
+// (PostgreSQL's UTF-8 text has no "\xff"); keys compare bytewise (BINARY
+// in SQLite, COLLATE "C" in PostgreSQL).
+const sampleApprovalEnd = "sample_approval0"
+
 func sampleApprovalAAD(key string) string { return "meta/" + key }
 
 // sealedMeta is a meta value sealed like the journal's payloads: with the
@@ -68,7 +74,7 @@ func (l *Ledger) ApproveSample(ctx context.Context, a SampleApproval) error {
 		// cannot race).
 		var n int
 		if err := t.w.conn.QueryRowContext(t.ctx, `SELECT count(*) FROM meta WHERE key >= ? AND key < ?`,
-			sampleApprovalPrefix, sampleApprovalPrefix+"\xff").Scan(&n); err != nil {
+			sampleApprovalPrefix, sampleApprovalEnd).Scan(&n); err != nil {
 			return fmt.Errorf("rollback: sample approval: %w", err)
 		}
 		key := fmt.Sprintf("%s%08d", sampleApprovalPrefix, n+1)
@@ -101,7 +107,7 @@ func (l *Ledger) SampleApprovals(ctx context.Context) ([]SampleApproval, error) 
 		return nil, ErrClosed
 	}
 	rows, err := l.read.QueryContext(ctx, `SELECT key, value FROM meta WHERE key >= ? AND key < ? ORDER BY key`,
-		sampleApprovalPrefix, sampleApprovalPrefix+"\xff")
+		sampleApprovalPrefix, sampleApprovalEnd)
 	if err != nil {
 		return nil, fmt.Errorf("rollback: sample approvals: %w", err)
 	}

@@ -9,11 +9,11 @@ import (
 )
 
 // ErrBackendUnavailable is returned by Open for a ledger location that
-// names a storage backend this build does not provide. Today that is a
-// PostgreSQL URL (postgres:// or postgresql://): the PostgreSQL backend of
-// issue 20.1 is not implemented yet, and Open says so plainly rather than
-// treat the URL as a file name and create a SQLite file called
-// "postgres:" in the working directory.
+// names a storage backend this build does not provide. Every location
+// parseLocation recognises (a file path, sqlite:PATH, postgres:// and
+// postgresql:// URLs) has its backend in this build, so Open returns it
+// only should a scheme be recognised before its backend exists; it is
+// kept so that callers matching it keep compiling.
 var ErrBackendUnavailable = errors.New("rollback: ledger backend not available in this build")
 
 // BackendError names the backend and the location Open refused. Location

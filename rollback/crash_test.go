@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -48,29 +47,31 @@ func TestCrashHelperProcess(t *testing.T) {
 // checks that the next process finds exactly that intent pending, with
 // everything acknowledged before the crash intact.
 func TestProcessCrash(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns a process")
-	}
-	path := filepath.Join(t.TempDir(), "crash.ledger")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelperProcess$")
-	cmd.Env = append(os.Environ(), "ROLLBACK_CRASH_LEDGER="+path)
-	err := cmd.Run()
-	var exit *exec.ExitError
-	require.ErrorAs(t, err, &exit)
-	require.Equal(t, 3, exit.ExitCode())
+	eachBackend(t, func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("spawns a process")
+		}
+		path := newLocation(t)
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelperProcess$")
+		cmd.Env = append(os.Environ(), "ROLLBACK_CRASH_LEDGER="+path)
+		err := cmd.Run()
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit)
+		require.Equal(t, 3, exit.ExitCode())
 
-	ctx := context.Background()
-	l := openTest(t, path, Options{Key: testKey(6)})
-	pending := collect(t, l.Pending(ctx, true))
-	require.Len(t, pending, 1)
-	assert.Equal(t, "p49", pending[0].SourceKey)
-	p, err := l.Payload(ctx, pending[0])
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"i":49}`, string(p))
-	assert.Len(t, collect(t, l.IDMap(ctx, "contact")), 49)
-	runs, err := l.Runs(ctx)
-	require.NoError(t, err)
-	require.Len(t, runs, 1)
-	assert.Equal(t, StatusRunning, runs[0].Status)
-	assert.Equal(t, Counters{Intents: 50, Done: 49, Pending: 1}, runs[0].Counters)
+		ctx := context.Background()
+		l := openTest(t, path, Options{Key: testKey(6)})
+		pending := collect(t, l.Pending(ctx, true))
+		require.Len(t, pending, 1)
+		assert.Equal(t, "p49", pending[0].SourceKey)
+		p, err := l.Payload(ctx, pending[0])
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"i":49}`, string(p))
+		assert.Len(t, collect(t, l.IDMap(ctx, "contact")), 49)
+		runs, err := l.Runs(ctx)
+		require.NoError(t, err)
+		require.Len(t, runs, 1)
+		assert.Equal(t, StatusRunning, runs[0].Status)
+		assert.Equal(t, Counters{Intents: 50, Done: 49, Pending: 1}, runs[0].Counters)
+	})
 }

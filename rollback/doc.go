@@ -42,39 +42,72 @@
 //
 // # Backends
 //
-// Open takes a ledger location: a file path, or "sqlite:" followed by one,
-// opens the SQLite ledger above. A postgres:// or postgresql:// URL names
-// the PostgreSQL backend of issue 20.1, which is NOT implemented yet: Open
-// refuses it with ErrBackendUnavailable (a *BackendError) instead of
-// creating a SQLite file named after the URL. Its first layer is in
-// place and tested on a real server (postgres_schema.go): the schema as
-// PostgreSQL DDL derived from the SQLite migrations (pgDDL: identity row
-// ids, BIGINT, BYTEA), ? placeholders rebound to $n (rebind), the schema
-// version in a one-row table, and each step under a transaction-level
-// advisory lock (two processes opening one new ledger apply each step
-// once). Layout: one ledger per database, or per schema when the URL sets
-// search_path — the counterpart of one ledger per SQLite file, so tables
-// keep their names and no statement needs a migration_id column. The
-// driver is pgx's database/sql driver, so the backend will share the
-// SQLite code path: the package's SQL is written in the form both dialects
-// run (pgSQL only rebinds placeholders and drops SQLite's INDEXED BY
-// hints), and TestPostgresStorageStatements prepares every whole SQL
-// literal of the package on a real server, so a SQLite-only statement
-// fails the suite. What the backend still needs: Open's branch (no file,
-// permission or sidecar handling; RedactDSN in every message), BEGIN
-// IMMEDIATE → BEGIN plus a session advisory lock keyed by the migration
-// for the one-writer rule, LastInsertId → RETURNING id (the batched
-// intent insert; BeginRun already uses RETURNING), the schema version read from
-// pbnhl_schema_version instead of PRAGMA user_version, and purge's WAL
-// checkpoint (VACUUM's counterpart). Errors and logs carry a
-// database location only through RedactDSN, which replaces the URL's
-// password and any password= parameter with "xxxxx". The tests already
-// hold the PostgreSQL harness the backend's suite will run on
+// Open takes a ledger location. A file path, or "sqlite:" followed by one,
+// opens the SQLite ledger above. A postgres:// or postgresql:// URL opens
+// the ledger on PostgreSQL (pgx's database/sql driver), behind the same
+// API and with the same semantics: the write-ahead journal, id map,
+// watermarks, problems, audit exports, encryption and Undo, and the same
+// test suite (every ledger test runs on both backends: eachBackend in
+// backends_test.go).
+//
+//   - Layout: one ledger per database, or per schema when the URL sets
+//     search_path (postgres://host/db?search_path=practice_a) — the
+//     counterpart of one ledger per SQLite file, so tables keep their names
+//     and no statement needs a migration_id column. The database (and the
+//     schema) must exist; Open creates and migrates the ledger's tables in
+//     it (schema version in the one-row table pbnhl_schema_version, each
+//     step in one transaction under a transaction-level advisory lock, so
+//     processes opening one new ledger at once apply each step once). The
+//     DDL is derived from the SQLite migrations (pgDDL: identity row ids,
+//     BIGINT, BYTEA, text columns COLLATE "C" so that they compare and sort
+//     bytewise like SQLite's BINARY whatever the database's locale).
+//   - Statements: the package's SQL is written in the form both dialects
+//     run; the driver connection rewrites each one on its way (pgSQL: ?
+//     placeholders become $n, SQLite's INDEXED BY hints go), and
+//     TestPostgresStorageStatements prepares every SQL literal of the
+//     package on a real server, so a SQLite-only statement fails the suite.
+//     The batched intent inserts take their ids from RETURNING (matched by
+//     run and sequence), as BeginRun does.
+//   - One writer per ledger: the writer's connection holds a session
+//     advisory lock keyed by the migration id for the ledger's life. A
+//     second writable Open — another process, or another handle of this
+//     one — fails with ErrLedgerLocked (a *LockedError naming the holding
+//     session: backend pid, application name "pbnhl ledger (pid N on
+//     HOST)", client, connected since); the lock is freed when the holder
+//     closes the ledger or its session ends (a killed process's session
+//     ends with it, and the next Open then closes its runs as interrupted).
+//     A ReadOnly Open works meanwhile. (SQLite lets several processes open
+//     one file; only one may journal into a given run.)
+//   - Transactions: the group-commit writer's batch is one BEGIN … COMMIT,
+//     as SQLite's BEGIN IMMEDIATE is. DurabilityFull leaves the server's
+//     synchronous_commit as configured (on by default: a commit returns
+//     once the server's WAL is flushed); DurabilityNormal sets it off for
+//     the ledger's sessions (a server crash can lose the last commits),
+//     unless the URL sets it.
+//   - Read-only: ReadOnly and MustExist create nothing (a database without
+//     a ledger, or no database, is ErrNoLedger, matching fs.ErrNotExist);
+//     ReadOnly's connections run with default_transaction_read_only.
+//   - Purge: after dropping the payloads and before-images, VACUUM FULL
+//     rewrites the journal and meta into new files (no dead tuple keeps a
+//     dropped value) and a CHECKPOINT lets the server unlink the old files
+//     and recycle its WAL; a role that may not CHECKPOINT (it needs
+//     superuser or pg_checkpoint) gets a warning in the log and the server
+//     does it at its next checkpoint. The server's WAL archive and backups
+//     are the operator's: what they keep is outside the ledger's reach, as
+//     a copy of a SQLite file is. TestPurgeLeavesNoPHIInTheFile reads the
+//     database's files on the test cluster after a purge.
+//   - Encryption at rest is unchanged: payloads and before-images are
+//     sealed before they reach either backend.
+//
+// Errors and logs carry a database location only through RedactDSN,
+// which replaces the URL's password and any password= parameter with
+// "xxxxx" (Info.Path is the redacted location). The tests' PostgreSQL
 // (postgres_harness_test.go): PBNHL_POSTGRES_URL when set, else one
 // throwaway cluster per test binary from Debian's postgresql binaries
-// (initdb in a temp dir, unix socket only, fsync off; as root it runs as
-// the postgres user, since initdb refuses root), skipped with a message
-// when neither is available; .ci/run installs the package when missing.
+// (initdb in a temp dir, unix socket only, fsync off except under -bench;
+// as root it runs as the postgres user, since initdb refuses root); the
+// PostgreSQL subtests skip with a message only when neither is available;
+// .ci/run installs the package when missing.
 //
 // # Encryption at rest
 //
@@ -343,9 +376,10 @@
 // # Concurrency
 //
 // A Ledger is safe for many goroutines of one process. Several processes
-// may open the same file (SQLite locking with the busy timeout), but only
-// one may journal into a given run: sequence numbers are allocated in
-// memory.
+// may open the same SQLite file (SQLite locking with the busy timeout), but
+// only one may journal into a given run: sequence numbers are allocated in
+// memory. A PostgreSQL ledger has one writable handle at a time
+// (ErrLedgerLocked; see Backends).
 //
 // Runnable examples (example_test.go files; pkg.go.dev shows them): Example,
 // ExampleNewHighLevelTarget, ExampleUndo, ExampleUndoOptions_concurrency.

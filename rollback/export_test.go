@@ -39,61 +39,69 @@ func auditScenario(t *testing.T, opts Options) *Ledger {
 }
 
 func TestAuditExportGolden(t *testing.T) {
-	ctx := context.Background()
-	l := auditScenario(t, Options{})
-	var jsonl, csvOut bytes.Buffer
-	require.NoError(t, l.WriteAuditJSONL(ctx, &jsonl, ExportOptions{}))
-	require.NoError(t, l.WriteAuditCSV(ctx, &csvOut, ExportOptions{}))
-	golden.Assert(t, "testdata/audit.jsonl", jsonl.Bytes())
-	golden.Assert(t, "testdata/audit.csv", csvOut.Bytes())
-	for _, phi := range []string{"Ann", "ann@example.com", "+15555550100", "Pre"} {
-		assert.NotContains(t, jsonl.String(), phi)
-		assert.NotContains(t, csvOut.String(), phi)
-	}
-	// Formula injection is neutralised in CSV.
-	assert.Contains(t, csvOut.String(), `'=HYPERLINK`)
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		l := auditScenario(t, Options{})
+		var jsonl, csvOut bytes.Buffer
+		require.NoError(t, l.WriteAuditJSONL(ctx, &jsonl, ExportOptions{}))
+		require.NoError(t, l.WriteAuditCSV(ctx, &csvOut, ExportOptions{}))
+		golden.Assert(t, "testdata/audit.jsonl", jsonl.Bytes())
+		golden.Assert(t, "testdata/audit.csv", csvOut.Bytes())
+		for _, phi := range []string{"Ann", "ann@example.com", "+15555550100", "Pre"} {
+			assert.NotContains(t, jsonl.String(), phi)
+			assert.NotContains(t, csvOut.String(), phi)
+		}
+		// Formula injection is neutralised in CSV.
+		assert.Contains(t, csvOut.String(), `'=HYPERLINK`)
+	})
 }
 
 func TestAuditExportWithPHI(t *testing.T) {
-	ctx := context.Background()
-	l := auditScenario(t, Options{Key: testKey(4)})
-	var jsonl, csvOut bytes.Buffer
-	require.NoError(t, l.WriteAuditJSONL(ctx, &jsonl, ExportOptions{IncludePHI: true}))
-	require.NoError(t, l.WriteAuditCSV(ctx, &csvOut, ExportOptions{IncludePHI: true}))
-	assert.Contains(t, jsonl.String(), `"payload":{"email":"ann@example.com","firstName":"Ann"}`)
-	assert.Contains(t, jsonl.String(), `"before":{}`, "the before-image keeps only the fields the update wrote (phone: none before)")
-	assert.Contains(t, jsonl.String(), `"encrypted":true`)
-	rows, err := csv.NewReader(&csvOut).ReadAll()
-	require.NoError(t, err)
-	assert.Equal(t, "payload", rows[0][len(rows[0])-2])
-	// Scoped to one run.
-	var one bytes.Buffer
-	require.NoError(t, l.WriteAuditJSONL(ctx, &one, ExportOptions{Runs: []RunID{2}}))
-	assert.Equal(t, 4, strings.Count(one.String(), "\n"), "the undo run and its three compensations (the unknown create is unresolved)")
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		l := auditScenario(t, Options{Key: testKey(4)})
+		var jsonl, csvOut bytes.Buffer
+		require.NoError(t, l.WriteAuditJSONL(ctx, &jsonl, ExportOptions{IncludePHI: true}))
+		require.NoError(t, l.WriteAuditCSV(ctx, &csvOut, ExportOptions{IncludePHI: true}))
+		assert.Contains(t, jsonl.String(), `"payload":{"email":"ann@example.com","firstName":"Ann"}`)
+		assert.Contains(t, jsonl.String(), `"before":{}`, "the before-image keeps only the fields the update wrote (phone: none before)")
+		assert.Contains(t, jsonl.String(), `"encrypted":true`)
+		rows, err := csv.NewReader(&csvOut).ReadAll()
+		require.NoError(t, err)
+		assert.Equal(t, "payload", rows[0][len(rows[0])-2])
+		// Scoped to one run.
+		var one bytes.Buffer
+		require.NoError(t, l.WriteAuditJSONL(ctx, &one, ExportOptions{Runs: []RunID{2}}))
+		assert.Equal(t, 4, strings.Count(one.String(), "\n"), "the undo run and its three compensations (the unknown create is unresolved)")
+	})
 }
 
 func TestProblemsCSV(t *testing.T) {
-	ctx := context.Background()
-	l := auditScenario(t, Options{})
-	var out bytes.Buffer
-	require.NoError(t, l.WriteProblemsCSV(ctx, &out))
-	golden.Assert(t, "testdata/problems.csv", out.Bytes())
-	rows, err := csv.NewReader(&out).ReadAll()
-	require.NoError(t, err)
-	require.Len(t, rows, 3)
-	assert.Equal(t, []string{"invalid", "1", "patient", "", "p4", "", "", "birthDate: 0001-01-01 placeholder; @email: missing"}, rows[1][:8])
-	assert.Equal(t, "rejected", rows[2][0])
-	assert.Equal(t, `'=HYPERLINK("x")`, rows[2][4])
-	assert.Equal(t, "422", rows[2][6])
-	probs := collect(t, l.Problems(ctx, 2))
-	assert.Empty(t, probs, "the undo run has no problems")
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		l := auditScenario(t, Options{})
+		var out bytes.Buffer
+		require.NoError(t, l.WriteProblemsCSV(ctx, &out))
+		golden.Assert(t, "testdata/problems.csv", out.Bytes())
+		rows, err := csv.NewReader(&out).ReadAll()
+		require.NoError(t, err)
+		require.Len(t, rows, 3)
+		assert.Equal(t, []string{"invalid", "1", "patient", "", "p4", "", "", "birthDate: 0001-01-01 placeholder; @email: missing"}, rows[1][:8])
+		assert.Equal(t, "rejected", rows[2][0])
+		assert.Equal(t, `'=HYPERLINK("x")`, rows[2][4])
+		assert.Equal(t, "422", rows[2][6])
+		probs := collect(t, l.Problems(ctx, 2))
+		assert.Empty(t, probs, "the undo run has no problems")
+	})
 }
 
 func TestCellNeutralisesFormulas(t *testing.T) {
-	for in, want := range map[string]string{
-		"=1+1": "'=1+1", "+1": "'+1", "-2": "'-2", "@SUM(A1)": "'@SUM(A1)", "\tx": "'\tx", "\rx": "'\rx",
-		"": "", "plain": "plain", "a=b": "a=b",
-	} {
-		assert.Equal(t, want, cell(in), in)
-	}
+	eachBackend(t, func(t *testing.T) {
+		for in, want := range map[string]string{
+			"=1+1": "'=1+1", "+1": "'+1", "-2": "'-2", "@SUM(A1)": "'@SUM(A1)", "\tx": "'\tx", "\rx": "'\rx",
+			"": "", "plain": "plain", "a=b": "a=b",
+		} {
+			assert.Equal(t, want, cell(in), in)
+		}
+	})
 }

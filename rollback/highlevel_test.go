@@ -235,7 +235,9 @@ func hlScenario(t *testing.T, l *Ledger) hlFixture {
 }
 
 func TestHighLevelUndoRestoresPreRunState(t *testing.T) {
-	forConcurrency(t, highLevelUndoRestoresPreRunState)
+	eachBackend(t, func(t *testing.T) {
+		forConcurrency(t, highLevelUndoRestoresPreRunState)
+	})
 }
 
 func highLevelUndoRestoresPreRunState(t *testing.T, conc int) {
@@ -264,7 +266,9 @@ func highLevelUndoRestoresPreRunState(t *testing.T, conc int) {
 }
 
 func TestHighLevelUndoAfterInterruption(t *testing.T) {
-	forConcurrency(t, highLevelUndoAfterInterruption)
+	eachBackend(t, func(t *testing.T) {
+		forConcurrency(t, highLevelUndoAfterInterruption)
+	})
 }
 
 // highLevelUndoAfterInterruption cancels an Undo after stopAfter
@@ -303,7 +307,9 @@ func highLevelUndoAfterInterruption(t *testing.T, conc int) {
 }
 
 func TestHighLevelUndoRefusesEditedContact(t *testing.T) {
-	forConcurrency(t, highLevelUndoRefusesEditedContact)
+	eachBackend(t, func(t *testing.T) {
+		forConcurrency(t, highLevelUndoRefusesEditedContact)
+	})
 }
 
 func highLevelUndoRefusesEditedContact(t *testing.T, conc int) {
@@ -326,17 +332,19 @@ func highLevelUndoRefusesEditedContact(t *testing.T, conc int) {
 }
 
 func TestHighLevelIrreversibleSchema(t *testing.T) {
-	ctx := context.Background()
-	_, c := newHL(t)
-	target := NewHighLevelTarget(c)
-	err := target.DeleteSchema(ctx, Ref{ObjectType: TypePipeline, ID: "p1"})
-	require.ErrorIs(t, err, ErrIrreversible)
-	err = target.Delete(ctx, Ref{ObjectType: TypeContact, ID: "nope0000000000000000"})
-	require.ErrorIs(t, err, ErrNotFound)
-	err = target.Delete(ctx, Ref{ObjectType: "made_up", ID: "x"})
-	require.ErrorIs(t, err, ErrIrreversible)
-	err = target.Delete(ctx, Ref{ObjectType: TypeEvent, ID: "x"})
-	require.ErrorIs(t, err, ErrIrreversible, "events' undo is supplied by their writer (pbnhl.UndoKinds)")
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		_, c := newHL(t)
+		target := NewHighLevelTarget(c)
+		err := target.DeleteSchema(ctx, Ref{ObjectType: TypePipeline, ID: "p1"})
+		require.ErrorIs(t, err, ErrIrreversible)
+		err = target.Delete(ctx, Ref{ObjectType: TypeContact, ID: "nope0000000000000000"})
+		require.ErrorIs(t, err, ErrNotFound)
+		err = target.Delete(ctx, Ref{ObjectType: "made_up", ID: "x"})
+		require.ErrorIs(t, err, ErrIrreversible)
+		err = target.Delete(ctx, Ref{ObjectType: TypeEvent, ID: "x"})
+		require.ErrorIs(t, err, ErrIrreversible, "events' undo is supplied by their writer (pbnhl.UndoKinds)")
+	})
 }
 
 // BenchmarkUndoHighLevel undoes a run of creates and updates against the

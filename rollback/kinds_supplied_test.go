@@ -49,51 +49,53 @@ func (k *widgetKind) Restore(_ context.Context, ref Ref, before, _ []byte) error
 // a not-found of its own is read as gone. The target has no client: a
 // call to HighLevel would panic.
 func TestSuppliedKinds(t *testing.T) {
-	ctx := context.Background()
-	w := &widgetKind{types: []string{"widget", TypeContact},
-		records:  map[string]map[string]any{"w1": {"name": "a", "size": 1}, "m1": {"name": "f"}},
-		restored: map[string]string{}}
-	h := (&HighLevelTarget{}).WithKinds(w)
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		w := &widgetKind{types: []string{"widget", TypeContact},
+			records:  map[string]map[string]any{"w1": {"name": "a", "size": 1}, "m1": {"name": "f"}},
+			restored: map[string]string{}}
+		h := (&HighLevelTarget{}).WithKinds(w)
 
-	written := []byte(`{"name":"a"}`)
-	got, err := h.Digest(ctx, Ref{ObjectType: "widget", ID: "w1"}, written)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want, _ := ProjectDigest(mustJSON(t, w.records["w1"]), written); got != want {
-		t.Errorf("digest %s, want the read projected onto the written fields %s", got, want)
-	}
-	if ok, err := h.Exists(ctx, Ref{ObjectType: "widget", ID: "w1"}); !ok || err != nil {
-		t.Errorf("exists: %v %v", ok, err)
-	}
-	if err := h.Restore(ctx, Ref{ObjectType: "widget", ID: "w1"}, []byte(`{"name":"z"}`), written); err != nil {
-		t.Fatal(err)
-	}
-	if w.restored["w1"] != `{"name":"z"}` {
-		t.Errorf("restore was given %q", w.restored["w1"])
-	}
-	for _, id := range []string{"w1", "m1"} {
-		typ := map[string]string{"w1": "widget", "m1": TypeContact}[id]
-		if err := h.Delete(ctx, Ref{ObjectType: typ, ID: id}); err != nil {
-			t.Fatalf("delete %s: %v", typ, err)
+		written := []byte(`{"name":"a"}`)
+		got, err := h.Digest(ctx, Ref{ObjectType: "widget", ID: "w1"}, written)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(w.deleted) != 2 {
-		t.Errorf("deleted %v, want both through the supplied kind", w.deleted)
-	}
-	if err := h.Delete(ctx, Ref{ObjectType: "widget", ID: "w1"}); !errors.Is(err, ErrNotFound) {
-		t.Errorf("delete of a gone widget: %v, want ErrNotFound", err)
-	}
-	if ok, err := h.Exists(ctx, Ref{ObjectType: "widget", ID: "w1"}); ok || err != nil {
-		t.Errorf("exists after delete: %v %v", ok, err)
-	}
-	if _, err := h.Digest(ctx, Ref{ObjectType: "widget", ID: "w1"}, written); !errors.Is(err, ErrNotFound) {
-		t.Errorf("digest of a gone widget: %v, want ErrNotFound", err)
-	}
-	// A target without the kind refuses the type, without a call.
-	if err := (&HighLevelTarget{}).Delete(ctx, Ref{ObjectType: "widget", ID: "w1"}); !errors.Is(err, ErrIrreversible) {
-		t.Errorf("delete without the kind: %v", err)
-	}
+		if want, _ := ProjectDigest(mustJSON(t, w.records["w1"]), written); got != want {
+			t.Errorf("digest %s, want the read projected onto the written fields %s", got, want)
+		}
+		if ok, err := h.Exists(ctx, Ref{ObjectType: "widget", ID: "w1"}); !ok || err != nil {
+			t.Errorf("exists: %v %v", ok, err)
+		}
+		if err := h.Restore(ctx, Ref{ObjectType: "widget", ID: "w1"}, []byte(`{"name":"z"}`), written); err != nil {
+			t.Fatal(err)
+		}
+		if w.restored["w1"] != `{"name":"z"}` {
+			t.Errorf("restore was given %q", w.restored["w1"])
+		}
+		for _, id := range []string{"w1", "m1"} {
+			typ := map[string]string{"w1": "widget", "m1": TypeContact}[id]
+			if err := h.Delete(ctx, Ref{ObjectType: typ, ID: id}); err != nil {
+				t.Fatalf("delete %s: %v", typ, err)
+			}
+		}
+		if len(w.deleted) != 2 {
+			t.Errorf("deleted %v, want both through the supplied kind", w.deleted)
+		}
+		if err := h.Delete(ctx, Ref{ObjectType: "widget", ID: "w1"}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("delete of a gone widget: %v, want ErrNotFound", err)
+		}
+		if ok, err := h.Exists(ctx, Ref{ObjectType: "widget", ID: "w1"}); ok || err != nil {
+			t.Errorf("exists after delete: %v %v", ok, err)
+		}
+		if _, err := h.Digest(ctx, Ref{ObjectType: "widget", ID: "w1"}, written); !errors.Is(err, ErrNotFound) {
+			t.Errorf("digest of a gone widget: %v, want ErrNotFound", err)
+		}
+		// A target without the kind refuses the type, without a call.
+		if err := (&HighLevelTarget{}).Delete(ctx, Ref{ObjectType: "widget", ID: "w1"}); !errors.Is(err, ErrIrreversible) {
+			t.Errorf("delete without the kind: %v", err)
+		}
+	})
 }
 
 func mustJSON(t *testing.T, v any) []byte {

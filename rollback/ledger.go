@@ -82,6 +82,9 @@ type Ledger struct {
 	closed chan struct{}
 
 	migratedFrom int
+	// pg is the PostgreSQL location of a ledger on that backend (nil for
+	// SQLite); path is then the redacted location.
+	pg *pgLocation
 	// sidecars are the -wal and -shm paths a ReadOnly handle found absent:
 	// Close removes them again if SQLite left them.
 	sidecars []string
@@ -139,15 +142,18 @@ const filePerm fs.FileMode = 0o600
 var sidecarSuffixes = []string{"-wal", "-shm", "-journal"}
 
 // Open opens or creates the ledger at path and brings its schema forward.
-// path is a file path, optionally prefixed "sqlite:" (see parseLocation);
-// a postgres:// or postgresql:// URL is refused with ErrBackendUnavailable
-// (a *BackendError whose Location has the password redacted).
+// path is a file path, optionally prefixed "sqlite:" (see parseLocation),
+// or a postgres:// or postgresql:// URL naming an existing database (or a
+// schema in it, with search_path=…) where Open creates the ledger's tables
+// (see the package doc's Backends section). A writable Open of a
+// PostgreSQL ledger another process has open for writing fails with
+// ErrLedgerLocked.
 func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	if path == "" {
 		return nil, invalidArg("path", "empty")
 	}
 	backend, path := parseLocation(path)
-	if backend != backendSQLite {
+	if backend != backendSQLite && backend != backendPostgres {
 		return nil, &BackendError{Backend: backend, Location: RedactDSN(path), Err: ErrBackendUnavailable}
 	}
 	if path == "" {
@@ -181,6 +187,9 @@ func Open(ctx context.Context, path string, opts Options) (*Ledger, error) {
 	}
 	if l.now == nil {
 		l.now = time.Now
+	}
+	if backend == backendPostgres {
+		return openPostgres(ctx, path, l)
 	}
 	var err error
 	if err := prepareFile(path, opts); err != nil {
@@ -521,7 +530,13 @@ func (l *Ledger) Info(ctx context.Context) (Info, error) {
 		return Info{}, ErrClosed
 	}
 	info := Info{Path: l.path, Encryption: "none"}
-	if err := l.read.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&info.SchemaVersion); err != nil {
+	if l.pg != nil {
+		v, err := pgSchemaVersion(ctx, l.read)
+		if err != nil {
+			return info, err
+		}
+		info.SchemaVersion = v
+	} else if err := l.read.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&info.SchemaVersion); err != nil {
 		return info, fmt.Errorf("rollback: info: %w", err)
 	}
 	info.MigratedFrom = l.migratedFrom

@@ -10,7 +10,7 @@ package rollback
 //   - Otherwise one throwaway cluster per test binary run: Debian's
 //     postgresql binaries (/usr/lib/postgresql/*/bin), initdb into a temp
 //     dir, the server listening only on a unix socket in that dir
-//     (listen_addresses=''), fsync off for speed. Since the socket is
+//     (listen_addresses=''), fsync off for speed (on under -bench). Since the socket is
 //     private to the dir, the fixed port number never clashes with another
 //     cluster. initdb refuses to run as root, so as root the cluster runs
 //     as the "postgres" user the Debian package creates (else "nobody"),
@@ -19,6 +19,7 @@ package rollback
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/url"
 	"os"
@@ -159,9 +160,14 @@ func startPostgres() (*pgCluster, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %v: %s", err, out)
 	}
-	c.cmd = run(filepath.Join(bin, "postgres"), "-D", data, "-k", dir, "-p", "5432",
-		"-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
-		"-c", "full_page_writes=off", "-c", "max_connections=200")
+	args := []string{"-D", data, "-k", dir, "-p", "5432", "-c", "listen_addresses=", "-c", "max_connections=200"}
+	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
+		// Tests: durability off for speed. Benchmarks (-bench) keep the
+		// server's defaults (fsync, synchronous_commit, full_page_writes
+		// on), so BenchmarkJournal compares durable commits on both backends.
+		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
+	}
+	c.cmd = run(append([]string{filepath.Join(bin, "postgres")}, args...)...)
 	log, err := os.Create(filepath.Join(dir, "server.log"))
 	if err != nil {
 		os.RemoveAll(dir)

@@ -177,6 +177,9 @@ func (l *Ledger) Purge(ctx context.Context, opts PurgeOptions) (PurgeReport, err
 // transactions). Until both are done, dropped values may remain in free
 // pages of the file or in old WAL frames.
 func (l *Ledger) vacuum(ctx context.Context) error {
+	if l.pg != nil {
+		return l.pgVacuum(ctx)
+	}
 	db, err := sql.Open("sqlite", dsn(l.path, l.opts, false))
 	if err != nil {
 		return fmt.Errorf("rollback: vacuum: %w", err)
@@ -207,6 +210,9 @@ func (l *Ledger) vacuum(ctx context.Context) error {
 }
 
 func (l *Ledger) fileSize() int64 {
+	if l.pg != nil {
+		return l.pgSize()
+	}
 	var n int64
 	for _, p := range []string{l.path, l.path + "-wal"} {
 		if st, err := os.Stat(p); err == nil {

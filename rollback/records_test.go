@@ -2,7 +2,6 @@ package rollback
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,31 +18,33 @@ import (
 // intent comes back on the pending entry (how a resume decides whether a
 // lookup may settle it yet), survives a reopen, and is zero when not given.
 func TestInflightUntilRoundTrip(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ledger.db")
-	l := openTest(t, path, Options{})
-	run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull})
-	require.NoError(t, err)
-	horizon := time.Date(2026, 12, 4, 13, 31, 2, 123456789, time.UTC)
-	seq, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: "p1", Payload: []byte(`{}`), InflightUntil: horizon})
-	require.NoError(t, err)
-	_, err = run.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: "p2", Payload: []byte(`{}`)})
-	require.NoError(t, err)
-	require.NoError(t, l.Close())
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		path := newLocation(t)
+		l := openTest(t, path, Options{})
+		run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull})
+		require.NoError(t, err)
+		horizon := time.Date(2026, 12, 4, 13, 31, 2, 123456789, time.UTC)
+		seq, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: "p1", Payload: []byte(`{}`), InflightUntil: horizon})
+		require.NoError(t, err)
+		_, err = run.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: "p2", Payload: []byte(`{}`)})
+		require.NoError(t, err)
+		require.NoError(t, l.Close())
 
-	l = openTest(t, path, Options{})
-	pending := collect(t, l.Pending(ctx, true))
-	require.Len(t, pending, 2)
-	assert.Equal(t, seq, pending[0].Seq)
-	assert.True(t, horizon.Equal(pending[0].InflightUntil), "got %v", pending[0].InflightUntil)
-	assert.True(t, pending[1].InflightUntil.IsZero())
+		l = openTest(t, path, Options{})
+		pending := collect(t, l.Pending(ctx, true))
+		require.Len(t, pending, 2)
+		assert.Equal(t, seq, pending[0].Seq)
+		assert.True(t, horizon.Equal(pending[0].InflightUntil), "got %v", pending[0].InflightUntil)
+		assert.True(t, pending[1].InflightUntil.IsZero())
 
-	// It stays on the entry once settled (the audit trail shows when the
-	// lookup was allowed).
-	require.NoError(t, l.Outcome(ctx, run.ID(), seq, Done("c1")))
-	done := collect(t, l.Entries(ctx, EntryFilter{Outcomes: []OutcomeStatus{OutcomeDone}}))
-	require.Len(t, done, 1)
-	assert.True(t, horizon.Equal(done[0].InflightUntil))
+		// It stays on the entry once settled (the audit trail shows when the
+		// lookup was allowed).
+		require.NoError(t, l.Outcome(ctx, run.ID(), seq, Done("c1")))
+		done := collect(t, l.Entries(ctx, EntryFilter{Outcomes: []OutcomeStatus{OutcomeDone}}))
+		require.Len(t, done, 1)
+		assert.True(t, horizon.Equal(done[0].InflightUntil))
+	})
 }
 
 // newHLCalls is newHL with a record of every call the client made.
@@ -170,50 +171,54 @@ func undoNeverDeletesAdopted(t *testing.T, conc int) {
 
 // TestAdoptedOutcomeValidation: only a done outcome adopts.
 func TestAdoptedOutcomeValidation(t *testing.T) {
-	require.NoError(t, validOutcome(Adopted("x")))
-	var ia *InvalidArgumentError
-	require.ErrorAs(t, validOutcome(Outcome{Status: OutcomeRejected, Origin: OriginAdopted}), &ia)
-	require.ErrorAs(t, validOutcome(Outcome{Status: OutcomeDone, Origin: "borrowed"}), &ia)
+	eachBackend(t, func(t *testing.T) {
+		require.NoError(t, validOutcome(Adopted("x")))
+		var ia *InvalidArgumentError
+		require.ErrorAs(t, validOutcome(Outcome{Status: OutcomeRejected, Origin: OriginAdopted}), &ia)
+		require.ErrorAs(t, validOutcome(Outcome{Status: OutcomeDone, Origin: "borrowed"}), &ia)
+	})
 }
 
 // TestDryRunKeepsItsProblemsApart: a dry run records its invalid records
 // in a run of its own kind; real problem listings leave it out unless it
 // is named, and it can journal no call and move no watermark.
 func TestDryRunKeepsItsProblemsApart(t *testing.T) {
-	ctx := context.Background()
-	l := openTest(t, "", Options{})
-	dry, err := l.BeginRun(ctx, RunOptions{Kind: RunKindDryRun, Location: "loc"})
-	require.NoError(t, err)
-	require.NoError(t, dry.Invalid(ctx, Invalid{Entity: "patient", SourceKey: "p1", Reasons: []string{"last_name: required"}}))
-	_, err = dry.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: "p2"})
-	var ia *InvalidArgumentError
-	require.ErrorAs(t, err, &ia, "a dry run journals no call")
-	_, err = dry.Advance(ctx, "patient", testBase)
-	require.ErrorAs(t, err, &ia, "a dry run moves no watermark")
-	require.NoError(t, dry.Finish(ctx, StatusSucceeded))
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		l := openTest(t, "", Options{})
+		dry, err := l.BeginRun(ctx, RunOptions{Kind: RunKindDryRun, Location: "loc"})
+		require.NoError(t, err)
+		require.NoError(t, dry.Invalid(ctx, Invalid{Entity: "patient", SourceKey: "p1", Reasons: []string{"last_name: required"}}))
+		_, err = dry.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: "p2"})
+		var ia *InvalidArgumentError
+		require.ErrorAs(t, err, &ia, "a dry run journals no call")
+		_, err = dry.Advance(ctx, "patient", testBase)
+		require.ErrorAs(t, err, &ia, "a dry run moves no watermark")
+		require.NoError(t, dry.Finish(ctx, StatusSucceeded))
 
-	full, err := l.BeginRun(ctx, RunOptions{Kind: KindFull, Location: "loc"})
-	require.NoError(t, err)
-	require.NoError(t, full.Invalid(ctx, Invalid{Entity: "patient", SourceKey: "p3", Reasons: []string{"email: format"}}))
-	require.NoError(t, full.Finish(ctx, StatusSucceeded))
+		full, err := l.BeginRun(ctx, RunOptions{Kind: KindFull, Location: "loc"})
+		require.NoError(t, err)
+		require.NoError(t, full.Invalid(ctx, Invalid{Entity: "patient", SourceKey: "p3", Reasons: []string{"email: format"}}))
+		require.NoError(t, full.Finish(ctx, StatusSucceeded))
 
-	keys := func(runs ...RunID) []string {
-		var out []string
-		for p, err := range l.Problems(ctx, runs...) {
-			require.NoError(t, err)
-			out = append(out, p.Run.String()+":"+p.SourceKey)
+		keys := func(runs ...RunID) []string {
+			var out []string
+			for p, err := range l.Problems(ctx, runs...) {
+				require.NoError(t, err)
+				out = append(out, p.Run.String()+":"+p.SourceKey)
+			}
+			return out
 		}
-		return out
-	}
-	assert.Equal(t, []string{full.ID().String() + ":p3"}, keys(), "real totals leave the dry run out")
-	assert.Equal(t, []string{dry.ID().String() + ":p1"}, keys(dry.ID()), "named, its problems are there")
-	var csv strings.Builder
-	require.NoError(t, l.WriteProblemsCSV(ctx, &csv))
-	assert.NotContains(t, csv.String(), "p1")
+		assert.Equal(t, []string{full.ID().String() + ":p3"}, keys(), "real totals leave the dry run out")
+		assert.Equal(t, []string{dry.ID().String() + ":p1"}, keys(dry.ID()), "named, its problems are there")
+		var csv strings.Builder
+		require.NoError(t, l.WriteProblemsCSV(ctx, &csv))
+		assert.NotContains(t, csv.String(), "p1")
 
-	ri, err := l.Run(ctx, dry.ID())
-	require.NoError(t, err)
-	assert.Equal(t, KindDryRun, ri.Kind)
-	assert.Equal(t, int64(1), ri.Counters.Invalid)
-	assert.Equal(t, int64(0), ri.Counters.Intents)
+		ri, err := l.Run(ctx, dry.ID())
+		require.NoError(t, err)
+		assert.Equal(t, KindDryRun, ri.Kind)
+		assert.Equal(t, int64(1), ri.Counters.Invalid)
+		assert.Equal(t, int64(0), ri.Counters.Intents)
+	})
 }

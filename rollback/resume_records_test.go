@@ -163,70 +163,74 @@ func simRecords(rng *rand.Rand, n int) []simRecord {
 // record later created is not rejected; a record refused or invalid in
 // every attempt is one row, counted once.
 func TestResumedRunCountsLikeUninterrupted(t *testing.T) {
-	seeds := []uint64{1, 2, 3}
-	if testing.Short() {
-		seeds = seeds[:1]
-	}
-	for _, seed := range seeds {
-		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(seed, 99))
-			records := simRecords(rng, 120)
+	eachBackend(t, func(t *testing.T) {
+		seeds := []uint64{1, 2, 3}
+		if testing.Short() {
+			seeds = seeds[:1]
+		}
+		for _, seed := range seeds {
+			t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(seed, 99))
+				records := simRecords(rng, 120)
 
-			clean := &simRunner{path: filepath.Join(t.TempDir(), "clean.db"), records: records, dest: map[string]string{}}
-			cleanRun, finished := clean.attempt(t, 0, 0, false)
-			require.True(t, finished)
-			want := clean.outcome(t, cleanRun)
-			require.NotZero(t, want.Rejected)
-			require.NotZero(t, want.Invalid)
+				clean := &simRunner{path: filepath.Join(t.TempDir(), "clean.db"), records: records, dest: map[string]string{}}
+				cleanRun, finished := clean.attempt(t, 0, 0, false)
+				require.True(t, finished)
+				want := clean.outcome(t, cleanRun)
+				require.NotZero(t, want.Rejected)
+				require.NotZero(t, want.Invalid)
 
-			s := &simRunner{path: filepath.Join(t.TempDir(), "killed.db"), records: records, dest: map[string]string{}}
-			var run RunID
-			kills := 0
-			for kills < 30 {
-				var done bool
-				run, done = s.attempt(t, run, 1+rng.IntN(6), rng.IntN(2) == 0)
-				require.False(t, done, "the kill must land before the end")
-				kills++
-			}
-			for attempts := 0; ; attempts++ {
-				require.Less(t, attempts, 3)
-				var done bool
-				if run, done = s.attempt(t, run, 0, false); done {
-					break
+				s := &simRunner{path: filepath.Join(t.TempDir(), "killed.db"), records: records, dest: map[string]string{}}
+				var run RunID
+				kills := 0
+				for kills < 30 {
+					var done bool
+					run, done = s.attempt(t, run, 1+rng.IntN(6), rng.IntN(2) == 0)
+					require.False(t, done, "the kill must land before the end")
+					kills++
 				}
-			}
-			got := s.outcome(t, run)
-			assert.Equal(t, want, got)
-			assert.Len(t, slices.Compact(slices.Sorted(slices.Values(got.Problems))), len(got.Problems), "no record twice")
-		})
-	}
+				for attempts := 0; ; attempts++ {
+					require.Less(t, attempts, 3)
+					var done bool
+					if run, done = s.attempt(t, run, 0, false); done {
+						break
+					}
+				}
+				got := s.outcome(t, run)
+				assert.Equal(t, want, got)
+				assert.Len(t, slices.Compact(slices.Sorted(slices.Values(got.Problems))), len(got.Problems), "no record twice")
+			})
+		}
+	})
 }
 
 // TestInvalidThenDoneInOneRun: a record invalid in a first attempt and
 // loaded by a resumed attempt (fixed at the source meanwhile) is done, not
 // invalid; one invalid in both attempts is one row.
 func TestInvalidThenDoneInOneRun(t *testing.T) {
-	ctx := context.Background()
-	l := openTest(t, "", Options{})
-	run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull})
-	require.NoError(t, err)
-	for range 2 {
-		for _, k := range []string{"p1", "p2"} {
-			require.NoError(t, run.Invalid(ctx, Invalid{Entity: "patient", SourceKey: k, Reasons: []string{"email: format"}}))
-		}
-	}
-	seq, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, Entity: "patient", SourceKey: "p1"})
-	require.NoError(t, err)
-	require.NoError(t, run.Outcome(ctx, seq, Done("c1")))
-	ri, err := l.Run(ctx, run.ID())
-	require.NoError(t, err)
-	assert.Equal(t, int64(1), ri.Counters.Invalid)
-	var keys []string
-	for p, err := range l.Problems(ctx) {
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		l := openTest(t, "", Options{})
+		run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull})
 		require.NoError(t, err)
-		keys = append(keys, string(p.Kind)+":"+p.SourceKey)
-	}
-	assert.Equal(t, []string{"invalid:p2"}, keys)
+		for range 2 {
+			for _, k := range []string{"p1", "p2"} {
+				require.NoError(t, run.Invalid(ctx, Invalid{Entity: "patient", SourceKey: k, Reasons: []string{"email: format"}}))
+			}
+		}
+		seq, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, Entity: "patient", SourceKey: "p1"})
+		require.NoError(t, err)
+		require.NoError(t, run.Outcome(ctx, seq, Done("c1")))
+		ri, err := l.Run(ctx, run.ID())
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), ri.Counters.Invalid)
+		var keys []string
+		for p, err := range l.Problems(ctx) {
+			require.NoError(t, err)
+			keys = append(keys, string(p.Kind)+":"+p.SourceKey)
+		}
+		assert.Equal(t, []string{"invalid:p2"}, keys)
+	})
 }
 
 // TestProblemsOneRowPerRecordAcrossRuns: a record invalid or refused in
@@ -234,45 +238,47 @@ func TestInvalidThenDoneInOneRun(t *testing.T) {
 // later run is no problem, even listing the earlier run alone; rows
 // without a source key are never merged.
 func TestProblemsOneRowPerRecordAcrossRuns(t *testing.T) {
-	ctx := context.Background()
-	l := openTest(t, "", Options{})
-	var runs []*Run
-	for range 2 {
-		r, err := l.BeginRun(ctx, RunOptions{Kind: KindDelta})
-		require.NoError(t, err)
-		require.NoError(t, r.Invalid(ctx, Invalid{Entity: "patient", SourceKey: "inv", Reasons: []string{"email: format"}}))
-		require.NoError(t, r.Invalid(ctx, Invalid{Entity: "patient", Reasons: []string{"row: unreadable"}}))
-		seq, err := r.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, Entity: "patient", SourceKey: "ref"})
-		require.NoError(t, err)
-		require.NoError(t, r.Outcome(ctx, seq, Rejected(422, "phone: format")))
-		runs = append(runs, r)
-	}
-	seq, err := runs[0].Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, Entity: "patient", SourceKey: "fixed"})
-	require.NoError(t, err)
-	require.NoError(t, runs[0].Outcome(ctx, seq, Rejected(422, "email: format")))
-	seq, err = runs[1].Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, Entity: "patient", SourceKey: "fixed"})
-	require.NoError(t, err)
-	require.NoError(t, runs[1].Outcome(ctx, seq, Done("c1")))
-
-	rows := func(ids ...RunID) []string {
-		var out []string
-		for p, err := range l.Problems(ctx, ids...) {
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		l := openTest(t, "", Options{})
+		var runs []*Run
+		for range 2 {
+			r, err := l.BeginRun(ctx, RunOptions{Kind: KindDelta})
 			require.NoError(t, err)
-			out = append(out, fmt.Sprintf("%s:%s:%d", p.Kind, p.SourceKey, p.Run))
+			require.NoError(t, r.Invalid(ctx, Invalid{Entity: "patient", SourceKey: "inv", Reasons: []string{"email: format"}}))
+			require.NoError(t, r.Invalid(ctx, Invalid{Entity: "patient", Reasons: []string{"row: unreadable"}}))
+			seq, err := r.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, Entity: "patient", SourceKey: "ref"})
+			require.NoError(t, err)
+			require.NoError(t, r.Outcome(ctx, seq, Rejected(422, "phone: format")))
+			runs = append(runs, r)
 		}
-		return out
-	}
-	r1, r2 := runs[0].ID(), runs[1].ID()
-	assert.ElementsMatch(t, []string{
-		fmt.Sprintf("invalid::%d", r1), fmt.Sprintf("invalid::%d", r2), fmt.Sprintf("invalid:inv:%d", r2),
-		fmt.Sprintf("rejected:ref:%d", r2),
-	}, rows())
-	assert.ElementsMatch(t, []string{
-		fmt.Sprintf("invalid::%d", r1), fmt.Sprintf("invalid:inv:%d", r1), fmt.Sprintf("rejected:ref:%d", r1),
-	}, rows(r1), "the record loaded by run 2 is no problem of run 1 either")
-	for i, r := range runs {
-		ri, err := l.Run(ctx, r.ID())
+		seq, err := runs[0].Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, Entity: "patient", SourceKey: "fixed"})
 		require.NoError(t, err)
-		assert.Equal(t, int64(2), ri.Counters.Invalid, "run %d: per run, each counts its own", i)
-	}
+		require.NoError(t, runs[0].Outcome(ctx, seq, Rejected(422, "email: format")))
+		seq, err = runs[1].Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, Entity: "patient", SourceKey: "fixed"})
+		require.NoError(t, err)
+		require.NoError(t, runs[1].Outcome(ctx, seq, Done("c1")))
+
+		rows := func(ids ...RunID) []string {
+			var out []string
+			for p, err := range l.Problems(ctx, ids...) {
+				require.NoError(t, err)
+				out = append(out, fmt.Sprintf("%s:%s:%d", p.Kind, p.SourceKey, p.Run))
+			}
+			return out
+		}
+		r1, r2 := runs[0].ID(), runs[1].ID()
+		assert.ElementsMatch(t, []string{
+			fmt.Sprintf("invalid::%d", r1), fmt.Sprintf("invalid::%d", r2), fmt.Sprintf("invalid:inv:%d", r2),
+			fmt.Sprintf("rejected:ref:%d", r2),
+		}, rows())
+		assert.ElementsMatch(t, []string{
+			fmt.Sprintf("invalid::%d", r1), fmt.Sprintf("invalid:inv:%d", r1), fmt.Sprintf("rejected:ref:%d", r1),
+		}, rows(r1), "the record loaded by run 2 is no problem of run 1 either")
+		for i, r := range runs {
+			ri, err := l.Run(ctx, r.ID())
+			require.NoError(t, err)
+			assert.Equal(t, int64(2), ri.Counters.Invalid, "run %d: per run, each counts its own", i)
+		}
+	})
 }

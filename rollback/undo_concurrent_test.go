@@ -202,78 +202,84 @@ func practice(t *testing.T, l *Ledger, dst *memTarget, n int) (string, []RunID) 
 // schema field before the contacts carrying it) fails the call, and the
 // recorded call order must never go back to an earlier tier.
 func TestUndoConcurrentKeepsTierOrder(t *testing.T) {
-	ctx := context.Background()
-	l := openTest(t, "", Options{})
-	dst := newFKTarget()
-	dst.expectOverlap = true
-	pre, runs := practice(t, l, dst.memTarget, 30)
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		l := openTest(t, "", Options{})
+		dst := newFKTarget()
+		dst.expectOverlap = true
+		pre, runs := practice(t, l, dst.memTarget, 30)
 
-	report, err := Undo(ctx, l, dst, UndoOptions{Runs: runs, Concurrency: 8})
-	require.NoError(t, err)
-	for _, c := range report.Compensations {
-		require.Contains(t, []CompensationState{StateDone}, c.State, "%+v", c)
-	}
-	assert.Equal(t, pre, dst.snapshot())
-	assert.Greater(t, dst.maxIn, 1, "calls overlapped")
+		report, err := Undo(ctx, l, dst, UndoOptions{Runs: runs, Concurrency: 8})
+		require.NoError(t, err)
+		for _, c := range report.Compensations {
+			require.Contains(t, []CompensationState{StateDone}, c.State, "%+v", c)
+		}
+		assert.Equal(t, pre, dst.snapshot())
+		assert.Greater(t, dst.maxIn, 1, "calls overlapped")
 
-	require.Len(t, dst.order, len(report.Compensations))
-	for i := 1; i < len(dst.order); i++ {
-		require.LessOrEqual(t, dst.order[i-1][:1], dst.order[i][:1], "call %d (%s) after %s", i, dst.order[i], dst.order[i-1])
-	}
-	assert.True(t, strings.HasPrefix(dst.order[len(dst.order)-1], fmt.Sprint(tierSchema)), "schema last")
+		require.Len(t, dst.order, len(report.Compensations))
+		for i := 1; i < len(dst.order); i++ {
+			require.LessOrEqual(t, dst.order[i-1][:1], dst.order[i][:1], "call %d (%s) after %s", i, dst.order[i], dst.order[i-1])
+		}
+		assert.True(t, strings.HasPrefix(dst.order[len(dst.order)-1], fmt.Sprint(tierSchema)), "schema last")
+	})
 }
 
 // TestUndoSequentialOrderIsJournalOrder: at concurrency 1 the calls are
 // made in the report's order, which is reverse journal order.
 func TestUndoSequentialOrderIsJournalOrder(t *testing.T) {
-	ctx := context.Background()
-	l := openTest(t, "", Options{})
-	dst := newFKTarget()
-	pre, runs := practice(t, l, dst.memTarget, 4)
-	report, err := Undo(ctx, l, dst, UndoOptions{Runs: runs})
-	require.NoError(t, err)
-	require.True(t, report.Complete(), "%+v", report.Compensations)
-	assert.Equal(t, pre, dst.snapshot())
-	assert.Equal(t, 1, dst.maxIn)
-	var want []string
-	for i, c := range report.Compensations {
-		want = append(want, rankOf(c.Ref.ObjectType, c.Action))
-		if i > 0 {
-			assert.Greater(t, report.Compensations[i-1].Entry, c.Entry)
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		l := openTest(t, "", Options{})
+		dst := newFKTarget()
+		pre, runs := practice(t, l, dst.memTarget, 4)
+		report, err := Undo(ctx, l, dst, UndoOptions{Runs: runs})
+		require.NoError(t, err)
+		require.True(t, report.Complete(), "%+v", report.Compensations)
+		assert.Equal(t, pre, dst.snapshot())
+		assert.Equal(t, 1, dst.maxIn)
+		var want []string
+		for i, c := range report.Compensations {
+			want = append(want, rankOf(c.Ref.ObjectType, c.Action))
+			if i > 0 {
+				assert.Greater(t, report.Compensations[i-1].Entry, c.Entry)
+			}
 		}
-	}
-	assert.Equal(t, want, dst.order)
+		assert.Equal(t, want, dst.order)
+	})
 }
 
 // TestUndoDryRunSameAtAnyConcurrency: the preview is the same list, in the
 // same order, whatever the concurrency, and matches what is executed.
 func TestUndoDryRunSameAtAnyConcurrency(t *testing.T) {
-	ctx := context.Background()
-	l := openTest(t, "", Options{})
-	dst := newFKTarget()
-	_, runs := practice(t, l, dst.memTarget, 10)
-	// Someone edits a contact: both previews must refuse it alike.
-	m, ok, err := l.Lookup(ctx, "contact", "p3")
-	require.NoError(t, err)
-	require.True(t, ok)
-	dst.update("contact", m.HighLevelID, map[string]any{"firstName": "Edited"})
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		l := openTest(t, "", Options{})
+		dst := newFKTarget()
+		_, runs := practice(t, l, dst.memTarget, 10)
+		// Someone edits a contact: both previews must refuse it alike.
+		m, ok, err := l.Lookup(ctx, "contact", "p3")
+		require.NoError(t, err)
+		require.True(t, ok)
+		dst.update("contact", m.HighLevelID, map[string]any{"firstName": "Edited"})
 
-	seq, err := Undo(ctx, l, dst, UndoOptions{Runs: runs, DryRun: true})
-	require.NoError(t, err)
-	par, err := Undo(ctx, l, dst, UndoOptions{Runs: runs, DryRun: true, Concurrency: 8})
-	require.NoError(t, err)
-	assert.Equal(t, seq, par)
-	assert.Equal(t, 1, seq.Count(StateRefused))
-	assert.Zero(t, dst.calls)
+		seq, err := Undo(ctx, l, dst, UndoOptions{Runs: runs, DryRun: true})
+		require.NoError(t, err)
+		par, err := Undo(ctx, l, dst, UndoOptions{Runs: runs, DryRun: true, Concurrency: 8})
+		require.NoError(t, err)
+		assert.Equal(t, seq, par)
+		assert.Equal(t, 1, seq.Count(StateRefused))
+		assert.Zero(t, dst.calls)
 
-	done, err := Undo(ctx, l, dst, UndoOptions{Runs: runs, Concurrency: 8})
-	require.NoError(t, err)
-	require.Len(t, done.Compensations, len(seq.Compensations))
-	for i, c := range seq.Compensations {
-		assert.Equal(t, c.Entry, done.Compensations[i].Entry)
-		assert.Equal(t, c.Action, done.Compensations[i].Action)
-	}
-	assert.Equal(t, 1, done.Count(StateRefused))
+		done, err := Undo(ctx, l, dst, UndoOptions{Runs: runs, Concurrency: 8})
+		require.NoError(t, err)
+		require.Len(t, done.Compensations, len(seq.Compensations))
+		for i, c := range seq.Compensations {
+			assert.Equal(t, c.Entry, done.Compensations[i].Entry)
+			assert.Equal(t, c.Action, done.Compensations[i].Action)
+		}
+		assert.Equal(t, 1, done.Count(StateRefused))
+	})
 }
 
 // lossyTarget applies calls after the first `ok` ones but then loses their
@@ -327,97 +333,101 @@ func (x *lossyTarget) DeleteSchema(ctx context.Context, ref Ref) error {
 // them (idempotently), closes them as superseded, and ends exactly at the
 // pre-run state with nothing pending.
 func TestUndoConcurrentInterruptedWithCallsInFlight(t *testing.T) {
-	for _, okCalls := range []int{0, 7, 40} {
-		t.Run(fmt.Sprint("ok=", okCalls), func(t *testing.T) {
-			ctx := context.Background()
-			l := openTest(t, "", Options{})
-			mem := newMemTarget()
-			pre, runs := practice(t, l, mem, 12)
-			cctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			lossy := &lossyTarget{memTarget: mem, ok: okCalls, inflight: 4, cancel: cancel}
+	eachBackend(t, func(t *testing.T) {
+		for _, okCalls := range []int{0, 7, 40} {
+			t.Run(fmt.Sprint("ok=", okCalls), func(t *testing.T) {
+				ctx := context.Background()
+				l := openTest(t, "", Options{})
+				mem := newMemTarget()
+				pre, runs := practice(t, l, mem, 12)
+				cctx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				lossy := &lossyTarget{memTarget: mem, ok: okCalls, inflight: 4, cancel: cancel}
 
-			first, err := Undo(cctx, l, lossy, UndoOptions{Runs: runs, Concurrency: 8})
-			require.ErrorIs(t, err, context.Canceled)
-			assert.Equal(t, okCalls, first.Count(StateDone))
-			assert.GreaterOrEqual(t, first.Count(StateFailed), lossy.inflight)
-			ri, err := l.Run(ctx, first.Run)
-			require.NoError(t, err)
-			assert.Equal(t, StatusCanceled, ri.Status)
-			assert.Equal(t, int64(okCalls), ri.Counters.Done)
-			assert.GreaterOrEqual(t, ri.Counters.Unknown, int64(lossy.inflight))
+				first, err := Undo(cctx, l, lossy, UndoOptions{Runs: runs, Concurrency: 8})
+				require.ErrorIs(t, err, context.Canceled)
+				assert.Equal(t, okCalls, first.Count(StateDone))
+				assert.GreaterOrEqual(t, first.Count(StateFailed), lossy.inflight)
+				ri, err := l.Run(ctx, first.Run)
+				require.NoError(t, err)
+				assert.Equal(t, StatusCanceled, ri.Status)
+				assert.Equal(t, int64(okCalls), ri.Counters.Done)
+				assert.GreaterOrEqual(t, ri.Counters.Unknown, int64(lossy.inflight))
 
-			second, err := Undo(ctx, l, mem, UndoOptions{Runs: runs, Concurrency: 8})
-			require.NoError(t, err)
-			require.True(t, second.Complete(), "%+v", second.Compensations)
-			assert.Equal(t, okCalls, second.Count(StateAlreadyDone))
-			assert.Equal(t, pre, mem.snapshot())
-			assert.Empty(t, collect(t, l.Pending(ctx, true)), "the lost calls' intents are closed")
-			ri, err = l.Run(ctx, first.Run)
-			require.NoError(t, err)
-			assert.Equal(t, ri.Counters.Unknown, int64(0))
-			assert.GreaterOrEqual(t, ri.Counters.Superseded, int64(lossy.inflight))
+				second, err := Undo(ctx, l, mem, UndoOptions{Runs: runs, Concurrency: 8})
+				require.NoError(t, err)
+				require.True(t, second.Complete(), "%+v", second.Compensations)
+				assert.Equal(t, okCalls, second.Count(StateAlreadyDone))
+				assert.Equal(t, pre, mem.snapshot())
+				assert.Empty(t, collect(t, l.Pending(ctx, true)), "the lost calls' intents are closed")
+				ri, err = l.Run(ctx, first.Run)
+				require.NoError(t, err)
+				assert.Equal(t, ri.Counters.Unknown, int64(0))
+				assert.GreaterOrEqual(t, ri.Counters.Superseded, int64(lossy.inflight))
 
-			third, err := Undo(ctx, l, mem, UndoOptions{Runs: runs, Concurrency: 8})
-			require.NoError(t, err)
-			assert.Equal(t, len(third.Compensations), third.Count(StateAlreadyDone))
-		})
-	}
+				third, err := Undo(ctx, l, mem, UndoOptions{Runs: runs, Concurrency: 8})
+				require.NoError(t, err)
+				assert.Equal(t, len(third.Compensations), third.Count(StateAlreadyDone))
+			})
+		}
+	})
 }
 
 func TestSchedule(t *testing.T) {
-	ctx := context.Background()
-	l := openTest(t, "", Options{})
-	dst := newMemTarget()
-	_, runs := practice(t, l, dst, 3)
-	// A contact moved twice: both link steps hang from it and must stay on
-	// one worker in reverse journal order.
-	g := begin(t, l, dst, KindDelta)
-	c, ok, err := l.Lookup(ctx, "contact", "p0")
-	require.NoError(t, err)
-	require.True(t, ok)
-	for _, b := range []string{"biz-a", "biz-b"} {
-		seq, err := g.run.Intent(ctx, Intent{Op: OpLink, ObjectType: TypeContactBusiness, TargetID: c.HighLevelID, RelatedID: b})
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		l := openTest(t, "", Options{})
+		dst := newMemTarget()
+		_, runs := practice(t, l, dst, 3)
+		// A contact moved twice: both link steps hang from it and must stay on
+		// one worker in reverse journal order.
+		g := begin(t, l, dst, KindDelta)
+		c, ok, err := l.Lookup(ctx, "contact", "p0")
 		require.NoError(t, err)
-		require.NoError(t, g.run.Outcome(ctx, seq, Done("")))
-	}
-	runs = append(runs, g.run.ID())
-	p, err := l.planUndo(ctx, UndoOptions{Runs: runs})
-	require.NoError(t, err)
+		require.True(t, ok)
+		for _, b := range []string{"biz-a", "biz-b"} {
+			seq, err := g.run.Intent(ctx, Intent{Op: OpLink, ObjectType: TypeContactBusiness, TargetID: c.HighLevelID, RelatedID: b})
+			require.NoError(t, err)
+			require.NoError(t, g.run.Outcome(ctx, seq, Done("")))
+		}
+		runs = append(runs, g.run.ID())
+		p, err := l.planUndo(ctx, UndoOptions{Runs: runs})
+		require.NoError(t, err)
 
-	seq := schedule(p, 1)
-	require.Len(t, seq, 1)
-	require.Len(t, seq[0], 1)
-	require.Len(t, seq[0][0], len(p.steps))
+		seq := schedule(p, 1)
+		require.Len(t, seq, 1)
+		require.Len(t, seq[0], 1)
+		require.Len(t, seq[0][0], len(p.steps))
 
-	tiers := schedule(p, 8)
-	require.Len(t, tiers, tierCount)
-	seen := 0
-	for tier, units := range tiers {
-		for _, u := range units {
-			for k, i := range u {
-				seen++
-				assert.Equal(t, tier, tierOf(p.steps[i]))
-				if k > 0 {
-					assert.Less(t, u[k-1], i, "plan order within a unit")
-					assert.Equal(t, unitKey(p.steps[u[k-1]]), unitKey(p.steps[i]))
+		tiers := schedule(p, 8)
+		require.Len(t, tiers, tierCount)
+		seen := 0
+		for tier, units := range tiers {
+			for _, u := range units {
+				for k, i := range u {
+					seen++
+					assert.Equal(t, tier, tierOf(p.steps[i]))
+					if k > 0 {
+						assert.Less(t, u[k-1], i, "plan order within a unit")
+						assert.Equal(t, unitKey(p.steps[u[k-1]]), unitKey(p.steps[i]))
+					}
 				}
 			}
 		}
-	}
-	assert.Equal(t, len(p.steps), seen, "every step scheduled once")
-	assert.Len(t, tiers[tierSchema], 1, "schema elements run one at a time")
-	var moved []int
-	for _, u := range tiers[tierLinks] {
-		if p.steps[u[0]].comp.Ref.ObjectType == TypeContactBusiness {
-			moved = u
+		assert.Equal(t, len(p.steps), seen, "every step scheduled once")
+		assert.Len(t, tiers[tierSchema], 1, "schema elements run one at a time")
+		var moved []int
+		for _, u := range tiers[tierLinks] {
+			if p.steps[u[0]].comp.Ref.ObjectType == TypeContactBusiness {
+				moved = u
+			}
 		}
-	}
-	require.Len(t, moved, 2)
-	assert.Equal(t, "biz-b", p.steps[moved[0]].comp.Ref.RelatedID, "the later link is undone first")
-	assert.Len(t, tiers[tierContacts], 3+3, "one unit per contact: 3 created, 3 pre-existing updated twice")
+		require.Len(t, moved, 2)
+		assert.Equal(t, "biz-b", p.steps[moved[0]].comp.Ref.RelatedID, "the later link is undone first")
+		assert.Len(t, tiers[tierContacts], 3+3, "one unit per contact: 3 created, 3 pre-existing updated twice")
 
-	_, err = Undo(ctx, l, dst, UndoOptions{Runs: runs, Concurrency: -1})
-	var ia *InvalidArgumentError
-	require.ErrorAs(t, err, &ia)
+		_, err = Undo(ctx, l, dst, UndoOptions{Runs: runs, Concurrency: -1})
+		var ia *InvalidArgumentError
+		require.ErrorAs(t, err, &ia)
+	})
 }

@@ -106,30 +106,32 @@ func undoRecordIsTrue(t *testing.T, conc int) {
 // everything (a record changed since our write) fails and marks nothing;
 // the forced undo that finishes it marks the run undone by itself.
 func TestUndoIncompleteLeavesRunsUnmarked(t *testing.T) {
-	ctx := context.Background()
-	l := openTest(t, "", Options{})
-	f := hlScenario(t, l)
-	_, err := f.c.Contacts.Update(ctx, f.created, highlevel.ContactUpdate{LastName: highlevel.Ptr("Lee-Smith")})
-	require.NoError(t, err)
-	report, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs})
-	require.NoError(t, err)
-	require.False(t, report.Reversed())
-	ri, err := l.Run(ctx, report.Run)
-	require.NoError(t, err)
-	assert.Equal(t, StatusFailed, ri.Status)
-	for _, id := range f.runs {
-		ri, err := l.Run(ctx, id)
+	eachBackend(t, func(t *testing.T) {
+		ctx := context.Background()
+		l := openTest(t, "", Options{})
+		f := hlScenario(t, l)
+		_, err := f.c.Contacts.Update(ctx, f.created, highlevel.ContactUpdate{LastName: highlevel.Ptr("Lee-Smith")})
 		require.NoError(t, err)
-		assert.Equal(t, StatusSucceeded, ri.Status)
-		assert.Zero(t, ri.UndoneBy)
-	}
-	forced, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs, Force: true})
-	require.NoError(t, err)
-	require.True(t, forced.Reversed())
-	for _, id := range f.runs {
-		ri, err := l.Run(ctx, id)
+		report, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs})
 		require.NoError(t, err)
-		assert.Equal(t, StatusUndone, ri.Status)
-		assert.Equal(t, forced.Run, ri.UndoneBy)
-	}
+		require.False(t, report.Reversed())
+		ri, err := l.Run(ctx, report.Run)
+		require.NoError(t, err)
+		assert.Equal(t, StatusFailed, ri.Status)
+		for _, id := range f.runs {
+			ri, err := l.Run(ctx, id)
+			require.NoError(t, err)
+			assert.Equal(t, StatusSucceeded, ri.Status)
+			assert.Zero(t, ri.UndoneBy)
+		}
+		forced, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs, Force: true})
+		require.NoError(t, err)
+		require.True(t, forced.Reversed())
+		for _, id := range f.runs {
+			ri, err := l.Run(ctx, id)
+			require.NoError(t, err)
+			assert.Equal(t, StatusUndone, ri.Status)
+			assert.Equal(t, forced.Run, ri.UndoneBy)
+		}
+	})
 }

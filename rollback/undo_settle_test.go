@@ -41,26 +41,28 @@ func fastSettle(t *testing.T) {
 // delete that then answers not found is done; an unlink whose contact no
 // longer holds the business is done) and finishes in one go.
 func TestUndoSettlesUnknownOutcomes(t *testing.T) {
-	fastSettle(t)
-	for _, as := range []hltest.LostAs{hltest.LostAs5xx, hltest.LostAsReset} {
-		t.Run(map[hltest.LostAs]string{hltest.LostAs5xx: "5xx", hltest.LostAsReset: "reset"}[as], func(t *testing.T) {
-			forConcurrency(t, func(t *testing.T, conc int) {
-				ctx := context.Background()
-				l := openTest(t, "", Options{})
-				f := hlScenario(t, l)
-				f.s.SetFaults(lostAnswers(as)...)
-				report, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs, Concurrency: conc})
-				require.NoError(t, err)
-				require.True(t, report.Reversed(), "%+v", report.Compensations)
-				ri, err := l.Run(ctx, report.Run)
-				require.NoError(t, err)
-				assert.Equal(t, StatusSucceeded, ri.Status)
-				assert.Zero(t, ri.Counters.Unknown+ri.Counters.Pending, "%+v", ri.Counters)
-				f.s.SetFaults()
-				assert.Equal(t, f.pre, state(t, f.s))
+	eachBackend(t, func(t *testing.T) {
+		fastSettle(t)
+		for _, as := range []hltest.LostAs{hltest.LostAs5xx, hltest.LostAsReset} {
+			t.Run(map[hltest.LostAs]string{hltest.LostAs5xx: "5xx", hltest.LostAsReset: "reset"}[as], func(t *testing.T) {
+				forConcurrency(t, func(t *testing.T, conc int) {
+					ctx := context.Background()
+					l := openTest(t, "", Options{})
+					f := hlScenario(t, l)
+					f.s.SetFaults(lostAnswers(as)...)
+					report, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs, Concurrency: conc})
+					require.NoError(t, err)
+					require.True(t, report.Reversed(), "%+v", report.Compensations)
+					ri, err := l.Run(ctx, report.Run)
+					require.NoError(t, err)
+					assert.Equal(t, StatusSucceeded, ri.Status)
+					assert.Zero(t, ri.Counters.Unknown+ri.Counters.Pending, "%+v", ri.Counters)
+					f.s.SetFaults()
+					assert.Equal(t, f.pre, state(t, f.s))
+				})
 			})
-		})
-	}
+		}
+	})
 }
 
 // TestUndoAfterKillFinishesInOneRerun: an Undo killed part-way (its
@@ -68,32 +70,34 @@ func TestUndoSettlesUnknownOutcomes(t *testing.T) {
 // answers lost) is finished by one more Undo, with answers still being
 // lost: the location is back to its pre-run state and the runs read undone.
 func TestUndoAfterKillFinishesInOneRerun(t *testing.T) {
-	fastSettle(t)
-	for _, stop := range []int{1, 3, 6} {
-		ctx := context.Background()
-		l := openTest(t, "", Options{})
-		f := hlScenario(t, l)
-		f.s.SetFaults(lostAnswers(hltest.LostAs5xx)...)
-		kctx, kill := context.WithCancel(ctx)
-		n := 0
-		_, err := Undo(kctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs, OnCompensation: func(Compensation) {
-			if n++; n == stop {
-				kill()
-			}
-		}})
-		require.ErrorIs(t, err, context.Canceled)
-		kill()
+	eachBackend(t, func(t *testing.T) {
+		fastSettle(t)
+		for _, stop := range []int{1, 3, 6} {
+			ctx := context.Background()
+			l := openTest(t, "", Options{})
+			f := hlScenario(t, l)
+			f.s.SetFaults(lostAnswers(hltest.LostAs5xx)...)
+			kctx, kill := context.WithCancel(ctx)
+			n := 0
+			_, err := Undo(kctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs, OnCompensation: func(Compensation) {
+				if n++; n == stop {
+					kill()
+				}
+			}})
+			require.ErrorIs(t, err, context.Canceled)
+			kill()
 
-		report, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs})
-		require.NoError(t, err)
-		require.True(t, report.Reversed(), "stop=%d: %+v", stop, report.Compensations)
-		for _, id := range f.runs {
-			ri, err := l.Run(ctx, id)
+			report, err := Undo(ctx, l, NewHighLevelTarget(f.c), UndoOptions{Runs: f.runs})
 			require.NoError(t, err)
-			assert.Equal(t, StatusUndone, ri.Status)
-			assert.Equal(t, report.Run, ri.UndoneBy)
+			require.True(t, report.Reversed(), "stop=%d: %+v", stop, report.Compensations)
+			for _, id := range f.runs {
+				ri, err := l.Run(ctx, id)
+				require.NoError(t, err)
+				assert.Equal(t, StatusUndone, ri.Status)
+				assert.Equal(t, report.Run, ri.UndoneBy)
+			}
+			f.s.SetFaults()
+			assert.Equal(t, f.pre, state(t, f.s), "stop=%d", stop)
 		}
-		f.s.SetFaults()
-		assert.Equal(t, f.pre, state(t, f.s), "stop=%d", stop)
-	}
+	})
 }

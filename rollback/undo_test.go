@@ -428,7 +428,9 @@ func undoRefusesChangedRecords(t *testing.T, conc int) {
 }
 
 func TestUndoScopedToObjectTypesAndRuns(t *testing.T) {
-	forConcurrency(t, undoScopedToObjectTypesAndRuns)
+	eachBackend(t, func(t *testing.T) {
+		forConcurrency(t, undoScopedToObjectTypesAndRuns)
+	})
 }
 
 func undoScopedToObjectTypesAndRuns(t *testing.T, conc int) {
@@ -508,9 +510,11 @@ func undoReportsUnresolvedAndGone(t *testing.T, conc int) {
 }
 
 func TestMergeJSON(t *testing.T) {
-	got, err := mergeJSON([]byte(`{"a":1,"cf":[{"id":"x"}]}`), []byte(`{"b":2,"a":3,"cf":[{"id":"y"}]}`))
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"a":3,"b":2,"cf":[{"id":"x"},{"id":"y"}]}`, string(got))
-	_, err = mergeJSON(nil, []byte(`[1]`))
-	require.Error(t, err)
+	eachBackend(t, func(t *testing.T) {
+		got, err := mergeJSON([]byte(`{"a":1,"cf":[{"id":"x"}]}`), []byte(`{"b":2,"a":3,"cf":[{"id":"y"}]}`))
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"a":3,"b":2,"cf":[{"id":"x"},{"id":"y"}]}`, string(got))
+		_, err = mergeJSON(nil, []byte(`[1]`))
+		require.Error(t, err)
+	})
 }

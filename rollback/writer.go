@@ -19,6 +19,11 @@ type writer struct {
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
 	max   int
+	// pg: PostgreSQL's transactions start with a plain BEGIN (the writer
+	// lock, not the transaction, keeps other writers out) and the batched
+	// intent inserts return their ids (no LastInsertId in pgx).
+	pg    bool
+	begin string
 
 	commits atomic.Int64 // transactions committed
 	entries atomic.Int64 // requests they carried
@@ -122,8 +127,20 @@ func newWriter(ctx context.Context, l *Ledger) (*writer, error) {
 		max:   l.opts.MaxBatch,
 		reqs:  make(chan *writeReq, l.opts.MaxBatch),
 		done:  make(chan struct{}),
+		pg:    l.pg != nil,
+		begin: `BEGIN IMMEDIATE`,
+	}
+	if w.pg {
+		w.begin = `BEGIN`
+		if err := l.pgLockWriter(ctx, conn); err != nil {
+			conn.Close()
+			return nil, err
+		}
 	}
 	for name, q := range statements {
+		if w.pg && strings.HasPrefix(name, "insertIntent") {
+			q += ` RETURNING id, run, seq`
+		}
 		st, err := conn.PrepareContext(ctx, q)
 		if err != nil {
 			w.closeStmts()
@@ -231,7 +248,7 @@ func (w *writer) commit(batch []*writeReq) {
 
 func (w *writer) runTx(batch []*writeReq, extra ...*writeReq) (err error) {
 	ctx := context.Background()
-	if _, err := w.conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+	if _, err := w.conn.ExecContext(ctx, w.begin); err != nil {
 		return fmt.Errorf("rollback: begin: %w", err)
 	}
 	tx := &wtx{ctx: ctx, w: w}
@@ -325,6 +342,13 @@ func (w *writer) insertIntents(tx *wtx, reqs []*writeReq) error {
 		for _, row := range rows[:n] {
 			args = append(args, row.args[:]...)
 		}
+		if w.pg {
+			if err := w.insertIntentsReturning(tx, n, rows[:n], args); err != nil {
+				return err
+			}
+			rows = rows[n:]
+			continue
+		}
 		res, err := tx.exec(fmt.Sprintf("insertIntent%d", n), args...)
 		if err != nil {
 			return err
@@ -337,6 +361,41 @@ func (w *writer) insertIntents(tx *wtx, reqs []*writeReq) error {
 			row.entry = last - int64(n-1-i)
 		}
 		rows = rows[n:]
+	}
+	return nil
+}
+
+// insertIntentsReturning is insertIntents' chunk on PostgreSQL: the ids
+// come back by RETURNING, matched to their rows by (run, seq), which is
+// unique, since PostgreSQL does not promise RETURNING's row order.
+func (w *writer) insertIntentsReturning(tx *wtx, n int, rows []*intentRow, args []any) error {
+	name := fmt.Sprintf("insertIntent%d", n)
+	res, err := w.stmts[name].QueryContext(tx.ctx, args...)
+	if err != nil {
+		return fmt.Errorf("rollback: %s: %w", name, err)
+	}
+	defer res.Close()
+	type runSeq struct{ run, seq int64 }
+	ids := make(map[runSeq]int64, n)
+	for res.Next() {
+		var id int64
+		var k runSeq
+		if err := res.Scan(&id, &k.run, &k.seq); err != nil {
+			return fmt.Errorf("rollback: %s: %w", name, err)
+		}
+		ids[k] = id
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("rollback: %s: %w", name, err)
+	}
+	for _, row := range rows {
+		run, _ := row.args[0].(int64)
+		seq, _ := row.args[1].(int64)
+		id, ok := ids[runSeq{run, seq}]
+		if !ok {
+			return fmt.Errorf("rollback: %s: no id returned for run %d seq %d", name, run, seq)
+		}
+		row.entry = id
 	}
 	return nil
 }
