@@ -85,6 +85,28 @@ func newTree(getenv env, stdout, stderr io.Writer, hc *http.Client) *tree {
 		root.AddCommand(cc)
 		t.clis[def.name] = c
 	}
+	root.SetHelpCommand(&cobra.Command{
+		Use:   "help [command]",
+		Short: "this text; pbn2hl help <command> is the command's -h",
+		RunE: func(cc *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				usage(cc.OutOrStdout())
+				return nil
+			}
+			target, rest, err := root.Find(args)
+			if err != nil || target == root || len(rest) > 0 {
+				return t.unknownCommand(args[0])
+			}
+			return target.Help()
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			names := make([]string, len(commands))
+			for i, c := range commands {
+				names[i] = c.name
+			}
+			return names, cobra.ShellCompDirectiveNoFileComp
+		},
+	})
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
 	for _, cc := range root.Commands() {
@@ -114,12 +136,7 @@ func (t *tree) execute(ctx context.Context, args []string) int {
 		}
 	}
 	if sub == nil && !strings.HasPrefix(name, "__complete") { // cobra's hidden completion helpers
-		msg := fmt.Sprintf("pbn2hl: unknown command %q", name)
-		if s := t.root.SuggestionsFor(name); len(s) > 0 {
-			msg += fmt.Sprintf(" (did you mean %q?)", s[0])
-		}
-		fmt.Fprintf(t.stderr, "%s\nrun 'pbn2hl -h' for the commands\n", msg)
-		return exitUsage
+		return t.reportError(t.unknownCommand(name))
 	}
 	rest := args[1:]
 	if t.clis[name] != nil {
@@ -164,8 +181,28 @@ func (t *tree) completionArgs(args []string) []string {
 	return append(out, word)
 }
 
+// unknownCommand is the error of a command name pbn2hl does not have,
+// with the nearest one it has.
+func (t *tree) unknownCommand(name string) error {
+	msg := fmt.Sprintf("unknown command %q", name)
+	if s := t.root.SuggestionsFor(name); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %q?)", s[0])
+	}
+	return &commandError{msg: msg}
+}
+
+// commandError is an unknown command (exit 2).
+type commandError struct{ msg string }
+
+func (e *commandError) Error() string { return e.msg }
+
 // reportError prints a parse error: one line, and the way to the help.
 func (t *tree) reportError(err error) int {
+	var ce *commandError
+	if errors.As(err, &ce) {
+		fmt.Fprintf(t.stderr, "pbn2hl: %s\nrun 'pbn2hl -h' for the commands\n", ce.msg)
+		return exitUsage
+	}
 	var fe *flagError
 	if errors.As(err, &fe) {
 		fmt.Fprintf(t.stderr, "pbn2hl %s: %v\nRun 'pbn2hl %s -h' for its flags.\n", fe.cmd, fe.err, fe.cmd)

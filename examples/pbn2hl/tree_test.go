@@ -162,6 +162,14 @@ func TestDashesAndHelp(t *testing.T) {
 	assert.Empty(t, out)
 	assert.Equal(t, "pbn2hl: unknown command \"rn\" (did you mean \"run\"?)\nrun 'pbn2hl -h' for the commands\n", errOut)
 
+	code, out, errOut = runPlain("help", "rn")
+	assert.Equal(t, exitUsage, code)
+	assert.Empty(t, out)
+	assert.Equal(t, "pbn2hl: unknown command \"rn\" (did you mean \"run\"?)\nrun 'pbn2hl -h' for the commands\n", errOut)
+	code, out, _ = runPlain("help", "completion", "bash")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "source <(pbn2hl completion bash)", "cobra's help of its completion commands")
+
 	code, _, errOut = runPlain("status", "extra")
 	assert.Equal(t, exitUsage, code)
 	assert.Equal(t, "pbn2hl status: unexpected arguments [\"extra\"]\nRun 'pbn2hl status -h' for its flags.\n", errOut)
