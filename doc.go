@@ -269,7 +269,7 @@
 //	journaling a write, settling by lookup  journaled_call.go, lookup.go, sweep.go, index.go (id map)
 //	the ledger, and undoing a record type   rollback (the ledger; the undo of the first record types in
 //	                                        rollback/kinds.go, whose targets read and delete through it:
-//	                                        rollbackKind, rollback.BuiltIn); a newer target's undo in its
+//	                                        builtInWriter, rollback.BuiltIn); a newer target's undo in its
 //	                                        target file (undoKind), handed to rollback by UndoKinds / UndoTarget
 //	counting and comparing after a run      reconcile.go; reconcile (per object type: reconcile/kinds.go)
 //	repairing what reconcile found          repair.go, through each target's resend and current hooks and
@@ -300,9 +300,9 @@
 // rollback.RecordKind whose Delete and Read are the target's remove and
 // read, with Restore, Exists or Digest as its records allow) — and its
 // entry in targets (target.go). The first targets (contact, business,
-// opportunity, note, task, custom record) embed rollbackKind instead of a
-// read, remove and undoKind of their own: their undo is rollback's
-// built-in kind (rollback.BuiltIn), written once. UndoKinds collects the
+// opportunity, note, task, custom record) embed builtInWriter in place of
+// writer and have no read, remove or undoKind of their own: their undo is
+// rollback's built-in kind (rollback.BuiltIn), written once. UndoKinds collects the
 // undo kinds, and UndoTarget (rollback's HighLevelTarget with them) is
 // what Migration.Undo, Migration.Repair and the commands pass to
 // rollback.Undo. One other package knows the kind, in one table:

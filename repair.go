@@ -276,8 +276,21 @@ func (r *repairer) repair(ctx context.Context, rep *reconcile.Report) error {
 // again, and an opportunity goes on its contact's new id.
 func missingRank(typ string) loadGroup { return targetOfType(typ).group() }
 
-// body is the last journaled body of a record the ledger maps to id.
-func (r *repairer) body(ctx context.Context, it item) (rollback.Entry, []byte, bool, error) {
+// body counts it in its type's progress and reads the last journaled
+// body of the record the ledger maps to its id; ok is false, and the
+// record listed, when the ledger holds none (purged, or not the record the
+// ledger maps).
+func (r *repairer) body(ctx context.Context, it item) (pr *Progress, e rollback.Entry, body []byte, ok bool, err error) {
+	pr = r.prog(it.typ)
+	pr.Total++
+	e, body, ok, err = r.lastBody(ctx, it)
+	if err == nil && !ok {
+		r.skip(it.typ, it.key, it.id, false, "the ledger holds no body for it (purged, or not the record the ledger maps)")
+	}
+	return pr, e, body, ok, err
+}
+
+func (r *repairer) lastBody(ctx context.Context, it item) (rollback.Entry, []byte, bool, error) {
 	e, ok := r.j.lastWrite[it.typ+"\x00"+it.key]
 	if !ok || e.HighLevelID != it.id && e.TargetID != it.id {
 		mp, found, err := r.m.opts.Ledger.Lookup(ctx, it.typ, it.key)
@@ -297,15 +310,9 @@ func (r *repairer) body(ctx context.Context, it item) (rollback.Entry, []byte, b
 
 // recreate creates a missing record again from its journaled body.
 func (r *repairer) recreate(ctx context.Context, it item) error {
-	pr := r.prog(it.typ)
-	pr.Total++
-	e, body, ok, err := r.body(ctx, it)
-	if err != nil {
+	pr, e, body, ok, err := r.body(ctx, it)
+	if err != nil || !ok {
 		return err
-	}
-	if !ok {
-		r.skip(it.typ, it.key, it.id, false, "the ledger holds no body for it (purged, or not the record the ledger maps)")
-		return nil
 	}
 	rs, err := targetOfType(it.typ).resend(resendScope{m: r.m, typ: it.typ, ext: r.p.extField[it.typ], moved: r.moved, parent: parentOf(e)}, it.key, body)
 	if errors.Is(err, errNoResend) {
@@ -385,15 +392,9 @@ func (r *repairer) relink(ctx context.Context, k *linkKind, key string, e rollba
 // update puts a record's journaled body back over fields that differ,
 // unless someone changed it in HighLevel after the migration wrote it.
 func (r *repairer) update(ctx context.Context, it item) error {
-	pr := r.prog(it.typ)
-	pr.Total++
-	e, body, ok, err := r.body(ctx, it)
-	if err != nil {
+	pr, e, body, ok, err := r.body(ctx, it)
+	if err != nil || !ok {
 		return err
-	}
-	if !ok {
-		r.skip(it.typ, it.key, it.id, false, "the ledger holds no body for it (purged, or not the record the ledger maps)")
-		return nil
 	}
 	parent := parentOf(e)
 	if id := r.moved[parent]; id != "" {

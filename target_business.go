@@ -14,10 +14,7 @@ import (
 // businessTarget writes businesses (offices). A business has no custom
 // field for an external id: its identity is the marker line at the end of
 // its description.
-type businessTarget struct {
-	writer
-	rollbackKind // read and remove: rollback's built-in kind
-}
+type businessTarget struct{ builtInWriter }
 
 func (businessTarget) kind() mapping.TargetKind { return mapping.TargetBusiness }
 func (businessTarget) group() loadGroup         { return loadBusinesses }

@@ -16,10 +16,7 @@ import (
 // contactTarget writes contacts (patients) with their custom fields, tags,
 // owner, external id and folded JSON fields (communication log, forms) in
 // one create call; the business link follows in bulk (phase.linkBusinesses).
-type contactTarget struct {
-	writer
-	rollbackKind // read and remove: rollback's built-in kind
-}
+type contactTarget struct{ builtInWriter }
 
 func (contactTarget) kind() mapping.TargetKind { return mapping.TargetContact }
 func (contactTarget) group() loadGroup         { return loadContacts }

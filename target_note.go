@@ -15,10 +15,7 @@ import (
 
 // noteTarget writes notes under their contact. A note has no custom
 // field: its identity is the marker line at the end of its body.
-type noteTarget struct {
-	writer
-	rollbackKind // read and remove: rollback's built-in kind
-}
+type noteTarget struct{ builtInWriter }
 
 func (noteTarget) kind() mapping.TargetKind { return mapping.TargetNote }
 func (noteTarget) group() loadGroup         { return loadNotes }

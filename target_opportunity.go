@@ -14,20 +14,24 @@ import (
 
 // opportunityTarget writes opportunities (treatment plans) under their
 // contact, in the pipeline and stage the map resolves.
-type opportunityTarget struct {
-	writer
-	rollbackKind // read and remove: rollback's built-in kind
-}
+type opportunityTarget struct{ builtInWriter }
 
 func (opportunityTarget) kind() mapping.TargetKind { return mapping.TargetOpportunity }
 func (opportunityTarget) group() loadGroup         { return loadOpportunities }
 
 // need counts contacts with several opportunities in one pipeline: a
 // location that refuses duplicate opportunities would reject all but one.
-// prepare lists the pipelines (their stage ids) when the map has any.
+// prepare takes the pipelines (their stage ids) when the map has any, from
+// the schema diff's read when it made one.
 func (opportunityTarget) prepare(ctx context.Context, m *Migration, p *prepared) (err error) {
 	if len(p.plan.Pipelines) == 0 {
 		return nil
+	}
+	if p.schemaAPI != nil { // the schema diff just read them: setup reads once (17.2)
+		if ps, ok := p.schemaAPI.ListedPipelines(); ok {
+			p.inputs.Pipelines = ps
+			return nil
+		}
 	}
 	if p.inputs.Pipelines, err = m.opts.Client.Pipelines.List(ctx); err != nil {
 		return fmt.Errorf("pbnhl: pipelines: %w", err)

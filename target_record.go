@@ -15,10 +15,7 @@ import (
 // recordTarget writes custom object records (appointments, treatments…),
 // then relates each to its parents through the map's associations. The
 // ledger record type is the object's schema key.
-type recordTarget struct {
-	writer
-	rollbackKind // read and remove: rollback's built-in kind
-}
+type recordTarget struct{ builtInWriter }
 
 func (recordTarget) kind() mapping.TargetKind { return mapping.TargetCustomObject }
 func (recordTarget) group() loadGroup         { return loadRecords }

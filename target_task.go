@@ -13,10 +13,7 @@ import (
 
 // taskTarget writes tasks under their contact. Like a note, a task's
 // identity is the marker line at the end of its body.
-type taskTarget struct {
-	writer
-	rollbackKind // read and remove: rollback's built-in kind
-}
+type taskTarget struct{ builtInWriter }
 
 func (taskTarget) kind() mapping.TargetKind { return mapping.TargetTask }
 func (taskTarget) group() loadGroup         { return loadNotes }

@@ -37,6 +37,14 @@ func UndoTarget(c *highlevel.Client) *rollback.HighLevelTarget {
 	return rollback.NewHighLevelTarget(c).WithKinds(UndoKinds(c)...)
 }
 
+// builtInWriter is what a target whose undo rollback holds embeds in
+// place of writer: writer's role and cost, and rollbackKind's read and
+// remove.
+type builtInWriter struct {
+	writer
+	rollbackKind
+}
+
 // rollbackKind is the read and remove of the targets whose undo rollback
 // holds (contacts, businesses, opportunities, notes, tasks and custom
 // object records: rollback's built-in kinds, rollback/kinds.go). Those
