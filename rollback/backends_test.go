@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -70,41 +69,11 @@ func sqliteOnly(t testing.TB, why string) {
 	}
 }
 
-// postgresURL is postgresDB as a postgres:// URL, the form a ledger
-// location takes: the harness's keyword string (host=DIR port=N user=U
-// dbname=D, unquoted values) becomes postgres://U@/D?host=DIR&port=N.
+// postgresURL is postgresDB: a postgres:// URL, the form a ledger
+// location takes.
 func postgresURL(t testing.TB) string {
 	t.Helper()
-	dsn := postgresDB(t)
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return dsn
-	}
-	u := url.URL{Scheme: "postgres"}
-	q := url.Values{}
-	var user, password string
-	for _, f := range strings.Fields(dsn) {
-		k, v, ok := strings.Cut(f, "=")
-		if !ok {
-			t.Fatalf("PostgreSQL test location: not a key=value field in %s", RedactDSN(dsn))
-		}
-		switch k {
-		case "dbname":
-			u.Path = "/" + v
-		case "user":
-			user = v
-		case "password":
-			password = v
-		default:
-			q.Set(k, v)
-		}
-	}
-	if password != "" {
-		u.User = url.UserPassword(user, password)
-	} else if user != "" {
-		u.User = url.User(user)
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
+	return postgresDB(t)
 }
 
 // openWhenUnlocked opens a PostgreSQL ledger whose previous writer was
@@ -132,17 +101,16 @@ func openWhenUnlocked(t testing.TB, path string, opts Options) *Ledger {
 // cannot read.
 func pgDatabaseFiles(t *testing.T, loc string) []string {
 	t.Helper()
-	if pg == nil || pg.dir == "" {
+	if pg == nil || pg.DataDir() == "" {
 		t.Skip("the raw-bytes check needs the throwaway local cluster (PBNHL_POSTGRES_URL names a server whose files the test cannot read)")
 	}
 	db := pgTestLocation(t, loc).db(false)
 	defer db.Close()
 	_, err := db.Exec(`CHECKPOINT`)
 	require.NoError(t, err)
-	var dataDir string
 	var oid int64
-	require.NoError(t, db.QueryRow(`SELECT current_setting('data_directory'), oid FROM pg_database WHERE datname = current_database()`).Scan(&dataDir, &oid))
-	files, err := filepath.Glob(filepath.Join(dataDir, "base", fmt.Sprint(oid), "*"))
+	require.NoError(t, db.QueryRow(`SELECT oid FROM pg_database WHERE datname = current_database()`).Scan(&oid))
+	files, err := filepath.Glob(filepath.Join(pg.DataDir(), "base", fmt.Sprint(oid), "*"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	return files
