@@ -20,21 +20,36 @@
 //
 //   - Counts per object type: the source's valid records (given by the host
 //     from the map's Validator, Options.Source), the id map and HighLevel's
-//     totals (one search call with a page of one for contacts and records,
-//     a listing for businesses and opportunities). Contacts missing or extra
-//     are named by source key through the bucketed diff, with no read per
-//     record.
+//     totals (a search's total for contacts, custom object records and —
+//     in a full check that is not Deep — opportunities; a listing for
+//     businesses, and for opportunities otherwise). Count.HighLevelBy says
+//     which ("search total" or "listing"). Contacts missing or extra are
+//     named by source key through the bucketed diff, with no read per
+//     record; custom records and opportunities by reading the type whole
+//     when its count differs. A total of exactly 10,000 where the ledger
+//     holds more may be Elasticsearch's "10,000 or more": it is not used
+//     as a count (the type is listed instead).
 //   - Field population rates per target field: the share of records whose
-//     mapped body sets the field, against HighLevel's share (contacts: one
-//     count call per field with an "exists" filter; other objects: over the
-//     records read).
+//     mapped body sets the field, against HighLevel's share. Contacts and
+//     custom object records by counted searches (a page of one with an
+//     "exists" filter — properties.<key> for records, which HighLevel
+//     accepts though its spec does not document record filters —: its
+//     total); the fields every record's body sets are counted together,
+//     one search with an "exists" filter on each, whose total of every
+//     record stands for each of them (otherwise they are counted one by
+//     one). Other objects over the records read. Population.StoredBy
+//     says which ("search total" or "records read").
 //   - Relationship integrity: contacts linked to their office's business
 //     (one count call per business; a business whose count differs is
 //     listed; a ledger business the count's listing lacks is an orphan
-//     "missing", which repair creates again), custom records related to their contact (for the sample, one
-//     listing per record; in a full run one listing per contact, which holds
-//     all its records' relations) and opportunities on the right contact and
-//     pipeline (one listing); orphans listed by source key.
+//     "missing", which repair creates again), custom records related to
+//     their contact (one listing per contact, which holds all its records'
+//     relations: for the sample, one contact per four sampled records; in
+//     a full run a random sample of the related contacts, every one when
+//     Deep) and opportunities on the right contact and
+//     pipeline (one listing; in a full check that is not Deep, the random
+//     page of 100 read with their count, "sampled N of M", unless the
+//     count differs); orphans listed by source key.
 //   - A field-level diff. For a sample (Options.Sample) every field of every
 //     record is read back by id and compared with the mapped body, with
 //     HighLevel's normalisations (highlevel.StoredEqual): e-mails without case, phones by their
@@ -54,7 +69,12 @@
 //     it saves (bisection saves records read and compared, and calls once
 //     the location is much larger than a page). Custom object records have
 //     no range filter or sort in HighLevel's search, so a full run scans
-//     them by pages of 100 instead, comparing every field. Diff.Calls and
+//     them by pages of 100 instead, comparing every field — when Deep, or
+//     for a type whose count differs from the ledger's. A full check that
+//     is not Deep compares, per custom object whose count agrees, the
+//     random search page of 100 read with the count (no call of its own;
+//     Diff.Sampled of Diff.SampledOf, "sampled N of M records": a field
+//     changed on a record outside the page is not seen). Diff.Calls and
 //     Diff.RecordsRead say what each cost; BenchmarkBucketedDiff reports
 //     calls and records read per contact. Measured on 1,929 contacts with
 //     two damaged: leaf 500 spends 8 calls and reads 963 contacts; leaf 25
@@ -75,7 +95,11 @@
 // fields); and for contacts, a copy carrying a migrated key sits in the same
 // key range as the original, so its bucket's fingerprint differs and the
 // leaf read holds both. Contacts and records are therefore checked in full
-// runs only, opportunities always. The property or field holding the
+// runs only, opportunities always. In a full check that is not Deep a copy
+// of a custom record or an opportunity raises its type's count, which
+// makes the check read the type whole and group it; a copy offset by a
+// deleted record of the same type leaves the count equal and is seen only
+// on the sample page (Deep groups every one). The property or field holding the
 // external id is given (Options.OpportunityExternalField,
 // Options.RecordExternalFields) or told from the ledger's mapped bodies:
 // the one field equal to the record's source key in every body (up to 25
@@ -90,35 +114,40 @@
 // range on a TEXT custom field is unconfirmed (a refusal is reported as an
 // error of the buckets step, and Full=false still reconciles the rest).
 //
-// Cost of a full check (BenchmarkFullReconcile, a clean migration of
-// 1,929 contacts and about 32,000 custom object records, no sample): 2,309
-// reads, 1.20 per contact — the bucketed diff 0.001 per contact (2 reads
-// for every contact), the record scan 0.010 per record (HighLevel's record
-// search pages hold 100 and take no range filter), 62 reads whatever the
-// size (field listings, counts, a count per business and per contact
-// field), and the relation check 0.995 per contact: HighLevel lists
-// relations per record only, so checking every relation costs one listing
-// per related contact. That is now Options.Deep: a full check that is not
-// Deep reads the relations of a random sample of related contacts (one
-// per 200, at least one; Options.RelationSample), and its Integrity line
-// says "sampled N of M contacts" (Integrity.Sampled, SampledOf; the text
-// report adds what the sample can miss: a loss on a fraction p of the
-// contacts goes unseen with probability (1-p)^N). A single removed
-// relation is found exactly by Deep or by a sample that covers its
-// contact (TestRelationSample); a deleted contact by the counts and the
-// bucketed diff, a changed field by the bucketed diff (contacts), the
-// record scan (custom records) or the sample diff. At 290 contacts
-// (BenchmarkFullReconcile, default size) the sampled check spends 0.386
-// reads per contact (57 fixed reads, the scan 0.0103 per record, the
-// relations 0.0069 per contact) against 1.376 with every relation; at
-// 961 contacts 0.238 (60 fixed, the scan 0.0102 per record — about 16
-// custom records per contact —, the relations 0.0052 per contact). The
-// scan and the fixed reads, not the relations, now keep it above 0.02.
-// Options.Full=false checks the relations of the sample diff's records
-// only; the sample diff spends 1.64 reads per sampled record at both
-// sizes (BenchmarkSampleDiff, 118 records: a read by id, and a relation
-// listing per custom record). Estimate tells a check's reads from the ledger alone,
-// before it runs.
+// Cost of a full check (BenchmarkFullReconcile, a clean migration, no
+// sample diff). A full check that is not Deep spends reads that do not
+// grow with the practice — two field listings, a count per object type
+// (the custom objects' and opportunities' with their sample page), a
+// count per business, about 57 counted searches for the population (the
+// default map's contact and record fields) — plus a bucket fingerprint
+// per 1,000 contacts and a relation listing per 200 related contacts
+// (RelationSample). Measured (reads per contact; fixed reads amortise, so
+// the figure falls with size): 290 contacts 0.241 (67 fixed), 1,929
+// contacts 0.0425 (70 fixed, buckets 0.001, relations 0.0052), 9,641
+// contacts 0.0134 (70 fixed, buckets 0.001, relations 0.0051; 315 custom
+// records compared on the sample pages). Before this (every custom record scanned, every
+// opportunity listed, population of records over the scan) it was 0.386
+// at 290 and 0.238 at 961; with every relation read too (Deep), 1.38 at
+// 290. Deep stays exact record by record: every relation (one listing per
+// related contact: about 1 read per contact), every custom record (0.01
+// per record, about 16 per contact) and every opportunity. What a full
+// check that is not Deep finds exactly: a deleted or changed contact
+// (buckets), a contact unlinked from its business (the business counts),
+// a deleted or extra custom record or opportunity (its count differs and
+// the type is read whole); by sample: a changed custom record (on its
+// type's page) and a removed relation (in the sampled contacts: a loss on
+// a fraction p of the related contacts is missed with probability
+// (1-p)^N, and a single one with probability 1-N/M). The report says
+// what was sampled, and of how many (TestFullCheckFindsEachDamage).
+// Options.Seed makes the samples repeatable. Options.Full=false checks
+// the relations of the sample diff's contacts only. The sample diff
+// (BenchmarkSampleDiff, 118 records) spends 1.042 reads per sampled
+// record (was 1.64): a read by id each, and the relations of one related
+// contact per four sampled records, listed once — its custom records are
+// the ones sampled (topped up with every Sample-th other record when they
+// hold too few), and every journaled relation of those contacts is
+// checked. Estimate tells a check's reads from the ledger alone, before
+// it runs.
 //
 // External id fields are given by key ("contact.pbn_patient_id", as the
 // map names them) or by HighLevel id; a key is resolved from the custom
