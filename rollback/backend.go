@@ -1,9 +1,12 @@
 package rollback
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 )
@@ -82,4 +85,34 @@ func RedactDSN(loc string) string {
 		}
 	}
 	return passwordParam.ReplaceAllString(loc, "${1}xxxxx")
+}
+
+// Exists reports whether a ledger is at location, creating nothing: for a
+// file path (or sqlite:PATH), whether the file exists; for a postgres://
+// or postgresql:// URL, whether the database holds a ledger (a database
+// that does not exist holds none). Anything but a clear "there is none" is
+// an error — a directory, an unreadable path, a server that cannot be
+// reached — since guessing "missing" could lead a caller to create a new
+// ledger beside the real one. Errors name the location through RedactDSN.
+func Exists(ctx context.Context, location string) (bool, error) {
+	if location == "" {
+		return false, invalidArg("location", "empty")
+	}
+	backend, target := parseLocation(location)
+	if backend == backendPostgres {
+		return postgresExists(ctx, target)
+	}
+	if target == "" {
+		return false, invalidArg("location", "empty after the sqlite: prefix")
+	}
+	st, err := os.Stat(target)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("rollback: ledger %s: %w", target, err)
+	case st.IsDir():
+		return false, invalidArg("location", target+" is a directory, not a ledger file")
+	}
+	return true, nil
 }

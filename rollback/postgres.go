@@ -240,6 +240,30 @@ func openPostgres(ctx context.Context, loc string, l *Ledger) (*Ledger, error) {
 	return l, nil
 }
 
+// postgresExists is Exists for a PostgreSQL location.
+func postgresExists(ctx context.Context, loc string) (bool, error) {
+	p, err := parsePostgres(loc)
+	if err != nil {
+		return false, err
+	}
+	db := p.db(true)
+	defer db.Close()
+	if err := db.PingContext(ctx); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == pgUndefinedDatabase {
+			return false, nil
+		}
+		return false, p.scrub(fmt.Errorf("rollback: ledger %s: %w", p.redacted, err))
+	}
+	if _, err := pgExistingVersion(ctx, db, p.redacted); err != nil {
+		if errors.Is(err, ErrNoLedger) {
+			return false, nil
+		}
+		return false, p.scrub(err)
+	}
+	return true, nil
+}
+
 // pgExistingVersion is the schema version of an existing ledger, or
 // ErrNoLedger when the database holds none (MustExist and ReadOnly create
 // nothing).

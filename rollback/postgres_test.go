@@ -157,3 +157,43 @@ func TestPostgresInfoRedactsPassword(t *testing.T) {
 	require.True(t, errors.Is(err, ErrLedgerLocked))
 	assert.NotContains(t, err.Error(), secret)
 }
+
+// TestExists: Exists tells a ledger from nothing on both backends and
+// creates nothing; a directory and an unreachable server are errors.
+func TestExists(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	file := dir + "/l.db"
+	for _, loc := range []string{file, "sqlite:" + file} {
+		ok, err := Exists(ctx, loc)
+		require.NoError(t, err)
+		assert.False(t, ok, loc)
+	}
+	_, err := os.Stat(file)
+	require.ErrorIs(t, err, fs.ErrNotExist, "nothing was created")
+	openTest(t, file, Options{}).Close()
+	for _, loc := range []string{file, "sqlite:" + file} {
+		ok, err := Exists(ctx, loc)
+		require.NoError(t, err)
+		assert.True(t, ok, loc)
+	}
+	_, err = Exists(ctx, dir)
+	var ia *InvalidArgumentError
+	require.ErrorAs(t, err, &ia)
+	_, err = Exists(ctx, "postgres://m:n0t-in-l0gs@127.0.0.1:1/pbnhl?connect_timeout=5")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "n0t-in-l0gs")
+
+	loc := postgresURL(t)
+	ok, err := Exists(ctx, loc)
+	require.NoError(t, err)
+	assert.False(t, ok, "an empty database holds no ledger")
+	missing := strings.Replace(loc, "/pbnhl_t", "/pbnhl_missing_t", 1)
+	ok, err = Exists(ctx, missing)
+	require.NoError(t, err)
+	assert.False(t, ok, "a database that does not exist holds no ledger")
+	openTest(t, loc, Options{}).Close()
+	ok, err = Exists(ctx, loc)
+	require.NoError(t, err)
+	assert.True(t, ok)
+}
