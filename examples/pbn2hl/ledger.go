@@ -5,9 +5,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -123,20 +123,32 @@ func (c *cli) keyFile() string {
 	return c.getenv(envLedgerKeyFile)
 }
 
-// ledgerExists reports whether path names a file. Any answer but "there is
-// nothing there" (a permission error, a directory) is an error: guessing
-// "missing" could lead to a new ledger beside the real one.
+// ledgerExists reports whether -ledger names an existing ledger: a file
+// (a path, or sqlite:PATH) or, for a postgres:// URL, a database holding
+// one (rollback.Exists; nothing is created). Any answer but "there is
+// nothing there" (a permission error, a directory, a server that does not
+// answer) is an error: guessing "missing" could lead to a new ledger
+// beside the real one. A password in a postgres:// -ledger is refused: a
+// command line is readable by every user of the machine (ps) and -ledger
+// is repeated in messages, so the password goes in $PGPASSWORD or
+// ~/.pgpass (pgx reads both); the refusal names the URL through
+// rollback.RedactDSN.
 func ledgerExists(path string) (bool, error) {
-	st, err := os.Stat(path)
+	if redacted := rollback.RedactDSN(path); redacted != path {
+		return false, usagef("-ledger %s carries a password: give it in $PGPASSWORD or ~/.pgpass instead "+
+			"(a command line is visible to every user of this machine)", redacted)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ok, err := rollback.Exists(ctx, path)
+	var bad *rollback.InvalidArgumentError
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
+	case errors.As(err, &bad):
+		return false, usagef("-ledger: %s: give the ledger file", bad.Reason)
 	case err != nil:
 		return false, fmt.Errorf("ledger: %w", err)
-	case st.IsDir():
-		return false, usagef("-ledger %s is a directory: give the ledger file", path)
 	}
-	return true, nil
+	return ok, nil
 }
 
 // readKey reads a 32-byte key file: raw bytes or 64 hex digits. A key
