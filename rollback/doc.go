@@ -84,6 +84,10 @@
 //     once the server's WAL is flushed); DurabilityNormal sets it off for
 //     the ledger's sessions (a server crash can lose the last commits),
 //     unless the URL sets it.
+//   - Connections: an open ledger uses at most 9 server sessions (the
+//     writer's and up to 8 readers, which an idle ledger gives back after
+//     30 s): size max_connections for the ledgers open at once; a pooler in
+//     front must run in session mode (the writer lock is a session lock).
 //   - Read-only: ReadOnly and MustExist create nothing (a database without
 //     a ledger, or no database, is ErrNoLedger, matching fs.ErrNotExist);
 //     ReadOnly's connections run with default_transaction_read_only.

@@ -55,7 +55,8 @@ type Options struct {
 	// Durability defaults to DurabilityFull.
 	Durability Durability
 	// BusyTimeout is how long SQLite waits for a lock held by another
-	// process before failing; default 10 s.
+	// process before failing; default 10 s. (PostgreSQL: unused; a second
+	// writer is refused at once with ErrLedgerLocked.)
 	BusyTimeout time.Duration
 	// MaxBatch caps how many queued writes one group commit takes; default 4096.
 	MaxBatch int
@@ -68,7 +69,8 @@ type Options struct {
 	schemaVersion int // tests open at an older schema version
 }
 
-// Ledger is one migration project's run ledger: a single SQLite file.
+// Ledger is one migration project's run ledger: a single SQLite file, or
+// a PostgreSQL database (or schema) — see the package doc's Backends.
 // It is safe for concurrent use by many goroutines.
 type Ledger struct {
 	path   string
@@ -95,6 +97,8 @@ type Ledger struct {
 
 // Info describes a ledger file.
 type Info struct {
+	// Path is the ledger's file, or its PostgreSQL URL with the password
+	// redacted (RedactDSN).
 	Path          string
 	SchemaVersion int
 	// MigratedFrom is the schema version this handle's Open found (0 for a

@@ -165,6 +165,12 @@ func (p *pgLocation) scrub(err error) error {
 	return &scrubbed{msg: strings.ReplaceAll(err.Error(), p.password, "xxxxx"), err: err}
 }
 
+// pgReadConns caps a PostgreSQL ledger's read sessions: with the writer's
+// one, an open ledger uses at most 1 + pgReadConns server connections
+// (size max_connections for the ledgers open at once; a pooler must run in
+// session mode, since the writer lock is a session advisory lock).
+const pgReadConns = 8
+
 // pgUndefinedDatabase is SQLSTATE invalid_catalog_name (3D000).
 const pgUndefinedDatabase = "3D000"
 
@@ -220,7 +226,9 @@ func openPostgres(ctx context.Context, loc string, l *Ledger) (*Ledger, error) {
 		return fail(err)
 	}
 	l.read = p.db(true)
-	l.read.SetMaxOpenConns(8)
+	l.read.SetMaxOpenConns(pgReadConns)
+	// An idle ledger (a fleet keeps many open) gives its read sessions back.
+	l.read.SetConnMaxIdleTime(30 * time.Second)
 	if opts.schemaVersion > 0 {
 		return l, nil
 	}

@@ -197,3 +197,23 @@ func TestExists(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 }
+
+// TestPostgresDurability: DurabilityNormal sets synchronous_commit off for
+// the ledger's sessions; DurabilityFull leaves the server's setting alone.
+func TestPostgresDurability(t *testing.T) {
+	ctx := context.Background()
+	loc := postgresURL(t)
+	for _, d := range []Durability{DurabilityNormal, DurabilityFull} {
+		l, err := Open(ctx, loc, Options{Plaintext: true, Durability: d, Logger: quietLogger()})
+		require.NoError(t, err)
+		var setting, source string
+		require.NoError(t, l.read.QueryRowContext(ctx, `SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'`).Scan(&setting, &source))
+		require.NoError(t, l.Close())
+		if d == DurabilityNormal {
+			assert.Equal(t, "off", setting)
+			assert.Equal(t, "client", source, "set by the ledger's session")
+		} else {
+			assert.NotEqual(t, "client", source, "the server's own setting")
+		}
+	}
+}
