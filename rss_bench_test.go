@@ -39,16 +39,25 @@ import (
 // size, rss-ratio: this size's max RSS over the first size's. The issue's
 // bar: RSS at 50,000 patients ≤ 1.5 × RSS at 2,000.
 //
-// Figures (2 shared cores; 50,000 patients did not fit in the session that
-// made them: the run would take over an hour and hlsim ~7 GB):
+// Figures (2 cores shared with other engineers' runs, so the times are
+// only indicative; 50,000 patients did not fit in the session that made
+// them: the run would take well over an hour and hlsim ~7 GB):
 //
-//	                       2,000       10,000            ratio
-//	before (9601baf)       101.2 MB    307.9 MB (14m29s) 3.04
-//	after                   72.2 MB     81.4 MB (17m37s) 1.13
+//	                   2,000     10,000             20,000             ratio
+//	before (9601baf)   101.2 MB  307.9 MB (14m29s)  -                  3.04 @10,000
+//	after (51e4c5c)     72.2 MB   81.4 MB (17m37s)  -                  1.13 @10,000
+//	after (f5db522)     -         -                 87.9 MB (39m12s)   1.22 @20,000
 //
 // Before, the id index held every parent's row, the relations done were a
 // map for the run and the success file was built in memory at the end (the
-// jump to 308 MB); after, all three are read from the ledger.
+// jump to 308 MB); after, all three are read from the ledger. RSS still
+// grows by about 0.65 KB per patient between 10,000 and 20,000. By
+// BenchmarkRunHeap's profile at 4,000 patients the live part of that is
+// mostly the validator's hashes of parent and duplicate keys (about 240 B
+// per patient) and the contacts waiting for their business link (about 0.7
+// per patient), the collector keeping up to as much again as headroom.
+// Extrapolated, 50,000 patients would land near 107 MB, 1.48 × the RSS at
+// 2,000: at the bar, and not measured.
 func BenchmarkRunRSS(b *testing.B) {
 	s := os.Getenv("PBNHL_RSS_PATIENTS")
 	if s == "" {
