@@ -77,7 +77,11 @@
 //     closes the ledger or its session ends (a killed process's session
 //     ends with it, and the next Open then closes its runs as interrupted).
 //     A ReadOnly Open works meanwhile. (SQLite lets several processes open
-//     one file; only one may journal into a given run.)
+//     one file; only one may journal into a given run.) Should the server
+//     end the writer's session (a restart, pg_terminate_backend), the lock
+//     goes with it and every later write of that handle fails — none goes
+//     through another session without the lock — until the ledger is
+//     opened again (TestPostgresWriterSessionLost).
 //   - Transactions: the group-commit writer's batch is one BEGIN … COMMIT,
 //     as SQLite's BEGIN IMMEDIATE is. DurabilityFull leaves the server's
 //     synchronous_commit as configured (on by default: a commit returns

@@ -217,3 +217,37 @@ func TestPostgresDurability(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresWriterSessionLost: when the server ends the writer's session
+// (a restart, pg_terminate_backend), its lock goes with it, so the ledger
+// stops writing — every write fails, none goes through another session
+// without the lock — and a new Open takes the lock again; what was
+// committed before is there.
+func TestPostgresWriterSessionLost(t *testing.T) {
+	ctx := context.Background()
+	loc := postgresURL(t)
+	l := openTest(t, loc, Options{})
+	run, err := l.BeginRun(ctx, RunOptions{Kind: KindFull})
+	require.NoError(t, err)
+	seq, err := run.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: "p1", Payload: []byte(`{}`)})
+	require.NoError(t, err)
+	require.NoError(t, run.Outcome(ctx, seq, Done("c1")))
+
+	admin := pgTestLocation(t, loc).db(false)
+	defer admin.Close()
+	var n int
+	require.NoError(t, admin.QueryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()`).Scan(&n))
+	require.Positive(t, n)
+
+	_, err = run.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: "p2", Payload: []byte(`{}`)})
+	require.Error(t, err, "a write after the writer's session ended")
+	_, err = run.Intent(ctx, Intent{Op: OpCreate, ObjectType: TypeContact, SourceKey: "p3", Payload: []byte(`{}`)})
+	require.Error(t, err, "and every write after it")
+	require.NoError(t, l.Close())
+
+	again := openTest(t, loc, Options{})
+	es := collect(t, again.Entries(ctx, EntryFilter{}))
+	require.Len(t, es, 1, "only what was committed before")
+	assert.Equal(t, "p1", es[0].SourceKey)
+}

@@ -3,6 +3,7 @@ package rollback
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -289,7 +290,12 @@ func (w *writer) close() error {
 	w.mu.Unlock()
 	<-w.done
 	w.closeStmts()
-	return w.conn.Close()
+	if err := w.conn.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
+		// ErrConnDone: the connection was lost already (a PostgreSQL
+		// session the server ended); nothing was left to release.
+		return err
+	}
+	return nil
 }
 
 // wtx is the view of the batch transaction given to a request.
