@@ -255,9 +255,16 @@ type linksDone struct {
 
 // done reports whether the link of key joins exactly target and related (a
 // link of a record deleted and created again does not count). A ledger
-// that cannot be read answers "not made": the link is asked for again, and
-// HighLevel's "already exists" settles it.
-func (d linksDone) done(ctx context.Context, key, target, related string) bool {
+// that cannot be read (a cancelled phase among others) is an error, never
+// "not made": the link would be journaled again, and a cancelled attempt
+// of a link already made would count as its refusal.
+func (d linksDone) done(ctx context.Context, key, target, related string) (bool, error) {
 	t, r, ok, err := d.ledger.LinkDone(ctx, d.typ, key)
-	return err == nil && ok && t == target && r == related
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, fmt.Errorf("pbnhl: read the journal's %s links: %w", d.typ, err)
+	}
+	return ok && t == target && r == related, nil
 }

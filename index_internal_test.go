@@ -2,6 +2,7 @@ package pbnhl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -143,7 +144,15 @@ func TestRelationDoneFromLedger(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := linksDone{ledger: l, typ: rollback.TypeRelation}
-	if d.done(ctx, "k", "r1", "c1") {
+	done := func(key, target, related string) bool {
+		t.Helper()
+		ok, err := d.done(ctx, key, target, related)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if done("k", "r1", "c1") {
 		t.Fatal("done before it was made")
 	}
 	seq, err := run.Intent(ctx, rollback.Intent{Op: rollback.OpLink, ObjectType: rollback.TypeRelation, SourceKey: "k", TargetID: "r1", RelatedID: "c1"})
@@ -153,10 +162,18 @@ func TestRelationDoneFromLedger(t *testing.T) {
 	if err := run.Outcome(ctx, seq, rollback.Done("rel-1")); err != nil {
 		t.Fatal(err)
 	}
-	if !d.done(ctx, "k", "r1", "c1") {
+	if !done("k", "r1", "c1") {
 		t.Fatal("made, not seen")
 	}
-	if d.done(ctx, "k", "r1", "c2") || d.done(ctx, "k", "r2", "c1") {
+	if done("k", "r1", "c2") || done("k", "r2", "c1") {
 		t.Fatal("a link of other records counted")
+	}
+	// A cancelled phase cannot read the journal: an error, not "not made"
+	// (the link would be attempted again and its cut attempt count as a
+	// refusal).
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := d.done(cctx, "k", "r1", "c1"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled read: %v", err)
 	}
 }

@@ -668,7 +668,11 @@ func (ph *phase) linkBusinesses(ctx context.Context) error {
 	tr := ph.m.track(ph.name, PhaseLinks, int64(len(ph.links)))
 	byBiz := map[string][]pendingLink{}
 	for _, l := range ph.links {
-		if done.done(ctx, l.contactKey, l.contactID, l.businessID) {
+		made, err := done.done(ctx, l.contactKey, l.contactID, l.businessID)
+		if err != nil {
+			return err
+		}
+		if made {
 			tr.existing.Add(1)
 			continue
 		}

@@ -131,7 +131,9 @@ type relation struct {
 // saying it exists is settled as adopted.
 func (ph *phase) relate(ctx context.Context, o *mapping.Object, tr *tracker, j *job, key, id string, r relation) error {
 	rkey := relationKey(o.Key, key, r.assoc)
-	if ph.relDone.done(ctx, rkey, id, r.parentID) {
+	if done, err := ph.relDone.done(ctx, rkey, id, r.parentID); err != nil {
+		return err
+	} else if done {
 		tr.existing.Add(0) // the record counted once; its relation exists
 		return nil
 	}
