@@ -168,7 +168,7 @@ func firstKey(t *testing.T, e *env) string {
 // adopts after B is lost and creates nothing again.
 func TestAdoptChainKeepsOneMigration(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, envOptions{patients: 12})
+	e := newEnv(t, envOptions{patients: 12, notes: true})
 	a := e.migration(nil)
 	_, err := a.ApplySchema(ctx)
 	require.NoError(t, err)

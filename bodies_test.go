@@ -80,7 +80,7 @@ func unlocated(b []byte) string {
 // the services use themselves.
 func TestJournaledBodyIsTheBodySent(t *testing.T) {
 	day := pbntest.DefaultAsOf.Add(24 * time.Hour) // a fixed source clock, for the delta's mutations
-	e := newEnv(t, envOptions{patients: 12, now: func() time.Time { return day }})
+	e := newEnv(t, envOptions{patients: 12, notes: true, now: func() time.Time { return day }})
 	rec := &bodyRecorder{base: e.hl.Client().Transport, seen: map[string]bool{}, raw: map[string]bool{}}
 	var err error
 	e.client, err = highlevel.NewClient(highlevel.Options{BaseURL: e.hl.URL, LocationID: hltest.DefaultLocationID,

@@ -45,44 +45,7 @@ func TestHistoryFoldedCensus(t *testing.T) {
 		assert.NotEqual(t, "communications", o.Object, "the notes object does not run")
 	}
 
-	c := e.client
-	fields, err := c.CustomFields.List(ctx, highlevel.FieldModelContact)
-	require.NoError(t, err)
-	var patientField, logField string
-	for _, f := range fields {
-		switch f.FieldKey {
-		case "contact.pbn_patient_id":
-			patientField = f.ID
-		case "contact.pbn_communication_log":
-			logField = f.ID
-		}
-	}
-	require.NotEmpty(t, patientField)
-	require.NotEmpty(t, logField)
-	// The logs' entries by patient, time, channel, direction and body.
-	inLog := map[string]int{}
-	for ct, err := range c.Contacts.Search(ctx, highlevel.ContactSearch{}) {
-		require.NoError(t, err)
-		var patient, log string
-		for _, v := range ct.CustomFields {
-			switch v.ID {
-			case patientField:
-				patient, _ = v.Text()
-			case logField:
-				log, _ = v.Text()
-			}
-		}
-		if log == "" {
-			continue
-		}
-		var entries []struct{ At, Channel, Direction, Body string }
-		require.NoError(t, json.Unmarshal([]byte(log), &entries), "the log is a JSON array")
-		for _, x := range entries {
-			at, err := time.Parse(time.RFC3339, x.At)
-			require.NoError(t, err)
-			inLog[foldKey(patient, at, x.Channel, x.Direction, x.Body)]++
-		}
-	}
+	inLog := foldedLog(t, e)
 	listed := map[string]bool{}
 	for pr, err := range e.ledger.Problems(ctx) {
 		require.NoError(t, err)
@@ -126,6 +89,52 @@ func TestHistoryFoldedCensus(t *testing.T) {
 	}
 	require.Positive(t, arrived)
 	t.Logf("folded census: %d communications = %d in their contact's log + %d listed + %d of filtered patients", total, arrived, nlisted, filtered)
+}
+
+// foldedLog reads every contact's communication log back through the
+// client: its entries by patient, time, channel, direction and body
+// (foldKey), counted.
+func foldedLog(t *testing.T, e *env) map[string]int {
+	t.Helper()
+	ctx := context.Background()
+	c := e.client
+	fields, err := c.CustomFields.List(ctx, highlevel.FieldModelContact)
+	require.NoError(t, err)
+	var patientField, logField string
+	for _, f := range fields {
+		switch f.FieldKey {
+		case "contact.pbn_patient_id":
+			patientField = f.ID
+		case "contact.pbn_communication_log":
+			logField = f.ID
+		}
+	}
+	require.NotEmpty(t, patientField)
+	require.NotEmpty(t, logField)
+	inLog := map[string]int{}
+	for ct, err := range c.Contacts.Search(ctx, highlevel.ContactSearch{}) {
+		require.NoError(t, err)
+		var patient, log string
+		for _, v := range ct.CustomFields {
+			switch v.ID {
+			case patientField:
+				patient, _ = v.Text()
+			case logField:
+				log, _ = v.Text()
+			}
+		}
+		if log == "" {
+			continue
+		}
+		var entries []struct{ At, Channel, Direction, Body string }
+		require.NoError(t, json.Unmarshal([]byte(log), &entries), "the log is a JSON array")
+		for _, x := range entries {
+			at, err := time.Parse(time.RFC3339, x.At)
+			require.NoError(t, err)
+			inLog[foldKey(patient, at, x.Channel, x.Direction, x.Body)]++
+		}
+	}
+	return inLog
 }
 
 func foldKey(patient string, at time.Time, channel, direction, body string) string {

@@ -21,7 +21,7 @@ import (
 // looked for in the id index and read without its contact.
 func TestDeltaDeletesTasksUnderTheirContact(t *testing.T) {
 	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
-	e := withoutDocuments(t, newEnv(t, envOptions{patients: size(12), seed: 43, now: func() time.Time { return day }}))
+	e := withoutDocuments(t, newEnv(t, envOptions{patients: size(12), seed: 43, notes: true, now: func() time.Time { return day }}))
 	e.m.Objects = append(e.m.Objects, taskObject())
 	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)))
 	ctx := context.Background()

@@ -81,7 +81,7 @@ func TestDelta(t *testing.T) {
 // full load of the final source; by default they are kept and reported.
 func TestDeltaDeletions(t *testing.T) {
 	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
-	o := envOptions{patients: size(20), seed: 9, now: func() time.Time { return day }}
+	o := envOptions{patients: size(20), seed: 9, notes: true, now: func() time.Time { return day }}
 	mut := pbntest.MutateOptions{Delete: 12}
 	fresh := withoutDocuments(t, newEnv(t, o))
 	fresh.pbn.MutateWith(mut)
@@ -142,7 +142,7 @@ func assertNoPending(t *testing.T, e *env) {
 // delta restores every note, and the location, as they were.
 func TestDeltaUpdatesNotesInPlace(t *testing.T) {
 	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
-	e := newEnv(t, envOptions{patients: size(25), seed: 5, now: func() time.Time { return day }})
+	e := newEnv(t, envOptions{patients: size(25), seed: 5, notes: true, now: func() time.Time { return day }})
 	migrate(t, e, nil)
 	notes := func() map[string]string {
 		out := map[string]string{}
@@ -198,7 +198,7 @@ func TestDeltaUpdatesNotesInPlace(t *testing.T) {
 // source.
 func TestDeltaNoteUpdateWithLostResponses(t *testing.T) {
 	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
-	o := envOptions{patients: size(20), seed: 5, now: func() time.Time { return day }}
+	o := envOptions{patients: size(20), seed: 5, notes: true, now: func() time.Time { return day }}
 	mut := pbntest.MutateOptions{Update: 80}
 	fresh := newEnv(t, o)
 	fresh.pbn.MutateWith(mut)

@@ -58,6 +58,10 @@ type envOptions struct {
 	daily   int
 	// searchLag delays when HighLevel's search sees a write.
 	searchLag time.Duration
+	// notes writes messages as notes as well as folded (history: messages
+	// both), for tests of notes, tasks and conversation messages: the
+	// default map folds them only.
+	notes bool
 }
 
 var opNames = []string{"contacts.create", "businesses.create", "objects.records.create", "associations.relations.create",
@@ -127,6 +131,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 	require.NoError(t, err)
 
 	e.m = defaultMap(t, src)
+	if o.notes {
+		e.m = e.m.WithHistory(mapping.HistoryMessages, mapping.AsBoth)
+		require.NoError(t, e.m.Approve("test", time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)))
+	}
 
 	e.path = o.ledgerPath
 	if e.path == "" {

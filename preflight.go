@@ -57,6 +57,10 @@ type Estimate struct {
 	Plan []DayPlan
 	// Cutover is when the last call is expected, the daily pauses included.
 	Cutover time.Time
+	// History prices each history kind the map can write both as records
+	// of their own and folded into the contact, per choice
+	// (preflight_policy.go).
+	History []HistoryChoice
 }
 
 // PreflightReport says whether a migration may start, and what it will cost.
@@ -145,7 +149,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 		return nil, err
 	}
 	r.Owners = owners
-	var aopts mapping.ApplierOptions
+	aopts := mapping.ApplierOptions{Now: m.now()} // a by-age history window counts from the run's time
 	if owners != nil {
 		aopts.Owners = owners
 	}
@@ -219,6 +223,10 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 		return nil, err
 	}
 	m.checkInvalidShare(r, order, sc, own)
+	prices, err := m.priceHistory(ctx, mp, aopts, val, idx, sc) // preflight_policy.go
+	if err != nil {
+		return nil, err
+	}
 	if err := m.checkDocumentFiles(ctx, r); err != nil {
 		return nil, err
 	}
@@ -231,7 +239,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	if n > 0 {
 		r.Estimate.Duration = time.Duration(float64(r.Estimate.Calls) / float64(n) * float64(w))
 	}
-	m.plan(r, order, int64(m.opts.Client.Limiter().Admitted()-admitted))
+	m.plan(r, order, int64(m.opts.Client.Limiter().Admitted()-admitted), prices)
 	return r, nil
 }
 
@@ -312,6 +320,7 @@ func (r *PreflightReport) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "  uploads send %.1f MB of documents\n", float64(r.Estimate.Bytes)/(1<<20))
 	}
 	r.Estimate.writePlan(&b)
+	r.Estimate.writeHistory(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

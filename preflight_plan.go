@@ -151,7 +151,7 @@ func planDays(seq []planItem, c dailyCapacity, now time.Time) ([]DayPlan, time.T
 // and the rate this client may spend. setupCalls is what the preflight
 // itself sent: a run's setup reads the same schema, location and users,
 // and applying a missing schema reads it once more before its creates.
-func (m *Migration) plan(r *PreflightReport, order []*mapping.Object, setupCalls int64) {
+func (m *Migration) plan(r *PreflightReport, order []*mapping.Object, setupCalls int64, prices []historyPrice) {
 	est := &r.Estimate
 	est.Overhead = setupCalls
 	if r.Schema != nil {
@@ -176,6 +176,7 @@ func (m *Migration) plan(r *PreflightReport, order []*mapping.Object, setupCalls
 	}
 	est.Plan, est.Cutover = planDays(loadSequence(est, order), c, m.now())
 	est.Days = len(est.Plan)
+	est.History = historyChoices(prices, est, c, m.now())
 	if est.Plan == nil {
 		r.Warnings = append(r.Warnings, "no daily quota is left for days on end at this location: no plan by day could be made")
 	}

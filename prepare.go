@@ -26,6 +26,8 @@ type prepared struct {
 	// object key) to the external-id field: a contact/opportunity field id,
 	// or a record property's short key.
 	extField map[string]string
+	// schemaAPI is what the schema diff read the location through.
+	schemaAPI *mapping.HighLevelSchema
 }
 
 // prepare reads the location once; later phases reuse it.
@@ -50,6 +52,7 @@ func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 	if !p.diff.Ready() {
 		return nil, schemaNotReady(p.diff)
 	}
+	p.schemaAPI = api // its pipeline list, stage ids included, serves the opportunities' setup
 	p.assoc = p.diff.AssociationIDs()
 	p.inputs.FieldIDs = p.diff.FieldIDs()
 	for _, t := range targets { // each its own: calendars, pipelines, owners
@@ -57,7 +60,7 @@ func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 			return nil, err
 		}
 	}
-	aopts := mapping.ApplierOptions{}
+	aopts := mapping.ApplierOptions{Now: m.now()} // a by-age history window counts from the run's time
 	if p.owners != nil {
 		aopts.Owners = p.owners
 	}

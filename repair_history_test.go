@@ -21,6 +21,8 @@ import (
 func historyEnv(t *testing.T) *env {
 	t.Helper()
 	e := withoutDocuments(t, newEnv(t, envOptions{patients: 8, seed: 43}))
+	// Messages first-class as well as folded (the default folds them only).
+	e.m = e.m.WithHistory(mapping.HistoryMessages, mapping.AsBoth)
 	hasNotes := false
 	for _, o := range e.m.Objects {
 		hasNotes = hasNotes || o.Target == mapping.TargetNote

@@ -118,7 +118,7 @@ func (m *Migration) SourceCounts(ctx context.Context) (*SourceReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	applier, err := mapping.NewApplier(m.opts.Map, mapping.ApplierOptions{})
+	applier, err := mapping.NewApplier(m.opts.Map, mapping.ApplierOptions{Now: m.now()})
 	if err != nil {
 		return nil, fmt.Errorf("pbnhl: %w", err)
 	}

@@ -79,7 +79,7 @@ func TestHappyPathSweepsNothing(t *testing.T) {
 // settled by its marker (tasks tell no creation time), and the sweep
 // deletes the second copy.
 func TestTaskSettledAndSweptByMarker(t *testing.T) {
-	e := newEnv(t, envOptions{patients: size(20), seed: 29})
+	e := newEnv(t, envOptions{patients: size(20), seed: 29, notes: true})
 	for i := range e.m.Objects {
 		o := &e.m.Objects[i]
 		if o.Name != "communications" {

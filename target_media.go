@@ -227,6 +227,12 @@ func tooLargeReason(size int64) string {
 func (m *Migration) linkDocument(ctx context.Context, ph *phase, o *mapping.Object, tr *tracker, j *job, contactID string,
 	d document, mediaID, url, tag string) error {
 	key := mediaNoteKey(j.p.SourceKey)
+	// The notes' index is loaded here, not only when the map has a note
+	// object (a map folding its messages has none): else a resumed run
+	// would not see the document notes an earlier run wrote.
+	if err := ph.idx.load(ctx, rollback.TypeNote); err != nil {
+		return err
+	}
 	if _, ok := ph.idx.get(rollback.TypeNote, key); ok {
 		// Counted once already, by put, as the document's file: the note
 		// is part of the same record.
@@ -335,7 +341,15 @@ func (mediaTarget) adopt(ctx context.Context, sc *adoptScan, o *mapping.Object) 
 		}
 		sc.add(rollback.TypeMedia, key, adopted{id: f.ID, entity: o.Source, created: f.CreatedAt.Time})
 	}
-	return nil
+	// The notes linking the files to their contacts: listed here when no
+	// note object of the map lists them (a map folding its messages has
+	// none), else a run after adopt would write them again.
+	for i := range sc.m.opts.Map.Objects {
+		if x := &sc.m.opts.Map.Objects[i]; x.Target == mapping.TargetNote && !sc.m.opts.Map.Off(x) {
+			return nil
+		}
+	}
+	return noteTarget{}.adopt(ctx, sc, o)
 }
 
 func (mediaTarget) owns(typ string) bool { return typ == rollback.TypeMedia }

@@ -49,6 +49,7 @@ func messageObject() mapping.Object {
 func newMessageEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	e := newEnv(t, o)
+	e.m = e.m.WithHistory(mapping.HistoryMessages, mapping.AsBoth) // the default folds messages only
 	e.m.Objects = append(e.m.Objects, messageObject())
 	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)))
 	return e
@@ -290,6 +291,7 @@ func taskKey(body string) string {
 // title from channel and direction, one create each; undo removes them.
 func TestHistoryTasks(t *testing.T) {
 	e := newEnv(t, envOptions{patients: size(12), seed: 43})
+	e.m = e.m.WithHistory(mapping.HistoryMessages, mapping.AsBoth) // the default folds messages only
 	e.m.Objects = append(e.m.Objects, taskObject())
 	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)))
 	ctx := context.Background()

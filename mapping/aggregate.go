@@ -56,7 +56,9 @@ func (m *Map) Elsewhere(o *Object) []string {
 		if s := specOf(x.Target); s.record == "" && !s.recordIsKey {
 			continue
 		}
-		if len(x.Filters) > 0 {
+		if k := m.HistoryKindOf(x); k != "" && m.HistoryAs(k) == AsByAge {
+			out = append(out, fmt.Sprintf("%s (%s, the records dated within the history policy's last %d months)", x.Name, x.Target, m.HistoryPolicyOf(k).Months()))
+		} else if len(x.Filters) > 0 {
 			out = append(out, fmt.Sprintf("%s (%s, the records its filters keep)", x.Name, x.Target))
 		} else {
 			out = append(out, fmt.Sprintf("%s (%s)", x.Name, x.Target))

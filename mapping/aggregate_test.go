@@ -15,7 +15,8 @@ import (
 )
 
 func TestAggregatorCommunicationLog(t *testing.T) {
-	m := approvedDefault(t)
+	// Messages written both ways: the notes hold what the cap cuts.
+	m := mustDefault(t).WithHistory(HistoryMessages, AsBoth)
 	m.Object("communication_log").MaxBytes = 2000
 	require.NoError(t, m.Approve("test", fixedTime))
 	a, err := NewApplier(m, ApplierOptions{})
@@ -54,6 +55,8 @@ func TestAggregatorCommunicationLog(t *testing.T) {
 	assert.Positive(t, v.Report.Dropped)
 	assert.Equal(t, m.Elsewhere(m.Object("communication_log")), v.Elsewhere)
 	assert.Contains(t, pr.Reason, "also in HighLevel as communications (note)", "the cut entries are the communications' notes")
+	folded := mustDefault(t)
+	assert.Empty(t, folded.Elsewhere(folded.Object("communication_log")), "messages folded: the log is their only place")
 	rep := &Report{}
 	rep.AddWarning(pr)
 	assert.Equal(t, []Problem{pr}, rep.Problems()[len(rep.Problems())-1:])

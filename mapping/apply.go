@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pbnhl/pbnhl/mapping/transform"
 )
@@ -257,6 +258,9 @@ type ApplierOptions struct {
 	// Owners resolves owner lookups (to: assignedTo) into Payload.AssignedTo.
 	// Without it owner lookups stay Links.
 	Owners OwnerResolver
+	// Now is the run's time, from which a by-age history policy counts its
+	// window (Map.FirstClassSince); zero means time.Now().
+	Now time.Time
 }
 
 // Applier turns source records into payloads per an approved map. It is safe
@@ -274,6 +278,10 @@ type compiledObject struct {
 	stages  map[string]map[string]Stage // pipeline source → stage source → stage
 	pipes   map[string]string           // pipeline source → name
 	filters []Filter
+	// A by-age history policy: records of history kind dated before since
+	// are folded only (skipped here).
+	history string
+	since   time.Time
 }
 
 type compiledField struct {
@@ -291,6 +299,10 @@ func NewApplier(m *Map, opts ApplierOptions) (*Applier, error) {
 	if err := m.Verify(); err != nil {
 		return nil, err
 	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
 	reg := opts.Registry
 	if reg == nil {
 		reg = DefaultRegistry()
@@ -302,6 +314,9 @@ func NewApplier(m *Map, opts ApplierOptions) (*Applier, error) {
 	for i := range m.Objects {
 		o := &m.Objects[i]
 		co := &compiledObject{o: o, filters: o.Filters}
+		if k := m.HistoryKindOf(o); k != "" {
+			co.history, co.since = k, m.FirstClassSince(k, now)
+		}
 		if o.Expand != nil {
 			co.parser, _ = reg.Parser(o.Expand.Parser)
 		}
@@ -438,6 +453,12 @@ func (a *Applier) apply(co *compiledObject, rec Record, p *Payload, key string) 
 	for i := range co.filters {
 		if !co.filters[i].holds(rec) {
 			p.Skipped = "filter on " + co.filters[i].Field
+			return
+		}
+	}
+	if !co.since.IsZero() {
+		if d, ok := HistoryDate(co.history, rec); ok && d.Before(co.since) {
+			p.Skipped = "history by-age: dated before " + co.since.UTC().Format(time.DateOnly) + ", in the contact's log only"
 			return
 		}
 	}

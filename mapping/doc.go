@@ -125,9 +125,21 @@
 //     without an owner; [HighLevelUsers] lists the users.
 //  5. [Map.Order] gives the objects parents first, leaving out those the
 //     map's history policy turns off ([HistoryPolicy], `history:` with
-//     `kind: messages|procedures|appointments` and `as: first-class|folded|both`:
-//     [Map.Off], [Map.WithHistory], [Map.HistoryObjects]; the review says
-//     what folding costs, [FoldingCost]). An [Applier] turns each
+//     `kind: messages|procedures|appointments` and
+//     `as: first-class|folded|both|by-age`: [Map.Off], [Map.WithHistory],
+//     [Map.HistoryObjects]; the review says what folding costs,
+//     [FoldingCost]). `by-age` folds every record into the contact's log
+//     and writes as records of their own only those dated within the last
+//     `first_class_months` (24 unless set) of the run ([Map.FirstClassSince],
+//     [ApplierOptions.Now]). The default map folds messages (no note per
+//     message: the log rides in the contact's own call) and writes
+//     procedures and appointments first-class; their logs
+//     (procedure_log, appointment_log) exist in the schema so any kind can be
+//     switched without a new one ([Map.HistoryRefusal] says when the map's
+//     lookups forbid a choice: procedures look up appointments, so
+//     appointments cannot be folded while procedures are records). A
+//     coverage names its carrier by a property (carrier_id), not by a
+//     relation per coverage. An [Applier] turns each
 //     source [Record] ([Struct] for typed models, [Row] for CSV rows) into a
 //     [Payload]; a [Validator] adds duplicate (merge / keep / flag) and
 //     reference checks; an [Aggregator] folds contact_field payloads into one

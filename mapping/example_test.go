@@ -182,5 +182,5 @@ func ExampleDefault() {
 	}
 	// Output:
 	// true
-	// 14 objects
+	// 16 objects
 }

@@ -20,6 +20,11 @@ type HighLevelSchema struct {
 	client  *highlevel.Client
 	mu      sync.Mutex
 	folders map[string]string // object key → first field folder id
+	// pipelines is the last pipeline list read (Pipelines), stage ids
+	// included: a run's setup resolves its stages from it instead of
+	// reading the list again.
+	pipelines []*highlevel.Pipeline
+	listed    bool
 }
 
 // NewHighLevelSchema returns the SchemaAPI of the client's location.
@@ -180,6 +185,9 @@ func (h *HighLevelSchema) Pipelines(ctx context.Context) ([]SchemaPipeline, erro
 	if err != nil {
 		return nil, err
 	}
+	h.mu.Lock()
+	h.pipelines, h.listed = ps, true
+	h.mu.Unlock()
 	out := make([]SchemaPipeline, 0, len(ps))
 	for _, p := range ps {
 		sp := SchemaPipeline{ID: p.ID, Name: p.Name}
@@ -189,6 +197,16 @@ func (h *HighLevelSchema) Pipelines(ctx context.Context) ([]SchemaPipeline, erro
 		out = append(out, sp)
 	}
 	return out, nil
+}
+
+// ListedPipelines returns the pipelines (with their stages' ids) the last
+// Pipelines call read, and whether it was made: what a caller that needs
+// them after a Diff uses instead of listing them again. A pipeline created
+// since (CreatePipeline) is not in it.
+func (h *HighLevelSchema) ListedPipelines() ([]*highlevel.Pipeline, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.pipelines, h.listed
 }
 
 // CreatePipeline creates a pipeline. HighLevel's pipeline create endpoint is

@@ -12,7 +12,9 @@ func TestOrder(t *testing.T) {
 	m := mustDefault(t)
 	objs, err := m.Order()
 	require.NoError(t, err)
-	require.Len(t, objs, len(m.Objects))
+	// The history policy turns off what it writes the other way: the
+	// messages' notes, the procedures' and appointments' logs.
+	require.Len(t, objs, len(m.Objects)-3)
 	pos := map[string]int{}
 	for i, o := range objs {
 		pos[o.Name] = i

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // History kinds: the patient history a map can write as HighLevel records
@@ -20,6 +21,14 @@ var historySources = map[string]string{
 	HistoryMessages:     "communications",
 	HistoryProcedures:   "procedures",
 	HistoryAppointments: "appointments",
+}
+
+// historyDates names each kind's source date field: what `as: by-age`
+// measures a record's age by.
+var historyDates = map[string]string{
+	HistoryMessages:     "at",
+	HistoryProcedures:   "date",
+	HistoryAppointments: "start",
 }
 
 // HistoryKinds lists the kinds a history policy may name.
@@ -40,7 +49,17 @@ const (
 	// AsBoth writes both (the map's objects as they are): the default
 	// for a kind the history section does not name.
 	AsBoth = "both"
+	// AsByAge writes every record into the contact's log (the log is
+	// always complete) and, as records of their own, only those dated
+	// within the last FirstClassMonths months of the run (older ones, and
+	// nothing else, are folded only). A record without a date is written
+	// first-class too.
+	AsByAge = "by-age"
 )
+
+// DefaultFirstClassMonths is the window of `as: by-age` when the policy
+// gives no first_class_months.
+const DefaultFirstClassMonths = 24
 
 // HistoryPolicy is how the map writes one history kind: as records of
 // their own (first-class), folded into the contact's log (folded), or
@@ -49,22 +68,90 @@ const (
 type HistoryPolicy struct {
 	Kind string `yaml:"kind"`
 	As   string `yaml:"as"`
+	// FirstClassMonths is the window of `as: by-age` (records dated within
+	// the last N months of the run are first-class as well as folded);
+	// 0 means DefaultFirstClassMonths. Only with by-age.
+	FirstClassMonths int `yaml:"first_class_months,omitempty"`
+}
+
+// Months is the by-age window in months.
+func (h HistoryPolicy) Months() int {
+	if h.FirstClassMonths > 0 {
+		return h.FirstClassMonths
+	}
+	return DefaultFirstClassMonths
 }
 
 // HistorySource returns the source entity of history kind k ("" when k is
 // not a history kind).
 func HistorySource(k string) string { return historySources[k] }
 
-// HistoryAs returns how the map writes history kind k: its policy, or
-// AsBoth when the map names none.
-func (m *Map) HistoryAs(k string) string {
+// HistoryPolicyOf returns the map's policy for history kind k (As is
+// AsBoth when the map names none).
+func (m *Map) HistoryPolicyOf(k string) HistoryPolicy {
 	for _, h := range m.History {
 		if h.Kind == k {
-			return h.As
+			return h
 		}
 	}
-	return AsBoth
+	return HistoryPolicy{Kind: k, As: AsBoth}
 }
+
+// HistoryKindOf returns the history kind object o writes as records of
+// their own ("" when o is not a first-class history object).
+func (m *Map) HistoryKindOf(o *Object) string {
+	if !o.firstClass() {
+		return ""
+	}
+	for _, k := range HistoryKinds() {
+		if historySources[k] == o.Source {
+			return k
+		}
+	}
+	return ""
+}
+
+// HistoryDate returns the date of history record rec by its kind's date
+// field (messages: at, procedures: date, appointments: start); false when
+// the record has none or it cannot be read.
+func HistoryDate(k string, rec Record) (time.Time, bool) {
+	f := historyDates[k]
+	if f == "" {
+		return time.Time{}, false
+	}
+	v, _ := rec.Get(f)
+	return parseHistoryDate(strings.TrimSpace(v))
+}
+
+func parseHistoryDate(v string) (time.Time, bool) {
+	if v == "" {
+		return time.Time{}, false
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02 15:04:05", time.DateOnly} {
+		if t, err := time.Parse(layout, v); err == nil {
+			if t.Year() <= 1 {
+				return time.Time{}, false // PbN's "no date"
+			}
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// FirstClassSince returns the cutoff of a by-age policy for kind k at
+// time now: records dated before it are folded only. The zero time when
+// the map's policy for k is not by-age.
+func (m *Map) FirstClassSince(k string, now time.Time) time.Time {
+	h := m.HistoryPolicyOf(k)
+	if h.As != AsByAge {
+		return time.Time{}
+	}
+	return now.AddDate(0, -h.Months(), 0)
+}
+
+// HistoryAs returns how the map writes history kind k: its policy, or
+// AsBoth when the map names none.
+func (m *Map) HistoryAs(k string) string { return m.HistoryPolicyOf(k).As }
 
 // Folded reports whether o folds its records into the contact (a
 // contact_field object: one JSON log per contact, written with it).
@@ -122,16 +209,37 @@ func (m *Map) Off(o *Object) bool {
 }
 
 // WithHistory returns a copy of the map with history kind k written as
-// as — the map a reviewer would approve for that choice. The copy shares
-// the objects' rules (read-only) and is not approved.
+// as (by-age with DefaultFirstClassMonths) — the map a reviewer would
+// approve for that choice. The copy shares the objects' rules (read-only)
+// and is not approved.
 func (m *Map) WithHistory(k, as string) *Map {
+	return m.WithHistoryPolicy(HistoryPolicy{Kind: k, As: as})
+}
+
+// WithHistoryPolicy is WithHistory with the whole policy (a by-age window).
+func (m *Map) WithHistoryPolicy(h HistoryPolicy) *Map {
 	c := *m
 	c.Approval = nil
-	c.History = slices.DeleteFunc(slices.Clone(m.History), func(h HistoryPolicy) bool { return h.Kind == k })
-	if as != AsBoth {
-		c.History = append(c.History, HistoryPolicy{Kind: k, As: as})
+	c.History = slices.DeleteFunc(slices.Clone(m.History), func(x HistoryPolicy) bool { return x.Kind == h.Kind })
+	if h.As != AsBoth {
+		c.History = append(c.History, h)
 	}
 	return &c
+}
+
+// HistoryRefusal says why the map cannot write history kind k as as (its
+// objects cannot honour it: e.g. folding appointments while procedures,
+// written first-class, look them up); "" when it can.
+func (m *Map) HistoryRefusal(k, as string) string {
+	var msgs []string
+	for _, is := range m.WithHistory(k, as).checkHistory() {
+		msg := is.Message
+		if strings.HasPrefix(is.Path, "objects.") {
+			msg = strings.TrimSuffix(strings.TrimPrefix(is.Path, "objects."), ".lookups") + " " + msg
+		}
+		msgs = append(msgs, msg)
+	}
+	return strings.Join(msgs, "; ")
 }
 
 // checkHistory validates the history section: known kinds, each named
@@ -165,8 +273,18 @@ func (m *Map) checkHistory() []Issue {
 			if len(first) == 0 {
 				add(i, "%s cannot be first-class: no object writes a HighLevel record per %s record", h.Kind, historySources[h.Kind])
 			}
+		case AsByAge:
+			if len(folded) == 0 || len(first) == 0 {
+				add(i, "%s cannot be by-age: it needs an object writing a HighLevel record per %s record and a contact_field object folding them (the log that keeps every one)", h.Kind, historySources[h.Kind])
+			}
+			if h.FirstClassMonths < 0 {
+				add(i, "history %s: first_class_months %d is negative", h.Kind, h.FirstClassMonths)
+			}
 		default:
-			add(i, "history %s: unknown choice %q (%s, %s or %s)", h.Kind, h.As, AsFirstClass, AsFolded, AsBoth)
+			add(i, "history %s: unknown choice %q (%s, %s, %s or %s)", h.Kind, h.As, AsFirstClass, AsFolded, AsBoth, AsByAge)
+		}
+		if h.FirstClassMonths != 0 && h.As != AsByAge {
+			add(i, "history %s: first_class_months applies to as: %s only", h.Kind, AsByAge)
 		}
 	}
 	if len(out) > 0 {
@@ -214,6 +332,8 @@ func (m *Map) HistoryText() string {
 		switch as {
 		case AsFolded:
 			b.WriteString(". Given up by folding: " + FoldingCost + ".")
+		case AsByAge:
+			fmt.Fprintf(&b, ". Every record is in the contact's log; those dated within the last %d months of the run are also records of their own. Given up for the older ones: %s.", m.HistoryPolicyOf(k).Months(), FoldingCost)
 		case AsBoth:
 			b.WriteString(". Each record is written twice: as its own record and in the contact's log (no data lost either way; the records cost calls).")
 		}

@@ -136,7 +136,8 @@ func TestDeriveSchemaDefault(t *testing.T) {
 		assocs[a.Key] = a.FirstKey + "→" + a.SecondKey
 	}
 	assert.Equal(t, "custom_objects.pbn_appointment→contact", assocs["pbn_appointment_patient"])
-	assert.Equal(t, "custom_objects.pbn_insurance→custom_objects.pbn_insurance_carrier", assocs["pbn_insurance_carrier"])
+	assert.Equal(t, "custom_objects.pbn_treatment→custom_objects.pbn_appointment", assocs["pbn_treatment_appointment"])
+	assert.NotContains(t, assocs, "pbn_insurance_carrier", "the carrier is a property of the coverage, not a relation (17.2)")
 }
 
 func TestDeriveSchemaConflictInMap(t *testing.T) {
