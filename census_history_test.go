@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,4 +140,91 @@ func foldedLog(t *testing.T, e *env) map[string]int {
 
 func foldKey(patient string, at time.Time, channel, direction, body string) string {
 	return fmt.Sprintf("%s|%d|%s|%s|%s", patient, at.Unix(), channel, direction, body)
+}
+
+// TestHistoryByAgeCensus: procedures by-age (12 months) on a pbntest
+// practice, run against hltest and read back through the client. Every
+// procedure the map keeps (not a deleted line, not of a deleted patient)
+// is in its contact's procedure log; a treatment record exists for exactly
+// those dated within the window before the run's time (or undated), the
+// older ones being folded only.
+func TestHistoryByAgeCensus(t *testing.T) {
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	e := newEnv(t, envOptions{patients: size(25), seed: 17, now: func() time.Time { return now }})
+	ctx := context.Background()
+	mp := e.m.WithHistoryPolicy(mapping.HistoryPolicy{Kind: mapping.HistoryProcedures, As: mapping.AsByAge, FirstClassMonths: 12})
+	require.NoError(t, mp.Approve("test", now))
+	m := e.migration(func(o *pbnhl.Options) { o.Map = mp })
+	_, err := m.ApplySchema(ctx)
+	require.NoError(t, err)
+	rep, err := m.Run(ctx)
+	require.NoError(t, err)
+	for _, pr := range rep.Invalid.Problems() {
+		assert.NotEqual(t, "truncated", pr.Rule, "a folded log was cut: %s", pr.Reason)
+	}
+
+	c := e.client
+	fields, err := c.CustomFields.List(ctx, highlevel.FieldModelContact)
+	require.NoError(t, err)
+	var logField string
+	for _, f := range fields {
+		if f.FieldKey == "contact.pbn_procedure_log" {
+			logField = f.ID
+		}
+	}
+	require.NotEmpty(t, logField)
+	inLog := map[string]bool{}
+	for ct, err := range c.Contacts.Search(ctx, highlevel.ContactSearch{}) {
+		require.NoError(t, err)
+		for _, v := range ct.CustomFields {
+			if v.ID != logField {
+				continue
+			}
+			s, _ := v.Text()
+			var entries []struct {
+				ID json.Number `json:"procedure_id"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(s), &entries))
+			for _, x := range entries {
+				assert.False(t, inLog[x.ID.String()], "procedure %s logged twice", x.ID)
+				inLog[x.ID.String()] = true
+			}
+		}
+	}
+	records := map[string]bool{}
+	for r, err := range c.Objects.SearchRecords(ctx, "custom_objects.pbn_treatment", highlevel.RecordSearch{}) {
+		require.NoError(t, err)
+		v, _ := r.Properties.Value("pbn_treatment_id")
+		id, _ := v.Text()
+		if !strings.Contains(id, "#") { // treatment lines parsed from patients' notes are another object
+			records[id] = true
+		}
+	}
+	p := e.pbn.Practice()
+	deleted := map[int64]bool{}
+	for pt := range p.Patients() {
+		deleted[pt.ID] = pt.Status == "Deleted"
+	}
+	since := now.AddDate(0, -12, 0)
+	var kept, recent, old int
+	for pr := range p.Procedures() {
+		k := itoa(pr.ID)
+		if pr.Status == "D" || deleted[pr.PatientID] {
+			assert.False(t, inLog[k] || records[k], "procedure %s is filtered", k)
+			continue
+		}
+		kept++
+		assert.True(t, inLog[k], "procedure %s is in its contact's log", k)
+		if pr.Date.IsZero() || !pr.Date.Time(time.UTC).Before(since) {
+			recent++
+			assert.True(t, records[k], "procedure %s (%s) is a record", k, pr.Date)
+		} else {
+			old++
+			assert.False(t, records[k], "procedure %s (%s) is folded only", k, pr.Date)
+		}
+	}
+	require.Positive(t, recent)
+	require.Positive(t, old)
+	assert.Len(t, inLog, kept, "the log holds exactly the kept procedures")
+	t.Logf("by-age census: %d procedures kept, all in the logs; %d within 12 months also records, %d folded only", kept, recent, old)
 }
