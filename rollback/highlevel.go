@@ -73,9 +73,11 @@ const (
 // (reported as irreversible); deletes made by a run are final.
 //
 // Each record type's undo (delete, read, restore) is one recordKind,
-// written beside what it needs and registered in recordKinds (kinds.go):
-// its methods look the kind up and never switch on a record type; links
-// and schema elements are the generic cases they handle themselves.
+// written beside what it needs and registered in recordKinds (kinds.go),
+// and each link's (unlink, existence, settle; read and restore for a
+// contact's business) one linkKind in linkKinds: its methods look the kind
+// up and never switch on a record or link type; schema elements are the
+// one case they handle themselves.
 //
 // A caller may supply the undo of its own record types (WithKinds): they
 // are looked up ahead of the built-in kinds.
@@ -125,24 +127,9 @@ func (h *HighLevelTarget) Delete(ctx context.Context, ref Ref) error {
 	return unsupported("delete", ref.ObjectType)
 }
 
-// Unlink implements Target.
+// Unlink implements Target: the link's kind removes it (linkOf).
 func (h *HighLevelTarget) Unlink(ctx context.Context, ref Ref) error {
-	if ref.ObjectType == TypeContactBusiness {
-		c, err := h.c.Contacts.Get(ctx, ref.TargetID)
-		if err != nil {
-			return hlErr(err)
-		}
-		if c.BusinessID != ref.RelatedID {
-			// Unlinked or relinked since: the link we made is gone.
-			return fmt.Errorf("contact %s is no longer linked to business %s: %w", ref.TargetID, ref.RelatedID, ErrNotFound)
-		}
-		_, err = h.c.Businesses.UnlinkContacts(ctx, []string{ref.TargetID})
-		return hlErr(err)
-	}
-	if ref.ID == "" {
-		return fmt.Errorf("%w: relation of type %q has no relation id", ErrIrreversible, ref.ObjectType)
-	}
-	return hlErr(h.c.Associations.DeleteRelation(ctx, ref.ID))
+	return hlErr(linkOf(ref.ObjectType).unlink(h, ctx, ref))
 }
 
 // DeleteSchema implements Target.
@@ -168,28 +155,11 @@ func (h *HighLevelTarget) DeleteSchema(ctx context.Context, ref Ref) error {
 // association definition. Reads only.
 func (h *HighLevelTarget) Exists(ctx context.Context, ref Ref) (bool, error) {
 	var err error
-	switch {
-	case ref.ObjectType == TypeContactBusiness:
-		c, gerr := h.c.Contacts.Get(ctx, ref.TargetID)
-		if gerr == nil {
-			return c.BusinessID == ref.RelatedID, nil
-		}
-		err = gerr
-	case ref.ObjectType == TypeRelation:
-		if ref.ID == "" || ref.TargetID == "" {
-			return false, unsupported("existence check", ref.ObjectType)
-		}
-		for r, lerr := range h.c.Associations.Relations(ctx, ref.TargetID, highlevel.RelationListOptions{}) {
-			if lerr != nil {
-				err = lerr
-				break
-			}
-			if r.ID == ref.ID {
-				return true, nil
-			}
-		}
-		if err == nil {
-			return false, nil
+	switch k := linkKinds[ref.ObjectType]; {
+	case k != nil:
+		var ok bool
+		if ok, err = k.exists(h, ctx, ref); err == nil {
+			return ok, nil
 		}
 	case ref.ObjectType == TypeCustomField:
 		_, err = h.c.CustomFields.Get(ctx, ref.ID)
@@ -246,22 +216,17 @@ func (h *HighLevelTarget) Digest(ctx context.Context, ref Ref, written []byte) (
 // current returns the record as JSON in HighLevel's field names: its
 // kind's read, or a contact's business link.
 func (h *HighLevelTarget) current(ctx context.Context, ref Ref) ([]byte, error) {
-	var v any
-	if ref.ObjectType == TypeContactBusiness {
-		c, err := h.c.Contacts.Get(ctx, ref.TargetID)
-		if err != nil {
-			return nil, hlErr(err)
-		}
-		v = map[string]string{"businessId": c.BusinessID}
-	} else {
-		k := h.kindOf(ref.ObjectType)
-		if k == nil || k.read == nil {
-			return nil, unsupported("read", ref.ObjectType)
-		}
-		var err error
-		if v, err = k.read(h, ctx, ref); err != nil {
-			return nil, hlErr(err)
-		}
+	read := func(*HighLevelTarget, context.Context, Ref) (any, error) {
+		return nil, unsupported("read", ref.ObjectType)
+	}
+	if l := linkKinds[ref.ObjectType]; l != nil && l.read != nil {
+		read = l.read
+	} else if k := h.kindOf(ref.ObjectType); k != nil && k.read != nil {
+		read = k.read
+	}
+	v, err := read(h, ctx, ref)
+	if err != nil {
+		return nil, hlErr(err)
 	}
 	if v == nil {
 		return nil, fmt.Errorf("%s %s: %w", ref.ObjectType, ref.ID, ErrNotFound)
@@ -284,21 +249,8 @@ func (h *HighLevelTarget) Restore(ctx context.Context, ref Ref, before, written 
 		return fmt.Errorf("rollback: written payload: %w", err)
 	}
 	b = foldKeys(b)
-	if ref.ObjectType == TypeContactBusiness {
-		// The link back to the business the contact had, or none.
-		var prev string
-		if raw, ok := b["businessId"]; ok && string(raw) != "null" {
-			if err := json.Unmarshal(raw, &prev); err != nil {
-				return fmt.Errorf("rollback: before-image businessId: %w", err)
-			}
-		}
-		var err error
-		if prev != "" {
-			_, err = h.c.Businesses.LinkContacts(ctx, prev, []string{ref.TargetID})
-		} else {
-			_, err = h.c.Businesses.UnlinkContacts(ctx, []string{ref.TargetID})
-		}
-		return hlErr(err)
+	if l := linkKinds[ref.ObjectType]; l != nil && l.restore != nil {
+		return l.restore(h, ctx, ref, b)
 	}
 	if k := h.kindOf(ref.ObjectType); k != nil && k.restore != nil {
 		return k.restore(h, ctx, ref, images{before: before, written: written, b: b, w: w})

@@ -3,6 +3,8 @@ package rollback
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -288,3 +290,138 @@ func (b builtIn) Types() []string {
 func (b builtIn) Delete(ctx context.Context, ref Ref) error { return b.k.remove(b.h, ctx, ref) }
 
 func (b builtIn) Read(ctx context.Context, ref Ref) (any, error) { return b.k.read(b.h, ctx, ref) }
+
+// linkKind is how HighLevelTarget undoes one kind of link (Op link):
+// remove it, tell whether it is there and, for a link that replaced
+// another (a contact's business), read it as the change check compares it
+// and put the one before back. Its methods look the kind up (linkOf); a
+// new kind of link is one entry in linkKinds.
+type linkKind struct {
+	unlink func(h *HighLevelTarget, ctx context.Context, ref Ref) error
+	// exists: its error is the client's (Exists classifies it).
+	exists func(h *HighLevelTarget, ctx context.Context, ref Ref) (bool, error)
+	// settle looks up a link intent a killed run left pending (Settle):
+	// the link's id and true when it was made; an error matching
+	// ErrNoSettle when the intent cannot be looked up.
+	settle func(h *HighLevelTarget, ctx context.Context, e Entry, payload []byte) (string, bool, error)
+	// read and restore are nil for a link that replaces nothing; restore's
+	// errors are classified (hlErr), as a record kind's are.
+	read    func(h *HighLevelTarget, ctx context.Context, ref Ref) (any, error)
+	restore func(h *HighLevelTarget, ctx context.Context, ref Ref, before map[string]json.RawMessage) error
+}
+
+// linkKinds is the registry of links by object type.
+var linkKinds = map[string]*linkKind{
+	TypeContactBusiness: &businessLinkKind,
+	TypeRelation:        &relationLinkKind,
+}
+
+// linkOf is the kind of a link journaled as objectType: a link of a type
+// no kind serves is taken for an association relation (removed by its
+// relation id), as Unlink always has.
+func linkOf(objectType string) *linkKind {
+	if k, ok := linkKinds[objectType]; ok {
+		return k
+	}
+	return &relationLinkKind
+}
+
+var (
+	// relationLinkKind: an association relation, by its relation id
+	// (ref.ID) among its first record's (ref.TargetID) relations.
+	relationLinkKind = linkKind{
+		unlink: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+			if ref.ID == "" {
+				return fmt.Errorf("%w: relation of type %q has no relation id", ErrIrreversible, ref.ObjectType)
+			}
+			return h.c.Associations.DeleteRelation(ctx, ref.ID)
+		},
+		exists: func(h *HighLevelTarget, ctx context.Context, ref Ref) (bool, error) {
+			if ref.ID == "" || ref.TargetID == "" {
+				return false, unsupported("existence check", ref.ObjectType)
+			}
+			for r, err := range h.c.Associations.Relations(ctx, ref.TargetID, highlevel.RelationListOptions{}) {
+				if err != nil {
+					return false, err
+				}
+				if r.ID == ref.ID {
+					return true, nil
+				}
+			}
+			return false, nil
+		},
+		settle: func(h *HighLevelTarget, ctx context.Context, _ Entry, payload []byte) (string, bool, error) {
+			var in highlevel.RelationInput
+			if err := json.Unmarshal(payload, &in); err != nil {
+				return "", false, fmt.Errorf("%w: %w", ErrNoSettle, err)
+			}
+			for r, err := range h.c.Associations.Relations(ctx, in.FirstRecordID, highlevel.RelationListOptions{AssociationIDs: []string{in.AssociationID}}) {
+				if errors.Is(err, highlevel.ErrNotFound) {
+					return "", false, nil
+				}
+				if err != nil {
+					return "", false, err
+				}
+				if (r.FirstRecordID == in.FirstRecordID && r.SecondRecordID == in.SecondRecordID) ||
+					(r.FirstRecordID == in.SecondRecordID && r.SecondRecordID == in.FirstRecordID) {
+					return r.ID, true, nil
+				}
+			}
+			return "", false, nil
+		}}
+	// businessLinkKind: a contact's (ref.TargetID) business
+	// (ref.RelatedID), made with the bulk business endpoint.
+	businessLinkKind = linkKind{
+		unlink: func(h *HighLevelTarget, ctx context.Context, ref Ref) error {
+			c, err := h.c.Contacts.Get(ctx, ref.TargetID)
+			if err != nil {
+				return err
+			}
+			if c.BusinessID != ref.RelatedID {
+				// Unlinked or relinked since: the link we made is gone.
+				return fmt.Errorf("contact %s is no longer linked to business %s: %w", ref.TargetID, ref.RelatedID, ErrNotFound)
+			}
+			_, err = h.c.Businesses.UnlinkContacts(ctx, []string{ref.TargetID})
+			return err
+		},
+		exists: func(h *HighLevelTarget, ctx context.Context, ref Ref) (bool, error) {
+			c, err := h.c.Contacts.Get(ctx, ref.TargetID)
+			if err != nil {
+				return false, err
+			}
+			return c.BusinessID == ref.RelatedID, nil
+		},
+		settle: func(h *HighLevelTarget, ctx context.Context, e Entry, _ []byte) (string, bool, error) {
+			c, err := h.c.Contacts.Get(ctx, e.TargetID)
+			if errors.Is(err, highlevel.ErrNotFound) {
+				return "", false, nil
+			}
+			if err != nil {
+				return "", false, err
+			}
+			return e.TargetID, c.BusinessID == e.RelatedID, nil
+		},
+		read: func(h *HighLevelTarget, ctx context.Context, ref Ref) (any, error) {
+			c, err := h.c.Contacts.Get(ctx, ref.TargetID)
+			if err != nil {
+				return nil, err
+			}
+			return map[string]string{"businessId": c.BusinessID}, nil
+		},
+		// The link back to the business the contact had, or none.
+		restore: func(h *HighLevelTarget, ctx context.Context, ref Ref, b map[string]json.RawMessage) error {
+			var prev string
+			if raw, ok := b["businessId"]; ok && string(raw) != "null" {
+				if err := json.Unmarshal(raw, &prev); err != nil {
+					return fmt.Errorf("rollback: before-image businessId: %w", err)
+				}
+			}
+			var err error
+			if prev != "" {
+				_, err = h.c.Businesses.LinkContacts(ctx, prev, []string{ref.TargetID})
+			} else {
+				_, err = h.c.Businesses.UnlinkContacts(ctx, []string{ref.TargetID})
+			}
+			return hlErr(err)
+		}}
+)

@@ -333,34 +333,8 @@ func (h *HighLevelTarget) Settle(ctx context.Context, e Entry, payload []byte, h
 			return found("", false, nil)
 		}
 	case OpLink:
-		switch e.ObjectType {
-		case TypeRelation:
-			var in highlevel.RelationInput
-			if err := json.Unmarshal(payload, &in); err != nil {
-				return Outcome{}, fmt.Errorf("%w: %w", ErrNoSettle, err)
-			}
-			for r, err := range h.c.Associations.Relations(ctx, in.FirstRecordID, highlevel.RelationListOptions{AssociationIDs: []string{in.AssociationID}}) {
-				if errors.Is(err, highlevel.ErrNotFound) {
-					return found("", false, nil)
-				}
-				if err != nil {
-					return Outcome{}, err
-				}
-				if (r.FirstRecordID == in.FirstRecordID && r.SecondRecordID == in.SecondRecordID) ||
-					(r.FirstRecordID == in.SecondRecordID && r.SecondRecordID == in.FirstRecordID) {
-					return Done(r.ID), nil
-				}
-			}
-			return found("", false, nil)
-		case TypeContactBusiness:
-			c, err := h.c.Contacts.Get(ctx, e.TargetID)
-			if errors.Is(err, highlevel.ErrNotFound) {
-				return found("", false, nil)
-			}
-			if err != nil {
-				return Outcome{}, err
-			}
-			return found(e.TargetID, c.BusinessID == e.RelatedID, nil)
+		if k := linkKinds[e.ObjectType]; k != nil && k.settle != nil {
+			return found(k.settle(h, ctx, e, payload))
 		}
 	case OpUpdate:
 		d, err := h.Digest(ctx, Ref{ObjectType: e.ObjectType, ID: e.TargetID, TargetID: e.TargetID, RelatedID: e.RelatedID}, payload)

@@ -27,8 +27,7 @@ func tierOf(st *step) int {
 	switch {
 	case st.rep.Op == OpSchema:
 		return tierSchema
-	case st.rep.Op == OpLink || st.rep.Op == OpUnlink,
-		st.rep.ObjectType == TypeContactBusiness, st.rep.ObjectType == TypeRelation:
+	case st.rep.Op == OpLink || st.rep.Op == OpUnlink, linkKinds[st.rep.ObjectType] != nil:
 		return tierLinks
 	case st.rep.ObjectType == TypeContact:
 		return tierContacts
