@@ -126,9 +126,10 @@ func TestTargetHooks(t *testing.T) {
 
 // TestRepairNamesNoTarget: repair re-creates and reads records through
 // their target's resend and current hooks, one loop over whatever kinds
-// reconcile reports, so repair.go names no record type but the two link
-// types (a contact's business link, a relation), which are links between
-// records rather than targets.
+// reconcile reports, so repair.go names no record type; the two link
+// types (a contact's business link, a relation) it may name are links
+// between records rather than targets (since the link registry,
+// target_link.go, it names neither: TestLinkKinds).
 func TestRepairNamesNoTarget(t *testing.T) {
 	b, err := os.ReadFile("repair.go")
 	require.NoError(t, err)
