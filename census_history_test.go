@@ -228,3 +228,52 @@ func TestHistoryByAgeCensus(t *testing.T) {
 	assert.Len(t, inLog, kept, "the log holds exactly the kept procedures")
 	t.Logf("by-age census: %d procedures kept, all in the logs; %d within 12 months also records, %d folded only", kept, recent, old)
 }
+
+// TestFoldedLogCapWarned: with messages folded, a communication log over
+// its field's cap would lose its oldest entries from HighLevel. Preflight
+// says so before the run — as many contacts as the run then cuts — and
+// names no patient data; with messages both, the notes keep them and
+// preflight does not warn.
+func TestFoldedLogCapWarned(t *testing.T) {
+	e := newEnv(t, envOptions{patients: size(20), seed: 13})
+	e.m.Object("communication_log").MaxBytes = 1500
+	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)))
+	ctx := context.Background()
+	m := e.migration(nil)
+	_, err := m.ApplySchema(ctx)
+	require.NoError(t, err)
+	pre, err := m.Preflight(ctx)
+	require.NoError(t, err)
+	var warned string
+	for _, w := range pre.Warnings {
+		if strings.HasPrefix(w, "communication_log: the logs of ") {
+			warned = w
+		}
+	}
+	require.NotEmpty(t, warned, "preflight warns of the cut: %q", pre.Warnings)
+	assert.Contains(t, warned, "in no HighLevel record")
+	assert.Contains(t, warned, "write messages as by-age or both")
+	for c := range e.pbn.Practice().Communications() {
+		if len(c.Body) > 8 {
+			assert.NotContains(t, warned, c.Body, "no message text in a warning")
+		}
+	}
+	rep, err := m.Run(ctx)
+	require.NoError(t, err)
+	cut := 0
+	for _, pr := range rep.Invalid.Problems() {
+		if pr.Object == "communication_log" && pr.Rule == "truncated" {
+			cut++
+		}
+	}
+	require.Positive(t, cut)
+	assert.Contains(t, warned, fmt.Sprintf("the logs of %d contacts are over", cut), "preflight's count is the run's")
+
+	both := e.m.WithHistory(mapping.HistoryMessages, mapping.AsBoth)
+	require.NoError(t, both.Approve("test", time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)))
+	pre, err = e.migration(func(o *pbnhl.Options) { o.Map = both }).Preflight(ctx)
+	require.NoError(t, err)
+	for _, w := range pre.Warnings {
+		assert.NotContains(t, w, "communication_log: the logs of", "the notes hold what the cap cuts")
+	}
+}

@@ -186,6 +186,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	needs := newLocationNeeds()
 	var est ObjectEstimate
 	var typ string
+	logs := newLogSizes(mp) // folded logs the cap would cut (preflight_policy.go)
 	own, err := m.scanSource(ctx, applier, val, order, r, sc, scanHooks{
 		object: func(o *mapping.Object) error {
 			est, typ = ObjectEstimate{Object: o.Name}, o.RecordType()
@@ -195,6 +196,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 			return nil
 		},
 		valid: func(o *mapping.Object, p *mapping.Payload) {
+			logs.add(o, p)
 			t := targetOf(o)
 			t.need(needs, p)
 			if typ != "" {
@@ -223,6 +225,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 		return nil, err
 	}
 	m.checkInvalidShare(r, order, sc, own)
+	r.Warnings = append(r.Warnings, logs.warnings()...)
 	prices, err := m.priceHistory(ctx, mp, aopts, val, idx, sc) // preflight_policy.go
 	if err != nil {
 		return nil, err

@@ -336,3 +336,68 @@ func (e *Estimate) writeHistory(b *strings.Builder) {
 	b.WriteString("   first-class costs what both cost: the log rides in the contact's own call)\n")
 	b.WriteString("  Folding gives up: " + mapping.FoldingCost + ".\n")
 }
+
+// logSizes adds up, per contact, the bytes of the folded logs whose
+// entries are in no other HighLevel record (Map.Elsewhere is empty: the
+// kind is folded, or the map has no record object for it), so preflight
+// can say before the run which logs the cap would cut.
+type logSizes struct {
+	mp    *mapping.Map
+	only  map[string]bool           // object → its log is the entries' only place
+	bytes map[string]map[string]int // object → contact key → bytes
+}
+
+func newLogSizes(mp *mapping.Map) *logSizes {
+	return &logSizes{mp: mp, only: map[string]bool{}, bytes: map[string]map[string]int{}}
+}
+
+func (s *logSizes) add(o *mapping.Object, p *mapping.Payload) {
+	if o.Target != mapping.TargetContactField {
+		return
+	}
+	only, seen := s.only[o.Name]
+	if !seen {
+		only = len(s.mp.Elsewhere(o)) == 0
+		s.only[o.Name] = only
+	}
+	l, ok := p.Link(mapping.LinkContact)
+	if !only || !ok || l.Key == "" {
+		return
+	}
+	if s.bytes[o.Name] == nil {
+		s.bytes[o.Name] = map[string]int{}
+	}
+	s.bytes[o.Name][l.Key] += mapping.EntryBytes(p)
+}
+
+// warnings names each log object whose cap would cut some contact's log,
+// with how many contacts and what to do: the cut entries would be in no
+// HighLevel record (no value of a patient is named).
+func (s *logSizes) warnings() []string {
+	var out []string
+	for _, o := range s.mp.Objects {
+		sizes := s.bytes[o.Name]
+		if len(sizes) == 0 {
+			continue
+		}
+		limit, over, most := o.MaxLogBytes(), 0, 0
+		for _, n := range sizes {
+			if n+1 > limit {
+				over++
+			}
+			most = max(most, n+1)
+		}
+		if over == 0 {
+			continue
+		}
+		fix := "raise its max_bytes"
+		for _, k := range mapping.HistoryKinds() {
+			if mapping.HistorySource(k) == o.Source {
+				fix += ", or write " + k + " as by-age or both in the map's history policy"
+			}
+		}
+		out = append(out, fmt.Sprintf("%s: the logs of %d contacts are over the field's %d bytes (the largest about %d): "+
+			"their oldest entries would be cut and be in no HighLevel record; %s", o.Name, over, limit, most, fix))
+	}
+	return out
+}

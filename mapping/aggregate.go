@@ -127,6 +127,31 @@ func (a *Aggregator) Add(p *Payload) bool {
 	return true
 }
 
+// EntryBytes is about the room p's entry takes in its contact's JSON log
+// (its JSON and a separating comma): what a preflight adds up per contact
+// to tell, before a run, which logs the object's cap would cut.
+func EntryBytes(p *Payload) int {
+	entry := make(map[string]any, len(p.Fields)+len(p.Custom))
+	for _, vs := range [][]Value{p.Fields, p.Custom} {
+		for _, v := range vs {
+			entry[v.Key] = entryValue(v)
+		}
+	}
+	b, err := json.Marshal(entry)
+	if err != nil {
+		return 0
+	}
+	return len(b) + 1
+}
+
+// MaxLogBytes is contact_field object o's cap.
+func (o *Object) MaxLogBytes() int {
+	if o.MaxBytes > 0 {
+		return o.MaxBytes
+	}
+	return transform.DefaultBlobMaxBytes
+}
+
 // entryValue embeds JSON-looking text (form fields) as JSON, not as a string.
 func entryValue(v Value) any {
 	if v.List != nil {
