@@ -161,13 +161,20 @@ func (w *world) common(hl *proc) []string {
 	return append([]string{"-pbn-url", w.pbn.url}, w.hlArgs(hl)...)
 }
 
-// hlArgs is the HighLevel flags (undo reads no source).
+// hlArgs is the HighLevel flags every command that calls HighLevel takes
+// (undo reads no source).
 func (w *world) hlArgs(hl *proc) []string {
 	return []string{"-hl-url", hl.url, "-location", locationID, "-hl-rate", "100/300ms",
-		"-search-lag", "none", "-company", companyID, "-fallback-owner", fallback,
 		// A write the process gave up on can land until its deadline: a
 		// short one keeps the resumed run's visible wait short.
 		"-request-timeout", "2s"}
+}
+
+// runFlags is what only the runner's commands take: the search lag its
+// lookups wait out and the owners it resolves (pbn2hl lists each flag only
+// on the commands that use it).
+func runFlags() []string {
+	return []string{"-search-lag", "none", "-company", companyID, "-fallback-owner", fallback}
 }
 
 // pbn2hl runs one command to its end and returns its exit code and output.
@@ -638,7 +645,7 @@ func soakSeed(t *testing.T, seed int64, patients, killsPerPhase int, r *result) 
 		return append(append(cmd, "-map", mapPath, "-ledger", ledger, "-plaintext-ledger"), w.common(hl)...)
 	}
 	w.must(ledgerArgs(args(clean, ref, "schema", "-apply"), true)...)
-	w.must(ledgerArgs(args(clean, ref, "run", "-skip-sample"), false)...) // the soak is about kills, not the sample sign-off
+	w.must(ledgerArgs(append(args(clean, ref, "run", "-skip-sample"), runFlags()...), false)...) // the soak is about kills, not the sample sign-off
 	want, _ := fingerprint(w.state(clean), m, nil)
 
 	// The faulty location already holds look-alikes of what will be created.
@@ -646,7 +653,7 @@ func soakSeed(t *testing.T, seed int64, patients, killsPerPhase int, r *result) 
 
 	led := w.newLedger()
 	w.untilDone(killsPerPhase, ledgerArgs(args(faulty, led, "schema", "-apply"), true)...)
-	w.untilDone(killsPerPhase, ledgerArgs(args(faulty, led, "run", "-skip-sample"), false)...)
+	w.untilDone(killsPerPhase, ledgerArgs(append(args(faulty, led, "run", "-skip-sample"), runFlags()...), false)...)
 	st := w.state(faulty)
 	got, dups := fingerprint(st, m, keys(pre))
 	r.duplicates = len(dups)
