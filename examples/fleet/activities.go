@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -173,8 +174,10 @@ func (a *Activities) open(ctx context.Context, spec LocationSpec, opts pbnhl.Opt
 		}
 		lopts = rollback.Options{Key: key}
 	}
-	if err := os.MkdirAll(filepath.Dir(spec.Ledger), 0o700); err != nil {
-		return nil, err
+	if dir, ok := ledgerDir(spec.Ledger); ok {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
 	}
 	led, err := rollback.Open(ctx, spec.Ledger, lopts)
 	if err != nil {
@@ -513,4 +516,18 @@ func phaseErr(err error, calls int64) error {
 		return permanent(err)
 	}
 	return err
+}
+
+// ledgerDir is the directory a file ledger lives in ("sqlite:PATH" or a
+// path), to create before opening it; a PostgreSQL ledger (postgres://…,
+// shared by every worker) has none.
+func ledgerDir(location string) (string, bool) {
+	lower := strings.ToLower(location)
+	switch {
+	case strings.HasPrefix(lower, "postgres://"), strings.HasPrefix(lower, "postgresql://"):
+		return "", false
+	case strings.HasPrefix(lower, "sqlite:"):
+		location = location[len("sqlite:"):]
+	}
+	return filepath.Dir(location), true
 }
