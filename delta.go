@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -131,7 +130,7 @@ func (ph *phase) notePlaces(ctx context.Context, dels []pbn.Deletion) (map[strin
 	for _, d := range dels {
 		for _, o := range ph.m.objectsOf(d.Entity) {
 			if typ := o.RecordType(); typ != "" && targetOf(o).underContact() {
-				keys[typ+"\x00"+strconv.FormatInt(d.ID, 10)] = true
+				keys[typ+"\x00"+string(d.ID)] = true
 				types[typ] = true
 			}
 		}
@@ -188,7 +187,7 @@ func (ph *phase) deletions(ctx context.Context, dels []pbn.Deletion, notes map[s
 	tr := ph.m.track(ph.name, "deletions", int64(len(dels)))
 	defer func() { ph.addProgress(tr.finish()) }()
 	for _, d := range dels {
-		key := strconv.FormatInt(d.ID, 10)
+		key := string(d.ID)
 		for _, o := range ph.m.objectsOf(d.Entity) {
 			if t := targetOf(o); t.underContact() {
 				typ := o.RecordType()

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -448,7 +447,7 @@ func (ph *phase) produce(ctx context.Context, o *mapping.Object, tr *tracker, jo
 				tr.invalid.Add(1)
 				var re *pbn.RowError
 				errors.As(err, &re)
-				if err := ph.invalidReason(ctx, o, strconv.FormatInt(re.ID, 10), time.Time{}, re.Error()); err != nil {
+				if err := ph.invalidReason(ctx, o, string(re.ID), time.Time{}, re.Error()); err != nil {
 					return err
 				}
 				continue

@@ -236,8 +236,8 @@ func rowProblem(err error) (key, field, reason string) {
 	if !errors.As(err, &re) {
 		return "", "", "unreadable source record"
 	}
-	if re.ID > 0 {
-		key = strconv.FormatInt(re.ID, 10)
+	if re.ID != pbn.NoKey {
+		key = string(re.ID)
 	}
 	if len(re.Fields) > 0 {
 		field = re.Fields[0].Header

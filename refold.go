@@ -4,7 +4,6 @@ import (
 	"context"
 	"iter"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/pbnhl/pbnhl/mapping"
@@ -72,8 +71,8 @@ func (ph *phase) refoldRecords(ctx context.Context, o *mapping.Object) iter.Seq2
 			return
 		}
 		for key := range patients {
-			pid, err := strconv.ParseInt(key, 10, 64)
-			if err != nil {
+			pid, err := pbn.ParseKey(key)
+			if err != nil || pid == pbn.NoKey {
 				continue
 			}
 			reads++

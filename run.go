@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/pbnhl/pbnhl/mapping"
@@ -141,11 +140,11 @@ func (m *Migration) stratifiedPatients(ctx context.Context) ([]string, error) {
 			}
 			return nil, fmt.Errorf("pbnhl: read patients: %w", err)
 		}
-		k := strconv.FormatInt(p.OfficeID, 10) + "/" + string(p.Status)
+		k := officeStratum(p.OfficeID) + "/" + string(p.Status)
 		if _, ok := strata[k]; !ok {
 			names = append(names, k)
 		}
-		strata[k] = append(strata[k], strconv.FormatInt(p.ID, 10))
+		strata[k] = append(strata[k], string(p.ID))
 	}
 	slices.Sort(names)
 	var order []string
@@ -167,25 +166,25 @@ func (m *Migration) stratifiedPatients(ctx context.Context) ([]string, error) {
 // treatment plans in the source: the history a sampled patient brings.
 func (m *Migration) recordsPerPatient(ctx context.Context) (map[string]int, error) {
 	per := map[string]int{}
-	count := func(what string, seq func(func(int64) bool) error) error {
-		if err := seq(func(id int64) bool { per[strconv.FormatInt(id, 10)]++; return true }); err != nil {
+	count := func(what string, seq func(func(pbn.Key) bool) error) error {
+		if err := seq(func(id pbn.Key) bool { per[string(id)]++; return true }); err != nil {
 			return fmt.Errorf("pbnhl: read %s: %w", what, err)
 		}
 		return nil
 	}
 	src := m.opts.Source
-	if err := count("appointments", func(f func(int64) bool) error {
-		return each(src.Appointments(ctx, pbn.ListOptions{}), func(a pbn.Appointment) int64 { return a.PatientID }, f)
+	if err := count("appointments", func(f func(pbn.Key) bool) error {
+		return each(src.Appointments(ctx, pbn.ListOptions{}), func(a pbn.Appointment) pbn.Key { return a.PatientID }, f)
 	}); err != nil {
 		return nil, err
 	}
-	if err := count("procedures", func(f func(int64) bool) error {
-		return each(src.Procedures(ctx, pbn.ListOptions{}), func(p pbn.Procedure) int64 { return p.PatientID }, f)
+	if err := count("procedures", func(f func(pbn.Key) bool) error {
+		return each(src.Procedures(ctx, pbn.ListOptions{}), func(p pbn.Procedure) pbn.Key { return p.PatientID }, f)
 	}); err != nil {
 		return nil, err
 	}
-	if err := count("treatment plans", func(f func(int64) bool) error {
-		return each(src.TreatmentPlans(ctx, pbn.ListOptions{}), func(p pbn.TreatmentPlan) int64 { return p.PatientID }, f)
+	if err := count("treatment plans", func(f func(pbn.Key) bool) error {
+		return each(src.TreatmentPlans(ctx, pbn.ListOptions{}), func(p pbn.TreatmentPlan) pbn.Key { return p.PatientID }, f)
 	}); err != nil {
 		return nil, err
 	}
@@ -194,7 +193,7 @@ func (m *Migration) recordsPerPatient(ctx context.Context) (map[string]int, erro
 
 // each feeds the patient id of every readable record to f; rows the
 // source cannot parse are skipped, as the load skips them.
-func each[T any](seq iter.Seq2[T, error], patient func(T) int64, f func(int64) bool) error {
+func each[T any](seq iter.Seq2[T, error], patient func(T) pbn.Key, f func(pbn.Key) bool) error {
 	for v, err := range seq {
 		if err != nil {
 			if isRowError(err) {
@@ -438,4 +437,13 @@ func (ph *phase) settleLeft(ctx context.Context) error {
 		return &unsettledError{msg: fmt.Sprintf("pbnhl: %d writes of run %d whose outcome was unknown were found not applied after their horizon; run the phase again to make them", missing, id)}
 	}
 	return nil
+}
+
+// officeStratum names a patient's office in the sample's strata: the key,
+// or "0" for none (as the numeric ids wrote it, so samples keep their order).
+func officeStratum(k pbn.Key) string {
+	if k == pbn.NoKey {
+		return "0"
+	}
+	return string(k)
 }

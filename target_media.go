@@ -54,7 +54,7 @@ func (mediaTarget) tally(p *mapping.Payload, t *callTally) {
 
 // document is what a media payload says about its source document.
 type document struct {
-	ID          int64  `json:"documentId"`
+	ID          pbn.Key `json:"documentId"`
 	Name        string `json:"name"`
 	Kind        string `json:"kind,omitempty"`
 	Date        string `json:"date,omitempty"`
@@ -69,9 +69,9 @@ type document struct {
 // documentOf reads a media payload. The source key is the document id.
 func documentOf(p *mapping.Payload) (document, error) {
 	var d document
-	id, err := strconv.ParseInt(p.SourceKey, 10, 64)
-	if err != nil || id <= 0 {
-		return d, errors.New("the document id (source key) is not a positive number")
+	id, err := pbn.ParseKey(p.SourceKey)
+	if err != nil || id == pbn.NoKey {
+		return d, errors.New("the document id (source key) is empty or not a valid id")
 	}
 	d.ID = id
 	for _, v := range p.Fields {
@@ -202,7 +202,7 @@ var errNoDocumentFile = errors.New("the export has no file for this document (it
 // or cannot tell before reading it (the API); an export folder without
 // the file makes the record invalid — known before any call — rather
 // than a refusal after one.
-func documentFileThere(ctx context.Context, src pbn.Source, id int64) error {
+func documentFileThere(ctx context.Context, src pbn.Source, id pbn.Key) error {
 	df, ok := src.(pbn.DocumentFiles)
 	if !ok {
 		return nil

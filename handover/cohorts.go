@@ -62,7 +62,7 @@ func buildCohorts(ctx context.Context, d *data, m *mapping.Map, hl *highlevel.Cl
 		default:
 			n, err := hl.Contacts.Count(ctx, highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: "tags", Operator: "eq", Value: row.Tag}}})
 			if err != nil {
-				return nil, fmt.Errorf("handover: count cohort %d's tag in HighLevel: %w", c.ID, err)
+				return nil, fmt.Errorf("handover: count cohort %s's tag in HighLevel: %w", c.ID, err)
 			}
 			row.HighLevelCount = n
 			row.Checked = "checked"

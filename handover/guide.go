@@ -16,12 +16,12 @@ type Automation struct {
 	// Order is the checklist position (1 first): recall and reminder flows
 	// lead because they drive revenue, then the other active ones, then
 	// the inactive ones.
-	Order   int    `json:"order"`
-	ID      int64  `json:"id"`
-	Name    string `json:"name"`
-	Kind    string `json:"kind"`
-	Channel string `json:"channel"`
-	Active  bool   `json:"active"`
+	Order   int     `json:"order"`
+	ID      pbn.Key `json:"id"`
+	Name    string  `json:"name"`
+	Kind    string  `json:"kind"`
+	Channel string  `json:"channel"`
+	Active  bool    `json:"active"`
 	// Trigger is PbN's trigger; Conditions the trigger's filter, if any.
 	Trigger    string `json:"trigger"`
 	Conditions string `json:"conditions"`
@@ -178,7 +178,7 @@ func buildAutomations(d *data, t *translator) []Automation {
 		out = append(out, row)
 	}
 	slices.SortStableFunc(out, func(a, b Automation) int {
-		return cmp.Or(cmp.Compare(rank(a), rank(b)), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), a.ID.Compare(b.ID))
 	})
 	for i := range out {
 		out[i].Order = i + 1

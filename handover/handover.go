@@ -167,11 +167,11 @@ type data struct {
 	values      []pbn.KPIValue
 	cohorts     []pbn.Cohort
 	automations []pbn.Automation
-	offices     map[int64]string
+	offices     map[pbn.Key]string
 }
 
 func read(ctx context.Context, src pbn.Source) (*data, error) {
-	d := &data{offices: map[int64]string{}}
+	d := &data{offices: map[pbn.Key]string{}}
 	var err error
 	if d.kpis, err = collect(src.KPIDefinitions(ctx, pbn.ListOptions{}), "KPI definitions"); err != nil {
 		return nil, err
@@ -210,15 +210,8 @@ func read(ctx context.Context, src pbn.Source) (*data, error) {
 	return d, nil
 }
 
-func cmpID(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
+// cmpID orders source keys: numeric ids by value, then codes (pbn.Key.Compare).
+func cmpID(a, b pbn.Key) int { return a.Compare(b) }
 
 // collect reads a whole (small) entity. A row error of a CSV export is a
 // hard error here: a pack with a silently missing KPI would mislead.

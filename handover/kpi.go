@@ -156,7 +156,7 @@ func writeKPIsCSV(b *bytes.Buffer, kpis []KPI) error {
 }
 
 func writeKPIValuesCSV(b *bytes.Buffer, d *data) error {
-	defs := map[int64]pbn.KPIDefinition{}
+	defs := map[pbn.Key]pbn.KPIDefinition{}
 	for _, k := range d.kpis {
 		defs[k.ID] = k
 	}
@@ -166,13 +166,13 @@ func writeKPIValuesCSV(b *bytes.Buffer, d *data) error {
 		k, ok := defs[v.KPIID]
 		key := k.Key
 		if !ok {
-			key = fmt.Sprintf("kpi %d (no definition)", v.KPIID)
+			key = fmt.Sprintf("kpi %s (no definition)", v.KPIID)
 		}
-		office := "whole practice"
-		if v.OfficeID != 0 {
-			office = d.offices[v.OfficeID]
+		office, officeID := "whole practice", "0"
+		if v.OfficeID != pbn.NoKey {
+			office, officeID = d.offices[v.OfficeID], string(v.OfficeID)
 		}
-		w.Write([]string{key, strconv.FormatInt(v.OfficeID, 10), office, v.PeriodStart.String(), v.PeriodEnd.String(),
+		w.Write([]string{key, officeID, office, v.PeriodStart.String(), v.PeriodEnd.String(),
 			scaled(k.Unit, v.Value), unitWords(k.Unit)})
 	}
 	w.Flush()

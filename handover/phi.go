@@ -30,13 +30,13 @@ func texts(d *data) []text {
 		out = append(out, text{what: what, lower: strings.ToLower(strings.Join(ss, "\n"))})
 	}
 	for _, a := range d.automations {
-		add(fmt.Sprintf("automation %d", a.ID), a.Name, a.Trigger, a.Steps)
+		add(fmt.Sprintf("automation %s", a.ID), a.Name, a.Trigger, a.Steps)
 	}
 	for _, c := range d.cohorts {
-		add(fmt.Sprintf("cohort %d", c.ID), c.Name, c.Description, c.Criteria)
+		add(fmt.Sprintf("cohort %s", c.ID), c.Name, c.Description, c.Criteria)
 	}
 	for _, k := range d.kpis {
-		add(fmt.Sprintf("KPI %d", k.ID), k.Name, k.Formula, k.Description)
+		add(fmt.Sprintf("KPI %s", k.ID), k.Name, k.Formula, k.Description)
 	}
 	return out
 }

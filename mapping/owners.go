@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -37,7 +36,7 @@ func StaffMembers(staff []pbn.Staff) []StaffMember {
 		if role == "" {
 			role = string(s.Kind)
 		}
-		out = append(out, StaffMember{Key: strconv.FormatInt(s.ID, 10), Email: s.Email,
+		out = append(out, StaffMember{Key: string(s.ID), Email: s.Email,
 			Name: strings.TrimSpace(s.FirstName + " " + s.LastName), Role: role})
 	}
 	return out

@@ -260,7 +260,7 @@ func list[R any](ctx context.Context, c *Client, e Entity, opts ListOptions, pat
 	return func(yield func(R, error) bool) {
 		var zero R
 		op := "list " + string(e)
-		if opts.PatientID != 0 && !patientOwned {
+		if opts.PatientID != NoKey && !patientOwned {
 			yield(zero, fmt.Errorf("practicebynumbers: %s: %s are not patient-owned: PatientID filter not allowed", op, e))
 			return
 		}
@@ -276,8 +276,8 @@ func list[R any](ctx context.Context, c *Client, e Entity, opts ListOptions, pat
 		if !opts.UpdatedSince.IsZero() {
 			q.Set("updated_since", opts.UpdatedSince.UTC().Format(time.RFC3339Nano))
 		}
-		if opts.PatientID != 0 {
-			q.Set("patient_id", strconv.FormatInt(opts.PatientID, 10))
+		if opts.PatientID != NoKey {
+			q.Set("patient_id", string(opts.PatientID))
 		}
 		path := "/v1/" + string(e)
 		seen := 0 // records of this scan, for RowError.Line
@@ -434,20 +434,20 @@ func jsonErr(err error) error {
 
 // Get fetches one record of entity R by id; a missing record is an error
 // matching [ErrNotFound].
-func Get[R Record](ctx context.Context, c *Client, id int64) (R, error) {
+func Get[R Record](ctx context.Context, c *Client, id Key) (R, error) {
 	var rec R
 	e := EntityOf[R]()
 	op := "get " + string(e)
-	if id <= 0 {
-		return rec, fmt.Errorf("practicebynumbers: %s: id must be positive", op)
+	if id == NoKey {
+		return rec, fmt.Errorf("practicebynumbers: %s: id is empty", op)
 	}
-	body, err := c.do(ctx, op, "/v1/"+string(e)+"/"+strconv.FormatInt(id, 10), nil)
+	body, err := c.do(ctx, op, "/v1/"+string(e)+"/"+url.PathEscape(string(id)), nil)
 	if err != nil {
 		return rec, err
 	}
 	if rowErr := decodeRecord(body, &rec); rowErr != nil {
-		rowErr.File = "/v1/" + string(e) + "/" + strconv.FormatInt(id, 10)
-		return rec, fmt.Errorf("practicebynumbers: %s %d: %w", op, id, rowErr)
+		rowErr.File = "/v1/" + string(e) + "/" + url.PathEscape(string(id))
+		return rec, fmt.Errorf("practicebynumbers: %s %s: %w", op, id, rowErr)
 	}
 	normalize(&rec)
 	return rec, nil
@@ -595,18 +595,18 @@ func (c *Client) Inventory(ctx context.Context) (Inventory, error) {
 // Options.MaxDocumentBytes fails with an error matching [ErrTooLarge] —
 // before the first byte when the server declares its length, else from
 // Read once the limit is passed.
-func (c *Client) OpenDocument(ctx context.Context, id int64) (io.ReadCloser, error) {
+func (c *Client) OpenDocument(ctx context.Context, id Key) (io.ReadCloser, error) {
 	const op = "open document"
-	if id <= 0 {
-		return nil, fmt.Errorf("practicebynumbers: %s: id must be positive", op)
+	if id == NoKey {
+		return nil, fmt.Errorf("practicebynumbers: %s: id is empty", op)
 	}
 	resp, err := c.t.Stream(ctx, &transport.Request{Op: "pbn." + op, Method: http.MethodGet,
-		Path: "/v1/documents/" + strconv.FormatInt(id, 10) + "/content", Header: http.Header{"Accept": {"*/*"}}}, c.maxDoc)
+		Path: "/v1/documents/" + url.PathEscape(string(id)) + "/content", Header: http.Header{"Accept": {"*/*"}}}, c.maxDoc)
 	if err != nil {
 		if errors.Is(err, transport.ErrResponseTooLarge) {
-			return nil, fmt.Errorf("practicebynumbers: document %d: %w: %w", id, ErrTooLarge, err)
+			return nil, fmt.Errorf("practicebynumbers: document %s: %w: %w", id, ErrTooLarge, err)
 		}
-		return nil, fmt.Errorf("practicebynumbers: %s %d: %w", op, id, err)
+		return nil, fmt.Errorf("practicebynumbers: %s %s: %w", op, id, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		body, _ := io.ReadAll(resp.Body)
@@ -622,7 +622,7 @@ var ErrTooLarge = errors.New("practicebynumbers: document larger than MaxDocumen
 // documentBody names the document in read errors.
 type documentBody struct {
 	io.ReadCloser
-	id int64
+	id Key
 }
 
 func (d *documentBody) Read(p []byte) (int, error) {
@@ -630,9 +630,9 @@ func (d *documentBody) Read(p []byte) (int, error) {
 	switch {
 	case err == nil || err == io.EOF:
 	case errors.Is(err, transport.ErrResponseTooLarge):
-		err = fmt.Errorf("practicebynumbers: document %d: %w: %w", d.id, ErrTooLarge, err)
+		err = fmt.Errorf("practicebynumbers: document %s: %w: %w", d.id, ErrTooLarge, err)
 	default:
-		err = fmt.Errorf("practicebynumbers: document %d: %w", d.id, err)
+		err = fmt.Errorf("practicebynumbers: document %s: %w", d.id, err)
 	}
 	return n, err
 }
@@ -647,7 +647,7 @@ func utc(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Second)
 }
 
-func nilIDs(s []int64) []int64 {
+func nilIDs(s []Key) []Key {
 	if len(s) == 0 {
 		return nil
 	}

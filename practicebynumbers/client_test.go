@@ -252,7 +252,7 @@ func TestClientRequests(t *testing.T) {
 	var ids []int64
 	for p, err := range c.Patients(ctx, ListOptions{UpdatedSince: since, PageSize: 7}) {
 		require.NoError(t, err)
-		ids = append(ids, p.ID)
+		ids = append(ids, keyNum(p.ID))
 	}
 	assert.Equal(t, []int64{102}, ids)
 	req := srv.requests[len(srv.requests)-1]
@@ -264,16 +264,16 @@ func TestClientRequests(t *testing.T) {
 	assert.Equal(t, "pbnhl-test", req.Header.Get("User-Agent"))
 
 	ids = nil
-	for a, err := range c.Communications(ctx, ListOptions{PatientID: 101}) {
+	for a, err := range c.Communications(ctx, ListOptions{PatientID: "101"}) {
 		require.NoError(t, err)
-		ids = append(ids, a.ID)
+		ids = append(ids, keyNum(a.ID))
 	}
 	assert.Equal(t, []int64{1, 2}, ids)
 	assert.Equal(t, "101", srv.requests[len(srv.requests)-1].URL.Query().Get("patient_id"))
 	assert.Equal(t, strconv.Itoa(DefaultPageSize), srv.requests[len(srv.requests)-1].URL.Query().Get("limit"))
 
 	n := len(srv.requests)
-	for _, err := range c.Cohorts(ctx, ListOptions{PatientID: 1}) {
+	for _, err := range c.Cohorts(ctx, ListOptions{PatientID: "1"}) {
 		require.ErrorContains(t, err, "not patient-owned")
 	}
 	for _, err := range c.Cohorts(ctx, ListOptions{PageSize: 1001}) {
@@ -281,18 +281,18 @@ func TestClientRequests(t *testing.T) {
 	}
 	assert.Len(t, srv.requests, n, "refused locally, nothing sent")
 
-	p, err := Get[Patient](ctx, c, 101)
+	p, err := Get[Patient](ctx, c, "101")
 	require.NoError(t, err)
 	assert.Equal(t, "Jack", p.PreferredName)
 	assert.Equal(t, "/v1/patients/101", srv.requests[len(srv.requests)-1].URL.Path)
-	_, err = Get[Appointment](ctx, c, 4242)
+	_, err = Get[Appointment](ctx, c, "4242")
 	require.ErrorIs(t, err, ErrNotFound)
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "not_found", ae.Code)
 	assert.Equal(t, "appointments 4242 not found", ae.Message)
 	assert.NotContains(t, err.Error(), "4242 not found", "the server's message is kept, not printed")
-	_, err = Get[Patient](ctx, c, 0)
+	_, err = Get[Patient](ctx, c, "")
 	require.Error(t, err)
 
 	inv, err := c.Inventory(ctx)
@@ -302,14 +302,14 @@ func TestClientRequests(t *testing.T) {
 	assert.Len(t, inv.CustomProperties, 3)
 	assert.Equal(t, ts("2026-11-30T09:00:00Z"), inv.ServerTime)
 
-	rc, err := c.OpenDocument(ctx, 7001)
+	rc, err := c.OpenDocument(ctx, "7001")
 	require.NoError(t, err)
 	body, err := io.ReadAll(rc)
 	require.NoError(t, err)
 	require.NoError(t, rc.Close())
 	assert.Equal(t, "%PDF-1.4 stream", string(body))
 	assert.Equal(t, "Bearer "+testToken, srv.requests[len(srv.requests)-1].Header.Get("Authorization"))
-	_, err = c.OpenDocument(ctx, 7002)
+	_, err = c.OpenDocument(ctx, "7002")
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
@@ -348,7 +348,7 @@ func TestClientErrorsAndRetries(t *testing.T) {
 		srv.mu.Lock()
 		srv.fail = []int{429, 502}
 		srv.mu.Unlock()
-		rc, err := c.OpenDocument(ctx, 7001)
+		rc, err := c.OpenDocument(ctx, "7001")
 		require.NoError(t, err)
 		require.NoError(t, rc.Close())
 	})
@@ -370,7 +370,7 @@ func TestClientErrorsAndRetries(t *testing.T) {
 		for _, err := range c.Staff(ctx, ListOptions{}) {
 			require.ErrorIs(t, err, transport.ErrBreakerOpen)
 		}
-		_, err := c.OpenDocument(ctx, 7001)
+		_, err := c.OpenDocument(ctx, "7001")
 		require.ErrorIs(t, err, transport.ErrBreakerOpen)
 		assert.Len(t, srv.requests, n, "an open breaker sends nothing")
 		srv.mu.Lock()
@@ -385,7 +385,7 @@ func TestClientErrorsAndRetries(t *testing.T) {
 		for _, err := range c.Patients(cctx, ListOptions{}) {
 			require.ErrorIs(t, err, context.Canceled)
 		}
-		_, err := c.OpenDocument(cctx, 7001)
+		_, err := c.OpenDocument(cctx, "7001")
 		require.ErrorIs(t, err, context.Canceled)
 	})
 
@@ -482,7 +482,7 @@ func TestOpenDocumentHonoursRetryAfter(t *testing.T) {
 	defer srv.Close()
 	c := newTestClient(t, srv.URL, nil)
 	start := time.Now()
-	rc, err := c.OpenDocument(context.Background(), 1)
+	rc, err := c.OpenDocument(context.Background(), "1")
 	require.NoError(t, err)
 	defer rc.Close()
 	assert.GreaterOrEqual(t, time.Since(start), time.Second)

@@ -57,15 +57,10 @@ func strCol[T any](name, aliases string, f func(*T) *string) column[T] {
 		func(r *T, s string, _ *codecCtx) error { *f(r) = s; return nil }, nil})
 }
 
-func idCol[T any](name, aliases string, f func(*T) *int64) column[T] {
+func idCol[T any](name, aliases string, f func(*T) *Key) column[T] {
 	return withPtr(f, column[T]{name, split(aliases),
-		func(r *T, _ *codecCtx) string {
-			if *f(r) == 0 {
-				return ""
-			}
-			return strconv.FormatInt(*f(r), 10)
-		},
-		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseID(s); return err }, nil})
+		func(r *T, _ *codecCtx) string { return string(*f(r)) },
+		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseKey(s); return err }, nil})
 }
 
 func intCol[T any](name, aliases string, f func(*T) *int) column[T] {
@@ -134,7 +129,7 @@ func enumCol[T any, E ~string](name, aliases string, parse func(string) (E, erro
 		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = parse(s); return err }, nil})
 }
 
-func idListCol[T any](name, aliases string, f func(*T) *[]int64) column[T] {
+func idListCol[T any](name, aliases string, f func(*T) *[]Key) column[T] {
 	return withPtr(f, column[T]{name, split(aliases),
 		func(r *T, _ *codecCtx) string { return FormatIDList(*f(r)) },
 		func(r *T, s string, _ *codecCtx) (err error) { *f(r), err = ParseIDList(s); return err }, nil})
@@ -222,7 +217,7 @@ func cat[T any](parts ...[]column[T]) []column[T] {
 
 var officeColumns = cat(
 	[]column[Office]{
-		idCol("office_id", "ClinicNum|clinic id|clinic|id|office|practice id|location id", func(r *Office) *int64 { return &r.ID }),
+		idCol("office_id", "ClinicNum|clinic id|clinic|id|office|practice id|location id", func(r *Office) *Key { return &r.ID }),
 		strCol("name", "Description|clinic name|office name|practice name|location", func(r *Office) *string { return &r.Name }),
 		strCol("abbr", "abbreviation|short name", func(r *Office) *string { return &r.Abbr }),
 	},
@@ -239,7 +234,7 @@ var officeColumns = cat(
 
 var staffColumns = cat(
 	[]column[Staff]{
-		idCol("staff_id", "ProvNum|provider id|user id|UserNum|UserOD|id|provider num", func(r *Staff) *int64 { return &r.ID }),
+		idCol("staff_id", "ProvNum|provider id|user id|UserNum|UserOD|id|provider num", func(r *Staff) *Key { return &r.ID }),
 		enumCol("kind", "type|staff type", ParseStaffKind, func(r *Staff) *StaffKind { return &r.Kind }),
 		strCol("abbr", "abbreviation|initials", func(r *Staff) *string { return &r.Abbr }),
 		strCol("first_name", "FName|first|given name", func(r *Staff) *string { return &r.FirstName }),
@@ -251,14 +246,14 @@ var staffColumns = cat(
 		boolCol("is_hygienist", "IsSecondary|hygienist", func(r *Staff) *bool { return &r.IsHygienist }),
 		boolCol("hidden", "IsHidden", func(r *Staff) *bool { return &r.Hidden }),
 		boolCol("active", "is active|enabled", func(r *Staff) *bool { return &r.Active }),
-		idListCol("office_ids", "clinics|clinic nums|offices|office id|ClinicNum", func(r *Staff) *[]int64 { return &r.OfficeIDs }),
+		idListCol("office_ids", "clinics|clinic nums|offices|office id|ClinicNum", func(r *Staff) *[]Key { return &r.OfficeIDs }),
 	},
 	stamps(func(r *Staff) *time.Time { return &r.CreatedAt }, func(r *Staff) *time.Time { return &r.UpdatedAt }),
 )
 
 var patientColumns = cat(
 	[]column[Patient]{
-		idCol("patient_id", "PatNum|Patient ID|id|patient number|patient no|pat num", func(r *Patient) *int64 { return &r.ID }),
+		idCol("patient_id", "PatNum|Patient ID|id|patient number|patient no|pat num", func(r *Patient) *Key { return &r.ID }),
 		strCol("first_name", "FName|first|given name", func(r *Patient) *string { return &r.FirstName }),
 		strCol("last_name", "LName|last|surname|family name", func(r *Patient) *string { return &r.LastName }),
 		strCol("middle_initial", "MiddleI|middle|middle name", func(r *Patient) *string { return &r.MiddleInitial }),
@@ -273,18 +268,18 @@ var patientColumns = cat(
 		strCol("work_phone", "WkPhone|work|phone work|business phone", func(r *Patient) *string { return &r.WorkPhone }),
 		strCol("mobile_phone", "WirelessPhone|cell phone|mobile|cell|wireless|cellphone", func(r *Patient) *string { return &r.MobilePhone }),
 		strCol("email", "email address|e-mail", func(r *Patient) *string { return &r.Email }),
-		idCol("guarantor_id", "Guarantor|guarantor num|head of household", func(r *Patient) *int64 { return &r.GuarantorID }),
-		idCol("office_id", "ClinicNum|clinic|clinic id|office|primary office", func(r *Patient) *int64 { return &r.OfficeID }),
-		idCol("provider_id", "PriProv|primary provider|provider", func(r *Patient) *int64 { return &r.ProviderID }),
-		idCol("hygienist_id", "SecProv|secondary provider|hygienist", func(r *Patient) *int64 { return &r.HygienistID }),
-		idCol("assigned_staff_id", "owner|owner id|assigned to|assigned staff", func(r *Patient) *int64 { return &r.AssignedStaffID }),
+		idCol("guarantor_id", "Guarantor|guarantor num|head of household", func(r *Patient) *Key { return &r.GuarantorID }),
+		idCol("office_id", "ClinicNum|clinic|clinic id|office|primary office", func(r *Patient) *Key { return &r.OfficeID }),
+		idCol("provider_id", "PriProv|primary provider|provider", func(r *Patient) *Key { return &r.ProviderID }),
+		idCol("hygienist_id", "SecProv|secondary provider|hygienist", func(r *Patient) *Key { return &r.HygienistID }),
+		idCol("assigned_staff_id", "owner|owner id|assigned to|assigned staff", func(r *Patient) *Key { return &r.AssignedStaffID }),
 		enumCol("contact_method", "PreferContactMethod|preferred contact|preferred contact method", ParseContactMethod, func(r *Patient) *ContactMethod { return &r.ContactMethod }),
 		enumCol("text_consent", "TxtMsgOk|text ok|sms consent|text message ok", ParseConsent, func(r *Patient) *Consent { return &r.TextConsent }),
 		enumCol("email_consent", "email ok", ParseConsent, func(r *Patient) *Consent { return &r.EmailConsent }),
 		strCol("language", "lang|preferred language", func(r *Patient) *string { return &r.Language }),
 		strCol("chart_number", "ChartNumber|chart|chart no", func(r *Patient) *string { return &r.ChartNumber }),
 		dateCol("first_visit", "DateFirstVisit|first visit date", func(r *Patient) *Date { return &r.FirstVisit }),
-		idListCol("cohort_ids", "cohorts|tags|tag ids", func(r *Patient) *[]int64 { return &r.CohortIDs }),
+		idListCol("cohort_ids", "cohorts|tags|tag ids", func(r *Patient) *[]Key { return &r.CohortIDs }),
 		strCol("notes", "note|patient note|comments", func(r *Patient) *string { return &r.Notes }),
 	},
 	stamps(func(r *Patient) *time.Time { return &r.CreatedAt }, func(r *Patient) *time.Time { return &r.UpdatedAt }),
@@ -292,11 +287,11 @@ var patientColumns = cat(
 
 var appointmentColumns = cat(
 	[]column[Appointment]{
-		idCol("appointment_id", "AptNum|appointment num|appt id|id", func(r *Appointment) *int64 { return &r.ID }),
-		idCol("patient_id", "PatNum|Patient ID|patient", func(r *Appointment) *int64 { return &r.PatientID }),
-		idCol("office_id", "ClinicNum|clinic|office", func(r *Appointment) *int64 { return &r.OfficeID }),
-		idCol("provider_id", "ProvNum|provider", func(r *Appointment) *int64 { return &r.ProviderID }),
-		idCol("hygienist_id", "ProvHyg|hygienist", func(r *Appointment) *int64 { return &r.HygienistID }),
+		idCol("appointment_id", "AptNum|appointment num|appt id|id", func(r *Appointment) *Key { return &r.ID }),
+		idCol("patient_id", "PatNum|Patient ID|patient", func(r *Appointment) *Key { return &r.PatientID }),
+		idCol("office_id", "ClinicNum|clinic|office", func(r *Appointment) *Key { return &r.OfficeID }),
+		idCol("provider_id", "ProvNum|provider", func(r *Appointment) *Key { return &r.ProviderID }),
+		idCol("hygienist_id", "ProvHyg|hygienist", func(r *Appointment) *Key { return &r.HygienistID }),
 		enumCol("status", "AptStatus|appointment status", ParseAppointmentStatus, func(r *Appointment) *AppointmentStatus { return &r.Status }),
 		timeCol("start", "AptDateTime|appointment date|date time|start time|scheduled at", func(r *Appointment) *time.Time { return &r.Start }),
 		durationCol("duration_minutes", "Pattern|length|duration|minutes", func(r *Appointment) *int { return &r.DurationMinutes }),
@@ -311,12 +306,12 @@ var appointmentColumns = cat(
 
 var procedureColumns = cat(
 	[]column[Procedure]{
-		idCol("procedure_id", "ProcNum|procedure num|id", func(r *Procedure) *int64 { return &r.ID }),
-		idCol("patient_id", "PatNum|Patient ID|patient", func(r *Procedure) *int64 { return &r.PatientID }),
-		idCol("appointment_id", "AptNum|appointment", func(r *Procedure) *int64 { return &r.AppointmentID }),
-		idCol("treatment_plan_id", "TreatPlanNum|treatment plan|case id", func(r *Procedure) *int64 { return &r.TreatmentPlanID }),
-		idCol("office_id", "ClinicNum|clinic|office", func(r *Procedure) *int64 { return &r.OfficeID }),
-		idCol("provider_id", "ProvNum|provider", func(r *Procedure) *int64 { return &r.ProviderID }),
+		idCol("procedure_id", "ProcNum|procedure num|id", func(r *Procedure) *Key { return &r.ID }),
+		idCol("patient_id", "PatNum|Patient ID|patient", func(r *Procedure) *Key { return &r.PatientID }),
+		idCol("appointment_id", "AptNum|appointment", func(r *Procedure) *Key { return &r.AppointmentID }),
+		idCol("treatment_plan_id", "TreatPlanNum|treatment plan|case id", func(r *Procedure) *Key { return &r.TreatmentPlanID }),
+		idCol("office_id", "ClinicNum|clinic|office", func(r *Procedure) *Key { return &r.OfficeID }),
+		idCol("provider_id", "ProvNum|provider", func(r *Procedure) *Key { return &r.ProviderID }),
 		strCol("code", "ProcCode|procedure code|cdt code|cdt|adacode", func(r *Procedure) *string { return &r.Code }),
 		strCol("description", "Descript|procedure description|procedure name", func(r *Procedure) *string { return &r.Description }),
 		strCol("tooth", "ToothNum|tooth number|tooth num", func(r *Procedure) *string { return &r.Tooth }),
@@ -331,10 +326,10 @@ var procedureColumns = cat(
 
 var treatmentPlanColumns = cat(
 	[]column[TreatmentPlan]{
-		idCol("treatment_plan_id", "TreatPlanNum|case id|plan id|id", func(r *TreatmentPlan) *int64 { return &r.ID }),
-		idCol("patient_id", "PatNum|Patient ID|patient", func(r *TreatmentPlan) *int64 { return &r.PatientID }),
-		idCol("office_id", "ClinicNum|clinic|office", func(r *TreatmentPlan) *int64 { return &r.OfficeID }),
-		idCol("staff_id", "UserNumPresenter|presenter|ProvNum|provider", func(r *TreatmentPlan) *int64 { return &r.StaffID }),
+		idCol("treatment_plan_id", "TreatPlanNum|case id|plan id|id", func(r *TreatmentPlan) *Key { return &r.ID }),
+		idCol("patient_id", "PatNum|Patient ID|patient", func(r *TreatmentPlan) *Key { return &r.PatientID }),
+		idCol("office_id", "ClinicNum|clinic|office", func(r *TreatmentPlan) *Key { return &r.OfficeID }),
+		idCol("staff_id", "UserNumPresenter|presenter|ProvNum|provider", func(r *TreatmentPlan) *Key { return &r.StaffID }),
 		strCol("heading", "Heading|title|name", func(r *TreatmentPlan) *string { return &r.Heading }),
 		strCol("pipeline", "case pipeline", func(r *TreatmentPlan) *string { return &r.Pipeline }),
 		strCol("stage", "case stage|pipeline stage", func(r *TreatmentPlan) *string { return &r.Stage }),
@@ -343,7 +338,7 @@ var treatmentPlanColumns = cat(
 		centsCol("accepted_amount", "accepted|amount accepted", func(r *TreatmentPlan) *Cents { return &r.AcceptedAmount }),
 		intCol("probability", "probability %|win probability", func(r *TreatmentPlan) *int { return &r.Probability }),
 		dateCol("presented_on", "DateTP|date presented|presented date", func(r *TreatmentPlan) *Date { return &r.PresentedOn }),
-		idListCol("procedure_ids", "procedures|ProcNums", func(r *TreatmentPlan) *[]int64 { return &r.ProcedureIDs }),
+		idListCol("procedure_ids", "procedures|ProcNums", func(r *TreatmentPlan) *[]Key { return &r.ProcedureIDs }),
 		strCol("note", "Note|notes", func(r *TreatmentPlan) *string { return &r.Note }),
 	},
 	stamps(func(r *TreatmentPlan) *time.Time { return &r.CreatedAt }, func(r *TreatmentPlan) *time.Time { return &r.UpdatedAt }),
@@ -351,7 +346,7 @@ var treatmentPlanColumns = cat(
 
 var carrierColumns = cat(
 	[]column[InsuranceCarrier]{
-		idCol("carrier_id", "CarrierNum|insurance carrier id|payer num|id", func(r *InsuranceCarrier) *int64 { return &r.ID }),
+		idCol("carrier_id", "CarrierNum|insurance carrier id|payer num|id", func(r *InsuranceCarrier) *Key { return &r.ID }),
 		strCol("name", "CarrierName|carrier|carrier name|insurance company", func(r *InsuranceCarrier) *string { return &r.Name }),
 		strCol("payer_id", "ElectID|electronic id|payer", func(r *InsuranceCarrier) *string { return &r.PayerID }),
 		strCol("phone", "phone number", func(r *InsuranceCarrier) *string { return &r.Phone }),
@@ -362,10 +357,10 @@ var carrierColumns = cat(
 
 var coverageColumns = cat(
 	[]column[Coverage]{
-		idCol("coverage_id", "PatPlanNum|pat plan num|id", func(r *Coverage) *int64 { return &r.ID }),
-		idCol("patient_id", "PatNum|Patient ID|patient", func(r *Coverage) *int64 { return &r.PatientID }),
-		idCol("carrier_id", "CarrierNum|carrier", func(r *Coverage) *int64 { return &r.CarrierID }),
-		idCol("subscriber_patient_id", "Subscriber|subscriber num|policy holder", func(r *Coverage) *int64 { return &r.SubscriberPatientID }),
+		idCol("coverage_id", "PatPlanNum|pat plan num|id", func(r *Coverage) *Key { return &r.ID }),
+		idCol("patient_id", "PatNum|Patient ID|patient", func(r *Coverage) *Key { return &r.PatientID }),
+		idCol("carrier_id", "CarrierNum|carrier", func(r *Coverage) *Key { return &r.CarrierID }),
+		idCol("subscriber_patient_id", "Subscriber|subscriber num|policy holder", func(r *Coverage) *Key { return &r.SubscriberPatientID }),
 		strCol("subscriber_id", "SubscriberID|member id|policy number", func(r *Coverage) *string { return &r.SubscriberID }),
 		strCol("group_name", "GroupName|group", func(r *Coverage) *string { return &r.GroupName }),
 		strCol("group_number", "GroupNum|group no", func(r *Coverage) *string { return &r.GroupNumber }),
@@ -380,10 +375,10 @@ var coverageColumns = cat(
 
 var communicationColumns = cat(
 	[]column[Communication]{
-		idCol("communication_id", "CommlogNum|commlog id|id", func(r *Communication) *int64 { return &r.ID }),
-		idCol("patient_id", "PatNum|Patient ID|patient", func(r *Communication) *int64 { return &r.PatientID }),
-		idCol("staff_id", "UserNum|user|staff", func(r *Communication) *int64 { return &r.StaffID }),
-		idCol("office_id", "ClinicNum|clinic|office", func(r *Communication) *int64 { return &r.OfficeID }),
+		idCol("communication_id", "CommlogNum|commlog id|id", func(r *Communication) *Key { return &r.ID }),
+		idCol("patient_id", "PatNum|Patient ID|patient", func(r *Communication) *Key { return &r.PatientID }),
+		idCol("staff_id", "UserNum|user|staff", func(r *Communication) *Key { return &r.StaffID }),
+		idCol("office_id", "ClinicNum|clinic|office", func(r *Communication) *Key { return &r.OfficeID }),
 		enumCol("channel", "Mode|mode_|communication type|medium", ParseChannel, func(r *Communication) *Channel { return &r.Channel }),
 		enumCol("direction", "SentOrReceived|sent or received", ParseDirection, func(r *Communication) *Direction { return &r.Direction }),
 		timeCol("at", "CommDateTime|date time|timestamp|sent at|date", func(r *Communication) *time.Time { return &r.At }),
@@ -396,8 +391,8 @@ var communicationColumns = cat(
 
 var formSubmissionColumns = cat(
 	[]column[FormSubmission]{
-		idCol("form_submission_id", "SheetNum|submission id|form id|id", func(r *FormSubmission) *int64 { return &r.ID }),
-		idCol("patient_id", "PatNum|Patient ID|patient", func(r *FormSubmission) *int64 { return &r.PatientID }),
+		idCol("form_submission_id", "SheetNum|submission id|form id|id", func(r *FormSubmission) *Key { return &r.ID }),
+		idCol("patient_id", "PatNum|Patient ID|patient", func(r *FormSubmission) *Key { return &r.PatientID }),
 		strCol("form_name", "Description|form|name|sheet name", func(r *FormSubmission) *string { return &r.FormName }),
 		enumCol("form_type", "SheetType|type", ParseFormType, func(r *FormSubmission) *FormType { return &r.FormType }),
 		timeCol("submitted_at", "DateTimeSheet|submitted|date submitted", func(r *FormSubmission) *time.Time { return &r.SubmittedAt }),
@@ -423,15 +418,15 @@ var formSubmissionColumns = cat(
 				return nil
 			},
 			func(r *FormSubmission) any { return &r.Fields }},
-		idListCol("document_ids", "documents|DocNums", func(r *FormSubmission) *[]int64 { return &r.DocumentIDs }),
+		idListCol("document_ids", "documents|DocNums", func(r *FormSubmission) *[]Key { return &r.DocumentIDs }),
 	},
 	stamps(func(r *FormSubmission) *time.Time { return &r.CreatedAt }, func(r *FormSubmission) *time.Time { return &r.UpdatedAt }),
 )
 
 var documentColumns = cat(
 	[]column[Document]{
-		idCol("document_id", "DocNum|doc id|id", func(r *Document) *int64 { return &r.ID }),
-		idCol("patient_id", "PatNum|Patient ID|patient", func(r *Document) *int64 { return &r.PatientID }),
+		idCol("document_id", "DocNum|doc id|id", func(r *Document) *Key { return &r.ID }),
+		idCol("patient_id", "PatNum|Patient ID|patient", func(r *Document) *Key { return &r.PatientID }),
 		strCol("name", "FileName|file name|document name|title", func(r *Document) *string { return &r.Name }),
 		strCol("mime_type", "content type|mime|type", func(r *Document) *string { return &r.MimeType }),
 		int64Col("size", "bytes|file size|size bytes", func(r *Document) *int64 { return &r.Size }),
@@ -443,7 +438,7 @@ var documentColumns = cat(
 
 var customPropertyColumns = cat(
 	[]column[CustomPropertyDefinition]{
-		idCol("custom_property_id", "property id|field id|id", func(r *CustomPropertyDefinition) *int64 { return &r.ID }),
+		idCol("custom_property_id", "property id|field id|id", func(r *CustomPropertyDefinition) *Key { return &r.ID }),
 		strCol("key", "field key|property key|api name", func(r *CustomPropertyDefinition) *string { return &r.Key }),
 		strCol("name", "label|property name|field name|display name", func(r *CustomPropertyDefinition) *string { return &r.Name }),
 		enumCol("type", "data type|field type|property type", ParseCustomPropertyType, func(r *CustomPropertyDefinition) *CustomPropertyType { return &r.Type }),
@@ -456,7 +451,7 @@ var customPropertyColumns = cat(
 
 var kpiDefinitionColumns = cat(
 	[]column[KPIDefinition]{
-		idCol("kpi_id", "kpi definition id|metric id|id", func(r *KPIDefinition) *int64 { return &r.ID }),
+		idCol("kpi_id", "kpi definition id|metric id|id", func(r *KPIDefinition) *Key { return &r.ID }),
 		strCol("key", "metric key|code", func(r *KPIDefinition) *string { return &r.Key }),
 		strCol("name", "metric|kpi|kpi name|metric name", func(r *KPIDefinition) *string { return &r.Name }),
 		enumCol("unit", "units|value type", ParseKPIUnit, func(r *KPIDefinition) *KPIUnit { return &r.Unit }),
@@ -469,9 +464,9 @@ var kpiDefinitionColumns = cat(
 
 var kpiValueColumns = cat(
 	[]column[KPIValue]{
-		idCol("kpi_value_id", "value id|id", func(r *KPIValue) *int64 { return &r.ID }),
-		idCol("kpi_id", "kpi|metric id|kpi definition id", func(r *KPIValue) *int64 { return &r.KPIID }),
-		idCol("office_id", "ClinicNum|clinic|office", func(r *KPIValue) *int64 { return &r.OfficeID }),
+		idCol("kpi_value_id", "value id|id", func(r *KPIValue) *Key { return &r.ID }),
+		idCol("kpi_id", "kpi|metric id|kpi definition id", func(r *KPIValue) *Key { return &r.KPIID }),
+		idCol("office_id", "ClinicNum|clinic|office", func(r *KPIValue) *Key { return &r.OfficeID }),
 		dateCol("period_start", "from|start|start date", func(r *KPIValue) *Date { return &r.PeriodStart }),
 		dateCol("period_end", "to|end|end date", func(r *KPIValue) *Date { return &r.PeriodEnd }),
 		int64Col("value", "amount", func(r *KPIValue) *int64 { return &r.Value }),
@@ -481,7 +476,7 @@ var kpiValueColumns = cat(
 
 var cohortColumns = cat(
 	[]column[Cohort]{
-		idCol("cohort_id", "tag id|segment id|id", func(r *Cohort) *int64 { return &r.ID }),
+		idCol("cohort_id", "tag id|segment id|id", func(r *Cohort) *Key { return &r.ID }),
 		strCol("name", "tag|cohort|segment|cohort name", func(r *Cohort) *string { return &r.Name }),
 		strCol("description", "", func(r *Cohort) *string { return &r.Description }),
 		strCol("criteria", "filter|rule|definition", func(r *Cohort) *string { return &r.Criteria }),
@@ -492,7 +487,7 @@ var cohortColumns = cat(
 
 var automationColumns = cat(
 	[]column[Automation]{
-		idCol("automation_id", "workflow id|campaign id|template id|id", func(r *Automation) *int64 { return &r.ID }),
+		idCol("automation_id", "workflow id|campaign id|template id|id", func(r *Automation) *Key { return &r.ID }),
 		strCol("name", "workflow|campaign|title", func(r *Automation) *string { return &r.Name }),
 		enumCol("kind", "type", ParseAutomationKind, func(r *Automation) *AutomationKind { return &r.Kind }),
 		strCol("trigger", "event|when", func(r *Automation) *string { return &r.Trigger }),
@@ -506,7 +501,7 @@ var automationColumns = cat(
 // deletionColumns describe the optional deletions.csv.
 var deletionColumns = []column[Deletion]{
 	enumCol("entity", "table|object|type", ParseEntity, func(r *Deletion) *Entity { return &r.Entity }),
-	idCol("id", "record id|key|primary key", func(r *Deletion) *int64 { return &r.ID }),
+	idCol("id", "record id|key|primary key", func(r *Deletion) *Key { return &r.ID }),
 	timeCol("deleted_at", "date deleted|deleted|DateTStamp|timestamp", func(r *Deletion) *time.Time { return &r.DeletedAt }),
 }
 

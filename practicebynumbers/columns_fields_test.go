@@ -24,7 +24,7 @@ func TestColumnRecordFields(t *testing.T) {
 	}
 	// Field names agree with the JSON form of the records (what the map's
 	// rules read through mapping.Struct).
-	p := Patient{ID: 1, LastName: "x", Address: Address{City: "y"}}
+	p := Patient{ID: "1", LastName: "x", Address: Address{City: "y"}}
 	b, err := json.Marshal(p)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"lastName":"x"`)

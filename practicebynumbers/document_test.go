@@ -42,13 +42,13 @@ func TestOpenDocumentBreakerAccounting(t *testing.T) {
 	c := newTestClient(t, srv.URL, func(o *Options) {
 		o.MaxAttempts, o.BreakerFailures, o.BreakerOpenTimeout = 1, 2, time.Hour
 	})
-	_, err := c.OpenDocument(context.Background(), 1)
+	_, err := c.OpenDocument(context.Background(), "1")
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusBadGateway, ae.StatusCode)
 	assert.Equal(t, "closed", c.Limiter().BreakerState())
 
-	body, err := c.OpenDocument(context.Background(), 2)
+	body, err := c.OpenDocument(context.Background(), "2")
 	require.NoError(t, err)
 	_, err = io.ReadAll(body)
 	require.Error(t, err)
@@ -74,10 +74,10 @@ func TestOpenDocumentSizeLimit(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newTestClient(t, srv.URL, func(o *Options) { o.MaxDocumentBytes = 4000 })
-	_, err := c.OpenDocument(context.Background(), 1)
+	_, err := c.OpenDocument(context.Background(), "1")
 	require.ErrorIs(t, err, ErrTooLarge, "declared length over the limit: nothing handed over")
 
-	body, err := c.OpenDocument(context.Background(), 2)
+	body, err := c.OpenDocument(context.Background(), "2")
 	require.NoError(t, err)
 	got, err := io.ReadAll(body)
 	require.ErrorIs(t, err, ErrTooLarge)
@@ -85,7 +85,7 @@ func TestOpenDocumentSizeLimit(t *testing.T) {
 	body.Close()
 
 	c = newTestClient(t, srv.URL, func(o *Options) { o.MaxDocumentBytes = -1 })
-	body, err = c.OpenDocument(context.Background(), 2)
+	body, err = c.OpenDocument(context.Background(), "2")
 	require.NoError(t, err)
 	got, err = io.ReadAll(body)
 	require.NoError(t, err)

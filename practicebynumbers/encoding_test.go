@@ -25,7 +25,7 @@ func patientsCSV(t *testing.T, names ...[2]string) string {
 	w := csv.NewWriter(&b)
 	require.NoError(t, w.Write(CSVHeader(EntityPatients)))
 	for i, n := range names {
-		p := Patient{ID: int64(i + 1), FirstName: n[0], LastName: n[1], Status: PatientStatus("Patient"),
+		p := Patient{ID: KeyOf(int64(i + 1)), FirstName: n[0], LastName: n[1], Status: PatientStatus("Patient"),
 			UpdatedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 		require.NoError(t, w.Write(CSVRow(&p, time.UTC, nil)))
 	}
@@ -76,7 +76,7 @@ func TestExportUTF16ByMark(t *testing.T) {
 		assert.Equal(t, "Jennifer", ps[0].FirstName, "the mark is not part of the first cell")
 		assert.Equal(t, "Nguyễn", ps[0].LastName)
 		assert.Equal(t, "O'Brien 😀", ps[1].LastName, "surrogate pairs are decoded")
-		assert.Equal(t, int64(1), ps[0].ID, "the id column (first header) is bound")
+		assert.Equal(t, Key("1"), ps[0].ID, "the id column (first header) is bound")
 	}
 	// Named, with or without its mark.
 	ps, errs := readPatients(t, utf16Bytes(text, false, false), "utf-16le")
@@ -179,7 +179,7 @@ func TestExportInvalidUTF8CellIsRowProblem(t *testing.T) {
 		require.ErrorAs(t, errs[0], &re)
 		assert.Equal(t, "patients.csv", re.File)
 		assert.Equal(t, 3, re.Line)
-		assert.Equal(t, int64(2), re.ID)
+		assert.Equal(t, Key("2"), re.ID)
 		require.Len(t, re.Fields, 1)
 		assert.Equal(t, 3, re.Fields[0].Column)
 		assert.Equal(t, "last_name", re.Fields[0].Header)

@@ -33,7 +33,7 @@ func ExampleOpenExport() {
 		if p.BirthDate.IsZero() {
 			birth = "no date"
 		}
-		fmt.Printf("patient %d %s born %s, %d custom values\n", p.ID, p.Status, birth, len(p.Custom))
+		fmt.Printf("patient %s %s born %s, %d custom values\n", p.ID, p.Status, birth, len(p.Custom))
 	}
 	// Output:
 	// patient 101 Patient born 1980-02-14, 2 custom values
@@ -131,7 +131,7 @@ func ExampleNewClient() {
 	}
 	fmt.Println("patients listed:", n)
 
-	p, err := pbn.Get[pbn.Patient](ctx, c, 3)
+	p, err := pbn.Get[pbn.Patient](ctx, c, "3")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func ExampleRecords() {
 // Write one record in the canonical CSV form (what pbntest's export writer
 // does for every row).
 func ExampleCSVRow() {
-	proc := pbn.Procedure{ID: 9001, PatientID: 101, Code: "D1110", Fee: 9500, Status: pbn.ProcedureComplete,
+	proc := pbn.Procedure{ID: "9001", PatientID: "101", Code: "D1110", Fee: 9500, Status: pbn.ProcedureComplete,
 		Date: pbn.NewDate(2019, 3, 4), UpdatedAt: time.Date(2019, 3, 4, 15, 0, 0, 0, time.UTC)}
 	fmt.Println(pbn.CSVHeader(pbn.EntityProcedures))
 	fmt.Println(pbn.CSVRow(&proc, time.UTC, nil))

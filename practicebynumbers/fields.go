@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -227,29 +226,11 @@ func parseBool(s string) (bool, error) {
 	return false, valueErr("boolean", "not one of 1/0, true/false, yes/no")
 }
 
-// ParseID parses a record id: "", "0" and "0.0" are 0 (none); Excel's
-// "123.0" is 123. Negative ids are refused.
-func ParseID(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, nil
-	}
-	if whole, frac, ok := strings.Cut(s, "."); ok && strings.Trim(frac, "0") == "" {
-		s = whole
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return 0, valueErr("id", "not an integer")
-	}
-	if n < 0 {
-		return 0, valueErr("id", "negative")
-	}
-	return n, nil
-}
-
-// ParseIDList parses a list of ids separated by ";", "," "|" or spaces, or
-// written as a JSON array. An empty string is a nil list.
-func ParseIDList(s string) ([]int64, error) {
+// ParseIDList parses a list of keys separated by ";", "," "|" or spaces, or
+// written as a JSON array (numbers or strings). An empty string is a nil
+// list; each key goes through [ParseKey], and a list member that is "none"
+// ("0") is left out.
+func ParseIDList(s string) ([]Key, error) {
 	s = strings.TrimSpace(s)
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
 	fields := strings.FieldsFunc(s, func(r rune) bool {
@@ -258,25 +239,33 @@ func ParseIDList(s string) ([]int64, error) {
 	if len(fields) == 0 {
 		return nil, nil
 	}
-	out := make([]int64, 0, len(fields))
+	out := make([]Key, 0, len(fields))
 	for _, f := range fields {
-		id, err := ParseID(f)
+		if len(f) >= 2 && f[0] == '"' && f[len(f)-1] == '"' {
+			f = f[1 : len(f)-1]
+		}
+		id, err := ParseKey(f)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, id)
+		if id != NoKey {
+			out = append(out, id)
+		}
+	}
+	if len(out) == 0 {
+		return nil, nil
 	}
 	return out, nil
 }
 
-// FormatIDList writes ids the canonical CSV way: "1;2;3".
-func FormatIDList(ids []int64) string {
+// FormatIDList writes keys the canonical CSV way: "1;2;3".
+func FormatIDList(ids []Key) string {
 	var b strings.Builder
 	for i, id := range ids {
 		if i > 0 {
 			b.WriteByte(';')
 		}
-		b.WriteString(strconv.FormatInt(id, 10))
+		b.WriteString(string(id))
 	}
 	return b.String()
 }

@@ -51,6 +51,9 @@ func decodeRecord[R any](raw []byte, rec *R) *RowError {
 // never quoting its value.
 func memberError(err error) FieldError {
 	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Type == keyType {
+		return FieldError{Header: te.Field, Err: valueErr("id", te.Value)}
+	}
 	if errors.As(err, &te) {
 		kind, _, _ := strings.Cut(te.Value, " ") // "number 123" would quote the value
 		return FieldError{Header: te.Field, Err: valueErr(jsonKind(te), "a JSON "+kind+" is not allowed here")}
@@ -77,15 +80,16 @@ func jsonKind(te *json.UnmarshalTypeError) string {
 	return te.Type.String()
 }
 
-// recordID reads the record's "id" when it is a positive integer, else 0.
-func recordID(raw []byte) int64 {
+// recordID reads the record's "id" (a number or a string) when it is a
+// valid key, else NoKey.
+func recordID(raw []byte) Key {
 	var v struct {
-		ID json.Number `json:"id"`
+		ID json.RawMessage `json:"id"`
 	}
 	_ = json.Unmarshal(raw, &v) // best effort: the record is already known bad
-	id, err := strconv.ParseInt(v.ID.String(), 10, 64)
-	if err != nil || id < 0 {
-		return 0
+	var id Key
+	if len(v.ID) == 0 || id.UnmarshalJSON(v.ID) != nil {
+		return NoKey
 	}
 	return id
 }

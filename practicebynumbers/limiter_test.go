@@ -40,7 +40,7 @@ func TestLimiterSharedBetweenClients(t *testing.T) {
 	for _, err := range b.Cohorts(short, ListOptions{}) {
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 	}
-	_, err = a.OpenDocument(short, 1)
+	_, err = a.OpenDocument(short, "1")
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, int32(4), hits.Load())
 }
@@ -56,12 +56,12 @@ func TestBreakerSharedBetweenClients(t *testing.T) {
 	require.NoError(t, err)
 	a := newTestClient(t, srv.URL, func(o *Options) { o.RateLimit, o.Limiter, o.MaxAttempts = 0, lim, 2 })
 	b := newTestClient(t, srv.URL, func(o *Options) { o.RateLimit, o.Limiter = 0, lim })
-	_, err = Get[Patient](context.Background(), a, 1)
+	_, err = Get[Patient](context.Background(), a, "1")
 	require.Error(t, err)
 	assert.Equal(t, "open", lim.BreakerState())
-	_, err = Get[Patient](context.Background(), b, 1)
+	_, err = Get[Patient](context.Background(), b, "1")
 	require.ErrorIs(t, err, transport.ErrBreakerOpen, "the other client fails fast")
-	_, err = b.OpenDocument(context.Background(), 1)
+	_, err = b.OpenDocument(context.Background(), "1")
 	require.ErrorIs(t, err, transport.ErrBreakerOpen)
 	assert.Equal(t, int32(2), hits.Load())
 }

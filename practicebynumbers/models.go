@@ -10,7 +10,8 @@ import "time"
 // Dates without a time of day (birth dates, coverage dates, procedure dates)
 // are [Date]; its zero value means "no date" (0001-01-01 in the source).
 //
-// Money is [Cents]. Ids are int64; 0 means "none" (ClinicNum 0 = no office).
+// Money is [Cents]. Ids and references are [Key]s, opaque strings; the empty
+// Key means "none" (ClinicNum 0 = no office).
 //
 // Custom holds values of columns or JSON members the connector does not model:
 // for patients these are the practice's custom properties, keyed by
@@ -19,7 +20,7 @@ import "time"
 
 // Office is a practice location (Open Dental: clinic).
 type Office struct {
-	ID        int64             `json:"id"`
+	ID        Key               `json:"id"`
 	Name      string            `json:"name"`
 	Abbr      string            `json:"abbr,omitempty"`
 	Address   Address           `json:"address,omitzero"`
@@ -63,7 +64,7 @@ func (a Address) IsZero() bool { return a == Address{} }
 // Staff is a provider (dentist, hygienist) or a PbN user. Providers usually
 // have no email in the PMS; Email is then empty.
 type Staff struct {
-	ID          int64             `json:"id"`
+	ID          Key               `json:"id"`
 	Kind        StaffKind         `json:"kind"`
 	Abbr        string            `json:"abbr,omitempty"`
 	FirstName   string            `json:"firstName,omitempty"`
@@ -75,7 +76,7 @@ type Staff struct {
 	IsHygienist bool              `json:"isHygienist"`
 	Hidden      bool              `json:"hidden"`
 	Active      bool              `json:"active"`
-	OfficeIDs   []int64           `json:"officeIds,omitempty"`
+	OfficeIDs   []Key             `json:"officeIds,omitempty"`
 	CreatedAt   time.Time         `json:"createdAt,omitzero"`
 	UpdatedAt   time.Time         `json:"updatedAt,omitzero"`
 	Custom      map[string]string `json:"custom,omitempty"`
@@ -84,7 +85,7 @@ type Staff struct {
 // Patient is a person in the practice (Open Dental: patient). Phones are kept
 // exactly as the source wrote them; mapping/transform.ParsePhone normalises them.
 type Patient struct {
-	ID              int64             `json:"id"`
+	ID              Key               `json:"id"`
 	FirstName       string            `json:"firstName,omitempty"`
 	LastName        string            `json:"lastName,omitempty"`
 	MiddleInitial   string            `json:"middleInitial,omitempty"`
@@ -97,18 +98,18 @@ type Patient struct {
 	WorkPhone       string            `json:"workPhone,omitempty"`
 	MobilePhone     string            `json:"mobilePhone,omitempty"`
 	Email           string            `json:"email,omitempty"`
-	GuarantorID     int64             `json:"guarantorId,omitempty"`
-	OfficeID        int64             `json:"officeId,omitempty"`
-	ProviderID      int64             `json:"providerId,omitempty"`
-	HygienistID     int64             `json:"hygienistId,omitempty"`
-	AssignedStaffID int64             `json:"assignedStaffId,omitempty"`
+	GuarantorID     Key               `json:"guarantorId,omitempty"`
+	OfficeID        Key               `json:"officeId,omitempty"`
+	ProviderID      Key               `json:"providerId,omitempty"`
+	HygienistID     Key               `json:"hygienistId,omitempty"`
+	AssignedStaffID Key               `json:"assignedStaffId,omitempty"`
 	ContactMethod   ContactMethod     `json:"contactMethod,omitempty"`
 	TextConsent     Consent           `json:"textConsent,omitempty"`
 	EmailConsent    Consent           `json:"emailConsent,omitempty"`
 	Language        string            `json:"language,omitempty"`
 	ChartNumber     string            `json:"chartNumber,omitempty"`
 	FirstVisit      Date              `json:"firstVisit,omitzero"`
-	CohortIDs       []int64           `json:"cohortIds,omitempty"`
+	CohortIDs       []Key             `json:"cohortIds,omitempty"`
 	Notes           string            `json:"notes,omitempty"`
 	CreatedAt       time.Time         `json:"createdAt,omitzero"`
 	UpdatedAt       time.Time         `json:"updatedAt,omitzero"`
@@ -119,11 +120,11 @@ type Patient struct {
 // sticky note on the schedule (Status PtNote / PtNoteCompleted: not a visit).
 // Start is zero for unscheduled and planned appointments.
 type Appointment struct {
-	ID                   int64             `json:"id"`
-	PatientID            int64             `json:"patientId"`
-	OfficeID             int64             `json:"officeId,omitempty"`
-	ProviderID           int64             `json:"providerId,omitempty"`
-	HygienistID          int64             `json:"hygienistId,omitempty"`
+	ID                   Key               `json:"id"`
+	PatientID            Key               `json:"patientId"`
+	OfficeID             Key               `json:"officeId,omitempty"`
+	ProviderID           Key               `json:"providerId,omitempty"`
+	HygienistID          Key               `json:"hygienistId,omitempty"`
 	Status               AppointmentStatus `json:"status"`
 	Start                time.Time         `json:"start,omitzero"`
 	DurationMinutes      int               `json:"durationMinutes,omitempty"`
@@ -141,12 +142,12 @@ type Appointment struct {
 // Code is the CDT code ("D1110") or a custom, T-, N- or Z-code. Status D
 // (deleted) and EC/EO (existing) are not production.
 type Procedure struct {
-	ID              int64             `json:"id"`
-	PatientID       int64             `json:"patientId"`
-	AppointmentID   int64             `json:"appointmentId,omitempty"`
-	TreatmentPlanID int64             `json:"treatmentPlanId,omitempty"`
-	OfficeID        int64             `json:"officeId,omitempty"`
-	ProviderID      int64             `json:"providerId,omitempty"`
+	ID              Key               `json:"id"`
+	PatientID       Key               `json:"patientId"`
+	AppointmentID   Key               `json:"appointmentId,omitempty"`
+	TreatmentPlanID Key               `json:"treatmentPlanId,omitempty"`
+	OfficeID        Key               `json:"officeId,omitempty"`
+	ProviderID      Key               `json:"providerId,omitempty"`
 	Code            string            `json:"code"`
 	Description     string            `json:"description,omitempty"`
 	Tooth           string            `json:"tooth,omitempty"`
@@ -164,10 +165,10 @@ type Procedure struct {
 // (PbN case acceptance). Amount is the presented total; AcceptedAmount the
 // part the patient accepted. Probability is a percentage, 0..100.
 type TreatmentPlan struct {
-	ID             int64               `json:"id"`
-	PatientID      int64               `json:"patientId"`
-	OfficeID       int64               `json:"officeId,omitempty"`
-	StaffID        int64               `json:"staffId,omitempty"`
+	ID             Key                 `json:"id"`
+	PatientID      Key                 `json:"patientId"`
+	OfficeID       Key                 `json:"officeId,omitempty"`
+	StaffID        Key                 `json:"staffId,omitempty"`
 	Heading        string              `json:"heading,omitempty"`
 	Pipeline       string              `json:"pipeline"`
 	Stage          string              `json:"stage"`
@@ -176,7 +177,7 @@ type TreatmentPlan struct {
 	AcceptedAmount Cents               `json:"acceptedAmount"`
 	Probability    int                 `json:"probability"`
 	PresentedOn    Date                `json:"presentedOn,omitzero"`
-	ProcedureIDs   []int64             `json:"procedureIds,omitempty"`
+	ProcedureIDs   []Key               `json:"procedureIds,omitempty"`
 	Note           string              `json:"note,omitempty"`
 	CreatedAt      time.Time           `json:"createdAt,omitzero"`
 	UpdatedAt      time.Time           `json:"updatedAt,omitzero"`
@@ -185,7 +186,7 @@ type TreatmentPlan struct {
 
 // InsuranceCarrier is a payer.
 type InsuranceCarrier struct {
-	ID        int64             `json:"id"`
+	ID        Key               `json:"id"`
 	Name      string            `json:"name"`
 	PayerID   string            `json:"payerId,omitempty"`
 	Phone     string            `json:"phone,omitempty"`
@@ -200,10 +201,10 @@ type InsuranceCarrier struct {
 // is the patient who holds the policy (the patient themself when
 // Relationship is Self).
 type Coverage struct {
-	ID                  int64             `json:"id"`
-	PatientID           int64             `json:"patientId"`
-	CarrierID           int64             `json:"carrierId"`
-	SubscriberPatientID int64             `json:"subscriberPatientId,omitempty"`
+	ID                  Key               `json:"id"`
+	PatientID           Key               `json:"patientId"`
+	CarrierID           Key               `json:"carrierId"`
+	SubscriberPatientID Key               `json:"subscriberPatientId,omitempty"`
 	SubscriberID        string            `json:"subscriberId,omitempty"`
 	GroupName           string            `json:"groupName,omitempty"`
 	GroupNumber         string            `json:"groupNumber,omitempty"`
@@ -220,10 +221,10 @@ type Coverage struct {
 // Communication is one entry of the communication log: an SMS, email, call,
 // letter, reminder or recall, with its original timestamp At.
 type Communication struct {
-	ID        int64             `json:"id"`
-	PatientID int64             `json:"patientId"`
-	StaffID   int64             `json:"staffId,omitempty"`
-	OfficeID  int64             `json:"officeId,omitempty"`
+	ID        Key               `json:"id"`
+	PatientID Key               `json:"patientId"`
+	StaffID   Key               `json:"staffId,omitempty"`
+	OfficeID  Key               `json:"officeId,omitempty"`
 	Channel   Channel           `json:"channel"`
 	Direction Direction         `json:"direction"`
 	At        time.Time         `json:"at"`
@@ -245,14 +246,14 @@ type FormField struct {
 // history). DocumentIDs refer to the stored copies (PbN keeps completed
 // forms as documents).
 type FormSubmission struct {
-	ID          int64             `json:"id"`
-	PatientID   int64             `json:"patientId"`
+	ID          Key               `json:"id"`
+	PatientID   Key               `json:"patientId"`
 	FormName    string            `json:"formName"`
 	FormType    FormType          `json:"formType"`
 	SubmittedAt time.Time         `json:"submittedAt,omitzero"`
 	SignedOn    Date              `json:"signedOn,omitzero"`
 	Fields      []FormField       `json:"fields,omitempty"`
-	DocumentIDs []int64           `json:"documentIds,omitempty"`
+	DocumentIDs []Key             `json:"documentIds,omitempty"`
 	CreatedAt   time.Time         `json:"createdAt,omitzero"`
 	UpdatedAt   time.Time         `json:"updatedAt,omitzero"`
 	Custom      map[string]string `json:"custom,omitempty"`
@@ -263,8 +264,8 @@ type FormSubmission struct {
 // [ExportReader.OpenDocument]. SHA256 is the hex digest of the content when
 // the source knows it.
 type Document struct {
-	ID        int64             `json:"id"`
-	PatientID int64             `json:"patientId,omitempty"`
+	ID        Key               `json:"id"`
+	PatientID Key               `json:"patientId,omitempty"`
 	Name      string            `json:"name"`
 	MimeType  string            `json:"mimeType,omitempty"`
 	Size      int64             `json:"size"`
@@ -279,7 +280,7 @@ type Document struct {
 // allowed values of a pick-list, in display order. Entity is the entity the
 // property belongs to (EntityPatients for all PbN custom properties today).
 type CustomPropertyDefinition struct {
-	ID          int64              `json:"id"`
+	ID          Key                `json:"id"`
 	Key         string             `json:"key"`
 	Name        string             `json:"name"`
 	Type        CustomPropertyType `json:"type"`
@@ -294,7 +295,7 @@ type CustomPropertyDefinition struct {
 // KPIDefinition is a Practice IQ metric (production, collections, case
 // acceptance, hygiene pre-appointed %, new patients, ...).
 type KPIDefinition struct {
-	ID          int64             `json:"id"`
+	ID          Key               `json:"id"`
 	Key         string            `json:"key"`
 	Name        string            `json:"name"`
 	Unit        KPIUnit           `json:"unit"`
@@ -311,9 +312,9 @@ type KPIDefinition struct {
 // for currency, basis points (1/100 %) for percent, plain units for count,
 // minutes for duration.
 type KPIValue struct {
-	ID          int64             `json:"id"`
-	KPIID       int64             `json:"kpiId"`
-	OfficeID    int64             `json:"officeId,omitempty"`
+	ID          Key               `json:"id"`
+	KPIID       Key               `json:"kpiId"`
+	OfficeID    Key               `json:"officeId,omitempty"`
 	PeriodStart Date              `json:"periodStart,omitzero"`
 	PeriodEnd   Date              `json:"periodEnd,omitzero"`
 	Value       int64             `json:"value"`
@@ -325,7 +326,7 @@ type KPIValue struct {
 // Cohort is a saved patient segment or tag. Membership is on the patient
 // ([Patient.CohortIDs]); PatientCount is the source's own count.
 type Cohort struct {
-	ID           int64             `json:"id"`
+	ID           Key               `json:"id"`
 	Name         string            `json:"name"`
 	Description  string            `json:"description,omitempty"`
 	Criteria     string            `json:"criteria,omitempty"`
@@ -340,7 +341,7 @@ type Cohort struct {
 // document a person rebuilds from. Steps is human-readable text, one step
 // per line.
 type Automation struct {
-	ID        int64             `json:"id"`
+	ID        Key               `json:"id"`
 	Name      string            `json:"name"`
 	Kind      AutomationKind    `json:"kind"`
 	Trigger   string            `json:"trigger,omitempty"`
@@ -355,6 +356,6 @@ type Automation struct {
 // Deletion is one entry of the deletions feed: a record the source removed.
 type Deletion struct {
 	Entity    Entity    `json:"entity"`
-	ID        int64     `json:"id"`
+	ID        Key       `json:"id"`
 	DeletedAt time.Time `json:"deletedAt"`
 }

@@ -14,7 +14,6 @@ import (
 	"os"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -34,7 +33,7 @@ type ListOptions struct {
 	// PatientID keeps only that patient's records; it applies to
 	// patient-owned entities ([Entity.PatientOwned]) and is an error on
 	// the others.
-	PatientID int64
+	PatientID Key
 	// PageSize is the REST page size (1..1000; 0 means the client's
 	// default). The ExportReader ignores it.
 	PageSize int
@@ -58,8 +57,8 @@ type FieldError struct {
 // the scan.
 type RowError struct {
 	File   string
-	Line   int   // 1-based line where the row starts (REST: position in the scan)
-	ID     int64 // the record id when it could be read, else 0
+	Line   int // 1-based line where the row starts (REST: position in the scan)
+	ID     Key // the record id when it could be read, else NoKey
 	Fields []FieldError
 	Err    error // a row-shape problem (wrong number of cells, CSV syntax)
 }
@@ -67,8 +66,8 @@ type RowError struct {
 func (e *RowError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:%d", e.File, e.Line)
-	if e.ID != 0 {
-		fmt.Fprintf(&b, " (id %d)", e.ID)
+	if e.ID != NoKey {
+		fmt.Fprintf(&b, " (id %s)", e.ID)
 	}
 	if e.Err != nil {
 		b.WriteString(": ")
@@ -272,13 +271,13 @@ func NewExportReader(fsys fs.FS, opts ExportOptions) (*ExportReader, error) {
 // practiceZone is the time_zone of the office with the smallest id, or UTC.
 func (r *ExportReader) practiceZone() *time.Location {
 	r.loc = time.UTC // offices.csv timestamps are read in UTC here; only time_zone is used
-	var best int64
+	var best Key
 	zone := ""
 	for o, err := range r.Offices(context.Background(), ListOptions{}) {
 		if err != nil {
 			continue
 		}
-		if o.TimeZone != "" && (best == 0 || o.ID < best) {
+		if o.TimeZone != "" && (best == NoKey || o.ID.Compare(best) < 0) {
 			best, zone = o.ID, o.TimeZone
 		}
 	}
@@ -393,22 +392,22 @@ func (r *ExportReader) Deletions(ctx context.Context, opts ListOptions) iter.Seq
 
 // OpenDocument opens the content of document id (documents/<id> in the
 // export). A missing file is [ErrNotFound]. The caller closes it.
-func (r *ExportReader) OpenDocument(ctx context.Context, id int64) (io.ReadCloser, error) {
+func (r *ExportReader) OpenDocument(ctx context.Context, id Key) (io.ReadCloser, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if id <= 0 {
-		return nil, fmt.Errorf("practicebynumbers: open document: id must be positive")
+	if !documentFileName(id) {
+		return nil, fmt.Errorf("practicebynumbers: open document: id is empty or not a file name")
 	}
 	if r.docs == "" {
-		return nil, fmt.Errorf("practicebynumbers: document %d: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("practicebynumbers: document %s: %w", id, ErrNotFound)
 	}
-	f, err := r.fsys.Open(path.Join(r.docs, strconv.FormatInt(id, 10)))
+	f, err := r.fsys.Open(path.Join(r.docs, string(id)))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("practicebynumbers: document %d: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("practicebynumbers: document %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("practicebynumbers: document %d: %w", id, err)
+		return nil, fmt.Errorf("practicebynumbers: document %s: %w", id, err)
 	}
 	return f, nil
 }
@@ -418,22 +417,29 @@ func (r *ExportReader) OpenDocument(ctx context.Context, id int64) (io.ReadClose
 // documents folder, or a file missing from it) lists documents whose
 // content cannot be migrated, and a caller can say so before sending
 // anything.
-func (r *ExportReader) HasDocumentFile(ctx context.Context, id int64) (bool, error) {
+func (r *ExportReader) HasDocumentFile(ctx context.Context, id Key) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	if id <= 0 || r.docs == "" {
+	if !documentFileName(id) || r.docs == "" {
 		return false, nil
 	}
-	_, err := fs.Stat(r.fsys, path.Join(r.docs, strconv.FormatInt(id, 10)))
+	_, err := fs.Stat(r.fsys, path.Join(r.docs, string(id)))
 	switch {
 	case err == nil:
 		return true, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
 	default:
-		return false, fmt.Errorf("practicebynumbers: document %d: %w", id, err)
+		return false, fmt.Errorf("practicebynumbers: document %s: %w", id, err)
 	}
+}
+
+// documentFileName reports whether id can name a file of the documents
+// folder: one path element, not "." or "..", no separator.
+func documentFileName(id Key) bool {
+	s := string(id)
+	return s != "" && s != "." && s != ".." && !strings.ContainsAny(s, `/\`) && fs.ValidPath(s)
 }
 
 // Inventory counts the rows of every entity's file (a missing file counts 0)
@@ -753,7 +759,7 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 func readEntity[T any](ctx context.Context, r *ExportReader, m *meta[T], name string, opts ListOptions) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
-		if opts.PatientID != 0 && m.patient == nil {
+		if opts.PatientID != NoKey && m.patient == nil {
 			yield(zero, fmt.Errorf("practicebynumbers: %s are not patient-owned: PatientID filter not allowed", m.entity))
 			return
 		}
@@ -880,7 +886,7 @@ func keep[T any](m *meta[T], rec *T, opts ListOptions) bool {
 			return false
 		}
 	}
-	if opts.PatientID != 0 && m.patient(rec) != opts.PatientID {
+	if opts.PatientID != NoKey && m.patient(rec) != opts.PatientID {
 		return false
 	}
 	return true
@@ -904,7 +910,7 @@ func decodeRow[T any](m *meta[T], b *binding, cells []string, c *codecCtx) (T, *
 			e := fail()
 			e.Err = fmt.Errorf("%d cells, header has %d", len(cells), len(b.field))
 			if b.idCol < len(cells) {
-				e.ID, _ = ParseID(cells[b.idCol])
+				e.ID, _ = ParseKey(cells[b.idCol])
 			}
 			return rec, e
 		}
@@ -935,13 +941,13 @@ func decodeRow[T any](m *meta[T], b *binding, cells []string, c *codecCtx) (T, *
 		}
 		custom[b.custom[i]] = cell
 	}
-	if rowErr == nil && m.id(&rec) <= 0 {
+	if rowErr == nil && m.id(&rec) == NoKey {
 		e := fail()
 		e.Fields = append(e.Fields, FieldError{Column: b.idCol + 1, Header: b.headers[b.idCol],
 			Err: valueErr("id", "missing")})
 	}
 	if rowErr != nil {
-		rowErr.ID, _ = ParseID(cells[b.idCol])
+		rowErr.ID, _ = ParseKey(cells[b.idCol])
 		return rec, rowErr
 	}
 	if m.custom != nil {

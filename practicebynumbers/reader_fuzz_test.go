@@ -48,12 +48,12 @@ func FuzzExportReader(f *testing.F) {
 				require.Positive(t, p.ID)
 			}
 		case 1:
-			for a, err := range r.Appointments(ctx, ListOptions{PatientID: 1}) {
+			for a, err := range r.Appointments(ctx, ListOptions{PatientID: "1"}) {
 				if err != nil {
 					check(err)
 					continue
 				}
-				require.Equal(t, int64(1), a.PatientID)
+				require.Equal(t, Key("1"), a.PatientID)
 			}
 		case 2:
 			for p, err := range r.Procedures(ctx, ListOptions{}) {

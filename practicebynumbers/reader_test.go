@@ -159,7 +159,7 @@ func TestExportReaderMessyFolder(t *testing.T) {
 	re := rowErrs[0]
 	assert.Equal(t, "patients.csv", re.File)
 	assert.Equal(t, 6, re.Line, "line counts the multi-line note of the row before")
-	assert.Equal(t, int64(104), re.ID)
+	assert.Equal(t, Key("104"), re.ID)
 	require.Len(t, re.Fields, 2)
 	assert.Equal(t, FieldError{Column: 6, Header: "PatStatus", Err: re.Fields[0].Err}, re.Fields[0])
 	assert.Equal(t, 8, re.Fields[1].Column)
@@ -168,7 +168,7 @@ func TestExportReaderMessyFolder(t *testing.T) {
 	assert.Contains(t, re.Error(), "patients.csv:6 (id 104)")
 
 	john := patients[0]
-	assert.Equal(t, int64(101), john.ID)
+	assert.Equal(t, Key("101"), john.ID)
 	assert.Equal(t, PatientStatusPatient, john.Status, "Open Dental numeric code")
 	assert.Equal(t, NewDate(1980, 2, 14), john.BirthDate)
 	assert.Equal(t, ConsentYes, john.TextConsent)
@@ -219,13 +219,13 @@ func TestExportReaderMessyFolder(t *testing.T) {
 	require.ErrorAs(t, procErr, &ve, "RowError unwraps to the field's ValueError")
 	assert.Equal(t, "money", ve.Kind)
 
-	rc, err := r.OpenDocument(ctx, 7001)
+	rc, err := r.OpenDocument(ctx, "7001")
 	require.NoError(t, err)
 	body, err := io.ReadAll(rc)
 	require.NoError(t, err)
 	require.NoError(t, rc.Close())
 	assert.Equal(t, "%PDF-1.4 consent form\n", string(body))
-	_, err = r.OpenDocument(ctx, 7002)
+	_, err = r.OpenDocument(ctx, "7002")
 	assert.ErrorIs(t, err, ErrNotFound)
 
 	inv, err := r.Inventory(ctx)
@@ -247,19 +247,19 @@ func TestExportReaderFilters(t *testing.T) {
 	var ids []int64
 	for p, err := range r.Patients(ctx, ListOptions{UpdatedSince: since}) {
 		if err == nil {
-			ids = append(ids, p.ID)
+			ids = append(ids, keyNum(p.ID))
 		}
 	}
 	assert.Equal(t, []int64{102}, ids)
 
 	ids = nil
-	for a, err := range r.Appointments(ctx, ListOptions{PatientID: 101}) {
+	for a, err := range r.Appointments(ctx, ListOptions{PatientID: "101"}) {
 		require.NoError(t, err)
-		ids = append(ids, a.ID)
+		ids = append(ids, keyNum(a.ID))
 	}
 	assert.Equal(t, []int64{5001, 5003}, ids)
 
-	for _, err := range r.Offices(ctx, ListOptions{PatientID: 101}) {
+	for _, err := range r.Offices(ctx, ListOptions{PatientID: "101"}) {
 		require.Error(t, err, "offices are not patient-owned")
 	}
 
@@ -363,7 +363,7 @@ func TestExportReaderFileProblems(t *testing.T) {
 	for _, err := range r.Communications(ctx, ListOptions{}) {
 		require.ErrorAs(t, err, &re)
 		assert.Contains(t, err.Error(), "2 cells, header has 3")
-		assert.Equal(t, int64(1), re.ID)
+		assert.Equal(t, Key("1"), re.ID)
 	}
 
 	_, err = NewExportReader(fstest.MapFS{"patients.csv": {}, "Patient.csv": {}}, ExportOptions{})

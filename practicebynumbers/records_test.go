@@ -34,11 +34,11 @@ func TestRecordsMatchTheTypedIterators(t *testing.T) {
 		}
 	}
 	// List options reach the typed iterator.
-	seq, err := pbn.Records(ctx, c, pbn.EntityAppointments, pbn.ListOptions{PatientID: 1})
+	seq, err := pbn.Records(ctx, c, pbn.EntityAppointments, pbn.ListOptions{PatientID: "1"})
 	require.NoError(t, err)
 	for r, err := range seq {
 		require.NoError(t, err)
-		assert.Equal(t, int64(1), r.(*pbn.Appointment).PatientID)
+		assert.Equal(t, pbn.Key("1"), r.(*pbn.Appointment).PatientID)
 	}
 }
 
@@ -96,7 +96,7 @@ func TestCollect(t *testing.T) {
 	offices, err := pbn.Collect(r.Offices(ctx, pbn.ListOptions{}))
 	require.NoError(t, err)
 	assert.Len(t, offices, 2)
-	assert.Equal(t, int64(1), offices[0].ID)
+	assert.Equal(t, pbn.Key("1"), offices[0].ID)
 
 	pats, err := pbn.Collect(r.Patients(ctx, pbn.ListOptions{}))
 	var re *pbn.RowError

@@ -60,37 +60,37 @@ func ids(recs []any) []int64 {
 	for _, r := range recs {
 		switch v := r.(type) {
 		case pbn.Office:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.Staff:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.CustomPropertyDefinition:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.Cohort:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.Patient:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.InsuranceCarrier:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.Coverage:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.Appointment:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.Procedure:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.TreatmentPlan:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.Communication:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.FormSubmission:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.Document:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.KPIDefinition:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.KPIValue:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		case pbn.Automation:
-			out = append(out, v.ID)
+			out = append(out, keyNum(v.ID))
 		}
 	}
 	slices.Sort(out)
@@ -172,10 +172,10 @@ func TestClientAndReaderAgree(t *testing.T) {
 		assert.Equal(t, doc.Size, int64(len(ab)), "document %d size", doc.ID)
 	}
 
-	one, err := pbn.Get[pbn.Patient](ctx, c, 7)
+	one, err := pbn.Get[pbn.Patient](ctx, c, "7")
 	require.NoError(t, err)
 	for _, p := range fromCSV[pbn.EntityPatients] {
-		if p.(pbn.Patient).ID == 7 {
+		if p.(pbn.Patient).ID == "7" {
 			assert.Equal(t, p, any(one))
 		}
 	}
@@ -219,7 +219,7 @@ func TestDeltaIsExactlyTheChangedSet(t *testing.T) {
 	gotDel := map[pbn.Entity][]int64{}
 	for _, d := range delta["deletions"] {
 		del := d.(pbn.Deletion)
-		gotDel[del.Entity] = append(gotDel[del.Entity], del.ID)
+		gotDel[del.Entity] = append(gotDel[del.Entity], keyNum(del.ID))
 		assert.Equal(t, ch.At, del.DeletedAt)
 	}
 	for e := range gotDel {

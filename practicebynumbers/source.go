@@ -49,7 +49,7 @@ type Source interface {
 	KPIValues(ctx context.Context, opts ListOptions) iter.Seq2[KPIValue, error]
 	Automations(ctx context.Context, opts ListOptions) iter.Seq2[Automation, error]
 	Deletions(ctx context.Context, opts ListOptions) iter.Seq2[Deletion, error]
-	OpenDocument(ctx context.Context, id int64) (io.ReadCloser, error)
+	OpenDocument(ctx context.Context, id Key) (io.ReadCloser, error)
 	Inventory(ctx context.Context) (Inventory, error)
 }
 
@@ -57,7 +57,7 @@ type Source interface {
 // there without reading it (an export folder: a stat). The API always
 // serves the files it lists, so the Client does not implement it.
 type DocumentFiles interface {
-	HasDocumentFile(ctx context.Context, id int64) (bool, error)
+	HasDocumentFile(ctx context.Context, id Key) (bool, error)
 }
 
 var (

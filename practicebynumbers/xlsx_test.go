@@ -123,7 +123,7 @@ func dumpExport(t testing.TB, r *pbn.ExportReader) map[pbn.Entity]entityDump {
 			if err != nil {
 				var re *pbn.RowError
 				require.ErrorAs(t, err, &re, "%s: only row errors", e)
-				msg := fmt.Sprintf("id %d: %v", re.ID, re.Err)
+				msg := fmt.Sprintf("id %s: %v", re.ID, re.Err)
 				for _, f := range re.Fields {
 					msg += fmt.Sprintf("; column %d (%s): %v", f.Column, f.Header, f.Err)
 				}
@@ -435,7 +435,7 @@ func TestXLSXLargeSheet(t *testing.T) {
 	for p, err := range r.Patients(context.Background(), pbn.ListOptions{}) {
 		require.NoError(t, err)
 		count++
-		require.Equal(t, int64(count), p.ID)
+		require.Equal(t, pbn.KeyOf(int64(count)), p.ID)
 		if count%10000 == 0 {
 			runtime.ReadMemStats(&ms)
 			peak = max(peak, ms.HeapInuse)

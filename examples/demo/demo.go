@@ -210,7 +210,7 @@ func (d *demo) highLevel(context.Context) error {
 		// Half the staff with an e-mail have a HighLevel user: owner
 		// resolution then shows both outcomes.
 		if withEmail++; withEmail%2 == 1 {
-			users = append(users, hltest.User{ID: fmt.Sprintf("hlUserStaff%09d", s.ID), FirstName: s.FirstName, LastName: s.LastName, Email: s.Email})
+			users = append(users, hltest.User{ID: fmt.Sprintf("hlUserStaff%09s", s.ID), FirstName: s.FirstName, LastName: s.LastName, Email: s.Email})
 		}
 	}
 	d.window = time.Duration(float64(realWindow) / d.cfg.speedup)
@@ -793,7 +793,7 @@ func (d *demo) delta(ctx context.Context) error {
 	return nil
 }
 
-func countIDs(m map[pbn.Entity][]int64) int {
+func countIDs(m map[pbn.Entity][]pbn.Key) int {
 	n := 0
 	for _, ids := range m {
 		n += len(ids)

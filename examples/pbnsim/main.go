@@ -245,7 +245,7 @@ func writeMutatedExports(ctx context.Context, p *pbntest.Practice, c config, eo 
 	if err := os.WriteFile(manifest, append(data, '\n'), 0o644); err != nil {
 		return err
 	}
-	count := func(m map[pbn.Entity][]int64) (n int) {
+	count := func(m map[pbn.Entity][]pbn.Key) (n int) {
 		for _, ids := range m {
 			n += len(ids)
 		}

@@ -168,7 +168,7 @@ func BenchmarkStream200k(b *testing.B) {
 		for ch := range p.Charts() {
 			records += 1 + len(ch.Appointments) + len(ch.Procedures) + len(ch.TreatmentPlans) + len(ch.Coverages) +
 				len(ch.Communications) + len(ch.FormSubmissions) + len(ch.Documents)
-			if ch.Patient.ID%50_000 == 0 {
+			if num(ch.Patient.ID)%50_000 == 0 {
 				var m runtime.MemStats
 				runtime.ReadMemStats(&m)
 				peak = max(peak, m.HeapInuse)

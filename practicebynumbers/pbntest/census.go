@@ -130,7 +130,7 @@ func (p *Practice) Census() Stats {
 			s.OfficesWithoutPhone++
 		}
 	}
-	hidden := map[int64]bool{}
+	hidden := map[pbn.Key]bool{}
 	s.Records[pbn.EntityStaff] = len(p.staff)
 	for _, st := range p.staff {
 		if st.Email == "" {
@@ -177,7 +177,7 @@ func (p *Practice) Census() Stats {
 		}
 	}
 	var (
-		guarantor   int64 = -1
+		guarantor   pbn.Key = "-"
 		guarEmail   string
 		familySeen  = map[string]bool{}
 		familyCount int
@@ -212,7 +212,7 @@ func (p *Practice) Census() Stats {
 		if pt.BirthDate.IsZero() {
 			s.NoBirthDate++
 		}
-		if pt.OfficeID == 0 {
+		if pt.OfficeID == pbn.NoKey {
 			s.NoOffice++
 		}
 		if hidden[pt.ProviderID] {

@@ -145,7 +145,7 @@ func (p *Practice) chart(i int, parts part) Chart {
 	}
 	cnt := p.counts(i)
 	x := chartCtx{p: p, i: i, pt: pt, core: p.core(i), cnt: cnt}
-	x.loc = p.location(pt.OfficeID)
+	x.loc = p.location(num(pt.OfficeID))
 	if parts&partClinical != 0 {
 		x.clinical(&ch)
 	}
@@ -192,14 +192,14 @@ func (x *chartCtx) visitTime(r *rng, from, to time.Time) time.Time {
 }
 
 func (x *chartCtx) staffFor(r *rng, hygiene bool) int64 {
-	oi := int(x.pt.OfficeID)
+	oi := int(num(x.pt.OfficeID))
 	if hygiene {
-		return pick(r, x.p.hygienists[oi])
+		return num(pick(r, x.p.hygienists[oi]))
 	}
 	if r.chance(0.03) {
-		return pick(r, x.p.hiddenProv)
+		return num(pick(r, x.p.hiddenProv))
 	}
-	return pick(r, x.p.dentists[oi])
+	return num(pick(r, x.p.dentists[oi]))
 }
 
 var aptKinds = newWeighted(
@@ -238,11 +238,11 @@ func (x *chartCtx) clinical(ch *Chart) {
 
 	appts := make([]pbn.Appointment, x.cnt.appts)
 	for j := range appts {
-		a := pbn.Appointment{ID: childID(pid, j), PatientID: pid, OfficeID: x.pt.OfficeID}
+		a := pbn.Appointment{ID: kid(childID(num(pid), j)), PatientID: pid, OfficeID: x.pt.OfficeID}
 		a.IsHygiene = r.chance(0.5)
-		a.ProviderID = x.staffFor(&r, false)
+		a.ProviderID = kid(x.staffFor(&r, false))
 		if a.IsHygiene {
-			a.HygienistID = x.staffFor(&r, true)
+			a.HygienistID = kid(x.staffFor(&r, true))
 		}
 		a.DurationMinutes = 10 * r.between(3, 12)
 		a.Status = aptKinds.draw(&r)
@@ -288,7 +288,7 @@ func (x *chartCtx) clinical(ch *Chart) {
 	// Chronological order, then the first completed visit is the new-patient visit.
 	slices.SortStableFunc(appts, func(a, b pbn.Appointment) int { return a.Start.Compare(b.Start) })
 	for j := range appts {
-		appts[j].ID = childID(pid, j)
+		appts[j].ID = kid(childID(num(pid), j))
 	}
 	for j := range appts {
 		if appts[j].Status == pbn.AppointmentComplete {
@@ -309,7 +309,7 @@ func (x *chartCtx) clinical(ch *Chart) {
 	rp := newRNG(x.p.seed, domProcedures, uint64(x.i))
 	// float64(...) around products forbids fused multiply-add (Go may fuse on
 	// arm64), so every platform computes the same fees.
-	feeScale := 0.9 + float64(0.05*float64(x.pt.OfficeID%5))
+	feeScale := 0.9 + float64(0.05*float64(num(x.pt.OfficeID)%5))
 	procs := make([]pbn.Procedure, x.cnt.procs)
 	plans := make([]pbn.TreatmentPlan, x.cnt.plans)
 	planPipes := make([]int, len(plans))
@@ -318,7 +318,7 @@ func (x *chartCtx) clinical(ch *Chart) {
 	}
 	descByAppt := make([][]string, len(appts))
 	for j := range procs {
-		pr := pbn.Procedure{ID: childID(pid, j), PatientID: pid, OfficeID: x.pt.OfficeID}
+		pr := pbn.Procedure{ID: kid(childID(num(pid), j)), PatientID: pid, OfficeID: x.pt.OfficeID}
 		var code cdtCode
 		if j < len(plans) {
 			// every plan holds at least one treatment-planned procedure
@@ -357,7 +357,7 @@ func (x *chartCtx) clinical(ch *Chart) {
 				pr.Surface = pick(&rp, surfaces)
 			}
 		}
-		pr.ProviderID = x.staffFor(&rp, code.hygiene)
+		pr.ProviderID = kid(x.staffFor(&rp, code.hygiene))
 		switch pr.Status {
 		case pbn.ProcedureComplete, pbn.ProcedureDeleted:
 			if len(completed) > 0 && rp.chance(0.9) {
@@ -365,7 +365,7 @@ func (x *chartCtx) clinical(ch *Chart) {
 				pr.AppointmentID = appts[aj].ID
 				pr.Date = pbn.DateOf(appts[aj].Start.In(x.loc))
 				pr.ProviderID = appts[aj].ProviderID
-				if code.hygiene && appts[aj].HygienistID != 0 {
+				if code.hygiene && appts[aj].HygienistID != pbn.NoKey {
 					pr.ProviderID = appts[aj].HygienistID
 				}
 				if pr.Status == pbn.ProcedureComplete {
@@ -394,14 +394,14 @@ func (x *chartCtx) clinical(ch *Chart) {
 			pr.Note = pick(&rp, procNotes)
 		}
 		pr.CreatedAt = between(&rp, start, asOf)
-		if pr.AppointmentID != 0 {
-			pr.CreatedAt = appts[(pr.AppointmentID%childStride)-1].CreatedAt
+		if pr.AppointmentID != pbn.NoKey {
+			pr.CreatedAt = appts[(num(pr.AppointmentID)%childStride)-1].CreatedAt
 		}
 		pr.UpdatedAt = between(&rp, pr.CreatedAt, asOf)
 		if planIdx >= 0 {
 			plans[planIdx].ProcedureIDs = append(plans[planIdx].ProcedureIDs, pr.ID)
 			plans[planIdx].Amount += pr.Fee
-			pr.TreatmentPlanID = childID(pid, planIdx)
+			pr.TreatmentPlanID = kid(childID(num(pid), planIdx))
 		}
 		procs[j] = pr
 	}
@@ -414,7 +414,7 @@ func (x *chartCtx) clinical(ch *Chart) {
 	for k := range plans {
 		pl := &plans[k]
 		pipe := pipelines[planPipes[k]]
-		pl.ID, pl.PatientID, pl.OfficeID = childID(pid, k), pid, x.pt.OfficeID
+		pl.ID, pl.PatientID, pl.OfficeID = kid(childID(num(pid), k)), pid, x.pt.OfficeID
 		pl.Pipeline = pipe.name
 		pl.Stage = pick(&rp, pipe.stages)
 		pl.Status = planStatuses.draw(&rp)
@@ -435,9 +435,9 @@ func (x *chartCtx) clinical(ch *Chart) {
 		}
 		pl.Heading = fmt.Sprintf("%s plan %d", pipe.name, presented.Year())
 		if rp.chance(0.5) {
-			pl.StaffID = pick(&rp, x.p.users[int(x.pt.OfficeID)])
+			pl.StaffID = pick(&rp, x.p.users[int(num(x.pt.OfficeID))])
 		} else {
-			pl.StaffID = pick(&rp, x.p.dentists[int(x.pt.OfficeID)])
+			pl.StaffID = pick(&rp, x.p.dentists[int(num(x.pt.OfficeID))])
 		}
 		if rp.chance(0.3) {
 			pl.Note = pick(&rp, planNotes)
@@ -481,9 +481,9 @@ func (x *chartCtx) coverages(ch *Chart) {
 	headID := int64(x.core.fam.head + 1)
 	covs := make([]pbn.Coverage, x.cnt.covs)
 	for k := range covs {
-		c := pbn.Coverage{ID: childID(pid, k), PatientID: pid, Ordinal: k + 1}
-		c.CarrierID = h.carrierID
-		c.SubscriberPatientID = headID
+		c := pbn.Coverage{ID: kid(childID(num(pid), k)), PatientID: pid, Ordinal: k + 1}
+		c.CarrierID = kid(h.carrierID)
+		c.SubscriberPatientID = kid(headID)
 		c.SubscriberID = h.subscriber
 		c.GroupName, c.GroupNumber = h.group, h.groupNumber
 		switch x.core.role {
@@ -496,7 +496,7 @@ func (x *chartCtx) coverages(ch *Chart) {
 		}
 		if k == 1 || (x.core.role == roleHead && k > 0) {
 			// Secondary: the spouse's employer plan, or the patient's own.
-			c.CarrierID = h.carrier2ID
+			c.CarrierID = kid(h.carrier2ID)
 			c.SubscriberID = fmt.Sprintf("%09d", r.intn(1_000_000_000))
 			c.GroupName = pick(&r, groupNames)
 			c.GroupNumber = fmt.Sprint(r.between(1000, 999999))
@@ -504,7 +504,7 @@ func (x *chartCtx) coverages(ch *Chart) {
 				c.Relationship = pbn.RelationshipSelf
 				c.SubscriberPatientID = pid
 			} else if x.core.fam.size > 1 {
-				c.SubscriberPatientID = headID + 1
+				c.SubscriberPatientID = kid(headID + 1)
 			}
 		}
 		if c.Relationship == pbn.RelationshipSelf {
@@ -534,11 +534,11 @@ var channels = newWeighted(
 func (x *chartCtx) communications(ch *Chart) {
 	r := newRNG(x.p.seed, domCommunications, uint64(x.i))
 	pid := x.pt.ID
-	office := x.p.offices[max(0, int(x.pt.OfficeID)-1)].Name
+	office := x.p.offices[max(0, int(num(x.pt.OfficeID))-1)].Name
 	first := strings.TrimSpace(x.pt.FirstName)
 	comms := make([]pbn.Communication, x.cnt.comms)
 	for k := range comms {
-		c := pbn.Communication{ID: childID(pid, k), PatientID: pid, OfficeID: x.pt.OfficeID}
+		c := pbn.Communication{ID: kid(childID(num(pid), k)), PatientID: pid, OfficeID: x.pt.OfficeID}
 		c.Channel = channels.draw(&r)
 		c.At = between(&r, x.pt.CreatedAt, x.p.asOf)
 		c.Direction = pbn.DirectionOutbound
@@ -587,7 +587,7 @@ func (x *chartCtx) communications(ch *Chart) {
 			c.Body = fill("Hi {first}, you are due for your cleaning at {office}.")
 		}
 		if c.Source == "user" {
-			c.StaffID = pick(&r, x.p.users[int(x.pt.OfficeID)])
+			c.StaffID = pick(&r, x.p.users[int(num(x.pt.OfficeID))])
 		}
 		if r.chance(0.05) {
 			c.Body += "\n" + procedureLine(&r, between(&r, x.pt.CreatedAt, x.p.asOf).In(x.loc))
@@ -601,7 +601,7 @@ func (x *chartCtx) communications(ch *Chart) {
 	}
 	slices.SortStableFunc(comms, func(a, b pbn.Communication) int { return a.At.Compare(b.At) })
 	for k := range comms {
-		comms[k].ID = childID(pid, k)
+		comms[k].ID = kid(childID(num(pid), k))
 	}
 	ch.Communications = comms
 }
@@ -642,14 +642,14 @@ func (x *chartCtx) forms(ch *Chart) {
 	forms := make([]pbn.FormSubmission, x.cnt.forms)
 	docs := make([]pbn.Document, 0, x.cnt.docs)
 	addDoc := func(d pbn.Document) int64 {
-		d.ID = childID(pid, len(docs))
+		d.ID = kid(childID(num(pid), len(docs)))
 		d.PatientID = pid
 		docs = append(docs, d)
-		return d.ID
+		return num(d.ID)
 	}
 	for k := range forms {
 		seed := pick(&r, formSeeds)
-		f := pbn.FormSubmission{ID: childID(pid, k), PatientID: pid, FormName: seed.name}
+		f := pbn.FormSubmission{ID: kid(childID(num(pid), k)), PatientID: pid, FormName: seed.name}
 		switch seed.kind {
 		case "consent":
 			f.FormType = pbn.FormConsent
@@ -675,7 +675,7 @@ func (x *chartCtx) forms(ch *Chart) {
 			id := addDoc(pbn.Document{Name: fmt.Sprintf("%s %s.pdf", seed.name, f.SubmittedAt.In(x.loc).Format("2006-01-02")),
 				MimeType: "application/pdf", Size: int64(r.between(12, 180)) * 1024, Category: "Forms",
 				CreatedAt: f.SubmittedAt, UpdatedAt: f.SubmittedAt})
-			f.DocumentIDs = []int64{id}
+			f.DocumentIDs = []pbn.Key{kid(id)}
 		}
 		forms[k] = f
 	}

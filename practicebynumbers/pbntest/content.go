@@ -15,7 +15,7 @@ func (p *Practice) Document(id int64) (pbn.Document, bool) {
 	}
 	ch := p.chart(int(pid-1), partForms)
 	for _, d := range ch.Documents {
-		if d.ID == id {
+		if num(d.ID) == id {
 			return d, true
 		}
 	}
@@ -27,7 +27,7 @@ func (p *Practice) Document(id int64) (pbn.Document, bool) {
 // (so sniffers agree with the metadata) and continue with bytes derived
 // from the practice seed and the document id. Nothing is held in memory.
 func (p *Practice) DocumentContent(d pbn.Document) io.Reader {
-	return &contentReader{r: newRNG(p.seed, domDocumentContent, uint64(d.ID)), head: magicOf(d.MimeType), left: d.Size}
+	return &contentReader{r: newRNG(p.seed, domDocumentContent, uint64(num(d.ID))), head: magicOf(d.MimeType), left: d.Size}
 }
 
 func magicOf(mime string) []byte {

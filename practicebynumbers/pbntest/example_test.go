@@ -34,9 +34,11 @@ func ExampleNewPractice() {
 func ExamplePractice_Chart() {
 	p := pbntest.MustPractice(42, 100)
 	ch, _ := p.Chart(3)
-	fmt.Println(ch.Patient.ID, ch.Patient.GuarantorID <= ch.Patient.ID)
+	fmt.Println(ch.Patient.ID, ch.Patient.GuarantorID.Compare(ch.Patient.ID) <= 0)
 	for _, a := range ch.Appointments {
-		fmt.Println(a.ID/100 == ch.Patient.ID) // a record's patient is id/100
+		aid, _ := a.ID.Int() // the simulator's ids are numbers, served as keys
+		pid, _ := ch.Patient.ID.Int()
+		fmt.Println(aid/100 == pid) // a record's patient is id/100
 		break
 	}
 	// Output:

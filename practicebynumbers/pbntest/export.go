@@ -10,7 +10,6 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -237,10 +236,10 @@ func writeExport(ctx context.Context, src recordSource, dir string, opts ExportO
 				return st, fmt.Errorf("pbntest: export documents: %w", err)
 			}
 			d := rec.(pbn.Document)
-			n, err := writeContent(filepath.Join(ddir, strconv.FormatInt(d.ID, 10)), p.DocumentContent(d))
+			n, err := writeContent(filepath.Join(ddir, string(d.ID)), p.DocumentContent(d))
 			st.Bytes += n
 			if err != nil {
-				return st, fmt.Errorf("pbntest: export document %d: %w", d.ID, err)
+				return st, fmt.Errorf("pbntest: export document %s: %w", d.ID, err)
 			}
 			st.DocumentFiles++
 		}

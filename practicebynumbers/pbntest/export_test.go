@@ -78,7 +78,7 @@ func TestWriteExportIsValidCSV(t *testing.T) {
 			if opts.Documents {
 				assert.Equal(t, counts[pbn.EntityDocuments], st.DocumentFiles)
 				for d := range p.Documents() {
-					b, err := os.ReadFile(filepath.Join(dir, pbn.DocumentsDir, strconv.FormatInt(d.ID, 10)))
+					b, err := os.ReadFile(filepath.Join(dir, pbn.DocumentsDir, strconv.FormatInt(num(d.ID), 10)))
 					require.NoError(t, err)
 					want, _ := io.ReadAll(p.DocumentContent(d))
 					require.Equal(t, want, b)
@@ -200,7 +200,7 @@ func TestSimulatorExportHasDeletions(t *testing.T) {
 			got = append(got, row[0])
 		}
 		for _, id := range ids {
-			assert.True(t, slices.Contains(got, strconv.FormatInt(id, 10)), "created %s %d exported", e, id)
+			assert.True(t, slices.Contains(got, strconv.FormatInt(num(id), 10)), "created %s %d exported", e, id)
 		}
 	}
 }

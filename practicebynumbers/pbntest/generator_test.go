@@ -169,20 +169,20 @@ func TestRecordsAreConsistent(t *testing.T) {
 	asOf := p.AsOf()
 	staff := map[int64]bool{}
 	for _, s := range p.Staff() {
-		staff[s.ID] = true
+		staff[num(s.ID)] = true
 	}
 	for ch := range p.Charts() {
 		pt := ch.Patient
-		require.True(t, pt.GuarantorID >= 1 && pt.GuarantorID <= pt.ID, "guarantor precedes the member")
+		require.True(t, num(pt.GuarantorID) >= 1 && num(pt.GuarantorID) <= num(pt.ID), "guarantor precedes the member")
 		assert.False(t, pt.UpdatedAt.After(asOf))
 		assert.False(t, pt.UpdatedAt.Before(pt.CreatedAt))
 		assert.Equal(t, time.UTC, pt.CreatedAt.Location())
-		if pt.ProviderID != 0 {
-			assert.True(t, staff[pt.ProviderID], "provider exists")
+		if pt.ProviderID != pbn.NoKey {
+			assert.True(t, staff[num(pt.ProviderID)], "provider exists")
 		}
 		apptIDs := map[int64]bool{}
 		for _, a := range ch.Appointments {
-			apptIDs[a.ID] = true
+			apptIDs[num(a.ID)] = true
 			assert.Equal(t, pt.ID, a.PatientID)
 			assert.False(t, a.UpdatedAt.After(asOf), "appointment %d stamp", a.ID)
 			assert.Equal(t, a.Start.IsZero(), a.Status == pbn.AppointmentPlanned || a.Status == pbn.AppointmentUnscheduled)
@@ -192,16 +192,16 @@ func TestRecordsAreConsistent(t *testing.T) {
 		}
 		procIDs := map[int64]bool{}
 		for _, pr := range ch.Procedures {
-			procIDs[pr.ID] = true
-			if pr.AppointmentID != 0 {
-				assert.True(t, apptIDs[pr.AppointmentID], "procedure %d appointment exists", pr.ID)
+			procIDs[num(pr.ID)] = true
+			if pr.AppointmentID != pbn.NoKey {
+				assert.True(t, apptIDs[num(pr.AppointmentID)], "procedure %d appointment exists", pr.ID)
 			}
 		}
 		for _, pl := range ch.TreatmentPlans {
 			require.NotEmpty(t, pl.ProcedureIDs, "plan %d has procedures", pl.ID)
 			var sum pbn.Cents
 			for _, id := range pl.ProcedureIDs {
-				assert.True(t, procIDs[id])
+				assert.True(t, procIDs[num(id)])
 			}
 			for _, pr := range ch.Procedures {
 				if pr.TreatmentPlanID == pl.ID {
@@ -213,11 +213,11 @@ func TestRecordsAreConsistent(t *testing.T) {
 		}
 		docIDs := map[int64]bool{}
 		for _, d := range ch.Documents {
-			docIDs[d.ID] = true
+			docIDs[num(d.ID)] = true
 		}
 		for _, f := range ch.FormSubmissions {
 			for _, id := range f.DocumentIDs {
-				assert.True(t, docIDs[id], "form %d document exists", f.ID)
+				assert.True(t, docIDs[num(id)], "form %d document exists", f.ID)
 			}
 		}
 		for _, c := range ch.Coverages {
@@ -231,7 +231,7 @@ func TestDocumentContent(t *testing.T) {
 	p := MustPractice(3, 50)
 	n := 0
 	for d := range p.Documents() {
-		got, ok := p.Document(d.ID)
+		got, ok := p.Document(num(d.ID))
 		require.True(t, ok)
 		require.Equal(t, d, got)
 		b, err := io.ReadAll(p.DocumentContent(d))
@@ -268,8 +268,8 @@ func TestSizes(t *testing.T) {
 		require.NoError(t, err)
 		for _, i := range []int{0, n / 2, n - 1} {
 			ch := p.chart(i, partAll)
-			require.Equal(t, int64(i+1), ch.Patient.ID)
-			require.LessOrEqual(t, ch.Patient.GuarantorID, ch.Patient.ID)
+			require.Equal(t, kid(int64(i+1)), ch.Patient.ID)
+			require.LessOrEqual(t, num(ch.Patient.GuarantorID), num(ch.Patient.ID))
 		}
 	}
 }

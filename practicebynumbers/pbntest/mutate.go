@@ -1,7 +1,6 @@
 package pbntest
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -35,24 +34,24 @@ type MutateOptions struct {
 // only.
 type Changes struct {
 	At      time.Time
-	Updated map[pbn.Entity][]int64
-	Created map[pbn.Entity][]int64
-	Deleted map[pbn.Entity][]int64
-	Touched map[pbn.Entity][]int64
+	Updated map[pbn.Entity][]pbn.Key
+	Created map[pbn.Entity][]pbn.Key
+	Deleted map[pbn.Entity][]pbn.Key
+	Touched map[pbn.Entity][]pbn.Key
 }
 
 // Changed returns the ids of e whose records a delta (updated_since <= At)
 // must return: updated, created and touched, in ascending order.
-func (c Changes) Changed(e pbn.Entity) []int64 {
+func (c Changes) Changed(e pbn.Entity) []pbn.Key {
 	out := slices.Concat(c.Updated[e], c.Created[e], c.Touched[e])
-	slices.Sort(out)
+	slices.SortFunc(out, pbn.CompareKeys)
 	return out
 }
 
 // Count returns the number of records changed in any way.
 func (c Changes) Count() int {
 	n := 0
-	for _, m := range []map[pbn.Entity][]int64{c.Updated, c.Created, c.Deleted, c.Touched} {
+	for _, m := range []map[pbn.Entity][]pbn.Key{c.Updated, c.Created, c.Deleted, c.Touched} {
 		for _, ids := range m {
 			n += len(ids)
 		}
@@ -80,7 +79,7 @@ func (s *Simulator) MutateWith(o MutateOptions) Changes {
 	at := s.Now()
 	gen := s.mutations.Add(1)
 	m := &mutation{st: st, at: at, r: newRNG(st.p.seed, domMutate, uint64(gen)), seen: map[pbn.Entity]map[int64]bool{},
-		ch: Changes{At: at, Updated: map[pbn.Entity][]int64{}, Created: map[pbn.Entity][]int64{}, Deleted: map[pbn.Entity][]int64{}, Touched: map[pbn.Entity][]int64{}}}
+		ch: Changes{At: at, Updated: map[pbn.Entity][]pbn.Key{}, Created: map[pbn.Entity][]pbn.Key{}, Deleted: map[pbn.Entity][]pbn.Key{}, Touched: map[pbn.Entity][]pbn.Key{}}}
 	for range o.Delete {
 		m.deleteOne()
 	}
@@ -107,12 +106,12 @@ func (s *Simulator) MutateWith(o MutateOptions) Changes {
 		if c := strings.Compare(string(a.Entity), string(b.Entity)); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.ID, b.ID)
+		return a.ID.Compare(b.ID)
 	})
 	st.deletions = append(st.deletions, dels...)
-	for _, mm := range []map[pbn.Entity][]int64{m.ch.Updated, m.ch.Created, m.ch.Deleted, m.ch.Touched} {
+	for _, mm := range []map[pbn.Entity][]pbn.Key{m.ch.Updated, m.ch.Created, m.ch.Deleted, m.ch.Touched} {
 		for e := range maps.Keys(mm) {
-			slices.Sort(mm[e])
+			slices.SortFunc(mm[e], pbn.CompareKeys)
 		}
 	}
 	s.clockMu.Lock()
@@ -168,10 +167,10 @@ func (m *mutation) randomChild(e pbn.Entity, ok func(any) bool) (any, bool) {
 	return nil, false
 }
 
-func (m *mutation) record(heading map[pbn.Entity][]int64, e pbn.Entity, rec any, created bool) {
+func (m *mutation) record(heading map[pbn.Entity][]pbn.Key, e pbn.Entity, rec any, created bool) {
 	rec = stamped(rec, m.at, created)
 	m.st.put(e, rec)
-	heading[e] = append(heading[e], recordID(rec))
+	heading[e] = append(heading[e], kid(recordID(rec)))
 }
 
 var mutableEntities = newWeighted(
@@ -217,10 +216,10 @@ func (m *mutation) updateOne() {
 		staff := m.st.p.staff
 		for range 20 {
 			s := staff[r.intn(len(staff))]
-			if v, ok := m.st.over[e][s.ID]; ok {
+			if v, ok := m.st.over[e][num(s.ID)]; ok {
 				s = v.(pbn.Staff)
 			}
-			if !m.claim(e, s.ID) {
+			if !m.claim(e, num(s.ID)) {
 				continue
 			}
 			s.OfficeIDs = slices.Clone(s.OfficeIDs)
@@ -303,7 +302,7 @@ func (m *mutation) deleteOne() {
 		m.st.deleted[e] = map[int64]bool{}
 	}
 	m.st.deleted[e][id] = true
-	m.ch.Deleted[e] = append(m.ch.Deleted[e], id)
+	m.ch.Deleted[e] = append(m.ch.Deleted[e], kid(id))
 	if e != pbn.EntityAppointments {
 		return
 	}
@@ -311,11 +310,11 @@ func (m *mutation) deleteOne() {
 	pid := id / childStride
 	for _, prec := range m.st.patientChildren(pbn.EntityProcedures, pid) {
 		pr := prec.(pbn.Procedure)
-		if pr.AppointmentID != id {
+		if num(pr.AppointmentID) != id {
 			continue
 		}
-		pr.AppointmentID = 0
-		if m.claim(pbn.EntityProcedures, pr.ID) {
+		pr.AppointmentID = pbn.NoKey
+		if m.claim(pbn.EntityProcedures, num(pr.ID)) {
 			m.record(m.ch.Updated, pbn.EntityProcedures, pr, false)
 		} else {
 			// already changed in this mutation: keep its heading, refresh content
@@ -369,13 +368,13 @@ func (m *mutation) createChild() {
 		id := childID(pid, j)
 		var rec any
 		if e == pbn.EntityAppointments {
-			oi := int(pt.OfficeID)
-			rec = pbn.Appointment{ID: id, PatientID: pid, OfficeID: pt.OfficeID, ProviderID: pick(r, st.p.dentists[oi]),
+			oi := int(num(pt.OfficeID))
+			rec = pbn.Appointment{ID: kid(id), PatientID: kid(pid), OfficeID: pt.OfficeID, ProviderID: pick(r, st.p.dentists[oi]),
 				Status: pbn.AppointmentScheduled, Start: m.at.Add(time.Duration(r.between(1, 90)) * 24 * time.Hour).Truncate(time.Hour),
 				DurationMinutes: 10 * r.between(3, 9), Confirmation: "Unconfirmed", ProcedureDescription: "PerEx, prophy adult",
 				Note: "Booked online"}
 		} else {
-			rec = pbn.Communication{ID: id, PatientID: pid, OfficeID: pt.OfficeID, Channel: pbn.ChannelSMS,
+			rec = pbn.Communication{ID: kid(id), PatientID: kid(pid), OfficeID: pt.OfficeID, Channel: pbn.ChannelSMS,
 				Direction: pbn.DirectionInbound, At: m.at, Body: pick(r, smsBodies), Source: "e-services"}
 		}
 		m.claim(e, id)

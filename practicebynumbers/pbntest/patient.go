@@ -270,15 +270,15 @@ func (p *Practice) patientAt(i int) pbn.Patient {
 	id := p.identity(i, c, h)
 	r := newRNG(p.seed, domPatient, uint64(i), 1)
 	pt := pbn.Patient{
-		ID:            int64(i + 1),
+		ID:            kid(int64(i + 1)),
 		FirstName:     id.first,
 		LastName:      id.last,
 		MiddleInitial: id.middle,
 		Status:        c.status,
 		Gender:        id.gender,
 		BirthDate:     id.birth,
-		GuarantorID:   int64(c.fam.head + 1),
-		OfficeID:      h.officeID,
+		GuarantorID:   kid(int64(c.fam.head + 1)),
+		OfficeID:      kid(h.officeID),
 	}
 	switch x := r.intn(100); {
 	case x < 2:
@@ -325,8 +325,8 @@ func (p *Practice) patientAt(i int) pbn.Patient {
 
 	pt.Email = p.email(&r, i, c, id)
 
-	if pt.OfficeID != 0 || r.chance(0.5) {
-		oi := int(pt.OfficeID)
+	if pt.OfficeID != pbn.NoKey || r.chance(0.5) {
+		oi := int(num(pt.OfficeID))
 		pt.ProviderID = pick(&r, p.dentists[oi])
 		if r.chance(0.04) {
 			pt.ProviderID = pick(&r, p.hiddenProv) // left the practice years ago

@@ -49,10 +49,10 @@ type Practice struct {
 	kpiValues   []pbn.KPIValue
 	automations []pbn.Automation
 
-	dentists   [][]int64 // per office index (0 = no office): provider ids
-	hygienists [][]int64
-	users      [][]int64
-	hiddenProv []int64 // hidden providers, still referenced by history
+	dentists   [][]pbn.Key // per office index (0 = no office): provider ids
+	hygienists [][]pbn.Key
+	users      [][]pbn.Key
+	hiddenProv []pbn.Key // hidden providers, still referenced by history
 
 	locs []*time.Location // per office index; 0 = the first office's zone
 
@@ -155,7 +155,7 @@ func cloneSlice[T any](xs []T, f func(T) T) []T {
 func cloneOffice(o pbn.Office) pbn.Office { return o }
 
 func cloneStaff(s pbn.Staff) pbn.Staff {
-	s.OfficeIDs = append([]int64(nil), s.OfficeIDs...)
+	s.OfficeIDs = append([]pbn.Key(nil), s.OfficeIDs...)
 	return s
 }
 
@@ -184,7 +184,7 @@ func (p *Practice) buildOffices() {
 	for i := range n {
 		c := cities[r.intn(len(cities))]
 		o := pbn.Office{
-			ID:       int64(i + 1),
+			ID:       kid(int64(i + 1)),
 			Name:     fmt.Sprintf("%s Dental - %s", brand, c.city),
 			Abbr:     strings.ToUpper(c.city[:3]) + fmt.Sprint(i+1),
 			Address:  pbn.Address{Line1: fmt.Sprintf("%d %s", r.between(10, 9999), pick(&r, streetNames)), City: c.city, State: c.abbr, PostalCode: fmt.Sprintf("%s%02d", c.zip, r.intn(100)), Country: "US"},
@@ -211,14 +211,14 @@ func (p *Practice) buildOffices() {
 func (p *Practice) buildStaff() {
 	r := newRNG(p.seed, domStaff)
 	nOff := len(p.offices)
-	p.dentists = make([][]int64, nOff+1)
-	p.hygienists = make([][]int64, nOff+1)
-	p.users = make([][]int64, nOff+1)
+	p.dentists = make([][]pbn.Key, nOff+1)
+	p.hygienists = make([][]pbn.Key, nOff+1)
+	p.users = make([][]pbn.Key, nOff+1)
 	perOffice := max(1, min(40, p.patients/(1500*nOff)))
 	id := int64(0)
 	add := func(s pbn.Staff) pbn.Staff {
 		id++
-		s.ID = id
+		s.ID = kid(id)
 		s.CreatedAt, s.UpdatedAt = stampPair(&r, practiceFounded, p.asOf)
 		p.staff = append(p.staff, s)
 		return s
@@ -230,7 +230,7 @@ func (p *Practice) buildStaff() {
 		return pick(&r, firstNamesMale), pick(&r, lastNames)
 	}
 	for oi := 1; oi <= nOff; oi++ {
-		offices := []int64{int64(oi)}
+		offices := []pbn.Key{kid(int64(oi))}
 		for k := 0; k < perOffice+1; k++ {
 			first, last := person()
 			s := pbn.Staff{Kind: pbn.StaffProvider, FirstName: first, LastName: last, Role: "Dentist",
@@ -265,7 +265,7 @@ func (p *Practice) buildStaff() {
 				s.Email = strings.ToUpper(s.Email[:1]) + s.Email[1:] + " " // as typed
 			}
 			if r.chance(0.2) && nOff > 1 {
-				s.OfficeIDs = append(s.OfficeIDs, int64(1+r.intn(nOff)))
+				s.OfficeIDs = append(s.OfficeIDs, kid(int64(1+r.intn(nOff))))
 				if s.OfficeIDs[1] == s.OfficeIDs[0] {
 					s.OfficeIDs = s.OfficeIDs[:1]
 				}
@@ -326,7 +326,7 @@ func asciiLower(s string) string {
 func (p *Practice) buildCarriers() {
 	r := newRNG(p.seed, domCarrier)
 	for i, c := range carrierSeeds {
-		ic := pbn.InsuranceCarrier{ID: int64(i + 1), Name: c.name, PayerID: c.payerID, Phone: c.phone}
+		ic := pbn.InsuranceCarrier{ID: kid(int64(i + 1)), Name: c.name, PayerID: c.payerID, Phone: c.phone}
 		if r.chance(0.6) {
 			cs := pick(&r, cities)
 			ic.Address = pbn.Address{Line1: fmt.Sprintf("PO Box %d", r.between(100, 99999)), City: cs.city, State: cs.abbr, PostalCode: cs.zip + "00"}
@@ -365,7 +365,7 @@ func (p *Practice) buildProperties() {
 		{Key: PropInsuranceCarrier, Name: "Insurance Carrier", Type: pbn.CustomText, Description: "Primary carrier name as PbN displays it"},
 	}
 	for i := range defs {
-		defs[i].ID = int64(i + 1)
+		defs[i].ID = kid(int64(i + 1))
 		defs[i].Entity = pbn.EntityPatients
 		defs[i].CreatedAt, defs[i].UpdatedAt = stampPair(&r, practiceFounded.AddDate(8, 0, 0), p.asOf)
 	}
@@ -388,7 +388,7 @@ func (p *Practice) buildKPIs() {
 		{Key: "avg_chair_time", Name: "Average Chair Time", Unit: pbn.KPIDuration},
 	}
 	for i := range defs {
-		defs[i].ID = int64(i + 1)
+		defs[i].ID = kid(int64(i + 1))
 		defs[i].Period = "month"
 		defs[i].CreatedAt, defs[i].UpdatedAt = stampPair(&r, practiceFounded.AddDate(8, 0, 0), p.asOf)
 	}
@@ -429,7 +429,7 @@ func (p *Practice) buildKPIs() {
 					// delta started from the simulator's first clock reading.
 					created = p.asOf
 				}
-				p.kpiValues = append(p.kpiValues, pbn.KPIValue{ID: id, KPIID: d.ID, OfficeID: int64(oi),
+				p.kpiValues = append(p.kpiValues, pbn.KPIValue{ID: kid(id), KPIID: d.ID, OfficeID: kid(int64(oi)),
 					PeriodStart: pbn.DateOf(start), PeriodEnd: pbn.DateOf(end), Value: v, CreatedAt: created, UpdatedAt: created})
 			}
 		}
@@ -451,7 +451,7 @@ func (p *Practice) buildAutomations() {
 		case strings.Contains(a.name, "reminder"):
 			ch = pbn.ChannelReminder
 		}
-		au := pbn.Automation{ID: int64(i + 1), Name: a.name, Kind: kind, Trigger: a.trigger, Channel: ch, Steps: a.steps, Active: i != 4}
+		au := pbn.Automation{ID: kid(int64(i + 1)), Name: a.name, Kind: kind, Trigger: a.trigger, Channel: ch, Steps: a.steps, Active: i != 4}
 		au.CreatedAt, au.UpdatedAt = stampPair(&r, practiceFounded.AddDate(10, 0, 0), p.asOf)
 		p.automations = append(p.automations, au)
 	}
@@ -462,11 +462,11 @@ func (p *Practice) buildCohorts() {
 	counts := make([]int64, len(cohortNames))
 	for i := range p.patients {
 		for _, c := range p.cohortMembership(i) {
-			counts[c-1]++
+			counts[num(c)-1]++
 		}
 	}
 	for i, name := range cohortNames {
-		c := pbn.Cohort{ID: int64(i + 1), Name: name, PatientCount: counts[i], Criteria: cohortCriteria[i]}
+		c := pbn.Cohort{ID: kid(int64(i + 1)), Name: name, PatientCount: counts[i], Criteria: cohortCriteria[i]}
 		c.CreatedAt, c.UpdatedAt = stampPair(&r, practiceFounded.AddDate(10, 0, 0), p.asOf)
 		p.cohorts = append(p.cohorts, c)
 	}
@@ -487,15 +487,15 @@ var cohortCriteria = []string{
 
 // cohortMembership returns the 1-based cohort ids of patient index i. It is
 // drawn from its own stream so that counting members builds no records.
-func (p *Practice) cohortMembership(i int) []int64 {
+func (p *Practice) cohortMembership(i int) []pbn.Key {
 	r := newRNG(p.seed, domCohort, uint64(i)+2)
 	if !r.chance(0.35) {
 		return nil
 	}
-	var ids []int64
+	var ids []pbn.Key
 	for c := range cohortNames {
 		if r.chance(0.12) {
-			ids = append(ids, int64(c+1))
+			ids = append(ids, kid(int64(c+1)))
 		}
 	}
 	return ids

@@ -12,37 +12,37 @@ import (
 func recordID(rec any) int64 {
 	switch r := rec.(type) {
 	case pbn.Office:
-		return r.ID
+		return num(r.ID)
 	case pbn.Staff:
-		return r.ID
+		return num(r.ID)
 	case pbn.Patient:
-		return r.ID
+		return num(r.ID)
 	case pbn.Appointment:
-		return r.ID
+		return num(r.ID)
 	case pbn.Procedure:
-		return r.ID
+		return num(r.ID)
 	case pbn.TreatmentPlan:
-		return r.ID
+		return num(r.ID)
 	case pbn.InsuranceCarrier:
-		return r.ID
+		return num(r.ID)
 	case pbn.Coverage:
-		return r.ID
+		return num(r.ID)
 	case pbn.Communication:
-		return r.ID
+		return num(r.ID)
 	case pbn.FormSubmission:
-		return r.ID
+		return num(r.ID)
 	case pbn.Document:
-		return r.ID
+		return num(r.ID)
 	case pbn.CustomPropertyDefinition:
-		return r.ID
+		return num(r.ID)
 	case pbn.KPIDefinition:
-		return r.ID
+		return num(r.ID)
 	case pbn.KPIValue:
-		return r.ID
+		return num(r.ID)
 	case pbn.Cohort:
-		return r.ID
+		return num(r.ID)
 	case pbn.Automation:
-		return r.ID
+		return num(r.ID)
 	}
 	return 0
 }

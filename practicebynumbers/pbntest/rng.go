@@ -1,6 +1,10 @@
 package pbntest
 
-import "math/bits"
+import (
+	"math/bits"
+
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+)
 
 // rng is a SplitMix64 generator. It is hand-written rather than taken from
 // math/rand/v2 so that a seed produces the same practice on every Go version:
@@ -142,4 +146,15 @@ func (w weighted[T]) draw(r *rng) T {
 		}
 	}
 	return w.values[len(w.values)-1]
+}
+
+// kid is the source Key of a generated numeric id (0: none). The simulator
+// numbers its records like PbN does; ids reach callers as Keys.
+func kid(n int64) pbn.Key { return pbn.KeyOf(n) }
+
+// num is the numeric id of a Key the simulator wrote (0 for none or a key
+// that is not a canonical number).
+func num(k pbn.Key) int64 {
+	n, _ := k.Int()
+	return n
 }

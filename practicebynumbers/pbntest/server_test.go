@@ -114,7 +114,7 @@ func TestServerPaginationMatchesGenerator(t *testing.T) {
 	assert.Equal(t, normalise(t, collect(p.Patients())), normalise(t, pts))
 	appts, _ := listAll[pbn.Appointment](t, srv, pbn.EntityAppointments, q)
 	assert.Equal(t, normalise(t, collect(p.Appointments())), normalise(t, appts))
-	assert.True(t, slices.IsSortedFunc(appts, func(a, b pbn.Appointment) int { return int(a.ID - b.ID) }), "ascending ids")
+	assert.True(t, slices.IsSortedFunc(appts, func(a, b pbn.Appointment) int { return a.ID.Compare(b.ID) }), "ascending ids")
 	forms, _ := listAll[pbn.FormSubmission](t, srv, pbn.EntityFormSubmissions, url.Values{"limit": {"1000"}})
 	assert.Equal(t, normalise(t, collect(p.FormSubmissions())), normalise(t, forms))
 	staff, _ := listAll[pbn.Staff](t, srv, pbn.EntityStaff, url.Values{"limit": {"5"}})
@@ -181,7 +181,7 @@ func TestServerGetAndDocuments(t *testing.T) {
 	assert.Equal(t, normalise(t, ch.Patient), got)
 	if len(ch.Appointments) > 0 {
 		a := ch.Appointments[len(ch.Appointments)-1]
-		got := decode[pbn.Appointment](t, do(t, srv, srv.Token(), "/v1/appointments/"+itoa(a.ID), nil))
+		got := decode[pbn.Appointment](t, do(t, srv, srv.Token(), "/v1/appointments/"+itoa(num(a.ID)), nil))
 		assert.Equal(t, normalise(t, a), got)
 	}
 	off := decode[pbn.Office](t, do(t, srv, srv.Token(), "/v1/offices/1", nil))
@@ -193,7 +193,7 @@ func TestServerGetAndDocuments(t *testing.T) {
 		break
 	}
 	require.NotZero(t, doc.ID)
-	resp := do(t, srv, srv.Token(), "/v1/documents/"+itoa(doc.ID)+"/content", nil)
+	resp := do(t, srv, srv.Token(), "/v1/documents/"+itoa(num(doc.ID))+"/content", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, doc.MimeType, resp.Header.Get("Content-Type"))
 	assert.Equal(t, itoa(doc.Size), resp.Header.Get("Content-Length"))
@@ -251,24 +251,24 @@ func TestMutateIsExactlyVisibleViaUpdatedSince(t *testing.T) {
 	// Deleted records are gone from lists and Get; created ones are served.
 	for e, ids := range ch1.Deleted {
 		for _, id := range ids {
-			assert.Equal(t, http.StatusNotFound, do(t, srv, tok, "/v1/"+string(e)+"/"+itoa(id), nil).StatusCode)
+			assert.Equal(t, http.StatusNotFound, do(t, srv, tok, "/v1/"+string(e)+"/"+itoa(num(id)), nil).StatusCode)
 		}
 	}
 	for _, id := range ch2.Created[pbn.EntityPatients] {
-		assert.Equal(t, http.StatusOK, do(t, srv, tok, "/v1/patients/"+itoa(id), nil).StatusCode)
+		assert.Equal(t, http.StatusOK, do(t, srv, tok, "/v1/patients/"+itoa(num(id)), nil).StatusCode)
 	}
 	// A full scan (no filter) includes created records and excludes deleted ones.
 	comms, _ := listAll[pbn.Communication](t, srv, pbn.EntityCommunications, url.Values{"limit": {"1000"}})
 	ids := map[int64]bool{}
 	for _, c := range comms {
-		require.False(t, ids[c.ID], "no record served twice")
-		ids[c.ID] = true
+		require.False(t, ids[num(c.ID)], "no record served twice")
+		ids[num(c.ID)] = true
 	}
 	for _, id := range ch1.Created[pbn.EntityCommunications] {
-		assert.True(t, ids[id], "created communication %d listed", id)
+		assert.True(t, ids[num(id)], "created communication %d listed", id)
 	}
 	for _, id := range ch1.Deleted[pbn.EntityCommunications] {
-		assert.False(t, ids[id], "deleted communication %d not listed", id)
+		assert.False(t, ids[num(id)], "deleted communication %d not listed", id)
 	}
 }
 
@@ -277,10 +277,10 @@ func assertDelta(t *testing.T, srv *Server, since time.Time, ch Changes) {
 	q := url.Values{"updated_since": {since.Format(time.RFC3339)}, "limit": {"7"}}
 	for _, e := range pbn.Entities() {
 		recs, _ := listAll[json.RawMessage](t, srv, e, q)
-		var got []int64
+		var got []pbn.Key
 		for _, raw := range recs {
 			var v struct {
-				ID        int64     `json:"id"`
+				ID        pbn.Key   `json:"id"`
 				UpdatedAt time.Time `json:"updatedAt"`
 			}
 			require.NoError(t, json.Unmarshal(raw, &v))
