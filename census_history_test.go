@@ -57,13 +57,13 @@ func TestHistoryFoldedCensus(t *testing.T) {
 	p := e.pbn.Practice()
 	deleted := map[int64]bool{}
 	for pt := range p.Patients() {
-		deleted[pt.ID] = pt.Status == "Deleted"
+		deleted[keyNum(pt.ID)] = pt.Status == "Deleted"
 	}
 	var arrived, nlisted, filtered, total int
 	for msg := range p.Communications() {
 		total++
-		k := foldKey(itoa(msg.PatientID), msg.At, string(msg.Channel), string(msg.Direction), msg.Body)
-		a, l, f := inLog[k] > 0, listed[itoa(msg.ID)], deleted[msg.PatientID]
+		k := foldKey(string(msg.PatientID), msg.At, string(msg.Channel), string(msg.Direction), msg.Body)
+		a, l, f := inLog[k] > 0, listed[string(msg.ID)], deleted[keyNum(msg.PatientID)]
 		if a {
 			inLog[k]--
 		}

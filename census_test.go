@@ -159,35 +159,35 @@ func TestDefaultMapCensus(t *testing.T) {
 	p := e.pbn.Practice()
 	var docKeys, commKeys, apptKeys, procKeys []string
 	for d := range p.Documents() {
-		docKeys = append(docKeys, itoa(d.ID))
+		docKeys = append(docKeys, string(d.ID))
 	}
-	deletedPatient := map[int64]bool{}
+	deletedPatient := map[pbn.Key]bool{}
 	for pt := range p.Patients() {
 		deletedPatient[pt.ID] = pt.Status == "Deleted"
 	}
 	commFiltered := map[string]bool{} // folded into a contact the patients' filter leaves out
 	for m := range p.Communications() {
-		commKeys = append(commKeys, itoa(m.ID))
+		commKeys = append(commKeys, string(m.ID))
 		if deletedPatient[m.PatientID] {
-			commFiltered[itoa(m.ID)] = true
+			commFiltered[string(m.ID)] = true
 		}
-		if k := foldKey(itoa(m.PatientID), m.At, string(m.Channel), string(m.Direction), m.Body); inLog[k] > 0 {
+		if k := foldKey(string(m.PatientID), m.At, string(m.Channel), string(m.Direction), m.Body); inLog[k] > 0 {
 			inLog[k]--
-			commNotes[itoa(m.ID)] = true
+			commNotes[string(m.ID)] = true
 		}
 	}
 	apptFiltered := map[string]bool{}
 	for a := range p.Appointments() {
-		apptKeys = append(apptKeys, itoa(a.ID))
+		apptKeys = append(apptKeys, string(a.ID))
 		// The default map's filter: schedule sticky notes are not visits.
 		if a.Status == "PtNote" || a.Status == "PtNoteCompleted" {
-			apptFiltered[itoa(a.ID)] = true
+			apptFiltered[string(a.ID)] = true
 		}
 	}
 	procFiltered := map[string]bool{}
 	procArrived := map[string]bool{}
 	for pr := range p.Procedures() {
-		k := itoa(pr.ID)
+		k := string(pr.ID)
 		procKeys = append(procKeys, k)
 		if pr.Status == "D" { // deleted procedure lines are filtered
 			procFiltered[k] = true
@@ -219,7 +219,7 @@ func TestDefaultMapCensus(t *testing.T) {
 			continue
 		}
 		for i := range parse(pt.Notes).Rows {
-			k := fmt.Sprintf("%d#%d", pt.ID, i+1)
+			k := fmt.Sprintf("%s#%d", pt.ID, i+1)
 			rowKeys = append(rowKeys, k)
 			rowArrived[k] = treatments[k]
 			rowFiltered[k] = pt.Status == "Deleted"

@@ -3,7 +3,6 @@ package pbnhl_test
 import (
 	"context"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -59,10 +58,10 @@ func TestCSVDeltaOverAMutatedExport(t *testing.T) {
 		}
 		return out
 	}
-	keys := func(ids []int64) []string {
+	keys := func(ids []pbn.Key) []string {
 		var out []string
 		for _, id := range ids {
-			out = append(out, strconv.FormatInt(id, 10))
+			out = append(out, string(id))
 		}
 		return out
 	}

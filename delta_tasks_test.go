@@ -42,8 +42,8 @@ func TestDeltaDeletesTasksUnderTheirContact(t *testing.T) {
 	changes := e.pbn.MutateWith(pbntest.MutateOptions{Delete: 12})
 	var deleted []string
 	for _, id := range changes.Deleted[pbn.EntityCommunications] {
-		if before[itoa(id)] {
-			deleted = append(deleted, itoa(id))
+		if before[string(id)] {
+			deleted = append(deleted, string(id))
 		}
 	}
 	require.NotEmpty(t, deleted, "the mutation must delete messages that became tasks")

@@ -97,7 +97,7 @@ func TestDeltaDeletions(t *testing.T) {
 		gone := map[string]string{} // HighLevel id → object type
 		for entity, typ := range map[pbn.Entity]string{pbn.EntityAppointments: "custom_objects.pbn_appointment", pbn.EntityCoverages: "custom_objects.pbn_insurance"} {
 			for _, id := range changes.Deleted[entity] {
-				mp, ok, err := e.ledger.Lookup(ctx, typ, itoa(id))
+				mp, ok, err := e.ledger.Lookup(ctx, typ, string(id))
 				require.NoError(t, err)
 				if ok {
 					gone[mp.HighLevelID] = typ

@@ -60,8 +60,8 @@ func checkLinks(t *testing.T, e *env) {
 		require.NoError(t, err)
 		ch, ok := practice.Chart(id)
 		require.True(t, ok, "contact for unknown patient %s", pid)
-		if ch.Patient.OfficeID != 0 {
-			assert.Equal(t, "PbN office "+itoa(ch.Patient.OfficeID), business[c.BusinessID], "patient %s business link", pid)
+		if ch.Patient.OfficeID != "" {
+			assert.Equal(t, "PbN office "+string(ch.Patient.OfficeID), business[c.BusinessID], "patient %s business link", pid)
 		} else {
 			assert.Empty(t, c.BusinessID)
 		}

@@ -94,7 +94,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	users := []hltest.User{{ID: fallbackUser, FirstName: "Front", LastName: "Desk", Email: "frontdesk@practice.example", Role: "admin"}}
 	for i, s := range ps.Practice().Staff() {
 		if s.Email != "" && i%2 == 0 {
-			users = append(users, hltest.User{ID: fmt.Sprintf("hlUserStaff%09d", s.ID), FirstName: s.FirstName, LastName: s.LastName, Email: s.Email})
+			users = append(users, hltest.User{ID: fmt.Sprintf("hlUserStaff%09s", s.ID), FirstName: s.FirstName, LastName: s.LastName, Email: s.Email})
 		}
 	}
 	// Families share e-mails and phones, and a patient can have several
@@ -383,4 +383,10 @@ func size(patients int) int {
 		return max(6, patients/4)
 	}
 	return patients
+}
+
+// keyNum is a numeric source key as a number (0 when it is not one).
+func keyNum(k pbn.Key) int64 {
+	n, _ := k.Int()
+	return n
 }

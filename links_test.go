@@ -2,7 +2,6 @@ package pbnhl_test
 
 import (
 	"context"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,14 +24,14 @@ func TestProcedureAppointmentRelation(t *testing.T) {
 
 	linked, planned := 0, 0
 	for p := range e.pbn.Practice().Procedures() {
-		tr, ok, err := e.ledger.Lookup(ctx, "custom_objects.pbn_treatment", strconv.FormatInt(p.ID, 10))
+		tr, ok, err := e.ledger.Lookup(ctx, "custom_objects.pbn_treatment", string(p.ID))
 		require.NoError(t, err)
 		if !ok {
 			continue // filtered or invalid: not in HighLevel
 		}
 		var want string
-		if p.AppointmentID != 0 {
-			ap, ok, err := e.ledger.Lookup(ctx, "custom_objects.pbn_appointment", strconv.FormatInt(p.AppointmentID, 10))
+		if p.AppointmentID != "" {
+			ap, ok, err := e.ledger.Lookup(ctx, "custom_objects.pbn_appointment", string(p.AppointmentID))
 			require.NoError(t, err)
 			if ok {
 				want = ap.HighLevelID

@@ -76,7 +76,7 @@ func TestDefaultMapNotesAndTimes(t *testing.T) {
 	}
 	var contacts, withNotes int
 	for pt := range p.Patients() {
-		vs, ok := byPatient[itoa(pt.ID)]
+		vs, ok := byPatient[string(pt.ID)]
 		if !ok {
 			continue // not migrated: TestDefaultMapCensus accounts for it
 		}
@@ -133,17 +133,17 @@ func TestDefaultMapNotesAndTimes(t *testing.T) {
 	}
 	appts := map[string]rec{}
 	for a := range p.Appointments() {
-		appts[itoa(a.ID)] = rec{a.CreatedAt, a.UpdatedAt, a.Note}
+		appts[string(a.ID)] = rec{a.CreatedAt, a.UpdatedAt, a.Note}
 	}
 	check("custom_objects.pbn_appointment", "pbn_appointment_id", appts)
 	procs := map[string]rec{}
 	for pr := range p.Procedures() {
-		procs[itoa(pr.ID)] = rec{pr.CreatedAt, pr.UpdatedAt, pr.Note}
+		procs[string(pr.ID)] = rec{pr.CreatedAt, pr.UpdatedAt, pr.Note}
 	}
 	// Treatment rows from notes have no note or times of their own.
 	for pt := range p.Patients() {
 		for i := range 64 {
-			procs[itoa(pt.ID)+"#"+itoa(int64(i+1))] = rec{}
+			procs[string(pt.ID)+"#"+itoa(int64(i+1))] = rec{}
 		}
 	}
 	check("custom_objects.pbn_treatment", "pbn_treatment_id", procs)
@@ -156,7 +156,7 @@ func TestDefaultMapNotesAndTimes(t *testing.T) {
 	}
 	plans := map[string]rec{}
 	for tp := range p.TreatmentPlans() {
-		plans[itoa(tp.ID)] = rec{tp.CreatedAt, tp.UpdatedAt, tp.Note}
+		plans[string(tp.ID)] = rec{tp.CreatedAt, tp.UpdatedAt, tp.Note}
 	}
 	n, notes := 0, 0
 	for op, err := range c.Opportunities.Search(ctx, highlevel.OpportunitySearch{Status: highlevel.StatusAll}) {

@@ -92,8 +92,8 @@ func TestMigrationReconcileCountsKept(t *testing.T) {
 	changes := e.pbn.MutateWith(pbntest.MutateOptions{Delete: 12})
 	var want []string
 	for _, id := range changes.Deleted[pbn.EntityAppointments] {
-		if _, ok, err := e.ledger.Lookup(ctx, "custom_objects.pbn_appointment", itoa(id)); err == nil && ok {
-			want = append(want, itoa(id))
+		if _, ok, err := e.ledger.Lookup(ctx, "custom_objects.pbn_appointment", string(id)); err == nil && ok {
+			want = append(want, string(id))
 		}
 	}
 	require.NotEmpty(t, want, "the mutation must delete migrated appointments")

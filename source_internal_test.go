@@ -2,7 +2,6 @@ package pbnhl
 
 import (
 	"context"
-	"strconv"
 	"testing"
 	"time"
 
@@ -26,7 +25,7 @@ func TestRecordsEveryEntityWithItsStamp(t *testing.T) {
 	want := map[string]time.Time{}
 	for p, err := range src.Patients(ctx, pbn.ListOptions{}) {
 		require.NoError(t, err)
-		want[strconv.FormatInt(p.ID, 10)] = p.UpdatedAt
+		want[string(p.ID)] = p.UpdatedAt
 	}
 	it, err := records(ctx, src, string(pbn.EntityPatients), pbn.ListOptions{})
 	require.NoError(t, err)

@@ -29,9 +29,9 @@ func eventObject(t testing.TB, e *env) (mapping.Object, map[int64]string) {
 	providers := map[int64]bool{}
 	var order []int64
 	for a := range e.pbn.Practice().Appointments() {
-		if a.ProviderID != 0 && !providers[a.ProviderID] {
-			providers[a.ProviderID] = true
-			order = append(order, a.ProviderID)
+		if a.ProviderID != pbn.NoKey && !providers[keyNum(a.ProviderID)] {
+			providers[keyNum(a.ProviderID)] = true
+			order = append(order, keyNum(a.ProviderID))
 		}
 	}
 	require.GreaterOrEqual(t, len(order), 2, "the practice has several providers")
@@ -90,8 +90,8 @@ func sourceEvents(e *env) map[string]pbn.Appointment {
 	// Read through the API: it serves the source after any mutation.
 	for a, err := range e.src.Appointments(context.Background(), pbn.ListOptions{}) {
 		require.NoError(e.t, err)
-		if a.Status != "PtNote" && a.Status != "PtNoteCompleted" && !a.Start.IsZero() && migrated[itoa(a.PatientID)] {
-			out[itoa(a.ID)] = a
+		if a.Status != "PtNote" && a.Status != "PtNoteCompleted" && !a.Start.IsZero() && migrated[string(a.PatientID)] {
+			out[string(a.ID)] = a
 		}
 	}
 	return out
@@ -153,7 +153,7 @@ func TestEventTarget(t *testing.T) {
 		assert.False(t, seen[key], "appointment %s written twice", key)
 		seen[key] = true
 		assert.Equal(t, false, ev["toNotify"], "appointment %s written with toNotify", key)
-		assert.Equal(t, itoa(a.PatientID), contactPatient[fmt.Sprint(ev["contactId"])], "appointment %s contact", key)
+		assert.Equal(t, string(a.PatientID), contactPatient[fmt.Sprint(ev["contactId"])], "appointment %s contact", key)
 		start, err := time.Parse(time.RFC3339, fmt.Sprint(ev["startTime"]))
 		require.NoError(t, err)
 		end, err := time.Parse(time.RFC3339, fmt.Sprint(ev["endTime"]))
@@ -163,7 +163,7 @@ func TestEventTarget(t *testing.T) {
 			assert.True(t, end.Equal(a.Start.Truncate(time.Second).Add(time.Duration(a.DurationMinutes)*time.Minute)),
 				"appointment %s end %s, source %s + %d min", key, end, a.Start, a.DurationMinutes)
 		}
-		want, ok := calendarOf[a.ProviderID]
+		want, ok := calendarOf[keyNum(a.ProviderID)]
 		if !ok {
 			want = "Practice"
 		}

@@ -55,12 +55,12 @@ func (mediaTarget) tally(p *mapping.Payload, t *callTally) {
 // document is what a media payload says about its source document.
 type document struct {
 	ID          pbn.Key `json:"documentId"`
-	Name        string `json:"name"`
-	Kind        string `json:"kind,omitempty"`
-	Date        string `json:"date,omitempty"`
-	Size        int64  `json:"size,omitempty"`
-	ContentType string `json:"contentType,omitempty"`
-	SHA256      string `json:"sha256,omitempty"`
+	Name        string  `json:"name"`
+	Kind        string  `json:"kind,omitempty"`
+	Date        string  `json:"date,omitempty"`
+	Size        int64   `json:"size,omitempty"`
+	ContentType string  `json:"contentType,omitempty"`
+	SHA256      string  `json:"sha256,omitempty"`
 	// Upload is the name the file gets in the media library (with its
 	// identity tag).
 	Upload string `json:"upload"`

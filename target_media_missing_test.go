@@ -23,9 +23,9 @@ type missingFiles struct {
 	every int64
 }
 
-func (m missingFiles) OpenDocument(ctx context.Context, id int64) (io.ReadCloser, error) {
-	if id%m.every == 0 {
-		return nil, fmt.Errorf("practicebynumbers: document %d: %w", id, pbn.ErrNotFound)
+func (m missingFiles) OpenDocument(ctx context.Context, id pbn.Key) (io.ReadCloser, error) {
+	if keyNum(id)%m.every == 0 {
+		return nil, fmt.Errorf("practicebynumbers: document %s: %w", id, pbn.ErrNotFound)
 	}
 	return m.Source.OpenDocument(ctx, id)
 }

@@ -32,7 +32,7 @@ type hugeDocs struct {
 func (h hugeDocs) Documents(ctx context.Context, o pbn.ListOptions) iter.Seq2[pbn.Document, error] {
 	return func(yield func(pbn.Document, error) bool) {
 		for d, err := range h.Source.Documents(ctx, o) {
-			if err == nil && d.ID%h.every == 0 {
+			if err == nil && keyNum(d.ID)%h.every == 0 {
 				d.Size = highlevel.MaxUploadBytes + 1
 			}
 			if !yield(d, err) {
@@ -140,10 +140,10 @@ func TestMediaTarget(t *testing.T) {
 	all := 0
 	for d := range p.Documents() {
 		all++
-		key := itoa(d.ID)
+		key := string(d.ID)
 		switch {
-		case !migrated[itoa(d.PatientID)]:
-		case d.ID%7 == 0:
+		case !migrated[string(d.PatientID)]:
+		case keyNum(d.ID)%7 == 0:
 			tooLarge[key] = true
 		default:
 			want[key] = d
@@ -200,7 +200,7 @@ func TestMediaTarget(t *testing.T) {
 		linked++
 		assert.Contains(t, body, "Document: "+d.Name)
 		assert.Contains(t, body, seen[key], "the note names the media URL")
-		assert.Equal(t, itoa(d.PatientID), patientOf[fmt.Sprint(n["contactId"])], "document %s is linked to its patient", key)
+		assert.Equal(t, string(d.PatientID), patientOf[fmt.Sprint(n["contactId"])], "document %s is linked to its patient", key)
 	}
 	assert.Equal(t, len(want), linked, "one note per document")
 
@@ -210,8 +210,8 @@ func TestMediaTarget(t *testing.T) {
 		index[fmt.Sprint(c.CustomFields[byField["contact.pbn_patient_id"]])] = fmt.Sprint(c.CustomFields[byField["contact.pbn_documents"]])
 	}
 	for key, d := range want {
-		assert.Contains(t, index[itoa(d.PatientID)], key, "document %s in its contact's documents index", key)
-		assert.Contains(t, index[itoa(d.PatientID)], d.Name, "document %s in its contact's documents index", key)
+		assert.Contains(t, index[string(d.PatientID)], key, "document %s in its contact's documents index", key)
+		assert.Contains(t, index[string(d.PatientID)], d.Name, "document %s in its contact's documents index", key)
 	}
 	assert.EqualValues(t, len(want), int(notes.Load())-countOtherNotes(e, loc), "one note call per document")
 
@@ -228,7 +228,7 @@ func TestMediaTarget(t *testing.T) {
 		}
 	}
 	for d := range p.Documents() {
-		key := itoa(d.ID)
+		key := string(d.ID)
 		_, up := seen[key]
 		r, listed := reasons[key]
 		assert.True(t, up != listed, "document %s: uploaded %v, listed %v", key, up, listed)
@@ -287,8 +287,8 @@ func uploadedOnce(t *testing.T, e *env) int {
 	migrated := migratedPatients(e)
 	want := map[string]bool{}
 	for d := range e.pbn.Practice().Documents() {
-		if migrated[itoa(d.PatientID)] {
-			want[itoa(d.ID)] = true
+		if migrated[string(d.PatientID)] {
+			want[string(d.ID)] = true
 		}
 	}
 	files := map[string]int{}

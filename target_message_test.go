@@ -61,8 +61,8 @@ func sourceMessages(e *env) map[string]pbn.Communication {
 	migrated := migratedPatients(e)
 	out := map[string]pbn.Communication{}
 	for c := range e.pbn.Practice().Communications() {
-		if _, ok := messageChannels[c.Channel]; ok && migrated[itoa(c.PatientID)] {
-			out[itoa(c.ID)] = c
+		if _, ok := messageChannels[c.Channel]; ok && migrated[string(c.PatientID)] {
+			out[string(c.ID)] = c
 		}
 	}
 	return out
@@ -115,7 +115,7 @@ func TestMessageTarget(t *testing.T) {
 	require.NotEmpty(t, src)
 	contacts := map[int64]bool{}
 	for _, c := range src {
-		contacts[c.PatientID] = true
+		contacts[keyNum(c.PatientID)] = true
 	}
 
 	var est pbnhl.ObjectEstimate
@@ -162,7 +162,7 @@ func TestMessageTarget(t *testing.T) {
 			assert.Equal(t, c.At.Unix(), msg.DateAdded.Unix(), "communication %s date", key)
 			assert.Equal(t, types[messageChannels[c.Channel]], msg.MessageType, "communication %s type", key)
 			assert.Equal(t, strings.ToLower(string(c.Direction)), msg.Direction, "communication %s direction", key)
-			assert.Equal(t, itoa(c.PatientID), contactPatient[msg.ContactID], "communication %s contact", key)
+			assert.Equal(t, string(c.PatientID), contactPatient[msg.ContactID], "communication %s contact", key)
 		}
 	}
 	assert.Len(t, seen, len(src), "every communication arrived as a message")
@@ -316,7 +316,7 @@ func TestHistoryTasks(t *testing.T) {
 
 	comms := map[string]pbn.Communication{}
 	for c := range e.pbn.Practice().Communications() {
-		comms[itoa(c.ID)] = c
+		comms[string(c.ID)] = c
 	}
 	var written int64
 	for _, o := range rep.Objects {

@@ -112,14 +112,14 @@ func TestPackGolden(t *testing.T) {
 func TestMergeFields(t *testing.T) {
 	ctx := context.Background()
 	base := source(t, 20)
-	src := &planted{Source: base, extra: pbn.Automation{ID: 900, Name: "Treatment reminder", Kind: pbn.AutomationTemplate,
+	src := &planted{Source: base, extra: pbn.Automation{ID: "900", Name: "Treatment reminder", Kind: pbn.AutomationTemplate,
 		Channel: pbn.ChannelSMS, Active: true, Trigger: "treatment_plan.presented",
 		Steps: `send SMS "Hi {{first_name}} ({preferred_name}), {office} holds your plan; balance {{balance}}. Chart {{chart_number}}"`}}
 	p, err := handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src, Map: defaultMap(t, base)})
 	require.NoError(t, err)
 	var got *handover.Automation
 	for i := range p.Automations {
-		if p.Automations[i].ID == 900 {
+		if p.Automations[i].ID == "900" {
 			got = &p.Automations[i]
 		}
 	}
@@ -135,7 +135,7 @@ func TestMergeFields(t *testing.T) {
 	p, err = handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src})
 	require.NoError(t, err)
 	for _, a := range p.Automations {
-		if a.ID == 900 {
+		if a.ID == "900" {
 			require.Equal(t, []string{"{preferred_name}", "{{balance}}", "{{chart_number}}"}, a.Templates[0].Untranslatable)
 		}
 	}
@@ -181,7 +181,7 @@ func TestNoPatientData(t *testing.T) {
 		{"(555) 010-4477", "phone"},
 	} {
 		t.Run(c.why, func(t *testing.T) {
-			src := &planted{Source: base, extra: pbn.Automation{ID: 901, Name: "Birthday", Kind: pbn.AutomationTemplate, Channel: pbn.ChannelSMS,
+			src := &planted{Source: base, extra: pbn.Automation{ID: "901", Name: "Birthday", Kind: pbn.AutomationTemplate, Channel: pbn.ChannelSMS,
 				Active: true, Trigger: "patient.birthday", Steps: `send SMS "Happy birthday ` + c.planted + `!"`}}
 			dir := filepath.Join(t.TempDir(), "pack")
 			_, err := handover.Write(ctx, dir, handover.Inputs{Source: src})
@@ -195,7 +195,7 @@ func TestNoPatientData(t *testing.T) {
 	}
 	// A name inside a longer word is not a name.
 	last := name[strings.LastIndex(name, " ")+1:]
-	src := &planted{Source: base, extra: pbn.Automation{ID: 902, Name: "x", Steps: `send SMS "` + name + "x" + `"`}}
+	src := &planted{Source: base, extra: pbn.Automation{ID: "902", Name: "x", Steps: `send SMS "` + name + "x" + `"`}}
 	_, err := handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src})
 	require.NoError(t, err, "%q followed by a letter is another word", last)
 }
@@ -308,7 +308,7 @@ func TestNoPatientDataInCohorts(t *testing.T) {
 			break
 		}
 	}
-	src := &plantedCohort{Source: base, extra: pbn.Cohort{ID: 77, Name: "Family", Criteria: "guarantor = " + name}}
+	src := &plantedCohort{Source: base, extra: pbn.Cohort{ID: "77", Name: "Family", Criteria: "guarantor = " + name}}
 	_, err := handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src})
 	require.ErrorIs(t, err, handover.ErrPatientData)
 	require.Contains(t, err.Error(), "cohort 77")

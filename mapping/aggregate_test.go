@@ -24,13 +24,13 @@ func TestAggregatorCommunicationLog(t *testing.T) {
 	agg := NewAggregator(m)
 	at := time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC)
 	for i := range 30 {
-		c := &pbn.Communication{ID: int64(i + 1), PatientID: 7, Channel: pbn.ChannelSMS, Direction: pbn.DirectionOutbound,
+		c := &pbn.Communication{ID: pbn.KeyOf(int64(i + 1)), PatientID: "7", Channel: pbn.ChannelSMS, Direction: pbn.DirectionOutbound,
 			At: at.Add(time.Duration(i) * time.Hour), Body: strings.Repeat("é", 40) + " reminder"}
 		ps, err := a.Apply("communication_log", Struct(c))
 		require.NoError(t, err)
 		require.True(t, agg.Add(&ps[0]))
 	}
-	f := &pbn.FormSubmission{ID: 1, PatientID: 8, FormName: "Intake", FormType: pbn.FormPatient, Fields: []pbn.FormField{{Name: "q", Value: "a"}}}
+	f := &pbn.FormSubmission{ID: "1", PatientID: "8", FormName: "Intake", FormType: pbn.FormPatient, Fields: []pbn.FormField{{Name: "q", Value: "a"}}}
 	ps, err := a.Apply("form_submissions", Struct(f))
 	require.NoError(t, err)
 	require.True(t, agg.Add(&ps[0]))

@@ -27,11 +27,11 @@ func mustDate(t testing.TB, s string) pbn.Date {
 
 func samplePatient(t testing.TB) *pbn.Patient {
 	return &pbn.Patient{
-		ID: 1001, FirstName: "JOHN", LastName: "O'BRIEN", Status: pbn.PatientStatusPatient,
+		ID: "1001", FirstName: "JOHN", LastName: "O'BRIEN", Status: pbn.PatientStatusPatient,
 		Gender: pbn.GenderMale, BirthDate: mustDate(t, "1980-03-04"),
 		Address:     pbn.Address{Line1: "12  Main St", Line2: "Apt 4", City: "Portland", State: "Maine", PostalCode: "04101"},
 		MobilePhone: "", HomePhone: "(207) 555-0142", WorkPhone: "207.555.0199 x12",
-		Email: "John.OBrien@Example.COM", OfficeID: 2, AssignedStaffID: 7,
+		Email: "John.OBrien@Example.COM", OfficeID: "2", AssignedStaffID: "7",
 		ContactMethod: pbn.ContactMethodText, TextConsent: pbn.ConsentYes,
 		CreatedAt: time.Date(2015, 6, 1, 14, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 10, 2, 9, 0, 0, 0, time.UTC),
 		Custom: map[string]string{"case_type": "Ortho", "lifetime_value": "1,250.50", "last_recall": "03/04/2025", "referral_source": "  Google  "},
@@ -108,11 +108,11 @@ func TestApplyFiltersStagesAndLists(t *testing.T) {
 	a, err := NewApplier(approvedDefault(t), ApplierOptions{})
 	require.NoError(t, err)
 
-	ps, err := a.Apply("procedures", Struct(&pbn.Procedure{ID: 5, PatientID: 1001, Code: "d 1110", Status: pbn.ProcedureDeleted, Fee: 9500}))
+	ps, err := a.Apply("procedures", Struct(&pbn.Procedure{ID: "5", PatientID: "1001", Code: "d 1110", Status: pbn.ProcedureDeleted, Fee: 9500}))
 	require.NoError(t, err)
 	assert.Equal(t, "filter on status", ps[0].Skipped)
 
-	ps, err = a.Apply("procedures", Struct(&pbn.Procedure{ID: 6, PatientID: 1001, Code: "d 1110", Status: pbn.ProcedureComplete, Fee: 9500, Date: mustDate(t, "2019-03-04"), Description: "Prophy adult"}))
+	ps, err = a.Apply("procedures", Struct(&pbn.Procedure{ID: "6", PatientID: "1001", Code: "d 1110", Status: pbn.ProcedureComplete, Fee: 9500, Date: mustDate(t, "2019-03-04"), Description: "Prophy adult"}))
 	require.NoError(t, err)
 	p := ps[0]
 	require.Empty(t, p.Problems)
@@ -124,7 +124,7 @@ func TestApplyFiltersStagesAndLists(t *testing.T) {
 	l, _ := p.Link(LinkAssociation)
 	assert.Equal(t, Link{To: LinkAssociation, Object: "patients", Key: "1001", Association: "pbn_treatment_patient", Required: true}, l)
 
-	ps, err = a.Apply("treatment_plans", Struct(&pbn.TreatmentPlan{ID: 9, PatientID: 1001, Pipeline: "Implants", Stage: "financing", Status: pbn.TreatmentPlanActive, Amount: 450000, Heading: "Implant plan 2025"}))
+	ps, err = a.Apply("treatment_plans", Struct(&pbn.TreatmentPlan{ID: "9", PatientID: "1001", Pipeline: "Implants", Stage: "financing", Status: pbn.TreatmentPlanActive, Amount: 450000, Heading: "Implant plan 2025"}))
 	require.NoError(t, err)
 	p = ps[0]
 	require.Empty(t, p.Problems)
@@ -136,12 +136,12 @@ func TestApplyFiltersStagesAndLists(t *testing.T) {
 	mv, _ := p.Field("monetaryValue")
 	assert.Equal(t, "4500.00", mv.Text)
 
-	ps, err = a.Apply("treatment_plans", Struct(&pbn.TreatmentPlan{ID: 10, PatientID: 1001, Pipeline: "Whitening", Stage: "Lead"}))
+	ps, err = a.Apply("treatment_plans", Struct(&pbn.TreatmentPlan{ID: "10", PatientID: "1001", Pipeline: "Whitening", Stage: "Lead"}))
 	require.NoError(t, err)
 	require.Len(t, ps[0].Problems, 1)
 	assert.Equal(t, RuleStage, ps[0].Problems[0].Rule)
 
-	ps, err = a.Apply("appointments", Struct(&pbn.Appointment{ID: 3, PatientID: 1001, Status: pbn.AppointmentPtNote}))
+	ps, err = a.Apply("appointments", Struct(&pbn.Appointment{ID: "3", PatientID: "1001", Status: pbn.AppointmentPtNote}))
 	require.NoError(t, err)
 	assert.NotEmpty(t, ps[0].Skipped, "sticky notes are not visits")
 
@@ -152,7 +152,7 @@ func TestApplyFiltersStagesAndLists(t *testing.T) {
 func TestApplyGenericRowAndFormJSON(t *testing.T) {
 	a, err := NewApplier(approvedDefault(t), ApplierOptions{})
 	require.NoError(t, err)
-	f := &pbn.FormSubmission{ID: 4, PatientID: 1001, FormName: "Medical history", FormType: pbn.FormMedicalHistory,
+	f := &pbn.FormSubmission{ID: "4", PatientID: "1001", FormName: "Medical history", FormType: pbn.FormMedicalHistory,
 		SubmittedAt: time.Date(2024, 2, 3, 4, 5, 6, 0, time.UTC), Fields: []pbn.FormField{{Name: "allergies", Value: "none"}}}
 	ps, err := a.Apply("form_submissions", Struct(f))
 	require.NoError(t, err)
@@ -188,12 +188,12 @@ func TestApplyOwners(t *testing.T) {
 	pt := samplePatient(t)
 	ps, _ := a.Apply("patients", Struct(pt))
 	assert.Equal(t, "user-7", ps[0].AssignedTo)
-	pt.AssignedStaffID = 99
+	pt.AssignedStaffID = "99"
 	ps, _ = a.Apply("patients", Struct(pt))
 	assert.Equal(t, "user-fb", ps[0].AssignedTo)
 	require.Len(t, ps[0].Problems, 1)
 	assert.Equal(t, Warning, ps[0].Problems[0].Severity)
-	pt.AssignedStaffID = 0
+	pt.AssignedStaffID = ""
 	ps, _ = a.Apply("patients", Struct(pt))
 	assert.Equal(t, "user-fb", ps[0].AssignedTo, "no contact lands without an owner")
 }
@@ -213,7 +213,7 @@ func TestValidatorDuplicatesAndReferences(t *testing.T) {
 	first := apply("patients", p1)
 	require.True(t, first.Valid(), "%v", first.Problems)
 	twin := samplePatient(t)
-	twin.ID = 1002
+	twin.ID = "1002"
 	twin.Email = ""
 	dup := apply("patients", twin)
 	assert.False(t, dup.Valid())
@@ -228,20 +228,20 @@ func TestValidatorDuplicatesAndReferences(t *testing.T) {
 	assert.Equal(t, Invalid, dp.Severity)
 
 	// Appointment of a known patient links; of an unknown one is invalid.
-	ok := apply("appointments", &pbn.Appointment{ID: 1, PatientID: 1001, Status: pbn.AppointmentComplete})
+	ok := apply("appointments", &pbn.Appointment{ID: "1", PatientID: "1001", Status: pbn.AppointmentComplete})
 	assert.True(t, ok.Valid(), "%v", ok.Problems)
-	bad := apply("appointments", &pbn.Appointment{ID: 2, PatientID: 4242, Status: pbn.AppointmentComplete})
+	bad := apply("appointments", &pbn.Appointment{ID: "2", PatientID: "4242", Status: pbn.AppointmentComplete})
 	assert.False(t, bad.Valid())
 	assert.Equal(t, RuleReference, bad.Problems[0].Rule)
 	// A flagged duplicate is not a valid parent either.
-	orphan := apply("appointments", &pbn.Appointment{ID: 3, PatientID: 1002, Status: pbn.AppointmentComplete})
+	orphan := apply("appointments", &pbn.Appointment{ID: "3", PatientID: "1002", Status: pbn.AppointmentComplete})
 	assert.False(t, orphan.Valid())
-	none := apply("appointments", &pbn.Appointment{ID: 4, Status: pbn.AppointmentComplete})
+	none := apply("appointments", &pbn.Appointment{ID: "4", Status: pbn.AppointmentComplete})
 	assert.Equal(t, RuleMissingLink, none.Problems[0].Rule)
 
 	// Optional link to an unknown staff member: warning, link dropped.
 	p3 := samplePatient(t)
-	p3.ID, p3.FirstName, p3.AssignedStaffID = 1003, "Mary", 55
+	p3.ID, p3.FirstName, p3.AssignedStaffID = "1003", "Mary", "55"
 	w := apply("patients", p3)
 	assert.True(t, w.Valid())
 	_, has := w.Link(LinkOwner)
@@ -257,7 +257,7 @@ func TestValidatorMergePolicy(t *testing.T) {
 	v := NewValidator(m, ValidatorOptions{})
 	for _, id := range []int64{1, 2} {
 		pt := samplePatient(t)
-		pt.ID, pt.OfficeID, pt.AssignedStaffID = id, 0, 0
+		pt.ID, pt.OfficeID, pt.AssignedStaffID = pbn.KeyOf(id), "", ""
 		ps, _ := a.Apply("patients", Struct(pt))
 		v.Check(&ps[0])
 		if id == 2 {
@@ -270,7 +270,7 @@ func TestValidatorMergePolicy(t *testing.T) {
 func TestStructRecord(t *testing.T) {
 	r := Struct(samplePatient(t))
 	for k, want := range map[string]string{"id": "1001", "address.city": "Portland", "birthDate": "1980-03-04",
-		"createdAt": "2015-06-01T14:00:00Z", "custom.case_type": "Ortho", "gender": "Male", "guarantorId": "0"} {
+		"createdAt": "2015-06-01T14:00:00Z", "custom.case_type": "Ortho", "gender": "Male", "guarantorId": ""} {
 		got, ok := r.Get(k)
 		assert.True(t, ok, k)
 		assert.Equal(t, want, got, k)

@@ -29,26 +29,26 @@ func BenchmarkDefaultMap(b *testing.B) {
 	for i := range 200 {
 		id := int64(1000 + i)
 		items = append(items, item{"patients", &pbn.Patient{
-			ID: id, FirstName: "ANNA", LastName: fmt.Sprintf("smith%d", i), Status: pbn.PatientStatusPatient,
+			ID: pbn.KeyOf(id), FirstName: "ANNA", LastName: fmt.Sprintf("smith%d", i), Status: pbn.PatientStatusPatient,
 			Gender: pbn.GenderFemale, BirthDate: mustDate(b, fmt.Sprintf("19%02d-0%d-1%d", 50+i%40, 1+i%9, i%9)),
 			Address:     pbn.Address{Line1: "1 Main  St", City: "Salem", State: states[i%len(states)], PostalCode: "97301"},
 			MobilePhone: phones[i%len(phones)], HomePhone: phones[(i+1)%len(phones)], WorkPhone: phones[(i+2)%len(phones)],
-			Email: fmt.Sprintf("Anna.%d@Example.com", i), OfficeID: 1, AssignedStaffID: 7, GuarantorID: id,
+			Email: fmt.Sprintf("Anna.%d@Example.com", i), OfficeID: "1", AssignedStaffID: "7", GuarantorID: pbn.KeyOf(id),
 			ContactMethod: pbn.ContactMethodEmail, TextConsent: pbn.ConsentYes, CreatedAt: base, UpdatedAt: base.Add(time.Hour),
 			Custom: map[string]string{"case_type": "Perio", "lifetime_value": "120.5", "last_recall": "2024-01-02"},
 		}})
 		for j := range 6 {
-			items = append(items, item{"appointments", &pbn.Appointment{ID: id*10 + int64(j), PatientID: id, OfficeID: 1, ProviderID: 3,
+			items = append(items, item{"appointments", &pbn.Appointment{ID: pbn.KeyOf(id*10 + int64(j)), PatientID: pbn.KeyOf(id), OfficeID: "1", ProviderID: "3",
 				Status: pbn.AppointmentComplete, Start: base.Add(time.Duration(j) * 24 * time.Hour), DurationMinutes: 60,
 				ProcedureDescription: "Pro, BWX", CreatedAt: base, UpdatedAt: base}})
 		}
 		for j := range 10 {
-			items = append(items, item{"procedures", &pbn.Procedure{ID: id*100 + int64(j), PatientID: id, ProviderID: 3,
+			items = append(items, item{"procedures", &pbn.Procedure{ID: pbn.KeyOf(id*100 + int64(j)), PatientID: pbn.KeyOf(id), ProviderID: "3",
 				Code: "d1110", Description: "Prophy adult", Fee: 9500, Status: pbn.ProcedureComplete, Date: mustDate(b, "2021-03-04"),
 				CreatedAt: base, UpdatedAt: base}})
 		}
 		for j := range 15 {
-			items = append(items, item{"communications", &pbn.Communication{ID: id*100 + int64(j), PatientID: id, StaffID: 7,
+			items = append(items, item{"communications", &pbn.Communication{ID: pbn.KeyOf(id*100 + int64(j)), PatientID: pbn.KeyOf(id), StaffID: "7",
 				Channel: pbn.ChannelSMS, Direction: pbn.DirectionOutbound, At: base, Body: "Reminder: your visit is tomorrow at 9"}})
 		}
 	}

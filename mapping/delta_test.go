@@ -76,7 +76,7 @@ func TestDeltaUpdatesReachFinalState(t *testing.T) {
 	assert.Equal(t, "2026-10-03", got.CustomFields[in.FieldIDs["contact.pbn_updated_at"]])
 
 	// A custom object record follows its source too.
-	ap := &pbn.Appointment{ID: 7, PatientID: 1001, Status: pbn.AppointmentScheduled, Start: time.Date(2024, 5, 6, 15, 0, 0, 0, time.UTC),
+	ap := &pbn.Appointment{ID: "7", PatientID: "1001", Status: pbn.AppointmentScheduled, Start: time.Date(2024, 5, 6, 15, 0, 0, 0, time.UTC),
 		DurationMinutes: 30, Confirmation: "Texted", ProcedureDescription: "Exam"}
 	ar := apply("appointments", ap)
 	ri, err := in.Record(ar)
@@ -97,7 +97,7 @@ func TestDeltaUpdatesReachFinalState(t *testing.T) {
 	assert.Empty(t, props["confirmation"])
 
 	// Opportunities move stage and value.
-	tp := &pbn.TreatmentPlan{ID: 9, PatientID: 1001, Pipeline: "Perio", Stage: "Presented", Status: pbn.TreatmentPlanActive, Amount: 80000, Heading: "SRP"}
+	tp := &pbn.TreatmentPlan{ID: "9", PatientID: "1001", Pipeline: "Perio", Stage: "Presented", Status: pbn.TreatmentPlanActive, Amount: 80000, Heading: "SRP"}
 	op := apply("treatment_plans", tp)
 	oi, err := in.Opportunity(op, ct.ID)
 	require.NoError(t, err)

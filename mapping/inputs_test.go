@@ -46,7 +46,7 @@ func TestPayloadsLandInHLTest(t *testing.T) {
 		return &ps[0]
 	}
 
-	bp := one("offices", &pbn.Office{ID: 2, Name: "North Clinic", Phone: "5036240000", Address: pbn.Address{State: "Oregon"}})
+	bp := one("offices", &pbn.Office{ID: "2", Name: "North Clinic", Phone: "5036240000", Address: pbn.Address{State: "Oregon"}})
 	bi, err := in.Business(bp)
 	require.NoError(t, err)
 	biz, err := c.Businesses.Create(ctx, bi)
@@ -65,7 +65,7 @@ func TestPayloadsLandInHLTest(t *testing.T) {
 	assert.Len(t, got.CustomFields, len(cp.Custom), "every custom field landed")
 	_ = biz
 
-	ap := one("appointments", &pbn.Appointment{ID: 77, PatientID: 1001, Status: pbn.AppointmentComplete,
+	ap := one("appointments", &pbn.Appointment{ID: "77", PatientID: "1001", Status: pbn.AppointmentComplete,
 		Start: time.Date(2024, 5, 6, 15, 30, 0, 0, time.UTC), DurationMinutes: 60, ProcedureDescription: "Pro, BWX", IsNewPatient: true})
 	ri, err := in.Record(ap)
 	require.NoError(t, err)
@@ -73,14 +73,14 @@ func TestPayloadsLandInHLTest(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, rec.ID)
 
-	pp := one("procedures", &pbn.Procedure{ID: 5, PatientID: 1001, Code: "d1110", Description: "Prophy", Fee: 9550,
+	pp := one("procedures", &pbn.Procedure{ID: "5", PatientID: "1001", Code: "d1110", Description: "Prophy", Fee: 9550,
 		Status: pbn.ProcedureComplete, Date: mustDate(t, "2019-03-04")})
 	ri, err = in.Record(pp)
 	require.NoError(t, err)
 	_, err = c.Objects.CreateRecord(ctx, pp.Key, ri)
 	require.NoError(t, err)
 
-	op := one("treatment_plans", &pbn.TreatmentPlan{ID: 9, PatientID: 1001, Pipeline: "Implants", Stage: "Financing",
+	op := one("treatment_plans", &pbn.TreatmentPlan{ID: "9", PatientID: "1001", Pipeline: "Implants", Stage: "Financing",
 		Status: pbn.TreatmentPlanActive, Amount: 450000, Heading: "Implant plan 2025"})
 	oi, err := in.Opportunity(op, contact.ID)
 	require.NoError(t, err)
@@ -88,7 +88,7 @@ func TestPayloadsLandInHLTest(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, opp.ID)
 
-	np := one("communications", &pbn.Communication{ID: 3, PatientID: 1001, Channel: pbn.ChannelSMS, Direction: pbn.DirectionInbound,
+	np := one("communications", &pbn.Communication{ID: "3", PatientID: "1001", Channel: pbn.ChannelSMS, Direction: pbn.DirectionInbound,
 		At: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), Body: "See you Tuesday"})
 	ni, err := in.Note(np)
 	require.NoError(t, err)
@@ -105,7 +105,7 @@ func TestPayloadsLandInHLTest(t *testing.T) {
 	assert.Equal(t, map[string]any{"currency": "default", "value": 95.5}, props["fee"])
 
 	// The communication log, aggregated, lands in its LARGE_TEXT field.
-	lp := one("communication_log", &pbn.Communication{ID: 3, PatientID: 1001, Channel: pbn.ChannelSMS, Direction: pbn.DirectionInbound,
+	lp := one("communication_log", &pbn.Communication{ID: "3", PatientID: "1001", Channel: pbn.ChannelSMS, Direction: pbn.DirectionInbound,
 		At: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), Body: "See you Tuesday"})
 	agg := NewAggregator(m)
 	require.True(t, agg.Add(lp))

@@ -54,7 +54,7 @@ func TestNotesLineCensus(t *testing.T) {
 			case dateOnly(date, l):
 				asHeadings++
 			default:
-				t.Errorf("patient %d: a notes line arrives nowhere", p.ID)
+				t.Errorf("patient %s: a notes line arrives nowhere", p.ID)
 			}
 		}
 	}

@@ -22,11 +22,11 @@ func TestResolveOwners(t *testing.T) {
 		{ID: "u3", Email: "gone@clinic.com", Deleted: true},
 	}
 	staff := StaffMembers([]pbn.Staff{
-		{ID: 1, Email: "  dr.smith@clinic.COM "},
-		{ID: 2, Email: ""},
-		{ID: 3, Email: "gone@clinic.com"},
-		{ID: 4, Email: "FRONT@clinic.com"},
-		{ID: 5, Email: "nobody@clinic.com", FirstName: "No", LastName: "Body"},
+		{ID: "1", Email: "  dr.smith@clinic.COM "},
+		{ID: "2", Email: ""},
+		{ID: "3", Email: "gone@clinic.com"},
+		{ID: "4", Email: "FRONT@clinic.com"},
+		{ID: "5", Email: "nobody@clinic.com", FirstName: "No", LastName: "Body"},
 	})
 	o, err := ResolveOwnersFrom(context.Background(), users, staff, OwnerOptions{FallbackEmail: "front@CLINIC.com "})
 	require.NoError(t, err)
@@ -82,10 +82,10 @@ func TestOwnersTable(t *testing.T) {
 		{ID: "u3", Email: "gone@clinic.com", Deleted: true},
 	}
 	staff := StaffMembers([]pbn.Staff{
-		{ID: 1, Email: "dr.smith@clinic.com", Kind: pbn.StaffProvider},
-		{ID: 2, Email: "", FirstName: "Ann", LastName: "Lee", Role: "Hygienist"},
-		{ID: 3, Email: "ann.personal@mail.com"},
-		{ID: 4, FirstName: "Bo", LastName: "Ray", Kind: pbn.StaffProvider},
+		{ID: "1", Email: "dr.smith@clinic.com", Kind: pbn.StaffProvider},
+		{ID: "2", Email: "", FirstName: "Ann", LastName: "Lee", Role: "Hygienist"},
+		{ID: "3", Email: "ann.personal@mail.com"},
+		{ID: "4", FirstName: "Bo", LastName: "Ray", Kind: pbn.StaffProvider},
 	})
 	assert.Equal(t, "Hygienist", staff[1].Role)
 	assert.Equal(t, string(pbn.StaffProvider), staff[3].Role, "the kind stands in for a missing role")

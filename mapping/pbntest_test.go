@@ -56,7 +56,7 @@ func TestDefaultMapOnGeneratedPractice(t *testing.T) {
 	users := []User{{ID: "fallback", Email: "owner@practice.example"}}
 	for i, s := range p.Staff() {
 		if s.Email != "" && i%2 == 0 {
-			users = append(users, User{ID: fmt.Sprintf("u%d", s.ID), Email: strings.ToUpper(s.Email)})
+			users = append(users, User{ID: fmt.Sprintf("u%s", s.ID), Email: strings.ToUpper(s.Email)})
 		}
 	}
 	owners, err := ResolveOwners(StaffMembers(p.Staff()), users, OwnerOptions{FallbackUserID: "fallback"})

@@ -46,7 +46,7 @@ func TestStageProbability(t *testing.T) {
 
 	a, err := NewApplier(m, ApplierOptions{})
 	require.NoError(t, err)
-	ps, err := a.Apply("treatment_plans", Struct(&pbn.TreatmentPlan{ID: 9, PatientID: 1001, Pipeline: "Implants", Stage: "financing", Status: pbn.TreatmentPlanActive, Amount: 450000, Heading: "Implant plan 2025"}))
+	ps, err := a.Apply("treatment_plans", Struct(&pbn.TreatmentPlan{ID: "9", PatientID: "1001", Pipeline: "Implants", Stage: "financing", Status: pbn.TreatmentPlanActive, Amount: 450000, Heading: "Implant plan 2025"}))
 	require.NoError(t, err)
 	p := ps[0]
 	require.Empty(t, p.Problems)

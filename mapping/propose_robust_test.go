@@ -327,9 +327,10 @@ func FuzzPropose(f *testing.F) {
 	})
 }
 
-// TestRejectsShownByPropose: rows the typed reader rejects (an alphanumeric
-// provider-style code where an id is expected) are counted by reason in
-// the inventory and shown at the top of the review — never a value.
+// TestRejectsShownByPropose: rows the typed reader rejects (an id cell with
+// white space inside: a name column mistaken for the id) are counted by
+// reason in the inventory and shown at the top of the review — never a
+// value. Alphanumeric codes (DRE3) are ids like any other and are read.
 func TestRejectsShownByPropose(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -341,8 +342,10 @@ func TestRejectsShownByPropose(t *testing.T) {
 	lines := strings.Split(string(raw), "\n")
 	for _, i := range []int{1, 2} {
 		_, rest, _ := strings.Cut(lines[i], ",")
-		lines[i] = "DRE" + strconv.Itoa(i) + "," + rest
+		lines[i] = "DRE X" + strconv.Itoa(i) + "," + rest
 	}
+	_, rest, _ := strings.Cut(lines[3], ",")
+	lines[3] = "DRE3," + rest
 	require.NoError(t, os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o600))
 	src, err := pbn.OpenExport(dir, pbn.ExportOptions{})
 	require.NoError(t, err)
@@ -361,7 +364,7 @@ func TestRejectsShownByPropose(t *testing.T) {
 	require.NoError(t, err)
 	var b bytes.Buffer
 	require.NoError(t, pr.WriteReview(&b, ReviewOptions{}))
-	assert.Regexp(t, "\\| `patients` \\| 10 \\| \\*\\*2\\*\\*: 2 [a-z_]*id: invalid id: not an integer \\|", b.String())
+	assert.Regexp(t, "\\| `patients` \\| 10 \\| \\*\\*2\\*\\*: 2 [a-z_]*id: invalid id: has white space inside \\|", b.String())
 }
 
 // TestProposeStatusValues: a case status HighLevel would refuse as written

@@ -45,11 +45,11 @@ func TestExportWatermark(t *testing.T) {
 	for _, e := range pbn.Entities() {
 		got := ids(delta[e])
 		for _, id := range ch.Changed(e) {
-			assert.Contains(t, got, id, "%s %d changed after the export", e, id)
+			assert.Contains(t, got, id, "%s %s changed after the export", e, id)
 		}
 		for i, id := range got {
 			if !slices.Contains(ch.Changed(e), id) {
-				assert.Equal(t, watermark, updatedAt(delta[e][i]), "%s %d is in the delta only through the inclusive bound", e, id)
+				assert.Equal(t, watermark, updatedAt(delta[e][i]), "%s %s is in the delta only through the inclusive bound", e, id)
 			}
 		}
 	}

@@ -100,10 +100,18 @@ func (k Key) canonical() bool {
 	return s == "0" || s[0] != '0'
 }
 
-// Compare orders keys: numeric keys by value first, then every other key
-// byte-wise. -1, 0 or +1. Sorting by Compare keeps numeric ids in the order
-// PbN serves them.
+// Compare orders keys: NoKey first (as PbN's 0), then numeric keys by
+// value, then every other key byte-wise. -1, 0 or +1. Sorting by Compare
+// keeps numeric ids in the order PbN serves them.
 func (k Key) Compare(o Key) int {
+	switch {
+	case k == o:
+		return 0
+	case k == NoKey:
+		return -1
+	case o == NoKey:
+		return 1
+	}
 	a, aok := k.Int()
 	b, bok := o.Int()
 	switch {

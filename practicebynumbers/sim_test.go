@@ -55,45 +55,45 @@ func readSource(t testing.TB, src pbn.Source, opts pbn.ListOptions) dataset {
 
 // ids returns the id of every record (deletions: "entity/id" is not needed,
 // callers filter by entity first).
-func ids(recs []any) []int64 {
-	out := make([]int64, 0, len(recs))
+func ids(recs []any) []pbn.Key {
+	out := make([]pbn.Key, 0, len(recs))
 	for _, r := range recs {
 		switch v := r.(type) {
 		case pbn.Office:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.Staff:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.CustomPropertyDefinition:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.Cohort:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.Patient:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.InsuranceCarrier:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.Coverage:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.Appointment:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.Procedure:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.TreatmentPlan:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.Communication:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.FormSubmission:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.Document:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.KPIDefinition:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.KPIValue:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		case pbn.Automation:
-			out = append(out, keyNum(v.ID))
+			out = append(out, v.ID)
 		}
 	}
-	slices.Sort(out)
+	slices.SortFunc(out, pbn.CompareKeys)
 	return out
 }
 
@@ -205,25 +205,25 @@ func TestDeltaIsExactlyTheChangedSet(t *testing.T) {
 	for _, e := range pbn.Entities() {
 		want := ch.Changed(e)
 		if want == nil {
-			want = []int64{}
+			want = []pbn.Key{}
 		}
 		assert.Equal(t, want, ids(delta[e]), "delta of %s", e)
 		total += len(want)
 	}
 	require.Positive(t, total)
 
-	wantDel := map[pbn.Entity][]int64{}
+	wantDel := map[pbn.Entity][]pbn.Key{}
 	for e, ids := range ch.Deleted {
-		wantDel[e] = slices.Sorted(slices.Values(ids))
+		wantDel[e] = slices.SortedFunc(slices.Values(ids), pbn.CompareKeys)
 	}
-	gotDel := map[pbn.Entity][]int64{}
+	gotDel := map[pbn.Entity][]pbn.Key{}
 	for _, d := range delta["deletions"] {
 		del := d.(pbn.Deletion)
-		gotDel[del.Entity] = append(gotDel[del.Entity], keyNum(del.ID))
+		gotDel[del.Entity] = append(gotDel[del.Entity], del.ID)
 		assert.Equal(t, ch.At, del.DeletedAt)
 	}
 	for e := range gotDel {
-		slices.Sort(gotDel[e])
+		slices.SortFunc(gotDel[e], pbn.CompareKeys)
 	}
 	assert.Equal(t, wantDel, gotDel)
 

@@ -132,8 +132,8 @@ func TestDeltaKeptAndDeletedAreExplained(t *testing.T) {
 		changes := e.ps.MutateWith(pbntest.MutateOptions{Delete: 12})
 		var keys []string
 		for _, id := range changes.Deleted[pbn.EntityAppointments] {
-			if _, ok, err := e.ledger.Lookup(ctx, appt, strconv.FormatInt(id, 10)); err == nil && ok {
-				keys = append(keys, strconv.FormatInt(id, 10))
+			if _, ok, err := e.ledger.Lookup(ctx, appt, string(id)); err == nil && ok {
+				keys = append(keys, string(id))
 			}
 		}
 		require.NotEmpty(t, keys, "the mutation deletes migrated appointments")
