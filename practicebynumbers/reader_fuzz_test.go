@@ -22,6 +22,9 @@ func FuzzExportReader(f *testing.F) {
 	f.Add([]byte("\xEF\xBB\xBFpatient_id,notes\r\n1,\"a\r\nb\"\r\n2,\"unterminated\r\n"), uint8(0))
 	f.Add([]byte("PatNum,Birthdate,custom.x\n1,0001-01-01,\n\n2,13/13/2020,y\n"), uint8(0))
 	f.Add([]byte("\xFF\xFE\x00"), uint8(1))
+	// Ids as practice systems write them: codes, leading zeros, and cells
+	// that are not ids at all.
+	f.Add([]byte("patient_id,guarantor_id,provider_id\nA-17,0042,DRE1\n0042,,HYG2\n42,A-17,\n\"a b\",x|y,\"\x01\"\n../x,..,a/b\n"), uint8(0))
 	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
 		ctx := context.Background()
 		r, err := NewExportReader(fstest.MapFS{

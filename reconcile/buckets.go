@@ -10,9 +10,14 @@ import (
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
-// ErrKeys: the bucketed diff needs integer source keys (range filters
-// compare numbers).
-var ErrKeys = errors.New("reconcile: bucketed diff needs integer source keys")
+// ErrKeys: the bucketed diff's range filters compare numbers, so a ledger
+// whose contacts have codes as source keys ("A-17", "0042") is compared by
+// reading every contact instead; past scanCap contacts that read cannot
+// page through HighLevel's search and the step is left unchecked.
+var ErrKeys = errors.New("reconcile: contacts keyed by codes (not integers) are compared by reading them all, and there are more than HighLevel's search lets a scan page through (10,000)")
+
+// scanCap is the most contacts one search can page through.
+const scanCap = 10_000
 
 // bound is one end of a key range; nil is open.
 type bound = *int64
@@ -24,15 +29,30 @@ func (r *run) buckets(ctx context.Context) error {
 	}
 	recs := r.x.records[rollback.TypeContact]
 	keys := make([]int64, len(recs))
+	numeric := true
 	for i, rec := range recs {
 		k, err := strconv.ParseInt(rec.SourceKey, 10, 64)
-		if err != nil {
-			return ErrKeys
+		if err != nil || strconv.FormatInt(k, 10) != rec.SourceKey {
+			numeric = false // "0042" is not 42: a range would mix them
+			break
 		}
 		keys[i] = k
 	}
 	d := &Diff{}
 	r.rep.Buckets = d
+	if !numeric {
+		// No range to bisect on: one leaf over every contact carrying
+		// the external id field (paged search, 500 a page).
+		if len(recs) > scanCap {
+			return ErrKeys
+		}
+		if err := r.leaf(ctx, d, recs, nil, nil); err != nil {
+			return err
+		}
+		d.Records = len(recs)
+		r.calls += d.Calls
+		return nil
+	}
 	// Top-level buckets partition the whole key line: the first is open
 	// below, the last above, so a contact HighLevel holds outside the
 	// ledger's keys still lands in one.
