@@ -161,14 +161,14 @@ func TestDefaultMapCensus(t *testing.T) {
 	for d := range p.Documents() {
 		docKeys = append(docKeys, string(d.ID))
 	}
-	deletedPatient := map[pbn.Key]bool{}
+	deletedPatient := map[string]bool{}
 	for pt := range p.Patients() {
-		deletedPatient[pt.ID] = pt.Status == "Deleted"
+		deletedPatient[string(pt.ID)] = pt.Status == "Deleted"
 	}
 	commFiltered := map[string]bool{} // folded into a contact the patients' filter leaves out
 	for m := range p.Communications() {
 		commKeys = append(commKeys, string(m.ID))
-		if deletedPatient[m.PatientID] {
+		if deletedPatient[string(m.PatientID)] {
 			commFiltered[string(m.ID)] = true
 		}
 		if k := foldKey(string(m.PatientID), m.At, string(m.Channel), string(m.Direction), m.Body); inLog[k] > 0 {

@@ -121,7 +121,7 @@ func TestHistoryByAge(t *testing.T) {
 	a, err := NewApplier(m, ApplierOptions{Now: now})
 	require.NoError(t, err)
 	proc := func(id int64, date string) Record {
-		p := &pbn.Procedure{ID: id, PatientID: 1001, Code: "D1110", Status: pbn.ProcedureComplete, Fee: 9500, Description: "Prophy adult"}
+		p := &pbn.Procedure{ID: pbn.KeyOf(id), PatientID: "1001", Code: "D1110", Status: pbn.ProcedureComplete, Fee: 9500, Description: "Prophy adult"}
 		if date != "" {
 			p.Date = mustDate(t, date)
 		}
