@@ -25,7 +25,10 @@
 // consumes. [Records] reads any entity of a Source without naming its type
 // (one loop over [Entities] instead of one per record type).
 //
-// Values: ids are int64 (0 = none); money is [Cents]; instants are time.Time
+// Values: ids and references are [Key]s, opaque strings kept as written
+// ("42", "0042", "DRE1", "A-17": leading zeros count; "" = none, and PbN's
+// 0 reads as none) — PbN's numeric ids and a practice system's codes alike;
+// money is [Cents]; instants are time.Time
 // in UTC (the practice's zone is [Office.TimeZone]); calendar dates are
 // [Date], whose zero value is the source's 0001-01-01 "no date"; statuses and
 // channels are typed string enums with tolerant parsers ([ParsePatientStatus],

@@ -109,6 +109,12 @@
 // migration's duplicate sweep (a copy, under the key of the record kept)
 // does not hide the record kept.
 //
+// Contacts whose source keys are not all canonical integers (codes such as
+// "A-17", or "0042", which a numeric range would mix with 42) have no range
+// to bisect: they are compared in one leaf that pages through every contact
+// carrying the external id (500 a page), up to 10,000; beyond that the step
+// is unchecked with [ErrKeys].
+//
 // The bucket filter is a numeric range on the contact's external id custom
 // field: the simulator supports it; whether HighLevel's search accepts a
 // range on a TEXT custom field is unconfirmed (a refusal is reported as an
