@@ -1,10 +1,12 @@
 package practicebynumbers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -91,4 +93,55 @@ func FuzzParseKey(f *testing.F) {
 		}
 		_ = k.Compare("42")
 	})
+}
+
+// TestExportWithCodesAsIDs: an export whose ids are a practice system's
+// codes reads every row, keys as written, references intact; a document
+// named by a code opens; a key that could escape the documents folder
+// opens nothing.
+func TestExportWithCodesAsIDs(t *testing.T) {
+	fsys := fstest.MapFS{
+		"patients.csv": {Data: []byte("PatNum,LName,FName,Guarantor,PriProv\n" +
+			"A-17,Lee,Ann,A-17,DRE1\n0042,Ng,Bob,A-17,HYG2\n42,Ortiz,Cy,42,DRE1\n")},
+		"Providers.csv": {Data: []byte("ProvNum,LName,FName\nDRE1,Rossi,Priya\nHYG2,Shah,Amara\n")},
+		"appointments.csv": {Data: []byte("AptNum,PatNum,ProvNum,AptStatus\n" +
+			"0501,A-17,DRE1,Scheduled\n0502,0042,HYG2,Complete\n502,42,DRE1,Complete\n")},
+		"documents.csv":  {Data: []byte("DocNum,PatNum,FileName\nD-1,0042,card.pdf\n")},
+		"documents/D-1":  {Data: []byte("%PDF-1.4")},
+		"documents/../x": {Data: []byte("no")},
+	}
+	r, err := NewExportReader(fsys, ExportOptions{})
+	require.NoError(t, err)
+	ctx := context.Background()
+	pts, err := Collect(r.Patients(ctx, ListOptions{}))
+	require.NoError(t, err)
+	require.Len(t, pts, 3)
+	assert.Equal(t, []Key{"A-17", "0042", "42"}, []Key{pts[0].ID, pts[1].ID, pts[2].ID})
+	assert.Equal(t, Key("A-17"), pts[1].GuarantorID)
+	assert.Equal(t, Key("HYG2"), pts[1].ProviderID)
+	staff, err := Collect(r.Staff(ctx, ListOptions{}))
+	require.NoError(t, err)
+	require.Len(t, staff, 2)
+	assert.Equal(t, Key("DRE1"), staff[0].ID)
+	appts, err := Collect(r.Appointments(ctx, ListOptions{PatientID: "0042"}))
+	require.NoError(t, err)
+	require.Len(t, appts, 1, "0042's appointments, not 42's")
+	assert.Equal(t, Key("0502"), appts[0].ID)
+	appts, err = Collect(r.Appointments(ctx, ListOptions{PatientID: "42"}))
+	require.NoError(t, err)
+	require.Len(t, appts, 1)
+	assert.Equal(t, Key("502"), appts[0].ID)
+	docs, err := Collect(r.Documents(ctx, ListOptions{}))
+	require.NoError(t, err)
+	require.Len(t, docs, 1)
+	rc, err := r.OpenDocument(ctx, docs[0].ID)
+	require.NoError(t, err)
+	rc.Close()
+	for _, bad := range []Key{"../x", "..", "a/b", NoKey} {
+		_, err := r.OpenDocument(ctx, bad)
+		assert.Error(t, err, "%q", bad)
+		there, err := r.HasDocumentFile(ctx, bad)
+		assert.NoError(t, err)
+		assert.False(t, there)
+	}
 }
