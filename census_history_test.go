@@ -201,15 +201,15 @@ func TestHistoryByAgeCensus(t *testing.T) {
 		}
 	}
 	p := e.pbn.Practice()
-	deleted := map[int64]bool{}
+	deleted := map[string]bool{}
 	for pt := range p.Patients() {
-		deleted[pt.ID] = pt.Status == "Deleted"
+		deleted[string(pt.ID)] = pt.Status == "Deleted"
 	}
 	since := now.AddDate(0, -12, 0)
 	var kept, recent, old int
 	for pr := range p.Procedures() {
-		k := itoa(pr.ID)
-		if pr.Status == "D" || deleted[pr.PatientID] {
+		k := string(pr.ID)
+		if pr.Status == "D" || deleted[string(pr.PatientID)] {
 			assert.False(t, inLog[k] || records[k], "procedure %s is filtered", k)
 			continue
 		}
