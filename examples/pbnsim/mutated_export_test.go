@@ -17,17 +17,17 @@ import (
 )
 
 // ids reads an export's ids per entity.
-func exportIDs(t *testing.T, dir string) map[pbn.Entity][]int64 {
+func exportIDs(t *testing.T, dir string) map[pbn.Entity][]pbn.Key {
 	t.Helper()
 	r, err := pbn.OpenExport(dir, pbn.ExportOptions{})
 	require.NoError(t, err)
-	out := map[pbn.Entity][]int64{}
+	out := map[pbn.Entity][]pbn.Key{}
 	for _, e := range []pbn.Entity{pbn.EntityPatients, pbn.EntityAppointments, pbn.EntityCoverages, pbn.EntityCommunications, pbn.EntityDocuments} {
 		it, err := pbn.Records(context.Background(), r, e, pbn.ListOptions{})
 		require.NoError(t, err)
 		for rec, err := range it {
 			require.NoError(t, err)
-			out[e] = append(out[e], reflect.Indirect(reflect.ValueOf(rec)).FieldByName("ID").Int())
+			out[e] = append(out[e], reflect.Indirect(reflect.ValueOf(rec)).FieldByName("ID").Interface().(pbn.Key))
 		}
 	}
 	return out
@@ -45,12 +45,12 @@ func TestExportMutated(t *testing.T) {
 	assert.Contains(t, out.String(), "mutated: ")
 	second := base + "-mutated"
 	var ch struct {
-		Created, Updated, Deleted map[pbn.Entity][]int64
+		Created, Updated, Deleted map[pbn.Entity][]pbn.Key
 	}
 	data, err := os.ReadFile(second + ".changes.json")
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(data, &ch))
-	count := func(m map[pbn.Entity][]int64) (n int) {
+	count := func(m map[pbn.Entity][]pbn.Key) (n int) {
 		for _, ids := range m {
 			n += len(ids)
 		}
@@ -66,14 +66,14 @@ func TestExportMutated(t *testing.T) {
 			if _, listed := before[e]; !listed {
 				continue
 			}
-			assert.NotContains(t, before[e], id, "%s %d is new", e, id)
-			assert.Contains(t, after[e], id, "%s %d is in the second export", e, id)
+			assert.NotContains(t, before[e], id, "%s %s is new", e, id)
+			assert.Contains(t, after[e], id, "%s %s is in the second export", e, id)
 		}
 	}
 	for e, ids := range ch.Deleted {
 		for _, id := range ids {
 			assert.Contains(t, before[e], id)
-			assert.NotContains(t, after[e], id, "%s %d was deleted", e, id)
+			assert.NotContains(t, after[e], id, "%s %s was deleted", e, id)
 		}
 	}
 	dels, err := os.ReadFile(filepath.Join(second, pbn.DeletionsFileName))
