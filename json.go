@@ -152,6 +152,24 @@ type EstimateJSON struct {
 	Rate           float64              `json:"rate"`           // calls per second
 	Cutover        time.Time            `json:"cutover,omitzero"`
 	Plan           []DayPlanJSON        `json:"plan"`
+	// History prices each history kind per choice, as the text's
+	// "History policy" table ([Estimate].History); empty when the map
+	// has no kind it can write both ways.
+	History []HistoryChoiceJSON `json:"history"`
+}
+
+// HistoryChoiceJSON is one [HistoryChoice]: a way of writing a history
+// kind and the run's calls, days and contacts with it. Refused (and no
+// price) when the map cannot take the choice as it is.
+type HistoryChoiceJSON struct {
+	Kind     string `json:"kind"`
+	As       string `json:"as"`
+	Months   int    `json:"months"`
+	Current  bool   `json:"current"`
+	Calls    int64  `json:"calls"`
+	Days     int    `json:"days"`
+	Contacts int64  `json:"contacts"`
+	Refused  string `json:"refused,omitempty"`
 }
 
 // ObjectEstimateJSON is one object's (or step's) records and calls.
@@ -234,7 +252,11 @@ func (r *PreflightReport) JSON() PreflightJSON {
 	e := r.Estimate
 	j.Estimate = EstimateJSON{Objects: objectEstimatesJSON(e.Objects), BusinessLinks: e.BusinessLinks, Calls: e.Calls, Overhead: e.Overhead,
 		Bytes: e.Bytes, DurationMs: millis(e.Duration), Days: e.Days, DailyLimit: e.DailyLimit, DailyRemaining: e.DailyRemaining,
-		Rate: e.Rate, Cutover: utc(e.Cutover), Plan: []DayPlanJSON{}}
+		Rate: e.Rate, Cutover: utc(e.Cutover), Plan: []DayPlanJSON{}, History: []HistoryChoiceJSON{}}
+	for _, h := range e.History {
+		j.Estimate.History = append(j.Estimate.History, HistoryChoiceJSON{Kind: h.Kind, As: h.As, Months: h.Months, Current: h.Current,
+			Calls: h.Calls, Days: h.Days, Contacts: h.Contacts, Refused: h.Refused})
+	}
 	for _, d := range e.Plan {
 		j.Estimate.Plan = append(j.Estimate.Plan, DayPlanJSON{Day: d.Day, Start: utc(d.Start), Reset: utc(d.Reset), Calls: d.Calls,
 			Objects: objectEstimatesJSON(d.Objects)})
