@@ -94,7 +94,14 @@ step 'pbn2hl approve -map map.yaml -by "Dr. Jane Smile"'
 step 'pbn2hl run $SRC $HL $OWNERS $LAG -map map.yaml -ledger smile.ledger'
 step 'pbn2hl run -skip-sample $SRC $HL $OWNERS $LAG -map map.yaml -ledger smile.ledger'
 step 'pbn2hl status -ledger smile.ledger'
-sleep 55 # the practice changes (pbnsim -mutate-every 50s)
+# The practice changes (pbnsim -mutate-every 50s): wait for its next
+# change, so that the delta, the reconcile and the repair below all run
+# within one interval and see the same source.
+seen=$(grep -c 'pbnsim mutated' pbnsim.log)
+for _ in $(seq 70); do
+  [ "$(grep -c 'pbnsim mutated' pbnsim.log)" -gt "$seen" ] && break
+  sleep 1
+done
 step 'pbn2hl delta $SRC $HL $OWNERS $LAG -map map.yaml -ledger smile.ledger'
 step 'pbn2hl status -ledger smile.ledger'
 
@@ -102,7 +109,8 @@ echo "## Verify and repair"
 step 'pbn2hl reconcile $SRC $HL $OWNERS -map map.yaml -ledger smile.ledger -html smile-reconcile.html -practice "Smile Dental"'
 victim=$(curl -s -X POST -H "Authorization: Bearer $HL_TOKEN" -H 'Version: 2021-07-28' \
   -H 'Content-Type: application/json' -d '{"locationId":"hlLocSmileDental001","pageLimit":1}' \
-  'http://127.0.0.1:18790/contacts/search' | sed -n 's/.*"contacts":\[{"id":"\([^"]*\)".*/\1/p')
+  'http://127.0.0.1:18790/contacts/search' | jq -r '.contacts[0].id // empty')
+[ -n "$victim" ] || { echo "readme-session: no contact found to delete" >&2; exit 1; }
 curl -s -o /dev/null -X DELETE -H "Authorization: Bearer $HL_TOKEN" -H 'Version: 2021-07-28' \
   "http://127.0.0.1:18790/contacts/$victim"
 echo "\$ curl -X DELETE .../contacts/$victim     # someone deletes a migrated patient in HighLevel"
