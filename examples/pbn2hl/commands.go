@@ -421,6 +421,7 @@ var runCmd = &command{
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes; report what would be written and the calls it would take")
 		c.flags.BoolVar(&c.opt.sample.skipSample, "skip-sample", false, "run without an approved sample of this map, knowingly (printed, and journaled in the run)")
+		c.sideFileDirFlag() // the success file: sidefiles.go
 	},
 	run: func(ctx context.Context, c *cli) error {
 		if c.opt.sample.skipSample && !c.opt.phase.dryRun {
@@ -442,6 +443,7 @@ var deltaCmd = &command{
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes")
 		c.flags.StringVar(&c.opt.phase.deletions, "deletions", "keep", `records the source deleted: "keep" them in HighLevel and list them, or "mirror" (delete them: final, undo cannot bring them back)`)
+		c.sideFileDirFlag() // the success file: sidefiles.go
 	},
 	run: func(ctx context.Context, c *cli) error {
 		if c.opt.phase.deletions != "keep" && c.opt.phase.deletions != "mirror" {

@@ -39,6 +39,23 @@
 // form of the result (pbnhl.PreflightJSON, ReportJSON, LedgerStatus,
 // rollback.UndoSummary) alone on stdout, the text and progress on stderr.
 //
+// -ledger is a SQLite file (a path, or sqlite:PATH) or a PostgreSQL
+// database (postgres://HOST/DB or postgresql://…, optionally
+// ?search_path=SCHEMA to keep several practices' ledgers in one
+// database); a password never goes in the URL (it is refused: a command
+// line is visible to every user of the machine) but in $PGPASSWORD or
+// ~/.pgpass.
+//
+// Side files (sidefiles.go) — run's and delta's success CSV (source
+// entity, source key, HighLevel type and id, action), sample's report —
+// are named after the ledger and go beside a ledger file
+// (smile.ledger-run3-success.csv, smile.ledger.sample-report.json); a
+// postgres:// ledger has no folder, so they go beside -map, named after
+// the database and schema (pbnhl_prod.practice_a-run3-success.csv).
+// -out-dir DIR on run, delta and sample puts them in DIR instead (created
+// owner-only). They are owner-only files; the success CSV holds keys and
+// ids, no record content, and can be written again from the ledger.
+//
 // A ledger is never created unasked: commands that only read refuse a
 // missing -ledger and create no file; commands that write create one only
 // with -new-ledger. An empty ledger opened by mistake would not know what
@@ -70,8 +87,9 @@
 // sample (sample.go) loads a slice of -records source records (default
 // 200) into a staging location, reads it back and prints the field diff
 // (per object and field: matched, differed, missing, with source keys; no
-// value), writes it as JSON to -report FILE (default beside the ledger,
-// LEDGER.sample-report.json)
+// value), writes it as JSON to -report FILE (default
+// LEDGER.sample-report.json where the side files go: beside the ledger
+// file, in -out-dir, or beside the map for a postgres:// ledger)
 // and, with -values FILE, both values side by side as an HTML page marked
 // as patient data (mode 0600, never logged). approve-sample -report FILE
 // stamps the reviewed report (who: -actor, default $USER; when; its

@@ -102,6 +102,8 @@ type config struct {
 	// plaintextLedger is the explicit choice of a ledger without a key.
 	plaintextLedger bool
 	mapPath         string
+	// outDir is -out-dir: where side files go (sidefiles.go).
+	outDir          string
 	encoding        string
 	requestTimeout  time.Duration
 	acceptInvalid   bool
@@ -510,7 +512,7 @@ func (c *cli) sharedFlags(cmd *command) {
 		if cmd.mutating {
 			req = " (required)"
 		}
-		fs.StringVar(&cfg.ledger, "ledger", "", "run ledger (SQLite file): journal, id map, watermarks"+req)
+		fs.StringVar(&cfg.ledger, "ledger", "", "run ledger: a SQLite file (or sqlite:FILE) or a postgres://HOST/DB URL (password in $PGPASSWORD or ~/.pgpass, never in the URL): journal, id map, watermarks"+req)
 		fs.StringVar(&cfg.ledgerKeyFile, "ledger-key-file", "", "file holding a 32-byte key (raw, or 64 hex digits) to encrypt payloads and before-images at rest (default $"+envLedgerKeyFile+")")
 		if cmd.writesLedger {
 			fs.BoolVar(&cfg.plaintextLedger, "plaintext-ledger", false, "store the ledger's payloads and before-images (patient data) in clear instead of giving a key: for rehearsals on simulated data; warned about on every command")

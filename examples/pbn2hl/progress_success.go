@@ -10,10 +10,10 @@ import (
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
-// successPath is where a run's success file goes: beside the ledger,
-// named by the run ("migration.ledger-run3-success.csv").
-func successPath(ledger string, run rollback.RunID) string {
-	return fmt.Sprintf("%s-run%d-success.csv", ledger, run)
+// successSuffix names a run's success file after its ledger
+// ("migration.ledger-run3-success.csv"); where it goes: sideFile.
+func successSuffix(run rollback.RunID) string {
+	return fmt.Sprintf("-run%d-success.csv", run)
 }
 
 // writeSuccess writes the success file of a run or delta (source entity,
@@ -27,9 +27,13 @@ func (c *cli) writeSuccess(ctx context.Context, l *rollback.Ledger, rep *pbnhl.R
 	if l == nil || rep.DryRun || rep.Run == 0 || c.cfg.ledger == "" || (rep.Phase != pbnhl.PhaseRun && rep.Phase != pbnhl.PhaseDelta) {
 		return
 	}
-	path := successPath(c.cfg.ledger, rep.Run)
+	path, err := c.sideFile(successSuffix(rep.Run))
+	if err != nil {
+		c.progressf("%s: the success file was not written: %v", rep.Phase, err)
+		return
+	}
 	opts := pbnhl.SuccessOptions{Unchanged: rep.Phase == pbnhl.PhaseRun}
-	err := privatefile.Write(path, func(w io.Writer) error {
+	err = privatefile.Write(path, func(w io.Writer) error {
 		return pbnhl.WriteSuccessCSV(ctx, w, l, []rollback.RunID{rep.Run}, opts)
 	})
 	if err != nil {

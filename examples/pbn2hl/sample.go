@@ -23,8 +23,10 @@ type sampleFlags struct {
 	skipSample        bool
 }
 
-// sampleReportSuffix names the report beside the staging ledger when
-// -report is not given (never in the working directory by surprise).
+// sampleReportSuffix names the report after the staging ledger when
+// -report is not given: beside a ledger file, in -out-dir, or beside the
+// map for a postgres:// ledger (sidefiles.go); never in the working
+// directory by surprise.
 const sampleReportSuffix = ".sample-report.json"
 
 var sampleCmd = &command{
@@ -36,7 +38,8 @@ var sampleCmd = &command{
 		f := &c.opt.sample
 		c.flags.IntVar(&f.records, "records", pbnhl.DefaultSampleRecords, "size of the slice in source records: patients spread over offices and statuses, each with all their appointments, procedures and treatment plans (at most 1.5× this)")
 		c.flags.IntVar(&f.patients, "patients", 0, "take exactly this many patients with all their records instead of -records")
-		c.flags.StringVar(&f.report, "report", "", "write the diff (keys and field names, no value) as JSON to `FILE` (default: beside the ledger, LEDGER"+sampleReportSuffix+"): approve-sample reads it")
+		c.flags.StringVar(&f.report, "report", "", "write the diff (keys and field names, no value) as JSON to `FILE` (default: LEDGER"+sampleReportSuffix+" beside a ledger file, in -out-dir, or beside -map for a postgres:// ledger): approve-sample reads it")
+		c.sideFileDirFlag()
 		c.flags.StringVar(&f.values, "values", "", "also write both values of every sampled field side by side as HTML to `FILE` (mode 0600): it CONTAINS PATIENT DATA, for the practice's own reviewer")
 		c.flags.StringVar(&f.practice, "practice", "", "the practice's `name`, for the values page's header")
 		c.flags.StringVar(&f.bodies, "bodies", "", "write every body sent as JSONL to this file (mode 0600) for a field-level review: it holds PHI, keep it on the practice's machine")
@@ -81,7 +84,9 @@ func runSample(ctx context.Context, c *cli) error {
 		return err
 	}
 	if f.report == "" {
-		f.report = c.cfg.ledger + sampleReportSuffix
+		if f.report, err = c.sideFile(sampleReportSuffix); err != nil {
+			return err
+		}
 	}
 	if err := privatefile.Write(f.report, s.WriteJSON); err != nil {
 		return fmt.Errorf("write the sample report: %w", err)
@@ -126,7 +131,7 @@ var approveSampleCmd = &command{
 func runApproveSample(ctx context.Context, c *cli) error {
 	f := &c.opt.sample
 	if f.report == "" {
-		return usagef("approve-sample needs -report FILE: the report sample wrote (beside its ledger, LEDGER%s, unless -report)", sampleReportSuffix)
+		return usagef("approve-sample needs -report FILE: the report sample wrote (LEDGER%s beside its ledger file, in its -out-dir, or beside -map for a postgres:// ledger, unless -report)", sampleReportSuffix)
 	}
 	fh, err := os.Open(f.report)
 	if err != nil {
