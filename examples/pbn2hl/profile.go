@@ -96,7 +96,7 @@ var profileFields = []profileField{
 	{"pbn-url", false, func(p *Profile) *string { return &p.PBNURL }, "Practice by Numbers API root (its token stays in $PBN_TOKEN)"},
 	{"export", true, func(p *Profile) *string { return &p.Export }, "Practice by Numbers CSV export folder"},
 	{"encoding", false, func(p *Profile) *string { return &p.Encoding }, "the export's text encoding, e.g. windows-1252"},
-	{"ledger", true, func(p *Profile) *string { return &p.Ledger }, "run ledger `FILE`"},
+	{"ledger", true, func(p *Profile) *string { return &p.Ledger }, "run ledger: a SQLite `FILE` or a postgres://HOST/DB URL (no password: $PGPASSWORD or ~/.pgpass)"},
 	{"ledger-key-file", true, func(p *Profile) *string { return &p.LedgerKeyFile }, "the ledger key file's `PATH` (the file, never the key)"},
 	{"map", true, func(p *Profile) *string { return &p.Map }, "field map `FILE`"},
 	{"actor", false, func(p *Profile) *string { return &p.Actor }, "who runs the commands, recorded on every run"},
@@ -178,11 +178,33 @@ func loadProfile(ref string, getenv env) (Profile, string, error) {
 	}
 	dir := filepath.Dir(path)
 	for _, f := range profileFields {
-		if v := f.value(&p); f.path && *v != "" && !filepath.IsAbs(*v) {
-			*v = filepath.Join(dir, *v)
+		if v := f.value(&p); f.path && *v != "" {
+			*v, _ = profilePathValue(*v, func(rel string) (string, error) { return filepath.Join(dir, rel), nil })
 		}
 	}
 	return p, path, nil
+}
+
+// profilePathValue makes a path-valued key absolute with abs (relative to
+// the profile's directory when read, to the working directory when init
+// writes it). A postgres:// ledger is a URL, not a path: kept as given;
+// sqlite:PATH keeps its prefix, its PATH made absolute.
+func profilePathValue(v string, abs func(string) (string, error)) (string, error) {
+	if isPostgresLedger(v) {
+		return v, nil
+	}
+	prefix := ""
+	if strings.HasPrefix(strings.ToLower(v), "sqlite:") {
+		prefix, v = v[:len("sqlite:")], v[len("sqlite:"):]
+	}
+	if filepath.IsAbs(v) {
+		return prefix + v, nil
+	}
+	a, err := abs(v)
+	if err != nil {
+		return "", err
+	}
+	return prefix + a, nil
 }
 
 // parseProfile reads a profile's YAML: one mapping of known keys to
@@ -314,11 +336,14 @@ func profileFrom(get func(name string) (string, bool)) (Profile, error) {
 			continue
 		}
 		if f.path {
-			abs, err := filepath.Abs(v)
+			abs, err := profilePathValue(v, filepath.Abs)
 			if err != nil {
 				return p, fmt.Errorf("-%s: %w", f.name, err)
 			}
 			v = abs
+		}
+		if redacted := rollback.RedactDSN(v); redacted != v {
+			return p, fmt.Errorf("-%s %s carries a password: a profile never holds credentials (give it in $PGPASSWORD or ~/.pgpass)", f.name, redacted)
 		}
 		if looksLikeToken(v) {
 			return p, fmt.Errorf("-%s looks like a token or key (not shown): a profile never holds credentials", f.name)

@@ -199,3 +199,42 @@ func TestProfileApply(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "profile key concurrency")
 }
+
+// TestProfileLedgerURL: a postgres:// ledger is a URL, not a path: init
+// keeps it as given (never "/cwd/postgres:/host/db") and -profile hands it
+// back unchanged; sqlite:PATH keeps its prefix with PATH made absolute
+// (relative to the profile's directory when read); a ledger URL carrying
+// a password is refused without printing it.
+func TestProfileLedgerURL(t *testing.T) {
+	t.Chdir(t.TempDir())
+	wd, _ := os.Getwd()
+	dir := t.TempDir()
+	for _, tc := range []struct{ given, written, read string }{
+		{"postgres://pbnhl@db.example:5432/pbnhl_prod?search_path=practice_a", "postgres://pbnhl@db.example:5432/pbnhl_prod?search_path=practice_a", "postgres://pbnhl@db.example:5432/pbnhl_prod?search_path=practice_a"},
+		{"postgresql:///smile?host=/run/pg", "postgresql:///smile?host=/run/pg", "postgresql:///smile?host=/run/pg"},
+		{"sqlite:acme.ledger", "sqlite:" + filepath.Join(wd, "acme.ledger"), "sqlite:" + filepath.Join(wd, "acme.ledger")},
+	} {
+		p, err := profileFrom(func(name string) (string, bool) { return map[string]string{"ledger": tc.given}[name], name == "ledger" })
+		require.NoError(t, err, tc.given)
+		assert.Equal(t, tc.written, p.Ledger)
+		path := filepath.Join(dir, "p.yaml")
+		require.NoError(t, writeProfile(path, p, true))
+		got, _, err := loadProfile(path, profileEnv(""))
+		require.NoError(t, err)
+		assert.Equal(t, tc.read, got.Ledger)
+	}
+	// Written by hand: relative to the profile's directory.
+	path := filepath.Join(dir, "hand.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("ledger: sqlite:acme.ledger\n"), 0o600))
+	got, _, err := loadProfile(path, profileEnv(""))
+	require.NoError(t, err)
+	assert.Equal(t, "sqlite:"+filepath.Join(dir, "acme.ledger"), got.Ledger)
+
+	const secret = "s3cr3t-pw"
+	for _, v := range []string{"postgres://pbnhl:" + secret + "@db.example/pbnhl_prod", "postgres://db.example/pbnhl_prod?password=" + secret} {
+		_, err := profileFrom(func(name string) (string, bool) { return v, name == "ledger" })
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "carries a password")
+		assert.NotContains(t, err.Error(), secret)
+	}
+}

@@ -44,18 +44,24 @@ func (c *cli) sideFile(suffix string) (string, error) {
 // the name they start with.
 func (c *cli) ledgerPlace() (dir, name string) {
 	loc := c.cfg.ledger
-	lower := strings.ToLower(loc)
-	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+	if isPostgresLedger(loc) {
 		dir = "."
 		if c.cfg.mapPath != "" {
 			dir = filepath.Dir(c.cfg.mapPath)
 		}
 		return dir, postgresLedgerName(loc)
 	}
-	if strings.HasPrefix(lower, "sqlite:") {
+	if strings.HasPrefix(strings.ToLower(loc), "sqlite:") {
 		loc = loc[len("sqlite:"):]
 	}
 	return filepath.Dir(loc), filepath.Base(loc)
+}
+
+// isPostgresLedger reports a -ledger naming a PostgreSQL database (the
+// schemes rollback.Open reads as PostgreSQL): a URL, not a path.
+func isPostgresLedger(loc string) bool {
+	lower := strings.ToLower(loc)
+	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
 }
 
 // postgresLedgerName names a postgres:// ledger for file names: its
