@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // writer is the ledger's single writing goroutine. Callers queue a write
@@ -290,6 +291,16 @@ func (w *writer) close() error {
 	w.mu.Unlock()
 	<-w.done
 	w.closeStmts()
+	if w.pg {
+		// Release the writer lock before the session goes: closing the
+		// connection ends the server's session only asynchronously, and
+		// an Open right after this Close (a resumed run, the next
+		// command) must not find the lock still held. A lost session
+		// holds nothing, so its error is not this Close's.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, _ = w.conn.ExecContext(ctx, `SELECT pg_advisory_unlock_all()`)
+		cancel()
+	}
 	if err := w.conn.Close(); err != nil && !errors.Is(err, sql.ErrConnDone) {
 		// ErrConnDone: the connection was lost already (a PostgreSQL
 		// session the server ended); nothing was left to release.
