@@ -348,7 +348,7 @@ func (c *cli) migration(ctx context.Context, approved bool, mode ledgerMode, tun
 	if c.cfg.onDailyLimit == "pause" {
 		policy = pbnhl.PauseOnDailyLimit
 	}
-	opts := pbnhl.Options{Source: src, Client: client, Map: m, Ledger: l, CompanyID: c.cfg.companyID, FallbackOwner: c.cfg.fallback,
+	opts := pbnhl.Options{Source: src, Client: client, Map: m, Ledger: l, CompanyID: c.cfg.companyID, FallbackOwner: c.cfg.fallback, ConversationProvider: c.cfg.conversationProvider,
 		Concurrency: c.cfg.concurrency, DailyLimit: policy, SearchLag: c.cfg.searchLag, Actor: c.cfg.actor, Logger: c.log,
 		Progress: c.progressTo(client), ProgressInterval: c.cfg.progressEvery, RequestTimeout: client.RequestTimeout(),
 		AcceptInvalid: c.cfg.acceptInvalid, MaxInvalidShare: c.cfg.maxInvalidShare}
@@ -417,7 +417,7 @@ var runCmd = &command{
 	name: "run", summary: "the full load in dependency order (resumable: run it again after a crash, Ctrl-C or the daily limit)",
 	// A data phase uses every shared flag.
 	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
-	concurrent: true, progress: true, journaled: true, company: true, fallback: true, actor: true, logs: true,
+	concurrent: true, progress: true, journaled: true, messages: true, company: true, fallback: true, actor: true, logs: true,
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes; report what would be written and the calls it would take")
 		c.flags.BoolVar(&c.opt.sample.skipSample, "skip-sample", false, "run without an approved sample of this map, knowingly (printed, and journaled in the run)")
@@ -439,7 +439,7 @@ var deltaCmd = &command{
 	name: "delta", summary: "bring HighLevel to the source's current state after the full run (changed, new and deleted records)",
 	// A data phase uses every shared flag.
 	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
-	concurrent: true, progress: true, journaled: true, company: true, fallback: true, actor: true, logs: true,
+	concurrent: true, progress: true, journaled: true, messages: true, company: true, fallback: true, actor: true, logs: true,
 	setup: func(c *cli) {
 		c.flags.BoolVar(&c.opt.phase.dryRun, "dry-run", false, "do everything but the writes")
 		c.flags.StringVar(&c.opt.phase.deletions, "deletions", "keep", `records the source deleted: "keep" them in HighLevel and list them, or "mirror" (delete them: final, undo cannot bring them back)`)

@@ -94,6 +94,7 @@ type config struct {
 	hlURL, location       string
 	oauthStore            string
 	companyID, fallback   string
+	conversationProvider  string
 	hlRate                string
 	searchLag             time.Duration
 	ledger, ledgerKeyFile string
@@ -165,6 +166,9 @@ type command struct {
 	// journaled write path (a lost answer's lookup, the daily-limit
 	// pause): the data phases and repair.
 	journaled bool
+	// messages: -conversation-provider, the conversationProviderId of the
+	// messages the command may write (the data phases and repair).
+	messages bool
 	// company: -company (staff → HighLevel users are listed by agency);
 	// fallback: -fallback-owner. Both only where owners are resolved.
 	company, fallback bool
@@ -500,6 +504,9 @@ func (c *cli) sharedFlags(cmd *command) {
 	if cmd.progress {
 		fs.DurationVar(&cfg.progressEvery, "progress-every", cfg.progressEvery, "least time between two progress lines of one object on stderr")
 		fs.Var(progressModeValue{&cfg.progressMode}, "progress", `progress on stderr: "auto" (a live view with bars on a terminal, else one line every -progress-every), "live" or "lines"`)
+	}
+	if cmd.messages {
+		fs.StringVar(&cfg.conversationProvider, "conversation-provider", "", "the conversationProviderId of the messages a conversation_message object writes into HighLevel Conversations when the map's \"provider\" field gives none (required for Custom messages; the provider must be installed in the location)")
 	}
 	if cmd.company {
 		fs.StringVar(&cfg.companyID, "company", "", "HighLevel agency (company) id, for resolving staff to users by e-mail")

@@ -56,6 +56,13 @@ func newRig(t testing.TB, patients, daily int) *rig {
 // 10-minute probe, and its burst limit is off (the clock may stand still).
 func newRigClock(t testing.TB, patients, daily int, clock func() time.Time) *rig {
 	t.Helper()
+	return newRigWith(t, patients, daily, clock, nil)
+}
+
+// newRigWith is newRigClock with tune changing the simulated HighLevel's
+// options before it starts (nil: none).
+func newRigWith(t testing.TB, patients, daily int, clock func() time.Time, tune func(*hltest.Options)) *rig {
+	t.Helper()
 	ps, err := pbntest.NewServer(pbntest.Options{Seed: 7, Patients: patients})
 	require.NoError(t, err)
 	t.Cleanup(ps.Close)
@@ -65,12 +72,16 @@ func newRigClock(t testing.TB, patients, daily int, clock func() time.Time) *rig
 		// simulated (the client paces the burst itself).
 		burst.Max, burst.RetryAfter = 1<<30, true
 	}
-	hs := hltest.NewServer(hltest.Options{Clock: clock,
+	hopts := hltest.Options{Clock: clock,
 		Users: []hltest.User{{ID: "hlUserFrontDesk00001", FirstName: "Front", LastName: "Desk", Email: fallbackEmail, Role: "admin"}},
 		Locations: []hltest.Location{{ID: hltest.DefaultLocationID, Token: hltest.DefaultToken, Name: "Test Dental",
 			AllowDuplicates: true, AllowDuplicateOpportunities: true, ExternalIDFields: []string{"contact.pbn_patient_id"}}},
 		RateLimit: burst,
-	})
+	}
+	if tune != nil {
+		tune(&hopts)
+	}
+	hs := hltest.NewServer(hopts)
 	t.Cleanup(hs.Close)
 	r := &rig{t: t, pbn: ps, hl: hs, dir: t.TempDir(),
 		env: map[string]string{envHLToken: hltest.DefaultToken, envPBNToken: ps.Token()}}

@@ -63,13 +63,16 @@ type Profile struct {
 	RequestTimeout string `yaml:"request-timeout,omitempty"`
 	OnDailyLimit   string `yaml:"on-daily-limit,omitempty"`
 	FallbackOwner  string `yaml:"fallback-owner,omitempty"`
-	PBNURL         string `yaml:"pbn-url,omitempty"`
-	Export         string `yaml:"export,omitempty"`
-	Encoding       string `yaml:"encoding,omitempty"`
-	Ledger         string `yaml:"ledger,omitempty"`
-	LedgerKeyFile  string `yaml:"ledger-key-file,omitempty"` // the key file's path, never the key
-	Map            string `yaml:"map,omitempty"`
-	Actor          string `yaml:"actor,omitempty"`
+	// ConversationProvider is the location's conversation provider id
+	// (an id, not a credential).
+	ConversationProvider string `yaml:"conversation-provider,omitempty"`
+	PBNURL               string `yaml:"pbn-url,omitempty"`
+	Export               string `yaml:"export,omitempty"`
+	Encoding             string `yaml:"encoding,omitempty"`
+	Ledger               string `yaml:"ledger,omitempty"`
+	LedgerKeyFile        string `yaml:"ledger-key-file,omitempty"` // the key file's path, never the key
+	Map                  string `yaml:"map,omitempty"`
+	Actor                string `yaml:"actor,omitempty"`
 }
 
 // profileField is one key of the file: the flag of that name, and whether
@@ -93,6 +96,7 @@ var profileFields = []profileField{
 	{"request-timeout", false, func(p *Profile) *string { return &p.RequestTimeout }, "longest a call to HighLevel may take"},
 	{"on-daily-limit", false, func(p *Profile) *string { return &p.OnDailyLimit }, "\"pause\" or \"stop\""},
 	{"fallback-owner", false, func(p *Profile) *string { return &p.FallbackOwner }, "e-mail or id of the HighLevel user who owns records whose staff member has no user"},
+	{"conversation-provider", false, func(p *Profile) *string { return &p.ConversationProvider }, "the conversationProviderId of migrated messages (HighLevel Conversations) when the map gives none"},
 	{"pbn-url", false, func(p *Profile) *string { return &p.PBNURL }, "Practice by Numbers API root (its token stays in $PBN_TOKEN)"},
 	{"export", true, func(p *Profile) *string { return &p.Export }, "Practice by Numbers CSV export folder"},
 	{"encoding", false, func(p *Profile) *string { return &p.Encoding }, "the export's text encoding, e.g. windows-1252"},

@@ -55,7 +55,7 @@ var repairCmd = &command{
 	name: "repair", summary: "re-send what reconcile finds missing or different, journaled (undo reverses it), then reconcile again",
 	// Its writes take the journaled path (lookups, the daily-limit
 	// policy) one at a time: no -concurrency, no progress events.
-	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, writesLedger: true, journaled: true, company: true, fallback: true,
+	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, writesLedger: true, journaled: true, messages: true, company: true, fallback: true,
 	actor: true, logs: true,
 	setup: func(c *cli) {
 		f := &c.opt.reconcile

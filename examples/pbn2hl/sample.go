@@ -33,7 +33,7 @@ var sampleCmd = &command{
 	name: "sample", summary: "load a stratified slice (default 200 records) into a staging location, read it back and diff it field by field",
 	// A data phase uses every shared flag.
 	source: true, hl: hlClient, ledger: true, mapFile: true, mutating: true, creates: true, writesLedger: true, validates: true,
-	concurrent: true, progress: true, journaled: true, company: true, fallback: true, actor: true, logs: true,
+	concurrent: true, progress: true, journaled: true, messages: true, company: true, fallback: true, actor: true, logs: true,
 	setup: func(c *cli) {
 		f := &c.opt.sample
 		c.flags.IntVar(&f.records, "records", pbnhl.DefaultSampleRecords, "size of the slice in source records: patients spread over offices and statuses, each with all their appointments, procedures and treatment plans (at most 1.5× this)")
