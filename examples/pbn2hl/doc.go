@@ -56,6 +56,14 @@
 // owner-only). They are owner-only files; the success CSV holds keys and
 // ids, no record content, and can be written again from the ledger.
 //
+// Messages written into HighLevel Conversations (a map object with target
+// conversation_message, issue 16.2) carry the map's "provider" field or,
+// without one, -conversation-provider ID (run, delta, sample, repair; a
+// profile key too): the conversationProviderId HighLevel requires for
+// Custom messages and checks against the providers installed in the
+// location (a message naming another is refused with 400, a rejected
+// record listed by audit -problems).
+//
 // A ledger is never created unasked: commands that only read refuse a
 // missing -ledger and create no file; commands that write create one only
 // with -new-ledger. An empty ledger opened by mistake would not know what
