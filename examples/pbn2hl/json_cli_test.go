@@ -17,6 +17,7 @@ import (
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	"github.com/pbnhl/pbnhl/internal/golden"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -67,7 +68,7 @@ func normalizeJSON(t *testing.T, b []byte, keys ...string) []byte {
 	return out.Bytes()
 }
 
-// TestJSONOutput: -json on preflight, run, status and undo writes one JSON
+// TestJSONOutput: -json on preflight, run, status, undo and delta writes one JSON
 // document on stdout and nothing else there (the text and progress go to
 // stderr); preflight's and status's are golden files (times, durations,
 // paths and ids that change from run to run replaced). No token, no
@@ -112,6 +113,19 @@ func TestJSONOutput(t *testing.T) {
 	assert.True(t, undo.DryRun)
 	assert.Equal(t, []rollback.RunID{2}, undo.Runs, "the data run (the schema run only with -schema)")
 	assert.Positive(t, undo.Compensations)
+
+	// delta -json after the source changed: the delta's report alone on
+	// stdout (its success file's line on stderr).
+	r.pbn.MutateWith(pbntest.MutateOptions{Update: 2, Create: 1, Delete: 1})
+	code, out, errOut = r.run(append([]string{"delta", "-json"}, args...)...)
+	require.Equal(t, exitOK, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	var delta pbnhl.ReportJSON
+	require.NoError(t, json.Unmarshal([]byte(out), &delta), "stdout is the JSON document alone:\n%s", out)
+	assert.Equal(t, "delta", delta.Phase)
+	assert.Greater(t, delta.Run, rep.Run)
+	assert.Positive(t, delta.Totals.Written, "the changed and new records")
+	assert.Equal(t, 1, delta.KeptDeleted, "the deleted patient, kept in HighLevel by default")
+	assert.Contains(t, errOut, "success file", "the success file's line goes to stderr")
 
 	all := r.stdout.String() + r.stderr.String()
 	assert.NotContains(t, all, hltest.DefaultToken)
