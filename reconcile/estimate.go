@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -109,13 +110,12 @@ func populationCalls(ctx context.Context, l *rollback.Ledger, recs []*record) (i
 		if !rec.hasWrite {
 			continue
 		}
-		body, err := l.Payload(ctx, rec.write)
+		res, err := mappedFields(ctx, l, rec)
 		if err != nil {
+			if errors.Is(err, errUndecodedBody) {
+				continue
+			}
 			return 0, err
-		}
-		res, err := compareBody(body, readBack{})
-		if err != nil {
-			continue
 		}
 		bodies++
 		for _, f := range res {

@@ -19,6 +19,11 @@ type record struct {
 	// its payload is the body HighLevel should hold.
 	write    rollback.Entry
 	hasWrite bool
+	// writes are its create and the updates after it, oldest first: an
+	// update body carries only what HighLevel's update accepts and what
+	// changed, so the fields the record holds are the create's as the
+	// updates overrode them (mappedFields).
+	writes []rollback.Entry
 	// writtenAt is the last outcome the journal holds for any call that
 	// wrote to the record or linked it (compensations included).
 	writtenAt time.Time
@@ -72,6 +77,7 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 		}
 	}
 	lastOp := map[string]rollback.Entry{}
+	writes := map[string][]rollback.Entry{} // since the last create
 	// lastDel is the latest delete per key and target: the duplicate
 	// sweep deletes copies under the key of the record it keeps, so a
 	// delete removes the record only when it targets the mapped id.
@@ -90,6 +96,10 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 		switch e.Op {
 		case rollback.OpCreate, rollback.OpUpdate:
 			lastOp[k] = e
+			if e.Op == rollback.OpCreate {
+				writes[k] = nil
+			}
+			writes[k] = append(writes[k], e)
 		case rollback.OpDelete:
 			lastDel[k+"\x00"+deleted(e)] = e
 			if delKeys[e.ObjectType] == nil {
@@ -114,6 +124,7 @@ func readLedger(ctx context.Context, l *rollback.Ledger) (*expected, error) {
 			r := &record{Type: typ, SourceKey: m.SourceKey, HighLevelID: m.HighLevelID, writtenAt: touched[m.HighLevelID]}
 			if seen {
 				r.write, r.hasWrite = e, true
+				r.writes = writes[typ+"\x00"+m.SourceKey]
 			}
 			x.records[typ] = append(x.records[typ], r)
 			x.byHLID[m.HighLevelID] = r

@@ -1119,6 +1119,39 @@ func (r *run) opportunities(ctx context.Context) error {
 	return nil
 }
 
+// errUndecodedBody marks a journaled body mappedFields could not decode.
+var errUndecodedBody = errors.New("a journaled body is not a mapped record")
+
+// mappedFields are the fields the ledger says rec holds: its create's
+// body as each later update overrode it (an update body carries only what
+// HighLevel's update accepts and what changed: a contact's gender is set
+// by its create alone).
+func mappedFields(ctx context.Context, l *rollback.Ledger, rec *record) ([]fieldResult, error) {
+	writes := rec.writes
+	if len(writes) == 0 {
+		writes = []rollback.Entry{rec.write}
+	}
+	byField := map[string]fieldResult{}
+	for _, w := range writes {
+		body, err := l.Payload(ctx, w)
+		if err != nil {
+			return nil, err
+		}
+		res, err := compareBody(body, readBack{})
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errUndecodedBody, err)
+		}
+		for _, f := range res {
+			byField[f.Field] = f
+		}
+	}
+	out := make([]fieldResult, 0, len(byField))
+	for _, k := range sortedKeys(byField) {
+		out = append(out, byField[k])
+	}
+	return out, nil
+}
+
 // population tallies, per object type and field, the mapped bodies that
 // set it, and HighLevel's share: for contacts one count call per field
 // with an "exists" filter; otherwise over the records read back.
@@ -1130,11 +1163,7 @@ func (r *run) population(ctx context.Context) error {
 			if !rec.hasWrite {
 				continue
 			}
-			body, err := r.l.Payload(ctx, rec.write)
-			if err != nil {
-				return err
-			}
-			res, err := compareBody(body, readBack{})
+			res, err := mappedFields(ctx, r.l, rec)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", typ, rec.SourceKey, err)
 			}
