@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 )
 
 // Progress is one object's state during a phase.
@@ -45,12 +46,41 @@ type tracker struct {
 	written, existing, skipped, invalid, rejected, calls, folded atomic.Int64
 	bytes                                                        atomic.Int64 // file bytes uploaded (documents)
 
-	mu   sync.Mutex
-	last time.Time
+	mu       sync.Mutex
+	last     time.Time
+	finished bool // no event after the final one
+	silent   bool // counts only: its figures are added to another tracker's
 }
 
 func (m *Migration) track(phase, object string, total int64) *tracker {
-	return &tracker{m: m, phase: phase, object: object, total: total, start: m.now()}
+	t := &tracker{m: m, phase: phase, object: object, total: total, start: m.now()}
+	if m.opts.Progress != nil {
+		go heartbeat(weak.Make(t), max(m.opts.ProgressInterval, 100*time.Millisecond))
+	}
+	return t
+}
+
+// counter is a tracker that emits no event: its counts are added to
+// another object's (a document's note is counted in the document's line).
+func (m *Migration) counter(phase, object string) *tracker {
+	return &tracker{m: m, phase: phase, object: object, start: m.now(), silent: true}
+}
+
+// heartbeat ticks t every interval until it is finished or gone, so an
+// object whose last records wait (a write whose answer was lost is looked
+// up only once it can no longer land, up to a minute; the daily limit)
+// still reports its figures and elapsed time instead of the ones of its
+// last tick. It holds t weakly: a phase that returns on an error without
+// finish leaves a tracker the collector takes, and the heartbeat ends.
+func heartbeat(wp weak.Pointer[tracker], interval time.Duration) {
+	tk := time.NewTicker(interval)
+	defer tk.Stop()
+	for range tk.C {
+		t := wp.Value()
+		if t == nil || !t.tick() {
+			return
+		}
+	}
 }
 
 func (t *tracker) snapshot(finished bool) Progress {
@@ -96,30 +126,34 @@ func etaAtCallPace(total, done, calls int64, elapsed time.Duration, maxRate floa
 	return time.Duration(left / rate * float64(time.Second))
 }
 
-// tick emits an event when the interval has passed.
-func (t *tracker) tick() {
-	if t.m.opts.Progress == nil {
-		return
+// tick emits an event when the interval has passed. It reports whether
+// the tracker is still running (false once finished).
+func (t *tracker) tick() bool {
+	if t.m.opts.Progress == nil || t.silent {
+		return false
 	}
 	now := t.m.now()
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.finished {
+		return false
+	}
 	if now.Sub(t.last) < t.m.opts.ProgressInterval {
-		t.mu.Unlock()
-		return
+		return true
 	}
 	t.last = now
-	p := t.snapshot(false)
-	t.m.emit(p)
-	t.mu.Unlock()
+	t.m.emit(t.snapshot(false))
+	return true
 }
 
-// finish emits the final event and returns it.
+// finish emits the final event and returns it; no event follows it.
 func (t *tracker) finish() Progress {
 	p := t.snapshot(true)
-	if t.m.opts.Progress != nil {
-		t.mu.Lock()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.finished = true
+	if t.m.opts.Progress != nil && !t.silent {
 		t.m.emit(p)
-		t.mu.Unlock()
 	}
 	return p
 }

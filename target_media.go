@@ -259,7 +259,7 @@ func (m *Migration) linkDocument(ctx context.Context, ph *phase, o *mapping.Obje
 	c := m.opts.Client
 	// The note is counted in the document's progress line: its calls, not
 	// a second record.
-	ntr := m.track(tr.phase, o.Name, 0)
+	ntr := m.counter(tr.phase, o.Name)
 	_, _, err = ph.put(ctx, o, ntr, rollback.TypeNote, key, j.modified, contactID, body,
 		func(ctx context.Context) (string, error) {
 			n, err := c.Contacts.CreateNote(ctx, contactID, in)
