@@ -43,9 +43,12 @@
 //     duplicates the map holds back and records whose parent is not
 //     migrated are listed, not counted) exceed [Options].MaxInvalidShare
 //     (default 2%; AcceptInvalid goes on knowingly and is reported); and
-//     location settings the records contradict (several opportunities of
-//     one contact in one pipeline need Allow Duplicate Opportunity,
-//     contacts sharing an e-mail or phone need Allow Duplicate Contact).
+//     location settings the records contradict (contacts sharing an e-mail
+//     or phone need Allow Duplicate Contact). Opportunities a location
+//     without Allow Duplicate Opportunity would refuse are predicted, not
+//     blocked: "N opportunities would duplicate a contact's pipeline", a
+//     warning, counted invalid in the validation and left out of the
+//     estimate, as the run holds them back (see below).
 //     A full [Migration.Run] makes the same source checks before it writes
 //     anything and refuses with a *[SourceNotReadyError] ([ErrSourceNotReady]).
 //     Invalid reasons are listed by frequency per object, in the preflight
@@ -94,6 +97,21 @@
 //     by a tag in the file name; two calls per document; Progress.Bytes
 //     and Estimate.Bytes count the bytes; see target_media.go). Calls run
 //     concurrently under the client's one per-location limiter.
+//     Opportunities a location would refuse are caught before sending: when
+//     its "Allow Duplicate Opportunity" setting is off (read once in the
+//     run's setup), a contact keeps one opportunity per pipeline — the one
+//     an earlier run made (read from the ledger's journal, no call), else
+//     the first in the source's order — and each later treatment plan for
+//     the same contact and pipeline ("same contact" after mapping: the
+//     contact's HighLevel id) is an invalid record, rule duplicate, field
+//     contactId+pipeline, its reason naming the plan that holds the
+//     pipeline, in the problems CSV; no call is made for it. A map that
+//     prefers current plans filters the others out (e.g. status ne
+//     Inactive); turning the setting on migrates them all. Opportunities
+//     made in the location by other means are not read (a search per
+//     pipeline page): HighLevel still refuses a plan colliding with one,
+//     as a rejected record. Settings that cannot be read leave the check
+//     to HighLevel, with a warning.
 //   - [Migration.Delta] reads what changed since each entity's watermark
 //     (minus an overlap), skips records whose content digest equals what
 //     was last written, updates changed ones with their before-image

@@ -116,6 +116,9 @@ type phase struct {
 	// folded into their contact changed.
 	extraPatients map[string]bool
 	collectAll    bool
+	// opps holds each contact's pipelines when the location refuses
+	// duplicate opportunities (target_opportunity.go); nil until needed.
+	opps *oppScreen
 	// stopped holds the *DailyLimitError that stops the phase: workers
 	// finish their calls in flight and take no more.
 	stopped atomic.Pointer[DailyLimitError]
@@ -437,6 +440,10 @@ func (ph *phase) produce(ctx context.Context, o *mapping.Object, tr *tracker, jo
 		opts.UpdatedSince = time.Time{}
 	}
 	since := ph.since[o.Source]
+	scr, err := ph.oppScreen(ctx, o) // nil unless duplicate opportunities are refused
+	if err != nil {
+		return err
+	}
 	it, err := records(ctx, ph.m.opts.Source, o.Source, opts)
 	if err != nil {
 		return err
@@ -480,6 +487,7 @@ func (ph *phase) produce(ctx context.Context, o *mapping.Object, tr *tracker, jo
 				continue
 			}
 			ph.val.Check(p)
+			ph.screenOpportunity(scr, o, p)
 			if !selected {
 				continue
 			}

@@ -106,9 +106,12 @@ func (r *PreflightReport) Ready() bool { return len(r.Blocking) == 0 }
 // under the location's daily quota (Estimate.Plan: what is left today, the
 // client's rate, schema and setup calls, the cutover time) are estimated. Records the id map already holds are not
 // counted. The location's duplicate settings are checked against the
-// records: several opportunities of one contact in one pipeline need Allow
-// Duplicate Opportunity, contacts sharing an e-mail or phone need Allow
-// Duplicate Contact (or a merge policy in the map). Each problem is a
+// records: contacts sharing an e-mail or phone need Allow Duplicate Contact
+// (or a merge policy in the map); without Allow Duplicate Opportunity, the
+// opportunities the run would hold back (a contact's second in one
+// pipeline, target_opportunity.go) are counted invalid, left out of the
+// estimate and said in a warning ("N opportunities would duplicate a
+// contact's pipeline"). Each problem is a
 // [Blocker] with its reason, file and line when known, and what to do. Preflight is recorded in no run: it only reads.
 func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	r := &PreflightReport{Validation: &mapping.Report{}}
@@ -127,7 +130,8 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pbnhl: schema plan: %w", err)
 	}
-	if r.Schema, err = plan.Diff(ctx, mapping.NewHighLevelSchema(m.opts.Client)); err != nil {
+	api := mapping.NewHighLevelSchema(m.opts.Client)
+	if r.Schema, err = plan.Diff(ctx, api); err != nil {
 		return nil, fmt.Errorf("pbnhl: schema diff: %w", err)
 	}
 	if !r.Schema.Ready() {
@@ -184,10 +188,20 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	val := mapping.NewValidator(mp, mapping.ValidatorOptions{})
 	var tally callTally
 	needs := newLocationNeeds()
+	// The location's settings, read before the records: when it refuses
+	// duplicate opportunities, the ones the run would hold back are counted
+	// as it counts them (target_opportunity.go).
+	loc, locErr := m.opts.Client.Locations.Get(ctx, "")
+	pipelines, _ := api.ListedPipelines()
+	opps, screen, err := m.preflightOppScreen(ctx, mp, order, loc, pipelines, idx)
+	if err != nil {
+		return nil, err
+	}
 	var est ObjectEstimate
 	var typ string
 	logs := newLogSizes(mp) // folded logs the cap would cut (preflight_policy.go)
 	own, err := m.scanSource(ctx, applier, val, order, r, sc, scanHooks{
+		check: screen,
 		object: func(o *mapping.Object) error {
 			est, typ = ObjectEstimate{Object: o.Name}, o.RecordType()
 			if typ != "" {
@@ -226,6 +240,9 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	}
 	m.checkInvalidShare(r, order, sc, own)
 	r.Warnings = append(r.Warnings, logs.warnings()...)
+	if w := opps.warning(); w != "" {
+		r.Warnings = append(r.Warnings, w)
+	}
 	prices, err := m.priceHistory(ctx, mp, aopts, val, idx, sc) // preflight_policy.go
 	if err != nil {
 		return nil, err
@@ -233,7 +250,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	if err := m.checkDocumentFiles(ctx, r); err != nil {
 		return nil, err
 	}
-	if err := m.checkLocation(ctx, r, needs); err != nil {
+	if err := m.checkLocation(ctx, r, needs, loc, locErr); err != nil {
 		return nil, err
 	}
 	r.Estimate.BusinessLinks = tally.bulkCalls() // the only calls made in bulk

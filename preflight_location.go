@@ -57,8 +57,8 @@ func addName(names []string, n string) []string {
 // needs are checked by the schema diff. A token that may not read the
 // location (scope locations.readonly) leaves a warning naming what to
 // check by hand.
-func (m *Migration) checkLocation(ctx context.Context, r *PreflightReport, n *locationNeeds) error {
-	loc, err := m.opts.Client.Locations.Get(ctx, "")
+// loc and err are the location as Preflight read it.
+func (m *Migration) checkLocation(ctx context.Context, r *PreflightReport, n *locationNeeds, loc *highlevel.Location, err error) error {
 	if err != nil {
 		var ae *highlevel.APIError
 		if !errors.As(err, &ae) || ctx.Err() != nil {

@@ -2,6 +2,7 @@ package pbnhl_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -14,8 +15,11 @@ import (
 
 // Issue 11.5: 7 of ~151 treatment plans failed with "Can not create
 // duplicate opportunity for the contact"; preflight did not check the
-// setting. With it off, preflight says so and what to change; with it on,
-// nothing blocks; the run then creates every plan.
+// setting. With duplicate contacts off, preflight blocks and says what to
+// change; with duplicate opportunities off, it predicts the plans the run
+// will hold back (issue 17.2: caught before sending, no call) as a warning
+// and in the invalid tally, and does not block on them; with both on,
+// nothing is said.
 func TestPreflightLocationDuplicateSettings(t *testing.T) {
 	e := newEnv(t, envOptions{patients: 60, seed: 5})
 	ctx := context.Background()
@@ -29,6 +33,8 @@ func TestPreflightLocationDuplicateSettings(t *testing.T) {
 	require.NotNil(t, pre.LocationSettings)
 	assert.True(t, pre.LocationSettings.AllowDuplicateOpportunity)
 	assert.Empty(t, blockersOf(pre, pbnhl.BlockLocation))
+	assert.Empty(t, pre.Warnings)
+	assert.Zero(t, pre.Validation.Objects()["treatment_plans"].Rules["invalid contactId+pipeline duplicate"])
 
 	require.NoError(t, e.hl.UpdateLocation(hltest.DefaultLocationID, func(l *hltest.Location) {
 		l.AllowDuplicateOpportunities = false
@@ -38,20 +44,21 @@ func TestPreflightLocationDuplicateSettings(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, pre.Ready())
 	loc := blockersOf(pre, pbnhl.BlockLocation)
-	require.Len(t, loc, 2, pre.Blocking)
-	opp, dup := loc[0], loc[1]
-	assert.Equal(t, "treatment_plans", opp.Object)
-	assert.Contains(t, opp.Reason, "does not allow duplicate opportunities")
-	assert.Contains(t, opp.Reason, "several treatment_plans in one pipeline")
-	assert.Contains(t, opp.Fix, "Allow Duplicate Opportunity")
-	assert.Contains(t, opp.Fix, "one opportunity per pipeline")
+	require.Len(t, loc, 1, pre.Blocking)
+	dup := loc[0]
 	assert.Equal(t, "patients", dup.Object)
 	assert.Contains(t, dup.Reason, "does not allow duplicate contacts")
 	assert.Contains(t, dup.Fix, "Allow Duplicate Contact")
+	held := pre.Validation.Objects()["treatment_plans"].Rules["invalid contactId+pipeline duplicate"]
+	require.Positive(t, held)
+	require.Len(t, pre.Warnings, 1)
+	assert.True(t, strings.HasPrefix(pre.Warnings[0], fmt.Sprintf("%d opportunities (treatment_plans) would duplicate a contact's pipeline", held)), pre.Warnings[0])
+	assert.Contains(t, pre.Warnings[0], "Allow Duplicate Opportunity")
 
 	var text strings.Builder
 	require.NoError(t, pre.WriteText(&text))
 	assert.Contains(t, text.String(), "duplicate opportunities allowed: false")
+	assert.Contains(t, text.String(), "would duplicate a contact's pipeline")
 	for p := range e.pbn.Practice().Patients() {
 		for _, s := range []string{p.Email, p.MobilePhone, p.HomePhone} {
 			if len(s) > 5 {
@@ -60,13 +67,12 @@ func TestPreflightLocationDuplicateSettings(t *testing.T) {
 		}
 	}
 
-	// Only duplicate opportunities off: only that blocks.
+	// Only duplicate opportunities off: nothing blocks.
 	require.NoError(t, e.hl.UpdateLocation(hltest.DefaultLocationID, func(l *hltest.Location) { l.AllowDuplicates = true }))
 	pre, err = m.Preflight(ctx)
 	require.NoError(t, err)
-	loc = blockersOf(pre, pbnhl.BlockLocation)
-	require.Len(t, loc, 1, pre.Blocking)
-	assert.Contains(t, loc[0].Reason, "HighLevel would refuse")
+	assert.True(t, pre.Ready(), pre.Blocking)
+	assert.Empty(t, blockersOf(pre, pbnhl.BlockLocation))
 }
 
 // A location whose settings cannot be read leaves a warning naming what to

@@ -262,6 +262,7 @@ func ownInvalid(p *mapping.Payload) bool {
 // scanHooks let a caller of scanSource see the records as they pass.
 type scanHooks struct {
 	object func(o *mapping.Object) error               // before o's records; an error ends the scan
+	check  func(o *mapping.Object, p *mapping.Payload) // each payload after the validator, before it is counted
 	valid  func(o *mapping.Object, p *mapping.Payload) // each valid payload
 	done   func(o *mapping.Object)                     // after o's records
 }
@@ -320,6 +321,9 @@ func (m *Migration) scanSource(ctx context.Context, applier *mapping.Applier, va
 				p := &pls[i]
 				if p.Skipped == "" {
 					val.Check(p)
+					if h.check != nil {
+						h.check(o, p)
+					}
 				}
 				r.Validation.Add(p)
 				if p.Skipped != "" || !p.Valid() {

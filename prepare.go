@@ -28,6 +28,10 @@ type prepared struct {
 	extField map[string]string
 	// schemaAPI is what the schema diff read the location through.
 	schemaAPI *mapping.HighLevelSchema
+	// refuseDupOpps: the location refuses a second opportunity for a
+	// contact in one pipeline (its settings, read by the opportunities'
+	// prepare); false when unknown.
+	refuseDupOpps bool
 }
 
 // prepare reads the location once; later phases reuse it.

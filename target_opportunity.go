@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -19,13 +21,26 @@ type opportunityTarget struct{ builtInWriter }
 func (opportunityTarget) kind() mapping.TargetKind { return mapping.TargetOpportunity }
 func (opportunityTarget) group() loadGroup         { return loadOpportunities }
 
-// need counts contacts with several opportunities in one pipeline: a
-// location that refuses duplicate opportunities would reject all but one.
 // prepare takes the pipelines (their stage ids) when the map has any, from
 // the schema diff's read when it made one.
+//
+// It also reads the location's settings (one call): when the location
+// refuses a second opportunity for a contact in one pipeline, the run
+// catches such opportunities before sending them (oppScreen). Settings that
+// cannot be read leave the check to HighLevel, as before, with a warning.
 func (opportunityTarget) prepare(ctx context.Context, m *Migration, p *prepared) (err error) {
 	if len(p.plan.Pipelines) == 0 {
 		return nil
+	}
+	loc, err := m.opts.Client.Locations.Get(ctx, "")
+	switch {
+	case err == nil:
+		p.refuseDupOpps = !loc.Settings.AllowDuplicateOpportunity
+	case ctx.Err() != nil:
+		return fmt.Errorf("pbnhl: read the location's settings: %w", err)
+	default:
+		m.log.LogAttrs(ctx, levelWarn, "the location's settings could not be read: opportunities that duplicate a contact's pipeline are sent, and HighLevel decides",
+			attrStatus(hlStatus(err)))
 	}
 	if p.schemaAPI != nil { // the schema diff just read them: setup reads once (17.2)
 		if ps, ok := p.schemaAPI.ListedPipelines(); ok {
@@ -39,6 +54,11 @@ func (opportunityTarget) prepare(ctx context.Context, m *Migration, p *prepared)
 	return nil
 }
 
+// need counts contacts with several opportunities in one pipeline among
+// the records preflight passes as valid: a location that refuses duplicate
+// opportunities would reject all but one. When Preflight read that the
+// location refuses them, its oppScreen has already held those back, so
+// this counts only what the screen could not see.
 func (opportunityTarget) need(n *locationNeeds, p *mapping.Payload) {
 	l, ok := p.Link(mapping.LinkContact)
 	if !ok || l.Key == "" {
@@ -280,4 +300,224 @@ func opportunityInput(body []byte, moved map[string]string) (highlevel.Opportuni
 		in.CustomFields = append(in.CustomFields, highlevel.CustomFieldInput{ID: f.ID, Key: f.Key, Value: highlevel.RawValue(f.Value)})
 	}
 	return in, nil
+}
+
+// Opportunities the location would refuse (issue 17.2). A location whose
+// "Allow Duplicate Opportunity" setting is off refuses a second opportunity
+// for a contact in one pipeline ("Can not create duplicate opportunity for
+// the contact"). The rule: one opportunity per contact and pipeline — the
+// one an earlier run already made (the ledger's id map still holding it),
+// otherwise the first in the run's order (the source's order of the map's
+// opportunity objects); each later one is held back as invalid (rule
+// duplicate, field dupOppField) with the key of the one holding the
+// pipeline, and never sent. "Same contact" is after mapping: the contact's
+// HighLevel id when it has one (two patients merged into one contact
+// share it), else its source key. The location's own opportunities (made
+// by hand or by another tool) are not read: that costs a search per
+// pipeline page, so HighLevel still refuses those, as rejected records.
+type oppScreen struct {
+	seed maphash.Seed
+	// names maps a pipeline id to its name, normalized (pipeKey).
+	names map[string]string
+	// held maps a contact+pipeline to the record that holds it.
+	held map[uint64]oppHolder
+	// caught counts the opportunities held back; objects names their objects.
+	caught  int
+	objects []string
+}
+
+// dupOppField is the field a held-back opportunity's problem names.
+const dupOppField = "contactId+pipeline"
+
+type oppHolder struct {
+	object, key string
+	earlier     bool // made by an earlier run (from the ledger)
+}
+
+func newOppScreen(pipelines []*highlevel.Pipeline) *oppScreen {
+	s := &oppScreen{seed: maphash.MakeSeed(), names: map[string]string{}, held: map[uint64]oppHolder{}}
+	for _, p := range pipelines {
+		s.names[p.ID] = pipeKey(p.Name)
+	}
+	return s
+}
+
+// pipeKey is how a pipeline name is compared (as mapping.Inputs finds it).
+func pipeKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
+func (s *oppScreen) pair(contact, pipeline string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(s.seed)
+	h.WriteString(contact)
+	h.WriteByte(0)
+	h.WriteString(pipeline)
+	return h.Sum64()
+}
+
+// fromLedger holds the contact+pipeline of every opportunity an earlier
+// run created (or adopted) that the id map still maps to that object
+// (live: not undone, not replaced), read from its journaled create body.
+// It makes no HighLevel call.
+func (s *oppScreen) fromLedger(ctx context.Context, l *rollback.Ledger, live func(key, id string) bool) error {
+	f := rollback.EntryFilter{ObjectTypes: []string{rollback.TypeOpportunity}, Outcomes: []rollback.OutcomeStatus{rollback.OutcomeDone}}
+	for e, err := range l.Entries(ctx, f) {
+		if err != nil {
+			return fmt.Errorf("pbnhl: read the opportunities of earlier runs: %w", err)
+		}
+		if e.Op != rollback.OpCreate || e.Compensates != 0 || !e.HasPayload() || !live(e.SourceKey, e.RecordID()) {
+			continue
+		}
+		body, err := l.Payload(ctx, e)
+		if err != nil {
+			return fmt.Errorf("pbnhl: read the opportunities of earlier runs: %w", err)
+		}
+		contactID, pipelineID := opportunityScope(body)
+		name, ok := s.names[pipelineID]
+		if contactID == "" || !ok {
+			continue // a pipeline the location no longer has
+		}
+		s.held[s.pair(contactID, name)] = oppHolder{object: e.Entity, key: e.SourceKey, earlier: true}
+	}
+	return nil
+}
+
+// check holds p's contact+pipeline for p, or marks p invalid when another
+// record holds it. contact is the contact's HighLevel id, else "key:" and
+// its source key; "" leaves p to the other checks.
+func (s *oppScreen) check(o *mapping.Object, p *mapping.Payload, contact string) {
+	if !p.Valid() || contact == "" || p.Pipeline == "" {
+		return
+	}
+	k := s.pair(contact, pipeKey(p.Pipeline))
+	h, taken := s.held[k]
+	if !taken {
+		s.held[k] = oppHolder{object: o.Name, key: p.SourceKey}
+		return
+	}
+	if h.key == p.SourceKey {
+		return // the record itself (migrated by an earlier run)
+	}
+	by := "earlier in this run"
+	if h.earlier {
+		by = "migrated by an earlier run"
+	}
+	p.Problems = append(p.Problems, mapping.Problem{Object: p.Object, SourceKey: p.SourceKey, Field: dupOppField,
+		Rule: mapping.RuleDuplicate, Severity: mapping.Invalid,
+		Reason: fmt.Sprintf("its contact already has an opportunity in pipeline %q (%s %s, %s) and the location does not allow duplicate opportunities: "+
+			"not sent (HighLevel would refuse it); turn on Allow Duplicate Opportunity to migrate it", p.Pipeline, h.object, h.key, by)})
+	s.caught++
+	s.objects = addName(s.objects, o.Name)
+}
+
+// oppScreen is the phase's screen for o's records: nil unless o writes
+// opportunities into a location that refuses duplicates. The first call
+// reads the earlier runs' opportunities from the ledger.
+func (ph *phase) oppScreen(ctx context.Context, o *mapping.Object) (*oppScreen, error) {
+	if o.Target != mapping.TargetOpportunity || !ph.p.refuseDupOpps {
+		return nil, nil
+	}
+	if ph.opps != nil {
+		return ph.opps, nil
+	}
+	s := newOppScreen(ph.p.inputs.Pipelines)
+	if err := ph.idx.load(ctx, rollback.TypeOpportunity); err != nil {
+		return nil, err
+	}
+	live := func(key, id string) bool {
+		r, ok := ph.idx.get(rollback.TypeOpportunity, key)
+		return ok && r.id == id
+	}
+	if err := s.fromLedger(ctx, ph.m.opts.Ledger, live); err != nil {
+		return nil, err
+	}
+	ph.opps = s
+	return s, nil
+}
+
+// screenOpportunity checks p against the opportunities that hold its
+// contact's pipelines (produce calls it in the run's order, one goroutine).
+func (ph *phase) screenOpportunity(s *oppScreen, o *mapping.Object, p *mapping.Payload) {
+	if s == nil {
+		return
+	}
+	l, ok := p.Link(mapping.LinkContact)
+	if !ok || l.Key == "" {
+		return
+	}
+	contact := "key:" + l.Object + "\x00" + l.Key
+	if id, ok := ph.parentID(l); ok {
+		contact = id
+	}
+	s.check(o, p, contact)
+}
+
+// preflightOppScreen is Preflight's copy of the run's screen (nil when the
+// location allows duplicate opportunities, its settings are unknown or the
+// map writes none), and the check to pass each payload through: it holds
+// back what the run would, so the estimate counts no call for them and the
+// validation counts them invalid with their reason. A contact not yet in
+// the id map is compared by its source key.
+func (m *Migration) preflightOppScreen(ctx context.Context, mp *mapping.Map, order []*mapping.Object, loc *highlevel.Location,
+	pipelines []*highlevel.Pipeline, idx *idIndex) (*oppScreen, func(*mapping.Object, *mapping.Payload), error) {
+	if loc == nil || loc.Settings.AllowDuplicateOpportunity {
+		return nil, nil, nil
+	}
+	var opps []*mapping.Object
+	for _, o := range order {
+		if o.Target == mapping.TargetOpportunity {
+			opps = append(opps, o)
+		}
+	}
+	if len(opps) == 0 {
+		return nil, nil, nil
+	}
+	types := []string{rollback.TypeOpportunity}
+	for _, o := range opps {
+		for _, l := range o.Lookups {
+			if po := mp.Object(l.Object); po != nil && po.RecordType() != "" {
+				types = append(types, po.RecordType())
+			}
+		}
+	}
+	for _, typ := range types {
+		if err := idx.load(ctx, typ); err != nil {
+			return nil, nil, err
+		}
+	}
+	s := newOppScreen(pipelines)
+	live := func(key, id string) bool {
+		r, ok := idx.get(rollback.TypeOpportunity, key)
+		return ok && r.id == id
+	}
+	if err := s.fromLedger(ctx, m.opts.Ledger, live); err != nil {
+		return nil, nil, err
+	}
+	check := func(o *mapping.Object, p *mapping.Payload) {
+		if o.Target != mapping.TargetOpportunity {
+			return
+		}
+		l, ok := p.Link(mapping.LinkContact)
+		if !ok || l.Key == "" {
+			return
+		}
+		contact := "key:" + l.Object + "\x00" + l.Key
+		if po := mp.Object(l.Object); po != nil {
+			if r, ok := idx.get(po.RecordType(), l.Key); ok {
+				contact = r.id
+			}
+		}
+		s.check(o, p, contact)
+	}
+	return s, check, nil
+}
+
+// warning is Preflight's prediction of what the screen holds back.
+func (s *oppScreen) warning() string {
+	if s == nil || s.caught == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d opportunities (%s) would duplicate a contact's pipeline: the location does not allow duplicate opportunities, "+
+		"so the run holds each back as invalid (one opportunity per contact and pipeline: the one an earlier run made, else the first in the source's order; "+
+		"the others are not sent and are listed with their reason in the problems CSV); to migrate them, turn on Settings → Business Profile → "+
+		"Allow Duplicate Opportunity before the run", s.caught, strings.Join(s.objects, ", "))
 }
