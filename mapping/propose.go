@@ -340,6 +340,12 @@ func uniqueName(n string, used map[string]bool) string {
 func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs []sniff, present map[TargetKind]string, dest Destination,
 	props []pbn.CustomPropertyDefinition, opts ProposeOptions) (Object, []ReviewItem, []string, []ColumnDecision) {
 	o := Object{Name: objectName(e.Name), Source: e.Name, Target: k.kind}
+	if e.File != "" {
+		// A report of a folder (InventoryDir): the object reads that file,
+		// as it is, by its name — which a person can change by hand
+		// (practicebynumbers.FileEntity).
+		o.Source = e.File
+	}
 	var review []ReviewItem
 	var notes []string
 	var cols []ColumnDecision

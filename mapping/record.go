@@ -45,8 +45,13 @@ func (o overlay) Get(field string) (string, bool) {
 // a field of map type is reached as "tag.key" (custom properties); nested
 // structs as "tag.inner". Values are rendered as text: times in RFC 3339 UTC
 // (zero time as ""), types with MarshalText or String through them, slices as
-// JSON arrays. Struct panics on nothing: a non-struct yields an empty Record.
+// JSON arrays. Struct panics on nothing: a non-struct yields an empty Record;
+// a value that is already a Record is returned as it is.
 func Struct(v any) Record {
+	if r, ok := v.(Record); ok {
+		// Already a record (a report file's row, practicebynumbers.FileRow).
+		return r
+	}
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {

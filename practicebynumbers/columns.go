@@ -741,9 +741,13 @@ func fieldAt(typ reflect.Type, off uintptr, want reflect.Type, prefix string) st
 // FieldColumn returns the canonical CSV header of a record field of
 // entity e ("lastName" → "last_name", "address.city" → "city"), and the
 // other headers the reader accepts for it; "" when e has no column for
-// field (an unknown field, or one a map computes).
+// field (an unknown field, or one a map computes). For a report file
+// ([FileEntity]) every field is a column of its own name.
 func FieldColumn(e Entity, field string) (header string, aliases []string) {
 	s, ok := columnSpecs()[e]
+	if !ok && FileEntity(e) {
+		return field, nil // a report file's fields are its columns (files.go)
+	}
 	if !ok {
 		return "", nil
 	}
@@ -815,6 +819,9 @@ func (r *ExportReader) Columns(ctx context.Context, e Entity) (FileColumns, erro
 		return FileColumns{}, err
 	}
 	spec, ok := columnSpecs()[e]
+	if !ok && FileEntity(e) {
+		return r.fileColumns(string(e)) // a report file: its header (files.go)
+	}
 	if !ok {
 		return FileColumns{}, fmt.Errorf("practicebynumbers: columns of %q: unknown entity", e)
 	}

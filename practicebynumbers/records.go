@@ -15,7 +15,9 @@ import (
 //
 // Errors are the typed iterator's, unchanged: a *[RowError] is one bad
 // record and iteration goes on; any other error ends it. An entity that is
-// not one of [Entities] is an error before any record.
+// not one of [Entities] is an error before any record — except, for an
+// [ExportReader], a report file of its folder ([FileEntity]): its rows are
+// *[FileRow] values keyed by the file's header.
 func Records(ctx context.Context, src Source, e Entity, opts ListOptions) (iter.Seq2[any, error], error) {
 	switch e {
 	case EntityOffices:
@@ -51,7 +53,28 @@ func Records(ctx context.Context, src Source, e Entity, opts ListOptions) (iter.
 	case EntityAutomations:
 		return untyped(src.Automations(ctx, opts)), nil
 	}
+	if fr, ok := src.(fileRowSource); ok && FileEntity(e) {
+		// A report file of an export folder, read as it is (files.go).
+		return untypedRows(fr.FileRows(ctx, string(e), opts)), nil
+	}
 	return nil, fmt.Errorf("practicebynumbers: unknown entity %q", string(e))
+}
+
+// untypedRows yields each report row (nil with an error).
+func untypedRows(seq iter.Seq2[*FileRow, error]) iter.Seq2[any, error] {
+	return func(yield func(any, error) bool) {
+		for r, err := range seq {
+			if err != nil {
+				if !yield(nil, err) {
+					return
+				}
+				continue
+			}
+			if !yield(r, nil) {
+				return
+			}
+		}
+	}
 }
 
 // untyped yields a pointer to each record (nil with an error).

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/mapping"
+	"github.com/pbnhl/pbnhl/rollback"
+)
+
+// copyFolder copies the files of folder src into a new folder dst.
+func copyFolder(t *testing.T, src, dst string) {
+	t.Helper()
+	require.NoError(t, os.MkdirAll(dst, 0o700))
+	ents, err := os.ReadDir(src)
+	require.NoError(t, err)
+	for _, e := range ents {
+		if e.IsDir() {
+			continue
+		}
+		in, err := os.Open(filepath.Join(src, e.Name()))
+		require.NoError(t, err)
+		out, err := os.Create(filepath.Join(dst, e.Name()))
+		require.NoError(t, err)
+		_, err = io.Copy(out, in)
+		require.NoError(t, err)
+		in.Close()
+		require.NoError(t, out.Close())
+	}
+}
+
+// setSource rewrites one object's source: line of a map file (an edit by
+// hand: the approval is voided and must be given again).
+func setSource(t *testing.T, mapPath, from, to string) {
+	t.Helper()
+	raw, err := os.ReadFile(mapPath)
+	require.NoError(t, err)
+	old := "    source: " + from + "\n"
+	require.Contains(t, string(raw), old)
+	raw = bytes.Replace(raw, []byte(old), []byte("    source: '"+to+"'\n"), 1)
+	require.NoError(t, os.WriteFile(mapPath, raw, 0o600))
+}
+
+// TestProposeFilesRunnable: a map drafted with propose -files from another
+// system's reports runs. Each object's source is the file that feeds it,
+// read as it is (columns by their header; a UTF-16 report, PbN-like file
+// names read as reports); approve → schema → preflight → run moves every
+// row of each report that has a key column into HighLevel: every patient a
+// contact under its key, every appointment a record related to its own
+// patient's contact. A file is assigned to an object by hand by editing its
+// source: a renamed report is read under its new name, and a source naming
+// no file of the folder blocks preflight with the file named.
+func TestProposeFilesRunnable(t *testing.T) {
+	for _, tc := range []struct {
+		folder, patients, appointments string
+		patientKey, apptKey, apptRef   string
+	}{
+		{folder: "opendental", patients: "patient.csv", appointments: "appointment.csv", patientKey: "PatNum", apptKey: "AptNum", apptRef: "PatNum"},
+		{folder: "denticon_utf16", patients: "Patient Demographics.csv", patientKey: "Patient #"},
+		{folder: "curve", patients: "patients.csv", appointments: "appointments.csv", patientKey: "patient_id", apptKey: "appointment_id", apptRef: "patient_id"},
+	} {
+		t.Run(tc.folder, func(t *testing.T) {
+			r := newRig(t, 1, 0)
+			ctx := context.Background()
+			export := r.path("export")
+			copyFolder(t, filepath.Join("..", "..", "mapping", "testdata", "exports", tc.folder), export)
+			delete(r.env, envPBNToken)
+			srcArgs := []string{"-export", export}
+			mapPath, ledger := r.path("map.yaml"), r.path("l.ledger")
+			r.mustRun(join([]string{"propose", "-files", "-out", mapPath, "-review", r.path("review.md")}, srcArgs, r.hlArgs())...)
+			m, err := mapping.Load(mapPath)
+			require.NoError(t, err)
+			var po, ao *mapping.Object
+			for i := range m.Objects {
+				o := &m.Objects[i]
+				_, err := os.Stat(filepath.Join(export, o.Source))
+				assert.NoError(t, err, "object %s reads a file of the folder by its name", o.Name)
+				switch o.Source {
+				case tc.patients:
+					po = o
+				case tc.appointments:
+					ao = o
+				}
+			}
+			require.NotNil(t, po, "an object reads %s", tc.patients)
+			require.Equal(t, mapping.TargetContact, po.Target)
+			require.Equal(t, tc.patientKey, po.SourceKey)
+
+			// Assigned by hand: the patients report renamed, the map's
+			// source edited to follow it.
+			renamed := "Patients exported 2024-11-30.csv"
+			require.NoError(t, os.Rename(filepath.Join(export, tc.patients), filepath.Join(export, renamed)))
+			setSource(t, mapPath, quoteYAML(tc.patients), renamed)
+
+			// The rows of each report, counted by the proposer's own
+			// inventory (another reader than the run's).
+			inv, err := mapping.InventoryDir(os.DirFS(export), mapping.InventoryOptions{})
+			require.NoError(t, err)
+			rows := map[string]int{}
+			for _, e := range inv.Entities {
+				rows[e.File] = int(e.Count)
+			}
+			require.Positive(t, rows[renamed])
+
+			r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+			args := join([]string{"-map", mapPath}, r.led(ledger), srcArgs, r.hlArgs())
+			r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
+			out := r.mustRun(append([]string{"preflight"}, args...)...)
+			assert.Contains(t, out, "ready: nothing blocks the run")
+			out = r.mustRun(append([]string{"run"}, args...)...)
+			require.Contains(t, out, "run done")
+
+			l, err := rollback.Open(ctx, ledger, rollback.Options{ReadOnly: true, Key: bytes.Repeat([]byte{7}, 32)})
+			require.NoError(t, err)
+			defer l.Close()
+			contactOf := map[string]string{}
+			for e, err := range l.IDMap(ctx, po.RecordType()) {
+				require.NoError(t, err)
+				contactOf[e.SourceKey] = e.HighLevelID
+			}
+			t.Logf("%s: %d patients, %d contacts", tc.folder, rows[renamed], len(contactOf))
+			assert.Len(t, contactOf, rows[renamed], "every patient row of %s is a contact", renamed)
+			assert.Equal(t, rows[renamed], r.contacts())
+
+			if ao != nil {
+				hl, err := highlevel.NewClient(highlevel.Options{BaseURL: r.hl.URL, LocationID: hltest.DefaultLocationID,
+					Auth: highlevel.StaticToken(hltest.DefaultToken)})
+				require.NoError(t, err)
+				var assocKey string
+				for _, lk := range ao.Lookups {
+					if lk.To == mapping.LinkAssociation && lk.Object == po.Name {
+						assocKey = lk.Association
+						require.Equal(t, tc.apptRef, lk.From)
+					}
+				}
+				require.NotEmpty(t, assocKey, "appointments are related to their patient")
+				assoc, err := hl.Associations.GetByKey(ctx, assocKey)
+				require.NoError(t, err)
+				// The appointment report's own rows: key → patient.
+				patientOf := appointmentPatients(t, filepath.Join(export, tc.appointments), tc.apptKey, tc.apptRef)
+				n := 0
+				for e, err := range l.IDMap(ctx, ao.RecordType()) {
+					require.NoError(t, err)
+					n++
+					var to []string
+					for rel, err := range hl.Associations.Relations(ctx, e.HighLevelID, highlevel.RelationListOptions{AssociationIDs: []string{assoc.ID}}) {
+						require.NoError(t, err)
+						other := rel.FirstRecordID
+						if other == e.HighLevelID {
+							other = rel.SecondRecordID
+						}
+						to = append(to, other)
+					}
+					assert.Equal(t, []string{contactOf[patientOf[e.SourceKey]]}, to, "appointment %s related to patient %s", e.SourceKey, patientOf[e.SourceKey])
+				}
+				t.Logf("%s: %d appointments, %d migrated", tc.folder, rows[tc.appointments], n)
+				assert.Equal(t, rows[tc.appointments], n, "every appointment row of %s arrives", tc.appointments)
+			}
+
+			// A source naming no file of the folder blocks preflight,
+			// naming the file.
+			setSource(t, mapPath, quoteYAML(renamed), "Patient List.csv")
+			r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+			code, out, errOut := r.run(append([]string{"preflight"}, args...)...)
+			assert.NotEqual(t, exitOK, code)
+			assert.Contains(t, out+errOut, "Patient List.csv")
+			assert.Contains(t, out+errOut, "no such file in the export folder")
+		})
+	}
+}
+
+// quoteYAML is name as the map's YAML writes it (quoted when it must be).
+func quoteYAML(name string) string {
+	if strings.ContainsAny(name, "#:") || strings.HasPrefix(name, "'") {
+		return "'" + name + "'"
+	}
+	return name
+}
+
+// appointmentPatients reads an appointment report (UTF-8, comma separated)
+// as a person would: appointment key → patient key.
+func appointmentPatients(t *testing.T, file, keyCol, refCol string) map[string]string {
+	t.Helper()
+	inv, err := mapping.InventoryDir(os.DirFS(filepath.Dir(file)), mapping.InventoryOptions{Samples: 100000})
+	require.NoError(t, err)
+	for _, e := range inv.Entities {
+		if e.File != filepath.Base(file) {
+			continue
+		}
+		var keys, refs []string
+		for _, f := range e.Fields {
+			switch f.Name {
+			case keyCol:
+				keys = f.Samples
+			case refCol:
+				refs = f.Samples
+			}
+		}
+		require.Len(t, refs, len(keys))
+		out := map[string]string{}
+		for i, k := range keys {
+			out[k] = refs[i]
+		}
+		return out
+	}
+	t.Fatalf("no %s", file)
+	return nil
+}
