@@ -561,7 +561,10 @@ func (a *Applier) applyField(cf *compiledField, rec Record, p *Payload) {
 		v = out
 	}
 	var list []string
-	if f.Type.IsList() {
+	// A standard list field (a contact's tags) with a value map takes it
+	// item by item, as a multi-value custom field does (cohort ids → tags).
+	stdList := f.Type == "" && f.To == "tags" && cf.values != nil
+	if f.Type.IsList() || stdList {
 		list = splitList(v)
 		if cf.values != nil {
 			kept := list[:0]
@@ -599,6 +602,12 @@ func (a *Applier) applyField(cf *compiledField, rec Record, p *Payload) {
 					return
 				}
 			}
+		}
+		if stdList {
+			// The text is the list as JSON, which the inputs read (splitList).
+			b, _ := json.Marshal(list)
+			p.Fields = append(p.Fields, Value{Key: f.To, Text: string(b), List: list})
+			return
 		}
 		p.Custom = append(p.Custom, Value{Key: f.To, Type: f.Type, List: list})
 		return
@@ -652,6 +661,9 @@ func (a *Applier) mapValue(cf *compiledField, v string, p *Payload) (string, boo
 		return "", false
 	}
 	if !keep {
+		if cf.f.Unknown == UnknownWarn && strings.TrimSpace(v) != "" {
+			p.problem(cf.f.To, RuleUnknownValue, "a value is not listed in the rule's values; it is left out", Warning)
+		}
 		return "", true
 	}
 	return mv, true
@@ -672,7 +684,7 @@ func (f *Field) pickList() (*transform.PickList, error) {
 		o.Unknown = transform.UnknownPassThrough
 	case UnknownDefault:
 		o.Unknown = transform.UnknownDefault
-	case UnknownDrop:
+	case UnknownDrop, UnknownWarn:
 		o.Unknown = transform.UnknownDrop
 	}
 	pl, err := transform.NewPickList(entries, o)
@@ -688,9 +700,29 @@ func splitList(v string) []string {
 		return nil
 	}
 	if v[0] == '[' {
-		var out []string
-		if json.Unmarshal([]byte(v), &out) == nil {
-			return slices.DeleteFunc(out, func(s string) bool { return strings.TrimSpace(s) == "" })
+		// Items are strings or numbers: a source record's id list is
+		// written [3,"A-7"] (numeric keys as numbers).
+		var raw []json.RawMessage
+		if json.Unmarshal([]byte(v), &raw) == nil {
+			out := make([]string, 0, len(raw))
+			ok := true
+			for _, r := range raw {
+				var s string
+				var n json.Number
+				switch {
+				case json.Unmarshal(r, &s) == nil:
+				case json.Unmarshal(r, &n) == nil:
+					s = n.String()
+				default:
+					ok = false
+				}
+				if strings.TrimSpace(s) != "" {
+					out = append(out, s)
+				}
+			}
+			if ok {
+				return out
+			}
 		}
 	}
 	return []string{v}

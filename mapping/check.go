@@ -211,13 +211,13 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 			add(f.at, fp, "%v", err)
 		}
 		switch f.Unknown {
-		case "", UnknownError, UnknownKeep, UnknownDrop:
+		case "", UnknownError, UnknownKeep, UnknownDrop, UnknownWarn:
 		case UnknownDefault:
 			if f.Default == "" {
 				add(f.at, fp, "unknown: default needs a default value")
 			}
 		default:
-			add(f.at, fp, "unknown policy %q (error, keep, default, drop)", f.Unknown)
+			add(f.at, fp, "unknown policy %q (error, keep, default, drop, warn)", f.Unknown)
 		}
 		if _, err := f.pickList(); err != nil {
 			add(f.at, fp, "%v", err)

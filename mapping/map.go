@@ -219,6 +219,10 @@ const (
 	UnknownKeep    UnknownPolicy = "keep"    // pass the value through unchanged
 	UnknownDefault UnknownPolicy = "default" // use the rule's Default
 	UnknownDrop    UnknownPolicy = "drop"    // leave the field empty
+	// UnknownWarn leaves the value out and says so: a warning on the
+	// record (a cohort the map's table does not list is no tag, the
+	// contact still migrates).
+	UnknownWarn UnknownPolicy = "warn"
 )
 
 // Step is one transform in a chain: a registered name and its arguments.

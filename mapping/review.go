@@ -224,6 +224,8 @@ func unknownText(f Field) string {
 		return "replaced by `" + mdCell(f.Default) + "`"
 	case UnknownDrop:
 		return "left empty"
+	case UnknownWarn:
+		return "left out, with a warning on the record"
 	}
 	return "record invalid"
 }
