@@ -71,8 +71,9 @@ func (c census) check(t *testing.T, skipped int64) {
 // (counted by the run as skipped).
 //
 // The lines of patients' notes that are not treatment rows arrive on the
-// contact (pbn_notes): TestDefaultMapNotesAndTimes checks them. Not in
-// this census: cohort membership (not carried yet: issue 16.5).
+// contact (pbn_notes): TestDefaultMapNotesAndTimes checks them. Cohort
+// membership (contact tags once the map tags the practice's cohorts):
+// TestCohortCensus.
 func TestDefaultMapCensus(t *testing.T) {
 	e := newEnv(t, envOptions{patients: size(60), seed: 7})
 	ctx := context.Background()
