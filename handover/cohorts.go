@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 )
 
 // Cohort is one row of cohorts.csv.
@@ -38,15 +38,45 @@ type Cohort struct {
 // cohort's name in lower case, spaces collapsed (HighLevel lower-cases
 // tags itself; the prefix keeps migrated segments apart from the agency's
 // own tags).
+// It is mapping.CohortTag's rule, which the map's cohort table
+// (Map.TagCohorts) is drafted with.
 func CohortTag(name string) string {
-	return "pbn: " + strings.Join(strings.FieldsFunc(strings.ToLower(name), unicode.IsSpace), " ")
+	return mapping.CohortTag(pbn.Cohort{Name: name})
+}
+
+// mapCohortTags is the map's cohort → tag table: the value map of the
+// patients' rule from cohortIds to tags (nil without one).
+func mapCohortTags(m *mapping.Map) map[string]string {
+	if m == nil {
+		return nil
+	}
+	for _, o := range m.Objects {
+		if o.Source != string(pbn.EntityPatients) || o.Target != mapping.TargetContact {
+			continue
+		}
+		for _, f := range o.Fields {
+			if f.From == mapping.CohortsField && f.To == "tags" && len(f.Values) > 0 {
+				out := make(map[string]string, len(f.Values))
+				for _, p := range f.Values {
+					out[p.From] = p.To
+				}
+				return out
+			}
+		}
+	}
+	return nil
 }
 
 func buildCohorts(ctx context.Context, d *data, m *mapping.Map, hl *highlevel.Client) ([]Cohort, error) {
 	applied := migratedField(m, "patients", "cohortIds") == "tags"
+	table := mapCohortTags(m)
 	out := make([]Cohort, 0, len(d.cohorts))
 	for _, c := range d.cohorts {
-		row := Cohort{Name: c.Name, Description: c.Description, Criteria: c.Criteria, Size: c.PatientCount, Tag: CohortTag(c.Name), TagApplied: applied}
+		tag := mapping.CohortTag(c)
+		if t, ok := table[string(c.ID)]; ok && t != "" {
+			tag = t // the map's table, as a person may have renamed it
+		}
+		row := Cohort{Name: c.Name, Description: c.Description, Criteria: c.Criteria, Size: c.PatientCount, Tag: tag, TagApplied: applied}
 		if row.Criteria == "" {
 			row.Criteria = "not given by PbN"
 		}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbnhl/pbnhl/handover"
@@ -313,4 +314,33 @@ func TestNoPatientDataInCohorts(t *testing.T) {
 	require.ErrorIs(t, err, handover.ErrPatientData)
 	require.Contains(t, err.Error(), "cohort 77")
 	require.NotContains(t, err.Error(), name)
+}
+
+// TestCohortTagFromTheMap: with a map whose cohort table was drafted by
+// Map.TagCohorts, cohorts.csv names the tag the map writes — a tag a
+// person renamed in the map included — and counts that tag in HighLevel.
+func TestCohortTagFromTheMap(t *testing.T) {
+	ctx := context.Background()
+	src := source(t, 30)
+	cohorts := pbntest.MustPractice(7, 30).Cohorts()
+	m := goldenMap()
+	require.NoError(t, m.TagCohorts(cohorts))
+	m.Objects[0].Field("tags").Values[0].To = "vip members"
+	hs := hltest.NewServer(hltest.Options{Locations: []hltest.Location{{ID: hltest.DefaultLocationID, Token: hltest.DefaultToken, AllowDuplicates: true}},
+		RateLimit: hltest.RateLimit{Max: 100000, Window: time.Second}})
+	t.Cleanup(hs.Close)
+	hl, err := highlevel.NewClient(highlevel.Options{BaseURL: hs.URL, LocationID: hltest.DefaultLocationID, Auth: highlevel.StaticToken(hltest.DefaultToken)})
+	require.NoError(t, err)
+	for j := range int(cohorts[0].PatientCount) {
+		_, err := hl.Contacts.Create(ctx, highlevel.ContactInput{FirstName: "Member", LastName: strconv.Itoa(j), Tags: []string{"vip members"}})
+		require.NoError(t, err)
+	}
+	p, err := handover.Write(ctx, t.TempDir(), handover.Inputs{Source: src, Map: m, HighLevel: hl})
+	require.NoError(t, err)
+	require.Len(t, p.Cohorts, len(cohorts))
+	assert.Equal(t, "vip members", p.Cohorts[0].Tag, "the map's renamed tag")
+	assert.True(t, p.Cohorts[0].TagApplied)
+	assert.Equal(t, "checked", p.Cohorts[0].Checked, "the renamed tag is the one counted")
+	assert.Equal(t, mapping.CohortTag(cohorts[1]), p.Cohorts[1].Tag)
+	assert.Equal(t, handover.CohortTag(cohorts[1].Name), p.Cohorts[1].Tag, "one naming rule")
 }
