@@ -134,6 +134,22 @@
 // [OpenWorkbook] reads any workbook's sheets the same way, for readers of
 // reports that are not bound to an entity (mapping.InventoryDir).
 //
+// # Another system's reports
+//
+// A folder of a practice system's own reports (Dentrix "Patient List.csv",
+// an Eaglesoft "Scheduled Appointments.csv", a workbook's sheet) is read
+// as it is through the same ExportReader: an entity name that is a report
+// file of the folder ([FileEntity]: "Patient List.csv", "book.xlsx",
+// "book.xlsx#Patients") streams that file's rows as *[FileRow] values keyed
+// by the header as written ([ExportReader.FileRows]; [Records] yields them
+// too). Nothing is typed or renamed: the map's rules say what each column
+// is (a map drafted by pbn2hl propose -files names its reports so). The
+// encoding is detected or named as for the export's own files, the
+// separator (comma, tab, semicolon) is taken from the header line, a bad
+// row is a *[RowError] and the others are read, a name that is not one file
+// of the folder is a *[FileError]. [ExportReader.Columns] gives a report's
+// header, so a preflight can say which column a map needs is missing.
+//
 // # Errors
 //
 // [Client] errors are *[APIError] for non-2xx answers (errors.Is(err,

@@ -84,7 +84,9 @@
 // propose drafts from what a program using the library would call:
 // mapping.InventorySource over the source and mapping.DestinationFrom over
 // the location; with -files (and -export) it reads the folder's reports as
-// they are, whatever system wrote them, through mapping.InventoryDir. Rows
+// they are, whatever system wrote them, through mapping.InventoryDir, and
+// each object's source is the report file it reads (practicebynumbers
+// FileEntity), so schema, preflight and run take such a map as it is. Rows
 // the reader rejected are printed per file with their reasons, and files
 // the PbN reader does not know are named with a pointer to -files. With
 // -ai-endpoint and -ai-model (suggest.go) a mapping/llm Suggester reviews

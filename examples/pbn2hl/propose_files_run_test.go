@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,7 +59,10 @@ func setSource(t *testing.T, mapPath, from, to string) {
 // names read as reports); approve → schema → preflight → run moves every
 // row of each report that has a key column into HighLevel: every patient a
 // contact under its key, every appointment a record related to its own
-// patient's contact. A file is assigned to an object by hand by editing its
+// patient's contact; a delta over the same reports writes nothing, and
+// over a later export with one patient's row changed writes that contact
+// only (the folder's manifest.json gives the watermark: reports carry no
+// change stamp). A file is assigned to an object by hand by editing its
 // source: a renamed report is read under its new name, and a source naming
 // no file of the folder blocks preflight with the file named.
 func TestProposeFilesRunnable(t *testing.T) {
@@ -112,6 +117,7 @@ func TestProposeFilesRunnable(t *testing.T) {
 			}
 			require.Positive(t, rows[renamed])
 
+			require.NoError(t, os.WriteFile(filepath.Join(export, "manifest.json"), []byte(`{"contract": "v1", "exportedAt": "2024-11-30T09:00:00Z"}`), 0o600))
 			r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
 			args := join([]string{"-map", mapPath}, r.led(ledger), srcArgs, r.hlArgs())
 			r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
@@ -167,6 +173,24 @@ func TestProposeFilesRunnable(t *testing.T) {
 				assert.Equal(t, rows[tc.appointments], n, "every appointment row of %s arrives", tc.appointments)
 			}
 
+			// A delta over the same reports (rows carry no change stamp, so
+			// every row is read again) writes nothing: each record's
+			// digest is unchanged. The folder says when it was exported
+			// (manifest.json): reports carry no stamp a watermark could
+			// be taken from.
+			out = r.mustRun(append([]string{"delta"}, args...)...)
+			assert.Equal(t, "0", deltaColumn(t, out, po.Name, 2), "delta: nothing written\n%s", out)
+			assert.Equal(t, rows[renamed], r.contacts(), "no contact made twice")
+			if tc.folder != "denticon_utf16" {
+				// One patient's row changed in a later export: the delta
+				// updates that contact only.
+				editFirstRow(t, filepath.Join(export, renamed), po)
+				require.NoError(t, os.WriteFile(filepath.Join(export, "manifest.json"), []byte(`{"contract": "v1", "exportedAt": "2024-12-01T09:00:00Z"}`), 0o600))
+				out = r.mustRun(append([]string{"delta"}, args...)...)
+				assert.Equal(t, "1", deltaColumn(t, out, po.Name, 2), "delta: the changed patient written\n%s", out)
+				assert.Equal(t, rows[renamed], r.contacts())
+			}
+
 			// A source naming no file of the folder blocks preflight,
 			// naming the file.
 			setSource(t, mapPath, quoteYAML(renamed), "Patient List.csv")
@@ -215,4 +239,41 @@ func appointmentPatients(t *testing.T, file, keyCol, refCol string) map[string]s
 	}
 	t.Fatalf("no %s", file)
 	return nil
+}
+
+// deltaColumn is column col (1: records, 2: written, 3: existing) of
+// object's line in a run's or delta's table.
+func deltaColumn(t *testing.T, out, object string, col int) string {
+	t.Helper()
+	for line := range strings.SplitSeq(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > col && f[0] == object {
+			return f[col]
+		}
+	}
+	t.Fatalf("no line for %s in\n%s", object, out)
+	return ""
+}
+
+// editFirstRow changes the first patient's last name (the column of the
+// object's lastName rule) in a UTF-8 comma-separated report.
+func editFirstRow(t *testing.T, file string, po *mapping.Object) {
+	t.Helper()
+	col := ""
+	for _, f := range po.Fields {
+		if f.To == "lastName" {
+			col = f.From
+		}
+	}
+	require.NotEmpty(t, col, "a lastName rule")
+	raw, err := os.ReadFile(file)
+	require.NoError(t, err)
+	rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf")))).ReadAll()
+	require.NoError(t, err)
+	j := slices.Index(rows[0], col)
+	require.GreaterOrEqual(t, j, 0)
+	rows[1][j] = "Changedname"
+	var b bytes.Buffer
+	require.NoError(t, csv.NewWriter(&b).WriteAll(rows))
+	require.NoError(t, os.WriteFile(file, b.Bytes(), 0o600))
 }
