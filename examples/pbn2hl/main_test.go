@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -896,6 +897,26 @@ func TestAcceptInvalid(t *testing.T) {
 	assert.Contains(t, out, "invalid records by reason (never sent):")
 	assert.Contains(t, out, "treatment_plans: 7 of 7 invalid")
 	assert.Contains(t, out, "accepted knowingly")
+	// The run's problems file beside its success file: one row per
+	// invalid record, with its reason and no value (issue 19.4).
+	m2 := regexp.MustCompile(`problems file \(7 invalid, 0 rejected, with reasons\): (\S+)`).FindStringSubmatch(out)
+	require.NotNil(t, m2, out)
+	assert.Equal(t, r.path("l.ledger-run2-problems.csv"), m2[1])
+	st, err := os.Stat(m2[1])
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), st.Mode().Perm())
+	b, err := os.ReadFile(m2[1])
+	require.NoError(t, err)
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rows, 1+7, "%s", b)
+	assert.Equal(t, "kind", rows[0][0])
+	for _, row := range rows[1:] {
+		assert.Equal(t, []string{"invalid", "2", "treatment_plans"}, row[:3], "%s", b)
+		assert.Contains(t, row[7], "status", "the reason names the field")
+	}
+	audit := r.mustRun(join([]string{"audit", "-problems", "-runs", "2"}, r.led(r.path("l.ledger")))...)
+	assert.Equal(t, string(b), audit, "the same as audit -problems -runs 2")
 
 	for _, bad := range [][]string{
 		{"preflight", "-max-invalid-share", "1.5"},
