@@ -329,8 +329,18 @@ func (l *Limiter) Observe(g Grant, o Observation, pause time.Duration) {
 	switch {
 	case o.DailyRemaining == 0:
 		retry := o.RetryAfter
-		if retry <= 0 {
+		switch {
+		case retry > 0:
+		case o.Throttled:
+			// Refused without saying until when: probe after the
+			// interval.
 			retry = l.probe
+		default:
+			// An answered request spent the last of the quota. It says
+			// nothing of when the quota returns; HighLevel's refusal of
+			// the next one does (Retry-After): that one goes at once, as
+			// the probe, instead of everyone guessing the interval.
+			retry = 0
 		}
 		l.daily = dailyState{exhausted: true, retryAt: now.Add(retry)}
 		l.wakeAll()

@@ -184,7 +184,7 @@ func TestLimiterDailyExhaustion(t *testing.T) {
 	l, err := NewLimiter(LimiterOptions{Limit: 10, Window: time.Second, DailyProbeInterval: time.Minute})
 	require.NoError(t, err)
 	l.now = clk.now
-	l.Observe(Grant{At: clk.t}, Observation{Max: -1, Remaining: -1, DailyRemaining: 0}, 0)
+	l.Observe(Grant{At: clk.t}, Observation{Max: -1, Remaining: -1, DailyRemaining: 0, Throttled: true}, 0)
 
 	_, err = l.Wait(context.Background())
 	var de *DailyLimitError
@@ -216,6 +216,31 @@ func TestLimiterDailyExhaustion(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// An answered request that spent the last of the daily quota says nothing
+// of when it returns: the next request goes at once as the probe, so that
+// HighLevel's refusal (Retry-After) sets the wait, not the probe interval
+// (TestDailyLimitPausesByDefault paused ten minutes when the last answer
+// before the limit was a 200). The others poll while it is in flight.
+func TestLimiterDailyExhaustedByAnAnswer(t *testing.T) {
+	clk := &fakeClock{t: time.Unix(1_000_000, 0)}
+	l, err := NewLimiter(LimiterOptions{Limit: 10, Window: time.Second, DailyProbeInterval: 10 * time.Minute})
+	require.NoError(t, err)
+	l.now = clk.now
+	l.Observe(Grant{At: clk.t}, Observation{Max: -1, Remaining: -1, DailyRemaining: 0}, 0)
+
+	g, err := l.Wait(context.Background())
+	require.NoError(t, err, "the probe goes at once")
+	_, err = l.Wait(context.Background())
+	var de *DailyLimitError
+	require.ErrorAs(t, err, &de, "the others wait for the probe's answer")
+	assert.Equal(t, clk.t.Add(time.Second), de.RetryAt)
+
+	l.Observe(g, Observation{Max: -1, Remaining: -1, DailyRemaining: 0, RetryAfter: 90 * time.Second, Throttled: true}, 0)
+	_, err = l.Wait(context.Background())
+	require.ErrorAs(t, err, &de)
+	assert.Equal(t, clk.t.Add(90*time.Second), de.RetryAt, "HighLevel's Retry-After, not the ten-minute interval")
+}
+
 func TestLimiterDailyExhaustionFailsQueuedWaiters(t *testing.T) {
 	l := newLimiter(t, 1, time.Hour)
 	_, err := l.Wait(context.Background())
@@ -226,7 +251,7 @@ func TestLimiterDailyExhaustionFailsQueuedWaiters(t *testing.T) {
 		errc <- err
 	}()
 	waitForWaiters(t, l, 1)
-	l.Observe(Grant{}, Observation{Max: -1, Remaining: -1, DailyRemaining: 0}, 0)
+	l.Observe(Grant{}, Observation{Max: -1, Remaining: -1, DailyRemaining: 0, Throttled: true}, 0)
 	select {
 	case err := <-errc:
 		assert.ErrorIs(t, err, ErrDailyLimit)
