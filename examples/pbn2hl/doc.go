@@ -47,14 +47,15 @@
 // ~/.pgpass.
 //
 // Side files (sidefiles.go) — run's and delta's success CSV (source
-// entity, source key, HighLevel type and id, action), sample's report —
-// are named after the ledger and go beside a ledger file
+// entity, source key, HighLevel type and id, action) and problems CSV
+// (the run's invalid and rejected records with reasons, as audit
+// -problems -runs N), sample's report — are named after the ledger and go beside a ledger file
 // (smile.ledger-run3-success.csv, smile.ledger.sample-report.json); a
 // postgres:// ledger has no folder, so they go beside -map, named after
 // the database and schema (pbnhl_prod.practice_a-run3-success.csv).
 // -out-dir DIR on run, delta and sample puts them in DIR instead (created
-// owner-only). They are owner-only files; the success CSV holds keys and
-// ids, no record content, and can be written again from the ledger.
+// owner-only). They are owner-only files holding keys, ids and reasons,
+// no record content; the CSVs can be written again from the ledger.
 //
 // Messages written into HighLevel Conversations (a map object with target
 // conversation_message, issue 16.2) carry the map's "provider" field or,

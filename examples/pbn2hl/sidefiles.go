@@ -9,7 +9,8 @@ import (
 )
 
 // Side files are what a command writes besides the ledger and its
-// output: run's and delta's success CSV, sample's report. Where they go:
+// output: run's and delta's success and problems CSVs, sample's report.
+// Where they go:
 //
 //   - -out-dir DIR: in DIR (created, owner-only, when missing);
 //   - otherwise, a ledger file (a path, or sqlite:PATH): beside it, named
@@ -23,7 +24,7 @@ import (
 
 // sideFileDirFlag registers -out-dir on a command that writes side files.
 func (c *cli) sideFileDirFlag() {
-	c.flags.StringVar(&c.cfg.outDir, "out-dir", "", "write the side files (success CSV, sample report) into this `DIR` (default: beside -ledger; beside -map for a postgres:// ledger)")
+	c.flags.StringVar(&c.cfg.outDir, "out-dir", "", "write the side files (success and problems CSVs, sample report) into this `DIR` (default: beside -ledger; beside -map for a postgres:// ledger)")
 }
 
 // sideFile is the path of a side file named after the ledger plus suffix
