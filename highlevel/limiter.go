@@ -28,8 +28,10 @@ type LimiterOptions struct {
 	// 250ms (2.5% of the default window); set a negative value for none.
 	Margin time.Duration
 	// DailyProbeInterval is how long calls fail fast with a daily
-	// *RateLimitError once HighLevel reports the daily quota spent, before
-	// one call probes again. Default 10m.
+	// *RateLimitError once HighLevel refused one for the daily quota
+	// without a Retry-After, before one call probes again. Default 10m.
+	// (When an answer reports the quota spent, the next call probes at
+	// once: HighLevel's refusal says, by Retry-After, when it returns.)
 	DailyProbeInterval time.Duration
 	// BreakerFailures is how many consecutive 5xx or network failures open
 	// the circuit breaker. Default 5.

@@ -19,8 +19,10 @@ type LimiterOptions struct {
 	// counts it. Zero means none.
 	Margin time.Duration
 	// DailyProbeInterval is how long the limiter refuses requests after the
-	// server reported the daily quota exhausted without saying when it
-	// resets; after it, one request is let through to probe. Default 10m.
+	// server refused one for the daily quota without saying when it resets
+	// (no Retry-After); after it, one request is let through to probe.
+	// Default 10m. A quota spent by an answered request is probed at once:
+	// the refusal of the next one carries Retry-After.
 	DailyProbeInterval time.Duration
 }
 
