@@ -10,7 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbnhl/pbnhl/highlevel"
+	"github.com/pbnhl/pbnhl/highlevel/hltest"
 	"github.com/pbnhl/pbnhl/mapping"
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
+	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 )
 
 // TestCohortCensus (issue 16.5 and done-when #1, cohorts): the default map
@@ -108,4 +111,78 @@ func TestCohortCensus(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, members[tag], n, "cohort %s: contacts found by its tag", c.ID)
 	}
+}
+
+// TestCohortTagsDelta: a delta's contact update carries no tags —
+// HighLevel's update would replace every tag of the contact — but adds the
+// map's tags and removes the map's own tags the patient no longer has: on
+// the contacts of the patients the source changed, a tag staff gave
+// survives, a cohort tag planted on a non-member (as if it left the
+// cohort) is removed, and the members keep their cohorts' tags.
+func TestCohortTagsDelta(t *testing.T) {
+	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
+	e := newEnv(t, envOptions{patients: size(30), seed: 3, now: func() time.Time { return day }})
+	ctx := context.Background()
+	p := e.pbn.Practice()
+	cohorts := p.Cohorts()
+	require.NoError(t, e.m.TagCohorts(cohorts))
+	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)))
+	migrate(t, e, nil)
+	tagOf := map[string]string{}
+	for _, c := range cohorts {
+		tagOf[string(c.ID)] = mapping.CohortTag(c)
+	}
+
+	changes := e.pbn.MutateWith(pbntest.MutateOptions{Update: 25})
+	contactOf := map[string]string{}
+	for id, pid := range contactPatients(e) {
+		contactOf[pid] = id
+	}
+	patients := map[string]pbn.Patient{}
+	for pt := range e.pbn.Practice().Patients() {
+		patients[string(pt.ID)] = pt
+	}
+	type planted struct{ contact, left string }
+	var changed []planted
+	for _, k := range changes.Updated[pbn.EntityPatients] {
+		pt := patients[string(k)]
+		cid, ok := contactOf[string(k)]
+		if !ok || pt.Status == pbn.PatientStatusDeleted {
+			continue
+		}
+		// A cohort the patient is not in: its tag planted as if it had left.
+		left := ""
+		for _, c := range cohorts {
+			if !slices.Contains(pt.CohortIDs, c.ID) {
+				left = tagOf[string(c.ID)]
+				break
+			}
+		}
+		require.NotEmpty(t, left)
+		_, err := e.client.Contacts.AddTags(ctx, cid, "staff: called back", left)
+		require.NoError(t, err)
+		changed = append(changed, planted{cid, left})
+	}
+	require.NotEmpty(t, changed, "the mutation updated migrated patients")
+
+	_, err := e.migration(nil).Delta(ctx)
+	require.NoError(t, err)
+	updated := 0
+	for pid, cid := range contactOf {
+		for _, pl := range changed {
+			if pl.contact != cid {
+				continue
+			}
+			updated++
+			ct, ok := e.hl.Contact(hltest.DefaultLocationID, cid)
+			require.True(t, ok)
+			assert.Contains(t, ct.Tags, "staff: called back", "patient %s: a tag staff gave survives the delta", pid)
+			assert.NotContains(t, ct.Tags, pl.left, "patient %s: the tag of a cohort it is not in is removed", pid)
+			for _, id := range patients[pid].CohortIDs {
+				assert.Contains(t, ct.Tags, tagOf[string(id)], "patient %s keeps cohort %s's tag", pid, id)
+			}
+		}
+	}
+	assert.Equal(t, len(changed), updated)
+	assert.Positive(t, e.opCount("contacts.update"), "the delta updated contacts")
 }

@@ -127,10 +127,30 @@ func (contactTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr
 			}
 			u.CustomFields = append(u.CustomFields, in.CustomFields[len(in.CustomFields)-len(vals):]...)
 			u.CustomFields = append(u.CustomFields, clearedFolds(ph.m.opts.Map, vals, ph.p.inputs.FieldIDs)...)
+			// The update carries no tags (HighLevel's would replace those
+			// staff gave the contact): the map's tags are added, and the
+			// map's own tags the record lost (a cohort left) removed, each
+			// call idempotent, so a retry after a lost answer is harmless.
+			add, remove, err := ph.p.inputs.ContactTags(ph.m.opts.Map, p)
+			if err != nil {
+				return nil, nil, err
+			}
 			wire, err := u.Body()
 			return wire, func(ctx context.Context, id string) error {
-				_, err := c.Contacts.Update(ctx, id, u)
-				return err
+				if _, err := c.Contacts.Update(ctx, id, u); err != nil {
+					return err
+				}
+				if len(add) > 0 {
+					if _, err := c.Contacts.AddTags(ctx, id, add...); err != nil {
+						return err
+					}
+				}
+				if len(remove) > 0 {
+					if _, err := c.Contacts.RemoveTags(ctx, id, remove...); err != nil {
+						return err
+					}
+				}
+				return nil
 			}, err
 		})
 	if err != nil || !ok {

@@ -335,10 +335,10 @@ func (in Inputs) ContactUpdate(p *Payload) (highlevel.ContactUpdate, error) {
 			*dst = &v.Text
 		}
 	}
+	// No tags: HighLevel's update replaces every tag of the contact, those
+	// staff and automations gave it since the first run included. The
+	// caller adds and removes the map's own (ContactTags).
 	u.DND, u.CustomFields = ci.DND, ci.CustomFields
-	if ci.Tags != nil {
-		u.Tags = ci.Tags
-	}
 	if p.AssignedTo != "" {
 		u.AssignedTo = &p.AssignedTo
 	}
@@ -353,6 +353,42 @@ func (in Inputs) ContactUpdate(p *Payload) (highlevel.ContactUpdate, error) {
 	}
 	u.CustomFields = append(u.CustomFields, clear...)
 	return u, nil
+}
+
+// ContactTags are the tag changes of a contact update (ContactUpdate
+// sends none): add, the payload's tags; remove, the tags of the object's
+// cohort table (a tags rule's value map: tags the map owns) the payload no
+// longer has — a patient who left a cohort loses its tag, a tag the map
+// does not own is never removed.
+func (in Inputs) ContactTags(m *Map, p *Payload) (add, remove []string, err error) {
+	ci, err := in.Contact(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	add = ci.Tags
+	var o *Object
+	if m != nil {
+		o = m.Object(p.Object)
+	}
+	if o == nil {
+		return add, nil, nil
+	}
+	has := make(map[string]bool, len(add))
+	for _, t := range add {
+		has[strings.ToLower(strings.TrimSpace(t))] = true
+	}
+	for _, f := range o.Fields {
+		if f.To != "tags" || f.Type != "" {
+			continue
+		}
+		for _, v := range f.Values {
+			t := strings.ToLower(strings.TrimSpace(v.To))
+			if t != "" && !has[t] && !slices.Contains(remove, t) {
+				remove = append(remove, t)
+			}
+		}
+	}
+	return add, remove, nil
 }
 
 // clearedFields are the custom fields of p.Empty, cleared.
