@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -179,6 +180,11 @@ func runPropose(ctx context.Context, c *cli) error {
 			}
 		}
 	}
+	if src != nil && len(m.Objects) > 0 {
+		if err := proposeCohortTags(ctx, c, src, m); err != nil {
+			return err
+		}
+	}
 	if len(m.Objects) == 0 {
 		// A map without objects would not load: write what the review
 		// says about each entity and stop.
@@ -200,6 +206,42 @@ func runPropose(ctx context.Context, c *cli) error {
 	c.outf("map: %s (%d objects, %d field rules, not approved)", p.out, len(m.Objects), rules)
 	c.outf("review: %s", p.review)
 	c.outf("next: read the review, edit the map, then: pbn2hl approve -map %s -by NAME", p.out)
+	return nil
+}
+
+// proposeCohortTags drafts the practice's cohort membership as contact
+// tags (issue 16.5): the map's patients object gets a rule from cohortIds
+// to tags with one value per cohort (mapping.Map.TagCohorts), which the
+// review lists and a person may rename. A cohort row the reader refuses is
+// said and left out of the table (its members then keep no tag for it,
+// with a warning on each record).
+func proposeCohortTags(ctx context.Context, c *cli, src pbn.Source, m *mapping.Map) error {
+	var cohorts []pbn.Cohort
+	refused := 0
+	for co, err := range src.Cohorts(ctx, pbn.ListOptions{}) {
+		if _, ok := errors.AsType[*pbn.RowError](err); ok {
+			refused++
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("propose: read cohorts: %w", err)
+		}
+		cohorts = append(cohorts, co)
+	}
+	if refused > 0 {
+		c.progressf("propose: %d cohort rows refused by the reader: those cohorts get no tag", refused)
+	}
+	if len(cohorts) == 0 {
+		return nil
+	}
+	switch err := m.TagCohorts(cohorts); {
+	case errors.Is(err, mapping.ErrNoPatientContacts):
+		c.progressf("propose: note: %d cohorts are not carried: no contact object reads patients (cohorts.csv of pbn2hl handover lists them)", len(cohorts))
+	case err != nil:
+		return fmt.Errorf("propose: cohort tags: %w", err)
+	default:
+		c.progressf("propose: %d cohorts → contact tags (%q, …): the patients' tags rule; rename a tag in its values", len(cohorts), mapping.CohortTag(cohorts[0]))
+	}
 	return nil
 }
 

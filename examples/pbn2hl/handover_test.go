@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,7 +41,15 @@ func TestHandoverAfterRun(t *testing.T) {
 	require.Positive(t, contacts)
 	cohorts, err := os.ReadFile(filepath.Join(out, handover.FileCohortsCSV))
 	require.NoError(t, err)
-	require.Contains(t, string(cohorts), "not checked: the map applies no cohort tag")
+	// propose tags cohort members (issue 16.5): every cohort's tag is
+	// applied and counted in HighLevel after the run.
+	rows, err := csv.NewReader(bytes.NewReader(cohorts)).ReadAll()
+	require.NoError(t, err)
+	require.Greater(t, len(rows), 1)
+	for _, row := range rows[1:] {
+		require.Equal(t, "true", row[5], "cohort %s: tag applied", row[0])
+		require.True(t, strings.HasPrefix(row[8], "checked"), "cohort %s counted in HighLevel: %s", row[0], row[8])
+	}
 	guide, err := os.ReadFile(filepath.Join(out, handover.FileGuideMD))
 	require.NoError(t, err)
 	require.Contains(t, string(guide), "Happy birthday {{contact.first_name}}!")
