@@ -25,6 +25,10 @@ const (
 	RuleDuplicate    = "duplicate"     // same email/phone/name+birth date as an earlier record
 	RuleStage        = "stage"         // pipeline or stage not mapped
 	RuleParse        = "parse"         // free text an expand parser could not read
+	// RuleRepeatedKey: the source key of an earlier record of the same
+	// object, in a report read as it is (a file without an id column):
+	// the run would take it for that record.
+	RuleRepeatedKey = "repeated_key"
 )
 
 // Severity says whether a problem stops a record.

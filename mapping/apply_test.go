@@ -1,6 +1,9 @@
 package mapping
 
 import (
+	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -415,5 +418,73 @@ func TestApplyEmptyPrimaryIsInvalid(t *testing.T) {
 	require.NoError(t, err)
 	for _, p := range ps[0].Problems {
 		assert.NotEqual(t, o.Primary, p.Field, "a filled primary is not a problem: %+v", p)
+	}
+}
+
+// TestValidatorRepeatedReportKey: an object reading a practice system's
+// report as it is (its source a file, practicebynumbers.FileEntity) has no
+// contract making its keys unique: a record repeating an earlier record's
+// key is invalid (RuleRepeatedKey, naming the column, not the value) rather
+// than taken for that record by the run. Eaglesoft's "Procedures
+// Completed" has no id column; the draft keys it by Patient ID, so every
+// procedure after a patient's first repeats it. Objects reading PbN
+// entities are not checked (ids are unique by contract, and their keys are
+// not all kept).
+func TestValidatorRepeatedReportKey(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join("testdata", "exports", "eaglesoft")
+	inv, err := InventoryDir(os.DirFS(dir), InventoryOptions{})
+	require.NoError(t, err)
+	pr, err := Propose(ctx, inv, Destination{}, ProposeOptions{})
+	require.NoError(t, err)
+	m := pr.Map
+	require.NoError(t, m.Approve("test", time.Now()))
+	o := m.Object("procedures_completed")
+	require.NotNil(t, o)
+	require.Equal(t, "Procedures Completed.csv", o.Source)
+	require.Equal(t, "Patient ID", o.SourceKey, "the placeholder key of a report without an id column")
+	a, err := NewApplier(m, ApplierOptions{})
+	require.NoError(t, err)
+	v := NewValidator(m, ValidatorOptions{})
+	src, err := pbn.OpenExport(dir, pbn.ExportOptions{})
+	require.NoError(t, err)
+	rows, repeated := 0, 0
+	keys := map[string]bool{}
+	for row, err := range src.FileRows(ctx, o.Source, pbn.ListOptions{}) {
+		require.NoError(t, err)
+		rows++
+		ps, err := a.Apply(o.Name, Struct(row))
+		require.NoError(t, err)
+		p := &ps[0]
+		p.Links = nil // the patients are not fed to this validator
+		v.Check(p)
+		key, _ := row.Get("Patient ID")
+		for _, pb := range p.Problems {
+			if pb.Rule == RuleRepeatedKey {
+				repeated++
+				assert.Equal(t, Invalid, pb.Severity)
+				assert.Contains(t, pb.Reason, "column Patient ID")
+				assert.NotContains(t, pb.Reason, key, "no value in the reason")
+				assert.True(t, keys[key], "only a key seen before")
+			}
+		}
+		keys[key] = true
+	}
+	require.Positive(t, rows)
+	assert.Positive(t, repeated)
+	assert.Equal(t, rows-len(keys), repeated, "every repeat, and only repeats")
+
+	// The same object reading a PbN entity is not checked.
+	o.Source = "procedures"
+	require.NoError(t, m.Approve("test", time.Now()))
+	v = NewValidator(m, ValidatorOptions{})
+	for range 2 {
+		ps, err := a.Apply(o.Name, Row{"Patient ID": "7"})
+		require.NoError(t, err)
+		ps[0].Links = nil
+		v.Check(&ps[0])
+		for _, pb := range ps[0].Problems {
+			assert.NotEqual(t, RuleRepeatedKey, pb.Rule)
+		}
 	}
 }

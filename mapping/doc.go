@@ -79,7 +79,8 @@
 //     as synonyms); a file it cannot place is listed "not recognised — map
 //     by hand" with its columns ([Proposal].Files), an entity without
 //     records gets no object, a file without an id column gets a
-//     placeholder key for review, plans without a stage become a custom
+//     placeholder key for review (a record repeating a report's key is then
+//     invalid, [RuleRepeatedKey], not taken for the first by a run), plans without a stage become a custom
 //     object draft, and whatever the map check would refuse is dropped into
 //     the review (propose_settle.go), so the draft always loads. Values
 //     decide too: e-mails, phones, birth dates, ZIP codes, states, full

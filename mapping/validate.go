@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"strings"
 	"sync"
+
+	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 )
 
 // ValidatorOptions tune NewValidator.
@@ -24,7 +26,11 @@ type ValidatorOptions struct {
 // for records nothing can refer to (notes, tasks, messages, procedures), and
 // a 64-bit hash per duplicate key of objects with a duplicate policy: its
 // memory grows with the number of parents, by about 16 bytes each, not with
-// the practice's history. Safe for concurrent use.
+// the practice's history. An object reading a practice system's report as
+// it is (practicebynumbers.FileEntity) is the exception: no contract makes
+// a report's keys unique, so the hash of each of its keys is kept too, and a
+// record repeating an earlier one's key is invalid (RuleRepeatedKey) rather
+// than taken for it by the run. Safe for concurrent use.
 type Validator struct {
 	m     *Map
 	known func(object, key string) bool
@@ -33,17 +39,26 @@ type Validator struct {
 	// ever asked about, so the only ones whose accepted keys are kept.
 	parents map[string]bool
 
-	mu   sync.Mutex
-	seen map[string]map[uint64]struct{}
-	dups map[uint64]string
+	// reports are the objects that read a report file as it is
+	// (pbn.FileEntity): no contract makes their keys unique, so every
+	// key is remembered to find one repeated.
+	reports map[string]bool
+
+	mu    sync.Mutex
+	seen  map[string]map[uint64]struct{}
+	dups  map[uint64]string
+	keyed map[string]map[uint64]struct{} // reports' keys so far
 }
 
 // NewValidator returns a validator for the map's objects.
 func NewValidator(m *Map, opts ValidatorOptions) *Validator {
-	parents := map[string]bool{}
+	parents, reports := map[string]bool{}, map[string]bool{}
 	for i := range m.Objects {
 		for _, l := range m.Objects[i].Lookups {
 			parents[l.Object] = true
+		}
+		if o := &m.Objects[i]; pbn.FileEntity(pbn.Entity(o.Source)) && o.Expand == nil {
+			reports[o.Name] = true
 		}
 	}
 	return &Validator{
@@ -51,8 +66,10 @@ func NewValidator(m *Map, opts ValidatorOptions) *Validator {
 		known:   opts.Known,
 		seed:    maphash.MakeSeed(),
 		parents: parents,
+		reports: reports,
 		seen:    map[string]map[uint64]struct{}{},
 		dups:    map[uint64]string{},
+		keyed:   map[string]map[uint64]struct{}{},
 	}
 }
 
@@ -71,6 +88,9 @@ func (v *Validator) Check(p *Payload) {
 	o := v.m.Object(p.Object)
 	v.mu.Lock()
 	defer v.mu.Unlock()
+	if p.Valid() && o != nil && v.reports[o.Name] && p.SourceKey != "" {
+		v.checkRepeatedKey(o, p)
+	}
 	if p.Valid() && o != nil && o.Duplicates != nil {
 		v.checkDuplicates(o, p)
 	}
@@ -103,6 +123,26 @@ func (v *Validator) exists(object, key string) bool {
 		return true
 	}
 	return v.known != nil && v.known(object, key)
+}
+
+// checkRepeatedKey refuses a report's record whose source key an earlier
+// record of the object had: a report without an id column keyed by a
+// column that repeats (a date, a patient) would have the run take the
+// second row for the first and drop it. The reason names the column, never
+// the value.
+func (v *Validator) checkRepeatedKey(o *Object, p *Payload) {
+	s := v.keyed[o.Name]
+	if s == nil {
+		s = map[uint64]struct{}{}
+		v.keyed[o.Name] = s
+	}
+	h := v.keyHash(p.SourceKey)
+	if _, dup := s[h]; !dup {
+		s[h] = struct{}{}
+		return
+	}
+	p.problem(o.SourceKey, RuleRepeatedKey, "its source key (column "+o.SourceKey+") is an earlier "+o.Name+
+		" record's: the run would take it for that record; choose a source_key column whose value is one record's only", Invalid)
 }
 
 func (v *Validator) checkDuplicates(o *Object, p *Payload) {

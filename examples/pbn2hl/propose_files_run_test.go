@@ -277,3 +277,33 @@ func editFirstRow(t *testing.T, file string, po *mapping.Object) {
 	require.NoError(t, csv.NewWriter(&b).WriteAll(rows))
 	require.NoError(t, os.WriteFile(file, b.Bytes(), 0o600))
 }
+
+// TestProposeFilesRepeatedKey: a report without a column identifying a
+// record (Eaglesoft's "Procedures Completed") is drafted with a placeholder
+// key for review; approved as it is, preflight blocks on the rows that
+// repeat an earlier row's key, naming the column, instead of the run
+// taking them for that row; run -accept-invalid leaves them out knowingly,
+// counted invalid and listed in the problems file, never as "existing".
+func TestProposeFilesRepeatedKey(t *testing.T) {
+	r := newRig(t, 1, 0)
+	delete(r.env, envPBNToken)
+	srcArgs := []string{"-export", filepath.Join("..", "..", "mapping", "testdata", "exports", "eaglesoft")}
+	mapPath, ledger := r.path("map.yaml"), r.path("l.ledger")
+	r.mustRun(join([]string{"propose", "-files", "-out", mapPath, "-review", r.path("review.md")}, srcArgs, r.hlArgs())...)
+	rv, err := os.ReadFile(r.path("review.md"))
+	require.NoError(t, err)
+	assert.Contains(t, string(rv), "no column identifies a record")
+	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	args := join([]string{"-map", mapPath}, r.led(ledger), srcArgs, r.hlArgs())
+	r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
+	code, out, errOut := r.run(append([]string{"preflight"}, args...)...)
+	assert.NotEqual(t, exitOK, code)
+	assert.Contains(t, out+errOut, "procedures_completed: 15 of 40 records invalid")
+	assert.Contains(t, out+errOut, "repeated_key")
+	assert.Contains(t, out+errOut, "column Patient ID")
+
+	out = r.mustRun(append([]string{"run", "-accept-invalid"}, args...)...)
+	assert.Equal(t, "25", deltaColumn(t, out, "procedures_completed", 2), "written\n%s", out)
+	assert.Equal(t, "0", deltaColumn(t, out, "procedures_completed", 3), "none taken for another row\n%s", out)
+	assert.Equal(t, "15", deltaColumn(t, out, "procedures_completed", 6), "invalid\n%s", out)
+}
