@@ -121,6 +121,13 @@
 //     too (same id and date), so undoing a delta restores them rather than
 //     leaving a deleted note behind; the journaled payload of an update is
 //     the body sent, emptied fields included, so Undo restores those too.
+//     A contact's update carries no tags: HighLevel's would replace every
+//     tag of the contact, those staff or automations gave it included. The
+//     map's tags are added instead (one more call when the record has
+//     tags) and the map's own tags it no longer has — a cohort the patient
+//     left, from the cohort table mapping.Map.TagCohorts drafts (pbn2hl
+//     propose does) — removed (one more when there are any); a tag the map
+//     does not own is never removed.
 //   - [Migration.Undo] reverses runs through rollback.Undo.
 //
 // [Doctor] comes before all of them and writes nothing: one
