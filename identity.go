@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 
@@ -52,7 +53,43 @@ func (m *Migration) ledgerFingerprint(ctx context.Context) string {
 	if err != nil || info.Path == "" {
 		return ""
 	}
-	return strings.ReplaceAll(filepath.Base(info.Path), " ", "_")
+	return ledgerName(info.Path)
+}
+
+// ledgerName is a ledger location as people recognise it, with no
+// directory, user, host or option in it: a file's name (sqlite: prefix
+// dropped), or for a postgres:// or postgresql:// URL its database and
+// the search_path schema when given ("pbnhl_prod.practice_a"; the last
+// path element of a URL would be "pbnhl_prod?host=…&sslmode=…").
+func ledgerName(loc string) string {
+	lower := strings.ToLower(loc)
+	if !strings.HasPrefix(lower, "postgres://") && !strings.HasPrefix(lower, "postgresql://") {
+		if strings.HasPrefix(lower, "sqlite:") {
+			loc = loc[len("sqlite:"):]
+		}
+		return strings.ReplaceAll(filepath.Base(loc), " ", "_")
+	}
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "postgres"
+	}
+	q := u.Query()
+	db := strings.TrimPrefix(u.Path, "/")
+	if db == "" {
+		db = q.Get("dbname")
+	}
+	if db == "" {
+		db = "postgres"
+	}
+	if schema, _, _ := strings.Cut(q.Get("search_path"), ","); strings.TrimSpace(schema) != "" {
+		db += "." + strings.TrimSpace(schema)
+	}
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '/' || r < 0x20 {
+			return '_'
+		}
+		return r
+	}, db)
 }
 
 // continued returns the migration ids this ledger continues (Adopt

@@ -87,6 +87,13 @@ func TestLedgerOnPostgres(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o700), dst.Mode().Perm(), "-out-dir is created owner-only")
 
+	// Another ledger against this location is refused, naming the owner's
+	// ledger by its database, not by the tail of its URL.
+	other := srv.Database(t)
+	code, out, errOut = r.run(join([]string{"sample", "-new-ledger", "-records", "10", "-map", mapPath}, r.led(other), r.srcArgs(), r.hlArgs())...)
+	assert.Equal(t, exitUsage, code, "%s\n%s", out, errOut)
+	assert.Contains(t, errOut, "with -ledger pointing at the ledger named "+db+".\n")
+
 	// A sample goes into a staging location with its own ledger: another
 	// HighLevel (and practice) here, the same approved map.
 	stg := newRig(t, 3, 0)
