@@ -126,6 +126,10 @@ func TestJSONOutput(t *testing.T) {
 	assert.Positive(t, delta.Totals.Written, "the changed and new records")
 	assert.Equal(t, 1, delta.KeptDeleted, "the deleted patient, kept in HighLevel by default")
 	assert.Contains(t, errOut, "success file", "the success file's line goes to stderr")
+	// Off a terminal the delta's progress is lines too, ending with its
+	// overall line (issue 19.2: the same view for run, sample, delta, undo).
+	assert.Regexp(t, `(?m)^delta finished · [\d,]+/[\d,]+ records`, errOut)
+	assert.NotContains(t, errOut, "\x1b", "no escape codes off a terminal")
 
 	all := r.stdout.String() + r.stderr.String()
 	assert.NotContains(t, all, hltest.DefaultToken)

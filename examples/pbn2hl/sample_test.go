@@ -45,6 +45,9 @@ func TestSampleApproveRun(t *testing.T) {
 	assert.Regexp(t, regexp.MustCompile(`contact: \d+ records`), out)
 	assert.Contains(t, out, "custom_objects.pbn_appointment")
 	assert.Contains(t, out, "CONTAINS PATIENT DATA")
+	// The sample's progress off a terminal: lines ending with its overall
+	// line (issue 19.2).
+	assert.Regexp(t, `(?m)^sample finished · [\d,]+/[\d,]+ records`, r.stderr.String())
 	for _, p := range []string{report, values} {
 		st, err := os.Stat(p)
 		require.NoError(t, err)
