@@ -65,6 +65,11 @@
 // location (a message naming another is refused with 400, a rejected
 // record listed by audit -problems).
 //
+// With -v, sample, run and delta also print where the phase's time went
+// (timing.go): each object's time, calls and call rate in load order, and
+// the time outside the objects (source reads for the logs folded into
+// contacts, resolving, settling, the duplicate sweep, the watermark).
+//
 // A ledger is never created unasked: commands that only read refuse a
 // missing -ledger and create no file; commands that write create one only
 // with -new-ledger. An empty ledger opened by mistake would not know what

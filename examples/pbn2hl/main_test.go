@@ -917,6 +917,11 @@ func TestAcceptInvalid(t *testing.T) {
 	}
 	audit := r.mustRun(join([]string{"audit", "-problems", "-runs", "2"}, r.led(r.path("l.ledger")))...)
 	assert.Equal(t, string(b), audit, "the same as audit -problems -runs 2")
+	// -v (the rig's) says where the run's time went, object by object
+	// (issue 19.6).
+	assert.Regexp(t, `(?m)^run: where the time went \(-v\): \S+ in all, [\d,]+ calls$`, r.stderr.String())
+	assert.Regexp(t, `(?m)^  patients +\S+ +[\d,]+ calls  [\d.]+ calls/s$`, r.stderr.String())
+	assert.Regexp(t, `(?m)^  treatment_plans +\S+ +0 calls$`, r.stderr.String(), "every record invalid: no call")
 
 	for _, bad := range [][]string{
 		{"preflight", "-max-invalid-share", "1.5"},

@@ -571,6 +571,7 @@ func (c *cli) result(text, asJSON func(io.Writer) error) error {
 
 // phaseResult prints a data phase's report, or writes it as JSON.
 func (c *cli) phaseResult(rep *pbnhl.Report) error {
+	c.timing(rep) // -v: where the time went (timing.go)
 	if c.jsonOut == nil {
 		c.report(rep)
 		return nil

@@ -109,6 +109,7 @@ func TestProgressLinesOffATerminal(t *testing.T) {
 	assert.GreaterOrEqual(t, len(overall.FindAllString(errOut, -1)), 2, "a line every interval with percent, rate, ETA and quota:\n%s", errOut)
 	assert.Regexp(t, `(?m)^run patients [\d,]+/[\d,]+ done · .* · finished in `, errOut, "each object's line when it finishes")
 	assert.Regexp(t, `(?m)^run finished · `, errOut, "the final line")
+	assert.NotContains(t, errOut, "where the time went", "the time by object is -v's")
 
 	// Issue 19.4: the run's success file, beside the ledger.
 	m := regexp.MustCompile(`success file \(source key → HighLevel id, action\): (\S+)`).FindStringSubmatch(out)
