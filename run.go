@@ -89,6 +89,15 @@ func (m *Migration) Sample(ctx context.Context, opts SampleOptions) (*Report, er
 
 // selectSample picks the sample's patients and says how it chose them.
 func (m *Migration) selectSample(ctx context.Context, opts SampleOptions) (map[string]bool, SampleSelection, error) {
+	// The slice is chosen among the source's patients and what they own; a
+	// map reading a practice system's reports as they are (pbn2hl propose
+	// -files) has none of those, and its sample would load every row.
+	for i := range m.opts.Map.Objects {
+		if s := pbn.Entity(m.opts.Map.Objects[i].Source); pbn.FileEntity(s) {
+			return nil, SampleSelection{}, fmt.Errorf("%w: object %s reads the report %s: a sample is chosen among Practice by Numbers patients and would load every row of a report; "+
+				"review preflight and run knowingly without a sample (SkipSample, pbn2hl run -skip-sample; journaled)", ErrInvalidOptions, m.opts.Map.Objects[i].Name, s)
+		}
+	}
 	order, err := m.stratifiedPatients(ctx)
 	if err != nil {
 		return nil, SampleSelection{}, err

@@ -59,7 +59,8 @@ func setSource(t *testing.T, mapPath, from, to string) {
 // names read as reports); approve → schema → preflight → run moves every
 // row of each report that has a key column into HighLevel: every patient a
 // contact under its key, every appointment a record related to its own
-// patient's contact; a delta over the same reports writes nothing, and
+// patient's contact (sample is refused: it is chosen among PbN patients
+// and would load every row; the run goes with -skip-sample); a delta over the same reports writes nothing, and
 // over a later export with one patient's row changed writes that contact
 // only (the folder's manifest.json gives the watermark: reports carry no
 // change stamp). A file is assigned to an object by hand by editing its
@@ -123,6 +124,17 @@ func TestProposeFilesRunnable(t *testing.T) {
 			r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
 			out := r.mustRun(append([]string{"preflight"}, args...)...)
 			assert.Contains(t, out, "ready: nothing blocks the run")
+			// The sample gate: a sample is chosen among PbN patients and
+			// would load every row of a report, so it is refused, saying
+			// why; the run goes knowingly without one (-skip-sample, the
+			// rig's default, printed and journaled).
+			r.gateSample = true
+			code, _, errOut := r.run(append([]string{"sample", "-records", "10", "-report", r.path("sample-report.json")}, args...)...)
+			assert.NotEqual(t, exitOK, code)
+			assert.Contains(t, errOut, "would load every row of a report")
+			assert.Contains(t, errOut, "-skip-sample")
+			assert.Zero(t, r.contacts(), "the refused sample wrote nothing")
+			r.gateSample = false
 			out = r.mustRun(append([]string{"run"}, args...)...)
 			require.Contains(t, out, "run done")
 
@@ -195,7 +207,7 @@ func TestProposeFilesRunnable(t *testing.T) {
 			// naming the file.
 			setSource(t, mapPath, quoteYAML(renamed), "Patient List.csv")
 			r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
-			code, out, errOut := r.run(append([]string{"preflight"}, args...)...)
+			code, out, errOut = r.run(append([]string{"preflight"}, args...)...)
 			assert.NotEqual(t, exitOK, code)
 			assert.Contains(t, out+errOut, "Patient List.csv")
 			assert.Contains(t, out+errOut, "no such file in the export folder")
