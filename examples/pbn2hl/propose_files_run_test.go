@@ -59,7 +59,7 @@ func setSource(t *testing.T, mapPath, from, to string) {
 // names read as reports); approve → schema → preflight → run moves every
 // row of each report that has a key column into HighLevel: every patient a
 // contact under its key, every appointment a record related to its own
-// patient's contact (sample is refused: it is chosen among PbN patients
+// patient's contact, reconcile -deep agreeing (sample is refused: it is chosen among PbN patients
 // and would load every row; the run goes with -skip-sample); a delta over the same reports writes nothing, and
 // over a later export with one patient's row changed writes that contact
 // only (the folder's manifest.json gives the watermark: reports carry no
@@ -137,6 +137,9 @@ func TestProposeFilesRunnable(t *testing.T) {
 			r.gateSample = false
 			out = r.mustRun(append([]string{"run"}, args...)...)
 			require.Contains(t, out, "run done")
+
+			out = r.mustRun(append([]string{"reconcile", "-deep"}, args...)...)
+			assert.Contains(t, out, "OK: source, ledger and HighLevel agree")
 
 			l, err := rollback.Open(ctx, ledger, rollback.Options{ReadOnly: true, Key: bytes.Repeat([]byte{7}, 32)})
 			require.NoError(t, err)
