@@ -100,18 +100,20 @@
 //     Opportunities a location would refuse are caught before sending: when
 //     its "Allow Duplicate Opportunity" setting is off (read once in the
 //     run's setup), a contact keeps one opportunity per pipeline — the one
-//     an earlier run made (read from the ledger's journal, no call), else
-//     the first in the source's order — and each later treatment plan for
+//     already there (made by an earlier run, read from the ledger's
+//     journal, or otherwise in the location), else the first in the
+//     source's order — and each later treatment plan for
 //     the same contact and pipeline ("same contact" after mapping: the
 //     contact's HighLevel id) is an invalid record, rule duplicate, field
 //     contactId+pipeline, its reason naming the plan that holds the
 //     pipeline, in the problems CSV; no call is made for it. A map that
 //     prefers current plans filters the others out (e.g. status ne
-//     Inactive); turning the setting on migrates them all. Opportunities
-//     made in the location by other means are not read (a search per
-//     pipeline page): HighLevel still refuses a plan colliding with one,
-//     as a rejected record. Settings that cannot be read leave the check
-//     to HighLevel, with a warning.
+//     Inactive); turning the setting on migrates them all. An opportunity
+//     already in one of the map's pipelines that the migration did not
+//     make (by hand, another tool) holds its contact's pipeline too: the
+//     run and preflight read those pipelines (one search per pipeline and
+//     100 of its opportunities, only when the setting is off). Settings
+//     that cannot be read leave the check to HighLevel, with a warning.
 //   - [Migration.Delta] reads what changed since each entity's watermark
 //     (minus an overlap), skips records whose content digest equals what
 //     was last written, updates changed ones with their before-image

@@ -308,3 +308,78 @@ func TestDuplicateOpportunitiesResume(t *testing.T) {
 	assertOnePerPipeline(t, e)
 	assertSettled(t, e)
 }
+
+// An opportunity made in the location by other means (by hand, another
+// tool) holds its contact's pipeline too: the run reads the map's
+// pipelines (one search per 100 opportunities each) and holds back the
+// plan that would collide with it, without a call; preflight predicts it.
+func TestDuplicateOpportunityHeldByLocation(t *testing.T) {
+	e := noDupOppEnv(t, 30, 1)
+	ctx := context.Background()
+
+	// Contacts first, no plan: a map whose plans all filter out.
+	data, err := e.m.Marshal()
+	require.NoError(t, err)
+	first, err := mapping.Parse(data, "first.yaml")
+	require.NoError(t, err)
+	o := first.Object("treatment_plans")
+	o.Filters = append(o.Filters, mapping.Filter{Field: "id", Op: mapping.OpEq, Values: []string{"no-such-plan"}})
+	require.NoError(t, first.Approve("test", time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)))
+	_, err = e.migration(func(o *pbnhl.Options) { o.Map = first }).Run(ctx)
+	require.NoError(t, err)
+
+	// A plan whose patient is a contact now: someone adds an opportunity
+	// for that contact in the plan's pipeline by hand.
+	pipes, err := e.client.Pipelines.List(ctx)
+	require.NoError(t, err)
+	var plan pbn.TreatmentPlan
+	var contactID string
+	for p := range e.pbn.Practice().TreatmentPlans() {
+		m, ok, err := e.ledger.Lookup(ctx, rollback.TypeContact, string(p.PatientID))
+		require.NoError(t, err)
+		if ok {
+			plan, contactID = p, m.HighLevelID
+			break
+		}
+	}
+	require.NotEmpty(t, contactID)
+	var pipe *highlevel.Pipeline
+	for _, p := range pipes {
+		if strings.EqualFold(p.Name, plan.Pipeline) {
+			pipe = p
+		}
+	}
+	require.NotNil(t, pipe)
+	byHand, err := e.client.Opportunities.Create(ctx, highlevel.OpportunityInput{PipelineID: pipe.ID, Name: "Whitening offer",
+		Status: highlevel.StatusOpen, ContactID: contactID})
+	require.NoError(t, err)
+
+	pre, err := e.migration(nil).Preflight(ctx)
+	require.NoError(t, err)
+	predicted := pre.Validation.Objects()["treatment_plans"].Rules["invalid contactId+pipeline duplicate"]
+
+	refused := countRefusals(e)
+	_, err = e.migration(nil).Run(ctx)
+	require.NoError(t, err)
+	e.hook.Store(nil)
+	assert.Zero(t, refused.Load(), "no opportunity is refused by HighLevel")
+
+	var reason string
+	n := 0
+	for pr, err := range e.ledger.Problems(ctx) {
+		require.NoError(t, err)
+		for _, r := range pr.Reasons {
+			if strings.Contains(r, "contactId+pipeline: duplicate") {
+				n++
+				if pr.SourceKey == string(plan.ID) {
+					reason = r
+				}
+			}
+		}
+	}
+	assert.Equal(t, predicted, n, "preflight predicted what the run held back")
+	assert.Contains(t, reason, fmt.Sprintf("(HighLevel opportunity %s, not made by this migration)", byHand.ID))
+	_, ok, err := e.ledger.Lookup(ctx, rollback.TypeOpportunity, string(plan.ID))
+	require.NoError(t, err)
+	assert.False(t, ok)
+}

@@ -193,7 +193,7 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	// as it counts them (target_opportunity.go).
 	loc, locErr := m.opts.Client.Locations.Get(ctx, "")
 	pipelines, _ := api.ListedPipelines()
-	opps, screen, err := m.preflightOppScreen(ctx, mp, order, loc, pipelines, idx)
+	opps, screen, err := m.preflightOppScreen(ctx, mp, plan, order, loc, pipelines, idx)
 	if err != nil {
 		return nil, err
 	}

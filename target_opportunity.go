@@ -306,21 +306,27 @@ func opportunityInput(body []byte, moved map[string]string) (highlevel.Opportuni
 // "Allow Duplicate Opportunity" setting is off refuses a second opportunity
 // for a contact in one pipeline ("Can not create duplicate opportunity for
 // the contact"). The rule: one opportunity per contact and pipeline — the
-// one an earlier run already made (the ledger's id map still holding it),
-// otherwise the first in the run's order (the source's order of the map's
-// opportunity objects); each later one is held back as invalid (rule
-// duplicate, field dupOppField) with the key of the one holding the
-// pipeline, and never sent. "Same contact" is after mapping: the contact's
+// one already there (an earlier run's, the ledger's id map still holding
+// it, or one made in the location by other means), otherwise the first in
+// the run's order (the source's order of the map's opportunity objects);
+// each later one is held back as invalid (rule duplicate, field
+// dupOppField) with the key of the one holding the pipeline, and never
+// sent. "Same contact" is after mapping: the contact's
 // HighLevel id when it has one (two patients merged into one contact
-// share it), else its source key. The location's own opportunities (made
-// by hand or by another tool) are not read: that costs a search per
-// pipeline page, so HighLevel still refuses those, as rejected records.
+// share it), else its source key. Opportunities already in the map's
+// pipelines that this ledger did not make (by hand, another tool, or
+// before an adoption) hold their contact's pipeline too: one search per
+// pipeline and 100 of its opportunities reads them (fromLocation).
 type oppScreen struct {
 	seed maphash.Seed
 	// names maps a pipeline id to its name, normalized (pipeKey).
 	names map[string]string
 	// held maps a contact+pipeline to the record that holds it.
 	held map[uint64]oppHolder
+	// ours are the opportunities fromLedger placed; self gives the id a
+	// source key is mapped to (a record is never its own duplicate).
+	ours map[string]bool
+	self func(key string) (string, bool)
 	// caught counts the opportunities held back; objects names their objects.
 	caught  int
 	objects []string
@@ -332,10 +338,12 @@ const dupOppField = "contactId+pipeline"
 type oppHolder struct {
 	object, key string
 	earlier     bool // made by an earlier run (from the ledger)
+	outside     bool // in the location, not made by this ledger: key is its id
 }
 
-func newOppScreen(pipelines []*highlevel.Pipeline) *oppScreen {
-	s := &oppScreen{seed: maphash.MakeSeed(), names: map[string]string{}, held: map[uint64]oppHolder{}}
+func newOppScreen(pipelines []*highlevel.Pipeline, self func(key string) (string, bool)) *oppScreen {
+	s := &oppScreen{seed: maphash.MakeSeed(), names: map[string]string{}, held: map[uint64]oppHolder{},
+		ours: map[string]bool{}, self: self}
 	for _, p := range pipelines {
 		s.names[p.ID] = pipeKey(p.Name)
 	}
@@ -377,8 +385,43 @@ func (s *oppScreen) fromLedger(ctx context.Context, l *rollback.Ledger, live fun
 			continue // a pipeline the location no longer has
 		}
 		s.held[s.pair(contactID, name)] = oppHolder{object: e.Entity, key: e.SourceKey, earlier: true}
+		s.ours[e.RecordID()] = true
 	}
 	return nil
+}
+
+// fromLocation holds the contact+pipeline of every opportunity in the
+// map's pipelines (wanted: their names, normalized) that fromLedger did
+// not place — made in the location by other means. It reads each pipeline
+// by search, 100 opportunities a call.
+func (s *oppScreen) fromLocation(ctx context.Context, c *highlevel.Client, wanted map[string]bool) error {
+	for id, name := range s.names {
+		if !wanted[name] {
+			continue
+		}
+		for o, err := range c.Opportunities.Search(ctx, highlevel.OpportunitySearch{PipelineID: id, Status: highlevel.StatusAll}) {
+			if err != nil {
+				return fmt.Errorf("pbnhl: read the opportunities of the map's pipelines: %w", err)
+			}
+			if s.ours[o.ID] || o.ContactID == "" || (o.PipelineID != "" && o.PipelineID != id) {
+				continue
+			}
+			k := s.pair(o.ContactID, name)
+			if _, taken := s.held[k]; !taken {
+				s.held[k] = oppHolder{key: o.ID, outside: true}
+			}
+		}
+	}
+	return nil
+}
+
+// wantedPipelines are the normalized names of the map's pipelines.
+func wantedPipelines(plan *mapping.SchemaPlan) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range plan.Pipelines {
+		out[pipeKey(p.Name)] = true
+	}
+	return out
 }
 
 // check holds p's contact+pipeline for p, or marks p invalid when another
@@ -394,24 +437,33 @@ func (s *oppScreen) check(o *mapping.Object, p *mapping.Payload, contact string)
 		s.held[k] = oppHolder{object: o.Name, key: p.SourceKey}
 		return
 	}
-	if h.key == p.SourceKey {
+	if h.key == p.SourceKey && !h.outside {
 		return // the record itself (migrated by an earlier run)
 	}
-	by := "earlier in this run"
-	if h.earlier {
-		by = "migrated by an earlier run"
+	if id, ok := s.self(p.SourceKey); ok && h.outside && id == h.key {
+		return // the record itself (adopted, or its create body not journaled)
+	}
+	var by string
+	switch {
+	case h.outside:
+		by = "HighLevel opportunity " + h.key + ", not made by this migration"
+	case h.earlier:
+		by = h.object + " " + h.key + ", migrated by an earlier run"
+	default:
+		by = h.object + " " + h.key + ", earlier in this run"
 	}
 	p.Problems = append(p.Problems, mapping.Problem{Object: p.Object, SourceKey: p.SourceKey, Field: dupOppField,
 		Rule: mapping.RuleDuplicate, Severity: mapping.Invalid,
-		Reason: fmt.Sprintf("its contact already has an opportunity in pipeline %q (%s %s, %s) and the location does not allow duplicate opportunities: "+
-			"not sent (HighLevel would refuse it); turn on Allow Duplicate Opportunity to migrate it", p.Pipeline, h.object, h.key, by)})
+		Reason: fmt.Sprintf("its contact already has an opportunity in pipeline %q (%s) and the location does not allow duplicate opportunities: "+
+			"not sent (HighLevel would refuse it); turn on Allow Duplicate Opportunity to migrate it", p.Pipeline, by)})
 	s.caught++
 	s.objects = addName(s.objects, o.Name)
 }
 
 // oppScreen is the phase's screen for o's records: nil unless o writes
 // opportunities into a location that refuses duplicates. The first call
-// reads the earlier runs' opportunities from the ledger.
+// reads the earlier runs' opportunities from the ledger and the others in
+// the map's pipelines from the location.
 func (ph *phase) oppScreen(ctx context.Context, o *mapping.Object) (*oppScreen, error) {
 	if o.Target != mapping.TargetOpportunity || !ph.p.refuseDupOpps {
 		return nil, nil
@@ -419,15 +471,22 @@ func (ph *phase) oppScreen(ctx context.Context, o *mapping.Object) (*oppScreen, 
 	if ph.opps != nil {
 		return ph.opps, nil
 	}
-	s := newOppScreen(ph.p.inputs.Pipelines)
 	if err := ph.idx.load(ctx, rollback.TypeOpportunity); err != nil {
 		return nil, err
 	}
-	live := func(key, id string) bool {
+	self := func(key string) (string, bool) {
 		r, ok := ph.idx.get(rollback.TypeOpportunity, key)
-		return ok && r.id == id
+		return r.id, ok
+	}
+	s := newOppScreen(ph.p.inputs.Pipelines, self)
+	live := func(key, id string) bool {
+		got, ok := self(key)
+		return ok && got == id
 	}
 	if err := s.fromLedger(ctx, ph.m.opts.Ledger, live); err != nil {
+		return nil, err
+	}
+	if err := s.fromLocation(ctx, ph.m.opts.Client, wantedPipelines(ph.p.plan)); err != nil {
 		return nil, err
 	}
 	ph.opps = s
@@ -457,7 +516,7 @@ func (ph *phase) screenOpportunity(s *oppScreen, o *mapping.Object, p *mapping.P
 // back what the run would, so the estimate counts no call for them and the
 // validation counts them invalid with their reason. A contact not yet in
 // the id map is compared by its source key.
-func (m *Migration) preflightOppScreen(ctx context.Context, mp *mapping.Map, order []*mapping.Object, loc *highlevel.Location,
+func (m *Migration) preflightOppScreen(ctx context.Context, mp *mapping.Map, plan *mapping.SchemaPlan, order []*mapping.Object, loc *highlevel.Location,
 	pipelines []*highlevel.Pipeline, idx *idIndex) (*oppScreen, func(*mapping.Object, *mapping.Payload), error) {
 	if loc == nil || loc.Settings.AllowDuplicateOpportunity {
 		return nil, nil, nil
@@ -484,12 +543,19 @@ func (m *Migration) preflightOppScreen(ctx context.Context, mp *mapping.Map, ord
 			return nil, nil, err
 		}
 	}
-	s := newOppScreen(pipelines)
-	live := func(key, id string) bool {
+	self := func(key string) (string, bool) {
 		r, ok := idx.get(rollback.TypeOpportunity, key)
-		return ok && r.id == id
+		return r.id, ok
+	}
+	s := newOppScreen(pipelines, self)
+	live := func(key, id string) bool {
+		got, ok := self(key)
+		return ok && got == id
 	}
 	if err := s.fromLedger(ctx, m.opts.Ledger, live); err != nil {
+		return nil, nil, err
+	}
+	if err := s.fromLocation(ctx, m.opts.Client, wantedPipelines(plan)); err != nil {
 		return nil, nil, err
 	}
 	check := func(o *mapping.Object, p *mapping.Payload) {
@@ -517,7 +583,7 @@ func (s *oppScreen) warning() string {
 		return ""
 	}
 	return fmt.Sprintf("%d opportunities (%s) would duplicate a contact's pipeline: the location does not allow duplicate opportunities, "+
-		"so the run holds each back as invalid (one opportunity per contact and pipeline: the one an earlier run made, else the first in the source's order; "+
+		"so the run holds each back as invalid (one opportunity per contact and pipeline: the one already there, made by an earlier run or by other means, else the first in the source's order; "+
 		"the others are not sent and are listed with their reason in the problems CSV); to migrate them, turn on Settings → Business Profile → "+
 		"Allow Duplicate Opportunity before the run", s.caught, strings.Join(s.objects, ", "))
 }
