@@ -245,10 +245,20 @@ func BenchmarkLabelledExports(b *testing.B) {
 // PriProv/SecProv/"Main Office" (refRank), national health numbers as
 // sensitive — after which it reads 92/96 (95.8%), 59/59 at ≥ 0.8, so this
 // set is no longer unseen either.
+//
+// testdata/exports_heldout3 (SoftDent, Dolphin Ortho, CareStack shapes)
+// was written and labelled in session 8, after source keys became strings,
+// and committed before the proposer ran on it. Its first run, the current
+// honest out-of-sample estimate: 60 of 66 columns right (90.9%), 48 of 49
+// right at confidence ≥ 0.8 (98.0%), 6 of 7 files placed. The confident
+// error: an appointment book's "Acct No" (the patients' key column, by
+// name and by value) drafted as a custom field at 0.85 rather than the
+// patient reference; the misplaced file: a keyless recall list left
+// unrecognised.
 // It asserts only what must hold anywhere (a proposal that loads); the
 // figures are logged.
 func TestHeldOutExports(t *testing.T) {
-	for _, set := range []string{"exports_heldout", "exports_heldout2"} {
+	for _, set := range []string{"exports_heldout", "exports_heldout2", "exports_heldout3"} {
 		t.Run(set, func(t *testing.T) { heldOut(t, set) })
 	}
 }
