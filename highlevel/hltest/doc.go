@@ -133,7 +133,8 @@
 // a contact body are ignored; DATE values are stored as YYYY-MM-DD; every
 // custom object (and business) gets a default field folder, whose id
 // POST /custom-fields/ needs as parentId; a second opportunity for a contact
-// in the same pipeline is refused unless Location.AllowDuplicateOpportunities;
+// in the same pipeline is refused unless Location.AllowDuplicateOpportunities,
+// whatever the first one's status;
 // 429 carries no Retry-After unless RateLimit.RetryAfter; an appointment
 // written without a status is "confirmed" ("new" when the calendar's
 // autoConfirm is false); unknown calendars, events, conversations and

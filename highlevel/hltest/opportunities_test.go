@@ -114,3 +114,32 @@ func TestPipelinesAndOpportunities(t *testing.T) {
 	assert.Equal(t, 5, s.Count(loc, KindOpportunity), "opportunities go with their contact")
 	assert.Equal(t, 1, s.Count(loc, KindPipeline))
 }
+
+// Issue 17.2: with duplicate opportunities off, a contact's second
+// opportunity in a pipeline is refused whatever the first one's status
+// (HighLevel's rule is per contact and pipeline; which statuses it counts
+// is unconfirmed, so the stricter reading); another pipeline, or another
+// contact in the same pipeline, is accepted; with the setting on, both.
+func TestDuplicateOpportunityRefusedPerContactAndPipeline(t *testing.T) {
+	s, tc := newTestServer(t, Options{})
+	implants, perio := createPipeline(t, tc, "Implants")["id"].(string), createPipeline(t, tc, "Perio")["id"].(string)
+	contact := func(email string) string {
+		return obj(t, tc.do("POST", "/contacts/", map[string]any{"locationId": loc, "firstName": "Pat", "email": email}).must(t, 201)["contact"])["id"].(string)
+	}
+	a, b := contact("a@x.com"), contact("b@x.com")
+	create := func(pid, cid, status string) resp {
+		return tc.do("POST", "/opportunities/", map[string]any{"locationId": loc, "pipelineId": pid, "name": "Plan", "status": status, "contactId": cid})
+	}
+	create(implants, a, "abandoned").must(t, 201)
+	for _, st := range []string{"open", "won", "lost", "abandoned"} {
+		dup := create(implants, a, st).must(t, 400)
+		assert.Equal(t, "Can not create duplicate opportunity for the contact.", dup["message"], st)
+	}
+	create(perio, a, "open").must(t, 201)
+	create(implants, b, "open").must(t, 201)
+	assert.Equal(t, 3, s.Count(loc, KindOpportunity))
+
+	require.NoError(t, s.UpdateLocation(loc, func(l *Location) { l.AllowDuplicateOpportunities = true }))
+	create(implants, a, "open").must(t, 201)
+	assert.Equal(t, 4, s.Count(loc, KindOpportunity))
+}
