@@ -16,7 +16,8 @@ import (
 // TestProposeTagsCohorts (issue 16.5): propose drafts the practice's
 // cohort membership as contact tags — the patients' tags rule with one
 // value per cohort, in the map and its review, said on stderr — and a run
-// of that map tags each member's contact with its cohorts' tags.
+// of that map tags each member's contact with its cohorts' tags. It
+// drafts providers and hygienists as people too (Map.NameStaff).
 func TestProposeTagsCohorts(t *testing.T) {
 	r := newRig(t, 12, 0)
 	mapPath, ledger := r.path("map.yaml"), r.path("migration.ledger")
@@ -39,6 +40,17 @@ func TestProposeTagsCohorts(t *testing.T) {
 		assert.Equal(t, mapping.Pair{From: string(c.ID), To: mapping.CohortTag(c)}, f.Values[i])
 		assert.Contains(t, string(review), "`"+mapping.CohortTag(c)+"`", "the review lists cohort %s's tag", c.ID)
 	}
+
+	// Providers as people: the staff named beside each provider id.
+	assert.Contains(t, errOut, "staff named on 3 provider/hygienist fields")
+	staff := r.pbn.Practice().Staff()
+	for _, obj := range []string{"appointments", "procedures"} {
+		pf := m.Object(obj).Field("provider")
+		require.NotNil(t, pf, "%s name their provider", obj)
+		require.Len(t, pf.Values, len(staff))
+		assert.Equal(t, mapping.Pair{From: string(staff[0].ID), To: mapping.StaffName(staff[0])}, pf.Values[0])
+	}
+	assert.NotNil(t, m.Object("appointments").Field("hygienist"))
 
 	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
 	r.mustRun(append(append([]string{"schema", "-apply", "-new-ledger", "-map", mapPath}, led...), append(r.srcArgs(), r.hlArgs()...)...)...)

@@ -184,6 +184,9 @@ func runPropose(ctx context.Context, c *cli) error {
 		if err := proposeCohortTags(ctx, c, src, m); err != nil {
 			return err
 		}
+		if err := proposeStaffNames(ctx, c, src, m); err != nil {
+			return err
+		}
 	}
 	if len(m.Objects) == 0 {
 		// A map without objects would not load: write what the review
@@ -241,6 +244,32 @@ func proposeCohortTags(ctx context.Context, c *cli, src pbn.Source, m *mapping.M
 		return fmt.Errorf("propose: cohort tags: %w", err)
 	default:
 		c.progressf("propose: %d cohorts → contact tags (%q, …): the patients' tags rule; rename a tag in its values", len(cohorts), mapping.CohortTag(cohorts[0]))
+	}
+	return nil
+}
+
+// proposeStaffNames drafts providers and hygienists as people (issue
+// 16.5): beside each provider/hygienist id rule a rule naming the person
+// from a value table of the practice's staff (mapping.Map.NameStaff),
+// which the review lists and a person may correct.
+func proposeStaffNames(ctx context.Context, c *cli, src pbn.Source, m *mapping.Map) error {
+	var staff []pbn.Staff
+	refused := 0
+	for s, err := range src.Staff(ctx, pbn.ListOptions{}) {
+		if _, ok := errors.AsType[*pbn.RowError](err); ok {
+			refused++
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("propose: read staff: %w", err)
+		}
+		staff = append(staff, s)
+	}
+	if refused > 0 {
+		c.progressf("propose: %d staff rows refused by the reader: their records keep the staff id without a name", refused)
+	}
+	if n := m.NameStaff(staff); n > 0 {
+		c.progressf("propose: %d staff named on %d provider/hygienist fields (by id in the values of each; correct a name there)", len(staff), n)
 	}
 	return nil
 }
