@@ -72,7 +72,10 @@ type Profile struct {
 	Ledger               string `yaml:"ledger,omitempty"`
 	LedgerKeyFile        string `yaml:"ledger-key-file,omitempty"` // the key file's path, never the key
 	Map                  string `yaml:"map,omitempty"`
-	Actor                string `yaml:"actor,omitempty"`
+	// OutDir is where run, delta and sample write their side files
+	// (sidefiles.go).
+	OutDir string `yaml:"out-dir,omitempty"`
+	Actor  string `yaml:"actor,omitempty"`
 }
 
 // profileField is one key of the file: the flag of that name, and whether
@@ -103,6 +106,7 @@ var profileFields = []profileField{
 	{"ledger", true, func(p *Profile) *string { return &p.Ledger }, "run ledger: a SQLite `FILE` or a postgres://HOST/DB URL (no password: $PGPASSWORD or ~/.pgpass)"},
 	{"ledger-key-file", true, func(p *Profile) *string { return &p.LedgerKeyFile }, "the ledger key file's `PATH` (the file, never the key)"},
 	{"map", true, func(p *Profile) *string { return &p.Map }, "field map `FILE`"},
+	{"out-dir", true, func(p *Profile) *string { return &p.OutDir }, "the `DIR` run, delta and sample write their success and problems CSVs and sample report into (default beside the ledger file; beside the map for a postgres:// ledger)"},
 	{"actor", false, func(p *Profile) *string { return &p.Actor }, "who runs the commands, recorded on every run"},
 }
 

@@ -28,11 +28,13 @@ func TestProfileRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(t.TempDir())
 	given := map[string]string{"location": "loc-1", "company": "co-1", "export": "export", "ledger": "acme.ledger",
-		"map": "map.yaml", "hl-rate": "50/10s", "search-lag": "none"}
+		"map": "map.yaml", "hl-rate": "50/10s", "search-lag": "none", "out-dir": "reports", "conversation-provider": "prov1"}
 	p, err := profileFrom(func(name string) (string, bool) { v, ok := given[name]; return v, ok })
 	require.NoError(t, err)
 	wd, _ := os.Getwd()
 	assert.Equal(t, filepath.Join(wd, "acme.ledger"), p.Ledger, "paths are made absolute")
+	assert.Equal(t, filepath.Join(wd, "reports"), p.OutDir, "-out-dir is a path too")
+	assert.Equal(t, "prov1", p.ConversationProvider)
 	assert.Equal(t, "loc-1", p.Location)
 
 	path, err := profilePath("acme", profileEnv(dir))

@@ -26,7 +26,7 @@ func runPlain(args ...string) (code int, stdout, stderr string) {
 // the contract: a flag added to a group shows up here as a diff to review.
 func TestFlagsOnlyWhereTheyApply(t *testing.T) {
 	want := map[string]string{
-		"init":           "actor company concurrency conversation-provider encoding export fallback-owner force hl-oauth-store hl-rate hl-url ledger ledger-key-file location map on-daily-limit pbn-url profile request-timeout search-lag",
+		"init":           "actor company concurrency conversation-provider encoding export fallback-owner force hl-oauth-store hl-rate hl-url ledger ledger-key-file location map on-daily-limit out-dir pbn-url profile request-timeout search-lag",
 		"oauth":          "hl-oauth-store hl-url location profile verbose",
 		"propose":        "ai-cache ai-endpoint ai-model ai-samples ai-timeout encoding export files from hl-oauth-store hl-rate hl-url location name out overwrite pbn-url profile request-timeout review samples verbose",
 		"doctor":         "company encoding export hl-oauth-store hl-rate hl-url json ledger ledger-key-file location map pbn-url profile request-timeout verbose",
