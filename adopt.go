@@ -43,7 +43,7 @@ type AdoptReport struct {
 // opportunities by their external-id field, and businesses, notes and
 // tasks by their identity line ("pbnhl-id <migration id>/<type>/<source
 // key>"). It recovers a lost or mistyped ledger: afterwards the ledger
-// passes the ownership check of every mutating phase, and a Run creates
+// passes the ownership check of every mutating phase, and a Load creates
 // only what is missing (no duplicates), then advances the watermarks a
 // Delta needs.
 //
@@ -62,7 +62,7 @@ type AdoptReport struct {
 // search result omits its custom fields), one business List, and, when the
 // map loads notes or tasks, one List per contact for each. Adopt honours
 // neither DryRun nor Concurrency: it writes nothing and reads one call at a
-// time. Relations and business links are not read: a Run after Adopt finds
+// time. Relations and business links are not read: a Load after Adopt finds
 // each relation HighLevel reports as existing and records it as adopted,
 // and links contacts to businesses again (idempotent in HighLevel).
 func (m *Migration) Adopt(ctx context.Context) (*AdoptReport, error) {

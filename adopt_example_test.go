@@ -81,13 +81,13 @@ func ExampleMigration_Adopt() {
 	if _, err := first.ApplySchema(ctx); err != nil {
 		log.Fatal(err)
 	}
-	if _, err := first.Run(ctx); err != nil {
+	if _, err := first.Load(ctx); err != nil {
 		log.Fatal(err)
 	}
 
 	// The ledger is lost; a new one is refused.
 	second := migration("practice-recovered.ledger")
-	_, err = second.Run(ctx)
+	_, err = second.Load(ctx)
 	fmt.Println("refused:", errors.Is(err, pbnhl.ErrLedgerMismatch))
 
 	rep, err := second.Adopt(ctx)
@@ -96,7 +96,7 @@ func ExampleMigration_Adopt() {
 	}
 	fmt.Println("contacts found:", rep.Found[rollback.TypeContact], "deletable by undo:", rep.Owned)
 
-	run, err := second.Run(ctx)
+	run, err := second.Load(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func TestAdoptRecoversLostLedger(t *testing.T) {
 
 	b := openNamedLedger(t, "recovered.ledger")
 	mb := e.migration(func(o *pbnhl.Options) { o.Ledger = b })
-	_, err := mb.Run(ctx)
+	_, err := mb.Load(ctx)
 	require.ErrorIs(t, err, pbnhl.ErrLedgerMismatch)
 	assert.Contains(t, err.Error(), midA)
 
@@ -70,7 +70,7 @@ func TestAdoptRecoversLostLedger(t *testing.T) {
 	// The adopted ledger passes the check, and a run creates no duplicate.
 	e.resetCounts()
 	mb = e.migration(func(o *pbnhl.Options) { o.Ledger = b })
-	_, err = mb.Run(ctx)
+	_, err = mb.Load(ctx)
 	require.NoError(t, err)
 	for _, op := range createOps {
 		assert.Zero(t, e.opCount(op), "nothing created again: %s", op)
@@ -116,7 +116,7 @@ func TestAdoptWithoutCustomValueNeverDeletes(t *testing.T) {
 	assert.Equal(t, rollback.OriginAdopted, mp.Origin)
 
 	e.resetCounts()
-	_, err = mb.Run(ctx)
+	_, err = mb.Load(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, e.opCount("contacts.create"))
 	assert.NotNil(t, locationIdentity(t, e), "the adopting ledger claims the location on its first write")
@@ -139,13 +139,13 @@ func TestInterruptedAdoptBlocksPhases(t *testing.T) {
 	_, err = r.Intent(ctx, rollback.Intent{Op: rollback.OpCreate, ObjectType: rollback.TypeContact, SourceKey: firstKey(t, e)})
 	require.NoError(t, err)
 	mb := e.migration(func(o *pbnhl.Options) { o.Ledger = b })
-	_, err = mb.Run(ctx)
+	_, err = mb.Load(ctx)
 	require.ErrorIs(t, err, pbnhl.ErrAdoptInterrupted)
 	rep, err := mb.Adopt(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, rep.Settled)
 	e.resetCounts()
-	_, err = mb.Run(ctx)
+	_, err = mb.Load(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, e.opCount("contacts.create"))
 	assert.Empty(t, e.identityDuplicates())
@@ -181,7 +181,7 @@ func TestAdoptChainKeepsOneMigration(t *testing.T) {
 	_, err = mb.Adopt(ctx)
 	require.NoError(t, err)
 	e.resetCounts()
-	_, err = mb.Run(ctx)
+	_, err = mb.Load(ctx)
 	require.NoError(t, err)
 	require.NotZero(t, e.opCount("contacts.notes.create"), "B loads what the sample left")
 	cv := locationIdentity(t, e)
@@ -195,7 +195,7 @@ func TestAdoptChainKeepsOneMigration(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, notes, rep.Found[rollback.TypeNote], "B's notes carry the migration's identity line")
 	e.resetCounts()
-	_, err = mc.Run(ctx)
+	_, err = mc.Load(ctx)
 	require.NoError(t, err)
 	for _, op := range createOps {
 		assert.Zero(t, e.opCount(op), "nothing created again: %s", op)

@@ -169,7 +169,7 @@ func TestCoverageCarrierCostsNoCall(t *testing.T) {
 		_, err := m.ApplySchema(ctx)
 		require.NoError(t, err)
 		e.resetCounts()
-		rep, err := m.Run(ctx)
+		rep, err := m.Load(ctx)
 		require.NoError(t, err)
 		var written int64
 		for _, p := range rep.Objects {
@@ -231,7 +231,7 @@ func TestSetupReadsPipelinesOnce(t *testing.T) {
 		}
 	}
 	e.hook.Store(&hook)
-	rep, err := e.migration(nil).Run(ctx)
+	rep, err := e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	assert.EqualValues(t, 1, lists.Load(), "one pipeline list per run")
 	var opps int64

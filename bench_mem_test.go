@@ -20,11 +20,11 @@ import (
 	"github.com/pbnhl/pbnhl"
 )
 
-// BenchmarkRunHeap measures the live heap a Run holds for its bookkeeping,
+// BenchmarkRunHeap measures the live heap a Load holds for its bookkeeping,
 // per written record, at one or more practice sizes (PBNHL_HEAP_PATIENTS,
 // comma separated; default 200). The simulators run in this process and
 // their state grows with the practice too, so the run's share is the peak
-// live heap during Run minus the live heap after it (the simulators kept,
+// live heap during Load minus the live heap after it (the simulators kept,
 // the run's state released); a sampler forces a GC every 200 ms so the
 // peak is live data, not garbage. Metrics: run-KB/record (what issue 17.4
 // wants flat; it includes transient request bodies and media buffers in
@@ -130,7 +130,7 @@ func runHeap(b *testing.B, patients int) {
 		}
 	}()
 	b.StartTimer()
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	b.StopTimer()
 	close(stop)
 	<-done

@@ -113,7 +113,7 @@ func TestJournaledBodyIsTheBodySent(t *testing.T) {
 	}
 	_, err = e.migration(nil).ApplySchema(ctx)
 	require.NoError(t, err)
-	_, err = e.migration(func(o *pbnhl.Options) { o.AcceptInvalid = true }).Run(ctx)
+	_, err = e.migration(func(o *pbnhl.Options) { o.AcceptInvalid = true }).Load(ctx)
 	require.NoError(t, err)
 
 	checked := map[string]int{}

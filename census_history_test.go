@@ -36,7 +36,7 @@ func TestHistoryFoldedCensus(t *testing.T) {
 	pre, err := m.Preflight(ctx)
 	require.NoError(t, err)
 	require.True(t, pre.Ready(), pre.Blocking)
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	require.NotNil(t, rep.Invalid)
 	for _, pr := range rep.Invalid.Problems() {
@@ -157,7 +157,7 @@ func TestHistoryByAgeCensus(t *testing.T) {
 	m := e.migration(func(o *pbnhl.Options) { o.Map = mp })
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	for _, pr := range rep.Invalid.Problems() {
 		assert.NotEqual(t, "truncated", pr.Rule, "a folded log was cut: %s", pr.Reason)
@@ -258,7 +258,7 @@ func TestFoldedLogCapWarned(t *testing.T) {
 			assert.NotContains(t, warned, c.Body, "no message text in a warning")
 		}
 	}
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	cut := 0
 	for _, pr := range rep.Invalid.Problems() {

@@ -83,7 +83,7 @@ func TestDefaultMapCensus(t *testing.T) {
 	pre, err := m.Preflight(ctx)
 	require.NoError(t, err)
 	require.True(t, pre.Ready(), pre.Blocking)
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	skipped := map[string]int64{}
 	for _, p := range rep.Objects {
@@ -253,7 +253,7 @@ func TestBlobCapSaidInReport(t *testing.T) {
 	m := e.migration(nil)
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	cut := 0
 	for _, pr := range rep.Invalid.Problems() {
@@ -294,7 +294,7 @@ func TestConversationProviderOption(t *testing.T) {
 	m := e.migration(func(o *pbnhl.Options) { o.ConversationProvider = "notInstalledProvider" })
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	o, ok := rep.Object("communication_messages")
 	require.True(t, ok)

@@ -36,7 +36,7 @@ func (m *Migration) Delta(ctx context.Context) (*Report, error) {
 		}
 		since[o.Source] = wm.Add(-m.opts.DeltaOverlap)
 	}
-	return m.load(ctx, rollback.KindDelta, PhaseDelta, nil, since)
+	return m.loadKind(ctx, rollback.KindDelta, PhaseDelta, nil, since)
 }
 
 func (m *Migration) deltaExecute(ctx context.Context, ph *phase) error {

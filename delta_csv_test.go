@@ -47,7 +47,7 @@ func TestCSVDeltaOverAMutatedExport(t *testing.T) {
 	m := e.migration(func(o *pbnhl.Options) { o.Source = open(first) })
 	_, err = m.ApplySchema(ctx)
 	require.NoError(t, err)
-	_, err = m.Run(ctx)
+	_, err = m.Load(ctx)
 	require.NoError(t, err)
 
 	idmap := func(typ string) map[string]int64 { // source key → run that last wrote it

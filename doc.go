@@ -34,7 +34,7 @@
 //     the client's rate, the schema and setup calls, laid over the days
 //     in the run's load order (contacts, businesses and opportunities
 //     before the history), with the cutover time. The estimate is what
-//     [Migration.Run] then spends. It blocks what would
+//     [Migration.Load] then spends. It blocks what would
 //     not migrate, each a [Blocker] with its reason, file and line when
 //     known, and what to do: a source file unreadable, cut inside a row or
 //     not in its encoding; a column the map's required rules, required
@@ -49,7 +49,7 @@
 //     blocked: "N opportunities would duplicate a contact's pipeline", a
 //     warning, counted invalid in the validation and left out of the
 //     estimate, as the run holds them back (see below).
-//     A full [Migration.Run] makes the same source checks before it writes
+//     A full [Migration.Load] makes the same source checks before it writes
 //     anything and refuses with a *[SourceNotReadyError] ([ErrSourceNotReady]).
 //     Invalid reasons are listed by frequency per object, in the preflight
 //     text and in every data phase's [Report].Invalid; a dry run records
@@ -69,14 +69,14 @@
 //     SampleOptions.Values for reconcile.WriteSampleValuesHTML). A person
 //     signs it off with [Migration.ApproveSample] in the ledger the full
 //     run uses: actor, time, the report's digest and the map digest.
-//     [Options].RequireSampleApproval makes [Migration.Run] refuse with
+//     [Options].RequireSampleApproval makes [Migration.Load] refuse with
 //     [ErrSampleNotApproved] unless the latest approval is of the current
 //     map (a changed map invalidates it); [Options].SkipSample goes
 //     without, journaled in the run. The library leaves the gate off by
 //     default so embedding programs and tests keep their behaviour; the
 //     pbn2hl CLI always turns it on (run -skip-sample is the explicit way
 //     past it).
-//   - [Migration.Run] is the full load in dependency order: businesses →
+//   - [Migration.Load] is the full load in dependency order: businesses →
 //     contacts (custom fields, tags, owner, external id and the folded JSON
 //     fields — communication log, forms — in the one create call) → business
 //     links through the bulk endpoint (one call per business and 100
@@ -214,7 +214,7 @@
 // creates the location custom value named [CustomValueName] ("pbnhl
 // migration"), holding the ledger's migration id and its file name (the
 // name only: a directory often holds a user name). Before the first write
-// of every mutating phase — ApplySchema, Sample, Run, Delta, Undo — the
+// of every mutating phase — ApplySchema, Sample, Load, Delta, Undo — the
 // ledger is checked against the location, in at most two calls: the
 // custom values, and, only when the location names no migration, one
 // contact search for any value of the external-id field (a location loaded
@@ -236,7 +236,7 @@
 // the ledger continues the migration the location names: from then on the
 // ledger writes under that migration's id (identity lines included), so
 // the location, its records and every ledger keep naming one migration.
-// The next Run creates only what is missing, then a Delta works from its
+// The next Load creates only what is missing, then a Delta works from its
 // watermarks.
 // The rule for Undo: when the location's custom value names the migration,
 // the records carrying its identity are that migration's (no other ledger
@@ -274,6 +274,20 @@
 // migration wrote them unless [RepairOptions].Force
 // ([*RepairIncompleteError] lists what it left). ExampleMigration_Reconcile
 // shows the round trip.
+//
+// # Names: Load, Check and the ledger's Run
+//
+// "Run" names one thing across the module: the ledger's record of one
+// phase, [rollback.Run] (its id is what Report.Run, Undo's run ids and the
+// journal's entries carry). The full load is [Migration.Load] and one
+// reconciliation of a ledger with HighLevel is reconcile.Check (what
+// [Migration.Reconcile] calls). Until issue 12 they were Migration.Run and
+// reconcile.Run; the old names were removed, not kept as deprecated
+// wrappers: the module has published no release or tag, so no user's
+// build depends on them, and a wrapper would keep the ambiguity for every
+// reader. The phase name in the ledger and the reports ([PhaseRun],
+// "run") and the pbn2hl command "run" are unchanged: they are stored data
+// and a person's command, not Go names.
 //
 // # Where a change goes
 //

@@ -22,7 +22,7 @@ func migrate(t *testing.T, e *env, mod func(*pbnhl.Options)) *pbnhl.Report {
 	m := e.migration(mod)
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	return rep
 }

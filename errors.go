@@ -189,7 +189,7 @@ func (e *PendingIntentsError) Error() string {
 // Is matches ErrPendingIntents.
 func (e *PendingIntentsError) Is(target error) bool { return target == ErrPendingIntents }
 
-// ErrSampleNotApproved is returned by Run, with Options.RequireSampleApproval,
+// ErrSampleNotApproved is returned by Load, with Options.RequireSampleApproval,
 // when the ledger holds no sample approval of the current map: none at all,
 // or one of a map that has changed since. The error's text says which and
 // what to run.

@@ -90,7 +90,7 @@ func Example() {
 	}
 	fmt.Println("ready:", pre.Ready())
 
-	rep, err := mig.Run(ctx)
+	rep, err := mig.Load(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}

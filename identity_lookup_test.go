@@ -39,7 +39,7 @@ func TestLostBusinessCreateNeverAdoptsLookalike(t *testing.T) {
 	require.NoError(t, err)
 
 	// What the run will write for each office, from a dry run.
-	dry, err := e.migration(func(o *pbnhl.Options) { o.DryRun = true }).Run(ctx)
+	dry, err := e.migration(func(o *pbnhl.Options) { o.DryRun = true }).Load(ctx)
 	require.NoError(t, err)
 	info, err := e.ledger.Info(ctx)
 	require.NoError(t, err)
@@ -73,7 +73,7 @@ func TestLostBusinessCreateNeverAdoptsLookalike(t *testing.T) {
 	faults, err := hltest.ParseFaults("POST /businesses/:lost=1")
 	require.NoError(t, err)
 	e.hl.SetFaults(faults...)
-	rep, err := e.migration(inflightOptions).Run(ctx)
+	rep, err := e.migration(inflightOptions).Load(ctx)
 	require.NoError(t, err)
 	e.hl.SetFaults()
 

@@ -66,7 +66,7 @@ func TestWrongLedgerRefused(t *testing.T) {
 		assert.Contains(t, err.Error(), "Adopt")
 	}
 	e.resetCounts()
-	_, err := mb.Run(ctx)
+	_, err := mb.Load(ctx)
 	check(err)
 	assert.Zero(t, e.opCount("contacts.create"))
 	_, err = mb.Sample(ctx, pbnhl.SampleOptions{Patients: 3})
@@ -77,7 +77,7 @@ func TestWrongLedgerRefused(t *testing.T) {
 	require.Error(t, err) // no watermark in the new ledger comes first
 	// A dry run is refused too (it would plan a second load), and writes nothing.
 	dry := e.migration(func(o *pbnhl.Options) { o.Ledger = b; o.DryRun = true })
-	_, err = dry.Run(ctx)
+	_, err = dry.Load(ctx)
 	check(err)
 	assert.Equal(t, contacts, len(e.hl.Contacts(hltest.DefaultLocationID)), "nothing written")
 	runs, err := b.Runs(ctx)
@@ -105,7 +105,7 @@ func TestWrongLedgerRefused(t *testing.T) {
 
 	// The owning ledger goes on: one call (the custom values) per phase.
 	e.resetCounts()
-	rep, err := e.migration(nil).Run(ctx)
+	rep, err := e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, rep.Totals().Written)
 	assert.Zero(t, e.opCount("contacts.search"), "a location naming this migration needs no search")
@@ -125,7 +125,7 @@ func TestUnknownMigratedRecordsRefused(t *testing.T) {
 
 	b := openNamedLedger(t, "fresh.ledger")
 	e.resetCounts()
-	_, err := e.migration(func(o *pbnhl.Options) { o.Ledger = b }).Run(ctx)
+	_, err := e.migration(func(o *pbnhl.Options) { o.Ledger = b }).Load(ctx)
 	require.ErrorIs(t, err, pbnhl.ErrLedgerMismatch)
 	var lm *pbnhl.LedgerMismatchError
 	require.ErrorAs(t, err, &lm)
@@ -140,7 +140,7 @@ func TestUnknownMigratedRecordsRefused(t *testing.T) {
 
 	// The ledger that loaded it knows the contact found: it passes and
 	// claims the location again.
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	cv = locationIdentity(t, e)
 	require.NotNil(t, cv)
@@ -157,7 +157,7 @@ func TestDryRunDoesNotClaim(t *testing.T) {
 	cv := locationIdentity(t, e)
 	require.NotNil(t, cv, "schema apply is the first write")
 	require.NoError(t, e.client.CustomValues.Delete(ctx, cv.ID))
-	_, err = e.migration(func(o *pbnhl.Options) { o.DryRun = true }).Run(ctx)
+	_, err = e.migration(func(o *pbnhl.Options) { o.DryRun = true }).Load(ctx)
 	require.NoError(t, err)
 	assert.Nil(t, locationIdentity(t, e), "a dry run does not write the custom value")
 	_, err = e.migration(nil).Sample(ctx, pbnhl.SampleOptions{Patients: 2})

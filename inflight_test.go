@@ -184,7 +184,7 @@ func TestResumeWaitsForInflightWrite(t *testing.T) {
 		time.Sleep(50 * time.Millisecond) // let the other held creates arrive
 		cancel()
 	}()
-	_, err = e.migration(longInflight).Run(cctx)
+	_, err = e.migration(longInflight).Load(cctx)
 	require.ErrorIs(t, err, context.Canceled)
 	held := p.n.Load()
 	require.GreaterOrEqual(t, held, int64(3), "writes were in flight at the kill")
@@ -193,7 +193,7 @@ func TestResumeWaitsForInflightWrite(t *testing.T) {
 	rep, err := e.migration(func(o *pbnhl.Options) {
 		longInflight(o)
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
-	}).Run(ctx)
+	}).Load(ctx)
 	require.NoError(t, err)
 	p.wg.Wait()
 	assert.Positive(t, p.applied.Load(), "HighLevel applied held writes after the kill")
@@ -220,7 +220,7 @@ func TestUnknownOutcomeWaitsForHorizon(t *testing.T) {
 	p := newLateProxy(t, e.hl, "POST /contacts/", failThenApply, 300*time.Millisecond, func(n int64) bool { return n%5 == 2 })
 	retarget(t, e, p.srv.URL)
 	start := time.Now()
-	rep, err := e.migration(inflightOptions).Run(ctx)
+	rep, err := e.migration(inflightOptions).Load(ctx)
 	require.NoError(t, err)
 	p.wg.Wait()
 	require.Positive(t, p.applied.Load())
@@ -306,7 +306,7 @@ func TestResumeUnderApplyLateFault(t *testing.T) {
 			}
 		}
 		e.hook.Store(&hook)
-		_, err := e.migration(inflightOptions).Run(cctx)
+		_, err := e.migration(inflightOptions).Load(cctx)
 		e.hook.Store(nil)
 		cancel()
 		if err == nil {

@@ -107,7 +107,7 @@ func TestReportAndStatusJSON(t *testing.T) {
 	m := e.migration(nil)
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	var b bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&b))

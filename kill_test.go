@@ -58,7 +58,7 @@ func TestResumeAfterKill(t *testing.T) {
 	require.Less(t, records, countRecords(want), "the child must be killed before it finished")
 
 	e.openLedger()
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, e.identityDuplicates())
 	checkLinks(t, e)
@@ -90,6 +90,6 @@ func runChild(t *testing.T) {
 	e := &env{t: t, src: src, client: c, path: os.Getenv(childLedger)}
 	e.m = defaultMap(t, src)
 	e.openLedger()
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 }

@@ -84,7 +84,7 @@ func TestLedgerOnPostgres(t *testing.T) {
 	runs, err := e.ledger.Runs(ctx)
 	require.NoError(t, err)
 	require.Len(t, runs, 2, "the schema run and the killed run")
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, e.identityDuplicates())
 	checkLinks(t, e)

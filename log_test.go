@@ -27,7 +27,7 @@ func TestLogsCarryNoPHI(t *testing.T) {
 	ctx := context.Background()
 	_, err = m.ApplySchema(ctx)
 	require.NoError(t, err)
-	_, err = m.Run(ctx)
+	_, err = m.Load(ctx)
 	require.NoError(t, err)
 
 	var text strings.Builder

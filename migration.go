@@ -109,7 +109,7 @@ type Options struct {
 	// stay unknown or the call is refused without being sent (default 5).
 	MaxAttempts int
 	// MaxInvalidShare is the share of an object's records (0..1) that may
-	// be invalid before Preflight blocks and a full Run refuses to start
+	// be invalid before Preflight blocks and a full Load refuses to start
 	// (default 0.02; negative: none may be). AcceptInvalid goes on
 	// knowingly past that limit: Preflight then lists the objects as
 	// accepted instead of blocking, the run starts, and its report says
@@ -117,7 +117,7 @@ type Options struct {
 	MaxInvalidShare float64
 	AcceptInvalid   bool
 
-	// RequireSampleApproval makes a full Run refuse (ErrSampleNotApproved)
+	// RequireSampleApproval makes a full Load refuse (ErrSampleNotApproved)
 	// unless the ledger holds a sample approval (ApproveSample) of the
 	// current map digest. Off by default for embedding programs and
 	// tests; the pbn2hl CLI always sets it. SkipSample lifts it knowingly:
@@ -142,7 +142,7 @@ type Options struct {
 }
 
 // Migration moves one practice into one HighLevel location, phase by phase:
-// Preflight, ApplySchema, Sample, Run, Delta, Undo. Each phase is recorded
+// Preflight, ApplySchema, Sample, Load, Delta, Undo. Each phase is recorded
 // as a run in the ledger. A Migration is safe to use from one goroutine at a
 // time; its phases run their calls concurrently.
 type Migration struct {

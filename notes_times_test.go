@@ -30,7 +30,7 @@ func TestDefaultMapNotesAndTimes(t *testing.T) {
 	m := e.migration(nil)
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
-	_, err = m.Run(ctx)
+	_, err = m.Load(ctx)
 	require.NoError(t, err)
 	c := e.client
 	p := e.pbn.Practice()

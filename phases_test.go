@@ -28,7 +28,7 @@ func TestPreflightEstimateAndDryRun(t *testing.T) {
 	pre, err := m.Preflight(ctx)
 	require.NoError(t, err)
 	assert.False(t, pre.Ready(), "the schema is not applied yet")
-	_, err = m.Run(ctx)
+	_, err = m.Load(ctx)
 	var notReady *pbnhl.SchemaNotReadyError
 	require.ErrorAs(t, err, &notReady, "a run refuses a location without the schema")
 
@@ -43,7 +43,7 @@ func TestPreflightEstimateAndDryRun(t *testing.T) {
 	assert.Positive(t, pre.Estimate.Calls)
 	assert.Equal(t, 1, pre.Estimate.Days)
 
-	dry, err := e.migration(func(o *pbnhl.Options) { o.DryRun = true }).Run(ctx)
+	dry, err := e.migration(func(o *pbnhl.Options) { o.DryRun = true }).Load(ctx)
 	require.NoError(t, err)
 	for _, k := range dataKinds {
 		assert.Zero(t, e.hl.Count(hltest.DefaultLocationID, k), "a dry run wrote %s", k)
@@ -59,7 +59,7 @@ func TestPreflightEstimateAndDryRun(t *testing.T) {
 	}
 	assert.NotEmpty(t, dry.Written, "a dry run shows what it would write")
 
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	for _, est := range pre.Estimate.Objects {
 		got, ok := rep.Object(est.Object)
@@ -117,7 +117,7 @@ func TestSampleThenRun(t *testing.T) {
 		assert.Positive(t, e.hl.Count(hltest.DefaultLocationID, k), "the sample spans %s", k)
 	}
 
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	p, _ := rep.Object("patients")
 	assert.Equal(t, int64(contacts), p.Existing, "the run skips what the sample wrote")
@@ -145,7 +145,7 @@ func TestProgressEvents(t *testing.T) {
 	ctx := context.Background()
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	mu.Lock()
 	defer mu.Unlock()
@@ -181,17 +181,17 @@ func TestDailyLimit(t *testing.T) {
 		})
 		_, err := m.ApplySchema(ctx)
 		require.NoError(t, err)
-		_, err = m.Run(ctx)
+		_, err = m.Load(ctx)
 		var dl *pbnhl.DailyLimitError
 		require.ErrorAs(t, err, &dl)
 		assertNoPending(t, e)
 		nextDay()
 		time.Sleep(30 * time.Millisecond) // the client's daily probe interval (20ms) must pass; not synchronisation
-		_, err = m.Run(ctx)
+		_, err = m.Load(ctx)
 		for errors.As(err, &dl) { // several days' worth of calls
 			nextDay()
 			time.Sleep(30 * time.Millisecond)
-			_, err = m.Run(ctx)
+			_, err = m.Load(ctx)
 		}
 		require.NoError(t, err)
 		assert.Equal(t, want, e.fingerprint())
@@ -219,7 +219,7 @@ func TestDailyLimit(t *testing.T) {
 				pauses.Add(1)
 				assert.True(t, at.After(time.Now().Add(-time.Second)), "the resume time is not in the past")
 			}
-		}).Run(ctx)
+		}).Load(ctx)
 		e.hook.Store(nil)
 		require.NoError(t, err)
 		assert.Positive(t, daily.Load(), "the daily limit was hit")

@@ -23,7 +23,7 @@ func TestDryRunRecordsInvalidApart(t *testing.T) {
 	_, err := e.migration(nil).ApplySchema(ctx)
 	require.NoError(t, err)
 
-	dry, err := e.migration(func(o *pbnhl.Options) { o.DryRun = true; o.AcceptInvalid = true }).Run(ctx)
+	dry, err := e.migration(func(o *pbnhl.Options) { o.DryRun = true; o.AcceptInvalid = true }).Load(ctx)
 	require.NoError(t, err)
 	assert.True(t, dry.AcceptInvalid)
 	require.NotZero(t, dry.DryRunRecord)
@@ -60,7 +60,7 @@ func TestDryRunRecordsInvalidApart(t *testing.T) {
 	}
 
 	// The real run reports the same reasons.
-	rep, err := e.migration(nil).Run(ctx)
+	rep, err := e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, rep.DryRunRecord)
 	assert.False(t, rep.AcceptInvalid)

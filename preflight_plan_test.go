@@ -80,7 +80,7 @@ func TestPlanByDayReplay(t *testing.T) {
 
 	_, err = m.ApplySchema(ctx)
 	require.NoError(t, err)
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	e.hook.Store(nil)
 

@@ -127,7 +127,7 @@ func TestPreflightBlocksMissingRequiredColumn(t *testing.T) {
 	// issue's complaint).
 	r, err := pbn.OpenExport(x.dir, pbn.ExportOptions{})
 	require.NoError(t, err)
-	_, err = x.migration(func(o *pbnhl.Options) { o.Source = r }).Run(context.Background())
+	_, err = x.migration(func(o *pbnhl.Options) { o.Source = r }).Load(context.Background())
 	require.ErrorIs(t, err, pbnhl.ErrSourceNotReady)
 	assert.Contains(t, err.Error(), "no last_name column")
 	assert.Zero(t, x.hl.Count(hltest.DefaultLocationID, hltest.KindContact), "nothing written")
@@ -273,13 +273,13 @@ func TestPreflightInvalidShare(t *testing.T) {
 	// A run refuses the same source, and goes on knowingly with AcceptInvalid.
 	src, err := pbn.OpenExport(x.dir, pbn.ExportOptions{})
 	require.NoError(t, err)
-	_, err = x.migration(func(o *pbnhl.Options) { o.Source = src }).Run(context.Background())
+	_, err = x.migration(func(o *pbnhl.Options) { o.Source = src }).Load(context.Background())
 	var nr *pbnhl.SourceNotReadyError
 	require.ErrorAs(t, err, &nr)
 	require.Len(t, nr.Blockers, 1)
 	assert.Equal(t, pbnhl.BlockInvalidShare, nr.Blockers[0].Kind)
 	assert.Zero(t, x.hl.Count(hltest.DefaultLocationID, hltest.KindContact), "nothing written")
-	run, err := x.migration(func(o *pbnhl.Options) { o.Source = src; o.AcceptInvalid = true }).Run(context.Background())
+	run, err := x.migration(func(o *pbnhl.Options) { o.Source = src; o.AcceptInvalid = true }).Load(context.Background())
 	require.NoError(t, err)
 	assert.True(t, run.AcceptInvalid)
 	pt, ok := run.Object("patients")

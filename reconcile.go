@@ -91,7 +91,7 @@ func (m *Migration) Reconcile(ctx context.Context, opts ReconcileOptions) (*reco
 			return nil, fmt.Errorf("pbnhl: begin reconcile run: %w", err)
 		}
 	}
-	rep, err := reconcile.Run(ctx, ro)
+	rep, err := reconcile.Check(ctx, ro)
 	if run != nil {
 		jctx := context.WithoutCancel(ctx)
 		status := rollback.StatusSucceeded

@@ -76,7 +76,7 @@ func ExampleMigration_Reconcile() {
 	if _, err := mig.ApplySchema(ctx); err != nil {
 		log.Fatal(err)
 	}
-	if _, err := mig.Run(ctx); err != nil {
+	if _, err := mig.Load(ctx); err != nil {
 		log.Fatal(err)
 	}
 

@@ -104,7 +104,7 @@ func TestInterruptedRunRecordsLikeUninterrupted(t *testing.T) {
 			}
 		}
 		e.hook.Store(&hook)
-		_, err := e.migration(accept).Run(cctx)
+		_, err := e.migration(accept).Load(cctx)
 		e.hook.Store(nil)
 		cancel()
 		if err == nil {

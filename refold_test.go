@@ -23,7 +23,7 @@ func deltaAfterTouch(t testing.TB, patients int) (*pbnhl.Report, int64, time.Dur
 	m := e.migration(func(o *pbnhl.Options) { o.Concurrency = 16 })
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
-	_, err = m.Run(ctx)
+	_, err = m.Load(ctx)
 	require.NoError(t, err)
 	e.pbn.MutateWith(pbntest.MutateOptions{Touch: patients})
 	before, _ := e.pbn.Requests()

@@ -50,7 +50,7 @@ func TestResumeAfterCancellations(t *testing.T) {
 			}
 		}
 		e.hook.Store(&hook)
-		_, err := e.migration(nil).Run(cctx)
+		_, err := e.migration(nil).Load(cctx)
 		e.hook.Store(nil)
 		cancel()
 		if err == nil {

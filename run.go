@@ -13,7 +13,7 @@ import (
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
-// Run is the full load, in dependency order: businesses → contacts (custom
+// Load is the full load, in dependency order: businesses → contacts (custom
 // fields, tags, owner, external id and the folded JSON fields in the one
 // create call) → business links (bulk, one call per 100 contacts) → custom
 // object records and their relations → opportunities → notes and tasks.
@@ -28,11 +28,11 @@ import (
 // ErrSampleNotApproved without one, unless Options.SkipSample, which the
 // run journals (sample_approval.go). A dry run writes nothing and needs
 // none.
-func (m *Migration) Run(ctx context.Context) (*Report, error) {
+func (m *Migration) Load(ctx context.Context) (*Report, error) {
 	if err := m.checkSampleApproval(ctx); err != nil {
 		return nil, err
 	}
-	return m.load(ctx, rollback.KindFull, PhaseRun, nil, nil)
+	return m.loadKind(ctx, rollback.KindFull, PhaseRun, nil, nil)
 }
 
 // SampleOptions shape a sample.
@@ -77,7 +77,7 @@ func (m *Migration) Sample(ctx context.Context, opts SampleOptions) (*Report, er
 	if err != nil {
 		return nil, err
 	}
-	rep, err := m.load(ctx, rollback.KindSample, PhaseSample, sel, nil)
+	rep, err := m.loadKind(ctx, rollback.KindSample, PhaseSample, sel, nil)
 	if err != nil || m.opts.DryRun {
 		return rep, err
 	}
@@ -217,8 +217,8 @@ func each[T any](seq iter.Seq2[T, error], patient func(T) pbn.Key, f func(pbn.Ke
 	return nil
 }
 
-// load runs a data phase.
-func (m *Migration) load(ctx context.Context, kind rollback.RunKind, name string, sel map[string]bool, since map[string]time.Time) (*Report, error) {
+// loadKind runs a data phase.
+func (m *Migration) loadKind(ctx context.Context, kind rollback.RunKind, name string, sel map[string]bool, since map[string]time.Time) (*Report, error) {
 	start := m.now()
 	p, err := m.prepare(ctx)
 	if err != nil {

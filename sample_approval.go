@@ -66,7 +66,7 @@ func (m *Migration) ApproveSample(ctx context.Context, rep *SampleReport, opts A
 	return m.opts.Ledger.SampleApproval(ctx)
 }
 
-// checkSampleApproval is Run's gate (Options.RequireSampleApproval): the
+// checkSampleApproval is Load's gate (Options.RequireSampleApproval): the
 // ledger's latest sample approval must be of the current map. SkipSample
 // lifts it (the run journals it); a dry run writes nothing and passes.
 func (m *Migration) checkSampleApproval(ctx context.Context) error {

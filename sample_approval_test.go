@@ -121,7 +121,7 @@ func TestRunRequiresSampleApproval(t *testing.T) {
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
 
-	_, err = m.Run(ctx)
+	_, err = m.Load(ctx)
 	require.ErrorIs(t, err, pbnhl.ErrSampleNotApproved)
 	assert.Contains(t, err.Error(), "pbn2hl approve-sample")
 	runs, err := e.ledger.Runs(ctx)
@@ -131,7 +131,7 @@ func TestRunRequiresSampleApproval(t *testing.T) {
 	}
 
 	// A dry run writes nothing and needs no approval.
-	_, err = e.migration(func(o *pbnhl.Options) { gated(o); o.DryRun = true }).Run(ctx)
+	_, err = e.migration(func(o *pbnhl.Options) { gated(o); o.DryRun = true }).Load(ctx)
 	require.NoError(t, err)
 
 	rep, err := m.Sample(ctx, pbnhl.SampleOptions{Patients: 3})
@@ -151,7 +151,7 @@ func TestRunRequiresSampleApproval(t *testing.T) {
 	assert.Equal(t, sr.Digest, a.ReportDigest)
 	assert.Equal(t, sr.MapDigest, a.MapDigest)
 
-	full, err := m.Run(ctx)
+	full, err := m.Load(ctx)
 	require.NoError(t, err, "approved: the run proceeds")
 	assert.Positive(t, full.Totals().Written)
 	skipped, err := e.ledger.SampleSkipped(ctx, full.Run)
@@ -162,7 +162,7 @@ func TestRunRequiresSampleApproval(t *testing.T) {
 	e.m.Description += " (edited after the sample)"
 	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)))
 	m2 := e.migration(gated)
-	_, err = m2.Run(ctx)
+	_, err = m2.Load(ctx)
 	require.ErrorIs(t, err, pbnhl.ErrSampleNotApproved)
 	assert.Contains(t, err.Error(), "changed since")
 	// ... and the old report cannot be approved for the new map.
@@ -171,7 +171,7 @@ func TestRunRequiresSampleApproval(t *testing.T) {
 	assert.Contains(t, err.Error(), "run the sample again")
 
 	// SkipSample proceeds, and the run says so in the ledger.
-	rep2, err := e.migration(func(o *pbnhl.Options) { gated(o); o.SkipSample = true }).Run(ctx)
+	rep2, err := e.migration(func(o *pbnhl.Options) { gated(o); o.SkipSample = true }).Load(ctx)
 	require.NoError(t, err)
 	skipped, err = e.ledger.SampleSkipped(ctx, rep2.Run)
 	require.NoError(t, err)

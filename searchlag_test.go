@@ -34,7 +34,7 @@ func TestSearchLagMeaning(t *testing.T) {
 			ctx := context.Background()
 			_, err := m.ApplySchema(ctx)
 			require.NoError(t, err)
-			_, err = m.Run(ctx)
+			_, err = m.Load(ctx)
 			require.NoError(t, err)
 			n := 0
 			for en, err := range e.ledger.Entries(ctx, rollback.EntryFilter{ObjectTypes: []string{rollback.TypeContact}}) {

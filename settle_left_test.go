@@ -75,7 +75,7 @@ func TestPhaseNeverSucceedsWithUnknownIntent(t *testing.T) {
 	retarget(t, e, srv.URL)
 
 	t.Cleanup(pbnhl.SetLookupBudget(time.Second)) // the outage outlasts it
-	_, err = e.migration(inflightOptions).Run(ctx)
+	_, err = e.migration(inflightOptions).Load(ctx)
 	require.Error(t, err, "a run must not succeed while an intent of it is unknown")
 	assert.Contains(t, err.Error(), "settled")
 	require.Positive(t, outage.failed.Load())
@@ -83,7 +83,7 @@ func TestPhaseNeverSucceedsWithUnknownIntent(t *testing.T) {
 	require.EqualValues(t, 1, p.applied.Load(), "the create was applied despite its 502")
 
 	outage.down.Store(false)
-	_, err = e.migration(inflightOptions).Run(ctx)
+	_, err = e.migration(inflightOptions).Load(ctx)
 	require.NoError(t, err)
 	assert.Empty(t, e.identityDuplicates())
 	sameState(t, want, e.fingerprint())
@@ -144,7 +144,7 @@ func TestOpenBreakerDropsNoRecord(t *testing.T) {
 	require.NoError(t, err)
 	e.client = c
 
-	_, err = e.migration(inflightOptions).Run(ctx)
+	_, err = e.migration(inflightOptions).Load(ctx)
 	require.NoError(t, err)
 	require.NotZero(t, out.until.Load(), "the outage happened")
 	assert.Empty(t, e.identityDuplicates())

@@ -48,7 +48,7 @@ func TestResumeSettlesRelationsByLookup(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 		cancel()
 	}()
-	_, err = e.migration(inflightOptions).Run(cctx)
+	_, err = e.migration(inflightOptions).Load(cctx)
 	require.ErrorIs(t, err, context.Canceled)
 	pending := 0
 	for en, err := range e.ledger.Pending(ctx, true) {
@@ -59,7 +59,7 @@ func TestResumeSettlesRelationsByLookup(t *testing.T) {
 	}
 	require.Positive(t, pending, "relation creates were in flight at the kill")
 
-	rep, err := e.migration(inflightOptions).Run(ctx)
+	rep, err := e.migration(inflightOptions).Load(ctx)
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, rep.Resolved, pending)
 	assert.Positive(t, p.applied.Load())
@@ -82,7 +82,7 @@ func TestRelationAlreadyThereIsAdopted(t *testing.T) {
 	require.NoError(t, err)
 	p := newLateProxy(t, e.hl, "POST /associations/relations", applyBefore, 0, func(n int64) bool { return n%4 == 1 })
 	retarget(t, e, p.srv.URL)
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	require.Positive(t, p.applied.Load())
 	assert.Empty(t, rejectedProblems(t, e))

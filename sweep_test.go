@@ -39,7 +39,7 @@ func TestSweepDeletesDuplicateByIdentity(t *testing.T) {
 				}
 			}
 			retarget(t, e, p.srv.URL)
-			rep, err := e.migration(inflightOptions).Run(ctx)
+			rep, err := e.migration(inflightOptions).Load(ctx)
 			require.NoError(t, err)
 			planted := int(p.applied.Load()) / 2
 			require.Positive(t, planted)
@@ -99,7 +99,7 @@ func TestTaskSettledAndSweptByMarker(t *testing.T) {
 	p := newLateProxy(t, e.hl, "", twiceLost, 0, func(n int64) bool { return n%9 == 4 })
 	p.match = func(method, path string) bool { return method == "POST" && strings.HasSuffix(path, "/tasks") }
 	retarget(t, e, p.srv.URL)
-	rep, err := e.migration(inflightOptions).Run(ctx)
+	rep, err := e.migration(inflightOptions).Load(ctx)
 	require.NoError(t, err)
 	planted := int(p.applied.Load()) / 2
 	require.Positive(t, planted)

@@ -125,7 +125,7 @@ func TestEventTarget(t *testing.T) {
 		}
 	}
 	e.hook.Store(&hook)
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
 	src := sourceEvents(e)
@@ -199,7 +199,7 @@ func TestEventTarget(t *testing.T) {
 	// A second run writes nothing.
 	creates.Store(0)
 	e.hook.Store(&hook)
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
 	assert.Zero(t, creates.Load())
@@ -293,7 +293,7 @@ func TestEventSettleAfterLostAnswers(t *testing.T) {
 	ctx := context.Background()
 	_, err = e.migration(nil).ApplySchema(ctx)
 	require.NoError(t, err)
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	src := sourceEvents(e)
 	seen := map[string]int{}
@@ -350,7 +350,7 @@ func BenchmarkEventCalls(b *testing.B) {
 		}
 		e.hook.Store(&hook)
 		b.StartTimer()
-		_, err = e.migration(nil).Run(ctx)
+		_, err = e.migration(nil).Load(ctx)
 		b.StopTimer()
 		require.NoError(b, err)
 		n := len(sourceEvents(e))
@@ -381,7 +381,7 @@ func TestEventDelta(t *testing.T) {
 	ctx := context.Background()
 	_, err := e.migration(nil).ApplySchema(ctx)
 	require.NoError(t, err)
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	before := eventState(t, e)
 	changes := e.pbn.MutateWith(pbntest.MutateOptions{Update: 40, Create: 6, Touch: 10})

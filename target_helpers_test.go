@@ -28,7 +28,7 @@ func runThroughCancellations(t *testing.T, ctx context.Context, e *env) int {
 			}
 		}
 		e.hook.Store(&hook)
-		_, err := e.migration(nil).Run(cctx)
+		_, err := e.migration(nil).Load(cctx)
 		e.hook.Store(nil)
 		cancel()
 		if err == nil {

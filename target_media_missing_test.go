@@ -45,7 +45,7 @@ func TestMediaFileMissingFromTheSource(t *testing.T) {
 			m := e.migration(func(o *pbnhl.Options) { o.Source = missingFiles{Source: e.src, every: every} })
 			_, err := m.ApplySchema(ctx)
 			require.NoError(t, err)
-			rep, err := m.Run(ctx)
+			rep, err := m.Load(ctx)
 			require.NoError(t, err, "a missing file does not stop the run")
 			docs, ok := rep.Object("documents")
 			require.True(t, ok)

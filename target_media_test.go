@@ -127,7 +127,7 @@ func TestMediaTarget(t *testing.T) {
 		}
 	}
 	e.hook.Store(&hook)
-	_, err = m.Run(ctx)
+	_, err = m.Load(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
 
@@ -242,7 +242,7 @@ func TestMediaTarget(t *testing.T) {
 	// A second run uploads nothing.
 	uploads.Store(0)
 	e.hook.Store(&hook)
-	rerun, err := e.migration(func(o *pbnhl.Options) { o.Source = src }).Run(ctx)
+	rerun, err := e.migration(func(o *pbnhl.Options) { o.Source = src }).Load(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
 	assert.Zero(t, uploads.Load(), "a re-run uploads nothing twice")
@@ -334,21 +334,21 @@ func TestMediaUploadsSurviveFaultsAndKill(t *testing.T) {
 		}
 	}
 	e.hook.Store(&hook)
-	_, err = m.Run(kctx)
+	_, err = m.Load(kctx)
 	e.hook.Store(nil)
 	require.Error(t, err, "the run was cancelled")
 	require.GreaterOrEqual(t, uploads.Load(), int64(6))
 
 	// Resumed (as often as the faults need) to the end.
 	for i := 0; ; i++ {
-		_, err = e.migration(nil).Run(ctx)
+		_, err = e.migration(nil).Load(ctx)
 		if err == nil {
 			break
 		}
 		require.Less(t, i, 5, "resume: %v", err)
 	}
 	// What the faults left unknown is settled by a last run.
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	n := uploadedOnce(t, e)
 	require.Positive(t, n)
@@ -380,7 +380,7 @@ func BenchmarkMediaCalls(b *testing.B) {
 		}
 		b.StartTimer()
 		e.hook.Store(&hook)
-		rep, err := m.Run(ctx)
+		rep, err := m.Load(ctx)
 		e.hook.Store(nil)
 		require.NoError(b, err)
 		b.StopTimer()

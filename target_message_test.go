@@ -108,7 +108,7 @@ func TestMessageTarget(t *testing.T) {
 		}
 	}
 	e.hook.Store(&hook)
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
 	src := sourceMessages(e)
@@ -173,7 +173,7 @@ func TestMessageTarget(t *testing.T) {
 	convCreates.Store(0)
 	convSearches.Store(0)
 	e.hook.Store(&hook)
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
 	assert.Zero(t, adds.Load()+convCreates.Load()+convSearches.Load())
@@ -220,7 +220,7 @@ func TestMessageSettleAfterLostAnswers(t *testing.T) {
 	ctx := context.Background()
 	_, err = e.migration(nil).ApplySchema(ctx)
 	require.NoError(t, err)
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	src := sourceMessages(e)
 	seen := messageCounts(e)
@@ -249,7 +249,7 @@ func BenchmarkMessageCalls(b *testing.B) {
 		}
 		e.hook.Store(&hook)
 		b.StartTimer()
-		_, err = e.migration(nil).Run(ctx)
+		_, err = e.migration(nil).Load(ctx)
 		b.StopTimer()
 		require.NoError(b, err)
 		n := len(sourceMessages(e))
@@ -310,7 +310,7 @@ func TestHistoryTasks(t *testing.T) {
 		}
 	}
 	e.hook.Store(&hook)
-	rep, err := e.migration(nil).Run(ctx)
+	rep, err := e.migration(nil).Load(ctx)
 	e.hook.Store(nil)
 	require.NoError(t, err)
 

@@ -44,7 +44,7 @@ func TestRefusedTokenStopsThePhase(t *testing.T) {
 	require.NoError(t, err)
 	good := e.client
 	e.client = c
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.ErrorIs(t, err, highlevel.ErrUnauthorized)
 	assert.NotContains(t, err.Error(), hltest.DefaultToken)
 	assert.Zero(t, e.hl.Count(hltest.DefaultLocationID, hltest.KindRecord))
@@ -52,7 +52,7 @@ func TestRefusedTokenStopsThePhase(t *testing.T) {
 	// With the token fixed, the same command finishes the load and no
 	// record is left reported as rejected.
 	e.client = good
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 
 	for p, err := range e.ledger.Problems(ctx) {

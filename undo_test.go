@@ -30,7 +30,7 @@ func TestUndoLeavesNoTrace(t *testing.T) {
 	require.NoError(t, err)
 	_, err = m.Sample(ctx, pbnhl.SampleOptions{Patients: 5})
 	require.NoError(t, err)
-	_, err = m.Run(ctx)
+	_, err = m.Load(ctx)
 	require.NoError(t, err)
 	e.pbn.MutateWith(pbntest.MutateOptions{Update: 15, Create: 3, Touch: 3})
 	_, err = m.Delta(ctx)

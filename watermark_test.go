@@ -30,7 +30,7 @@ func TestNoWatermarkWithoutSourceTime(t *testing.T) {
 	m := e.migration(func(o *pbnhl.Options) { o.Source = clockless{o.Source} })
 	_, err := m.ApplySchema(ctx)
 	require.NoError(t, err)
-	_, err = m.Run(ctx)
+	_, err = m.Load(ctx)
 	require.NoError(t, err)
 	_, err = m.Delta(ctx)
 	require.ErrorIs(t, err, pbnhl.ErrNoWatermark)

@@ -15,7 +15,7 @@
 //
 // The ledger is the reference. Its id map says which records exist and
 // where; its journal holds, per record, the last body sent (the mapped
-// body) and the links made (contact → business, record ↔ contact). Run
+// body) and the links made (contact → business, record ↔ contact). Check
 // compares that with HighLevel:
 //
 //   - Counts per object type: the source's valid records (given by the host
@@ -186,7 +186,7 @@
 // A sample's field diff (sample_diff.go): DiffSample reads back by id every
 // record the given sample runs wrote (one call each, plus two field
 // listings to name custom fields) and compares it with compareBody, as
-// Run's sample does, into a SampleDiff of matched / differed / missing per
+// Check's sample does, into a SampleDiff of matched / differed / missing per
 // object type and field with the source keys; its values (PHI) only with
 // SampleOptions.Values, for WriteSampleValuesHTML's page marked as patient
 // data. pbnhl's Migration.Sample calls it (TestDiffSample).

@@ -7,7 +7,7 @@ import (
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
-// Estimate is the HighLevel calls a Run with opts would spend on a
+// Estimate is the HighLevel calls a Check with opts would spend on a
 // location that agrees with the ledger, told from the ledger alone (it
 // makes no call): the field listings, a count per object type (listings
 // of 100 for businesses, and for opportunities unless a full check that

@@ -21,7 +21,7 @@ func TestExternalFieldByKey(t *testing.T) {
 	key, id := contactOf(t, e, 4)
 	require.NoError(t, e.hl.Contacts.Delete(ctx, id))
 	for _, field := range []string{e.extID, "contact.pbn_patient_id", "pbn_patient_id"} {
-		rep, err := reconcile.Run(ctx, reconcile.Options{Client: e.hl, Ledger: e.ledger, ContactExternalField: field,
+		rep, err := reconcile.Check(ctx, reconcile.Options{Client: e.hl, Ledger: e.ledger, ContactExternalField: field,
 			Full: true, Sample: -1, Slack: time.Millisecond})
 		require.NoError(t, err)
 		require.True(t, rep.Complete(), field)
@@ -29,7 +29,7 @@ func TestExternalFieldByKey(t *testing.T) {
 		require.Len(t, rep.Buckets.Differences, 1, field)
 		assert.Equal(t, key, rep.Buckets.Differences[0].SourceKey, field)
 	}
-	rep, err := reconcile.Run(ctx, reconcile.Options{Client: e.hl, Ledger: e.ledger, ContactExternalField: "contact.pbn_no_such_field",
+	rep, err := reconcile.Check(ctx, reconcile.Options{Client: e.hl, Ledger: e.ledger, ContactExternalField: "contact.pbn_no_such_field",
 		Full: true, Sample: -1})
 	require.NoError(t, err)
 	assert.False(t, rep.Complete())

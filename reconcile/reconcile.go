@@ -16,7 +16,7 @@ import (
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
-// Options configure Run.
+// Options configure Check.
 type Options struct {
 	Client *highlevel.Client
 	Ledger *rollback.Ledger
@@ -535,8 +535,8 @@ func (r *run) fieldName(f string) string {
 	return f
 }
 
-// Run reconciles the ledger with HighLevel.
-func Run(ctx context.Context, opts Options) (*Report, error) {
+// Check reconciles the ledger with HighLevel.
+func Check(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Client == nil || opts.Ledger == nil {
 		return nil, ErrOptions
 	}

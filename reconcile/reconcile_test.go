@@ -95,7 +95,7 @@ func migrated(t testing.TB, patients int, locMods ...func(*hltest.Location)) *en
 	require.NoError(t, err)
 	_, err = mig.ApplySchema(ctx)
 	require.NoError(t, err)
-	_, err = mig.Run(ctx)
+	_, err = mig.Load(ctx)
 	require.NoError(t, err)
 	pre, err := mig.Preflight(ctx)
 	require.NoError(t, err)
@@ -115,7 +115,7 @@ func migrated(t testing.TB, patients int, locMods ...func(*hltest.Location)) *en
 func (e *env) run(t testing.TB, o reconcile.Options) *reconcile.Report {
 	t.Helper()
 	o.Client, o.Ledger, o.ContactExternalField, o.Source = e.hl, e.ledger, e.extID, e.source
-	rep, err := reconcile.Run(context.Background(), o)
+	rep, err := reconcile.Check(context.Background(), o)
 	require.NoError(t, err)
 	return rep
 }
@@ -283,7 +283,7 @@ func TestVerdictNamesMissingSourceRecords(t *testing.T) {
 
 	// Without source counts the verdict says the source was not compared.
 	o := reconcile.Options{Client: e.hl, Ledger: e.ledger, ContactExternalField: e.extID}
-	bare, err := reconcile.Run(context.Background(), o)
+	bare, err := reconcile.Check(context.Background(), o)
 	require.NoError(t, err)
 	assert.False(t, bare.SourceCompared)
 	assert.Contains(t, bare.Verdict, "HighLevel matches the ledger; the source was not compared; ")

@@ -97,11 +97,11 @@ func (d *SampleDiff) ReadsPerRecord() float64 {
 
 // DiffSample reads every record a sample wrote back from HighLevel by id
 // (one call per record) and compares each field of the body the ledger
-// journaled with what HighLevel holds, with the comparison Run's sample
+// journaled with what HighLevel holds, with the comparison Check's sample
 // uses (compareBody: highlevel.StoredEqual's normalisations, an emptied
 // field equal to an absent one). A record HighLevel no longer has is
 // missing with all its fields. Relations and business links are not
-// re-read here: Run's integrity checks cover them.
+// re-read here: Check's integrity checks cover them.
 //
 // A HighLevel failure other than "not found" ends the diff with an
 // *Error of step "sample diff": a sign-off needs the whole sample.

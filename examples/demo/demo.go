@@ -739,7 +739,7 @@ func bodyFields(body []byte) []string {
 
 // fullRun is the full load with live progress.
 func (d *demo) fullRun(ctx context.Context) error {
-	rep, err := d.phase(ctx, d.mig.Run, true)
+	rep, err := d.phase(ctx, d.mig.Load, true)
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}

@@ -441,7 +441,7 @@ func (a *Activities) load(ctx context.Context, spec LocationSpec, phase string) 
 	defer heartbeat(ctx, beat(ctx), tr.live)()
 	var rep *pbnhl.Report
 	if phase == "run" {
-		rep, err = s.mig.Run(ctx)
+		rep, err = s.mig.Load(ctx)
 	} else {
 		rep, err = s.mig.Delta(ctx)
 	}

@@ -502,7 +502,7 @@ var runCmd = &command{
 		// off (approve-sample) for this map (sample.go).
 		return c.phase(ctx, pbnhl.PhaseRun, func(o *pbnhl.Options) {
 			o.DryRun, o.RequireSampleApproval, o.SkipSample = c.opt.phase.dryRun, true, c.opt.sample.skipSample
-		}, (*pbnhl.Migration).Run)
+		}, (*pbnhl.Migration).Load)
 	},
 }
 
