@@ -200,6 +200,28 @@ func (k TargetKind) createsRecords() bool { return specOf(k).creates }
 // the kind's records.
 func (s *kindSpec) customFields() bool { return s.custom != customNone }
 
+// TypedRules reports whether a rule for the kind's records may be typed:
+// a new custom field of the kind (contacts, opportunities) or a property
+// of the object's own schema (custom objects). Kinds without custom
+// fields, and contact fields (whose rules name keys of a JSON entry), take
+// no typed rule. Suggesters read it instead of listing the kinds.
+func (k TargetKind) TypedRules() bool {
+	c := specOf(k).custom
+	return c == customTyped || c == customAll
+}
+
+// CustomFieldModel is the HighLevel custom-field model whose existing
+// fields a rule for the kind may write by key ("contact", "opportunity");
+// "" when the kind has none to pick from: custom objects (their model is
+// each object's key), contact fields (rules name JSON keys) and kinds
+// without custom fields.
+func (k TargetKind) CustomFieldModel() string {
+	if s := specOf(k); s.custom == customTyped {
+		return s.model
+	}
+	return ""
+}
+
 // schemaModel is the model o's custom fields and external id are created
 // on.
 func (s *kindSpec) schemaModel(o *Object) string {

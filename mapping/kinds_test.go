@@ -1,6 +1,9 @@
 package mapping
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestKindTable checks the kind table's shape: each kind once, every
 // kind that creates records says where its external id lives, and the
@@ -52,6 +55,22 @@ func TestFoldedFieldAndCalendars(t *testing.T) {
 		}
 		if got, want := o.UsesCalendars(), k == TargetEvent; got != want {
 			t.Errorf("%s: UsesCalendars = %v, want %v", k, got, want)
+		}
+	}
+}
+
+// TestKindCustomRules pins what suggesters read of the table (TypedRules,
+// CustomFieldModel) for every kind: mapping/llm's question asked exactly
+// this of the kind in a switch of its own before.
+func TestKindCustomRules(t *testing.T) {
+	typed := map[TargetKind]bool{TargetContact: true, TargetOpportunity: true, TargetCustomObject: true}
+	model := map[TargetKind]string{TargetContact: "contact", TargetOpportunity: "opportunity"}
+	for _, k := range append(slices.Clone(targetKinds), "no_such_kind") {
+		if got := k.TypedRules(); got != typed[k] {
+			t.Errorf("%s: TypedRules = %v, want %v", k, got, typed[k])
+		}
+		if got := k.CustomFieldModel(); got != model[k] {
+			t.Errorf("%s: CustomFieldModel = %q, want %q", k, got, model[k])
 		}
 	}
 }

@@ -56,32 +56,21 @@ type customTarget struct {
 	Type string `json:"type"`
 }
 
-// modelOf is the HighLevel custom-field model of a target kind ("" when the
-// request does not say which, as for custom objects).
-func modelOf(k mapping.TargetKind) string {
-	switch k {
-	case mapping.TargetContact:
-		return "contact"
-	case mapping.TargetOpportunity:
-		return "opportunity"
-	}
-	return ""
-}
-
 func newQuestion(req mapping.SuggestRequest) *question {
 	q := &question{Entity: req.Entity, Target: string(req.Target), Standard: req.StandardFields}
 	if q.Standard == nil {
 		q.Standard = []string{}
 	}
-	switch req.Target {
-	case mapping.TargetContact, mapping.TargetOpportunity, mapping.TargetCustomObject:
+	// What a typed rule may be, and which existing custom fields a rule
+	// may name, come from mapping's kind table.
+	if req.Target.TypedRules() {
 		q.CustomAllowed = true
 		for _, t := range customTypes {
 			q.CustomTypes = append(q.CustomTypes, string(t))
 		}
 	}
 	q.Custom = []customTarget{}
-	if m := modelOf(req.Target); m != "" {
+	if m := req.Target.CustomFieldModel(); m != "" {
 		for _, cf := range req.CustomFields {
 			// Pick-lists are left out: a suggestion cannot carry options.
 			if cf.Model == m && !cf.DataType.HasOptions() && cf.Key != "" {
