@@ -177,7 +177,7 @@ func (sc *adoptScan) add(typ, key string, a adopted) {
 // text, when the line is one of ours.
 func (sc *adoptScan) markerKey(text, typ string) string {
 	for line := range strings.Lines(text) {
-		rest, ok := strings.CutPrefix(strings.TrimSpace(line), markerPrefix)
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), rollback.IdentityPrefix)
 		if !ok {
 			continue
 		}

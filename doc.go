@@ -307,7 +307,9 @@
 //	a HighLevel or PbN call                 highlevel, practicebynumbers (one file per API area)
 //	a link between two records (relation,   target_link.go: one linkKind each in linkKinds (its lookup after
 //	a contact's business)                   an unknown outcome, the reconcile finding it repairs, its remake)
-//	journaling a write, settling by lookup  journaled_call.go, lookup.go, sweep.go, index.go (id map)
+//	journaling a write, settling by lookup  journaled_call.go, lookup.go, sweep.go, index.go (id map);
+//	                                        the identity searches themselves: rollback/find.go (Find*),
+//	                                        shared with Undo's settle after a kill
 //	the ledger, and undoing a record type   rollback (the ledger; the undo of the first record types in
 //	                                        rollback/kinds.go, whose targets read and delete through it:
 //	                                        builtInWriter, rollback.BuiltIn); a newer target's undo in its

@@ -243,22 +243,21 @@ func (m *Migration) deleted(ctx context.Context, e rollback.Entry) (id, contactI
 // Identity. Contacts and custom object records carry the source key in
 // their external-id field, opportunities in theirs (under a contact the id
 // map names). Businesses, notes and tasks have no such field: they carry a
-// marker line — markerPrefix, this ledger's migration id, the object type
+// marker line — rollback.IdentityPrefix, this ledger's migration id, the object type
 // and the source key — at the end of their description or body, so a
 // settle-lookup matches this migration's own object and never another
 // one's, however alike their content. And whatever the identity, a
 // candidate HighLevel created before the intent was journaled (less
 // clockSlack) is never taken for what the intent created.
 
-// markerPrefix starts the identity line of businesses, notes and tasks.
-const markerPrefix = "pbnhl-id "
-
 // clockSlack allows for HighLevel's clock running behind ours when a
 // candidate's creation time is compared with an intent's.
 const clockSlack = 5 * time.Second
 
 // marker is the identity line of (typ, key) in migration mid.
-func marker(mid, typ, key string) string { return markerPrefix + mid + "/" + typ + "/" + key }
+func marker(mid, typ, key string) string {
+	return rollback.IdentityPrefix + mid + "/" + typ + "/" + key
+}
 
 // withMarker appends the identity line to a description or body.
 func withMarker(text, mk string) string {
@@ -268,21 +267,22 @@ func withMarker(text, mk string) string {
 	return text + "\n\n" + mk
 }
 
-// hasMarker reports whether text carries the identity line mk.
-func hasMarker(text, mk string) bool {
-	for line := range strings.Lines(text) {
-		if strings.TrimSpace(line) == mk {
-			return true
-		}
-	}
-	return false
-}
-
 // createdBefore reports whether a candidate was created before notBefore
 // (zero notBefore: no bound; zero created: unknown, not before).
 func createdBefore(created highlevel.Timestamp, notBefore time.Time) bool {
 	t := created.Time
 	return !notBefore.IsZero() && !t.IsZero() && t.Before(notBefore)
+}
+
+// findOptions are a lookup's rules (rollback.FindOptions): never an object
+// created before notBefore, nor one the id index maps for typ (idx nil:
+// none skipped, as in repair's lookups).
+func findOptions(idx *idIndex, typ string, notBefore time.Time) rollback.FindOptions {
+	o := rollback.FindOptions{NotBefore: notBefore}
+	if idx != nil {
+		o.Skip = func(id string) bool { return idx.has(typ, id) }
+	}
+	return o
 }
 
 // notBefore is the earliest creation time an object made by an intent
@@ -326,15 +326,4 @@ func (m *Migration) migrationID(ctx context.Context) (string, error) {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%d|%d|%s", runs[0].ID, runs[0].StartedAt.UnixNano(), runs[0].Location))
 	m.mid = hex.EncodeToString(sum[:16])
 	return m.mid, nil
-}
-
-// identityLine is the load's identity line in a journaled description, ""
-// when it has none (a body journaled before identity markers).
-func identityLine(text string) string {
-	for line := range strings.Lines(text) {
-		if l := strings.TrimSpace(line); strings.HasPrefix(l, markerPrefix) {
-			return l
-		}
-	}
-	return ""
 }

@@ -168,7 +168,7 @@ func (s lookupScope) intentMarker(ctx context.Context, e rollback.Entry, payload
 		return "", err
 	}
 	mk := marker(s.mid, e.ObjectType, e.SourceKey)
-	if !hasMarker(text, mk) {
+	if !rollback.HasLine(text, mk) {
 		return "", fmt.Errorf("%w: %s intent %d carries no identity marker", errNoLookup, e.ObjectType, e.ID)
 	}
 	return mk, nil

@@ -87,7 +87,7 @@ func (businessTarget) settle(ctx context.Context, s lookupScope, e rollback.Entr
 	var b highlevel.BusinessInput
 	_ = json.Unmarshal(payload, &b)
 	mk := marker(s.mid, e.ObjectType, e.SourceKey)
-	if !hasMarker(b.Description, mk) {
+	if !rollback.HasLine(b.Description, mk) {
 		return s.m.findBusinessLegacy(ctx, s.idx, payload, nb)
 	}
 	return s.m.findBusiness(ctx, s.idx, mk, nb)
@@ -102,7 +102,7 @@ func (businessTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) (
 		if err != nil {
 			return nil, 1, err
 		}
-		if hasMarker(b.Description, mk) && !createdBefore(b.CreatedAt, nb) {
+		if rollback.HasLine(b.Description, mk) && !createdBefore(b.CreatedAt, nb) {
 			ids = append(ids, b.ID)
 		}
 	}
@@ -110,39 +110,22 @@ func (businessTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) (
 }
 
 // findBusiness finds the business whose description carries the marker,
-// skipping those already mapped to another office.
+// skipping those already mapped to another office (rollback.FindBusiness,
+// the lookup Undo's settle makes too).
 func (m *Migration) findBusiness(ctx context.Context, idx *idIndex, mk string, notBefore time.Time) (string, bool, error) {
-	for b, err := range m.opts.Client.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
-		if err != nil {
-			return "", false, err
-		}
-		if (idx != nil && idx.has(rollback.TypeBusiness, b.ID)) || createdBefore(b.CreatedAt, notBefore) {
-			continue
-		}
-		if hasMarker(b.Description, mk) {
-			return b.ID, true, nil
-		}
-	}
-	return "", false, nil
+	return rollback.FindBusiness(ctx, m.opts.Client, func(b *highlevel.Business) bool { return rollback.HasLine(b.Description, mk) },
+		findOptions(idx, rollback.TypeBusiness, notBefore))
 }
 
 // findBusinessLegacy settles a business intent journaled before identity
 // markers: matched on the fields sent, never one created before the intent.
 func (m *Migration) findBusinessLegacy(ctx context.Context, idx *idIndex, body []byte, notBefore time.Time) (string, bool, error) {
 	want := rollback.Digest(body)
-	for b, err := range m.opts.Client.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
-		if err != nil {
-			return "", false, err
-		}
-		if (idx != nil && idx.has(rollback.TypeBusiness, b.ID)) || createdBefore(b.CreatedAt, notBefore) {
-			continue
-		}
+	return rollback.FindBusiness(ctx, m.opts.Client, func(b *highlevel.Business) bool {
 		cur, _ := json.Marshal(b)
-		if d, err := rollback.ProjectDigest(cur, body); err == nil && d == want {
-			return b.ID, true, nil
-		}
-	}
-	return "", false, nil
+		d, err := rollback.ProjectDigest(cur, body)
+		return err == nil && d == want
+	}, findOptions(idx, rollback.TypeBusiness, notBefore))
 }
 
 // resend: the journaled body; the copy made again is found by the load's
@@ -160,7 +143,7 @@ func (businessTarget) resend(rs resendScope, _ string, body []byte) (resent, err
 		}
 		return b.ID, nil
 	}}
-	if mk := identityLine(in.Description); mk != "" {
+	if mk := rollback.IdentityLine(in.Description); mk != "" {
 		r.find = func(ctx context.Context, nb time.Time) (string, bool, error) {
 			return rs.m.findBusiness(ctx, nil, mk, nb)
 		}

@@ -231,26 +231,13 @@ func (contactTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([
 	return ids, 1, nil
 }
 
-// findContact searches contacts by the external-id custom field.
+// findContact searches contacts by the external-id custom field
+// (rollback.FindContact, the lookup Undo's settle makes too).
 func (m *Migration) findContact(ctx context.Context, fieldID, key string, notBefore time.Time) (string, bool, error) {
 	if fieldID == "" {
 		return "", false, errors.New("pbnhl: contacts have no external-id field")
 	}
-	q := highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: "customFields." + fieldID, Operator: "eq", Value: key}}, PageLimit: 10}
-	for c, err := range m.opts.Client.Contacts.Search(ctx, q) {
-		if err != nil {
-			return "", false, err
-		}
-		if createdBefore(c.DateAdded, notBefore) {
-			continue
-		}
-		if v, ok := c.CustomField(fieldID); ok {
-			if t, _ := v.Text(); t == key {
-				return c.ID, true, nil
-			}
-		}
-	}
-	return "", false, nil
+	return rollback.FindContact(ctx, m.opts.Client, fieldID, key, rollback.FindOptions{NotBefore: notBefore})
 }
 
 // resend: the journaled create body, with the custom field values as sent.

@@ -257,7 +257,7 @@ func (m *Migration) eventsWithMarker(ctx context.Context, idx *idIndex, contactI
 		if err != nil {
 			return nil, calls, err
 		}
-		if hasMarker(full.Description, mk) {
+		if rollback.HasLine(full.Description, mk) {
 			ids = append(ids, a.ID)
 			if first {
 				break
@@ -303,7 +303,7 @@ func (eventTarget) resend(rs resendScope, key string, body []byte) (resent, erro
 	if id := rs.moved[in.ContactID]; id != "" {
 		in.ContactID = id
 	}
-	mk := identityLine(in.Description)
+	mk := rollback.IdentityLine(in.Description)
 	if in.ContactID == "" || mk == "" {
 		return resent{}, fmt.Errorf("%w: the journaled appointment names no contact or carries no identity marker", errNoResend)
 	}

@@ -239,7 +239,7 @@ func (m *Migration) messagesWithMarker(ctx context.Context, idx *idIndex, convID
 			}
 			return nil, err
 		}
-		if hasMarker(msg.Body, mk) && (idx == nil || !idx.has(rollback.TypeMessage, msg.ID)) {
+		if rollback.HasLine(msg.Body, mk) && (idx == nil || !idx.has(rollback.TypeMessage, msg.ID)) {
 			ids = append(ids, msg.ID)
 			if first {
 				break

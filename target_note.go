@@ -115,7 +115,7 @@ func (noteTarget) settle(ctx context.Context, s lookupScope, e rollback.Entry, p
 		return "", false, err
 	}
 	mk := marker(s.mid, e.ObjectType, e.SourceKey)
-	if !hasMarker(b.Body, mk) {
+	if !rollback.HasLine(b.Body, mk) {
 		mk = "" // journaled before markers: matched on the body sent
 	}
 	return s.m.findNote(ctx, s.idx, e.TargetID, mk, notBefore(e.IntentAt), b.Body)
@@ -131,7 +131,7 @@ func (noteTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]st
 	}
 	var ids []string
 	for _, n := range notes {
-		if hasMarker(n.Body, mk) && !createdBefore(n.DateAdded, nb) {
+		if rollback.HasLine(n.Body, mk) && !createdBefore(n.DateAdded, nb) {
 			ids = append(ids, n.ID)
 		}
 	}
@@ -139,23 +139,15 @@ func (noteTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]st
 }
 
 // findNote finds the contact's note carrying the marker, skipping mapped
-// ones. An intent journaled before markers (mk empty) is matched on the
-// body it sent, under the same creation-time bound.
+// ones (rollback.FindNote, the lookup Undo's settle makes too). An intent
+// journaled before markers (mk empty) is matched on the body it sent,
+// under the same creation-time bound.
 func (m *Migration) findNote(ctx context.Context, idx *idIndex, contactID, mk string, notBefore time.Time, legacyBody string) (string, bool, error) {
-	notes, err := m.opts.Client.Contacts.ListNotes(ctx, contactID)
-	if err != nil {
-		return "", false, err
+	match := func(body string) bool { return rollback.HasLine(body, mk) }
+	if mk == "" {
+		match = func(body string) bool { return strings.TrimSpace(body) == strings.TrimSpace(legacyBody) }
 	}
-	for _, n := range notes {
-		match := hasMarker(n.Body, mk)
-		if mk == "" {
-			match = strings.TrimSpace(n.Body) == strings.TrimSpace(legacyBody)
-		}
-		if match && (idx == nil || !idx.has(rollback.TypeNote, n.ID)) && !createdBefore(n.DateAdded, notBefore) {
-			return n.ID, true, nil
-		}
-	}
-	return "", false, nil
+	return rollback.FindNote(ctx, m.opts.Client, contactID, match, findOptions(idx, rollback.TypeNote, notBefore))
 }
 
 // resend: the journaled body (its marker line included) under the
@@ -171,7 +163,7 @@ func (noteTarget) resend(rs resendScope, key string, body []byte) (resent, error
 	if contactID == "" {
 		return resent{}, fmt.Errorf("%w: the journal names no contact for the note", errNoResend)
 	}
-	mk := identityLine(in.Body) // "": journaled before markers, matched on the body
+	mk := rollback.IdentityLine(in.Body) // "": journaled before markers, matched on the body
 	c := rs.m.opts.Client
 	r := resent{body: body, target: contactID,
 		call: func(ctx context.Context) (string, error) {

@@ -208,34 +208,10 @@ func (opportunityTarget) matches(ctx context.Context, s lookupScope, sk sweepKey
 }
 
 // findOpportunity searches the contact's opportunities in the pipeline for
-// the external-id custom field.
+// the external-id custom field (rollback.FindOpportunity, the lookup
+// Undo's settle makes too).
 func (m *Migration) findOpportunity(ctx context.Context, contactID, pipelineID, fieldID, key string, notBefore time.Time) (string, bool, error) {
-	q := highlevel.OpportunitySearch{ContactID: contactID, PipelineID: pipelineID, Status: highlevel.StatusAll}
-	for o, err := range m.opts.Client.Opportunities.Search(ctx, q) {
-		if err != nil {
-			return "", false, err
-		}
-		if (o.ContactID != "" && o.ContactID != contactID) || createdBefore(o.CreatedAt, notBefore) {
-			continue
-		}
-		if v, ok := o.CustomField(fieldID); ok {
-			if t, _ := v.Text(); t == key {
-				return o.ID, true, nil
-			}
-			continue
-		}
-		// Search results may omit custom fields: read the opportunity.
-		full, err := m.opts.Client.Opportunities.Get(ctx, o.ID)
-		if err != nil {
-			return "", false, err
-		}
-		if v, ok := full.CustomField(fieldID); ok {
-			if t, _ := v.Text(); t == key {
-				return o.ID, true, nil
-			}
-		}
-	}
-	return "", false, nil
+	return rollback.FindOpportunity(ctx, m.opts.Client, contactID, pipelineID, fieldID, key, rollback.FindOptions{NotBefore: notBefore})
 }
 
 // resend: HighLevel deletes a contact's opportunities with it, so one

@@ -192,25 +192,13 @@ func (recordTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]
 	return ids, 1, nil
 }
 
-// findRecord searches a custom object's records by the external-id property.
+// findRecord searches a custom object's records by the external-id
+// property (rollback.FindRecord, the lookup Undo's settle makes too).
 func (m *Migration) findRecord(ctx context.Context, objectKey, prop, key string, notBefore time.Time) (string, bool, error) {
 	if prop == "" {
 		return "", false, fmt.Errorf("pbnhl: %s has no external-id property", objectKey)
 	}
-	q := highlevel.RecordSearch{Filters: []highlevel.SearchFilter{{Field: "properties." + prop, Operator: "eq", Value: key}}, PageLimit: 10}
-	for r, err := range m.opts.Client.Objects.SearchRecords(ctx, objectKey, q) {
-		if err != nil {
-			return "", false, err
-		}
-		if createdBefore(r.DateAdded, notBefore) {
-			continue
-		}
-		var v string
-		if raw, ok := r.Properties[prop]; ok && json.Unmarshal(raw, &v) == nil && v == key {
-			return r.ID, true, nil
-		}
-	}
-	return "", false, nil
+	return rollback.FindRecord(ctx, m.opts.Client, objectKey, prop, key, rollback.FindOptions{NotBefore: notBefore})
 }
 
 // resend: the journaled properties, owner and followers.

@@ -100,7 +100,7 @@ func (taskTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]st
 	}
 	var ids []string
 	for _, t := range ts {
-		if hasMarker(t.Body, mk) {
+		if rollback.HasLine(t.Body, mk) {
 			ids = append(ids, t.ID)
 		}
 	}
@@ -109,18 +109,10 @@ func (taskTarget) matches(ctx context.Context, s lookupScope, sk sweepKey) ([]st
 
 // findTask finds the contact's task carrying the marker, skipping mapped
 // ones (HighLevel tells no creation time for tasks: the marker alone says
-// the task is this migration's).
+// the task is this migration's; rollback.FindTask, the lookup Undo's
+// settle makes too).
 func (m *Migration) findTask(ctx context.Context, idx *idIndex, contactID, mk string) (string, bool, error) {
-	ts, err := m.opts.Client.Contacts.ListTasks(ctx, contactID)
-	if err != nil {
-		return "", false, err
-	}
-	for _, t := range ts {
-		if hasMarker(t.Body, mk) && (idx == nil || !idx.has(rollback.TypeTask, t.ID)) {
-			return t.ID, true, nil
-		}
-	}
-	return "", false, nil
+	return rollback.FindTask(ctx, m.opts.Client, contactID, mk, findOptions(idx, rollback.TypeTask, time.Time{}))
 }
 
 // resend: the journaled body (its marker line included) under the
@@ -147,7 +139,7 @@ func (taskTarget) resend(rs resendScope, key string, body []byte) (resent, error
 	if contactID == "" {
 		return resent{}, fmt.Errorf("%w: the journal names no contact for the task", errNoResend)
 	}
-	mk := identityLine(in.Body)
+	mk := rollback.IdentityLine(in.Body)
 	if mk == "" {
 		return resent{}, fmt.Errorf("%w: the journaled task carries no identity marker", errNoResend)
 	}

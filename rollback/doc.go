@@ -265,10 +265,14 @@
 // when the Target is also a [Settler] (HighLevel is): after each one's
 // in-flight horizon, creates are looked up by their identity (external id,
 // identity marker line; never a candidate created before the intent or one
-// the ledger knows as another intent's), links by their two records,
-// updates by the state they wrote, and the outcome found is journaled, so
-// they are undone like the rest. Those a lookup cannot settle are reported
-// as unresolved, and the next Undo tries again.
+// the ledger knows as another intent's; of several, the one created last),
+// links by their two records, updates by the state they wrote, and the
+// outcome found is journaled, so they are undone like the rest. Those a
+// lookup cannot settle are reported as unresolved, and the next Undo tries
+// again. The create lookups are [FindContact], [FindRecord],
+// [FindOpportunity], [FindBusiness], [FindNote] and [FindTask] (find.go):
+// pbnhl's load settles its own unknown outcomes with the same functions,
+// so a record is found by one search whether a resume or an Undo asks.
 //
 // A link journaled with a before-image (a contact moved from its business
 // to ours) is restored rather than removed.

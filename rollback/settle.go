@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -224,14 +223,15 @@ const settleNotApplied = "not applied: not found by identity lookup before undo"
 var _ Settler = (*HighLevelTarget)(nil)
 
 // Settle implements Settler: creates by their identity (external id,
-// marker line), links by their two records, updates by the state they
-// wrote, deletes by the object's absence. A candidate created before the
-// intent (less the clock slack) or known to the ledger as another
-// intent's is never taken.
+// identity line) through the lookups the load uses (find.go), links by
+// their two records, updates by the state they wrote, deletes by the
+// object's absence. A candidate created before the intent (less the clock
+// slack) or known to the ledger as another intent's is never taken.
 func (h *HighLevelTarget) Settle(ctx context.Context, e Entry, payload []byte, hint SettleHint) (Outcome, error) {
-	nb := e.IntentAt.Add(-settleClockSlack)
-	before := func(t highlevel.Timestamp) bool { return !e.IntentAt.IsZero() && !t.Time.IsZero() && t.Time.Before(nb) }
-	known := func(id string) bool { return hint.Known != nil && hint.Known(id) }
+	fo := FindOptions{Skip: hint.Known}
+	if !e.IntentAt.IsZero() {
+		fo.NotBefore = e.IntentAt.Add(-settleClockSlack)
+	}
 	found := func(id string, ok bool, err error) (Outcome, error) {
 		switch {
 		case err != nil:
@@ -241,6 +241,14 @@ func (h *HighLevelTarget) Settle(ctx context.Context, e Entry, payload []byte, h
 		}
 		return Rejected(0, settleNotApplied), nil
 	}
+	// absent: the contact a note, task or opportunity went under is gone,
+	// and the record with it.
+	absent := func(id string, ok bool, err error) (Outcome, error) {
+		if errors.Is(err, highlevel.ErrNotFound) {
+			return found("", false, nil)
+		}
+		return found(id, ok, err)
+	}
 	switch e.Op {
 	case OpCreate:
 		switch {
@@ -248,89 +256,39 @@ func (h *HighLevelTarget) Settle(ctx context.Context, e Entry, payload []byte, h
 			if len(hint.IDFields) == 0 {
 				return Outcome{}, fmt.Errorf("%w: no external-id property known for %s", ErrNoSettle, e.ObjectType)
 			}
-			prop := hint.IDFields[0]
-			q := highlevel.RecordSearch{Filters: []highlevel.SearchFilter{{Field: "properties." + prop, Operator: "eq", Value: e.SourceKey}}, PageLimit: 10}
-			var best latest
-			for r, err := range h.c.Objects.SearchRecords(ctx, e.ObjectType, q) {
-				if err != nil {
-					return Outcome{}, err
-				}
-				var v string
-				if raw, ok := r.Properties[prop]; ok && json.Unmarshal(raw, &v) == nil && v == e.SourceKey && !before(r.DateAdded) && !known(r.ID) {
-					best.offer(r.ID, r.DateAdded)
-				}
-			}
-			return found(best.id, best.id != "", nil)
+			return found(FindRecord(ctx, h.c, e.ObjectType, hint.IDFields[0], e.SourceKey, fo))
 		case e.ObjectType == TypeContact:
 			if len(hint.IDFields) == 0 {
 				return Outcome{}, fmt.Errorf("%w: no external-id field known for contacts", ErrNoSettle)
 			}
-			f := hint.IDFields[0]
-			q := highlevel.ContactSearch{Filters: []highlevel.SearchFilter{{Field: "customFields." + f, Operator: "eq", Value: e.SourceKey}}, PageLimit: 10}
-			var best latest
-			for c, err := range h.c.Contacts.Search(ctx, q) {
-				if err != nil {
-					return Outcome{}, err
-				}
-				if v, ok := c.CustomField(f); ok && !before(c.DateAdded) && !known(c.ID) {
-					if t, _ := v.Text(); t == e.SourceKey {
-						best.offer(c.ID, c.DateAdded)
-					}
-				}
+			return found(FindContact(ctx, h.c, hint.IDFields[0], e.SourceKey, fo))
+		case e.ObjectType == TypeOpportunity:
+			var b struct {
+				ContactID  string `json:"contactId"`
+				PipelineID string `json:"pipelineId"`
 			}
-			return found(best.id, best.id != "", nil)
+			_ = json.Unmarshal(payload, &b)
+			if len(hint.IDFields) == 0 || b.ContactID == "" {
+				return Outcome{}, fmt.Errorf("%w: no external-id field or contact known for the opportunity", ErrNoSettle)
+			}
+			return absent(FindOpportunity(ctx, h.c, b.ContactID, b.PipelineID, hint.IDFields[0], e.SourceKey, fo))
 		case e.ObjectType == TypeNote || e.ObjectType == TypeTask || e.ObjectType == TypeBusiness:
 			var b struct {
 				Body        string `json:"body"`
 				Description string `json:"description"`
 			}
 			_ = json.Unmarshal(payload, &b)
-			mk := markerLine(b.Body + "\n" + b.Description)
+			mk := IdentityLine(b.Body + "\n" + b.Description)
 			if mk == "" {
 				return Outcome{}, fmt.Errorf("%w: %s intent carries no identity marker", ErrNoSettle, e.ObjectType)
 			}
 			switch e.ObjectType {
 			case TypeNote:
-				notes, err := h.c.Contacts.ListNotes(ctx, e.TargetID)
-				if errors.Is(err, highlevel.ErrNotFound) {
-					return found("", false, nil)
-				}
-				if err != nil {
-					return Outcome{}, err
-				}
-				var best latest
-				for _, n := range notes {
-					if hasLine(n.Body, mk) && !before(n.DateAdded) && !known(n.ID) {
-						best.offer(n.ID, n.DateAdded)
-					}
-				}
-				return found(best.id, best.id != "", nil)
+				return absent(FindNote(ctx, h.c, e.TargetID, func(body string) bool { return HasLine(body, mk) }, fo))
 			case TypeTask:
-				ts, err := h.c.Contacts.ListTasks(ctx, e.TargetID)
-				if errors.Is(err, highlevel.ErrNotFound) {
-					return found("", false, nil)
-				}
-				if err != nil {
-					return Outcome{}, err
-				}
-				for _, t := range ts {
-					if hasLine(t.Body, mk) && !known(t.ID) {
-						return Done(t.ID), nil
-					}
-				}
-			case TypeBusiness:
-				var best latest
-				for biz, err := range h.c.Businesses.List(ctx, highlevel.BusinessListOptions{}) {
-					if err != nil {
-						return Outcome{}, err
-					}
-					if hasLine(biz.Description, mk) && !before(biz.CreatedAt) && !known(biz.ID) {
-						best.offer(biz.ID, biz.CreatedAt)
-					}
-				}
-				return found(best.id, best.id != "", nil)
+				return absent(FindTask(ctx, h.c, e.TargetID, mk, fo))
 			}
-			return found("", false, nil)
+			return found(FindBusiness(ctx, h.c, func(b *highlevel.Business) bool { return HasLine(b.Description, mk) }, fo))
 		}
 	case OpLink:
 		if k := linkKinds[e.ObjectType]; k != nil && k.settle != nil {
@@ -347,38 +305,4 @@ func (h *HighLevelTarget) Settle(ctx context.Context, e Entry, payload []byte, h
 		return found(e.TargetID, d == Digest(payload), nil)
 	}
 	return Outcome{}, fmt.Errorf("%w: %s of %s", ErrNoSettle, e.Op, e.ObjectType)
-}
-
-// latest keeps the most recently created candidate: the write an intent
-// announced lands after it was journaled, so within the clock slack a
-// look-alike made just before the intent loses to the intent's own object.
-type latest struct {
-	id string
-	at time.Time
-}
-
-func (l *latest) offer(id string, at highlevel.Timestamp) {
-	if l.id == "" || at.Time.After(l.at) {
-		l.id, l.at = id, at.Time
-	}
-}
-
-// markerLine returns the identity marker line ("pbnhl-id …") of a body
-// or description, or "".
-func markerLine(text string) string {
-	for line := range strings.Lines(text) {
-		if t := strings.TrimSpace(line); strings.HasPrefix(t, "pbnhl-id ") {
-			return t
-		}
-	}
-	return ""
-}
-
-func hasLine(text, line string) bool {
-	for l := range strings.Lines(text) {
-		if strings.TrimSpace(l) == line {
-			return true
-		}
-	}
-	return false
 }
