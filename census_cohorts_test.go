@@ -39,7 +39,7 @@ func TestCohortCensus(t *testing.T) {
 	pre, err := m.Preflight(ctx)
 	require.NoError(t, err)
 	require.True(t, pre.Ready(), pre.Blocking)
-	_, err = m.Run(ctx)
+	_, err = m.Load(ctx)
 	require.NoError(t, err)
 
 	tagOf := map[string]string{}

@@ -145,7 +145,7 @@ func TestDuplicateOpportunitiesCaughtBeforeSending(t *testing.T) {
 
 	refused := countRefusals(e)
 	e.resetCounts()
-	rep, err := m.Run(ctx)
+	rep, err := m.Load(ctx)
 	require.NoError(t, err)
 	e.hook.Store(nil)
 	assert.Zero(t, refused.Load(), "no opportunity is refused by HighLevel")
@@ -192,7 +192,7 @@ func TestDuplicateOpportunitiesCaughtBeforeSending(t *testing.T) {
 	// pipelines; nothing is sent or refused.
 	refused = countRefusals(e)
 	e.resetCounts()
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	e.hook.Store(nil)
 	assert.Zero(t, refused.Load())
@@ -243,13 +243,13 @@ func TestDuplicateOpportunityHeldByEarlierRun(t *testing.T) {
 	o.Filters = append(o.Filters, mapping.Filter{Field: "id", Op: mapping.OpNe, Values: []string{a}})
 	require.NoError(t, first.Approve("test", time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)))
 	refused := countRefusals(e)
-	_, err = e.migration(func(o *pbnhl.Options) { o.Map = first }).Run(ctx)
+	_, err = e.migration(func(o *pbnhl.Options) { o.Map = first }).Load(ctx)
 	require.NoError(t, err)
 	_, ok, err := e.ledger.Lookup(ctx, rollback.TypeOpportunity, b)
 	require.NoError(t, err)
 	require.True(t, ok, "the first run migrated plan %s (its pipeline was free)", b)
 
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	e.hook.Store(nil)
 	assert.Zero(t, refused.Load(), "no opportunity is refused by HighLevel")
@@ -291,7 +291,7 @@ func TestDuplicateOpportunitiesResume(t *testing.T) {
 			}
 		}
 		e.hook.Store(&hook)
-		_, err := e.migration(nil).Run(cctx)
+		_, err := e.migration(nil).Load(cctx)
 		e.hook.Store(nil)
 		cancel()
 		if err == nil {
