@@ -79,7 +79,7 @@ func TestTaskSettleAfterLostAnswers(t *testing.T) {
 	ctx := context.Background()
 	_, err = e.migration(nil).ApplySchema(ctx)
 	require.NoError(t, err)
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	assertTasksOnce(t, e)
 	assertSettled(t, e)
@@ -121,7 +121,7 @@ func BenchmarkTaskCalls(b *testing.B) {
 		}
 		e.hook.Store(&hook)
 		b.StartTimer()
-		_, err = e.migration(nil).Run(ctx)
+		_, err = e.migration(nil).Load(ctx)
 		b.StopTimer()
 		require.NoError(b, err)
 		n := e.hl.Count(hltest.DefaultLocationID, hltest.KindTask)
