@@ -325,7 +325,7 @@ func TestDuplicateOpportunityHeldByLocation(t *testing.T) {
 	o := first.Object("treatment_plans")
 	o.Filters = append(o.Filters, mapping.Filter{Field: "id", Op: mapping.OpEq, Values: []string{"no-such-plan"}})
 	require.NoError(t, first.Approve("test", time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)))
-	_, err = e.migration(func(o *pbnhl.Options) { o.Map = first }).Run(ctx)
+	_, err = e.migration(func(o *pbnhl.Options) { o.Map = first }).Load(ctx)
 	require.NoError(t, err)
 
 	// A plan whose patient is a contact now: someone adds an opportunity
@@ -359,7 +359,7 @@ func TestDuplicateOpportunityHeldByLocation(t *testing.T) {
 	predicted := pre.Validation.Objects()["treatment_plans"].Rules["invalid contactId+pipeline duplicate"]
 
 	refused := countRefusals(e)
-	_, err = e.migration(nil).Run(ctx)
+	_, err = e.migration(nil).Load(ctx)
 	require.NoError(t, err)
 	e.hook.Store(nil)
 	assert.Zero(t, refused.Load(), "no opportunity is refused by HighLevel")
