@@ -391,7 +391,7 @@ func (a *Applier) Apply(object string, rec Record) ([]Payload, error) {
 		a.apply(co, rec, &p, "")
 		return []Payload{p}, nil
 	}
-	key, _ := rec.Get(co.o.SourceKey)
+	key := co.o.KeyOf(rec)
 	txt, _ := rec.Get(co.o.Expand.From)
 	if strings.TrimSpace(key) == "" {
 		var p Payload
@@ -446,8 +446,7 @@ func (a *Applier) apply(co *compiledObject, rec Record, p *Payload, key string) 
 	p.reset()
 	p.Object, p.Target, p.Key = o.Name, o.Target, o.Key
 	if key == "" {
-		key, _ = rec.Get(o.SourceKey)
-		key = strings.TrimSpace(key)
+		key = strings.TrimSpace(o.KeyOf(rec))
 	}
 	p.SourceKey = key
 	if key == "" {

@@ -426,8 +426,8 @@ func TestApplyEmptyPrimaryIsInvalid(t *testing.T) {
 // contract making its keys unique: a record repeating an earlier record's
 // key is invalid (RuleRepeatedKey, naming the column, not the value) rather
 // than taken for that record by the run. Eaglesoft's "Procedures
-// Completed" has no id column; the draft keys it by Patient ID, so every
-// procedure after a patient's first repeats it. Objects reading PbN
+// Completed" has no id column; keyed by Patient ID, every procedure after a
+// patient's first repeats it. Objects reading PbN
 // entities are not checked (ids are unique by contract, and their keys are
 // not all kept).
 func TestValidatorRepeatedReportKey(t *testing.T) {
@@ -438,11 +438,12 @@ func TestValidatorRepeatedReportKey(t *testing.T) {
 	pr, err := Propose(ctx, inv, Destination{}, ProposeOptions{})
 	require.NoError(t, err)
 	m := pr.Map
-	require.NoError(t, m.Approve("test", time.Now()))
 	o := m.Object("procedures_completed")
 	require.NotNil(t, o)
 	require.Equal(t, "Procedures Completed.csv", o.Source)
-	require.Equal(t, "Patient ID", o.SourceKey, "the placeholder key of a report without an id column")
+	require.Equal(t, "Patient ID + Service Date", o.SourceKey, "a report without an id column: a composite key")
+	o.SourceKey = "Patient ID" // a person's choice that does not identify a record
+	require.NoError(t, m.Approve("test", time.Now()))
 	a, err := NewApplier(m, ApplierOptions{})
 	require.NoError(t, err)
 	v := NewValidator(m, ValidatorOptions{})

@@ -377,7 +377,7 @@ func joinKinds(ks []TargetKind) string {
 
 // reads reports whether a rule, lookup or the source key reads field.
 func (o *Object) reads(field string) bool {
-	if o.SourceKey == field || o.StageField == field || o.PipelineField == field {
+	if o.SourceKey == field || slices.Contains(o.KeyParts(), field) || o.StageField == field || o.PipelineField == field {
 		return true
 	}
 	for _, f := range o.Fields {

@@ -78,9 +78,11 @@
 //     report names of Dentrix, Eaglesoft, Open Dental, Denticon and Curve
 //     as synonyms); a file it cannot place is listed "not recognised — map
 //     by hand" with its columns ([Proposal].Files), an entity without
-//     records gets no object, a file without an id column gets a
-//     placeholder key for review (a record repeating a report's key is then
-//     invalid, [RuleRepeatedKey], not taken for the first by a run), plans without a stage become a custom
+//     records gets no object, a report without an id column is keyed by
+//     the fewest columns unique together ([Object].SourceKey "A + B", read
+//     by [Object.KeyOf]) or else a placeholder, for review (a record
+//     repeating a report's key is invalid, [RuleRepeatedKey], not taken for
+//     the first by a run), plans without a stage become a custom
 //     object draft, and whatever the map check would refuse is dropped into
 //     the review (propose_settle.go), so the draft always loads. Values
 //     decide too: e-mails, phones, birth dates, ZIP codes, states, full

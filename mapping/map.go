@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -91,7 +92,10 @@ type Object struct {
 	Labels *Labels `yaml:"labels,omitempty"`
 	// Primary is the field (a rule's To) displayed as a custom object's name.
 	Primary string `yaml:"primary,omitempty"`
-	// SourceKey is the source field that identifies a record.
+	// SourceKey is the source field that identifies a record. For a report
+	// without such a column it may name several, joined by "+" ("Patient ID
+	// + Service Date + ADA Code"): the key is their values joined by "|"
+	// (see KeyOf).
 	SourceKey string `yaml:"source_key"`
 	// ExternalID is the custom field key that stores the source key on the
 	// created record, so identity never depends on HighLevel's matching.
@@ -345,6 +349,45 @@ func (m *Map) Object(name string) *Object {
 
 // File is the path the map was loaded from, if any.
 func (m *Map) File() string { return m.file }
+
+// KeySep joins the values of a composite source key (Object.SourceKey
+// "A + B").
+const KeySep = "|"
+
+// KeyParts lists the source fields of the object's key: SourceKey, or the
+// fields of a composite key "A + B" (trimmed).
+func (o *Object) KeyParts() []string {
+	if !strings.Contains(o.SourceKey, "+") {
+		return []string{o.SourceKey}
+	}
+	var parts []string
+	for p := range strings.SplitSeq(o.SourceKey, "+") {
+		parts = append(parts, strings.TrimSpace(p))
+	}
+	return parts
+}
+
+// KeyOf is the record's source key: the SourceKey field's value or, when
+// the record has no field of that name and SourceKey joins several by "+",
+// their values (trimmed) joined by KeySep — "" when they are all empty. A
+// field whose own name holds a "+" is read as it is.
+func (o *Object) KeyOf(rec Record) string {
+	if v, ok := rec.Get(o.SourceKey); ok || !strings.Contains(o.SourceKey, "+") {
+		return v
+	}
+	parts := o.KeyParts()
+	vals := make([]string, len(parts))
+	filled := false
+	for i, p := range parts {
+		v, _ := rec.Get(p)
+		vals[i] = strings.TrimSpace(v)
+		filled = filled || vals[i] != ""
+	}
+	if !filled {
+		return ""
+	}
+	return strings.Join(vals, KeySep)
+}
 
 // RecordType is the ledger's object type for the records this object writes
 // (the rollback.Type* constants; a custom object's records use its schema

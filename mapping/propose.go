@@ -665,6 +665,23 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 			review = append(review, ReviewItem{Object: o.Name, Field: o.SourceKey, Target: LinkContact, Confidence: 0.2, Why: "no patient reference found; fix this lookup"})
 		}
 	}
+	if keyIdx < 0 && e.File != "" {
+		// A report without a column identifying a record: the fewest
+		// columns whose values together are unique in the samples key it,
+		// still for review (a row whose values change in a later export
+		// becomes a new record). Without one, the placeholder stays and a
+		// repeat is refused at preflight (RuleRepeatedKey).
+		if parts := compositeKey(e, sniffs); len(parts) > 1 {
+			o.SourceKey = strings.Join(parts, " + ")
+			for i := range review {
+				if review[i].Object == o.Name && review[i].Target == "source_key" {
+					review[i].Field = o.SourceKey
+					review[i].Why = fmt.Sprintf("no column identifies a record: keyed by %d columns whose values together are unique in the %d sampled rows; "+
+						"a row changed in a later export becomes a new record — choose a unique column if the report has one", len(parts), len(e.Fields[0].Samples))
+				}
+			}
+		}
+	}
 	for _, f := range o.Fields {
 		switch {
 		case f.Confidence < opts.LowConfidence:
@@ -674,6 +691,57 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 		}
 	}
 	return o, review, notes, columnDecisions(&o, e, cols, review)
+}
+
+// compositeKey picks, for a report without an id column, the fewest
+// columns (at most 4, each filled in every sampled row and not free text)
+// whose sampled values together are unique, most distinct first; nil when
+// none do (or there are fewer than 2 sampled rows to tell).
+func compositeKey(e *EntityInventory, sniffs []sniff) []string {
+	if len(e.Fields) == 0 || len(e.Fields[0].Samples) < 2 || len(sniffs) != len(e.Fields) {
+		return nil
+	}
+	rows := len(e.Fields[0].Samples)
+	type col struct {
+		i, distinct int
+	}
+	var cands []col
+	for i, f := range e.Fields {
+		if sniffs[i].fill < 1 || sniffs[i].kind == "largetext" || len(f.Samples) != rows || !templatable(f.Name) || strings.Contains(f.Name, "+") {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, v := range f.Samples {
+			seen[strings.TrimSpace(v)] = true
+		}
+		cands = append(cands, col{i, len(seen)})
+	}
+	slices.SortStableFunc(cands, func(a, b col) int { return b.distinct - a.distinct })
+	var picked []int
+	for _, c := range cands {
+		if len(picked) == 4 {
+			break
+		}
+		picked = append(picked, c.i)
+		seen := map[string]bool{}
+		for r := range rows {
+			var b strings.Builder
+			for _, i := range picked {
+				b.WriteString(strings.TrimSpace(e.Fields[i].Samples[r]))
+				b.WriteString(KeySep)
+			}
+			seen[b.String()] = true
+		}
+		if len(seen) == rows {
+			slices.Sort(picked) // in the file's column order
+			out := make([]string, len(picked))
+			for j, i := range picked {
+				out[j] = e.Fields[i].Name
+			}
+			return out
+		}
+	}
+	return nil
 }
 
 // columnDecisions completes the key, lookup and skip decisions taken on the

@@ -746,6 +746,9 @@ func fieldAt(typ reflect.Type, off uintptr, want reflect.Type, prefix string) st
 func FieldColumn(e Entity, field string) (header string, aliases []string) {
 	s, ok := columnSpecs()[e]
 	if !ok && FileEntity(e) {
+		if strings.Contains(field, "+") {
+			return "", nil // a composite key of several columns (mapping.Object.KeyOf)
+		}
 		return field, nil // a report file's fields are its columns (files.go)
 	}
 	if !ok {

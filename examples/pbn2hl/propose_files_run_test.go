@@ -294,30 +294,48 @@ func editFirstRow(t *testing.T, file string, po *mapping.Object) {
 }
 
 // TestProposeFilesRepeatedKey: a report without a column identifying a
-// record (Eaglesoft's "Procedures Completed") is drafted with a placeholder
-// key for review; approved as it is, preflight blocks on the rows that
-// repeat an earlier row's key, naming the column, instead of the run
-// taking them for that row; run -accept-invalid leaves them out knowingly,
-// counted invalid and listed in the problems file, never as "existing".
+// record (Eaglesoft's "Procedures Completed") is drafted with a composite
+// key — the fewest columns whose values together are unique, here Patient
+// ID + Service Date — flagged for review, and every row arrives. A key
+// that does not identify a record (the map edited to Patient ID alone)
+// blocks preflight on the rows that repeat an earlier row's key, naming
+// the column, instead of the run taking them for that row; run
+// -accept-invalid leaves them out knowingly, counted invalid and listed,
+// never as "existing".
 func TestProposeFilesRepeatedKey(t *testing.T) {
 	r := newRig(t, 1, 0)
 	delete(r.env, envPBNToken)
 	srcArgs := []string{"-export", filepath.Join("..", "..", "mapping", "testdata", "exports", "eaglesoft")}
-	mapPath, ledger := r.path("map.yaml"), r.path("l.ledger")
+	mapPath := r.path("map.yaml")
 	r.mustRun(join([]string{"propose", "-files", "-out", mapPath, "-review", r.path("review.md")}, srcArgs, r.hlArgs())...)
 	rv, err := os.ReadFile(r.path("review.md"))
 	require.NoError(t, err)
-	assert.Contains(t, string(rv), "no column identifies a record")
+	assert.Contains(t, string(rv), "no column identifies a record: keyed by 2 columns")
+	raw, err := os.ReadFile(mapPath)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), "    source_key: Patient ID + Service Date\n")
 	r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
-	args := join([]string{"-map", mapPath}, r.led(ledger), srcArgs, r.hlArgs())
+	args := join([]string{"-map", mapPath}, r.led(r.path("l.ledger")), srcArgs, r.hlArgs())
 	r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
-	code, out, errOut := r.run(append([]string{"preflight"}, args...)...)
+	out := r.mustRun(append([]string{"preflight"}, args...)...)
+	assert.Contains(t, out, "ready: nothing blocks the run")
+	out = r.mustRun(append([]string{"run"}, args...)...)
+	assert.Equal(t, "40", deltaColumn(t, out, "procedures_completed", 2), "every procedure written\n%s", out)
+
+	// Keyed by a column that repeats: blocked, then left out knowingly.
+	r2 := newRig(t, 1, 0)
+	delete(r2.env, envPBNToken)
+	require.NoError(t, os.WriteFile(r2.path("map.yaml"), bytes.Replace(raw, []byte("source_key: Patient ID + Service Date\n"), []byte("source_key: Patient ID\n"), 1), 0o600))
+	mapPath = r2.path("map.yaml")
+	r2.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+	args = join([]string{"-map", mapPath}, r2.led(r2.path("l.ledger")), srcArgs, r2.hlArgs())
+	r2.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
+	code, out, errOut := r2.run(append([]string{"preflight"}, args...)...)
 	assert.NotEqual(t, exitOK, code)
 	assert.Contains(t, out+errOut, "procedures_completed: 15 of 40 records invalid")
 	assert.Contains(t, out+errOut, "repeated_key")
 	assert.Contains(t, out+errOut, "column Patient ID")
-
-	out = r.mustRun(append([]string{"run", "-accept-invalid"}, args...)...)
+	out = r2.mustRun(append([]string{"run", "-accept-invalid"}, args...)...)
 	assert.Equal(t, "25", deltaColumn(t, out, "procedures_completed", 2), "written\n%s", out)
 	assert.Equal(t, "0", deltaColumn(t, out, "procedures_completed", 3), "none taken for another row\n%s", out)
 	assert.Equal(t, "15", deltaColumn(t, out, "procedures_completed", 6), "invalid\n%s", out)
