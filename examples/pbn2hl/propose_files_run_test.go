@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -339,4 +340,46 @@ func TestProposeFilesRepeatedKey(t *testing.T) {
 	assert.Equal(t, "25", deltaColumn(t, out, "procedures_completed", 2), "written\n%s", out)
 	assert.Equal(t, "0", deltaColumn(t, out, "procedures_completed", 3), "none taken for another row\n%s", out)
 	assert.Equal(t, "15", deltaColumn(t, out, "procedures_completed", 6), "invalid\n%s", out)
+}
+
+// TestProposeFilesEveryFolderRuns: every folder of the proposer's labelled
+// sets (exports, exports_heldout, exports_heldout2, exports_heldout3: 17
+// folders of Dentrix, Eaglesoft, Open Dental, Denticon, Curve, SoftDent,
+// Dolphin, CareStack... shaped reports) goes propose -files → approve →
+// schema → preflight (ready) → run as drafted, and every record of the
+// run's total is written or matched, none invalid.
+func TestProposeFilesEveryFolderRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("17 folders end to end")
+	}
+	for _, set := range []string{"exports", "exports_heldout", "exports_heldout2", "exports_heldout3"} {
+		dirs, err := os.ReadDir(filepath.Join("..", "..", "mapping", "testdata", set))
+		require.NoError(t, err)
+		for _, d := range dirs {
+			if !d.IsDir() {
+				continue
+			}
+			t.Run(set+"/"+d.Name(), func(t *testing.T) {
+				r := newRig(t, 1, 0)
+				delete(r.env, envPBNToken)
+				srcArgs := []string{"-export", filepath.Join("..", "..", "mapping", "testdata", set, d.Name())}
+				mapPath := r.path("map.yaml")
+				r.mustRun(join([]string{"propose", "-files", "-out", mapPath, "-review", r.path("review.md")}, srcArgs, r.hlArgs())...)
+				r.mustRun("approve", "-map", mapPath, "-by", "Dr. Reviewer")
+				args := join([]string{"-map", mapPath}, r.led(r.path("l.ledger")), srcArgs, r.hlArgs())
+				r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
+				out := r.mustRun(append([]string{"preflight"}, args...)...)
+				assert.Contains(t, out, "ready: nothing blocks the run")
+				out = r.mustRun(append([]string{"run"}, args...)...)
+				records, written, existing, invalid := deltaColumn(t, out, "total", 1), deltaColumn(t, out, "total", 2),
+					deltaColumn(t, out, "total", 3), deltaColumn(t, out, "total", 6)
+				var n, w, e int
+				_, err := fmt.Sscan(records+" "+written+" "+existing, &n, &w, &e)
+				require.NoError(t, err)
+				assert.Positive(t, w)
+				assert.Equal(t, n, w+e, "every record written or matched\n%s", out)
+				assert.Equal(t, "0", invalid, out)
+			})
+		}
+	}
 }
