@@ -76,9 +76,7 @@
 //     HOST)", client, connected since); the lock is freed when the holder
 //     closes the ledger (Close releases it before the session goes) or its
 //     session ends (a killed process's session ends with it, and the next
-//     Open then closes its runs as interrupted). The server ends a session
-//     asynchronously, so an Open tries a held lock again for up to 2 s
-//     before it reports ErrLedgerLocked.
+//     Open then closes its runs as interrupted).
 //     A ReadOnly Open works meanwhile. (SQLite lets several processes open
 //     one file; only one may journal into a given run.) Should the server
 //     end the writer's session (a restart, pg_terminate_backend), the lock

@@ -134,21 +134,7 @@ func newWriter(ctx context.Context, l *Ledger) (*writer, error) {
 	}
 	if w.pg {
 		w.begin = `BEGIN`
-		// A holder that has just gone (a killed process, a Close on
-		// another host) keeps the lock until the server has ended its
-		// session, which it does asynchronously: a lock still held is
-		// tried again for a short while before it is reported.
-		err := l.pgLockWriter(ctx, conn)
-		for deadline := time.Now().Add(2 * time.Second); errors.Is(err, ErrLedgerLocked) && time.Now().Before(deadline); {
-			select {
-			case <-ctx.Done():
-				conn.Close()
-				return nil, ctx.Err()
-			case <-time.After(100 * time.Millisecond):
-			}
-			err = l.pgLockWriter(ctx, conn)
-		}
-		if err != nil {
+		if err := l.pgLockWriter(ctx, conn); err != nil {
 			conn.Close()
 			return nil, err
 		}
