@@ -23,8 +23,11 @@ type aiFlags struct {
 }
 
 func (a *aiFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&a.endpoint, "ai-endpoint", "", "an OpenAI-compatible API root (https://api.openai.com/v1, http://localhost:11434/v1 for Ollama...) whose model reviews the draft; key in $"+envAIKey+" (none for a local server). It is sent headers and value shapes, never values")
-	fs.StringVar(&a.model, "ai-model", "", "the model -ai-endpoint runs (required with it)")
+	fs.StringVar(&a.endpoint, "ai-endpoint", "", "an OpenAI-compatible API root (https://api.openai.com/v1, http://localhost:11434/v1 for Ollama...) whose model reviews the draft (alias -suggest-url); key in $"+envAIKey+" (none for a local server). It is sent headers and value shapes, never values")
+	fs.StringVar(&a.model, "ai-model", "", "the model -ai-endpoint runs (required with it; alias -suggest-model)")
+	// The names the issue that asked for the suggester gave them.
+	fs.StringVar(&a.endpoint, "suggest-url", "", "the same as -ai-endpoint")
+	fs.StringVar(&a.model, "suggest-model", "", "the same as -ai-model")
 	fs.BoolVar(&a.samples, "ai-samples", false, "also send up to 8 redacted samples per field (digits and letters masked; values shared by several records, such as a status, as written): an explicit opt-in, samples are patient data")
 	fs.StringVar(&a.cache, "ai-cache", "", `folder keeping the model's answers (files 0600) so that proposing again over the same data asks nothing; default: the user cache folder's pbn2hl/suggest; "off" keeps none`)
 	fs.DurationVar(&a.timeout, "ai-timeout", 2*time.Minute, "longest wait for one answer (each of up to 4 attempts)")

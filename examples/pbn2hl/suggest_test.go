@@ -121,6 +121,11 @@ func TestProposeWithAI(t *testing.T) {
 		"-ai-endpoint", down.URL + "/v1", "-ai-model", "m1", "-ai-cache", "off"}, r.srcArgs())...)
 	assert.Contains(t, r.stderr.String()[before:], "suggester llm:m1 failed: llm: m1: HTTP 404: model not found")
 	assert.Contains(t, r.stderr.String()[before:], "answers not cached")
+	// -suggest-url and -suggest-model (the names) are the same flags.
+	before = r.stderr.Len()
+	r.mustRun(join([]string{"propose", "-overwrite", "-out", r.path("map.yaml"), "-review", r.path("review.md"),
+		"-suggest-url", down.URL + "/v1", "-suggest-model", "m2", "-ai-cache", "off"}, r.srcArgs())...)
+	assert.Contains(t, r.stderr.String()[before:], "suggester llm:m2 failed: llm: m2: HTTP 404: model not found")
 
 	assert.NotContains(t, r.stdout.String()+r.stderr.String(), "NEVERPRINTED")
 

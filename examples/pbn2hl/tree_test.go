@@ -28,7 +28,7 @@ func TestFlagsOnlyWhereTheyApply(t *testing.T) {
 	want := map[string]string{
 		"init":           "actor company concurrency conversation-provider encoding export fallback-owner force hl-oauth-store hl-rate hl-url ledger ledger-key-file location map on-daily-limit out-dir pbn-url profile request-timeout search-lag",
 		"oauth":          "hl-oauth-store hl-url location profile verbose",
-		"propose":        "ai-cache ai-endpoint ai-model ai-samples ai-timeout encoding export files from hl-oauth-store hl-rate hl-url location name out overwrite pbn-url profile request-timeout review samples verbose",
+		"propose":        "ai-cache ai-endpoint ai-model ai-samples ai-timeout encoding export files from hl-oauth-store hl-rate hl-url location name out overwrite pbn-url profile request-timeout review samples suggest-model suggest-url verbose",
 		"doctor":         "company encoding export hl-oauth-store hl-rate hl-url json ledger ledger-key-file location map pbn-url profile request-timeout verbose",
 		"approve":        "by map profile",
 		"schema":         "actor apply encoding export hl-oauth-store hl-rate hl-url ledger ledger-key-file location map new-ledger pbn-url plaintext-ledger profile request-timeout verbose",
