@@ -32,6 +32,14 @@ func (m *Migration) Delta(ctx context.Context) (*Report, error) {
 			return nil, fmt.Errorf("pbnhl: watermark of %s: %w", o.Source, err)
 		}
 		if !ok {
+			if pbn.FileEntity(pbn.Entity(o.Source)) {
+				// The full load may well have run: a report carries no
+				// change stamp, so its watermark comes from the folder's
+				// manifest alone.
+				return nil, fmt.Errorf("%w (%s has none: a report read as it is carries no change stamp, so a load records "+
+					"its watermark only from the export folder's %s (exportedAt); put one in each export folder, "+
+					"as the pbn2hl README's 'propose -files' says)", ErrNoWatermark, o.Source, pbn.ManifestFile)
+			}
 			return nil, fmt.Errorf("%w (%s has none)", ErrNoWatermark, o.Source)
 		}
 		since[o.Source] = wm.Add(-m.opts.DeltaOverlap)
