@@ -88,7 +88,7 @@ func (contactTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr
 	for i := range folded {
 		ph.agg.Add(&folded[i])
 	}
-	vals, err := ph.agg.Take(p.SourceKey)
+	vals, err := ph.agg.TakeContact(p)
 	if err != nil {
 		return fmt.Errorf("pbnhl: fold contact fields: %w", err)
 	}
@@ -175,7 +175,11 @@ func clearedFolds(m *mapping.Map, vals []mapping.ContactFieldValue, ids map[stri
 	for _, x := range m.Objects {
 		if targetOf(&x).role() == foldsRecords && !set[x.Key] {
 			if id, ok := ids["contact."+x.Key]; ok {
-				out = append(out, highlevel.CustomFieldInput{ID: id, Value: highlevel.TextValue("")})
+				v := highlevel.TextValue("")
+				if x.List { // a MULTIPLE_OPTIONS field is cleared by []
+					v = highlevel.OptionsValue()
+				}
+				out = append(out, highlevel.CustomFieldInput{ID: id, Value: v})
 			}
 		}
 	}

@@ -21,6 +21,10 @@ type ContactFieldValue struct {
 	// Elsewhere names the map objects that also write each entry as a
 	// record of its own (Map.Elsewhere): where cut entries remain.
 	Elsewhere []string
+	// IsList: the object is a list (Object.List); List holds its distinct
+	// values (empty: the field is cleared) and JSON is unused.
+	IsList bool
+	List   []string
 }
 
 // Problem is a warning when the cap forced entries out or strings shorter.
@@ -169,6 +173,21 @@ func entryValue(v Value) any {
 
 // Take removes and returns the values gathered for one contact.
 func (a *Aggregator) Take(contactKey string) ([]ContactFieldValue, error) {
+	return a.take(contactKey, "")
+}
+
+// TakeContact is Take for contact payload p: a list object's values
+// leave out p's own business (the office its business link names), which
+// HighLevel links already.
+func (a *Aggregator) TakeContact(p *Payload) ([]ContactFieldValue, error) {
+	own := ""
+	if l, ok := p.Link(LinkBusiness); ok {
+		own = l.Key
+	}
+	return a.take(p.SourceKey, own)
+}
+
+func (a *Aggregator) take(contactKey, own string) ([]ContactFieldValue, error) {
 	a.mu.Lock()
 	var keys []aggKey
 	for k := range a.groups {
@@ -185,7 +204,7 @@ func (a *Aggregator) Take(contactKey string) ([]ContactFieldValue, error) {
 	a.mu.Unlock()
 	out := make([]ContactFieldValue, 0, len(keys))
 	for i, k := range keys {
-		v, err := a.build(k, taken[i])
+		v, err := a.build(k, taken[i], own)
 		if err != nil {
 			return out, err
 		}
@@ -212,7 +231,7 @@ func (a *Aggregator) All() ([]ContactFieldValue, error) {
 	})
 	out := make([]ContactFieldValue, 0, len(keys))
 	for _, k := range keys {
-		v, err := a.build(k, groups[k])
+		v, err := a.build(k, groups[k], "")
 		if err != nil {
 			return out, err
 		}
@@ -221,10 +240,14 @@ func (a *Aggregator) All() ([]ContactFieldValue, error) {
 	return out, nil
 }
 
-func (a *Aggregator) build(k aggKey, entries []any) (ContactFieldValue, error) {
+func (a *Aggregator) build(k aggKey, entries []any, own string) (ContactFieldValue, error) {
 	o := a.m.Object(k.object)
 	if o == nil {
 		return ContactFieldValue{}, fmt.Errorf("%w %q", ErrUnknownObject, k.object)
+	}
+	if o.List {
+		return ContactFieldValue{Object: k.object, ContactKey: k.contact, FieldKey: o.Key, IsList: true,
+			List: listValues(o, entries, own)}, nil
 	}
 	b, rep, err := transform.JSONBlob(entries, transform.BlobOptions{MaxBytes: o.MaxBytes, KeepNewest: true})
 	if err != nil {

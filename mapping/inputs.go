@@ -312,6 +312,9 @@ func (in Inputs) ContactField(v ContactFieldValue) (highlevel.CustomFieldInput, 
 	if !ok {
 		return highlevel.CustomFieldInput{}, fmt.Errorf("%w: %s", ErrNoFieldID, key)
 	}
+	if v.IsList {
+		return highlevel.CustomFieldInput{ID: id, Value: highlevel.OptionsValue(v.List...)}, nil
+	}
 	return highlevel.CustomFieldInput{ID: id, Value: highlevel.TextValue(v.JSON)}, nil
 }
 

@@ -102,6 +102,11 @@ type Object struct {
 	ExternalID string `yaml:"external_id,omitempty"`
 	// MaxBytes caps a contact_field's JSON (HighLevel LARGE_TEXT); 0 means the default.
 	MaxBytes int `yaml:"max_bytes,omitempty"`
+	// List makes a contact_field object write a list, not a JSON log: the
+	// distinct values of its one rule, less the contact's own business
+	// (its office), into a MULTIPLE_OPTIONS field whose options are the
+	// rule's value table (Map.CarryOffices drafts one).
+	List bool `yaml:"list,omitempty"`
 	// Filters keep a record only when every filter holds.
 	Filters []Filter `yaml:"filters,omitempty"`
 	// Expand turns one source record into several rows by parsing a free-text field.

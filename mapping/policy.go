@@ -154,8 +154,9 @@ func (m *Map) FirstClassSince(k string, now time.Time) time.Time {
 func (m *Map) HistoryAs(k string) string { return m.HistoryPolicyOf(k).As }
 
 // Folded reports whether o folds its records into the contact (a
-// contact_field object: one JSON log per contact, written with it).
-func (o *Object) Folded() bool { return o.Target == TargetContactField }
+// contact_field object: one JSON log per contact, written with it). A
+// list object (other offices) is no history log: on under every policy.
+func (o *Object) Folded() bool { return o.Target == TargetContactField && !o.List }
 
 // firstClass reports whether o writes a HighLevel record per source
 // record (the kind table's record types), not expanded from another

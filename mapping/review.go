@@ -62,7 +62,9 @@ func (m *Map) WriteReview(w io.Writer, opts ReviewOptions) error {
 			fmt.Fprintf(b, ", external id stored in `%s`", o.ExternalID)
 		}
 		b.WriteString(".\n\n")
-		if o.Target == TargetContactField {
+		if o.Target == TargetContactField && o.List {
+			fmt.Fprintf(b, "%s\n\n", m.ListText(o))
+		} else if o.Target == TargetContactField {
 			fmt.Fprintf(b, "%s\n\n", m.CapText(o))
 		}
 		if o.Expand != nil {

@@ -109,6 +109,12 @@ func DeriveSchema(m *Map) (*SchemaPlan, error) {
 		}
 		switch spec.custom {
 		case customFree:
+			if o.List {
+				if err := addField(listField(o, model)); err != nil {
+					return nil, err
+				}
+				break
+			}
 			if err := addField(SchemaField{Model: model, Key: o.Key, Name: labelFromKey(o.Key), DataType: TypeLargeText}); err != nil {
 				return nil, err
 			}

@@ -26,6 +26,11 @@ type MutateOptions struct {
 	// Touch bumps change stamps without changing content, as PMS bulk
 	// programs do (deltas must compare content, not only stamps).
 	Touch int
+	// SeenElsewhere moves completed appointments to another office of the
+	// practice, as when a group's patient is seen at a second office (an
+	// update of each; the patient keeps its own office). Generated
+	// practices book every visit at the patient's office.
+	SeenElsewhere int
 }
 
 // Changes is exactly what one Mutate did. Every id listed under Updated,
@@ -85,6 +90,9 @@ func (s *Simulator) MutateWith(o MutateOptions) Changes {
 	}
 	for range o.Update {
 		m.updateOne()
+	}
+	for range o.SeenElsewhere {
+		m.seenElsewhere()
 	}
 	for k := range o.Create {
 		if k%3 == 0 {
@@ -271,6 +279,29 @@ func (m *mutation) updateOne() {
 		}
 		m.record(m.ch.Updated, e, rec, false)
 	}
+}
+
+// seenElsewhere books a completed appointment not yet changed by this
+// mutation at another office than the one it was at.
+func (m *mutation) seenElsewhere() {
+	offices := m.st.p.offices
+	if len(offices) < 2 {
+		return
+	}
+	rec, ok := m.randomChild(pbn.EntityAppointments, func(rec any) bool {
+		return rec.(pbn.Appointment).Status == pbn.AppointmentComplete
+	})
+	if !ok {
+		return
+	}
+	a := rec.(pbn.Appointment)
+	for {
+		if o := offices[m.r.intn(len(offices))].ID; o != a.OfficeID {
+			a.OfficeID = o
+			break
+		}
+	}
+	m.record(m.ch.Updated, pbn.EntityAppointments, a, false)
 }
 
 func (m *mutation) touchOne() {
