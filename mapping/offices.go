@@ -34,8 +34,9 @@ const (
 var OtherOfficesStatuses = []string{string(pbn.AppointmentComplete)}
 
 // ErrNoAppointmentObjects: CarryOffices found no object reading PbN
-// appointments in the map (the source has none to list offices from).
-var ErrNoAppointmentObjects = errors.New("mapping: no object reads appointments: no visit to list a patient's other offices from")
+// appointments' officeId and patientId in the map (the source has no
+// visit by office to list offices from).
+var ErrNoAppointmentObjects = errors.New("mapping: no object reads appointments' officeId and patientId: no visit to list a patient's other offices from")
 
 // ErrNoOffices: CarryOffices was given no office with an id.
 var ErrNoOffices = errors.New("mapping: no office with an id: nothing to list other offices by")
@@ -74,7 +75,7 @@ func (m *Map) CarryOffices(offices []pbn.Office) error {
 		return ErrNoPatientContacts
 	}
 	if !slices.ContainsFunc(m.Objects, func(x Object) bool {
-		return x.Source == string(pbn.EntityAppointments) && x.Name != OtherOfficesObject
+		return x.Source == string(pbn.EntityAppointments) && x.Name != OtherOfficesObject && x.reads("officeId") && x.reads("patientId")
 	}) {
 		return ErrNoAppointmentObjects
 	}

@@ -187,6 +187,9 @@ func runPropose(ctx context.Context, c *cli) error {
 		if err := proposeStaffNames(ctx, c, src, m); err != nil {
 			return err
 		}
+		if err := proposeOtherOffices(ctx, c, src, m); err != nil {
+			return err
+		}
 	}
 	if len(m.Objects) == 0 {
 		// A map without objects would not load: write what the review
@@ -271,6 +274,36 @@ func proposeStaffNames(ctx context.Context, c *cli, src pbn.Source, m *mapping.M
 	if n := m.NameStaff(staff); n > 0 {
 		c.progressf("propose: %d staff named on %d provider/hygienist fields (by id in the values of each; correct a name there)", len(staff), n)
 	}
+	return nil
+}
+
+// proposeOtherOffices drafts, for a practice of several offices, the
+// other offices each patient was seen at (issue 16.5): HighLevel links a
+// contact to one business (its own office), so the others go in a
+// MULTIPLE_OPTIONS contact field, one option per office
+// (mapping.Map.CarryOffices), which the review lists and a person may
+// rename. A map whose appointments carry no office id is left as it is.
+func proposeOtherOffices(ctx context.Context, c *cli, src pbn.Source, m *mapping.Map) error {
+	var offices []pbn.Office
+	for o, err := range src.Offices(ctx, pbn.ListOptions{}) {
+		if _, ok := errors.AsType[*pbn.RowError](err); ok {
+			continue // the offices object's own read says it
+		}
+		if err != nil {
+			return fmt.Errorf("propose: read offices: %w", err)
+		}
+		offices = append(offices, o)
+	}
+	if len(offices) < 2 {
+		return nil
+	}
+	switch err := m.CarryOffices(offices); {
+	case errors.Is(err, mapping.ErrNoPatientContacts), errors.Is(err, mapping.ErrNoAppointmentObjects), errors.Is(err, mapping.ErrNoOffices):
+		return nil
+	case err != nil:
+		return fmt.Errorf("propose: other offices: %w", err)
+	}
+	c.progressf("propose: %d offices: a contact's business is its own office; the other offices a patient was seen at go in %s (rename an option in its values)", len(offices), mapping.OtherOfficesKey)
 	return nil
 }
 
