@@ -146,7 +146,15 @@
 //     source [Record] ([Struct] for typed models, [Row] for CSV rows) into a
 //     [Payload]; a [Validator] adds duplicate (merge / keep / flag) and
 //     reference checks; an [Aggregator] folds contact_field payloads into one
-//     size-capped JSON value per contact; a [Report] tallies and renders the
+//     size-capped JSON value per contact — or, for a list object
+//     ([Object.List], `list: true`), the distinct values of its one rule
+//     less the contact's own business, written to a MULTIPLE_OPTIONS field
+//     whose options are the rule's value table. [Map.CarryOffices] drafts
+//     one (issue 16.5): HighLevel links a contact to one business, its
+//     patient's own office; the other offices the patient had a completed
+//     appointment at go in pbn_other_offices, by name ([OfficeName]), and
+//     the review says so. A list is no history log: it is on under every
+//     history policy. A [Report] tallies and renders the
 //     invalid records and why, by frequency per object
 //     ([Report.InvalidReasons], [Report.WriteReasons]; a source row that does
 //     not parse counts as an invalid record, [Report.AddSourceError]); [Inputs] turns payloads into highlevel request bodies

@@ -98,15 +98,19 @@
 // -ai-endpoint and -ai-model (suggest.go) a mapping/llm Suggester reviews
 // the draft through an OpenAI-compatible API; its key is read from
 // $PBN2HL_AI_KEY only, and it is sent value shapes, not values, unless
-// -ai-samples. Reading a PbN source (not -files), propose also drafts two
+// -ai-samples. Reading a PbN source (not -files), propose also drafts
 // tables a person reviews in the map (issue 16.5): cohort membership as
 // contact tags (mapping.Map.TagCohorts: the patients' tags rule, cohort id
 // → "pbn: <cohort name>"), which handover's cohorts.csv then counts in
 // HighLevel, and providers and hygienists as people
 // (mapping.Map.NameStaff: a "provider"/"hygienist" field beside each id,
-// staff id → name). A cohort or staff member added in PbN after the draft
-// is left out with a warning on the record; redrafting keeps renamed tags
-// and corrected names.
+// staff id → name). For a practice of several offices it drafts a third
+// (mapping.Map.CarryOffices): a contact's business is its own office, and
+// the other offices the patient was seen at go in the MULTIPLE_OPTIONS
+// contact field pbn_other_offices, office id → name. A cohort, staff
+// member or office added in PbN after the draft is left out with a
+// warning on the record; redrafting keeps renamed tags, corrected names
+// and renamed offices.
 //
 // sample (sample.go) loads a slice of -records source records (default
 // 200) into a staging location, reads it back and prints the field diff
