@@ -46,6 +46,45 @@ func TestOtherOfficesArrive(t *testing.T) {
 	_, err = m.Load(ctx)
 	require.NoError(t, err)
 
+	census, several := checkOtherOffices(t, e, offices)
+	assert.Positive(t, several, "some patient was seen at two offices")
+	t.Logf("offices per patient: %v (%d patients seen at several)", census, several)
+}
+
+// TestOtherOfficesDelta: visits moved to another office after the full
+// load reach HighLevel with the next delta: the patients whose
+// appointments changed are re-folded, and every contact's field is again
+// exactly the other offices its patient was seen at (moves back to the
+// patient's own office empty it).
+func TestOtherOfficesDelta(t *testing.T) {
+	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
+	e := newEnv(t, envOptions{patients: size(40), seed: 5, now: func() time.Time { return day }})
+	ctx := context.Background()
+	offices := e.pbn.Practice().Offices()
+	require.NoError(t, e.m.CarryOffices(offices))
+	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)))
+	migrate(t, e, nil)
+	before, _ := checkOtherOffices(t, e, offices)
+
+	moved := e.pbn.MutateWith(pbntest.MutateOptions{SeenElsewhere: 15})
+	require.NotEmpty(t, moved.Updated[pbn.EntityAppointments])
+	_, err := e.migration(nil).Delta(ctx)
+	require.NoError(t, err)
+	after, several := checkOtherOffices(t, e, offices)
+	assert.Positive(t, several, "the delta carried patients seen at two offices")
+	assert.NotEqual(t, before, after, "the census moved with the visits")
+	t.Logf("offices per patient: before %v, after the delta %v", before, after)
+}
+
+// checkOtherOffices reads the source (as the simulator serves it now) and
+// every contact through the client: each contact's business is its
+// patient's own office's, its pbn_other_offices field is exactly the other
+// offices of its patient's completed appointments, by name, and the census
+// of offices per patient (own plus others) is the source's. It returns
+// that census and how many patients were seen at several offices.
+func checkOtherOffices(t *testing.T, e *env, offices []pbn.Office) (map[int]int, int) {
+	t.Helper()
+	ctx := context.Background()
 	nameOf := map[string]string{}
 	for _, o := range offices {
 		nameOf[string(o.ID)] = mapping.OfficeName(o)
@@ -130,6 +169,5 @@ func TestOtherOfficesArrive(t *testing.T) {
 	}
 	assert.Equal(t, len(own), contacts, "every patient has its contact")
 	assert.Equal(t, srcCensus, gotCensus, "offices per patient, source and HighLevel")
-	assert.Positive(t, several, "some patient was seen at two offices")
-	t.Logf("offices per patient: %v (%d of %d patients seen at several)", gotCensus, several, contacts)
+	return gotCensus, several
 }
