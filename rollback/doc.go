@@ -76,7 +76,10 @@
 //     HOST)", client, connected since); the lock is freed when the holder
 //     closes the ledger (Close releases it before the session goes) or its
 //     session ends (a killed process's session ends with it, and the next
-//     Open then closes its runs as interrupted).
+//     Open then closes its runs as interrupted). The server ends a dead
+//     client's session asynchronously: a lock held by a ledger process of
+//     this host that has exited is waited for, up to 5 s; any other
+//     holder is reported at once.
 //     A ReadOnly Open works meanwhile. (SQLite lets several processes open
 //     one file; only one may journal into a given run.) Should the server
 //     end the writer's session (a restart, pg_terminate_backend), the lock

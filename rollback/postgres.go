@@ -31,6 +31,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -51,6 +52,9 @@ type LockedError struct {
 	// pid, application name, client address, connected since), as far as
 	// this role may see it.
 	Holder string
+	// holderGone: the session is a pbnhl ledger's of a process on this
+	// host that no longer runs — the server has not yet ended it.
+	holderGone bool
 }
 
 func (e *LockedError) Error() string {
@@ -338,7 +342,9 @@ func (l *Ledger) pgLockWriter(ctx context.Context, conn *sql.Conn) error {
 		AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid
 		LIMIT 1`, key).Scan(&pid, &app, &client, &since)
+	gone := false
 	if err == nil {
+		gone = ledgerProcessGone(app)
 		holder = fmt.Sprintf("PostgreSQL session pid %d", pid)
 		if app != "" {
 			holder += fmt.Sprintf(" %q", app)
@@ -348,7 +354,27 @@ func (l *Ledger) pgLockWriter(ctx context.Context, conn *sql.Conn) error {
 			holder += ", connected since " + since.Time.UTC().Format(time.RFC3339)
 		}
 	}
-	return &LockedError{Location: l.path, Holder: holder}
+	return &LockedError{Location: l.path, Holder: holder, holderGone: gone}
+}
+
+// ledgerProcessGone reports whether app, a session's application name, is
+// a pbnhl ledger's ("pbnhl ledger (pid N on HOST)") of a process on this
+// host that has exited: its session outlives it until the server notices
+// the closed socket, which it does asynchronously.
+func ledgerProcessGone(app string) bool {
+	var pid int
+	var host string
+	if n, err := fmt.Sscanf(app, "pbnhl ledger (pid %d on %s", &pid, &host); n != 2 || err != nil {
+		return false
+	}
+	if strings.TrimSuffix(host, ")") != hostName() || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	return errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone)
 }
 
 // pgVacuum is Purge's rebuild on PostgreSQL: VACUUM FULL rewrites the

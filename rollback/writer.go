@@ -134,7 +134,25 @@ func newWriter(ctx context.Context, l *Ledger) (*writer, error) {
 	}
 	if w.pg {
 		w.begin = `BEGIN`
-		if err := l.pgLockWriter(ctx, conn); err != nil {
+		// A lock held by a ledger process of this host that has exited
+		// (kill -9, a crash) is freed once the server has ended its
+		// session: wait for that, a few seconds at most. A live holder
+		// is reported at once.
+		err := l.pgLockWriter(ctx, conn)
+		for deadline := time.Now().Add(5 * time.Second); err != nil && time.Now().Before(deadline); {
+			var le *LockedError
+			if !errors.As(err, &le) || !le.holderGone {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				conn.Close()
+				return nil, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+			err = l.pgLockWriter(ctx, conn)
+		}
+		if err != nil {
 			conn.Close()
 			return nil, err
 		}
