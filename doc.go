@@ -375,9 +375,10 @@
 // business link, the problem lists (capped at 10,000). A dry run keeps its
 // invented ids in memory. BenchmarkRunRSS (opt-in: PBNHL_RSS_PATIENTS)
 // measures pbn2hl run's max RSS as its own process against pbnsim and
-// hlsim: 72 MB at 2,000 patients, 81 MB at 10,000 and 88 MB at 20,000
-// (1.22×; it was 101 and 308 MB, 3.04× at 10,000, when the id map, the
-// relations done and the success file were held in memory).
+// hlsim: 72 MB at 2,000 patients, 81 MB at 10,000, 88 MB at 20,000 and
+// 109 MB at 50,000 (1.48× the 73.6 MB at 2,000 of the same commit; it was
+// 101 and 308 MB, 3.04× at 10,000, when the id map, the relations done
+// and the success file were held in memory).
 // BenchmarkRunHeap breaks the live heap down.
 //
 // # Logging
