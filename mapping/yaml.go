@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/pbnhl/pbnhl/internal/nearest"
 )
 
 // Issue is one problem found in a map document, located by line and column
@@ -311,27 +313,13 @@ func closest(s string, candidates []string) string {
 	return best
 }
 
+// editDistance is nearest.Distance for names of at most 64 bytes (a
+// longer one is no key's misspelling).
 func editDistance(a, b string) int {
 	if len(a) > 64 || len(b) > 64 {
 		return 99
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return nearest.Distance(a, b)
 }
 
 // UnmarshalYAML records where the object is, for error messages.

@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/pbnhl/pbnhl"
+	"github.com/pbnhl/pbnhl/internal/nearest"
 	"github.com/pbnhl/pbnhl/internal/privatefile"
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -279,7 +280,7 @@ func nodeKind(n *yaml.Node) string {
 func suggestKey(name string) string {
 	best, bestD := "", 3 // at most two edits away
 	for _, f := range profileFields {
-		if d := editDistance(strings.ToLower(name), f.name); d < bestD {
+		if d := nearest.Distance(strings.ToLower(name), f.name); d < bestD {
 			best, bestD = f.name, d
 		}
 	}
@@ -287,26 +288,6 @@ func suggestKey(name string) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // apply sets, through set, every flag the profile holds that the command

@@ -11,6 +11,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/pbnhl/pbnhl/internal/nearest"
 )
 
 // tree is one invocation's command tree (spf13/cobra): a subcommand per
@@ -275,7 +277,7 @@ func unknownFlag(fs *pflag.FlagSet, typed, name string) error {
 	}
 	best, bestDist := "", 3 // at most two edits away
 	fs.VisitAll(func(f *pflag.Flag) {
-		if d := editDistance(name, f.Name); d < bestDist { // editDistance: profile.go
+		if d := nearest.Distance(name, f.Name); d < bestDist {
 			best, bestDist = f.Name, d
 		}
 	})
