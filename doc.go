@@ -129,7 +129,12 @@
 //     tags) and the map's own tags it no longer has — a cohort the patient
 //     left, from the cohort table mapping.Map.TagCohorts drafts (pbn2hl
 //     propose does) — removed (one more when there are any); a tag the map
-//     does not own is never removed.
+//     does not own is never removed. A dry run of the delta (pbn2hl delta
+//     -dry-run) is its estimate and counts the same calls: per updated
+//     record the read and the update, per updated contact its tag calls
+//     besides, per new record its create; the delta then spends that, per
+//     object, unless a call is retried after a lost answer or settled by
+//     a lookup (each adds its calls) or refused.
 //   - [Migration.Undo] reverses runs through rollback.Undo.
 //
 // [Doctor] comes before all of them and writes nothing: one

@@ -136,16 +136,25 @@ func (contactTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr
 				return nil, nil, err
 			}
 			wire, err := u.Body()
+			if err == nil && ph.dry {
+				// A dry run (the delta's estimate) counts the tag calls the
+				// update would make beside its own two (phase.update).
+				tr.calls.Add(tagCalls(add, remove))
+			}
 			return wire, func(ctx context.Context, id string) error {
 				if _, err := c.Contacts.Update(ctx, id, u); err != nil {
 					return err
 				}
+				// The journaled call counts the update; each tag call is
+				// counted here, as it is made.
 				if len(add) > 0 {
+					tr.calls.Add(1)
 					if _, err := c.Contacts.AddTags(ctx, id, add...); err != nil {
 						return err
 					}
 				}
 				if len(remove) > 0 {
+					tr.calls.Add(1)
 					if _, err := c.Contacts.RemoveTags(ctx, id, remove...); err != nil {
 						return err
 					}
@@ -162,6 +171,20 @@ func (contactTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr
 		}
 	}
 	return nil
+}
+
+// tagCalls is the tag calls of a contact update: one to add the map's
+// tags when there are any, one to remove the map's own tags the record
+// no longer has when there are any.
+func tagCalls(add, remove []string) int64 {
+	var n int64
+	if len(add) > 0 {
+		n++
+	}
+	if len(remove) > 0 {
+		n++
+	}
+	return n
 }
 
 // clearedFolds empties the contact_field fields (communication log,
