@@ -212,6 +212,13 @@
 //     deleted (journaled with its before-image); [Report.Swept] counts
 //     them. The happy path settles nothing by lookup and sweeps nothing.
 //
+// The kill tests hold it with a child process killed by SIGKILL: mid-run
+// on the default map (TestResumeAfterKill), and while conversation
+// messages or calendar events are being written, writes HighLevel made
+// left unknown to the journal (TestMessagesSurviveKill,
+// TestEventsSurviveKill): the resumed run leaves each source record once,
+// with the source's date to the second, and Undo removes them all.
+//
 // # One ledger per location
 //
 // A ledger belongs to one location and one migration, and the location
