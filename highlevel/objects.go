@@ -297,14 +297,15 @@ func (p RecordProperties) Money(name string) (Cents, string, bool) {
 // display property is required by HighLevel.
 type RecordInput struct {
 	Properties map[string]FieldValue
-	// Owner holds at most one user id.
+	// Owner holds at most one user id, Followers at most ten.
 	Owner     []string
 	Followers []string
 }
 
 // RecordUpdate changes a record: the given properties are set (a zero
 // FieldValue clears one), others are kept. Owner and Followers, when
-// non-nil, replace the lists.
+// non-nil, replace the lists: an empty non-nil list clears them (sent as
+// []); nil leaves them as they are.
 type RecordUpdate struct {
 	Properties map[string]FieldValue
 	Owner      []string
@@ -319,10 +320,17 @@ func (in RecordInput) Body() ([]byte, error) {
 }
 
 // Body is the exact JSON body UpdateRecord sends for u (the location
-// travels in the query). Empty Owner or Followers lists are left out, as
-// the request leaves them out.
+// travels in the query). A nil Owner or Followers is left out (the record
+// keeps its list); an empty one is sent as [] (the list is cleared).
 func (u RecordUpdate) Body() ([]byte, error) {
-	return json.Marshal(recordBody{Properties: u.Properties, Owner: u.Owner, Followers: u.Followers})
+	b := recordUpdateBody{Properties: u.Properties}
+	if u.Owner != nil {
+		b.Owner = &u.Owner
+	}
+	if u.Followers != nil {
+		b.Followers = &u.Followers
+	}
+	return json.Marshal(b)
 }
 
 // bodier is a write input that knows the JSON body its service sends
@@ -385,6 +393,29 @@ type recordBody struct {
 	Followers  []string              `json:"followers,omitempty"`
 }
 
+// recordUpdateBody is the JSON of a record update, where an empty owner
+// or followers list is sent (it clears the list) and an absent one is not.
+type recordUpdateBody struct {
+	Properties map[string]FieldValue `json:"properties,omitempty"`
+	Owner      *[]string             `json:"owner,omitempty"`
+	Followers  *[]string             `json:"followers,omitempty"`
+}
+
+// checkUsers refuses what HighLevel refuses of a record's users: more
+// than one owner, more than ten followers.
+func checkUsers(op string, owner, followers []string) error {
+	if len(owner) > 1 {
+		return fmt.Errorf("highlevel: %s: a record has at most one owner", op)
+	}
+	if len(followers) > maxRecordFollowers {
+		return fmt.Errorf("highlevel: %s: a record has at most %d followers", op, maxRecordFollowers)
+	}
+	return nil
+}
+
+// maxRecordFollowers is HighLevel's limit on a record's followers.
+const maxRecordFollowers = 10
+
 type recordEnvelope struct {
 	Record *Record `json:"record"`
 }
@@ -415,8 +446,8 @@ func (s *ObjectsService) CreateRecord(ctx context.Context, schemaKey string, in 
 	if len(in.Properties) == 0 {
 		return nil, fmt.Errorf("highlevel: %s: no properties", op)
 	}
-	if len(in.Owner) > 1 {
-		return nil, fmt.Errorf("highlevel: %s: a record has at most one owner", op)
+	if err := checkUsers(op, in.Owner, in.Followers); err != nil {
+		return nil, err
 	}
 	body, err := s.client.locatedBody(op, in)
 	if err != nil {
@@ -454,8 +485,8 @@ func (s *ObjectsService) UpdateRecord(ctx context.Context, schemaKey, id string,
 	if err := requireID(op, "record id", id); err != nil {
 		return nil, err
 	}
-	if len(in.Owner) > 1 {
-		return nil, fmt.Errorf("highlevel: %s: a record has at most one owner", op)
+	if err := checkUsers(op, in.Owner, in.Followers); err != nil {
+		return nil, err
 	}
 	body, err := wireBody(op, in)
 	if err != nil {

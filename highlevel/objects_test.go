@@ -140,6 +140,19 @@ func TestObjectsOperations(t *testing.T) {
 			check:     checkRecord,
 		},
 		{
+			// An empty list clears the owner (the record's provider has
+			// no user any more); a nil one leaves the followers alone.
+			name: "update record clears its owner", pattern: "PUT /objects/custom_objects.xray/records/r1", status: 200,
+			response: `{"record":` + recordJSON + `}`,
+			call: func(ctx context.Context, c *Client) (any, error) {
+				return c.Objects.UpdateRecord(ctx, "custom_objects.xray", "r1", RecordUpdate{
+					Properties: map[string]FieldValue{"tooth": TextValue("t14")}, Owner: []string{}})
+			},
+			wantQuery: map[string]string{"locationId": testLocation},
+			wantBody:  `{"properties":{"tooth":"t14"},"owner":[]}`,
+			check:     checkRecord,
+		},
+		{
 			name: "delete record", pattern: "DELETE /objects/custom_objects.xray/records/r1", status: 200,
 			response: `{"id":"r1","success":true}`,
 			call: func(ctx context.Context, c *Client) (any, error) {
@@ -312,6 +325,15 @@ func TestObjectsRejectBadInput(t *testing.T) {
 		},
 		"update two owners": func() error {
 			_, err := o.UpdateRecord(ctx, "custom_objects.x", "r", RecordUpdate{Owner: []string{"u1", "u2"}})
+			return err
+		},
+		"record eleven followers": func() error {
+			_, err := o.CreateRecord(ctx, "custom_objects.x", RecordInput{Properties: map[string]FieldValue{"a": TextValue("b")},
+				Followers: strings.Split("u1 u2 u3 u4 u5 u6 u7 u8 u9 u10 u11", " ")})
+			return err
+		},
+		"update eleven followers": func() error {
+			_, err := o.UpdateRecord(ctx, "custom_objects.x", "r", RecordUpdate{Followers: strings.Split("u1 u2 u3 u4 u5 u6 u7 u8 u9 u10 u11", " ")})
 			return err
 		},
 		"get record ''":    func() error { _, err := o.GetRecord(ctx, "custom_objects.x", ""); return err },

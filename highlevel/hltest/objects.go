@@ -283,11 +283,17 @@ func (l *location) recordProps(o *objectSchema, props map[string]any, requirePri
 	return out, nil
 }
 
-func (s *Server) checkOwners(l *location, owners []string) *apiError {
+// checkUsers checks a record's owner and followers as HighLevel does: at
+// most one owner and ten followers (the spec's "limited to 1", "limited
+// to 10"), each a user of the location.
+func (s *Server) checkUsers(l *location, owners, followers []string) *apiError {
 	if len(owners) > 1 {
 		return errUnprocessable("owner must contain no more than 1 elements")
 	}
-	for _, u := range owners {
+	if len(followers) > 10 {
+		return errUnprocessable("followers must contain no more than 10 elements")
+	}
+	for _, u := range append(slices.Clip(owners), followers...) {
 		if !s.userInLocation(u, l.cfg.ID) {
 			return errBadRequest("User with id %s not found in this location", u)
 		}
@@ -328,8 +334,8 @@ func (s *Server) createRecord(c *call) (response, *apiError) {
 	if err != nil {
 		return fail(err)
 	}
-	owners := strs(m, "owner")
-	if err := s.checkOwners(l, owners); err != nil {
+	owners, followers := strs(m, "owner"), strs(m, "followers")
+	if err := s.checkUsers(l, owners, followers); err != nil {
 		return fail(err)
 	}
 	for k, v := range props {
@@ -338,7 +344,7 @@ func (s *Server) createRecord(c *call) (response, *apiError) {
 		}
 	}
 	r := &record{meta: s.newMeta(l, c.now), schemaKey: o.key, props: props, owner: owners,
-		followers: strs(m, "followers"), createdBy: c.actor()}
+		followers: followers, createdBy: c.actor()}
 	l.records[o.key].put(r)
 	return created(map[string]any{"record": r.json()})
 }
@@ -381,23 +387,28 @@ func (s *Server) updateRecord(c *call) (response, *apiError) {
 	if err != nil {
 		return fail(err)
 	}
+	// Everything is checked before anything changes: a refused update
+	// leaves the record as it was.
+	var props map[string]any
 	if p, ok := m["properties"].(map[string]any); ok {
-		props, err := l.recordProps(o, p, false)
-		if err != nil {
+		if props, err = l.recordProps(o, p, false); err != nil {
 			return fail(err)
 		}
-		r.props = mergeCustomValues(maps.Clone(r.props), props)
 	}
+	owners, followers := r.owner, r.followers
 	if has(m, "owner") {
-		owners := strs(m, "owner")
-		if err := s.checkOwners(l, owners); err != nil {
-			return fail(err)
-		}
-		r.owner = owners
+		owners = strs(m, "owner")
 	}
 	if has(m, "followers") {
-		r.followers = strs(m, "followers")
+		followers = strs(m, "followers")
 	}
+	if err := s.checkUsers(l, owners, followers); err != nil {
+		return fail(err)
+	}
+	if props != nil {
+		r.props = mergeCustomValues(maps.Clone(r.props), props)
+	}
+	r.owner, r.followers = owners, followers
 	s.touch(&r.meta, c.now)
 	return ok(map[string]any{"record": r.json()})
 }
