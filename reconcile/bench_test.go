@@ -55,6 +55,7 @@ func BenchmarkFullReconcile(b *testing.B) {
 	b.ReportMetric(float64(relCalls)/float64(contacts), "relation-reads/contact")
 	b.ReportMetric(float64(rep.Calls-rep.Buckets.Calls-rep.Records.Calls-relCalls), "fixed-reads")
 	b.ReportMetric(float64(rep.Records.Sampled), "records-sampled")
+	b.Logf("reads by step: %+v", rep.StepCalls)
 }
 
 // BenchmarkSampleDiff reports the HighLevel reads the sample diff (each

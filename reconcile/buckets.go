@@ -40,12 +40,27 @@ func (r *run) buckets(ctx context.Context) error {
 	}
 	d := &Diff{}
 	r.rep.Buckets = d
-	if !numeric {
-		// No range to bisect on: one leaf over every contact carrying
-		// the external id field (paged search, 500 a page).
+	whole := !numeric
+	if numeric {
+		pop, err := populationCalls(ctx, r.l, recs)
+		if err != nil {
+			return err
+		}
+		whole = !r.opts.bisect && readWhole(len(recs), r.opts.BucketSize, pop)
+	}
+	if whole {
+		// One leaf over every contact carrying the external id field
+		// (paged search, 500 a page): when the keys give no range to
+		// bisect on, or when reading them all costs no more than the
+		// fingerprints and the population's counted searches. The
+		// population is then told from every contact read.
 		if len(recs) > scanCap {
 			return ErrKeys
 		}
+		delete(r.stored, rollback.TypeContact)
+		delete(r.sentRead, rollback.TypeContact)
+		delete(r.read, rollback.TypeContact)
+		r.popBy[rollback.TypeContact] = byEvery
 		if err := r.leaf(ctx, d, recs, nil, nil); err != nil {
 			return err
 		}
@@ -76,6 +91,19 @@ func (r *run) buckets(ctx context.Context) error {
 	r.calls += d.Calls
 	return nil
 }
+
+// readWhole reports whether a full check reads every one of n contacts
+// (search pages of 500, the last one short) rather than fingerprint them
+// in buckets of bucket and count the population with pop counted
+// searches: when it costs no more reads. Reading compares every field of
+// every contact, which fingerprints only vouch for. Past scanCap a search
+// cannot page through them.
+func readWhole(n, bucket, pop int) bool {
+	return n <= scanCap && wholeReads(n) <= max(1, (n+bucket-1)/bucket)+pop
+}
+
+// wholeReads is what reading n contacts 500 a page costs.
+func wholeReads(n int) int { return n/500 + 1 }
 
 // bisect fingerprints the range [lo, hi) on both sides; when they differ it
 // halves the range, down to a leaf that is read and compared.

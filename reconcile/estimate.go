@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/pbnhl/pbnhl/rollback"
 )
@@ -16,7 +17,10 @@ import (
 // custom object records by pages of 100 (Deep), a count per business, a
 // relation listing per related contact read (a sample unless Deep) and
 // the population's counted searches (contacts and custom object records:
-// one for the fields every body sets, one per other field). Each difference found costs a few more (halved buckets,
+// one for the fields every body sets, one per other field; none for a
+// type a full check reads: its records, and its contacts when reading
+// them all, 500 a page, costs no more than the fingerprints and the
+// counts). Each difference found costs a few more (halved buckets,
 // leaf reads, listings naming orphans), so a damaged location spends
 // more; Report.Calls is what a check spent.
 func Estimate(ctx context.Context, l *rollback.Ledger, opts Options) (int, error) {
@@ -64,18 +68,22 @@ func Estimate(ctx context.Context, l *rollback.Ledger, opts Options) (int, error
 		if opts.Full && opts.Deep && k.scanned {
 			calls += n/100 + 1 // otherwise the page read with the count
 		}
-		if k.countFilled != nil && n > 0 {
-			f, err := populationCalls(ctx, l, x.records[typ])
-			if err != nil {
-				return 0, err
-			}
-			calls += f
+		if k.countFilled == nil || n == 0 || (opts.Full && k.scanned) {
+			continue // a full check measures custom records on those it reads
 		}
+		f, err := populationCalls(ctx, l, x.records[typ])
+		if err != nil {
+			return 0, err
+		}
+		if typ == rollback.TypeContact && opts.Full && opts.ContactExternalField != "" {
+			// The bucketed diff: fingerprints and the counted searches,
+			// or every contact read (as buckets decides).
+			calls += contactCalls(x.records[typ], opts.BucketSize, f, opts.bisect)
+			continue
+		}
+		calls += f
 	}
 	if opts.Full {
-		if opts.ContactExternalField != "" {
-			calls += max(1, (len(x.records[rollback.TypeContact])+opts.BucketSize-1)/opts.BucketSize)
-		}
 		contacts := map[string]bool{}
 		for _, lk := range x.relations {
 			for _, id := range []string{lk.From, lk.To} {
@@ -137,4 +145,21 @@ func populationCalls(ctx context.Context, l *rollback.Ledger, recs []*record) (i
 		return 1 + len(set) - every, nil
 	}
 	return len(set), nil
+}
+
+// contactCalls is what a full check spends on contacts besides their
+// count: every contact read 500 a page, or a fingerprint per bucket plus
+// the population's pop counted searches (readWhole decides). Keys that
+// are not canonical integers are always read whole.
+func contactCalls(recs []*record, bucket, pop int, bisect bool) int {
+	n := len(recs)
+	for _, rec := range recs {
+		if k, err := strconv.ParseInt(rec.SourceKey, 10, 64); err != nil || strconv.FormatInt(k, 10) != rec.SourceKey {
+			return wholeReads(n)
+		}
+	}
+	if !bisect && readWhole(n, bucket, pop) {
+		return wholeReads(n)
+	}
+	return max(1, (n+bucket-1)/bucket) + pop
 }

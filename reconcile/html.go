@@ -142,15 +142,16 @@ func countsChart(r *Report) chart {
 
 func populationChart(r *Report) chart {
 	c := chart{ID: "chart-population", Title: "Population rate per field: mapped bodies and HighLevel",
-		Caption: "The share of records that set each field. Blue: the mapped bodies sent (the source); orange: HighLevel (over the records read; every contact for contacts)."}
+		Caption: "The share of records that set each field. Blue: the mapped bodies sent (the source), over the records HighLevel's figure is over; orange: HighLevel (a counted search, every record read, or a random page of each custom object: the table says which)."}
 	legend(&c, [2]string{"mapped (source)", colLedger}, [2]string{"HighLevel", colHighLevel})
 	y := 24.0
 	for _, p := range r.Population {
 		c.Texts = append(c.Texts, label(p.ObjectType, p.Field).at(y+14))
+		sent, sentOf := p.Same()
 		for i, side := range []struct {
 			name, fill string
 			n, of      int
-		}{{"mapped", colLedger, p.Sent, p.Records}, {"HighLevel", colHighLevel, p.Stored, p.StoredOf}} {
+		}{{"mapped", colLedger, sent, sentOf}, {"HighLevel", colHighLevel, p.Stored, p.StoredOf}} {
 			by := y + float64(i)*9
 			if side.of <= 0 {
 				c.Texts = append(c.Texts, text{X: labelWidth + 2, Y: by + 8, Anchor: "start", Class: "value", Text: side.name + " n/a"})
@@ -332,6 +333,7 @@ func keyRows(r *Report) []keyRow {
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"rate":  rate,
+	"same":  func(p Population) string { return rate(p.Same()) },
 	"join":  strings.Join,
 	"f":     func(v float64) string { return fmt.Sprintf("%.1f", v) },
 	"short": shortDigest,
@@ -414,8 +416,8 @@ footer{margin-top:2em;color:#57606a;font-size:.9em}
 {{with .Buckets}}<h3>Every contact, hashed buckets with bisection</h3>{{template "diff" .}}{{end}}
 {{with .Records}}<h3>{{if .SampledOf}}Custom object records, a random search page per object (scanned whole where a count differs){{else}}Every custom object record, scanned by search pages{{end}}</h3>{{template "diff" .}}{{end}}
 <h2>Field population</h2>
-<table><tr><th>object type</th><th class="l">field</th><th>mapped</th><th>HighLevel</th><th>HighLevel by</th></tr>
-{{range .Population}}<tr><td>{{.ObjectType}}</td><td class="l">{{.Field}}</td><td>{{rate .Sent .Records}}</td><td>{{rate .Stored .StoredOf}}</td><td>{{.StoredBy}}</td></tr>
+<table><tr><th>object type</th><th class="l">field</th><th>mapped</th><th>HighLevel</th><th>HighLevel by</th><th>mapped, same records</th></tr>
+{{range .Population}}<tr><td>{{.ObjectType}}</td><td class="l">{{.Field}}</td><td>{{rate .Sent .Records}}</td><td>{{rate .Stored .StoredOf}}</td><td>{{.StoredBy}}</td><td>{{same .}}</td></tr>
 {{end}}</table>
 {{if .Runs}}<h2>Runs checked</h2>
 <table><tr><th>run</th><th>kind</th><th>status</th><th>map</th><th>when</th></tr>

@@ -58,7 +58,7 @@ func evidenceReport() *reconcile.Report {
 		Population: []reconcile.Population{
 			{ObjectType: "contact", Field: "email", Records: 40, Sent: 36, Stored: 36, StoredOf: 40, StoredBy: "search total"},
 			{ObjectType: "contact", Field: "customFields.contact.pbn_patient_id", Records: 40, Sent: 40, Stored: 40, StoredOf: 40, StoredBy: "search total"},
-			{ObjectType: "custom_objects.pbn_appointment", Field: "status", Records: 120, Sent: 117, Stored: 19, StoredOf: 20, StoredBy: "records read"},
+			{ObjectType: "custom_objects.pbn_appointment", Field: "status", Records: 120, Sent: 117, Stored: 19, StoredOf: 20, StoredBy: "random page read", SentRead: 20},
 			{ObjectType: "opportunity", Field: "monetaryValue", Records: 12, Sent: 12, Stored: 0, StoredOf: -1},
 		},
 		Calls:             41,

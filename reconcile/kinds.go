@@ -221,6 +221,8 @@ const (
 	bySearch  = "search total"
 	byListing = "listing"
 	byRecords = "records read"
+	byEvery   = "every record read"
+	byPage    = "random page read"
 )
 
 // existsFilters are "field exists" filters on every field (ANDed).

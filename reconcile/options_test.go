@@ -45,7 +45,7 @@ func TestExternalFieldByKey(t *testing.T) {
 func TestEstimate(t *testing.T) {
 	e := migrated(t, shortOr(12, 30))
 	ctx := context.Background()
-	for _, o := range []reconcile.Options{{}, {Full: true}, {Full: true, Sample: -1}} {
+	for _, o := range []reconcile.Options{{}, {Full: true}, {Full: true, Sample: -1}, reconcile.Bisect(reconcile.Options{Full: true, Sample: -1}), {Full: true, Deep: true}} {
 		o.ContactExternalField = e.extID
 		est, err := reconcile.Estimate(ctx, e.ledger, o)
 		require.NoError(t, err)

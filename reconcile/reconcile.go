@@ -85,6 +85,11 @@ type Options struct {
 	Practice, Location, MapDigest string
 	// Now stamps the report (default time.Now).
 	Now func() time.Time
+
+	// bisect makes a full check fingerprint contacts in buckets even
+	// where reading them all costs no more (tests of the bisection at
+	// sizes a test builds).
+	bisect bool
 }
 
 // Report is the outcome of a reconciliation. It holds object types, field
@@ -108,6 +113,9 @@ type Report struct {
 	// Records is the scan of every custom object record (full runs).
 	Records *Diff `json:"records,omitempty"`
 	Calls   int   `json:"calls"`
+	// StepCalls are Calls by step of the check, in the order they ran
+	// (steps that read nothing left out): where the reads went.
+	StepCalls []StepCalls `json:"stepCalls,omitempty"`
 	// Differences is LedgerDifferences + SourceDifferences.
 	Differences int `json:"differences"`
 	// LedgerDifferences are disagreements between the ledger and
@@ -141,6 +149,12 @@ type Report struct {
 	// Verdict says which pairs of source → ledger → HighLevel agree, in
 	// one line (see [Report.Verdict]).
 	Verdict string `json:"verdict"`
+}
+
+// StepCalls is the HighLevel reads one step of the check spent.
+type StepCalls struct {
+	Step  string `json:"step"`
+	Calls int    `json:"calls"`
 }
 
 // Unchecked is a step of the check that could not be completed.
@@ -302,13 +316,31 @@ type Population struct {
 	Field      string `json:"field"`
 	Records    int    `json:"records"`
 	Sent       int    `json:"sent"`
-	// Stored is over StoredOf records: every record for contacts and
-	// custom object records (a counted search), the records read back
-	// otherwise; StoredOf -1: not measurable. StoredBy says which:
-	// "search total" or "records read".
+	// Stored is over StoredOf records; StoredOf -1: not measurable.
+	// StoredBy says which records: "search total" (a counted search over
+	// every record), "every record read" (a full check that read the
+	// type whole: contacts when that costs fewer reads than the counted
+	// searches, custom object records when Deep or when their count
+	// differs), "random page read" (a full check that is not Deep: the
+	// custom object records of the page read with the count) or
+	// "records read" (the sample's reads by id).
 	Stored   int    `json:"stored"`
 	StoredOf int    `json:"storedOf"`
 	StoredBy string `json:"storedBy,omitempty"`
+	// SentRead is, when StoredBy is records read, how many of those
+	// StoredOf records' mapped bodies set the field: the rate to compare
+	// Stored with (Sent is over all Records). 0 for a search total.
+	SentRead int `json:"sentRead,omitempty"`
+}
+
+// Same returns the mapped figure over the records HighLevel's is over: a
+// counted search is over every record (Sent of Records), records read
+// over themselves (SentRead of StoredOf) — the two rates to compare.
+func (p Population) Same() (sent, of int) {
+	if p.StoredBy == bySearch || p.StoredBy == "" {
+		return p.Sent, p.Records
+	}
+	return p.SentRead, p.StoredOf
 }
 
 // Integrity is one relationship check.
@@ -401,9 +433,14 @@ type run struct {
 	rep   *Report
 	calls int
 	// stored counts, per object type and field, the non-empty values of
-	// the records read back, and the records read.
-	stored map[string]map[string]int
-	read   map[string]int
+	// the records read back, sentRead the mapped bodies of those records
+	// that set the field, and read the records read. popBy says, for a
+	// type whose population comes from records read rather than counted
+	// searches, which records those are (every record, a random page).
+	stored   map[string]map[string]int
+	sentRead map[string]map[string]int
+	read     map[string]int
+	popBy    map[string]string
 	// names are custom field keys by id, so reports name fields, not ids.
 	names map[string]string
 	opps  map[string]*highlevel.Opportunity
@@ -564,7 +601,7 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 		seed = rand.Uint64()
 	}
 	r := &run{opts: opts, c: opts.Client, l: opts.Ledger, x: x, rep: &Report{CheckedAt: opts.Now().UTC().Truncate(time.Second)},
-		stored: map[string]map[string]int{}, read: map[string]int{}, names: map[string]string{}, dups: dupIndex{},
+		stored: map[string]map[string]int{}, sentRead: map[string]map[string]int{}, read: map[string]int{}, popBy: map[string]string{}, names: map[string]string{}, dups: dupIndex{},
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), recPages: map[string][]*highlevel.Record{}}
 	steps := []struct {
 		name string
@@ -584,7 +621,11 @@ func Check(ctx context.Context, opts Options) (*Report, error) {
 		{"population", r.population},
 	}
 	for _, s := range steps {
+		before := r.calls
 		err := s.fn(ctx)
+		if n := r.calls - before; n > 0 {
+			r.rep.StepCalls = append(r.rep.StepCalls, StepCalls{Step: s.name, Calls: n})
+		}
 		if err == nil {
 			continue
 		}
@@ -914,22 +955,24 @@ func (r *run) compare(ctx context.Context, d *Diff, typ string, rec *record, got
 	if !rec.hasWrite {
 		return nil
 	}
-	body, err := r.l.Payload(ctx, rec.write)
-	if err != nil {
-		return fmt.Errorf("read the mapped body of %s %s: %w", typ, rec.SourceKey, err)
-	}
-	res, err := compareBody(body, got)
+	// Every field the record holds by the ledger: its create's, as later
+	// updates overrode them (an update body leaves out what it does not
+	// change, and a contact's gender only a create sets).
+	res, err := heldFields(ctx, r.l, rec, got)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", typ, rec.SourceKey, err)
 	}
 	if r.stored[typ] == nil {
-		r.stored[typ] = map[string]int{}
+		r.stored[typ], r.sentRead[typ] = map[string]int{}, map[string]int{}
 	}
 	r.read[typ]++
 	for _, f := range res {
 		d.Fields++
 		if f.Stored {
 			r.stored[typ][f.Field]++
+		}
+		if f.Sent {
+			r.sentRead[typ][f.Field]++
 		}
 		if f.Differ {
 			d.Differences = append(d.Differences, Difference{ObjectType: typ, SourceKey: rec.SourceKey, HighLevelID: rec.HighLevelID, Kind: KindField, Field: r.fieldName(f.Field)})
@@ -1127,6 +1170,12 @@ var errUndecodedBody = errors.New("a journaled body is not a mapped record")
 // HighLevel's update accepts and what changed: a contact's gender is set
 // by its create alone).
 func mappedFields(ctx context.Context, l *rollback.Ledger, rec *record) ([]fieldResult, error) {
+	return heldFields(ctx, l, rec, readBack{})
+}
+
+// heldFields compares got with the fields the ledger says rec holds (see
+// mappedFields), field by field.
+func heldFields(ctx context.Context, l *rollback.Ledger, rec *record, got readBack) ([]fieldResult, error) {
 	writes := rec.writes
 	if len(writes) == 0 {
 		writes = []rollback.Entry{rec.write}
@@ -1137,7 +1186,7 @@ func mappedFields(ctx context.Context, l *rollback.Ledger, rec *record) ([]field
 		if err != nil {
 			return nil, err
 		}
-		res, err := compareBody(body, readBack{})
+		res, err := compareBody(body, got)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", errUndecodedBody, err)
 		}
@@ -1178,12 +1227,22 @@ func (r *run) population(ctx context.Context) error {
 		}
 		k := kindOf(typ)
 		all := len(r.x.records[typ])
+		// A type the check read whole, or (a full check that is not
+		// Deep) sampled by a random page, is measured on those records:
+		// no counted search.
+		by, counted := r.popBy[typ], false
+		if by == "" && k != nil && k.countFilled != nil {
+			by, counted = byRecords, true
+		}
+		if by == "" {
+			by = byRecords
+		}
 		// Fields every record's body sets are counted together: one
 		// search with an "exists" filter on each; a total of every
 		// record says each of them is stored on every record. Otherwise
 		// (or for the others) one count per field.
 		full := map[string]bool{}
-		if k != nil && k.countFilled != nil && all > 0 {
+		if counted && all > 0 {
 			var every []string
 			for _, f := range sortedKeys(sent) {
 				if sent[f] == all {
@@ -1206,16 +1265,17 @@ func (r *run) population(ctx context.Context) error {
 			}
 		}
 		for _, f := range sortedKeys(sent) {
-			p := Population{ObjectType: typ, Field: r.fieldName(f), Records: n, Sent: sent[f], Stored: r.stored[typ][f], StoredOf: r.read[typ], StoredBy: byRecords}
+			p := Population{ObjectType: typ, Field: r.fieldName(f), Records: n, Sent: sent[f], Stored: r.stored[typ][f], StoredOf: r.read[typ], StoredBy: by,
+				SentRead: r.sentRead[typ][f]}
 			switch {
 			case full[f]:
-				p.Stored, p.StoredOf, p.StoredBy = all, all, bySearch
-			case k != nil && k.countFilled != nil:
+				p.Stored, p.StoredOf, p.StoredBy, p.SentRead = all, all, bySearch, 0
+			case counted:
 				r.calls++
 				c, err := k.countFilled(r, ctx, typ, []string{f})
 				switch {
 				case err == nil && !capped(c, sent[f]):
-					p.Stored, p.StoredOf, p.StoredBy = c, all, bySearch
+					p.Stored, p.StoredOf, p.StoredBy, p.SentRead = c, all, bySearch, 0
 				case err == nil:
 					// "10,000 or more": the records read stand.
 				case !errors.Is(err, highlevel.ErrValidation) && !errors.Is(err, errNoTotal):

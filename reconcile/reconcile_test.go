@@ -125,7 +125,7 @@ func TestCleanMigrationReconciles(t *testing.T) {
 	// A tight slack: the fingerprints agree because the ledger's write times
 	// cover every call that touched a contact (links included).
 	before := len(e.hs.RequestLog())
-	rep := e.run(t, reconcile.Options{Full: true, BucketSize: 1000, LeafSize: 8, Slack: time.Millisecond})
+	rep := e.run(t, reconcile.Bisect(reconcile.Options{Full: true, BucketSize: 1000, LeafSize: 8, Slack: time.Millisecond}))
 	assert.Equal(t, len(e.hs.RequestLog())-before, rep.Calls, "calls counted = requests HighLevel served")
 	var txt bytes.Buffer
 	require.NoError(t, rep.WriteText(&txt))
@@ -206,7 +206,7 @@ func TestDamageIsFoundExactly(t *testing.T) {
 	require.NoError(t, err)
 
 	before := len(e.hs.RequestLog())
-	rep := e.run(t, reconcile.Options{Full: true, Sample: -1, LeafSize: 4})
+	rep := e.run(t, reconcile.Bisect(reconcile.Options{Full: true, Sample: -1, LeafSize: 4}))
 	assert.Equal(t, len(e.hs.RequestLog())-before, rep.Calls, "calls counted = requests HighLevel served")
 	require.False(t, rep.OK())
 	require.NotNil(t, rep.Buckets)
@@ -464,7 +464,7 @@ func BenchmarkBucketedDiff(b *testing.B) {
 		b.Run(fmt.Sprintf("leaf=%d", leaf), func(b *testing.B) {
 			var rep *reconcile.Report
 			for b.Loop() {
-				rep = e.run(b, reconcile.Options{Full: true, Sample: -1, LeafSize: leaf, Slack: time.Millisecond})
+				rep = e.run(b, reconcile.Bisect(reconcile.Options{Full: true, Sample: -1, LeafSize: leaf, Slack: time.Millisecond}))
 			}
 			d := rep.Buckets
 			b.ReportMetric(float64(d.Records), "contacts")

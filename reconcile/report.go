@@ -168,6 +168,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		if p.StoredBy != "" {
 			by = fmt.Sprintf("  (HighLevel by %s, of %d)", p.StoredBy, p.StoredOf)
 		}
+		if n, of := p.Same(); of != p.Records {
+			by += fmt.Sprintf("; mapped on those %s", rate(n, of))
+		}
 		fmt.Fprintf(&b, "  %-36s %-44s %7s %7s%s\n", p.ObjectType, p.Field, rate(p.Sent, p.Records), rate(p.Stored, p.StoredOf), by)
 	}
 	_, err := io.WriteString(w, b.String())

@@ -23,7 +23,13 @@ func (r *run) scanRecords(ctx context.Context) error {
 		if k := kindOf(typ); k == nil || !k.scanned {
 			continue
 		}
+		// Population over the records this step reads, not the
+		// sample's by id: the page, or the whole scan.
+		delete(r.stored, typ)
+		delete(r.sentRead, typ)
+		delete(r.read, typ)
 		if page, ok := r.recPages[typ]; ok && !r.opts.Deep && r.countAgrees(typ) {
+			r.popBy[typ] = byPage
 			if err := r.samplePage(ctx, d, typ, page); err != nil {
 				return err
 			}
@@ -33,9 +39,7 @@ func (r *run) scanRecords(ctx context.Context) error {
 		for _, rec := range r.x.records[typ] {
 			want[rec.HighLevelID] = rec
 		}
-		// Population over the whole scan, not the sample.
-		delete(r.stored, typ)
-		delete(r.read, typ)
+		r.popBy[typ] = byEvery
 		n := 0
 		prop := r.extFields[typ]
 		for got, err := range r.c.Objects.SearchRecords(ctx, typ, highlevel.RecordSearch{PageLimit: 100}) {
