@@ -11,17 +11,19 @@ import (
 )
 
 // BenchmarkFullReconcile reports the HighLevel reads a full reconcile
-// (every contact by the bucketed diff; counts and population by counted
-// searches; a random search page per custom object and of opportunities,
+// (every contact read 500 a page, or by the bucketed diff past some 15,000;
+// counts by counted searches; population over the records read; a random
+// search page per custom object and of opportunities,
 // read with the count; a random sample of related contacts' relations —
 // with PBNHL_RECONCILE_DEEP=1 every record scanned, every opportunity
 // listed, every relation read —; no sample diff) spends per contact of a
 // clean migration, and what each part costs: the bucketed diff per
-// contact, the record scan per record (0 when sampled: the page comes
-// with the count), the relation check per contact (HighLevel lists
-// relations per record only: one call per related contact read) and the
-// fixed rest (field listings, counts, business links, population:
-// independent of size, so reads/contact falls as the practice grows).
+// contact (the contact pages when read whole), the record scan per
+// record (0 when sampled: the page comes with the count), the relation
+// check per contact (HighLevel lists relations per record only: one call
+// per related contact read) and the fixed rest (field listings, counts,
+// business links: independent of size, so reads/contact falls as the
+// practice grows). It logs the reads by step (Report.StepCalls).
 // PBNHL_RECONCILE_PATIENTS scales the practice (default 300).
 func BenchmarkFullReconcile(b *testing.B) {
 	patients := 300

@@ -24,21 +24,29 @@
 //     in a full check that is not Deep — opportunities; a listing for
 //     businesses, and for opportunities otherwise). Count.HighLevelBy says
 //     which ("search total" or "listing"). Contacts missing or extra are
-//     named by source key through the bucketed diff, with no read per
+//     named by source key through the full read or the bucketed diff, with no read per
 //     record; custom records and opportunities by reading the type whole
 //     when its count differs. A total of exactly 10,000 where the ledger
 //     holds more may be Elasticsearch's "10,000 or more": it is not used
 //     as a count (the type is listed instead).
 //   - Field population rates per target field: the share of records whose
-//     mapped body sets the field, against HighLevel's share. Contacts and
-//     custom object records by counted searches (a page of one with an
-//     "exists" filter — properties.<key> for records, which HighLevel
-//     accepts though its spec does not document record filters —: its
-//     total); the fields every record's body sets are counted together,
-//     one search with an "exists" filter on each, whose total of every
-//     record stands for each of them (otherwise they are counted one by
-//     one). Other objects over the records read. Population.StoredBy
-//     says which ("search total" or "records read").
+//     mapped body sets the field (its create's body as later updates
+//     overrode it), against HighLevel's share. Where a check reads the
+//     records anyway it measures them there, with no read of its own: a
+//     full check's contacts when it reads them all (below), and its custom
+//     object records over the records it compares — the random page of
+//     each type ("random page read") unless Deep or the type's count
+//     differs (then the whole scan, "every record read"). Population.Same
+//     is then the mapped rate over those same records, the figure to
+//     compare. Otherwise (a sample check; contacts too many to read whole)
+//     contacts and custom object records by counted searches (a page of
+//     one with an "exists" filter — properties.<key> for records, which
+//     HighLevel accepts though its spec does not document record filters
+//     —: its total); the fields every record's body sets are counted
+//     together, one search with an "exists" filter on each, whose total
+//     of every record stands for each of them (otherwise they are counted
+//     one by one). Other objects over the records read. Population.StoredBy
+//     says which.
 //   - Relationship integrity: contacts linked to their office's business
 //     (one count call per business; a business whose count differs is
 //     listed; a ledger business the count's listing lacks is an orphan
@@ -55,7 +63,12 @@
 //     HighLevel's normalisations (highlevel.StoredEqual): e-mails without case, phones by their
 //     E.164 digits, a date equal to the same day at midnight UTC, tags as a
 //     case-insensitive set, custom fields by id, an emptied field equal to
-//     an absent one. For a full run the contacts are compared in hashed
+//     an absent one. For a full run the contacts are read whole — search
+//     pages of 500 over every contact carrying the external id field, each
+//     compared field by field — when that costs no more reads than the
+//     fingerprints below plus the population's counted searches it spares
+//     (about 30 with the default map: up to some 15,000 contacts; a search
+//     pages through at most 10,000). Otherwise they are compared in hashed
 //     buckets, data-diff style: HighLevel computes no hash, so a bucket's
 //     fingerprint on its side is what one search call with a page of one
 //     tells — how many contacts have their external id in the bucket's
@@ -124,17 +137,19 @@
 // sample diff). A full check that is not Deep spends reads that do not
 // grow with the practice — two field listings, a count per object type
 // (the custom objects' and opportunities' with their sample page), a
-// count per business, about 57 counted searches for the population (the
-// default map's contact and record fields) — plus a bucket fingerprint
-// per 1,000 contacts and a relation listing per 200 related contacts
-// (RelationSample). Measured (reads per contact; fixed reads amortise, so
-// the figure falls with size): 290 contacts 0.241 (67 fixed), 1,929
-// contacts 0.0425 (70 fixed, buckets 0.001, relations 0.0052), 9,641
-// contacts 0.0134 (70 fixed, buckets 0.001, relations 0.0051; 315 custom
-// records compared on the sample pages). Before this (every custom record scanned, every
-// opportunity listed, population of records over the scan) it was 0.386
-// at 290 and 0.238 at 961; with every relation read too (Deep), 1.38 at
-// 290. Deep stays exact record by record: every relation (one listing per
+// count per business: 12 with the default map — plus every contact read
+// 500 a page (or, past some 15,000 contacts, a bucket fingerprint per
+// 1,000 and about 30 counted searches for the contacts' population) and a
+// relation listing per 200 related contacts (RelationSample).
+// Report.StepCalls says what each step spent. Measured (reads per
+// contact): 290 contacts 0.0517 (15 reads: 12 fixed, 1 contact page, 2
+// relation listings), 1,929 contacts 0.0135 (26 reads: 12 fixed, 4
+// contact pages, 10 relation listings). Before the contacts were read
+// whole and the records' population measured on their pages, 57 counted
+// searches a check made it 0.241 at 290, 0.0425 at 1,929 and 0.0134 at
+// 9,641; before that (every custom record scanned, every opportunity
+// listed) 0.386 at 290 and 0.238 at 961; with every relation read too
+// (Deep), 1.38 at 290. Deep stays exact record by record: every relation (one listing per
 // related contact: about 1 read per contact), every custom record (0.01
 // per record, about 16 per contact) and every opportunity. What a full
 // check that is not Deep finds exactly: a deleted or changed contact
