@@ -57,6 +57,11 @@
 //     real runs' problems. [Migration.SourceCounts] is the source half
 //     alone: the records, valid, invalid and skipped per map object and
 //     the source's blockers, without a HighLevel call or a ledger run.
+//     Preflight, SourceCounts, reconcile's source scan and every data
+//     phase (sample, load, delta, dry run) apply the map's related rules
+//     (mapping.Related: a treatment row's case type is the pipeline of its
+//     plan) from one index each builds the same way (related.go): one read
+//     of the related source, keeping one value per record and field.
 //   - [Migration.Sample] loads a stratified slice (patients spread over
 //     offices and statuses, each with all their appointments, procedures
 //     and treatment plans, until the slice holds [SampleOptions].Records

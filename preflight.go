@@ -184,6 +184,14 @@ func (m *Migration) Preflight(ctx context.Context) (*PreflightReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The related rules' index, read as a run reads it (related.go); the
+	// history pricing's appliers take it through aopts.
+	if aopts.Related, err = m.relatedValues(ctx, mp, sc.badEntity); err != nil {
+		return nil, err
+	}
+	if aopts.Related != nil {
+		applier = applier.WithRelated(aopts.Related)
+	}
 	idx := newIndex(m.opts.Ledger)
 	val := mapping.NewValidator(mp, mapping.ValidatorOptions{})
 	var tally callTally

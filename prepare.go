@@ -87,6 +87,24 @@ func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 	return p, nil
 }
 
+// prepareRun is prepare for one data phase: the location's state, with an
+// applier whose related rules (mapping.Related) read the source as it is
+// now. The index is read once per phase and never kept with the prepared
+// state, which outlives a run: a delta must see a plan changed since.
+func (m *Migration) prepareRun(ctx context.Context) (*prepared, error) {
+	p, err := m.prepare(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rv, err := m.relatedValues(ctx, m.opts.Map, nil) // related.go
+	if err != nil || rv == nil {
+		return p, err
+	}
+	run := *p
+	run.applier = p.applier.WithRelated(rv)
+	return &run, nil
+}
+
 // usesOwners reports whether the map resolves staff to users.
 func (m *Migration) usesOwners() *mapping.Object {
 	for i := range m.opts.Map.Objects {

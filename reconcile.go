@@ -177,7 +177,13 @@ func (m *Migration) sourceCounts(ctx context.Context, p *prepared) (map[string]i
 		}
 	}
 	val := mapping.NewValidator(m.opts.Map, mapping.ValidatorOptions{})
-	if _, err := m.scanSource(ctx, p.applier, val, p.order, r, sc, scanHooks{
+	applier := p.applier
+	if rv, err := m.relatedValues(ctx, m.opts.Map, sc.badEntity); err != nil { // related.go
+		return nil, nil, err
+	} else if rv != nil {
+		applier = applier.WithRelated(rv)
+	}
+	if _, err := m.scanSource(ctx, applier, val, p.order, r, sc, scanHooks{
 		valid: func(o *mapping.Object, pl *mapping.Payload) {
 			if typ := typeOf[o.Name]; typ != "" {
 				present[typ][pl.SourceKey] = true

@@ -131,6 +131,11 @@ func (m *Migration) SourceCounts(ctx context.Context) (*SourceReport, error) {
 	if err != nil {
 		return nil, err
 	}
+	if rv, err := m.relatedValues(ctx, m.opts.Map, sc.badEntity); err != nil { // related.go
+		return nil, err
+	} else if rv != nil {
+		applier = applier.WithRelated(rv)
+	}
 	val := mapping.NewValidator(m.opts.Map, mapping.ValidatorOptions{})
 	if _, err := m.scanSource(ctx, applier, val, order, r, sc, scanHooks{}); err != nil {
 		return nil, err

@@ -265,6 +265,10 @@ type ApplierOptions struct {
 	// Now is the run's time, from which a by-age history policy counts its
 	// window (Map.FirstClassSince); zero means time.Now().
 	Now time.Time
+	// Related holds the values related rules read (Field.Related), built
+	// by the runner from one read of each related source; without it a
+	// related rule leaves its field out with a warning.
+	Related *RelatedValues
 }
 
 // Applier turns source records into payloads per an approved map. It is safe
@@ -273,6 +277,7 @@ type Applier struct {
 	m       *Map
 	objects map[string]*compiledObject
 	owners  OwnerResolver
+	related *RelatedValues
 }
 
 type compiledObject struct {
@@ -314,7 +319,7 @@ func NewApplier(m *Map, opts ApplierOptions) (*Applier, error) {
 	if issues := m.check(reg); len(issues) > 0 {
 		return nil, &LoadError{File: m.file, Issues: issues}
 	}
-	a := &Applier{m: m, objects: make(map[string]*compiledObject, len(m.Objects)), owners: opts.Owners}
+	a := &Applier{m: m, objects: make(map[string]*compiledObject, len(m.Objects)), owners: opts.Owners, related: opts.Related}
 	for i := range m.Objects {
 		o := &m.Objects[i]
 		co := &compiledObject{o: o, filters: o.Filters}
@@ -545,6 +550,12 @@ func (a *Applier) applyField(cf *compiledField, rec Record, p *Payload) {
 		v, _ = rec.Get(f.From)
 		for i := 0; i < len(f.Fallback) && strings.TrimSpace(v) == ""; i++ {
 			v, _ = rec.Get(f.Fallback[i])
+		}
+		if f.Related != nil {
+			var ok bool
+			if v, ok = a.relatedValue(f, v, p); !ok {
+				return
+			}
 		}
 	case cf.tmpl != nil:
 		v = fillTemplate(cf.tmpl, rec)

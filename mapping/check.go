@@ -333,6 +333,7 @@ func (o *Object) check(m *Map, reg *Registry) []Issue {
 	o.checkEvent(add, path)
 	o.checkProbability(add, path)
 	o.checkList(add, path)
+	o.checkRelated(m, add, path) // related.go
 	if len(o.Owners) > 0 {
 		op := path + ".owners"
 		if !spec.owners {

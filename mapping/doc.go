@@ -9,7 +9,9 @@
 // (contact_field), or users for owner resolution — the custom field that
 // keeps the source id (external_id), field rules ([Field]: from / fallback /
 // template / value → transform chain → value map → to, with a type when the
-// target is a custom field), lookups that link records ([Lookup]), filters,
+// target is a custom field; with related, from names another source record
+// whose field is read instead — see Related rules below), lookups that link
+// records ([Lookup]), filters,
 // duplicate detection, an Expand that parses free text into rows, and the
 // pipelines and stages of opportunities (with probability_field, the
 // opportunity custom field that carries each record's stage probability:
@@ -159,6 +161,42 @@
 //     ([Report.InvalidReasons], [Report.WriteReasons]; a source row that does
 //     not parse counts as an invalid record, [Report.AddSourceError]); [Inputs] turns payloads into highlevel request bodies
 //     with custom fields by id ([SchemaDiff.FieldIDs]).
+//
+// # Related rules
+//
+// A rule with related ([Related]) reads a field of another source record:
+//
+//	fields:
+//	  - from: treatmentPlanId
+//	    to: case_type
+//	    label: Case type
+//	    type: TEXT
+//	    related: {object: treatment_plans, field: pipeline}
+//
+// takes the pipeline of the treatment_plans record whose source key is the
+// row's treatmentPlanId (the default map's case type on treatment rows,
+// issue 16.5). The value then goes through the rule's transforms, values,
+// default and type check as a value of the record's own would. An empty id
+// (or PbN's "0") gives no value and, on an update, clears the field; an id
+// no record of the object has leaves the field out with a warning
+// ([RuleRelated]; an invalid record when the rule is required); a value
+// that is not one of an options field's options is left out as any other.
+// The related record is any record of the object's source, whether its own
+// filters keep it or not. The check refuses a related rule without from,
+// an object the map does not have, an expanded object (its rows have no
+// key of their own), and a field that is not a column of a Practice by
+// Numbers entity (custom.<key> properties are). Values come from a
+// [RelatedValues] index: [Map.RelatedReads] says which source to read
+// once and which fields to keep, [RelatedValues.Add] keeps one string per
+// record and field (equal values once, nothing of the rest of the record),
+// and [ApplierOptions].Related or [Applier.WithRelated] hands it to the
+// applier. The root package builds it once per preflight, sample, run,
+// delta and dry run, so they all apply the same rule; an applier without
+// it warns on every related rule rather than guessing. The default map's
+// case type is TEXT, not options: a pipeline the practice adds later
+// still arrives. A delta reads the plans as they are, so new and changed
+// treatment rows carry the current pipeline; a row that did not change is
+// not rewritten when only its plan's pipeline moved.
 //
 // # Deltas
 //

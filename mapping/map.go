@@ -168,6 +168,11 @@ type Field struct {
 	// order when From is empty (mobile, then home, then work phone).
 	From     string   `yaml:"from,omitempty"`
 	Fallback []string `yaml:"fallback,omitempty,flow"`
+	// Related reads, instead of From's own value, a field of another
+	// source record: the record of map object Related.Object whose source
+	// key is From's value (a procedure's treatmentPlanId → that plan's
+	// pipeline). See related.go.
+	Related *Related `yaml:"related,omitempty,flow"`
 	// Template composes several source fields: "{channel} {direction}: {body}".
 	Template string `yaml:"template,omitempty"`
 	// Value is a constant.

@@ -62,7 +62,19 @@ func TestDefaultMapOnGeneratedPractice(t *testing.T) {
 	owners, err := ResolveOwners(StaffMembers(p.Staff()), users, OwnerOptions{FallbackUserID: "fallback"})
 	require.NoError(t, err)
 	require.NotEmpty(t, owners.Unmatched)
-	a, err := NewApplier(m, ApplierOptions{Owners: owners})
+	// The related rules' index (a treatment row's case type is its plan's
+	// pipeline), from one read of each related source, as a run builds it.
+	rel := NewRelatedValues(m)
+	for _, rd := range m.RelatedReads() {
+		for _, src := range objectSources(p) {
+			if src.object == rd.Object.Name {
+				for rec := range src.recs {
+					rel.Add(src.object, rec)
+				}
+			}
+		}
+	}
+	a, err := NewApplier(m, ApplierOptions{Owners: owners, Related: rel})
 	require.NoError(t, err)
 	v := NewValidator(m, ValidatorOptions{})
 

@@ -89,6 +89,9 @@ func (m *Map) WriteReview(w io.Writer, opts ReviewOptions) error {
 					for _, fb := range f.Fallback {
 						src += ", else `" + fb + "`"
 					}
+					if f.Related != nil {
+						src = "`" + f.Related.Field + "` of the `" + f.Related.Object + "` record named by " + src
+					}
 				case f.Template != "":
 					src = "template `" + mdCell(f.Template) + "`"
 				case f.Value != "":

@@ -1,0 +1,232 @@
+package mapping
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// relatedRule is the default map's case type rule as it is written.
+const relatedRule = "related: {object: treatment_plans, field: pipeline}"
+
+// defaultWith parses the default map with its case type rule's related
+// line replaced by repl.
+func defaultWith(t *testing.T, repl string) (*Map, error) {
+	t.Helper()
+	data, err := mustDefault(t).Marshal()
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(string(data), relatedRule), "the default map has the case type rule")
+	return Parse([]byte(strings.Replace(string(data), relatedRule, repl, 1)), "t.yaml")
+}
+
+func TestRelatedCheck(t *testing.T) {
+	_, err := defaultWith(t, relatedRule)
+	require.NoError(t, err, "the default map's rule is valid")
+	tests := []struct{ name, repl, want string }{
+		{"unknown object", "related: {object: treatment_plan, field: pipeline}", `related refers to unknown object "treatment_plan" (did you mean "treatment_plans"?)`},
+		{"not a column", "related: {object: treatment_plans, field: pipeline_name}", `"pipeline_name" is not a field of treatment_plans, the source of treatment_plans`},
+		{"no field", "related: {object: treatment_plans}", "related needs object (a map object) and field (a field of its source)"},
+		{"no object", "related: {field: pipeline}", "related needs object (a map object) and field"},
+		{"expanded rows", "related: {object: treatment_notes, field: notes}", `related cannot read "treatment_notes": its records are rows parsed out of free text`},
+		{"typo key", "related: {object: treatment_plans, feild: pipeline}", `unknown key "feild" (did you mean "field"?)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := defaultWith(t, tt.repl)
+			require.Error(t, err)
+			var le *LoadError
+			require.ErrorAs(t, err, &le)
+			assert.Contains(t, err.Error(), tt.want)
+			if tt.name != "typo key" {
+				assert.Contains(t, err.Error(), "objects.procedures.fields.case_type.related")
+			}
+		})
+	}
+	// A rule without from has no key to read.
+	m := mustDefault(t)
+	f := m.Object("procedures").Field("case_type")
+	f.From = ""
+	f.Value = "x"
+	issues := m.check(nil)
+	require.NotEmpty(t, issues)
+	assert.Contains(t, issuesText(issues), "related reads the record whose key is in from")
+	// A custom property of a PbN entity is a field too.
+	m = mustDefault(t)
+	m.Object("procedures").Field("case_type").Related.Field = "custom.case_kind"
+	assert.Empty(t, m.check(nil))
+}
+
+func issuesText(is []Issue) string {
+	var b strings.Builder
+	for _, i := range is {
+		b.WriteString(i.String() + "\n")
+	}
+	return b.String()
+}
+
+// plansIndex is a RelatedValues of the map holding two plans.
+func plansIndex(m *Map) *RelatedValues {
+	rv := NewRelatedValues(m)
+	rv.Add("treatment_plans", Row{"id": "7", "pipeline": "Implants", "stage": "Consult"})
+	rv.Add("treatment_plans", Row{"id": " 8 ", "pipeline": "Perio"})
+	rv.Add("treatment_plans", Row{"id": "", "pipeline": "Restorative"}) // no key: not held
+	rv.Add("patients", Row{"id": "7"})                                  // no rule reads patients
+	return rv
+}
+
+func procedure(plan string) Row {
+	return Row{"id": "41", "patientId": "3", "code": "D1110", "description": "Prophy", "status": "C", "treatmentPlanId": plan}
+}
+
+func applyProcedure(t *testing.T, a *Applier, plan string) Payload {
+	t.Helper()
+	ps, err := a.Apply("procedures", procedure(plan))
+	require.NoError(t, err)
+	require.Len(t, ps, 1)
+	return ps[0]
+}
+
+func TestRelatedApply(t *testing.T) {
+	m := mustDefault(t)
+	require.NoError(t, m.Approve("test", fixedTime))
+	rv := plansIndex(m)
+	assert.Equal(t, 2, rv.Len("treatment_plans"))
+	assert.Equal(t, 0, rv.Len("patients"))
+	a, err := NewApplier(m, ApplierOptions{Related: rv})
+	require.NoError(t, err)
+
+	for plan, want := range map[string]string{"7": "Implants", " 8": "Perio"} {
+		p := applyProcedure(t, a, plan)
+		v, ok := p.Field("case_type")
+		require.True(t, ok, "plan %q", plan)
+		assert.Equal(t, Value{Key: "case_type", Type: TypeText, Text: want}, v)
+		assert.Empty(t, p.Problems)
+	}
+
+	// No plan: no case type, no problem; an update clears the field.
+	for _, plan := range []string{"", "  ", "0"} {
+		p := applyProcedure(t, a, plan)
+		_, ok := p.Field("case_type")
+		assert.False(t, ok, "plan %q", plan)
+		assert.Contains(t, p.Empty, "case_type")
+		assert.Empty(t, p.Problems)
+		assert.True(t, p.Valid())
+	}
+
+	// A plan the source does not have: left out with a warning, the
+	// record still valid; the reason carries no value.
+	p := applyProcedure(t, a, "99")
+	_, ok := p.Field("case_type")
+	assert.False(t, ok)
+	assert.NotContains(t, p.Empty, "case_type", "a field left out for a problem is not cleared")
+	require.Len(t, p.Problems, 1)
+	pr := p.Problems[0]
+	assert.Equal(t, Problem{Object: "procedures", SourceKey: "41", Field: "case_type", Rule: RuleRelated, Severity: Warning,
+		Reason: "no treatment_plans record in the source has the treatmentPlanId this record names; the field is left out"}, pr)
+	assert.True(t, p.Valid())
+	assert.NotContains(t, pr.String(), "99")
+
+	// Without an index the rule cannot read: a warning, never a panic or
+	// a silent gap.
+	bare, err := NewApplier(m, ApplierOptions{})
+	require.NoError(t, err)
+	p = applyProcedure(t, bare, "7")
+	_, ok = p.Field("case_type")
+	assert.False(t, ok)
+	require.Len(t, p.Problems, 1)
+	assert.Equal(t, RuleRelated, p.Problems[0].Rule)
+	assert.Contains(t, p.Problems[0].Reason, "were not read")
+	// WithRelated gives the same compiled map its index.
+	p = applyProcedure(t, bare.WithRelated(rv), "7")
+	v, _ := p.Field("case_type")
+	assert.Equal(t, "Implants", v.Text)
+	assert.Empty(t, p.Problems)
+}
+
+// The related value goes through the rule as its own value would:
+// transforms, the type check; a required rule makes a missing plan an
+// invalid record.
+func TestRelatedRuleChain(t *testing.T) {
+	m, err := defaultWith(t, relatedRule+"\n        transform: [upper]\n        required: true")
+	require.NoError(t, err)
+	require.NoError(t, m.Approve("test", fixedTime))
+	a, err := NewApplier(m, ApplierOptions{Related: plansIndex(m)})
+	require.NoError(t, err)
+	p := applyProcedure(t, a, "7")
+	v, _ := p.Field("case_type")
+	assert.Equal(t, "IMPLANTS", v.Text)
+
+	p = applyProcedure(t, a, "99")
+	assert.False(t, p.Valid())
+	require.Len(t, p.Problems, 1)
+	assert.Equal(t, Invalid, p.Problems[0].Severity)
+	assert.Equal(t, RuleRelated, p.Problems[0].Rule)
+	assert.NotContains(t, p.Problems[0].Reason, "left out")
+
+	p = applyProcedure(t, a, "")
+	assert.False(t, p.Valid(), "a required case type needs a plan")
+	assert.Equal(t, RuleRequired, p.Problems[0].Rule)
+
+	// Options: a pipeline not among them is left out with a warning.
+	m, err = defaultWith(t, relatedRule)
+	require.NoError(t, err)
+	f := m.Object("procedures").Field("case_type")
+	f.Type, f.Options = TypeSingleOptions, []string{"Implants", "Restorative"}
+	require.NoError(t, m.Approve("test", fixedTime))
+	a, err = NewApplier(m, ApplierOptions{Related: plansIndex(m)})
+	require.NoError(t, err)
+	p = applyProcedure(t, a, "7")
+	v, _ = p.Field("case_type")
+	assert.Equal(t, Value{Key: "case_type", Type: TypeSingleOptions, Text: "Implants"}, v)
+	p = applyProcedure(t, a, "8")
+	_, ok := p.Field("case_type")
+	assert.False(t, ok)
+	require.Len(t, p.Problems, 1)
+	assert.Equal(t, RuleType, p.Problems[0].Rule)
+}
+
+func TestRelatedValues(t *testing.T) {
+	m := mustDefault(t)
+	reads := m.RelatedReads()
+	require.Len(t, reads, 1)
+	assert.Equal(t, "treatment_plans", reads[0].Object.Name)
+	assert.Equal(t, []string{"pipeline"}, reads[0].Fields)
+
+	// Two rules reading two fields of one object: one read, both fields.
+	o := m.Object("procedures")
+	o.Fields = append(o.Fields, Field{From: "treatmentPlanId", To: "case_stage", Type: TypeText, Related: &Related{Object: "treatment_plans", Field: "stage"}},
+		Field{From: "treatmentPlanId", To: "case_pipeline", Type: TypeText, Related: &Related{Object: "treatment_plans", Field: "pipeline"}})
+	reads = m.RelatedReads()
+	require.Len(t, reads, 1)
+	assert.Equal(t, []string{"pipeline", "stage"}, reads[0].Fields)
+	rv := NewRelatedValues(m)
+	line := "12,Implants,Consult,and the rest of a long row"
+	rv.Add("treatment_plans", Row{"id": line[:2], "pipeline": line[3:11], "stage": line[12:19]})
+	rv.Add("treatment_plans", Row{"id": "13", "pipeline": "Implants"})
+	v, ok := rv.Value("treatment_plans", "stage", "12")
+	assert.True(t, ok)
+	assert.Equal(t, "Consult", v)
+	v, ok = rv.Value("treatment_plans", "stage", "13")
+	assert.True(t, ok, "a record without the field is held, with no value")
+	assert.Empty(t, v)
+	_, ok = rv.Value("treatment_plans", "amount", "12")
+	assert.False(t, ok, "a field no rule reads is not held")
+	// A later record of the same key replaces the earlier.
+	rv.Add("treatment_plans", Row{"id": "12", "pipeline": "Perio"})
+	v, _ = rv.Value("treatment_plans", "pipeline", "12")
+	assert.Equal(t, "Perio", v)
+	assert.Equal(t, 2, rv.Len("treatment_plans"))
+	var nilIndex *RelatedValues
+	_, ok = nilIndex.Value("treatment_plans", "pipeline", "12")
+	assert.False(t, ok)
+
+	// A map without related rules needs no read.
+	for i := range m.Objects {
+		for j := range m.Objects[i].Fields {
+			m.Objects[i].Fields[j].Related = nil
+		}
+	}
+	assert.Nil(t, m.RelatedReads())
+}
