@@ -46,7 +46,7 @@ var notMigrated = map[string]string{
 	"documents":        "no records", // with records: proposeDocuments
 	"kpidefinitions":   "KPIs go to the handover pack (pbn2hl handover): kpis.csv, kpis.json and kpi_values.csv, with how to rebuild each in HighLevel",
 	"kpivalues":        "KPIs go to the handover pack (pbn2hl handover): kpis.csv, kpis.json and kpi_values.csv, with how to rebuild each in HighLevel",
-	"cohorts":          "cohorts go to the handover pack (pbn2hl handover): cohorts.csv, with the HighLevel tag and smart-list filter of each",
+	"cohorts":          "a cohort is no HighLevel record: drafted from the PbN source, its membership becomes contact tags (mapping.DraftLinks: the patients' cohortIds rule), and the handover pack (pbn2hl handover) lists each cohort in cohorts.csv with its tag and smart-list filter",
 	"automations":      "automations have no API equivalent; the handover pack (pbn2hl handover) documents each for Workflow Builder in guide.md, guide.html and guide.json",
 	"customproperties": "the custom property catalogue becomes typed contact fields (see the patients object)",
 	"deletions":        "deletions drive delta runs, not the map",

@@ -46,7 +46,10 @@ type result struct {
 	AfterRun   *reconcile.Report
 	AfterDelta *reconcile.Report
 	Changes    pbntest.Changes
-	Sample     *pbnhl.Report
+	// Practice is the generated practice the PbN simulator started from:
+	// its cohorts, offices and staff are what the links were drafted from.
+	Practice *pbntest.Practice
+	Sample   *pbnhl.Report
 	// SampleDiff is the staging reconcile's field-level diff of every
 	// sampled record against the body sent.
 	SampleDiff   *reconcile.Diff
@@ -56,9 +59,12 @@ type result struct {
 	Start        map[hltest.Kind]int // the location before the migration
 	AfterUndo    map[hltest.Kind]int
 	Irreversible []string // compensations Undo reports irreversible: "type id"
-	Calls        int64    // every HighLevel call, retries included
-	Throttled    int64    // 429 answers
-	Wall         time.Duration
+	// Links are the cohort tags, other offices and staff names read back
+	// through the HighLevel client after the delta.
+	Links     *Links
+	Calls     int64 // every HighLevel call, retries included
+	Throttled int64 // 429 answers
+	Wall      time.Duration
 }
 
 // demo holds the running pieces.
@@ -173,6 +179,7 @@ func (d *demo) practice(ctx context.Context) error {
 		return fmt.Errorf("start the PbN simulator: %w", err)
 	}
 	d.pbn = ps
+	d.res.Practice = ps.Practice()
 	d.src, err = pbn.NewClient(pbn.Options{BaseURL: ps.URL, Token: ps.Token(), HTTPClient: ps.Client(), RateLimit: -1, Logger: d.log})
 	if err != nil {
 		return fmt.Errorf("PbN client: %w", err)
@@ -313,6 +320,13 @@ func (d *demo) proposeMap(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("propose: %w", err)
 	}
+	// Cohorts, staff and offices are read from the source and drafted
+	// into the map's value tables before it is written, as pbn2hl
+	// propose does; said below for the map the demo runs.
+	links, err := mapping.DraftLinks(ctx, d.src, prop.Map)
+	if err != nil {
+		return fmt.Errorf("draft the links: %w", err)
+	}
 	draft := filepath.Join(d.cfg.outDir, "proposed-map.yaml")
 	review := filepath.Join(d.cfg.outDir, "proposed-review.md")
 	if err := privatefile.Write(draft, prop.Map.Save); err != nil {
@@ -380,10 +394,14 @@ func (d *demo) proposeMap(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("default map: %w", err)
 		}
+		if links, err = mapping.DraftLinks(ctx, d.src, d.m); err != nil {
+			return fmt.Errorf("draft the links: %w", err)
+		}
 		d.say("")
 		d.say("This demo runs the project's reviewed map for Practice by Numbers (mapping.Default): the draft after review,")
 		d.say("plus what a proposer cannot guess (opportunity status values, treatment history parsed from free text, the")
-		d.say("communication log and forms as JSON on the contact). -map proposed runs the raw draft instead.")
+		d.say("communication log and forms as JSON on the contact), with the same links drafted. -map proposed runs the raw")
+		d.say("draft instead.")
 	case "proposed":
 		d.m = prop.Map
 		d.say("")
@@ -395,6 +413,11 @@ func (d *demo) proposeMap(ctx context.Context) error {
 		}
 		d.say("")
 		d.say("This demo runs the map in %s.", d.cfg.mapChoice)
+		return nil
+	}
+	d.say("Drafted into it from the practice's cohorts, staff and offices (mapping.DraftLinks, as pbn2hl propose does):")
+	for _, n := range links.Notes() {
+		d.say("  %s", n)
 	}
 	return nil
 }
@@ -411,6 +434,9 @@ func targetName(o mapping.Object) string {
 	}
 	if typ != "" {
 		return typ
+	}
+	if o.FoldedField() != "" && o.List {
+		return "contact multi-option field"
 	}
 	if o.FoldedField() != "" {
 		return "contact JSON field"
@@ -752,10 +778,15 @@ func (d *demo) fullRun(ctx context.Context) error {
 // delta mutates the source and picks the changes up.
 func (d *demo) delta(ctx context.Context) error {
 	n := d.cfg.changes
-	ch := d.pbn.MutateWith(pbntest.MutateOptions{Update: n, Create: max(1, n/5), Delete: max(1, n/5), Touch: max(1, n/2)})
+	// SeenElsewhere: generated practices book every visit at the
+	// patient's own office; some completed visits move to another office,
+	// as in a group practice, for the other offices field.
+	seen := max(1, n/5)
+	ch := d.pbn.MutateWith(pbntest.MutateOptions{Update: n, Create: max(1, n/5), Delete: max(1, n/5), Touch: max(1, n/2), SeenElsewhere: seen})
 	d.res.Changes = ch
-	d.say("The practice changed %s records: %s updated, %s created (new patients with their charts, new bookings and messages),",
-		human.Int(ch.Count()), human.Int(countIDs(ch.Updated)), human.Int(countIDs(ch.Created)))
+	d.say("The practice changed %s records: %s updated (up to %d of them completed visits moved to another office, as in a group),",
+		human.Int(ch.Count()), human.Int(countIDs(ch.Updated)), seen)
+	d.say("  %s created (new patients with their charts, new bookings and messages),", human.Int(countIDs(ch.Created)))
 	d.say("  %s deleted, and %s touched (change stamp bumped, content unchanged, as PMS bulk jobs do).", human.Int(countIDs(ch.Deleted)), human.Int(countIDs(ch.Touched)))
 	rep, err := d.phase(ctx, d.mig.Delta, true)
 	if err != nil {
@@ -782,6 +813,9 @@ func (d *demo) delta(ctx context.Context) error {
 		d.say("  their reasons); the ledger knows each record (undo relies on it).")
 	} else {
 		d.say("Every record the map sends is in HighLevel exactly once, and the ledger knows each one (undo relies on it).")
+	}
+	if err := d.readLinks(ctx); err != nil {
+		return err
 	}
 	// The handover pack (issue 18), written while the ledger still holds
 	// what moved: definitions, aggregates and templates, no patient data.

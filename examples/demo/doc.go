@@ -13,8 +13,12 @@
 //  2. start HighLevel (highlevel/hltest) with a production and a staging
 //     location, users for some of the staff, and the rate limit compressed by
 //     -speedup (the simulator enforces it, the client's limiter paces under it);
-//  3. sample the source and let mapping.Propose draft the field map; write the
-//     draft and its Markdown review; choose the map to run (-map);
+//  3. sample the source and let mapping.Propose draft the field map, with
+//     the links drafted from the practice's cohorts, staff and offices as
+//     pbn2hl propose drafts them (mapping.DraftLinks: cohort tags, provider
+//     and hygienist names, the other offices a patient was seen at); write
+//     the draft and its Markdown review; choose the map to run (-map; the
+//     default map gets the same links);
 //  4. approve it automatically — a person does this in a real migration;
 //  5. preflight (readiness, owners, validation, call estimate), apply the
 //     schema plan, verify;
@@ -28,8 +32,11 @@
 //     only, as against a real location (the demo reads no simulator
 //     internals for its counts);
 //  8. change the practice (pbntest Mutate: updates, new patients, deletions,
-//     stamps bumped without change), pick the changes up with a delta, and
-//     reconcile again (records the source deleted show as kept);
+//     stamps bumped without change, completed visits moved to another
+//     office), pick the changes up with a delta, and reconcile again
+//     (records the source deleted show as kept); read the links back
+//     through the HighLevel client (contacts' cohort tags and other
+//     offices, records' staff names);
 //  9. undo every run and compare the location with its starting state.
 //
 // Its files (maps, reviews, problems.csv, audit.jsonl) go to a new private

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
+	"github.com/pbnhl/pbnhl/mapping"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 	"github.com/pbnhl/pbnhl/reconcile"
 	"github.com/pbnhl/pbnhl/rollback"
@@ -90,6 +92,11 @@ func TestDemoSmall(t *testing.T) {
 	res, err := run(context.Background(), cfg, &out)
 	require.NoError(t, err, out.String())
 	checkOutcome(t, res, out.String())
+	checkLinks(t, res)
+	for _, want := range []string{"cohorts → contact tags", "staff named on 3 provider/hygienist fields", "go in pbn_other_offices",
+		"Links, read back through the HighLevel client"} {
+		assert.Contains(t, out.String(), want)
+	}
 	require.NotNil(t, res.SampleDiff)
 	assert.Positive(t, res.SampleDiff.Fields)
 	assert.Equal(t, reconciled(res.Sample.Written), res.SampleDiff.Records, "every sampled record read back")
@@ -252,5 +259,80 @@ func BenchmarkDemo(b *testing.B) {
 		b.ReportMetric(float64(cfg.patients)/res.Wall.Seconds(), "patients/s")
 		b.ReportMetric(100*float64(res.Run.Calls)/admitted, "run-limiter-%")
 		b.ReportMetric(float64(res.Throttled), "429s")
+	}
+}
+
+// checkLinks (issue 16.5): what the demo read back through the HighLevel
+// client after the delta is the practice's links, compared with the source
+// as the PbN client read it then: every migrated patient's contact carries
+// exactly its cohorts' tags and, in pbn_other_offices, exactly the other
+// offices of its completed visits (some patients were seen elsewhere by
+// the delta's changes); every provider/hygienist id on an appointment or
+// treatment record has the staff member's name beside it.
+func checkLinks(t *testing.T, res *result) {
+	t.Helper()
+	l, p := res.Links, res.Practice
+	require.NotNil(t, l, "the demo read the links back")
+	require.NotNil(t, p)
+	require.NotEmpty(t, l.Patients)
+	// The tables the map was drafted with (the practice's lists).
+	tagOf := map[string]string{}
+	for _, c := range p.Cohorts() {
+		tagOf[string(c.ID)] = mapping.CohortTag(c)
+	}
+	officeName := map[string]string{}
+	for _, o := range p.Offices() {
+		officeName[string(o.ID)] = mapping.OfficeName(o)
+	}
+	migrated := map[string]bool{}
+	compared, tagged := 0, 0
+	for pid, pt := range l.Patients {
+		got, ok := l.Tags[pid]
+		if pt.Deleted || !ok {
+			continue // not migrated (filtered, or invalid and listed)
+		}
+		migrated[pid] = true
+		var want []string
+		for _, id := range pt.Cohorts {
+			if tag, ok := tagOf[id]; ok { // a cohort made after the draft: left off with a warning
+				want = append(want, tag)
+			}
+		}
+		assert.ElementsMatch(t, want, got, "patient %s's contact carries exactly its cohorts' tags", pid)
+		compared++
+		if len(got) > 0 {
+			tagged++
+		}
+	}
+	assert.Greater(t, compared, len(l.Patients)*8/10, "most patients compared")
+	assert.Positive(t, tagged, "some contacts carry cohort tags")
+
+	others := map[string][]string{}
+	for _, v := range l.Visits {
+		if !migrated[v.Patient] || v.Office == "" || v.Office == l.Patients[v.Patient].Office {
+			continue
+		}
+		n := officeName[v.Office]
+		require.NotEmpty(t, n, "office %s is one of the practice's", v.Office)
+		if !slices.Contains(others[v.Patient], n) {
+			others[v.Patient] = append(others[v.Patient], n)
+		}
+	}
+	for pid := range migrated {
+		assert.ElementsMatch(t, others[pid], l.OtherOffices[pid], "patient %s: the other offices it was seen at", pid)
+	}
+	assert.NotEmpty(t, others, "the delta moved some visits to another office")
+
+	staff := map[string]string{}
+	for _, s := range p.Staff() {
+		staff[string(s.ID)] = mapping.StaffName(s)
+	}
+	for _, typ := range []string{"custom_objects.pbn_appointment", "custom_objects.pbn_treatment"} {
+		refs := l.Staff[typ]
+		assert.NotEmpty(t, refs, "%s records name their staff", typ)
+		for _, r := range refs {
+			require.Contains(t, staff, r.ID, "%s %s: %s is a staff member's id", typ, r.Record, r.Field)
+			assert.Equal(t, staff[r.ID], r.Name, "%s %s: %s names the person", typ, r.Record, r.Field)
+		}
 	}
 }

@@ -132,6 +132,9 @@ func (d *demo) objectLine(ev pbnhl.Progress) string {
 	// An object without records of its own either folds into the contacts
 	// or resolves owners.
 	if o := d.m.Object(ev.Object); o != nil && o.RecordType() == "" {
+		if f := o.FoldedField(); f != "" && o.List {
+			return fmt.Sprintf("%s folded into the contacts' multi-option field %s (sent in the contact's call, none of its own)", name, f)
+		}
 		if f := o.FoldedField(); f != "" {
 			return fmt.Sprintf("%s folded into the contacts' JSON field %s (sent in the contact's call, none of its own)", name, f)
 		}

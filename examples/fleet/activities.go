@@ -223,7 +223,11 @@ func decodeKey(v string) ([]byte, error) {
 }
 
 // loadMap reads the location's map file, proposing the default map for
-// the practice's custom properties when there is none yet.
+// the practice's custom properties when there is none yet, with the links
+// drafted from the practice's lists as pbn2hl propose does
+// (mapping.DraftLinks): cohorts as contact tags, providers and hygienists
+// by name, and for several offices the other offices a patient was seen
+// at.
 func (a *Activities) loadMap(ctx context.Context, spec LocationSpec, src *pbn.Client) (*mapping.Map, error) {
 	m, err := mapping.Load(spec.mapPath())
 	if err == nil {
@@ -238,6 +242,9 @@ func (a *Activities) loadMap(ctx context.Context, spec LocationSpec, src *pbn.Cl
 	}
 	if m, err = mapping.Default(inv.CustomProperties); err != nil {
 		return nil, permanent(err)
+	}
+	if _, err := mapping.DraftLinks(ctx, src, m); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(spec.WorkDir, 0o700); err != nil {
 		return nil, err

@@ -57,16 +57,26 @@ func TestFleetEndToEnd(t *testing.T) {
 	spec := FleetSpec{ID: "fleet-e2e", AgencyCaps: map[string]int{"north": 2}}
 	var names []string // PHI the histories must not hold
 	hlOf := map[string]*hltest.Server{}
+	type practice struct {
+		ps  *pbntest.Server
+		src *pbn.Client
+	}
+	practices := map[string]practice{}
 	for i, id := range []string{"A", "B", "C"} {
 		ps, err := pbntest.NewServer(pbntest.Options{Seed: int64(11 + i), Patients: patients})
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer ps.Close()
+		// Some completed visits at another office of the practice, for
+		// the other offices field (generated practices book every visit
+		// at the patient's own office).
+		ps.MutateWith(pbntest.MutateOptions{SeenElsewhere: 4})
 		src, err := pbn.NewClient(pbn.Options{BaseURL: ps.URL, Token: ps.Token(), RateLimit: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
+		practices[id] = practice{ps, src}
 		for p, err := range src.Patients(ctx, pbn.ListOptions{}) {
 			if err != nil {
 				t.Fatal(err)
@@ -199,6 +209,19 @@ loop:
 		if l.ID == "C" && (p.Pauses == 0 || p.Day < 2) {
 			t.Errorf("C: %d pauses, day %d: the daily limit was not hit and resumed", p.Pauses, p.Day)
 		}
+	}
+	// The links the proposed map drafted (issue 16.5) arrived, read back
+	// through the HighLevel client against each practice.
+	tagged, elsewhere := 0, 0
+	for _, l := range spec.Locations {
+		pr := practices[l.ID]
+		tg, el := checkLinksArrived(t, ctx, pr.src, pr.ps.Practice(), hlOf[l.HLLocation], l.HLLocation, env[l.HLTokenEnv])
+		tagged += tg
+		elsewhere += el
+	}
+	t.Logf("links read back: %d contacts carry cohort tags, %d list other offices", tagged, elsewhere)
+	if tagged == 0 || elsewhere == 0 {
+		t.Errorf("%d contacts carry cohort tags and %d list other offices: the links prove nothing", tagged, elsewhere)
 	}
 
 	// No PHI in any history: every event of the fleet and its locations.

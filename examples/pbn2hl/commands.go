@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -181,14 +180,14 @@ func runPropose(ctx context.Context, c *cli) error {
 		}
 	}
 	if src != nil && len(m.Objects) > 0 {
-		if err := proposeCohortTags(ctx, c, src, m); err != nil {
-			return err
+		// Cohort tags, staff names and other offices from the source
+		// (issue 16.5), the step the demo and the fleet take too.
+		links, err := mapping.DraftLinks(ctx, src, m)
+		if err != nil {
+			return fmt.Errorf("propose: %w", err)
 		}
-		if err := proposeStaffNames(ctx, c, src, m); err != nil {
-			return err
-		}
-		if err := proposeOtherOffices(ctx, c, src, m); err != nil {
-			return err
+		for _, n := range links.Notes() {
+			c.progressf("propose: %s", n)
 		}
 	}
 	if len(m.Objects) == 0 {
@@ -212,98 +211,6 @@ func runPropose(ctx context.Context, c *cli) error {
 	c.outf("map: %s (%d objects, %d field rules, not approved)", p.out, len(m.Objects), rules)
 	c.outf("review: %s", p.review)
 	c.outf("next: read the review, edit the map, then: pbn2hl approve -map %s -by NAME", p.out)
-	return nil
-}
-
-// proposeCohortTags drafts the practice's cohort membership as contact
-// tags (issue 16.5): the map's patients object gets a rule from cohortIds
-// to tags with one value per cohort (mapping.Map.TagCohorts), which the
-// review lists and a person may rename. A cohort row the reader refuses is
-// said and left out of the table (its members then keep no tag for it,
-// with a warning on each record).
-func proposeCohortTags(ctx context.Context, c *cli, src pbn.Source, m *mapping.Map) error {
-	var cohorts []pbn.Cohort
-	refused := 0
-	for co, err := range src.Cohorts(ctx, pbn.ListOptions{}) {
-		if _, ok := errors.AsType[*pbn.RowError](err); ok {
-			refused++
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("propose: read cohorts: %w", err)
-		}
-		cohorts = append(cohorts, co)
-	}
-	if refused > 0 {
-		c.progressf("propose: %d cohort rows refused by the reader: those cohorts get no tag", refused)
-	}
-	if len(cohorts) == 0 {
-		return nil
-	}
-	switch err := m.TagCohorts(cohorts); {
-	case errors.Is(err, mapping.ErrNoPatientContacts):
-		c.progressf("propose: note: %d cohorts are not carried: no contact object reads patients (cohorts.csv of pbn2hl handover lists them)", len(cohorts))
-	case err != nil:
-		return fmt.Errorf("propose: cohort tags: %w", err)
-	default:
-		c.progressf("propose: %d cohorts → contact tags (%q, …): the patients' tags rule; rename a tag in its values", len(cohorts), mapping.CohortTag(cohorts[0]))
-	}
-	return nil
-}
-
-// proposeStaffNames drafts providers and hygienists as people (issue
-// 16.5): beside each provider/hygienist id rule a rule naming the person
-// from a value table of the practice's staff (mapping.Map.NameStaff),
-// which the review lists and a person may correct.
-func proposeStaffNames(ctx context.Context, c *cli, src pbn.Source, m *mapping.Map) error {
-	var staff []pbn.Staff
-	refused := 0
-	for s, err := range src.Staff(ctx, pbn.ListOptions{}) {
-		if _, ok := errors.AsType[*pbn.RowError](err); ok {
-			refused++
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("propose: read staff: %w", err)
-		}
-		staff = append(staff, s)
-	}
-	if refused > 0 {
-		c.progressf("propose: %d staff rows refused by the reader: their records keep the staff id without a name", refused)
-	}
-	if n := m.NameStaff(staff); n > 0 {
-		c.progressf("propose: %d staff named on %d provider/hygienist fields (by id in the values of each; correct a name there)", len(staff), n)
-	}
-	return nil
-}
-
-// proposeOtherOffices drafts, for a practice of several offices, the
-// other offices each patient was seen at (issue 16.5): HighLevel links a
-// contact to one business (its own office), so the others go in a
-// MULTIPLE_OPTIONS contact field, one option per office
-// (mapping.Map.CarryOffices), which the review lists and a person may
-// rename. A map whose appointments carry no office id is left as it is.
-func proposeOtherOffices(ctx context.Context, c *cli, src pbn.Source, m *mapping.Map) error {
-	var offices []pbn.Office
-	for o, err := range src.Offices(ctx, pbn.ListOptions{}) {
-		if _, ok := errors.AsType[*pbn.RowError](err); ok {
-			continue // the offices object's own read says it
-		}
-		if err != nil {
-			return fmt.Errorf("propose: read offices: %w", err)
-		}
-		offices = append(offices, o)
-	}
-	if len(offices) < 2 {
-		return nil
-	}
-	switch err := m.CarryOffices(offices); {
-	case errors.Is(err, mapping.ErrNoPatientContacts), errors.Is(err, mapping.ErrNoAppointmentObjects), errors.Is(err, mapping.ErrNoOffices):
-		return nil
-	case err != nil:
-		return fmt.Errorf("propose: other offices: %w", err)
-	}
-	c.progressf("propose: %d offices: a contact's business is its own office; the other offices a patient was seen at go in %s (rename an option in its values)", len(offices), mapping.OtherOfficesKey)
 	return nil
 }
 
