@@ -156,7 +156,11 @@
 //     patient's own office; the other offices the patient had a completed
 //     appointment at go in pbn_other_offices, by name ([OfficeName]), and
 //     the review says so. A list is no history log: it is on under every
-//     history policy. A [Report] tallies and renders the
+//     history policy. [DraftLinks] reads a PbN source's cohorts, staff and
+//     offices and drafts all three links into a map ([Map.TagCohorts],
+//     [Map.NameStaff], [Map.CarryOffices]; [Links.Notes] says what it
+//     drafted): the one step pbn2hl propose, the demo and the fleet
+//     example take. A [Report] tallies and renders the
 //     invalid records and why, by frequency per object
 //     ([Report.InvalidReasons], [Report.WriteReasons]; a source row that does
 //     not parse counts as an invalid record, [Report.AddSourceError]); [Inputs] turns payloads into highlevel request bodies
@@ -194,9 +198,11 @@
 // delta and dry run, so they all apply the same rule; an applier without
 // it warns on every related rule rather than guessing. The default map's
 // case type is TEXT, not options: a pipeline the practice adds later
-// still arrives. A delta reads the plans as they are, so new and changed
-// treatment rows carry the current pipeline; a row that did not change is
-// not rewritten when only its plan's pipeline moved.
+// still arrives. A delta reads the plans as they are, and writes again the
+// rows whose plan changed since its watermark though they did not (the
+// root package reads the object whole then; a row whose content digest is
+// unchanged is skipped as ever), so a plan moved to another pipeline moves
+// its rows' case type.
 //
 // # Deltas
 //

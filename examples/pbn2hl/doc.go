@@ -110,7 +110,8 @@
 // contact field pbn_other_offices, office id → name. A cohort, staff
 // member or office added in PbN after the draft is left out with a
 // warning on the record; redrafting keeps renamed tags, corrected names
-// and renamed offices.
+// and renamed offices. The three are one step, mapping.DraftLinks, which
+// the demo and the fleet example take too.
 //
 // sample (sample.go) loads a slice of -records source records (default
 // 200) into a staging location, reads it back and prints the field diff
