@@ -61,7 +61,11 @@
 //     phase (sample, load, delta, dry run) apply the map's related rules
 //     (mapping.Related: a treatment row's case type is the pipeline of its
 //     plan) from one index each builds the same way (related.go): one read
-//     of the related source, keeping one value per record and field.
+//     of the related source, keeping one value per record and field. A
+//     delta also writes again the records whose related record changed
+//     since its watermark (a plan moved to another pipeline: its treatment
+//     rows), reading their object whole and skipping, by digest, those
+//     whose content did not move.
 //   - [Migration.Sample] loads a stratified slice (patients spread over
 //     offices and statuses, each with all their appointments, procedures
 //     and treatment plans, until the slice holds [SampleOptions].Records

@@ -439,7 +439,13 @@ func (ph *phase) produce(ctx context.Context, o *mapping.Object, tr *tracker, jo
 		// Patients whose folded records changed are re-read with the rest.
 		opts.UpdatedSince = time.Time{}
 	}
-	since := ph.since[o.Source]
+	since, delta := ph.since[o.Source]
+	// A record whose related rule reads a record changed since is written
+	// again though it did not change (related.go).
+	refresh := relatedRefresh(o, ph.p.relatedChanged)
+	if delta && refresh != nil {
+		opts.UpdatedSince = time.Time{}
+	}
 	scr, err := ph.oppScreen(ctx, o) // nil unless duplicate opportunities are refused
 	if err != nil {
 		return err
@@ -473,6 +479,9 @@ func (ph *phase) produce(ctx context.Context, o *mapping.Object, tr *tracker, jo
 			if !ph.extraPatients[id] {
 				continue
 			}
+		}
+		if delta && refresh != nil && r.modified.Before(since) && !refresh(r.rec) {
+			continue
 		}
 		pls, err := ph.p.applier.Apply(o.Name, r.rec)
 		if err != nil {

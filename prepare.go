@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
@@ -28,6 +29,11 @@ type prepared struct {
 	extField map[string]string
 	// schemaAPI is what the schema diff read the location through.
 	schemaAPI *mapping.HighLevelSchema
+	// relatedChanged, in a delta's prepareRun, holds per related object
+	// the source keys of its records changed since the delta's lower bound
+	// (readRelated): records whose related rules read them are written
+	// again (relatedRefresh).
+	relatedChanged map[string]map[string]bool
 	// refuseDupOpps: the location refuses a second opportunity for a
 	// contact in one pipeline (its settings, read by the opportunities'
 	// prepare); false when unknown.
@@ -90,18 +96,20 @@ func (m *Migration) prepare(ctx context.Context) (*prepared, error) {
 // prepareRun is prepare for one data phase: the location's state, with an
 // applier whose related rules (mapping.Related) read the source as it is
 // now. The index is read once per phase and never kept with the prepared
-// state, which outlives a run: a delta must see a plan changed since.
-func (m *Migration) prepareRun(ctx context.Context) (*prepared, error) {
+// state, which outlives a run: a delta must see a plan changed since, and
+// learns (since: its per-entity lower bounds) which related records did.
+func (m *Migration) prepareRun(ctx context.Context, since map[string]time.Time) (*prepared, error) {
 	p, err := m.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rv, err := m.relatedValues(ctx, m.opts.Map, nil) // related.go
+	rv, changed, err := m.readRelated(ctx, m.opts.Map, nil, since) // related.go
 	if err != nil || rv == nil {
 		return p, err
 	}
 	run := *p
 	run.applier = p.applier.WithRelated(rv)
+	run.relatedChanged = changed
 	return &run, nil
 }
 

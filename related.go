@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
@@ -26,10 +28,23 @@ import (
 // cannot parse is left out either way: it is counted invalid where its own
 // object is read, and a rule naming it warns.
 func (m *Migration) relatedValues(ctx context.Context, mp *mapping.Map, bad map[string]bool) (*mapping.RelatedValues, error) {
+	rv, _, err := m.readRelated(ctx, mp, bad, nil)
+	return rv, err
+}
+
+// readRelated is relatedValues that also, for a delta (since: its
+// per-entity lower bounds), returns per related object the source keys of
+// its records changed since: the records whose related rules read them
+// are written again even when they did not change themselves
+// (relatedRefresh), so a plan moved to another pipeline moves its
+// treatment rows' case type too.
+func (m *Migration) readRelated(ctx context.Context, mp *mapping.Map, bad map[string]bool,
+	since map[string]time.Time) (*mapping.RelatedValues, map[string]map[string]bool, error) {
 	reads := mp.RelatedReads()
 	if len(reads) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
+	var changed map[string]map[string]bool
 	rv := mapping.NewRelatedValues(mp)
 	for _, rd := range reads {
 		src := rd.Object.Source
@@ -38,8 +53,9 @@ func (m *Migration) relatedValues(ctx context.Context, mp *mapping.Map, bad map[
 		}
 		it, err := records(ctx, m.opts.Source, src, pbn.ListOptions{})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		lower, delta := since[src]
 		for r, err := range it {
 			if err != nil {
 				if isRowError(err) {
@@ -50,11 +66,56 @@ func (m *Migration) relatedValues(ctx context.Context, mp *mapping.Map, bad map[
 					bad[src] = true
 					break
 				}
-				return nil, fmt.Errorf("pbnhl: read %s for the related rules of the map: %w", src, err)
+				return nil, nil, fmt.Errorf("pbnhl: read %s for the related rules of the map: %w", src, err)
 			}
 			rv.Add(rd.Object.Name, r.rec)
+			if delta && !r.modified.Before(lower) {
+				if key := strings.TrimSpace(rd.Object.KeyOf(r.rec)); key != "" {
+					if changed == nil {
+						changed = map[string]map[string]bool{}
+					}
+					if changed[rd.Object.Name] == nil {
+						changed[rd.Object.Name] = map[string]bool{}
+					}
+					changed[rd.Object.Name][strings.Clone(key)] = true
+				}
+			}
 		}
 		m.log.LogAttrs(ctx, slog.LevelDebug, "related values read", attrObj(rd.Object.Name), attrCount("records", rv.Len(rd.Object.Name)))
 	}
-	return rv, nil
+	return rv, changed, nil
+}
+
+// relatedRefresh says, for a delta reading o's records, which unchanged
+// records must be written again because a related record one of o's
+// related rules reads changed since the delta's lower bound (the changed
+// keys of readRelated); nil when none must (no such rule, or nothing of
+// theirs changed, or not a delta). The delta then reads all of o's
+// records: those unchanged whose content digest equals the last write's
+// are skipped as ever, so only rows whose related value moved are sent.
+func relatedRefresh(o *mapping.Object, changed map[string]map[string]bool) func(mapping.Record) bool {
+	type read struct {
+		from []string
+		keys map[string]bool
+	}
+	var reads []read
+	for _, f := range o.Fields {
+		if f.Related == nil || len(changed[f.Related.Object]) == 0 {
+			continue
+		}
+		reads = append(reads, read{from: append([]string{f.From}, f.Fallback...), keys: changed[f.Related.Object]})
+	}
+	if len(reads) == 0 {
+		return nil
+	}
+	return func(rec mapping.Record) bool {
+		for _, rd := range reads {
+			for _, fr := range rd.from {
+				if v, _ := rec.Get(fr); rd.keys[strings.TrimSpace(v)] {
+					return true
+				}
+			}
+		}
+		return false
+	}
 }

@@ -220,7 +220,7 @@ func each[T any](seq iter.Seq2[T, error], patient func(T) pbn.Key, f func(pbn.Ke
 // loadKind runs a data phase.
 func (m *Migration) loadKind(ctx context.Context, kind rollback.RunKind, name string, sel map[string]bool, since map[string]time.Time) (*Report, error) {
 	start := m.now()
-	p, err := m.prepareRun(ctx) // the related rules' index read for this run
+	p, err := m.prepareRun(ctx, since) // the related rules' index read for this run
 	if err != nil {
 		return nil, err
 	}
