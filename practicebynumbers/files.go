@@ -164,22 +164,9 @@ func (r *ExportReader) openReport(name string) (io.Closer, rowReader, string, er
 		c, rr, _, err := r.openSheet(display, xlsxSheet{file: src.file, sheet: src.sheet})
 		return c, rr, display, err
 	}
-	f, err := r.fsys.Open(src.file)
+	f, text, err := r.openText(src.file, display)
 	if err != nil {
-		return nil, nil, "", &FileError{File: display, Err: err}
-	}
-	br := bufio.NewReaderSize(f, 64<<10)
-	mode, err := chooseMode(br, r.enc)
-	if err == nil && mode.mustScan {
-		err = r.checkUTF8(src.file, f)
-	}
-	if err != nil {
-		f.Close()
-		return nil, nil, "", &FileError{File: display, Err: err}
-	}
-	var text io.Reader = br
-	if mode.decode != nil {
-		text = mode.decode(br)
+		return nil, nil, "", err
 	}
 	tb := bufio.NewReaderSize(text, 64<<10)
 	cr := csv.NewReader(tb)

@@ -547,22 +547,9 @@ func (r *ExportReader) openCSV(name string, track bool) (io.Closer, rowReader, *
 	if s, ok := r.sheets[name]; ok {
 		return r.openSheet(name, s)
 	}
-	f, err := r.fsys.Open(name)
+	f, text, err := r.openText(name, name)
 	if err != nil {
-		return nil, nil, nil, &FileError{File: name, Err: err}
-	}
-	br := bufio.NewReaderSize(f, 64<<10)
-	mode, err := chooseMode(br, r.enc)
-	if err == nil && mode.mustScan {
-		err = r.checkUTF8(name, f)
-	}
-	if err != nil {
-		f.Close()
-		return nil, nil, nil, &FileError{File: name, Err: err}
-	}
-	var text io.Reader = br
-	if mode.decode != nil {
-		text = mode.decode(br)
+		return nil, nil, nil, err
 	}
 	var tail *csvTail
 	if track {
@@ -574,6 +561,31 @@ func (r *ExportReader) openCSV(name string, track bool) (io.Closer, rowReader, *
 	cr.LazyQuotes = true
 	cr.ReuseRecord = true
 	return f, cr, tail, nil
+}
+
+// openText opens a text file of the folder as UTF-8: its encoding chosen
+// from ExportOptions.Encoding and its byte-order mark, the mark skipped, an
+// undeclared file checked to be UTF-8 throughout first. Errors are
+// *FileError naming display (the file, or the report name it was opened
+// as). The caller closes the file.
+func (r *ExportReader) openText(name, display string) (fs.File, io.Reader, error) {
+	f, err := r.fsys.Open(name)
+	if err != nil {
+		return nil, nil, &FileError{File: display, Err: err}
+	}
+	br := bufio.NewReaderSize(f, 64<<10)
+	mode, err := chooseMode(br, r.enc)
+	if err == nil && mode.mustScan {
+		err = r.checkUTF8(name, f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, &FileError{File: display, Err: err}
+	}
+	if mode.decode != nil {
+		return f, mode.decode(br), nil
+	}
+	return f, br, nil
 }
 
 // checkUTF8 scans an undeclared file once (the answer is kept while the
