@@ -108,8 +108,8 @@ type phase struct {
 	// spool holds the contact_field payloads until their contact is written.
 	spool *spool
 
-	// selection keeps only these patients and their records (sample).
-	selection map[string]bool
+	// selection keeps only the sample's slice (nil: everything).
+	selection *sampleSlice
 	// since is the delta's per-entity lower bound (zero: everything).
 	since map[string]time.Time
 	// extraPatients are patients to reprocess in a delta because records
@@ -234,18 +234,7 @@ func (ph *phase) listOptions(entity string) pbn.ListOptions {
 
 // selected reports whether a record belongs to the phase's selection.
 func (ph *phase) selected(o *mapping.Object, rec mapping.Record) bool {
-	if ph.selection == nil {
-		return true
-	}
-	if pbn.Entity(o.Source) == pbn.EntityPatients {
-		id, _ := rec.Get("id")
-		return ph.selection[id]
-	}
-	if pbn.Entity(o.Source).PatientOwned() {
-		id, _ := rec.Get("patientId")
-		return ph.selection[id]
-	}
-	return true
+	return ph.selection == nil || ph.selection.keeps(o, rec)
 }
 
 // aggregate spools the contact_field objects (communication log, forms)

@@ -68,6 +68,12 @@ const DefaultSampleRecords = 200
 // full run skips what the sample already wrote. A person reviews the diff
 // and signs it off (ApproveSample) in the ledger the full run uses.
 //
+// A map reading a practice system's reports as they are (pbn2hl propose
+// -files) samples the rows of its contacts' report, spread over the
+// offices they name, each with the rows of the other reports whose
+// lookups lead to it (an appointment naming the patient, a procedure
+// naming that appointment); reports no patient owns load whole.
+//
 // The diff covers every record whose last write was in a sample run of
 // this map and location, so a sample run again after an interruption still
 // diffs the whole slice. It costs one read per record (and two listings to
@@ -88,15 +94,12 @@ func (m *Migration) Sample(ctx context.Context, opts SampleOptions) (*Report, er
 }
 
 // selectSample picks the sample's patients and says how it chose them.
-func (m *Migration) selectSample(ctx context.Context, opts SampleOptions) (map[string]bool, SampleSelection, error) {
-	// The slice is chosen among the source's patients and what they own; a
-	// map reading a practice system's reports as they are (pbn2hl propose
-	// -files) has none of those, and its sample would load every row.
-	for i := range m.opts.Map.Objects {
-		if s := pbn.Entity(m.opts.Map.Objects[i].Source); pbn.FileEntity(s) {
-			return nil, SampleSelection{}, fmt.Errorf("%w: object %s reads the report %s: a sample is chosen among Practice by Numbers patients and would load every row of a report; "+
-				"review preflight and run knowingly without a sample (SkipSample, pbn2hl run -skip-sample; journaled)", ErrInvalidOptions, m.opts.Map.Objects[i].Name, s)
-		}
+func (m *Migration) selectSample(ctx context.Context, opts SampleOptions) (*sampleSlice, SampleSelection, error) {
+	// A map reading a practice system's reports as they are (pbn2hl
+	// propose -files) has no patient entity: its slice is told by the
+	// map's lookups (sample_reports.go).
+	if m.readsReports() {
+		return m.selectReportSample(ctx, opts)
 	}
 	order, err := m.stratifiedPatients(ctx)
 	if err != nil {
@@ -107,7 +110,7 @@ func (m *Migration) selectSample(ctx context.Context, opts SampleOptions) (map[s
 		for _, id := range order[:min(opts.Patients, len(order))] {
 			sel[id] = true
 		}
-		return sel, SampleSelection{Patients: len(sel), Rule: fmt.Sprintf("%d patients asked, spread over offices and statuses, each with all their records", opts.Patients)}, nil
+		return &sampleSlice{patients: sel}, SampleSelection{Patients: len(sel), Rule: fmt.Sprintf("%d patients asked, spread over offices and statuses, each with all their records", opts.Patients)}, nil
 	}
 	if opts.Records <= 0 {
 		opts.Records = DefaultSampleRecords
@@ -132,7 +135,7 @@ func (m *Migration) selectSample(ctx context.Context, opts SampleOptions) (map[s
 		sel[id] = true
 		total += n
 	}
-	return sel, SampleSelection{Patients: len(sel), Records: total,
+	return &sampleSlice{patients: sel}, SampleSelection{Patients: len(sel), Records: total,
 		Rule: fmt.Sprintf("patients spread over offices and statuses, each with all their appointments, procedures and treatment plans, until the slice holds %d records (at most %d)", opts.Records, opts.MaxRecords)}, nil
 }
 
@@ -218,7 +221,7 @@ func each[T any](seq iter.Seq2[T, error], patient func(T) pbn.Key, f func(pbn.Ke
 }
 
 // loadKind runs a data phase.
-func (m *Migration) loadKind(ctx context.Context, kind rollback.RunKind, name string, sel map[string]bool, since map[string]time.Time) (*Report, error) {
+func (m *Migration) loadKind(ctx context.Context, kind rollback.RunKind, name string, sel *sampleSlice, since map[string]time.Time) (*Report, error) {
 	start := m.now()
 	p, err := m.prepareRun(ctx, since) // the related rules' index read for this run
 	if err != nil {

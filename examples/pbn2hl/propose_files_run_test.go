@@ -60,8 +60,8 @@ func setSource(t *testing.T, mapPath, from, to string) {
 // names read as reports); approve → schema → preflight → run moves every
 // row of each report that has a key column into HighLevel: every patient a
 // contact under its key, every appointment a record related to its own
-// patient's contact, reconcile -deep agreeing (sample is refused: it is chosen among PbN patients
-// and would load every row; the run goes with -skip-sample); a delta over the same reports writes nothing, and
+// patient's contact, reconcile -deep agreeing (the run gated by a sample of the patients' report's rows
+// with the rows that lead to them, approved); a delta over the same reports writes nothing, and
 // over a later export with one patient's row changed writes that contact
 // only (the folder's manifest.json gives the watermark: reports carry no
 // change stamp). A file is assigned to an object by hand by editing its
@@ -125,19 +125,25 @@ func TestProposeFilesRunnable(t *testing.T) {
 			r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
 			out := r.mustRun(append([]string{"preflight"}, args...)...)
 			assert.Contains(t, out, "ready: nothing blocks the run")
-			// The sample gate: a sample is chosen among PbN patients and
-			// would load every row of a report, so it is refused, saying
-			// why; the run goes knowingly without one (-skip-sample, the
-			// rig's default, printed and journaled).
+			// The sample gate, as for a PbN source: the slice is the
+			// patients' report's rows with the rows of the reports whose
+			// lookups lead to them; signed off, the run proceeds.
 			r.gateSample = true
-			code, _, errOut := r.run(append([]string{"sample", "-records", "10", "-report", r.path("sample-report.json")}, args...)...)
-			assert.NotEqual(t, exitOK, code)
-			assert.Contains(t, errOut, "would load every row of a report")
-			assert.Contains(t, errOut, "-skip-sample")
-			assert.Zero(t, r.contacts(), "the refused sample wrote nothing")
-			r.gateSample = false
+			code, _, errOut := r.run(append([]string{"run"}, args...)...)
+			require.Equal(t, exitFailed, code)
+			assert.Contains(t, errOut, "no approved sample for this map")
+			report := r.path("sample-report.json")
+			out = r.mustRun(append([]string{"sample", "-records", "12", "-report", report}, args...)...)
+			assert.Contains(t, out, "0 differed, 0 missing")
+			assert.Contains(t, out, "spread over offices")
+			t.Logf("sample: %s", out)
+			sampled := r.contacts()
+			assert.Positive(t, sampled, "the sample wrote its patients")
+			r.mustRun(append([]string{"approve-sample", "-report", report, "-actor", "Dr. Reviewer"}, args...)...)
 			out = r.mustRun(append([]string{"run"}, args...)...)
 			require.Contains(t, out, "run done")
+			assert.Less(t, sampled, r.contacts(), "the sample was a slice, not the whole report")
+			r.gateSample = false
 
 			out = r.mustRun(append([]string{"reconcile", "-deep"}, args...)...)
 			assert.Contains(t, out, "OK: source, ledger and HighLevel agree")

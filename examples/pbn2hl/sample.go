@@ -36,7 +36,7 @@ var sampleCmd = &command{
 	concurrent: true, progress: true, journaled: true, messages: true, company: true, fallback: true, actor: true, logs: true,
 	setup: func(c *cli) {
 		f := &c.opt.sample
-		c.flags.IntVar(&f.records, "records", pbnhl.DefaultSampleRecords, "size of the slice in source records: patients spread over offices and statuses, each with all their appointments, procedures and treatment plans (at most 1.5× this)")
+		c.flags.IntVar(&f.records, "records", pbnhl.DefaultSampleRecords, "size of the slice in source records: patients spread over offices and statuses, each with all their appointments, procedures and treatment plans (at most 1.5× this); for a map of report files, rows: the patients' with the rows that lead to them")
 		c.flags.IntVar(&f.patients, "patients", 0, "take exactly this many patients with all their records instead of -records")
 		c.flags.StringVar(&f.report, "report", "", "write the diff (keys and field names, no value) as JSON to `FILE` (default: LEDGER"+sampleReportSuffix+" beside a ledger file, in -out-dir, or beside -map for a postgres:// ledger): approve-sample reads it")
 		c.sideFileDirFlag()
