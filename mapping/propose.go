@@ -554,6 +554,17 @@ func proposeObject(ctx context.Context, e *EntityInventory, k entityKind, sniffs
 	for _, f := range o.Fields {
 		taken[f.To] = "a composed template"
 	}
+	if k.kind == TargetContact {
+		// HighLevel makes a contact's name from its first and last names
+		// and keeps no other: a full-name column beside them (a
+		// responsible party, a referrer) would differ on every record
+		// read back. It becomes a custom field.
+		for _, c := range cands {
+			if c.field.To == "firstName" || c.field.To == "lastName" {
+				taken["name"] = "the first and last names (HighLevel makes a contact's name from them)"
+			}
+		}
+	}
 	winner := map[string]int{} // standard target → index in cands
 	for ci := range cands {
 		c := &cands[ci]

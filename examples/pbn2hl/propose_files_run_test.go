@@ -382,6 +382,13 @@ func TestProposeFilesEveryFolderRuns(t *testing.T) {
 				r.mustRun(append([]string{"schema", "-apply", "-new-ledger"}, args...)...)
 				out := r.mustRun(append([]string{"preflight"}, args...)...)
 				assert.Contains(t, out, "ready: nothing blocks the run")
+				// Each report shape samples, and the run goes through the gate.
+				r.gateSample = true
+				report := r.path("sample-report.json")
+				out = r.mustRun(append([]string{"sample", "-records", "10", "-report", report}, args...)...)
+				assert.Contains(t, out, "0 differed, 0 missing")
+				assert.Contains(t, out, "selection: ")
+				r.mustRun(append([]string{"approve-sample", "-report", report}, args...)...)
 				out = r.mustRun(append([]string{"run"}, args...)...)
 				records, written, existing, invalid := deltaColumn(t, out, "total", 1), deltaColumn(t, out, "total", 2),
 					deltaColumn(t, out, "total", 3), deltaColumn(t, out, "total", 6)
