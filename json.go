@@ -115,7 +115,7 @@ type OwnersJSON struct {
 	ByTable  int    `json:"byTable"`
 	Fallback string `json:"fallback"`
 	// Unmatched staff (names and roles are staff data, not patient data:
-	// a reviewer needs them), with the records the fallback user will own.
+	// a reviewer needs them), with the records each affects.
 	Unmatched []UnmatchedStaffJSON `json:"unmatched"`
 }
 
@@ -125,6 +125,9 @@ type UnmatchedStaffJSON struct {
 	Name    string `json:"name"`
 	Role    string `json:"role,omitempty"`
 	Records int    `json:"records"`
+	// Unowned is how many of Records are custom object records, which
+	// get no owner (the others get the fallback user).
+	Unowned int `json:"unowned,omitempty"`
 }
 
 // ValidationJSON is one object's validation tally with the reasons its
@@ -245,7 +248,8 @@ func (r *PreflightReport) JSON() PreflightJSON {
 	if o := r.Owners; o != nil {
 		oj := &OwnersJSON{Matched: o.Matched, ByTable: o.ByTable, Fallback: o.Fallback(), Unmatched: []UnmatchedStaffJSON{}}
 		for _, s := range o.Unmatched {
-			oj.Unmatched = append(oj.Unmatched, UnmatchedStaffJSON{Key: s.Key, Name: s.Name, Role: s.Role, Records: o.Affected(s.Key)})
+			oj.Unmatched = append(oj.Unmatched, UnmatchedStaffJSON{Key: s.Key, Name: s.Name, Role: s.Role, Records: o.Affected(s.Key),
+				Unowned: o.Unowned(s.Key)})
 		}
 		j.Owners = oj
 	}

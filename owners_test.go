@@ -53,14 +53,27 @@ func TestPreflightOwnersTable(t *testing.T) {
 	require.NoError(t, pre.WriteText(&text))
 	out := text.String()
 	assert.Contains(t, out, "(1 by the map's owners table)")
+	// Appointments and treatments of an unmatched provider get no owner
+	// (issue 16.5): counted apart from the records the fallback owns.
+	const noOwner = "will have no owner (custom object records: the fallback user is for contacts; the record's own fields say who)"
+	unowned := 0
 	for _, s := range pre.Owners.Unmatched {
-		want := fmt.Sprintf("unmatched staff %s %q (%s): %d record(s) will be owned by the fallback user %s",
-			s.Key, s.Name, s.Role, pre.Owners.Affected(s.Key), fallbackUser)
-		if pre.Owners.Affected(s.Key) == 0 {
+		n, none := pre.Owners.Affected(s.Key), pre.Owners.Unowned(s.Key)
+		unowned += none
+		want := fmt.Sprintf("unmatched staff %s %q (%s): %d record(s): %d will be owned by the fallback user %s, %d %s",
+			s.Key, s.Name, s.Role, n, n-none, fallbackUser, none, noOwner)
+		switch {
+		case n == 0:
 			want = fmt.Sprintf("unmatched staff %s %q (%s): owns no migrated record", s.Key, s.Name, s.Role)
+		case none == 0:
+			want = fmt.Sprintf("unmatched staff %s %q (%s): %d record(s) will be owned by the fallback user %s",
+				s.Key, s.Name, s.Role, n, fallbackUser)
+		case none == n:
+			want = fmt.Sprintf("unmatched staff %s %q (%s): %d record(s) %s", s.Key, s.Name, s.Role, n, noOwner)
 		}
 		assert.Contains(t, out, want)
 	}
+	assert.Positive(t, unowned, "appointments and treatments of unmatched providers are counted")
 	assert.NotContains(t, out, fmt.Sprintf("unmatched staff %s ", first.Key))
 	for p := range e.pbn.Practice().Patients() {
 		if p.Email != "" {

@@ -305,13 +305,23 @@ func (r *PreflightReport) WriteText(w io.Writer) error {
 			r.Owners.Matched, r.Owners.ByTable, len(r.Owners.Unmatched), r.Owners.Fallback())
 		// Staff names and roles are not patient data: a reviewer needs them
 		// to decide whether to add a rule to the owners table.
+		// A custom object record (an appointment, a treatment row) of an
+		// unmatched member gets no owner, never the fallback user: its
+		// own fields say who.
 		for _, s := range r.Owners.Unmatched {
-			switch n := r.Owners.Affected(s.Key); n {
-			case 0:
+			n, none := r.Owners.Affected(s.Key), r.Owners.Unowned(s.Key)
+			const noOwner = "will have no owner (custom object records: the fallback user is for contacts; the record's own fields say who)"
+			switch {
+			case n == 0:
 				fmt.Fprintf(&b, "  - unmatched staff %s %q (%s): owns no migrated record\n", s.Key, s.Name, s.Role)
-			default:
+			case none == 0:
 				fmt.Fprintf(&b, "  - unmatched staff %s %q (%s): %d record(s) will be owned by the fallback user %s\n",
 					s.Key, s.Name, s.Role, n, r.Owners.Fallback())
+			case none == n:
+				fmt.Fprintf(&b, "  - unmatched staff %s %q (%s): %d record(s) %s\n", s.Key, s.Name, s.Role, n, noOwner)
+			default:
+				fmt.Fprintf(&b, "  - unmatched staff %s %q (%s): %d record(s): %d will be owned by the fallback user %s, %d %s\n",
+					s.Key, s.Name, s.Role, n, n-none, r.Owners.Fallback(), none, noOwner)
 			}
 		}
 	}

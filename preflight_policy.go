@@ -84,6 +84,9 @@ func (m *Migration) priceHistory(ctx context.Context, mp *mapping.Map, aopts map
 	idx *idIndex, sc *sourceCheck) ([]historyPrice, error) {
 	var out []historyPrice
 	now := m.now()
+	if o, ok := aopts.Owners.(*mapping.Owners); ok {
+		aopts.Owners = o.Uncounted() // the scan counted each record's staff once
+	}
 	for _, k := range mapping.HistoryKinds() {
 		first, folded := mp.HistoryObjects(k)
 		if len(first) == 0 || len(folded) == 0 || sc.badEntity[mapping.HistorySource(k)] {

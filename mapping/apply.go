@@ -142,12 +142,24 @@ type Payload struct {
 	Pipeline    string
 	Stage       string
 	Probability float64
-	// AssignedTo is the owner's HighLevel user id when the Applier has Owners.
+	// AssignedTo is the owner's HighLevel user id when the Applier has
+	// Owners. A contact (and an opportunity, note, task…) of a staff
+	// member without a user gets the fallback user; a custom object record
+	// gets none (its lookup's staff member is named on the record).
 	AssignedTo string
+	// Followers are the HighLevel user ids of a custom object record's
+	// followers (lookups to followers, resolved like the owner, never the
+	// fallback), in lookup order without repeats.
+	Followers []string
 	// Empty lists the target fields whose rule found no value (and no
 	// problem): an update clears them, so HighLevel reaches the source's
 	// final state. Fields left out because of a problem are not listed.
 	Empty []string
+	// Unset lists the user links (LinkOwner, LinkFollowers) of a custom
+	// object record whose lookups resolved no user: an update clears the
+	// record's owner (followers), which a record moved to a provider
+	// without a user, or whose provider lost one, no longer has.
+	Unset []string
 	// DuplicateOf is the source key of the earlier record this one merges into
 	// (duplicate policy merge): the runner maps it to that record's id.
 	DuplicateOf string
@@ -193,7 +205,8 @@ func (p *Payload) Link(to string) (Link, bool) {
 }
 
 func (p *Payload) reset() {
-	*p = Payload{Fields: p.Fields[:0], Custom: p.Custom[:0], Links: p.Links[:0], Empty: p.Empty[:0], Problems: p.Problems[:0]}
+	*p = Payload{Fields: p.Fields[:0], Custom: p.Custom[:0], Links: p.Links[:0], Followers: p.Followers[:0], Empty: p.Empty[:0],
+		Unset: p.Unset[:0], Problems: p.Problems[:0]}
 }
 
 // Digest returns "sha256:<hex>" of what the payload writes — fields, custom
@@ -233,6 +246,13 @@ func (p *Payload) Digest(ignore ...string) string {
 		w("l", l.To, l.Association, l.Object, l.Key)
 	}
 	w("p", p.Pipeline, p.Stage, strconv.FormatFloat(p.Probability, 'f', -1, 64), p.AssignedTo)
+	// Absent before records had followers: earlier digests stay valid.
+	if len(p.Followers) > 0 {
+		w(append([]string{"f"}, p.Followers...)...)
+	}
+	if len(p.Unset) > 0 {
+		w(append([]string{"u"}, p.Unset...)...)
+	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
@@ -250,9 +270,30 @@ func (p *Payload) problem(field, rule, reason string, sev Severity) {
 	p.Problems = append(p.Problems, Problem{Object: p.Object, SourceKey: p.SourceKey, Field: field, Rule: rule, Reason: reason, Severity: sev})
 }
 
-// OwnerResolver gives the HighLevel user id that owns records of a staff member.
+// OwnerResolver gives the HighLevel user id that owns records of a staff
+// member: the fallback user, with matched false, when the member has none.
 type OwnerResolver interface {
 	Owner(staffKey string) (userID string, matched bool)
+}
+
+// UserResolver is an OwnerResolver that also answers without the
+// fallback (Owners.User): the owner and followers of custom object
+// records. A resolver without it has its fallback answers dropped for
+// them.
+type UserResolver interface {
+	User(staffKey string) (userID string, matched bool)
+}
+
+// user is the staff member's matched user for a custom object record, ""
+// when none.
+func (a *Applier) user(staffKey string) (string, bool) {
+	if u, ok := a.owners.(UserResolver); ok {
+		return u.User(staffKey)
+	}
+	if id, ok := a.owners.Owner(staffKey); ok {
+		return id, true
+	}
+	return "", false
 }
 
 // ApplierOptions tune NewApplier.
@@ -483,16 +524,27 @@ func (a *Applier) apply(co *compiledObject, rec Record, p *Payload, key string) 
 	if o.Target == TargetCustomObject && o.Primary != "" && !p.hasValue(o.Primary) {
 		p.problem(o.Primary, RuleRequired, "the object's primary display field is empty (HighLevel refuses a record without it)", Invalid)
 	}
+	// A custom object record's owner and followers are users, never the
+	// fallback: its lookups resolve through user (a.lookupUser).
+	record := o.Target == TargetCustomObject && a.owners != nil
+	userLinks := 0 // a record's lookups to its owner or followers
 	for _, l := range o.Lookups {
 		v, _ := rec.Get(l.From)
 		v = strings.TrimSpace(v)
+		if record && (l.To == LinkOwner || l.To == LinkFollowers) {
+			userLinks++
+		}
 		if v == "" || v == "0" { // PbN writes 0 for "none" (ClinicNum 0, Guarantor 0)
 			if l.Required {
 				p.problem(l.From, RuleMissingLink, "required link to "+l.Object+" is empty", Invalid)
 			}
-			if l.To == LinkOwner && a.owners != nil {
+			if l.To == LinkOwner && a.owners != nil && !record {
 				p.AssignedTo, _ = a.owners.Owner("")
 			}
+			continue
+		}
+		if record && (l.To == LinkOwner || l.To == LinkFollowers) {
+			a.lookupUser(l, v, p)
 			continue
 		}
 		if l.To == LinkOwner && a.owners != nil {
@@ -507,6 +559,9 @@ func (a *Applier) apply(co *compiledObject, rec Record, p *Payload, key string) 
 	}
 	if p.Target == TargetContact && p.AssignedTo == "" && a.owners != nil {
 		p.AssignedTo, _ = a.owners.Owner("") // no contact lands without an owner
+	}
+	if userLinks > 0 {
+		a.emptyUsers(o, p)
 	}
 	if co.stages != nil {
 		pipeSrc := ""
@@ -539,6 +594,50 @@ func (a *Applier) apply(co *compiledObject, rec Record, p *Payload, key string) 
 		if v, ok := probabilityValue(o, s.Probability); ok {
 			p.Custom = append(p.Custom, v)
 		}
+	}
+}
+
+// lookupUser resolves a custom object record's owner or follower lookup
+// to the staff member's user; a member without one leaves the record
+// without it, with a warning (the record's own fields say who: the staff
+// id, and the name Map.NameStaff drafts).
+func (a *Applier) lookupUser(l Lookup, staffKey string, p *Payload) {
+	id, ok := a.user(staffKey)
+	if !ok {
+		what := "owner"
+		if l.To == LinkFollowers {
+			what = "follower"
+		}
+		p.problem(l.From, RuleReference, "staff member has no HighLevel user; the record gets no "+what+
+			" from it (the fallback user is for contacts; the record's own fields say who)", Warning)
+		return
+	}
+	if l.To == LinkOwner {
+		if p.AssignedTo == "" { // HighLevel: one owner; the first lookup that resolves
+			p.AssignedTo = id
+		}
+		return
+	}
+	switch {
+	case slices.Contains(p.Followers, id):
+	case len(p.Followers) == maxFollowers:
+		p.problem(l.From, RuleReference, fmt.Sprintf("HighLevel keeps at most %d followers on a record; this staff member's user is left out", maxFollowers), Warning)
+	default:
+		p.Followers = append(p.Followers, id)
+	}
+}
+
+// emptyUsers lists, in p.Unset, the user links of a custom object record
+// whose lookups resolved no user, so an update clears them.
+func (a *Applier) emptyUsers(o *Object, p *Payload) {
+	has := func(to string) bool {
+		return slices.ContainsFunc(o.Lookups, func(l Lookup) bool { return l.To == to })
+	}
+	if p.AssignedTo == "" && has(LinkOwner) {
+		p.Unset = append(p.Unset, LinkOwner)
+	}
+	if len(p.Followers) == 0 && has(LinkFollowers) {
+		p.Unset = append(p.Unset, LinkFollowers)
 	}
 }
 

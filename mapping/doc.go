@@ -125,9 +125,18 @@
 //     owners table (the user object's owners: staff key → user_id or email,
 //     [OwnerRule]; a rule naming no active user is [ErrOwnerTable]), then by
 //     email (trimmed, case-insensitive); it lists the unmatched with name
-//     and role, counts the records each hands to the fallback
-//     ([Owners.Affected]) and requires a fallback user so no contact lands
-//     without an owner; [HighLevelUsers] lists the users.
+//     and role, counts the records each affects ([Owners.Affected]) and
+//     requires a fallback user so no contact lands without an owner;
+//     [HighLevelUsers] lists the users. A custom object record takes its
+//     owner (`to: assignedTo`) and followers (`to: followers`,
+//     [LinkFollowers]) from the same resolution but never the fallback: the
+//     default map makes an appointment's provider its owner and its
+//     hygienist a follower, a treatment row's provider its owner; a staff
+//     member without a user leaves the record without one, with a warning
+//     ([Owners.User], counted by [Owners.Unowned]) — the provider and
+//     hygienist rules ([Map.NameStaff]) name the person on the record — and
+//     a later update clears an owner the record no longer has
+//     ([Payload.Unset]).
 //  5. [Map.Order] gives the objects parents first, leaving out those the
 //     map's history policy turns off ([HistoryPolicy], `history:` with
 //     `kind: messages|procedures|appointments` and

@@ -257,6 +257,9 @@ func (in Inputs) Record(p *Payload) (highlevel.RecordInput, error) {
 	if p.AssignedTo != "" {
 		r.Owner = []string{p.AssignedTo}
 	}
+	if len(p.Followers) > 0 {
+		r.Followers = slices.Clone(p.Followers)
+	}
 	return r, nil
 }
 
@@ -463,15 +466,26 @@ func (in Inputs) OpportunityUpdate(p *Payload) (highlevel.OpportunityUpdate, err
 
 // RecordUpdate builds the update of a custom object record: its properties
 // (emptied ones cleared with null, which typed properties accept where ""
-// is refused) and owner.
+// is refused), owner and followers. An owner (followers) lookup that
+// resolved no user (Payload.Unset) clears the record's owner (followers)
+// with []; without such a lookup the record's owner and followers are
+// left as they are.
 func (in Inputs) RecordUpdate(p *Payload) (highlevel.RecordUpdate, error) {
 	ri, err := in.Record(p)
 	if err != nil {
 		return highlevel.RecordUpdate{}, err
 	}
-	u := highlevel.RecordUpdate{Properties: ri.Properties, Owner: ri.Owner}
+	u := highlevel.RecordUpdate{Properties: ri.Properties, Owner: ri.Owner, Followers: ri.Followers}
 	for _, k := range p.Empty {
 		u.Properties[k] = highlevel.FieldValue{} // JSON null
+	}
+	for _, k := range p.Unset {
+		switch k {
+		case LinkOwner:
+			u.Owner = []string{}
+		case LinkFollowers:
+			u.Followers = []string{}
+		}
 	}
 	return u, nil
 }

@@ -130,7 +130,7 @@ var kinds = []kindSpec{
 			"state", "country", "description"},
 		links: []string{}, associable: true, singular: "Business"},
 	{kind: TargetCustomObject, scopes: []string{"objects/schema.readonly", "associations.readonly"}, recordIsKey: true, creates: true, custom: customAll, key: keyObject,
-		links: []string{LinkAssociation, LinkOwner}, associable: true,
+		links: []string{LinkAssociation, LinkOwner, LinkFollowers}, associable: true,
 		title: func(key string) string { return "custom object `" + key + "`" }},
 	{kind: TargetOpportunity, record: "opportunity", scopes: []string{"opportunities.readonly"}, creates: true, custom: customTyped, model: "opportunity",
 		standard: []string{"name", "status", "monetaryValue", "source"},
@@ -153,8 +153,20 @@ var kinds = []kindSpec{
 		links: []string{LinkContact, LinkOwner}},
 }
 
+// LinkFollowers is a lookup destination of custom object records (beside
+// LinkContact, LinkBusiness, LinkOwner and LinkAssociation): the staff
+// member's HighLevel user among the record's followers (at most 10), as
+// LinkOwner makes one its owner (at most 1). Neither ever takes the
+// fallback user: a staff member without a user leaves the record without
+// that owner or follower, with a warning; the record's own fields say who.
+const LinkFollowers = "followers"
+
+// maxFollowers is how many followers HighLevel keeps on a record.
+const maxFollowers = 10
+
 // linkKinds is the kind of object a lookup's link must refer to.
-var linkKinds = map[string]TargetKind{LinkContact: TargetContact, LinkBusiness: TargetBusiness, LinkOwner: TargetUser}
+var linkKinds = map[string]TargetKind{LinkContact: TargetContact, LinkBusiness: TargetBusiness, LinkOwner: TargetUser,
+	LinkFollowers: TargetUser}
 
 var targetKinds = func() []TargetKind {
 	ks := make([]TargetKind, len(kinds))

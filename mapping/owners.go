@@ -80,6 +80,7 @@ type Owners struct {
 
 	mu       sync.Mutex
 	affected map[string]int // unmatched staff key → records given the fallback
+	unowned  map[string]int // unmatched staff key → records left without owner
 }
 
 // ResolveOwners matches staff to users: first by the owners table
@@ -181,13 +182,66 @@ func (o *Owners) Owner(staffKey string) (string, bool) {
 	return o.fallback, false
 }
 
-// Affected is how many owner look-ups for the staff member were answered
-// with the fallback user: after a preflight's scan, the records of an
-// unmatched member that will be owned by the fallback.
+// User returns the user matched to the staff member, with no fallback:
+// what a custom object record (an appointment, a treatment row) takes as
+// its owner or follower. A record of a staff member without a user gets
+// none — the fallback user is for contacts, which must have an owner, and
+// the record's own fields say who (its staff ids, and the names
+// Map.NameStaff drafts). Each unmatched
+// answer for a staff key is counted (Unowned, part of Affected).
+func (o *Owners) User(staffKey string) (string, bool) {
+	if id, ok := o.byStaff[staffKey]; ok {
+		return id, true
+	}
+	if staffKey != "" {
+		o.mu.Lock()
+		if o.unowned == nil {
+			o.unowned = map[string]int{}
+		}
+		o.unowned[staffKey]++
+		o.mu.Unlock()
+	}
+	return "", false
+}
+
+// Affected is how many user look-ups for the staff member found no user:
+// after a preflight's scan, the records of an unmatched member that will
+// be owned by the fallback user (Owner: contacts, opportunities, notes…)
+// plus those that will have no owner or follower (User: custom object
+// records, counted apart by Unowned).
 func (o *Owners) Affected(staffKey string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.affected[staffKey]
+	return o.affected[staffKey] + o.unowned[staffKey]
+}
+
+// Unowned is how many of the staff member's Affected look-ups were a
+// custom object record's (User): records that will have no owner (or
+// follower) from this member; the rest go to the fallback user.
+func (o *Owners) Unowned(staffKey string) int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.unowned[staffKey]
+}
+
+// Uncounted is o resolving alike (Owner, User) but counting nothing in
+// Affected and Unowned: for a second pass over records a first pass has
+// counted (a preflight's pricing of the history policies re-reads the
+// appointments and procedures its scan counted).
+func (o *Owners) Uncounted() OwnerResolver { return uncounted{o} }
+
+type uncounted struct{ o *Owners }
+
+func (u uncounted) Owner(staffKey string) (string, bool) {
+	if id, ok := u.o.byStaff[staffKey]; ok {
+		return id, true
+	}
+	return u.o.fallback, false
+}
+
+func (u uncounted) User(staffKey string) (string, bool) {
+	id, ok := u.o.byStaff[staffKey]
+	return id, ok
 }
 
 // Fallback is the fallback user's id.

@@ -153,7 +153,7 @@ func (m *Map) WriteReview(w io.Writer, opts ReviewOptions) error {
 				if l.To == LinkAssociation {
 					to = "association `" + l.Association + "`"
 				}
-				fmt.Fprintf(b, "- `%s` → %s via %s (%s)\n", l.From, mdText(l.Object), to, req)
+				fmt.Fprintf(b, "- `%s` → %s via %s (%s)%s\n", l.From, mdText(l.Object), to, req, userLinkText(o, l))
 			}
 			b.WriteByte('\n')
 		}
@@ -276,4 +276,22 @@ func mdCell(s string) string {
 
 func mdText(s string) string {
 	return strings.ReplaceAll(mdCell(s), "*", `\*`)
+}
+
+// userLinkText says what an owner or followers lookup makes of a staff
+// member without a HighLevel user: the fallback user for a contact (and
+// opportunities, notes, tasks…), nothing for a custom object record, whose
+// own fields say who (the staff id, and the name NameStaff drafts).
+func userLinkText(o *Object, l Lookup) string {
+	switch {
+	case l.To == LinkFollowers:
+		return ": the staff member's HighLevel user follows the record; a member without a user adds none"
+	case l.To != LinkOwner:
+		return ""
+	case o.Target == TargetCustomObject:
+		return ": the staff member's HighLevel user owns the record; a member without a user leaves it without owner " +
+			"(never the fallback user, which is for contacts); the record's own fields still say who"
+	default:
+		return ": the staff member's HighLevel user, else the fallback user"
+	}
 }
