@@ -78,7 +78,7 @@ func (m *Migration) selectReportSample(ctx context.Context, opts SampleOptions) 
 	per := map[string]int{}                 // patient key → rows in the slice with them
 	strata := map[string][]string{}
 	var names []string
-	var owned []string // the objects whose rows patients own, for the rule
+	var owned, whole []string // the reports patients own rows of, and the others, for the rule
 	for _, o := range order {
 		var links []mapping.Lookup
 		if o != contacts {
@@ -88,7 +88,10 @@ func (m *Migration) selectReportSample(ctx context.Context, opts SampleOptions) 
 				}
 			}
 			if len(links) == 0 {
-				continue // no patient owns its rows: loaded whole
+				if !slices.Contains(whole, o.Source) {
+					whole = append(whole, o.Source) // no patient owns its rows: loaded whole
+				}
+				continue
 			}
 		}
 		rows, err := records(ctx, m.opts.Source, o.Source, pbn.ListOptions{})
@@ -183,6 +186,11 @@ func (m *Migration) selectReportSample(ctx context.Context, opts SampleOptions) 
 	}
 	if len(owned) == 1 {
 		rule = strings.TrimSuffix(strings.Split(rule, ", each with")[0], ",")
+	}
+	if len(whole) > 0 {
+		// Said, so a reviewer sees a report that should have been sliced
+		// (a lookup missing from the map) before approving.
+		rule += "; loaded whole, as no lookup leads from their rows to a patient: " + strings.Join(whole, ", ")
 	}
 	keys := make(map[string]map[string]bool, len(owner))
 	for obj, own := range owner {

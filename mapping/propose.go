@@ -293,8 +293,58 @@ func Propose(ctx context.Context, inv SourceInventory, dest Destination, opts Pr
 	for _, u := range inv.Unreadable {
 		pr.Notes = append(pr.Notes, fmt.Sprintf("%s: could not be read — %s", u.File, u.Reason))
 	}
+	pr.linkRecords()
 	pr.settle()
 	return pr, nil
+}
+
+// linkRecords drafts the association between two custom objects that a
+// column naming the other's key column makes: a procedure report's
+// "AptNum" is the appointment report's key, so each procedure record is
+// related to its appointment's (not required: planned work has no visit).
+// The column stays a property too. A key column name two custom objects
+// share links neither (which one is meant is a person's call).
+func (pr *Proposal) linkRecords() {
+	keys := map[string]string{} // key column, normalised → custom object ("" when shared)
+	for _, o := range pr.Map.Objects {
+		if o.Target != TargetCustomObject || strings.Contains(o.SourceKey, "+") {
+			continue
+		}
+		n := normName(o.SourceKey)
+		if _, dup := keys[n]; dup {
+			keys[n] = ""
+			continue
+		}
+		keys[n] = o.Name
+	}
+	for i := range pr.Map.Objects {
+		o := &pr.Map.Objects[i]
+		if o.Target != TargetCustomObject {
+			continue
+		}
+		for j := range o.Fields {
+			f := &o.Fields[j]
+			p := keys[normName(f.From)]
+			if f.From == "" || f.From == o.SourceKey || !f.Custom() || p == "" || p == o.Name {
+				continue
+			}
+			if slices.ContainsFunc(o.Lookups, func(l Lookup) bool { return l.From == f.From }) {
+				continue
+			}
+			o.Lookups = append(o.Lookups, Lookup{From: f.From, Object: p, To: LinkAssociation,
+				Association: snake(strings.TrimPrefix(o.Key, "custom_objects.")) + "_" + snake(singularOf(p))})
+			f.Confidence = max(f.Confidence, 0.8)
+			f.Reason = fmt.Sprintf("names a record of %s by its key column: each record is related to its %s (an association) and keeps the id", p, singularOf(p))
+			pr.Review = slices.DeleteFunc(pr.Review, func(r ReviewItem) bool { return r.Object == o.Name && r.Field == f.From })
+			for k := range pr.Columns {
+				if c := &pr.Columns[k]; c.Object == o.Name && c.Column == f.From {
+					c.Confidence, c.Why = f.Confidence, f.Reason
+				}
+			}
+			pr.Columns = append(pr.Columns, ColumnDecision{Object: o.Name, Column: f.From, Decision: DecisionLookup, Target: LinkAssociation,
+				Confidence: 0.8, Why: fmt.Sprintf("%q is the key column of %s", f.From, p)})
+		}
+	}
 }
 
 // capToEntity keeps every rule of an object at most as confident as the
