@@ -11,10 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
 	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
+	"github.com/pbnhl/pbnhl/reconcile"
 )
 
 // recordUserLinks are the user lookups of the default map's custom
@@ -166,6 +168,40 @@ func TestProviderOwnsRecords(t *testing.T) {
 	after := readRecordUsersKeyed(t, e, wantAfter)
 	t.Logf("after the delta (%d records changed, %d of them the provider's that lost its user): %s", len(changed), lost, after)
 	assert.GreaterOrEqual(t, after.unowned[byHand], lost, "the delta cleared the owner of each updated record of the provider that lost its user")
+
+	// Reconcile compares each record's owner and followers with what the
+	// ledger sent (the delta's [] included): nothing differs, the owner's
+	// population is what was sent; an owner lost in HighLevel is found.
+	rep, err := e.migration(nil).Reconcile(ctx, pbnhl.ReconcileOptions{Full: true, Deep: true})
+	require.NoError(t, err)
+	assert.Zero(t, rep.Differences, rep.Verdict)
+	for _, typ := range []string{"custom_objects.pbn_appointment", "custom_objects.pbn_treatment"} {
+		i := slices.IndexFunc(rep.Population, func(p reconcile.Population) bool { return p.ObjectType == typ && p.Field == "owner" })
+		require.GreaterOrEqual(t, i, 0, "%s: the owner's population is measured", typ)
+		p := rep.Population[i]
+		assert.Positive(t, p.Sent, typ)
+		assert.Equal(t, p.Sent, p.Stored, "%s: every owner sent is stored", typ)
+	}
+	var victim *highlevel.Record
+	for r, err := range e.client.Objects.SearchRecords(ctx, "custom_objects.pbn_treatment", highlevel.RecordSearch{PageLimit: 100}) {
+		require.NoError(t, err)
+		if len(r.Owner) == 1 {
+			victim = r
+			break
+		}
+	}
+	require.NotNil(t, victim)
+	_, err = e.client.Objects.UpdateRecord(ctx, "custom_objects.pbn_treatment", victim.ID, highlevel.RecordUpdate{Owner: []string{}})
+	require.NoError(t, err)
+	rep, err = e.migration(nil).Reconcile(ctx, pbnhl.ReconcileOptions{Full: true, Deep: true})
+	require.NoError(t, err)
+	var found []string
+	if rep.Records != nil {
+		for _, d := range rep.Records.Differences {
+			found = append(found, d.HighLevelID+" "+string(d.Kind)+" "+d.Field)
+		}
+	}
+	assert.Equal(t, []string{victim.ID + " " + string(reconcile.KindField) + " owner"}, found, rep.Verdict)
 }
 
 // recordCensus counts what readRecordUsers read: records by outcome,

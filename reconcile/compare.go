@@ -15,7 +15,25 @@ import (
 type readBack struct {
 	fields map[string]json.RawMessage
 	custom map[string]json.RawMessage
+	// users are a custom object record's owner and followers (lists of
+	// user ids), apart from its properties.
+	users map[string]json.RawMessage
 }
+
+// recordBack is a custom object record read back: its properties, owner
+// and followers.
+func recordBack(rec *highlevel.Record) readBack {
+	rb := readBack{fields: rec.Properties, users: make(map[string]json.RawMessage, len(recordUsers))}
+	for k, ids := range map[string][]string{"owner": rec.Owner, "followers": rec.Followers} {
+		b, _ := json.Marshal(ids) // a list of strings always encodes
+		rb.users[k] = b
+	}
+	return rb
+}
+
+// recordUsers are the user lists of a custom object record body, beside
+// its properties.
+var recordUsers = []string{"owner", "followers"}
 
 // fieldResult is the comparison of one field of one record.
 type fieldResult struct {
@@ -30,21 +48,28 @@ type fieldResult struct {
 
 // compareBody compares every field of a mapped body (the JSON the ledger
 // journaled) with what HighLevel returns. Record bodies compare their
-// properties; contact and opportunity bodies their custom fields by id.
-// A field the body empties equals an absent one.
+// properties, and the owner and followers the body names (the provider's
+// user: an empty list sent equals none stored); contact and opportunity
+// bodies their custom fields by id. A field the body empties equals an
+// absent one.
 func compareBody(body []byte, got readBack) ([]fieldResult, error) {
 	var sent map[string]json.RawMessage
 	if err := json.Unmarshal(body, &sent); err != nil {
 		return nil, fmt.Errorf("decode the mapped body: %w", err)
 	}
+	var out []fieldResult
 	if props, ok := sent["properties"]; ok {
 		var p map[string]json.RawMessage
 		if err := json.Unmarshal(props, &p); err != nil {
 			return nil, fmt.Errorf("decode the mapped properties: %w", err)
 		}
+		for _, k := range recordUsers {
+			if v, ok := sent[k]; ok {
+				out = append(out, compareValue(k, v, got.users[k]))
+			}
+		}
 		sent = p
 	}
-	var out []fieldResult
 	for _, k := range sortedKeys(sent) {
 		v := sent[k]
 		switch k {

@@ -68,6 +68,30 @@ func TestCompareBody(t *testing.T) {
 	for _, f := range res {
 		assert.False(t, f.Differ, f.Field)
 	}
+
+	// A record's owner and followers (the provider's and hygienist's
+	// users) are compared apart from its properties: an owner HighLevel
+	// lost differs, a cleared one ([]) equals none stored, a list the body
+	// does not name is not compared.
+	users := func(owner, followers string) readBack {
+		return readBack{fields: map[string]json.RawMessage{"title": json.RawMessage(`"Cleaning"`)},
+			users: map[string]json.RawMessage{"owner": json.RawMessage(owner), "followers": json.RawMessage(followers)}}
+	}
+	owned := []byte(`{"properties":{"title":"Cleaning"},"owner":["u1"],"followers":["u2"]}`)
+	res, err = compareBody(owned, users(`["u1"]`, `["u2"]`))
+	require.NoError(t, err)
+	require.Len(t, res, 3)
+	for _, f := range res {
+		assert.False(t, f.Differ, f.Field)
+	}
+	res, err = compareBody(owned, users(`[]`, `["u2"]`))
+	require.NoError(t, err)
+	assert.Equal(t, fieldResult{Field: "owner", Sent: true, Differ: true, Want: json.RawMessage(`["u1"]`), Have: json.RawMessage(`[]`)}, res[0])
+	res, err = compareBody([]byte(`{"properties":{"title":"Cleaning"},"owner":[]}`), users(`null`, `["u9"]`))
+	require.NoError(t, err)
+	require.Len(t, res, 2, "followers not named: not compared")
+	assert.False(t, res[0].Differ, "a cleared owner equals none")
+	assert.Equal(t, "owner", res[0].Field)
 }
 
 func TestCompareBodyBadInput(t *testing.T) {

@@ -46,7 +46,9 @@
 //     together, one search with an "exists" filter on each, whose total
 //     of every record stands for each of them (otherwise they are counted
 //     one by one). Other objects over the records read. Population.StoredBy
-//     says which.
+//     says which. A custom object record's owner and followers (the
+//     provider's and hygienist's users) are compared and populated like
+//     fields, over the records read (no property to search by).
 //   - Relationship integrity: contacts linked to their office's business
 //     (one count call per business; a business whose count differs is
 //     listed; a ledger business the count's listing lacks is an orphan

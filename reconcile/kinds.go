@@ -203,7 +203,7 @@ var recordKind = &objectKind{rank: 2,
 		if err != nil {
 			return readBack{}, err
 		}
-		return readBack{fields: rec.Properties}, nil
+		return recordBack(rec), nil
 	},
 	related:  true,
 	scanned:  true,

@@ -63,7 +63,7 @@ func (r *run) scanRecords(ctx context.Context) error {
 			if prop != "" {
 				r.dups.add(typ, rec.SourceKey, got.ID)
 			}
-			if err := r.compare(ctx, d, typ, rec, readBack{fields: got.Properties}); err != nil {
+			if err := r.compare(ctx, d, typ, rec, recordBack(got)); err != nil {
 				return err
 			}
 		}
@@ -116,7 +116,7 @@ func (r *run) samplePage(ctx context.Context, d *Diff, typ string, page []*highl
 			r.dups.add(typ, rec.SourceKey, got.ID)
 		}
 		d.Sampled++
-		if err := r.compare(ctx, d, typ, rec, readBack{fields: got.Properties}); err != nil {
+		if err := r.compare(ctx, d, typ, rec, recordBack(got)); err != nil {
 			return err
 		}
 	}
