@@ -26,7 +26,10 @@
 //     removes them) and verifies the location.
 //   - [Migration.Preflight] writes nothing: the map's approval matches its
 //     content, the schema exists, staff resolve to users (the unmatched
-//     listed, a fallback set), every record is transformed and validated,
+//     listed with the records each affects, a fallback set for contacts,
+//     plans and notes; an appointment or treatment record is owned by its
+//     provider's user and followed by its hygienist's, never by the
+//     fallback), every record is transformed and validated,
 //     and the API calls are estimated per object and in total, with the
 //     duration at the burst limit and a plan by day ([Estimate].Plan):
 //     the location's daily quota and what is left of it today (read from
