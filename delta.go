@@ -33,18 +33,39 @@ func (m *Migration) Delta(ctx context.Context) (*Report, error) {
 		}
 		if !ok {
 			if pbn.FileEntity(pbn.Entity(o.Source)) {
-				// The full load may well have run: a report carries no
-				// change stamp, so its watermark comes from the folder's
-				// manifest alone.
-				return nil, fmt.Errorf("%w (%s has none: a report read as it is carries no change stamp, so a load records "+
-					"its watermark only from the export folder's %s (exportedAt); put one in each export folder, "+
-					"as the pbn2hl README's 'propose -files' says)", ErrNoWatermark, o.Source, pbn.ManifestFile)
+				// A report carries no change stamp: a delta reads every
+				// row again and writes the records whose content changed,
+				// so it needs no watermark (one comes only from a folder's
+				// manifest) — only a full load that finished before it.
+				loaded, err := m.fullLoadSucceeded(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if !loaded {
+					return nil, fmt.Errorf("%w (%s has none, and no full load of this ledger has finished: run it first)", ErrNoWatermark, o.Source)
+				}
+				since[o.Source] = time.Time{}
+				continue
 			}
 			return nil, fmt.Errorf("%w (%s has none)", ErrNoWatermark, o.Source)
 		}
 		since[o.Source] = wm.Add(-m.opts.DeltaOverlap)
 	}
 	return m.loadKind(ctx, rollback.KindDelta, PhaseDelta, nil, since)
+}
+
+// fullLoadSucceeded reports whether a full load of the ledger finished.
+func (m *Migration) fullLoadSucceeded(ctx context.Context) (bool, error) {
+	runs, err := m.opts.Ledger.Runs(ctx)
+	if err != nil {
+		return false, fmt.Errorf("pbnhl: read the ledger's runs: %w", err)
+	}
+	for _, r := range runs {
+		if r.Kind == rollback.KindFull && r.Status == rollback.StatusSucceeded {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (m *Migration) deltaExecute(ctx context.Context, ph *phase) error {

@@ -19,7 +19,10 @@ var ErrInvalidOptions = errors.New("pbnhl: invalid options")
 // runner cannot read.
 var ErrUnknownEntity = errors.New("pbnhl: unknown source entity")
 
-// ErrNoWatermark is returned by Delta before any full run has completed.
+// ErrNoWatermark is returned by Delta before any full run has completed:
+// an entity with no watermark (a source that tells no time records none),
+// or a report read as it is (which needs none) before any full load
+// finished.
 var ErrNoWatermark = errors.New("pbnhl: no watermark: run the full load first")
 
 // ErrLedgerMismatch is matched (errors.Is) by a *LedgerMismatchError.

@@ -106,6 +106,11 @@ func TestSampleOfChainedReports(t *testing.T) {
 	assert.Equal(t, patients+wantAppts+wantProcs, rows, "the slice's rows are the sampled patients' own")
 	assert.Equal(t, wantAppts+wantProcs, r.hl.Count(hltest.DefaultLocationID, hltest.KindRecord), "appointments and procedures of the sampled patients only")
 
+	// No full load yet: a delta has no baseline (a sample is not one).
+	code, _, errOut := r.run(append([]string{"delta"}, args...)...)
+	assert.Equal(t, exitFailed, code)
+	assert.Contains(t, errOut, "no full load of this ledger has finished")
+
 	r.mustRun(append([]string{"approve-sample", "-report", report, "-actor", "Dr. Reviewer"}, args...)...)
 	out = r.mustRun(append([]string{"run"}, args...)...)
 	require.Contains(t, out, "run done")
@@ -132,4 +137,16 @@ func TestSampleOfChainedReports(t *testing.T) {
 	assert.ElementsMatch(t, []int{allAppts, allProcs}, sizes)
 	out = r.mustRun(append([]string{"reconcile", "-deep"}, args...)...)
 	assert.Contains(t, out, "OK: source, ledger and HighLevel agree")
+
+	// A later export in the same folder, no manifest.json: the delta
+	// reads every row again and writes the one patient whose row changed.
+	pf := filepath.Join(export, "patients.csv")
+	raw, err := os.ReadFile(pf)
+	require.NoError(t, err)
+	changed := strings.Replace(string(raw), "p7@example.com", "p7.new@example.com", 1)
+	require.NotEqual(t, string(raw), changed)
+	require.NoError(t, os.WriteFile(pf, []byte(changed), 0o600))
+	out = r.mustRun(append([]string{"delta"}, args...)...)
+	assert.Equal(t, "1", deltaColumn(t, out, "patients", 2), "the changed patient written\n%s", out)
+	assert.Equal(t, "1", deltaColumn(t, out, "total", 2), "nothing else\n%s", out)
 }
