@@ -294,6 +294,7 @@ func Propose(ctx context.Context, inv SourceInventory, dest Destination, opts Pr
 		pr.Notes = append(pr.Notes, fmt.Sprintf("%s: could not be read — %s", u.File, u.Reason))
 	}
 	pr.linkRecords()
+	pr.relateCaseTypes() // propose_related.go
 	pr.settle()
 	return pr, nil
 }

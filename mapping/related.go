@@ -237,10 +237,20 @@ func (o *Object) checkRelated(m *Map, add func(p pos, path, format string, args 
 			add(f.at, fp, "related cannot read %q: its records are rows parsed out of free text, with no source key of their own", rel.Object)
 			continue
 		}
-		if e := pbn.Entity(ref.Source); e.Valid() && !strings.HasPrefix(rel.Field, pbn.CustomColumnPrefix) {
-			if col, _ := pbn.FieldColumn(e, rel.Field); col == "" {
-				add(f.at, fp, "%q is not a field of %s, the source of %s", rel.Field, ref.Source, rel.Object)
-			}
+		if !sourceHasField(ref, rel.Field) {
+			add(f.at, fp, "%q is not a field of %s, the source of %s", rel.Field, ref.Source, rel.Object)
 		}
 	}
+}
+
+// sourceHasField reports whether records of o's source may carry field: a
+// Practice by Numbers entity has its columns' fields and custom.<key>
+// properties; a report file's fields are its columns, not known here.
+func sourceHasField(o *Object, field string) bool {
+	e := pbn.Entity(o.Source)
+	if !e.Valid() || strings.HasPrefix(field, pbn.CustomColumnPrefix) {
+		return true
+	}
+	col, _ := pbn.FieldColumn(e, field)
+	return col != ""
 }

@@ -1,7 +1,9 @@
 package mapping
 
 import (
+	"context"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -265,4 +267,79 @@ func BenchmarkRelatedValues(b *testing.B) {
 	}
 	b.ReportMetric(held, "heapB/plan")
 	runtime.KeepAlive(recs)
+}
+
+// TestProposeCaseType: a proposal from an export with both the treatment
+// rows and their plans drafts the case type rule (the plan's pipeline,
+// Related), which loads and applies; from report files, the rows name
+// their plan by the plans' key column. Without a plans object there is
+// none.
+func TestProposeCaseType(t *testing.T) {
+	inv, _ := pbntestInventory(t)
+	pr, err := Propose(context.Background(), inv, Destination{}, ProposeOptions{})
+	require.NoError(t, err)
+	m := mustLoad(t, pr)
+	f := m.Object("procedures").Field(CaseTypeKey)
+	require.NotNil(t, f, "the proposal drafts the case type")
+	assert.Equal(t, "treatmentPlanId", f.From)
+	assert.Equal(t, &Related{Object: "treatment_plans", Field: "pipeline"}, f.Related)
+	assert.Equal(t, TypeText, f.Type)
+	assert.True(t, slices.ContainsFunc(pr.Columns, func(c ColumnDecision) bool {
+		return c.Object == "procedures" && c.Column == "treatmentPlanId" && c.Target == CaseTypeKey
+	}), "the column decisions list it")
+
+	reports := func(withPlans bool) *Map {
+		ents := []EntityInventory{
+			csvEntity(t, "patients", "PatNum,FName,LName,Email\n1,Ann,Lee,a@x.example\n2,Bob,Ng,b@x.example\n"),
+			csvEntity(t, "Procedure Report", "ProcNum,PatNum,TreatPlanNum,ProcCode,Description,ProcFee\n10,1,7,D2740,Crown,1200\n11,2,8,D4341,Scaling,240\n12,2,,D1110,Prophy,95\n"),
+		}
+		if withPlans {
+			ents = append(ents, csvEntity(t, "Treatment Plan Report", "TreatPlanNum,PatNum,Heading,Pipeline,Stage,Amount\n7,1,Crown UR,Restorative,Presented,1200\n8,2,Perio,Perio,Accepted,240\n"))
+		}
+		pr, err := Propose(context.Background(), SourceInventory{Entities: ents}, Destination{}, ProposeOptions{})
+		require.NoError(t, err)
+		return mustLoad(t, pr)
+	}
+	m = reports(true)
+	var plans *Object
+	for i := range m.Objects {
+		if m.Objects[i].Target == TargetOpportunity {
+			plans = &m.Objects[i]
+		}
+	}
+	require.NotNil(t, plans, "the plans report is drafted as opportunities")
+	require.NotEmpty(t, plans.PipelineField)
+	var rows *Object
+	for i := range m.Objects {
+		if m.Objects[i].Target == TargetCustomObject {
+			rows = &m.Objects[i]
+		}
+	}
+	require.NotNil(t, rows, "the procedures report is drafted as a custom object")
+	f = rows.Field(CaseTypeKey)
+	require.NotNil(t, f, "report files: the rows name their plan by its key column")
+	assert.Equal(t, "TreatPlanNum", f.From)
+	assert.Equal(t, &Related{Object: plans.Name, Field: plans.PipelineField}, f.Related)
+
+	m = reports(false)
+	for _, o := range m.Objects {
+		assert.Nil(t, o.Field(CaseTypeKey), "%s: no plans, no case type", o.Name)
+	}
+
+	// A PbN plans file whose pipeline column the draft names otherwise
+	// than the entity's field: no rule (it would not load), the procedures
+	// object still drafted.
+	ents := []EntityInventory{
+		csvEntity(t, "patients", "id,firstName,lastName\n1,Ann,Lee\n"),
+		csvEntity(t, "procedures", "id,patientId,treatmentPlanId,code,description\n10,1,7,D2740,Crown\n"),
+		csvEntity(t, "treatment_plans", "id,patientId,Pipeline,Stage,Amount\n7,1,Restorative,Presented,1200\n"),
+	}
+	pr, err = Propose(context.Background(), SourceInventory{Entities: ents}, Destination{}, ProposeOptions{})
+	require.NoError(t, err)
+	m = mustLoad(t, pr)
+	tp := m.Object("treatment_plans")
+	require.NotNil(t, tp)
+	require.Equal(t, "Pipeline", tp.PipelineField)
+	require.NotNil(t, m.Object("procedures"), "the procedures are drafted")
+	assert.Nil(t, m.Object("procedures").Field(CaseTypeKey))
 }
