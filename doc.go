@@ -147,7 +147,21 @@
 //     besides, per new record its create; the delta then spends that, per
 //     object, unless a call is retried after a lost answer or settled by
 //     a lookup (each adds its calls) or refused.
-//   - [Migration.Undo] reverses runs through rollback.Undo.
+//   - [Migration.Undo] reverses runs through rollback.Undo. Undoing a
+//     delta puts a contact's tags back as they were before it: each tag
+//     call is journaled on its own ([rollback.TypeContactTagsAdded],
+//     [rollback.TypeContactTagsRemoved]: the body sent and, from the
+//     update's before-image, the tags of its list the contact had; no
+//     extra call), before the update it belongs to, so Undo removes the
+//     tags the delta gave a contact that lacked them and gives back the
+//     cohort tags it took off, and changes no other tag — one staff gave
+//     or took off since stays as they left it. Both calls are idempotent:
+//     an unknown outcome is settled by reading the contact's tags, in a
+//     resumed delta and in an Undo interrupted and run again alike
+//     (TestUndoDeltaRestoresCohortTags). A contact staff changed after
+//     the migration wrote it — a cohort tag taken off included — is, as
+//     ever, refused by an Undo of the whole migration unless
+//     [UndoOptions].Force.
 //
 // [Doctor] comes before all of them and writes nothing: one
 // [DoctorCheck] (name, ok, detail, fix) per line for connectivity and token

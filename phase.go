@@ -634,7 +634,9 @@ func (ph *phase) update(ctx context.Context, o *mapping.Object, tr *tracker, typ
 	}
 	res, err := ph.m.journaledCall(ctx, ph.run, write{op: rollback.OpUpdate, objType: typ, key: key, entity: o.Source, modified: modified,
 		target: id, related: parent, payload: payload, digest: rollback.Digest(body), before: before,
-		call: func(ctx context.Context) (string, error) { return id, call(ctx, id) },
+		call: func(ctx context.Context) (string, error) {
+			return id, call(context.WithValue(ctx, beforeKey{}, before), id)
+		},
 		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
 			return ph.m.applied(ctx, typ, id, target, body)
 		}})
@@ -650,6 +652,17 @@ func (ph *phase) update(ctx context.Context, o *mapping.Object, tr *tracker, typ
 	tr.written.Add(1)
 	ph.collect(o, typ, key, id, rollback.OpUpdate, body)
 	return id, true, nil
+}
+
+// beforeKey carries to an updater's call the before-image update read
+// (beforeImage): a contact's tag calls journal from it the tags the
+// contact had, without another read.
+type beforeKey struct{}
+
+// beforeImage is the before-image of the update whose call runs under ctx.
+func beforeImage(ctx context.Context) []byte {
+	b, _ := ctx.Value(beforeKey{}).([]byte)
+	return b
 }
 
 // outcomes journals many outcomes concurrently so they share commits.

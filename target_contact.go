@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -142,24 +143,33 @@ func (contactTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr
 				tr.calls.Add(tagCalls(add, remove))
 			}
 			return wire, func(ctx context.Context, id string) error {
-				if _, err := c.Contacts.Update(ctx, id, u); err != nil {
-					return err
+				// The tag calls first, each journaled with the tags of its
+				// list the contact had (from the update's before-image), so
+				// Undo puts back what each changed; then the update, whose
+				// outcome, settled last, says whether the whole was made
+				// (an update found not applied is made again, its tag
+				// calls with it: idempotent). The journaled call counts
+				// the update; each tag call is counted here, as it is made.
+				var had struct {
+					Tags []string `json:"tags"`
 				}
-				// The journaled call counts the update; each tag call is
-				// counted here, as it is made.
+				if b := beforeImage(ctx); b != nil {
+					if err := json.Unmarshal(b, &had); err != nil {
+						return fmt.Errorf("pbnhl: contact %s: before-image tags: %w", p.SourceKey, err)
+					}
+				}
 				if len(add) > 0 {
-					tr.calls.Add(1)
-					if _, err := c.Contacts.AddTags(ctx, id, add...); err != nil {
+					if err := ph.tagCall(ctx, o, tr, p.SourceKey, j.modified, id, rollback.TypeContactTagsAdded, add, had.Tags); err != nil {
 						return err
 					}
 				}
 				if len(remove) > 0 {
-					tr.calls.Add(1)
-					if _, err := c.Contacts.RemoveTags(ctx, id, remove...); err != nil {
+					if err := ph.tagCall(ctx, o, tr, p.SourceKey, j.modified, id, rollback.TypeContactTagsRemoved, remove, had.Tags); err != nil {
 						return err
 					}
 				}
-				return nil
+				_, err := c.Contacts.Update(ctx, id, u)
+				return err
 			}, err
 		})
 	if err != nil || !ok {
@@ -169,6 +179,63 @@ func (contactTarget) write(ctx context.Context, ph *phase, o *mapping.Object, tr
 		if bid, found := ph.parentID(l); found {
 			ph.addLink(pendingLink{contactKey: p.SourceKey, contactID: id, businessID: bid})
 		}
+	}
+	return nil
+}
+
+// tagCall adds (typ rollback.TypeContactTagsAdded) or removes
+// (rollback.TypeContactTagsRemoved) tags of contactID in a journaled call:
+// the body sent as payload, and as before-image {"had": [...]}, the tags
+// of the list the contact had (before, its tags before the update). An
+// unknown outcome is settled by reading the contact's tags
+// (rollback.TagsApplied). A refusal is returned as HighLevel's error, so
+// the update it belongs to is refused with it.
+func (ph *phase) tagCall(ctx context.Context, o *mapping.Object, tr *tracker, key string, modified time.Time, contactID, typ string,
+	tags, before []string) error {
+	c := ph.m.opts.Client
+	body, err := json.Marshal(struct {
+		Tags []string `json:"tags"`
+	}{tags})
+	if err != nil {
+		return fmt.Errorf("pbnhl: %s: tags: %w", o.Name, err)
+	}
+	had := []string{}
+	for _, t := range tags {
+		if slices.ContainsFunc(before, func(x string) bool { return strings.EqualFold(x, t) }) {
+			had = append(had, t)
+		}
+	}
+	img, err := json.Marshal(struct {
+		Had []string `json:"had"`
+	}{had})
+	if err != nil {
+		return fmt.Errorf("pbnhl: %s: tags: %w", o.Name, err)
+	}
+	var refused error
+	res, err := ph.m.journaledCall(ctx, ph.run, write{op: rollback.OpLink, objType: typ, key: key, entity: o.Source, modified: modified,
+		target: contactID, payload: body, before: img,
+		call: func(ctx context.Context) (string, error) {
+			var err error
+			if typ == rollback.TypeContactTagsAdded {
+				_, err = c.Contacts.AddTags(ctx, contactID, tags...)
+			} else {
+				_, err = c.Contacts.RemoveTags(ctx, contactID, tags...)
+			}
+			refused = err
+			return contactID, err
+		},
+		find: func(ctx context.Context, _ time.Time) (string, bool, error) {
+			return rollback.TagsApplied(ctx, c, typ, contactID, body)
+		}})
+	tr.calls.Add(int64(res.calls))
+	if err != nil {
+		return err
+	}
+	if res.rejected {
+		if refused == nil {
+			refused = errors.New(res.reason)
+		}
+		return refused
 	}
 	return nil
 }

@@ -276,7 +276,13 @@
 // so a record is found by one search whether a resume or an Undo asks.
 //
 // A link journaled with a before-image (a contact moved from its business
-// to ours) is restored rather than removed.
+// to ours) is restored rather than removed. A contact's tag calls are such
+// links ([TypeContactTagsAdded], [TypeContactTagsRemoved]: the body sent,
+// and as before-image the tags of its list the contact had): the restore
+// removes the tags an add gave the contact, gives back those a removal
+// took off, and touches no other tag, so its change check only asks that
+// the contact exists; [TagsApplied] settles an unknown outcome, in a
+// resumed run (pbnhl's) and in Undo alike.
 //
 // HighLevelTarget (NewHighLevelTarget) is the Target on top of the highlevel client.
 // Each record type it undoes is one recordKind (delete, read, restore,

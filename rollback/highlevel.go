@@ -41,6 +41,19 @@ const (
 	TypeContactBusiness = "contact.business"
 	// TypeRelation is an association relation; the outcome id is the relation id.
 	TypeRelation = "relation"
+	// TypeContactTagsAdded and TypeContactTagsRemoved are tag calls on a
+	// contact (POST and DELETE /contacts/{id}/tags), journaled as links
+	// (Op link): Intent.TargetID is the contact, the outcome id the
+	// contact too, Payload the body sent ({"tags": [...]}) and Before
+	// {"had": [...]}, the tags of that list the contact had before the
+	// call. Undo puts back only what the call changed: it removes the tags
+	// an add gave the contact that it lacked and adds back the tags a
+	// removal took off, leaving alone the tags the call did not change
+	// (so a tag staff gave since, or took off since, stays as they left
+	// it). Both are idempotent, so an undo interrupted midway and run
+	// again ends the same.
+	TypeContactTagsAdded   = "contact.tags_added"
+	TypeContactTagsRemoved = "contact.tags_removed"
 
 	// Schema elements (Op schema; the outcome id is the element's id).
 	TypeCustomField  = "custom_field"  // location custom field (contact, opportunity)
@@ -197,6 +210,9 @@ func (h *HighLevelTarget) Irreversible(action Action, ref Ref) error {
 // Digest implements Target: it reads the record and projects it onto the
 // written fields (see ProjectDigest).
 func (h *HighLevelTarget) Digest(ctx context.Context, ref Ref, written []byte) (string, error) {
+	if l := linkKinds[ref.ObjectType]; l != nil && l.digest != nil {
+		return l.digest(h, ctx, ref, written)
+	}
 	if k := h.kindOf(ref.ObjectType); k != nil && k.digest != nil {
 		return k.digest(h, ctx, ref, written)
 	} else if k != nil && k.read == nil && k.exists != nil {
@@ -250,7 +266,7 @@ func (h *HighLevelTarget) Restore(ctx context.Context, ref Ref, before, written 
 	}
 	b = foldKeys(b)
 	if l := linkKinds[ref.ObjectType]; l != nil && l.restore != nil {
-		return l.restore(h, ctx, ref, b)
+		return l.restore(h, ctx, ref, images{before: before, written: written, b: b, w: w})
 	}
 	if k := h.kindOf(ref.ObjectType); k != nil && k.restore != nil {
 		return k.restore(h, ctx, ref, images{before: before, written: written, b: b, w: w})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -307,13 +308,22 @@ type linkKind struct {
 	// read and restore are nil for a link that replaces nothing; restore's
 	// errors are classified (hlErr), as a record kind's are.
 	read    func(h *HighLevelTarget, ctx context.Context, ref Ref) (any, error)
-	restore func(h *HighLevelTarget, ctx context.Context, ref Ref, before map[string]json.RawMessage) error
+	restore func(h *HighLevelTarget, ctx context.Context, ref Ref, im images) error
+	// digest, when set, replaces the read and projection of Digest (the
+	// change check before a restore).
+	digest func(h *HighLevelTarget, ctx context.Context, ref Ref, written []byte) (string, error)
+	// unit, when set, is the object type whose steps this kind's share a
+	// worker with in a concurrent Undo (by contact), so they unwind in
+	// plan order.
+	unit string
 }
 
 // linkKinds is the registry of links by object type.
 var linkKinds = map[string]*linkKind{
-	TypeContactBusiness: &businessLinkKind,
-	TypeRelation:        &relationLinkKind,
+	TypeContactBusiness:    &businessLinkKind,
+	TypeRelation:           &relationLinkKind,
+	TypeContactTagsAdded:   tagsLinkKind(true),
+	TypeContactTagsRemoved: tagsLinkKind(false),
 }
 
 // linkOf is the kind of a link journaled as objectType: a link of a type
@@ -409,9 +419,9 @@ var (
 			return map[string]string{"businessId": c.BusinessID}, nil
 		},
 		// The link back to the business the contact had, or none.
-		restore: func(h *HighLevelTarget, ctx context.Context, ref Ref, b map[string]json.RawMessage) error {
+		restore: func(h *HighLevelTarget, ctx context.Context, ref Ref, im images) error {
 			var prev string
-			if raw, ok := b["businessId"]; ok && string(raw) != "null" {
+			if raw, ok := im.b["businessId"]; ok && string(raw) != "null" {
 				if err := json.Unmarshal(raw, &prev); err != nil {
 					return fmt.Errorf("rollback: before-image businessId: %w", err)
 				}
@@ -425,3 +435,90 @@ var (
 			return hlErr(err)
 		}}
 )
+
+// tagsLinkKind: a tag call on a contact (ref.TargetID), an add or a
+// removal (TypeContactTagsAdded, TypeContactTagsRemoved). Its restore puts
+// back only what the call changed, from the tags it sent and those of
+// them the contact had (the before-image's "had"); each call idempotent.
+func tagsLinkKind(added bool) *linkKind {
+	return &linkKind{
+		unit: TypeContactTagsAdded,
+		unlink: func(*HighLevelTarget, context.Context, Ref) error {
+			return fmt.Errorf("%w: a tag call journaled without its before-image", ErrIrreversible)
+		},
+		exists: func(h *HighLevelTarget, ctx context.Context, ref Ref) (bool, error) {
+			_, err := h.c.Contacts.Get(ctx, ref.TargetID)
+			return err == nil, err
+		},
+		settle: func(h *HighLevelTarget, ctx context.Context, e Entry, payload []byte) (string, bool, error) {
+			return TagsApplied(ctx, h.c, e.ObjectType, e.TargetID, payload)
+		},
+		// The change check: the contact is there. A restore changes only
+		// the tags the call changed, back, which a later change by staff of
+		// those same tags cannot make wrong (a tag the call added and staff
+		// took off stays off; one it removed and staff gave back stays).
+		digest: func(h *HighLevelTarget, ctx context.Context, ref Ref, written []byte) (string, error) {
+			if _, err := h.c.Contacts.Get(ctx, ref.TargetID); err != nil {
+				return "", hlErr(err)
+			}
+			return Digest(written), nil
+		},
+		restore: func(h *HighLevelTarget, ctx context.Context, ref Ref, im images) error {
+			sent, err := stringList(im.w["tags"])
+			if err != nil {
+				return fmt.Errorf("rollback: written tags: %w", err)
+			}
+			had, err := stringList(im.b["had"])
+			if err != nil {
+				return fmt.Errorf("rollback: before-image tags: %w", err)
+			}
+			if added {
+				// Remove what the add gave the contact: the tags it lacked.
+				var gave []string
+				for _, t := range sent {
+					if !slices.ContainsFunc(had, func(x string) bool { return strings.EqualFold(x, t) }) {
+						gave = append(gave, t)
+					}
+				}
+				if len(gave) == 0 {
+					return nil
+				}
+				_, err = h.c.Contacts.RemoveTags(ctx, ref.TargetID, gave...)
+				return hlErr(err)
+			}
+			// Give back what the removal took off: the tags it had.
+			if len(had) == 0 {
+				return nil
+			}
+			_, err = h.c.Contacts.AddTags(ctx, ref.TargetID, had...)
+			return hlErr(err)
+		}}
+}
+
+// TagsApplied settles a tag call journaled as objectType
+// (TypeContactTagsAdded or TypeContactTagsRemoved) on contactID whose
+// outcome is unknown: applied when the contact holds every tag payload
+// ({"tags": [...]}, the body sent) added, or none it removed. The id is
+// the contact's. A contact that is gone settles as not applied.
+func TagsApplied(ctx context.Context, c *highlevel.Client, objectType, contactID string, payload []byte) (string, bool, error) {
+	var body struct {
+		Tags []string `json:"tags"`
+	}
+	if err := json.Unmarshal(payload, &body); err != nil {
+		return "", false, fmt.Errorf("%w: %w", ErrNoSettle, err)
+	}
+	ct, err := c.Contacts.Get(ctx, contactID)
+	if errors.Is(err, highlevel.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	for _, t := range body.Tags {
+		has := slices.ContainsFunc(ct.Tags, func(x string) bool { return strings.EqualFold(x, t) })
+		if has != (objectType == TypeContactTagsAdded) {
+			return "", false, nil
+		}
+	}
+	return contactID, true, nil
+}

@@ -44,8 +44,12 @@ func tierOf(st *step) int {
 func unitKey(st *step) string {
 	r := st.comp.Ref
 	if tierOf(st) == tierLinks {
+		typ := r.ObjectType
+		if k := linkKinds[typ]; k != nil && k.unit != "" {
+			typ = k.unit // a contact's tag calls unwind in plan order
+		}
 		if st.rep.TargetID != "" {
-			return r.ObjectType + "\x00" + st.rep.TargetID
+			return typ + "\x00" + st.rep.TargetID
 		}
 		if r.ID != "" {
 			return r.ObjectType + "\x00" + r.ID
