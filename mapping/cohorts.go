@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -42,8 +43,9 @@ var ErrNoPatientContacts = errors.New("mapping: no contact object reads patients
 // contact object reading patients, a rule from cohortIds to tags with one
 // value per cohort (its id → CohortTag), unknown ones left out with a
 // warning. An existing cohortIds rule has its table replaced (tags a
-// person renamed keep their name); without cohorts the map is unchanged.
-// The map must be approved again afterwards.
+// person renamed keep their name), and cohortIds leaves the object's skip
+// list; without cohorts the map is unchanged. The map must be approved
+// again afterwards.
 func (m *Map) TagCohorts(cohorts []pbn.Cohort) error {
 	if len(cohorts) == 0 {
 		return nil
@@ -69,6 +71,10 @@ func (m *Map) TagCohorts(cohorts []pbn.Cohort) error {
 			Reason: "cohort membership as contact tags, one per PbN cohort (rename a tag in the values below)"})
 		f = &o.Fields[len(o.Fields)-1]
 	}
+	// A draft may have skipped cohortIds (the proposer sampled no value of
+	// it): now mapped, it leaves the skip list (a field both skipped and
+	// mapped does not load).
+	o.Skip = slices.DeleteFunc(o.Skip, func(s Skip) bool { return s.From == CohortsField })
 	renamed := make(map[string]string, len(f.Values))
 	for _, p := range f.Values {
 		renamed[p.From] = p.To

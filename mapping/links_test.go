@@ -91,6 +91,19 @@ func TestDraftLinksEdges(t *testing.T) {
 	assert.False(t, l.OfficesCarried)
 	assert.Nil(t, def.Object(OtherOfficesObject))
 
+	// A draft that skipped cohortIds (no value sampled in a small
+	// practice) loads once the tags rule maps it.
+	skipped, err := Default(nil)
+	require.NoError(t, err)
+	skipped.Object("patients").Skip = append(skipped.Object("patients").Skip, Skip{From: CohortsField, Reason: "no values sampled"})
+	_, err = DraftLinks(ctx, src, skipped)
+	require.NoError(t, err)
+	assert.Empty(t, skipped.Object("patients").Skip)
+	out, err := skipped.Marshal()
+	require.NoError(t, err)
+	_, err = Parse(out, "skipped.yaml")
+	require.NoError(t, err, "cohortIds is mapped, no longer skipped")
+
 	boom := errors.New("boom")
 	src.fail = boom
 	_, err = DraftLinks(ctx, src, def)
