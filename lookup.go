@@ -179,9 +179,6 @@ func (m *Migration) resolveEntry(ctx context.Context, p *prepared, idx *idIndex,
 		if k := linkOf(e.ObjectType); k != nil {
 			return found(k.settle(ctx, m, e, payload))
 		}
-		if e.ObjectType == rollback.TypeContactTagsAdded || e.ObjectType == rollback.TypeContactTagsRemoved {
-			return found(rollback.TagsApplied(ctx, m.opts.Client, e.ObjectType, e.TargetID, payload))
-		}
 	case rollback.OpUpdate:
 		// Notes and tasks: TargetID is the note or task, RelatedID its contact.
 		return found(m.applied(ctx, e.ObjectType, e.TargetID, e.RelatedID, payload))

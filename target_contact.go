@@ -240,6 +240,22 @@ func (ph *phase) tagCall(ctx context.Context, o *mapping.Object, tr *tracker, ke
 	return nil
 }
 
+// tagsAddedLink and tagsRemovedLink are a contact's tag calls (tagCall),
+// keyed by the contact's source key, their target the contact: an
+// unknown outcome is settled by reading the contact's tags. Repair does
+// not make them again — a contact it re-creates gets the tags of its
+// journaled body — and reconcile reports no orphan of theirs.
+var (
+	tagsAddedLink   = linkKind{typ: rollback.TypeContactTagsAdded, noun: "tag call", settle: settleTags, onRecord: noRecord}
+	tagsRemovedLink = linkKind{typ: rollback.TypeContactTagsRemoved, noun: "tag call", settle: settleTags, onRecord: noRecord}
+)
+
+func settleTags(ctx context.Context, m *Migration, e rollback.Entry, payload []byte) (string, bool, error) {
+	return rollback.TagsApplied(ctx, m.opts.Client, e.ObjectType, e.TargetID, payload)
+}
+
+func noRecord(string, rollback.Entry, string, string) bool { return false }
+
 // tagCalls is the tag calls of a contact update: one to add the map's
 // tags when there are any, one to remove the map's own tags the record
 // no longer has when there are any.

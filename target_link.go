@@ -59,7 +59,7 @@ type keyedLink struct {
 }
 
 // linkKinds is the registry of links: one entry per kind.
-var linkKinds = []*linkKind{&relationLink, &businessLink}
+var linkKinds = []*linkKind{&relationLink, &businessLink, &tagsAddedLink, &tagsRemovedLink}
 
 // linkOf is the kind of link journaled as typ, or nil.
 func linkOf(typ string) *linkKind {
