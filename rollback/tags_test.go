@@ -105,3 +105,26 @@ func TestUndoTagCalls(t *testing.T) {
 		}
 	})
 }
+
+// An undo restricted to contacts restores their tags too: a contact's tag
+// calls are part of it.
+func TestUndoOfContactsBringsTheirTags(t *testing.T) {
+	ctx := context.Background()
+	l := openTest(t, "", Options{Key: testKey(9)})
+	_, c := newHL(t)
+	ct, err := c.Contacts.Create(ctx, highlevel.ContactInput{FirstName: "Pat", Tags: []string{"keep", "cohort b"}})
+	require.NoError(t, err)
+	r, err := l.BeginRun(ctx, RunOptions{Kind: KindDelta})
+	require.NoError(t, err)
+	tagCall(t, c, r, "p1", ct.ID, TypeContactTagsAdded, "cohort a")
+	tagCall(t, c, r, "p1", ct.ID, TypeContactTagsRemoved, "cohort b")
+	require.NoError(t, r.Finish(ctx, StatusSucceeded))
+
+	report, err := Undo(ctx, l, NewHighLevelTarget(c), UndoOptions{Runs: []RunID{r.ID()}, ObjectTypes: []string{TypeContact}})
+	require.NoError(t, err)
+	require.True(t, report.Complete(), "%+v", report.Compensations)
+	assert.Len(t, report.Compensations, 2, "both tag calls restored")
+	got, err := c.Contacts.Get(ctx, ct.ID)
+	require.NoError(t, err)
+	assert.ElementsMatch(t, []string{"keep", "cohort b"}, got.Tags)
+}

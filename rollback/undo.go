@@ -107,7 +107,8 @@ type Compensation struct {
 type UndoOptions struct {
 	// Runs to undo (at least one).
 	Runs []RunID
-	// ObjectTypes restricts the undo to these object types (all when empty).
+	// ObjectTypes restricts the undo to these object types (all when
+	// empty); TypeContact brings a contact's tag calls with it.
 	ObjectTypes []string
 	// DryRun computes the exact compensation list, including the change
 	// checks (reads only), and changes nothing.
@@ -228,6 +229,15 @@ func Undo(ctx context.Context, l *Ledger, t Target, opts UndoOptions) (*UndoRepo
 	}
 	if t == nil {
 		return nil, invalidArg("target", "nil")
+	}
+	// A contact's tag calls are part of the contact: an undo of contacts
+	// restores its tags too.
+	if slices.Contains(opts.ObjectTypes, TypeContact) {
+		for _, typ := range []string{TypeContactTagsAdded, TypeContactTagsRemoved} {
+			if !slices.Contains(opts.ObjectTypes, typ) {
+				opts.ObjectTypes = append(slices.Clip(opts.ObjectTypes), typ)
+			}
+		}
 	}
 	var first RunInfo
 	for i, id := range opts.Runs {
