@@ -2,6 +2,7 @@ package pbnhl
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -115,6 +116,8 @@ func (m *Migration) Repair(ctx context.Context, rep *reconcile.Report, opts Repa
 // linkKinds); compensated entries left out.
 type repairJournal struct {
 	lastWrite map[string]rollback.Entry            // type NUL key
+	writes    map[string][]rollback.Entry          // type NUL key: the last create and the updates after it
+	replays   map[string][]rollback.Entry          // type NUL key: calls replayed over a re-created record, in order
 	touched   map[string]time.Time                 // HighLevel id
 	links     map[string]map[string]rollback.Entry // link type → link key
 }
@@ -132,7 +135,8 @@ func readRepairJournal(ctx context.Context, l *rollback.Ledger) (*repairJournal,
 		}
 		done = append(done, e)
 	}
-	j := &repairJournal{lastWrite: map[string]rollback.Entry{}, touched: map[string]time.Time{}, links: map[string]map[string]rollback.Entry{}}
+	j := &repairJournal{lastWrite: map[string]rollback.Entry{}, writes: map[string][]rollback.Entry{}, replays: map[string][]rollback.Entry{},
+		touched: map[string]time.Time{}, links: map[string]map[string]rollback.Entry{}}
 	for _, k := range linkKinds {
 		j.links[k.typ] = map[string]rollback.Entry{}
 	}
@@ -146,10 +150,22 @@ func readRepairJournal(ctx context.Context, l *rollback.Ledger) (*repairJournal,
 			continue
 		}
 		switch {
+		case linkOf(e.ObjectType) != nil && linkOf(e.ObjectType).replay != nil:
+			// Every call of a link that changes its record's own fields
+			// (a contact's tag calls), in journal order: a re-created
+			// record takes what they left it with.
+			k := linkOf(e.ObjectType).of + "\x00" + e.SourceKey
+			j.replays[k] = append(j.replays[k], e)
 		case e.Op == rollback.OpLink && j.links[e.ObjectType] != nil:
 			j.links[e.ObjectType][e.SourceKey] = e
 		case e.Op == rollback.OpCreate || e.Op == rollback.OpUpdate:
-			j.lastWrite[e.ObjectType+"\x00"+e.SourceKey] = e
+			k := e.ObjectType + "\x00" + e.SourceKey
+			j.lastWrite[k] = e
+			if e.Op == rollback.OpCreate {
+				// A (re-)create starts what the record holds afresh.
+				j.writes[k], j.replays[k] = j.writes[k][:0], nil
+			}
+			j.writes[k] = append(j.writes[k], e)
 		}
 	}
 	return j, nil
@@ -308,10 +324,16 @@ func (r *repairer) lastBody(ctx context.Context, it item) (rollback.Entry, []byt
 	return e, b, b != nil, nil
 }
 
-// recreate creates a missing record again from its journaled body.
+// recreate creates a missing record again from its journaled body: the
+// body of its create as later updates overrode it (an update sends only
+// what HighLevel's update takes and what changed — a contact's gender and
+// tags only a create sets), with the tags its tag calls left it.
 func (r *repairer) recreate(ctx context.Context, it item) error {
 	pr, e, body, ok, err := r.body(ctx, it)
 	if err != nil || !ok {
+		return err
+	}
+	if body, err = r.heldBody(ctx, it, e, body); err != nil {
 		return err
 	}
 	rs, err := targetOfType(it.typ).resend(resendScope{m: r.m, typ: it.typ, ext: r.p.extField[it.typ], moved: r.moved, parent: parentOf(e)}, it.key, body)
@@ -335,6 +357,113 @@ func (r *repairer) recreate(ctx context.Context, it item) error {
 	}
 	r.moved[it.id] = res.id
 	return r.rewire(ctx, it)
+}
+
+// heldBody is what the record holds by the journal: when its last write e
+// (body) is an update, its create's body with each update's fields over it
+// (custom fields and properties field by field); then the calls of links
+// that change the record's own fields (a contact's tag calls) replayed
+// over it in order. Otherwise body.
+func (r *repairer) heldBody(ctx context.Context, it item, e rollback.Entry, body []byte) ([]byte, error) {
+	k := it.typ + "\x00" + it.key
+	writes, replays := r.j.writes[k], r.j.replays[k]
+	merge := len(writes) >= 2 && writes[len(writes)-1].ID == e.ID && writes[0].Op == rollback.OpCreate
+	if !merge && len(replays) == 0 {
+		return body, nil
+	}
+	var held map[string]json.RawMessage
+	if merge {
+		for _, w := range writes {
+			b, err := r.m.opts.Ledger.Payload(ctx, w)
+			if err != nil {
+				return nil, fmt.Errorf("pbnhl: read the journaled body of %s %s: %w", it.typ, it.key, err)
+			}
+			if b == nil {
+				return body, nil // purged: the last body as it is
+			}
+			if held, err = overlay(held, b); err != nil {
+				return nil, fmt.Errorf("pbnhl: %s %s: %w", it.typ, it.key, err)
+			}
+		}
+	} else if err := json.Unmarshal(body, &held); err != nil {
+		return nil, fmt.Errorf("pbnhl: %s %s: decode the journaled body: %w", it.typ, it.key, err)
+	}
+	for _, c := range replays {
+		b, err := r.m.opts.Ledger.Payload(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("pbnhl: read the journaled %s of %s %s: %w", linkOf(c.ObjectType).noun, it.typ, it.key, err)
+		}
+		if b == nil {
+			continue // purged: what the record holds stands
+		}
+		if err := linkOf(c.ObjectType).replay(held, b); err != nil {
+			return nil, fmt.Errorf("pbnhl: %s %s: %w", it.typ, it.key, err)
+		}
+	}
+	return json.Marshal(held)
+}
+
+// overlay lays body's fields over held: a field present in body wins,
+// custom fields ("customFields", by id or key) and custom object
+// properties ("properties") field by field.
+func overlay(held map[string]json.RawMessage, body []byte) (map[string]json.RawMessage, error) {
+	var b map[string]json.RawMessage
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, fmt.Errorf("decode a journaled body: %w", err)
+	}
+	if held == nil {
+		return b, nil
+	}
+	for k, v := range b {
+		switch k {
+		case "customFields":
+			var was, now []map[string]json.RawMessage
+			if err := json.Unmarshal(held[k], &was); err != nil && held[k] != nil {
+				return nil, fmt.Errorf("decode journaled custom fields: %w", err)
+			}
+			if err := json.Unmarshal(v, &now); err != nil {
+				return nil, fmt.Errorf("decode journaled custom fields: %w", err)
+			}
+			ident := func(f map[string]json.RawMessage) string {
+				if id := string(f["id"]); id != "" {
+					return "id" + id
+				}
+				return "key" + string(f["key"])
+			}
+			for _, f := range now {
+				if at := slices.IndexFunc(was, func(x map[string]json.RawMessage) bool { return ident(x) == ident(f) }); at >= 0 {
+					was[at] = f
+				} else {
+					was = append(was, f)
+				}
+			}
+			raw, err := json.Marshal(was)
+			if err != nil {
+				return nil, err
+			}
+			held[k] = raw
+		case "properties":
+			var was, now map[string]json.RawMessage
+			if err := json.Unmarshal(held[k], &was); err != nil && held[k] != nil {
+				return nil, fmt.Errorf("decode journaled properties: %w", err)
+			}
+			if err := json.Unmarshal(v, &now); err != nil {
+				return nil, fmt.Errorf("decode journaled properties: %w", err)
+			}
+			if was == nil {
+				was = map[string]json.RawMessage{}
+			}
+			maps.Copy(was, now)
+			raw, err := json.Marshal(was)
+			if err != nil {
+				return nil, err
+			}
+			held[k] = raw
+		default:
+			held[k] = v
+		}
+	}
+	return held, nil
 }
 
 // rewire gives a re-created record the links the journal says its old

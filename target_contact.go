@@ -246,8 +246,10 @@ func (ph *phase) tagCall(ctx context.Context, o *mapping.Object, tr *tracker, ke
 // not make them again — a contact it re-creates gets the tags of its
 // journaled body — and reconcile reports no orphan of theirs.
 var (
-	tagsAddedLink   = linkKind{typ: rollback.TypeContactTagsAdded, noun: "tag call", settle: settleTags, onRecord: noRecord}
-	tagsRemovedLink = linkKind{typ: rollback.TypeContactTagsRemoved, noun: "tag call", settle: settleTags, onRecord: noRecord}
+	tagsAddedLink = linkKind{typ: rollback.TypeContactTagsAdded, noun: "tag call", settle: settleTags, onRecord: noRecord,
+		replay: replayTags(true), of: rollback.TypeContact}
+	tagsRemovedLink = linkKind{typ: rollback.TypeContactTagsRemoved, noun: "tag call", settle: settleTags, onRecord: noRecord,
+		replay: replayTags(false), of: rollback.TypeContact}
 )
 
 func settleTags(ctx context.Context, m *Migration, e rollback.Entry, payload []byte) (string, bool, error) {
@@ -394,4 +396,39 @@ func contactInput(body []byte) (highlevel.ContactInput, error) {
 		in.CustomFields = append(in.CustomFields, highlevel.CustomFieldInput{ID: f.ID, Key: f.Key, Value: highlevel.RawValue(f.Value)})
 	}
 	return in, nil
+}
+
+// replayTags lays a journaled tag call over a contact's held body (its
+// "tags"): the tags added (added) or removed, case aside, as HighLevel
+// keeps them.
+func replayTags(added bool) func(held map[string]json.RawMessage, payload []byte) error {
+	return func(held map[string]json.RawMessage, payload []byte) error {
+		var have []string
+		if raw, ok := held["tags"]; ok {
+			if err := json.Unmarshal(raw, &have); err != nil {
+				return fmt.Errorf("decode the journaled tags: %w", err)
+			}
+		}
+		var call struct {
+			Tags []string `json:"tags"`
+		}
+		if err := json.Unmarshal(payload, &call); err != nil {
+			return fmt.Errorf("decode a journaled tag call: %w", err)
+		}
+		for _, tag := range call.Tags {
+			at := slices.IndexFunc(have, func(x string) bool { return strings.EqualFold(x, tag) })
+			switch {
+			case added && at < 0:
+				have = append(have, tag)
+			case !added && at >= 0:
+				have = slices.Delete(have, at, at+1)
+			}
+		}
+		raw, err := json.Marshal(have)
+		if err != nil {
+			return err
+		}
+		held["tags"] = raw
+		return nil
+	}
 }

@@ -50,6 +50,13 @@ type linkKind struct {
 	remake func(m *Migration, e rollback.Entry, payload []byte, move func(id string) string) (w write, ok bool)
 	// needsBody says remake reads the journaled payload.
 	needsBody bool
+	// replay, for a link that changes its own record's fields (a
+	// contact's tag calls) rather than joining two records, lays a
+	// journaled call's payload over the body of the record of type of
+	// (keyed by the link's source key) that repair re-creates: the
+	// record then holds what the calls left it with.
+	replay func(held map[string]json.RawMessage, payload []byte) error
+	of     string
 }
 
 // keyedLink is a journaled link and its source key.
