@@ -33,7 +33,10 @@ type RepairOptions struct {
 const repairSlack = 2 * time.Second
 
 // Repair re-sends exactly what a reconcile report lists: records missing
-// from HighLevel are created again from their journaled body (contacts,
+// from HighLevel are created again from their journaled body — the
+// create's, with every later update's fields over it and a contact's tags
+// as its tag calls left them (an update body carries only what changed
+// and what HighLevel's update takes) — (contacts,
 // businesses, custom object records, opportunities, notes, tasks and
 // calendar appointments; a re-created contact gets its business link, its
 // records' relations and its opportunities — HighLevel deletes those with
