@@ -413,7 +413,7 @@ footer{margin-top:2em;color:#57606a;font-size:.9em}
 {{if .Differences}}<table><tr><th>kind</th><th>object type</th><th>source key</th><th>HighLevel id</th><th>field</th></tr>
 {{range .Differences}}<tr><td class="bad">{{.Kind}}</td><td>{{.ObjectType}}</td><td>{{.SourceKey}}</td><td>{{.HighLevelID}}</td><td>{{.Field}}</td></tr>{{end}}</table>{{end}}{{end}}
 <h3>Sample, read by id</h3>{{template "diff" .Sample}}
-{{with .Buckets}}<h3>Every contact, hashed buckets with bisection</h3>{{template "diff" .}}{{end}}
+{{with .Buckets}}<h3>Every contact, {{if .Buckets}}hashed buckets with bisection{{else}}read whole (search pages of 500){{end}}</h3>{{template "diff" .}}{{end}}
 {{with .Records}}<h3>{{if .SampledOf}}Custom object records, a random search page per object (scanned whole where a count differs){{else}}Every custom object record, scanned by search pages{{end}}</h3>{{template "diff" .}}{{end}}
 <h2>Field population</h2>
 <table><tr><th>object type</th><th class="l">field</th><th>mapped</th><th>HighLevel</th><th>HighLevel by</th><th>mapped, same records</th></tr>

@@ -153,7 +153,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	writeDiff("Field-level diff (sample)", &r.Sample)
 	if r.Buckets != nil {
-		writeDiff("Bucketed diff (every contact)", r.Buckets)
+		name := "Bucketed diff (every contact)"
+		if r.Buckets.Buckets == 0 {
+			name = "Every contact, read whole (search pages of 500)"
+		}
+		writeDiff(name, r.Buckets)
 	}
 	if r.Records != nil {
 		name := "Scan (every custom object record)"
