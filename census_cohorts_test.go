@@ -120,28 +120,9 @@ func TestCohortCensus(t *testing.T) {
 // survives, a cohort tag planted on a non-member (as if it left the
 // cohort) is removed, and the members keep their cohorts' tags.
 func TestCohortTagsDelta(t *testing.T) {
-	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
-	e := newEnv(t, envOptions{patients: size(30), seed: 3, now: func() time.Time { return day }})
+	cd := migratedWithCohorts(t)
+	e, cohorts, tagOf, changes, contactOf, patients := cd.e, cd.cohorts, cd.tagOf, cd.changes, cd.contactOf, cd.patients
 	ctx := context.Background()
-	p := e.pbn.Practice()
-	cohorts := p.Cohorts()
-	require.NoError(t, e.m.TagCohorts(cohorts))
-	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)))
-	migrate(t, e, nil)
-	tagOf := map[string]string{}
-	for _, c := range cohorts {
-		tagOf[string(c.ID)] = mapping.CohortTag(c)
-	}
-
-	changes := e.pbn.MutateWith(pbntest.MutateOptions{Update: 25})
-	contactOf := map[string]string{}
-	for id, pid := range contactPatients(e) {
-		contactOf[pid] = id
-	}
-	patients := map[string]pbn.Patient{}
-	for pt := range e.pbn.Practice().Patients() {
-		patients[string(pt.ID)] = pt
-	}
 	type planted struct{ contact, left string }
 	var changed []planted
 	for _, k := range changes.Updated[pbn.EntityPatients] {
@@ -185,4 +166,37 @@ func TestCohortTagsDelta(t *testing.T) {
 	}
 	assert.Equal(t, len(changed), updated)
 	assert.Positive(t, e.opCount("contacts.update"), "the delta updated contacts")
+}
+
+// cohortDelta is a practice migrated with its cohorts as contact tags,
+// whose source then changed (25 updates): ready for a delta.
+type cohortDelta struct {
+	e         *env
+	cohorts   []pbn.Cohort
+	tagOf     map[string]string // cohort id → its tag
+	changes   pbntest.Changes
+	contactOf map[string]string // patient id → contact id
+	patients  map[string]pbn.Patient
+}
+
+func migratedWithCohorts(t *testing.T) *cohortDelta {
+	t.Helper()
+	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
+	e := newEnv(t, envOptions{patients: size(30), seed: 3, now: func() time.Time { return day }})
+	cd := &cohortDelta{e: e, cohorts: e.pbn.Practice().Cohorts(), tagOf: map[string]string{}, contactOf: map[string]string{},
+		patients: map[string]pbn.Patient{}}
+	require.NoError(t, e.m.TagCohorts(cd.cohorts))
+	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)))
+	migrate(t, e, nil)
+	for _, c := range cd.cohorts {
+		cd.tagOf[string(c.ID)] = mapping.CohortTag(c)
+	}
+	cd.changes = e.pbn.MutateWith(pbntest.MutateOptions{Update: 25})
+	for id, pid := range contactPatients(e) {
+		cd.contactOf[pid] = id
+	}
+	for pt := range e.pbn.Practice().Patients() {
+		cd.patients[string(pt.ID)] = pt
+	}
+	return cd
 }

@@ -5,16 +5,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
-	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
-	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -25,29 +22,11 @@ import (
 // the update's over them, and the tags the tag calls left it — so a full
 // reconcile agrees again.
 func TestRepairRecreatesWhatADeltaLeft(t *testing.T) {
-	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
-	e := newEnv(t, envOptions{patients: size(30), seed: 3, now: func() time.Time { return day }})
+	cd := migratedWithCohorts(t)
+	e, cohorts, tagOf, changes, contactOf, patients := cd.e, cd.cohorts, cd.tagOf, cd.changes, cd.contactOf, cd.patients
 	ctx := context.Background()
-	cohorts := e.pbn.Practice().Cohorts()
-	require.NoError(t, e.m.TagCohorts(cohorts))
-	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)))
-	migrate(t, e, nil)
-	tagOf := map[string]string{}
-	for _, c := range cohorts {
-		tagOf[string(c.ID)] = mapping.CohortTag(c)
-	}
-
-	// Plant, on the patients the mutation updates, the tag of a cohort
-	// they are not in: the delta's tag call removes it.
-	changes := e.pbn.MutateWith(pbntest.MutateOptions{Update: 25})
-	contactOf := map[string]string{}
-	for id, pid := range contactPatients(e) {
-		contactOf[pid] = id
-	}
-	patients := map[string]pbn.Patient{}
-	for pt := range e.pbn.Practice().Patients() {
-		patients[string(pt.ID)] = pt
-	}
+	// Plant, on a patient the mutation updated, the tag of a cohort it is
+	// not in: the delta's tag call removes it.
 	var victim, victimKey, planted string
 	for _, k := range changes.Updated[pbn.EntityPatients] {
 		pt := patients[string(k)]

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -13,9 +12,7 @@ import (
 	"github.com/pbnhl/pbnhl"
 	"github.com/pbnhl/pbnhl/highlevel"
 	"github.com/pbnhl/pbnhl/highlevel/hltest"
-	"github.com/pbnhl/pbnhl/mapping"
 	pbn "github.com/pbnhl/pbnhl/practicebynumbers"
-	"github.com/pbnhl/pbnhl/practicebynumbers/pbntest"
 	"github.com/pbnhl/pbnhl/rollback"
 )
 
@@ -36,28 +33,9 @@ import (
 // contacts staff took a cohort tag off (changed since our create), all
 // gone with Force.
 func TestUndoDeltaRestoresCohortTags(t *testing.T) {
-	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
-	e := newEnv(t, envOptions{patients: size(30), seed: 3, now: func() time.Time { return day }})
+	cd := migratedWithCohorts(t)
+	e, cohorts, tagOf, changes, contactOf, patients := cd.e, cd.cohorts, cd.tagOf, cd.changes, cd.contactOf, cd.patients
 	ctx := context.Background()
-	p := e.pbn.Practice()
-	cohorts := p.Cohorts()
-	require.NoError(t, e.m.TagCohorts(cohorts))
-	require.NoError(t, e.m.Approve("test", time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)))
-	migrate(t, e, nil)
-	tagOf := map[string]string{}
-	for _, c := range cohorts {
-		tagOf[string(c.ID)] = mapping.CohortTag(c)
-	}
-
-	changes := e.pbn.MutateWith(pbntest.MutateOptions{Update: 25})
-	contactOf := map[string]string{}
-	for id, pid := range contactPatients(e) {
-		contactOf[pid] = id
-	}
-	patients := map[string]pbn.Patient{}
-	for pt := range e.pbn.Practice().Patients() {
-		patients[string(pt.ID)] = pt
-	}
 	// On each changed patient's contact: a cohort tag planted as if it had
 	// left that cohort (the delta removes it), and one of its own cohort
 	// tags taken off (the delta adds it back).
