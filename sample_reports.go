@@ -158,13 +158,16 @@ func (m *Migration) selectReportSample(ctx context.Context, opts SampleOptions) 
 	}
 	sel := map[string]bool{}
 	total := 0
-	var rule string
+	var rule, owns string
+	if len(owned) > 1 {
+		owns = ", each with its rows in " + strings.Join(owned[1:], ", ")
+	}
 	if opts.Patients > 0 {
 		for _, p := range patients[:min(opts.Patients, len(patients))] {
 			sel[p] = true
 			total += per[p]
 		}
-		rule = fmt.Sprintf("%d patients asked (rows of %s), spread over offices, each with its rows in %s", opts.Patients, contacts.Source, strings.Join(owned[1:], ", "))
+		rule = fmt.Sprintf("%d patients asked (rows of %s), spread over offices%s", opts.Patients, contacts.Source, owns)
 	} else {
 		if opts.Records <= 0 {
 			opts.Records = DefaultSampleRecords
@@ -182,10 +185,7 @@ func (m *Migration) selectReportSample(ctx context.Context, opts SampleOptions) 
 			sel[p] = true
 			total += per[p]
 		}
-		rule = fmt.Sprintf("patients (rows of %s) spread over offices, each with its rows in %s, until the slice holds %d rows (at most %d)", contacts.Source, strings.Join(owned[1:], ", "), opts.Records, opts.MaxRecords)
-	}
-	if len(owned) == 1 {
-		rule = strings.TrimSuffix(strings.Split(rule, ", each with")[0], ",")
+		rule = fmt.Sprintf("patients (rows of %s) spread over offices%s, until the slice holds %d rows (at most %d)", contacts.Source, owns, opts.Records, opts.MaxRecords)
 	}
 	if len(whole) > 0 {
 		// Said, so a reviewer sees a report that should have been sliced
