@@ -159,7 +159,7 @@ func BenchmarkHistoryPolicy(b *testing.B) {
 func TestCoverageCarrierCostsNoCall(t *testing.T) {
 	ctx := context.Background()
 	run := func(relation bool) (*env, int64, map[string]int64) {
-		e := withoutDocuments(t, newEnv(t, envOptions{patients: 15, seed: 11}))
+		e := withoutDocuments(t, newEnv(t, envOptions{patients: 15, seed: 11, exactCounts: true}))
 		if relation {
 			o := e.m.Object("insurance")
 			o.Lookups = append(o.Lookups, mapping.Lookup{From: "carrierId", Object: "insurance_carriers", To: mapping.LinkAssociation, Association: "pbn_insurance_carrier"})
@@ -219,7 +219,7 @@ func TestCoverageCarrierCostsNoCall(t *testing.T) {
 // ids), counted through the client against hltest; the opportunities land
 // in their stages.
 func TestSetupReadsPipelinesOnce(t *testing.T) {
-	e := withoutDocuments(t, newEnv(t, envOptions{patients: 10, seed: 5}))
+	e := withoutDocuments(t, newEnv(t, envOptions{patients: 10, seed: 5, exactCounts: true}))
 	ctx := context.Background()
 	m := e.migration(nil)
 	_, err := m.ApplySchema(ctx)

@@ -142,7 +142,7 @@ func assertNoPending(t *testing.T, e *env) {
 // delta restores every note, and the location, as they were.
 func TestDeltaUpdatesNotesInPlace(t *testing.T) {
 	day := pbntest.DefaultAsOf.Add(24 * time.Hour)
-	e := newEnv(t, envOptions{patients: size(25), seed: 5, notes: true, now: func() time.Time { return day }})
+	e := newEnv(t, envOptions{patients: size(25), seed: 5, notes: true, exactCounts: true, now: func() time.Time { return day }})
 	migrate(t, e, nil)
 	notes := func() map[string]string {
 		out := map[string]string{}

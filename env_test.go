@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -42,6 +43,8 @@ type env struct {
 	ops    map[string]*atomic.Int64
 	// hook, when set, runs after every HighLevel call attempt.
 	hook atomic.Pointer[func(highlevel.Call)]
+	// timeout is each call's time (pbnhl.Options.RequestTimeout).
+	timeout time.Duration
 }
 
 type envOptions struct {
@@ -62,6 +65,10 @@ type envOptions struct {
 	// both), for tests of notes, tasks and conversation messages: the
 	// default map folds them only.
 	notes bool
+	// exactCounts gives every call a minute instead of a second, for the
+	// tests that compare call counts exactly: on a loaded machine a call
+	// past a second is cut, retried or recovered, and counted again.
+	exactCounts bool
 }
 
 var opNames = []string{"contacts.create", "businesses.create", "objects.records.create", "associations.relations.create",
@@ -112,7 +119,10 @@ func newEnv(t testing.TB, o envOptions) *env {
 	lim, err := highlevel.NewLimiter(highlevel.LimiterOptions{Name: hltest.DefaultLocationID, Requests: 100, Window: o.window,
 		Margin: o.window / 40, BreakerFailures: 50, BreakerCooldown: 50 * time.Millisecond, DailyProbeInterval: 20 * time.Millisecond})
 	require.NoError(t, err)
-	e := &env{t: t, pbn: ps, src: src, hl: hs, limit: lim, ops: map[string]*atomic.Int64{}}
+	e := &env{t: t, pbn: ps, src: src, hl: hs, limit: lim, ops: map[string]*atomic.Int64{}, timeout: time.Second}
+	if o.exactCounts {
+		e.timeout = time.Minute
+	}
 	for _, n := range opNames {
 		e.ops[n] = new(atomic.Int64)
 	}
@@ -121,7 +131,12 @@ func newEnv(t testing.TB, o envOptions) *env {
 		Retry: highlevel.RetryPolicy{MaxAttempts: 6, BaseDelay: time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxRetryAfter: time.Second},
 		OnCall: func(c highlevel.Call) {
 			e.calls.Add(1)
-			if n, ok := e.ops[c.Operation]; ok {
+			// A 429 is the simulator's rate limit refusing the attempt before
+			// it does anything; on a loaded machine the client's window and
+			// the simulator's drift apart now and then. Counting it would make
+			// the per-operation figures (compared exactly by the cost tests)
+			// depend on the machine's load, so opCount leaves it out.
+			if n, ok := e.ops[c.Operation]; ok && c.StatusCode != http.StatusTooManyRequests {
 				n.Add(1)
 			}
 			if h := e.hook.Load(); h != nil {
@@ -153,7 +168,7 @@ func (e *env) openLedger() {
 
 func (e *env) migration(mod func(*pbnhl.Options)) *pbnhl.Migration {
 	o := pbnhl.Options{Source: e.src, Client: e.client, Map: e.m, Ledger: e.ledger, CompanyID: hltest.DefaultCompanyID,
-		FallbackOwner: fallbackUser, Concurrency: 8, SearchLag: -1, RequestTimeout: time.Second, Actor: "test"}
+		FallbackOwner: fallbackUser, Concurrency: 8, SearchLag: -1, RequestTimeout: e.timeout, Actor: "test"}
 	if mod != nil {
 		mod(&o)
 	}
@@ -162,7 +177,9 @@ func (e *env) migration(mod func(*pbnhl.Options)) *pbnhl.Migration {
 	return m
 }
 
-// opCount returns the calls (attempts included) of an operation.
+// opCount returns the calls of an operation the simulator took up: every
+// attempt (retries and lost answers included) but those its rate limit
+// refused with 429.
 func (e *env) opCount(op string) int64 { return e.ops[op].Load() }
 
 func (e *env) resetCounts() {

@@ -117,7 +117,7 @@ func TestWrongLedgerRefused(t *testing.T) {
 // location again.
 func TestUnknownMigratedRecordsRefused(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, envOptions{patients: 10})
+	e := newEnv(t, envOptions{patients: 10, exactCounts: true})
 	migrate(t, e, nil)
 	cv := locationIdentity(t, e)
 	require.NotNil(t, cv)

@@ -52,7 +52,7 @@ func practicePlans(e *env) map[string]planOf {
 // its schema applied.
 func noDupOppEnv(t *testing.T, patients int, seed int64) *env {
 	t.Helper()
-	e := newEnv(t, envOptions{patients: patients, seed: seed})
+	e := newEnv(t, envOptions{patients: patients, seed: seed, exactCounts: true})
 	require.NoError(t, e.hl.UpdateLocation(hltest.DefaultLocationID, func(l *hltest.Location) { l.AllowDuplicateOpportunities = false }))
 	_, err := e.migration(nil).ApplySchema(context.Background())
 	require.NoError(t, err)
