@@ -344,6 +344,8 @@ func (pr *Proposal) linkRecords() {
 			}
 			pr.Columns = append(pr.Columns, ColumnDecision{Object: o.Name, Column: f.From, Decision: DecisionLookup, Target: LinkAssociation,
 				Confidence: 0.8, Why: fmt.Sprintf("%q is the key column of %s", f.From, p)})
+			pr.Notes = append(pr.Notes, fmt.Sprintf("%s: each record is related to its %s by %s (an association; the id stays a property)",
+				o.Name, singularOf(p), f.From))
 		}
 	}
 }

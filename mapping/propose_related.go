@@ -59,6 +59,8 @@ func (pr *Proposal) relateCaseTypes() {
 				Related: &Related{Object: p.Name, Field: p.PipelineField}, Confidence: 0.8, Reason: why, Origin: "heuristic"})
 			pr.Columns = append(pr.Columns, ColumnDecision{Object: o.Name, Column: f.From, Decision: DecisionField,
 				Target: CaseTypeKey, Custom: true, Confidence: 0.8, Why: why})
+			pr.Notes = append(pr.Notes, fmt.Sprintf("%s: case type (%s) is the %s of the %s its %s names, read once per run from %s",
+				o.Name, CaseTypeKey, p.PipelineField, singularOf(p.Name), f.From, p.Source))
 			break
 		}
 	}

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"slices"
 	"strconv"
@@ -287,6 +288,8 @@ func TestProposeCaseType(t *testing.T) {
 	assert.True(t, slices.ContainsFunc(pr.Columns, func(c ColumnDecision) bool {
 		return c.Object == "procedures" && c.Column == "treatmentPlanId" && c.Target == CaseTypeKey
 	}), "the column decisions list it")
+	assert.Contains(t, pr.Notes, "procedures: case type (case_type) is the pipeline of the treatment_plan its treatmentPlanId names, read once per run from treatment_plans",
+		"propose says it drafted the case type")
 
 	reports := func(withPlans bool) *Map {
 		ents := []EntityInventory{
@@ -342,4 +345,53 @@ func TestProposeCaseType(t *testing.T) {
 	require.Equal(t, "Pipeline", tp.PipelineField)
 	require.NotNil(t, m.Object("procedures"), "the procedures are drafted")
 	assert.Nil(t, m.Object("procedures").Field(CaseTypeKey))
+}
+
+// TestProposeLinksRecordsByKeyColumn: a report whose column is named as
+// another report's key column ("AptNum") is drafted with the association
+// to that report's records, the id kept as a property, and propose says so
+// in its notes; a key column two reports share links neither.
+func TestProposeLinksRecordsByKeyColumn(t *testing.T) {
+	propose := func(ents ...EntityInventory) *Proposal {
+		pr, err := Propose(context.Background(), SourceInventory{Entities: ents}, Destination{}, ProposeOptions{})
+		require.NoError(t, err)
+		mustLoad(t, pr)
+		return pr
+	}
+	patients := csvEntity(t, "patients", "PatNum,FName,LName,Email\n1,Ann,Lee,a@x.example\n2,Bob,Ng,b@x.example\n")
+	visits := csvEntity(t, "Appointment Report", "AptNum,PatNum,AptDateTime,ProvNum,Note\n30,1,2026-01-05 09:00,3,Recall\n31,2,2026-01-06 10:00,3,Crown prep\n")
+	procs := csvEntity(t, "Procedure Report", "ProcNum,PatNum,AptNum,ProcCode,Description,ProcFee\n10,1,30,D1110,Prophy,95\n11,2,31,D2740,Crown,1200\n")
+	pr := propose(patients, visits, procs)
+	var rows, appts *Object
+	for i := range pr.Map.Objects {
+		o := &pr.Map.Objects[i]
+		switch o.SourceKey {
+		case "ProcNum":
+			rows = o
+		case "AptNum":
+			appts = o
+		}
+	}
+	require.NotNil(t, rows, "the procedures report is drafted")
+	require.NotNil(t, appts, "the appointments report is drafted")
+	require.Equal(t, TargetCustomObject, rows.Target)
+	require.Equal(t, TargetCustomObject, appts.Target)
+	i := slices.IndexFunc(rows.Lookups, func(l Lookup) bool { return l.From == "AptNum" })
+	require.GreaterOrEqual(t, i, 0, "a procedure is related to its appointment")
+	assert.Equal(t, appts.Name, rows.Lookups[i].Object)
+	assert.Equal(t, LinkAssociation, rows.Lookups[i].To)
+	assert.True(t, slices.ContainsFunc(rows.Fields, func(f Field) bool { return f.From == "AptNum" }), "the id stays a property")
+	assert.Contains(t, pr.Notes, fmt.Sprintf("%s: each record is related to its %s by AptNum (an association; the id stays a property)",
+		rows.Name, singularOf(appts.Name)), "propose says it drafted the association")
+
+	// Two reports keyed by the same column name: which one a third
+	// report's column means is a person's call.
+	other := csvEntity(t, "Broken Appointments", "AptNum,PatNum,AptDateTime,Reason\n40,1,2026-02-05 09:00,No show\n41,2,2026-02-06 10:00,Cancelled\n")
+	pr = propose(patients, visits, other, procs)
+	require.Len(t, slices.DeleteFunc(slices.Clone(pr.Map.Objects), func(o Object) bool { return o.SourceKey != "AptNum" }), 2, "both appointment reports keyed by AptNum are drafted")
+	for _, o := range pr.Map.Objects {
+		assert.False(t, slices.ContainsFunc(o.Lookups, func(l Lookup) bool { return l.From == "AptNum" && l.To == LinkAssociation }),
+			"%s: a key column two reports share links neither", o.Name)
+	}
+	assert.False(t, slices.ContainsFunc(pr.Notes, func(n string) bool { return strings.Contains(n, "by AptNum (an association") }))
 }
