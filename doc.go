@@ -195,11 +195,18 @@
 //     (default: the client's request timeout), and its intent is journaled
 //     with the instant after which it can no longer be in flight: intent
 //     time + request timeout + [Options.SearchLag] (0 is [DefaultSearchLag];
-//     [NoSearchLag] is none, for a simulator). A lookup that finds
-//     nothing before that instant proves nothing — HighLevel can still
-//     apply the write — so an unknown outcome is looked up only after it,
-//     and a resumed phase settles the old pending intents at once and waits
-//     for the young ones (logged at warn level: how many, how long).
+//     [NoSearchLag] is none, for a simulator). A lookup that finds the
+//     write proves it landed; one that finds nothing before that instant
+//     proves nothing — HighLevel can still apply the write. So a live
+//     call's unknown outcome is looked up once search can see what landed
+//     (the search lag after the answer was lost): an answer lost after
+//     HighLevel applied the write is found then and the worker goes on;
+//     only a write not found waits for its horizon and is looked up again
+//     before it is sent again. A resumed phase settles the old pending
+//     intents at once and waits for the young ones. Every wait is logged
+//     at warn level (how many, how long) and counted in
+//     [Progress.Waiting]; a resume's settling is progress object
+//     "pending_intents" of [PhaseResolve].
 //   - Identity, never content. Contacts and custom object records are
 //     looked up by the external-id field, opportunities by theirs under
 //     their contact; businesses, notes and tasks carry a last line

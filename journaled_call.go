@@ -259,34 +259,28 @@ func (m *Migration) journaledCall(ctx context.Context, run *rollback.Run, w writ
 		}
 		m.log.LogAttrs(ctx, levelInfo, "unknown outcome, resolving by lookup", attrObj(w.objType), attrKey(w.key))
 		if w.find != nil {
-			// The write may still be applied until its horizon: a lookup
-			// before it that finds nothing proves nothing.
-			if err := m.waitInflight(ctx, until, 1); err != nil {
+			// Looked up once search can see what landed so far (the search
+			// lag from now): an answer lost after HighLevel applied the
+			// write (the usual case: a reset or a gateway's 5xx on the way
+			// back) is found then, and the worker goes on. Finding nothing
+			// proves nothing while the write may still land: only then does
+			// the worker wait for the call's horizon (its deadline plus the
+			// search lag) and look again before sending it again. Before,
+			// every unknown outcome waited for its horizon, a request
+			// timeout (a minute by default) per lost answer.
+			visible := time.Now().Add(m.searchLag())
+			if visible.After(until) {
+				visible = until
+			}
+			if err := m.waitInflight(ctx, visible, 1); err != nil {
 				return res, err
 			}
-			id, found, ferr := w.find(ctx, notBefore(deadline.Add(-m.opts.RequestTimeout)))
-			res.calls++
-			res.looked = true
-			failedAt := time.Now()
-			for try := 1; ferr != nil && ctx.Err() == nil && (try < m.opts.MaxAttempts || time.Since(failedAt) < lookupBudget); try++ {
-				// A lookup that failed proves nothing: look again before
-				// leaving the outcome unknown (the end of the phase
-				// settles what is still unknown, or fails the phase), for
-				// longer than an open circuit breaker refuses calls. A
-				// refused lookup waits for the client (waitForClient); a
-				// failed one, which the client already retried, is looked
-				// up again after a short pause.
-				var werr error
-				if refusedBeforeSending(ferr) {
-					werr = waitForClient(ctx, ferr)
-				} else {
-					werr = sleep(ctx, min(time.Duration(try)*200*time.Millisecond, 2*time.Second))
+			id, found, ferr := m.lookUp(ctx, w, deadline, &res)
+			if ferr == nil && !found && time.Now().Before(until) {
+				if err := m.waitInflight(ctx, until, 1); err != nil {
+					return res, err
 				}
-				if werr != nil {
-					return res, werr
-				}
-				id, found, ferr = w.find(ctx, notBefore(deadline.Add(-m.opts.RequestTimeout)))
-				res.calls++
+				id, found, ferr = m.lookUp(ctx, w, deadline, &res)
 			}
 			if ferr != nil {
 				if ctx.Err() != nil {
@@ -313,6 +307,35 @@ func (m *Migration) journaledCall(ctx context.Context, run *rollback.Run, w writ
 			return res, nil
 		}
 	}
+}
+
+// lookUp looks up the write of a call whose outcome is unknown (w.find,
+// over records made since the call started), counting its calls in res. A
+// lookup that failed proves nothing: it is repeated before the outcome is
+// left unknown (the end of the phase settles what still is, or fails the
+// phase), for longer than an open circuit breaker refuses calls. A refused
+// lookup waits for the client (waitForClient); a failed one, which the
+// client already retried, is repeated after a short pause.
+func (m *Migration) lookUp(ctx context.Context, w write, deadline time.Time, res *writeResult) (string, bool, error) {
+	since := notBefore(deadline.Add(-m.opts.RequestTimeout))
+	id, found, ferr := w.find(ctx, since)
+	res.calls++
+	res.looked = true
+	failedAt := time.Now()
+	for try := 1; ferr != nil && ctx.Err() == nil && (try < m.opts.MaxAttempts || time.Since(failedAt) < lookupBudget); try++ {
+		var werr error
+		if refusedBeforeSending(ferr) {
+			werr = waitForClient(ctx, ferr)
+		} else {
+			werr = sleep(ctx, min(time.Duration(try)*200*time.Millisecond, 2*time.Second))
+		}
+		if werr != nil {
+			return "", false, werr
+		}
+		id, found, ferr = w.find(ctx, since)
+		res.calls++
+	}
+	return id, found, ferr
 }
 
 // refusedBeforeSending reports a call the client refused without sending
@@ -382,8 +405,9 @@ func (m *Migration) inflightUntil(e rollback.Entry) time.Time {
 }
 
 // waitInflight waits until until: n writes may still be in flight until
-// then. A wait longer than a second is logged (warn, counts only) so a
-// person watching sees why nothing moves.
+// then. A wait longer than a second is logged (warn, counts only) and
+// every wait is counted in Progress.Waiting, so a person watching sees why
+// nothing moves.
 func (m *Migration) waitInflight(ctx context.Context, until time.Time, n int) error {
 	d := time.Until(until)
 	if d <= 0 {
@@ -393,6 +417,8 @@ func (m *Migration) waitInflight(ctx context.Context, until time.Time, n int) er
 		m.log.LogAttrs(ctx, levelWarn, "waiting for writes that may still be in flight before looking them up",
 			attrCount("writes", n), attrDuration(d))
 	}
+	m.inflightWaiting.Add(int64(n))
+	defer m.inflightWaiting.Add(-int64(n))
 	return sleep(ctx, d)
 }
 

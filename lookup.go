@@ -91,6 +91,11 @@ func (m *Migration) settlePending(ctx context.Context, p *prepared, idx *idIndex
 		m.log.LogAttrs(ctx, levelWarn, "intents left pending may still be in flight: settling the old ones first, then waiting for the young ones",
 			attrCount("pending", len(pending)), attrCount("young", young))
 	}
+	var t *tracker
+	if len(pending) > 0 {
+		t = m.track(PhaseResolve, "pending_intents", int64(len(pending)))
+		defer t.finish()
+	}
 	unsettled := 0
 	for i, e := range pending {
 		if err := m.waitInflight(ctx, m.inflightUntil(e), len(pending)-i); err != nil {
@@ -122,6 +127,11 @@ func (m *Migration) settlePending(ctx context.Context, p *prepared, idx *idIndex
 		}
 		if o.Status == rollback.OutcomeRejected && (e.Op == rollback.OpCreate || e.Op == rollback.OpLink || e.Op == rollback.OpUpdate) {
 			missing++
+		}
+		if o.Status == rollback.OutcomeRejected {
+			t.skipped.Add(1) // not applied: the phase writes it
+		} else {
+			t.existing.Add(1)
 		}
 		if o.Status == rollback.OutcomeDone && (e.Op == rollback.OpCreate || e.Op == rollback.OpUpdate) {
 			// The id map changed under the index: keep them equal.

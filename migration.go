@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pbnhl/pbnhl/highlevel"
@@ -155,8 +156,11 @@ type Migration struct {
 	prep *prepared // schema ids, pipelines, owners: read once per Migration
 	mid  string    // the ledger's migration id, read once (identity markers)
 	pauseGate
-	progressMu sync.Mutex
-	counts     map[pbn.Entity]int64 // source inventory, for progress totals
+	// inflightWaiting is the writes waitInflight is waiting on now
+	// (Progress.Waiting).
+	inflightWaiting atomic.Int64
+	progressMu      sync.Mutex
+	counts          map[pbn.Entity]int64 // source inventory, for progress totals
 }
 
 // New checks the options and returns a Migration. It makes no call.

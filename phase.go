@@ -26,6 +26,11 @@ const (
 	PhaseLinks  = "business_links"
 	// PhaseSweep is the duplicate sweep's progress object.
 	PhaseSweep = "duplicate_sweep"
+	// PhaseResolve is the settling, by lookup, of the intents a killed or
+	// interrupted run left pending (progress object "pending_intents"):
+	// the wait for the young ones to become unable to land is said in its
+	// events (Progress.Waiting).
+	PhaseResolve = "resolve"
 )
 
 // Written is one record a phase wrote (or, in a dry run, would write): the

@@ -9,7 +9,7 @@ import (
 
 // Progress is one object's state during a phase.
 type Progress struct {
-	Phase  string // "sample", "run", "delta", "resolve", "links"
+	Phase  string // PhaseRun, PhaseSample, PhaseDelta, PhaseResolve, ...
 	Object string // the map object ("patients"), or "business_links"
 	// Total is the number of source records expected, as counted when the
 	// object started (0 when unknown). It does not move: Done above it
@@ -19,15 +19,21 @@ type Progress struct {
 	// Done counts records handled: written, already present, unchanged,
 	// skipped by a filter, invalid or rejected.
 	Done     int64
-	Written  int64   // created or updated at HighLevel (would be, in a dry run)
-	Existing int64   // already in HighLevel from an earlier run (resume), or unchanged
-	Skipped  int64   // excluded by a map filter
-	Folded   int64   // entries folded into their contact's JSON field (written by the contact's call)
-	Invalid  int64   // refused by our validation, never sent
-	Rejected int64   // refused by HighLevel
-	Calls    int64   // HighLevel calls made (or that a dry run would make)
-	Bytes    int64   // file bytes sent by uploads (documents)
-	Rate     float64 // records handled per second
+	Written  int64 // created or updated at HighLevel (would be, in a dry run)
+	Existing int64 // already in HighLevel from an earlier run (resume), or unchanged
+	Skipped  int64 // excluded by a map filter
+	Folded   int64 // entries folded into their contact's JSON field (written by the contact's call)
+	Invalid  int64 // refused by our validation, never sent
+	Rejected int64 // refused by HighLevel
+	Calls    int64 // HighLevel calls made (or that a dry run would make)
+	Bytes    int64 // file bytes sent by uploads (documents)
+	// Waiting counts the writes the migration is waiting on right now
+	// before looking them up (answers lost, or intents a killed run left)
+	// until they can no longer land: migration-wide, the same figure in
+	// every object's event. A view shows it so a run that seems to stand
+	// still says why.
+	Waiting int64
+	Rate    float64 // records handled per second
 	// ETA is the time the records left will take at HighLevel's pace:
 	// their calls (at the calls per record so far) over the calls per
 	// second so far, capped by the client's limiter rate (0 when unknown).
@@ -86,7 +92,7 @@ func heartbeat(wp weak.Pointer[tracker], interval time.Duration) {
 func (t *tracker) snapshot(finished bool) Progress {
 	p := Progress{Phase: t.phase, Object: t.object, Total: t.total, Written: t.written.Load(), Existing: t.existing.Load(),
 		Skipped: t.skipped.Load(), Folded: t.folded.Load(), Invalid: t.invalid.Load(), Rejected: t.rejected.Load(), Calls: t.calls.Load(),
-		Bytes: t.bytes.Load(), Finished: finished}
+		Bytes: t.bytes.Load(), Waiting: t.m.inflightWaiting.Load(), Finished: finished}
 	p.Done = p.Written + p.Existing + p.Skipped + p.Invalid + p.Rejected + p.Folded
 	p.Elapsed = t.m.now().Sub(t.start)
 	if s := p.Elapsed.Seconds(); s > 0 {

@@ -44,6 +44,9 @@ type Summary struct {
 	QuotaLimit, QuotaLeft int
 	QuotaKnown            bool
 	Finished              bool
+	// Waiting is the writes the migration waits on before looking them
+	// up (pbnhl.Progress.Waiting: one figure for the migration).
+	Waiting int64
 }
 
 // objectTotal is what an object's bar counts to: its total as counted at
@@ -86,6 +89,9 @@ func Summarize(objects []pbnhl.Progress, callRate, maxRate float64, q Quota) Sum
 		s.Growth += growth(p)
 		s.Calls += p.Calls
 		s.CallsLeft += callsLeft(p)
+		if !p.Finished {
+			s.Waiting = max(s.Waiting, p.Waiting)
+		}
 		if !p.Finished {
 			s.Finished = false
 			if p.Total == 0 {
@@ -131,6 +137,13 @@ func (s Summary) Figures() string {
 	fmt.Fprintf(&b, " · %s calls", hu.Int(s.Calls))
 	if s.CallRate > 0 {
 		fmt.Fprintf(&b, " · %.1f calls/s", s.CallRate)
+	}
+	if s.Waiting > 0 && !s.Finished {
+		w := "writes"
+		if s.Waiting == 1 {
+			w = "write"
+		}
+		fmt.Fprintf(&b, " · %s %s waiting to be looked up (answer lost or run killed; until they can no longer land)", hu.Int(s.Waiting), w)
 	}
 	switch {
 	case s.Finished:

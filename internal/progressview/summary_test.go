@@ -110,3 +110,21 @@ func TestParseMode(t *testing.T) {
 	_, err := ParseMode("fancy")
 	assert.Error(t, err)
 }
+
+// TestSummaryWaiting: writes waited on before their lookup are said while
+// the phase runs (one migration-wide figure, not summed over objects), and
+// not once it finished.
+func TestSummaryWaiting(t *testing.T) {
+	objs := []pbnhl.Progress{
+		{Phase: "run", Object: "patients", Total: 300, Done: 300, Calls: 300, Waiting: 2, Finished: true},
+		{Phase: "run", Object: "appointments", Total: 900, Done: 897, Calls: 900, Waiting: 3},
+		{Phase: "run", Object: "procedures", Total: 100, Done: 99, Calls: 99, Waiting: 3},
+	}
+	s := Summarize(objs, 0, 0, nil)
+	assert.Equal(t, int64(3), s.Waiting)
+	assert.Contains(t, s.Line(), "· 3 writes waiting to be looked up (answer lost or run killed; until they can no longer land)")
+	objs[1].Waiting, objs[2].Waiting = 1, 1
+	assert.Contains(t, Summarize(objs, 0, 0, nil).Line(), "· 1 write waiting to be looked up")
+	objs[1].Finished, objs[2].Finished = true, true
+	assert.NotContains(t, Summarize(objs, 0, 0, nil).Line(), "waiting")
+}
