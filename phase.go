@@ -207,6 +207,7 @@ func (ph *phase) execute(ctx context.Context) error {
 	}
 	ph.spool = sp
 	defer func() { _ = sp.close() }()
+	ph.announce()
 	if err := ph.aggregate(ctx); err != nil {
 		return err
 	}
@@ -226,6 +227,26 @@ func (ph *phase) execute(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// announce emits, before the phase writes anything, an event for every
+// object whose records it will write and whose count the inventory knows,
+// so that a view's overall figures count to the phase's end from its
+// start: without it a view knew only the objects begun so far, and a run
+// read "100%" once its contacts were done, with every custom object and
+// opportunity still to come.
+func (ph *phase) announce() {
+	if ph.m.opts.Progress == nil {
+		return
+	}
+	for _, o := range ph.p.order {
+		if targetOf(o).role() == foldsRecords {
+			continue // aggregate tracks them, before the contacts
+		}
+		if n := ph.total(o); n > 0 {
+			ph.m.emit(Progress{Phase: ph.name, Object: o.Name, Total: n})
+		}
+	}
 }
 
 // listOptions is how an entity is read in this phase.

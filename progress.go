@@ -14,7 +14,10 @@ type Progress struct {
 	// Total is the number of source records expected, as counted when the
 	// object started (0 when unknown). It does not move: Done above it
 	// means records appeared during the run (the practice kept working),
-	// which a view shows as growth ("+8 new since start").
+	// which a view shows as growth ("+8 new since start"). A phase
+	// announces every object it will write whose count is known, with an
+	// event of Total and nothing done, before it writes its first record,
+	// so a view's overall figures cover the whole phase from its start.
 	Total int64
 	// Done counts records handled: written, already present, unchanged,
 	// skipped by a filter, invalid or rejected.

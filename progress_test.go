@@ -92,3 +92,34 @@ func TestUndoProgressKnowsItsTotal(t *testing.T) {
 	}
 	assert.Equal(t, 1, undos)
 }
+
+// TestRunAnnouncesEveryObject: before a run writes its first record, its
+// progress names every object it will write with the inventory's count, so
+// a view's overall percentage counts to the end of the run from its start
+// (it read "100%" once the contacts were done, with the custom objects and
+// opportunities still to come).
+func TestRunAnnouncesEveryObject(t *testing.T) {
+	e := newEnv(t, envOptions{patients: size(8), seed: 31})
+	ctx := context.Background()
+	_, err := e.migration(nil).ApplySchema(ctx)
+	require.NoError(t, err)
+	var events []pbnhl.Progress // Progress calls are serialised
+	rep, err := e.migration(func(o *pbnhl.Options) {
+		o.Progress = func(p pbnhl.Progress) { events = append(events, p) }
+		o.ProgressInterval = time.Nanosecond
+	}).Load(ctx)
+	require.NoError(t, err)
+	announced := map[string]int64{}
+	for _, p := range events {
+		if p.Done > 0 {
+			break
+		}
+		announced[p.Object] = p.Total
+	}
+	for _, name := range []string{"patients", "appointments", "insurance_carriers", "insurance", "treatment_plans"} {
+		o, ok := rep.Object(name)
+		require.True(t, ok, name)
+		assert.Positive(t, announced[name], "%s is announced with its count before the first record", name)
+		assert.Equal(t, o.Total, announced[name], "%s: the announced count is the one its progress keeps", name)
+	}
+}
