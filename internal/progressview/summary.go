@@ -124,8 +124,11 @@ func Summarize(objects []pbnhl.Progress, callRate, maxRate float64, q Quota) Sum
 func (s Summary) Figures() string {
 	var b strings.Builder
 	unit := "records"
-	if s.Phase == pbnhl.PhaseUndo {
+	switch s.Phase {
+	case pbnhl.PhaseUndo:
 		unit = "compensations"
+	case pbnhl.PhaseResolve:
+		unit = "pending intents"
 	}
 	fmt.Fprintf(&b, "%s/%s %s", hu.Int(s.Done), hu.Int(s.Total), unit)
 	if s.Unknown {

@@ -127,4 +127,8 @@ func TestSummaryWaiting(t *testing.T) {
 	assert.Contains(t, Summarize(objs, 0, 0, nil).Line(), "· 1 write waiting to be looked up")
 	objs[1].Finished, objs[2].Finished = true, true
 	assert.NotContains(t, Summarize(objs, 0, 0, nil).Line(), "waiting")
+
+	// A resume settling what a killed run left counts intents, not records.
+	r := Summarize([]pbnhl.Progress{{Phase: pbnhl.PhaseResolve, Object: "pending_intents", Total: 8, Waiting: 8}}, 0, 0, nil)
+	assert.Contains(t, r.Line(), "0/8 pending intents · 0 calls · 8 writes waiting to be looked up")
 }
