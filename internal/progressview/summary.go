@@ -81,7 +81,11 @@ func callsLeft(p pbnhl.Progress) int64 {
 func Summarize(objects []pbnhl.Progress, callRate, maxRate float64, q Quota) Summary {
 	s := Summary{Finished: len(objects) > 0}
 	for _, p := range objects {
-		if p.Phase != "" {
+		// A resume's settling of pending intents (PhaseResolve) names the
+		// line only when nothing else runs: before the run's objects, or
+		// at the run's end when it settles what it left unknown, the
+		// line is the run's.
+		if p.Phase != "" && (s.Phase == "" || p.Phase != pbnhl.PhaseResolve) {
 			s.Phase = p.Phase
 		}
 		s.Done += p.Done

@@ -131,4 +131,15 @@ func TestSummaryWaiting(t *testing.T) {
 	// A resume settling what a killed run left counts intents, not records.
 	r := Summarize([]pbnhl.Progress{{Phase: pbnhl.PhaseResolve, Object: "pending_intents", Total: 8, Waiting: 8}}, 0, 0, nil)
 	assert.Contains(t, r.Line(), "0/8 pending intents · 0 calls · 8 writes waiting to be looked up")
+
+	// Settling what a run left unknown at its end does not rename the
+	// run's line, whichever object came first.
+	mixed := []pbnhl.Progress{
+		{Phase: pbnhl.PhaseResolve, Object: "pending_intents", Total: 8, Done: 8, Finished: true},
+		{Phase: pbnhl.PhaseRun, Object: "patients", Total: 300, Done: 120, Calls: 120},
+		{Phase: pbnhl.PhaseResolve, Object: "pending_intents", Total: 2, Waiting: 2},
+	}
+	for _, objs := range [][]pbnhl.Progress{mixed, mixed[1:], {mixed[1], mixed[0]}} {
+		assert.Equal(t, pbnhl.PhaseRun, Summarize(objs, 0, 0, nil).Phase)
+	}
 }
