@@ -108,7 +108,9 @@ func TestEndToEndWithFaults(t *testing.T) {
 			lost++
 		}
 	}
-	assert.Greater(t, faultsSeen, 20, "the test must actually inject faults")
+	// At least 2% of the calls drew a fault (the rules draw 6% and more):
+	// a fixed 20 failed at 19 under -short, whose practice is a quarter.
+	assert.Greater(t, faultsSeen, int(e.calls.Load())/50, "the test must actually inject faults")
 	assert.Greater(t, lost, 3, "creates must have been applied with their answer lost")
 	t.Logf("%d faults injected; %d calls for %d records", faultsSeen, e.calls.Load(), tot.Written)
 }
